@@ -1,0 +1,406 @@
+/* autograd.c: the backward pass.
+ *
+ * lc_backward orders the graph with Kahn's algorithm over an explicit work
+ * array (no recursion, so a chain of a million ops is fine): a first walk
+ * counts, for every node, how many consumers inside this graph will send it
+ * a gradient; a second walk runs a node once all of them have, adds what it
+ * returns into its inputs' nodes (or into leaf .grad), and moves on.
+ *
+ * Backward rules are written with the forward ops, grad recording off, so
+ * each is a few lines and broadcasting is undone by one helper (sum_to). */
+#include "internal.h"
+
+#include <string.h>
+
+
+/* ---- helpers for the rules ---------------------------------------------------- */
+
+/* Sums g down to `shape`, undoing broadcasting: leading dims that the input
+ * did not have, and dims where the input had size 1. */
+lc_tensor *lc__sum_to(lc_ctx *ctx, lc_tensor *g, int ndim, const int64_t *shape) {
+  lc_tensor_retain(g);
+  while (g && g->ndim > ndim) {
+    lc_tensor *s = lc_sum_dim(ctx, g, 0, 0);
+    lc_tensor_release(g);
+    g = s;
+  }
+  for (int i = 0; g && i < ndim; i++) {
+    if (shape[i] == 1 && g->shape[i] != 1) {
+      lc_tensor *s = lc_sum_dim(ctx, g, i, 1);
+      lc_tensor_release(g);
+      g = s;
+    }
+  }
+  return g;
+}
+
+lc_tensor *lc__expand_to(lc_ctx *ctx, lc_tensor *g, int ndim, const int64_t *shape) {
+  return lc_expand(ctx, g, ndim, shape);
+}
+
+static lc_tensor *sum_to_input(lc_ctx *ctx, lc_tensor *g, const lc_tensor *input) {
+  return g ? lc__sum_to(ctx, g, input->ndim, input->shape) : NULL;
+}
+
+/* Takes ownership of r, then sums it to input's shape. */
+static lc_tensor *reduce_owned(lc_ctx *ctx, lc_tensor *r, const lc_tensor *input) {
+  lc_tensor *s = sum_to_input(ctx, r, input);
+  lc_tensor_release(r);
+  return s;
+}
+
+static lc_tensor *transpose_last(lc_ctx *ctx, lc_tensor *t) {
+  return lc_transpose(ctx, t, t->ndim - 2, t->ndim - 1);
+}
+
+/* ---- linear's backward, straight on BLAS --------------------------------------
+ * gx (rows, in) = gy (rows, out) @ w (out, in)
+ * gw (out, in)  = gy^T (out, rows) @ x (rows, in)
+ * gb (out)      = gy summed over rows */
+static int linear_backward(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  lc_tensor *x = n->inputs[0], *w = n->inputs[1], *b = n->ninputs > 2 ? n->inputs[2] : NULL;
+  int64_t in = w->shape[1], outf = w->shape[0], rows = in ? x->numel / in : 0;
+  lc_tensor *gy = lc__contig_raw(ctx, g);
+  if (!gy) return 0;
+  int ok = 1;
+  if (x->requires_grad) {
+    lc_tensor *wc = lc__contig_raw(ctx, w);
+    grads[0] = wc ? lc_empty(ctx, x->dtype, x->ndim, x->shape) : NULL;
+    if (grads[0])
+      lc__k_gemm(x->dtype, 0, 0, rows, in, outf, 1.0, lc_tensor_data(gy), outf,
+                 lc_tensor_data(wc), in, 0.0, lc_tensor_data(grads[0]), in);
+    lc_tensor_release(wc);
+    ok = ok && grads[0];
+  }
+  if (ok && w->requires_grad) {
+    lc_tensor *xc = lc__contig_raw(ctx, x);
+    grads[1] = xc ? lc_empty(ctx, w->dtype, 2, w->shape) : NULL;
+    if (grads[1])
+      lc__k_gemm(w->dtype, 1, 0, outf, in, rows, 1.0, lc_tensor_data(gy), outf,
+                 lc_tensor_data(xc), in, 0.0, lc_tensor_data(grads[1]), in);
+    lc_tensor_release(xc);
+    ok = ok && grads[1];
+  }
+  if (ok && b && b->requires_grad) {
+    int64_t s2[2] = {rows, outf};
+    lc_tensor *g2 = lc__view(ctx, gy, 2, s2, (int64_t[]){outf, 1}, gy->offset);
+    grads[2] = g2 ? lc_sum_dim(ctx, g2, 0, 0) : NULL;
+    lc_tensor_release(g2);
+    ok = ok && grads[2];
+  }
+  lc_tensor_release(gy);
+  return ok;
+}
+
+/* Fills grads[i] (new references; NULL where the input needs none) with the
+ * gradient for each input of n, given g, the gradient of n's output.
+ * Returns 0 on failure (out of memory), with the error set. */
+static int run_rule(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  lc_tensor *a = n->inputs[0], *b = n->ninputs > 1 ? n->inputs[1] : NULL;
+  int need_a = a->requires_grad, need_b = b && b->requires_grad;
+  lc_tensor *t = NULL, *u = NULL;
+  switch (n->op) {
+    case LC_OP_ADD:
+      if (need_a) grads[0] = sum_to_input(ctx, g, a);
+      if (need_b) grads[1] = sum_to_input(ctx, g, b);
+      break;
+    case LC_OP_SUB:
+      if (need_a) grads[0] = sum_to_input(ctx, g, a);
+      if (need_b && (t = lc_neg(ctx, g))) grads[1] = reduce_owned(ctx, t, b);
+      break;
+    case LC_OP_MUL:
+      if (need_a && (t = lc_mul(ctx, g, b))) grads[0] = reduce_owned(ctx, t, a);
+      if (need_b && (t = lc_mul(ctx, g, a))) grads[1] = reduce_owned(ctx, t, b);
+      break;
+    case LC_OP_DIV:  /* d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 */
+      if (need_a && (t = lc_div(ctx, g, b))) grads[0] = reduce_owned(ctx, t, a);
+      if (need_b && (t = lc_mul(ctx, g, a))) {
+        u = lc_pow_scalar(ctx, b, 2.0);
+        lc_tensor *q = u ? lc_div(ctx, t, u) : NULL;
+        lc_tensor *nq = q ? lc_neg(ctx, q) : NULL;
+        lc_tensor_release(q);
+        if (nq) grads[1] = reduce_owned(ctx, nq, b);
+      }
+      break;
+    case LC_OP_POW:  /* d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log a */
+      if (need_a) {
+        lc_tensor *one = lc_scalar(ctx, b->dtype, 1.0);
+        lc_tensor *bm1 = one ? lc_sub(ctx, b, one) : NULL;
+        lc_tensor *p = bm1 ? lc_pow(ctx, a, bm1) : NULL;
+        lc_tensor *bp = p ? lc_mul(ctx, b, p) : NULL;
+        t = bp ? lc_mul(ctx, g, bp) : NULL;
+        lc_tensor_release(one); lc_tensor_release(bm1);
+        lc_tensor_release(p); lc_tensor_release(bp);
+        if (t) grads[0] = reduce_owned(ctx, t, a);
+      }
+      if (need_b) {
+        lc_tensor *p = lc_pow(ctx, a, b);
+        lc_tensor *la = p ? lc_log(ctx, a) : NULL;
+        lc_tensor *pl = la ? lc_mul(ctx, p, la) : NULL;
+        u = pl ? lc_mul(ctx, g, pl) : NULL;
+        lc_tensor_release(p); lc_tensor_release(la); lc_tensor_release(pl);
+        if (u) grads[1] = reduce_owned(ctx, u, b);
+        u = NULL;
+      }
+      t = NULL;
+      break;
+    case LC_OP_POW_SCALAR: {
+      double s = n->scalar;
+      lc_tensor *p = s == 1.0 ? lc_full(ctx, a->dtype, a->ndim, a->shape, 1.0)
+                              : lc_pow_scalar(ctx, a, s - 1.0);
+      lc_tensor *c = p ? lc_scalar(ctx, a->dtype, s) : NULL;
+      lc_tensor *cp = c ? lc_mul(ctx, p, c) : NULL;
+      if (cp) grads[0] = lc_mul(ctx, g, cp);
+      lc_tensor_release(p); lc_tensor_release(c); lc_tensor_release(cp);
+      break;
+    }
+    case LC_OP_NEG:
+      grads[0] = lc_neg(ctx, g);
+      break;
+    case LC_OP_TANH:  /* gx = gy (1 - y^2), from the saved output y */
+      if ((grads[0] = lc_empty(ctx, a->dtype, a->ndim, a->shape))) {
+        int64_t sg[LC_MAX_DIMS];
+        memcpy(sg, g->strides, sizeof sg);
+        lc__k_binary(LC_BIN_TANH_GRAD, grads[0], g, sg, n->saved, n->saved->strides);
+      }
+      break;
+    case LC_OP_LOG:
+      grads[0] = lc_div(ctx, g, a);
+      break;
+    case LC_OP_CAST:
+      grads[0] = lc_to_dtype(ctx, g, a->dtype);
+      break;
+    case LC_OP_MATMUL:  /* ga = g @ b^T, gb = a^T @ g, summed over broadcast batches */
+      if (need_a && (t = transpose_last(ctx, b))) {
+        u = lc_matmul(ctx, g, t);
+        if (u) grads[0] = reduce_owned(ctx, u, a);
+        lc_tensor_release(t);
+      }
+      if (need_b && (t = transpose_last(ctx, a))) {
+        u = lc_matmul(ctx, t, g);
+        if (u) grads[1] = reduce_owned(ctx, u, b);
+        lc_tensor_release(t);
+      }
+      t = u = NULL;
+      break;
+    case LC_OP_LINEAR:
+      return linear_backward(ctx, n, g, grads);
+    case LC_OP_SUM:
+    case LC_OP_MEAN:
+      if (n->op == LC_OP_MEAN) {
+        lc_tensor *c = lc_scalar(ctx, g->dtype, 1.0 / (double)a->numel);
+        t = c ? lc_mul(ctx, g, c) : NULL;
+        lc_tensor_release(c);
+      } else {
+        t = g;
+        lc_tensor_retain(g);
+      }
+      if (t) grads[0] = lc_expand(ctx, t, a->ndim, a->shape);
+      break;
+    case LC_OP_SUM_DIM:
+    case LC_OP_MEAN_DIM: {
+      int64_t s[LC_MAX_DIMS];
+      for (int i = 0; i < a->ndim; i++) s[i] = i == n->dim0 ? 1 : a->shape[i];
+      lc_tensor *k = lc_reshape(ctx, g, a->ndim, s);  /* put the reduced dim back */
+      if (k && n->op == LC_OP_MEAN_DIM) {
+        lc_tensor *c = lc_scalar(ctx, g->dtype, 1.0 / (double)a->shape[n->dim0]);
+        t = c ? lc_mul(ctx, k, c) : NULL;
+        lc_tensor_release(c);
+        lc_tensor_release(k);
+        k = t;
+      }
+      if (k) grads[0] = lc_expand(ctx, k, a->ndim, a->shape);
+      lc_tensor_release(k);
+      t = NULL;
+      break;
+    }
+    case LC_OP_RESHAPE:
+      grads[0] = lc_reshape(ctx, g, a->ndim, a->shape);
+      break;
+    case LC_OP_TRANSPOSE:
+      grads[0] = lc_transpose(ctx, g, n->dim0, n->dim1);
+      break;
+    case LC_OP_SELECT: {
+      lc_tensor *z = lc_zeros(ctx, a->dtype, a->ndim, a->shape);
+      lc_tensor *slot = z ? lc_select(ctx, z, n->dim0, n->index) : NULL;
+      if (slot && lc_copy_(ctx, slot, g) == LC_OK) {
+        grads[0] = z;
+        z = NULL;
+      }
+      lc_tensor_release(slot);
+      lc_tensor_release(z);
+      break;
+    }
+    case LC_OP_EXPAND:
+      grads[0] = sum_to_input(ctx, g, a);
+      break;
+    case LC_OP_CLONE:
+      grads[0] = g;
+      lc_tensor_retain(g);
+      break;
+    case LC_OP_COUNT:
+      break;
+  }
+  lc_tensor_release(t);
+  if (need_a && !grads[0]) return 0;
+  if (need_b && !grads[1]) return 0;
+  return 1;
+}
+
+/* ---- accumulation ---------------------------------------------------------------- */
+
+/* slot += g, out of place, so a gradient shared with another slot is never
+ * written through. Takes a reference to g. */
+static int accumulate(lc_ctx *ctx, lc_tensor **slot, lc_tensor *g) {
+  if (!*slot) {
+    lc_tensor_retain(g);
+    *slot = g;
+    return 1;
+  }
+  lc_tensor *s = lc_add(ctx, *slot, g);
+  if (!s) return 0;
+  lc_tensor_release(*slot);
+  *slot = s;
+  return 1;
+}
+
+/* A leaf's .grad is the user's to keep and to change in place (optimizers
+ * do), so it gets its own contiguous storage of the leaf's dtype and shape;
+ * later gradients are added into it in place. */
+static int accumulate_leaf(lc_ctx *ctx, lc_tensor *leaf, lc_tensor *g) {
+  if (!leaf->grad) {
+    lc_tensor *c = lc_empty(ctx, leaf->dtype, leaf->ndim, leaf->shape);
+    if (!c) return 0;
+    lc_copy_(ctx, c, g);
+    leaf->grad = c;
+    return 1;
+  }
+  lc_tensor *gg = g;
+  if (g->dtype != leaf->grad->dtype && !(gg = lc_to_dtype(ctx, g, leaf->grad->dtype))) return 0;
+  int64_t sg[LC_MAX_DIMS];
+  int ok = 1;
+  int off = leaf->grad->ndim - gg->ndim;
+  if (off != 0) ok = 0;
+  for (int i = 0; ok && i < gg->ndim; i++) sg[i] = gg->strides[i];
+  if (ok) lc__k_binary(LC_BIN_ADD, leaf->grad, leaf->grad, leaf->grad->strides, gg, sg);
+  if (gg != g) lc_tensor_release(gg);
+  if (!ok) lc__fail(ctx, LC_ESHAPE, "gradient does not fit its tensor");
+  return ok;
+}
+
+/* ---- the walk ---------------------------------------------------------------------- */
+
+typedef struct work {
+  lc_node **items;
+  size_t n, cap;
+} work;
+
+static int work_push(lc_ctx *ctx, work *w, lc_node *node) {
+  if (w->n == w->cap) {
+    size_t cap = w->cap ? w->cap * 2 : 64;
+    lc_node **p = (lc_node **)lc__alloc(ctx, cap * sizeof *p);
+    if (!p) return 0;
+    if (w->n) memcpy(p, w->items, w->n * sizeof *p);
+    lc__free(ctx, w->items, w->cap * sizeof *p);
+    w->items = p;
+    w->cap = cap;
+  }
+  w->items[w->n++] = node;
+  return 1;
+}
+
+static lc_status fail_freed(lc_ctx *ctx) {
+  return lc__fail(ctx, LC_ESTATE,
+                  "the graph was already freed by an earlier backward; pass retain_graph = "
+                  "true to the first backward to run it twice");
+}
+
+lc_status lc_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_graph) {
+  if (!root->requires_grad)
+    return lc__fail(ctx, LC_ESTATE, "the tensor does not require grad and has no grad_fn");
+  if (seed) {
+    int same = seed->ndim == root->ndim;
+    for (int i = 0; same && i < root->ndim; i++) same = seed->shape[i] == root->shape[i];
+    if (!same) {
+      char a[160], b[160];
+      lc_shape_str(a, sizeof a, seed->ndim, seed->shape);
+      lc_shape_str(b, sizeof b, root->ndim, root->shape);
+      return lc__fail(ctx, LC_ESHAPE, "gradient of shape %s does not match the tensor's shape %s", a, b);
+    }
+  }
+  int was_enabled = lc_ctx_set_grad_enabled(ctx, 0);
+  lc_status st = LC_OK;
+  lc_tensor *g0 = seed ? (lc_tensor_retain(seed), seed)
+                       : lc_full(ctx, root->dtype, root->ndim, root->shape, 1.0);
+  work order = {0}, stack = {0};
+  if (!g0) { st = ctx->status; goto out; }
+  if (!root->node) {  /* a leaf: its gradient is the seed */
+    if (!accumulate_leaf(ctx, root, g0)) st = ctx->status;
+    goto out;
+  }
+  if (root->node->freed) { st = fail_freed(ctx); goto out; }
+
+  /* pass 1: find every node and count its consumers */
+  uint32_t mark = ++ctx->visit_mark;
+  root->node->mark = mark;
+  root->node->pending = 0;
+  if (!work_push(ctx, &stack, root->node)) { st = ctx->status; goto out; }
+  while (stack.n) {
+    lc_node *n = stack.items[--stack.n];
+    if (!work_push(ctx, &order, n)) { st = ctx->status; goto out; }
+    n->refcount++;  /* dropping one node's inputs must not free another in `order` */
+    for (int i = 0; i < n->ninputs; i++) {
+      lc_tensor *in = n->inputs[i];
+      if (!in || !in->node || !in->requires_grad) continue;
+      lc_node *p = in->node;
+      if (p->freed) { st = fail_freed(ctx); goto out; }
+      if (p->mark != mark) {
+        p->mark = mark;
+        p->pending = 0;
+        p->grad = NULL;
+        if (!work_push(ctx, &stack, p)) { st = ctx->status; goto out; }
+      }
+      p->pending++;
+    }
+  }
+
+  /* pass 2: run nodes whose consumers are all done */
+  root->node->grad = g0;
+  g0 = NULL;
+  stack.n = 0;
+  work_push(ctx, &stack, root->node);  /* capacity is there from pass 1 */
+  while (stack.n) {
+    lc_node *n = stack.items[--stack.n];
+    lc_tensor *grads[LC_NODE_MAX_INPUTS] = {NULL, NULL, NULL};
+    int ok = run_rule(ctx, n, n->grad, grads);
+    lc_tensor_release(n->grad);
+    n->grad = NULL;
+    for (int i = 0; i < n->ninputs; i++) {
+      lc_tensor *in = n->inputs[i];
+      if (!in || !in->requires_grad) continue;
+      if (ok && grads[i]) {
+        if (in->node) ok = accumulate(ctx, &in->node->grad, grads[i]);
+        else ok = accumulate_leaf(ctx, in, grads[i]);
+      }
+      if (in->node && --in->node->pending == 0 && !work_push(ctx, &stack, in->node)) ok = 0;
+    }
+    for (int i = 0; i < LC_NODE_MAX_INPUTS; i++) lc_tensor_release(grads[i]);
+    if (!ok) { st = ctx->status; break; }
+  }
+
+out:
+  /* whatever happened, no node keeps a half-made gradient */
+  for (size_t i = 0; i < order.n; i++) {
+    lc_tensor_release(order.items[i]->grad);
+    order.items[i]->grad = NULL;
+  }
+  if (st == LC_OK && !retain_graph)
+    for (size_t i = 0; i < order.n; i++) lc__node_drop_inputs(order.items[i]);
+  for (size_t i = 0; i < order.n; i++) lc__node_release(order.items[i]);
+  lc__free(ctx, order.items, order.cap * sizeof *order.items);
+  lc__free(ctx, stack.items, stack.cap * sizeof *stack.items);
+  lc_tensor_release(g0);
+  lc_ctx_set_grad_enabled(ctx, was_enabled);
+  if (st == LC_OK) ctx->status = LC_OK;
+  return st;
+}

@@ -1,0 +1,115 @@
+/* ctx.c: the context: allocator, error slot, random generator, settings. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+lc_ctx *lc_ctx_new(lc_alloc_fn alloc, void *ud) {
+  lc_ctx *ctx = (lc_ctx *)alloc(ud, NULL, 0, sizeof(lc_ctx));
+  if (!ctx) return NULL;
+  memset(ctx, 0, sizeof *ctx);
+  ctx->alloc = alloc;
+  ctx->alloc_ud = ud;
+  ctx->refcount = 1;
+  ctx->default_dtype = LC_FLOAT32;
+  ctx->grad_enabled = 1;
+  lc_ctx_seed(ctx, 0x5eedULL);
+  return ctx;
+}
+
+void lc__ctx_unref(lc_ctx *ctx) {
+  if (--ctx->refcount == 0) ctx->alloc(ctx->alloc_ud, ctx, sizeof(lc_ctx), 0);
+}
+
+void lc_ctx_free(lc_ctx *ctx) {
+  if (ctx) lc__ctx_unref(ctx);
+}
+
+lc_status lc_ctx_status(const lc_ctx *ctx) { return ctx->status; }
+const char *lc_ctx_error(const lc_ctx *ctx) { return ctx->err; }
+lc_dtype lc_ctx_default_dtype(const lc_ctx *ctx) { return ctx->default_dtype; }
+void lc_ctx_set_default_dtype(lc_ctx *ctx, lc_dtype dtype) { ctx->default_dtype = dtype; }
+int lc_ctx_grad_enabled(const lc_ctx *ctx) { return ctx->grad_enabled; }
+size_t lc_ctx_live_bytes(const lc_ctx *ctx) { return ctx->live_bytes; }
+
+int lc_ctx_set_grad_enabled(lc_ctx *ctx, int enabled) {
+  int old = ctx->grad_enabled;
+  ctx->grad_enabled = enabled != 0;
+  return old;
+}
+
+size_t lc_ctx_take_new_bytes(lc_ctx *ctx, size_t min) {
+  size_t n = ctx->new_bytes;
+  if (n < min) return 0;
+  ctx->new_bytes = 0;
+  return n;
+}
+
+const char *lc_dtype_name(lc_dtype dtype) {
+  return dtype == LC_FLOAT64 ? "float64" : "float32";
+}
+
+size_t lc_dtype_size(lc_dtype dtype) { return dtype == LC_FLOAT64 ? 8 : 4; }
+
+lc_status lc__fail(lc_ctx *ctx, lc_status st, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(ctx->err, sizeof ctx->err, fmt, ap);
+  va_end(ap);
+  ctx->status = st;
+  return st;
+}
+
+void *lc__alloc(lc_ctx *ctx, size_t n) {
+  void *p = ctx->alloc(ctx->alloc_ud, NULL, 0, n);
+  if (!p) {
+    lc__fail(ctx, LC_ENOMEM, "not enough memory (%zu bytes)", n);
+    return NULL;
+  }
+  ctx->live_bytes += n;
+  ctx->new_bytes += n;
+  return p;
+}
+
+void lc__free(lc_ctx *ctx, void *p, size_t n) {
+  if (!p) return;
+  ctx->alloc(ctx->alloc_ud, p, n, 0);
+  ctx->live_bytes -= n;
+}
+
+void lc_shape_str(char *buf, size_t n, int ndim, const int64_t *shape) {
+  size_t used = (size_t)snprintf(buf, n, "{");
+  for (int i = 0; i < ndim && used < n; i++)
+    used += (size_t)snprintf(buf + used, n - used, "%s%lld", i ? ", " : "",
+                             (long long)shape[i]);
+  if (used < n) snprintf(buf + used, n - used, "}");
+}
+
+/* ---- random numbers --------------------------------------------------------
+ * xoshiro256** seeded through splitmix64: integer-only, so every platform
+ * draws the same bits for the same seed. */
+static uint64_t splitmix64(uint64_t *x) {
+  uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+void lc_ctx_seed(lc_ctx *ctx, uint64_t seed) {
+  for (int i = 0; i < 4; i++) ctx->rng[i] = splitmix64(&seed);
+}
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t lc__rng_next(lc_ctx *ctx) {
+  uint64_t *s = ctx->rng;
+  uint64_t result = rotl(s[1] * 5, 7) * 9;
+  uint64_t t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl(s[3], 45);
+  return result;
+}

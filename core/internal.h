@@ -1,0 +1,99 @@
+/* internal.h: what the core's own files share and users of lc.h do not see. */
+#ifndef LC_INTERNAL_H
+#define LC_INTERNAL_H
+
+#include "lc.h"
+
+#include <stdarg.h>
+
+struct lc_ctx {
+  lc_alloc_fn alloc;
+  void *alloc_ud;
+  int64_t refcount;        /* the owner, plus one per live storage and node */
+  uint64_t rng[4];         /* xoshiro256** state */
+  lc_dtype default_dtype;
+  int grad_enabled;
+  uint32_t visit_mark;     /* generation counter for graph walks */
+  size_t live_bytes;
+  size_t new_bytes;        /* allocated since lc_ctx_take_new_bytes */
+  lc_status status;
+  char err[256];
+};
+
+/* One op in the graph. Inputs are strong references; `saved` holds what the
+ * backward rule needs beyond them (tanh's output, as a detached alias so that
+ * the output does not own itself through its node). */
+typedef enum lc_op {
+  LC_OP_ADD, LC_OP_SUB, LC_OP_MUL, LC_OP_DIV, LC_OP_POW, LC_OP_POW_SCALAR,
+  LC_OP_NEG, LC_OP_TANH, LC_OP_LOG, LC_OP_CAST,
+  LC_OP_MATMUL, LC_OP_LINEAR,
+  LC_OP_SUM, LC_OP_SUM_DIM, LC_OP_MEAN, LC_OP_MEAN_DIM,
+  LC_OP_RESHAPE, LC_OP_TRANSPOSE, LC_OP_SELECT, LC_OP_EXPAND, LC_OP_CLONE,
+  LC_OP_COUNT
+} lc_op;
+
+#define LC_NODE_MAX_INPUTS 3
+
+struct lc_node {
+  int64_t refcount;
+  lc_op op;
+  int ninputs;
+  lc_tensor *inputs[LC_NODE_MAX_INPUTS];
+  lc_tensor *saved;
+  double scalar;           /* pow exponent */
+  int dim0, dim1, keepdim; /* reduction / transpose / select dims */
+  int64_t index;           /* select */
+  int freed;               /* inputs and saved dropped by a backward */
+  /* backward bookkeeping, valid during one lc_backward */
+  uint32_t mark;
+  int64_t pending;         /* consumers not yet processed */
+  lc_tensor *grad;         /* gradient of this node's output */
+  lc_ctx *ctx;
+  struct lc_node *free_next;
+};
+
+/* ---- ctx.c ---- */
+lc_status lc__fail(lc_ctx *ctx, lc_status st, const char *fmt, ...);
+void *lc__alloc(lc_ctx *ctx, size_t n);
+void lc__free(lc_ctx *ctx, void *p, size_t n);
+void lc__ctx_unref(lc_ctx *ctx);
+uint64_t lc__rng_next(lc_ctx *ctx);
+
+/* ---- tensor.c ---- */
+size_t lc__numel(int ndim, const int64_t *shape, int *overflow);
+lc_tensor *lc__view(lc_ctx *ctx, lc_tensor *base, int ndim, const int64_t *shape,
+                    const int64_t *strides, int64_t offset);
+void lc__contig_strides(int ndim, const int64_t *shape, int64_t *strides);
+lc_tensor *lc__sum_to(lc_ctx *ctx, lc_tensor *g, int ndim, const int64_t *shape);
+lc_tensor *lc__expand_to(lc_ctx *ctx, lc_tensor *g, int ndim, const int64_t *shape);
+lc_node *lc__record(lc_ctx *ctx, lc_tensor *out, lc_op op, int n, lc_tensor **inputs);
+int lc__wants_grad(lc_ctx *ctx, int n, lc_tensor **inputs);
+void lc__node_release(lc_node *n);
+void lc__node_drop_inputs(lc_node *n);
+extern const char *const lc__op_names[LC_OP_COUNT];
+
+/* ---- ops.c ---- */
+lc_tensor *lc__contig_raw(lc_ctx *ctx, lc_tensor *a);  /* a copy that records nothing */
+
+/* ---- kernels.c: loops over strided operands; out is always contiguous ---- */
+typedef enum lc_binop {
+  LC_BIN_ADD, LC_BIN_SUB, LC_BIN_MUL, LC_BIN_DIV, LC_BIN_POW,
+  LC_BIN_TANH_GRAD,   /* a * (1 - b*b): a = upstream grad, b = tanh output */
+  LC_BIN_COPY         /* b (a unused): strided copy with broadcast */
+} lc_binop;
+typedef enum lc_unop { LC_UN_NEG, LC_UN_TANH, LC_UN_LOG, LC_UN_POWS } lc_unop;
+
+/* out (shape) = a op b where a, b are viewed with the given element strides
+ * over `shape` (0 strides broadcast) and may differ in dtype from out. */
+void lc__k_binary(lc_binop op, lc_tensor *out, const lc_tensor *a, const int64_t *sa,
+                  const lc_tensor *b, const int64_t *sb);
+void lc__k_unary(lc_unop op, lc_tensor *out, const lc_tensor *a, double s);
+/* out (outer, inner) = sum of a over dim, where out drops dim. */
+void lc__k_sum_dim(lc_tensor *out, const lc_tensor *a, int dim, double scale);
+double lc__k_sum_all(const lc_tensor *a);
+/* C (m, n) = alpha * op(A) (m, k) @ op(B) (k, n) + beta * C, row-major. */
+void lc__k_gemm(lc_dtype dt, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                double alpha, const void *a, int64_t lda, const void *b, int64_t ldb,
+                double beta, void *c, int64_t ldc);
+
+#endif

@@ -1,0 +1,305 @@
+/* kernels.c: the loops. No allocation, no errors: callers check shapes.
+ *
+ * Every elementwise op is one row function per dtype, applied to each row of
+ * an N-d walk. Broadcasting is a 0 stride, so one kernel serves every shape,
+ * and dims that are contiguous for all operands are merged first, so a
+ * contiguous tensor is walked as a single row the compiler can vectorise. */
+#include "internal.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+/* ---- the N-d walk ------------------------------------------------------------ */
+
+typedef struct walk {
+  int ndim;                       /* after merging; the last dim is the row */
+  int64_t shape[LC_MAX_DIMS];
+  int64_t st[3][LC_MAX_DIMS];     /* strides of out, a, b */
+  int64_t idx[LC_MAX_DIMS];
+  int64_t off[3];                 /* element offsets of the current row */
+} walk;
+
+static void walk_init(walk *w, int ndim, const int64_t *shape, const int64_t *so,
+                      const int64_t *sa, const int64_t *sb, const int64_t *base) {
+  const int64_t *src[3] = {so, sa, sb};
+  int n = 0;
+  for (int i = 0; i < ndim; i++) {
+    if (shape[i] == 1) continue;  /* size-1 dims do not move any pointer */
+    int merge = n > 0;
+    for (int k = 0; k < 3 && merge; k++)
+      merge = w->st[k][n - 1] == src[k][i] * shape[i];
+    if (merge) {
+      w->shape[n - 1] *= shape[i];
+      for (int k = 0; k < 3; k++) w->st[k][n - 1] = src[k][i];
+    } else {
+      w->shape[n] = shape[i];
+      for (int k = 0; k < 3; k++) w->st[k][n] = src[k][i];
+      n++;
+    }
+  }
+  if (n == 0) {  /* a scalar, or all dims of size 1: one row of one element */
+    w->shape[0] = 1;
+    for (int k = 0; k < 3; k++) w->st[k][0] = 0;
+    n = 1;
+  }
+  w->ndim = n;
+  memset(w->idx, 0, sizeof w->idx);
+  for (int k = 0; k < 3; k++) w->off[k] = base[k];
+}
+
+/* Moves to the next row; returns 0 after the last. */
+static int walk_next(walk *w) {
+  for (int d = w->ndim - 2; d >= 0; d--) {
+    w->idx[d]++;
+    for (int k = 0; k < 3; k++) w->off[k] += w->st[k][d];
+    if (w->idx[d] < w->shape[d]) return 1;
+    for (int k = 0; k < 3; k++) w->off[k] -= w->st[k][d] * w->shape[d];
+    w->idx[d] = 0;
+  }
+  return 0;
+}
+
+static int64_t rows_of(const walk *w) {
+  int64_t r = 1;
+  for (int d = 0; d < w->ndim - 1; d++) r *= w->shape[d];
+  return r;
+}
+
+/* ---- row functions, one set per dtype ---------------------------------------- */
+
+#define ROW2(T, EXPR)                                                           \
+  do {                                                                          \
+    if (so == 1 && sa == 1 && sb == 1) {                                        \
+      for (int64_t i = 0; i < n; i++) { T x = a[i], y = b[i]; o[i] = (T)(EXPR); } \
+    } else if (so == 1 && sa == 1 && sb == 0) {                                 \
+      T y = b[0];                                                               \
+      for (int64_t i = 0; i < n; i++) { T x = a[i]; o[i] = (T)(EXPR); }         \
+    } else {                                                                    \
+      for (int64_t i = 0; i < n; i++) {                                         \
+        T x = a[i * sa], y = b[i * sb];                                         \
+        o[i * so] = (T)(EXPR);                                                  \
+      }                                                                         \
+    }                                                                           \
+  } while (0)
+
+#define ROW1(T, EXPR)                                                           \
+  do {                                                                          \
+    if (so == 1 && sa == 1) {                                                   \
+      for (int64_t i = 0; i < n; i++) { T x = a[i]; o[i] = (T)(EXPR); }         \
+    } else {                                                                    \
+      for (int64_t i = 0; i < n; i++) { T x = a[i * sa]; o[i * so] = (T)(EXPR); } \
+    }                                                                           \
+  } while (0)
+
+#define DEFINE_ROWS(T, SUF, TANH, LOG, POW)                                          \
+  static void bin_row_##SUF(lc_binop op, int64_t n, T *o, int64_t so, const T *a,     \
+                            int64_t sa, const T *b, int64_t sb) {                    \
+    switch (op) {                                                                    \
+      case LC_BIN_ADD: ROW2(T, x + y); break;                                        \
+      case LC_BIN_SUB: ROW2(T, x - y); break;                                        \
+      case LC_BIN_MUL: ROW2(T, x * y); break;                                        \
+      case LC_BIN_DIV: ROW2(T, x / y); break;                                        \
+      case LC_BIN_POW: ROW2(T, POW(x, y)); break;                                    \
+      case LC_BIN_TANH_GRAD: ROW2(T, x * ((T)1 - y * y)); break;                     \
+      case LC_BIN_COPY: (void)a; (void)sa; ROW2(T, y + (T)0 * x); break;             \
+    }                                                                                \
+  }                                                                                  \
+  static void un_row_##SUF(lc_unop op, int64_t n, T *o, int64_t so, const T *a,       \
+                           int64_t sa, T s) {                                        \
+    switch (op) {                                                                    \
+      case LC_UN_NEG: ROW1(T, -x); break;                                            \
+      case LC_UN_TANH: ROW1(T, TANH(x)); break;                                      \
+      case LC_UN_LOG: ROW1(T, LOG(x)); break;                                        \
+      case LC_UN_POWS:                                                               \
+        if (s == (T)2) ROW1(T, x * x);                                               \
+        else ROW1(T, POW(x, s));                                                     \
+        break;                                                                       \
+    }                                                                                \
+  }
+
+DEFINE_ROWS(float, f32, tanhf, logf, powf)
+DEFINE_ROWS(double, f64, tanh, log, pow)
+
+/* The copy row above reads x only to share ROW2; a plain copy avoids that
+ * read (and the NaN it could carry from uninitialised memory). */
+#define COPY_ROW(TO, TI)                                                        \
+  static void copy_row_##TO##_##TI(int64_t n, TO *o, int64_t so, const TI *b,   \
+                                   int64_t sb) {                                \
+    if (so == 1 && sb == 1) {                                                   \
+      for (int64_t i = 0; i < n; i++) o[i] = (TO)b[i];                          \
+    } else {                                                                    \
+      for (int64_t i = 0; i < n; i++) o[i * so] = (TO)b[i * sb];                \
+    }                                                                           \
+  }
+COPY_ROW(float, float)
+COPY_ROW(float, double)
+COPY_ROW(double, float)
+COPY_ROW(double, double)
+
+/* ---- elementwise entry points ---------------------------------------------- */
+
+void lc__k_binary(lc_binop op, lc_tensor *out, const lc_tensor *a, const int64_t *sa,
+                  const lc_tensor *b, const int64_t *sb) {
+  if (out->numel == 0) return;
+  walk w;
+  int64_t base[3] = {out->offset, a->offset, b->offset};
+  walk_init(&w, out->ndim, out->shape, out->strides, sa, sb, base);
+  int64_t n = w.shape[w.ndim - 1];
+  int64_t so_ = w.st[0][w.ndim - 1], sa_ = w.st[1][w.ndim - 1], sb_ = w.st[2][w.ndim - 1];
+  int64_t rows = rows_of(&w);
+  void *od = out->storage->data;
+  const void *ad = a->storage->data, *bd = b->storage->data;
+  for (int64_t r = 0; r < rows; r++, walk_next(&w)) {
+    if (op == LC_BIN_COPY) {
+      if (out->dtype == LC_FLOAT64) {
+        if (b->dtype == LC_FLOAT64)
+          copy_row_double_double(n, (double *)od + w.off[0], so_, (const double *)bd + w.off[2], sb_);
+        else
+          copy_row_double_float(n, (double *)od + w.off[0], so_, (const float *)bd + w.off[2], sb_);
+      } else {
+        if (b->dtype == LC_FLOAT64)
+          copy_row_float_double(n, (float *)od + w.off[0], so_, (const double *)bd + w.off[2], sb_);
+        else
+          copy_row_float_float(n, (float *)od + w.off[0], so_, (const float *)bd + w.off[2], sb_);
+      }
+    } else if (out->dtype == LC_FLOAT64) {
+      bin_row_f64(op, n, (double *)od + w.off[0], so_, (const double *)ad + w.off[1], sa_,
+                  (const double *)bd + w.off[2], sb_);
+    } else {
+      bin_row_f32(op, n, (float *)od + w.off[0], so_, (const float *)ad + w.off[1], sa_,
+                  (const float *)bd + w.off[2], sb_);
+    }
+  }
+}
+
+void lc__k_unary(lc_unop op, lc_tensor *out, const lc_tensor *a, double s) {
+  if (out->numel == 0) return;
+  walk w;
+  int64_t base[3] = {out->offset, a->offset, 0};
+  walk_init(&w, out->ndim, out->shape, out->strides, a->strides, a->strides, base);
+  int64_t n = w.shape[w.ndim - 1];
+  int64_t so_ = w.st[0][w.ndim - 1], sa_ = w.st[1][w.ndim - 1];
+  int64_t rows = rows_of(&w);
+  for (int64_t r = 0; r < rows; r++, walk_next(&w)) {
+    if (out->dtype == LC_FLOAT64)
+      un_row_f64(op, n, (double *)out->storage->data + w.off[0], so_,
+                 (const double *)a->storage->data + w.off[1], sa_, s);
+    else
+      un_row_f32(op, n, (float *)out->storage->data + w.off[0], so_,
+                 (const float *)a->storage->data + w.off[1], sa_, (float)s);
+  }
+}
+
+/* ---- reductions ---------------------------------------------------------------- */
+
+double lc__k_sum_all(const lc_tensor *a) {
+  if (a->numel == 0) return 0.0;
+  walk w;
+  int64_t base[3] = {a->offset, a->offset, a->offset};
+  walk_init(&w, a->ndim, a->shape, a->strides, a->strides, a->strides, base);
+  int64_t n = w.shape[w.ndim - 1], s = w.st[0][w.ndim - 1], rows = rows_of(&w);
+  double acc = 0.0;
+  for (int64_t r = 0; r < rows; r++, walk_next(&w)) {
+    if (a->dtype == LC_FLOAT64) {
+      const double *p = (const double *)a->storage->data + w.off[0];
+      for (int64_t i = 0; i < n; i++) acc += p[i * s];
+    } else {
+      const float *p = (const float *)a->storage->data + w.off[0];
+      for (int64_t i = 0; i < n; i++) acc += (double)p[i * s];
+    }
+  }
+  return acc;
+}
+
+/* out has a's shape without `dim` and is contiguous. Two orders: when dim is
+ * a's innermost (stride 1), each output is one contiguous sum; otherwise the
+ * slices along dim are added into out one after another, which keeps the
+ * inner loop contiguous (the bias gradient case: summing rows). */
+void lc__k_sum_dim(lc_tensor *out, const lc_tensor *a, int dim, double scale) {
+  int64_t st[LC_MAX_DIMS];
+  int k = 0;
+  for (int i = 0; i < a->ndim; i++)
+    if (i != dim) st[k++] = a->strides[i];
+  int64_t len = a->shape[dim], dstride = a->strides[dim];
+  memset(out->storage->data, 0, out->storage->nbytes);
+  if (out->numel == 0) return;
+  if (dstride == 1 || len == 0) {
+    walk w;
+    int64_t base[3] = {0, a->offset, 0};
+    walk_init(&w, out->ndim, out->shape, out->strides, st, st, base);
+    int64_t n = w.shape[w.ndim - 1], so = w.st[0][w.ndim - 1], sa = w.st[1][w.ndim - 1];
+    int64_t rows = rows_of(&w);
+    for (int64_t r = 0; r < rows; r++, walk_next(&w)) {
+      for (int64_t i = 0; i < n; i++) {
+        double acc = 0.0;
+        int64_t off = w.off[1] + i * sa;
+        if (a->dtype == LC_FLOAT64) {
+          const double *p = (const double *)a->storage->data + off;
+          for (int64_t j = 0; j < len; j++) acc += p[j * dstride];
+          ((double *)out->storage->data)[w.off[0] + i * so] = acc * scale;
+        } else {
+          const float *p = (const float *)a->storage->data + off;
+          for (int64_t j = 0; j < len; j++) acc += (double)p[j * dstride];
+          ((float *)out->storage->data)[w.off[0] + i * so] = (float)(acc * scale);
+        }
+      }
+    }
+    return;
+  }
+  lc_tensor slice = *a;  /* a borrowed view header; never released */
+  slice.ndim = out->ndim;
+  for (int i = 0; i < out->ndim; i++) {
+    slice.shape[i] = out->shape[i];
+    slice.strides[i] = st[i];
+  }
+  for (int64_t j = 0; j < len; j++) {
+    slice.offset = a->offset + j * dstride;
+    lc__k_binary(LC_BIN_ADD, out, out, out->strides, &slice, slice.strides);
+  }
+  if (scale != 1.0) {
+    int64_t n = out->numel;
+    if (out->dtype == LC_FLOAT64) {
+      double *p = (double *)out->storage->data;
+      for (int64_t i = 0; i < n; i++) p[i] *= scale;
+    } else {
+      float *p = (float *)out->storage->data;
+      for (int64_t i = 0; i < n; i++) p[i] = (float)(p[i] * scale);
+    }
+  }
+}
+
+/* ---- BLAS ------------------------------------------------------------------------ */
+
+void lc__k_gemm(lc_dtype dt, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                double alpha, const void *a, int64_t lda, const void *b, int64_t ldb,
+                double beta, void *c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {  /* BLAS leaves C untouched when k = 0 only if beta = 1 */
+    for (int64_t i = 0; i < m; i++)
+      for (int64_t j = 0; j < n; j++) {
+        if (dt == LC_FLOAT64) ((double *)c)[i * ldc + j] *= beta;
+        else ((float *)c)[i * ldc + j] *= (float)beta;
+      }
+    return;
+  }
+  enum CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
+  enum CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
+  if (dt == LC_FLOAT64) {
+    if (m == 1 && !trans_a)  /* one row: y = op(B)^T x is a GEMV */
+      cblas_dgemv(CblasRowMajor, trans_b ? CblasNoTrans : CblasTrans, trans_b ? (int)n : (int)k,
+                  trans_b ? (int)k : (int)n, alpha, (const double *)b, (int)ldb,
+                  (const double *)a, 1, beta, (double *)c, 1);
+    else
+      cblas_dgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, alpha, (const double *)a,
+                  (int)lda, (const double *)b, (int)ldb, beta, (double *)c, (int)ldc);
+  } else {
+    if (m == 1 && !trans_a)
+      cblas_sgemv(CblasRowMajor, trans_b ? CblasNoTrans : CblasTrans, trans_b ? (int)n : (int)k,
+                  trans_b ? (int)k : (int)n, (float)alpha, (const float *)b, (int)ldb,
+                  (const float *)a, 1, (float)beta, (float *)c, 1);
+    else
+      cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, (float)alpha, (const float *)a,
+                  (int)lda, (const float *)b, (int)ldb, (float)beta, (float *)c, (int)ldc);
+  }
+}

@@ -1,0 +1,196 @@
+/*
+ * lc.h: the core of Lucid, tensors with reverse-mode autograd, in plain C11.
+ *
+ * This library knows nothing of Lua. It owns tensors (float32 or float64,
+ * any shape up to LC_MAX_DIMS, with strides and an offset so that views share
+ * storage), records the operations that made each tensor when gradients are
+ * wanted, and runs those records backwards to fill the `grad` of the leaves.
+ *
+ * Everything mutable lives in an lc_ctx: the allocator every byte of tensor
+ * memory comes from (it has lua_Alloc's signature, so a Lua binding passes
+ * the state's own allocator and a host's memory cap covers tensors), the
+ * random generator, the default dtype and the grad-recording switch. Two
+ * contexts share nothing; one context must be used by one thread at a time.
+ *
+ * Ownership is by reference counting. Every function returning an lc_tensor*
+ * returns a new reference the caller must lc_tensor_release(). Arguments are
+ * borrowed. A tensor holds its storage, its grad and the graph node that made
+ * it; a node holds its inputs. Releasing a tensor frees whatever is no
+ * longer reachable, iteratively, so a chain of a million ops frees without
+ * recursion.
+ *
+ * Errors never print, exit or abort. A fallible call returns NULL (or a
+ * non-zero lc_status); lc_ctx_status() says which kind of failure and
+ * lc_ctx_error() gives a message naming the shapes, e.g.
+ * "shapes {2, 3} and {4, 5} do not fit (3 ~= 4)". Callers add the function
+ * name. Dimensions are 0-based here; the Lua binding converts from 1-based.
+ *
+ * Example: y = tanh(x W^T + b), then dy/dx.
+ *
+ *     lc_ctx *ctx = lc_ctx_new(my_alloc, my_ud);      // NULL if out of memory
+ *     int64_t xs[2] = {1, 3}, ws[2] = {2, 3}, bs[1] = {2};
+ *     lc_tensor *x = lc_full(ctx, LC_FLOAT64, 2, xs, 0.5);
+ *     lc_tensor *w = lc_rand(ctx, LC_FLOAT64, 2, ws);
+ *     lc_tensor *b = lc_zeros(ctx, LC_FLOAT64, 1, bs);
+ *     x->requires_grad = 1;
+ *     lc_tensor *h = lc_linear(ctx, x, w, b);
+ *     lc_tensor *y = h ? lc_tanh(ctx, h) : NULL;
+ *     if (!y || lc_backward(ctx, y, NULL, 0) != LC_OK)
+ *       fprintf(stderr, "%s\n", lc_ctx_error(ctx));  // the caller decides
+ *     const double *g = lc_tensor_data(x->grad);       // shape {1, 3}
+ *     lc_tensor_release(y); lc_tensor_release(h);     // NULL is fine
+ *     lc_tensor_release(x); lc_tensor_release(w); lc_tensor_release(b);
+ *     lc_ctx_free(ctx);   // the memory goes when the last tensor does
+ */
+#ifndef LC_H
+#define LC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LC_MAX_DIMS 8
+
+/* Same signature and contract as lua_Alloc: nsize == 0 frees, ptr == NULL
+ * allocates; returning NULL for nsize > 0 means "out of memory". */
+typedef void *(*lc_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
+
+typedef enum lc_dtype { LC_FLOAT32 = 0, LC_FLOAT64 = 1 } lc_dtype;
+
+typedef enum lc_status {
+  LC_OK = 0,
+  LC_ENOMEM,  /* the allocator refused */
+  LC_ESHAPE,  /* shapes do not fit the operation */
+  LC_EARG,    /* an argument is out of range */
+  LC_ESTATE   /* the call is not valid now (freed graph, no grad, ...) */
+} lc_status;
+
+typedef struct lc_ctx lc_ctx;
+typedef struct lc_node lc_node;
+
+/* Bytes shared by a tensor and its views. */
+typedef struct lc_storage {
+  int64_t refcount;
+  size_t nbytes;
+  void *data;       /* nbytes bytes, from the context's allocator unless external */
+  int external;     /* data belongs to someone else; never freed here */
+  lc_ctx *ctx;
+} lc_storage;
+
+/* Fields are readable by users of the library; change them only through
+ * the functions below (requires_grad on leaves is the exception). */
+typedef struct lc_tensor {
+  int64_t refcount;
+  lc_dtype dtype;
+  int ndim;                       /* 0 for a scalar */
+  int64_t shape[LC_MAX_DIMS];     /* sizes; shape[0..ndim-1] */
+  int64_t strides[LC_MAX_DIMS];   /* in elements, may be 0 (broadcast) */
+  int64_t offset;                 /* in elements, into storage->data */
+  int64_t numel;
+  int requires_grad;
+  lc_storage *storage;
+  struct lc_tensor *grad;         /* accumulated gradient, NULL until backward */
+  lc_node *node;                  /* the op that made it; NULL for leaves */
+  lc_ctx *ctx;
+  struct lc_tensor *free_next;    /* private: the iterative release list */
+} lc_tensor;
+
+/* ---- context ---------------------------------------------------------- */
+lc_ctx *lc_ctx_new(lc_alloc_fn alloc, void *ud);
+void lc_ctx_free(lc_ctx *ctx);   /* memory goes once its last tensor is released */
+lc_status lc_ctx_status(const lc_ctx *ctx);
+const char *lc_ctx_error(const lc_ctx *ctx);
+void lc_ctx_seed(lc_ctx *ctx, uint64_t seed);
+lc_dtype lc_ctx_default_dtype(const lc_ctx *ctx);
+void lc_ctx_set_default_dtype(lc_ctx *ctx, lc_dtype dtype);
+int lc_ctx_grad_enabled(const lc_ctx *ctx);
+int lc_ctx_set_grad_enabled(lc_ctx *ctx, int enabled);  /* returns the old value */
+size_t lc_ctx_live_bytes(const lc_ctx *ctx);   /* tensor bytes allocated now */
+/* Bytes allocated since the last call that returned non-zero; returns 0 (and
+ * keeps counting) while that is below `min`. A binding reports it to its GC. */
+size_t lc_ctx_take_new_bytes(lc_ctx *ctx, size_t min);
+const char *lc_dtype_name(lc_dtype dtype);      /* "float32", "float64" */
+size_t lc_dtype_size(lc_dtype dtype);
+
+/* Writes "{2, 3}" (1-based readers and 0-based code agree on shapes). */
+void lc_shape_str(char *buf, size_t n, int ndim, const int64_t *shape);
+
+/* ---- creation (leaves, requires_grad = 0) -------------------------------- */
+lc_tensor *lc_empty(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape);
+lc_tensor *lc_zeros(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape);
+lc_tensor *lc_full(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape, double value);
+lc_tensor *lc_scalar(lc_ctx *ctx, lc_dtype dtype, double value);       /* 0-d */
+lc_tensor *lc_rand(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape);  /* U[0,1) */
+lc_tensor *lc_randn(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape); /* N(0,1) */
+/* Fills t in place with U[lo, hi) from the context's generator. */
+lc_status lc_uniform_(lc_ctx *ctx, lc_tensor *t, double lo, double hi);
+
+void lc_tensor_retain(lc_tensor *t);
+void lc_tensor_release(lc_tensor *t);   /* NULL is a no-op */
+
+/* Pointer to element 0 (storage + offset); contiguous tensors are row-major. */
+void *lc_tensor_data(const lc_tensor *t);
+int lc_tensor_is_contiguous(const lc_tensor *t);
+/* Element at a 0-based multi-index idx[ndim]; no bounds check. */
+double lc_tensor_get(const lc_tensor *t, const int64_t *idx);
+/* Copies all elements, row-major, into out[numel] as doubles. */
+void lc_tensor_read(const lc_tensor *t, double *out);
+/* The single value of a one-element tensor. */
+lc_status lc_tensor_item(lc_ctx *ctx, const lc_tensor *t, double *out);
+
+/* ---- ops: each returns a new tensor and records its backward ------------
+ * A result records a graph node when grad mode is on and an input requires
+ * grad. Binary ops broadcast like NumPy and promote float32 with float64 to
+ * float64. */
+lc_tensor *lc_add(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+lc_tensor *lc_sub(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+lc_tensor *lc_mul(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+lc_tensor *lc_div(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+lc_tensor *lc_pow(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+lc_tensor *lc_pow_scalar(lc_ctx *ctx, lc_tensor *a, double exponent);
+lc_tensor *lc_neg(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_tanh(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_log(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_to_dtype(lc_ctx *ctx, lc_tensor *a, lc_dtype dtype);
+
+/* matmul: 1-D and 2-D operands as in NumPy, batch dims broadcast:
+ * (..., n, k) @ (..., k, m) -> (..., n, m). */
+lc_tensor *lc_matmul(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+/* y (..., out) = x (..., in) @ w (out, in)^T + b (out); b may be NULL. */
+lc_tensor *lc_linear(lc_ctx *ctx, lc_tensor *x, lc_tensor *w, lc_tensor *b);
+
+lc_tensor *lc_sum(lc_ctx *ctx, lc_tensor *a);                        /* 0-d */
+lc_tensor *lc_sum_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim);
+lc_tensor *lc_mean(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_mean_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim);
+
+/* Views share storage with a (reshape copies only when it must). shape may
+ * hold one -1, inferred from the element count. */
+lc_tensor *lc_reshape(lc_ctx *ctx, lc_tensor *a, int ndim, const int64_t *shape);
+lc_tensor *lc_transpose(lc_ctx *ctx, lc_tensor *a, int d0, int d1);
+lc_tensor *lc_select(lc_ctx *ctx, lc_tensor *a, int dim, int64_t index);
+lc_tensor *lc_expand(lc_ctx *ctx, lc_tensor *a, int ndim, const int64_t *shape);
+lc_tensor *lc_contiguous(lc_ctx *ctx, lc_tensor *a);  /* a itself (retained) if already */
+lc_tensor *lc_clone(lc_ctx *ctx, lc_tensor *a);       /* a fresh copy, differentiable */
+lc_tensor *lc_detach(lc_ctx *ctx, lc_tensor *a);      /* same storage, no graph */
+
+/* ---- in place (no graph; for optimizers, loading weights, grad zeroing) -- */
+lc_status lc_copy_(lc_ctx *ctx, lc_tensor *dst, const lc_tensor *src);  /* src broadcasts */
+lc_status lc_fill_(lc_ctx *ctx, lc_tensor *dst, double value);
+
+/* ---- autograd -----------------------------------------------------------
+ * Seeds root with `seed` (NULL: ones of root's shape), walks the graph in
+ * reverse topological order without recursion and accumulates into the
+ * grad of every leaf that requires grad. The graph's saved tensors are
+ * released afterwards unless retain_graph is set. */
+lc_status lc_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_graph);
+int lc_tensor_is_leaf(const lc_tensor *t);
+const char *lc_tensor_op_name(const lc_tensor *t);   /* "TanhBackward", NULL for leaves */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

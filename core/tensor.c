@@ -1,0 +1,361 @@
+/* tensor.c: storage and tensor lifetimes, creation, views, graph nodes. */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- shapes --------------------------------------------------------------- */
+
+size_t lc__numel(int ndim, const int64_t *shape, int *overflow) {
+  size_t n = 1;
+  *overflow = 0;
+  for (int i = 0; i < ndim; i++) {
+    if (shape[i] < 0) { *overflow = 1; return 0; }
+    size_t d = (size_t)shape[i];
+    if (d != 0 && n > SIZE_MAX / 8 / d) *overflow = 1;  /* 8: the widest dtype */
+    n *= d;
+  }
+  if (*overflow) return 0;
+  return n;
+}
+
+void lc__contig_strides(int ndim, const int64_t *shape, int64_t *strides) {
+  int64_t s = 1;
+  for (int i = ndim - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i] > 0 ? shape[i] : 1;
+  }
+}
+
+int lc_tensor_is_contiguous(const lc_tensor *t) {
+  int64_t s = 1;
+  for (int i = t->ndim - 1; i >= 0; i--) {
+    if (t->shape[i] != 1 && t->strides[i] != s) return 0;
+    s *= t->shape[i];
+  }
+  return 1;
+}
+
+/* ---- lifetimes ---------------------------------------------------------------
+ * A tensor owns its storage, its grad and its node; a node owns its inputs
+ * and saved tensor. Releasing walks that ownership with two intrusive work
+ * lists instead of recursion, so freeing a deep graph uses no stack. */
+
+static void storage_release(lc_storage *s) {
+  if (--s->refcount > 0) return;
+  lc_ctx *ctx = s->ctx;
+  if (!s->external) lc__free(ctx, s->data, s->nbytes);
+  lc__free(ctx, s, sizeof *s);
+  lc__ctx_unref(ctx);
+}
+
+static void push_tensor(lc_tensor **list, lc_tensor *t) {
+  if (t && --t->refcount == 0) {
+    t->free_next = *list;
+    *list = t;
+  }
+}
+
+static void push_node(lc_node **list, lc_node *n) {
+  if (n && --n->refcount == 0) {
+    n->free_next = *list;
+    *list = n;
+  }
+}
+
+static void release_all(lc_tensor *tensors, lc_node *nodes) {
+  while (tensors || nodes) {
+    while (tensors) {
+      lc_tensor *t = tensors;
+      tensors = t->free_next;
+      lc_ctx *ctx = t->ctx;
+      if (t->storage) storage_release(t->storage);
+      push_tensor(&tensors, t->grad);
+      push_node(&nodes, t->node);
+      lc__free(ctx, t, sizeof *t);
+      lc__ctx_unref(ctx);
+    }
+    while (nodes) {
+      lc_node *n = nodes;
+      nodes = n->free_next;
+      lc_ctx *ctx = n->ctx;
+      for (int i = 0; i < n->ninputs; i++) push_tensor(&tensors, n->inputs[i]);
+      push_tensor(&tensors, n->saved);
+      push_tensor(&tensors, n->grad);
+      lc__free(ctx, n, sizeof *n);
+      lc__ctx_unref(ctx);
+    }
+  }
+}
+
+void lc_tensor_retain(lc_tensor *t) {
+  if (t) t->refcount++;
+}
+
+void lc_tensor_release(lc_tensor *t) {
+  lc_tensor *list = NULL;
+  push_tensor(&list, t);
+  release_all(list, NULL);
+}
+
+void lc__node_release(lc_node *n) {
+  lc_node *list = NULL;
+  push_node(&list, n);
+  release_all(NULL, list);
+}
+
+/* Drops what a node keeps for backward; the node itself stays (its output
+ * still points at it) but can no longer be run. */
+void lc__node_drop_inputs(lc_node *n) {
+  lc_tensor *list = NULL;
+  for (int i = 0; i < n->ninputs; i++) {
+    push_tensor(&list, n->inputs[i]);
+    n->inputs[i] = NULL;
+  }
+  push_tensor(&list, n->saved);
+  n->saved = NULL;
+  n->freed = 1;
+  release_all(list, NULL);
+}
+
+/* ---- creation -------------------------------------------------------------- */
+
+static lc_tensor *tensor_header(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape) {
+  if (ndim < 0 || ndim > LC_MAX_DIMS) {
+    lc__fail(ctx, LC_EARG, "at most %d dimensions are supported, got %d", LC_MAX_DIMS, ndim);
+    return NULL;
+  }
+  int overflow;
+  size_t n = lc__numel(ndim, shape, &overflow);
+  if (overflow) {
+    char s[160];
+    lc_shape_str(s, sizeof s, ndim, shape);
+    lc__fail(ctx, LC_EARG, "invalid shape %s (negative, or too many elements)", s);
+    return NULL;
+  }
+  lc_tensor *t = (lc_tensor *)lc__alloc(ctx, sizeof *t);
+  if (!t) return NULL;
+  memset(t, 0, sizeof *t);
+  ctx->refcount++;
+  t->refcount = 1;
+  t->ctx = ctx;
+  t->dtype = dtype;
+  t->ndim = ndim;
+  for (int i = 0; i < ndim; i++) t->shape[i] = shape[i];
+  lc__contig_strides(ndim, shape, t->strides);
+  t->numel = (int64_t)n;
+  return t;
+}
+
+lc_tensor *lc_empty(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape) {
+  lc_tensor *t = tensor_header(ctx, dtype, ndim, shape);
+  if (!t) return NULL;
+  lc_storage *s = (lc_storage *)lc__alloc(ctx, sizeof *s);
+  if (!s) { lc_tensor_release(t); return NULL; }
+  memset(s, 0, sizeof *s);
+  ctx->refcount++;
+  s->refcount = 1;
+  s->ctx = ctx;
+  t->storage = s;
+  s->nbytes = (size_t)t->numel * lc_dtype_size(dtype);
+  if (s->nbytes > 0 && !(s->data = lc__alloc(ctx, s->nbytes))) {
+    s->nbytes = 0;
+    lc_tensor_release(t);
+    return NULL;
+  }
+  return t;
+}
+
+lc_tensor *lc_full(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape, double value) {
+  lc_tensor *t = lc_empty(ctx, dtype, ndim, shape);
+  if (t) lc_fill_(ctx, t, value);
+  return t;
+}
+
+lc_tensor *lc_zeros(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape) {
+  lc_tensor *t = lc_empty(ctx, dtype, ndim, shape);
+  if (t && t->numel) memset(t->storage->data, 0, t->storage->nbytes);
+  return t;
+}
+
+lc_tensor *lc_scalar(lc_ctx *ctx, lc_dtype dtype, double value) {
+  return lc_full(ctx, dtype, 0, NULL, value);
+}
+
+/* 53 random bits for a double, 24 for a float: exact, never 1.0. */
+static double uniform01(lc_ctx *ctx, lc_dtype dt) {
+  uint64_t r = lc__rng_next(ctx);
+  if (dt == LC_FLOAT64) return (double)(r >> 11) * 0x1.0p-53;
+  return (double)(r >> 40) * 0x1.0p-24;
+}
+
+lc_status lc_uniform_(lc_ctx *ctx, lc_tensor *t, double lo, double hi) {
+  if (!lc_tensor_is_contiguous(t))
+    return lc__fail(ctx, LC_EARG, "uniform_ needs a contiguous tensor");
+  int64_t n = t->numel;
+  if (t->dtype == LC_FLOAT64) {
+    double *d = (double *)lc_tensor_data(t);
+    for (int64_t i = 0; i < n; i++) d[i] = lo + (hi - lo) * uniform01(ctx, LC_FLOAT64);
+  } else {
+    float *d = (float *)lc_tensor_data(t);
+    for (int64_t i = 0; i < n; i++) d[i] = (float)(lo + (hi - lo) * uniform01(ctx, LC_FLOAT32));
+  }
+  return LC_OK;
+}
+
+lc_tensor *lc_rand(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape) {
+  lc_tensor *t = lc_empty(ctx, dtype, ndim, shape);
+  if (t) lc_uniform_(ctx, t, 0.0, 1.0);
+  return t;
+}
+
+/* Box-Muller, one value per pair of uniforms, so a draw never depends on
+ * how many values an earlier call took. */
+lc_tensor *lc_randn(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape) {
+  lc_tensor *t = lc_empty(ctx, dtype, ndim, shape);
+  if (!t) return NULL;
+  for (int64_t i = 0; i < t->numel; i++) {
+    double u1 = 1.0 - (double)(lc__rng_next(ctx) >> 11) * 0x1.0p-53;  /* (0, 1] */
+    double u2 = (double)(lc__rng_next(ctx) >> 11) * 0x1.0p-53;
+    double z = sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+    if (dtype == LC_FLOAT64) ((double *)t->storage->data)[i] = z;
+    else ((float *)t->storage->data)[i] = (float)z;
+  }
+  return t;
+}
+
+/* ---- element access ---------------------------------------------------------- */
+
+void *lc_tensor_data(const lc_tensor *t) {
+  if (!t->storage->data) return NULL;
+  return (char *)t->storage->data + t->offset * (int64_t)lc_dtype_size(t->dtype);
+}
+
+static double at(const lc_tensor *t, int64_t off) {
+  if (t->dtype == LC_FLOAT64) return ((const double *)t->storage->data)[off];
+  return ((const float *)t->storage->data)[off];
+}
+
+double lc_tensor_get(const lc_tensor *t, const int64_t *idx) {
+  int64_t off = t->offset;
+  for (int i = 0; i < t->ndim; i++) off += idx[i] * t->strides[i];
+  return at(t, off);
+}
+
+void lc_tensor_read(const lc_tensor *t, double *out) {
+  int64_t idx[LC_MAX_DIMS] = {0};
+  for (int64_t k = 0; k < t->numel; k++) {
+    out[k] = lc_tensor_get(t, idx);
+    for (int d = t->ndim - 1; d >= 0; d--) {
+      if (++idx[d] < t->shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+lc_status lc_tensor_item(lc_ctx *ctx, const lc_tensor *t, double *out) {
+  if (t->numel != 1) {
+    char s[160];
+    lc_shape_str(s, sizeof s, t->ndim, t->shape);
+    return lc__fail(ctx, LC_ESHAPE, "only one-element tensors have an item, got shape %s", s);
+  }
+  *out = at(t, t->offset);
+  return LC_OK;
+}
+
+/* ---- in place ------------------------------------------------------------ */
+
+/* Fills through the copy kernel from a 0-d source that lives on the stack:
+ * filling must not allocate (lc_full and lc_scalar are built on it). */
+lc_status lc_fill_(lc_ctx *ctx, lc_tensor *dst, double value) {
+  union { double d; float f; } cell;
+  if (dst->dtype == LC_FLOAT64) cell.d = value;
+  else cell.f = (float)value;
+  lc_storage st = {1, sizeof cell, &cell, 1, ctx};
+  lc_tensor v;
+  memset(&v, 0, sizeof v);
+  v.dtype = dst->dtype;
+  v.numel = 1;
+  v.storage = &st;
+  return lc_copy_(ctx, dst, &v);
+}
+
+lc_status lc_copy_(lc_ctx *ctx, lc_tensor *dst, const lc_tensor *src) {
+  /* src broadcasts to dst: align trailing dims, 0 stride where src has 1. */
+  int64_t ss[LC_MAX_DIMS];
+  int off = dst->ndim - src->ndim;
+  for (int i = 0; i < dst->ndim; i++) {
+    int j = i - off;
+    int64_t sz = j >= 0 ? src->shape[j] : 1;
+    if (off < 0 || (sz != dst->shape[i] && sz != 1)) {
+      char a[160], b[160];
+      lc_shape_str(a, sizeof a, src->ndim, src->shape);
+      lc_shape_str(b, sizeof b, dst->ndim, dst->shape);
+      return lc__fail(ctx, LC_ESHAPE, "cannot copy shape %s into shape %s", a, b);
+    }
+    ss[i] = (j >= 0 && sz != 1) ? src->strides[j] : 0;
+  }
+  if (off < 0) {
+    char a[160], b[160];
+    lc_shape_str(a, sizeof a, src->ndim, src->shape);
+    lc_shape_str(b, sizeof b, dst->ndim, dst->shape);
+    return lc__fail(ctx, LC_ESHAPE, "cannot copy shape %s into shape %s", a, b);
+  }
+  lc__k_binary(LC_BIN_COPY, dst, src, ss, src, ss);
+  return LC_OK;
+}
+
+/* ---- views --------------------------------------------------------------- */
+
+lc_tensor *lc__view(lc_ctx *ctx, lc_tensor *base, int ndim, const int64_t *shape,
+                    const int64_t *strides, int64_t offset) {
+  lc_tensor *t = tensor_header(ctx, base->dtype, ndim, shape);
+  if (!t) return NULL;
+  for (int i = 0; i < ndim; i++) t->strides[i] = strides[i];
+  t->offset = offset;
+  t->storage = base->storage;
+  base->storage->refcount++;
+  return t;
+}
+
+lc_tensor *lc_detach(lc_ctx *ctx, lc_tensor *a) {
+  return lc__view(ctx, a, a->ndim, a->shape, a->strides, a->offset);
+}
+
+int lc_tensor_is_leaf(const lc_tensor *t) { return t->node == NULL; }
+
+const char *lc_tensor_op_name(const lc_tensor *t) {
+  return t->node ? lc__op_names[t->node->op] : NULL;
+}
+
+/* ---- graph recording ------------------------------------------------------ */
+
+int lc__wants_grad(lc_ctx *ctx, int n, lc_tensor **inputs) {
+  if (!ctx->grad_enabled) return 0;
+  for (int i = 0; i < n; i++)
+    if (inputs[i] && inputs[i]->requires_grad) return 1;
+  return 0;
+}
+
+/* Makes `out` the result of op on inputs when a gradient is wanted. Returns
+ * the node (NULL with no error when no gradient is wanted, NULL with an error
+ * set when out of memory: check ctx->status after a NULL). */
+lc_node *lc__record(lc_ctx *ctx, lc_tensor *out, lc_op op, int n, lc_tensor **inputs) {
+  ctx->status = LC_OK;
+  if (!lc__wants_grad(ctx, n, inputs)) return NULL;
+  lc_node *node = (lc_node *)lc__alloc(ctx, sizeof *node);
+  if (!node) return NULL;
+  memset(node, 0, sizeof *node);
+  ctx->refcount++;
+  node->refcount = 1;
+  node->ctx = ctx;
+  node->op = op;
+  node->ninputs = n;
+  for (int i = 0; i < n; i++) {
+    node->inputs[i] = inputs[i];
+    lc_tensor_retain(inputs[i]);
+  }
+  out->node = node;
+  out->requires_grad = 1;
+  return node;
+}

@@ -1,0 +1,50 @@
+/* binding.h: what the two halves of the Lua binding share.
+ *
+ * A tensor in Lua is a full userdata "lucid.Tensor" holding one strong
+ * reference to a core tensor (lt_box). The box is created, with its
+ * metatable, before the core tensor it will hold, so a Lua error at any
+ * point (out of memory included) leaves nothing unowned: __gc tolerates an
+ * empty box. Every binding function has the state's lt_state as upvalue 1. */
+#ifndef LUCID_BINDING_H
+#define LUCID_BINDING_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "../core/lc.h"
+
+#define LT_TENSOR "lucid.Tensor"
+
+typedef struct lt_box {
+  lc_tensor *t;     /* NULL until filled, and after __close */
+  int is_param;     /* made by nn.Parameter: modules register it */
+} lt_box;
+
+typedef struct lt_state {
+  lc_ctx *ctx;
+} lt_state;
+
+#define LT_CTX(L) (((lt_state *)lua_touserdata((L), lua_upvalueindex(1)))->ctx)
+
+/* lucid_core.c */
+lc_tensor *lt_check(lua_State *L, int idx);             /* a live tensor or an error */
+lc_tensor *lt_test(lua_State *L, int idx);              /* NULL if not a tensor */
+lc_tensor **lt_newbox(lua_State *L);                    /* pushes an empty tensor */
+int lt_fail(lua_State *L, lc_ctx *ctx, const char *fname);  /* raises ctx's error */
+/* Puts r (a new reference, or NULL on failure) into the box on top. */
+int lt_fill(lua_State *L, lc_ctx *ctx, lc_tensor **slot, lc_tensor *r, const char *fname);
+/* Tensor at idx, or a number there as a 0-d tensor of `like`'s dtype pushed
+ * on the stack (the stack owns it). */
+lc_tensor *lt_operand(lua_State *L, lc_ctx *ctx, int idx, const lc_tensor *like, const char *fname);
+/* 1-based (negative from the end) dim at idx -> 0-based; errors name fname. */
+int lt_dim(lua_State *L, int idx, int ndim, const char *fname);
+/* A shape as varargs from idx or one table at idx; returns ndim. Stops at
+ * the first non-number when varargs. */
+int lt_shape(lua_State *L, int idx, int64_t *shape, const char *fname, int *next);
+/* Sets each function of l into the table at absolute index `table`, with
+ * the state userdata at `state` as its upvalue. */
+void lt_setfuncs(lua_State *L, int table, int state, const luaL_Reg *l);
+/* lucid_ops.c: binds every op into the module and the methods table. */
+void lt_register_ops(lua_State *L, int state, int methods, int module);
+
+#endif

@@ -1,0 +1,170 @@
+--- lucid.format: tensors as text, the way PyTorch prints them.
+-- One formatter is chosen for the whole tensor (fixed point, integer-valued
+-- or scientific, and a common width), then values are laid out in nested
+-- brackets, one row per line for matrices, wrapped at `linewidth`, and
+-- summarised with "..." past `threshold` elements (`edgeitems` at each edge).
+-- The rules follow torch/_tensor_str.py so that output lines up with PyTorch.
+local C = require("lucid.core")
+
+local M = {}
+
+local opts = {precision = 4, threshold = 1000, edgeitems = 3, linewidth = 80, sci_mode = nil}
+
+--- lucid.set_printoptions{precision =, threshold =, edgeitems =, linewidth =, sci_mode =}
+function M.set_printoptions(o)
+  if type(o) ~= "table" then
+    error("lucid.set_printoptions: expected a table of options, got " .. type(o), 2)
+  end
+  for k, v in pairs(o) do
+    if opts[k] == nil and k ~= "sci_mode" then
+      error("lucid.set_printoptions: unknown option '" .. tostring(k) .. "'", 2)
+    end
+    if k == "sci_mode" then
+      if v ~= nil and type(v) ~= "boolean" then
+        error("lucid.set_printoptions: sci_mode must be a boolean or nil", 2)
+      end
+    elseif math.type(v) ~= "integer" or v < 0 then
+      error("lucid.set_printoptions: " .. k .. " must be a non-negative integer", 2)
+    end
+    opts[k] = v
+  end
+end
+
+local ELLIPSIS = {}  -- marks the elided middle of a summarised dimension
+
+-- Nested Lua lists of t's values; summarised dims keep their edges only.
+local function gather(t, summarize)
+  if not summarize then return t:tolist() end
+  local n, e = t.shape[1], opts.edgeitems
+  local picks = {}
+  if n > 2 * e then
+    for i = 1, e do picks[#picks + 1] = i end
+    picks[#picks + 1] = ELLIPSIS
+    for i = n - e + 1, n do picks[#picks + 1] = i end
+  else
+    for i = 1, n do picks[i] = i end
+  end
+  local out = {}
+  for k, i in ipairs(picks) do
+    if i == ELLIPSIS then out[k] = ELLIPSIS
+    elseif t.ndim == 1 then out[k] = t[i]:item()
+    else out[k] = gather(t[i], true) end
+  end
+  return out
+end
+
+local function each_number(d, f)
+  if type(d) == "number" then return f(d) end
+  for _, v in ipairs(d) do
+    if v ~= ELLIPSIS then each_number(v, f) end
+  end
+end
+
+local function fmt(spec, v)
+  if v ~= v then return "nan" end
+  if v == math.huge then return "inf" end
+  if v == -math.huge then return "-inf" end
+  return string.format(spec, v)
+end
+
+-- Chooses the mode and width from all finite non-zero values (as PyTorch).
+local function formatter(data)
+  local p = opts.precision
+  local f = {int_mode = true, sci_mode = false, width = 1}
+  local vals, lo, hi = {}, math.huge, 0
+  each_number(data, function(v)
+    if v == v and v ~= math.huge and v ~= -math.huge and v ~= 0 then
+      vals[#vals + 1] = v
+      local a = math.abs(v)
+      if a < lo then lo = a end
+      if a > hi then hi = a end
+    end
+  end)
+  if #vals > 0 then
+    for _, v in ipairs(vals) do
+      if v ~= math.ceil(v) then f.int_mode = false break end
+    end
+    local sci = hi / lo > 1000 or hi > 1e8 or (not f.int_mode and lo < 1e-4)
+    for _, v in ipairs(vals) do
+      local s
+      if sci then s = fmt("%." .. p .. "e", v)
+      elseif f.int_mode then s = fmt("%.0f", v) .. "."
+      else s = fmt("%." .. p .. "f", v) end
+      if #s > f.width then f.width = #s end
+    end
+    f.sci_mode = sci
+  end
+  if opts.sci_mode ~= nil then f.sci_mode = opts.sci_mode end
+  function f.format(v)
+    local s
+    if f.sci_mode then s = fmt("%." .. p .. "e", v)
+    elseif f.int_mode then
+      s = fmt("%.0f", v)
+      if v == v and v ~= math.huge and v ~= -math.huge then s = s .. "." end
+    else s = fmt("%." .. p .. "f", v) end
+    return string.rep(" ", f.width - #s) .. s
+  end
+  return f
+end
+
+local function vector_str(d, indent, f)
+  local per_line = math.max(1, (opts.linewidth - indent) // (f.width + 2))
+  local lines, line = {}, {}
+  for _, v in ipairs(d) do
+    line[#line + 1] = v == ELLIPSIS and " ..." or f.format(v)
+    if #line == per_line then
+      lines[#lines + 1] = table.concat(line, ", ")
+      line = {}
+    end
+  end
+  if #line > 0 then lines[#lines + 1] = table.concat(line, ", ") end
+  return "[" .. table.concat(lines, ",\n" .. string.rep(" ", indent + 1)) .. "]"
+end
+
+local function nested_str(d, ndim, indent, f)
+  if ndim == 1 then return vector_str(d, indent, f) end
+  local parts = {}
+  for i, v in ipairs(d) do
+    parts[i] = v == ELLIPSIS and "..." or nested_str(v, ndim - 1, indent + 1, f)
+  end
+  local sep = "," .. string.rep("\n", ndim - 1) .. string.rep(" ", indent + 1)
+  return "[" .. table.concat(parts, sep) .. "]"
+end
+
+--- The values of t as PyTorch prints them, continuation lines indented by
+-- `indent` columns.
+function M.values_str(t, indent)
+  local prev = C.set_grad_enabled(false)
+  local ok, res = pcall(function()
+    if t:numel() == 0 then
+      if t.ndim == 1 then return "[]" end
+      return "[], shape={" .. table.concat(t.shape, ", ") .. "}"
+    end
+    local data = gather(t, t:numel() > opts.threshold)
+    local f = formatter(data)
+    if t.ndim == 0 then return f.format(data) end
+    return nested_str(data, t.ndim, indent, f)
+  end)
+  C.set_grad_enabled(prev)
+  if not ok then error(res, 0) end
+  return res
+end
+
+local function last_line_length(s)
+  local tail = s:match("[^\n]*$")
+  return #tail
+end
+
+--- tostring(t): Tensor(<values>[, grad=...][, dtype=float64])
+function M.tensor_tostring(t)
+  local s = "Tensor(" .. M.values_str(t, #"Tensor(")
+  if t.requires_grad then
+    local g = t.grad
+    s = s .. ", grad="
+    s = s .. (g and M.values_str(g, last_line_length(s)) or "nil")
+  end
+  if t.dtype ~= C.get_default_dtype() then s = s .. ", dtype=" .. t.dtype end
+  return s .. ")"
+end
+
+return M

@@ -1,0 +1,63 @@
+--- lucid: tensors with autograd for Lua 5.4.
+-- The C module lucid.core does the work; this file gathers it into the
+-- package table, adds what is easier said in Lua (no_grad, printing) and
+-- links the submodules. Nothing here is global: every lua_State that
+-- requires lucid gets its own context (random generator, default dtype,
+-- grad mode) inside lucid.core.
+local C = require("lucid.core")
+
+local lucid = {}
+package.loaded["lucid"] = lucid  -- submodules below require "lucid" back
+
+for name, fn in pairs(C) do
+  if name:sub(1, 1) ~= "_" then lucid[name] = fn end
+end
+
+--- lucid.Tensor(data [, opts]) and lucid.tensor(data [, opts]): a tensor from a
+-- number, a nested table or another tensor (copied). opts: dtype, requires_grad.
+lucid.Tensor = C.tensor
+
+local methods, meta = C._methods, C._meta
+
+--- Runs fn(...) with gradient recording off and returns its results; or, with
+-- no function, turns recording off until the returned guard is closed:
+--   local g <close> = lucid.no_grad()
+local guard_meta = {
+  __close = function(g) C.set_grad_enabled(g.previous) end,
+  __name = "lucid.no_grad",
+}
+local function scoped(enabled, fn, ...)
+  local previous = C.set_grad_enabled(enabled)
+  if fn == nil then return setmetatable({previous = previous}, guard_meta) end
+  local res = table.pack(pcall(fn, ...))
+  C.set_grad_enabled(previous)
+  if not res[1] then error(res[2], 0) end
+  return table.unpack(res, 2, res.n)
+end
+
+function lucid.no_grad(fn, ...) return scoped(false, fn, ...) end
+function lucid.enable_grad(fn, ...) return scoped(true, fn, ...) end
+
+local format = require("lucid.format")
+lucid.set_printoptions = format.set_printoptions
+meta.__tostring = format.tensor_tostring
+
+--- t:info(): shape, dtype and value range on one line, for a quick look.
+function methods.info(t)
+  local s = string.format("Tensor shape={%s} dtype=%s", table.concat(t.shape, ", "), t.dtype)
+  if t:numel() > 0 then
+    local flat = lucid.no_grad(function() return t:reshape(-1):tolist() end)
+    local lo, hi, sum = math.huge, -math.huge, 0
+    for _, v in ipairs(flat) do
+      if v < lo then lo = v end
+      if v > hi then hi = v end
+      sum = sum + v
+    end
+    s = s .. string.format(" min=%.4g mean=%.4g max=%.4g", lo, sum / #flat, hi)
+  end
+  return s
+end
+lucid.info = methods.info
+
+lucid.nn = require("lucid.nn")
+return lucid

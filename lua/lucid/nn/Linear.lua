@@ -1,0 +1,41 @@
+--- nn.Linear(in_features, out_features [, bias = true]), or with a table of
+-- those names: y = x W^T + b, W {out, in}, b {out}, both drawn from
+-- U(-1/sqrt(in), 1/sqrt(in)) like PyTorch.
+local lucid = require("lucid")
+local nn = require("lucid.nn")
+
+local Linear = nn.Module:extend("Linear")
+
+local function check_size(v, name)
+  if math.type(v) ~= "integer" or v < 0 then
+    error(string.format("nn.Linear: %s must be a non-negative integer, got %s", name,
+      v == nil and "nil" or tostring(v)), 4)
+  end
+end
+
+function Linear:__init(in_features, out_features, bias)
+  if type(in_features) == "table" then
+    local o = in_features
+    in_features, out_features, bias = o.in_features, o.out_features, o.bias
+  end
+  check_size(in_features, "in_features")
+  check_size(out_features, "out_features")
+  if bias == nil then bias = true end
+  self.in_features, self.out_features = in_features, out_features
+  local bound = in_features > 0 and 1 / math.sqrt(in_features) or 0
+  self.weight = nn.Parameter(lucid.empty(out_features, in_features):uniform_(-bound, bound))
+  if bias then
+    self.bias = nn.Parameter(lucid.empty(out_features):uniform_(-bound, bound))
+  end
+end
+
+function Linear:forward(x)
+  return lucid.linear(x, self.weight, self.bias)
+end
+
+function Linear:extra_repr()
+  return string.format("in_features=%d, out_features=%d, bias=%s", self.in_features,
+    self.out_features, tostring(self.bias ~= nil))
+end
+
+return Linear

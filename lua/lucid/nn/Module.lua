@@ -1,0 +1,323 @@
+--- nn.Module: the base class of every layer and model.
+--
+--   local Net = nn.Module:extend("Net")
+--   function Net:__init(n) self.fc = nn.Linear(n, 1) end
+--   function Net:forward(x) return self.fc(x) end
+--   local net = Net(4)            -- base set-up, then Net.__init
+--   local y = net(x)              -- calls forward
+--
+-- Assigning a Module or an nn.Parameter to a field registers it, in order;
+-- registered things live in self._modules / self._parameters and are found
+-- by the instance's __index, which is why assignment is intercepted
+-- (__newindex only fires for keys that are not raw fields).
+local C = require("lucid.core")
+
+local Module = {}
+Module.__name = "Module"
+
+local function is_module(v)
+  return type(v) == "table" and rawget(v, "_modules") ~= nil
+end
+Module.is_module = is_module
+
+local function remove_name(list, name)
+  for i, n in ipairs(list) do
+    if n == name then table.remove(list, i) return end
+  end
+end
+
+local function make_index(cls)
+  return function(self, k)
+    local v = self._parameters[k]
+    if v ~= nil then return v end
+    v = self._modules[k]
+    if v ~= nil then return v end
+    v = self._buffers[k]
+    if v ~= nil then return v end
+    if math.type(k) == "integer" then return self._modules[tostring(k)] end
+    return cls[k]
+  end
+end
+
+local function newindex(self, k, v)
+  local params, modules = self._parameters, self._modules
+  if C.is_parameter(v) then
+    if modules[k] ~= nil then modules[k] = nil remove_name(self._module_names, k) end
+    if params[k] == nil then table.insert(self._param_names, k) end
+    params[k] = v
+  elseif is_module(v) then
+    if params[k] ~= nil then params[k] = nil remove_name(self._param_names, k) end
+    if modules[k] == nil then table.insert(self._module_names, k) end
+    modules[k] = v
+  elseif params[k] ~= nil then
+    if v ~= nil then
+      error(string.format("%s: cannot assign a %s to parameter '%s' (nn.Parameter or nil expected)",
+        self.__name, C.is_tensor(v) and "plain tensor" or type(v), tostring(k)), 2)
+    end
+    params[k] = nil
+    remove_name(self._param_names, k)
+  elseif modules[k] ~= nil then
+    if v ~= nil then
+      error(string.format("%s: cannot assign a %s to submodule '%s' (Module or nil expected)",
+        self.__name, type(v), tostring(k)), 2)
+    end
+    modules[k] = nil
+    remove_name(self._module_names, k)
+  elseif self._buffers[k] ~= nil then
+    if v ~= nil and not C.is_tensor(v) then
+      error(string.format("%s: buffer '%s' must be a tensor or nil", self.__name, tostring(k)), 2)
+    end
+    self._buffers[k] = v
+    if v == nil then remove_name(self._buffer_names, k) end
+  else
+    rawset(self, k, v)
+  end
+end
+
+local function call(self, ...)
+  return self:forward(...)
+end
+
+local function construct(cls, ...)
+  local self = setmetatable({
+    _parameters = {}, _param_names = {},
+    _modules = {}, _module_names = {},
+    _buffers = {}, _buffer_names = {},
+    training = true,
+  }, cls)
+  self:__init(...)
+  return self
+end
+
+local function tostring_module(self)
+  return self:__repr()
+end
+
+--- Class:extend(name): a subclass; Class.super is the parent.
+function Module.extend(parent, name)
+  if type(name) ~= "string" then
+    error("nn.Module:extend: expected a class name (string), got " .. type(name), 2)
+  end
+  local cls = {__name = name, super = parent}
+  cls.__index = make_index(cls)
+  cls.__newindex = newindex
+  cls.__call = call
+  cls.__tostring = tostring_module
+  return setmetatable(cls, {
+    __index = parent,
+    __call = construct,
+    __tostring = function() return "class " .. name end,
+  })
+end
+
+Module.__index = make_index(Module)
+Module.__newindex = newindex
+Module.__call = call
+Module.__tostring = tostring_module
+setmetatable(Module, {__call = construct, __tostring = function() return "class Module" end})
+
+--- The base set-up is done before __init runs; calling this again is harmless.
+function Module:__init() end
+
+function Module:forward()
+  error(self.__name .. ": forward is not implemented", 2)
+end
+
+function Module:register_parameter(name, p)
+  if p ~= nil and not C.is_parameter(p) then
+    error(self.__name .. ":register_parameter: expected an nn.Parameter or nil", 2)
+  end
+  newindex(self, name, p)
+end
+
+function Module:add_module(name, m)
+  if m ~= nil and not is_module(m) then
+    error(self.__name .. ":add_module: expected a Module or nil", 2)
+  end
+  newindex(self, name, m)
+end
+
+--- A tensor kept in the state dict but not trained (running statistics).
+function Module:register_buffer(name, t)
+  if t ~= nil and not C.is_tensor(t) then
+    error(self.__name .. ":register_buffer: expected a tensor or nil", 2)
+  end
+  if self._buffers[name] == nil and t ~= nil then table.insert(self._buffer_names, name) end
+  self._buffers[name] = t
+end
+
+-- Walks (name, module) pairs depth-first in registration order.
+local function walk_modules(m, prefix, out)
+  out[#out + 1] = {prefix, m}
+  for _, name in ipairs(m._module_names) do
+    walk_modules(m._modules[name], prefix == "" and name or prefix .. "." .. name, out)
+  end
+  return out
+end
+
+local function iterate(list)
+  local i = 0
+  return function()
+    i = i + 1
+    local e = list[i]
+    if e then return e[1], e[2] end
+  end
+end
+
+local function named_list(self, field, names_field, recurse)
+  local out = {}
+  local mods = recurse == false and {{"", self}} or walk_modules(self, "", {})
+  local seen = {}
+  for _, e in ipairs(mods) do
+    local prefix, m = e[1], e[2]
+    for _, name in ipairs(m[names_field]) do
+      local v = m[field][name]
+      if not seen[v] then
+        seen[v] = true
+        out[#out + 1] = {prefix == "" and name or prefix .. "." .. name, v}
+      end
+    end
+  end
+  return out
+end
+
+--- for name, p in model:named_parameters() do ... end  (names like "fc1.weight")
+function Module:named_parameters(recurse)
+  return iterate(named_list(self, "_parameters", "_param_names", recurse))
+end
+
+--- An array of the parameters, in registration order.
+function Module:parameters(recurse)
+  local out = {}
+  for _, e in ipairs(named_list(self, "_parameters", "_param_names", recurse)) do
+    out[#out + 1] = e[2]
+  end
+  return out
+end
+
+function Module:named_buffers(recurse)
+  return iterate(named_list(self, "_buffers", "_buffer_names", recurse))
+end
+
+function Module:named_children()
+  local out = {}
+  for _, name in ipairs(self._module_names) do out[#out + 1] = {name, self._modules[name]} end
+  return iterate(out)
+end
+
+--- An array of the direct submodules.
+function Module:children()
+  local out = {}
+  for _, name in ipairs(self._module_names) do out[#out + 1] = self._modules[name] end
+  return out
+end
+
+function Module:named_modules()
+  return iterate(walk_modules(self, "", {}))
+end
+
+--- An array of this module and all below it, depth first.
+function Module:modules()
+  local out = {}
+  for _, e in ipairs(walk_modules(self, "", {})) do out[#out + 1] = e[2] end
+  return out
+end
+
+function Module:train(mode)
+  if mode == nil then mode = true end
+  for _, m in ipairs(self:modules()) do rawset(m, "training", mode and true or false) end
+  return self
+end
+
+function Module:eval()
+  return self:train(false)
+end
+
+--- Drops every parameter's gradient (sets it to nil, as PyTorch does).
+function Module:zero_grad()
+  for _, p in ipairs(self:parameters()) do p.grad = nil end
+end
+
+local function shape_str(t)
+  return "{" .. table.concat(t.shape, ", ") .. "}"
+end
+
+--- A table name -> tensor (sharing storage with the parameters and buffers).
+function Module:state_dict()
+  local sd = {}
+  for _, e in ipairs(named_list(self, "_parameters", "_param_names")) do sd[e[1]] = e[2]:detach() end
+  for _, e in ipairs(named_list(self, "_buffers", "_buffer_names")) do sd[e[1]] = e[2]:detach() end
+  return sd
+end
+
+--- Copies values in. Names and shapes must match (strict, the default), else
+-- an error names every missing or unexpected key, or the first wrong shape.
+function Module:load_state_dict(sd, strict)
+  if type(sd) ~= "table" then
+    error(self.__name .. ":load_state_dict: expected a table name -> tensor, got " .. type(sd), 2)
+  end
+  if strict == nil then strict = true end
+  local targets = named_list(self, "_parameters", "_param_names")
+  for _, e in ipairs(named_list(self, "_buffers", "_buffer_names")) do targets[#targets + 1] = e end
+  local missing, known = {}, {}
+  for _, e in ipairs(targets) do
+    local name, dst = e[1], e[2]
+    known[name] = true
+    local src = sd[name]
+    if src == nil then
+      missing[#missing + 1] = '"' .. name .. '"'
+    elseif not C.is_tensor(src) then
+      error(string.format('%s:load_state_dict: "%s" is a %s, expected a tensor', self.__name, name, type(src)), 2)
+    elseif shape_str(src) ~= shape_str(dst) then
+      error(string.format('%s:load_state_dict: shape mismatch for "%s": the module has %s, the state dict %s',
+        self.__name, name, shape_str(dst), shape_str(src)), 2)
+    end
+  end
+  local unexpected = {}
+  for k in pairs(sd) do
+    if not known[k] then unexpected[#unexpected + 1] = '"' .. tostring(k) .. '"' end
+  end
+  table.sort(unexpected)
+  if strict and (#missing > 0 or #unexpected > 0) then
+    local parts = {}
+    if #missing > 0 then parts[#parts + 1] = "missing keys " .. table.concat(missing, ", ") end
+    if #unexpected > 0 then parts[#parts + 1] = "unexpected keys " .. table.concat(unexpected, ", ") end
+    error(self.__name .. ":load_state_dict: " .. table.concat(parts, "; "), 2)
+  end
+  local prev = C.set_grad_enabled(false)
+  for _, e in ipairs(targets) do
+    local src = sd[e[1]]
+    if src ~= nil then e[2]:copy_(src) end
+  end
+  C.set_grad_enabled(prev)
+  return {missing_keys = missing, unexpected_keys = unexpected}
+end
+
+--- One line of settings shown inside the parentheses; layers override it.
+function Module:extra_repr()
+  return ""
+end
+
+local function indent(s, n)
+  return (s:gsub("\n", "\n" .. string.rep(" ", n)))
+end
+
+function Module:__repr()
+  local extra = self:extra_repr()
+  local lines = {}
+  if extra ~= "" then
+    for l in (extra .. "\n"):gmatch("(.-)\n") do lines[#lines + 1] = l end
+  end
+  local nextra = #lines
+  for _, name in ipairs(self._module_names) do
+    lines[#lines + 1] = "(" .. name .. "): " .. indent(self._modules[name]:__repr(), 2)
+  end
+  local s = self.__name .. "("
+  if #lines > 0 then
+    if nextra == 1 and #lines == 1 then s = s .. lines[1]
+    else s = s .. "\n  " .. table.concat(lines, "\n  ") .. "\n" end
+  end
+  return s .. ")"
+end
+
+return Module

@@ -1,0 +1,38 @@
+--- nn.Sequential(m1, m2, ...): calls its modules in order. Children are named
+-- "1", "2", ... (1-based, as Lua counts), so seq[2] is the second module and
+-- state dict keys read "1.weight".
+local nn = require("lucid.nn")
+
+local Sequential = nn.Module:extend("Sequential")
+
+function Sequential:__init(...)
+  local mods = {...}
+  if select("#", ...) == 1 and type(mods[1]) == "table" and not nn.Module.is_module(mods[1]) then
+    mods = mods[1]  -- one array of modules
+  end
+  for i, m in ipairs(mods) do
+    if not nn.Module.is_module(m) then
+      error(string.format("nn.Sequential: argument %d is a %s, expected a Module", i, type(m)), 3)
+    end
+    self:add_module(tostring(i), m)
+  end
+end
+
+function Sequential:forward(x)
+  for _, name in ipairs(self._module_names) do
+    x = self._modules[name](x)
+  end
+  return x
+end
+
+function Sequential.__len(self)
+  return #self._module_names
+end
+
+--- seq:append(m): adds m at the end.
+function Sequential:append(m)
+  self:add_module(tostring(#self._module_names + 1), m)
+  return self
+end
+
+return Sequential

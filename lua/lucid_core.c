@@ -1,0 +1,643 @@
+/* lucid_core.c: the Lua module "lucid.core": tensor userdata, fields,
+ * creation, autograd entry points and the per-state settings.
+ * The operations themselves are bound in lucid_ops.c. */
+#include <math.h>
+#include <string.h>
+
+#include "binding.h"
+
+/* ---- the per-state context ----------------------------------------------------- */
+
+static int state_gc(lua_State *L) {
+  lt_state *s = (lt_state *)lua_touserdata(L, 1);
+  if (s->ctx) lc_ctx_free(s->ctx);  /* tensors still alive keep it until they go */
+  s->ctx = NULL;
+  return 0;
+}
+
+/* ---- boxes ------------------------------------------------------------------------ */
+
+lc_tensor *lt_test(lua_State *L, int idx) {
+  lt_box *b = (lt_box *)luaL_testudata(L, idx, LT_TENSOR);
+  return b ? b->t : NULL;
+}
+
+lc_tensor *lt_check(lua_State *L, int idx) {
+  lt_box *b = (lt_box *)luaL_checkudata(L, idx, LT_TENSOR);
+  if (!b->t) luaL_argerror(L, idx, "tensor was closed");
+  return b->t;
+}
+
+lc_tensor **lt_newbox(lua_State *L) {
+  lt_box *b = (lt_box *)lua_newuserdatauv(L, sizeof(lt_box), 0);
+  b->t = NULL;
+  b->is_param = 0;
+  luaL_setmetatable(L, LT_TENSOR);
+  return &b->t;
+}
+
+int lt_fail(lua_State *L, lc_ctx *ctx, const char *fname) {
+  return luaL_error(L, "%s: %s", fname, lc_ctx_error(ctx));
+}
+
+/* Tensor bytes live outside Lua's heap; telling the collector about them
+ * paces collection to the real memory use, so training loops need no
+ * collectgarbage(). */
+static void report_bytes(lua_State *L, lc_ctx *ctx) {
+  size_t n = lc_ctx_take_new_bytes(ctx, 16 * 1024);
+  if (n) lua_gc(L, LUA_GCSTEP, (int)(n / 1024 > 0x7fffffff ? 0x7fffffff : n / 1024));
+}
+
+int lt_fill(lua_State *L, lc_ctx *ctx, lc_tensor **slot, lc_tensor *r, const char *fname) {
+  if (!r) return lt_fail(L, ctx, fname);
+  *slot = r;
+  report_bytes(L, ctx);
+  return 1;
+}
+
+static int box_gc(lua_State *L) {
+  lt_box *b = (lt_box *)luaL_checkudata(L, 1, LT_TENSOR);
+  lc_tensor_release(b->t);
+  b->t = NULL;
+  return 0;
+}
+
+/* ---- argument helpers ---------------------------------------------------------- */
+
+static lc_dtype check_dtype(lua_State *L, int idx, const char *fname) {
+  const char *s = luaL_checkstring(L, idx);
+  if (strcmp(s, "float32") == 0 || strcmp(s, "float") == 0) return LC_FLOAT32;
+  if (strcmp(s, "float64") == 0 || strcmp(s, "double") == 0) return LC_FLOAT64;
+  luaL_error(L, "%s: unknown dtype '%s' (expected \"float32\" or \"float64\")", fname, s);
+  return LC_FLOAT32;
+}
+
+lc_tensor *lt_operand(lua_State *L, lc_ctx *ctx, int idx, const lc_tensor *like, const char *fname) {
+  lc_tensor *t = lt_test(L, idx);
+  if (t) return t;
+  if (lua_isuserdata(L, idx) && luaL_testudata(L, idx, LT_TENSOR))
+    luaL_error(L, "%s: tensor was closed", fname);
+  if (lua_type(L, idx) != LUA_TNUMBER)
+    luaL_error(L, "%s: expected a tensor or a number, got %s", fname, luaL_typename(L, idx));
+  double v = lua_tonumber(L, idx);
+  lc_tensor **slot = lt_newbox(L);
+  lt_fill(L, ctx, slot, lc_scalar(ctx, like ? like->dtype : lc_ctx_default_dtype(ctx), v), fname);
+  return *slot;
+}
+
+int lt_dim(lua_State *L, int idx, int ndim, const char *fname) {
+  if (!lua_isinteger(L, idx))
+    luaL_error(L, "%s: dimension must be an integer, got %s", fname,
+               lua_type(L, idx) == LUA_TNUMBER ? "a fraction" : luaL_typename(L, idx));
+  lua_Integer d = lua_tointeger(L, idx);
+  if (d >= 1 && d <= ndim) return (int)d - 1;
+  if (d < 0 && -d <= ndim) return (int)(ndim + d);
+  if (ndim == 0)
+    luaL_error(L, "%s: dimension %d is out of range for a 0-d tensor", fname, (int)d);
+  luaL_error(L, "%s: dimension %I is out of range for a %d-d tensor (expected 1..%d or -%d..-1)",
+             fname, (LUAI_UACINT)d, ndim, ndim, ndim);
+  return 0;
+}
+
+static int64_t check_size(lua_State *L, int idx, const char *fname) {
+  if (!lua_isinteger(L, idx))
+    luaL_error(L, "%s: sizes must be integers, got %s", fname,
+               lua_type(L, idx) == LUA_TNUMBER ? "a fraction" : luaL_typename(L, idx));
+  return (int64_t)lua_tointeger(L, idx);
+}
+
+int lt_shape(lua_State *L, int idx, int64_t *shape, const char *fname, int *next) {
+  int n = 0;
+  if (lua_istable(L, idx)) {
+    lua_Integer len = (lua_Integer)lua_rawlen(L, idx);
+    if (len > LC_MAX_DIMS)
+      luaL_error(L, "%s: at most %d dimensions are supported, got %d", fname, LC_MAX_DIMS, (int)len);
+    for (lua_Integer i = 1; i <= len; i++) {
+      lua_rawgeti(L, idx, i);
+      shape[n++] = check_size(L, -1, fname);
+      lua_pop(L, 1);
+    }
+    if (next) *next = idx + 1;
+    return n;
+  }
+  while (lua_type(L, idx + n) == LUA_TNUMBER) {
+    if (n == LC_MAX_DIMS)
+      luaL_error(L, "%s: at most %d dimensions are supported", fname, LC_MAX_DIMS);
+    shape[n] = check_size(L, idx + n, fname);
+    n++;
+  }
+  if (next) *next = idx + n;
+  return n;
+}
+
+/* Options table {dtype = ..., requires_grad = ...} at idx (may be none). */
+static void read_opts(lua_State *L, int idx, lc_ctx *ctx, lc_dtype *dtype, int *requires_grad,
+                      const char *fname) {
+  *dtype = lc_ctx_default_dtype(ctx);
+  *requires_grad = 0;
+  if (lua_isnoneornil(L, idx)) return;
+  if (!lua_istable(L, idx))
+    luaL_error(L, "%s: options must be a table, got %s", fname, luaL_typename(L, idx));
+  if (lua_getfield(L, idx, "dtype") != LUA_TNIL) *dtype = check_dtype(L, -1, fname);
+  lua_pop(L, 1);
+  lua_getfield(L, idx, "requires_grad");
+  *requires_grad = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+}
+
+/* ---- creation ------------------------------------------------------------------------ */
+
+/* The shape of a nested table, read along its first elements. */
+static int table_shape(lua_State *L, int idx, int64_t *shape, const char *fname) {
+  int n = 0;
+  lua_pushvalue(L, idx);
+  while (lua_istable(L, -1)) {
+    if (n == LC_MAX_DIMS)
+      luaL_error(L, "%s: nested table is deeper than %d dimensions", fname, LC_MAX_DIMS);
+    shape[n++] = (int64_t)lua_rawlen(L, -1);
+    if (shape[n - 1] == 0) break;
+    lua_rawgeti(L, -1, 1);
+    lua_remove(L, -2);
+  }
+  lua_pop(L, 1);
+  return n;
+}
+
+typedef struct fill_state {
+  lua_State *L;
+  const char *fname;
+  int ndim;
+  const int64_t *shape;
+  int64_t pos[LC_MAX_DIMS];
+  int64_t k;
+  lc_tensor *t;
+} fill_state;
+
+static void where_str(fill_state *f, int depth, char *buf, size_t n) {
+  size_t used = 0;
+  buf[0] = 0;
+  for (int i = 0; i < depth && used < n; i++)
+    used += (size_t)snprintf(buf + used, n - used, "[%lld]", (long long)f->pos[i] + 1);
+}
+
+/* Walks the table on top of the stack at `depth`, checking it is rectangular
+ * and numeric, writing values in row-major order. Depth <= LC_MAX_DIMS. */
+static void fill_from(fill_state *f, int depth) {
+  lua_State *L = f->L;
+  char w[96];
+  if (depth == f->ndim) {
+    if (lua_type(L, -1) != LUA_TNUMBER) {
+      where_str(f, depth, w, sizeof w);
+      luaL_error(L, "%s: expected a number at %s, got %s", f->fname, w, luaL_typename(L, -1));
+    }
+    double v = lua_tonumber(L, -1);
+    if (f->t->dtype == LC_FLOAT64) ((double *)lc_tensor_data(f->t))[f->k++] = v;
+    else ((float *)lc_tensor_data(f->t))[f->k++] = (float)v;
+    return;
+  }
+  if (!lua_istable(L, -1)) {
+    where_str(f, depth, w, sizeof w);
+    luaL_error(L, "%s: ragged nested table: expected a table of %lld at %s, got %s", f->fname,
+               (long long)f->shape[depth], depth ? w : "the top", luaL_typename(L, -1));
+  }
+  int64_t len = (int64_t)lua_rawlen(L, -1);
+  if (len != f->shape[depth]) {
+    where_str(f, depth, w, sizeof w);
+    luaL_error(L, "%s: ragged nested table: %s%s has %lld elements, expected %lld", f->fname,
+               depth ? "element " : "the top table", w, (long long)len,
+               (long long)f->shape[depth]);
+  }
+  luaL_checkstack(L, 2, "nested table");
+  for (int64_t i = 0; i < len; i++) {
+    f->pos[depth] = i;
+    lua_rawgeti(L, -1, (lua_Integer)i + 1);
+    fill_from(f, depth + 1);
+    lua_pop(L, 1);
+  }
+}
+
+/* lucid.tensor(data [, opts]): data is a number, a nested table or a tensor. */
+static int l_tensor(lua_State *L) {
+  static const char *fname = "lucid.tensor";
+  lc_ctx *ctx = LT_CTX(L);
+  lc_dtype dtype;
+  int rg;
+  read_opts(L, 2, ctx, &dtype, &rg, fname);
+  lc_tensor *src = lt_test(L, 1);
+  lc_tensor **slot = lt_newbox(L);
+  if (src) {
+    lc_tensor *c = lc_empty(ctx, dtype, src->ndim, src->shape);
+    if (c) lc_copy_(ctx, c, src);
+    lt_fill(L, ctx, slot, c, fname);
+  } else if (lua_type(L, 1) == LUA_TNUMBER) {
+    lt_fill(L, ctx, slot, lc_scalar(ctx, dtype, lua_tonumber(L, 1)), fname);
+  } else if (lua_istable(L, 1)) {
+    int64_t shape[LC_MAX_DIMS];
+    int ndim = table_shape(L, 1, shape, fname);
+    lt_fill(L, ctx, slot, lc_empty(ctx, dtype, ndim, shape), fname);
+    fill_state f = {L, fname, ndim, shape, {0}, 0, *slot};
+    lua_pushvalue(L, 1);
+    fill_from(&f, 0);
+    lua_pop(L, 1);
+  } else {
+    return luaL_error(L, "%s: expected a number, a nested table or a tensor, got %s", fname,
+                      luaL_typename(L, 1));
+  }
+  (*slot)->requires_grad = rg;
+  return 1;
+}
+
+typedef enum { MK_EMPTY, MK_ZEROS, MK_ONES, MK_FULL, MK_RAND, MK_RANDN } make_kind;
+
+static int make(lua_State *L, make_kind kind, const char *fname) {
+  lc_ctx *ctx = LT_CTX(L);
+  int64_t shape[LC_MAX_DIMS];
+  int next;
+  int ndim = lt_shape(L, 1, shape, fname, &next);
+  double value = 0;
+  if (kind == MK_FULL) {
+    if (!lua_istable(L, 1)) {  /* full(2, 3, value): the last number is the value */
+      if (ndim == 0) return luaL_error(L, "%s: expected a shape and a fill value", fname);
+      next--;
+      ndim--;
+    }
+    value = luaL_checknumber(L, next);
+    next++;
+  }
+  lc_dtype dtype;
+  int rg;
+  read_opts(L, next, ctx, &dtype, &rg, fname);
+  lc_tensor **slot = lt_newbox(L);
+  lc_tensor *r = NULL;
+  switch (kind) {
+    case MK_EMPTY: r = lc_empty(ctx, dtype, ndim, shape); break;
+    case MK_ZEROS: r = lc_zeros(ctx, dtype, ndim, shape); break;
+    case MK_ONES: r = lc_full(ctx, dtype, ndim, shape, 1.0); break;
+    case MK_FULL: r = lc_full(ctx, dtype, ndim, shape, value); break;
+    case MK_RAND: r = lc_rand(ctx, dtype, ndim, shape); break;
+    case MK_RANDN: r = lc_randn(ctx, dtype, ndim, shape); break;
+  }
+  lt_fill(L, ctx, slot, r, fname);
+  r->requires_grad = rg;
+  return 1;
+}
+
+static int l_empty(lua_State *L) { return make(L, MK_EMPTY, "lucid.empty"); }
+static int l_zeros(lua_State *L) { return make(L, MK_ZEROS, "lucid.zeros"); }
+static int l_ones(lua_State *L) { return make(L, MK_ONES, "lucid.ones"); }
+static int l_full(lua_State *L) { return make(L, MK_FULL, "lucid.full"); }
+static int l_rand(lua_State *L) { return make(L, MK_RAND, "lucid.rand"); }
+static int l_randn(lua_State *L) { return make(L, MK_RANDN, "lucid.randn"); }
+
+/* uniform_(t, lo, hi): in place, for initialisers. */
+static int l_uniform_(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *t = lt_check(L, 1);
+  if (lc_uniform_(ctx, t, luaL_checknumber(L, 2), luaL_checknumber(L, 3)) != LC_OK)
+    return lt_fail(L, ctx, "lucid.uniform_");
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* ---- reading values ------------------------------------------------------------------ */
+
+static int l_item(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  double v;
+  if (lc_tensor_item(ctx, lt_check(L, 1), &v) != LC_OK) return lt_fail(L, ctx, "lucid.item");
+  lua_pushnumber(L, v);
+  return 1;
+}
+
+static void push_list(lua_State *L, const lc_tensor *t, int depth, int64_t *idx) {
+  if (depth == t->ndim) {
+    lua_pushnumber(L, lc_tensor_get(t, idx));
+    return;
+  }
+  luaL_checkstack(L, 3, "tolist");
+  lua_createtable(L, (int)t->shape[depth], 0);
+  for (int64_t i = 0; i < t->shape[depth]; i++) {
+    idx[depth] = i;
+    push_list(L, t, depth + 1, idx);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+}
+
+static int l_tolist(lua_State *L) {
+  lc_tensor *t = lt_check(L, 1);
+  int64_t idx[LC_MAX_DIMS] = {0};
+  push_list(L, t, 0, idx);
+  return 1;
+}
+
+static int l_numel(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)lt_check(L, 1)->numel);
+  return 1;
+}
+
+static void push_shape(lua_State *L, const lc_tensor *t) {
+  lua_createtable(L, t->ndim, 0);
+  for (int i = 0; i < t->ndim; i++) {
+    lua_pushinteger(L, (lua_Integer)t->shape[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+}
+
+/* t:size() -> shape table; t:size(d) -> one size. */
+static int l_size(lua_State *L) {
+  lc_tensor *t = lt_check(L, 1);
+  if (lua_isnoneornil(L, 2)) {
+    push_shape(L, t);
+  } else {
+    int d = lt_dim(L, 2, t->ndim, "lucid.size");
+    lua_pushinteger(L, (lua_Integer)t->shape[d]);
+  }
+  return 1;
+}
+
+static int l_dim(lua_State *L) {
+  lua_pushinteger(L, lt_check(L, 1)->ndim);
+  return 1;
+}
+
+static int l_is_contiguous(lua_State *L) {
+  lua_pushboolean(L, lc_tensor_is_contiguous(lt_check(L, 1)));
+  return 1;
+}
+
+/* ---- autograd ---------------------------------------------------------------------- */
+
+/* t:backward([grad] [, {retain_graph = true}]); t:backward{retain_graph = true} */
+static int l_backward(lua_State *L) {
+  static const char *fname = "lucid.backward";
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *t = lt_check(L, 1);
+  int opts = 3;
+  lc_tensor *seed = NULL;
+  if (lua_istable(L, 2) && !lt_test(L, 2)) opts = 2;
+  else if (!lua_isnoneornil(L, 2)) seed = lt_operand(L, ctx, 2, t, fname);
+  int retain = 0;
+  if (lua_istable(L, opts)) {
+    lua_getfield(L, opts, "retain_graph");
+    retain = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
+  lc_status st = lc_backward(ctx, t, seed, retain);
+  report_bytes(L, ctx);
+  if (st != LC_OK) return lt_fail(L, ctx, fname);
+  return 0;
+}
+
+static int l_detach(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *t = lt_check(L, 1);
+  return lt_fill(L, ctx, lt_newbox(L), lc_detach(ctx, t), "lucid.detach");
+}
+
+static int l_zero_grad(lua_State *L) {
+  lc_tensor *t = lt_check(L, 1);
+  lc_tensor_release(t->grad);  /* PyTorch's default: grads become None */
+  t->grad = NULL;
+  lua_settop(L, 1);
+  return 1;
+}
+
+static void set_requires_grad(lua_State *L, lc_tensor *t, int v, const char *fname) {
+  if (!lc_tensor_is_leaf(t) && !v)
+    luaL_error(L, "%s: requires_grad can only be changed on leaf tensors (use detach())", fname);
+  t->requires_grad = v;
+}
+
+static int l_requires_grad_(lua_State *L) {
+  lc_tensor *t = lt_check(L, 1);
+  set_requires_grad(L, t, lua_isnone(L, 2) ? 1 : lua_toboolean(L, 2), "lucid.requires_grad_");
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* nn.Parameter(t): a leaf sharing t's storage that requires grad and that
+ * modules register when assigned to a field. */
+static int l_parameter(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *t = lt_check(L, 1);
+  lc_tensor **slot = lt_newbox(L);
+  lt_fill(L, ctx, slot, lc_detach(ctx, t), "nn.Parameter");
+  (*slot)->requires_grad = lua_isnoneornil(L, 2) ? 1 : lua_toboolean(L, 2);
+  ((lt_box *)lua_touserdata(L, -1))->is_param = 1;
+  return 1;
+}
+
+static int l_is_parameter(lua_State *L) {
+  lt_box *b = (lt_box *)luaL_testudata(L, 1, LT_TENSOR);
+  lua_pushboolean(L, b && b->is_param);
+  return 1;
+}
+
+static int l_is_tensor(lua_State *L) {
+  lua_pushboolean(L, luaL_testudata(L, 1, LT_TENSOR) != NULL);
+  return 1;
+}
+
+/* ---- fields: t.shape, t.grad, ... ------------------------------------------------ */
+
+/* __index: methods first (upvalue 2), then fields, then integer indexing. */
+static int t_index(lua_State *L) {
+  lc_tensor *t = lt_check(L, 1);
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TNIL) return 1;
+    const char *k = lua_tostring(L, 2);
+    if (strcmp(k, "shape") == 0) push_shape(L, t);
+    else if (strcmp(k, "ndim") == 0) lua_pushinteger(L, t->ndim);
+    else if (strcmp(k, "dtype") == 0) lua_pushstring(L, lc_dtype_name(t->dtype));
+    else if (strcmp(k, "requires_grad") == 0) lua_pushboolean(L, t->requires_grad);
+    else if (strcmp(k, "is_leaf") == 0) lua_pushboolean(L, lc_tensor_is_leaf(t));
+    else if (strcmp(k, "grad_fn") == 0) {
+      const char *op = lc_tensor_op_name(t);
+      if (op) lua_pushstring(L, op); else lua_pushnil(L);
+    } else if (strcmp(k, "grad") == 0) {
+      if (!t->grad) lua_pushnil(L);
+      else {
+        lc_tensor **slot = lt_newbox(L);
+        lc_tensor_retain(t->grad);  /* the same tensor: in-place changes show */
+        *slot = t->grad;
+      }
+    } else if (strcmp(k, "T") == 0 && t->ndim == 2) {
+      lc_tensor **slot = lt_newbox(L);
+      lt_fill(L, LT_CTX(L), slot, lc_transpose(LT_CTX(L), t, 0, 1), "lucid.Tensor.T");
+    } else lua_pushnil(L);
+    return 1;
+  }
+  if (lua_type(L, 2) == LUA_TNUMBER) {  /* t[i]: 1-based, negative from the end */
+    lc_ctx *ctx = LT_CTX(L);
+    if (t->ndim == 0) return luaL_error(L, "lucid.Tensor: a 0-d tensor cannot be indexed");
+    if (!lua_isinteger(L, 2)) return luaL_error(L, "lucid.Tensor: index must be an integer");
+    lua_Integer i = lua_tointeger(L, 2), n = (lua_Integer)t->shape[0];
+    if (i == 0 || i > n || i < -n)
+      return luaL_error(L, "lucid.Tensor: index %I is out of range for a dimension of size %I "
+                        "(expected 1..%I or -%I..-1)", (LUAI_UACINT)i, (LUAI_UACINT)n,
+                        (LUAI_UACINT)n, (LUAI_UACINT)n);
+    lc_tensor **slot = lt_newbox(L);
+    return lt_fill(L, ctx, slot, lc_select(ctx, t, 0, i > 0 ? i - 1 : n + i), "lucid.Tensor");
+  }
+  lua_pushnil(L);
+  return 1;
+}
+
+static int t_newindex(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *t = lt_check(L, 1);
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    const char *k = lua_tostring(L, 2);
+    if (strcmp(k, "requires_grad") == 0) {
+      set_requires_grad(L, t, lua_toboolean(L, 3), "lucid.Tensor.requires_grad");
+      return 0;
+    }
+    if (strcmp(k, "grad") == 0) {
+      lc_tensor *g = lua_isnil(L, 3) ? NULL : lt_check(L, 3);
+      if (g) {
+        int same = g->ndim == t->ndim;
+        for (int i = 0; same && i < t->ndim; i++) same = g->shape[i] == t->shape[i];
+        if (!same) {
+          char a[160], b[160];
+          lc_shape_str(a, sizeof a, g->ndim, g->shape);
+          lc_shape_str(b, sizeof b, t->ndim, t->shape);
+          return luaL_error(L, "lucid.Tensor.grad: gradient of shape %s does not match the "
+                            "tensor's shape %s", a, b);
+        }
+        lc_tensor_retain(g);
+      }
+      lc_tensor_release(t->grad);
+      t->grad = g;
+      return 0;
+    }
+    return luaL_error(L, "lucid.Tensor: cannot set field '%s'", k);
+  }
+  if (lua_type(L, 2) == LUA_TNUMBER) {  /* t[i] = value: in place, outside the graph */
+    if (t->ndim == 0) return luaL_error(L, "lucid.Tensor: a 0-d tensor cannot be indexed");
+    if (lc_ctx_grad_enabled(ctx) && t->requires_grad)
+      return luaL_error(L, "lucid.Tensor: a tensor that requires grad can only be assigned to "
+                        "under lucid.no_grad");
+    lua_Integer i = luaL_checkinteger(L, 2), n = (lua_Integer)t->shape[0];
+    if (i == 0 || i > n || i < -n)
+      return luaL_error(L, "lucid.Tensor: index %I is out of range for a dimension of size %I",
+                        (LUAI_UACINT)i, (LUAI_UACINT)n);
+    lc_tensor *src = lt_operand(L, ctx, 3, t, "lucid.Tensor");
+    lc_tensor **slot = lt_newbox(L);
+    lt_fill(L, ctx, slot, lc_select(ctx, t, 0, i > 0 ? i - 1 : n + i), "lucid.Tensor");
+    if (lc_copy_(ctx, *slot, src) != LC_OK) return lt_fail(L, ctx, "lucid.Tensor");
+    return 0;
+  }
+  return luaL_error(L, "lucid.Tensor: cannot set a %s key", luaL_typename(L, 2));
+}
+
+static int t_len(lua_State *L) {
+  lc_tensor *t = lt_check(L, 1);
+  if (t->ndim == 0) return luaL_error(L, "lucid.Tensor: len() of a 0-d tensor");
+  lua_pushinteger(L, (lua_Integer)t->shape[0]);
+  return 1;
+}
+
+/* ---- settings ------------------------------------------------------------------------- */
+
+static int l_manual_seed(lua_State *L) {
+  lc_ctx_seed(LT_CTX(L), (uint64_t)luaL_checkinteger(L, 1));
+  return 0;
+}
+
+static int l_set_default_dtype(lua_State *L) {
+  lc_ctx_set_default_dtype(LT_CTX(L), check_dtype(L, 1, "lucid.set_default_dtype"));
+  return 0;
+}
+
+static int l_get_default_dtype(lua_State *L) {
+  lua_pushstring(L, lc_dtype_name(lc_ctx_default_dtype(LT_CTX(L))));
+  return 1;
+}
+
+static int l_set_grad_enabled(lua_State *L) {
+  luaL_checkany(L, 1);
+  lua_pushboolean(L, lc_ctx_set_grad_enabled(LT_CTX(L), lua_toboolean(L, 1)));
+  return 1;  /* the previous setting, to restore */
+}
+
+static int l_is_grad_enabled(lua_State *L) {
+  lua_pushboolean(L, lc_ctx_grad_enabled(LT_CTX(L)));
+  return 1;
+}
+
+static int l_memory_allocated(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)lc_ctx_live_bytes(LT_CTX(L)));
+  return 1;
+}
+
+/* ---- the module ----------------------------------------------------------------------- */
+
+static const luaL_Reg module_fns[] = {
+  {"tensor", l_tensor}, {"empty", l_empty}, {"zeros", l_zeros}, {"ones", l_ones},
+  {"full", l_full}, {"rand", l_rand}, {"randn", l_randn}, {"uniform_", l_uniform_},
+  {"manual_seed", l_manual_seed}, {"set_default_dtype", l_set_default_dtype},
+  {"get_default_dtype", l_get_default_dtype}, {"set_grad_enabled", l_set_grad_enabled},
+  {"is_grad_enabled", l_is_grad_enabled}, {"memory_allocated", l_memory_allocated},
+  {"parameter", l_parameter}, {"is_parameter", l_is_parameter}, {"is_tensor", l_is_tensor},
+  {NULL, NULL}};
+
+/* Functions that are both lucid.f(t, ...) and t:f(...). */
+static const luaL_Reg method_fns[] = {
+  {"item", l_item}, {"tolist", l_tolist}, {"numel", l_numel}, {"size", l_size},
+  {"dim", l_dim}, {"is_contiguous", l_is_contiguous}, {"backward", l_backward},
+  {"detach", l_detach}, {"zero_grad", l_zero_grad}, {"requires_grad_", l_requires_grad_},
+  {"uniform_", l_uniform_}, {NULL, NULL}};
+
+static const luaL_Reg meta_fns[] = {
+  {"__gc", box_gc}, {"__close", box_gc}, {"__newindex", t_newindex}, {"__len", t_len},
+  {NULL, NULL}};
+
+void lt_setfuncs(lua_State *L, int table, int state, const luaL_Reg *l) {
+  for (; l->name; l++) {
+    lua_pushvalue(L, state);
+    lua_pushcclosure(L, l->func, 1);
+    lua_setfield(L, table, l->name);            /* table[name] = f, upvalue: state */
+  }
+}
+
+LUALIB_API int luaopen_lucid_core(lua_State *L);
+LUALIB_API int luaopen_lucid_core(lua_State *L) {
+  /* one context per lua_State, owned by a userdata that the module keeps */
+  lt_state *s = (lt_state *)lua_newuserdatauv(L, sizeof(lt_state), 0);
+  int state = lua_gettop(L);
+  s->ctx = NULL;
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, state_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, state);
+  void *ud;
+  lua_Alloc alloc = lua_getallocf(L, &ud);
+  if (!(s->ctx = lc_ctx_new(alloc, ud))) return luaL_error(L, "lucid: not enough memory");
+
+  lua_newtable(L);
+  int module = lua_gettop(L);
+  lua_newtable(L);
+  int methods = lua_gettop(L);
+  lt_setfuncs(L, module, state, module_fns);
+  lt_setfuncs(L, module, state, method_fns);
+  lt_setfuncs(L, methods, state, method_fns);
+  lt_register_ops(L, state, methods, module);
+
+  luaL_newmetatable(L, LT_TENSOR);
+  int meta = lua_gettop(L);
+  lt_setfuncs(L, meta, state, meta_fns);
+  lua_pushvalue(L, state);
+  lua_pushvalue(L, methods);
+  lua_pushcclosure(L, t_index, 2);
+  lua_setfield(L, meta, "__index");             /* meta.__index = t_index(state, methods) */
+
+  lua_pushvalue(L, state);
+  lua_setfield(L, module, "_state");            /* the module keeps the context alive */
+  lua_pushvalue(L, meta);
+  lua_setfield(L, module, "_meta");
+  lua_pushvalue(L, methods);
+  lua_setfield(L, module, "_methods");
+  lua_pushvalue(L, module);
+  return 1;
+}
