@@ -42,11 +42,26 @@ static lc_tensor *sum_to_input(lc_ctx *ctx, lc_tensor *g, const lc_tensor *input
   return g ? lc__sum_to(ctx, g, input->ndim, input->shape) : NULL;
 }
 
-/* Takes ownership of r, then sums it to input's shape. */
+/* Takes ownership of r (NULL passes through: an earlier step failed) and
+ * sums it to input's shape. */
 static lc_tensor *reduce_owned(lc_ctx *ctx, lc_tensor *r, const lc_tensor *input) {
   lc_tensor *s = sum_to_input(ctx, r, input);
   lc_tensor_release(r);
   return s;
+}
+
+/* Takes ownership of both and returns a op b (NULLs pass through). */
+static lc_tensor *owned2(lc_ctx *ctx, lc_tensor *(*op)(lc_ctx *, lc_tensor *, lc_tensor *),
+                         lc_tensor *a, lc_tensor *b) {
+  lc_tensor *r = a && b ? op(ctx, a, b) : NULL;
+  lc_tensor_release(a);
+  lc_tensor_release(b);
+  return r;
+}
+
+static lc_tensor *retained(lc_tensor *t) {
+  lc_tensor_retain(t);
+  return t;
 }
 
 static lc_tensor *transpose_last(lc_ctx *ctx, lc_tensor *t) {
@@ -98,7 +113,6 @@ static int linear_backward(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **gr
 static int run_rule(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   lc_tensor *a = n->inputs[0], *b = n->ninputs > 1 ? n->inputs[1] : NULL;
   int need_a = a->requires_grad, need_b = b && b->requires_grad;
-  lc_tensor *t = NULL, *u = NULL;
   switch (n->op) {
     case LC_OP_ADD:
       if (need_a) grads[0] = sum_to_input(ctx, g, a);
@@ -106,63 +120,46 @@ static int run_rule(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
       break;
     case LC_OP_SUB:
       if (need_a) grads[0] = sum_to_input(ctx, g, a);
-      if (need_b && (t = lc_neg(ctx, g))) grads[1] = reduce_owned(ctx, t, b);
+      if (need_b) grads[1] = reduce_owned(ctx, lc_neg(ctx, g), b);
       break;
     case LC_OP_MUL:
-      if (need_a && (t = lc_mul(ctx, g, b))) grads[0] = reduce_owned(ctx, t, a);
-      if (need_b && (t = lc_mul(ctx, g, a))) grads[1] = reduce_owned(ctx, t, b);
+      if (need_a) grads[0] = reduce_owned(ctx, lc_mul(ctx, g, b), a);
+      if (need_b) grads[1] = reduce_owned(ctx, lc_mul(ctx, g, a), b);
       break;
     case LC_OP_DIV:  /* d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 */
-      if (need_a && (t = lc_div(ctx, g, b))) grads[0] = reduce_owned(ctx, t, a);
-      if (need_b && (t = lc_mul(ctx, g, a))) {
-        u = lc_pow_scalar(ctx, b, 2.0);
-        lc_tensor *q = u ? lc_div(ctx, t, u) : NULL;
-        lc_tensor *nq = q ? lc_neg(ctx, q) : NULL;
+      if (need_a) grads[0] = reduce_owned(ctx, lc_div(ctx, g, b), a);
+      if (need_b) {
+        lc_tensor *q = owned2(ctx, lc_div, lc_mul(ctx, g, a), lc_pow_scalar(ctx, b, 2.0));
+        grads[1] = reduce_owned(ctx, q ? lc_neg(ctx, q) : NULL, b);
         lc_tensor_release(q);
-        if (nq) grads[1] = reduce_owned(ctx, nq, b);
       }
       break;
     case LC_OP_POW:  /* d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log a */
       if (need_a) {
-        lc_tensor *one = lc_scalar(ctx, b->dtype, 1.0);
-        lc_tensor *bm1 = one ? lc_sub(ctx, b, one) : NULL;
-        lc_tensor *p = bm1 ? lc_pow(ctx, a, bm1) : NULL;
-        lc_tensor *bp = p ? lc_mul(ctx, b, p) : NULL;
-        t = bp ? lc_mul(ctx, g, bp) : NULL;
-        lc_tensor_release(one); lc_tensor_release(bm1);
-        lc_tensor_release(p); lc_tensor_release(bp);
-        if (t) grads[0] = reduce_owned(ctx, t, a);
+        lc_tensor *bm1 = owned2(ctx, lc_sub, retained(b), lc_scalar(ctx, b->dtype, 1.0));
+        lc_tensor *p = owned2(ctx, lc_pow, retained(a), bm1);
+        lc_tensor *bp = owned2(ctx, lc_mul, retained(b), p);
+        grads[0] = reduce_owned(ctx, owned2(ctx, lc_mul, retained(g), bp), a);
       }
       if (need_b) {
-        lc_tensor *p = lc_pow(ctx, a, b);
-        lc_tensor *la = p ? lc_log(ctx, a) : NULL;
-        lc_tensor *pl = la ? lc_mul(ctx, p, la) : NULL;
-        u = pl ? lc_mul(ctx, g, pl) : NULL;
-        lc_tensor_release(p); lc_tensor_release(la); lc_tensor_release(pl);
-        if (u) grads[1] = reduce_owned(ctx, u, b);
-        u = NULL;
+        lc_tensor *pl = owned2(ctx, lc_mul, lc_pow(ctx, a, b), lc_log(ctx, a));
+        grads[1] = reduce_owned(ctx, owned2(ctx, lc_mul, retained(g), pl), b);
       }
-      t = NULL;
       break;
-    case LC_OP_POW_SCALAR: {
+    case LC_OP_POW_SCALAR: {  /* d(a^s)/da = s a^(s-1) */
       double s = n->scalar;
       lc_tensor *p = s == 1.0 ? lc_full(ctx, a->dtype, a->ndim, a->shape, 1.0)
                               : lc_pow_scalar(ctx, a, s - 1.0);
-      lc_tensor *c = p ? lc_scalar(ctx, a->dtype, s) : NULL;
-      lc_tensor *cp = c ? lc_mul(ctx, p, c) : NULL;
-      if (cp) grads[0] = lc_mul(ctx, g, cp);
-      lc_tensor_release(p); lc_tensor_release(c); lc_tensor_release(cp);
+      lc_tensor *cp = owned2(ctx, lc_mul, p, lc_scalar(ctx, a->dtype, s));
+      grads[0] = owned2(ctx, lc_mul, retained(g), cp);
       break;
     }
     case LC_OP_NEG:
       grads[0] = lc_neg(ctx, g);
       break;
     case LC_OP_TANH:  /* gx = gy (1 - y^2), from the saved output y */
-      if ((grads[0] = lc_empty(ctx, a->dtype, a->ndim, a->shape))) {
-        int64_t sg[LC_MAX_DIMS];
-        memcpy(sg, g->strides, sizeof sg);
-        lc__k_binary(LC_BIN_TANH_GRAD, grads[0], g, sg, n->saved, n->saved->strides);
-      }
+      if ((grads[0] = lc_empty(ctx, a->dtype, a->ndim, a->shape)))
+        lc__k_binary(LC_BIN_TANH_GRAD, grads[0], g, g->strides, n->saved, n->saved->strides);
       break;
     case LC_OP_LOG:
       grads[0] = lc_div(ctx, g, a);
@@ -171,47 +168,29 @@ static int run_rule(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
       grads[0] = lc_to_dtype(ctx, g, a->dtype);
       break;
     case LC_OP_MATMUL:  /* ga = g @ b^T, gb = a^T @ g, summed over broadcast batches */
-      if (need_a && (t = transpose_last(ctx, b))) {
-        u = lc_matmul(ctx, g, t);
-        if (u) grads[0] = reduce_owned(ctx, u, a);
-        lc_tensor_release(t);
-      }
-      if (need_b && (t = transpose_last(ctx, a))) {
-        u = lc_matmul(ctx, t, g);
-        if (u) grads[1] = reduce_owned(ctx, u, b);
-        lc_tensor_release(t);
-      }
-      t = u = NULL;
+      if (need_a) grads[0] = reduce_owned(ctx, owned2(ctx, lc_matmul, retained(g), transpose_last(ctx, b)), a);
+      if (need_b) grads[1] = reduce_owned(ctx, owned2(ctx, lc_matmul, transpose_last(ctx, a), retained(g)), b);
       break;
     case LC_OP_LINEAR:
       return linear_backward(ctx, n, g, grads);
     case LC_OP_SUM:
-    case LC_OP_MEAN:
-      if (n->op == LC_OP_MEAN) {
-        lc_tensor *c = lc_scalar(ctx, g->dtype, 1.0 / (double)a->numel);
-        t = c ? lc_mul(ctx, g, c) : NULL;
-        lc_tensor_release(c);
-      } else {
-        t = g;
-        lc_tensor_retain(g);
-      }
-      if (t) grads[0] = lc_expand(ctx, t, a->ndim, a->shape);
+      grads[0] = lc_expand(ctx, g, a->ndim, a->shape);
       break;
+    case LC_OP_MEAN: {
+      lc_tensor *m = owned2(ctx, lc_mul, retained(g), lc_scalar(ctx, g->dtype, 1.0 / (double)a->numel));
+      grads[0] = m ? lc_expand(ctx, m, a->ndim, a->shape) : NULL;
+      lc_tensor_release(m);
+      break;
+    }
     case LC_OP_SUM_DIM:
     case LC_OP_MEAN_DIM: {
       int64_t s[LC_MAX_DIMS];
       for (int i = 0; i < a->ndim; i++) s[i] = i == n->dim0 ? 1 : a->shape[i];
       lc_tensor *k = lc_reshape(ctx, g, a->ndim, s);  /* put the reduced dim back */
-      if (k && n->op == LC_OP_MEAN_DIM) {
-        lc_tensor *c = lc_scalar(ctx, g->dtype, 1.0 / (double)a->shape[n->dim0]);
-        t = c ? lc_mul(ctx, k, c) : NULL;
-        lc_tensor_release(c);
-        lc_tensor_release(k);
-        k = t;
-      }
-      if (k) grads[0] = lc_expand(ctx, k, a->ndim, a->shape);
+      if (n->op == LC_OP_MEAN_DIM)
+        k = owned2(ctx, lc_mul, k, lc_scalar(ctx, g->dtype, 1.0 / (double)a->shape[n->dim0]));
+      grads[0] = k ? lc_expand(ctx, k, a->ndim, a->shape) : NULL;
       lc_tensor_release(k);
-      t = NULL;
       break;
     }
     case LC_OP_RESHAPE:
@@ -223,10 +202,7 @@ static int run_rule(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
     case LC_OP_SELECT: {
       lc_tensor *z = lc_zeros(ctx, a->dtype, a->ndim, a->shape);
       lc_tensor *slot = z ? lc_select(ctx, z, n->dim0, n->index) : NULL;
-      if (slot && lc_copy_(ctx, slot, g) == LC_OK) {
-        grads[0] = z;
-        z = NULL;
-      }
+      if (slot && lc_copy_(ctx, slot, g) == LC_OK) grads[0] = retained(z);
       lc_tensor_release(slot);
       lc_tensor_release(z);
       break;
@@ -235,13 +211,11 @@ static int run_rule(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
       grads[0] = sum_to_input(ctx, g, a);
       break;
     case LC_OP_CLONE:
-      grads[0] = g;
-      lc_tensor_retain(g);
+      grads[0] = retained(g);
       break;
     case LC_OP_COUNT:
       break;
   }
-  lc_tensor_release(t);
   if (need_a && !grads[0]) return 0;
   if (need_b && !grads[1]) return 0;
   return 1;

@@ -22,6 +22,7 @@ typedef struct lt_box {
 
 typedef struct lt_state {
   lc_ctx *ctx;
+  size_t gc_threshold;  /* live tensor bytes that trigger a full collection */
 } lt_state;
 
 #define LT_CTX(L) (((lt_state *)lua_touserdata((L), lua_upvalueindex(1)))->ctx)

@@ -40,12 +40,27 @@ int lt_fail(lua_State *L, lc_ctx *ctx, const char *fname) {
   return luaL_error(L, "%s: %s", fname, lc_ctx_error(ctx));
 }
 
-/* Tensor bytes live outside Lua's heap; telling the collector about them
- * paces collection to the real memory use, so training loops need no
- * collectgarbage(). */
+/* Tensor bytes live outside Lua's heap, so the collector cannot see them.
+ * Two things keep a loop's memory bounded without collectgarbage():
+ * - every 16 KB of new tensor bytes is reported as GC debt (LUA_GCSTEP), which
+ *   paces the incremental collector to the real allocation rate;
+ * - in generational mode (the lua5.4 interpreter's default) those steps are
+ *   minor collections, and a tensor that survives one grows old and waits
+ *   for a major collection, which Lua paces by its own heap alone. So when
+ *   live tensor bytes double since the last full collection, we ask for one,
+ *   as Lua's own "pause" does for its heap. */
+#define LT_GC_FLOOR (4u << 20)
+
 static void report_bytes(lua_State *L, lc_ctx *ctx) {
   size_t n = lc_ctx_take_new_bytes(ctx, 16 * 1024);
-  if (n) lua_gc(L, LUA_GCSTEP, (int)(n / 1024 > 0x7fffffff ? 0x7fffffff : n / 1024));
+  if (!n) return;
+  lua_gc(L, LUA_GCSTEP, (int)(n / 1024 > 0x7fffffff ? 0x7fffffff : n / 1024));
+  lt_state *s = (lt_state *)lua_touserdata(L, lua_upvalueindex(1));
+  if (lc_ctx_live_bytes(ctx) > s->gc_threshold && lua_gc(L, LUA_GCISRUNNING)) {
+    lua_gc(L, LUA_GCCOLLECT);
+    size_t live = lc_ctx_live_bytes(ctx);
+    s->gc_threshold = live > LT_GC_FLOOR / 2 ? 2 * live : LT_GC_FLOOR;
+  }
 }
 
 int lt_fill(lua_State *L, lc_ctx *ctx, lc_tensor **slot, lc_tensor *r, const char *fname) {
@@ -99,11 +114,19 @@ int lt_dim(lua_State *L, int idx, int ndim, const char *fname) {
   return 0;
 }
 
+/* A size: an integer, or a float with an integer value (2^40 is a float in
+ * Lua); sizes too big for the core are caught there, before any allocation. */
 static int64_t check_size(lua_State *L, int idx, const char *fname) {
-  if (!lua_isinteger(L, idx))
+  int ok;
+  lua_Integer v = lua_tointegerx(L, idx, &ok);
+  if (!ok && lua_type(L, idx) == LUA_TNUMBER) {
+    lua_Number f = lua_tonumber(L, idx);
+    if (f == floor(f)) return INT64_MAX;  /* integral but beyond int64: too big */
+  }
+  if (!ok || lua_type(L, idx) != LUA_TNUMBER)
     luaL_error(L, "%s: sizes must be integers, got %s", fname,
                lua_type(L, idx) == LUA_TNUMBER ? "a fraction" : luaL_typename(L, idx));
-  return (int64_t)lua_tointeger(L, idx);
+  return (int64_t)v;
 }
 
 int lt_shape(lua_State *L, int idx, int64_t *shape, const char *fname, int *next) {
@@ -197,15 +220,15 @@ static void fill_from(fill_state *f, int depth) {
   }
   if (!lua_istable(L, -1)) {
     where_str(f, depth, w, sizeof w);
-    luaL_error(L, "%s: ragged nested table: expected a table of %lld at %s, got %s", f->fname,
-               (long long)f->shape[depth], depth ? w : "the top", luaL_typename(L, -1));
+    luaL_error(L, "%s: ragged nested table: expected a table of %I at %s, got %s", f->fname,
+               (LUAI_UACINT)f->shape[depth], w, luaL_typename(L, -1));
   }
   int64_t len = (int64_t)lua_rawlen(L, -1);
   if (len != f->shape[depth]) {
     where_str(f, depth, w, sizeof w);
-    luaL_error(L, "%s: ragged nested table: %s%s has %lld elements, expected %lld", f->fname,
-               depth ? "element " : "the top table", w, (long long)len,
-               (long long)f->shape[depth]);
+    luaL_error(L, "%s: ragged nested table: %s%s has %I elements, expected %I", f->fname,
+               depth ? "element " : "the top table", w, (LUAI_UACINT)len,
+               (LUAI_UACINT)f->shape[depth]);
   }
   luaL_checkstack(L, 2, "nested table");
   for (int64_t i = 0; i < len; i++) {
@@ -607,6 +630,7 @@ LUALIB_API int luaopen_lucid_core(lua_State *L) {
   lt_state *s = (lt_state *)lua_newuserdatauv(L, sizeof(lt_state), 0);
   int state = lua_gettop(L);
   s->ctx = NULL;
+  s->gc_threshold = LT_GC_FLOOR;
   lua_createtable(L, 0, 1);
   lua_pushcfunction(L, state_gc);
   lua_setfield(L, -2, "__gc");
