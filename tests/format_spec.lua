@@ -1,0 +1,67 @@
+-- Printing follows PyTorch's rules (expected strings checked against torch 1.13).
+local lucid = require("lucid")
+
+describe("printing", function()
+  local function s(t) return tostring(t) end
+
+  it("prints scalars, vectors and matrices", function()
+    assert.are.equal("Tensor(2.5000)", s(lucid.tensor(2.5)))
+    assert.are.equal("Tensor(3.)", s(lucid.tensor(3)))
+    assert.are.equal("Tensor([1.5000, 2.0000])", s(lucid.tensor({1.5, 2})))
+    assert.are.equal("Tensor([[1., 2.],\n        [3., 4.]])", s(lucid.tensor({{1, 2}, {3, 4}})))
+    assert.are.equal("Tensor([[[1., 2.]],\n\n        [[3., 4.]]])", s(lucid.tensor({{{1, 2}}, {{3, 4}}})))
+  end)
+
+  it("aligns columns and uses scientific notation for wide ranges", function()
+    assert.are.equal("Tensor([-1.0000,  0.5000])", s(lucid.tensor({-1, 0.5})))
+    assert.are.equal("Tensor([1.0000e-05, 1.0000e+03])", s(lucid.tensor({1e-5, 1e3})))
+    assert.are.equal("Tensor([   1., 1000.])", s(lucid.tensor({1, 1000})))
+  end)
+
+  it("prints nan, inf and empty tensors", function()
+    assert.are.equal("Tensor([nan, inf, 1.])", s(lucid.tensor({0 / 0, 1 / 0, 1})))
+    assert.are.equal("Tensor([  -inf, 0.5000])", s(lucid.tensor({-1 / 0, 0.5})))
+    assert.are.equal("Tensor([])", s(lucid.zeros(0)))
+    assert.are.equal("Tensor([], shape={2, 0})", s(lucid.zeros(2, 0)))
+  end)
+
+  it("summarises past 1000 elements and wraps long rows", function()
+    local vals = {}
+    for i = 1, 2000 do vals[i] = i end
+    assert.are.equal("Tensor([1.0000e+00, 2.0000e+00, 3.0000e+00,  ..., 1.9980e+03, 1.9990e+03,\n"
+      .. "        2.0000e+03])", s(lucid.tensor(vals)))
+    local row = {}
+    for i = 1, 20 do row[i] = i end
+    assert.are.equal("Tensor([ 1.,  2.,  3.,  4.,  5.,  6.,  7.,  8.,  9., 10., 11., 12., 13., 14.,\n"
+      .. "        15., 16., 17., 18., 19., 20.])", s(lucid.tensor(row)))
+    local row3 = "[0., 0., 0.,  ..., 0., 0., 0.]"
+    local pad = ",\n        "
+    assert.are.equal("Tensor([" .. row3 .. pad .. row3 .. pad .. row3 .. pad .. "..." .. pad
+      .. row3 .. pad .. row3 .. pad .. row3 .. "])", s(lucid.zeros(100, 100)))
+  end)
+
+  it("adds grad and dtype as the contract says", function()
+    local x = lucid.tensor({1, 2}, {requires_grad = true})
+    assert.are.equal("Tensor([1., 2.], grad=nil)", s(x))
+    x:sum():backward()
+    assert.are.equal("Tensor([1., 2.], grad=[1., 1.])", s(x))
+    assert.are.equal("Tensor([1., 2.], dtype=float64)", s(lucid.tensor({1, 2}, {dtype = "float64"})))
+    local m = lucid.tensor({{1, 2}, {3, 4}}, {requires_grad = true})
+    m:sum():backward()
+    assert.are.equal("Tensor([[1., 2.],\n        [3., 4.]], grad=[[1., 1.],\n"
+      .. "                         [1., 1.]])", s(m))
+  end)
+
+  it("follows set_printoptions", function()
+    lucid.set_printoptions{precision = 2}
+    local text = s(lucid.tensor({1.23456}))
+    lucid.set_printoptions{precision = 4}
+    assert.are.equal("Tensor([1.23])", text)
+    assert.has_error(function() lucid.set_printoptions{colour = 1} end,
+      "lucid.set_printoptions: unknown option 'colour'")
+  end)
+
+  it("describes a tensor with info()", function()
+    assert.are.equal("Tensor shape={2} dtype=float32 min=1 mean=1.5 max=2", lucid.tensor({1, 2}):info())
+  end)
+end)
