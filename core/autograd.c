@@ -74,7 +74,7 @@ static lc_tensor *transpose_last(lc_ctx *ctx, lc_tensor *t) {
  * gb (out)      = gy summed over rows */
 static int linear_backward(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   lc_tensor *x = n->inputs[0], *w = n->inputs[1], *b = n->ninputs > 2 ? n->inputs[2] : NULL;
-  int64_t in = w->shape[1], outf = w->shape[0], rows = in ? x->numel / in : 0;
+  int64_t in = w->shape[1], outf = w->shape[0], rows = lc__leading_rows(x);
   lc_tensor *gy = lc__contig_raw(ctx, g);
   if (!gy) return 0;
   int ok = 1;
@@ -134,24 +134,23 @@ static int run_rule(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
         lc_tensor_release(q);
       }
       break;
-    case LC_OP_POW:  /* d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log a */
+    case LC_OP_POW:  /* the kernels give PyTorch's values where a or b is 0 */
       if (need_a) {
-        lc_tensor *bm1 = owned2(ctx, lc_sub, retained(b), lc_scalar(ctx, b->dtype, 1.0));
-        lc_tensor *p = owned2(ctx, lc_pow, retained(a), bm1);
-        lc_tensor *bp = owned2(ctx, lc_mul, retained(b), p);
-        grads[0] = reduce_owned(ctx, owned2(ctx, lc_mul, retained(g), bp), a);
+        lc_tensor *d = lc__binary_raw(ctx, LC_BIN_POW_DBASE, a, b);
+        grads[0] = reduce_owned(ctx, owned2(ctx, lc_mul, retained(g), d), a);
       }
       if (need_b) {
-        lc_tensor *pl = owned2(ctx, lc_mul, lc_pow(ctx, a, b), lc_log(ctx, a));
-        grads[1] = reduce_owned(ctx, owned2(ctx, lc_mul, retained(g), pl), b);
+        lc_tensor *d = lc__binary_raw(ctx, LC_BIN_POW_DEXP, a, b);
+        grads[1] = reduce_owned(ctx, owned2(ctx, lc_mul, retained(g), d), b);
       }
       break;
-    case LC_OP_POW_SCALAR: {  /* d(a^s)/da = s a^(s-1) */
+    case LC_OP_POW_SCALAR: {  /* d(a^s)/da = s a^(s-1); 0 for s = 0, even at a = 0 */
       double s = n->scalar;
-      lc_tensor *p = s == 1.0 ? lc_full(ctx, a->dtype, a->ndim, a->shape, 1.0)
-                              : lc_pow_scalar(ctx, a, s - 1.0);
-      lc_tensor *cp = owned2(ctx, lc_mul, p, lc_scalar(ctx, a->dtype, s));
-      grads[0] = owned2(ctx, lc_mul, retained(g), cp);
+      lc_tensor *p = s == 0.0 || s == 1.0
+                         ? lc_full(ctx, a->dtype, a->ndim, a->shape, s)
+                         : owned2(ctx, lc_mul, lc_pow_scalar(ctx, a, s - 1.0),
+                                  lc_scalar(ctx, a->dtype, s));
+      grads[0] = owned2(ctx, lc_mul, retained(g), p);
       break;
     }
     case LC_OP_NEG:
@@ -249,6 +248,17 @@ static int accumulate_leaf(lc_ctx *ctx, lc_tensor *leaf, lc_tensor *g) {
     leaf->grad = c;
     return 1;
   }
+  if (!lc_tensor_is_contiguous(leaf->grad)) {
+    /* a grad the user set to a view (an expanded one overlaps itself):
+     * adding in place would be wrong, so replace it */
+    lc_tensor *sum = lc_add(ctx, leaf->grad, g);
+    lc_tensor *c = sum ? lc_to_dtype(ctx, sum, leaf->grad->dtype) : NULL;
+    lc_tensor_release(sum);
+    if (!c) return 0;
+    lc_tensor_release(leaf->grad);
+    leaf->grad = c;
+    return 1;
+  }
   lc_tensor *gg = g;
   if (g->dtype != leaf->grad->dtype && !(gg = lc_to_dtype(ctx, g, leaf->grad->dtype))) return 0;
   int64_t sg[LC_MAX_DIMS];
@@ -304,7 +314,9 @@ lc_status lc_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_
   }
   int was_enabled = lc_ctx_set_grad_enabled(ctx, 0);
   lc_status st = LC_OK;
-  lc_tensor *g0 = seed ? (lc_tensor_retain(seed), seed)
+  /* a seed of another dtype is converted, as PyTorch does: backward rules
+   * read gradients as their output's dtype */
+  lc_tensor *g0 = seed ? lc_to_dtype(ctx, seed, root->dtype)
                        : lc_full(ctx, root->dtype, root->ndim, root->shape, 1.0);
   work order = {0}, stack = {0};
   if (!g0) { st = ctx->status; goto out; }

@@ -74,11 +74,17 @@ extern const char *const lc__op_names[LC_OP_COUNT];
 
 /* ---- ops.c ---- */
 lc_tensor *lc__contig_raw(lc_ctx *ctx, lc_tensor *a);  /* a copy that records nothing */
+/* a op b with broadcasting, recording nothing; a and b share a dtype. */
+lc_tensor *lc__binary_raw(lc_ctx *ctx, int kop, lc_tensor *a, lc_tensor *b);
+/* Rows of x viewed as (rows, x's last dim): the product of the leading dims. */
+int64_t lc__leading_rows(const lc_tensor *x);
 
 /* ---- kernels.c: loops over strided operands; out is always contiguous ---- */
 typedef enum lc_binop {
   LC_BIN_ADD, LC_BIN_SUB, LC_BIN_MUL, LC_BIN_DIV, LC_BIN_POW,
   LC_BIN_TANH_GRAD,   /* a * (1 - b*b): a = upstream grad, b = tanh output */
+  LC_BIN_POW_DBASE,   /* d(a^b)/da = b a^(b-1), 0 where b == 0 (as PyTorch) */
+  LC_BIN_POW_DEXP,    /* d(a^b)/db = a^b log a, 0 where a == 0 and b >= 0 */
   LC_BIN_COPY         /* b (a unused): strided copy with broadcast */
 } lc_binop;
 typedef enum lc_unop { LC_UN_NEG, LC_UN_TANH, LC_UN_LOG, LC_UN_POWS } lc_unop;

@@ -102,6 +102,9 @@ static int64_t rows_of(const walk *w) {
       case LC_BIN_DIV: ROW2(T, x / y); break;                                        \
       case LC_BIN_POW: ROW2(T, POW(x, y)); break;                                    \
       case LC_BIN_TANH_GRAD: ROW2(T, x * ((T)1 - y * y)); break;                     \
+      case LC_BIN_POW_DBASE: ROW2(T, y == 0 ? (T)0 : y * POW(x, y - (T)1)); break;  \
+      case LC_BIN_POW_DEXP:                                                          \
+        ROW2(T, (x == 0 && y >= 0) ? (T)0 : POW(x, y) * LOG(x)); break;              \
       case LC_BIN_COPY: (void)a; (void)sa; ROW2(T, y + (T)0 * x); break;             \
     }                                                                                \
   }                                                                                  \
@@ -275,11 +278,16 @@ void lc__k_gemm(lc_dtype dt, int trans_a, int trans_b, int64_t m, int64_t n, int
                 double alpha, const void *a, int64_t lda, const void *b, int64_t ldb,
                 double beta, void *c, int64_t ldc) {
   if (m == 0 || n == 0) return;
-  if (k == 0) {  /* BLAS leaves C untouched when k = 0 only if beta = 1 */
+  if (k == 0) {  /* an empty sum: C = beta C, and C may be uninitialised when beta = 0 */
     for (int64_t i = 0; i < m; i++)
       for (int64_t j = 0; j < n; j++) {
-        if (dt == LC_FLOAT64) ((double *)c)[i * ldc + j] *= beta;
-        else ((float *)c)[i * ldc + j] *= (float)beta;
+        if (dt == LC_FLOAT64) {
+          double *p = (double *)c + i * ldc + j;
+          *p = beta == 0 ? 0.0 : *p * beta;
+        } else {
+          float *p = (float *)c + i * ldc + j;
+          *p = beta == 0 ? 0.0f : *p * (float)beta;
+        }
       }
     return;
   }

@@ -97,6 +97,23 @@ static lc_tensor *binary(lc_ctx *ctx, lc_op op, lc_binop kop, lc_tensor *a, lc_t
   return finish(ctx, out, op, 2, in);
 }
 
+lc_tensor *lc__binary_raw(lc_ctx *ctx, int kop_, lc_tensor *a, lc_tensor *b) {
+  lc_binop kop = (lc_binop)kop_;
+  int ndim;
+  int64_t shape[LC_MAX_DIMS] = {0}, sa[LC_MAX_DIMS], sb[LC_MAX_DIMS];
+  if (a->dtype != b->dtype) {
+    lc__fail(ctx, LC_EARG, "internal: dtypes differ");
+    return NULL;
+  }
+  if (!broadcast_shape(ctx, a, b, &ndim, shape)) return NULL;
+  lc_tensor *out = lc_empty(ctx, a->dtype, ndim, shape);
+  if (!out) return NULL;
+  broadcast_strides(a, ndim, shape, sa);
+  broadcast_strides(b, ndim, shape, sb);
+  lc__k_binary(kop, out, a, sa, b, sb);
+  return out;
+}
+
 lc_tensor *lc_add(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) { return binary(ctx, LC_OP_ADD, LC_BIN_ADD, a, b); }
 lc_tensor *lc_sub(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) { return binary(ctx, LC_OP_SUB, LC_BIN_SUB, a, b); }
 lc_tensor *lc_mul(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) { return binary(ctx, LC_OP_MUL, LC_BIN_MUL, a, b); }
@@ -492,7 +509,7 @@ lc_tensor *lc_linear(lc_ctx *ctx, lc_tensor *x, lc_tensor *w, lc_tensor *b) {
   lc_tensor *wc = xc ? (blas_ready(w) ? (lc_tensor_retain(w), w) : contig_raw(ctx, w)) : NULL;
   lc_tensor *y = wc ? lc_empty(ctx, x->dtype, x->ndim, shape) : NULL;
   if (y) {
-    int64_t rows = in ? x->numel / in : 0;
+    int64_t rows = lc__leading_rows(x);
     if (b) lc_copy_(ctx, y, b);  /* every row starts as the bias; GEMM adds (beta = 1) */
     int wt;
     int64_t ldw;
@@ -509,3 +526,9 @@ lc_tensor *lc_linear(lc_ctx *ctx, lc_tensor *x, lc_tensor *w, lc_tensor *b) {
 }
 
 lc_tensor *lc__contig_raw(lc_ctx *ctx, lc_tensor *a) { return contig_raw(ctx, a); }
+
+int64_t lc__leading_rows(const lc_tensor *x) {
+  int64_t rows = 1;
+  for (int i = 0; i < x->ndim - 1; i++) rows *= x->shape[i];
+  return rows;
+}

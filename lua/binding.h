@@ -39,6 +39,10 @@ int lt_fill(lua_State *L, lc_ctx *ctx, lc_tensor **slot, lc_tensor *r, const cha
 lc_tensor *lt_operand(lua_State *L, lc_ctx *ctx, int idx, const lc_tensor *like, const char *fname);
 /* 1-based (negative from the end) dim at idx -> 0-based; errors name fname. */
 int lt_dim(lua_State *L, int idx, int ndim, const char *fname);
+/* An integer argument (integral floats accepted); errors name `what`. */
+lua_Integer lt_integer(lua_State *L, int idx, const char *what, const char *fname);
+/* Refuses an in-place change of a tensor that requires grad while recording. */
+void lt_check_inplace(lua_State *L, const lc_tensor *t, const char *fname);
 /* A shape as varargs from idx or one table at idx; returns ndim. Stops at
  * the first non-number when varargs. */
 int lt_shape(lua_State *L, int idx, int64_t *shape, const char *fname, int *next);

@@ -100,11 +100,17 @@ lc_tensor *lt_operand(lua_State *L, lc_ctx *ctx, int idx, const lc_tensor *like,
   return *slot;
 }
 
-int lt_dim(lua_State *L, int idx, int ndim, const char *fname) {
-  if (!lua_isinteger(L, idx))
-    luaL_error(L, "%s: dimension must be an integer, got %s", fname,
+lua_Integer lt_integer(lua_State *L, int idx, const char *what, const char *fname) {
+  int ok;
+  lua_Integer v = lua_tointegerx(L, idx, &ok);  /* 2.0 is fine, as in Lua's own library */
+  if (!ok || lua_type(L, idx) != LUA_TNUMBER)
+    luaL_error(L, "%s: %s must be an integer, got %s", fname, what,
                lua_type(L, idx) == LUA_TNUMBER ? "a fraction" : luaL_typename(L, idx));
-  lua_Integer d = lua_tointeger(L, idx);
+  return v;
+}
+
+int lt_dim(lua_State *L, int idx, int ndim, const char *fname) {
+  lua_Integer d = lt_integer(L, idx, "dimension", fname);
   if (d >= 1 && d <= ndim) return (int)d - 1;
   if (d < 0 && -d <= ndim) return (int)(ndim + d);
   if (ndim == 0)
@@ -275,17 +281,22 @@ typedef enum { MK_EMPTY, MK_ZEROS, MK_ONES, MK_FULL, MK_RAND, MK_RANDN } make_ki
 static int make(lua_State *L, make_kind kind, const char *fname) {
   lc_ctx *ctx = LT_CTX(L);
   int64_t shape[LC_MAX_DIMS];
-  int next;
-  int ndim = lt_shape(L, 1, shape, fname, &next);
+  int next, ndim;
   double value = 0;
-  if (kind == MK_FULL) {
-    if (!lua_istable(L, 1)) {  /* full(2, 3, value): the last number is the value */
-      if (ndim == 0) return luaL_error(L, "%s: expected a shape and a fill value", fname);
-      next--;
-      ndim--;
-    }
-    value = luaL_checknumber(L, next);
-    next++;
+  if (kind == MK_FULL && !lua_istable(L, 1)) {
+    /* full(2, 3, value): the last of the leading numbers is the value */
+    int n = 0;
+    while (lua_type(L, n + 1) == LUA_TNUMBER) n++;
+    if (n == 0) return luaL_error(L, "%s: expected a shape and a fill value", fname);
+    value = lua_tonumber(L, n);
+    lua_pushnil(L);
+    lua_copy(L, -1, n);  /* hide the value from the shape reader */
+    lua_pop(L, 1);
+    ndim = lt_shape(L, 1, shape, fname, &next);
+    next = n + 1;
+  } else {
+    ndim = lt_shape(L, 1, shape, fname, &next);
+    if (kind == MK_FULL) value = luaL_checknumber(L, next++);
   }
   lc_dtype dtype;
   int rg;
@@ -316,6 +327,7 @@ static int l_randn(lua_State *L) { return make(L, MK_RANDN, "lucid.randn"); }
 static int l_uniform_(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *t = lt_check(L, 1);
+  lt_check_inplace(L, t, "lucid.uniform_");
   if (lc_uniform_(ctx, t, luaL_checknumber(L, 2), luaL_checknumber(L, 3)) != LC_OK)
     return lt_fail(L, ctx, "lucid.uniform_");
   lua_settop(L, 1);
@@ -494,8 +506,7 @@ static int t_index(lua_State *L) {
   if (lua_type(L, 2) == LUA_TNUMBER) {  /* t[i]: 1-based, negative from the end */
     lc_ctx *ctx = LT_CTX(L);
     if (t->ndim == 0) return luaL_error(L, "lucid.Tensor: a 0-d tensor cannot be indexed");
-    if (!lua_isinteger(L, 2)) return luaL_error(L, "lucid.Tensor: index must be an integer");
-    lua_Integer i = lua_tointeger(L, 2), n = (lua_Integer)t->shape[0];
+    lua_Integer i = lt_integer(L, 2, "index", "lucid.Tensor"), n = (lua_Integer)t->shape[0];
     if (i == 0 || i > n || i < -n)
       return luaL_error(L, "lucid.Tensor: index %I is out of range for a dimension of size %I "
                         "(expected 1..%I or -%I..-1)", (LUAI_UACINT)i, (LUAI_UACINT)n,
@@ -538,10 +549,8 @@ static int t_newindex(lua_State *L) {
   }
   if (lua_type(L, 2) == LUA_TNUMBER) {  /* t[i] = value: in place, outside the graph */
     if (t->ndim == 0) return luaL_error(L, "lucid.Tensor: a 0-d tensor cannot be indexed");
-    if (lc_ctx_grad_enabled(ctx) && t->requires_grad)
-      return luaL_error(L, "lucid.Tensor: a tensor that requires grad can only be assigned to "
-                        "under lucid.no_grad");
-    lua_Integer i = luaL_checkinteger(L, 2), n = (lua_Integer)t->shape[0];
+    lt_check_inplace(L, t, "lucid.Tensor");
+    lua_Integer i = lt_integer(L, 2, "index", "lucid.Tensor"), n = (lua_Integer)t->shape[0];
     if (i == 0 || i > n || i < -n)
       return luaL_error(L, "lucid.Tensor: index %I is out of range for a dimension of size %I",
                         (LUAI_UACINT)i, (LUAI_UACINT)n);
@@ -552,6 +561,14 @@ static int t_newindex(lua_State *L) {
     return 0;
   }
   return luaL_error(L, "lucid.Tensor: cannot set a %s key", luaL_typename(L, 2));
+}
+
+/* PyTorch refuses this too: the change would not be part of the graph. */
+void lt_check_inplace(lua_State *L, const lc_tensor *t, const char *fname) {
+  lc_ctx *ctx = LT_CTX(L);
+  if (lc_ctx_grad_enabled(ctx) && t->requires_grad)
+    luaL_error(L, "%s: a tensor that requires grad cannot be changed in place while gradients "
+               "are recorded (use lucid.no_grad)", fname);
 }
 
 static int t_len(lua_State *L) {

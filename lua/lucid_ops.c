@@ -102,6 +102,12 @@ static int reduce(lua_State *L, reduce_all_fn all, reduce_dim_fn along, const ch
   if (lua_isnoneornil(L, dim_idx)) {
     lc_tensor **slot = lt_newbox(L);
     r = all(ctx, a);
+    if (r && lua_toboolean(L, keep_idx)) {  /* every dim kept, as size 1 */
+      int64_t ones[LC_MAX_DIMS] = {1, 1, 1, 1, 1, 1, 1, 1};
+      lc_tensor *k = lc_reshape(ctx, r, a->ndim, ones);
+      lc_tensor_release(r);
+      r = k;
+    }
     return lt_fill(L, ctx, slot, r, fname);
   }
   int dim = lt_dim(L, dim_idx, a->ndim, fname);
@@ -125,6 +131,15 @@ static int l_reshape(lua_State *L) {
     return luaL_error(L, "lucid.reshape: expected sizes as integers or one table, got %s",
                       luaL_typename(L, next));
   return lt_fill(L, ctx, lt_newbox(L), lc_reshape(ctx, a, n, shape), "lucid.reshape");
+}
+
+/* view: like reshape, but never copies (PyTorch refuses non-contiguous input). */
+static int l_view(lua_State *L) {
+  lc_tensor *a = lt_check(L, 1);
+  if (!lc_tensor_is_contiguous(a))
+    return luaL_error(L, "lucid.view: the tensor is not contiguous, so a view cannot change its "
+                      "shape; use reshape(), or contiguous() first");
+  return l_reshape(L);
 }
 
 static int l_expand(lua_State *L) {
@@ -152,7 +167,7 @@ static int l_select(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
   int d = lt_dim(L, 2, a->ndim, "lucid.select");
-  lua_Integer i = luaL_checkinteger(L, 3), n = (lua_Integer)a->shape[d];
+  lua_Integer i = lt_integer(L, 3, "index", "lucid.select"), n = (lua_Integer)a->shape[d];
   if (i == 0 || i > n || i < -n)
     return luaL_error(L, "lucid.select: index %I is out of range for dimension %d of size %I",
                       (LUAI_UACINT)i, d + 1, (LUAI_UACINT)n);
@@ -164,6 +179,7 @@ static int l_select(lua_State *L) {
 static int l_copy_(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *dst = lt_check(L, 1), *src = lt_check(L, 2);
+  lt_check_inplace(L, dst, "lucid.copy_");
   if (lc_copy_(ctx, dst, src) != LC_OK) return lt_fail(L, ctx, "lucid.copy_");
   lua_settop(L, 1);
   return 1;
@@ -172,6 +188,7 @@ static int l_copy_(lua_State *L) {
 static int l_fill_(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *dst = lt_check(L, 1);
+  lt_check_inplace(L, dst, "lucid.fill_");
   if (lc_fill_(ctx, dst, luaL_checknumber(L, 2)) != LC_OK) return lt_fail(L, ctx, "lucid.fill_");
   lua_settop(L, 1);
   return 1;
@@ -181,7 +198,7 @@ static const luaL_Reg op_fns[] = {
   {"add", l_add}, {"sub", l_sub}, {"mul", l_mul}, {"div", l_div}, {"pow", l_pow},
   {"neg", l_neg}, {"tanh", l_tanh}, {"log", l_log}, {"matmul", l_matmul},
   {"linear", l_linear}, {"sum", l_sum}, {"mean", l_mean}, {"reshape", l_reshape},
-  {"view", l_reshape}, {"expand", l_expand}, {"transpose", l_transpose},
+  {"view", l_view}, {"expand", l_expand}, {"transpose", l_transpose},
   {"select", l_select}, {"contiguous", l_contiguous}, {"clone", l_clone}, {"to", l_to},
   {"float", l_float}, {"double", l_double}, {"copy_", l_copy_}, {"fill_", l_fill_},
   {NULL, NULL}};

@@ -109,6 +109,19 @@ describe("errors", function()
     check_error("Module: forward is not implemented", nn.Module(), lucid.zeros(1))
   end)
 
+  it("refuse in-place changes the graph would not see, and views that would copy", function()
+    local w = lucid.ones(2, {requires_grad = true})
+    local msg = "a tensor that requires grad cannot be changed in place while gradients are recorded"
+    check_error("lucid.copy_: " .. msg, w.copy_, w, lucid.zeros(2))
+    check_error("lucid.fill_: " .. msg, w.fill_, w, 0)
+    check_error("lucid.Tensor: " .. msg, function() w[1] = 0 end)
+    lucid.no_grad(function() w:fill_(3) end)  -- the way optimizers do it
+    assert.are.same({3, 3}, w:tolist())
+    local t = lucid.zeros(2, 3):transpose(1, 2)
+    check_error("lucid.view: the tensor is not contiguous", t.view, t, 6)
+    assert.are.same({6}, t:reshape(6).shape)
+  end)
+
   it("refuse to use a closed tensor", function()
     local kept
     do

@@ -23,6 +23,8 @@ describe("tensors", function()
     assert.are.same({{1, 1}}, lucid.ones(1, 2):tolist())
     assert.are.same({{7, 7}}, lucid.full(1, 2, 7):tolist())
     assert.are.same({{7, 7}}, lucid.full({1, 2}, 7):tolist())
+    assert.are.same({{2.5, 2.5}}, lucid.full(1, 2, 2.5):tolist())
+    assert.are.same({{2.5}}, lucid.full(1.0, 1, 2.5):tolist())  -- integral floats are sizes
     local r = lucid.rand(100, {dtype = "float64"})
     assert.are.equal("float64", r.dtype)
     for _, v in ipairs(r:tolist()) do assert.is_true(v >= 0 and v < 1) end
@@ -90,6 +92,7 @@ describe("tensors", function()
     assert.are.same({4, 6}, a:sum(1):tolist())
     assert.are.same({{3}, {7}}, a:sum{dim = 2, keepdim = true}:tolist())
     assert.are.equal(2.5, a:mean():item())
+    assert.are.same({{10}}, a:sum{keepdim = true}:tolist())
     assert.are.equal("float64", (a + lucid.tensor({1}, {dtype = "float64"})).dtype)
   end)
 
