@@ -6,8 +6,10 @@
  * a gradient; a second walk runs a node once all of them have, adds what it
  * returns into its inputs' nodes (or into leaf .grad), and moves on.
  *
- * Backward rules are written with the forward ops, grad recording off, so
- * each is a few lines and broadcasting is undone by one helper (sum_to). */
+ * Each op's definition (lc_op_def) carries its backward rule; the rules of
+ * the built-in ops are below, written with the forward ops (recording off),
+ * so each is a few lines and broadcasting is undone by one helper (sum_to).
+ * Other op families keep their rules beside their forward code. */
 #include "internal.h"
 
 #include <string.h>
@@ -34,32 +36,28 @@ lc_tensor *lc__sum_to(lc_ctx *ctx, lc_tensor *g, int ndim, const int64_t *shape)
   return g;
 }
 
-lc_tensor *lc__expand_to(lc_ctx *ctx, lc_tensor *g, int ndim, const int64_t *shape) {
-  return lc_expand(ctx, g, ndim, shape);
-}
-
 static lc_tensor *sum_to_input(lc_ctx *ctx, lc_tensor *g, const lc_tensor *input) {
   return g ? lc__sum_to(ctx, g, input->ndim, input->shape) : NULL;
 }
 
 /* Takes ownership of r (NULL passes through: an earlier step failed) and
  * sums it to input's shape. */
-static lc_tensor *reduce_owned(lc_ctx *ctx, lc_tensor *r, const lc_tensor *input) {
+lc_tensor *lc__reduce_owned(lc_ctx *ctx, lc_tensor *r, const lc_tensor *input) {
   lc_tensor *s = sum_to_input(ctx, r, input);
   lc_tensor_release(r);
   return s;
 }
 
 /* Takes ownership of both and returns a op b (NULLs pass through). */
-static lc_tensor *owned2(lc_ctx *ctx, lc_tensor *(*op)(lc_ctx *, lc_tensor *, lc_tensor *),
-                         lc_tensor *a, lc_tensor *b) {
+lc_tensor *lc__owned2(lc_ctx *ctx, lc_tensor *(*op)(lc_ctx *, lc_tensor *, lc_tensor *),
+                      lc_tensor *a, lc_tensor *b) {
   lc_tensor *r = a && b ? op(ctx, a, b) : NULL;
   lc_tensor_release(a);
   lc_tensor_release(b);
   return r;
 }
 
-static lc_tensor *retained(lc_tensor *t) {
+lc_tensor *lc__retained(lc_tensor *t) {
   lc_tensor_retain(t);
   return t;
 }
@@ -107,118 +105,187 @@ static int linear_backward(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **gr
   return ok;
 }
 
-/* Fills grads[i] (new references; NULL where the input needs none) with the
- * gradient for each input of n, given g, the gradient of n's output.
- * Returns 0 on failure (out of memory), with the error set. */
-static int run_rule(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
-  lc_tensor *a = n->inputs[0], *b = n->ninputs > 1 ? n->inputs[1] : NULL;
-  int need_a = a->requires_grad, need_b = b && b->requires_grad;
-  switch (n->op) {
-    case LC_OP_ADD:
-      if (need_a) grads[0] = sum_to_input(ctx, g, a);
-      if (need_b) grads[1] = sum_to_input(ctx, g, b);
-      break;
-    case LC_OP_SUB:
-      if (need_a) grads[0] = sum_to_input(ctx, g, a);
-      if (need_b) grads[1] = reduce_owned(ctx, lc_neg(ctx, g), b);
-      break;
-    case LC_OP_MUL:
-      if (need_a) grads[0] = reduce_owned(ctx, lc_mul(ctx, g, b), a);
-      if (need_b) grads[1] = reduce_owned(ctx, lc_mul(ctx, g, a), b);
-      break;
-    case LC_OP_DIV:  /* d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 */
-      if (need_a) grads[0] = reduce_owned(ctx, lc_div(ctx, g, b), a);
-      if (need_b) {
-        lc_tensor *q = owned2(ctx, lc_div, lc_mul(ctx, g, a), lc_pow_scalar(ctx, b, 2.0));
-        grads[1] = reduce_owned(ctx, q ? lc_neg(ctx, q) : NULL, b);
-        lc_tensor_release(q);
-      }
-      break;
-    case LC_OP_POW:  /* the kernels give PyTorch's values where a or b is 0 */
-      if (need_a) {
-        lc_tensor *d = lc__binary_raw(ctx, LC_BIN_POW_DBASE, a, b);
-        grads[0] = reduce_owned(ctx, owned2(ctx, lc_mul, retained(g), d), a);
-      }
-      if (need_b) {
-        lc_tensor *d = lc__binary_raw(ctx, LC_BIN_POW_DEXP, a, b);
-        grads[1] = reduce_owned(ctx, owned2(ctx, lc_mul, retained(g), d), b);
-      }
-      break;
-    case LC_OP_POW_SCALAR: {  /* d(a^s)/da = s a^(s-1); 0 for s = 0, even at a = 0 */
-      double s = n->scalar;
-      lc_tensor *p = s == 0.0 || s == 1.0
-                         ? lc_full(ctx, a->dtype, a->ndim, a->shape, s)
-                         : owned2(ctx, lc_mul, lc_pow_scalar(ctx, a, s - 1.0),
-                                  lc_scalar(ctx, a->dtype, s));
-      grads[0] = owned2(ctx, lc_mul, retained(g), p);
-      break;
-    }
-    case LC_OP_NEG:
-      grads[0] = lc_neg(ctx, g);
-      break;
-    case LC_OP_TANH:  /* gx = gy (1 - y^2), from the saved output y */
-      if ((grads[0] = lc_empty(ctx, a->dtype, a->ndim, a->shape)))
-        lc__k_binary(LC_BIN_TANH_GRAD, grads[0], g, g->strides, n->saved, n->saved->strides);
-      break;
-    case LC_OP_LOG:
-      grads[0] = lc_div(ctx, g, a);
-      break;
-    case LC_OP_CAST:
-      grads[0] = lc_to_dtype(ctx, g, a->dtype);
-      break;
-    case LC_OP_MATMUL:  /* ga = g @ b^T, gb = a^T @ g, summed over broadcast batches */
-      if (need_a) grads[0] = reduce_owned(ctx, owned2(ctx, lc_matmul, retained(g), transpose_last(ctx, b)), a);
-      if (need_b) grads[1] = reduce_owned(ctx, owned2(ctx, lc_matmul, transpose_last(ctx, a), retained(g)), b);
-      break;
-    case LC_OP_LINEAR:
-      return linear_backward(ctx, n, g, grads);
-    case LC_OP_SUM:
-      grads[0] = lc_expand(ctx, g, a->ndim, a->shape);
-      break;
-    case LC_OP_MEAN: {
-      lc_tensor *m = owned2(ctx, lc_mul, retained(g), lc_scalar(ctx, g->dtype, 1.0 / (double)a->numel));
-      grads[0] = m ? lc_expand(ctx, m, a->ndim, a->shape) : NULL;
-      lc_tensor_release(m);
-      break;
-    }
-    case LC_OP_SUM_DIM:
-    case LC_OP_MEAN_DIM: {
-      int64_t s[LC_MAX_DIMS];
-      for (int i = 0; i < a->ndim; i++) s[i] = i == n->dim0 ? 1 : a->shape[i];
-      lc_tensor *k = lc_reshape(ctx, g, a->ndim, s);  /* put the reduced dim back */
-      if (n->op == LC_OP_MEAN_DIM)
-        k = owned2(ctx, lc_mul, k, lc_scalar(ctx, g->dtype, 1.0 / (double)a->shape[n->dim0]));
-      grads[0] = k ? lc_expand(ctx, k, a->ndim, a->shape) : NULL;
-      lc_tensor_release(k);
-      break;
-    }
-    case LC_OP_RESHAPE:
-      grads[0] = lc_reshape(ctx, g, a->ndim, a->shape);
-      break;
-    case LC_OP_TRANSPOSE:
-      grads[0] = lc_transpose(ctx, g, n->dim0, n->dim1);
-      break;
-    case LC_OP_SELECT: {
-      lc_tensor *z = lc_zeros(ctx, a->dtype, a->ndim, a->shape);
-      lc_tensor *slot = z ? lc_select(ctx, z, n->dim0, n->index) : NULL;
-      if (slot && lc_copy_(ctx, slot, g) == LC_OK) grads[0] = retained(z);
-      lc_tensor_release(slot);
-      lc_tensor_release(z);
-      break;
-    }
-    case LC_OP_EXPAND:
-      grads[0] = sum_to_input(ctx, g, a);
-      break;
-    case LC_OP_CLONE:
-      grads[0] = retained(g);
-      break;
-    case LC_OP_COUNT:
-      break;
-  }
-  if (need_a && !grads[0]) return 0;
-  if (need_b && !grads[1]) return 0;
+/* ---- the built-in ops' rules ------------------------------------------------
+ * a, b: the inputs; need_a, need_b: whether they want a gradient. */
+#define RULE(name) static int name(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads)
+#define INPUTS                                                      \
+  lc_tensor *a = n->inputs[0], *b = n->ninputs > 1 ? n->inputs[1] : NULL; \
+  int need_a = a->requires_grad, need_b = b && b->requires_grad;    \
+  (void)need_a; (void)need_b; (void)ctx; (void)g
+
+RULE(rule_add) {
+  INPUTS;
+  if (need_a) grads[0] = sum_to_input(ctx, g, a);
+  if (need_b) grads[1] = sum_to_input(ctx, g, b);
   return 1;
 }
+
+RULE(rule_sub) {
+  INPUTS;
+  if (need_a) grads[0] = sum_to_input(ctx, g, a);
+  if (need_b) grads[1] = lc__reduce_owned(ctx, lc_neg(ctx, g), b);
+  return 1;
+}
+
+RULE(rule_mul) {
+  INPUTS;
+  if (need_a) grads[0] = lc__reduce_owned(ctx, lc_mul(ctx, g, b), a);
+  if (need_b) grads[1] = lc__reduce_owned(ctx, lc_mul(ctx, g, a), b);
+  return 1;
+}
+
+RULE(rule_div) {  /* d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 */
+  INPUTS;
+  if (need_a) grads[0] = lc__reduce_owned(ctx, lc_div(ctx, g, b), a);
+  if (need_b) {
+    lc_tensor *q = lc__owned2(ctx, lc_div, lc_mul(ctx, g, a), lc_pow_scalar(ctx, b, 2.0));
+    grads[1] = lc__reduce_owned(ctx, q ? lc_neg(ctx, q) : NULL, b);
+    lc_tensor_release(q);
+  }
+  return 1;
+}
+
+RULE(rule_pow) {  /* the kernels give PyTorch's values where a or b is 0 */
+  INPUTS;
+  if (need_a) {
+    lc_tensor *d = lc__binary_raw(ctx, LC_BIN_POW_DBASE, a, b);
+    grads[0] = lc__reduce_owned(ctx, lc__owned2(ctx, lc_mul, lc__retained(g), d), a);
+  }
+  if (need_b) {
+    lc_tensor *d = lc__binary_raw(ctx, LC_BIN_POW_DEXP, a, b);
+    grads[1] = lc__reduce_owned(ctx, lc__owned2(ctx, lc_mul, lc__retained(g), d), b);
+  }
+  return 1;
+}
+
+RULE(rule_pow_scalar) {  /* d(a^s)/da = s a^(s-1); 0 for s = 0, even at a = 0 */
+  INPUTS;
+  double s = n->scalar[0];
+  lc_tensor *p = s == 0.0 || s == 1.0
+                     ? lc_full(ctx, a->dtype, a->ndim, a->shape, s)
+                     : lc__owned2(ctx, lc_mul, lc_pow_scalar(ctx, a, s - 1.0),
+                              lc_scalar(ctx, a->dtype, s));
+  grads[0] = lc__owned2(ctx, lc_mul, lc__retained(g), p);
+  return 1;
+}
+
+RULE(rule_neg) {
+  INPUTS;
+  grads[0] = lc_neg(ctx, g);
+  return 1;
+}
+
+RULE(rule_tanh) {  /* gx = gy (1 - y^2), from the saved output y */
+  INPUTS;
+  if ((grads[0] = lc_empty(ctx, a->dtype, a->ndim, a->shape)))
+    lc__k_binary(LC_BIN_TANH_GRAD, grads[0], g, g->strides, n->saved[0], n->saved[0]->strides);
+  return 1;
+}
+
+RULE(rule_log) {
+  INPUTS;
+  grads[0] = lc_div(ctx, g, a);
+  return 1;
+}
+
+RULE(rule_cast) {
+  INPUTS;
+  grads[0] = lc_to_dtype(ctx, g, a->dtype);
+  return 1;
+}
+
+RULE(rule_matmul) {  /* ga = g @ b^T, gb = a^T @ g, summed over broadcast batches */
+  INPUTS;
+  if (need_a) grads[0] = lc__reduce_owned(ctx, lc__owned2(ctx, lc_matmul, lc__retained(g), transpose_last(ctx, b)), a);
+  if (need_b) grads[1] = lc__reduce_owned(ctx, lc__owned2(ctx, lc_matmul, transpose_last(ctx, a), lc__retained(g)), b);
+  return 1;
+}
+
+RULE(rule_sum) {
+  INPUTS;
+  grads[0] = lc_expand(ctx, g, a->ndim, a->shape);
+  return 1;
+}
+
+RULE(rule_mean) {
+  INPUTS;
+  lc_tensor *m = lc__owned2(ctx, lc_mul, lc__retained(g), lc_scalar(ctx, g->dtype, 1.0 / (double)a->numel));
+  grads[0] = m ? lc_expand(ctx, m, a->ndim, a->shape) : NULL;
+  lc_tensor_release(m);
+  return 1;
+}
+
+/* sum and mean over one dim: put the dim back (size 1), then expand */
+static int reduce_dim_rule(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads, int mean) {
+  lc_tensor *a = n->inputs[0];
+  int64_t s[LC_MAX_DIMS];
+  for (int i = 0; i < a->ndim; i++) s[i] = i == n->dim0 ? 1 : a->shape[i];
+  lc_tensor *k = lc_reshape(ctx, g, a->ndim, s);
+  if (mean) k = lc__owned2(ctx, lc_mul, k, lc_scalar(ctx, g->dtype, 1.0 / (double)a->shape[n->dim0]));
+  grads[0] = k ? lc_expand(ctx, k, a->ndim, a->shape) : NULL;
+  lc_tensor_release(k);
+  return 1;
+}
+
+RULE(rule_sum_dim) { return reduce_dim_rule(ctx, n, g, grads, 0); }
+RULE(rule_mean_dim) { return reduce_dim_rule(ctx, n, g, grads, 1); }
+
+RULE(rule_reshape) {
+  INPUTS;
+  grads[0] = lc_reshape(ctx, g, a->ndim, a->shape);
+  return 1;
+}
+
+RULE(rule_transpose) {
+  INPUTS;
+  grads[0] = lc_transpose(ctx, g, n->dim0, n->dim1);
+  return 1;
+}
+
+RULE(rule_select) {  /* zeros, with g written into the selected slice */
+  INPUTS;
+  lc_tensor *z = lc_zeros(ctx, a->dtype, a->ndim, a->shape);
+  lc_tensor *slot = z ? lc_select(ctx, z, n->dim0, n->index) : NULL;
+  if (slot && lc_copy_(ctx, slot, g) == LC_OK) grads[0] = lc__retained(z);
+  lc_tensor_release(slot);
+  lc_tensor_release(z);
+  return 1;
+}
+
+RULE(rule_expand) {
+  INPUTS;
+  grads[0] = sum_to_input(ctx, g, a);
+  return 1;
+}
+
+RULE(rule_clone) {
+  INPUTS;
+  grads[0] = lc__retained(g);
+  return 1;
+}
+
+const lc_op_def lc__def_add = {"AddBackward", rule_add};
+const lc_op_def lc__def_sub = {"SubBackward", rule_sub};
+const lc_op_def lc__def_mul = {"MulBackward", rule_mul};
+const lc_op_def lc__def_div = {"DivBackward", rule_div};
+const lc_op_def lc__def_pow = {"PowBackward", rule_pow};
+const lc_op_def lc__def_pow_scalar = {"PowBackward", rule_pow_scalar};
+const lc_op_def lc__def_neg = {"NegBackward", rule_neg};
+const lc_op_def lc__def_tanh = {"TanhBackward", rule_tanh};
+const lc_op_def lc__def_log = {"LogBackward", rule_log};
+const lc_op_def lc__def_cast = {"ToCopyBackward", rule_cast};
+const lc_op_def lc__def_matmul = {"MatmulBackward", rule_matmul};
+const lc_op_def lc__def_linear = {"LinearBackward", linear_backward};
+const lc_op_def lc__def_sum = {"SumBackward", rule_sum};
+const lc_op_def lc__def_sum_dim = {"SumBackward", rule_sum_dim};
+const lc_op_def lc__def_mean = {"MeanBackward", rule_mean};
+const lc_op_def lc__def_mean_dim = {"MeanBackward", rule_mean_dim};
+const lc_op_def lc__def_reshape = {"ReshapeBackward", rule_reshape};
+const lc_op_def lc__def_transpose = {"TransposeBackward", rule_transpose};
+const lc_op_def lc__def_select = {"SelectBackward", rule_select};
+const lc_op_def lc__def_expand = {"ExpandBackward", rule_expand};
+const lc_op_def lc__def_clone = {"CloneBackward", rule_clone};
+
 
 /* ---- accumulation ---------------------------------------------------------------- */
 
@@ -357,8 +424,16 @@ lc_status lc_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_
   work_push(ctx, &stack, root->node);  /* capacity is there from pass 1 */
   while (stack.n) {
     lc_node *n = stack.items[--stack.n];
-    lc_tensor *grads[LC_NODE_MAX_INPUTS] = {NULL, NULL, NULL};
-    int ok = run_rule(ctx, n, n->grad, grads);
+    lc_tensor *inline_grads[LC_NODE_INLINE_INPUTS] = {NULL};
+    lc_tensor **grads = inline_grads;
+    size_t gbytes = sizeof(lc_tensor *) * (size_t)n->ninputs;
+    if (n->ninputs > LC_NODE_INLINE_INPUTS) {
+      if (!(grads = (lc_tensor **)lc__alloc(ctx, gbytes))) { st = ctx->status; break; }
+      memset(grads, 0, gbytes);
+    }
+    int ok = n->def->backward(ctx, n, n->grad, grads);
+    for (int i = 0; ok && i < n->ninputs; i++)  /* a NULL where one is wanted: out of memory */
+      if (n->inputs[i] && n->inputs[i]->requires_grad && !grads[i]) ok = 0;
     lc_tensor_release(n->grad);
     n->grad = NULL;
     for (int i = 0; i < n->ninputs; i++) {
@@ -370,7 +445,8 @@ lc_status lc_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_
       }
       if (in->node && --in->node->pending == 0 && !work_push(ctx, &stack, in->node)) ok = 0;
     }
-    for (int i = 0; i < LC_NODE_MAX_INPUTS; i++) lc_tensor_release(grads[i]);
+    for (int i = 0; i < n->ninputs; i++) lc_tensor_release(grads[i]);
+    if (grads != inline_grads) lc__free(ctx, grads, gbytes);
     if (!ok) { st = ctx->status; break; }
   }
 

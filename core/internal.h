@@ -20,29 +20,36 @@ struct lc_ctx {
   char err[256];
 };
 
+/* What an op contributes to autograd: its name (t.grad_fn) and its backward
+ * rule. A rule gets the node and g, the gradient of the node's output, and
+ * fills grads[i] (new references) for every input that requires grad; it
+ * returns 0 on failure with the context's error set. Rules run with grad
+ * recording off and may use any op. Each op family defines its own. */
+typedef int (*lc_rule_fn)(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+typedef struct lc_op_def {
+  const char *name;
+  lc_rule_fn backward;
+} lc_op_def;
+
+#define LC_NODE_INLINE_INPUTS 4
+#define LC_NODE_SAVED 2
+
 /* One op in the graph. Inputs are strong references; `saved` holds what the
  * backward rule needs beyond them (tanh's output, as a detached alias so that
  * the output does not own itself through its node). */
-typedef enum lc_op {
-  LC_OP_ADD, LC_OP_SUB, LC_OP_MUL, LC_OP_DIV, LC_OP_POW, LC_OP_POW_SCALAR,
-  LC_OP_NEG, LC_OP_TANH, LC_OP_LOG, LC_OP_CAST,
-  LC_OP_MATMUL, LC_OP_LINEAR,
-  LC_OP_SUM, LC_OP_SUM_DIM, LC_OP_MEAN, LC_OP_MEAN_DIM,
-  LC_OP_RESHAPE, LC_OP_TRANSPOSE, LC_OP_SELECT, LC_OP_EXPAND, LC_OP_CLONE,
-  LC_OP_COUNT
-} lc_op;
-
-#define LC_NODE_MAX_INPUTS 3
-
 struct lc_node {
   int64_t refcount;
-  lc_op op;
+  const lc_op_def *def;
   int ninputs;
-  lc_tensor *inputs[LC_NODE_MAX_INPUTS];
-  lc_tensor *saved;
-  double scalar;           /* pow exponent */
+  lc_tensor **inputs;      /* inline_inputs, or allocated when there are more */
+  lc_tensor *inline_inputs[LC_NODE_INLINE_INPUTS];
+  lc_tensor *saved[LC_NODE_SAVED];
+  double scalar[2];        /* e.g. pow's exponent, clamp's bounds */
   int dim0, dim1, keepdim; /* reduction / transpose / select dims */
   int64_t index;           /* select */
+  int64_t iargs[LC_MAX_DIMS]; /* e.g. a permutation */
+  void *user;              /* rule data owned by the node (freed with user_free) */
+  void (*user_free)(lc_ctx *ctx, void *user);
   int freed;               /* inputs and saved dropped by a backward */
   /* backward bookkeeping, valid during one lc_backward */
   uint32_t mark;
@@ -65,12 +72,10 @@ lc_tensor *lc__view(lc_ctx *ctx, lc_tensor *base, int ndim, const int64_t *shape
                     const int64_t *strides, int64_t offset);
 void lc__contig_strides(int ndim, const int64_t *shape, int64_t *strides);
 lc_tensor *lc__sum_to(lc_ctx *ctx, lc_tensor *g, int ndim, const int64_t *shape);
-lc_tensor *lc__expand_to(lc_ctx *ctx, lc_tensor *g, int ndim, const int64_t *shape);
-lc_node *lc__record(lc_ctx *ctx, lc_tensor *out, lc_op op, int n, lc_tensor **inputs);
+lc_node *lc__record(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n, lc_tensor **inputs);
 int lc__wants_grad(lc_ctx *ctx, int n, lc_tensor **inputs);
 void lc__node_release(lc_node *n);
 void lc__node_drop_inputs(lc_node *n);
-extern const char *const lc__op_names[LC_OP_COUNT];
 
 /* ---- ops.c ---- */
 lc_tensor *lc__contig_raw(lc_ctx *ctx, lc_tensor *a);  /* a copy that records nothing */
@@ -78,6 +83,20 @@ lc_tensor *lc__contig_raw(lc_ctx *ctx, lc_tensor *a);  /* a copy that records no
 lc_tensor *lc__binary_raw(lc_ctx *ctx, int kop, lc_tensor *a, lc_tensor *b);
 /* Rows of x viewed as (rows, x's last dim): the product of the leading dims. */
 int64_t lc__leading_rows(const lc_tensor *x);
+
+/* ---- autograd.c: helpers for rules (NULL arguments pass through, so a
+ * chain of calls needs one check at the end) ---- */
+lc_tensor *lc__retained(lc_tensor *t);
+/* Takes ownership of r and sums it down to input's shape (undoes broadcasting). */
+lc_tensor *lc__reduce_owned(lc_ctx *ctx, lc_tensor *r, const lc_tensor *input);
+/* Takes ownership of a and b and returns op(a, b). */
+lc_tensor *lc__owned2(lc_ctx *ctx, lc_tensor *(*op)(lc_ctx *, lc_tensor *, lc_tensor *),
+                      lc_tensor *a, lc_tensor *b);
+/* The built-in ops' definitions. */
+extern const lc_op_def lc__def_add, lc__def_sub, lc__def_mul, lc__def_div, lc__def_pow,
+    lc__def_pow_scalar, lc__def_neg, lc__def_tanh, lc__def_log, lc__def_cast, lc__def_matmul,
+    lc__def_linear, lc__def_sum, lc__def_sum_dim, lc__def_mean, lc__def_mean_dim,
+    lc__def_reshape, lc__def_transpose, lc__def_select, lc__def_expand, lc__def_clone;
 
 /* ---- kernels.c: loops over strided operands; out is always contiguous ---- */
 typedef enum lc_binop {

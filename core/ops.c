@@ -4,14 +4,6 @@
 
 #include <string.h>
 
-const char *const lc__op_names[LC_OP_COUNT] = {
-  "AddBackward", "SubBackward", "MulBackward", "DivBackward", "PowBackward",
-  "PowBackward", "NegBackward", "TanhBackward", "LogBackward", "ToCopyBackward",
-  "MatmulBackward", "LinearBackward", "SumBackward", "SumBackward", "MeanBackward",
-  "MeanBackward", "ReshapeBackward", "TransposeBackward", "SelectBackward",
-  "ExpandBackward", "CloneBackward",
-};
-
 #define SHAPE_BUF 160
 
 static lc_tensor *fail_shapes(lc_ctx *ctx, const char *fmt, const lc_tensor *a,
@@ -24,7 +16,8 @@ static lc_tensor *fail_shapes(lc_ctx *ctx, const char *fmt, const lc_tensor *a,
 }
 
 /* Finishes an op: records the node, or on failure drops the result. */
-static lc_tensor *finish(lc_ctx *ctx, lc_tensor *out, lc_op op, int n, lc_tensor **in) {
+static lc_tensor *finish(lc_ctx *ctx, lc_tensor *out, const lc_op_def *op, int n,
+                         lc_tensor **in) {
   lc_node *node = lc__record(ctx, out, op, n, in);
   if (!node && ctx->status == LC_ENOMEM) {
     lc_tensor_release(out);
@@ -76,7 +69,7 @@ static int broadcast_shape(lc_ctx *ctx, const lc_tensor *a, const lc_tensor *b, 
   return 1;
 }
 
-static lc_tensor *binary(lc_ctx *ctx, lc_op op, lc_binop kop, lc_tensor *a, lc_tensor *b) {
+static lc_tensor *binary(lc_ctx *ctx, const lc_op_def *op, lc_binop kop, lc_tensor *a, lc_tensor *b) {
   if (a->dtype != b->dtype) {  /* float32 with float64 computes in float64 */
     lc_tensor *ca = lc_to_dtype(ctx, a, LC_FLOAT64);
     lc_tensor *cb = ca ? lc_to_dtype(ctx, b, LC_FLOAT64) : NULL;
@@ -114,36 +107,36 @@ lc_tensor *lc__binary_raw(lc_ctx *ctx, int kop_, lc_tensor *a, lc_tensor *b) {
   return out;
 }
 
-lc_tensor *lc_add(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) { return binary(ctx, LC_OP_ADD, LC_BIN_ADD, a, b); }
-lc_tensor *lc_sub(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) { return binary(ctx, LC_OP_SUB, LC_BIN_SUB, a, b); }
-lc_tensor *lc_mul(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) { return binary(ctx, LC_OP_MUL, LC_BIN_MUL, a, b); }
-lc_tensor *lc_div(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) { return binary(ctx, LC_OP_DIV, LC_BIN_DIV, a, b); }
-lc_tensor *lc_pow(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) { return binary(ctx, LC_OP_POW, LC_BIN_POW, a, b); }
+lc_tensor *lc_add(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) { return binary(ctx, &lc__def_add, LC_BIN_ADD, a, b); }
+lc_tensor *lc_sub(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) { return binary(ctx, &lc__def_sub, LC_BIN_SUB, a, b); }
+lc_tensor *lc_mul(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) { return binary(ctx, &lc__def_mul, LC_BIN_MUL, a, b); }
+lc_tensor *lc_div(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) { return binary(ctx, &lc__def_div, LC_BIN_DIV, a, b); }
+lc_tensor *lc_pow(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) { return binary(ctx, &lc__def_pow, LC_BIN_POW, a, b); }
 
 /* ---- unary ops ------------------------------------------------------------ */
 
-static lc_tensor *unary(lc_ctx *ctx, lc_op op, lc_unop kop, lc_tensor *a, double s) {
+static lc_tensor *unary(lc_ctx *ctx, const lc_op_def *op, lc_unop kop, lc_tensor *a, double s) {
   lc_tensor *out = lc_empty(ctx, a->dtype, a->ndim, a->shape);
   if (!out) return NULL;
   lc__k_unary(kop, out, a, s);
   lc_tensor *in[1] = {a};
   out = finish(ctx, out, op, 1, in);
-  if (out && out->node) out->node->scalar = s;
+  if (out && out->node) out->node->scalar[0] = s;
   return out;
 }
 
-lc_tensor *lc_neg(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, LC_OP_NEG, LC_UN_NEG, a, 0); }
-lc_tensor *lc_log(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, LC_OP_LOG, LC_UN_LOG, a, 0); }
+lc_tensor *lc_neg(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, &lc__def_neg, LC_UN_NEG, a, 0); }
+lc_tensor *lc_log(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, &lc__def_log, LC_UN_LOG, a, 0); }
 
 lc_tensor *lc_pow_scalar(lc_ctx *ctx, lc_tensor *a, double exponent) {
-  return unary(ctx, LC_OP_POW_SCALAR, LC_UN_POWS, a, exponent);
+  return unary(ctx, &lc__def_pow_scalar, LC_UN_POWS, a, exponent);
 }
 
 /* Tanh's backward reads the output (1 - y^2), saved as a detached alias: the
  * output cannot hold itself through its own node. */
 lc_tensor *lc_tanh(lc_ctx *ctx, lc_tensor *a) {
-  lc_tensor *out = unary(ctx, LC_OP_TANH, LC_UN_TANH, a, 0);
-  if (out && out->node && !(out->node->saved = lc_detach(ctx, out))) {
+  lc_tensor *out = unary(ctx, &lc__def_tanh, LC_UN_TANH, a, 0);
+  if (out && out->node && !(out->node->saved[0] = lc_detach(ctx, out))) {
     lc_tensor_release(out);
     return NULL;
   }
@@ -159,7 +152,7 @@ lc_tensor *lc_to_dtype(lc_ctx *ctx, lc_tensor *a, lc_dtype dtype) {
   if (!out) return NULL;
   lc__k_binary(LC_BIN_COPY, out, a, a->strides, a, a->strides);
   lc_tensor *in[1] = {a};
-  return finish(ctx, out, LC_OP_CAST, 1, in);
+  return finish(ctx, out, &lc__def_cast, 1, in);
 }
 
 lc_tensor *lc_clone(lc_ctx *ctx, lc_tensor *a) {
@@ -167,7 +160,7 @@ lc_tensor *lc_clone(lc_ctx *ctx, lc_tensor *a) {
   if (!out) return NULL;
   lc__k_binary(LC_BIN_COPY, out, a, a->strides, a, a->strides);
   lc_tensor *in[1] = {a};
-  return finish(ctx, out, LC_OP_CLONE, 1, in);
+  return finish(ctx, out, &lc__def_clone, 1, in);
 }
 
 lc_tensor *lc_contiguous(lc_ctx *ctx, lc_tensor *a) {
@@ -180,7 +173,7 @@ lc_tensor *lc_contiguous(lc_ctx *ctx, lc_tensor *a) {
 
 /* ---- views ------------------------------------------------------------------ */
 
-static lc_tensor *view_op(lc_ctx *ctx, lc_op op, lc_tensor *a, int ndim, const int64_t *shape,
+static lc_tensor *view_op(lc_ctx *ctx, const lc_op_def *op, lc_tensor *a, int ndim, const int64_t *shape,
                           const int64_t *strides, int64_t offset) {
   lc_tensor *out = lc__view(ctx, a, ndim, shape, strides, offset);
   if (!out) return NULL;
@@ -209,7 +202,7 @@ lc_tensor *lc_reshape(lc_ctx *ctx, lc_tensor *a, int ndim, const int64_t *shape_
     goto bad;
   }
   lc__contig_strides(ndim, shape, st);
-  if (lc_tensor_is_contiguous(a)) return view_op(ctx, LC_OP_RESHAPE, a, ndim, shape, st, a->offset);
+  if (lc_tensor_is_contiguous(a)) return view_op(ctx, &lc__def_reshape, a, ndim, shape, st, a->offset);
   {
     lc_tensor *c = contig_raw(ctx, a);
     if (!c) return NULL;
@@ -217,7 +210,7 @@ lc_tensor *lc_reshape(lc_ctx *ctx, lc_tensor *a, int ndim, const int64_t *shape_
     lc_tensor_release(c);
     if (!out) return NULL;
     lc_tensor *in[1] = {a};
-    return finish(ctx, out, LC_OP_RESHAPE, 1, in);
+    return finish(ctx, out, &lc__def_reshape, 1, in);
   }
 bad:
   lc_shape_str(sa, sizeof sa, a->ndim, a->shape);
@@ -244,7 +237,7 @@ lc_tensor *lc_transpose(lc_ctx *ctx, lc_tensor *a, int d0, int d1) {
   memcpy(st, a->strides, sizeof st);
   shape[d0] = a->shape[d1]; shape[d1] = a->shape[d0];
   st[d0] = a->strides[d1]; st[d1] = a->strides[d0];
-  lc_tensor *out = view_op(ctx, LC_OP_TRANSPOSE, a, a->ndim, shape, st, a->offset);
+  lc_tensor *out = view_op(ctx, &lc__def_transpose, a, a->ndim, shape, st, a->offset);
   if (out && out->node) { out->node->dim0 = d0; out->node->dim1 = d1; }
   return out;
 }
@@ -260,7 +253,7 @@ lc_tensor *lc_select(lc_ctx *ctx, lc_tensor *a, int dim, int64_t index) {
   int k = 0;
   for (int i = 0; i < a->ndim; i++)
     if (i != dim) { shape[k] = a->shape[i]; st[k] = a->strides[i]; k++; }
-  lc_tensor *out = view_op(ctx, LC_OP_SELECT, a, a->ndim - 1, shape, st,
+  lc_tensor *out = view_op(ctx, &lc__def_select, a, a->ndim - 1, shape, st,
                            a->offset + index * a->strides[dim]);
   if (out && out->node) { out->node->dim0 = dim; out->node->index = index; }
   return out;
@@ -275,7 +268,7 @@ lc_tensor *lc_expand(lc_ctx *ctx, lc_tensor *a, int ndim, const int64_t *shape) 
     if (shape[i] < 0) goto bad;
     st[i] = (j < 0 || a->shape[j] != shape[i]) ? 0 : a->strides[j];
   }
-  return view_op(ctx, LC_OP_EXPAND, a, ndim, shape, st, a->offset);
+  return view_op(ctx, &lc__def_expand, a, ndim, shape, st, a->offset);
 bad: {
     char sa[SHAPE_BUF], sb[SHAPE_BUF];
     lc_shape_str(sa, sizeof sa, a->ndim, a->shape);
@@ -287,19 +280,19 @@ bad: {
 
 /* ---- reductions ---------------------------------------------------------------- */
 
-static lc_tensor *reduce_all(lc_ctx *ctx, lc_op op, lc_tensor *a) {
+static lc_tensor *reduce_all(lc_ctx *ctx, const lc_op_def *op, lc_tensor *a) {
   double s = lc__k_sum_all(a);
-  if (op == LC_OP_MEAN) s /= (double)a->numel;  /* 0/0 = nan for empty, as in PyTorch */
+  if (op == &lc__def_mean) s /= (double)a->numel;  /* 0/0 = nan for empty, as in PyTorch */
   lc_tensor *out = lc_scalar(ctx, a->dtype, s);
   if (!out) return NULL;
   lc_tensor *in[1] = {a};
   return finish(ctx, out, op, 1, in);
 }
 
-lc_tensor *lc_sum(lc_ctx *ctx, lc_tensor *a) { return reduce_all(ctx, LC_OP_SUM, a); }
-lc_tensor *lc_mean(lc_ctx *ctx, lc_tensor *a) { return reduce_all(ctx, LC_OP_MEAN, a); }
+lc_tensor *lc_sum(lc_ctx *ctx, lc_tensor *a) { return reduce_all(ctx, &lc__def_sum, a); }
+lc_tensor *lc_mean(lc_ctx *ctx, lc_tensor *a) { return reduce_all(ctx, &lc__def_mean, a); }
 
-static lc_tensor *reduce_dim(lc_ctx *ctx, lc_op op, lc_tensor *a, int dim, int keepdim) {
+static lc_tensor *reduce_dim(lc_ctx *ctx, const lc_op_def *op, lc_tensor *a, int dim, int keepdim) {
   if (!check_dim(ctx, a, dim)) return NULL;
   int64_t shape[LC_MAX_DIMS];
   int k = 0;
@@ -307,7 +300,7 @@ static lc_tensor *reduce_dim(lc_ctx *ctx, lc_op op, lc_tensor *a, int dim, int k
     if (i != dim) shape[k++] = a->shape[i];
   lc_tensor *out = lc_empty(ctx, a->dtype, a->ndim - 1, shape);
   if (!out) return NULL;
-  double scale = op == LC_OP_MEAN_DIM ? 1.0 / (double)a->shape[dim] : 1.0;
+  double scale = op == &lc__def_mean_dim ? 1.0 / (double)a->shape[dim] : 1.0;
   lc__k_sum_dim(out, a, dim, scale);
   if (keepdim) {  /* the same storage, with a size-1 dim put back */
     for (int i = 0; i < a->ndim; i++) shape[i] = i == dim ? 1 : a->shape[i];
@@ -325,11 +318,11 @@ static lc_tensor *reduce_dim(lc_ctx *ctx, lc_op op, lc_tensor *a, int dim, int k
 }
 
 lc_tensor *lc_sum_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim) {
-  return reduce_dim(ctx, LC_OP_SUM_DIM, a, dim, keepdim);
+  return reduce_dim(ctx, &lc__def_sum_dim, a, dim, keepdim);
 }
 
 lc_tensor *lc_mean_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim) {
-  return reduce_dim(ctx, LC_OP_MEAN_DIM, a, dim, keepdim);
+  return reduce_dim(ctx, &lc__def_mean_dim, a, dim, keepdim);
 }
 
 /* ---- matrix products --------------------------------------------------------- */
@@ -426,7 +419,7 @@ static lc_tensor *matmul_nd(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) {
   }
   {
     lc_tensor *in[2] = {a, b};
-    out = finish(ctx, out, LC_OP_MATMUL, 2, in);
+    out = finish(ctx, out, &lc__def_matmul, 2, in);
   }
 done:
   lc_tensor_release(ac);
@@ -518,7 +511,7 @@ lc_tensor *lc_linear(lc_ctx *ctx, lc_tensor *x, lc_tensor *w, lc_tensor *b) {
     lc__k_gemm(x->dtype, 0, !wt, rows, outf, in, 1.0, lc_tensor_data(xc), in,
                lc_tensor_data(wc), ldw, b ? 1.0 : 0.0, lc_tensor_data(y), outf);
     lc_tensor *inputs[3] = {x, w, b};
-    y = finish(ctx, y, LC_OP_LINEAR, b ? 3 : 2, inputs);
+    y = finish(ctx, y, &lc__def_linear, b ? 3 : 2, inputs);
   }
   lc_tensor_release(xc);
   lc_tensor_release(wc);

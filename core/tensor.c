@@ -80,8 +80,11 @@ static void release_all(lc_tensor *tensors, lc_node *nodes) {
       nodes = n->free_next;
       lc_ctx *ctx = n->ctx;
       for (int i = 0; i < n->ninputs; i++) push_tensor(&tensors, n->inputs[i]);
-      push_tensor(&tensors, n->saved);
+      for (int i = 0; i < LC_NODE_SAVED; i++) push_tensor(&tensors, n->saved[i]);
       push_tensor(&tensors, n->grad);
+      if (n->inputs != n->inline_inputs)
+        lc__free(ctx, n->inputs, sizeof(lc_tensor *) * (size_t)n->ninputs);
+      if (n->user_free) n->user_free(ctx, n->user);
       lc__free(ctx, n, sizeof *n);
       lc__ctx_unref(ctx);
     }
@@ -112,8 +115,10 @@ void lc__node_drop_inputs(lc_node *n) {
     push_tensor(&list, n->inputs[i]);
     n->inputs[i] = NULL;
   }
-  push_tensor(&list, n->saved);
-  n->saved = NULL;
+  for (int i = 0; i < LC_NODE_SAVED; i++) {
+    push_tensor(&list, n->saved[i]);
+    n->saved[i] = NULL;
+  }
   n->freed = 1;
   release_all(list, NULL);
 }
@@ -325,7 +330,7 @@ lc_tensor *lc_detach(lc_ctx *ctx, lc_tensor *a) {
 int lc_tensor_is_leaf(const lc_tensor *t) { return t->node == NULL; }
 
 const char *lc_tensor_op_name(const lc_tensor *t) {
-  return t->node ? lc__op_names[t->node->op] : NULL;
+  return t->node ? t->node->def->name : NULL;
 }
 
 /* ---- graph recording ------------------------------------------------------ */
@@ -340,16 +345,23 @@ int lc__wants_grad(lc_ctx *ctx, int n, lc_tensor **inputs) {
 /* Makes `out` the result of op on inputs when a gradient is wanted. Returns
  * the node (NULL with no error when no gradient is wanted, NULL with an error
  * set when out of memory: check ctx->status after a NULL). */
-lc_node *lc__record(lc_ctx *ctx, lc_tensor *out, lc_op op, int n, lc_tensor **inputs) {
+lc_node *lc__record(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n,
+                    lc_tensor **inputs) {
   ctx->status = LC_OK;
   if (!lc__wants_grad(ctx, n, inputs)) return NULL;
   lc_node *node = (lc_node *)lc__alloc(ctx, sizeof *node);
   if (!node) return NULL;
   memset(node, 0, sizeof *node);
+  node->inputs = node->inline_inputs;
+  if (n > LC_NODE_INLINE_INPUTS &&
+      !(node->inputs = (lc_tensor **)lc__alloc(ctx, sizeof(lc_tensor *) * (size_t)n))) {
+    lc__free(ctx, node, sizeof *node);
+    return NULL;
+  }
   ctx->refcount++;
   node->refcount = 1;
   node->ctx = ctx;
-  node->op = op;
+  node->def = def;
   node->ninputs = n;
   for (int i = 0; i < n; i++) {
     node->inputs[i] = inputs[i];
