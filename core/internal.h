@@ -98,7 +98,27 @@ extern const lc_op_def lc__def_add, lc__def_sub, lc__def_mul, lc__def_div, lc__d
     lc__def_linear, lc__def_sum, lc__def_sum_dim, lc__def_mean, lc__def_mean_dim,
     lc__def_reshape, lc__def_transpose, lc__def_select, lc__def_expand, lc__def_clone;
 
-/* ---- kernels.c: loops over strided operands; out is always contiguous ---- */
+/* ---- kernels.c: loops over strided operands ---- */
+
+/* An N-d walk over up to three operands (out, a, b) given per-operand
+ * element strides over one shape. Dims that are contiguous for all three are
+ * merged, so the innermost "row" is as long as possible:
+ *   lc_walk w; lc__walk_init(&w, ndim, shape, so, sa, sb, base_offsets);
+ *   for (int64_t r = 0, rows = lc__walk_rows(&w); r < rows; r++, lc__walk_next(&w))
+ *     row of w.shape[w.ndim-1] elements at offsets w.off[k], strides w.st[k][w.ndim-1]
+ * Pass an operand's strides twice when there are fewer than three. */
+typedef struct lc_walk {
+  int ndim;                       /* after merging; the last dim is the row */
+  int64_t shape[LC_MAX_DIMS];
+  int64_t st[3][LC_MAX_DIMS];     /* strides of out, a, b */
+  int64_t idx[LC_MAX_DIMS];
+  int64_t off[3];                 /* element offsets of the current row */
+} lc_walk;
+void lc__walk_init(lc_walk *w, int ndim, const int64_t *shape, const int64_t *so,
+                   const int64_t *sa, const int64_t *sb, const int64_t *base);
+int lc__walk_next(lc_walk *w);
+int64_t lc__walk_rows(const lc_walk *w);
+
 typedef enum lc_binop {
   LC_BIN_ADD, LC_BIN_SUB, LC_BIN_MUL, LC_BIN_DIV, LC_BIN_POW,
   LC_BIN_TANH_GRAD,   /* a * (1 - b*b): a = upstream grad, b = tanh output */

@@ -12,15 +12,7 @@
 
 /* ---- the N-d walk ------------------------------------------------------------ */
 
-typedef struct walk {
-  int ndim;                       /* after merging; the last dim is the row */
-  int64_t shape[LC_MAX_DIMS];
-  int64_t st[3][LC_MAX_DIMS];     /* strides of out, a, b */
-  int64_t idx[LC_MAX_DIMS];
-  int64_t off[3];                 /* element offsets of the current row */
-} walk;
-
-static void walk_init(walk *w, int ndim, const int64_t *shape, const int64_t *so,
+void lc__walk_init(lc_walk *w, int ndim, const int64_t *shape, const int64_t *so,
                       const int64_t *sa, const int64_t *sb, const int64_t *base) {
   const int64_t *src[3] = {so, sa, sb};
   int n = 0;
@@ -49,7 +41,7 @@ static void walk_init(walk *w, int ndim, const int64_t *shape, const int64_t *so
 }
 
 /* Moves to the next row; returns 0 after the last. */
-static int walk_next(walk *w) {
+int lc__walk_next(lc_walk *w) {
   for (int d = w->ndim - 2; d >= 0; d--) {
     w->idx[d]++;
     for (int k = 0; k < 3; k++) w->off[k] += w->st[k][d];
@@ -60,7 +52,7 @@ static int walk_next(walk *w) {
   return 0;
 }
 
-static int64_t rows_of(const walk *w) {
+int64_t lc__walk_rows(const lc_walk *w) {
   int64_t r = 1;
   for (int d = 0; d < w->ndim - 1; d++) r *= w->shape[d];
   return r;
@@ -145,15 +137,15 @@ COPY_ROW(double, double)
 void lc__k_binary(lc_binop op, lc_tensor *out, const lc_tensor *a, const int64_t *sa,
                   const lc_tensor *b, const int64_t *sb) {
   if (out->numel == 0) return;
-  walk w;
+  lc_walk w;
   int64_t base[3] = {out->offset, a->offset, b->offset};
-  walk_init(&w, out->ndim, out->shape, out->strides, sa, sb, base);
+  lc__walk_init(&w, out->ndim, out->shape, out->strides, sa, sb, base);
   int64_t n = w.shape[w.ndim - 1];
   int64_t so_ = w.st[0][w.ndim - 1], sa_ = w.st[1][w.ndim - 1], sb_ = w.st[2][w.ndim - 1];
-  int64_t rows = rows_of(&w);
+  int64_t rows = lc__walk_rows(&w);
   void *od = out->storage->data;
   const void *ad = a->storage->data, *bd = b->storage->data;
-  for (int64_t r = 0; r < rows; r++, walk_next(&w)) {
+  for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
     if (op == LC_BIN_COPY) {
       if (out->dtype == LC_FLOAT64) {
         if (b->dtype == LC_FLOAT64)
@@ -178,13 +170,13 @@ void lc__k_binary(lc_binop op, lc_tensor *out, const lc_tensor *a, const int64_t
 
 void lc__k_unary(lc_unop op, lc_tensor *out, const lc_tensor *a, double s) {
   if (out->numel == 0) return;
-  walk w;
+  lc_walk w;
   int64_t base[3] = {out->offset, a->offset, 0};
-  walk_init(&w, out->ndim, out->shape, out->strides, a->strides, a->strides, base);
+  lc__walk_init(&w, out->ndim, out->shape, out->strides, a->strides, a->strides, base);
   int64_t n = w.shape[w.ndim - 1];
   int64_t so_ = w.st[0][w.ndim - 1], sa_ = w.st[1][w.ndim - 1];
-  int64_t rows = rows_of(&w);
-  for (int64_t r = 0; r < rows; r++, walk_next(&w)) {
+  int64_t rows = lc__walk_rows(&w);
+  for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
     if (out->dtype == LC_FLOAT64)
       un_row_f64(op, n, (double *)out->storage->data + w.off[0], so_,
                  (const double *)a->storage->data + w.off[1], sa_, s);
@@ -198,12 +190,12 @@ void lc__k_unary(lc_unop op, lc_tensor *out, const lc_tensor *a, double s) {
 
 double lc__k_sum_all(const lc_tensor *a) {
   if (a->numel == 0) return 0.0;
-  walk w;
+  lc_walk w;
   int64_t base[3] = {a->offset, a->offset, a->offset};
-  walk_init(&w, a->ndim, a->shape, a->strides, a->strides, a->strides, base);
-  int64_t n = w.shape[w.ndim - 1], s = w.st[0][w.ndim - 1], rows = rows_of(&w);
+  lc__walk_init(&w, a->ndim, a->shape, a->strides, a->strides, a->strides, base);
+  int64_t n = w.shape[w.ndim - 1], s = w.st[0][w.ndim - 1], rows = lc__walk_rows(&w);
   double acc = 0.0;
-  for (int64_t r = 0; r < rows; r++, walk_next(&w)) {
+  for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
     if (a->dtype == LC_FLOAT64) {
       const double *p = (const double *)a->storage->data + w.off[0];
       for (int64_t i = 0; i < n; i++) acc += p[i * s];
@@ -228,12 +220,12 @@ void lc__k_sum_dim(lc_tensor *out, const lc_tensor *a, int dim, double scale) {
   memset(out->storage->data, 0, out->storage->nbytes);
   if (out->numel == 0) return;
   if (dstride == 1 || len == 0) {
-    walk w;
+    lc_walk w;
     int64_t base[3] = {0, a->offset, 0};
-    walk_init(&w, out->ndim, out->shape, out->strides, st, st, base);
+    lc__walk_init(&w, out->ndim, out->shape, out->strides, st, st, base);
     int64_t n = w.shape[w.ndim - 1], so = w.st[0][w.ndim - 1], sa = w.st[1][w.ndim - 1];
-    int64_t rows = rows_of(&w);
-    for (int64_t r = 0; r < rows; r++, walk_next(&w)) {
+    int64_t rows = lc__walk_rows(&w);
+    for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
       for (int64_t i = 0; i < n; i++) {
         double acc = 0.0;
         int64_t off = w.off[1] + i * sa;

@@ -193,4 +193,10 @@ const char *lc_tensor_op_name(const lc_tensor *t);   /* "TanhBackward", NULL for
 #ifdef __cplusplus
 }
 #endif
+
+/* The op families, one header each. */
+#include "lc_elementwise.h"
+#include "lc_reduce.h"
+#include "lc_shape.h"
+
 #endif

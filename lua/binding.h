@@ -51,5 +51,9 @@ int lt_shape(lua_State *L, int idx, int64_t *shape, const char *fname, int *next
 void lt_setfuncs(lua_State *L, int table, int state, const luaL_Reg *l);
 /* lucid_ops.c: binds every op into the module and the methods table. */
 void lt_register_ops(lua_State *L, int state, int methods, int module);
+/* lucid_elementwise.c, lucid_reduce.c, lucid_shape.c: one op family each. */
+void lt_register_elementwise(lua_State *L, int state, int methods, int module);
+void lt_register_reduce(lua_State *L, int state, int methods, int module);
+void lt_register_shape(lua_State *L, int state, int methods, int module);
 
 #endif

@@ -664,6 +664,9 @@ LUALIB_API int luaopen_lucid_core(lua_State *L) {
   lt_setfuncs(L, module, state, method_fns);
   lt_setfuncs(L, methods, state, method_fns);
   lt_register_ops(L, state, methods, module);
+  lt_register_elementwise(L, state, methods, module);
+  lt_register_reduce(L, state, methods, module);
+  lt_register_shape(L, state, methods, module);
 
   luaL_newmetatable(L, LT_TENSOR);
   int meta = lua_gettop(L);

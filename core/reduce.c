@@ -1,0 +1,2 @@
+/* reduce.c: reduce ops, each with its backward rule beside it. */
+#include "internal.h"

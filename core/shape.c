@@ -1,0 +1,2 @@
+/* shape.c: shape ops, each with its backward rule beside it. */
+#include "internal.h"
