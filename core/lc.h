@@ -125,6 +125,14 @@ lc_tensor *lc_full(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape, 
 lc_tensor *lc_scalar(lc_ctx *ctx, lc_dtype dtype, double value);       /* 0-d */
 lc_tensor *lc_rand(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape);  /* U[0,1) */
 lc_tensor *lc_randn(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape); /* N(0,1) */
+lc_tensor *lc_eye(lc_ctx *ctx, lc_dtype dtype, int64_t n, int64_t m);           /* (n, m) */
+/* start, start + step, ... while before end (exclusive), as torch.arange. */
+lc_tensor *lc_arange(lc_ctx *ctx, lc_dtype dtype, double start, double end, double step);
+/* steps values from start to end inclusive, evenly spaced, as torch.linspace. */
+lc_tensor *lc_linspace(lc_ctx *ctx, lc_dtype dtype, double start, double end, int64_t steps);
+/* Integers drawn uniformly from [low, high), held in a float tensor. */
+lc_tensor *lc_randint(lc_ctx *ctx, lc_dtype dtype, int64_t low, int64_t high, int ndim,
+                      const int64_t *shape);
 /* Fills t in place with U[lo, hi) from the context's generator. */
 lc_status lc_uniform_(lc_ctx *ctx, lc_tensor *t, double lo, double hi);
 

@@ -229,6 +229,67 @@ lc_tensor *lc_randn(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape)
   return t;
 }
 
+static void set_flat(lc_tensor *t, int64_t i, double v) {
+  if (t->dtype == LC_FLOAT64) ((double *)t->storage->data)[i] = v;
+  else ((float *)t->storage->data)[i] = (float)v;
+}
+
+lc_tensor *lc_eye(lc_ctx *ctx, lc_dtype dtype, int64_t n, int64_t m) {
+  int64_t shape[2] = {n, m};
+  lc_tensor *t = lc_zeros(ctx, dtype, 2, shape);
+  for (int64_t i = 0; t && i < n && i < m; i++) set_flat(t, i * m + i, 1.0);
+  return t;
+}
+
+lc_tensor *lc_arange(lc_ctx *ctx, lc_dtype dtype, double start, double end, double step) {
+  if (step == 0 || step != step || start != start || end != end ||
+      (step > 0 && start > end) || (step < 0 && start < end)) {
+    lc__fail(ctx, LC_EARG, "cannot go from %g to %g in steps of %g", start, end, step);
+    return NULL;
+  }
+  double count = ceil((end - start) / step);
+  if (!(count < 9.0e15)) {
+    lc__fail(ctx, LC_EARG, "from %g to %g in steps of %g is too many elements", start, end, step);
+    return NULL;
+  }
+  int64_t n = (int64_t)count;
+  lc_tensor *t = lc_empty(ctx, dtype, 1, &n);
+  for (int64_t i = 0; t && i < n; i++) set_flat(t, i, start + (double)i * step);
+  return t;
+}
+
+lc_tensor *lc_linspace(lc_ctx *ctx, lc_dtype dtype, double start, double end, int64_t steps) {
+  if (steps < 0) {
+    lc__fail(ctx, LC_EARG, "steps must be non-negative, got %lld", (long long)steps);
+    return NULL;
+  }
+  lc_tensor *t = lc_empty(ctx, dtype, 1, &steps);
+  /* PyTorch fills the second half from the end, so the last value is exact */
+  double step = steps > 1 ? (end - start) / (double)(steps - 1) : 0.0;
+  int64_t half = steps / 2;
+  for (int64_t i = 0; t && i < steps; i++)
+    set_flat(t, i, i < half ? start + step * (double)i : end - step * (double)(steps - 1 - i));
+  return t;
+}
+
+lc_tensor *lc_randint(lc_ctx *ctx, lc_dtype dtype, int64_t low, int64_t high, int ndim,
+                      const int64_t *shape) {
+  if (high <= low) {
+    lc__fail(ctx, LC_EARG, "empty range [%lld, %lld)", (long long)low, (long long)high);
+    return NULL;
+  }
+  lc_tensor *t = lc_empty(ctx, dtype, ndim, shape);
+  uint64_t range = (uint64_t)(high - low);
+  /* rejection sampling keeps every value equally likely */
+  uint64_t limit = UINT64_MAX - UINT64_MAX % range;
+  for (int64_t i = 0; t && i < t->numel; i++) {
+    uint64_t r;
+    do r = lc__rng_next(ctx); while (r >= limit);
+    set_flat(t, i, (double)(low + (int64_t)(r % range)));
+  }
+  return t;
+}
+
 /* ---- element access ---------------------------------------------------------- */
 
 void *lc_tensor_data(const lc_tensor *t) {

@@ -164,7 +164,7 @@ static void read_opts(lua_State *L, int idx, lc_ctx *ctx, lc_dtype *dtype, int *
                       const char *fname) {
   *dtype = lc_ctx_default_dtype(ctx);
   *requires_grad = 0;
-  if (lua_isnoneornil(L, idx)) return;
+  if (idx <= 0 || lua_isnoneornil(L, idx)) return;  /* idx 0: no options */
   if (!lua_istable(L, idx))
     luaL_error(L, "%s: options must be a table, got %s", fname, luaL_typename(L, idx));
   if (lua_getfield(L, idx, "dtype") != LUA_TNIL) *dtype = check_dtype(L, -1, fname);
@@ -322,6 +322,153 @@ static int l_ones(lua_State *L) { return make(L, MK_ONES, "lucid.ones"); }
 static int l_full(lua_State *L) { return make(L, MK_FULL, "lucid.full"); }
 static int l_rand(lua_State *L) { return make(L, MK_RAND, "lucid.rand"); }
 static int l_randn(lua_State *L) { return make(L, MK_RANDN, "lucid.randn"); }
+
+/* Reads an optional trailing options table, which must be the last argument. */
+static void trailing_opts(lua_State *L, int *top, lc_ctx *ctx, lc_dtype *dtype, int *rg,
+                          const char *fname) {
+  int idx = *top;
+  if (idx >= 1 && lua_istable(L, idx)) {
+    read_opts(L, idx, ctx, dtype, rg, fname);
+    (*top)--;
+  } else {
+    read_opts(L, 0, ctx, dtype, rg, fname);
+  }
+}
+
+/* eye(n [, m] [, opts]) */
+static int l_eye(lua_State *L) {
+  static const char *fname = "lucid.eye";
+  lc_ctx *ctx = LT_CTX(L);
+  int top = lua_gettop(L), rg;
+  lc_dtype dt;
+  trailing_opts(L, &top, ctx, &dt, &rg, fname);
+  lua_Integer n = lt_integer(L, 1, "n", fname);
+  lua_Integer m = top >= 2 ? lt_integer(L, 2, "m", fname) : n;
+  lc_tensor **slot = lt_newbox(L);
+  lt_fill(L, ctx, slot, lc_eye(ctx, dt, n, m), fname);
+  (*slot)->requires_grad = rg;
+  return 1;
+}
+
+/* arange(end), arange(start, end [, step]) [, opts]: end exclusive, as PyTorch */
+static int l_arange(lua_State *L) {
+  static const char *fname = "lucid.arange";
+  lc_ctx *ctx = LT_CTX(L);
+  int top = lua_gettop(L), rg;
+  lc_dtype dt;
+  trailing_opts(L, &top, ctx, &dt, &rg, fname);
+  double start = 0, end, step = 1;
+  if (top <= 1) end = luaL_checknumber(L, 1);
+  else {
+    start = luaL_checknumber(L, 1);
+    end = luaL_checknumber(L, 2);
+    if (top >= 3) step = luaL_checknumber(L, 3);
+  }
+  lc_tensor **slot = lt_newbox(L);
+  lt_fill(L, ctx, slot, lc_arange(ctx, dt, start, end, step), fname);
+  (*slot)->requires_grad = rg;
+  return 1;
+}
+
+/* linspace(start, end, steps [, opts]) */
+static int l_linspace(lua_State *L) {
+  static const char *fname = "lucid.linspace";
+  lc_ctx *ctx = LT_CTX(L);
+  int top = lua_gettop(L), rg;
+  lc_dtype dt;
+  trailing_opts(L, &top, ctx, &dt, &rg, fname);
+  double start = luaL_checknumber(L, 1), end = luaL_checknumber(L, 2);
+  lua_Integer steps = lt_integer(L, 3, "steps", fname);
+  lc_tensor **slot = lt_newbox(L);
+  lt_fill(L, ctx, slot, lc_linspace(ctx, dt, start, end, steps), fname);
+  (*slot)->requires_grad = rg;
+  return 1;
+}
+
+/* randint(high, shape [, opts]) or randint(low, high, shape [, opts]); high
+ * exclusive; the shape is a table (varargs would be ambiguous here). */
+static int l_randint(lua_State *L) {
+  static const char *fname = "lucid.randint";
+  lc_ctx *ctx = LT_CTX(L);
+  int shape_idx = lua_istable(L, 2) ? 2 : 3;
+  lua_Integer low = 0, high;
+  if (shape_idx == 2) high = lt_integer(L, 1, "high", fname);
+  else {
+    low = lt_integer(L, 1, "low", fname);
+    high = lt_integer(L, 2, "high", fname);
+  }
+  if (!lua_istable(L, shape_idx))
+    return luaL_error(L, "%s: expected a shape table after the bounds, got %s", fname,
+                      luaL_typename(L, shape_idx));
+  int64_t shape[LC_MAX_DIMS];
+  int ndim = lt_shape(L, shape_idx, shape, fname, NULL);
+  lc_dtype dt;
+  int rg;
+  read_opts(L, shape_idx + 1, ctx, &dt, &rg, fname);
+  lc_tensor **slot = lt_newbox(L);
+  return lt_fill(L, ctx, slot, lc_randint(ctx, dt, low, high, ndim, shape), fname);
+}
+
+/* from_string(bytes, shape... [, opts]): a tensor over packed little-endian
+ * floats (4 bytes each for float32, 8 for float64), as files and hosts hold
+ * them. The bytes are copied. */
+static int l_from_string(lua_State *L) {
+  static const char *fname = "lucid.from_string";
+  lc_ctx *ctx = LT_CTX(L);
+  size_t len;
+  const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &len);
+  int64_t shape[LC_MAX_DIMS];
+  int next;
+  int ndim = lt_shape(L, 2, shape, fname, &next);
+  lc_dtype dt;
+  int rg;
+  read_opts(L, next, ctx, &dt, &rg, fname);
+  lc_tensor **slot = lt_newbox(L);
+  lt_fill(L, ctx, slot, lc_empty(ctx, dt, ndim, shape), fname);
+  size_t es = lc_dtype_size(dt), need = (size_t)(*slot)->numel * es;
+  if (len != need)
+    return luaL_error(L, "%s: %I elements of %s need %I bytes, got %I", fname,
+                      (LUAI_UACINT)(*slot)->numel, lc_dtype_name(dt), (LUAI_UACINT)need,
+                      (LUAI_UACINT)len);
+  for (int64_t i = 0; i < (*slot)->numel; i++) {
+    uint64_t bits = 0;  /* assembled byte by byte: the same on any host byte order */
+    for (size_t k = 0; k < es; k++) bits |= (uint64_t)s[(size_t)i * es + k] << (8 * k);
+    if (dt == LC_FLOAT64) memcpy((double *)lc_tensor_data(*slot) + i, &bits, 8);
+    else {
+      uint32_t b32 = (uint32_t)bits;
+      memcpy((float *)lc_tensor_data(*slot) + i, &b32, 4);
+    }
+  }
+  (*slot)->requires_grad = rg;
+  return 1;
+}
+
+/* t:to_string(): the values as packed little-endian floats, row-major. */
+static int l_to_string(lua_State *L) {
+  lc_tensor *t = lt_check(L, 1);
+  size_t es = lc_dtype_size(t->dtype);
+  luaL_Buffer b;
+  unsigned char *out = (unsigned char *)luaL_buffinitsize(L, &b, (size_t)t->numel * es);
+  int64_t idx[LC_MAX_DIMS] = {0};
+  for (int64_t i = 0; i < t->numel; i++) {
+    double v = lc_tensor_get(t, idx);
+    uint64_t bits = 0;
+    if (t->dtype == LC_FLOAT64) memcpy(&bits, &v, 8);
+    else {
+      float f = (float)v;
+      uint32_t b32;
+      memcpy(&b32, &f, 4);
+      bits = b32;
+    }
+    for (size_t k = 0; k < es; k++) out[(size_t)i * es + k] = (unsigned char)(bits >> (8 * k));
+    for (int d = t->ndim - 1; d >= 0; d--) {
+      if (++idx[d] < t->shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  luaL_pushresultsize(&b, (size_t)t->numel * es);
+  return 1;
+}
 
 /* uniform_(t, lo, hi): in place, for initialisers. */
 static int l_uniform_(lua_State *L) {
@@ -619,6 +766,8 @@ static const luaL_Reg module_fns[] = {
   {"manual_seed", l_manual_seed}, {"set_default_dtype", l_set_default_dtype},
   {"get_default_dtype", l_get_default_dtype}, {"set_grad_enabled", l_set_grad_enabled},
   {"is_grad_enabled", l_is_grad_enabled}, {"memory_allocated", l_memory_allocated},
+  {"eye", l_eye}, {"arange", l_arange}, {"linspace", l_linspace}, {"randint", l_randint},
+  {"from_string", l_from_string},
   {"parameter", l_parameter}, {"is_parameter", l_is_parameter}, {"is_tensor", l_is_tensor},
   {NULL, NULL}};
 
@@ -627,7 +776,7 @@ static const luaL_Reg method_fns[] = {
   {"item", l_item}, {"tolist", l_tolist}, {"numel", l_numel}, {"size", l_size},
   {"dim", l_dim}, {"is_contiguous", l_is_contiguous}, {"backward", l_backward},
   {"detach", l_detach}, {"zero_grad", l_zero_grad}, {"requires_grad_", l_requires_grad_},
-  {"uniform_", l_uniform_}, {NULL, NULL}};
+  {"uniform_", l_uniform_}, {"to_string", l_to_string}, {NULL, NULL}};
 
 static const luaL_Reg meta_fns[] = {
   {"__gc", box_gc}, {"__close", box_gc}, {"__newindex", t_newindex}, {"__len", t_len},

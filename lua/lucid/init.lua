@@ -38,6 +38,49 @@ end
 function lucid.no_grad(fn, ...) return scoped(false, fn, ...) end
 function lucid.enable_grad(fn, ...) return scoped(true, fn, ...) end
 
+--- lucid.from_table(t [, opts]) is lucid.tensor on nested tables;
+-- lucid.from_table(flat, shape [, opts]) reads a flat array in row-major order.
+function lucid.from_table(t, shape, opts)
+  if type(t) ~= "table" then
+    error("lucid.from_table: expected a table, got " .. type(t), 2)
+  end
+  local is_shape = type(shape) == "table" and shape[1] ~= nil
+  if not is_shape then return C.tensor(t, shape) end  -- shape is really opts (or nil)
+  local n = 1
+  for _, d in ipairs(shape) do n = n * d end
+  if #t ~= n then
+    error(string.format("lucid.from_table: shape {%s} needs %d values, the table has %d",
+      table.concat(shape, ", "), n, #t), 2)
+  end
+  return C.tensor(t, opts):reshape(shape)
+end
+
+-- Options for a tensor made like t: t's dtype unless opts says otherwise.
+local function like_opts(t, opts, fname)
+  if not C.is_tensor(t) then
+    error(fname .. ": expected a tensor, got " .. type(t), 3)
+  end
+  local o = {dtype = t.dtype}
+  if type(opts) == "table" then
+    for k, v in pairs(opts) do o[k] = v end
+  end
+  return o
+end
+
+--- zeros_like(t [, opts]), ones_like, rand_like, randn_like, empty_like:
+-- t's shape and dtype unless opts says otherwise; full_like(t, value [, opts]).
+for _, name in ipairs({"zeros", "ones", "rand", "randn", "empty"}) do
+  local make, fname = C[name], "lucid." .. name .. "_like"
+  lucid[name .. "_like"] = function(t, opts)
+    local o = like_opts(t, opts, fname)
+    return make(t.shape, o)
+  end
+end
+function lucid.full_like(t, value, opts)
+  local o = like_opts(t, opts, "lucid.full_like")
+  return C.full(t.shape, value, o)
+end
+
 local format = require("lucid.format")
 lucid.set_printoptions = format.set_printoptions
 meta.__tostring = format.tensor_tostring
