@@ -81,6 +81,10 @@ function lucid.full_like(t, value, opts)
   return C.full(t.shape, value, o)
 end
 
+for name, fn in pairs(require("lucid.linalg")) do
+  lucid[name], methods[name] = fn, fn
+end
+
 local format = require("lucid.format")
 lucid.set_printoptions = format.set_printoptions
 meta.__tostring = format.tensor_tostring
