@@ -341,24 +341,27 @@ static int accumulate_leaf(lc_ctx *ctx, lc_tensor *leaf, lc_tensor *g) {
 
 /* ---- the walk ---------------------------------------------------------------------- */
 
+/* A growable array of pointers (nodes, or leaves), from the context's allocator. */
 typedef struct work {
-  lc_node **items;
+  void **items;
   size_t n, cap;
 } work;
 
-static int work_push(lc_ctx *ctx, work *w, lc_node *node) {
+static int work_push(lc_ctx *ctx, work *w, void *item) {
   if (w->n == w->cap) {
     size_t cap = w->cap ? w->cap * 2 : 64;
-    lc_node **p = (lc_node **)lc__alloc(ctx, cap * sizeof *p);
+    void **p = (void **)lc__alloc(ctx, cap * sizeof *p);
     if (!p) return 0;
     if (w->n) memcpy(p, w->items, w->n * sizeof *p);
     lc__free(ctx, w->items, w->cap * sizeof *p);
     w->items = p;
     w->cap = cap;
   }
-  w->items[w->n++] = node;
+  w->items[w->n++] = item;
   return 1;
 }
+
+#define NODE_AT(w, i) ((lc_node *)(w).items[i])
 
 static lc_status fail_freed(lc_ctx *ctx) {
   return lc__fail(ctx, LC_ESTATE,
@@ -366,7 +369,41 @@ static lc_status fail_freed(lc_ctx *ctx) {
                   "true to the first backward to run it twice");
 }
 
-lc_status lc_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_graph) {
+/* What one backward delivers gradients to: leaves' .grad (capture == NULL),
+ * or, for lc_grad, the slots of the requested inputs. */
+typedef struct capture {
+  int n;
+  lc_tensor **inputs;
+  lc_tensor **out;
+} capture;
+
+static int capture_index(const capture *c, const lc_tensor *t) {
+  for (int i = 0; c && i < c->n; i++)
+    if (c->inputs[i] == t) return i;
+  return -1;
+}
+
+/* The gradient g of t is complete: give the hooks their say (which may
+ * replace *g), then keep it where it is wanted. For a leaf this happens once,
+ * after the whole graph ran; for a non-leaf, before its own rule runs. */
+static int deliver(lc_ctx *ctx, lc_tensor *t, lc_tensor **g, const capture *cap) {
+  if (t->has_hooks && ctx->hook) {
+    lc_tensor *r = NULL;
+    if (ctx->hook(ctx->cb_ud, t, *g, &r) != LC_OK) return 0;
+    if (r) {
+      lc_tensor_release(*g);
+      *g = r;
+    }
+  }
+  int i = capture_index(cap, t);
+  if (i >= 0) return accumulate(ctx, &cap->out[i], *g);
+  if (cap) return 1;                        /* lc_grad touches no .grad */
+  if (!t->node || t->retains_grad) return accumulate_leaf(ctx, t, *g);
+  return 1;
+}
+
+static lc_status run_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_graph,
+                              const capture *cap) {
   if (!root->requires_grad)
     return lc__fail(ctx, LC_ESTATE, "the tensor does not require grad and has no grad_fn");
   if (seed) {
@@ -385,10 +422,10 @@ lc_status lc_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_
    * read gradients as their output's dtype */
   lc_tensor *g0 = seed ? lc_to_dtype(ctx, seed, root->dtype)
                        : lc_full(ctx, root->dtype, root->ndim, root->shape, 1.0);
-  work order = {0}, stack = {0};
+  work order = {0}, stack = {0}, leaves = {0};  /* nodes, nodes, leaf tensors */
   if (!g0) { st = ctx->status; goto out; }
   if (!root->node) {  /* a leaf: its gradient is the seed */
-    if (!accumulate_leaf(ctx, root, g0)) st = ctx->status;
+    if (!deliver(ctx, root, &g0, cap)) st = ctx->status;
     goto out;
   }
   if (root->node->freed) { st = fail_freed(ctx); goto out; }
@@ -399,7 +436,7 @@ lc_status lc_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_
   root->node->pending = 0;
   if (!work_push(ctx, &stack, root->node)) { st = ctx->status; goto out; }
   while (stack.n) {
-    lc_node *n = stack.items[--stack.n];
+    lc_node *n = NODE_AT(stack, --stack.n);
     if (!work_push(ctx, &order, n)) { st = ctx->status; goto out; }
     n->refcount++;  /* dropping one node's inputs must not free another in `order` */
     for (int i = 0; i < n->ninputs; i++) {
@@ -417,13 +454,16 @@ lc_status lc_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_
     }
   }
 
-  /* pass 2: run nodes whose consumers are all done */
+  /* pass 2: run nodes whose consumers are all done; leaves collect their
+   * gradient in bw_grad, delivered at the end, so a failure part way (a hook
+   * or a Lua function raising) leaves every .grad as it was */
   root->node->grad = g0;
   g0 = NULL;
   stack.n = 0;
   work_push(ctx, &stack, root->node);  /* capacity is there from pass 1 */
   while (stack.n) {
-    lc_node *n = stack.items[--stack.n];
+    lc_node *n = NODE_AT(stack, --stack.n);
+    if (n->out && !deliver(ctx, n->out, &n->grad, cap)) { st = ctx->status; break; }
     lc_tensor *inline_grads[LC_NODE_INLINE_INPUTS] = {NULL};
     lc_tensor **grads = inline_grads;
     size_t gbytes = sizeof(lc_tensor *) * (size_t)n->ninputs;
@@ -440,8 +480,15 @@ lc_status lc_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_
       lc_tensor *in = n->inputs[i];
       if (!in || !in->requires_grad) continue;
       if (ok && grads[i]) {
-        if (in->node) ok = accumulate(ctx, &in->node->grad, grads[i]);
-        else ok = accumulate_leaf(ctx, in, grads[i]);
+        if (in->node) {
+          ok = accumulate(ctx, &in->node->grad, grads[i]);
+        } else {
+          if (!in->bw_grad && ok) {
+            ok = work_push(ctx, &leaves, in);
+            if (ok) lc_tensor_retain(in);
+          }
+          ok = ok && accumulate(ctx, &in->bw_grad, grads[i]);
+        }
       }
       if (in->node && --in->node->pending == 0 && !work_push(ctx, &stack, in->node)) ok = 0;
     }
@@ -449,20 +496,45 @@ lc_status lc_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_
     if (grads != inline_grads) lc__free(ctx, grads, gbytes);
     if (!ok) { st = ctx->status; break; }
   }
+  for (size_t i = 0; i < leaves.n; i++) {
+    lc_tensor *leaf = (lc_tensor *)leaves.items[i];
+    if (st == LC_OK && !deliver(ctx, leaf, &leaf->bw_grad, cap)) st = ctx->status;
+    lc_tensor_release(leaf->bw_grad);
+    leaf->bw_grad = NULL;
+    lc_tensor_release(leaf);
+  }
 
 out:
   /* whatever happened, no node keeps a half-made gradient */
   for (size_t i = 0; i < order.n; i++) {
-    lc_tensor_release(order.items[i]->grad);
-    order.items[i]->grad = NULL;
+    lc_tensor_release(NODE_AT(order, i)->grad);
+    NODE_AT(order, i)->grad = NULL;
   }
   if (st == LC_OK && !retain_graph)
-    for (size_t i = 0; i < order.n; i++) lc__node_drop_inputs(order.items[i]);
-  for (size_t i = 0; i < order.n; i++) lc__node_release(order.items[i]);
+    for (size_t i = 0; i < order.n; i++) lc__node_drop_inputs(NODE_AT(order, i));
+  for (size_t i = 0; i < order.n; i++) lc__node_release(NODE_AT(order, i));
   lc__free(ctx, order.items, order.cap * sizeof *order.items);
   lc__free(ctx, stack.items, stack.cap * sizeof *stack.items);
+  lc__free(ctx, leaves.items, leaves.cap * sizeof *leaves.items);
   lc_tensor_release(g0);
   lc_ctx_set_grad_enabled(ctx, was_enabled);
   if (st == LC_OK) ctx->status = LC_OK;
+  return st;
+}
+
+lc_status lc_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_graph) {
+  return run_backward(ctx, root, seed, retain_graph, NULL);
+}
+
+lc_status lc_grad(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_graph, int n,
+                  lc_tensor **inputs, lc_tensor **out) {
+  for (int i = 0; i < n; i++) out[i] = NULL;
+  capture cap = {n, inputs, out};
+  lc_status st = run_backward(ctx, root, seed, retain_graph, &cap);
+  if (st != LC_OK)
+    for (int i = 0; i < n; i++) {
+      lc_tensor_release(out[i]);
+      out[i] = NULL;
+    }
   return st;
 }

@@ -26,6 +26,16 @@ void lc_ctx_free(lc_ctx *ctx) {
 }
 
 lc_status lc_ctx_status(const lc_ctx *ctx) { return ctx->status; }
+
+lc_status lc_ctx_fail(lc_ctx *ctx, lc_status st, const char *msg) {
+  return lc__fail(ctx, st, "%s", msg);
+}
+
+void lc_ctx_set_callbacks(lc_ctx *ctx, lc_hook_fn hook, lc_tensor_free_fn on_free, void *ud) {
+  ctx->hook = hook;
+  ctx->on_free = on_free;
+  ctx->cb_ud = ud;
+}
 const char *lc_ctx_error(const lc_ctx *ctx) { return ctx->err; }
 lc_dtype lc_ctx_default_dtype(const lc_ctx *ctx) { return ctx->default_dtype; }
 void lc_ctx_set_default_dtype(lc_ctx *ctx, lc_dtype dtype) { ctx->default_dtype = dtype; }

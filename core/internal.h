@@ -18,18 +18,13 @@ struct lc_ctx {
   size_t new_bytes;        /* allocated since lc_ctx_take_new_bytes */
   lc_status status;
   char err[256];
+  uint64_t next_id;        /* tensor ids */
+  lc_hook_fn hook;         /* binding callbacks, see lc_ctx_set_callbacks */
+  lc_tensor_free_fn on_free;
+  void *cb_ud;
 };
 
-/* What an op contributes to autograd: its name (t.grad_fn) and its backward
- * rule. A rule gets the node and g, the gradient of the node's output, and
- * fills grads[i] (new references) for every input that requires grad; it
- * returns 0 on failure with the context's error set. Rules run with grad
- * recording off and may use any op. Each op family defines its own. */
-typedef int (*lc_rule_fn)(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
-typedef struct lc_op_def {
-  const char *name;
-  lc_rule_fn backward;
-} lc_op_def;
+/* lc_op_def (an op's name and backward rule) is public: see lc.h. */
 
 #define LC_NODE_INLINE_INPUTS 4
 #define LC_NODE_SAVED 2
@@ -40,6 +35,7 @@ typedef struct lc_op_def {
 struct lc_node {
   int64_t refcount;
   const lc_op_def *def;
+  lc_tensor *out;          /* weak: the output owns the node, so it outlives it */
   int ninputs;
   lc_tensor **inputs;      /* inline_inputs, or allocated when there are more */
   lc_tensor *inline_inputs[LC_NODE_INLINE_INPUTS];

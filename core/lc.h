@@ -95,7 +95,11 @@ typedef struct lc_tensor {
   struct lc_tensor *grad;         /* accumulated gradient, NULL until backward */
   lc_node *node;                  /* the op that made it; NULL for leaves */
   lc_ctx *ctx;
+  int retains_grad;               /* a non-leaf that keeps its .grad (retain_grad) */
+  int has_hooks;                  /* the context's hook callback sees its gradient */
+  uint64_t id;                    /* unique within the context: a key for bindings */
   struct lc_tensor *free_next;    /* private: the iterative release list */
+  struct lc_tensor *bw_grad;      /* private: a leaf's gradient during one backward */
 } lc_tensor;
 
 /* ---- context ---------------------------------------------------------- */
@@ -114,6 +118,18 @@ size_t lc_ctx_live_bytes(const lc_ctx *ctx);   /* tensor bytes allocated now */
 size_t lc_ctx_take_new_bytes(lc_ctx *ctx, size_t min);
 const char *lc_dtype_name(lc_dtype dtype);      /* "float32", "float64" */
 size_t lc_dtype_size(lc_dtype dtype);
+
+/* Sets the context's error, for callbacks and rules written outside core. */
+lc_status lc_ctx_fail(lc_ctx *ctx, lc_status st, const char *msg);
+
+/* Callbacks a binding installs. `hook` is called during backward with the
+ * complete gradient of every tensor whose has_hooks is set; it may put a new
+ * reference in *replace to change that gradient, and returns non-OK (after
+ * lc_ctx_fail) to abort the backward. `on_free` is told the id of every
+ * tensor with has_hooks when it is freed, so per-tensor data can go. */
+typedef lc_status (*lc_hook_fn)(void *ud, lc_tensor *t, lc_tensor *grad, lc_tensor **replace);
+typedef void (*lc_tensor_free_fn)(void *ud, uint64_t id);
+void lc_ctx_set_callbacks(lc_ctx *ctx, lc_hook_fn hook, lc_tensor_free_fn on_free, void *ud);
 
 /* Writes "{2, 3}" (1-based readers and 0-based code agree on shapes). */
 void lc_shape_str(char *buf, size_t n, int ndim, const int64_t *shape);
@@ -195,6 +211,32 @@ lc_status lc_fill_(lc_ctx *ctx, lc_tensor *dst, double value);
  * grad of every leaf that requires grad. The graph's saved tensors are
  * released afterwards unless retain_graph is set. */
 lc_status lc_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_graph);
+/* Like lc_backward, but returns the gradients of root with respect to
+ * inputs[n] in out[n] (new references; NULL for an input the graph does not
+ * reach) instead of adding to any .grad. */
+lc_status lc_grad(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_graph, int n,
+                  lc_tensor **inputs, lc_tensor **out);
+
+/* ---- ops defined outside core (a binding's own autograd functions) -------
+ * An op is a name and a backward rule. The rule receives the node and g, the
+ * gradient of the node's output, and fills grads[i] (new references) for every
+ * input that requires grad; it returns 0 on failure after lc_ctx_fail. Rules
+ * run with grad recording off. */
+typedef int (*lc_rule_fn)(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+typedef struct lc_op_def {
+  const char *name;
+  lc_rule_fn backward;
+} lc_op_def;
+/* Makes out (a leaf without a graph) the result of def applied to inputs[n],
+ * when grad mode is on and an input requires grad. `user` stays with the node
+ * until the graph is freed (by a backward without retain_graph, or with the
+ * node), then goes to user_free. */
+lc_status lc_attach_node(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n,
+                         lc_tensor **inputs, void *user,
+                         void (*user_free)(lc_ctx *ctx, void *user));
+int lc_node_ninputs(const lc_node *n);
+lc_tensor *lc_node_input(const lc_node *n, int i);  /* NULL once the graph is freed */
+void *lc_node_user(const lc_node *n);
 int lc_tensor_is_leaf(const lc_tensor *t);
 const char *lc_tensor_op_name(const lc_tensor *t);   /* "TanhBackward", NULL for leaves */
 

@@ -69,7 +69,9 @@ static void release_all(lc_tensor *tensors, lc_node *nodes) {
       lc_tensor *t = tensors;
       tensors = t->free_next;
       lc_ctx *ctx = t->ctx;
+      if (t->has_hooks && ctx->on_free) ctx->on_free(ctx->cb_ud, t->id);
       if (t->storage) storage_release(t->storage);
+      push_tensor(&tensors, t->bw_grad);
       push_tensor(&tensors, t->grad);
       push_node(&nodes, t->node);
       lc__free(ctx, t, sizeof *t);
@@ -120,6 +122,9 @@ void lc__node_drop_inputs(lc_node *n) {
     n->saved[i] = NULL;
   }
   n->freed = 1;
+  if (n->user_free) n->user_free(n->ctx, n->user);
+  n->user = NULL;
+  n->user_free = NULL;
   release_all(list, NULL);
 }
 
@@ -144,6 +149,7 @@ static lc_tensor *tensor_header(lc_ctx *ctx, lc_dtype dtype, int ndim, const int
   ctx->refcount++;
   t->refcount = 1;
   t->ctx = ctx;
+  t->id = ++ctx->next_id;
   t->dtype = dtype;
   t->ndim = ndim;
   for (int i = 0; i < ndim; i++) t->shape[i] = shape[i];
@@ -428,7 +434,27 @@ lc_node *lc__record(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n,
     node->inputs[i] = inputs[i];
     lc_tensor_retain(inputs[i]);
   }
+  node->out = out;
   out->node = node;
   out->requires_grad = 1;
   return node;
 }
+
+lc_status lc_attach_node(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n,
+                         lc_tensor **inputs, void *user,
+                         void (*user_free)(lc_ctx *ctx, void *user)) {
+  if (out->node)
+    return lc__fail(ctx, LC_ESTATE, "the output already belongs to a graph");
+  lc_node *node = lc__record(ctx, out, def, n, inputs);
+  if (!node) {
+    if (user_free) user_free(ctx, user);  /* no node to own it */
+    return ctx->status;
+  }
+  node->user = user;
+  node->user_free = user_free;
+  return LC_OK;
+}
+
+int lc_node_ninputs(const lc_node *n) { return n->ninputs; }
+lc_tensor *lc_node_input(const lc_node *n, int i) { return n->freed ? NULL : n->inputs[i]; }
+void *lc_node_user(const lc_node *n) { return n->user; }
