@@ -68,6 +68,7 @@ lc_tensor *lc__view(lc_ctx *ctx, lc_tensor *base, int ndim, const int64_t *shape
                     const int64_t *strides, int64_t offset);
 void lc__contig_strides(int ndim, const int64_t *shape, int64_t *strides);
 lc_tensor *lc__sum_to(lc_ctx *ctx, lc_tensor *g, int ndim, const int64_t *shape);
+/* Records out = def(inputs): only when lc__wants_grad; NULL = out of memory. */
 lc_node *lc__record(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n, lc_tensor **inputs);
 int lc__wants_grad(lc_ctx *ctx, int n, lc_tensor **inputs);
 void lc__node_release(lc_node *n);

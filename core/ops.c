@@ -18,9 +18,8 @@ static lc_tensor *fail_shapes(lc_ctx *ctx, const char *fmt, const lc_tensor *a,
 /* Finishes an op: records the node, or on failure drops the result. */
 static lc_tensor *finish(lc_ctx *ctx, lc_tensor *out, const lc_op_def *op, int n,
                          lc_tensor **in) {
-  lc_node *node = lc__record(ctx, out, op, n, in);
-  if (!node && ctx->status == LC_ENOMEM) {
-    lc_tensor_release(out);
+  if (lc__wants_grad(ctx, n, in) && !lc__record(ctx, out, op, n, in)) {
+    lc_tensor_release(out);  /* out of memory for the node */
     return NULL;
   }
   return out;

@@ -28,6 +28,7 @@ void lc__contig_strides(int ndim, const int64_t *shape, int64_t *strides) {
 }
 
 int lc_tensor_is_contiguous(const lc_tensor *t) {
+  if (t->numel == 0) return 1;  /* nothing to lay out */
   int64_t s = 1;
   for (int i = t->ndim - 1; i >= 0; i--) {
     if (t->shape[i] != 1 && t->strides[i] != s) return 0;
@@ -409,13 +410,12 @@ int lc__wants_grad(lc_ctx *ctx, int n, lc_tensor **inputs) {
   return 0;
 }
 
-/* Makes `out` the result of op on inputs when a gradient is wanted. Returns
- * the node (NULL with no error when no gradient is wanted, NULL with an error
- * set when out of memory: check ctx->status after a NULL). */
+/* Makes `out` the result of op on inputs. Call it only when lc__wants_grad
+ * says a gradient is wanted: NULL then means out of memory. It leaves the
+ * context's status alone, so an earlier failure is never hidden by a later
+ * success (a backward rule makes many ops). */
 lc_node *lc__record(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n,
                     lc_tensor **inputs) {
-  ctx->status = LC_OK;
-  if (!lc__wants_grad(ctx, n, inputs)) return NULL;
   lc_node *node = (lc_node *)lc__alloc(ctx, sizeof *node);
   if (!node) return NULL;
   memset(node, 0, sizeof *node);
@@ -445,10 +445,10 @@ lc_status lc_attach_node(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int 
                          void (*user_free)(lc_ctx *ctx, void *user)) {
   if (out->node)
     return lc__fail(ctx, LC_ESTATE, "the output already belongs to a graph");
-  lc_node *node = lc__record(ctx, out, def, n, inputs);
+  lc_node *node = lc__wants_grad(ctx, n, inputs) ? lc__record(ctx, out, def, n, inputs) : NULL;
   if (!node) {
     if (user_free) user_free(ctx, user);  /* no node to own it */
-    return ctx->status;
+    return lc__wants_grad(ctx, n, inputs) ? LC_ENOMEM : LC_OK;
   }
   node->user = user;
   node->user_free = user_free;

@@ -1,1 +1,1633 @@
-int main(void){return 0;}
+/* test_core.c: tests of the C core (core/lc.h) with no Lua.
+ *
+ * Every test is a small function listed in the table at the bottom. Each
+ * makes its own context on a counting allocator and checks, at the end, that
+ * every byte came back. CHECK counts failures and prints file:line and the
+ * condition; the exit status is 1 if any check failed.
+ *
+ * POSIX threads are used for one thing: the 100,000-op chain runs on a
+ * thread with a small stack, so a recursive backward or release would crash
+ * instead of silently using the main thread's 8 MB. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "../../core/lc.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- checking ------------------------------------------------------------------ */
+
+static int g_checks, g_failures;
+
+#define CHECK(cond)                                                              \
+  do {                                                                           \
+    g_checks++;                                                                  \
+    if (!(cond)) {                                                               \
+      g_failures++;                                                              \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
+    }                                                                            \
+  } while (0)
+
+/* CHECK with a formatted explanation, printed only on failure. */
+#define CHECKF(cond, ...)                                                        \
+  do {                                                                           \
+    g_checks++;                                                                  \
+    if (!(cond)) {                                                               \
+      g_failures++;                                                              \
+      fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);   \
+      fprintf(stderr, __VA_ARGS__);                                              \
+      fputc('\n', stderr);                                                       \
+    }                                                                            \
+  } while (0)
+
+#define CHECK_NEAR(a, b, tol)                                                    \
+  do {                                                                           \
+    double a_ = (a), b_ = (b);                                                   \
+    CHECKF(fabs(a_ - b_) <= (tol), "%s = %.17g, %s = %.17g", #a, a_, #b, b_);    \
+  } while (0)
+
+#define D(...) ((const double[]){__VA_ARGS__})
+#define S(...) ((const int64_t[]){__VA_ARGS__})
+#define NARGS_D(...) (sizeof((const double[]){__VA_ARGS__}) / sizeof(double))
+#define NARGS_S(...) (sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
+
+/* t's values, row-major, equal `expected` within tol. */
+#define CHECK_VALUES(t, tol, ...)                                                \
+  check_values_at(__FILE__, __LINE__, #t, (t), (tol), D(__VA_ARGS__), (int64_t)NARGS_D(__VA_ARGS__))
+/* t's shape is exactly the given sizes; CHECK_SHAPE0 for 0-d. */
+#define CHECK_SHAPE(t, ...)                                                      \
+  check_shape_at(__FILE__, __LINE__, #t, (t), S(__VA_ARGS__), (int)NARGS_S(__VA_ARGS__))
+#define CHECK_SHAPE0(t) check_shape_at(__FILE__, __LINE__, #t, (t), NULL, 0)
+
+static void check_values_at(const char *file, int line, const char *what, const lc_tensor *t,
+                            double tol, const double *expected, int64_t n) {
+  g_checks++;
+  if (!t) {
+    g_failures++;
+    fprintf(stderr, "%s:%d: CHECK failed: %s is NULL\n", file, line, what);
+    return;
+  }
+  if (t->numel != n) {
+    g_failures++;
+    fprintf(stderr, "%s:%d: CHECK failed: %s has %lld elements, expected %lld\n", file, line,
+            what, (long long)t->numel, (long long)n);
+    return;
+  }
+  double *v = malloc(sizeof(double) * (size_t)(n ? n : 1));
+  lc_tensor_read(t, v);
+  for (int64_t i = 0; i < n; i++) {
+    if (!(fabs(v[i] - expected[i]) <= tol)) {
+      g_failures++;
+      fprintf(stderr, "%s:%d: CHECK failed: %s[%lld] = %.17g, expected %.17g\n", file, line, what,
+              (long long)i, v[i], expected[i]);
+      break;
+    }
+  }
+  free(v);
+}
+
+static void check_shape_at(const char *file, int line, const char *what, const lc_tensor *t,
+                           const int64_t *shape, int ndim) {
+  g_checks++;
+  int ok = t && t->ndim == ndim;
+  for (int i = 0; ok && i < ndim; i++) ok = t->shape[i] == shape[i];
+  if (!ok) {
+    char got[160] = "NULL", want[160];
+    if (t) lc_shape_str(got, sizeof got, t->ndim, t->shape);
+    lc_shape_str(want, sizeof want, ndim, shape);
+    g_failures++;
+    fprintf(stderr, "%s:%d: CHECK failed: %s has shape %s, expected %s\n", file, line, what, got,
+            want);
+  }
+}
+
+/* ---- a counting allocator with the lua_Alloc signature -------------------------- */
+
+typedef struct counter {
+  size_t live;        /* bytes handed out and not yet returned */
+  long allocs;        /* allocations asked for (ptr == NULL, nsize > 0) */
+  long fail_at;       /* refuse allocation number fail_at (1-based); 0: never */
+  int fail_after;     /* and, if set, every allocation after it too */
+  long refused;       /* allocations refused so far */
+} counter;
+
+static void *count_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  counter *c = (counter *)ud;
+  size_t old = ptr ? osize : 0;  /* lua_Alloc: osize is a type tag when ptr is NULL */
+  if (nsize == 0) {
+    if (ptr) {
+      c->live -= old;
+      free(ptr);
+    }
+    return NULL;
+  }
+  if (!ptr) {
+    c->allocs++;
+    if (c->fail_at > 0 &&
+        (c->allocs == c->fail_at || (c->fail_after && c->allocs > c->fail_at))) {
+      c->refused++;
+      return NULL;
+    }
+  }
+  void *p = realloc(ptr, nsize);
+  if (!p) return NULL;
+  c->live = c->live - old + nsize;
+  return p;
+}
+
+static lc_ctx *new_ctx(counter *c) {
+  memset(c, 0, sizeof *c);
+  lc_ctx *ctx = lc_ctx_new(count_alloc, c);
+  CHECK(ctx != NULL);
+  return ctx;
+}
+
+/* Frees the context (whose memory goes with its last tensor) and checks that
+ * the allocator got every byte back. */
+#define END_CTX(ctx, c)                                                          \
+  do {                                                                           \
+    lc_ctx_free(ctx);                                                            \
+    CHECKF((c).live == 0, "%zu bytes still allocated", (c).live);                \
+  } while (0)
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+static lc_tensor *tensor_of(lc_ctx *ctx, lc_dtype dt, int ndim, const int64_t *shape,
+                            const double *v) {
+  lc_tensor *t = lc_empty(ctx, dt, ndim, shape);
+  if (!t) return NULL;
+  for (int64_t i = 0; i < t->numel; i++) {
+    if (dt == LC_FLOAT64) ((double *)lc_tensor_data(t))[i] = v[i];
+    else ((float *)lc_tensor_data(t))[i] = (float)v[i];
+  }
+  return t;
+}
+
+#define T64(ctx, shape, ndim, ...) tensor_of((ctx), LC_FLOAT64, (ndim), (shape), D(__VA_ARGS__))
+
+static double *read_all(const lc_tensor *t) {
+  double *v = malloc(sizeof(double) * (size_t)(t->numel ? t->numel : 1));
+  lc_tensor_read(t, v);
+  return v;
+}
+
+static void rel(lc_tensor *a, lc_tensor *b, lc_tensor *c, lc_tensor *d) {
+  lc_tensor_release(a);
+  lc_tensor_release(b);
+  lc_tensor_release(c);
+  lc_tensor_release(d);
+}
+
+/* Row-major multi-index of flat position k in shape. */
+static void unravel(int64_t k, int ndim, const int64_t *shape, int64_t *idx) {
+  for (int d = ndim - 1; d >= 0; d--) {
+    idx[d] = shape[d] ? k % shape[d] : 0;
+    k = shape[d] ? k / shape[d] : 0;
+  }
+}
+
+/* ============================================================================= */
+/* creation                                                                        */
+/* ============================================================================= */
+
+static void test_creation(void) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  lc_tensor *z = lc_zeros(ctx, LC_FLOAT32, 2, S(2, 3));
+  CHECK_SHAPE(z, 2, 3);
+  CHECK(z && z->dtype == LC_FLOAT32 && z->numel == 6 && lc_tensor_is_contiguous(z));
+  CHECK(z && lc_tensor_is_leaf(z) && !z->requires_grad && z->grad == NULL);
+  CHECK_VALUES(z, 0, 0, 0, 0, 0, 0, 0);
+  lc_tensor *o = lc_full(ctx, LC_FLOAT64, 3, S(2, 1, 2), 1.0);
+  CHECK_SHAPE(o, 2, 1, 2);
+  CHECK(o && o->dtype == LC_FLOAT64);
+  CHECK_VALUES(o, 0, 1, 1, 1, 1);
+  lc_tensor *f = lc_full(ctx, LC_FLOAT32, 1, S(3), -2.5);
+  CHECK_VALUES(f, 0, -2.5, -2.5, -2.5);
+  lc_tensor *s = lc_scalar(ctx, LC_FLOAT64, 3.25);
+  CHECK_SHAPE0(s);
+  CHECK(s && s->numel == 1);
+  double item = 0;
+  CHECK(s && lc_tensor_item(ctx, s, &item) == LC_OK && item == 3.25);
+  CHECK(f && lc_tensor_item(ctx, f, &item) == LC_ESHAPE && strstr(lc_ctx_error(ctx), "{3}"));
+  rel(z, o, f, s);
+
+  lc_tensor *e = lc_zeros(ctx, LC_FLOAT32, 2, S(0, 4));  /* empty is fine */
+  CHECK_SHAPE(e, 0, 4);
+  CHECK(e && e->numel == 0 && lc_tensor_is_contiguous(e));
+  /* a fresh tensor is row-major whichever dim is 0, and can be filled
+   * (nn.Linear(0, n) draws its {n, 0} weight with uniform_) */
+  lc_tensor *e2 = lc_empty(ctx, LC_FLOAT32, 2, S(3, 0));
+  CHECK(e2 && lc_tensor_is_contiguous(e2));
+  CHECK(e2 && lc_uniform_(ctx, e2, -1.0, 1.0) == LC_OK);
+  lc_tensor_release(e2);
+  lc_tensor *r = lc_rand(ctx, LC_FLOAT32, 3, S(4, 1, 5));
+  CHECK_SHAPE(r, 4, 1, 5);
+  lc_tensor *n = lc_randn(ctx, LC_FLOAT64, 2, S(3, 7));
+  CHECK_SHAPE(n, 3, 7);
+  lc_tensor *n0 = lc_randn(ctx, LC_FLOAT64, 0, NULL);
+  CHECK_SHAPE0(n0);
+  rel(e, r, n, n0);
+
+  /* bad shapes are argument errors, not crashes */
+  CHECK(lc_zeros(ctx, LC_FLOAT32, 2, S(-1, 3)) == NULL && lc_ctx_status(ctx) == LC_EARG);
+  CHECK(lc_zeros(ctx, LC_FLOAT32, LC_MAX_DIMS + 1, S(1, 1, 1, 1, 1, 1, 1, 1, 1)) == NULL &&
+        lc_ctx_status(ctx) == LC_EARG);
+  CHECK(lc_zeros(ctx, LC_FLOAT32, 3, S(1 << 30, 1 << 30, 1 << 30)) == NULL &&
+        lc_ctx_status(ctx) == LC_EARG);
+  END_CTX(ctx, c);
+}
+
+static void test_random_seeds(void) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  for (int dt = 0; dt < 2; dt++) {
+    lc_ctx_seed(ctx, 42);
+    lc_tensor *a = lc_rand(ctx, (lc_dtype)dt, 1, S(50));
+    lc_tensor *an = lc_randn(ctx, (lc_dtype)dt, 1, S(50));
+    lc_ctx_seed(ctx, 42);
+    lc_tensor *b = lc_rand(ctx, (lc_dtype)dt, 1, S(50));
+    lc_tensor *bn = lc_randn(ctx, (lc_dtype)dt, 1, S(50));
+    lc_ctx_seed(ctx, 43);
+    lc_tensor *d = lc_rand(ctx, (lc_dtype)dt, 1, S(50));
+    CHECK(a && b && d && an && bn);
+    size_t es = lc_dtype_size((lc_dtype)dt);
+    CHECK(memcmp(lc_tensor_data(a), lc_tensor_data(b), 50 * es) == 0);
+    CHECK(memcmp(lc_tensor_data(an), lc_tensor_data(bn), 50 * es) == 0);
+    CHECK(memcmp(lc_tensor_data(a), lc_tensor_data(d), 50 * es) != 0);
+    /* consecutive draws differ too */
+    CHECK(memcmp(lc_tensor_data(a), (char *)lc_tensor_data(a) + es, 10 * es) != 0);
+    rel(a, b, d, an);
+    lc_tensor_release(bn);
+  }
+  /* the same seed in two contexts draws the same numbers */
+  counter c2;
+  lc_ctx *ctx2 = new_ctx(&c2);
+  lc_ctx_seed(ctx, 7);
+  lc_ctx_seed(ctx2, 7);
+  lc_tensor *x = lc_randn(ctx, LC_FLOAT64, 1, S(20));
+  lc_tensor *y = lc_randn(ctx2, LC_FLOAT64, 1, S(20));
+  CHECK(x && y && memcmp(lc_tensor_data(x), lc_tensor_data(y), 20 * sizeof(double)) == 0);
+  rel(x, y, NULL, NULL);
+  END_CTX(ctx2, c2);
+  END_CTX(ctx, c);
+}
+
+static void test_random_distribution(void) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  const int64_t n = 100000;
+  for (int dt = 0; dt < 2; dt++) {
+    lc_tensor *u = lc_rand(ctx, (lc_dtype)dt, 1, S(n));
+    CHECK(u != NULL);
+    if (!u) continue;
+    double *v = read_all(u);
+    double lo = 1, hi = 0, sum = 0;
+    for (int64_t i = 0; i < n; i++) {
+      if (v[i] < lo) lo = v[i];
+      if (v[i] > hi) hi = v[i];
+      sum += v[i];
+    }
+    CHECKF(lo >= 0.0 && hi < 1.0, "rand range [%g, %g] (%s)", lo, hi, lc_dtype_name((lc_dtype)dt));
+    CHECKF(lo < 0.001 && hi > 0.999, "rand covers [0, 1): [%g, %g]", lo, hi);
+    CHECK_NEAR(sum / (double)n, 0.5, 0.01);
+    free(v);
+    lc_tensor_release(u);
+
+    lc_tensor *g = lc_randn(ctx, (lc_dtype)dt, 2, S(250, 400));
+    CHECK(g != NULL);
+    if (!g) continue;
+    v = read_all(g);
+    double m = 0, m2 = 0;
+    int finite = 1;
+    for (int64_t i = 0; i < n; i++) {
+      finite &= isfinite(v[i]) != 0;
+      m += v[i];
+    }
+    m /= (double)n;
+    for (int64_t i = 0; i < n; i++) m2 += (v[i] - m) * (v[i] - m);
+    m2 /= (double)(n - 1);
+    CHECK(finite);
+    CHECKF(fabs(m) < 0.02, "randn mean %g", m);
+    CHECKF(fabs(m2 - 1.0) < 0.03, "randn variance %g", m2);
+    free(v);
+    lc_tensor_release(g);
+  }
+  /* uniform_ in place over [lo, hi) */
+  lc_tensor *t = lc_empty(ctx, LC_FLOAT64, 1, S(1000));
+  CHECK(t && lc_uniform_(ctx, t, -3.0, -1.0) == LC_OK);
+  if (t) {
+    double *v = read_all(t);
+    int in = 1;
+    for (int i = 0; i < 1000; i++) in &= v[i] >= -3.0 && v[i] < -1.0;
+    CHECK(in);
+    free(v);
+  }
+  lc_tensor_release(t);
+  END_CTX(ctx, c);
+}
+
+/* ============================================================================= */
+/* views                                                                           */
+/* ============================================================================= */
+
+static void test_views(void) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  lc_tensor *a = T64(ctx, S(2, 3), 2, 0, 1, 2, 3, 4, 5);
+
+  lc_tensor *t = lc_transpose(ctx, a, 0, 1);
+  CHECK_SHAPE(t, 3, 2);
+  CHECK(t && t->storage == a->storage && t->strides[0] == 1 && t->strides[1] == 3);
+  CHECK(t && !lc_tensor_is_contiguous(t));
+  CHECK_VALUES(t, 0, 0, 3, 1, 4, 2, 5);
+
+  lc_tensor *s = lc_select(ctx, a, 1, 2);  /* column 2 */
+  CHECK_SHAPE(s, 2);
+  CHECK(s && s->storage == a->storage && s->offset == 2 && s->strides[0] == 3);
+  CHECK_VALUES(s, 0, 2, 5);
+  lc_tensor *s0 = lc_select(ctx, a, 0, 1);  /* row 1 */
+  CHECK(s0 && s0->storage == a->storage && s0->offset == 3 && lc_tensor_is_contiguous(s0));
+  CHECK_VALUES(s0, 0, 3, 4, 5);
+
+  lc_tensor *r = lc_reshape(ctx, a, 3, S(3, 1, 2));
+  CHECK_SHAPE(r, 3, 1, 2);
+  CHECK(r && r->storage == a->storage && lc_tensor_is_contiguous(r));
+  lc_tensor *r1 = lc_reshape(ctx, a, 2, S(-1, 2));  /* -1 inferred */
+  CHECK_SHAPE(r1, 3, 2);
+  CHECK(r1 && r1->storage == a->storage);
+  /* a contiguous view with an offset reshapes in place too */
+  lc_tensor *r2 = s0 ? lc_reshape(ctx, s0, 2, S(3, 1)) : NULL;
+  CHECK(r2 && r2->storage == a->storage && r2->offset == 3);
+  CHECK_VALUES(r2, 0, 3, 4, 5);
+
+  lc_tensor *col = T64(ctx, S(2, 1), 2, 7, 8);
+  lc_tensor *e = lc_expand(ctx, col, 3, S(4, 2, 3));
+  CHECK_SHAPE(e, 4, 2, 3);
+  CHECK(e && e->storage == col->storage && e->strides[0] == 0 && e->strides[2] == 0 &&
+        e->strides[1] == 1);
+  CHECK_VALUES(e, 0, 7, 7, 7, 8, 8, 8, 7, 7, 7, 8, 8, 8, 7, 7, 7, 8, 8, 8, 7, 7, 7, 8, 8, 8);
+
+  /* writes through the base show in every view */
+  double *ad = lc_tensor_data(a);
+  ad[2] = 20;
+  ad[3] = 30;
+  CHECK_VALUES(t, 0, 0, 30, 1, 4, 20, 5);
+  CHECK_VALUES(s, 0, 20, 5);
+  CHECK_VALUES(r, 0, 0, 1, 20, 30, 4, 5);
+
+  /* reshape of a non-contiguous view must copy */
+  lc_tensor *tr = t ? lc_reshape(ctx, t, 1, S(6)) : NULL;
+  CHECK_SHAPE(tr, 6);
+  CHECK(tr && tr->storage != a->storage && lc_tensor_is_contiguous(tr));
+  CHECK_VALUES(tr, 0, 0, 30, 1, 4, 20, 5);
+  ad[0] = 99;  /* the copy does not see later writes */
+  CHECK_VALUES(tr, 0, 0, 30, 1, 4, 20, 5);
+
+  /* contiguous and detach */
+  lc_tensor *tc = t ? lc_contiguous(ctx, t) : NULL;
+  CHECK(tc && tc->storage != a->storage && lc_tensor_is_contiguous(tc));
+  lc_tensor *ac = lc_contiguous(ctx, a);
+  CHECK(ac == a);
+  lc_tensor *dt = lc_detach(ctx, t);
+  CHECK(dt && dt->storage == a->storage && lc_tensor_is_leaf(dt));
+
+  rel(t, s, s0, r);
+  rel(r1, r2, col, e);
+  rel(tr, tc, ac, dt);
+  lc_tensor_release(a);  /* views released first, then the base: storage goes last */
+  END_CTX(ctx, c);
+}
+
+/* ============================================================================= */
+/* broadcasting arithmetic                                                         */
+/* ============================================================================= */
+
+static void test_broadcast_values(void) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  lc_tensor *a = T64(ctx, S(2, 3), 2, 1, 2, 3, 4, 5, 6);
+  lc_tensor *row = T64(ctx, S(3), 1, 10, 20, 30);
+  lc_tensor *col = T64(ctx, S(2, 1), 2, 2, 3);
+  lc_tensor *sc = lc_scalar(ctx, LC_FLOAT64, 0.5);
+
+  lc_tensor *x = lc_add(ctx, a, row);
+  CHECK_SHAPE(x, 2, 3);
+  CHECK_VALUES(x, 0, 11, 22, 33, 14, 25, 36);
+  lc_tensor *y = lc_mul(ctx, a, col);
+  CHECK_VALUES(y, 0, 2, 4, 6, 12, 15, 18);
+  lc_tensor *z = lc_mul(ctx, col, row);  /* {2,1} * {3} -> {2,3} */
+  CHECK_SHAPE(z, 2, 3);
+  CHECK_VALUES(z, 0, 20, 40, 60, 30, 60, 90);
+  lc_tensor *w = lc_add(ctx, sc, a);  /* 0-d broadcasts anywhere */
+  CHECK_VALUES(w, 0, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5);
+  rel(x, y, z, w);
+
+  x = lc_sub(ctx, row, a);
+  CHECK_VALUES(x, 0, 9, 18, 27, 6, 15, 24);
+  y = lc_div(ctx, a, col);
+  CHECK_VALUES(y, 1e-15, 0.5, 1, 1.5, 4.0 / 3, 5.0 / 3, 2);
+  z = lc_pow(ctx, col, row);
+  CHECK_VALUES(z, 1e-3, pow(2, 10), pow(2, 20), pow(2, 30), pow(3, 10), pow(3, 20), pow(3, 30));
+  w = lc_pow_scalar(ctx, a, 2.0);
+  CHECK_VALUES(w, 0, 1, 4, 9, 16, 25, 36);
+  rel(x, y, z, w);
+
+  /* {2,1,3} + {4,1} -> {2,4,3}: both sides broadcast */
+  lc_tensor *p = T64(ctx, S(2, 1, 3), 3, 1, 2, 3, 4, 5, 6);
+  lc_tensor *q = T64(ctx, S(4, 1), 2, 100, 200, 300, 400);
+  x = lc_add(ctx, p, q);
+  CHECK_SHAPE(x, 2, 4, 3);
+  if (x) {
+    double v[24];
+    lc_tensor_read(x, v);
+    int ok = 1;
+    for (int i = 0; i < 2; i++)
+      for (int j = 0; j < 4; j++)
+        for (int k = 0; k < 3; k++) ok &= v[i * 12 + j * 3 + k] == (i * 3 + k + 1) + 100.0 * (j + 1);
+    CHECK(ok);
+  }
+  rel(x, p, q, NULL);
+  /* transposed operands */
+  lc_tensor *at = lc_transpose(ctx, a, 0, 1);  /* {3,2}: 1 4 / 2 5 / 3 6 */
+  lc_tensor *colt = lc_transpose(ctx, col, 0, 1);  /* {1,2}: 2 3 */
+  y = at && colt ? lc_mul(ctx, at, colt) : NULL;
+  CHECK_VALUES(y, 0, 2, 12, 4, 15, 6, 18);
+  rel(y, at, colt, NULL);
+
+  /* float32 with float64 promotes to float64 */
+  lc_tensor *f = tensor_of(ctx, LC_FLOAT32, 1, S(3), D(1, 2, 3));
+  x = lc_add(ctx, f, row);
+  CHECK(x && x->dtype == LC_FLOAT64);
+  CHECK_VALUES(x, 0, 11, 22, 33);
+  /* unary ops */
+  y = lc_neg(ctx, a);
+  CHECK_VALUES(y, 0, -1, -2, -3, -4, -5, -6);
+  z = lc_tanh(ctx, row);
+  CHECK_VALUES(z, 1e-15, tanh(10), tanh(20), tanh(30));
+  w = lc_log(ctx, col);
+  CHECK_VALUES(w, 1e-15, log(2), log(3));
+  rel(x, y, z, w);
+  lc_tensor *f64 = lc_to_dtype(ctx, f, LC_FLOAT64);
+  CHECK(f64 && f64->dtype == LC_FLOAT64);
+  CHECK_VALUES(f64, 0, 1, 2, 3);
+  rel(f64, f, NULL, NULL);
+
+  rel(a, row, col, sc);
+  END_CTX(ctx, c);
+}
+
+/* ============================================================================= */
+/* matmul and linear against naive loops                                          */
+/* ============================================================================= */
+
+/* out = a @ b for a, b with at least 2 dims, batch dims broadcast; reads
+ * through strides so any view works. */
+static void naive_matmul(const lc_tensor *a, const lc_tensor *b, const lc_tensor *out,
+                         double *ref) {
+  int nb = out->ndim - 2, an = a->ndim, bn = b->ndim;
+  int64_t k = a->shape[an - 1];
+  int64_t oi[LC_MAX_DIMS], ai[LC_MAX_DIMS], bi[LC_MAX_DIMS];
+  for (int64_t f = 0; f < out->numel; f++) {
+    unravel(f, out->ndim, out->shape, oi);
+    for (int d = 0; d < nb; d++) {
+      int ia = d - (nb - (an - 2)), ib = d - (nb - (bn - 2));
+      if (ia >= 0) ai[ia] = a->shape[ia] == 1 ? 0 : oi[d];
+      if (ib >= 0) bi[ib] = b->shape[ib] == 1 ? 0 : oi[d];
+    }
+    double acc = 0;
+    for (int64_t j = 0; j < k; j++) {
+      ai[an - 2] = oi[nb];
+      ai[an - 1] = j;
+      bi[bn - 2] = j;
+      bi[bn - 1] = oi[nb + 1];
+      acc += lc_tensor_get(a, ai) * lc_tensor_get(b, bi);
+    }
+    ref[f] = acc;
+  }
+}
+
+static void check_matmul_case(lc_ctx *ctx, lc_tensor *a, lc_tensor *b, int line) {
+  lc_tensor *r = a && b ? lc_matmul(ctx, a, b) : NULL;
+  g_checks++;
+  if (!r) {
+    g_failures++;
+    fprintf(stderr, "%s:%d: matmul returned NULL: %s\n", __FILE__, line, lc_ctx_error(ctx));
+    return;
+  }
+  double *ref = malloc(sizeof(double) * (size_t)r->numel), *got = read_all(r);
+  naive_matmul(a, b, r, ref);
+  double tol = a->dtype == LC_FLOAT64 ? 1e-12 : 1e-4;
+  for (int64_t i = 0; i < r->numel; i++) {
+    if (!(fabs(ref[i] - got[i]) <= tol * (1 + fabs(ref[i])))) {
+      g_failures++;
+      fprintf(stderr, "%s:%d: matmul element %lld = %.17g, naive %.17g\n", __FILE__, line,
+              (long long)i, got[i], ref[i]);
+      break;
+    }
+  }
+  free(ref);
+  free(got);
+  lc_tensor_release(r);
+}
+
+static void test_matmul(void) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  for (int dti = 0; dti < 2; dti++) {
+    lc_dtype dt = (lc_dtype)dti;
+    lc_tensor *a = lc_randn(ctx, dt, 2, S(5, 7)), *b = lc_randn(ctx, dt, 2, S(7, 3));
+    check_matmul_case(ctx, a, b, __LINE__);                  /* 2-D */
+    lc_tensor *r = lc_matmul(ctx, a, b);
+    CHECK_SHAPE(r, 5, 3);
+    lc_tensor_release(r);
+    /* transposed (non-contiguous) operands, each and both */
+    lc_tensor *A = lc_randn(ctx, dt, 2, S(7, 5)), *B = lc_randn(ctx, dt, 2, S(3, 7));
+    lc_tensor *At = lc_transpose(ctx, A, 0, 1), *Bt = lc_transpose(ctx, B, 0, 1);
+    check_matmul_case(ctx, At, b, __LINE__);
+    check_matmul_case(ctx, a, Bt, __LINE__);
+    check_matmul_case(ctx, At, Bt, __LINE__);
+    /* one row / one column: the GEMV shapes */
+    lc_tensor *row = lc_randn(ctx, dt, 2, S(1, 7)), *colm = lc_randn(ctx, dt, 2, S(7, 1));
+    check_matmul_case(ctx, row, b, __LINE__);
+    check_matmul_case(ctx, row, Bt, __LINE__);
+    check_matmul_case(ctx, a, colm, __LINE__);
+    lc_tensor *rowt = lc_transpose(ctx, colm, 0, 1);  /* {1,7} with strides {1,1} */
+    check_matmul_case(ctx, rowt, b, __LINE__);
+    rel(A, B, At, Bt);
+    rel(row, colm, rowt, NULL);
+
+    /* batched, same batch, broadcast batch, shared right operand */
+    lc_tensor *a3 = lc_randn(ctx, dt, 3, S(4, 5, 7)), *b3 = lc_randn(ctx, dt, 3, S(4, 7, 3));
+    check_matmul_case(ctx, a3, b3, __LINE__);
+    check_matmul_case(ctx, a3, b, __LINE__);                 /* (4,5,7) @ (7,3) */
+    check_matmul_case(ctx, a, b3, __LINE__);                 /* (5,7) @ (4,7,3) */
+    lc_tensor *a4 = lc_randn(ctx, dt, 4, S(2, 1, 5, 7)), *b1 = lc_randn(ctx, dt, 3, S(3, 7, 3));
+    check_matmul_case(ctx, a4, b1, __LINE__);                /* -> (2,3,5,3) */
+    r = lc_matmul(ctx, a4, b1);
+    CHECK_SHAPE(r, 2, 3, 5, 3);
+    lc_tensor_release(r);
+    /* batched with transposed matrices and a selected (offset) batch */
+    lc_tensor *A3 = lc_randn(ctx, dt, 3, S(4, 7, 5));
+    lc_tensor *A3t = lc_transpose(ctx, A3, 1, 2);           /* (4,5,7), non-contiguous */
+    check_matmul_case(ctx, A3t, b3, __LINE__);
+    check_matmul_case(ctx, A3t, b, __LINE__);
+    lc_tensor *bt3 = lc_transpose(ctx, b3, 0, 1);           /* (7,4,3): batch dim strided */
+    lc_tensor *perm = bt3 ? lc_transpose(ctx, bt3, 0, 1) : NULL;  /* back to (4,7,3) */
+    check_matmul_case(ctx, a3, perm, __LINE__);
+    lc_tensor *sel = lc_select(ctx, a3, 0, 2);               /* (5,7) at an offset */
+    check_matmul_case(ctx, sel, b, __LINE__);
+    check_matmul_case(ctx, sel, b3, __LINE__);
+    lc_tensor *selr = lc_select(ctx, a3, 1, 3);              /* (4,7), rows strided by 35 */
+    check_matmul_case(ctx, selr, b, __LINE__);
+    rel(a3, b3, a4, b1);
+    rel(A3, A3t, bt3, perm);
+    rel(sel, selr, NULL, NULL);
+
+    /* 1-D operands */
+    lc_tensor *v = T64(ctx, S(3), 1, 1, 2, 3);
+    lc_tensor *m = T64(ctx, S(3, 2), 2, 1, 2, 3, 4, 5, 6);
+    lc_tensor *vd = lc_to_dtype(ctx, v, dt), *md = lc_to_dtype(ctx, m, dt);
+    lc_tensor *vm = lc_matmul(ctx, vd, md);
+    CHECK_SHAPE(vm, 2);
+    CHECK_VALUES(vm, 1e-5, 22, 28);
+    lc_tensor *mt = lc_transpose(ctx, md, 0, 1);
+    lc_tensor *mv = lc_matmul(ctx, mt, vd);
+    CHECK_SHAPE(mv, 2);
+    CHECK_VALUES(mv, 1e-5, 22, 28);
+    lc_tensor *vv = lc_matmul(ctx, vd, vd);
+    CHECK_SHAPE0(vv);
+    CHECK_VALUES(vv, 1e-5, 14);
+    rel(v, m, vd, md);
+    rel(vm, mt, mv, vv);
+    rel(a, b, NULL, NULL);
+  }
+  END_CTX(ctx, c);
+}
+
+/* y (rows, out) = x (rows, in) w^T + b, naively, x read through its strides. */
+static void check_linear_case(lc_ctx *ctx, lc_tensor *x, lc_tensor *w, lc_tensor *b, int line) {
+  lc_tensor *y = lc_linear(ctx, x, w, b);
+  g_checks++;
+  if (!y) {
+    g_failures++;
+    fprintf(stderr, "%s:%d: linear returned NULL: %s\n", __FILE__, line, lc_ctx_error(ctx));
+    return;
+  }
+  int64_t in = w->shape[1], outf = w->shape[0], rows = x->numel / in;
+  int shape_ok = y->ndim == x->ndim && y->shape[y->ndim - 1] == outf;
+  for (int i = 0; shape_ok && i < x->ndim - 1; i++) shape_ok = y->shape[i] == x->shape[i];
+  double *xv = read_all(x), *wv = read_all(w), *bv = b ? read_all(b) : NULL, *yv = read_all(y);
+  double tol = x->dtype == LC_FLOAT64 ? 1e-12 : 1e-5;
+  int ok = shape_ok;
+  for (int64_t r = 0; ok && r < rows; r++)
+    for (int64_t o = 0; ok && o < outf; o++) {
+      double acc = bv ? bv[o] : 0;
+      for (int64_t i = 0; i < in; i++) acc += xv[r * in + i] * wv[o * in + i];
+      if (!(fabs(acc - yv[r * outf + o]) <= tol * (1 + fabs(acc)))) {
+        fprintf(stderr, "%s:%d: linear y[%lld][%lld] = %.17g, naive %.17g\n", __FILE__, line,
+                (long long)r, (long long)o, yv[r * outf + o], acc);
+        ok = 0;
+      }
+    }
+  if (!shape_ok) fprintf(stderr, "%s:%d: linear output has the wrong shape\n", __FILE__, line);
+  if (!ok) g_failures++;
+  free(xv);
+  free(wv);
+  free(bv);
+  free(yv);
+  lc_tensor_release(y);
+}
+
+static void test_linear(void) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  for (int dti = 0; dti < 2; dti++) {
+    lc_dtype dt = (lc_dtype)dti;
+    lc_tensor *w = lc_randn(ctx, dt, 2, S(4, 6)), *b = lc_randn(ctx, dt, 1, S(4));
+    lc_tensor *x1 = lc_randn(ctx, dt, 2, S(1, 6)), *x5 = lc_randn(ctx, dt, 2, S(5, 6));
+    check_linear_case(ctx, x1, w, b, __LINE__);      /* batch 1: the GEMV path */
+    check_linear_case(ctx, x1, w, NULL, __LINE__);
+    check_linear_case(ctx, x5, w, b, __LINE__);      /* batch > 1: GEMM */
+    check_linear_case(ctx, x5, w, NULL, __LINE__);
+    lc_tensor *xv = lc_randn(ctx, dt, 1, S(6));     /* 1-D input */
+    check_linear_case(ctx, xv, w, b, __LINE__);
+    lc_tensor *x3 = lc_randn(ctx, dt, 3, S(2, 3, 6));
+    check_linear_case(ctx, x3, w, b, __LINE__);
+    /* a transposed weight and a transposed input */
+    lc_tensor *W = lc_randn(ctx, dt, 2, S(6, 4)), *Wt = lc_transpose(ctx, W, 0, 1);
+    check_linear_case(ctx, x5, Wt, b, __LINE__);
+    check_linear_case(ctx, x1, Wt, b, __LINE__);
+    lc_tensor *X = lc_randn(ctx, dt, 2, S(6, 5)), *Xt = lc_transpose(ctx, X, 0, 1);
+    check_linear_case(ctx, Xt, w, b, __LINE__);
+    rel(w, b, x1, x5);
+    rel(xv, x3, W, Wt);
+    rel(X, Xt, NULL, NULL);
+  }
+  END_CTX(ctx, c);
+}
+
+/* ============================================================================= */
+/* reductions                                                                      */
+/* ============================================================================= */
+
+/* Sum over dim of a (read through strides), naively. */
+static void naive_sum_dim(const lc_tensor *a, int dim, double *out) {
+  int64_t oshape[LC_MAX_DIMS], oi[LC_MAX_DIMS], ai[LC_MAX_DIMS];
+  int k = 0;
+  int64_t on = 1;
+  for (int i = 0; i < a->ndim; i++)
+    if (i != dim) { oshape[k++] = a->shape[i]; on *= a->shape[i]; }
+  for (int64_t f = 0; f < on; f++) {
+    unravel(f, a->ndim - 1, oshape, oi);
+    for (int i = 0, j = 0; i < a->ndim; i++) ai[i] = i == dim ? 0 : oi[j++];
+    double acc = 0;
+    for (int64_t t = 0; t < a->shape[dim]; t++) {
+      ai[dim] = t;
+      acc += lc_tensor_get(a, ai);
+    }
+    out[f] = acc;
+  }
+}
+
+static void check_reduce_case(lc_ctx *ctx, lc_tensor *a, int dim, int line) {
+  int64_t len = a->shape[dim];
+  double ref[256], got[256];
+  naive_sum_dim(a, dim, ref);
+  for (int mean = 0; mean < 2; mean++)
+    for (int keep = 0; keep < 2; keep++) {
+      lc_tensor *r = mean ? lc_mean_dim(ctx, a, dim, keep) : lc_sum_dim(ctx, a, dim, keep);
+      g_checks++;
+      int ok = r != NULL && r->ndim == a->ndim - (keep ? 0 : 1);
+      for (int i = 0, j = 0; ok && i < a->ndim; i++) {
+        if (i == dim && !keep) continue;
+        ok = r->shape[j++] == (i == dim ? 1 : a->shape[i]);
+      }
+      if (ok) {
+        lc_tensor_read(r, got);
+        for (int64_t i = 0; ok && i < r->numel; i++) {
+          double want = mean ? ref[i] / (double)len : ref[i];
+          ok = fabs(got[i] - want) <= (a->dtype == LC_FLOAT64 ? 1e-12 : 1e-5) * (1 + fabs(want));
+          if (!ok)
+            fprintf(stderr, "%s:%d: %s_dim(dim %d, keepdim %d)[%lld] = %.17g, naive %.17g\n",
+                    __FILE__, line, mean ? "mean" : "sum", dim, keep, (long long)i, got[i], want);
+        }
+      } else {
+        fprintf(stderr, "%s:%d: %s_dim(dim %d, keepdim %d) failed or has the wrong shape\n",
+                __FILE__, line, mean ? "mean" : "sum", dim, keep);
+      }
+      if (!ok) g_failures++;
+      lc_tensor_release(r);
+    }
+}
+
+static void test_reductions(void) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  lc_tensor *a = T64(ctx, S(2, 3), 2, 1, 2, 3, 4, 5, 6);
+  lc_tensor *s = lc_sum(ctx, a), *m = lc_mean(ctx, a);
+  CHECK_SHAPE0(s);
+  CHECK_VALUES(s, 0, 21);
+  CHECK_VALUES(m, 1e-15, 3.5);
+  lc_tensor *s1 = lc_sum_dim(ctx, a, 1, 0), *s0 = lc_sum_dim(ctx, a, 0, 1);
+  CHECK_SHAPE(s1, 2);
+  CHECK_VALUES(s1, 0, 6, 15);       /* innermost dim */
+  CHECK_SHAPE(s0, 1, 3);
+  CHECK_VALUES(s0, 0, 5, 7, 9);     /* outer dim */
+  rel(s, m, s1, s0);
+  lc_tensor *m1 = lc_mean_dim(ctx, a, 1, 1), *m0 = lc_mean_dim(ctx, a, 0, 0);
+  CHECK_SHAPE(m1, 2, 1);
+  CHECK_VALUES(m1, 1e-15, 2, 5);
+  CHECK_SHAPE(m0, 3);
+  CHECK_VALUES(m0, 1e-15, 2.5, 3.5, 4.5);
+  rel(m1, m0, a, NULL);
+
+  for (int dti = 0; dti < 2; dti++) {
+    lc_tensor *b = lc_randn(ctx, (lc_dtype)dti, 3, S(3, 4, 5));
+    for (int d = 0; d < 3; d++) check_reduce_case(ctx, b, d, __LINE__);
+    /* a transposed input: dim 0 then has stride 1 but is not the last */
+    lc_tensor *bt = lc_transpose(ctx, b, 0, 2);  /* (5,4,3) */
+    for (int d = 0; d < 3; d++) check_reduce_case(ctx, bt, d, __LINE__);
+    /* an expanded input (0 strides) and a selected one (offset) */
+    lc_tensor *col = lc_randn(ctx, (lc_dtype)dti, 2, S(3, 1));
+    lc_tensor *e = lc_expand(ctx, col, 3, S(2, 3, 4));
+    for (int d = 0; d < 3; d++) check_reduce_case(ctx, e, d, __LINE__);
+    lc_tensor *sel = lc_select(ctx, b, 1, 2);  /* (3,5) */
+    for (int d = 0; d < 2; d++) check_reduce_case(ctx, sel, d, __LINE__);
+    double all = 0, v[60];
+    lc_tensor_read(b, v);
+    for (int i = 0; i < 60; i++) all += v[i];
+    lc_tensor *sb = lc_sum(ctx, bt), *mb = lc_mean(ctx, bt);
+    double got = 0;
+    CHECK(sb && lc_tensor_item(ctx, sb, &got) == LC_OK && fabs(got - all) < 1e-4);
+    CHECK(mb && lc_tensor_item(ctx, mb, &got) == LC_OK && fabs(got - all / 60) < 1e-5);
+    rel(b, bt, col, e);
+    rel(sel, sb, mb, NULL);
+  }
+  END_CTX(ctx, c);
+}
+
+/* ============================================================================= */
+/* finite-difference gradient checks                                               */
+/* ============================================================================= */
+
+typedef lc_tensor *(*gc_fn)(lc_ctx *ctx, lc_tensor **in);
+
+typedef struct gc_case {
+  const char *name;
+  gc_fn f;
+  int nin;
+  int ndim[3];
+  int64_t shape[3][4];
+  int positive;  /* inputs from U[0.5, 1.5) (log, pow, div) instead of N(0, 1) */
+  int frozen;    /* bit i: input i does not require grad */
+} gc_case;
+
+static lc_tensor *own2(lc_ctx *ctx, lc_tensor *(*op)(lc_ctx *, lc_tensor *, lc_tensor *),
+                       lc_tensor *a, lc_tensor *b) {
+  lc_tensor *r = a && b ? op(ctx, a, b) : NULL;
+  lc_tensor_release(a);
+  lc_tensor_release(b);
+  return r;
+}
+
+static lc_tensor *f_add(lc_ctx *c, lc_tensor **in) { return lc_add(c, in[0], in[1]); }
+static lc_tensor *f_sub(lc_ctx *c, lc_tensor **in) { return lc_sub(c, in[0], in[1]); }
+static lc_tensor *f_mul(lc_ctx *c, lc_tensor **in) { return lc_mul(c, in[0], in[1]); }
+static lc_tensor *f_div(lc_ctx *c, lc_tensor **in) { return lc_div(c, in[0], in[1]); }
+static lc_tensor *f_pow(lc_ctx *c, lc_tensor **in) { return lc_pow(c, in[0], in[1]); }
+static lc_tensor *f_pows3(lc_ctx *c, lc_tensor **in) { return lc_pow_scalar(c, in[0], 3.0); }
+static lc_tensor *f_pows2(lc_ctx *c, lc_tensor **in) { return lc_pow_scalar(c, in[0], 2.0); }
+static lc_tensor *f_powsh(lc_ctx *c, lc_tensor **in) { return lc_pow_scalar(c, in[0], 0.5); }
+static lc_tensor *f_pows1(lc_ctx *c, lc_tensor **in) { return lc_pow_scalar(c, in[0], 1.0); }
+static lc_tensor *f_neg(lc_ctx *c, lc_tensor **in) { return lc_neg(c, in[0]); }
+static lc_tensor *f_tanh(lc_ctx *c, lc_tensor **in) { return lc_tanh(c, in[0]); }
+static lc_tensor *f_log(lc_ctx *c, lc_tensor **in) { return lc_log(c, in[0]); }
+static lc_tensor *f_matmul(lc_ctx *c, lc_tensor **in) { return lc_matmul(c, in[0], in[1]); }
+static lc_tensor *f_matmul_tt(lc_ctx *c, lc_tensor **in) {  /* in0 {k,n}, in1 {m,k} */
+  return own2(c, lc_matmul, lc_transpose(c, in[0], 0, 1), lc_transpose(c, in[1], 0, 1));
+}
+static lc_tensor *f_linear(lc_ctx *c, lc_tensor **in) { return lc_linear(c, in[0], in[1], in[2]); }
+static lc_tensor *f_linear_nb(lc_ctx *c, lc_tensor **in) { return lc_linear(c, in[0], in[1], NULL); }
+static lc_tensor *f_linear_wt(lc_ctx *c, lc_tensor **in) {  /* in1 {in, out} used transposed */
+  lc_tensor *wt = lc_transpose(c, in[1], 0, 1);
+  lc_tensor *r = wt ? lc_linear(c, in[0], wt, in[2]) : NULL;
+  lc_tensor_release(wt);
+  return r;
+}
+static lc_tensor *f_sum(lc_ctx *c, lc_tensor **in) { return lc_sum(c, in[0]); }
+static lc_tensor *f_mean(lc_ctx *c, lc_tensor **in) { return lc_mean(c, in[0]); }
+static lc_tensor *f_sum_d0(lc_ctx *c, lc_tensor **in) { return lc_sum_dim(c, in[0], 0, 0); }
+static lc_tensor *f_sum_d1k(lc_ctx *c, lc_tensor **in) { return lc_sum_dim(c, in[0], 1, 1); }
+static lc_tensor *f_sum_d2(lc_ctx *c, lc_tensor **in) { return lc_sum_dim(c, in[0], 2, 0); }
+static lc_tensor *f_mean_d0k(lc_ctx *c, lc_tensor **in) { return lc_mean_dim(c, in[0], 0, 1); }
+static lc_tensor *f_mean_d1(lc_ctx *c, lc_tensor **in) { return lc_mean_dim(c, in[0], 1, 0); }
+static lc_tensor *f_reshape(lc_ctx *c, lc_tensor **in) { return lc_reshape(c, in[0], 3, S(3, 1, 2)); }
+static lc_tensor *f_reshape_t(lc_ctx *c, lc_tensor **in) {  /* the copying path */
+  lc_tensor *t = lc_transpose(c, in[0], 0, 1);
+  lc_tensor *r = t ? lc_reshape(c, t, 2, S(-1, 4)) : NULL;
+  lc_tensor_release(t);
+  return r;
+}
+static lc_tensor *f_transpose(lc_ctx *c, lc_tensor **in) { return lc_transpose(c, in[0], 0, 2); }
+static lc_tensor *f_select(lc_ctx *c, lc_tensor **in) { return lc_select(c, in[0], 1, 2); }
+static lc_tensor *f_expand(lc_ctx *c, lc_tensor **in) { return lc_expand(c, in[0], 3, S(2, 3, 4)); }
+static lc_tensor *f_clone(lc_ctx *c, lc_tensor **in) { return lc_clone(c, in[0]); }
+static lc_tensor *f_sum_d0k(lc_ctx *c, lc_tensor **in) { return lc_sum_dim(c, in[0], 0, 1); }
+static lc_tensor *f_select0(lc_ctx *c, lc_tensor **in) { return lc_select(c, in[0], 0, 1); }
+static lc_tensor *f_expand0(lc_ctx *c, lc_tensor **in) { return lc_expand(c, in[0], 2, S(2, 3)); }
+static lc_tensor *f_reshape0(lc_ctx *c, lc_tensor **in) { return lc_reshape(c, in[0], 0, NULL); }
+static lc_tensor *f_pows0(lc_ctx *c, lc_tensor **in) { return lc_pow_scalar(c, in[0], 0.0); }
+static lc_tensor *f_transpose_same(lc_ctx *c, lc_tensor **in) { return lc_transpose(c, in[0], 1, 1); }
+/* a value used by several consumers and a view feeding an op */
+static lc_tensor *f_mlp(lc_ctx *c, lc_tensor **in) {
+  lc_tensor *h = lc_linear(c, in[0], in[1], in[2]);
+  lc_tensor *t = h ? lc_tanh(c, h) : NULL;
+  lc_tensor *tt = t ? lc_mul(c, t, h) : NULL;
+  lc_tensor *m = tt ? lc_mean_dim(c, tt, 1, 0) : NULL;
+  rel(h, t, tt, NULL);
+  return m;
+}
+
+static const gc_case gc_cases[] = {
+  {"add", f_add, 2, {2, 2}, {{2, 3}, {2, 3}}, 0, 0},
+  {"add broadcast {2,3}+{3}", f_add, 2, {2, 1}, {{2, 3}, {3}}, 0, 0},
+  {"add broadcast {2,1,3}+{4,1}", f_add, 2, {3, 2}, {{2, 1, 3}, {4, 1}}, 0, 0},
+  {"add, b frozen", f_add, 2, {2, 1}, {{2, 3}, {3}}, 0, 2},
+  {"add 0-d", f_add, 2, {0, 2}, {{0}, {2, 3}}, 0, 0},
+  {"sub broadcast", f_sub, 2, {2, 2}, {{2, 3}, {2, 1}}, 0, 0},
+  {"sub, a frozen", f_sub, 2, {2, 2}, {{2, 3}, {2, 3}}, 0, 1},
+  {"mul", f_mul, 2, {2, 2}, {{2, 3}, {2, 3}}, 0, 0},
+  {"mul broadcast", f_mul, 2, {3, 2}, {{2, 1, 3}, {4, 1}}, 0, 0},
+  {"mul, b frozen", f_mul, 2, {2, 2}, {{2, 3}, {2, 3}}, 0, 2},
+  {"mul, a frozen", f_mul, 2, {2, 1}, {{2, 3}, {3}}, 0, 1},
+  {"div", f_div, 2, {2, 2}, {{2, 3}, {2, 3}}, 1, 0},
+  {"div broadcast", f_div, 2, {2, 1}, {{2, 3}, {3}}, 1, 0},
+  {"div, b frozen", f_div, 2, {2, 2}, {{2, 3}, {2, 3}}, 1, 2},
+  {"div, a frozen", f_div, 2, {2, 2}, {{2, 3}, {2, 3}}, 1, 1},
+  {"pow", f_pow, 2, {2, 2}, {{2, 3}, {2, 3}}, 1, 0},
+  {"pow broadcast", f_pow, 2, {2, 1}, {{2, 3}, {3}}, 1, 0},
+  {"pow, b frozen", f_pow, 2, {2, 2}, {{2, 3}, {2, 3}}, 1, 2},
+  {"pow, a frozen", f_pow, 2, {2, 2}, {{2, 3}, {2, 3}}, 1, 1},
+  {"pow_scalar 3", f_pows3, 1, {2}, {{2, 3}}, 0, 0},
+  {"pow_scalar 2", f_pows2, 1, {2}, {{2, 3}}, 0, 0},
+  {"pow_scalar 0.5", f_powsh, 1, {2}, {{2, 3}}, 1, 0},
+  {"pow_scalar 1", f_pows1, 1, {2}, {{2, 3}}, 0, 0},
+  {"neg", f_neg, 1, {2}, {{2, 3}}, 0, 0},
+  {"tanh", f_tanh, 1, {2}, {{2, 3}}, 0, 0},
+  {"log", f_log, 1, {2}, {{2, 3}}, 1, 0},
+  {"matmul 2-D", f_matmul, 2, {2, 2}, {{2, 3}, {3, 4}}, 0, 0},
+  {"matmul batched", f_matmul, 2, {3, 3}, {{2, 2, 3}, {2, 3, 4}}, 0, 0},
+  {"matmul batch x 2-D", f_matmul, 2, {3, 2}, {{2, 2, 3}, {3, 4}}, 0, 0},
+  {"matmul 2-D x batch", f_matmul, 2, {2, 3}, {{2, 3}, {2, 3, 4}}, 0, 0},
+  {"matmul broadcast batch", f_matmul, 2, {4, 3}, {{2, 1, 2, 3}, {3, 3, 2}}, 0, 0},
+  {"matmul transposed operands", f_matmul_tt, 2, {2, 2}, {{3, 2}, {4, 3}}, 0, 0},
+  {"matmul 1-D x 2-D", f_matmul, 2, {1, 2}, {{3}, {3, 4}}, 0, 0},
+  {"matmul 2-D x 1-D", f_matmul, 2, {2, 1}, {{2, 3}, {3}}, 0, 0},
+  {"matmul 1-D x 1-D", f_matmul, 2, {1, 1}, {{3}, {3}}, 0, 0},
+  {"linear", f_linear, 3, {2, 2, 1}, {{4, 3}, {2, 3}, {2}}, 0, 0},
+  {"linear batch 1", f_linear, 3, {2, 2, 1}, {{1, 3}, {2, 3}, {2}}, 0, 0},
+  {"linear no bias", f_linear_nb, 2, {2, 2}, {{4, 3}, {2, 3}}, 0, 0},
+  {"linear no bias batch 1", f_linear_nb, 2, {2, 2}, {{1, 3}, {2, 3}}, 0, 0},
+  {"linear 1-D input", f_linear, 3, {1, 2, 1}, {{3}, {2, 3}, {2}}, 0, 0},
+  {"linear 3-D input", f_linear, 3, {3, 2, 1}, {{2, 2, 3}, {2, 3}, {2}}, 0, 0},
+  {"linear transposed weight", f_linear_wt, 3, {2, 2, 1}, {{4, 3}, {3, 2}, {2}}, 0, 0},
+  {"linear, x frozen", f_linear, 3, {2, 2, 1}, {{4, 3}, {2, 3}, {2}}, 0, 1},
+  {"sum", f_sum, 1, {2}, {{2, 3}}, 0, 0},
+  {"mean", f_mean, 1, {3}, {{2, 3, 2}}, 0, 0},
+  {"sum_dim 0", f_sum_d0, 1, {2}, {{3, 4}}, 0, 0},
+  {"sum_dim 1 keepdim", f_sum_d1k, 1, {3}, {{2, 3, 2}}, 0, 0},
+  {"sum_dim innermost", f_sum_d2, 1, {3}, {{2, 3, 2}}, 0, 0},
+  {"mean_dim 0 keepdim", f_mean_d0k, 1, {2}, {{3, 4}}, 0, 0},
+  {"mean_dim 1", f_mean_d1, 1, {2}, {{3, 4}}, 0, 0},
+  {"reshape", f_reshape, 1, {2}, {{2, 3}}, 0, 0},
+  {"reshape of a transpose", f_reshape_t, 1, {2}, {{2, 4}}, 0, 0},
+  {"transpose", f_transpose, 1, {3}, {{2, 3, 4}}, 0, 0},
+  {"select", f_select, 1, {3}, {{2, 3, 4}}, 0, 0},
+  {"expand", f_expand, 1, {2}, {{3, 1}}, 0, 0},
+  {"clone", f_clone, 1, {2}, {{2, 3}}, 0, 0},
+  {"linear-tanh-mul-mean", f_mlp, 3, {2, 2, 1}, {{3, 4}, {5, 4}, {5}}, 0, 0},
+  /* edge shapes: 1-D and 0-d results and inputs */
+  {"matmul batch x 1-D", f_matmul, 2, {3, 1}, {{2, 2, 3}, {3}}, 0, 0},
+  {"matmul 1-D x batch", f_matmul, 2, {1, 3}, {{3}, {2, 3, 4}}, 0, 0},
+  {"sum_dim of 1-D", f_sum_d0, 1, {1}, {{4}}, 0, 0},
+  {"sum_dim of 1-D keepdim", f_sum_d0k, 1, {1}, {{4}}, 0, 0},
+  {"mean_dim 0 of {1,3}", f_mean_d0k, 1, {2}, {{1, 3}}, 0, 0},
+  {"select of 1-D", f_select0, 1, {1}, {{3}}, 0, 0},
+  {"expand a 0-d", f_expand0, 1, {0}, {{0}}, 0, 0},
+  {"reshape {1,1} to 0-d", f_reshape0, 1, {2}, {{1, 1}}, 0, 0},
+  {"pow_scalar 0", f_pows0, 1, {2}, {{2, 3}}, 0, 0},
+  {"transpose a dim with itself", f_transpose_same, 1, {2}, {{2, 3}}, 0, 0},
+  {"mul 0-d by 0-d", f_mul, 2, {0, 0}, {{0}, {0}}, 0, 0},
+};
+
+/* sum(f(in) * seed) with grad recording off. */
+static int gc_loss(lc_ctx *ctx, gc_fn f, lc_tensor **in, const double *seed, double *out) {
+  int old = lc_ctx_set_grad_enabled(ctx, 0);
+  lc_tensor *y = f(ctx, in);
+  lc_ctx_set_grad_enabled(ctx, old);
+  if (!y) return 0;
+  double *v = read_all(y);
+  double s = 0;
+  for (int64_t i = 0; i < y->numel; i++) s += v[i] * seed[i];
+  free(v);
+  lc_tensor_release(y);
+  *out = s;
+  return 1;
+}
+
+static void gradcheck(const gc_case *k) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  lc_ctx_seed(ctx, 1234);
+  lc_tensor *in[3] = {NULL, NULL, NULL};
+  for (int i = 0; i < k->nin; i++) {
+    in[i] = lc_empty(ctx, LC_FLOAT64, k->ndim[i], k->shape[i]);
+    if (k->positive) lc_uniform_(ctx, in[i], 0.5, 1.5);
+    else {
+      lc_tensor *r = lc_randn(ctx, LC_FLOAT64, k->ndim[i], k->shape[i]);
+      lc_copy_(ctx, in[i], r);
+      lc_tensor_release(r);
+    }
+    in[i]->requires_grad = !(k->frozen & (1 << i));
+  }
+  lc_tensor *y = k->f(ctx, in);
+  g_checks++;
+  if (!y) {
+    g_failures++;
+    fprintf(stderr, "%s:%d: gradcheck %s: forward failed: %s\n", __FILE__, __LINE__, k->name,
+            lc_ctx_error(ctx));
+    goto done;
+  }
+  CHECKF(y->requires_grad && !lc_tensor_is_leaf(y) && lc_tensor_op_name(y), "%s", k->name);
+  lc_tensor *seed = lc_randn(ctx, LC_FLOAT64, y->ndim, y->shape);
+  double *sv = read_all(seed);
+  lc_status st = lc_backward(ctx, y, seed, 0);
+  CHECKF(st == LC_OK, "gradcheck %s: backward: %s", k->name, lc_ctx_error(ctx));
+  const double eps = 1e-6;
+  for (int i = 0; st == LC_OK && i < k->nin; i++) {
+    if (k->frozen & (1 << i)) {
+      CHECKF(in[i]->grad == NULL, "gradcheck %s: frozen input %d got a grad", k->name, i);
+      continue;
+    }
+    lc_tensor *g = in[i]->grad;
+    int shape_ok = g && g->ndim == in[i]->ndim && g->dtype == LC_FLOAT64;
+    for (int d = 0; shape_ok && d < g->ndim; d++) shape_ok = g->shape[d] == in[i]->shape[d];
+    CHECKF(shape_ok, "gradcheck %s: input %d has no grad of its shape", k->name, i);
+    if (!shape_ok) continue;
+    double *gv = read_all(g), *x = lc_tensor_data(in[i]);
+    int bad = 0;
+    for (int64_t j = 0; j < in[i]->numel && !bad; j++) {
+      double x0 = x[j], lp = 0, lm = 0;
+      x[j] = x0 + eps;
+      int ok = gc_loss(ctx, k->f, in, sv, &lp);
+      x[j] = x0 - eps;
+      ok = ok && gc_loss(ctx, k->f, in, sv, &lm);
+      x[j] = x0;
+      double num = (lp - lm) / (2 * eps);
+      if (!ok || !(fabs(num - gv[j]) <= 1e-6 * (1 + fabs(num)))) {
+        bad = 1;
+        fprintf(stderr, "%s:%d: gradcheck %s: d/d input%d[%lld]: backward %.12g, numeric %.12g\n",
+                __FILE__, __LINE__, k->name, i, (long long)j, gv[j], num);
+      }
+    }
+    g_checks++;
+    if (bad) g_failures++;
+    free(gv);
+  }
+  /* Again with the same seed values in a non-contiguous layout: the rules
+   * must read g through its strides and give the same gradients. */
+  if (st == LC_OK && y->ndim >= 1) {
+    double *first[3] = {NULL, NULL, NULL};
+    for (int i = 0; i < k->nin; i++) {
+      if (in[i]->grad) first[i] = read_all(in[i]->grad);
+      lc_tensor_release(in[i]->grad);
+      in[i]->grad = NULL;
+    }
+    int64_t big[LC_MAX_DIMS];
+    for (int d = 0; d < y->ndim; d++) big[d] = y->shape[d];
+    big[y->ndim] = 2;  /* {..., 2}, then select the last dim: every other element */
+    lc_tensor *wide = lc_zeros(ctx, LC_FLOAT64, y->ndim + 1, big);
+    lc_tensor *seed2 = wide ? lc_select(ctx, wide, y->ndim, 1) : NULL;
+    CHECK(seed2 && lc_copy_(ctx, seed2, seed) == LC_OK);
+    CHECK(seed2 && (seed2->numel == 1 || !lc_tensor_is_contiguous(seed2)));
+    lc_tensor *y2 = k->f(ctx, in);
+    lc_status st2 = y2 && seed2 ? lc_backward(ctx, y2, seed2, 0) : LC_EARG;
+    CHECKF(st2 == LC_OK, "gradcheck %s, strided seed: backward: %s", k->name, lc_ctx_error(ctx));
+    for (int i = 0; st2 == LC_OK && i < k->nin; i++) {
+      if (!first[i]) continue;
+      int same = in[i]->grad != NULL;
+      double *gv = same ? read_all(in[i]->grad) : NULL;
+      for (int64_t j = 0; same && j < in[i]->numel; j++)
+        same = fabs(gv[j] - first[i][j]) <= 1e-12 * (1 + fabs(first[i][j]));
+      CHECKF(same, "gradcheck %s: input %d: a strided seed gives other gradients", k->name, i);
+      free(gv);
+    }
+    for (int i = 0; i < 3; i++) free(first[i]);
+    rel(wide, seed2, y2, NULL);
+  }
+  free(sv);
+  lc_tensor_release(seed);
+  lc_tensor_release(y);
+done:
+  for (int i = 0; i < k->nin; i++) lc_tensor_release(in[i]);
+  END_CTX(ctx, c);
+}
+
+static void test_gradcheck(void) {
+  for (size_t i = 0; i < sizeof gc_cases / sizeof gc_cases[0]; i++) gradcheck(&gc_cases[i]);
+}
+
+/* Gradients in float32 are float32 and close to float64's. */
+static void test_grad_float32(void) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  lc_tensor *x = lc_randn(ctx, LC_FLOAT32, 2, S(3, 4)), *w = lc_randn(ctx, LC_FLOAT32, 2, S(2, 4));
+  lc_tensor *b = lc_randn(ctx, LC_FLOAT32, 1, S(2));
+  x->requires_grad = w->requires_grad = b->requires_grad = 1;
+  lc_tensor *in[3] = {x, w, b};
+  lc_tensor *y = f_mlp(ctx, in), *s = y ? lc_sum(ctx, y) : NULL;
+  CHECK(s && lc_backward(ctx, s, NULL, 0) == LC_OK);
+  CHECK(x->grad && x->grad->dtype == LC_FLOAT32 && w->grad && w->grad->dtype == LC_FLOAT32);
+  /* the same in float64, from leaves made with recording off */
+  int old = lc_ctx_set_grad_enabled(ctx, 0);
+  lc_tensor *x6 = lc_to_dtype(ctx, x, LC_FLOAT64), *w6 = lc_to_dtype(ctx, w, LC_FLOAT64);
+  lc_tensor *b6 = lc_to_dtype(ctx, b, LC_FLOAT64);
+  lc_ctx_set_grad_enabled(ctx, old);
+  x6->requires_grad = w6->requires_grad = b6->requires_grad = 1;
+  lc_tensor *in6[3] = {x6, w6, b6};
+  lc_tensor *y6 = f_mlp(ctx, in6), *s6 = y6 ? lc_sum(ctx, y6) : NULL;
+  CHECK(s6 && lc_backward(ctx, s6, NULL, 0) == LC_OK);
+  if (x->grad && x6->grad && w->grad && w6->grad) {
+    double a[12], b2[12];
+    lc_tensor_read(x->grad, a);
+    lc_tensor_read(x6->grad, b2);
+    double md = 0;
+    for (int i = 0; i < 12; i++) md = fmax(md, fabs(a[i] - b2[i]));
+    CHECKF(md < 1e-5, "float32 and float64 input grads differ by %g", md);
+    lc_tensor_read(w->grad, a);
+    lc_tensor_read(w6->grad, b2);
+    md = 0;
+    for (int i = 0; i < 8; i++) md = fmax(md, fabs(a[i] - b2[i]));
+    CHECKF(md < 1e-5, "float32 and float64 weight grads differ by %g", md);
+  }
+  rel(x, w, b, y);
+  rel(s, x6, w6, b6);
+  rel(y6, s6, NULL, NULL);
+  END_CTX(ctx, c);
+}
+
+/* float32 with float64: the result is float64 and each leaf's grad has the
+ * leaf's own dtype. */
+static void test_grad_mixed_dtype(void) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  lc_tensor *a = tensor_of(ctx, LC_FLOAT32, 2, S(2, 2), D(1, 2, 3, 4));
+  lc_tensor *b = T64(ctx, S(2, 2), 2, 0.5, -1, 2, 0.25);
+  a->requires_grad = b->requires_grad = 1;
+  lc_tensor *y = lc_mul(ctx, a, b), *m = lc_matmul(ctx, a, b);
+  CHECK(y && y->dtype == LC_FLOAT64 && m && m->dtype == LC_FLOAT64);
+  lc_tensor *s = y && m ? lc_add(ctx, y, m) : NULL, *t = s ? lc_sum(ctx, s) : NULL;
+  CHECK(t && lc_backward(ctx, t, NULL, 0) == LC_OK);
+  CHECK(a->grad && a->grad->dtype == LC_FLOAT32 && b->grad && b->grad->dtype == LC_FLOAT64);
+  /* d/da sum(a*b + a@b) = b + 1 b^T (row sums of b); d/db = a + a^T 1 (column sums of a) */
+  CHECK_VALUES(a->grad, 1e-6, 0.5 + (0.5 - 1), -1 + (2 + 0.25), 2 + (0.5 - 1), 0.25 + (2 + 0.25));
+  CHECK_VALUES(b->grad, 1e-12, 1 + (1 + 3), 2 + (1 + 3), 3 + (2 + 4), 4 + (2 + 4));
+  rel(y, m, s, t);
+  /* linear wants one dtype and says which it got */
+  lc_tensor *w = lc_zeros(ctx, LC_FLOAT64, 2, S(3, 2));
+  lc_tensor *l = lc_linear(ctx, a, w, NULL);
+  CHECK(l == NULL && lc_ctx_status(ctx) == LC_EARG && strstr(lc_ctx_error(ctx), "float32") &&
+        strstr(lc_ctx_error(ctx), "float64"));
+  rel(a, b, w, l);
+  END_CTX(ctx, c);
+}
+
+/* ============================================================================= */
+/* autograd behaviour                                                              */
+/* ============================================================================= */
+
+typedef struct chain_args {
+  int64_t n;
+  int ok;
+} chain_args;
+
+/* x -> x * 1.0001 -> + 0 -> * 1.0001 ... n ops, then sum and backward. Holds
+ * only the newest link, so the graph owns the whole chain. */
+static void *chain_body(void *p) {
+  chain_args *a = (chain_args *)p;
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  lc_tensor *x = lc_full(ctx, LC_FLOAT64, 1, S(2), 1.0);
+  lc_tensor *k = lc_scalar(ctx, LC_FLOAT64, 1.0001), *z = lc_scalar(ctx, LC_FLOAT64, 0.0);
+  x->requires_grad = 1;
+  int ok = 1;
+  for (int round = 0; round < 3; round++) {
+    lc_tensor *cur = x;
+    lc_tensor_retain(cur);
+    int64_t muls = 0;
+    for (int64_t i = 0; i < a->n && cur; i++) {
+      lc_tensor *nx = (i % 2 == 0) ? lc_mul(ctx, cur, k) : lc_add(ctx, cur, z);
+      muls += i % 2 == 0;
+      lc_tensor_release(cur);
+      cur = nx;
+    }
+    CHECK(cur != NULL);
+    if (!cur) { ok = 0; break; }
+    if (round == 0) {  /* backward, graph freed as it goes */
+      lc_tensor *s = lc_sum(ctx, cur);
+      CHECK(s && lc_backward(ctx, s, NULL, 0) == LC_OK);
+      double want = pow(1.0001, (double)muls);
+      CHECK(x->grad != NULL);
+      if (x->grad) {
+        double g[2];
+        lc_tensor_read(x->grad, g);
+        CHECKF(fabs(g[0] - want) < 1e-9 * want && fabs(g[1] - want) < 1e-9 * want,
+               "chain grad %.17g, expected %.17g", g[0], want);
+      }
+      lc_tensor_release(s);
+    } else if (round == 1) {  /* backward keeping the graph, then release it all */
+      CHECK(lc_backward(ctx, cur, NULL, 1) == LC_OK);
+    }  /* round 2: never run backward; releasing must free the chain */
+    lc_tensor_release(cur);
+    CHECKF(lc_ctx_live_bytes(ctx) < 4096, "%zu bytes live after releasing the chain",
+           lc_ctx_live_bytes(ctx));
+  }
+  rel(x, k, z, NULL);
+  END_CTX(ctx, c);
+  a->ok = ok;
+  return NULL;
+}
+
+static void test_long_chain(void) {
+  chain_args a = {100000, 0};
+  pthread_attr_t attr;
+  pthread_t th;
+  pthread_attr_init(&attr);
+  /* 512 KiB: plenty for loops, far too little for 100,000 nested calls */
+  pthread_attr_setstacksize(&attr, 512 * 1024);
+  int rc = pthread_create(&th, &attr, chain_body, &a);
+  CHECK(rc == 0);
+  if (rc == 0) pthread_join(th, NULL);
+  else chain_body(&a);
+  pthread_attr_destroy(&attr);
+  CHECK(a.ok);
+}
+
+static void test_used_twice_and_accumulate(void) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  lc_tensor *x = T64(ctx, S(3), 1, 1, 2, 3);
+  x->requires_grad = 1;
+  /* y = x*x + x: x reaches y by three paths */
+  lc_tensor *xx = lc_mul(ctx, x, x), *y = lc_add(ctx, xx, x), *s = lc_sum(ctx, y);
+  CHECK(s && lc_backward(ctx, s, NULL, 0) == LC_OK);
+  CHECK_VALUES(x->grad, 0, 3, 5, 7);
+  rel(xx, y, s, NULL);
+  /* a second graph adds into the same .grad */
+  lc_tensor *t = lc_mul(ctx, x, x);
+  lc_tensor *h = lc_tanh(ctx, t);  /* an intermediate used twice: h * h */
+  lc_tensor *hh = lc_mul(ctx, h, h);
+  lc_tensor *s2 = lc_sum(ctx, hh);
+  CHECK(s2 && lc_backward(ctx, s2, NULL, 0) == LC_OK);
+  double want[3];
+  for (int i = 0; i < 3; i++) {
+    double xi = i + 1, th = tanh(xi * xi);
+    want[i] = (2 * xi + 1) + 2 * th * (1 - th * th) * 2 * xi;
+  }
+  CHECK_VALUES(x->grad, 1e-12, want[0], want[1], want[2]);
+  rel(t, h, hh, s2);
+  /* a grad the user zeroed in place keeps accumulating into the same tensor */
+  lc_tensor *g = x->grad;
+  lc_fill_(ctx, g, 0.0);
+  lc_tensor *s3 = lc_sum(ctx, x);
+  CHECK(s3 && lc_backward(ctx, s3, NULL, 0) == LC_OK);
+  CHECK(x->grad == g);
+  CHECK_VALUES(x->grad, 0, 1, 1, 1);
+  lc_tensor_release(s3);
+  lc_tensor_release(x);
+  END_CTX(ctx, c);
+}
+
+static void test_backward_twice(void) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  lc_tensor *x = T64(ctx, S(2), 1, 1, 2);
+  x->requires_grad = 1;
+  lc_tensor *y = lc_mul(ctx, x, x), *s = lc_sum(ctx, y);
+  CHECK(lc_backward(ctx, s, NULL, 0) == LC_OK);
+  CHECK_VALUES(x->grad, 0, 2, 4);
+  CHECK(lc_backward(ctx, s, NULL, 0) == LC_ESTATE);
+  CHECK(lc_ctx_status(ctx) == LC_ESTATE);
+  CHECK(strlen(lc_ctx_error(ctx)) > 0 && strstr(lc_ctx_error(ctx), "retain_graph"));
+  CHECK_VALUES(x->grad, 0, 2, 4);  /* unchanged */
+  /* y's own graph was freed too: backward from it fails the same way */
+  CHECK(lc_backward(ctx, y, NULL, 0) == LC_ESTATE);
+  rel(y, s, NULL, NULL);
+
+  /* with retain_graph the second run works and accumulates */
+  lc_tensor_release(x->grad);
+  x->grad = NULL;
+  y = lc_mul(ctx, x, x);
+  s = lc_sum(ctx, y);
+  CHECK(lc_backward(ctx, s, NULL, 1) == LC_OK);
+  CHECK(lc_backward(ctx, s, NULL, 1) == LC_OK);
+  CHECK_VALUES(x->grad, 0, 4, 8);
+  CHECK(lc_backward(ctx, s, NULL, 0) == LC_OK);  /* a last run frees it */
+  CHECK_VALUES(x->grad, 0, 6, 12);
+  CHECK(lc_backward(ctx, s, NULL, 0) == LC_ESTATE);
+  rel(y, s, NULL, NULL);
+
+  /* not requiring grad */
+  lc_tensor *a = T64(ctx, S(2), 1, 1, 2);
+  lc_tensor *b = lc_mul(ctx, a, a);
+  CHECK(b && !b->requires_grad);
+  CHECK(lc_backward(ctx, b, NULL, 0) == LC_ESTATE);
+  CHECK(lc_ctx_status(ctx) == LC_ESTATE && strlen(lc_ctx_error(ctx)) > 0);
+  CHECK(lc_backward(ctx, a, NULL, 0) == LC_ESTATE);
+  CHECK(a->grad == NULL && b->grad == NULL);
+  /* a seed of the wrong shape names both shapes */
+  lc_tensor *seed = lc_zeros(ctx, LC_FLOAT64, 1, S(3));
+  CHECK(lc_backward(ctx, y = lc_mul(ctx, x, x), seed, 0) == LC_ESHAPE);
+  CHECK(strstr(lc_ctx_error(ctx), "{3}") && strstr(lc_ctx_error(ctx), "{2}"));
+  rel(a, b, seed, y);
+  /* backward on a leaf: its grad is the seed */
+  lc_tensor_release(x->grad);
+  x->grad = NULL;
+  CHECK(lc_backward(ctx, x, NULL, 0) == LC_OK);
+  CHECK_VALUES(x->grad, 0, 1, 1);
+  lc_tensor_release(x);
+  END_CTX(ctx, c);
+}
+
+/* A seed of another dtype than the root must either be converted (giving
+ * the right gradient) or be refused with an error; it must never be read as
+ * if it had the root's dtype. */
+static void test_backward_seed_dtype(void) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  for (int rdt = 0; rdt < 2; rdt++) {
+    lc_dtype root_dt = (lc_dtype)rdt, seed_dt = (lc_dtype)!rdt;
+    lc_tensor *x = lc_full(ctx, root_dt, 1, S(3), 0.5);
+    x->requires_grad = 1;
+    lc_tensor *y = lc_tanh(ctx, x);
+    lc_tensor *seed = tensor_of(ctx, seed_dt, 1, S(3), D(1, 2, 3));
+    lc_status st = lc_backward(ctx, y, seed, 0);
+    double d = 1 - tanh(0.5) * tanh(0.5);
+    if (st == LC_OK) {
+      CHECK_VALUES(x->grad, 1e-6, d, 2 * d, 3 * d);
+    } else {
+      CHECK(strlen(lc_ctx_error(ctx)) > 0);
+    }
+    rel(x, y, seed, NULL);
+    /* through linear as well */
+    lc_tensor *xl = lc_full(ctx, root_dt, 2, S(1, 2), 1.0), *w = lc_full(ctx, root_dt, 2, S(2, 2), 1.0);
+    xl->requires_grad = 1;
+    lc_tensor *yl = lc_linear(ctx, xl, w, NULL);
+    seed = tensor_of(ctx, seed_dt, 2, S(1, 2), D(1, 2));
+    st = lc_backward(ctx, yl, seed, 0);
+    if (st == LC_OK) CHECK_VALUES(xl->grad, 1e-6, 3, 3);
+    else CHECK(strlen(lc_ctx_error(ctx)) > 0);
+    rel(xl, w, yl, seed);
+  }
+  END_CTX(ctx, c);
+}
+
+static void test_grad_mode(void) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  lc_tensor *a = T64(ctx, S(2), 1, 1, 2), *b = T64(ctx, S(2), 1, 3, 4);
+  a->requires_grad = 1;
+  CHECK(lc_ctx_grad_enabled(ctx) == 1);
+  size_t before = lc_ctx_live_bytes(ctx);
+  int old = lc_ctx_set_grad_enabled(ctx, 0);
+  CHECK(old == 1 && lc_ctx_grad_enabled(ctx) == 0);
+  lc_tensor *y = lc_mul(ctx, a, b), *t = lc_transpose(ctx, y, 0, 0), *s = lc_sum(ctx, a);
+  CHECK(y && !y->requires_grad && y->node == NULL && lc_tensor_is_leaf(y));
+  CHECK(y && lc_tensor_op_name(y) == NULL);
+  CHECK(t && t->node == NULL && s && s->node == NULL && !s->requires_grad);
+  CHECK_VALUES(y, 0, 3, 8);
+  CHECK(lc_backward(ctx, s, NULL, 0) == LC_ESTATE);
+  rel(y, t, s, NULL);
+  CHECK(lc_ctx_live_bytes(ctx) == before);
+  CHECK(lc_ctx_set_grad_enabled(ctx, old) == 0);
+  y = lc_mul(ctx, a, b);
+  CHECK(y && y->requires_grad && y->node && lc_tensor_op_name(y) &&
+        strcmp(lc_tensor_op_name(y), "MulBackward") == 0);
+  lc_tensor *z = lc_mul(ctx, b, b);  /* no input requires grad: no node either */
+  CHECK(z && z->node == NULL && !z->requires_grad);
+  rel(y, z, a, b);
+  /* the setting and default dtype belong to the context */
+  counter c2;
+  lc_ctx *ctx2 = new_ctx(&c2);
+  lc_ctx_set_grad_enabled(ctx, 0);
+  lc_ctx_set_default_dtype(ctx, LC_FLOAT64);
+  CHECK(lc_ctx_grad_enabled(ctx2) == 1 && lc_ctx_default_dtype(ctx2) == LC_FLOAT32);
+  CHECK(lc_ctx_default_dtype(ctx) == LC_FLOAT64);
+  END_CTX(ctx2, c2);
+  END_CTX(ctx, c);
+}
+
+/* ============================================================================= */
+/* errors                                                                          */
+/* ============================================================================= */
+
+#define CHECK_SHAPE_ERROR(ctx, call)                                             \
+  do {                                                                           \
+    lc_tensor *r_ = (call);                                                      \
+    CHECKF(r_ == NULL, "%s did not fail", #call);                                \
+    CHECKF(lc_ctx_status(ctx) == LC_ESHAPE, "%s: status %d", #call, (int)lc_ctx_status(ctx)); \
+    CHECKF(strstr(lc_ctx_error(ctx), "{2, 3}") && strstr(lc_ctx_error(ctx), "{4, 5}"),      \
+           "%s: message \"%s\"", #call, lc_ctx_error(ctx));                      \
+    lc_tensor_release(r_);                                                       \
+  } while (0)
+
+static void test_errors(void) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  lc_tensor *a = lc_zeros(ctx, LC_FLOAT32, 2, S(2, 3)), *b = lc_zeros(ctx, LC_FLOAT32, 2, S(4, 5));
+  lc_tensor *bias = lc_zeros(ctx, LC_FLOAT32, 1, S(4));
+  a->requires_grad = 1;
+  size_t live = lc_ctx_live_bytes(ctx);
+  CHECK_SHAPE_ERROR(ctx, lc_add(ctx, a, b));
+  CHECK_SHAPE_ERROR(ctx, lc_mul(ctx, b, a));
+  CHECK_SHAPE_ERROR(ctx, lc_matmul(ctx, a, b));
+  CHECK_SHAPE_ERROR(ctx, lc_linear(ctx, a, b, NULL));
+  CHECK_SHAPE_ERROR(ctx, lc_linear(ctx, a, b, bias));
+  CHECK_SHAPE_ERROR(ctx, lc_reshape(ctx, a, 2, S(4, 5)));
+  CHECK_SHAPE_ERROR(ctx, lc_expand(ctx, a, 2, S(4, 5)));
+  CHECK(lc_ctx_live_bytes(ctx) == live);  /* failures leave nothing behind */
+  /* a dimension out of range is an argument error */
+  CHECK(lc_sum_dim(ctx, a, 2, 0) == NULL && lc_ctx_status(ctx) == LC_EARG);
+  CHECK(lc_transpose(ctx, a, 0, 5) == NULL && lc_ctx_status(ctx) == LC_EARG);
+  CHECK(lc_select(ctx, a, 0, 2) == NULL && lc_ctx_status(ctx) == LC_EARG);
+  CHECK(lc_reshape(ctx, a, 2, S(-1, -1)) == NULL && lc_ctx_status(ctx) == LC_ESHAPE);
+  lc_tensor *r = lc_reshape(ctx, a, 1, S(-1));
+  CHECK_SHAPE(r, 6);
+  rel(a, b, bias, r);
+  END_CTX(ctx, c);
+}
+
+/* ============================================================================= */
+/* out of memory                                                                   */
+/* ============================================================================= */
+
+/* One run of a program with one refusal point. Problems are collected in
+ * `bad` / `msg` and reported by the sweep, one failed check per run. */
+typedef struct oom_run {
+  lc_ctx *ctx;
+  counter *c;
+  int stopped;        /* a step failed; the rest is skipped */
+  int bad;            /* problems seen in this run */
+  char msg[512];      /* the first of them */
+  lc_tensor *keep[32];
+  int nkeep;
+} oom_run;
+
+static void oom_problem(oom_run *r, int line, const char *fmt, const char *what) {
+  if (r->bad++ == 0) {
+    int k = snprintf(r->msg, sizeof r->msg, "line %d: ", line);
+    snprintf(r->msg + k, sizeof r->msg - (size_t)k, fmt, what, (int)lc_ctx_status(r->ctx),
+             lc_ctx_error(r->ctx));
+  }
+}
+
+/* Checks one step: on success no allocation may have been refused during it
+ * (a refusal must not be swallowed); on failure the context says LC_ENOMEM
+ * and an allocation really was refused. Returns whether to go on. */
+static int oom_step(oom_run *r, long refused_before, int ok, const char *what, int line) {
+  int refused = r->c->refused > refused_before;
+  if (ok && refused)
+    oom_problem(r, line, "%s returned success (status %d, \"%s\") although an allocation was "
+                "refused during it", what);
+  else if (!ok && (lc_ctx_status(r->ctx) != LC_ENOMEM || !refused))
+    oom_problem(r, line, "%s failed with status %d (\"%s\"); expected LC_ENOMEM after a "
+                "refusal", what);
+  if (!ok) r->stopped = 1;
+  return ok;
+}
+
+/* Runs a tensor-returning call as a step; the result is kept for release. */
+#define OOM_T(r, var, call)                                                      \
+  do {                                                                           \
+    if ((r)->stopped) { var = NULL; break; }                                     \
+    long rb_ = (r)->c->refused;                                                  \
+    var = (call);                                                                \
+    if (oom_step((r), rb_, var != NULL, #call, __LINE__)) (r)->keep[(r)->nkeep++] = var; \
+  } while (0)
+
+#define OOM_S(r, call)                                                           \
+  do {                                                                           \
+    if ((r)->stopped) break;                                                     \
+    long rb_ = (r)->c->refused;                                                  \
+    lc_status st_ = (call);                                                      \
+    oom_step((r), rb_, st_ == LC_OK, #call, __LINE__);                           \
+  } while (0)
+
+/* After the program: grad mode is back on, and (when it ran through) the
+ * leaves' gradients go to grads. */
+static void oom_finish(oom_run *r, lc_tensor **leaves, int n, double *grads, int *ngrads) {
+  if (!lc_ctx_grad_enabled(r->ctx))
+    oom_problem(r, __LINE__, "%s (status %d, \"%s\")", "grad mode was left off");
+  *ngrads = 0;
+  for (int i = 0; !r->stopped && i < n; i++) {
+    if (!leaves[i]->grad) {
+      oom_problem(r, __LINE__, "%s (status %d, \"%s\")", "a leaf has no grad after backward");
+      continue;
+    }
+    lc_tensor_read(leaves[i]->grad, grads + *ngrads);
+    *ngrads += (int)leaves[i]->grad->numel;
+  }
+}
+
+typedef void (*oom_prog)(oom_run *r, double *grads, int *ngrads);
+
+/* The brief's program: linear, tanh, sum, backward. */
+static void prog_mlp(oom_run *r, double *grads, int *ngrads) {
+  lc_ctx *ctx = r->ctx;
+  lc_tensor *x, *w, *b, *h, *y, *s;
+  OOM_T(r, x, lc_randn(ctx, LC_FLOAT64, 2, S(4, 3)));
+  OOM_T(r, w, lc_randn(ctx, LC_FLOAT64, 2, S(5, 3)));
+  OOM_T(r, b, lc_randn(ctx, LC_FLOAT64, 1, S(5)));
+  if (r->stopped) return;
+  x->requires_grad = w->requires_grad = b->requires_grad = 1;
+  OOM_T(r, h, lc_linear(ctx, x, w, b));
+  OOM_T(r, y, lc_tanh(ctx, h));
+  OOM_T(r, s, lc_sum(ctx, y));
+  OOM_S(r, lc_backward(ctx, s, NULL, 0));
+  lc_tensor *leaves[3] = {x, w, b};
+  oom_finish(r, leaves, 3, grads, ngrads);
+}
+
+/* A wider graph: broadcasting, views, and rules that make several tensors
+ * (mul, div, pow, matmul with both inputs wanting a gradient). */
+static void prog_wide(oom_run *r, double *grads, int *ngrads) {
+  lc_ctx *ctx = r->ctx;
+  lc_tensor *a, *b, *m, *t0, *t1, *t2, *t3, *t4, *t5, *t6, *t7, *t8, *t9, *t10, *t11, *t12;
+  lc_tensor *s, *s2, *neg, *tot;
+  OOM_T(r, a, lc_rand(ctx, LC_FLOAT64, 2, S(3, 4)));
+  OOM_T(r, b, lc_rand(ctx, LC_FLOAT64, 1, S(4)));
+  OOM_T(r, m, lc_randn(ctx, LC_FLOAT64, 2, S(4, 2)));
+  if (r->stopped) return;
+  a->requires_grad = b->requires_grad = m->requires_grad = 1;
+  OOM_T(r, t0, lc_pow_scalar(ctx, b, 2.0));
+  OOM_T(r, t1, lc_add(ctx, a, t0));                /* {3,4} + {4} */
+  OOM_T(r, t2, lc_div(ctx, t1, b));
+  OOM_T(r, t3, lc_pow(ctx, t2, b));
+  OOM_T(r, t4, lc_log(ctx, t3));
+  OOM_T(r, t5, lc_matmul(ctx, t4, m));             /* {3,2} */
+  OOM_T(r, t6, lc_transpose(ctx, t5, 0, 1));
+  OOM_T(r, t7, lc_reshape(ctx, t6, 1, S(6)));      /* copies */
+  OOM_T(r, t8, lc_select(ctx, t4, 0, 1));
+  OOM_T(r, t9, lc_expand(ctx, t8, 2, S(2, 4)));
+  OOM_T(r, t10, lc_mean_dim(ctx, t9, 0, 0));
+  OOM_T(r, t11, lc_sub(ctx, t10, b));
+  OOM_T(r, t12, lc_mul(ctx, t11, t11));
+  OOM_T(r, s, lc_sum(ctx, t7));
+  OOM_T(r, s2, lc_sum_dim(ctx, t12, 0, 1));
+  OOM_T(r, neg, lc_neg(ctx, s2));
+  OOM_T(r, tot, lc_mul(ctx, s, neg));
+  OOM_S(r, lc_backward(ctx, tot, NULL, 0));
+  lc_tensor *leaves[3] = {a, b, m};
+  oom_finish(r, leaves, 3, grads, ngrads);
+}
+
+/* Refuses the n-th allocation (and, if fail_after, all later ones) for
+ * n = 1, 2, ... until the program runs through; checks every failure is
+ * reported, a completed run gives the reference gradients, and all memory
+ * comes back. Each mishandled refusal point is one failed check; the first
+ * few are described. */
+static void oom_sweep(const char *name, oom_prog prog, int fail_after) {
+  double ref[64], got[64];
+  int nref = 0, ngot = 0;
+  char mode[64];
+  snprintf(mode, sizeof mode, "%s, refusing %s", name,
+           fail_after ? "allocation n and all after" : "allocation n only");
+  { /* reference run */
+    counter c;
+    lc_ctx *ctx = new_ctx(&c);
+    oom_run r = {ctx, &c, 0, 0, "", {0}, 0};
+    prog(&r, ref, &nref);
+    CHECKF(!r.stopped && !r.bad && nref > 0, "%s: the reference run failed: %s", mode, r.msg);
+    for (int i = 0; i < r.nkeep; i++) lc_tensor_release(r.keep[i]);
+    END_CTX(ctx, c);
+  }
+  long n, bad_runs = 0, first_bad = 0;
+  for (n = 1; n < 100000; n++) {
+    counter c;
+    memset(&c, 0, sizeof c);
+    c.fail_at = n;
+    c.fail_after = fail_after;
+    lc_ctx *ctx = lc_ctx_new(count_alloc, &c);
+    g_checks++;
+    if (!ctx) {
+      if (!(c.refused > 0 && c.live == 0)) {
+        g_failures++;
+        fprintf(stderr, "%s:%d: [%s, n = %ld] lc_ctx_new returned NULL wrongly\n", __FILE__,
+                __LINE__, mode, n);
+      }
+      continue;
+    }
+    oom_run r = {ctx, &c, 0, 0, "", {0}, 0};
+    ngot = 0;
+    prog(&r, got, &ngot);
+    int done = !r.stopped;
+    for (int i = 0; i < r.nkeep; i++) lc_tensor_release(r.keep[i]);
+    lc_ctx_free(ctx);
+    if (c.live != 0 && !r.bad++)
+      snprintf(r.msg, sizeof r.msg, "%zu bytes not returned after releasing everything", c.live);
+    if (done && !r.bad) {
+      int same = ngot == nref;
+      for (int i = 0; same && i < nref; i++)
+        same = fabs(got[i] - ref[i]) <= 1e-12 * (1 + fabs(ref[i]));
+      if (!same && !r.bad++)
+        snprintf(r.msg, sizeof r.msg, "the run completed with other gradients than without "
+                 "refusals");
+    }
+    if (r.bad) {
+      g_failures++;
+      if (!bad_runs) first_bad = n;
+      if (bad_runs++ < 3)
+        fprintf(stderr, "%s:%d: [%s, n = %ld] %s\n", __FILE__, __LINE__, mode, n, r.msg);
+    }
+    if (done && c.refused == 0) break;  /* nothing left to refuse */
+  }
+  if (bad_runs > 3)
+    fprintf(stderr, "%s:%d: [%s] %ld of %ld refusal points mishandled (first n = %ld)\n",
+            __FILE__, __LINE__, mode, bad_runs, n - 1, first_bad);
+  CHECKF(n > 10 && n < 100000, "%s: sweep ended at %ld", mode, n);
+}
+
+static void test_oom_sweep(void) {
+  oom_sweep("linear-tanh-sum", prog_mlp, 0);
+  oom_sweep("linear-tanh-sum", prog_mlp, 1);
+}
+
+static void test_oom_sweep_wide(void) {
+  oom_sweep("wide graph", prog_wide, 0);
+  oom_sweep("wide graph", prog_wide, 1);
+}
+
+/* Everything goes back after lc_ctx_free, in either order. */
+static void test_memory_returned(void) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  lc_tensor *x = lc_randn(ctx, LC_FLOAT32, 2, S(8, 8));
+  x->requires_grad = 1;
+  lc_tensor *y = lc_tanh(ctx, x), *s = lc_sum(ctx, y);
+  CHECK(lc_ctx_live_bytes(ctx) > 0);
+  CHECK(lc_backward(ctx, s, NULL, 1) == LC_OK);
+  lc_ctx_free(ctx);      /* tensors still alive keep the memory... */
+  CHECK(c.live > 0);
+  rel(s, y, x, NULL);    /* ...until the last one goes */
+  CHECKF(c.live == 0, "%zu bytes still allocated", c.live);
+}
+
+/* ============================================================================= */
+
+typedef struct test {
+  const char *name;
+  void (*fn)(void);
+} test;
+
+static const test tests[] = {
+  {"creation", test_creation},
+  {"random seeds", test_random_seeds},
+  {"random distribution", test_random_distribution},
+  {"views", test_views},
+  {"broadcast values", test_broadcast_values},
+  {"matmul", test_matmul},
+  {"linear", test_linear},
+  {"reductions", test_reductions},
+  {"gradcheck", test_gradcheck},
+  {"grad float32", test_grad_float32},
+  {"grad mixed dtype", test_grad_mixed_dtype},
+  {"long chain", test_long_chain},
+  {"used twice, accumulate", test_used_twice_and_accumulate},
+  {"backward twice", test_backward_twice},
+  {"backward seed dtype", test_backward_seed_dtype},
+  {"grad mode", test_grad_mode},
+  {"errors", test_errors},
+  {"memory returned", test_memory_returned},
+  {"oom sweep", test_oom_sweep},
+  {"oom sweep wide", test_oom_sweep_wide},
+};
+
+int main(int argc, char **argv) {
+  int ntests = (int)(sizeof tests / sizeof tests[0]), failed_tests = 0;
+  for (int i = 0; i < ntests; i++) {
+    if (argc > 1 && !strstr(tests[i].name, argv[1])) continue;
+    int before = g_failures;
+    tests[i].fn();
+    if (g_failures != before) {
+      failed_tests++;
+      fprintf(stderr, "-- test \"%s\": %d failed checks\n", tests[i].name, g_failures - before);
+    }
+  }
+  printf("test_core: %d checks, %d failed (%d of %d tests failing)\n", g_checks, g_failures,
+         failed_tests, ntests);
+  return g_failures ? 1 : 0;
+}
