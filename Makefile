@@ -47,7 +47,7 @@ $(STATIC): $(CORE_OBJ) $(BIND_OBJ)
 
 $(B)/tests/test_core: tests/core/test_core.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(BLAS_LIBS)
+	$(CC) $(ALL_CFLAGS) -pthread -o $@ $^ $(BLAS_LIBS)
 
 $(B)/tests/test_states: tests/host/test_states.c $(STATIC)
 	@mkdir -p $(dir $@)
