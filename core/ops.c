@@ -68,29 +68,7 @@ static int broadcast_shape(lc_ctx *ctx, const lc_tensor *a, const lc_tensor *b, 
   return 1;
 }
 
-static lc_tensor *binary(lc_ctx *ctx, const lc_op_def *op, lc_binop kop, lc_tensor *a, lc_tensor *b) {
-  if (a->dtype != b->dtype) {  /* float32 with float64 computes in float64 */
-    lc_tensor *ca = lc_to_dtype(ctx, a, LC_FLOAT64);
-    lc_tensor *cb = ca ? lc_to_dtype(ctx, b, LC_FLOAT64) : NULL;
-    lc_tensor *r = cb ? binary(ctx, op, kop, ca, cb) : NULL;
-    lc_tensor_release(ca);
-    lc_tensor_release(cb);
-    return r;
-  }
-  int ndim;
-  int64_t shape[LC_MAX_DIMS] = {0}, sa[LC_MAX_DIMS], sb[LC_MAX_DIMS];
-  if (!broadcast_shape(ctx, a, b, &ndim, shape)) return NULL;
-  lc_tensor *out = lc_empty(ctx, a->dtype, ndim, shape);
-  if (!out) return NULL;
-  broadcast_strides(a, ndim, shape, sa);
-  broadcast_strides(b, ndim, shape, sb);
-  lc__k_binary(kop, out, a, sa, b, sb);
-  lc_tensor *in[2] = {a, b};
-  return finish(ctx, out, op, 2, in);
-}
-
-lc_tensor *lc__binary_raw(lc_ctx *ctx, int kop_, lc_tensor *a, lc_tensor *b) {
-  lc_binop kop = (lc_binop)kop_;
+lc_tensor *lc__binary_raw(lc_ctx *ctx, int kop, lc_tensor *a, lc_tensor *b) {
   int ndim;
   int64_t shape[LC_MAX_DIMS] = {0}, sa[LC_MAX_DIMS], sb[LC_MAX_DIMS];
   if (a->dtype != b->dtype) {
@@ -102,8 +80,22 @@ lc_tensor *lc__binary_raw(lc_ctx *ctx, int kop_, lc_tensor *a, lc_tensor *b) {
   if (!out) return NULL;
   broadcast_strides(a, ndim, shape, sa);
   broadcast_strides(b, ndim, shape, sb);
-  lc__k_binary(kop, out, a, sa, b, sb);
+  lc__k_binary((lc_binop)kop, out, a, sa, b, sb);
   return out;
+}
+
+static lc_tensor *binary(lc_ctx *ctx, const lc_op_def *op, lc_binop kop, lc_tensor *a, lc_tensor *b) {
+  if (a->dtype != b->dtype) {  /* float32 with float64 computes in float64 */
+    lc_tensor *ca = lc_to_dtype(ctx, a, LC_FLOAT64);
+    lc_tensor *cb = ca ? lc_to_dtype(ctx, b, LC_FLOAT64) : NULL;
+    lc_tensor *r = cb ? binary(ctx, op, kop, ca, cb) : NULL;
+    lc_tensor_release(ca);
+    lc_tensor_release(cb);
+    return r;
+  }
+  lc_tensor *out = lc__binary_raw(ctx, kop, a, b);
+  lc_tensor *in[2] = {a, b};
+  return out ? finish(ctx, out, op, 2, in) : NULL;
 }
 
 lc_tensor *lc_add(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) { return binary(ctx, &lc__def_add, LC_BIN_ADD, a, b); }
