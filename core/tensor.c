@@ -273,7 +273,7 @@ lc_tensor *lc_linspace(lc_ctx *ctx, lc_dtype dtype, double start, double end, in
   lc_tensor *t = lc_empty(ctx, dtype, 1, &steps);
   /* PyTorch fills the second half from the end, so the last value is exact */
   double step = steps > 1 ? (end - start) / (double)(steps - 1) : 0.0;
-  int64_t half = steps / 2;
+  int64_t half = steps == 1 ? 1 : steps / 2;  /* one step: just start, as PyTorch */
   for (int64_t i = 0; t && i < steps; i++)
     set_flat(t, i, i < half ? start + step * (double)i : end - step * (double)(steps - 1 - i));
   return t;

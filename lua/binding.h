@@ -23,6 +23,15 @@ typedef struct lt_box {
 typedef struct lt_state {
   lc_ctx *ctx;
   size_t gc_threshold;  /* live tensor bytes that trigger a full collection */
+  lua_State *active;    /* the thread running a backward, for hooks and Lua ops */
+  lua_Alloc alloc;      /* the state's allocator, for the lists below */
+  void *alloc_ud;
+  /* Things to forget in the registry, queued by core callbacks that cannot
+   * touch Lua (they may run in the middle of a core call) and drained at the
+   * next binding call: ids of freed tensors that had hooks, references to
+   * the backward functions of freed Lua ops. */
+  lua_Integer *pending;
+  size_t npending, cap_pending;
 } lt_state;
 
 #define LT_CTX(L) (((lt_state *)lua_touserdata((L), lua_upvalueindex(1)))->ctx)
@@ -51,6 +60,11 @@ int lt_shape(lua_State *L, int idx, int64_t *shape, const char *fname, int *next
 void lt_setfuncs(lua_State *L, int table, int state, const luaL_Reg *l);
 /* lucid_ops.c: binds every op into the module and the methods table. */
 void lt_register_ops(lua_State *L, int state, int methods, int module);
+/* lucid_autograd.c: hooks, retain_grad, autograd.grad, Lua-written ops. */
+void lt_register_autograd(lua_State *L, int state, int methods, int module);
+void lt_autograd_init(lt_state *s);               /* installs the core callbacks */
+void lt_drain_pending(lua_State *L, lt_state *s); /* forgets what core queued */
+void lt_state_free_lists(lt_state *s);
 /* lucid_elementwise.c, lucid_reduce.c, lucid_shape.c: one op family each. */
 void lt_register_elementwise(lua_State *L, int state, int methods, int module);
 void lt_register_reduce(lua_State *L, int state, int methods, int module);

@@ -10,8 +10,12 @@
 
 static int state_gc(lua_State *L) {
   lt_state *s = (lt_state *)lua_touserdata(L, 1);
-  if (s->ctx) lc_ctx_free(s->ctx);  /* tensors still alive keep it until they go */
+  if (s->ctx) {
+    lc_ctx_set_callbacks(s->ctx, NULL, NULL, NULL);  /* s goes now; tensors may linger */
+    lc_ctx_free(s->ctx);  /* tensors still alive keep it until they go */
+  }
   s->ctx = NULL;
+  lt_state_free_lists(s);
   return 0;
 }
 
@@ -52,10 +56,11 @@ int lt_fail(lua_State *L, lc_ctx *ctx, const char *fname) {
 #define LT_GC_FLOOR (4u << 20)
 
 static void report_bytes(lua_State *L, lc_ctx *ctx) {
+  lt_state *s = (lt_state *)lua_touserdata(L, lua_upvalueindex(1));
+  if (s->npending) lt_drain_pending(L, s);
   size_t n = lc_ctx_take_new_bytes(ctx, 16 * 1024);
   if (!n) return;
   lua_gc(L, LUA_GCSTEP, (int)(n / 1024 > 0x7fffffff ? 0x7fffffff : n / 1024));
-  lt_state *s = (lt_state *)lua_touserdata(L, lua_upvalueindex(1));
   if (lc_ctx_live_bytes(ctx) > s->gc_threshold && lua_gc(L, LUA_GCISRUNNING)) {
     lua_gc(L, LUA_GCCOLLECT);
     size_t live = lc_ctx_live_bytes(ctx);
@@ -564,7 +569,11 @@ static int l_backward(lua_State *L) {
     retain = lua_toboolean(L, -1);
     lua_pop(L, 1);
   }
+  lt_state *s = (lt_state *)lua_touserdata(L, lua_upvalueindex(1));
+  lua_State *outer = s->active;  /* a hook may run a backward of its own */
+  s->active = L;
   lc_status st = lc_backward(ctx, t, seed, retain);
+  s->active = outer;
   report_bytes(L, ctx);
   if (st != LC_OK) return lt_fail(L, ctx, fname);
   return 0;
@@ -795,7 +804,7 @@ LUALIB_API int luaopen_lucid_core(lua_State *L) {
   /* one context per lua_State, owned by a userdata that the module keeps */
   lt_state *s = (lt_state *)lua_newuserdatauv(L, sizeof(lt_state), 0);
   int state = lua_gettop(L);
-  s->ctx = NULL;
+  memset(s, 0, sizeof *s);
   s->gc_threshold = LT_GC_FLOOR;
   lua_createtable(L, 0, 1);
   lua_pushcfunction(L, state_gc);
@@ -804,6 +813,9 @@ LUALIB_API int luaopen_lucid_core(lua_State *L) {
   void *ud;
   lua_Alloc alloc = lua_getallocf(L, &ud);
   if (!(s->ctx = lc_ctx_new(alloc, ud))) return luaL_error(L, "lucid: not enough memory");
+  s->alloc = alloc;
+  s->alloc_ud = ud;
+  lt_autograd_init(s);
 
   lua_newtable(L);
   int module = lua_gettop(L);
@@ -816,6 +828,7 @@ LUALIB_API int luaopen_lucid_core(lua_State *L) {
   lt_register_elementwise(L, state, methods, module);
   lt_register_reduce(L, state, methods, module);
   lt_register_shape(L, state, methods, module);
+  lt_register_autograd(L, state, methods, module);
 
   luaL_newmetatable(L, LT_TENSOR);
   int meta = lua_gettop(L);

@@ -10,7 +10,7 @@ local lucid = {}
 package.loaded["lucid"] = lucid  -- submodules below require "lucid" back
 
 for name, fn in pairs(C) do
-  if name:sub(1, 1) ~= "_" then lucid[name] = fn end
+  if name:sub(1, 1) ~= "_" then lucid[name] = fn end  -- "_" marks the binding's internals
 end
 
 --- lucid.Tensor(data [, opts]) and lucid.tensor(data [, opts]): a tensor from a
@@ -106,5 +106,6 @@ function methods.info(t)
 end
 lucid.info = methods.info
 
+lucid.autograd = require("lucid.autograd")
 lucid.nn = require("lucid.nn")
 return lucid
