@@ -89,8 +89,8 @@ local format = require("lucid.format")
 lucid.set_printoptions = format.set_printoptions
 meta.__tostring = format.tensor_tostring
 
---- t:info(): shape, dtype and value range on one line, for a quick look.
-function methods.info(t)
+--- The line t:info() prints.
+local function info_line(t)
   local s = string.format("Tensor shape={%s} dtype=%s", table.concat(t.shape, ", "), t.dtype)
   if t:numel() > 0 then
     local flat = lucid.no_grad(function() return t:reshape(-1):tolist() end)
@@ -103,6 +103,13 @@ function methods.info(t)
     s = s .. string.format(" min=%.4g mean=%.4g max=%.4g", lo, sum / #flat, hi)
   end
   return s
+end
+
+--- t:info(): prints shape, dtype, min, mean and max on one line (to io.output()),
+-- for a quick look at a tensor without its values.
+function methods.info(t)
+  if not C.is_tensor(t) then error("lucid.info: expected a tensor, got " .. type(t), 2) end
+  io.write(info_line(t), "\n")
 end
 lucid.info = methods.info
 
