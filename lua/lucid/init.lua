@@ -115,4 +115,22 @@ lucid.info = methods.info
 
 lucid.autograd = require("lucid.autograd")
 lucid.nn = require("lucid.nn")
+
+-- Parts loaded on first use, so that `require "lucid"` stays quick.
+local lazy = {optim = "lucid.optim", data = "lucid.data"}
+setmetatable(lucid, {__index = function(t, k)
+  local name = lazy[k]
+  if not name then return nil end
+  local m = require(name)
+  rawset(t, k, m)
+  return m
+end})
+
+--- lucid.save(tbl, path) and lucid.load(path): tensors on disk in the
+-- safetensors format (lucid/serialize.lua).
+function lucid.save(...) return require("lucid.serialize").save(...) end
+function lucid.load(...) return require("lucid.serialize").load(...) end
+
+--- for item in lucid.progress(iterable [, opts]) do ... end (lucid/progress.lua)
+function lucid.progress(...) return require("lucid.progress")(...) end
 return lucid
