@@ -186,6 +186,13 @@ lc_tensor *lc_matmul(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
 /* y (..., out) = x (..., in) @ w (out, in)^T + b (out); b may be NULL. */
 lc_tensor *lc_linear(lc_ctx *ctx, lc_tensor *x, lc_tensor *w, lc_tensor *b);
 
+/* The same, written into out (a contiguous tensor of the result's shape and
+ * dtype), allocating nothing for contiguous operands: for inference loops
+ * that reuse their buffers. No graph is recorded, so grad mode must be off
+ * (or no input require grad). out may be x for tanh. */
+lc_status lc_linear_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, lc_tensor *w, lc_tensor *b);
+lc_status lc_tanh_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x);
+
 lc_tensor *lc_sum(lc_ctx *ctx, lc_tensor *a);                        /* 0-d */
 lc_tensor *lc_sum_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim);
 lc_tensor *lc_mean(lc_ctx *ctx, lc_tensor *a);

@@ -467,8 +467,13 @@ done:
   return out;
 }
 
-lc_tensor *lc_linear(lc_ctx *ctx, lc_tensor *x, lc_tensor *w, lc_tensor *b) {
-  if (w->ndim != 2 || x->ndim < 1) return fail_shapes(ctx, "input %s and weight %s: weight must be 2-D and input at least 1-D", x, w);
+/* Checks linear's operands; fills shape (x's with the last dim = out). */
+static int linear_check(lc_ctx *ctx, const lc_tensor *x, const lc_tensor *w, const lc_tensor *b,
+                        int64_t *shape) {
+  if (w->ndim != 2 || x->ndim < 1) {
+    fail_shapes(ctx, "input %s and weight %s: weight must be 2-D and input at least 1-D", x, w);
+    return 0;
+  }
   int64_t in = w->shape[1], outf = w->shape[0];
   if (x->shape[x->ndim - 1] != in) {
     char sa[SHAPE_BUF], sb[SHAPE_BUF];
@@ -476,37 +481,91 @@ lc_tensor *lc_linear(lc_ctx *ctx, lc_tensor *x, lc_tensor *w, lc_tensor *b) {
     lc_shape_str(sb, sizeof sb, w->ndim, w->shape);
     lc__fail(ctx, LC_ESHAPE, "input %s and weight %s do not fit (%lld ~= %lld)", sa, sb,
              (long long)x->shape[x->ndim - 1], (long long)in);
-    return NULL;
+    return 0;
   }
-  if (b && (b->ndim != 1 || b->shape[0] != outf))
-    return fail_shapes(ctx, "bias %s does not fit weight %s", b, w);
+  if (b && (b->ndim != 1 || b->shape[0] != outf)) {
+    fail_shapes(ctx, "bias %s does not fit weight %s", b, w);
+    return 0;
+  }
   if (x->dtype != w->dtype || (b && b->dtype != w->dtype)) {
     lc__fail(ctx, LC_EARG, "input, weight and bias must share a dtype, got %s, %s and %s",
              lc_dtype_name(x->dtype), lc_dtype_name(w->dtype),
              b ? lc_dtype_name(b->dtype) : "none");
-    return NULL;
+    return 0;
   }
-  int64_t shape[LC_MAX_DIMS];
-  memcpy(shape, x->shape, sizeof shape);
+  memcpy(shape, x->shape, sizeof(int64_t) * LC_MAX_DIMS);
   shape[x->ndim - 1] = outf;
+  return 1;
+}
+
+/* y (rows, out) = x (rows, in) @ w^T (in, out) + b, y contiguous. Allocates
+ * only when x or w must be copied to suit BLAS (never for contiguous ones). */
+static int linear_into(lc_ctx *ctx, lc_tensor *y, lc_tensor *x, lc_tensor *w, lc_tensor *b) {
+  int64_t in = w->shape[1], outf = w->shape[0];
   lc_tensor *xc = contig_raw(ctx, x);
   lc_tensor *wc = xc ? (blas_ready(w) ? (lc_tensor_retain(w), w) : contig_raw(ctx, w)) : NULL;
-  lc_tensor *y = wc ? lc_empty(ctx, x->dtype, x->ndim, shape) : NULL;
-  if (y) {
-    int64_t rows = lc__leading_rows(x);
+  if (wc) {
     if (b) lc_copy_(ctx, y, b);  /* every row starts as the bias; GEMM adds (beta = 1) */
     int wt;
     int64_t ldw;
     mat_layout(outf, in, wc->strides[0], wc->strides[1], &wt, &ldw);
-    /* y (rows, out) = x (rows, in) @ w^T (in, out) */
-    lc__k_gemm(x->dtype, 0, !wt, rows, outf, in, 1.0, lc_tensor_data(xc), in,
+    lc__k_gemm(x->dtype, 0, !wt, lc__leading_rows(x), outf, in, 1.0, lc_tensor_data(xc), in,
                lc_tensor_data(wc), ldw, b ? 1.0 : 0.0, lc_tensor_data(y), outf);
-    lc_tensor *inputs[3] = {x, w, b};
-    y = finish(ctx, y, &lc__def_linear, b ? 3 : 2, inputs);
   }
   lc_tensor_release(xc);
   lc_tensor_release(wc);
-  return y;
+  return wc != NULL;
+}
+
+lc_tensor *lc_linear(lc_ctx *ctx, lc_tensor *x, lc_tensor *w, lc_tensor *b) {
+  int64_t shape[LC_MAX_DIMS];
+  if (!linear_check(ctx, x, w, b, shape)) return NULL;
+  lc_tensor *y = lc_empty(ctx, x->dtype, x->ndim, shape);
+  if (y && !linear_into(ctx, y, x, w, b)) {
+    lc_tensor_release(y);
+    return NULL;
+  }
+  lc_tensor *inputs[3] = {x, w, b};
+  return y ? finish(ctx, y, &lc__def_linear, b ? 3 : 2, inputs) : NULL;
+}
+
+/* An out= result must be the right kind of buffer, and records no graph. */
+static int check_out(lc_ctx *ctx, const lc_tensor *out, lc_dtype dtype, int ndim,
+                     const int64_t *shape, int n, lc_tensor **inputs) {
+  int same = out->ndim == ndim && out->dtype == dtype && lc_tensor_is_contiguous(out);
+  for (int i = 0; same && i < ndim; i++) same = out->shape[i] == shape[i];
+  if (!same) {
+    char so[SHAPE_BUF], se[SHAPE_BUF];
+    lc_shape_str(so, sizeof so, out->ndim, out->shape);
+    lc_shape_str(se, sizeof se, ndim, shape);
+    lc__fail(ctx, LC_ESHAPE, "out must be a contiguous %s tensor of shape %s, got %s %s%s",
+             lc_dtype_name(dtype), se, lc_dtype_name(out->dtype), so,
+             lc_tensor_is_contiguous(out) ? "" : " (not contiguous)");
+    return 0;
+  }
+  if (lc__wants_grad(ctx, n, inputs) || out->requires_grad) {
+    lc__fail(ctx, LC_ESTATE, "out= writes without recording a graph: use it under no_grad, "
+             "with an out that does not require grad");
+    return 0;
+  }
+  return 1;
+}
+
+lc_status lc_linear_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, lc_tensor *w, lc_tensor *b) {
+  int64_t shape[LC_MAX_DIMS];
+  lc_tensor *inputs[3] = {x, w, b};
+  if (!linear_check(ctx, x, w, b, shape) ||
+      !check_out(ctx, out, x->dtype, x->ndim, shape, b ? 3 : 2, inputs) ||
+      !linear_into(ctx, out, x, w, b))
+    return ctx->status;
+  return LC_OK;
+}
+
+lc_status lc_tanh_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x) {
+  lc_tensor *inputs[1] = {x};
+  if (!check_out(ctx, out, x->dtype, x->ndim, x->shape, 1, inputs)) return ctx->status;
+  lc__k_unary(LC_UN_TANH, out, x, 0);  /* out may be x itself: elementwise, in order */
+  return LC_OK;
 }
 
 lc_tensor *lc__contig_raw(lc_ctx *ctx, lc_tensor *a) { return contig_raw(ctx, a); }

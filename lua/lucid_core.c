@@ -624,6 +624,22 @@ static int l_is_parameter(lua_State *L) {
   return 1;
 }
 
+/* _fits(buf, t [, last]): whether buf is a contiguous tensor of t's dtype and
+ * shape (with the last size replaced by `last`), so a layer can reuse it as
+ * its output. Allocates nothing: it runs every frame in inference loops. */
+static int l_fits(lua_State *L) {
+  lc_tensor *buf = lt_test(L, 1), *t = lt_check(L, 2);
+  int ok = buf && buf->dtype == t->dtype && buf->ndim == t->ndim && t->ndim > 0 &&
+           lc_tensor_is_contiguous(buf) && !buf->requires_grad;
+  for (int i = 0; ok && i < t->ndim; i++) {
+    int64_t want = (i == t->ndim - 1 && !lua_isnoneornil(L, 3)) ? (int64_t)luaL_checkinteger(L, 3)
+                                                                : t->shape[i];
+    ok = buf->shape[i] == want;
+  }
+  lua_pushboolean(L, ok);
+  return 1;
+}
+
 static int l_is_tensor(lua_State *L) {
   lua_pushboolean(L, luaL_testudata(L, 1, LT_TENSOR) != NULL);
   return 1;
@@ -777,7 +793,7 @@ static const luaL_Reg module_fns[] = {
   {"is_grad_enabled", l_is_grad_enabled}, {"memory_allocated", l_memory_allocated},
   {"eye", l_eye}, {"arange", l_arange}, {"linspace", l_linspace}, {"randint", l_randint},
   {"from_string", l_from_string},
-  {"parameter", l_parameter}, {"is_parameter", l_is_parameter}, {"is_tensor", l_is_tensor},
+  {"parameter", l_parameter}, {"is_parameter", l_is_parameter}, {"is_tensor", l_is_tensor}, {"_fits", l_fits},
   {NULL, NULL}};
 
 /* Functions that are both lucid.f(t, ...) and t:f(...). */

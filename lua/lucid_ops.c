@@ -51,17 +51,43 @@ static int unary(lua_State *L, unary_fn f, const char *fname) {
 }
 
 static int l_neg(lua_State *L) { return unary(L, lc_neg, "lucid.neg"); }
-static int l_tanh(lua_State *L) { return unary(L, lc_tanh, "lucid.tanh"); }
+/* The out argument at idx: a tensor, or a table {out = t}; 0 when absent. */
+static int out_arg(lua_State *L, int idx) {
+  if (lt_test(L, idx)) return idx;
+  if (lua_istable(L, idx)) {
+    lua_getfield(L, idx, "out");
+    if (lt_test(L, -1)) {
+      lua_replace(L, idx);
+      return idx;
+    }
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+/* tanh(x [, out]): with out, written there and out returned (no new tensor). */
+static int l_tanh(lua_State *L) {
+  int o = out_arg(L, 2);
+  if (!o) return unary(L, lc_tanh, "lucid.tanh");
+  lc_ctx *ctx = LT_CTX(L);
+  if (lc_tanh_out(ctx, lt_check(L, o), lt_check(L, 1)) != LC_OK) return lt_fail(L, ctx, "lucid.tanh");
+  lua_pushvalue(L, o);
+  return 1;
+}
 static int l_log(lua_State *L) { return unary(L, lc_log, "lucid.log"); }
 static int l_clone(lua_State *L) { return unary(L, lc_clone, "lucid.clone"); }
 static int l_contiguous(lua_State *L) { return unary(L, lc_contiguous, "lucid.contiguous"); }
 
-/* linear(x, weight [, bias]) */
+/* linear(x, weight [, bias] [, out]): with out, written there and returned. */
 static int l_linear(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *x = lt_check(L, 1), *w = lt_check(L, 2);
   lc_tensor *b = lua_isnoneornil(L, 3) ? NULL : lt_check(L, 3);
-  return lt_fill(L, ctx, lt_newbox(L), lc_linear(ctx, x, w, b), "lucid.linear");
+  int o = out_arg(L, 4);
+  if (!o) return lt_fill(L, ctx, lt_newbox(L), lc_linear(ctx, x, w, b), "lucid.linear");
+  if (lc_linear_out(ctx, lt_check(L, o), x, w, b) != LC_OK) return lt_fail(L, ctx, "lucid.linear");
+  lua_pushvalue(L, o);
+  return 1;
 }
 
 /* ---- dtype ------------------------------------------------------------------------------- */

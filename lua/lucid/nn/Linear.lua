@@ -29,7 +29,19 @@ function Linear:__init(in_features, out_features, bias)
   end
 end
 
+local C = require("lucid.core")
+
 function Linear:forward(x)
+  if rawget(self, "_reuse") and not C.is_grad_enabled() then  -- see Module:reuse_buffers
+    local out = rawget(self, "_out")
+    if not C._fits(out, x, self.out_features) then
+      local shape = x.shape
+      shape[#shape] = self.out_features
+      out = lucid.empty(shape, {dtype = x.dtype})
+      rawset(self, "_out", out)
+    end
+    return lucid.linear(x, self.weight, self.bias, out)
+  end
   return lucid.linear(x, self.weight, self.bias)
 end
 

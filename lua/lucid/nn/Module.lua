@@ -233,6 +233,21 @@ function Module:eval()
   return self:train(false)
 end
 
+--- model:reuse_buffers([on = true]): for inference loops. While on, and while
+-- gradient recording is off, each built-in layer writes its output into a
+-- buffer it keeps (made again only when the input's shape changes), so a model
+-- called every frame on same-shaped input allocates nothing. The price: the
+-- tensor a layer returns is overwritten by its next call; copy (clone) what
+-- must outlive the frame. With recording on, layers behave as usual.
+function Module:reuse_buffers(on)
+  if on == nil then on = true end
+  for _, m in ipairs(self:modules()) do
+    rawset(m, "_reuse", on or nil)
+    if not on then rawset(m, "_out", nil) end
+  end
+  return self
+end
+
 --- Drops every parameter's gradient (sets it to nil, as PyTorch does).
 function Module:zero_grad()
   for _, p in ipairs(self:parameters()) do p.grad = nil end
