@@ -11,26 +11,32 @@ PKGS    := lua$(LUAV) openblas
 CC      ?= cc
 WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = -std=c11 -fPIC $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=c11 -fPIC -Icore $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 BLAS_LIBS  = $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas) -lm
 LUA_LIBS   = $(shell pkg-config --libs lua$(LUAV) 2>/dev/null || echo -llua$(LUAV))
 
 CORE_SRC := $(wildcard core/*.c)
-BIND_SRC := $(wildcard lua/*.c)
+BIND_SRC := $(filter-out lua/lucid_repl.c lua/lucid_host.c,$(wildcard lua/*.c))
+LUA_SRC  := $(sort $(shell find lua/lucid -name '*.lua'))
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 BIND_OBJ := $(BIND_SRC:%.c=$(B)/%.o)
+# what hosts get beyond the module: lucid.h's functions and the Lua sources
+HOST_OBJ := $(B)/lua/lucid_host.o $(B)/lucid_lua_sources.o
 HDRS     := $(wildcard core/*.h lua/*.h)
 
 MODULE   := $(B)/lucid/core.so
 STATIC   := $(B)/liblucid.a
-CTESTS   := $(B)/tests/test_core $(B)/tests/test_states
+SHARED   := $(B)/liblucid.so
+PCFILE   := $(B)/lucid.pc
+REPL     := $(B)/bin/lucid
+CTESTS   := $(B)/tests/test_core $(B)/tests/test_states $(B)/tests/test_game $(B)/tests/test_threads
 
 BUSTED   = $(LUA) $(shell command -v busted)
 RUN_ENV  = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" LUA_CPATH="$(CURDIR)/$(B)/?.so;;"
 
 .PHONY: all deps test ctest spec demo install clean
 
-all: $(MODULE) $(STATIC) $(CTESTS)
+all: $(MODULE) $(STATIC) $(SHARED) $(PCFILE) $(CTESTS)
 
 $(B)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -41,9 +47,24 @@ $(MODULE): $(CORE_OBJ) $(BIND_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) -shared -o $@ $^ $(BLAS_LIBS)
 
-$(STATIC): $(CORE_OBJ) $(BIND_OBJ)
+$(B)/lucid_lua_sources.c: scripts/embed_lua.lua $(LUA_SRC)
+	@mkdir -p $(dir $@)
+	$(LUA) scripts/embed_lua.lua $@ lua $(LUA_SRC)
+
+$(B)/lucid_lua_sources.o: $(B)/lucid_lua_sources.c
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(STATIC): $(CORE_OBJ) $(BIND_OBJ) $(HOST_OBJ)
 	rm -f $@
 	ar rcs $@ $^
+
+# For hosts that link dynamically; like the module, it leaves Lua to the host.
+$(SHARED): $(CORE_OBJ) $(BIND_OBJ) $(HOST_OBJ)
+	$(CC) -shared -o $@ $^ $(BLAS_LIBS)
+
+$(PCFILE): Makefile
+	@mkdir -p $(dir $@)
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include/lucid\n\nName: lucid\nDescription: Tensors, autograd and nn for Lua 5.4 hosts\nVersion: 0.1.0\nRequires.private: openblas\nCflags: -I$${includedir}\nLibs: -L$${libdir} -llucid\nLibs.private: -lm\n' '$(PREFIX)' > $@
 
 $(B)/tests/test_core: tests/core/test_core.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
@@ -51,7 +72,26 @@ $(B)/tests/test_core: tests/core/test_core.c $(CORE_OBJ)
 
 $(B)/tests/test_states: tests/host/test_states.c $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(STATIC) $(LUA_LIBS) $(BLAS_LIBS)
+	$(CC) $(ALL_CFLAGS) -Ilua -o $@ $< $(STATIC) $(LUA_LIBS) $(BLAS_LIBS)
+
+$(B)/tests/test_threads: tests/host/test_threads.c $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ilua -pthread -o $@ $< $(STATIC) $(LUA_LIBS) $(BLAS_LIBS)
+
+# A game loop hosting a Lua policy, the way lucid.h's example does.
+$(B)/tests/test_game: tests/host/game.c $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ilua -o $@ $< $(STATIC) $(LUA_LIBS) $(BLAS_LIBS)
+
+# The `lucid` command: a Lua 5.4 interpreter with the library preloaded, and a REPL.
+$(REPL): lua/lucid_repl.c $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(STATIC) $(LUA_LIBS) $(BLAS_LIBS) -lreadline
+
+# Drives the REPL through a pseudo-terminal.
+$(B)/tests/test_repl: tests/host/test_repl.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -lutil
 
 deps:
 	@scripts/deps.sh
@@ -63,6 +103,8 @@ test: deps
 ctest: $(CTESTS)
 	$(B)/tests/test_core
 	cd tests/host && $(RUN_ENV) $(CURDIR)/$(B)/tests/test_states
+	cd tests/host && $(CURDIR)/$(B)/tests/test_game 300
+	$(B)/tests/test_threads
 
 spec: $(MODULE)
 	$(RUN_ENV) $(BUSTED) --lpath="./lua/?.lua;./lua/?/init.lua" --cpath="./$(B)/?.so" tests
@@ -71,12 +113,17 @@ demo: deps
 	@$(MAKE) --no-print-directory $(MODULE)
 	$(RUN_ENV) $(LUA) scripts/demo.lua
 
-install: $(MODULE) $(STATIC)
+install: $(MODULE) $(STATIC) $(SHARED) $(REPL)
+	@rm -f $(PCFILE) && $(MAKE) --no-print-directory $(PCFILE) PREFIX=$(PREFIX)
 	install -d $(DESTDIR)$(PREFIX)/lib/lua/$(LUAV)/lucid $(DESTDIR)$(PREFIX)/share/lua/$(LUAV)
 	install -m 755 $(MODULE) $(DESTDIR)$(PREFIX)/lib/lua/$(LUAV)/lucid/core.so
-	install -d $(DESTDIR)$(PREFIX)/lib
-	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/liblucid.a
 	cd lua && find lucid -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(PREFIX)/share/lua/$(LUAV)/{} \;
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/lucid $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/liblucid.a
+	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/liblucid.so
+	install -m 644 $(PCFILE) $(DESTDIR)$(PREFIX)/lib/pkgconfig/lucid.pc
+	install -m 644 lua/lucid.h core/lc.h core/lc_elementwise.h core/lc_reduce.h core/lc_shape.h $(DESTDIR)$(PREFIX)/include/lucid/
+	install -m 755 $(REPL) $(DESTDIR)$(PREFIX)/bin/lucid
 
 clean:
 	rm -rf $(B)

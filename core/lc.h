@@ -152,6 +152,16 @@ lc_tensor *lc_randint(lc_ctx *ctx, lc_dtype dtype, int64_t low, int64_t high, in
 /* Fills t in place with U[lo, hi) from the context's generator. */
 lc_status lc_uniform_(lc_ctx *ctx, lc_tensor *t, double lo, double hi);
 
+/* A contiguous tensor over memory the caller owns (data: numel elements of
+ * dtype, row-major). Nothing is copied; the memory must stay valid until
+ * lc_tensor_own_data is called on a tensor sharing it, or all such tensors
+ * are released. */
+lc_tensor *lc_from_external(lc_ctx *ctx, lc_dtype dtype, void *data, int ndim,
+                            const int64_t *shape);
+/* Copies external data into memory from the context's allocator, so that the
+ * caller can free theirs while tensors (views included) still use it. */
+lc_status lc_tensor_own_data(lc_ctx *ctx, lc_tensor *t);
+
 void lc_tensor_retain(lc_tensor *t);
 void lc_tensor_release(lc_tensor *t);   /* NULL is a no-op */
 

@@ -178,6 +178,34 @@ lc_tensor *lc_empty(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape)
   return t;
 }
 
+lc_tensor *lc_from_external(lc_ctx *ctx, lc_dtype dtype, void *data, int ndim,
+                            const int64_t *shape) {
+  lc_tensor *t = tensor_header(ctx, dtype, ndim, shape);
+  if (!t) return NULL;
+  lc_storage *s = (lc_storage *)lc__alloc(ctx, sizeof *s);
+  if (!s) { lc_tensor_release(t); return NULL; }
+  memset(s, 0, sizeof *s);
+  ctx->refcount++;
+  s->refcount = 1;
+  s->ctx = ctx;
+  s->external = 1;
+  s->data = data;
+  s->nbytes = (size_t)t->numel * lc_dtype_size(dtype);
+  t->storage = s;
+  return t;
+}
+
+lc_status lc_tensor_own_data(lc_ctx *ctx, lc_tensor *t) {
+  lc_storage *s = t->storage;
+  if (!s->external) return LC_OK;
+  void *p = s->nbytes ? lc__alloc(ctx, s->nbytes) : NULL;
+  if (s->nbytes && !p) return ctx->status;
+  if (s->nbytes) memcpy(p, s->data, s->nbytes);
+  s->data = p;
+  s->external = 0;
+  return LC_OK;
+}
+
 lc_tensor *lc_full(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape, double value) {
   lc_tensor *t = lc_empty(ctx, dtype, ndim, shape);
   if (t) lc_fill_(ctx, t, value);

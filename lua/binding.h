@@ -14,6 +14,7 @@
 #include "../core/lc.h"
 
 #define LT_TENSOR "lucid.Tensor"
+#define LT_STATE_KEY "lucid.state"   /* registry: the lt_state userdata */
 
 typedef struct lt_box {
   lc_tensor *t;     /* NULL until filled, and after __close */

@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <cblas.h>  /* openblas_set_num_threads */
+
 #include "binding.h"
 
 /* ---- the per-state context ----------------------------------------------------- */
@@ -778,6 +780,20 @@ static int l_is_grad_enabled(lua_State *L) {
   return 1;
 }
 
+/* OpenBLAS's thread count is process-wide, so it changes only when a script
+ * asks: a host running several states on its own threads usually wants 1. */
+static int l_set_num_threads(lua_State *L) {
+  lua_Integer n = luaL_checkinteger(L, 1);
+  luaL_argcheck(L, n >= 1, 1, "at least 1 thread");
+  openblas_set_num_threads((int)n);
+  return 0;
+}
+
+static int l_get_num_threads(lua_State *L) {
+  lua_pushinteger(L, openblas_get_num_threads());
+  return 1;
+}
+
 static int l_memory_allocated(lua_State *L) {
   lua_pushinteger(L, (lua_Integer)lc_ctx_live_bytes(LT_CTX(L)));
   return 1;
@@ -790,7 +806,8 @@ static const luaL_Reg module_fns[] = {
   {"full", l_full}, {"rand", l_rand}, {"randn", l_randn}, {"uniform_", l_uniform_},
   {"manual_seed", l_manual_seed}, {"set_default_dtype", l_set_default_dtype},
   {"get_default_dtype", l_get_default_dtype}, {"set_grad_enabled", l_set_grad_enabled},
-  {"is_grad_enabled", l_is_grad_enabled}, {"memory_allocated", l_memory_allocated},
+  {"is_grad_enabled", l_is_grad_enabled},
+  {"set_num_threads", l_set_num_threads}, {"get_num_threads", l_get_num_threads}, {"memory_allocated", l_memory_allocated},
   {"eye", l_eye}, {"arange", l_arange}, {"linspace", l_linspace}, {"randint", l_randint},
   {"from_string", l_from_string},
   {"parameter", l_parameter}, {"is_parameter", l_is_parameter}, {"is_tensor", l_is_tensor}, {"_fits", l_fits},
@@ -856,6 +873,8 @@ LUALIB_API int luaopen_lucid_core(lua_State *L) {
 
   lua_pushvalue(L, state);
   lua_setfield(L, module, "_state");            /* the module keeps the context alive */
+  lua_pushvalue(L, state);
+  lua_setfield(L, LUA_REGISTRYINDEX, LT_STATE_KEY);  /* for lucid.h's host functions */
   lua_pushvalue(L, meta);
   lua_setfield(L, module, "_meta");
   lua_pushvalue(L, methods);

@@ -1,0 +1,106 @@
+/* lucid_host.c: the functions lucid.h promises C hosts. They run outside
+ * any Lua call of the library, so they find the state's context through the
+ * registry (not an upvalue) and never assume a calling Lua function. */
+#include <string.h>
+
+#include <lualib.h>
+
+#include "binding.h"
+#include "lucid.h"
+
+typedef struct lucid_source {
+  const char *name, *path;
+  const unsigned char *src;
+  size_t len;
+} lucid_source;
+extern const lucid_source lucid__sources[];  /* build/lucid_lua_sources.c */
+
+/* package.preload loader for embedded source i (upvalue 1). */
+static int load_embedded(lua_State *L) {
+  const lucid_source *s = &lucid__sources[lua_tointeger(L, lua_upvalueindex(1))];
+  char chunk[128];
+  snprintf(chunk, sizeof chunk, "@[lucid]/%s", s->path);
+  if (luaL_loadbufferx(L, (const char *)s->src, s->len, chunk, "t") != LUA_OK)
+    return lua_error(L);
+  lua_pushvalue(L, 1);  /* the module name, as require passes it */
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+void lucid_preload(lua_State *L) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_pushcfunction(L, luaopen_lucid_core);
+  lua_setfield(L, -2, "lucid.core");
+  for (lua_Integer i = 0; lucid__sources[i].name; i++) {
+    lua_pushinteger(L, i);
+    lua_pushcclosure(L, load_embedded, 1);
+    lua_setfield(L, -2, lucid__sources[i].name);
+  }
+  lua_pop(L, 1);
+}
+
+int luaopen_lucid(lua_State *L) {
+  lucid_preload(L);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "lucid");
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+/* The context of this state, loading lucid.core if the host has not yet. */
+static lt_state *host_state(lua_State *L) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LT_STATE_KEY) != LUA_TUSERDATA) {
+    lua_pop(L, 1);
+    luaL_requiref(L, "lucid.core", luaopen_lucid_core, 0);
+    lua_pop(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, LT_STATE_KEY);
+  }
+  lt_state *s = (lt_state *)lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return s;
+}
+
+static void push_view(lua_State *L, lc_dtype dt, void *data, int ndim, const int64_t *shape) {
+  lt_state *s = host_state(L);
+  lc_tensor **slot = lt_newbox(L);  /* the box first: a failure below leaks nothing */
+  if (!(*slot = lc_from_external(s->ctx, dt, data, ndim, shape)))
+    luaL_error(L, "lucid_push_view: %s", lc_ctx_error(s->ctx));
+}
+
+void lucid_push_view(lua_State *L, float *data, int ndim, const int64_t *shape) {
+  push_view(L, LC_FLOAT32, data, ndim, shape);
+}
+
+void lucid_push_view_f64(lua_State *L, double *data, int ndim, const int64_t *shape) {
+  push_view(L, LC_FLOAT64, data, ndim, shape);
+}
+
+void lucid_release_view(lua_State *L, int idx) {
+  lt_state *s = host_state(L);
+  lc_tensor *t = lucid_check_tensor(L, idx);
+  if (lc_tensor_own_data(s->ctx, t) != LC_OK)
+    luaL_error(L, "lucid_release_view: %s", lc_ctx_error(s->ctx));
+}
+
+lc_tensor *lucid_check_tensor(lua_State *L, int idx) { return lt_check(L, idx); }
+lc_tensor *lucid_test_tensor(lua_State *L, int idx) { return lt_test(L, idx); }
+
+static const void *tensor_data(lua_State *L, int idx, lc_dtype dt, int64_t *numel) {
+  lc_tensor *t = lt_check(L, idx);
+  if (t->dtype != dt)
+    luaL_error(L, "lucid_tensor_%s: the tensor is %s", dt == LC_FLOAT32 ? "f32" : "f64",
+               lc_dtype_name(t->dtype));
+  if (!lc_tensor_is_contiguous(t))
+    luaL_error(L, "lucid_tensor_%s: the tensor is not contiguous (call :contiguous() first)",
+               dt == LC_FLOAT32 ? "f32" : "f64");
+  if (numel) *numel = t->numel;
+  return t->numel ? lc_tensor_data(t) : NULL;
+}
+
+const float *lucid_tensor_f32(lua_State *L, int idx, int64_t *numel) {
+  return (const float *)tensor_data(L, idx, LC_FLOAT32, numel);
+}
+
+const double *lucid_tensor_f64(lua_State *L, int idx, int64_t *numel) {
+  return (const double *)tensor_data(L, idx, LC_FLOAT64, numel);
+}

@@ -1,0 +1,148 @@
+/* game.c: a game loop hosting a Lua policy through lucid.h, as a host would:
+ * a capped allocator, observations written into host memory that a tensor
+ * views, actions read back every frame. It checks that a frame allocates
+ * nothing once warm, that the actions equal the same model run the ordinary
+ * way from Lua, that an allocation over the cap is a catchable error, and
+ * that closing the state returns every byte. Prints frames per second.
+ * Usage: test_game [frames]   (run from tests/host, where game_policy.lua is) */
+#define _POSIX_C_SOURCE 199309L  /* clock_gettime under -std=c11 */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "lucid.h"
+
+typedef struct budget {
+  size_t live, cap;
+  long allocations;  /* successful allocations and growths */
+} budget;
+
+static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  budget *b = (budget *)ud;
+  size_t old = ptr ? osize : 0;
+  if (nsize == 0) {
+    b->live -= old;
+    free(ptr);
+    return NULL;
+  }
+  if (nsize > old && b->live + (nsize - old) > b->cap) return NULL;
+  void *p = realloc(ptr, nsize);
+  if (!p) return NULL;
+  b->live = b->live - old + nsize;
+  if (nsize > old) b->allocations++;
+  return p;
+}
+
+static int failures;
+#define CHECK(cond, ...)                                    \
+  do {                                                      \
+    if (!(cond)) {                                          \
+      failures++;                                           \
+      fprintf(stderr, "test_game: %s:%d: ", __FILE__, __LINE__); \
+      fprintf(stderr, __VA_ARGS__);                         \
+      fputc('\n', stderr);                                  \
+    }                                                       \
+  } while (0)
+
+#define OBS 8
+#define ACT 4
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Calls policy[fn](tensor at registry ref) and leaves the result on top. */
+static int call_policy(lua_State *L, const char *fn, int ref) {
+  lua_getglobal(L, "policy");
+  lua_getfield(L, -1, fn);
+  lua_remove(L, -2);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+  return lua_pcall(L, 1, 1, 0);
+}
+
+int main(int argc, char **argv) {
+  int frames = argc > 1 ? atoi(argv[1]) : 300;
+  if (frames < 20) frames = 20;
+  budget b = {0, 64u << 20, 0};
+  lua_State *L = lua_newstate(capped_alloc, &b);
+  CHECK(L != NULL, "no state");
+  luaL_openlibs(L);
+  lucid_preload(L);  /* the library's Lua files come from inside liblucid.a */
+  if (luaL_dofile(L, "game_policy.lua") != LUA_OK) {
+    fprintf(stderr, "test_game: %s\n", lua_tostring(L, -1));
+    return 1;
+  }
+  lua_setglobal(L, "policy");
+  CHECK(luaL_dostring(L, "require('lucid').set_grad_enabled(false)") == LUA_OK, "grad off");
+
+  float obs[OBS];
+  static float actions[4096][ACT], observed[4096][OBS];
+  if (frames > 4096) frames = 4096;
+  int64_t shape[2] = {1, OBS};
+  lucid_push_view(L, obs, 2, shape);
+  int view = luaL_ref(L, LUA_REGISTRYINDEX);
+
+  long warm_allocations = 0;
+  double t0 = 0;
+  for (int f = 0; f < frames; f++) {
+    if (f == 10) {  /* warm: buffers exist from here on */
+      warm_allocations = b.allocations;
+      t0 = now();
+    }
+    for (int i = 0; i < OBS; i++) obs[i] = (float)sin(0.1 * f + i);  /* "sensors" */
+    memcpy(observed[f], obs, sizeof obs);
+    if (call_policy(L, "act", view) != LUA_OK) {
+      CHECK(0, "frame %d: %s", f, lua_tostring(L, -1));
+      break;
+    }
+    int64_t n = 0;
+    const float *a = lucid_tensor_f32(L, -1, &n);
+    CHECK(n == ACT, "frame %d: %lld actions", f, (long long)n);
+    memcpy(actions[f], a, sizeof actions[f]);
+    lua_settop(L, 0);
+  }
+  double secs = now() - t0;
+  long per_frame = b.allocations - warm_allocations;
+  CHECK(per_frame == 0, "%ld allocations in %d warm frames (expected none)", per_frame, frames - 10);
+
+  /* the same model, the ordinary way, on every recorded observation */
+  int mismatches = 0;
+  for (int f = 0; f < frames; f++) {
+    memcpy(obs, observed[f], sizeof obs);
+    if (call_policy(L, "reference", view) != LUA_OK) {
+      CHECK(0, "reference %d: %s", f, lua_tostring(L, -1));
+      break;
+    }
+    const float *r = lucid_tensor_f32(L, -1, NULL);
+    for (int i = 0; i < ACT; i++) mismatches += r[i] != actions[f][i];
+    lua_settop(L, 0);
+  }
+  CHECK(mismatches == 0, "%d actions differ from the ordinary forward", mismatches);
+
+  /* over the cap: a catchable error, and the game goes on */
+  int st = luaL_loadstring(L, "return require('lucid').zeros(1024, 1024, 64)");  /* 256 MB */
+  if (st == LUA_OK) st = lua_pcall(L, 0, 1, 0);
+  CHECK(st == LUA_ERRRUN || st == LUA_ERRMEM, "the huge tensor did not fail (%d)", st);
+  CHECK(st != LUA_OK && strstr(lua_tostring(L, -1), "not enough memory"), "message: %s",
+        st != LUA_OK ? lua_tostring(L, -1) : "none");
+  lua_settop(L, 0);
+  CHECK(call_policy(L, "act", view) == LUA_OK, "a frame after the failure: %s", lua_tostring(L, -1));
+  lua_settop(L, 0);
+
+  lua_rawgeti(L, LUA_REGISTRYINDEX, view);
+  lucid_release_view(L, -1);  /* obs may go now */
+  lua_settop(L, 0);
+  lua_close(L);
+  CHECK(b.live == 0, "%zu bytes still allocated after lua_close", b.live);
+
+  printf("test_game: %d frames, %.0f frames/s, %ld allocations per warm frame, %s\n", frames,
+         (frames - 10) / (secs > 0 ? secs : 1e-9), per_frame, failures ? "FAILED" : "ok");
+  return failures ? 1 : 0;
+}
