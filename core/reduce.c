@@ -1,2 +1,852 @@
-/* reduce.c: reduce ops, each with its backward rule beside it. */
+/* reduce.c: reduce ops, each with its backward rule beside it.
+ *
+ * Forward: every op works on "blocks". Fix all dims of the input but `dim`,
+ * walk them with lc_walk (which merges what it can), and the innermost row
+ * of that walk together with `dim` is a block of n positions x len elements
+ * with element strides sa (between positions) and sd (along dim). A kernel
+ * reduces (or scans) each position along dim, sweeping the block in the
+ * order that keeps the inner loop on the smaller stride: along dim when dim
+ * is innermost (one contiguous row per result), across positions otherwise
+ * (the inner loop runs over contiguous results, as lc__k_sum_dim does for
+ * an outer dim). Views are read in place with their strides; nothing is
+ * copied. Accumulation is in double for both dtypes.
+ *
+ * The all-elements forms reduce a flat 1-D view (a contiguous copy first
+ * when the input is a non-contiguous view), so they share the kernels.
+ *
+ * Backward rules work on contiguous operands viewed as (outer, len, inner)
+ * around the reduced dim, with per-result state kept for chunks of CH
+ * results so the inner loops stay contiguous. */
 #include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define SHAPE_BUF 160
+#define CH 64  /* results handled together: their state lives on the stack */
+
+/* ---- sweeping a block --------------------------------------------------------
+ * SWEEP(dt, a, m, sa, len, sd, BODY) runs BODY for every element of an
+ * m x len block at a, with `i` (position), `j` (index along dim) and the
+ * element's value `double x` in scope. Each position sees j in increasing
+ * order whichever loop is outside, so both orders give identical results. */
+#define SWEEP_T(T, A, M, SA, LEN, SD, ...)                                      \
+  do {                                                                          \
+    const T *b_ = (const T *)(A);                                               \
+    int64_t m_ = (M), sa_ = (SA), len_ = (LEN), sd_ = (SD);                     \
+    if (m_ > 1 && sa_ < sd_) {                                                  \
+      for (int64_t j = 0; j < len_; j++) {                                      \
+        const T *r_ = b_ + j * sd_;                                             \
+        if (sa_ == 1) {                                                         \
+          for (int64_t i = 0; i < m_; i++) { double x = (double)r_[i]; __VA_ARGS__ } \
+        } else {                                                                \
+          for (int64_t i = 0; i < m_; i++) { double x = (double)r_[i * sa_]; __VA_ARGS__ } \
+        }                                                                       \
+      }                                                                         \
+    } else {                                                                    \
+      for (int64_t i = 0; i < m_; i++) {                                        \
+        const T *r_ = b_ + i * sa_;                                             \
+        if (sd_ == 1) {                                                         \
+          for (int64_t j = 0; j < len_; j++) { double x = (double)r_[j]; __VA_ARGS__ } \
+        } else {                                                                \
+          for (int64_t j = 0; j < len_; j++) { double x = (double)r_[j * sd_]; __VA_ARGS__ } \
+        }                                                                       \
+      }                                                                         \
+    }                                                                           \
+  } while (0)
+
+#define SWEEP(DT, ...)                                                          \
+  do {                                                                          \
+    if ((DT) == LC_FLOAT64) SWEEP_T(double, __VA_ARGS__);                       \
+    else SWEEP_T(float, __VA_ARGS__);                                           \
+  } while (0)
+
+/* SWEEP_OUT(dt, a, sa, sd, y, so, osd, m, len, BODY): the same for scans,
+ * where BODY sets `double y` and that is stored at the element's place in
+ * the output block y (strides so, osd). */
+#define SWEEP_OUT_T(T, A, SA, SD, Y, SO, OSD, M, LEN, ...)                      \
+  do {                                                                          \
+    const T *b_ = (const T *)(A);                                               \
+    T *o_ = (T *)(Y);                                                           \
+    int64_t m_ = (M), sa_ = (SA), len_ = (LEN), sd_ = (SD), so_ = (SO), osd_ = (OSD); \
+    if (m_ > 1 && sa_ < sd_) {                                                  \
+      for (int64_t j = 0; j < len_; j++) {                                      \
+        const T *r_ = b_ + j * sd_;                                             \
+        T *w_ = o_ + j * osd_;                                                  \
+        if (sa_ == 1 && so_ == 1) {                                             \
+          for (int64_t i = 0; i < m_; i++) { double x = (double)r_[i], y; __VA_ARGS__ w_[i] = (T)y; } \
+        } else {                                                                \
+          for (int64_t i = 0; i < m_; i++) {                                    \
+            double x = (double)r_[i * sa_], y;                                  \
+            __VA_ARGS__                                                         \
+            w_[i * so_] = (T)y;                                                 \
+          }                                                                     \
+        }                                                                       \
+      }                                                                         \
+    } else {                                                                    \
+      for (int64_t i = 0; i < m_; i++) {                                        \
+        const T *r_ = b_ + i * sa_;                                             \
+        T *w_ = o_ + i * so_;                                                   \
+        if (sd_ == 1 && osd_ == 1) {                                            \
+          for (int64_t j = 0; j < len_; j++) { double x = (double)r_[j], y; __VA_ARGS__ w_[j] = (T)y; } \
+        } else {                                                                \
+          for (int64_t j = 0; j < len_; j++) {                                  \
+            double x = (double)r_[j * sd_], y;                                  \
+            __VA_ARGS__                                                         \
+            w_[j * osd_] = (T)y;                                                \
+          }                                                                     \
+        }                                                                       \
+      }                                                                         \
+    }                                                                           \
+  } while (0)
+
+#define SWEEP_OUT(DT, ...)                                                      \
+  do {                                                                          \
+    if ((DT) == LC_FLOAT64) SWEEP_OUT_T(double, __VA_ARGS__);                   \
+    else SWEEP_OUT_T(float, __VA_ARGS__);                                       \
+  } while (0)
+
+/* One block and what its kernel needs. o (a's dtype) and oi (indices) may
+ * be NULL when that result is not wanted. */
+typedef struct blk {
+  lc_dtype dt;
+  const char *a;
+  int64_t n, sa, len, sd;
+  char *o;
+  double *oi;
+  int64_t so, osd;   /* osd: scans only */
+  double p;          /* norm's p, var's correction */
+  int flag;          /* std (var), min (max), log (softmax) */
+} blk;
+typedef void (*blk_fn)(const blk *b);
+
+static double load(lc_dtype dt, const char *p, int64_t i) {
+  return dt == LC_FLOAT64 ? ((const double *)p)[i] : (double)((const float *)p)[i];
+}
+
+static void store(lc_dtype dt, char *p, int64_t i, double v) {
+  if (dt == LC_FLOAT64) ((double *)p)[i] = v;
+  else ((float *)p)[i] = (float)v;
+}
+
+/* The sub-block of positions c0.. */
+#define AT(b, c0) ((b)->a + (c0) * (b)->sa * (int64_t)lc_dtype_size((b)->dt))
+#define CHUNKS(b, ...)                                                          \
+  for (int64_t c0 = 0; c0 < (b)->n; c0 += CH) {                                 \
+    int64_t m = (b)->n - c0 < CH ? (b)->n - c0 : CH;                            \
+    __VA_ARGS__                                                                 \
+  }
+
+static void put(const blk *b, int64_t c0, int64_t m, const double *v) {
+  if (b->o)
+    for (int64_t i = 0; i < m; i++) store(b->dt, b->o, (c0 + i) * b->so, v[i]);
+}
+
+/* ---- kernels -------------------------------------------------------------------- */
+
+static void prod_k(const blk *b) {
+  CHUNKS(b, {
+    double acc[CH];
+    for (int64_t i = 0; i < m; i++) acc[i] = 1.0;
+    SWEEP(b->dt, AT(b, c0), m, b->sa, b->len, b->sd, acc[i] *= x;);
+    put(b, c0, m, acc);
+  })
+}
+
+/* Two passes (mean, then squared deviations): no cancellation as in the
+ * one-pass sum of squares. */
+static void var_k(const blk *b) {
+  double div = (double)b->len - b->p;
+  if (div < 0) div = 0;  /* N - correction <= 0: 0/0 or x/0, as PyTorch */
+  CHUNKS(b, {
+    double mean[CH], m2[CH];
+    for (int64_t i = 0; i < m; i++) mean[i] = m2[i] = 0.0;
+    SWEEP(b->dt, AT(b, c0), m, b->sa, b->len, b->sd, mean[i] += x;);
+    for (int64_t i = 0; i < m; i++) mean[i] /= (double)b->len;
+    SWEEP(b->dt, AT(b, c0), m, b->sa, b->len, b->sd, double d = x - mean[i]; m2[i] += d * d;);
+    for (int64_t i = 0; i < m; i++) m2[i] = b->flag ? sqrt(m2[i] / div) : m2[i] / div;
+    put(b, c0, m, m2);
+  })
+}
+
+/* NaN beats every number, and the first of equals is kept. */
+static void ext_k(const blk *b) {
+  CHUNKS(b, {
+    double v[CH], k[CH];
+    for (int64_t i = 0; i < m; i++) {
+      v[i] = load(b->dt, AT(b, c0), i * b->sa);
+      k[i] = 0;
+    }
+    if (b->flag)
+      SWEEP(b->dt, AT(b, c0), m, b->sa, b->len, b->sd,
+            if (x < v[i] || (x != x && v[i] == v[i])) { v[i] = x; k[i] = (double)j; });
+    else
+      SWEEP(b->dt, AT(b, c0), m, b->sa, b->len, b->sd,
+            if (x > v[i] || (x != x && v[i] == v[i])) { v[i] = x; k[i] = (double)j; });
+    put(b, c0, m, v);
+    if (b->oi)
+      for (int64_t i = 0; i < m; i++) b->oi[(c0 + i) * b->so] = k[i];
+  })
+}
+
+/* An infinite max is replaced by 0 (as PyTorch does) so that all -inf
+ * gives log(0) = -inf and a +inf gives +inf, not NaN from inf - inf. */
+static void lse_k(const blk *b) {
+  CHUNKS(b, {
+    double mx[CH], s[CH];
+    for (int64_t i = 0; i < m; i++) { mx[i] = -INFINITY; s[i] = 0.0; }
+    SWEEP(b->dt, AT(b, c0), m, b->sa, b->len, b->sd, if (x > mx[i]) mx[i] = x;);
+    for (int64_t i = 0; i < m; i++) if (isinf(mx[i])) mx[i] = 0.0;
+    SWEEP(b->dt, AT(b, c0), m, b->sa, b->len, b->sd, s[i] += exp(x - mx[i]););
+    for (int64_t i = 0; i < m; i++) s[i] = log(s[i]) + mx[i];
+    put(b, c0, m, s);
+  })
+}
+
+static void norm_k(const blk *b) {
+  double p = b->p;
+  CHUNKS(b, {
+    double acc[CH];
+    for (int64_t i = 0; i < m; i++) acc[i] = 0.0;
+    if (p == 2.0) {
+      SWEEP(b->dt, AT(b, c0), m, b->sa, b->len, b->sd, acc[i] += x * x;);
+      for (int64_t i = 0; i < m; i++) acc[i] = sqrt(acc[i]);
+    } else if (p == 1.0) {
+      SWEEP(b->dt, AT(b, c0), m, b->sa, b->len, b->sd, acc[i] += fabs(x););
+    } else if (isinf(p)) {
+      SWEEP(b->dt, AT(b, c0), m, b->sa, b->len, b->sd,
+            double ax = fabs(x); if (ax > acc[i] || ax != ax) acc[i] = ax;);
+    } else {
+      SWEEP(b->dt, AT(b, c0), m, b->sa, b->len, b->sd, acc[i] += pow(fabs(x), p););
+      for (int64_t i = 0; i < m; i++) acc[i] = pow(acc[i], 1.0 / p);
+    }
+    put(b, c0, m, acc);
+  })
+}
+
+/* softmax: max, then exp(x - max) summed and stored, then scaled in place;
+ * log_softmax: max, sum of exp(x - max), then x - max - log(sum). */
+static void softmax_k(const blk *b) {
+  CHUNKS(b, {
+    double mx[CH], s[CH];
+    const char *a = AT(b, c0);
+    char *o = b->o + c0 * b->so * (int64_t)lc_dtype_size(b->dt);
+    for (int64_t i = 0; i < m; i++) { mx[i] = -INFINITY; s[i] = 0.0; }
+    SWEEP(b->dt, a, m, b->sa, b->len, b->sd, if (x > mx[i] || x != x) mx[i] = x;);
+    if (b->flag) {
+      SWEEP(b->dt, a, m, b->sa, b->len, b->sd, s[i] += exp(x - mx[i]););
+      for (int64_t i = 0; i < m; i++) s[i] = mx[i] + log(s[i]);
+      SWEEP_OUT(b->dt, a, b->sa, b->sd, o, b->so, b->osd, m, b->len, y = x - s[i];);
+    } else {
+      SWEEP_OUT(b->dt, a, b->sa, b->sd, o, b->so, b->osd, m, b->len,
+                y = exp(x - mx[i]); s[i] += y;);
+      for (int64_t i = 0; i < m; i++) s[i] = 1.0 / s[i];
+      SWEEP_OUT(b->dt, o, b->so, b->osd, o, b->so, b->osd, m, b->len, y = x * s[i];);
+    }
+  })
+}
+
+static void cumsum_k(const blk *b) {
+  CHUNKS(b, {
+    double s[CH];
+    char *o = b->o + c0 * b->so * (int64_t)lc_dtype_size(b->dt);
+    for (int64_t i = 0; i < m; i++) s[i] = 0.0;
+    SWEEP_OUT(b->dt, AT(b, c0), b->sa, b->sd, o, b->so, b->osd, m, b->len, s[i] += x; y = s[i];);
+  })
+}
+
+/* ---- driving the kernels ------------------------------------------------------- */
+
+/* Runs fn over every block of a along dim. Outputs are contiguous, of a's
+ * shape without dim (reductions), or of a's shape (scans: full_out). */
+static void for_blocks(blk_fn fn, const lc_tensor *a, int dim, void *o, double *oi, int full_out,
+                       double p, int flag) {
+  int64_t shape[LC_MAX_DIMS], sa[LC_MAX_DIMS], so[LC_MAX_DIMS], full[LC_MAX_DIMS];
+  int64_t len = 1, sd = 0, osd = 0;
+  int m = 0;
+  if (a->numel == 0 && full_out) return;
+  lc__contig_strides(a->ndim, a->shape, full);
+  for (int d = 0; d < a->ndim; d++) {
+    if (d == dim) continue;
+    if (a->shape[d] == 0) return;  /* no results */
+    shape[m] = a->shape[d];
+    sa[m] = a->strides[d];
+    so[m] = full[d];
+    m++;
+  }
+  if (a->ndim > 0) {
+    len = a->shape[dim];
+    sd = a->strides[dim];
+    osd = full[dim];
+  }
+  if (!full_out) lc__contig_strides(m, shape, so);
+  lc_walk w;
+  int64_t base[3] = {0, a->offset, a->offset};
+  lc__walk_init(&w, m, shape, so, sa, sa, base);
+  size_t es = lc_dtype_size(a->dtype);
+  blk b = {a->dtype, NULL, w.shape[w.ndim - 1], w.st[1][w.ndim - 1], len, sd, NULL, NULL,
+           w.st[0][w.ndim - 1], osd, p, flag};
+  for (int64_t r = 0, rows = lc__walk_rows(&w); r < rows; r++, lc__walk_next(&w)) {
+    b.a = (const char *)a->storage->data + w.off[1] * (int64_t)es;
+    b.o = o ? (char *)o + w.off[0] * (int64_t)es : NULL;
+    b.oi = oi ? oi + w.off[0] : NULL;
+    fn(&b);
+  }
+}
+
+/* ---- shared forward plumbing ---------------------------------------------------- */
+
+/* A 0-d tensor takes dim 0, as one element along it. */
+static int check_dim(lc_ctx *ctx, const lc_tensor *a, int dim) {
+  if (dim >= 0 && (dim < a->ndim || (a->ndim == 0 && dim == 0))) return 1;
+  char s[SHAPE_BUF];
+  lc_shape_str(s, sizeof s, a->ndim, a->shape);
+  lc__fail(ctx, LC_EARG, "dimension %d is out of range for shape %s", dim + 1, s);
+  return 0;
+}
+
+/* Records the node (one input) or, out of memory, drops the result. */
+static lc_tensor *finish(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, lc_tensor *a) {
+  lc_tensor *in[1] = {a};
+  if (lc__wants_grad(ctx, 1, in) && !lc__record(ctx, out, def, 1, in)) {
+    lc_tensor_release(out);
+    return NULL;
+  }
+  return out;
+}
+
+/* Saves a detached alias of out for the rule (the output cannot hold itself
+ * through its own node); on failure drops out. */
+static lc_tensor *save_output(lc_ctx *ctx, lc_tensor *out) {
+  if (out && out->node && !(out->node->saved[0] = lc_detach(ctx, out))) {
+    lc_tensor_release(out);
+    return NULL;
+  }
+  return out;
+}
+
+/* out (a's shape without dim) seen with dim put back as size 1: same storage. */
+static lc_tensor *keep_view(lc_ctx *ctx, lc_tensor *out, const lc_tensor *a, int dim) {
+  if (!out || a->ndim == 0) return out;
+  int64_t shape[LC_MAX_DIMS], st[LC_MAX_DIMS];
+  for (int i = 0; i < a->ndim; i++) shape[i] = i == dim ? 1 : a->shape[i];
+  lc__contig_strides(a->ndim, shape, st);
+  lc_tensor *k = lc__view(ctx, out, a->ndim, shape, st, out->offset);
+  lc_tensor_release(out);
+  return k;
+}
+
+/* The source of a reduction: a itself, or for the all-elements forms
+ * (dim < 0) a flat 1-D header over a contiguous a (or a's copy, held in
+ * *hold). `flat` is a borrowed header: never retained or released. */
+static const lc_tensor *source(lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *flat,
+                               lc_tensor **hold) {
+  *hold = NULL;
+  if (dim >= 0) return a;
+  if (!lc_tensor_is_contiguous(a) && !(*hold = lc__contig_raw(ctx, a))) return NULL;
+  *flat = *hold ? **hold : *a;
+  flat->ndim = 1;
+  flat->shape[0] = a->numel;
+  flat->strides[0] = 1;
+  return flat;
+}
+
+/* A reduction over dim (dim < 0: all elements, 0-d result). With idx, the
+ * kernel's indices come back there too (float64, 0-based, no graph). The
+ * node gets dim0 = dim, keepdim, scalar[0] = p and dim1 = flag. */
+static lc_tensor *reduce(lc_ctx *ctx, const lc_op_def *def, blk_fn fn, lc_tensor *a, int dim,
+                         int keepdim, double p, int flag, lc_tensor **idx) {
+  if (idx) *idx = NULL;
+  if (dim >= 0 && !check_dim(ctx, a, dim)) return NULL;
+  lc_tensor flat, *hold;
+  const lc_tensor *src = source(ctx, a, dim, &flat, &hold);
+  if (!src) return NULL;
+  int d = dim < 0 ? 0 : dim;
+  int64_t shape[LC_MAX_DIMS];
+  int m = 0;
+  for (int i = 0; i < src->ndim; i++)
+    if (i != d) shape[m++] = src->shape[i];
+  lc_tensor *out = lc_empty(ctx, a->dtype, m, shape);
+  lc_tensor *ix = out && idx ? lc_empty(ctx, LC_FLOAT64, m, shape) : NULL;
+  if (!out || (idx && !ix)) {
+    lc_tensor_release(out);
+    lc_tensor_release(hold);
+    return NULL;
+  }
+  for_blocks(fn, src, d, lc_tensor_data(out), ix ? (double *)lc_tensor_data(ix) : NULL, 0, p,
+             flag);
+  lc_tensor_release(hold);
+  if (keepdim && dim >= 0) {
+    out = keep_view(ctx, out, a, dim);
+    if (ix) ix = keep_view(ctx, ix, a, dim);
+    if (!out || (idx && !ix)) {
+      lc_tensor_release(out);
+      lc_tensor_release(ix);
+      return NULL;
+    }
+  }
+  if (def) out = finish(ctx, out, def, a);
+  if (out && out->node) {
+    out->node->dim0 = dim;
+    out->node->keepdim = keepdim;
+    out->node->scalar[0] = p;
+    out->node->dim1 = flag;
+  }
+  if (!out) {
+    lc_tensor_release(ix);
+    return NULL;
+  }
+  if (idx) *idx = ix;
+  return out;
+}
+
+/* A scan along dim: the result has a's shape. */
+static lc_tensor *scan(lc_ctx *ctx, const lc_op_def *def, blk_fn fn, lc_tensor *a, int dim,
+                       int flag) {
+  if (!check_dim(ctx, a, dim)) return NULL;
+  lc_tensor *out = lc_empty(ctx, a->dtype, a->ndim, a->shape);
+  if (!out) return NULL;
+  for_blocks(fn, a, dim, lc_tensor_data(out), NULL, 1, 0.0, flag);
+  out = finish(ctx, out, def, a);
+  if (out && out->node) {
+    out->node->dim0 = dim;
+    out->node->dim1 = flag;
+  }
+  return out;
+}
+
+/* max, min, argmax, argmin refuse what has no identity. */
+static int check_nonempty(lc_ctx *ctx, const lc_tensor *a, int dim, const char *what) {
+  char s[SHAPE_BUF];
+  lc_shape_str(s, sizeof s, a->ndim, a->shape);
+  if (dim < 0 && a->numel == 0) {
+    lc__fail(ctx, LC_ESHAPE, "the %s of an empty tensor (shape %s) is undefined; give a dim", what,
+             s);
+    return 0;
+  }
+  if (dim >= 0 && a->ndim > 0 && dim < a->ndim && a->shape[dim] == 0) {
+    lc__fail(ctx, LC_ESHAPE, "the %s over dimension %d of shape %s is undefined: it has size 0",
+             what, dim + 1, s);
+    return 0;
+  }
+  return 1;
+}
+
+/* ---- backward plumbing ----------------------------------------------------------- */
+
+/* A contiguous operand as (outer, len, inner) around the reduced dim
+ * (dim < 0: all elements as one flat dim). */
+typedef struct span {
+  int64_t outer, len, inner;
+} span;
+
+static span span_of(const lc_tensor *a, int dim) {
+  span s = {1, a->numel, 1};
+  if (dim < 0 || a->ndim == 0) {
+    if (a->ndim == 0) s.len = 1;
+    return s;
+  }
+  s.len = a->shape[dim];
+  for (int i = 0; i < dim; i++) s.outer *= a->shape[i];
+  for (int i = dim + 1; i < a->ndim; i++) s.inner *= a->shape[i];
+  return s;
+}
+
+/* Contiguous data and its dtype, read and written as double. */
+typedef struct cv {
+  char *p;
+  lc_dtype dt;
+} cv;
+
+static cv cv_of(const lc_tensor *t) { return (cv){(char *)lc_tensor_data(t), t->dtype}; }
+static double rd(cv v, int64_t i) { return load(v.dt, v.p, i); }
+static void wr(cv v, int64_t i, double x) { store(v.dt, v.p, i, x); }
+
+/* FOR_SPAN(sp, BODY): BODY runs for each chunk of up to CH results, with
+ * `m` results, `r0` the flat index of the first result and `e0` that of
+ * its first element; element (j, c) is e0 + j * sp.inner + c. */
+#define FOR_SPAN(sp, ...)                                                       \
+  for (int64_t o_ = 0; o_ < (sp).outer; o_++)                                   \
+    for (int64_t c0_ = 0; c0_ < (sp).inner; c0_ += CH) {                        \
+      int64_t m = (sp).inner - c0_ < CH ? (sp).inner - c0_ : CH;                \
+      int64_t r0 = o_ * (sp).inner + c0_, e0 = o_ * (sp).len * (sp).inner + c0_; \
+      (void)r0; (void)e0;                                                       \
+      __VA_ARGS__                                                               \
+    }
+
+/* What most rules start from: contiguous input, gradient and saved tensor,
+ * and a fresh gradient of a's shape (zeroed when `zero`). */
+typedef struct bw {
+  lc_tensor *a, *g, *y, *gx;
+  cv A, G, Y, GX;
+  span sp;
+} bw;
+
+static int bw_begin(lc_ctx *ctx, lc_node *n, lc_tensor *g, bw *b, int zero) {
+  lc_tensor *a = n->inputs[0];
+  memset(b, 0, sizeof *b);
+  b->sp = span_of(a, n->dim0);
+  b->a = lc__contig_raw(ctx, a);
+  b->g = b->a ? lc__contig_raw(ctx, g) : NULL;
+  b->y = b->g && n->saved[0] ? lc__contig_raw(ctx, n->saved[0]) : NULL;
+  if (b->g && (b->y || !n->saved[0]))
+    b->gx = zero ? lc_zeros(ctx, a->dtype, a->ndim, a->shape) : lc_empty(ctx, a->dtype, a->ndim, a->shape);
+  if (!b->gx) return 0;
+  b->A = cv_of(b->a);
+  b->G = cv_of(b->g);
+  if (b->y) b->Y = cv_of(b->y);
+  b->GX = cv_of(b->gx);
+  return 1;
+}
+
+/* Hands the gradient over and drops the rest. */
+static int bw_end(bw *b, lc_tensor **grads) {
+  grads[0] = b->gx;
+  lc_tensor_release(b->a);
+  lc_tensor_release(b->g);
+  lc_tensor_release(b->y);
+  return b->gx != NULL;
+}
+
+#define RULE(name) static int name(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads)
+
+/* ---- prod ------------------------------------------------------------------------- */
+
+/* gx_j = g * prod(x_k, k < j) * prod(x_k, k > j): prefix and suffix products
+ * instead of prod / x_j, so zeros need no special case. */
+RULE(rule_prod) {
+  bw b;
+  if (!bw_begin(ctx, n, g, &b, 0)) return bw_end(&b, grads);
+  span sp = b.sp;
+  FOR_SPAN(sp, {
+    double run[CH];
+    for (int64_t c = 0; c < m; c++) run[c] = rd(b.G, r0 + c);
+    for (int64_t j = 0; j < sp.len; j++)
+      for (int64_t c = 0; c < m; c++) {
+        int64_t e = e0 + j * sp.inner + c;
+        wr(b.GX, e, run[c]);
+        run[c] *= rd(b.A, e);
+      }
+    for (int64_t c = 0; c < m; c++) run[c] = 1.0;
+    for (int64_t j = sp.len - 1; j >= 0; j--)
+      for (int64_t c = 0; c < m; c++) {
+        int64_t e = e0 + j * sp.inner + c;
+        wr(b.GX, e, rd(b.GX, e) * run[c]);
+        run[c] *= rd(b.A, e);
+      }
+  })
+  return bw_end(&b, grads);
+}
+
+static const lc_op_def def_prod = {"ProdBackward", rule_prod};
+
+lc_tensor *lc_prod(lc_ctx *ctx, lc_tensor *a) {
+  return reduce(ctx, &def_prod, prod_k, a, -1, 0, 0.0, 0, NULL);
+}
+
+lc_tensor *lc_prod_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim) {
+  return reduce(ctx, &def_prod, prod_k, a, dim, keepdim, 0.0, 0, NULL);
+}
+
+/* ---- var, std ------------------------------------------------------------------------ */
+
+/* var: gx = (2 / dof) g (x - mean); std: the same with g / (2 y), which is
+ * 0 where y = 0 (PyTorch's choice: a constant input gets no gradient). */
+RULE(rule_var) {
+  bw b;
+  if (!bw_begin(ctx, n, g, &b, 0)) return bw_end(&b, grads);
+  span sp = b.sp;
+  int is_std = n->dim1;
+  double dof = (double)sp.len - n->scalar[0];
+  if (dof < 0) dof = 0;
+  FOR_SPAN(sp, {
+    double mean[CH], scale[CH];
+    for (int64_t c = 0; c < m; c++) mean[c] = 0.0;
+    for (int64_t j = 0; j < sp.len; j++)
+      for (int64_t c = 0; c < m; c++) mean[c] += rd(b.A, e0 + j * sp.inner + c);
+    for (int64_t c = 0; c < m; c++) {
+      double gv = rd(b.G, r0 + c);
+      if (is_std) {
+        double y = rd(b.Y, r0 + c);
+        gv = y == 0 ? 0.0 : gv / (y * 2);
+      }
+      mean[c] /= (double)sp.len;
+      scale[c] = (2.0 / dof) * gv;
+    }
+    for (int64_t j = 0; j < sp.len; j++)
+      for (int64_t c = 0; c < m; c++) {
+        int64_t e = e0 + j * sp.inner + c;
+        wr(b.GX, e, scale[c] * (rd(b.A, e) - mean[c]));
+      }
+  })
+  return bw_end(&b, grads);
+}
+
+static const lc_op_def def_var = {"VarBackward", rule_var};
+static const lc_op_def def_std = {"StdBackward", rule_var};
+
+lc_tensor *lc_var(lc_ctx *ctx, lc_tensor *a, double correction) {
+  return reduce(ctx, &def_var, var_k, a, -1, 0, correction, 0, NULL);
+}
+
+lc_tensor *lc_var_dim(lc_ctx *ctx, lc_tensor *a, int dim, double correction, int keepdim) {
+  return reduce(ctx, &def_var, var_k, a, dim, keepdim, correction, 0, NULL);
+}
+
+lc_tensor *lc_std(lc_ctx *ctx, lc_tensor *a, double correction) {
+  return save_output(ctx, reduce(ctx, &def_std, var_k, a, -1, 0, correction, 1, NULL));
+}
+
+lc_tensor *lc_std_dim(lc_ctx *ctx, lc_tensor *a, int dim, double correction, int keepdim) {
+  return save_output(ctx, reduce(ctx, &def_std, var_k, a, dim, keepdim, correction, 1, NULL));
+}
+
+/* ---- max, min, argmax, argmin ---------------------------------------------------------- */
+
+/* All elements: the gradient is shared evenly by every element equal to the
+ * result (every NaN when the result is NaN), as PyTorch does. */
+RULE(rule_ext_all) {
+  bw b;
+  if (!bw_begin(ctx, n, g, &b, 0)) return bw_end(&b, grads);
+  double y = rd(b.Y, 0), gv = rd(b.G, 0);
+  int64_t count = 0, N = b.sp.len;
+  int nan = y != y;
+  for (int64_t e = 0; e < N; e++) {
+    double x = rd(b.A, e);
+    count += nan ? x != x : x == y;
+  }
+  double share = gv / (double)count;
+  for (int64_t e = 0; e < N; e++) {
+    double x = rd(b.A, e);
+    wr(b.GX, e, (nan ? x != x : x == y) ? share : 0.0);
+  }
+  return bw_end(&b, grads);
+}
+
+/* Over a dim: the gradient goes to the returned index (saved, 0-based). */
+RULE(rule_ext_dim) {
+  bw b;
+  if (!bw_begin(ctx, n, g, &b, 1)) return bw_end(&b, grads);
+  span sp = b.sp;
+  for (int64_t o = 0; o < sp.outer; o++)
+    for (int64_t i = 0; i < sp.inner; i++) {
+      int64_t r = o * sp.inner + i, k = (int64_t)((const double *)b.Y.p)[r];
+      wr(b.GX, (o * sp.len + k) * sp.inner + i, rd(b.G, r));
+    }
+  return bw_end(&b, grads);
+}
+
+static const lc_op_def def_max = {"MaxBackward", rule_ext_all};
+static const lc_op_def def_min = {"MinBackward", rule_ext_all};
+static const lc_op_def def_max_dim = {"MaxBackward", rule_ext_dim};
+static const lc_op_def def_min_dim = {"MinBackward", rule_ext_dim};
+
+static lc_tensor *ext_all(lc_ctx *ctx, lc_tensor *a, int is_min) {
+  if (!check_nonempty(ctx, a, -1, is_min ? "min" : "max")) return NULL;
+  return save_output(ctx, reduce(ctx, is_min ? &def_min : &def_max, ext_k, a, -1, 0,
+                                 0.0, is_min, NULL));
+}
+
+lc_tensor *lc_max(lc_ctx *ctx, lc_tensor *a) { return ext_all(ctx, a, 0); }
+lc_tensor *lc_min(lc_ctx *ctx, lc_tensor *a) { return ext_all(ctx, a, 1); }
+
+static lc_status ext_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim, lc_tensor **values,
+                         lc_tensor **indices, int is_min) {
+  *values = *indices = NULL;
+  if (!check_dim(ctx, a, dim) || !check_nonempty(ctx, a, dim, is_min ? "min" : "max"))
+    return ctx->status;
+  lc_tensor *ix;
+  lc_tensor *v = reduce(ctx, is_min ? &def_min_dim : &def_max_dim, ext_k, a, dim,
+                        keepdim, 0.0, is_min, &ix);
+  if (!v) return ctx->status;
+  if (v->node) v->node->saved[0] = lc__retained(ix);  /* ix has no node: no cycle */
+  *values = v;
+  *indices = ix;
+  return LC_OK;
+}
+
+lc_status lc_max_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim, lc_tensor **values,
+                     lc_tensor **indices) {
+  return ext_dim(ctx, a, dim, keepdim, values, indices, 0);
+}
+
+lc_status lc_min_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim, lc_tensor **values,
+                     lc_tensor **indices) {
+  return ext_dim(ctx, a, dim, keepdim, values, indices, 1);
+}
+
+/* Only the indices: the values are computed and dropped, no graph. */
+static lc_tensor *arg_ext(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim, int is_min) {
+  if (dim >= 0 && !check_dim(ctx, a, dim)) return NULL;
+  if (!check_nonempty(ctx, a, dim, is_min ? "argmin" : "argmax")) return NULL;
+  lc_tensor *ix;
+  lc_tensor *v = reduce(ctx, NULL, ext_k, a, dim, keepdim, 0.0, is_min, &ix);
+  lc_tensor_release(v);
+  return v ? ix : NULL;
+}
+
+lc_tensor *lc_argmax(lc_ctx *ctx, lc_tensor *a) { return arg_ext(ctx, a, -1, 0, 0); }
+lc_tensor *lc_argmin(lc_ctx *ctx, lc_tensor *a) { return arg_ext(ctx, a, -1, 0, 1); }
+lc_tensor *lc_argmax_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim) {
+  return arg_ext(ctx, a, dim, keepdim, 0);
+}
+lc_tensor *lc_argmin_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim) {
+  return arg_ext(ctx, a, dim, keepdim, 1);
+}
+
+/* ---- logsumexp ----------------------------------------------------------------------------- */
+
+/* gx = g exp(x - y): the softmax of x along dim, from the saved result. */
+RULE(rule_logsumexp) {
+  bw b;
+  if (!bw_begin(ctx, n, g, &b, 0)) return bw_end(&b, grads);
+  span sp = b.sp;
+  FOR_SPAN(sp, {
+    for (int64_t j = 0; j < sp.len; j++)
+      for (int64_t c = 0; c < m; c++) {
+        int64_t e = e0 + j * sp.inner + c;
+        wr(b.GX, e, rd(b.G, r0 + c) * exp(rd(b.A, e) - rd(b.Y, r0 + c)));
+      }
+  })
+  return bw_end(&b, grads);
+}
+
+static const lc_op_def def_logsumexp = {"LogsumexpBackward", rule_logsumexp};
+
+lc_tensor *lc_logsumexp(lc_ctx *ctx, lc_tensor *a) {
+  return save_output(ctx, reduce(ctx, &def_logsumexp, lse_k, a, -1, 0, 0.0, 0, NULL));
+}
+
+lc_tensor *lc_logsumexp_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim) {
+  return save_output(ctx, reduce(ctx, &def_logsumexp, lse_k, a, dim, keepdim, 0.0, 0, NULL));
+}
+
+/* ---- norm ------------------------------------------------------------------------------------ */
+
+static double sgn(double x) { return x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0; }
+
+/* PyTorch 1.13's norm_backward, case by case: a zero norm gives a zero
+ * gradient (p >= 1), and p = inf shares the gradient among the elements
+ * whose |x| equals the norm (or is NaN). */
+RULE(rule_norm) {
+  bw b;
+  if (!bw_begin(ctx, n, g, &b, 0)) return bw_end(&b, grads);
+  span sp = b.sp;
+  double p = n->scalar[0];
+  FOR_SPAN(sp, {
+    double k[CH];  /* per result: what multiplies the elementwise part */
+    for (int64_t c = 0; c < m; c++) {
+      double gv = rd(b.G, r0 + c), y = rd(b.Y, r0 + c);
+      if (p == 1.0 || isinf(p)) k[c] = gv;
+      else if (p == 2.0) k[c] = y == 0 ? 0.0 : gv / y;
+      else if (p < 1.0) k[c] = gv * pow(y, 1.0 - p);
+      else k[c] = y == 0 ? 0.0 : gv / pow(y, p - 1.0);
+    }
+    if (isinf(p)) {
+      double cnt[CH];
+      for (int64_t c = 0; c < m; c++) cnt[c] = 0.0;
+      for (int64_t j = 0; j < sp.len; j++)
+        for (int64_t c = 0; c < m; c++) {
+          double ax = fabs(rd(b.A, e0 + j * sp.inner + c));
+          cnt[c] += ax == rd(b.Y, r0 + c) || ax != ax;
+        }
+      for (int64_t c = 0; c < m; c++) k[c] /= cnt[c];
+    }
+    for (int64_t j = 0; j < sp.len; j++)
+      for (int64_t c = 0; c < m; c++) {
+        int64_t e = e0 + j * sp.inner + c;
+        double x = rd(b.A, e), ax = fabs(x), d;
+        if (p == 1.0) d = sgn(x);
+        else if (p == 2.0) d = x;
+        else if (isinf(p)) d = (ax == rd(b.Y, r0 + c) || ax != ax) ? sgn(x) : 0.0;
+        else if (p < 1.0) d = x == 0 ? 0.0 : sgn(x) * pow(ax, p - 1.0);
+        else if (p < 2.0) d = sgn(x) * pow(ax, p - 1.0);
+        else d = x * pow(ax, p - 2.0);
+        wr(b.GX, e, d * k[c]);
+      }
+  })
+  return bw_end(&b, grads);
+}
+
+static const lc_op_def def_norm = {"NormBackward", rule_norm};
+
+static int check_p(lc_ctx *ctx, double p) {
+  if (p > 0) return 1;
+  if (p != p) lc__fail(ctx, LC_EARG, "p must be positive (or inf), got nan");  /* not "-nan" */
+  else lc__fail(ctx, LC_EARG, "p must be positive (or inf), got %g", p);
+  return 0;
+}
+
+lc_tensor *lc_norm(lc_ctx *ctx, lc_tensor *a, double p) {
+  if (!check_p(ctx, p)) return NULL;
+  return save_output(ctx, reduce(ctx, &def_norm, norm_k, a, -1, 0, p, 0, NULL));
+}
+
+lc_tensor *lc_norm_dim(lc_ctx *ctx, lc_tensor *a, double p, int dim, int keepdim) {
+  if (!check_p(ctx, p)) return NULL;
+  return save_output(ctx, reduce(ctx, &def_norm, norm_k, a, dim, keepdim, p, 0, NULL));
+}
+
+/* ---- softmax, log_softmax ---------------------------------------------------------------------- */
+
+/* From the saved output y: softmax gx = y (g - sum(g y)), log_softmax
+ * gx = g - exp(y) sum(g), the sums along dim. */
+RULE(rule_softmax) {
+  bw b;
+  if (!bw_begin(ctx, n, g, &b, 0)) return bw_end(&b, grads);
+  span sp = b.sp;
+  int is_log = n->dim1;
+  FOR_SPAN(sp, {
+    double s[CH];
+    for (int64_t c = 0; c < m; c++) s[c] = 0.0;
+    for (int64_t j = 0; j < sp.len; j++)
+      for (int64_t c = 0; c < m; c++) {
+        int64_t e = e0 + j * sp.inner + c;
+        s[c] += is_log ? rd(b.G, e) : rd(b.G, e) * rd(b.Y, e);
+      }
+    for (int64_t j = 0; j < sp.len; j++)
+      for (int64_t c = 0; c < m; c++) {
+        int64_t e = e0 + j * sp.inner + c;
+        double gv = rd(b.G, e), y = rd(b.Y, e);
+        wr(b.GX, e, is_log ? gv - exp(y) * s[c] : y * (gv - s[c]));
+      }
+  })
+  return bw_end(&b, grads);
+}
+
+static const lc_op_def def_softmax = {"SoftmaxBackward", rule_softmax};
+static const lc_op_def def_log_softmax = {"LogSoftmaxBackward", rule_softmax};
+
+lc_tensor *lc_softmax(lc_ctx *ctx, lc_tensor *a, int dim) {
+  return save_output(ctx, scan(ctx, &def_softmax, softmax_k, a, dim, 0));
+}
+
+lc_tensor *lc_log_softmax(lc_ctx *ctx, lc_tensor *a, int dim) {
+  return save_output(ctx, scan(ctx, &def_log_softmax, softmax_k, a, dim, 1));
+}
+
+/* ---- cumsum ---------------------------------------------------------------------------------- */
+
+/* gx_j = sum(g_k, k >= j): the running sum taken backwards. */
+RULE(rule_cumsum) {
+  bw b;
+  if (!bw_begin(ctx, n, g, &b, 0)) return bw_end(&b, grads);
+  span sp = b.sp;
+  FOR_SPAN(sp, {
+    double s[CH];
+    for (int64_t c = 0; c < m; c++) s[c] = 0.0;
+    for (int64_t j = sp.len - 1; j >= 0; j--)
+      for (int64_t c = 0; c < m; c++) {
+        int64_t e = e0 + j * sp.inner + c;
+        s[c] += rd(b.G, e);
+        wr(b.GX, e, s[c]);
+      }
+  })
+  return bw_end(&b, grads);
+}
+
+static const lc_op_def def_cumsum = {"CumsumBackward", rule_cumsum};
+
+lc_tensor *lc_cumsum(lc_ctx *ctx, lc_tensor *a, int dim) {
+  return scan(ctx, &def_cumsum, cumsum_k, a, dim, 0);
+}

@@ -9,4 +9,8 @@ F.tanh = lucid.tanh
 --- F.linear(x, weight [, bias]): x (..., in) @ weight (out, in)^T + bias (out).
 F.linear = lucid.linear
 
+--- F.softmax(x, dim) and F.log_softmax(x, dim): stable, over one dim.
+F.softmax = lucid.softmax
+F.log_softmax = lucid.log_softmax
+
 return F
