@@ -29,7 +29,7 @@ STATIC   := $(B)/liblucid.a
 SHARED   := $(B)/liblucid.so
 PCFILE   := $(B)/lucid.pc
 REPL     := $(B)/bin/lucid
-CTESTS   := $(B)/tests/test_core $(B)/tests/test_states $(B)/tests/test_game $(B)/tests/test_threads
+CTESTS   := $(B)/tests/test_core $(B)/tests/test_kernels $(B)/tests/test_states $(B)/tests/test_game $(B)/tests/test_threads
 
 BUSTED   = $(LUA) $(shell command -v busted)
 RUN_ENV  = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" LUA_CPATH="$(CURDIR)/$(B)/?.so;;"
@@ -70,6 +70,10 @@ $(B)/tests/test_core: tests/core/test_core.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -pthread -o $@ $^ $(BLAS_LIBS)
 
+$(B)/tests/test_kernels: tests/core/test_kernels.c $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(BLAS_LIBS)
+
 $(B)/tests/test_states: tests/host/test_states.c $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ilua -o $@ $< $(STATIC) $(LUA_LIBS) $(BLAS_LIBS)
@@ -102,6 +106,7 @@ test: deps
 
 ctest: $(CTESTS)
 	$(B)/tests/test_core
+	$(B)/tests/test_kernels
 	cd tests/host && $(RUN_ENV) $(CURDIR)/$(B)/tests/test_states
 	cd tests/host && $(CURDIR)/$(B)/tests/test_game 300
 	$(B)/tests/test_threads

@@ -95,6 +95,11 @@ extern const lc_op_def lc__def_add, lc__def_sub, lc__def_mul, lc__def_div, lc__d
     lc__def_linear, lc__def_sum, lc__def_sum_dim, lc__def_mean, lc__def_mean_dim,
     lc__def_reshape, lc__def_transpose, lc__def_select, lc__def_expand, lc__def_clone;
 
+/* ---- simd.c: float32 tanh, vectorised when the CPU allows (same bits either way) ---- */
+float lc__tanh1f(float x);
+void lc__tanh_f32(int64_t n, float *o, const float *a, int allow_simd);  /* o[n] = tanh(a[n]) */
+int lc__tanh_f32_simd_available(void);
+
 /* ---- kernels.c: loops over strided operands ---- */
 
 /* An N-d walk over up to three operands (out, a, b) given per-operand

@@ -113,7 +113,7 @@ int64_t lc__walk_rows(const lc_walk *w) {
     }                                                                                \
   }
 
-DEFINE_ROWS(float, f32, tanhf, logf, powf)
+DEFINE_ROWS(float, f32, lc__tanh1f, logf, powf)
 DEFINE_ROWS(double, f64, tanh, log, pow)
 
 /* The copy row above reads x only to share ROW2; a plain copy avoids that
@@ -177,7 +177,10 @@ void lc__k_unary(lc_unop op, lc_tensor *out, const lc_tensor *a, double s) {
   int64_t so_ = w.st[0][w.ndim - 1], sa_ = w.st[1][w.ndim - 1];
   int64_t rows = lc__walk_rows(&w);
   for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
-    if (out->dtype == LC_FLOAT64)
+    if (op == LC_UN_TANH && out->dtype == LC_FLOAT32 && so_ == 1 && sa_ == 1)
+      lc__tanh_f32(n, (float *)out->storage->data + w.off[0],
+                   (const float *)a->storage->data + w.off[1], 1);
+    else if (out->dtype == LC_FLOAT64)
       un_row_f64(op, n, (double *)out->storage->data + w.off[0], so_,
                  (const double *)a->storage->data + w.off[1], sa_, s);
     else
