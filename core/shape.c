@@ -1,2 +1,1037 @@
-/* shape.c: shape ops, each with its backward rule beside it. */
+/* shape.c: shape and indexing ops, each with its backward rule beside it.
+ *
+ * Views are a new header (shape, strides, offset) over a's storage, made by
+ * lc__view; their rules put g back into a's shape. Copies write a fresh
+ * contiguous tensor, through memcpy where whole runs line up (cat, stack,
+ * index_select, repeat) and through the strided copy kernel otherwise.
+ *
+ * Many loops below borrow a header: `lc_tensor h = *t` with a changed
+ * shape, strides or offset describes a block of t's storage without an
+ * allocation (lc__k_sum_dim does the same). Such headers are never
+ * retained or released.
+ *
+ * Index tensors are read once into an int64 buffer (ibuf) that checks every
+ * value; the node keeps that buffer for backward (node->user), so the rule
+ * needs neither the index tensor nor a second check. */
 #include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define SHAPE_BUF 160
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+/* Records the node when a gradient is wanted, or drops the result when the
+ * node cannot be allocated (as ops.c does). */
+static lc_tensor *finish(lc_ctx *ctx, lc_tensor *out, const lc_op_def *op, int n,
+                         lc_tensor **in) {
+  if (lc__wants_grad(ctx, n, in) && !lc__record(ctx, out, op, n, in)) {
+    lc_tensor_release(out);
+    return NULL;
+  }
+  return out;
+}
+
+static lc_tensor *view_op(lc_ctx *ctx, const lc_op_def *op, lc_tensor *a, int ndim,
+                          const int64_t *shape, const int64_t *strides, int64_t offset) {
+  lc_tensor *out = lc__view(ctx, a, ndim, shape, strides, offset);
+  if (!out) return NULL;
+  lc_tensor *in[1] = {a};
+  return finish(ctx, out, op, 1, in);
+}
+
+static int check_dim(lc_ctx *ctx, const lc_tensor *a, int d) {
+  if (d < 0 || d >= a->ndim) {
+    char s[SHAPE_BUF];
+    lc_shape_str(s, sizeof s, a->ndim, a->shape);
+    lc__fail(ctx, LC_EARG, "dimension %d is out of range for shape %s", d + 1, s);
+    return 0;
+  }
+  return 1;
+}
+
+static int64_t prod(const int64_t *shape, int from, int to) {
+  int64_t p = 1;
+  for (int i = from; i < to; i++) p *= shape[i];
+  return p;
+}
+
+static lc_tensor *retained(lc_tensor *a) {
+  lc_tensor_retain(a);
+  return a;
+}
+
+/* A block of t: dim `dim` cut to `len` elements from `start`, every `step`th. */
+static lc_tensor block(const lc_tensor *t, int dim, int64_t start, int64_t len, int64_t step) {
+  lc_tensor h = *t;
+  h.offset = t->offset + start * t->strides[dim];
+  h.shape[dim] = len;
+  h.strides[dim] = t->strides[dim] * step;
+  h.numel = prod(h.shape, 0, h.ndim);
+  return h;
+}
+
+/* The slice of t at `index` along dim, without that dim (select's header). */
+static lc_tensor slice_at(const lc_tensor *t, int dim, int64_t index) {
+  lc_tensor h = *t;
+  h.offset = t->offset + index * t->strides[dim];
+  for (int i = dim; i < t->ndim - 1; i++) {
+    h.shape[i] = t->shape[i + 1];
+    h.strides[i] = t->strides[i + 1];
+  }
+  h.ndim = t->ndim - 1;
+  h.numel = prod(h.shape, 0, h.ndim);
+  return h;
+}
+
+/* dst = src, same shape. dst is a block of a fresh contiguous tensor in
+ * which dims `from`.. are whole, so each run of src's last dims from `from`
+ * on is one contiguous stretch of dst, and runs follow one another at
+ * dst->strides[from - 1]. A contiguous src of dst's dtype then goes over in
+ * whole runs; anything else through the strided copy kernel. */
+static void copy_runs(lc_tensor *dst, const lc_tensor *src, int from) {
+  if (dst->numel == 0) return;
+  int64_t run = prod(src->shape, from, src->ndim);
+  if (src->dtype == dst->dtype && run >= 8 && lc_tensor_is_contiguous(src)) {
+    size_t es = lc_dtype_size(dst->dtype);
+    int64_t outer = src->numel / run, step = from > 0 ? dst->strides[from - 1] : 0;
+    char *d = (char *)lc_tensor_data(dst);
+    const char *s = (const char *)lc_tensor_data(src);
+    for (int64_t o = 0; o < outer; o++)
+      memcpy(d + (size_t)(o * step) * es, s + (size_t)(o * run) * es, (size_t)run * es);
+    return;
+  }
+  lc__k_binary(LC_BIN_COPY, dst, src, src->strides, src, src->strides);
+}
+
+/* g in dtype dt: g itself (retained) or a converted copy. */
+static lc_tensor *as_dtype(lc_ctx *ctx, lc_tensor *g, lc_dtype dt) {
+  return g ? lc_to_dtype(ctx, g, dt) : NULL;
+}
+
+/* Takes ownership of g and converts it to dt. */
+static lc_tensor *owned_as_dtype(lc_ctx *ctx, lc_tensor *g, lc_dtype dt) {
+  lc_tensor *r = as_dtype(ctx, g, dt);
+  lc_tensor_release(g);
+  return r;
+}
+
+#define RULE(name) static int name(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads)
+
+/* ---- checked indices ----------------------------------------------------------- */
+
+typedef struct ibuf {
+  size_t bytes;
+  int64_t n;
+  int64_t v[];   /* the index tensor's values, row-major */
+} ibuf;
+
+static void ibuf_free(lc_ctx *ctx, void *p) {
+  if (p) lc__free(ctx, p, ((ibuf *)p)->bytes);
+}
+
+static int bad_index(lc_ctx *ctx, double v, int dim, int64_t size) {
+  if (v != v)  /* printf would say "-nan" for 0/0 on some machines */
+    lc__fail(ctx, LC_EARG, "index nan is not an integer");
+  else if (v != floor(v))
+    lc__fail(ctx, LC_EARG, "index %.17g is not an integer", v + 1);
+  else
+    lc__fail(ctx, LC_EARG, "index %.17g is out of range for dimension %d of size %lld", v + 1,
+             dim + 1, (long long)size);
+  return 0;
+}
+
+/* Reads every value of index, checking that it is an integer in [0, size). */
+static ibuf *read_index(lc_ctx *ctx, const lc_tensor *index, int dim, int64_t size) {
+  size_t bytes = sizeof(ibuf) + sizeof(int64_t) * (size_t)index->numel;
+  ibuf *b = (ibuf *)lc__alloc(ctx, bytes);
+  if (!b) return NULL;
+  b->bytes = bytes;
+  b->n = index->numel;
+  if (index->numel == 0) return b;
+  lc_walk w;
+  int64_t base[3] = {index->offset, index->offset, index->offset};
+  lc__walk_init(&w, index->ndim, index->shape, index->strides, index->strides, index->strides,
+                base);
+  int64_t len = w.shape[w.ndim - 1], s = w.st[0][w.ndim - 1], rows = lc__walk_rows(&w), k = 0;
+  for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
+    for (int64_t i = 0; i < len; i++) {
+      double v = index->dtype == LC_FLOAT64
+                     ? ((const double *)index->storage->data)[w.off[0] + i * s]
+                     : (double)((const float *)index->storage->data)[w.off[0] + i * s];
+      if (!(v >= 0 && v < (double)size && v == floor(v))) {
+        bad_index(ctx, v, dim, size);
+        ibuf_free(ctx, b);
+        return NULL;
+      }
+      b->v[k++] = (int64_t)v;
+    }
+  }
+  return b;
+}
+
+/* finish() for ops whose node keeps the checked indices. Takes ownership of ib. */
+static lc_tensor *finish_indexed(lc_ctx *ctx, lc_tensor *out, const lc_op_def *op, int n,
+                                 lc_tensor **in, ibuf *ib, int dim) {
+  out = out ? finish(ctx, out, op, n, in) : NULL;
+  if (out && out->node) {
+    out->node->user = ib;
+    out->node->user_free = ibuf_free;
+    out->node->dim0 = dim;
+  } else {
+    ibuf_free(ctx, ib);
+  }
+  return out;
+}
+
+/* ---- views: rules ---------------------------------------------------------------- */
+
+/* flatten, squeeze, unsqueeze: same elements, another shape */
+RULE(rule_reshape_back) {
+  lc_tensor *a = n->inputs[0];
+  grads[0] = lc_reshape(ctx, g, a->ndim, a->shape);
+  return 1;
+}
+
+RULE(rule_permute) {
+  int inv[LC_MAX_DIMS];
+  for (int i = 0; i < g->ndim; i++) inv[n->iargs[i]] = i;
+  grads[0] = lc_permute(ctx, g, inv);
+  return 1;
+}
+
+/* narrow, slice, split: zeros, with g written into the block the view saw */
+RULE(rule_block) {
+  lc_tensor *a = n->inputs[0];
+  lc_tensor *z = lc_zeros(ctx, a->dtype, a->ndim, a->shape);
+  if (!z) return 0;
+  lc_tensor h = block(z, n->dim0, n->index, n->iargs[0], n->iargs[1]);
+  lc_copy_(ctx, &h, g);
+  grads[0] = z;
+  return 1;
+}
+
+static const lc_op_def def_flatten = {"FlattenBackward", rule_reshape_back};
+static const lc_op_def def_squeeze = {"SqueezeBackward", rule_reshape_back};
+static const lc_op_def def_unsqueeze = {"UnsqueezeBackward", rule_reshape_back};
+static const lc_op_def def_permute = {"PermuteBackward", rule_permute};
+static const lc_op_def def_narrow = {"NarrowBackward", rule_block};
+static const lc_op_def def_slice = {"SliceBackward", rule_block};
+static const lc_op_def def_split = {"SplitBackward", rule_block};
+
+/* ---- views ---------------------------------------------------------------------- */
+
+lc_tensor *lc_flatten(lc_ctx *ctx, lc_tensor *a, int start, int end) {
+  if (a->ndim == 0) {
+    if (start != 0 || end != 0) {
+      lc__fail(ctx, LC_EARG, "dimension %d is out of range for shape {}",
+               (start != 0 ? start : end) + 1);
+      return NULL;
+    }
+    int64_t one = 1;
+    return view_op(ctx, &def_flatten, a, 1, &one, &one, a->offset);
+  }
+  if (!check_dim(ctx, a, start) || !check_dim(ctx, a, end)) return NULL;
+  if (start > end) {
+    lc__fail(ctx, LC_EARG, "start dimension %d comes after end dimension %d", start + 1, end + 1);
+    return NULL;
+  }
+  if (start == end) return retained(a);
+  int64_t shape[LC_MAX_DIMS], st[LC_MAX_DIMS];
+  int k = 0;
+  for (int i = 0; i < start; i++, k++) { shape[k] = a->shape[i]; st[k] = a->strides[i]; }
+  int64_t merged = prod(a->shape, start, end + 1);
+  /* mergeable: each non-1 dim steps over exactly the next non-1 dim's extent;
+   * the merged dim then walks with the innermost one's stride */
+  int ok = 1;
+  int64_t inner = 1, need = -1;
+  for (int i = end; i >= start; i--) {
+    if (a->shape[i] == 1) continue;
+    if (need >= 0 && a->strides[i] != need) ok = 0;
+    if (need < 0) inner = a->strides[i];
+    need = a->strides[i] * a->shape[i];
+  }
+  if (!ok && merged != 0) {  /* as reshape: a copy when the dims cannot merge */
+    int64_t s[LC_MAX_DIMS];
+    int m = 0;
+    for (int i = 0; i < start; i++) s[m++] = a->shape[i];
+    s[m++] = merged;
+    for (int i = end + 1; i < a->ndim; i++) s[m++] = a->shape[i];
+    lc_tensor *c = lc__contig_raw(ctx, a);
+    if (!c) return NULL;
+    int64_t cs[LC_MAX_DIMS];
+    lc__contig_strides(m, s, cs);
+    lc_tensor *out = lc__view(ctx, c, m, s, cs, c->offset);
+    lc_tensor_release(c);
+    if (!out) return NULL;
+    lc_tensor *in[1] = {a};
+    return finish(ctx, out, &def_flatten, 1, in);
+  }
+  shape[k] = merged;
+  st[k++] = inner;
+  for (int i = end + 1; i < a->ndim; i++, k++) { shape[k] = a->shape[i]; st[k] = a->strides[i]; }
+  return view_op(ctx, &def_flatten, a, k, shape, st, a->offset);
+}
+
+/* a without the dims flagged in drop[] */
+static lc_tensor *squeeze_dims(lc_ctx *ctx, lc_tensor *a, const int *drop) {
+  int64_t shape[LC_MAX_DIMS], st[LC_MAX_DIMS];
+  int k = 0;
+  for (int i = 0; i < a->ndim; i++)
+    if (!drop[i]) { shape[k] = a->shape[i]; st[k] = a->strides[i]; k++; }
+  return view_op(ctx, &def_squeeze, a, k, shape, st, a->offset);
+}
+
+lc_tensor *lc_squeeze(lc_ctx *ctx, lc_tensor *a) {
+  int drop[LC_MAX_DIMS] = {0};
+  for (int i = 0; i < a->ndim; i++) drop[i] = a->shape[i] == 1;
+  return squeeze_dims(ctx, a, drop);
+}
+
+lc_tensor *lc_squeeze_dim(lc_ctx *ctx, lc_tensor *a, int dim) {
+  int drop[LC_MAX_DIMS] = {0};
+  if (!(a->ndim == 0 && dim == 0)) {
+    if (!check_dim(ctx, a, dim)) return NULL;
+    drop[dim] = a->shape[dim] == 1;
+  }
+  return squeeze_dims(ctx, a, drop);
+}
+
+lc_tensor *lc_unsqueeze(lc_ctx *ctx, lc_tensor *a, int dim) {
+  if (dim < 0 || dim > a->ndim) {
+    char s[SHAPE_BUF];
+    lc_shape_str(s, sizeof s, a->ndim, a->shape);
+    lc__fail(ctx, LC_EARG, "dimension %d is out of range for a new dimension of shape %s "
+             "(expected 1..%d)", dim + 1, s, a->ndim + 1);
+    return NULL;
+  }
+  if (a->ndim == LC_MAX_DIMS) {
+    lc__fail(ctx, LC_EARG, "at most %d dimensions are supported", LC_MAX_DIMS);
+    return NULL;
+  }
+  int64_t shape[LC_MAX_DIMS], st[LC_MAX_DIMS];
+  for (int i = 0, k = 0; i <= a->ndim; i++) {
+    if (i == dim) {  /* any stride works for size 1; this one keeps a contiguous a contiguous */
+      shape[i] = 1;
+      st[i] = dim < a->ndim ? a->strides[dim] * a->shape[dim] : 1;
+    } else {
+      shape[i] = a->shape[k];
+      st[i] = a->strides[k++];
+    }
+  }
+  return view_op(ctx, &def_unsqueeze, a, a->ndim + 1, shape, st, a->offset);
+}
+
+lc_tensor *lc_permute(lc_ctx *ctx, lc_tensor *a, const int *perm) {
+  int seen[LC_MAX_DIMS] = {0};
+  int64_t shape[LC_MAX_DIMS], st[LC_MAX_DIMS];
+  for (int i = 0; i < a->ndim; i++) {
+    if (!check_dim(ctx, a, perm[i])) return NULL;
+    if (seen[perm[i]]++) {
+      lc__fail(ctx, LC_EARG, "dimension %d appears more than once in the permutation",
+               perm[i] + 1);
+      return NULL;
+    }
+    shape[i] = a->shape[perm[i]];
+    st[i] = a->strides[perm[i]];
+  }
+  lc_tensor *out = view_op(ctx, &def_permute, a, a->ndim, shape, st, a->offset);
+  if (out && out->node)
+    for (int i = 0; i < a->ndim; i++) out->node->iargs[i] = perm[i];
+  return out;
+}
+
+lc_tensor *lc_t(lc_ctx *ctx, lc_tensor *a) {
+  if (a->ndim <= 1) return retained(a);
+  if (a->ndim > 2) {
+    char s[SHAPE_BUF];
+    lc_shape_str(s, sizeof s, a->ndim, a->shape);
+    lc__fail(ctx, LC_ESHAPE, "expects a tensor with at most 2 dimensions, got shape %s", s);
+    return NULL;
+  }
+  return lc_transpose(ctx, a, 0, 1);
+}
+
+lc_tensor *lc_broadcast_to(lc_ctx *ctx, lc_tensor *a, int ndim, const int64_t *shape) {
+  return lc_expand(ctx, a, ndim, shape);
+}
+
+static lc_tensor *block_view(lc_ctx *ctx, const lc_op_def *op, lc_tensor *a, int dim,
+                             int64_t start, int64_t len, int64_t step) {
+  lc_tensor h = block(a, dim, start, len, step);
+  lc_tensor *out = view_op(ctx, op, a, a->ndim, h.shape, h.strides, h.offset);
+  if (out && out->node) {
+    out->node->dim0 = dim;
+    out->node->index = start;
+    out->node->iargs[0] = len;
+    out->node->iargs[1] = step;
+  }
+  return out;
+}
+
+lc_tensor *lc_narrow(lc_ctx *ctx, lc_tensor *a, int dim, int64_t start, int64_t length) {
+  if (!check_dim(ctx, a, dim)) return NULL;
+  int64_t size = a->shape[dim];
+  if (start < 0 || start > size || length < 0 || length > size - start) {
+    lc__fail(ctx, LC_EARG, "start %lld and length %lld do not fit dimension %d of size %lld",
+             (long long)start + 1, (long long)length, dim + 1, (long long)size);
+    return NULL;
+  }
+  return block_view(ctx, &def_narrow, a, dim, start, length, 1);
+}
+
+lc_tensor *lc_slice(lc_ctx *ctx, lc_tensor *a, int dim, int64_t start, int64_t stop,
+                    int64_t step) {
+  if (!check_dim(ctx, a, dim)) return NULL;
+  int64_t size = a->shape[dim];
+  if (step < 1) {
+    lc__fail(ctx, LC_EARG, "step must be at least 1, got %lld", (long long)step);
+    return NULL;
+  }
+  if (start < 0 || start > stop || stop > size) {
+    lc__fail(ctx, LC_EARG, "slice %lld to %lld does not fit dimension %d of size %lld",
+             (long long)start + 1, (long long)stop, dim + 1, (long long)size);
+    return NULL;
+  }
+  int64_t len = stop == start ? 0 : (stop - start - 1) / step + 1;  /* no overflow for any step */
+  return block_view(ctx, &def_slice, a, dim, start, len, step);
+}
+
+lc_status lc_split(lc_ctx *ctx, lc_tensor *a, int dim, int64_t n, const int64_t *sizes,
+                   lc_tensor **out) {
+  for (int64_t i = 0; i < n; i++) out[i] = NULL;
+  if (!check_dim(ctx, a, dim)) return ctx->status;
+  for (int64_t i = 0; i < n; i++)
+    if (sizes[i] < 0)
+      return lc__fail(ctx, LC_EARG, "split size %lld (piece %lld) is negative",
+                      (long long)sizes[i], (long long)i + 1);
+  int64_t sum = 0;
+  for (int64_t i = 0; i < n && sum <= a->shape[dim]; i++) sum += sizes[i];  /* no overflow */
+  if (sum != a->shape[dim]) {
+    char s[SHAPE_BUF];
+    lc_shape_str(s, sizeof s, n > LC_MAX_DIMS * 4 ? LC_MAX_DIMS * 4 : (int)n, sizes);
+    return lc__fail(ctx, LC_EARG, "split sizes %s%s do not add up to the size %lld of dimension %d",
+                    s, n > LC_MAX_DIMS * 4 ? " (and more)" : "", (long long)a->shape[dim],
+                    dim + 1);
+  }
+  int64_t start = 0;
+  for (int64_t i = 0; i < n; i++) {
+    if (!(out[i] = block_view(ctx, &def_split, a, dim, start, sizes[i], 1))) {
+      lc_status st = ctx->status;
+      for (int64_t j = 0; j < i; j++) {
+        lc_tensor_release(out[j]);
+        out[j] = NULL;
+      }
+      return st;
+    }
+    start += sizes[i];
+  }
+  return LC_OK;
+}
+
+/* ---- cat and stack --------------------------------------------------------------- */
+
+/* A 1-D tensor of size 0: PyTorch lets cat skip it whatever the others are. */
+static int cat_skips(const lc_tensor *t, const lc_tensor *ref) {
+  return t->ndim == 1 && t->shape[0] == 0 && !(ref->ndim == 1 && ref->shape[0] == 0);
+}
+
+static const lc_tensor *cat_ref(int n, lc_tensor **ts) {
+  for (int i = 0; i < n; i++)
+    if (!(ts[i]->ndim == 1 && ts[i]->shape[0] == 0)) return ts[i];
+  return ts[0];
+}
+
+static lc_dtype joined_dtype(int n, lc_tensor **ts) {
+  for (int i = 0; i < n; i++)
+    if (ts[i]->dtype == LC_FLOAT64) return LC_FLOAT64;
+  return LC_FLOAT32;
+}
+
+RULE(rule_cat) {
+  const lc_tensor *ref = cat_ref(n->ninputs, n->inputs);
+  int dim = n->dim0;
+  int64_t off = 0;
+  for (int i = 0; i < n->ninputs; i++) {
+    lc_tensor *t = n->inputs[i];
+    if (cat_skips(t, ref)) {
+      if (t->requires_grad && !(grads[i] = lc_zeros(ctx, t->dtype, 1, t->shape))) return 0;
+      continue;
+    }
+    if (t->requires_grad) {
+      lc_tensor *part = lc_narrow(ctx, g, dim, off, t->shape[dim]);
+      if (!(grads[i] = owned_as_dtype(ctx, part, t->dtype))) return 0;
+    }
+    off += t->shape[dim];
+  }
+  return 1;
+}
+
+RULE(rule_stack) {
+  for (int i = 0; i < n->ninputs; i++) {
+    lc_tensor *t = n->inputs[i];
+    if (!t->requires_grad) continue;
+    lc_tensor *part = lc_select(ctx, g, n->dim0, i);
+    if (!(grads[i] = owned_as_dtype(ctx, part, t->dtype))) return 0;
+  }
+  return 1;
+}
+
+static const lc_op_def def_cat = {"CatBackward", rule_cat};
+static const lc_op_def def_stack = {"StackBackward", rule_stack};
+
+lc_tensor *lc_cat(lc_ctx *ctx, int n, lc_tensor **ts, int dim) {
+  if (n < 1) {
+    lc__fail(ctx, LC_EARG, "expected at least one tensor");
+    return NULL;
+  }
+  const lc_tensor *ref = cat_ref(n, ts);
+  char sr[SHAPE_BUF], st[SHAPE_BUF];
+  lc_shape_str(sr, sizeof sr, ref->ndim, ref->shape);
+  if (ref->ndim == 0) {
+    int pos = 0;
+    while (ts[pos] != ref) pos++;
+    lc__fail(ctx, LC_ESHAPE, "tensor %d is 0-d and cannot be concatenated (stack joins 0-d "
+             "tensors)", pos + 1);
+    return NULL;
+  }
+  if (!check_dim(ctx, ref, dim)) return NULL;
+  int64_t total = 0;
+  for (int i = 0; i < n; i++) {
+    const lc_tensor *t = ts[i];
+    if (cat_skips(t, ref)) continue;
+    int same = t->ndim == ref->ndim;
+    for (int d = 0; same && d < t->ndim; d++) same = d == dim || t->shape[d] == ref->shape[d];
+    if (!same) {
+      lc_shape_str(st, sizeof st, t->ndim, t->shape);
+      lc__fail(ctx, LC_ESHAPE, "tensor %d has shape %s, expected %s except in dimension %d",
+               i + 1, st, sr, dim + 1);
+      return NULL;
+    }
+    total += t->shape[dim];
+  }
+  int64_t shape[LC_MAX_DIMS];
+  memcpy(shape, ref->shape, sizeof shape);
+  shape[dim] = total;
+  lc_tensor *out = lc_empty(ctx, joined_dtype(n, ts), ref->ndim, shape);
+  if (!out) return NULL;
+  int64_t off = 0;
+  for (int i = 0; i < n; i++) {
+    if (cat_skips(ts[i], ref)) continue;
+    lc_tensor h = block(out, dim, off, ts[i]->shape[dim], 1);
+    copy_runs(&h, ts[i], dim);
+    off += ts[i]->shape[dim];
+  }
+  out = finish(ctx, out, &def_cat, n, ts);
+  if (out && out->node) out->node->dim0 = dim;
+  return out;
+}
+
+lc_tensor *lc_stack(lc_ctx *ctx, int n, lc_tensor **ts, int dim) {
+  if (n < 1) {
+    lc__fail(ctx, LC_EARG, "expected at least one tensor");
+    return NULL;
+  }
+  const lc_tensor *ref = ts[0];
+  char sr[SHAPE_BUF], st[SHAPE_BUF];
+  lc_shape_str(sr, sizeof sr, ref->ndim, ref->shape);
+  if (dim < 0 || dim > ref->ndim) {
+    lc__fail(ctx, LC_EARG, "dimension %d is out of range for stacking tensors of shape %s "
+             "(expected 1..%d)", dim + 1, sr, ref->ndim + 1);
+    return NULL;
+  }
+  if (ref->ndim == LC_MAX_DIMS) {
+    lc__fail(ctx, LC_EARG, "at most %d dimensions are supported", LC_MAX_DIMS);
+    return NULL;
+  }
+  for (int i = 1; i < n; i++) {
+    int same = ts[i]->ndim == ref->ndim;
+    for (int d = 0; same && d < ref->ndim; d++) same = ts[i]->shape[d] == ref->shape[d];
+    if (!same) {
+      lc_shape_str(st, sizeof st, ts[i]->ndim, ts[i]->shape);
+      lc__fail(ctx, LC_ESHAPE, "tensor %d has shape %s, expected %s like tensor 1", i + 1, st, sr);
+      return NULL;
+    }
+  }
+  int64_t shape[LC_MAX_DIMS];
+  for (int i = 0, k = 0; i <= ref->ndim; i++) shape[i] = i == dim ? n : ref->shape[k++];
+  lc_tensor *out = lc_empty(ctx, joined_dtype(n, ts), ref->ndim + 1, shape);
+  if (!out) return NULL;
+  for (int i = 0; i < n; i++) {
+    lc_tensor h = slice_at(out, dim, i);
+    copy_runs(&h, ts[i], dim);
+  }
+  out = finish(ctx, out, &def_stack, n, ts);
+  if (out && out->node) out->node->dim0 = dim;
+  return out;
+}
+
+/* ---- index_select ------------------------------------------------------------------ */
+
+/* index-add: zeros of a's shape, with slice k of g added at slice v[k] */
+RULE(rule_index_select) {
+  lc_tensor *a = n->inputs[0];
+  const ibuf *ib = (const ibuf *)n->user;
+  int dim = n->dim0;
+  lc_tensor *gg = as_dtype(ctx, g, a->dtype);  /* the add kernel reads both as one dtype */
+  lc_tensor *z = gg ? lc_zeros(ctx, a->dtype, a->ndim, a->shape) : NULL;
+  if (z && gg->numel > 0)
+    for (int64_t k = 0; k < ib->n; k++) {
+      lc_tensor zs = slice_at(z, dim, ib->v[k]), gs = slice_at(gg, dim, k);
+      lc__k_binary(LC_BIN_ADD, &zs, &zs, zs.strides, &gs, gs.strides);
+    }
+  lc_tensor_release(gg);
+  return (grads[0] = z) != NULL;
+}
+
+static const lc_op_def def_index_select = {"IndexSelectBackward", rule_index_select};
+
+lc_tensor *lc_index_select(lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *index) {
+  if (index->ndim > 1) {
+    char s[SHAPE_BUF];
+    lc_shape_str(s, sizeof s, index->ndim, index->shape);
+    lc__fail(ctx, LC_ESHAPE, "index must be 1-D (or 0-d), got shape %s", s);
+    return NULL;
+  }
+  if (!check_dim(ctx, a, dim)) return NULL;
+  ibuf *ib = read_index(ctx, index, dim, a->shape[dim]);
+  if (!ib) return NULL;
+  int64_t shape[LC_MAX_DIMS];
+  memcpy(shape, a->shape, sizeof shape);
+  shape[dim] = ib->n;
+  lc_tensor *out = lc_empty(ctx, a->dtype, a->ndim, shape);
+  if (out && out->numel > 0) {
+    int64_t inner = prod(a->shape, dim + 1, a->ndim), outer = prod(a->shape, 0, dim);
+    if (inner >= 8 && lc_tensor_is_contiguous(a)) {
+      /* whole rows (embedding lookups): one memcpy per (outer, k) */
+      size_t es = lc_dtype_size(a->dtype), row = (size_t)inner * es;
+      char *o = (char *)lc_tensor_data(out);
+      const char *src = (const char *)lc_tensor_data(a);
+      for (int64_t i = 0; i < outer; i++)
+        for (int64_t k = 0; k < ib->n; k++, o += row)
+          memcpy(o, src + (size_t)(i * a->shape[dim] + ib->v[k]) * row, row);
+    } else {
+      for (int64_t k = 0; k < ib->n; k++) {
+        lc_tensor os = slice_at(out, dim, k), as = slice_at(a, dim, ib->v[k]);
+        lc__k_binary(LC_BIN_COPY, &os, &as, as.strides, &as, as.strides);
+      }
+    }
+  }
+  lc_tensor *in[1] = {a};
+  return finish_indexed(ctx, out, &def_index_select, 1, in, ib, dim);
+}
+
+/* ---- gather and scatter_add --------------------------------------------------------- */
+
+/* out (any strides, a's ndim) = a gathered along dim at iv, which holds one
+ * index per element of out, row-major. */
+static void gather_k(lc_tensor *out, const lc_tensor *a, int dim, const int64_t *iv) {
+  if (out->numel == 0) return;
+  int64_t am[LC_MAX_DIMS], ic[LC_MAX_DIMS];
+  memcpy(am, a->strides, sizeof am);
+  am[dim] = 0;  /* the index supplies the position along dim */
+  lc__contig_strides(out->ndim, out->shape, ic);
+  lc_walk w;
+  int64_t base[3] = {out->offset, a->offset, 0};
+  lc__walk_init(&w, out->ndim, out->shape, out->strides, am, ic, base);
+  int64_t len = w.shape[w.ndim - 1], rows = lc__walk_rows(&w), ds = a->strides[dim];
+  int64_t so = w.st[0][w.ndim - 1], sa = w.st[1][w.ndim - 1], si = w.st[2][w.ndim - 1];
+  for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
+    const int64_t *ix = iv + w.off[2];
+    if (a->dtype == LC_FLOAT64) {
+      double *o = (double *)out->storage->data + w.off[0];
+      const double *p = (const double *)a->storage->data + w.off[1];
+      for (int64_t i = 0; i < len; i++) o[i * so] = p[i * sa + ix[i * si] * ds];
+    } else {
+      float *o = (float *)out->storage->data + w.off[0];
+      const float *p = (const float *)a->storage->data + w.off[1];
+      for (int64_t i = 0; i < len; i++) o[i * so] = p[i * sa + ix[i * si] * ds];
+    }
+  }
+}
+
+/* For every position p of ishape (ndim dims): out[p, dim -> iv[p]] += src[p].
+ * src (same dtype, same ndim) may be larger than ishape; only p is read. */
+static void scatter_add_k(lc_tensor *out, int dim, const int64_t *iv, int ndim,
+                          const int64_t *ishape, const lc_tensor *src) {
+  if (prod(ishape, 0, ndim) == 0) return;
+  int64_t om[LC_MAX_DIMS], ic[LC_MAX_DIMS];
+  memcpy(om, out->strides, sizeof om);
+  om[dim] = 0;
+  lc__contig_strides(ndim, ishape, ic);
+  lc_walk w;
+  int64_t base[3] = {out->offset, src->offset, 0};
+  lc__walk_init(&w, ndim, ishape, om, src->strides, ic, base);
+  int64_t len = w.shape[w.ndim - 1], rows = lc__walk_rows(&w), ds = out->strides[dim];
+  int64_t so = w.st[0][w.ndim - 1], ss = w.st[1][w.ndim - 1], si = w.st[2][w.ndim - 1];
+  for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
+    const int64_t *ix = iv + w.off[2];
+    if (out->dtype == LC_FLOAT64) {
+      double *o = (double *)out->storage->data + w.off[0];
+      const double *s = (const double *)src->storage->data + w.off[1];
+      for (int64_t i = 0; i < len; i++) o[i * so + ix[i * si] * ds] += s[i * ss];
+    } else {
+      float *o = (float *)out->storage->data + w.off[0];
+      const float *s = (const float *)src->storage->data + w.off[1];
+      for (int64_t i = 0; i < len; i++) o[i * so + ix[i * si] * ds] += s[i * ss];
+    }
+  }
+}
+
+RULE(rule_gather) {  /* scatter-add g into zeros of a's shape */
+  lc_tensor *a = n->inputs[0];
+  lc_tensor *gg = as_dtype(ctx, g, a->dtype);  /* the kernel reads both as one dtype */
+  lc_tensor *z = gg ? lc_zeros(ctx, a->dtype, a->ndim, a->shape) : NULL;
+  if (z) scatter_add_k(z, n->dim0, ((const ibuf *)n->user)->v, gg->ndim, gg->shape, gg);
+  lc_tensor_release(gg);
+  return (grads[0] = z) != NULL;
+}
+
+RULE(rule_scatter_add) {
+  lc_tensor *a = n->inputs[0], *src = n->inputs[1];
+  if (a->requires_grad && !(grads[0] = retained(g))) return 0;
+  if (src->requires_grad) {
+    /* g gathered at the index, in the index's corner of zeros of src's shape */
+    lc_tensor *gg = as_dtype(ctx, g, src->dtype);  /* the kernel reads both as one dtype */
+    lc_tensor *z = gg ? lc_zeros(ctx, src->dtype, src->ndim, src->shape) : NULL;
+    if (z) {
+      lc_tensor h = *z;
+      for (int d = 0; d < h.ndim; d++) h.shape[d] = n->iargs[d];
+      h.numel = prod(h.shape, 0, h.ndim);
+      gather_k(&h, gg, n->dim0, ((const ibuf *)n->user)->v);
+    }
+    lc_tensor_release(gg);
+    if (!(grads[1] = z)) return 0;
+  }
+  return 1;
+}
+
+static const lc_op_def def_gather = {"GatherBackward", rule_gather};
+static const lc_op_def def_scatter_add = {"ScatterAddBackward", rule_scatter_add};
+
+/* index (i0, ..) against t (s0, ..): same ndim, i_d <= s_d for every d
+ * except `free` (-1 for none). */
+static int index_fits(lc_ctx *ctx, const lc_tensor *index, const lc_tensor *t, int free,
+                      const char *what) {
+  int ok = index->ndim == t->ndim;
+  for (int d = 0; ok && d < t->ndim; d++) ok = d == free || index->shape[d] <= t->shape[d];
+  if (!ok) {
+    char si[SHAPE_BUF], s[SHAPE_BUF];
+    lc_shape_str(si, sizeof si, index->ndim, index->shape);
+    lc_shape_str(s, sizeof s, t->ndim, t->shape);
+    if (index->ndim != t->ndim)
+      lc__fail(ctx, LC_ESHAPE, "index of shape %s needs as many dimensions as %s %s", si, what, s);
+    else if (free >= 0)
+      lc__fail(ctx, LC_ESHAPE, "index of shape %s is larger than %s %s outside dimension %d", si,
+               what, s, free + 1);
+    else
+      lc__fail(ctx, LC_ESHAPE, "index of shape %s is larger than %s %s", si, what, s);
+  }
+  return ok;
+}
+
+lc_tensor *lc_gather(lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *index) {
+  if (!check_dim(ctx, a, dim) || !index_fits(ctx, index, a, dim, "the input")) return NULL;
+  ibuf *ib = read_index(ctx, index, dim, a->shape[dim]);
+  if (!ib) return NULL;
+  lc_tensor *out = lc_empty(ctx, a->dtype, index->ndim, index->shape);
+  if (out) gather_k(out, a, dim, ib->v);
+  lc_tensor *in[1] = {a};
+  return finish_indexed(ctx, out, &def_gather, 1, in, ib, dim);
+}
+
+lc_tensor *lc_scatter_add(lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *index,
+                          lc_tensor *src) {
+  if (!check_dim(ctx, a, dim) || !index_fits(ctx, index, a, dim, "the input") ||
+      !index_fits(ctx, index, src, -1, "src"))
+    return NULL;
+  if (a->dtype != src->dtype) {
+    lc__fail(ctx, LC_EARG, "the input and src must share a dtype, got %s and %s",
+             lc_dtype_name(a->dtype), lc_dtype_name(src->dtype));
+    return NULL;
+  }
+  ibuf *ib = read_index(ctx, index, dim, a->shape[dim]);
+  if (!ib) return NULL;
+  lc_tensor *out = lc_empty(ctx, a->dtype, a->ndim, a->shape);
+  if (out) {
+    lc__k_binary(LC_BIN_COPY, out, a, a->strides, a, a->strides);
+    scatter_add_k(out, dim, ib->v, index->ndim, index->shape, src);
+  }
+  lc_tensor *in[2] = {a, src};
+  out = finish_indexed(ctx, out, &def_scatter_add, 2, in, ib, dim);
+  if (out && out->node)
+    for (int d = 0; d < index->ndim; d++) out->node->iargs[d] = index->shape[d];
+  return out;
+}
+
+/* ---- masked_fill ------------------------------------------------------------------------ */
+
+/* Strides that read t over shape[ndim] (dims aligned right, 0 where t has
+ * size 1 or no dim). */
+static void bcast_strides(const lc_tensor *t, int ndim, int64_t *st) {
+  int off = ndim - t->ndim;
+  for (int i = 0; i < ndim; i++) {
+    int j = i - off;
+    st[i] = (j < 0 || t->shape[j] == 1) ? 0 : t->strides[j];
+  }
+}
+
+static float rd_f32(const void *p, int64_t i) { return ((const float *)p)[i]; }
+static double rd_f64(const void *p, int64_t i) { return ((const double *)p)[i]; }
+
+/* out = value where the mask (read over out's shape with strides ms) is not 0 */
+static void fill_where(lc_tensor *out, const lc_tensor *mask, const int64_t *ms, double value) {
+  if (out->numel == 0) return;
+  lc_walk w;
+  int64_t base[3] = {out->offset, mask->offset, mask->offset};
+  lc__walk_init(&w, out->ndim, out->shape, out->strides, ms, ms, base);
+  int64_t len = w.shape[w.ndim - 1], rows = lc__walk_rows(&w);
+  int64_t so = w.st[0][w.ndim - 1], sm = w.st[1][w.ndim - 1];
+  int m64 = mask->dtype == LC_FLOAT64;
+  for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
+    const void *m = m64 ? (const void *)((const double *)mask->storage->data + w.off[1])
+                        : (const void *)((const float *)mask->storage->data + w.off[1]);
+    if (out->dtype == LC_FLOAT64) {
+      double *o = (double *)out->storage->data + w.off[0];
+      for (int64_t i = 0; i < len; i++)
+        if (m64 ? rd_f64(m, i * sm) != 0 : rd_f32(m, i * sm) != 0) o[i * so] = value;
+    } else {
+      float *o = (float *)out->storage->data + w.off[0];
+      for (int64_t i = 0; i < len; i++)
+        if (m64 ? rd_f64(m, i * sm) != 0 : rd_f32(m, i * sm) != 0) o[i * so] = (float)value;
+    }
+  }
+}
+
+/* keep (g's shape, contiguous, g's dtype) = g where the mask is 0, else 0;
+ * returns the sum of g where the mask is not 0. */
+static double mask_split(lc_tensor *keep, const lc_tensor *g, const lc_tensor *mask,
+                         const int64_t *ms) {
+  if (g->numel == 0) return 0.0;
+  lc_walk w;
+  int64_t base[3] = {keep->offset, g->offset, mask->offset};
+  lc__walk_init(&w, g->ndim, g->shape, keep->strides, g->strides, ms, base);
+  int64_t len = w.shape[w.ndim - 1], rows = lc__walk_rows(&w);
+  int64_t sk = w.st[0][w.ndim - 1], sg = w.st[1][w.ndim - 1], sm = w.st[2][w.ndim - 1];
+  int m64 = mask->dtype == LC_FLOAT64;
+  double filled = 0.0;
+  for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
+    const void *m = m64 ? (const void *)((const double *)mask->storage->data + w.off[2])
+                        : (const void *)((const float *)mask->storage->data + w.off[2]);
+    if (g->dtype == LC_FLOAT64) {
+      double *k = (double *)keep->storage->data + w.off[0];
+      const double *p = (const double *)g->storage->data + w.off[1];
+      for (int64_t i = 0; i < len; i++) {
+        int set = m64 ? rd_f64(m, i * sm) != 0 : rd_f32(m, i * sm) != 0;
+        k[i * sk] = set ? 0.0 : p[i * sg];
+        if (set) filled += p[i * sg];
+      }
+    } else {
+      float *k = (float *)keep->storage->data + w.off[0];
+      const float *p = (const float *)g->storage->data + w.off[1];
+      for (int64_t i = 0; i < len; i++) {
+        int set = m64 ? rd_f64(m, i * sm) != 0 : rd_f32(m, i * sm) != 0;
+        k[i * sk] = set ? 0.0f : p[i * sg];
+        if (set) filled += (double)p[i * sg];
+      }
+    }
+  }
+  return filled;
+}
+
+RULE(rule_masked_fill) {
+  lc_tensor *a = n->inputs[0], *v = n->ninputs > 1 ? n->inputs[1] : NULL;
+  lc_tensor *mask = n->saved[0];
+  int64_t ms[LC_MAX_DIMS];
+  bcast_strides(mask, g->ndim, ms);
+  lc_tensor *keep = lc_empty(ctx, g->dtype, g->ndim, g->shape);
+  if (!keep) return 0;
+  double filled = mask_split(keep, g, mask, ms);
+  if (a->requires_grad && !(grads[0] = lc__reduce_owned(ctx, retained(keep), a))) {
+    lc_tensor_release(keep);
+    return 0;
+  }
+  lc_tensor_release(keep);
+  if (v && v->requires_grad && !(grads[1] = lc_scalar(ctx, v->dtype, filled))) return 0;
+  return 1;
+}
+
+static const lc_op_def def_masked_fill = {"MaskedFillBackward", rule_masked_fill};
+
+static lc_tensor *masked_fill(lc_ctx *ctx, lc_tensor *a, lc_tensor *mask, double value,
+                              lc_tensor *vt) {
+  char sa[SHAPE_BUF], sm[SHAPE_BUF];
+  int ndim = a->ndim > mask->ndim ? a->ndim : mask->ndim;
+  int64_t shape[LC_MAX_DIMS] = {0};
+  for (int i = 0; i < ndim; i++) {
+    int ia = i - (ndim - a->ndim), im = i - (ndim - mask->ndim);
+    int64_t da = ia >= 0 ? a->shape[ia] : 1, dm = im >= 0 ? mask->shape[im] : 1;
+    if (da != dm && da != 1 && dm != 1) {
+      lc_shape_str(sa, sizeof sa, a->ndim, a->shape);
+      lc_shape_str(sm, sizeof sm, mask->ndim, mask->shape);
+      lc__fail(ctx, LC_ESHAPE, "mask of shape %s does not broadcast with shape %s", sm, sa);
+      return NULL;
+    }
+    shape[i] = da == 1 ? dm : da;
+  }
+  lc_tensor *out = lc_empty(ctx, a->dtype, ndim, shape);
+  if (!out) return NULL;
+  int64_t st[LC_MAX_DIMS];
+  bcast_strides(a, ndim, st);
+  lc__k_binary(LC_BIN_COPY, out, a, st, a, st);
+  bcast_strides(mask, ndim, st);
+  fill_where(out, mask, st, value);
+  lc_tensor *in[2] = {a, vt};
+  out = finish(ctx, out, &def_masked_fill, vt ? 2 : 1, in);
+  if (out && out->node && !(out->node->saved[0] = lc_detach(ctx, mask))) {
+    lc_tensor_release(out);
+    return NULL;
+  }
+  return out;
+}
+
+lc_tensor *lc_masked_fill(lc_ctx *ctx, lc_tensor *a, lc_tensor *mask, double value) {
+  return masked_fill(ctx, a, mask, value, NULL);
+}
+
+lc_tensor *lc_masked_fill_tensor(lc_ctx *ctx, lc_tensor *a, lc_tensor *mask, lc_tensor *value) {
+  if (value->ndim != 0) {
+    char s[SHAPE_BUF];
+    lc_shape_str(s, sizeof s, value->ndim, value->shape);
+    lc__fail(ctx, LC_ESHAPE, "value must be a number or a 0-d tensor, got shape %s", s);
+    return NULL;
+  }
+  double v;
+  if (lc_tensor_item(ctx, value, &v) != LC_OK) return NULL;
+  return masked_fill(ctx, a, mask, v, value);
+}
+
+/* ---- repeat ------------------------------------------------------------------------------ */
+
+/* Sums the tiles: for each dim with reps r > 1, the r blocks of size s
+ * along it are added into one, so each step shrinks the gradient and the
+ * whole costs about two passes over g. */
+RULE(rule_repeat) {
+  lc_tensor *a = n->inputs[0];
+  int nd = n->dim0, off = nd - a->ndim;
+  lc_tensor *cur = retained(g);
+  for (int i = 0; i < nd; i++) {
+    int64_t r = n->iargs[i], s = i < off ? 1 : a->shape[i - off];
+    if (r == 1) continue;
+    int64_t shape[LC_MAX_DIMS];
+    memcpy(shape, cur->shape, sizeof shape);
+    shape[i] = s;
+    lc_tensor *acc = lc_zeros(ctx, cur->dtype, nd, shape);
+    if (!acc) {
+      lc_tensor_release(cur);
+      return 0;
+    }
+    for (int64_t t = 0; t < r && acc->numel > 0; t++) {
+      lc_tensor tile = block(cur, i, t * s, s, 1);
+      lc__k_binary(LC_BIN_ADD, acc, acc, acc->strides, &tile, tile.strides);
+    }
+    lc_tensor_release(cur);
+    cur = acc;
+  }
+  grads[0] = lc_reshape(ctx, cur, a->ndim, a->shape);  /* drops the leading 1s */
+  lc_tensor_release(cur);
+  return 1;
+}
+
+static const lc_op_def def_repeat = {"RepeatBackward", rule_repeat};
+
+lc_tensor *lc_repeat(lc_ctx *ctx, lc_tensor *a, int n, const int64_t *reps) {
+  char sa[SHAPE_BUF];
+  lc_shape_str(sa, sizeof sa, a->ndim, a->shape);
+  if (n < a->ndim || n > LC_MAX_DIMS) {
+    lc__fail(ctx, LC_EARG, "%d repeat counts for shape %s: need %d to %d", n, sa, a->ndim,
+             LC_MAX_DIMS);
+    return NULL;
+  }
+  int off = n - a->ndim;
+  int64_t s[LC_MAX_DIMS], o[LC_MAX_DIMS], sst[LC_MAX_DIMS];
+  for (int i = 0; i < n; i++) {
+    s[i] = i < off ? 1 : a->shape[i - off];
+    sst[i] = i < off ? 0 : a->strides[i - off];
+    if (reps[i] < 0 || (s[i] > 0 && reps[i] > INT64_MAX / s[i])) {
+      lc__fail(ctx, LC_EARG, "repeat count %lld for dimension %d of shape %s is %s",
+               (long long)reps[i], i + 1, sa, reps[i] < 0 ? "negative" : "too large");
+      return NULL;
+    }
+    o[i] = s[i] * reps[i];
+  }
+  lc_tensor *out = lc_empty(ctx, a->dtype, n, o);
+  if (!out) return NULL;
+  if (out->numel > 0) {
+    /* a goes into the first tile; then, from the last dim to the first, the
+     * filled block is copied along the dim. For a fixed position in the dims
+     * before i, that block (s_i times the whole later dims) is one run. */
+    lc_tensor corner = *out;
+    memcpy(corner.shape, s, sizeof s);
+    corner.numel = a->numel;
+    lc__k_binary(LC_BIN_COPY, &corner, a, sst, a, sst);
+    size_t es = lc_dtype_size(a->dtype);
+    char *base = (char *)lc_tensor_data(out);
+    for (int i = n - 1; i >= 0; i--) {
+      if (reps[i] == 1) continue;
+      size_t run = (size_t)(s[i] * out->strides[i]) * es;
+      int64_t idx[LC_MAX_DIMS] = {0}, count = prod(s, 0, i);
+      for (int64_t c = 0; c < count; c++) {
+        int64_t at = 0;
+        for (int d = 0; d < i; d++) at += idx[d] * out->strides[d];
+        char *p = base + (size_t)at * es;
+        for (int64_t t = 1; t < reps[i]; t++) memcpy(p + (size_t)t * run, p, run);
+        for (int d = i - 1; d >= 0; d--) {
+          if (++idx[d] < s[d]) break;
+          idx[d] = 0;
+        }
+      }
+    }
+  }
+  lc_tensor *in[1] = {a};
+  out = finish(ctx, out, &def_repeat, 1, in);
+  if (out && out->node) {
+    out->node->dim0 = n;
+    for (int i = 0; i < n; i++) out->node->iargs[i] = reps[i];
+  }
+  return out;
+}
+
+/* ---- flip --------------------------------------------------------------------------------- */
+
+RULE(rule_flip) {
+  int dims[LC_MAX_DIMS], k = 0;
+  for (int d = 0; d < g->ndim; d++)
+    if (n->iargs[d]) dims[k++] = d;
+  grads[0] = lc_flip(ctx, g, k, dims);
+  return 1;
+}
+
+static const lc_op_def def_flip = {"FlipBackward", rule_flip};
+
+lc_tensor *lc_flip(lc_ctx *ctx, lc_tensor *a, int n, const int *dims) {
+  int flip[LC_MAX_DIMS] = {0};
+  for (int i = 0; i < n; i++) {
+    if (!check_dim(ctx, a, dims[i])) return NULL;
+    if (flip[dims[i]]++) {
+      lc__fail(ctx, LC_EARG, "dimension %d appears more than once", dims[i] + 1);
+      return NULL;
+    }
+  }
+  /* a read backwards: negative strides from the last element of each flipped dim */
+  lc_tensor h = *a;
+  for (int d = 0; d < a->ndim; d++)
+    if (flip[d] && a->shape[d] > 0) {
+      h.offset += (a->shape[d] - 1) * a->strides[d];
+      h.strides[d] = -a->strides[d];
+    }
+  lc_tensor *out = lc_empty(ctx, a->dtype, a->ndim, a->shape);
+  if (!out) return NULL;
+  lc__k_binary(LC_BIN_COPY, out, &h, h.strides, &h, h.strides);
+  lc_tensor *in[1] = {a};
+  out = finish(ctx, out, &def_flip, 1, in);
+  if (out && out->node)
+    for (int d = 0; d < a->ndim; d++) out->node->iargs[d] = flip[d];
+  return out;
+}
