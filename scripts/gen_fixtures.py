@@ -1,5 +1,9 @@
 """Generate tests/fixtures/core_ops.lua: PyTorch reference values for Lucid.
 
+Then runs the generators of the other families (scripts/gen_fixtures_*.py,
+each documented in its own header), so this one command rewrites every
+fixture in tests/fixtures/.
+
 Writes ``tests/fixtures/core_ops.lua`` (relative to the repository root, found
 from this script's location). It is a Lua chunk ``return { models = {...},
 ops = {...} }`` with forward outputs and gradients computed by PyTorch in
@@ -439,5 +443,20 @@ def main():
                                             len(models), len(OPS)))
 
 
-if __name__ == "__main__":
+# The other op families and parts of the library keep their generators
+# beside this one; running this script regenerates all of them.
+FAMILIES = ["elementwise", "reduce", "shape", "nn", "optim", "serialize"]
+
+
+def main_all():
+    import runpy
     main()
+    here = Path(__file__).resolve().parent
+    for family in FAMILIES:
+        script = here / ("gen_fixtures_%s.py" % family)
+        if script.exists():
+            runpy.run_path(str(script), run_name="__main__")
+
+
+if __name__ == "__main__":
+    main_all()
