@@ -1,4 +1,13 @@
-/* lc_elementwise.h: the elementwise ops of the core (included by lc.h). */
+/* lc_elementwise.h: the elementwise ops of the core (included by lc.h).
+ *
+ * Unary ops return a tensor of a's shape and dtype. Binary ops (and where)
+ * broadcast like NumPy and promote float32 with float64 to float64, as
+ * lc_add does. Each op records a node for autograd when an input requires
+ * grad, with PyTorch's gradient, except where noted "no grad".
+ *
+ * There is no bool dtype: masks (comparisons, isnan, isinf) are tensors of
+ * the (promoted) input dtype holding 1.0 and 0.0, and lc_where takes any
+ * nonzero value (NaN included) of its condition as true. */
 #ifndef LC_ELEMENTWISE_H
 #define LC_ELEMENTWISE_H
 
@@ -7,6 +16,57 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- unary: (...) -> (...) -------------------------------------------- */
+lc_tensor *lc_exp(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_log1p(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_expm1(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_sqrt(lc_ctx *ctx, lc_tensor *a);        /* gradient inf at 0, as PyTorch */
+lc_tensor *lc_rsqrt(lc_ctx *ctx, lc_tensor *a);       /* 1 / sqrt(a) */
+lc_tensor *lc_abs(lc_ctx *ctx, lc_tensor *a);         /* gradient 0 at 0 */
+lc_tensor *lc_sign(lc_ctx *ctx, lc_tensor *a);        /* -1, 0, 1 (0 for NaN); zero gradient */
+lc_tensor *lc_reciprocal(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_square(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_sin(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_cos(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_sigmoid(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_relu(lc_ctx *ctx, lc_tensor *a);        /* gradient 0 at 0 */
+/* x * Phi(x) with the exact normal CDF (erf), or PyTorch's tanh
+ * approximation when tanh_approx is nonzero. */
+lc_tensor *lc_gelu(lc_ctx *ctx, lc_tensor *a, int tanh_approx);
+lc_tensor *lc_silu(lc_ctx *ctx, lc_tensor *a);        /* x * sigmoid(x) */
+/* log(1 + exp(beta x)) / beta, and x itself where beta x > threshold
+ * (PyTorch's defaults: beta 1, threshold 20). */
+lc_tensor *lc_softplus(lc_ctx *ctx, lc_tensor *a, double beta, double threshold);
+lc_tensor *lc_floor(lc_ctx *ctx, lc_tensor *a);       /* zero gradient */
+lc_tensor *lc_ceil(lc_ctx *ctx, lc_tensor *a);        /* zero gradient */
+lc_tensor *lc_round(lc_ctx *ctx, lc_tensor *a);       /* halves to even; zero gradient */
+/* min(max(a, *min), *max); either bound may be NULL, not both (LC_EARG).
+ * NaN stays NaN. The gradient passes where *min <= a <= *max; with
+ * *min > *max every element is *max, as in PyTorch. */
+lc_tensor *lc_clamp(lc_ctx *ctx, lc_tensor *a, const double *min, const double *max);
+lc_tensor *lc_isnan(lc_ctx *ctx, lc_tensor *a);       /* mask; no grad */
+lc_tensor *lc_isinf(lc_ctx *ctx, lc_tensor *a);       /* mask (+-inf); no grad */
+
+/* ---- binary: (...a) op (...b) -> broadcast shape ---------------------- */
+/* NaN if either is NaN. On ties the gradient is split half and half
+ * between a and b (PyTorch 1.13's rule). */
+lc_tensor *lc_maximum(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+lc_tensor *lc_minimum(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+lc_tensor *lc_atan2(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);   /* angle of (x = b, y = a) */
+/* Comparisons: masks, no grad. NaN compares unequal to everything. */
+lc_tensor *lc_eq(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+lc_tensor *lc_ne(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+lc_tensor *lc_lt(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+lc_tensor *lc_le(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+lc_tensor *lc_gt(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+lc_tensor *lc_ge(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+
+/* cond (...c), a (...a), b (...b) -> the broadcast of all three: a where
+ * cond is nonzero, else b. The dtype is a's and b's (promoted); cond's does
+ * not matter. The gradient flows to a where cond is nonzero and to b
+ * elsewhere; cond gets none. */
+lc_tensor *lc_where(lc_ctx *ctx, lc_tensor *cond, lc_tensor *a, lc_tensor *b);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,480 @@
+"""Generate tests/fixtures/elementwise.lua: PyTorch reference values for the
+elementwise ops of Lucid (unary math and activations, clamp, isnan/isinf,
+maximum/minimum/atan2, comparisons, where).
+
+Run from anywhere with Debian's PyTorch 1.13 (the ``python3`` first on PATH
+may lack torch):
+
+    /usr/bin/python3 scripts/gen_fixtures_elementwise.py
+
+Only needed to regenerate the checked-in fixture; the specs do not need
+Python. Deterministic (fixed seed, float64 everywhere): rerunning leaves the
+file unchanged.
+
+The format is core_ops.lua's (see scripts/gen_fixtures.py), with these
+additions, also described in the generated file's header:
+  * numbers may be ``0/0`` (NaN), ``math.huge`` or ``-math.huge``;
+  * ``transpose = {i, ...}``: input i is stored transposed; the spec makes
+    the leaf from the stored (2-D) values and passes ``leaf:transpose(1, 2)``
+    (a non-contiguous view) to the op. grads[i] is the stored leaf's grad.
+  * ``expand = {[i] = {sizes}}``: the op gets ``leaf:expand(sizes)`` (0
+    strides); grads[i] is the leaf's grad.
+  * ``requires_grad = false``: the output records no graph (masks, where of
+    constants); there is then no seed and every grad is false.
+  * ``f32 = false``: the entry is skipped by the float32 pass (values whose
+    float32 rounding changes the answer by more than its tolerance).
+  * op names: a plain name is ``lucid.<op>(inputs..., args...)`` (where is
+    ``lucid.where(inputs[1], inputs[2], inputs[3])``); ``<op>_scalar`` is
+    ``lucid.<op>(inputs[1], args[1])`` and ``r<op>_scalar`` is
+    ``lucid.<op>(args[1], inputs[1])``; ``where_scalar_a`` / ``_b`` replace
+    where's a / b by args[1].
+Masks are written as float64 1.0/0.0 (Lucid has no bool dtype: its masks
+have the input's dtype). A where condition is a float tensor; PyTorch gets
+``cond != 0``.
+"""
+
+import math
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+SEED = 20240611
+DTYPE = torch.float64
+MAX_ELEMENTS = 60
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+OUT_PATH = REPO_ROOT / "tests" / "fixtures" / "elementwise.lua"
+
+torch.set_default_dtype(DTYPE)
+GEN = torch.Generator().manual_seed(SEED)
+
+NAN, INF = float("nan"), float("inf")
+# every unary op also runs over these (kinks, signed zeros, NaN, infinities)
+SPECIALS = [NAN, -INF, INF, -0.0, 0.0, -2.5, -1.0, 0.5, 1.5, 3.0]
+
+
+# ----------------------------------------------------------------------------
+# random data (all drawn from GEN, in a fixed order)
+
+def randn(*shape):
+    return torch.randn(shape, generator=GEN, dtype=DTYPE)
+
+
+def uniform(lo, hi, *shape):
+    return torch.rand(shape, generator=GEN, dtype=DTYPE) * (hi - lo) + lo
+
+
+def positive(*shape):
+    """|randn| + 0.5: away from sqrt's and rsqrt's pole at 0."""
+    return randn(*shape).abs() + 0.5
+
+
+def nonzero(*shape):
+    """|x| >= 0.5, for reciprocal."""
+    x = randn(*shape)
+    return torch.where(x < 0, x - 0.5, x + 0.5)
+
+
+def small_ints(lo, hi, *shape):
+    """Whole numbers in [lo, hi] as float64: ties for comparisons and maximum."""
+    return torch.randint(lo, hi + 1, shape, generator=GEN).to(DTYPE)
+
+
+def with_zeros(x, every=3):
+    """x with every `every`-th element set to 0 (the kink of relu, abs, sign)."""
+    x = x.clone()
+    x.view(-1)[::every] = 0.0
+    return x
+
+
+def mask(*shape):
+    """A 0/1 float mask."""
+    return (torch.rand(shape, generator=GEN, dtype=DTYPE) < 0.5).to(DTYPE)
+
+
+def specials():
+    return torch.tensor(SPECIALS, dtype=DTYPE)
+
+
+# ----------------------------------------------------------------------------
+# Lua serialisation
+
+def fmt_num(x):
+    x = float(x)
+    if math.isnan(x):
+        return "0/0"
+    if math.isinf(x):
+        return "math.huge" if x > 0 else "-math.huge"
+    if x == 0.0 and math.copysign(1.0, x) < 0:
+        return "-0.0"  # "-0" would read back as the integer 0
+    return "%.17g" % x
+
+
+def fmt_tensor(t, indent):
+    t = t.detach()
+    if t.dtype == torch.bool:
+        t = t.to(DTYPE)
+    assert t.dtype == DTYPE, t.dtype
+    shape = list(t.shape)
+    assert t.numel() <= MAX_ELEMENTS, shape
+    values = [fmt_num(v) for v in t.reshape(-1).tolist()]
+    shape_s = "{" + ", ".join(str(d) for d in shape) + "}"
+    if len(values) <= 4:
+        return "{shape = %s, data = {%s}}" % (shape_s, ", ".join(values))
+    pad = " " * (indent + 2)
+    lines = [pad + ", ".join(values[i:i + 4]) + ","
+             for i in range(0, len(values), 4)]
+    return "{shape = %s, data = {\n%s\n%s}}" % (shape_s, "\n".join(lines),
+                                               " " * indent)
+
+
+def fmt_lua(v):
+    """Lua literal: ints, floats, bools, strings, lists, dicts (ordered)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return fmt_num(v)
+    if isinstance(v, str):
+        return '"%s"' % v.replace("\\", "\\\\").replace('"', '\\"')
+    if isinstance(v, (list, tuple)):
+        return "{" + ", ".join(fmt_lua(x) for x in v) + "}"
+    if isinstance(v, dict):
+        return "{" + ", ".join(
+            ("%s = %s" % (k, fmt_lua(x)) if isinstance(k, str)
+             else "[%d] = %s" % (k, fmt_lua(x))) for k, x in v.items()) + "}"
+    raise TypeError(type(v))
+
+
+# ----------------------------------------------------------------------------
+# cases
+
+OPS = []
+
+
+def shp(s):
+    """Python-style shape text: (), (3,), (2,3)."""
+    s = tuple(s)
+    return "(%d,)" % s[0] if len(s) == 1 else "(" + ",".join(map(str, s)) + ")"
+
+
+def case(name, op, inputs, fn, args=(), expect=None, transpose=(), expand=None,
+         f32=True):
+    """Add a case. ``fn`` applies the op, PyTorch style, to the operands:
+    the leaves, transposed (1-based positions in ``transpose``) or expanded
+    (``expand`` = {position: sizes}) first. ``args`` is the Lua argument list
+    written to the fixture; ``expect`` the output shape (checked)."""
+    assert all(c["name"] != name for c in OPS), "duplicate name " + name
+    expand = expand or {}
+    leaves = [t.detach().clone().requires_grad_(True) for t in inputs]
+    operands = []
+    for i, leaf in enumerate(leaves, 1):
+        x = leaf
+        if i in transpose:
+            assert x.dim() == 2, name
+            x = x.t()
+            assert not x.is_contiguous() or 1 in x.shape, name
+        if i in expand:
+            x = x.expand(*expand[i])
+        operands.append(x)
+    out = fn(*operands)
+    if expect is not None:
+        assert tuple(out.shape) == tuple(expect), (name, out.shape, expect)
+    entry = {"name": name, "op": op, "inputs": [l.detach() for l in leaves],
+             "args": list(args), "output": out.detach(), "transpose": list(transpose),
+             "expand": expand, "f32": f32, "requires_grad": out.requires_grad}
+    if out.requires_grad:
+        seed = randn(*out.shape)
+        out.backward(seed)
+        entry["seed"] = seed
+    entry["grads"] = [False if l.grad is None else l.grad for l in leaves]
+    for g, l in zip(entry["grads"], leaves):
+        assert g is False or g.shape == l.shape, name
+    OPS.append(entry)
+
+
+UNARY = [
+    # name, torch fn, input maker for the (3,4) case
+    ("exp", torch.exp, lambda: randn(3, 4) * 2),
+    ("log1p", torch.log1p, lambda: uniform(-0.9, 3.0, 3, 4)),
+    ("expm1", torch.expm1, lambda: randn(3, 4)),
+    ("sqrt", torch.sqrt, lambda: positive(3, 4)),
+    ("rsqrt", torch.rsqrt, lambda: positive(3, 4)),
+    ("abs", torch.abs, lambda: with_zeros(randn(3, 4))),
+    ("sign", torch.sign, lambda: with_zeros(randn(3, 4))),
+    ("reciprocal", torch.reciprocal, lambda: nonzero(3, 4)),
+    ("square", torch.square, lambda: randn(3, 4)),
+    ("sin", torch.sin, lambda: uniform(-4.0, 4.0, 3, 4)),
+    ("cos", torch.cos, lambda: uniform(-4.0, 4.0, 3, 4)),
+    ("sigmoid", torch.sigmoid, lambda: randn(3, 4) * 3),
+    ("relu", torch.relu, lambda: with_zeros(randn(3, 4))),
+    ("gelu", F.gelu, lambda: randn(3, 4) * 2),
+    ("silu", F.silu, lambda: randn(3, 4) * 3),
+    ("softplus", F.softplus, lambda: randn(3, 4) * 3),
+    ("floor", torch.floor, lambda: uniform(-3.0, 3.0, 3, 4)),
+    ("ceil", torch.ceil, lambda: uniform(-3.0, 3.0, 3, 4)),
+    ("round", torch.round, lambda: uniform(-3.0, 3.0, 3, 4)),
+    ("isnan", torch.isnan, lambda: randn(3, 4)),
+    ("isinf", torch.isinf, lambda: randn(3, 4)),
+]
+
+
+def build_unary():
+    for op, fn, make in UNARY:
+        case("%s (3,4)" % op, op, [make()], fn, expect=(3, 4))
+        # float32 rounds 1 - sigmoid(x) and friends at inf/nan the same way,
+        # but values like exp(3) differ by more than 1e-5 absolute: rtol only
+        case("%s specials" % op, op, [specials()], fn, expect=(10,))
+    # non-contiguous and 0-stride inputs, 0-d
+    case("exp transposed (4,3)", "exp", [randn(3, 4)], torch.exp,
+         transpose=[1], expect=(4, 3))
+    case("sigmoid transposed (4,3)", "sigmoid", [randn(3, 4)], torch.sigmoid,
+         transpose=[1], expect=(4, 3))
+    case("gelu transposed (4,3)", "gelu", [randn(3, 4)], F.gelu,
+         transpose=[1], expect=(4, 3))
+    case("relu expanded (1,4) to (3,4)", "relu", [with_zeros(randn(1, 4))],
+         torch.relu, expand={1: (3, 4)}, expect=(3, 4))
+    case("sqrt expanded (3,1) to (3,4)", "sqrt", [positive(3, 1)],
+         torch.sqrt, expand={1: (3, 4)}, expect=(3, 4))
+    case("square 0-d", "square", [randn()], torch.square, expect=())
+    case("softplus 0-d", "softplus", [randn()], F.softplus, expect=())
+    case("isnan transposed", "isnan",
+         [torch.tensor([[NAN, 1.0, 2.0], [INF, NAN, 0.0]])], torch.isnan,
+         transpose=[1], expect=(3, 2))
+
+    # gelu's tanh approximation
+    case("gelu tanh (3,4)", "gelu", [randn(3, 4) * 2],
+         lambda x: F.gelu(x, approximate="tanh"), args=["tanh"], expect=(3, 4))
+    case("gelu tanh named specials", "gelu", [specials()],
+         lambda x: F.gelu(x, approximate="tanh"), args=[{"approximate": "tanh"}],
+         expect=(10,))
+    case("gelu none named", "gelu", [randn(2, 3)],
+         lambda x: F.gelu(x, approximate="none"), args=[{"approximate": "none"}],
+         expect=(2, 3))
+
+    # softplus's beta and threshold: both sides of the threshold
+    case("softplus beta 2 threshold 3", "softplus", [randn(3, 4) * 2],
+         lambda x: F.softplus(x, beta=2.0, threshold=3.0), args=[2.0, 3.0],
+         expect=(3, 4))
+    case("softplus named beta 0.5", "softplus", [randn(3, 4) * 4],
+         lambda x: F.softplus(x, beta=0.5), args=[{"beta": 0.5}], expect=(3, 4))
+    case("softplus named threshold 1", "softplus", [randn(3, 4)],
+         lambda x: F.softplus(x, threshold=1.0), args=[{"threshold": 1.0}],
+         expect=(3, 4))
+
+    # round: halves go to the even neighbour
+    halves = torch.tensor([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5, -3.5])
+    case("round halves to even", "round", [halves], torch.round, expect=(8,))
+    case("floor halves", "floor", [halves], torch.floor, expect=(8,))
+    case("ceil halves", "ceil", [halves], torch.ceil, expect=(8,))
+
+    # clamp: the gradient passes where min <= x <= max (bounds included)
+    at_bounds = torch.tensor([[-1.0, -0.5, -0.25, 0.0],
+                              [0.25, 0.5, 1.0, -0.75]])
+    case("clamp -0.5 0.5 (bounds included)", "clamp", [at_bounds],
+         lambda x: torch.clamp(x, -0.5, 0.5), args=[-0.5, 0.5], expect=(2, 4))
+    case("clamp -0.5 0.5 (3,4)", "clamp", [randn(3, 4)],
+         lambda x: torch.clamp(x, -0.5, 0.5), args=[-0.5, 0.5], expect=(3, 4))
+    case("clamp min only positional", "clamp", [randn(3, 4)],
+         lambda x: torch.clamp(x, min=0.2), args=[0.2], expect=(3, 4))
+    case("clamp named min", "clamp", [randn(3, 4)],
+         lambda x: torch.clamp(x, min=-0.3), args=[{"min": -0.3}], expect=(3, 4))
+    case("clamp named max", "clamp", [randn(3, 4)],
+         lambda x: torch.clamp(x, max=0.4), args=[{"max": 0.4}], expect=(3, 4))
+    case("clamp named min and max", "clamp", [randn(3, 4)],
+         lambda x: torch.clamp(x, min=-1.0, max=1.0),
+         args=[{"min": -1.0, "max": 1.0}], expect=(3, 4))
+    case("clamp min > max gives max", "clamp", [randn(2, 3)],
+         lambda x: torch.clamp(x, 1.0, -1.0), args=[1.0, -1.0], expect=(2, 3))
+    case("clamp specials", "clamp", [specials()],
+         lambda x: torch.clamp(x, -1.0, 2.0), args=[-1.0, 2.0], expect=(10,))
+    case("clamp named max specials", "clamp", [specials()],
+         lambda x: torch.clamp(x, max=1.0), args=[{"max": 1.0}], expect=(10,))
+    # a NaN bound compares false: x passes unchanged, its gradient is 0
+    case("clamp NaN min", "clamp", [specials()],
+         lambda x: torch.clamp(x, min=NAN), args=[{"min": NAN}], expect=(10,))
+    case("clamp transposed", "clamp", [randn(3, 4)],
+         lambda x: torch.clamp(x, -0.5, 0.5), args=[-0.5, 0.5], transpose=[1],
+         expect=(4, 3))
+
+
+BSHAPES = [((2, 3), (2, 3), "same shape"),
+           ((2, 3), (3,), "broadcast"),
+           ((2, 1, 3), (4, 1), "broadcast"),
+           ((3, 1), (1, 4), "broadcast"),
+           ((), (2, 3), "0-d"),
+           ((2, 3), (), "0-d")]
+
+
+def build_binary():
+    for op, fn in (("maximum", torch.maximum), ("minimum", torch.minimum)):
+        for sa, sb, kind in BSHAPES:
+            # small whole numbers: plenty of ties, where the gradient splits
+            case("%s %s %s %s" % (op, kind, shp(sa), shp(sb)), op,
+                 [small_ints(-2, 2, *sa), small_ints(-2, 2, *sb)], fn,
+                 expect=torch.broadcast_shapes(sa, sb))
+        case("%s random (3,4)" % op, op, [randn(3, 4), randn(3, 4)], fn,
+             expect=(3, 4))
+        case("%s transposed (4,3) with (3,)" % op, op, [randn(3, 4), randn(3)],
+             fn, transpose=[1], expect=(4, 3))
+        case("%s_scalar x, 0" % op, op + "_scalar", [with_zeros(randn(3, 4))],
+             lambda x, fn=fn: fn(x, torch.tensor(0.0)), args=[0.0], expect=(3, 4))
+        case("r%s_scalar 0.5, x" % op, "r%s_scalar" % op, [randn(3, 4)],
+             lambda x, fn=fn: fn(torch.tensor(0.5), x), args=[0.5], expect=(3, 4))
+        sp = specials()
+        case("%s specials" % op, op, [sp, sp.flip(0)], fn, expect=(10,))
+
+    for sa, sb, kind in BSHAPES:
+        case("atan2 %s %s %s" % (kind, shp(sa), shp(sb)), "atan2",
+             [randn(*sa), randn(*sb)], torch.atan2,
+             expect=torch.broadcast_shapes(sa, sb))
+    case("atan2 transposed (4,3) with (4,1)", "atan2", [randn(3, 4), randn(4, 1)],
+         torch.atan2, transpose=[1], expect=(4, 3))
+    case("atan2_scalar y, 1.5", "atan2_scalar", [randn(2, 3)],
+         lambda y: torch.atan2(y, torch.tensor(1.5)), args=[1.5], expect=(2, 3))
+    case("ratan2_scalar -1, x", "ratan2_scalar", [randn(2, 3)],
+         lambda x: torch.atan2(torch.tensor(-1.0), x), args=[-1.0], expect=(2, 3))
+    # the axes: (0, 0) gives NaN gradients, as in PyTorch
+    case("atan2 on the axes", "atan2",
+         [torch.tensor([0.0, 0.0, -0.0, 1.0, -1.0, 0.0, INF, NAN]),
+          torch.tensor([0.0, -1.0, -1.0, 0.0, 0.0, 1.0, 1.0, 1.0])],
+         torch.atan2, expect=(8,))
+
+    for op, fn in (("eq", torch.eq), ("ne", torch.ne), ("lt", torch.lt),
+                   ("le", torch.le), ("gt", torch.gt), ("ge", torch.ge)):
+        for sa, sb, kind in BSHAPES[:3] + BSHAPES[4:5]:
+            case("%s %s %s %s" % (op, kind, shp(sa), shp(sb)), op,
+                 [small_ints(-2, 2, *sa), small_ints(-2, 2, *sb)], fn,
+                 expect=torch.broadcast_shapes(sa, sb))
+        case("%s_scalar x, 1" % op, op + "_scalar", [small_ints(-2, 2, 3, 4)],
+             lambda x, fn=fn: fn(x, 1.0), args=[1.0], expect=(3, 4))
+        case("r%s_scalar 1, x" % op, "r%s_scalar" % op, [small_ints(-2, 2, 3, 4)],
+             lambda x, fn=fn: fn(torch.tensor(1.0), x), args=[1.0], expect=(3, 4))
+        case("%s transposed" % op, op, [small_ints(-2, 2, 3, 4), small_ints(-2, 2, 3)],
+             fn, transpose=[1], expect=(4, 3))
+        sp = specials()
+        case("%s specials" % op, op, [sp, sp.flip(0)], fn, expect=(10,))
+
+
+def where_fn(c, a, b):
+    return torch.where(c != 0, a, b)
+
+
+def build_where():
+    for sc, sa, sb in [((2, 3), (2, 3), (2, 3)),
+                       ((3,), (2, 3), (2, 3)),
+                       ((2, 3), (3,), ()),
+                       ((2, 1, 3), (4, 1), (1, 3)),
+                       ((), (2, 3), (2, 3)),
+                       ((2, 3), (), (2, 1))]:
+        case("where c%s a%s b%s" % (shp(sc), shp(sa), shp(sb)), "where",
+             [mask(*sc), randn(*sa), randn(*sb)], where_fn,
+             expect=torch.broadcast_shapes(sc, sa, sb))
+    # any nonzero counts as true, NaN included
+    case("where with a non-0/1 condition", "where",
+         [torch.tensor([2.5, 0.0, -1.0, NAN, -0.0, 1e-300]), randn(6), randn(6)],
+         where_fn, expect=(6,), f32=False)  # 1e-300 is 0 in float32
+    case("where transposed condition and a", "where",
+         [mask(3, 4), randn(3, 4), randn(4, 3)], where_fn, transpose=[1, 2],
+         expect=(4, 3))
+    case("where_scalar_b c, x, 0", "where_scalar_b", [mask(2, 3), randn(2, 3)],
+         lambda c, a: where_fn(c, a, torch.tensor(0.0)), args=[0.0], expect=(2, 3))
+    case("where_scalar_a c, -1, x", "where_scalar_a", [mask(2, 3), randn(3)],
+         lambda c, b: where_fn(c, torch.tensor(-1.0), b), args=[-1.0], expect=(2, 3))
+    # the relu-like use: x where x > 0 else 0.1 x
+    case("where leaky", "where_leaky", [randn(3, 4)],
+         lambda x: torch.where(x > 0, x, 0.1 * x), expect=(3, 4))
+
+
+# ----------------------------------------------------------------------------
+# output
+
+HEADER = """\
+-- Generated by scripts/gen_fixtures_elementwise.py (PyTorch 1.13, float64).
+-- Do not edit by hand; regenerate with:
+--   /usr/bin/python3 scripts/gen_fixtures_elementwise.py
+--
+-- tensor: {shape = {...}, data = {flat row-major values}} (0-d: shape = {});
+--   values may be 0/0 (NaN), math.huge, -math.huge.
+-- ops[i]: {name, op, inputs = {T, ...}, args = {...}, seed, output,
+--          grads = {T or false, ...}, transpose, expand, requires_grad, f32}
+--   grads[i] is d(sum(output * seed))/d inputs[i] (false: no gradient).
+--   transpose = {i, ...}: input i is stored transposed; the op gets
+--     leaf:transpose(1, 2) (non-contiguous); grads[i] is the leaf's.
+--   expand = {[i] = {sizes}}: the op gets leaf:expand(sizes) (0 strides).
+--   requires_grad = false: the output records no graph (no seed; grads false).
+--   f32 = false: not part of the float32 pass.
+--   op: lucid.<op>(inputs..., table.unpack(args)); "<op>_scalar" is
+--     lucid.<op>(inputs[1], args[1]) and "r<op>_scalar" lucid.<op>(args[1],
+--     inputs[1]); "where_scalar_a"/"_b" pass args[1] as where's a/b;
+--     "where_leaky" is lucid.where(x:gt(0), x, x * 0.1).
+--   Masks are 1.0/0.0 in the input's dtype (Lucid has no bool dtype); a
+--   where condition is a float tensor, true where nonzero.
+"""
+
+
+def write_ops(lines):
+    lines.append("  ops = {")
+    for c in OPS:
+        lines.append("    {")
+        lines.append("      name = %s," % fmt_lua(c["name"]))
+        lines.append("      op = %s," % fmt_lua(c["op"]))
+        lines.append("      inputs = {")
+        for t in c["inputs"]:
+            lines.append("        %s," % fmt_tensor(t, 8))
+        lines.append("      },")
+        lines.append("      args = %s," % fmt_lua(c["args"]))
+        if c["transpose"]:
+            lines.append("      transpose = %s," % fmt_lua(c["transpose"]))
+        if c["expand"]:
+            lines.append("      expand = %s," % fmt_lua(
+                {k: list(v) for k, v in c["expand"].items()}))
+        if not c["requires_grad"]:
+            lines.append("      requires_grad = false,")
+        if not c["f32"]:
+            lines.append("      f32 = false,")
+        if "seed" in c:
+            lines.append("      seed = %s," % fmt_tensor(c["seed"], 6))
+        lines.append("      output = %s," % fmt_tensor(c["output"], 6))
+        lines.append("      grads = {")
+        for g in c["grads"]:
+            lines.append("        %s," % ("false" if g is False
+                                          else fmt_tensor(g, 8)))
+        lines.append("      },")
+        lines.append("    },")
+    lines.append("  },")
+
+
+def self_check():
+    assert len({c["name"] for c in OPS}) == len(OPS)
+    covered = {c["op"] for c in OPS}
+    for op in [u[0] for u in UNARY] + ["clamp", "maximum", "minimum", "atan2",
+                                       "eq", "ne", "lt", "le", "gt", "ge", "where"]:
+        assert op in covered, op
+    for c in OPS:
+        assert len(c["grads"]) == len(c["inputs"]), c["name"]
+        if "seed" in c:
+            assert c["seed"].shape == c["output"].shape, c["name"]
+        else:
+            assert all(g is False for g in c["grads"]), c["name"]
+        for t in c["inputs"] + [c["output"]]:
+            assert t.numel() <= MAX_ELEMENTS, c["name"]
+
+
+def main():
+    build_unary()
+    build_binary()
+    build_where()
+    self_check()
+    lines = [HEADER, "return {"]
+    write_ops(lines)
+    lines.append("}")
+    OUT_PATH.parent.mkdir(parents=True, exist_ok=True)
+    OUT_PATH.write_text("\n".join(lines) + "\n")
+    print("wrote %s (%d ops)" % (OUT_PATH.relative_to(REPO_ROOT), len(OPS)))
+
+
+if __name__ == "__main__":
+    main()
