@@ -42,8 +42,14 @@ lc_tensor *lt_check(lua_State *L, int idx);             /* a live tensor or an e
 lc_tensor *lt_test(lua_State *L, int idx);              /* NULL if not a tensor */
 lc_tensor **lt_newbox(lua_State *L);                    /* pushes an empty tensor */
 int lt_fail(lua_State *L, lc_ctx *ctx, const char *fname);  /* raises ctx's error */
-/* Puts r (a new reference, or NULL on failure) into the box on top. */
+/* Puts r (a new reference, or NULL on failure) into the box at slot. */
 int lt_fill(lua_State *L, lc_ctx *ctx, lc_tensor **slot, lc_tensor *r, const char *fname);
+/* return lt_push(L, ctx, lc_op(ctx, ...), fname): pushes the result of a core
+ * call, or raises its error. The comma sequences the box before the call,
+ * so a failure to allocate the box can never leak the call's result (C
+ * leaves the order of function arguments unspecified). */
+#define lt_push(L, ctx, call, fname) ((void)lt_newbox(L), lt_fill_top((L), (ctx), (call), (fname)))
+int lt_fill_top(lua_State *L, lc_ctx *ctx, lc_tensor *r, const char *fname);
 /* Tensor at idx, or a number there as a 0-d tensor of `like`'s dtype pushed
  * on the stack (the stack owns it). */
 lc_tensor *lt_operand(lua_State *L, lc_ctx *ctx, int idx, const lc_tensor *like, const char *fname);

@@ -77,6 +77,10 @@ int lt_fill(lua_State *L, lc_ctx *ctx, lc_tensor **slot, lc_tensor *r, const cha
   return 1;
 }
 
+int lt_fill_top(lua_State *L, lc_ctx *ctx, lc_tensor *r, const char *fname) {
+  return lt_fill(L, ctx, &((lt_box *)lua_touserdata(L, -1))->t, r, fname);
+}
+
 static int box_gc(lua_State *L) {
   lt_box *b = (lt_box *)luaL_checkudata(L, 1, LT_TENSOR);
   lc_tensor_release(b->t);
@@ -584,7 +588,7 @@ static int l_backward(lua_State *L) {
 static int l_detach(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *t = lt_check(L, 1);
-  return lt_fill(L, ctx, lt_newbox(L), lc_detach(ctx, t), "lucid.detach");
+  return lt_push(L, ctx, lc_detach(ctx, t), "lucid.detach");
 }
 
 static int l_zero_grad(lua_State *L) {

@@ -22,7 +22,7 @@ static int binary(lua_State *L, binary_fn f, const char *fname) {
   }
   lc_tensor *a = lt_operand(L, ctx, 1, like, fname);
   lc_tensor *b = lt_operand(L, ctx, 2, like, fname);
-  return lt_fill(L, ctx, lt_newbox(L), f(ctx, a, b), fname);
+  return lt_push(L, ctx, f(ctx, a, b), fname);
 }
 
 static int l_add(lua_State *L) { return binary(L, lc_add, "lucid.add"); }
@@ -37,7 +37,7 @@ static int l_pow(lua_State *L) {
   lc_tensor *a = lt_test(L, 1);
   if (a && lua_type(L, 2) == LUA_TNUMBER) {
     lc_ctx *ctx = LT_CTX(L);
-    return lt_fill(L, ctx, lt_newbox(L), lc_pow_scalar(ctx, a, lua_tonumber(L, 2)), "lucid.pow");
+    return lt_push(L, ctx, lc_pow_scalar(ctx, a, lua_tonumber(L, 2)), "lucid.pow");
   }
   return binary(L, lc_pow, "lucid.pow");
 }
@@ -47,7 +47,7 @@ typedef lc_tensor *(*unary_fn)(lc_ctx *, lc_tensor *);
 static int unary(lua_State *L, unary_fn f, const char *fname) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
-  return lt_fill(L, ctx, lt_newbox(L), f(ctx, a), fname);
+  return lt_push(L, ctx, f(ctx, a), fname);
 }
 
 static int l_neg(lua_State *L) { return unary(L, lc_neg, "lucid.neg"); }
@@ -84,7 +84,7 @@ static int l_linear(lua_State *L) {
   lc_tensor *x = lt_check(L, 1), *w = lt_check(L, 2);
   lc_tensor *b = lua_isnoneornil(L, 3) ? NULL : lt_check(L, 3);
   int o = out_arg(L, 4);
-  if (!o) return lt_fill(L, ctx, lt_newbox(L), lc_linear(ctx, x, w, b), "lucid.linear");
+  if (!o) return lt_push(L, ctx, lc_linear(ctx, x, w, b), "lucid.linear");
   if (lc_linear_out(ctx, lt_check(L, o), x, w, b) != LC_OK) return lt_fail(L, ctx, "lucid.linear");
   lua_pushvalue(L, o);
   return 1;
@@ -95,7 +95,7 @@ static int l_linear(lua_State *L) {
 static int to_dtype(lua_State *L, lc_dtype dt, const char *fname) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
-  return lt_fill(L, ctx, lt_newbox(L), lc_to_dtype(ctx, a, dt), fname);
+  return lt_push(L, ctx, lc_to_dtype(ctx, a, dt), fname);
 }
 
 static int l_to(lua_State *L) {
@@ -156,7 +156,7 @@ static int l_reshape(lua_State *L) {
   if (!lua_isnone(L, next))
     return luaL_error(L, "lucid.reshape: expected sizes as integers or one table, got %s",
                       luaL_typename(L, next));
-  return lt_fill(L, ctx, lt_newbox(L), lc_reshape(ctx, a, n, shape), "lucid.reshape");
+  return lt_push(L, ctx, lc_reshape(ctx, a, n, shape), "lucid.reshape");
 }
 
 /* view: like reshape, but never copies (PyTorch refuses non-contiguous input). */
@@ -177,7 +177,7 @@ static int l_expand(lua_State *L) {
     int j = i - (n - a->ndim);
     if (shape[i] == -1 && j >= 0) shape[i] = a->shape[j];
   }
-  return lt_fill(L, ctx, lt_newbox(L), lc_expand(ctx, a, n, shape), "lucid.expand");
+  return lt_push(L, ctx, lc_expand(ctx, a, n, shape), "lucid.expand");
 }
 
 static int l_transpose(lua_State *L) {
@@ -185,7 +185,7 @@ static int l_transpose(lua_State *L) {
   lc_tensor *a = lt_check(L, 1);
   int d0 = lt_dim(L, 2, a->ndim, "lucid.transpose");
   int d1 = lt_dim(L, 3, a->ndim, "lucid.transpose");
-  return lt_fill(L, ctx, lt_newbox(L), lc_transpose(ctx, a, d0, d1), "lucid.transpose");
+  return lt_push(L, ctx, lc_transpose(ctx, a, d0, d1), "lucid.transpose");
 }
 
 /* select(t, dim, index): index 1-based, negative from the end */
@@ -197,7 +197,7 @@ static int l_select(lua_State *L) {
   if (i == 0 || i > n || i < -n)
     return luaL_error(L, "lucid.select: index %I is out of range for dimension %d of size %I",
                       (LUAI_UACINT)i, d + 1, (LUAI_UACINT)n);
-  return lt_fill(L, ctx, lt_newbox(L), lc_select(ctx, a, d, i > 0 ? i - 1 : n + i), "lucid.select");
+  return lt_push(L, ctx, lc_select(ctx, a, d, i > 0 ? i - 1 : n + i), "lucid.select");
 }
 
 /* ---- in place -------------------------------------------------------------------------- */

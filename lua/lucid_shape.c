@@ -128,7 +128,7 @@ static int l_flatten(lua_State *L) {
   int si = opt_arg(L, opts, 2, "start_dim"), ei = opt_arg(L, opts, 3, "end_dim");
   int start = lua_isnoneornil(L, si) ? 0 : lt_dim(L, si, nd, fname);
   int end = lua_isnoneornil(L, ei) ? nd - 1 : lt_dim(L, ei, nd, fname);
-  return lt_fill(L, ctx, lt_newbox(L), lc_flatten(ctx, a, start, end), fname);
+  return lt_push(L, ctx, lc_flatten(ctx, a, start, end), fname);
 }
 
 /* squeeze([dim]): every size-1 dim, or that one if it has size 1 */
@@ -138,9 +138,9 @@ static int l_squeeze(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
   int di = opt_arg(L, opts_at(L, 2), 2, "dim");
-  if (lua_isnoneornil(L, di)) return lt_fill(L, ctx, lt_newbox(L), lc_squeeze(ctx, a), fname);
+  if (lua_isnoneornil(L, di)) return lt_push(L, ctx, lc_squeeze(ctx, a), fname);
   int d = lt_dim(L, di, a->ndim > 0 ? a->ndim : 1, fname);
-  return lt_fill(L, ctx, lt_newbox(L), lc_squeeze_dim(ctx, a, d), fname);
+  return lt_push(L, ctx, lc_squeeze_dim(ctx, a, d), fname);
 }
 
 static int l_unsqueeze(lua_State *L) {
@@ -149,7 +149,7 @@ static int l_unsqueeze(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
   int d = new_dim(L, 2, a->ndim, fname);
-  return lt_fill(L, ctx, lt_newbox(L), lc_unsqueeze(ctx, a, d), fname);
+  return lt_push(L, ctx, lc_unsqueeze(ctx, a, d), fname);
 }
 
 static int l_permute(lua_State *L) {
@@ -163,14 +163,14 @@ static int l_permute(lua_State *L) {
     lc_shape_str(s, sizeof s, a->ndim, a->shape);
     return luaL_error(L, "%s: expected %d dimensions for shape %s, got %d", fname, a->ndim, s, n);
   }
-  return lt_fill(L, ctx, lt_newbox(L), lc_permute(ctx, a, dims), fname);
+  return lt_push(L, ctx, lc_permute(ctx, a, dims), fname);
 }
 
 /* t(): 2-D transpose; a tensor of at most one dim comes back as itself */
 static int l_t(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
-  return lt_fill(L, ctx, lt_newbox(L), lc_t(ctx, a), "lucid.t");
+  return lt_push(L, ctx, lc_t(ctx, a), "lucid.t");
 }
 
 /* broadcast_to(shape...): -1 keeps a size, as in expand */
@@ -188,7 +188,7 @@ static int l_broadcast_to(lua_State *L) {
     int j = i - (n - a->ndim);
     if (shape[i] == -1 && j >= 0) shape[i] = a->shape[j];
   }
-  return lt_fill(L, ctx, lt_newbox(L), lc_broadcast_to(ctx, a, n, shape), fname);
+  return lt_push(L, ctx, lc_broadcast_to(ctx, a, n, shape), fname);
 }
 
 /* narrow(dim, start, length): start 1-based, negative from the end (-1 is
@@ -204,7 +204,7 @@ static int l_narrow(lua_State *L) {
   if (s1 < 1 || s1 > size + 1)
     return luaL_error(L, "%s: start %I is out of range for dimension %d of size %I", fname,
                       (LUAI_UACINT)s, d + 1, (LUAI_UACINT)size);
-  return lt_fill(L, ctx, lt_newbox(L), lc_narrow(ctx, a, d, s1 - 1, len), fname);
+  return lt_push(L, ctx, lc_narrow(ctx, a, d, s1 - 1, len), fname);
 }
 
 /* slice(dim [, start = 1 [, stop = -1 [, step = 1]]]): the elements start,
@@ -233,7 +233,7 @@ static int l_slice(lua_State *L) {
   else if (j < 0) j = j < -n ? 0 : n + j + 1;
   int64_t start = i - 1 < n ? i - 1 : n, stop = j;   /* 0-based, stop exclusive */
   if (stop < start) stop = start;
-  return lt_fill(L, ctx, lt_newbox(L), lc_slice(ctx, a, d, start, stop, step), fname);
+  return lt_push(L, ctx, lc_slice(ctx, a, d, start, stop, step), fname);
 }
 
 /* Pushes a Lua array of a's pieces along dim with the given sizes. Every
@@ -368,7 +368,7 @@ static int l_index_select(lua_State *L) {
   lc_tensor *a = lt_check(L, 1);
   int d = lt_dim(L, 2, a->ndim, fname);
   lc_tensor *index = index_arg(L, ctx, 3, 1, fname);
-  return lt_fill(L, ctx, lt_newbox(L), lc_index_select(ctx, a, d, index), fname);
+  return lt_push(L, ctx, lc_index_select(ctx, a, d, index), fname);
 }
 
 static int l_gather(lua_State *L) {
@@ -378,7 +378,7 @@ static int l_gather(lua_State *L) {
   lc_tensor *a = lt_check(L, 1);
   int d = lt_dim(L, 2, a->ndim, fname);
   lc_tensor *index = index_arg(L, ctx, 3, 0, fname);
-  return lt_fill(L, ctx, lt_newbox(L), lc_gather(ctx, a, d, index), fname);
+  return lt_push(L, ctx, lc_gather(ctx, a, d, index), fname);
 }
 
 /* scatter_add(dim, index, src): out of place, as torch.scatter_add */
@@ -390,7 +390,7 @@ static int l_scatter_add(lua_State *L) {
   int d = lt_dim(L, 2, a->ndim, fname);
   lc_tensor *src = check_tensor(L, 4, "src", fname);
   lc_tensor *index = index_arg(L, ctx, 3, 0, fname);
-  return lt_fill(L, ctx, lt_newbox(L), lc_scatter_add(ctx, a, d, index, src), fname);
+  return lt_push(L, ctx, lc_scatter_add(ctx, a, d, index, src), fname);
 }
 
 /* masked_fill(mask, value): value a number or a 0-d tensor (which then
@@ -402,12 +402,12 @@ static int l_masked_fill(lua_State *L) {
   lc_tensor *a = lt_check(L, 1);
   lc_tensor *mask = check_tensor(L, 2, "mask", fname);
   if (lua_type(L, 3) == LUA_TNUMBER)
-    return lt_fill(L, ctx, lt_newbox(L), lc_masked_fill(ctx, a, mask, lua_tonumber(L, 3)), fname);
+    return lt_push(L, ctx, lc_masked_fill(ctx, a, mask, lua_tonumber(L, 3)), fname);
   if (!luaL_testudata(L, 3, LT_TENSOR))
     return luaL_error(L, "%s: value must be a number or a 0-d tensor, got %s", fname,
                       luaL_typename(L, 3));
   lc_tensor *v = lt_check(L, 3);
-  return lt_fill(L, ctx, lt_newbox(L), lc_masked_fill_tensor(ctx, a, mask, v), fname);
+  return lt_push(L, ctx, lc_masked_fill_tensor(ctx, a, mask, v), fname);
 }
 
 /* repeat(sizes...): PyTorch's repeat (tiles), not Lua's string.rep */
@@ -421,7 +421,7 @@ static int l_repeat(lua_State *L) {
   if (!lua_isnone(L, next))
     return luaL_error(L, "%s: expected repeat counts as integers or one table, got %s", fname,
                       luaL_typename(L, next));
-  return lt_fill(L, ctx, lt_newbox(L), lc_repeat(ctx, a, n, reps), fname);
+  return lt_push(L, ctx, lc_repeat(ctx, a, n, reps), fname);
 }
 
 /* tile(reps...): torch.tile, repeat that also takes fewer counts than dims
@@ -444,7 +444,7 @@ static int l_tile(lua_State *L) {
     for (int i = 0; i < pad; i++) reps[i] = 1;
     n = a->ndim;
   }
-  return lt_fill(L, ctx, lt_newbox(L), lc_repeat(ctx, a, n, reps), fname);
+  return lt_push(L, ctx, lc_repeat(ctx, a, n, reps), fname);
 }
 
 static int l_flip(lua_State *L) {
@@ -453,7 +453,7 @@ static int l_flip(lua_State *L) {
   lc_tensor *a = lt_check(L, 1);
   int dims[LC_MAX_DIMS];
   int n = read_dims(L, 2, a->ndim, dims, fname);
-  return lt_fill(L, ctx, lt_newbox(L), lc_flip(ctx, a, n, dims), fname);
+  return lt_push(L, ctx, lc_flip(ctx, a, n, dims), fname);
 }
 
 static const luaL_Reg fns[] = {
