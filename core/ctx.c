@@ -18,7 +18,15 @@ lc_ctx *lc_ctx_new(lc_alloc_fn alloc, void *ud) {
 }
 
 void lc__ctx_unref(lc_ctx *ctx) {
-  if (--ctx->refcount == 0) ctx->alloc(ctx->alloc_ud, ctx, sizeof(lc_ctx), 0);
+  if (--ctx->refcount > 0) return;
+  for (int c = 0; c < LC_FREE_CLASSES; c++) {
+    while (ctx->free_blocks[c]) {
+      void *p = ctx->free_blocks[c];
+      memcpy(&ctx->free_blocks[c], p, sizeof(void *));  /* next link lives in the block */
+      ctx->alloc(ctx->alloc_ud, p, (size_t)32 << c, 0);
+    }
+  }
+  ctx->alloc(ctx->alloc_ud, ctx, sizeof(lc_ctx), 0);
 }
 
 void lc_ctx_free(lc_ctx *ctx) {
@@ -70,21 +78,45 @@ lc_status lc__fail(lc_ctx *ctx, lc_status st, const char *fmt, ...) {
   return st;
 }
 
+/* The size class of an n-byte block, or -1 when it is too big to keep. */
+static int size_class(size_t n) {
+  if (n > ((size_t)32 << (LC_FREE_CLASSES - 1))) return -1;
+  int c = 0;
+  while (((size_t)32 << c) < n) c++;
+  return c;
+}
+
 void *lc__alloc(lc_ctx *ctx, size_t n) {
-  void *p = ctx->alloc(ctx->alloc_ud, NULL, 0, n);
-  if (!p) {
-    lc__fail(ctx, LC_ENOMEM, "not enough memory (%zu bytes)", n);
-    return NULL;
+  int c = size_class(n);
+  size_t size = c >= 0 ? (size_t)32 << c : n;
+  void *p;
+  if (c >= 0 && ctx->free_blocks[c]) {
+    p = ctx->free_blocks[c];
+    memcpy(&ctx->free_blocks[c], p, sizeof(void *));
+    ctx->free_count[c]--;
+  } else {
+    if (!(p = ctx->alloc(ctx->alloc_ud, NULL, 0, size))) {
+      lc__fail(ctx, LC_ENOMEM, "not enough memory (%zu bytes)", n);
+      return NULL;
+    }
+    ctx->new_bytes += size;  /* only fresh host memory paces the collector */
   }
-  ctx->live_bytes += n;
-  ctx->new_bytes += n;
+  ctx->live_bytes += size;
   return p;
 }
 
 void lc__free(lc_ctx *ctx, void *p, size_t n) {
   if (!p) return;
-  ctx->alloc(ctx->alloc_ud, p, n, 0);
-  ctx->live_bytes -= n;
+  int c = size_class(n);
+  size_t size = c >= 0 ? (size_t)32 << c : n;
+  ctx->live_bytes -= size;
+  if (c >= 0 && ctx->free_count[c] < LC_FREE_KEEP) {
+    memcpy(p, &ctx->free_blocks[c], sizeof(void *));
+    ctx->free_blocks[c] = p;
+    ctx->free_count[c]++;
+    return;
+  }
+  ctx->alloc(ctx->alloc_ud, p, size, 0);
 }
 
 void lc_shape_str(char *buf, size_t n, int ndim, const int64_t *shape) {

@@ -6,6 +6,9 @@
 
 #include <stdarg.h>
 
+#define LC_FREE_CLASSES 7        /* 32, 64, ..., 2048 bytes */
+#define LC_FREE_KEEP 256         /* blocks kept per class at most */
+
 struct lc_ctx {
   lc_alloc_fn alloc;
   void *alloc_ud;
@@ -19,6 +22,13 @@ struct lc_ctx {
   lc_status status;
   char err[256];
   uint64_t next_id;        /* tensor ids */
+  /* Small blocks (tensor headers, nodes, small storages) are kept for reuse
+   * in size classes of 32 << c bytes: most ops allocate and drop a few of
+   * each, and a host allocator call per block is the larger cost at small
+   * sizes. Blocks come from the host's allocator and return to it when the
+   * context goes, so a host's budget sees them. */
+  void *free_blocks[LC_FREE_CLASSES];
+  int free_count[LC_FREE_CLASSES];
   lc_hook_fn hook;         /* binding callbacks, see lc_ctx_set_callbacks */
   lc_tensor_free_fn on_free;
   void *cb_ud;
