@@ -17,6 +17,7 @@ nn.functional = require("lucid.nn.functional")
 nn.Linear = require("lucid.nn.Linear")
 nn.Tanh = require("lucid.nn.Tanh")
 nn.Sequential = require("lucid.nn.Sequential")
+nn.utils = require("lucid.nn.utils")
 
 lucid.nn = nn
 return nn

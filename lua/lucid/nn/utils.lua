@@ -1,0 +1,138 @@
+--- nn.utils: gradient clipping (PyTorch 1.13's torch.nn.utils.clip_grad).
+--
+--   local total = nn.utils.clip_grad_norm_(model:parameters(), 1.0)
+--   -- or clip_grad_norm_(params, {max_norm = 1.0, norm_type = math.huge})
+--
+-- Both work on the gradients in place (parameters whose .grad is nil are
+-- skipped) and take a tensor or an array of tensors.
+local lucid = require("lucid")
+local C = require("lucid.core")
+
+local utils = {}
+
+-- lucid.abs and lucid.clamp are new in the C core; where they are missing,
+-- these plain-Lua stand-ins (slower, same values) keep clipping working.
+-- Looked up at each call: this file may load while lucid is still loading.
+local function map(t, f)
+  local flat = t:reshape(-1):tolist()
+  for i, v in ipairs(flat) do flat[i] = f(v) end
+  return lucid.tensor(flat, {dtype = t.dtype}):reshape(t.shape)
+end
+local function abs(t)
+  if lucid.abs then return lucid.abs(t) end
+  return map(t, math.abs)
+end
+local function clamp(t, lo, hi)
+  if lucid.clamp then return lucid.clamp(t, lo, hi) end
+  return map(t, function(v) return v < lo and lo or (v > hi and hi or v) end)
+end
+
+-- The tensors in `params` (a tensor or an array); errors at the user's call.
+local function tensors(params, fname)
+  if C.is_tensor(params) then return {params} end
+  if type(params) ~= "table" then
+    error(string.format("%s: parameters must be a tensor or an array of tensors, got %s", fname,
+      type(params)), 3)
+  end
+  for i, p in ipairs(params) do
+    if not C.is_tensor(p) then
+      error(string.format("%s: parameters[%d] is a %s, expected a tensor", fname, i, type(p)), 3)
+    end
+  end
+  return params
+end
+
+local function number_arg(v, name, fname)
+  if type(v) ~= "number" then
+    error(string.format("%s: %s must be a number, got %s", fname, name, type(v)), 3)
+  end
+  return v
+end
+
+-- The p-norm of a gradient (p > 0, finite or math.huge), as a Lua number.
+local function grad_norm(g, p)
+  if p == math.huge then return abs(g):max():item() end
+  if p == 2 then return math.sqrt((g * g):sum():item()) end
+  if p == 1 then return abs(g):sum():item() end
+  return (abs(g) ^ p):sum():item() ^ (1 / p)
+end
+
+--- clip_grad_norm_(parameters, max_norm [, norm_type = 2 [, error_if_nonfinite = false]])
+-- (or a trailing table with those names): the norm of all gradients together
+-- (as if concatenated into one vector) is computed; when it exceeds max_norm
+-- every gradient is scaled by max_norm / (norm + 1e-6). Returns the norm
+-- before clipping, as a number. norm_type is a number > 0, or math.huge
+-- (also "inf") for the largest absolute value.
+function utils.clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite)
+  local fname = "nn.utils.clip_grad_norm_"
+  if type(max_norm) == "table" then
+    local o = max_norm
+    for k in pairs(o) do
+      if k ~= "max_norm" and k ~= "norm_type" and k ~= "error_if_nonfinite" then
+        error(string.format("%s: unknown option '%s'", fname, tostring(k)), 2)
+      end
+    end
+    max_norm, norm_type, error_if_nonfinite = o.max_norm, o.norm_type, o.error_if_nonfinite
+  end
+  local params = tensors(parameters, fname)
+  number_arg(max_norm, "max_norm", fname)
+  if not (max_norm >= 0) then
+    -- PyTorch would flip the gradients' sign; that is never what is meant
+    error(string.format("%s: invalid max_norm: %s (expected max_norm >= 0)", fname, tostring(max_norm)), 2)
+  end
+  if norm_type == nil then norm_type = 2 end
+  if norm_type == "inf" then norm_type = math.huge end
+  number_arg(norm_type, "norm_type", fname)
+  if not (norm_type > 0) then
+    error(string.format("%s: invalid norm_type: %s (expected a number > 0 or math.huge)", fname,
+      tostring(norm_type)), 2)
+  end
+
+  local guard <close> = lucid.no_grad()
+  local grads = {}
+  for _, p in ipairs(params) do
+    local g = p.grad
+    if g ~= nil then grads[#grads + 1] = g end
+  end
+  if #grads == 0 then return 0.0 end
+  -- per-gradient norms, then the norm of those: what PyTorch computes
+  local total = 0.0
+  for _, g in ipairs(grads) do
+    local n = g:numel() > 0 and grad_norm(g, norm_type) or 0.0
+    if norm_type == math.huge then
+      if n > total or n ~= n then total = n end
+    else
+      total = total + n ^ norm_type
+    end
+  end
+  if norm_type ~= math.huge then total = total ^ (1 / norm_type) end
+  if error_if_nonfinite and (total ~= total or total == math.huge) then
+    error(string.format("%s: the total norm of order %s of the gradients is non-finite, so it cannot "
+      .. "be clipped (pass error_if_nonfinite = false to scale them by it anyway)", fname,
+      tostring(norm_type)), 2)
+  end
+  local coef = max_norm / (total + 1e-6)
+  if coef < 1 or coef ~= coef then  -- PyTorch multiplies by min(coef, 1): 1 changes nothing
+    for _, g in ipairs(grads) do g:copy_(g * coef) end
+  end
+  return total
+end
+
+--- clip_grad_value_(parameters, clip_value): every gradient value clamped
+-- into [-clip_value, clip_value].
+function utils.clip_grad_value_(parameters, clip_value)
+  local fname = "nn.utils.clip_grad_value_"
+  local params = tensors(parameters, fname)
+  number_arg(clip_value, "clip_value", fname)
+  if not (clip_value >= 0) then
+    error(string.format("%s: invalid clip_value: %s (expected clip_value >= 0)", fname,
+      tostring(clip_value)), 2)
+  end
+  local guard <close> = lucid.no_grad()
+  for _, p in ipairs(params) do
+    local g = p.grad
+    if g ~= nil then g:copy_(clamp(g, -clip_value, clip_value)) end
+  end
+end
+
+return utils

@@ -1,0 +1,41 @@
+--- optim.Adagrad(params, {lr = 1e-2, lr_decay = 0, weight_decay = 0,
+-- initial_accumulator_value = 0, eps = 1e-10, maximize = false}), or
+-- positionally in that order (maximize only by name). PyTorch 1.13's update,
+-- with t the step:
+--   g = grad (negated when maximizing) + weight_decay * p
+--   sum = sum + g^2
+--   p = p - lr / (1 + (t - 1) * lr_decay) * g / (sqrt(sum) + eps)
+-- State: step and sum, made when the parameter is added (as PyTorch does, so
+-- a fresh optimizer's state dict already has them).
+local lucid = require("lucid")
+local Optimizer = require("lucid.optim.Optimizer")
+
+-- lucid.sqrt is new in the C core; x ^ 0.5 gives the same values without it
+local sqrt = lucid.sqrt or function(t) return t ^ 0.5 end
+
+local Adagrad = Optimizer:extend("Adagrad", {
+  {"lr", 1e-2, "nonneg"},
+  {"lr_decay", 0, "nonneg"},
+  {"weight_decay", 0, "nonneg"},
+  {"initial_accumulator_value", 0, "nonneg"},
+  {"eps", 1e-10, "nonneg"},
+  {"maximize", false, "boolean", keyword = true},
+})
+
+function Adagrad:init_state(p, group, state)
+  state.step = 0
+  state.sum = lucid.full_like(p, group.initial_accumulator_value)
+end
+
+function Adagrad:update(p, grad, group, state)
+  if state.sum == nil then self:init_state(p, group, state) end
+  local step = state.step + 1
+  state.step = step
+  if group.maximize then grad = -grad end
+  if group.weight_decay ~= 0 then grad = grad + group.weight_decay * p end
+  local clr = group.lr / (1 + (step - 1) * group.lr_decay)
+  state.sum = state.sum + grad * grad
+  p:copy_(p - clr * (grad / (sqrt(state.sum) + group.eps)))
+end
+
+return Adagrad

@@ -1,0 +1,454 @@
+--- optim.Optimizer: the base class of the optimizers (PyTorch 1.13 semantics).
+--
+--   local SGD = Optimizer:extend("SGD", {          -- options in PyTorch's order
+--     {"lr", Optimizer.required, "nonneg"},
+--     {"momentum", 0, "nonneg"},
+--     {"maximize", false, "boolean", keyword = true},  -- not positional
+--   })
+--   function SGD:update(p, grad, group, state) ... end  -- one parameter's step
+--
+-- An instance has `param_groups` (an array of tables: `params` plus every
+-- option, which schedulers and users may change between steps), `state`
+-- (a table parameter -> its per-parameter state) and `defaults`. The base does
+-- the argument checking, the loop over parameters with a gradient, and the
+-- state dict; a subclass only says how one parameter moves.
+local lucid = require("lucid")
+local C = require("lucid.core")
+
+local Optimizer = {}
+Optimizer.__name = "Optimizer"
+Optimizer.__index = Optimizer
+Optimizer.options = {}
+
+--- Marks an option without a default (SGD's lr).
+Optimizer.required = setmetatable({}, {__tostring = function() return "<required>" end})
+
+--- Raises `msg` at the first caller outside lucid/optim, so that the error
+-- position is the user's line, however deep the check sits.
+local function raise(msg)
+  local level = 2
+  while true do
+    local info = debug.getinfo(level, "S")
+    if info == nil then break end
+    if info.what ~= "C" and not info.source:find("lucid[/\\]optim[/\\][%w_]+%.lua$") then break end
+    level = level + 1
+  end
+  error(msg, level)
+end
+Optimizer.raise = raise
+
+-- pairs() in a fixed order (numbers first, then by text), so that the first
+-- problem reported does not change from run to run.
+local function sorted_pairs(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b)
+    local na, nb = type(a) == "number", type(b) == "number"
+    if na ~= nb then return na end
+    if na then return a < b end
+    return tostring(a) < tostring(b)
+  end)
+  local i = 0
+  return function()
+    i = i + 1
+    if keys[i] ~= nil then return keys[i], t[keys[i]] end
+  end
+end
+Optimizer.sorted_pairs = sorted_pairs
+
+local function fmt(v)
+  if type(v) == "table" and not C.is_tensor(v) then
+    local parts = {}
+    for i, e in ipairs(v) do parts[i] = fmt(e) end
+    return "{" .. table.concat(parts, ", ") .. "}"
+  end
+  return tostring(v)
+end
+Optimizer.fmt = fmt
+
+-- Value checks by kind: each returns nil when fine, else what is wrong.
+local checks = {}
+function checks.number(v, name)
+  if type(v) ~= "number" then return name .. " must be a number, got " .. type(v) end
+end
+function checks.nonneg(v, name)
+  if type(v) ~= "number" then return name .. " must be a number, got " .. type(v) end
+  if not (v >= 0) then  -- also refuses NaN
+    return string.format("invalid %s: %s (expected %s >= 0)", name, fmt(v), name)
+  end
+end
+function checks.boolean(v, name)
+  if type(v) ~= "boolean" then return name .. " must be a boolean, got " .. type(v) end
+end
+function checks.betas(v, name)
+  if type(v) ~= "table" or C.is_tensor(v) or #v ~= 2 then
+    return name .. " must be a table of two numbers, got " .. fmt(v)
+  end
+  for i = 1, 2 do
+    local b = v[i]
+    if type(b) ~= "number" then return string.format("beta %d must be a number, got %s", i, type(b)) end
+    if not (b >= 0 and b < 1) then
+      return string.format("invalid beta %d: %s (expected 0 <= beta < 1)", i, fmt(b))
+    end
+  end
+end
+Optimizer.checks = checks
+
+-- Copies tables (betas) so that groups, defaults and state dicts share nothing.
+local function copy(v)
+  if type(v) == "table" and not C.is_tensor(v) then
+    local t = {}
+    for k, e in pairs(v) do t[k] = copy(e) end
+    return t
+  end
+  return v
+end
+
+--- Reads options given positionally in PyTorch's order, or in a trailing
+-- table with PyTorch's names, or both: f(a, b, {name = v}). `spec` is the
+-- ordered option list {name, default, check [, keyword = true]} and `what`
+-- names the function in errors. Returns name -> value (only those given).
+-- A trailing table is options when it is not an array (betas = {0.9, 0.999}
+-- may itself be given positionally).
+function Optimizer.parse_args(what, spec, ...)
+  local n = select("#", ...)
+  local args = {...}
+  local given = {}
+  local last = args[n]
+  if n > 0 and type(last) == "table" and not C.is_tensor(last) and last[1] == nil then
+    n = n - 1
+    local known = {}
+    for _, o in ipairs(spec) do known[o[1]] = true end
+    for k, v in sorted_pairs(last) do
+      if not known[k] then raise(string.format("%s: unknown option '%s'", what, tostring(k))) end
+      given[k] = v
+    end
+  end
+  local positional = {}
+  for _, o in ipairs(spec) do
+    if not o.keyword then positional[#positional + 1] = o[1] end
+  end
+  if n > #positional then
+    raise(string.format("%s: too many arguments (%d positional options at most: %s)", what,
+      #positional, table.concat(positional, ", ")))
+  end
+  for i = 1, n do
+    local name = positional[i]
+    if args[i] ~= nil then
+      if given[name] ~= nil then raise(string.format("%s: option '%s' given twice", what, name)) end
+      given[name] = args[i]
+    end
+  end
+  return given
+end
+
+-- Checks the values of `opts` that `spec` knows (a check is the name of one
+-- in `checks` or a function); `where` prefixes messages.
+local function check_options(what, spec, opts, where)
+  for _, o in ipairs(spec) do
+    local v, check = opts[o[1]], o[3]
+    if v ~= nil and check then
+      local problem = (checks[check] or check)(v, o[1])
+      if problem then raise(what .. ": " .. where .. problem) end
+    end
+  end
+end
+Optimizer.check_options = check_options
+
+-- cls(params, ...): parses options, then adds the groups.
+local function construct(cls, params, ...)
+  local what = "optim." .. cls.__name
+  local self = setmetatable({param_groups = {}, state = {}}, cls)
+  local given = Optimizer.parse_args(what, cls.options, ...)
+  check_options(what, cls.options, given, "")
+  local defaults = {}
+  for _, o in ipairs(cls.options) do
+    local v = given[o[1]]
+    if v == nil then v = o[2] end
+    defaults[o[1]] = v == Optimizer.required and v or copy(v)
+  end
+  self.defaults = defaults
+
+  if type(params) ~= "table" or C.is_tensor(params) then
+    raise(string.format("%s: params must be an array of tensors or of parameter groups, got %s",
+      what, C.is_tensor(params) and "a single tensor (wrap it: {t})" or type(params)))
+  end
+  if #params == 0 then raise(what .. ": got an empty parameter list") end
+  if C.is_tensor(params[1]) then
+    self:_add_group({params = params}, "")  -- plain array: no group to name in errors
+  else
+    for i, g in ipairs(params) do
+      if type(g) ~= "table" or C.is_tensor(g) then
+        raise(string.format("%s: params[%d] is a %s, expected a parameter group (a table with params)",
+          what, i, C.is_tensor(g) and "tensor" or type(g)))
+      end
+      self:_add_group(g, string.format("parameter group %d: ", i))
+    end
+  end
+  return self
+end
+
+--- Optimizer:extend(name, options): a subclass whose options are `options`
+-- (or the parent's); Class.super is the parent.
+function Optimizer.extend(parent, name, options)
+  local cls = {__name = name, super = parent, options = options or parent.options}
+  cls.__index = cls
+  cls.__tostring = parent.__tostring
+  return setmetatable(cls, {
+    __index = parent,
+    __call = construct,
+    __tostring = function() return "class optim." .. name end,
+  })
+end
+
+--- opt:add_param_group{params = {...}, lr = ...}: missing options take the
+-- optimizer's defaults. The table given is not changed (it is copied).
+function Optimizer:add_param_group(group)
+  return self:_add_group(group, string.format("parameter group %d: ", #self.param_groups + 1))
+end
+
+-- `where` ("parameter group 2: " or "") prefixes the problems found.
+function Optimizer:_add_group(group, where)
+  local what = "optim." .. self.__name
+  if type(group) ~= "table" or C.is_tensor(group) then
+    raise(string.format("%s: a parameter group must be a table with params, got %s", what,
+      C.is_tensor(group) and "a tensor" or type(group)))
+  end
+  local ps = group.params
+  if C.is_tensor(ps) then ps = {ps} end
+  if type(ps) ~= "table" then
+    raise(string.format("%s: %sparams must be an array of tensors, got %s", what, where, type(ps)))
+  end
+  local g = {params = {}}
+  for k, v in sorted_pairs(group) do
+    if k ~= "params" then
+      -- initial_lr is the one key PyTorch's schedulers add to a group
+      if k ~= "initial_lr" and not self:_knows(k) then
+        raise(string.format("%s: %sunknown option '%s'", what, where, tostring(k)))
+      end
+      g[k] = copy(v)
+    end
+  end
+  check_options(what, self.options, g, where)
+
+  local seen = {}
+  for _, other in ipairs(self.param_groups) do
+    for _, p in ipairs(other.params) do seen[p] = "another parameter group" end
+  end
+  local n = #ps
+  if n == 0 then raise(what .. ": " .. where .. "empty parameter list") end
+  for i = 1, n do
+    local p = ps[i]
+    if not C.is_tensor(p) then
+      raise(string.format("%s: %sparams[%d] is a %s, expected a tensor", what, where, i, type(p)))
+    end
+    if not p.is_leaf then
+      raise(string.format("%s: %sparams[%d] is not a leaf tensor (only leaves can be optimized)",
+        what, where, i))
+    end
+    if seen[p] then
+      raise(string.format("%s: %sparams[%d] appears twice (also in %s)", what, where, i, seen[p]))
+    end
+    seen[p] = "this group"
+    g.params[i] = p
+  end
+
+  for _, o in ipairs(self.options) do
+    if g[o[1]] == nil then
+      if self.defaults[o[1]] == Optimizer.required then
+        raise(string.format("%s: %s%s is required", what, where, o[1]))
+      end
+      g[o[1]] = copy(self.defaults[o[1]])
+    end
+  end
+  local problem = self:check_group(g)
+  if problem then raise(what .. ": " .. where .. problem) end
+  table.insert(self.param_groups, g)
+  for _, p in ipairs(g.params) do
+    if self.state[p] == nil then
+      self.state[p] = {}
+      self:init_state(p, g, self.state[p])
+    end
+  end
+end
+
+function Optimizer:_knows(name)
+  for _, o in ipairs(self.options) do
+    if o[1] == name then return true end
+  end
+  return false
+end
+
+--- Hooks for subclasses: a check across options (returns what is wrong, or
+-- nil), and eager state set-up (PyTorch's Adagrad fills its state at once).
+function Optimizer:check_group() return nil end
+function Optimizer:init_state() end
+
+--- One parameter's update; `grad` is p.grad, `state` its state table.
+function Optimizer:update()
+  error("optim." .. self.__name .. ": update is not implemented", 2)
+end
+
+--- opt:step([closure]): one update of every parameter that has a gradient
+-- (others are skipped, as in PyTorch). A closure re-evaluates the loss with
+-- gradients on and its result is returned.
+function Optimizer:step(closure)
+  local loss
+  if closure ~= nil then loss = lucid.enable_grad(closure) end
+  -- updates write into the parameters: recording must be off for that
+  local guard <close> = lucid.no_grad()
+  for _, group in ipairs(self.param_groups) do
+    for _, p in ipairs(group.params) do
+      local grad = p.grad
+      if grad ~= nil then
+        local state = self.state[p]
+        if state == nil then state = {} self.state[p] = state end
+        self:update(p, grad, group, state)
+      end
+    end
+  end
+  return loss
+end
+
+--- opt:zero_grad([set_to_none = true]): drops the gradients (or, with false,
+-- fills them with zeros).
+function Optimizer:zero_grad(set_to_none)
+  for _, group in ipairs(self.param_groups) do
+    for _, p in ipairs(group.params) do
+      if set_to_none == false then
+        local g = p.grad
+        if g ~= nil then lucid.no_grad(g.fill_, g, 0) end
+      else
+        p.grad = nil
+      end
+    end
+  end
+end
+
+--- {state = {[i] = {step = n, exp_avg = T, ...}}, param_groups = {{lr = ...,
+-- params = {1, 2, ...}}}}: parameters are named by their 1-based position
+-- across the groups. Everything is a copy: later steps do not change it.
+function Optimizer:state_dict()
+  local state, groups, n = {}, {}, 0
+  for gi, group in ipairs(self.param_groups) do
+    local g = {params = {}}
+    for k, v in pairs(group) do
+      if k ~= "params" then g[k] = copy(v) end
+    end
+    for _, p in ipairs(group.params) do
+      n = n + 1
+      g.params[#g.params + 1] = n
+      local s = self.state[p]
+      if s and next(s) then
+        local saved = {}
+        for k, v in pairs(s) do saved[k] = C.is_tensor(v) and v:clone() or copy(v) end
+        state[n] = saved
+      end
+    end
+    groups[gi] = g
+  end
+  return {state = state, param_groups = groups}
+end
+
+local function shape_str(t)
+  return "{" .. table.concat(t.shape, ", ") .. "}"
+end
+
+--- Loads a table made by state_dict(): group hyperparameters are replaced,
+-- state tensors copied (into the parameter's dtype). Counts and shapes are
+-- checked before anything changes.
+function Optimizer:load_state_dict(sd)
+  local what = "optim." .. self.__name .. ":load_state_dict"
+  if type(sd) ~= "table" or type(sd.param_groups) ~= "table" or type(sd.state) ~= "table" then
+    raise(what .. ": expected a table with state and param_groups (from state_dict())")
+  end
+  local saved_groups = sd.param_groups
+  if #saved_groups ~= #self.param_groups then
+    raise(string.format("%s: the state dict has %d parameter groups, the optimizer %d", what,
+      #saved_groups, #self.param_groups))
+  end
+  local by_index = {}  -- saved index -> parameter
+  for gi, group in ipairs(self.param_groups) do
+    local sg = saved_groups[gi]
+    if type(sg) ~= "table" or type(sg.params) ~= "table" then
+      raise(string.format("%s: parameter group %d has no params", what, gi))
+    end
+    if #sg.params ~= #group.params then
+      raise(string.format("%s: parameter group %d has %d parameters in the state dict, %d in the optimizer",
+        what, gi, #sg.params, #group.params))
+    end
+    for i, idx in ipairs(sg.params) do by_index[math.tointeger(tonumber(idx)) or idx] = group.params[i] end
+    for k in sorted_pairs(sg) do
+      if k ~= "params" and k ~= "initial_lr" and not self:_knows(k) then
+        raise(string.format("%s: parameter group %d has option '%s', which optim.%s does not have"
+          .. " (a state dict of another optimizer?)", what, gi, tostring(k), self.__name))
+      end
+    end
+    check_options(what, self.options, sg, string.format("parameter group %d: ", gi))
+  end
+
+  local new_state = {}
+  for k, s in sorted_pairs(sd.state) do
+    local idx = math.tointeger(tonumber(k)) or k  -- a serializer may give "3" for 3
+    local p = by_index[idx]
+    if p == nil then
+      raise(string.format("%s: state for parameter %s, which no parameter group has", what, tostring(k)))
+    end
+    if type(s) ~= "table" then
+      raise(string.format("%s: state of parameter %s is a %s, expected a table", what, tostring(k), type(s)))
+    end
+    local st = {}
+    for key, v in sorted_pairs(s) do
+      if C.is_tensor(v) and key == "step" and v:numel() == 1 then
+        st[key] = v:item()  -- PyTorch 1.13 keeps step as a tensor
+      elseif C.is_tensor(v) then
+        if shape_str(v) ~= shape_str(p) then
+          raise(string.format("%s: state '%s' of parameter %s has shape %s, the parameter %s", what,
+            tostring(key), tostring(k), shape_str(v), shape_str(p)))
+        end
+        st[key] = v  -- copied below, once every check has passed
+      else
+        st[key] = copy(v)
+      end
+    end
+    new_state[p] = st
+  end
+
+  local guard <close> = lucid.no_grad()
+  for p, st in pairs(new_state) do
+    for key, v in pairs(st) do
+      if C.is_tensor(v) then st[key] = lucid.empty_like(p):copy_(v) end
+    end
+  end
+  for gi, group in ipairs(self.param_groups) do
+    for k, v in pairs(saved_groups[gi]) do
+      if k ~= "params" then group[k] = copy(v) end
+    end
+  end
+  self.state = {}
+  for _, group in ipairs(self.param_groups) do
+    for _, p in ipairs(group.params) do
+      local st = new_state[p]
+      if st == nil then st = {} self:init_state(p, group, st) end
+      self.state[p] = st
+    end
+  end
+end
+
+--- Prints like PyTorch's repr: the class, then each group's options sorted.
+function Optimizer:__tostring()
+  local lines = {self.__name .. " ("}
+  for i, group in ipairs(self.param_groups) do
+    lines[#lines + 1] = "Parameter Group " .. i
+    local keys = {}
+    for k in pairs(group) do
+      if k ~= "params" then keys[#keys + 1] = k end
+    end
+    table.sort(keys)
+    for _, k in ipairs(keys) do lines[#lines + 1] = "    " .. k .. ": " .. fmt(group[k]) end
+  end
+  lines[#lines + 1] = ")"
+  return table.concat(lines, "\n")
+end
+
+return Optimizer

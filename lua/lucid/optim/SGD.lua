@@ -1,0 +1,42 @@
+--- optim.SGD(params, {lr =, momentum = 0, dampening = 0, weight_decay = 0,
+-- nesterov = false, maximize = false}), or positionally in that order
+-- (maximize only by name, as in PyTorch). PyTorch 1.13's update:
+--   g = grad (negated when maximizing) + weight_decay * p
+--   buf = g at the first step, then momentum * buf + (1 - dampening) * g
+--   p = p - lr * (nesterov and g + momentum * buf or buf)   (with momentum)
+local Optimizer = require("lucid.optim.Optimizer")
+
+local SGD = Optimizer:extend("SGD", {
+  {"lr", Optimizer.required, "nonneg"},
+  {"momentum", 0, "nonneg"},
+  {"dampening", 0, "number"},
+  {"weight_decay", 0, "nonneg"},
+  {"nesterov", false, "boolean"},
+  {"maximize", false, "boolean", keyword = true},
+})
+
+function SGD:check_group(group)
+  if group.nesterov and (group.momentum <= 0 or group.dampening ~= 0) then
+    return "nesterov momentum requires a momentum and zero dampening"
+  end
+end
+
+function SGD:update(p, grad, group, state)
+  if group.maximize then grad = -grad end
+  if group.weight_decay ~= 0 then grad = grad + group.weight_decay * p end
+  local momentum = group.momentum
+  if momentum ~= 0 then
+    local buf = state.momentum_buffer
+    if buf == nil then
+      -- a copy: p.grad's storage is reused when gradients accumulate again
+      buf = grad:clone()
+    else
+      buf = buf * momentum + grad * (1 - group.dampening)
+    end
+    state.momentum_buffer = buf
+    grad = group.nesterov and grad + momentum * buf or buf
+  end
+  p:copy_(p - group.lr * grad)
+end
+
+return SGD

@@ -1,0 +1,22 @@
+--- lucid.optim: optimizers and learning-rate schedulers, with PyTorch 1.13's
+-- semantics. Every optimizer is an optim.Optimizer:extend subclass (see
+-- Optimizer.lua), made the way a user makes their own.
+--
+--   local opt = optim.Adam(model:parameters(), {lr = 1e-3})
+--   local sched = optim.lr_scheduler.StepLR(opt, {step_size = 10, gamma = 0.5})
+--   for epoch = 1, n do
+--     opt:zero_grad(); loss_fn(model(x), y):backward(); opt:step()
+--     sched:step()
+--   end
+local optim = {}
+package.loaded["lucid.optim"] = optim
+
+optim.Optimizer = require("lucid.optim.Optimizer")
+optim.SGD = require("lucid.optim.SGD")
+optim.Adam = require("lucid.optim.Adam")
+optim.AdamW = require("lucid.optim.AdamW")
+optim.RMSprop = require("lucid.optim.RMSprop")
+optim.Adagrad = require("lucid.optim.Adagrad")
+optim.lr_scheduler = require("lucid.optim.lr_scheduler")
+
+return optim
