@@ -45,7 +45,7 @@ $(B)/%.o: %.c $(HDRS)
 # The module does not link liblua: the interpreter that loads it provides Lua.
 $(MODULE): $(CORE_OBJ) $(BIND_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -o $@ $^ $(BLAS_LIBS)
+	$(CC) -shared -pthread -o $@ $^ $(BLAS_LIBS)
 
 $(B)/lucid_lua_sources.c: scripts/embed_lua.lua $(LUA_SRC)
 	@mkdir -p $(dir $@)
@@ -60,7 +60,7 @@ $(STATIC): $(CORE_OBJ) $(BIND_OBJ) $(HOST_OBJ)
 
 # For hosts that link dynamically; like the module, it leaves Lua to the host.
 $(SHARED): $(CORE_OBJ) $(BIND_OBJ) $(HOST_OBJ)
-	$(CC) -shared -o $@ $^ $(BLAS_LIBS)
+	$(CC) -shared -pthread -o $@ $^ $(BLAS_LIBS)
 
 $(PCFILE): Makefile
 	@mkdir -p $(dir $@)

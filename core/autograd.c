@@ -308,6 +308,13 @@ static int accumulate(lc_ctx *ctx, lc_tensor **slot, lc_tensor *g) {
  * do), so it gets its own contiguous storage of the leaf's dtype and shape;
  * later gradients are added into it in place. */
 static int accumulate_leaf(lc_ctx *ctx, lc_tensor *leaf, lc_tensor *g) {
+  if (!leaf->grad && g->refcount == 1 && g->storage->refcount == 1 && !g->storage->external &&
+      g->dtype == leaf->dtype && lc_tensor_is_contiguous(g) && g->ndim == leaf->ndim &&
+      !memcmp(g->shape, leaf->shape, sizeof(int64_t) * (size_t)g->ndim)) {
+    lc_tensor_retain(g);  /* a fresh gradient nobody else holds: keep it, no copy */
+    leaf->grad = g;
+    return 1;
+  }
   if (!leaf->grad) {
     lc_tensor *c = lc_empty(ctx, leaf->dtype, leaf->ndim, leaf->shape);
     if (!c) return 0;

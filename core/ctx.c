@@ -13,6 +13,7 @@ lc_ctx *lc_ctx_new(lc_alloc_fn alloc, void *ud) {
   ctx->refcount = 1;
   ctx->default_dtype = LC_FLOAT32;
   ctx->grad_enabled = 1;
+  ctx->num_threads = 1;
   lc_ctx_seed(ctx, 0x5eedULL);
   return ctx;
 }
@@ -34,6 +35,9 @@ void lc_ctx_free(lc_ctx *ctx) {
 }
 
 lc_status lc_ctx_status(const lc_ctx *ctx) { return ctx->status; }
+
+void lc_ctx_set_num_threads(lc_ctx *ctx, int n) { ctx->num_threads = n < 1 ? 1 : n; }
+int lc_ctx_num_threads(const lc_ctx *ctx) { return ctx->num_threads; }
 
 lc_status lc_ctx_fail(lc_ctx *ctx, lc_status st, const char *msg) {
   return lc__fail(ctx, st, "%s", msg);

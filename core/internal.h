@@ -16,6 +16,7 @@ struct lc_ctx {
   uint64_t rng[4];         /* xoshiro256** state */
   lc_dtype default_dtype;
   int grad_enabled;
+  int num_threads;         /* threads elementwise kernels may use; 1 unless asked */
   uint32_t visit_mark;     /* generation counter for graph walks */
   size_t live_bytes;
   size_t new_bytes;        /* allocated since lc_ctx_take_new_bytes */
@@ -126,6 +127,13 @@ typedef struct lc_walk {
   int64_t idx[LC_MAX_DIMS];
   int64_t off[3];                 /* element offsets of the current row */
 } lc_walk;
+/* Runs fn(arg, lo, hi) over [0, n) split into up to `threads` ranges, one
+ * on the calling thread. Threads are started per call: only worth it for
+ * rows of at least LC_PARALLEL_MIN elements. Never fails: without a thread,
+ * the work runs here. */
+#define LC_PARALLEL_MIN (1 << 18)
+void lc__parallel_for(int threads, int64_t n, void (*fn)(void *arg, int64_t lo, int64_t hi),
+                      void *arg);
 void lc__walk_init(lc_walk *w, int ndim, const int64_t *shape, const int64_t *so,
                    const int64_t *sa, const int64_t *sb, const int64_t *base);
 int lc__walk_next(lc_walk *w);

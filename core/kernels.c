@@ -8,6 +8,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 /* ---- the N-d walk ------------------------------------------------------------ */
@@ -132,6 +133,74 @@ COPY_ROW(float, double)
 COPY_ROW(double, float)
 COPY_ROW(double, double)
 
+/* ---- threads -------------------------------------------------------------------- */
+
+typedef struct range_job {
+  void (*fn)(void *arg, int64_t lo, int64_t hi);
+  void *arg;
+  int64_t lo, hi;
+} range_job;
+
+static void *range_main(void *p) {
+  range_job *j = (range_job *)p;
+  j->fn(j->arg, j->lo, j->hi);
+  return NULL;
+}
+
+void lc__parallel_for(int threads, int64_t n, void (*fn)(void *arg, int64_t lo, int64_t hi),
+                      void *arg) {
+  enum { MAX_THREADS = 64 };
+  if (threads > MAX_THREADS) threads = MAX_THREADS;
+  if (threads <= 1 || n < LC_PARALLEL_MIN) {
+    fn(arg, 0, n);
+    return;
+  }
+  pthread_t tid[MAX_THREADS];
+  range_job jobs[MAX_THREADS];
+  int started[MAX_THREADS] = {0};
+  int64_t step = (n + threads - 1) / threads;
+  step = (step + 15) & ~(int64_t)15;  /* whole vectors per range */
+  for (int t = 0; t < threads; t++) {
+    int64_t lo = t * step, hi = lo + step < n ? lo + step : n;
+    jobs[t] = (range_job){fn, arg, lo < n ? lo : n, hi};
+  }
+  for (int t = 1; t < threads; t++)
+    started[t] = pthread_create(&tid[t], NULL, range_main, &jobs[t]) == 0;
+  range_main(&jobs[0]);
+  for (int t = 1; t < threads; t++) {
+    if (started[t]) pthread_join(tid[t], NULL);
+    else range_main(&jobs[t]);  /* no thread to be had: do its share here */
+  }
+}
+
+/* One contiguous row of an elementwise op, as a job for lc__parallel_for. */
+typedef struct row_job {
+  int unary;
+  int op;
+  lc_dtype dt;
+  void *o;
+  const void *a, *b;
+  int64_t sb;   /* b's stride: 1, or 0 for a broadcast scalar */
+  double s;
+} row_job;
+
+static void row_range(void *p, int64_t lo, int64_t hi) {
+  const row_job *j = (const row_job *)p;
+  int64_t n = hi - lo;
+  if (j->dt == LC_FLOAT32) {
+    float *o = (float *)j->o + lo;
+    const float *a = (const float *)j->a + lo;
+    if (j->unary && j->op == LC_UN_TANH) lc__tanh_f32(n, o, a, 1);
+    else if (j->unary) un_row_f32((lc_unop)j->op, n, o, 1, a, 1, (float)j->s);
+    else bin_row_f32((lc_binop)j->op, n, o, 1, a, 1, (const float *)j->b + lo * j->sb, j->sb);
+  } else {
+    double *o = (double *)j->o + lo;
+    const double *a = (const double *)j->a + lo;
+    if (j->unary) un_row_f64((lc_unop)j->op, n, o, 1, a, 1, j->s);
+    else bin_row_f64((lc_binop)j->op, n, o, 1, a, 1, (const double *)j->b + lo * j->sb, j->sb);
+  }
+}
+
 /* ---- elementwise entry points ---------------------------------------------- */
 
 void lc__k_binary(lc_binop op, lc_tensor *out, const lc_tensor *a, const int64_t *sa,
@@ -145,6 +214,16 @@ void lc__k_binary(lc_binop op, lc_tensor *out, const lc_tensor *a, const int64_t
   int64_t rows = lc__walk_rows(&w);
   void *od = out->storage->data;
   const void *ad = a->storage->data, *bd = b->storage->data;
+  if (rows == 1 && op != LC_BIN_COPY && so_ == 1 && sa_ == 1 && (sb_ == 1 || sb_ == 0) &&
+      a->dtype == out->dtype && b->dtype == out->dtype && out->ctx->num_threads > 1 &&
+      n >= LC_PARALLEL_MIN) {
+    size_t es = lc_dtype_size(out->dtype);
+    row_job j = {0, (int)op, out->dtype, (char *)od + w.off[0] * (int64_t)es,
+                 (const char *)ad + w.off[1] * (int64_t)es, (const char *)bd + w.off[2] * (int64_t)es,
+                 sb_, 0};
+    lc__parallel_for(out->ctx->num_threads, n, row_range, &j);
+    return;
+  }
   for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
     if (op == LC_BIN_COPY) {
       if (out->dtype == LC_FLOAT64) {
@@ -176,6 +255,14 @@ void lc__k_unary(lc_unop op, lc_tensor *out, const lc_tensor *a, double s) {
   int64_t n = w.shape[w.ndim - 1];
   int64_t so_ = w.st[0][w.ndim - 1], sa_ = w.st[1][w.ndim - 1];
   int64_t rows = lc__walk_rows(&w);
+  if (rows == 1 && so_ == 1 && sa_ == 1 && a->dtype == out->dtype &&
+      out->ctx->num_threads > 1 && n >= LC_PARALLEL_MIN) {
+    size_t es = lc_dtype_size(out->dtype);
+    row_job j = {1, (int)op, out->dtype, (char *)out->storage->data + w.off[0] * (int64_t)es,
+                 (const char *)a->storage->data + w.off[1] * (int64_t)es, NULL, 0, s};
+    lc__parallel_for(out->ctx->num_threads, n, row_range, &j);
+    return;
+  }
   for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
     if (op == LC_UN_TANH && out->dtype == LC_FLOAT32 && so_ == 1 && sa_ == 1)
       lc__tanh_f32(n, (float *)out->storage->data + w.off[0],

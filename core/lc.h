@@ -111,6 +111,10 @@ void lc_ctx_seed(lc_ctx *ctx, uint64_t seed);
 lc_dtype lc_ctx_default_dtype(const lc_ctx *ctx);
 void lc_ctx_set_default_dtype(lc_ctx *ctx, lc_dtype dtype);
 int lc_ctx_grad_enabled(const lc_ctx *ctx);
+/* How many threads large elementwise kernels may split their work over
+ * (default 1: a host's threads stay its own unless it asks). */
+void lc_ctx_set_num_threads(lc_ctx *ctx, int n);
+int lc_ctx_num_threads(const lc_ctx *ctx);
 int lc_ctx_set_grad_enabled(lc_ctx *ctx, int enabled);  /* returns the old value */
 size_t lc_ctx_live_bytes(const lc_ctx *ctx);   /* tensor bytes allocated now */
 /* Bytes allocated since the last call that returned non-zero; returns 0 (and

@@ -790,6 +790,7 @@ static int l_set_num_threads(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, 1);
   luaL_argcheck(L, n >= 1, 1, "at least 1 thread");
   openblas_set_num_threads((int)n);
+  lc_ctx_set_num_threads(LT_CTX(L), (int)n);  /* and this state's own kernels */
   return 0;
 }
 
