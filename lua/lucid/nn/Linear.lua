@@ -40,9 +40,11 @@ function Linear:forward(x)
       out = lucid.empty(shape, {dtype = x.dtype})
       rawset(self, "_out", out)
     end
-    return lucid.linear(x, self.weight, self.bias, out)
+    local p = self._parameters  -- direct: skips the instance's __index function
+    return lucid.linear(x, p.weight, p.bias, out)
   end
-  return lucid.linear(x, self.weight, self.bias)
+  local p = self._parameters
+  return lucid.linear(x, p.weight, p.bias)
 end
 
 function Linear:extra_repr()

@@ -74,8 +74,12 @@ local function newindex(self, k, v)
   end
 end
 
+-- model(x) calls forward. It is looked up on the class chain directly (plain
+-- table lookups in C) rather than through the instance's __index function:
+-- this runs for every layer of every call.
 local function call(self, ...)
-  return self:forward(...)
+  local f = rawget(self, "forward") or getmetatable(self).forward
+  return f(self, ...)
 end
 
 local function construct(cls, ...)

@@ -19,8 +19,9 @@ function Sequential:__init(...)
 end
 
 function Sequential:forward(x)
+  local modules = self._modules
   for _, name in ipairs(self._module_names) do
-    x = self._modules[name](x)
+    x = modules[name](x)
   end
   return x
 end
