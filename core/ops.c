@@ -38,13 +38,13 @@ static lc_tensor *contig_raw(lc_ctx *ctx, lc_tensor *a) {
 
 /* ---- broadcasting binary ops ------------------------------------------------ */
 
-/* Strides that view t over `shape` (t's dims aligned right, 0 where t has 1). */
-static void broadcast_strides(const lc_tensor *t, int ndim, const int64_t *shape, int64_t *st) {
+/* Strides that view t over an ndim-d broadcast shape (t's dims aligned
+ * right, 0 where t has none or size 1). */
+static void broadcast_strides(const lc_tensor *t, int ndim, int64_t *st) {
   int off = ndim - t->ndim;
   for (int i = 0; i < ndim; i++) {
     int j = i - off;
     st[i] = (j < 0 || t->shape[j] == 1) ? 0 : t->strides[j];
-    (void)shape;
   }
 }
 
@@ -78,8 +78,8 @@ lc_tensor *lc__binary_raw(lc_ctx *ctx, int kop, lc_tensor *a, lc_tensor *b) {
   if (!broadcast_shape(ctx, a, b, &ndim, shape)) return NULL;
   lc_tensor *out = lc_empty(ctx, a->dtype, ndim, shape);
   if (!out) return NULL;
-  broadcast_strides(a, ndim, shape, sa);
-  broadcast_strides(b, ndim, shape, sb);
+  broadcast_strides(a, ndim, sa);
+  broadcast_strides(b, ndim, sb);
   lc__k_binary((lc_binop)kop, out, a, sa, b, sb);
   return out;
 }
