@@ -355,46 +355,6 @@ DEFINE_WHERE_ROWS(double, double, f64_f64)
 
 /* ---- shared plumbing ----------------------------------------------------- */
 
-/* The broadcast shape of n tensors (NumPy rules); on failure sets an error
- * naming every shape and the first pair of sizes that clash. */
-static int broadcast(lc_ctx *ctx, int n, lc_tensor *const *t, int *ndim, int64_t *shape) {
-  int nd = 0;
-  for (int k = 0; k < n; k++)
-    if (t[k]->ndim > nd) nd = t[k]->ndim;
-  for (int i = 0; i < nd; i++) {
-    int64_t size = 1;
-    for (int k = 0; k < n; k++) {
-      int j = i - (nd - t[k]->ndim);
-      int64_t d = j >= 0 ? t[k]->shape[j] : 1;
-      if (d == 1 || d == size) continue;
-      if (size != 1) {
-        char s[3][SHAPE_BUF];
-        for (int m = 0; m < n; m++) lc_shape_str(s[m], SHAPE_BUF, t[m]->ndim, t[m]->shape);
-        if (n == 2)
-          lc__fail(ctx, LC_ESHAPE, "shapes %s and %s do not broadcast (%lld ~= %lld)", s[0], s[1],
-                   (long long)size, (long long)d);
-        else
-          lc__fail(ctx, LC_ESHAPE, "shapes %s, %s and %s do not broadcast (%lld ~= %lld)", s[0],
-                   s[1], s[2], (long long)size, (long long)d);
-        return 0;
-      }
-      size = d;
-    }
-    shape[i] = size;
-  }
-  *ndim = nd;
-  return 1;
-}
-
-/* Strides that view t over `shape` of ndim dims (t aligned right, 0 where t
- * has size 1 or lacks the dim). */
-static void broadcast_strides(const lc_tensor *t, int ndim, int64_t *st) {
-  for (int i = 0; i < ndim; i++) {
-    int j = i - (ndim - t->ndim);
-    st[i] = (j < 0 || t->shape[j] == 1) ? 0 : t->strides[j];
-  }
-}
-
 /* Records the node when a gradient is wanted (*node NULL otherwise); when
  * the node cannot be allocated, drops out and returns NULL. */
 static lc_tensor *finish(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n,
@@ -569,11 +529,11 @@ static lc_tensor *binary(lc_ctx *ctx, ew_bin op, const lc_op_def *def, lc_tensor
   lc_tensor *ca, *cb, *out = NULL;
   int ndim;
   int64_t shape[LC_MAX_DIMS], sa[LC_MAX_DIMS], sb[LC_MAX_DIMS];
-  if (!promote(ctx, &a, &b, &ca, &cb) || !broadcast(ctx, 2, (lc_tensor *[]){a, b}, &ndim, shape) ||
+  if (!promote(ctx, &a, &b, &ca, &cb) || !lc__broadcast_shape(ctx, 2, (lc_tensor *[]){a, b}, &ndim, shape) ||
       !(out = lc_empty(ctx, a->dtype, ndim, shape)))
     goto done;
-  broadcast_strides(a, ndim, sa);
-  broadcast_strides(b, ndim, sb);
+  lc__broadcast_strides(a, ndim, sa);
+  lc__broadcast_strides(b, ndim, sb);
   {
     ew_kernel k = {a->dtype == LC_FLOAT64 ? bin_fwd_f64 : bin_fwd_f32, op, 0, 0, 0};
     const lc_tensor *t[3] = {out, a, b};
@@ -597,8 +557,8 @@ done:
 RULE(rule_binary) {
   lc_tensor *in[2] = {n->inputs[0], n->inputs[1]};
   int64_t sa[LC_MAX_DIMS], sb[LC_MAX_DIMS];
-  broadcast_strides(in[0], g->ndim, sa);
-  broadcast_strides(in[1], g->ndim, sb);
+  lc__broadcast_strides(in[0], g->ndim, sa);
+  lc__broadcast_strides(in[1], g->ndim, sb);
   for (int side = 0; side < 2; side++) {
     if (!in[side]->requires_grad) continue;
     lc_tensor *full = lc_empty(ctx, g->dtype, g->ndim, g->shape);
@@ -649,12 +609,12 @@ lc_tensor *lc_where(lc_ctx *ctx, lc_tensor *cond, lc_tensor *a, lc_tensor *b) {
   int ndim;
   int64_t shape[LC_MAX_DIMS], sc[LC_MAX_DIMS], sa[LC_MAX_DIMS], sb[LC_MAX_DIMS];
   if (!promote(ctx, &a, &b, &ca, &cb) ||
-      !broadcast(ctx, 3, (lc_tensor *[]){cond, a, b}, &ndim, shape) ||
+      !lc__broadcast_shape(ctx, 3, (lc_tensor *[]){cond, a, b}, &ndim, shape) ||
       !(out = lc_empty(ctx, a->dtype, ndim, shape)))
     goto done;
-  broadcast_strides(cond, ndim, sc);
-  broadcast_strides(a, ndim, sa);
-  broadcast_strides(b, ndim, sb);
+  lc__broadcast_strides(cond, ndim, sc);
+  lc__broadcast_strides(a, ndim, sa);
+  lc__broadcast_strides(b, ndim, sb);
   {
     ew_kernel k = {where_row(a->dtype, cond->dtype, 0), 0, 0, 0, 0};
     const lc_tensor *t[4] = {out, cond, a, b};
@@ -679,7 +639,7 @@ done:
 RULE(rule_where) {
   const lc_tensor *cond = n->saved[0];
   int64_t sc[LC_MAX_DIMS];
-  broadcast_strides(cond, g->ndim, sc);
+  lc__broadcast_strides(cond, g->ndim, sc);
   for (int side = 0; side < 2; side++) {
     lc_tensor *x = n->inputs[side];
     if (!x->requires_grad) continue;

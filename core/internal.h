@@ -79,6 +79,11 @@ lc_tensor *lc__view(lc_ctx *ctx, lc_tensor *base, int ndim, const int64_t *shape
                     const int64_t *strides, int64_t offset);
 void lc__contig_strides(int ndim, const int64_t *shape, int64_t *strides);
 lc_tensor *lc__sum_to(lc_ctx *ctx, lc_tensor *g, int ndim, const int64_t *shape);
+/* The broadcast shape of n (2 or 3) tensors; 0 with an error naming them. */
+int lc__broadcast_shape(lc_ctx *ctx, int n, lc_tensor *const *t, int *ndim, int64_t *shape);
+/* Strides viewing t over an ndim-d broadcast shape (0 where t has size 1 or
+ * lacks the dim). */
+void lc__broadcast_strides(const lc_tensor *t, int ndim, int64_t *st);
 /* Records out = def(inputs): only when lc__wants_grad; NULL = out of memory. */
 lc_node *lc__record(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n, lc_tensor **inputs);
 int lc__wants_grad(lc_ctx *ctx, int n, lc_tensor **inputs);

@@ -38,36 +38,6 @@ static lc_tensor *contig_raw(lc_ctx *ctx, lc_tensor *a) {
 
 /* ---- broadcasting binary ops ------------------------------------------------ */
 
-/* Strides that view t over an ndim-d broadcast shape (t's dims aligned
- * right, 0 where t has none or size 1). */
-static void broadcast_strides(const lc_tensor *t, int ndim, int64_t *st) {
-  int off = ndim - t->ndim;
-  for (int i = 0; i < ndim; i++) {
-    int j = i - off;
-    st[i] = (j < 0 || t->shape[j] == 1) ? 0 : t->strides[j];
-  }
-}
-
-static int broadcast_shape(lc_ctx *ctx, const lc_tensor *a, const lc_tensor *b, int *ndim,
-                           int64_t *shape) {
-  int n = a->ndim > b->ndim ? a->ndim : b->ndim;
-  for (int i = 0; i < n; i++) {
-    int ia = i - (n - a->ndim), ib = i - (n - b->ndim);
-    int64_t da = ia >= 0 ? a->shape[ia] : 1, db = ib >= 0 ? b->shape[ib] : 1;
-    if (da != db && da != 1 && db != 1) {
-      char sa[SHAPE_BUF], sb[SHAPE_BUF];
-      lc_shape_str(sa, sizeof sa, a->ndim, a->shape);
-      lc_shape_str(sb, sizeof sb, b->ndim, b->shape);
-      lc__fail(ctx, LC_ESHAPE, "shapes %s and %s do not broadcast (%lld ~= %lld)", sa, sb,
-               (long long)da, (long long)db);
-      return 0;
-    }
-    shape[i] = da == 1 ? db : da;
-  }
-  *ndim = n;
-  return 1;
-}
-
 lc_tensor *lc__binary_raw(lc_ctx *ctx, int kop, lc_tensor *a, lc_tensor *b) {
   int ndim;
   int64_t shape[LC_MAX_DIMS] = {0}, sa[LC_MAX_DIMS], sb[LC_MAX_DIMS];
@@ -75,11 +45,12 @@ lc_tensor *lc__binary_raw(lc_ctx *ctx, int kop, lc_tensor *a, lc_tensor *b) {
     lc__fail(ctx, LC_EARG, "internal: dtypes differ");
     return NULL;
   }
-  if (!broadcast_shape(ctx, a, b, &ndim, shape)) return NULL;
+  lc_tensor *ab[2] = {a, b};
+  if (!lc__broadcast_shape(ctx, 2, ab, &ndim, shape)) return NULL;
   lc_tensor *out = lc_empty(ctx, a->dtype, ndim, shape);
   if (!out) return NULL;
-  broadcast_strides(a, ndim, sa);
-  broadcast_strides(b, ndim, sb);
+  lc__broadcast_strides(a, ndim, sa);
+  lc__broadcast_strides(b, ndim, sb);
   lc__k_binary((lc_binop)kop, out, a, sa, b, sb);
   return out;
 }

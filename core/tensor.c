@@ -37,6 +37,46 @@ int lc_tensor_is_contiguous(const lc_tensor *t) {
   return 1;
 }
 
+/* The broadcast shape of n (2 or 3) tensors, NumPy's rules; on failure sets
+ * an error naming every shape and the first pair of sizes that clash. */
+int lc__broadcast_shape(lc_ctx *ctx, int n, lc_tensor *const *t, int *ndim, int64_t *shape) {
+  int nd = 0;
+  for (int k = 0; k < n; k++)
+    if (t[k]->ndim > nd) nd = t[k]->ndim;
+  for (int i = 0; i < nd; i++) {
+    int64_t size = 1;
+    for (int k = 0; k < n; k++) {
+      int j = i - (nd - t[k]->ndim);
+      int64_t d = j >= 0 ? t[k]->shape[j] : 1;
+      if (d == 1 || d == size) continue;
+      if (size != 1) {
+        char s[3][160];
+        for (int m = 0; m < n; m++) lc_shape_str(s[m], sizeof s[m], t[m]->ndim, t[m]->shape);
+        if (n == 2)
+          lc__fail(ctx, LC_ESHAPE, "shapes %s and %s do not broadcast (%lld ~= %lld)", s[0], s[1],
+                   (long long)size, (long long)d);
+        else
+          lc__fail(ctx, LC_ESHAPE, "shapes %s, %s and %s do not broadcast (%lld ~= %lld)", s[0],
+                   s[1], s[2], (long long)size, (long long)d);
+        return 0;
+      }
+      size = d;
+    }
+    shape[i] = size;
+  }
+  *ndim = nd;
+  return 1;
+}
+
+/* Strides that view t over `shape` of ndim dims (t aligned right, 0 where t
+ * has size 1 or lacks the dim). */
+void lc__broadcast_strides(const lc_tensor *t, int ndim, int64_t *st) {
+  for (int i = 0; i < ndim; i++) {
+    int j = i - (ndim - t->ndim);
+    st[i] = (j < 0 || t->shape[j] == 1) ? 0 : t->strides[j];
+  }
+}
+
 /* ---- lifetimes ---------------------------------------------------------------
  * A tensor owns its storage, its grad and its node; a node owns its inputs
  * and saved tensor. Releasing walks that ownership with two intrusive work
