@@ -1,0 +1,361 @@
+--- lucid.data: datasets and mini-batches (torch.utils.data, the Lua way).
+--
+--   local data = lucid.data
+--   local ds = data.TensorDataset(X, Y)          -- X {100, 3}, Y {100}
+--   local x5, y5 = ds:get(5)                     -- the 5th row of each
+--   local loader = data.DataLoader(ds, {batch_size = 16, shuffle = true})
+--   for epoch = 1, 10 do
+--     for xb, yb in loader do ... end            -- xb {16, 3}, yb {16}; last batch {4, 3}
+--   end
+--
+-- THE DATASET PROTOCOL. A dataset is any value with a length and items:
+--   * `#ds` is the number of items (a plain array table, or __len);
+--   * item i (1 <= i <= #ds) is `ds:get(i)` when ds has a `get` method, which
+--     may return several values (a sample and its label), else `ds[i]` (one
+--     value: Lua's indexing never yields more). `get` is looked up in ds and
+--     its __index tables only: an __index function is only ever asked for
+--     item numbers.
+-- A plain array of samples is a dataset, and so is a tensor (its rows).
+-- TensorDataset has both: ds:get(i) returns the i-th slices as multiple
+-- results; ds[i] returns them as an array {x_i, y_i} (a Lua index yields one
+-- value); #ds is the shared size of the first dimension.
+--
+-- BATCHES. A DataLoader gathers batch_size items and collates them position
+-- by position, each position becoming one result of the loop:
+--   tensors of one shape -> stacked along a new first dim ({B, ...});
+--   numbers              -> a 1-D tensor of B values (default dtype);
+--   plain tables         -> a table of the same keys, each collated;
+--   anything else        -> the array of the B values.
+-- opts.collate_fn(samples) replaces this: samples[j] is the array of what
+-- the dataset returned for the j-th index ({x, y, n = 2}); what collate_fn
+-- returns is what the loop receives.
+-- For a TensorDataset each batch is one lucid.index_select per tensor;
+-- other datasets' tensors go through lucid.stack. (Without those functions,
+-- items are copied into place one by one: same result, slower.) Batches are
+-- new tensors (they do not share storage with the dataset) and do not
+-- require grad.
+--
+-- ITERATION. `for xb, yb in loader do ... end` starts a new epoch every time
+-- it runs (a break just abandons that epoch), and loops over one loader can
+-- nest. Each epoch with shuffle = true draws a fresh permutation from
+-- lucid's generator, so lucid.manual_seed(n) makes the epochs repeatable.
+-- loader:iter() returns a plain iterator function over one epoch, for manual
+-- stepping: `local next_batch = loader:iter(); local xb, yb = next_batch()`.
+-- #loader is the number of batches per epoch.
+local lucid = require("lucid")
+local C = require("lucid.core")
+
+local data = {}
+
+local function is_integer(v)
+  return math.type(v) == "integer" or (math.type(v) == "float" and v == math.floor(v) and v == v
+    and math.abs(v) < 2^53)
+end
+
+local function shape_str(t)
+  return "{" .. table.concat(t.shape, ", ") .. "}"
+end
+
+-- ---------------------------------------------------------------------------
+-- TensorDataset
+
+local TensorDataset = {__name = "TensorDataset"}
+data.TensorDataset_class = TensorDataset
+
+function TensorDataset.__index(ds, k)
+  if type(k) == "number" then return {ds:get(k)} end
+  return TensorDataset[k]
+end
+
+function TensorDataset.__len(ds)
+  return rawget(ds, "size")
+end
+
+function TensorDataset.__tostring(ds)
+  local shapes = {}
+  for i, t in ipairs(ds.tensors) do shapes[i] = shape_str(t) end
+  return string.format("TensorDataset(%d items; %s)", ds.size, table.concat(shapes, ", "))
+end
+
+--- ds:get(i): the i-th slice of every tensor, as multiple results (negative
+-- i counts from the end).
+function TensorDataset:get(i)
+  local n = rawget(self, "size")
+  if not is_integer(i) then
+    error("lucid.data.TensorDataset: the index must be an integer, got " .. tostring(i), 2)
+  end
+  i = math.tointeger(i)
+  if i < 0 then i = n + 1 + i end
+  if i < 1 or i > n then
+    error(string.format("lucid.data.TensorDataset: index %d out of range (the dataset has %d items)", i, n), 2)
+  end
+  local ts, out = self.tensors, {}
+  for j = 1, #ts do out[j] = C.select(ts[j], 1, i) end
+  return table.unpack(out, 1, #ts)
+end
+
+--- TensorDataset(t1, t2, ...): tensors of the same first dimension.
+function data.TensorDataset(...)
+  local n = select("#", ...)
+  if n == 0 then error("lucid.data.TensorDataset: expected at least one tensor", 2) end
+  local ts = {...}
+  for i = 1, n do
+    local t = ts[i]
+    if not C.is_tensor(t) then
+      error(string.format("lucid.data.TensorDataset: argument %d is a %s, expected a tensor", i, type(t)), 2)
+    end
+    if t.ndim == 0 then
+      error(string.format("lucid.data.TensorDataset: tensor %d is 0-d; tensors need a first dimension", i), 2)
+    end
+    if t.shape[1] ~= ts[1].shape[1] then
+      error(string.format("lucid.data.TensorDataset: tensor %d has shape %s, its first dimension %d differs from "
+        .. "tensor 1's %d (shape %s)", i, shape_str(t), t.shape[1], ts[1].shape[1], shape_str(ts[1])), 2)
+    end
+  end
+  return setmetatable({tensors = ts, size = ts[1].shape[1]}, TensorDataset)
+end
+
+-- ---------------------------------------------------------------------------
+-- collation
+
+local function stack(ts, what)
+  local first = ts[1]
+  local s1 = shape_str(first)
+  for j = 2, #ts do
+    if shape_str(ts[j]) ~= s1 then
+      error(string.format("lucid.data.DataLoader: cannot batch %s: item %d has shape %s, item 1 %s",
+        what, j, shape_str(ts[j]), s1), 0)
+    end
+  end
+  if lucid.stack then return lucid.no_grad(lucid.stack, ts, 1) end
+  -- without lucid.stack: copy each item into place
+  local dtype = first.dtype
+  for _, t in ipairs(ts) do
+    if t.dtype == "float64" then dtype = "float64" end
+  end
+  local out = lucid.empty({#ts, table.unpack(first.shape)}, {dtype = dtype})
+  lucid.no_grad(function()
+    for j, t in ipairs(ts) do out[j] = t end
+  end)
+  return out
+end
+
+local function collate(values, what)
+  local first = values[1]
+  if C.is_tensor(first) then
+    for j, v in ipairs(values) do
+      if not C.is_tensor(v) then
+        error(string.format("lucid.data.DataLoader: cannot batch %s: item 1 is a tensor, item %d a %s",
+          what, j, type(v)), 0)
+      end
+    end
+    return stack(values, what)
+  end
+  local all_numbers, all_plain = true, true
+  for _, v in ipairs(values) do
+    if type(v) ~= "number" then all_numbers = false end
+    if type(v) ~= "table" or getmetatable(v) ~= nil then all_plain = false end
+  end
+  if all_numbers then return lucid.tensor(values) end
+  if all_plain then
+    local out = {}
+    for k in pairs(first) do
+      local column = {}
+      for j, v in ipairs(values) do
+        if v[k] == nil then
+          error(string.format("lucid.data.DataLoader: cannot batch %s: item %d has no key %s",
+            what, j, tostring(k)), 0)
+        end
+        column[j] = v[k]
+      end
+      out[k] = collate(column, what .. "[" .. tostring(k) .. "]")
+    end
+    return out
+  end
+  return values
+end
+
+-- ---------------------------------------------------------------------------
+-- DataLoader
+
+local DataLoader = {__name = "DataLoader"}
+DataLoader.__index = DataLoader
+data.DataLoader_class = DataLoader
+
+local OPTIONS = {batch_size = true, shuffle = true, drop_last = true, collate_fn = true}
+
+local function dataset_len(ds)
+  local ok, n = pcall(function() return #ds end)
+  if not ok or math.type(n) ~= "integer" or n < 0 then
+    error("lucid.data.DataLoader: the dataset has no length (#ds); a dataset needs __len and "
+      .. "get(i) or __index (see lucid/data.lua)", 0)
+  end
+  return n
+end
+
+--- DataLoader(dataset [, {batch_size = 1, shuffle = false, drop_last = false, collate_fn = nil}])
+function data.DataLoader(dataset, opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error("lucid.data.DataLoader: options must be a table, got " .. type(opts), 2)
+  end
+  opts = opts or {}
+  for k in pairs(opts) do
+    if not OPTIONS[k] then
+      error(string.format("lucid.data.DataLoader: unknown option '%s' (known: batch_size, shuffle, "
+        .. "drop_last, collate_fn)", tostring(k)), 2)
+    end
+  end
+  if C.is_tensor(dataset) then dataset = data.TensorDataset(dataset) end
+  local tds = type(dataset)
+  if tds ~= "table" and tds ~= "userdata" then
+    error("lucid.data.DataLoader: expected a dataset (a table with a length and items), got " .. tds, 2)
+  end
+  local ok, err = pcall(dataset_len, dataset)
+  if not ok then error(err, 2) end
+  local bs = opts.batch_size == nil and 1 or opts.batch_size
+  if not is_integer(bs) or bs < 1 then
+    error("lucid.data.DataLoader: batch_size must be a positive integer, got " .. tostring(bs), 2)
+  end
+  if opts.collate_fn ~= nil and type(opts.collate_fn) ~= "function" then
+    error("lucid.data.DataLoader: collate_fn must be a function, got " .. type(opts.collate_fn), 2)
+  end
+  local self = {
+    dataset = dataset,
+    batch_size = math.tointeger(bs),
+    shuffle = opts.shuffle and true or false,
+    drop_last = opts.drop_last and true or false,
+    collate_fn = opts.collate_fn,
+    _running = setmetatable({}, {__mode = "k"}),  -- a loop's last batch -> its epoch
+  }
+  return setmetatable(self, DataLoader)
+end
+
+local function num_batches(self, n)
+  if self.drop_last then return n // self.batch_size end
+  return (n + self.batch_size - 1) // self.batch_size
+end
+
+--- #loader: the number of batches in an epoch.
+function DataLoader.__len(self)
+  return num_batches(self, dataset_len(self.dataset))
+end
+
+function DataLoader.__tostring(self)
+  return string.format("DataLoader(%d items, batch_size=%d, shuffle=%s, drop_last=%s)",
+    dataset_len(self.dataset), self.batch_size, tostring(self.shuffle), tostring(self.drop_last))
+end
+
+-- A uniformly random permutation of 1..n (Fisher-Yates over lucid's generator).
+local function permutation(n)
+  local order = {}
+  for i = 1, n do order[i] = i end
+  if n < 2 then return order end
+  local u = C.rand(n, {dtype = "float64"}):tolist()
+  for i = n, 2, -1 do
+    local j = math.min(math.floor(u[i] * i) + 1, i)
+    order[i], order[j] = order[j], order[i]
+  end
+  return order
+end
+
+-- The state of one epoch.
+local function new_epoch(self)
+  local n = dataset_len(self.dataset)
+  return {pos = 0, n = n, limit = num_batches(self, n) * self.batch_size,
+    order = self.shuffle and permutation(n) or nil}
+end
+
+-- A method of obj found without calling any __index function (a dataset's
+-- __index function expects item numbers, not method names).
+local function find_method(obj, name)
+  local v = type(obj) == "table" and rawget(obj, name) or nil
+  local mt = getmetatable(obj)
+  local idx = type(mt) == "table" and mt.__index or nil
+  local depth = 0
+  while v == nil and type(idx) == "table" and depth < 100 do
+    v = rawget(idx, name)
+    local m = getmetatable(idx)
+    idx = type(m) == "table" and m.__index or nil
+    depth = depth + 1
+  end
+  if v == nil and type(mt) == "table" then v = rawget(mt, name) end  -- methods kept in the metatable
+  return type(v) == "function" and v or nil
+end
+data._find_method = find_method
+
+local function fetch(ds, i, get)
+  if get then return table.pack(get(ds, i)) end
+  return table.pack(ds[i])
+end
+
+-- The next batch of an epoch as multiple values, or nothing at its end.
+local function next_batch(self, st)
+  if st.pos >= math.min(st.limit, st.n) then return nil end
+  local first, last = st.pos + 1, math.min(st.pos + self.batch_size, st.n)
+  st.pos = last
+  local idx = {}
+  for k = first, last do idx[#idx + 1] = st.order and st.order[k] or k end
+  local ds = self.dataset
+
+  if getmetatable(ds) == TensorDataset and not self.collate_fn and lucid.index_select then
+    local out = {}
+    lucid.no_grad(function()
+      for j, t in ipairs(ds.tensors) do out[j] = lucid.index_select(t, 1, idx) end
+    end)
+    return table.unpack(out, 1, #ds.tensors)
+  end
+
+  local samples = {}
+  local get = find_method(ds, "get")
+  for j, i in ipairs(idx) do
+    local s = fetch(ds, i, get)
+    if s.n == 0 or s[1] == nil then
+      error(string.format("lucid.data.DataLoader: the dataset returned nothing for item %d", i), 0)
+    end
+    samples[j] = s
+  end
+  if self.collate_fn then return self.collate_fn(samples) end
+  local width = samples[1].n
+  for j, s in ipairs(samples) do
+    if s.n ~= width then
+      error(string.format("lucid.data.DataLoader: item %d gave %d values, item %d gave %d",
+        idx[1], width, idx[j], s.n), 0)
+    end
+  end
+  local out = {}
+  for p = 1, width do
+    local column = {}
+    for j, s in ipairs(samples) do column[j] = s[p] end
+    out[p] = collate(column, width > 1 and "value " .. p or "the items")
+  end
+  return table.unpack(out, 1, width)
+end
+
+--- for xb, yb in loader do ... end: the generic for calls loader(nil, control);
+-- control is nil on a loop's first call (a new epoch) and then the first
+-- value of the batch given to that loop, which finds the loop's epoch.
+function DataLoader.__call(self, _, control)
+  local st
+  if control == nil then
+    st = new_epoch(self)
+  else
+    st = self._running[control]
+    if not st then
+      error("lucid.data.DataLoader: called with an unknown control value; iterate with "
+        .. "`for xb, yb in loader do` or step with loader:iter()", 2)
+    end
+    self._running[control] = nil
+  end
+  local res = table.pack(next_batch(self, st))
+  if res[1] == nil then return nil end
+  self._running[res[1]] = st
+  return table.unpack(res, 1, res.n)
+end
+
+--- loader:iter(): an iterator function over one new epoch (nil at its end).
+function DataLoader:iter()
+  local st = new_epoch(self)
+  return function() return next_batch(self, st) end
+end
+
+return data

@@ -1,0 +1,243 @@
+-- lucid.data: TensorDataset, DataLoader (batching, shuffling, epochs, errors).
+local lucid = require("lucid")
+local data = lucid.data
+
+local function check_error(expected, f, ...)
+  local ok, msg = pcall(f, ...)
+  assert.is_false(ok, "expected an error containing: " .. expected)
+  msg = tostring(msg)
+  assert(msg:find(expected, 1, true), string.format("error %q does not contain %q", msg, expected))
+  assert.are.equal(6, lucid.tensor({1, 2, 3}):sum():item())  -- the state still works
+end
+
+-- X row i is {i, 10 i}, Y[i] = i: a batch's rows tell which items it holds.
+local function make(n)
+  local rows, ys = {}, {}
+  for i = 1, n do rows[i], ys[i] = {i, 10 * i}, i end
+  return lucid.tensor(rows), lucid.tensor(ys)
+end
+
+local function epoch(loader)
+  local seen, sizes = {}, {}
+  for xb, yb in loader do
+    sizes[#sizes + 1] = xb.shape[1]
+    local x, y = xb:tolist(), yb:tolist()
+    for j = 1, #y do
+      assert.are.same({y[j], 10 * y[j]}, x[j])  -- x and y stay paired
+      seen[#seen + 1] = math.tointeger(y[j])
+    end
+  end
+  return seen, sizes
+end
+
+describe("lucid.data.TensorDataset", function()
+  it("indexes the first dimension of every tensor", function()
+    local X, Y = make(5)
+    local ds = data.TensorDataset(X, Y)
+    assert.are.equal(5, #ds)
+    local x, y = ds:get(2)
+    assert.are.same({2, 20}, x:tolist())
+    assert.are.equal(2, y:item())
+    local item = ds[3]  -- one value per index in Lua: an array of the slices
+    assert.are.same({3, 30}, item[1]:tolist())
+    assert.are.equal(3, item[2]:item())
+    assert.are.equal(5, (ds:get(-1)):tolist()[1])
+    assert.are.equal(ds.tensors[1], X)
+    assert.are.equal("TensorDataset(5 items; {5, 2}, {5})", tostring(ds))
+  end)
+
+  it("names the problem", function()
+    local X, Y = make(5)
+    check_error("lucid.data.TensorDataset: expected at least one tensor", data.TensorDataset)
+    check_error("lucid.data.TensorDataset: argument 2 is a table, expected a tensor", data.TensorDataset, X, {1})
+    check_error("lucid.data.TensorDataset: tensor 1 is 0-d", data.TensorDataset, lucid.tensor(1))
+    check_error("tensor 2 has shape {4}, its first dimension 4 differs from tensor 1's 5 (shape {5, 2})",
+      data.TensorDataset, X, lucid.zeros(4))
+    local ds = data.TensorDataset(X, Y)
+    check_error("lucid.data.TensorDataset: index 6 out of range (the dataset has 5 items)", ds.get, ds, 6)
+    check_error("lucid.data.TensorDataset: index 0 out of range", ds.get, ds, 0)
+    check_error("lucid.data.TensorDataset: the index must be an integer, got 1.5", ds.get, ds, 1.5)
+  end)
+end)
+
+describe("lucid.data.DataLoader", function()
+  it("batches in order, with a smaller last batch unless drop_last", function()
+    local ds = data.TensorDataset(make(10))
+    local loader = data.DataLoader(ds, {batch_size = 4})
+    assert.are.equal(3, #loader)
+    local seen, sizes = epoch(loader)
+    assert.are.same({1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, seen)
+    assert.are.same({4, 4, 2}, sizes)
+    local dropping = data.DataLoader(ds, {batch_size = 4, drop_last = true})
+    assert.are.equal(2, #dropping)
+    seen, sizes = epoch(dropping)
+    assert.are.same({1, 2, 3, 4, 5, 6, 7, 8}, seen)
+    assert.are.same({4, 4}, sizes)
+    assert.are.equal(10, #data.DataLoader(ds))  -- batch_size 1 by default
+    assert.are.equal(1, #data.DataLoader(ds, {batch_size = 64}))
+    assert.are.equal(0, #data.DataLoader(ds, {batch_size = 64, drop_last = true}))
+    local xb, yb = data.DataLoader(ds, {batch_size = 3}):iter()()
+    assert.are.same({3, 2}, xb.shape)
+    assert.are.same({3}, yb.shape)
+  end)
+
+  it("shuffles every epoch, repeatably under lucid.manual_seed", function()
+    local ds = data.TensorDataset(make(50))
+    local loader = data.DataLoader(ds, {batch_size = 8, shuffle = true})
+    lucid.manual_seed(7)
+    local e1, sizes = epoch(loader)
+    local e2 = epoch(loader)
+    lucid.manual_seed(7)
+    local r1 = epoch(loader)
+    local r2 = epoch(loader)
+    assert.are.same(e1, r1)
+    assert.are.same(e2, r2)
+    assert.are_not.same(e1, e2)
+    assert.are.same({8, 8, 8, 8, 8, 8, 2}, sizes)
+    local sorted, in_order = {}, {}
+    for i, v in ipairs(e1) do sorted[i], in_order[i] = v, i end
+    table.sort(sorted)
+    assert.are.same(in_order, sorted)  -- a permutation: every item once
+    assert.are_not.same(in_order, e1)
+  end)
+
+  it("starts a new epoch with every for loop, after a break too, and loops can nest", function()
+    local loader = data.DataLoader(data.TensorDataset(make(6)), {batch_size = 2})
+    for _, yb in loader do
+      assert.are.same({1, 2}, yb:tolist())
+      break
+    end
+    local firsts = {}
+    for _, yb in loader do firsts[#firsts + 1] = yb:tolist()[1] end
+    assert.are.same({1, 3, 5}, firsts)
+    local pairs_seen = 0
+    for _, outer in loader do
+      for _, inner in loader do
+        pairs_seen = pairs_seen + 1
+        assert.are.equal(2, #inner:tolist())
+      end
+      assert.are.equal(2, #outer:tolist())
+    end
+    assert.are.equal(9, pairs_seen)
+    -- a manual iterator runs one epoch
+    local nxt = loader:iter()
+    assert.are.same({1, 2}, select(2, nxt()):tolist())
+    assert.are.same({3, 4}, select(2, nxt()):tolist())
+    assert.are.same({5, 6}, select(2, nxt()):tolist())
+    assert.is_nil(nxt())
+    assert.is_nil(nxt())
+  end)
+
+  it("makes batches that do not share storage with the dataset", function()
+    local X, Y = make(4)
+    local xb = data.DataLoader(data.TensorDataset(X, Y), {batch_size = 2}):iter()()
+    xb:fill_(0)
+    assert.are.same({1, 10}, X:tolist()[1])
+  end)
+
+  it("batches any dataset: arrays of numbers, tables, strings, and get(i) with several values", function()
+    local numbers = data.DataLoader({1, 2, 3, 4, 5}, {batch_size = 2})
+    local got = {}
+    for b in numbers do got[#got + 1] = b:tolist() end
+    assert.are.same({{1, 2}, {3, 4}, {5}}, got)
+
+    local records = {
+      {x = lucid.tensor({1, 1}), label = 0, name = "a"},
+      {x = lucid.tensor({2, 2}), label = 1, name = "b"},
+      {x = lucid.tensor({3, 3}), label = 0, name = "c"},
+    }
+    local b = data.DataLoader(records, {batch_size = 3}):iter()()
+    assert.are.same({{1, 1}, {2, 2}, {3, 3}}, b.x:tolist())
+    assert.are.same({0, 1, 0}, b.label:tolist())
+    assert.are.same({"a", "b", "c"}, b.name)
+
+    -- the protocol: __len and get(i) (which may return several values)
+    local Squares = {}
+    Squares.__index = Squares
+    Squares.__len = function() return 5 end
+    function Squares:get(i) return lucid.tensor({i, i}), i * i, "#" .. i end
+    local sq = setmetatable({}, Squares)
+    local seen = {}
+    for x, y, tag in data.DataLoader(sq, {batch_size = 2}) do
+      seen[#seen + 1] = {x:tolist(), y:tolist(), tag}
+    end
+    assert.are.same({{{{1, 1}, {2, 2}}, {1, 4}, {"#1", "#2"}},
+                     {{{3, 3}, {4, 4}}, {9, 16}, {"#3", "#4"}},
+                     {{{5, 5}}, {25}, {"#5"}}}, seen)
+
+    -- or __len and __index
+    local Lazy = setmetatable({}, {__len = function() return 3 end,
+      __index = function(_, i) return lucid.full({2}, i) end})
+    local rows = {}
+    for xb in data.DataLoader(Lazy, {batch_size = 3}) do rows = xb:tolist() end
+    assert.are.same({{1, 1}, {2, 2}, {3, 3}}, rows)
+
+    -- a tensor is a dataset of its rows
+    local t = data.DataLoader(lucid.arange(6):reshape(3, 2), {batch_size = 2}):iter()()
+    assert.are.same({{0, 1}, {2, 3}}, t:tolist())
+  end)
+
+  it("takes a collate_fn that receives the packed samples", function()
+    local loader = data.DataLoader(data.TensorDataset(make(5)), {batch_size = 2, collate_fn = function(samples)
+      local ys = {}
+      for j, s in ipairs(samples) do
+        assert.are.equal(2, s.n)
+        ys[j] = s[2]:item()
+      end
+      return table.concat(ys, "+"), #samples
+    end})
+    local got = {}
+    for text, n in loader do got[#got + 1] = text .. "/" .. n end
+    assert.are.same({"1.0+2.0/2", "3.0+4.0/2", "5.0/1"}, got)
+  end)
+
+  it("builds batches the same way without lucid.stack and lucid.index_select", function()
+    local ds = data.TensorDataset(make(5))
+    lucid.manual_seed(11)
+    local with = {}
+    for xb, yb in data.DataLoader(ds, {batch_size = 2, shuffle = true}) do with[#with + 1] = {xb:tolist(), yb:tolist()} end
+    local stack, index_select = rawget(lucid, "stack"), rawget(lucid, "index_select")
+    rawset(lucid, "stack", nil)
+    rawset(lucid, "index_select", nil)
+    local ok, err = pcall(function()
+      lucid.manual_seed(11)
+      local without = {}
+      for xb, yb in data.DataLoader(ds, {batch_size = 2, shuffle = true}) do
+        without[#without + 1] = {xb:tolist(), yb:tolist()}
+      end
+      assert.are.same(with, without)
+      check_error("cannot batch the items: item 2 has shape {3}, item 1 {2}", function()
+        for _ in data.DataLoader({lucid.zeros(2), lucid.zeros(3)}, {batch_size = 2}) do end
+      end)
+    end)
+    rawset(lucid, "stack", stack)
+    rawset(lucid, "index_select", index_select)
+    assert(ok, err)
+  end)
+
+  it("names the problem", function()
+    local ds = data.TensorDataset(make(3))
+    check_error("lucid.data.DataLoader: batch_size must be a positive integer, got 0",
+      data.DataLoader, ds, {batch_size = 0})
+    check_error("lucid.data.DataLoader: batch_size must be a positive integer, got 1.5",
+      data.DataLoader, ds, {batch_size = 1.5})
+    check_error("lucid.data.DataLoader: unknown option 'batchsize'", data.DataLoader, ds, {batchsize = 2})
+    check_error("lucid.data.DataLoader: options must be a table, got number", data.DataLoader, ds, 4)
+    check_error("lucid.data.DataLoader: expected a dataset", data.DataLoader, 42)
+    check_error("lucid.data.DataLoader: the dataset has no length",
+      data.DataLoader, setmetatable({}, {__len = function() return "many" end}))
+    check_error("lucid.data.DataLoader: collate_fn must be a function", data.DataLoader, ds, {collate_fn = 1})
+    check_error("cannot batch the items: item 2 has shape {3}, item 1 {2}", function()
+      for _ in data.DataLoader({lucid.zeros(2), lucid.zeros(3)}, {batch_size = 2}) do end
+    end)
+    check_error("cannot batch the items: item 1 is a tensor, item 2 a number", function()
+      for _ in data.DataLoader({lucid.zeros(2), 3}, {batch_size = 2}) do end
+    end)
+    check_error("the dataset returned nothing for item 2", function()
+      for _ in data.DataLoader(setmetatable({}, {__len = function() return 2 end,
+        __index = function(_, i) if i == 1 then return 1 end end}), {batch_size = 2}) do end
+    end)
+    local loader = data.DataLoader(ds)
+    check_error("called with an unknown control value", loader, nil, "stray")
+  end)
+end)
