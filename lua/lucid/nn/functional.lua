@@ -21,4 +21,16 @@ F.softplus = lucid.softplus
 F.softmax = lucid.softmax
 F.log_softmax = lucid.log_softmax
 
+--- Losses (lucid/nn/losses.lua): F.mse_loss(input, target [, reduction]),
+-- l1_loss, huber_loss(.., reduction, delta), smooth_l1_loss(.., reduction, beta),
+-- cross_entropy(input, target [, weight, ignore_index, reduction, label_smoothing]),
+-- nll_loss(.., weight, ignore_index, reduction), binary_cross_entropy(.., weight,
+-- reduction), binary_cross_entropy_with_logits(.., weight, reduction, pos_weight);
+-- options also by name in a table: F.cross_entropy(x, y, {label_smoothing = 0.1}).
+local losses = require("lucid.nn.losses")
+for _, name in ipairs({"mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "cross_entropy",
+                       "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"}) do
+  F[name] = losses[name]
+end
+
 return F

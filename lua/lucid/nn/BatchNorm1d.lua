@@ -1,0 +1,109 @@
+--- nn.BatchNorm1d(num_features [, eps = 1e-5 [, momentum = 0.1 [, affine = true
+-- [, track_running_stats = true]]]]), or with a table of those names:
+-- normalises each channel of an input {N, C} or {N, C, L} (C = num_features)
+-- y = (x - mean) / sqrt(var + eps) * weight + bias.
+--
+-- In training mode (and always without running stats) mean and var are the
+-- batch's, over N (and L), var biased; the running statistics (buffers
+-- running_mean, running_var, num_batches_tracked) are then updated as
+-- running = (1 - momentum) * running + momentum * batch, with the unbiased
+-- batch variance. momentum = false uses the cumulative average instead
+-- (PyTorch's momentum=None). In eval mode the running statistics are used.
+local lucid = require("lucid")
+local nn = require("lucid.nn")
+
+local BatchNorm1d = nn.Module:extend("BatchNorm1d")
+
+local function shape_str(shape)
+  return "{" .. table.concat(shape, ", ") .. "}"
+end
+
+function BatchNorm1d:__init(num_features, eps, momentum, affine, track_running_stats)
+  if type(num_features) == "table" then
+    local o = num_features
+    num_features, eps, momentum, affine, track_running_stats =
+      o.num_features, o.eps, o.momentum, o.affine, o.track_running_stats
+  end
+  if math.type(num_features) ~= "integer" or num_features < 1 then
+    error("nn.BatchNorm1d: num_features must be a positive integer, got " .. tostring(num_features), 3)
+  end
+  if eps == nil then eps = 1e-5 end
+  if momentum == nil then momentum = 0.1 end
+  if affine == nil then affine = true end
+  if track_running_stats == nil then track_running_stats = true end
+  if type(eps) ~= "number" then error("nn.BatchNorm1d: eps must be a number, got " .. type(eps), 3) end
+  if momentum ~= false and type(momentum) ~= "number" then
+    error("nn.BatchNorm1d: momentum must be a number or false, got " .. type(momentum), 3)
+  end
+  self.num_features, self.eps, self.momentum = num_features, eps, momentum
+  self.affine, self.track_running_stats = affine and true or false, track_running_stats and true or false
+  if self.affine then
+    self.weight = nn.Parameter(lucid.ones(num_features))
+    self.bias = nn.Parameter(lucid.zeros(num_features))
+  end
+  if self.track_running_stats then
+    self:register_buffer("running_mean", lucid.zeros(num_features))
+    self:register_buffer("running_var", lucid.ones(num_features))
+    self:register_buffer("num_batches_tracked", lucid.tensor(0, {dtype = "float64"}))
+  end
+end
+
+--- Zeroes the running statistics (mean 0, var 1, no batches).
+function BatchNorm1d:reset_running_stats()
+  if not self.track_running_stats then return end
+  lucid.no_grad(function()
+    self.running_mean:fill_(0)
+    self.running_var:fill_(1)
+    self.num_batches_tracked:fill_(0)
+  end)
+end
+
+function BatchNorm1d:forward(x)
+  local xs, c = x.shape, self.num_features
+  if #xs ~= 2 and #xs ~= 3 then
+    error(string.format("nn.BatchNorm1d: expected 2-d or 3-d input {N, C} or {N, C, L}, got %s",
+      shape_str(xs)), 2)
+  end
+  if xs[2] ~= c then
+    error(string.format("nn.BatchNorm1d: input %s has %d channels in dim 2, expected %d (num_features)",
+      shape_str(xs), xs[2], c), 2)
+  end
+  -- x as rows {M, C}, and the shape that broadcasts a {C} vector against x
+  local rows = #xs == 2 and x or x:transpose(2, 3):reshape(-1, c)
+  local bshape = #xs == 2 and {1, c} or {1, c, 1}
+  local use_batch = self.training or not self.track_running_stats
+  local mean, var
+  if use_batch then
+    local m = rows.shape[1]
+    if m <= 1 then
+      error(string.format("nn.BatchNorm1d: expected more than 1 value per channel when training, got input %s",
+        shape_str(xs)), 2)
+    end
+    mean = rows:mean(1)
+    local centred = rows - mean
+    var = (centred * centred):mean(1)
+    if self.training and self.track_running_stats then
+      lucid.no_grad(function()
+        local nbt = self.num_batches_tracked
+        nbt:copy_(nbt + 1)
+        local f = self.momentum
+        if f == false then f = 1 / nbt:item() end
+        local unbiased = var:detach() * (m / (m - 1))
+        self.running_mean:copy_(self.running_mean * (1 - f) + mean:detach() * f)
+        self.running_var:copy_(self.running_var * (1 - f) + unbiased * f)
+      end)
+    end
+  else
+    mean, var = self.running_mean, self.running_var
+  end
+  local y = (x - mean:reshape(bshape)) * lucid.rsqrt(var + self.eps):reshape(bshape)
+  if self.affine then y = y * self.weight:reshape(bshape) + self.bias:reshape(bshape) end
+  return y
+end
+
+function BatchNorm1d:extra_repr()
+  return string.format("%d, eps=%s, momentum=%s, affine=%s, track_running_stats=%s", self.num_features,
+    tostring(self.eps), tostring(self.momentum), tostring(self.affine), tostring(self.track_running_stats))
+end
+
+return BatchNorm1d

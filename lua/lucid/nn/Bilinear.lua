@@ -1,0 +1,58 @@
+--- nn.Bilinear(in1_features, in2_features, out_features [, bias = true]), or
+-- with a table of those names: y[.., k] = x1[.., :] W[k] x2[.., :]^T + b[k]
+-- for x1 {.., in1} and x2 {.., in2} with the same leading dims. W is
+-- {out, in1, in2}, b {out}, both from U(-1/sqrt(in1), 1/sqrt(in1)) as PyTorch.
+local lucid = require("lucid")
+local nn = require("lucid.nn")
+
+local Bilinear = nn.Module:extend("Bilinear")
+
+local function shape_str(shape)
+  return "{" .. table.concat(shape, ", ") .. "}"
+end
+
+function Bilinear:__init(in1_features, in2_features, out_features, bias)
+  if type(in1_features) == "table" then
+    local o = in1_features
+    in1_features, in2_features, out_features, bias = o.in1_features, o.in2_features, o.out_features, o.bias
+  end
+  for name, v in pairs({in1_features = in1_features, in2_features = in2_features,
+                        out_features = out_features}) do
+    if math.type(v) ~= "integer" or v < 0 then
+      error(string.format("nn.Bilinear: %s must be a non-negative integer, got %s", name, tostring(v)), 3)
+    end
+  end
+  if bias == nil then bias = true end
+  self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
+  local bound = in1_features > 0 and 1 / math.sqrt(in1_features) or 0
+  self.weight = nn.Parameter(lucid.empty(out_features, in1_features, in2_features):uniform_(-bound, bound))
+  if bias then
+    self.bias = nn.Parameter(lucid.empty(out_features):uniform_(-bound, bound))
+  end
+end
+
+function Bilinear:forward(x1, x2)
+  local s1, s2 = x1.shape, x2.shape
+  local in1, in2, out = self.in1_features, self.in2_features, self.out_features
+  local ok = #s1 >= 1 and #s1 == #s2 and s1[#s1] == in1 and s2[#s2] == in2
+  for i = 1, #s1 - 1 do ok = ok and s1[i] == s2[i] end
+  if not ok then
+    error(string.format("nn.Bilinear: inputs %s and %s do not fit (expected {..., %d} and {..., %d} "
+      .. "with the same leading dims)", shape_str(s1), shape_str(s2), in1, in2), 2)
+  end
+  local lead = table.move(s1, 1, #s1 - 1, 1, {})
+  local a = x1:reshape(-1, in1)                                            -- {M, in1}
+  local b = x2:reshape(-1, 1, in2)                                         -- {M, 1, in2}
+  local w = self.weight:transpose(1, 2):reshape(in1, out * in2)            -- {in1, out*in2}
+  local y = (a:matmul(w):reshape(-1, out, in2) * b):sum(3)                 -- {M, out}
+  if self.bias then y = y + self.bias end
+  lead[#lead + 1] = out
+  return y:reshape(lead)
+end
+
+function Bilinear:extra_repr()
+  return string.format("in1_features=%d, in2_features=%d, out_features=%d, bias=%s",
+    self.in1_features, self.in2_features, self.out_features, tostring(self.bias ~= nil))
+end
+
+return Bilinear

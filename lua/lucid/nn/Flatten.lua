@@ -1,0 +1,47 @@
+--- nn.Flatten(start_dim = 2, end_dim = -1): merges dims start_dim..end_dim
+-- (1-based, negative from the end) into one. The default keeps dim 1, the
+-- batch, as PyTorch's start_dim = 1 does: {N, C, H, W} -> {N, C*H*W}.
+local nn = require("lucid.nn")
+
+local Flatten = nn.Module:extend("Flatten")
+
+function Flatten:__init(start_dim, end_dim)
+  if type(start_dim) == "table" then start_dim, end_dim = start_dim.start_dim, start_dim.end_dim end
+  start_dim, end_dim = start_dim or 2, end_dim or -1
+  if math.type(start_dim) ~= "integer" or math.type(end_dim) ~= "integer" then
+    error("nn.Flatten: start_dim and end_dim must be integers", 3)
+  end
+  self.start_dim, self.end_dim = start_dim, end_dim
+end
+
+local function shape_str(shape)
+  return "{" .. table.concat(shape, ", ") .. "}"
+end
+
+function Flatten:forward(x)
+  local shape = x.shape
+  local n = math.max(#shape, 1)  -- a 0-d tensor flattens as one of shape {1}
+  local s = self.start_dim < 0 and n + 1 + self.start_dim or self.start_dim
+  local e = self.end_dim < 0 and n + 1 + self.end_dim or self.end_dim
+  if s < 1 or s > n or e < 1 or e > n then
+    error(string.format("nn.Flatten: dims %d..%d are out of range for input %s (expected 1..%d or -%d..-1)",
+      self.start_dim, self.end_dim, shape_str(shape), n, n), 2)
+  end
+  if s > e then
+    error(string.format("nn.Flatten: start_dim %d comes after end_dim %d for input %s",
+      self.start_dim, self.end_dim, shape_str(shape)), 2)
+  end
+  if #shape == 0 then return x:reshape(1) end
+  local out, merged = {}, 1
+  for i = 1, s - 1 do out[#out + 1] = shape[i] end
+  for i = s, e do merged = merged * shape[i] end
+  out[#out + 1] = merged
+  for i = e + 1, #shape do out[#out + 1] = shape[i] end
+  return x:reshape(out)
+end
+
+function Flatten:extra_repr()
+  return string.format("start_dim=%d, end_dim=%d", self.start_dim, self.end_dim)
+end
+
+return Flatten

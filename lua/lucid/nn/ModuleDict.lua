@@ -1,0 +1,136 @@
+--- nn.ModuleDict(modules): holds submodules by name, registered in
+-- insertion order (state dict keys read "name.weight"). It has no forward.
+--
+--   self.heads = nn.ModuleDict{{"cls", nn.Linear(8, 3)}, {"box", nn.Linear(8, 4)}}
+--   local y = self.heads["cls"](x)          -- or self.heads.cls(x)
+--
+-- The constructor takes an array of {name, module} pairs (kept in that
+-- order) or a table name -> module (Lua tables have no order: sorted by
+-- name). md[name], md[name] = m (nil removes it), #md, md:keys(),
+-- md:values(), md:items() (arrays, insertion order), md:contains(name),
+-- md:update(modules), md:pop(name), md:clear(), pairs(md) in order.
+local nn = require("lucid.nn")
+
+local ModuleDict = nn.Module:extend("ModuleDict")
+local is_module = nn.Module.is_module
+local base_newindex = ModuleDict.__newindex
+
+local function check_entry(self, name, m, level)
+  if type(name) ~= "string" then
+    error("nn.ModuleDict: keys must be strings, got " .. type(name), level + 1)
+  end
+  if m ~= nil and not is_module(m) then
+    error(string.format("nn.ModuleDict: \"%s\" is a %s, expected a Module", name, type(m)), level + 1)
+  end
+  -- a name that is a method would hide it (md:keys() would break)
+  if self._modules[name] == nil and (ModuleDict[name] ~= nil or rawget(self, name) ~= nil) then
+    error(string.format("nn.ModuleDict: \"%s\" is the name of a method and cannot be a key", name),
+      level + 1)
+  end
+end
+
+function ModuleDict.__newindex(self, k, v)
+  check_entry(self, k, v, 2)
+  base_newindex(self, k, v)
+end
+
+-- The {name, module} pairs of an array of pairs, a name -> module table or
+-- another ModuleDict, in order.
+local function entries(modules, fname, level)
+  local out = {}
+  if modules == nil then return out end
+  if getmetatable(modules) == ModuleDict then
+    for _, name in ipairs(modules._module_names) do out[#out + 1] = {name, modules._modules[name]} end
+    return out
+  end
+  if type(modules) ~= "table" or is_module(modules) then
+    error(fname .. ": expected a table of modules, got " .. type(modules), level + 1)
+  end
+  if #modules > 0 then
+    for i, e in ipairs(modules) do
+      if type(e) ~= "table" or is_module(e) or #e ~= 2 then
+        error(string.format("%s: item %d must be a pair {name, module}", fname, i), level + 1)
+      end
+      out[#out + 1] = {e[1], e[2]}
+    end
+    return out
+  end
+  local names = {}
+  for k in pairs(modules) do names[#names + 1] = k end
+  table.sort(names, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(names) do out[#out + 1] = {k, modules[k]} end
+  return out
+end
+
+-- Adds every entry in order; level: where the user is, seen from add_all.
+local function add_all(self, modules, level)
+  for _, e in ipairs(entries(modules, "nn.ModuleDict", level)) do
+    check_entry(self, e[1], e[2], level)
+    if e[2] == nil then error(string.format("nn.ModuleDict: \"%s\" has no module", e[1]), level) end
+    base_newindex(self, e[1], e[2])
+  end
+end
+
+function ModuleDict:__init(modules)
+  add_all(self, modules, 4)
+end
+
+--- md:update(modules): adds (or replaces) every entry, in order.
+function ModuleDict:update(modules)
+  add_all(self, modules, 3)
+  return self
+end
+
+function ModuleDict.__len(self)
+  return #self._module_names
+end
+
+--- An array of the names, in insertion order.
+function ModuleDict:keys()
+  return table.move(self._module_names, 1, #self._module_names, 1, {})
+end
+
+--- An array of the modules, in insertion order.
+function ModuleDict:values()
+  local out = {}
+  for i, name in ipairs(self._module_names) do out[i] = self._modules[name] end
+  return out
+end
+
+--- An array of {name, module} pairs, in insertion order.
+function ModuleDict:items()
+  local out = {}
+  for i, name in ipairs(self._module_names) do out[i] = {name, self._modules[name]} end
+  return out
+end
+
+function ModuleDict:contains(name)
+  return self._modules[name] ~= nil
+end
+
+--- md:pop(name): removes the entry and returns its module.
+function ModuleDict:pop(name)
+  local m = self._modules[name]
+  if m == nil then error("nn.ModuleDict:pop: no module named \"" .. tostring(name) .. "\"", 2) end
+  base_newindex(self, name, nil)
+  return m
+end
+
+function ModuleDict:clear()
+  for _, name in ipairs(self:keys()) do base_newindex(self, name, nil) end
+end
+
+ModuleDict.__pairs = function(self)
+  local names, i = self:keys(), 0
+  return function()
+    i = i + 1
+    local name = names[i]
+    if name ~= nil then return name, self._modules[name] end
+  end
+end
+
+function ModuleDict:forward()
+  error("nn.ModuleDict: it has no forward; call its modules in your own forward", 2)
+end
+
+return ModuleDict

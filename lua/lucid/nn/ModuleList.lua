@@ -1,0 +1,131 @@
+--- nn.ModuleList(modules): holds submodules in a list, registered as
+-- children "1", "2", ... (so state dict keys read "1.weight"). It has no
+-- forward: a model's forward walks it.
+--
+--   self.layers = nn.ModuleList{nn.Linear(4, 4), nn.Linear(4, 4)}
+--   for i, layer in ipairs(self.layers) do x = layer(x) end
+--
+-- ml[i] (negative from the end), ml[i] = m (an existing index, or #ml + 1),
+-- #ml, ml:append(m), ml:extend(list), ml:insert(i, m), ml:iter(), and
+-- ipairs(ml) / pairs(ml) in order.
+local nn = require("lucid.nn")
+
+local ModuleList = nn.Module:extend("ModuleList")
+local is_module = nn.Module.is_module
+local base_index, base_newindex = ModuleList.__index, ModuleList.__newindex
+
+-- level: where the user is, seen from check_module's caller
+local function check_module(m, what, level)
+  if not is_module(m) then
+    error(string.format("nn.ModuleList: %s is a %s, expected a Module", what, type(m)), level + 1)
+  end
+end
+
+local function list_of(...)
+  local n = select("#", ...)
+  local first = ...
+  if n == 1 and type(first) == "table" and not is_module(first) then return first end
+  if n == 1 and first == nil then return {} end
+  return {...}
+end
+
+function ModuleList:__init(...)
+  for i, m in ipairs(list_of(...)) do
+    check_module(m, "item " .. i, 3)
+    self:add_module(tostring(i), m)
+  end
+end
+
+-- A 1-based position from i (negative counts from the end), or nil.
+local function position(self, i)
+  local n = #self._module_names
+  if i < 0 then i = n + 1 + i end
+  if i >= 1 and i <= n then return i end
+end
+
+function ModuleList.__index(self, k)
+  if math.type(k) == "integer" then
+    local i = position(self, k)
+    return i and self._modules[tostring(i)] or nil
+  end
+  return base_index(self, k)
+end
+
+function ModuleList.__newindex(self, k, v)
+  if math.type(k) == "integer" then
+    local n = #self._module_names
+    local i = k == n + 1 and k or position(self, k)
+    if not i then
+      error(string.format("nn.ModuleList: index %d is out of range (the list has %d modules)", k, n), 2)
+    end
+    if not is_module(v) then
+      error(string.format("nn.ModuleList: item %d is a %s, expected a Module", k, type(v)), 2)
+    end
+    self:add_module(tostring(i), v)
+    return
+  end
+  base_newindex(self, k, v)
+end
+
+function ModuleList.__len(self)
+  return #self._module_names
+end
+
+--- for i, m in ml:iter() do ... end
+function ModuleList:iter()
+  local i, n = 0, #self._module_names
+  return function()
+    i = i + 1
+    if i <= n then return i, self._modules[tostring(i)] end
+  end
+end
+
+ModuleList.__pairs = function(self) return self:iter() end
+
+--- ml:append(m): adds m at the end; returns ml.
+function ModuleList:append(m)
+  check_module(m, "the appended value", 2)
+  self:add_module(tostring(#self._module_names + 1), m)
+  return self
+end
+
+--- ml:extend(list): appends every module of an array (or another ModuleList).
+function ModuleList:extend(list)
+  local items = {}
+  if getmetatable(list) == ModuleList then
+    for _, m in list:iter() do items[#items + 1] = m end
+  elseif type(list) == "table" and not is_module(list) then
+    items = list
+  else
+    error("nn.ModuleList:extend: expected an array of modules, got " .. type(list), 2)
+  end
+  for i, m in ipairs(items) do
+    check_module(m, "item " .. i, 2)
+    self:add_module(tostring(#self._module_names + 1), m)
+  end
+  return self
+end
+
+--- ml:insert(i, m): m at position i (1..#ml + 1, negative from the end), the
+-- modules from i on moving up by one.
+function ModuleList:insert(i, m)
+  local n = #self._module_names
+  if math.type(i) ~= "integer" then error("nn.ModuleList:insert: index must be an integer", 2) end
+  if i < 0 then i = n + 1 + i end
+  if i < 1 or i > n + 1 then
+    error(string.format("nn.ModuleList:insert: index %d is out of range 1..%d", i, n + 1), 2)
+  end
+  check_module(m, "the inserted value", 2)
+  local mods = {}
+  for j = 1, n do mods[j] = self._modules[tostring(j)] end
+  table.insert(mods, i, m)
+  for j = 1, n do self:add_module(tostring(j), nil) end
+  for j, mod in ipairs(mods) do self:add_module(tostring(j), mod) end
+  return self
+end
+
+function ModuleList:forward()
+  error("nn.ModuleList: it has no forward; call its modules in your own forward", 2)
+end
+
+return ModuleList

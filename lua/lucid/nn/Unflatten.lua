@@ -1,0 +1,57 @@
+--- nn.Unflatten(dim, unflattened_size): splits dim (1-based, negative from
+-- the end) into the sizes of the table unflattened_size, whose product must
+-- be that dim's size (one entry may be -1, inferred):
+-- nn.Unflatten(2, {2, 5}) maps {N, 10} to {N, 2, 5}.
+local nn = require("lucid.nn")
+
+local Unflatten = nn.Module:extend("Unflatten")
+
+local function shape_str(shape)
+  return "{" .. table.concat(shape, ", ") .. "}"
+end
+
+function Unflatten:__init(dim, unflattened_size)
+  if type(dim) == "table" then dim, unflattened_size = dim.dim, dim.unflattened_size end
+  if math.type(dim) ~= "integer" then error("nn.Unflatten: dim must be an integer, got " .. tostring(dim), 3) end
+  if type(unflattened_size) ~= "table" or #unflattened_size == 0 then
+    error("nn.Unflatten: unflattened_size must be a non-empty table of sizes", 3)
+  end
+  local sizes = {}
+  for i, v in ipairs(unflattened_size) do
+    if math.type(v) ~= "integer" or (v < 0 and v ~= -1) then
+      error("nn.Unflatten: unflattened_size[" .. i .. "] must be a size (or -1), got " .. tostring(v), 3)
+    end
+    sizes[i] = v
+  end
+  self.dim, self.unflattened_size = dim, sizes
+end
+
+function Unflatten:forward(x)
+  local shape = x.shape
+  local n = #shape
+  local d = self.dim < 0 and n + 1 + self.dim or self.dim
+  if d < 1 or d > n then
+    error(string.format("nn.Unflatten: dim %d is out of range for input %s", self.dim, shape_str(shape)), 2)
+  end
+  local prod, free = 1, nil
+  for i, v in ipairs(self.unflattened_size) do
+    if v == -1 then free = i else prod = prod * v end
+  end
+  local sizes = table.move(self.unflattened_size, 1, #self.unflattened_size, 1, {})
+  if free and prod > 0 and shape[d] % prod == 0 then sizes[free] = shape[d] // prod end
+  if (free and sizes[free] == -1) or (not free and prod ~= shape[d]) then
+    error(string.format("nn.Unflatten: unflattened_size %s does not fit dim %d of size %d (input %s)",
+      shape_str(self.unflattened_size), self.dim, shape[d], shape_str(shape)), 2)
+  end
+  local out = {}
+  for i = 1, d - 1 do out[#out + 1] = shape[i] end
+  for _, v in ipairs(sizes) do out[#out + 1] = v end
+  for i = d + 1, n do out[#out + 1] = shape[i] end
+  return x:reshape(out)
+end
+
+function Unflatten:extra_repr()
+  return string.format("dim=%d, unflattened_size=%s", self.dim, shape_str(self.unflattened_size))
+end
+
+return Unflatten

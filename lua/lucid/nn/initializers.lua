@@ -1,0 +1,183 @@
+--- nn.init: in-place initialisers for parameters, as torch.nn.init.
+--
+--   nn.init.kaiming_uniform_(layer.weight, {a = math.sqrt(5)})
+--   nn.init.zeros_(layer.bias)
+--
+-- Each fills its tensor in place under no_grad (so parameters that require
+-- grad can be filled), draws from the library's generator (lucid.manual_seed
+-- makes the values repeatable) and returns the tensor. Fans are PyTorch's:
+-- for a weight of shape {out, in, k1, k2, ...}, fan_in = in * k1 * k2 * ...
+-- and fan_out = out * k1 * k2 * ...; tensors of fewer than 2 dims have none.
+-- Optional arguments go positionally in PyTorch's order or in a table with
+-- PyTorch's names: kaiming_normal_(w, 0, "fan_out", "relu") is
+-- kaiming_normal_(w, {mode = "fan_out", nonlinearity = "relu"}).
+local lucid = require("lucid")
+local C = require("lucid.core")
+
+local init = {}
+
+local function check_tensor(t, fname)
+  if not C.is_tensor(t) then
+    error(string.format("nn.init.%s: expected a tensor, got %s", fname, type(t)), 3)
+  end
+end
+
+local function check_number(v, name, fname)
+  if type(v) ~= "number" then
+    error(string.format("nn.init.%s: %s must be a number, got %s", fname, name, type(v)), 3)
+  end
+end
+
+-- Runs fill(t) with recording off (restored even if it raises); returns t.
+local function no_grad_fill(t, fill)
+  if t:numel() == 0 then return t end  -- as PyTorch: nothing to fill
+  local previous = C.set_grad_enabled(false)
+  local ok, err = pcall(fill, t)
+  C.set_grad_enabled(previous)
+  if not ok then error(err, 0) end
+  return t
+end
+
+-- t filled with N(mean, std^2) draws from the library's generator.
+local function fill_normal(t, mean, std)
+  if t.normal_ then return t:normal_(mean, std) end
+  return t:copy_(lucid.randn(t.shape, {dtype = t.dtype}) * std + mean)
+end
+
+--- calculate_gain(nonlinearity [, param]): the recommended gain for a
+-- nonlinearity, as PyTorch: 1 for linear, conv and sigmoid, 5/3 for tanh,
+-- sqrt(2) for relu, sqrt(2 / (1 + slope^2)) for leaky_relu (slope = param,
+-- default 0.01), 3/4 for selu.
+function init.calculate_gain(nonlinearity, param)
+  local linear = {linear = true, conv1d = true, conv2d = true, conv3d = true,
+                  conv_transpose1d = true, conv_transpose2d = true, conv_transpose3d = true,
+                  sigmoid = true}
+  if linear[nonlinearity] then return 1 end
+  if nonlinearity == "tanh" then return 5.0 / 3 end
+  if nonlinearity == "relu" then return math.sqrt(2.0) end
+  if nonlinearity == "leaky_relu" then
+    local slope = 0.01
+    if param ~= nil then
+      if type(param) ~= "number" then
+        error("nn.init.calculate_gain: negative_slope " .. tostring(param) .. " is not a valid number", 2)
+      end
+      slope = param
+    end
+    return math.sqrt(2.0 / (1 + slope ^ 2))
+  end
+  if nonlinearity == "selu" then return 3.0 / 4 end
+  error("nn.init.calculate_gain: unsupported nonlinearity " .. tostring(nonlinearity), 2)
+end
+
+--- fan_in, fan_out = calculate_fan_in_and_fan_out(t)
+function init.calculate_fan_in_and_fan_out(t, fname)
+  fname = fname or "calculate_fan_in_and_fan_out"
+  local shape = t.shape
+  if #shape < 2 then
+    error(string.format("nn.init.%s: fan in and fan out can not be computed for a tensor with fewer "
+      .. "than 2 dimensions (got shape {%s})", fname, table.concat(shape, ", ")), 3)
+  end
+  local receptive = 1
+  for i = 3, #shape do receptive = receptive * shape[i] end
+  return shape[2] * receptive, shape[1] * receptive
+end
+
+--- uniform_(t, a = 0, b = 1): U(a, b).
+function init.uniform_(t, a, b)
+  check_tensor(t, "uniform_")
+  if type(a) == "table" then a, b = a.a, a.b end
+  a, b = a or 0.0, b or 1.0
+  check_number(a, "a", "uniform_")
+  check_number(b, "b", "uniform_")
+  return no_grad_fill(t, function(x) x:uniform_(a, b) end)
+end
+
+--- normal_(t, mean = 0, std = 1): N(mean, std^2).
+function init.normal_(t, mean, std)
+  check_tensor(t, "normal_")
+  if type(mean) == "table" then mean, std = mean.mean, mean.std end
+  mean, std = mean or 0.0, std or 1.0
+  check_number(mean, "mean", "normal_")
+  check_number(std, "std", "normal_")
+  return no_grad_fill(t, function(x) fill_normal(x, mean, std) end)
+end
+
+--- constant_(t, val): every element val.
+function init.constant_(t, val)
+  check_tensor(t, "constant_")
+  if type(val) == "table" then val = val.val end
+  check_number(val, "val", "constant_")
+  return no_grad_fill(t, function(x) x:fill_(val) end)
+end
+
+--- zeros_(t) and ones_(t).
+function init.zeros_(t)
+  check_tensor(t, "zeros_")
+  return no_grad_fill(t, function(x) x:fill_(0) end)
+end
+
+function init.ones_(t)
+  check_tensor(t, "ones_")
+  return no_grad_fill(t, function(x) x:fill_(1) end)
+end
+
+--- xavier_uniform_(t, gain = 1): U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)).
+function init.xavier_uniform_(t, gain)
+  check_tensor(t, "xavier_uniform_")
+  if type(gain) == "table" then gain = gain.gain end
+  gain = gain or 1.0
+  check_number(gain, "gain", "xavier_uniform_")
+  local fan_in, fan_out = init.calculate_fan_in_and_fan_out(t, "xavier_uniform_")
+  local std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+  local a = math.sqrt(3.0) * std
+  return no_grad_fill(t, function(x) x:uniform_(-a, a) end)
+end
+
+--- xavier_normal_(t, gain = 1): N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out)).
+function init.xavier_normal_(t, gain)
+  check_tensor(t, "xavier_normal_")
+  if type(gain) == "table" then gain = gain.gain end
+  gain = gain or 1.0
+  check_number(gain, "gain", "xavier_normal_")
+  local fan_in, fan_out = init.calculate_fan_in_and_fan_out(t, "xavier_normal_")
+  local std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+  return no_grad_fill(t, function(x) fill_normal(x, 0.0, std) end)
+end
+
+-- The std of kaiming_*: gain(nonlinearity, a) / sqrt(fan).
+local function kaiming_std(t, a, mode, nonlinearity, fname)
+  if type(a) == "table" then
+    local o = a
+    a, mode, nonlinearity = o.a or o[1], o.mode, o.nonlinearity
+  end
+  a, mode, nonlinearity = a or 0, mode or "fan_in", nonlinearity or "leaky_relu"
+  check_number(a, "a", fname)
+  if mode ~= "fan_in" and mode ~= "fan_out" then
+    error(string.format("nn.init.%s: mode must be 'fan_in' or 'fan_out', got %s", fname, tostring(mode)), 3)
+  end
+  local fan_in, fan_out = init.calculate_fan_in_and_fan_out(t, fname)
+  local fan = mode == "fan_in" and fan_in or fan_out
+  local ok, gain = pcall(init.calculate_gain, nonlinearity, a)
+  if not ok then
+    error(string.format("nn.init.%s: unsupported nonlinearity %s", fname, tostring(nonlinearity)), 3)
+  end
+  return gain / math.sqrt(fan)
+end
+
+--- kaiming_uniform_(t, a = 0, mode = "fan_in", nonlinearity = "leaky_relu"):
+-- U(-b, b), b = sqrt(3) * gain / sqrt(fan) (He et al.).
+function init.kaiming_uniform_(t, a, mode, nonlinearity)
+  check_tensor(t, "kaiming_uniform_")
+  local bound = math.sqrt(3.0) * kaiming_std(t, a, mode, nonlinearity, "kaiming_uniform_")
+  return no_grad_fill(t, function(x) x:uniform_(-bound, bound) end)
+end
+
+--- kaiming_normal_(t, a = 0, mode = "fan_in", nonlinearity = "leaky_relu"):
+-- N(0, std^2), std = gain / sqrt(fan).
+function init.kaiming_normal_(t, a, mode, nonlinearity)
+  check_tensor(t, "kaiming_normal_")
+  local std = kaiming_std(t, a, mode, nonlinearity, "kaiming_normal_")
+  return no_grad_fill(t, function(x) fill_normal(x, 0.0, std) end)
+end
+
+return init
