@@ -114,9 +114,12 @@ ctest: $(CTESTS)
 spec: $(MODULE)
 	$(RUN_ENV) $(BUSTED) --lpath="./lua/?.lua;./lua/?/init.lua" --cpath="./$(B)/?.so" tests
 
+# The docs' examples, then the project's main job: a spiral classifier that
+# trains, saves, reloads and draws its decision regions (into build/demo).
 demo: deps
 	@$(MAKE) --no-print-directory $(MODULE)
 	$(RUN_ENV) $(LUA) scripts/demo.lua
+	$(RUN_ENV) $(LUA) scripts/spiral.lua --out $(B)/demo
 
 install: $(MODULE) $(STATIC) $(SHARED) $(REPL)
 	@rm -f $(PCFILE) && $(MAKE) --no-print-directory $(PCFILE) PREFIX=$(PREFIX)

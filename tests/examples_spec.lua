@@ -1,0 +1,238 @@
+-- The worked training examples (scripts/xor.lua, sine.lua, spiral.lua), each
+-- run as a subprocess the way a user runs it, with fewer steps, writing into a
+-- temporary directory. Checked: the exit status, the printed accuracy / MSE
+-- and reload lines, the weight files, and the SVG pictures (well-formed XML,
+-- the expected number of cells, points and curve vertices). A failed check
+-- inside a script must give a non-zero exit status.
+local lucid = require("lucid")
+
+local function q(s)  -- shell quoting
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function capture(cmd)
+  local p = io.popen(cmd)
+  local s = p:read("a")
+  p:close()
+  return (s:gsub("%s+$", ""))
+end
+
+-- The checkout: the directory above tests/.
+local SPEC = debug.getinfo(1, "S").source:sub(2)
+local ROOT = capture("cd " .. q(SPEC:match("^(.*)/[^/]*$") or ".") .. "/.. && pwd")
+local LUA = os.getenv("LUA") or "lua5.4"
+-- The checkout's Lua files first; the C module from LUA_CPATH when the runner
+-- set it (make spec does), else the checkout's build/.
+local ENV = string.format("LUA_PATH=%s LUA_CPATH=%s ",
+  q(ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;" .. (os.getenv("LUA_PATH") or ";")),
+  q(os.getenv("LUA_CPATH") or ROOT .. "/build/?.so;;"))
+
+local TMP  -- a fresh directory for the whole spec, removed at the end
+local runs = 0
+
+--- Runs scripts/<script> with the argument string `args` from the checkout;
+-- returns {code =, stdout =, stderr =}.
+local function run(script, args)
+  runs = runs + 1
+  local out, err = string.format("%s/run%d.out", TMP, runs), string.format("%s/run%d.err", TMP, runs)
+  local cmd = string.format("cd %s && %s%s %s %s >%s 2>%s", q(ROOT), ENV, LUA, q("scripts/" .. script),
+    args, q(out), q(err))
+  local ok, how, code = os.execute(cmd)
+  local r = {code = ok and 0 or code or -1, how = how, stdout = read(out) or "", stderr = read(err) or ""}
+  r.show = string.format("%s %s exited with %s %s\n--- stdout:\n%s\n--- stderr:\n%s", script, args,
+    tostring(how), tostring(r.code), r.stdout, r.stderr)
+  return r
+end
+
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+-- A small well-formedness check (tags balanced, attributes quoted, text
+-- escaped, one root element); xmllint too when it is installed.
+local ENTITIES = {amp = true, lt = true, gt = true, quot = true, apos = true}
+local function check_xml(s)
+  local body = s:gsub("^<%?xml[^>]*%?>%s*", "", 1)
+  local stack, roots, pos = {}, 0, 1
+  while true do
+    local a, b, close, name, rest = body:find("<(/?)([%a_][%w:_.-]*)([^<>]*)>", pos)
+    local text = body:sub(pos, (a or #body + 1) - 1)
+    if text:find("[<>]") then return false, "stray markup near byte " .. pos end
+    for ent in text:gmatch("&([^;%s]*);?") do
+      if not ENTITIES[ent] then return false, "bad entity &" .. ent end
+    end
+    if not a then break end
+    if #stack == 0 and text:find("%S") then return false, "text outside the root" end
+    local attrs = rest:gsub('%s+[%a_][%w:_.-]*="[^"<]*"', "")
+    if close == "/" then
+      if attrs:find("%S") then return false, "attributes on </" .. name .. ">" end
+      local open = table.remove(stack)
+      if open ~= name then return false, string.format("</%s> closes <%s>", name, tostring(open)) end
+    else
+      local self_closing = attrs:match("^%s*/$") ~= nil
+      if not self_closing and attrs:find("%S") then return false, "bad attributes in <" .. name .. rest .. ">" end
+      if #stack == 0 then roots = roots + 1 end
+      if not self_closing then stack[#stack + 1] = name end
+    end
+    pos = b + 1
+  end
+  if #stack > 0 then return false, "<" .. stack[#stack] .. "> not closed" end
+  if roots ~= 1 then return false, roots .. " root elements" end
+  return true
+end
+
+local HAS_XMLLINT = os.execute("command -v xmllint >/dev/null 2>&1") == true
+
+local function assert_svg(path)
+  assert(exists(path), path .. " was not written")
+  local s = read(path)
+  assert(s:sub(1, 5) == "<?xml" or s:sub(1, 4) == "<svg", path .. " does not start like an SVG file")
+  assert(s:find('<svg xmlns="http://www.w3.org/2000/svg"', 1, true), path .. ": no <svg> element")
+  local ok, why = check_xml(s)
+  assert(ok, path .. " is not well-formed XML: " .. tostring(why))
+  if HAS_XMLLINT then
+    assert.is_true(os.execute("xmllint --noout " .. q(path) .. " 2>/dev/null") == true, "xmllint rejects " .. path)
+  end
+  return s
+end
+
+-- The number of `what` inside each group <g class="<class> kK" ...>, by K.
+local function count_in_groups(s, class, what)
+  local counts, total = {}, 0
+  for k, inner in s:gmatch('<g class="' .. class .. ' k(%d+)"[^>]*>(.-)</g>') do
+    local _, n = inner:gsub("<" .. what .. "[ />]", "")
+    counts[tonumber(k)] = (counts[tonumber(k)] or 0) + n
+    total = total + n
+  end
+  return counts, total
+end
+
+-- The vertices of <polyline points="..." class="<class>">.
+local function polyline_points(s, class)
+  local pts = s:match('<polyline points="([^"]*)" class="' .. class .. '"')
+  if not pts then return nil end
+  local n = 0
+  for _ in pts:gmatch("[^ ]+") do n = n + 1 end
+  return n
+end
+
+local function number_after(s, label)
+  local v = s:match(label:gsub("%p", "%%%0") .. "%s*([%d.]+)")
+  return v and tonumber(v)
+end
+
+describe("the worked examples", function()
+  setup(function()
+    TMP = capture("mktemp -d 2>/dev/null || echo /tmp/lucid_examples_$$")
+    os.execute("mkdir -p " .. q(TMP))
+  end)
+  teardown(function()
+    if TMP and TMP:match("^/tmp/") then os.execute("rm -rf " .. q(TMP)) end
+  end)
+
+  it("xor.lua: a 2-4-1 network gets all four cases right, and the reloaded copy agrees", function()
+    local out = TMP .. "/xor"
+    local r = run("xor.lua", "--steps 300 --out " .. q(out))
+    assert.are.equal(0, r.code, r.show)
+    assert(r.stdout:find("accuracy: 100.0% (4/4)", 1, true), r.show)
+    assert(r.stdout:find("reload check: ok", 1, true), r.show)
+    assert(r.stderr:find("xor: 100%", 1, true), "no progress bar on stderr\n" .. r.show)
+    local path = out .. "/xor.safetensors"
+    assert(r.stdout:find("saved weights: " .. path, 1, true), r.show)
+    local sd = lucid.load(path)
+    assert.are.same({2, 4, 1, 4, 1}, {sd["1.weight"].shape[2], sd["1.weight"].shape[1], sd["3.weight"].shape[1],
+      sd["1.bias"].shape[1], sd["3.bias"].shape[1]})
+    -- repeatable: the same seed gives byte-identical weights
+    local r2 = run("xor.lua", "--steps 300 --out " .. q(out .. "2"))
+    assert.are.equal(0, r2.code, r2.show)
+    assert(read(path) == read(out .. "2/xor.safetensors"), "two runs with the same seed saved different weights")
+  end)
+
+  it("sine.lua: the fit reaches the noise floor and follows the clean sine", function()
+    local out = TMP .. "/sine"
+    local r = run("sine.lua", "--steps 300 --points 150 --out " .. q(out))
+    assert.are.equal(0, r.code, r.show)
+    local train = number_after(r.stdout, "train MSE (against the noisy targets):")
+    local floor = number_after(r.stdout, "noise floor (mean squared noise):")
+    local test = number_after(r.stdout, "test MSE (against the clean sine):")
+    assert(train and floor and test, r.show)
+    assert(floor > 0.005 and floor < 0.02, "noise of sd 0.1 has a mean square near 0.01\n" .. r.show)
+    assert(train < 1.25 * floor and train > 0.5 * floor, "the training MSE is not near the noise floor\n" .. r.show)
+    assert(test < 0.005, "the fit misses the clean sine\n" .. r.show)
+    assert(r.stdout:find("reload check: ok", 1, true), r.show)
+    assert(exists(out .. "/sine.safetensors"), r.show)
+    local s = assert_svg(out .. "/sine.svg")
+    assert(r.stdout:find("picture: " .. out .. "/sine.svg", 1, true), r.show)
+    local data = s:match('<g class="data"[^>]*>(.-)</g>')
+    assert.is_not_nil(data, "no data points group")
+    assert.are.equal(150, select(2, data:gsub("<circle ", "")))
+    assert.are.equal(400, polyline_points(s, "sine"))
+    assert.are.equal(400, polyline_points(s, "fit"))
+  end)
+
+  it("spiral.lua: over 95% training accuracy with mini-batches, a reload that agrees, two pictures", function()
+    local out = TMP .. "/spiral"
+    local r = run("spiral.lua", "--epochs 30 --out " .. q(out))
+    assert.are.equal(0, r.code, r.show)
+    local acc = number_after(r.stdout, "train accuracy:")
+    assert(acc and acc >= 95, "accuracy under 95%\n" .. r.show)
+    assert(r.stdout:find("reload check: ok", 1, true), r.show)
+    assert(r.stderr:find("spiral: 100%", 1, true), "no progress bar on stderr\n" .. r.show)
+    assert(exists(out .. "/spiral.safetensors"), r.show)
+
+    local regions = out .. "/spiral_regions.svg"
+    assert(r.stdout:find("decision regions: " .. regions .. " (60x60 cells, 300 points)", 1, true), r.show)
+    local s = assert_svg(regions)
+    local cells, ncells = count_in_groups(s, "region", "rect")
+    assert.are.equal(60 * 60, ncells)
+    for k = 1, 3 do assert(cells[k] and cells[k] > 0, "class " .. k .. " has no region") end
+    local points, npoints = count_in_groups(s, "points", "circle")
+    assert.are.same({100, 100, 100}, points)
+    assert.are.equal(300, npoints)
+    assert(#s < 300000, "the regions picture is larger than it needs to be: " .. #s .. " bytes")
+
+    local loss = out .. "/spiral_loss.svg"
+    assert(r.stdout:find("loss curve: " .. loss .. " (30 epochs)", 1, true), r.show)
+    assert.are.equal(30, polyline_points(assert_svg(loss), "loss"))
+  end)
+
+  it("spiral.lua: --grid and --points change the picture", function()
+    local out = TMP .. "/spiral_small"
+    local r = run("spiral.lua", "--epochs=30 --points=80 --grid=20 --out=" .. q(out))
+    assert.are.equal(0, r.code, r.show)
+    local s = assert_svg(out .. "/spiral_regions.svg")
+    assert.are.equal(400, select(2, count_in_groups(s, "region", "rect")))
+    assert.are.same({80, 80, 80}, (count_in_groups(s, "points", "circle")))
+  end)
+
+  it("a failed check gives a non-zero exit status", function()
+    local r = run("spiral.lua", "--epochs 1 --points 30 --grid 4 --out " .. q(TMP .. "/fail"))
+    assert.are_not.equal(0, r.code, r.show)
+    assert(r.stderr:find("FAILED", 1, true), r.show)
+    r = run("xor.lua", "--steps 1 --out " .. q(TMP .. "/fail"))
+    assert.are_not.equal(0, r.code, r.show)
+    assert(r.stderr:find("FAILED", 1, true), r.show)
+    r = run("sine.lua", "--bogus 3")
+    assert.are.equal(2, r.code, r.show)
+    assert(r.stderr:find("usage:", 1, true), r.show)
+  end)
+
+  it("the XML check itself rejects broken markup", function()
+    assert.is_true((check_xml('<?xml version="1.0"?>\n<svg a="1"><g><rect x="1"/></g><text>a &amp; b</text></svg>')))
+    assert.is_false((check_xml("<svg><g></svg>")))
+    assert.is_false((check_xml('<svg><text>a < b</text></svg>')))
+    assert.is_false((check_xml('<svg><text>a & b</text></svg>')))
+    assert.is_false((check_xml('<svg x=1></svg>')))
+    assert.is_false((check_xml('<svg></svg><svg></svg>')))
+  end)
+end)
