@@ -1,0 +1,45 @@
+-- The README's examples run as printed: the first Lua block of a section is
+-- extracted and run in a fresh interpreter, in a temporary folder.
+local function block(section, lang)
+  local f = assert(io.open("README.md"))
+  local text = f:read("a")
+  f:close()
+  local start = assert(text:find("\n## " .. section .. "\n", 1, true), "no section " .. section)
+  local code = text:match("```" .. lang .. "\n(.-)\n```", start)
+  return assert(code, "no " .. lang .. " block in " .. section)
+end
+
+local function run_lua(code)
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. dir))
+  local path = dir .. "/example.lua"
+  local f = assert(io.open(path, "w"))
+  f:write(code)
+  f:close()
+  local root = os.getenv("PWD")
+  local env = string.format('LUA_PATH="%s/lua/?.lua;%s/lua/?/init.lua;;" LUA_CPATH="%s/build/?.so;;"',
+    root, root, root)
+  local p = assert(io.popen(string.format("cd %s && %s lua5.4 example.lua 2>&1", dir, env)))
+  local out = p:read("a")
+  local ok = p:close()
+  os.execute("rm -rf " .. dir)
+  return ok, out
+end
+
+describe("README", function()
+  it("Example runs and prints what it says", function()
+    local ok, out = run_lua(block("Example", "lua"))
+    assert.is_true(ok, out)
+    assert.truthy(out:find("Tensor([[-0.7616,  0.0000,  0.7616,  0.9640]], grad=nil)", 1, true), out)
+    assert.truthy(out:find("Tensor([[0.4200, 1.0000, 0.4200, 0.0707]])", 1, true), out)
+    assert.truthy(out:find("(fc1): Linear(in_features=4, out_features=8, bias=true)", 1, true), out)
+  end)
+
+  it("Train a model reaches its accuracy and saves its weights", function()
+    local ok, out = run_lua(block("Train a model", "lua"))
+    assert.is_true(ok, out)
+    local acc = tonumber(out:match("accuracy%s+([%d.]+)"))
+    assert.is_true(acc and acc >= 0.95, out)
+  end)
+end)
