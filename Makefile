@@ -29,7 +29,7 @@ STATIC   := $(B)/liblucid.a
 SHARED   := $(B)/liblucid.so
 PCFILE   := $(B)/lucid.pc
 REPL     := $(B)/bin/lucid
-CTESTS   := $(B)/tests/test_core $(B)/tests/test_kernels $(B)/tests/test_states $(B)/tests/test_game $(B)/tests/test_threads
+CTESTS   := $(B)/tests/test_core $(B)/tests/test_kernels $(B)/tests/readme_host $(B)/tests/test_states $(B)/tests/test_game $(B)/tests/test_threads
 
 BUSTED   = $(LUA) $(shell command -v busted)
 RUN_ENV  = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" LUA_CPATH="$(CURDIR)/$(B)/?.so;;"
@@ -82,6 +82,14 @@ $(B)/tests/test_threads: tests/host/test_threads.c $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ilua -pthread -o $@ $< $(STATIC) $(LUA_LIBS) $(BLAS_LIBS)
 
+# The README's host program, exactly as printed there.
+$(B)/tests/readme_host.c: README.md scripts/readme_block.lua
+	@mkdir -p $(dir $@)
+	$(LUA) scripts/readme_block.lua README.md "Embedding in a C or C++ host" c > $@
+
+$(B)/tests/readme_host: $(B)/tests/readme_host.c $(STATIC)
+	$(CC) $(ALL_CFLAGS) -Ilua -o $@ $< $(STATIC) $(LUA_LIBS) $(BLAS_LIBS)
+
 # A game loop hosting a Lua policy, the way lucid.h's example does.
 $(B)/tests/test_game: tests/host/game.c $(STATIC)
 	@mkdir -p $(dir $@)
@@ -110,6 +118,7 @@ ctest: $(CTESTS)
 	cd tests/host && $(RUN_ENV) $(CURDIR)/$(B)/tests/test_states
 	cd tests/host && $(CURDIR)/$(B)/tests/test_game 300
 	$(B)/tests/test_threads
+	$(B)/tests/readme_host
 
 spec: $(MODULE)
 	$(RUN_ENV) $(BUSTED) --lpath="./lua/?.lua;./lua/?/init.lua" --cpath="./$(B)/?.so" tests

@@ -1,12 +1,11 @@
 -- The README's examples run as printed: the first Lua block of a section is
--- extracted and run in a fresh interpreter, in a temporary folder.
+-- extracted (scripts/readme_block.lua) and run in a fresh interpreter, in a
+-- temporary folder. (make ctest compiles and runs the C host example.)
 local function block(section, lang)
-  local f = assert(io.open("README.md"))
-  local text = f:read("a")
-  f:close()
-  local start = assert(text:find("\n## " .. section .. "\n", 1, true), "no section " .. section)
-  local code = text:match("```" .. lang .. "\n(.-)\n```", start)
-  return assert(code, "no " .. lang .. " block in " .. section)
+  local p = assert(io.popen(string.format('lua5.4 scripts/readme_block.lua README.md "%s" %s', section, lang)))
+  local code = p:read("a")
+  assert(p:close(), "no " .. lang .. " block in README section " .. section)
+  return code
 end
 
 local function run_lua(code)
