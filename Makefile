@@ -10,7 +10,7 @@ B       := build
 PKGS    := lua$(LUAV) openblas
 CC      ?= cc
 WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith
-CFLAGS  ?= -O2 -g
+CFLAGS  ?= -O3 -g
 ALL_CFLAGS = -std=c11 -fPIC -Icore $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 BLAS_LIBS  = $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas) -lm
 LUA_LIBS   = $(shell pkg-config --libs lua$(LUAV) 2>/dev/null || echo -llua$(LUAV))
@@ -34,7 +34,7 @@ CTESTS   := $(B)/tests/test_core $(B)/tests/test_kernels $(B)/tests/readme_host 
 BUSTED   = $(LUA) $(shell command -v busted)
 RUN_ENV  = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" LUA_CPATH="$(CURDIR)/$(B)/?.so;;"
 
-.PHONY: all deps test ctest spec demo install clean
+.PHONY: all deps test ctest spec demo bench install clean
 
 all: $(MODULE) $(STATIC) $(SHARED) $(PCFILE) $(CTESTS)
 
@@ -129,6 +129,13 @@ demo: deps
 	@$(MAKE) --no-print-directory $(MODULE)
 	$(RUN_ENV) $(LUA) scripts/demo.lua
 	$(RUN_ENV) $(LUA) scripts/spiral.lua --out $(B)/demo
+
+# Every workload of issue 6 through the public API, beside PyTorch (when
+# Debian's python3-torch is there) in the same run; prints a table and writes
+# it to build/bench.md. Reported, never asserted.
+bench: deps
+	@$(MAKE) --no-print-directory $(MODULE)
+	$(RUN_ENV) $(LUA) scripts/bench/run.lua $(CURDIR)/$(B)
 
 install: $(MODULE) $(STATIC) $(SHARED) $(REPL)
 	@rm -f $(PCFILE) && $(MAKE) --no-print-directory $(PCFILE) PREFIX=$(PREFIX)

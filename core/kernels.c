@@ -68,6 +68,9 @@ int64_t lc__walk_rows(const lc_walk *w) {
     } else if (so == 1 && sa == 1 && sb == 0) {                                 \
       T y = b[0];                                                               \
       for (int64_t i = 0; i < n; i++) { T x = a[i]; o[i] = (T)(EXPR); }         \
+    } else if (so == 1 && sa == 0 && sb == 1) { /* a number on the left */      \
+      T x = a[0];                                                               \
+      for (int64_t i = 0; i < n; i++) { T y = b[i]; o[i] = (T)(EXPR); }         \
     } else {                                                                    \
       for (int64_t i = 0; i < n; i++) {                                         \
         T x = a[i * sa], y = b[i * sb];                                         \

@@ -311,8 +311,8 @@ static int mat_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs, int *t
 static void matmul_2d(lc_dtype dt, const lc_tensor *a, int64_t aoff, const int64_t *ast,
                       const lc_tensor *b, int64_t boff, const int64_t *bst, int64_t n,
                       int64_t k, int64_t m, void *c, double beta) {
-  int ta, tb;
-  int64_t lda, ldb;
+  int ta = 0, tb = 0;   /* set by mat_layout: callers made both operands BLAS-ready */
+  int64_t lda = 1, ldb = 1;
   mat_layout(n, k, ast[0], ast[1], &ta, &lda);
   mat_layout(k, m, bst[0], bst[1], &tb, &ldb);
   size_t es = lc_dtype_size(dt);
@@ -477,8 +477,8 @@ static int linear_into(lc_ctx *ctx, lc_tensor *y, lc_tensor *x, lc_tensor *w, lc
   lc_tensor *wc = xc ? (blas_ready(w) ? (lc_tensor_retain(w), w) : contig_raw(ctx, w)) : NULL;
   if (wc) {
     if (b) lc_copy_(ctx, y, b);  /* every row starts as the bias; GEMM adds (beta = 1) */
-    int wt;
-    int64_t ldw;
+    int wt = 0;
+    int64_t ldw = 1;
     mat_layout(outf, in, wc->strides[0], wc->strides[1], &wt, &ldw);
     lc__k_gemm(x->dtype, 0, !wt, lc__leading_rows(x), outf, in, 1.0, lc_tensor_data(xc), in,
                lc_tensor_data(wc), ldw, b ? 1.0 : 0.0, lc_tensor_data(y), outf);

@@ -1,6 +1,7 @@
 /* lucid_core.c: the Lua module "lucid.core": tensor userdata, fields,
  * creation, autograd entry points and the per-state settings.
  * The operations themselves are bound in lucid_ops.c. */
+#define _POSIX_C_SOURCE 199309L  /* clock_gettime under -std=c11 */
 #include <math.h>
 #include <string.h>
 
@@ -799,6 +800,15 @@ static int l_get_num_threads(lua_State *L) {
   return 1;
 }
 
+/* A monotonic wall clock in seconds, for timing loops (os.clock is CPU time,
+ * which counts every thread, and os.time has a one-second resolution). */
+static int l_clock(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec * 1e-9);
+  return 1;
+}
+
 static int l_memory_allocated(lua_State *L) {
   lua_pushinteger(L, (lua_Integer)lc_ctx_live_bytes(LT_CTX(L)));
   return 1;
@@ -812,7 +822,7 @@ static const luaL_Reg module_fns[] = {
   {"manual_seed", l_manual_seed}, {"set_default_dtype", l_set_default_dtype},
   {"get_default_dtype", l_get_default_dtype}, {"set_grad_enabled", l_set_grad_enabled},
   {"is_grad_enabled", l_is_grad_enabled},
-  {"set_num_threads", l_set_num_threads}, {"get_num_threads", l_get_num_threads}, {"memory_allocated", l_memory_allocated},
+  {"set_num_threads", l_set_num_threads}, {"get_num_threads", l_get_num_threads}, {"memory_allocated", l_memory_allocated}, {"clock", l_clock},
   {"eye", l_eye}, {"arange", l_arange}, {"linspace", l_linspace}, {"randint", l_randint},
   {"from_string", l_from_string},
   {"parameter", l_parameter}, {"is_parameter", l_is_parameter}, {"is_tensor", l_is_tensor}, {"_fits", l_fits},

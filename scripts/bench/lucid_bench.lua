@@ -1,0 +1,203 @@
+--[[ lucid_bench.lua: the Lucid half of `make bench`. run.lua (the entry point)
+explains the method; torch_bench.py is this file's twin, workload by workload.
+
+  lua5.4 lucid_bench.lua [--threads=1,2] [--sgd=optim|manual] [workload ...]
+      prints "row <workload> <threads> <seconds per iteration> <iterations per batch>"
+      for every workload named (all of them when none is) at every thread count
+  lua5.4 lucid_bench.lua --memory [--sgd=optim|manual]
+      trains the MLP (workload mlp_train) for 300 steps on one thread, then prints
+      "memory <peak RSS in KB> <RSS in KB after require>" (VmHWM / VmRSS of /proc/self/status)
+
+Everything goes through the public API, the way a user writes it. ]]
+local lucid = require("lucid")
+local nn = lucid.nn
+
+-- ---- clocks ----------------------------------------------------------------------
+-- One thread: the process's CPU time (os.clock) is its wall time, and it does not
+-- count the time the shared machine gives to others. Two threads: os.clock would add
+-- both threads up, so a wall clock: lucid.clock when the binding has it, else date(1)
+-- through a pipe, whose cost (1-2 ms a reading) is measured and subtracted; batches
+-- last 0.1 s, so what is left of it is noise of about 1%.
+local function date_clock()
+  local f = assert(io.popen("date +%s%N"))
+  local ns = f:read("n")
+  f:close()
+  return ns / 1e9
+end
+local wall_clock = lucid.clock or date_clock
+
+local function median(xs)
+  table.sort(xs)
+  local n = #xs
+  return n % 2 == 1 and xs[(n + 1) // 2] or (xs[n // 2] + xs[n // 2 + 1]) / 2
+end
+
+-- What one reading of the clock adds to an interval (0 for the cheap clocks).
+local function clock_overhead(clock)
+  if clock ~= date_clock then return 0 end
+  local d = {}
+  for i = 1, 9 do local t0 = clock(); d[i] = clock() - t0 end
+  return median(d)
+end
+
+-- ---- the timing loop (torch_bench.py's measure() is the same) ----------------------
+local BATCH = 0.1      -- seconds a timed batch should last
+local BUDGET = 0.8     -- seconds of timed batches per row: 3 to 7 batches
+
+-- Warm-up, then batches of n iterations; returns the median seconds per iteration
+-- and n. Garbage made in a batch is collected in the batches (as in a real loop).
+local function measure(step, clock)
+  local overhead = clock_overhead(clock)
+  local function batch(n)
+    local t0 = clock()
+    for _ = 1, n do step() end
+    return math.max(clock() - t0 - overhead, 1e-9)
+  end
+  step()                                   -- first call: lazy set-up, first allocations
+  local n, t = 1, batch(1)
+  while t < BATCH / 2 do n = n * 2; t = batch(n) end   -- warm-up that finds n
+  local per_iter = t / n
+  n = math.max(1, math.floor(BATCH / per_iter + 0.5))
+  local samples = math.max(3, math.min(7, math.floor(BUDGET / (n * per_iter))))
+  local per = {}
+  for i = 1, samples do per[i] = batch(n) / n end
+  return median(per), n
+end
+
+-- ---- the workloads -------------------------------------------------------------------
+-- Each returns the function timed (one iteration) and whether it runs with gradient
+-- recording off (set around the whole measurement, like `with torch.no_grad():`).
+local sgd_mode = "optim"   -- or "manual" (set by --sgd; run.lua chooses)
+
+local function tiny() return nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2)) end
+local function mlp()
+  return nn.Sequential(nn.Linear(784, 256), nn.Tanh(), nn.Linear(256, 256), nn.Tanh(),
+    nn.Linear(256, 10))
+end
+
+local W, ORDER = {}, {"tiny_train", "tiny_infer", "tiny_infer_reuse", "linear_train",
+  "tanh_big", "mlp_train", "mlp_infer", "mlp_infer_reuse"}
+
+-- 1. Sequential(Linear(4,8), Tanh, Linear(8,2)), batch 1, forward + backward
+function W.tiny_train()
+  local model, x = tiny(), lucid.randn(1, 4)
+  return function() model(x):sum():backward() end
+end
+
+-- 2. the same, forward only under no_grad; and with reuse_buffers
+function W.tiny_infer()
+  local model, x = tiny(), lucid.randn(1, 4)
+  return function() model(x) end, true
+end
+function W.tiny_infer_reuse()
+  local model, x = tiny(), lucid.randn(1, 4)
+  model:reuse_buffers()
+  return function() model(x) end, true
+end
+
+-- 3. Linear(1024, 1024), batch 64, forward + backward
+function W.linear_train()
+  local model, x = nn.Linear(1024, 1024), lucid.randn(64, 1024)
+  return function() model(x):sum():backward() end
+end
+
+-- 4. tanh forward + backward on 16M float32 elements
+function W.tanh_big()
+  local n = 16 * 1024 * 1024
+  local x, ones = lucid.randn(n, {requires_grad = true}), lucid.ones(n)
+  return function()
+    x.grad = nil
+    lucid.tanh(x):backward(ones)
+  end
+end
+
+-- 5. MLP 784-256-256-10 with Tanh, batch 64, MSE loss + SGD step
+local function mse_loss()
+  if nn.MSELoss then return nn.MSELoss() end
+  if nn.functional.mse_loss then return nn.functional.mse_loss end
+  return function(out, target) return ((out - target) ^ 2):mean() end
+end
+
+function W.mlp_train()
+  local model, x, y = mlp(), lucid.randn(64, 784), lucid.randn(64, 10)
+  local loss_fn, lr = mse_loss(), 0.01
+  if sgd_mode == "optim" then
+    local opt = lucid.optim.SGD(model:parameters(), {lr = lr})
+    return function()
+      opt:zero_grad()
+      loss_fn(model(x), y):backward()
+      opt:step()
+    end
+  end
+  local params = model:parameters()
+  return function()
+    loss_fn(model(x), y):backward()
+    local g <close> = lucid.no_grad()
+    for _, p in ipairs(params) do
+      p:copy_(p - lr * p.grad)
+      p.grad = nil
+    end
+  end
+end
+
+-- 6. that MLP, inference, batch 1; and with reuse_buffers
+function W.mlp_infer()
+  local model, x = mlp(), lucid.randn(1, 784)
+  return function() model(x) end, true
+end
+function W.mlp_infer_reuse()
+  local model, x = mlp(), lucid.randn(1, 784)
+  model:reuse_buffers()
+  return function() model(x) end, true
+end
+
+-- ---- main ----------------------------------------------------------------------------
+local function proc_status_kb(field)
+  local f = io.open("/proc/self/status")
+  if not f then return -1 end
+  local s = f:read("a")
+  f:close()
+  return tonumber(s:match(field .. ":%s*(%d+)")) or -1
+end
+
+local threads, names, memory = {1, 2}, {}, false
+for _, a in ipairs(arg) do
+  local v = a:match("^%-%-threads=(.*)$")
+  if v then
+    threads = {}
+    for t in v:gmatch("%d+") do threads[#threads + 1] = tonumber(t) end
+  elseif a:match("^%-%-sgd=") then
+    sgd_mode = a:match("=(.*)$")
+  elseif a == "--memory" then
+    memory = true
+  elseif W[a] then
+    names[#names + 1] = a
+  else
+    error("lucid_bench.lua: unknown argument " .. a)
+  end
+end
+if #names == 0 then names = ORDER end
+
+if memory then
+  local base = proc_status_kb("VmRSS")
+  lucid.set_num_threads(1)
+  lucid.manual_seed(0)
+  local step = W.mlp_train()
+  for _ = 1, 300 do step() end
+  print(string.format("memory %d %d", proc_status_kb("VmHWM"), base))
+  return
+end
+
+for _, nt in ipairs(threads) do
+  lucid.set_num_threads(nt)
+  for _, name in ipairs(names) do
+    lucid.manual_seed(0)
+    collectgarbage("collect")   -- leave the previous workload's garbage out of this one
+    local step, no_grad = W[name]()
+    local previous = lucid.set_grad_enabled(not no_grad)
+    local t, n = measure(step, nt == 1 and os.clock or wall_clock)
+    lucid.set_grad_enabled(previous)
+    print(string.format("row %s %d %.6e %d", name, nt, t, n))
+    io.stdout:flush()
+  end
+end
