@@ -18,8 +18,15 @@ lc_ctx *lc_ctx_new(lc_alloc_fn alloc, void *ud) {
   return ctx;
 }
 
+static void big_flush(lc_ctx *ctx) {
+  for (int i = 0; i < ctx->nbig; i++) ctx->alloc(ctx->alloc_ud, ctx->big[i].p, ctx->big[i].size, 0);
+  ctx->nbig = 0;
+  ctx->big_bytes = 0;
+}
+
 void lc__ctx_unref(lc_ctx *ctx) {
   if (--ctx->refcount > 0) return;
+  big_flush(ctx);
   for (int c = 0; c < LC_FREE_CLASSES; c++) {
     while (ctx->free_blocks[c]) {
       void *p = ctx->free_blocks[c];
@@ -99,7 +106,20 @@ void *lc__alloc(lc_ctx *ctx, size_t n) {
     memcpy(&ctx->free_blocks[c], p, sizeof(void *));
     ctx->free_count[c]--;
   } else {
-    if (!(p = ctx->alloc(ctx->alloc_ud, NULL, 0, size))) {
+    for (int i = 0; c < 0 && i < ctx->nbig; i++) {
+      if (ctx->big[i].size != size) continue;
+      p = ctx->big[i].p;
+      ctx->big_bytes -= size;
+      ctx->big[i] = ctx->big[--ctx->nbig];
+      ctx->live_bytes += size;
+      return p;
+    }
+    p = ctx->alloc(ctx->alloc_ud, NULL, 0, size);
+    if (!p && ctx->nbig) {  /* the cache may be what stands between us and the cap */
+      big_flush(ctx);
+      p = ctx->alloc(ctx->alloc_ud, NULL, 0, size);
+    }
+    if (!p) {
       lc__fail(ctx, LC_ENOMEM, "not enough memory (%zu bytes)", n);
       return NULL;
     }
@@ -118,6 +138,20 @@ void lc__free(lc_ctx *ctx, void *p, size_t n) {
     memcpy(p, &ctx->free_blocks[c], sizeof(void *));
     ctx->free_blocks[c] = p;
     ctx->free_count[c]++;
+    return;
+  }
+  size_t limit = ctx->live_bytes > LC_BIG_FLOOR ? ctx->live_bytes : LC_BIG_FLOOR;
+  if (c < 0 && ctx->big_bytes + size <= limit) {
+    if (ctx->nbig == LC_BIG_KEEP) {  /* make room: the oldest goes back to the host */
+      ctx->alloc(ctx->alloc_ud, ctx->big[0].p, ctx->big[0].size, 0);
+      ctx->big_bytes -= ctx->big[0].size;
+      memmove(&ctx->big[0], &ctx->big[1], sizeof ctx->big[0] * (LC_BIG_KEEP - 1));
+      ctx->nbig--;
+    }
+    ctx->big[ctx->nbig].p = p;
+    ctx->big[ctx->nbig].size = size;
+    ctx->nbig++;
+    ctx->big_bytes += size;
     return;
   }
   ctx->alloc(ctx->alloc_ud, p, size, 0);

@@ -8,6 +8,8 @@
 
 #define LC_FREE_CLASSES 7        /* 32, 64, ..., 2048 bytes */
 #define LC_FREE_KEEP 256         /* blocks kept per class at most */
+#define LC_BIG_KEEP 8
+#define LC_BIG_FLOOR ((size_t)16 << 20)
 
 struct lc_ctx {
   lc_alloc_fn alloc;
@@ -30,6 +32,15 @@ struct lc_ctx {
    * context goes, so a host's budget sees them. */
   void *free_blocks[LC_FREE_CLASSES];
   int free_count[LC_FREE_CLASSES];
+  /* Large blocks just freed, kept for a request of the same size: a training
+   * step frees and asks for the same large sizes every time, and fresh host
+   * memory costs a page fault per 4 KB (more than the work, for elementwise
+   * ops). At most LC_BIG_KEEP blocks, and never more bytes than are live (or
+   * LC_BIG_FLOOR); a failing host allocation empties the cache and retries,
+   * so a capped host never fails because of it. */
+  struct { void *p; size_t size; } big[LC_BIG_KEEP];
+  int nbig;
+  size_t big_bytes;
   lc_hook_fn hook;         /* binding callbacks, see lc_ctx_set_callbacks */
   lc_tensor_free_fn on_free;
   void *cb_ud;
