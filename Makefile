@@ -29,14 +29,14 @@ STATIC   := $(B)/liblucid.a
 SHARED   := $(B)/liblucid.so
 PCFILE   := $(B)/lucid.pc
 REPL     := $(B)/bin/lucid
-CTESTS   := $(B)/tests/test_core $(B)/tests/test_kernels $(B)/tests/readme_host $(B)/tests/test_states $(B)/tests/test_game $(B)/tests/test_threads
+CTESTS   := $(B)/tests/test_core $(B)/tests/test_kernels $(B)/tests/readme_host $(B)/tests/test_repl $(B)/tests/test_states $(B)/tests/test_game $(B)/tests/test_threads
 
 BUSTED   = $(LUA) $(shell command -v busted)
 RUN_ENV  = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" LUA_CPATH="$(CURDIR)/$(B)/?.so;;"
 
 .PHONY: all deps test ctest spec demo bench install clean
 
-all: $(MODULE) $(STATIC) $(SHARED) $(PCFILE) $(CTESTS)
+all: $(MODULE) $(STATIC) $(SHARED) $(PCFILE) $(REPL) $(CTESTS)
 
 $(B)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -112,13 +112,14 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory ctest spec
 
-ctest: $(CTESTS)
+ctest: $(CTESTS) $(REPL)
 	$(B)/tests/test_core
 	$(B)/tests/test_kernels
 	cd tests/host && $(RUN_ENV) $(CURDIR)/$(B)/tests/test_states
 	cd tests/host && $(CURDIR)/$(B)/tests/test_game 300
 	$(B)/tests/test_threads
 	$(B)/tests/readme_host
+	$(RUN_ENV) $(B)/tests/test_repl $(REPL)
 
 spec: $(MODULE)
 	$(RUN_ENV) $(BUSTED) --lpath="./lua/?.lua;./lua/?/init.lua" --cpath="./$(B)/?.so" tests

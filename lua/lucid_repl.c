@@ -48,7 +48,7 @@
 #include <lua.h>
 #include <lualib.h>
 
-int luaopen_lucid_core(lua_State *L);  /* from liblucid.a */
+#include "lucid.h"  /* luaopen_lucid_core, lucid_preload: liblucid.a */
 
 #define PROGNAME "lucid"
 #define PROMPT1 "> "
@@ -132,16 +132,44 @@ static int hidden_frame(const lua_Debug *ar) {
   return in_repl && *ar->what == 'm' && strcmp(ar->source, "=stdin") == 0;
 }
 
-static void add_frame(luaL_Buffer *b, lua_State *L, const lua_Debug *ar) {
-  lua_pushfstring(L, "\n\t%s:%d: in ", ar->short_src, ar->currentline);
-  luaL_addvalue(b);
+/* The name of the global holding the function at idx, pushed; or nothing
+ * (returns 0). A call at the prompt is a tail call ("return f()"), which
+ * leaves Lua no name for it. */
+static int push_global_name(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_getfield(L, -1, "_G");
+  lua_remove(L, -2);  /* the globals only */
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    if (lua_type(L, -2) == LUA_TSTRING && lua_rawequal(L, -1, idx)) {
+      lua_pop(L, 1);       /* the value */
+      lua_remove(L, -2);   /* the table: the key stays */
+      return 1;
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return 0;
+}
+
+/* Pushes "\n\t<src>:<line>: in <what>" for the frame whose function is on top. */
+static void push_frame(lua_State *L, const lua_Debug *ar) {
   if (*ar->what == 'm')
-    luaL_addstring(b, "main chunk");
+    lua_pushliteral(L, "main chunk");
   else if (ar->name && *ar->namewhat)
     lua_pushfstring(L, "%s '%s'", strcmp(ar->namewhat, "method") == 0 ? "method" : "function",
-                    ar->name), luaL_addvalue(b);
+                    ar->name);
+  else if (push_global_name(L, -1))
+    lua_pushfstring(L, "function '%s'", lua_tostring(L, -1)), lua_remove(L, -2);
   else
-    lua_pushfstring(L, "function <%s:%d>", ar->short_src, ar->linedefined), luaL_addvalue(b);
+    lua_pushfstring(L, "function <%s:%d>", ar->short_src, ar->linedefined);
+  lua_pushfstring(L, "\n\t%s:%d: in %s", ar->short_src, ar->currentline, lua_tostring(L, -1));
+  lua_remove(L, -2);
 }
 
 /* Message handler of every chunk: the message, then the user's Lua frames
@@ -155,23 +183,32 @@ static int msghandler(lua_State *L) {
     else
       msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   }
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  luaL_addstring(&b, msg);
+  lua_pushstring(L, msg);  /* the text so far, kept on top */
   lua_Debug ar;
   int shown = 0, more = 0;
   for (int level = 1; lua_getstack(L, level, &ar); level++) {
-    lua_getinfo(L, "Slnt", &ar);
-    if (hidden_frame(&ar)) continue;
-    if (shown == TRACE_MAX) { more++; continue; }
-    if (shown++ == 0) luaL_addstring(&b, "\nstack traceback:");
-    add_frame(&b, L, &ar);
+    lua_getinfo(L, "Slntf", &ar);  /* pushes the function */
+    if (hidden_frame(&ar)) {
+      lua_pop(L, 1);
+    } else if (shown == TRACE_MAX) {
+      more++;
+      lua_pop(L, 1);
+    } else {
+      push_frame(L, &ar);
+      lua_remove(L, -2);  /* the function */
+      if (shown++ == 0) {
+        lua_pushliteral(L, "\nstack traceback:");
+        lua_insert(L, -2);
+        lua_concat(L, 3);
+      } else {
+        lua_concat(L, 2);
+      }
+    }
   }
   if (more) {
     lua_pushfstring(L, "\n\t(... %d more)", more);
-    luaL_addvalue(&b);
+    lua_concat(L, 2);
   }
-  luaL_pushresult(&b);
   return 1;
 }
 
@@ -280,29 +317,35 @@ static int handle_script(lua_State *L, char **argv) {
 
 /* ---- the library ------------------------------------------------------------------- */
 
-/* Adds the Lua directories next to this program to package.path: <exe>/../lua
- * (a checkout's build/lucid) and <exe>/../share/lua/5.4 (an installed one).
- * Returns 0 when the program's path is unknown. */
+/* Adds to package.path the Lua directories of the library found near this
+ * program: <prefix>/share/lua/5.4 for an installed <prefix>/bin/lucid, and a
+ * checkout's lua/ for build/lucid or build/bin/lucid. Returns how many. */
 static int add_program_paths(lua_State *L) {
-  char exe[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  char dir[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
   if (n <= 0) return 0;
-  exe[n] = '\0';
-  for (int up = 0; up < 2; up++) {  /* <root>/bin/lucid or <root>/build/lucid -> <root> */
-    char *slash = strrchr(exe, '/');
-    if (!slash) return 0;
+  dir[n] = '\0';
+  static const char *const subdirs[] = {
+      "share/lua/" LUA_VERSION_MAJOR "." LUA_VERSION_MINOR, "lua", NULL};
+  int added = 0;
+  for (int up = 0; up < 3; up++) {  /* the program's directory, its parent, and grandparent */
+    char *slash = strrchr(dir, '/');
+    if (!slash) break;
     *slash = '\0';
+    for (int i = 0; subdirs[i]; i++) {
+      char probe[PATH_MAX + 64];
+      snprintf(probe, sizeof probe, "%s/%s/lucid/init.lua", dir, subdirs[i]);
+      if (access(probe, R_OK) != 0) continue;
+      lua_getglobal(L, "package");
+      lua_getfield(L, -1, "path");
+      lua_pushfstring(L, ";%s/%s/?.lua;%s/%s/?/init.lua", dir, subdirs[i], dir, subdirs[i]);
+      lua_concat(L, 2);
+      lua_setfield(L, -2, "path");  /* package.path = package.path .. ";<dir>/?.lua;..." */
+      lua_pop(L, 1);
+      added++;
+    }
   }
-  lua_getglobal(L, "package");
-  if (!lua_istable(L, -1)) { lua_pop(L, 1); return 0; }
-  lua_getfield(L, -1, "path");
-  lua_pushfstring(L, ";%s/lua/?.lua;%s/lua/?/init.lua;%s/share/lua/" LUA_VERSION_MAJOR "."
-                  LUA_VERSION_MINOR "/?.lua;%s/share/lua/" LUA_VERSION_MAJOR "." LUA_VERSION_MINOR
-                  "/?/init.lua", exe, exe, exe, exe);
-  lua_concat(L, 2);
-  lua_setfield(L, -2, "path");  /* package.path = package.path .. ";<root>/lua/?.lua..." */
-  lua_pop(L, 1);
-  return 1;
+  return added;
 }
 
 static int require_name(lua_State *L, const char *name) {
@@ -320,27 +363,40 @@ static void first_line(lua_State *L, char *buf, size_t size) {
   if (n > 0 && buf[n - 1] == ':') buf[n - 1] = '\0';
 }
 
+static int not_found(lua_State *L, int status) {
+  const char *msg = lua_tostring(L, -1);
+  return status != LUA_OK && msg && strstr(msg, "module 'lucid' not found");
+}
+
 /* require "lucid" into the globals lucid and nn, then "lucid.repl", whose
  * setup() sets the others (optim, help) and tells which chunks are the
- * library's. A failure is reported, not fatal:
- * the interpreter still runs plain Lua. */
+ * library's. The Lua files are looked for on LUA_PATH (and Lua's default
+ * path, where `make install` puts them), then next to this program, and
+ * last in the copy embedded in liblucid.a (lucid_preload): files on disk
+ * win, so an edited checkout is what runs. A failure is reported, not
+ * fatal: the interpreter still runs plain Lua. */
 static void load_lucid(lua_State *L) {
   char line[512];
   int status = require_name(L, "lucid");
-  if (status != LUA_OK && lua_tostring(L, -1) &&
-      strstr(lua_tostring(L, -1), "module 'lucid' not found") && add_program_paths(L)) {
+  if (not_found(L, status) && add_program_paths(L)) {
     lua_pop(L, 1);
+    status = require_name(L, "lucid");
+  }
+  if (not_found(L, status)) {
+    lua_pop(L, 1);
+    lucid_preload(L);
     status = require_name(L, "lucid");
   }
   if (status != LUA_OK) {
     const char *path = getenv("LUA_PATH_5_4");
     if (!path) path = getenv("LUA_PATH");
     first_line(L, line, sizeof line);
-    lua_writestringerror("%s: cannot load the Lucid library: %s\n", PROGNAME, line);
-    lua_writestringerror("%s: require \"lucid\" searches LUA_PATH (now %s%s%s); set it to include "
-                         "<dir>/?.lua;<dir>/?/init.lua where <dir>/lucid/init.lua is (a checkout's "
-                         "lua/ directory), or run `make install`\n",
-                         PROGNAME, path ? "\"" : "", path ? path : "unset", path ? "\"" : "");
+    fprintf(stderr, "%s: cannot load the Lucid library: %s\n", PROGNAME, line);
+    fprintf(stderr,
+            "%s: require \"lucid\" searches LUA_PATH (now %s%s%s); set it to include "
+            "<dir>/?.lua;<dir>/?/init.lua where <dir>/lucid/init.lua is (a checkout's lua/ "
+            "directory), or run `make install`\n",
+            PROGNAME, path ? "\"" : "", path ? path : "unset", path ? "\"" : "");
     lua_pop(L, 1);
     return;
   }
@@ -349,14 +405,14 @@ static void load_lucid(lua_State *L) {
   lua_setglobal(L, "lucid");  /* lucid = require "lucid" */
   if (require_name(L, "lucid.repl") != LUA_OK) {
     first_line(L, line, sizeof line);
-    lua_writestringerror("%s: lucid.repl did not load (%s); plain REPL\n", PROGNAME, line);
+    fprintf(stderr, "%s: lucid.repl did not load (%s); plain REPL\n", PROGNAME, line);
     lua_pop(L, 1);
     return;
   }
   lua_getfield(L, -1, "setup");
   if (docall(L, 0, 1) != LUA_OK) {  /* setup() -> the library's chunk prefix */
     first_line(L, line, sizeof line);
-    lua_writestringerror("%s: lucid.repl.setup failed: %s\n", PROGNAME, line);
+    fprintf(stderr, "%s: lucid.repl.setup failed: %s\n", PROGNAME, line);
     lua_pop(L, 2);
     return;
   }
@@ -414,6 +470,15 @@ static void on_line(char *line) {
   rl_line = line;
   rl_line_done = 1;
   rl_callback_handler_remove();  /* no new prompt until asked */
+}
+
+/* Readline calls this when a read of its own was interrupted. In callback
+ * mode it has (almost) no nested reads, but should one be waiting when
+ * Ctrl-C comes, leave it as Ctrl-G does, back to read_tty's loop, which then
+ * drops the line. */
+static int on_signal_event(void) {
+  if (got_sigint) rl_abort(0, 0);  /* longjmps to rl_callback_read_char's top level */
+  return 0;
 }
 
 static int read_tty(const char *prompt, char **line) {
@@ -533,9 +598,16 @@ static char **complete(const char *text, int start, int end) {
 static void readline_init(void) {
   rl_readline_name = PROGNAME;  /* for $if lucid in ~/.inputrc */
   rl_catch_signals = 0;         /* SIGINT is ours: see read_tty */
+  rl_signal_event_hook = on_signal_event;
   rl_attempted_completion_function = complete;
   /* '.' and ':' are not word breaks: "lucid.ze" is completed as a whole */
   rl_completer_word_break_characters = " \t\n\"'`@$><=;|&{}()[],+-*/%^~#";
+  /* A second Tab lists the choices at once. In callback mode readline cannot
+   * wait for an answer to "Display all 147 possibilities?" nor page, so it
+   * does not ask and does not page. (~/.inputrc may say otherwise.) */
+  rl_variable_bind("show-all-if-unmodified", "on");
+  rl_variable_bind("page-completions", "off");
+  rl_completion_query_items = -1;
   history_open();
 }
 
