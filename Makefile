@@ -9,6 +9,7 @@ B       := build
 
 PKGS    := lua$(LUAV) openblas
 CC      ?= cc
+CXX     ?= c++
 WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith
 CFLAGS  ?= -O3 -g
 ALL_CFLAGS = -std=c11 -fPIC -Icore $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -29,7 +30,7 @@ STATIC   := $(B)/liblucid.a
 SHARED   := $(B)/liblucid.so
 PCFILE   := $(B)/lucid.pc
 REPL     := $(B)/bin/lucid
-CTESTS   := $(B)/tests/test_core $(B)/tests/test_kernels $(B)/tests/readme_host $(B)/tests/test_repl $(B)/tests/test_states $(B)/tests/test_game $(B)/tests/test_threads
+CTESTS   := $(B)/tests/test_core $(B)/tests/test_kernels $(B)/tests/readme_host $(B)/tests/readme_host_cpp $(B)/tests/test_repl $(B)/tests/test_states $(B)/tests/test_game $(B)/tests/test_threads
 
 BUSTED   = $(LUA) $(shell command -v busted)
 RUN_ENV  = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" LUA_CPATH="$(CURDIR)/$(B)/?.so;;"
@@ -90,6 +91,15 @@ $(B)/tests/readme_host.c: README.md scripts/readme_block.lua
 $(B)/tests/readme_host: $(B)/tests/readme_host.c $(STATIC)
 	$(CC) $(ALL_CFLAGS) -Ilua -o $@ $< $(STATIC) $(LUA_LIBS) $(BLAS_LIBS)
 
+# The same program as C++ (lucid.h is extern "C"), built the way the README
+# says: installed into a staging prefix, then through pkg-config.
+$(B)/tests/readme_host_cpp: $(B)/tests/readme_host.c $(STATIC) $(SHARED) $(REPL)
+	rm -rf $(B)/stage
+	$(MAKE) --no-print-directory install DESTDIR= PREFIX=$(CURDIR)/$(B)/stage >/dev/null
+	PKG_CONFIG_PATH=$(CURDIR)/$(B)/stage/lib/pkgconfig $(CXX) -x c++ -std=c++11 -Wall -o $@ $< \
+	  $$(PKG_CONFIG_PATH=$(CURDIR)/$(B)/stage/lib/pkgconfig pkg-config --cflags --libs lucid lua$(LUAV)) \
+	  -Wl,-rpath,$(CURDIR)/$(B)/stage/lib
+
 # A game loop hosting a Lua policy, the way lucid.h's example does.
 $(B)/tests/test_game: tests/host/game.c $(STATIC)
 	@mkdir -p $(dir $@)
@@ -119,6 +129,7 @@ ctest: $(CTESTS) $(REPL)
 	cd tests/host && $(CURDIR)/$(B)/tests/test_game 300
 	$(B)/tests/test_threads
 	$(B)/tests/readme_host
+	$(B)/tests/readme_host_cpp
 	$(RUN_ENV) $(B)/tests/test_repl $(REPL)
 
 spec: $(MODULE)

@@ -59,13 +59,13 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {  /* Lua's C headers, as lua.hpp does, then ours */
+#endif
+
 #include <lua.h>
 
 #include "lc.h"
-
-#ifdef __cplusplus
-extern "C" {
-#endif
 
 /* The C module "lucid.core" (what require "lucid.core" loads). */
 int luaopen_lucid_core(lua_State *L);
