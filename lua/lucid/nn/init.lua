@@ -14,40 +14,60 @@ end
 
 nn.Module = require("lucid.nn.Module")
 nn.functional = require("lucid.nn.functional")
-nn.Linear = require("lucid.nn.Linear")
-nn.Tanh = require("lucid.nn.Tanh")
-nn.Sequential = require("lucid.nn.Sequential")
-nn.utils = require("lucid.nn.utils")
-nn.init = require("lucid.nn.initializers")
-nn.Identity = require("lucid.nn.Identity")
-nn.Bilinear = require("lucid.nn.Bilinear")
-nn.Flatten = require("lucid.nn.Flatten")
-nn.Unflatten = require("lucid.nn.Unflatten")
-nn.Dropout = require("lucid.nn.Dropout")
-nn.Embedding = require("lucid.nn.Embedding")
-nn.LayerNorm = require("lucid.nn.LayerNorm")
-nn.BatchNorm1d = require("lucid.nn.BatchNorm1d")
-nn.ReLU = require("lucid.nn.ReLU")
-nn.LeakyReLU = require("lucid.nn.LeakyReLU")
-nn.ELU = require("lucid.nn.ELU")
-nn.SELU = require("lucid.nn.SELU")
-nn.GELU = require("lucid.nn.GELU")
-nn.SiLU = require("lucid.nn.SiLU")
-nn.Sigmoid = require("lucid.nn.Sigmoid")
-nn.Softplus = require("lucid.nn.Softplus")
-nn.Softmax = require("lucid.nn.Softmax")
-nn.LogSoftmax = require("lucid.nn.LogSoftmax")
-nn.Hardtanh = require("lucid.nn.Hardtanh")
-nn.ModuleList = require("lucid.nn.ModuleList")
-nn.ModuleDict = require("lucid.nn.ModuleDict")
-nn.MSELoss = require("lucid.nn.MSELoss")
-nn.L1Loss = require("lucid.nn.L1Loss")
-nn.HuberLoss = require("lucid.nn.HuberLoss")
-nn.SmoothL1Loss = require("lucid.nn.SmoothL1Loss")
-nn.CrossEntropyLoss = require("lucid.nn.CrossEntropyLoss")
-nn.NLLLoss = require("lucid.nn.NLLLoss")
-nn.BCELoss = require("lucid.nn.BCELoss")
-nn.BCEWithLogitsLoss = require("lucid.nn.BCEWithLogitsLoss")
+
+-- Layers, losses, nn.init and nn.utils load on first use (require "lucid"
+-- stays quick: a host or a script that needs three layers loads three).
+-- Iterating nn with pairs loads them all first, so listings (the REPL's
+-- completion, help) see every name.
+local lazy = {
+  Linear = "lucid.nn.Linear",
+  Tanh = "lucid.nn.Tanh",
+  Sequential = "lucid.nn.Sequential",
+  utils = "lucid.nn.utils",
+  init = "lucid.nn.initializers",
+  Identity = "lucid.nn.Identity",
+  Bilinear = "lucid.nn.Bilinear",
+  Flatten = "lucid.nn.Flatten",
+  Unflatten = "lucid.nn.Unflatten",
+  Dropout = "lucid.nn.Dropout",
+  Embedding = "lucid.nn.Embedding",
+  LayerNorm = "lucid.nn.LayerNorm",
+  BatchNorm1d = "lucid.nn.BatchNorm1d",
+  ReLU = "lucid.nn.ReLU",
+  LeakyReLU = "lucid.nn.LeakyReLU",
+  ELU = "lucid.nn.ELU",
+  SELU = "lucid.nn.SELU",
+  GELU = "lucid.nn.GELU",
+  SiLU = "lucid.nn.SiLU",
+  Sigmoid = "lucid.nn.Sigmoid",
+  Softplus = "lucid.nn.Softplus",
+  Softmax = "lucid.nn.Softmax",
+  LogSoftmax = "lucid.nn.LogSoftmax",
+  Hardtanh = "lucid.nn.Hardtanh",
+  ModuleList = "lucid.nn.ModuleList",
+  ModuleDict = "lucid.nn.ModuleDict",
+  MSELoss = "lucid.nn.MSELoss",
+  L1Loss = "lucid.nn.L1Loss",
+  HuberLoss = "lucid.nn.HuberLoss",
+  SmoothL1Loss = "lucid.nn.SmoothL1Loss",
+  CrossEntropyLoss = "lucid.nn.CrossEntropyLoss",
+  NLLLoss = "lucid.nn.NLLLoss",
+  BCELoss = "lucid.nn.BCELoss",
+  BCEWithLogitsLoss = "lucid.nn.BCEWithLogitsLoss",
+}
+setmetatable(nn, {
+  __index = function(t, k)
+    local name = lazy[k]
+    if not name then return nil end
+    local m = require(name)
+    rawset(t, k, m)
+    return m
+  end,
+  __pairs = function(t)
+    for k in pairs(lazy) do local _ = t[k] end
+    return next, t, nil
+  end,
+})
 
 lucid.nn = nn
 return nn
