@@ -225,6 +225,22 @@ lc_tensor *lc_detach(lc_ctx *ctx, lc_tensor *a);      /* same storage, no graph 
 /* ---- in place (no graph; for optimizers, loading weights, grad zeroing) -- */
 lc_status lc_copy_(lc_ctx *ctx, lc_tensor *dst, const lc_tensor *src);  /* src broadcasts */
 lc_status lc_fill_(lc_ctx *ctx, lc_tensor *dst, double value);
+/* t op= ... in place (inplace.c), the other operands broadcasting to t's
+ * shape; a NULL operand stands for the number beside it. Allocate nothing
+ * when the operands share t's dtype.
+ *   add_:     t += alpha * (other or value)
+ *   mul_/div_: t *= / /= (other or value)
+ *   addcmul_: t += value * a * b       addcdiv_: t += value * a / b
+ *   lerp_:    t += weight * (end - t)  sqrt_:    t = sqrt(t) */
+lc_status lc_add_(lc_ctx *ctx, lc_tensor *t, const lc_tensor *other, double value, double alpha);
+lc_status lc_mul_(lc_ctx *ctx, lc_tensor *t, const lc_tensor *other, double value);
+lc_status lc_div_(lc_ctx *ctx, lc_tensor *t, const lc_tensor *other, double value);
+lc_status lc_addcmul_(lc_ctx *ctx, lc_tensor *t, const lc_tensor *a, const lc_tensor *b,
+                      double value);
+lc_status lc_addcdiv_(lc_ctx *ctx, lc_tensor *t, const lc_tensor *a, const lc_tensor *b,
+                      double value);
+lc_status lc_lerp_(lc_ctx *ctx, lc_tensor *t, const lc_tensor *end, double weight);
+lc_status lc_sqrt_(lc_ctx *ctx, lc_tensor *t);
 
 /* ---- autograd -----------------------------------------------------------
  * Seeds root with `seed` (NULL: ones of root's shape), walks the graph in

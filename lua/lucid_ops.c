@@ -220,7 +220,93 @@ static int l_fill_(lua_State *L) {
   return 1;
 }
 
+/* ---- in place, for optimizer updates (no graph: refused on a tensor that
+ * requires grad while recording, as PyTorch does) ---------------------------- */
+
+/* An optional number argument at idx, or a field of a trailing table. */
+static double opt_number(lua_State *L, int idx, const char *field, double dflt) {
+  if (lua_type(L, idx) == LUA_TNUMBER) return lua_tonumber(L, idx);
+  if (lua_istable(L, idx) && !lt_test(L, idx)) {
+    lua_getfield(L, idx, field);
+    double v = luaL_optnumber(L, -1, dflt);
+    lua_pop(L, 1);
+    return v;
+  }
+  if (!lua_isnoneornil(L, idx))
+    luaL_error(L, "expected a number or {%s = ...}, got %s", field, luaL_typename(L, idx));
+  return dflt;
+}
+
+static int inplace_done(lua_State *L, lc_ctx *ctx, lc_status st, const char *fname) {
+  if (st != LC_OK) return lt_fail(L, ctx, fname);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* t:add_(other [, alpha]) and t:sub_(other [, alpha]); other a tensor or a number */
+static int add_sub_(lua_State *L, double sign, const char *fname) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *t = lt_check(L, 1);
+  lt_check_inplace(L, t, fname);
+  double alpha = sign * opt_number(L, 3, "alpha", 1.0);
+  lc_tensor *o = lt_test(L, 2);
+  if (!o && lua_type(L, 2) != LUA_TNUMBER)
+    return luaL_error(L, "%s: expected a tensor or a number, got %s", fname, luaL_typename(L, 2));
+  return inplace_done(L, ctx, lc_add_(ctx, t, o, o ? 0 : lua_tonumber(L, 2), alpha), fname);
+}
+static int l_add_(lua_State *L) { return add_sub_(L, 1.0, "lucid.add_"); }
+static int l_sub_(lua_State *L) { return add_sub_(L, -1.0, "lucid.sub_"); }
+
+typedef lc_status (*scale_fn)(lc_ctx *, lc_tensor *, const lc_tensor *, double);
+static int scale_(lua_State *L, scale_fn f, const char *fname) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *t = lt_check(L, 1);
+  lt_check_inplace(L, t, fname);
+  lc_tensor *o = lt_test(L, 2);
+  if (!o && lua_type(L, 2) != LUA_TNUMBER)
+    return luaL_error(L, "%s: expected a tensor or a number, got %s", fname, luaL_typename(L, 2));
+  return inplace_done(L, ctx, f(ctx, t, o, o ? 0 : lua_tonumber(L, 2)), fname);
+}
+static int l_mul_(lua_State *L) { return scale_(L, lc_mul_, "lucid.mul_"); }
+static int l_div_(lua_State *L) { return scale_(L, lc_div_, "lucid.div_"); }
+
+typedef lc_status (*addc_fn)(lc_ctx *, lc_tensor *, const lc_tensor *, const lc_tensor *, double);
+/* t:addcmul_(t1, t2 [, value = 1]) and t:addcdiv_(t1, t2 [, value = 1]) */
+static int addc_(lua_State *L, addc_fn f, const char *fname) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *t = lt_check(L, 1), *a = lt_check(L, 2), *b = lt_check(L, 3);
+  lt_check_inplace(L, t, fname);
+  return inplace_done(L, ctx, f(ctx, t, a, b, opt_number(L, 4, "value", 1.0)), fname);
+}
+static int l_addcmul_(lua_State *L) { return addc_(L, lc_addcmul_, "lucid.addcmul_"); }
+static int l_addcdiv_(lua_State *L) { return addc_(L, lc_addcdiv_, "lucid.addcdiv_"); }
+
+/* t:lerp_(end, weight): t += weight * (end - t) */
+static int l_lerp_(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *t = lt_check(L, 1), *e = lt_check(L, 2);
+  lt_check_inplace(L, t, "lucid.lerp_");
+  return inplace_done(L, ctx, lc_lerp_(ctx, t, e, luaL_checknumber(L, 3)), "lucid.lerp_");
+}
+
+static int l_sqrt_(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *t = lt_check(L, 1);
+  lt_check_inplace(L, t, "lucid.sqrt_");
+  return inplace_done(L, ctx, lc_sqrt_(ctx, t), "lucid.sqrt_");
+}
+
+static int l_zero_(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *t = lt_check(L, 1);
+  lt_check_inplace(L, t, "lucid.zero_");
+  return inplace_done(L, ctx, lc_fill_(ctx, t, 0.0), "lucid.zero_");
+}
+
 static const luaL_Reg op_fns[] = {
+  {"add_", l_add_}, {"sub_", l_sub_}, {"mul_", l_mul_}, {"div_", l_div_},
+  {"addcmul_", l_addcmul_}, {"addcdiv_", l_addcdiv_}, {"lerp_", l_lerp_}, {"sqrt_", l_sqrt_},
+  {"zero_", l_zero_},
   {"add", l_add}, {"sub", l_sub}, {"mul", l_mul}, {"div", l_div}, {"pow", l_pow},
   {"neg", l_neg}, {"tanh", l_tanh}, {"log", l_log}, {"matmul", l_matmul},
   {"linear", l_linear}, {"sum", l_sum}, {"mean", l_mean}, {"reshape", l_reshape},

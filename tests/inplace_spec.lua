@@ -1,0 +1,71 @@
+-- In-place arithmetic: the same values as the out-of-place forms, in the same
+-- tensor, for broadcast operands, strided views, numbers and mixed dtypes.
+local lucid = require("lucid")
+
+local function close(a, b)
+  local x, y = a:reshape(-1):tolist(), b:reshape(-1):tolist()
+  assert.are.equal(#x, #y)
+  for i = 1, #x do
+    assert(math.abs(x[i] - y[i]) <= 1e-12 * (1 + math.abs(y[i])), string.format("[%d] %.17g vs %.17g", i, x[i], y[i]))
+  end
+end
+
+describe("in-place ops", function()
+  local function fresh() return lucid.randn(3, 4, {dtype = "float64"}) end
+  local b = lucid.randn(4, {dtype = "float64"})
+  local c = lucid.randn(3, 4, {dtype = "float64"}):abs() + 0.5
+
+  it("compute what the out-of-place forms compute, returning the tensor itself", function()
+    local cases = {
+      {"add_", function(t) return t:add_(b) end, function(t) return t + b end},
+      {"add_ alpha", function(t) return t:add_(b, 0.5) end, function(t) return t + b * 0.5 end},
+      {"add_ {alpha}", function(t) return t:add_(b, {alpha = -2}) end, function(t) return t - b * 2 end},
+      {"add_ number", function(t) return t:add_(3, 2) end, function(t) return t + 6 end},
+      {"sub_", function(t) return t:sub_(b, 2) end, function(t) return t - b * 2 end},
+      {"mul_", function(t) return t:mul_(c) end, function(t) return t * c end},
+      {"mul_ number", function(t) return t:mul_(0.25) end, function(t) return t * 0.25 end},
+      {"div_", function(t) return t:div_(c) end, function(t) return t / c end},
+      {"addcmul_", function(t) return t:addcmul_(b, c, 0.5) end, function(t) return t + b * c * 0.5 end},
+      {"addcdiv_", function(t) return t:addcdiv_(b, c, {value = -1}) end, function(t) return t - b / c end},
+      {"lerp_", function(t) return t:lerp_(c, 0.1) end, function(t) return t + (c - t) * 0.1 end},
+      {"sqrt_", function(t) return t:abs():sqrt_() end, function(t) return t:abs():sqrt() end},
+      {"zero_", function(t) return t:zero_() end, function(t) return t * 0 end},
+    }
+    for _, case in ipairs(cases) do
+      local t = fresh()
+      local expected = case[3](t:clone())
+      local r = case[2](t)
+      if case[1] ~= "sqrt_" then assert.is_true(rawequal(r, t), case[1]) end
+      close(r, expected)
+    end
+  end)
+
+  it("work on strided views, writing through to the base", function()
+    local base = lucid.zeros(4, 3, {dtype = "float64"})
+    local view = base:transpose(1, 2)  -- {3, 4}, not contiguous
+    view:add_(b)
+    close(base, b:reshape(4, 1):expand(4, 3))
+    view:mul_(lucid.tensor({1, 2, 3}, {dtype = "float64"}):reshape(3, 1))
+    close(base:transpose(1, 2), b:reshape(1, 4) * lucid.tensor({{1}, {2}, {3}}, {dtype = "float64"}))
+  end)
+
+  it("take operands of the other dtype", function()
+    local t = lucid.ones(3, {dtype = "float32"})
+    t:add_(lucid.tensor({1, 2, 3}, {dtype = "float64"}))
+    assert.are.same({2, 3, 4}, t:tolist())
+    assert.are.equal("float32", t.dtype)
+  end)
+
+  it("explain what they refuse", function()
+    local t = lucid.zeros(2, 2)
+    assert.has_error(function() t:add_(lucid.zeros(3)) end,
+      "lucid.add_: shape {3} does not broadcast to the tensor's shape {2, 2}")
+    assert.has_error(function() t:mul_("x") end, "lucid.mul_: expected a tensor or a number, got string")
+    assert.has_error(function() t:addcmul_(t) end)
+    local w = lucid.ones(2, {requires_grad = true})
+    assert.has_error(function() w:add_(1) end,
+      "lucid.add_: a tensor that requires grad cannot be changed in place while gradients are recorded (use lucid.no_grad)")
+    lucid.no_grad(function() w:add_(1) end)
+    assert.are.same({2, 2}, w:tolist())
+  end)
+end)
