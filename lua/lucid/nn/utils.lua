@@ -10,22 +10,9 @@ local C = require("lucid.core")
 
 local utils = {}
 
--- lucid.abs and lucid.clamp are new in the C core; where they are missing,
--- these plain-Lua stand-ins (slower, same values) keep clipping working.
 -- Looked up at each call: this file may load while lucid is still loading.
-local function map(t, f)
-  local flat = t:reshape(-1):tolist()
-  for i, v in ipairs(flat) do flat[i] = f(v) end
-  return lucid.tensor(flat, {dtype = t.dtype}):reshape(t.shape)
-end
-local function abs(t)
-  if lucid.abs then return lucid.abs(t) end
-  return map(t, math.abs)
-end
-local function clamp(t, lo, hi)
-  if lucid.clamp then return lucid.clamp(t, lo, hi) end
-  return map(t, function(v) return v < lo and lo or (v > hi and hi or v) end)
-end
+local function abs(t) return lucid.abs(t) end
+local function clamp(t, lo, hi) return lucid.clamp(t, lo, hi) end
 
 -- The tensors in `params` (a tensor or an array); errors at the user's call.
 local function tensors(params, fname)

@@ -10,8 +10,6 @@
 local lucid = require("lucid")
 local Optimizer = require("lucid.optim.Optimizer")
 
--- lucid.sqrt is new in the C core; x ^ 0.5 gives the same values without it
-local sqrt = lucid.sqrt or function(t) return t ^ 0.5 end
 
 local Adagrad = Optimizer:extend("Adagrad", {
   {"lr", 1e-2, "nonneg"},
@@ -34,8 +32,8 @@ function Adagrad:update(p, grad, group, state)
   if group.maximize then grad = -grad end
   if group.weight_decay ~= 0 then grad = grad + group.weight_decay * p end
   local clr = group.lr / (1 + (step - 1) * group.lr_decay)
-  state.sum = state.sum + grad * grad
-  p:copy_(p - clr * (grad / (sqrt(state.sum) + group.eps)))
+  state.sum:addcmul_(grad, grad, 1)  -- in place, as in PyTorch's loop
+  p:addcdiv_(grad, state.sum:sqrt():add_(group.eps), -clr)
 end
 
 return Adagrad

@@ -10,17 +10,6 @@
 local lucid = require("lucid")
 local Optimizer = require("lucid.optim.Optimizer")
 
--- lucid.sqrt and lucid.maximum are new in the C core; where they are missing,
--- x ^ 0.5 gives the same values and a plain-Lua maximum the same result.
-local sqrt = lucid.sqrt or function(t) return t ^ 0.5 end
-local maximum = lucid.maximum or function(a, b)
-  local fa, fb = a:reshape(-1):tolist(), b:reshape(-1):tolist()
-  for i, v in ipairs(fb) do
-    if v > fa[i] then fa[i] = v end
-  end
-  return lucid.tensor(fa, {dtype = a.dtype}):reshape(a.shape)
-end
-
 local Adam = Optimizer:extend("Adam", {
   {"lr", 1e-3, "nonneg"},
   {"betas", {0.9, 0.999}, "betas"},
@@ -52,18 +41,20 @@ function Adam:update(p, grad, group, state)
   state.step = step
   grad = self:decay(p, grad, group)
 
-  local exp_avg = state.exp_avg * beta1 + grad * (1 - beta1)
-  local exp_avg_sq = state.exp_avg_sq * beta2 + grad * grad * (1 - beta2)
-  state.exp_avg, state.exp_avg_sq = exp_avg, exp_avg_sq
+  -- the moments and the parameter change in place, as in PyTorch's loop:
+  -- one temporary (the denominator) per step, not one per term
+  local exp_avg, exp_avg_sq = state.exp_avg, state.exp_avg_sq
+  exp_avg:mul_(beta1):add_(grad, 1 - beta1)
+  exp_avg_sq:mul_(beta2):addcmul_(grad, grad, 1 - beta2)
   if group.amsgrad then
     -- the largest second moment so far: the step size never grows back
-    state.max_exp_avg_sq = maximum(state.max_exp_avg_sq, exp_avg_sq)
+    state.max_exp_avg_sq:copy_(lucid.maximum(state.max_exp_avg_sq, exp_avg_sq))
     exp_avg_sq = state.max_exp_avg_sq
   end
   -- the moments start at 0; the bias corrections undo that pull towards 0
   local step_size = group.lr / (1 - beta1 ^ step)
-  local denom = sqrt(exp_avg_sq) / math.sqrt(1 - beta2 ^ step) + group.eps
-  p:copy_(p - step_size * (exp_avg / denom))
+  local denom = exp_avg_sq:sqrt():div_(math.sqrt(1 - beta2 ^ step)):add_(group.eps)
+  p:addcdiv_(exp_avg, denom, -step_size)
 end
 
 return Adam

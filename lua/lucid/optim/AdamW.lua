@@ -15,7 +15,7 @@ local AdamW = Adam:extend("AdamW", {
 })
 
 function AdamW:decay(p, grad, group)
-  if group.weight_decay ~= 0 then p:copy_(p * (1 - group.lr * group.weight_decay)) end
+  if group.weight_decay ~= 0 then p:mul_(1 - group.lr * group.weight_decay) end
   return grad
 end
 

@@ -13,8 +13,6 @@
 local lucid = require("lucid")
 local Optimizer = require("lucid.optim.Optimizer")
 
--- lucid.sqrt is new in the C core; x ^ 0.5 gives the same values without it
-local sqrt = lucid.sqrt or function(t) return t ^ 0.5 end
 
 local RMSprop = Optimizer:extend("RMSprop", {
   {"lr", 1e-2, "nonneg"},
@@ -41,19 +39,21 @@ function RMSprop:update(p, grad, group, state)
   if group.maximize then grad = -grad end
   if group.weight_decay ~= 0 then grad = grad + group.weight_decay * p end
 
-  state.square_avg = state.square_avg * alpha + grad * grad * (1 - alpha)
+  -- in place, as in PyTorch's loop
+  state.square_avg:mul_(alpha):addcmul_(grad, grad, 1 - alpha)
   local avg
   if group.centered then
-    state.grad_avg = state.grad_avg * alpha + grad * (1 - alpha)
-    avg = sqrt(state.square_avg - state.grad_avg * state.grad_avg) + group.eps
+    state.grad_avg:mul_(alpha):add_(grad, 1 - alpha)
+    avg = state.square_avg:clone():addcmul_(state.grad_avg, state.grad_avg, -1):sqrt_()
   else
-    avg = sqrt(state.square_avg) + group.eps
+    avg = state.square_avg:sqrt()
   end
+  avg:add_(group.eps)
   if group.momentum > 0 then
-    state.momentum_buffer = state.momentum_buffer * group.momentum + grad / avg
-    p:copy_(p - group.lr * state.momentum_buffer)
+    state.momentum_buffer:mul_(group.momentum):addcdiv_(grad, avg)
+    p:add_(state.momentum_buffer, -group.lr)
   else
-    p:copy_(p - group.lr * (grad / avg))
+    p:addcdiv_(grad, avg, -group.lr)
   end
 end
 

@@ -21,22 +21,24 @@ function SGD:check_group(group)
   end
 end
 
+-- In place, as PyTorch's own loop: the buffer and the parameter are updated
+-- where they are; only the options that change the gradient copy it.
 function SGD:update(p, grad, group, state)
   if group.maximize then grad = -grad end
-  if group.weight_decay ~= 0 then grad = grad + group.weight_decay * p end
+  if group.weight_decay ~= 0 then grad = grad + p * group.weight_decay end
   local momentum = group.momentum
   if momentum ~= 0 then
     local buf = state.momentum_buffer
     if buf == nil then
       -- a copy: p.grad's storage is reused when gradients accumulate again
       buf = grad:clone()
+      state.momentum_buffer = buf
     else
-      buf = buf * momentum + grad * (1 - group.dampening)
+      buf:mul_(momentum):add_(grad, 1 - group.dampening)
     end
-    state.momentum_buffer = buf
-    grad = group.nesterov and grad + momentum * buf or buf
+    if group.nesterov then grad = grad + buf * momentum else grad = buf end
   end
-  p:copy_(p - group.lr * grad)
+  p:add_(grad, -group.lr)
 end
 
 return SGD
