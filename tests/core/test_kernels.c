@@ -110,9 +110,47 @@ static void test_tanh_layouts(void) {
   lc_ctx_free(ctx);
 }
 
+/* lc__k_gemm takes two paths: a plain loop for tiny products and BLAS above
+ * that; both must agree with a naive product, for every transpose and for
+ * the one-row (GEMV) case. */
+static void test_gemm_paths(void) {
+  int64_t sizes[][3] = {{2, 3, 4}, {1, 8, 4}, {1, 300, 200}, {64, 48, 40}, {5, 1, 700}};
+  for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+    int64_t m = sizes[si][0], n = sizes[si][1], k = sizes[si][2];
+    for (int dt = 0; dt < 2; dt++)
+      for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+          double *A = malloc(sizeof(double) * (size_t)(m * k)), *B = malloc(sizeof(double) * (size_t)(k * n));
+          double *C = malloc(sizeof(double) * (size_t)(m * n));
+          float *Af = malloc(sizeof(float) * (size_t)(m * k)), *Bf = malloc(sizeof(float) * (size_t)(k * n));
+          float *Cf = malloc(sizeof(float) * (size_t)(m * n));
+          for (int64_t i = 0; i < m * k; i++) Af[i] = (float)(A[i] = sin(0.37 * (double)i));
+          for (int64_t i = 0; i < k * n; i++) Bf[i] = (float)(B[i] = cos(0.11 * (double)i));
+          for (int64_t i = 0; i < m * n; i++) Cf[i] = (float)(C[i] = 0.5);
+          int64_t lda = ta ? m : k, ldb = tb ? k : n;
+          if (dt) lc__k_gemm(LC_FLOAT64, ta, tb, m, n, k, 2.0, A, lda, B, ldb, 0.25, C, n);
+          else lc__k_gemm(LC_FLOAT32, ta, tb, m, n, k, 2.0, Af, lda, Bf, ldb, 0.25, Cf, n);
+          double worst = 0;
+          for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) {
+              double acc = 0;
+              for (int64_t p = 0; p < k; p++)
+                acc += A[ta ? p * lda + i : i * lda + p] * B[tb ? j * ldb + p : p * ldb + j];
+              double want = 2.0 * acc + 0.25 * 0.5, got = dt ? C[i * n + j] : Cf[i * n + j];
+              double err = fabs(got - want) / (1.0 + fabs(want));
+              if (err > worst) worst = err;
+            }
+          CHECK(worst < (dt ? 1e-12 : 1e-4), "gemm %lldx%lldx%lld %s ta=%d tb=%d: error %g",
+                (long long)m, (long long)n, (long long)k, dt ? "f64" : "f32", ta, tb, worst);
+          free(A); free(B); free(C); free(Af); free(Bf); free(Cf);
+        }
+  }
+}
+
 int main(void) {
   test_tanh_accuracy();
   test_tanh_layouts();
+  test_gemm_paths();
   printf("test_kernels: %s\n", failures ? "FAILED" : "ok");
   return failures ? 1 : 0;
 }
