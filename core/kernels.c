@@ -378,24 +378,29 @@ void lc__k_gemm(lc_dtype dt, int trans_a, int trans_b, int64_t m, int64_t n, int
   }
   if (m * n * k <= 2048) {
     /* tiny products (a small policy net, batch 1): BLAS's call overhead is
-     * larger than the work, so a plain loop does them */
-    for (int64_t i = 0; i < m; i++)
-      for (int64_t j = 0; j < n; j++) {
-        double acc = 0.0;
-        for (int64_t p = 0; p < k; p++) {
-          int64_t ia = trans_a ? p * lda + i : i * lda + p;
-          int64_t ib = trans_b ? j * ldb + p : p * ldb + j;
-          acc += dt == LC_FLOAT64 ? ((const double *)a)[ia] * ((const double *)b)[ib]
-                                  : (double)((const float *)a)[ia] * ((const float *)b)[ib];
-        }
-        if (dt == LC_FLOAT64) {
+     * larger than the work, so a plain loop does them, accumulating in double */
+    int64_t sai = trans_a ? 1 : lda, sap = trans_a ? lda : 1;  /* A[i][p] steps */
+    int64_t sbj = trans_b ? ldb : 1, sbp = trans_b ? 1 : ldb;  /* B[p][j] steps */
+    if (dt == LC_FLOAT64) {
+      const double *A = (const double *)a, *B = (const double *)b;
+      for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+          double acc = 0.0;
+          for (int64_t p = 0; p < k; p++) acc += A[i * sai + p * sap] * B[p * sbp + j * sbj];
           double *cp = (double *)c + i * ldc + j;
           *cp = alpha * acc + (beta == 0 ? 0.0 : beta * *cp);
-        } else {
+        }
+    } else {
+      const float *A = (const float *)a, *B = (const float *)b;
+      for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+          double acc = 0.0;
+          for (int64_t p = 0; p < k; p++)
+            acc += (double)A[i * sai + p * sap] * (double)B[p * sbp + j * sbj];
           float *cp = (float *)c + i * ldc + j;
           *cp = (float)(alpha * acc + (beta == 0 ? 0.0 : beta * (double)*cp));
         }
-      }
+    }
     return;
   }
   enum CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
