@@ -82,6 +82,13 @@ int lt_fill_top(lua_State *L, lc_ctx *ctx, lc_tensor *r, const char *fname) {
   return lt_fill(L, ctx, &((lt_box *)lua_touserdata(L, -1))->t, r, fname);
 }
 
+/* return push_leaf(L, ctx, lc_make(...), requires_grad, fname): a new leaf
+ * made by a creation function, pushed (or its error raised) with
+ * requires_grad as its options said. */
+#define push_leaf(L, ctx, call, rg, fname) \
+  (lt_push((L), (ctx), (call), (fname)), \
+   ((lt_box *)lua_touserdata((L), -1))->t->requires_grad = (rg), 1)
+
 static int box_gc(lua_State *L) {
   lt_box *b = (lt_box *)luaL_checkudata(L, 1, LT_TENSOR);
   lc_tensor_release(b->t);
@@ -356,10 +363,7 @@ static int l_eye(lua_State *L) {
   trailing_opts(L, &top, ctx, &dt, &rg, fname);
   lua_Integer n = lt_integer(L, 1, "n", fname);
   lua_Integer m = top >= 2 ? lt_integer(L, 2, "m", fname) : n;
-  lc_tensor **slot = lt_newbox(L);
-  lt_fill(L, ctx, slot, lc_eye(ctx, dt, n, m), fname);
-  (*slot)->requires_grad = rg;
-  return 1;
+  return push_leaf(L, ctx, lc_eye(ctx, dt, n, m), rg, fname);
 }
 
 /* arange(end), arange(start, end [, step]) [, opts]: end exclusive, as PyTorch */
@@ -376,10 +380,7 @@ static int l_arange(lua_State *L) {
     end = luaL_checknumber(L, 2);
     if (top >= 3) step = luaL_checknumber(L, 3);
   }
-  lc_tensor **slot = lt_newbox(L);
-  lt_fill(L, ctx, slot, lc_arange(ctx, dt, start, end, step), fname);
-  (*slot)->requires_grad = rg;
-  return 1;
+  return push_leaf(L, ctx, lc_arange(ctx, dt, start, end, step), rg, fname);
 }
 
 /* linspace(start, end, steps [, opts]) */
@@ -391,10 +392,7 @@ static int l_linspace(lua_State *L) {
   trailing_opts(L, &top, ctx, &dt, &rg, fname);
   double start = luaL_checknumber(L, 1), end = luaL_checknumber(L, 2);
   lua_Integer steps = lt_integer(L, 3, "steps", fname);
-  lc_tensor **slot = lt_newbox(L);
-  lt_fill(L, ctx, slot, lc_linspace(ctx, dt, start, end, steps), fname);
-  (*slot)->requires_grad = rg;
-  return 1;
+  return push_leaf(L, ctx, lc_linspace(ctx, dt, start, end, steps), rg, fname);
 }
 
 /* randint(high, shape [, opts]) or randint(low, high, shape [, opts]); high
