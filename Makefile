@@ -67,15 +67,15 @@ $(PCFILE): Makefile
 	@mkdir -p $(dir $@)
 	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include/lucid\n\nName: lucid\nDescription: Tensors, autograd and nn for Lua 5.4 hosts\nVersion: 0.1.0\nRequires.private: openblas\nCflags: -I$${includedir}\nLibs: -L$${libdir} -llucid\nLibs.private: -lm\n' '$(PREFIX)' > $@
 
-$(B)/tests/test_core: tests/core/test_core.c $(CORE_OBJ)
+$(B)/tests/test_core: tests/core/test_core.c $(CORE_OBJ) | tests/check.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -pthread -o $@ $^ $(BLAS_LIBS)
+	$(CC) $(ALL_CFLAGS) -pthread -o $@ $< $(CORE_OBJ) $(BLAS_LIBS)
 
 $(B)/tests/test_kernels: tests/core/test_kernels.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(BLAS_LIBS)
 
-$(B)/tests/test_states: tests/host/test_states.c $(STATIC)
+$(B)/tests/test_states: tests/host/test_states.c tests/check.h $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ilua -o $@ $< $(STATIC) $(LUA_LIBS) $(BLAS_LIBS)
 

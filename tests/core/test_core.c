@@ -20,28 +20,7 @@
 
 /* ---- checking ------------------------------------------------------------------ */
 
-static int g_checks, g_failures;
-
-#define CHECK(cond)                                                              \
-  do {                                                                           \
-    g_checks++;                                                                  \
-    if (!(cond)) {                                                               \
-      g_failures++;                                                              \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-    }                                                                            \
-  } while (0)
-
-/* CHECK with a formatted explanation, printed only on failure. */
-#define CHECKF(cond, ...)                                                        \
-  do {                                                                           \
-    g_checks++;                                                                  \
-    if (!(cond)) {                                                               \
-      g_failures++;                                                              \
-      fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);   \
-      fprintf(stderr, __VA_ARGS__);                                              \
-      fputc('\n', stderr);                                                       \
-    }                                                                            \
-  } while (0)
+#include "../check.h"
 
 #define CHECK_NEAR(a, b, tol)                                                    \
   do {                                                                           \

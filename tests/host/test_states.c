@@ -19,27 +19,7 @@
 
 int luaopen_lucid_core(lua_State *L);  /* from liblucid.a */
 
-static int g_checks, g_failures;
-
-#define CHECK(cond)                                                              \
-  do {                                                                           \
-    g_checks++;                                                                  \
-    if (!(cond)) {                                                               \
-      g_failures++;                                                              \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-    }                                                                            \
-  } while (0)
-
-#define CHECKF(cond, ...)                                                        \
-  do {                                                                           \
-    g_checks++;                                                                  \
-    if (!(cond)) {                                                               \
-      g_failures++;                                                              \
-      fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);   \
-      fprintf(stderr, __VA_ARGS__);                                              \
-      fputc('\n', stderr);                                                       \
-    }                                                                            \
-  } while (0)
+#include "../check.h"
 
 /* ---- a lua_Alloc that refuses to go over a byte limit ----------------------- */
 
