@@ -67,7 +67,7 @@ $(PCFILE): Makefile
 	@mkdir -p $(dir $@)
 	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include/lucid\n\nName: lucid\nDescription: Tensors, autograd and nn for Lua 5.4 hosts\nVersion: 0.1.0\nRequires.private: openblas\nCflags: -I$${includedir}\nLibs: -L$${libdir} -llucid\nLibs.private: -lm\n' '$(PREFIX)' > $@
 
-$(B)/tests/test_core: tests/core/test_core.c $(CORE_OBJ) | tests/check.h
+$(B)/tests/test_core: tests/core/test_core.c tests/check.h $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -pthread -o $@ $< $(CORE_OBJ) $(BLAS_LIBS)
 
