@@ -32,99 +32,34 @@ written d + 1, negative dims are kept as they are).
 """
 
 import math
+import sys
 from pathlib import Path
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fixture_lua as lua  # noqa: E402
+from fixture_lua import DTYPE, lua_dim, lua_key, shp  # noqa: E402
+
 SEED = 20240601
-DTYPE = torch.float64
 MAX_ELEMENTS = 60
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-OUT_PATH = REPO_ROOT / "tests" / "fixtures" / "core_ops.lua"
+OUT_PATH = lua.FIXTURES / "core_ops.lua"
 
 torch.manual_seed(SEED)
 torch.set_default_dtype(DTYPE)
-GEN = torch.Generator().manual_seed(SEED)
 
-
-# ----------------------------------------------------------------------------
-# random data (all drawn from GEN, in a fixed order)
-
-def randn(*shape):
-    return torch.randn(shape, generator=GEN, dtype=DTYPE)
-
-
-def uniform(lo, hi, *shape):
-    return torch.rand(shape, generator=GEN, dtype=DTYPE) * (hi - lo) + lo
-
-
-def positive(*shape):
-    """Positive values (abs(randn) + 0.5), for pow bases."""
-    return randn(*shape).abs() + 0.5
-
-
-def nonzero(*shape):
-    """Values with |x| >= 0.5, for divisors."""
-    x = randn(*shape)
-    return torch.where(x < 0, x - 0.5, x + 0.5)
-
-
-def lua_dim(d):
-    """PyTorch dim -> Lua dim: 0-based non-negative dims become 1-based."""
-    assert isinstance(d, int)
-    return d + 1 if d >= 0 else d
-
-
-# ----------------------------------------------------------------------------
-# Lua serialisation
-
-def fmt_num(x):
-    x = float(x)
-    assert math.isfinite(x), x
-    if x == 0.0 and math.copysign(1.0, x) < 0:
-        return "-0.0"  # "-0" would read back as the integer 0
-    return "%.17g" % x
+# random data (all drawn from one generator, in a fixed order)
+DRAW = lua.Draws(SEED)
+randn, uniform = DRAW.randn, DRAW.uniform
+positive = DRAW.positive  # pow bases
+nonzero = DRAW.nonzero  # divisors
 
 
 def fmt_tensor(t, indent):
-    t = t.detach()
-    assert t.dtype == DTYPE, t.dtype
-    shape = list(t.shape)
-    assert t.numel() <= MAX_ELEMENTS, shape
-    values = [fmt_num(v) for v in t.reshape(-1).tolist()]
-    assert len(values) == math.prod(shape)
-    shape_s = "{" + ", ".join(str(d) for d in shape) + "}"
-    if len(values) <= 4:
-        return "{shape = %s, data = {%s}}" % (shape_s, ", ".join(values))
-    pad = " " * (indent + 2)
-    lines = [pad + ", ".join(values[i:i + 4]) + ","
-             for i in range(0, len(values), 4)]
-    return "{shape = %s, data = {\n%s\n%s}}" % (shape_s, "\n".join(lines),
-                                               " " * indent)
-
-
-def fmt_lua(v, indent):
-    """Lua literal for args: ints, floats, bools, strings, (nested) lists."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return fmt_num(v)
-    if isinstance(v, str):
-        return '"%s"' % v.replace("\\", "\\\\").replace('"', '\\"')
-    if isinstance(v, (list, tuple)):
-        return "{" + ", ".join(fmt_lua(x, indent) for x in v) + "}"
-    raise TypeError(type(v))
-
-
-def lua_key(k):
-    if k.isidentifier():
-        return k
-    return '["%s"]' % k
+    return lua.fmt_tensor(t, indent, MAX_ELEMENTS)
 
 
 # ----------------------------------------------------------------------------
@@ -211,22 +146,10 @@ def case(name, op, inputs, fn, args=(), expect=None):
         assert tuple(out.shape) == tuple(expect), (name, out.shape, expect)
     seed = randn(*out.shape)
     out.backward(seed)
-    grads = []
-    for leaf in leaves:
-        if leaf.grad is None:
-            grads.append(False)
-        else:
-            assert leaf.grad.shape == leaf.shape, name
-            grads.append(leaf.grad)
+    grads = lua.leaf_grads(leaves, name)
     OPS.append({"name": name, "op": op, "inputs": [l.detach() for l in leaves],
                 "args": list(args), "seed": seed, "output": out.detach(),
                 "grads": grads})
-
-
-def shp(s):
-    """Python-style shape text: (), (3,), (2,3)."""
-    s = tuple(s)
-    return "(%d,)" % s[0] if len(s) == 1 else "(" + ",".join(map(str, s)) + ")"
 
 
 def build_ops():
@@ -383,20 +306,13 @@ def write_ops(lines):
     lines.append("  ops = {")
     for c in OPS:
         lines.append("    {")
-        lines.append("      name = %s," % fmt_lua(c["name"], 6))
-        lines.append("      op = %s," % fmt_lua(c["op"], 6))
-        lines.append("      inputs = {")
-        for t in c["inputs"]:
-            lines.append("        %s," % fmt_tensor(t, 8))
-        lines.append("      },")
-        lines.append("      args = %s," % fmt_lua(c["args"], 6))
+        lines.append("      name = %s," % lua.fmt_lua(c["name"]))
+        lines.append("      op = %s," % lua.fmt_lua(c["op"]))
+        lua.append_tensors(lines, "inputs", c["inputs"], fmt_tensor)
+        lines.append("      args = %s," % lua.fmt_lua(c["args"]))
         lines.append("      seed = %s," % fmt_tensor(c["seed"], 6))
         lines.append("      output = %s," % fmt_tensor(c["output"], 6))
-        lines.append("      grads = {")
-        for g in c["grads"]:
-            lines.append("        %s," % ("false" if g is False
-                                          else fmt_tensor(g, 8)))
-        lines.append("      },")
+        lua.append_tensors(lines, "grads", c["grads"], fmt_tensor)
         lines.append("    },")
     lines.append("  },")
 
@@ -433,14 +349,10 @@ def main():
     models = build_models()
     build_ops()
     self_check(models)
-    lines = [HEADER, "return {"]
-    write_models(lines, models)
-    write_ops(lines)
-    lines.append("}")
-    OUT_PATH.parent.mkdir(parents=True, exist_ok=True)
-    OUT_PATH.write_text("\n".join(lines) + "\n")
-    print("wrote %s (%d models, %d ops)" % (OUT_PATH.relative_to(REPO_ROOT),
-                                            len(models), len(OPS)))
+    body = []
+    write_models(body, models)
+    write_ops(body)
+    lua.write_chunk(OUT_PATH, HEADER, body, "%d models, %d ops" % (len(models), len(OPS)))
 
 
 # The other op families and parts of the library keep their generators

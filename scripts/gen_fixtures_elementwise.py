@@ -33,21 +33,22 @@ have the input's dtype). A where condition is a float tensor; PyTorch gets
 ``cond != 0``.
 """
 
-import math
+import sys
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fixture_lua as lua  # noqa: E402
+from fixture_lua import DTYPE, shp  # noqa: E402
+
 SEED = 20240611
-DTYPE = torch.float64
 MAX_ELEMENTS = 60
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-OUT_PATH = REPO_ROOT / "tests" / "fixtures" / "elementwise.lua"
+OUT_PATH = lua.FIXTURES / "elementwise.lua"
 
 torch.set_default_dtype(DTYPE)
-GEN = torch.Generator().manual_seed(SEED)
 
 NAN, INF = float("nan"), float("inf")
 # every unary op also runs over these (kinks, signed zeros, NaN, infinities)
@@ -57,23 +58,11 @@ SPECIALS = [NAN, -INF, INF, -0.0, 0.0, -2.5, -1.0, 0.5, 1.5, 3.0]
 # ----------------------------------------------------------------------------
 # random data (all drawn from GEN, in a fixed order)
 
-def randn(*shape):
-    return torch.randn(shape, generator=GEN, dtype=DTYPE)
-
-
-def uniform(lo, hi, *shape):
-    return torch.rand(shape, generator=GEN, dtype=DTYPE) * (hi - lo) + lo
-
-
-def positive(*shape):
-    """|randn| + 0.5: away from sqrt's and rsqrt's pole at 0."""
-    return randn(*shape).abs() + 0.5
-
-
-def nonzero(*shape):
-    """|x| >= 0.5, for reciprocal."""
-    x = randn(*shape)
-    return torch.where(x < 0, x - 0.5, x + 0.5)
+DRAW = lua.Draws(SEED)
+GEN = DRAW.gen
+randn, uniform = DRAW.randn, DRAW.uniform
+positive = DRAW.positive  # away from sqrt's and rsqrt's pole at 0
+nonzero = DRAW.nonzero  # for reciprocal
 
 
 def small_ints(lo, hi, *shape):
@@ -90,7 +79,7 @@ def with_zeros(x, every=3):
 
 def mask(*shape):
     """A 0/1 float mask."""
-    return (torch.rand(shape, generator=GEN, dtype=DTYPE) < 0.5).to(DTYPE)
+    return (DRAW.rand(*shape) < 0.5).to(DTYPE)
 
 
 def specials():
@@ -101,63 +90,24 @@ def specials():
 # Lua serialisation
 
 def fmt_num(x):
-    x = float(x)
-    if math.isnan(x):
-        return "0/0"
-    if math.isinf(x):
-        return "math.huge" if x > 0 else "-math.huge"
-    if x == 0.0 and math.copysign(1.0, x) < 0:
-        return "-0.0"  # "-0" would read back as the integer 0
-    return "%.17g" % x
+    return lua.fmt_num(x, nonfinite=True)  # NaN and infinities are cases too
 
 
 def fmt_tensor(t, indent):
-    t = t.detach()
     if t.dtype == torch.bool:
         t = t.to(DTYPE)
-    assert t.dtype == DTYPE, t.dtype
-    shape = list(t.shape)
-    assert t.numel() <= MAX_ELEMENTS, shape
-    values = [fmt_num(v) for v in t.reshape(-1).tolist()]
-    shape_s = "{" + ", ".join(str(d) for d in shape) + "}"
-    if len(values) <= 4:
-        return "{shape = %s, data = {%s}}" % (shape_s, ", ".join(values))
-    pad = " " * (indent + 2)
-    lines = [pad + ", ".join(values[i:i + 4]) + ","
-             for i in range(0, len(values), 4)]
-    return "{shape = %s, data = {\n%s\n%s}}" % (shape_s, "\n".join(lines),
-                                               " " * indent)
+    return lua.fmt_tensor(t, indent, MAX_ELEMENTS, num=fmt_num)
 
 
 def fmt_lua(v):
     """Lua literal: ints, floats, bools, strings, lists, dicts (ordered)."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return fmt_num(v)
-    if isinstance(v, str):
-        return '"%s"' % v.replace("\\", "\\\\").replace('"', '\\"')
-    if isinstance(v, (list, tuple)):
-        return "{" + ", ".join(fmt_lua(x) for x in v) + "}"
-    if isinstance(v, dict):
-        return "{" + ", ".join(
-            ("%s = %s" % (k, fmt_lua(x)) if isinstance(k, str)
-             else "[%d] = %s" % (k, fmt_lua(x))) for k, x in v.items()) + "}"
-    raise TypeError(type(v))
+    return lua.fmt_lua(v, num=fmt_num)
 
 
 # ----------------------------------------------------------------------------
 # cases
 
 OPS = []
-
-
-def shp(s):
-    """Python-style shape text: (), (3,), (2,3)."""
-    s = tuple(s)
-    return "(%d,)" % s[0] if len(s) == 1 else "(" + ",".join(map(str, s)) + ")"
 
 
 def case(name, op, inputs, fn, args=(), expect=None, transpose=(), expand=None,
@@ -189,9 +139,7 @@ def case(name, op, inputs, fn, args=(), expect=None, transpose=(), expand=None,
         seed = randn(*out.shape)
         out.backward(seed)
         entry["seed"] = seed
-    entry["grads"] = [False if l.grad is None else l.grad for l in leaves]
-    for g, l in zip(entry["grads"], leaves):
-        assert g is False or g.shape == l.shape, name
+    entry["grads"] = lua.leaf_grads(leaves, name)
     OPS.append(entry)
 
 
@@ -421,10 +369,7 @@ def write_ops(lines):
         lines.append("    {")
         lines.append("      name = %s," % fmt_lua(c["name"]))
         lines.append("      op = %s," % fmt_lua(c["op"]))
-        lines.append("      inputs = {")
-        for t in c["inputs"]:
-            lines.append("        %s," % fmt_tensor(t, 8))
-        lines.append("      },")
+        lua.append_tensors(lines, "inputs", c["inputs"], fmt_tensor)
         lines.append("      args = %s," % fmt_lua(c["args"]))
         if c["transpose"]:
             lines.append("      transpose = %s," % fmt_lua(c["transpose"]))
@@ -438,11 +383,7 @@ def write_ops(lines):
         if "seed" in c:
             lines.append("      seed = %s," % fmt_tensor(c["seed"], 6))
         lines.append("      output = %s," % fmt_tensor(c["output"], 6))
-        lines.append("      grads = {")
-        for g in c["grads"]:
-            lines.append("        %s," % ("false" if g is False
-                                          else fmt_tensor(g, 8)))
-        lines.append("      },")
+        lua.append_tensors(lines, "grads", c["grads"], fmt_tensor)
         lines.append("    },")
     lines.append("  },")
 
@@ -468,12 +409,9 @@ def main():
     build_binary()
     build_where()
     self_check()
-    lines = [HEADER, "return {"]
-    write_ops(lines)
-    lines.append("}")
-    OUT_PATH.parent.mkdir(parents=True, exist_ok=True)
-    OUT_PATH.write_text("\n".join(lines) + "\n")
-    print("wrote %s (%d ops)" % (OUT_PATH.relative_to(REPO_ROOT), len(OPS)))
+    body = []
+    write_ops(body)
+    lua.write_chunk(OUT_PATH, HEADER, body, "%d ops" % len(OPS))
 
 
 if __name__ == "__main__":

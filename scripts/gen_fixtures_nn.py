@@ -29,102 +29,61 @@ ignore_index are 1-based (a PyTorch class c is c + 1; negative ignore_index
 values, which are no class, are kept). Class indices are float64 tensors.
 """
 
-import math
+import sys
 import warnings
 from pathlib import Path
 
 import torch
 import torch.nn as nn
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fixture_lua as lua  # noqa: E402
+from fixture_lua import DTYPE, lua_key  # noqa: E402
+
 SEED = 20240717
-DTYPE = torch.float64
 MAX_ELEMENTS = 240
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-OUT_PATH = REPO_ROOT / "tests" / "fixtures" / "nn.lua"
+OUT_PATH = lua.FIXTURES / "nn.lua"
 
 warnings.filterwarnings("ignore")  # implicit softmax dim
 torch.manual_seed(SEED)
 torch.set_default_dtype(DTYPE)
-GEN = torch.Generator().manual_seed(SEED)
 
-
-# ----------------------------------------------------------------------------
-# random data (all drawn from GEN, in a fixed order)
-
-def randn(*shape):
-    return torch.randn(shape, generator=GEN, dtype=DTYPE)
-
-
-def rand(*shape):
-    return torch.rand(shape, generator=GEN, dtype=DTYPE)
+# random data (all drawn from one generator, in a fixed order)
+DRAW = lua.Draws(SEED)
+randn, rand = DRAW.randn, DRAW.rand
 
 
 def randint(hi, *shape):
-    return torch.randint(0, hi, shape, generator=GEN)
+    return torch.randint(0, hi, shape, generator=DRAW.gen)
 
 
 # ----------------------------------------------------------------------------
 # Lua serialisation
 
-def fmt_num(x):
-    x = float(x)
-    assert math.isfinite(x), x
-    if x == 0.0 and math.copysign(1.0, x) < 0:
-        return "-0.0"  # "-0" would read back as the integer 0
-    return "%.17g" % x
-
-
 def fmt_tensor(t, indent):
-    t = t.detach()
-    if t.dtype != DTYPE:
-        t = t.to(DTYPE)
-    shape = list(t.shape)
-    assert t.numel() <= MAX_ELEMENTS, shape
-    values = [fmt_num(v) for v in t.reshape(-1).tolist()]
-    shape_s = "{" + ", ".join(str(d) for d in shape) + "}"
-    if len(values) <= 4:
-        return "{shape = %s, data = {%s}}" % (shape_s, ", ".join(values))
-    pad = " " * (indent + 2)
-    lines = [pad + ", ".join(values[i:i + 4]) + ","
-             for i in range(0, len(values), 4)]
-    return "{shape = %s, data = {\n%s\n%s}}" % (shape_s, "\n".join(lines),
-                                               " " * indent)
-
-
-def lua_key(k):
-    if k.isidentifier():
-        return k
-    return '["%s"]' % k
+    return lua.fmt_tensor(t.to(DTYPE), indent, MAX_ELEMENTS)  # class indices too
 
 
 def fmt_value(v, indent):
-    """Lua literal: tensors, numbers, bools, strings, lists and dicts."""
+    """Lua literal: tensors, numbers, bools, strings, lists and dicts (entries
+    that are None left out)."""
     if isinstance(v, torch.Tensor):
         return fmt_tensor(v, indent)
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return fmt_num(v)
-    if isinstance(v, str):
-        return '"%s"' % v.replace("\\", "\\\\").replace('"', '\\"')
-    pad = " " * (indent + 2)
     if isinstance(v, (list, tuple)):
-        items = [fmt_value(x, indent + 2) for x in v]
-        if all("\n" not in s for s in items) and sum(len(s) for s in items) < 80:
-            return "{" + ", ".join(items) + "}"
-        return "{\n" + "".join(pad + s + ",\n" for s in items) + " " * indent + "}"
+        return fmt_table([fmt_value(x, indent + 2) for x in v], indent)
     if isinstance(v, dict):
-        items = ["%s = %s" % (lua_key(k), fmt_value(x, indent + 2))
-                 for k, x in v.items() if x is not None]
-        if not items:
-            return "{}"
-        if all("\n" not in s for s in items) and sum(len(s) for s in items) < 80:
-            return "{" + ", ".join(items) + "}"
-        return "{\n" + "".join(pad + s + ",\n" for s in items) + " " * indent + "}"
-    raise TypeError(type(v))
+        return fmt_table(["%s = %s" % (lua_key(k), fmt_value(x, indent + 2))
+                          for k, x in v.items() if x is not None], indent)
+    return lua.fmt_lua(v)  # bools, numbers, strings
+
+
+def fmt_table(items, indent):
+    """A table of formatted items: on one line when short, else one a line."""
+    if all("\n" not in s for s in items) and sum(len(s) for s in items) < 80:
+        return "{" + ", ".join(items) + "}"
+    pad = " " * (indent + 2)
+    return "{\n" + "".join(pad + s + ",\n" for s in items) + " " * indent + "}"
 
 
 # ----------------------------------------------------------------------------

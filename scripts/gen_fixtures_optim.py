@@ -26,20 +26,23 @@ clip_grad_value_).
 """
 
 import math
+import sys
 from pathlib import Path
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fixture_lua as lua  # noqa: E402
+from fixture_lua import DTYPE  # noqa: E402
+
 SEED = 20240607
-DTYPE = torch.float64
 STEPS = 10
 EPOCHS = 12
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-OUT_PATH = REPO_ROOT / "tests" / "fixtures" / "optim.lua"
+OUT_PATH = lua.FIXTURES / "optim.lua"
 
 torch.set_default_dtype(DTYPE)
-GEN = torch.Generator().manual_seed(SEED)
+randn = lua.Draws(SEED).randn
 
 # Option names Lucid knows per optimizer (PyTorch's minus foreach,
 # capturable, differentiable, fused, which mean nothing without devices).
@@ -53,59 +56,29 @@ OPTION_NAMES = {
 }
 
 
-def randn(*shape):
-    return torch.randn(shape, generator=GEN, dtype=DTYPE)
-
-
 # ----------------------------------------------------------------------------
 # Lua serialisation
 
 def fmt_num(x):
+    """As fixture_lua's, infinities included (max_norm, norm_type), but a
+    whole float keeps its ".0": 2.0 stays a float in Lua."""
     x = float(x)
-    if math.isinf(x):
-        return "math.huge" if x > 0 else "-math.huge"
-    assert math.isfinite(x), x
-    if x == 0.0 and math.copysign(1.0, x) < 0:
-        return "-0.0"  # "-0" would read back as the integer 0
-    if x == int(x) and abs(x) < 2 ** 53:
-        return "%d" % x if isinstance(x, int) else repr(x)  # 2.0 stays a float
-    return "%.17g" % x
-
-
-def fmt_tensor(t):
-    t = t.detach()
-    assert t.dtype == DTYPE, t.dtype
-    shape = "{" + ", ".join(str(d) for d in t.shape) + "}"
-    values = ", ".join(fmt_num(v) for v in t.reshape(-1).tolist())
-    return "{shape = %s, data = {%s}}" % (shape, values)
-
-
-def lua_key(k):
-    if isinstance(k, int):
-        return "[%d]" % k
-    return k if k.isidentifier() else '["%s"]' % k
+    assert not math.isnan(x), x
+    if math.isfinite(x) and x == int(x) and abs(x) < 2 ** 53:
+        return repr(x)
+    return lua.fmt_num(x, nonfinite=True)
 
 
 def fmt_lua(v):
-    """Lua literal: numbers, bools, strings, tensors, lists, dicts."""
-    if v is None:
-        return "nil"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return fmt_num(v)
-    if isinstance(v, str):
-        return '"%s"' % v.replace("\\", "\\\\").replace('"', '\\"')
-    if isinstance(v, torch.Tensor):
-        return fmt_tensor(v)
-    if isinstance(v, (list, tuple)):
-        return "{" + ", ".join(fmt_lua(x) for x in v) + "}"
-    if isinstance(v, dict):
-        keys = sorted(v, key=lambda k: (isinstance(k, str), k))
-        return "{" + ", ".join("%s = %s" % (lua_key(k), fmt_lua(v[k])) for k in keys) + "}"
-    raise TypeError(type(v))
+    """Lua literal: numbers, bools, strings, tensors (on one line), None,
+    lists, dicts (sorted keys)."""
+    def other(x):
+        if x is None:
+            return "nil"
+        if isinstance(x, torch.Tensor):
+            return lua.fmt_tensor(x, num=fmt_num)
+        raise TypeError(type(x))
+    return lua.fmt_lua(v, num=fmt_num, other=other, sort_keys=True)
 
 
 # ----------------------------------------------------------------------------
@@ -365,8 +338,7 @@ def main():
     build_cases()
     build_schedulers()
     build_clip()
-    lines = [HEADER, "return {"]
-    lines.append("  problem = %s," % fmt_lua(PROBLEM))
+    lines = ["  problem = %s," % fmt_lua(PROBLEM)]
     lines.append("  cases = {")
     for c in CASES:
         lines.append("    {")
@@ -389,11 +361,9 @@ def main():
     for c in CLIP_CASES:
         lines.append("    %s," % fmt_lua(c))
     lines.append("  },")
-    lines.append("}")
-    OUT_PATH.parent.mkdir(parents=True, exist_ok=True)
-    OUT_PATH.write_text("\n".join(lines) + "\n")
-    print("wrote %s (%d optimizer cases, %d scheduler cases, %d clip cases)" % (
-        OUT_PATH.relative_to(REPO_ROOT), len(CASES), len(SCHED_CASES), len(CLIP_CASES)))
+    lua.write_chunk(OUT_PATH, HEADER, lines,
+                    "%d optimizer cases, %d scheduler cases, %d clip cases"
+                    % (len(CASES), len(SCHED_CASES), len(CLIP_CASES)))
 
 
 if __name__ == "__main__":

@@ -18,31 +18,31 @@ argument parsing as much as the numbers.
 """
 
 import math
+import sys
 from pathlib import Path
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fixture_lua as lua  # noqa: E402
+from fixture_lua import DTYPE, lua_dim  # noqa: E402
+
 SEED = 20240611
-DTYPE = torch.float64
 MAX_ELEMENTS = 60
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-OUT_PATH = REPO_ROOT / "tests" / "fixtures" / "reduce.lua"
+OUT_PATH = lua.FIXTURES / "reduce.lua"
 
 torch.manual_seed(SEED)
 torch.set_default_dtype(DTYPE)
-GEN = torch.Generator().manual_seed(SEED)
+DRAW = lua.Draws(SEED)
+randn = DRAW.randn
 INF = math.inf
 NAN = math.nan
 
 
-def randn(*shape):
-    return torch.randn(shape, generator=GEN, dtype=DTYPE)
-
-
 def positive(*shape):
     """Values in [0.5, 1.5), so a product of many stays moderate."""
-    return torch.rand(shape, generator=GEN, dtype=DTYPE) + 0.5
+    return DRAW.rand(*shape) + 0.5
 
 
 def T(data):
@@ -53,55 +53,18 @@ def T(data):
 # Lua serialisation
 
 def fmt_num(x):
-    x = float(x)
-    if math.isnan(x):
-        return "0/0"
-    if math.isinf(x):
-        return "math.huge" if x > 0 else "-math.huge"
-    if x == 0.0 and math.copysign(1.0, x) < 0:
-        return "-0.0"  # "-0" would read back as the integer 0
-    return "%.17g" % x
+    return lua.fmt_num(x, nonfinite=True)  # inf is math.huge, NaN 0/0
 
 
 def fmt_tensor(t, indent):
-    t = t.detach()
-    if t.dtype == torch.int64:
+    if t.dtype == torch.int64:  # argmax / argmin
         t = t.to(DTYPE)
-    assert t.dtype == DTYPE, t.dtype
-    shape = list(t.shape)
-    assert t.numel() <= MAX_ELEMENTS, shape
-    values = [fmt_num(v) for v in t.reshape(-1).tolist()]
-    shape_s = "{" + ", ".join(str(d) for d in shape) + "}"
-    if len(values) <= 4:
-        return "{shape = %s, data = {%s}}" % (shape_s, ", ".join(values))
-    pad = " " * (indent + 2)
-    lines = [pad + ", ".join(values[i:i + 4]) + ","
-             for i in range(0, len(values), 4)]
-    return "{shape = %s, data = {\n%s\n%s}}" % (shape_s, "\n".join(lines),
-                                               " " * indent)
+    return lua.fmt_tensor(t, indent, MAX_ELEMENTS, num=fmt_num)
 
 
 def fmt_lua(v):
     """Lua literal: ints, floats, bools, strings, lists, dicts (name keys)."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return fmt_num(v)
-    if isinstance(v, str):
-        return '"%s"' % v.replace("\\", "\\\\").replace('"', '\\"')
-    if isinstance(v, (list, tuple)):
-        return "{" + ", ".join(fmt_lua(x) for x in v) + "}"
-    if isinstance(v, dict):
-        return "{" + ", ".join("%s = %s" % (k, fmt_lua(x))
-                               for k, x in v.items()) + "}"
-    raise TypeError(type(v))
-
-
-def lua_dim(d):
-    """PyTorch dim -> Lua dim: 0-based non-negative dims become 1-based."""
-    return d + 1 if d >= 0 else d
+    return lua.fmt_lua(v, num=fmt_num)
 
 
 # ----------------------------------------------------------------------------
@@ -425,12 +388,9 @@ def self_check():
 def main():
     build()
     self_check()
-    lines = [HEADER, "return {"]
-    write(lines)
-    lines.append("}")
-    OUT_PATH.parent.mkdir(parents=True, exist_ok=True)
-    OUT_PATH.write_text("\n".join(lines) + "\n")
-    print("wrote %s (%d cases)" % (OUT_PATH.relative_to(REPO_ROOT), len(CASES)))
+    body = []
+    write(body)
+    lua.write_chunk(OUT_PATH, HEADER, body, "%d cases" % len(CASES))
 
 
 if __name__ == "__main__":

@@ -30,30 +30,22 @@ scripts/gen_fixtures.py:
 Numbers are written with %.17g so float64 values round-trip exactly.
 """
 
-import math
+import sys
 from pathlib import Path
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fixture_lua as lua  # noqa: E402
+from fixture_lua import DTYPE, lua_dim  # noqa: E402
+
 SEED = 20240611
-DTYPE = torch.float64
 MAX_ELEMENTS = 80
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-OUT_PATH = REPO_ROOT / "tests" / "fixtures" / "shape.lua"
+OUT_PATH = lua.FIXTURES / "shape.lua"
 
 torch.manual_seed(SEED)
-GEN = torch.Generator().manual_seed(SEED)
-
-
-def randn(*shape):
-    return torch.randn(shape, generator=GEN, dtype=DTYPE)
-
-
-def lua_dim(d):
-    """PyTorch dim -> Lua dim: 0-based non-negative dims become 1-based."""
-    assert isinstance(d, int)
-    return d + 1 if d >= 0 else d
+randn = lua.Draws(SEED).randn
 
 
 class LuaTensor:
@@ -71,45 +63,17 @@ def index_arg(idx):
 # ----------------------------------------------------------------------------
 # Lua serialisation
 
-def fmt_num(x):
-    x = float(x)
-    assert math.isfinite(x), x
-    if x == 0.0 and math.copysign(1.0, x) < 0:
-        return "-0.0"  # "-0" would read back as the integer 0
-    return "%.17g" % x
-
-
 def fmt_tensor(t, indent):
-    t = t.detach()
-    assert t.dtype == DTYPE, t.dtype
-    shape = list(t.shape)
-    assert t.numel() <= MAX_ELEMENTS, shape
-    values = [fmt_num(v) for v in t.reshape(-1).tolist()]
-    shape_s = "{" + ", ".join(str(d) for d in shape) + "}"
-    if len(values) <= 4:
-        return "{shape = %s, data = {%s}}" % (shape_s, ", ".join(values))
-    pad = " " * (indent + 2)
-    lines = [pad + ", ".join(values[i:i + 4]) + ","
-             for i in range(0, len(values), 4)]
-    return "{shape = %s, data = {\n%s\n%s}}" % (shape_s, "\n".join(lines),
-                                               " " * indent)
+    return lua.fmt_tensor(t, indent, MAX_ELEMENTS)
 
 
 def fmt_lua(v, indent):
     """Lua literal for args: ints, floats, bools, strings, tensors, lists."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return fmt_num(v)
-    if isinstance(v, str):
-        return '"%s"' % v.replace("\\", "\\\\").replace('"', '\\"')
-    if isinstance(v, LuaTensor):
-        return fmt_tensor(v.t, indent)
-    if isinstance(v, (list, tuple)):
-        return "{" + ", ".join(fmt_lua(x, indent) for x in v) + "}"
-    raise TypeError(type(v))
+    def tensor_arg(x):
+        if not isinstance(x, LuaTensor):
+            raise TypeError(type(x))
+        return fmt_tensor(x.t, indent)
+    return lua.fmt_lua(v, other=tensor_arg)
 
 
 # ----------------------------------------------------------------------------
@@ -138,13 +102,7 @@ def case(name, op, inputs, fn, args=(), prep=None, expect=None):
     seeds = [randn(*o.shape) for o in outs]
     loss = sum((o * s).sum() for o, s in zip(outs, seeds))
     loss.backward()
-    grads = []
-    for leaf in leaves:
-        if leaf.grad is None:
-            grads.append(False)
-        else:
-            assert leaf.grad.shape == leaf.shape, name
-            grads.append(leaf.grad)
+    grads = lua.leaf_grads(leaves, name)
     entry = {"name": name, "op": op, "inputs": [l.detach() for l in leaves],
              "args": list(args), "grads": grads,
              "prep": prep if any(prep) else None}
@@ -444,27 +402,17 @@ def write_ops(lines):
         lines.append("    {")
         lines.append("      name = %s," % fmt_lua(c["name"], 6))
         lines.append("      op = %s," % fmt_lua(c["op"], 6))
-        lines.append("      inputs = {")
-        for t in c["inputs"]:
-            lines.append("        %s," % fmt_tensor(t, 8))
-        lines.append("      },")
+        lua.append_tensors(lines, "inputs", c["inputs"], fmt_tensor)
         if c["prep"]:
             lines.append("      prep = %s," % fmt_lua(c["prep"], 6))
         lines.append("      args = %s," % fmt_lua(c["args"], 6))
         if "outputs" in c:
             for key in ("seeds", "outputs"):
-                lines.append("      %s = {" % key)
-                for t in c[key]:
-                    lines.append("        %s," % fmt_tensor(t, 8))
-                lines.append("      },")
+                lua.append_tensors(lines, key, c[key], fmt_tensor)
         else:
             lines.append("      seed = %s," % fmt_tensor(c["seed"], 6))
             lines.append("      output = %s," % fmt_tensor(c["output"], 6))
-        lines.append("      grads = {")
-        for g in c["grads"]:
-            lines.append("        %s," % ("false" if g is False
-                                          else fmt_tensor(g, 8)))
-        lines.append("      },")
+        lua.append_tensors(lines, "grads", c["grads"], fmt_tensor)
         lines.append("    },")
     lines.append("  },")
 
@@ -488,12 +436,9 @@ def main():
     build_views()
     build_copies()
     self_check()
-    lines = [HEADER, "return {"]
-    write_ops(lines)
-    lines.append("}")
-    OUT_PATH.parent.mkdir(parents=True, exist_ok=True)
-    OUT_PATH.write_text("\n".join(lines) + "\n")
-    print("wrote %s (%d ops)" % (OUT_PATH.relative_to(REPO_ROOT), len(OPS)))
+    body = []
+    write_ops(body)
+    lua.write_chunk(OUT_PATH, HEADER, body, "%d ops" % len(OPS))
 
 
 if __name__ == "__main__":

@@ -23,9 +23,11 @@
 local lucid = require("lucid")
 local nn = lucid.nn
 
--- scripts/svg.lua, found next to this script
+-- scripts/svg.lua and scripts/example_common.lua (options, logging, the
+-- reload check), found next to this script
 package.path = ((arg and arg[0] or ""):match("^(.*)[/\\]") or ".") .. "/?.lua;" .. package.path
 local svg = require("svg")
+local example = require("example_common")
 
 -- A layer that newer versions of lucid.nn list themselves.
 local MSELoss = nn.MSELoss
@@ -42,36 +44,9 @@ usage: lua5.4 scripts/sine.lua [options]
   --out DIR   where sine.safetensors and sine.svg go (default ./out)
 ]]
 
-local function parse_args(args, defaults)
-  local opts = {}
-  for k, v in pairs(defaults) do opts[k] = v end
-  local i = 1
-  while i <= #args do
-    local a = args[i]
-    if a == "-h" or a == "--help" then io.write(USAGE) os.exit(0) end
-    local key, value = a:match("^%-%-([%w-]+)=(.*)$")
-    if not key then
-      key, value = a:match("^%-%-([%w-]+)$"), args[i + 1]
-      i = i + 1
-    end
-    key = key and key:gsub("-", "_")
-    if not key or defaults[key] == nil or value == nil then
-      io.stderr:write("sine.lua: bad argument '", a, "'\n", USAGE)
-      os.exit(2)
-    end
-    if type(defaults[key]) == "number" and not tonumber(value) then
-      io.stderr:write("sine.lua: --", key:gsub("_", "-"), " needs a number, got '", value, "'\n")
-      os.exit(2)
-    end
-    if type(defaults[key]) == "number" then value = tonumber(value) end
-    opts[key] = value
-    i = i + 1
-  end
-  return opts
-end
-
-local opts = parse_args(arg or {}, {steps = 2000, points = 200, lr = 0.01, seed = 0, out = "out"})
-os.execute(string.format("mkdir -p '%s'", (opts.out:gsub("'", "'\\''"))))
+local opts = example.parse_args(arg or {}, {steps = 2000, points = 200, lr = 0.01, seed = 0, out = "out"},
+  USAGE, "sine.lua")
+example.mkdir(opts.out)
 lucid.manual_seed(opts.seed)
 
 -- ---------------------------------------------------------------------------
@@ -106,7 +81,6 @@ local schedule = lucid.optim.lr_scheduler.CosineAnnealingLR(optimizer, {T_max = 
 -- ---------------------------------------------------------------------------
 -- training: the whole data set is one batch
 
-local log_every = math.max(1, opts.steps // 5)
 local bar <close> = lucid.progress(opts.steps, {desc = "sine"})
 for step in bar do
   optimizer:zero_grad()
@@ -114,7 +88,7 @@ for step in bar do
   loss:backward()
   optimizer:step()
   schedule:step()
-  if step % log_every == 0 or step == opts.steps then
+  if example.log_step(step, opts.steps) then
     bar:set_postfix{loss = loss:item()}
     bar:write(string.format("step %5d  loss %.5f  lr %.5f", step, loss:item(), schedule:get_last_lr()[1]))
   end
@@ -135,21 +109,8 @@ print(string.format("test MSE (against the clean sine):     %.5f", clean_mse))
 -- ---------------------------------------------------------------------------
 -- save, reload into a fresh model, compare
 
-local path = opts.out .. "/sine.safetensors"
-lucid.save(model:state_dict(), path)
-print("saved weights: " .. path)
-
-lucid.manual_seed(opts.seed + 1)            -- different initial weights
-local fresh = make_model()
-fresh:load_state_dict(lucid.load(path))
-fresh:eval()
-local a, b = fit_test:reshape(-1):tolist(), fresh(x_test):reshape(-1):tolist()
-local same = #a == #b
-for i = 1, #a do
-  if a[i] ~= b[i] then same = false end
-end
-print(string.format("reload check: %s (a fresh model loaded from %s gives %s outputs on %d inputs)",
-  same and "ok" or "FAILED", path, same and "identical" or "different", #a))
+local same = example.save_and_reload(model, make_model, opts.out .. "/sine.safetensors", opts.seed,
+  {x_test}, string.format("outputs on %d inputs", x_test.shape[1]))
 
 -- ---------------------------------------------------------------------------
 -- picture: the data, the clean sine, the fit

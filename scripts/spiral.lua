@@ -28,9 +28,11 @@
 local lucid = require("lucid")
 local nn = lucid.nn
 
--- scripts/svg.lua, found next to this script
+-- scripts/svg.lua and scripts/example_common.lua (options, logging, the
+-- reload check), found next to this script
 package.path = ((arg and arg[0] or ""):match("^(.*)[/\\]") or ".") .. "/?.lua;" .. package.path
 local svg = require("svg")
+local example = require("example_common")
 
 -- Layers that newer versions of lucid.nn list themselves.
 local ReLU = nn.ReLU
@@ -50,37 +52,9 @@ usage: lua5.4 scripts/spiral.lua [options]
   --out DIR       where spiral.safetensors and the two SVG files go (default ./out)
 ]]
 
-local function parse_args(args, defaults)
-  local opts = {}
-  for k, v in pairs(defaults) do opts[k] = v end
-  local i = 1
-  while i <= #args do
-    local a = args[i]
-    if a == "-h" or a == "--help" then io.write(USAGE) os.exit(0) end
-    local key, value = a:match("^%-%-([%w-]+)=(.*)$")
-    if not key then
-      key, value = a:match("^%-%-([%w-]+)$"), args[i + 1]
-      i = i + 1
-    end
-    key = key and key:gsub("-", "_")
-    if not key or defaults[key] == nil or value == nil then
-      io.stderr:write("spiral.lua: bad argument '", a, "'\n", USAGE)
-      os.exit(2)
-    end
-    if type(defaults[key]) == "number" and not tonumber(value) then
-      io.stderr:write("spiral.lua: --", key:gsub("_", "-"), " needs a number, got '", value, "'\n")
-      os.exit(2)
-    end
-    if type(defaults[key]) == "number" then value = tonumber(value) end
-    opts[key] = value
-    i = i + 1
-  end
-  return opts
-end
-
-local opts = parse_args(arg or {}, {epochs = 100, points = 100, batch_size = 32, lr = 0.01,
-  seed = 0, grid = 60, out = "out"})
-os.execute(string.format("mkdir -p '%s'", (opts.out:gsub("'", "'\\''"))))
+local opts = example.parse_args(arg or {}, {epochs = 100, points = 100, batch_size = 32, lr = 0.01,
+  seed = 0, grid = 60, out = "out"}, USAGE, "spiral.lua")
+example.mkdir(opts.out)
 lucid.manual_seed(opts.seed)
 
 -- ---------------------------------------------------------------------------
@@ -127,7 +101,6 @@ end
 -- training: shuffled mini-batches, one progress step per epoch
 
 local epochs = math.tointeger(opts.epochs)
-local log_every = math.max(1, epochs // 5)
 local curve = {}                    -- mean training loss of each epoch
 local bar <close> = lucid.progress(epochs, {desc = "spiral", unit = "epoch"})
 for epoch in bar do
@@ -142,7 +115,7 @@ for epoch in bar do
   end
   curve[epoch] = total / count
   bar:set_postfix{loss = curve[epoch]}
-  if epoch % log_every == 0 or epoch == epochs then
+  if example.log_step(epoch, epochs) then
     model:eval()
     bar:write(string.format("epoch %4d  loss %.4f  train accuracy %.1f%%", epoch, curve[epoch],
       100 * accuracy(model, X, Y)))
@@ -169,22 +142,8 @@ local grid_logits = lucid.no_grad(model, grid)
 -- ---------------------------------------------------------------------------
 -- save, reload into a fresh model, compare
 
-local path = opts.out .. "/spiral.safetensors"
-lucid.save(model:state_dict(), path)
-print("saved weights: " .. path)
-
-lucid.manual_seed(opts.seed + 1)            -- different initial weights
-local fresh = make_model()
-fresh:load_state_dict(lucid.load(path))
-fresh:eval()
-local a = lucid.cat({lucid.no_grad(model, X), grid_logits}, 1):reshape(-1):tolist()
-local b = lucid.cat({lucid.no_grad(fresh, X), lucid.no_grad(fresh, grid)}, 1):reshape(-1):tolist()
-local same = #a == #b
-for i = 1, #a do
-  if a[i] ~= b[i] then same = false end
-end
-print(string.format("reload check: %s (a fresh model loaded from %s gives %s logits on %d inputs)",
-  same and "ok" or "FAILED", path, same and "identical" or "different", X.shape[1] + G * G))
+local same = example.save_and_reload(model, make_model, opts.out .. "/spiral.safetensors", opts.seed,
+  {X, grid}, string.format("logits on %d inputs", X.shape[1] + G * G))
 
 -- ---------------------------------------------------------------------------
 -- pictures

@@ -16,6 +16,11 @@
 local lucid = require("lucid")
 local nn = lucid.nn
 
+-- scripts/example_common.lua (options, logging, the reload check), found
+-- next to this script
+package.path = ((arg and arg[0] or ""):match("^(.*)[/\\]") or ".") .. "/?.lua;" .. package.path
+local example = require("example_common")
+
 -- Layers that newer versions of lucid.nn list themselves.
 local Sigmoid = nn.Sigmoid
 local BCELoss = nn.BCELoss
@@ -31,36 +36,8 @@ usage: lua5.4 scripts/xor.lua [options]
   --out DIR   where xor.safetensors goes (default ./out)
 ]]
 
-local function parse_args(args, defaults)
-  local opts = {}
-  for k, v in pairs(defaults) do opts[k] = v end
-  local i = 1
-  while i <= #args do
-    local a = args[i]
-    if a == "-h" or a == "--help" then io.write(USAGE) os.exit(0) end
-    local key, value = a:match("^%-%-([%w-]+)=(.*)$")
-    if not key then
-      key, value = a:match("^%-%-([%w-]+)$"), args[i + 1]
-      i = i + 1
-    end
-    key = key and key:gsub("-", "_")
-    if not key or defaults[key] == nil or value == nil then
-      io.stderr:write("xor.lua: bad argument '", a, "'\n", USAGE)
-      os.exit(2)
-    end
-    if type(defaults[key]) == "number" and not tonumber(value) then
-      io.stderr:write("xor.lua: --", key:gsub("_", "-"), " needs a number, got '", value, "'\n")
-      os.exit(2)
-    end
-    if type(defaults[key]) == "number" then value = tonumber(value) end
-    opts[key] = value
-    i = i + 1
-  end
-  return opts
-end
-
-local opts = parse_args(arg or {}, {steps = 1000, lr = 0.5, seed = 0, out = "out"})
-os.execute(string.format("mkdir -p '%s'", (opts.out:gsub("'", "'\\''"))))
+local opts = example.parse_args(arg or {}, {steps = 1000, lr = 0.5, seed = 0, out = "out"}, USAGE, "xor.lua")
+example.mkdir(opts.out)
 
 -- ---------------------------------------------------------------------------
 -- data: the four cases
@@ -87,14 +64,13 @@ local optimizer = lucid.optim.SGD(model:parameters(), {lr = opts.lr, momentum = 
 -- ---------------------------------------------------------------------------
 -- training: the whole data set is one batch
 
-local log_every = math.max(1, opts.steps // 5)
 local bar <close> = lucid.progress(opts.steps, {desc = "xor"})
 for step in bar do
   optimizer:zero_grad()
   local loss = loss_fn(model(X), Y)
   loss:backward()
   optimizer:step()
-  if step % log_every == 0 or step == opts.steps then
+  if example.log_step(step, opts.steps) then
     bar:set_postfix{loss = loss:item()}
     bar:write(string.format("step %5d  loss %.5f", step, loss:item()))
   end
@@ -118,21 +94,8 @@ print(string.format("accuracy: %.1f%% (%d/4)", 100 * correct / 4, correct))
 -- ---------------------------------------------------------------------------
 -- save, reload into a fresh model, compare
 
-local path = opts.out .. "/xor.safetensors"
-lucid.save(model:state_dict(), path)
-print("saved weights: " .. path)
-
-lucid.manual_seed(opts.seed + 1)            -- different initial weights
-local fresh = make_model()
-fresh:load_state_dict(lucid.load(path))
-fresh:eval()
-local again = lucid.no_grad(fresh, X):reshape(-1):tolist()
-local same = true
-for i = 1, 4 do
-  if again[i] ~= p[i] then same = false end
-end
-print(string.format("reload check: %s (a fresh model loaded from %s gives %s outputs)",
-  same and "ok" or "FAILED", path, same and "identical" or "different"))
+local same = example.save_and_reload(model, make_model, opts.out .. "/xor.safetensors", opts.seed,
+  {X}, "outputs")
 
 if correct < 4 or not same then
   io.stderr:write("xor.lua: FAILED: ", correct < 4 and "not every case is right" or "the reloaded model differs", "\n")

@@ -96,16 +96,7 @@ local function check_entry(entry, dtype, rtol, atol)
   end
   assert.is_true(out.requires_grad, entry.name .. ": output should require grad")
   out:backward(H.tensor(entry.seed, {dtype = dtype}))
-  for i, g in ipairs(entry.grads) do
-    local what = string.format("%s: grad of input %d", entry.name, i)
-    if g == false then
-      assert.is_nil(leaves[i].grad, what .. " should be nil")
-    else
-      assert.is_not_nil(leaves[i].grad, what .. " is nil")
-      assert.are.equal(dtype, leaves[i].grad.dtype, what .. " dtype")
-      H.assert_close(leaves[i].grad, g, rtol, atol, what)
-    end
-  end
+  H.assert_grads(leaves, entry.grads, rtol, atol, entry.name, dtype)
 end
 
 describe("elementwise ops against PyTorch (float64)", function()
@@ -145,21 +136,9 @@ end)
 
 -- ---- gradcheck (float64, away from kinks) ----------------------------------
 
-local F64 = {dtype = "float64", requires_grad = true}
-
-local function leaf(shape, f)
-  local flat = H.flat(lucid.randn(shape, {dtype = "float64"}))
-  if f then for i, v in ipairs(flat) do flat[i] = f(v) end end
-  return H.from_flat(flat, shape, F64)
-end
-
--- makers: a function of a shape that makes such a leaf when the case runs
-local function maker(f)
-  return function(...)
-    local shape = {...}
-    return function() return leaf(shape, f) end
-  end
-end
+-- makers (H.maker): a function of a shape that makes a float64 leaf, its
+-- randn values mapped as below, when the case runs
+local maker = H.maker
 local rn = maker()
 local pos = maker(function(v) return math.abs(v) + 0.5 end)       -- sqrt, rsqrt
 local nz = maker(function(v) return v < 0 and v - 0.3 or v + 0.3 end)  -- |x| >= 0.3
@@ -178,19 +157,10 @@ local off_steps = maker(function(v)
   if f < 0.1 then v = v + 0.05 elseif f > 0.9 then v = v - 0.05 end
   return v
 end)
-local function scalar() return lucid.tensor(0.7, F64) end
+local function scalar() return lucid.tensor(0.7, {dtype = "float64", requires_grad = true}) end
 
-local function cases(list)
-  for _, c in ipairs(list) do
-    it(c[1], function()
-      lucid.manual_seed(7)
-      local inputs = {}
-      for i, make in ipairs(c[3]) do inputs[i] = make() end
-      local ok, msg = H.gradcheck(c[2], inputs, c[4])
-      assert.is_true(ok, msg)
-    end)
-  end
-end
+-- one `it` per {name, fn, makers, opts}, seeded with 7
+local function cases(list) H.gradcheck_cases(list, 7) end
 
 describe("gradcheck: unary ops", function()
   local T = function(x) return x:transpose(1, 2) end
@@ -466,10 +436,7 @@ end)
 -- Asserts f(...) raises an error containing `expected` (plain text), then
 -- that the state still computes, elementwise ops included.
 local function check_error(expected, f, ...)
-  local ok, msg = pcall(f, ...)
-  assert.is_false(ok, "expected an error containing: " .. expected)
-  msg = tostring(msg)
-  assert(msg:find(expected, 1, true), string.format("error %q does not contain %q", msg, expected))
+  H.assert_error(expected, f, ...)
   local x = lucid.tensor({{1, 2}}, {requires_grad = true})
   local y = (x:square() + x:clamp(0, 1.5) + lucid.where(x:gt(1), x, 0)):sum()
   y:backward()

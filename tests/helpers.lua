@@ -24,11 +24,15 @@ local function nest(data, shape, dim, pos)
 end
 
 --- A tensor of `shape` holding the flat values `data`. opts as for lucid.tensor,
--- dtype defaulting to float64.
+-- dtype defaulting to float64. An empty shape such as {2, 0, 3}, which nested
+-- tables cannot say, gives lucid.zeros of it.
 function H.from_flat(data, shape, opts)
   opts = opts or {}
   local o = {dtype = opts.dtype or "float64", requires_grad = opts.requires_grad or false}
   if #shape == 0 then return lucid.tensor(data[1], o) end
+  for _, d in ipairs(shape) do
+    if d == 0 then return lucid.zeros(shape, o) end
+  end
   return lucid.tensor(nest(data, shape, 1, {1}), o)
 end
 
@@ -97,6 +101,60 @@ function H.assert_close(actual, expected, rtol, atol, what)
   assert.is_true(ok, msg)
 end
 
+--- Asserts the gradients of `leaves` against a fixture's `grads`, one per
+-- leaf: false means the leaf must have none, a fixture tensor is compared
+-- within rtol/atol (in `dtype` too, when given). `name` starts the messages.
+function H.assert_grads(leaves, grads, rtol, atol, name, dtype)
+  for i, g in ipairs(grads) do
+    local what = string.format("%s: grad of input %d", name, i)
+    if g == false then
+      assert.is_nil(leaves[i].grad, what .. " should be nil")
+    else
+      assert.is_not_nil(leaves[i].grad, what .. " is nil")
+      if dtype then assert.are.equal(dtype, leaves[i].grad.dtype, what .. " dtype") end
+      H.assert_close(leaves[i].grad, g, rtol, atol, what)
+    end
+  end
+end
+
+--- Asserts that f(...) raises an error whose message contains `expected`
+-- (plain text, not a pattern).
+function H.assert_error(expected, f, ...)
+  local ok, msg = pcall(f, ...)
+  assert.is_false(ok, "expected an error containing: " .. expected)
+  msg = tostring(msg)
+  assert.is_truthy(msg:find(expected, 1, true), string.format("error %q does not contain %q", msg, expected))
+end
+
+--- In a describe block: lucid's default dtype is `dtype` for its specs, and
+-- the previous one again after them.
+function H.use_default_dtype(dtype)
+  local busted = require("busted")  -- setup and teardown of the running spec
+  local previous
+  busted.setup(function()
+    previous = lucid.get_default_dtype()
+    lucid.set_default_dtype(dtype)
+  end)
+  busted.teardown(function() lucid.set_default_dtype(previous) end)
+end
+
+--- A float64 leaf of `shape` from lucid's generator, its values mapped by
+-- `f` when given.
+function H.randn_leaf(shape, f)
+  local flat = H.flat(lucid.randn(shape, {dtype = "float64"}))
+  if f then for i, v in ipairs(flat) do flat[i] = f(v) end end
+  return H.from_flat(flat, shape, {dtype = "float64", requires_grad = true})
+end
+
+--- Makers of gradcheck inputs: H.maker(f)(2, 3) is a function that makes a
+-- {2, 3} H.randn_leaf with `f` when a case runs (so under the case's seed).
+function H.maker(f)
+  return function(...)
+    local shape = {...}
+    return function() return H.randn_leaf(shape, f) end
+  end
+end
+
 --- Finite-difference gradient check in float64.
 -- fn(inputs...) returns a tensor y; with a fixed random seed tensor s of y's
 -- shape, the analytic gradient of L = sum(y * s) w.r.t. every input (leaves
@@ -157,6 +215,27 @@ function H.gradcheck(fn, inputs, opts)
     end
   end
   return true
+end
+
+--- Asserts (busted failure) that H.gradcheck(fn, inputs, opts) passes.
+function H.assert_gradcheck(fn, inputs, opts)
+  local ok, msg = H.gradcheck(fn, inputs, opts)
+  assert.is_true(ok, msg)
+end
+
+--- One busted `it` per case {name, fn, makers, opts}: each makes its inputs
+-- with the makers (see H.maker) after lucid.manual_seed(seed), then asserts
+-- the gradcheck of fn over them.
+function H.gradcheck_cases(list, seed)
+  local it = require("busted").it
+  for _, c in ipairs(list) do
+    it(c[1], function()
+      lucid.manual_seed(seed)
+      local inputs = {}
+      for i, make in ipairs(c[3]) do inputs[i] = make() end
+      H.assert_gradcheck(c[2], inputs, c[4])
+    end)
+  end
 end
 
 return H

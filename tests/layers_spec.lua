@@ -21,16 +21,6 @@ local init = require("lucid.nn.initializers")
 
 local RTOL, ATOL = 1e-10, 1e-12
 
--- Every spec here builds float64 modules; the default dtype is restored after.
-local previous_dtype
-local function use_float64()
-  setup(function()
-    previous_dtype = lucid.get_default_dtype()
-    lucid.set_default_dtype("float64")
-  end)
-  teardown(function() lucid.set_default_dtype(previous_dtype) end)
-end
-
 local function state_of(fx)
   local sd = {}
   for name, t in pairs(fx) do sd[name] = H.tensor(t) end
@@ -55,14 +45,7 @@ local function check_layer(entry)
   local out = layer(table.unpack(inputs))
   H.assert_close(out, entry.output, RTOL, ATOL, entry.name .. ": output")
   out:backward(H.tensor(entry.seed))
-  for i, g in ipairs(entry.grads.input) do
-    local what = string.format("%s: grad of input %d", entry.name, i)
-    if g == false then
-      assert.is_nil(inputs[i].grad, what .. " should be nil")
-    else
-      H.assert_close(inputs[i].grad, g, RTOL, ATOL, what)
-    end
-  end
+  H.assert_grads(inputs, entry.grads.input, RTOL, ATOL, entry.name)
   local params = named(layer:named_parameters())
   for name, g in pairs(entry.grads.params) do
     assert.is_not_nil(params[name], entry.name .. ": no parameter " .. name)
@@ -80,14 +63,14 @@ local function check_layer(entry)
 end
 
 describe("layers against PyTorch (float64)", function()
-  use_float64()
+  H.use_default_dtype("float64")
   for _, entry in ipairs(fixtures.layers) do
     it(entry.name, function() check_layer(entry) end)
   end
 end)
 
 describe("layers: finite-difference gradients", function()
-  use_float64()
+  H.use_default_dtype("float64")
   local function leaf(...)
     return lucid.randn({...}, {requires_grad = true})
   end
@@ -95,8 +78,7 @@ describe("layers: finite-difference gradients", function()
     local all = {}
     for _, x in ipairs(inputs) do all[#all + 1] = x end
     for _, p in ipairs(layer:parameters()) do all[#all + 1] = p end
-    local ok, msg = H.gradcheck(function(...) return layer(table.unpack(inputs, 1, #inputs)) end, all)
-    assert.is_true(ok, msg)
+    H.assert_gradcheck(function(...) return layer(table.unpack(inputs, 1, #inputs)) end, all)
   end
   before_each(function() lucid.manual_seed(11) end)
 
@@ -107,8 +89,7 @@ describe("layers: finite-difference gradients", function()
   it("Embedding (weight)", function()
     local e = L.Embedding(5, 3)  -- (a padding row would get no gradient, as in PyTorch)
     local idx = lucid.tensor({{1, 2, 5}, {5, 5, 3}})
-    local ok, msg = H.gradcheck(function() return e(idx) end, {e.weight})
-    assert.is_true(ok, msg)
+    H.assert_gradcheck(function() return e(idx) end, {e.weight})
   end)
   it("LayerNorm", function()
     local ln = L.LayerNorm({2, 3})
@@ -145,7 +126,7 @@ describe("layers: finite-difference gradients", function()
 end)
 
 describe("layers: printing", function()
-  use_float64()
+  H.use_default_dtype("float64")
   local cases = {
     {function() return L.Identity() end, "Identity()"},
     {function() return L.ReLU() end, "ReLU()"},
@@ -213,7 +194,7 @@ describe("layers: printing", function()
 end)
 
 describe("layers: behaviour", function()
-  use_float64()
+  H.use_default_dtype("float64")
   before_each(function() lucid.manual_seed(3) end)
 
   it("layers accept PyTorch's names in a table", function()
@@ -440,12 +421,8 @@ describe("layers: behaviour", function()
 end)
 
 describe("layers: errors", function()
-  use_float64()
-  local function fails(pattern, fn, ...)
-    local ok, err = pcall(fn, ...)
-    assert.is_false(ok, "expected an error matching " .. pattern)
-    assert.is_truthy(tostring(err):find(pattern, 1, true), "error was: " .. tostring(err))
-  end
+  H.use_default_dtype("float64")
+  local fails = H.assert_error
 
   it("bad constructor arguments", function()
     fails("nn.Dropout: p must be a probability between 0 and 1, got 1.5", L.Dropout, 1.5)
@@ -502,7 +479,7 @@ describe("layers: errors", function()
 end)
 
 describe("nn.init", function()
-  use_float64()
+  H.use_default_dtype("float64")
   local function stats(t)
     local v = H.flat(t)
     local sum, lo, hi = 0, math.huge, -math.huge

@@ -16,15 +16,6 @@ end
 
 local RTOL, ATOL = 1e-10, 1e-12
 
-local previous_dtype
-local function use_float64()
-  setup(function()
-    previous_dtype = lucid.get_default_dtype()
-    lucid.set_default_dtype("float64")
-  end)
-  teardown(function() lucid.set_default_dtype(previous_dtype) end)
-end
-
 -- The fixture's constructor arguments with tensors made.
 local function args_of(entry)
   local args = {}
@@ -63,7 +54,7 @@ local function check_loss(entry, fn)
 end
 
 describe("losses against PyTorch (float64): modules", function()
-  use_float64()
+  H.use_default_dtype("float64")
   for _, entry in ipairs(fixtures.losses) do
     it(entry.name, function()
       local loss = L[entry.loss](args_of(entry))
@@ -73,7 +64,7 @@ describe("losses against PyTorch (float64): modules", function()
 end)
 
 describe("losses against PyTorch (float64): functional forms", function()
-  use_float64()
+  H.use_default_dtype("float64")
   for _, entry in ipairs(fixtures.losses) do
     it(entry.name, function()
       local a = args_of(entry)
@@ -90,16 +81,13 @@ describe("losses against PyTorch (float64): functional forms", function()
 end)
 
 describe("losses: finite-difference gradients", function()
-  use_float64()
+  H.use_default_dtype("float64")
   before_each(function() lucid.manual_seed(5) end)
   local function leaf(t)
     t.requires_grad = true
     return t
   end
-  local function check(fn, inputs)
-    local ok, msg = H.gradcheck(fn, inputs)
-    assert.is_true(ok, msg)
-  end
+  local check = H.assert_gradcheck
   local function randn(...) return lucid.randn({...}, {requires_grad = true}) end
   local function classes(n, c)
     local v = {}
@@ -147,7 +135,7 @@ describe("losses: finite-difference gradients", function()
 end)
 
 describe("losses: large logits stay finite", function()
-  use_float64()
+  H.use_default_dtype("float64")
   local function finite(t)
     for _, v in ipairs(H.flat(t)) do
       if not (v == v and v > -math.huge and v < math.huge) then return false end
@@ -194,7 +182,7 @@ describe("losses: large logits stay finite", function()
 end)
 
 describe("losses: printing and buffers", function()
-  use_float64()
+  H.use_default_dtype("float64")
   it("print as PyTorch's, without settings", function()
     assert.are.equal("CrossEntropyLoss()", tostring(L.CrossEntropyLoss{label_smoothing = 0.1}))
     assert.are.equal("MSELoss()", tostring(L.MSELoss()))
@@ -224,12 +212,8 @@ describe("losses: printing and buffers", function()
 end)
 
 describe("losses: errors", function()
-  use_float64()
-  local function fails(pattern, fn, ...)
-    local ok, err = pcall(fn, ...)
-    assert.is_false(ok, "expected an error matching " .. pattern)
-    assert.is_truthy(tostring(err):find(pattern, 1, true), "error was: " .. tostring(err))
-  end
+  H.use_default_dtype("float64")
+  local fails = H.assert_error
   local x45 = lucid.randn(4, 5)
 
   it("target shapes, in Lua's terms", function()

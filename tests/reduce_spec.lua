@@ -8,19 +8,6 @@ local lucid = require("lucid")
 local H = dofile("tests/helpers.lua")
 local fixtures = dofile("tests/fixtures/reduce.lua")
 
-local function numel(shape)
-  local n = 1
-  for _, d in ipairs(shape) do n = n * d end
-  return n
-end
-
--- A fixture tensor; empty ones cannot be written as nested tables.
-local function make(fx, dtype, requires_grad)
-  local opts = {dtype = dtype, requires_grad = requires_grad or false}
-  if numel(fx.shape) == 0 then return lucid.zeros(fx.shape, opts) end
-  return H.tensor(fx, opts)
-end
-
 -- Calls the op as a method or as a function of the package.
 local function call(entry, x, style)
   local args = {table.unpack(entry.args)}
@@ -31,7 +18,7 @@ end
 
 local function check_entry(entry, dtype, rtol, atol, style)
   local differentiable = entry.seed ~= nil
-  local leaf = make(entry.input, dtype, differentiable)
+  local leaf = H.tensor(entry.input, {dtype = dtype, requires_grad = differentiable})
   local x = leaf
   if entry.transpose then
     x = leaf:transpose(entry.transpose[1], entry.transpose[2])
@@ -54,7 +41,7 @@ local function check_entry(entry, dtype, rtol, atol, style)
     assert.is_nil(idx, entry.name .. ": unexpected second result")
   end
   assert.is_true(out.requires_grad)
-  out:backward(make(entry.seed, dtype))
+  out:backward(H.tensor(entry.seed, {dtype = dtype}))
   assert.is_not_nil(leaf.grad, entry.name .. ": grad is nil")
   assert.are.equal(dtype, leaf.grad.dtype)
   H.assert_close(leaf.grad, entry.grad, rtol, atol, entry.name .. ": grad")
@@ -103,8 +90,7 @@ local function away_from_zero(...)
 end
 
 local function gradcheck(fn, x, opts)
-  local ok, msg = H.gradcheck(fn, {x}, opts)
-  assert.is_true(ok, msg)
+  H.assert_gradcheck(fn, {x}, opts)
 end
 
 describe("gradcheck (float64)", function()
@@ -427,10 +413,7 @@ end)
 -- Asserts f(...) fails with a message containing `expected`, then that the
 -- state still computes and differentiates.
 local function check_error(expected, f, ...)
-  local ok, msg = pcall(f, ...)
-  assert.is_false(ok, "expected an error containing: " .. expected)
-  msg = tostring(msg)
-  assert(msg:find(expected, 1, true), string.format("error %q does not contain %q", msg, expected))
+  H.assert_error(expected, f, ...)
   local t = lucid.tensor({{1, 2}}, {requires_grad = true})
   local y = t:softmax(2):max()
   y:backward()

@@ -5,16 +5,6 @@ local lucid = require("lucid")
 local H = dofile("tests/helpers.lua")
 local fixtures = dofile("tests/fixtures/shape.lua")
 
--- A fixture tensor in dtype; H.tensor cannot build shapes like {2, 0, 3}
--- from nested tables, so empty ones are made directly.
-local function mk(fx, dtype, requires_grad)
-  local opts = {dtype = dtype or "float64", requires_grad = requires_grad or false}
-  for _, d in ipairs(fx.shape) do
-    if d == 0 then return lucid.zeros(fx.shape, opts) end
-  end
-  return H.tensor(fx, opts)
-end
-
 -- op name in the fixture -> the Lua call. `a`: the (prepared) inputs,
 -- `args`: the fixture's args (Lua conventions), `T(fx)`: a fixture tensor
 -- in the dtype under test (index and mask tensors).
@@ -53,10 +43,10 @@ local apply = {
 local function check_entry(entry, dtype, rtol, atol)
   local fn = apply[entry.op]
   assert.is_function(fn, "no Lua mapping for op '" .. entry.op .. "'")
-  local function T(fx) return mk(fx, dtype) end
+  local function T(fx) return H.tensor(fx, {dtype = dtype}) end
   local leaves, used = {}, {}
   for i, fx in ipairs(entry.inputs) do
-    leaves[i] = mk(fx, dtype, true)
+    leaves[i] = H.tensor(fx, {dtype = dtype, requires_grad = true})
     local p = entry.prep and entry.prep[i]
     used[i] = p and leaves[i]:permute(p) or leaves[i]
     if p then assert.is_false(used[i]:is_contiguous(), entry.name .. ": prep should not be contiguous") end
@@ -78,16 +68,7 @@ local function check_entry(entry, dtype, rtol, atol)
     H.assert_close(out, entry.output, rtol, atol, entry.name .. ": output")
     out:backward(T(entry.seed))
   end
-  for i, g in ipairs(entry.grads) do
-    local what = string.format("%s: grad of input %d", entry.name, i)
-    if g == false then
-      assert.is_nil(leaves[i].grad, what .. " should be nil")
-    else
-      assert.is_not_nil(leaves[i].grad, what .. " is nil")
-      assert.are.equal(dtype, leaves[i].grad.dtype, what .. " dtype")
-      H.assert_close(leaves[i].grad, g, rtol, atol, what)
-    end
-  end
+  H.assert_grads(leaves, entry.grads, rtol, atol, entry.name, dtype)
 end
 
 describe("shape ops against PyTorch (float64)", function()
@@ -137,8 +118,7 @@ describe("shape ops: gradcheck (float64)", function()
       lucid.manual_seed(7)
       local inputs = {}
       for i = 3, #c do inputs[#inputs + 1] = leaf(table.unpack(c[i])) end
-      local ok, msg = H.gradcheck(c[2], inputs)
-      assert.is_true(ok, msg)
+      H.assert_gradcheck(c[2], inputs)
     end)
   end
 end)
@@ -312,12 +292,7 @@ describe("shape ops: semantics beyond the fixtures", function()
 end)
 
 describe("shape ops: errors", function()
-  local function fails(pattern, fn, ...)
-    local ok, err = pcall(fn, ...)
-    assert.is_false(ok, "expected an error matching: " .. pattern)
-    assert.is_truthy(tostring(err):find(pattern, 1, true),
-      "error '" .. tostring(err) .. "' does not contain '" .. pattern .. "'")
-  end
+  local fails = H.assert_error
   local x = lucid.zeros(2, 3)
   local x3 = lucid.zeros(2, 3, 4)
 

@@ -44,13 +44,11 @@
 -- #loader is the number of batches per epoch.
 local lucid = require("lucid")
 local C = require("lucid.core")
+local iter = require("lucid._iter")  -- shared with lucid.progress
 
 local data = {}
 
-local function is_integer(v)
-  return math.type(v) == "integer" or (math.type(v) == "float" and v == math.floor(v) and v == v
-    and math.abs(v) < 2^53)
-end
+local is_integer, find_method = iter.is_integer, iter.find_method
 
 local function shape_str(t)
   return "{" .. table.concat(t.shape, ", ") .. "}"
@@ -185,8 +183,8 @@ data.DataLoader_class = DataLoader
 local OPTIONS = {batch_size = true, shuffle = true, drop_last = true, collate_fn = true}
 
 local function dataset_len(ds)
-  local ok, n = pcall(function() return #ds end)
-  if not ok or math.type(n) ~= "integer" or n < 0 then
+  local n = iter.length_of(ds)
+  if not n then
     error("lucid.data.DataLoader: the dataset has no length (#ds); a dataset needs __len and "
       .. "get(i) or __index (see lucid/data.lua)", 0)
   end
@@ -265,23 +263,7 @@ local function new_epoch(self)
     order = self.shuffle and permutation(n) or nil}
 end
 
--- A method of obj found without calling any __index function (a dataset's
--- __index function expects item numbers, not method names).
-local function find_method(obj, name)
-  local v = type(obj) == "table" and rawget(obj, name) or nil
-  local mt = getmetatable(obj)
-  local idx = type(mt) == "table" and mt.__index or nil
-  local depth = 0
-  while v == nil and type(idx) == "table" and depth < 100 do
-    v = rawget(idx, name)
-    local m = getmetatable(idx)
-    idx = type(m) == "table" and m.__index or nil
-    depth = depth + 1
-  end
-  if v == nil and type(mt) == "table" then v = rawget(mt, name) end  -- methods kept in the metatable
-  return type(v) == "function" and v or nil
-end
-data._find_method = find_method
+data._find_method = find_method  -- (lucid._iter's)
 
 local function fetch(ds, i, get)
   if get then return table.pack(get(ds, i)) end

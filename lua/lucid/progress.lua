@@ -63,6 +63,7 @@
 -- redirected to a log. Write errors (a closed file, a broken pipe) are
 -- ignored: a progress bar never stops the loop it decorates.
 local lucid_core = require("lucid.core")
+local iter = require("lucid._iter")  -- shared with lucid.data
 
 local Bar = {__name = "lucid.progress"}
 Bar.__index = Bar
@@ -70,9 +71,7 @@ Bar.__index = Bar
 local OPTIONS = {total = true, desc = true, file = true, tty = true, every = true, interval = true,
   ncols = true, ascii = true, unit = true, leave = true, clock = true}
 
-local function is_integer(v)
-  return math.type(v) == "integer" or (math.type(v) == "float" and v == math.floor(v) and math.abs(v) < 2^53)
-end
+local is_integer, length_of, find_method = iter.is_integer, iter.length_of, iter.find_method
 
 -- ---------------------------------------------------------------------------
 -- environment (a host may leave io or os out of its Lua state)
@@ -321,29 +320,6 @@ end
 
 -- ---------------------------------------------------------------------------
 -- construction
-
-local function length_of(obj)
-  local ok, n = pcall(function() return #obj end)
-  if ok and math.type(n) == "integer" and n >= 0 then return n end
-  return nil
-end
-
--- A method of obj found without calling any __index function (a dataset's
--- __index function expects item numbers, not method names).
-local function find_method(obj, name)
-  local v = type(obj) == "table" and rawget(obj, name) or nil
-  local mt = getmetatable(obj)
-  local idx = type(mt) == "table" and mt.__index or nil
-  local depth = 0
-  while v == nil and type(idx) == "table" and depth < 100 do
-    v = rawget(idx, name)
-    local m = getmetatable(idx)
-    idx = type(m) == "table" and m.__index or nil
-    depth = depth + 1
-  end
-  if v == nil and type(mt) == "table" then v = rawget(mt, name) end
-  return type(v) == "function" and v or nil
-end
 
 -- (f, s, c, total) for the iterable.
 local function source(it)
