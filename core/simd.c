@@ -38,7 +38,8 @@ static const double INV_LN2 = 1.44269504088896338700e+00;
 float lc__tanh1f(float xf) {
   double x = (double)xf;
   double ax = fabs(x);
-  if (!(ax < TANH_CLAMP)) ax = isnan(ax) ? ax : TANH_CLAMP;
+  if (isnan(ax)) return xf;  /* before any conversion to int (that would be undefined) */
+  if (ax > TANH_CLAMP) ax = TANH_CLAMP;
   double t = 2.0 * ax;
   double n = nearbyint(t * INV_LN2);
   double r = fma(-n, LN2_HI, t);

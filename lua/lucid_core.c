@@ -716,7 +716,19 @@ static int t_newindex(lua_State *L) {
           return luaL_error(L, "lucid.Tensor.grad: gradient of shape %s does not match the "
                             "tensor's shape %s", a, b);
         }
-        lc_tensor_retain(g);
+        /* a tensor cannot be its own gradient, even through a chain of .grad
+         * (a reference cycle nothing could free) */
+        for (lc_tensor *p = g; p; p = p->grad)
+          if (p == t) return luaL_error(L, "lucid.Tensor.grad: a tensor cannot be its own gradient");
+        if (g->node) {
+          /* keep the values, not the graph: a graph that reaches t would make
+           * a cycle t -> grad -> graph -> t */
+          lc_tensor *d = lc_detach(LT_CTX(L), g);
+          if (!d) return lt_fail(L, LT_CTX(L), "lucid.Tensor.grad");
+          g = d;
+        } else {
+          lc_tensor_retain(g);
+        }
       }
       lc_tensor_release(t->grad);
       t->grad = g;

@@ -119,6 +119,17 @@ describe("tensors", function()
     assert.has_error(function() y.requires_grad = false end)
   end)
 
+  it("refuse a gradient that would make a reference cycle", function()
+    local x = lucid.ones(2, {requires_grad = true})
+    assert.has_error(function() x.grad = x end, "lucid.Tensor.grad: a tensor cannot be its own gradient")
+    local g = lucid.ones(2, {requires_grad = true})
+    x.grad = g
+    assert.has_error(function() g.grad = x end, "lucid.Tensor.grad: a tensor cannot be its own gradient")
+    x.grad = x * 2  -- kept as values: the graph that reaches x is not kept
+    assert.is_nil(x.grad.grad_fn)
+    assert.are.same({2, 2}, x.grad:tolist())
+  end)
+
   it("backward takes an explicit seed and retain_graph", function()
     local x = lucid.tensor({1, 2}, {requires_grad = true})
     local y = x * x
