@@ -47,7 +47,17 @@ function lucid.from_table(t, shape, opts)
   local is_shape = type(shape) == "table" and shape[1] ~= nil
   if not is_shape then return C.tensor(t, shape) end  -- shape is really opts (or nil)
   local n = 1
-  for _, d in ipairs(shape) do n = n * d end
+  for i, d in ipairs(shape) do
+    if math.type(d) ~= "integer" or d < 0 then
+      error(string.format("lucid.from_table: shape[%d] must be a non-negative integer, got %s",
+        i, tostring(d)), 2)
+    end
+    if d > 0 and n > #t // d then  -- more than the table holds (and no overflow)
+      error(string.format("lucid.from_table: shape {%s} needs more values than the table's %d",
+        table.concat(shape, ", "), #t), 2)
+    end
+    n = n * d
+  end
   if #t ~= n then
     error(string.format("lucid.from_table: shape {%s} needs %d values, the table has %d",
       table.concat(shape, ", "), n, #t), 2)
