@@ -163,3 +163,7 @@ install: $(MODULE) $(STATIC) $(SHARED) $(REPL)
 
 clean:
 	rm -rf $(B)
+
+# Reliability checks and fuzzing (issue 7): their own fragments.
+include tests/reliability/reliability.mk
+include tests/fuzz/fuzz.mk

@@ -310,8 +310,8 @@ void lc__k_sum_dim(lc_tensor *out, const lc_tensor *a, int dim, double scale) {
   for (int i = 0; i < a->ndim; i++)
     if (i != dim) st[k++] = a->strides[i];
   int64_t len = a->shape[dim], dstride = a->strides[dim];
+  if (out->numel == 0) return;  /* (and no memset of a NULL buffer) */
   memset(out->storage->data, 0, out->storage->nbytes);
-  if (out->numel == 0) return;
   if (dstride == 1 || len == 0) {
     lc_walk w;
     int64_t base[3] = {0, a->offset, 0};

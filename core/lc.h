@@ -215,6 +215,8 @@ lc_tensor *lc_mean_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim);
 /* Views share storage with a (reshape copies only when it must). shape may
  * hold one -1, inferred from the element count. */
 lc_tensor *lc_reshape(lc_ctx *ctx, lc_tensor *a, int ndim, const int64_t *shape);
+/* reshape that never copies: fails when a's strides cannot express shape. */
+lc_tensor *lc_view(lc_ctx *ctx, lc_tensor *a, int ndim, const int64_t *shape);
 lc_tensor *lc_transpose(lc_ctx *ctx, lc_tensor *a, int d0, int d1);
 lc_tensor *lc_select(lc_ctx *ctx, lc_tensor *a, int dim, int64_t index);
 lc_tensor *lc_expand(lc_ctx *ctx, lc_tensor *a, int ndim, const int64_t *shape);

@@ -143,43 +143,97 @@ static lc_tensor *view_op(lc_ctx *ctx, const lc_op_def *op, lc_tensor *a, int nd
   return finish(ctx, out, op, 1, in);
 }
 
-lc_tensor *lc_reshape(lc_ctx *ctx, lc_tensor *a, int ndim, const int64_t *shape_in) {
+/* Strides that let `shape` view a's elements without a copy, if any
+ * (PyTorch's computeStride): a's dims are taken in chunks that are
+ * contiguous among themselves, and each chunk must be rebuilt exactly by
+ * consecutive new dims. Handles expanded (stride 0) and permuted chunks. */
+static int view_strides(const lc_tensor *a, int ndim, const int64_t *shape, int64_t *st) {
+  if (a->numel == 0 || a->ndim == 0) {
+    lc__contig_strides(ndim, shape, st);
+    return 1;
+  }
+  int view_d = ndim - 1;
+  int64_t chunk_base = a->strides[a->ndim - 1], tensor_numel = 1, view_numel = 1;
+  for (int d = a->ndim - 1; d >= 0; d--) {
+    tensor_numel *= a->shape[d];
+    if (d == 0 || (a->shape[d - 1] != 1 && a->strides[d - 1] != tensor_numel * chunk_base)) {
+      while (view_d >= 0 && (view_numel < tensor_numel || shape[view_d] == 1)) {
+        st[view_d] = view_numel * chunk_base;
+        view_numel *= shape[view_d];
+        view_d--;
+      }
+      if (view_numel != tensor_numel) return 0;
+      if (d > 0) {
+        chunk_base = a->strides[d - 1];
+        tensor_numel = 1;
+        view_numel = 1;
+      }
+    }
+  }
+  return view_d == -1;
+}
+
+/* The target shape with -1 inferred; 0 (error set) when it cannot hold a's
+ * elements. The product is checked as it grows, so no size wraps around. */
+static int reshape_target(lc_ctx *ctx, const lc_tensor *a, int ndim, const int64_t *shape_in,
+                          int64_t *shape) {
   if (ndim < 0 || ndim > LC_MAX_DIMS) {
     lc__fail(ctx, LC_EARG, "at most %d dimensions are supported, got %d", LC_MAX_DIMS, ndim);
-    return NULL;
+    return 0;
   }
-  int64_t shape[LC_MAX_DIMS], st[LC_MAX_DIMS], known = 1;
-  int infer = -1;
-  char sa[SHAPE_BUF], sb[SHAPE_BUF];
-  for (int i = 0; i < ndim; i++) {
+  int64_t known = 1;
+  int infer = -1, ok = 1;
+  for (int i = 0; ok && i < ndim; i++) {
     shape[i] = shape_in[i];
     if (shape[i] == -1 && infer < 0) infer = i;
-    else if (shape[i] < 0) goto bad;
+    else if (shape[i] < 0) ok = 0;
+    else if (shape[i] > 0 && known > INT64_MAX / shape[i]) ok = 0;
     else known *= shape[i];
   }
-  if (infer >= 0) {
-    if (known == 0 || a->numel % known != 0) goto bad;
-    shape[infer] = a->numel / known;
-  } else if (known != a->numel) {
-    goto bad;
+  if (ok && infer >= 0) {
+    if (known == 0 || a->numel % known != 0) ok = 0;
+    else shape[infer] = a->numel / known;
+  } else if (ok && known != a->numel) {
+    ok = 0;
   }
+  if (!ok) {
+    char sa[SHAPE_BUF], sb[SHAPE_BUF];
+    lc_shape_str(sa, sizeof sa, a->ndim, a->shape);
+    lc_shape_str(sb, sizeof sb, ndim, shape_in);
+    lc__fail(ctx, LC_ESHAPE, "cannot reshape %s (%lld elements) into %s", sa,
+             (long long)a->numel, sb);
+  }
+  return ok;
+}
+
+lc_tensor *lc_reshape(lc_ctx *ctx, lc_tensor *a, int ndim, const int64_t *shape_in) {
+  int64_t shape[LC_MAX_DIMS], st[LC_MAX_DIMS];
+  if (!reshape_target(ctx, a, ndim, shape_in, shape)) return NULL;
+  if (view_strides(a, ndim, shape, st))
+    return view_op(ctx, &lc__def_reshape, a, ndim, shape, st, a->offset);
+  /* no view fits: a contiguous copy, reshaped */
+  lc_tensor *c = contig_raw(ctx, a);
+  if (!c) return NULL;
   lc__contig_strides(ndim, shape, st);
-  if (lc_tensor_is_contiguous(a)) return view_op(ctx, &lc__def_reshape, a, ndim, shape, st, a->offset);
-  {
-    lc_tensor *c = contig_raw(ctx, a);
-    if (!c) return NULL;
-    lc_tensor *out = lc__view(ctx, c, ndim, shape, st, 0);
-    lc_tensor_release(c);
-    if (!out) return NULL;
-    lc_tensor *in[1] = {a};
-    return finish(ctx, out, &lc__def_reshape, 1, in);
+  lc_tensor *out = lc__view(ctx, c, ndim, shape, st, 0);
+  lc_tensor_release(c);
+  if (!out) return NULL;
+  lc_tensor *in[1] = {a};
+  return finish(ctx, out, &lc__def_reshape, 1, in);
+}
+
+lc_tensor *lc_view(lc_ctx *ctx, lc_tensor *a, int ndim, const int64_t *shape_in) {
+  int64_t shape[LC_MAX_DIMS], st[LC_MAX_DIMS];
+  if (!reshape_target(ctx, a, ndim, shape_in, shape)) return NULL;
+  if (!view_strides(a, ndim, shape, st)) {
+    char sa[SHAPE_BUF], sb[SHAPE_BUF];
+    lc_shape_str(sa, sizeof sa, a->ndim, a->shape);
+    lc_shape_str(sb, sizeof sb, ndim, shape_in);
+    lc__fail(ctx, LC_ESHAPE, "shape %s cannot be viewed as %s: its strides do not allow it "
+             "(use reshape, which copies, or contiguous() first)", sa, sb);
+    return NULL;
   }
-bad:
-  lc_shape_str(sa, sizeof sa, a->ndim, a->shape);
-  lc_shape_str(sb, sizeof sb, ndim, shape_in);
-  lc__fail(ctx, LC_ESHAPE, "cannot reshape %s (%lld elements) into %s", sa,
-           (long long)a->numel, sb);
-  return NULL;
+  return view_op(ctx, &lc__def_reshape, a, ndim, shape, st, a->offset);
 }
 
 static int check_dim(lc_ctx *ctx, const lc_tensor *a, int d) {
@@ -348,6 +402,10 @@ static lc_tensor *matmul_nd(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) {
   memcpy(oshape, bshape, sizeof(int64_t) * (size_t)nb);
   oshape[nb] = n;
   oshape[nb + 1] = m;
+  int overflow;
+  lc__numel(nb + 2, oshape, &overflow);
+  if (overflow)  /* before copying operands that may be huge expansions */
+    return fail_shapes(ctx, "shapes %s and %s give a product too large to hold", a, b);
   lc_tensor *ac = blas_ready(a) ? (lc_tensor_retain(a), a) : contig_raw(ctx, a);
   lc_tensor *bc = ac ? (blas_ready(b) ? (lc_tensor_retain(b), b) : contig_raw(ctx, b)) : NULL;
   lc_tensor *out = bc ? lc_empty(ctx, a->dtype, nb + 2, oshape) : NULL;
@@ -466,6 +524,12 @@ static int linear_check(lc_ctx *ctx, const lc_tensor *x, const lc_tensor *w, con
   }
   memcpy(shape, x->shape, sizeof(int64_t) * LC_MAX_DIMS);
   shape[x->ndim - 1] = outf;
+  int overflow;
+  lc__numel(x->ndim, shape, &overflow);
+  if (overflow) {  /* before copying x, which may be a huge expansion */
+    fail_shapes(ctx, "input %s and weight %s give an output too large to hold", x, w);
+    return 0;
+  }
   return 1;
 }
 

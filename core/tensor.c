@@ -354,13 +354,13 @@ lc_tensor *lc_randint(lc_ctx *ctx, lc_dtype dtype, int64_t low, int64_t high, in
     return NULL;
   }
   lc_tensor *t = lc_empty(ctx, dtype, ndim, shape);
-  uint64_t range = (uint64_t)(high - low);
+  uint64_t range = (uint64_t)high - (uint64_t)low;  /* unsigned: no overflow for any bounds */
   /* rejection sampling keeps every value equally likely */
   uint64_t limit = UINT64_MAX - UINT64_MAX % range;
   for (int64_t i = 0; t && i < t->numel; i++) {
     uint64_t r;
     do r = lc__rng_next(ctx); while (r >= limit);
-    set_flat(t, i, (double)(low + (int64_t)(r % range)));
+    set_flat(t, i, (double)(int64_t)((uint64_t)low + r % range));
   }
   return t;
 }

@@ -47,9 +47,18 @@ int lt_fill(lua_State *L, lc_ctx *ctx, lc_tensor **slot, lc_tensor *r, const cha
 /* return lt_push(L, ctx, lc_op(ctx, ...), fname): pushes the result of a core
  * call, or raises its error. The comma sequences the box before the call,
  * so a failure to allocate the box can never leak the call's result (C
- * leaves the order of function arguments unspecified). */
-#define lt_push(L, ctx, call, fname) ((void)lt_newbox(L), lt_fill_top((L), (ctx), (call), (fname)))
+ * leaves the order of function arguments unspecified).
+ *
+ * When the call fails for want of memory, lt_try_top runs a full collection
+ * (whose finalizers return the memory of unreachable tensors: a loop making
+ * large temporaries under a host's cap would otherwise fail although its
+ * garbage would fit) and the call is made once more; core calls have no
+ * effect when they fail, so repeating one is safe. */
+#define lt_push(L, ctx, call, fname)                                     \
+  ((void)lt_newbox(L), lt_try_top((L), (ctx), (call), (fname)) ||        \
+                           lt_fill_top((L), (ctx), (call), (fname)))
 int lt_fill_top(lua_State *L, lc_ctx *ctx, lc_tensor *r, const char *fname);
+int lt_try_top(lua_State *L, lc_ctx *ctx, lc_tensor *r, const char *fname);
 /* Tensor at idx, or a number there as a 0-d tensor of `like`'s dtype pushed
  * on the stack (the stack owns it). */
 lc_tensor *lt_operand(lua_State *L, lc_ctx *ctx, int idx, const lc_tensor *like, const char *fname);

@@ -82,6 +82,14 @@ int lt_fill_top(lua_State *L, lc_ctx *ctx, lc_tensor *r, const char *fname) {
   return lt_fill(L, ctx, &((lt_box *)lua_touserdata(L, -1))->t, r, fname);
 }
 
+int lt_try_top(lua_State *L, lc_ctx *ctx, lc_tensor *r, const char *fname) {
+  if (r) return lt_fill_top(L, ctx, r, fname);
+  if (lc_ctx_status(ctx) != LC_ENOMEM || !lua_gc(L, LUA_GCISRUNNING))
+    return lt_fail(L, ctx, fname);  /* not a matter of memory: no second try */
+  lua_gc(L, LUA_GCCOLLECT);
+  return 0;  /* lt_push calls again */
+}
+
 /* return push_leaf(L, ctx, lc_make(...), requires_grad, fname): a new leaf
  * made by a creation function, pushed (or its error raised) with
  * requires_grad as its options said. */
@@ -131,7 +139,7 @@ lua_Integer lt_integer(lua_State *L, int idx, const char *what, const char *fnam
 int lt_dim(lua_State *L, int idx, int ndim, const char *fname) {
   lua_Integer d = lt_integer(L, idx, "dimension", fname);
   if (d >= 1 && d <= ndim) return (int)d - 1;
-  if (d < 0 && -d <= ndim) return (int)(ndim + d);
+  if (d < 0 && d >= -(lua_Integer)ndim) return (int)(ndim + d);  /* no -d: d may be mininteger */
   if (ndim == 0)
     luaL_error(L, "%s: dimension %d is out of range for a 0-d tensor", fname, (int)d);
   luaL_error(L, "%s: dimension %I is out of range for a %d-d tensor (expected 1..%d or -%d..-1)",
@@ -799,7 +807,7 @@ static int l_is_grad_enabled(lua_State *L) {
  * asks: a host running several states on its own threads usually wants 1. */
 static int l_set_num_threads(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, 1);
-  luaL_argcheck(L, n >= 1, 1, "at least 1 thread");
+  luaL_argcheck(L, n >= 1 && n <= 1024, 1, "expected 1 to 1024 threads");
   openblas_set_num_threads((int)n);
   lc_ctx_set_num_threads(LT_CTX(L), (int)n);  /* and this state's own kernels */
   return 0;

@@ -147,26 +147,24 @@ static int l_mean(lua_State *L) { return reduce(L, lc_mean, lc_mean_dim, "lucid.
 
 /* ---- shapes ------------------------------------------------------------------------------- */
 
-static int l_reshape(lua_State *L) {
+typedef lc_tensor *(*reshape_fn)(lc_ctx *, lc_tensor *, int, const int64_t *);
+
+static int reshape_like(lua_State *L, reshape_fn f, const char *fname) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
   int64_t shape[LC_MAX_DIMS];
   int next;
-  int n = lt_shape(L, 2, shape, "lucid.reshape", &next);
+  int n = lt_shape(L, 2, shape, fname, &next);
   if (!lua_isnone(L, next))
-    return luaL_error(L, "lucid.reshape: expected sizes as integers or one table, got %s",
+    return luaL_error(L, "%s: expected sizes as integers or one table, got %s", fname,
                       luaL_typename(L, next));
-  return lt_push(L, ctx, lc_reshape(ctx, a, n, shape), "lucid.reshape");
+  return lt_push(L, ctx, f(ctx, a, n, shape), fname);
 }
 
-/* view: like reshape, but never copies (PyTorch refuses non-contiguous input). */
-static int l_view(lua_State *L) {
-  lc_tensor *a = lt_check(L, 1);
-  if (!lc_tensor_is_contiguous(a))
-    return luaL_error(L, "lucid.view: the tensor is not contiguous, so a view cannot change its "
-                      "shape; use reshape(), or contiguous() first");
-  return l_reshape(L);
-}
+/* reshape: a view when strides allow (as PyTorch), else a copy */
+static int l_reshape(lua_State *L) { return reshape_like(L, lc_reshape, "lucid.reshape"); }
+/* view: never a copy, an error when strides do not allow it */
+static int l_view(lua_State *L) { return reshape_like(L, lc_view, "lucid.view"); }
 
 static int l_expand(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);

@@ -39,7 +39,7 @@ static int opts_at(lua_State *L, int idx) {
 static int new_dim(lua_State *L, int idx, int ndim, const char *fname) {
   lua_Integer d = lt_integer(L, idx, "dimension", fname), n = ndim + 1;
   if (d >= 1 && d <= n) return (int)d - 1;
-  if (d < 0 && -d <= n) return (int)(n + d);
+  if (d < 0 && d >= -n) return (int)(n + d);  /* no -d: d may be mininteger */
   luaL_error(L, "%s: dimension %I is out of range for a new dimension of a %d-d tensor "
              "(expected 1..%d or -%d..-1)", fname, (LUAI_UACINT)d, ndim, ndim + 1, ndim + 1);
   return 0;

@@ -118,7 +118,7 @@ describe("errors", function()
     lucid.no_grad(function() w:fill_(3) end)  -- the way optimizers do it
     assert.are.same({3, 3}, w:tolist())
     local t = lucid.zeros(2, 3):transpose(1, 2)
-    check_error("lucid.view: the tensor is not contiguous", t.view, t, 6)
+    check_error("lucid.view: shape {3, 2} cannot be viewed as {6}: its strides do not allow it", t.view, t, 6)
     assert.are.same({6}, t:reshape(6).shape)
   end)
 

@@ -46,6 +46,10 @@ end
 function M.outer(a, b)
   check("outer", a, 1, "input")
   check("outer", b, 1, "vec2")
+  if a:numel() > 0 and b:numel() > (1 << 60) // a:numel() then
+    error(string.format("lucid.outer: shapes %s and %s give a product too large to hold",
+      shape_str(a), shape_str(b)), 2)
+  end
   return C.mul(a:reshape(-1, 1), b)
 end
 
