@@ -1,0 +1,648 @@
+-- fuzz_ops.lua: the driver of fuzz_ops.c, embedded into it at build time.
+--
+-- An interpreter that turns the input bytes into a random program of tensor
+-- operations on a pool of NSLOT tensors, all through the public Lua API:
+-- creation (small shapes by construction: ndim 0..4, sizes 0..5, both
+-- dtypes, requires_grad), views, broadcasting binary ops, unary ops,
+-- reductions over dims, matmul/linear and friends, cat/stack/index_select/
+-- gather/scatter_add with index tensors, in-place changes (under no_grad or
+-- not), backward (seeded or not, retain_graph, twice), gradients read, set
+-- and cleared, tensor hooks, autograd.grad, autograd.Function, grad mode,
+-- garbage collection in the middle of a graph.
+--
+-- Each op reads its operands from the bytes (past the end they read 0) and
+-- runs under pcall: an error is the answer to a bad program, not a finding.
+-- Findings: crashes and sanitizer reports, tensor leaks (checked by the
+-- harness after the input), and these invariants, checked with fuzz_fail:
+--   * an error is a string; never an internal Lua error of the library
+--     ("attempt to index a nil value" and the like);
+--   * the grad mode is what the program last set (an error in the middle of
+--     a backward, a hook or no_grad must not leave recording off);
+--   * after backward, every gradient a leaf holds has the leaf's shape;
+--   * t:to_string() read back with from_string gives t's bits.
+-- Results larger than MAXN elements are dropped, so sizes stay small.
+local lucid = lucid
+local C = require("lucid.core")
+local autograd = lucid.autograd
+
+local NSLOT = 6
+local MAXN = 4096
+local MAXOPS = 256
+
+-- ---- the program's reader ----------------------------------------------------
+
+local data, pos, len = "", 1, 0
+local function byte()
+  local b = data:byte(pos) or 0
+  pos = pos + 1
+  return b
+end
+
+local P = {}            -- the pool; emptied after every input
+local grad_on = true    -- what the program last set
+
+local function fail(msg) fuzz_fail(msg) end
+
+local function check_error(e, what)
+  if type(e) ~= "string" then
+    fail(what .. ": an error that is not a string: " .. tostring(e))
+  end
+  if e:find("attempt to ", 1, true) and not e:find("^fuzz") then
+    fail(what .. ": an internal Lua error: " .. e)
+  end
+end
+
+-- FUZZ_TRACE=1 in the environment prints every call and its outcome (to
+-- read what an input does: build/fuzz/replay_ops FILE).
+local TRACE = os.getenv("FUZZ_TRACE") == "1"
+
+local function describe(v)
+  if C.is_tensor(v) then
+    return string.format("T{%s}%s%s", table.concat(v.shape, ","), v.dtype == "float64" and "d" or "",
+      v.requires_grad and "g" or "")
+  end
+  return tostring(v)
+end
+
+-- Calls f(...) under pcall; returns its results, or nothing on error.
+local function call(what, f, ...)
+  local r = table.pack(pcall(f, ...))
+  if TRACE then
+    local args = table.pack(...)
+    for i = 1, args.n do args[i] = describe(args[i]) end
+    io.stderr:write(string.format("  %s(%s) -> %s\n", what, table.concat(args, ", ", 1, args.n),
+      r[1] and describe(r[2]) or ("error: " .. tostring(r[2]))))
+  end
+  if not r[1] then
+    check_error(r[2], what)
+    return nil
+  end
+  return table.unpack(r, 2, r.n)
+end
+
+local function slot() return byte() % NSLOT + 1 end
+local function get() return P[slot()] end
+
+local function store(s, x)
+  if C.is_tensor(x) and x:numel() <= MAXN then P[s] = x end
+end
+
+-- a small size, now and then an odd one
+local function size()
+  local b = byte()
+  if b < 240 then return b % 6 end
+  if b < 248 then return -1 end
+  return 7
+end
+
+-- a dim of an ndim-dim tensor: usually valid (1-based or negative), sometimes not
+local function dim(nd)
+  local b = byte()
+  if b >= 232 then
+    local bad = {0, nd + 1, -nd - 1, 100, 1.5}
+    return bad[b % #bad + 1]
+  end
+  if nd == 0 then return (b % 2 == 0) and 1 or -1 end
+  local d = b % (2 * nd)
+  if d < nd then return d + 1 end
+  return -(d - nd + 1)
+end
+
+-- an index into a dim of size n (1-based, negative from the end), sometimes bad
+local function index(n)
+  local b = byte()
+  if b >= 240 or n == 0 then
+    local bad = {0, n + 1, -n - 1, 2.5}
+    return bad[b % #bad + 1]
+  end
+  local i = b % (2 * n)
+  if i < n then return i + 1 end
+  return -(i - n + 1)
+end
+
+local function number()
+  local b = byte()
+  if b < 200 then return (b - 100) / 8 end
+  local special = {0, -0.0, 1, -1, 0.5, 2, 3, 1 / 0, -1 / 0, 0 / 0, 1e-30, 1e30, 1e300, -1e300}
+  return special[b % #special + 1]
+end
+
+local function shape_from_bytes(maxnd)
+  local nd = byte() % (maxnd + 1)
+  local s = {}
+  for i = 1, nd do s[i] = byte() % 6 end
+  return s
+end
+
+local function opts()
+  local b = byte()
+  return {dtype = (b & 1 == 1) and "float64" or "float32", requires_grad = b & 2 == 2}
+end
+
+local function numel_of(shape)
+  local n = 1
+  for _, d in ipairs(shape) do n = n * d end
+  return n
+end
+
+-- ---- hooks and Lua ops (no upvalues that reach the pool: a hook kept in the
+-- registry must not keep the tensors alive) -------------------------------------
+
+local HOOKS = {
+  function(g) return nil end,
+  function(g) return g * 2 end,
+  function(g) return g:double() end,
+  function(g) return C.zeros(7) end,                -- wrong shape: an error
+  function(g) error("fuzz: the hook says no") end,
+  function(g) return "not a tensor" end,
+  function(g)  -- a backward of its own, inside a backward
+    local y = C.ones(2, {requires_grad = true})
+    ;(y * 3):sum():backward()
+    return nil
+  end,
+  function(g) return g:detach():clone():fill_(0.5) end,
+}
+
+local Square = autograd.Function:extend("FuzzSquare")
+function Square.forward(ctx, x) ctx:save_for_backward(x); return x * x end
+function Square.backward(ctx, g) return g * 2 * ctx.saved_tensors[1] end
+
+local Broken = autograd.Function:extend("FuzzBroken")
+function Broken.forward(ctx, x, y) ctx:save_for_backward(x, y); return x + 1 end
+function Broken.backward(ctx, g)
+  local k = ctx.kind or 0
+  if k == 0 then return C.zeros(3, 3) end       -- wrong shape
+  if k == 1 then return nil end
+  if k == 2 then error("fuzz: backward fails") end
+  return g, g, g                                 -- more results than inputs
+end
+
+local Saver = autograd.Function:extend("FuzzSaver")
+function Saver.forward(ctx, x)
+  local out = x:tanh()
+  ctx:save_for_backward(out)                      -- its own output
+  return out
+end
+function Saver.backward(ctx, g)
+  local y = ctx.saved_tensors[1]
+  return g * (1 - y * y)
+end
+
+-- ---- the ops ---------------------------------------------------------------------
+
+local op = {}
+
+-- create
+op[#op + 1] = function()
+  local s = slot()
+  local kind = byte() % 10
+  local shape = shape_from_bytes(4)
+  local o = opts()
+  local x
+  if kind == 0 then x = call("zeros", C.zeros, shape, o)
+  elseif kind == 1 then x = call("ones", C.ones, shape, o)
+  elseif kind == 2 then x = call("randn", C.randn, shape, o)
+  elseif kind == 3 then x = call("rand", C.rand, shape, o)
+  elseif kind == 4 then x = call("full", C.full, shape, number(), o)
+  elseif kind == 5 then
+    local n = numel_of(shape)
+    x = call("arange", C.arange, n, o)
+    if x then x = call("reshape", x.reshape, x, shape) end
+  elseif kind == 6 then x = call("eye", C.eye, byte() % 6, byte() % 6, o)
+  elseif kind == 7 then x = call("linspace", C.linspace, number(), number(), byte() % 8, o)
+  elseif kind == 8 then x = call("randint", C.randint, -3, 1 + byte() % 6, shape, o)
+  else  -- from a nested table
+    local function build(d)
+      if d > #shape then return number() end
+      local t = {}
+      for i = 1, shape[d] do t[i] = build(d + 1) end
+      return t
+    end
+    x = call("tensor", C.tensor, build(1), o)
+  end
+  store(s, x)
+end
+
+-- derive: a tensor whose shape broadcasts against a pool tensor's
+op[#op + 1] = function()
+  local s, src = slot(), get()
+  if not src then return end
+  local shape = {}
+  local drop = byte() % 3
+  local sh = src.shape
+  for i = 1, #sh do
+    if i > drop or #sh - i < 1 then
+      local b = byte() % 4
+      shape[#shape + 1] = (b == 0) and 1 or sh[i]
+    end
+  end
+  store(s, call("randn", C.randn, shape, opts()))
+end
+
+-- views and copies of one tensor
+local VIEWS = {
+  function(x)  -- reshape to a shape of the same size, or one of the bytes
+    local b = byte() % 5
+    local n = x:numel()
+    if b == 0 then return x:reshape(-1) end
+    if b == 1 then return x:reshape(1, -1) end
+    if b == 2 and x.ndim > 0 then return x:reshape(-1, x.shape[x.ndim]) end
+    if b == 3 then return x:view(n) end
+    return x:reshape(shape_from_bytes(4))
+  end,
+  function(x) return x:transpose(dim(x.ndim), dim(x.ndim)) end,
+  function(x)
+    local perm = {}
+    for i = 1, x.ndim do perm[i] = i end
+    for i = x.ndim, 2, -1 do
+      local j = byte() % i + 1
+      perm[i], perm[j] = perm[j], perm[i]
+    end
+    if byte() % 8 == 0 then perm[#perm + 1] = 1 end  -- too many
+    return x:permute(table.unpack(perm))
+  end,
+  function(x)
+    local d = dim(x.ndim)
+    return x:narrow(d, index(x.shape[d] or 1), byte() % 4)
+  end,
+  function(x)
+    local d = dim(x.ndim)
+    local n = x.shape[d] or 1
+    local step = byte() % 4
+    if step == 0 then step = 1 end
+    return x:slice(d, index(n), index(n), step)
+  end,
+  function(x)
+    local d = dim(x.ndim)
+    return x:select(d, index(x.shape[d] or 1))
+  end,
+  function(x) return x[index(x.ndim > 0 and x.shape[1] or 1)] end,
+  function(x)  -- expand size-1 dims, maybe with new leading dims
+    local sizes = {}
+    for _ = 1, byte() % 2 do sizes[#sizes + 1] = 1 + byte() % 3 end
+    for i = 1, x.ndim do
+      sizes[#sizes + 1] = (x.shape[i] == 1) and (byte() % 4) or ((byte() % 8 == 0) and 3 or -1)
+    end
+    if byte() % 2 == 0 then return x:expand(table.unpack(sizes)) end
+    return x:broadcast_to(sizes)
+  end,
+  function(x) return x:unsqueeze(byte() % (x.ndim + 3) - 1) end,
+  function(x)
+    if byte() % 2 == 0 then return x:squeeze() end
+    return x:squeeze(dim(x.ndim))
+  end,
+  function(x) return x:flatten(dim(x.ndim), dim(x.ndim)) end,
+  function(x) return x:t() end,
+  function(x) return x.T end,
+  function(x) return x:contiguous() end,
+  function(x) return x:clone() end,
+  function(x) return x:detach() end,
+  function(x) return (byte() % 2 == 0) and x:double() or x:float() end,
+  function(x) return x:flip(dim(x.ndim)) end,
+  function(x)
+    local parts = (byte() % 2 == 0) and x:split(1 + byte() % 3, dim(x.ndim)) or x:chunk(1 + byte() % 3, dim(x.ndim))
+    return parts[1 + byte() % math.max(#parts, 1)]
+  end,
+  function(x)
+    local reps = {}
+    for i = 1, x.ndim + byte() % 2 do reps[i] = 1 + byte() % 2 end
+    if byte() % 2 == 0 then return x:tile(table.unpack(reps)) end
+    return x["repeat"](x, table.unpack(reps))
+  end,
+  function(x) return x:detach():requires_grad_() end,
+}
+op[#op + 1] = function()
+  local s, x = slot(), get()
+  if not x then return end
+  local k = byte() % #VIEWS + 1
+  store(s, call("view " .. k, VIEWS[k], x))
+end
+
+-- binary ops with broadcasting
+local BINARY = {
+  function(a, b) return a + b end,
+  function(a, b) return a - b end,
+  function(a, b) return a * b end,
+  function(a, b) return a / b end,
+  function(a, b) return C.pow(a, b) end,
+  function(a, b) return a ^ b end,
+  function(a, b) return C.maximum(a, b) end,
+  function(a, b) return C.minimum(a, b) end,
+  function(a, b) return C.atan2(a, b) end,
+  function(a, b) return C.eq(a, b) end,
+  function(a, b) return C.lt(a, b) end,
+  function(a, b) return C.ge(a, b) end,
+  function(a, b) return C.where(C.is_tensor(a) and a:gt(0) or b, a, b) end,
+  function(a, b) return C.is_tensor(a) and a:where(a:ne(0), b) or C.where(b:gt(0), a, b) end,
+  function(a, b) return C.is_tensor(a) and a:masked_fill(C.is_tensor(b) and b:lt(0) or a:lt(0), number()) end,
+  function(a, b) return C.is_tensor(a) and C.is_tensor(b) and b:dim() == 0 and a:masked_fill(a:gt(0), b) end,
+}
+op[#op + 1] = function()
+  local s, a, b = slot(), get(), get()
+  if not a then return end
+  local k = byte() % #BINARY + 1
+  local mode = byte() % 4
+  if mode == 0 or not b then b = number() end
+  if mode == 1 then a, b = b, a end  -- the number first, or the operands swapped
+  if not C.is_tensor(a) and not C.is_tensor(b) then return end
+  store(s, call("binary " .. k, BINARY[k], a, b))
+end
+
+-- unary ops
+local UNARY = {"neg", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "abs", "sign", "reciprocal",
+  "square", "sin", "cos", "tanh", "sigmoid", "relu", "silu", "floor", "ceil", "round", "isnan",
+  "isinf", "gelu", "softplus", "clamp"}
+op[#op + 1] = function()
+  local s, x = slot(), get()
+  if not x then return end
+  local name = UNARY[byte() % #UNARY + 1]
+  local r
+  if name == "gelu" then r = call("gelu", x.gelu, x, (byte() % 2 == 0) and "tanh" or "none")
+  elseif name == "softplus" then r = call("softplus", x.softplus, x, 1 + byte() % 3, 1 + byte() % 20)
+  elseif name == "clamp" then
+    local b = byte() % 3
+    r = call("clamp", x.clamp, x, b ~= 1 and number() or nil, b ~= 2 and number() or nil)
+  else r = call(name, x[name], x) end
+  store(s, r)
+end
+
+-- reductions
+local REDUCE = {"sum", "mean", "prod", "logsumexp", "var", "std", "max", "min", "argmax", "argmin",
+  "norm", "softmax", "log_softmax", "cumsum"}
+op[#op + 1] = function()
+  local s, s2, x = slot(), slot(), get()
+  if not x then return end
+  local name = REDUCE[byte() % #REDUCE + 1]
+  local form = byte() % 4
+  local d, keep = dim(x.ndim), byte() % 2 == 0
+  local r, r2
+  if name == "softmax" or name == "log_softmax" or name == "cumsum" then
+    r = call(name, x[name], x, d)
+  elseif name == "norm" then
+    local ps = {2, 1, 3, math.huge, "fro", 0.5}
+    local p = ps[byte() % #ps + 1]
+    if form == 0 then r = call(name, x.norm, x, p) else r = call(name, x.norm, x, p, d, keep) end
+  elseif name == "var" or name == "std" then
+    if form == 0 then r = call(name, x[name], x)
+    elseif form == 1 then r = call(name, x[name], x, d, byte() % 2 == 0, keep)
+    else r = call(name, x[name], x, {dim = d, correction = byte() % 3, keepdim = keep}) end
+  elseif form == 0 then r, r2 = call(name, x[name], x)
+  elseif form == 1 then r, r2 = call(name, x[name], x, d, keep)
+  elseif form == 2 then r, r2 = call(name, x[name], x, {dim = d, keepdim = keep})
+  else r, r2 = call(name, x[name], x, {keepdim = keep}) end
+  store(s, r)
+  store(s2, r2)
+end
+
+-- linear algebra
+op[#op + 1] = function()
+  local s, a, b, c = slot(), get(), get(), get()
+  if not (a and b) then return end
+  local k = byte() % 7
+  local r
+  if k == 0 then r = call("matmul", C.matmul, a, b)
+  elseif k == 1 then r = call("linear", C.linear, a, b, (byte() % 2 == 0) and c or nil)
+  elseif k == 2 then r = call("mm", lucid.mm, a, b)
+  elseif k == 3 then r = call("bmm", lucid.bmm, a, b)
+  elseif k == 4 then r = call("dot", lucid.dot, a, b)
+  elseif k == 5 then r = call("outer", lucid.outer, a, b)
+  else r = call("addmm", lucid.addmm, c or a, a, b, number(), number()) end
+  store(s, r)
+end
+
+-- cat and stack
+op[#op + 1] = function()
+  local s = slot()
+  local list = {}
+  for i = 1, byte() % 4 do list[i] = get() end
+  if #list == 0 then list = {} end
+  local ref = list[1]
+  local d = dim(ref and ref.ndim or 1)
+  if byte() % 2 == 0 then
+    store(s, call("cat", C.cat, list, (byte() % 4 ~= 0) and d or nil))
+  else
+    store(s, call("stack", C.stack, list, byte() % 6 - 1))
+  end
+end
+
+-- index tensors: values 1-based in range, now and then out of range or fractional
+local function index_values(n, count)
+  local v = {}
+  for i = 1, count do
+    local b = byte()
+    if b >= 244 then v[i] = ({0, n + 1, -1, 1.5})[b % 4 + 1]
+    else v[i] = (n > 0) and (b % n + 1) or 1 end
+  end
+  return v
+end
+
+local function index_tensor(vals, shape)
+  local t = C.tensor(#vals > 0 and vals or {}, {dtype = (byte() % 2 == 0) and "float64" or "float32"})
+  if shape then t = t:reshape(shape) end
+  return t
+end
+
+op[#op + 1] = function()
+  local s, x = slot(), get()
+  if not x or x.ndim == 0 then return end
+  local d = dim(x.ndim)
+  local dd = math.tointeger(d)
+  local size_d = (dd and x.shape[dd > 0 and dd or x.ndim + dd + 1]) or 1
+  local k = byte() % 4
+  if k == 0 then  -- index_select
+    local vals = index_values(size_d, byte() % 6)
+    local idx = (byte() % 2 == 0) and vals or call("index", index_tensor, vals)
+    store(s, call("index_select", x.index_select, x, d, idx))
+  elseif k == 1 or k == 2 then  -- gather, scatter_add: index no larger than x
+    local shape, n = {}, 1
+    for i = 1, x.ndim do
+      shape[i] = (x.shape[i] == 0) and 0 or (byte() % (x.shape[i] + 1))
+      if byte() % 16 == 0 then shape[i] = shape[i] + 1 end  -- larger: an error
+      n = n * shape[i]
+    end
+    local idx = call("index", index_tensor, index_values(size_d, n), shape)
+    if not idx then return end
+    if k == 1 then store(s, call("gather", x.gather, x, d, idx))
+    else
+      local src = get() or x
+      store(s, call("scatter_add", x.scatter_add, x, d, idx, src))
+    end
+  else  -- masked_fill with a 0-d tensor value
+    local v, rg = number(), byte() % 2 == 0
+    store(s, call("masked_fill", function()
+      return x:masked_fill(x:gt(0), C.tensor(v, {requires_grad = rg}))
+    end))
+  end
+end
+
+-- in place
+op[#op + 1] = function()
+  local x = get()
+  if not x then return end
+  local k = byte() % 6
+  local guarded = byte() % 4 ~= 0  -- usually under no_grad; else expect refusals
+  local function run()
+    if k == 0 then local src = get(); if src then x:copy_(src) end
+    elseif k == 1 then x:fill_(number())
+    elseif k == 2 then x:uniform_(-1, 1)
+    elseif k == 3 then if x.ndim > 0 then x[index(x.shape[1])] = (byte() % 2 == 0) and number() or (get() or 0) end
+    elseif k == 4 then local o = get(); if o then C.tanh(x, o) end
+    else local w, o = get(), get(); if w and o then C.linear(x, w, nil, {out = o}) end end
+  end
+  if guarded then call("no_grad", lucid.no_grad, run) else call("in place", run) end
+end
+
+-- backward
+op[#op + 1] = function()
+  local x = get()
+  if not x then return end
+  local k = byte() % 5
+  local retain = byte() % 2 == 0
+  local o = retain and {retain_graph = true} or nil
+  local ok
+  if k == 0 then ok = call("backward", function() x:sum():backward(nil, o) return true end)
+  elseif k == 1 then ok = call("backward", function() x:backward(o) return true end)
+  elseif k == 2 then
+    local seed = get() or number()
+    ok = call("backward", function() x:backward(seed, o) return true end)
+  elseif k == 3 then ok = call("backward", function() x:mean():backward(o) return true end)
+  else ok = call("backward", function()
+      x:sum():backward(nil, {retain_graph = true})
+      x:sum():backward(nil, o)
+      return true
+    end)
+  end
+  if ok then
+    for i = 1, NSLOT do
+      local t = P[i]
+      local g = t and t.is_leaf and t.grad
+      if g and table.concat(g.shape, ",") ~= table.concat(t.shape, ",") then
+        fail("after backward a leaf of shape {" .. table.concat(t.shape, ",") .. "} has a gradient of shape {"
+          .. table.concat(g.shape, ",") .. "}")
+      end
+    end
+  end
+end
+
+-- gradients: read, set, clear; requires_grad; retain_grad
+op[#op + 1] = function()
+  local s, x = slot(), get()
+  if not x then return end
+  local k = byte() % 7
+  if k == 0 then store(s, x.grad)
+  elseif k == 1 then call("grad = nil", function() x.grad = nil end)
+  elseif k == 2 then
+    -- any tensor of x's shape: x itself (refused), one whose graph reaches x
+    -- (the library keeps its values only), a detached one
+    local g = get()
+    local b = byte() % 4
+    if g and b == 0 then g = x elseif g and b == 1 then g = g:detach() end
+    if g then call("grad =", function() x.grad = g end) end
+  elseif k == 3 then call("zero_grad", x.zero_grad, x)
+  elseif k == 4 then call("requires_grad", function() x.requires_grad = byte() % 2 == 0 end)
+  elseif k == 5 then call("retain_grad", x.retain_grad, x)
+  else call("requires_grad_", x.requires_grad_, x) end
+end
+
+-- hooks
+op[#op + 1] = function()
+  local x = get()
+  if not x then return end
+  call("register_hook", x.register_hook, x, HOOKS[byte() % #HOOKS + 1])
+end
+
+-- autograd.grad
+op[#op + 1] = function()
+  local s, out = slot(), get()
+  if not out then return end
+  local inputs = {}
+  for i = 1, 1 + byte() % 3 do inputs[i] = get() end
+  if #inputs == 0 then return end
+  local o = {retain_graph = byte() % 2 == 0, allow_unused = byte() % 2 == 0}
+  local seed = (byte() % 3 == 0) and get() or nil
+  local target = (byte() % 2 == 0) and out or call("sum", out.sum, out)
+  if not target then return end
+  local r = table.pack(call("autograd.grad", autograd.grad, target, inputs, seed, o))
+  store(s, r[1])
+end
+
+-- autograd.Function
+op[#op + 1] = function()
+  local s, x, y = slot(), get(), get()
+  if not x then return end
+  local k = byte() % 3
+  if k == 0 then store(s, call("Square", Square.apply, x))
+  elseif k == 1 then store(s, call("Saver", Saver.apply, x))
+  else
+    Broken.kind = byte() % 4
+    store(s, call("Broken", Broken.apply, x, y or 2))
+  end
+end
+
+-- grad mode and default dtype
+op[#op + 1] = function()
+  local k = byte() % 4
+  if k == 0 then
+    grad_on = byte() % 2 == 0
+    C.set_grad_enabled(grad_on)
+  elseif k == 1 then
+    C.set_default_dtype((byte() % 2 == 0) and "float64" or "float32")
+  elseif k == 2 then  -- an op inside no_grad that fails: recording must come back
+    local x = get()
+    call("no_grad", lucid.no_grad, function() if x then x:reshape(7, 7, 7) end error("fuzz: inside no_grad") end)
+  else
+    local x = get()
+    if x then call("enable_grad", lucid.enable_grad, function() return x * 2 end) end
+  end
+end
+
+-- reading values; the to_string / from_string round trip
+op[#op + 1] = function()
+  local x = get()
+  if not x then return end
+  local k = byte() % 6
+  if k == 0 then call("tolist", x.tolist, x)
+  elseif k == 1 then call("item", x.item, x)
+  elseif k == 2 then call("tostring", tostring, x)
+  elseif k == 3 then call("size", x.size, x, dim(x.ndim))
+  elseif k == 4 then call("info", function() return x.is_contiguous(x), x:numel(), #x end)
+  else
+    local bytes = call("to_string", x.to_string, x)
+    if not bytes then return end
+    local y = call("from_string", C.from_string, bytes, x.shape, {dtype = x.dtype})
+    if not y then fail("from_string refused what to_string wrote") end
+    if y:to_string() ~= bytes then fail("from_string(to_string(t)) differs from t") end
+  end
+end
+
+-- dropping tensors; garbage collection in the middle of a program
+op[#op + 1] = function()
+  local k = byte() % 3
+  if k == 0 then P[slot()] = nil
+  elseif k == 1 then collectgarbage("step", byte())
+  else P[slot()] = nil; collectgarbage() end
+end
+
+-- ---- the interpreter ----------------------------------------------------------------
+
+return function(input)
+  data, pos, len = input, 1, #input
+  for i = 1, NSLOT do P[i] = nil end
+  grad_on = true
+  C.set_grad_enabled(true)
+  C.set_default_dtype("float32")
+  C.manual_seed(byte())
+  local count = 0
+  while pos <= len and count < MAXOPS do
+    count = count + 1
+    local k = byte() % #op + 1
+    if TRACE then io.stderr:write(string.format("op %d at byte %d\n", k, pos - 1)) end
+    op[k]()
+    if C.is_grad_enabled() ~= grad_on then
+      fail("op " .. k .. " left gradient recording " .. (grad_on and "off" or "on"))
+    end
+  end
+  for i = 1, NSLOT do P[i] = nil end
+  C.set_grad_enabled(true)
+  C.set_default_dtype("float32")
+end

@@ -1,0 +1,82 @@
+-- fuzz_table.lua: the driver of fuzz_table.c (what it checks is described there),
+-- embedded into it at build time (fuzz.mk). Returns run(...), called once per input.
+local lucid = lucid
+local C = require('lucid.core')
+local function bad_error(e)
+  if type(e) ~= 'string' then return true end
+  if e:find('not enough memory', 1, true) then return false end
+  e = e:gsub('^[^\n]-:%d+: ', '', 1)  -- the caller's position, when a Lua function called
+  return not e:match('^lucid%.[%w_]+: ')
+end
+local function as_dtype(v, dtype)
+  if math.type(v) == 'integer' then v = v + 0.0 end  -- (not for floats: -0.0 + 0.0 is 0.0)
+  if dtype == 'float32' then v = string.unpack('<f', string.pack('<f', v)) end
+  return v
+end
+local function same_number(want, got)
+  if want ~= want then return got ~= got end
+  return math.type(got) == 'float' and string.pack('<d', want) == string.pack('<d', got)
+end
+-- the shape of t along first elements, as lucid reads it
+local function shape_of(t)
+  local s = {}
+  while type(t) == 'table' do s[#s + 1] = #t; if #t == 0 then break end; t = t[1] end
+  return s
+end
+local function compare(src, list, dtype, where)
+  if type(src) == 'number' then
+    local want = as_dtype(src, dtype)
+    if not same_number(want, list) then
+      fuzz_fail(string.format('lucid.tensor: element %s is %s, expected %s (from %s)', where,
+        tostring(list), tostring(want), tostring(src)))
+    end
+    return
+  end
+  if type(list) ~= 'table' or #list ~= #src then
+    fuzz_fail('lucid.tensor: tolist() differs from the table at ' .. where)
+  end
+  for i = 1, #src do compare(src[i], list[i], dtype, where .. '[' .. i .. ']') end
+end
+local function exercise(x)
+  pcall(tostring, x)
+  local ok, s = pcall(x.sum, x)
+  if ok and x.requires_grad then pcall(s.backward, s) end
+  pcall(lucid.tensor, x, {dtype = 'float64'})
+end
+return function(t, opts, mode, shape)
+  local ok, x
+  if mode == 'flat' then ok, x = pcall(lucid.from_table, t, shape, opts)
+  else ok, x = pcall(lucid.tensor, t, opts) end
+  if not ok then
+    if bad_error(x) then fuzz_fail('a refused table gave an error that names no lucid function: ' .. tostring(x)) end
+    return
+  end
+  if not C.is_tensor(x) then fuzz_fail('lucid.tensor returned a ' .. type(x)) end
+  local o = type(opts) == 'table' and opts or {}
+  local dtype = (o.dtype == 'float64' or o.dtype == 'double') and 'float64' or 'float32'
+  if x.dtype ~= dtype then fuzz_fail('lucid.tensor: dtype ' .. x.dtype .. ', asked for ' .. dtype) end
+  if x.requires_grad ~= (o.requires_grad and true or false) then fuzz_fail('lucid.tensor: requires_grad is wrong') end
+  if mode == 'flat' then
+    local want = {}
+    for i, d in ipairs(shape) do want[i] = math.tointeger(d) end
+    if table.concat(x.shape, ',') ~= table.concat(want, ',') then
+      fuzz_fail('lucid.from_table: shape {' .. table.concat(x.shape, ',') .. '}, asked for {' .. table.concat(want, ',') .. '}')
+    end
+    compare(t, x:reshape(-1):tolist(), dtype, '')
+  elseif C.is_tensor(t) then
+    if table.concat(x.shape, ',') ~= table.concat(t.shape, ',') then fuzz_fail('lucid.tensor: a copy changed the shape') end
+    compare(t:double():reshape(-1):tolist(), x:reshape(-1):tolist(), dtype, '')
+  elseif type(t) == 'number' then
+    if x.ndim ~= 0 then fuzz_fail('lucid.tensor of a number has ' .. x.ndim .. ' dims') end
+    compare(t, x:item(), dtype, '')
+  else
+    local want = table.concat(shape_of(t), ',')
+    if table.concat(x.shape, ',') ~= want then
+      fuzz_fail('lucid.tensor: shape {' .. table.concat(x.shape, ',') .. '} for a table of shape {' .. want .. '}')
+    end
+    local list = x:tolist()
+    if x.ndim == 0 then fuzz_fail('lucid.tensor of a table gave a 0-d tensor') end
+    if x:numel() > 0 then compare(t, list, dtype, '') end
+  end
+  exercise(x)
+end
