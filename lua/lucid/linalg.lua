@@ -15,13 +15,20 @@ local function check(fname, t, ndim, what)
   end
 end
 
+-- matmul(a, b), with its errors told under the shorthand's own name.
+local function matmul_as(fname, a, b)
+  local ok, r = pcall(C.matmul, a, b)
+  if ok then return r end
+  error((tostring(r):gsub("^.-lucid%.matmul:", "lucid." .. fname .. ":")), 3)
+end
+
 local M = {}
 
 --- mm(a, b): (n, k) @ (k, m)
 function M.mm(a, b)
   check("mm", a, 2, "input")
   check("mm", b, 2, "mat2")
-  return C.matmul(a, b)
+  return matmul_as("mm", a, b)
 end
 
 --- bmm(a, b): (batch, n, k) @ (batch, k, m), no broadcasting of the batch
@@ -32,14 +39,14 @@ function M.bmm(a, b)
     error(string.format("lucid.bmm: batch sizes of shapes %s and %s differ (%d ~= %d)",
       shape_str(a), shape_str(b), a.shape[1], b.shape[1]), 2)
   end
-  return C.matmul(a, b)
+  return matmul_as("bmm", a, b)
 end
 
 --- dot(a, b): the inner product of two 1-D tensors, 0-d
 function M.dot(a, b)
   check("dot", a, 1, "input")
   check("dot", b, 1, "tensor")
-  return C.matmul(a, b)
+  return matmul_as("dot", a, b)
 end
 
 --- outer(a, b): (n) x (m) -> (n, m)
@@ -63,7 +70,7 @@ function M.addmm(input, m1, m2, beta, alpha)
   end
   check("addmm", m1, 2, "mat1")
   check("addmm", m2, 2, "mat2")
-  local prod = C.matmul(m1, m2)
+  local prod = matmul_as("addmm", m1, m2)
   if alpha ~= 1 then prod = prod * alpha end
   if beta == 0 then return prod + input * 0 end  -- PyTorch ignores input's values, not its shape
   return beta == 1 and input + prod or input * beta + prod
