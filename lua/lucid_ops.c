@@ -222,16 +222,20 @@ static int l_fill_(lua_State *L) {
  * requires grad while recording, as PyTorch does) ---------------------------- */
 
 /* An optional number argument at idx, or a field of a trailing table. */
-static double opt_number(lua_State *L, int idx, const char *field, double dflt) {
+static double opt_number(lua_State *L, int idx, const char *field, double dflt,
+                         const char *fname) {
   if (lua_type(L, idx) == LUA_TNUMBER) return lua_tonumber(L, idx);
   if (lua_istable(L, idx) && !lt_test(L, idx)) {
     lua_getfield(L, idx, field);
+    if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TNUMBER)
+      luaL_error(L, "%s: %s must be a number, got %s", fname, field, luaL_typename(L, -1));
     double v = luaL_optnumber(L, -1, dflt);
     lua_pop(L, 1);
     return v;
   }
   if (!lua_isnoneornil(L, idx))
-    luaL_error(L, "expected a number or {%s = ...}, got %s", field, luaL_typename(L, idx));
+    luaL_error(L, "%s: expected a number or {%s = ...}, got %s", fname, field,
+               luaL_typename(L, idx));
   return dflt;
 }
 
@@ -246,7 +250,7 @@ static int add_sub_(lua_State *L, double sign, const char *fname) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *t = lt_check(L, 1);
   lt_check_inplace(L, t, fname);
-  double alpha = sign * opt_number(L, 3, "alpha", 1.0);
+  double alpha = sign * opt_number(L, 3, "alpha", 1.0, fname);
   lc_tensor *o = lt_test(L, 2);
   if (!o && lua_type(L, 2) != LUA_TNUMBER)
     return luaL_error(L, "%s: expected a tensor or a number, got %s", fname, luaL_typename(L, 2));
@@ -274,7 +278,7 @@ static int addc_(lua_State *L, addc_fn f, const char *fname) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *t = lt_check(L, 1), *a = lt_check(L, 2), *b = lt_check(L, 3);
   lt_check_inplace(L, t, fname);
-  return inplace_done(L, ctx, f(ctx, t, a, b, opt_number(L, 4, "value", 1.0)), fname);
+  return inplace_done(L, ctx, f(ctx, t, a, b, opt_number(L, 4, "value", 1.0, fname)), fname);
 }
 static int l_addcmul_(lua_State *L) { return addc_(L, lc_addcmul_, "lucid.addcmul_"); }
 static int l_addcdiv_(lua_State *L) { return addc_(L, lc_addcdiv_, "lucid.addcdiv_"); }

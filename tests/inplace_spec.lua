@@ -62,6 +62,8 @@ describe("in-place ops", function()
       "lucid.add_: shape {3} does not broadcast to the tensor's shape {2, 2}")
     assert.has_error(function() t:mul_("x") end, "lucid.mul_: expected a tensor or a number, got string")
     assert.has_error(function() t:addcmul_(t) end)
+    assert.has_error(function() t:add_(t, t) end, "lucid.add_: expected a number or {alpha = ...}, got userdata")
+    assert.has_error(function() t:addcdiv_(t, t, {value = "x"}) end, "lucid.addcdiv_: value must be a number, got string")
     local w = lucid.ones(2, {requires_grad = true})
     assert.has_error(function() w:add_(1) end,
       "lucid.add_: a tensor that requires grad cannot be changed in place while gradients are recorded (use lucid.no_grad)")
