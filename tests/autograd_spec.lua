@@ -159,3 +159,33 @@ describe("lucid.autograd.gradcheck", function()
       "lucid.autograd.gradcheck: input 1 is float32; finite differences need float64")
   end)
 end)
+
+describe("lucid.autograd.gradcheck: arguments", function()
+  it("checks fn, inputs and opts, naming gradcheck", function()
+    local id = function(x) return x end
+    assert.has_error(function() autograd.gradcheck(5, {}) end,
+      "lucid.autograd.gradcheck: fn must be a function, got number")
+    assert.has_error(function() autograd.gradcheck(id, 5) end,
+      "lucid.autograd.gradcheck: inputs must be a tensor or a table of inputs, got number")
+    assert.has_error(function() autograd.gradcheck(id, {f64({1})}, 5) end,
+      "lucid.autograd.gradcheck: opts must be a table, got number")
+    assert.has_error(function() autograd.gradcheck(id, {f64({1})}, {eps = "x"}) end,
+      "lucid.autograd.gradcheck: eps must be a number, got string")
+  end)
+
+  it("leaves grad mode on when fn fails during the finite differences", function()
+    local calls = 0
+    local function f(x)
+      calls = calls + 1
+      if calls > 1 then error("f: failed") end
+      return x * x
+    end
+    local ok, msg = pcall(autograd.gradcheck, f, {f64({1, 2})})
+    assert.is_false(ok)
+    assert.is_truthy(tostring(msg):find("f: failed", 1, true))
+    assert.is_true(lucid.is_grad_enabled())
+    assert.has_error(function() autograd.gradcheck(function() return 1 end, {f64({1})}) end,
+      "lucid.autograd.gradcheck: the function must return a tensor")
+    assert.is_true(lucid.is_grad_enabled())
+  end)
+end)

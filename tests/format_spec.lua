@@ -77,3 +77,30 @@ describe("printing", function()
       .. "Tensor shape={0, 3} dtype=float64\n", text)
   end)
 end)
+
+describe("printing: hostile options and arguments", function()
+  it("set_printoptions bounds every option and applies none when one is wrong", function()
+    assert.has_error(function() lucid.set_printoptions{precision = math.maxinteger} end,
+      "lucid.set_printoptions: precision must be an integer in 0..30, got " .. math.maxinteger)
+    assert.has_error(function() lucid.set_printoptions{precision = -1} end,
+      "lucid.set_printoptions: precision must be an integer in 0..30, got -1")
+    assert.has_error(function() lucid.set_printoptions{linewidth = 0} end,
+      "lucid.set_printoptions: linewidth must be an integer in 1..1000000, got 0")
+    assert.has_error(function() lucid.set_printoptions{edgeitems = math.maxinteger} end,
+      "lucid.set_printoptions: edgeitems must be an integer in 0..1000000, got " .. math.maxinteger)
+    assert.has_error(function() lucid.set_printoptions{threshold = "x"} end,
+      "lucid.set_printoptions: threshold must be an integer in 0..math.maxinteger, got string")
+    assert.has_error(function() lucid.set_printoptions{precision = 2, linewidth = -5} end)
+    assert.are.equal("Tensor([1.5000, 2.0000])", tostring(lucid.tensor({1.5, 2})))
+    lucid.set_printoptions{precision = 2.0}
+    assert.are.equal("Tensor([1.50, 2.00])", tostring(lucid.tensor({1.5, 2})))
+    lucid.set_printoptions{precision = 4}
+  end)
+
+  it("the tensor metatable's __tostring checks its argument", function()
+    local mt = getmetatable(lucid.zeros(1))
+    assert.has_error(function() mt.__tostring(5) end, "lucid.Tensor.__tostring: expected a tensor, got number")
+    assert.has_error(function() mt.__tostring() end, "lucid.Tensor.__tostring: expected a tensor, got nil")
+    assert.is_true(lucid.is_grad_enabled())
+  end)
+end)

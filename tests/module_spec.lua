@@ -139,3 +139,72 @@ describe("nn.Linear", function()
     assert.are.same(nn.functional.linear(x, l.weight, l.bias):tolist(), l(x):tolist())
   end)
 end)
+
+describe("nn.Module: names and grad mode", function()
+  local function fails(expected, f, ...)
+    local ok, msg = pcall(f, ...)
+    assert.is_false(ok, "expected an error containing: " .. expected)
+    msg = tostring(msg)
+    assert.is_truthy(msg:find(expected, 1, true), string.format("error %q does not contain %q", msg, expected))
+  end
+
+  it("register_parameter, register_buffer and add_module refuse bad names", function()
+    local m = nn.Linear(2, 2)
+    local p = nn.Parameter(lucid.zeros(1))
+    fails("Linear:register_parameter: the name must be a string, got nil", m.register_parameter, m, nil, p)
+    fails("Linear:register_parameter: the name must not be empty", m.register_parameter, m, "", p)
+    fails('Linear:register_parameter: the name "a.b" must not contain "."', m.register_parameter, m, "a.b", p)
+    fails("Linear:register_buffer: the name must be a string, got a tensor", m.register_buffer, m,
+      lucid.zeros(1), lucid.zeros(1))
+    fails("Linear:register_buffer: the name must be a string, got number", m.register_buffer, m, 1, lucid.zeros(1))
+    fails("Linear:add_module: the name must be a string, got nil", m.add_module, m, nil, nn.Tanh())
+    fails('Linear:add_module: the name "x.y" must not contain "."', m.add_module, m, "x.y", nn.Tanh())
+    -- nothing was registered, and the module still works
+    local keys = {}
+    for k in pairs(m:state_dict()) do keys[#keys + 1] = k end
+    table.sort(keys)
+    assert.are.same({"bias", "weight"}, keys)
+    assert.is_string(tostring(m))
+    m:register_buffer("ok", lucid.zeros(1))
+    assert.are.same({1}, m:state_dict().ok.shape)
+  end)
+
+  it("load_state_dict restores grad mode when the copy fails", function()
+    local m = nn.Linear(2, 1)
+    local good = m:state_dict()
+    local reads = 0
+    -- the checks read each key once; the copy reads them again, and fails
+    local sd = setmetatable({}, {
+      __index = function(_, k)
+        reads = reads + 1
+        if reads > 2 then error("sd: read failed") end
+        return good[k]
+      end,
+      __pairs = function() return next, {weight = true, bias = true}, nil end,
+    })
+    assert.is_true(lucid.is_grad_enabled())
+    local ok, msg = pcall(m.load_state_dict, m, sd)
+    assert.is_false(ok)
+    assert.is_truthy(tostring(msg):find("sd: read failed", 1, true))
+    assert.is_true(lucid.is_grad_enabled())
+  end)
+end)
+
+describe("nn.Module: assignment", function()
+  it("refuses to register under a key that is not a name, and cycles", function()
+    local m = nn.Linear(2, 2)
+    local ok, msg = pcall(function() m[lucid.zeros(1)] = nn.Tanh() end)
+    assert.is_false(ok)
+    assert.is_truthy(msg:find("Linear: cannot register a submodule: the name must be a string, got a tensor", 1, true))
+    ok, msg = pcall(function() m["a.b"] = nn.Parameter(lucid.zeros(1)) end)
+    assert.is_false(ok)
+    assert.is_truthy(msg:find('Linear: cannot register a parameter: the name "a.b" must not contain "."', 1, true))
+    local outer = nn.Sequential(m)
+    ok, msg = pcall(function() m.loop = outer end)
+    assert.is_false(ok)
+    assert.is_truthy(msg:find("Linear: cannot register submodule 'loop': it contains this module (a cycle)", 1, true))
+    ok = pcall(function() m.self = m end)
+    assert.is_false(ok)
+    assert.are.equal("Sequential(\n  (1): Linear(in_features=2, out_features=2, bias=true)\n)", tostring(outer))
+  end)
+end)

@@ -682,3 +682,47 @@ describe("nn.utils clipping against PyTorch", function()
       nn_utils.clip_grad_value_, {p}, -1)
   end)
 end)
+
+describe("optim: hostile arguments", function()
+  local function params()
+    local w = lucid.ones(2, {requires_grad = true})
+    return {w}
+  end
+
+  it("step refuses a closure that is not a function", function()
+    local opt = optim.SGD(params(), 0.1)
+    assert_error("optim.SGD:step: closure must be a function (or nil), got number", opt.step, opt, 5)
+    assert_error("optim.Adam:step: closure must be a function (or nil), got string",
+      optim.Adam(params()).step, optim.Adam(params()), "x")
+    assert.is_true(lucid.is_grad_enabled())
+  end)
+
+  it("a scheduler's step refuses a cyclic table as the epoch", function()
+    local opt = optim.SGD(params(), 0.1)
+    local s = lr_scheduler.StepLR(opt, 2)
+    local cyc = {}
+    cyc[1] = cyc
+    assert_error("lr_scheduler.StepLR:step: epoch must be an integer, got {{...}}", s.step, s, cyc)
+    assert_error("lr_scheduler.StepLR:step: epoch must be an integer, got x", s.step, s, "x")
+    s:step()
+    assert.are.equal(1, s.last_epoch)
+  end)
+
+  it("a scheduler's load_state_dict checks the required keys and their values", function()
+    local opt = optim.SGD(params(), 0.1)
+    local s = lr_scheduler.StepLR(opt, 2)
+    assert_error("lr_scheduler.StepLR:load_state_dict: missing keys 'base_lrs', 'last_epoch'",
+      s.load_state_dict, s, {})
+    local sd = s:state_dict()
+    sd.base_lrs = {"x"}
+    assert_error("lr_scheduler.StepLR:load_state_dict: base_lrs[1] is a string, expected a number",
+      s.load_state_dict, s, sd)
+    sd = s:state_dict()
+    sd.last_epoch = 1.5
+    assert_error("lr_scheduler.StepLR:load_state_dict: last_epoch must be an integer, got 1.5",
+      s.load_state_dict, s, sd)
+    s:load_state_dict(s:state_dict())
+    s:step()
+    assert.are.equal(1, s.last_epoch)
+  end)
+end)

@@ -178,3 +178,56 @@ describe("no_grad", function()
     assert.is_true((x * 2).requires_grad)
   end)
 end)
+
+describe("no_grad and enable_grad: arguments", function()
+  it("refuse what cannot be called, naming the function", function()
+    assert.has_error(function() lucid.no_grad(5) end,
+      "lucid.no_grad: expected a function (or nothing, for a guard), got number")
+    assert.has_error(function() lucid.enable_grad("x") end,
+      "lucid.enable_grad: expected a function (or nothing, for a guard), got string")
+    assert.is_true(lucid.is_grad_enabled())
+    -- a callable table is a function
+    local callable = setmetatable({}, {__call = function(_, v) return v + 1, lucid.is_grad_enabled() end})
+    local a, b = lucid.no_grad(callable, 1)
+    assert.are.equal(2, a)
+    assert.is_false(b)
+    assert.is_true(lucid.is_grad_enabled())
+  end)
+end)
+
+describe("require", function()
+  -- in a separate process: the reload must not disturb this one's modules
+  local function run(code)
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write(string.format("package.path = %q\npackage.cpath = %q\n", package.path, package.cpath), code)
+    f:close()
+    local p = assert(io.popen("lua5.4 " .. path .. " 2>&1"))
+    local out = p:read("a")
+    p:close()
+    os.remove(path)
+    return out
+  end
+
+  it("a failed require of lucid leaves nothing half-loaded behind", function()
+    local out = run([[
+      package.preload["lucid.nn.functional"] = function() error("x") end
+      local ok = pcall(require, "lucid")
+      assert(not ok, "the require should fail")
+      assert(package.loaded["lucid"] == nil and package.loaded["lucid.nn"] == nil, "left cached")
+      package.preload["lucid.nn.functional"] = nil
+      local lucid = require("lucid")
+      assert(type(lucid.save) == "function", "lucid.save is missing")
+      assert(lucid.nn.Linear and lucid.nn.functional.relu, "lucid.nn is incomplete")
+      assert(lucid.nn.Linear(2, 3)(lucid.ones(1, 2)).shape[2] == 3)
+      package.preload["lucid.optim.lr_scheduler"] = function() error("y") end
+      assert(not pcall(function() return lucid.optim end))
+      assert(package.loaded["lucid.optim"] == nil, "lucid.optim left cached")
+      package.preload["lucid.optim.lr_scheduler"] = nil
+      assert(lucid.optim.SGD and lucid.optim.lr_scheduler.StepLR, "lucid.optim is incomplete")
+      assert(require("lucid.nn").Module == require("lucid.nn.Module"))
+      print("ok")
+    ]])
+    assert.are.equal("ok\n", out)
+  end)
+end)

@@ -96,10 +96,27 @@ end
 -- that requires grad. Use float64 inputs. Returns true, or raises (or with
 -- raise = false returns false and the message) naming the input, the element
 -- and both values.
+local function callable(f)
+  if type(f) == "function" then return true end
+  local mt = getmetatable(f)
+  return type(mt) == "table" and rawget(mt, "__call") ~= nil
+end
+
 function autograd.gradcheck(fn, inputs, opts)
-  opts = opts or {}
-  local eps, atol, rtol = opts.eps or 1e-6, opts.atol or 1e-5, opts.rtol or 1e-3
+  local G = "lucid.autograd.gradcheck: "
+  if not callable(fn) then error(G .. "fn must be a function, got " .. type(fn), 2) end
   if C.is_tensor(inputs) then inputs = {inputs} end
+  if type(inputs) ~= "table" then
+    error(G .. "inputs must be a tensor or a table of inputs, got " .. type(inputs), 2)
+  end
+  if opts == nil then opts = {} end
+  if type(opts) ~= "table" then error(G .. "opts must be a table, got " .. type(opts), 2) end
+  local eps, atol, rtol = opts.eps or 1e-6, opts.atol or 1e-5, opts.rtol or 1e-3
+  if type(eps) ~= "number" then error(G .. "eps must be a number, got " .. type(eps), 2) end
+  if type(atol) ~= "number" then error(G .. "atol must be a number, got " .. type(atol), 2) end
+  if type(rtol) ~= "number" then error(G .. "rtol must be a number, got " .. type(rtol), 2) end
+  if not (eps > 0) then error(G .. "eps must be positive, got " .. tostring(eps), 2) end
+  inputs = table.move(inputs, 1, #inputs, 1, {})  -- a plain array (no metamethods from here on)
   local function fail(msg)
     if opts.raise == false then return false, msg end
     error("lucid.autograd.gradcheck: " .. msg, 3)
@@ -113,10 +130,19 @@ function autograd.gradcheck(fn, inputs, opts)
   end
   if #wrt == 0 then return fail("no input requires grad") end
   local analytic = table.pack(autograd.grad((out * r):sum(), wrt, {allow_unused = true}))
+  -- fn's value with recording off; the switch happens inside the pcall and
+  -- nothing is allocated between the pcall's end and the restore
+  local previous
+  local function measure()
+    previous = C.set_grad_enabled(false)
+    local y = fn(table.unpack(inputs))
+    if not C.is_tensor(y) then error(G .. "the function must return a tensor, got " .. type(y), 0) end
+    return (y * r):sum():item()
+  end
   local function value()
-    local previous = C.set_grad_enabled(false)
-    local ok, v = pcall(function() return (fn(table.unpack(inputs)) * r):sum():item() end)
-    C.set_grad_enabled(previous)
+    previous = nil
+    local ok, v = pcall(measure)
+    if previous ~= nil then C.set_grad_enabled(previous) end
     if not ok then error(v, 0) end
     return v
   end

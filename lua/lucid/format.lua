@@ -10,24 +10,46 @@ local M = {}
 
 local opts = {precision = 4, threshold = 1000, edgeitems = 3, linewidth = 80, sci_mode = nil}
 
+-- The allowed range of each integer option (beyond them printing cannot work:
+-- string.format refuses a precision past 99, and huge edge counts or line
+-- widths would build gigantic strings).
+local RANGES = {
+  precision = {0, 30},
+  threshold = {0, math.maxinteger},
+  edgeitems = {0, 1000000},
+  linewidth = {1, 1000000},
+}
+
 --- lucid.set_printoptions{precision =, threshold =, edgeitems =, linewidth =, sci_mode =}
+-- precision 0..30, threshold >= 0, edgeitems 0..1e6, linewidth 1..1e6.
+-- Every option is checked before any is applied.
 function M.set_printoptions(o)
   if type(o) ~= "table" then
     error("lucid.set_printoptions: expected a table of options, got " .. type(o), 2)
   end
-  for k, v in pairs(o) do
-    if opts[k] == nil and k ~= "sci_mode" then
-      error("lucid.set_printoptions: unknown option '" .. tostring(k) .. "'", 2)
+  local new = {}
+  for k, v in next, o do  -- next: a table's __pairs is not called
+    if RANGES[k] == nil and k ~= "sci_mode" then
+      error("lucid.set_printoptions: unknown option '"
+        .. ((type(k) == "string" or type(k) == "number") and tostring(k) or type(k)) .. "'", 2)
     end
     if k == "sci_mode" then
       if v ~= nil and type(v) ~= "boolean" then
         error("lucid.set_printoptions: sci_mode must be a boolean or nil", 2)
       end
-    elseif math.type(v) ~= "integer" or v < 0 then
-      error("lucid.set_printoptions: " .. k .. " must be a non-negative integer", 2)
+    else
+      local lo, hi = RANGES[k][1], RANGES[k][2]
+      local i = type(v) == "number" and math.tointeger(v) or nil
+      if i == nil or i < lo or i > hi then
+        error(string.format("lucid.set_printoptions: %s must be an integer in %d..%s, got %s", k, lo,
+          hi == math.maxinteger and "math.maxinteger" or tostring(hi),
+          type(v) == "number" and tostring(v) or type(v)), 2)
+      end
+      v = i
     end
-    opts[k] = v
+    new[k] = v
   end
+  for k, v in pairs(new) do opts[k] = v end
 end
 
 local ELLIPSIS = {}  -- marks the elided middle of a summarised dimension
@@ -134,8 +156,15 @@ end
 --- The values of t as PyTorch prints them, continuation lines indented by
 -- `indent` columns.
 function M.values_str(t, indent)
-  local prev = C.set_grad_enabled(false)
-  local ok, res = pcall(function()
+  if not C.is_tensor(t) then
+    error("lucid.format.values_str: expected a tensor, got " .. type(t), 2)
+  end
+  indent = type(indent) == "number" and math.tointeger(indent) or 0
+  -- the closure is made before recording is turned off; the switch is made
+  -- inside the pcall, so that any error (a refused allocation too) restores it
+  local prev
+  local function run()
+    prev = C.set_grad_enabled(false)
     if t:numel() == 0 then
       if t.ndim == 1 then return "[]" end
       return "[], shape={" .. table.concat(t.shape, ", ") .. "}"
@@ -144,8 +173,9 @@ function M.values_str(t, indent)
     local f = formatter(data)
     if t.ndim == 0 then return f.format(data) end
     return nested_str(data, t.ndim, indent, f)
-  end)
-  C.set_grad_enabled(prev)
+  end
+  local ok, res = pcall(run)
+  if prev ~= nil then C.set_grad_enabled(prev) end
   if not ok then error(res, 0) end
   return res
 end
@@ -157,6 +187,9 @@ end
 
 --- tostring(t): Tensor(<values>[, grad=...][, dtype=float64])
 function M.tensor_tostring(t)
+  if not C.is_tensor(t) then
+    error("lucid.Tensor.__tostring: expected a tensor, got " .. type(t), 2)
+  end
   local s = "Tensor(" .. M.values_str(t, #"Tensor(")
   if t.requires_grad then
     local g = t.grad

@@ -7,140 +7,185 @@
 local C = require("lucid.core")
 
 local lucid = {}
-package.loaded["lucid"] = lucid  -- submodules below require "lucid" back
 
-for name, fn in pairs(C) do
-  if name:sub(1, 1) ~= "_" then lucid[name] = fn end  -- "_" marks the binding's internals
-end
-
---- lucid.Tensor(data [, opts]) and lucid.tensor(data [, opts]): a tensor from a
--- number, a nested table or another tensor (copied). opts: dtype, requires_grad.
-lucid.Tensor = C.tensor
-
-local methods, meta = C._methods, C._meta
-
---- Runs fn(...) with gradient recording off and returns its results; or, with
--- no function, turns recording off until the returned guard is closed:
---   local g <close> = lucid.no_grad()
-local guard_meta = {
-  __close = function(g) C.set_grad_enabled(g.previous) end,
-  __name = "lucid.no_grad",
-}
-local function scoped(enabled, fn, ...)
-  local previous = C.set_grad_enabled(enabled)
-  if fn == nil then return setmetatable({previous = previous}, guard_meta) end
-  local res = table.pack(pcall(fn, ...))
-  C.set_grad_enabled(previous)
-  if not res[1] then error(res[2], 0) end
-  return table.unpack(res, 2, res.n)
-end
-
-function lucid.no_grad(fn, ...) return scoped(false, fn, ...) end
-function lucid.enable_grad(fn, ...) return scoped(true, fn, ...) end
-
---- lucid.from_table(t [, opts]) is lucid.tensor on nested tables;
--- lucid.from_table(flat, shape [, opts]) reads a flat array in row-major order.
-function lucid.from_table(t, shape, opts)
-  if type(t) ~= "table" then
-    error("lucid.from_table: expected a table, got " .. type(t), 2)
-  end
-  local is_shape = type(shape) == "table" and shape[1] ~= nil
-  if not is_shape then return C.tensor(t, shape) end  -- shape is really opts (or nil)
-  local n = 1
-  for i, d in ipairs(shape) do
-    if math.type(d) ~= "integer" or d < 0 then
-      error(string.format("lucid.from_table: shape[%d] must be a non-negative integer, got %s",
-        i, tostring(d)), 2)
+-- Runs body (the rest of this file) with package.loaded[name] = mod already
+-- set, so that submodules can require it back (circular requires). If body
+-- raises, name and every lucid module loaded meanwhile are forgotten before
+-- the error goes on, so that the next require starts afresh instead of
+-- returning a half-filled table (or submodules holding one). Everything that
+-- can fail to allocate is made before package.loaded changes.
+local function load_guarded(name, mod, body)
+  local before = {}
+  for k in pairs(package.loaded) do before[k] = true end
+  package.loaded[name] = mod
+  local ok, err = pcall(body)
+  if not ok then
+    for k in next, package.loaded do  -- clearing fields while traversing is allowed
+      if not before[k] and type(k) == "string" and k ~= "lucid.core"
+          and (k == "lucid" or k:find("^lucid%.")) then
+        package.loaded[k] = nil
+      end
     end
-    if d > 0 and n > #t // d then  -- more than the table holds (and no overflow)
-      error(string.format("lucid.from_table: shape {%s} needs more values than the table's %d",
-        table.concat(shape, ", "), #t), 2)
+    package.loaded[name] = nil
+    error(err, 0)
+  end
+  return mod
+end
+
+-- package.loaded["lucid"] is set first: submodules below require "lucid" back
+return load_guarded("lucid", lucid, function()
+  for name, fn in pairs(C) do
+    if name:sub(1, 1) ~= "_" then lucid[name] = fn end  -- "_" marks the binding's internals
+  end
+
+  --- lucid.Tensor(data [, opts]) and lucid.tensor(data [, opts]): a tensor from a
+  -- number, a nested table or another tensor (copied). opts: dtype, requires_grad.
+  lucid.Tensor = C.tensor
+
+  local methods, meta = C._methods, C._meta
+
+  --- Runs fn(...) with gradient recording off and returns its results; or, with
+  -- no function, turns recording off until the returned guard is closed:
+  --   local g <close> = lucid.no_grad()
+  local guard_meta = {
+    __close = function(g) C.set_grad_enabled(g.previous) end,
+    __name = "lucid.no_grad",
+  }
+  local function callable(f)
+    if type(f) == "function" then return true end
+    local mt = getmetatable(f)
+    return type(mt) == "table" and rawget(mt, "__call") ~= nil
+  end
+
+  -- Everything that can fail to allocate (the guard, the closure, the results'
+  -- table) is made before the mode changes or inside the pcall, so that an
+  -- error anywhere (an allocation refused included) leaves the mode as it was.
+  local function scoped(fname, enabled, fn, ...)
+    if fn == nil then
+      local g = setmetatable({previous = true}, guard_meta)
+      g.previous = C.set_grad_enabled(enabled)
+      return g
     end
-    n = n * d
-  end
-  if #t ~= n then
-    error(string.format("lucid.from_table: shape {%s} needs %d values, the table has %d",
-      table.concat(shape, ", "), n, #t), 2)
-  end
-  return C.tensor(t, opts):reshape(shape)
-end
-
--- Options for a tensor made like t: t's dtype unless opts says otherwise.
-local function like_opts(t, opts, fname)
-  if not C.is_tensor(t) then
-    error(fname .. ": expected a tensor, got " .. type(t), 3)
-  end
-  local o = {dtype = t.dtype}
-  if type(opts) == "table" then
-    for k, v in pairs(opts) do o[k] = v end
-  end
-  return o
-end
-
---- zeros_like(t [, opts]), ones_like, rand_like, randn_like, empty_like:
--- t's shape and dtype unless opts says otherwise; full_like(t, value [, opts]).
-for _, name in ipairs({"zeros", "ones", "rand", "randn", "empty"}) do
-  local make, fname = C[name], "lucid." .. name .. "_like"
-  lucid[name .. "_like"] = function(t, opts)
-    local o = like_opts(t, opts, fname)
-    return make(t.shape, o)
-  end
-end
-function lucid.full_like(t, value, opts)
-  local o = like_opts(t, opts, "lucid.full_like")
-  return C.full(t.shape, value, o)
-end
-
-for name, fn in pairs(require("lucid.linalg")) do
-  lucid[name], methods[name] = fn, fn
-end
-
-local format = require("lucid.format")
-lucid.set_printoptions = format.set_printoptions
-meta.__tostring = format.tensor_tostring
-
---- The line t:info() prints.
-local function info_line(t)
-  local s = string.format("Tensor shape={%s} dtype=%s", table.concat(t.shape, ", "), t.dtype)
-  if t:numel() > 0 then
-    local flat = lucid.no_grad(function() return t:reshape(-1):tolist() end)
-    local lo, hi, sum = math.huge, -math.huge, 0
-    for _, v in ipairs(flat) do
-      if v < lo then lo = v end
-      if v > hi then hi = v end
-      sum = sum + v
+    if not callable(fn) then
+      error(fname .. ": expected a function (or nothing, for a guard), got " .. type(fn), 3)
     end
-    s = s .. string.format(" min=%.4g mean=%.4g max=%.4g", lo, sum / #flat, hi)
+    local previous
+    local function run(...)
+      previous = C.set_grad_enabled(enabled)
+      return table.pack(fn(...))
+    end
+    local ok, res = pcall(run, ...)
+    if previous ~= nil then C.set_grad_enabled(previous) end
+    if not ok then error(res, 0) end
+    return table.unpack(res, 1, res.n)
   end
-  return s
-end
 
---- t:info(): prints shape, dtype, min, mean and max on one line (to io.output()),
--- for a quick look at a tensor without its values.
-function methods.info(t)
-  if not C.is_tensor(t) then error("lucid.info: expected a tensor, got " .. type(t), 2) end
-  io.write(info_line(t), "\n")
-end
-lucid.info = methods.info
+  function lucid.no_grad(fn, ...) return scoped("lucid.no_grad", false, fn, ...) end
+  function lucid.enable_grad(fn, ...) return scoped("lucid.enable_grad", true, fn, ...) end
 
-lucid.autograd = require("lucid.autograd")
-lucid.nn = require("lucid.nn")
+  --- lucid.from_table(t [, opts]) is lucid.tensor on nested tables;
+  -- lucid.from_table(flat, shape [, opts]) reads a flat array in row-major order.
+  function lucid.from_table(t, shape, opts)
+    if type(t) ~= "table" then
+      error("lucid.from_table: expected a table, got " .. type(t), 2)
+    end
+    local is_shape = type(shape) == "table" and shape[1] ~= nil
+    if not is_shape then return C.tensor(t, shape) end  -- shape is really opts (or nil)
+    local n = 1
+    for i, d in ipairs(shape) do
+      if math.type(d) ~= "integer" or d < 0 then
+        error(string.format("lucid.from_table: shape[%d] must be a non-negative integer, got %s",
+          i, tostring(d)), 2)
+      end
+      if d > 0 and n > #t // d then  -- more than the table holds (and no overflow)
+        error(string.format("lucid.from_table: shape {%s} needs more values than the table's %d",
+          table.concat(shape, ", "), #t), 2)
+      end
+      n = n * d
+    end
+    if #t ~= n then
+      error(string.format("lucid.from_table: shape {%s} needs %d values, the table has %d",
+        table.concat(shape, ", "), n, #t), 2)
+    end
+    return C.tensor(t, opts):reshape(shape)
+  end
 
--- Parts loaded on first use, so that `require "lucid"` stays quick.
-local lazy = {optim = "lucid.optim", data = "lucid.data"}
-setmetatable(lucid, {__index = function(t, k)
-  local name = lazy[k]
-  if not name then return nil end
-  local m = require(name)
-  rawset(t, k, m)
-  return m
-end})
+  -- Options for a tensor made like t: t's dtype unless opts says otherwise.
+  local function like_opts(t, opts, fname)
+    if not C.is_tensor(t) then
+      error(fname .. ": expected a tensor, got " .. type(t), 3)
+    end
+    local o = {dtype = t.dtype}
+    if type(opts) == "table" then
+      for k, v in pairs(opts) do o[k] = v end
+    end
+    return o
+  end
 
---- lucid.save(tbl, path) and lucid.load(path): tensors on disk in the
--- safetensors format (lucid/serialize.lua).
-function lucid.save(...) return require("lucid.serialize").save(...) end
-function lucid.load(...) return require("lucid.serialize").load(...) end
+  --- zeros_like(t [, opts]), ones_like, rand_like, randn_like, empty_like:
+  -- t's shape and dtype unless opts says otherwise; full_like(t, value [, opts]).
+  for _, name in ipairs({"zeros", "ones", "rand", "randn", "empty"}) do
+    local make, fname = C[name], "lucid." .. name .. "_like"
+    lucid[name .. "_like"] = function(t, opts)
+      local o = like_opts(t, opts, fname)
+      return make(t.shape, o)
+    end
+  end
+  function lucid.full_like(t, value, opts)
+    local o = like_opts(t, opts, "lucid.full_like")
+    return C.full(t.shape, value, o)
+  end
 
---- for item in lucid.progress(iterable [, opts]) do ... end (lucid/progress.lua)
-function lucid.progress(...) return require("lucid.progress")(...) end
-return lucid
+  for name, fn in pairs(require("lucid.linalg")) do
+    lucid[name], methods[name] = fn, fn
+  end
+
+  local format = require("lucid.format")
+  lucid.set_printoptions = format.set_printoptions
+  meta.__tostring = format.tensor_tostring
+
+  --- The line t:info() prints.
+  local function info_line(t)
+    local s = string.format("Tensor shape={%s} dtype=%s", table.concat(t.shape, ", "), t.dtype)
+    if t:numel() > 0 then
+      local flat = lucid.no_grad(function() return t:reshape(-1):tolist() end)
+      local lo, hi, sum = math.huge, -math.huge, 0
+      for _, v in ipairs(flat) do
+        if v < lo then lo = v end
+        if v > hi then hi = v end
+        sum = sum + v
+      end
+      s = s .. string.format(" min=%.4g mean=%.4g max=%.4g", lo, sum / #flat, hi)
+    end
+    return s
+  end
+
+  --- t:info(): prints shape, dtype, min, mean and max on one line (to io.output()),
+  -- for a quick look at a tensor without its values.
+  function methods.info(t)
+    if not C.is_tensor(t) then error("lucid.info: expected a tensor, got " .. type(t), 2) end
+    io.write(info_line(t), "\n")
+  end
+  lucid.info = methods.info
+
+  lucid.autograd = require("lucid.autograd")
+  lucid.nn = require("lucid.nn")
+
+  -- Parts loaded on first use, so that `require "lucid"` stays quick.
+  local lazy = {optim = "lucid.optim", data = "lucid.data"}
+  setmetatable(lucid, {__index = function(t, k)
+    local name = lazy[k]
+    if not name then return nil end
+    local m = require(name)
+    rawset(t, k, m)
+    return m
+  end})
+
+  --- lucid.save(tbl, path) and lucid.load(path): tensors on disk in the
+  -- safetensors format (lucid/serialize.lua).
+  function lucid.save(...) return require("lucid.serialize").save(...) end
+  function lucid.load(...) return require("lucid.serialize").load(...) end
+
+  --- for item in lucid.progress(iterable [, opts]) do ... end (lucid/progress.lua)
+  function lucid.progress(...) return require("lucid.progress")(...) end
+end)

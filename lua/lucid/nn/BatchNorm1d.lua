@@ -11,6 +11,7 @@
 -- (PyTorch's momentum=None). In eval mode the running statistics are used.
 local lucid = require("lucid")
 local nn = require("lucid.nn")
+local check = require("lucid.nn._check")
 
 local BatchNorm1d = nn.Module:extend("BatchNorm1d")
 
@@ -24,9 +25,8 @@ function BatchNorm1d:__init(num_features, eps, momentum, affine, track_running_s
     num_features, eps, momentum, affine, track_running_stats =
       o.num_features, o.eps, o.momentum, o.affine, o.track_running_stats
   end
-  if math.type(num_features) ~= "integer" or num_features < 1 then
-    error("nn.BatchNorm1d: num_features must be a positive integer, got " .. tostring(num_features), 3)
-  end
+  num_features = check.size("BatchNorm1d", "num_features", num_features, 3, 1)
+  check.numel("BatchNorm1d", "running statistics", 3, num_features)
   if eps == nil then eps = 1e-5 end
   if momentum == nil then momentum = 0.1 end
   if affine == nil then affine = true end
@@ -59,6 +59,7 @@ function BatchNorm1d:reset_running_stats()
 end
 
 function BatchNorm1d:forward(x)
+  check.tensor("BatchNorm1d", x, 2)
   local xs, c = x.shape, self.num_features
   if #xs ~= 2 and #xs ~= 3 then
     error(string.format("nn.BatchNorm1d: expected 2-d or 3-d input {N, C} or {N, C, L}, got %s",

@@ -5,6 +5,9 @@
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 
+local C = require("lucid.core")
+local check = require("lucid.nn._check")
+
 local Bilinear = nn.Module:extend("Bilinear")
 
 local function shape_str(shape)
@@ -16,22 +19,24 @@ function Bilinear:__init(in1_features, in2_features, out_features, bias)
     local o = in1_features
     in1_features, in2_features, out_features, bias = o.in1_features, o.in2_features, o.out_features, o.bias
   end
-  for name, v in pairs({in1_features = in1_features, in2_features = in2_features,
-                        out_features = out_features}) do
-    if math.type(v) ~= "integer" or v < 0 then
-      error(string.format("nn.Bilinear: %s must be a non-negative integer, got %s", name, tostring(v)), 3)
-    end
-  end
+  in1_features = check.size("Bilinear", "in1_features", in1_features, 3)
+  in2_features = check.size("Bilinear", "in2_features", in2_features, 3)
+  out_features = check.size("Bilinear", "out_features", out_features, 3)
+  check.numel("Bilinear", "weight {out_features, in1_features, in2_features}", 3,
+    out_features, in1_features, in2_features)
   if bias == nil then bias = true end
   self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
   local bound = in1_features > 0 and 1 / math.sqrt(in1_features) or 0
-  self.weight = nn.Parameter(lucid.empty(out_features, in1_features, in2_features):uniform_(-bound, bound))
+  local w = check.make("Bilinear", "weight", 3, lucid.empty, out_features, in1_features, in2_features)
+  self.weight = nn.Parameter(w:uniform_(-bound, bound))
   if bias then
-    self.bias = nn.Parameter(lucid.empty(out_features):uniform_(-bound, bound))
+    self.bias = nn.Parameter(check.make("Bilinear", "bias", 3, lucid.empty, out_features):uniform_(-bound, bound))
   end
 end
 
 function Bilinear:forward(x1, x2)
+  check.tensor("Bilinear", x1, 2, "as input 1")
+  check.tensor("Bilinear", x2, 2, "as input 2")
   local s1, s2 = x1.shape, x2.shape
   local in1, in2, out = self.in1_features, self.in2_features, self.out_features
   local ok = #s1 >= 1 and #s1 == #s2 and s1[#s1] == in1 and s2[#s2] == in2

@@ -5,6 +5,7 @@
 -- makes it repeatable) and the gradient is the same mask times 1 / (1 - p).
 local lucid = require("lucid")
 local nn = require("lucid.nn")
+local C = require("lucid.core")
 
 local Dropout = nn.Module:extend("Dropout")
 
@@ -19,6 +20,7 @@ function Dropout:__init(p, inplace)
 end
 
 function Dropout:forward(x)
+  if not C.is_tensor(x) then error("nn.Dropout: expected a tensor, got " .. type(x), 2) end
   if not self.training or self.p == 0 then return x end
   if self.p == 1 then return x * 0 end
   local keep = lucid.lt(lucid.rand_like(x), 1 - self.p)  -- 1.0 with probability 1 - p

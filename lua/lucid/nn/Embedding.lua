@@ -10,6 +10,7 @@ local lucid = require("lucid")
 local C = require("lucid.core")
 local nn = require("lucid.nn")
 local init = require("lucid.nn.initializers")
+local check = require("lucid.nn._check")
 
 local Embedding = nn.Module:extend("Embedding")
 
@@ -21,15 +22,17 @@ function Embedding:__init(num_embeddings, embedding_dim, padding_idx, opts)
     opts, padding_idx = padding_idx, padding_idx.padding_idx
   end
   opts = opts or {}
-  for name, v in pairs({num_embeddings = num_embeddings, embedding_dim = embedding_dim}) do
-    if math.type(v) ~= "integer" or v < 0 then
-      error(string.format("nn.Embedding: %s must be a non-negative integer, got %s", name, tostring(v)), 3)
-    end
+  if type(opts) ~= "table" then
+    error("nn.Embedding: options must be a table, got " .. type(opts), 3)
   end
+  num_embeddings = check.size("Embedding", "num_embeddings", num_embeddings, 3)
+  embedding_dim = check.size("Embedding", "embedding_dim", embedding_dim, 3)
+  check.numel("Embedding", "weight {num_embeddings, embedding_dim}", 3, num_embeddings, embedding_dim)
   for _, unsupported in ipairs({"max_norm", "scale_grad_by_freq", "sparse"}) do
     if opts[unsupported] then error("nn.Embedding: " .. unsupported .. " is not supported", 3) end
   end
   if padding_idx ~= nil then
+    padding_idx = type(padding_idx) == "number" and math.tointeger(padding_idx) or padding_idx
     if math.type(padding_idx) ~= "integer" or padding_idx == 0
         or padding_idx > num_embeddings or padding_idx < -num_embeddings then
       error(string.format("nn.Embedding: padding_idx must be within 1..%d (or -%d..-1), got %s",
@@ -46,7 +49,7 @@ function Embedding:__init(num_embeddings, embedding_dim, padding_idx, opts)
     end
     self.weight = nn.Parameter(w:detach())
   else
-    self.weight = nn.Parameter(lucid.empty(num_embeddings, embedding_dim))
+    self.weight = nn.Parameter(check.make("Embedding", "weight", 3, lucid.empty, num_embeddings, embedding_dim))
     init.normal_(self.weight)
     if padding_idx then lucid.no_grad(function() self.weight[padding_idx] = 0 end) end
   end

@@ -2,15 +2,16 @@
 -- (1-based, negative from the end) into one. The default keeps dim 1, the
 -- batch, as PyTorch's start_dim = 1 does: {N, C, H, W} -> {N, C*H*W}.
 local nn = require("lucid.nn")
+local check = require("lucid.nn._check")
 
 local Flatten = nn.Module:extend("Flatten")
 
 function Flatten:__init(start_dim, end_dim)
   if type(start_dim) == "table" then start_dim, end_dim = start_dim.start_dim, start_dim.end_dim end
-  start_dim, end_dim = start_dim or 2, end_dim or -1
-  if math.type(start_dim) ~= "integer" or math.type(end_dim) ~= "integer" then
-    error("nn.Flatten: start_dim and end_dim must be integers", 3)
-  end
+  if start_dim == nil then start_dim = 2 end
+  if end_dim == nil then end_dim = -1 end
+  start_dim = check.integer("Flatten", "start_dim", start_dim, 3)
+  end_dim = check.integer("Flatten", "end_dim", end_dim, 3)
   self.start_dim, self.end_dim = start_dim, end_dim
 end
 
@@ -19,6 +20,7 @@ local function shape_str(shape)
 end
 
 function Flatten:forward(x)
+  check.tensor("Flatten", x, 2)
   local shape = x.shape
   local n = math.max(#shape, 1)  -- a 0-d tensor flattens as one of shape {1}
   local s = self.start_dim < 0 and n + 1 + self.start_dim or self.start_dim

@@ -5,6 +5,7 @@
 -- weight (ones) and bias (zeros) have shape normalized_shape.
 local lucid = require("lucid")
 local nn = require("lucid.nn")
+local check = require("lucid.nn._check")
 
 local LayerNorm = nn.Module:extend("LayerNorm")
 
@@ -17,18 +18,16 @@ function LayerNorm:__init(normalized_shape, eps, elementwise_affine)
     local o = normalized_shape
     normalized_shape, eps, elementwise_affine = o.normalized_shape, o.eps, o.elementwise_affine
   end
-  if math.type(normalized_shape) == "integer" then normalized_shape = {normalized_shape} end
+  if type(normalized_shape) == "number" then normalized_shape = {normalized_shape} end
   if type(normalized_shape) ~= "table" or #normalized_shape == 0 then
     error("nn.LayerNorm: normalized_shape must be an integer or a non-empty table of sizes, got "
-      .. tostring(normalized_shape), 3)
+      .. check.describe(normalized_shape), 3)
   end
   local shape = {}
   for i, v in ipairs(normalized_shape) do
-    if math.type(v) ~= "integer" or v < 1 then
-      error("nn.LayerNorm: normalized_shape[" .. i .. "] must be a positive integer, got " .. tostring(v), 3)
-    end
-    shape[i] = v
+    shape[i] = check.size("LayerNorm", "normalized_shape[" .. i .. "]", v, 3, 1)
   end
+  check.numel("LayerNorm", "weight " .. shape_str(shape), 3, table.unpack(shape))
   if eps == nil then eps = 1e-5 end
   if type(eps) ~= "number" then error("nn.LayerNorm: eps must be a number, got " .. type(eps), 3) end
   if elementwise_affine == nil then elementwise_affine = true end
@@ -40,6 +39,7 @@ function LayerNorm:__init(normalized_shape, eps, elementwise_affine)
 end
 
 function LayerNorm:forward(x)
+  check.tensor("LayerNorm", x, 2)
   local xs, ns = x.shape, self.normalized_shape
   local k, ok = #ns, #xs >= #ns
   local n = 1

@@ -4,28 +4,25 @@
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 
-local Linear = nn.Module:extend("Linear")
+local check = require("lucid.nn._check")
 
-local function check_size(v, name)
-  if math.type(v) ~= "integer" or v < 0 then
-    error(string.format("nn.Linear: %s must be a non-negative integer, got %s", name,
-      v == nil and "nil" or tostring(v)), 4)
-  end
-end
+local Linear = nn.Module:extend("Linear")
 
 function Linear:__init(in_features, out_features, bias)
   if type(in_features) == "table" then
     local o = in_features
     in_features, out_features, bias = o.in_features, o.out_features, o.bias
   end
-  check_size(in_features, "in_features")
-  check_size(out_features, "out_features")
+  in_features = check.size("Linear", "in_features", in_features, 3)
+  out_features = check.size("Linear", "out_features", out_features, 3)
+  check.numel("Linear", "weight {out_features, in_features}", 3, out_features, in_features)
   if bias == nil then bias = true end
   self.in_features, self.out_features = in_features, out_features
   local bound = in_features > 0 and 1 / math.sqrt(in_features) or 0
-  self.weight = nn.Parameter(lucid.empty(out_features, in_features):uniform_(-bound, bound))
+  local w = check.make("Linear", "weight", 3, lucid.empty, out_features, in_features)
+  self.weight = nn.Parameter(w:uniform_(-bound, bound))
   if bias then
-    self.bias = nn.Parameter(lucid.empty(out_features):uniform_(-bound, bound))
+    self.bias = nn.Parameter(check.make("Linear", "bias", 3, lucid.empty, out_features):uniform_(-bound, bound))
   end
 end
 

@@ -3,19 +3,18 @@
 -- legacy default, as nn.Softmax.
 local lucid = require("lucid")
 local nn = require("lucid.nn")
+local check = require("lucid.nn._check")
 local Softmax = require("lucid.nn.Softmax")
 
 local LogSoftmax = nn.Module:extend("LogSoftmax")
 
 function LogSoftmax:__init(dim)
   if type(dim) == "table" then dim = dim.dim end
-  if dim ~= nil and math.type(dim) ~= "integer" then
-    error("nn.LogSoftmax: dim must be an integer or nil, got " .. tostring(dim), 3)
-  end
-  self.dim = dim
+  self.dim = check.integer("LogSoftmax", "dim", dim, 3, true)
 end
 
 function LogSoftmax:forward(x)
+  check.tensor("LogSoftmax", x, 2)
   return lucid.log_softmax(x, self.dim or Softmax.implicit_dim(x.ndim))
 end
 

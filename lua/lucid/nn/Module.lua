@@ -39,8 +39,40 @@ local function make_index(cls)
   end
 end
 
+-- Why k cannot name a parameter, buffer or submodule (nil when it can): names
+-- are non-empty strings without "." (the separator of state-dict keys).
+local function bad_name(k)
+  if type(k) ~= "string" then
+    return "the name must be a string, got " .. (C.is_tensor(k) and "a tensor" or type(k))
+  end
+  if k == "" then return "the name must not be empty" end
+  if k:find(".", 1, true) then return 'the name "' .. k .. '" must not contain "."' end
+end
+
+-- True when `target` is m or below it (m's submodules, depth first).
+local function contains(m, target, seen)
+  if m == target then return true end
+  if seen[m] then return false end
+  seen[m] = true
+  for _, name in ipairs(m._module_names) do
+    if contains(m._modules[name], target, seen) then return true end
+  end
+  return false
+end
+
 local function newindex(self, k, v)
   local params, modules = self._parameters, self._modules
+  if C.is_parameter(v) or is_module(v) then
+    local why = bad_name(k)
+    if why then
+      error(string.format("%s: cannot register a %s: %s", self.__name,
+        is_module(v) and "submodule" or "parameter", why), 2)
+    end
+    if is_module(v) and contains(v, self, {}) then
+      error(string.format("%s: cannot register submodule '%s': it contains this module (a cycle)",
+        self.__name, k), 2)
+    end
+  end
   if C.is_parameter(v) then
     if modules[k] ~= nil then modules[k] = nil remove_name(self._module_names, k) end
     if params[k] == nil then table.insert(self._param_names, k) end
@@ -127,7 +159,15 @@ function Module:forward()
   error(self.__name .. ": forward is not implemented", 2)
 end
 
+-- A name for register_parameter, register_buffer and add_module: a
+-- non-empty string without "." (the separator of state-dict keys), as PyTorch.
+local function check_name(self, method, name)
+  local why = bad_name(name)
+  if why then error(string.format("%s:%s: %s", self.__name, method, why), 3) end
+end
+
 function Module:register_parameter(name, p)
+  check_name(self, "register_parameter", name)
   if p ~= nil and not C.is_parameter(p) then
     error(self.__name .. ":register_parameter: expected an nn.Parameter or nil", 2)
   end
@@ -135,6 +175,7 @@ function Module:register_parameter(name, p)
 end
 
 function Module:add_module(name, m)
+  check_name(self, "add_module", name)
   if m ~= nil and not is_module(m) then
     error(self.__name .. ":add_module: expected a Module or nil", 2)
   end
@@ -143,6 +184,7 @@ end
 
 --- A tensor kept in the state dict but not trained (running statistics).
 function Module:register_buffer(name, t)
+  check_name(self, "register_buffer", name)
   if t ~= nil and not C.is_tensor(t) then
     error(self.__name .. ":register_buffer: expected a tensor or nil", 2)
   end
@@ -303,13 +345,19 @@ function Module:load_state_dict(sd, strict)
     if #unexpected > 0 then parts[#parts + 1] = "unexpected keys " .. table.concat(unexpected, ", ") end
     error(self.__name .. ":load_state_dict: " .. table.concat(parts, "; "), 2)
   end
-  local prev = C.set_grad_enabled(false)
-  for _, e in ipairs(targets) do
-    local src = sd[e[1]]
-    if src ~= nil then e[2]:copy_(src) end
+  local result = {missing_keys = missing, unexpected_keys = unexpected}
+  local function copy_all()
+    for _, e in ipairs(targets) do
+      local src = sd[e[1]]
+      if src ~= nil then e[2]:copy_(src) end
+    end
   end
+  -- everything that can fail to allocate is made before recording is turned off
+  local prev = C.set_grad_enabled(false)
+  local ok, err = pcall(copy_all)
   C.set_grad_enabled(prev)
-  return {missing_keys = missing, unexpected_keys = unexpected}
+  if not ok then error(err, 0) end
+  return result
 end
 
 --- One line of settings shown inside the parentheses; layers override it.

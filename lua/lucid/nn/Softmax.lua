@@ -3,15 +3,13 @@
 -- legacy default: dim 1 for 0-, 1- and 3-d input, else dim 2.
 local lucid = require("lucid")
 local nn = require("lucid.nn")
+local check = require("lucid.nn._check")
 
 local Softmax = nn.Module:extend("Softmax")
 
 function Softmax:__init(dim)
   if type(dim) == "table" then dim = dim.dim end
-  if dim ~= nil and math.type(dim) ~= "integer" then
-    error("nn.Softmax: dim must be an integer or nil, got " .. tostring(dim), 3)
-  end
-  self.dim = dim
+  self.dim = check.integer("Softmax", "dim", dim, 3, true)
 end
 
 --- PyTorch's implicit dim for a tensor of ndim dims, 1-based.
@@ -21,6 +19,7 @@ function Softmax.implicit_dim(ndim)
 end
 
 function Softmax:forward(x)
+  check.tensor("Softmax", x, 2)
   return lucid.softmax(x, self.dim or Softmax.implicit_dim(x.ndim))
 end
 

@@ -3,15 +3,19 @@
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 
+local check = require("lucid.nn._check")
+
 local Softplus = nn.Module:extend("Softplus")
 
 function Softplus:__init(beta, threshold)
   if type(beta) == "table" then beta, threshold = beta.beta, beta.threshold end
-  beta, threshold = beta or 1, threshold or 20
-  for name, v in pairs({beta = beta, threshold = threshold}) do
-    if type(v) ~= "number" then
-      error(string.format("nn.Softplus: %s must be a number, got %s", name, type(v)), 3)
-    end
+  if beta == nil then beta = 1 end
+  if threshold == nil then threshold = 20 end
+  if type(beta) ~= "number" then
+    error("nn.Softplus: beta must be a number, got " .. type(beta), 3)
+  end
+  if type(threshold) ~= "number" then
+    error("nn.Softplus: threshold must be a number, got " .. type(threshold), 3)
   end
   self.beta, self.threshold = beta, threshold
 end

@@ -3,6 +3,7 @@
 -- be that dim's size (one entry may be -1, inferred):
 -- nn.Unflatten(2, {2, 5}) maps {N, 10} to {N, 2, 5}.
 local nn = require("lucid.nn")
+local check = require("lucid.nn._check")
 
 local Unflatten = nn.Module:extend("Unflatten")
 
@@ -12,14 +13,15 @@ end
 
 function Unflatten:__init(dim, unflattened_size)
   if type(dim) == "table" then dim, unflattened_size = dim.dim, dim.unflattened_size end
-  if math.type(dim) ~= "integer" then error("nn.Unflatten: dim must be an integer, got " .. tostring(dim), 3) end
+  dim = check.integer("Unflatten", "dim", dim, 3)
   if type(unflattened_size) ~= "table" or #unflattened_size == 0 then
     error("nn.Unflatten: unflattened_size must be a non-empty table of sizes", 3)
   end
   local sizes = {}
   for i, v in ipairs(unflattened_size) do
+    v = type(v) == "number" and math.tointeger(v) or v
     if math.type(v) ~= "integer" or (v < 0 and v ~= -1) then
-      error("nn.Unflatten: unflattened_size[" .. i .. "] must be a size (or -1), got " .. tostring(v), 3)
+      error("nn.Unflatten: unflattened_size[" .. i .. "] must be a size (or -1), got " .. check.describe(v), 3)
     end
     sizes[i] = v
   end
@@ -27,6 +29,7 @@ function Unflatten:__init(dim, unflattened_size)
 end
 
 function Unflatten:forward(x)
+  check.tensor("Unflatten", x, 2)
   local shape = x.shape
   local n = #shape
   local d = self.dim < 0 and n + 1 + self.dim or self.dim

@@ -4,70 +4,94 @@ local lucid = require("lucid")
 local C = require("lucid.core")
 
 local nn = {}
-package.loaded["lucid.nn"] = nn
 
---- nn.Parameter(t [, requires_grad]): a leaf sharing t's values that
--- requires grad; assigned to a module field, it is registered.
-function nn.Parameter(t, requires_grad)
-  return C.parameter(t, requires_grad)
+-- Runs body (the rest of this file) with package.loaded[name] = mod already
+-- set, so that submodules can require it back (circular requires). If body
+-- raises, name and every lucid module loaded meanwhile are forgotten before
+-- the error goes on, so that the next require starts afresh instead of
+-- returning a half-filled table (or submodules holding one). Everything that
+-- can fail to allocate is made before package.loaded changes.
+local function load_guarded(name, mod, body)
+  local before = {}
+  for k in pairs(package.loaded) do before[k] = true end
+  package.loaded[name] = mod
+  local ok, err = pcall(body)
+  if not ok then
+    for k in next, package.loaded do  -- clearing fields while traversing is allowed
+      if not before[k] and type(k) == "string" and k ~= "lucid.core"
+          and (k == "lucid" or k:find("^lucid%.")) then
+        package.loaded[k] = nil
+      end
+    end
+    package.loaded[name] = nil
+    error(err, 0)
+  end
+  return mod
 end
 
-nn.Module = require("lucid.nn.Module")
-nn.functional = require("lucid.nn.functional")
+return load_guarded("lucid.nn", nn, function()
+  --- nn.Parameter(t [, requires_grad]): a leaf sharing t's values that
+  -- requires grad; assigned to a module field, it is registered.
+  function nn.Parameter(t, requires_grad)
+    return C.parameter(t, requires_grad)
+  end
 
--- Layers, losses, nn.init and nn.utils load on first use (require "lucid"
--- stays quick: a host or a script that needs three layers loads three).
--- Iterating nn with pairs loads them all first, so listings (the REPL's
--- completion, help) see every name.
-local lazy = {
-  Linear = "lucid.nn.Linear",
-  Tanh = "lucid.nn.Tanh",
-  Sequential = "lucid.nn.Sequential",
-  utils = "lucid.nn.utils",
-  init = "lucid.nn.initializers",
-  Identity = "lucid.nn.Identity",
-  Bilinear = "lucid.nn.Bilinear",
-  Flatten = "lucid.nn.Flatten",
-  Unflatten = "lucid.nn.Unflatten",
-  Dropout = "lucid.nn.Dropout",
-  Embedding = "lucid.nn.Embedding",
-  LayerNorm = "lucid.nn.LayerNorm",
-  BatchNorm1d = "lucid.nn.BatchNorm1d",
-  ReLU = "lucid.nn.ReLU",
-  LeakyReLU = "lucid.nn.LeakyReLU",
-  ELU = "lucid.nn.ELU",
-  SELU = "lucid.nn.SELU",
-  GELU = "lucid.nn.GELU",
-  SiLU = "lucid.nn.SiLU",
-  Sigmoid = "lucid.nn.Sigmoid",
-  Softplus = "lucid.nn.Softplus",
-  Softmax = "lucid.nn.Softmax",
-  LogSoftmax = "lucid.nn.LogSoftmax",
-  Hardtanh = "lucid.nn.Hardtanh",
-  ModuleList = "lucid.nn.ModuleList",
-  ModuleDict = "lucid.nn.ModuleDict",
-  MSELoss = "lucid.nn.MSELoss",
-  L1Loss = "lucid.nn.L1Loss",
-  HuberLoss = "lucid.nn.HuberLoss",
-  SmoothL1Loss = "lucid.nn.SmoothL1Loss",
-  CrossEntropyLoss = "lucid.nn.CrossEntropyLoss",
-  NLLLoss = "lucid.nn.NLLLoss",
-  BCELoss = "lucid.nn.BCELoss",
-  BCEWithLogitsLoss = "lucid.nn.BCEWithLogitsLoss",
-}
-setmetatable(nn, {
-  __index = function(t, k)
-    local name = lazy[k]
-    if not name then return nil end
-    local m = require(name)
-    rawset(t, k, m)
-    return m
-  end,
-  __pairs = function(t)
-    for k in pairs(lazy) do local _ = t[k] end
-    return next, t, nil
-  end,
-})
+  nn.Module = require("lucid.nn.Module")
+  nn.functional = require("lucid.nn.functional")
 
-lucid.nn = nn
-return nn
+  -- Layers, losses, nn.init and nn.utils load on first use (require "lucid"
+  -- stays quick: a host or a script that needs three layers loads three).
+  -- Iterating nn with pairs loads them all first, so listings (the REPL's
+  -- completion, help) see every name.
+  local lazy = {
+    Linear = "lucid.nn.Linear",
+    Tanh = "lucid.nn.Tanh",
+    Sequential = "lucid.nn.Sequential",
+    utils = "lucid.nn.utils",
+    init = "lucid.nn.initializers",
+    Identity = "lucid.nn.Identity",
+    Bilinear = "lucid.nn.Bilinear",
+    Flatten = "lucid.nn.Flatten",
+    Unflatten = "lucid.nn.Unflatten",
+    Dropout = "lucid.nn.Dropout",
+    Embedding = "lucid.nn.Embedding",
+    LayerNorm = "lucid.nn.LayerNorm",
+    BatchNorm1d = "lucid.nn.BatchNorm1d",
+    ReLU = "lucid.nn.ReLU",
+    LeakyReLU = "lucid.nn.LeakyReLU",
+    ELU = "lucid.nn.ELU",
+    SELU = "lucid.nn.SELU",
+    GELU = "lucid.nn.GELU",
+    SiLU = "lucid.nn.SiLU",
+    Sigmoid = "lucid.nn.Sigmoid",
+    Softplus = "lucid.nn.Softplus",
+    Softmax = "lucid.nn.Softmax",
+    LogSoftmax = "lucid.nn.LogSoftmax",
+    Hardtanh = "lucid.nn.Hardtanh",
+    ModuleList = "lucid.nn.ModuleList",
+    ModuleDict = "lucid.nn.ModuleDict",
+    MSELoss = "lucid.nn.MSELoss",
+    L1Loss = "lucid.nn.L1Loss",
+    HuberLoss = "lucid.nn.HuberLoss",
+    SmoothL1Loss = "lucid.nn.SmoothL1Loss",
+    CrossEntropyLoss = "lucid.nn.CrossEntropyLoss",
+    NLLLoss = "lucid.nn.NLLLoss",
+    BCELoss = "lucid.nn.BCELoss",
+    BCEWithLogitsLoss = "lucid.nn.BCEWithLogitsLoss",
+  }
+  setmetatable(nn, {
+    __index = function(t, k)
+      local name = lazy[k]
+      if not name then return nil end
+      local m = require(name)
+      rawset(t, k, m)
+      return m
+    end,
+    __pairs = function(t)
+      for k in pairs(lazy) do local _ = t[k] end
+      return next, t, nil
+    end,
+  })
+
+  lucid.nn = nn
+end)

@@ -71,7 +71,10 @@ end
 
 --- fan_in, fan_out = calculate_fan_in_and_fan_out(t)
 function init.calculate_fan_in_and_fan_out(t, fname)
-  fname = fname or "calculate_fan_in_and_fan_out"
+  if type(fname) ~= "string" then fname = "calculate_fan_in_and_fan_out" end
+  if not C.is_tensor(t) then
+    error(string.format("nn.init.%s: expected a tensor, got %s", fname, type(t)), 3)
+  end
   local shape = t.shape
   if #shape < 2 then
     error(string.format("nn.init.%s: fan in and fan out can not be computed for a tensor with fewer "

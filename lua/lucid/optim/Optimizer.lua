@@ -56,14 +56,24 @@ local function sorted_pairs(t)
 end
 Optimizer.sorted_pairs = sorted_pairs
 
-local function fmt(v)
+-- A value for a message: arrays as {a, b, ...} (cycles shown as "{...}",
+-- at most 3 levels deep and 8 items a level), others by tostring.
+local function fmt_in(v, seen, depth)
   if type(v) == "table" and not C.is_tensor(v) then
+    if seen[v] or depth >= 3 then return "{...}" end
+    seen[v] = true
     local parts = {}
-    for i, e in ipairs(v) do parts[i] = fmt(e) end
+    for i = 1, 9 do
+      local e = rawget(v, i)
+      if e == nil then break end
+      parts[i] = i == 9 and "..." or fmt_in(e, seen, depth + 1)
+    end
+    seen[v] = nil
     return "{" .. table.concat(parts, ", ") .. "}"
   end
   return tostring(v)
 end
+local function fmt(v) return fmt_in(v, {}, 0) end
 Optimizer.fmt = fmt
 
 -- Value checks by kind: each returns nil when fine, else what is wrong.
@@ -294,7 +304,14 @@ end
 -- gradients on and its result is returned.
 function Optimizer:step(closure)
   local loss
-  if closure ~= nil then loss = lucid.enable_grad(closure) end
+  if closure ~= nil then
+    local mt = getmetatable(closure)
+    if type(closure) ~= "function" and not (type(mt) == "table" and rawget(mt, "__call") ~= nil) then
+      raise(string.format("optim.%s:step: closure must be a function (or nil), got %s",
+        tostring(self.__name), type(closure)))
+    end
+    loss = lucid.enable_grad(closure)
+  end
   -- updates write into the parameters: recording must be off for that
   local guard <close> = lucid.no_grad()
   for _, group in ipairs(self.param_groups) do

@@ -182,6 +182,27 @@ function LRScheduler:load_state_dict(sd)
     raise(string.format("%s: unexpected key%s %s (a state dict of another scheduler?)", what,
       #unexpected > 1 and "s" or "", table.concat(unexpected, ", ")))
   end
+  local missing = {}
+  for _, k in ipairs({"base_lrs", "last_epoch"}) do
+    if sd[k] == nil then missing[#missing + 1] = "'" .. k .. "'" end
+  end
+  if #missing > 0 then
+    raise(string.format("%s: missing key%s %s", what, #missing > 1 and "s" or "", table.concat(missing, ", ")))
+  end
+  for _, k in ipairs({"base_lrs", "_last_lr"}) do
+    local list = sd[k]
+    if list ~= nil then
+      for i = 1, #list do
+        if type(list[i]) ~= "number" then
+          raise(string.format("%s: %s[%d] is a %s, expected a number", what, k, i, type(list[i])))
+        end
+      end
+    end
+  end
+  for _, k in ipairs({"last_epoch", "_step_count"}) do
+    local v = sd[k]
+    if v ~= nil and check_int(v, k) then raise(what .. ": " .. check_int(v, k)) end
+  end
   if #sd.base_lrs ~= #self.base_lrs then
     raise(string.format("%s: base_lrs has %d values, the optimizer %d parameter groups", what,
       #sd.base_lrs, #self.base_lrs))
