@@ -120,7 +120,7 @@ deps:
 
 test: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory ctest spec
+	@$(MAKE) --no-print-directory ctest spec fuzz-replay oom-sweep sanitize valgrind
 
 ctest: $(CTESTS) $(REPL)
 	$(B)/tests/test_core

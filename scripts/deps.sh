@@ -3,7 +3,7 @@
 # As root it runs apt-get; otherwise it prints the command and fails, so a
 # user is never surprised by sudo. Usage: scripts/deps.sh [extra packages...]
 set -eu
-need="lua5.4 liblua5.4-dev libopenblas-dev libreadline-dev lua-busted pkg-config g++ $*"
+need="lua5.4 liblua5.4-dev libopenblas-dev libreadline-dev lua-busted pkg-config g++ valgrind $*"
 missing=""
 for p in $need; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
