@@ -80,7 +80,8 @@ static void ew_run(const ew_kernel *k, int nops, const lc_tensor *const *t,
   r.n = shape[nd - 1];
   for (int j = 0; j < nops; j++) {
     es[j] = (int64_t)lc_dtype_size(t[j]->dtype);
-    base[j] = (char *)t[j]->storage->data + t[j]->offset * es[j];
+    /* an empty operand may have no buffer: no pointer arithmetic on NULL */
+    base[j] = t[j]->storage->data ? (char *)t[j]->storage->data + t[j]->offset * es[j] : NULL;
     r.s[j] = ms[j][nd - 1];
   }
   for (;;) {

@@ -312,6 +312,13 @@ void lc__k_sum_dim(lc_tensor *out, const lc_tensor *a, int dim, double scale) {
   int64_t len = a->shape[dim], dstride = a->strides[dim];
   if (out->numel == 0) return;  /* (and no memset of a NULL buffer) */
   memset(out->storage->data, 0, out->storage->nbytes);
+  if (len == 0) {  /* an empty sum: 0 (and 0 * 1/0 = nan for a mean, as in PyTorch) */
+    for (int64_t i = 0; i < out->numel; i++) {
+      if (out->dtype == LC_FLOAT64) ((double *)out->storage->data)[i] = 0.0 * scale;
+      else ((float *)out->storage->data)[i] = (float)(0.0 * scale);
+    }
+    return;
+  }
   if (dstride == 1 || len == 0) {
     lc_walk w;
     int64_t base[3] = {0, a->offset, 0};

@@ -370,8 +370,10 @@ static void matmul_2d(lc_dtype dt, const lc_tensor *a, int64_t aoff, const int64
   mat_layout(n, k, ast[0], ast[1], &ta, &lda);
   mat_layout(k, m, bst[0], bst[1], &tb, &ldb);
   size_t es = lc_dtype_size(dt);
-  lc__k_gemm(dt, ta, tb, n, m, k, 1.0, (const char *)a->storage->data + aoff * (int64_t)es, lda,
-             (const char *)b->storage->data + boff * (int64_t)es, ldb, beta, c, m);
+  /* with k = 0 the operands may have no buffer, and lc__k_gemm reads none */
+  const char *pa = a->storage->data ? (const char *)a->storage->data + aoff * (int64_t)es : NULL;
+  const char *pb = b->storage->data ? (const char *)b->storage->data + boff * (int64_t)es : NULL;
+  lc__k_gemm(dt, ta, tb, n, m, k, 1.0, pa, lda, pb, ldb, beta, c, m);
 }
 
 static int blas_ready(const lc_tensor *t) {

@@ -287,7 +287,8 @@ static void for_blocks(blk_fn fn, const lc_tensor *a, int dim, void *o, double *
   blk b = {a->dtype, NULL, w.shape[w.ndim - 1], w.st[1][w.ndim - 1], len, sd, NULL, NULL,
            w.st[0][w.ndim - 1], osd, p, flag};
   for (int64_t r = 0, rows = lc__walk_rows(&w); r < rows; r++, lc__walk_next(&w)) {
-    b.a = (const char *)a->storage->data + w.off[1] * (int64_t)es;
+    /* an empty dim has no buffer behind it (and nothing to read) */
+    b.a = a->storage->data ? (const char *)a->storage->data + w.off[1] * (int64_t)es : NULL;
     b.o = o ? (char *)o + w.off[0] * (int64_t)es : NULL;
     b.oi = oi ? oi + w.off[0] : NULL;
     fn(&b);

@@ -19,11 +19,14 @@ size_t lc__numel(int ndim, const int64_t *shape, int *overflow) {
   return n;
 }
 
+/* Unsigned on purpose: a shape with a 0 among huge sizes ({0, 2^40, 2^40})
+ * holds no elements and is valid, but its strides would overflow; they are
+ * never used to address memory then, so wrapping is harmless (and defined). */
 void lc__contig_strides(int ndim, const int64_t *shape, int64_t *strides) {
-  int64_t s = 1;
+  uint64_t s = 1;
   for (int i = ndim - 1; i >= 0; i--) {
-    strides[i] = s;
-    s *= shape[i] > 0 ? shape[i] : 1;
+    strides[i] = (int64_t)s;
+    s *= shape[i] > 0 ? (uint64_t)shape[i] : 1u;
   }
 }
 
