@@ -415,7 +415,9 @@ static lc_tensor *matmul_nd(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) {
   int64_t batches = 1;
   for (int i = 0; i < nb; i++) batches *= bshape[i];
   size_t es = lc_dtype_size(a->dtype);
-  if (bn == 2 && lc_tensor_is_contiguous(ac)) {
+  if (out->numel == 0) {
+    /* no results to compute (and no buffer to point into) */
+  } else if (bn == 2 && lc_tensor_is_contiguous(ac)) {
     /* a shared right operand: fold the batch into the rows, one GEMM */
     int64_t s2[2] = {k, 1};
     matmul_2d(a->dtype, ac, ac->offset, s2, bc, bc->offset, bc->strides, batches * n, k, m,

@@ -34,6 +34,7 @@
   do {                                                                          \
     const T *b_ = (const T *)(A);                                               \
     int64_t m_ = (M), sa_ = (SA), len_ = (LEN), sd_ = (SD);                     \
+    if (len_ == 0) break;  /* nothing to read (and maybe no buffer) */          \
     if (m_ > 1 && sa_ < sd_) {                                                  \
       for (int64_t j = 0; j < len_; j++) {                                      \
         const T *r_ = b_ + j * sd_;                                             \
@@ -69,6 +70,7 @@
     const T *b_ = (const T *)(A);                                               \
     T *o_ = (T *)(Y);                                                           \
     int64_t m_ = (M), sa_ = (SA), len_ = (LEN), sd_ = (SD), so_ = (SO), osd_ = (OSD); \
+    if (len_ == 0) break;  /* nothing to read (and maybe no buffer) */          \
     if (m_ > 1 && sa_ < sd_) {                                                  \
       for (int64_t j = 0; j < len_; j++) {                                      \
         const T *r_ = b_ + j * sd_;                                             \
@@ -130,7 +132,9 @@ static void store(lc_dtype dt, char *p, int64_t i, double v) {
 }
 
 /* The sub-block of positions c0.. */
-#define AT(b, c0) ((b)->a + (c0) * (b)->sa * (int64_t)lc_dtype_size((b)->dt))
+/* The input of output c0; NULL when an empty dim left no buffer (then the
+ * sweeps read nothing, and NULL + offset would be undefined). */
+#define AT(b, c0) ((b)->a ? (b)->a + (c0) * (b)->sa * (int64_t)lc_dtype_size((b)->dt) : NULL)
 #define CHUNKS(b, ...)                                                          \
   for (int64_t c0 = 0; c0 < (b)->n; c0 += CH) {                                 \
     int64_t m = (b)->n - c0 < CH ? (b)->n - c0 : CH;                            \
