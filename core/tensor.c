@@ -202,7 +202,10 @@ static lc_tensor *tensor_header(lc_ctx *ctx, lc_dtype dtype, int ndim, const int
   return t;
 }
 
-lc_tensor *lc_empty(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape) {
+/* A tensor with a storage header sized for it but no data yet (external
+ * data, or the caller's allocation). NULL when out of memory or bad shape. */
+static lc_tensor *tensor_with_storage(lc_ctx *ctx, lc_dtype dtype, int ndim,
+                                      const int64_t *shape) {
   lc_tensor *t = tensor_header(ctx, dtype, ndim, shape);
   if (!t) return NULL;
   lc_storage *s = (lc_storage *)lc__alloc(ctx, sizeof *s);
@@ -211,30 +214,28 @@ lc_tensor *lc_empty(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape)
   ctx->refcount++;
   s->refcount = 1;
   s->ctx = ctx;
-  t->storage = s;
   s->nbytes = (size_t)t->numel * lc_dtype_size(dtype);
+  s->external = 1;  /* until it owns data: releasing it then frees none */
+  t->storage = s;
+  return t;
+}
+
+lc_tensor *lc_empty(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape) {
+  lc_tensor *t = tensor_with_storage(ctx, dtype, ndim, shape);
+  if (!t) return NULL;
+  lc_storage *s = t->storage;
   if (s->nbytes > 0 && !(s->data = lc__alloc(ctx, s->nbytes))) {
-    s->nbytes = 0;
     lc_tensor_release(t);
     return NULL;
   }
+  s->external = 0;
   return t;
 }
 
 lc_tensor *lc_from_external(lc_ctx *ctx, lc_dtype dtype, void *data, int ndim,
                             const int64_t *shape) {
-  lc_tensor *t = tensor_header(ctx, dtype, ndim, shape);
-  if (!t) return NULL;
-  lc_storage *s = (lc_storage *)lc__alloc(ctx, sizeof *s);
-  if (!s) { lc_tensor_release(t); return NULL; }
-  memset(s, 0, sizeof *s);
-  ctx->refcount++;
-  s->refcount = 1;
-  s->ctx = ctx;
-  s->external = 1;
-  s->data = data;
-  s->nbytes = (size_t)t->numel * lc_dtype_size(dtype);
-  t->storage = s;
+  lc_tensor *t = tensor_with_storage(ctx, dtype, ndim, shape);
+  if (t) t->storage->data = data;
   return t;
 }
 
