@@ -11,9 +11,9 @@
  * bad input and not a finding. The driver itself must never raise: an error
  * that escapes it is a harness bug, and aborts (out of memory excepted).
  *
- * After every input the harness collects garbage fully and checks that the
- * tensor bytes alive in the state (lucid.memory_allocated) are back to what
- * they were before the first input: anything else is a tensor the library
+ * After every input the harness collects garbage (minor, then full when
+ * needed) and checks that the tensor bytes alive in the state
+ * (lucid.memory_allocated) are back to what they were before the first input: anything else is a tensor the library
  * leaked (a reference count that never reaches 0). A driver may call
  * fuzz_fail(msg) for a broken invariant (a round trip that changed values):
  * that aborts with the message, which libFuzzer reports as a crash.
@@ -116,10 +116,11 @@ static int l_fuzz_fail(lua_State *L) {
 __attribute__((section("__libfuzzer_extra_counters"), used))
 static uint8_t fuzz_lua_counters[FUZZ_LUA_COUNTERS];
 
+static uint32_t fuzz_lua_prev;  /* the previous line: 0 at the start of each input */
+
 static void fuzz_line_hook(lua_State *L, lua_Debug *ar) {
   static const char *last_source;
   static int last_is_lucid;
-  static uint32_t prev;
   if (!lua_getinfo(L, "S", ar)) return;
   if (ar->source != last_source) {
     last_source = ar->source;
@@ -127,16 +128,18 @@ static void fuzz_line_hook(lua_State *L, lua_Debug *ar) {
   }
   if (!last_is_lucid) return;
   uint32_t here = (uint32_t)((uintptr_t)ar->source >> 4) * 2654435761u + (uint32_t)ar->currentline;
-  uint32_t slot = (here ^ (prev >> 1)) & (FUZZ_LUA_COUNTERS - 1);
+  uint32_t slot = (here ^ (fuzz_lua_prev >> 1)) & (FUZZ_LUA_COUNTERS - 1);
   if (fuzz_lua_counters[slot] < 255) fuzz_lua_counters[slot]++;
-  prev = here;
+  fuzz_lua_prev = here;
 }
 
 static void fuzz_lua_coverage(lua_State *L) {
   lua_sethook(L, fuzz_line_hook, LUA_MASKLINE, 0);
 }
+static void fuzz_lua_coverage_reset(void) { fuzz_lua_prev = 0; }
 #else
 static void fuzz_lua_coverage(lua_State *L) { (void)L; }
+static void fuzz_lua_coverage_reset(void) {}
 #endif
 
 /* ---- the state ------------------------------------------------------------------- */
@@ -186,6 +189,7 @@ static fuzz_ctx *fuzz_setup(const char *name, const char *driver) {
   if (!lua_isfunction(L, -1)) fuzz_die("driver", "did not return a function");
   lua_setglobal(L, "FUZZ_RUN");
   fuzz_lua_coverage(L);
+  lua_gc(L, LUA_GCGEN, 0, 0);
   lua_gc(L, LUA_GCCOLLECT);
   lua_gc(L, LUA_GCCOLLECT);
   F.L = L;
@@ -228,6 +232,7 @@ static int fuzz_drain(lua_State *L) {
 static void fuzz_run(fuzz_ctx *F, lua_CFunction entry, const uint8_t *data, size_t size) {
   lua_State *L = F->L;
   fuzz_input in = {entry ? entry : fuzz_entry_bytes, data, size};
+  fuzz_lua_coverage_reset();
   lua_settop(L, 0);
   lua_pushcfunction(L, fuzz_protected);
   lua_pushlightuserdata(L, &in);
@@ -238,12 +243,16 @@ static void fuzz_run(fuzz_ctx *F, lua_CFunction entry, const uint8_t *data, size
   }
   lua_settop(L, 0);
   F->inputs++;
-  /* Registry references that freed graphs let go of (the backward function
-   * of an autograd.Function, a tensor's hooks) are dropped at the next
-   * binding call, and what they held at the next collection after that:
-   * settle both before counting. */
-  size_t live = 0;
-  for (int round = 0; round < 4; round++) {
+  /* A minor collection (the state is generational, as the lua5.4
+   * interpreter's is) frees what the input made, unless an automatic one
+   * during the input already aged it; a full collection, which must walk the
+   * library's whole heap, runs only then. Registry references that freed
+   * graphs let go of (the backward function of an autograd.Function, a
+   * tensor's hooks) are dropped at the next binding call, and what they
+   * held at the collection after that: settle both before counting. */
+  lua_gc(L, LUA_GCSTEP, 0);
+  size_t live = lc_ctx_live_bytes(fuzz_lc(L));
+  for (int round = 0; round < 4 && live != F->baseline; round++) {
     lua_gc(L, LUA_GCCOLLECT);
     live = lc_ctx_live_bytes(fuzz_lc(L));
     if (live == F->baseline) break;

@@ -46,7 +46,7 @@ static uint64_t bytes64(reader *r, int k) {
 }
 
 #define MAX_DEPTH 10
-#define MAX_ELEMS 4096
+#define MAX_ELEMS 512   /* elements of a rectangular table; more only costs time */
 
 static const double SPECIALS[] = {
   0.0, -0.0, 1.0, -1.0, 0.5, 1e-45, 1.4e-45, 5e-324, 1.17549435e-38, 3.4028234663852886e38,

@@ -45,6 +45,11 @@ local function exercise(x)
 end
 return function(t, opts, mode, shape)
   local ok, x
+  if mode == 'flat' and known('zero-dim-stride-overflow') then  -- a 0 and a huge size
+    local zero, huge = false, false
+    for _, d in ipairs(shape) do zero = zero or d == 0; huge = huge or d >= 2^31 end
+    if zero and huge then return end
+  end
   if mode == 'flat' then ok, x = pcall(lucid.from_table, t, shape, opts)
   else ok, x = pcall(lucid.tensor, t, opts) end
   if not ok then
