@@ -74,6 +74,10 @@ int lt_shape(lua_State *L, int idx, int64_t *shape, const char *fname, int *next
 /* Sets each function of l into the table at absolute index `table`, with
  * the state userdata at `state` as its upvalue. */
 void lt_setfuncs(lua_State *L, int table, int state, const luaL_Reg *l);
+/* t:op(sizes...) or t:op({sizes}): reads the sizes after the tensor at 1 and
+ * pushes f's result; errors name fname and call the sizes `what`. */
+typedef lc_tensor *(*lt_sizes_fn)(lc_ctx *, lc_tensor *, int, const int64_t *);
+int lt_sizes_op(lua_State *L, lt_sizes_fn f, const char *what, const char *fname);
 /* lucid_ops.c: binds every op into the module and the methods table. */
 void lt_register_ops(lua_State *L, int state, int methods, int module);
 /* lucid_autograd.c: hooks, retain_grad, autograd.grad, Lua-written ops. */

@@ -147,18 +147,20 @@ static int l_mean(lua_State *L) { return reduce(L, lc_mean, lc_mean_dim, "lucid.
 
 /* ---- shapes ------------------------------------------------------------------------------- */
 
-typedef lc_tensor *(*reshape_fn)(lc_ctx *, lc_tensor *, int, const int64_t *);
-
-static int reshape_like(lua_State *L, reshape_fn f, const char *fname) {
+int lt_sizes_op(lua_State *L, lt_sizes_fn f, const char *what, const char *fname) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
-  int64_t shape[LC_MAX_DIMS];
+  int64_t sizes[LC_MAX_DIMS];
   int next;
-  int n = lt_shape(L, 2, shape, fname, &next);
+  int n = lt_shape(L, 2, sizes, fname, &next);
   if (!lua_isnone(L, next))
-    return luaL_error(L, "%s: expected sizes as integers or one table, got %s", fname,
+    return luaL_error(L, "%s: expected %s as integers or one table, got %s", fname, what,
                       luaL_typename(L, next));
-  return lt_push(L, ctx, f(ctx, a, n, shape), fname);
+  return lt_push(L, ctx, f(ctx, a, n, sizes), fname);
+}
+
+static int reshape_like(lua_State *L, lt_sizes_fn f, const char *fname) {
+  return lt_sizes_op(L, f, "sizes", fname);
 }
 
 /* reshape: a view when strides allow (as PyTorch), else a copy */

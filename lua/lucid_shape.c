@@ -412,16 +412,7 @@ static int l_masked_fill(lua_State *L) {
 
 /* repeat(sizes...): PyTorch's repeat (tiles), not Lua's string.rep */
 static int l_repeat(lua_State *L) {
-  const char *fname = "lucid.repeat";
-  lc_ctx *ctx = LT_CTX(L);
-  lc_tensor *a = lt_check(L, 1);
-  int64_t reps[LC_MAX_DIMS];
-  int next;
-  int n = lt_shape(L, 2, reps, fname, &next);
-  if (!lua_isnone(L, next))
-    return luaL_error(L, "%s: expected repeat counts as integers or one table, got %s", fname,
-                      luaL_typename(L, next));
-  return lt_push(L, ctx, lc_repeat(ctx, a, n, reps), fname);
+  return lt_sizes_op(L, lc_repeat, "repeat counts", "lucid.repeat");
 }
 
 /* tile(reps...): torch.tile, repeat that also takes fewer counts than dims
