@@ -42,6 +42,10 @@ lc_tensor *lt_check(lua_State *L, int idx);             /* a live tensor or an e
 lc_tensor *lt_test(lua_State *L, int idx);              /* NULL if not a tensor */
 lc_tensor **lt_newbox(lua_State *L);                    /* pushes an empty tensor */
 int lt_fail(lua_State *L, lc_ctx *ctx, const char *fname);  /* raises ctx's error */
+/* luaL_error's twin, and the only way the library raises: the position is
+ * the first frame outside the library (the user's line), not the library
+ * line that called into C. */
+int lt_error(lua_State *L, const char *fmt, ...);
 /* Puts r (a new reference, or NULL on failure) into the box at slot. */
 int lt_fill(lua_State *L, lc_ctx *ctx, lc_tensor **slot, lc_tensor *r, const char *fname);
 /* return lt_push(L, ctx, lc_op(ctx, ...), fname): pushes the result of a core

@@ -67,17 +67,17 @@ static void push_retained(lua_State *L, lc_tensor *t) {
 static lc_tensor *as_gradient(lua_State *L, lc_ctx *ctx, int idx, const lc_tensor *t,
                               const char *who) {
   lc_tensor *r = lt_test(L, idx);
-  if (!r) luaL_error(L, "%s must return a tensor or nil, got %s", who, luaL_typename(L, idx));
+  if (!r) lt_error(L, "%s must return a tensor or nil, got %s", who, luaL_typename(L, idx));
   int same = r->ndim == t->ndim;
   for (int i = 0; same && i < t->ndim; i++) same = r->shape[i] == t->shape[i];
   if (!same) {
     char a[160], b[160];
     lc_shape_str(a, sizeof a, r->ndim, r->shape);
     lc_shape_str(b, sizeof b, t->ndim, t->shape);
-    luaL_error(L, "%s returned a gradient of shape %s for a tensor of shape %s", who, a, b);
+    lt_error(L, "%s returned a gradient of shape %s for a tensor of shape %s", who, a, b);
   }
   lc_tensor *c = lc_to_dtype(ctx, r, t->dtype);
-  if (!c) luaL_error(L, "%s: %s", who, lc_ctx_error(ctx));
+  if (!c) lt_error(L, "%s: %s", who, lc_ctx_error(ctx));
   return c;
 }
 
@@ -166,7 +166,7 @@ static int l_register_hook(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
   luaL_checktype(L, 2, LUA_TFUNCTION);
   if (!t->requires_grad)
-    return luaL_error(L, "lucid.register_hook: the tensor does not require grad, so no "
+    return lt_error(L, "lucid.register_hook: the tensor does not require grad, so no "
                       "gradient will reach the hook");
   lua_getfield(L, LUA_REGISTRYINDEX, HOOKS_KEY);
   if (lua_rawgeti(L, -1, (lua_Integer)t->id) != LUA_TTABLE) {
@@ -191,7 +191,7 @@ static int l_register_hook(lua_State *L) {
 static int l_retain_grad(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
   if (!t->requires_grad)
-    return luaL_error(L, "lucid.retain_grad: the tensor does not require grad");
+    return lt_error(L, "lucid.retain_grad: the tensor does not require grad");
   if (!lc_tensor_is_leaf(t)) t->retains_grad = 1;
   return 0;
 }
@@ -208,13 +208,13 @@ static int tensor_list(lua_State *L, int idx, const char *what, const char *fnam
     return 1;
   }
   if (!lua_istable(L, idx))
-    luaL_error(L, "%s: %s must be a tensor or an array of tensors, got %s", fname, what,
+    lt_error(L, "%s: %s must be a tensor or an array of tensors, got %s", fname, what,
                luaL_typename(L, idx));
   int n = (int)lua_rawlen(L, idx);
   for (int i = 1; i <= n; i++) {
     lua_rawgeti(L, idx, i);
     if (!lt_test(L, -1))
-      luaL_error(L, "%s: %s[%d] must be a tensor, got %s", fname, what, i, luaL_typename(L, -1));
+      lt_error(L, "%s: %s[%d] must be a tensor, got %s", fname, what, i, luaL_typename(L, -1));
     lua_rawseti(L, -2, i);
   }
   return n;
@@ -248,9 +248,9 @@ static int l_grad(lua_State *L) {
     int ns = tensor_list(L, seeds_idx, "grad_outputs", fname);
     seeds = lua_gettop(L);
     if (ns != nout)
-      return luaL_error(L, "%s: %d grad_outputs for %d outputs", fname, ns, nout);
+      return lt_error(L, "%s: %d grad_outputs for %d outputs", fname, ns, nout);
   }
-  if (nin == 0) return luaL_error(L, "%s: no inputs", fname);
+  if (nin == 0) return lt_error(L, "%s: no inputs", fname);
   luaL_checkstack(L, nin + 4, fname);
   /* result boxes first (create consistent, then acquire), then the core */
   lc_tensor *inputs_buf[16], *out_buf[16];
@@ -261,7 +261,7 @@ static int l_grad(lua_State *L) {
     inputs[i] = lt_check(L, -1);
     lua_pop(L, 1);
     if (!inputs[i]->requires_grad)
-      return luaL_error(L, "%s: input %d does not require grad", fname, i + 1);
+      return lt_error(L, "%s: input %d does not require grad", fname, i + 1);
   }
   int first = lua_gettop(L) + 1;
   for (int i = 0; i < nin; i++) lt_newbox(L);  /* result i goes to first + i */
@@ -297,7 +297,7 @@ static int l_grad(lua_State *L) {
     lt_box *b = (lt_box *)lua_touserdata(L, first + i);
     if (b->t) continue;
     if (!allow_unused)
-      return luaL_error(L, "%s: input %d was not used to compute the outputs (pass "
+      return lt_error(L, "%s: input %d was not used to compute the outputs (pass "
                         "allow_unused = true to get nil for it)", fname, i + 1);
     lua_pushnil(L);
     lua_replace(L, first + i);
@@ -340,7 +340,7 @@ static int run_lua_rule(lua_State *L) {
     rc->grads[i] = lua_isnil(L, base + 1 + i)
                        ? lc_zeros(ctx, in->dtype, in->ndim, in->shape)
                        : as_gradient(L, ctx, base + 1 + i, in, who);
-    if (!rc->grads[i]) luaL_error(L, "%s: %s", who, lc_ctx_error(ctx));
+    if (!rc->grads[i]) lt_error(L, "%s: %s", who, lc_ctx_error(ctx));
   }
   return 0;
 }
@@ -390,7 +390,7 @@ static int l_attach_function(lua_State *L) {
   lua_op *op = (lua_op *)s->alloc(s->alloc_ud, NULL, 0, sizeof *op);
   if (!op) {
     luaL_unref(L, LUA_REGISTRYINDEX, ref);
-    return luaL_error(L, "%s: not enough memory", fname);
+    return lt_error(L, "%s: not enough memory", fname);
   }
   snprintf(op->name, sizeof op->name, "%s", name);
   op->def.name = op->name;

@@ -3,6 +3,7 @@
  * The operations themselves are bound in lucid_ops.c. */
 #define _POSIX_C_SOURCE 199309L  /* clock_gettime under -std=c11 */
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include <cblas.h>  /* openblas_set_num_threads */
@@ -44,7 +45,70 @@ lc_tensor **lt_newbox(lua_State *L) {
 }
 
 int lt_fail(lua_State *L, lc_ctx *ctx, const char *fname) {
-  return luaL_error(L, "%s: %s", fname, lc_ctx_error(ctx));
+  return lt_error(L, "%s: %s", fname, lc_ctx_error(ctx));
+}
+
+/* ---- where errors point ------------------------------------------------------------
+ * Every error the library raises, from C or from its Lua files, goes through
+ * lt_error, so that its position is the user's line however deep the check
+ * sits: nn.Linear's forward calling lucid.linear calling a shape check
+ * reports the line of `model(x)`, not Linear.lua. The rule is one: skip C
+ * frames and frames of the library's own Lua files (whose chunk names start
+ * with the prefix lucid/init.lua registered, LT_LIBSRC_KEY), and point at the
+ * first frame left. Only the error path pays for the walk. */
+#define LT_LIBSRC_KEY "lucid.libsrc"
+
+static int is_library_frame(lua_State *L, lua_Debug *ar, const char *prefix, size_t len) {
+  if (!lua_getinfo(L, "S", ar)) return 0;
+  if (ar->what[0] == 'C') return 1;
+  return prefix && strncmp(ar->source, prefix, len) == 0;
+}
+
+/* The level (as luaL_where counts, from the function calling this) of the
+ * first frame outside the library, or 0 when there is none (a host calling
+ * a library function straight from C). */
+static int user_level(lua_State *L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, LT_LIBSRC_KEY);
+  size_t len = 0;
+  const char *prefix = lua_tolstring(L, -1, &len);  /* stays valid: the registry holds it */
+  lua_pop(L, 1);
+  lua_Debug ar;
+  for (int level = 1; lua_getstack(L, level, &ar); level++)
+    if (!is_library_frame(L, &ar, prefix, len)) return level;
+  return 0;
+}
+
+int lt_error(lua_State *L, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  int level = user_level(L);
+  if (level > 0) {
+    luaL_where(L, level);
+    lua_insert(L, -2);
+    lua_concat(L, 2);
+  }
+  return lua_error(L);
+}
+
+/* lucid.core._error(msg): raises msg the way lt_error does; the Lua library's
+ * one way to raise. */
+static int l_error(lua_State *L) {
+  const char *msg = luaL_checkstring(L, 1);
+  return lt_error(L, "%s", msg);
+}
+
+/* lucid.core._set_library_source(source): the chunk name of lucid/init.lua,
+ * whose folder holds every library file. */
+static int l_set_library_source(lua_State *L) {
+  size_t len;
+  const char *src = luaL_checklstring(L, 1, &len);
+  size_t dir = len;
+  while (dir > 0 && src[dir - 1] != '/' && src[dir - 1] != '\\') dir--;
+  lua_pushlstring(L, src, dir);
+  lua_setfield(L, LUA_REGISTRYINDEX, LT_LIBSRC_KEY);
+  return 0;
 }
 
 /* Tensor bytes live outside Lua's heap, so the collector cannot see them.
@@ -110,7 +174,7 @@ static lc_dtype check_dtype(lua_State *L, int idx, const char *fname) {
   const char *s = luaL_checkstring(L, idx);
   if (strcmp(s, "float32") == 0 || strcmp(s, "float") == 0) return LC_FLOAT32;
   if (strcmp(s, "float64") == 0 || strcmp(s, "double") == 0) return LC_FLOAT64;
-  luaL_error(L, "%s: unknown dtype '%s' (expected \"float32\" or \"float64\")", fname, s);
+  lt_error(L, "%s: unknown dtype '%s' (expected \"float32\" or \"float64\")", fname, s);
   return LC_FLOAT32;
 }
 
@@ -118,9 +182,9 @@ lc_tensor *lt_operand(lua_State *L, lc_ctx *ctx, int idx, const lc_tensor *like,
   lc_tensor *t = lt_test(L, idx);
   if (t) return t;
   if (lua_isuserdata(L, idx) && luaL_testudata(L, idx, LT_TENSOR))
-    luaL_error(L, "%s: tensor was closed", fname);
+    lt_error(L, "%s: tensor was closed", fname);
   if (lua_type(L, idx) != LUA_TNUMBER)
-    luaL_error(L, "%s: expected a tensor or a number, got %s", fname, luaL_typename(L, idx));
+    lt_error(L, "%s: expected a tensor or a number, got %s", fname, luaL_typename(L, idx));
   double v = lua_tonumber(L, idx);
   lc_tensor **slot = lt_newbox(L);
   lt_fill(L, ctx, slot, lc_scalar(ctx, like ? like->dtype : lc_ctx_default_dtype(ctx), v), fname);
@@ -131,7 +195,7 @@ lua_Integer lt_integer(lua_State *L, int idx, const char *what, const char *fnam
   int ok;
   lua_Integer v = lua_tointegerx(L, idx, &ok);  /* 2.0 is fine, as in Lua's own library */
   if (!ok || lua_type(L, idx) != LUA_TNUMBER)
-    luaL_error(L, "%s: %s must be an integer, got %s", fname, what,
+    lt_error(L, "%s: %s must be an integer, got %s", fname, what,
                lua_type(L, idx) == LUA_TNUMBER ? "a fraction" : luaL_typename(L, idx));
   return v;
 }
@@ -141,8 +205,8 @@ int lt_dim(lua_State *L, int idx, int ndim, const char *fname) {
   if (d >= 1 && d <= ndim) return (int)d - 1;
   if (d < 0 && d >= -(lua_Integer)ndim) return (int)(ndim + d);  /* no -d: d may be mininteger */
   if (ndim == 0)
-    luaL_error(L, "%s: dimension %d is out of range for a 0-d tensor", fname, (int)d);
-  luaL_error(L, "%s: dimension %I is out of range for a %d-d tensor (expected 1..%d or -%d..-1)",
+    lt_error(L, "%s: dimension %d is out of range for a 0-d tensor", fname, (int)d);
+  lt_error(L, "%s: dimension %I is out of range for a %d-d tensor (expected 1..%d or -%d..-1)",
              fname, (LUAI_UACINT)d, ndim, ndim, ndim);
   return 0;
 }
@@ -157,7 +221,7 @@ static int64_t check_size(lua_State *L, int idx, const char *fname) {
     if (f == floor(f)) return INT64_MAX;  /* integral but beyond int64: too big */
   }
   if (!ok || lua_type(L, idx) != LUA_TNUMBER)
-    luaL_error(L, "%s: sizes must be integers, got %s", fname,
+    lt_error(L, "%s: sizes must be integers, got %s", fname,
                lua_type(L, idx) == LUA_TNUMBER ? "a fraction" : luaL_typename(L, idx));
   return (int64_t)v;
 }
@@ -167,7 +231,7 @@ int lt_shape(lua_State *L, int idx, int64_t *shape, const char *fname, int *next
   if (lua_istable(L, idx)) {
     lua_Integer len = (lua_Integer)lua_rawlen(L, idx);
     if (len > LC_MAX_DIMS)
-      luaL_error(L, "%s: at most %d dimensions are supported, got %d", fname, LC_MAX_DIMS, (int)len);
+      lt_error(L, "%s: at most %d dimensions are supported, got %d", fname, LC_MAX_DIMS, (int)len);
     for (lua_Integer i = 1; i <= len; i++) {
       lua_rawgeti(L, idx, i);
       shape[n++] = check_size(L, -1, fname);
@@ -178,7 +242,7 @@ int lt_shape(lua_State *L, int idx, int64_t *shape, const char *fname, int *next
   }
   while (lua_type(L, idx + n) == LUA_TNUMBER) {
     if (n == LC_MAX_DIMS)
-      luaL_error(L, "%s: at most %d dimensions are supported", fname, LC_MAX_DIMS);
+      lt_error(L, "%s: at most %d dimensions are supported", fname, LC_MAX_DIMS);
     shape[n] = check_size(L, idx + n, fname);
     n++;
   }
@@ -193,7 +257,7 @@ static void read_opts(lua_State *L, int idx, lc_ctx *ctx, lc_dtype *dtype, int *
   *requires_grad = 0;
   if (idx <= 0 || lua_isnoneornil(L, idx)) return;  /* idx 0: no options */
   if (!lua_istable(L, idx))
-    luaL_error(L, "%s: options must be a table, got %s", fname, luaL_typename(L, idx));
+    lt_error(L, "%s: options must be a table, got %s", fname, luaL_typename(L, idx));
   if (lua_getfield(L, idx, "dtype") != LUA_TNIL) *dtype = check_dtype(L, -1, fname);
   lua_pop(L, 1);
   lua_getfield(L, idx, "requires_grad");
@@ -209,7 +273,7 @@ static int table_shape(lua_State *L, int idx, int64_t *shape, const char *fname)
   lua_pushvalue(L, idx);
   while (lua_istable(L, -1)) {
     if (n == LC_MAX_DIMS)
-      luaL_error(L, "%s: nested table is deeper than %d dimensions", fname, LC_MAX_DIMS);
+      lt_error(L, "%s: nested table is deeper than %d dimensions", fname, LC_MAX_DIMS);
     shape[n++] = (int64_t)lua_rawlen(L, -1);
     if (shape[n - 1] == 0) break;
     lua_rawgeti(L, -1, 1);
@@ -244,7 +308,7 @@ static void fill_from(fill_state *f, int depth) {
   if (depth == f->ndim) {
     if (lua_type(L, -1) != LUA_TNUMBER) {
       where_str(f, depth, w, sizeof w);
-      luaL_error(L, "%s: expected a number at %s, got %s", f->fname, w, luaL_typename(L, -1));
+      lt_error(L, "%s: expected a number at %s, got %s", f->fname, w, luaL_typename(L, -1));
     }
     double v = lua_tonumber(L, -1);
     if (f->t->dtype == LC_FLOAT64) ((double *)lc_tensor_data(f->t))[f->k++] = v;
@@ -253,13 +317,13 @@ static void fill_from(fill_state *f, int depth) {
   }
   if (!lua_istable(L, -1)) {
     where_str(f, depth, w, sizeof w);
-    luaL_error(L, "%s: ragged nested table: expected a table of %I at %s, got %s", f->fname,
+    lt_error(L, "%s: ragged nested table: expected a table of %I at %s, got %s", f->fname,
                (LUAI_UACINT)f->shape[depth], w, luaL_typename(L, -1));
   }
   int64_t len = (int64_t)lua_rawlen(L, -1);
   if (len != f->shape[depth]) {
     where_str(f, depth, w, sizeof w);
-    luaL_error(L, "%s: ragged nested table: %s%s has %I elements, expected %I", f->fname,
+    lt_error(L, "%s: ragged nested table: %s%s has %I elements, expected %I", f->fname,
                depth ? "element " : "the top table", w, (LUAI_UACINT)len,
                (LUAI_UACINT)f->shape[depth]);
   }
@@ -296,7 +360,7 @@ static int l_tensor(lua_State *L) {
     fill_from(&f, 0);
     lua_pop(L, 1);
   } else {
-    return luaL_error(L, "%s: expected a number, a nested table or a tensor, got %s", fname,
+    return lt_error(L, "%s: expected a number, a nested table or a tensor, got %s", fname,
                       luaL_typename(L, 1));
   }
   (*slot)->requires_grad = rg;
@@ -314,7 +378,7 @@ static int make(lua_State *L, make_kind kind, const char *fname) {
     /* full(2, 3, value): the last of the leading numbers is the value */
     int n = 0;
     while (lua_type(L, n + 1) == LUA_TNUMBER) n++;
-    if (n == 0) return luaL_error(L, "%s: expected a shape and a fill value", fname);
+    if (n == 0) return lt_error(L, "%s: expected a shape and a fill value", fname);
     value = lua_tonumber(L, n);
     lua_pushnil(L);
     lua_copy(L, -1, n);  /* hide the value from the shape reader */
@@ -416,7 +480,7 @@ static int l_randint(lua_State *L) {
     high = lt_integer(L, 2, "high", fname);
   }
   if (!lua_istable(L, shape_idx))
-    return luaL_error(L, "%s: expected a shape table after the bounds, got %s", fname,
+    return lt_error(L, "%s: expected a shape table after the bounds, got %s", fname,
                       luaL_typename(L, shape_idx));
   int64_t shape[LC_MAX_DIMS];
   int ndim = lt_shape(L, shape_idx, shape, fname, NULL);
@@ -445,7 +509,7 @@ static int l_from_string(lua_State *L) {
   lt_fill(L, ctx, slot, lc_empty(ctx, dt, ndim, shape), fname);
   size_t es = lc_dtype_size(dt), need = (size_t)(*slot)->numel * es;
   if (len != need)
-    return luaL_error(L, "%s: %I elements of %s need %I bytes, got %I", fname,
+    return lt_error(L, "%s: %I elements of %s need %I bytes, got %I", fname,
                       (LUAI_UACINT)(*slot)->numel, lc_dtype_name(dt), (LUAI_UACINT)need,
                       (LUAI_UACINT)len);
   for (int64_t i = 0; i < (*slot)->numel; i++) {
@@ -608,7 +672,7 @@ static int l_zero_grad(lua_State *L) {
 
 static void set_requires_grad(lua_State *L, lc_tensor *t, int v, const char *fname) {
   if (!lc_tensor_is_leaf(t) && !v)
-    luaL_error(L, "%s: requires_grad can only be changed on leaf tensors (use detach())", fname);
+    lt_error(L, "%s: requires_grad can only be changed on leaf tensors (use detach())", fname);
   t->requires_grad = v;
 }
 
@@ -690,10 +754,10 @@ static int t_index(lua_State *L) {
   }
   if (lua_type(L, 2) == LUA_TNUMBER) {  /* t[i]: 1-based, negative from the end */
     lc_ctx *ctx = LT_CTX(L);
-    if (t->ndim == 0) return luaL_error(L, "lucid.Tensor: a 0-d tensor cannot be indexed");
+    if (t->ndim == 0) return lt_error(L, "lucid.Tensor: a 0-d tensor cannot be indexed");
     lua_Integer i = lt_integer(L, 2, "index", "lucid.Tensor"), n = (lua_Integer)t->shape[0];
     if (i == 0 || i > n || i < -n)
-      return luaL_error(L, "lucid.Tensor: index %I is out of range for a dimension of size %I "
+      return lt_error(L, "lucid.Tensor: index %I is out of range for a dimension of size %I "
                         "(expected 1..%I or -%I..-1)", (LUAI_UACINT)i, (LUAI_UACINT)n,
                         (LUAI_UACINT)n, (LUAI_UACINT)n);
     lc_tensor **slot = lt_newbox(L);
@@ -721,13 +785,13 @@ static int t_newindex(lua_State *L) {
           char a[160], b[160];
           lc_shape_str(a, sizeof a, g->ndim, g->shape);
           lc_shape_str(b, sizeof b, t->ndim, t->shape);
-          return luaL_error(L, "lucid.Tensor.grad: gradient of shape %s does not match the "
+          return lt_error(L, "lucid.Tensor.grad: gradient of shape %s does not match the "
                             "tensor's shape %s", a, b);
         }
         /* a tensor cannot be its own gradient, even through a chain of .grad
          * (a reference cycle nothing could free) */
         for (lc_tensor *p = g; p; p = p->grad)
-          if (p == t) return luaL_error(L, "lucid.Tensor.grad: a tensor cannot be its own gradient");
+          if (p == t) return lt_error(L, "lucid.Tensor.grad: a tensor cannot be its own gradient");
         if (g->node) {
           /* keep the values, not the graph: a graph that reaches t would make
            * a cycle t -> grad -> graph -> t */
@@ -742,14 +806,14 @@ static int t_newindex(lua_State *L) {
       t->grad = g;
       return 0;
     }
-    return luaL_error(L, "lucid.Tensor: cannot set field '%s'", k);
+    return lt_error(L, "lucid.Tensor: cannot set field '%s'", k);
   }
   if (lua_type(L, 2) == LUA_TNUMBER) {  /* t[i] = value: in place, outside the graph */
-    if (t->ndim == 0) return luaL_error(L, "lucid.Tensor: a 0-d tensor cannot be indexed");
+    if (t->ndim == 0) return lt_error(L, "lucid.Tensor: a 0-d tensor cannot be indexed");
     lt_check_inplace(L, t, "lucid.Tensor");
     lua_Integer i = lt_integer(L, 2, "index", "lucid.Tensor"), n = (lua_Integer)t->shape[0];
     if (i == 0 || i > n || i < -n)
-      return luaL_error(L, "lucid.Tensor: index %I is out of range for a dimension of size %I",
+      return lt_error(L, "lucid.Tensor: index %I is out of range for a dimension of size %I",
                         (LUAI_UACINT)i, (LUAI_UACINT)n);
     lc_tensor *src = lt_operand(L, ctx, 3, t, "lucid.Tensor");
     lc_tensor **slot = lt_newbox(L);
@@ -757,20 +821,20 @@ static int t_newindex(lua_State *L) {
     if (lc_copy_(ctx, *slot, src) != LC_OK) return lt_fail(L, ctx, "lucid.Tensor");
     return 0;
   }
-  return luaL_error(L, "lucid.Tensor: cannot set a %s key", luaL_typename(L, 2));
+  return lt_error(L, "lucid.Tensor: cannot set a %s key", luaL_typename(L, 2));
 }
 
 /* PyTorch refuses this too: the change would not be part of the graph. */
 void lt_check_inplace(lua_State *L, const lc_tensor *t, const char *fname) {
   lc_ctx *ctx = LT_CTX(L);
   if (lc_ctx_grad_enabled(ctx) && t->requires_grad)
-    luaL_error(L, "%s: a tensor that requires grad cannot be changed in place while gradients "
+    lt_error(L, "%s: a tensor that requires grad cannot be changed in place while gradients "
                "are recorded (use lucid.no_grad)", fname);
 }
 
 static int t_len(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
-  if (t->ndim == 0) return luaL_error(L, "lucid.Tensor: len() of a 0-d tensor");
+  if (t->ndim == 0) return lt_error(L, "lucid.Tensor: len() of a 0-d tensor");
   lua_pushinteger(L, (lua_Integer)t->shape[0]);
   return 1;
 }
@@ -835,6 +899,7 @@ static int l_memory_allocated(lua_State *L) {
 /* ---- the module ----------------------------------------------------------------------- */
 
 static const luaL_Reg module_fns[] = {
+  {"_error", l_error}, {"_set_library_source", l_set_library_source},
   {"tensor", l_tensor}, {"empty", l_empty}, {"zeros", l_zeros}, {"ones", l_ones},
   {"full", l_full}, {"rand", l_rand}, {"randn", l_randn}, {"uniform_", l_uniform_},
   {"manual_seed", l_manual_seed}, {"set_default_dtype", l_set_default_dtype},
@@ -878,7 +943,7 @@ LUALIB_API int luaopen_lucid_core(lua_State *L) {
   lua_setmetatable(L, state);
   void *ud;
   lua_Alloc alloc = lua_getallocf(L, &ud);
-  if (!(s->ctx = lc_ctx_new(alloc, ud))) return luaL_error(L, "lucid: not enough memory");
+  if (!(s->ctx = lc_ctx_new(alloc, ud))) return lt_error(L, "lucid: not enough memory");
   s->alloc = alloc;
   s->alloc_ud = ud;
   lt_autograd_init(s);

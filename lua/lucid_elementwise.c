@@ -18,10 +18,10 @@
 static lc_tensor *tensor_arg(lua_State *L, int idx, const char *fname) {
   lt_box *b = (lt_box *)luaL_testudata(L, idx, LT_TENSOR);
   if (!b)
-    luaL_error(L, "%s: bad argument #%d (lucid.Tensor expected, got %s)", fname, idx,
+    lt_error(L, "%s: bad argument #%d (lucid.Tensor expected, got %s)", fname, idx,
                luaL_typename(L, idx));
   else if (!b->t)
-    luaL_error(L, "%s: bad argument #%d (tensor was closed)", fname, idx);
+    lt_error(L, "%s: bad argument #%d (tensor was closed)", fname, idx);
   return b->t;
 }
 
@@ -29,7 +29,7 @@ static lc_tensor *tensor_arg(lua_State *L, int idx, const char *fname) {
 static double number_opt(lua_State *L, int idx, double dflt, const char *what, const char *fname) {
   if (lua_isnoneornil(L, idx)) return dflt;
   if (lua_type(L, idx) != LUA_TNUMBER)
-    luaL_error(L, "%s: %s must be a number, got %s", fname, what, luaL_typename(L, idx));
+    lt_error(L, "%s: %s must be a number, got %s", fname, what, luaL_typename(L, idx));
   return lua_tonumber(L, idx);
 }
 
@@ -85,12 +85,12 @@ static int ew_gelu(lua_State *L) {
   int idx = options(L, 2, names, 1), tanh_approx = 0;
   if (!lua_isnoneornil(L, idx)) {
     if (lua_type(L, idx) != LUA_TSTRING)
-      return luaL_error(L, "%s: approximate must be \"none\" or \"tanh\", got %s", fname,
+      return lt_error(L, "%s: approximate must be \"none\" or \"tanh\", got %s", fname,
                         luaL_typename(L, idx));
     const char *s = lua_tostring(L, idx);
     if (strcmp(s, "tanh") == 0) tanh_approx = 1;
     else if (strcmp(s, "none") != 0)
-      return luaL_error(L, "%s: approximate must be \"none\" or \"tanh\", got \"%s\"", fname, s);
+      return lt_error(L, "%s: approximate must be \"none\" or \"tanh\", got \"%s\"", fname, s);
   }
   lc_tensor **slot = lt_newbox(L);
   return lt_fill(L, ctx, slot, lc_gelu(ctx, a, tanh_approx), fname);
@@ -113,7 +113,7 @@ static int ew_softplus(lua_State *L) {
 static const double *bound(lua_State *L, int idx, double *v, const char *what) {
   if (lua_isnoneornil(L, idx)) return NULL;
   if (lua_type(L, idx) != LUA_TNUMBER)
-    luaL_error(L, "lucid.clamp: %s must be a number or nil, got %s", what,
+    lt_error(L, "lucid.clamp: %s must be a number or nil, got %s", what,
                luaL_testudata(L, idx, LT_TENSOR) ? "a tensor" : luaL_typename(L, idx));
   *v = lua_tonumber(L, idx);
   return v;
@@ -143,7 +143,7 @@ static int binary(lua_State *L, binary_fn f, const char *fname) {
   const lc_tensor *like = ta ? ta : tb;
   if (!like) {
     if (lua_type(L, 1) == LUA_TNUMBER && lua_type(L, 2) == LUA_TNUMBER)
-      return luaL_error(L, "%s: expected at least one tensor, got two numbers", fname);
+      return lt_error(L, "%s: expected at least one tensor, got two numbers", fname);
     tensor_arg(L, lua_type(L, 1) == LUA_TNUMBER ? 2 : 1, fname);  /* raises the type error */
   }
   lc_tensor *a = lt_operand(L, ctx, 1, like, fname);
@@ -171,9 +171,9 @@ static int where_at(lua_State *L, int ic, int ia, int ib) {
   lc_ctx *ctx = LT_CTX(L);
   lt_box *cb = (lt_box *)luaL_testudata(L, ic, LT_TENSOR);
   if (!cb)
-    return luaL_error(L, "%s: the condition must be a tensor, got %s", fname,
+    return lt_error(L, "%s: the condition must be a tensor, got %s", fname,
                       luaL_typename(L, ic));
-  if (!cb->t) return luaL_error(L, "%s: the condition tensor was closed", fname);
+  if (!cb->t) return lt_error(L, "%s: the condition tensor was closed", fname);
   lc_tensor *ta = lt_test(L, ia), *tb = lt_test(L, ib);
   const lc_tensor *like = ta ? ta : tb;
   lc_tensor *a = lt_operand(L, ctx, ia, like, fname);

@@ -17,7 +17,7 @@ static int binary(lua_State *L, binary_fn f, const char *fname) {
   const lc_tensor *like = ta ? ta : tb;
   if (!like) {
     if (lua_type(L, 1) == LUA_TNUMBER && lua_type(L, 2) == LUA_TNUMBER)
-      return luaL_error(L, "%s: expected at least one tensor, got two numbers", fname);
+      return lt_error(L, "%s: expected at least one tensor, got two numbers", fname);
     lt_check(L, lua_type(L, 1) == LUA_TNUMBER ? 2 : 1);  /* raises the type error */
   }
   lc_tensor *a = lt_operand(L, ctx, 1, like, fname);
@@ -102,7 +102,7 @@ static int l_to(lua_State *L) {
   const char *s = luaL_checkstring(L, 2);
   if (strcmp(s, "float32") == 0 || strcmp(s, "float") == 0) return to_dtype(L, LC_FLOAT32, "lucid.to");
   if (strcmp(s, "float64") == 0 || strcmp(s, "double") == 0) return to_dtype(L, LC_FLOAT64, "lucid.to");
-  return luaL_error(L, "lucid.to: unknown dtype '%s' (expected \"float32\" or \"float64\")", s);
+  return lt_error(L, "lucid.to: unknown dtype '%s' (expected \"float32\" or \"float64\")", s);
 }
 
 static int l_float(lua_State *L) { return to_dtype(L, LC_FLOAT32, "lucid.float"); }
@@ -154,7 +154,7 @@ int lt_sizes_op(lua_State *L, lt_sizes_fn f, const char *what, const char *fname
   int next;
   int n = lt_shape(L, 2, sizes, fname, &next);
   if (!lua_isnone(L, next))
-    return luaL_error(L, "%s: expected %s as integers or one table, got %s", fname, what,
+    return lt_error(L, "%s: expected %s as integers or one table, got %s", fname, what,
                       luaL_typename(L, next));
   return lt_push(L, ctx, f(ctx, a, n, sizes), fname);
 }
@@ -195,7 +195,7 @@ static int l_select(lua_State *L) {
   int d = lt_dim(L, 2, a->ndim, "lucid.select");
   lua_Integer i = lt_integer(L, 3, "index", "lucid.select"), n = (lua_Integer)a->shape[d];
   if (i == 0 || i > n || i < -n)
-    return luaL_error(L, "lucid.select: index %I is out of range for dimension %d of size %I",
+    return lt_error(L, "lucid.select: index %I is out of range for dimension %d of size %I",
                       (LUAI_UACINT)i, d + 1, (LUAI_UACINT)n);
   return lt_push(L, ctx, lc_select(ctx, a, d, i > 0 ? i - 1 : n + i), "lucid.select");
 }
@@ -230,13 +230,13 @@ static double opt_number(lua_State *L, int idx, const char *field, double dflt,
   if (lua_istable(L, idx) && !lt_test(L, idx)) {
     lua_getfield(L, idx, field);
     if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TNUMBER)
-      luaL_error(L, "%s: %s must be a number, got %s", fname, field, luaL_typename(L, -1));
+      lt_error(L, "%s: %s must be a number, got %s", fname, field, luaL_typename(L, -1));
     double v = luaL_optnumber(L, -1, dflt);
     lua_pop(L, 1);
     return v;
   }
   if (!lua_isnoneornil(L, idx))
-    luaL_error(L, "%s: expected a number or {%s = ...}, got %s", fname, field,
+    lt_error(L, "%s: expected a number or {%s = ...}, got %s", fname, field,
                luaL_typename(L, idx));
   return dflt;
 }
@@ -255,7 +255,7 @@ static int add_sub_(lua_State *L, double sign, const char *fname) {
   double alpha = sign * opt_number(L, 3, "alpha", 1.0, fname);
   lc_tensor *o = lt_test(L, 2);
   if (!o && lua_type(L, 2) != LUA_TNUMBER)
-    return luaL_error(L, "%s: expected a tensor or a number, got %s", fname, luaL_typename(L, 2));
+    return lt_error(L, "%s: expected a tensor or a number, got %s", fname, luaL_typename(L, 2));
   return inplace_done(L, ctx, lc_add_(ctx, t, o, o ? 0 : lua_tonumber(L, 2), alpha), fname);
 }
 static int l_add_(lua_State *L) { return add_sub_(L, 1.0, "lucid.add_"); }
@@ -268,7 +268,7 @@ static int scale_(lua_State *L, scale_fn f, const char *fname) {
   lt_check_inplace(L, t, fname);
   lc_tensor *o = lt_test(L, 2);
   if (!o && lua_type(L, 2) != LUA_TNUMBER)
-    return luaL_error(L, "%s: expected a tensor or a number, got %s", fname, luaL_typename(L, 2));
+    return lt_error(L, "%s: expected a tensor or a number, got %s", fname, luaL_typename(L, 2));
   return inplace_done(L, ctx, f(ctx, t, o, o ? 0 : lua_tonumber(L, 2)), fname);
 }
 static int l_mul_(lua_State *L) { return scale_(L, lc_mul_, "lucid.mul_"); }

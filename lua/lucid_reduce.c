@@ -52,12 +52,12 @@ static void args_init(args *A, lua_State *L, const char *fname, const char *cons
           luaL_addstring(&b, names[i]);
         }
         luaL_pushresult(&b);
-        luaL_error(L, "%s: unknown option '%s' (expected %s)", fname, key, lua_tostring(L, -1));
+        lt_error(L, "%s: unknown option '%s' (expected %s)", fname, key, lua_tostring(L, -1));
       }
     }
   }
   if (A->last - 1 > npos)
-    luaL_error(L, "%s: too many arguments (at most %d after the tensor, then a table of options)",
+    lt_error(L, "%s: too many arguments (at most %d after the tensor, then a table of options)",
                fname, npos);
 }
 
@@ -71,7 +71,7 @@ static int args_get(args *A, int pos, const char *name) {
     if (lua_isnil(L, -1)) {
       lua_pop(L, 1);
     } else {
-      if (idx) luaL_error(L, "%s: %s is given twice (positionally and by name)", A->fname, name);
+      if (idx) lt_error(L, "%s: %s is given twice (positionally and by name)", A->fname, name);
       idx = lua_gettop(L);
     }
   }
@@ -81,7 +81,7 @@ static int args_get(args *A, int pos, const char *name) {
 static int opt_bool(args *A, int idx, const char *name, int dflt) {
   if (!idx) return dflt;
   if (!lua_isboolean(A->L, idx))
-    luaL_error(A->L, "%s: %s must be a boolean, got %s", A->fname, name, luaL_typename(A->L, idx));
+    lt_error(A->L, "%s: %s must be a boolean, got %s", A->fname, name, luaL_typename(A->L, idx));
   return lua_toboolean(A->L, idx);
 }
 
@@ -90,17 +90,17 @@ static int opt_dim(args *A, int idx, int ndim) {
   lua_State *L = A->L;
   if (!idx) return -1;
   if (lt_test(L, idx))
-    luaL_error(L, "%s: dimension must be an integer, got a tensor", A->fname);
+    lt_error(L, "%s: dimension must be an integer, got a tensor", A->fname);
   if (ndim > 0) return lt_dim(L, idx, ndim, A->fname);
   lua_Integer d = lt_integer(L, idx, "dimension", A->fname);
   if (d != 1 && d != -1)
-    luaL_error(L, "%s: dimension %I is out of range for a 0-d tensor (expected 1 or -1)", A->fname,
+    lt_error(L, "%s: dimension %I is out of range for a 0-d tensor (expected 1 or -1)", A->fname,
                (LUAI_UACINT)d);
   return 0;
 }
 
 static int need_dim(args *A, int idx, int ndim) {
-  if (!idx) luaL_error(A->L, "%s: dim is required", A->fname);
+  if (!idx) lt_error(A->L, "%s: dim is required", A->fname);
   return opt_dim(A, idx, ndim);
 }
 
@@ -177,7 +177,7 @@ static int ext(lua_State *L, all_fn all, ext_dim_fn along, const char *fname) {
   args_init(&A, L, fname, DIM_KEEP, 2);
   int dim_idx = args_get(&A, 1, "dim");
   if (dim_idx && lt_test(L, dim_idx))
-    return luaL_error(L, "%s: expected a dimension, got a tensor (max/min of two tensors is "
+    return lt_error(L, "%s: expected a dimension, got a tensor (max/min of two tensors is "
                       "elementwise, not a reduction)", fname);
   int dim = opt_dim(&A, dim_idx, a->ndim);
   int keep = opt_bool(&A, args_get(&A, 2, "keepdim"), "keepdim", 0);
@@ -208,11 +208,11 @@ static int var_std(lua_State *L, int is_std, const char *fname) {
   int dim_idx, unb_idx, keep_idx;
   if (A.last >= 2 && lua_isboolean(L, 2)) {  /* var(unbiased) */
     if (A.last > 2)
-      return luaL_error(L, "%s: after unbiased as the first argument, give the rest by name", fname);
+      return lt_error(L, "%s: after unbiased as the first argument, give the rest by name", fname);
     A.last = 1;
     unb_idx = 2;
     if (args_get(&A, 0, "unbiased"))
-      return luaL_error(L, "%s: unbiased is given twice (positionally and by name)", fname);
+      return lt_error(L, "%s: unbiased is given twice (positionally and by name)", fname);
     dim_idx = args_get(&A, 0, "dim");
     keep_idx = args_get(&A, 0, "keepdim");
   } else {
@@ -222,11 +222,11 @@ static int var_std(lua_State *L, int is_std, const char *fname) {
   }
   int corr_idx = args_get(&A, 0, "correction");
   if (corr_idx && unb_idx)
-    return luaL_error(L, "%s: give either unbiased or correction, not both", fname);
+    return lt_error(L, "%s: give either unbiased or correction, not both", fname);
   double corr = opt_bool(&A, unb_idx, "unbiased", 1) ? 1.0 : 0.0;
   if (corr_idx) {
     if (lua_type(L, corr_idx) != LUA_TNUMBER)
-      return luaL_error(L, "%s: correction must be a number, got %s", fname,
+      return lt_error(L, "%s: correction must be a number, got %s", fname,
                         luaL_typename(L, corr_idx));
     corr = lua_tonumber(L, corr_idx);
   }
@@ -257,12 +257,12 @@ static int l_norm(lua_State *L) {
   if (p_idx) {
     if (lua_type(L, p_idx) == LUA_TSTRING) {
       if (strcmp(lua_tostring(L, p_idx), "fro") != 0)
-        return luaL_error(L, "%s: p must be a number or \"fro\", got \"%s\"", fname,
+        return lt_error(L, "%s: p must be a number or \"fro\", got \"%s\"", fname,
                           lua_tostring(L, p_idx));
     } else if (lua_type(L, p_idx) == LUA_TNUMBER) {
       p = lua_tonumber(L, p_idx);
     } else {
-      return luaL_error(L, "%s: p must be a number or \"fro\", got %s", fname,
+      return lt_error(L, "%s: p must be a number or \"fro\", got %s", fname,
                         luaL_typename(L, p_idx));
     }
   }

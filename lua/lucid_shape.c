@@ -40,7 +40,7 @@ static int new_dim(lua_State *L, int idx, int ndim, const char *fname) {
   lua_Integer d = lt_integer(L, idx, "dimension", fname), n = ndim + 1;
   if (d >= 1 && d <= n) return (int)d - 1;
   if (d < 0 && d >= -n) return (int)(n + d);  /* no -d: d may be mininteger */
-  luaL_error(L, "%s: dimension %I is out of range for a new dimension of a %d-d tensor "
+  lt_error(L, "%s: dimension %I is out of range for a new dimension of a %d-d tensor "
              "(expected 1..%d or -%d..-1)", fname, (LUAI_UACINT)d, ndim, ndim + 1, ndim + 1);
   return 0;
 }
@@ -52,7 +52,7 @@ static int read_dims(lua_State *L, int idx, int ndim, int *dims, const char *fna
   if (lua_istable(L, idx)) {
     lua_Integer len = (lua_Integer)lua_rawlen(L, idx);
     if (len > LC_MAX_DIMS)
-      luaL_error(L, "%s: at most %d dimensions are supported, got %I", fname, LC_MAX_DIMS,
+      lt_error(L, "%s: at most %d dimensions are supported, got %I", fname, LC_MAX_DIMS,
                  (LUAI_UACINT)len);
     for (lua_Integer i = 1; i <= len; i++) {
       lua_rawgeti(L, idx, i);  /* pushes dims[i] */
@@ -60,12 +60,12 @@ static int read_dims(lua_State *L, int idx, int ndim, int *dims, const char *fna
       lua_pop(L, 1);
     }
     if (!lua_isnone(L, idx + 1))
-      luaL_error(L, "%s: expected dimensions as integers or one table, not both", fname);
+      lt_error(L, "%s: expected dimensions as integers or one table, not both", fname);
     return n;
   }
   for (; !lua_isnone(L, idx + n); n++) {
     if (n == LC_MAX_DIMS)
-      luaL_error(L, "%s: at most %d dimensions are supported", fname, LC_MAX_DIMS);
+      lt_error(L, "%s: at most %d dimensions are supported", fname, LC_MAX_DIMS);
     dims[n] = lt_dim(L, idx + n, ndim, fname);
   }
   return n;
@@ -73,7 +73,7 @@ static int read_dims(lua_State *L, int idx, int ndim, int *dims, const char *fna
 
 static lc_tensor *check_tensor(lua_State *L, int idx, const char *what, const char *fname) {
   if (luaL_testudata(L, idx, LT_TENSOR)) return lt_check(L, idx);  /* raises if closed */
-  luaL_error(L, "%s: %s must be a tensor, got %s", fname, what, luaL_typename(L, idx));
+  lt_error(L, "%s: %s must be a tensor, got %s", fname, what, luaL_typename(L, idx));
   return NULL;
 }
 
@@ -103,7 +103,7 @@ static lc_tensor *index_arg(lua_State *L, lc_ctx *ctx, int idx, int lists, const
       lua_rawgeti(L, idx, (lua_Integer)i + 1);  /* pushes list[i + 1] */
       lua_Integer k = lua_tointegerx(L, -1, &ok);
       if (!ok || lua_type(L, -1) != LUA_TNUMBER)
-        luaL_error(L, "%s: entry %I of the index list must be an integer, got %s", fname,
+        lt_error(L, "%s: entry %I of the index list must be an integer, got %s", fname,
                    (LUAI_UACINT)i + 1,
                    lua_type(L, -1) == LUA_TNUMBER ? "a fraction" : luaL_typename(L, -1));
       v[i] = (double)k - 1;
@@ -111,7 +111,7 @@ static lc_tensor *index_arg(lua_State *L, lc_ctx *ctx, int idx, int lists, const
     }
     return *slot;
   }
-  luaL_error(L, "%s: index must be a tensor%s, got %s", fname,
+  lt_error(L, "%s: index must be a tensor%s, got %s", fname,
              lists ? " or a list of integers" : "", luaL_typename(L, idx));
   return NULL;
 }
@@ -161,7 +161,7 @@ static int l_permute(lua_State *L) {
   if (n != a->ndim) {
     char s[160];
     lc_shape_str(s, sizeof s, a->ndim, a->shape);
-    return luaL_error(L, "%s: expected %d dimensions for shape %s, got %d", fname, a->ndim, s, n);
+    return lt_error(L, "%s: expected %d dimensions for shape %s, got %d", fname, a->ndim, s, n);
   }
   return lt_push(L, ctx, lc_permute(ctx, a, dims), fname);
 }
@@ -182,7 +182,7 @@ static int l_broadcast_to(lua_State *L) {
   int next;
   int n = lt_shape(L, 2, shape, fname, &next);
   if (!lua_isnone(L, next))
-    return luaL_error(L, "%s: expected sizes as integers or one table, got %s", fname,
+    return lt_error(L, "%s: expected sizes as integers or one table, got %s", fname,
                       luaL_typename(L, next));
   for (int i = 0; i < n; i++) {
     int j = i - (n - a->ndim);
@@ -202,7 +202,7 @@ static int l_narrow(lua_State *L) {
   lua_Integer size = (lua_Integer)a->shape[d], s = lt_integer(L, 3, "start", fname);
   lua_Integer len = lt_integer(L, 4, "length", fname), s1 = s < 0 ? size + s + 1 : s;
   if (s1 < 1 || s1 > size + 1)
-    return luaL_error(L, "%s: start %I is out of range for dimension %d of size %I", fname,
+    return lt_error(L, "%s: start %I is out of range for dimension %d of size %I", fname,
                       (LUAI_UACINT)s, d + 1, (LUAI_UACINT)size);
   return lt_push(L, ctx, lc_narrow(ctx, a, d, s1 - 1, len), fname);
 }
@@ -225,7 +225,7 @@ static int l_slice(lua_State *L) {
   lua_Integer j = lua_isnoneornil(L, 4) ? -1 : lt_integer(L, 4, "stop", fname);
   lua_Integer step = lua_isnoneornil(L, 5) ? 1 : lt_integer(L, 5, "step", fname);
   if (step < 1)
-    return luaL_error(L, "%s: step must be at least 1, got %I", fname, (LUAI_UACINT)step);
+    return lt_error(L, "%s: step must be at least 1, got %I", fname, (LUAI_UACINT)step);
   /* string.sub's corrections (lstrlib.c posrelatI / getendpos) */
   if (i < 0) i = i < -n ? 1 : n + i + 1;
   else if (i == 0) i = 1;
@@ -240,7 +240,7 @@ static int l_slice(lua_State *L) {
  * box exists before the core makes the views, so an error leaks nothing. */
 static int push_pieces(lua_State *L, lc_ctx *ctx, lc_tensor *a, int dim, int64_t n,
                        const int64_t *sizes, const char *fname) {
-  if (n > INT_MAX) return luaL_error(L, "%s: too many pieces (%I)", fname, (LUAI_UACINT)n);
+  if (n > INT_MAX) return lt_error(L, "%s: too many pieces (%I)", fname, (LUAI_UACINT)n);
   lc_tensor ***slots = (lc_tensor ***)lua_newuserdatauv(L, (size_t)n * sizeof *slots, 0);
   lc_tensor **got = (lc_tensor **)lua_newuserdatauv(L, (size_t)n * sizeof *got, 0);
   lua_createtable(L, (int)n, 0);
@@ -257,7 +257,7 @@ static int push_pieces(lua_State *L, lc_ctx *ctx, lc_tensor *a, int dim, int64_t
 static int piece_dim(lua_State *L, const lc_tensor *a, const char *fname) {
   int di = opt_arg(L, opts_at(L, 3), 3, "dim");
   if (!lua_isnoneornil(L, di)) return lt_dim(L, di, a->ndim, fname);
-  if (a->ndim == 0) luaL_error(L, "%s: a 0-d tensor cannot be split", fname);
+  if (a->ndim == 0) lt_error(L, "%s: a 0-d tensor cannot be split", fname);
   return 0;
 }
 
@@ -282,10 +282,10 @@ static int l_split(lua_State *L) {
   }
   lua_Integer size = lt_integer(L, 2, "the split size", fname);
   if (size < 0)
-    return luaL_error(L, "%s: the split size must not be negative, got %I", fname,
+    return lt_error(L, "%s: the split size must not be negative, got %I", fname,
                       (LUAI_UACINT)size);
   if (size == 0 && len > 0)
-    return luaL_error(L, "%s: a split size of 0 only fits an empty dimension, dimension %d "
+    return lt_error(L, "%s: a split size of 0 only fits an empty dimension, dimension %d "
                       "has size %I", fname, d + 1, (LUAI_UACINT)len);
   n = len == 0 ? 1 : (len - 1) / size + 1;  /* one empty piece of an empty dim, as PyTorch */
   sizes = (int64_t *)lua_newuserdatauv(L, (size_t)n * sizeof *sizes, 0);
@@ -303,12 +303,12 @@ static int l_chunk(lua_State *L) {
   lc_tensor *a = lt_check(L, 1);
   lua_Integer chunks = lt_integer(L, 2, "the number of chunks", fname);
   if (chunks < 1)
-    return luaL_error(L, "%s: the number of chunks must be at least 1, got %I", fname,
+    return lt_error(L, "%s: the number of chunks must be at least 1, got %I", fname,
                       (LUAI_UACINT)chunks);
   int d = piece_dim(L, a, fname);
   int64_t len = a->shape[d], size = len == 0 ? 0 : (len - 1) / chunks + 1;
   int64_t n = len == 0 ? chunks : (len - 1) / size + 1;
-  if (n > INT_MAX) return luaL_error(L, "%s: too many pieces (%I)", fname, (LUAI_UACINT)n);
+  if (n > INT_MAX) return lt_error(L, "%s: too many pieces (%I)", fname, (LUAI_UACINT)n);
   int64_t *sizes = (int64_t *)lua_newuserdatauv(L, (size_t)n * sizeof *sizes, 0);
   for (int64_t i = 0; i < n; i++) sizes[i] = i < n - 1 ? size : len - size * (n - 1);
   return push_pieces(L, ctx, a, d, n, sizes, fname);
@@ -322,21 +322,21 @@ static int join(lua_State *L, int stack, const char *fname) {
   lua_settop(L, 2);  /* scratch values go above the arguments */
   if (!lua_istable(L, 1)) {
     if (luaL_testudata(L, 1, LT_TENSOR))
-      return luaL_error(L, "%s: expected a table of tensors, got a tensor (write %s({a, b}))",
+      return lt_error(L, "%s: expected a table of tensors, got a tensor (write %s({a, b}))",
                         fname, fname);
-    return luaL_error(L, "%s: expected a table of tensors, got %s", fname, luaL_typename(L, 1));
+    return lt_error(L, "%s: expected a table of tensors, got %s", fname, luaL_typename(L, 1));
   }
   lua_Integer n = (lua_Integer)lua_rawlen(L, 1);
-  if (n > INT_MAX) return luaL_error(L, "%s: too many tensors", fname);
+  if (n > INT_MAX) return lt_error(L, "%s: too many tensors", fname);
   int di = opt_arg(L, opts_at(L, 2), 2, "dim");
   lc_tensor **ts = (lc_tensor **)lua_newuserdatauv(L, (size_t)n * sizeof *ts, 0);
   for (lua_Integer i = 0; i < n; i++) {
     lua_rawgeti(L, 1, i + 1);  /* pushes tensors[i + 1]; the table keeps it alive */
     if (!luaL_testudata(L, -1, LT_TENSOR))
-      return luaL_error(L, "%s: expected a tensor at entry %I of the list, got %s", fname,
+      return lt_error(L, "%s: expected a tensor at entry %I of the list, got %s", fname,
                         (LUAI_UACINT)i + 1, luaL_typename(L, -1));
     if (!(ts[i] = lt_test(L, -1)))
-      return luaL_error(L, "%s: the tensor at entry %I of the list was closed", fname,
+      return lt_error(L, "%s: the tensor at entry %I of the list was closed", fname,
                         (LUAI_UACINT)i + 1);
     lua_pop(L, 1);
   }
@@ -404,7 +404,7 @@ static int l_masked_fill(lua_State *L) {
   if (lua_type(L, 3) == LUA_TNUMBER)
     return lt_push(L, ctx, lc_masked_fill(ctx, a, mask, lua_tonumber(L, 3)), fname);
   if (!luaL_testudata(L, 3, LT_TENSOR))
-    return luaL_error(L, "%s: value must be a number or a 0-d tensor, got %s", fname,
+    return lt_error(L, "%s: value must be a number or a 0-d tensor, got %s", fname,
                       luaL_typename(L, 3));
   lc_tensor *v = lt_check(L, 3);
   return lt_push(L, ctx, lc_masked_fill_tensor(ctx, a, mask, v), fname);
@@ -427,7 +427,7 @@ static int l_tile(lua_State *L) {
   int next;
   int n = lt_shape(L, 2, reps, fname, &next);
   if (!lua_isnone(L, next))
-    return luaL_error(L, "%s: expected repeat counts as integers or one table, got %s", fname,
+    return lt_error(L, "%s: expected repeat counts as integers or one table, got %s", fname,
                       luaL_typename(L, next));
   if (n < a->ndim) {
     int pad = a->ndim - n;

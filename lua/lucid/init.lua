@@ -5,6 +5,8 @@
 -- requires lucid gets its own context (random generator, default dtype,
 -- grad mode) inside lucid.core.
 local C = require("lucid.core")
+-- Errors point past this folder's files, at the user's line (lt_error).
+C._set_library_source(debug.getinfo(1, "S").source)
 
 local lucid = {}
 
