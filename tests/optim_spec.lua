@@ -472,7 +472,7 @@ describe("optimizer behaviour", function()
       {"optim.Adam: amsgrad must be a boolean, got number", optim.Adam, {W}, {amsgrad = 1}},
       {"optim.SGD: lr is required", optim.SGD, {W}},
       {"optim.SGD: unknown option 'learning_rate'", optim.SGD, {W}, {learning_rate = 0.1}},
-      {"optim.Adam: unknown option 'foreach'", optim.Adam, {W}, {foreach = true}},
+      {"optim.Adam: option 'foreach' is not supported", optim.Adam, {W}, {foreach = true}},
       {"optim.SGD: nesterov momentum requires a momentum and zero dampening", optim.SGD, {W},
         {lr = 0.1, nesterov = true}},
       {"optim.SGD: too many arguments (5 positional options at most: lr, momentum, dampening, weight_decay, nesterov)",

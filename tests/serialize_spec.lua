@@ -123,7 +123,7 @@ end
 local function load_error(path)
   local ok, msg = pcall(lucid.load, path)
   assert.is_false(ok, "expected lucid.load to fail on " .. path)
-  msg = tostring(msg)
+  msg = tostring(msg):gsub("^[^\n]-:%d+: ", "", 1)  -- the caller's position, which errors carry
   assert(msg:find("lucid.load: ", 1, true) == 1, "message does not start with 'lucid.load: ': " .. msg)
   assert_state_works()
   return msg
@@ -141,7 +141,7 @@ local function save_error(expected, tbl, path, opts)
   if path == nil then path = tmpname() elseif path == false then path = nil end
   local ok, msg = pcall(lucid.save, tbl, path, opts)
   assert.is_false(ok, "expected lucid.save to fail: " .. expected)
-  msg = tostring(msg)
+  msg = tostring(msg):gsub("^[^\n]-:%d+: ", "", 1)  -- the caller's position, which errors carry
   assert(msg:find("lucid.save: ", 1, true) == 1, "message does not start with 'lucid.save: ': " .. msg)
   assert(msg:find(expected, 1, true), string.format("error %q does not contain %q", msg, expected))
   assert_state_works()

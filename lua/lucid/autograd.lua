@@ -5,6 +5,7 @@
 --   function Square.forward(ctx, x) ctx:save_for_backward(x); return x * x end
 --   function Square.backward(ctx, g) local x = ctx.saved_tensors[1]; return g * 2 * x end
 --   local y = Square.apply(x)
+local raise = require("lucid._args").raise
 local C = require("lucid.core")
 
 local autograd = {}
@@ -52,7 +53,7 @@ local function apply(cls, ...)
   C.set_grad_enabled(previous)
   if not ok then error(out, 0) end
   if not C.is_tensor(out) then
-    error(cls.__name .. ".forward must return a tensor, got " .. type(out), 2)
+    raise(cls.__name .. ".forward must return a tensor, got " .. type(out))
   end
   if not (wanted and previous) then return out end
   -- backward(ctx, g) returns one value per forward argument; keep the tensors'
@@ -69,7 +70,7 @@ end
 -- to fill in; Class.apply(...) runs it and records it for autograd.
 function Function:extend(name)
   if type(name) ~= "string" then
-    error("lucid.autograd.Function:extend: expected a name (string), got " .. type(name), 2)
+    raise("lucid.autograd.Function:extend: expected a name (string), got " .. type(name))
   end
   local cls = setmetatable({__name = name, super = self}, {__index = self})
   cls.apply = function(...) return apply(cls, ...) end
@@ -77,11 +78,11 @@ function Function:extend(name)
 end
 
 function Function.forward()
-  error("lucid.autograd.Function: forward is not implemented", 2)
+  raise("lucid.autograd.Function: forward is not implemented")
 end
 
 function Function.backward()
-  error("lucid.autograd.Function: backward is not implemented", 2)
+  raise("lucid.autograd.Function: backward is not implemented")
 end
 
 -- ---- gradcheck ------------------------------------------------------------------
@@ -104,22 +105,22 @@ end
 
 function autograd.gradcheck(fn, inputs, opts)
   local G = "lucid.autograd.gradcheck: "
-  if not callable(fn) then error(G .. "fn must be a function, got " .. type(fn), 2) end
+  if not callable(fn) then raise(G .. "fn must be a function, got " .. type(fn)) end
   if C.is_tensor(inputs) then inputs = {inputs} end
   if type(inputs) ~= "table" then
-    error(G .. "inputs must be a tensor or a table of inputs, got " .. type(inputs), 2)
+    raise(G .. "inputs must be a tensor or a table of inputs, got " .. type(inputs))
   end
   if opts == nil then opts = {} end
-  if type(opts) ~= "table" then error(G .. "opts must be a table, got " .. type(opts), 2) end
+  if type(opts) ~= "table" then raise(G .. "opts must be a table, got " .. type(opts)) end
   local eps, atol, rtol = opts.eps or 1e-6, opts.atol or 1e-5, opts.rtol or 1e-3
-  if type(eps) ~= "number" then error(G .. "eps must be a number, got " .. type(eps), 2) end
-  if type(atol) ~= "number" then error(G .. "atol must be a number, got " .. type(atol), 2) end
-  if type(rtol) ~= "number" then error(G .. "rtol must be a number, got " .. type(rtol), 2) end
-  if not (eps > 0) then error(G .. "eps must be positive, got " .. tostring(eps), 2) end
+  if type(eps) ~= "number" then raise(G .. "eps must be a number, got " .. type(eps)) end
+  if type(atol) ~= "number" then raise(G .. "atol must be a number, got " .. type(atol)) end
+  if type(rtol) ~= "number" then raise(G .. "rtol must be a number, got " .. type(rtol)) end
+  if not (eps > 0) then raise(G .. "eps must be positive, got " .. tostring(eps)) end
   inputs = table.move(inputs, 1, #inputs, 1, {})  -- a plain array (no metamethods from here on)
   local function fail(msg)
     if opts.raise == false then return false, msg end
-    error("lucid.autograd.gradcheck: " .. msg, 3)
+    raise("lucid.autograd.gradcheck: " .. msg)
   end
   local out = fn(table.unpack(inputs))
   if not C.is_tensor(out) then return fail("the function must return a tensor") end

@@ -42,6 +42,7 @@
 -- loader:iter() returns a plain iterator function over one epoch, for manual
 -- stepping: `local next_batch = loader:iter(); local xb, yb = next_batch()`.
 -- #loader is the number of batches per epoch.
+local raise = require("lucid._args").raise
 local lucid = require("lucid")
 local C = require("lucid.core")
 local iter = require("lucid._iter")  -- shared with lucid.progress
@@ -80,12 +81,12 @@ end
 function TensorDataset:get(i)
   local n = rawget(self, "size")
   if not is_integer(i) then
-    error("lucid.data.TensorDataset: the index must be an integer, got " .. tostring(i), 2)
+    raise("lucid.data.TensorDataset: the index must be an integer, got " .. tostring(i))
   end
   i = math.tointeger(i)
   if i < 0 then i = n + 1 + i end
   if i < 1 or i > n then
-    error(string.format("lucid.data.TensorDataset: index %d out of range (the dataset has %d items)", i, n), 2)
+    raise(string.format("lucid.data.TensorDataset: index %d out of range (the dataset has %d items)", i, n))
   end
   local ts, out = self.tensors, {}
   for j = 1, #ts do out[j] = C.select(ts[j], 1, i) end
@@ -95,19 +96,19 @@ end
 --- TensorDataset(t1, t2, ...): tensors of the same first dimension.
 function data.TensorDataset(...)
   local n = select("#", ...)
-  if n == 0 then error("lucid.data.TensorDataset: expected at least one tensor", 2) end
+  if n == 0 then raise("lucid.data.TensorDataset: expected at least one tensor") end
   local ts = {...}
   for i = 1, n do
     local t = ts[i]
     if not C.is_tensor(t) then
-      error(string.format("lucid.data.TensorDataset: argument %d is a %s, expected a tensor", i, type(t)), 2)
+      raise(string.format("lucid.data.TensorDataset: argument %d is a %s, expected a tensor", i, type(t)))
     end
     if t.ndim == 0 then
-      error(string.format("lucid.data.TensorDataset: tensor %d is 0-d; tensors need a first dimension", i), 2)
+      raise(string.format("lucid.data.TensorDataset: tensor %d is 0-d; tensors need a first dimension", i))
     end
     if t.shape[1] ~= ts[1].shape[1] then
-      error(string.format("lucid.data.TensorDataset: tensor %d has shape %s, its first dimension %d differs from "
-        .. "tensor 1's %d (shape %s)", i, shape_str(t), t.shape[1], ts[1].shape[1], shape_str(ts[1])), 2)
+      raise(string.format("lucid.data.TensorDataset: tensor %d has shape %s, its first dimension %d differs from "
+        .. "tensor 1's %d (shape %s)", i, shape_str(t), t.shape[1], ts[1].shape[1], shape_str(ts[1])))
     end
   end
   return setmetatable({tensors = ts, size = ts[1].shape[1]}, TensorDataset)
@@ -194,28 +195,28 @@ end
 --- DataLoader(dataset [, {batch_size = 1, shuffle = false, drop_last = false, collate_fn = nil}])
 function data.DataLoader(dataset, opts)
   if opts ~= nil and type(opts) ~= "table" then
-    error("lucid.data.DataLoader: options must be a table, got " .. type(opts), 2)
+    raise("lucid.data.DataLoader: options must be a table, got " .. type(opts))
   end
   opts = opts or {}
   for k in pairs(opts) do
     if not OPTIONS[k] then
-      error(string.format("lucid.data.DataLoader: unknown option '%s' (known: batch_size, shuffle, "
-        .. "drop_last, collate_fn)", tostring(k)), 2)
+      raise(string.format("lucid.data.DataLoader: unknown option '%s' (known: batch_size, shuffle, "
+        .. "drop_last, collate_fn)", tostring(k)))
     end
   end
   if C.is_tensor(dataset) then dataset = data.TensorDataset(dataset) end
   local tds = type(dataset)
   if tds ~= "table" and tds ~= "userdata" then
-    error("lucid.data.DataLoader: expected a dataset (a table with a length and items), got " .. tds, 2)
+    raise("lucid.data.DataLoader: expected a dataset (a table with a length and items), got " .. tds)
   end
   local ok, err = pcall(dataset_len, dataset)
-  if not ok then error(err, 2) end
+  if not ok then raise(err) end
   local bs = opts.batch_size == nil and 1 or opts.batch_size
   if not is_integer(bs) or bs < 1 then
-    error("lucid.data.DataLoader: batch_size must be a positive integer, got " .. tostring(bs), 2)
+    raise("lucid.data.DataLoader: batch_size must be a positive integer, got " .. tostring(bs))
   end
   if opts.collate_fn ~= nil and type(opts.collate_fn) ~= "function" then
-    error("lucid.data.DataLoader: collate_fn must be a function, got " .. type(opts.collate_fn), 2)
+    raise("lucid.data.DataLoader: collate_fn must be a function, got " .. type(opts.collate_fn))
   end
   local self = {
     dataset = dataset,
@@ -323,8 +324,8 @@ function DataLoader.__call(self, _, control)
   else
     st = self._running[control]
     if not st then
-      error("lucid.data.DataLoader: called with an unknown control value; iterate with "
-        .. "`for xb, yb in loader do` or step with loader:iter()", 2)
+      raise("lucid.data.DataLoader: called with an unknown control value; iterate with "
+        .. "`for xb, yb in loader do` or step with loader:iter()")
     end
     self._running[control] = nil
   end

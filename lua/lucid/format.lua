@@ -4,6 +4,7 @@
 -- brackets, one row per line for matrices, wrapped at `linewidth`, and
 -- summarised with "..." past `threshold` elements (`edgeitems` at each edge).
 -- The rules follow torch/_tensor_str.py so that output lines up with PyTorch.
+local raise = require("lucid._args").raise
 local C = require("lucid.core")
 
 local M = {}
@@ -25,25 +26,25 @@ local RANGES = {
 -- Every option is checked before any is applied.
 function M.set_printoptions(o)
   if type(o) ~= "table" then
-    error("lucid.set_printoptions: expected a table of options, got " .. type(o), 2)
+    raise("lucid.set_printoptions: expected a table of options, got " .. type(o))
   end
   local new = {}
   for k, v in next, o do  -- next: a table's __pairs is not called
     if RANGES[k] == nil and k ~= "sci_mode" then
-      error("lucid.set_printoptions: unknown option '"
-        .. ((type(k) == "string" or type(k) == "number") and tostring(k) or type(k)) .. "'", 2)
+      raise("lucid.set_printoptions: unknown option '"
+        .. ((type(k) == "string" or type(k) == "number") and tostring(k) or type(k)) .. "'")
     end
     if k == "sci_mode" then
       if v ~= nil and type(v) ~= "boolean" then
-        error("lucid.set_printoptions: sci_mode must be a boolean or nil", 2)
+        raise("lucid.set_printoptions: sci_mode must be a boolean or nil")
       end
     else
       local lo, hi = RANGES[k][1], RANGES[k][2]
       local i = type(v) == "number" and math.tointeger(v) or nil
       if i == nil or i < lo or i > hi then
-        error(string.format("lucid.set_printoptions: %s must be an integer in %d..%s, got %s", k, lo,
+        raise(string.format("lucid.set_printoptions: %s must be an integer in %d..%s, got %s", k, lo,
           hi == math.maxinteger and "math.maxinteger" or tostring(hi),
-          type(v) == "number" and tostring(v) or type(v)), 2)
+          type(v) == "number" and tostring(v) or type(v)))
       end
       v = i
     end
@@ -157,7 +158,7 @@ end
 -- `indent` columns.
 function M.values_str(t, indent)
   if not C.is_tensor(t) then
-    error("lucid.format.values_str: expected a tensor, got " .. type(t), 2)
+    raise("lucid.format.values_str: expected a tensor, got " .. type(t))
   end
   indent = type(indent) == "number" and math.tointeger(indent) or 0
   -- the closure is made before recording is turned off; the switch is made
@@ -188,7 +189,7 @@ end
 --- tostring(t): Tensor(<values>[, grad=...][, dtype=float64])
 function M.tensor_tostring(t)
   if not C.is_tensor(t) then
-    error("lucid.Tensor.__tostring: expected a tensor, got " .. type(t), 2)
+    raise("lucid.Tensor.__tostring: expected a tensor, got " .. type(t))
   end
   local s = "Tensor(" .. M.values_str(t, #"Tensor(")
   if t.requires_grad then

@@ -4,6 +4,7 @@
 -- links the submodules. Nothing here is global: every lua_State that
 -- requires lucid gets its own context (random generator, default dtype,
 -- grad mode) inside lucid.core.
+local raise = require("lucid._args").raise
 local C = require("lucid.core")
 -- Errors point past this folder's files, at the user's line (lt_error).
 C._set_library_source(debug.getinfo(1, "S").source)
@@ -48,7 +49,7 @@ return load_guarded("lucid", lucid, function()
       return g
     end
     if not callable(fn) then
-      error(fname .. ": expected a function (or nothing, for a guard), got " .. type(fn), 3)
+      raise(fname .. ": expected a function (or nothing, for a guard), got " .. type(fn))
     end
     local previous
     local function run(...)
@@ -68,25 +69,25 @@ return load_guarded("lucid", lucid, function()
   -- lucid.from_table(flat, shape [, opts]) reads a flat array in row-major order.
   function lucid.from_table(t, shape, opts)
     if type(t) ~= "table" then
-      error("lucid.from_table: expected a table, got " .. type(t), 2)
+      raise("lucid.from_table: expected a table, got " .. type(t))
     end
     local is_shape = type(shape) == "table" and shape[1] ~= nil
     if not is_shape then return C.tensor(t, shape) end  -- shape is really opts (or nil)
     local n = 1
     for i, d in ipairs(shape) do
       if math.type(d) ~= "integer" or d < 0 then
-        error(string.format("lucid.from_table: shape[%d] must be a non-negative integer, got %s",
-          i, tostring(d)), 2)
+        raise(string.format("lucid.from_table: shape[%d] must be a non-negative integer, got %s",
+          i, tostring(d)))
       end
       if d > 0 and n > #t // d then  -- more than the table holds (and no overflow)
-        error(string.format("lucid.from_table: shape {%s} needs more values than the table's %d",
-          table.concat(shape, ", "), #t), 2)
+        raise(string.format("lucid.from_table: shape {%s} needs more values than the table's %d",
+          table.concat(shape, ", "), #t))
       end
       n = n * d
     end
     if #t ~= n then
-      error(string.format("lucid.from_table: shape {%s} needs %d values, the table has %d",
-        table.concat(shape, ", "), n, #t), 2)
+      raise(string.format("lucid.from_table: shape {%s} needs %d values, the table has %d",
+        table.concat(shape, ", "), n, #t))
     end
     return C.tensor(t, opts):reshape(shape)
   end
@@ -94,7 +95,7 @@ return load_guarded("lucid", lucid, function()
   -- Options for a tensor made like t: t's dtype unless opts says otherwise.
   local function like_opts(t, opts, fname)
     if not C.is_tensor(t) then
-      error(fname .. ": expected a tensor, got " .. type(t), 3)
+      raise(fname .. ": expected a tensor, got " .. type(t))
     end
     local o = {dtype = t.dtype}
     if type(opts) == "table" then
@@ -144,7 +145,7 @@ return load_guarded("lucid", lucid, function()
   --- t:info(): prints shape, dtype, min, mean and max on one line (to io.output()),
   -- for a quick look at a tensor without its values.
   function methods.info(t)
-    if not C.is_tensor(t) then error("lucid.info: expected a tensor, got " .. type(t), 2) end
+    if not C.is_tensor(t) then raise("lucid.info: expected a tensor, got " .. type(t)) end
     io.write(info_line(t), "\n")
   end
   lucid.info = methods.info

@@ -1,5 +1,6 @@
 --- The matrix-product shorthands PyTorch has beside matmul, each checking
 -- the ranks it promises, then built on matmul (so autograd comes for free).
+local raise = require("lucid._args").raise
 local C = require("lucid.core")
 
 local function shape_str(t)
@@ -8,10 +9,10 @@ end
 
 local function check(fname, t, ndim, what)
   if not C.is_tensor(t) then
-    error(string.format("lucid.%s: %s must be a tensor, got %s", fname, what, type(t)), 3)
+    raise(string.format("lucid.%s: %s must be a tensor, got %s", fname, what, type(t)))
   end
   if t.ndim ~= ndim then
-    error(string.format("lucid.%s: %s must be %d-D, got shape %s", fname, what, ndim, shape_str(t)), 3)
+    raise(string.format("lucid.%s: %s must be %d-D, got shape %s", fname, what, ndim, shape_str(t)))
   end
 end
 
@@ -19,7 +20,7 @@ end
 local function matmul_as(fname, a, b)
   local ok, r = pcall(C.matmul, a, b)
   if ok then return r end
-  error((tostring(r):gsub("^.-lucid%.matmul:", "lucid." .. fname .. ":")), 3)
+  raise((tostring(r):gsub("^.-lucid%.matmul:", "lucid." .. fname .. ":")))
 end
 
 local M = {}
@@ -36,8 +37,8 @@ function M.bmm(a, b)
   check("bmm", a, 3, "input")
   check("bmm", b, 3, "mat2")
   if a.shape[1] ~= b.shape[1] then
-    error(string.format("lucid.bmm: batch sizes of shapes %s and %s differ (%d ~= %d)",
-      shape_str(a), shape_str(b), a.shape[1], b.shape[1]), 2)
+    raise(string.format("lucid.bmm: batch sizes of shapes %s and %s differ (%d ~= %d)",
+      shape_str(a), shape_str(b), a.shape[1], b.shape[1]))
   end
   return matmul_as("bmm", a, b)
 end
@@ -54,8 +55,8 @@ function M.outer(a, b)
   check("outer", a, 1, "input")
   check("outer", b, 1, "vec2")
   if a:numel() > 0 and b:numel() > (1 << 60) // a:numel() then
-    error(string.format("lucid.outer: shapes %s and %s give a product too large to hold",
-      shape_str(a), shape_str(b)), 2)
+    raise(string.format("lucid.outer: shapes %s and %s give a product too large to hold",
+      shape_str(a), shape_str(b)))
   end
   return C.mul(a:reshape(-1, 1), b)
 end
@@ -66,7 +67,7 @@ function M.addmm(input, m1, m2, beta, alpha)
   if type(beta) == "table" then beta, alpha = beta.beta, beta.alpha end
   beta, alpha = beta or 1, alpha or 1
   if not C.is_tensor(input) then
-    error("lucid.addmm: input must be a tensor, got " .. type(input), 2)
+    raise("lucid.addmm: input must be a tensor, got " .. type(input))
   end
   check("addmm", m1, 2, "mat1")
   check("addmm", m2, 2, "mat2")

@@ -62,6 +62,7 @@
 -- would be wrong exactly when it matters: it stays set when stderr is
 -- redirected to a log. Write errors (a closed file, a broken pipe) are
 -- ignored: a progress bar never stops the loop it decorates.
+local raise = require("lucid._args").raise
 local lucid_core = require("lucid.core")
 local iter = require("lucid._iter")  -- shared with lucid.data
 
@@ -326,7 +327,7 @@ local function source(it)
   local t = type(it)
   if t == "number" then
     if not is_integer(it) or it < 0 then
-      error("lucid.progress: a count must be a non-negative integer, got " .. tostring(it), 3)
+      raise("lucid.progress: a count must be a non-negative integer, got " .. tostring(it))
     end
     local n = math.tointeger(it)
     return function(_, i) i = i + 1 if i <= n then return i end end, nil, 0, n
@@ -347,37 +348,37 @@ local function source(it)
       end, nil, nil, n
     end
   end
-  error("lucid.progress: cannot iterate over a " .. t .. " (expected a number, an array, a DataLoader, "
-    .. "a callable or an iterator function)", 3)
+  raise("lucid.progress: cannot iterate over a " .. t .. " (expected a number, an array, a DataLoader, "
+    .. "a callable or an iterator function)")
 end
 
 return function(iterable, opts)
   if opts ~= nil and type(opts) ~= "table" then
-    error("lucid.progress: options must be a table, got " .. type(opts), 2)
+    raise("lucid.progress: options must be a table, got " .. type(opts))
   end
   opts = opts or {}
   for k in pairs(opts) do
     if not OPTIONS[k] then
-      error(string.format("lucid.progress: unknown option '%s' (known: total, desc, file, tty, every, "
-        .. "interval, ncols, ascii, unit, leave, clock)", tostring(k)), 2)
+      raise(string.format("lucid.progress: unknown option '%s' (known: total, desc, file, tty, every, "
+        .. "interval, ncols, ascii, unit, leave, clock)", tostring(k)))
     end
   end
   local f, s, c, total = source(iterable)
   if opts.total ~= nil then
     if not is_integer(opts.total) or opts.total < 0 then
-      error("lucid.progress: total must be a non-negative integer, got " .. tostring(opts.total), 2)
+      raise("lucid.progress: total must be a non-negative integer, got " .. tostring(opts.total))
     end
     total = math.tointeger(opts.total)
   end
   if opts.every ~= nil and (not is_integer(opts.every) or opts.every < 1) then
-    error("lucid.progress: every must be a positive integer, got " .. tostring(opts.every), 2)
+    raise("lucid.progress: every must be a positive integer, got " .. tostring(opts.every))
   end
   local file = opts.file
   if file == nil then file = type(io) == "table" and io.stderr or false end
   if file ~= false then
     local ok, w = pcall(function() return file.write end)
     if not ok or type(w) ~= "function" then
-      error("lucid.progress: file must be a file or an object with a write method, or false", 2)
+      raise("lucid.progress: file must be a file or an object with a write method, or false")
     end
   else
     file = nil
@@ -388,7 +389,7 @@ return function(iterable, opts)
   local ascii = opts.ascii
   if ascii == nil then ascii = not utf8_locale() end
   local clock = opts.clock or get_clock()
-  if type(clock) ~= "function" then error("lucid.progress: clock must be a function", 2) end
+  if type(clock) ~= "function" then raise("lucid.progress: clock must be a function") end
 
   local bar = setmetatable({
     n = 0, total = total,

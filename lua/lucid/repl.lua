@@ -9,6 +9,7 @@
 --   help([x])            one paragraph about a function, class, method or
 --                        value; the texts live in lucid/help.lua
 -- Only the program prints (help() writes to io.stdout); the library never does.
+local raise = require("lucid._args").raise
 local lucid = require("lucid")
 local C = require("lucid.core")
 
@@ -38,7 +39,7 @@ function M.setup()
       local ok, m = pcall(require, name)
       if not ok then
         local why = tostring(m):match("(module '[^']*' not found)") or tostring(m):match("^[^\n]*")
-        error(string.format("%s: %s is not available (%s)", k, name, why), 2)
+        raise(string.format("%s: %s is not available (%s)", k, name, why))
       end
       rawset(t, k, m)
       return m

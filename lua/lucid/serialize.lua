@@ -41,6 +41,7 @@
 -- shape and dtype, and the tensors must tile the data exactly (no overlap, no
 -- gap, no trailing bytes). Every problem is a Lua error "lucid.load: ..."
 -- naming the file and what is wrong; nothing is read outside the file.
+local raise = require("lucid._args").raise
 local C = require("lucid.core")
 
 local M = {}
@@ -742,7 +743,7 @@ end
 -- header's __metadata__.
 function M.save(tbl, path, opts)
   local ok, e = pcall(save, tbl, path, opts)
-  if not ok then error(message("lucid.save", e), 2) end
+  if not ok then raise(message("lucid.save", e)) end
 end
 
 --- lucid.load(path): the table (or tensor) saved in path, and the metadata
@@ -757,7 +758,7 @@ function M.load(path)
     if not lok then error(t, 0) end
     return t, md
   end)
-  if not ok then error(message("lucid.load", tbl), 2) end
+  if not ok then raise(message("lucid.load", tbl)) end
   return tbl, metadata
 end
 

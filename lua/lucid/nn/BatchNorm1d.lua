@@ -9,6 +9,7 @@
 -- running = (1 - momentum) * running + momentum * batch, with the unbiased
 -- batch variance. momentum = false uses the cumulative average instead
 -- (PyTorch's momentum=None). In eval mode the running statistics are used.
+local raise = require("lucid._args").raise
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 local check = require("lucid.nn._check")
@@ -31,9 +32,9 @@ function BatchNorm1d:__init(num_features, eps, momentum, affine, track_running_s
   if momentum == nil then momentum = 0.1 end
   if affine == nil then affine = true end
   if track_running_stats == nil then track_running_stats = true end
-  if type(eps) ~= "number" then error("nn.BatchNorm1d: eps must be a number, got " .. type(eps), 3) end
+  if type(eps) ~= "number" then raise("nn.BatchNorm1d: eps must be a number, got " .. type(eps)) end
   if momentum ~= false and type(momentum) ~= "number" then
-    error("nn.BatchNorm1d: momentum must be a number or false, got " .. type(momentum), 3)
+    raise("nn.BatchNorm1d: momentum must be a number or false, got " .. type(momentum))
   end
   self.num_features, self.eps, self.momentum = num_features, eps, momentum
   self.affine, self.track_running_stats = affine and true or false, track_running_stats and true or false
@@ -62,12 +63,12 @@ function BatchNorm1d:forward(x)
   check.tensor("BatchNorm1d", x, 2)
   local xs, c = x.shape, self.num_features
   if #xs ~= 2 and #xs ~= 3 then
-    error(string.format("nn.BatchNorm1d: expected 2-d or 3-d input {N, C} or {N, C, L}, got %s",
-      shape_str(xs)), 2)
+    raise(string.format("nn.BatchNorm1d: expected 2-d or 3-d input {N, C} or {N, C, L}, got %s",
+      shape_str(xs)))
   end
   if xs[2] ~= c then
-    error(string.format("nn.BatchNorm1d: input %s has %d channels in dim 2, expected %d (num_features)",
-      shape_str(xs), xs[2], c), 2)
+    raise(string.format("nn.BatchNorm1d: input %s has %d channels in dim 2, expected %d (num_features)",
+      shape_str(xs), xs[2], c))
   end
   -- x as rows {M, C}, and the shape that broadcasts a {C} vector against x
   local rows = #xs == 2 and x or x:transpose(2, 3):reshape(-1, c)
@@ -77,8 +78,8 @@ function BatchNorm1d:forward(x)
   if use_batch then
     local m = rows.shape[1]
     if m <= 1 then
-      error(string.format("nn.BatchNorm1d: expected more than 1 value per channel when training, got input %s",
-        shape_str(xs)), 2)
+      raise(string.format("nn.BatchNorm1d: expected more than 1 value per channel when training, got input %s",
+        shape_str(xs)))
     end
     mean = rows:mean(1)
     local centred = rows - mean

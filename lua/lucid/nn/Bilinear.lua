@@ -2,6 +2,7 @@
 -- with a table of those names: y[.., k] = x1[.., :] W[k] x2[.., :]^T + b[k]
 -- for x1 {.., in1} and x2 {.., in2} with the same leading dims. W is
 -- {out, in1, in2}, b {out}, both from U(-1/sqrt(in1), 1/sqrt(in1)) as PyTorch.
+local raise = require("lucid._args").raise
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 
@@ -42,8 +43,8 @@ function Bilinear:forward(x1, x2)
   local ok = #s1 >= 1 and #s1 == #s2 and s1[#s1] == in1 and s2[#s2] == in2
   for i = 1, #s1 - 1 do ok = ok and s1[i] == s2[i] end
   if not ok then
-    error(string.format("nn.Bilinear: inputs %s and %s do not fit (expected {..., %d} and {..., %d} "
-      .. "with the same leading dims)", shape_str(s1), shape_str(s2), in1, in2), 2)
+    raise(string.format("nn.Bilinear: inputs %s and %s do not fit (expected {..., %d} and {..., %d} "
+      .. "with the same leading dims)", shape_str(s1), shape_str(s2), in1, in2))
   end
   local lead = table.move(s1, 1, #s1 - 1, 1, {})
   local a = x1:reshape(-1, in1)                                            -- {M, in1}

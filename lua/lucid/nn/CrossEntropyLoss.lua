@@ -11,6 +11,7 @@
 -- ignore_index count for nothing (mean divides by the summed weight of the
 -- targets counted); label_smoothing mixes the target with the uniform
 -- distribution, as PyTorch.
+local raise = require("lucid._args").raise
 local nn = require("lucid.nn")
 local losses = require("lucid.nn.losses")
 
@@ -28,7 +29,7 @@ function CrossEntropyLoss:__init(weight, ignore_index, reduction, label_smoothin
   losses._check_reduction("nn.CrossEntropyLoss", self.reduction, 3)
   local ls = self.label_smoothing
   if type(ls) ~= "number" or not (ls >= 0 and ls <= 1) then
-    error("nn.CrossEntropyLoss: label_smoothing must be between 0.0 and 1.0, got " .. tostring(ls), 3)
+    raise("nn.CrossEntropyLoss: label_smoothing must be between 0.0 and 1.0, got " .. tostring(ls))
   end
 end
 

@@ -3,6 +3,7 @@
 -- value is unchanged; in eval mode (and for p = 0) the input is returned as
 -- it is. The mask comes from the library's generator (lucid.manual_seed
 -- makes it repeatable) and the gradient is the same mask times 1 / (1 - p).
+local raise = require("lucid._args").raise
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 local C = require("lucid.core")
@@ -13,14 +14,14 @@ function Dropout:__init(p, inplace)
   if type(p) == "table" then p, inplace = p.p, p.inplace end
   if p == nil then p = 0.5 end
   if type(p) ~= "number" or not (p >= 0 and p <= 1) then
-    error("nn.Dropout: p must be a probability between 0 and 1, got " .. tostring(p), 3)
+    raise("nn.Dropout: p must be a probability between 0 and 1, got " .. tostring(p))
   end
-  if inplace then error("nn.Dropout: inplace = true is not supported (layers return new tensors)", 3) end
+  if inplace then raise("nn.Dropout: inplace = true is not supported (layers return new tensors)") end
   self.p = p
 end
 
 function Dropout:forward(x)
-  if not C.is_tensor(x) then error("nn.Dropout: expected a tensor, got " .. type(x), 2) end
+  if not C.is_tensor(x) then raise("nn.Dropout: expected a tensor, got " .. type(x)) end
   if not self.training or self.p == 0 then return x end
   if self.p == 1 then return x * 0 end
   local keep = lucid.lt(lucid.rand_like(x), 1 - self.p)  -- 1.0 with probability 1 - p

@@ -1,6 +1,7 @@
 --- nn.ELU(alpha = 1.0): y = x for x > 0, alpha * (exp(x) - 1) otherwise.
 -- The exponential only sees min(x, 0), so large inputs neither overflow nor
 -- turn the gradient into NaN.
+local raise = require("lucid._args").raise
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 
@@ -9,8 +10,8 @@ local ELU = nn.Module:extend("ELU")
 function ELU:__init(alpha, inplace)
   if type(alpha) == "table" then alpha, inplace = alpha.alpha, alpha.inplace end
   if alpha == nil then alpha = 1.0 end
-  if type(alpha) ~= "number" then error("nn.ELU: alpha must be a number, got " .. type(alpha), 3) end
-  if inplace then error("nn.ELU: inplace = true is not supported (layers return new tensors)", 3) end
+  if type(alpha) ~= "number" then raise("nn.ELU: alpha must be a number, got " .. type(alpha)) end
+  if inplace then raise("nn.ELU: inplace = true is not supported (layers return new tensors)") end
   self.alpha = alpha
 end
 

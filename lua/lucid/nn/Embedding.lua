@@ -6,6 +6,7 @@
 -- gradient reaches only the rows used (summed over repeats). With
 -- padding_idx (1-based, negative from the end) that row starts at zero and
 -- never gets a gradient.
+local raise = require("lucid._args").raise
 local lucid = require("lucid")
 local C = require("lucid.core")
 local nn = require("lucid.nn")
@@ -23,20 +24,20 @@ function Embedding:__init(num_embeddings, embedding_dim, padding_idx, opts)
   end
   opts = opts or {}
   if type(opts) ~= "table" then
-    error("nn.Embedding: options must be a table, got " .. type(opts), 3)
+    raise("nn.Embedding: options must be a table, got " .. type(opts))
   end
   num_embeddings = check.size("Embedding", "num_embeddings", num_embeddings, 3)
   embedding_dim = check.size("Embedding", "embedding_dim", embedding_dim, 3)
   check.numel("Embedding", "weight {num_embeddings, embedding_dim}", 3, num_embeddings, embedding_dim)
   for _, unsupported in ipairs({"max_norm", "scale_grad_by_freq", "sparse"}) do
-    if opts[unsupported] then error("nn.Embedding: " .. unsupported .. " is not supported", 3) end
+    if opts[unsupported] then raise("nn.Embedding: " .. unsupported .. " is not supported") end
   end
   if padding_idx ~= nil then
     padding_idx = type(padding_idx) == "number" and math.tointeger(padding_idx) or padding_idx
     if math.type(padding_idx) ~= "integer" or padding_idx == 0
         or padding_idx > num_embeddings or padding_idx < -num_embeddings then
-      error(string.format("nn.Embedding: padding_idx must be within 1..%d (or -%d..-1), got %s",
-        num_embeddings, num_embeddings, tostring(padding_idx)), 3)
+      raise(string.format("nn.Embedding: padding_idx must be within 1..%d (or -%d..-1), got %s",
+        num_embeddings, num_embeddings, tostring(padding_idx)))
     end
     if padding_idx < 0 then padding_idx = num_embeddings + 1 + padding_idx end
   end
@@ -44,8 +45,8 @@ function Embedding:__init(num_embeddings, embedding_dim, padding_idx, opts)
   local w = opts._weight
   if w ~= nil then
     if not C.is_tensor(w) or w.ndim ~= 2 or w.shape[1] ~= num_embeddings or w.shape[2] ~= embedding_dim then
-      error(string.format("nn.Embedding: _weight must be a tensor of shape {%d, %d}", num_embeddings,
-        embedding_dim), 3)
+      raise(string.format("nn.Embedding: _weight must be a tensor of shape {%d, %d}", num_embeddings,
+        embedding_dim))
     end
     self.weight = nn.Parameter(w:detach())
   else
@@ -61,7 +62,7 @@ end
 function Embedding.from_pretrained(embeddings, freeze, padding_idx)
   if type(freeze) == "table" then freeze, padding_idx = freeze.freeze, freeze.padding_idx end
   if not C.is_tensor(embeddings) or embeddings.ndim ~= 2 then
-    error("nn.Embedding.from_pretrained: embeddings must be a 2-d tensor", 2)
+    raise("nn.Embedding.from_pretrained: embeddings must be a 2-d tensor")
   end
   if freeze == nil then freeze = true end
   local e = Embedding(embeddings.shape[1], embeddings.shape[2], padding_idx, {_weight = embeddings})
@@ -82,8 +83,8 @@ local function check_indices(idx, n)
   local flat = idx:reshape(-1):tolist()
   for i, v in ipairs(flat) do
     if v ~= v or v < 1 or v > n or v ~= math.floor(v) then
-      error(string.format("nn.Embedding: index %s (element %d of the input %s) is out of range 1..%d",
-        tostring(v == math.floor(v) and math.tointeger(v) or v), i, shape_str(idx.shape), n), 3)
+      raise(string.format("nn.Embedding: index %s (element %d of the input %s) is out of range 1..%d",
+        tostring(v == math.floor(v) and math.tointeger(v) or v), i, shape_str(idx.shape), n))
     end
   end
 end
@@ -91,7 +92,7 @@ end
 function Embedding:forward(idx)
   if type(idx) == "table" then idx = lucid.tensor(idx, {dtype = "float64"}) end
   if not C.is_tensor(idx) then
-    error("nn.Embedding: expected a tensor of indices, got " .. type(idx), 2)
+    raise("nn.Embedding: expected a tensor of indices, got " .. type(idx))
   end
   idx = idx:detach()
   check_indices(idx, self.num_embeddings)

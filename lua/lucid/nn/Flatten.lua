@@ -1,6 +1,7 @@
 --- nn.Flatten(start_dim = 2, end_dim = -1): merges dims start_dim..end_dim
 -- (1-based, negative from the end) into one. The default keeps dim 1, the
 -- batch, as PyTorch's start_dim = 1 does: {N, C, H, W} -> {N, C*H*W}.
+local raise = require("lucid._args").raise
 local nn = require("lucid.nn")
 local check = require("lucid.nn._check")
 
@@ -26,12 +27,12 @@ function Flatten:forward(x)
   local s = self.start_dim < 0 and n + 1 + self.start_dim or self.start_dim
   local e = self.end_dim < 0 and n + 1 + self.end_dim or self.end_dim
   if s < 1 or s > n or e < 1 or e > n then
-    error(string.format("nn.Flatten: dims %d..%d are out of range for input %s (expected 1..%d or -%d..-1)",
-      self.start_dim, self.end_dim, shape_str(shape), n, n), 2)
+    raise(string.format("nn.Flatten: dims %d..%d are out of range for input %s (expected 1..%d or -%d..-1)",
+      self.start_dim, self.end_dim, shape_str(shape), n, n))
   end
   if s > e then
-    error(string.format("nn.Flatten: start_dim %d comes after end_dim %d for input %s",
-      self.start_dim, self.end_dim, shape_str(shape)), 2)
+    raise(string.format("nn.Flatten: start_dim %d comes after end_dim %d for input %s",
+      self.start_dim, self.end_dim, shape_str(shape)))
   end
   if #shape == 0 then return x:reshape(1) end
   local out, merged = {}, 1

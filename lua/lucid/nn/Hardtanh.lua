@@ -1,6 +1,7 @@
 --- nn.Hardtanh(min_val = -1.0, max_val = 1.0): y = clamp(x, min_val, max_val).
 -- As in PyTorch the gradient passes only strictly inside (min_val, max_val):
 -- it is 0 at the bounds themselves.
+local raise = require("lucid._args").raise
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 
@@ -14,13 +15,13 @@ function Hardtanh:__init(min_val, max_val, inplace)
   if min_val == nil then min_val = -1.0 end
   if max_val == nil then max_val = 1.0 end
   if type(min_val) ~= "number" or type(max_val) ~= "number" then
-    error("nn.Hardtanh: min_val and max_val must be numbers", 3)
+    raise("nn.Hardtanh: min_val and max_val must be numbers")
   end
   if not (max_val > min_val) then
-    error(string.format("nn.Hardtanh: max_val (%s) must be greater than min_val (%s)",
-      tostring(max_val), tostring(min_val)), 3)
+    raise(string.format("nn.Hardtanh: max_val (%s) must be greater than min_val (%s)",
+      tostring(max_val), tostring(min_val)))
   end
-  if inplace then error("nn.Hardtanh: inplace = true is not supported (layers return new tensors)", 3) end
+  if inplace then raise("nn.Hardtanh: inplace = true is not supported (layers return new tensors)") end
   self.min_val, self.max_val = min_val, max_val
 end
 

@@ -1,6 +1,7 @@
 --- nn.HuberLoss([reduction = "mean" [, delta = 1.0]]), or with a table of
 -- those names: 0.5 d^2 where |d| < delta, else delta * (|d| - 0.5 delta),
 -- d = input - target (both of one shape).
+local raise = require("lucid._args").raise
 local nn = require("lucid.nn")
 local losses = require("lucid.nn.losses")
 
@@ -11,7 +12,7 @@ function HuberLoss:__init(reduction, delta)
   self.reduction, self.delta = reduction or "mean", delta or 1.0
   losses._check_reduction("nn.HuberLoss", self.reduction, 3)
   if type(self.delta) ~= "number" or not (self.delta > 0) then
-    error("nn.HuberLoss: delta must be a positive number, got " .. tostring(self.delta), 3)
+    raise("nn.HuberLoss: delta must be a positive number, got " .. tostring(self.delta))
   end
 end
 

@@ -3,6 +3,7 @@
 -- be normalized_shape (an integer or a table of sizes):
 -- y = (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance.
 -- weight (ones) and bias (zeros) have shape normalized_shape.
+local raise = require("lucid._args").raise
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 local check = require("lucid.nn._check")
@@ -20,8 +21,8 @@ function LayerNorm:__init(normalized_shape, eps, elementwise_affine)
   end
   if type(normalized_shape) == "number" then normalized_shape = {normalized_shape} end
   if type(normalized_shape) ~= "table" or #normalized_shape == 0 then
-    error("nn.LayerNorm: normalized_shape must be an integer or a non-empty table of sizes, got "
-      .. check.describe(normalized_shape), 3)
+    raise("nn.LayerNorm: normalized_shape must be an integer or a non-empty table of sizes, got "
+      .. check.describe(normalized_shape))
   end
   local shape = {}
   for i, v in ipairs(normalized_shape) do
@@ -29,7 +30,7 @@ function LayerNorm:__init(normalized_shape, eps, elementwise_affine)
   end
   check.numel("LayerNorm", "weight " .. shape_str(shape), 3, table.unpack(shape))
   if eps == nil then eps = 1e-5 end
-  if type(eps) ~= "number" then error("nn.LayerNorm: eps must be a number, got " .. type(eps), 3) end
+  if type(eps) ~= "number" then raise("nn.LayerNorm: eps must be a number, got " .. type(eps)) end
   if elementwise_affine == nil then elementwise_affine = true end
   self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine and true or false
   if self.elementwise_affine then
@@ -50,8 +51,8 @@ function LayerNorm:forward(x)
   if not ok then
     local lead = {}
     for i = 1, k do lead[i] = ns[i] end
-    error(string.format("nn.LayerNorm: input %s does not end with normalized_shape %s (expected {*, %s})",
-      shape_str(xs), shape_str(ns), table.concat(lead, ", ")), 2)
+    raise(string.format("nn.LayerNorm: input %s does not end with normalized_shape %s (expected {*, %s})",
+      shape_str(xs), shape_str(ns), table.concat(lead, ", ")))
   end
   local rows = x:reshape(-1, n)
   local centred = rows - rows:mean(2, true)

@@ -1,5 +1,6 @@
 --- nn.LeakyReLU(negative_slope = 0.01): y = x for x > 0, negative_slope * x
 -- otherwise; the gradient at 0 is negative_slope (as PyTorch).
+local raise = require("lucid._args").raise
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 
@@ -11,9 +12,9 @@ function LeakyReLU:__init(negative_slope, inplace)
   end
   if negative_slope == nil then negative_slope = 0.01 end
   if type(negative_slope) ~= "number" then
-    error("nn.LeakyReLU: negative_slope must be a number, got " .. type(negative_slope), 3)
+    raise("nn.LeakyReLU: negative_slope must be a number, got " .. type(negative_slope))
   end
-  if inplace then error("nn.LeakyReLU: inplace = true is not supported (layers return new tensors)", 3) end
+  if inplace then raise("nn.LeakyReLU: inplace = true is not supported (layers return new tensors)") end
   self.negative_slope = negative_slope
 end
 

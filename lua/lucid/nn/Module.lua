@@ -10,6 +10,7 @@
 -- registered things live in self._modules / self._parameters and are found
 -- by the instance's __index, which is why assignment is intercepted
 -- (__newindex only fires for keys that are not raw fields).
+local raise = require("lucid._args").raise
 local C = require("lucid.core")
 
 local Module = {}
@@ -65,12 +66,12 @@ local function newindex(self, k, v)
   if C.is_parameter(v) or is_module(v) then
     local why = bad_name(k)
     if why then
-      error(string.format("%s: cannot register a %s: %s", self.__name,
-        is_module(v) and "submodule" or "parameter", why), 2)
+      raise(string.format("%s: cannot register a %s: %s", self.__name,
+        is_module(v) and "submodule" or "parameter", why))
     end
     if is_module(v) and contains(v, self, {}) then
-      error(string.format("%s: cannot register submodule '%s': it contains this module (a cycle)",
-        self.__name, k), 2)
+      raise(string.format("%s: cannot register submodule '%s': it contains this module (a cycle)",
+        self.__name, k))
     end
   end
   if C.is_parameter(v) then
@@ -83,21 +84,21 @@ local function newindex(self, k, v)
     modules[k] = v
   elseif params[k] ~= nil then
     if v ~= nil then
-      error(string.format("%s: cannot assign a %s to parameter '%s' (nn.Parameter or nil expected)",
-        self.__name, C.is_tensor(v) and "plain tensor" or type(v), tostring(k)), 2)
+      raise(string.format("%s: cannot assign a %s to parameter '%s' (nn.Parameter or nil expected)",
+        self.__name, C.is_tensor(v) and "plain tensor" or type(v), tostring(k)))
     end
     params[k] = nil
     remove_name(self._param_names, k)
   elseif modules[k] ~= nil then
     if v ~= nil then
-      error(string.format("%s: cannot assign a %s to submodule '%s' (Module or nil expected)",
-        self.__name, type(v), tostring(k)), 2)
+      raise(string.format("%s: cannot assign a %s to submodule '%s' (Module or nil expected)",
+        self.__name, type(v), tostring(k)))
     end
     modules[k] = nil
     remove_name(self._module_names, k)
   elseif self._buffers[k] ~= nil then
     if v ~= nil and not C.is_tensor(v) then
-      error(string.format("%s: buffer '%s' must be a tensor or nil", self.__name, tostring(k)), 2)
+      raise(string.format("%s: buffer '%s' must be a tensor or nil", self.__name, tostring(k)))
     end
     self._buffers[k] = v
     if v == nil then remove_name(self._buffer_names, k) end
@@ -132,7 +133,7 @@ end
 --- Class:extend(name): a subclass; Class.super is the parent.
 function Module.extend(parent, name)
   if type(name) ~= "string" then
-    error("nn.Module:extend: expected a class name (string), got " .. type(name), 2)
+    raise("nn.Module:extend: expected a class name (string), got " .. type(name))
   end
   local cls = {__name = name, super = parent}
   cls.__index = make_index(cls)
@@ -156,20 +157,20 @@ setmetatable(Module, {__call = construct, __tostring = function() return "class 
 function Module:__init() end
 
 function Module:forward()
-  error(self.__name .. ": forward is not implemented", 2)
+  raise(self.__name .. ": forward is not implemented")
 end
 
 -- A name for register_parameter, register_buffer and add_module: a
 -- non-empty string without "." (the separator of state-dict keys), as PyTorch.
 local function check_name(self, method, name)
   local why = bad_name(name)
-  if why then error(string.format("%s:%s: %s", self.__name, method, why), 3) end
+  if why then raise(string.format("%s:%s: %s", self.__name, method, why)) end
 end
 
 function Module:register_parameter(name, p)
   check_name(self, "register_parameter", name)
   if p ~= nil and not C.is_parameter(p) then
-    error(self.__name .. ":register_parameter: expected an nn.Parameter or nil", 2)
+    raise(self.__name .. ":register_parameter: expected an nn.Parameter or nil")
   end
   newindex(self, name, p)
 end
@@ -177,7 +178,7 @@ end
 function Module:add_module(name, m)
   check_name(self, "add_module", name)
   if m ~= nil and not is_module(m) then
-    error(self.__name .. ":add_module: expected a Module or nil", 2)
+    raise(self.__name .. ":add_module: expected a Module or nil")
   end
   newindex(self, name, m)
 end
@@ -186,7 +187,7 @@ end
 function Module:register_buffer(name, t)
   check_name(self, "register_buffer", name)
   if t ~= nil and not C.is_tensor(t) then
-    error(self.__name .. ":register_buffer: expected a tensor or nil", 2)
+    raise(self.__name .. ":register_buffer: expected a tensor or nil")
   end
   if self._buffers[name] == nil and t ~= nil then table.insert(self._buffer_names, name) end
   self._buffers[name] = t
@@ -315,7 +316,7 @@ end
 -- an error names every missing or unexpected key, or the first wrong shape.
 function Module:load_state_dict(sd, strict)
   if type(sd) ~= "table" then
-    error(self.__name .. ":load_state_dict: expected a table name -> tensor, got " .. type(sd), 2)
+    raise(self.__name .. ":load_state_dict: expected a table name -> tensor, got " .. type(sd))
   end
   if strict == nil then strict = true end
   local targets = named_list(self, "_parameters", "_param_names")
@@ -328,10 +329,10 @@ function Module:load_state_dict(sd, strict)
     if src == nil then
       missing[#missing + 1] = '"' .. name .. '"'
     elseif not C.is_tensor(src) then
-      error(string.format('%s:load_state_dict: "%s" is a %s, expected a tensor', self.__name, name, type(src)), 2)
+      raise(string.format('%s:load_state_dict: "%s" is a %s, expected a tensor', self.__name, name, type(src)))
     elseif shape_str(src) ~= shape_str(dst) then
-      error(string.format('%s:load_state_dict: shape mismatch for "%s": the module has %s, the state dict %s',
-        self.__name, name, shape_str(dst), shape_str(src)), 2)
+      raise(string.format('%s:load_state_dict: shape mismatch for "%s": the module has %s, the state dict %s',
+        self.__name, name, shape_str(dst), shape_str(src)))
     end
   end
   local unexpected = {}
@@ -343,7 +344,7 @@ function Module:load_state_dict(sd, strict)
     local parts = {}
     if #missing > 0 then parts[#parts + 1] = "missing keys " .. table.concat(missing, ", ") end
     if #unexpected > 0 then parts[#parts + 1] = "unexpected keys " .. table.concat(unexpected, ", ") end
-    error(self.__name .. ":load_state_dict: " .. table.concat(parts, "; "), 2)
+    raise(self.__name .. ":load_state_dict: " .. table.concat(parts, "; "))
   end
   local result = {missing_keys = missing, unexpected_keys = unexpected}
   local function copy_all()

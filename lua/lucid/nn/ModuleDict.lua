@@ -9,6 +9,7 @@
 -- name). md[name], md[name] = m (nil removes it), #md, md:keys(),
 -- md:values(), md:items() (arrays, insertion order), md:contains(name),
 -- md:update(modules), md:pop(name), md:clear(), pairs(md) in order.
+local raise = require("lucid._args").raise
 local nn = require("lucid.nn")
 
 local ModuleDict = nn.Module:extend("ModuleDict")
@@ -111,7 +112,7 @@ end
 --- md:pop(name): removes the entry and returns its module.
 function ModuleDict:pop(name)
   local m = self._modules[name]
-  if m == nil then error("nn.ModuleDict:pop: no module named \"" .. tostring(name) .. "\"", 2) end
+  if m == nil then raise("nn.ModuleDict:pop: no module named \"" .. tostring(name) .. "\"") end
   base_newindex(self, name, nil)
   return m
 end
@@ -130,7 +131,7 @@ ModuleDict.__pairs = function(self)
 end
 
 function ModuleDict:forward()
-  error("nn.ModuleDict: it has no forward; call its modules in your own forward", 2)
+  raise("nn.ModuleDict: it has no forward; call its modules in your own forward")
 end
 
 return ModuleDict

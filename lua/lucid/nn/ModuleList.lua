@@ -8,6 +8,7 @@
 -- ml[i] (negative from the end), ml[i] = m (an existing index, or #ml + 1),
 -- #ml, ml:append(m), ml:extend(list), ml:insert(i, m), ml:iter(), and
 -- ipairs(ml) / pairs(ml) in order.
+local raise = require("lucid._args").raise
 local nn = require("lucid.nn")
 
 local ModuleList = nn.Module:extend("ModuleList")
@@ -56,10 +57,10 @@ function ModuleList.__newindex(self, k, v)
     local n = #self._module_names
     local i = k == n + 1 and k or position(self, k)
     if not i then
-      error(string.format("nn.ModuleList: index %d is out of range (the list has %d modules)", k, n), 2)
+      raise(string.format("nn.ModuleList: index %d is out of range (the list has %d modules)", k, n))
     end
     if not is_module(v) then
-      error(string.format("nn.ModuleList: item %d is a %s, expected a Module", k, type(v)), 2)
+      raise(string.format("nn.ModuleList: item %d is a %s, expected a Module", k, type(v)))
     end
     self:add_module(tostring(i), v)
     return
@@ -97,7 +98,7 @@ function ModuleList:extend(list)
   elseif type(list) == "table" and not is_module(list) then
     items = list
   else
-    error("nn.ModuleList:extend: expected an array of modules, got " .. type(list), 2)
+    raise("nn.ModuleList:extend: expected an array of modules, got " .. type(list))
   end
   for i, m in ipairs(items) do
     check_module(m, "item " .. i, 2)
@@ -110,10 +111,10 @@ end
 -- modules from i on moving up by one.
 function ModuleList:insert(i, m)
   local n = #self._module_names
-  if math.type(i) ~= "integer" then error("nn.ModuleList:insert: index must be an integer", 2) end
+  if math.type(i) ~= "integer" then raise("nn.ModuleList:insert: index must be an integer") end
   if i < 0 then i = n + 1 + i end
   if i < 1 or i > n + 1 then
-    error(string.format("nn.ModuleList:insert: index %d is out of range 1..%d", i, n + 1), 2)
+    raise(string.format("nn.ModuleList:insert: index %d is out of range 1..%d", i, n + 1))
   end
   check_module(m, "the inserted value", 2)
   local mods = {}
@@ -125,7 +126,7 @@ function ModuleList:insert(i, m)
 end
 
 function ModuleList:forward()
-  error("nn.ModuleList: it has no forward; call its modules in your own forward", 2)
+  raise("nn.ModuleList: it has no forward; call its modules in your own forward")
 end
 
 return ModuleList

@@ -1,6 +1,7 @@
 --- nn.Sequential(m1, m2, ...): calls its modules in order. Children are named
 -- "1", "2", ... (1-based, as Lua counts), so seq[2] is the second module and
 -- state dict keys read "1.weight".
+local raise = require("lucid._args").raise
 local nn = require("lucid.nn")
 
 local Sequential = nn.Module:extend("Sequential")
@@ -12,7 +13,7 @@ function Sequential:__init(...)
   end
   for i, m in ipairs(mods) do
     if not nn.Module.is_module(m) then
-      error(string.format("nn.Sequential: argument %d is a %s, expected a Module", i, type(m)), 3)
+      raise(string.format("nn.Sequential: argument %d is a %s, expected a Module", i, type(m)))
     end
     self:add_module(tostring(i), m)
   end

@@ -1,4 +1,5 @@
 --- nn.SiLU(): y = x * sigmoid(x), elementwise (also called swish).
+local raise = require("lucid._args").raise
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 
@@ -6,7 +7,7 @@ local SiLU = nn.Module:extend("SiLU")
 
 function SiLU:__init(inplace)
   if type(inplace) == "table" then inplace = inplace.inplace end
-  if inplace then error("nn.SiLU: inplace = true is not supported (layers return new tensors)", 3) end
+  if inplace then raise("nn.SiLU: inplace = true is not supported (layers return new tensors)") end
 end
 
 function SiLU:forward(x)

@@ -1,5 +1,6 @@
 --- nn.Softplus(beta = 1, threshold = 20): y = log(1 + exp(beta x)) / beta,
 -- and y = x where beta x > threshold (for numerical stability), as PyTorch.
+local raise = require("lucid._args").raise
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 
@@ -12,10 +13,10 @@ function Softplus:__init(beta, threshold)
   if beta == nil then beta = 1 end
   if threshold == nil then threshold = 20 end
   if type(beta) ~= "number" then
-    error("nn.Softplus: beta must be a number, got " .. type(beta), 3)
+    raise("nn.Softplus: beta must be a number, got " .. type(beta))
   end
   if type(threshold) ~= "number" then
-    error("nn.Softplus: threshold must be a number, got " .. type(threshold), 3)
+    raise("nn.Softplus: threshold must be a number, got " .. type(threshold))
   end
   self.beta, self.threshold = beta, threshold
 end

@@ -2,6 +2,7 @@
 -- the end) into the sizes of the table unflattened_size, whose product must
 -- be that dim's size (one entry may be -1, inferred):
 -- nn.Unflatten(2, {2, 5}) maps {N, 10} to {N, 2, 5}.
+local raise = require("lucid._args").raise
 local nn = require("lucid.nn")
 local check = require("lucid.nn._check")
 
@@ -15,13 +16,13 @@ function Unflatten:__init(dim, unflattened_size)
   if type(dim) == "table" then dim, unflattened_size = dim.dim, dim.unflattened_size end
   dim = check.integer("Unflatten", "dim", dim, 3)
   if type(unflattened_size) ~= "table" or #unflattened_size == 0 then
-    error("nn.Unflatten: unflattened_size must be a non-empty table of sizes", 3)
+    raise("nn.Unflatten: unflattened_size must be a non-empty table of sizes")
   end
   local sizes = {}
   for i, v in ipairs(unflattened_size) do
     v = type(v) == "number" and math.tointeger(v) or v
     if math.type(v) ~= "integer" or (v < 0 and v ~= -1) then
-      error("nn.Unflatten: unflattened_size[" .. i .. "] must be a size (or -1), got " .. check.describe(v), 3)
+      raise("nn.Unflatten: unflattened_size[" .. i .. "] must be a size (or -1), got " .. check.describe(v))
     end
     sizes[i] = v
   end
@@ -34,7 +35,7 @@ function Unflatten:forward(x)
   local n = #shape
   local d = self.dim < 0 and n + 1 + self.dim or self.dim
   if d < 1 or d > n then
-    error(string.format("nn.Unflatten: dim %d is out of range for input %s", self.dim, shape_str(shape)), 2)
+    raise(string.format("nn.Unflatten: dim %d is out of range for input %s", self.dim, shape_str(shape)))
   end
   local prod, free = 1, nil
   for i, v in ipairs(self.unflattened_size) do
@@ -43,8 +44,8 @@ function Unflatten:forward(x)
   local sizes = table.move(self.unflattened_size, 1, #self.unflattened_size, 1, {})
   if free and prod > 0 and shape[d] % prod == 0 then sizes[free] = shape[d] // prod end
   if (free and sizes[free] == -1) or (not free and prod ~= shape[d]) then
-    error(string.format("nn.Unflatten: unflattened_size %s does not fit dim %d of size %d (input %s)",
-      shape_str(self.unflattened_size), self.dim, shape[d], shape_str(shape)), 2)
+    raise(string.format("nn.Unflatten: unflattened_size %s does not fit dim %d of size %d (input %s)",
+      shape_str(self.unflattened_size), self.dim, shape[d], shape_str(shape)))
   end
   local out = {}
   for i = 1, d - 1 do out[#out + 1] = shape[i] end

@@ -11,6 +11,7 @@
 -- Optional arguments go positionally in PyTorch's order or in a table with
 -- PyTorch's names: kaiming_normal_(w, 0, "fan_out", "relu") is
 -- kaiming_normal_(w, {mode = "fan_out", nonlinearity = "relu"}).
+local raise = require("lucid._args").raise
 local lucid = require("lucid")
 local C = require("lucid.core")
 
@@ -18,13 +19,13 @@ local init = {}
 
 local function check_tensor(t, fname)
   if not C.is_tensor(t) then
-    error(string.format("nn.init.%s: expected a tensor, got %s", fname, type(t)), 3)
+    raise(string.format("nn.init.%s: expected a tensor, got %s", fname, type(t)))
   end
 end
 
 local function check_number(v, name, fname)
   if type(v) ~= "number" then
-    error(string.format("nn.init.%s: %s must be a number, got %s", fname, name, type(v)), 3)
+    raise(string.format("nn.init.%s: %s must be a number, got %s", fname, name, type(v)))
   end
 end
 
@@ -59,26 +60,26 @@ function init.calculate_gain(nonlinearity, param)
     local slope = 0.01
     if param ~= nil then
       if type(param) ~= "number" then
-        error("nn.init.calculate_gain: negative_slope " .. tostring(param) .. " is not a valid number", 2)
+        raise("nn.init.calculate_gain: negative_slope " .. tostring(param) .. " is not a valid number")
       end
       slope = param
     end
     return math.sqrt(2.0 / (1 + slope ^ 2))
   end
   if nonlinearity == "selu" then return 3.0 / 4 end
-  error("nn.init.calculate_gain: unsupported nonlinearity " .. tostring(nonlinearity), 2)
+  raise("nn.init.calculate_gain: unsupported nonlinearity " .. tostring(nonlinearity))
 end
 
 --- fan_in, fan_out = calculate_fan_in_and_fan_out(t)
 function init.calculate_fan_in_and_fan_out(t, fname)
   if type(fname) ~= "string" then fname = "calculate_fan_in_and_fan_out" end
   if not C.is_tensor(t) then
-    error(string.format("nn.init.%s: expected a tensor, got %s", fname, type(t)), 3)
+    raise(string.format("nn.init.%s: expected a tensor, got %s", fname, type(t)))
   end
   local shape = t.shape
   if #shape < 2 then
-    error(string.format("nn.init.%s: fan in and fan out can not be computed for a tensor with fewer "
-      .. "than 2 dimensions (got shape {%s})", fname, table.concat(shape, ", ")), 3)
+    raise(string.format("nn.init.%s: fan in and fan out can not be computed for a tensor with fewer "
+      .. "than 2 dimensions (got shape {%s})", fname, table.concat(shape, ", ")))
   end
   local receptive = 1
   for i = 3, #shape do receptive = receptive * shape[i] end
@@ -156,13 +157,13 @@ local function kaiming_std(t, a, mode, nonlinearity, fname)
   a, mode, nonlinearity = a or 0, mode or "fan_in", nonlinearity or "leaky_relu"
   check_number(a, "a", fname)
   if mode ~= "fan_in" and mode ~= "fan_out" then
-    error(string.format("nn.init.%s: mode must be 'fan_in' or 'fan_out', got %s", fname, tostring(mode)), 3)
+    raise(string.format("nn.init.%s: mode must be 'fan_in' or 'fan_out', got %s", fname, tostring(mode)))
   end
   local fan_in, fan_out = init.calculate_fan_in_and_fan_out(t, fname)
   local fan = mode == "fan_in" and fan_in or fan_out
   local ok, gain = pcall(init.calculate_gain, nonlinearity, a)
   if not ok then
-    error(string.format("nn.init.%s: unsupported nonlinearity %s", fname, tostring(nonlinearity)), 3)
+    raise(string.format("nn.init.%s: unsupported nonlinearity %s", fname, tostring(nonlinearity)))
   end
   return gain / math.sqrt(fan)
 end

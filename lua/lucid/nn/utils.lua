@@ -5,6 +5,7 @@
 --
 -- Both work on the gradients in place (parameters whose .grad is nil are
 -- skipped) and take a tensor or an array of tensors.
+local raise = require("lucid._args").raise
 local lucid = require("lucid")
 local C = require("lucid.core")
 
@@ -18,12 +19,12 @@ local function clamp(t, lo, hi) return lucid.clamp(t, lo, hi) end
 local function tensors(params, fname)
   if C.is_tensor(params) then return {params} end
   if type(params) ~= "table" then
-    error(string.format("%s: parameters must be a tensor or an array of tensors, got %s", fname,
-      type(params)), 3)
+    raise(string.format("%s: parameters must be a tensor or an array of tensors, got %s", fname,
+      type(params)))
   end
   for i, p in ipairs(params) do
     if not C.is_tensor(p) then
-      error(string.format("%s: parameters[%d] is a %s, expected a tensor", fname, i, type(p)), 3)
+      raise(string.format("%s: parameters[%d] is a %s, expected a tensor", fname, i, type(p)))
     end
   end
   return params
@@ -31,7 +32,7 @@ end
 
 local function number_arg(v, name, fname)
   if type(v) ~= "number" then
-    error(string.format("%s: %s must be a number, got %s", fname, name, type(v)), 3)
+    raise(string.format("%s: %s must be a number, got %s", fname, name, type(v)))
   end
   return v
 end
@@ -56,7 +57,7 @@ function utils.clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfini
     local o = max_norm
     for k in pairs(o) do
       if k ~= "max_norm" and k ~= "norm_type" and k ~= "error_if_nonfinite" then
-        error(string.format("%s: unknown option '%s'", fname, tostring(k)), 2)
+        raise(string.format("%s: unknown option '%s'", fname, tostring(k)))
       end
     end
     max_norm, norm_type, error_if_nonfinite = o.max_norm, o.norm_type, o.error_if_nonfinite
@@ -65,14 +66,14 @@ function utils.clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfini
   number_arg(max_norm, "max_norm", fname)
   if not (max_norm >= 0) then
     -- PyTorch would flip the gradients' sign; that is never what is meant
-    error(string.format("%s: invalid max_norm: %s (expected max_norm >= 0)", fname, tostring(max_norm)), 2)
+    raise(string.format("%s: invalid max_norm: %s (expected max_norm >= 0)", fname, tostring(max_norm)))
   end
   if norm_type == nil then norm_type = 2 end
   if norm_type == "inf" then norm_type = math.huge end
   number_arg(norm_type, "norm_type", fname)
   if not (norm_type > 0) then
-    error(string.format("%s: invalid norm_type: %s (expected a number > 0 or math.huge)", fname,
-      tostring(norm_type)), 2)
+    raise(string.format("%s: invalid norm_type: %s (expected a number > 0 or math.huge)", fname,
+      tostring(norm_type)))
   end
 
   local guard <close> = lucid.no_grad()
@@ -94,9 +95,9 @@ function utils.clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfini
   end
   if norm_type ~= math.huge then total = total ^ (1 / norm_type) end
   if error_if_nonfinite and (total ~= total or total == math.huge) then
-    error(string.format("%s: the total norm of order %s of the gradients is non-finite, so it cannot "
+    raise(string.format("%s: the total norm of order %s of the gradients is non-finite, so it cannot "
       .. "be clipped (pass error_if_nonfinite = false to scale them by it anyway)", fname,
-      tostring(norm_type)), 2)
+      tostring(norm_type)))
   end
   local coef = max_norm / (total + 1e-6)
   if coef < 1 or coef ~= coef then  -- PyTorch multiplies by min(coef, 1): 1 changes nothing
@@ -112,8 +113,8 @@ function utils.clip_grad_value_(parameters, clip_value)
   local params = tensors(parameters, fname)
   number_arg(clip_value, "clip_value", fname)
   if not (clip_value >= 0) then
-    error(string.format("%s: invalid clip_value: %s (expected clip_value >= 0)", fname,
-      tostring(clip_value)), 2)
+    raise(string.format("%s: invalid clip_value: %s (expected clip_value >= 0)", fname,
+      tostring(clip_value)))
   end
   local guard <close> = lucid.no_grad()
   for _, p in ipairs(params) do

@@ -12,6 +12,8 @@
 -- (a table parameter -> its per-parameter state) and `defaults`. The base does
 -- the argument checking, the loop over parameters with a gradient, and the
 -- state dict; a subclass only says how one parameter moves.
+local args = require("lucid._args")
+local raise, shape_str = args.raise, args.shape_str
 local lucid = require("lucid")
 local C = require("lucid.core")
 
@@ -21,21 +23,7 @@ Optimizer.__index = Optimizer
 Optimizer.options = {}
 
 --- Marks an option without a default (SGD's lr).
-Optimizer.required = setmetatable({}, {__tostring = function() return "<required>" end})
-
---- Raises `msg` at the first caller outside lucid/optim, so that the error
--- position is the user's line, however deep the check sits.
-local function raise(msg)
-  local level = 2
-  while true do
-    local info = debug.getinfo(level, "S")
-    if info == nil then break end
-    if info.what ~= "C" and not info.source:find("lucid[/\\]optim[/\\][%w_]+%.lua$") then break end
-    level = level + 1
-  end
-  error(msg, level)
-end
-Optimizer.raise = raise
+Optimizer.required = args.REQUIRED
 
 -- pairs() in a fixed order (numbers first, then by text), so that the first
 -- problem reported does not change from run to run.
@@ -114,68 +102,17 @@ local function copy(v)
   return v
 end
 
---- Reads options given positionally in PyTorch's order, or in a trailing
--- table with PyTorch's names, or both: f(a, b, {name = v}). `spec` is the
--- ordered option list {name, default, check [, keyword = true]} and `what`
--- names the function in errors. Returns name -> value (only those given).
--- A trailing table is options when it is not an array (betas = {0.9, 0.999}
--- may itself be given positionally).
-function Optimizer.parse_args(what, spec, ...)
-  local n = select("#", ...)
-  local args = {...}
-  local given = {}
-  local last = args[n]
-  if n > 0 and type(last) == "table" and not C.is_tensor(last) and last[1] == nil then
-    n = n - 1
-    local known = {}
-    for _, o in ipairs(spec) do known[o[1]] = true end
-    for k, v in sorted_pairs(last) do
-      if not known[k] then raise(string.format("%s: unknown option '%s'", what, tostring(k))) end
-      given[k] = v
-    end
-  end
-  local positional = {}
-  for _, o in ipairs(spec) do
-    if not o.keyword then positional[#positional + 1] = o[1] end
-  end
-  if n > #positional then
-    raise(string.format("%s: too many arguments (%d positional options at most: %s)", what,
-      #positional, table.concat(positional, ", ")))
-  end
-  for i = 1, n do
-    local name = positional[i]
-    if args[i] ~= nil then
-      if given[name] ~= nil then raise(string.format("%s: option '%s' given twice", what, name)) end
-      given[name] = args[i]
-    end
-  end
-  return given
-end
-
--- Checks the values of `opts` that `spec` knows (a check is the name of one
--- in `checks` or a function); `where` prefixes messages.
-local function check_options(what, spec, opts, where)
-  for _, o in ipairs(spec) do
-    local v, check = opts[o[1]], o[3]
-    if v ~= nil and check then
-      local problem = (checks[check] or check)(v, o[1])
-      if problem then raise(what .. ": " .. where .. problem) end
-    end
-  end
-end
-Optimizer.check_options = check_options
-
 -- cls(params, ...): parses options, then adds the groups.
 local function construct(cls, params, ...)
-  local what = "optim." .. cls.__name
+  local schema = cls.schema
+  local what = schema.name
   local self = setmetatable({param_groups = {}, state = {}}, cls)
-  local given = Optimizer.parse_args(what, cls.options, ...)
-  check_options(what, cls.options, given, "")
+  local given = schema:given(...)
   local defaults = {}
-  for _, o in ipairs(cls.options) do
-    local v = given[o[1]]
-    if v == nil then v = o[2] end
-    defaults[o[1]] = v == Optimizer.required and v or copy(v)
+  for _, p in ipairs(schema.params) do
+    local v = given[p.name]
+    if v == nil then v = p.default else v = schema:check_value(p.name, v) end
+    defaults[p.name] = v == args.REQUIRED and v or copy(v)
   end
   self.defaults = defaults
 
@@ -198,10 +135,22 @@ local function construct(cls, params, ...)
   return self
 end
 
+-- PyTorch's options that no optimizer here has (implementation switches).
+local UNSUPPORTED = {"foreach", "capturable", "differentiable", "fused"}
+
 --- Optimizer:extend(name, options): a subclass whose options are `options`
--- (or the parent's); Class.super is the parent.
+-- (or the parent's): {name, default, check [, keyword = true]} in PyTorch's
+-- order (Optimizer.required: no default; check: a name in Optimizer.checks or
+-- lucid._args's checks, or a function). Class.schema is their lucid._args
+-- schema; Class.super is the parent.
 function Optimizer.extend(parent, name, options)
-  local cls = {__name = name, super = parent, options = options or parent.options}
+  options = options or parent.options
+  local entries = {unsupported = options.unsupported or UNSUPPORTED}
+  for i, o in ipairs(options) do
+    entries[i] = {o[1], o[2], checks[o[3]] or o[3], keyword = o.keyword}
+  end
+  local cls = {__name = name, super = parent, options = options,
+    schema = args.schema("optim." .. name, entries)}
   cls.__index = cls
   cls.__tostring = parent.__tostring
   return setmetatable(cls, {
@@ -229,17 +178,12 @@ function Optimizer:_add_group(group, where)
   if type(ps) ~= "table" then
     raise(string.format("%s: %sparams must be an array of tensors, got %s", what, where, type(ps)))
   end
+  -- initial_lr is the one key PyTorch's schedulers add to a group
+  self.schema:check_names(group, where, {params = true, initial_lr = true})
   local g = {params = {}}
   for k, v in sorted_pairs(group) do
-    if k ~= "params" then
-      -- initial_lr is the one key PyTorch's schedulers add to a group
-      if k ~= "initial_lr" and not self:_knows(k) then
-        raise(string.format("%s: %sunknown option '%s'", what, where, tostring(k)))
-      end
-      g[k] = copy(v)
-    end
+    if k ~= "params" then g[k] = self.schema:check_value(k, copy(v), where) end
   end
-  check_options(what, self.options, g, where)
 
   local seen = {}
   for _, other in ipairs(self.param_groups) do
@@ -296,7 +240,7 @@ function Optimizer:init_state() end
 
 --- One parameter's update; `grad` is p.grad, `state` its state table.
 function Optimizer:update()
-  error("optim." .. self.__name .. ": update is not implemented", 2)
+  raise("optim." .. self.__name .. ": update is not implemented")
 end
 
 --- opt:step([closure]): one update of every parameter that has a gradient
@@ -367,10 +311,6 @@ function Optimizer:state_dict()
   return {state = state, param_groups = groups}
 end
 
-local function shape_str(t)
-  return "{" .. table.concat(t.shape, ", ") .. "}"
-end
-
 --- Loads a table made by state_dict(): group hyperparameters are replaced,
 -- state tensors copied (into the parameter's dtype). Counts and shapes are
 -- checked before anything changes.
@@ -401,7 +341,9 @@ function Optimizer:load_state_dict(sd)
           .. " (a state dict of another optimizer?)", what, gi, tostring(k), self.__name))
       end
     end
-    check_options(what, self.options, sg, string.format("parameter group %d: ", gi))
+    for k, v in sorted_pairs(sg) do
+      if k ~= "params" then self.schema:check_value(k, v, string.format("parameter group %d: ", gi), what) end
+    end
   end
 
   local new_state = {}

@@ -13,8 +13,9 @@
 -- A new schedule: LRScheduler:extend(name, options) and a get_lr method.
 local Optimizer = require("lucid.optim.Optimizer")
 
-local raise, fmt = Optimizer.raise, Optimizer.fmt
-local required = Optimizer.required
+local args = require("lucid._args")
+local raise, fmt = args.raise, Optimizer.fmt
+local required = args.REQUIRED
 
 local lr_scheduler = {}
 
@@ -32,11 +33,7 @@ local function check_positive(v, name)
   if type(v) ~= "number" then return name .. " must be a number, got " .. type(v) end
   if not (v > 0) then return string.format("invalid %s: %s (expected %s > 0)", name, fmt(v), name) end
 end
-local function callable(f)
-  if type(f) == "function" then return true end
-  local mt = getmetatable(f)
-  return type(mt) == "table" and mt.__call ~= nil
-end
+local callable = args.callable
 local function check_lambda(v, name)
   if callable(v) then return nil end
   if type(v) == "table" and #v > 0 then
@@ -54,23 +51,14 @@ LRScheduler.__index = LRScheduler
 LRScheduler.options = {}
 
 local function construct(cls, optimizer, ...)
-  local what = "lr_scheduler." .. cls.__name
+  local what = cls.schema.name
   if type(optimizer) ~= "table" or type(optimizer.param_groups) ~= "table"
       or #optimizer.param_groups == 0 then
     raise(string.format("%s: expected an optimizer (with param_groups), got %s", what,
       type(optimizer)))
   end
-  local given = Optimizer.parse_args(what, cls.options, ...)
-  Optimizer.check_options(what, cls.options, given, "")
   local self = setmetatable({optimizer = optimizer}, cls)
-  for _, o in ipairs(cls.options) do
-    local v = given[o[1]]
-    if v == nil then
-      if o[2] == required then raise(string.format("%s: %s is required", what, o[1])) end
-      v = o[2]
-    end
-    self[o[1]] = v
-  end
+  for k, v in pairs(cls.schema:table(...)) do self[k] = v end
   self:__init()
 
   local groups = optimizer.param_groups
@@ -101,7 +89,8 @@ function LRScheduler.extend(parent, name, options)
   for _, o in ipairs(options) do opts[#opts + 1] = o end
   opts[#opts + 1] = {"last_epoch", -1, check_int}
   opts[#opts + 1] = {"verbose", false, "boolean"}
-  local cls = {__name = name, super = parent, options = opts, own_options = options}
+  local cls = {__name = name, super = parent, options = opts, own_options = options,
+    schema = args.schema("lr_scheduler." .. name, opts)}
   cls.__index = cls
   cls.__tostring = parent.__tostring  -- metamethods are read from the metatable itself
   return setmetatable(cls, {
@@ -115,7 +104,7 @@ end
 function LRScheduler:__init() end
 
 function LRScheduler:get_lr()
-  error("lr_scheduler." .. self.__name .. ": get_lr is not implemented", 2)
+  raise("lr_scheduler." .. self.__name .. ": get_lr is not implemented")
 end
 
 --- sched:step([epoch]): the next epoch (or `epoch`, by the closed form).
