@@ -490,7 +490,7 @@ describe("layers: errors", function()
     fails("nn.Embedding: num_embeddings must be a non-negative integer, got nil", L.Embedding)
     fails("nn.Embedding: embedding_dim must be a non-negative integer, got nil", L.Embedding, 3)
     fails("nn.Softplus: beta must be a number, got string", L.Softplus, "x")
-    fails("nn.Softplus: threshold must be a number, got table", L.Softplus, 1, {})
+    fails("nn.Softplus: threshold must be a number, got string", L.Softplus, 1, "x")  -- {} is an options table now
     fails("nn.Linear: in_features must be a non-negative integer, got string", L.Linear, "4", 2)
     fails("nn.Softmax: dim must be an integer or nil, got 1.5", L.Softmax, 1.5)
     fails("nn.Flatten: end_dim must be an integer, got string", L.Flatten, 1, "x")

@@ -5,21 +5,21 @@
 -- the gradient's denominator x (1 - x) to >= 1e-12. weight broadcasts to the
 -- input's shape and is kept as a buffer.
 local nn = require("lucid.nn")
+local args = require("lucid._args")
 local losses = require("lucid.nn.losses")
 
 local BCELoss = nn.Module:extend("BCELoss")
 
-function BCELoss:__init(weight, reduction)
-  if type(weight) == "table" then weight, reduction = weight.weight, weight.reduction end
+BCELoss.schema = args.schema("nn.BCELoss", losses.schema_entries("binary_cross_entropy"))
+
+function BCELoss:__init(...)
+  local weight
+  weight, self.reduction = BCELoss.schema:parse(...)
   if weight ~= nil then self:register_buffer("weight", weight) end
-  self.reduction = reduction or "mean"
-  losses._check_reduction("nn.BCELoss", self.reduction, 3)
 end
 
 function BCELoss:forward(input, target)
-  -- level 2: errors point at the caller (Module's __call tail-calls forward)
-  local loss = losses._bce("nn.BCELoss", input, target, self._buffers.weight, self.reduction, 2)
-  return loss
+  return losses._bce("nn.BCELoss", input, target, self._buffers.weight, self.reduction)
 end
 
 return BCELoss

@@ -6,26 +6,24 @@
 -- weight and pos_weight broadcast to the input's shape (pos_weight {C}
 -- weighs the positives of each class along the last dim); both are buffers.
 local nn = require("lucid.nn")
+local args = require("lucid._args")
 local losses = require("lucid.nn.losses")
 
 local BCEWithLogitsLoss = nn.Module:extend("BCEWithLogitsLoss")
 
-function BCEWithLogitsLoss:__init(weight, reduction, pos_weight)
-  if type(weight) == "table" then
-    local o = weight
-    weight, reduction, pos_weight = o.weight, o.reduction, o.pos_weight
-  end
+BCEWithLogitsLoss.schema = args.schema("nn.BCEWithLogitsLoss",
+  losses.schema_entries("binary_cross_entropy_with_logits"))
+
+function BCEWithLogitsLoss:__init(...)
+  local weight, pos_weight
+  weight, self.reduction, pos_weight = BCEWithLogitsLoss.schema:parse(...)
   if weight ~= nil then self:register_buffer("weight", weight) end
   if pos_weight ~= nil then self:register_buffer("pos_weight", pos_weight) end
-  self.reduction = reduction or "mean"
-  losses._check_reduction("nn.BCEWithLogitsLoss", self.reduction, 3)
 end
 
 function BCEWithLogitsLoss:forward(input, target)
-  -- level 2: errors point at the caller (Module's __call tail-calls forward)
-  local loss = losses._bce_with_logits("nn.BCEWithLogitsLoss", input, target, self._buffers.weight,
-    self._buffers.pos_weight, self.reduction, 2)
-  return loss
+  return losses._bce_with_logits("nn.BCEWithLogitsLoss", input, target, self._buffers.weight,
+    self._buffers.pos_weight, self.reduction)
 end
 
 return BCEWithLogitsLoss

@@ -9,35 +9,34 @@
 -- running = (1 - momentum) * running + momentum * batch, with the unbiased
 -- batch variance. momentum = false uses the cumulative average instead
 -- (PyTorch's momentum=None). In eval mode the running statistics are used.
-local raise = require("lucid._args").raise
 local lucid = require("lucid")
 local nn = require("lucid.nn")
-local check = require("lucid.nn._check")
+local args = require("lucid._args")
+local raise, shape_str = args.raise, args.shape_str
 
 local BatchNorm1d = nn.Module:extend("BatchNorm1d")
 
-local function shape_str(shape)
-  return "{" .. table.concat(shape, ", ") .. "}"
+-- momentum: a number, or false for the cumulative average (PyTorch's None)
+local function momentum_check(v, name)
+  if v ~= false and type(v) ~= "number" then
+    return name .. " must be a number or false, got " .. args.describe(v)
+  end
 end
 
-function BatchNorm1d:__init(num_features, eps, momentum, affine, track_running_stats)
-  if type(num_features) == "table" then
-    local o = num_features
-    num_features, eps, momentum, affine, track_running_stats =
-      o.num_features, o.eps, o.momentum, o.affine, o.track_running_stats
-  end
-  num_features = check.size("BatchNorm1d", "num_features", num_features, 3, 1)
-  check.numel("BatchNorm1d", "running statistics", 3, num_features)
-  if eps == nil then eps = 1e-5 end
-  if momentum == nil then momentum = 0.1 end
-  if affine == nil then affine = true end
-  if track_running_stats == nil then track_running_stats = true end
-  if type(eps) ~= "number" then raise("nn.BatchNorm1d: eps must be a number, got " .. type(eps)) end
-  if momentum ~= false and type(momentum) ~= "number" then
-    raise("nn.BatchNorm1d: momentum must be a number or false, got " .. type(momentum))
-  end
+BatchNorm1d.schema = args.schema("nn.BatchNorm1d", {
+  {"num_features", args.REQUIRED, "posint"},
+  {"eps", 1e-5, "number"},
+  {"momentum", 0.1, momentum_check},
+  {"affine", true, "boolean"},
+  {"track_running_stats", true, "boolean"},
+  unsupported = {"device", "dtype"},
+})
+
+function BatchNorm1d:__init(...)
+  local num_features, eps, momentum, affine, track_running_stats = BatchNorm1d.schema:parse(...)
+  args.numel("nn.BatchNorm1d", "running statistics", num_features)
   self.num_features, self.eps, self.momentum = num_features, eps, momentum
-  self.affine, self.track_running_stats = affine and true or false, track_running_stats and true or false
+  self.affine, self.track_running_stats = affine, track_running_stats
   if self.affine then
     self.weight = nn.Parameter(lucid.ones(num_features))
     self.bias = nn.Parameter(lucid.zeros(num_features))
@@ -60,7 +59,7 @@ function BatchNorm1d:reset_running_stats()
 end
 
 function BatchNorm1d:forward(x)
-  check.tensor("BatchNorm1d", x, 2)
+  args.tensor("nn.BatchNorm1d", x)
   local xs, c = x.shape, self.num_features
   if #xs ~= 2 and #xs ~= 3 then
     raise(string.format("nn.BatchNorm1d: expected 2-d or 3-d input {N, C} or {N, C, L}, got %s",

@@ -2,49 +2,46 @@
 -- with a table of those names: y[.., k] = x1[.., :] W[k] x2[.., :]^T + b[k]
 -- for x1 {.., in1} and x2 {.., in2} with the same leading dims. W is
 -- {out, in1, in2}, b {out}, both from U(-1/sqrt(in1), 1/sqrt(in1)) as PyTorch.
-local raise = require("lucid._args").raise
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 
 local C = require("lucid.core")
-local check = require("lucid.nn._check")
+local args = require("lucid._args")
+local shape_str = args.shape_str
 
 local Bilinear = nn.Module:extend("Bilinear")
 
-local function shape_str(shape)
-  return "{" .. table.concat(shape, ", ") .. "}"
-end
+Bilinear.schema = args.schema("nn.Bilinear", {
+  {"in1_features", args.REQUIRED, "size"},
+  {"in2_features", args.REQUIRED, "size"},
+  {"out_features", args.REQUIRED, "size"},
+  {"bias", true, "boolean"},
+  unsupported = {"device", "dtype"},
+})
 
-function Bilinear:__init(in1_features, in2_features, out_features, bias)
-  if type(in1_features) == "table" then
-    local o = in1_features
-    in1_features, in2_features, out_features, bias = o.in1_features, o.in2_features, o.out_features, o.bias
-  end
-  in1_features = check.size("Bilinear", "in1_features", in1_features, 3)
-  in2_features = check.size("Bilinear", "in2_features", in2_features, 3)
-  out_features = check.size("Bilinear", "out_features", out_features, 3)
-  check.numel("Bilinear", "weight {out_features, in1_features, in2_features}", 3,
+function Bilinear:__init(...)
+  local in1_features, in2_features, out_features, bias = Bilinear.schema:parse(...)
+  args.numel("nn.Bilinear", "weight {out_features, in1_features, in2_features}",
     out_features, in1_features, in2_features)
-  if bias == nil then bias = true end
   self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
   local bound = in1_features > 0 and 1 / math.sqrt(in1_features) or 0
-  local w = check.make("Bilinear", "weight", 3, lucid.empty, out_features, in1_features, in2_features)
+  local w = args.make("nn.Bilinear", "weight", lucid.empty, out_features, in1_features, in2_features)
   self.weight = nn.Parameter(w:uniform_(-bound, bound))
   if bias then
-    self.bias = nn.Parameter(check.make("Bilinear", "bias", 3, lucid.empty, out_features):uniform_(-bound, bound))
+    self.bias = nn.Parameter(args.make("nn.Bilinear", "bias", lucid.empty, out_features):uniform_(-bound, bound))
   end
 end
 
 function Bilinear:forward(x1, x2)
-  check.tensor("Bilinear", x1, 2, "as input 1")
-  check.tensor("Bilinear", x2, 2, "as input 2")
+  args.tensor("nn.Bilinear", x1, "as input 1")
+  args.tensor("nn.Bilinear", x2, "as input 2")
   local s1, s2 = x1.shape, x2.shape
   local in1, in2, out = self.in1_features, self.in2_features, self.out_features
   local ok = #s1 >= 1 and #s1 == #s2 and s1[#s1] == in1 and s2[#s2] == in2
   for i = 1, #s1 - 1 do ok = ok and s1[i] == s2[i] end
   if not ok then
-    raise(string.format("nn.Bilinear: inputs %s and %s do not fit (expected {..., %d} and {..., %d} "
-      .. "with the same leading dims)", shape_str(s1), shape_str(s2), in1, in2))
+    args.raise("nn.Bilinear: inputs %s and %s do not fit (expected {..., %d} and {..., %d} "
+      .. "with the same leading dims)", shape_str(s1), shape_str(s2), in1, in2)
   end
   local lead = table.move(s1, 1, #s1 - 1, 1, {})
   local a = x1:reshape(-1, in1)                                            -- {M, in1}

@@ -11,33 +11,23 @@
 -- ignore_index count for nothing (mean divides by the summed weight of the
 -- targets counted); label_smoothing mixes the target with the uniform
 -- distribution, as PyTorch.
-local raise = require("lucid._args").raise
 local nn = require("lucid.nn")
+local args = require("lucid._args")
 local losses = require("lucid.nn.losses")
 
 local CrossEntropyLoss = nn.Module:extend("CrossEntropyLoss")
 
-function CrossEntropyLoss:__init(weight, ignore_index, reduction, label_smoothing)
-  if type(weight) == "table" then
-    local o = weight
-    weight, ignore_index, reduction, label_smoothing = o.weight, o.ignore_index, o.reduction, o.label_smoothing
-  end
+CrossEntropyLoss.schema = args.schema("nn.CrossEntropyLoss", losses.schema_entries("cross_entropy"))
+
+function CrossEntropyLoss:__init(...)
+  local weight
+  weight, self.ignore_index, self.reduction, self.label_smoothing = CrossEntropyLoss.schema:parse(...)
   if weight ~= nil then self:register_buffer("weight", weight) end
-  self.ignore_index = ignore_index or -100
-  self.reduction = reduction or "mean"
-  self.label_smoothing = label_smoothing or 0.0
-  losses._check_reduction("nn.CrossEntropyLoss", self.reduction, 3)
-  local ls = self.label_smoothing
-  if type(ls) ~= "number" or not (ls >= 0 and ls <= 1) then
-    raise("nn.CrossEntropyLoss: label_smoothing must be between 0.0 and 1.0, got " .. tostring(ls))
-  end
 end
 
 function CrossEntropyLoss:forward(input, target)
-  -- level 2: errors point at the caller (Module's __call tail-calls forward)
-  local loss = losses._cross_entropy("nn.CrossEntropyLoss", input, target, self._buffers.weight,
-    self.ignore_index, self.reduction, self.label_smoothing, 2)
-  return loss
+  return losses._cross_entropy("nn.CrossEntropyLoss", input, target, self._buffers.weight,
+    self.ignore_index, self.reduction, self.label_smoothing)
 end
 
 return CrossEntropyLoss

@@ -3,21 +3,21 @@
 -- value is unchanged; in eval mode (and for p = 0) the input is returned as
 -- it is. The mask comes from the library's generator (lucid.manual_seed
 -- makes it repeatable) and the gradient is the same mask times 1 / (1 - p).
-local raise = require("lucid._args").raise
+local args = require("lucid._args")
+local raise = args.raise
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 local C = require("lucid.core")
 
 local Dropout = nn.Module:extend("Dropout")
 
-function Dropout:__init(p, inplace)
-  if type(p) == "table" then p, inplace = p.p, p.inplace end
-  if p == nil then p = 0.5 end
-  if type(p) ~= "number" or not (p >= 0 and p <= 1) then
-    raise("nn.Dropout: p must be a probability between 0 and 1, got " .. tostring(p))
-  end
-  if inplace then raise("nn.Dropout: inplace = true is not supported (layers return new tensors)") end
-  self.p = p
+Dropout.schema = args.schema("nn.Dropout", {
+  {"p", 0.5, "probability"},
+  {"inplace", false, args.not_true("layers return new tensors")},
+})
+
+function Dropout:__init(...)
+  self.p = Dropout.schema:parse(...)
 end
 
 function Dropout:forward(x)

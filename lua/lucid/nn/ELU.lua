@@ -1,18 +1,19 @@
 --- nn.ELU(alpha = 1.0): y = x for x > 0, alpha * (exp(x) - 1) otherwise.
 -- The exponential only sees min(x, 0), so large inputs neither overflow nor
 -- turn the gradient into NaN.
-local raise = require("lucid._args").raise
+local args = require("lucid._args")
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 
 local ELU = nn.Module:extend("ELU")
 
-function ELU:__init(alpha, inplace)
-  if type(alpha) == "table" then alpha, inplace = alpha.alpha, alpha.inplace end
-  if alpha == nil then alpha = 1.0 end
-  if type(alpha) ~= "number" then raise("nn.ELU: alpha must be a number, got " .. type(alpha)) end
-  if inplace then raise("nn.ELU: inplace = true is not supported (layers return new tensors)") end
-  self.alpha = alpha
+ELU.schema = args.schema("nn.ELU", {
+  {"alpha", 1.0, "number"},
+  {"inplace", false, args.not_true("layers return new tensors")},
+})
+
+function ELU:__init(...)
+  self.alpha = ELU.schema:parse(...)
 end
 
 --- The ELU of x (shared with nn.SELU).

@@ -6,35 +6,35 @@
 -- gradient reaches only the rows used (summed over repeats). With
 -- padding_idx (1-based, negative from the end) that row starts at zero and
 -- never gets a gradient.
-local raise = require("lucid._args").raise
 local lucid = require("lucid")
 local C = require("lucid.core")
 local nn = require("lucid.nn")
 local init = require("lucid.nn.initializers")
-local check = require("lucid.nn._check")
+local args = require("lucid._args")
+local raise, shape_str = args.raise, args.shape_str
 
 local Embedding = nn.Module:extend("Embedding")
 
-function Embedding:__init(num_embeddings, embedding_dim, padding_idx, opts)
-  if type(num_embeddings) == "table" then
-    opts = num_embeddings
-    num_embeddings, embedding_dim, padding_idx = opts.num_embeddings, opts.embedding_dim, opts.padding_idx
-  elseif type(padding_idx) == "table" then
-    opts, padding_idx = padding_idx, padding_idx.padding_idx
-  end
-  opts = opts or {}
-  if type(opts) ~= "table" then
-    raise("nn.Embedding: options must be a table, got " .. type(opts))
-  end
-  num_embeddings = check.size("Embedding", "num_embeddings", num_embeddings, 3)
-  embedding_dim = check.size("Embedding", "embedding_dim", embedding_dim, 3)
-  check.numel("Embedding", "weight {num_embeddings, embedding_dim}", 3, num_embeddings, embedding_dim)
-  for _, unsupported in ipairs({"max_norm", "scale_grad_by_freq", "sparse"}) do
-    if opts[unsupported] then raise("nn.Embedding: " .. unsupported .. " is not supported") end
-  end
+-- padding_idx: checked against num_embeddings in __init
+local function index_check(v, name)
+  local i = args.int_of(v)
+  if i == nil then return name .. " must be an integer, got " .. args.describe(v) end
+  return nil, i
+end
+
+Embedding.schema = args.schema("nn.Embedding", {
+  {"num_embeddings", args.REQUIRED, "size"},
+  {"embedding_dim", args.REQUIRED, "size"},
+  {"padding_idx", nil, index_check},
+  {"_weight", nil, "tensor", keyword = true},
+  unsupported = {"max_norm", "norm_type", "scale_grad_by_freq", "sparse", "_freeze", "device", "dtype"},
+})
+
+function Embedding:__init(...)
+  local num_embeddings, embedding_dim, padding_idx, w = Embedding.schema:parse(...)
+  args.numel("nn.Embedding", "weight {num_embeddings, embedding_dim}", num_embeddings, embedding_dim)
   if padding_idx ~= nil then
-    padding_idx = type(padding_idx) == "number" and math.tointeger(padding_idx) or padding_idx
-    if math.type(padding_idx) ~= "integer" or padding_idx == 0
+    if padding_idx == 0
         or padding_idx > num_embeddings or padding_idx < -num_embeddings then
       raise(string.format("nn.Embedding: padding_idx must be within 1..%d (or -%d..-1), got %s",
         num_embeddings, num_embeddings, tostring(padding_idx)))
@@ -42,15 +42,14 @@ function Embedding:__init(num_embeddings, embedding_dim, padding_idx, opts)
     if padding_idx < 0 then padding_idx = num_embeddings + 1 + padding_idx end
   end
   self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
-  local w = opts._weight
   if w ~= nil then
-    if not C.is_tensor(w) or w.ndim ~= 2 or w.shape[1] ~= num_embeddings or w.shape[2] ~= embedding_dim then
+    if w.ndim ~= 2 or w.shape[1] ~= num_embeddings or w.shape[2] ~= embedding_dim then
       raise(string.format("nn.Embedding: _weight must be a tensor of shape {%d, %d}", num_embeddings,
         embedding_dim))
     end
     self.weight = nn.Parameter(w:detach())
   else
-    self.weight = nn.Parameter(check.make("Embedding", "weight", 3, lucid.empty, num_embeddings, embedding_dim))
+    self.weight = nn.Parameter(args.make("nn.Embedding", "weight", lucid.empty, num_embeddings, embedding_dim))
     init.normal_(self.weight)
     if padding_idx then lucid.no_grad(function() self.weight[padding_idx] = 0 end) end
   end
@@ -59,19 +58,21 @@ end
 --- nn.Embedding.from_pretrained(embeddings [, freeze = true [, padding_idx]]):
 -- an Embedding whose weight shares embeddings' values ({num, dim}); with
 -- freeze (the default) the weight does not require grad.
-function Embedding.from_pretrained(embeddings, freeze, padding_idx)
-  if type(freeze) == "table" then freeze, padding_idx = freeze.freeze, freeze.padding_idx end
-  if not C.is_tensor(embeddings) or embeddings.ndim ~= 2 then
+Embedding.from_pretrained_schema = args.schema("nn.Embedding.from_pretrained", {
+  {"embeddings", args.REQUIRED, "tensor"},
+  {"freeze", true, "boolean"},
+  {"padding_idx", nil, index_check},
+  unsupported = {"max_norm", "norm_type", "scale_grad_by_freq", "sparse"},
+})
+
+function Embedding.from_pretrained(...)
+  local embeddings, freeze, padding_idx = Embedding.from_pretrained_schema:parse(...)
+  if embeddings.ndim ~= 2 then
     raise("nn.Embedding.from_pretrained: embeddings must be a 2-d tensor")
   end
-  if freeze == nil then freeze = true end
   local e = Embedding(embeddings.shape[1], embeddings.shape[2], padding_idx, {_weight = embeddings})
   e.weight.requires_grad = not freeze
   return e
-end
-
-local function shape_str(shape)
-  return "{" .. table.concat(shape, ", ") .. "}"
 end
 
 -- Checks that idx holds integers in 1..n; raises naming the first bad value.

@@ -1,27 +1,23 @@
 --- nn.Flatten(start_dim = 2, end_dim = -1): merges dims start_dim..end_dim
 -- (1-based, negative from the end) into one. The default keeps dim 1, the
 -- batch, as PyTorch's start_dim = 1 does: {N, C, H, W} -> {N, C*H*W}.
-local raise = require("lucid._args").raise
 local nn = require("lucid.nn")
-local check = require("lucid.nn._check")
+local args = require("lucid._args")
+local raise, shape_str = args.raise, args.shape_str
 
 local Flatten = nn.Module:extend("Flatten")
 
-function Flatten:__init(start_dim, end_dim)
-  if type(start_dim) == "table" then start_dim, end_dim = start_dim.start_dim, start_dim.end_dim end
-  if start_dim == nil then start_dim = 2 end
-  if end_dim == nil then end_dim = -1 end
-  start_dim = check.integer("Flatten", "start_dim", start_dim, 3)
-  end_dim = check.integer("Flatten", "end_dim", end_dim, 3)
-  self.start_dim, self.end_dim = start_dim, end_dim
-end
+Flatten.schema = args.schema("nn.Flatten", {
+  {"start_dim", 2, "integer"},
+  {"end_dim", -1, "integer"},
+})
 
-local function shape_str(shape)
-  return "{" .. table.concat(shape, ", ") .. "}"
+function Flatten:__init(...)
+  self.start_dim, self.end_dim = Flatten.schema:parse(...)
 end
 
 function Flatten:forward(x)
-  check.tensor("Flatten", x, 2)
+  args.tensor("nn.Flatten", x)
   local shape = x.shape
   local n = math.max(#shape, 1)  -- a 0-d tensor flattens as one of shape {1}
   local s = self.start_dim < 0 and n + 1 + self.start_dim or self.start_dim

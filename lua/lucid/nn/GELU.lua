@@ -1,19 +1,17 @@
 --- nn.GELU(approximate = "none"): y = x * Phi(x) with the exact normal CDF,
 -- or PyTorch's tanh approximation with approximate = "tanh".
-local raise = require("lucid._args").raise
+local args = require("lucid._args")
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 
 local GELU = nn.Module:extend("GELU")
 
-function GELU:__init(approximate)
-  if type(approximate) == "table" then approximate = approximate.approximate end
-  approximate = approximate or "none"
-  if approximate ~= "none" and approximate ~= "tanh" then
-    raise(string.format("nn.GELU: approximate must be 'none' or 'tanh', got %s",
-      type(approximate) == "string" and "'" .. approximate .. "'" or type(approximate)))
-  end
-  self.approximate = approximate
+GELU.schema = args.schema("nn.GELU", {
+  {"approximate", "none", args.one_of("none", "tanh")},
+})
+
+function GELU:__init(...)
+  self.approximate = GELU.schema:parse(...)
 end
 
 function GELU:forward(x)

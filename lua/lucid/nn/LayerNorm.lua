@@ -3,36 +3,40 @@
 -- be normalized_shape (an integer or a table of sizes):
 -- y = (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance.
 -- weight (ones) and bias (zeros) have shape normalized_shape.
-local raise = require("lucid._args").raise
 local lucid = require("lucid")
 local nn = require("lucid.nn")
-local check = require("lucid.nn._check")
+local C = require("lucid.core")
+local args = require("lucid._args")
+local raise, shape_str = args.raise, args.shape_str
 
 local LayerNorm = nn.Module:extend("LayerNorm")
 
-local function shape_str(shape)
-  return "{" .. table.concat(shape, ", ") .. "}"
-end
-
-function LayerNorm:__init(normalized_shape, eps, elementwise_affine)
-  if type(normalized_shape) == "table" and normalized_shape.normalized_shape ~= nil then
-    local o = normalized_shape
-    normalized_shape, eps, elementwise_affine = o.normalized_shape, o.eps, o.elementwise_affine
-  end
-  if type(normalized_shape) == "number" then normalized_shape = {normalized_shape} end
-  if type(normalized_shape) ~= "table" or #normalized_shape == 0 then
-    raise("nn.LayerNorm: normalized_shape must be an integer or a non-empty table of sizes, got "
-      .. check.describe(normalized_shape))
+-- an integer or a non-empty array of positive sizes; returns the array (a copy)
+local function shape_check(v, name)
+  if type(v) == "number" then v = {v} end
+  if type(v) ~= "table" or C.is_tensor(v) or rawget(v, 1) == nil then
+    return name .. " must be an integer or a non-empty table of sizes, got " .. args.describe(v)
   end
   local shape = {}
-  for i, v in ipairs(normalized_shape) do
-    shape[i] = check.size("LayerNorm", "normalized_shape[" .. i .. "]", v, 3, 1)
+  for i, e in ipairs(v) do
+    local problem, n = args.checks.posint(e, name .. "[" .. i .. "]")
+    if problem then return problem end
+    shape[i] = n
   end
-  check.numel("LayerNorm", "weight " .. shape_str(shape), 3, table.unpack(shape))
-  if eps == nil then eps = 1e-5 end
-  if type(eps) ~= "number" then raise("nn.LayerNorm: eps must be a number, got " .. type(eps)) end
-  if elementwise_affine == nil then elementwise_affine = true end
-  self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine and true or false
+  return nil, shape
+end
+
+LayerNorm.schema = args.schema("nn.LayerNorm", {
+  {"normalized_shape", args.REQUIRED, shape_check},
+  {"eps", 1e-5, "number"},
+  {"elementwise_affine", true, "boolean"},
+  unsupported = {"bias", "device", "dtype"},
+})
+
+function LayerNorm:__init(...)
+  local shape, eps, elementwise_affine = LayerNorm.schema:parse(...)
+  args.numel("nn.LayerNorm", "weight " .. shape_str(shape), (table.unpack or unpack)(shape))
+  self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
   if self.elementwise_affine then
     self.weight = nn.Parameter(lucid.ones(shape))
     self.bias = nn.Parameter(lucid.zeros(shape))
@@ -40,7 +44,7 @@ function LayerNorm:__init(normalized_shape, eps, elementwise_affine)
 end
 
 function LayerNorm:forward(x)
-  check.tensor("LayerNorm", x, 2)
+  args.tensor("nn.LayerNorm", x)
   local xs, ns = x.shape, self.normalized_shape
   local k, ok = #ns, #xs >= #ns
   local n = 1

@@ -1,21 +1,18 @@
 --- nn.LeakyReLU(negative_slope = 0.01): y = x for x > 0, negative_slope * x
 -- otherwise; the gradient at 0 is negative_slope (as PyTorch).
-local raise = require("lucid._args").raise
+local args = require("lucid._args")
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 
 local LeakyReLU = nn.Module:extend("LeakyReLU")
 
-function LeakyReLU:__init(negative_slope, inplace)
-  if type(negative_slope) == "table" then
-    negative_slope, inplace = negative_slope.negative_slope, negative_slope.inplace
-  end
-  if negative_slope == nil then negative_slope = 0.01 end
-  if type(negative_slope) ~= "number" then
-    raise("nn.LeakyReLU: negative_slope must be a number, got " .. type(negative_slope))
-  end
-  if inplace then raise("nn.LeakyReLU: inplace = true is not supported (layers return new tensors)") end
-  self.negative_slope = negative_slope
+LeakyReLU.schema = args.schema("nn.LeakyReLU", {
+  {"negative_slope", 0.01, "number"},
+  {"inplace", false, args.not_true("layers return new tensors")},
+})
+
+function LeakyReLU:__init(...)
+  self.negative_slope = LeakyReLU.schema:parse(...)
 end
 
 function LeakyReLU:forward(x)

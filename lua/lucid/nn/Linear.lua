@@ -1,47 +1,38 @@
---- nn.Linear(in_features, out_features [, bias = true]), or with a table of
--- those names: y = x W^T + b, W {out, in}, b {out}, both drawn from
+--- nn.Linear(in_features, out_features [, bias = true]), positionally, with
+-- a trailing table of those names or with one table of them:
+-- y = x W^T + b, W {out, in}, b {out}, both drawn from
 -- U(-1/sqrt(in), 1/sqrt(in)) like PyTorch.
 local lucid = require("lucid")
 local nn = require("lucid.nn")
-
-local check = require("lucid.nn._check")
+local args = require("lucid._args")
 
 local Linear = nn.Module:extend("Linear")
 
-function Linear:__init(in_features, out_features, bias)
-  if type(in_features) == "table" then
-    local o = in_features
-    in_features, out_features, bias = o.in_features, o.out_features, o.bias
-  end
-  in_features = check.size("Linear", "in_features", in_features, 3)
-  out_features = check.size("Linear", "out_features", out_features, 3)
-  check.numel("Linear", "weight {out_features, in_features}", 3, out_features, in_features)
-  if bias == nil then bias = true end
+Linear.schema = args.schema("nn.Linear", {
+  {"in_features", args.REQUIRED, "size"},
+  {"out_features", args.REQUIRED, "size"},
+  {"bias", true, "boolean"},
+  unsupported = {"device", "dtype"},
+})
+
+function Linear:__init(...)
+  local in_features, out_features, bias = Linear.schema:parse(...)
+  args.numel("nn.Linear", "weight {out_features, in_features}", out_features, in_features)
   self.in_features, self.out_features = in_features, out_features
   local bound = in_features > 0 and 1 / math.sqrt(in_features) or 0
-  local w = check.make("Linear", "weight", 3, lucid.empty, out_features, in_features)
+  local w = args.make("nn.Linear", "weight", lucid.empty, out_features, in_features)
   self.weight = nn.Parameter(w:uniform_(-bound, bound))
   if bias then
-    self.bias = nn.Parameter(check.make("Linear", "bias", 3, lucid.empty, out_features):uniform_(-bound, bound))
+    self.bias = nn.Parameter(args.make("nn.Linear", "bias", lucid.empty, out_features):uniform_(-bound, bound))
   end
 end
 
-local C = require("lucid.core")
+local linear, buffer = lucid.linear, nn.Module._buffer
 
 function Linear:forward(x)
-  if rawget(self, "_reuse") and not C.is_grad_enabled() then  -- see Module:reuse_buffers
-    local out = rawget(self, "_out")
-    if not C._fits(out, x, self.out_features) then
-      local shape = x.shape
-      shape[#shape] = self.out_features
-      out = lucid.empty(shape, {dtype = x.dtype})
-      rawset(self, "_out", out)
-    end
-    local p = self._parameters  -- direct: skips the instance's __index function
-    return lucid.linear(x, p.weight, p.bias, out)
-  end
-  local p = self._parameters
-  return lucid.linear(x, p.weight, p.bias)
+  local p = self._parameters  -- direct: skips the instance's __index function
+  -- out is nil unless reusing buffers (Module:reuse_buffers)
+  return linear(x, p.weight, p.bias, rawget(self, "_reuse") and buffer(self, x, self.out_features))
 end
 
 function Linear:extra_repr()

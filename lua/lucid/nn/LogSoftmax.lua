@@ -3,18 +3,21 @@
 -- legacy default, as nn.Softmax.
 local lucid = require("lucid")
 local nn = require("lucid.nn")
-local check = require("lucid.nn._check")
+local args = require("lucid._args")
 local Softmax = require("lucid.nn.Softmax")
 
 local LogSoftmax = nn.Module:extend("LogSoftmax")
 
-function LogSoftmax:__init(dim)
-  if type(dim) == "table" then dim = dim.dim end
-  self.dim = check.integer("LogSoftmax", "dim", dim, 3, true)
+LogSoftmax.schema = args.schema("nn.LogSoftmax", {
+  {"dim", nil, Softmax.dim_check},
+})
+
+function LogSoftmax:__init(...)
+  self.dim = LogSoftmax.schema:parse(...)
 end
 
 function LogSoftmax:forward(x)
-  check.tensor("LogSoftmax", x, 2)
+  args.tensor("nn.LogSoftmax", x)
   return lucid.log_softmax(x, self.dim or Softmax.implicit_dim(x.ndim))
 end
 

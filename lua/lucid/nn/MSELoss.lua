@@ -2,20 +2,21 @@
 -- reduction "mean" averages over every element, "sum" adds them up, "none"
 -- returns them (input's shape). Called as loss(input, target), both of one shape.
 local nn = require("lucid.nn")
+local args = require("lucid._args")
 local losses = require("lucid.nn.losses")
 
 local MSELoss = nn.Module:extend("MSELoss")
 
-function MSELoss:__init(reduction)
-  if type(reduction) == "table" then reduction = reduction.reduction end
-  self.reduction = reduction or "mean"
-  losses._check_reduction("nn.MSELoss", self.reduction, 3)
+MSELoss.schema = args.schema("nn.MSELoss", {
+  {"reduction", "mean", losses.REDUCTION},
+})
+
+function MSELoss:__init(...)
+  self.reduction = MSELoss.schema:parse(...)
 end
 
 function MSELoss:forward(input, target)
-  -- level 2: errors point at the caller (Module's __call tail-calls forward)
-  local loss = losses._mse("nn.MSELoss", input, target, self.reduction, 2)
-  return loss
+  return losses._mse("nn.MSELoss", input, target, self.reduction)
 end
 
 return MSELoss

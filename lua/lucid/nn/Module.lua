@@ -10,7 +10,8 @@
 -- registered things live in self._modules / self._parameters and are found
 -- by the instance's __index, which is why assignment is intercepted
 -- (__newindex only fires for keys that are not raw fields).
-local raise = require("lucid._args").raise
+local args = require("lucid._args")
+local raise, shape_str = args.raise, args.shape_str
 local C = require("lucid.core")
 
 local Module = {}
@@ -281,11 +282,20 @@ function Module:eval()
 end
 
 --- model:reuse_buffers([on = true]): for inference loops. While on, and while
--- gradient recording is off, each built-in layer writes its output into a
--- buffer it keeps (made again only when the input's shape changes), so a model
--- called every frame on same-shaped input allocates nothing. The price: the
--- tensor a layer returns is overwritten by its next call; copy (clone) what
--- must outlive the frame. With recording on, layers behave as usual.
+-- gradient recording is off, a layer whose op can write into a given tensor
+-- writes its output into a buffer it keeps (made again only when the input's
+-- shape or dtype changes), so a model called every frame on same-shaped
+-- input allocates nothing for those layers. The price: the tensor such a
+-- layer returns is overwritten by its next call; copy (clone) what must
+-- outlive the frame. With recording on, layers behave as usual.
+--
+-- Covered: nn.Linear and nn.Tanh, the built-in layers whose op has an out=
+-- form (lucid.linear, lucid.tanh). nn.Identity, nn.Flatten, nn.Unflatten and
+-- nn.Dropout in eval mode return their input or a view of it, so they make no
+-- new storage anyway. Every other layer (activations other than Tanh,
+-- normalisation, Embedding, Bilinear, the losses) computes through ops that
+-- have no out= form and allocates its output as usual. A layer of your own
+-- joins in through Module:_buffer (below), the one mechanism all of these use.
 function Module:reuse_buffers(on)
   if on == nil then on = true end
   for _, m in ipairs(self:modules()) do
@@ -295,13 +305,28 @@ function Module:reuse_buffers(on)
   return self
 end
 
+local is_grad_enabled, fits, empty = C.is_grad_enabled, C._fits, C.empty
+
+--- self:_buffer(x [, last]): the output buffer for an op that writes a
+-- tensor of x's shape (its last size replaced by `last` when given) and
+-- dtype, or nil when this module is not reusing buffers (reuse_buffers off,
+-- or recording on): pass the result as the op's `out`. Hot paths guard the
+-- call with rawget(self, "_reuse") so that the common case pays one lookup.
+function Module:_buffer(x, last)
+  if not rawget(self, "_reuse") or is_grad_enabled() then return nil end
+  local out = rawget(self, "_out")
+  if not fits(out, x, last) then
+    local shape = x.shape
+    if last then shape[#shape] = last end
+    out = empty(shape, {dtype = x.dtype})
+    rawset(self, "_out", out)
+  end
+  return out
+end
+
 --- Drops every parameter's gradient (sets it to nil, as PyTorch does).
 function Module:zero_grad()
   for _, p in ipairs(self:parameters()) do p.grad = nil end
-end
-
-local function shape_str(t)
-  return "{" .. table.concat(t.shape, ", ") .. "}"
 end
 
 --- A table name -> tensor (sharing storage with the parameters and buffers).

@@ -9,24 +9,24 @@
 -- name). md[name], md[name] = m (nil removes it), #md, md:keys(),
 -- md:values(), md:items() (arrays, insertion order), md:contains(name),
 -- md:update(modules), md:pop(name), md:clear(), pairs(md) in order.
-local raise = require("lucid._args").raise
+local args = require("lucid._args")
+local raise = args.raise
 local nn = require("lucid.nn")
 
 local ModuleDict = nn.Module:extend("ModuleDict")
 local is_module = nn.Module.is_module
 local base_newindex = ModuleDict.__newindex
 
-local function check_entry(self, name, m, level)
+local function check_entry(self, name, m)
   if type(name) ~= "string" then
-    error("nn.ModuleDict: keys must be strings, got " .. type(name), level + 1)
+    raise("nn.ModuleDict: keys must be strings, got " .. type(name))
   end
   if m ~= nil and not is_module(m) then
-    error(string.format("nn.ModuleDict: \"%s\" is a %s, expected a Module", name, type(m)), level + 1)
+    raise(string.format("nn.ModuleDict: \"%s\" is a %s, expected a Module", name, type(m)))
   end
   -- a name that is a method would hide it (md:keys() would break)
   if self._modules[name] == nil and (ModuleDict[name] ~= nil or rawget(self, name) ~= nil) then
-    error(string.format("nn.ModuleDict: \"%s\" is the name of a method and cannot be a key", name),
-      level + 1)
+    raise(string.format("nn.ModuleDict: \"%s\" is the name of a method and cannot be a key", name))
   end
 end
 
@@ -37,7 +37,7 @@ end
 
 -- The {name, module} pairs of an array of pairs, a name -> module table or
 -- another ModuleDict, in order.
-local function entries(modules, fname, level)
+local function entries(modules, fname)
   local out = {}
   if modules == nil then return out end
   if getmetatable(modules) == ModuleDict then
@@ -45,12 +45,12 @@ local function entries(modules, fname, level)
     return out
   end
   if type(modules) ~= "table" or is_module(modules) then
-    error(fname .. ": expected a table of modules, got " .. type(modules), level + 1)
+    raise(fname .. ": expected a table of modules, got " .. type(modules))
   end
   if #modules > 0 then
     for i, e in ipairs(modules) do
       if type(e) ~= "table" or is_module(e) or #e ~= 2 then
-        error(string.format("%s: item %d must be a pair {name, module}", fname, i), level + 1)
+        raise(string.format("%s: item %d must be a pair {name, module}", fname, i))
       end
       out[#out + 1] = {e[1], e[2]}
     end
@@ -63,22 +63,28 @@ local function entries(modules, fname, level)
   return out
 end
 
--- Adds every entry in order; level: where the user is, seen from add_all.
-local function add_all(self, modules, level)
-  for _, e in ipairs(entries(modules, "nn.ModuleDict", level)) do
-    check_entry(self, e[1], e[2], level)
-    if e[2] == nil then error(string.format("nn.ModuleDict: \"%s\" has no module", e[1]), level) end
+-- Adds every entry in order.
+local function add_all(self, modules)
+  for _, e in ipairs(entries(modules, "nn.ModuleDict")) do
+    check_entry(self, e[1], e[2])
+    if e[2] == nil then raise(string.format("nn.ModuleDict: \"%s\" has no module", e[1])) end
     base_newindex(self, e[1], e[2])
   end
 end
 
-function ModuleDict:__init(modules)
-  add_all(self, modules, 4)
+-- modules is always the positional table (a name -> module table looks like
+-- names), so options can only follow it: ModuleDict(modules, {...}).
+ModuleDict.schema = args.schema("nn.ModuleDict", {
+  {"modules", nil, "table", table_arg = true},
+})
+
+function ModuleDict:__init(...)
+  add_all(self, (ModuleDict.schema:parse(...)))
 end
 
 --- md:update(modules): adds (or replaces) every entry, in order.
 function ModuleDict:update(modules)
-  add_all(self, modules, 3)
+  add_all(self, modules)
   return self
 end
 

@@ -8,31 +8,39 @@
 -- ml[i] (negative from the end), ml[i] = m (an existing index, or #ml + 1),
 -- #ml, ml:append(m), ml:extend(list), ml:insert(i, m), ml:iter(), and
 -- ipairs(ml) / pairs(ml) in order.
-local raise = require("lucid._args").raise
+local args = require("lucid._args")
+local raise = args.raise
 local nn = require("lucid.nn")
 
 local ModuleList = nn.Module:extend("ModuleList")
 local is_module = nn.Module.is_module
 local base_index, base_newindex = ModuleList.__index, ModuleList.__newindex
 
--- level: where the user is, seen from check_module's caller
-local function check_module(m, what, level)
+local function check_module(m, what)
   if not is_module(m) then
-    error(string.format("nn.ModuleList: %s is a %s, expected a Module", what, type(m)), level + 1)
+    raise("nn.ModuleList: %s is a %s, expected a Module", what, type(m))
   end
 end
 
-local function list_of(...)
-  local n = select("#", ...)
-  local first = ...
-  if n == 1 and type(first) == "table" and not is_module(first) then return first end
-  if n == 1 and first == nil then return {} end
-  return {...}
-end
+ModuleList.schema = args.schema("nn.ModuleList", {
+  {"modules", nil, "table"},
+})
 
+--- nn.ModuleList(modules) with an array of modules, nn.ModuleList(m1, m2, ...),
+-- or nn.ModuleList{modules = {...}}.
 function ModuleList:__init(...)
-  for i, m in ipairs(list_of(...)) do
-    check_module(m, "item " .. i, 3)
+  local n = select("#", ...)
+  local items = {...}
+  local list
+  if n <= 1 and (items[1] == nil or args.is_names(items[1])) then
+    list = ModuleList.schema:parse(...) or {}     -- nothing, {} or {modules = ...}
+  elseif n == 1 and type(items[1]) == "table" and not is_module(items[1]) then
+    list = items[1]
+  else
+    list = items
+  end
+  for i, m in ipairs(list) do
+    check_module(m, "item " .. i)
     self:add_module(tostring(i), m)
   end
 end
@@ -85,7 +93,7 @@ ModuleList.__pairs = function(self) return self:iter() end
 
 --- ml:append(m): adds m at the end; returns ml.
 function ModuleList:append(m)
-  check_module(m, "the appended value", 2)
+  check_module(m, "the appended value")
   self:add_module(tostring(#self._module_names + 1), m)
   return self
 end
@@ -101,7 +109,7 @@ function ModuleList:extend(list)
     raise("nn.ModuleList:extend: expected an array of modules, got " .. type(list))
   end
   for i, m in ipairs(items) do
-    check_module(m, "item " .. i, 2)
+    check_module(m, "item " .. i)
     self:add_module(tostring(#self._module_names + 1), m)
   end
   return self
@@ -116,7 +124,7 @@ function ModuleList:insert(i, m)
   if i < 1 or i > n + 1 then
     raise(string.format("nn.ModuleList:insert: index %d is out of range 1..%d", i, n + 1))
   end
-  check_module(m, "the inserted value", 2)
+  check_module(m, "the inserted value")
   local mods = {}
   for j = 1, n do mods[j] = self._modules[tostring(j)] end
   table.insert(mods, i, m)

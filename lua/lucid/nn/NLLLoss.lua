@@ -9,25 +9,21 @@
 -- ignore_index count for nothing; "mean" divides by the summed weight of the
 -- targets counted, as PyTorch.
 local nn = require("lucid.nn")
+local args = require("lucid._args")
 local losses = require("lucid.nn.losses")
 
 local NLLLoss = nn.Module:extend("NLLLoss")
 
-function NLLLoss:__init(weight, ignore_index, reduction)
-  if type(weight) == "table" then
-    local o = weight
-    weight, ignore_index, reduction = o.weight, o.ignore_index, o.reduction
-  end
+NLLLoss.schema = args.schema("nn.NLLLoss", losses.schema_entries("nll_loss"))
+
+function NLLLoss:__init(...)
+  local weight
+  weight, self.ignore_index, self.reduction = NLLLoss.schema:parse(...)
   if weight ~= nil then self:register_buffer("weight", weight) end
-  self.ignore_index = ignore_index or -100
-  self.reduction = reduction or "mean"
-  losses._check_reduction("nn.NLLLoss", self.reduction, 3)
 end
 
 function NLLLoss:forward(input, target)
-  -- level 2: errors point at the caller (Module's __call tail-calls forward)
-  local loss = losses._nll("nn.NLLLoss", input, target, self._buffers.weight, self.ignore_index, self.reduction, 2)
-  return loss
+  return losses._nll("nn.NLLLoss", input, target, self._buffers.weight, self.ignore_index, self.reduction)
 end
 
 return NLLLoss

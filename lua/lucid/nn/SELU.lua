@@ -1,6 +1,6 @@
 --- nn.SELU(): y = scale * ELU(x, alpha) with PyTorch's constants
 -- alpha = 1.6732632423543772, scale = 1.0507009873554805.
-local raise = require("lucid._args").raise
+local args = require("lucid._args")
 local nn = require("lucid.nn")
 local ELU = require("lucid.nn.ELU")
 
@@ -9,9 +9,12 @@ local SELU = nn.Module:extend("SELU")
 SELU.ALPHA = 1.6732632423543772848170429916717
 SELU.SCALE = 1.0507009873554804934193349852946
 
-function SELU:__init(inplace)
-  if type(inplace) == "table" then inplace = inplace.inplace end
-  if inplace then raise("nn.SELU: inplace = true is not supported (layers return new tensors)") end
+SELU.schema = args.schema("nn.SELU", {
+  {"inplace", false, args.not_true("layers return new tensors")},
+})
+
+function SELU:__init(...)
+  SELU.schema:parse(...)
 end
 
 function SELU:forward(x)

@@ -1,14 +1,23 @@
 --- nn.Sequential(m1, m2, ...): calls its modules in order. Children are named
 -- "1", "2", ... (1-based, as Lua counts), so seq[2] is the second module and
 -- state dict keys read "1.weight".
-local raise = require("lucid._args").raise
+local args = require("lucid._args")
+local raise = args.raise
 local nn = require("lucid.nn")
 
 local Sequential = nn.Module:extend("Sequential")
 
+-- Sequential takes modules only: a table of names after them (or alone) is
+-- checked like any options table, and refused since it names no option.
+Sequential.schema = args.schema("nn.Sequential", {})
+
 function Sequential:__init(...)
-  local mods = {...}
-  if select("#", ...) == 1 and type(mods[1]) == "table" and not nn.Module.is_module(mods[1]) then
+  local mods, n = {...}, select("#", ...)
+  if n > 0 and args.is_names(mods[n]) then
+    Sequential.schema:check_names(mods[n])
+    mods[n], n = nil, n - 1
+  end
+  if n == 1 and type(mods[1]) == "table" and not nn.Module.is_module(mods[1]) then
     mods = mods[1]  -- one array of modules
   end
   for i, m in ipairs(mods) do

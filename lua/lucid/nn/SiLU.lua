@@ -1,13 +1,16 @@
 --- nn.SiLU(): y = x * sigmoid(x), elementwise (also called swish).
-local raise = require("lucid._args").raise
+local args = require("lucid._args")
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 
 local SiLU = nn.Module:extend("SiLU")
 
-function SiLU:__init(inplace)
-  if type(inplace) == "table" then inplace = inplace.inplace end
-  if inplace then raise("nn.SiLU: inplace = true is not supported (layers return new tensors)") end
+SiLU.schema = args.schema("nn.SiLU", {
+  {"inplace", false, args.not_true("layers return new tensors")},
+})
+
+function SiLU:__init(...)
+  SiLU.schema:parse(...)
 end
 
 function SiLU:forward(x)

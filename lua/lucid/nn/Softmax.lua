@@ -3,13 +3,23 @@
 -- legacy default: dim 1 for 0-, 1- and 3-d input, else dim 2.
 local lucid = require("lucid")
 local nn = require("lucid.nn")
-local check = require("lucid.nn._check")
+local args = require("lucid._args")
 
 local Softmax = nn.Module:extend("Softmax")
 
-function Softmax:__init(dim)
-  if type(dim) == "table" then dim = dim.dim end
-  self.dim = check.integer("Softmax", "dim", dim, 3, true)
+-- dim: an integer, or nil for PyTorch's legacy implicit dim
+local function dim_check(v, name)
+  if args.int_of(v) == nil then return name .. " must be an integer or nil, got " .. args.describe(v) end
+  return nil, args.int_of(v)
+end
+Softmax.dim_check = dim_check
+
+Softmax.schema = args.schema("nn.Softmax", {
+  {"dim", nil, dim_check},
+})
+
+function Softmax:__init(...)
+  self.dim = Softmax.schema:parse(...)
 end
 
 --- PyTorch's implicit dim for a tensor of ndim dims, 1-based.
@@ -19,7 +29,7 @@ function Softmax.implicit_dim(ndim)
 end
 
 function Softmax:forward(x)
-  check.tensor("Softmax", x, 2)
+  args.tensor("nn.Softmax", x)
   return lucid.softmax(x, self.dim or Softmax.implicit_dim(x.ndim))
 end
 

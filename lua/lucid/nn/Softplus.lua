@@ -1,24 +1,19 @@
 --- nn.Softplus(beta = 1, threshold = 20): y = log(1 + exp(beta x)) / beta,
 -- and y = x where beta x > threshold (for numerical stability), as PyTorch.
-local raise = require("lucid._args").raise
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 
-local check = require("lucid.nn._check")
+local args = require("lucid._args")
 
 local Softplus = nn.Module:extend("Softplus")
 
-function Softplus:__init(beta, threshold)
-  if type(beta) == "table" then beta, threshold = beta.beta, beta.threshold end
-  if beta == nil then beta = 1 end
-  if threshold == nil then threshold = 20 end
-  if type(beta) ~= "number" then
-    raise("nn.Softplus: beta must be a number, got " .. type(beta))
-  end
-  if type(threshold) ~= "number" then
-    raise("nn.Softplus: threshold must be a number, got " .. type(threshold))
-  end
-  self.beta, self.threshold = beta, threshold
+Softplus.schema = args.schema("nn.Softplus", {
+  {"beta", 1, "number"},
+  {"threshold", 20, "number"},
+})
+
+function Softplus:__init(...)
+  self.beta, self.threshold = Softplus.schema:parse(...)
 end
 
 function Softplus:forward(x)

@@ -2,21 +2,21 @@
 -- dx = dy * (1 - y^2).
 local lucid = require("lucid")
 local nn = require("lucid.nn")
+local args = require("lucid._args")
 
 local Tanh = nn.Module:extend("Tanh")
 
-local C = require("lucid.core")
+Tanh.schema = args.schema("nn.Tanh", {})
+
+function Tanh:__init(...)
+  Tanh.schema:parse(...)
+end
+
+local tanh, buffer = lucid.tanh, nn.Module._buffer
 
 function Tanh:forward(x)
-  if rawget(self, "_reuse") and not C.is_grad_enabled() then  -- see Module:reuse_buffers
-    local out = rawget(self, "_out")
-    if not C._fits(out, x) then
-      out = lucid.empty_like(x)
-      rawset(self, "_out", out)
-    end
-    return lucid.tanh(x, out)
-  end
-  return lucid.tanh(x)
+  -- out is nil unless reusing buffers (Module:reuse_buffers)
+  return tanh(x, rawget(self, "_reuse") and buffer(self, x))
 end
 
 return Tanh

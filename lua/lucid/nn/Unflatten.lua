@@ -2,35 +2,39 @@
 -- the end) into the sizes of the table unflattened_size, whose product must
 -- be that dim's size (one entry may be -1, inferred):
 -- nn.Unflatten(2, {2, 5}) maps {N, 10} to {N, 2, 5}.
-local raise = require("lucid._args").raise
 local nn = require("lucid.nn")
-local check = require("lucid.nn._check")
+local args = require("lucid._args")
+local raise, shape_str = args.raise, args.shape_str
 
 local Unflatten = nn.Module:extend("Unflatten")
 
-local function shape_str(shape)
-  return "{" .. table.concat(shape, ", ") .. "}"
-end
-
-function Unflatten:__init(dim, unflattened_size)
-  if type(dim) == "table" then dim, unflattened_size = dim.dim, dim.unflattened_size end
-  dim = check.integer("Unflatten", "dim", dim, 3)
-  if type(unflattened_size) ~= "table" or #unflattened_size == 0 then
-    raise("nn.Unflatten: unflattened_size must be a non-empty table of sizes")
+-- a non-empty array of sizes, one of which may be -1; returns a copy
+local function sizes_check(v, name)
+  if type(v) ~= "table" or args.callable(v) or rawget(v, 1) == nil then
+    return name .. " must be a non-empty table of sizes"
   end
   local sizes = {}
-  for i, v in ipairs(unflattened_size) do
-    v = type(v) == "number" and math.tointeger(v) or v
-    if math.type(v) ~= "integer" or (v < 0 and v ~= -1) then
-      raise("nn.Unflatten: unflattened_size[" .. i .. "] must be a size (or -1), got " .. check.describe(v))
+  for i, e in ipairs(v) do
+    local n = args.int_of(e)
+    if n == nil or (n < 0 and n ~= -1) then
+      return name .. "[" .. i .. "] must be a size (or -1), got " .. args.describe(e)
     end
-    sizes[i] = v
+    sizes[i] = n
   end
-  self.dim, self.unflattened_size = dim, sizes
+  return nil, sizes
+end
+
+Unflatten.schema = args.schema("nn.Unflatten", {
+  {"dim", args.REQUIRED, "integer"},
+  {"unflattened_size", args.REQUIRED, sizes_check},
+})
+
+function Unflatten:__init(...)
+  self.dim, self.unflattened_size = Unflatten.schema:parse(...)
 end
 
 function Unflatten:forward(x)
-  check.tensor("Unflatten", x, 2)
+  args.tensor("nn.Unflatten", x)
   local shape = x.shape
   local n = #shape
   local d = self.dim < 0 and n + 1 + self.dim or self.dim

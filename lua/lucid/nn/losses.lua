@@ -27,14 +27,14 @@
 local lucid = require("lucid")
 local C = require("lucid.core")
 local autograd = require("lucid.autograd")
+local args = require("lucid._args")
+local raise = args.raise
 
 local losses = {}
 
 -- ---- argument checking ----------------------------------------------------------
 
-local function shape_str(shape)
-  return "{" .. table.concat(shape, ", ") .. "}"
-end
+local shape_str = args.shape_str
 
 local function same_shape(a, b)
   if #a ~= #b then return false end
@@ -42,35 +42,64 @@ local function same_shape(a, b)
   return true
 end
 
--- Errors point at the user's line. Every checker takes `level`, the error
--- level that reaches the user from the checker's caller, and raises with
--- level + 1; a worker (_mse, ...) takes its caller's level and passes
--- level + 1 on. Entry points call workers without tail calls so the frames
--- are there to count (a module's forward is itself tail-called by __call).
-local function fail(level, fmt, ...)
-  error(string.format(fmt, ...), level + 1)
+-- Errors point at the user's line, however deep the check (lucid._args.raise).
+
+local function check_tensor(name, v, what)
+  if not C.is_tensor(v) then raise("%s: %s must be a tensor, got %s", name, what, type(v)) end
 end
 
-local function check_tensor(name, v, what, level)
-  if not C.is_tensor(v) then fail(level + 1, "%s: %s must be a tensor, got %s", name, what, type(v)) end
+-- ---- the options, one schema per function and module ---------------------------
+
+--- Checks shared by the functional forms and the nn.*Loss modules.
+losses.REDUCTION = args.one_of("mean", "sum", "none")
+function losses.DELTA(v, name)
+  if type(v) ~= "number" or not (v > 0) then return name .. " must be a positive number, got " .. tostring(v) end
 end
-
-local REDUCTIONS = {mean = true, sum = true, none = true}
-
-local function check_reduction(name, reduction, level)
-  if not REDUCTIONS[reduction] then
-    fail(level + 1, "%s: reduction must be 'mean', 'sum' or 'none', got %s", name,
-      type(reduction) == "string" and "'" .. reduction .. "'" or tostring(reduction))
+function losses.BETA(v, name)
+  if type(v) ~= "number" or not (v >= 0) then
+    return name .. " must be a non-negative number, got " .. tostring(v)
   end
 end
-losses._check_reduction = check_reduction
+local function label_smoothing(v, name)
+  if type(v) ~= "number" or not (v >= 0 and v <= 1) then
+    return name .. " must be between 0.0 and 1.0, got " .. tostring(v)
+  end
+end
 
-local function check_same_shape(name, input, target, level)
-  check_tensor(name, input, "input", level + 1)
-  check_tensor(name, target, "target", level + 1)
+-- The optional arguments after (input, target), in PyTorch's order without
+-- the deprecated size_average and reduce.
+local ENTRIES = {
+  mse_loss = {{"reduction", "mean", losses.REDUCTION}},
+  l1_loss = {{"reduction", "mean", losses.REDUCTION}},
+  huber_loss = {{"reduction", "mean", losses.REDUCTION}, {"delta", 1.0, losses.DELTA}},
+  smooth_l1_loss = {{"reduction", "mean", losses.REDUCTION}, {"beta", 1.0, losses.BETA}},
+  cross_entropy = {{"weight", nil, "tensor"}, {"ignore_index", -100, "integer"},
+    {"reduction", "mean", losses.REDUCTION}, {"label_smoothing", 0.0, label_smoothing}},
+  nll_loss = {{"weight", nil, "tensor"}, {"ignore_index", -100, "integer"},
+    {"reduction", "mean", losses.REDUCTION}},
+  binary_cross_entropy = {{"weight", nil, "tensor"}, {"reduction", "mean", losses.REDUCTION}},
+  binary_cross_entropy_with_logits = {{"weight", nil, "tensor"}, {"reduction", "mean", losses.REDUCTION},
+    {"pos_weight", nil, "tensor"}},
+}
+
+--- The schema entries of a loss (a new table; the module forms take the same options).
+function losses.schema_entries(fname)
+  local out = {}
+  for i, e in ipairs(ENTRIES[fname]) do out[i] = {e[1], e[2], e[3]} end
+  return out
+end
+
+local function check_reduction(name, reduction)
+  local problem = losses.REDUCTION(reduction, "reduction")
+  if problem then raise("%s: %s", name, problem) end
+end
+
+local function check_same_shape(name, input, target)
+  check_tensor(name, input, "input")
+  check_tensor(name, target, "target")
   local is, ts = input.shape, target.shape
   if not same_shape(is, ts) then
-    fail(level + 1, "%s: target %s does not match input %s (expected %s)", name, shape_str(ts),
+    raise("%s: target %s does not match input %s (expected %s)", name, shape_str(ts),
       shape_str(is), shape_str(is))
   end
 end
@@ -84,27 +113,27 @@ end
 -- ---- regression losses ------------------------------------------------------------
 
 --- mse: (input - target)^2
-function losses._mse(name, input, target, reduction, level)
-  check_reduction(name, reduction, level + 1)
-  check_same_shape(name, input, target, level + 1)
+function losses._mse(name, input, target, reduction)
+  check_reduction(name, reduction)
+  check_same_shape(name, input, target)
   local d = input - target
   return reduce(d * d, reduction)
 end
 
 --- l1: |input - target| (gradient 0 where they are equal)
-function losses._l1(name, input, target, reduction, level)
-  check_reduction(name, reduction, level + 1)
-  check_same_shape(name, input, target, level + 1)
+function losses._l1(name, input, target, reduction)
+  check_reduction(name, reduction)
+  check_same_shape(name, input, target)
   return reduce(lucid.abs(input - target), reduction)
 end
 
 --- huber: 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)
-function losses._huber(name, input, target, reduction, delta, level)
-  check_reduction(name, reduction, level + 1)
+function losses._huber(name, input, target, reduction, delta)
+  check_reduction(name, reduction)
   if type(delta) ~= "number" or not (delta > 0) then
-    fail(level + 1, "%s: delta must be a positive number, got %s", name, tostring(delta))
+    raise("%s: delta must be a positive number, got %s", name, tostring(delta))
   end
-  check_same_shape(name, input, target, level + 1)
+  check_same_shape(name, input, target)
   local d = input - target
   local ad = lucid.abs(d)
   local l = lucid.where(lucid.lt(ad, delta), d * d * 0.5, (ad - 0.5 * delta) * delta)
@@ -112,12 +141,12 @@ function losses._huber(name, input, target, reduction, delta, level)
 end
 
 --- smooth L1: 0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (beta = 0: L1)
-function losses._smooth_l1(name, input, target, reduction, beta, level)
-  check_reduction(name, reduction, level + 1)
+function losses._smooth_l1(name, input, target, reduction, beta)
+  check_reduction(name, reduction)
   if type(beta) ~= "number" or not (beta >= 0) then
-    fail(level + 1, "%s: beta must be a non-negative number, got %s", name, tostring(beta))
+    raise("%s: beta must be a non-negative number, got %s", name, tostring(beta))
   end
-  check_same_shape(name, input, target, level + 1)
+  check_same_shape(name, input, target)
   local d = input - target
   local ad = lucid.abs(d)
   if beta == 0 then return reduce(ad, reduction) end
@@ -129,10 +158,10 @@ end
 
 -- For input {C} / {N, C} / {N, C, d...}: the class dim, C, and the target
 -- shape that class indices must have.
-local function class_layout(name, input, level)
+local function class_layout(name, input)
   local is = input.shape
   if #is == 0 then
-    fail(level + 1, "%s: input must have a class dim: {C}, {N, C} or {N, C, d1, ...}, got a 0-d tensor", name)
+    raise("%s: input must have a class dim: {C}, {N, C} or {N, C, d1, ...}, got a 0-d tensor", name)
   end
   local cdim = #is == 1 and 1 or 2
   local expected = {}
@@ -148,11 +177,11 @@ local function class_rows(x, cdim, c)
   return x:reshape(x.shape[1], c, -1):transpose(2, 3):reshape(-1, c)
 end
 
-local function check_weight(name, weight, c, level)
+local function check_weight(name, weight, c)
   if weight == nil then return nil end
-  check_tensor(name, weight, "weight", level + 1)
+  check_tensor(name, weight, "weight")
   if weight.ndim ~= 1 or weight.shape[1] ~= c then
-    fail(level + 1, "%s: weight %s does not match the %d classes (expected {%d})", name,
+    raise("%s: weight %s does not match the %d classes (expected {%d})", name,
       shape_str(weight.shape), c, c)
   end
   return weight:detach()
@@ -160,7 +189,7 @@ end
 
 -- Raises unless every value of t (flat {M}) other than ignore_index is an
 -- integer in 1..c, naming the first one that is not.
-local function check_classes(name, t, keep, c, level)
+local function check_classes(name, t, keep, c)
   if t:numel() == 0 then return end
   local tv = lucid.where(keep, t, 1)
   local ok = lucid.min(tv):item() >= 1 and lucid.max(tv):item() <= c
@@ -171,10 +200,10 @@ local function check_classes(name, t, keep, c, level)
     if kept[i] ~= 0 then
       local shown = (v == math.floor(v) and math.tointeger(v)) or v
       if v ~= math.floor(v) then
-        fail(level + 1, "%s: target value %s (element %d) is not a class index (an integer in 1..%d)",
+        raise("%s: target value %s (element %d) is not a class index (an integer in 1..%d)",
           name, tostring(shown), i, c)
       elseif v < 1 or v > c then
-        fail(level + 1, "%s: target class %s (element %d) is out of range 1..%d", name, tostring(shown), i, c)
+        raise("%s: target class %s (element %d) is out of range 1..%d", name, tostring(shown), i, c)
       end
     end
   end
@@ -182,21 +211,21 @@ end
 
 -- The negative log likelihood of log-probabilities logp (input's layout),
 -- with class-index targets; also returns what label smoothing needs.
-local function nll_core(name, logp, target, weight, ignore_index, reduction, level)
-  local cdim, c, expected = class_layout(name, logp, level + 1)
-  check_tensor(name, target, "target", level + 1)
+local function nll_core(name, logp, target, weight, ignore_index, reduction)
+  local cdim, c, expected = class_layout(name, logp)
+  check_tensor(name, target, "target")
   if not same_shape(target.shape, expected) then
-    fail(level + 1, "%s: target %s does not match input %s (expected %s)", name, shape_str(target.shape),
+    raise("%s: target %s does not match input %s (expected %s)", name, shape_str(target.shape),
       shape_str(logp.shape), shape_str(expected))
   end
   if math.type(ignore_index) ~= "integer" and not (type(ignore_index) == "number"
       and ignore_index == math.floor(ignore_index)) then
-    fail(level + 1, "%s: ignore_index must be an integer, got %s", name, tostring(ignore_index))
+    raise("%s: ignore_index must be an integer, got %s", name, tostring(ignore_index))
   end
-  weight = check_weight(name, weight, c, level + 1)
+  weight = check_weight(name, weight, c)
   local t = target:detach():reshape(-1)
   local keep = lucid.ne(t, ignore_index)                   -- {M}: 1 where counted
-  check_classes(name, t, keep, c, level + 1)
+  check_classes(name, t, keep, c)
   local safe = lucid.where(keep, t, 1)                      -- a valid class everywhere
   local rows = class_rows(logp, cdim, c)                    -- {M, C}
   local picked = lucid.gather(rows, 2, safe:reshape(-1, 1)):reshape(-1)
@@ -213,28 +242,28 @@ end
 
 -- ---- cross entropy / nll ---------------------------------------------------------
 
-function losses._nll(name, input, target, weight, ignore_index, reduction, level)
-  check_reduction(name, reduction, level + 1)
-  check_tensor(name, input, "input", level + 1)
-  return (nll_core(name, input, target, weight, ignore_index, reduction, level + 1))
+function losses._nll(name, input, target, weight, ignore_index, reduction)
+  check_reduction(name, reduction)
+  check_tensor(name, input, "input")
+  return (nll_core(name, input, target, weight, ignore_index, reduction))
 end
 
-function losses._cross_entropy(name, input, target, weight, ignore_index, reduction, label_smoothing, level)
-  check_reduction(name, reduction, level + 1)
-  check_tensor(name, input, "input", level + 1)
-  check_tensor(name, target, "target", level + 1)
+function losses._cross_entropy(name, input, target, weight, ignore_index, reduction, label_smoothing)
+  check_reduction(name, reduction)
+  check_tensor(name, input, "input")
+  check_tensor(name, target, "target")
   if type(label_smoothing) ~= "number" or not (label_smoothing >= 0 and label_smoothing <= 1) then
-    fail(level + 1, "%s: label_smoothing must be between 0.0 and 1.0, got %s", name, tostring(label_smoothing))
+    raise("%s: label_smoothing must be between 0.0 and 1.0, got %s", name, tostring(label_smoothing))
   end
-  local cdim, c = class_layout(name, input, level + 1)
+  local cdim, c = class_layout(name, input)
   local logp = lucid.log_softmax(input, cdim)
 
   if same_shape(input.shape, target.shape) then
     -- class probabilities
     if ignore_index ~= -100 then
-      fail(level + 1, "%s: ignore_index is not supported with class probabilities as target", name)
+      raise("%s: ignore_index is not supported with class probabilities as target", name)
     end
-    weight = check_weight(name, weight, c, level + 1)
+    weight = check_weight(name, weight, c)
     local t = target
     if label_smoothing > 0 then t = t * (1 - label_smoothing) + label_smoothing / c end
     local l = logp * t
@@ -249,7 +278,7 @@ function losses._cross_entropy(name, input, target, weight, ignore_index, reduct
     return l:sum() / (input:numel() / c)
   end
 
-  local nll, k = nll_core(name, logp, target, weight, ignore_index, reduction, level + 1)
+  local nll, k = nll_core(name, logp, target, weight, ignore_index, reduction)
   if label_smoothing == 0 then return nll end
   local smooth = k.rows
   if k.weight then smooth = smooth * k.weight end
@@ -292,9 +321,9 @@ function BCE.backward(ctx, g)
   return gx, gt, nil
 end
 
-local function check_broadcast_weight(name, what, w, shape, level)
+local function check_broadcast_weight(name, what, w, shape)
   if w == nil then return nil end
-  check_tensor(name, w, what, level + 1)
+  check_tensor(name, w, what)
   local ws = w.shape
   local ok = #ws <= #shape
   for i = 1, #ws do
@@ -302,19 +331,19 @@ local function check_broadcast_weight(name, what, w, shape, level)
     ok = ok and (s == d or s == 1)
   end
   if not ok then
-    fail(level + 1, "%s: %s %s does not broadcast to input %s", name, what, shape_str(ws), shape_str(shape))
+    raise("%s: %s %s does not broadcast to input %s", name, what, shape_str(ws), shape_str(shape))
   end
   return w:detach()
 end
 
-function losses._bce(name, input, target, weight, reduction, level)
-  check_reduction(name, reduction, level + 1)
-  check_same_shape(name, input, target, level + 1)
-  weight = check_broadcast_weight(name, "weight", weight, input.shape, level + 1)
+function losses._bce(name, input, target, weight, reduction)
+  check_reduction(name, reduction)
+  check_same_shape(name, input, target)
+  weight = check_broadcast_weight(name, "weight", weight, input.shape)
   if input:numel() > 0 then
     local lo, hi = lucid.min(input):item(), lucid.max(input):item()
     if not (lo >= 0 and hi <= 1) then
-      fail(level + 1, "%s: all elements of input should be between 0 and 1 (found %s)", name,
+      raise("%s: all elements of input should be between 0 and 1 (found %s)", name,
         tostring(not (lo >= 0) and lo or hi))
     end
   end
@@ -366,81 +395,52 @@ function BCEWithLogits.backward(ctx, g)
   return gx, gt, nil, nil
 end
 
-function losses._bce_with_logits(name, input, target, weight, pos_weight, reduction, level)
-  check_reduction(name, reduction, level + 1)
-  check_same_shape(name, input, target, level + 1)
-  weight = check_broadcast_weight(name, "weight", weight, input.shape, level + 1)
-  pos_weight = check_broadcast_weight(name, "pos_weight", pos_weight, input.shape, level + 1)
+function losses._bce_with_logits(name, input, target, weight, pos_weight, reduction)
+  check_reduction(name, reduction)
+  check_same_shape(name, input, target)
+  weight = check_broadcast_weight(name, "weight", weight, input.shape)
+  pos_weight = check_broadcast_weight(name, "pos_weight", pos_weight, input.shape)
   return reduce(BCEWithLogits.apply(input, target, weight, pos_weight), reduction)
 end
 
 -- ---- the functional forms ----------------------------------------------------------
 
--- Reads optional arguments given positionally (names in order) or as one
--- options table at the first optional position.
-local function options(names, ...)
-  local first = ...
-  local out = {}
-  if type(first) == "table" and select("#", ...) == 1 then
-    for _, n in ipairs(names) do out[n] = first[n] end
-  else
-    for i, n in ipairs(names) do out[n] = (select(i, ...)) end
-  end
-  return out
-end
-
 local F = "nn.functional."
--- Each calls its worker (level 2: the user is two frames up) and returns
--- the result from a local, not as a tail call, so that error levels hold.
+local S = {}
+for name in pairs(ENTRIES) do S[name] = args.schema(F .. name, losses.schema_entries(name)) end
 
 function losses.mse_loss(input, target, ...)
-  local o = options({"reduction"}, ...)
-  local loss = losses._mse(F .. "mse_loss", input, target, o.reduction or "mean", 2)
-  return loss
+  return losses._mse(F .. "mse_loss", input, target, S.mse_loss:parse(...))
 end
 
 function losses.l1_loss(input, target, ...)
-  local o = options({"reduction"}, ...)
-  local loss = losses._l1(F .. "l1_loss", input, target, o.reduction or "mean", 2)
-  return loss
+  return losses._l1(F .. "l1_loss", input, target, S.l1_loss:parse(...))
 end
 
 function losses.huber_loss(input, target, ...)
-  local o = options({"reduction", "delta"}, ...)
-  local loss = losses._huber(F .. "huber_loss", input, target, o.reduction or "mean", o.delta or 1.0, 2)
-  return loss
+  return losses._huber(F .. "huber_loss", input, target, S.huber_loss:parse(...))
 end
 
 function losses.smooth_l1_loss(input, target, ...)
-  local o = options({"reduction", "beta"}, ...)
-  local loss = losses._smooth_l1(F .. "smooth_l1_loss", input, target, o.reduction or "mean", o.beta or 1.0, 2)
-  return loss
+  return losses._smooth_l1(F .. "smooth_l1_loss", input, target, S.smooth_l1_loss:parse(...))
 end
 
 function losses.cross_entropy(input, target, ...)
-  local o = options({"weight", "ignore_index", "reduction", "label_smoothing"}, ...)
-  local loss = losses._cross_entropy(F .. "cross_entropy", input, target, o.weight, o.ignore_index or -100,
-    o.reduction or "mean", o.label_smoothing or 0.0, 2)
-  return loss
+  return losses._cross_entropy(F .. "cross_entropy", input, target, S.cross_entropy:parse(...))
 end
 
 function losses.nll_loss(input, target, ...)
-  local o = options({"weight", "ignore_index", "reduction"}, ...)
-  local loss = losses._nll(F .. "nll_loss", input, target, o.weight, o.ignore_index or -100, o.reduction or "mean", 2)
-  return loss
+  return losses._nll(F .. "nll_loss", input, target, S.nll_loss:parse(...))
 end
 
 function losses.binary_cross_entropy(input, target, ...)
-  local o = options({"weight", "reduction"}, ...)
-  local loss = losses._bce(F .. "binary_cross_entropy", input, target, o.weight, o.reduction or "mean", 2)
-  return loss
+  return losses._bce(F .. "binary_cross_entropy", input, target, S.binary_cross_entropy:parse(...))
 end
 
 function losses.binary_cross_entropy_with_logits(input, target, ...)
-  local o = options({"weight", "reduction", "pos_weight"}, ...)
-  local loss = losses._bce_with_logits(F .. "binary_cross_entropy_with_logits", input, target, o.weight,
-    o.pos_weight, o.reduction or "mean", 2)
-  return loss
+  local weight, reduction, pos_weight = S.binary_cross_entropy_with_logits:parse(...)
+  return losses._bce_with_logits(F .. "binary_cross_entropy_with_logits", input, target, weight,
+    pos_weight, reduction)
 end
 
 return losses
