@@ -167,8 +167,8 @@ describe("lucid.autograd.gradcheck: arguments", function()
       "lucid.autograd.gradcheck: fn must be a function, got number")
     assert.has_error(function() autograd.gradcheck(id, 5) end,
       "lucid.autograd.gradcheck: inputs must be a tensor or a table of inputs, got number")
-    assert.has_error(function() autograd.gradcheck(id, {f64({1})}, 5) end,
-      "lucid.autograd.gradcheck: opts must be a table, got number")
+    assert.has_error(function() autograd.gradcheck(id, {f64({1})}, 5) end,  -- options: by name only
+      "lucid.autograd.gradcheck: too many arguments (2 positional options at most: fn, inputs)")
     assert.has_error(function() autograd.gradcheck(id, {f64({1})}, {eps = "x"}) end,
       "lucid.autograd.gradcheck: eps must be a number, got string")
   end)

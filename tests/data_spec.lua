@@ -222,7 +222,11 @@ describe("lucid.data.DataLoader", function()
     check_error("lucid.data.DataLoader: batch_size must be a positive integer, got 1.5",
       data.DataLoader, ds, {batch_size = 1.5})
     check_error("lucid.data.DataLoader: unknown option 'batchsize'", data.DataLoader, ds, {batchsize = 2})
-    check_error("lucid.data.DataLoader: options must be a table, got number", data.DataLoader, ds, 4)
+    -- options go positionally in PyTorch's order too: (dataset, batch_size, shuffle)
+    assert.are.equal(2, data.DataLoader(ds, 2, true).batch_size)
+    check_error("lucid.data.DataLoader: shuffle must be a boolean, got string", data.DataLoader, ds, 4, "yes")
+    check_error("lucid.data.DataLoader: option 'num_workers' is not supported", data.DataLoader, ds,
+      {num_workers = 2})
     check_error("lucid.data.DataLoader: expected a dataset", data.DataLoader, 42)
     check_error("lucid.data.DataLoader: the dataset has no length",
       data.DataLoader, setmetatable({}, {__len = function() return "many" end}))

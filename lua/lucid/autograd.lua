@@ -5,7 +5,8 @@
 --   function Square.forward(ctx, x) ctx:save_for_backward(x); return x * x end
 --   function Square.backward(ctx, g) local x = ctx.saved_tensors[1]; return g * 2 * x end
 --   local y = Square.apply(x)
-local raise = require("lucid._args").raise
+local args = require("lucid._args")
+local raise = args.raise
 local C = require("lucid.core")
 
 local autograd = {}
@@ -97,30 +98,59 @@ end
 -- that requires grad. Use float64 inputs. Returns true, or raises (or with
 -- raise = false returns false and the message) naming the input, the element
 -- and both values.
-local function callable(f)
-  if type(f) == "function" then return true end
-  local mt = getmetatable(f)
-  return type(mt) == "table" and rawget(mt, "__call") ~= nil
-end
+local callable = args.callable
 
-function autograd.gradcheck(fn, inputs, opts)
-  local G = "lucid.autograd.gradcheck: "
-  if not callable(fn) then raise(G .. "fn must be a function, got " .. type(fn)) end
-  if C.is_tensor(inputs) then inputs = {inputs} end
-  if type(inputs) ~= "table" then
-    raise(G .. "inputs must be a tensor or a table of inputs, got " .. type(inputs))
+local function fn_check(v, name)
+  if not callable(v) then return name .. " must be a function, got " .. type(v) end
+end
+local function inputs_check(v, name)
+  if not C.is_tensor(v) and type(v) ~= "table" then
+    return name .. " must be a tensor or a table of inputs, got " .. type(v)
   end
-  if opts == nil then opts = {} end
-  if type(opts) ~= "table" then raise(G .. "opts must be a table, got " .. type(opts)) end
-  local eps, atol, rtol = opts.eps or 1e-6, opts.atol or 1e-5, opts.rtol or 1e-3
-  if type(eps) ~= "number" then raise(G .. "eps must be a number, got " .. type(eps)) end
-  if type(atol) ~= "number" then raise(G .. "atol must be a number, got " .. type(atol)) end
-  if type(rtol) ~= "number" then raise(G .. "rtol must be a number, got " .. type(rtol)) end
-  if not (eps > 0) then raise(G .. "eps must be positive, got " .. tostring(eps)) end
-  inputs = table.move(inputs, 1, #inputs, 1, {})  -- a plain array (no metamethods from here on)
+end
+local function eps_check(v, name)
+  if type(v) ~= "number" then return name .. " must be a number, got " .. type(v) end
+  if not (v > 0) then return name .. " must be positive, got " .. tostring(v) end
+end
+-- PyTorch's switches that have no meaning here
+local UNSUPPORTED = {"raise_exception", "nondet_tol", "check_undefined_grad", "check_grad_dtypes",
+  "check_batched_grad", "check_batched_forward_grad", "check_forward_ad", "check_backward_ad",
+  "fast_mode", "check_sparse_nnz"}
+local function check_entries(extra)
+  local e = {
+    {"fn", args.REQUIRED, fn_check},
+    {"inputs", args.REQUIRED, inputs_check, table_arg = true},
+  }
+  for _, x in ipairs(extra) do e[#e + 1] = x end
+  for _, x in ipairs({{"eps", 1e-6, eps_check, keyword = true}, {"atol", 1e-5, "number", keyword = true},
+      {"rtol", 1e-3, "number", keyword = true}, {"raise", true, "boolean", keyword = true}}) do
+    e[#e + 1] = x
+  end
+  e.unsupported = UNSUPPORTED
+  return e
+end
+autograd.schemas = {
+  gradcheck = args.schema("lucid.autograd.gradcheck", check_entries({})),
+  gradgradcheck = args.schema("lucid.autograd.gradgradcheck", check_entries({
+    {"grad_outputs", nil, "tensor"},
+  })),
+  -- only the options grad itself reads in Lua (the rest is the binding's)
+}
+
+local unpack = table.unpack or unpack  -- luacheck: ignore (5.1)
+
+-- The finite-difference check of gradcheck, for fname; o: the parsed options.
+local function check(fname, fn, inputs, o)
+  local G = fname .. ": "
+  local eps, atol, rtol = o.eps, o.atol, o.rtol
+  if C.is_tensor(inputs) then inputs = {inputs} end
+  local opts = {raise = o.raise}
+  local plain = {}  -- a plain array (no metamethods from here on)
+  for i = 1, #inputs do plain[i] = inputs[i] end
+  inputs = plain
   local function fail(msg)
     if opts.raise == false then return false, msg end
-    raise("lucid.autograd.gradcheck: " .. msg)
+    raise(G .. msg)
   end
   local out = fn(table.unpack(inputs))
   if not C.is_tensor(out) then return fail("the function must return a tensor") end
@@ -168,6 +198,54 @@ function autograd.gradcheck(fn, inputs, opts)
     end
   end
   return true
+end
+
+function autograd.gradcheck(...)
+  local o = autograd.schemas.gradcheck:table(...)
+  return check("lucid.autograd.gradcheck", o.fn, o.inputs, o)
+end
+
+local function pack(...) return {n = select("#", ...), ...} end
+
+--- gradgradcheck(fn, inputs [, grad_outputs] [, {eps =, atol =, rtol =, raise =}]):
+-- checks second derivatives, as PyTorch's: the first derivatives of
+-- sum(fn(inputs...) * grad_outputs) (grad_outputs: a fixed random tensor
+-- unless given) are computed with create_graph = true, and gradcheck runs on
+-- them as a function of the inputs. Use float64 inputs.
+function autograd.gradgradcheck(...)
+  local o = autograd.schemas.gradgradcheck:table(...)
+  local fn, inputs = o.fn, o.inputs
+  if C.is_tensor(inputs) then inputs = {inputs} end
+  local wrt = {}
+  for i = 1, #inputs do
+    local t = inputs[i]
+    if C.is_tensor(t) and t.requires_grad then wrt[#wrt + 1] = t end
+  end
+  local go = o.grad_outputs
+  local function first_grads(...)
+    local y = fn(...)
+    if not C.is_tensor(y) then
+      raise("lucid.autograd.gradgradcheck: the function must return a tensor, got %s", type(y))
+    end
+    if go == nil then go = C.rand(y.shape, {dtype = y.dtype}) + 0.5 end  -- away from 0
+    local grads = pack(C._autograd_grad(y, wrt, go, {create_graph = true, allow_unused = true}))
+    local parts = {}
+    for k, t in ipairs(wrt) do
+      local g = grads[k] or C.zeros(t.shape, {dtype = t.dtype})
+      parts[k] = g:reshape(-1)
+    end
+    return C.cat(parts, 1)
+  end
+  -- the first derivatives need recording on, also where gradcheck measures
+  -- with it off; the mode is restored however first_grads ends
+  local function first(...)
+    local previous = C.set_grad_enabled(true)
+    local r = pack(pcall(first_grads, ...))
+    C.set_grad_enabled(previous)
+    if not r[1] then error(r[2], 0) end
+    return unpack(r, 2, r.n)
+  end
+  return check("lucid.autograd.gradgradcheck", first, inputs, o)
 end
 
 return autograd

@@ -42,7 +42,8 @@
 -- loader:iter() returns a plain iterator function over one epoch, for manual
 -- stepping: `local next_batch = loader:iter(); local xb, yb = next_batch()`.
 -- #loader is the number of batches per epoch.
-local raise = require("lucid._args").raise
+local args = require("lucid._args")
+local raise = args.raise
 local lucid = require("lucid")
 local C = require("lucid.core")
 local iter = require("lucid._iter")  -- shared with lucid.progress
@@ -181,7 +182,6 @@ local DataLoader = {__name = "DataLoader"}
 DataLoader.__index = DataLoader
 data.DataLoader_class = DataLoader
 
-local OPTIONS = {batch_size = true, shuffle = true, drop_last = true, collate_fn = true}
 
 local function dataset_len(ds)
   local n = iter.length_of(ds)
@@ -192,18 +192,28 @@ local function dataset_len(ds)
   return n
 end
 
---- DataLoader(dataset [, {batch_size = 1, shuffle = false, drop_last = false, collate_fn = nil}])
-function data.DataLoader(dataset, opts)
-  if opts ~= nil and type(opts) ~= "table" then
-    raise("lucid.data.DataLoader: options must be a table, got " .. type(opts))
-  end
-  opts = opts or {}
-  for k in pairs(opts) do
-    if not OPTIONS[k] then
-      raise(string.format("lucid.data.DataLoader: unknown option '%s' (known: batch_size, shuffle, "
-        .. "drop_last, collate_fn)", tostring(k)))
-    end
-  end
+local function collate_check(v, name)
+  if type(v) ~= "function" then return name .. " must be a function, got " .. type(v) end
+end
+
+-- PyTorch's order has sampler, batch_sampler and num_workers between shuffle
+-- and collate_fn: those after shuffle go by name only. dataset is always the
+-- first argument (a dataset may be a plain table), so names follow it.
+local SCHEMA = args.schema("lucid.data.DataLoader", {
+  {"dataset", nil, nil, table_arg = true},
+  {"batch_size", 1, "posint"},
+  {"shuffle", false, "boolean"},
+  {"collate_fn", nil, collate_check, keyword = true},
+  {"drop_last", false, "boolean", keyword = true},
+  unsupported = {"sampler", "batch_sampler", "num_workers", "pin_memory", "timeout", "worker_init_fn",
+    "multiprocessing_context", "generator", "prefetch_factor", "persistent_workers", "pin_memory_device"},
+})
+
+--- DataLoader(dataset [, batch_size = 1 [, shuffle = false]] [, {collate_fn =, drop_last = false}])
+-- (every option also by name in the trailing table)
+function data.DataLoader(...)
+  local opts = SCHEMA:table(...)
+  local dataset = opts.dataset
   if C.is_tensor(dataset) then dataset = data.TensorDataset(dataset) end
   local tds = type(dataset)
   if tds ~= "table" and tds ~= "userdata" then
@@ -211,18 +221,11 @@ function data.DataLoader(dataset, opts)
   end
   local ok, err = pcall(dataset_len, dataset)
   if not ok then raise(err) end
-  local bs = opts.batch_size == nil and 1 or opts.batch_size
-  if not is_integer(bs) or bs < 1 then
-    raise("lucid.data.DataLoader: batch_size must be a positive integer, got " .. tostring(bs))
-  end
-  if opts.collate_fn ~= nil and type(opts.collate_fn) ~= "function" then
-    raise("lucid.data.DataLoader: collate_fn must be a function, got " .. type(opts.collate_fn))
-  end
   local self = {
     dataset = dataset,
-    batch_size = math.tointeger(bs),
-    shuffle = opts.shuffle and true or false,
-    drop_last = opts.drop_last and true or false,
+    batch_size = opts.batch_size,
+    shuffle = opts.shuffle,
+    drop_last = opts.drop_last,
     collate_fn = opts.collate_fn,
     _running = setmetatable({}, {__mode = "k"}),  -- a loop's last batch -> its epoch
   }

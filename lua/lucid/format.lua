@@ -4,7 +4,8 @@
 -- brackets, one row per line for matrices, wrapped at `linewidth`, and
 -- summarised with "..." past `threshold` elements (`edgeitems` at each edge).
 -- The rules follow torch/_tensor_str.py so that output lines up with PyTorch.
-local raise = require("lucid._args").raise
+local args = require("lucid._args")
+local raise = args.raise
 local C = require("lucid.core")
 
 local M = {}
@@ -21,35 +22,36 @@ local RANGES = {
   linewidth = {1, 1000000},
 }
 
+-- An integer in RANGES[name], as a check for the schema.
+local function ranged(name)
+  local lo, hi = RANGES[name][1], RANGES[name][2]
+  return function(v)
+    local i = args.int_of(v)
+    if i == nil or i < lo or i > hi then
+      return string.format("%s must be an integer in %d..%s, got %s", name, lo,
+        hi == math.maxinteger and "math.maxinteger" or tostring(hi),
+        type(v) == "number" and tostring(v) or type(v))
+    end
+    return nil, i
+  end
+end
+
+local SCHEMA = args.schema("lucid.set_printoptions", {
+  {"precision", nil, ranged("precision")},
+  {"threshold", nil, ranged("threshold")},
+  {"edgeitems", nil, ranged("edgeitems")},
+  {"linewidth", nil, ranged("linewidth")},
+  {"sci_mode", nil, "boolean"},
+  unsupported = {"profile"},
+})
+M.set_printoptions_schema = SCHEMA
+
 --- lucid.set_printoptions{precision =, threshold =, edgeitems =, linewidth =, sci_mode =}
--- precision 0..30, threshold >= 0, edgeitems 0..1e6, linewidth 1..1e6.
+-- (or positionally, in that order): precision 0..30, threshold >= 0,
+-- edgeitems 0..1e6, linewidth 1..1e6. Options not given keep their value.
 -- Every option is checked before any is applied.
-function M.set_printoptions(o)
-  if type(o) ~= "table" then
-    raise("lucid.set_printoptions: expected a table of options, got " .. type(o))
-  end
-  local new = {}
-  for k, v in next, o do  -- next: a table's __pairs is not called
-    if RANGES[k] == nil and k ~= "sci_mode" then
-      raise("lucid.set_printoptions: unknown option '"
-        .. ((type(k) == "string" or type(k) == "number") and tostring(k) or type(k)) .. "'")
-    end
-    if k == "sci_mode" then
-      if v ~= nil and type(v) ~= "boolean" then
-        raise("lucid.set_printoptions: sci_mode must be a boolean or nil")
-      end
-    else
-      local lo, hi = RANGES[k][1], RANGES[k][2]
-      local i = type(v) == "number" and math.tointeger(v) or nil
-      if i == nil or i < lo or i > hi then
-        raise(string.format("lucid.set_printoptions: %s must be an integer in %d..%s, got %s", k, lo,
-          hi == math.maxinteger and "math.maxinteger" or tostring(hi),
-          type(v) == "number" and tostring(v) or type(v)))
-      end
-      v = i
-    end
-    new[k] = v
-  end
+function M.set_printoptions(...)
+  local new = SCHEMA:table(...)
   for k, v in pairs(new) do opts[k] = v end
 end
 

@@ -92,30 +92,37 @@ return load_guarded("lucid", lucid, function()
     return C.tensor(t, opts):reshape(shape)
   end
 
-  -- Options for a tensor made like t: t's dtype unless opts says otherwise.
-  local function like_opts(t, opts, fname)
-    if not C.is_tensor(t) then
-      raise(fname .. ": expected a tensor, got " .. type(t))
-    end
-    local o = {dtype = t.dtype}
-    if type(opts) == "table" then
-      for k, v in pairs(opts) do o[k] = v end
-    end
-    return o
+  -- The *_like functions: t's shape, and t's dtype unless dtype is given.
+  local args = require("lucid._args")
+  local function input_check(v)
+    if not C.is_tensor(v) then return "expected a tensor, got " .. type(v) end
+  end
+  local function like_schema(fname, value)
+    local e = {{"input", args.REQUIRED, input_check}}
+    if value then e[2] = {"fill_value", args.REQUIRED, "number"} end
+    e[#e + 1] = {"dtype", nil, "string", keyword = true}
+    e[#e + 1] = {"requires_grad", nil, "boolean", keyword = true}
+    e.unsupported = {"layout", "device", "memory_format", "pin_memory"}
+    return args.schema(fname, e)
+  end
+  local function like_opts(o)
+    return {dtype = o.dtype or o.input.dtype, requires_grad = o.requires_grad}
   end
 
-  --- zeros_like(t [, opts]), ones_like, rand_like, randn_like, empty_like:
-  -- t's shape and dtype unless opts says otherwise; full_like(t, value [, opts]).
+  --- zeros_like(t [, {dtype =, requires_grad =}]), ones_like, rand_like,
+  -- randn_like, empty_like: t's shape and dtype unless dtype says otherwise;
+  -- full_like(t, value [, opts]).
   for _, name in ipairs({"zeros", "ones", "rand", "randn", "empty"}) do
-    local make, fname = C[name], "lucid." .. name .. "_like"
-    lucid[name .. "_like"] = function(t, opts)
-      local o = like_opts(t, opts, fname)
-      return make(t.shape, o)
+    local make, S = C[name], like_schema("lucid." .. name .. "_like")
+    lucid[name .. "_like"] = function(...)
+      local o = S:table(...)
+      return make(o.input.shape, like_opts(o))
     end
   end
-  function lucid.full_like(t, value, opts)
-    local o = like_opts(t, opts, "lucid.full_like")
-    return C.full(t.shape, value, o)
+  local FULL_LIKE = like_schema("lucid.full_like", true)
+  function lucid.full_like(...)
+    local o = FULL_LIKE:table(...)
+    return C.full(o.input.shape, o.fill_value, like_opts(o))
   end
 
   for name, fn in pairs(require("lucid.linalg")) do

@@ -1,11 +1,9 @@
 --- The matrix-product shorthands PyTorch has beside matmul, each checking
 -- the ranks it promises, then built on matmul (so autograd comes for free).
-local raise = require("lucid._args").raise
+local args = require("lucid._args")
 local C = require("lucid.core")
 
-local function shape_str(t)
-  return "{" .. table.concat(t.shape, ", ") .. "}"
-end
+local raise, shape_str = args.raise, args.shape_str
 
 local function check(fname, t, ndim, what)
   if not C.is_tensor(t) then
@@ -16,11 +14,22 @@ local function check(fname, t, ndim, what)
   end
 end
 
--- matmul(a, b), with its errors told under the shorthand's own name.
-local function matmul_as(fname, a, b)
-  local ok, r = pcall(C.matmul, a, b)
-  if ok then return r end
-  raise((tostring(r):gsub("^.-lucid%.matmul:", "lucid." .. fname .. ":")))
+-- matmul(a, b) once the inner sizes (dim ia of a, dim ib of b) are known to
+-- agree, so that a shape error is told under the shorthand's own name.
+-- The product's size is checked too (the sizes of a but dim ia, times b's
+-- last when it has more than one dim), as outer does.
+local function matmul_as(fname, a, b, ia, ib)
+  local as, bs = a.shape, b.shape
+  local ka, kb = as[ia], bs[ib]
+  if ka ~= kb then
+    raise("lucid.%s: shapes %s and %s do not fit (%d ~= %d)", fname, shape_str(a), shape_str(b), ka, kb)
+  end
+  local n = #bs > 1 and bs[#bs] or 1
+  for i, d in ipairs(as) do if i ~= ia then n = n * d end end
+  if n > 2 ^ 60 then
+    raise("lucid.%s: shapes %s and %s give a product too large to hold", fname, shape_str(a), shape_str(b))
+  end
+  return C.matmul(a, b)
 end
 
 local M = {}
@@ -29,7 +38,7 @@ local M = {}
 function M.mm(a, b)
   check("mm", a, 2, "input")
   check("mm", b, 2, "mat2")
-  return matmul_as("mm", a, b)
+  return matmul_as("mm", a, b, 2, 1)
 end
 
 --- bmm(a, b): (batch, n, k) @ (batch, k, m), no broadcasting of the batch
@@ -40,14 +49,14 @@ function M.bmm(a, b)
     raise(string.format("lucid.bmm: batch sizes of shapes %s and %s differ (%d ~= %d)",
       shape_str(a), shape_str(b), a.shape[1], b.shape[1]))
   end
-  return matmul_as("bmm", a, b)
+  return matmul_as("bmm", a, b, 3, 2)
 end
 
 --- dot(a, b): the inner product of two 1-D tensors, 0-d
 function M.dot(a, b)
   check("dot", a, 1, "input")
   check("dot", b, 1, "tensor")
-  return matmul_as("dot", a, b)
+  return matmul_as("dot", a, b, 1, 1)
 end
 
 --- outer(a, b): (n) x (m) -> (n, m)
@@ -63,15 +72,20 @@ end
 
 --- addmm(input, m1, m2 [, beta = 1, alpha = 1]) or addmm(input, m1, m2, {beta =, alpha =}):
 -- beta * input + alpha * (m1 @ m2), input broadcasting to the product's shape
-function M.addmm(input, m1, m2, beta, alpha)
-  if type(beta) == "table" then beta, alpha = beta.beta, beta.alpha end
-  beta, alpha = beta or 1, alpha or 1
+local ADDMM = args.schema("lucid.addmm", {
+  {"input", nil}, {"mat1", nil}, {"mat2", nil},
+  {"beta", 1, "number"}, {"alpha", 1, "number"},
+  unsupported = {"out"},
+})
+
+function M.addmm(...)
+  local input, m1, m2, beta, alpha = ADDMM:parse(...)
   if not C.is_tensor(input) then
     raise("lucid.addmm: input must be a tensor, got " .. type(input))
   end
   check("addmm", m1, 2, "mat1")
   check("addmm", m2, 2, "mat2")
-  local prod = matmul_as("addmm", m1, m2)
+  local prod = matmul_as("addmm", m1, m2, 2, 1)
   if alpha ~= 1 then prod = prod * alpha end
   if beta == 0 then return prod + input * 0 end  -- PyTorch ignores input's values, not its shape
   return beta == 1 and input + prod or input * beta + prod

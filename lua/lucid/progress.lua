@@ -62,15 +62,41 @@
 -- would be wrong exactly when it matters: it stays set when stderr is
 -- redirected to a log. Write errors (a closed file, a broken pipe) are
 -- ignored: a progress bar never stops the loop it decorates.
-local raise = require("lucid._args").raise
+local args = require("lucid._args")
+local raise = args.raise
 local lucid_core = require("lucid.core")
 local iter = require("lucid._iter")  -- shared with lucid.data
 
 local Bar = {__name = "lucid.progress"}
 Bar.__index = Bar
 
-local OPTIONS = {total = true, desc = true, file = true, tty = true, every = true, interval = true,
-  ncols = true, ascii = true, unit = true, leave = true, clock = true}
+-- tqdm's names; the first ones also positionally, in tqdm's order
+local function file_check(v, name)
+  if v == false then return nil end
+  local ok, w = pcall(function() return v.write end)
+  if not ok or type(w) ~= "function" then
+    return name .. " must be a file or an object with a write method, or false"
+  end
+end
+local function clock_check(v, name)
+  if type(v) ~= "function" then return name .. " must be a function" end
+end
+local SCHEMA = args.schema("lucid.progress", {
+  {"iterable", nil, nil, table_arg = true},
+  {"desc", nil, nil},
+  {"total", nil, "size"},
+  {"leave", nil, nil},
+  {"file", nil, file_check},
+  {"ncols", nil, "number"},
+  {"ascii", nil, nil, keyword = true},
+  {"unit", nil, nil, keyword = true},
+  {"every", nil, "posint", keyword = true},
+  {"interval", nil, "number", keyword = true},
+  {"tty", nil, nil, keyword = true},
+  {"clock", nil, clock_check, keyword = true},
+  unsupported = {"mininterval", "maxinterval", "miniters", "disable", "dynamic_ncols", "smoothing",
+    "bar_format", "initial", "position", "postfix", "unit_scale", "unit_divisor", "colour", "delay"},
+})
 
 local is_integer, length_of, find_method = iter.is_integer, iter.length_of, iter.find_method
 
@@ -352,44 +378,19 @@ local function source(it)
     .. "a callable or an iterator function)")
 end
 
-return function(iterable, opts)
-  if opts ~= nil and type(opts) ~= "table" then
-    raise("lucid.progress: options must be a table, got " .. type(opts))
-  end
-  opts = opts or {}
-  for k in pairs(opts) do
-    if not OPTIONS[k] then
-      raise(string.format("lucid.progress: unknown option '%s' (known: total, desc, file, tty, every, "
-        .. "interval, ncols, ascii, unit, leave, clock)", tostring(k)))
-    end
-  end
-  local f, s, c, total = source(iterable)
-  if opts.total ~= nil then
-    if not is_integer(opts.total) or opts.total < 0 then
-      raise("lucid.progress: total must be a non-negative integer, got " .. tostring(opts.total))
-    end
-    total = math.tointeger(opts.total)
-  end
-  if opts.every ~= nil and (not is_integer(opts.every) or opts.every < 1) then
-    raise("lucid.progress: every must be a positive integer, got " .. tostring(opts.every))
-  end
+return function(...)
+  local opts = SCHEMA:table(...)
+  local f, s, c, total = source(opts.iterable)
+  if opts.total ~= nil then total = opts.total end
   local file = opts.file
   if file == nil then file = type(io) == "table" and io.stderr or false end
-  if file ~= false then
-    local ok, w = pcall(function() return file.write end)
-    if not ok or type(w) ~= "function" then
-      raise("lucid.progress: file must be a file or an object with a write method, or false")
-    end
-  else
-    file = nil
-  end
+  if file == false then file = nil end
   local tty = opts.tty
   if tty == nil then tty = file ~= nil and is_terminal(file) end
   local ncols = opts.ncols or tonumber(getenv("COLUMNS") or "") or 80
   local ascii = opts.ascii
   if ascii == nil then ascii = not utf8_locale() end
   local clock = opts.clock or get_clock()
-  if type(clock) ~= "function" then raise("lucid.progress: clock must be a function") end
 
   local bar = setmetatable({
     n = 0, total = total,

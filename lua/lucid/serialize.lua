@@ -41,7 +41,8 @@
 -- shape and dtype, and the tensors must tile the data exactly (no overlap, no
 -- gap, no trailing bytes). Every problem is a Lua error "lucid.load: ..."
 -- naming the file and what is wrong; nothing is read outside the file.
-local raise = require("lucid._args").raise
+local args = require("lucid._args")
+local raise = args.raise
 local C = require("lucid.core")
 
 local M = {}
@@ -60,10 +61,11 @@ local function fail(fmt, ...)
   error(setmetatable({msg = string.format(fmt, ...)}, Failure), 0)
 end
 
--- The message of an error caught from fn: ours get the function's name.
-local function message(fname, e)
-  if getmetatable(e) == Failure then return fname .. ": " .. e.msg end
-  return e  -- not ours (e.g. "not enough memory"): as it is
+-- Re-raises an error caught from fn: ours with the function's name, at the
+-- user's line; others (e.g. "not enough memory") as they are.
+local function reraise(fname, e)
+  if getmetatable(e) == Failure then raise("%s: %s", fname, e.msg) end
+  error(e, 0)
 end
 
 -- ---------------------------------------------------------------------------
@@ -375,14 +377,9 @@ local function shape_json(shape)
 end
 
 -- The header and the ordered tensor list of a table; raises on bad input.
-local function build_header(tbl, opts)
-  if opts ~= nil and type(opts) ~= "table" then fail("opts must be a table, got %s", type(opts)) end
-  opts = opts or {}
-  for k in pairs(opts) do
-    if k ~= "metadata" then fail("unknown option '%s' (known: metadata)", tostring(k)) end
-  end
+local function build_header(tbl, extra)
   local metadata = {format = "pt"}
-  for k, v in pairs(check_metadata(opts.metadata)) do metadata[k] = v end
+  for k, v in pairs(check_metadata(extra)) do metadata[k] = v end
 
   local entries
   local flat = type(tbl) == "table" and getmetatable(tbl) == nil
@@ -443,9 +440,9 @@ local function build_header(tbl, opts)
   return header, entries
 end
 
-local function save(tbl, path, opts)
+local function save(tbl, path, metadata)
   if type(path) ~= "string" then fail("expected a file path (string) as argument 2, got %s", type(path)) end
-  local header, entries = build_header(tbl, opts)  -- every check before the file is touched
+  local header, entries = build_header(tbl, metadata)  -- every check before the file is touched
   if type(io) ~= "table" then fail("this Lua state has no io library") end
   local f, oerr = io.open(path, "wb")
   if not f then fail("cannot write %s", oerr) end
@@ -740,15 +737,31 @@ end
 --- lucid.save(tbl, path [, opts]): writes tbl (a table name -> tensor, a
 -- nested table of tensors, numbers, strings and booleans, or one tensor) to
 -- path as safetensors. opts.metadata: extra string -> string pairs for the
--- header's __metadata__.
-function M.save(tbl, path, opts)
-  local ok, e = pcall(save, tbl, path, opts)
-  if not ok then raise(message("lucid.save", e)) end
+-- header's __metadata__. Names as safetensors' save_file: (tensors,
+-- filename, metadata); tbl is always the first argument, so options follow it.
+local SAVE = args.schema("lucid.save", {
+  {"tensors", nil, nil, table_arg = true},
+  {"filename", nil, nil},
+  {"metadata", nil, nil},
+})
+M.save_schema = SAVE
+
+function M.save(...)
+  local tbl, path, metadata = SAVE:parse(...)
+  local ok, e = pcall(save, tbl, path, metadata)
+  if not ok then reraise("lucid.save", e) end
 end
 
 --- lucid.load(path): the table (or tensor) saved in path, and the metadata
 -- table (string -> string).
-function M.load(path)
+local LOAD = args.schema("lucid.load", {
+  {"filename", nil, nil},
+  unsupported = {"device"},
+})
+M.load_schema = LOAD
+
+function M.load(...)
+  local path = LOAD:parse(...)
   local ok, tbl, metadata = pcall(function()
     if type(path) ~= "string" then fail("expected a file path (string), got %s", type(path)) end
     loading_path = path
@@ -758,7 +771,7 @@ function M.load(path)
     if not lok then error(t, 0) end
     return t, md
   end)
-  if not ok then raise(message("lucid.load", tbl)) end
+  if not ok then reraise("lucid.load", tbl) end
   return tbl, metadata
 end
 

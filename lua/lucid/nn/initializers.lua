@@ -11,23 +11,40 @@
 -- Optional arguments go positionally in PyTorch's order or in a table with
 -- PyTorch's names: kaiming_normal_(w, 0, "fan_out", "relu") is
 -- kaiming_normal_(w, {mode = "fan_out", nonlinearity = "relu"}).
-local raise = require("lucid._args").raise
+local args = require("lucid._args")
+local raise = args.raise
 local lucid = require("lucid")
 local C = require("lucid.core")
 
 local init = {}
 
-local function check_tensor(t, fname)
-  if not C.is_tensor(t) then
-    raise(string.format("nn.init.%s: expected a tensor, got %s", fname, type(t)))
-  end
+-- the tensor to fill: the first argument of every initialiser
+local function tensor_check(v)
+  if not C.is_tensor(v) then return "expected a tensor, got " .. type(v) end
 end
 
-local function check_number(v, name, fname)
-  if type(v) ~= "number" then
-    raise(string.format("nn.init.%s: %s must be a number, got %s", fname, name, type(v)))
-  end
+-- One schema per initialiser (PyTorch's names and order); init.schemas[name].
+local S = {}
+init.schemas = S
+local function schema(name, entries)
+  table.insert(entries, 1, {"tensor", args.REQUIRED, tensor_check})
+  S[name] = args.schema("nn.init." .. name, entries)
 end
+local MODE = args.one_of("fan_in", "fan_out")
+schema("uniform_", {{"a", 0.0, "number"}, {"b", 1.0, "number"}, unsupported = {"generator"}})
+schema("normal_", {{"mean", 0.0, "number"}, {"std", 1.0, "number"}, unsupported = {"generator"}})
+schema("constant_", {{"val", args.REQUIRED, "number"}})
+schema("zeros_", {})
+schema("ones_", {})
+schema("xavier_uniform_", {{"gain", 1.0, "number"}, unsupported = {"generator"}})
+schema("xavier_normal_", {{"gain", 1.0, "number"}, unsupported = {"generator"}})
+for _, name in ipairs({"kaiming_uniform_", "kaiming_normal_"}) do
+  schema(name, {{"a", 0, "number"}, {"mode", "fan_in", MODE}, {"nonlinearity", "leaky_relu", "string"},
+    unsupported = {"generator"}})
+end
+S.calculate_gain = args.schema("nn.init.calculate_gain", {
+  {"nonlinearity", args.REQUIRED}, {"param", nil},
+})
 
 -- Runs fill(t) with recording off (restored even if it raises); returns t.
 local function no_grad_fill(t, fill)
@@ -49,7 +66,8 @@ end
 -- nonlinearity, as PyTorch: 1 for linear, conv and sigmoid, 5/3 for tanh,
 -- sqrt(2) for relu, sqrt(2 / (1 + slope^2)) for leaky_relu (slope = param,
 -- default 0.01), 3/4 for selu.
-function init.calculate_gain(nonlinearity, param)
+function init.calculate_gain(...)
+  local nonlinearity, param = S.calculate_gain:parse(...)
   local linear = {linear = true, conv1d = true, conv2d = true, conv3d = true,
                   conv_transpose1d = true, conv_transpose2d = true, conv_transpose3d = true,
                   sigmoid = true}
@@ -87,50 +105,37 @@ function init.calculate_fan_in_and_fan_out(t, fname)
 end
 
 --- uniform_(t, a = 0, b = 1): U(a, b).
-function init.uniform_(t, a, b)
-  check_tensor(t, "uniform_")
-  if type(a) == "table" then a, b = a.a, a.b end
-  a, b = a or 0.0, b or 1.0
-  check_number(a, "a", "uniform_")
-  check_number(b, "b", "uniform_")
+function init.uniform_(...)
+  local t, a, b = S.uniform_:parse(...)
   return no_grad_fill(t, function(x) x:uniform_(a, b) end)
 end
 
 --- normal_(t, mean = 0, std = 1): N(mean, std^2).
-function init.normal_(t, mean, std)
-  check_tensor(t, "normal_")
-  if type(mean) == "table" then mean, std = mean.mean, mean.std end
-  mean, std = mean or 0.0, std or 1.0
-  check_number(mean, "mean", "normal_")
-  check_number(std, "std", "normal_")
+function init.normal_(...)
+  local t, mean, std = S.normal_:parse(...)
   return no_grad_fill(t, function(x) fill_normal(x, mean, std) end)
 end
 
 --- constant_(t, val): every element val.
-function init.constant_(t, val)
-  check_tensor(t, "constant_")
-  if type(val) == "table" then val = val.val end
-  check_number(val, "val", "constant_")
+function init.constant_(...)
+  local t, val = S.constant_:parse(...)
   return no_grad_fill(t, function(x) x:fill_(val) end)
 end
 
 --- zeros_(t) and ones_(t).
-function init.zeros_(t)
-  check_tensor(t, "zeros_")
+function init.zeros_(...)
+  local t = S.zeros_:parse(...)
   return no_grad_fill(t, function(x) x:fill_(0) end)
 end
 
-function init.ones_(t)
-  check_tensor(t, "ones_")
+function init.ones_(...)
+  local t = S.ones_:parse(...)
   return no_grad_fill(t, function(x) x:fill_(1) end)
 end
 
 --- xavier_uniform_(t, gain = 1): U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)).
-function init.xavier_uniform_(t, gain)
-  check_tensor(t, "xavier_uniform_")
-  if type(gain) == "table" then gain = gain.gain end
-  gain = gain or 1.0
-  check_number(gain, "gain", "xavier_uniform_")
+function init.xavier_uniform_(...)
+  local t, gain = S.xavier_uniform_:parse(...)
   local fan_in, fan_out = init.calculate_fan_in_and_fan_out(t, "xavier_uniform_")
   local std = gain * math.sqrt(2.0 / (fan_in + fan_out))
   local a = math.sqrt(3.0) * std
@@ -138,11 +143,8 @@ function init.xavier_uniform_(t, gain)
 end
 
 --- xavier_normal_(t, gain = 1): N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out)).
-function init.xavier_normal_(t, gain)
-  check_tensor(t, "xavier_normal_")
-  if type(gain) == "table" then gain = gain.gain end
-  gain = gain or 1.0
-  check_number(gain, "gain", "xavier_normal_")
+function init.xavier_normal_(...)
+  local t, gain = S.xavier_normal_:parse(...)
   local fan_in, fan_out = init.calculate_fan_in_and_fan_out(t, "xavier_normal_")
   local std = gain * math.sqrt(2.0 / (fan_in + fan_out))
   return no_grad_fill(t, function(x) fill_normal(x, 0.0, std) end)
@@ -150,15 +152,6 @@ end
 
 -- The std of kaiming_*: gain(nonlinearity, a) / sqrt(fan).
 local function kaiming_std(t, a, mode, nonlinearity, fname)
-  if type(a) == "table" then
-    local o = a
-    a, mode, nonlinearity = o.a or o[1], o.mode, o.nonlinearity
-  end
-  a, mode, nonlinearity = a or 0, mode or "fan_in", nonlinearity or "leaky_relu"
-  check_number(a, "a", fname)
-  if mode ~= "fan_in" and mode ~= "fan_out" then
-    raise(string.format("nn.init.%s: mode must be 'fan_in' or 'fan_out', got %s", fname, tostring(mode)))
-  end
   local fan_in, fan_out = init.calculate_fan_in_and_fan_out(t, fname)
   local fan = mode == "fan_in" and fan_in or fan_out
   local ok, gain = pcall(init.calculate_gain, nonlinearity, a)
@@ -170,16 +163,16 @@ end
 
 --- kaiming_uniform_(t, a = 0, mode = "fan_in", nonlinearity = "leaky_relu"):
 -- U(-b, b), b = sqrt(3) * gain / sqrt(fan) (He et al.).
-function init.kaiming_uniform_(t, a, mode, nonlinearity)
-  check_tensor(t, "kaiming_uniform_")
+function init.kaiming_uniform_(...)
+  local t, a, mode, nonlinearity = S.kaiming_uniform_:parse(...)
   local bound = math.sqrt(3.0) * kaiming_std(t, a, mode, nonlinearity, "kaiming_uniform_")
   return no_grad_fill(t, function(x) x:uniform_(-bound, bound) end)
 end
 
 --- kaiming_normal_(t, a = 0, mode = "fan_in", nonlinearity = "leaky_relu"):
 -- N(0, std^2), std = gain / sqrt(fan).
-function init.kaiming_normal_(t, a, mode, nonlinearity)
-  check_tensor(t, "kaiming_normal_")
+function init.kaiming_normal_(...)
+  local t, a, mode, nonlinearity = S.kaiming_normal_:parse(...)
   local std = kaiming_std(t, a, mode, nonlinearity, "kaiming_normal_")
   return no_grad_fill(t, function(x) fill_normal(x, 0.0, std) end)
 end

@@ -5,7 +5,8 @@
 --
 -- Both work on the gradients in place (parameters whose .grad is nil are
 -- skipped) and take a tensor or an array of tensors.
-local raise = require("lucid._args").raise
+local args = require("lucid._args")
+local raise = args.raise
 local lucid = require("lucid")
 local C = require("lucid.core")
 
@@ -30,12 +31,26 @@ local function tensors(params, fname)
   return params
 end
 
-local function number_arg(v, name, fname)
-  if type(v) ~= "number" then
-    raise(string.format("%s: %s must be a number, got %s", fname, name, type(v)))
-  end
-  return v
+-- norm_type: a number, or "inf" for math.huge
+local function norm_type_check(v, name)
+  if v == "inf" then return nil, math.huge end
+  if type(v) ~= "number" then return name .. " must be a number, got " .. type(v) end
 end
+
+utils.schemas = {
+  clip_grad_norm_ = args.schema("nn.utils.clip_grad_norm_", {
+    {"parameters", nil, nil, table_arg = true},
+    {"max_norm", args.REQUIRED, "number"},
+    {"norm_type", 2, norm_type_check},
+    {"error_if_nonfinite", false, "boolean"},
+    unsupported = {"foreach"},
+  }),
+  clip_grad_value_ = args.schema("nn.utils.clip_grad_value_", {
+    {"parameters", nil, nil, table_arg = true},
+    {"clip_value", args.REQUIRED, "number"},
+    unsupported = {"foreach"},
+  }),
+}
 
 -- The p-norm of a gradient (p > 0, finite or math.huge), as a Lua number.
 local function grad_norm(g, p)
@@ -51,26 +66,14 @@ end
 -- every gradient is scaled by max_norm / (norm + 1e-6). Returns the norm
 -- before clipping, as a number. norm_type is a number > 0, or math.huge
 -- (also "inf") for the largest absolute value.
-function utils.clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite)
+function utils.clip_grad_norm_(...)
   local fname = "nn.utils.clip_grad_norm_"
-  if type(max_norm) == "table" then
-    local o = max_norm
-    for k in pairs(o) do
-      if k ~= "max_norm" and k ~= "norm_type" and k ~= "error_if_nonfinite" then
-        raise(string.format("%s: unknown option '%s'", fname, tostring(k)))
-      end
-    end
-    max_norm, norm_type, error_if_nonfinite = o.max_norm, o.norm_type, o.error_if_nonfinite
-  end
+  local parameters, max_norm, norm_type, error_if_nonfinite = utils.schemas.clip_grad_norm_:parse(...)
   local params = tensors(parameters, fname)
-  number_arg(max_norm, "max_norm", fname)
   if not (max_norm >= 0) then
     -- PyTorch would flip the gradients' sign; that is never what is meant
     raise(string.format("%s: invalid max_norm: %s (expected max_norm >= 0)", fname, tostring(max_norm)))
   end
-  if norm_type == nil then norm_type = 2 end
-  if norm_type == "inf" then norm_type = math.huge end
-  number_arg(norm_type, "norm_type", fname)
   if not (norm_type > 0) then
     raise(string.format("%s: invalid norm_type: %s (expected a number > 0 or math.huge)", fname,
       tostring(norm_type)))
@@ -108,10 +111,10 @@ end
 
 --- clip_grad_value_(parameters, clip_value): every gradient value clamped
 -- into [-clip_value, clip_value].
-function utils.clip_grad_value_(parameters, clip_value)
+function utils.clip_grad_value_(...)
   local fname = "nn.utils.clip_grad_value_"
+  local parameters, clip_value = utils.schemas.clip_grad_value_:parse(...)
   local params = tensors(parameters, fname)
-  number_arg(clip_value, "clip_value", fname)
   if not (clip_value >= 0) then
     raise(string.format("%s: invalid clip_value: %s (expected clip_value >= 0)", fname,
       tostring(clip_value)))
