@@ -167,7 +167,7 @@ local function check(fname, fn, inputs, o)
   local function measure()
     previous = C.set_grad_enabled(false)
     local y = fn(table.unpack(inputs))
-    if not C.is_tensor(y) then error(G .. "the function must return a tensor, got " .. type(y), 0) end
+    if not C.is_tensor(y) then raise(G .. "the function must return a tensor, got " .. type(y)) end
     return (y * r):sum():item()
   end
   local function value()

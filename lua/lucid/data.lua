@@ -52,9 +52,7 @@ local data = {}
 
 local is_integer, find_method = iter.is_integer, iter.find_method
 
-local function shape_str(t)
-  return "{" .. table.concat(t.shape, ", ") .. "}"
-end
+local shape_str = args.shape_str
 
 -- ---------------------------------------------------------------------------
 -- TensorDataset
@@ -123,8 +121,8 @@ local function stack(ts, what)
   local s1 = shape_str(first)
   for j = 2, #ts do
     if shape_str(ts[j]) ~= s1 then
-      error(string.format("lucid.data.DataLoader: cannot batch %s: item %d has shape %s, item 1 %s",
-        what, j, shape_str(ts[j]), s1), 0)
+      raise(string.format("lucid.data.DataLoader: cannot batch %s: item %d has shape %s, item 1 %s",
+        what, j, shape_str(ts[j]), s1))
     end
   end
   if lucid.stack then return lucid.no_grad(lucid.stack, ts, 1) end
@@ -145,8 +143,8 @@ local function collate(values, what)
   if C.is_tensor(first) then
     for j, v in ipairs(values) do
       if not C.is_tensor(v) then
-        error(string.format("lucid.data.DataLoader: cannot batch %s: item 1 is a tensor, item %d a %s",
-          what, j, type(v)), 0)
+        raise(string.format("lucid.data.DataLoader: cannot batch %s: item 1 is a tensor, item %d a %s",
+          what, j, type(v)))
       end
     end
     return stack(values, what)
@@ -163,8 +161,8 @@ local function collate(values, what)
       local column = {}
       for j, v in ipairs(values) do
         if v[k] == nil then
-          error(string.format("lucid.data.DataLoader: cannot batch %s: item %d has no key %s",
-            what, j, tostring(k)), 0)
+          raise(string.format("lucid.data.DataLoader: cannot batch %s: item %d has no key %s",
+            what, j, tostring(k)))
         end
         column[j] = v[k]
       end
@@ -296,7 +294,7 @@ local function next_batch(self, st)
   for j, i in ipairs(idx) do
     local s = fetch(ds, i, get)
     if s.n == 0 or s[1] == nil then
-      error(string.format("lucid.data.DataLoader: the dataset returned nothing for item %d", i), 0)
+      raise(string.format("lucid.data.DataLoader: the dataset returned nothing for item %d", i))
     end
     samples[j] = s
   end
@@ -304,8 +302,8 @@ local function next_batch(self, st)
   local width = samples[1].n
   for j, s in ipairs(samples) do
     if s.n ~= width then
-      error(string.format("lucid.data.DataLoader: item %d gave %d values, item %d gave %d",
-        idx[1], width, idx[j], s.n), 0)
+      raise(string.format("lucid.data.DataLoader: item %d gave %d values, item %d gave %d",
+        idx[1], width, idx[j], s.n))
     end
   end
   local out = {}

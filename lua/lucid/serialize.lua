@@ -509,9 +509,7 @@ local function convert(dtype, bytes)
   return table.concat(out), "float64"
 end
 
-local function shape_text(shape)
-  return "{" .. table.concat(shape, ", ") .. "}"
-end
+local shape_text = args.shape_str
 
 local function jtype(v)
   local mt = getmetatable(v)

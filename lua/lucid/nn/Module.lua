@@ -339,6 +339,8 @@ end
 
 --- Copies values in. Names and shapes must match (strict, the default), else
 -- an error names every missing or unexpected key, or the first wrong shape.
+-- strict is positional only, and any value but false and nil means true:
+-- model:load_state_dict(lucid.load(path)) passes load's metadata table there.
 function Module:load_state_dict(sd, strict)
   if type(sd) ~= "table" then
     raise(self.__name .. ":load_state_dict: expected a table name -> tensor, got " .. type(sd))

@@ -97,7 +97,7 @@ function init.calculate_fan_in_and_fan_out(t, fname)
   local shape = t.shape
   if #shape < 2 then
     raise(string.format("nn.init.%s: fan in and fan out can not be computed for a tensor with fewer "
-      .. "than 2 dimensions (got shape {%s})", fname, table.concat(shape, ", ")))
+      .. "than 2 dimensions (got shape %s)", fname, args.shape_str(shape)))
   end
   local receptive = 1
   for i = 3, #shape do receptive = receptive * shape[i] end

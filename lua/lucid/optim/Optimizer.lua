@@ -273,7 +273,12 @@ end
 
 --- opt:zero_grad([set_to_none = true]): drops the gradients (or, with false,
 -- fills them with zeros).
-function Optimizer:zero_grad(set_to_none)
+local ZERO_GRAD = args.schema("optim.Optimizer:zero_grad", {
+  {"set_to_none", true, "boolean"},
+})
+
+function Optimizer:zero_grad(...)
+  local set_to_none = ZERO_GRAD:parse(...)
   for _, group in ipairs(self.param_groups) do
     for _, p in ipairs(group.params) do
       if set_to_none == false then
