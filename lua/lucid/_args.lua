@@ -191,16 +191,23 @@ local function distance(a, b)
 end
 M.distance = distance
 
---- The known name nearest to `key`, when it is close enough to be a typo
--- (or one name starts with the other: reduce / reduction).
+local function common_prefix(a, b)
+  local i = 0
+  while i < #a and i < #b and a:byte(i + 1) == b:byte(i + 1) do i = i + 1 end
+  return i
+end
+
+--- The known name nearest to `key` (by edit distance), when it is close
+-- enough to be a typo: a few edits away, or sharing a long start with it
+-- (reduce / reduction).
 function M.nearest(key, names)
   if type(key) ~= "string" then return nil end
   local best, bestd
   for _, n in ipairs(names) do
     local d = distance(key, n)
-    local prefix = #key >= 3 and (n:sub(1, #key) == key or key:sub(1, #n) == n)
-    if (prefix or d <= math.max(2, math.floor(#key / 3))) and d < math.max(#key, #n)
-        and (bestd == nil or d < bestd) then
+    local p = common_prefix(key, n)
+    local close = d <= math.max(2, math.floor(#key / 3)) or (p >= 4 and p * 2 >= #key)
+    if close and d < math.max(#key, #n) and (bestd == nil or d < bestd) then
       best, bestd = n, d
     end
   end

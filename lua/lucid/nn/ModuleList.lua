@@ -32,12 +32,16 @@ function ModuleList:__init(...)
   local n = select("#", ...)
   local items = {...}
   local list
-  if n <= 1 and (items[1] == nil or args.is_names(items[1])) then
-    list = ModuleList.schema:parse(...) or {}     -- nothing, {} or {modules = ...}
-  elseif n == 1 and type(items[1]) == "table" and not is_module(items[1]) then
-    list = items[1]
-  else
-    list = items
+  if n > 0 and args.is_names(items[n]) then     -- a table of names: {} or {modules = ...}
+    list = ModuleList.schema:parse(items[n])
+    items[n], n = nil, n - 1
+    if list ~= nil and n > 0 then
+      raise("nn.ModuleList: option 'modules' given twice (positionally and by name)")
+    end
+  end
+  if list == nil then
+    if n == 1 and type(items[1]) == "table" and not is_module(items[1]) then list = items[1]
+    else list = items end
   end
   for i, m in ipairs(list) do
     check_module(m, "item " .. i)
