@@ -311,6 +311,7 @@ function Schema:given(...)
   local n = select("#", ...)
   local a = {...}
   local given = {}
+  while n > 0 and a[n] == nil do n = n - 1 end  -- trailing nils are options not given
   local last = a[n]
   if n > 0 and is_names(last) and not C.is_tensor(last) then
     local p = self.positional[n]
@@ -320,7 +321,6 @@ function Schema:given(...)
       n = n - 1
     end
   end
-  while n > 0 and a[n] == nil do n = n - 1 end
   if n > #self.positional then
     local names = {}
     for i, p in ipairs(self.positional) do names[i] = p.name end
