@@ -177,13 +177,12 @@ add("tostring", function(a) return tostring(a) end, "tensor")
 -- Methods that are hooks for subclass authors or class-level helpers, not
 -- calls a user makes on an instance: Module:__init (the constructor's
 -- hook), extend (makes a class), is_module (a predicate on the class); the
--- optimizers' update/check_group/check_options/init_state/parse_args/decay
--- (what a subclass fills in; step calls them), raise (their error helper,
--- whose job is to raise what it is given); a scheduler's closed_form.
--- Names starting with "_" are internals.
+-- optimizers' update/check_group/init_state/decay (what a subclass fills
+-- in; step calls them); a scheduler's
+-- closed_form. Names starting with "_" are internals.
 local HOOKS = {__init = true, extend = true, is_module = true, update = true,
-  check_group = true, check_options = true, init_state = true, parse_args = true, decay = true,
-  raise = true, closed_form = true}
+  check_group = true, init_state = true, decay = true,
+  closed_form = true}
 
 -- methods of instances: every function on the class chain, called on an
 -- instance of that class (obj:method(...) always passes the object; what is
@@ -193,8 +192,7 @@ local function class_methods(cls)
   local c, depth = cls, 0
   while type(c) == "table" and depth < 10 do
     for _, k in ipairs(sorted_keys(c)) do
-      -- "_x" names are internals; "raise" is the optimizers' error helper,
-      -- whose job is to raise what it is given
+      -- "_x" names are internals
       local internal = (k:match("^_[^_]") ~= nil) or HOOKS[k]
       local f = rawget(c, k)
       if type(f) == "function" and not seen[k] and not internal then

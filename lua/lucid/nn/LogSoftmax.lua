@@ -9,7 +9,7 @@ local Softmax = require("lucid.nn.Softmax")
 local LogSoftmax = nn.Module:extend("LogSoftmax")
 
 LogSoftmax.schema = args.schema("nn.LogSoftmax", {
-  {"dim", nil, Softmax.dim_check},
+  {"dim", nil, Softmax._dim_check},
 })
 
 function LogSoftmax:__init(...)

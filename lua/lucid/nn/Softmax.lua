@@ -12,7 +12,7 @@ local function dim_check(v, name)
   if args.int_of(v) == nil then return name .. " must be an integer or nil, got " .. args.describe(v) end
   return nil, args.int_of(v)
 end
-Softmax.dim_check = dim_check
+Softmax._dim_check = dim_check
 
 Softmax.schema = args.schema("nn.Softmax", {
   {"dim", nil, dim_check},
