@@ -19,6 +19,8 @@ scripts/gen_fixtures.py:
            {..., seeds = {T, ...}, outputs = {T, ...}, grads = {...}}
   - inputs are the differentiable tensors (leaves); grads[i] is
     d(sum_k sum(output_k * seed_k)) / d inputs[i].
+  - requires_grad = false (detach): the output records no graph; there is
+    then no seed and every grad is false.
   - prep[i], when a table, is a permutation (1-based dims) applied to input i
     before the op: the op then sees a non-contiguous view, and grads[i] is
     still with respect to the stored (contiguous) leaf.
@@ -99,13 +101,19 @@ def case(name, op, inputs, fn, args=(), prep=None, expect=None):
         shapes = [tuple(o.shape) for o in outs]
         want = [tuple(s) for s in expect] if is_list else [tuple(expect)]
         assert shapes == want, (name, shapes, want)
-    seeds = [randn(*o.shape) for o in outs]
-    loss = sum((o * s).sum() for o, s in zip(outs, seeds))
-    loss.backward()
+    requires_grad = any(o.requires_grad for o in outs)
+    if requires_grad:
+        seeds = [randn(*o.shape) for o in outs]
+        loss = sum((o * s).sum() for o, s in zip(outs, seeds))
+        loss.backward()
+    else:  # detach: no graph, so no seed (and no draw)
+        assert not is_list, name
+        seeds = [None]
     grads = lua.leaf_grads(leaves, name)
     entry = {"name": name, "op": op, "inputs": [l.detach() for l in leaves],
              "args": list(args), "grads": grads,
-             "prep": prep if any(prep) else None}
+             "prep": prep if any(prep) else None,
+             "requires_grad": requires_grad}
     if is_list:
         entry["outputs"] = [o.detach() for o in outs]
         entry["seeds"] = seeds
@@ -372,6 +380,81 @@ def build_copies():
          lambda x: x.flip(0, 1), [1, 2], prep=[[2, 1]], expect=(4, 3))
 
 
+def build_core_views():
+    """The core's own view and copy ops (Tensor:view, expand, select,
+    contiguous, clone, detach). They come after the cases above so that
+    those keep their random draws."""
+    # --- view: args = sizes (varargs) or {sizes}; -1 is inferred ----------------
+    case("view 3 4 (2,6)", "view", [randn(2, 6)], lambda x: x.view(3, 4),
+         [3, 4], expect=(3, 4))
+    case("view table {2, -1, 2} (3,4)", "view", [randn(3, 4)],
+         lambda x: x.view(2, -1, 2), [[2, -1, 2]], expect=(2, 3, 2))
+    case("view -1 (2,3,2)", "view", [randn(2, 3, 2)], lambda x: x.view(-1),
+         [-1], expect=(12,))
+    case("view 1 1 0-d", "view", [randn()], lambda x: x.view(1, 1), [1, 1],
+         expect=(1, 1))
+    # a non-contiguous input whose strides allow the view: dim 1 (size 4,
+    # stride 1) splits into 2 x 2, and a size-1 dim goes in anywhere
+    case("view 2 2 3 non-contiguous (3,4) permuted {2,1}", "view", [randn(3, 4)],
+         lambda x: x.view(2, 2, 3), [2, 2, 3], prep=[[2, 1]], expect=(2, 2, 3))
+    case("view table {4, 1, 3} non-contiguous (3,4) permuted {2,1}", "view",
+         [randn(3, 4)], lambda x: x.view(4, 1, 3), [[4, 1, 3]], prep=[[2, 1]],
+         expect=(4, 1, 3))
+
+    # --- expand: args = sizes (varargs) or {sizes}; -1 keeps a size --------------
+    case("expand 2 3 4 (3,1)", "expand", [randn(3, 1)],
+         lambda x: x.expand(2, 3, 4), [2, 3, 4], expect=(2, 3, 4))
+    case("expand 2 -1 4 (3,1)", "expand", [randn(3, 1)],
+         lambda x: x.expand(2, -1, 4), [2, -1, 4], expect=(2, 3, 4))
+    case("expand table {3, -1} (1,4)", "expand", [randn(1, 4)],
+         lambda x: x.expand([3, -1]), [[3, -1]], expect=(3, 4))
+    case("expand same shape (2,3)", "expand", [randn(2, 3)],
+         lambda x: x.expand(2, 3), [2, 3], expect=(2, 3))
+    case("expand 2 3 0-d", "expand", [randn()], lambda x: x.expand(2, 3),
+         [2, 3], expect=(2, 3))
+    case("expand 2 -1 3 -1 non-contiguous (2,1,2) permuted {3,2,1}", "expand",
+         [randn(2, 1, 2)], lambda x: x.expand(2, -1, 3, -1), [2, -1, 3, -1],
+         prep=[[3, 2, 1]], expect=(2, 2, 3, 2))
+
+    # --- select: args = {dim, index}: both 1-based, negative from the end ---------
+    case("select 1 2 (3,4)", "select", [randn(3, 4)],
+         lambda x: x.select(0, 1), [1, 2], expect=(4,))
+    case("select 2 -1 (3,4)", "select", [randn(3, 4)],
+         lambda x: x.select(1, -1), [2, -1], expect=(3,))
+    case("select -1 -3 (2,3,4)", "select", [randn(2, 3, 4)],
+         lambda x: x.select(-1, -3), [-1, -3], expect=(2, 3))
+    case("select 2 3 (2,4,3)", "select", [randn(2, 4, 3)],
+         lambda x: x.select(1, 2), [2, 3], expect=(2, 3))
+    case("select 1 1 (3,) to 0-d", "select", [randn(3)],
+         lambda x: x.select(0, 0), [1, 1], expect=())
+    case("select 1 3 non-contiguous (4,3) permuted {2,1}", "select",
+         [randn(4, 3)], lambda x: x.select(0, 2), [1, 3], prep=[[2, 1]],
+         expect=(4,))
+    case("select 2 -2 non-contiguous (4,3) permuted {2,1}", "select",
+         [randn(4, 3)], lambda x: x.select(1, -2), [2, -2], prep=[[2, 1]],
+         expect=(3,))
+
+    # --- contiguous, clone: copies (contiguous of a view: the case it is for) ----
+    case("contiguous non-contiguous (3,4) permuted {2,1}", "contiguous",
+         [randn(3, 4)], lambda x: x.contiguous(), [], prep=[[2, 1]],
+         expect=(4, 3))
+    case("contiguous non-contiguous (2,3,4) permuted {3,1,2}", "contiguous",
+         [randn(2, 3, 4)], lambda x: x.contiguous(), [], prep=[[3, 1, 2]],
+         expect=(4, 2, 3))
+    case("contiguous (2,3)", "contiguous", [randn(2, 3)],
+         lambda x: x.contiguous(), [], expect=(2, 3))
+    case("clone (2,3)", "clone", [randn(2, 3)], torch.clone, [], expect=(2, 3))
+    case("clone non-contiguous (3,4) permuted {2,1}", "clone", [randn(3, 4)],
+         torch.clone, [], prep=[[2, 1]], expect=(4, 3))
+    case("clone 0-d", "clone", [randn()], torch.clone, [], expect=())
+
+    # --- detach: the values, no graph (requires_grad = false, grads false) -------
+    case("detach (2,3)", "detach", [randn(2, 3)], lambda x: x.detach(), [],
+         expect=(2, 3))
+    case("detach non-contiguous (3,4) permuted {2,1}", "detach", [randn(3, 4)],
+         lambda x: x.detach(), [], prep=[[2, 1]], expect=(4, 3))
+
+
 # ----------------------------------------------------------------------------
 # output
 
@@ -386,6 +469,8 @@ HEADER = """\
 --   outputs = {T, ...} instead of seed and output.
 -- inputs are the differentiable leaves; grads[i] is
 --   d(sum_k sum(output_k * seed_k)) / d inputs[i].
+-- requires_grad = false (detach): the output records no graph; no seed, and
+--   every grad is false.
 -- prep[i], when a table, is a permutation (1-based dims) applied to input i
 --   before the op, so the op sees a non-contiguous view; grads[i] is still
 --   with respect to the stored leaf.
@@ -406,11 +491,14 @@ def write_ops(lines):
         if c["prep"]:
             lines.append("      prep = %s," % fmt_lua(c["prep"], 6))
         lines.append("      args = %s," % fmt_lua(c["args"], 6))
+        if not c["requires_grad"]:
+            lines.append("      requires_grad = false,")
         if "outputs" in c:
             for key in ("seeds", "outputs"):
                 lua.append_tensors(lines, key, c[key], fmt_tensor)
         else:
-            lines.append("      seed = %s," % fmt_tensor(c["seed"], 6))
+            if c["seed"] is not None:
+                lines.append("      seed = %s," % fmt_tensor(c["seed"], 6))
             lines.append("      output = %s," % fmt_tensor(c["output"], 6))
         lua.append_tensors(lines, "grads", c["grads"], fmt_tensor)
         lines.append("    },")
@@ -422,10 +510,12 @@ def self_check():
     wanted = {"flatten", "squeeze", "unsqueeze", "permute", "t", "broadcast_to",
               "narrow", "slice", "split", "chunk", "cat", "stack",
               "index_select", "gather", "scatter_add", "masked_fill", "repeat",
-              "flip"}
+              "flip", "view", "expand", "select", "contiguous", "clone", "detach"}
     assert wanted <= ops, wanted - ops
     for c in OPS:
         assert len(c["grads"]) == len(c["inputs"]), c["name"]
+        if not c["requires_grad"]:
+            assert all(g is False for g in c["grads"]), c["name"]
         for g, x in zip(c["grads"], c["inputs"]):
             assert g is False or g.shape == x.shape, c["name"]
     assert len({c["name"] for c in OPS}) == len(OPS)
@@ -435,6 +525,7 @@ def main():
     torch.set_default_dtype(DTYPE)
     build_views()
     build_copies()
+    build_core_views()
     self_check()
     body = []
     write_ops(body)

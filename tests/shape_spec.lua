@@ -37,6 +37,12 @@ local apply = {
   tile = function(a, args) return a[1]:tile(table.unpack(args)) end,
   flip = function(a, args) return a[1]:flip(table.unpack(args)) end,
   flip_table = function(a, args) return lucid.flip(a[1], args[1]) end,
+  view = function(a, args) return a[1]:view(table.unpack(args)) end,
+  expand = function(a, args) return a[1]:expand(table.unpack(args)) end,
+  select = function(a, args) return a[1]:select(args[1], args[2]) end,
+  contiguous = function(a) return a[1]:contiguous() end,
+  clone = function(a) return a[1]:clone() end,
+  detach = function(a) return a[1]:detach() end,
 }
 
 -- Runs one fixture entry in dtype and checks outputs and gradients.
@@ -64,9 +70,15 @@ local function check_entry(entry, dtype, rtol, atol)
     loss:backward()
   else
     assert.are.equal(dtype, out.dtype)
-    assert.is_true(out.requires_grad)
     H.assert_close(out, entry.output, rtol, atol, entry.name .. ": output")
-    out:backward(T(entry.seed))
+    if entry.requires_grad == false then
+      -- no graph (detach): every grad in the fixture is false
+      assert.is_false(out.requires_grad, entry.name .. ": output should not require grad")
+      assert.is_nil(out.grad_fn)
+    else
+      assert.is_true(out.requires_grad)
+      out:backward(T(entry.seed))
+    end
   end
   H.assert_grads(leaves, entry.grads, rtol, atol, entry.name, dtype)
 end
@@ -112,6 +124,11 @@ describe("shape ops: gradcheck (float64)", function()
     {"repeat", function(x) return x["repeat"](x, 2, 1, 3) end, {2, 2}},
     {"tile", function(x) return x:tile(3) end, {2, 2}},
     {"flip", function(x) return x:flip(1, -1) end, {2, 3}},
+    {"view of a permuted view", function(x) return x:t():view(2, 2, 3) end, {3, 4}},
+    {"expand with -1", function(x) return x:expand(2, -1, 3) end, {3, 1}},
+    {"select negative index", function(x) return x:select(2, -2) end, {2, 3, 2}},
+    {"contiguous of a transposed view", function(x) return x:t():contiguous() end, {3, 4}},
+    {"clone", function(x) return x:clone() end, {2, 3}},
   }
   for _, c in ipairs(cases) do
     it(c[1], function()
@@ -139,6 +156,9 @@ describe("shape ops: views share storage", function()
     {"slice", function(x) return x:slice(3, 2, -1, 2) end},
     {"split piece", function(x) return x:split(2, 3)[2] end},
     {"chunk piece", function(x) return x:chunk(3, 2)[3] end},
+    {"view", function(x) return x:view(-1, x.shape[3]) end},
+    {"expand", function(x) return x:unsqueeze(1):expand(3, -1, -1, -1) end},
+    {"select", function(x) return x:select(2, -1) end},
   }
   for _, v in ipairs(views) do
     it(v[1], function()
@@ -181,9 +201,20 @@ describe("shape ops: views share storage", function()
     assert.are.same({3, 3, 3}, x:tolist())
   end)
 
+  it("detach shares storage and records no graph", function()
+    local base = lucid.zeros({2, 3}, {requires_grad = true})
+    local d = base:detach()
+    assert.is_false(d.requires_grad)
+    assert.is_true(d.is_leaf)
+    d:fill_(1)
+    assert.are.equal(6, base:sum():item())
+  end)
+
   it("copies do not share storage", function()
     local base = lucid.zeros(2, 3)
     for _, f in ipairs({
+      function(x) return x:clone() end,
+      function(x) return x:t():contiguous() end,
       function(x) return lucid.cat({x}) end,
       function(x) return lucid.stack({x}) end,
       function(x) return x:index_select(1, {1, 2}) end,
