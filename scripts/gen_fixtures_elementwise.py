@@ -1,6 +1,6 @@
 """Generate tests/fixtures/elementwise.lua: PyTorch reference values for the
 elementwise ops of Lucid (unary math and activations, clamp, isnan/isinf,
-maximum/minimum/atan2, comparisons, where).
+maximum/minimum/atan2, comparisons, where, and the dtype conversion to).
 
 Run from anywhere with Debian's PyTorch 1.13 (the ``python3`` first on PATH
 may lack torch):
@@ -23,6 +23,12 @@ additions, also described in the generated file's header:
     constants); there is then no seed and every grad is false.
   * ``f32 = false``: the entry is skipped by the float32 pass (values whose
     float32 rounding changes the answer by more than its tolerance).
+  * ``in_dtype = "float32"`` or ``"float64"``: the inputs are made in that
+    dtype, and the entry runs only in that dtype's pass (the dtype changes
+    of ``to``); their values (float32 ones exactly representable) are
+    written as float64 like all the others, and grads[i] is in in_dtype.
+  * ``out_dtype = "..."``: the output, and so the seed, has this dtype
+    instead of the inputs' (``to``); the seed's values are exact in it.
   * op names: a plain name is ``lucid.<op>(inputs..., args...)`` (where is
     ``lucid.where(inputs[1], inputs[2], inputs[3])``); ``<op>_scalar`` is
     ``lucid.<op>(inputs[1], args[1])`` and ``r<op>_scalar`` is
@@ -110,14 +116,21 @@ def fmt_lua(v):
 OPS = []
 
 
+LUA_DTYPES = {torch.float32: "float32", torch.float64: "float64"}
+
+
 def case(name, op, inputs, fn, args=(), expect=None, transpose=(), expand=None,
-         f32=True):
+         f32=True, in_dtype=None):
     """Add a case. ``fn`` applies the op, PyTorch style, to the operands:
     the leaves, transposed (1-based positions in ``transpose``) or expanded
     (``expand`` = {position: sizes}) first. ``args`` is the Lua argument list
-    written to the fixture; ``expect`` the output shape (checked)."""
+    written to the fixture; ``expect`` the output shape (checked). With
+    ``in_dtype`` (a torch dtype) the leaves are made in it (rounded), and the
+    entry says so; tensors are written as float64 either way."""
     assert all(c["name"] != name for c in OPS), "duplicate name " + name
     expand = expand or {}
+    if in_dtype is not None:
+        inputs = [t.to(in_dtype) for t in inputs]
     leaves = [t.detach().clone().requires_grad_(True) for t in inputs]
     operands = []
     for i, leaf in enumerate(leaves, 1):
@@ -134,12 +147,24 @@ def case(name, op, inputs, fn, args=(), expect=None, transpose=(), expand=None,
         assert tuple(out.shape) == tuple(expect), (name, out.shape, expect)
     entry = {"name": name, "op": op, "inputs": [l.detach() for l in leaves],
              "args": list(args), "output": out.detach(), "transpose": list(transpose),
-             "expand": expand, "f32": f32, "requires_grad": out.requires_grad}
+             "expand": expand, "f32": f32, "requires_grad": out.requires_grad,
+             "in_dtype": in_dtype and LUA_DTYPES[in_dtype],
+             "out_dtype": None}
+    if out.dtype != torch.bool and out.dtype != leaves[0].dtype:  # masks: bool
+        entry["out_dtype"] = LUA_DTYPES[out.dtype]
     if out.requires_grad:
-        seed = randn(*out.shape)
+        seed = randn(*out.shape).to(out.dtype)  # values exact in out's dtype
         out.backward(seed)
         entry["seed"] = seed
     entry["grads"] = lua.leaf_grads(leaves, name)
+    if in_dtype is not None or entry["out_dtype"]:
+        # written as float64, like every other tensor (exactly: float32
+        # values are float64 values)
+        for key in ("output", "seed"):
+            if key in entry:
+                entry[key] = entry[key].to(DTYPE)
+        for key in ("inputs", "grads"):
+            entry[key] = [t if t is False else t.to(DTYPE) for t in entry[key]]
     OPS.append(entry)
 
 
@@ -336,6 +361,35 @@ def build_where():
          lambda x: torch.where(x > 0, x, 0.1 * x), expect=(3, 4))
 
 
+def build_to():
+    """x:to(dtype) between float64 and float32: the output has the other
+    dtype, and the gradient flows back converted to the input's. After the
+    other cases, so that they keep their random draws."""
+    f32, f64 = torch.float32, torch.float64
+    case("to float32 from float64 (3,4)", "to", [randn(3, 4)],
+         lambda x: x.to(f32), args=["float32"], in_dtype=f64, expect=(3, 4))
+    case("to float32 from float64 transposed (4,3)", "to", [randn(3, 4)],
+         lambda x: x.to(f32), args=["float32"], in_dtype=f64, transpose=[1],
+         expect=(4, 3))
+    case("to float32 from float64 0-d", "to", [randn()],
+         lambda x: x.to(f32), args=["float32"], in_dtype=f64, expect=())
+    # rounding to nearest, overflow to infinity, underflow to 0
+    case("to float32 from float64 specials", "to",
+         [torch.tensor(SPECIALS + [0.1, 1e300, -1e300, 1e-300, 3.4028235e38])],
+         lambda x: x.to(f32), args=["float32"], in_dtype=f64, expect=(15,))
+    case("to float alias from float64 (2,3)", "to", [randn(2, 3)],
+         lambda x: x.to(f32), args=["float"], in_dtype=f64, expect=(2, 3))
+    case("to float64 from float32 (3,4)", "to", [randn(3, 4)],
+         lambda x: x.to(f64), args=["float64"], in_dtype=f32, expect=(3, 4))
+    case("to float64 from float32 transposed (4,3)", "to", [randn(3, 4)],
+         lambda x: x.to(f64), args=["float64"], in_dtype=f32, transpose=[1],
+         expect=(4, 3))
+    case("to float64 from float32 specials", "to", [specials()],
+         lambda x: x.to(f64), args=["float64"], in_dtype=f32, expect=(10,))
+    case("to double alias from float32 (2,3)", "to", [randn(2, 3)],
+         lambda x: x.to(f64), args=["double"], in_dtype=f32, expect=(2, 3))
+
+
 # ----------------------------------------------------------------------------
 # output
 
@@ -354,6 +408,9 @@ HEADER = """\
 --   expand = {[i] = {sizes}}: the op gets leaf:expand(sizes) (0 strides).
 --   requires_grad = false: the output records no graph (no seed; grads false).
 --   f32 = false: not part of the float32 pass.
+--   in_dtype = "float32"/"float64": the inputs are made in that dtype and
+--     the entry runs only in its pass (to); grads[i] are in that dtype.
+--   out_dtype = "...": the output and its seed have this dtype (to).
 --   op: lucid.<op>(inputs..., table.unpack(args)); "<op>_scalar" is
 --     lucid.<op>(inputs[1], args[1]) and "r<op>_scalar" lucid.<op>(args[1],
 --     inputs[1]); "where_scalar_a"/"_b" pass args[1] as where's a/b;
@@ -380,6 +437,10 @@ def write_ops(lines):
             lines.append("      requires_grad = false,")
         if not c["f32"]:
             lines.append("      f32 = false,")
+        if c["in_dtype"]:
+            lines.append("      in_dtype = %s," % fmt_lua(c["in_dtype"]))
+        if c["out_dtype"]:
+            lines.append("      out_dtype = %s," % fmt_lua(c["out_dtype"]))
         if "seed" in c:
             lines.append("      seed = %s," % fmt_tensor(c["seed"], 6))
         lines.append("      output = %s," % fmt_tensor(c["output"], 6))
@@ -392,7 +453,8 @@ def self_check():
     assert len({c["name"] for c in OPS}) == len(OPS)
     covered = {c["op"] for c in OPS}
     for op in [u[0] for u in UNARY] + ["clamp", "maximum", "minimum", "atan2",
-                                       "eq", "ne", "lt", "le", "gt", "ge", "where"]:
+                                       "eq", "ne", "lt", "le", "gt", "ge", "where",
+                                       "to"]:
         assert op in covered, op
     for c in OPS:
         assert len(c["grads"]) == len(c["inputs"]), c["name"]
@@ -402,12 +464,15 @@ def self_check():
             assert all(g is False for g in c["grads"]), c["name"]
         for t in c["inputs"] + [c["output"]]:
             assert t.numel() <= MAX_ELEMENTS, c["name"]
+        if c["op"] == "to":
+            assert c["in_dtype"] and c["out_dtype"], c["name"]
 
 
 def main():
     build_unary()
     build_binary()
     build_where()
+    build_to()
     self_check()
     body = []
     write_ops(body)
