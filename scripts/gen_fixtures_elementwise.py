@@ -1,6 +1,6 @@
 """Generate tests/fixtures/elementwise.lua: PyTorch reference values for the
 elementwise ops of Lucid (unary math and activations, clamp, isnan/isinf,
-maximum/minimum/atan2, comparisons, where, and the dtype conversion to).
+maximum/minimum/atan2, comparisons, where, the dtype conversion to, log).
 
 Run from anywhere with Debian's PyTorch 1.13 (the ``python3`` first on PATH
 may lack torch):
@@ -390,6 +390,17 @@ def build_to():
          lambda x: x.to(f64), args=["double"], in_dtype=f32, expect=(2, 3))
 
 
+def build_log():
+    """log (the core's, beside log1p): after the other cases, so that they
+    keep their random draws. At 0 the gradient is seed / 0 (infinite), below
+    0 the value is NaN."""
+    case("log (3,4)", "log", [positive(3, 4)], torch.log, expect=(3, 4))
+    case("log specials", "log", [specials()], torch.log, expect=(10,))
+    case("log transposed (4,3)", "log", [positive(3, 4)], torch.log,
+         transpose=[1], expect=(4, 3))
+    case("log 0-d", "log", [positive()], torch.log, expect=())
+
+
 # ----------------------------------------------------------------------------
 # output
 
@@ -454,7 +465,7 @@ def self_check():
     covered = {c["op"] for c in OPS}
     for op in [u[0] for u in UNARY] + ["clamp", "maximum", "minimum", "atan2",
                                        "eq", "ne", "lt", "le", "gt", "ge", "where",
-                                       "to"]:
+                                       "to", "log"]:
         assert op in covered, op
     for c in OPS:
         assert len(c["grads"]) == len(c["inputs"]), c["name"]
@@ -473,6 +484,7 @@ def main():
     build_binary()
     build_where()
     build_to()
+    build_log()
     self_check()
     body = []
     write_ops(body)

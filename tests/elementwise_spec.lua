@@ -1,5 +1,5 @@
 -- The elementwise ops (unary math and activations, clamp, isnan/isinf,
--- maximum/minimum/atan2, comparisons, where, the dtype conversion to):
+-- maximum/minimum/atan2, comparisons, where, the dtype conversion to, log):
 --   * against PyTorch 1.13 (tests/fixtures/elementwise.lua, written by
 --     scripts/gen_fixtures_elementwise.py): output and the gradient of
 --     sum(output * seed) for every input, in float64 and in float32 (an
@@ -139,7 +139,7 @@ describe("elementwise fixtures", function()
     for _, op in ipairs({"exp", "log1p", "expm1", "sqrt", "rsqrt", "abs", "sign",
         "reciprocal", "square", "sin", "cos", "sigmoid", "relu", "gelu", "silu", "softplus",
         "floor", "ceil", "round", "clamp", "isnan", "isinf", "maximum", "minimum", "atan2",
-        "eq", "ne", "lt", "le", "gt", "ge", "where", "to"}) do
+        "eq", "ne", "lt", "le", "gt", "ge", "where", "to", "log"}) do
       assert.is_true(seen[op], "no fixture for " .. op)
     end
   end)
@@ -179,6 +179,7 @@ describe("gradcheck: unary ops", function()
     {"exp", function(x) return x:exp() end, {rn(3, 4)}},
     {"exp transposed", function(x) return lucid.exp(T(x)) end, {rn(3, 4)}},
     {"log1p", function(x) return x:log1p() end, {above(3, 4)}},
+    {"log", function(x) return x:log() end, {pos(3, 4)}},
     {"expm1", function(x) return x:expm1() end, {rn(3, 4)}},
     {"sqrt", function(x) return x:sqrt() end, {pos(3, 4)}},
     {"rsqrt", function(x) return x:rsqrt() end, {pos(3, 4)}},
