@@ -42,7 +42,7 @@ static int fits_into(lc_ctx *ctx, const lc_tensor *t, const lc_tensor *o, int64_
     ok = d == want || d == 1;
   }
   if (!ok) {
-    char a[160], b[160];
+    char a[LC_SHAPE_STR], b[LC_SHAPE_STR];
     lc_shape_str(a, sizeof a, o->ndim, o->shape);
     lc_shape_str(b, sizeof b, t->ndim, t->shape);
     lc__fail(ctx, LC_ESHAPE, "shape %s does not broadcast to the tensor's shape %s", a, b);
@@ -60,7 +60,7 @@ static lc_tensor *same_dtype(lc_ctx *ctx, lc_tensor *t, const lc_tensor *o) {
     return (lc_tensor *)o;
   }
   lc_tensor *c = lc_empty(ctx, t->dtype, o->ndim, o->shape);
-  if (c) lc__k_binary(LC_BIN_COPY, c, o, o->strides, o, o->strides);
+  if (c) lc__k_copy(c, o, o->strides);
   return c;
 }
 
@@ -80,7 +80,7 @@ static lc_status apply(lc_ctx *ctx, ip_op op, lc_tensor *t, const lc_tensor *a0,
     float num32 = (float)sa_num;
     int64_t base[3] = {t->offset, a ? a->offset : 0, b ? b->offset : 0};
     lc_walk w;
-    lc__walk_init(&w, t->ndim, t->shape, t->strides, sa, sb, base);
+    lc__walk_init(&w, t->ndim, t->shape, 3, (const int64_t *const[]){t->strides, sa, sb}, base);
     int64_t n = w.shape[w.ndim - 1], rows = lc__walk_rows(&w);
     int64_t s0 = w.st[0][w.ndim - 1], s1 = w.st[1][w.ndim - 1], s2 = w.st[2][w.ndim - 1];
     for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {

@@ -135,7 +135,9 @@ typedef lc_status (*lc_hook_fn)(void *ud, lc_tensor *t, lc_tensor *grad, lc_tens
 typedef void (*lc_tensor_free_fn)(void *ud, uint64_t id);
 void lc_ctx_set_callbacks(lc_ctx *ctx, lc_hook_fn hook, lc_tensor_free_fn on_free, void *ud);
 
-/* Writes "{2, 3}" (1-based readers and 0-based code agree on shapes). */
+/* Writes "{2, 3}" (1-based readers and 0-based code agree on shapes).
+ * LC_SHAPE_STR bytes hold any shape: 8 sizes of up to 19 digits and ", ". */
+#define LC_SHAPE_STR 192
 void lc_shape_str(char *buf, size_t n, int ndim, const int64_t *shape);
 
 /* ---- creation (leaves, requires_grad = 0) -------------------------------- */
@@ -278,6 +280,24 @@ lc_tensor *lc_node_input(const lc_node *n, int i);  /* NULL once the graph is fr
 void *lc_node_user(const lc_node *n);
 int lc_tensor_is_leaf(const lc_tensor *t);
 const char *lc_tensor_op_name(const lc_tensor *t);   /* "TanhBackward", NULL for leaves */
+
+/* ---- the op registry ------------------------------------------------------
+ * Every public op of the core (lc_exp, lc_add, lc_sum and lc_sum_dim, lc_cat,
+ * ...) is listed once, under the name a Lua user knows it by (lucid.exp ->
+ * "exp"), with its family ("elementwise", "reduce", "shape", "linalg"), the
+ * name of the node it records (lc_tensor_op_name) or NULL, and when it
+ * records none, why ("a comparison: a mask of 0 and 1"). Tests walk it to
+ * check that every op has its fixtures and documentation:
+ *     for (int i = 0; i < lc_op_count(); i++) puts(lc_op_get(i)->name);
+ * The table is constant: any thread may read it. */
+typedef struct lc_op_info {
+  const char *name;       /* "exp" */
+  const char *family;     /* "elementwise" */
+  const char *backward;   /* "ExpBackward", or NULL */
+  const char *nondiff;    /* NULL, or why there is no gradient */
+} lc_op_info;
+int lc_op_count(void);
+const lc_op_info *lc_op_get(int i);   /* NULL outside 0 .. lc_op_count() - 1 */
 
 #ifdef __cplusplus
 }
