@@ -352,8 +352,8 @@ static int check_rdim(lc_ctx *ctx, const lc_tensor *a, int dim) {
 }
 
 /* Records op's node, and what its row says to save. */
-static lc_tensor *finish(lc_ctx *ctx, lc_tensor *out, int op, lc_tensor *a, int dim,
-                         int keepdim, double p) {
+static lc_tensor *finish_row(lc_ctx *ctx, lc_tensor *out, int op, lc_tensor *a, int dim,
+                             int keepdim, double p) {
   lc_tensor *in[1] = {a};
   if (!RD[op].d.def.backward) return out;
   if (!(out = lc__finish(ctx, out, &RD[op].d.def, 1, in)) || !out->node) return out;
@@ -432,7 +432,7 @@ static lc_tensor *reduce(lc_ctx *ctx, int op, lc_tensor *a, int dim, int keepdim
       out->node->saved[0] = lc__retained(ix);  /* ix has no node: no cycle */
     }
   } else {
-    out = finish(ctx, out, op, a, dim, keepdim, p);
+    out = finish_row(ctx, out, op, a, dim, keepdim, p);
   }
   if (!out) {
     lc_tensor_release(ix);
@@ -448,7 +448,7 @@ static lc_tensor *scan(lc_ctx *ctx, int op, lc_tensor *a, int dim) {
   lc_tensor *out = lc_empty(ctx, a->dtype, a->ndim, a->shape);
   if (!out) return NULL;
   for_blocks(RD[op].kernel, a, dim, lc_tensor_data(out), NULL, 1, 0.0);
-  return finish(ctx, out, op, a, dim, 0, 0.0);
+  return finish_row(ctx, out, op, a, dim, 0, 0.0);
 }
 
 /* max, min, argmax, argmin refuse what has no identity. */
@@ -871,7 +871,7 @@ lc_tensor *lc_cumsum(lc_ctx *ctx, lc_tensor *a, int dim) { return scan(ctx, RD_c
 static lc_tensor *sum_all(lc_ctx *ctx, int op, lc_tensor *a) {
   double s = lc__k_sum_all(a);
   if (op == RD_mean) s /= (double)a->numel;  /* 0/0 = nan for empty, as in PyTorch */
-  return finish(ctx, lc_scalar(ctx, a->dtype, s), op, a, -1, 0, 0.0);
+  return finish_row(ctx, lc_scalar(ctx, a->dtype, s), op, a, -1, 0, 0.0);
 }
 
 static lc_tensor *sum_dim(lc_ctx *ctx, int op, lc_tensor *a, int dim, int keepdim) {
@@ -884,7 +884,7 @@ static lc_tensor *sum_dim(lc_ctx *ctx, int op, lc_tensor *a, int dim, int keepdi
   if (!out) return NULL;
   lc__k_sum_dim(out, a, dim, op == RD_mean ? 1.0 / (double)a->shape[dim] : 1.0);
   if (keepdim && !(out = keep_view(ctx, out, a, dim))) return NULL;
-  return finish(ctx, out, op, a, dim, keepdim, 0.0);
+  return finish_row(ctx, out, op, a, dim, keepdim, 0.0);
 }
 
 lc_tensor *lc_sum(lc_ctx *ctx, lc_tensor *a) { return sum_all(ctx, RD_sum, a); }

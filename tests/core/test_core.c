@@ -74,7 +74,7 @@ static void check_shape_at(const char *file, int line, const char *what, const l
   int ok = t && t->ndim == ndim;
   for (int i = 0; ok && i < ndim; i++) ok = t->shape[i] == shape[i];
   if (!ok) {
-    char got[160] = "NULL", want[160];
+    char got[LC_SHAPE_STR] = "NULL", want[LC_SHAPE_STR];
     if (t) lc_shape_str(got, sizeof got, t->ndim, t->shape);
     lc_shape_str(want, sizeof want, ndim, shape);
     g_failures++;
@@ -1566,6 +1566,90 @@ static void test_memory_returned(void) {
 }
 
 /* ============================================================================= */
+/* the op registry                                                                 */
+/* ============================================================================= */
+
+static const lc_op_info *find_op(const char *name) {
+  for (int i = 0; i < lc_op_count(); i++)
+    if (!strcmp(lc_op_get(i)->name, name)) return lc_op_get(i);
+  return NULL;
+}
+
+/* Every public op once, with a family and either a backward or a reason;
+ * and what an op records is what its entry says. */
+static void test_registry(void) {
+  static const char *const families[] = {"elementwise", "reduce", "shape", "linalg"};
+  int n = lc_op_count();
+  CHECKF(n > 80, "only %d ops listed", n);
+  CHECK(lc_op_get(-1) == NULL && lc_op_get(n) == NULL);
+  for (int i = 0; i < n; i++) {
+    const lc_op_info *op = lc_op_get(i);
+    CHECK(op && op->name && op->family);
+    if (!op || !op->name || !op->family) continue;
+    int known = 0;
+    for (size_t f = 0; f < sizeof families / sizeof families[0]; f++)
+      known |= !strcmp(op->family, families[f]);
+    CHECKF(known, "%s: family %s", op->name, op->family);
+    CHECKF((op->backward == NULL) != (op->nondiff == NULL), "%s: backward %s, nondiff %s",
+           op->name, op->backward ? op->backward : "NULL", op->nondiff ? op->nondiff : "NULL");
+    CHECKF(!op->backward || strstr(op->backward, "Backward"), "%s: %s", op->name, op->backward);
+    int twice = 0;
+    for (int j = 0; j < i; j++) twice |= !strcmp(lc_op_get(j)->name, op->name);
+    CHECKF(!twice, "%s is listed twice", op->name);
+  }
+  static const struct { const char *name, *family, *backward; } want[] = {
+      {"exp", "elementwise", "ExpBackward"},   {"tanh", "elementwise", "TanhBackward"},
+      {"add", "elementwise", "AddBackward"},   {"pow", "elementwise", "PowBackward"},
+      {"gelu", "elementwise", "GeluBackward"}, {"where", "elementwise", "WhereBackward"},
+      {"to", "elementwise", "ToCopyBackward"}, {"gt", "elementwise", NULL},
+      {"isnan", "elementwise", NULL},          {"sum", "reduce", "SumBackward"},
+      {"max", "reduce", "MaxBackward"},        {"log_softmax", "reduce", "LogSoftmaxBackward"},
+      {"argmax", "reduce", NULL},              {"cat", "shape", "CatBackward"},
+      {"reshape", "shape", "ReshapeBackward"}, {"detach", "shape", NULL},
+      {"matmul", "linalg", "MatmulBackward"},  {"linear", "linalg", "LinearBackward"},
+  };
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    const lc_op_info *op = find_op(want[i].name);
+    CHECKF(op != NULL, "%s is not listed", want[i].name);
+    if (!op) continue;
+    CHECKF(!strcmp(op->family, want[i].family), "%s: family %s", op->name, op->family);
+    CHECKF(want[i].backward ? op->backward && !strcmp(op->backward, want[i].backward)
+                            : op->backward == NULL && op->nondiff != NULL,
+           "%s: backward %s", op->name, op->backward ? op->backward : "NULL");
+  }
+  /* a second kernel of an op (gelu's tanh form, pow by a number, sum over
+   * a dim) is not an op of its own */
+  CHECK(!find_op("gelu_tanh") && !find_op("pow_scalar") && !find_op("sum_dim"));
+
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  lc_tensor *x = lc_randn(ctx, LC_FLOAT64, 2, S(2, 3)), *w = lc_randn(ctx, LC_FLOAT64, 2, S(4, 3));
+  x->requires_grad = 1;
+  lc_tensor *parts[2] = {x, x};
+  double lo = 0;
+  struct { const char *name; lc_tensor *y; } made[] = {
+      {"exp", lc_exp(ctx, x)},                {"tanh", lc_tanh(ctx, x)},
+      {"neg", lc_neg(ctx, x)},                {"log", lc_log(ctx, x)},
+      {"mul", lc_mul(ctx, x, x)},             {"atan2", lc_atan2(ctx, x, x)},
+      {"sum", lc_sum_dim(ctx, x, 1, 0)},      {"std", lc_std(ctx, x, 1)},
+      {"softmax", lc_softmax(ctx, x, 1)},     {"cat", lc_cat(ctx, 2, parts, 0)},
+      {"narrow", lc_narrow(ctx, x, 1, 0, 2)}, {"linear", lc_linear(ctx, x, w, NULL)},
+      {"clamp", lc_clamp(ctx, x, &lo, NULL)}, {"gelu", lc_gelu(ctx, x, 1)},
+      {"pow", lc_pow_scalar(ctx, x, 3)},      {"to", lc_to_dtype(ctx, x, LC_FLOAT32)},
+  };
+  for (size_t i = 0; i < sizeof made / sizeof made[0]; i++) {
+    const lc_op_info *op = find_op(made[i].name);
+    const char *got = made[i].y ? lc_tensor_op_name(made[i].y) : NULL;
+    CHECKF(op && op->backward && got && !strcmp(op->backward, got), "%s records %s",
+           made[i].name, got ? got : "nothing");
+    lc_tensor_release(made[i].y);
+  }
+  rel(x, w, NULL, NULL);
+  END_CTX(ctx, c);
+}
+
+
+/* ============================================================================= */
 
 typedef struct test {
   const char *name;
@@ -1593,6 +1677,7 @@ static const test tests[] = {
   {"memory returned", test_memory_returned},
   {"oom sweep", test_oom_sweep},
   {"oom sweep wide", test_oom_sweep_wide},
+  {"registry", test_registry},
 };
 
 int main(int argc, char **argv) {
