@@ -35,6 +35,25 @@ static int accumulate(lc_ctx *ctx, lc_tensor **slot, lc_tensor *g) {
  * do), so it gets its own contiguous storage of the leaf's dtype and shape;
  * later gradients are added into it in place. */
 static int accumulate_leaf(lc_ctx *ctx, lc_tensor *leaf, lc_tensor *g) {
+  if (ctx->grad_enabled) {
+    /* LC_CREATE_GRAPH: the gradient carries a graph, which an in-place add
+     * or a raw copy would cut; so out of place, recorded (as PyTorch) */
+    lc_tensor *c = g->dtype == leaf->dtype ? lc__retained(g) : lc_to_dtype(ctx, g, leaf->dtype);
+    if (c && (c->refcount > 1 || c->storage->refcount > 1 || !lc_tensor_is_contiguous(c))) {
+      lc_tensor *own = lc_clone(ctx, c);   /* the leaf's .grad is the user's to change */
+      lc_tensor_release(c);
+      c = own;
+    }
+    if (c && leaf->grad) {
+      lc_tensor *sum = lc_add(ctx, leaf->grad, c);
+      lc_tensor_release(c);
+      c = sum;
+    }
+    if (!c) return 0;
+    lc_tensor_release(leaf->grad);
+    leaf->grad = c;
+    return 1;
+  }
   if (!leaf->grad && g->refcount == 1 && g->storage->refcount == 1 && !g->storage->external &&
       g->dtype == leaf->dtype && lc_tensor_is_contiguous(g) && g->ndim == leaf->ndim &&
       !memcmp(g->shape, leaf->shape, sizeof(int64_t) * (size_t)g->ndim)) {
@@ -136,7 +155,7 @@ static int deliver(lc_ctx *ctx, lc_tensor *t, lc_tensor **g, const capture *cap)
   return 1;
 }
 
-static lc_status run_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_graph,
+static lc_status run_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int flags,
                               const capture *cap) {
   if (!root->requires_grad)
     return lc__fail(ctx, LC_ESTATE, "the tensor does not require grad and has no grad_fn");
@@ -150,7 +169,10 @@ static lc_status run_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int
       return lc__fail(ctx, LC_ESHAPE, "gradient of shape %s does not match the tensor's shape %s", a, b);
     }
   }
-  int was_enabled = lc_ctx_set_grad_enabled(ctx, 0);
+  /* rules record only when the gradients are to be differentiated again */
+  int create = (flags & LC_CREATE_GRAPH) != 0;
+  int retain_graph = (flags & (LC_RETAIN_GRAPH | LC_CREATE_GRAPH)) != 0;
+  int was_enabled = lc_ctx_set_grad_enabled(ctx, create);
   lc_status st = LC_OK;
   /* a seed of another dtype is converted, as PyTorch does: backward rules
    * read gradients as their output's dtype */
@@ -256,19 +278,28 @@ out:
   return st;
 }
 
-lc_status lc_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_graph) {
-  return run_backward(ctx, root, seed, retain_graph, NULL);
+lc_status lc_backward_ex(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int flags) {
+  return run_backward(ctx, root, seed, flags, NULL);
 }
 
-lc_status lc_grad(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_graph, int n,
-                  lc_tensor **inputs, lc_tensor **out) {
+lc_status lc_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_graph) {
+  return run_backward(ctx, root, seed, retain_graph ? LC_RETAIN_GRAPH : 0, NULL);
+}
+
+lc_status lc_grad_ex(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int flags, int n,
+                     lc_tensor **inputs, lc_tensor **out) {
   for (int i = 0; i < n; i++) out[i] = NULL;
   capture cap = {n, inputs, out};
-  lc_status st = run_backward(ctx, root, seed, retain_graph, &cap);
+  lc_status st = run_backward(ctx, root, seed, flags, &cap);
   if (st != LC_OK)
     for (int i = 0; i < n; i++) {
       lc_tensor_release(out[i]);
       out[i] = NULL;
     }
   return st;
+}
+
+lc_status lc_grad(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_graph, int n,
+                  lc_tensor **inputs, lc_tensor **out) {
+  return lc_grad_ex(ctx, root, seed, retain_graph ? LC_RETAIN_GRAPH : 0, n, inputs, out);
 }

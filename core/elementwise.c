@@ -291,11 +291,11 @@ DEFINE_MATH(double, f64)
   KERNEL(bin_bwd_##name##_##side##_f32, float, ROW3(T, T, T, T, g, x, y, grad))    \
   KERNEL(bin_bwd_##name##_##side##_f64, double, ROW3(T, T, T, T, g, x, y, grad))
 
-#define UNARY(name, Bw, saves, fwd, grad) UN_FWD(name, fwd) UN_BWD(name, grad)
-#define UNARY_P(name, Bw, saves, fwd, grad) UN_FWD(name, fwd) UN_BWD(name, grad)
-#define UNARY_ALT(name, of, Bw, saves, fwd, grad) UN_FWD(name, fwd) UN_BWD(name, grad)
+#define UNARY(name, Bw, saves, fwd, grad, rec) UN_FWD(name, fwd) UN_BWD(name, grad)
+#define UNARY_P(name, Bw, saves, fwd, grad, rec) UN_FWD(name, fwd) UN_BWD(name, grad)
+#define UNARY_ALT(name, of, Bw, saves, fwd, grad, rec) UN_FWD(name, fwd) UN_BWD(name, grad)
 #define UNARY_MASK(name, reason, fwd) UN_FWD(name, fwd)
-#define BINARY(name, Bw, fwd, grad_a, grad_b)                                      \
+#define BINARY(name, Bw, fwd, grad_a, grad_b, rec_a, rec_b)                        \
   BIN_FWD(name, fwd) BIN_BWD(name, a, grad_a) BIN_BWD(name, b, grad_b)
 #define BINARY_RULE(name, Bw, fwd, rule) BIN_FWD(name, fwd)
 #define BINARY_MASK(name, reason, fwd) BIN_FWD(name, fwd)
@@ -336,6 +336,79 @@ static const ew_row_fn WHERE_FWD[2][2] = {{where_fwd_f32_f32, where_fwd_f32_f64}
 static const ew_row_fn WHERE_BWD[2][2] = {{where_bwd_f32_f32, where_bwd_f32_f64},
                                           {where_bwd_f64_f32, where_bwd_f64_f64}};
 static const ew_row_fn COPY[2][2] = {{copy_f32_f32, copy_f32_f64}, {copy_f64_f32, copy_f64_f64}};
+
+/* ---- derivatives in ops (LC_CREATE_GRAPH) -----------------------------------
+ * A rule whose gradient is to be differentiated again computes g times the
+ * row's derivative with recorded ops instead of the fused pass. The
+ * derivative columns of elementwise.def are expressions over the d_
+ * helpers: each takes borrowed tensors (NULL, a failure, passes through),
+ * returns a new one and keeps it in the scope s, which releases them all at
+ * the end, so an expression needs no releases of its own. */
+
+static lc_tensor *d_pows(d_scope *s, lc_tensor *x, double e) {
+  return x ? d_keep(s, lc_pow_scalar(s->ctx, x, e)) : NULL;
+}
+
+/* maximum/minimum: 1 where `win` wins, 1/2 on a tie */
+static lc_tensor *d_pick(d_scope *s, lc_tensor *win, lc_tensor *lose) {
+  return d_add(s, d_bin(s, lc_gt, win, lose), d_mul(s, d_k(s, 0.5), d_bin(s, lc_eq, win, lose)));
+}
+
+static lc_tensor *d_silu_grad(d_scope *s, lc_tensor *x) {
+  lc_tensor *sg = d_un(s, lc_sigmoid, x);
+  return d_mul(s, sg, d_add(s, d_k(s, 1), d_mul(s, x, d_sub(s, d_k(s, 1), sg))));
+}
+
+static lc_tensor *unary(lc_ctx *ctx, int op, lc_tensor *a, double p0, double p1);
+static lc_tensor *d_erf(lc_ctx *ctx, lc_tensor *a);
+
+/* Phi(x) + x pdf(x) */
+static lc_tensor *d_gelu_grad(d_scope *s, lc_tensor *x) {
+  lc_tensor *cdf = d_mul(s, d_k(s, 0.5),
+                         d_add(s, d_k(s, 1), d_un(s, d_erf, d_mul(s, x, d_k(s, K_SQRT1_2)))));
+  lc_tensor *pdf = d_mul(s, d_k(s, GELU_BETA),
+                         d_un(s, lc_exp, d_mul(s, d_mul(s, x, x), d_k(s, -0.5))));
+  return d_add(s, cdf, d_mul(s, x, pdf));
+}
+
+/* 0.5 (1 + th) + 0.5 x (1 - th^2) beta (1 + 3 kappa x^2) */
+static lc_tensor *d_gelu_tanh_grad(d_scope *s, lc_tensor *x) {
+  lc_tensor *x2 = d_mul(s, x, x);
+  lc_tensor *inner = d_mul(s, d_k(s, GELU_TANH_BETA),
+                           d_add(s, x, d_mul(s, d_k(s, GELU_KAPPA), d_mul(s, x2, x))));
+  lc_tensor *th = d_un(s, lc_tanh, inner);
+  lc_tensor *inner_d = d_mul(s, d_k(s, GELU_TANH_BETA),
+                             d_add(s, d_k(s, 1), d_mul(s, d_k(s, 3 * GELU_KAPPA), x2)));
+  lc_tensor *right = d_mul(s, d_k(s, 0.5), d_add(s, d_k(s, 1), th));
+  lc_tensor *left = d_mul(s, d_mul(s, d_k(s, 0.5), x), d_sub(s, d_k(s, 1), d_mul(s, th, th)));
+  return d_add(s, right, d_mul(s, left, inner_d));
+}
+
+/* The derivative columns as functions: unary of (x, y = the result, p0, p1),
+ * binary of (x = a, y = b). */
+typedef lc_tensor *(*un_rec_fn)(d_scope *s, lc_tensor *x, lc_tensor *y, double p0, double p1);
+typedef lc_tensor *(*bin_rec_fn)(d_scope *s, lc_tensor *x, lc_tensor *y);
+
+#define UN_REC(name, rec)                                                          \
+  static lc_tensor *un_rec_##name(d_scope *s, lc_tensor *x, lc_tensor *y, double p0,  \
+                                  double p1) {                                     \
+    (void)s; (void)x; (void)y; (void)p0; (void)p1;                                 \
+    return rec;                                                                    \
+  }
+#define BIN_REC(name, side, rec)                                                   \
+  static lc_tensor *bin_rec_##name##_##side(d_scope *s, lc_tensor *x, lc_tensor *y) {  \
+    return rec;                                                                    \
+  }
+#define UNARY(name, Bw, saves, fwd, grad, rec) UN_REC(name, rec)
+#define UNARY_P(name, Bw, saves, fwd, grad, rec) UN_REC(name, rec)
+#define UNARY_ALT(name, of, Bw, saves, fwd, grad, rec) UN_REC(name, rec)
+#define UNARY_MASK(...)
+#define BINARY(name, Bw, fwd, grad_a, grad_b, rec_a, rec_b)                        \
+  BIN_REC(name, a, rec_a) BIN_REC(name, b, rec_b)
+#define BINARY_RULE(...)
+#define BINARY_MASK(...)
+#define EW_OP(...)
+#include "elementwise.def"
 
 /* ---- the tables ------------------------------------------------------------------ */
 
@@ -396,20 +469,21 @@ typedef struct un_op {
   lc__opdef d;
   ew_row_fn fwd[2], bwd[2];
   int saves;
+  un_rec_fn rec;   /* the derivative in ops */
 } un_op;
 
 #define BW(Bw) #Bw "Backward"
 #define UN_ROW(name, Bw, saves)                                                    \
   [UN_##name] = {{{BW(Bw), rule_unary}, UN_##name},                                \
                  {un_fwd_##name##_f32, un_fwd_##name##_f64},                       \
-                 {un_bwd_##name##_f32, un_bwd_##name##_f64}, SAVES_##saves},
+                 {un_bwd_##name##_f32, un_bwd_##name##_f64}, SAVES_##saves, un_rec_##name},
 static const un_op UN[] = {
 #define UNARY(name, Bw, saves, ...) UN_ROW(name, Bw, saves)
 #define UNARY_P(name, Bw, saves, ...) UN_ROW(name, Bw, saves)
 #define UNARY_ALT(name, of, Bw, saves, ...) UN_ROW(name, Bw, saves)
 #define UNARY_MASK(name, ...)                                                      \
   [UN_##name] = {{{NULL, NULL}, UN_##name}, {un_fwd_##name##_f32, un_fwd_##name##_f64}, \
-                 {NULL, NULL}, SAVES_X},
+                 {NULL, NULL}, SAVES_X, NULL},
 #define BINARY(...)
 #define BINARY_RULE(...)
 #define BINARY_MASK(...)
@@ -423,6 +497,7 @@ typedef struct bin_op {
   lc__opdef d;
   ew_row_fn fwd[2];
   ew_row_fn bwd[2][2];
+  bin_rec_fn rec[2];   /* the derivatives by a and b, in ops */
 } bin_op;
 
 #define BIN_FWDS(name) {bin_fwd_##name##_f32, bin_fwd_##name##_f64}
@@ -434,11 +509,14 @@ static const bin_op BIN[] = {
 #define BINARY(name, Bw, ...)                                                      \
   [BIN_##name] = {{{BW(Bw), rule_binary}, BIN_##name}, BIN_FWDS(name),             \
                   {{bin_bwd_##name##_a_f32, bin_bwd_##name##_a_f64},               \
-                   {bin_bwd_##name##_b_f32, bin_bwd_##name##_b_f64}}},
+                   {bin_bwd_##name##_b_f32, bin_bwd_##name##_b_f64}},                \
+                  {bin_rec_##name##_a, bin_rec_##name##_b}},
 #define BINARY_RULE(name, Bw, fwd, rule)                                           \
-  [BIN_##name] = {{{BW(Bw), rule}, BIN_##name}, BIN_FWDS(name), {{NULL, NULL}, {NULL, NULL}}},
+  [BIN_##name] = {{{BW(Bw), rule}, BIN_##name}, BIN_FWDS(name), {{NULL, NULL}, {NULL, NULL}}, \
+                  {NULL, NULL}},
 #define BINARY_MASK(name, ...)                                                     \
-  [BIN_##name] = {{{NULL, NULL}, BIN_##name}, BIN_FWDS(name), {{NULL, NULL}, {NULL, NULL}}},
+  [BIN_##name] = {{{NULL, NULL}, BIN_##name}, BIN_FWDS(name), {{NULL, NULL}, {NULL, NULL}}, \
+                  {NULL, NULL}},
 #define EW_OP(...)
 #include "elementwise.def"
 };
@@ -504,6 +582,13 @@ static lc_tensor *unary(lc_ctx *ctx, int op, lc_tensor *a, double p0, double p1)
 static int rule_unary(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   const un_op *u = &UN[LC__OP(n)];
   lc_tensor *a = n->inputs[0];
+  if (lc_ctx_grad_enabled(ctx)) {  /* to be differentiated again: g * derivative, recorded */
+    d_scope s = {ctx, a->dtype, 0, {NULL}};
+    lc_tensor *d = u->rec(&s, a, n->out, n->p.ew.p0, n->p.ew.p1);
+    grads[0] = d ? lc_mul(ctx, g, d) : NULL;
+    d_end(&s);
+    return grads[0] != NULL;
+  }
   const lc_tensor *v = u->saves == SAVES_Y ? n->saved[0] : a;
   lc_tensor *gx = lc_empty(ctx, a->dtype, a->ndim, a->shape);
   if (!gx) return 0;
@@ -526,6 +611,8 @@ static int rule_unary(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) 
 #define BINARY_MASK(...)
 #define EW_OP(...)
 #include "elementwise.def"
+
+static lc_tensor *d_erf(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_erf, a, 0, 0); }
 
 lc_tensor *lc_gelu(lc_ctx *ctx, lc_tensor *a, int tanh_approx) {
   return unary(ctx, tanh_approx ? UN_gelu_tanh : UN_gelu, a, 0, 0);
@@ -600,6 +687,14 @@ static int rule_binary(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads)
   lc__broadcast_strides(in[1], g->ndim, sb);
   for (int side = 0; side < 2; side++) {
     if (!in[side]->requires_grad) continue;
+    if (lc_ctx_grad_enabled(ctx)) {  /* to be differentiated again */
+      d_scope s = {ctx, g->dtype, 0, {NULL}};
+      lc_tensor *d = o->rec[side](&s, in[0], in[1]);
+      grads[side] = lc__reduce_owned(ctx, d ? lc_mul(ctx, g, d) : NULL, in[side]);
+      d_end(&s);
+      if (!grads[side]) return 0;
+      continue;
+    }
     lc_tensor *full = lc_empty(ctx, g->dtype, g->ndim, g->shape);
     if (!full) return 0;
     ew_kernel k = {o->bwd[side][g->dtype], 0, 0, 0};
@@ -703,6 +798,13 @@ static int rule_where(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) 
   for (int side = 0; side < 2; side++) {
     lc_tensor *x = n->inputs[side];
     if (!x->requires_grad) continue;
+    if (lc_ctx_grad_enabled(ctx)) {  /* to be differentiated again: where, recorded */
+      lc_tensor *zero = lc_scalar(ctx, g->dtype, 0.0);
+      lc_tensor *w = zero ? lc_where(ctx, n->saved[0], side ? zero : g, side ? g : zero) : NULL;
+      lc_tensor_release(zero);
+      if (!(grads[side] = lc__reduce_owned(ctx, w, x))) return 0;
+      continue;
+    }
     lc_tensor *full = lc_empty(ctx, g->dtype, g->ndim, g->shape);
     if (!full) return 0;
     ew_kernel k = {WHERE_BWD[g->dtype][cond->dtype], side, 0, 0};

@@ -155,6 +155,73 @@ lc_tensor *lc__reduce_owned(lc_ctx *ctx, lc_tensor *r, const lc_tensor *input);
 lc_tensor *lc__owned2(lc_ctx *ctx, lc_tensor *(*op)(lc_ctx *, lc_tensor *, lc_tensor *),
                       lc_tensor *a, lc_tensor *b);
 
+/* ---- rules that record (LC_CREATE_GRAPH) ----------------------------------
+ * When a backward is to be differentiated again, rules compute with
+ * recorded ops instead of fused kernels. The d_ helpers make that a nested
+ * expression: each takes borrowed tensors (NULL, a failure, passes through),
+ * returns a new one and keeps it in the scope s, which d_end releases, so
+ * an expression needs no releases of its own:
+ *     d_scope s = {ctx, dtype, 0, {NULL}};
+ *     lc_tensor *r = lc__retained(d_mul(&s, g, d_sub(&s, d_k(&s, 1), d_mul(&s, y, y))));
+ *     d_end(&s); */
+#define D_MAX 40  /* tensors one scope may hold */
+typedef struct d_scope {
+  lc_ctx *ctx;
+  lc_dtype dt;     /* of the constants d_k makes */
+  int n;
+  lc_tensor *t[D_MAX];
+} d_scope;
+
+static inline lc_tensor *d_keep(d_scope *s, lc_tensor *t) {
+  if (t && s->n == D_MAX) {
+    lc_tensor_release(t);
+    lc__fail(s->ctx, LC_ESTATE, "internal: a derivative makes more than %d tensors", D_MAX);
+    return NULL;
+  }
+  if (t) s->t[s->n++] = t;
+  return t;
+}
+
+static inline void d_end(d_scope *s) {
+  for (int i = 0; i < s->n; i++) lc_tensor_release(s->t[i]);
+  s->n = 0;
+}
+
+static inline lc_tensor *d_k(d_scope *s, double c) {
+  return d_keep(s, lc_scalar(s->ctx, s->dt, c));
+}
+
+static inline lc_tensor *d_zero(d_scope *s, lc_tensor *x) {
+  return x ? d_keep(s, lc_zeros(s->ctx, x->dtype, x->ndim, x->shape)) : NULL;
+}
+
+static inline lc_tensor *d_un(d_scope *s, lc_tensor *(*op)(lc_ctx *, lc_tensor *), lc_tensor *a) {
+  return a ? d_keep(s, op(s->ctx, a)) : NULL;
+}
+
+static inline lc_tensor *d_bin(d_scope *s,
+                               lc_tensor *(*op)(lc_ctx *, lc_tensor *, lc_tensor *),
+                               lc_tensor *a, lc_tensor *b) {
+  return a && b ? d_keep(s, op(s->ctx, a, b)) : NULL;
+}
+
+static inline lc_tensor *d_add(d_scope *s, lc_tensor *a, lc_tensor *b) {
+  return d_bin(s, lc_add, a, b);
+}
+static inline lc_tensor *d_sub(d_scope *s, lc_tensor *a, lc_tensor *b) {
+  return d_bin(s, lc_sub, a, b);
+}
+static inline lc_tensor *d_mul(d_scope *s, lc_tensor *a, lc_tensor *b) {
+  return d_bin(s, lc_mul, a, b);
+}
+static inline lc_tensor *d_div(d_scope *s, lc_tensor *a, lc_tensor *b) {
+  return d_bin(s, lc_div, a, b);
+}
+
+static inline lc_tensor *d_where(d_scope *s, lc_tensor *c, lc_tensor *a, lc_tensor *b) {
+  return c && a && b ? d_keep(s, lc_where(s->ctx, c, a, b)) : NULL;
+}
+
 /* ---- elementwise.c: the strided loops other files use ---- */
 /* out = a, a read through strides sa over out's shape (0 strides
  * broadcast); any pair of dtypes. */

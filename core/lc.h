@@ -258,11 +258,28 @@ lc_status lc_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_
 lc_status lc_grad(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_graph, int n,
                   lc_tensor **inputs, lc_tensor **out);
 
+/* Higher-order gradients. With LC_CREATE_GRAPH the rules run with recording
+ * on, so the gradients are results of ops like any other: they carry a graph
+ * (when what they depend on requires grad) and can be differentiated again.
+ * It implies LC_RETAIN_GRAPH, as in PyTorch. Example, d2/dx2 of tanh(x):
+ *     lc_tensor *y = lc_tanh(ctx, x), *dy = NULL, *d2 = NULL;
+ *     lc_grad_ex(ctx, y, NULL, LC_CREATE_GRAPH, 1, &x, &dy);  // 1 - y^2, with a graph
+ *     lc_grad_ex(ctx, dy, NULL, 0, 1, &x, &d2);                // -2 y (1 - y^2)
+ * Prefer lc_grad_ex: with lc_backward_ex, a leaf's .grad that carries a graph
+ * refers back to the leaf, a cycle reference counting cannot free; release
+ * and clear the leaf's .grad before the leaf goes. */
+enum { LC_RETAIN_GRAPH = 1, LC_CREATE_GRAPH = 2 };
+lc_status lc_backward_ex(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int flags);
+lc_status lc_grad_ex(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int flags, int n,
+                     lc_tensor **inputs, lc_tensor **out);
+
 /* ---- ops defined outside core (a binding's own autograd functions) -------
  * An op is a name and a backward rule. The rule receives the node and g, the
  * gradient of the node's output, and fills grads[i] (new references) for every
  * input that requires grad; it returns 0 on failure after lc_ctx_fail. Rules
- * run with grad recording off. */
+ * run with grad recording off, unless the backward was asked to create a
+ * graph (LC_CREATE_GRAPH): then what a rule computes with lc_ ops is
+ * recorded, and lc_ctx_grad_enabled says so. */
 typedef int (*lc_rule_fn)(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 typedef struct lc_op_def {
   const char *name;

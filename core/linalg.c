@@ -278,7 +278,27 @@ static int rule_matmul(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads)
  * gx (rows, in) = gy (rows, out) @ w (out, in)
  * gw (out, in)  = gy^T (out, rows) @ x (rows, in)
  * gb (out)      = gy summed over rows */
+/* The same with ops, recorded, to be differentiated again (LC_CREATE_GRAPH):
+ * gx = g @ w, gw = g2^T @ x2 and gb = g2 summed over rows, with g2 (rows,
+ * out) and x2 (rows, in) the flattened g and x. */
+static int linear_recorded(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  lc_tensor *x = n->inputs[0], *w = n->inputs[1], *b = n->ninputs > 2 ? n->inputs[2] : NULL;
+  int64_t rows = lc__leading_rows(x);
+  d_scope sc = {ctx, x->dtype, 0, {NULL}}, *s = &sc;
+  if (x->requires_grad) grads[0] = lc_matmul(ctx, g, w);
+  lc_tensor *g2 = d_keep(s, lc_reshape(ctx, g, 2, (int64_t[]){rows, w->shape[0]}));
+  if (w->requires_grad) {
+    lc_tensor *x2 = d_keep(s, lc_reshape(ctx, x, 2, (int64_t[]){rows, w->shape[1]}));
+    lc_tensor *gt = g2 ? d_keep(s, lc_transpose(ctx, g2, 0, 1)) : NULL;
+    grads[1] = gt && x2 ? lc_matmul(ctx, gt, x2) : NULL;
+  }
+  if (b && b->requires_grad) grads[2] = g2 ? lc_sum_dim(ctx, g2, 0, 0) : NULL;
+  d_end(s);
+  return 1;  /* a NULL where a gradient is wanted tells the engine */
+}
+
 static int rule_linear(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  if (lc_ctx_grad_enabled(ctx)) return linear_recorded(ctx, n, g, grads);
   lc_tensor *x = n->inputs[0], *w = n->inputs[1], *b = n->ninputs > 2 ? n->inputs[2] : NULL;
   int64_t in = w->shape[1], outf = w->shape[0], rows = lc__leading_rows(x);
   lc_tensor *gy = lc__contig_raw(ctx, g);

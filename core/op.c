@@ -124,16 +124,17 @@ lc_tensor *lc__owned2(lc_ctx *ctx, lc_tensor *(*op)(lc_ctx *, lc_tensor *, lc_te
 
 /* ---- the registry --------------------------------------------------------------------
  * One entry per public op, made from the families' rows. Rows that are a
- * second kernel of an op listed already (gelu's tanh form, pow by a number)
+ * second kernel of an op listed already (gelu's tanh form and the erf its
+ * derivative uses, pow by a number)
  * make none. */
 
 #define BW(Bw) #Bw "Backward"
 static const lc_op_info OPS[] = {
-#define UNARY(name, Bw, saves, fwd, grad) {#name, "elementwise", BW(Bw), NULL},
-#define UNARY_P(name, Bw, saves, fwd, grad) {#name, "elementwise", BW(Bw), NULL},
-#define UNARY_ALT(name, of, Bw, saves, fwd, grad)
+#define UNARY(name, Bw, ...) {#name, "elementwise", BW(Bw), NULL},
+#define UNARY_P(name, Bw, ...) {#name, "elementwise", BW(Bw), NULL},
+#define UNARY_ALT(...)
 #define UNARY_MASK(name, reason, fwd) {#name, "elementwise", NULL, reason},
-#define BINARY(name, Bw, fwd, grad_a, grad_b) {#name, "elementwise", BW(Bw), NULL},
+#define BINARY(name, Bw, ...) {#name, "elementwise", BW(Bw), NULL},
 #define BINARY_RULE(name, Bw, fwd, rule) {#name, "elementwise", BW(Bw), NULL},
 #define BINARY_MASK(name, reason, fwd) {#name, "elementwise", NULL, reason},
 #define EW_OP(name, Bw, rule) {#name, "elementwise", BW(Bw), NULL},

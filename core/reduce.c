@@ -545,11 +545,109 @@ static int bw_end(bw *b, lc_tensor **grads) {
 }
 
 
+/* ---- rules that record (LC_CREATE_GRAPH) ------------------------------------------
+ * The same gradients written with ops, so that they can be differentiated
+ * again. A reduced result (g, y) is first given its reduced dim back as size
+ * 1 (kept), so that it broadcasts against the input. */
+
+/* t with the reduced dim put back as size 1 (t itself for all elements:
+ * 0-d broadcasts already). */
+static lc_tensor *kept(d_scope *s, lc_tensor *t, const lc_tensor *a, int dim) {
+  if (!t) return NULL;
+  if (dim < 0 || a->ndim == 0) return t;
+  int64_t shape[LC_MAX_DIMS];
+  for (int i = 0; i < a->ndim; i++) shape[i] = i == dim ? 1 : a->shape[i];
+  return d_keep(s, lc_reshape(s->ctx, t, a->ndim, shape));
+}
+
+/* the sum along dim, keeping it (all elements for dim < 0) */
+static lc_tensor *sum_kept(d_scope *s, lc_tensor *t, int dim) {
+  if (!t) return NULL;
+  if (dim < 0) return d_keep(s, lc_sum(s->ctx, t));
+  if (t->ndim == 0) return t;
+  return d_keep(s, lc_sum_dim(s->ctx, t, dim, 1));
+}
+
+static int64_t reduced_len(const lc_tensor *a, int dim) {
+  return dim < 0 ? a->numel : a->ndim == 0 ? 1 : a->shape[dim];
+}
+
+/* Runs the recorded form of n's rule; 1 when it made grads[0]. */
+static int recorded_rule(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  lc_tensor *x = n->inputs[0], *y = n->out, *r = NULL;
+  int dim = n->p.reduce.dim, op = LC__OP(n);
+  double p = n->p.reduce.p;
+  d_scope sc = {ctx, x->dtype, 0, {NULL}}, *s = &sc;
+  lc_tensor *gk = kept(s, g, x, dim), *yk = kept(s, y, x, dim);
+  switch (op) {
+    case RD_prod: /* g y / x: the rule's prefix products have no op; wrong where x = 0 */
+      r = d_div(s, d_mul(s, gk, yk), x);
+      break;
+    case RD_var:
+    case RD_std: {
+      double dof = (double)reduced_len(x, dim) - p;
+      lc_tensor *mean = d_div(s, sum_kept(s, x, dim), d_k(s, (double)reduced_len(x, dim)));
+      lc_tensor *gv = op == RD_std ? d_div(s, gk, d_mul(s, d_k(s, 2), yk)) : gk;
+      r = d_mul(s, d_mul(s, d_k(s, 2.0 / (dof < 0 ? 0 : dof)), gv), d_sub(s, x, mean));
+      break;
+    }
+    case RD_max:
+    case RD_min:
+      if (dim < 0) {  /* shared by the elements equal to the result */
+        lc_tensor *hit = d_bin(s, lc_eq, x, yk);
+        r = d_mul(s, d_div(s, gk, sum_kept(s, hit, -1)), hit);
+      } else {        /* to the saved index */
+        lc_tensor *z = d_zero(s, x), *ik = kept(s, n->saved[0], x, dim);
+        r = z && ik && gk ? d_keep(s, lc_scatter_add(ctx, z, dim, ik, gk)) : NULL;
+      }
+      break;
+    case RD_logsumexp:
+      r = d_mul(s, gk, d_un(s, lc_exp, d_sub(s, x, yk)));
+      break;
+    case RD_norm: {
+      lc_tensor *sg = d_un(s, lc_sign, x);
+      if (p == 1.0) {
+        r = d_mul(s, gk, sg);
+      } else if (p == 2.0) {
+        r = d_div(s, d_mul(s, gk, x), yk);
+      } else if (isinf(p)) {  /* shared by the elements whose |x| is the norm */
+        lc_tensor *hit = d_bin(s, lc_eq, d_un(s, lc_abs, x), yk);
+        r = d_mul(s, d_div(s, gk, sum_kept(s, hit, dim)), d_mul(s, hit, sg));
+      } else {
+        lc_tensor *ax = d_un(s, lc_abs, x);
+        ax = ax ? d_keep(s, lc_pow_scalar(ctx, ax, p - 1.0)) : NULL;
+        lc_tensor *yp = yk ? d_keep(s, lc_pow_scalar(ctx, yk, p - 1.0)) : NULL;
+        r = d_div(s, d_mul(s, gk, d_mul(s, sg, ax)), yp);
+      }
+      break;
+    }
+    case RD_softmax:
+      r = d_mul(s, y, d_sub(s, g, sum_kept(s, d_mul(s, g, y), dim)));
+      break;
+    case RD_log_softmax:
+      r = d_sub(s, g, d_mul(s, d_un(s, lc_exp, y), sum_kept(s, g, dim)));
+      break;
+    case RD_cumsum: {  /* the running sum of g taken backwards */
+      int dims[1] = {dim};
+      lc_tensor *f = x->ndim ? d_keep(s, lc_flip(ctx, g, 1, dims)) : g;
+      lc_tensor *c = f ? d_keep(s, lc_cumsum(ctx, f, dim)) : NULL;
+      r = x->ndim ? (c ? d_keep(s, lc_flip(ctx, c, 1, dims)) : NULL) : c;
+      break;
+    }
+    default:
+      break;
+  }
+  grads[0] = lc__retained(r);
+  d_end(s);
+  return grads[0] != NULL;
+}
+
 /* ---- prod ------------------------------------------------------------------------- */
 
 /* gx_j = g * prod(x_k, k < j) * prod(x_k, k > j): prefix and suffix products
  * instead of prod / x_j, so zeros need no special case. */
 static int rule_prod(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  if (lc_ctx_grad_enabled(ctx)) return recorded_rule(ctx, n, g, grads);
   bw b;
   if (!bw_begin(ctx, n, g, &b, 0)) return bw_end(&b, grads);
   span sp = b.sp;
@@ -584,6 +682,7 @@ lc_tensor *lc_prod_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim) {
 /* var: gx = (2 / dof) g (x - mean); std: the same with g / (2 y), which is
  * 0 where y = 0 (PyTorch's choice: a constant input gets no gradient). */
 static int rule_var(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  if (lc_ctx_grad_enabled(ctx)) return recorded_rule(ctx, n, g, grads);
   bw b;
   if (!bw_begin(ctx, n, g, &b, 0)) return bw_end(&b, grads);
   span sp = b.sp;
@@ -665,6 +764,7 @@ static int ext_dim_rule(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads
 }
 
 static int rule_ext(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  if (lc_ctx_grad_enabled(ctx)) return recorded_rule(ctx, n, g, grads);
   return n->p.reduce.dim < 0 ? ext_all_rule(ctx, n, g, grads) : ext_dim_rule(ctx, n, g, grads);
 }
 
@@ -722,6 +822,7 @@ lc_tensor *lc_argmin_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim) {
 
 /* gx = g exp(x - y): the softmax of x along dim, from the saved result. */
 static int rule_logsumexp(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  if (lc_ctx_grad_enabled(ctx)) return recorded_rule(ctx, n, g, grads);
   bw b;
   if (!bw_begin(ctx, n, g, &b, 0)) return bw_end(&b, grads);
   span sp = b.sp;
@@ -751,6 +852,7 @@ static double sgn(double x) { return x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0; }
  * gradient (p >= 1), and p = inf shares the gradient among the elements
  * whose |x| equals the norm (or is NaN). */
 static int rule_norm(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  if (lc_ctx_grad_enabled(ctx)) return recorded_rule(ctx, n, g, grads);
   bw b;
   if (!bw_begin(ctx, n, g, &b, 0)) return bw_end(&b, grads);
   span sp = b.sp;
@@ -813,6 +915,7 @@ lc_tensor *lc_norm_dim(lc_ctx *ctx, lc_tensor *a, double p, int dim, int keepdim
 /* From the saved output y: softmax gx = y (g - sum(g y)), log_softmax
  * gx = g - exp(y) sum(g), the sums along dim. */
 static int rule_softmax(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  if (lc_ctx_grad_enabled(ctx)) return recorded_rule(ctx, n, g, grads);
   bw b;
   if (!bw_begin(ctx, n, g, &b, 0)) return bw_end(&b, grads);
   span sp = b.sp;
@@ -845,6 +948,7 @@ lc_tensor *lc_log_softmax(lc_ctx *ctx, lc_tensor *a, int dim) {
 
 /* gx_j = sum(g_k, k >= j): the running sum taken backwards. */
 static int rule_cumsum(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  if (lc_ctx_grad_enabled(ctx)) return recorded_rule(ctx, n, g, grads);
   bw b;
   if (!bw_begin(ctx, n, g, &b, 0)) return bw_end(&b, grads);
   span sp = b.sp;

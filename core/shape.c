@@ -330,6 +330,49 @@ bad: {
   }
 }
 
+/* ---- rules that record (LC_CREATE_GRAPH) -------------------------------------
+ * Rules that write g into zeros (select, narrow, slice, split, index_select,
+ * gather) do it with scatter_add when their gradient is to be differentiated
+ * again: scatter_add's own gradient (a gather) is recorded in turn. */
+
+/* A float64 index of g's shape holding, at position k along dim, v[k] (or
+ * start + k step without v), whatever the other coordinates. */
+static lc_tensor *index_along(lc_ctx *ctx, const lc_tensor *g, int dim, int64_t start,
+                              int64_t step, const int64_t *v) {
+  int64_t len = g->shape[dim], shape[LC_MAX_DIMS];
+  lc_tensor *pos = lc_empty(ctx, LC_FLOAT64, 1, &len);
+  if (!pos) return NULL;
+  double *p = (double *)lc_tensor_data(pos);
+  for (int64_t k = 0; k < len; k++) p[k] = v ? (double)v[k] : (double)(start + k * step);
+  for (int i = 0; i < g->ndim; i++) shape[i] = i == dim ? len : 1;
+  lc_tensor *r = lc_reshape(ctx, pos, g->ndim, shape);
+  lc_tensor *e = r ? lc_expand(ctx, r, g->ndim, g->shape) : NULL;
+  lc_tensor_release(pos);
+  lc_tensor_release(r);
+  return e;
+}
+
+/* Zeros of a's shape and dtype with g added at index along dim. Takes
+ * ownership of index. */
+static lc_tensor *scatter_into_zeros(lc_ctx *ctx, const lc_tensor *a, int dim, lc_tensor *index,
+                                     lc_tensor *g) {
+  lc_tensor *z = index ? lc_zeros(ctx, a->dtype, a->ndim, a->shape) : NULL;
+  lc_tensor *gg = z ? as_dtype(ctx, g, a->dtype) : NULL;
+  lc_tensor *r = gg ? lc_scatter_add(ctx, z, dim, index, gg) : NULL;
+  lc_tensor_release(z);
+  lc_tensor_release(gg);
+  lc_tensor_release(index);
+  return r;
+}
+
+/* An index tensor of shape[ndim] holding ib's values (float64). */
+static lc_tensor *index_tensor(lc_ctx *ctx, const int64_t *v, int ndim, const int64_t *shape) {
+  lc_tensor *t = lc_empty(ctx, LC_FLOAT64, ndim, shape);
+  if (t)
+    for (int64_t k = 0; k < t->numel; k++) ((double *)lc_tensor_data(t))[k] = (double)v[k];
+  return t;
+}
+
 static int rule_transpose(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   grads[0] = lc_transpose(ctx, g, n->p.transpose.d0, n->p.transpose.d1);
   return 1;
@@ -338,6 +381,14 @@ static int rule_transpose(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **gra
 /* zeros, with g written into the selected slice */
 static int rule_select(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   lc_tensor *a = n->inputs[0];
+  if (lc_ctx_grad_enabled(ctx)) {
+    int dim = n->p.select.dim;
+    lc_tensor *gu = lc_unsqueeze(ctx, g, dim);
+    lc_tensor *ix = gu ? index_along(ctx, gu, dim, n->p.select.index, 1, NULL) : NULL;
+    grads[0] = scatter_into_zeros(ctx, a, dim, ix, gu);
+    lc_tensor_release(gu);
+    return grads[0] != NULL;
+  }
   lc_tensor *z = lc_zeros(ctx, a->dtype, a->ndim, a->shape);
   lc_tensor *slot = z ? lc_select(ctx, z, n->p.select.dim, n->p.select.index) : NULL;
   if (slot && lc_copy_(ctx, slot, g) == LC_OK) grads[0] = lc__retained(z);
@@ -371,6 +422,11 @@ static int rule_permute(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads
 /* narrow, slice, split: zeros, with g written into the block the view saw */
 static int rule_block(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   lc_tensor *a = n->inputs[0];
+  if (lc_ctx_grad_enabled(ctx)) {
+    int dim = n->p.block.dim;
+    lc_tensor *ix = index_along(ctx, g, dim, n->p.block.start, n->p.block.step, NULL);
+    return (grads[0] = scatter_into_zeros(ctx, a, dim, ix, g)) != NULL;
+  }
   lc_tensor *z = lc_zeros(ctx, a->dtype, a->ndim, a->shape);
   if (!z) return 0;
   lc_tensor h = block(z, n->p.block.dim, n->p.block.start, n->p.block.len, n->p.block.step);
@@ -732,6 +788,10 @@ static int rule_index_select(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **
   lc_tensor *a = n->inputs[0];
   const ibuf *ib = (const ibuf *)n->user;
   int dim = n->p.index.dim;
+  if (lc_ctx_grad_enabled(ctx)) {
+    lc_tensor *ix = index_along(ctx, g, dim, 0, 0, ib->v);
+    return (grads[0] = scatter_into_zeros(ctx, a, dim, ix, g)) != NULL;
+  }
   lc_tensor *gg = as_dtype(ctx, g, a->dtype);  /* the add kernel reads both as one dtype */
   lc_tensor *z = gg ? lc_zeros(ctx, a->dtype, a->ndim, a->shape) : NULL;
   if (z && gg->numel > 0)
@@ -839,6 +899,10 @@ static void scatter_add_k(lc_tensor *out, int dim, const int64_t *iv, int ndim,
 /* scatter-add g into zeros of a's shape */
 static int rule_gather(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   lc_tensor *a = n->inputs[0];
+  if (lc_ctx_grad_enabled(ctx)) {
+    lc_tensor *ix = index_tensor(ctx, ((const ibuf *)n->user)->v, g->ndim, g->shape);
+    return (grads[0] = scatter_into_zeros(ctx, a, n->p.index.dim, ix, g)) != NULL;
+  }
   lc_tensor *gg = as_dtype(ctx, g, a->dtype);  /* the kernel reads both as one dtype */
   lc_tensor *z = gg ? lc_zeros(ctx, a->dtype, a->ndim, a->shape) : NULL;
   if (z) scatter_add_k(z, n->p.index.dim, ((const ibuf *)n->user)->v, gg->ndim, gg->shape, gg);
@@ -849,6 +913,19 @@ static int rule_gather(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads)
 static int rule_scatter_add(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   lc_tensor *a = n->inputs[0], *src = n->inputs[1];
   if (a->requires_grad && !(grads[0] = lc__retained(g))) return 0;
+  if (src->requires_grad && lc_ctx_grad_enabled(ctx)) {  /* a gather, recorded */
+    int same = n->p.index.ndim == src->ndim;
+    for (int d = 0; same && d < src->ndim; d++) same = n->p.index.shape[d] == src->shape[d];
+    if (!same)
+      return lc__fail(ctx, LC_ESTATE, "scatter_add: the gradient of a src larger than the index "
+                      "cannot be differentiated again"), 0;
+    lc_tensor *ix = index_tensor(ctx, ((const ibuf *)n->user)->v, src->ndim, src->shape);
+    lc_tensor *gg = ix ? lc_gather(ctx, g, n->p.index.dim, ix) : NULL;
+    grads[1] = gg ? lc_to_dtype(ctx, gg, src->dtype) : NULL;
+    lc_tensor_release(ix);
+    lc_tensor_release(gg);
+    return grads[1] != NULL;
+  }
   if (src->requires_grad) {
     /* g gathered at the index, in the index's corner of zeros of src's shape */
     lc_tensor *gg = as_dtype(ctx, g, src->dtype);  /* the kernel reads both as one dtype */
@@ -992,6 +1069,17 @@ static double mask_split(lc_tensor *keep, const lc_tensor *g, const lc_tensor *m
 static int rule_masked_fill(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   lc_tensor *a = n->inputs[0], *v = n->ninputs > 1 ? n->inputs[1] : NULL;
   lc_tensor *mask = n->saved[0];
+  if (lc_ctx_grad_enabled(ctx)) {  /* where, recorded */
+    d_scope sc = {ctx, g->dtype, 0, {NULL}}, *s = &sc;
+    if (a->requires_grad)
+      grads[0] = lc__sum_to(ctx, d_where(s, mask, d_k(s, 0), g), a->ndim, a->shape);
+    if (v && v->requires_grad) {
+      lc_tensor *f = d_un(s, lc_sum, d_where(s, mask, g, d_k(s, 0)));
+      grads[1] = f ? lc_to_dtype(ctx, f, v->dtype) : NULL;
+    }
+    d_end(s);
+    return 1;
+  }
   int64_t ms[LC_MAX_DIMS];
   lc__broadcast_strides(mask, g->ndim, ms);
   lc_tensor *keep = lc_empty(ctx, g->dtype, g->ndim, g->shape);
@@ -1060,7 +1148,36 @@ lc_tensor *lc_masked_fill_tensor(lc_ctx *ctx, lc_tensor *a, lc_tensor *mask, lc_
 /* Sums the tiles: for each dim with reps r > 1, the r blocks of size s
  * along it are added into one, so each step shrinks the gradient and the
  * whole costs about two passes over g. */
+/* Each tiled dim split in two, (r s), and summed over r: reshapes and sums,
+ * recorded. */
+static int repeat_recorded(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  lc_tensor *a = n->inputs[0];
+  int nd = n->p.repeat.n, off = nd - a->ndim;
+  lc_tensor *cur = lc__retained(g);
+  for (int i = 0; cur && i < nd; i++) {
+    int64_t r = n->p.repeat.reps[i], sz = i < off ? 1 : a->shape[i - off], shape[LC_MAX_DIMS];
+    if (r == 1) continue;
+    if (nd == LC_MAX_DIMS) {
+      lc_tensor_release(cur);
+      return lc__fail(ctx, LC_ESTATE, "repeat over %d dimensions cannot be differentiated "
+                      "twice", LC_MAX_DIMS), 0;
+    }
+    for (int d = 0, k = 0; d < nd; d++) {
+      if (d == i) shape[k++] = r;
+      shape[k++] = d == i ? sz : cur->shape[d];
+    }
+    lc_tensor *split = lc_reshape(ctx, cur, nd + 1, shape);
+    lc_tensor_release(cur);
+    cur = split ? lc_sum_dim(ctx, split, i, 0) : NULL;
+    lc_tensor_release(split);
+  }
+  grads[0] = cur ? lc_reshape(ctx, cur, a->ndim, a->shape) : NULL;
+  lc_tensor_release(cur);
+  return grads[0] != NULL;
+}
+
 static int rule_repeat(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  if (lc_ctx_grad_enabled(ctx)) return repeat_recorded(ctx, n, g, grads);
   lc_tensor *a = n->inputs[0];
   int nd = n->p.repeat.n, off = nd - a->ndim;
   lc_tensor *cur = lc__retained(g);
