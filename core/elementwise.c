@@ -168,18 +168,22 @@ static void ew_run(const ew_kernel *k, int nops, const lc_tensor *const *t,
     int64_t n_ = r->n, so_ = r->s[0], sa_ = r->s[1], sb_ = r->s[2], sc_ = r->s[3]; \
     if (so_ == 1 && sa_ == 1 && sb_ == 1 && sc_ == 1) {                            \
       for (int64_t i = 0; i < n_; i++) {                                           \
-        T1 V1 = a_[i]; T2 V2 = b_[i]; T3 V3 = c_[i];                               \
+        T1 V1 = a_[i]; T2 V2 = b_[i]; T3 V3 = c_[i]; (void)V2; (void)V3;           \
         o_[i] = (TO)(EXPR);                                                        \
       }                                                                            \
     } else if (so_ == 1 && sa_ == 1 && sb_ == 1 && sc_ == 0) {                     \
-      T3 V3 = c_[0];                                                               \
+      T3 V3 = c_[0]; (void)V3;                                                     \
       for (int64_t i = 0; i < n_; i++) {                                           \
-        T1 V1 = a_[i]; T2 V2 = b_[i];                                              \
+        T1 V1 = a_[i]; T2 V2 = b_[i]; (void)V2;                                    \
         o_[i] = (TO)(EXPR);                                                        \
       }                                                                            \
+    } else if (so_ == 1 && sa_ == 1 && sb_ == 0 && sc_ == 0) {                     \
+      T2 V2 = b_[0]; T3 V3 = c_[0]; (void)V2; (void)V3;                            \
+      for (int64_t i = 0; i < n_; i++) { T1 V1 = a_[i]; o_[i] = (TO)(EXPR); }     \
     } else {                                                                       \
       for (int64_t i = 0; i < n_; i++) {                                           \
         T1 V1 = a_[i * sa_]; T2 V2 = b_[i * sb_]; T3 V3 = c_[i * sc_];             \
+        (void)V2; (void)V3;                                                        \
         o_[i * so_] = (TO)(EXPR);                                                  \
       }                                                                            \
     }                                                                              \
@@ -301,6 +305,19 @@ DEFINE_MATH(double, f64)
 #define BINARY_MASK(name, reason, fwd) BIN_FWD(name, fwd)
 #define EW_OP(name, Bw, rule)
 #include "elementwise.def"
+
+/* the in-place updates of inplace.def: operands (t, t, x, y) */
+#define INPLACE(name, formula)                                                     \
+  KERNEL(ip_##name##_f32, float, ROW3(T, T, T, T, t, x, y, formula))               \
+  KERNEL(ip_##name##_f64, double, ROW3(T, T, T, T, t, x, y, formula))
+#include "inplace.def"
+
+static const ew_row_fn INPLACE_K[][2] = {
+#define INPLACE(name, formula) [LC_IP_##name] = {ip_##name##_f32, ip_##name##_f64},
+#include "inplace.def"
+};
+_Static_assert(sizeof INPLACE_K / sizeof INPLACE_K[0] == LC_IP_COUNT,
+               "an in-place row without its kernels");
 
 /* float32 tanh's contiguous rows go to simd.c's vector loop. */
 static void un_fwd_tanh_f32_vec(const ew_kernel *k, const ew_row *r) {
@@ -830,6 +847,14 @@ void lc__k_add_into(lc_tensor *out, const lc_tensor *a, const int64_t *sa) {
   const lc_tensor *t[3] = {out, out, a};
   const int64_t *st[3] = {out->strides, out->strides, sa};
   ew_run(&k, 3, t, st);
+}
+
+void lc__k_inplace(lc_inplace_op op, lc_tensor *t, const lc_tensor *a, const int64_t *sa,
+                   const lc_tensor *b, const int64_t *sb, double p0) {
+  ew_kernel k = {INPLACE_K[op][t->dtype], 0, p0, 0};
+  const lc_tensor *ts[4] = {t, t, a, b};
+  const int64_t *st[4] = {t->strides, t->strides, sa, sb};
+  ew_run(&k, 4, ts, st);
 }
 
 lc_tensor *lc_to_dtype(lc_ctx *ctx, lc_tensor *a, lc_dtype dtype) {

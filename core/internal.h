@@ -228,6 +228,15 @@ static inline lc_tensor *d_where(d_scope *s, lc_tensor *c, lc_tensor *a, lc_tens
 void lc__k_copy(lc_tensor *out, const lc_tensor *a, const int64_t *sa);
 /* out += a, read the same way; a has out's dtype. */
 void lc__k_add_into(lc_tensor *out, const lc_tensor *a, const int64_t *sa);
+/* t = op(t, a, b) in place (inplace.def), a and b of t's dtype read through
+ * strides sa and sb over t's shape (a number is a 0-d tensor, strides 0). */
+typedef enum lc_inplace_op {
+#define INPLACE(name, formula) LC_IP_##name,
+#include "inplace.def"
+  LC_IP_COUNT
+} lc_inplace_op;
+void lc__k_inplace(lc_inplace_op op, lc_tensor *t, const lc_tensor *a, const int64_t *sa,
+                   const lc_tensor *b, const int64_t *sb, double p0);
 
 /* ---- simd.c: float32 tanh, vectorised when the CPU allows (same bits either way) ---- */
 float lc__tanh1f(float x);
