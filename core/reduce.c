@@ -568,6 +568,34 @@ static lc_tensor *sum_kept(d_scope *s, lc_tensor *t, int dim) {
   return d_keep(s, lc_sum_dim(s->ctx, t, dim, 1));
 }
 
+/* For each element, the product of the others along dim (all elements for
+ * dim < 0): x laid out as (..., L) with dim last, repeated into (..., L, L)
+ * with 1 on the diagonal, and multiplied along the last dim. O(L^2), but
+ * right where x holds zeros, as prod / x is not. */
+static lc_tensor *prod_of_others(d_scope *s, lc_tensor *x, int dim) {
+  lc_ctx *ctx = s->ctx;
+  if (x->ndim == 0) return d_keep(s, lc_full(ctx, x->dtype, 0, NULL, 1.0));
+  lc_tensor *v = dim < 0 ? d_keep(s, lc_reshape(ctx, x, 1, &x->numel)) : x;
+  int d = dim < 0 ? 0 : dim;
+  if (!v) return NULL;
+  if (v->ndim == LC_MAX_DIMS) {
+    lc__fail(ctx, LC_ESTATE, "prod over %d dimensions cannot be differentiated twice",
+             LC_MAX_DIMS);
+    return NULL;
+  }
+  int last = v->ndim - 1;
+  int64_t len = v->shape[d], shape[LC_MAX_DIMS];
+  lc_tensor *t = d_keep(s, lc_transpose(ctx, v, d, last));
+  lc_tensor *u = t ? d_keep(s, lc_unsqueeze(ctx, t, last)) : NULL;  /* (..., 1, L) */
+  if (!u) return NULL;
+  for (int i = 0; i < u->ndim; i++) shape[i] = i == last ? len : u->shape[i];
+  lc_tensor *e = d_keep(s, lc_expand(ctx, u, u->ndim, shape));      /* (..., L, L) */
+  lc_tensor *m = d_where(s, d_keep(s, lc_eye(ctx, x->dtype, len, len)), d_k(s, 1), e);
+  lc_tensor *o = m ? d_keep(s, lc_prod_dim(ctx, m, last + 1, 0)) : NULL;
+  lc_tensor *back = o ? d_keep(s, lc_transpose(ctx, o, d, last)) : NULL;
+  return dim < 0 && back ? d_keep(s, lc_reshape(ctx, back, x->ndim, x->shape)) : back;
+}
+
 static int64_t reduced_len(const lc_tensor *a, int dim) {
   return dim < 0 ? a->numel : a->ndim == 0 ? 1 : a->shape[dim];
 }
@@ -580,8 +608,8 @@ static int recorded_rule(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grad
   d_scope sc = {ctx, x->dtype, 0, {NULL}}, *s = &sc;
   lc_tensor *gk = kept(s, g, x, dim), *yk = kept(s, y, x, dim);
   switch (op) {
-    case RD_prod: /* g y / x: the rule's prefix products have no op; wrong where x = 0 */
-      r = d_div(s, d_mul(s, gk, yk), x);
+    case RD_prod:
+      r = d_mul(s, gk, prod_of_others(s, x, dim));
       break;
     case RD_var:
     case RD_std: {

@@ -1769,6 +1769,14 @@ static lc_tensor *h_std(lc_ctx *c, lc_tensor *x) { return lc_std(c, x, 0.0); }
 static lc_tensor *h_norm2(lc_ctx *c, lc_tensor *x) { return lc_norm_dim(c, x, 2.0, 0, 0); }
 static lc_tensor *h_norm3(lc_ctx *c, lc_tensor *x) { return lc_norm_dim(c, x, 3.0, 1, 1); }
 static lc_tensor *h_prod(lc_ctx *c, lc_tensor *x) { return lc_prod_dim(c, x, 1, 0); }
+static lc_tensor *h_prod_all(lc_ctx *c, lc_tensor *x) { return lc_prod(c, x); }
+/* x with zeros in it (one in row 0, two in row 1): prod / x would be NaN */
+static lc_tensor *h_prod_zeros(lc_ctx *c, lc_tensor *x) {
+  lc_tensor *m = T64(c, S(3, 4), 2, 1, 1, 0, 1, 0, 1, 1, 0, 1, 1, 1, 1), *xm = lc_mul(c, x, m);
+  lc_tensor *r = lc_prod_dim(c, xm, 1, 0);
+  rel(m, xm, NULL, NULL);
+  return r;
+}
 static lc_tensor *h_mean(lc_ctx *c, lc_tensor *x) { lc_tensor *t = lc_mean_dim(c, x, 0, 1), *r = cube(c, t); lc_tensor_release(t); return r; }
 static lc_tensor *h_maxdim(lc_ctx *c, lc_tensor *x) { lc_tensor *v = NULL, *i = NULL; lc_max_dim(c, x, 1, 0, &v, &i); lc_tensor *r = cube(c, v); rel(v, i, NULL, NULL); return r; }
 static lc_tensor *h_maxall(lc_ctx *c, lc_tensor *x) { lc_tensor *v = lc_max(c, x), *r = cube(c, v); lc_tensor_release(v); return r; }
@@ -1831,7 +1839,8 @@ static void test_second_derivatives_fd(void) {
     {"maximum", h_max, 0}, {"minimum", h_min, 0}, {"where", h_where, 0}, {"clamp", h_clamp, 0},
     {"softmax", h_softmax, 0}, {"log_softmax", h_log_softmax, 0}, {"logsumexp dim", h_lse, 0},
     {"logsumexp", h_lse_all, 0}, {"var", h_var, 0}, {"std", h_std, 0}, {"norm 2", h_norm2, 0},
-    {"norm 3", h_norm3, 1}, {"prod", h_prod, 1}, {"mean", h_mean, 0}, {"max dim", h_maxdim, 0},
+    {"norm 3", h_norm3, 1}, {"prod", h_prod, 0}, {"prod all", h_prod_all, 1},
+    {"prod with zeros", h_prod_zeros, 0}, {"mean", h_mean, 0}, {"max dim", h_maxdim, 0},
     {"max", h_maxall, 0}, {"cumsum", h_cumsum, 0}, {"select", h_select, 0},
     {"narrow", h_narrow, 0}, {"slice", h_slice, 0}, {"transpose", h_transpose, 0},
     {"permute", h_permute, 0}, {"flip", h_flip, 0}, {"repeat", h_repeat, 0},
