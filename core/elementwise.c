@@ -5,15 +5,18 @@
  * merged first, so contiguous tensors run as one long row the compiler can
  * vectorise (and, past LC_PARALLEL_MIN elements, split over the context's
  * threads). The strided copy and add that the rest of the core uses
- * (lc__k_copy, lc__k_add_into) are rows of the same machinery.
+ * (lc__k_copy, lc__k_add_into) and the in-place updates of inplace.def
+ * (lc__k_inplace) are rows of the same machinery.
  *
  * A row of elementwise.def becomes, here: an enum value; forward kernels
  * for float32 and float64; for a gradient formula, backward kernels (one
  * fused pass computes dL/dx from g and x or y, so a rule allocates its
  * result and, for broadcast binary ops, the sum down to the input's shape,
- * and nothing else); the node definition; and the lc_<name> function. The
- * X-macro expansions below cannot leave a hole: what the row names is made,
- * and what it does not name cannot be referred to.
+ * and nothing else); its derivative in ops, which the rule uses instead
+ * when the gradient is to be differentiated again (LC_CREATE_GRAPH); the
+ * node definition; and the lc_<name> function. The X-macro expansions below
+ * cannot leave a hole: what the row names is made, and what it does not
+ * name cannot be referred to.
  *
  * The formulas, including their values at kinks, NaN and infinities, follow
  * PyTorch 1.13's kernels and derivatives.yaml, so that results agree with it

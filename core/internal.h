@@ -79,7 +79,10 @@ typedef union lc_node_args {
 
 /* One op in the graph. Inputs are strong references; `saved` holds what the
  * backward rule needs beyond them (tanh's output, as a detached alias so that
- * the output does not own itself through its node). */
+ * the output does not own itself through its node). A rule that records
+ * (LC_CREATE_GRAPH) reads the output through `out` instead, so that the
+ * gradient depends on it: during a backward the node is reached only
+ * through its output, which the root's caller or a consumer holds. */
 struct lc_node {
   int64_t refcount;
   const lc_op_def *def;
