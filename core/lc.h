@@ -268,7 +268,7 @@ lc_status lc_grad(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_grap
  * Prefer lc_grad_ex: with lc_backward_ex, a leaf's .grad that carries a graph
  * refers back to the leaf, a cycle reference counting cannot free; release
  * and clear the leaf's .grad before the leaf goes. */
-enum { LC_RETAIN_GRAPH = 1, LC_CREATE_GRAPH = 2 };
+typedef enum lc_backward_flag { LC_RETAIN_GRAPH = 1, LC_CREATE_GRAPH = 2 } lc_backward_flag;
 lc_status lc_backward_ex(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int flags);
 lc_status lc_grad_ex(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int flags, int n,
                      lc_tensor **inputs, lc_tensor **out);
@@ -303,7 +303,7 @@ const char *lc_tensor_op_name(const lc_tensor *t);   /* "TanhBackward", NULL for
  * ...) is listed once, under the name a Lua user knows it by (lucid.exp ->
  * "exp"), with its family ("elementwise", "reduce", "shape", "linalg"), the
  * name of the node it records (lc_tensor_op_name) or NULL, and when it
- * records none, why ("a comparison: a mask of 0 and 1"). Tests walk it to
+ * records none, why ("a comparison: a mask of 1 and 0"). Tests walk it to
  * check that every op has its fixtures and documentation:
  *     for (int i = 0; i < lc_op_count(); i++) puts(lc_op_get(i)->name);
  * The table is constant: any thread may read it. */
