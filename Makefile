@@ -23,7 +23,7 @@ CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 BIND_OBJ := $(BIND_SRC:%.c=$(B)/%.o)
 # what hosts get beyond the module: lucid.h's functions and the Lua sources
 HOST_OBJ := $(B)/lua/lucid_host.o $(B)/lucid_lua_sources.o
-HDRS     := $(wildcard core/*.h lua/*.h)
+HDRS     := $(wildcard core/*.h core/*.def lua/*.h)
 
 MODULE   := $(B)/lucid/core.so
 STATIC   := $(B)/liblucid.a

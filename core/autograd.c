@@ -1,4 +1,5 @@
-/* autograd.c: the backward pass.
+/* autograd.c: the backward pass (the engine; each op's rule lives beside
+ * its forward code, in its family's file).
  *
  * lc_backward orders the graph with Kahn's algorithm over an explicit work
  * array (no recursion, so a chain of a million ops is fine): a first walk
@@ -6,285 +7,11 @@
  * a gradient; a second walk runs a node once all of them have, adds what it
  * returns into its inputs' nodes (or into leaf .grad), and moves on.
  *
- * Each op's definition (lc_op_def) carries its backward rule; the rules of
- * the built-in ops are below, written with the forward ops (recording off),
- * so each is a few lines and broadcasting is undone by one helper (sum_to).
- * Other op families keep their rules beside their forward code. */
+ * Each op's definition (lc_op_def) carries its backward rule; rules run
+ * with recording off. */
 #include "internal.h"
 
 #include <string.h>
-
-
-/* ---- helpers for the rules ---------------------------------------------------- */
-
-/* Sums g down to `shape`, undoing broadcasting: leading dims that the input
- * did not have, and dims where the input had size 1. */
-lc_tensor *lc__sum_to(lc_ctx *ctx, lc_tensor *g, int ndim, const int64_t *shape) {
-  lc_tensor_retain(g);
-  while (g && g->ndim > ndim) {
-    lc_tensor *s = lc_sum_dim(ctx, g, 0, 0);
-    lc_tensor_release(g);
-    g = s;
-  }
-  for (int i = 0; g && i < ndim; i++) {
-    if (shape[i] == 1 && g->shape[i] != 1) {
-      lc_tensor *s = lc_sum_dim(ctx, g, i, 1);
-      lc_tensor_release(g);
-      g = s;
-    }
-  }
-  return g;
-}
-
-static lc_tensor *sum_to_input(lc_ctx *ctx, lc_tensor *g, const lc_tensor *input) {
-  return g ? lc__sum_to(ctx, g, input->ndim, input->shape) : NULL;
-}
-
-/* Takes ownership of r (NULL passes through: an earlier step failed) and
- * sums it to input's shape. */
-lc_tensor *lc__reduce_owned(lc_ctx *ctx, lc_tensor *r, const lc_tensor *input) {
-  lc_tensor *s = sum_to_input(ctx, r, input);
-  lc_tensor_release(r);
-  return s;
-}
-
-/* Takes ownership of both and returns a op b (NULLs pass through). */
-lc_tensor *lc__owned2(lc_ctx *ctx, lc_tensor *(*op)(lc_ctx *, lc_tensor *, lc_tensor *),
-                      lc_tensor *a, lc_tensor *b) {
-  lc_tensor *r = a && b ? op(ctx, a, b) : NULL;
-  lc_tensor_release(a);
-  lc_tensor_release(b);
-  return r;
-}
-
-lc_tensor *lc__retained(lc_tensor *t) {
-  lc_tensor_retain(t);
-  return t;
-}
-
-static lc_tensor *transpose_last(lc_ctx *ctx, lc_tensor *t) {
-  return lc_transpose(ctx, t, t->ndim - 2, t->ndim - 1);
-}
-
-/* ---- linear's backward, straight on BLAS --------------------------------------
- * gx (rows, in) = gy (rows, out) @ w (out, in)
- * gw (out, in)  = gy^T (out, rows) @ x (rows, in)
- * gb (out)      = gy summed over rows */
-static int linear_backward(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
-  lc_tensor *x = n->inputs[0], *w = n->inputs[1], *b = n->ninputs > 2 ? n->inputs[2] : NULL;
-  int64_t in = w->shape[1], outf = w->shape[0], rows = lc__leading_rows(x);
-  lc_tensor *gy = lc__contig_raw(ctx, g);
-  if (!gy) return 0;
-  int ok = 1;
-  if (x->requires_grad) {
-    lc_tensor *wc = lc__contig_raw(ctx, w);
-    grads[0] = wc ? lc_empty(ctx, x->dtype, x->ndim, x->shape) : NULL;
-    if (grads[0])
-      lc__k_gemm(x->dtype, 0, 0, rows, in, outf, 1.0, lc_tensor_data(gy), outf,
-                 lc_tensor_data(wc), in, 0.0, lc_tensor_data(grads[0]), in);
-    lc_tensor_release(wc);
-    ok = ok && grads[0];
-  }
-  if (ok && w->requires_grad) {
-    lc_tensor *xc = lc__contig_raw(ctx, x);
-    grads[1] = xc ? lc_empty(ctx, w->dtype, 2, w->shape) : NULL;
-    if (grads[1])
-      lc__k_gemm(w->dtype, 1, 0, outf, in, rows, 1.0, lc_tensor_data(gy), outf,
-                 lc_tensor_data(xc), in, 0.0, lc_tensor_data(grads[1]), in);
-    lc_tensor_release(xc);
-    ok = ok && grads[1];
-  }
-  if (ok && b && b->requires_grad) {
-    int64_t s2[2] = {rows, outf};
-    lc_tensor *g2 = lc__view(ctx, gy, 2, s2, (int64_t[]){outf, 1}, gy->offset);
-    grads[2] = g2 ? lc_sum_dim(ctx, g2, 0, 0) : NULL;
-    lc_tensor_release(g2);
-    ok = ok && grads[2];
-  }
-  lc_tensor_release(gy);
-  return ok;
-}
-
-/* ---- the built-in ops' rules ------------------------------------------------
- * a, b: the inputs; need_a, need_b: whether they want a gradient. */
-#define RULE(name) static int name(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads)
-#define INPUTS                                                      \
-  lc_tensor *a = n->inputs[0], *b = n->ninputs > 1 ? n->inputs[1] : NULL; \
-  int need_a = a->requires_grad, need_b = b && b->requires_grad;    \
-  (void)need_a; (void)need_b; (void)ctx; (void)g
-
-RULE(rule_add) {
-  INPUTS;
-  if (need_a) grads[0] = sum_to_input(ctx, g, a);
-  if (need_b) grads[1] = sum_to_input(ctx, g, b);
-  return 1;
-}
-
-RULE(rule_sub) {
-  INPUTS;
-  if (need_a) grads[0] = sum_to_input(ctx, g, a);
-  if (need_b) grads[1] = lc__reduce_owned(ctx, lc_neg(ctx, g), b);
-  return 1;
-}
-
-RULE(rule_mul) {
-  INPUTS;
-  if (need_a) grads[0] = lc__reduce_owned(ctx, lc_mul(ctx, g, b), a);
-  if (need_b) grads[1] = lc__reduce_owned(ctx, lc_mul(ctx, g, a), b);
-  return 1;
-}
-
-RULE(rule_div) {  /* d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 */
-  INPUTS;
-  if (need_a) grads[0] = lc__reduce_owned(ctx, lc_div(ctx, g, b), a);
-  if (need_b) {
-    lc_tensor *q = lc__owned2(ctx, lc_div, lc_mul(ctx, g, a), lc_pow_scalar(ctx, b, 2.0));
-    grads[1] = lc__reduce_owned(ctx, q ? lc_neg(ctx, q) : NULL, b);
-    lc_tensor_release(q);
-  }
-  return 1;
-}
-
-RULE(rule_pow) {  /* the kernels give PyTorch's values where a or b is 0 */
-  INPUTS;
-  if (need_a) {
-    lc_tensor *d = lc__binary_raw(ctx, LC_BIN_POW_DBASE, a, b);
-    grads[0] = lc__reduce_owned(ctx, lc__owned2(ctx, lc_mul, lc__retained(g), d), a);
-  }
-  if (need_b) {
-    lc_tensor *d = lc__binary_raw(ctx, LC_BIN_POW_DEXP, a, b);
-    grads[1] = lc__reduce_owned(ctx, lc__owned2(ctx, lc_mul, lc__retained(g), d), b);
-  }
-  return 1;
-}
-
-RULE(rule_pow_scalar) {  /* d(a^s)/da = s a^(s-1); 0 for s = 0, even at a = 0 */
-  INPUTS;
-  double s = n->scalar[0];
-  lc_tensor *p = s == 0.0 || s == 1.0
-                     ? lc_full(ctx, a->dtype, a->ndim, a->shape, s)
-                     : lc__owned2(ctx, lc_mul, lc_pow_scalar(ctx, a, s - 1.0),
-                              lc_scalar(ctx, a->dtype, s));
-  grads[0] = lc__owned2(ctx, lc_mul, lc__retained(g), p);
-  return 1;
-}
-
-RULE(rule_neg) {
-  INPUTS;
-  grads[0] = lc_neg(ctx, g);
-  return 1;
-}
-
-RULE(rule_tanh) {  /* gx = gy (1 - y^2), from the saved output y */
-  INPUTS;
-  if ((grads[0] = lc_empty(ctx, a->dtype, a->ndim, a->shape)))
-    lc__k_binary(LC_BIN_TANH_GRAD, grads[0], g, g->strides, n->saved[0], n->saved[0]->strides);
-  return 1;
-}
-
-RULE(rule_log) {
-  INPUTS;
-  grads[0] = lc_div(ctx, g, a);
-  return 1;
-}
-
-RULE(rule_cast) {
-  INPUTS;
-  grads[0] = lc_to_dtype(ctx, g, a->dtype);
-  return 1;
-}
-
-RULE(rule_matmul) {  /* ga = g @ b^T, gb = a^T @ g, summed over broadcast batches */
-  INPUTS;
-  if (need_a) grads[0] = lc__reduce_owned(ctx, lc__owned2(ctx, lc_matmul, lc__retained(g), transpose_last(ctx, b)), a);
-  if (need_b) grads[1] = lc__reduce_owned(ctx, lc__owned2(ctx, lc_matmul, transpose_last(ctx, a), lc__retained(g)), b);
-  return 1;
-}
-
-RULE(rule_sum) {
-  INPUTS;
-  grads[0] = lc_expand(ctx, g, a->ndim, a->shape);
-  return 1;
-}
-
-RULE(rule_mean) {
-  INPUTS;
-  lc_tensor *m = lc__owned2(ctx, lc_mul, lc__retained(g), lc_scalar(ctx, g->dtype, 1.0 / (double)a->numel));
-  grads[0] = m ? lc_expand(ctx, m, a->ndim, a->shape) : NULL;
-  lc_tensor_release(m);
-  return 1;
-}
-
-/* sum and mean over one dim: put the dim back (size 1), then expand */
-static int reduce_dim_rule(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads, int mean) {
-  lc_tensor *a = n->inputs[0];
-  int64_t s[LC_MAX_DIMS];
-  for (int i = 0; i < a->ndim; i++) s[i] = i == n->dim0 ? 1 : a->shape[i];
-  lc_tensor *k = lc_reshape(ctx, g, a->ndim, s);
-  if (mean) k = lc__owned2(ctx, lc_mul, k, lc_scalar(ctx, g->dtype, 1.0 / (double)a->shape[n->dim0]));
-  grads[0] = k ? lc_expand(ctx, k, a->ndim, a->shape) : NULL;
-  lc_tensor_release(k);
-  return 1;
-}
-
-RULE(rule_sum_dim) { return reduce_dim_rule(ctx, n, g, grads, 0); }
-RULE(rule_mean_dim) { return reduce_dim_rule(ctx, n, g, grads, 1); }
-
-RULE(rule_reshape) {
-  INPUTS;
-  grads[0] = lc_reshape(ctx, g, a->ndim, a->shape);
-  return 1;
-}
-
-RULE(rule_transpose) {
-  INPUTS;
-  grads[0] = lc_transpose(ctx, g, n->dim0, n->dim1);
-  return 1;
-}
-
-RULE(rule_select) {  /* zeros, with g written into the selected slice */
-  INPUTS;
-  lc_tensor *z = lc_zeros(ctx, a->dtype, a->ndim, a->shape);
-  lc_tensor *slot = z ? lc_select(ctx, z, n->dim0, n->index) : NULL;
-  if (slot && lc_copy_(ctx, slot, g) == LC_OK) grads[0] = lc__retained(z);
-  lc_tensor_release(slot);
-  lc_tensor_release(z);
-  return 1;
-}
-
-RULE(rule_expand) {
-  INPUTS;
-  grads[0] = sum_to_input(ctx, g, a);
-  return 1;
-}
-
-RULE(rule_clone) {
-  INPUTS;
-  grads[0] = lc__retained(g);
-  return 1;
-}
-
-const lc_op_def lc__def_add = {"AddBackward", rule_add};
-const lc_op_def lc__def_sub = {"SubBackward", rule_sub};
-const lc_op_def lc__def_mul = {"MulBackward", rule_mul};
-const lc_op_def lc__def_div = {"DivBackward", rule_div};
-const lc_op_def lc__def_pow = {"PowBackward", rule_pow};
-const lc_op_def lc__def_pow_scalar = {"PowBackward", rule_pow_scalar};
-const lc_op_def lc__def_neg = {"NegBackward", rule_neg};
-const lc_op_def lc__def_tanh = {"TanhBackward", rule_tanh};
-const lc_op_def lc__def_log = {"LogBackward", rule_log};
-const lc_op_def lc__def_cast = {"ToCopyBackward", rule_cast};
-const lc_op_def lc__def_matmul = {"MatmulBackward", rule_matmul};
-const lc_op_def lc__def_linear = {"LinearBackward", linear_backward};
-const lc_op_def lc__def_sum = {"SumBackward", rule_sum};
-const lc_op_def lc__def_sum_dim = {"SumBackward", rule_sum_dim};
-const lc_op_def lc__def_mean = {"MeanBackward", rule_mean};
-const lc_op_def lc__def_mean_dim = {"MeanBackward", rule_mean_dim};
-const lc_op_def lc__def_reshape = {"ReshapeBackward", rule_reshape};
-const lc_op_def lc__def_transpose = {"TransposeBackward", rule_transpose};
-const lc_op_def lc__def_select = {"SelectBackward", rule_select};
-const lc_op_def lc__def_expand = {"ExpandBackward", rule_expand};
-const lc_op_def lc__def_clone = {"CloneBackward", rule_clone};
 
 
 /* ---- accumulation ---------------------------------------------------------------- */
@@ -308,6 +35,25 @@ static int accumulate(lc_ctx *ctx, lc_tensor **slot, lc_tensor *g) {
  * do), so it gets its own contiguous storage of the leaf's dtype and shape;
  * later gradients are added into it in place. */
 static int accumulate_leaf(lc_ctx *ctx, lc_tensor *leaf, lc_tensor *g) {
+  if (ctx->grad_enabled) {
+    /* LC_CREATE_GRAPH: the gradient carries a graph, which an in-place add
+     * or a raw copy would cut; so out of place, recorded (as PyTorch) */
+    lc_tensor *c = g->dtype == leaf->dtype ? lc__retained(g) : lc_to_dtype(ctx, g, leaf->dtype);
+    if (c && (c->refcount > 1 || c->storage->refcount > 1 || !lc_tensor_is_contiguous(c))) {
+      lc_tensor *own = lc_clone(ctx, c);   /* the leaf's .grad is the user's to change */
+      lc_tensor_release(c);
+      c = own;
+    }
+    if (c && leaf->grad) {
+      lc_tensor *sum = lc_add(ctx, leaf->grad, c);
+      lc_tensor_release(c);
+      c = sum;
+    }
+    if (!c) return 0;
+    lc_tensor_release(leaf->grad);
+    leaf->grad = c;
+    return 1;
+  }
   if (!leaf->grad && g->refcount == 1 && g->storage->refcount == 1 && !g->storage->external &&
       g->dtype == leaf->dtype && lc_tensor_is_contiguous(g) && g->ndim == leaf->ndim &&
       !memcmp(g->shape, leaf->shape, sizeof(int64_t) * (size_t)g->ndim)) {
@@ -340,7 +86,7 @@ static int accumulate_leaf(lc_ctx *ctx, lc_tensor *leaf, lc_tensor *g) {
   int off = leaf->grad->ndim - gg->ndim;
   if (off != 0) ok = 0;
   for (int i = 0; ok && i < gg->ndim; i++) sg[i] = gg->strides[i];
-  if (ok) lc__k_binary(LC_BIN_ADD, leaf->grad, leaf->grad, leaf->grad->strides, gg, sg);
+  if (ok) lc__k_add_into(leaf->grad, gg, sg);
   if (gg != g) lc_tensor_release(gg);
   if (!ok) lc__fail(ctx, LC_ESHAPE, "gradient does not fit its tensor");
   return ok;
@@ -409,7 +155,7 @@ static int deliver(lc_ctx *ctx, lc_tensor *t, lc_tensor **g, const capture *cap)
   return 1;
 }
 
-static lc_status run_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_graph,
+static lc_status run_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int flags,
                               const capture *cap) {
   if (!root->requires_grad)
     return lc__fail(ctx, LC_ESTATE, "the tensor does not require grad and has no grad_fn");
@@ -417,13 +163,16 @@ static lc_status run_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int
     int same = seed->ndim == root->ndim;
     for (int i = 0; same && i < root->ndim; i++) same = seed->shape[i] == root->shape[i];
     if (!same) {
-      char a[160], b[160];
+      char a[LC_SHAPE_STR], b[LC_SHAPE_STR];
       lc_shape_str(a, sizeof a, seed->ndim, seed->shape);
       lc_shape_str(b, sizeof b, root->ndim, root->shape);
       return lc__fail(ctx, LC_ESHAPE, "gradient of shape %s does not match the tensor's shape %s", a, b);
     }
   }
-  int was_enabled = lc_ctx_set_grad_enabled(ctx, 0);
+  /* rules record only when the gradients are to be differentiated again */
+  int create = (flags & LC_CREATE_GRAPH) != 0;
+  int retain_graph = (flags & (LC_RETAIN_GRAPH | LC_CREATE_GRAPH)) != 0;
+  int was_enabled = lc_ctx_set_grad_enabled(ctx, create);
   lc_status st = LC_OK;
   /* a seed of another dtype is converted, as PyTorch does: backward rules
    * read gradients as their output's dtype */
@@ -529,19 +278,28 @@ out:
   return st;
 }
 
-lc_status lc_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_graph) {
-  return run_backward(ctx, root, seed, retain_graph, NULL);
+lc_status lc_backward_ex(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int flags) {
+  return run_backward(ctx, root, seed, flags, NULL);
 }
 
-lc_status lc_grad(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_graph, int n,
-                  lc_tensor **inputs, lc_tensor **out) {
+lc_status lc_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_graph) {
+  return run_backward(ctx, root, seed, retain_graph ? LC_RETAIN_GRAPH : 0, NULL);
+}
+
+lc_status lc_grad_ex(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int flags, int n,
+                     lc_tensor **inputs, lc_tensor **out) {
   for (int i = 0; i < n; i++) out[i] = NULL;
   capture cap = {n, inputs, out};
-  lc_status st = run_backward(ctx, root, seed, retain_graph, &cap);
+  lc_status st = run_backward(ctx, root, seed, flags, &cap);
   if (st != LC_OK)
     for (int i = 0; i < n; i++) {
       lc_tensor_release(out[i]);
       out[i] = NULL;
     }
   return st;
+}
+
+lc_status lc_grad(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_graph, int n,
+                  lc_tensor **inputs, lc_tensor **out) {
+  return lc_grad_ex(ctx, root, seed, retain_graph ? LC_RETAIN_GRAPH : 0, n, inputs, out);
 }

@@ -1,20 +1,29 @@
-/* elementwise.c: elementwise ops, each with its backward rule beside it.
+/* elementwise.c: the elementwise ops, made from the rows of elementwise.def.
  *
- * Every op here is one pass of a row function over an N-d walk, as in
- * kernels.c: broadcasting is a 0 stride and dims contiguous for every
- * operand are merged first, so contiguous tensors run as one long row.
- * Backward rules are fused kernels too (one pass computes dL/dx from g and
- * x or y), so a rule allocates its result and, for broadcast binary ops,
- * the sum down to the input's shape, and nothing else.
+ * Every op is one pass of a row function over an N-d walk (lc_walk):
+ * broadcasting is a 0 stride, and dims that line up for every operand are
+ * merged first, so contiguous tensors run as one long row the compiler can
+ * vectorise (and, past LC_PARALLEL_MIN elements, split over the context's
+ * threads). The strided copy and add that the rest of the core uses
+ * (lc__k_copy, lc__k_add_into) and the in-place updates of inplace.def
+ * (lc__k_inplace) are rows of the same machinery.
+ *
+ * A row of elementwise.def becomes, here: an enum value; forward kernels
+ * for float32 and float64; for a gradient formula, backward kernels (one
+ * fused pass computes dL/dx from g and x or y, so a rule allocates its
+ * result and, for broadcast binary ops, the sum down to the input's shape,
+ * and nothing else); its derivative in ops, which the rule uses instead
+ * when the gradient is to be differentiated again (LC_CREATE_GRAPH); the
+ * node definition; and the lc_<name> function. The X-macro expansions below
+ * cannot leave a hole: what the row names is made, and what it does not
+ * name cannot be referred to.
  *
  * The formulas, including their values at kinks, NaN and infinities, follow
  * PyTorch 1.13's kernels and derivatives.yaml, so that results agree with it
  * to rounding. */
 #include "internal.h"
 
-#include <math.h>
-
-#define SHAPE_BUF 160
+#include <tgmath.h>
 
 /* <math.h>'s M_* constants are POSIX, not C11. */
 #define K_SQRT1_2 0.70710678118654752440
@@ -24,85 +33,93 @@
 #define GELU_TANH_BETA (K_SQRT2 * K_2_SQRTPI * 0.5)   /* sqrt(2/pi) */
 #define GELU_KAPPA 0.044715
 
-/* ---- the walk -----------------------------------------------------------
- * lc_walk (internal.h) carries three operands; where and the gradients of
- * the broadcasting binary ops read four (out, g, a, b / out, cond, a, b), so
- * this file walks with the same dim-merging rule over up to four. */
-
-#define EW_MAXOPS 4
+/* ---- running a kernel ---------------------------------------------------- */
 
 /* One row of every operand: n elements from p[k], element stride s[k]. */
 typedef struct ew_row {
   int64_t n;
-  char *p[EW_MAXOPS];
-  int64_t s[EW_MAXOPS];
+  char *p[LC_WALK_OPS];
+  int64_t s[LC_WALK_OPS];
 } ew_row;
 
 typedef struct ew_kernel ew_kernel;
 typedef void (*ew_row_fn)(const ew_kernel *k, const ew_row *r);
 struct ew_kernel {
   ew_row_fn row;   /* chosen for the operands' dtypes */
-  int op;          /* ew_un or ew_bin */
-  int side;        /* gradients: 0 for a, 1 for b */
-  double p0, p1;   /* softplus's beta and threshold, clamp's bounds */
+  int side;        /* where's gradient: 0 for a, 1 for b */
+  double p0, p1;   /* the op's numbers (node->p.ew) */
 };
 
+typedef struct ew_job {
+  const ew_kernel *k;
+  ew_row r;
+  int64_t es[LC_WALK_OPS];
+  int nops;
+} ew_job;
+
+static void ew_range(void *arg, int64_t lo, int64_t hi) {
+  const ew_job *j = (const ew_job *)arg;
+  ew_row r = j->r;
+  r.n = hi - lo;
+  for (int k = 0; k < j->nops; k++) r.p[k] += lo * r.s[k] * j->es[k];
+  j->k->row(j->k, &r);
+}
+
+/* Whether every operand is laid out as a contiguous out: then the whole
+ * op is one row, with no walk to set up (most ops on small tensors). */
+static int ew_flat(int nops, const lc_tensor *out, const int64_t *const *st) {
+  int64_t s = 1;
+  for (int d = out->ndim - 1; d >= 0; d--) {
+    if (out->shape[d] == 1) continue;
+    for (int i = 0; i < nops; i++)
+      if (st[i][d] != s) return 0;
+    s *= out->shape[d];
+  }
+  return 1;
+}
+
+static void ew_row_run(const ew_kernel *k, ew_job *j, int threads) {
+  if (threads > 1 && j->r.n >= LC_PARALLEL_MIN) lc__parallel_for(threads, j->r.n, ew_range, j);
+  else k->row(k, &j->r);
+}
+
 /* Runs k over t[0] (the output, whose shape is the loop's) and the inputs
- * t[1..nops-1]; st[j] are t[j]'s element strides over that shape. */
+ * t[1..nops-1]; st[j] are t[j]'s element strides over that shape. Operands
+ * may alias (out += a): each element is read before it is written. */
 static void ew_run(const ew_kernel *k, int nops, const lc_tensor *const *t,
                    const int64_t *const *st) {
   const lc_tensor *out = t[0];
-  if (out->numel == 0) return;
-  int64_t shape[LC_MAX_DIMS], ms[EW_MAXOPS][LC_MAX_DIMS];
-  int nd = 0;
-  for (int i = 0; i < out->ndim; i++) {
-    int64_t len = out->shape[i];
-    if (len == 1) continue;  /* moves no pointer */
-    int merge = nd > 0;
-    for (int j = 0; j < nops && merge; j++) merge = ms[j][nd - 1] == st[j][i] * len;
-    if (merge) {
-      shape[nd - 1] *= len;
-      for (int j = 0; j < nops; j++) ms[j][nd - 1] = st[j][i];
-    } else {
-      shape[nd] = len;
-      for (int j = 0; j < nops; j++) ms[j][nd] = st[j][i];
-      nd++;
+  if (out->numel == 0) return;  /* (and an empty operand may have no buffer) */
+  int threads = out->ctx->num_threads;
+  ew_job j = {k, {0}, {0}, nops};
+  for (int i = 0; i < nops; i++) j.es[i] = t[i]->dtype == LC_FLOAT64 ? 8 : 4;
+  if (ew_flat(nops, out, st)) {
+    j.r.n = out->numel;
+    for (int i = 0; i < nops; i++) {
+      j.r.s[i] = 1;
+      j.r.p[i] = (char *)t[i]->storage->data + t[i]->offset * j.es[i];
     }
+    ew_row_run(k, &j, threads);
+    return;
   }
-  if (nd == 0) {  /* 0-d, or all sizes 1: one row of one element */
-    shape[0] = 1;
-    for (int j = 0; j < nops; j++) ms[j][0] = 0;
-    nd = 1;
-  }
-  ew_row r;
-  char *base[EW_MAXOPS];
-  int64_t es[EW_MAXOPS], off[EW_MAXOPS] = {0}, idx[LC_MAX_DIMS] = {0};
-  r.n = shape[nd - 1];
-  for (int j = 0; j < nops; j++) {
-    es[j] = (int64_t)lc_dtype_size(t[j]->dtype);
-    /* an empty operand may have no buffer: no pointer arithmetic on NULL */
-    base[j] = t[j]->storage->data ? (char *)t[j]->storage->data + t[j]->offset * es[j] : NULL;
-    r.s[j] = ms[j][nd - 1];
-  }
-  for (;;) {
-    for (int j = 0; j < nops; j++) r.p[j] = base[j] + off[j] * es[j];
-    k->row(k, &r);
-    int d = nd - 2;
-    for (; d >= 0; d--) {
-      for (int j = 0; j < nops; j++) off[j] += ms[j][d];
-      if (++idx[d] < shape[d]) break;
-      for (int j = 0; j < nops; j++) off[j] -= ms[j][d] * shape[d];
-      idx[d] = 0;
-    }
-    if (d < 0) return;
+  int64_t base[LC_WALK_OPS];
+  for (int i = 0; i < nops; i++) base[i] = t[i]->offset;
+  lc_walk w;
+  lc__walk_init(&w, out->ndim, out->shape, nops, st, base);
+  int64_t rows = lc__walk_rows(&w);
+  j.r.n = w.shape[w.ndim - 1];
+  for (int i = 0; i < nops; i++) j.r.s[i] = w.st[i][w.ndim - 1];
+  for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
+    for (int i = 0; i < nops; i++) j.r.p[i] = (char *)t[i]->storage->data + w.off[i] * j.es[i];
+    ew_row_run(k, &j, rows == 1 ? threads : 1);
   }
 }
 
 /* ---- row loops ----------------------------------------------------------
  * o[i] = EXPR, with the inputs' elements bound to the names V1, V2, V3. The
- * all-contiguous case (and a broadcast scalar last operand, as in x:gt(0),
- * maximum(x, 0), where(c, x, 0)) is written out so the compiler can
- * vectorise it. */
+ * all-contiguous case, and a broadcast number on either side (x:gt(0),
+ * maximum(x, 0), where(c, x, 0), 2 - x), is written out so the compiler
+ * can vectorise it. */
 
 #define ROW1(TO, T1, V1, EXPR)                                                     \
   do {                                                                             \
@@ -110,10 +127,11 @@ static void ew_run(const ew_kernel *k, int nops, const lc_tensor *const *t,
     const T1 *a_ = (const T1 *)r->p[1];                                            \
     int64_t n_ = r->n, so_ = r->s[0], sa_ = r->s[1];                               \
     if (so_ == 1 && sa_ == 1) {                                                    \
-      for (int64_t i = 0; i < n_; i++) { T1 V1 = a_[i]; o_[i] = (TO)(EXPR); }     \
+      for (int64_t i = 0; i < n_; i++) { T1 V1 = a_[i]; (void)V1; o_[i] = (TO)(EXPR); } \
     } else {                                                                       \
       for (int64_t i = 0; i < n_; i++) {                                           \
         T1 V1 = a_[i * sa_];                                                       \
+        (void)V1;                                                                  \
         o_[i * so_] = (TO)(EXPR);                                                  \
       }                                                                            \
     }                                                                              \
@@ -127,15 +145,18 @@ static void ew_run(const ew_kernel *k, int nops, const lc_tensor *const *t,
     int64_t n_ = r->n, so_ = r->s[0], sa_ = r->s[1], sb_ = r->s[2];                \
     if (so_ == 1 && sa_ == 1 && sb_ == 1) {                                        \
       for (int64_t i = 0; i < n_; i++) {                                           \
-        T1 V1 = a_[i]; T2 V2 = b_[i];                                              \
+        T1 V1 = a_[i]; T2 V2 = b_[i]; (void)V1; (void)V2;                          \
         o_[i] = (TO)(EXPR);                                                        \
       }                                                                            \
     } else if (so_ == 1 && sa_ == 1 && sb_ == 0) {                                 \
-      T2 V2 = b_[0];                                                               \
-      for (int64_t i = 0; i < n_; i++) { T1 V1 = a_[i]; o_[i] = (TO)(EXPR); }     \
+      T2 V2 = b_[0]; (void)V2;                                                     \
+      for (int64_t i = 0; i < n_; i++) { T1 V1 = a_[i]; (void)V1; o_[i] = (TO)(EXPR); } \
+    } else if (so_ == 1 && sa_ == 0 && sb_ == 1) {                                 \
+      T1 V1 = a_[0]; (void)V1;                                                     \
+      for (int64_t i = 0; i < n_; i++) { T2 V2 = b_[i]; (void)V2; o_[i] = (TO)(EXPR); } \
     } else {                                                                       \
       for (int64_t i = 0; i < n_; i++) {                                           \
-        T1 V1 = a_[i * sa_]; T2 V2 = b_[i * sb_];                                  \
+        T1 V1 = a_[i * sa_]; T2 V2 = b_[i * sb_]; (void)V1; (void)V2;              \
         o_[i * so_] = (TO)(EXPR);                                                  \
       }                                                                            \
     }                                                                              \
@@ -150,37 +171,30 @@ static void ew_run(const ew_kernel *k, int nops, const lc_tensor *const *t,
     int64_t n_ = r->n, so_ = r->s[0], sa_ = r->s[1], sb_ = r->s[2], sc_ = r->s[3]; \
     if (so_ == 1 && sa_ == 1 && sb_ == 1 && sc_ == 1) {                            \
       for (int64_t i = 0; i < n_; i++) {                                           \
-        T1 V1 = a_[i]; T2 V2 = b_[i]; T3 V3 = c_[i];                               \
+        T1 V1 = a_[i]; T2 V2 = b_[i]; T3 V3 = c_[i]; (void)V2; (void)V3;           \
         o_[i] = (TO)(EXPR);                                                        \
       }                                                                            \
     } else if (so_ == 1 && sa_ == 1 && sb_ == 1 && sc_ == 0) {                     \
-      T3 V3 = c_[0];                                                               \
+      T3 V3 = c_[0]; (void)V3;                                                     \
       for (int64_t i = 0; i < n_; i++) {                                           \
-        T1 V1 = a_[i]; T2 V2 = b_[i];                                              \
+        T1 V1 = a_[i]; T2 V2 = b_[i]; (void)V2;                                    \
         o_[i] = (TO)(EXPR);                                                        \
       }                                                                            \
+    } else if (so_ == 1 && sa_ == 1 && sb_ == 0 && sc_ == 0) {                     \
+      T2 V2 = b_[0]; T3 V3 = c_[0]; (void)V2; (void)V3;                            \
+      for (int64_t i = 0; i < n_; i++) { T1 V1 = a_[i]; o_[i] = (TO)(EXPR); }     \
     } else {                                                                       \
       for (int64_t i = 0; i < n_; i++) {                                           \
         T1 V1 = a_[i * sa_]; T2 V2 = b_[i * sb_]; T3 V3 = c_[i * sc_];             \
+        (void)V2; (void)V3;                                                        \
         o_[i * so_] = (TO)(EXPR);                                                  \
       }                                                                            \
     }                                                                              \
   } while (0)
 
-/* ---- the ops' formulas, one set per dtype ---------------------------------- */
-
-typedef enum ew_un {
-  UN_EXP, UN_LOG1P, UN_EXPM1, UN_SQRT, UN_RSQRT, UN_ABS, UN_SIGN, UN_RECIP, UN_SQUARE,
-  UN_SIN, UN_COS, UN_SIGMOID, UN_RELU, UN_GELU, UN_GELU_TANH, UN_SILU, UN_SOFTPLUS,
-  UN_FLOOR, UN_CEIL, UN_ROUND, UN_CLAMP, UN_ISNAN, UN_ISINF, UN_COUNT
-} ew_un;
-
-typedef enum ew_bin {
-  BIN_MAXIMUM, BIN_MINIMUM, BIN_ATAN2, BIN_EQ, BIN_NE, BIN_LT, BIN_LE, BIN_GT, BIN_GE
-} ew_bin;
-
-#define MATH_F32(fn) fn##f
-#define MATH_F64(fn) fn
+/* ---- helpers for formulas ---------------------------------------------------
+ * Each comes in float and double; the k_ macros pick by the argument's type,
+ * as <tgmath.h> does for exp or log, so one formula serves both dtypes. */
 
 /* c ? a : b on the bits. Gradients must select, not multiply by a 0/1
  * weight (an infinite g would give NaN where PyTorch gives 0), and GCC
@@ -196,31 +210,31 @@ typedef enum ew_bin {
 DEFINE_SEL(float, uint32_t, f32)
 DEFINE_SEL(double, uint64_t, f64)
 
-/* Helpers for formulas that do not fit one expression. Comparisons are
- * written the way std::max/std::min do them (PyTorch's kernels), which
- * fixes what NaN operands and bounds give. */
-#define DEFINE_MATH(T, SUF, F)                                                     \
+/* Comparisons are written the way std::max/std::min do them (PyTorch's
+ * kernels), which fixes what NaN operands and bounds give. */
+#define DEFINE_MATH(T, SUF)                                                        \
   static inline T sign_##SUF(T x) { return (T)((0 < x) - (x < 0)); }               \
-  static inline T sigmoid_##SUF(T x) { return (T)1 / ((T)1 + F(exp)(-x)); }        \
+  static inline T sigmoid_##SUF(T x) { return (T)1 / ((T)1 + exp(-x)); }           \
   static inline T clamp_##SUF(T x, T lo, T hi) {                                   \
     T v = x < lo ? lo : x;                                                         \
     return hi < v ? hi : v;                                                        \
   }                                                                                \
+  static inline T pows_##SUF(T x, T s) { return s == (T)2 ? x * x : pow(x, s); }  \
   static inline T gelu_##SUF(T x) {                                                \
-    return x * (T)0.5 * ((T)1 + F(erf)(x * (T)K_SQRT1_2));                         \
+    return x * (T)0.5 * ((T)1 + erf(x * (T)K_SQRT1_2));                            \
   }                                                                                \
   static inline T gelu_grad_##SUF(T x) {                                           \
-    T cdf = (T)0.5 * ((T)1 + F(erf)(x * (T)K_SQRT1_2));                            \
-    T pdf = (T)GELU_BETA * F(exp)(x * x * (T)-0.5);                                \
+    T cdf = (T)0.5 * ((T)1 + erf(x * (T)K_SQRT1_2));                               \
+    T pdf = (T)GELU_BETA * exp(x * x * (T)-0.5);                                   \
     return cdf + x * pdf;                                                          \
   }                                                                                \
   static inline T gelu_tanh_##SUF(T x) {                                           \
     T inner = (T)GELU_TANH_BETA * (x + (T)GELU_KAPPA * (x * x * x));               \
-    return (T)0.5 * x * ((T)1 + F(tanh)(inner));                                   \
+    return (T)0.5 * x * ((T)1 + tanh(inner));                                      \
   }                                                                                \
   static inline T gelu_tanh_grad_##SUF(T x) {                                      \
     T x_sq = x * x;                                                                \
-    T th = F(tanh)((T)GELU_TANH_BETA * (x + (T)GELU_KAPPA * (x_sq * x)));          \
+    T th = tanh((T)GELU_TANH_BETA * (x + (T)GELU_KAPPA * (x_sq * x)));             \
     T left = (T)0.5 * x, right = (T)1 + th;                                        \
     T inner_d = (T)GELU_TANH_BETA * ((T)1 + (T)3 * (T)GELU_KAPPA * x_sq);          \
     return (T)0.5 * right + left * ((T)1 - th * th) * inner_d;                     \
@@ -230,10 +244,10 @@ DEFINE_SEL(double, uint64_t, f64)
     return s * ((T)1 + x * ((T)1 - s));                                            \
   }                                                                                \
   static inline T softplus_##SUF(T x, T beta, T threshold) {                       \
-    return x * beta > threshold ? x : F(log1p)(F(exp)(x * beta)) / beta;           \
+    return x * beta > threshold ? x : log1p(exp(x * beta)) / beta;                 \
   }                                                                                \
   static inline T softplus_grad_##SUF(T g, T x, T beta, T threshold) {             \
-    T z = F(exp)(x * beta);                                                        \
+    T z = exp(x * beta);                                                           \
     return x * beta > threshold ? g : g * z / (z + (T)1);                          \
   }                                                                                \
   /* maximum/minimum: the side that loses gets 0, a tie g / 2, NaN g */           \
@@ -241,105 +255,83 @@ DEFINE_SEL(double, uint64_t, f64)
     return sel_##SUF(tie, g * (T)0.5, sel_##SUF(lose, (T)0, g));                   \
   }
 
-DEFINE_MATH(float, f32, MATH_F32)
-DEFINE_MATH(double, f64, MATH_F64)
+DEFINE_MATH(float, f32)
+DEFINE_MATH(double, f64)
 
-#define DEFINE_ROWS(T, SUF, F)                                                     \
-  static void un_fwd_##SUF(const ew_kernel *k, const ew_row *r) {                  \
-    T p0 = (T)k->p0, p1 = (T)k->p1;                                                \
-    switch ((ew_un)k->op) {                                                        \
-      case UN_EXP: ROW1(T, T, x, F(exp)(x)); break;                                \
-      case UN_LOG1P: ROW1(T, T, x, F(log1p)(x)); break;                            \
-      case UN_EXPM1: ROW1(T, T, x, F(expm1)(x)); break;                            \
-      case UN_SQRT: ROW1(T, T, x, F(sqrt)(x)); break;                              \
-      case UN_RSQRT: ROW1(T, T, x, (T)1 / F(sqrt)(x)); break;                      \
-      case UN_ABS: ROW1(T, T, x, F(fabs)(x)); break;                               \
-      case UN_SIGN: ROW1(T, T, x, sign_##SUF(x)); break;                           \
-      case UN_RECIP: ROW1(T, T, x, (T)1 / x); break;                               \
-      case UN_SQUARE: ROW1(T, T, x, x * x); break;                                 \
-      case UN_SIN: ROW1(T, T, x, F(sin)(x)); break;                                \
-      case UN_COS: ROW1(T, T, x, F(cos)(x)); break;                                \
-      case UN_SIGMOID: ROW1(T, T, x, sigmoid_##SUF(x)); break;                     \
-      case UN_RELU: ROW1(T, T, x, x < p0 ? p0 : x); break; /* p0 = 0, see lc_relu */ \
-      case UN_GELU: ROW1(T, T, x, gelu_##SUF(x)); break;                           \
-      case UN_GELU_TANH: ROW1(T, T, x, gelu_tanh_##SUF(x)); break;                 \
-      case UN_SILU: ROW1(T, T, x, x / ((T)1 + F(exp)(-x))); break;                 \
-      case UN_SOFTPLUS: ROW1(T, T, x, softplus_##SUF(x, p0, p1)); break;           \
-      case UN_FLOOR: ROW1(T, T, x, F(floor)(x)); break;                            \
-      case UN_CEIL: ROW1(T, T, x, F(ceil)(x)); break;                              \
-      case UN_ROUND: ROW1(T, T, x, F(nearbyint)(x)); break;                        \
-      case UN_CLAMP: ROW1(T, T, x, clamp_##SUF(x, p0, p1)); break;                 \
-      case UN_ISNAN: ROW1(T, T, x, x != x); break;                                 \
-      case UN_ISINF: ROW1(T, T, x, F(fabs)(x) == (T)INFINITY); break;              \
-      case UN_COUNT: break;                                                        \
-    }                                                                              \
-  }                                                                                \
-  /* o = dL/dx from g = dL/dy and v, which is x or y as the op saved */            \
-  static void un_bwd_##SUF(const ew_kernel *k, const ew_row *r) {                  \
-    T p0 = (T)k->p0, p1 = (T)k->p1;                                                \
-    switch ((ew_un)k->op) {                                                        \
-      case UN_EXP: ROW2(T, T, T, g, y, g * y); break;                              \
-      case UN_LOG1P: ROW2(T, T, T, g, x, g / (x + (T)1)); break;                   \
-      case UN_EXPM1: ROW2(T, T, T, g, y, g * (y + (T)1)); break;                   \
-      case UN_SQRT: ROW2(T, T, T, g, y, g / ((T)2 * y)); break;                    \
-      case UN_RSQRT: ROW2(T, T, T, g, y, (T)-0.5 * g * (y * y * y)); break;        \
-      case UN_ABS: ROW2(T, T, T, g, x, g * sign_##SUF(x)); break;                  \
-      case UN_RECIP: ROW2(T, T, T, g, y, -g * (y * y)); break;                     \
-      case UN_SQUARE: ROW2(T, T, T, g, x, g * ((T)2 * x)); break;                  \
-      case UN_SIN: ROW2(T, T, T, g, x, g * F(cos)(x)); break;                      \
-      case UN_COS: ROW2(T, T, T, g, x, g * -F(sin)(x)); break;                     \
-      case UN_SIGMOID: ROW2(T, T, T, g, y, g * ((T)1 - y) * y); break;             \
-      case UN_RELU: ROW2(T, T, T, g, y, y <= 0 ? (T)0 : g); break;                 \
-      case UN_GELU: ROW2(T, T, T, g, x, g * gelu_grad_##SUF(x)); break;            \
-      case UN_GELU_TANH: ROW2(T, T, T, g, x, g * gelu_tanh_grad_##SUF(x)); break;  \
-      case UN_SILU: ROW2(T, T, T, g, x, g * silu_grad_##SUF(x)); break;            \
-      case UN_SOFTPLUS: ROW2(T, T, T, g, x, softplus_grad_##SUF(g, x, p0, p1)); break; \
-      case UN_CLAMP: ROW2(T, T, T, g, x, sel_##SUF((x >= p0) & (x <= p1), g, 0)); break; \
-      case UN_SIGN: case UN_FLOOR: case UN_CEIL: case UN_ROUND: case UN_ISNAN:     \
-      case UN_ISINF: case UN_COUNT: break; /* no kernel: zero or no gradient */    \
-    }                                                                              \
-  }                                                                                \
-  static void bin_fwd_##SUF(const ew_kernel *k, const ew_row *r) {                 \
-    switch ((ew_bin)k->op) {                                                       \
-      case BIN_MAXIMUM:                                                            \
-        ROW2(T, T, T, x, y, x != x ? x : y != y ? y : x < y ? y : x); break;       \
-      case BIN_MINIMUM:                                                            \
-        ROW2(T, T, T, x, y, x != x ? x : y != y ? y : y < x ? y : x); break;       \
-      case BIN_ATAN2: ROW2(T, T, T, x, y, F(atan2)(x, y)); break;                  \
-      case BIN_EQ: ROW2(T, T, T, x, y, x == y); break;                             \
-      case BIN_NE: ROW2(T, T, T, x, y, x != y); break;                             \
-      case BIN_LT: ROW2(T, T, T, x, y, x < y); break;                              \
-      case BIN_LE: ROW2(T, T, T, x, y, x <= y); break;                             \
-      case BIN_GT: ROW2(T, T, T, x, y, x > y); break;                              \
-      case BIN_GE: ROW2(T, T, T, x, y, x >= y); break;                             \
-    }                                                                              \
-  }                                                                                \
-  /* o = the gradient of input `side` at the broadcast shape, from g, a, b */      \
-  static void bin_bwd_##SUF(const ew_kernel *k, const ew_row *r) {                 \
-    int b = k->side;                                                               \
-    switch ((ew_bin)k->op) {                                                       \
-      case BIN_MAXIMUM:                                                            \
-        if (b) ROW3(T, T, T, T, g, x, y, pick_grad_##SUF(g, x > y, x == y));       \
-        else ROW3(T, T, T, T, g, x, y, pick_grad_##SUF(g, x < y, x == y));         \
-        break;                                                                     \
-      case BIN_MINIMUM:                                                            \
-        if (b) ROW3(T, T, T, T, g, x, y, pick_grad_##SUF(g, x < y, x == y));       \
-        else ROW3(T, T, T, T, g, x, y, pick_grad_##SUF(g, x > y, x == y));         \
-        break;                                                                     \
-      case BIN_ATAN2: /* PyTorch: g * y / (x^2 + y^2) and g * -x / (x^2 + y^2) */  \
-        if (b) ROW3(T, T, T, T, g, x, y, g * -x * ((T)1 / (x * x + y * y)));       \
-        else ROW3(T, T, T, T, g, x, y, g * y * ((T)1 / (x * x + y * y)));          \
-        break;                                                                     \
-      default: break; /* comparisons record no graph */                           \
-    }                                                                              \
+#define K_GEN(fn, x) _Generic((x), float: fn##_f32, double: fn##_f64)
+#define k_sign(x) K_GEN(sign, x)(x)
+#define k_sigmoid(x) K_GEN(sigmoid, x)(x)
+#define k_clamp(x, lo, hi) K_GEN(clamp, x)(x, lo, hi)
+#define k_pows(x, s) K_GEN(pows, x)(x, s)
+#define k_gelu(x) K_GEN(gelu, x)(x)
+#define k_gelu_grad(x) K_GEN(gelu_grad, x)(x)
+#define k_gelu_tanh(x) K_GEN(gelu_tanh, x)(x)
+#define k_gelu_tanh_grad(x) K_GEN(gelu_tanh_grad, x)(x)
+#define k_silu_grad(x) K_GEN(silu_grad, x)(x)
+#define k_softplus(x, beta, thr) K_GEN(softplus, x)(x, beta, thr)
+#define k_softplus_grad(g, x, beta, thr) K_GEN(softplus_grad, g)(g, x, beta, thr)
+#define k_pick(g, lose, tie) K_GEN(pick_grad, g)(g, lose, tie)
+#define k_sel(c, a, b) K_GEN(sel, a)(c, a, b)
+/* float32 tanh is simd.c's (within 1 ulp, the same bits on every CPU) */
+#define k_tanh(x) _Generic((x), float: lc__tanh1f, double: tanh)(x)
+
+/* ---- the kernels of every row ------------------------------------------------
+ * Each is a function of (kernel, row) with T, p0 and p1 in scope. */
+
+#define KERNEL(fn, TT, ...)                                                        \
+  static void fn(const ew_kernel *k, const ew_row *r) {                            \
+    typedef TT T;                                                                  \
+    const T p0 = (T)k->p0, p1 = (T)k->p1;                                          \
+    (void)p0; (void)p1;                                                            \
+    __VA_ARGS__;                                                                   \
   }
+#define UN_FWD(name, fwd)                                                          \
+  KERNEL(un_fwd_##name##_f32, float, ROW1(T, T, x, fwd))                           \
+  KERNEL(un_fwd_##name##_f64, double, ROW1(T, T, x, fwd))
+#define UN_BWD(name, grad)                                                         \
+  KERNEL(un_bwd_##name##_f32, float, ROW2(T, T, T, g, v, grad))                    \
+  KERNEL(un_bwd_##name##_f64, double, ROW2(T, T, T, g, v, grad))
+#define BIN_FWD(name, fwd)                                                         \
+  KERNEL(bin_fwd_##name##_f32, float, ROW2(T, T, T, x, y, fwd))                    \
+  KERNEL(bin_fwd_##name##_f64, double, ROW2(T, T, T, x, y, fwd))
+#define BIN_BWD(name, side, grad)                                                  \
+  KERNEL(bin_bwd_##name##_##side##_f32, float, ROW3(T, T, T, T, g, x, y, grad))    \
+  KERNEL(bin_bwd_##name##_##side##_f64, double, ROW3(T, T, T, T, g, x, y, grad))
 
-DEFINE_ROWS(float, f32, MATH_F32)
-DEFINE_ROWS(double, f64, MATH_F64)
+#define UNARY(name, Bw, saves, fwd, grad, rec) UN_FWD(name, fwd) UN_BWD(name, grad)
+#define UNARY_P(name, Bw, saves, fwd, grad, rec) UN_FWD(name, fwd) UN_BWD(name, grad)
+#define UNARY_ALT(name, of, Bw, saves, fwd, grad, rec) UN_FWD(name, fwd) UN_BWD(name, grad)
+#define UNARY_MASK(name, reason, fwd) UN_FWD(name, fwd)
+#define BINARY(name, Bw, fwd, grad_a, grad_b, rec_a, rec_b)                        \
+  BIN_FWD(name, fwd) BIN_BWD(name, a, grad_a) BIN_BWD(name, b, grad_b)
+#define BINARY_RULE(name, Bw, fwd, rule) BIN_FWD(name, fwd)
+#define BINARY_MASK(name, reason, fwd) BIN_FWD(name, fwd)
+#define EW_OP(name, Bw, rule)
+#include "elementwise.def"
+
+/* the in-place updates of inplace.def: operands (t, t, x, y) */
+#define INPLACE(name, formula)                                                     \
+  KERNEL(ip_##name##_f32, float, ROW3(T, T, T, T, t, x, y, formula))               \
+  KERNEL(ip_##name##_f64, double, ROW3(T, T, T, T, t, x, y, formula))
+#include "inplace.def"
+
+static const ew_row_fn INPLACE_K[][2] = {
+#define INPLACE(name, formula) [LC_IP_##name] = {ip_##name##_f32, ip_##name##_f64},
+#include "inplace.def"
+};
+_Static_assert(sizeof INPLACE_K / sizeof INPLACE_K[0] == LC_IP_COUNT,
+               "an in-place row without its kernels");
+
+/* float32 tanh's contiguous rows go to simd.c's vector loop. */
+static void un_fwd_tanh_f32_vec(const ew_kernel *k, const ew_row *r) {
+  if (r->s[0] == 1 && r->s[1] == 1) lc__tanh_f32(r->n, (float *)r->p[0], (const float *)r->p[1], 1);
+  else un_fwd_tanh_f32(k, r);
+}
 
 /* where's condition keeps its own dtype (converting float64 to float32 could
- * turn a tiny nonzero into 0), so its rows come in every pairing. */
-#define DEFINE_WHERE_ROWS(T, C, SUF)                                               \
+ * turn a tiny nonzero into 0), so its rows come in every pairing; so do the
+ * copy's, which converts. */
+#define DEFINE_PAIR_ROWS(T, C, SUF)                                                \
   static void where_fwd_##SUF(const ew_kernel *k, const ew_row *r) {               \
     (void)k;                                                                       \
     ROW3(T, C, T, T, c, x, y, c != 0 ? x : y);                                     \
@@ -347,27 +339,223 @@ DEFINE_ROWS(double, f64, MATH_F64)
   static void where_bwd_##SUF(const ew_kernel *k, const ew_row *r) {               \
     if (k->side) ROW2(T, T, C, g, c, c != 0 ? (T)0 : g);                           \
     else ROW2(T, T, C, g, c, c != 0 ? g : (T)0);                                   \
+  }                                                                                \
+  static void copy_##SUF(const ew_kernel *k, const ew_row *r) {                    \
+    (void)k;                                                                       \
+    ROW1(T, C, x, x);                                                              \
   }
 
-DEFINE_WHERE_ROWS(float, float, f32_f32)
-DEFINE_WHERE_ROWS(float, double, f32_f64)
-DEFINE_WHERE_ROWS(double, float, f64_f32)
-DEFINE_WHERE_ROWS(double, double, f64_f64)
+DEFINE_PAIR_ROWS(float, float, f32_f32)
+DEFINE_PAIR_ROWS(float, double, f32_f64)
+DEFINE_PAIR_ROWS(double, float, f64_f32)
+DEFINE_PAIR_ROWS(double, double, f64_f64)
+
+/* [result dtype][other dtype], LC_FLOAT32 = 0 */
+static const ew_row_fn WHERE_FWD[2][2] = {{where_fwd_f32_f32, where_fwd_f32_f64},
+                                          {where_fwd_f64_f32, where_fwd_f64_f64}};
+static const ew_row_fn WHERE_BWD[2][2] = {{where_bwd_f32_f32, where_bwd_f32_f64},
+                                          {where_bwd_f64_f32, where_bwd_f64_f64}};
+static const ew_row_fn COPY[2][2] = {{copy_f32_f32, copy_f32_f64}, {copy_f64_f32, copy_f64_f64}};
+
+/* ---- derivatives in ops (LC_CREATE_GRAPH) -----------------------------------
+ * A rule whose gradient is to be differentiated again computes g times the
+ * row's derivative with recorded ops instead of the fused pass. The
+ * derivative columns of elementwise.def are expressions over the d_
+ * helpers: each takes borrowed tensors (NULL, a failure, passes through),
+ * returns a new one and keeps it in the scope s, which releases them all at
+ * the end, so an expression needs no releases of its own. */
+
+static lc_tensor *d_pows(d_scope *s, lc_tensor *x, double e) {
+  return x ? d_keep(s, lc_pow_scalar(s->ctx, x, e)) : NULL;
+}
+
+/* maximum/minimum: 1 where `win` wins, 1/2 on a tie */
+static lc_tensor *d_pick(d_scope *s, lc_tensor *win, lc_tensor *lose) {
+  return d_add(s, d_bin(s, lc_gt, win, lose), d_mul(s, d_k(s, 0.5), d_bin(s, lc_eq, win, lose)));
+}
+
+static lc_tensor *d_silu_grad(d_scope *s, lc_tensor *x) {
+  lc_tensor *sg = d_un(s, lc_sigmoid, x);
+  return d_mul(s, sg, d_add(s, d_k(s, 1), d_mul(s, x, d_sub(s, d_k(s, 1), sg))));
+}
+
+static lc_tensor *unary(lc_ctx *ctx, int op, lc_tensor *a, double p0, double p1);
+static lc_tensor *d_erf(lc_ctx *ctx, lc_tensor *a);
+
+/* Phi(x) + x pdf(x) */
+static lc_tensor *d_gelu_grad(d_scope *s, lc_tensor *x) {
+  lc_tensor *cdf = d_mul(s, d_k(s, 0.5),
+                         d_add(s, d_k(s, 1), d_un(s, d_erf, d_mul(s, x, d_k(s, K_SQRT1_2)))));
+  lc_tensor *pdf = d_mul(s, d_k(s, GELU_BETA),
+                         d_un(s, lc_exp, d_mul(s, d_mul(s, x, x), d_k(s, -0.5))));
+  return d_add(s, cdf, d_mul(s, x, pdf));
+}
+
+/* 0.5 (1 + th) + 0.5 x (1 - th^2) beta (1 + 3 kappa x^2) */
+static lc_tensor *d_gelu_tanh_grad(d_scope *s, lc_tensor *x) {
+  lc_tensor *x2 = d_mul(s, x, x);
+  lc_tensor *inner = d_mul(s, d_k(s, GELU_TANH_BETA),
+                           d_add(s, x, d_mul(s, d_k(s, GELU_KAPPA), d_mul(s, x2, x))));
+  lc_tensor *th = d_un(s, lc_tanh, inner);
+  lc_tensor *inner_d = d_mul(s, d_k(s, GELU_TANH_BETA),
+                             d_add(s, d_k(s, 1), d_mul(s, d_k(s, 3 * GELU_KAPPA), x2)));
+  lc_tensor *right = d_mul(s, d_k(s, 0.5), d_add(s, d_k(s, 1), th));
+  lc_tensor *left = d_mul(s, d_mul(s, d_k(s, 0.5), x), d_sub(s, d_k(s, 1), d_mul(s, th, th)));
+  return d_add(s, right, d_mul(s, left, inner_d));
+}
+
+/* The derivative columns as functions: unary of (x, y = the result, p0, p1),
+ * binary of (x = a, y = b). */
+typedef lc_tensor *(*un_rec_fn)(d_scope *s, lc_tensor *x, lc_tensor *y, double p0, double p1);
+typedef lc_tensor *(*bin_rec_fn)(d_scope *s, lc_tensor *x, lc_tensor *y);
+
+#define UN_REC(name, rec)                                                          \
+  static lc_tensor *un_rec_##name(d_scope *s, lc_tensor *x, lc_tensor *y, double p0,  \
+                                  double p1) {                                     \
+    (void)s; (void)x; (void)y; (void)p0; (void)p1;                                 \
+    return rec;                                                                    \
+  }
+#define BIN_REC(name, side, rec)                                                   \
+  static lc_tensor *bin_rec_##name##_##side(d_scope *s, lc_tensor *x, lc_tensor *y) {  \
+    return rec;                                                                    \
+  }
+#define UNARY(name, Bw, saves, fwd, grad, rec) UN_REC(name, rec)
+#define UNARY_P(name, Bw, saves, fwd, grad, rec) UN_REC(name, rec)
+#define UNARY_ALT(name, of, Bw, saves, fwd, grad, rec) UN_REC(name, rec)
+#define UNARY_MASK(...)
+#define BINARY(name, Bw, fwd, grad_a, grad_b, rec_a, rec_b)                        \
+  BIN_REC(name, a, rec_a) BIN_REC(name, b, rec_b)
+#define BINARY_RULE(...)
+#define BINARY_MASK(...)
+#define EW_OP(...)
+#include "elementwise.def"
+
+/* ---- the tables ------------------------------------------------------------------ */
+
+static int rule_unary(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_binary(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_add(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_sub(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_mul(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_div(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_where(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_cast(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_clone(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+
+enum { SAVES_X, SAVES_Y };   /* what a unary row's gradient formula reads as v */
+
+enum {
+#define UNARY(name, ...) UN_##name,
+#define UNARY_P(name, ...) UN_##name,
+#define UNARY_ALT(name, ...) UN_##name,
+#define UNARY_MASK(name, ...) UN_##name,
+#define BINARY(...)
+#define BINARY_RULE(...)
+#define BINARY_MASK(...)
+#define EW_OP(...)
+#include "elementwise.def"
+  UN_COUNT
+};
+
+enum {
+#define UNARY(...)
+#define UNARY_P(...)
+#define UNARY_ALT(...)
+#define UNARY_MASK(...)
+#define BINARY(name, ...) BIN_##name,
+#define BINARY_RULE(name, ...) BIN_##name,
+#define BINARY_MASK(name, ...) BIN_##name,
+#define EW_OP(...)
+#include "elementwise.def"
+  BIN_COUNT
+};
+
+enum {
+#define UNARY(...)
+#define UNARY_P(...)
+#define UNARY_ALT(...)
+#define UNARY_MASK(...)
+#define BINARY(...)
+#define BINARY_RULE(...)
+#define BINARY_MASK(...)
+#define EW_OP(name, ...) OP_##name,
+#include "elementwise.def"
+  OP_COUNT
+};
+
+/* A unary row: its node definition (backward NULL for a mask) and kernels,
+ * indexed by dtype. */
+typedef struct un_op {
+  lc__opdef d;
+  ew_row_fn fwd[2], bwd[2];
+  int saves;
+  un_rec_fn rec;   /* the derivative in ops */
+} un_op;
+
+#define BW(Bw) #Bw "Backward"
+#define UN_ROW(name, Bw, saves)                                                    \
+  [UN_##name] = {{{BW(Bw), rule_unary}, UN_##name},                                \
+                 {un_fwd_##name##_f32, un_fwd_##name##_f64},                       \
+                 {un_bwd_##name##_f32, un_bwd_##name##_f64}, SAVES_##saves, un_rec_##name},
+static const un_op UN[] = {
+#define UNARY(name, Bw, saves, ...) UN_ROW(name, Bw, saves)
+#define UNARY_P(name, Bw, saves, ...) UN_ROW(name, Bw, saves)
+#define UNARY_ALT(name, of, Bw, saves, ...) UN_ROW(name, Bw, saves)
+#define UNARY_MASK(name, ...)                                                      \
+  [UN_##name] = {{{NULL, NULL}, UN_##name}, {un_fwd_##name##_f32, un_fwd_##name##_f64}, \
+                 {NULL, NULL}, SAVES_X, NULL},
+#define BINARY(...)
+#define BINARY_RULE(...)
+#define BINARY_MASK(...)
+#define EW_OP(...)
+#include "elementwise.def"
+};
+_Static_assert(sizeof UN / sizeof UN[0] == UN_COUNT, "a unary row without its table entry");
+
+/* A binary row; bwd[side][dtype] for gradient formulas, NULL for rules and masks. */
+typedef struct bin_op {
+  lc__opdef d;
+  ew_row_fn fwd[2];
+  ew_row_fn bwd[2][2];
+  bin_rec_fn rec[2];   /* the derivatives by a and b, in ops */
+} bin_op;
+
+#define BIN_FWDS(name) {bin_fwd_##name##_f32, bin_fwd_##name##_f64}
+static const bin_op BIN[] = {
+#define UNARY(...)
+#define UNARY_P(...)
+#define UNARY_ALT(...)
+#define UNARY_MASK(...)
+#define BINARY(name, Bw, ...)                                                      \
+  [BIN_##name] = {{{BW(Bw), rule_binary}, BIN_##name}, BIN_FWDS(name),             \
+                  {{bin_bwd_##name##_a_f32, bin_bwd_##name##_a_f64},               \
+                   {bin_bwd_##name##_b_f32, bin_bwd_##name##_b_f64}},                \
+                  {bin_rec_##name##_a, bin_rec_##name##_b}},
+#define BINARY_RULE(name, Bw, fwd, rule)                                           \
+  [BIN_##name] = {{{BW(Bw), rule}, BIN_##name}, BIN_FWDS(name), {{NULL, NULL}, {NULL, NULL}}, \
+                  {NULL, NULL}},
+#define BINARY_MASK(name, ...)                                                     \
+  [BIN_##name] = {{{NULL, NULL}, BIN_##name}, BIN_FWDS(name), {{NULL, NULL}, {NULL, NULL}}, \
+                  {NULL, NULL}},
+#define EW_OP(...)
+#include "elementwise.def"
+};
+_Static_assert(sizeof BIN / sizeof BIN[0] == BIN_COUNT, "a binary row without its table entry");
+
+static const lc__opdef OPS[] = {
+#define UNARY(...)
+#define UNARY_P(...)
+#define UNARY_ALT(...)
+#define UNARY_MASK(...)
+#define BINARY(...)
+#define BINARY_RULE(...)
+#define BINARY_MASK(...)
+#define EW_OP(name, Bw, rule) [OP_##name] = {{BW(Bw), rule}, OP_##name},
+#include "elementwise.def"
+};
+_Static_assert(sizeof OPS / sizeof OPS[0] == OP_COUNT, "an op row without its table entry");
 
 /* ---- shared plumbing ----------------------------------------------------- */
-
-/* Records the node when a gradient is wanted (*node NULL otherwise); when
- * the node cannot be allocated, drops out and returns NULL. */
-static lc_tensor *finish(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n,
-                         lc_tensor **in, lc_node **node) {
-  *node = NULL;
-  if (!lc__wants_grad(ctx, n, in)) return out;
-  if (!(*node = lc__record(ctx, out, def, n, in))) {
-    lc_tensor_release(out);
-    return NULL;
-  }
-  return out;
-}
 
 /* Points a and b at float64 versions when their dtypes differ (recorded
  * casts, so gradients return in each input's dtype). *ca and *cb hold the
@@ -382,84 +570,49 @@ static int promote(lc_ctx *ctx, lc_tensor **a, lc_tensor **b, lc_tensor **ca, lc
   return 1;
 }
 
-#define RULE(name) static int name(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads)
+static ew_row_fn un_fwd(int op, lc_dtype dt) {
+  return op == UN_tanh && dt == LC_FLOAT32 ? un_fwd_tanh_f32_vec : UN[op].fwd[dt];
+}
 
-/* ---- unary ops --------------------------------------------------------------- */
-
-RULE(rule_unary);
-RULE(rule_zero);
-
-static const lc_op_def def_exp = {"ExpBackward", rule_unary};
-static const lc_op_def def_log1p = {"Log1pBackward", rule_unary};
-static const lc_op_def def_expm1 = {"Expm1Backward", rule_unary};
-static const lc_op_def def_sqrt = {"SqrtBackward", rule_unary};
-static const lc_op_def def_rsqrt = {"RsqrtBackward", rule_unary};
-static const lc_op_def def_abs = {"AbsBackward", rule_unary};
-static const lc_op_def def_sign = {"SignBackward", rule_zero};
-static const lc_op_def def_recip = {"ReciprocalBackward", rule_unary};
-static const lc_op_def def_square = {"PowBackward", rule_unary};  /* PyTorch's square is pow(x, 2) */
-static const lc_op_def def_sin = {"SinBackward", rule_unary};
-static const lc_op_def def_cos = {"CosBackward", rule_unary};
-static const lc_op_def def_sigmoid = {"SigmoidBackward", rule_unary};
-static const lc_op_def def_relu = {"ReluBackward", rule_unary};
-static const lc_op_def def_gelu = {"GeluBackward", rule_unary};
-static const lc_op_def def_silu = {"SiluBackward", rule_unary};
-static const lc_op_def def_softplus = {"SoftplusBackward", rule_unary};
-static const lc_op_def def_floor = {"FloorBackward", rule_zero};
-static const lc_op_def def_ceil = {"CeilBackward", rule_zero};
-static const lc_op_def def_round = {"RoundBackward", rule_zero};
-static const lc_op_def def_clamp = {"ClampBackward", rule_unary};
-
-/* def: NULL for masks (no graph). saves_output: the rule reads y, not x
- * (the cheaper form PyTorch uses too), kept as a detached alias so the
- * output does not own itself through its node. */
-static const struct {
-  const lc_op_def *def;
-  int saves_output;
-} UN[UN_COUNT] = {
-  [UN_EXP] = {&def_exp, 1},         [UN_LOG1P] = {&def_log1p, 0},
-  [UN_EXPM1] = {&def_expm1, 1},     [UN_SQRT] = {&def_sqrt, 1},
-  [UN_RSQRT] = {&def_rsqrt, 1},     [UN_ABS] = {&def_abs, 0},
-  [UN_SIGN] = {&def_sign, 0},       [UN_RECIP] = {&def_recip, 1},
-  [UN_SQUARE] = {&def_square, 0},   [UN_SIN] = {&def_sin, 0},
-  [UN_COS] = {&def_cos, 0},         [UN_SIGMOID] = {&def_sigmoid, 1},
-  [UN_RELU] = {&def_relu, 1},       [UN_GELU] = {&def_gelu, 0},
-  [UN_GELU_TANH] = {&def_gelu, 0},  [UN_SILU] = {&def_silu, 0},
-  [UN_SOFTPLUS] = {&def_softplus, 0}, [UN_FLOOR] = {&def_floor, 0},
-  [UN_CEIL] = {&def_ceil, 0},       [UN_ROUND] = {&def_round, 0},
-  [UN_CLAMP] = {&def_clamp, 0},     [UN_ISNAN] = {NULL, 0},
-  [UN_ISINF] = {NULL, 0},
-};
-
-static lc_tensor *unary(lc_ctx *ctx, ew_un op, lc_tensor *a, double p0, double p1) {
-  lc_tensor *out = lc_empty(ctx, a->dtype, a->ndim, a->shape);
-  if (!out) return NULL;
-  ew_kernel k = {a->dtype == LC_FLOAT64 ? un_fwd_f64 : un_fwd_f32, op, 0, p0, p1};
+/* out = op(a), recording nothing. */
+static void unary_into(int op, lc_tensor *out, const lc_tensor *a, double p0, double p1) {
+  ew_kernel k = {un_fwd(op, a->dtype), 0, p0, p1};
   const lc_tensor *t[2] = {out, a};
   const int64_t *st[2] = {out->strides, a->strides};
   ew_run(&k, 2, t, st);
-  if (!UN[op].def) return out;
-  lc_node *node;
-  lc_tensor *in[1] = {a};
-  if (!(out = finish(ctx, out, UN[op].def, 1, in, &node)) || !node) return out;
-  node->iargs[0] = op;
-  node->scalar[0] = p0;
-  node->scalar[1] = p1;
-  if (UN[op].saves_output && !(node->saved[0] = lc_detach(ctx, out))) {
-    lc_tensor_release(out);
-    return NULL;
-  }
-  return out;
 }
 
-RULE(rule_unary) {
-  ew_un op = (ew_un)n->iargs[0];
+/* ---- unary ops --------------------------------------------------------------- */
+
+/* saves Y: the rule reads y, not x (the cheaper form PyTorch uses too),
+ * kept as a detached alias so the output does not own itself through its
+ * node. */
+static lc_tensor *unary(lc_ctx *ctx, int op, lc_tensor *a, double p0, double p1) {
+  lc_tensor *out = lc_empty(ctx, a->dtype, a->ndim, a->shape);
+  if (!out) return NULL;
+  unary_into(op, out, a, p0, p1);
+  if (!UN[op].d.def.backward) return out;  /* a mask */
+  lc_tensor *in[1] = {a};
+  if (!(out = lc__finish(ctx, out, &UN[op].d.def, 1, in)) || !out->node) return out;
+  out->node->p.ew.p0 = p0;
+  out->node->p.ew.p1 = p1;
+  return UN[op].saves == SAVES_Y ? lc__save_output(ctx, out) : out;
+}
+
+static int rule_unary(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  const un_op *u = &UN[LC__OP(n)];
   lc_tensor *a = n->inputs[0];
-  const lc_tensor *v = UN[op].saves_output ? n->saved[0] : a;
+  if (lc_ctx_grad_enabled(ctx)) {  /* to be differentiated again: g * derivative, recorded */
+    d_scope s = {ctx, a->dtype, 0, {NULL}};
+    lc_tensor *d = u->rec(&s, a, n->out, n->p.ew.p0, n->p.ew.p1);
+    grads[0] = d ? lc_mul(ctx, g, d) : NULL;
+    d_end(&s);
+    return grads[0] != NULL;
+  }
+  const lc_tensor *v = u->saves == SAVES_Y ? n->saved[0] : a;
   lc_tensor *gx = lc_empty(ctx, a->dtype, a->ndim, a->shape);
   if (!gx) return 0;
-  ew_kernel k = {a->dtype == LC_FLOAT64 ? un_bwd_f64 : un_bwd_f32, op, 0, n->scalar[0],
-                 n->scalar[1]};
+  ew_kernel k = {u->bwd[a->dtype], 0, n->p.ew.p0, n->p.ew.p1};
   const lc_tensor *t[3] = {gx, g, v};
   const int64_t *st[3] = {gx->strides, g->strides, v->strides};
   ew_run(&k, 3, t, st);
@@ -467,41 +620,26 @@ RULE(rule_unary) {
   return 1;
 }
 
-/* sign, floor, ceil, round: piecewise constant, so PyTorch's gradient is 0 */
-RULE(rule_zero) {
-  (void)g;
-  lc_tensor *a = n->inputs[0];
-  return (grads[0] = lc_zeros(ctx, a->dtype, a->ndim, a->shape)) != NULL;
-}
+/* lc_exp, lc_log, ..., lc_isinf */
+#define UNARY(name, ...)                                                           \
+  lc_tensor *lc_##name(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_##name, a, 0, 0); }
+#define UNARY_P(...)
+#define UNARY_ALT(...)
+#define UNARY_MASK(name, ...) UNARY(name)
+#define BINARY(...)
+#define BINARY_RULE(...)
+#define BINARY_MASK(...)
+#define EW_OP(...)
+#include "elementwise.def"
 
-lc_tensor *lc_exp(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_EXP, a, 0, 0); }
-lc_tensor *lc_log1p(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_LOG1P, a, 0, 0); }
-lc_tensor *lc_expm1(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_EXPM1, a, 0, 0); }
-lc_tensor *lc_sqrt(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_SQRT, a, 0, 0); }
-lc_tensor *lc_rsqrt(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_RSQRT, a, 0, 0); }
-lc_tensor *lc_abs(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_ABS, a, 0, 0); }
-lc_tensor *lc_sign(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_SIGN, a, 0, 0); }
-lc_tensor *lc_reciprocal(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_RECIP, a, 0, 0); }
-lc_tensor *lc_square(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_SQUARE, a, 0, 0); }
-lc_tensor *lc_sin(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_SIN, a, 0, 0); }
-lc_tensor *lc_cos(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_COS, a, 0, 0); }
-lc_tensor *lc_sigmoid(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_SIGMOID, a, 0, 0); }
-/* The 0 comes in as p0: GCC compiles "x < p0 ? p0 : x" to maxsd, but with
- * a literal 0 to a branch, five times slower on random signs. */
-lc_tensor *lc_relu(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_RELU, a, 0, 0); }
-lc_tensor *lc_silu(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_SILU, a, 0, 0); }
-lc_tensor *lc_floor(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_FLOOR, a, 0, 0); }
-lc_tensor *lc_ceil(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_CEIL, a, 0, 0); }
-lc_tensor *lc_round(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_ROUND, a, 0, 0); }
-lc_tensor *lc_isnan(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_ISNAN, a, 0, 0); }
-lc_tensor *lc_isinf(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_ISINF, a, 0, 0); }
+static lc_tensor *d_erf(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_erf, a, 0, 0); }
 
 lc_tensor *lc_gelu(lc_ctx *ctx, lc_tensor *a, int tanh_approx) {
-  return unary(ctx, tanh_approx ? UN_GELU_TANH : UN_GELU, a, 0, 0);
+  return unary(ctx, tanh_approx ? UN_gelu_tanh : UN_gelu, a, 0, 0);
 }
 
 lc_tensor *lc_softplus(lc_ctx *ctx, lc_tensor *a, double beta, double threshold) {
-  return unary(ctx, UN_SOFTPLUS, a, beta, threshold);
+  return unary(ctx, UN_softplus, a, beta, threshold);
 }
 
 /* A missing bound is an infinite one: the forward values and the gradient
@@ -512,40 +650,46 @@ lc_tensor *lc_clamp(lc_ctx *ctx, lc_tensor *a, const double *min, const double *
     lc__fail(ctx, LC_EARG, "at least one of min and max must be given");
     return NULL;
   }
-  return unary(ctx, UN_CLAMP, a, min ? *min : -INFINITY, max ? *max : INFINITY);
+  return unary(ctx, UN_clamp, a, min ? *min : -INFINITY, max ? *max : INFINITY);
+}
+
+lc_tensor *lc_pow_scalar(lc_ctx *ctx, lc_tensor *a, double exponent) {
+  return unary(ctx, UN_pow_scalar, a, exponent, exponent - 1.0);
+}
+
+lc_status lc_tanh_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x) {
+  lc_tensor *inputs[1] = {x};
+  if (!lc__check_out(ctx, out, x->dtype, x->ndim, x->shape, 1, inputs)) return ctx->status;
+  unary_into(UN_tanh, out, x, 0, 0);  /* out may be x itself: elementwise, in order */
+  return LC_OK;
 }
 
 /* ---- broadcasting binary ops ------------------------------------------------- */
 
-RULE(rule_binary);
-
-static const lc_op_def def_maximum = {"MaximumBackward", rule_binary};
-static const lc_op_def def_minimum = {"MinimumBackward", rule_binary};
-static const lc_op_def def_atan2 = {"Atan2Backward", rule_binary};
-
-static lc_tensor *binary(lc_ctx *ctx, ew_bin op, const lc_op_def *def, lc_tensor *a,
-                         lc_tensor *b) {
+static lc_tensor *binary(lc_ctx *ctx, int op, lc_tensor *a, lc_tensor *b) {
+  const bin_op *o = &BIN[op];
+  int differentiable = o->d.def.backward != NULL;
   /* masks record nothing, so their dtype casts need not either */
-  int was = def ? lc_ctx_grad_enabled(ctx) : lc_ctx_set_grad_enabled(ctx, 0);
+  int was = differentiable ? lc_ctx_grad_enabled(ctx) : lc_ctx_set_grad_enabled(ctx, 0);
   lc_tensor *ca, *cb, *out = NULL;
   int ndim;
   int64_t shape[LC_MAX_DIMS], sa[LC_MAX_DIMS], sb[LC_MAX_DIMS];
-  if (!promote(ctx, &a, &b, &ca, &cb) || !lc__broadcast_shape(ctx, 2, (lc_tensor *[]){a, b}, &ndim, shape) ||
+  lc_tensor *in[2];
+  if (!promote(ctx, &a, &b, &ca, &cb)) goto done;
+  in[0] = a;
+  in[1] = b;
+  if (!lc__broadcast_shape(ctx, 2, in, &ndim, shape) ||
       !(out = lc_empty(ctx, a->dtype, ndim, shape)))
     goto done;
   lc__broadcast_strides(a, ndim, sa);
   lc__broadcast_strides(b, ndim, sb);
   {
-    ew_kernel k = {a->dtype == LC_FLOAT64 ? bin_fwd_f64 : bin_fwd_f32, op, 0, 0, 0};
+    ew_kernel k = {o->fwd[a->dtype], 0, 0, 0};
     const lc_tensor *t[3] = {out, a, b};
     const int64_t *st[3] = {out->strides, sa, sb};
     ew_run(&k, 3, t, st);
   }
-  if (def) {
-    lc_node *node;
-    lc_tensor *in[2] = {a, b};
-    if ((out = finish(ctx, out, def, 2, in, &node)) && node) node->iargs[0] = op;
-  }
+  if (differentiable) out = lc__finish(ctx, out, &o->d.def, 2, in);
 done:
   lc_tensor_release(ca);
   lc_tensor_release(cb);
@@ -553,19 +697,27 @@ done:
   return out;
 }
 
-/* Each side's gradient in one pass at the broadcast shape (g's), then
- * summed down to that input's shape. */
-RULE(rule_binary) {
+/* Gradient formulas: each side's gradient in one pass at the broadcast
+ * shape (g's), then summed down to that input's shape. */
+static int rule_binary(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  const bin_op *o = &BIN[LC__OP(n)];
   lc_tensor *in[2] = {n->inputs[0], n->inputs[1]};
   int64_t sa[LC_MAX_DIMS], sb[LC_MAX_DIMS];
   lc__broadcast_strides(in[0], g->ndim, sa);
   lc__broadcast_strides(in[1], g->ndim, sb);
   for (int side = 0; side < 2; side++) {
     if (!in[side]->requires_grad) continue;
+    if (lc_ctx_grad_enabled(ctx)) {  /* to be differentiated again */
+      d_scope s = {ctx, g->dtype, 0, {NULL}};
+      lc_tensor *d = o->rec[side](&s, in[0], in[1]);
+      grads[side] = lc__reduce_owned(ctx, d ? lc_mul(ctx, g, d) : NULL, in[side]);
+      d_end(&s);
+      if (!grads[side]) return 0;
+      continue;
+    }
     lc_tensor *full = lc_empty(ctx, g->dtype, g->ndim, g->shape);
     if (!full) return 0;
-    ew_kernel k = {g->dtype == LC_FLOAT64 ? bin_bwd_f64 : bin_bwd_f32, (int)n->iargs[0], side,
-                   0, 0};
+    ew_kernel k = {o->bwd[side][g->dtype], 0, 0, 0};
     const lc_tensor *t[4] = {full, g, in[0], in[1]};
     const int64_t *st[4] = {full->strides, g->strides, sa, sb};
     ew_run(&k, 4, t, st);
@@ -574,34 +726,56 @@ RULE(rule_binary) {
   return 1;
 }
 
-lc_tensor *lc_maximum(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) {
-  return binary(ctx, BIN_MAXIMUM, &def_maximum, a, b);
+/* add, sub, mul, div: written with ops, which costs less than a pass of
+ * their own (add hands g on as it is). */
+static int rule_add(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  lc_tensor *a = n->inputs[0], *b = n->inputs[1];
+  if (a->requires_grad) grads[0] = lc__sum_to(ctx, g, a->ndim, a->shape);
+  if (b->requires_grad) grads[1] = lc__sum_to(ctx, g, b->ndim, b->shape);
+  return 1;
 }
-lc_tensor *lc_minimum(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) {
-  return binary(ctx, BIN_MINIMUM, &def_minimum, a, b);
+
+static int rule_sub(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  lc_tensor *a = n->inputs[0], *b = n->inputs[1];
+  if (a->requires_grad) grads[0] = lc__sum_to(ctx, g, a->ndim, a->shape);
+  if (b->requires_grad) grads[1] = lc__reduce_owned(ctx, lc_neg(ctx, g), b);
+  return 1;
 }
-lc_tensor *lc_atan2(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) {
-  return binary(ctx, BIN_ATAN2, &def_atan2, a, b);
+
+static int rule_mul(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  lc_tensor *a = n->inputs[0], *b = n->inputs[1];
+  if (a->requires_grad) grads[0] = lc__reduce_owned(ctx, lc_mul(ctx, g, b), a);
+  if (b->requires_grad) grads[1] = lc__reduce_owned(ctx, lc_mul(ctx, g, a), b);
+  return 1;
 }
-lc_tensor *lc_eq(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) { return binary(ctx, BIN_EQ, NULL, a, b); }
-lc_tensor *lc_ne(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) { return binary(ctx, BIN_NE, NULL, a, b); }
-lc_tensor *lc_lt(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) { return binary(ctx, BIN_LT, NULL, a, b); }
-lc_tensor *lc_le(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) { return binary(ctx, BIN_LE, NULL, a, b); }
-lc_tensor *lc_gt(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) { return binary(ctx, BIN_GT, NULL, a, b); }
-lc_tensor *lc_ge(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) { return binary(ctx, BIN_GE, NULL, a, b); }
+
+/* d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 */
+static int rule_div(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  lc_tensor *a = n->inputs[0], *b = n->inputs[1];
+  if (a->requires_grad) grads[0] = lc__reduce_owned(ctx, lc_div(ctx, g, b), a);
+  if (b->requires_grad) {
+    lc_tensor *q = lc__owned2(ctx, lc_div, lc_mul(ctx, g, a), lc_pow_scalar(ctx, b, 2.0));
+    grads[1] = lc__reduce_owned(ctx, q ? lc_neg(ctx, q) : NULL, b);
+    lc_tensor_release(q);
+  }
+  return 1;
+}
+
+/* lc_add, ..., lc_ge */
+#define UNARY(...)
+#define UNARY_P(...)
+#define UNARY_ALT(...)
+#define UNARY_MASK(...)
+#define BINARY(name, ...)                                                          \
+  lc_tensor *lc_##name(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) {                  \
+    return binary(ctx, BIN_##name, a, b);                                          \
+  }
+#define BINARY_RULE(name, ...) BINARY(name)
+#define BINARY_MASK(name, ...) BINARY(name)
+#define EW_OP(...)
+#include "elementwise.def"
 
 /* ---- where ------------------------------------------------------------------ */
-
-RULE(rule_where);
-static const lc_op_def def_where = {"WhereBackward", rule_where};
-
-static ew_row_fn where_row(lc_dtype t, lc_dtype c, int backward) {
-  if (t == LC_FLOAT64)
-    return c == LC_FLOAT64 ? (backward ? where_bwd_f64_f64 : where_fwd_f64_f64)
-                           : (backward ? where_bwd_f64_f32 : where_fwd_f64_f32);
-  return c == LC_FLOAT64 ? (backward ? where_bwd_f32_f64 : where_fwd_f32_f64)
-                         : (backward ? where_bwd_f32_f32 : where_fwd_f32_f32);
-}
 
 /* The graph's inputs are a and b only: cond gets no gradient, so it is kept
  * in saved[0], detached so that it does not hold its own graph alive. */
@@ -609,27 +783,27 @@ lc_tensor *lc_where(lc_ctx *ctx, lc_tensor *cond, lc_tensor *a, lc_tensor *b) {
   lc_tensor *ca, *cb, *out = NULL;
   int ndim;
   int64_t shape[LC_MAX_DIMS], sc[LC_MAX_DIMS], sa[LC_MAX_DIMS], sb[LC_MAX_DIMS];
-  if (!promote(ctx, &a, &b, &ca, &cb) ||
-      !lc__broadcast_shape(ctx, 3, (lc_tensor *[]){cond, a, b}, &ndim, shape) ||
+  lc_tensor *all[3];
+  if (!promote(ctx, &a, &b, &ca, &cb)) goto done;
+  all[0] = cond;
+  all[1] = a;
+  all[2] = b;
+  if (!lc__broadcast_shape(ctx, 3, all, &ndim, shape) ||
       !(out = lc_empty(ctx, a->dtype, ndim, shape)))
     goto done;
   lc__broadcast_strides(cond, ndim, sc);
   lc__broadcast_strides(a, ndim, sa);
   lc__broadcast_strides(b, ndim, sb);
   {
-    ew_kernel k = {where_row(a->dtype, cond->dtype, 0), 0, 0, 0, 0};
+    ew_kernel k = {WHERE_FWD[a->dtype][cond->dtype], 0, 0, 0};
     const lc_tensor *t[4] = {out, cond, a, b};
     const int64_t *st[4] = {out->strides, sc, sa, sb};
     ew_run(&k, 4, t, st);
   }
-  {
-    lc_node *node;
-    lc_tensor *in[2] = {a, b};
-    if ((out = finish(ctx, out, &def_where, 2, in, &node)) && node &&
-        !(node->saved[0] = lc_detach(ctx, cond))) {
-      lc_tensor_release(out);
-      out = NULL;
-    }
+  out = lc__finish(ctx, out, &OPS[OP_where].def, 2, all + 1);
+  if (out && out->node && !(out->node->saved[0] = lc_detach(ctx, cond))) {
+    lc_tensor_release(out);
+    out = NULL;
   }
 done:
   lc_tensor_release(ca);
@@ -637,20 +811,85 @@ done:
   return out;
 }
 
-RULE(rule_where) {
+static int rule_where(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   const lc_tensor *cond = n->saved[0];
   int64_t sc[LC_MAX_DIMS];
   lc__broadcast_strides(cond, g->ndim, sc);
   for (int side = 0; side < 2; side++) {
     lc_tensor *x = n->inputs[side];
     if (!x->requires_grad) continue;
+    if (lc_ctx_grad_enabled(ctx)) {  /* to be differentiated again: where, recorded */
+      lc_tensor *zero = lc_scalar(ctx, g->dtype, 0.0);
+      lc_tensor *w = zero ? lc_where(ctx, n->saved[0], side ? zero : g, side ? g : zero) : NULL;
+      lc_tensor_release(zero);
+      if (!(grads[side] = lc__reduce_owned(ctx, w, x))) return 0;
+      continue;
+    }
     lc_tensor *full = lc_empty(ctx, g->dtype, g->ndim, g->shape);
     if (!full) return 0;
-    ew_kernel k = {where_row(g->dtype, cond->dtype, 1), 0, side, 0, 0};
+    ew_kernel k = {WHERE_BWD[g->dtype][cond->dtype], side, 0, 0};
     const lc_tensor *t[3] = {full, g, cond};
     const int64_t *st[3] = {full->strides, g->strides, sc};
     ew_run(&k, 3, t, st);
     if (!(grads[side] = lc__reduce_owned(ctx, full, x))) return 0;
   }
+  return 1;
+}
+
+/* ---- copies ---------------------------------------------------------------------- */
+
+void lc__k_copy(lc_tensor *out, const lc_tensor *a, const int64_t *sa) {
+  ew_kernel k = {COPY[out->dtype][a->dtype], 0, 0, 0};
+  const lc_tensor *t[2] = {out, a};
+  const int64_t *st[2] = {out->strides, sa};
+  ew_run(&k, 2, t, st);
+}
+
+void lc__k_add_into(lc_tensor *out, const lc_tensor *a, const int64_t *sa) {
+  ew_kernel k = {BIN[BIN_add].fwd[out->dtype], 0, 0, 0};
+  const lc_tensor *t[3] = {out, out, a};
+  const int64_t *st[3] = {out->strides, out->strides, sa};
+  ew_run(&k, 3, t, st);
+}
+
+void lc__k_inplace(lc_inplace_op op, lc_tensor *t, const lc_tensor *a, const int64_t *sa,
+                   const lc_tensor *b, const int64_t *sb, double p0) {
+  ew_kernel k = {INPLACE_K[op][t->dtype], 0, p0, 0};
+  const lc_tensor *ts[4] = {t, t, a, b};
+  const int64_t *st[4] = {t->strides, t->strides, sa, sb};
+  ew_run(&k, 4, ts, st);
+}
+
+lc_tensor *lc_to_dtype(lc_ctx *ctx, lc_tensor *a, lc_dtype dtype) {
+  if (a->dtype == dtype) return lc__retained(a);
+  lc_tensor *out = lc_empty(ctx, dtype, a->ndim, a->shape);
+  if (!out) return NULL;
+  lc__k_copy(out, a, a->strides);
+  lc_tensor *in[1] = {a};
+  return lc__finish(ctx, out, &OPS[OP_to].def, 1, in);
+}
+
+static int rule_cast(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  grads[0] = lc_to_dtype(ctx, g, n->inputs[0]->dtype);
+  return 1;
+}
+
+lc_tensor *lc_clone(lc_ctx *ctx, lc_tensor *a) {
+  lc_tensor *out = lc_empty(ctx, a->dtype, a->ndim, a->shape);
+  if (!out) return NULL;
+  lc__k_copy(out, a, a->strides);
+  lc_tensor *in[1] = {a};
+  return lc__finish(ctx, out, &OPS[OP_clone].def, 1, in);
+}
+
+lc_tensor *lc_contiguous(lc_ctx *ctx, lc_tensor *a) {
+  if (lc_tensor_is_contiguous(a)) return lc__retained(a);
+  return lc_clone(ctx, a);
+}
+
+static int rule_clone(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  (void)ctx;
+  (void)n;
+  grads[0] = lc__retained(g);
   return 1;
 }

@@ -5,34 +5,11 @@
  * once, not build temporaries the size of the model.
  *
  * Operands broadcast to t's shape (t itself never changes shape), may be
- * strided views, and a NULL operand stands for a number. */
+ * strided views, and a NULL operand stands for a number. The formulas are
+ * the rows of inplace.def; the loops are elementwise.c's. */
 #include "internal.h"
 
-#include <math.h>
 #include <string.h>
-
-typedef enum ip_op { IP_ADD, IP_MUL, IP_DIV, IP_ADDCMUL, IP_ADDCDIV, IP_LERP, IP_SQRT } ip_op;
-
-/* t[i] op= f(a[i], b[i]) for one row; a or b NULL -> the number sa or sb. */
-#define IP_ROW(T)                                                                        \
-  static void ip_row_##T(ip_op op, int64_t n, T *t, int64_t st, const T *a, int64_t sa,  \
-                         const T *b, int64_t sb, T s) {                                  \
-    for (int64_t i = 0; i < n; i++) {                                                    \
-      T *p = t + i * st;                                                                 \
-      T x = a ? a[i * sa] : (T)0, y = b ? b[i * sb] : (T)0;                              \
-      switch (op) {                                                                      \
-        case IP_ADD: *p += s * x; break;                                                 \
-        case IP_MUL: *p *= x; break;                                                     \
-        case IP_DIV: *p /= x; break;                                                     \
-        case IP_ADDCMUL: *p += s * x * y; break;                                         \
-        case IP_ADDCDIV: *p += s * x / y; break;                                         \
-        case IP_LERP: *p += s * (x - *p); break;                                         \
-        case IP_SQRT: *p = (T)sqrt((double)*p); break;                                   \
-      }                                                                                  \
-    }                                                                                    \
-  }
-IP_ROW(float)
-IP_ROW(double)
 
 /* Checks that `o` broadcasts into t's shape, and gives its strides over it. */
 static int fits_into(lc_ctx *ctx, const lc_tensor *t, const lc_tensor *o, int64_t *st) {
@@ -42,7 +19,7 @@ static int fits_into(lc_ctx *ctx, const lc_tensor *t, const lc_tensor *o, int64_
     ok = d == want || d == 1;
   }
   if (!ok) {
-    char a[160], b[160];
+    char a[LC_SHAPE_STR], b[LC_SHAPE_STR];
     lc_shape_str(a, sizeof a, o->ndim, o->shape);
     lc_shape_str(b, sizeof b, t->ndim, t->shape);
     lc__fail(ctx, LC_ESHAPE, "shape %s does not broadcast to the tensor's shape %s", a, b);
@@ -60,11 +37,11 @@ static lc_tensor *same_dtype(lc_ctx *ctx, lc_tensor *t, const lc_tensor *o) {
     return (lc_tensor *)o;
   }
   lc_tensor *c = lc_empty(ctx, t->dtype, o->ndim, o->shape);
-  if (c) lc__k_binary(LC_BIN_COPY, c, o, o->strides, o, o->strides);
+  if (c) lc__k_copy(c, o, o->strides);
   return c;
 }
 
-static lc_status apply(lc_ctx *ctx, ip_op op, lc_tensor *t, const lc_tensor *a0,
+static lc_status apply(lc_ctx *ctx, lc_inplace_op op, lc_tensor *t, const lc_tensor *a0,
                        const lc_tensor *b0, double s, double sa_num) {
   int64_t sa[LC_MAX_DIMS] = {0}, sb[LC_MAX_DIMS] = {0};
   if ((a0 && !fits_into(ctx, t, a0, sa)) || (b0 && !fits_into(ctx, t, b0, sb))) return ctx->status;
@@ -74,60 +51,49 @@ static lc_status apply(lc_ctx *ctx, ip_op op, lc_tensor *t, const lc_tensor *a0,
     lc_tensor_release(b);
     return ctx->status;
   }
-  if (t->numel > 0) {
-    /* a number operand travels as a one-element array with stride 0 */
-    double num64 = sa_num;
-    float num32 = (float)sa_num;
-    int64_t base[3] = {t->offset, a ? a->offset : 0, b ? b->offset : 0};
-    lc_walk w;
-    lc__walk_init(&w, t->ndim, t->shape, t->strides, sa, sb, base);
-    int64_t n = w.shape[w.ndim - 1], rows = lc__walk_rows(&w);
-    int64_t s0 = w.st[0][w.ndim - 1], s1 = w.st[1][w.ndim - 1], s2 = w.st[2][w.ndim - 1];
-    for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
-      if (t->dtype == LC_FLOAT64) {
-        const double *pa = a ? (const double *)a->storage->data + w.off[1] : &num64;
-        const double *pb = b ? (const double *)b->storage->data + w.off[2] : NULL;
-        ip_row_double(op, n, (double *)t->storage->data + w.off[0], s0, op == IP_SQRT ? NULL : pa,
-                      a ? s1 : 0, pb, s2, s);
-      } else {
-        const float *pa = a ? (const float *)a->storage->data + w.off[1] : &num32;
-        const float *pb = b ? (const float *)b->storage->data + w.off[2] : NULL;
-        ip_row_float(op, n, (float *)t->storage->data + w.off[0], s0, op == IP_SQRT ? NULL : pa,
-                     a ? s1 : 0, pb, s2, (float)s);
-      }
-    }
-  }
+  /* a missing operand is a number: a 0-d tensor over a cell on the stack,
+   * read with stride 0 (a missing b is never read) */
+  union { double d; float f; } cell;
+  if (t->dtype == LC_FLOAT64) cell.d = sa_num;
+  else cell.f = (float)sa_num;
+  lc_storage st = {1, sizeof cell, &cell, 1, ctx};
+  lc_tensor num;
+  memset(&num, 0, sizeof num);
+  num.dtype = t->dtype;
+  num.numel = 1;
+  num.storage = &st;
+  lc__k_inplace(op, t, a ? a : &num, sa, b ? b : &num, sb, s);
   lc_tensor_release(a);
   lc_tensor_release(b);
   return LC_OK;
 }
 
 lc_status lc_add_(lc_ctx *ctx, lc_tensor *t, const lc_tensor *other, double value, double alpha) {
-  return apply(ctx, IP_ADD, t, other, NULL, alpha, value);
+  return apply(ctx, LC_IP_add, t, other, NULL, alpha, value);
 }
 
 lc_status lc_mul_(lc_ctx *ctx, lc_tensor *t, const lc_tensor *other, double value) {
-  return apply(ctx, IP_MUL, t, other, NULL, 1.0, value);
+  return apply(ctx, LC_IP_mul, t, other, NULL, 1.0, value);
 }
 
 lc_status lc_div_(lc_ctx *ctx, lc_tensor *t, const lc_tensor *other, double value) {
-  return apply(ctx, IP_DIV, t, other, NULL, 1.0, value);
+  return apply(ctx, LC_IP_div, t, other, NULL, 1.0, value);
 }
 
 lc_status lc_addcmul_(lc_ctx *ctx, lc_tensor *t, const lc_tensor *a, const lc_tensor *b,
                       double value) {
-  return apply(ctx, IP_ADDCMUL, t, a, b, value, 0.0);
+  return apply(ctx, LC_IP_addcmul, t, a, b, value, 0.0);
 }
 
 lc_status lc_addcdiv_(lc_ctx *ctx, lc_tensor *t, const lc_tensor *a, const lc_tensor *b,
                       double value) {
-  return apply(ctx, IP_ADDCDIV, t, a, b, value, 0.0);
+  return apply(ctx, LC_IP_addcdiv, t, a, b, value, 0.0);
 }
 
 lc_status lc_lerp_(lc_ctx *ctx, lc_tensor *t, const lc_tensor *end, double weight) {
-  return apply(ctx, IP_LERP, t, end, NULL, weight, 0.0);
+  return apply(ctx, LC_IP_lerp, t, end, NULL, weight, 0.0);
 }
 
 lc_status lc_sqrt_(lc_ctx *ctx, lc_tensor *t) {
-  return apply(ctx, IP_SQRT, t, NULL, NULL, 1.0, 0.0);
+  return apply(ctx, LC_IP_sqrt, t, NULL, NULL, 1.0, 0.0);
 }

@@ -46,14 +46,43 @@ struct lc_ctx {
   void *cb_ud;
 };
 
-/* lc_op_def (an op's name and backward rule) is public: see lc.h. */
+/* lc_op_def (an op's name and backward rule) is public: see lc.h. The core's
+ * own ops wrap it with their row in the family's table (the .def files), so
+ * a rule shared by several rows knows which one it runs for: LC__OP(n). */
+typedef struct lc__opdef {
+  lc_op_def def;   /* first: a node's def points at both */
+  int op;          /* the row's index in its family's enum */
+} lc__opdef;
+#define LC__OP(n) (((const lc__opdef *)(n)->def)->op)
 
 #define LC_NODE_INLINE_INPUTS 4
 #define LC_NODE_SAVED 2
 
+/* What a rule needs beyond the node's inputs and saved tensors, one member
+ * per kind of op, so that a rule reads n->p.reduce.dim, never a field whose
+ * meaning changes with the op. */
+typedef union lc_node_args {
+  struct { double p0, p1; } ew;          /* elementwise: softplus's beta and threshold,
+                                            clamp's bounds, pow's exponent and exponent - 1 */
+  struct { int dim, keepdim; double p; } reduce;  /* dim -1: all elements; p: norm's p,
+                                                     var's correction (scans: dim only) */
+  struct { int d0, d1; } transpose;
+  struct { int dim; int64_t index; } select;
+  struct { int dim; int64_t start, len, step; } block;    /* narrow, slice, split */
+  struct { int dim; } join;                               /* cat, stack */
+  struct { int dim; int ndim; int64_t shape[LC_MAX_DIMS]; } index;  /* gather, index_select,
+                                                     scatter_add: the index tensor's shape */
+  struct { int perm[LC_MAX_DIMS]; } permute;
+  struct { int dims[LC_MAX_DIMS]; } flip;                 /* dims[d]: d is reversed */
+  struct { int n; int64_t reps[LC_MAX_DIMS]; } repeat;
+} lc_node_args;
+
 /* One op in the graph. Inputs are strong references; `saved` holds what the
  * backward rule needs beyond them (tanh's output, as a detached alias so that
- * the output does not own itself through its node). */
+ * the output does not own itself through its node). A rule that records
+ * (LC_CREATE_GRAPH) reads the output through `out` instead, so that the
+ * gradient depends on it: during a backward the node is reached only
+ * through its output, which the root's caller or a consumer holds. */
 struct lc_node {
   int64_t refcount;
   const lc_op_def *def;
@@ -62,10 +91,7 @@ struct lc_node {
   lc_tensor **inputs;      /* inline_inputs, or allocated when there are more */
   lc_tensor *inline_inputs[LC_NODE_INLINE_INPUTS];
   lc_tensor *saved[LC_NODE_SAVED];
-  double scalar[2];        /* e.g. pow's exponent, clamp's bounds */
-  int dim0, dim1, keepdim; /* reduction / transpose / select dims */
-  int64_t index;           /* select */
-  int64_t iargs[LC_MAX_DIMS]; /* e.g. a permutation */
+  lc_node_args p;          /* the op's own arguments */
   void *user;              /* rule data owned by the node (freed with user_free) */
   void (*user_free)(lc_ctx *ctx, void *user);
   int freed;               /* inputs and saved dropped by a backward */
@@ -89,7 +115,6 @@ size_t lc__numel(int ndim, const int64_t *shape, int *overflow);
 lc_tensor *lc__view(lc_ctx *ctx, lc_tensor *base, int ndim, const int64_t *shape,
                     const int64_t *strides, int64_t offset);
 void lc__contig_strides(int ndim, const int64_t *shape, int64_t *strides);
-lc_tensor *lc__sum_to(lc_ctx *ctx, lc_tensor *g, int ndim, const int64_t *shape);
 /* The broadcast shape of n (2 or 3) tensors; 0 with an error naming them. */
 int lc__broadcast_shape(lc_ctx *ctx, int n, lc_tensor *const *t, int *ndim, int64_t *shape);
 /* Strides viewing t over an ndim-d broadcast shape (0 where t has size 1 or
@@ -101,48 +126,150 @@ int lc__wants_grad(lc_ctx *ctx, int n, lc_tensor **inputs);
 void lc__node_release(lc_node *n);
 void lc__node_drop_inputs(lc_node *n);
 
-/* ---- ops.c ---- */
-lc_tensor *lc__contig_raw(lc_ctx *ctx, lc_tensor *a);  /* a copy that records nothing */
-/* a op b with broadcasting, recording nothing; a and b share a dtype. */
-lc_tensor *lc__binary_raw(lc_ctx *ctx, int kop, lc_tensor *a, lc_tensor *b);
+/* ---- op.c: what every op shares --------------------------------------
+ * Forward ops end with lc__finish; rules use the helpers after it (NULL
+ * arguments pass through, so a chain of calls needs one check at the end). */
+
+/* Records out = def(in[n]) when a gradient is wanted; returns out, or NULL
+ * (out released) when the node cannot be allocated. NULL out passes. */
+lc_tensor *lc__finish(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n, lc_tensor **in);
+/* Keeps a detached alias of out in its node's saved[0], for rules that read
+ * the result (the output cannot hold itself through its own node); on
+ * failure drops out. NULL and node-less outs pass. */
+lc_tensor *lc__save_output(lc_ctx *ctx, lc_tensor *out);
+/* 0 <= dim < a->ndim, or 0 with "dimension 4 is out of range for shape {2, 3}". */
+int lc__check_dim(lc_ctx *ctx, const lc_tensor *a, int dim);
+/* Fails with LC_ESHAPE and fmt (two %s: a's and b's shapes); returns NULL. */
+lc_tensor *lc__fail_shapes(lc_ctx *ctx, const char *fmt, const lc_tensor *a, const lc_tensor *b);
+/* An out= buffer must be contiguous of dtype and shape[ndim], and nothing
+ * may want a gradient (out= records no graph); 0 with the reason otherwise. */
+int lc__check_out(lc_ctx *ctx, const lc_tensor *out, lc_dtype dtype, int ndim,
+                  const int64_t *shape, int n, lc_tensor **inputs);
+/* A contiguous copy that records nothing (a itself, retained, if contiguous). */
+lc_tensor *lc__contig_raw(lc_ctx *ctx, lc_tensor *a);
 /* Rows of x viewed as (rows, x's last dim): the product of the leading dims. */
 int64_t lc__leading_rows(const lc_tensor *x);
-
-/* ---- autograd.c: helpers for rules (NULL arguments pass through, so a
- * chain of calls needs one check at the end) ---- */
 lc_tensor *lc__retained(lc_tensor *t);
+/* Sums g down to shape[ndim], undoing broadcasting (a new reference). */
+lc_tensor *lc__sum_to(lc_ctx *ctx, lc_tensor *g, int ndim, const int64_t *shape);
 /* Takes ownership of r and sums it down to input's shape (undoes broadcasting). */
 lc_tensor *lc__reduce_owned(lc_ctx *ctx, lc_tensor *r, const lc_tensor *input);
 /* Takes ownership of a and b and returns op(a, b). */
 lc_tensor *lc__owned2(lc_ctx *ctx, lc_tensor *(*op)(lc_ctx *, lc_tensor *, lc_tensor *),
                       lc_tensor *a, lc_tensor *b);
-/* The built-in ops' definitions. */
-extern const lc_op_def lc__def_add, lc__def_sub, lc__def_mul, lc__def_div, lc__def_pow,
-    lc__def_pow_scalar, lc__def_neg, lc__def_tanh, lc__def_log, lc__def_cast, lc__def_matmul,
-    lc__def_linear, lc__def_sum, lc__def_sum_dim, lc__def_mean, lc__def_mean_dim,
-    lc__def_reshape, lc__def_transpose, lc__def_select, lc__def_expand, lc__def_clone;
+
+/* ---- rules that record (LC_CREATE_GRAPH) ----------------------------------
+ * When a backward is to be differentiated again, rules compute with
+ * recorded ops instead of fused kernels. The d_ helpers make that a nested
+ * expression: each takes borrowed tensors (NULL, a failure, passes through),
+ * returns a new one and keeps it in the scope s, which d_end releases, so
+ * an expression needs no releases of its own:
+ *     d_scope s = {ctx, dtype, 0, {NULL}};
+ *     lc_tensor *r = lc__retained(d_mul(&s, g, d_sub(&s, d_k(&s, 1), d_mul(&s, y, y))));
+ *     d_end(&s); */
+#define D_MAX 40  /* tensors one scope may hold */
+typedef struct d_scope {
+  lc_ctx *ctx;
+  lc_dtype dt;     /* of the constants d_k makes */
+  int n;
+  lc_tensor *t[D_MAX];
+} d_scope;
+
+static inline lc_tensor *d_keep(d_scope *s, lc_tensor *t) {
+  if (t && s->n == D_MAX) {
+    lc_tensor_release(t);
+    lc__fail(s->ctx, LC_ESTATE, "internal: a derivative makes more than %d tensors", D_MAX);
+    return NULL;
+  }
+  if (t) s->t[s->n++] = t;
+  return t;
+}
+
+static inline void d_end(d_scope *s) {
+  for (int i = 0; i < s->n; i++) lc_tensor_release(s->t[i]);
+  s->n = 0;
+}
+
+static inline lc_tensor *d_k(d_scope *s, double c) {
+  return d_keep(s, lc_scalar(s->ctx, s->dt, c));
+}
+
+static inline lc_tensor *d_zero(d_scope *s, lc_tensor *x) {
+  return x ? d_keep(s, lc_zeros(s->ctx, x->dtype, x->ndim, x->shape)) : NULL;
+}
+
+static inline lc_tensor *d_un(d_scope *s, lc_tensor *(*op)(lc_ctx *, lc_tensor *), lc_tensor *a) {
+  return a ? d_keep(s, op(s->ctx, a)) : NULL;
+}
+
+static inline lc_tensor *d_bin(d_scope *s,
+                               lc_tensor *(*op)(lc_ctx *, lc_tensor *, lc_tensor *),
+                               lc_tensor *a, lc_tensor *b) {
+  return a && b ? d_keep(s, op(s->ctx, a, b)) : NULL;
+}
+
+static inline lc_tensor *d_add(d_scope *s, lc_tensor *a, lc_tensor *b) {
+  return d_bin(s, lc_add, a, b);
+}
+static inline lc_tensor *d_sub(d_scope *s, lc_tensor *a, lc_tensor *b) {
+  return d_bin(s, lc_sub, a, b);
+}
+static inline lc_tensor *d_mul(d_scope *s, lc_tensor *a, lc_tensor *b) {
+  return d_bin(s, lc_mul, a, b);
+}
+static inline lc_tensor *d_div(d_scope *s, lc_tensor *a, lc_tensor *b) {
+  return d_bin(s, lc_div, a, b);
+}
+
+static inline lc_tensor *d_where(d_scope *s, lc_tensor *c, lc_tensor *a, lc_tensor *b) {
+  return c && a && b ? d_keep(s, lc_where(s->ctx, c, a, b)) : NULL;
+}
+
+/* ---- elementwise.c: the strided loops other files use ---- */
+/* out = a, a read through strides sa over out's shape (0 strides
+ * broadcast); any pair of dtypes. */
+void lc__k_copy(lc_tensor *out, const lc_tensor *a, const int64_t *sa);
+/* out += a, read the same way; a has out's dtype. */
+void lc__k_add_into(lc_tensor *out, const lc_tensor *a, const int64_t *sa);
+/* t = op(t, a, b) in place (inplace.def), a and b of t's dtype read through
+ * strides sa and sb over t's shape (a number is a 0-d tensor, strides 0). */
+typedef enum lc_inplace_op {
+#define INPLACE(name, formula) LC_IP_##name,
+#include "inplace.def"
+  LC_IP_COUNT
+} lc_inplace_op;
+void lc__k_inplace(lc_inplace_op op, lc_tensor *t, const lc_tensor *a, const int64_t *sa,
+                   const lc_tensor *b, const int64_t *sb, double p0);
 
 /* ---- simd.c: float32 tanh, vectorised when the CPU allows (same bits either way) ---- */
 float lc__tanh1f(float x);
 void lc__tanh_f32(int64_t n, float *o, const float *a, int allow_simd);  /* o[n] = tanh(a[n]) */
 int lc__tanh_f32_simd_available(void);
 
-/* ---- kernels.c: loops over strided operands ---- */
+/* ---- kernels.c: the walk, threads, sums, BLAS ---- */
 
-/* An N-d walk over up to three operands (out, a, b) given per-operand
- * element strides over one shape. Dims that are contiguous for all three are
- * merged, so the innermost "row" is as long as possible:
- *   lc_walk w; lc__walk_init(&w, ndim, shape, so, sa, sb, base_offsets);
+/* An N-d walk over up to LC_WALK_OPS operands given per-operand element
+ * strides over one shape. Dims that line up for every operand are merged,
+ * so the innermost "row" is as long as possible, and size-1 dims dropped:
+ *   lc_walk w;
+ *   lc__walk_init(&w, ndim, shape, 2, (const int64_t *const[]){so, sa}, base);
  *   for (int64_t r = 0, rows = lc__walk_rows(&w); r < rows; r++, lc__walk_next(&w))
  *     row of w.shape[w.ndim-1] elements at offsets w.off[k], strides w.st[k][w.ndim-1]
- * Pass an operand's strides twice when there are fewer than three. */
+ * base[k] is operand k's element offset. */
+#define LC_WALK_OPS 4
 typedef struct lc_walk {
   int ndim;                       /* after merging; the last dim is the row */
+  int nops;
   int64_t shape[LC_MAX_DIMS];
-  int64_t st[3][LC_MAX_DIMS];     /* strides of out, a, b */
+  int64_t st[LC_WALK_OPS][LC_MAX_DIMS];
   int64_t idx[LC_MAX_DIMS];
-  int64_t off[3];                 /* element offsets of the current row */
+  int64_t off[LC_WALK_OPS];       /* element offsets of the current row */
 } lc_walk;
+void lc__walk_init(lc_walk *w, int ndim, const int64_t *shape, int nops,
+                   const int64_t *const *strides, const int64_t *base);
+int lc__walk_next(lc_walk *w);
+int64_t lc__walk_rows(const lc_walk *w);
+
 /* Runs fn(arg, lo, hi) over [0, n) split into up to `threads` ranges, one
  * on the calling thread. Threads are started per call: only worth it for
  * rows of at least LC_PARALLEL_MIN elements. Never fails: without a thread,
@@ -150,25 +277,7 @@ typedef struct lc_walk {
 #define LC_PARALLEL_MIN (1 << 18)
 void lc__parallel_for(int threads, int64_t n, void (*fn)(void *arg, int64_t lo, int64_t hi),
                       void *arg);
-void lc__walk_init(lc_walk *w, int ndim, const int64_t *shape, const int64_t *so,
-                   const int64_t *sa, const int64_t *sb, const int64_t *base);
-int lc__walk_next(lc_walk *w);
-int64_t lc__walk_rows(const lc_walk *w);
 
-typedef enum lc_binop {
-  LC_BIN_ADD, LC_BIN_SUB, LC_BIN_MUL, LC_BIN_DIV, LC_BIN_POW,
-  LC_BIN_TANH_GRAD,   /* a * (1 - b*b): a = upstream grad, b = tanh output */
-  LC_BIN_POW_DBASE,   /* d(a^b)/da = b a^(b-1), 0 where b == 0 (as PyTorch) */
-  LC_BIN_POW_DEXP,    /* d(a^b)/db = a^b log a, 0 where a == 0 and b >= 0 */
-  LC_BIN_COPY         /* b (a unused): strided copy with broadcast */
-} lc_binop;
-typedef enum lc_unop { LC_UN_NEG, LC_UN_TANH, LC_UN_LOG, LC_UN_POWS } lc_unop;
-
-/* out (shape) = a op b where a, b are viewed with the given element strides
- * over `shape` (0 strides broadcast) and may differ in dtype from out. */
-void lc__k_binary(lc_binop op, lc_tensor *out, const lc_tensor *a, const int64_t *sa,
-                  const lc_tensor *b, const int64_t *sb);
-void lc__k_unary(lc_unop op, lc_tensor *out, const lc_tensor *a, double s);
 /* out (outer, inner) = sum of a over dim, where out drops dim. */
 void lc__k_sum_dim(lc_tensor *out, const lc_tensor *a, int dim, double scale);
 double lc__k_sum_all(const lc_tensor *a);

@@ -1,9 +1,10 @@
-/* kernels.c: the loops. No allocation, no errors: callers check shapes.
+/* kernels.c: the N-d walk every strided loop of the core uses, threads,
+ * the sums behind lc_sum and lc_mean, and BLAS. No allocation, no errors:
+ * callers check shapes. (The elementwise rows are elementwise.c's.)
  *
- * Every elementwise op is one row function per dtype, applied to each row of
- * an N-d walk. Broadcasting is a 0 stride, so one kernel serves every shape,
- * and dims that are contiguous for all operands are merged first, so a
- * contiguous tensor is walked as a single row the compiler can vectorise. */
+ * Broadcasting is a 0 stride, so one loop serves every shape, and dims that
+ * line up for all operands are merged first, so a contiguous tensor is
+ * walked as a single row the compiler can vectorise. */
 #include "internal.h"
 
 #include <cblas.h>
@@ -13,41 +14,41 @@
 
 /* ---- the N-d walk ------------------------------------------------------------ */
 
-void lc__walk_init(lc_walk *w, int ndim, const int64_t *shape, const int64_t *so,
-                      const int64_t *sa, const int64_t *sb, const int64_t *base) {
-  const int64_t *src[3] = {so, sa, sb};
+void lc__walk_init(lc_walk *w, int ndim, const int64_t *shape, int nops,
+                   const int64_t *const *strides, const int64_t *base) {
   int n = 0;
+  w->nops = nops;
   for (int i = 0; i < ndim; i++) {
     if (shape[i] == 1) continue;  /* size-1 dims do not move any pointer */
     int merge = n > 0;
-    for (int k = 0; k < 3 && merge; k++)
-      merge = w->st[k][n - 1] == src[k][i] * shape[i];
+    for (int k = 0; k < nops && merge; k++)
+      merge = w->st[k][n - 1] == strides[k][i] * shape[i];
     if (merge) {
       w->shape[n - 1] *= shape[i];
-      for (int k = 0; k < 3; k++) w->st[k][n - 1] = src[k][i];
+      for (int k = 0; k < nops; k++) w->st[k][n - 1] = strides[k][i];
     } else {
       w->shape[n] = shape[i];
-      for (int k = 0; k < 3; k++) w->st[k][n] = src[k][i];
+      for (int k = 0; k < nops; k++) w->st[k][n] = strides[k][i];
       n++;
     }
   }
   if (n == 0) {  /* a scalar, or all dims of size 1: one row of one element */
     w->shape[0] = 1;
-    for (int k = 0; k < 3; k++) w->st[k][0] = 0;
+    for (int k = 0; k < nops; k++) w->st[k][0] = 0;
     n = 1;
   }
   w->ndim = n;
   memset(w->idx, 0, sizeof w->idx);
-  for (int k = 0; k < 3; k++) w->off[k] = base[k];
+  for (int k = 0; k < nops; k++) w->off[k] = base[k];
 }
 
 /* Moves to the next row; returns 0 after the last. */
 int lc__walk_next(lc_walk *w) {
   for (int d = w->ndim - 2; d >= 0; d--) {
     w->idx[d]++;
-    for (int k = 0; k < 3; k++) w->off[k] += w->st[k][d];
+    for (int k = 0; k < w->nops; k++) w->off[k] += w->st[k][d];
     if (w->idx[d] < w->shape[d]) return 1;
-    for (int k = 0; k < 3; k++) w->off[k] -= w->st[k][d] * w->shape[d];
+    for (int k = 0; k < w->nops; k++) w->off[k] -= w->st[k][d] * w->shape[d];
     w->idx[d] = 0;
   }
   return 0;
@@ -58,83 +59,6 @@ int64_t lc__walk_rows(const lc_walk *w) {
   for (int d = 0; d < w->ndim - 1; d++) r *= w->shape[d];
   return r;
 }
-
-/* ---- row functions, one set per dtype ---------------------------------------- */
-
-#define ROW2(T, EXPR)                                                           \
-  do {                                                                          \
-    if (so == 1 && sa == 1 && sb == 1) {                                        \
-      for (int64_t i = 0; i < n; i++) { T x = a[i], y = b[i]; o[i] = (T)(EXPR); } \
-    } else if (so == 1 && sa == 1 && sb == 0) {                                 \
-      T y = b[0];                                                               \
-      for (int64_t i = 0; i < n; i++) { T x = a[i]; o[i] = (T)(EXPR); }         \
-    } else if (so == 1 && sa == 0 && sb == 1) { /* a number on the left */      \
-      T x = a[0];                                                               \
-      for (int64_t i = 0; i < n; i++) { T y = b[i]; o[i] = (T)(EXPR); }         \
-    } else {                                                                    \
-      for (int64_t i = 0; i < n; i++) {                                         \
-        T x = a[i * sa], y = b[i * sb];                                         \
-        o[i * so] = (T)(EXPR);                                                  \
-      }                                                                         \
-    }                                                                           \
-  } while (0)
-
-#define ROW1(T, EXPR)                                                           \
-  do {                                                                          \
-    if (so == 1 && sa == 1) {                                                   \
-      for (int64_t i = 0; i < n; i++) { T x = a[i]; o[i] = (T)(EXPR); }         \
-    } else {                                                                    \
-      for (int64_t i = 0; i < n; i++) { T x = a[i * sa]; o[i * so] = (T)(EXPR); } \
-    }                                                                           \
-  } while (0)
-
-#define DEFINE_ROWS(T, SUF, TANH, LOG, POW)                                          \
-  static void bin_row_##SUF(lc_binop op, int64_t n, T *o, int64_t so, const T *a,     \
-                            int64_t sa, const T *b, int64_t sb) {                    \
-    switch (op) {                                                                    \
-      case LC_BIN_ADD: ROW2(T, x + y); break;                                        \
-      case LC_BIN_SUB: ROW2(T, x - y); break;                                        \
-      case LC_BIN_MUL: ROW2(T, x * y); break;                                        \
-      case LC_BIN_DIV: ROW2(T, x / y); break;                                        \
-      case LC_BIN_POW: ROW2(T, POW(x, y)); break;                                    \
-      case LC_BIN_TANH_GRAD: ROW2(T, x * ((T)1 - y * y)); break;                     \
-      case LC_BIN_POW_DBASE: ROW2(T, y == 0 ? (T)0 : y * POW(x, y - (T)1)); break;  \
-      case LC_BIN_POW_DEXP:                                                          \
-        ROW2(T, (x == 0 && y >= 0) ? (T)0 : POW(x, y) * LOG(x)); break;              \
-      case LC_BIN_COPY: (void)a; (void)sa; ROW2(T, y + (T)0 * x); break;             \
-    }                                                                                \
-  }                                                                                  \
-  static void un_row_##SUF(lc_unop op, int64_t n, T *o, int64_t so, const T *a,       \
-                           int64_t sa, T s) {                                        \
-    switch (op) {                                                                    \
-      case LC_UN_NEG: ROW1(T, -x); break;                                            \
-      case LC_UN_TANH: ROW1(T, TANH(x)); break;                                      \
-      case LC_UN_LOG: ROW1(T, LOG(x)); break;                                        \
-      case LC_UN_POWS:                                                               \
-        if (s == (T)2) ROW1(T, x * x);                                               \
-        else ROW1(T, POW(x, s));                                                     \
-        break;                                                                       \
-    }                                                                                \
-  }
-
-DEFINE_ROWS(float, f32, lc__tanh1f, logf, powf)
-DEFINE_ROWS(double, f64, tanh, log, pow)
-
-/* The copy row above reads x only to share ROW2; a plain copy avoids that
- * read (and the NaN it could carry from uninitialised memory). */
-#define COPY_ROW(TO, TI)                                                        \
-  static void copy_row_##TO##_##TI(int64_t n, TO *o, int64_t so, const TI *b,   \
-                                   int64_t sb) {                                \
-    if (so == 1 && sb == 1) {                                                   \
-      for (int64_t i = 0; i < n; i++) o[i] = (TO)b[i];                          \
-    } else {                                                                    \
-      for (int64_t i = 0; i < n; i++) o[i * so] = (TO)b[i * sb];                \
-    }                                                                           \
-  }
-COPY_ROW(float, float)
-COPY_ROW(float, double)
-COPY_ROW(double, float)
-COPY_ROW(double, double)
 
 /* ---- threads -------------------------------------------------------------------- */
 
@@ -176,116 +100,13 @@ void lc__parallel_for(int threads, int64_t n, void (*fn)(void *arg, int64_t lo, 
   }
 }
 
-/* One contiguous row of an elementwise op, as a job for lc__parallel_for. */
-typedef struct row_job {
-  int unary;
-  int op;
-  lc_dtype dt;
-  void *o;
-  const void *a, *b;
-  int64_t sb;   /* b's stride: 1, or 0 for a broadcast scalar */
-  double s;
-} row_job;
-
-static void row_range(void *p, int64_t lo, int64_t hi) {
-  const row_job *j = (const row_job *)p;
-  int64_t n = hi - lo;
-  if (j->dt == LC_FLOAT32) {
-    float *o = (float *)j->o + lo;
-    const float *a = (const float *)j->a + lo;
-    if (j->unary && j->op == LC_UN_TANH) lc__tanh_f32(n, o, a, 1);
-    else if (j->unary) un_row_f32((lc_unop)j->op, n, o, 1, a, 1, (float)j->s);
-    else bin_row_f32((lc_binop)j->op, n, o, 1, a, 1, (const float *)j->b + lo * j->sb, j->sb);
-  } else {
-    double *o = (double *)j->o + lo;
-    const double *a = (const double *)j->a + lo;
-    if (j->unary) un_row_f64((lc_unop)j->op, n, o, 1, a, 1, j->s);
-    else bin_row_f64((lc_binop)j->op, n, o, 1, a, 1, (const double *)j->b + lo * j->sb, j->sb);
-  }
-}
-
-/* ---- elementwise entry points ---------------------------------------------- */
-
-void lc__k_binary(lc_binop op, lc_tensor *out, const lc_tensor *a, const int64_t *sa,
-                  const lc_tensor *b, const int64_t *sb) {
-  if (out->numel == 0) return;
-  lc_walk w;
-  int64_t base[3] = {out->offset, a->offset, b->offset};
-  lc__walk_init(&w, out->ndim, out->shape, out->strides, sa, sb, base);
-  int64_t n = w.shape[w.ndim - 1];
-  int64_t so_ = w.st[0][w.ndim - 1], sa_ = w.st[1][w.ndim - 1], sb_ = w.st[2][w.ndim - 1];
-  int64_t rows = lc__walk_rows(&w);
-  void *od = out->storage->data;
-  const void *ad = a->storage->data, *bd = b->storage->data;
-  if (rows == 1 && op != LC_BIN_COPY && so_ == 1 && sa_ == 1 && (sb_ == 1 || sb_ == 0) &&
-      a->dtype == out->dtype && b->dtype == out->dtype && out->ctx->num_threads > 1 &&
-      n >= LC_PARALLEL_MIN) {
-    size_t es = lc_dtype_size(out->dtype);
-    row_job j = {0, (int)op, out->dtype, (char *)od + w.off[0] * (int64_t)es,
-                 (const char *)ad + w.off[1] * (int64_t)es, (const char *)bd + w.off[2] * (int64_t)es,
-                 sb_, 0};
-    lc__parallel_for(out->ctx->num_threads, n, row_range, &j);
-    return;
-  }
-  for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
-    if (op == LC_BIN_COPY) {
-      if (out->dtype == LC_FLOAT64) {
-        if (b->dtype == LC_FLOAT64)
-          copy_row_double_double(n, (double *)od + w.off[0], so_, (const double *)bd + w.off[2], sb_);
-        else
-          copy_row_double_float(n, (double *)od + w.off[0], so_, (const float *)bd + w.off[2], sb_);
-      } else {
-        if (b->dtype == LC_FLOAT64)
-          copy_row_float_double(n, (float *)od + w.off[0], so_, (const double *)bd + w.off[2], sb_);
-        else
-          copy_row_float_float(n, (float *)od + w.off[0], so_, (const float *)bd + w.off[2], sb_);
-      }
-    } else if (out->dtype == LC_FLOAT64) {
-      bin_row_f64(op, n, (double *)od + w.off[0], so_, (const double *)ad + w.off[1], sa_,
-                  (const double *)bd + w.off[2], sb_);
-    } else {
-      bin_row_f32(op, n, (float *)od + w.off[0], so_, (const float *)ad + w.off[1], sa_,
-                  (const float *)bd + w.off[2], sb_);
-    }
-  }
-}
-
-void lc__k_unary(lc_unop op, lc_tensor *out, const lc_tensor *a, double s) {
-  if (out->numel == 0) return;
-  lc_walk w;
-  int64_t base[3] = {out->offset, a->offset, 0};
-  lc__walk_init(&w, out->ndim, out->shape, out->strides, a->strides, a->strides, base);
-  int64_t n = w.shape[w.ndim - 1];
-  int64_t so_ = w.st[0][w.ndim - 1], sa_ = w.st[1][w.ndim - 1];
-  int64_t rows = lc__walk_rows(&w);
-  if (rows == 1 && so_ == 1 && sa_ == 1 && a->dtype == out->dtype &&
-      out->ctx->num_threads > 1 && n >= LC_PARALLEL_MIN) {
-    size_t es = lc_dtype_size(out->dtype);
-    row_job j = {1, (int)op, out->dtype, (char *)out->storage->data + w.off[0] * (int64_t)es,
-                 (const char *)a->storage->data + w.off[1] * (int64_t)es, NULL, 0, s};
-    lc__parallel_for(out->ctx->num_threads, n, row_range, &j);
-    return;
-  }
-  for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
-    if (op == LC_UN_TANH && out->dtype == LC_FLOAT32 && so_ == 1 && sa_ == 1)
-      lc__tanh_f32(n, (float *)out->storage->data + w.off[0],
-                   (const float *)a->storage->data + w.off[1], 1);
-    else if (out->dtype == LC_FLOAT64)
-      un_row_f64(op, n, (double *)out->storage->data + w.off[0], so_,
-                 (const double *)a->storage->data + w.off[1], sa_, s);
-    else
-      un_row_f32(op, n, (float *)out->storage->data + w.off[0], so_,
-                 (const float *)a->storage->data + w.off[1], sa_, (float)s);
-  }
-}
-
 /* ---- reductions ---------------------------------------------------------------- */
 
 double lc__k_sum_all(const lc_tensor *a) {
   if (a->numel == 0) return 0.0;
   lc_walk w;
-  int64_t base[3] = {a->offset, a->offset, a->offset};
-  lc__walk_init(&w, a->ndim, a->shape, a->strides, a->strides, a->strides, base);
+  int64_t base[1] = {a->offset};
+  lc__walk_init(&w, a->ndim, a->shape, 1, (const int64_t *const[]){a->strides}, base);
   int64_t n = w.shape[w.ndim - 1], s = w.st[0][w.ndim - 1], rows = lc__walk_rows(&w);
   double acc = 0.0;
   for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
@@ -321,8 +142,8 @@ void lc__k_sum_dim(lc_tensor *out, const lc_tensor *a, int dim, double scale) {
   }
   if (dstride == 1 || len == 0) {
     lc_walk w;
-    int64_t base[3] = {0, a->offset, 0};
-    lc__walk_init(&w, out->ndim, out->shape, out->strides, st, st, base);
+    int64_t base[2] = {0, a->offset};
+    lc__walk_init(&w, out->ndim, out->shape, 2, (const int64_t *const[]){out->strides, st}, base);
     int64_t n = w.shape[w.ndim - 1], so = w.st[0][w.ndim - 1], sa = w.st[1][w.ndim - 1];
     int64_t rows = lc__walk_rows(&w);
     for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
@@ -350,7 +171,7 @@ void lc__k_sum_dim(lc_tensor *out, const lc_tensor *a, int dim, double scale) {
   }
   for (int64_t j = 0; j < len; j++) {
     slice.offset = a->offset + j * dstride;
-    lc__k_binary(LC_BIN_ADD, out, out, out->strides, &slice, slice.strides);
+    lc__k_add_into(out, &slice, slice.strides);
   }
   if (scale != 1.0) {
     int64_t n = out->numel;

@@ -135,7 +135,9 @@ typedef lc_status (*lc_hook_fn)(void *ud, lc_tensor *t, lc_tensor *grad, lc_tens
 typedef void (*lc_tensor_free_fn)(void *ud, uint64_t id);
 void lc_ctx_set_callbacks(lc_ctx *ctx, lc_hook_fn hook, lc_tensor_free_fn on_free, void *ud);
 
-/* Writes "{2, 3}" (1-based readers and 0-based code agree on shapes). */
+/* Writes "{2, 3}" (1-based readers and 0-based code agree on shapes).
+ * LC_SHAPE_STR bytes hold any shape: 8 sizes of up to 19 digits and ", ". */
+#define LC_SHAPE_STR 192
 void lc_shape_str(char *buf, size_t n, int ndim, const int64_t *shape);
 
 /* ---- creation (leaves, requires_grad = 0) -------------------------------- */
@@ -256,11 +258,28 @@ lc_status lc_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_
 lc_status lc_grad(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_graph, int n,
                   lc_tensor **inputs, lc_tensor **out);
 
+/* Higher-order gradients. With LC_CREATE_GRAPH the rules run with recording
+ * on, so the gradients are results of ops like any other: they carry a graph
+ * (when what they depend on requires grad) and can be differentiated again.
+ * It implies LC_RETAIN_GRAPH, as in PyTorch. Example, d2/dx2 of tanh(x):
+ *     lc_tensor *y = lc_tanh(ctx, x), *dy = NULL, *d2 = NULL;
+ *     lc_grad_ex(ctx, y, NULL, LC_CREATE_GRAPH, 1, &x, &dy);  // 1 - y^2, with a graph
+ *     lc_grad_ex(ctx, dy, NULL, 0, 1, &x, &d2);                // -2 y (1 - y^2)
+ * Prefer lc_grad_ex: with lc_backward_ex, a leaf's .grad that carries a graph
+ * refers back to the leaf, a cycle reference counting cannot free; release
+ * and clear the leaf's .grad before the leaf goes. */
+typedef enum lc_backward_flag { LC_RETAIN_GRAPH = 1, LC_CREATE_GRAPH = 2 } lc_backward_flag;
+lc_status lc_backward_ex(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int flags);
+lc_status lc_grad_ex(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int flags, int n,
+                     lc_tensor **inputs, lc_tensor **out);
+
 /* ---- ops defined outside core (a binding's own autograd functions) -------
  * An op is a name and a backward rule. The rule receives the node and g, the
  * gradient of the node's output, and fills grads[i] (new references) for every
  * input that requires grad; it returns 0 on failure after lc_ctx_fail. Rules
- * run with grad recording off. */
+ * run with grad recording off, unless the backward was asked to create a
+ * graph (LC_CREATE_GRAPH): then what a rule computes with lc_ ops is
+ * recorded, and lc_ctx_grad_enabled says so. */
 typedef int (*lc_rule_fn)(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 typedef struct lc_op_def {
   const char *name;
@@ -278,6 +297,24 @@ lc_tensor *lc_node_input(const lc_node *n, int i);  /* NULL once the graph is fr
 void *lc_node_user(const lc_node *n);
 int lc_tensor_is_leaf(const lc_tensor *t);
 const char *lc_tensor_op_name(const lc_tensor *t);   /* "TanhBackward", NULL for leaves */
+
+/* ---- the op registry ------------------------------------------------------
+ * Every public op of the core (lc_exp, lc_add, lc_sum and lc_sum_dim, lc_cat,
+ * ...) is listed once, under the name a Lua user knows it by (lucid.exp ->
+ * "exp"), with its family ("elementwise", "reduce", "shape", "linalg"), the
+ * name of the node it records (lc_tensor_op_name) or NULL, and when it
+ * records none, why ("a comparison: a mask of 1 and 0"). Tests walk it to
+ * check that every op has its fixtures and documentation:
+ *     for (int i = 0; i < lc_op_count(); i++) puts(lc_op_get(i)->name);
+ * The table is constant: any thread may read it. */
+typedef struct lc_op_info {
+  const char *name;       /* "exp" */
+  const char *family;     /* "elementwise" */
+  const char *backward;   /* "ExpBackward", or NULL */
+  const char *nondiff;    /* NULL, or why there is no gradient */
+} lc_op_info;
+int lc_op_count(void);
+const lc_op_info *lc_op_get(int i);   /* NULL outside 0 .. lc_op_count() - 1 */
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,5 @@
-/* reduce.c: reduce ops, each with its backward rule beside it.
+/* reduce.c: reduce ops (the rows of reduce.def), each with its backward
+ * rule beside it.
  *
  * Forward: every op works on "blocks". Fix all dims of the input but `dim`,
  * walk them with lc_walk (which merges what it can), and the innermost row
@@ -22,7 +23,6 @@
 #include <math.h>
 #include <string.h>
 
-#define SHAPE_BUF 160
 #define CH 64  /* results handled together: their state lives on the stack */
 
 /* ---- sweeping a block --------------------------------------------------------
@@ -118,7 +118,6 @@ typedef struct blk {
   double *oi;
   int64_t so, osd;   /* osd: scans only */
   double p;          /* norm's p, var's correction */
-  int flag;          /* std (var), min (max), log (softmax) */
 } blk;
 typedef void (*blk_fn)(const blk *b);
 
@@ -159,7 +158,7 @@ static void prod_k(const blk *b) {
 
 /* Two passes (mean, then squared deviations): no cancellation as in the
  * one-pass sum of squares. */
-static void var_k(const blk *b) {
+static void moments(const blk *b, int is_std) {
   double div = (double)b->len - b->p;
   if (div < 0) div = 0;  /* N - correction <= 0: 0/0 or x/0, as PyTorch */
   CHUNKS(b, {
@@ -168,20 +167,23 @@ static void var_k(const blk *b) {
     SWEEP(b->dt, AT(b, c0), m, b->sa, b->len, b->sd, mean[i] += x;);
     for (int64_t i = 0; i < m; i++) mean[i] /= (double)b->len;
     SWEEP(b->dt, AT(b, c0), m, b->sa, b->len, b->sd, double d = x - mean[i]; m2[i] += d * d;);
-    for (int64_t i = 0; i < m; i++) m2[i] = b->flag ? sqrt(m2[i] / div) : m2[i] / div;
+    for (int64_t i = 0; i < m; i++) m2[i] = is_std ? sqrt(m2[i] / div) : m2[i] / div;
     put(b, c0, m, m2);
   })
 }
 
+static void var_k(const blk *b) { moments(b, 0); }
+static void std_k(const blk *b) { moments(b, 1); }
+
 /* NaN beats every number, and the first of equals is kept. */
-static void ext_k(const blk *b) {
+static void extreme(const blk *b, int is_min) {
   CHUNKS(b, {
     double v[CH], k[CH];
     for (int64_t i = 0; i < m; i++) {
       v[i] = load(b->dt, AT(b, c0), i * b->sa);
       k[i] = 0;
     }
-    if (b->flag)
+    if (is_min)
       SWEEP(b->dt, AT(b, c0), m, b->sa, b->len, b->sd,
             if (x < v[i] || (x != x && v[i] == v[i])) { v[i] = x; k[i] = (double)j; });
     else
@@ -230,14 +232,17 @@ static void norm_k(const blk *b) {
 
 /* softmax: max, then exp(x - max) summed and stored, then scaled in place;
  * log_softmax: max, sum of exp(x - max), then x - max - log(sum). */
-static void softmax_k(const blk *b) {
+static void max_k(const blk *b) { extreme(b, 0); }
+static void min_k(const blk *b) { extreme(b, 1); }
+
+static void softmaxes(const blk *b, int is_log) {
   CHUNKS(b, {
     double mx[CH], s[CH];
     const char *a = AT(b, c0);
     char *o = b->o + c0 * b->so * (int64_t)lc_dtype_size(b->dt);
     for (int64_t i = 0; i < m; i++) { mx[i] = -INFINITY; s[i] = 0.0; }
     SWEEP(b->dt, a, m, b->sa, b->len, b->sd, if (x > mx[i] || x != x) mx[i] = x;);
-    if (b->flag) {
+    if (is_log) {
       SWEEP(b->dt, a, m, b->sa, b->len, b->sd, s[i] += exp(x - mx[i]););
       for (int64_t i = 0; i < m; i++) s[i] = mx[i] + log(s[i]);
       SWEEP_OUT(b->dt, a, b->sa, b->sd, o, b->so, b->osd, m, b->len, y = x - s[i];);
@@ -249,6 +254,9 @@ static void softmax_k(const blk *b) {
     }
   })
 }
+
+static void softmax_k(const blk *b) { softmaxes(b, 0); }
+static void log_softmax_k(const blk *b) { softmaxes(b, 1); }
 
 static void cumsum_k(const blk *b) {
   CHUNKS(b, {
@@ -264,7 +272,7 @@ static void cumsum_k(const blk *b) {
 /* Runs fn over every block of a along dim. Outputs are contiguous, of a's
  * shape without dim (reductions), or of a's shape (scans: full_out). */
 static void for_blocks(blk_fn fn, const lc_tensor *a, int dim, void *o, double *oi, int full_out,
-                       double p, int flag) {
+                       double p) {
   int64_t shape[LC_MAX_DIMS], sa[LC_MAX_DIMS], so[LC_MAX_DIMS], full[LC_MAX_DIMS];
   int64_t len = 1, sd = 0, osd = 0;
   int m = 0;
@@ -285,11 +293,11 @@ static void for_blocks(blk_fn fn, const lc_tensor *a, int dim, void *o, double *
   }
   if (!full_out) lc__contig_strides(m, shape, so);
   lc_walk w;
-  int64_t base[3] = {0, a->offset, a->offset};
-  lc__walk_init(&w, m, shape, so, sa, sa, base);
+  int64_t base[2] = {0, a->offset};
+  lc__walk_init(&w, m, shape, 2, (const int64_t *const[]){so, sa}, base);
   size_t es = lc_dtype_size(a->dtype);
   blk b = {a->dtype, NULL, w.shape[w.ndim - 1], w.st[1][w.ndim - 1], len, sd, NULL, NULL,
-           w.st[0][w.ndim - 1], osd, p, flag};
+           w.st[0][w.ndim - 1], osd, p};
   for (int64_t r = 0, rows = lc__walk_rows(&w); r < rows; r++, lc__walk_next(&w)) {
     /* an empty dim has no buffer behind it (and nothing to read) */
     b.a = a->storage->data ? (const char *)a->storage->data + w.off[1] * (int64_t)es : NULL;
@@ -299,35 +307,60 @@ static void for_blocks(blk_fn fn, const lc_tensor *a, int dim, void *o, double *
   }
 }
 
+/* ---- the table -------------------------------------------------------------------- */
+
+static int rule_sum(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_prod(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_var(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_ext(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_logsumexp(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_norm(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_softmax(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_cumsum(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+
+enum {
+#define REDUCE(name, ...) RD_##name,
+#define REDUCE_NONDIFF(name, ...) RD_##name,
+#include "reduce.def"
+  RD_COUNT
+};
+
+enum { SAVES_N, SAVES_Y };
+
+/* A row: its node definition (backward NULL: no graph), kernel and what
+ * the rule reads besides the input. */
+typedef struct rd_op {
+  lc__opdef d;
+  blk_fn kernel;
+  int saves;
+} rd_op;
+
+static const rd_op RD[] = {
+#define REDUCE(name, Bw, kernel, saves, rule)                                      \
+  [RD_##name] = {{{#Bw "Backward", rule}, RD_##name}, kernel, SAVES_##saves},
+#define REDUCE_NONDIFF(name, reason, kernel)                                       \
+  [RD_##name] = {{{NULL, NULL}, RD_##name}, kernel, SAVES_N},
+#include "reduce.def"
+};
+_Static_assert(sizeof RD / sizeof RD[0] == RD_COUNT, "a reduce row without its table entry");
+
 /* ---- shared forward plumbing ---------------------------------------------------- */
 
 /* A 0-d tensor takes dim 0, as one element along it. */
-static int check_dim(lc_ctx *ctx, const lc_tensor *a, int dim) {
-  if (dim >= 0 && (dim < a->ndim || (a->ndim == 0 && dim == 0))) return 1;
-  char s[SHAPE_BUF];
-  lc_shape_str(s, sizeof s, a->ndim, a->shape);
-  lc__fail(ctx, LC_EARG, "dimension %d is out of range for shape %s", dim + 1, s);
-  return 0;
+static int check_rdim(lc_ctx *ctx, const lc_tensor *a, int dim) {
+  return (a->ndim == 0 && dim == 0) || lc__check_dim(ctx, a, dim);
 }
 
-/* Records the node (one input) or, out of memory, drops the result. */
-static lc_tensor *finish(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, lc_tensor *a) {
+/* Records op's node, and what its row says to save. */
+static lc_tensor *finish_row(lc_ctx *ctx, lc_tensor *out, int op, lc_tensor *a, int dim,
+                             int keepdim, double p) {
   lc_tensor *in[1] = {a};
-  if (lc__wants_grad(ctx, 1, in) && !lc__record(ctx, out, def, 1, in)) {
-    lc_tensor_release(out);
-    return NULL;
-  }
-  return out;
-}
-
-/* Saves a detached alias of out for the rule (the output cannot hold itself
- * through its own node); on failure drops out. */
-static lc_tensor *save_output(lc_ctx *ctx, lc_tensor *out) {
-  if (out && out->node && !(out->node->saved[0] = lc_detach(ctx, out))) {
-    lc_tensor_release(out);
-    return NULL;
-  }
-  return out;
+  if (!RD[op].d.def.backward) return out;
+  if (!(out = lc__finish(ctx, out, &RD[op].d.def, 1, in)) || !out->node) return out;
+  out->node->p.reduce.dim = dim;
+  out->node->p.reduce.keepdim = keepdim;
+  out->node->p.reduce.p = p;
+  return RD[op].saves == SAVES_Y ? lc__save_output(ctx, out) : out;
 }
 
 /* out (a's shape without dim) seen with dim put back as size 1: same storage. */
@@ -356,13 +389,13 @@ static const lc_tensor *source(lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *fl
   return flat;
 }
 
-/* A reduction over dim (dim < 0: all elements, 0-d result). With idx, the
- * kernel's indices come back there too (float64, 0-based, no graph). The
- * node gets dim0 = dim, keepdim, scalar[0] = p and dim1 = flag. */
-static lc_tensor *reduce(lc_ctx *ctx, const lc_op_def *def, blk_fn fn, lc_tensor *a, int dim,
-                         int keepdim, double p, int flag, lc_tensor **idx) {
+/* Row op over dim (dim < 0: all elements, 0-d result). With idx, the
+ * kernel's indices come back there too (float64, 0-based, no graph), and
+ * the caller saves them, not the result. */
+static lc_tensor *reduce(lc_ctx *ctx, int op, lc_tensor *a, int dim, int keepdim, double p,
+                         lc_tensor **idx) {
   if (idx) *idx = NULL;
-  if (dim >= 0 && !check_dim(ctx, a, dim)) return NULL;
+  if (dim >= 0 && !check_rdim(ctx, a, dim)) return NULL;
   lc_tensor flat, *hold;
   const lc_tensor *src = source(ctx, a, dim, &flat, &hold);
   if (!src) return NULL;
@@ -378,8 +411,8 @@ static lc_tensor *reduce(lc_ctx *ctx, const lc_op_def *def, blk_fn fn, lc_tensor
     lc_tensor_release(hold);
     return NULL;
   }
-  for_blocks(fn, src, d, lc_tensor_data(out), ix ? (double *)lc_tensor_data(ix) : NULL, 0, p,
-             flag);
+  for_blocks(RD[op].kernel, src, d, lc_tensor_data(out), ix ? (double *)lc_tensor_data(ix) : NULL,
+             0, p);
   lc_tensor_release(hold);
   if (keepdim && dim >= 0) {
     out = keep_view(ctx, out, a, dim);
@@ -390,12 +423,16 @@ static lc_tensor *reduce(lc_ctx *ctx, const lc_op_def *def, blk_fn fn, lc_tensor
       return NULL;
     }
   }
-  if (def) out = finish(ctx, out, def, a);
-  if (out && out->node) {
-    out->node->dim0 = dim;
-    out->node->keepdim = keepdim;
-    out->node->scalar[0] = p;
-    out->node->dim1 = flag;
+  if (idx) {
+    lc_tensor *in[1] = {a};
+    out = RD[op].d.def.backward ? lc__finish(ctx, out, &RD[op].d.def, 1, in) : out;
+    if (out && out->node) {
+      out->node->p.reduce.dim = dim;
+      out->node->p.reduce.keepdim = keepdim;
+      out->node->saved[0] = lc__retained(ix);  /* ix has no node: no cycle */
+    }
+  } else {
+    out = finish_row(ctx, out, op, a, dim, keepdim, p);
   }
   if (!out) {
     lc_tensor_release(ix);
@@ -405,24 +442,18 @@ static lc_tensor *reduce(lc_ctx *ctx, const lc_op_def *def, blk_fn fn, lc_tensor
   return out;
 }
 
-/* A scan along dim: the result has a's shape. */
-static lc_tensor *scan(lc_ctx *ctx, const lc_op_def *def, blk_fn fn, lc_tensor *a, int dim,
-                       int flag) {
-  if (!check_dim(ctx, a, dim)) return NULL;
+/* Row op as a scan along dim: the result has a's shape. */
+static lc_tensor *scan(lc_ctx *ctx, int op, lc_tensor *a, int dim) {
+  if (!check_rdim(ctx, a, dim)) return NULL;
   lc_tensor *out = lc_empty(ctx, a->dtype, a->ndim, a->shape);
   if (!out) return NULL;
-  for_blocks(fn, a, dim, lc_tensor_data(out), NULL, 1, 0.0, flag);
-  out = finish(ctx, out, def, a);
-  if (out && out->node) {
-    out->node->dim0 = dim;
-    out->node->dim1 = flag;
-  }
-  return out;
+  for_blocks(RD[op].kernel, a, dim, lc_tensor_data(out), NULL, 1, 0.0);
+  return finish_row(ctx, out, op, a, dim, 0, 0.0);
 }
 
 /* max, min, argmax, argmin refuse what has no identity. */
 static int check_nonempty(lc_ctx *ctx, const lc_tensor *a, int dim, const char *what) {
-  char s[SHAPE_BUF];
+  char s[LC_SHAPE_STR];
   lc_shape_str(s, sizeof s, a->ndim, a->shape);
   if (dim < 0 && a->numel == 0) {
     lc__fail(ctx, LC_ESHAPE, "the %s of an empty tensor (shape %s) is undefined; give a dim", what,
@@ -490,7 +521,7 @@ typedef struct bw {
 static int bw_begin(lc_ctx *ctx, lc_node *n, lc_tensor *g, bw *b, int zero) {
   lc_tensor *a = n->inputs[0];
   memset(b, 0, sizeof *b);
-  b->sp = span_of(a, n->dim0);
+  b->sp = span_of(a, n->p.reduce.dim);
   b->a = lc__contig_raw(ctx, a);
   b->g = b->a ? lc__contig_raw(ctx, g) : NULL;
   b->y = b->g && n->saved[0] ? lc__contig_raw(ctx, n->saved[0]) : NULL;
@@ -513,13 +544,138 @@ static int bw_end(bw *b, lc_tensor **grads) {
   return b->gx != NULL;
 }
 
-#define RULE(name) static int name(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads)
+
+/* ---- rules that record (LC_CREATE_GRAPH) ------------------------------------------
+ * The same gradients written with ops, so that they can be differentiated
+ * again. A reduced result (g, y) is first given its reduced dim back as size
+ * 1 (kept), so that it broadcasts against the input. */
+
+/* t with the reduced dim put back as size 1 (t itself for all elements:
+ * 0-d broadcasts already). */
+static lc_tensor *kept(d_scope *s, lc_tensor *t, const lc_tensor *a, int dim) {
+  if (!t) return NULL;
+  if (dim < 0 || a->ndim == 0) return t;
+  int64_t shape[LC_MAX_DIMS];
+  for (int i = 0; i < a->ndim; i++) shape[i] = i == dim ? 1 : a->shape[i];
+  return d_keep(s, lc_reshape(s->ctx, t, a->ndim, shape));
+}
+
+/* the sum along dim, keeping it (all elements for dim < 0) */
+static lc_tensor *sum_kept(d_scope *s, lc_tensor *t, int dim) {
+  if (!t) return NULL;
+  if (dim < 0) return d_keep(s, lc_sum(s->ctx, t));
+  if (t->ndim == 0) return t;
+  return d_keep(s, lc_sum_dim(s->ctx, t, dim, 1));
+}
+
+/* For each element, the product of the others along dim (all elements for
+ * dim < 0): x laid out as (..., L) with dim last, repeated into (..., L, L)
+ * with 1 on the diagonal, and multiplied along the last dim. O(L^2), but
+ * right where x holds zeros, as prod / x is not. */
+static lc_tensor *prod_of_others(d_scope *s, lc_tensor *x, int dim) {
+  lc_ctx *ctx = s->ctx;
+  if (x->ndim == 0) return d_keep(s, lc_full(ctx, x->dtype, 0, NULL, 1.0));
+  lc_tensor *v = dim < 0 ? d_keep(s, lc_reshape(ctx, x, 1, &x->numel)) : x;
+  int d = dim < 0 ? 0 : dim;
+  if (!v) return NULL;
+  if (v->ndim == LC_MAX_DIMS) {
+    lc__fail(ctx, LC_ESTATE, "prod over %d dimensions cannot be differentiated twice",
+             LC_MAX_DIMS);
+    return NULL;
+  }
+  int last = v->ndim - 1;
+  int64_t len = v->shape[d], shape[LC_MAX_DIMS];
+  lc_tensor *t = d_keep(s, lc_transpose(ctx, v, d, last));
+  lc_tensor *u = t ? d_keep(s, lc_unsqueeze(ctx, t, last)) : NULL;  /* (..., 1, L) */
+  if (!u) return NULL;
+  for (int i = 0; i < u->ndim; i++) shape[i] = i == last ? len : u->shape[i];
+  lc_tensor *e = d_keep(s, lc_expand(ctx, u, u->ndim, shape));      /* (..., L, L) */
+  lc_tensor *m = d_where(s, d_keep(s, lc_eye(ctx, x->dtype, len, len)), d_k(s, 1), e);
+  lc_tensor *o = m ? d_keep(s, lc_prod_dim(ctx, m, last + 1, 0)) : NULL;
+  lc_tensor *back = o ? d_keep(s, lc_transpose(ctx, o, d, last)) : NULL;
+  return dim < 0 && back ? d_keep(s, lc_reshape(ctx, back, x->ndim, x->shape)) : back;
+}
+
+static int64_t reduced_len(const lc_tensor *a, int dim) {
+  return dim < 0 ? a->numel : a->ndim == 0 ? 1 : a->shape[dim];
+}
+
+/* Runs the recorded form of n's rule; 1 when it made grads[0]. */
+static int recorded_rule(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  lc_tensor *x = n->inputs[0], *y = n->out, *r = NULL;
+  int dim = n->p.reduce.dim, op = LC__OP(n);
+  double p = n->p.reduce.p;
+  d_scope sc = {ctx, x->dtype, 0, {NULL}}, *s = &sc;
+  lc_tensor *gk = kept(s, g, x, dim), *yk = kept(s, y, x, dim);
+  switch (op) {
+    case RD_prod:
+      r = d_mul(s, gk, prod_of_others(s, x, dim));
+      break;
+    case RD_var:
+    case RD_std: {
+      double dof = (double)reduced_len(x, dim) - p;
+      lc_tensor *mean = d_div(s, sum_kept(s, x, dim), d_k(s, (double)reduced_len(x, dim)));
+      lc_tensor *gv = op == RD_std ? d_div(s, gk, d_mul(s, d_k(s, 2), yk)) : gk;
+      r = d_mul(s, d_mul(s, d_k(s, 2.0 / (dof < 0 ? 0 : dof)), gv), d_sub(s, x, mean));
+      break;
+    }
+    case RD_max:
+    case RD_min:
+      if (dim < 0) {  /* shared by the elements equal to the result */
+        lc_tensor *hit = d_bin(s, lc_eq, x, yk);
+        r = d_mul(s, d_div(s, gk, sum_kept(s, hit, -1)), hit);
+      } else {        /* to the saved index */
+        lc_tensor *z = d_zero(s, x), *ik = kept(s, n->saved[0], x, dim);
+        r = z && ik && gk ? d_keep(s, lc_scatter_add(ctx, z, dim, ik, gk)) : NULL;
+      }
+      break;
+    case RD_logsumexp:
+      r = d_mul(s, gk, d_un(s, lc_exp, d_sub(s, x, yk)));
+      break;
+    case RD_norm: {
+      lc_tensor *sg = d_un(s, lc_sign, x);
+      if (p == 1.0) {
+        r = d_mul(s, gk, sg);
+      } else if (p == 2.0) {
+        r = d_div(s, d_mul(s, gk, x), yk);
+      } else if (isinf(p)) {  /* shared by the elements whose |x| is the norm */
+        lc_tensor *hit = d_bin(s, lc_eq, d_un(s, lc_abs, x), yk);
+        r = d_mul(s, d_div(s, gk, sum_kept(s, hit, dim)), d_mul(s, hit, sg));
+      } else {
+        lc_tensor *ax = d_un(s, lc_abs, x);
+        ax = ax ? d_keep(s, lc_pow_scalar(ctx, ax, p - 1.0)) : NULL;
+        lc_tensor *yp = yk ? d_keep(s, lc_pow_scalar(ctx, yk, p - 1.0)) : NULL;
+        r = d_div(s, d_mul(s, gk, d_mul(s, sg, ax)), yp);
+      }
+      break;
+    }
+    case RD_softmax:
+      r = d_mul(s, y, d_sub(s, g, sum_kept(s, d_mul(s, g, y), dim)));
+      break;
+    case RD_log_softmax:
+      r = d_sub(s, g, d_mul(s, d_un(s, lc_exp, y), sum_kept(s, g, dim)));
+      break;
+    case RD_cumsum: {  /* the running sum of g taken backwards */
+      int dims[1] = {dim};
+      lc_tensor *f = x->ndim ? d_keep(s, lc_flip(ctx, g, 1, dims)) : g;
+      lc_tensor *c = f ? d_keep(s, lc_cumsum(ctx, f, dim)) : NULL;
+      r = x->ndim ? (c ? d_keep(s, lc_flip(ctx, c, 1, dims)) : NULL) : c;
+      break;
+    }
+    default:
+      break;
+  }
+  grads[0] = lc__retained(r);
+  d_end(s);
+  return grads[0] != NULL;
+}
 
 /* ---- prod ------------------------------------------------------------------------- */
 
 /* gx_j = g * prod(x_k, k < j) * prod(x_k, k > j): prefix and suffix products
  * instead of prod / x_j, so zeros need no special case. */
-RULE(rule_prod) {
+static int rule_prod(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  if (lc_ctx_grad_enabled(ctx)) return recorded_rule(ctx, n, g, grads);
   bw b;
   if (!bw_begin(ctx, n, g, &b, 0)) return bw_end(&b, grads);
   span sp = b.sp;
@@ -543,26 +699,23 @@ RULE(rule_prod) {
   return bw_end(&b, grads);
 }
 
-static const lc_op_def def_prod = {"ProdBackward", rule_prod};
-
-lc_tensor *lc_prod(lc_ctx *ctx, lc_tensor *a) {
-  return reduce(ctx, &def_prod, prod_k, a, -1, 0, 0.0, 0, NULL);
-}
+lc_tensor *lc_prod(lc_ctx *ctx, lc_tensor *a) { return reduce(ctx, RD_prod, a, -1, 0, 0.0, NULL); }
 
 lc_tensor *lc_prod_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim) {
-  return reduce(ctx, &def_prod, prod_k, a, dim, keepdim, 0.0, 0, NULL);
+  return reduce(ctx, RD_prod, a, dim, keepdim, 0.0, NULL);
 }
 
 /* ---- var, std ------------------------------------------------------------------------ */
 
 /* var: gx = (2 / dof) g (x - mean); std: the same with g / (2 y), which is
  * 0 where y = 0 (PyTorch's choice: a constant input gets no gradient). */
-RULE(rule_var) {
+static int rule_var(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  if (lc_ctx_grad_enabled(ctx)) return recorded_rule(ctx, n, g, grads);
   bw b;
   if (!bw_begin(ctx, n, g, &b, 0)) return bw_end(&b, grads);
   span sp = b.sp;
-  int is_std = n->dim1;
-  double dof = (double)sp.len - n->scalar[0];
+  int is_std = LC__OP(n) == RD_std;
+  double dof = (double)sp.len - n->p.reduce.p;
   if (dof < 0) dof = 0;
   FOR_SPAN(sp, {
     double mean[CH], scale[CH];
@@ -587,30 +740,27 @@ RULE(rule_var) {
   return bw_end(&b, grads);
 }
 
-static const lc_op_def def_var = {"VarBackward", rule_var};
-static const lc_op_def def_std = {"StdBackward", rule_var};
-
 lc_tensor *lc_var(lc_ctx *ctx, lc_tensor *a, double correction) {
-  return reduce(ctx, &def_var, var_k, a, -1, 0, correction, 0, NULL);
+  return reduce(ctx, RD_var, a, -1, 0, correction, NULL);
 }
 
 lc_tensor *lc_var_dim(lc_ctx *ctx, lc_tensor *a, int dim, double correction, int keepdim) {
-  return reduce(ctx, &def_var, var_k, a, dim, keepdim, correction, 0, NULL);
+  return reduce(ctx, RD_var, a, dim, keepdim, correction, NULL);
 }
 
 lc_tensor *lc_std(lc_ctx *ctx, lc_tensor *a, double correction) {
-  return save_output(ctx, reduce(ctx, &def_std, var_k, a, -1, 0, correction, 1, NULL));
+  return reduce(ctx, RD_std, a, -1, 0, correction, NULL);
 }
 
 lc_tensor *lc_std_dim(lc_ctx *ctx, lc_tensor *a, int dim, double correction, int keepdim) {
-  return save_output(ctx, reduce(ctx, &def_std, var_k, a, dim, keepdim, correction, 1, NULL));
+  return reduce(ctx, RD_std, a, dim, keepdim, correction, NULL);
 }
 
 /* ---- max, min, argmax, argmin ---------------------------------------------------------- */
 
 /* All elements: the gradient is shared evenly by every element equal to the
  * result (every NaN when the result is NaN), as PyTorch does. */
-RULE(rule_ext_all) {
+static int ext_all_rule(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   bw b;
   if (!bw_begin(ctx, n, g, &b, 0)) return bw_end(&b, grads);
   double y = rd(b.Y, 0), gv = rd(b.G, 0);
@@ -629,7 +779,7 @@ RULE(rule_ext_all) {
 }
 
 /* Over a dim: the gradient goes to the returned index (saved, 0-based). */
-RULE(rule_ext_dim) {
+static int ext_dim_rule(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   bw b;
   if (!bw_begin(ctx, n, g, &b, 1)) return bw_end(&b, grads);
   span sp = b.sp;
@@ -641,15 +791,14 @@ RULE(rule_ext_dim) {
   return bw_end(&b, grads);
 }
 
-static const lc_op_def def_max = {"MaxBackward", rule_ext_all};
-static const lc_op_def def_min = {"MinBackward", rule_ext_all};
-static const lc_op_def def_max_dim = {"MaxBackward", rule_ext_dim};
-static const lc_op_def def_min_dim = {"MinBackward", rule_ext_dim};
+static int rule_ext(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  if (lc_ctx_grad_enabled(ctx)) return recorded_rule(ctx, n, g, grads);
+  return n->p.reduce.dim < 0 ? ext_all_rule(ctx, n, g, grads) : ext_dim_rule(ctx, n, g, grads);
+}
 
 static lc_tensor *ext_all(lc_ctx *ctx, lc_tensor *a, int is_min) {
   if (!check_nonempty(ctx, a, -1, is_min ? "min" : "max")) return NULL;
-  return save_output(ctx, reduce(ctx, is_min ? &def_min : &def_max, ext_k, a, -1, 0,
-                                 0.0, is_min, NULL));
+  return reduce(ctx, is_min ? RD_min : RD_max, a, -1, 0, 0.0, NULL);
 }
 
 lc_tensor *lc_max(lc_ctx *ctx, lc_tensor *a) { return ext_all(ctx, a, 0); }
@@ -658,13 +807,11 @@ lc_tensor *lc_min(lc_ctx *ctx, lc_tensor *a) { return ext_all(ctx, a, 1); }
 static lc_status ext_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim, lc_tensor **values,
                          lc_tensor **indices, int is_min) {
   *values = *indices = NULL;
-  if (!check_dim(ctx, a, dim) || !check_nonempty(ctx, a, dim, is_min ? "min" : "max"))
+  if (!check_rdim(ctx, a, dim) || !check_nonempty(ctx, a, dim, is_min ? "min" : "max"))
     return ctx->status;
   lc_tensor *ix;
-  lc_tensor *v = reduce(ctx, is_min ? &def_min_dim : &def_max_dim, ext_k, a, dim,
-                        keepdim, 0.0, is_min, &ix);
+  lc_tensor *v = reduce(ctx, is_min ? RD_min : RD_max, a, dim, keepdim, 0.0, &ix);
   if (!v) return ctx->status;
-  if (v->node) v->node->saved[0] = lc__retained(ix);  /* ix has no node: no cycle */
   *values = v;
   *indices = ix;
   return LC_OK;
@@ -682,10 +829,10 @@ lc_status lc_min_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim, lc_tensor 
 
 /* Only the indices: the values are computed and dropped, no graph. */
 static lc_tensor *arg_ext(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim, int is_min) {
-  if (dim >= 0 && !check_dim(ctx, a, dim)) return NULL;
+  if (dim >= 0 && !check_rdim(ctx, a, dim)) return NULL;
   if (!check_nonempty(ctx, a, dim, is_min ? "argmin" : "argmax")) return NULL;
   lc_tensor *ix;
-  lc_tensor *v = reduce(ctx, NULL, ext_k, a, dim, keepdim, 0.0, is_min, &ix);
+  lc_tensor *v = reduce(ctx, is_min ? RD_argmin : RD_argmax, a, dim, keepdim, 0.0, &ix);
   lc_tensor_release(v);
   return v ? ix : NULL;
 }
@@ -702,7 +849,8 @@ lc_tensor *lc_argmin_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim) {
 /* ---- logsumexp ----------------------------------------------------------------------------- */
 
 /* gx = g exp(x - y): the softmax of x along dim, from the saved result. */
-RULE(rule_logsumexp) {
+static int rule_logsumexp(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  if (lc_ctx_grad_enabled(ctx)) return recorded_rule(ctx, n, g, grads);
   bw b;
   if (!bw_begin(ctx, n, g, &b, 0)) return bw_end(&b, grads);
   span sp = b.sp;
@@ -716,14 +864,12 @@ RULE(rule_logsumexp) {
   return bw_end(&b, grads);
 }
 
-static const lc_op_def def_logsumexp = {"LogsumexpBackward", rule_logsumexp};
-
 lc_tensor *lc_logsumexp(lc_ctx *ctx, lc_tensor *a) {
-  return save_output(ctx, reduce(ctx, &def_logsumexp, lse_k, a, -1, 0, 0.0, 0, NULL));
+  return reduce(ctx, RD_logsumexp, a, -1, 0, 0.0, NULL);
 }
 
 lc_tensor *lc_logsumexp_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim) {
-  return save_output(ctx, reduce(ctx, &def_logsumexp, lse_k, a, dim, keepdim, 0.0, 0, NULL));
+  return reduce(ctx, RD_logsumexp, a, dim, keepdim, 0.0, NULL);
 }
 
 /* ---- norm ------------------------------------------------------------------------------------ */
@@ -733,11 +879,12 @@ static double sgn(double x) { return x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0; }
 /* PyTorch 1.13's norm_backward, case by case: a zero norm gives a zero
  * gradient (p >= 1), and p = inf shares the gradient among the elements
  * whose |x| equals the norm (or is NaN). */
-RULE(rule_norm) {
+static int rule_norm(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  if (lc_ctx_grad_enabled(ctx)) return recorded_rule(ctx, n, g, grads);
   bw b;
   if (!bw_begin(ctx, n, g, &b, 0)) return bw_end(&b, grads);
   span sp = b.sp;
-  double p = n->scalar[0];
+  double p = n->p.reduce.p;
   FOR_SPAN(sp, {
     double k[CH];  /* per result: what multiplies the elementwise part */
     for (int64_t c = 0; c < m; c++) {
@@ -773,7 +920,6 @@ RULE(rule_norm) {
   return bw_end(&b, grads);
 }
 
-static const lc_op_def def_norm = {"NormBackward", rule_norm};
 
 static int check_p(lc_ctx *ctx, double p) {
   if (p > 0) return 1;
@@ -784,23 +930,24 @@ static int check_p(lc_ctx *ctx, double p) {
 
 lc_tensor *lc_norm(lc_ctx *ctx, lc_tensor *a, double p) {
   if (!check_p(ctx, p)) return NULL;
-  return save_output(ctx, reduce(ctx, &def_norm, norm_k, a, -1, 0, p, 0, NULL));
+  return reduce(ctx, RD_norm, a, -1, 0, p, NULL);
 }
 
 lc_tensor *lc_norm_dim(lc_ctx *ctx, lc_tensor *a, double p, int dim, int keepdim) {
   if (!check_p(ctx, p)) return NULL;
-  return save_output(ctx, reduce(ctx, &def_norm, norm_k, a, dim, keepdim, p, 0, NULL));
+  return reduce(ctx, RD_norm, a, dim, keepdim, p, NULL);
 }
 
 /* ---- softmax, log_softmax ---------------------------------------------------------------------- */
 
 /* From the saved output y: softmax gx = y (g - sum(g y)), log_softmax
  * gx = g - exp(y) sum(g), the sums along dim. */
-RULE(rule_softmax) {
+static int rule_softmax(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  if (lc_ctx_grad_enabled(ctx)) return recorded_rule(ctx, n, g, grads);
   bw b;
   if (!bw_begin(ctx, n, g, &b, 0)) return bw_end(&b, grads);
   span sp = b.sp;
-  int is_log = n->dim1;
+  int is_log = LC__OP(n) == RD_log_softmax;
   FOR_SPAN(sp, {
     double s[CH];
     for (int64_t c = 0; c < m; c++) s[c] = 0.0;
@@ -819,21 +966,17 @@ RULE(rule_softmax) {
   return bw_end(&b, grads);
 }
 
-static const lc_op_def def_softmax = {"SoftmaxBackward", rule_softmax};
-static const lc_op_def def_log_softmax = {"LogSoftmaxBackward", rule_softmax};
-
-lc_tensor *lc_softmax(lc_ctx *ctx, lc_tensor *a, int dim) {
-  return save_output(ctx, scan(ctx, &def_softmax, softmax_k, a, dim, 0));
-}
+lc_tensor *lc_softmax(lc_ctx *ctx, lc_tensor *a, int dim) { return scan(ctx, RD_softmax, a, dim); }
 
 lc_tensor *lc_log_softmax(lc_ctx *ctx, lc_tensor *a, int dim) {
-  return save_output(ctx, scan(ctx, &def_log_softmax, softmax_k, a, dim, 1));
+  return scan(ctx, RD_log_softmax, a, dim);
 }
 
 /* ---- cumsum ---------------------------------------------------------------------------------- */
 
 /* gx_j = sum(g_k, k >= j): the running sum taken backwards. */
-RULE(rule_cumsum) {
+static int rule_cumsum(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  if (lc_ctx_grad_enabled(ctx)) return recorded_rule(ctx, n, g, grads);
   bw b;
   if (!bw_begin(ctx, n, g, &b, 0)) return bw_end(&b, grads);
   span sp = b.sp;
@@ -850,8 +993,59 @@ RULE(rule_cumsum) {
   return bw_end(&b, grads);
 }
 
-static const lc_op_def def_cumsum = {"CumsumBackward", rule_cumsum};
+lc_tensor *lc_cumsum(lc_ctx *ctx, lc_tensor *a, int dim) { return scan(ctx, RD_cumsum, a, dim); }
 
-lc_tensor *lc_cumsum(lc_ctx *ctx, lc_tensor *a, int dim) {
-  return scan(ctx, &def_cumsum, cumsum_k, a, dim, 0);
+/* ---- sum, mean ------------------------------------------------------------------------
+ * kernels.c's sums, not a block kernel: they keep the summation order (and,
+ * for float32 over an outer dim, the float32 accumulation) that the
+ * results were always computed with. */
+
+static lc_tensor *sum_all(lc_ctx *ctx, int op, lc_tensor *a) {
+  double s = lc__k_sum_all(a);
+  if (op == RD_mean) s /= (double)a->numel;  /* 0/0 = nan for empty, as in PyTorch */
+  return finish_row(ctx, lc_scalar(ctx, a->dtype, s), op, a, -1, 0, 0.0);
+}
+
+static lc_tensor *sum_dim(lc_ctx *ctx, int op, lc_tensor *a, int dim, int keepdim) {
+  if (!lc__check_dim(ctx, a, dim)) return NULL;
+  int64_t shape[LC_MAX_DIMS];
+  int k = 0;
+  for (int i = 0; i < a->ndim; i++)
+    if (i != dim) shape[k++] = a->shape[i];
+  lc_tensor *out = lc_empty(ctx, a->dtype, a->ndim - 1, shape);
+  if (!out) return NULL;
+  lc__k_sum_dim(out, a, dim, op == RD_mean ? 1.0 / (double)a->shape[dim] : 1.0);
+  if (keepdim && !(out = keep_view(ctx, out, a, dim))) return NULL;
+  return finish_row(ctx, out, op, a, dim, keepdim, 0.0);
+}
+
+lc_tensor *lc_sum(lc_ctx *ctx, lc_tensor *a) { return sum_all(ctx, RD_sum, a); }
+lc_tensor *lc_mean(lc_ctx *ctx, lc_tensor *a) { return sum_all(ctx, RD_mean, a); }
+
+lc_tensor *lc_sum_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim) {
+  return sum_dim(ctx, RD_sum, a, dim, keepdim);
+}
+
+lc_tensor *lc_mean_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim) {
+  return sum_dim(ctx, RD_mean, a, dim, keepdim);
+}
+
+/* g spread back over a's shape: expanded (a view, no copy), with the reduced
+ * dim put back as size 1 first; a mean's 1/n applied before. */
+static int rule_sum(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  lc_tensor *a = n->inputs[0];
+  int dim = n->p.reduce.dim, mean = LC__OP(n) == RD_mean;
+  lc_tensor *k;
+  if (dim < 0) {
+    k = lc__retained(g);
+    if (mean) k = lc__owned2(ctx, lc_mul, k, lc_scalar(ctx, g->dtype, 1.0 / (double)a->numel));
+  } else {
+    int64_t s[LC_MAX_DIMS];
+    for (int i = 0; i < a->ndim; i++) s[i] = i == dim ? 1 : a->shape[i];
+    k = lc_reshape(ctx, g, a->ndim, s);
+    if (mean) k = lc__owned2(ctx, lc_mul, k, lc_scalar(ctx, g->dtype, 1.0 / (double)a->shape[dim]));
+  }
+  grads[0] = k ? lc_expand(ctx, k, a->ndim, a->shape) : NULL;
+  lc_tensor_release(k);
+  return 1;
 }

@@ -18,48 +18,47 @@
 #include <math.h>
 #include <string.h>
 
-#define SHAPE_BUF 160
-
 /* ---- helpers ------------------------------------------------------------------ */
 
-/* Records the node when a gradient is wanted, or drops the result when the
- * node cannot be allocated (as ops.c does). */
-static lc_tensor *finish(lc_ctx *ctx, lc_tensor *out, const lc_op_def *op, int n,
-                         lc_tensor **in) {
-  if (lc__wants_grad(ctx, n, in) && !lc__record(ctx, out, op, n, in)) {
-    lc_tensor_release(out);
-    return NULL;
-  }
-  return out;
-}
+static int rule_reshape(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_transpose(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_permute(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_expand(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_select(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_block(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_cat(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_stack(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_index_select(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_gather(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_scatter_add(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_masked_fill(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_repeat(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_flip(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 
-static lc_tensor *view_op(lc_ctx *ctx, const lc_op_def *op, lc_tensor *a, int ndim,
-                          const int64_t *shape, const int64_t *strides, int64_t offset) {
-  lc_tensor *out = lc__view(ctx, a, ndim, shape, strides, offset);
-  if (!out) return NULL;
+enum {
+#define SHAPE(name, ...) SH_##name,
+#define SHAPE_NONDIFF(name, ...) SH_##name,
+#include "shape.def"
+  SH_COUNT
+};
+
+static const lc__opdef SH[] = {
+#define SHAPE(name, Bw, rule) [SH_##name] = {{#Bw "Backward", rule}, SH_##name},
+#define SHAPE_NONDIFF(name, reason) [SH_##name] = {{NULL, NULL}, SH_##name},
+#include "shape.def"
+};
+_Static_assert(sizeof SH / sizeof SH[0] == SH_COUNT, "a shape row without its table entry");
+
+static lc_tensor *view_op(lc_ctx *ctx, int op, lc_tensor *a, int ndim, const int64_t *shape,
+                          const int64_t *strides, int64_t offset) {
   lc_tensor *in[1] = {a};
-  return finish(ctx, out, op, 1, in);
-}
-
-static int check_dim(lc_ctx *ctx, const lc_tensor *a, int d) {
-  if (d < 0 || d >= a->ndim) {
-    char s[SHAPE_BUF];
-    lc_shape_str(s, sizeof s, a->ndim, a->shape);
-    lc__fail(ctx, LC_EARG, "dimension %d is out of range for shape %s", d + 1, s);
-    return 0;
-  }
-  return 1;
+  return lc__finish(ctx, lc__view(ctx, a, ndim, shape, strides, offset), &SH[op].def, 1, in);
 }
 
 static int64_t prod(const int64_t *shape, int from, int to) {
   int64_t p = 1;
   for (int i = from; i < to; i++) p *= shape[i];
   return p;
-}
-
-static lc_tensor *retained(lc_tensor *a) {
-  lc_tensor_retain(a);
-  return a;
 }
 
 /* A block of t: dim `dim` cut to `len` elements from `start`, every `step`th. */
@@ -102,7 +101,7 @@ static void copy_runs(lc_tensor *dst, const lc_tensor *src, int from) {
       memcpy(d + (size_t)(o * step) * es, s + (size_t)(o * run) * es, (size_t)run * es);
     return;
   }
-  lc__k_binary(LC_BIN_COPY, dst, src, src->strides, src, src->strides);
+  lc__k_copy(dst, src, src->strides);
 }
 
 /* g in dtype dt: g itself (retained) or a converted copy. */
@@ -116,8 +115,6 @@ static lc_tensor *owned_as_dtype(lc_ctx *ctx, lc_tensor *g, lc_dtype dt) {
   lc_tensor_release(g);
   return r;
 }
-
-#define RULE(name) static int name(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads)
 
 /* ---- checked indices ----------------------------------------------------------- */
 
@@ -151,9 +148,8 @@ static ibuf *read_index(lc_ctx *ctx, const lc_tensor *index, int dim, int64_t si
   b->n = index->numel;
   if (index->numel == 0) return b;
   lc_walk w;
-  int64_t base[3] = {index->offset, index->offset, index->offset};
-  lc__walk_init(&w, index->ndim, index->shape, index->strides, index->strides, index->strides,
-                base);
+  int64_t base[1] = {index->offset};
+  lc__walk_init(&w, index->ndim, index->shape, 1, (const int64_t *const[]){index->strides}, base);
   int64_t len = w.shape[w.ndim - 1], s = w.st[0][w.ndim - 1], rows = lc__walk_rows(&w), k = 0;
   for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
     for (int64_t i = 0; i < len; i++) {
@@ -171,54 +167,274 @@ static ibuf *read_index(lc_ctx *ctx, const lc_tensor *index, int dim, int64_t si
   return b;
 }
 
-/* finish() for ops whose node keeps the checked indices. Takes ownership of ib. */
-static lc_tensor *finish_indexed(lc_ctx *ctx, lc_tensor *out, const lc_op_def *op, int n,
-                                 lc_tensor **in, ibuf *ib, int dim) {
-  out = out ? finish(ctx, out, op, n, in) : NULL;
+/* lc__finish for ops whose node keeps the checked indices. Takes ownership of ib. */
+static lc_tensor *finish_indexed(lc_ctx *ctx, lc_tensor *out, int op, int n, lc_tensor **in,
+                                 ibuf *ib, int dim) {
+  out = lc__finish(ctx, out, &SH[op].def, n, in);
   if (out && out->node) {
     out->node->user = ib;
     out->node->user_free = ibuf_free;
-    out->node->dim0 = dim;
+    out->node->p.index.dim = dim;
   } else {
     ibuf_free(ctx, ib);
   }
   return out;
 }
 
+/* ---- reshape, view, transpose, select, expand ------------------------------------------------------------------ */
+
+/* Strides that let `shape` view a's elements without a copy, if any
+ * (PyTorch's computeStride): a's dims are taken in chunks that are
+ * contiguous among themselves, and each chunk must be rebuilt exactly by
+ * consecutive new dims. Handles expanded (stride 0) and permuted chunks. */
+static int view_strides(const lc_tensor *a, int ndim, const int64_t *shape, int64_t *st) {
+  if (a->numel == 0 || a->ndim == 0) {
+    lc__contig_strides(ndim, shape, st);
+    return 1;
+  }
+  int view_d = ndim - 1;
+  int64_t chunk_base = a->strides[a->ndim - 1], tensor_numel = 1, view_numel = 1;
+  for (int d = a->ndim - 1; d >= 0; d--) {
+    tensor_numel *= a->shape[d];
+    if (d == 0 || (a->shape[d - 1] != 1 && a->strides[d - 1] != tensor_numel * chunk_base)) {
+      while (view_d >= 0 && (view_numel < tensor_numel || shape[view_d] == 1)) {
+        st[view_d] = view_numel * chunk_base;
+        view_numel *= shape[view_d];
+        view_d--;
+      }
+      if (view_numel != tensor_numel) return 0;
+      if (d > 0) {
+        chunk_base = a->strides[d - 1];
+        tensor_numel = 1;
+        view_numel = 1;
+      }
+    }
+  }
+  return view_d == -1;
+}
+
+/* The target shape with -1 inferred; 0 (error set) when it cannot hold a's
+ * elements. The product is checked as it grows, so no size wraps around. */
+static int reshape_target(lc_ctx *ctx, const lc_tensor *a, int ndim, const int64_t *shape_in,
+                          int64_t *shape) {
+  if (ndim < 0 || ndim > LC_MAX_DIMS) {
+    lc__fail(ctx, LC_EARG, "at most %d dimensions are supported, got %d", LC_MAX_DIMS, ndim);
+    return 0;
+  }
+  int64_t known = 1;
+  int infer = -1, ok = 1;
+  for (int i = 0; ok && i < ndim; i++) {
+    shape[i] = shape_in[i];
+    if (shape[i] == -1 && infer < 0) infer = i;
+    else if (shape[i] < 0) ok = 0;
+    else if (shape[i] > 0 && known > INT64_MAX / shape[i]) ok = 0;
+    else known *= shape[i];
+  }
+  if (ok && infer >= 0) {
+    if (known == 0 || a->numel % known != 0) ok = 0;
+    else shape[infer] = a->numel / known;
+  } else if (ok && known != a->numel) {
+    ok = 0;
+  }
+  if (!ok) {
+    char sa[LC_SHAPE_STR], sb[LC_SHAPE_STR];
+    lc_shape_str(sa, sizeof sa, a->ndim, a->shape);
+    lc_shape_str(sb, sizeof sb, ndim, shape_in);
+    lc__fail(ctx, LC_ESHAPE, "cannot reshape %s (%lld elements) into %s", sa,
+             (long long)a->numel, sb);
+  }
+  return ok;
+}
+
+lc_tensor *lc_reshape(lc_ctx *ctx, lc_tensor *a, int ndim, const int64_t *shape_in) {
+  int64_t shape[LC_MAX_DIMS], st[LC_MAX_DIMS];
+  if (!reshape_target(ctx, a, ndim, shape_in, shape)) return NULL;
+  if (view_strides(a, ndim, shape, st))
+    return view_op(ctx, SH_reshape, a, ndim, shape, st, a->offset);
+  /* no view fits: a contiguous copy, reshaped */
+  lc_tensor *c = lc__contig_raw(ctx, a);
+  if (!c) return NULL;
+  lc__contig_strides(ndim, shape, st);
+  lc_tensor *out = lc__view(ctx, c, ndim, shape, st, 0);
+  lc_tensor_release(c);
+  if (!out) return NULL;
+  lc_tensor *in[1] = {a};
+  return lc__finish(ctx, out, &SH[SH_reshape].def, 1, in);
+}
+
+lc_tensor *lc_view(lc_ctx *ctx, lc_tensor *a, int ndim, const int64_t *shape_in) {
+  int64_t shape[LC_MAX_DIMS], st[LC_MAX_DIMS];
+  if (!reshape_target(ctx, a, ndim, shape_in, shape)) return NULL;
+  if (!view_strides(a, ndim, shape, st)) {
+    char sa[LC_SHAPE_STR], sb[LC_SHAPE_STR];
+    lc_shape_str(sa, sizeof sa, a->ndim, a->shape);
+    lc_shape_str(sb, sizeof sb, ndim, shape_in);
+    lc__fail(ctx, LC_ESHAPE, "shape %s cannot be viewed as %s: its strides do not allow it "
+             "(use reshape, which copies, or contiguous() first)", sa, sb);
+    return NULL;
+  }
+  return view_op(ctx, SH_view, a, ndim, shape, st, a->offset);
+}
+
+lc_tensor *lc_transpose(lc_ctx *ctx, lc_tensor *a, int d0, int d1) {
+  if (!lc__check_dim(ctx, a, d0) || !lc__check_dim(ctx, a, d1)) return NULL;
+  int64_t shape[LC_MAX_DIMS], st[LC_MAX_DIMS];
+  memcpy(shape, a->shape, sizeof shape);
+  memcpy(st, a->strides, sizeof st);
+  shape[d0] = a->shape[d1]; shape[d1] = a->shape[d0];
+  st[d0] = a->strides[d1]; st[d1] = a->strides[d0];
+  lc_tensor *out = view_op(ctx, SH_transpose, a, a->ndim, shape, st, a->offset);
+  if (out && out->node) {
+    out->node->p.transpose.d0 = d0;
+    out->node->p.transpose.d1 = d1;
+  }
+  return out;
+}
+
+lc_tensor *lc_select(lc_ctx *ctx, lc_tensor *a, int dim, int64_t index) {
+  if (!lc__check_dim(ctx, a, dim)) return NULL;
+  if (index < 0 || index >= a->shape[dim]) {
+    lc__fail(ctx, LC_EARG, "index %lld is out of range for a dimension of size %lld",
+             (long long)index + 1, (long long)a->shape[dim]);
+    return NULL;
+  }
+  int64_t shape[LC_MAX_DIMS], st[LC_MAX_DIMS];
+  int k = 0;
+  for (int i = 0; i < a->ndim; i++)
+    if (i != dim) { shape[k] = a->shape[i]; st[k] = a->strides[i]; k++; }
+  lc_tensor *out = view_op(ctx, SH_select, a, a->ndim - 1, shape, st,
+                           a->offset + index * a->strides[dim]);
+  if (out && out->node) {
+    out->node->p.select.dim = dim;
+    out->node->p.select.index = index;
+  }
+  return out;
+}
+
+lc_tensor *lc_expand(lc_ctx *ctx, lc_tensor *a, int ndim, const int64_t *shape) {
+  if (ndim < a->ndim || ndim > LC_MAX_DIMS) goto bad;
+  int64_t st[LC_MAX_DIMS];
+  for (int i = 0; i < ndim; i++) {
+    int j = i - (ndim - a->ndim);
+    if (j >= 0 && a->shape[j] != shape[i] && a->shape[j] != 1) goto bad;
+    if (shape[i] < 0) goto bad;
+    st[i] = (j < 0 || a->shape[j] != shape[i]) ? 0 : a->strides[j];
+  }
+  return view_op(ctx, SH_expand, a, ndim, shape, st, a->offset);
+bad: {
+    char sa[LC_SHAPE_STR], sb[LC_SHAPE_STR];
+    lc_shape_str(sa, sizeof sa, a->ndim, a->shape);
+    lc_shape_str(sb, sizeof sb, ndim, shape);
+    lc__fail(ctx, LC_ESHAPE, "cannot expand shape %s to %s", sa, sb);
+    return NULL;
+  }
+}
+
+/* ---- rules that record (LC_CREATE_GRAPH) -------------------------------------
+ * Rules that write g into zeros (select, narrow, slice, split, index_select,
+ * gather) do it with scatter_add when their gradient is to be differentiated
+ * again: scatter_add's own gradient (a gather) is recorded in turn. */
+
+/* A float64 index of g's shape holding, at position k along dim, v[k] (or
+ * start + k step without v), whatever the other coordinates. */
+static lc_tensor *index_along(lc_ctx *ctx, const lc_tensor *g, int dim, int64_t start,
+                              int64_t step, const int64_t *v) {
+  int64_t len = g->shape[dim], shape[LC_MAX_DIMS];
+  lc_tensor *pos = lc_empty(ctx, LC_FLOAT64, 1, &len);
+  if (!pos) return NULL;
+  double *p = (double *)lc_tensor_data(pos);
+  for (int64_t k = 0; k < len; k++) p[k] = v ? (double)v[k] : (double)(start + k * step);
+  for (int i = 0; i < g->ndim; i++) shape[i] = i == dim ? len : 1;
+  lc_tensor *r = lc_reshape(ctx, pos, g->ndim, shape);
+  lc_tensor *e = r ? lc_expand(ctx, r, g->ndim, g->shape) : NULL;
+  lc_tensor_release(pos);
+  lc_tensor_release(r);
+  return e;
+}
+
+/* Zeros of a's shape and dtype with g added at index along dim. Takes
+ * ownership of index. */
+static lc_tensor *scatter_into_zeros(lc_ctx *ctx, const lc_tensor *a, int dim, lc_tensor *index,
+                                     lc_tensor *g) {
+  lc_tensor *z = index ? lc_zeros(ctx, a->dtype, a->ndim, a->shape) : NULL;
+  lc_tensor *gg = z ? as_dtype(ctx, g, a->dtype) : NULL;
+  lc_tensor *r = gg ? lc_scatter_add(ctx, z, dim, index, gg) : NULL;
+  lc_tensor_release(z);
+  lc_tensor_release(gg);
+  lc_tensor_release(index);
+  return r;
+}
+
+/* An index tensor of shape[ndim] holding ib's values (float64). */
+static lc_tensor *index_tensor(lc_ctx *ctx, const int64_t *v, int ndim, const int64_t *shape) {
+  lc_tensor *t = lc_empty(ctx, LC_FLOAT64, ndim, shape);
+  if (t)
+    for (int64_t k = 0; k < t->numel; k++) ((double *)lc_tensor_data(t))[k] = (double)v[k];
+  return t;
+}
+
+static int rule_transpose(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  grads[0] = lc_transpose(ctx, g, n->p.transpose.d0, n->p.transpose.d1);
+  return 1;
+}
+
+/* zeros, with g written into the selected slice */
+static int rule_select(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  lc_tensor *a = n->inputs[0];
+  if (lc_ctx_grad_enabled(ctx)) {
+    int dim = n->p.select.dim;
+    lc_tensor *gu = lc_unsqueeze(ctx, g, dim);
+    lc_tensor *ix = gu ? index_along(ctx, gu, dim, n->p.select.index, 1, NULL) : NULL;
+    grads[0] = scatter_into_zeros(ctx, a, dim, ix, gu);
+    lc_tensor_release(gu);
+    return grads[0] != NULL;
+  }
+  lc_tensor *z = lc_zeros(ctx, a->dtype, a->ndim, a->shape);
+  lc_tensor *slot = z ? lc_select(ctx, z, n->p.select.dim, n->p.select.index) : NULL;
+  if (slot && lc_copy_(ctx, slot, g) == LC_OK) grads[0] = lc__retained(z);
+  lc_tensor_release(slot);
+  lc_tensor_release(z);
+  return 1;
+}
+
+static int rule_expand(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  lc_tensor *a = n->inputs[0];
+  grads[0] = lc__sum_to(ctx, g, a->ndim, a->shape);
+  return 1;
+}
+
 /* ---- views: rules ---------------------------------------------------------------- */
 
-/* flatten, squeeze, unsqueeze: same elements, another shape */
-RULE(rule_reshape_back) {
+/* reshape, view, flatten, squeeze, unsqueeze: same elements, another shape */
+static int rule_reshape(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   lc_tensor *a = n->inputs[0];
   grads[0] = lc_reshape(ctx, g, a->ndim, a->shape);
   return 1;
 }
 
-RULE(rule_permute) {
+static int rule_permute(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   int inv[LC_MAX_DIMS];
-  for (int i = 0; i < g->ndim; i++) inv[n->iargs[i]] = i;
+  for (int i = 0; i < g->ndim; i++) inv[n->p.permute.perm[i]] = i;
   grads[0] = lc_permute(ctx, g, inv);
   return 1;
 }
 
 /* narrow, slice, split: zeros, with g written into the block the view saw */
-RULE(rule_block) {
+static int rule_block(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   lc_tensor *a = n->inputs[0];
+  if (lc_ctx_grad_enabled(ctx)) {
+    int dim = n->p.block.dim;
+    lc_tensor *ix = index_along(ctx, g, dim, n->p.block.start, n->p.block.step, NULL);
+    return (grads[0] = scatter_into_zeros(ctx, a, dim, ix, g)) != NULL;
+  }
   lc_tensor *z = lc_zeros(ctx, a->dtype, a->ndim, a->shape);
   if (!z) return 0;
-  lc_tensor h = block(z, n->dim0, n->index, n->iargs[0], n->iargs[1]);
+  lc_tensor h = block(z, n->p.block.dim, n->p.block.start, n->p.block.len, n->p.block.step);
   lc_copy_(ctx, &h, g);
   grads[0] = z;
   return 1;
 }
 
-static const lc_op_def def_flatten = {"FlattenBackward", rule_reshape_back};
-static const lc_op_def def_squeeze = {"SqueezeBackward", rule_reshape_back};
-static const lc_op_def def_unsqueeze = {"UnsqueezeBackward", rule_reshape_back};
-static const lc_op_def def_permute = {"PermuteBackward", rule_permute};
-static const lc_op_def def_narrow = {"NarrowBackward", rule_block};
-static const lc_op_def def_slice = {"SliceBackward", rule_block};
-static const lc_op_def def_split = {"SplitBackward", rule_block};
 
 /* ---- views ---------------------------------------------------------------------- */
 
@@ -230,14 +446,14 @@ lc_tensor *lc_flatten(lc_ctx *ctx, lc_tensor *a, int start, int end) {
       return NULL;
     }
     int64_t one = 1;
-    return view_op(ctx, &def_flatten, a, 1, &one, &one, a->offset);
+    return view_op(ctx, SH_flatten, a, 1, &one, &one, a->offset);
   }
-  if (!check_dim(ctx, a, start) || !check_dim(ctx, a, end)) return NULL;
+  if (!lc__check_dim(ctx, a, start) || !lc__check_dim(ctx, a, end)) return NULL;
   if (start > end) {
     lc__fail(ctx, LC_EARG, "start dimension %d comes after end dimension %d", start + 1, end + 1);
     return NULL;
   }
-  if (start == end) return retained(a);
+  if (start == end) return lc__retained(a);
   int64_t shape[LC_MAX_DIMS], st[LC_MAX_DIMS];
   int k = 0;
   for (int i = 0; i < start; i++, k++) { shape[k] = a->shape[i]; st[k] = a->strides[i]; }
@@ -266,12 +482,12 @@ lc_tensor *lc_flatten(lc_ctx *ctx, lc_tensor *a, int start, int end) {
     lc_tensor_release(c);
     if (!out) return NULL;
     lc_tensor *in[1] = {a};
-    return finish(ctx, out, &def_flatten, 1, in);
+    return lc__finish(ctx, out, &SH[SH_flatten].def, 1, in);
   }
   shape[k] = merged;
   st[k++] = inner;
   for (int i = end + 1; i < a->ndim; i++, k++) { shape[k] = a->shape[i]; st[k] = a->strides[i]; }
-  return view_op(ctx, &def_flatten, a, k, shape, st, a->offset);
+  return view_op(ctx, SH_flatten, a, k, shape, st, a->offset);
 }
 
 /* a without the dims flagged in drop[] */
@@ -280,7 +496,7 @@ static lc_tensor *squeeze_dims(lc_ctx *ctx, lc_tensor *a, const int *drop) {
   int k = 0;
   for (int i = 0; i < a->ndim; i++)
     if (!drop[i]) { shape[k] = a->shape[i]; st[k] = a->strides[i]; k++; }
-  return view_op(ctx, &def_squeeze, a, k, shape, st, a->offset);
+  return view_op(ctx, SH_squeeze, a, k, shape, st, a->offset);
 }
 
 lc_tensor *lc_squeeze(lc_ctx *ctx, lc_tensor *a) {
@@ -292,7 +508,7 @@ lc_tensor *lc_squeeze(lc_ctx *ctx, lc_tensor *a) {
 lc_tensor *lc_squeeze_dim(lc_ctx *ctx, lc_tensor *a, int dim) {
   int drop[LC_MAX_DIMS] = {0};
   if (!(a->ndim == 0 && dim == 0)) {
-    if (!check_dim(ctx, a, dim)) return NULL;
+    if (!lc__check_dim(ctx, a, dim)) return NULL;
     drop[dim] = a->shape[dim] == 1;
   }
   return squeeze_dims(ctx, a, drop);
@@ -300,7 +516,7 @@ lc_tensor *lc_squeeze_dim(lc_ctx *ctx, lc_tensor *a, int dim) {
 
 lc_tensor *lc_unsqueeze(lc_ctx *ctx, lc_tensor *a, int dim) {
   if (dim < 0 || dim > a->ndim) {
-    char s[SHAPE_BUF];
+    char s[LC_SHAPE_STR];
     lc_shape_str(s, sizeof s, a->ndim, a->shape);
     lc__fail(ctx, LC_EARG, "dimension %d is out of range for a new dimension of shape %s "
              "(expected 1..%d)", dim + 1, s, a->ndim + 1);
@@ -320,14 +536,14 @@ lc_tensor *lc_unsqueeze(lc_ctx *ctx, lc_tensor *a, int dim) {
       st[i] = a->strides[k++];
     }
   }
-  return view_op(ctx, &def_unsqueeze, a, a->ndim + 1, shape, st, a->offset);
+  return view_op(ctx, SH_unsqueeze, a, a->ndim + 1, shape, st, a->offset);
 }
 
 lc_tensor *lc_permute(lc_ctx *ctx, lc_tensor *a, const int *perm) {
   int seen[LC_MAX_DIMS] = {0};
   int64_t shape[LC_MAX_DIMS], st[LC_MAX_DIMS];
   for (int i = 0; i < a->ndim; i++) {
-    if (!check_dim(ctx, a, perm[i])) return NULL;
+    if (!lc__check_dim(ctx, a, perm[i])) return NULL;
     if (seen[perm[i]]++) {
       lc__fail(ctx, LC_EARG, "dimension %d appears more than once in the permutation",
                perm[i] + 1);
@@ -336,16 +552,16 @@ lc_tensor *lc_permute(lc_ctx *ctx, lc_tensor *a, const int *perm) {
     shape[i] = a->shape[perm[i]];
     st[i] = a->strides[perm[i]];
   }
-  lc_tensor *out = view_op(ctx, &def_permute, a, a->ndim, shape, st, a->offset);
+  lc_tensor *out = view_op(ctx, SH_permute, a, a->ndim, shape, st, a->offset);
   if (out && out->node)
-    for (int i = 0; i < a->ndim; i++) out->node->iargs[i] = perm[i];
+    for (int i = 0; i < a->ndim; i++) out->node->p.permute.perm[i] = perm[i];
   return out;
 }
 
 lc_tensor *lc_t(lc_ctx *ctx, lc_tensor *a) {
-  if (a->ndim <= 1) return retained(a);
+  if (a->ndim <= 1) return lc__retained(a);
   if (a->ndim > 2) {
-    char s[SHAPE_BUF];
+    char s[LC_SHAPE_STR];
     lc_shape_str(s, sizeof s, a->ndim, a->shape);
     lc__fail(ctx, LC_ESHAPE, "expects a tensor with at most 2 dimensions, got shape %s", s);
     return NULL;
@@ -357,33 +573,33 @@ lc_tensor *lc_broadcast_to(lc_ctx *ctx, lc_tensor *a, int ndim, const int64_t *s
   return lc_expand(ctx, a, ndim, shape);
 }
 
-static lc_tensor *block_view(lc_ctx *ctx, const lc_op_def *op, lc_tensor *a, int dim,
-                             int64_t start, int64_t len, int64_t step) {
+static lc_tensor *block_view(lc_ctx *ctx, int op, lc_tensor *a, int dim, int64_t start,
+                             int64_t len, int64_t step) {
   lc_tensor h = block(a, dim, start, len, step);
   lc_tensor *out = view_op(ctx, op, a, a->ndim, h.shape, h.strides, h.offset);
   if (out && out->node) {
-    out->node->dim0 = dim;
-    out->node->index = start;
-    out->node->iargs[0] = len;
-    out->node->iargs[1] = step;
+    out->node->p.block.dim = dim;
+    out->node->p.block.start = start;
+    out->node->p.block.len = len;
+    out->node->p.block.step = step;
   }
   return out;
 }
 
 lc_tensor *lc_narrow(lc_ctx *ctx, lc_tensor *a, int dim, int64_t start, int64_t length) {
-  if (!check_dim(ctx, a, dim)) return NULL;
+  if (!lc__check_dim(ctx, a, dim)) return NULL;
   int64_t size = a->shape[dim];
   if (start < 0 || start > size || length < 0 || length > size - start) {
     lc__fail(ctx, LC_EARG, "start %lld and length %lld do not fit dimension %d of size %lld",
              (long long)start + 1, (long long)length, dim + 1, (long long)size);
     return NULL;
   }
-  return block_view(ctx, &def_narrow, a, dim, start, length, 1);
+  return block_view(ctx, SH_narrow, a, dim, start, length, 1);
 }
 
 lc_tensor *lc_slice(lc_ctx *ctx, lc_tensor *a, int dim, int64_t start, int64_t stop,
                     int64_t step) {
-  if (!check_dim(ctx, a, dim)) return NULL;
+  if (!lc__check_dim(ctx, a, dim)) return NULL;
   int64_t size = a->shape[dim];
   if (step < 1) {
     lc__fail(ctx, LC_EARG, "step must be at least 1, got %lld", (long long)step);
@@ -395,13 +611,13 @@ lc_tensor *lc_slice(lc_ctx *ctx, lc_tensor *a, int dim, int64_t start, int64_t s
     return NULL;
   }
   int64_t len = stop == start ? 0 : (stop - start - 1) / step + 1;  /* no overflow for any step */
-  return block_view(ctx, &def_slice, a, dim, start, len, step);
+  return block_view(ctx, SH_slice, a, dim, start, len, step);
 }
 
 lc_status lc_split(lc_ctx *ctx, lc_tensor *a, int dim, int64_t n, const int64_t *sizes,
                    lc_tensor **out) {
   for (int64_t i = 0; i < n; i++) out[i] = NULL;
-  if (!check_dim(ctx, a, dim)) return ctx->status;
+  if (!lc__check_dim(ctx, a, dim)) return ctx->status;
   for (int64_t i = 0; i < n; i++)
     if (sizes[i] < 0)
       return lc__fail(ctx, LC_EARG, "split size %lld (piece %lld) is negative",
@@ -409,7 +625,7 @@ lc_status lc_split(lc_ctx *ctx, lc_tensor *a, int dim, int64_t n, const int64_t 
   int64_t sum = 0;
   for (int64_t i = 0; i < n && sum <= a->shape[dim]; i++) sum += sizes[i];  /* no overflow */
   if (sum != a->shape[dim]) {
-    char s[SHAPE_BUF];
+    char s[LC_SHAPE_STR];
     lc_shape_str(s, sizeof s, n > LC_MAX_DIMS * 4 ? LC_MAX_DIMS * 4 : (int)n, sizes);
     return lc__fail(ctx, LC_EARG, "split sizes %s%s do not add up to the size %lld of dimension %d",
                     s, n > LC_MAX_DIMS * 4 ? " (and more)" : "", (long long)a->shape[dim],
@@ -417,7 +633,7 @@ lc_status lc_split(lc_ctx *ctx, lc_tensor *a, int dim, int64_t n, const int64_t 
   }
   int64_t start = 0;
   for (int64_t i = 0; i < n; i++) {
-    if (!(out[i] = block_view(ctx, &def_split, a, dim, start, sizes[i], 1))) {
+    if (!(out[i] = block_view(ctx, SH_split, a, dim, start, sizes[i], 1))) {
       lc_status st = ctx->status;
       for (int64_t j = 0; j < i; j++) {
         lc_tensor_release(out[j]);
@@ -449,9 +665,9 @@ static lc_dtype joined_dtype(int n, lc_tensor **ts) {
   return LC_FLOAT32;
 }
 
-RULE(rule_cat) {
+static int rule_cat(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   const lc_tensor *ref = cat_ref(n->ninputs, n->inputs);
-  int dim = n->dim0;
+  int dim = n->p.join.dim;
   int64_t off = 0;
   for (int i = 0; i < n->ninputs; i++) {
     lc_tensor *t = n->inputs[i];
@@ -468,18 +684,16 @@ RULE(rule_cat) {
   return 1;
 }
 
-RULE(rule_stack) {
+static int rule_stack(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   for (int i = 0; i < n->ninputs; i++) {
     lc_tensor *t = n->inputs[i];
     if (!t->requires_grad) continue;
-    lc_tensor *part = lc_select(ctx, g, n->dim0, i);
+    lc_tensor *part = lc_select(ctx, g, n->p.join.dim, i);
     if (!(grads[i] = owned_as_dtype(ctx, part, t->dtype))) return 0;
   }
   return 1;
 }
 
-static const lc_op_def def_cat = {"CatBackward", rule_cat};
-static const lc_op_def def_stack = {"StackBackward", rule_stack};
 
 lc_tensor *lc_cat(lc_ctx *ctx, int n, lc_tensor **ts, int dim) {
   if (n < 1) {
@@ -487,7 +701,7 @@ lc_tensor *lc_cat(lc_ctx *ctx, int n, lc_tensor **ts, int dim) {
     return NULL;
   }
   const lc_tensor *ref = cat_ref(n, ts);
-  char sr[SHAPE_BUF], st[SHAPE_BUF];
+  char sr[LC_SHAPE_STR], st[LC_SHAPE_STR];
   lc_shape_str(sr, sizeof sr, ref->ndim, ref->shape);
   if (ref->ndim == 0) {
     int pos = 0;
@@ -496,7 +710,7 @@ lc_tensor *lc_cat(lc_ctx *ctx, int n, lc_tensor **ts, int dim) {
              "tensors)", pos + 1);
     return NULL;
   }
-  if (!check_dim(ctx, ref, dim)) return NULL;
+  if (!lc__check_dim(ctx, ref, dim)) return NULL;
   int64_t total = 0;
   for (int i = 0; i < n; i++) {
     const lc_tensor *t = ts[i];
@@ -523,8 +737,8 @@ lc_tensor *lc_cat(lc_ctx *ctx, int n, lc_tensor **ts, int dim) {
     copy_runs(&h, ts[i], dim);
     off += ts[i]->shape[dim];
   }
-  out = finish(ctx, out, &def_cat, n, ts);
-  if (out && out->node) out->node->dim0 = dim;
+  out = lc__finish(ctx, out, &SH[SH_cat].def, n, ts);
+  if (out && out->node) out->node->p.join.dim = dim;
   return out;
 }
 
@@ -534,7 +748,7 @@ lc_tensor *lc_stack(lc_ctx *ctx, int n, lc_tensor **ts, int dim) {
     return NULL;
   }
   const lc_tensor *ref = ts[0];
-  char sr[SHAPE_BUF], st[SHAPE_BUF];
+  char sr[LC_SHAPE_STR], st[LC_SHAPE_STR];
   lc_shape_str(sr, sizeof sr, ref->ndim, ref->shape);
   if (dim < 0 || dim > ref->ndim) {
     lc__fail(ctx, LC_EARG, "dimension %d is out of range for stacking tensors of shape %s "
@@ -562,39 +776,42 @@ lc_tensor *lc_stack(lc_ctx *ctx, int n, lc_tensor **ts, int dim) {
     lc_tensor h = slice_at(out, dim, i);
     copy_runs(&h, ts[i], dim);
   }
-  out = finish(ctx, out, &def_stack, n, ts);
-  if (out && out->node) out->node->dim0 = dim;
+  out = lc__finish(ctx, out, &SH[SH_stack].def, n, ts);
+  if (out && out->node) out->node->p.join.dim = dim;
   return out;
 }
 
 /* ---- index_select ------------------------------------------------------------------ */
 
 /* index-add: zeros of a's shape, with slice k of g added at slice v[k] */
-RULE(rule_index_select) {
+static int rule_index_select(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   lc_tensor *a = n->inputs[0];
   const ibuf *ib = (const ibuf *)n->user;
-  int dim = n->dim0;
+  int dim = n->p.index.dim;
+  if (lc_ctx_grad_enabled(ctx)) {
+    lc_tensor *ix = index_along(ctx, g, dim, 0, 0, ib->v);
+    return (grads[0] = scatter_into_zeros(ctx, a, dim, ix, g)) != NULL;
+  }
   lc_tensor *gg = as_dtype(ctx, g, a->dtype);  /* the add kernel reads both as one dtype */
   lc_tensor *z = gg ? lc_zeros(ctx, a->dtype, a->ndim, a->shape) : NULL;
   if (z && gg->numel > 0)
     for (int64_t k = 0; k < ib->n; k++) {
       lc_tensor zs = slice_at(z, dim, ib->v[k]), gs = slice_at(gg, dim, k);
-      lc__k_binary(LC_BIN_ADD, &zs, &zs, zs.strides, &gs, gs.strides);
+      lc__k_add_into(&zs, &gs, gs.strides);
     }
   lc_tensor_release(gg);
   return (grads[0] = z) != NULL;
 }
 
-static const lc_op_def def_index_select = {"IndexSelectBackward", rule_index_select};
 
 lc_tensor *lc_index_select(lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *index) {
   if (index->ndim > 1) {
-    char s[SHAPE_BUF];
+    char s[LC_SHAPE_STR];
     lc_shape_str(s, sizeof s, index->ndim, index->shape);
     lc__fail(ctx, LC_ESHAPE, "index must be 1-D (or 0-d), got shape %s", s);
     return NULL;
   }
-  if (!check_dim(ctx, a, dim)) return NULL;
+  if (!lc__check_dim(ctx, a, dim)) return NULL;
   ibuf *ib = read_index(ctx, index, dim, a->shape[dim]);
   if (!ib) return NULL;
   int64_t shape[LC_MAX_DIMS];
@@ -614,12 +831,12 @@ lc_tensor *lc_index_select(lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *index)
     } else {
       for (int64_t k = 0; k < ib->n; k++) {
         lc_tensor os = slice_at(out, dim, k), as = slice_at(a, dim, ib->v[k]);
-        lc__k_binary(LC_BIN_COPY, &os, &as, as.strides, &as, as.strides);
+        lc__k_copy(&os, &as, as.strides);
       }
     }
   }
   lc_tensor *in[1] = {a};
-  return finish_indexed(ctx, out, &def_index_select, 1, in, ib, dim);
+  return finish_indexed(ctx, out, SH_index_select, 1, in, ib, dim);
 }
 
 /* ---- gather and scatter_add --------------------------------------------------------- */
@@ -634,7 +851,7 @@ static void gather_k(lc_tensor *out, const lc_tensor *a, int dim, const int64_t 
   lc__contig_strides(out->ndim, out->shape, ic);
   lc_walk w;
   int64_t base[3] = {out->offset, a->offset, 0};
-  lc__walk_init(&w, out->ndim, out->shape, out->strides, am, ic, base);
+  lc__walk_init(&w, out->ndim, out->shape, 3, (const int64_t *const[]){out->strides, am, ic}, base);
   int64_t len = w.shape[w.ndim - 1], rows = lc__walk_rows(&w), ds = a->strides[dim];
   int64_t so = w.st[0][w.ndim - 1], sa = w.st[1][w.ndim - 1], si = w.st[2][w.ndim - 1];
   for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
@@ -662,7 +879,7 @@ static void scatter_add_k(lc_tensor *out, int dim, const int64_t *iv, int ndim,
   lc__contig_strides(ndim, ishape, ic);
   lc_walk w;
   int64_t base[3] = {out->offset, src->offset, 0};
-  lc__walk_init(&w, ndim, ishape, om, src->strides, ic, base);
+  lc__walk_init(&w, ndim, ishape, 3, (const int64_t *const[]){om, src->strides, ic}, base);
   int64_t len = w.shape[w.ndim - 1], rows = lc__walk_rows(&w), ds = out->strides[dim];
   int64_t so = w.st[0][w.ndim - 1], ss = w.st[1][w.ndim - 1], si = w.st[2][w.ndim - 1];
   for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
@@ -679,27 +896,45 @@ static void scatter_add_k(lc_tensor *out, int dim, const int64_t *iv, int ndim,
   }
 }
 
-RULE(rule_gather) {  /* scatter-add g into zeros of a's shape */
+/* scatter-add g into zeros of a's shape */
+static int rule_gather(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   lc_tensor *a = n->inputs[0];
+  if (lc_ctx_grad_enabled(ctx)) {
+    lc_tensor *ix = index_tensor(ctx, ((const ibuf *)n->user)->v, g->ndim, g->shape);
+    return (grads[0] = scatter_into_zeros(ctx, a, n->p.index.dim, ix, g)) != NULL;
+  }
   lc_tensor *gg = as_dtype(ctx, g, a->dtype);  /* the kernel reads both as one dtype */
   lc_tensor *z = gg ? lc_zeros(ctx, a->dtype, a->ndim, a->shape) : NULL;
-  if (z) scatter_add_k(z, n->dim0, ((const ibuf *)n->user)->v, gg->ndim, gg->shape, gg);
+  if (z) scatter_add_k(z, n->p.index.dim, ((const ibuf *)n->user)->v, gg->ndim, gg->shape, gg);
   lc_tensor_release(gg);
   return (grads[0] = z) != NULL;
 }
 
-RULE(rule_scatter_add) {
+static int rule_scatter_add(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   lc_tensor *a = n->inputs[0], *src = n->inputs[1];
-  if (a->requires_grad && !(grads[0] = retained(g))) return 0;
+  if (a->requires_grad && !(grads[0] = lc__retained(g))) return 0;
+  if (src->requires_grad && lc_ctx_grad_enabled(ctx)) {  /* a gather, recorded */
+    int same = n->p.index.ndim == src->ndim;
+    for (int d = 0; same && d < src->ndim; d++) same = n->p.index.shape[d] == src->shape[d];
+    if (!same)
+      return lc__fail(ctx, LC_ESTATE, "scatter_add: the gradient of a src larger than the index "
+                      "cannot be differentiated again"), 0;
+    lc_tensor *ix = index_tensor(ctx, ((const ibuf *)n->user)->v, src->ndim, src->shape);
+    lc_tensor *gg = ix ? lc_gather(ctx, g, n->p.index.dim, ix) : NULL;
+    grads[1] = gg ? lc_to_dtype(ctx, gg, src->dtype) : NULL;
+    lc_tensor_release(ix);
+    lc_tensor_release(gg);
+    return grads[1] != NULL;
+  }
   if (src->requires_grad) {
     /* g gathered at the index, in the index's corner of zeros of src's shape */
     lc_tensor *gg = as_dtype(ctx, g, src->dtype);  /* the kernel reads both as one dtype */
     lc_tensor *z = gg ? lc_zeros(ctx, src->dtype, src->ndim, src->shape) : NULL;
     if (z) {
       lc_tensor h = *z;
-      for (int d = 0; d < h.ndim; d++) h.shape[d] = n->iargs[d];
+      for (int d = 0; d < h.ndim; d++) h.shape[d] = n->p.index.shape[d];
       h.numel = prod(h.shape, 0, h.ndim);
-      gather_k(&h, gg, n->dim0, ((const ibuf *)n->user)->v);
+      gather_k(&h, gg, n->p.index.dim, ((const ibuf *)n->user)->v);
     }
     lc_tensor_release(gg);
     if (!(grads[1] = z)) return 0;
@@ -707,8 +942,6 @@ RULE(rule_scatter_add) {
   return 1;
 }
 
-static const lc_op_def def_gather = {"GatherBackward", rule_gather};
-static const lc_op_def def_scatter_add = {"ScatterAddBackward", rule_scatter_add};
 
 /* index (i0, ..) against t (s0, ..): same ndim, i_d <= s_d for every d
  * except `free` (-1 for none). */
@@ -717,7 +950,7 @@ static int index_fits(lc_ctx *ctx, const lc_tensor *index, const lc_tensor *t, i
   int ok = index->ndim == t->ndim;
   for (int d = 0; ok && d < t->ndim; d++) ok = d == free || index->shape[d] <= t->shape[d];
   if (!ok) {
-    char si[SHAPE_BUF], s[SHAPE_BUF];
+    char si[LC_SHAPE_STR], s[LC_SHAPE_STR];
     lc_shape_str(si, sizeof si, index->ndim, index->shape);
     lc_shape_str(s, sizeof s, t->ndim, t->shape);
     if (index->ndim != t->ndim)
@@ -732,18 +965,18 @@ static int index_fits(lc_ctx *ctx, const lc_tensor *index, const lc_tensor *t, i
 }
 
 lc_tensor *lc_gather(lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *index) {
-  if (!check_dim(ctx, a, dim) || !index_fits(ctx, index, a, dim, "the input")) return NULL;
+  if (!lc__check_dim(ctx, a, dim) || !index_fits(ctx, index, a, dim, "the input")) return NULL;
   ibuf *ib = read_index(ctx, index, dim, a->shape[dim]);
   if (!ib) return NULL;
   lc_tensor *out = lc_empty(ctx, a->dtype, index->ndim, index->shape);
   if (out) gather_k(out, a, dim, ib->v);
   lc_tensor *in[1] = {a};
-  return finish_indexed(ctx, out, &def_gather, 1, in, ib, dim);
+  return finish_indexed(ctx, out, SH_gather, 1, in, ib, dim);
 }
 
 lc_tensor *lc_scatter_add(lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *index,
                           lc_tensor *src) {
-  if (!check_dim(ctx, a, dim) || !index_fits(ctx, index, a, dim, "the input") ||
+  if (!lc__check_dim(ctx, a, dim) || !index_fits(ctx, index, a, dim, "the input") ||
       !index_fits(ctx, index, src, -1, "src"))
     return NULL;
   if (a->dtype != src->dtype) {
@@ -755,27 +988,19 @@ lc_tensor *lc_scatter_add(lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *index,
   if (!ib) return NULL;
   lc_tensor *out = lc_empty(ctx, a->dtype, a->ndim, a->shape);
   if (out) {
-    lc__k_binary(LC_BIN_COPY, out, a, a->strides, a, a->strides);
+    lc__k_copy(out, a, a->strides);
     scatter_add_k(out, dim, ib->v, index->ndim, index->shape, src);
   }
   lc_tensor *in[2] = {a, src};
-  out = finish_indexed(ctx, out, &def_scatter_add, 2, in, ib, dim);
-  if (out && out->node)
-    for (int d = 0; d < index->ndim; d++) out->node->iargs[d] = index->shape[d];
+  out = finish_indexed(ctx, out, SH_scatter_add, 2, in, ib, dim);
+  if (out && out->node) {
+    out->node->p.index.ndim = index->ndim;
+    for (int d = 0; d < index->ndim; d++) out->node->p.index.shape[d] = index->shape[d];
+  }
   return out;
 }
 
 /* ---- masked_fill ------------------------------------------------------------------------ */
-
-/* Strides that read t over shape[ndim] (dims aligned right, 0 where t has
- * size 1 or no dim). */
-static void bcast_strides(const lc_tensor *t, int ndim, int64_t *st) {
-  int off = ndim - t->ndim;
-  for (int i = 0; i < ndim; i++) {
-    int j = i - off;
-    st[i] = (j < 0 || t->shape[j] == 1) ? 0 : t->strides[j];
-  }
-}
 
 static float rd_f32(const void *p, int64_t i) { return ((const float *)p)[i]; }
 static double rd_f64(const void *p, int64_t i) { return ((const double *)p)[i]; }
@@ -784,8 +1009,8 @@ static double rd_f64(const void *p, int64_t i) { return ((const double *)p)[i]; 
 static void fill_where(lc_tensor *out, const lc_tensor *mask, const int64_t *ms, double value) {
   if (out->numel == 0) return;
   lc_walk w;
-  int64_t base[3] = {out->offset, mask->offset, mask->offset};
-  lc__walk_init(&w, out->ndim, out->shape, out->strides, ms, ms, base);
+  int64_t base[2] = {out->offset, mask->offset};
+  lc__walk_init(&w, out->ndim, out->shape, 2, (const int64_t *const[]){out->strides, ms}, base);
   int64_t len = w.shape[w.ndim - 1], rows = lc__walk_rows(&w);
   int64_t so = w.st[0][w.ndim - 1], sm = w.st[1][w.ndim - 1];
   int m64 = mask->dtype == LC_FLOAT64;
@@ -811,7 +1036,8 @@ static double mask_split(lc_tensor *keep, const lc_tensor *g, const lc_tensor *m
   if (g->numel == 0) return 0.0;
   lc_walk w;
   int64_t base[3] = {keep->offset, g->offset, mask->offset};
-  lc__walk_init(&w, g->ndim, g->shape, keep->strides, g->strides, ms, base);
+  lc__walk_init(&w, g->ndim, g->shape, 3, (const int64_t *const[]){keep->strides, g->strides, ms},
+                base);
   int64_t len = w.shape[w.ndim - 1], rows = lc__walk_rows(&w);
   int64_t sk = w.st[0][w.ndim - 1], sg = w.st[1][w.ndim - 1], sm = w.st[2][w.ndim - 1];
   int m64 = mask->dtype == LC_FLOAT64;
@@ -840,15 +1066,26 @@ static double mask_split(lc_tensor *keep, const lc_tensor *g, const lc_tensor *m
   return filled;
 }
 
-RULE(rule_masked_fill) {
+static int rule_masked_fill(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   lc_tensor *a = n->inputs[0], *v = n->ninputs > 1 ? n->inputs[1] : NULL;
   lc_tensor *mask = n->saved[0];
+  if (lc_ctx_grad_enabled(ctx)) {  /* where, recorded */
+    d_scope sc = {ctx, g->dtype, 0, {NULL}}, *s = &sc;
+    if (a->requires_grad)
+      grads[0] = lc__sum_to(ctx, d_where(s, mask, d_k(s, 0), g), a->ndim, a->shape);
+    if (v && v->requires_grad) {
+      lc_tensor *f = d_un(s, lc_sum, d_where(s, mask, g, d_k(s, 0)));
+      grads[1] = f ? lc_to_dtype(ctx, f, v->dtype) : NULL;
+    }
+    d_end(s);
+    return 1;
+  }
   int64_t ms[LC_MAX_DIMS];
-  bcast_strides(mask, g->ndim, ms);
+  lc__broadcast_strides(mask, g->ndim, ms);
   lc_tensor *keep = lc_empty(ctx, g->dtype, g->ndim, g->shape);
   if (!keep) return 0;
   double filled = mask_split(keep, g, mask, ms);
-  if (a->requires_grad && !(grads[0] = lc__reduce_owned(ctx, retained(keep), a))) {
+  if (a->requires_grad && !(grads[0] = lc__reduce_owned(ctx, lc__retained(keep), a))) {
     lc_tensor_release(keep);
     return 0;
   }
@@ -857,11 +1094,10 @@ RULE(rule_masked_fill) {
   return 1;
 }
 
-static const lc_op_def def_masked_fill = {"MaskedFillBackward", rule_masked_fill};
 
 static lc_tensor *masked_fill(lc_ctx *ctx, lc_tensor *a, lc_tensor *mask, double value,
                               lc_tensor *vt) {
-  char sa[SHAPE_BUF], sm[SHAPE_BUF];
+  char sa[LC_SHAPE_STR], sm[LC_SHAPE_STR];
   int ndim = a->ndim > mask->ndim ? a->ndim : mask->ndim;
   int64_t shape[LC_MAX_DIMS] = {0};
   for (int i = 0; i < ndim; i++) {
@@ -878,12 +1114,12 @@ static lc_tensor *masked_fill(lc_ctx *ctx, lc_tensor *a, lc_tensor *mask, double
   lc_tensor *out = lc_empty(ctx, a->dtype, ndim, shape);
   if (!out) return NULL;
   int64_t st[LC_MAX_DIMS];
-  bcast_strides(a, ndim, st);
-  lc__k_binary(LC_BIN_COPY, out, a, st, a, st);
-  bcast_strides(mask, ndim, st);
+  lc__broadcast_strides(a, ndim, st);
+  lc__k_copy(out, a, st);
+  lc__broadcast_strides(mask, ndim, st);
   fill_where(out, mask, st, value);
   lc_tensor *in[2] = {a, vt};
-  out = finish(ctx, out, &def_masked_fill, vt ? 2 : 1, in);
+  out = lc__finish(ctx, out, &SH[SH_masked_fill].def, vt ? 2 : 1, in);
   if (out && out->node && !(out->node->saved[0] = lc_detach(ctx, mask))) {
     lc_tensor_release(out);
     return NULL;
@@ -897,7 +1133,7 @@ lc_tensor *lc_masked_fill(lc_ctx *ctx, lc_tensor *a, lc_tensor *mask, double val
 
 lc_tensor *lc_masked_fill_tensor(lc_ctx *ctx, lc_tensor *a, lc_tensor *mask, lc_tensor *value) {
   if (value->ndim != 0) {
-    char s[SHAPE_BUF];
+    char s[LC_SHAPE_STR];
     lc_shape_str(s, sizeof s, value->ndim, value->shape);
     lc__fail(ctx, LC_ESHAPE, "value must be a number or a 0-d tensor, got shape %s", s);
     return NULL;
@@ -912,12 +1148,41 @@ lc_tensor *lc_masked_fill_tensor(lc_ctx *ctx, lc_tensor *a, lc_tensor *mask, lc_
 /* Sums the tiles: for each dim with reps r > 1, the r blocks of size s
  * along it are added into one, so each step shrinks the gradient and the
  * whole costs about two passes over g. */
-RULE(rule_repeat) {
+/* Each tiled dim split in two, (r s), and summed over r: reshapes and sums,
+ * recorded. */
+static int repeat_recorded(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   lc_tensor *a = n->inputs[0];
-  int nd = n->dim0, off = nd - a->ndim;
-  lc_tensor *cur = retained(g);
+  int nd = n->p.repeat.n, off = nd - a->ndim;
+  lc_tensor *cur = lc__retained(g);
+  for (int i = 0; cur && i < nd; i++) {
+    int64_t r = n->p.repeat.reps[i], sz = i < off ? 1 : a->shape[i - off], shape[LC_MAX_DIMS];
+    if (r == 1) continue;
+    if (nd == LC_MAX_DIMS) {
+      lc_tensor_release(cur);
+      return lc__fail(ctx, LC_ESTATE, "repeat over %d dimensions cannot be differentiated "
+                      "twice", LC_MAX_DIMS), 0;
+    }
+    for (int d = 0, k = 0; d < nd; d++) {
+      if (d == i) shape[k++] = r;
+      shape[k++] = d == i ? sz : cur->shape[d];
+    }
+    lc_tensor *split = lc_reshape(ctx, cur, nd + 1, shape);
+    lc_tensor_release(cur);
+    cur = split ? lc_sum_dim(ctx, split, i, 0) : NULL;
+    lc_tensor_release(split);
+  }
+  grads[0] = cur ? lc_reshape(ctx, cur, a->ndim, a->shape) : NULL;
+  lc_tensor_release(cur);
+  return grads[0] != NULL;
+}
+
+static int rule_repeat(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  if (lc_ctx_grad_enabled(ctx)) return repeat_recorded(ctx, n, g, grads);
+  lc_tensor *a = n->inputs[0];
+  int nd = n->p.repeat.n, off = nd - a->ndim;
+  lc_tensor *cur = lc__retained(g);
   for (int i = 0; i < nd; i++) {
-    int64_t r = n->iargs[i], s = i < off ? 1 : a->shape[i - off];
+    int64_t r = n->p.repeat.reps[i], s = i < off ? 1 : a->shape[i - off];
     if (r == 1) continue;
     int64_t shape[LC_MAX_DIMS];
     memcpy(shape, cur->shape, sizeof shape);
@@ -929,7 +1194,7 @@ RULE(rule_repeat) {
     }
     for (int64_t t = 0; t < r && acc->numel > 0; t++) {
       lc_tensor tile = block(cur, i, t * s, s, 1);
-      lc__k_binary(LC_BIN_ADD, acc, acc, acc->strides, &tile, tile.strides);
+      lc__k_add_into(acc, &tile, tile.strides);
     }
     lc_tensor_release(cur);
     cur = acc;
@@ -939,10 +1204,9 @@ RULE(rule_repeat) {
   return 1;
 }
 
-static const lc_op_def def_repeat = {"RepeatBackward", rule_repeat};
 
 lc_tensor *lc_repeat(lc_ctx *ctx, lc_tensor *a, int n, const int64_t *reps) {
-  char sa[SHAPE_BUF];
+  char sa[LC_SHAPE_STR];
   lc_shape_str(sa, sizeof sa, a->ndim, a->shape);
   if (n < a->ndim || n > LC_MAX_DIMS) {
     lc__fail(ctx, LC_EARG, "%d repeat counts for shape %s: need %d to %d", n, sa, a->ndim,
@@ -970,7 +1234,7 @@ lc_tensor *lc_repeat(lc_ctx *ctx, lc_tensor *a, int n, const int64_t *reps) {
     lc_tensor corner = *out;
     memcpy(corner.shape, s, sizeof s);
     corner.numel = a->numel;
-    lc__k_binary(LC_BIN_COPY, &corner, a, sst, a, sst);
+    lc__k_copy(&corner, a, sst);
     size_t es = lc_dtype_size(a->dtype);
     char *base = (char *)lc_tensor_data(out);
     for (int i = n - 1; i >= 0; i--) {
@@ -990,30 +1254,29 @@ lc_tensor *lc_repeat(lc_ctx *ctx, lc_tensor *a, int n, const int64_t *reps) {
     }
   }
   lc_tensor *in[1] = {a};
-  out = finish(ctx, out, &def_repeat, 1, in);
+  out = lc__finish(ctx, out, &SH[SH_repeat].def, 1, in);
   if (out && out->node) {
-    out->node->dim0 = n;
-    for (int i = 0; i < n; i++) out->node->iargs[i] = reps[i];
+    out->node->p.repeat.n = n;
+    for (int i = 0; i < n; i++) out->node->p.repeat.reps[i] = reps[i];
   }
   return out;
 }
 
 /* ---- flip --------------------------------------------------------------------------------- */
 
-RULE(rule_flip) {
+static int rule_flip(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   int dims[LC_MAX_DIMS], k = 0;
   for (int d = 0; d < g->ndim; d++)
-    if (n->iargs[d]) dims[k++] = d;
+    if (n->p.flip.dims[d]) dims[k++] = d;
   grads[0] = lc_flip(ctx, g, k, dims);
   return 1;
 }
 
-static const lc_op_def def_flip = {"FlipBackward", rule_flip};
 
 lc_tensor *lc_flip(lc_ctx *ctx, lc_tensor *a, int n, const int *dims) {
   int flip[LC_MAX_DIMS] = {0};
   for (int i = 0; i < n; i++) {
-    if (!check_dim(ctx, a, dims[i])) return NULL;
+    if (!lc__check_dim(ctx, a, dims[i])) return NULL;
     if (flip[dims[i]]++) {
       lc__fail(ctx, LC_EARG, "dimension %d appears more than once", dims[i] + 1);
       return NULL;
@@ -1028,10 +1291,10 @@ lc_tensor *lc_flip(lc_ctx *ctx, lc_tensor *a, int n, const int *dims) {
     }
   lc_tensor *out = lc_empty(ctx, a->dtype, a->ndim, a->shape);
   if (!out) return NULL;
-  lc__k_binary(LC_BIN_COPY, out, &h, h.strides, &h, h.strides);
+  lc__k_copy(out, &h, h.strides);
   lc_tensor *in[1] = {a};
-  out = finish(ctx, out, &def_flip, 1, in);
+  out = lc__finish(ctx, out, &SH[SH_flip].def, 1, in);
   if (out && out->node)
-    for (int d = 0; d < a->ndim; d++) out->node->iargs[d] = flip[d];
+    for (int d = 0; d < a->ndim; d++) out->node->p.flip.dims[d] = flip[d];
   return out;
 }

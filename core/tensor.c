@@ -53,7 +53,7 @@ int lc__broadcast_shape(lc_ctx *ctx, int n, lc_tensor *const *t, int *ndim, int6
       int64_t d = j >= 0 ? t[k]->shape[j] : 1;
       if (d == 1 || d == size) continue;
       if (size != 1) {
-        char s[3][160];
+        char s[3][LC_SHAPE_STR];
         for (int m = 0; m < n; m++) lc_shape_str(s[m], sizeof s[m], t[m]->ndim, t[m]->shape);
         if (n == 2)
           lc__fail(ctx, LC_ESHAPE, "shapes %s and %s do not broadcast (%lld ~= %lld)", s[0], s[1],
@@ -182,7 +182,7 @@ static lc_tensor *tensor_header(lc_ctx *ctx, lc_dtype dtype, int ndim, const int
   int overflow;
   size_t n = lc__numel(ndim, shape, &overflow);
   if (overflow) {
-    char s[160];
+    char s[LC_SHAPE_STR];
     lc_shape_str(s, sizeof s, ndim, shape);
     lc__fail(ctx, LC_EARG, "invalid shape %s (negative, or too many elements)", s);
     return NULL;
@@ -400,7 +400,7 @@ void lc_tensor_read(const lc_tensor *t, double *out) {
 
 lc_status lc_tensor_item(lc_ctx *ctx, const lc_tensor *t, double *out) {
   if (t->numel != 1) {
-    char s[160];
+    char s[LC_SHAPE_STR];
     lc_shape_str(s, sizeof s, t->ndim, t->shape);
     return lc__fail(ctx, LC_ESHAPE, "only one-element tensors have an item, got shape %s", s);
   }
@@ -433,7 +433,7 @@ lc_status lc_copy_(lc_ctx *ctx, lc_tensor *dst, const lc_tensor *src) {
     int j = i - off;
     int64_t sz = j >= 0 ? src->shape[j] : 1;
     if (off < 0 || (sz != dst->shape[i] && sz != 1)) {
-      char a[160], b[160];
+      char a[LC_SHAPE_STR], b[LC_SHAPE_STR];
       lc_shape_str(a, sizeof a, src->ndim, src->shape);
       lc_shape_str(b, sizeof b, dst->ndim, dst->shape);
       return lc__fail(ctx, LC_ESHAPE, "cannot copy shape %s into shape %s", a, b);
@@ -441,12 +441,12 @@ lc_status lc_copy_(lc_ctx *ctx, lc_tensor *dst, const lc_tensor *src) {
     ss[i] = (j >= 0 && sz != 1) ? src->strides[j] : 0;
   }
   if (off < 0) {
-    char a[160], b[160];
+    char a[LC_SHAPE_STR], b[LC_SHAPE_STR];
     lc_shape_str(a, sizeof a, src->ndim, src->shape);
     lc_shape_str(b, sizeof b, dst->ndim, dst->shape);
     return lc__fail(ctx, LC_ESHAPE, "cannot copy shape %s into shape %s", a, b);
   }
-  lc__k_binary(LC_BIN_COPY, dst, src, ss, src, ss);
+  lc__k_copy(dst, src, ss);
   return LC_OK;
 }
 

@@ -74,7 +74,7 @@ static void check_shape_at(const char *file, int line, const char *what, const l
   int ok = t && t->ndim == ndim;
   for (int i = 0; ok && i < ndim; i++) ok = t->shape[i] == shape[i];
   if (!ok) {
-    char got[160] = "NULL", want[160];
+    char got[LC_SHAPE_STR] = "NULL", want[LC_SHAPE_STR];
     if (t) lc_shape_str(got, sizeof got, t->ndim, t->shape);
     lc_shape_str(want, sizeof want, ndim, shape);
     g_failures++;
@@ -1566,6 +1566,433 @@ static void test_memory_returned(void) {
 }
 
 /* ============================================================================= */
+/* the op registry                                                                 */
+/* ============================================================================= */
+
+static const lc_op_info *find_op(const char *name) {
+  for (int i = 0; i < lc_op_count(); i++)
+    if (!strcmp(lc_op_get(i)->name, name)) return lc_op_get(i);
+  return NULL;
+}
+
+/* Every public op once, with a family and either a backward or a reason;
+ * and what an op records is what its entry says. */
+static void test_registry(void) {
+  static const char *const families[] = {"elementwise", "reduce", "shape", "linalg"};
+  int n = lc_op_count();
+  CHECKF(n > 80, "only %d ops listed", n);
+  CHECK(lc_op_get(-1) == NULL && lc_op_get(n) == NULL);
+  for (int i = 0; i < n; i++) {
+    const lc_op_info *op = lc_op_get(i);
+    CHECK(op && op->name && op->family);
+    if (!op || !op->name || !op->family) continue;
+    int known = 0;
+    for (size_t f = 0; f < sizeof families / sizeof families[0]; f++)
+      known |= !strcmp(op->family, families[f]);
+    CHECKF(known, "%s: family %s", op->name, op->family);
+    CHECKF((op->backward == NULL) != (op->nondiff == NULL), "%s: backward %s, nondiff %s",
+           op->name, op->backward ? op->backward : "NULL", op->nondiff ? op->nondiff : "NULL");
+    CHECKF(!op->backward || strstr(op->backward, "Backward"), "%s: %s", op->name, op->backward);
+    int twice = 0;
+    for (int j = 0; j < i; j++) twice |= !strcmp(lc_op_get(j)->name, op->name);
+    CHECKF(!twice, "%s is listed twice", op->name);
+  }
+  static const struct { const char *name, *family, *backward; } want[] = {
+      {"exp", "elementwise", "ExpBackward"},   {"tanh", "elementwise", "TanhBackward"},
+      {"add", "elementwise", "AddBackward"},   {"pow", "elementwise", "PowBackward"},
+      {"gelu", "elementwise", "GeluBackward"}, {"where", "elementwise", "WhereBackward"},
+      {"to", "elementwise", "ToCopyBackward"}, {"gt", "elementwise", NULL},
+      {"isnan", "elementwise", NULL},          {"sum", "reduce", "SumBackward"},
+      {"max", "reduce", "MaxBackward"},        {"log_softmax", "reduce", "LogSoftmaxBackward"},
+      {"argmax", "reduce", NULL},              {"cat", "shape", "CatBackward"},
+      {"reshape", "shape", "ReshapeBackward"}, {"detach", "shape", NULL},
+      {"matmul", "linalg", "MatmulBackward"},  {"linear", "linalg", "LinearBackward"},
+  };
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    const lc_op_info *op = find_op(want[i].name);
+    CHECKF(op != NULL, "%s is not listed", want[i].name);
+    if (!op) continue;
+    CHECKF(!strcmp(op->family, want[i].family), "%s: family %s", op->name, op->family);
+    CHECKF(want[i].backward ? op->backward && !strcmp(op->backward, want[i].backward)
+                            : op->backward == NULL && op->nondiff != NULL,
+           "%s: backward %s", op->name, op->backward ? op->backward : "NULL");
+  }
+  /* a second kernel of an op (gelu's tanh form, pow by a number, sum over
+   * a dim) is not an op of its own */
+  CHECK(!find_op("gelu_tanh") && !find_op("pow_scalar") && !find_op("sum_dim"));
+
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  lc_tensor *x = lc_randn(ctx, LC_FLOAT64, 2, S(2, 3)), *w = lc_randn(ctx, LC_FLOAT64, 2, S(4, 3));
+  x->requires_grad = 1;
+  lc_tensor *parts[2] = {x, x};
+  double lo = 0;
+  struct { const char *name; lc_tensor *y; } made[] = {
+      {"exp", lc_exp(ctx, x)},                {"tanh", lc_tanh(ctx, x)},
+      {"neg", lc_neg(ctx, x)},                {"log", lc_log(ctx, x)},
+      {"mul", lc_mul(ctx, x, x)},             {"atan2", lc_atan2(ctx, x, x)},
+      {"sum", lc_sum_dim(ctx, x, 1, 0)},      {"std", lc_std(ctx, x, 1)},
+      {"softmax", lc_softmax(ctx, x, 1)},     {"cat", lc_cat(ctx, 2, parts, 0)},
+      {"narrow", lc_narrow(ctx, x, 1, 0, 2)}, {"linear", lc_linear(ctx, x, w, NULL)},
+      {"clamp", lc_clamp(ctx, x, &lo, NULL)}, {"gelu", lc_gelu(ctx, x, 1)},
+      {"pow", lc_pow_scalar(ctx, x, 3)},      {"to", lc_to_dtype(ctx, x, LC_FLOAT32)},
+  };
+  for (size_t i = 0; i < sizeof made / sizeof made[0]; i++) {
+    const lc_op_info *op = find_op(made[i].name);
+    const char *got = made[i].y ? lc_tensor_op_name(made[i].y) : NULL;
+    CHECKF(op && op->backward && got && !strcmp(op->backward, got), "%s records %s",
+           made[i].name, got ? got : "nothing");
+    lc_tensor_release(made[i].y);
+  }
+  rel(x, w, NULL, NULL);
+  END_CTX(ctx, c);
+}
+
+
+/* ============================================================================= */
+/* second derivatives (LC_CREATE_GRAPH)                                            */
+/* ============================================================================= */
+
+/* f(x) for the checks below; each keeps its temporaries' graph alive only
+ * through the result. */
+typedef lc_tensor *(*f_of_x)(lc_ctx *c, lc_tensor *x);
+
+/* The gradient of sum(u * f(x)) by x; with create, it carries a graph. */
+static lc_tensor *grad_of(lc_ctx *c, f_of_x f, lc_tensor *x, lc_tensor *u, int create) {
+  lc_tensor *y = f(c, x), *g = NULL;
+  if (y && lc_grad_ex(c, y, u, create ? LC_CREATE_GRAPH : 0, 1, &x, &g) != LC_OK) g = NULL;
+  lc_tensor_release(y);
+  return g;
+}
+
+/* H v, the Hessian of sum(u * f(x)) times v, by differentiating the
+ * gradient (made with LC_CREATE_GRAPH) again. NULL on failure. */
+static lc_tensor *hvp(lc_ctx *c, f_of_x f, lc_tensor *x, lc_tensor *u, lc_tensor *v) {
+  lc_tensor *g = grad_of(c, f, x, u, 1), *h = NULL;
+  if (g && g->requires_grad && lc_grad_ex(c, g, v, 0, 1, &x, &h) != LC_OK) h = NULL;
+  lc_tensor_release(g);
+  return h;
+}
+
+/* x + e v as a fresh leaf that requires grad */
+static lc_tensor *shifted(lc_ctx *c, lc_tensor *x, lc_tensor *v, double e) {
+  int old = lc_ctx_set_grad_enabled(c, 0);
+  lc_tensor *k = lc_scalar(c, LC_FLOAT64, e), *ev = lc_mul(c, v, k), *r = lc_add(c, x, ev);
+  lc_ctx_set_grad_enabled(c, old);
+  rel(k, ev, NULL, NULL);
+  r->requires_grad = 1;
+  return r;
+}
+
+/* H v against central differences of the gradient: (g(x + e v) - g(x - e v)) / 2e */
+static void check_hvp(const char *name, f_of_x f, int ndim, const int64_t *shape, int positive) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  lc_ctx_seed(ctx, 7);
+  lc_tensor *x = lc_randn(ctx, LC_FLOAT64, ndim, shape);
+  if (positive) {  /* for prod, norm: keep away from 0 */
+    lc_tensor *a = lc_abs(ctx, x), *k = lc_scalar(ctx, LC_FLOAT64, 0.5);
+    lc_tensor_release(x);
+    x = lc_add(ctx, a, k);
+    rel(a, k, NULL, NULL);
+  }
+  x->requires_grad = 1;
+  lc_tensor *y = f(ctx, x);
+  CHECKF(y != NULL, "%s: %s", name, lc_ctx_error(ctx));
+  lc_tensor *u = y ? lc_randn(ctx, LC_FLOAT64, y->ndim, y->shape) : NULL;
+  lc_tensor *v = lc_randn(ctx, LC_FLOAT64, ndim, shape);
+  lc_tensor_release(y);
+  lc_tensor *h = u ? hvp(ctx, f, x, u, v) : NULL;
+  CHECKF(h != NULL, "%s: no H v: %s", name, lc_ctx_error(ctx));
+  const double e = 1e-5;
+  lc_tensor *xp = shifted(ctx, x, v, e), *xm = shifted(ctx, x, v, -e);
+  lc_tensor *gp = u ? grad_of(ctx, f, xp, u, 0) : NULL, *gm = u ? grad_of(ctx, f, xm, u, 0) : NULL;
+  if (h && gp && gm) {
+    double *hv = read_all(h), *a = read_all(gp), *b = read_all(gm), worst = 0;
+    for (int64_t i = 0; i < x->numel; i++) {
+      double fd = (a[i] - b[i]) / (2 * e);
+      worst = fmax(worst, fabs(hv[i] - fd) / (1 + fabs(fd)));
+    }
+    CHECKF(worst < 1e-6, "%s: H v differs from finite differences by %g", name, worst);
+    free(hv);
+    free(a);
+    free(b);
+  }
+  rel(x, u, v, h);
+  rel(xp, xm, gp, gm);
+  END_CTX(ctx, c);
+}
+
+static lc_tensor *cube(lc_ctx *c, lc_tensor *t) {
+  lc_tensor *t2 = t ? lc_mul(c, t, t) : NULL, *r = t2 ? lc_mul(c, t2, t) : NULL;
+  lc_tensor_release(t2);
+  return r;
+}
+/* op(x) cubed: a second derivative that goes through op's rule twice */
+#define CUBED(name, expr)                                                        \
+  static lc_tensor *name(lc_ctx *c, lc_tensor *x) {                              \
+    lc_tensor *t = (expr), *r = cube(c, t);                                      \
+    lc_tensor_release(t);                                                        \
+    return r;                                                                    \
+  }
+static lc_tensor *h_tanh(lc_ctx *c, lc_tensor *x) { return lc_tanh(c, x); }
+static lc_tensor *h_sigmoid(lc_ctx *c, lc_tensor *x) { return lc_sigmoid(c, x); }
+static lc_tensor *h_exp(lc_ctx *c, lc_tensor *x) { return lc_exp(c, x); }
+static lc_tensor *h_sin(lc_ctx *c, lc_tensor *x) { return lc_sin(c, x); }
+static lc_tensor *h_cos(lc_ctx *c, lc_tensor *x) { return lc_cos(c, x); }
+static lc_tensor *h_silu(lc_ctx *c, lc_tensor *x) { return lc_silu(c, x); }
+static lc_tensor *h_gelu(lc_ctx *c, lc_tensor *x) { return lc_gelu(c, x, 0); }
+static lc_tensor *h_gelu_tanh(lc_ctx *c, lc_tensor *x) { return lc_gelu(c, x, 1); }
+static lc_tensor *h_softplus(lc_ctx *c, lc_tensor *x) { return lc_softplus(c, x, 2.0, 20.0); }
+static lc_tensor *h_pow3(lc_ctx *c, lc_tensor *x) { return lc_pow_scalar(c, x, 3.0); }
+static lc_tensor *h_log(lc_ctx *c, lc_tensor *x) { return lc_log(c, x); }
+static lc_tensor *h_sqrt(lc_ctx *c, lc_tensor *x) { return lc_sqrt(c, x); }
+static lc_tensor *h_rsqrt(lc_ctx *c, lc_tensor *x) { return lc_rsqrt(c, x); }
+static lc_tensor *h_recip(lc_ctx *c, lc_tensor *x) { return lc_reciprocal(c, x); }
+static lc_tensor *h_log1p(lc_ctx *c, lc_tensor *x) { return lc_log1p(c, x); }
+static lc_tensor *h_expm1(lc_ctx *c, lc_tensor *x) { return lc_expm1(c, x); }
+static lc_tensor *h_div(lc_ctx *c, lc_tensor *x) { lc_tensor *s = lc_sin(c, x), *r = lc_div(c, s, x); lc_tensor_release(s); return r; }
+static lc_tensor *h_powxx(lc_ctx *c, lc_tensor *x) { return lc_pow(c, x, x); }
+static lc_tensor *h_atan2(lc_ctx *c, lc_tensor *x) { lc_tensor *s = lc_sin(c, x), *r = lc_atan2(c, s, x); lc_tensor_release(s); return r; }
+static lc_tensor *h_max(lc_ctx *c, lc_tensor *x) { lc_tensor *s = lc_sin(c, x), *q = lc_square(c, x), *r = lc_maximum(c, s, q); rel(s, q, NULL, NULL); return r; }
+static lc_tensor *h_min(lc_ctx *c, lc_tensor *x) { lc_tensor *s = lc_sin(c, x), *q = lc_square(c, x), *r = lc_minimum(c, s, q); rel(s, q, NULL, NULL); return r; }
+static lc_tensor *h_where(lc_ctx *c, lc_tensor *x) { lc_tensor *z = lc_scalar(c, LC_FLOAT64, 0), *m = lc_gt(c, x, z), *e = lc_exp(c, x), *s = lc_sin(c, x), *r = lc_where(c, m, e, s); rel(z, m, e, s); return r; }
+static lc_tensor *h_clamp(lc_ctx *c, lc_tensor *x) { double lo = -0.5, hi = 0.7; lc_tensor *t = lc_clamp(c, x, &lo, &hi), *r = cube(c, t); lc_tensor_release(t); return r; }
+static lc_tensor *h_softmax(lc_ctx *c, lc_tensor *x) { return lc_softmax(c, x, 1); }
+static lc_tensor *h_softmax1(lc_ctx *c, lc_tensor *x) { return lc_softmax(c, x, 0); }
+static lc_tensor *h_log_softmax1(lc_ctx *c, lc_tensor *x) { return lc_log_softmax(c, x, 0); }
+static lc_tensor *h_log_softmax(lc_ctx *c, lc_tensor *x) { return lc_log_softmax(c, x, 0); }
+static lc_tensor *h_lse(lc_ctx *c, lc_tensor *x) { return lc_logsumexp_dim(c, x, 1, 0); }
+static lc_tensor *h_lse_all(lc_ctx *c, lc_tensor *x) { return lc_logsumexp(c, x); }
+static lc_tensor *h_var(lc_ctx *c, lc_tensor *x) { return lc_var_dim(c, x, 1, 1.0, 1); }
+static lc_tensor *h_std(lc_ctx *c, lc_tensor *x) { return lc_std(c, x, 0.0); }
+static lc_tensor *h_norm2(lc_ctx *c, lc_tensor *x) { return lc_norm_dim(c, x, 2.0, 0, 0); }
+static lc_tensor *h_norm3(lc_ctx *c, lc_tensor *x) { return lc_norm_dim(c, x, 3.0, 1, 1); }
+static lc_tensor *h_prod(lc_ctx *c, lc_tensor *x) { return lc_prod_dim(c, x, 1, 0); }
+static lc_tensor *h_prod_all(lc_ctx *c, lc_tensor *x) { return lc_prod(c, x); }
+/* x with zeros in it (one in row 0, two in row 1): prod / x would be NaN */
+static lc_tensor *h_prod_zeros(lc_ctx *c, lc_tensor *x) {
+  lc_tensor *m = T64(c, S(3, 4), 2, 1, 1, 0, 1, 0, 1, 1, 0, 1, 1, 1, 1), *xm = lc_mul(c, x, m);
+  lc_tensor *r = lc_prod_dim(c, xm, 1, 0);
+  rel(m, xm, NULL, NULL);
+  return r;
+}
+static lc_tensor *h_mean(lc_ctx *c, lc_tensor *x) { lc_tensor *t = lc_mean_dim(c, x, 0, 1), *r = cube(c, t); lc_tensor_release(t); return r; }
+static lc_tensor *h_maxdim(lc_ctx *c, lc_tensor *x) { lc_tensor *v = NULL, *i = NULL; lc_max_dim(c, x, 1, 0, &v, &i); lc_tensor *r = cube(c, v); rel(v, i, NULL, NULL); return r; }
+static lc_tensor *h_maxall(lc_ctx *c, lc_tensor *x) { lc_tensor *v = lc_max(c, x), *r = cube(c, v); lc_tensor_release(v); return r; }
+CUBED(h_cumsum, lc_cumsum(c, x, 1))
+CUBED(h_select, lc_select(c, x, 1, 2))
+CUBED(h_narrow, lc_narrow(c, x, 1, 1, 2))
+CUBED(h_slice, lc_slice(c, x, 1, 0, 4, 2))
+CUBED(h_transpose, lc_transpose(c, x, 0, 1))
+CUBED(h_permute, lc_permute(c, x, (const int[]){1, 0}))
+CUBED(h_flip, lc_flip(c, x, 1, (const int[]){1}))
+CUBED(h_repeat, lc_repeat(c, x, 3, S(2, 1, 2)))
+CUBED(h_expand, lc_expand(c, x, 3, S(2, 3, 4)))
+CUBED(h_reshape, lc_reshape(c, x, 2, S(4, 3)))
+static lc_tensor *h_cat(lc_ctx *c, lc_tensor *x) { lc_tensor *s = lc_sin(c, x), *p[2] = {x, s}, *t = lc_cat(c, 2, p, 1), *r = cube(c, t); rel(s, t, NULL, NULL); return r; }
+static lc_tensor *h_stack(lc_ctx *c, lc_tensor *x) { lc_tensor *s = lc_sin(c, x), *p[2] = {s, x}, *t = lc_stack(c, 2, p, 0), *r = cube(c, t); rel(s, t, NULL, NULL); return r; }
+static lc_tensor *h_index_select(lc_ctx *c, lc_tensor *x) {
+  lc_tensor *i = T64(c, S(3), 1, 2, 0, 2), *t = lc_index_select(c, x, 1, i), *r = cube(c, t);
+  rel(i, t, NULL, NULL);
+  return r;
+}
+static lc_tensor *h_gather(lc_ctx *c, lc_tensor *x) {
+  lc_tensor *i = T64(c, S(3, 2), 2, 1, 0, 3, 3, 2, 0), *t = lc_gather(c, x, 1, i), *r = cube(c, t);
+  rel(i, t, NULL, NULL);
+  return r;
+}
+static lc_tensor *h_scatter_add(lc_ctx *c, lc_tensor *x) {
+  lc_tensor *i = T64(c, S(3, 4), 2, 2, 0, 1, 2, 0, 1, 1, 0, 2, 2, 1, 0), *z = lc_zeros(c, LC_FLOAT64, 2, S(3, 4));
+  lc_tensor *t = lc_scatter_add(c, z, 0, i, x), *r = cube(c, t);
+  rel(i, z, t, NULL);
+  return r;
+}
+static lc_tensor *h_masked_fill(lc_ctx *c, lc_tensor *x) {
+  lc_tensor *m = T64(c, S(4), 1, 0, 1, 0, 0), *t = lc_masked_fill(c, x, m, 2.0), *r = cube(c, t);
+  rel(m, t, NULL, NULL);
+  return r;
+}
+static lc_tensor *h_matmul(lc_ctx *c, lc_tensor *x) {
+  lc_tensor *t = lc_transpose(c, x, 0, 1), *m = lc_matmul(c, x, t), *r = lc_tanh(c, m);
+  rel(t, m, NULL, NULL);
+  return r;
+}
+static lc_tensor *h_mlp(lc_ctx *c, lc_tensor *x) {  /* x (3, 4) as the input of a tiny MLP */
+  lc_ctx_seed(c, 11);
+  lc_tensor *w1 = lc_randn(c, LC_FLOAT64, 2, S(5, 4)), *b1 = lc_randn(c, LC_FLOAT64, 1, S(5));
+  lc_tensor *w2 = lc_randn(c, LC_FLOAT64, 2, S(2, 5));
+  w1->requires_grad = 1;
+  lc_tensor *h = lc_linear(c, x, w1, b1), *t = lc_tanh(c, h), *y = lc_linear(c, t, w2, NULL);
+  rel(w1, b1, w2, h);
+  lc_tensor_release(t);
+  return y;
+}
+
+static void test_second_derivatives_fd(void) {
+  static const struct { const char *name; f_of_x f; int positive; } cases[] = {
+    {"tanh", h_tanh, 0}, {"sigmoid", h_sigmoid, 0}, {"exp", h_exp, 0}, {"sin", h_sin, 0},
+    {"cos", h_cos, 0}, {"silu", h_silu, 0}, {"gelu", h_gelu, 0}, {"gelu tanh", h_gelu_tanh, 0},
+    {"softplus", h_softplus, 0}, {"pow 3", h_pow3, 0}, {"log", h_log, 1}, {"sqrt", h_sqrt, 1},
+    {"rsqrt", h_rsqrt, 1}, {"reciprocal", h_recip, 1}, {"log1p", h_log1p, 1},
+    {"expm1", h_expm1, 0}, {"div", h_div, 1}, {"pow x^x", h_powxx, 1}, {"atan2", h_atan2, 1},
+    {"maximum", h_max, 0}, {"minimum", h_min, 0}, {"where", h_where, 0}, {"clamp", h_clamp, 0},
+    {"softmax", h_softmax, 0}, {"log_softmax", h_log_softmax, 0}, {"logsumexp dim", h_lse, 0},
+    {"logsumexp", h_lse_all, 0}, {"var", h_var, 0}, {"std", h_std, 0}, {"norm 2", h_norm2, 0},
+    {"norm 3", h_norm3, 1}, {"prod", h_prod, 0}, {"prod all", h_prod_all, 1},
+    {"prod with zeros", h_prod_zeros, 0}, {"mean", h_mean, 0}, {"max dim", h_maxdim, 0},
+    {"max", h_maxall, 0}, {"cumsum", h_cumsum, 0}, {"select", h_select, 0},
+    {"narrow", h_narrow, 0}, {"slice", h_slice, 0}, {"transpose", h_transpose, 0},
+    {"permute", h_permute, 0}, {"flip", h_flip, 0}, {"repeat", h_repeat, 0},
+    {"expand", h_expand, 0}, {"reshape", h_reshape, 0}, {"cat", h_cat, 0}, {"stack", h_stack, 0},
+    {"index_select", h_index_select, 0}, {"gather", h_gather, 0},
+    {"scatter_add", h_scatter_add, 0}, {"masked_fill", h_masked_fill, 0},
+    {"matmul", h_matmul, 0}, {"linear mlp", h_mlp, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    check_hvp(cases[i].name, cases[i].f, 2, S(3, 4), cases[i].positive);
+}
+
+/* d2/dx2 against the textbook values, elementwise (the seed of ones makes
+ * the second gradient the diagonal of the Hessian), in float64 and float32. */
+static void test_second_derivatives_analytic(void) {
+  for (int dt = 0; dt < 2; dt++) {
+    counter c;
+    lc_ctx *ctx = new_ctx(&c);
+    double tol = dt == LC_FLOAT64 ? 1e-12 : 1e-5;
+    lc_tensor *x = tensor_of(ctx, (lc_dtype)dt, 1, S(5), D(-1.5, -0.3, 0.0, 0.4, 2.0));
+    x->requires_grad = 1;
+    double xs[5] = {-1.5, -0.3, 0.0, 0.4, 2.0};
+    static const f_of_x fs[] = {h_tanh, h_exp, h_sigmoid, h_pow3, h_sin, cube};
+    static const char *const names[] = {"tanh", "exp", "sigmoid", "pow 3", "sin", "x*x*x"};
+    for (size_t k = 0; k < sizeof fs / sizeof fs[0]; k++) {
+      lc_tensor *y = fs[k](ctx, x), *d1 = NULL, *d2 = NULL;
+      CHECK(y && lc_grad_ex(ctx, y, NULL, LC_CREATE_GRAPH, 1, &x, &d1) == LC_OK && d1);
+      CHECKF(d1 && d1->requires_grad && d1->dtype == x->dtype, "%s: d1 has no graph", names[k]);
+      CHECK(d1 && lc_grad_ex(ctx, d1, NULL, 0, 1, &x, &d2) == LC_OK && d2);
+      if (d2) {
+        double v[5];
+        lc_tensor_read(d2, v);
+        for (int i = 0; i < 5; i++) {
+          double t = tanh(xs[i]), s = 1 / (1 + exp(-xs[i])), want = 0;
+          switch (k) {
+            case 0: want = -2 * t * (1 - t * t); break;
+            case 1: want = exp(xs[i]); break;
+            case 2: want = s * (1 - s) * (1 - 2 * s); break;
+            case 3: case 5: want = 6 * xs[i]; break;
+            case 4: want = -sin(xs[i]); break;
+          }
+          CHECKF(fabs(v[i] - want) <= tol * (1 + fabs(want)), "%s %s: d2(%g) = %.17g, want %.17g",
+                 lc_dtype_name((lc_dtype)dt), names[k], xs[i], v[i], want);
+        }
+      }
+      rel(y, d1, d2, NULL);
+    }
+    lc_tensor_release(x);
+    END_CTX(ctx, c);
+  }
+}
+
+/* Hessian-vector products with a closed form: softmax, log_softmax, and the
+ * mixed second derivatives of matmul and linear. */
+static void test_second_derivatives_hvp(void) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  lc_ctx_seed(ctx, 3);
+  /* softmax, log_softmax over a 1-D x: L = sum(u * f(x)) */
+  for (int is_log = 0; is_log < 2; is_log++) {
+    lc_tensor *x = lc_randn(ctx, LC_FLOAT64, 1, S(5)), *u = lc_randn(ctx, LC_FLOAT64, 1, S(5));
+    lc_tensor *v = lc_randn(ctx, LC_FLOAT64, 1, S(5));
+    x->requires_grad = 1;
+    lc_tensor *h = hvp(ctx, is_log ? h_log_softmax1 : h_softmax1, x, u, v);
+    CHECKF(h != NULL, "%s: %s", is_log ? "log_softmax" : "softmax", lc_ctx_error(ctx));
+    if (h) {
+      double xv[5], uv[5], vv[5], hv[5], s[5], z = 0, us = 0, vs = 0, vsa = 0, U = 0;
+      lc_tensor_read(x, xv);
+      lc_tensor_read(u, uv);
+      lc_tensor_read(v, vv);
+      lc_tensor_read(h, hv);
+      for (int i = 0; i < 5; i++) z += exp(xv[i]);
+      for (int i = 0; i < 5; i++) { s[i] = exp(xv[i]) / z; us += uv[i] * s[i]; vs += vv[i] * s[i]; U += uv[i]; }
+      for (int i = 0; i < 5; i++) vsa += vv[i] * s[i] * (uv[i] - us);
+      for (int j = 0; j < 5; j++) {
+        double a = uv[j] - us;
+        double want = is_log ? -U * (vv[j] * s[j] - s[j] * vs)
+                             : vv[j] * s[j] * a - s[j] * vsa - s[j] * a * vs;
+        CHECK_NEAR(hv[j], want, 1e-12);
+      }
+    }
+    rel(x, u, v, h);
+  }
+  /* matmul: L = sum(u * (a @ b)); d/db of (dL/da . v) = v^T u */
+  {
+    lc_tensor *a = lc_randn(ctx, LC_FLOAT64, 2, S(2, 3)), *b = lc_randn(ctx, LC_FLOAT64, 2, S(3, 4));
+    lc_tensor *u = lc_randn(ctx, LC_FLOAT64, 2, S(2, 4)), *v = lc_randn(ctx, LC_FLOAT64, 2, S(2, 3));
+    a->requires_grad = b->requires_grad = 1;
+    lc_tensor *y = lc_matmul(ctx, a, b), *ga = NULL, *hb = NULL;
+    CHECK(lc_grad_ex(ctx, y, u, LC_CREATE_GRAPH, 1, &a, &ga) == LC_OK);
+    CHECK(ga && lc_grad_ex(ctx, ga, v, 0, 1, &b, &hb) == LC_OK && hb);
+    lc_tensor *vt = lc_transpose(ctx, v, 0, 1), *want = lc_matmul(ctx, vt, u);
+    if (hb && want) {
+      double h[12], w[12];
+      lc_tensor_read(hb, h);
+      lc_tensor_read(want, w);
+      for (int i = 0; i < 12; i++) CHECK_NEAR(h[i], w[i], 1e-12);
+    }
+    rel(a, b, u, v);
+    rel(y, ga, hb, vt);
+    lc_tensor_release(want);
+  }
+  /* linear: L = sum(u * (x w^T + b)); d/dw of (dL/dx . v) = u^T v */
+  {
+    lc_tensor *x = lc_randn(ctx, LC_FLOAT64, 2, S(3, 4)), *w = lc_randn(ctx, LC_FLOAT64, 2, S(2, 4));
+    lc_tensor *b = lc_randn(ctx, LC_FLOAT64, 1, S(2));
+    lc_tensor *u = lc_randn(ctx, LC_FLOAT64, 2, S(3, 2)), *v = lc_randn(ctx, LC_FLOAT64, 2, S(3, 4));
+    x->requires_grad = w->requires_grad = b->requires_grad = 1;
+    lc_tensor *y = lc_linear(ctx, x, w, b), *gx = NULL, *hw = NULL;
+    CHECK(lc_grad_ex(ctx, y, u, LC_CREATE_GRAPH, 1, &x, &gx) == LC_OK);
+    CHECK(gx && lc_grad_ex(ctx, gx, v, 0, 1, &w, &hw) == LC_OK && hw);
+    lc_tensor *ut = lc_transpose(ctx, u, 0, 1), *want = lc_matmul(ctx, ut, v);
+    if (hw && want) {
+      double h[8], wv[8];
+      lc_tensor_read(hw, h);
+      lc_tensor_read(want, wv);
+      for (int i = 0; i < 8; i++) CHECK_NEAR(h[i], wv[i], 1e-12);
+    }
+    rel(x, w, b, u);
+    rel(v, y, gx, hw);
+    rel(ut, want, NULL, NULL);
+  }
+  END_CTX(ctx, c);
+}
+
+/* lc_backward_ex leaves a .grad with a graph; without LC_CREATE_GRAPH the
+ * old behaviour holds (no graph, the rules record nothing). */
+static void test_backward_create_graph(void) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  lc_tensor *x = T64(ctx, S(3), 1, 0.5, -1.0, 2.0);
+  x->requires_grad = 1;
+  lc_tensor *y = cube(ctx, x), *s = lc_sum(ctx, y);
+  CHECK(lc_backward_ex(ctx, s, NULL, LC_CREATE_GRAPH) == LC_OK);
+  CHECK(x->grad && x->grad->requires_grad && !lc_tensor_is_leaf(x->grad));
+  CHECK_VALUES(x->grad, 1e-12, 0.75, 3.0, 12.0);
+  lc_tensor *g1 = x->grad, *s2 = g1 ? lc_sum(ctx, g1) : NULL, *d2 = NULL;
+  /* (the gradient's graph runs through the first one: retain it) */
+  CHECK(s2 && lc_grad_ex(ctx, s2, NULL, LC_RETAIN_GRAPH, 1, &x, &d2) == LC_OK);
+  CHECK_VALUES(d2, 1e-12, 3.0, -6.0, 12.0);
+  x->grad = NULL;  /* the grad's graph holds x: break the cycle before x goes */
+  rel(g1, s2, d2, NULL);
+  /* a plain backward still runs, and records nothing */
+  CHECK(lc_backward(ctx, s, NULL, 0) == LC_OK);
+  CHECK(x->grad && !x->grad->requires_grad && lc_tensor_is_leaf(x->grad));
+  CHECK_VALUES(x->grad, 1e-12, 0.75, 3.0, 12.0);
+  CHECK(lc_ctx_grad_enabled(ctx));  /* the mode comes back */
+  rel(x, y, s, NULL);
+  END_CTX(ctx, c);
+}
+
+/* ============================================================================= */
 
 typedef struct test {
   const char *name;
@@ -1593,6 +2020,11 @@ static const test tests[] = {
   {"memory returned", test_memory_returned},
   {"oom sweep", test_oom_sweep},
   {"oom sweep wide", test_oom_sweep_wide},
+  {"registry", test_registry},
+  {"second derivatives, analytic", test_second_derivatives_analytic},
+  {"second derivatives, H v", test_second_derivatives_hvp},
+  {"second derivatives, finite differences", test_second_derivatives_fd},
+  {"backward create_graph", test_backward_create_graph},
 };
 
 int main(int argc, char **argv) {
