@@ -79,9 +79,10 @@ void lt_check_inplace(lua_State *L, const lc_tensor *t, const char *fname);
  * the first non-number when varargs. */
 int lt_shape(lua_State *L, int idx, int64_t *shape, const char *fname, int *next);
 /* t:op(sizes...) or t:op({sizes}): reads the sizes after the tensor at 1 and
- * pushes f's result; errors name fname and call the sizes `what`. */
+ * pushes f's result; errors name the running function and call the sizes
+ * `what`. */
 typedef lc_tensor *(*lt_sizes_fn)(lc_ctx *, lc_tensor *, int, const int64_t *);
-int lt_sizes_op(lua_State *L, lt_sizes_fn f, const char *what, const char *fname);
+int lt_sizes_op(lua_State *L, lt_sizes_fn f, const char *what);
 /* A dtype name ("float32", "float64", or "float", "double") at idx. */
 lc_dtype lt_dtype(lua_State *L, int idx, const char *fname);
 /* A size at idx: an integer, or a float with an integer value. */

@@ -9,10 +9,13 @@
  * positionally only), default (numbers, integers, booleans), what (the
  * expected type in messages, when the kind's own words do not fit)}.
  * A function registers as a row {lua name, "lucid.name", C function, schema,
- * where} of an lt_reg table (LT_ROW builds it) that lt_register binds; the
- * closure gets the row as upvalue 2, so the function and lucid.core._options
- * read the very same schema. Inside, lt_args(L, first, ndim, v) parses the
- * arguments from stack index `first` into v[i] for row i (or raises).
+ * where} of its family's lt_reg table, which lt_register binds; the closure
+ * gets the row as upvalue 2, so the function and lucid.core._options read
+ * the very same schema:
+ *   static const lt_reg fns[] = {LT_ROW(sum, l_sum, DIM_KEEP, LT_BOTH), ..., {NULL}};
+ *   static int l_sum(lua_State *L) {  // lt_args: rows -> v[], or an error
+ *     lc_tensor *a = lt_check(L, 1); lt_val v[2]; const char *fname = lt_args(L, 2, a->ndim, v);
+ *     ... v[0].i (0-based dim, -1 absent), v[1].b ... }
  *
  * Arguments go positionally in row order, or by name in one trailing table,
  * or both (positions first). The trailing table is options unless a row

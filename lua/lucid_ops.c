@@ -111,8 +111,9 @@ static int l_double(lua_State *L) { return to_dtype(L, LC_FLOAT64, lt_args(L, 2,
 
 /* ---- shapes ------------------------------------------------------------------------------- */
 
-int lt_sizes_op(lua_State *L, lt_sizes_fn f, const char *what, const char *fname) {
+int lt_sizes_op(lua_State *L, lt_sizes_fn f, const char *what) {
   lc_ctx *ctx = LT_CTX(L);
+  const char *fname = lt_fn(L)->fname;
   lc_tensor *a = lt_check(L, 1);
   int64_t sizes[LC_MAX_DIMS];
   int next;
@@ -124,20 +125,29 @@ int lt_sizes_op(lua_State *L, lt_sizes_fn f, const char *what, const char *fname
 }
 
 /* reshape: a view when strides allow (as PyTorch), else a copy */
-static int l_reshape(lua_State *L) { return lt_sizes_op(L, lc_reshape, "sizes", "lucid.reshape"); }
+static int l_reshape(lua_State *L) { return lt_sizes_op(L, lc_reshape, "sizes"); }
 /* view: never a copy, an error when strides do not allow it */
-static int l_view(lua_State *L) { return lt_sizes_op(L, lc_view, "sizes", "lucid.view"); }
+static int l_view(lua_State *L) { return lt_sizes_op(L, lc_view, "sizes"); }
 
-/* expand(sizes...): -1 keeps the size, as in PyTorch */
-static lc_tensor *expand_keep(lc_ctx *ctx, lc_tensor *a, int n, const int64_t *sizes) {
-  int64_t shape[LC_MAX_DIMS];
+/* expand(sizes...) and broadcast_to(sizes...): -1 keeps the size, as in PyTorch */
+static void keep_sizes(const lc_tensor *a, int n, const int64_t *sizes, int64_t *shape) {
   for (int i = 0; i < n; i++) {
     int j = i - (n - a->ndim);
     shape[i] = sizes[i] == -1 && j >= 0 ? a->shape[j] : sizes[i];
   }
+}
+static lc_tensor *expand_keep(lc_ctx *ctx, lc_tensor *a, int n, const int64_t *sizes) {
+  int64_t shape[LC_MAX_DIMS];
+  keep_sizes(a, n, sizes, shape);
   return lc_expand(ctx, a, n, shape);
 }
-static int l_expand(lua_State *L) { return lt_sizes_op(L, expand_keep, "sizes", "lucid.expand"); }
+static lc_tensor *broadcast_keep(lc_ctx *ctx, lc_tensor *a, int n, const int64_t *sizes) {
+  int64_t shape[LC_MAX_DIMS];
+  keep_sizes(a, n, sizes, shape);
+  return lc_broadcast_to(ctx, a, n, shape);
+}
+static int l_expand(lua_State *L) { return lt_sizes_op(L, expand_keep, "sizes"); }
+static int l_broadcast_to(lua_State *L) { return lt_sizes_op(L, broadcast_keep, "sizes"); }
 
 static const lt_arg TRANSPOSE_ARGS[] = {
   {"dim0", LT_K_DIM, LT_REQ, 0, NULL}, {"dim1", LT_K_DIM, LT_REQ, 0, NULL}, {NULL}};
@@ -297,7 +307,7 @@ static const lt_reg op_fns[] = {
   LT_ROW(tanh, l_tanh, OUT_ARG, LT_BOTH), LT_ROW(log, l_log, NULL, LT_BOTH),
   LT_ROW(matmul, l_matmul, NULL, LT_BOTH), LT_ROW(linear, l_linear, LINEAR_ARGS, LT_BOTH),
   LT_ROW(reshape, l_reshape, NULL, LT_BOTH), LT_ROW(view, l_view, NULL, LT_BOTH),
-  LT_ROW(expand, l_expand, NULL, LT_BOTH), LT_ROW(transpose, l_transpose, TRANSPOSE_ARGS, LT_BOTH),
+  LT_ROW(expand, l_expand, NULL, LT_BOTH), LT_ROW(broadcast_to, l_broadcast_to, NULL, LT_BOTH), LT_ROW(transpose, l_transpose, TRANSPOSE_ARGS, LT_BOTH),
   LT_ROW(select, l_select, SELECT_ARGS, LT_BOTH), LT_ROW(contiguous, l_contiguous, NULL, LT_BOTH),
   LT_ROW(clone, l_clone, NULL, LT_BOTH), LT_ROW(to, l_to, DTYPE_ARG, LT_BOTH),
   LT_ROW(float, l_float, NULL, LT_BOTH), LT_ROW(double, l_double, NULL, LT_BOTH),

@@ -134,7 +134,7 @@ static int l_unsqueeze(lua_State *L) {
 }
 
 static int l_permute(lua_State *L) {
-  const char *fname = "lucid.permute";
+  const char *fname = lt_fn(L)->fname;
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
   int dims[LC_MAX_DIMS];
@@ -153,19 +153,6 @@ static int l_t(lua_State *L) {
   lc_tensor *a = lt_check(L, 1);
   const char *fname = lt_args(L, 2, -1, NULL);
   return lt_push(L, ctx, lc_t(ctx, a), fname);
-}
-
-/* broadcast_to(shape...): -1 keeps a size, as in expand */
-static lc_tensor *broadcast_keep(lc_ctx *ctx, lc_tensor *a, int n, const int64_t *sizes) {
-  int64_t shape[LC_MAX_DIMS];
-  for (int i = 0; i < n; i++) {
-    int j = i - (n - a->ndim);
-    shape[i] = sizes[i] == -1 && j >= 0 ? a->shape[j] : sizes[i];
-  }
-  return lc_broadcast_to(ctx, a, n, shape);
-}
-static int l_broadcast_to(lua_State *L) {
-  return lt_sizes_op(L, broadcast_keep, "sizes", "lucid.broadcast_to");
 }
 
 /* narrow(dim, start, length): start 1-based, negative from the end (-1 is
@@ -399,7 +386,7 @@ static int l_masked_fill(lua_State *L) {
 
 /* repeat(sizes...): PyTorch's repeat (tiles), not Lua's string.rep */
 static int l_repeat(lua_State *L) {
-  return lt_sizes_op(L, lc_repeat, "repeat counts", "lucid.repeat");
+  return lt_sizes_op(L, lc_repeat, "repeat counts");
 }
 
 /* tile(reps...): torch.tile, repeat that also takes fewer counts than dims
@@ -407,7 +394,7 @@ static int l_repeat(lua_State *L) {
  * x:repeat(2, 2) must be written x["repeat"](x, 2, 2); x:tile(2, 2) reads
  * better and does the same. */
 static int l_tile(lua_State *L) {
-  const char *fname = "lucid.tile";
+  const char *fname = lt_fn(L)->fname;
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
   int64_t reps[LC_MAX_DIMS];
@@ -426,7 +413,7 @@ static int l_tile(lua_State *L) {
 }
 
 static int l_flip(lua_State *L) {
-  const char *fname = "lucid.flip";
+  const char *fname = lt_fn(L)->fname;
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
   int dims[LC_MAX_DIMS];
@@ -437,7 +424,7 @@ static int l_flip(lua_State *L) {
 static const lt_reg fns[] = {
   LT_ROW(flatten, l_flatten, FLATTEN_ARGS, LT_BOTH), LT_ROW(squeeze, l_squeeze, SQUEEZE_ARGS, LT_BOTH),
   LT_ROW(unsqueeze, l_unsqueeze, NEW_DIM_ARG, LT_BOTH), LT_ROW(permute, l_permute, NULL, LT_BOTH),
-  LT_ROW(t, l_t, NULL, LT_BOTH), LT_ROW(broadcast_to, l_broadcast_to, NULL, LT_BOTH),
+  LT_ROW(t, l_t, NULL, LT_BOTH),
   LT_ROW(narrow, l_narrow, NARROW_ARGS, LT_BOTH), LT_ROW(slice, l_slice, SLICE_ARGS, LT_BOTH),
   LT_ROW(split, l_split, SPLIT_ARGS, LT_BOTH), LT_ROW(chunk, l_chunk, CHUNK_ARGS, LT_BOTH),
   LT_ROW(index_select, l_index_select, INDEX_ARGS, LT_BOTH),
