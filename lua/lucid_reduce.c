@@ -28,12 +28,18 @@ static lc_tensor *keep_all(lc_ctx *ctx, lc_tensor *r, int ndim, int keepdim) {
   return k;
 }
 
-/* 0-based indices from the core -> a fresh tensor of 1-based ones. Takes ix. */
-static lc_tensor *one_based(lc_ctx *ctx, lc_tensor *ix) {
-  if (!ix) return NULL;
+/* 0-based indices from the core -> a fresh tensor of 1-based ones. */
+static lc_tensor *plus_one(lc_ctx *ctx, lc_tensor *ix) {
   lc_tensor *one = lc_scalar(ctx, LC_FLOAT64, 1.0);
   lc_tensor *r = one ? lc_add(ctx, ix, one) : NULL;
   lc_tensor_release(one);
+  return r;
+}
+
+/* plus_one that takes ix (NULL: the failure that made it). */
+static lc_tensor *one_based(lc_ctx *ctx, lc_tensor *ix) {
+  if (!ix) return NULL;
+  lc_tensor *r = plus_one(ctx, ix);
   lc_tensor_release(ix);
   return r;
 }
@@ -94,8 +100,10 @@ static int ext(lua_State *L, all_fn all, ext_dim_fn along) {
   lc_tensor **vslot = lt_newbox(L), **islot = lt_newbox(L);
   lc_tensor *val = NULL, *ix = NULL;
   lt_do(L, ctx, along(ctx, a, dim, keep, &val, &ix), fname);
-  *vslot = val;  /* owned by its box before anything else can fail */
-  lt_fill(L, ctx, islot, one_based(ctx, ix), fname);
+  *vslot = val;  /* owned by boxes before anything else can fail */
+  *islot = ix;
+  lt_push(L, ctx, plus_one(ctx, ix), fname);
+  lua_remove(L, -2);                            /* values, 1-based indices */
   return 2;
 }
 
