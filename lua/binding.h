@@ -71,6 +71,8 @@ int lt_try_top(lua_State *L, lc_ctx *ctx, lc_tensor *r, const char *fname);
 lc_tensor *lt_operand(lua_State *L, lc_ctx *ctx, int idx, const lc_tensor *like, const char *fname);
 /* 1-based (negative from the end) dim at idx -> 0-based; errors name fname. */
 int lt_dim(lua_State *L, int idx, int ndim, const char *fname);
+/* The same for a dim already read as an integer. */
+int lt_wrap_dim(lua_State *L, lua_Integer d, int ndim, const char *fname);
 /* An integer argument (integral floats accepted); errors name `what`. */
 lua_Integer lt_integer(lua_State *L, int idx, const char *what, const char *fname);
 /* Refuses an in-place change of a tensor that requires grad while recording. */
@@ -125,10 +127,13 @@ typedef struct lt_arg {
   const char *what;  /* the expected type in messages, when the kind's words do not fit */
 } lt_arg;
 
-/* One parsed argument. Absent: idx 0 and the row's default in n, i, b. */
+/* One parsed argument. Absent: idx 0 and the row's default in n, i, b.
+ * A number, integer, dim, boolean, dtype or string given by name is read
+ * from the options table at once: its idx is then only "present" (nonzero),
+ * not the value's index; the other kinds keep the value at idx. */
 typedef struct lt_val {
   int idx;          /* stack index of the value, 0 when absent or nil */
-  int named;        /* given in the options table */
+  int named;        /* given in the options table (2: and converted already) */
   int count;        /* LT_K_SHAPE: how many varargs sizes, -1 for a table */
   lua_Number n;
   lua_Integer i;

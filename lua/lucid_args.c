@@ -146,6 +146,13 @@ static int more_positional(const lt_arg *a) {
   return 0;
 }
 
+/* Kinds whose value the function reads from the stack (v.idx), or a
+ * tensor (whose box the function may return). */
+static int keeps_value(const lt_arg *a) {
+  return a->kind == LT_K_ANY || a->kind == LT_K_SHAPE || a->kind == LT_K_OPERAND ||
+         a->kind == LT_K_TENSOR;
+}
+
 /* Checks and converts the value at v->idx, of Lua type t, for row a. */
 static void convert(lua_State *L, const char *fname, const lt_arg *a, lt_val *v, int ndim, int t) {
   int idx = v->idx;
@@ -310,15 +317,24 @@ static const char *parse(lua_State *L, const lt_reg *fn, int first, int top, int
       if (!a || !a->name) unknown_option(L, fn);
       lt_val *x = &v[a - args];
       if (x->idx) lt_error(L, "%s: %s is given twice (positionally and by name)", fname, a->name);
-      lua_insert(L, -2);                        /* value, key: the value stays */
-      x->idx = lua_gettop(L) - 1;
       x->named = 1;
-      if (a->kind == LT_K_SHAPE) x->count = lua_istable(L, x->idx) ? -1 : 1;
+      if (keeps_value(a)) {  /* read later at x->idx: kept on the stack */
+        lua_insert(L, -2);                      /* value, key: the value stays */
+        x->idx = lua_gettop(L) - 1;
+        if (a->kind == LT_K_SHAPE) x->count = lua_istable(L, x->idx) ? -1 : 1;
+      } else {  /* converted now; the table keeps a string alive */
+        x->idx = lua_gettop(L);
+        convert(L, fname, a, x, ndim, lua_type(L, x->idx));
+        x->idx = opts;                          /* present (a valid index, not the value) */
+        x->named = 2;                           /* converted */
+        lua_pop(L, 1);
+      }
     }
   }
   /* checked and converted */
   n = 0;
   for (const lt_arg *a = args; a && a->name; a++, n++) {
+    if (v[n].named == 2) continue;
     if (v[n].idx) convert(L, fname, a, &v[n], ndim, lua_type(L, v[n].idx));
     else set_default(L, fname, a, &v[n]);
   }

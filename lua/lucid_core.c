@@ -25,17 +25,17 @@ static int state_gc(lua_State *L) {
 
 /* ---- boxes ------------------------------------------------------------------------ */
 
-/* The tensor metatable holds this address as a key (mt[&tensor_tag] = true):
- * testing for it is a pointer-keyed lookup, where luaL_testudata looks the
- * metatable up in the registry by name (string cache, hashing) on every
- * call, a large part of a small op's cost. */
+/* The tensor metatable holds this address at index 1 (mt[1], a light
+ * userdata): testing for it is an integer-keyed lookup, where
+ * luaL_testudata looks the metatable up in the registry by name (string
+ * cache, hashing) on every call, a large part of a small op's cost. */
 static const char tensor_tag = 0;
 
 lt_box *lt_tobox(lua_State *L, int idx) {
   if (lua_type(L, idx) != LUA_TUSERDATA) return NULL;  /* before any push: idx may be < 0 */
   lt_box *b = (lt_box *)lua_touserdata(L, idx);
   if (!lua_getmetatable(L, idx)) return NULL;          /* pushes the metatable */
-  int ok = lua_rawgetp(L, -1, &tensor_tag) == LUA_TBOOLEAN;
+  int ok = lua_rawgeti(L, -1, 1) == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) == &tensor_tag;
   lua_pop(L, 2);
   return ok ? b : NULL;
 }
@@ -189,7 +189,7 @@ int lt_try_top(lua_State *L, lc_ctx *ctx, lc_tensor *r, const char *fname) {
 
 /* A creation function's result, on top, gets requires_grad as its options said. */
 static int leaf(lua_State *L, int requires_grad) {
-  ((lt_box *)lua_touserdata(L, -1))->t->requires_grad = requires_grad;
+  if (requires_grad) ((lt_box *)lua_touserdata(L, -1))->t->requires_grad = 1;  /* else 0 already */
   return 1;
 }
 
@@ -234,7 +234,10 @@ lua_Integer lt_integer(lua_State *L, int idx, const char *what, const char *fnam
 }
 
 int lt_dim(lua_State *L, int idx, int ndim, const char *fname) {
-  lua_Integer d = lt_integer(L, idx, "dimension", fname);
+  return lt_wrap_dim(L, lt_integer(L, idx, "dimension", fname), ndim, fname);
+}
+
+int lt_wrap_dim(lua_State *L, lua_Integer d, int ndim, const char *fname) {
   if (d >= 1 && d <= ndim) return (int)d - 1;
   if (d < 0 && d >= -(lua_Integer)ndim) return (int)(ndim + d);  /* no -d: d may be mininteger */
   if (ndim == 0)
@@ -958,8 +961,8 @@ LUALIB_API int luaopen_lucid_core(lua_State *L) {
   int methods = lua_gettop(L);
   luaL_newmetatable(L, LT_TENSOR);
   int meta = lua_gettop(L);
-  lua_pushboolean(L, 1);
-  lua_rawsetp(L, meta, &tensor_tag);            /* meta[&tensor_tag] = true: lt_tobox's mark */
+  lua_pushlightuserdata(L, (void *)&tensor_tag);
+  lua_rawseti(L, meta, 1);                      /* meta[1] = &tensor_tag: lt_tobox's mark */
   lt_lazy_options(L, module);                   /* module._options, on first use */
   lt_register(L, state, methods, module, core_fns);
   lt_register_ops(L, state, methods, module);

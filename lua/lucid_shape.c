@@ -22,8 +22,8 @@
 
 /* A dim for a new dimension among ndim + 1 (unsqueeze, stack): 1..ndim+1,
  * or -(ndim+1)..-1 with -1 the last. */
-static int new_dim(lua_State *L, int idx, int ndim, const char *fname) {
-  lua_Integer d = lt_integer(L, idx, "dimension", fname), n = ndim + 1;
+static int new_dim(lua_State *L, lua_Integer d, int ndim, const char *fname) {
+  lua_Integer n = ndim + 1;
   if (d >= 1 && d <= n) return (int)d - 1;
   if (d < 0 && d >= -n) return (int)(n + d);  /* no -d: d may be mininteger */
   lt_error(L, "%s: dimension %I is out of range for a new dimension of a %d-d tensor "
@@ -129,7 +129,7 @@ static int l_unsqueeze(lua_State *L) {
   lc_tensor *a = lt_check(L, 1);
   lt_val v[1];
   const char *fname = lt_args(L, 2, -1, v);
-  int d = new_dim(L, v[0].idx, a->ndim, fname);
+  int d = new_dim(L, v[0].i, a->ndim, fname);
   return lt_push(L, ctx, lc_unsqueeze(ctx, a, d), fname);
 }
 
@@ -319,13 +319,13 @@ static int join(lua_State *L, int stack) {
   int dim = 0;
   if (n > 0 && di) {
     if (stack) {
-      dim = new_dim(L, di, ts[0]->ndim, fname);
+      dim = new_dim(L, v[1].i, ts[0]->ndim, fname);
     } else {
       /* dims count in the first tensor that is not a skipped empty 1-D one */
       const lc_tensor *ref = ts[0];
       for (lua_Integer i = 0; i < n; i++)
         if (!(ts[i]->ndim == 1 && ts[i]->shape[0] == 0)) { ref = ts[i]; break; }
-      if (ref->ndim > 0) dim = lt_dim(L, di, ref->ndim, fname);  /* 0-d: the core says why */
+      if (ref->ndim > 0) dim = lt_wrap_dim(L, v[1].i, ref->ndim, fname);  /* 0-d: the core says why */
     }
   }
   return lt_push(L, ctx, stack ? lc_stack(ctx, (int)n, ts, dim) : lc_cat(ctx, (int)n, ts, dim),

@@ -163,6 +163,13 @@ describe("binding options", function()
     assert.are.same({3, 6}, v:tolist())
     assert.are.same({3, 3}, i:tolist())
     assert.are.same({{1, 2}, {4, 5}}, x:narrow{dim = 2, start = 1, length = 2}:tolist())
+    assert.are.same({1, 2, 3}, x:unsqueeze{dim = 1}.shape)
+    assert.are.same({2, 6}, lucid.cat({x, x}, {dim = 2}).shape)
+    assert.are.same({2, 3, 2}, lucid.stack({x, x}, {dim = -1}).shape)
+    assert.are.same({{1, 2, 3}}, x:split(1, {dim = 1})[1]:tolist())
+    assert.are.same({6, 15}, x:sum{dim = -1}:tolist())
+    assert.are.same({2, 3}, x:flatten{start_dim = 1, end_dim = 1}.shape)
+    assert.are.equal("float64", x:to{dtype = "float64"}.dtype)
   end)
 
   -- FLIP WHEN THE CORE LANDS: create_graph = true is refused, never ignored,
