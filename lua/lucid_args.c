@@ -239,6 +239,7 @@ static int shape_at(lua_State *L, const char *fname, const lt_arg *a, lt_val *x,
 static void set_default(lua_State *L, const char *fname, const lt_arg *a, lt_val *x) {
   if (a->flags & LT_REQ) lt_error(L, "%s: %s is required", fname, a->name);
   x->idx = 0;
+  x->named = 0;
   switch (a->kind) {
     case LT_K_NUMBER: x->n = a->dflt; break;
     case LT_K_INTEGER: x->i = (lua_Integer)a->dflt; break;
