@@ -40,6 +40,9 @@ typedef struct lt_state {
 /* lucid_core.c */
 lc_tensor *lt_check(lua_State *L, int idx);             /* a live tensor or an error */
 lc_tensor *lt_test(lua_State *L, int idx);              /* NULL if not a tensor */
+lt_box *lt_tobox(lua_State *L, int idx);                /* NULL if no tensor box */
+/* A live tensor or an error that names fname ("fname: bad argument #1 (...)"). */
+lc_tensor *lt_tensor_arg(lua_State *L, int idx, const char *fname);
 lc_tensor **lt_newbox(lua_State *L);                    /* pushes an empty tensor */
 int lt_fail(lua_State *L, lc_ctx *ctx, const char *fname);  /* raises ctx's error */
 /* luaL_error's twin, and the only way the library raises: the position is
@@ -68,6 +71,8 @@ int lt_try_top(lua_State *L, lc_ctx *ctx, lc_tensor *r, const char *fname);
 lc_tensor *lt_operand(lua_State *L, lc_ctx *ctx, int idx, const lc_tensor *like, const char *fname);
 /* 1-based (negative from the end) dim at idx -> 0-based; errors name fname. */
 int lt_dim(lua_State *L, int idx, int ndim, const char *fname);
+/* The same for a dim already read as an integer. */
+int lt_wrap_dim(lua_State *L, lua_Integer d, int ndim, const char *fname);
 /* An integer argument (integral floats accepted); errors name `what`. */
 lua_Integer lt_integer(lua_State *L, int idx, const char *what, const char *fname);
 /* Refuses an in-place change of a tensor that requires grad while recording. */
@@ -75,13 +80,105 @@ void lt_check_inplace(lua_State *L, const lc_tensor *t, const char *fname);
 /* A shape as varargs from idx or one table at idx; returns ndim. Stops at
  * the first non-number when varargs. */
 int lt_shape(lua_State *L, int idx, int64_t *shape, const char *fname, int *next);
-/* Sets each function of l into the table at absolute index `table`, with
- * the state userdata at `state` as its upvalue. */
-void lt_setfuncs(lua_State *L, int table, int state, const luaL_Reg *l);
 /* t:op(sizes...) or t:op({sizes}): reads the sizes after the tensor at 1 and
- * pushes f's result; errors name fname and call the sizes `what`. */
+ * pushes f's result; errors name the running function and call the sizes
+ * `what`. */
 typedef lc_tensor *(*lt_sizes_fn)(lc_ctx *, lc_tensor *, int, const int64_t *);
-int lt_sizes_op(lua_State *L, lt_sizes_fn f, const char *what, const char *fname);
+int lt_sizes_op(lua_State *L, lt_sizes_fn f, const char *what);
+/* A dtype name ("float32", "float64", or "float", "double") at idx. */
+lc_dtype lt_dtype(lua_State *L, int idx, const char *fname);
+/* A size at idx: an integer, or a float with an integer value. */
+int64_t lt_size(lua_State *L, int idx, const char *fname);
+/* Pushes a number of memory the core made into the GC's accounts (and
+ * drains what core callbacks queued); lt_fill does it for every result. */
+void lt_report_bytes(lua_State *L, lc_ctx *ctx);
+/* After a core call that returned a failure status: when it failed for want
+ * of memory, runs a full collection and returns 1 (make the call once
+ * more); otherwise raises its error. lt_do is lt_push's twin for the core
+ * calls that return a status (in-place ops, several results). */
+int lt_retry(lua_State *L, lc_ctx *ctx, const char *fname);
+#define lt_do(L, ctx, call, fname)                                                \
+  ((void)((call) == LC_OK || (lt_retry((L), (ctx), (fname)) && (call) == LC_OK) || \
+          lt_fail((L), (ctx), (fname))))
+
+/* ---- arguments: lucid_args.c (the schema format is described there) ---------- */
+typedef enum lt_kind {
+  LT_K_ANY,      /* any value, tables too: the function reads it at v.idx */
+  LT_K_OPERAND,  /* a tensor or a number (read with lt_operand at v.idx) */
+  LT_K_TENSOR, /* v.t */
+  LT_K_NUMBER,   /* v.n */
+  LT_K_INTEGER,  /* v.i; integral floats accepted */
+  LT_K_DIM,      /* v.i: 0-based for the ndim given to lt_args (1-based if ndim < 0); -1 absent */
+  LT_K_DIM_0D,   /* LT_K_DIM, but a 0-d tensor takes 1 or -1 (PyTorch's reductions) */
+  LT_K_BOOL,     /* v.b */
+  LT_K_DTYPE,    /* v.i, an lc_dtype; the state's default when absent */
+  LT_K_STRING,   /* v.s */
+  LT_K_SHAPE     /* sizes as varargs or one table: lt_shape_arg reads them */
+} lt_kind;
+
+#define LT_REQ 1u  /* required */
+#define LT_KW  2u  /* by name only (PyTorch's keyword-only arguments) */
+#define LT_POS 4u  /* positionally only: no option name */
+
+typedef struct lt_arg {
+  const char *name;
+  unsigned char kind, flags;
+  double dflt;       /* default of a number, integer or boolean */
+  const char *what;  /* the expected type in messages, when the kind's words do not fit */
+} lt_arg;
+
+/* One parsed argument. Absent: idx 0 and the row's default in n, i, b.
+ * A number, integer, dim, boolean, dtype or string given by name is read
+ * from the options table at once: its idx is then only "present" (nonzero),
+ * not the value's index; the other kinds keep the value at idx. */
+typedef struct lt_val {
+  int idx;          /* stack index of the value, 0 when absent or nil */
+  int named;        /* given in the options table (2: and converted already) */
+  int count;        /* LT_K_SHAPE: how many varargs sizes, -1 for a table */
+  lua_Number n;
+  lua_Integer i;
+  int b;
+  lc_tensor *t;
+  const char *s;
+} lt_val;
+
+#define LT_MODULE 1u  /* lucid.name */
+#define LT_METHOD 2u  /* t:name() */
+#define LT_META   4u  /* the tensor metatable's name (an operator) */
+#define LT_BOTH (LT_MODULE | LT_METHOD)
+
+/* A registration row: {lua name, the name errors use, C function, schema, where}. */
+typedef struct lt_reg {
+  const char *name, *fname;
+  lua_CFunction func;
+  const lt_arg *args;  /* NULL: no arguments beyond the ones it reads itself */
+  unsigned where;
+} lt_reg;
+#define LT_ROW(name, func, args, where) {#name, "lucid." #name, (func), (args), (where)}
+
+/* Binds each row into module, methods and the tensor metatable as `where`
+ * says, with upvalues the state (at `state`) and the row, and keeps the
+ * table for module._options. Rows end with {NULL}. */
+void lt_register(lua_State *L, int state, int methods, int module, const lt_reg *rows);
+/* Gives the module a lazily made _options (function name -> option names). */
+void lt_lazy_options(lua_State *L, int module);
+/* The row of the running function (upvalue 2). */
+const lt_reg *lt_fn(lua_State *L);
+/* Parses the arguments from stack index `first` on against the running
+ * function's schema into v (one lt_val per row), or raises; dims convert
+ * for a tensor of ndim dims. Returns the function's name for messages. */
+const char *lt_args(lua_State *L, int first, int ndim, lt_val *v);
+/* The sizes of an LT_K_SHAPE argument into shape; returns how many. */
+int lt_shape_arg(lua_State *L, const lt_val *v, int64_t *shape, const char *fname);
+
+/* lucid.op(t) and t:op() for a core op of one tensor; lucid.op(a, b) for
+ * one of two operands, either of which may be a number (taking the other's
+ * dtype). Both check there is nothing more, and push the result. */
+typedef lc_tensor *(*lt_unary_fn)(lc_ctx *, lc_tensor *);
+typedef lc_tensor *(*lt_binary_fn)(lc_ctx *, lc_tensor *, lc_tensor *);
+int lt_unary(lua_State *L, lt_unary_fn f);
+int lt_binary(lua_State *L, lt_binary_fn f);
+
 /* lucid_ops.c: binds every op into the module and the methods table. */
 void lt_register_ops(lua_State *L, int state, int methods, int module);
 /* lucid_autograd.c: hooks, retain_grad, autograd.grad, Lua-written ops. */

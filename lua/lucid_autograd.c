@@ -162,12 +162,16 @@ static int hook_remove(lua_State *L) {
 
 /* t:register_hook(fn): fn(grad) runs when t's gradient is complete, and may
  * return a tensor to use instead. Returns a handle with :remove(). */
+static const lt_arg HOOK_ARG[] = {{"hook", LT_K_ANY, LT_REQ | LT_POS, 0, NULL}, {NULL}};
 static int l_register_hook(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
-  luaL_checktype(L, 2, LUA_TFUNCTION);
+  lt_val v[1];
+  const char *fname = lt_args(L, 2, -1, v);
+  if (!lua_isfunction(L, 2))
+    return lt_error(L, "%s: hook must be a function, got %s", fname, luaL_typename(L, 2));
   if (!t->requires_grad)
-    return lt_error(L, "lucid.register_hook: the tensor does not require grad, so no "
-                      "gradient will reach the hook");
+    return lt_error(L, "%s: the tensor does not require grad, so no gradient will reach the "
+                      "hook", fname);
   lua_getfield(L, LUA_REGISTRYINDEX, HOOKS_KEY);
   if (lua_rawgeti(L, -1, (lua_Integer)t->id) != LUA_TTABLE) {
     lua_pop(L, 1);
@@ -190,8 +194,9 @@ static int l_register_hook(lua_State *L) {
 /* t:retain_grad(): a non-leaf keeps its gradient in t.grad (leaves always do). */
 static int l_retain_grad(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
+  const char *fname = lt_args(L, 2, -1, NULL);
   if (!t->requires_grad)
-    return lt_error(L, "lucid.retain_grad: the tensor does not require grad");
+    return lt_error(L, "%s: the tensor does not require grad", fname);
   if (!lc_tensor_is_leaf(t)) t->retains_grad = 1;
   return 0;
 }
@@ -220,28 +225,61 @@ static int tensor_list(lua_State *L, int idx, const char *what, const char *fnam
   return n;
 }
 
-/* grad(outputs, inputs [, grad_outputs] [, {retain_graph =, allow_unused =}]):
- * the gradients of the outputs (summed) with respect to each input, as
- * multiple results, without touching any .grad. */
-static int l_grad(lua_State *L) {
-  static const char *fname = "lucid.autograd.grad";
+/* The one way into the core's backward, for t:backward (inputs NULL: the
+ * gradients go to the leaves' .grad) and autograd.grad (into outv). Hooks
+ * and Lua ops call back on L meanwhile. create_graph (a graph of the
+ * backward itself, for higher derivatives) waits for the core: refused,
+ * never ignored. */
+static lc_status run_backward(lua_State *L, lt_state *s, const char *fname, lc_tensor *root,
+                              lc_tensor *seed, int retain_graph, int create_graph, int nin,
+                              lc_tensor **inputs, lc_tensor **outv) {
+  if (create_graph) lt_error(L, "%s: create_graph = true is not supported yet", fname);
+  lua_State *outer = s->active;  /* a hook may run a backward of its own */
+  s->active = L;
+  lc_status st = inputs ? lc_grad(s->ctx, root, seed, retain_graph, nin, inputs, outv)
+                        : lc_backward(s->ctx, root, seed, retain_graph);
+  s->active = outer;
+  return st;
+}
+
+/* t:backward([gradient] [, retain_graph [, create_graph]]), the flags also by
+ * name: t:backward(nil, {retain_graph = true}), t:backward{retain_graph = true}.
+ * As in PyTorch, retain_graph defaults to create_graph. */
+static const lt_arg BACKWARD_ARGS[] = {
+  {"gradient", LT_K_OPERAND, 0, 0, NULL}, {"retain_graph", LT_K_BOOL, 0, 0, NULL},
+  {"create_graph", LT_K_BOOL, 0, 0, NULL}, {NULL}};
+static int l_backward(lua_State *L) {
   lt_state *s = (lt_state *)lua_touserdata(L, lua_upvalueindex(1));
   lc_ctx *ctx = s->ctx;
-  int opts = 0, seeds_idx = 0;
-  if (lua_istable(L, 4)) opts = 4;
-  else if (lua_istable(L, 3) && !lt_test(L, 3) && lua_rawlen(L, 3) == 0) opts = 3;
-  if (!lua_isnoneornil(L, 3) && opts != 3) seeds_idx = 3;
-  int retain = 0, allow_unused = 0;
-  if (opts) {
-    lua_getfield(L, opts, "retain_graph");
-    retain = lua_toboolean(L, -1);
-    lua_getfield(L, opts, "allow_unused");
-    allow_unused = lua_toboolean(L, -1);
-    lua_pop(L, 2);
-  }
-  int nout = tensor_list(L, 1, "outputs", fname);
+  lc_tensor *t = lt_check(L, 1);
+  lt_val v[3];
+  const char *fname = lt_args(L, 2, -1, v);
+  lc_tensor *seed = v[0].idx ? lt_operand(L, ctx, v[0].idx, t, fname) : NULL;
+  int create = v[2].b, retain = v[1].idx ? v[1].b : create;
+  lc_status st = run_backward(L, s, fname, t, seed, retain, create, 0, NULL, NULL);
+  lt_report_bytes(L, ctx);
+  if (st != LC_OK) return lt_fail(L, ctx, fname);
+  return 0;
+}
+
+/* grad(outputs, inputs [, grad_outputs] [, {retain_graph =, create_graph =,
+ * allow_unused =}]): the gradients of the outputs (summed) with respect to
+ * each input, as multiple results, without touching any .grad. */
+static const lt_arg GRAD_ARGS[] = {
+  {"outputs", LT_K_ANY, LT_REQ, 0, NULL}, {"inputs", LT_K_ANY, LT_REQ, 0, NULL},
+  {"grad_outputs", LT_K_ANY, 0, 0, NULL}, {"retain_graph", LT_K_BOOL, 0, 0, NULL},
+  {"create_graph", LT_K_BOOL, 0, 0, NULL}, {"allow_unused", LT_K_BOOL, 0, 0, NULL}, {NULL}};
+static int l_grad(lua_State *L) {
+  lt_state *s = (lt_state *)lua_touserdata(L, lua_upvalueindex(1));
+  lc_ctx *ctx = s->ctx;
+  lt_val v[6];
+  const char *fname = lt_args(L, 1, -1, v);
+  int seeds_idx = v[2].idx;
+  if (seeds_idx && lua_istable(L, seeds_idx) && !lua_rawlen(L, seeds_idx)) seeds_idx = 0;  /* {} */
+  int create = v[4].b, retain = v[3].idx ? v[3].b : create, allow_unused = v[5].b;
+  int nout = tensor_list(L, v[0].idx, "outputs", fname);
   int outs = lua_gettop(L);
-  int nin = tensor_list(L, 2, "inputs", fname);
+  int nin = tensor_list(L, v[1].idx, "inputs", fname);
   int ins = lua_gettop(L);
   int seeds = 0;
   if (seeds_idx) {
@@ -275,10 +313,7 @@ static int l_grad(lua_State *L) {
       lua_pop(L, 1);
     }
     lua_pop(L, 1);
-    lua_State *outer = s->active;
-    s->active = L;
-    lc_status st = lc_grad(ctx, root, seed, retain || k < nout, nin, inputs, outv);
-    s->active = outer;
+    lc_status st = run_backward(L, s, fname, root, seed, retain || k < nout, create, nin, inputs, outv);
     if (st != LC_OK) return lt_fail(L, ctx, fname);
     for (int i = 0; i < nin; i++) {  /* sum over the outputs */
       lt_box *b = (lt_box *)lua_touserdata(L, first + i);
@@ -381,10 +416,10 @@ static int l_attach_function(lua_State *L) {
     inputs[i] = lt_check(L, -1);
     lua_pop(L, 1);
   }
-  lc_tensor **slot = lt_newbox(L);
   /* a fresh alias, so that a forward returning one of its inputs does not
    * graft a node onto that input */
-  lt_fill(L, ctx, slot, lc_detach(ctx, out), fname);
+  lt_push(L, ctx, lc_detach(ctx, out), fname);
+  lc_tensor **slot = &((lt_box *)lua_touserdata(L, -1))->t;
   lua_pushvalue(L, 3);
   int ref = luaL_ref(L, LUA_REGISTRYINDEX);  /* before the C allocation: this may raise */
   lua_op *op = (lua_op *)s->alloc(s->alloc_ud, NULL, 0, sizeof *op);
@@ -403,16 +438,16 @@ static int l_attach_function(lua_State *L) {
   return 1;
 }
 
-static const luaL_Reg method_fns[] = {
-  {"register_hook", l_register_hook}, {"retain_grad", l_retain_grad}, {NULL, NULL}};
-
-static const luaL_Reg module_fns[] = {
-  {"_autograd_grad", l_grad}, {"_attach_function", l_attach_function}, {NULL, NULL}};
+static const lt_reg fns[] = {
+  LT_ROW(backward, l_backward, BACKWARD_ARGS, LT_BOTH),
+  LT_ROW(register_hook, l_register_hook, HOOK_ARG, LT_BOTH),
+  LT_ROW(retain_grad, l_retain_grad, NULL, LT_BOTH),
+  {"_autograd_grad", "lucid.autograd.grad", l_grad, GRAD_ARGS, LT_MODULE},
+  {"_attach_function", "lucid.autograd.Function", l_attach_function, NULL, LT_MODULE},
+  {NULL, NULL, NULL, NULL, 0}};
 
 void lt_register_autograd(lua_State *L, int state, int methods, int module) {
   lua_newtable(L);
   lua_setfield(L, LUA_REGISTRYINDEX, HOOKS_KEY);
-  lt_setfuncs(L, module, state, method_fns);
-  lt_setfuncs(L, methods, state, method_fns);
-  lt_setfuncs(L, module, state, module_fns);
+  lt_register(L, state, methods, module, fns);
 }

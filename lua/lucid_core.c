@@ -25,14 +25,40 @@ static int state_gc(lua_State *L) {
 
 /* ---- boxes ------------------------------------------------------------------------ */
 
+/* The tensor metatable holds this address at index 1 (mt[1], a light
+ * userdata): testing for it is an integer-keyed lookup, where
+ * luaL_testudata looks the metatable up in the registry by name (string
+ * cache, hashing) on every call, a large part of a small op's cost. */
+static const char tensor_tag = 0;
+
+lt_box *lt_tobox(lua_State *L, int idx) {
+  if (lua_type(L, idx) != LUA_TUSERDATA) return NULL;  /* before any push: idx may be < 0 */
+  lt_box *b = (lt_box *)lua_touserdata(L, idx);
+  if (!lua_getmetatable(L, idx)) return NULL;          /* pushes the metatable */
+  int ok = lua_rawgeti(L, -1, 1) == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) == &tensor_tag;
+  lua_pop(L, 2);
+  return ok ? b : NULL;
+}
+
 lc_tensor *lt_test(lua_State *L, int idx) {
-  lt_box *b = (lt_box *)luaL_testudata(L, idx, LT_TENSOR);
+  lt_box *b = lt_tobox(L, idx);
   return b ? b->t : NULL;
 }
 
 lc_tensor *lt_check(lua_State *L, int idx) {
-  lt_box *b = (lt_box *)luaL_checkudata(L, idx, LT_TENSOR);
+  lt_box *b = lt_tobox(L, idx);
+  if (!b) b = (lt_box *)luaL_checkudata(L, idx, LT_TENSOR);  /* raises the type error */
   if (!b->t) luaL_argerror(L, idx, "tensor was closed");
+  return b->t;
+}
+
+lc_tensor *lt_tensor_arg(lua_State *L, int idx, const char *fname) {
+  lt_box *b = lt_tobox(L, idx);
+  if (!b)
+    lt_error(L, "%s: bad argument #%d (lucid.Tensor expected, got %s)", fname, idx,
+             luaL_typename(L, idx));
+  else if (!b->t)
+    lt_error(L, "%s: bad argument #%d (tensor was closed)", fname, idx);
   return b->t;
 }
 
@@ -122,7 +148,7 @@ static int l_set_library_source(lua_State *L) {
  *   as Lua's own "pause" does for its heap. */
 #define LT_GC_FLOOR (4u << 20)
 
-static void report_bytes(lua_State *L, lc_ctx *ctx) {
+static inline void report_bytes(lua_State *L, lc_ctx *ctx) {
   lt_state *s = (lt_state *)lua_touserdata(L, lua_upvalueindex(1));
   if (s->npending) lt_drain_pending(L, s);
   size_t n = lc_ctx_take_new_bytes(ctx, 16 * 1024);
@@ -135,6 +161,8 @@ static void report_bytes(lua_State *L, lc_ctx *ctx) {
   }
 }
 
+void lt_report_bytes(lua_State *L, lc_ctx *ctx) { report_bytes(L, ctx); }
+
 int lt_fill(lua_State *L, lc_ctx *ctx, lc_tensor **slot, lc_tensor *r, const char *fname) {
   if (!r) return lt_fail(L, ctx, fname);
   *slot = r;
@@ -146,23 +174,28 @@ int lt_fill_top(lua_State *L, lc_ctx *ctx, lc_tensor *r, const char *fname) {
   return lt_fill(L, ctx, &((lt_box *)lua_touserdata(L, -1))->t, r, fname);
 }
 
-int lt_try_top(lua_State *L, lc_ctx *ctx, lc_tensor *r, const char *fname) {
-  if (r) return lt_fill_top(L, ctx, r, fname);
+int lt_retry(lua_State *L, lc_ctx *ctx, const char *fname) {
   if (lc_ctx_status(ctx) != LC_ENOMEM || !lua_gc(L, LUA_GCISRUNNING))
     return lt_fail(L, ctx, fname);  /* not a matter of memory: no second try */
   lua_gc(L, LUA_GCCOLLECT);
+  return 1;
+}
+
+int lt_try_top(lua_State *L, lc_ctx *ctx, lc_tensor *r, const char *fname) {
+  if (r) return lt_fill_top(L, ctx, r, fname);
+  lt_retry(L, ctx, fname);
   return 0;  /* lt_push calls again */
 }
 
-/* return push_leaf(L, ctx, lc_make(...), requires_grad, fname): a new leaf
- * made by a creation function, pushed (or its error raised) with
- * requires_grad as its options said. */
-#define push_leaf(L, ctx, call, rg, fname) \
-  (lt_push((L), (ctx), (call), (fname)), \
-   ((lt_box *)lua_touserdata((L), -1))->t->requires_grad = (rg), 1)
+/* A creation function's result, on top, gets requires_grad as its options said. */
+static int leaf(lua_State *L, int requires_grad) {
+  if (requires_grad) ((lt_box *)lua_touserdata(L, -1))->t->requires_grad = 1;  /* else 0 already */
+  return 1;
+}
 
 static int box_gc(lua_State *L) {
-  lt_box *b = (lt_box *)luaL_checkudata(L, 1, LT_TENSOR);
+  lt_box *b = lt_tobox(L, 1);
+  if (!b) b = (lt_box *)luaL_checkudata(L, 1, LT_TENSOR);  /* t:close() on something else */
   lc_tensor_release(b->t);
   b->t = NULL;
   return 0;
@@ -170,7 +203,7 @@ static int box_gc(lua_State *L) {
 
 /* ---- argument helpers ---------------------------------------------------------- */
 
-static lc_dtype check_dtype(lua_State *L, int idx, const char *fname) {
+lc_dtype lt_dtype(lua_State *L, int idx, const char *fname) {
   const char *s = luaL_checkstring(L, idx);
   if (strcmp(s, "float32") == 0 || strcmp(s, "float") == 0) return LC_FLOAT32;
   if (strcmp(s, "float64") == 0 || strcmp(s, "double") == 0) return LC_FLOAT64;
@@ -181,14 +214,14 @@ static lc_dtype check_dtype(lua_State *L, int idx, const char *fname) {
 lc_tensor *lt_operand(lua_State *L, lc_ctx *ctx, int idx, const lc_tensor *like, const char *fname) {
   lc_tensor *t = lt_test(L, idx);
   if (t) return t;
-  if (lua_isuserdata(L, idx) && luaL_testudata(L, idx, LT_TENSOR))
+  if (lt_tobox(L, idx))
     lt_error(L, "%s: tensor was closed", fname);
   if (lua_type(L, idx) != LUA_TNUMBER)
     lt_error(L, "%s: expected a tensor or a number, got %s", fname, luaL_typename(L, idx));
   double v = lua_tonumber(L, idx);
-  lc_tensor **slot = lt_newbox(L);
-  lt_fill(L, ctx, slot, lc_scalar(ctx, like ? like->dtype : lc_ctx_default_dtype(ctx), v), fname);
-  return *slot;
+  lc_dtype dt = like ? like->dtype : lc_ctx_default_dtype(ctx);
+  lt_push(L, ctx, lc_scalar(ctx, dt, v), fname);
+  return ((lt_box *)lua_touserdata(L, -1))->t;
 }
 
 lua_Integer lt_integer(lua_State *L, int idx, const char *what, const char *fname) {
@@ -201,7 +234,10 @@ lua_Integer lt_integer(lua_State *L, int idx, const char *what, const char *fnam
 }
 
 int lt_dim(lua_State *L, int idx, int ndim, const char *fname) {
-  lua_Integer d = lt_integer(L, idx, "dimension", fname);
+  return lt_wrap_dim(L, lt_integer(L, idx, "dimension", fname), ndim, fname);
+}
+
+int lt_wrap_dim(lua_State *L, lua_Integer d, int ndim, const char *fname) {
   if (d >= 1 && d <= ndim) return (int)d - 1;
   if (d < 0 && d >= -(lua_Integer)ndim) return (int)(ndim + d);  /* no -d: d may be mininteger */
   if (ndim == 0)
@@ -213,7 +249,7 @@ int lt_dim(lua_State *L, int idx, int ndim, const char *fname) {
 
 /* A size: an integer, or a float with an integer value (2^40 is a float in
  * Lua); sizes too big for the core are caught there, before any allocation. */
-static int64_t check_size(lua_State *L, int idx, const char *fname) {
+int64_t lt_size(lua_State *L, int idx, const char *fname) {
   int ok;
   lua_Integer v = lua_tointegerx(L, idx, &ok);
   if (!ok && lua_type(L, idx) == LUA_TNUMBER) {
@@ -234,7 +270,7 @@ int lt_shape(lua_State *L, int idx, int64_t *shape, const char *fname, int *next
       lt_error(L, "%s: at most %d dimensions are supported, got %d", fname, LC_MAX_DIMS, (int)len);
     for (lua_Integer i = 1; i <= len; i++) {
       lua_rawgeti(L, idx, i);
-      shape[n++] = check_size(L, -1, fname);
+      shape[n++] = lt_size(L, -1, fname);
       lua_pop(L, 1);
     }
     if (next) *next = idx + 1;
@@ -243,26 +279,11 @@ int lt_shape(lua_State *L, int idx, int64_t *shape, const char *fname, int *next
   while (lua_type(L, idx + n) == LUA_TNUMBER) {
     if (n == LC_MAX_DIMS)
       lt_error(L, "%s: at most %d dimensions are supported", fname, LC_MAX_DIMS);
-    shape[n] = check_size(L, idx + n, fname);
+    shape[n] = lt_size(L, idx + n, fname);
     n++;
   }
   if (next) *next = idx + n;
   return n;
-}
-
-/* Options table {dtype = ..., requires_grad = ...} at idx (may be none). */
-static void read_opts(lua_State *L, int idx, lc_ctx *ctx, lc_dtype *dtype, int *requires_grad,
-                      const char *fname) {
-  *dtype = lc_ctx_default_dtype(ctx);
-  *requires_grad = 0;
-  if (idx <= 0 || lua_isnoneornil(L, idx)) return;  /* idx 0: no options */
-  if (!lua_istable(L, idx))
-    lt_error(L, "%s: options must be a table, got %s", fname, luaL_typename(L, idx));
-  if (lua_getfield(L, idx, "dtype") != LUA_TNIL) *dtype = check_dtype(L, -1, fname);
-  lua_pop(L, 1);
-  lua_getfield(L, idx, "requires_grad");
-  *requires_grad = lua_toboolean(L, -1);
-  lua_pop(L, 1);
 }
 
 /* ---- creation ------------------------------------------------------------------------ */
@@ -336,26 +357,28 @@ static void fill_from(fill_state *f, int depth) {
   }
 }
 
+/* The options every creation function takes, by name only (as PyTorch). */
+#define LT_CREATE_OPTS {"dtype", LT_K_DTYPE, LT_KW, 0, NULL}, {"requires_grad", LT_K_BOOL, LT_KW, 0, NULL}
+
 /* lucid.tensor(data [, opts]): data is a number, a nested table or a tensor. */
+static const lt_arg TENSOR_ARGS[] = {{"data", LT_K_ANY, LT_POS, 0, NULL}, LT_CREATE_OPTS, {NULL}};
 static int l_tensor(lua_State *L) {
-  static const char *fname = "lucid.tensor";
   lc_ctx *ctx = LT_CTX(L);
-  lc_dtype dtype;
-  int rg;
-  read_opts(L, 2, ctx, &dtype, &rg, fname);
+  lt_val v[3];
+  const char *fname = lt_args(L, 1, -1, v);
+  lc_dtype dtype = (lc_dtype)v[1].i;
   lc_tensor *src = lt_test(L, 1);
-  lc_tensor **slot = lt_newbox(L);
   if (src) {
-    lc_tensor *c = lc_empty(ctx, dtype, src->ndim, src->shape);
-    if (c) lc_copy_(ctx, c, src);
-    lt_fill(L, ctx, slot, c, fname);
+    lt_push(L, ctx, lc_empty(ctx, dtype, src->ndim, src->shape), fname);
+    lc_tensor *c = ((lt_box *)lua_touserdata(L, -1))->t;
+    lt_do(L, ctx, lc_copy_(ctx, c, src), fname);
   } else if (lua_type(L, 1) == LUA_TNUMBER) {
-    lt_fill(L, ctx, slot, lc_scalar(ctx, dtype, lua_tonumber(L, 1)), fname);
+    lt_push(L, ctx, lc_scalar(ctx, dtype, lua_tonumber(L, 1)), fname);
   } else if (lua_istable(L, 1)) {
     int64_t shape[LC_MAX_DIMS];
     int ndim = table_shape(L, 1, shape, fname);
-    lt_fill(L, ctx, slot, lc_empty(ctx, dtype, ndim, shape), fname);
-    fill_state f = {L, fname, ndim, shape, {0}, 0, *slot};
+    lt_push(L, ctx, lc_empty(ctx, dtype, ndim, shape), fname);
+    fill_state f = {L, fname, ndim, shape, {0}, 0, ((lt_box *)lua_touserdata(L, -1))->t};
     lua_pushvalue(L, 1);
     fill_from(&f, 0);
     lua_pop(L, 1);
@@ -363,171 +386,149 @@ static int l_tensor(lua_State *L) {
     return lt_error(L, "%s: expected a number, a nested table or a tensor, got %s", fname,
                       luaL_typename(L, 1));
   }
-  (*slot)->requires_grad = rg;
-  return 1;
+  return leaf(L, v[2].b);
 }
 
 typedef enum { MK_EMPTY, MK_ZEROS, MK_ONES, MK_FULL, MK_RAND, MK_RANDN } make_kind;
 
-static int make(lua_State *L, make_kind kind, const char *fname) {
+static lc_tensor *make_tensor(lc_ctx *ctx, make_kind kind, lc_dtype dtype, int ndim,
+                              const int64_t *shape, double value) {
+  switch (kind) {
+    case MK_EMPTY: return lc_empty(ctx, dtype, ndim, shape);
+    case MK_ZEROS: return lc_zeros(ctx, dtype, ndim, shape);
+    case MK_ONES: return lc_full(ctx, dtype, ndim, shape, 1.0);
+    case MK_FULL: return lc_full(ctx, dtype, ndim, shape, value);
+    case MK_RAND: return lc_rand(ctx, dtype, ndim, shape);
+    case MK_RANDN: return lc_randn(ctx, dtype, ndim, shape);
+  }
+  return NULL;
+}
+
+/* zeros(2, 3 [, opts]), zeros({2, 3} [, opts]); full(2, 3, value [, opts]):
+ * the last of the leading numbers is the value. */
+static const lt_arg MAKE_ARGS[] = {{"size", LT_K_SHAPE, LT_POS, 0, NULL}, LT_CREATE_OPTS, {NULL}};
+static const lt_arg FULL_ARGS[] = {
+  {"size", LT_K_SHAPE, LT_POS, 0, NULL}, {"fill_value", LT_K_NUMBER, LT_REQ, 0, NULL}, LT_CREATE_OPTS,
+  {NULL}};
+static int make(lua_State *L, make_kind kind) {
   lc_ctx *ctx = LT_CTX(L);
   int64_t shape[LC_MAX_DIMS];
-  int next, ndim;
-  double value = 0;
-  if (kind == MK_FULL && !lua_istable(L, 1)) {
-    /* full(2, 3, value): the last of the leading numbers is the value */
-    int n = 0;
-    while (lua_type(L, n + 1) == LUA_TNUMBER) n++;
-    if (n == 0) return lt_error(L, "%s: expected a shape and a fill value", fname);
-    value = lua_tonumber(L, n);
-    lua_pushnil(L);
-    lua_copy(L, -1, n);  /* hide the value from the shape reader */
-    lua_pop(L, 1);
-    ndim = lt_shape(L, 1, shape, fname, &next);
-    next = n + 1;
-  } else {
-    ndim = lt_shape(L, 1, shape, fname, &next);
-    if (kind == MK_FULL) value = luaL_checknumber(L, next++);
-  }
-  lc_dtype dtype;
-  int rg;
-  read_opts(L, next, ctx, &dtype, &rg, fname);
-  lc_tensor **slot = lt_newbox(L);
-  lc_tensor *r = NULL;
-  switch (kind) {
-    case MK_EMPTY: r = lc_empty(ctx, dtype, ndim, shape); break;
-    case MK_ZEROS: r = lc_zeros(ctx, dtype, ndim, shape); break;
-    case MK_ONES: r = lc_full(ctx, dtype, ndim, shape, 1.0); break;
-    case MK_FULL: r = lc_full(ctx, dtype, ndim, shape, value); break;
-    case MK_RAND: r = lc_rand(ctx, dtype, ndim, shape); break;
-    case MK_RANDN: r = lc_randn(ctx, dtype, ndim, shape); break;
-  }
-  lt_fill(L, ctx, slot, r, fname);
-  r->requires_grad = rg;
-  return 1;
+  lt_val v[4];
+  const char *fname = lt_args(L, 1, -1, v);
+  int ndim = lt_shape_arg(L, &v[0], shape, fname), o = kind == MK_FULL ? 2 : 1;
+  lt_push(L, ctx, make_tensor(ctx, kind, (lc_dtype)v[o].i, ndim, shape, v[1].n), fname);
+  return leaf(L, v[o + 1].b);
 }
 
-static int l_empty(lua_State *L) { return make(L, MK_EMPTY, "lucid.empty"); }
-static int l_zeros(lua_State *L) { return make(L, MK_ZEROS, "lucid.zeros"); }
-static int l_ones(lua_State *L) { return make(L, MK_ONES, "lucid.ones"); }
-static int l_full(lua_State *L) { return make(L, MK_FULL, "lucid.full"); }
-static int l_rand(lua_State *L) { return make(L, MK_RAND, "lucid.rand"); }
-static int l_randn(lua_State *L) { return make(L, MK_RANDN, "lucid.randn"); }
-
-/* Reads an optional trailing options table, which must be the last argument. */
-static void trailing_opts(lua_State *L, int *top, lc_ctx *ctx, lc_dtype *dtype, int *rg,
-                          const char *fname) {
-  int idx = *top;
-  if (idx >= 1 && lua_istable(L, idx)) {
-    read_opts(L, idx, ctx, dtype, rg, fname);
-    (*top)--;
-  } else {
-    read_opts(L, 0, ctx, dtype, rg, fname);
-  }
-}
+static int l_empty(lua_State *L) { return make(L, MK_EMPTY); }
+static int l_zeros(lua_State *L) { return make(L, MK_ZEROS); }
+static int l_ones(lua_State *L) { return make(L, MK_ONES); }
+static int l_full(lua_State *L) { return make(L, MK_FULL); }
+static int l_rand(lua_State *L) { return make(L, MK_RAND); }
+static int l_randn(lua_State *L) { return make(L, MK_RANDN); }
 
 /* eye(n [, m] [, opts]) */
+static const lt_arg EYE_ARGS[] = {
+  {"n", LT_K_INTEGER, LT_REQ, 0, NULL}, {"m", LT_K_INTEGER, 0, 0, NULL}, LT_CREATE_OPTS, {NULL}};
 static int l_eye(lua_State *L) {
-  static const char *fname = "lucid.eye";
   lc_ctx *ctx = LT_CTX(L);
-  int top = lua_gettop(L), rg;
-  lc_dtype dt;
-  trailing_opts(L, &top, ctx, &dt, &rg, fname);
-  lua_Integer n = lt_integer(L, 1, "n", fname);
-  lua_Integer m = top >= 2 ? lt_integer(L, 2, "m", fname) : n;
-  return push_leaf(L, ctx, lc_eye(ctx, dt, n, m), rg, fname);
+  lt_val v[4];
+  const char *fname = lt_args(L, 1, -1, v);
+  lua_Integer n = v[0].i, m = v[1].idx ? v[1].i : n;
+  lt_push(L, ctx, lc_eye(ctx, (lc_dtype)v[2].i, n, m), fname);
+  return leaf(L, v[3].b);
 }
 
 /* arange(end), arange(start, end [, step]) [, opts]: end exclusive, as PyTorch */
+static const lt_arg ARANGE_ARGS[] = {
+  {"start", LT_K_NUMBER, 0, 0, NULL}, {"end", LT_K_NUMBER, 0, 0, NULL}, {"step", LT_K_NUMBER, 0, 1, NULL},
+  LT_CREATE_OPTS, {NULL}};
 static int l_arange(lua_State *L) {
-  static const char *fname = "lucid.arange";
   lc_ctx *ctx = LT_CTX(L);
-  int top = lua_gettop(L), rg;
-  lc_dtype dt;
-  trailing_opts(L, &top, ctx, &dt, &rg, fname);
-  double start = 0, end, step = 1;
-  if (top <= 1) end = luaL_checknumber(L, 1);
-  else {
-    start = luaL_checknumber(L, 1);
-    end = luaL_checknumber(L, 2);
-    if (top >= 3) step = luaL_checknumber(L, 3);
+  lt_val v[5];
+  const char *fname = lt_args(L, 1, -1, v);
+  double start = v[0].n, end = v[1].n;
+  if (!v[1].idx) {  /* arange(end) */
+    if (!v[0].idx || v[0].named) return lt_error(L, "%s: end is required", fname);
+    start = 0;
+    end = v[0].n;
   }
-  return push_leaf(L, ctx, lc_arange(ctx, dt, start, end, step), rg, fname);
+  lt_push(L, ctx, lc_arange(ctx, (lc_dtype)v[3].i, start, end, v[2].n), fname);
+  return leaf(L, v[4].b);
 }
 
 /* linspace(start, end, steps [, opts]) */
+static const lt_arg LINSPACE_ARGS[] = {
+  {"start", LT_K_NUMBER, LT_REQ, 0, NULL}, {"end", LT_K_NUMBER, LT_REQ, 0, NULL},
+  {"steps", LT_K_INTEGER, LT_REQ, 0, NULL}, LT_CREATE_OPTS, {NULL}};
 static int l_linspace(lua_State *L) {
-  static const char *fname = "lucid.linspace";
   lc_ctx *ctx = LT_CTX(L);
-  int top = lua_gettop(L), rg;
-  lc_dtype dt;
-  trailing_opts(L, &top, ctx, &dt, &rg, fname);
-  double start = luaL_checknumber(L, 1), end = luaL_checknumber(L, 2);
-  lua_Integer steps = lt_integer(L, 3, "steps", fname);
-  return push_leaf(L, ctx, lc_linspace(ctx, dt, start, end, steps), rg, fname);
+  lt_val v[5];
+  const char *fname = lt_args(L, 1, -1, v);
+  lt_push(L, ctx, lc_linspace(ctx, (lc_dtype)v[3].i, v[0].n, v[1].n, v[2].i), fname);
+  return leaf(L, v[4].b);
 }
 
 /* randint(high, shape [, opts]) or randint(low, high, shape [, opts]); high
  * exclusive; the shape is a table (varargs would be ambiguous here). */
+static const lt_arg RANDINT_ARGS[] = {
+  {"low", LT_K_INTEGER, 0, 0, NULL}, {"high", LT_K_INTEGER, LT_REQ, 0, NULL},
+  {"size", LT_K_ANY, LT_REQ, 0, NULL}, LT_CREATE_OPTS, {NULL}};
 static int l_randint(lua_State *L) {
-  static const char *fname = "lucid.randint";
   lc_ctx *ctx = LT_CTX(L);
-  int shape_idx = lua_istable(L, 2) ? 2 : 3;
-  lua_Integer low = 0, high;
-  if (shape_idx == 2) high = lt_integer(L, 1, "high", fname);
-  else {
-    low = lt_integer(L, 1, "low", fname);
-    high = lt_integer(L, 2, "high", fname);
+  if (lua_type(L, 1) == LUA_TNUMBER && lua_istable(L, 2)) {  /* randint(high, shape) */
+    lua_pushnil(L);
+    lua_insert(L, 1);                          /* low = nil */
   }
-  if (!lua_istable(L, shape_idx))
+  lt_val v[5];
+  const char *fname = lt_args(L, 1, -1, v);
+  if (!lua_istable(L, v[2].idx))
     return lt_error(L, "%s: expected a shape table after the bounds, got %s", fname,
-                      luaL_typename(L, shape_idx));
+                      luaL_typename(L, v[2].idx));
   int64_t shape[LC_MAX_DIMS];
-  int ndim = lt_shape(L, shape_idx, shape, fname, NULL);
-  lc_dtype dt;
-  int rg;
-  read_opts(L, shape_idx + 1, ctx, &dt, &rg, fname);
-  lc_tensor **slot = lt_newbox(L);
-  return lt_fill(L, ctx, slot, lc_randint(ctx, dt, low, high, ndim, shape), fname);
+  int ndim = lt_shape(L, v[2].idx, shape, fname, NULL);
+  lt_push(L, ctx, lc_randint(ctx, (lc_dtype)v[3].i, v[0].i, v[1].i, ndim, shape), fname);
+  return leaf(L, v[4].b);
 }
 
 /* from_string(bytes, shape... [, opts]): a tensor over packed little-endian
  * floats (4 bytes each for float32, 8 for float64), as files and hosts hold
  * them. The bytes are copied. */
+static const lt_arg FROM_STRING_ARGS[] = {
+  {"bytes", LT_K_STRING, LT_REQ | LT_POS, 0, NULL}, {"size", LT_K_SHAPE, LT_POS, 0, NULL},
+  LT_CREATE_OPTS, {NULL}};
 static int l_from_string(lua_State *L) {
-  static const char *fname = "lucid.from_string";
   lc_ctx *ctx = LT_CTX(L);
+  lt_val v[4];
+  const char *fname = lt_args(L, 1, -1, v);
   size_t len;
-  const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &len);
+  const unsigned char *s = (const unsigned char *)lua_tolstring(L, 1, &len);
   int64_t shape[LC_MAX_DIMS];
-  int next;
-  int ndim = lt_shape(L, 2, shape, fname, &next);
-  lc_dtype dt;
-  int rg;
-  read_opts(L, next, ctx, &dt, &rg, fname);
-  lc_tensor **slot = lt_newbox(L);
-  lt_fill(L, ctx, slot, lc_empty(ctx, dt, ndim, shape), fname);
-  size_t es = lc_dtype_size(dt), need = (size_t)(*slot)->numel * es;
+  int ndim = lt_shape_arg(L, &v[1], shape, fname);
+  lc_dtype dt = (lc_dtype)v[2].i;
+  lt_push(L, ctx, lc_empty(ctx, dt, ndim, shape), fname);
+  lc_tensor *t = ((lt_box *)lua_touserdata(L, -1))->t;
+  size_t es = lc_dtype_size(dt), need = (size_t)t->numel * es;
   if (len != need)
     return lt_error(L, "%s: %I elements of %s need %I bytes, got %I", fname,
-                      (LUAI_UACINT)(*slot)->numel, lc_dtype_name(dt), (LUAI_UACINT)need,
+                      (LUAI_UACINT)t->numel, lc_dtype_name(dt), (LUAI_UACINT)need,
                       (LUAI_UACINT)len);
-  for (int64_t i = 0; i < (*slot)->numel; i++) {
+  for (int64_t i = 0; i < t->numel; i++) {
     uint64_t bits = 0;  /* assembled byte by byte: the same on any host byte order */
     for (size_t k = 0; k < es; k++) bits |= (uint64_t)s[(size_t)i * es + k] << (8 * k);
-    if (dt == LC_FLOAT64) memcpy((double *)lc_tensor_data(*slot) + i, &bits, 8);
+    if (dt == LC_FLOAT64) memcpy((double *)lc_tensor_data(t) + i, &bits, 8);
     else {
       uint32_t b32 = (uint32_t)bits;
-      memcpy((float *)lc_tensor_data(*slot) + i, &b32, 4);
+      memcpy((float *)lc_tensor_data(t) + i, &b32, 4);
     }
   }
-  (*slot)->requires_grad = rg;
-  return 1;
+  return leaf(L, v[3].b);
 }
 
 /* t:to_string(): the values as packed little-endian floats, row-major. */
 static int l_to_string(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
+  lt_args(L, 2, -1, NULL);
   size_t es = lc_dtype_size(t->dtype);
   luaL_Buffer b;
   unsigned char *out = (unsigned char *)luaL_buffinitsize(L, &b, (size_t)t->numel * es);
@@ -552,13 +553,16 @@ static int l_to_string(lua_State *L) {
   return 1;
 }
 
-/* uniform_(t, lo, hi): in place, for initialisers. */
+/* uniform_(t, from = 0, to = 1): in place, for initialisers. */
+static const lt_arg UNIFORM_ARGS[] = {
+  {"from", LT_K_NUMBER, 0, 0, NULL}, {"to", LT_K_NUMBER, 0, 1, NULL}, {NULL}};
 static int l_uniform_(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *t = lt_check(L, 1);
-  lt_check_inplace(L, t, "lucid.uniform_");
-  if (lc_uniform_(ctx, t, luaL_checknumber(L, 2), luaL_checknumber(L, 3)) != LC_OK)
-    return lt_fail(L, ctx, "lucid.uniform_");
+  lt_val v[2];
+  const char *fname = lt_args(L, 2, -1, v);
+  lt_check_inplace(L, t, fname);
+  lt_do(L, ctx, lc_uniform_(ctx, t, v[0].n, v[1].n), fname);
   lua_settop(L, 1);
   return 1;
 }
@@ -568,7 +572,9 @@ static int l_uniform_(lua_State *L) {
 static int l_item(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   double v;
-  if (lc_tensor_item(ctx, lt_check(L, 1), &v) != LC_OK) return lt_fail(L, ctx, "lucid.item");
+  lc_tensor *t = lt_check(L, 1);
+  const char *fname = lt_args(L, 2, -1, NULL);
+  if (lc_tensor_item(ctx, t, &v) != LC_OK) return lt_fail(L, ctx, fname);
   lua_pushnumber(L, v);
   return 1;
 }
@@ -589,13 +595,16 @@ static void push_list(lua_State *L, const lc_tensor *t, int depth, int64_t *idx)
 
 static int l_tolist(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
+  lt_args(L, 2, -1, NULL);
   int64_t idx[LC_MAX_DIMS] = {0};
   push_list(L, t, 0, idx);
   return 1;
 }
 
 static int l_numel(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)lt_check(L, 1)->numel);
+  lc_tensor *t = lt_check(L, 1);
+  lt_args(L, 2, -1, NULL);
+  lua_pushinteger(L, (lua_Integer)t->numel);
   return 1;
 }
 
@@ -608,62 +617,42 @@ static void push_shape(lua_State *L, const lc_tensor *t) {
 }
 
 /* t:size() -> shape table; t:size(d) -> one size. */
+static const lt_arg DIM_ARG[] = {{"dim", LT_K_DIM, 0, 0, NULL}, {NULL}};
 static int l_size(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
-  if (lua_isnoneornil(L, 2)) {
-    push_shape(L, t);
-  } else {
-    int d = lt_dim(L, 2, t->ndim, "lucid.size");
-    lua_pushinteger(L, (lua_Integer)t->shape[d]);
-  }
+  lt_val v[1];
+  lt_args(L, 2, t->ndim, v);
+  if (!v[0].idx) push_shape(L, t);
+  else lua_pushinteger(L, (lua_Integer)t->shape[v[0].i]);
   return 1;
 }
 
 static int l_dim(lua_State *L) {
-  lua_pushinteger(L, lt_check(L, 1)->ndim);
+  lc_tensor *t = lt_check(L, 1);
+  lt_args(L, 2, -1, NULL);
+  lua_pushinteger(L, t->ndim);
   return 1;
 }
 
 static int l_is_contiguous(lua_State *L) {
-  lua_pushboolean(L, lc_tensor_is_contiguous(lt_check(L, 1)));
+  lc_tensor *t = lt_check(L, 1);
+  lt_args(L, 2, -1, NULL);
+  lua_pushboolean(L, lc_tensor_is_contiguous(t));
   return 1;
 }
 
 /* ---- autograd ---------------------------------------------------------------------- */
 
-/* t:backward([grad] [, {retain_graph = true}]); t:backward{retain_graph = true} */
-static int l_backward(lua_State *L) {
-  static const char *fname = "lucid.backward";
-  lc_ctx *ctx = LT_CTX(L);
-  lc_tensor *t = lt_check(L, 1);
-  int opts = 3;
-  lc_tensor *seed = NULL;
-  if (lua_istable(L, 2) && !lt_test(L, 2)) opts = 2;
-  else if (!lua_isnoneornil(L, 2)) seed = lt_operand(L, ctx, 2, t, fname);
-  int retain = 0;
-  if (lua_istable(L, opts)) {
-    lua_getfield(L, opts, "retain_graph");
-    retain = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-  }
-  lt_state *s = (lt_state *)lua_touserdata(L, lua_upvalueindex(1));
-  lua_State *outer = s->active;  /* a hook may run a backward of its own */
-  s->active = L;
-  lc_status st = lc_backward(ctx, t, seed, retain);
-  s->active = outer;
-  report_bytes(L, ctx);
-  if (st != LC_OK) return lt_fail(L, ctx, fname);
-  return 0;
-}
-
 static int l_detach(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *t = lt_check(L, 1);
-  return lt_push(L, ctx, lc_detach(ctx, t), "lucid.detach");
+  const char *fname = lt_args(L, 2, -1, NULL);
+  return lt_push(L, ctx, lc_detach(ctx, t), fname);
 }
 
 static int l_zero_grad(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
+  lt_args(L, 2, -1, NULL);
   lc_tensor_release(t->grad);  /* PyTorch's default: grads become None */
   t->grad = NULL;
   lua_settop(L, 1);
@@ -676,9 +665,12 @@ static void set_requires_grad(lua_State *L, lc_tensor *t, int v, const char *fna
   t->requires_grad = v;
 }
 
+static const lt_arg REQUIRES_GRAD_ARG[] = {{"requires_grad", LT_K_BOOL, 0, 1, NULL}, {NULL}};
 static int l_requires_grad_(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
-  set_requires_grad(L, t, lua_isnone(L, 2) ? 1 : lua_toboolean(L, 2), "lucid.requires_grad_");
+  lt_val v[1];
+  const char *fname = lt_args(L, 2, -1, v);
+  set_requires_grad(L, t, v[0].b, fname);
   lua_settop(L, 1);
   return 1;
 }
@@ -688,15 +680,15 @@ static int l_requires_grad_(lua_State *L) {
 static int l_parameter(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *t = lt_check(L, 1);
-  lc_tensor **slot = lt_newbox(L);
-  lt_fill(L, ctx, slot, lc_detach(ctx, t), "nn.Parameter");
-  (*slot)->requires_grad = lua_isnoneornil(L, 2) ? 1 : lua_toboolean(L, 2);
+  lt_val v[1];
+  const char *fname = lt_args(L, 2, -1, v);
+  lt_push(L, ctx, lc_detach(ctx, t), fname);
   ((lt_box *)lua_touserdata(L, -1))->is_param = 1;
-  return 1;
+  return leaf(L, v[0].b);
 }
 
 static int l_is_parameter(lua_State *L) {
-  lt_box *b = (lt_box *)luaL_testudata(L, 1, LT_TENSOR);
+  lt_box *b = lt_tobox(L, 1);
   lua_pushboolean(L, b && b->is_param);
   return 1;
 }
@@ -718,7 +710,7 @@ static int l_fits(lua_State *L) {
 }
 
 static int l_is_tensor(lua_State *L) {
-  lua_pushboolean(L, luaL_testudata(L, 1, LT_TENSOR) != NULL);
+  lua_pushboolean(L, lt_tobox(L, 1) != NULL);
   return 1;
 }
 
@@ -747,8 +739,8 @@ static int t_index(lua_State *L) {
         *slot = t->grad;
       }
     } else if (strcmp(k, "T") == 0 && t->ndim == 2) {
-      lc_tensor **slot = lt_newbox(L);
-      lt_fill(L, LT_CTX(L), slot, lc_transpose(LT_CTX(L), t, 0, 1), "lucid.Tensor.T");
+      lc_ctx *ctx = LT_CTX(L);
+      lt_push(L, ctx, lc_transpose(ctx, t, 0, 1), "lucid.Tensor.T");
     } else lua_pushnil(L);
     return 1;
   }
@@ -760,8 +752,7 @@ static int t_index(lua_State *L) {
       return lt_error(L, "lucid.Tensor: index %I is out of range for a dimension of size %I "
                         "(expected 1..%I or -%I..-1)", (LUAI_UACINT)i, (LUAI_UACINT)n,
                         (LUAI_UACINT)n, (LUAI_UACINT)n);
-    lc_tensor **slot = lt_newbox(L);
-    return lt_fill(L, ctx, slot, lc_select(ctx, t, 0, i > 0 ? i - 1 : n + i), "lucid.Tensor");
+    return lt_push(L, ctx, lc_select(ctx, t, 0, i > 0 ? i - 1 : n + i), "lucid.Tensor");
   }
   lua_pushnil(L);
   return 1;
@@ -816,9 +807,9 @@ static int t_newindex(lua_State *L) {
       return lt_error(L, "lucid.Tensor: index %I is out of range for a dimension of size %I",
                         (LUAI_UACINT)i, (LUAI_UACINT)n);
     lc_tensor *src = lt_operand(L, ctx, 3, t, "lucid.Tensor");
-    lc_tensor **slot = lt_newbox(L);
-    lt_fill(L, ctx, slot, lc_select(ctx, t, 0, i > 0 ? i - 1 : n + i), "lucid.Tensor");
-    if (lc_copy_(ctx, *slot, src) != LC_OK) return lt_fail(L, ctx, "lucid.Tensor");
+    lt_push(L, ctx, lc_select(ctx, t, 0, i > 0 ? i - 1 : n + i), "lucid.Tensor");
+    lc_tensor *row = ((lt_box *)lua_touserdata(L, -1))->t;
+    lt_do(L, ctx, lc_copy_(ctx, row, src), "lucid.Tensor");
     return 0;
   }
   return lt_error(L, "lucid.Tensor: cannot set a %s key", luaL_typename(L, 2));
@@ -841,13 +832,19 @@ static int t_len(lua_State *L) {
 
 /* ---- settings ------------------------------------------------------------------------- */
 
+static const lt_arg SEED_ARG[] = {{"seed", LT_K_INTEGER, LT_REQ | LT_POS, 0, NULL}, {NULL}};
 static int l_manual_seed(lua_State *L) {
-  lc_ctx_seed(LT_CTX(L), (uint64_t)luaL_checkinteger(L, 1));
+  lt_val v[1];
+  lt_args(L, 1, -1, v);
+  lc_ctx_seed(LT_CTX(L), (uint64_t)v[0].i);
   return 0;
 }
 
+static const lt_arg DTYPE_ARG[] = {{"d", LT_K_DTYPE, LT_REQ | LT_POS, 0, NULL}, {NULL}};
 static int l_set_default_dtype(lua_State *L) {
-  lc_ctx_set_default_dtype(LT_CTX(L), check_dtype(L, 1, "lucid.set_default_dtype"));
+  lt_val v[1];
+  lt_args(L, 1, -1, v);
+  lc_ctx_set_default_dtype(LT_CTX(L), (lc_dtype)v[0].i);
   return 0;
 }
 
@@ -869,9 +866,13 @@ static int l_is_grad_enabled(lua_State *L) {
 
 /* OpenBLAS's thread count is process-wide, so it changes only when a script
  * asks: a host running several states on its own threads usually wants 1. */
+static const lt_arg THREADS_ARG[] = {{"num", LT_K_INTEGER, LT_REQ | LT_POS, 0, NULL}, {NULL}};
 static int l_set_num_threads(lua_State *L) {
-  lua_Integer n = luaL_checkinteger(L, 1);
-  luaL_argcheck(L, n >= 1 && n <= 1024, 1, "expected 1 to 1024 threads");
+  lt_val v[1];
+  const char *fname = lt_args(L, 1, -1, v);
+  lua_Integer n = v[0].i;
+  if (n < 1 || n > 1024)
+    return lt_error(L, "%s: expected 1 to 1024 threads, got %I", fname, (LUAI_UACINT)n);
   openblas_set_num_threads((int)n);
   lc_ctx_set_num_threads(LT_CTX(L), (int)n);  /* and this state's own kernels */
   return 0;
@@ -898,37 +899,43 @@ static int l_memory_allocated(lua_State *L) {
 
 /* ---- the module ----------------------------------------------------------------------- */
 
-static const luaL_Reg module_fns[] = {
-  {"_error", l_error}, {"_set_library_source", l_set_library_source},
-  {"tensor", l_tensor}, {"empty", l_empty}, {"zeros", l_zeros}, {"ones", l_ones},
-  {"full", l_full}, {"rand", l_rand}, {"randn", l_randn}, {"uniform_", l_uniform_},
-  {"manual_seed", l_manual_seed}, {"set_default_dtype", l_set_default_dtype},
-  {"get_default_dtype", l_get_default_dtype}, {"set_grad_enabled", l_set_grad_enabled},
-  {"is_grad_enabled", l_is_grad_enabled},
-  {"set_num_threads", l_set_num_threads}, {"get_num_threads", l_get_num_threads}, {"memory_allocated", l_memory_allocated}, {"clock", l_clock},
-  {"eye", l_eye}, {"arange", l_arange}, {"linspace", l_linspace}, {"randint", l_randint},
-  {"from_string", l_from_string},
-  {"parameter", l_parameter}, {"is_parameter", l_is_parameter}, {"is_tensor", l_is_tensor}, {"_fits", l_fits},
-  {NULL, NULL}};
-
-/* Functions that are both lucid.f(t, ...) and t:f(...). */
-static const luaL_Reg method_fns[] = {
-  {"item", l_item}, {"tolist", l_tolist}, {"numel", l_numel}, {"size", l_size},
-  {"dim", l_dim}, {"is_contiguous", l_is_contiguous}, {"backward", l_backward},
-  {"detach", l_detach}, {"zero_grad", l_zero_grad}, {"requires_grad_", l_requires_grad_},
-  {"uniform_", l_uniform_}, {"to_string", l_to_string}, {NULL, NULL}};
-
-static const luaL_Reg meta_fns[] = {
-  {"__gc", box_gc}, {"__close", box_gc}, {"__newindex", t_newindex}, {"__len", t_len},
-  {NULL, NULL}};
-
-void lt_setfuncs(lua_State *L, int table, int state, const luaL_Reg *l) {
-  for (; l->name; l++) {
-    lua_pushvalue(L, state);
-    lua_pushcclosure(L, l->func, 1);
-    lua_setfield(L, table, l->name);            /* table[name] = f, upvalue: state */
-  }
-}
+static const lt_reg core_fns[] = {
+  {"_error", "lucid.core._error", l_error, NULL, LT_MODULE},
+  {"_set_library_source", "lucid.core._set_library_source", l_set_library_source, NULL, LT_MODULE},
+  LT_ROW(tensor, l_tensor, TENSOR_ARGS, LT_MODULE), LT_ROW(empty, l_empty, MAKE_ARGS, LT_MODULE),
+  LT_ROW(zeros, l_zeros, MAKE_ARGS, LT_MODULE), LT_ROW(ones, l_ones, MAKE_ARGS, LT_MODULE),
+  LT_ROW(full, l_full, FULL_ARGS, LT_MODULE), LT_ROW(rand, l_rand, MAKE_ARGS, LT_MODULE),
+  LT_ROW(randn, l_randn, MAKE_ARGS, LT_MODULE), LT_ROW(eye, l_eye, EYE_ARGS, LT_MODULE),
+  LT_ROW(arange, l_arange, ARANGE_ARGS, LT_MODULE),
+  LT_ROW(linspace, l_linspace, LINSPACE_ARGS, LT_MODULE),
+  LT_ROW(randint, l_randint, RANDINT_ARGS, LT_MODULE),
+  LT_ROW(from_string, l_from_string, FROM_STRING_ARGS, LT_MODULE),
+  LT_ROW(manual_seed, l_manual_seed, SEED_ARG, LT_MODULE),
+  LT_ROW(set_default_dtype, l_set_default_dtype, DTYPE_ARG, LT_MODULE),
+  LT_ROW(get_default_dtype, l_get_default_dtype, NULL, LT_MODULE),
+  LT_ROW(set_grad_enabled, l_set_grad_enabled, NULL, LT_MODULE),
+  LT_ROW(is_grad_enabled, l_is_grad_enabled, NULL, LT_MODULE),
+  LT_ROW(set_num_threads, l_set_num_threads, THREADS_ARG, LT_MODULE),
+  LT_ROW(get_num_threads, l_get_num_threads, NULL, LT_MODULE),
+  LT_ROW(memory_allocated, l_memory_allocated, NULL, LT_MODULE),
+  LT_ROW(clock, l_clock, NULL, LT_MODULE),
+  {"parameter", "nn.Parameter", l_parameter, REQUIRES_GRAD_ARG, LT_MODULE},
+  LT_ROW(is_parameter, l_is_parameter, NULL, LT_MODULE),
+  LT_ROW(is_tensor, l_is_tensor, NULL, LT_MODULE), LT_ROW(_fits, l_fits, NULL, LT_MODULE),
+  /* both lucid.f(t, ...) and t:f(...) */
+  LT_ROW(item, l_item, NULL, LT_BOTH), LT_ROW(tolist, l_tolist, NULL, LT_BOTH),
+  LT_ROW(numel, l_numel, NULL, LT_BOTH), LT_ROW(size, l_size, DIM_ARG, LT_BOTH),
+  LT_ROW(dim, l_dim, NULL, LT_BOTH), LT_ROW(is_contiguous, l_is_contiguous, NULL, LT_BOTH),
+  LT_ROW(detach, l_detach, NULL, LT_BOTH), LT_ROW(zero_grad, l_zero_grad, NULL, LT_BOTH),
+  LT_ROW(requires_grad_, l_requires_grad_, REQUIRES_GRAD_ARG, LT_BOTH),
+  LT_ROW(uniform_, l_uniform_, UNIFORM_ARGS, LT_BOTH),
+  LT_ROW(to_string, l_to_string, NULL, LT_BOTH),
+  /* the metatable's own (__index is made below: it has the methods as upvalue) */
+  {"__gc", "lucid.Tensor.__gc", box_gc, NULL, LT_META},
+  {"__close", "lucid.Tensor.__close", box_gc, NULL, LT_META},
+  {"__newindex", "lucid.Tensor", t_newindex, NULL, LT_META},
+  {"__len", "lucid.Tensor", t_len, NULL, LT_META},
+  {NULL, NULL, NULL, NULL, 0}};
 
 LUALIB_API int luaopen_lucid_core(lua_State *L);
 LUALIB_API int luaopen_lucid_core(lua_State *L) {
@@ -952,18 +959,18 @@ LUALIB_API int luaopen_lucid_core(lua_State *L) {
   int module = lua_gettop(L);
   lua_newtable(L);
   int methods = lua_gettop(L);
-  lt_setfuncs(L, module, state, module_fns);
-  lt_setfuncs(L, module, state, method_fns);
-  lt_setfuncs(L, methods, state, method_fns);
+  luaL_newmetatable(L, LT_TENSOR);
+  int meta = lua_gettop(L);
+  lua_pushlightuserdata(L, (void *)&tensor_tag);
+  lua_rawseti(L, meta, 1);                      /* meta[1] = &tensor_tag: lt_tobox's mark */
+  lt_lazy_options(L, module);                   /* module._options, on first use */
+  lt_register(L, state, methods, module, core_fns);
   lt_register_ops(L, state, methods, module);
   lt_register_elementwise(L, state, methods, module);
   lt_register_reduce(L, state, methods, module);
   lt_register_shape(L, state, methods, module);
   lt_register_autograd(L, state, methods, module);
 
-  luaL_newmetatable(L, LT_TENSOR);
-  int meta = lua_gettop(L);
-  lt_setfuncs(L, meta, state, meta_fns);
   lua_pushvalue(L, state);
   lua_pushvalue(L, methods);
   lua_pushcclosure(L, t_index, 2);

@@ -14,47 +14,10 @@
 
 #include "binding.h"
 
-/* Errors name the op, unlike luaL_checkudata's "bad argument #1 to 'exp'". */
-static lc_tensor *tensor_arg(lua_State *L, int idx, const char *fname) {
-  lt_box *b = (lt_box *)luaL_testudata(L, idx, LT_TENSOR);
-  if (!b)
-    lt_error(L, "%s: bad argument #%d (lucid.Tensor expected, got %s)", fname, idx,
-               luaL_typename(L, idx));
-  else if (!b->t)
-    lt_error(L, "%s: bad argument #%d (tensor was closed)", fname, idx);
-  return b->t;
-}
-
-/* The value at idx, or `dflt` when it is nil or absent. */
-static double number_opt(lua_State *L, int idx, double dflt, const char *what, const char *fname) {
-  if (lua_isnoneornil(L, idx)) return dflt;
-  if (lua_type(L, idx) != LUA_TNUMBER)
-    lt_error(L, "%s: %s must be a number, got %s", fname, what, luaL_typename(L, idx));
-  return lua_tonumber(L, idx);
-}
-
-/* Named arguments: when the argument at `first` is a table, pushes its
- * fields `names` and returns the index of the first; otherwise returns
- * `first` (positional). Either way the i-th argument is at result + i. */
-static int options(lua_State *L, int first, const char *const *names, int n) {
-  if (!lua_istable(L, first)) return first;
-  for (int i = 0; i < n; i++) lua_getfield(L, first, names[i]);
-  return lua_gettop(L) - n + 1;
-}
-
 /* ---- unary ----------------------------------------------------------------------- */
 
-typedef lc_tensor *(*unary_fn)(lc_ctx *, lc_tensor *);
-
-static int unary(lua_State *L, unary_fn f, const char *fname) {
-  lc_ctx *ctx = LT_CTX(L);
-  lc_tensor *a = tensor_arg(L, 1, fname);
-  lc_tensor **slot = lt_newbox(L);  /* before the core call: a Lua error here leaks nothing */
-  return lt_fill(L, ctx, slot, f(ctx, a), fname);
-}
-
 #define UNARY(name) \
-  static int ew_##name(lua_State *L) { return unary(L, lc_##name, "lucid." #name); }
+  static int ew_##name(lua_State *L) { return lt_unary(L, lc_##name); }
 UNARY(exp)
 UNARY(log1p)
 UNARY(expm1)
@@ -77,83 +40,50 @@ UNARY(isinf)
 
 /* gelu(x [, approximate]) or gelu(x, {approximate = "tanh"}); "none" is the
  * exact erf form, PyTorch's default. */
+static const lt_arg GELU_ARGS[] = {
+  {"approximate", LT_K_STRING, 0, 0, "\"none\" or \"tanh\""}, {NULL}};
 static int ew_gelu(lua_State *L) {
-  static const char *const names[] = {"approximate"};
-  const char *fname = "lucid.gelu";
   lc_ctx *ctx = LT_CTX(L);
-  lc_tensor *a = tensor_arg(L, 1, fname);
-  int idx = options(L, 2, names, 1), tanh_approx = 0;
-  if (!lua_isnoneornil(L, idx)) {
-    if (lua_type(L, idx) != LUA_TSTRING)
-      return lt_error(L, "%s: approximate must be \"none\" or \"tanh\", got %s", fname,
-                        luaL_typename(L, idx));
-    const char *s = lua_tostring(L, idx);
-    if (strcmp(s, "tanh") == 0) tanh_approx = 1;
-    else if (strcmp(s, "none") != 0)
-      return lt_error(L, "%s: approximate must be \"none\" or \"tanh\", got \"%s\"", fname, s);
+  lc_tensor *a = lt_tensor_arg(L, 1, lt_fn(L)->fname);
+  lt_val v[1];
+  const char *fname = lt_args(L, 2, -1, v);
+  int tanh_approx = 0;
+  if (v[0].s) {
+    if (strcmp(v[0].s, "tanh") == 0) tanh_approx = 1;
+    else if (strcmp(v[0].s, "none") != 0)
+      return lt_error(L, "%s: approximate must be \"none\" or \"tanh\", got \"%s\"", fname, v[0].s);
   }
-  lc_tensor **slot = lt_newbox(L);
-  return lt_fill(L, ctx, slot, lc_gelu(ctx, a, tanh_approx), fname);
+  return lt_push(L, ctx, lc_gelu(ctx, a, tanh_approx), fname);
 }
 
 /* softplus(x [, beta [, threshold]]) or softplus(x, {beta =, threshold =}) */
+static const lt_arg SOFTPLUS_ARGS[] = {
+  {"beta", LT_K_NUMBER, 0, 1.0, NULL}, {"threshold", LT_K_NUMBER, 0, 20.0, NULL}, {NULL}};
 static int ew_softplus(lua_State *L) {
-  static const char *const names[] = {"beta", "threshold"};
-  const char *fname = "lucid.softplus";
   lc_ctx *ctx = LT_CTX(L);
-  lc_tensor *a = tensor_arg(L, 1, fname);
-  int idx = options(L, 2, names, 2);
-  double beta = number_opt(L, idx, 1.0, "beta", fname);
-  double threshold = number_opt(L, idx + 1, 20.0, "threshold", fname);
-  lc_tensor **slot = lt_newbox(L);
-  return lt_fill(L, ctx, slot, lc_softplus(ctx, a, beta, threshold), fname);
+  lc_tensor *a = lt_tensor_arg(L, 1, lt_fn(L)->fname);
+  lt_val v[2];
+  const char *fname = lt_args(L, 2, -1, v);
+  return lt_push(L, ctx, lc_softplus(ctx, a, v[0].n, v[1].n), fname);
 }
 
-/* A clamp bound: a number, or nil for none. Tensor bounds are not supported. */
-static const double *bound(lua_State *L, int idx, double *v, const char *what) {
-  if (lua_isnoneornil(L, idx)) return NULL;
-  if (lua_type(L, idx) != LUA_TNUMBER)
-    lt_error(L, "lucid.clamp: %s must be a number or nil, got %s", what,
-               luaL_testudata(L, idx, LT_TENSOR) ? "a tensor" : luaL_typename(L, idx));
-  *v = lua_tonumber(L, idx);
-  return v;
-}
-
-/* clamp(x, min, max) with either nil, or clamp(x, {min =, max =}) */
+/* clamp(x, min, max) with either nil, or clamp(x, {min =, max =}); tensor
+ * bounds are not supported. */
+static const lt_arg CLAMP_ARGS[] = {
+  {"min", LT_K_NUMBER, 0, 0, "a number or nil"}, {"max", LT_K_NUMBER, 0, 0, "a number or nil"}, {NULL}};
 static int ew_clamp(lua_State *L) {
-  static const char *const names[] = {"min", "max"};
-  const char *fname = "lucid.clamp";
   lc_ctx *ctx = LT_CTX(L);
-  lc_tensor *a = tensor_arg(L, 1, fname);
-  int idx = options(L, 2, names, 2);
-  double lo, hi;
-  const double *min = bound(L, idx, &lo, "min"), *max = bound(L, idx + 1, &hi, "max");
-  lc_tensor **slot = lt_newbox(L);
-  return lt_fill(L, ctx, slot, lc_clamp(ctx, a, min, max), fname);  /* both nil: the core says so */
+  lc_tensor *a = lt_tensor_arg(L, 1, lt_fn(L)->fname);
+  lt_val v[2];
+  const char *fname = lt_args(L, 2, -1, v);
+  const double *min = v[0].idx ? &v[0].n : NULL, *max = v[1].idx ? &v[1].n : NULL;
+  return lt_push(L, ctx, lc_clamp(ctx, a, min, max), fname);  /* both nil: the core says so */
 }
 
 /* ---- binary ---------------------------------------------------------------------- */
 
-typedef lc_tensor *(*binary_fn)(lc_ctx *, lc_tensor *, lc_tensor *);
-
-/* Either operand may be a number; it takes the other's dtype. */
-static int binary(lua_State *L, binary_fn f, const char *fname) {
-  lc_ctx *ctx = LT_CTX(L);
-  lc_tensor *ta = lt_test(L, 1), *tb = lt_test(L, 2);
-  const lc_tensor *like = ta ? ta : tb;
-  if (!like) {
-    if (lua_type(L, 1) == LUA_TNUMBER && lua_type(L, 2) == LUA_TNUMBER)
-      return lt_error(L, "%s: expected at least one tensor, got two numbers", fname);
-    tensor_arg(L, lua_type(L, 1) == LUA_TNUMBER ? 2 : 1, fname);  /* raises the type error */
-  }
-  lc_tensor *a = lt_operand(L, ctx, 1, like, fname);
-  lc_tensor *b = lt_operand(L, ctx, 2, like, fname);
-  lc_tensor **slot = lt_newbox(L);
-  return lt_fill(L, ctx, slot, f(ctx, a, b), fname);
-}
-
 #define BINARY(name) \
-  static int ew_##name(lua_State *L) { return binary(L, lc_##name, "lucid." #name); }
+  static int ew_##name(lua_State *L) { return lt_binary(L, lc_##name); }
 BINARY(maximum)
 BINARY(minimum)
 BINARY(atan2)
@@ -167,9 +97,9 @@ BINARY(ge)
 /* where(cond, a, b): cond a tensor; a and b tensors or numbers (numbers take
  * the other's dtype, or the default dtype when both are numbers). */
 static int where_at(lua_State *L, int ic, int ia, int ib) {
-  const char *fname = "lucid.where";
   lc_ctx *ctx = LT_CTX(L);
-  lt_box *cb = (lt_box *)luaL_testudata(L, ic, LT_TENSOR);
+  const char *fname = lt_args(L, 4, -1, NULL);  /* nothing after the three */
+  lt_box *cb = lt_tobox(L, ic);
   if (!cb)
     return lt_error(L, "%s: the condition must be a tensor, got %s", fname,
                       luaL_typename(L, ic));
@@ -178,29 +108,25 @@ static int where_at(lua_State *L, int ic, int ia, int ib) {
   const lc_tensor *like = ta ? ta : tb;
   lc_tensor *a = lt_operand(L, ctx, ia, like, fname);
   lc_tensor *b = lt_operand(L, ctx, ib, like, fname);
-  lc_tensor **slot = lt_newbox(L);
-  return lt_fill(L, ctx, slot, lc_where(ctx, cb->t, a, b), fname);
+  return lt_push(L, ctx, lc_where(ctx, cb->t, a, b), fname);
 }
 
 static int ew_where(lua_State *L) { return where_at(L, 1, 2, 3); }
 static int ew_where_method(lua_State *L) { return where_at(L, 2, 1, 3); }  /* x:where(cond, y) */
 
-static const luaL_Reg fns[] = {
-  {"exp", ew_exp}, {"log1p", ew_log1p}, {"expm1", ew_expm1}, {"sqrt", ew_sqrt},
-  {"rsqrt", ew_rsqrt}, {"abs", ew_abs}, {"sign", ew_sign}, {"reciprocal", ew_reciprocal},
-  {"square", ew_square}, {"sin", ew_sin}, {"cos", ew_cos}, {"sigmoid", ew_sigmoid},
-  {"relu", ew_relu}, {"gelu", ew_gelu}, {"silu", ew_silu}, {"softplus", ew_softplus},
-  {"floor", ew_floor}, {"ceil", ew_ceil}, {"round", ew_round}, {"clamp", ew_clamp},
-  {"isnan", ew_isnan}, {"isinf", ew_isinf}, {"maximum", ew_maximum}, {"minimum", ew_minimum},
-  {"atan2", ew_atan2}, {"eq", ew_eq}, {"ne", ew_ne}, {"lt", ew_lt}, {"le", ew_le}, {"gt", ew_gt},
-  {"ge", ew_ge}, {NULL, NULL}};
-
-static const luaL_Reg module_only[] = {{"where", ew_where}, {NULL, NULL}};
-static const luaL_Reg methods_only[] = {{"where", ew_where_method}, {NULL, NULL}};
+#define EW(name, args) LT_ROW(name, ew_##name, args, LT_BOTH)
+static const lt_reg fns[] = {
+  EW(exp, NULL), EW(log1p, NULL), EW(expm1, NULL), EW(sqrt, NULL), EW(rsqrt, NULL), EW(abs, NULL),
+  EW(sign, NULL), EW(reciprocal, NULL), EW(square, NULL), EW(sin, NULL), EW(cos, NULL),
+  EW(sigmoid, NULL), EW(relu, NULL), EW(gelu, GELU_ARGS), EW(silu, NULL),
+  EW(softplus, SOFTPLUS_ARGS), EW(floor, NULL), EW(ceil, NULL), EW(round, NULL),
+  EW(clamp, CLAMP_ARGS), EW(isnan, NULL), EW(isinf, NULL), EW(maximum, NULL), EW(minimum, NULL),
+  EW(atan2, NULL), EW(eq, NULL), EW(ne, NULL), EW(lt, NULL), EW(le, NULL), EW(gt, NULL),
+  EW(ge, NULL),
+  LT_ROW(where, ew_where, NULL, LT_MODULE),
+  LT_ROW(where, ew_where_method, NULL, LT_METHOD),
+  {NULL, NULL, NULL, NULL, 0}};
 
 void lt_register_elementwise(lua_State *L, int state, int methods, int module) {
-  lt_setfuncs(L, module, state, fns);
-  lt_setfuncs(L, methods, state, fns);
-  lt_setfuncs(L, module, state, module_only);
-  lt_setfuncs(L, methods, state, methods_only);
+  lt_register(L, state, methods, module, fns);
 }

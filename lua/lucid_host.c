@@ -63,8 +63,11 @@ static lt_state *host_state(lua_State *L) {
 static void push_view(lua_State *L, lc_dtype dt, void *data, int ndim, const int64_t *shape) {
   lt_state *s = host_state(L);
   lc_tensor **slot = lt_newbox(L);  /* the box first: a failure below leaks nothing */
-  if (!(*slot = lc_from_external(s->ctx, dt, data, ndim, shape)))
-    luaL_error(L, "lucid_push_view: %s", lc_ctx_error(s->ctx));
+  lc_tensor *t = lc_from_external(s->ctx, dt, data, ndim, shape);
+  if (!t && lt_retry(L, s->ctx, "lucid_push_view"))  /* out of memory: collected, once more */
+    t = lc_from_external(s->ctx, dt, data, ndim, shape);
+  if (!t) lt_fail(L, s->ctx, "lucid_push_view");
+  *slot = t;
 }
 
 void lucid_push_view(lua_State *L, float *data, int ndim, const int64_t *shape) {
@@ -79,7 +82,7 @@ void lucid_release_view(lua_State *L, int idx) {
   lt_state *s = host_state(L);
   lc_tensor *t = lucid_check_tensor(L, idx);
   if (lc_tensor_own_data(s->ctx, t) != LC_OK)
-    luaL_error(L, "lucid_release_view: %s", lc_ctx_error(s->ctx));
+    lt_error(L, "lucid_release_view: %s", lc_ctx_error(s->ctx));
 }
 
 lc_tensor *lucid_check_tensor(lua_State *L, int idx) { return lt_check(L, idx); }
@@ -88,10 +91,10 @@ lc_tensor *lucid_test_tensor(lua_State *L, int idx) { return lt_test(L, idx); }
 static const void *tensor_data(lua_State *L, int idx, lc_dtype dt, int64_t *numel) {
   lc_tensor *t = lt_check(L, idx);
   if (t->dtype != dt)
-    luaL_error(L, "lucid_tensor_%s: the tensor is %s", dt == LC_FLOAT32 ? "f32" : "f64",
+    lt_error(L, "lucid_tensor_%s: the tensor is %s", dt == LC_FLOAT32 ? "f32" : "f64",
                lc_dtype_name(t->dtype));
   if (!lc_tensor_is_contiguous(t))
-    luaL_error(L, "lucid_tensor_%s: the tensor is not contiguous (call :contiguous() first)",
+    lt_error(L, "lucid_tensor_%s: the tensor is not contiguous (call :contiguous() first)",
                dt == LC_FLOAT32 ? "f32" : "f64");
   if (numel) *numel = t->numel;
   return t->numel ? lc_tensor_data(t) : NULL;

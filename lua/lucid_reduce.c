@@ -16,94 +16,6 @@
 
 #include "binding.h"
 
-/* ---- arguments ------------------------------------------------------------------ */
-
-typedef struct args {
-  lua_State *L;
-  const char *fname;
-  const char *const *names;  /* positional order; NULL-terminated */
-  int npos;                  /* how many of them may be given positionally */
-  int last;                  /* index of the last positional argument */
-  int opts;                  /* index of the trailing table of names, or 0 */
-} args;
-
-static void args_init(args *A, lua_State *L, const char *fname, const char *const *names,
-                      int npos) {
-  A->L = L;
-  A->fname = fname;
-  A->names = names;
-  A->npos = npos;
-  A->last = lua_gettop(L);
-  A->opts = 0;
-  if (A->last >= 2 && lua_istable(L, A->last)) {
-    A->opts = A->last--;
-    lua_pushnil(L);
-    while (lua_next(L, A->opts)) {
-      int known = 0;
-      lua_pop(L, 1);
-      if (lua_type(L, -1) == LUA_TSTRING)
-        for (int i = 0; names[i] && !known; i++) known = strcmp(names[i], lua_tostring(L, -1)) == 0;
-      if (!known) {
-        const char *key = luaL_tolstring(L, -1, NULL);
-        luaL_Buffer b;
-        luaL_buffinit(L, &b);
-        for (int i = 0; names[i]; i++) {
-          if (i) luaL_addstring(&b, names[i + 1] ? ", " : " or ");
-          luaL_addstring(&b, names[i]);
-        }
-        luaL_pushresult(&b);
-        lt_error(L, "%s: unknown option '%s' (expected %s)", fname, key, lua_tostring(L, -1));
-      }
-    }
-  }
-  if (A->last - 1 > npos)
-    lt_error(L, "%s: too many arguments (at most %d after the tensor, then a table of options)",
-               fname, npos);
-}
-
-/* The stack index of argument `name` (position pos >= 1 after the tensor, 0
- * if it is only named), or 0 when it is absent or nil. */
-static int args_get(args *A, int pos, const char *name) {
-  lua_State *L = A->L;
-  int idx = pos >= 1 && pos <= A->npos && pos + 1 <= A->last && !lua_isnil(L, pos + 1) ? pos + 1 : 0;
-  if (A->opts) {
-    lua_getfield(L, A->opts, name);
-    if (lua_isnil(L, -1)) {
-      lua_pop(L, 1);
-    } else {
-      if (idx) lt_error(L, "%s: %s is given twice (positionally and by name)", A->fname, name);
-      idx = lua_gettop(L);
-    }
-  }
-  return idx;
-}
-
-static int opt_bool(args *A, int idx, const char *name, int dflt) {
-  if (!idx) return dflt;
-  if (!lua_isboolean(A->L, idx))
-    lt_error(A->L, "%s: %s must be a boolean, got %s", A->fname, name, luaL_typename(A->L, idx));
-  return lua_toboolean(A->L, idx);
-}
-
-/* 1-based dim at idx -> 0-based; -1 when idx is 0 (absent). */
-static int opt_dim(args *A, int idx, int ndim) {
-  lua_State *L = A->L;
-  if (!idx) return -1;
-  if (lt_test(L, idx))
-    lt_error(L, "%s: dimension must be an integer, got a tensor", A->fname);
-  if (ndim > 0) return lt_dim(L, idx, ndim, A->fname);
-  lua_Integer d = lt_integer(L, idx, "dimension", A->fname);
-  if (d != 1 && d != -1)
-    lt_error(L, "%s: dimension %I is out of range for a 0-d tensor (expected 1 or -1)", A->fname,
-               (LUAI_UACINT)d);
-  return 0;
-}
-
-static int need_dim(args *A, int idx, int ndim) {
-  if (!idx) lt_error(A->L, "%s: dim is required", A->fname);
-  return opt_dim(A, idx, ndim);
-}
-
 /* ---- results -------------------------------------------------------------------- */
 
 /* An all-elements result with keepdim: every dim kept, as size 1. Takes r. */
@@ -116,12 +28,18 @@ static lc_tensor *keep_all(lc_ctx *ctx, lc_tensor *r, int ndim, int keepdim) {
   return k;
 }
 
-/* 0-based indices from the core -> a fresh tensor of 1-based ones. Takes ix. */
-static lc_tensor *one_based(lc_ctx *ctx, lc_tensor *ix) {
-  if (!ix) return NULL;
+/* 0-based indices from the core -> a fresh tensor of 1-based ones. */
+static lc_tensor *plus_one(lc_ctx *ctx, lc_tensor *ix) {
   lc_tensor *one = lc_scalar(ctx, LC_FLOAT64, 1.0);
   lc_tensor *r = one ? lc_add(ctx, ix, one) : NULL;
   lc_tensor_release(one);
+  return r;
+}
+
+/* plus_one that takes ix (NULL: the failure that made it). */
+static lc_tensor *one_based(lc_ctx *ctx, lc_tensor *ix) {
+  if (!ix) return NULL;
+  lc_tensor *r = plus_one(ctx, ix);
   lc_tensor_release(ix);
   return r;
 }
@@ -131,128 +49,108 @@ static lc_tensor *one_based(lc_ctx *ctx, lc_tensor *ix) {
 typedef lc_tensor *(*all_fn)(lc_ctx *, lc_tensor *);
 typedef lc_tensor *(*dim_fn)(lc_ctx *, lc_tensor *, int, int);
 
-static const char *const DIM_KEEP[] = {"dim", "keepdim", NULL};
+static const lt_arg DIM_KEEP[] = {
+  {"dim", LT_K_DIM_0D, 0, 0, NULL}, {"keepdim", LT_K_BOOL, 0, 0, NULL}, {NULL}};
 
 /* op(t), op(t, dim [, keepdim]), op(t, {dim =, keepdim =}) */
-static int reduce_dim(lua_State *L, all_fn all, dim_fn along, const char *fname) {
-  lc_ctx *ctx = LT_CTX(L);
-  lc_tensor *a = lt_check(L, 1);
-  args A;
-  args_init(&A, L, fname, DIM_KEEP, 2);
-  int dim = opt_dim(&A, args_get(&A, 1, "dim"), a->ndim);
-  int keep = opt_bool(&A, args_get(&A, 2, "keepdim"), "keepdim", 0);
-  lc_tensor **slot = lt_newbox(L);
-  lc_tensor *r = dim < 0 ? keep_all(ctx, all(ctx, a), a->ndim, keep) : along(ctx, a, dim, keep);
-  return lt_fill(L, ctx, slot, r, fname);
+static lc_tensor *reduce_call(lc_ctx *ctx, all_fn all, dim_fn along, lc_tensor *a, int dim,
+                              int keep) {
+  return dim < 0 ? keep_all(ctx, all(ctx, a), a->ndim, keep) : along(ctx, a, dim, keep);
 }
 
-static int l_prod(lua_State *L) { return reduce_dim(L, lc_prod, lc_prod_dim, "lucid.prod"); }
-static int l_logsumexp(lua_State *L) {
-  return reduce_dim(L, lc_logsumexp, lc_logsumexp_dim, "lucid.logsumexp");
+static int reduce_dim(lua_State *L, all_fn all, dim_fn along) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = lt_check(L, 1);
+  lt_val v[2];
+  const char *fname = lt_args(L, 2, a->ndim, v);
+  return lt_push(L, ctx, reduce_call(ctx, all, along, a, (int)v[0].i, v[1].b), fname);
 }
+
+static int l_sum(lua_State *L) { return reduce_dim(L, lc_sum, lc_sum_dim); }
+static int l_mean(lua_State *L) { return reduce_dim(L, lc_mean, lc_mean_dim); }
+static int l_prod(lua_State *L) { return reduce_dim(L, lc_prod, lc_prod_dim); }
+static int l_logsumexp(lua_State *L) { return reduce_dim(L, lc_logsumexp, lc_logsumexp_dim); }
 
 /* argmax/argmin: indices only, 1-based. */
-static int arg_ext(lua_State *L, all_fn all, dim_fn along, const char *fname) {
+static int arg_ext(lua_State *L, all_fn all, dim_fn along) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
-  args A;
-  args_init(&A, L, fname, DIM_KEEP, 2);
-  int dim = opt_dim(&A, args_get(&A, 1, "dim"), a->ndim);
-  int keep = opt_bool(&A, args_get(&A, 2, "keepdim"), "keepdim", 0);
-  lc_tensor **slot = lt_newbox(L);
-  lc_tensor *r = dim < 0 ? keep_all(ctx, all(ctx, a), a->ndim, keep) : along(ctx, a, dim, keep);
-  return lt_fill(L, ctx, slot, one_based(ctx, r), fname);
+  lt_val v[2];
+  const char *fname = lt_args(L, 2, a->ndim, v);
+  return lt_push(L, ctx, one_based(ctx, reduce_call(ctx, all, along, a, (int)v[0].i, v[1].b)),
+                 fname);
 }
 
-static int l_argmax(lua_State *L) { return arg_ext(L, lc_argmax, lc_argmax_dim, "lucid.argmax"); }
-static int l_argmin(lua_State *L) { return arg_ext(L, lc_argmin, lc_argmin_dim, "lucid.argmin"); }
+static int l_argmax(lua_State *L) { return arg_ext(L, lc_argmax, lc_argmax_dim); }
+static int l_argmin(lua_State *L) { return arg_ext(L, lc_argmin, lc_argmin_dim); }
 
 typedef lc_status (*ext_dim_fn)(lc_ctx *, lc_tensor *, int, int, lc_tensor **, lc_tensor **);
 
 /* max(t) -> 0-d value; max(t, dim [, keepdim]) -> values, 1-based indices. */
-static int ext(lua_State *L, all_fn all, ext_dim_fn along, const char *fname) {
+static int ext(lua_State *L, all_fn all, ext_dim_fn along) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
-  args A;
-  args_init(&A, L, fname, DIM_KEEP, 2);
-  int dim_idx = args_get(&A, 1, "dim");
-  if (dim_idx && lt_test(L, dim_idx))
+  if (lt_test(L, 2))
     return lt_error(L, "%s: expected a dimension, got a tensor (max/min of two tensors is "
-                      "elementwise, not a reduction)", fname);
-  int dim = opt_dim(&A, dim_idx, a->ndim);
-  int keep = opt_bool(&A, args_get(&A, 2, "keepdim"), "keepdim", 0);
-  if (dim < 0) {
-    lc_tensor **slot = lt_newbox(L);
-    return lt_fill(L, ctx, slot, keep_all(ctx, all(ctx, a), a->ndim, keep), fname);
-  }
+                      "elementwise, not a reduction)", lt_fn(L)->fname);
+  lt_val v[2];
+  const char *fname = lt_args(L, 2, a->ndim, v);
+  int dim = (int)v[0].i, keep = v[1].b;
+  if (dim < 0) return lt_push(L, ctx, keep_all(ctx, all(ctx, a), a->ndim, keep), fname);
   lc_tensor **vslot = lt_newbox(L), **islot = lt_newbox(L);
-  lc_tensor *v, *ix;
-  if (along(ctx, a, dim, keep, &v, &ix) != LC_OK) return lt_fail(L, ctx, fname);
-  *vslot = v;  /* owned by its box before anything else can fail */
-  lt_fill(L, ctx, islot, one_based(ctx, ix), fname);
+  lc_tensor *val = NULL, *ix = NULL;
+  lt_do(L, ctx, along(ctx, a, dim, keep, &val, &ix), fname);
+  *vslot = val;  /* owned by boxes before anything else can fail */
+  *islot = ix;
+  lt_push(L, ctx, plus_one(ctx, ix), fname);
+  lua_remove(L, -2);                            /* values, 1-based indices */
   return 2;
 }
 
-static int l_max(lua_State *L) { return ext(L, lc_max, lc_max_dim, "lucid.max"); }
-static int l_min(lua_State *L) { return ext(L, lc_min, lc_min_dim, "lucid.min"); }
-
-static const char *const VAR_NAMES[] = {"dim", "unbiased", "keepdim", "correction", NULL};
+static int l_max(lua_State *L) { return ext(L, lc_max, lc_max_dim); }
+static int l_min(lua_State *L) { return ext(L, lc_min, lc_min_dim); }
 
 /* PyTorch 1.13: var(unbiased=True), var(dim, unbiased=True, keepdim=False),
  * var(dim, *, correction=1, keepdim=False). */
-static int var_std(lua_State *L, int is_std, const char *fname) {
-  lc_ctx *ctx = LT_CTX(L);
-  lc_tensor *a = lt_check(L, 1);
-  args A;
-  args_init(&A, L, fname, VAR_NAMES, 3);
-  int dim_idx, unb_idx, keep_idx;
-  if (A.last >= 2 && lua_isboolean(L, 2)) {  /* var(unbiased) */
-    if (A.last > 2)
-      return lt_error(L, "%s: after unbiased as the first argument, give the rest by name", fname);
-    A.last = 1;
-    unb_idx = 2;
-    if (args_get(&A, 0, "unbiased"))
-      return lt_error(L, "%s: unbiased is given twice (positionally and by name)", fname);
-    dim_idx = args_get(&A, 0, "dim");
-    keep_idx = args_get(&A, 0, "keepdim");
-  } else {
-    dim_idx = args_get(&A, 1, "dim");
-    unb_idx = args_get(&A, 2, "unbiased");
-    keep_idx = args_get(&A, 3, "keepdim");
-  }
-  int corr_idx = args_get(&A, 0, "correction");
-  if (corr_idx && unb_idx)
-    return lt_error(L, "%s: give either unbiased or correction, not both", fname);
-  double corr = opt_bool(&A, unb_idx, "unbiased", 1) ? 1.0 : 0.0;
-  if (corr_idx) {
-    if (lua_type(L, corr_idx) != LUA_TNUMBER)
-      return lt_error(L, "%s: correction must be a number, got %s", fname,
-                        luaL_typename(L, corr_idx));
-    corr = lua_tonumber(L, corr_idx);
-  }
-  int dim = opt_dim(&A, dim_idx, a->ndim);
-  int keep = opt_bool(&A, keep_idx, "keepdim", 0);
-  lc_tensor **slot = lt_newbox(L);
-  lc_tensor *r;
-  if (dim < 0) r = keep_all(ctx, is_std ? lc_std(ctx, a, corr) : lc_var(ctx, a, corr), a->ndim, keep);
-  else r = is_std ? lc_std_dim(ctx, a, dim, corr, keep) : lc_var_dim(ctx, a, dim, corr, keep);
-  return lt_fill(L, ctx, slot, r, fname);
+static const lt_arg VAR_ARGS[] = {
+  {"dim", LT_K_DIM_0D, 0, 0, NULL}, {"unbiased", LT_K_BOOL, 0, 1, NULL}, {"keepdim", LT_K_BOOL, 0, 0, NULL},
+  {"correction", LT_K_NUMBER, LT_KW, 1, NULL}, {NULL}};
+static lc_tensor *var_call(lc_ctx *ctx, int is_std, lc_tensor *a, int dim, double corr, int keep) {
+  if (dim < 0) return keep_all(ctx, is_std ? lc_std(ctx, a, corr) : lc_var(ctx, a, corr), a->ndim, keep);
+  return is_std ? lc_std_dim(ctx, a, dim, corr, keep) : lc_var_dim(ctx, a, dim, corr, keep);
 }
 
-static int l_var(lua_State *L) { return var_std(L, 0, "lucid.var"); }
-static int l_std(lua_State *L) { return var_std(L, 1, "lucid.std"); }
+static int var_std(lua_State *L, int is_std) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = lt_check(L, 1);
+  if (lua_isboolean(L, 2)) {  /* var(unbiased [, opts]): no dim */
+    const char *fname = lt_fn(L)->fname;
+    if (lua_gettop(L) > 3 || (lua_gettop(L) == 3 && !lua_istable(L, 3)))
+      return lt_error(L, "%s: after unbiased as the first argument, give the rest by name", fname);
+    lua_pushnil(L);
+    lua_insert(L, 2);                          /* dim = nil */
+  }
+  lt_val v[4];
+  const char *fname = lt_args(L, 2, a->ndim, v);
+  if (v[3].idx && v[1].idx)
+    return lt_error(L, "%s: give either unbiased or correction, not both", fname);
+  double corr = v[3].idx ? v[3].n : v[1].b ? 1.0 : 0.0;
+  return lt_push(L, ctx, var_call(ctx, is_std, a, (int)v[0].i, corr, v[2].b), fname);
+}
 
-static const char *const NORM_NAMES[] = {"p", "dim", "keepdim", NULL};
+static int l_var(lua_State *L) { return var_std(L, 0); }
+static int l_std(lua_State *L) { return var_std(L, 1); }
 
 /* norm(p = 2, dim = nil, keepdim = false); p a positive number, math.huge,
  * or "fro" (2, as PyTorch for one dim or all elements). */
+static const lt_arg NORM_ARGS[] = {
+  {"p", LT_K_ANY, 0, 0, NULL}, {"dim", LT_K_DIM_0D, 0, 0, NULL}, {"keepdim", LT_K_BOOL, 0, 0, NULL}, {NULL}};
 static int l_norm(lua_State *L) {
-  const char *fname = "lucid.norm";
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
-  args A;
-  args_init(&A, L, fname, NORM_NAMES, 3);
-  int p_idx = args_get(&A, 1, "p");
+  lt_val v[3];
+  const char *fname = lt_args(L, 2, a->ndim, v);
+  int p_idx = v[0].idx;
   double p = 2.0;
   if (p_idx) {
     if (lua_type(L, p_idx) == LUA_TSTRING) {
@@ -266,40 +164,37 @@ static int l_norm(lua_State *L) {
                         luaL_typename(L, p_idx));
     }
   }
-  int dim = opt_dim(&A, args_get(&A, 2, "dim"), a->ndim);
-  int keep = opt_bool(&A, args_get(&A, 3, "keepdim"), "keepdim", 0);
-  lc_tensor **slot = lt_newbox(L);
-  lc_tensor *r = dim < 0 ? keep_all(ctx, lc_norm(ctx, a, p), a->ndim, keep)
-                         : lc_norm_dim(ctx, a, p, dim, keep);
-  return lt_fill(L, ctx, slot, r, fname);
+  int dim = (int)v[1].i, keep = v[2].b;
+  return lt_push(L, ctx, dim < 0 ? keep_all(ctx, lc_norm(ctx, a, p), a->ndim, keep)
+                                 : lc_norm_dim(ctx, a, p, dim, keep), fname);
 }
-
-static const char *const DIM_ONLY[] = {"dim", NULL};
 
 typedef lc_tensor *(*scan_fn)(lc_ctx *, lc_tensor *, int);
 
 /* softmax(t, dim), log_softmax(t, dim), cumsum(t, dim): dim is required. */
-static int scan(lua_State *L, scan_fn f, const char *fname) {
+static const lt_arg DIM_REQ[] = {{"dim", LT_K_DIM_0D, LT_REQ, 0, NULL}, {NULL}};
+static int scan(lua_State *L, scan_fn f) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
-  args A;
-  args_init(&A, L, fname, DIM_ONLY, 1);
-  int dim = need_dim(&A, args_get(&A, 1, "dim"), a->ndim);
-  lc_tensor **slot = lt_newbox(L);
-  return lt_fill(L, ctx, slot, f(ctx, a, dim), fname);
+  lt_val v[1];
+  const char *fname = lt_args(L, 2, a->ndim, v);
+  return lt_push(L, ctx, f(ctx, a, (int)v[0].i), fname);
 }
 
-static int l_softmax(lua_State *L) { return scan(L, lc_softmax, "lucid.softmax"); }
-static int l_log_softmax(lua_State *L) { return scan(L, lc_log_softmax, "lucid.log_softmax"); }
-static int l_cumsum(lua_State *L) { return scan(L, lc_cumsum, "lucid.cumsum"); }
+static int l_softmax(lua_State *L) { return scan(L, lc_softmax); }
+static int l_log_softmax(lua_State *L) { return scan(L, lc_log_softmax); }
+static int l_cumsum(lua_State *L) { return scan(L, lc_cumsum); }
 
-static const luaL_Reg fns[] = {
-  {"prod", l_prod}, {"var", l_var}, {"std", l_std}, {"max", l_max}, {"min", l_min},
-  {"argmax", l_argmax}, {"argmin", l_argmin}, {"logsumexp", l_logsumexp}, {"norm", l_norm},
-  {"softmax", l_softmax}, {"log_softmax", l_log_softmax}, {"cumsum", l_cumsum},
-  {NULL, NULL}};
+static const lt_reg fns[] = {
+  LT_ROW(sum, l_sum, DIM_KEEP, LT_BOTH), LT_ROW(mean, l_mean, DIM_KEEP, LT_BOTH),
+  LT_ROW(prod, l_prod, DIM_KEEP, LT_BOTH), LT_ROW(var, l_var, VAR_ARGS, LT_BOTH),
+  LT_ROW(std, l_std, VAR_ARGS, LT_BOTH), LT_ROW(max, l_max, DIM_KEEP, LT_BOTH),
+  LT_ROW(min, l_min, DIM_KEEP, LT_BOTH), LT_ROW(argmax, l_argmax, DIM_KEEP, LT_BOTH),
+  LT_ROW(argmin, l_argmin, DIM_KEEP, LT_BOTH), LT_ROW(logsumexp, l_logsumexp, DIM_KEEP, LT_BOTH),
+  LT_ROW(norm, l_norm, NORM_ARGS, LT_BOTH), LT_ROW(softmax, l_softmax, DIM_REQ, LT_BOTH),
+  LT_ROW(log_softmax, l_log_softmax, DIM_REQ, LT_BOTH), LT_ROW(cumsum, l_cumsum, DIM_REQ, LT_BOTH),
+  {NULL, NULL, NULL, NULL, 0}};
 
 void lt_register_reduce(lua_State *L, int state, int methods, int module) {
-  lt_setfuncs(L, module, state, fns);
-  lt_setfuncs(L, methods, state, fns);
+  lt_register(L, state, methods, module, fns);
 }

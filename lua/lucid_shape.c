@@ -20,24 +20,10 @@
 
 /* ---- argument helpers -------------------------------------------------------------- */
 
-/* Where optional argument `name` is: position idx, or field `name` of an
- * options table at `opts` (0 when the arguments are positional). Returns a
- * stack index that may hold nil. */
-static int opt_arg(lua_State *L, int opts, int idx, const char *name) {
-  if (!opts) return idx;
-  lua_getfield(L, opts, name);  /* pushes opts[name] */
-  return lua_gettop(L);
-}
-
-/* The options table, if the first optional argument (at idx) is one. */
-static int opts_at(lua_State *L, int idx) {
-  return lua_type(L, idx) == LUA_TTABLE ? idx : 0;
-}
-
 /* A dim for a new dimension among ndim + 1 (unsqueeze, stack): 1..ndim+1,
  * or -(ndim+1)..-1 with -1 the last. */
-static int new_dim(lua_State *L, int idx, int ndim, const char *fname) {
-  lua_Integer d = lt_integer(L, idx, "dimension", fname), n = ndim + 1;
+static int new_dim(lua_State *L, lua_Integer d, int ndim, const char *fname) {
+  lua_Integer n = ndim + 1;
   if (d >= 1 && d <= n) return (int)d - 1;
   if (d < 0 && d >= -n) return (int)(n + d);  /* no -d: d may be mininteger */
   lt_error(L, "%s: dimension %I is out of range for a new dimension of a %d-d tensor "
@@ -71,33 +57,27 @@ static int read_dims(lua_State *L, int idx, int ndim, int *dims, const char *fna
   return n;
 }
 
-static lc_tensor *check_tensor(lua_State *L, int idx, const char *what, const char *fname) {
-  if (luaL_testudata(L, idx, LT_TENSOR)) return lt_check(L, idx);  /* raises if closed */
-  lt_error(L, "%s: %s must be a tensor, got %s", fname, what, luaL_typename(L, idx));
-  return NULL;
-}
-
 /* The core's index for the Lua index at idx, pushed as a new tensor: a
  * tensor of 1-based integers, or (when lists are allowed) a Lua array of
  * them, becomes a contiguous float64 tensor of the same values minus 1.
  * The core checks them, so a bad one is reported once, in one wording. */
 static lc_tensor *index_arg(lua_State *L, lc_ctx *ctx, int idx, int lists, const char *fname) {
-  if (luaL_testudata(L, idx, LT_TENSOR)) {
+  if (lt_tobox(L, idx)) {
     lc_tensor *t = lt_check(L, idx);
-    lc_tensor **slot = lt_newbox(L);
-    lt_fill(L, ctx, slot, lc_empty(ctx, LC_FLOAT64, t->ndim, t->shape), fname);
-    double *v = (double *)lc_tensor_data(*slot);
+    lt_push(L, ctx, lc_empty(ctx, LC_FLOAT64, t->ndim, t->shape), fname);
+    lc_tensor *r = ((lt_box *)lua_touserdata(L, -1))->t;
+    double *v = (double *)lc_tensor_data(r);
     if (v) {
       lc_tensor_read(t, v);
       for (int64_t i = 0; i < t->numel; i++) v[i] -= 1;
     }
-    return *slot;
+    return r;
   }
   if (lists && lua_istable(L, idx)) {
     int64_t n = (int64_t)lua_rawlen(L, idx);
-    lc_tensor **slot = lt_newbox(L);
-    lt_fill(L, ctx, slot, lc_empty(ctx, LC_FLOAT64, 1, &n), fname);
-    double *v = (double *)lc_tensor_data(*slot);
+    lt_push(L, ctx, lc_empty(ctx, LC_FLOAT64, 1, &n), fname);
+    lc_tensor *r = ((lt_box *)lua_touserdata(L, -1))->t;
+    double *v = (double *)lc_tensor_data(r);
     for (int64_t i = 0; i < n; i++) {
       int ok;
       lua_rawgeti(L, idx, (lua_Integer)i + 1);  /* pushes list[i + 1] */
@@ -109,7 +89,7 @@ static lc_tensor *index_arg(lua_State *L, lc_ctx *ctx, int idx, int lists, const
       v[i] = (double)k - 1;
       lua_pop(L, 1);
     }
-    return *slot;
+    return r;
   }
   lt_error(L, "%s: index must be a tensor%s, got %s", fname,
              lists ? " or a list of integers" : "", luaL_typename(L, idx));
@@ -119,41 +99,42 @@ static lc_tensor *index_arg(lua_State *L, lc_ctx *ctx, int idx, int lists, const
 /* ---- views --------------------------------------------------------------------------- */
 
 /* flatten([start_dim = 1 [, end_dim = -1]]); a 0-d tensor takes 1 or -1 */
+static const lt_arg FLATTEN_ARGS[] = {
+  {"start_dim", LT_K_DIM_0D, 0, 0, NULL}, {"end_dim", LT_K_DIM_0D, 0, 0, NULL}, {NULL}};
 static int l_flatten(lua_State *L) {
-  const char *fname = "lucid.flatten";
-  lua_settop(L, 3);  /* absent arguments read as nil, scratch goes above */
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
-  int opts = opts_at(L, 2), nd = a->ndim > 0 ? a->ndim : 1;
-  int si = opt_arg(L, opts, 2, "start_dim"), ei = opt_arg(L, opts, 3, "end_dim");
-  int start = lua_isnoneornil(L, si) ? 0 : lt_dim(L, si, nd, fname);
-  int end = lua_isnoneornil(L, ei) ? nd - 1 : lt_dim(L, ei, nd, fname);
+  lt_val v[2];
+  const char *fname = lt_args(L, 2, a->ndim, v);
+  int start = v[0].idx ? (int)v[0].i : 0;
+  int end = v[1].idx ? (int)v[1].i : (a->ndim > 0 ? a->ndim : 1) - 1;
   return lt_push(L, ctx, lc_flatten(ctx, a, start, end), fname);
 }
 
 /* squeeze([dim]): every size-1 dim, or that one if it has size 1 */
+static const lt_arg SQUEEZE_ARGS[] = {{"dim", LT_K_DIM_0D, 0, 0, NULL}, {NULL}};
 static int l_squeeze(lua_State *L) {
-  const char *fname = "lucid.squeeze";
-  lua_settop(L, 2);  /* absent arguments read as nil, scratch goes above */
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
-  int di = opt_arg(L, opts_at(L, 2), 2, "dim");
-  if (lua_isnoneornil(L, di)) return lt_push(L, ctx, lc_squeeze(ctx, a), fname);
-  int d = lt_dim(L, di, a->ndim > 0 ? a->ndim : 1, fname);
-  return lt_push(L, ctx, lc_squeeze_dim(ctx, a, d), fname);
+  lt_val v[1];
+  const char *fname = lt_args(L, 2, a->ndim, v);
+  if (!v[0].idx) return lt_push(L, ctx, lc_squeeze(ctx, a), fname);
+  return lt_push(L, ctx, lc_squeeze_dim(ctx, a, (int)v[0].i), fname);
 }
 
+/* Dims counted among ndim + 1 (unsqueeze, stack) are read raw, then new_dim. */
+static const lt_arg NEW_DIM_ARG[] = {{"dim", LT_K_DIM, LT_REQ, 0, NULL}, {NULL}};
 static int l_unsqueeze(lua_State *L) {
-  const char *fname = "lucid.unsqueeze";
-  lua_settop(L, 2);  /* absent arguments read as nil, scratch goes above */
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
-  int d = new_dim(L, 2, a->ndim, fname);
+  lt_val v[1];
+  const char *fname = lt_args(L, 2, -1, v);
+  int d = new_dim(L, v[0].i, a->ndim, fname);
   return lt_push(L, ctx, lc_unsqueeze(ctx, a, d), fname);
 }
 
 static int l_permute(lua_State *L) {
-  const char *fname = "lucid.permute";
+  const char *fname = lt_fn(L)->fname;
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
   int dims[LC_MAX_DIMS];
@@ -170,37 +151,23 @@ static int l_permute(lua_State *L) {
 static int l_t(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
-  return lt_push(L, ctx, lc_t(ctx, a), "lucid.t");
-}
-
-/* broadcast_to(shape...): -1 keeps a size, as in expand */
-static int l_broadcast_to(lua_State *L) {
-  const char *fname = "lucid.broadcast_to";
-  lc_ctx *ctx = LT_CTX(L);
-  lc_tensor *a = lt_check(L, 1);
-  int64_t shape[LC_MAX_DIMS];
-  int next;
-  int n = lt_shape(L, 2, shape, fname, &next);
-  if (!lua_isnone(L, next))
-    return lt_error(L, "%s: expected sizes as integers or one table, got %s", fname,
-                      luaL_typename(L, next));
-  for (int i = 0; i < n; i++) {
-    int j = i - (n - a->ndim);
-    if (shape[i] == -1 && j >= 0) shape[i] = a->shape[j];
-  }
-  return lt_push(L, ctx, lc_broadcast_to(ctx, a, n, shape), fname);
+  const char *fname = lt_args(L, 2, -1, NULL);
+  return lt_push(L, ctx, lc_t(ctx, a), fname);
 }
 
 /* narrow(dim, start, length): start 1-based, negative from the end (-1 is
  * the last element); start may be size + 1 when length is 0 */
+static const lt_arg NARROW_ARGS[] = {
+  {"dim", LT_K_DIM, LT_REQ, 0, NULL}, {"start", LT_K_INTEGER, LT_REQ, 0, NULL},
+  {"length", LT_K_INTEGER, LT_REQ, 0, NULL}, {NULL}};
 static int l_narrow(lua_State *L) {
-  const char *fname = "lucid.narrow";
-  lua_settop(L, 4);  /* absent arguments read as nil, scratch goes above */
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
-  int d = lt_dim(L, 2, a->ndim, fname);
-  lua_Integer size = (lua_Integer)a->shape[d], s = lt_integer(L, 3, "start", fname);
-  lua_Integer len = lt_integer(L, 4, "length", fname), s1 = s < 0 ? size + s + 1 : s;
+  lt_val v[3];
+  const char *fname = lt_args(L, 2, a->ndim, v);
+  int d = (int)v[0].i;
+  lua_Integer size = (lua_Integer)a->shape[d], s = v[1].i;
+  lua_Integer len = v[2].i, s1 = s < 0 ? size + s + 1 : s;
   if (s1 < 1 || s1 > size + 1)
     return lt_error(L, "%s: start %I is out of range for dimension %d of size %I", fname,
                       (LUAI_UACINT)s, d + 1, (LUAI_UACINT)size);
@@ -214,16 +181,17 @@ static int l_narrow(lua_State *L) {
  * when start comes after stop. step >= 1. x:slice(1, 2, -2) drops the first
  * and last rows, as x[1:-1] does in Python; x:slice(2, 1, -1, 2) takes
  * every other column. A view. */
+static const lt_arg SLICE_ARGS[] = {
+  {"dim", LT_K_DIM, LT_REQ, 0, NULL}, {"start", LT_K_INTEGER, 0, 1, NULL},
+  {"stop", LT_K_INTEGER, 0, -1, NULL}, {"step", LT_K_INTEGER, 0, 1, NULL}, {NULL}};
 static int l_slice(lua_State *L) {
-  const char *fname = "lucid.slice";
-  lua_settop(L, 5);  /* absent arguments read as nil, scratch goes above */
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
-  int d = lt_dim(L, 2, a->ndim, fname);
+  lt_val v[4];
+  const char *fname = lt_args(L, 2, a->ndim, v);
+  int d = (int)v[0].i;
   lua_Integer n = (lua_Integer)a->shape[d];
-  lua_Integer i = lua_isnoneornil(L, 3) ? 1 : lt_integer(L, 3, "start", fname);
-  lua_Integer j = lua_isnoneornil(L, 4) ? -1 : lt_integer(L, 4, "stop", fname);
-  lua_Integer step = lua_isnoneornil(L, 5) ? 1 : lt_integer(L, 5, "step", fname);
+  lua_Integer i = v[1].i, j = v[2].i, step = v[3].i;
   if (step < 1)
     return lt_error(L, "%s: step must be at least 1, got %I", fname, (LUAI_UACINT)step);
   /* string.sub's corrections (lstrlib.c posrelatI / getendpos) */
@@ -248,39 +216,40 @@ static int push_pieces(lua_State *L, lc_ctx *ctx, lc_tensor *a, int dim, int64_t
     slots[i] = lt_newbox(L);
     lua_rawseti(L, -2, (lua_Integer)i + 1);  /* pieces[i + 1] = empty box */
   }
-  if (lc_split(ctx, a, dim, n, sizes, got) != LC_OK) return lt_fail(L, ctx, fname);
+  lt_do(L, ctx, lc_split(ctx, a, dim, n, sizes, got), fname);
   for (int64_t i = 0; i < n; i++) *slots[i] = got[i];  /* no Lua call until all are owned */
   return 1;
 }
 
-/* The dim argument of split and chunk (position 3, or {dim = d}); 1 by default. */
-static int piece_dim(lua_State *L, const lc_tensor *a, const char *fname) {
-  int di = opt_arg(L, opts_at(L, 3), 3, "dim");
-  if (!lua_isnoneornil(L, di)) return lt_dim(L, di, a->ndim, fname);
+/* The dim argument of split and chunk; 1 by default. */
+static int piece_dim(lua_State *L, const lc_tensor *a, const lt_val *v, const char *fname) {
+  if (v->idx) return (int)v->i;
   if (a->ndim == 0) lt_error(L, "%s: a 0-d tensor cannot be split", fname);
   return 0;
 }
 
 /* split(split_size_or_sizes [, dim = 1]): pieces of that size (the last may
  * be smaller), or of the sizes in a table, which must add up to the dim */
+static const lt_arg SPLIT_ARGS[] = {
+  {"split_size_or_sections", LT_K_ANY, LT_REQ, 0, NULL}, {"dim", LT_K_DIM, 0, 0, NULL}, {NULL}};
 static int l_split(lua_State *L) {
-  const char *fname = "lucid.split";
-  lua_settop(L, 3);  /* absent arguments read as nil, scratch goes above */
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
-  int d = piece_dim(L, a, fname);
+  lt_val v[2];
+  const char *fname = lt_args(L, 2, a->ndim, v);
+  int d = piece_dim(L, a, &v[1], fname), si = v[0].idx;
   int64_t len = a->shape[d], n, *sizes;
-  if (lua_istable(L, 2)) {
-    n = (int64_t)lua_rawlen(L, 2);
+  if (lua_istable(L, si)) {
+    n = (int64_t)lua_rawlen(L, si);
     sizes = (int64_t *)lua_newuserdatauv(L, (size_t)n * sizeof *sizes, 0);
     for (int64_t i = 0; i < n; i++) {
-      lua_rawgeti(L, 2, (lua_Integer)i + 1);  /* pushes sizes[i + 1] */
+      lua_rawgeti(L, si, (lua_Integer)i + 1);  /* pushes sizes[i + 1] */
       sizes[i] = (int64_t)lt_integer(L, -1, "a split size", fname);
       lua_pop(L, 1);
     }
     return push_pieces(L, ctx, a, d, n, sizes, fname);  /* the core checks the sum */
   }
-  lua_Integer size = lt_integer(L, 2, "the split size", fname);
+  lua_Integer size = lt_integer(L, si, "the split size", fname);
   if (size < 0)
     return lt_error(L, "%s: the split size must not be negative, got %I", fname,
                       (LUAI_UACINT)size);
@@ -296,16 +265,18 @@ static int l_split(lua_State *L) {
 /* chunk(chunks [, dim = 1]): pieces of ceil(size / chunks), so at most
  * `chunks` of them (6 in 4 chunks is 3 pieces of 2, as torch.chunk), and
  * `chunks` empty pieces of an empty dim */
+static const lt_arg CHUNK_ARGS[] = {
+  {"chunks", LT_K_INTEGER, LT_REQ, 0, NULL}, {"dim", LT_K_DIM, 0, 0, NULL}, {NULL}};
 static int l_chunk(lua_State *L) {
-  const char *fname = "lucid.chunk";
-  lua_settop(L, 3);  /* absent arguments read as nil, scratch goes above */
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
-  lua_Integer chunks = lt_integer(L, 2, "the number of chunks", fname);
+  lt_val v[2];
+  const char *fname = lt_args(L, 2, a->ndim, v);
+  lua_Integer chunks = v[0].i;
   if (chunks < 1)
     return lt_error(L, "%s: the number of chunks must be at least 1, got %I", fname,
                       (LUAI_UACINT)chunks);
-  int d = piece_dim(L, a, fname);
+  int d = piece_dim(L, a, &v[1], fname);
   int64_t len = a->shape[d], size = len == 0 ? 0 : (len - 1) / chunks + 1;
   int64_t n = len == 0 ? chunks : (len - 1) / size + 1;
   if (n > INT_MAX) return lt_error(L, "%s: too many pieces (%I)", fname, (LUAI_UACINT)n);
@@ -317,22 +288,27 @@ static int l_chunk(lua_State *L) {
 /* ---- copies ------------------------------------------------------------------------- */
 
 /* cat(tensors [, dim = 1]) and stack(tensors [, dim = 1]) */
-static int join(lua_State *L, int stack, const char *fname) {
+static const lt_arg JOIN_ARGS[] = {
+  {"tensors", LT_K_ANY, LT_REQ | LT_POS, 0, NULL}, {"dim", LT_K_DIM, 0, 0, NULL}, {NULL}};
+static int join(lua_State *L, int stack) {
   lc_ctx *ctx = LT_CTX(L);
-  lua_settop(L, 2);  /* scratch values go above the arguments */
   if (!lua_istable(L, 1)) {
-    if (luaL_testudata(L, 1, LT_TENSOR))
+    const char *fname = lt_fn(L)->fname;
+    if (lt_tobox(L, 1))
       return lt_error(L, "%s: expected a table of tensors, got a tensor (write %s({a, b}))",
                         fname, fname);
-    return lt_error(L, "%s: expected a table of tensors, got %s", fname, luaL_typename(L, 1));
+    return lt_error(L, "%s: expected a table of tensors, got %s", fname,
+                    lua_isnone(L, 1) ? "nil" : luaL_typename(L, 1));
   }
+  lt_val v[2];
+  const char *fname = lt_args(L, 1, -1, v);  /* dims count in a tensor of the list */
   lua_Integer n = (lua_Integer)lua_rawlen(L, 1);
   if (n > INT_MAX) return lt_error(L, "%s: too many tensors", fname);
-  int di = opt_arg(L, opts_at(L, 2), 2, "dim");
+  int di = v[1].idx;
   lc_tensor **ts = (lc_tensor **)lua_newuserdatauv(L, (size_t)n * sizeof *ts, 0);
   for (lua_Integer i = 0; i < n; i++) {
     lua_rawgeti(L, 1, i + 1);  /* pushes tensors[i + 1]; the table keeps it alive */
-    if (!luaL_testudata(L, -1, LT_TENSOR))
+    if (!lt_tobox(L, -1))
       return lt_error(L, "%s: expected a tensor at entry %I of the list, got %s", fname,
                         (LUAI_UACINT)i + 1, luaL_typename(L, -1));
     if (!(ts[i] = lt_test(L, -1)))
@@ -341,78 +317,76 @@ static int join(lua_State *L, int stack, const char *fname) {
     lua_pop(L, 1);
   }
   int dim = 0;
-  if (n > 0 && !lua_isnoneornil(L, di)) {
+  if (n > 0 && di) {
     if (stack) {
-      dim = new_dim(L, di, ts[0]->ndim, fname);
+      dim = new_dim(L, v[1].i, ts[0]->ndim, fname);
     } else {
       /* dims count in the first tensor that is not a skipped empty 1-D one */
       const lc_tensor *ref = ts[0];
       for (lua_Integer i = 0; i < n; i++)
         if (!(ts[i]->ndim == 1 && ts[i]->shape[0] == 0)) { ref = ts[i]; break; }
-      if (ref->ndim > 0) dim = lt_dim(L, di, ref->ndim, fname);  /* 0-d: the core says why */
+      if (ref->ndim > 0) dim = lt_wrap_dim(L, v[1].i, ref->ndim, fname);  /* 0-d: the core says why */
     }
   }
-  lc_tensor **slot = lt_newbox(L);
-  return lt_fill(L, ctx, slot, stack ? lc_stack(ctx, (int)n, ts, dim) : lc_cat(ctx, (int)n, ts, dim),
+  return lt_push(L, ctx, stack ? lc_stack(ctx, (int)n, ts, dim) : lc_cat(ctx, (int)n, ts, dim),
                  fname);
 }
 
-static int l_cat(lua_State *L) { return join(L, 0, "lucid.cat"); }
-static int l_stack(lua_State *L) { return join(L, 1, "lucid.stack"); }
+static int l_cat(lua_State *L) { return join(L, 0); }
+static int l_stack(lua_State *L) { return join(L, 1); }
 
 /* index_select(dim, index): index a 1-D tensor or a Lua array of 1-based integers */
+static const lt_arg INDEX_ARGS[] = {
+  {"dim", LT_K_DIM, LT_REQ, 0, NULL}, {"index", LT_K_ANY, LT_REQ, 0, NULL}, {NULL}};
 static int l_index_select(lua_State *L) {
-  const char *fname = "lucid.index_select";
-  lua_settop(L, 3);  /* absent arguments read as nil, scratch goes above */
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
-  int d = lt_dim(L, 2, a->ndim, fname);
-  lc_tensor *index = index_arg(L, ctx, 3, 1, fname);
-  return lt_push(L, ctx, lc_index_select(ctx, a, d, index), fname);
+  lt_val v[2];
+  const char *fname = lt_args(L, 2, a->ndim, v);
+  lc_tensor *index = index_arg(L, ctx, v[1].idx, 1, fname);
+  return lt_push(L, ctx, lc_index_select(ctx, a, (int)v[0].i, index), fname);
 }
 
 static int l_gather(lua_State *L) {
-  const char *fname = "lucid.gather";
-  lua_settop(L, 3);  /* absent arguments read as nil, scratch goes above */
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
-  int d = lt_dim(L, 2, a->ndim, fname);
-  lc_tensor *index = index_arg(L, ctx, 3, 0, fname);
-  return lt_push(L, ctx, lc_gather(ctx, a, d, index), fname);
+  lt_val v[2];
+  const char *fname = lt_args(L, 2, a->ndim, v);
+  lc_tensor *index = index_arg(L, ctx, v[1].idx, 0, fname);
+  return lt_push(L, ctx, lc_gather(ctx, a, (int)v[0].i, index), fname);
 }
 
 /* scatter_add(dim, index, src): out of place, as torch.scatter_add */
+static const lt_arg SCATTER_ARGS[] = {
+  {"dim", LT_K_DIM, LT_REQ, 0, NULL}, {"index", LT_K_ANY, LT_REQ, 0, NULL},
+  {"src", LT_K_TENSOR, LT_REQ, 0, NULL}, {NULL}};
 static int l_scatter_add(lua_State *L) {
-  const char *fname = "lucid.scatter_add";
-  lua_settop(L, 4);  /* absent arguments read as nil, scratch goes above */
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
-  int d = lt_dim(L, 2, a->ndim, fname);
-  lc_tensor *src = check_tensor(L, 4, "src", fname);
-  lc_tensor *index = index_arg(L, ctx, 3, 0, fname);
-  return lt_push(L, ctx, lc_scatter_add(ctx, a, d, index, src), fname);
+  lt_val v[3];
+  const char *fname = lt_args(L, 2, a->ndim, v);
+  lc_tensor *index = index_arg(L, ctx, v[1].idx, 0, fname);
+  return lt_push(L, ctx, lc_scatter_add(ctx, a, (int)v[0].i, index, v[2].t), fname);
 }
 
 /* masked_fill(mask, value): value a number or a 0-d tensor (which then
  * gets a gradient) */
+static const lt_arg MASKED_FILL_ARGS[] = {
+  {"mask", LT_K_TENSOR, LT_REQ, 0, NULL},
+  {"value", LT_K_OPERAND, LT_REQ, 0, "a number or a 0-d tensor"}, {NULL}};
 static int l_masked_fill(lua_State *L) {
-  const char *fname = "lucid.masked_fill";
-  lua_settop(L, 3);  /* absent arguments read as nil, scratch goes above */
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
-  lc_tensor *mask = check_tensor(L, 2, "mask", fname);
-  if (lua_type(L, 3) == LUA_TNUMBER)
-    return lt_push(L, ctx, lc_masked_fill(ctx, a, mask, lua_tonumber(L, 3)), fname);
-  if (!luaL_testudata(L, 3, LT_TENSOR))
-    return lt_error(L, "%s: value must be a number or a 0-d tensor, got %s", fname,
-                      luaL_typename(L, 3));
-  lc_tensor *v = lt_check(L, 3);
-  return lt_push(L, ctx, lc_masked_fill_tensor(ctx, a, mask, v), fname);
+  lt_val v[2];
+  const char *fname = lt_args(L, 2, -1, v);
+  lc_tensor *mask = v[0].t, *value = lt_test(L, v[1].idx);
+  if (!value) return lt_push(L, ctx, lc_masked_fill(ctx, a, mask, lua_tonumber(L, v[1].idx)), fname);
+  return lt_push(L, ctx, lc_masked_fill_tensor(ctx, a, mask, value), fname);
 }
 
 /* repeat(sizes...): PyTorch's repeat (tiles), not Lua's string.rep */
 static int l_repeat(lua_State *L) {
-  return lt_sizes_op(L, lc_repeat, "repeat counts", "lucid.repeat");
+  return lt_sizes_op(L, lc_repeat, "repeat counts");
 }
 
 /* tile(reps...): torch.tile, repeat that also takes fewer counts than dims
@@ -420,7 +394,7 @@ static int l_repeat(lua_State *L) {
  * x:repeat(2, 2) must be written x["repeat"](x, 2, 2); x:tile(2, 2) reads
  * better and does the same. */
 static int l_tile(lua_State *L) {
-  const char *fname = "lucid.tile";
+  const char *fname = lt_fn(L)->fname;
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
   int64_t reps[LC_MAX_DIMS];
@@ -439,7 +413,7 @@ static int l_tile(lua_State *L) {
 }
 
 static int l_flip(lua_State *L) {
-  const char *fname = "lucid.flip";
+  const char *fname = lt_fn(L)->fname;
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
   int dims[LC_MAX_DIMS];
@@ -447,19 +421,22 @@ static int l_flip(lua_State *L) {
   return lt_push(L, ctx, lc_flip(ctx, a, n, dims), fname);
 }
 
-static const luaL_Reg fns[] = {
-  {"flatten", l_flatten}, {"squeeze", l_squeeze}, {"unsqueeze", l_unsqueeze},
-  {"permute", l_permute}, {"t", l_t}, {"broadcast_to", l_broadcast_to},
-  {"narrow", l_narrow}, {"slice", l_slice}, {"split", l_split}, {"chunk", l_chunk},
-  {"index_select", l_index_select}, {"gather", l_gather}, {"scatter_add", l_scatter_add},
-  {"masked_fill", l_masked_fill}, {"repeat", l_repeat}, {"tile", l_tile}, {"flip", l_flip},
-  {NULL, NULL}};
-
-/* Their first argument is a list of tensors, so they are no methods. */
-static const luaL_Reg module_fns[] = {{"cat", l_cat}, {"stack", l_stack}, {NULL, NULL}};
+static const lt_reg fns[] = {
+  LT_ROW(flatten, l_flatten, FLATTEN_ARGS, LT_BOTH), LT_ROW(squeeze, l_squeeze, SQUEEZE_ARGS, LT_BOTH),
+  LT_ROW(unsqueeze, l_unsqueeze, NEW_DIM_ARG, LT_BOTH), LT_ROW(permute, l_permute, NULL, LT_BOTH),
+  LT_ROW(t, l_t, NULL, LT_BOTH),
+  LT_ROW(narrow, l_narrow, NARROW_ARGS, LT_BOTH), LT_ROW(slice, l_slice, SLICE_ARGS, LT_BOTH),
+  LT_ROW(split, l_split, SPLIT_ARGS, LT_BOTH), LT_ROW(chunk, l_chunk, CHUNK_ARGS, LT_BOTH),
+  LT_ROW(index_select, l_index_select, INDEX_ARGS, LT_BOTH),
+  LT_ROW(gather, l_gather, INDEX_ARGS, LT_BOTH),
+  LT_ROW(scatter_add, l_scatter_add, SCATTER_ARGS, LT_BOTH),
+  LT_ROW(masked_fill, l_masked_fill, MASKED_FILL_ARGS, LT_BOTH),
+  LT_ROW(repeat, l_repeat, NULL, LT_BOTH), LT_ROW(tile, l_tile, NULL, LT_BOTH),
+  LT_ROW(flip, l_flip, NULL, LT_BOTH),
+  /* their first argument is a list of tensors, so they are no methods */
+  LT_ROW(cat, l_cat, JOIN_ARGS, LT_MODULE), LT_ROW(stack, l_stack, JOIN_ARGS, LT_MODULE),
+  {NULL, NULL, NULL, NULL, 0}};
 
 void lt_register_shape(lua_State *L, int state, int methods, int module) {
-  lt_setfuncs(L, module, state, fns);
-  lt_setfuncs(L, methods, state, fns);
-  lt_setfuncs(L, module, state, module_fns);
+  lt_register(L, state, methods, module, fns);
 }

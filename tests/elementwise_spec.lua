@@ -477,14 +477,14 @@ describe("elementwise errors", function()
   it("check gelu's approximate", function()
     check_error('lucid.gelu: approximate must be "none" or "tanh", got "fast"', lucid.gelu, a, "fast")
     check_error('lucid.gelu: approximate must be "none" or "tanh", got number', lucid.gelu, a, 1)
-    check_error('lucid.gelu: approximate must be "none" or "tanh", got boolean', a.gelu, a,
+    check_error('lucid.gelu: option \'approximate\' must be "none" or "tanh", got boolean', a.gelu, a,
       {approximate = true})
   end)
 
   it("check softplus's beta and threshold", function()
     check_error("lucid.softplus: beta must be a number, got string", lucid.softplus, a, "2")
     check_error("lucid.softplus: threshold must be a number, got boolean", lucid.softplus, a, 1, true)
-    check_error("lucid.softplus: beta must be a number, got table", a.softplus, a, {beta = {}})
+    check_error("lucid.softplus: option 'beta' must be a number, got table", a.softplus, a, {beta = {}})
   end)
 
   it("check clamp's bounds", function()
@@ -494,7 +494,7 @@ describe("elementwise errors", function()
     check_error("lucid.clamp: min must be a number or nil, got string", lucid.clamp, a, "0")
     check_error("lucid.clamp: max must be a number or nil, got boolean", lucid.clamp, a, 0, false)
     check_error("lucid.clamp: max must be a number or nil, got a tensor", lucid.clamp, a, 0, lucid.ones(1))
-    check_error("lucid.clamp: min must be a number or nil, got string", a.clamp, a, {min = "x"})
+    check_error("lucid.clamp: option 'min' must be a number or nil, got string", a.clamp, a, {min = "x"})
   end)
 
   it("name both shapes when binary operands do not broadcast", function()

@@ -445,14 +445,13 @@ describe("reduction errors", function()
     check_error("lucid.Tensor expected, got number", lucid.max, 5)
     check_error("lucid.Tensor expected, got no value", lucid.softmax)
     check_error("lucid.var: unbiased must be a boolean, got number", x.var, x, 1, 1)
-    check_error("lucid.var: correction must be a number, got string", x.var, x, {correction = "1"})
+    check_error("lucid.var: option 'correction' must be a number, got string", x.var, x, {correction = "1"})
     check_error("lucid.norm: p must be a number or \"fro\", got \"nuc\"", x.norm, x, "nuc")
     check_error("lucid.norm: p must be a number or \"fro\", got boolean", x.norm, x, true)
   end)
 
   it("reject unknown, repeated and surplus arguments", function()
-    check_error("lucid.var: unknown option 'dimm' (expected dim, unbiased, keepdim or correction)",
-      x.var, x, {dimm = 1})
+    check_error("lucid.var: unknown option 'dimm' (did you mean 'dim'?)", x.var, x, {dimm = 1})
     check_error("lucid.max: unknown option '1' (expected dim or keepdim)", x.max, x, {1})
     check_error("lucid.max: dim is given twice", x.max, x, 1, {dim = 2})
     check_error("lucid.var: give either unbiased or correction, not both", x.var, x,
