@@ -303,3 +303,40 @@ lc_status lc_grad(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_grap
                   lc_tensor **inputs, lc_tensor **out) {
   return lc_grad_ex(ctx, root, seed, retain_graph ? LC_RETAIN_GRAPH : 0, n, inputs, out);
 }
+
+/* ---- cycles through a gradient's graph -------------------------------------------
+ * A backward with LC_CREATE_GRAPH leaves in a leaf's .grad a tensor whose graph
+ * refers back to the leaf: leaf -> grad -> nodes -> leaf, a cycle reference
+ * counting never frees. A binding calls this before dropping its reference:
+ * when every other reference to t comes from inside its gradient's graph,
+ * nobody can reach t any more but through that cycle, so the gradient goes
+ * and the cycle with it. Tensors whose grad has no graph return at once. */
+void lc_tensor_drop_cyclic_grad(lc_tensor *t) {
+  if (!t || !t->grad || !t->grad->node || t->refcount < 2) return;
+  lc_ctx *ctx = t->ctx;
+  work stack = {0};
+  int64_t inside = 0;  /* references to t held by nodes of the gradient's graph */
+  uint32_t mark = ++ctx->visit_mark;
+  int ok = work_push(ctx, &stack, t->grad->node);
+  t->grad->node->mark = mark;
+  while (ok && stack.n) {
+    lc_node *n = NODE_AT(stack, --stack.n);
+    for (int i = 0; i < LC_NODE_SAVED; i++) inside += n->saved[i] == t;
+    for (int i = 0; ok && i < n->ninputs; i++) {
+      lc_tensor *in = n->inputs[i];
+      if (!in) continue;
+      inside += in == t;
+      if (in->node && in->node->mark != mark) {
+        in->node->mark = mark;
+        ok = work_push(ctx, &stack, in->node);
+      }
+    }
+  }
+  lc__free(ctx, stack.items, stack.cap * sizeof *stack.items);
+  /* out of memory part way: keep the gradient (a leak beats a wrong answer) */
+  if (ok && inside == t->refcount - 1) {
+    lc_tensor *g = t->grad;
+    t->grad = NULL;
+    lc_tensor_release(g);
+  }
+}

@@ -272,6 +272,10 @@ typedef enum lc_backward_flag { LC_RETAIN_GRAPH = 1, LC_CREATE_GRAPH = 2 } lc_ba
 lc_status lc_backward_ex(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int flags);
 lc_status lc_grad_ex(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int flags, int n,
                      lc_tensor **inputs, lc_tensor **out);
+/* Breaks the cycle above: when every reference to t but the caller's comes
+ * from inside t->grad's own graph, releases t->grad (a binding calls it just
+ * before dropping a reference it holds; cheap unless t->grad has a graph). */
+void lc_tensor_drop_cyclic_grad(lc_tensor *t);
 
 /* ---- ops defined outside core (a binding's own autograd functions) -------
  * An op is a name and a backward rule. The rule receives the node and g, the

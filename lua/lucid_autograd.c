@@ -227,17 +227,18 @@ static int tensor_list(lua_State *L, int idx, const char *what, const char *fnam
 
 /* The one way into the core's backward, for t:backward (inputs NULL: the
  * gradients go to the leaves' .grad) and autograd.grad (into outv). Hooks
- * and Lua ops call back on L meanwhile. create_graph (a graph of the
- * backward itself, for higher derivatives) waits for the core: refused,
- * never ignored. */
-static lc_status run_backward(lua_State *L, lt_state *s, const char *fname, lc_tensor *root,
-                              lc_tensor *seed, int retain_graph, int create_graph, int nin,
-                              lc_tensor **inputs, lc_tensor **outv) {
-  if (create_graph) lt_error(L, "%s: create_graph = true is not supported yet", fname);
+ * and Lua ops call back on L meanwhile. With create_graph the rules record
+ * (the gradients carry a graph, for higher derivatives); a leaf's .grad that
+ * does refers back to the leaf, a cycle box_gc breaks
+ * (lc_tensor_drop_cyclic_grad). */
+static lc_status run_backward(lua_State *L, lt_state *s, lc_tensor *root, lc_tensor *seed,
+                              int retain_graph, int create_graph, int nin, lc_tensor **inputs,
+                              lc_tensor **outv) {
+  int flags = (retain_graph ? LC_RETAIN_GRAPH : 0) | (create_graph ? LC_CREATE_GRAPH : 0);
   lua_State *outer = s->active;  /* a hook may run a backward of its own */
   s->active = L;
-  lc_status st = inputs ? lc_grad(s->ctx, root, seed, retain_graph, nin, inputs, outv)
-                        : lc_backward(s->ctx, root, seed, retain_graph);
+  lc_status st = inputs ? lc_grad_ex(s->ctx, root, seed, flags, nin, inputs, outv)
+                        : lc_backward_ex(s->ctx, root, seed, flags);
   s->active = outer;
   return st;
 }
@@ -256,7 +257,7 @@ static int l_backward(lua_State *L) {
   const char *fname = lt_args(L, 2, -1, v);
   lc_tensor *seed = v[0].idx ? lt_operand(L, ctx, v[0].idx, t, fname) : NULL;
   int create = v[2].b, retain = v[1].idx ? v[1].b : create;
-  lc_status st = run_backward(L, s, fname, t, seed, retain, create, 0, NULL, NULL);
+  lc_status st = run_backward(L, s, t, seed, retain, create, 0, NULL, NULL);
   lt_report_bytes(L, ctx);
   if (st != LC_OK) return lt_fail(L, ctx, fname);
   return 0;
@@ -313,14 +314,16 @@ static int l_grad(lua_State *L) {
       lua_pop(L, 1);
     }
     lua_pop(L, 1);
-    lc_status st = run_backward(L, s, fname, root, seed, retain || k < nout, create, nin, inputs, outv);
+    lc_status st = run_backward(L, s, root, seed, retain || k < nout, create, nin, inputs, outv);
     if (st != LC_OK) return lt_fail(L, ctx, fname);
     for (int i = 0; i < nin; i++) {  /* sum over the outputs */
       lt_box *b = (lt_box *)lua_touserdata(L, first + i);
       if (!outv[i]) continue;
       if (!b->t) b->t = outv[i];
-      else {
+      else {  /* recorded with create_graph, whatever the grad mode outside */
+        int was = lc_ctx_set_grad_enabled(ctx, create || lc_ctx_grad_enabled(ctx));
         lc_tensor *sum = lc_add(ctx, b->t, outv[i]);
+        lc_ctx_set_grad_enabled(ctx, was);
         lc_tensor_release(outv[i]);
         if (!sum) return lt_fail(L, ctx, fname);
         lc_tensor_release(b->t);

@@ -125,6 +125,31 @@ static int l_error(lua_State *L) {
   return lt_error(L, "%s", msg);
 }
 
+/* lucid.core._ops(): the core's op registry (lc_op_get) as an array of
+ * {name, family, backward, nondiff}, for tests and tools. */
+static int l_ops(lua_State *L) {
+  int n = lc_op_count();
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    const lc_op_info *op = lc_op_get(i);
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, op->name);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, op->family);
+    lua_setfield(L, -2, "family");
+    if (op->backward) {
+      lua_pushstring(L, op->backward);
+      lua_setfield(L, -2, "backward");
+    }
+    if (op->nondiff) {
+      lua_pushstring(L, op->nondiff);
+      lua_setfield(L, -2, "nondiff");
+    }
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
 /* lucid.core._set_library_source(source): the chunk name of lucid/init.lua,
  * whose folder holds every library file. */
 static int l_set_library_source(lua_State *L) {
@@ -196,6 +221,7 @@ static int leaf(lua_State *L, int requires_grad) {
 static int box_gc(lua_State *L) {
   lt_box *b = lt_tobox(L, 1);
   if (!b) b = (lt_box *)luaL_checkudata(L, 1, LT_TENSOR);  /* t:close() on something else */
+  lc_tensor_drop_cyclic_grad(b->t);  /* t:backward{create_graph = true} left a cycle */
   lc_tensor_release(b->t);
   b->t = NULL;
   return 0;
@@ -902,6 +928,7 @@ static int l_memory_allocated(lua_State *L) {
 static const lt_reg core_fns[] = {
   {"_error", "lucid.core._error", l_error, NULL, LT_MODULE},
   {"_set_library_source", "lucid.core._set_library_source", l_set_library_source, NULL, LT_MODULE},
+  {"_ops", "lucid.core._ops", l_ops, NULL, LT_MODULE},
   LT_ROW(tensor, l_tensor, TENSOR_ARGS, LT_MODULE), LT_ROW(empty, l_empty, MAKE_ARGS, LT_MODULE),
   LT_ROW(zeros, l_zeros, MAKE_ARGS, LT_MODULE), LT_ROW(ones, l_ones, MAKE_ARGS, LT_MODULE),
   LT_ROW(full, l_full, FULL_ARGS, LT_MODULE), LT_ROW(rand, l_rand, MAKE_ARGS, LT_MODULE),

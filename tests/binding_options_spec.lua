@@ -172,26 +172,46 @@ describe("binding options", function()
     assert.are.equal("float64", x:to{dtype = "float64"}.dtype)
   end)
 
-  -- FLIP WHEN THE CORE LANDS: create_graph = true is refused, never ignored,
-  -- until the core can build the backward's own graph (lc_backward_ex or
-  -- similar); then these calls must succeed and give second derivatives.
-  it("refuses create_graph = true for now (not supported by the core yet)", function()
-    local w = lucid.tensor({1, 2}, {requires_grad = true})
+  it("builds the backward's own graph with create_graph = true, by name or by position", function()
+    local w = lucid.tensor({1, 2}, {dtype = "float64", requires_grad = true})
     local y = (w * w * w):sum()
-    fails("lucid.autograd.grad: create_graph = true is not supported yet", lucid.autograd.grad,
-      y, {w}, nil, {create_graph = true})
-    fails("lucid.autograd.grad: create_graph = true is not supported yet", lucid.autograd.grad,
-      y, {w}, {create_graph = true})
-    fails("lucid.backward: create_graph = true is not supported yet", y.backward, y, nil,
-      {create_graph = true})
-    fails("lucid.backward: create_graph = true is not supported yet", y.backward, y, nil, true,
-      true)
-    -- the refusal changed nothing: the graph is there and no grad was written
-    assert.is_nil(w.grad)
-    local g = lucid.autograd.grad(y, {w}, nil, {create_graph = false, retain_graph = true})
+    local g = lucid.autograd.grad(y, {w}, nil, {create_graph = true})
+    assert.is_true(g.requires_grad)
     assert.are.same({3, 12}, g:tolist())
-    y:backward()
-    assert.are.same({3, 12}, w.grad:tolist())
+    -- create_graph keeps the graph (retain_graph defaults to it, as in PyTorch)
+    local g2 = lucid.autograd.grad(y, {w}, {create_graph = true})
+    assert.are.same({3, 12}, g2:tolist())
+    assert.are.same({6, 12}, (lucid.autograd.grad(g:sum(), {w})):tolist())
+    y = (w * w * w):sum()  -- that grad freed the graph g shared with y
+    y:backward(nil, true, true)  -- positional: gradient, retain_graph, create_graph
+    assert.is_true(w.grad.requires_grad)
+    assert.are.same({6, 12}, lucid.autograd.grad(w.grad:sum(), {w}):tolist())
+    -- without it, the gradient is a plain tensor
+    local z = (w * w * w):sum()
+    assert.is_false(lucid.autograd.grad(z, {w}).requires_grad)
+  end)
+
+  it("frees the cycle a create_graph backward leaves in a leaf's .grad", function()
+    collectgarbage()
+    collectgarbage()
+    local before = lucid.memory_allocated()
+    for _ = 1, 50 do
+      local w = lucid.randn(1000, {dtype = "float64", requires_grad = true})
+      local y = (w * w * w):sum()
+      y:backward{create_graph = true}
+      assert.is_true(w.grad.requires_grad)  -- w -> w.grad -> its graph -> w
+    end
+    collectgarbage()
+    collectgarbage()
+    assert.are.equal(before, lucid.memory_allocated())
+    -- a second reference to the same tensor keeps the gradient
+    local w = lucid.randn(4, {dtype = "float64", requires_grad = true})
+    local other = w:contiguous()  -- the same tensor, a second Lua value
+    ;(w * w):sum():backward{create_graph = true}
+    w = nil  -- luacheck: ignore
+    collectgarbage()
+    collectgarbage()
+    assert.is_true(other.grad.requires_grad)
   end)
 
   it("keeps the graph for retain_graph, by name or by position", function()

@@ -7,17 +7,6 @@ local lucid = require("lucid")
 local H = dofile("tests/helpers.lua")
 local fixtures = dofile("tests/fixtures/hvp.lua")
 
--- TEMPORARY gate, to be removed once lucid.autograd.grad supports
--- create_graph: a gradient taken with create_graph = true must itself
--- require grad (today the option is refused or ignored).
-local HAS_CREATE_GRAPH = (function()
-  local ok, g = pcall(function()
-    local x = lucid.tensor({0.5, -1.5}, {dtype = "float64", requires_grad = true})
-    return lucid.autograd.grad((x * x * x):sum(), {x}, nil, {create_graph = true})
-  end)
-  return ok and lucid.is_tensor(g) and g.requires_grad == true
-end)()
-
 -- fixture fn -> the loss from the inputs (array) and the consts (by name),
 -- as the header of tests/fixtures/hvp.lua writes them (1-based dims)
 local fns = {
@@ -80,12 +69,8 @@ local function check_case(c)
   for i, x in ipairs(inputs) do assert.is_nil(x.grad, c.name .. ": input " .. i .. " got a .grad") end
 end
 
-if not HAS_CREATE_GRAPH then
-  pending("needs create_graph")
-else
-  describe("Hessian-vector products against PyTorch (float64)", function()
-    for _, c in ipairs(fixtures.cases) do
-      it(c.name, function() check_case(c) end)
-    end
-  end)
-end
+describe("Hessian-vector products against PyTorch (float64)", function()
+  for _, c in ipairs(fixtures.cases) do
+    it(c.name, function() check_case(c) end)
+  end
+end)
