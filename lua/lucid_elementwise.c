@@ -14,29 +14,47 @@
 
 #include "binding.h"
 
-/* ---- unary ----------------------------------------------------------------------- */
-
-#define UNARY(name) \
+/* ---- the plain unary and binary ops: one per row of core/elementwise.def ----------
+ * Rows that take numbers (UNARY_P: gelu, softplus, clamp) are bound by hand
+ * below; UNARY_ALT rows are second kernels of an op, and EW_OP rows (where,
+ * to, clone, contiguous) have their own signatures. */
+#define UNARY(name, ...) \
   static int ew_##name(lua_State *L) { return lt_unary(L, lc_##name); }
-UNARY(exp)
-UNARY(log1p)
-UNARY(expm1)
-UNARY(sqrt)
-UNARY(rsqrt)
-UNARY(abs)
-UNARY(sign)
-UNARY(reciprocal)
-UNARY(square)
-UNARY(sin)
-UNARY(cos)
-UNARY(sigmoid)
-UNARY(relu)
-UNARY(silu)
-UNARY(floor)
-UNARY(ceil)
-UNARY(round)
-UNARY(isnan)
-UNARY(isinf)
+#define UNARY_OUT(name, ...) \
+  static int ew_##name(lua_State *L) { return unary_out(L, lc_##name, lc_##name##_out); }
+#define UNARY_MASK(name, ...) UNARY(name)
+#define BINARY(name, ...) \
+  static int ew_##name(lua_State *L) { return lt_binary(L, lc_##name); }
+#define BINARY_RULE(name, ...) BINARY(name)
+#define BINARY_MASK(name, ...) BINARY(name)
+#define UNARY_P(...)
+#define UNARY_ALT(...)
+#define EW_OP(...)
+
+typedef lc_status (*unary_out_fn)(lc_ctx *, lc_tensor *, lc_tensor *);
+
+/* op(x [, out]) or op(x, {out = t}): with out, written there and out
+ * returned (no new tensor). */
+static const lt_arg OUT_ARG[] = {{"out", LT_K_TENSOR, 0, 0, NULL}, {NULL}};
+static int unary_out(lua_State *L, lt_unary_fn f, unary_out_fn f_out) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = lt_tensor_arg(L, 1, lt_fn(L)->fname);
+  lt_val v[1];
+  const char *fname = lt_args(L, 2, -1, v);
+  if (!v[0].idx) return lt_push(L, ctx, f(ctx, a), fname);
+  lt_do(L, ctx, f_out(ctx, v[0].t, a), fname);
+  lua_pushvalue(L, v[0].idx);
+  return 1;
+}
+
+#include "../core/elementwise.def"
+
+/* __unm: Lua passes the operand twice */
+static int ew_neg_meta(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = lt_check(L, 1);
+  return lt_push(L, ctx, lc_neg(ctx, a), lt_fn(L)->fname);
+}
 
 /* gelu(x [, approximate]) or gelu(x, {approximate = "tanh"}); "none" is the
  * exact erf form, PyTorch's default. */
@@ -80,20 +98,6 @@ static int ew_clamp(lua_State *L) {
   return lt_push(L, ctx, lc_clamp(ctx, a, min, max), fname);  /* both nil: the core says so */
 }
 
-/* ---- binary ---------------------------------------------------------------------- */
-
-#define BINARY(name) \
-  static int ew_##name(lua_State *L) { return lt_binary(L, lc_##name); }
-BINARY(maximum)
-BINARY(minimum)
-BINARY(atan2)
-BINARY(eq)
-BINARY(ne)
-BINARY(lt)
-BINARY(le)
-BINARY(gt)
-BINARY(ge)
-
 /* where(cond, a, b): cond a tensor; a and b tensors or numbers (numbers take
  * the other's dtype, or the default dtype when both are numbers). */
 static int where_at(lua_State *L, int ic, int ia, int ib) {
@@ -116,15 +120,23 @@ static int ew_where_method(lua_State *L) { return where_at(L, 2, 1, 3); }  /* x:
 
 #define EW(name, args) LT_ROW(name, ew_##name, args, LT_BOTH)
 static const lt_reg fns[] = {
-  EW(exp, NULL), EW(log1p, NULL), EW(expm1, NULL), EW(sqrt, NULL), EW(rsqrt, NULL), EW(abs, NULL),
-  EW(sign, NULL), EW(reciprocal, NULL), EW(square, NULL), EW(sin, NULL), EW(cos, NULL),
-  EW(sigmoid, NULL), EW(relu, NULL), EW(gelu, GELU_ARGS), EW(silu, NULL),
-  EW(softplus, SOFTPLUS_ARGS), EW(floor, NULL), EW(ceil, NULL), EW(round, NULL),
-  EW(clamp, CLAMP_ARGS), EW(isnan, NULL), EW(isinf, NULL), EW(maximum, NULL), EW(minimum, NULL),
-  EW(atan2, NULL), EW(eq, NULL), EW(ne, NULL), EW(lt, NULL), EW(le, NULL), EW(gt, NULL),
-  EW(ge, NULL),
+#define UNARY(name, ...) EW(name, NULL),
+#define UNARY_OUT(name, ...) EW(name, OUT_ARG),
+#define UNARY_MASK(name, ...) EW(name, NULL),
+#define BINARY(name, ...) EW(name, NULL),
+#define BINARY_RULE(name, ...) EW(name, NULL),
+#define BINARY_MASK(name, ...) EW(name, NULL),
+#define UNARY_P(...)
+#define UNARY_ALT(...)
+#define EW_OP(...)
+#include "../core/elementwise.def"
+  EW(gelu, GELU_ARGS), EW(softplus, SOFTPLUS_ARGS), EW(clamp, CLAMP_ARGS),
   LT_ROW(where, ew_where, NULL, LT_MODULE),
   LT_ROW(where, ew_where_method, NULL, LT_METHOD),
+  /* operators: errors name the function */
+  {"__add", "lucid.add", ew_add, NULL, LT_META}, {"__sub", "lucid.sub", ew_sub, NULL, LT_META},
+  {"__mul", "lucid.mul", ew_mul, NULL, LT_META}, {"__div", "lucid.div", ew_div, NULL, LT_META},
+  {"__pow", "lucid.pow", ew_pow, NULL, LT_META}, {"__unm", "lucid.neg", ew_neg_meta, NULL, LT_META},
   {NULL, NULL, NULL, NULL, 0}};
 
 void lt_register_elementwise(lua_State *L, int state, int methods, int module) {

@@ -6,12 +6,16 @@
 
 /* ---- arithmetic ---------------------------------------------------------------------- */
 
-/* Either operand may be a number; it takes the other's dtype. Shared with
- * lucid_elementwise.c's comparisons through lt_binary. */
+/* Either operand may be a number; it takes the other's dtype. Every binary
+ * op of lucid_elementwise.c's generated rows goes through here. */
 int lt_binary(lua_State *L, lt_binary_fn f) {
   lc_ctx *ctx = LT_CTX(L);
   const char *fname = lt_args(L, 3, -1, NULL);  /* nothing after the operands */
   lc_tensor *ta = lt_test(L, 1), *tb = lt_test(L, 2);
+  /* a number exponent takes pow's scalar path: cheaper, and its backward
+   * needs no log of the base */
+  if (f == lc_pow && ta && lua_type(L, 2) == LUA_TNUMBER)
+    return lt_push(L, ctx, lc_pow_scalar(ctx, ta, lua_tonumber(L, 2)), fname);
   const lc_tensor *like = ta ? ta : tb;
   if (!like) {
     if (lua_type(L, 1) == LUA_TNUMBER && lua_type(L, 2) == LUA_TNUMBER)
@@ -23,23 +27,7 @@ int lt_binary(lua_State *L, lt_binary_fn f) {
   return lt_push(L, ctx, f(ctx, a, b), fname);
 }
 
-static int l_add(lua_State *L) { return lt_binary(L, lc_add); }
-static int l_sub(lua_State *L) { return lt_binary(L, lc_sub); }
-static int l_mul(lua_State *L) { return lt_binary(L, lc_mul); }
-static int l_div(lua_State *L) { return lt_binary(L, lc_div); }
 static int l_matmul(lua_State *L) { return lt_binary(L, lc_matmul); }
-
-/* A number exponent takes the scalar path: cheaper, and its backward needs
- * no log of the base. */
-static int l_pow(lua_State *L) {
-  lc_tensor *a = lt_test(L, 1);
-  if (a && lua_type(L, 2) == LUA_TNUMBER) {
-    lc_ctx *ctx = LT_CTX(L);
-    const char *fname = lt_args(L, 3, -1, NULL);
-    return lt_push(L, ctx, lc_pow_scalar(ctx, a, lua_tonumber(L, 2)), fname);
-  }
-  return lt_binary(L, lc_pow);
-}
 
 int lt_unary(lua_State *L, lt_unary_fn f) {
   lc_ctx *ctx = LT_CTX(L);
@@ -48,28 +36,6 @@ int lt_unary(lua_State *L, lt_unary_fn f) {
   return lt_push(L, ctx, f(ctx, a), fname);
 }
 
-static int l_neg(lua_State *L) { return lt_unary(L, lc_neg); }
-/* __unm: Lua passes the operand twice */
-static int l_neg_meta(lua_State *L) {
-  lc_ctx *ctx = LT_CTX(L);
-  lc_tensor *a = lt_check(L, 1);
-  return lt_push(L, ctx, lc_neg(ctx, a), lt_fn(L)->fname);
-}
-
-/* tanh(x [, out]) or tanh(x, {out = t}): with out, written there and out
- * returned (no new tensor). */
-static const lt_arg OUT_ARG[] = {{"out", LT_K_TENSOR, 0, 0, NULL}, {NULL}};
-static int l_tanh(lua_State *L) {
-  lc_ctx *ctx = LT_CTX(L);
-  lc_tensor *a = lt_check(L, 1);
-  lt_val v[1];
-  const char *fname = lt_args(L, 2, -1, v);
-  if (!v[0].idx) return lt_push(L, ctx, lc_tanh(ctx, a), fname);
-  lt_do(L, ctx, lc_tanh_out(ctx, v[0].t, a), fname);
-  lua_pushvalue(L, v[0].idx);
-  return 1;
-}
-static int l_log(lua_State *L) { return lt_unary(L, lc_log); }
 static int l_clone(lua_State *L) { return lt_unary(L, lc_clone); }
 static int l_contiguous(lua_State *L) { return lt_unary(L, lc_contiguous); }
 
@@ -301,10 +267,6 @@ static const lt_reg op_fns[] = {
   LT_ROW(addcmul_, l_addcmul_, ADDC_ARGS, LT_BOTH), LT_ROW(addcdiv_, l_addcdiv_, ADDC_ARGS, LT_BOTH),
   LT_ROW(lerp_, l_lerp_, LERP_ARGS, LT_BOTH), LT_ROW(sqrt_, l_sqrt_, NULL, LT_BOTH),
   LT_ROW(zero_, l_zero_, NULL, LT_BOTH),
-  LT_ROW(add, l_add, NULL, LT_BOTH), LT_ROW(sub, l_sub, NULL, LT_BOTH),
-  LT_ROW(mul, l_mul, NULL, LT_BOTH), LT_ROW(div, l_div, NULL, LT_BOTH),
-  LT_ROW(pow, l_pow, NULL, LT_BOTH), LT_ROW(neg, l_neg, NULL, LT_BOTH),
-  LT_ROW(tanh, l_tanh, OUT_ARG, LT_BOTH), LT_ROW(log, l_log, NULL, LT_BOTH),
   LT_ROW(matmul, l_matmul, NULL, LT_BOTH), LT_ROW(linear, l_linear, LINEAR_ARGS, LT_BOTH),
   LT_ROW(reshape, l_reshape, NULL, LT_BOTH), LT_ROW(view, l_view, NULL, LT_BOTH),
   LT_ROW(expand, l_expand, NULL, LT_BOTH), LT_ROW(broadcast_to, l_broadcast_to, NULL, LT_BOTH), LT_ROW(transpose, l_transpose, TRANSPOSE_ARGS, LT_BOTH),
@@ -312,10 +274,6 @@ static const lt_reg op_fns[] = {
   LT_ROW(clone, l_clone, NULL, LT_BOTH), LT_ROW(to, l_to, DTYPE_ARG, LT_BOTH),
   LT_ROW(float, l_float, NULL, LT_BOTH), LT_ROW(double, l_double, NULL, LT_BOTH),
   LT_ROW(copy_, l_copy_, SRC_ARG, LT_BOTH), LT_ROW(fill_, l_fill_, VALUE_ARG, LT_BOTH),
-  /* operators: errors name the function */
-  {"__add", "lucid.add", l_add, NULL, LT_META}, {"__sub", "lucid.sub", l_sub, NULL, LT_META},
-  {"__mul", "lucid.mul", l_mul, NULL, LT_META}, {"__div", "lucid.div", l_div, NULL, LT_META},
-  {"__pow", "lucid.pow", l_pow, NULL, LT_META}, {"__unm", "lucid.neg", l_neg_meta, NULL, LT_META},
   {NULL, NULL, NULL, NULL, 0}};
 
 void lt_register_ops(lua_State *L, int state, int methods, int module) {
