@@ -70,7 +70,8 @@ write("table", "seed-flat-bad", b(40, 0, 241, 0, 100))
 -- ---- ops: an assembler for the interpreter in fuzz_ops.lua ------------------------------
 -- opcodes: the index in fuzz_ops.lua's op list, minus 1
 local CREATE, DERIVE, VIEW, BINARY, UNARY, REDUCE, LINALG, JOIN, INDEX, INPLACE, BACKWARD, GRADS,
-  HOOK, AGRAD, FUNC, MODE, READ, DROP = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17
+  HOOK, AGRAD, FUNC, MODE, READ, DROP, HIGHER, CGBACK, OPTION =
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20
 local function num(v) return math.tointeger(v * 8 + 100) end  -- number() reads (b - 100) / 8
 local function s(i) return i - 1 end                           -- slot i
 local F32, F64, RG, RG64 = 0, 1, 2, 3                           -- opts() bytes
@@ -178,3 +179,42 @@ write("ops", "seed-gc", program(9,
   {MODE, 2, s(3)},                                   -- an error inside no_grad
   {MODE, 0, 0},                                      -- recording on
   {READ, s(4), 5}))                                  -- to_string / from_string
+-- higher derivatives with autograd.grad: closed forms (HIGHER, s, x, even,
+-- f, route, own [, scale]: f 0 x^3, 1 x*x*x, 4 sin, 6 tanh; route 0 grad of
+-- sum(g), 1 backward into .grad, 2 grad_outputs, 3 a Hessian-vector
+-- product), then any tensors (HIGHER, s, out, odd, ninputs - 1, inputs...,
+-- seed?, sum?, allow_unused, retain, second function, grad or backward)
+write("ops", "seed-higher", program(10,
+  create(1, RANDN, {2, 3}, F64),
+  {HIGHER, s(2), s(1), 0, 0, 0, 1},                  -- x^3: g = 3x^2, grad(sum(g)) = 6x
+  {HIGHER, s(3), s(1), 0, 4, 1, 1},                  -- sin: backward of sum(cos x) into .grad
+  {HIGHER, s(3), s(1), 0, 6, 3, 1, 0},               -- tanh: Hessian-vector product, v = 2
+  create(4, RANDN, {3}, RG),
+  {HIGHER, s(5), s(4), 0, 1, 2, 0},                  -- x*x*x on the leaf itself, grad_outputs
+  {BINARY, s(6), s(4), s(4), 3 - 1, 2},              -- x * x
+  {HIGHER, s(5), s(6), 1, 0, s(4), 1, 1, 0, 1, 0, 0},  -- g = grad(sum(x*x)); grad(sum(g*g))
+  {HIGHER, s(5), s(6), 1, 0, s(4), 1, 1, 0, 1, 3, 1})) -- sum(tanh(g)):backward()
+-- backward with create_graph (CGBACK, leaf slot, x, kind, ...; then a
+-- backward through the leaf's .grad, and the leaf dropped: the cycle
+-- leaf -> .grad -> graph -> leaf must go with it)
+write("ops", "seed-create-graph", program(11,
+  create(1, RANDN, {3}, RG),
+  {UNARY, s(2), s(1), 2 - 1},                        -- exp
+  {CGBACK, s(1), s(2), 0, 0, 0},                     -- sum(exp x):backward{create_graph}; backward of
+                                                     -- sum(x.grad^2); drop x, collect (exp x still holds it)
+  create(3, RANDN, {2, 2}, RG64),
+  {CGBACK, s(4), s(3), 4, 0, 0, 1},                  -- x^3 in slot 4: .grad = 3x^2, then 3x^2 + 6x; dropped
+  {CGBACK, s(5), s(3), 1, 0, 2},                     -- backward(nil, true, true); every leaf with a .grad dropped
+  {DROP, 0, s(2)}))
+-- strict options (OPTION, x, call, key [, positional?], value): a misspelt
+-- key, a key given twice, create_graph by name, an unsupported key, a real
+-- option of a Lua-written function, an option to a function without any
+write("ops", "seed-options", program(12,
+  create(1, RANDN, {2, 3}, RG),
+  {OPTION, s(1), 0, 1, 1, 2},                        -- x:sum{dimm = 1}: did you mean 'dim'?
+  {OPTION, s(1), 0, 0, 0, 2},                        -- x:sum(1, {dim = 1}): given twice
+  {OPTION, s(1), 9, 12, 0},                          -- autograd.grad{create_grap = true}
+  {OPTION, s(1), 8, 11, 1, 0, s(2)},                 -- backward{create_graph = true}
+  {OPTION, s(1), 10, 24, 5},                         -- zeros_like{device = "float64"}: not supported
+  {OPTION, s(1), 12, 22, 1},                         -- gradgradcheck{raise = false}
+  {OPTION, s(1), 6, 5, 5}))                          -- x:exp{dtype = "float64"}: takes no options
