@@ -307,12 +307,12 @@ lc_status lc_grad(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_grap
 /* ---- cycles through a gradient's graph -------------------------------------------
  * A backward with LC_CREATE_GRAPH leaves in a leaf's .grad a tensor whose graph
  * refers back to the leaf: leaf -> grad -> nodes -> leaf, a cycle reference
- * counting never frees. A binding calls this before dropping its reference:
- * when every other reference to t comes from inside its gradient's graph,
- * nobody can reach t any more but through that cycle, so the gradient goes
- * and the cycle with it. Tensors whose grad has no graph return at once. */
-void lc_tensor_drop_cyclic_grad(lc_tensor *t) {
-  if (!t || !t->grad || !t->grad->node || t->refcount < 2) return;
+ * counting alone never frees. Every release of a tensor whose grad has a graph
+ * asks this (tensor.c): when all of t's remaining references come from nodes
+ * of its gradient's own graph, nothing outside the cycle can reach t, so the
+ * release drops the gradient and the cycle goes with it. The walk is paid only
+ * by tensors whose grad carries a graph. */
+int lc__held_by_own_grad(lc_tensor *t) {
   lc_ctx *ctx = t->ctx;
   work stack = {0};
   int64_t inside = 0;  /* references to t held by nodes of the gradient's graph */
@@ -333,10 +333,6 @@ void lc_tensor_drop_cyclic_grad(lc_tensor *t) {
     }
   }
   lc__free(ctx, stack.items, stack.cap * sizeof *stack.items);
-  /* out of memory part way: keep the gradient (a leak beats a wrong answer) */
-  if (ok && inside == t->refcount - 1) {
-    lc_tensor *g = t->grad;
-    t->grad = NULL;
-    lc_tensor_release(g);
-  }
+  /* out of memory part way: say no (a leak beats a wrong answer) */
+  return ok && inside == t->refcount;
 }

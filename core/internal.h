@@ -124,6 +124,9 @@ void lc__broadcast_strides(const lc_tensor *t, int ndim, int64_t *st);
 lc_node *lc__record(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n, lc_tensor **inputs);
 int lc__wants_grad(lc_ctx *ctx, int n, lc_tensor **inputs);
 void lc__node_release(lc_node *n);
+/* autograd.c: whether every reference to t (t->grad has a graph) comes from
+ * its gradient's own graph, i.e. only a create_graph cycle keeps t alive. */
+int lc__held_by_own_grad(lc_tensor *t);
 void lc__node_drop_inputs(lc_node *n);
 
 /* ---- op.c: what every op shares --------------------------------------

@@ -265,17 +265,14 @@ lc_status lc_grad(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_grap
  *     lc_tensor *y = lc_tanh(ctx, x), *dy = NULL, *d2 = NULL;
  *     lc_grad_ex(ctx, y, NULL, LC_CREATE_GRAPH, 1, &x, &dy);  // 1 - y^2, with a graph
  *     lc_grad_ex(ctx, dy, NULL, 0, 1, &x, &d2);                // -2 y (1 - y^2)
- * Prefer lc_grad_ex: with lc_backward_ex, a leaf's .grad that carries a graph
- * refers back to the leaf, a cycle reference counting cannot free; release
- * and clear the leaf's .grad before the leaf goes. */
+ * With lc_backward_ex, a leaf's .grad that carries a graph refers back to the
+ * leaf (leaf -> grad -> nodes -> leaf); releasing a tensor frees such a cycle
+ * once nothing else refers to the leaf, at the cost of a walk of the
+ * gradient's graph per release of the leaf. lc_grad_ex makes no cycle. */
 typedef enum lc_backward_flag { LC_RETAIN_GRAPH = 1, LC_CREATE_GRAPH = 2 } lc_backward_flag;
 lc_status lc_backward_ex(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int flags);
 lc_status lc_grad_ex(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int flags, int n,
                      lc_tensor **inputs, lc_tensor **out);
-/* Breaks the cycle above: when every reference to t but the caller's comes
- * from inside t->grad's own graph, releases t->grad (a binding calls it just
- * before dropping a reference it holds; cheap unless t->grad has a graph). */
-void lc_tensor_drop_cyclic_grad(lc_tensor *t);
 
 /* ---- ops defined outside core (a binding's own autograd functions) -------
  * An op is a name and a backward rule. The rule receives the node and g, the

@@ -94,9 +94,16 @@ static void storage_release(lc_storage *s) {
 }
 
 static void push_tensor(lc_tensor **list, lc_tensor *t) {
-  if (t && --t->refcount == 0) {
+  if (!t) return;
+  if (--t->refcount == 0) {
     t->free_next = *list;
     *list = t;
+  } else if (t->grad && t->grad->node && lc__held_by_own_grad(t)) {
+    /* only its create_graph gradient's graph holds t: drop that gradient,
+     * whose graph then releases t (autograd.c, lc__held_by_own_grad) */
+    lc_tensor *g = t->grad;
+    t->grad = NULL;
+    push_tensor(list, g);
   }
 }
 

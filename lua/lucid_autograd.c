@@ -229,8 +229,8 @@ static int tensor_list(lua_State *L, int idx, const char *what, const char *fnam
  * gradients go to the leaves' .grad) and autograd.grad (into outv). Hooks
  * and Lua ops call back on L meanwhile. With create_graph the rules record
  * (the gradients carry a graph, for higher derivatives); a leaf's .grad that
- * does refers back to the leaf, a cycle box_gc breaks
- * (lc_tensor_drop_cyclic_grad). */
+ * does refers back to the leaf, a cycle the core frees once nothing else
+ * refers to the leaf (lc__held_by_own_grad). */
 static lc_status run_backward(lua_State *L, lt_state *s, lc_tensor *root, lc_tensor *seed,
                               int retain_graph, int create_graph, int nin, lc_tensor **inputs,
                               lc_tensor **outv) {

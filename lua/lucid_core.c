@@ -221,7 +221,6 @@ static int leaf(lua_State *L, int requires_grad) {
 static int box_gc(lua_State *L) {
   lt_box *b = lt_tobox(L, 1);
   if (!b) b = (lt_box *)luaL_checkudata(L, 1, LT_TENSOR);  /* t:close() on something else */
-  lc_tensor_drop_cyclic_grad(b->t);  /* t:backward{create_graph = true} left a cycle */
   lc_tensor_release(b->t);
   b->t = NULL;
   return 0;

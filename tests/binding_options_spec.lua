@@ -212,6 +212,23 @@ describe("binding options", function()
     collectgarbage()
     collectgarbage()
     assert.is_true(other.grad.requires_grad)
+    other = nil  -- luacheck: ignore
+    -- the leaf goes while another graph still refers to it, then that graph
+    -- goes too; or the leaf has no Lua reference when the backward runs
+    local x = lucid.randn(3, {dtype = "float64", requires_grad = true})
+    local y = x:log()
+    y:sum():backward(nil, {create_graph = true})
+    x = nil  -- luacheck: ignore
+    collectgarbage()
+    y = nil  -- luacheck: ignore
+    collectgarbage()
+    local z = lucid.randn(3, {dtype = "float64", requires_grad = true}):log()
+    collectgarbage()
+    z:sum():backward(nil, {create_graph = true})
+    z = nil  -- luacheck: ignore
+    collectgarbage()
+    collectgarbage()
+    assert.are.equal(before, lucid.memory_allocated())
   end)
 
   it("keeps the graph for retain_graph, by name or by position", function()

@@ -28,14 +28,7 @@ Optimizer.required = args.REQUIRED
 -- pairs() in a fixed order (numbers first, then by text), so that the first
 -- problem reported does not change from run to run.
 local function sorted_pairs(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b)
-    local na, nb = type(a) == "number", type(b) == "number"
-    if na ~= nb then return na end
-    if na then return a < b end
-    return tostring(a) < tostring(b)
-  end)
+  local keys = args.sorted_keys(t)
   local i = 0
   return function()
     i = i + 1
