@@ -39,6 +39,7 @@ typedef struct lt_state {
 
 /* lucid_core.c */
 lc_tensor *lt_check(lua_State *L, int idx);             /* a live tensor or an error */
+extern const char lt_tensor_tag;                        /* see lt_tobox */
 lc_tensor *lt_test(lua_State *L, int idx);              /* NULL if not a tensor */
 lt_box *lt_tobox(lua_State *L, int idx);                /* NULL if no tensor box */
 /* A live tensor or an error that names fname ("fname: bad argument #1 (...)"). */

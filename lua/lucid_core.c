@@ -28,14 +28,18 @@ static int state_gc(lua_State *L) {
 /* The tensor metatable holds this address at index 1 (mt[1], a light
  * userdata): testing for it is an integer-keyed lookup, where
  * luaL_testudata looks the metatable up in the registry by name (string
- * cache, hashing) on every call, a large part of a small op's cost. */
-static const char tensor_tag = 0;
+ * cache, hashing) on every call, a large part of a small op's cost. It is
+ * a global, not a static: when two copies of the binding share a process
+ * (the sanitizer runs preload an instrumented module, and a child process
+ * inherits that while loading the plain one), both must agree on the mark,
+ * and a global is interposed to one address as the functions are. */
+const char lt_tensor_tag = 0;
 
 lt_box *lt_tobox(lua_State *L, int idx) {
   if (lua_type(L, idx) != LUA_TUSERDATA) return NULL;  /* before any push: idx may be < 0 */
   lt_box *b = (lt_box *)lua_touserdata(L, idx);
   if (!lua_getmetatable(L, idx)) return NULL;          /* pushes the metatable */
-  int ok = lua_rawgeti(L, -1, 1) == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) == &tensor_tag;
+  int ok = lua_rawgeti(L, -1, 1) == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) == &lt_tensor_tag;
   lua_pop(L, 2);
   return ok ? b : NULL;
 }
@@ -987,8 +991,8 @@ LUALIB_API int luaopen_lucid_core(lua_State *L) {
   int methods = lua_gettop(L);
   luaL_newmetatable(L, LT_TENSOR);
   int meta = lua_gettop(L);
-  lua_pushlightuserdata(L, (void *)&tensor_tag);
-  lua_rawseti(L, meta, 1);                      /* meta[1] = &tensor_tag: lt_tobox's mark */
+  lua_pushlightuserdata(L, (void *)&lt_tensor_tag);
+  lua_rawseti(L, meta, 1);                      /* meta[1] = &lt_tensor_tag: lt_tobox's mark */
   lt_lazy_options(L, module);                   /* module._options, on first use */
   lt_register(L, state, methods, module, core_fns);
   lt_register_ops(L, state, methods, module);
