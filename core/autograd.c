@@ -122,6 +122,55 @@ static lc_status fail_freed(lc_ctx *ctx) {
                   "true to the first backward to run it twice");
 }
 
+/* t's .grad now carries a graph: list t where lc_ctx_collect_cycles looks.
+ * Failing to grow the list only fails this backward (nothing half done). */
+static int cycle_note(lc_ctx *ctx, lc_tensor *t) {
+  if (t->cycle_candidate) return 1;
+  if (ctx->ncyc == ctx->capcyc) {
+    size_t cap = ctx->capcyc ? 2 * ctx->capcyc : 16;
+    lc_tensor **p = (lc_tensor **)lc__alloc(ctx, cap * sizeof *p);
+    if (!p) return 0;
+    if (ctx->ncyc) memcpy(p, ctx->cyc, ctx->ncyc * sizeof *p);
+    lc__free(ctx, ctx->cyc, ctx->capcyc * sizeof *ctx->cyc);
+    ctx->cyc = p;
+    ctx->capcyc = cap;
+  }
+  ctx->cyc[ctx->ncyc++] = t;
+  t->cycle_candidate = 1;
+  return 1;
+}
+
+void lc__cycle_forget(lc_ctx *ctx, lc_tensor *t) {
+  for (size_t i = 0; i < ctx->ncyc; i++)
+    if (ctx->cyc[i] == t) {
+      ctx->cyc[i] = ctx->cyc[--ctx->ncyc];
+      break;
+    }
+  t->cycle_candidate = 0;
+  if (ctx->ncyc == 0) {  /* the list's bytes count as live: none left once empty */
+    lc__free(ctx, ctx->cyc, ctx->capcyc * sizeof *ctx->cyc);
+    ctx->cyc = NULL;
+    ctx->capcyc = 0;
+  }
+}
+
+void lc_ctx_collect_cycles(lc_ctx *ctx) {
+  /* downwards: dropping a gradient may free listed tensors, which leave the
+   * list by moving its last entry into their place (already visited) */
+  for (size_t i = ctx->ncyc; i-- > 0;) {
+    if (i >= ctx->ncyc) continue;
+    lc_tensor *t = ctx->cyc[i];
+    if (!t->grad || !t->grad->node) {
+      lc__cycle_forget(ctx, t);  /* its .grad was cleared or replaced */
+    } else if (lc__unreachable(t)) {
+      lc_tensor *g = t->grad;
+      t->grad = NULL;
+      lc__cycle_forget(ctx, t);
+      lc_tensor_release(g);  /* frees the cycle, t with it */
+    }
+  }
+}
+
 /* What one backward delivers gradients to: leaves' .grad (capture == NULL),
  * or, for lc_grad, the slots of the requested inputs. */
 typedef struct capture {
@@ -151,7 +200,8 @@ static int deliver(lc_ctx *ctx, lc_tensor *t, lc_tensor **g, const capture *cap)
   int i = capture_index(cap, t);
   if (i >= 0) return accumulate(ctx, &cap->out[i], *g);
   if (cap) return 1;                        /* lc_grad touches no .grad */
-  if (!t->node || t->retains_grad) return accumulate_leaf(ctx, t, *g);
+  if (!t->node || t->retains_grad)
+    return accumulate_leaf(ctx, t, *g) && (!t->grad->node || cycle_note(ctx, t));
   return 1;
 }
 
@@ -306,33 +356,133 @@ lc_status lc_grad(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_grap
 
 /* ---- cycles through a gradient's graph -------------------------------------------
  * A backward with LC_CREATE_GRAPH leaves in a leaf's .grad a tensor whose graph
- * refers back to the leaf: leaf -> grad -> nodes -> leaf, a cycle reference
- * counting alone never frees. Every release of a tensor whose grad has a graph
- * asks this (tensor.c): when all of t's remaining references come from nodes
- * of its gradient's own graph, nothing outside the cycle can reach t, so the
- * release drops the gradient and the cycle goes with it. The walk is paid only
- * by tensors whose grad carries a graph. */
-int lc__held_by_own_grad(lc_tensor *t) {
-  lc_ctx *ctx = t->ctx;
-  work stack = {0};
-  int64_t inside = 0;  /* references to t held by nodes of the gradient's graph */
-  uint32_t mark = ++ctx->visit_mark;
-  int ok = work_push(ctx, &stack, t->grad->node);
-  t->grad->node->mark = mark;
-  while (ok && stack.n) {
-    lc_node *n = NODE_AT(stack, --stack.n);
-    for (int i = 0; i < LC_NODE_SAVED; i++) inside += n->saved[i] == t;
-    for (int i = 0; ok && i < n->ninputs; i++) {
-      lc_tensor *in = n->inputs[i];
-      if (!in) continue;
-      inside += in == t;
-      if (in->node && in->node->mark != mark) {
-        in->node->mark = mark;
-        ok = work_push(ctx, &stack, in->node);
+ * refers back to the leaf (leaf -> grad -> nodes -> leaf), or to another leaf
+ * whose .grad refers back to this one: cycles reference counting alone never
+ * frees. Every release of a tensor whose grad has a graph that leaves it
+ * alive asks lc__unreachable (tensor.c), which does what a cycle collector
+ * does, on the objects reachable from t only ("trial deletion"): count, for
+ * each tensor and node reachable from t, the references that come from
+ * inside that set; whatever has more references than that is held from
+ * outside, and so is everything it reaches. If t is not among those, only
+ * the cycle keeps it, and the release drops its gradient, which frees the
+ * cycle. The walk is paid only by tensors whose grad carries a graph. */
+
+typedef struct gc_entry {
+  const void *p;      /* a tensor or a node; NULL: an empty slot */
+  int64_t inside;     /* references to it from objects of the set */
+  int is_node, live;
+} gc_entry;
+
+typedef struct gc_set {
+  gc_entry *e;
+  size_t cap, n;      /* cap: a power of two, at least twice n */
+} gc_set;
+
+#define GC_MAX_OBJECTS ((size_t)1 << 22)  /* past this, give up: keep the gradient */
+
+static gc_entry *gc_slot(const gc_set *s, const void *p) {
+  uintptr_t h = (uintptr_t)p;
+  h = (h ^ (h >> 17)) * (uintptr_t)0x9E3779B97F4A7C15ull;
+  for (size_t i = (size_t)(h >> 5) & (s->cap - 1);; i = (i + 1) & (s->cap - 1))
+    if (s->e[i].p == p || !s->e[i].p) return &s->e[i];
+}
+
+static int gc_grow(lc_ctx *ctx, gc_set *s) {
+  size_t cap = s->cap ? s->cap * 2 : 64;
+  gc_entry *e = (gc_entry *)lc__alloc(ctx, cap * sizeof *e);
+  if (!e) return 0;
+  memset(e, 0, cap * sizeof *e);
+  gc_set bigger = {e, cap, s->n};
+  for (size_t i = 0; i < s->cap; i++)
+    if (s->e[i].p) *gc_slot(&bigger, s->e[i].p) = s->e[i];
+  lc__free(ctx, s->e, s->cap * sizeof *s->e);
+  *s = bigger;
+  return 1;
+}
+
+/* Adds p to the set (new: pushed on `todo` to be walked); counts one
+ * reference to it from inside when `counted`. */
+static int gc_visit(lc_ctx *ctx, gc_set *s, work *todo, const void *p, int is_node, int counted) {
+  if (!p) return 1;
+  if (2 * (s->n + 1) > s->cap && (s->n >= GC_MAX_OBJECTS || !gc_grow(ctx, s))) return 0;
+  gc_entry *e = gc_slot(s, p);
+  if (!e->p) {
+    e->p = p;
+    e->is_node = is_node;
+    s->n++;
+    if (!work_push(ctx, todo, e)) return 0;
+  }
+  e->inside += counted;
+  return 1;
+}
+
+/* The objects a tensor or node holds references to. */
+static int gc_children(lc_ctx *ctx, gc_set *s, work *todo, const gc_entry *e) {
+  if (e->is_node) {
+    const lc_node *n = (const lc_node *)e->p;
+    int ok = gc_visit(ctx, s, todo, n->grad, 0, 1);
+    for (int i = 0; ok && i < n->ninputs; i++) ok = gc_visit(ctx, s, todo, n->inputs[i], 0, 1);
+    for (int i = 0; ok && i < LC_NODE_SAVED; i++) ok = gc_visit(ctx, s, todo, n->saved[i], 0, 1);
+    return ok;
+  }
+  const lc_tensor *t = (const lc_tensor *)e->p;
+  return gc_visit(ctx, s, todo, t->grad, 0, 1) && gc_visit(ctx, s, todo, t->bw_grad, 0, 1) &&
+         gc_visit(ctx, s, todo, t->node, 1, 1);
+}
+
+static int64_t gc_refcount(const gc_entry *e) {
+  return e->is_node ? ((const lc_node *)e->p)->refcount : ((const lc_tensor *)e->p)->refcount;
+}
+
+/* Marks e and everything it reaches live (entries are found again by
+ * gc_slot: every child of an entry is in the set). */
+static int gc_mark_live(lc_ctx *ctx, gc_set *s, work *stack, gc_entry *root) {
+  if (root->live) return 1;
+  root->live = 1;
+  stack->n = 0;
+  if (!work_push(ctx, stack, root)) return 0;
+  while (stack->n) {
+    const gc_entry *e = (const gc_entry *)stack->items[--stack->n];
+    const void *kids[3 + LC_NODE_SAVED];
+    int nk = 0;
+    const lc_node *n = e->is_node ? (const lc_node *)e->p : NULL;
+    const lc_tensor *t = e->is_node ? NULL : (const lc_tensor *)e->p;
+    if (n) {
+      kids[nk++] = n->grad;
+      for (int i = 0; i < LC_NODE_SAVED; i++) kids[nk++] = n->saved[i];
+      for (int i = 0; i < n->ninputs; i++) {
+        gc_entry *c = n->inputs[i] ? gc_slot(s, n->inputs[i]) : NULL;
+        if (c && !c->live) {
+          c->live = 1;
+          if (!work_push(ctx, stack, c)) return 0;
+        }
+      }
+    } else {
+      kids[nk++] = t->grad;
+      kids[nk++] = t->bw_grad;
+      kids[nk++] = t->node;
+    }
+    for (int i = 0; i < nk; i++) {
+      gc_entry *c = kids[i] ? gc_slot(s, kids[i]) : NULL;
+      if (c && !c->live) {
+        c->live = 1;
+        if (!work_push(ctx, stack, c)) return 0;
       }
     }
   }
-  lc__free(ctx, stack.items, stack.cap * sizeof *stack.items);
-  /* out of memory part way: say no (a leak beats a wrong answer) */
-  return ok && inside == t->refcount;
+  return 1;
+}
+
+int lc__unreachable(lc_tensor *t) {
+  lc_ctx *ctx = t->ctx;
+  gc_set s = {0};
+  work todo = {0};
+  int ok = gc_visit(ctx, &s, &todo, t, 0, 0), dead = 0;
+  while (ok && todo.n) ok = gc_children(ctx, &s, &todo, (const gc_entry *)todo.items[--todo.n]);
+  for (size_t i = 0; ok && i < s.cap; i++)
+    if (s.e[i].p && gc_refcount(&s.e[i]) > s.e[i].inside) ok = gc_mark_live(ctx, &s, &todo, &s.e[i]);
+  if (ok) dead = !gc_slot(&s, t)->live;
+  lc__free(ctx, todo.items, todo.cap * sizeof *todo.items);
+  lc__free(ctx, s.e, s.cap * sizeof *s.e);
+  return dead;  /* out of memory part way: 0 (a leak beats a wrong answer) */
 }

@@ -41,6 +41,11 @@ struct lc_ctx {
   struct { void *p; size_t size; } big[LC_BIG_KEEP];
   int nbig;
   size_t big_bytes;
+  /* Tensors whose .grad got a graph from a create_graph backward: where
+   * cycles can be (lc_ctx_collect_cycles). Weak: a tensor leaves the list
+   * when it is freed. */
+  lc_tensor **cyc;
+  size_t ncyc, capcyc;
   lc_hook_fn hook;         /* binding callbacks, see lc_ctx_set_callbacks */
   lc_tensor_free_fn on_free;
   void *cb_ud;
@@ -124,9 +129,11 @@ void lc__broadcast_strides(const lc_tensor *t, int ndim, int64_t *st);
 lc_node *lc__record(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n, lc_tensor **inputs);
 int lc__wants_grad(lc_ctx *ctx, int n, lc_tensor **inputs);
 void lc__node_release(lc_node *n);
-/* autograd.c: whether every reference to t (t->grad has a graph) comes from
- * its gradient's own graph, i.e. only a create_graph cycle keeps t alive. */
-int lc__held_by_own_grad(lc_tensor *t);
+/* autograd.c: whether t (still referenced) is reachable only through cycles
+ * of its own, as a create_graph gradient makes them (leaf -> grad -> graph ->
+ * leaf): a local cycle collection over what t reaches. */
+int lc__unreachable(lc_tensor *t);
+void lc__cycle_forget(lc_ctx *ctx, lc_tensor *t);  /* a listed tensor is being freed */
 void lc__node_drop_inputs(lc_node *n);
 
 /* ---- op.c: what every op shares --------------------------------------

@@ -100,6 +100,7 @@ typedef struct lc_tensor {
   uint64_t id;                    /* unique within the context: a key for bindings */
   struct lc_tensor *free_next;    /* private: the iterative release list */
   struct lc_tensor *bw_grad;      /* private: a leaf's gradient during one backward */
+  int cycle_candidate;            /* private: listed for lc_ctx_collect_cycles */
 } lc_tensor;
 
 /* ---- context ---------------------------------------------------------- */
@@ -266,13 +267,19 @@ lc_status lc_grad(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int retain_grap
  *     lc_grad_ex(ctx, y, NULL, LC_CREATE_GRAPH, 1, &x, &dy);  // 1 - y^2, with a graph
  *     lc_grad_ex(ctx, dy, NULL, 0, 1, &x, &d2);                // -2 y (1 - y^2)
  * With lc_backward_ex, a leaf's .grad that carries a graph refers back to the
- * leaf (leaf -> grad -> nodes -> leaf); releasing a tensor frees such a cycle
- * once nothing else refers to the leaf, at the cost of a walk of the
- * gradient's graph per release of the leaf. lc_grad_ex makes no cycle. */
+ * leaf (leaf -> grad -> nodes -> leaf); such cycles are freed once nothing
+ * else refers to them, by a release of the leaf or by lc_ctx_collect_cycles,
+ * at the cost of a walk of what the leaf reaches. lc_grad_ex makes none. */
 typedef enum lc_backward_flag { LC_RETAIN_GRAPH = 1, LC_CREATE_GRAPH = 2 } lc_backward_flag;
 lc_status lc_backward_ex(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int flags);
 lc_status lc_grad_ex(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int flags, int n,
                      lc_tensor **inputs, lc_tensor **out);
+/* Frees the create_graph cycles that nothing outside refers to any more.
+ * Most are freed at once (a release of the leaf itself checks), but when the
+ * last outside reference goes to another tensor of the cycle, only this
+ * finds it: a binding calls it once per collection of its own (cheap when
+ * no .grad carries a graph). */
+void lc_ctx_collect_cycles(lc_ctx *ctx);
 
 /* ---- ops defined outside core (a binding's own autograd functions) -------
  * An op is a name and a backward rule. The rule receives the node and g, the

@@ -98,9 +98,9 @@ static void push_tensor(lc_tensor **list, lc_tensor *t) {
   if (--t->refcount == 0) {
     t->free_next = *list;
     *list = t;
-  } else if (t->grad && t->grad->node && lc__held_by_own_grad(t)) {
-    /* only its create_graph gradient's graph holds t: drop that gradient,
-     * whose graph then releases t (autograd.c, lc__held_by_own_grad) */
+  } else if (t->grad && t->grad->node && lc__unreachable(t)) {
+    /* only a cycle through its create_graph gradient holds t: dropping that
+     * gradient frees the cycle (autograd.c, lc__unreachable) */
     lc_tensor *g = t->grad;
     t->grad = NULL;
     push_tensor(list, g);
@@ -121,6 +121,7 @@ static void release_all(lc_tensor *tensors, lc_node *nodes) {
       tensors = t->free_next;
       lc_ctx *ctx = t->ctx;
       if (t->has_hooks && ctx->on_free) ctx->on_free(ctx->cb_ud, t->id);
+      if (t->cycle_candidate) lc__cycle_forget(ctx, t);
       if (t->storage) storage_release(t->storage);
       push_tensor(&tensors, t->bw_grad);
       push_tensor(&tensors, t->grad);

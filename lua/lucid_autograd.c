@@ -230,7 +230,7 @@ static int tensor_list(lua_State *L, int idx, const char *what, const char *fnam
  * and Lua ops call back on L meanwhile. With create_graph the rules record
  * (the gradients carry a graph, for higher derivatives); a leaf's .grad that
  * does refers back to the leaf, a cycle the core frees once nothing else
- * refers to the leaf (lc__held_by_own_grad). */
+ * refers to the leaf (lc__unreachable). */
 static lc_status run_backward(lua_State *L, lt_state *s, lc_tensor *root, lc_tensor *seed,
                               int retain_graph, int create_graph, int nin, lc_tensor **inputs,
                               lc_tensor **outv) {

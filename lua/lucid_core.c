@@ -23,6 +23,31 @@ static int state_gc(lua_State *L) {
   return 0;
 }
 
+/* Once per collection cycle of Lua's, the core frees the create_graph cycles
+ * that became unreachable (lc_ctx_collect_cycles: a leaf whose .grad's graph
+ * refers back to it, when the last outside reference went to another tensor
+ * of the cycle). The hook is the usual one for "once per cycle": an
+ * unreachable userdata whose finalizer does the work and makes its successor.
+ * Its user value keeps the state userdata alive. */
+#define LT_SENTINEL_META "lucid.cycle_sentinel"
+
+static void new_sentinel(lua_State *L, int state) {
+  lua_newuserdatauv(L, 1, 1);
+  lua_pushvalue(L, state);
+  lua_setiuservalue(L, -2, 1);
+  luaL_setmetatable(L, LT_SENTINEL_META);
+  lua_pop(L, 1);  /* unreachable: collected, and finalized, by the next cycle */
+}
+
+static int sentinel_gc(lua_State *L) {
+  lua_getiuservalue(L, 1, 1);
+  lt_state *s = (lt_state *)lua_touserdata(L, -1);
+  if (!s || !s->ctx) return 0;  /* the state is going: no successor */
+  lc_ctx_collect_cycles(s->ctx);
+  new_sentinel(L, lua_gettop(L));
+  return 0;
+}
+
 /* ---- boxes ------------------------------------------------------------------------ */
 
 /* The tensor metatable holds this address at index 1 (mt[1], a light
@@ -1008,6 +1033,11 @@ LUALIB_API int luaopen_lucid_core(lua_State *L) {
 
   lua_pushvalue(L, state);
   lua_setfield(L, module, "_state");            /* the module keeps the context alive */
+  luaL_newmetatable(L, LT_SENTINEL_META);
+  lua_pushcfunction(L, sentinel_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+  new_sentinel(L, state);
   lua_pushvalue(L, state);
   lua_setfield(L, LUA_REGISTRYINDEX, LT_STATE_KEY);  /* for lucid.h's host functions */
   lua_pushvalue(L, meta);

@@ -229,6 +229,27 @@ describe("binding options", function()
     collectgarbage()
     collectgarbage()
     assert.are.equal(before, lucid.memory_allocated())
+    -- two leaves whose gradients hold each other (d(ab)/da = b)
+    local a = lucid.randn(3, {dtype = "float64", requires_grad = true})
+    local b = lucid.randn(3, {dtype = "float64", requires_grad = true})
+    ;(a * b):sum():backward(nil, {create_graph = true})
+    a = nil  -- luacheck: ignore
+    collectgarbage()
+    assert.is_true(b.grad.requires_grad)  -- b still there, its gradient too
+    b = nil  -- luacheck: ignore
+    collectgarbage()
+    collectgarbage()
+    assert.are.equal(before, lucid.memory_allocated())
+    -- the last outside reference is an intermediate of the cycle, not the leaf
+    local c = lucid.randn(3, {dtype = "float64", requires_grad = true})
+    local u = c:exp()
+    ;(u * u):sum():backward(nil, {create_graph = true})
+    c = nil  -- luacheck: ignore
+    collectgarbage()
+    u = nil  -- luacheck: ignore
+    collectgarbage()
+    collectgarbage()
+    assert.are.equal(before, lucid.memory_allocated())
   end)
 
   it("keeps the graph for retain_graph, by name or by position", function()
