@@ -410,22 +410,22 @@ static int gc_visit(lc_ctx *ctx, gc_set *s, work *todo, const void *p, int is_no
     e->p = p;
     e->is_node = is_node;
     s->n++;
-    if (!work_push(ctx, todo, e)) return 0;
+    if (!work_push(ctx, todo, (void *)p)) return 0;  /* the object: entries move as the set grows */
   }
   e->inside += counted;
   return 1;
 }
 
-/* The objects a tensor or node holds references to. */
-static int gc_children(lc_ctx *ctx, gc_set *s, work *todo, const gc_entry *e) {
-  if (e->is_node) {
-    const lc_node *n = (const lc_node *)e->p;
+/* The objects a tensor or node (p, in the set) holds references to. */
+static int gc_children(lc_ctx *ctx, gc_set *s, work *todo, const void *p) {
+  if (gc_slot(s, p)->is_node) {
+    const lc_node *n = (const lc_node *)p;
     int ok = gc_visit(ctx, s, todo, n->grad, 0, 1);
     for (int i = 0; ok && i < n->ninputs; i++) ok = gc_visit(ctx, s, todo, n->inputs[i], 0, 1);
     for (int i = 0; ok && i < LC_NODE_SAVED; i++) ok = gc_visit(ctx, s, todo, n->saved[i], 0, 1);
     return ok;
   }
-  const lc_tensor *t = (const lc_tensor *)e->p;
+  const lc_tensor *t = (const lc_tensor *)p;
   return gc_visit(ctx, s, todo, t->grad, 0, 1) && gc_visit(ctx, s, todo, t->bw_grad, 0, 1) &&
          gc_visit(ctx, s, todo, t->node, 1, 1);
 }
@@ -435,7 +435,8 @@ static int64_t gc_refcount(const gc_entry *e) {
 }
 
 /* Marks e and everything it reaches live (entries are found again by
- * gc_slot: every child of an entry is in the set). */
+ * gc_slot: every child of an entry is in the set, and the set no longer
+ * grows, so entry pointers stay valid). */
 static int gc_mark_live(lc_ctx *ctx, gc_set *s, work *stack, gc_entry *root) {
   if (root->live) return 1;
   root->live = 1;
@@ -478,7 +479,7 @@ int lc__unreachable(lc_tensor *t) {
   gc_set s = {0};
   work todo = {0};
   int ok = gc_visit(ctx, &s, &todo, t, 0, 0), dead = 0;
-  while (ok && todo.n) ok = gc_children(ctx, &s, &todo, (const gc_entry *)todo.items[--todo.n]);
+  while (ok && todo.n) ok = gc_children(ctx, &s, &todo, todo.items[--todo.n]);
   for (size_t i = 0; ok && i < s.cap; i++)
     if (s.e[i].p && gc_refcount(&s.e[i]) > s.e[i].inside) ok = gc_mark_live(ctx, &s, &todo, &s.e[i]);
   if (ok) dead = !gc_slot(&s, t)->live;
