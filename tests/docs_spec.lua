@@ -1,4 +1,4 @@
--- The three examples of the nn.Tanh reference docs (../shared/seeds), as
+-- The three examples of the nn.Tanh reference docs (the Python library Lucid's), as
 -- the Lua API contract writes them, with the documented numbers and print form.
 local lucid = require("lucid")
 local nn = require("lucid.nn")
@@ -16,7 +16,7 @@ local function assert_values(t, expected, tol, what)
   end
 end
 
--- The docs' model classes, written as in ../shared/API.md.
+-- The docs' model classes, written as the README's API section says.
 local SimpleTanhModel = nn.Module:extend("SimpleTanhModel")
 function SimpleTanhModel:__init()
   SimpleTanhModel.super.__init(self)
