@@ -3,18 +3,29 @@
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
+# LUA picks the Lua the module is built for and the specs run under:
+# lua5.1 lua5.2 lua5.3 lua5.4 (the default) or luajit. Lua 5.4 builds into
+# build/, the others into build/<LUA>/; LUAV is the version of its module
+# paths (LuaJIT takes 5.1's, and loads 5.1 builds).
 LUA     ?= lua5.4
-LUAV    := 5.4
-B       := build
+LUAS    := lua5.1 lua5.2 lua5.3 lua5.4 luajit
+ifeq ($(filter $(LUA),$(LUAS)),)
+$(error LUA=$(LUA): expected one of $(LUAS))
+endif
+LUAV    := $(if $(filter luajit,$(LUA)),5.1,$(patsubst lua%,%,$(LUA)))
+LUAPC   := $(if $(filter luajit,$(LUA)),luajit,$(LUA))
+B       := $(if $(filter lua5.4,$(LUA)),build,build/$(LUA))
+# The build's own tools (embedding sources, README blocks) are Lua 5.4 programs.
+TOOL_LUA := lua5.4
 
-PKGS    := lua$(LUAV) openblas
+PKGS    := $(LUAPC) openblas
 CC      ?= cc
 CXX     ?= c++
 WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith
 CFLAGS  ?= -O3 -g
 ALL_CFLAGS = -std=c11 -fPIC -Icore $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 BLAS_LIBS  = $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas) -lm
-LUA_LIBS   = $(shell pkg-config --libs lua$(LUAV) 2>/dev/null || echo -llua$(LUAV))
+LUA_LIBS   = $(shell pkg-config --libs $(LUAPC) 2>/dev/null || echo -l$(LUAPC))
 
 CORE_SRC := $(wildcard core/*.c)
 BIND_SRC := $(filter-out lua/lucid_repl.c lua/lucid_host.c,$(wildcard lua/*.c))
@@ -30,14 +41,24 @@ STATIC   := $(B)/liblucid.a
 SHARED   := $(B)/liblucid.so
 PCFILE   := $(B)/lucid.pc
 REPL     := $(B)/bin/lucid
-CTESTS   := $(B)/tests/test_core $(B)/tests/test_kernels $(B)/tests/readme_host $(B)/tests/readme_host_cpp $(B)/tests/test_repl $(B)/tests/test_states $(B)/tests/test_game $(B)/tests/test_threads
+# The C tests of the Lua side run against every LUA; the core's own tests,
+# the C++ host (through the installed lua5.4 pkg-config) and the REPL (a Lua
+# 5.4 program) belong to the default build.
+HOST_TESTS := $(B)/tests/readme_host $(B)/tests/test_states $(B)/tests/test_game $(B)/tests/test_threads
+ifeq ($(LUA),lua5.4)
+CTESTS   := $(B)/tests/test_core $(B)/tests/test_kernels $(HOST_TESTS) $(B)/tests/readme_host_cpp $(B)/tests/test_repl
+REPL_T   := $(REPL)
+else
+CTESTS   := $(HOST_TESTS)
+REPL_T   :=
+endif
 
 BUSTED   = $(LUA) $(shell command -v busted)
 RUN_ENV  = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" LUA_CPATH="$(CURDIR)/$(B)/?.so;;"
 
 .PHONY: all deps test ctest spec demo bench install clean
 
-all: $(MODULE) $(STATIC) $(SHARED) $(PCFILE) $(REPL) $(CTESTS)
+all: $(MODULE) $(STATIC) $(SHARED) $(PCFILE) $(REPL_T) $(CTESTS)
 
 $(B)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -50,7 +71,7 @@ $(MODULE): $(CORE_OBJ) $(BIND_OBJ)
 
 $(B)/lucid_lua_sources.c: scripts/embed_lua.lua $(LUA_SRC)
 	@mkdir -p $(dir $@)
-	$(LUA) scripts/embed_lua.lua $@ lua $(LUA_SRC)
+	$(TOOL_LUA) scripts/embed_lua.lua $@ lua $(LUA_SRC)
 
 $(B)/lucid_lua_sources.o: $(B)/lucid_lua_sources.c
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -86,7 +107,7 @@ $(B)/tests/test_threads: tests/host/test_threads.c $(STATIC)
 # The README's host program, exactly as printed there.
 $(B)/tests/readme_host.c: README.md scripts/readme_block.lua
 	@mkdir -p $(dir $@)
-	$(LUA) scripts/readme_block.lua README.md "Embedding in a C or C++ host" c > $@
+	$(TOOL_LUA) scripts/readme_block.lua README.md "Embedding in a C or C++ host" c > $@
 
 $(B)/tests/readme_host: $(B)/tests/readme_host.c $(STATIC)
 	$(CC) $(ALL_CFLAGS) -Ilua -o $@ $< $(STATIC) $(LUA_LIBS) $(BLAS_LIBS)
@@ -122,15 +143,19 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory ctest spec fuzz-replay oom-sweep sanitize valgrind
 
-ctest: $(CTESTS) $(REPL)
+ctest: $(CTESTS) $(REPL_T)
+ifeq ($(LUA),lua5.4)
 	$(B)/tests/test_core
 	$(B)/tests/test_kernels
+endif
 	cd tests/host && $(RUN_ENV) $(CURDIR)/$(B)/tests/test_states
 	cd tests/host && $(CURDIR)/$(B)/tests/test_game 300
 	$(B)/tests/test_threads
 	$(B)/tests/readme_host
+ifeq ($(LUA),lua5.4)
 	$(B)/tests/readme_host_cpp
 	$(RUN_ENV) $(B)/tests/test_repl $(REPL)
+endif
 
 spec: $(MODULE)
 	$(RUN_ENV) $(BUSTED) --lpath="./lua/?.lua;./lua/?/init.lua" --cpath="./$(B)/?.so" tests

@@ -11,6 +11,8 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "compat.h"
+
 #include "../core/lc.h"
 
 #define LT_TENSOR "lucid.Tensor"
@@ -48,8 +50,13 @@ lc_tensor **lt_newbox(lua_State *L);                    /* pushes an empty tenso
 int lt_fail(lua_State *L, lc_ctx *ctx, const char *fname);  /* raises ctx's error */
 /* luaL_error's twin, and the only way the library raises: the position is
  * the first frame outside the library (the user's line), not the library
- * line that called into C. */
-int lt_error(lua_State *L, const char *fmt, ...);
+ * line that called into C. The format is C's printf (Lua before 5.3 has no
+ * %I for lua_Integer: pass (long long) with %lld). */
+int lt_error(lua_State *L, const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 /* Puts r (a new reference, or NULL on failure) into the box at slot. */
 int lt_fill(lua_State *L, lc_ctx *ctx, lc_tensor **slot, lc_tensor *r, const char *fname);
 /* return lt_push(L, ctx, lc_op(ctx, ...), fname): pushes the result of a core

@@ -188,8 +188,8 @@ static void convert(lua_State *L, const char *fname, const lt_arg *a, lt_val *v,
         v->i = d - 1;
       } else if (ndim == 0 && a->kind == LT_K_DIM_0D) {
         if (d != 1 && d != -1)
-          lt_error(L, "%s: dimension %I is out of range for a 0-d tensor (expected 1 or -1)",
-                   fname, (LUAI_UACINT)d);
+          lt_error(L, "%s: dimension %lld is out of range for a 0-d tensor (expected 1 or -1)",
+                   fname, (long long)d);
         v->i = 0;
       } else {
         v->i = lt_dim(L, idx, ndim, fname);

@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 199309L  /* clock_gettime under -std=c11 */
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cblas.h>  /* openblas_set_num_threads */
@@ -28,23 +29,21 @@ static int state_gc(lua_State *L) {
  * refers back to it, when the last outside reference went to another tensor
  * of the cycle). The hook is the usual one for "once per cycle": an
  * unreachable userdata whose finalizer does the work and makes its successor.
- * Its user value keeps the state userdata alive. */
+ * The finalizer holds the state userdata as its upvalue (user values differ
+ * between Lua versions; upvalues do not). */
 #define LT_SENTINEL_META "lucid.cycle_sentinel"
 
-static void new_sentinel(lua_State *L, int state) {
-  lua_newuserdatauv(L, 1, 1);
-  lua_pushvalue(L, state);
-  lua_setiuservalue(L, -2, 1);
+static void new_sentinel(lua_State *L) {
+  lua_newuserdatauv(L, 1, 0);
   luaL_setmetatable(L, LT_SENTINEL_META);
   lua_pop(L, 1);  /* unreachable: collected, and finalized, by the next cycle */
 }
 
 static int sentinel_gc(lua_State *L) {
-  lua_getiuservalue(L, 1, 1);
-  lt_state *s = (lt_state *)lua_touserdata(L, -1);
+  lt_state *s = (lt_state *)lua_touserdata(L, lua_upvalueindex(1));
   if (!s || !s->ctx) return 0;  /* the state is going: no successor */
   lc_ctx_collect_cycles(s->ctx);
-  new_sentinel(L, lua_gettop(L));
+  new_sentinel(L);
   return 0;
 }
 
@@ -134,10 +133,22 @@ static int user_level(lua_State *L) {
 }
 
 int lt_error(lua_State *L, const char *fmt, ...) {
+  char small[256];
   va_list ap;
   va_start(ap, fmt);
-  lua_pushvfstring(L, fmt, ap);
+  int n = vsnprintf(small, sizeof small, fmt, ap);
   va_end(ap);
+  if (n < 0) n = 0;
+  if ((size_t)n < sizeof small) {
+    lua_pushlstring(L, small, (size_t)n);
+  } else {  /* a long message: formatted again into a buffer the GC owns */
+    char *big = (char *)lua_newuserdatauv(L, (size_t)n + 1, 0);
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    lua_pushlstring(L, big, (size_t)n);
+    lua_remove(L, -2);
+  }
   int level = user_level(L);
   if (level > 0) {
     luaL_where(L, level);
@@ -208,8 +219,8 @@ static inline void report_bytes(lua_State *L, lc_ctx *ctx) {
   size_t n = lc_ctx_take_new_bytes(ctx, 16 * 1024);
   if (!n) return;
   lua_gc(L, LUA_GCSTEP, (int)(n / 1024 > 0x7fffffff ? 0x7fffffff : n / 1024));
-  if (lc_ctx_live_bytes(ctx) > s->gc_threshold && lua_gc(L, LUA_GCISRUNNING)) {
-    lua_gc(L, LUA_GCCOLLECT);
+  if (lc_ctx_live_bytes(ctx) > s->gc_threshold && lt_gc_running(L)) {
+    lua_gc(L, LUA_GCCOLLECT, 0);
     size_t live = lc_ctx_live_bytes(ctx);
     s->gc_threshold = live > LT_GC_FLOOR / 2 ? 2 * live : LT_GC_FLOOR;
   }
@@ -229,9 +240,9 @@ int lt_fill_top(lua_State *L, lc_ctx *ctx, lc_tensor *r, const char *fname) {
 }
 
 int lt_retry(lua_State *L, lc_ctx *ctx, const char *fname) {
-  if (lc_ctx_status(ctx) != LC_ENOMEM || !lua_gc(L, LUA_GCISRUNNING))
+  if (lc_ctx_status(ctx) != LC_ENOMEM || !lt_gc_running(L))
     return lt_fail(L, ctx, fname);  /* not a matter of memory: no second try */
-  lua_gc(L, LUA_GCCOLLECT);
+  lua_gc(L, LUA_GCCOLLECT, 0);
   return 1;
 }
 
@@ -296,8 +307,8 @@ int lt_wrap_dim(lua_State *L, lua_Integer d, int ndim, const char *fname) {
   if (d < 0 && d >= -(lua_Integer)ndim) return (int)(ndim + d);  /* no -d: d may be mininteger */
   if (ndim == 0)
     lt_error(L, "%s: dimension %d is out of range for a 0-d tensor", fname, (int)d);
-  lt_error(L, "%s: dimension %I is out of range for a %d-d tensor (expected 1..%d or -%d..-1)",
-             fname, (LUAI_UACINT)d, ndim, ndim, ndim);
+  lt_error(L, "%s: dimension %lld is out of range for a %d-d tensor (expected 1..%d or -%d..-1)",
+             fname, (long long)d, ndim, ndim, ndim);
   return 0;
 }
 
@@ -392,15 +403,15 @@ static void fill_from(fill_state *f, int depth) {
   }
   if (!lua_istable(L, -1)) {
     where_str(f, depth, w, sizeof w);
-    lt_error(L, "%s: ragged nested table: expected a table of %I at %s, got %s", f->fname,
-               (LUAI_UACINT)f->shape[depth], w, luaL_typename(L, -1));
+    lt_error(L, "%s: ragged nested table: expected a table of %lld at %s, got %s", f->fname,
+               (long long)f->shape[depth], w, luaL_typename(L, -1));
   }
   int64_t len = (int64_t)lua_rawlen(L, -1);
   if (len != f->shape[depth]) {
     where_str(f, depth, w, sizeof w);
-    lt_error(L, "%s: ragged nested table: %s%s has %I elements, expected %I", f->fname,
-               depth ? "element " : "the top table", w, (LUAI_UACINT)len,
-               (LUAI_UACINT)f->shape[depth]);
+    lt_error(L, "%s: ragged nested table: %s%s has %lld elements, expected %lld", f->fname,
+               depth ? "element " : "the top table", w, (long long)len,
+               (long long)f->shape[depth]);
   }
   luaL_checkstack(L, 2, "nested table");
   for (int64_t i = 0; i < len; i++) {
@@ -564,9 +575,9 @@ static int l_from_string(lua_State *L) {
   lc_tensor *t = ((lt_box *)lua_touserdata(L, -1))->t;
   size_t es = lc_dtype_size(dt), need = (size_t)t->numel * es;
   if (len != need)
-    return lt_error(L, "%s: %I elements of %s need %I bytes, got %I", fname,
-                      (LUAI_UACINT)t->numel, lc_dtype_name(dt), (LUAI_UACINT)need,
-                      (LUAI_UACINT)len);
+    return lt_error(L, "%s: %lld elements of %s need %lld bytes, got %lld", fname,
+                      (long long)t->numel, lc_dtype_name(dt), (long long)need,
+                      (long long)len);
   for (int64_t i = 0; i < t->numel; i++) {
     uint64_t bits = 0;  /* assembled byte by byte: the same on any host byte order */
     for (size_t k = 0; k < es; k++) bits |= (uint64_t)s[(size_t)i * es + k] << (8 * k);
@@ -584,8 +595,8 @@ static int l_to_string(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
   lt_args(L, 2, -1, NULL);
   size_t es = lc_dtype_size(t->dtype);
-  luaL_Buffer b;
-  unsigned char *out = (unsigned char *)luaL_buffinitsize(L, &b, (size_t)t->numel * es);
+  /* A scratch userdata, then the string: one copy, on every Lua version. */
+  unsigned char *out = (unsigned char *)lua_newuserdatauv(L, (size_t)t->numel * es, 0);
   int64_t idx[LC_MAX_DIMS] = {0};
   for (int64_t i = 0; i < t->numel; i++) {
     double v = lc_tensor_get(t, idx);
@@ -603,7 +614,7 @@ static int l_to_string(lua_State *L) {
       idx[d] = 0;
     }
   }
-  luaL_pushresultsize(&b, (size_t)t->numel * es);
+  lua_pushlstring(L, (const char *)out, (size_t)t->numel * es);
   return 1;
 }
 
@@ -803,9 +814,9 @@ static int t_index(lua_State *L) {
     if (t->ndim == 0) return lt_error(L, "lucid.Tensor: a 0-d tensor cannot be indexed");
     lua_Integer i = lt_integer(L, 2, "index", "lucid.Tensor"), n = (lua_Integer)t->shape[0];
     if (i == 0 || i > n || i < -n)
-      return lt_error(L, "lucid.Tensor: index %I is out of range for a dimension of size %I "
-                        "(expected 1..%I or -%I..-1)", (LUAI_UACINT)i, (LUAI_UACINT)n,
-                        (LUAI_UACINT)n, (LUAI_UACINT)n);
+      return lt_error(L, "lucid.Tensor: index %lld is out of range for a dimension of size %lld "
+                        "(expected 1..%lld or -%lld..-1)", (long long)i, (long long)n,
+                        (long long)n, (long long)n);
     return lt_push(L, ctx, lc_select(ctx, t, 0, i > 0 ? i - 1 : n + i), "lucid.Tensor");
   }
   lua_pushnil(L);
@@ -858,8 +869,8 @@ static int t_newindex(lua_State *L) {
     lt_check_inplace(L, t, "lucid.Tensor");
     lua_Integer i = lt_integer(L, 2, "index", "lucid.Tensor"), n = (lua_Integer)t->shape[0];
     if (i == 0 || i > n || i < -n)
-      return lt_error(L, "lucid.Tensor: index %I is out of range for a dimension of size %I",
-                        (LUAI_UACINT)i, (LUAI_UACINT)n);
+      return lt_error(L, "lucid.Tensor: index %lld is out of range for a dimension of size %lld",
+                        (long long)i, (long long)n);
     lc_tensor *src = lt_operand(L, ctx, 3, t, "lucid.Tensor");
     lt_push(L, ctx, lc_select(ctx, t, 0, i > 0 ? i - 1 : n + i), "lucid.Tensor");
     lc_tensor *row = ((lt_box *)lua_touserdata(L, -1))->t;
@@ -926,7 +937,7 @@ static int l_set_num_threads(lua_State *L) {
   const char *fname = lt_args(L, 1, -1, v);
   lua_Integer n = v[0].i;
   if (n < 1 || n > 1024)
-    return lt_error(L, "%s: expected 1 to 1024 threads, got %I", fname, (LUAI_UACINT)n);
+    return lt_error(L, "%s: expected 1 to 1024 threads, got %lld", fname, (long long)n);
   openblas_set_num_threads((int)n);
   lc_ctx_set_num_threads(LT_CTX(L), (int)n);  /* and this state's own kernels */
   return 0;
@@ -1034,10 +1045,11 @@ LUALIB_API int luaopen_lucid_core(lua_State *L) {
   lua_pushvalue(L, state);
   lua_setfield(L, module, "_state");            /* the module keeps the context alive */
   luaL_newmetatable(L, LT_SENTINEL_META);
-  lua_pushcfunction(L, sentinel_gc);
+  lua_pushvalue(L, state);
+  lua_pushcclosure(L, sentinel_gc, 1);
   lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);
-  new_sentinel(L, state);
+  new_sentinel(L);
   lua_pushvalue(L, state);
   lua_setfield(L, LUA_REGISTRYINDEX, LT_STATE_KEY);  /* for lucid.h's host functions */
   lua_pushvalue(L, meta);

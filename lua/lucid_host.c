@@ -28,7 +28,7 @@ static int load_embedded(lua_State *L) {
 }
 
 void lucid_preload(lua_State *L) {
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lt_compat_getpreload(L);
   lua_pushcfunction(L, luaopen_lucid_core);
   lua_setfield(L, -2, "lucid.core");
   for (lua_Integer i = 0; lucid__sources[i].name; i++) {

@@ -136,8 +136,8 @@ static int l_select(lua_State *L) {
   int d = (int)v[0].i;
   lua_Integer i = v[1].i, n = (lua_Integer)a->shape[d];
   if (i == 0 || i > n || i < -n)
-    return lt_error(L, "%s: index %I is out of range for dimension %d of size %I", fname,
-                      (LUAI_UACINT)i, d + 1, (LUAI_UACINT)n);
+    return lt_error(L, "%s: index %lld is out of range for dimension %d of size %lld", fname,
+                      (long long)i, d + 1, (long long)n);
   return lt_push(L, ctx, lc_select(ctx, a, d, i > 0 ? i - 1 : n + i), fname);
 }
 

@@ -26,8 +26,8 @@ static int new_dim(lua_State *L, lua_Integer d, int ndim, const char *fname) {
   lua_Integer n = ndim + 1;
   if (d >= 1 && d <= n) return (int)d - 1;
   if (d < 0 && d >= -n) return (int)(n + d);  /* no -d: d may be mininteger */
-  lt_error(L, "%s: dimension %I is out of range for a new dimension of a %d-d tensor "
-             "(expected 1..%d or -%d..-1)", fname, (LUAI_UACINT)d, ndim, ndim + 1, ndim + 1);
+  lt_error(L, "%s: dimension %lld is out of range for a new dimension of a %d-d tensor "
+             "(expected 1..%d or -%d..-1)", fname, (long long)d, ndim, ndim + 1, ndim + 1);
   return 0;
 }
 
@@ -38,8 +38,8 @@ static int read_dims(lua_State *L, int idx, int ndim, int *dims, const char *fna
   if (lua_istable(L, idx)) {
     lua_Integer len = (lua_Integer)lua_rawlen(L, idx);
     if (len > LC_MAX_DIMS)
-      lt_error(L, "%s: at most %d dimensions are supported, got %I", fname, LC_MAX_DIMS,
-                 (LUAI_UACINT)len);
+      lt_error(L, "%s: at most %d dimensions are supported, got %lld", fname, LC_MAX_DIMS,
+                 (long long)len);
     for (lua_Integer i = 1; i <= len; i++) {
       lua_rawgeti(L, idx, i);  /* pushes dims[i] */
       dims[n++] = lt_dim(L, -1, ndim, fname);
@@ -83,8 +83,8 @@ static lc_tensor *index_arg(lua_State *L, lc_ctx *ctx, int idx, int lists, const
       lua_rawgeti(L, idx, (lua_Integer)i + 1);  /* pushes list[i + 1] */
       lua_Integer k = lua_tointegerx(L, -1, &ok);
       if (!ok || lua_type(L, -1) != LUA_TNUMBER)
-        lt_error(L, "%s: entry %I of the index list must be an integer, got %s", fname,
-                   (LUAI_UACINT)i + 1,
+        lt_error(L, "%s: entry %lld of the index list must be an integer, got %s", fname,
+                   (long long)i + 1,
                    lua_type(L, -1) == LUA_TNUMBER ? "a fraction" : luaL_typename(L, -1));
       v[i] = (double)k - 1;
       lua_pop(L, 1);
@@ -169,8 +169,8 @@ static int l_narrow(lua_State *L) {
   lua_Integer size = (lua_Integer)a->shape[d], s = v[1].i;
   lua_Integer len = v[2].i, s1 = s < 0 ? size + s + 1 : s;
   if (s1 < 1 || s1 > size + 1)
-    return lt_error(L, "%s: start %I is out of range for dimension %d of size %I", fname,
-                      (LUAI_UACINT)s, d + 1, (LUAI_UACINT)size);
+    return lt_error(L, "%s: start %lld is out of range for dimension %d of size %lld", fname,
+                      (long long)s, d + 1, (long long)size);
   return lt_push(L, ctx, lc_narrow(ctx, a, d, s1 - 1, len), fname);
 }
 
@@ -193,7 +193,7 @@ static int l_slice(lua_State *L) {
   lua_Integer n = (lua_Integer)a->shape[d];
   lua_Integer i = v[1].i, j = v[2].i, step = v[3].i;
   if (step < 1)
-    return lt_error(L, "%s: step must be at least 1, got %I", fname, (LUAI_UACINT)step);
+    return lt_error(L, "%s: step must be at least 1, got %lld", fname, (long long)step);
   /* string.sub's corrections (lstrlib.c posrelatI / getendpos) */
   if (i < 0) i = i < -n ? 1 : n + i + 1;
   else if (i == 0) i = 1;
@@ -208,7 +208,7 @@ static int l_slice(lua_State *L) {
  * box exists before the core makes the views, so an error leaks nothing. */
 static int push_pieces(lua_State *L, lc_ctx *ctx, lc_tensor *a, int dim, int64_t n,
                        const int64_t *sizes, const char *fname) {
-  if (n > INT_MAX) return lt_error(L, "%s: too many pieces (%I)", fname, (LUAI_UACINT)n);
+  if (n > INT_MAX) return lt_error(L, "%s: too many pieces (%lld)", fname, (long long)n);
   lc_tensor ***slots = (lc_tensor ***)lua_newuserdatauv(L, (size_t)n * sizeof *slots, 0);
   lc_tensor **got = (lc_tensor **)lua_newuserdatauv(L, (size_t)n * sizeof *got, 0);
   lua_createtable(L, (int)n, 0);
@@ -251,11 +251,11 @@ static int l_split(lua_State *L) {
   }
   lua_Integer size = lt_integer(L, si, "the split size", fname);
   if (size < 0)
-    return lt_error(L, "%s: the split size must not be negative, got %I", fname,
-                      (LUAI_UACINT)size);
+    return lt_error(L, "%s: the split size must not be negative, got %lld", fname,
+                      (long long)size);
   if (size == 0 && len > 0)
     return lt_error(L, "%s: a split size of 0 only fits an empty dimension, dimension %d "
-                      "has size %I", fname, d + 1, (LUAI_UACINT)len);
+                      "has size %lld", fname, d + 1, (long long)len);
   n = len == 0 ? 1 : (len - 1) / size + 1;  /* one empty piece of an empty dim, as PyTorch */
   sizes = (int64_t *)lua_newuserdatauv(L, (size_t)n * sizeof *sizes, 0);
   for (int64_t i = 0; i < n; i++) sizes[i] = i < n - 1 ? size : len - size * (n - 1);
@@ -274,12 +274,12 @@ static int l_chunk(lua_State *L) {
   const char *fname = lt_args(L, 2, a->ndim, v);
   lua_Integer chunks = v[0].i;
   if (chunks < 1)
-    return lt_error(L, "%s: the number of chunks must be at least 1, got %I", fname,
-                      (LUAI_UACINT)chunks);
+    return lt_error(L, "%s: the number of chunks must be at least 1, got %lld", fname,
+                      (long long)chunks);
   int d = piece_dim(L, a, &v[1], fname);
   int64_t len = a->shape[d], size = len == 0 ? 0 : (len - 1) / chunks + 1;
   int64_t n = len == 0 ? chunks : (len - 1) / size + 1;
-  if (n > INT_MAX) return lt_error(L, "%s: too many pieces (%I)", fname, (LUAI_UACINT)n);
+  if (n > INT_MAX) return lt_error(L, "%s: too many pieces (%lld)", fname, (long long)n);
   int64_t *sizes = (int64_t *)lua_newuserdatauv(L, (size_t)n * sizeof *sizes, 0);
   for (int64_t i = 0; i < n; i++) sizes[i] = i < n - 1 ? size : len - size * (n - 1);
   return push_pieces(L, ctx, a, d, n, sizes, fname);
@@ -309,11 +309,11 @@ static int join(lua_State *L, int stack) {
   for (lua_Integer i = 0; i < n; i++) {
     lua_rawgeti(L, 1, i + 1);  /* pushes tensors[i + 1]; the table keeps it alive */
     if (!lt_tobox(L, -1))
-      return lt_error(L, "%s: expected a tensor at entry %I of the list, got %s", fname,
-                        (LUAI_UACINT)i + 1, luaL_typename(L, -1));
+      return lt_error(L, "%s: expected a tensor at entry %lld of the list, got %s", fname,
+                        (long long)i + 1, luaL_typename(L, -1));
     if (!(ts[i] = lt_test(L, -1)))
-      return lt_error(L, "%s: the tensor at entry %I of the list was closed", fname,
-                        (LUAI_UACINT)i + 1);
+      return lt_error(L, "%s: the tensor at entry %lld of the list was closed", fname,
+                        (long long)i + 1);
     lua_pop(L, 1);
   }
   int dim = 0;

@@ -31,7 +31,7 @@ FUZZ_MAXLEN_ops         := 1024
 
 $(FUZZ_B)/gen/fuzz_%.lua.h: $(FUZZ_DIR)/fuzz_%.lua
 	@mkdir -p $(dir $@)
-	$(LUA) -e 'local s = io.read("a"); io.write("static const char DRIVER[] = {", (s:gsub(".", function(c) return c:byte() .. "," end)), "0};\n")' < $< > $@
+	$(TOOL_LUA) -e 'local s = io.read("a"); io.write("static const char DRIVER[] = {", (s:gsub(".", function(c) return c:byte() .. "," end)), "0};\n")' < $< > $@
 
 # ---- replay (gcc, the normal objects) -------------------------------------------
 

@@ -14,6 +14,7 @@
 
 #include <lauxlib.h>
 #include <lualib.h>
+#include "compat.h"  /* the binding's: 5.4 names (LUA_OK, ...) on every Lua */
 
 #include "lucid.h"
 

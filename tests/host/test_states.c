@@ -11,6 +11,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include "compat.h"  /* the binding's: 5.4 names (LUA_OK, ...) on every Lua */
 
 #include <math.h>
 #include <stdio.h>
@@ -63,7 +64,7 @@ static lua_State *new_state(capped *cap) {
   if (!L) return NULL;
   lua_atpanic(L, panic);
   luaL_openlibs(L);
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lt_compat_getpreload(L);
   lua_pushcfunction(L, luaopen_lucid_core);
   lua_setfield(L, -2, "lucid.core");
   lua_pop(L, 1);
