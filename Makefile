@@ -24,13 +24,15 @@ CXX     ?= c++
 WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith
 CFLAGS  ?= -O3 -g
 ALL_CFLAGS = -std=c11 -fPIC -Icore $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CORE_CFLAGS = -std=c11 -fPIC -Icore $(WARN) $(CFLAGS) $(shell pkg-config --cflags openblas 2>/dev/null)
 BLAS_LIBS  = $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas) -lm
 LUA_LIBS   = $(shell pkg-config --libs $(LUAPC) 2>/dev/null || echo -l$(LUAPC))
 
 CORE_SRC := $(wildcard core/*.c)
 BIND_SRC := $(filter-out lua/lucid_repl.c lua/lucid_host.c,$(wildcard lua/*.c))
 LUA_SRC  := $(sort $(shell find lua/lucid -name '*.lua'))
-CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
+# The core includes no Lua header: one build of it serves every LUA.
+CORE_OBJ := $(CORE_SRC:%.c=build/%.o)
 BIND_OBJ := $(BIND_SRC:%.c=$(B)/%.o)
 # what hosts get beyond the module: lucid.h's functions and the Lua sources
 HOST_OBJ := $(B)/lua/lucid_host.o $(B)/lucid_lua_sources.o
@@ -56,13 +58,17 @@ endif
 BUSTED   = $(LUA) $(shell command -v busted)
 RUN_ENV  = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" LUA_CPATH="$(CURDIR)/$(B)/?.so;;"
 
-.PHONY: all deps test ctest spec demo bench install clean
+.PHONY: all deps test versions ctest spec demo bench install clean
 
 all: $(MODULE) $(STATIC) $(SHARED) $(PCFILE) $(REPL_T) $(CTESTS)
 
 $(B)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+build/core/%.o: core/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_CFLAGS) -c $< -o $@
 
 # The module does not link liblua: the interpreter that loads it provides Lua.
 $(MODULE): $(CORE_OBJ) $(BIND_OBJ)
@@ -142,6 +148,16 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory ctest spec fuzz-replay oom-sweep sanitize valgrind
+	@$(MAKE) --no-print-directory versions
+
+# Every other Lua: its module, the C hosts against it and the whole busted
+# suite under it (Lua 5.4's ran above, with the sanitizers and valgrind).
+OTHER_LUAS := $(filter-out lua5.4,$(LUAS))
+versions:
+	@for v in $(OTHER_LUAS); do \
+	  echo "== $$v"; \
+	  $(MAKE) --no-print-directory LUA=$$v all ctest spec || exit 1; \
+	done
 
 ctest: $(CTESTS) $(REPL_T)
 ifeq ($(LUA),lua5.4)
