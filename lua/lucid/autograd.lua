@@ -1,4 +1,11 @@
---- lucid.autograd: gradients on demand, ops written in Lua, and a gradient
+--- Gradients on demand and ops written in Lua: autograd.grad(outputs, inputs)
+-- computes gradients without touching .grad, autograd.Function:extend(name)
+-- defines an op with your own forward and backward, and autograd.gradcheck
+-- compares them with finite differences.
+-- @module lucid.autograd
+-- @usage lucid.autograd
+
+-- lucid.autograd: gradients on demand, ops written in Lua, and a gradient
 -- checker for them.
 --
 --   local Square = lucid.autograd.Function:extend("Square")
@@ -11,7 +18,14 @@ local C = require("lucid.core")
 
 local autograd = {}
 
---- grad(outputs, inputs [, grad_outputs] [, {retain_graph =, allow_unused =}]):
+--- The gradients of the outputs (summed) with respect to each input, returned as
+-- multiple results, without changing any .grad: local gx, gw =
+-- lucid.autograd.grad(loss, {x, w}).
+-- @function grad
+-- @usage lucid.autograd.grad(outputs, inputs [, grad_outputs] [, {retain_graph =, allow_unused =}])
+-- @within Autograd
+
+-- grad(outputs, inputs [, grad_outputs] [, {retain_graph =, allow_unused =}]):
 -- the gradients of the outputs (summed) with respect to each input, returned
 -- as multiple results; no tensor's .grad changes.
 autograd.grad = C._autograd_grad
@@ -34,6 +48,13 @@ function Ctx:save_for_backward(...)
 end
 
 local Function = {__name = "Function"}
+--- An op written in Lua: define Op.forward(ctx, ...) (computed without recording;
+-- ctx:save_for_backward(...) keeps tensors in ctx.saved_tensors) and
+-- Op.backward(ctx, grad) returning one gradient per input (nil for none); call
+-- it as Op.apply(...). As torch.autograd.Function.
+-- @function Function
+-- @usage local Op = lucid.autograd.Function:extend(name)
+-- @within Autograd
 autograd.Function = Function
 
 local function apply(cls, ...)
@@ -203,6 +224,13 @@ local function check(fname, fn, inputs, o)
   return true
 end
 
+--- Compares autograd's gradients of fn(inputs...) with central finite
+-- differences for every input that requires grad; use float64. Returns true, or
+-- raises naming the input and element that differ (with raise = false returns
+-- false and the message).
+-- @function gradcheck
+-- @usage lucid.autograd.gradcheck(fn, inputs [, {eps =, atol =, rtol =, raise =}])
+-- @within Autograd
 function autograd.gradcheck(...)
   local o = autograd.schemas.gradcheck:table(...)
   return check("lucid.autograd.gradcheck", o.fn, o.inputs, o)

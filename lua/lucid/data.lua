@@ -1,4 +1,7 @@
---- lucid.data: datasets and mini-batches (torch.utils.data, the Lua way).
+--- Part of lucid.data; help() and `make doc` read these comments.
+-- @module lucid.data
+
+-- lucid.data: datasets and mini-batches (torch.utils.data, the Lua way).
 --
 --   local data = lucid.data
 --   local ds = data.TensorDataset(X, Y)          -- X {100, 3}, Y {100}
@@ -92,7 +95,13 @@ function TensorDataset:get(i)
   return table.unpack(out, 1, #ts)
 end
 
---- TensorDataset(t1, t2, ...): tensors of the same first dimension.
+--- A dataset of the rows of tensors with the same first size: ds:get(i) returns
+-- the i-th rows as multiple results, #ds the number of rows.
+-- @function TensorDataset
+-- @usage lucid.data.TensorDataset(X, Y, ...)
+-- @within Data
+
+-- TensorDataset(t1, t2, ...): tensors of the same first dimension.
 function data.TensorDataset(...)
   local n = select("#", ...)
   if n == 0 then raise("lucid.data.TensorDataset: expected at least one tensor") end
@@ -207,7 +216,15 @@ local SCHEMA = args.schema("lucid.data.DataLoader", {
     "multiprocessing_context", "generator", "prefetch_factor", "persistent_workers", "pin_memory_device"},
 })
 
---- DataLoader(dataset [, batch_size = 1 [, shuffle = false]] [, {collate_fn =, drop_last = false}])
+--- Mini-batches of a dataset (a TensorDataset, an array, a tensor, or any value
+-- with # and get(i)): `for xb, yb in loader do ... end` runs one epoch, stacking
+-- samples along a new first dim; shuffle draws a new order each epoch from
+-- lucid's generator. #loader is the number of batches.
+-- @function DataLoader
+-- @usage lucid.data.DataLoader(dataset [, {batch_size = 1, shuffle = false, drop_last = false, collate_fn =}])
+-- @within Data
+
+-- DataLoader(dataset [, batch_size = 1 [, shuffle = false]] [, {collate_fn =, drop_last = false}])
 -- (every option also by name in the trailing table)
 function data.DataLoader(...)
   local opts = SCHEMA:table(...)

@@ -1,4 +1,7 @@
---- nn.ModuleDict(modules): holds submodules by name, registered in
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.ModuleDict(modules): holds submodules by name, registered in
 -- insertion order (state dict keys read "name.weight"). It has no forward.
 --
 --   self.heads = nn.ModuleDict{{"cls", nn.Linear(8, 3)}, {"box", nn.Linear(8, 4)}}
@@ -13,6 +16,12 @@ local args = require("lucid._args")
 local raise = args.raise
 local nn = require("lucid.nn")
 
+--- Holds submodules by name (insertion order; a plain table is sorted by name),
+-- without a forward: md.name(x) or md["name"](x). #md, md:keys(), md:values(),
+-- md:items(), md:contains(name), md:update(t), md:pop(name), md:clear().
+-- @function ModuleDict
+-- @usage nn.ModuleDict({{"name", m}, ...})  or  nn.ModuleDict{name = m, ...}
+-- @within nn: more layers
 local ModuleDict = nn.Module:extend("ModuleDict")
 local is_module = nn.Module.is_module
 local base_newindex = ModuleDict.__newindex

@@ -1,4 +1,7 @@
---- nn.ModuleList(modules): holds submodules in a list, registered as
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.ModuleList(modules): holds submodules in a list, registered as
 -- children "1", "2", ... (so state dict keys read "1.weight"). It has no
 -- forward: a model's forward walks it.
 --
@@ -12,6 +15,12 @@ local args = require("lucid._args")
 local raise = args.raise
 local nn = require("lucid.nn")
 
+--- Holds submodules in a list (children "1", "2", ...), without a forward: your
+-- forward walks it, `for i, layer in ipairs(self.layers) do x = layer(x) end`.
+-- ml[i], #ml, ml:append(m), ml:extend(list), ml:insert(i, m).
+-- @function ModuleList
+-- @usage nn.ModuleList({m1, m2, ...})
+-- @within nn: more layers
 local ModuleList = nn.Module:extend("ModuleList")
 local is_module = nn.Module.is_module
 local base_index, base_newindex = ModuleList.__index, ModuleList.__newindex

@@ -1,12 +1,29 @@
---- lucid.nn.functional: the stateless forms of the layers.
+--- The stateless forms of the layers, as torch.nn.functional: F.tanh(x),
+-- F.relu(x), F.softmax(x, dim), F.linear(x, weight [, bias]), the losses
+-- (F.mse_loss, F.cross_entropy, ...). Most are the same functions as lucid's.
+-- @module lucid.nn.functional
+-- @usage F = require("lucid.nn.functional")  (also nn.functional)
+-- @aka F
+
+-- lucid.nn.functional: the stateless forms of the layers.
 local lucid = require("lucid")
 
 local F = {}
 
---- F.tanh(x): elementwise hyperbolic tangent.
+--- Elementwise tanh, the same function as lucid.tanh.
+-- @function tanh
+-- @usage nn.functional.tanh(x)
+-- @within nn: modules
+
+-- F.tanh(x): elementwise hyperbolic tangent.
 F.tanh = lucid.tanh
 
---- F.linear(x, weight [, bias]): x (..., in) @ weight (out, in)^T + bias (out).
+--- x W^T + b, the same function as lucid.linear.
+-- @function linear
+-- @usage nn.functional.linear(x, weight [, bias])
+-- @within nn: modules
+
+-- F.linear(x, weight [, bias]): x (..., in) @ weight (out, in)^T + bias (out).
 F.linear = lucid.linear
 
 --- Activations: F.relu(x), F.sigmoid(x), F.gelu(x [, approximate]),

@@ -1,4 +1,12 @@
---- nn.init: in-place initialisers for parameters, as torch.nn.init.
+--- In-place initialisers as torch.nn.init: each fills its tensor under no_grad
+-- (parameters included), draws from lucid's generator and returns the tensor.
+-- Fans are PyTorch's; options go positionally or by name:
+-- nn.init.kaiming_normal_(w, {mode = "fan_out", nonlinearity = "relu"}).
+-- @module lucid.nn.init
+-- @usage nn.init.xavier_uniform_(w [, gain])  (also uniform_ normal_ constant_ zeros_ ones_ xavier_normal_ kaiming_uniform_ kaiming_normal_ calculate_gain)
+-- @aka nn.init.uniform_ nn.init.normal_ nn.init.constant_ nn.init.zeros_ nn.init.ones_ nn.init.xavier_uniform_ nn.init.xavier_normal_ nn.init.kaiming_uniform_ nn.init.kaiming_normal_ nn.init.calculate_gain
+
+-- nn.init: in-place initialisers for parameters, as torch.nn.init.
 --
 --   nn.init.kaiming_uniform_(layer.weight, {a = math.sqrt(5)})
 --   nn.init.zeros_(layer.bias)

@@ -1,4 +1,7 @@
---- optim.Optimizer: the base class of the optimizers (PyTorch 1.13 semantics).
+--- Part of lucid.optim; help() and `make doc` read these comments.
+-- @module lucid.optim
+
+-- optim.Optimizer: the base class of the optimizers (PyTorch 1.13 semantics).
 --
 --   local SGD = Optimizer:extend("SGD", {          -- options in PyTorch's order
 --     {"lr", Optimizer.required, "nonneg"},
@@ -153,7 +156,13 @@ function Optimizer.extend(parent, name, options)
   })
 end
 
---- opt:add_param_group{params = {...}, lr = ...}: missing options take the
+--- Adds parameters with their own options (the others from the defaults).
+-- @function Optimizer:add_param_group
+-- @usage opt:add_param_group({params = {...}, lr = ...})
+-- @within optim: optimizers
+-- @aka optim.Optimizer.add_param_group
+
+-- opt:add_param_group{params = {...}, lr = ...}: missing options take the
 -- optimizer's defaults. The table given is not changed (it is copied).
 function Optimizer:add_param_group(group)
   return self:_add_group(group, string.format("parameter group %d: ", #self.param_groups + 1))
@@ -236,7 +245,13 @@ function Optimizer:update()
   raise("optim." .. self.__name .. ": update is not implemented")
 end
 
---- opt:step([closure]): one update of every parameter that has a gradient
+--- Updates every parameter that has a gradient, by the optimizer's rule.
+-- @function Optimizer:step
+-- @usage opt:step()
+-- @within optim: optimizers
+-- @aka optim.Optimizer.step
+
+-- opt:step([closure]): one update of every parameter that has a gradient
 -- (others are skipped, as in PyTorch). A closure re-evaluates the loss with
 -- gradients on and its result is returned.
 function Optimizer:step(closure)
@@ -270,6 +285,12 @@ local ZERO_GRAD = args.schema("optim.Optimizer:zero_grad", {
   {"set_to_none", true, "boolean"},
 })
 
+--- Sets the parameters' gradients to nil (or to zeros with false), before the
+-- next backward.
+-- @function Optimizer:zero_grad
+-- @usage opt:zero_grad([set_to_none = true])
+-- @within optim: optimizers
+-- @aka optim.Optimizer.zero_grad
 function Optimizer:zero_grad(...)
   local set_to_none = ZERO_GRAD:parse(...)
   for _, group in ipairs(self.param_groups) do
@@ -284,7 +305,16 @@ function Optimizer:zero_grad(...)
   end
 end
 
---- {state = {[i] = {step = n, exp_avg = T, ...}}, param_groups = {{lr = ...,
+--- The optimizer's state and options as a table (parameters by their 1-based
+-- index), to save and restore; loading checks counts, shapes and options and
+-- changes nothing on a mismatch.
+-- @function Optimizer:state_dict
+-- @usage opt:state_dict(),  opt:load_state_dict(sd)
+-- @within optim: optimizers
+-- @also optim.Optimizer:load_state_dict
+-- @aka optim.Optimizer.state_dict optim.Optimizer.load_state_dict
+
+-- {state = {[i] = {step = n, exp_avg = T, ...}}, param_groups = {{lr = ...,
 -- params = {1, 2, ...}}}}: parameters are named by their 1-based position
 -- across the groups. Everything is a copy: later steps do not change it.
 function Optimizer:state_dict()
@@ -408,4 +438,11 @@ function Optimizer:__tostring()
   return table.concat(lines, "\n")
 end
 
+--- The base class of the optimizers; instances have param_groups (lr and the
+-- other options, changeable between steps), state, step(), zero_grad(),
+-- add_param_group(g), state_dict() and load_state_dict(sd).
+-- @function Optimizer
+-- @usage optim.Optimizer:extend(name, options)
+-- @within optim: optimizers
+-- @aka optim.Optimizer.extend optim.Optimizer:extend
 return Optimizer

@@ -1,4 +1,11 @@
---- optim.lr_scheduler: learning-rate schedules that rewrite `lr` in an
+--- Learning-rate schedules that rewrite lr in the optimizer's param_groups: call
+-- sched:step() once per epoch after opt:step(); sched:get_last_lr() reads it.
+-- Arguments also go positionally in PyTorch's order.
+-- @module lucid.optim.lr_scheduler
+-- @usage optim.lr_scheduler.StepLR(opt, {step_size =, gamma = 0.1})  (also ExponentialLR(opt, {gamma =}), CosineAnnealingLR(opt, {T_max =, eta_min = 0}), LambdaLR(opt, {lr_lambda = f}))
+-- @also optim.lr_scheduler.StepLR optim.lr_scheduler.ExponentialLR optim.lr_scheduler.CosineAnnealingLR optim.lr_scheduler.LambdaLR
+
+-- optim.lr_scheduler: learning-rate schedules that rewrite `lr` in an
 -- optimizer's param_groups, with PyTorch 1.13's semantics.
 --
 --   local sched = lr_scheduler.StepLR(opt, {step_size = 30, gamma = 0.1})
