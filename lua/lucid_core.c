@@ -1170,6 +1170,14 @@ static int l_get_num_threads(lua_State *L) {
   return 1;
 }
 
+/***
+Seconds on a monotonic wall clock, as a number, for timing loops: the
+difference of two calls is the time between them (os.clock counts CPU time
+of every thread, os.time whole seconds).
+@function clock
+@usage lucid.clock()
+@within Settings, files and memory
+*/
 /* A monotonic wall clock in seconds, for timing loops (os.clock is CPU time,
  * which counts every thread, and os.time has a one-second resolution). */
 static int l_clock(lua_State *L) {

@@ -298,6 +298,7 @@ Elementwise logistic function 1 / (1 + e^-x), values in (0, 1).
 @function sigmoid
 @usage lucid.sigmoid(t)  or  t:sigmoid()
 @within Elementwise functions
+@aka nn.functional.sigmoid
 */
 
 /***
@@ -305,6 +306,7 @@ Elementwise max(x, 0); the gradient at 0 is 0, as in PyTorch.
 @function relu
 @usage lucid.relu(t)  or  t:relu()
 @within Elementwise functions
+@aka nn.functional.relu
 */
 
 /***
@@ -313,6 +315,7 @@ Gaussian Error Linear Unit: x * Phi(x) with the exact erf form by default
 @function gelu
 @usage lucid.gelu(t [, approximate])  or  t:gelu{approximate = "tanh"}
 @within Elementwise functions
+@aka nn.functional.gelu
 */
 
 /***
@@ -320,6 +323,7 @@ Elementwise x * sigmoid(x) (also called swish).
 @function silu
 @usage lucid.silu(t)  or  t:silu()
 @within Elementwise functions
+@aka nn.functional.silu
 */
 
 /***
@@ -328,6 +332,7 @@ threshold (beta = 1, threshold = 20 by default, as PyTorch).
 @function softplus
 @usage lucid.softplus(t [, beta [, threshold]])  or  t:softplus{beta =, threshold =}
 @within Elementwise functions
+@aka nn.functional.softplus
 */
 
 /***

@@ -277,6 +277,20 @@ static lc_tensor *other_arg(lua_State *L, const lt_val *v, const char *fname) {
   return o;
 }
 
+/***
+t += alpha * other in place, other a tensor (broadcast to t's shape) or a number;
+returns t. Like every in-place op it refuses a leaf that requires grad
+(outside no_grad) and bumps the tensor's version.
+@function add_
+@usage t:add_(other [, alpha = 1])
+@within In place
+*/
+/***
+t -= alpha * other in place; as add_.
+@function sub_
+@usage t:sub_(other [, alpha = 1])
+@within In place
+*/
 /* t:add_(other [, alpha]) and t:sub_(other [, alpha]); other a tensor or a number */
 static const lt_arg ADD_ARGS[] = {
   {"other", LT_K_ANY, LT_REQ, 0, NULL}, {"alpha", LT_K_NUMBER, 0, 1, NULL}, {NULL}};
@@ -294,6 +308,18 @@ static int add_sub_(lua_State *L, double sign) {
 static int l_add_(lua_State *L) { return add_sub_(L, 1.0); }
 static int l_sub_(lua_State *L) { return add_sub_(L, -1.0); }
 
+/***
+t *= other in place (a tensor broadcast to t's shape, or a number); returns t.
+@function mul_
+@usage t:mul_(other)
+@within In place
+*/
+/***
+t /= other in place (a tensor broadcast to t's shape, or a number); returns t.
+@function div_
+@usage t:div_(other)
+@within In place
+*/
 typedef lc_status (*scale_fn)(lc_ctx *, lc_tensor *, const lc_tensor *, double);
 static const lt_arg OTHER_ARG[] = {{"other", LT_K_ANY, LT_REQ, 0, NULL}, {NULL}};
 static int scale_(lua_State *L, scale_fn f) {
@@ -310,6 +336,19 @@ static int scale_(lua_State *L, scale_fn f) {
 static int l_mul_(lua_State *L) { return scale_(L, lc_mul_); }
 static int l_div_(lua_State *L) { return scale_(L, lc_div_); }
 
+/***
+t += value * tensor1 * tensor2 in place, the optimizers' building block;
+returns t.
+@function addcmul_
+@usage t:addcmul_(tensor1, tensor2 [, value = 1])
+@within In place
+*/
+/***
+t += value * tensor1 / tensor2 in place; returns t.
+@function addcdiv_
+@usage t:addcdiv_(tensor1, tensor2 [, value = 1])
+@within In place
+*/
 typedef lc_status (*addc_fn)(lc_ctx *, lc_tensor *, const lc_tensor *, const lc_tensor *, double);
 /* t:addcmul_(t1, t2 [, value = 1]) and t:addcdiv_(t1, t2 [, value = 1]) */
 static const lt_arg ADDC_ARGS[] = {
@@ -327,6 +366,13 @@ static int addc_(lua_State *L, addc_fn f) {
 static int l_addcmul_(lua_State *L) { return addc_(L, lc_addcmul_); }
 static int l_addcdiv_(lua_State *L) { return addc_(L, lc_addcdiv_); }
 
+/***
+t += weight * (end - t) in place (linear interpolation towards end);
+returns t.
+@function lerp_
+@usage t:lerp_(end, weight)
+@within In place
+*/
 /* t:lerp_(end, weight): t += weight * (end - t) */
 static const lt_arg LERP_ARGS[] = {
   {"end", LT_K_TENSOR, LT_REQ, 0, NULL}, {"weight", LT_K_NUMBER, LT_REQ, 0, NULL}, {NULL}};
@@ -340,6 +386,12 @@ static int l_lerp_(lua_State *L) {
   return inplace_done(L);
 }
 
+/***
+The square root of every element, in place; returns t.
+@function sqrt_
+@usage t:sqrt_()
+@within In place
+*/
 static int l_sqrt_(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *t = lt_check(L, 1);
@@ -349,6 +401,12 @@ static int l_sqrt_(lua_State *L) {
   return inplace_done(L);
 }
 
+/***
+Sets every element to 0 in place; returns t.
+@function zero_
+@usage t:zero_()
+@within In place
+*/
 static int l_zero_(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *t = lt_check(L, 1);

@@ -253,6 +253,7 @@ usually the classes), computed stably.
 @function softmax
 @usage t:softmax(dim)  or  lucid.softmax(t, dim)
 @within Reductions
+@aka nn.functional.softmax
 */
 static int l_softmax(lua_State *L) { return scan(L, lc_softmax); }
 /***
@@ -261,6 +262,7 @@ log-likelihood loss.
 @function log_softmax
 @usage t:log_softmax(dim)
 @within Reductions
+@aka nn.functional.log_softmax
 */
 static int l_log_softmax(lua_State *L) { return scan(L, lc_log_softmax); }
 /***

@@ -195,16 +195,16 @@ dtype), writes there and returns it. nn.Tanh() is the layer form."},
    text = "Elementwise sine (radians)."},
   {name = "lucid.cos", section = "Elementwise functions", usage = "lucid.cos(t)  or  t:cos()", also = {}, aka = {},
    text = "Elementwise cosine (radians)."},
-  {name = "lucid.sigmoid", section = "Elementwise functions", usage = "lucid.sigmoid(t)  or  t:sigmoid()", also = {}, aka = {},
+  {name = "lucid.sigmoid", section = "Elementwise functions", usage = "lucid.sigmoid(t)  or  t:sigmoid()", also = {}, aka = {"nn.functional.sigmoid"},
    text = "Elementwise logistic function 1 / (1 + e^-x), values in (0, 1)."},
-  {name = "lucid.relu", section = "Elementwise functions", usage = "lucid.relu(t)  or  t:relu()", also = {}, aka = {},
+  {name = "lucid.relu", section = "Elementwise functions", usage = "lucid.relu(t)  or  t:relu()", also = {}, aka = {"nn.functional.relu"},
    text = "Elementwise max(x, 0); the gradient at 0 is 0, as in PyTorch."},
-  {name = "lucid.gelu", section = "Elementwise functions", usage = "lucid.gelu(t [, approximate])  or  t:gelu{approximate = \"tanh\"}", also = {}, aka = {},
+  {name = "lucid.gelu", section = "Elementwise functions", usage = "lucid.gelu(t [, approximate])  or  t:gelu{approximate = \"tanh\"}", also = {}, aka = {"nn.functional.gelu"},
    text = "Gaussian Error Linear Unit: x * Phi(x) with the exact erf form by default\
 (approximate = \"none\"), or PyTorch's tanh approximation with \"tanh\"."},
-  {name = "lucid.silu", section = "Elementwise functions", usage = "lucid.silu(t)  or  t:silu()", also = {}, aka = {},
+  {name = "lucid.silu", section = "Elementwise functions", usage = "lucid.silu(t)  or  t:silu()", also = {}, aka = {"nn.functional.silu"},
    text = "Elementwise x * sigmoid(x) (also called swish)."},
-  {name = "lucid.softplus", section = "Elementwise functions", usage = "lucid.softplus(t [, beta [, threshold]])  or  t:softplus{beta =, threshold =}", also = {}, aka = {},
+  {name = "lucid.softplus", section = "Elementwise functions", usage = "lucid.softplus(t [, beta [, threshold]])  or  t:softplus{beta =, threshold =}", also = {}, aka = {"nn.functional.softplus"},
    text = "Elementwise log(1 + e^(beta x)) / beta, a smooth relu; linear above\
 threshold (beta = 1, threshold = 20 by default, as PyTorch)."},
   {name = "lucid.floor", section = "Elementwise functions", usage = "lucid.floor(t)  or  t:floor()", also = {}, aka = {},
@@ -257,10 +257,10 @@ correction = c divides by n - c."},
   {name = "lucid.norm", section = "Reductions", usage = "t:norm([p [, dim [, keepdim]]])  or  t:norm{p =, dim =, keepdim =}", also = {}, aka = {},
    text = "The p-norm (p = 2 by default; any positive number, math.huge for the max norm,\
 or \"fro\") of all elements or along dim."},
-  {name = "lucid.softmax", section = "Reductions", usage = "t:softmax(dim)  or  lucid.softmax(t, dim)", also = {}, aka = {},
+  {name = "lucid.softmax", section = "Reductions", usage = "t:softmax(dim)  or  lucid.softmax(t, dim)", also = {}, aka = {"nn.functional.softmax"},
    text = "exp(x) normalised to sum 1 along dim (required, 1-based: -1 is the last,\
 usually the classes), computed stably."},
-  {name = "lucid.log_softmax", section = "Reductions", usage = "t:log_softmax(dim)", also = {}, aka = {},
+  {name = "lucid.log_softmax", section = "Reductions", usage = "t:log_softmax(dim)", also = {}, aka = {"nn.functional.log_softmax"},
    text = "log(softmax(x)) along dim, computed stably; pair it with a negative\
 log-likelihood loss."},
   {name = "lucid.cumsum", section = "Reductions", usage = "t:cumsum(dim)", also = {}, aka = {},
@@ -370,6 +370,28 @@ lucid.no_grad."},
   {name = "lucid.fill_", section = "In place", usage = "t:fill_(value)", also = {}, aka = {},
    text = "Sets every element to value; returns t. Refused on a tensor that requires grad\
 unless under lucid.no_grad."},
+  {name = "lucid.add_", section = "In place", usage = "t:add_(other [, alpha = 1])", also = {}, aka = {},
+   text = "t += alpha * other in place, other a tensor (broadcast to t's shape) or a number;\
+returns t. Like every in-place op it refuses a leaf that requires grad\
+(outside no_grad) and bumps the tensor's version."},
+  {name = "lucid.sub_", section = "In place", usage = "t:sub_(other [, alpha = 1])", also = {}, aka = {},
+   text = "t -= alpha * other in place; as add_."},
+  {name = "lucid.mul_", section = "In place", usage = "t:mul_(other)", also = {}, aka = {},
+   text = "t *= other in place (a tensor broadcast to t's shape, or a number); returns t."},
+  {name = "lucid.div_", section = "In place", usage = "t:div_(other)", also = {}, aka = {},
+   text = "t /= other in place (a tensor broadcast to t's shape, or a number); returns t."},
+  {name = "lucid.addcmul_", section = "In place", usage = "t:addcmul_(tensor1, tensor2 [, value = 1])", also = {}, aka = {},
+   text = "t += value * tensor1 * tensor2 in place, the optimizers' building block;\
+returns t."},
+  {name = "lucid.addcdiv_", section = "In place", usage = "t:addcdiv_(tensor1, tensor2 [, value = 1])", also = {}, aka = {},
+   text = "t += value * tensor1 / tensor2 in place; returns t."},
+  {name = "lucid.lerp_", section = "In place", usage = "t:lerp_(end, weight)", also = {}, aka = {},
+   text = "t += weight * (end - t) in place (linear interpolation towards end);\
+returns t."},
+  {name = "lucid.sqrt_", section = "In place", usage = "t:sqrt_()", also = {}, aka = {},
+   text = "The square root of every element, in place; returns t."},
+  {name = "lucid.zero_", section = "In place", usage = "t:zero_()", also = {}, aka = {},
+   text = "Sets every element to 0 in place; returns t."},
   {name = "lucid.no_grad", section = "Autograd", usage = "lucid.no_grad(fn, ...)  or  local g <close> = lucid.no_grad()", also = {}, aka = {},
    text = "Runs fn(...) with gradient recording off and returns its results (recording\
 comes back even if fn raises); with no function, turns recording off until g\
@@ -406,6 +428,11 @@ it as Op.apply(...). As torch.autograd.Function."},
 differences for every input that requires grad; use float64. Returns true, or\
 raises naming the input and element that differ (with raise = false returns\
 false and the message)."},
+  {name = "lucid.autograd.gradgradcheck", section = "Autograd", usage = "lucid.autograd.gradgradcheck(fn, inputs [, grad_outputs] [, {eps =, atol =, rtol =, raise =}])", also = {}, aka = {},
+   text = "Checks second derivatives as PyTorch's: the first derivatives of\
+sum(fn(inputs...) * grad_outputs) (grad_outputs a fixed random tensor unless\
+given) are computed with create_graph = true, and gradcheck runs on them as a\
+function of the inputs. Use float64 inputs."},
   {name = "lucid.set_printoptions", section = "Settings, files and memory", usage = "lucid.set_printoptions{precision =, threshold =, edgeitems =, linewidth =, sci_mode =}", also = {}, aka = {},
    text = "How tensors print, as PyTorch: decimals (4), the element count past which\
 output is summarised with ... (1000), the items kept at each edge then (3), the\
@@ -436,11 +463,17 @@ uniform_ and layer initialisations repeat exactly, on every platform."},
   {name = "lucid.set_num_threads", section = "Settings, files and memory", usage = "lucid.set_num_threads(n),  lucid.get_num_threads()", also = {"lucid.get_num_threads"}, aka = {},
    text = "The number of threads OpenBLAS and the library's kernels use (by default every\
 core). The setting is process-wide for OpenBLAS."},
+  {name = "lucid.clock", section = "Settings, files and memory", usage = "lucid.clock()", also = {}, aka = {},
+   text = "Seconds on a monotonic wall clock, as a number, for timing loops: the\
+difference of two calls is the time between them (os.clock counts CPU time\
+of every thread, os.time whole seconds)."},
   {name = "lucid.memory_allocated", section = "Settings, files and memory", usage = "lucid.memory_allocated()", also = {}, aka = {},
    text = "The bytes of tensor memory alive in this Lua state."},
   {name = "nn.Parameter", section = "nn: modules", usage = "nn.Parameter(t [, requires_grad = true])", also = {}, aka = {"lucid.parameter"},
    text = "A leaf tensor sharing t's values that requires grad; assigned to a field of a\
 module, it is registered as a parameter (in parameters(), state_dict())."},
+  {name = "nn.Module.is_module", section = "nn: modules", usage = "nn.Module.is_module(v)", also = {}, aka = {},
+   text = "Whether v is a module instance (made by nn.Module or a class of its)."},
   {name = "nn.Module:extend", section = "nn: modules", usage = "local Cls = Parent:extend(name)", also = {}, aka = {"nn.Module.extend"},
    text = "A new class named name deriving from Parent (nn.Module or any module class);\
 Cls.super is Parent, so Cls.super.__init(self, ...) calls the parent's set-up."},
@@ -595,6 +628,10 @@ PyTorch). With logits, prefer nn.BCEWithLogitsLoss."},
   {name = "nn.BCEWithLogitsLoss", section = "nn: losses", usage = "nn.BCEWithLogitsLoss([weight [, reduction [, pos_weight]]])(logits, target)", also = {}, aka = {"nn.functional.binary_cross_entropy_with_logits"},
    text = "Sigmoid and binary cross entropy in one, stable for logits of any size;\
 pos_weight {C} weighs the positives of each class."},
+  {name = "nn.init.calculate_fan_in_and_fan_out", section = "nn: initialisation and clipping", usage = "local fan_in, fan_out = nn.init.calculate_fan_in_and_fan_out(t)", also = {}, aka = {},
+   text = "The fans of a weight as PyTorch computes them: for t {out, in, ...},\
+fan_in = in * (the product of the rest), fan_out = out * (the same). The\
+initialisers use them; so can your own."},
   {name = "nn.utils.clip_grad_norm_", section = "nn: initialisation and clipping", usage = "nn.utils.clip_grad_norm_(params, max_norm [, norm_type = 2])", also = {}, aka = {},
    text = "Scales all gradients in place so that their joint norm is at most max_norm;\
 returns the norm before clipping, as a number. Call it between backward and\
@@ -615,8 +652,25 @@ the Adam step."},
    text = "Divides the gradient by a running root mean square of recent gradients."},
   {name = "optim.Adagrad", section = "optim: optimizers", usage = "optim.Adagrad(params, {lr = 1e-2, lr_decay = 0, weight_decay = 0, initial_accumulator_value = 0, eps = 1e-10})", also = {}, aka = {},
    text = "Divides the gradient by the root of the sum of all squared gradients so far."},
+  {name = "optim.Optimizer.sorted_pairs", section = "optim: optimizers", usage = "for k, v in optim.Optimizer.sorted_pairs(t) do ... end", also = {}, aka = {},
+   text = "pairs in a stable order (numbers, then strings, sorted), for subclasses\
+that print or save their state."},
+  {name = "optim.Optimizer.fmt", section = "optim: optimizers", usage = "optim.Optimizer.fmt(v)", also = {}, aka = {},
+   text = "An option's value as the messages and printing show it (numbers\
+shortest-exact, tables in braces)."},
   {name = "optim.Optimizer:add_param_group", section = "optim: optimizers", usage = "opt:add_param_group({params = {...}, lr = ...})", also = {}, aka = {"optim.Optimizer.add_param_group"},
    text = "Adds parameters with their own options (the others from the defaults)."},
+  {name = "optim.Optimizer:check_group", section = "optim: optimizers", usage = "function MyOpt:check_group(group) ... end", also = {}, aka = {},
+   text = "A hook for subclasses: checks a param group's options together; returns\
+what is wrong as a string, or nil."},
+  {name = "optim.Optimizer:init_state", section = "optim: optimizers", usage = "function MyOpt:init_state(p, group, state) ... end", also = {}, aka = {},
+   text = "A hook for subclasses: sets up a parameter's state when the optimizer is\
+made (PyTorch's Adagrad fills its sums at once); by default the state starts\
+empty and update fills it."},
+  {name = "optim.Optimizer:update", section = "optim: optimizers", usage = "function MyOpt:update(p, grad, group, state) ... end", also = {}, aka = {},
+   text = "The one method a subclass defines: moves parameter p by its gradient grad\
+(p.grad), with the group's options and p's state table; step() calls it under\
+no_grad for every parameter that has a gradient."},
   {name = "optim.Optimizer:step", section = "optim: optimizers", usage = "opt:step()", also = {}, aka = {"optim.Optimizer.step"},
    text = "Updates every parameter that has a gradient, by the optimizer's rule."},
   {name = "optim.Optimizer:zero_grad", section = "optim: optimizers", usage = "opt:zero_grad([set_to_none = true])", also = {}, aka = {"optim.Optimizer.zero_grad"},
@@ -630,9 +684,19 @@ changes nothing on a mismatch."},
    text = "The base class of the optimizers; instances have param_groups (lr and the\
 other options, changeable between steps), state, step(), zero_grad(),\
 add_param_group(g), state_dict() and load_state_dict(sd)."},
+  {name = "optim.lr_scheduler.LRScheduler", section = "optim: optimizers", usage = "local MyLR = optim.lr_scheduler.LRScheduler:extend(name, options)", also = {}, aka = {},
+   text = "The base class of the schedules: LRScheduler:extend(name, options) makes a\
+new one, which defines get_lr() (the group's next lr from self.last_epoch and\
+self.base_lrs); step(), get_last_lr(), state_dict() and load_state_dict(sd)\
+come with it."},
+  {name = "lucid.data.TensorDataset_class", section = "Data", usage = "getmetatable(ds) == lucid.data.TensorDataset_class", also = {}, aka = {},
+   text = "The class (metatable) of the datasets lucid.data.TensorDataset makes, to\
+tell them apart: getmetatable(ds) == lucid.data.TensorDataset_class."},
   {name = "lucid.data.TensorDataset", section = "Data", usage = "lucid.data.TensorDataset(X, Y, ...)", also = {}, aka = {},
    text = "A dataset of the rows of tensors with the same first size: ds:get(i) returns\
 the i-th rows as multiple results, #ds the number of rows."},
+  {name = "lucid.data.DataLoader_class", section = "Data", usage = "getmetatable(loader) == lucid.data.DataLoader_class", also = {}, aka = {},
+   text = "The class (metatable) of the loaders lucid.data.DataLoader makes."},
   {name = "lucid.data.DataLoader", section = "Data", usage = "lucid.data.DataLoader(dataset [, {batch_size = 1, shuffle = false, drop_last = false, collate_fn =}])", also = {}, aka = {},
    text = "Mini-batches of a dataset (a TensorDataset, an array, a tensor, or any value\
 with # and get(i)): `for xb, yb in loader do ... end` runs one epoch, stacking\

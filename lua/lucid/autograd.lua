@@ -238,7 +238,15 @@ end
 
 local function pack(...) return {n = select("#", ...), ...} end
 
---- gradgradcheck(fn, inputs [, grad_outputs] [, {eps =, atol =, rtol =, raise =}]):
+--- Checks second derivatives as PyTorch's: the first derivatives of
+-- sum(fn(inputs...) * grad_outputs) (grad_outputs a fixed random tensor unless
+-- given) are computed with create_graph = true, and gradcheck runs on them as a
+-- function of the inputs. Use float64 inputs.
+-- @function gradgradcheck
+-- @usage lucid.autograd.gradgradcheck(fn, inputs [, grad_outputs] [, {eps =, atol =, rtol =, raise =}])
+-- @within Autograd
+
+-- gradgradcheck(fn, inputs [, grad_outputs] [, {eps =, atol =, rtol =, raise =}]):
 -- checks second derivatives, as PyTorch's: the first derivatives of
 -- sum(fn(inputs...) * grad_outputs) (grad_outputs: a fixed random tensor
 -- unless given) are computed with create_graph = true, and gradcheck runs on

@@ -61,6 +61,11 @@ local shape_str = args.shape_str
 -- TensorDataset
 
 local TensorDataset = {__name = "TensorDataset"}
+--- The class (metatable) of the datasets lucid.data.TensorDataset makes, to
+-- tell them apart: getmetatable(ds) == lucid.data.TensorDataset_class.
+-- @function TensorDataset_class
+-- @usage getmetatable(ds) == lucid.data.TensorDataset_class
+-- @within Data
 data.TensorDataset_class = TensorDataset
 
 function TensorDataset.__index(ds, k)
@@ -187,6 +192,10 @@ end
 
 local DataLoader = {__name = "DataLoader"}
 DataLoader.__index = DataLoader
+--- The class (metatable) of the loaders lucid.data.DataLoader makes.
+-- @function DataLoader_class
+-- @usage getmetatable(loader) == lucid.data.DataLoader_class
+-- @within Data
 data.DataLoader_class = DataLoader
 
 

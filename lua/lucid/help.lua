@@ -29,6 +29,10 @@ for _, e in ipairs(data) do
     entries[n] = entry
   end
   for _, n in ipairs(e.aka) do entries[n] = entry end
+  -- a class's function (nn.Module.is_module) goes by the method form too, the
+  -- name the REPL gives the values it finds in a class
+  local class, member = e.name:match("^(.*%.%u[%w_]*)%.([%a_][%w_]*)$")
+  if class and entries[class .. ":" .. member] == nil then entries[class .. ":" .. member] = entry end
 end
 
 return {sections = sections, entries = entries}

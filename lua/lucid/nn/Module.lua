@@ -20,6 +20,10 @@ local C = require("lucid.core")
 local Module = {}
 Module.__name = "Module"
 
+--- Whether v is a module instance (made by nn.Module or a class of its).
+-- @function Module.is_module
+-- @usage nn.Module.is_module(v)
+-- @within nn: modules
 local function is_module(v)
   return type(v) == "table" and rawget(v, "_modules") ~= nil
 end

@@ -96,7 +96,14 @@ function init.calculate_gain(...)
   raise("nn.init.calculate_gain: unsupported nonlinearity " .. tostring(nonlinearity))
 end
 
---- fan_in, fan_out = calculate_fan_in_and_fan_out(t)
+--- The fans of a weight as PyTorch computes them: for t {out, in, ...},
+-- fan_in = in * (the product of the rest), fan_out = out * (the same). The
+-- initialisers use them; so can your own.
+-- @function calculate_fan_in_and_fan_out
+-- @usage local fan_in, fan_out = nn.init.calculate_fan_in_and_fan_out(t)
+-- @within nn: initialisation and clipping
+
+-- fan_in, fan_out = calculate_fan_in_and_fan_out(t)
 function init.calculate_fan_in_and_fan_out(t, fname)
   if type(fname) ~= "string" then fname = "calculate_fan_in_and_fan_out" end
   if not C.is_tensor(t) then

@@ -38,6 +38,11 @@ local function sorted_pairs(t)
     if keys[i] ~= nil then return keys[i], t[keys[i]] end
   end
 end
+--- pairs in a stable order (numbers, then strings, sorted), for subclasses
+-- that print or save their state.
+-- @function Optimizer.sorted_pairs
+-- @usage for k, v in optim.Optimizer.sorted_pairs(t) do ... end
+-- @within optim: optimizers
 Optimizer.sorted_pairs = sorted_pairs
 
 -- A value for a message: arrays as {a, b, ...} (cycles shown as "{...}",
@@ -58,6 +63,11 @@ local function fmt_in(v, seen, depth)
   return tostring(v)
 end
 local function fmt(v) return fmt_in(v, {}, 0) end
+--- An option's value as the messages and printing show it (numbers
+-- shortest-exact, tables in braces).
+-- @function Optimizer.fmt
+-- @usage optim.Optimizer.fmt(v)
+-- @within optim: optimizers
 Optimizer.fmt = fmt
 
 -- Value checks by kind: each returns nil when fine, else what is wrong.
@@ -235,12 +245,31 @@ function Optimizer:_knows(name)
   return false
 end
 
---- Hooks for subclasses: a check across options (returns what is wrong, or
+--- A hook for subclasses: checks a param group's options together; returns
+-- what is wrong as a string, or nil.
+-- @function Optimizer:check_group
+-- @usage function MyOpt:check_group(group) ... end
+-- @within optim: optimizers
+
+-- Hooks for subclasses: a check across options (returns what is wrong, or
 -- nil), and eager state set-up (PyTorch's Adagrad fills its state at once).
 function Optimizer:check_group() return nil end
+--- A hook for subclasses: sets up a parameter's state when the optimizer is
+-- made (PyTorch's Adagrad fills its sums at once); by default the state starts
+-- empty and update fills it.
+-- @function Optimizer:init_state
+-- @usage function MyOpt:init_state(p, group, state) ... end
+-- @within optim: optimizers
 function Optimizer:init_state() end
 
---- One parameter's update; `grad` is p.grad, `state` its state table.
+--- The one method a subclass defines: moves parameter p by its gradient grad
+-- (p.grad), with the group's options and p's state table; step() calls it under
+-- no_grad for every parameter that has a gradient.
+-- @function Optimizer:update
+-- @usage function MyOpt:update(p, grad, group, state) ... end
+-- @within optim: optimizers
+
+-- One parameter's update; `grad` is p.grad, `state` its state table.
 function Optimizer:update()
   raise("optim." .. self.__name .. ": update is not implemented")
 end

@@ -52,6 +52,13 @@ local function check_lambda(v, name)
   return name .. " must be a function or an array of functions (one per group), got " .. type(v)
 end
 
+--- The base class of the schedules: LRScheduler:extend(name, options) makes a
+-- new one, which defines get_lr() (the group's next lr from self.last_epoch and
+-- self.base_lrs); step(), get_last_lr(), state_dict() and load_state_dict(sd)
+-- come with it.
+-- @function LRScheduler
+-- @usage local MyLR = optim.lr_scheduler.LRScheduler:extend(name, options)
+-- @within optim: optimizers
 local LRScheduler = {}
 LRScheduler.__name = "LRScheduler"
 LRScheduler.__index = LRScheduler
