@@ -472,6 +472,12 @@ of every thread, os.time whole seconds)."},
   {name = "nn.Parameter", section = "nn: modules", usage = "nn.Parameter(t [, requires_grad = true])", also = {}, aka = {"lucid.parameter"},
    text = "A leaf tensor sharing t's values that requires grad; assigned to a field of a\
 module, it is registered as a parameter (in parameters(), state_dict())."},
+  {name = "nn.Module", section = "nn: modules", usage = "local Net = nn.Module:extend(\"Net\")", also = {}, aka = {},
+   text = "The base class of every layer and model, as torch.nn.Module. Make a class with\
+extend, give it __init(...) (the base set-up runs first) and forward(...);\
+calling the class builds an instance and calling the instance calls forward.\
+Assigning a Module or nn.Parameter to a field registers it, in order; a model\
+prints as a tree of its submodules."},
   {name = "nn.Module.is_module", section = "nn: modules", usage = "nn.Module.is_module(v)", also = {}, aka = {},
    text = "Whether v is a module instance (made by nn.Module or a class of its)."},
   {name = "nn.Module:extend", section = "nn: modules", usage = "local Cls = Parent:extend(name)", also = {}, aka = {"nn.Module.extend"},
@@ -525,12 +531,6 @@ Returns {missing_keys =, unexpected_keys =}."},
   {name = "nn.Module:extra_repr", section = "nn: modules", usage = "function Cls:extra_repr() return \"...\" end", also = {}, aka = {"nn.Module.extra_repr"},
    text = "The settings shown inside the parentheses when the module prints, such as\
 \"in_features=3, out_features=2, bias=true\"; override it in your layers."},
-  {name = "nn.Module", section = "nn: modules", usage = "local Net = nn.Module:extend(\"Net\")", also = {}, aka = {},
-   text = "The base class of every layer and model, as torch.nn.Module. Make a class with\
-extend, give it __init(...) (the base set-up runs first) and forward(...);\
-calling the class builds an instance and calling the instance calls forward.\
-Assigning a Module or nn.Parameter to a field registers it, in order; a model\
-prints as a tree of its submodules."},
   {name = "nn.Linear", section = "nn: modules", usage = "nn.Linear(in_features, out_features [, bias = true])  or  nn.Linear{in_features =, out_features =, bias =}", also = {}, aka = {"lucid.nn.Linear"},
    text = "A fully connected layer y = x W^T + b for x (..., in_features). weight has\
 shape {out_features, in_features}, bias {out_features}, both nn.Parameter drawn\
@@ -652,6 +652,10 @@ the Adam step."},
    text = "Divides the gradient by a running root mean square of recent gradients."},
   {name = "optim.Adagrad", section = "optim: optimizers", usage = "optim.Adagrad(params, {lr = 1e-2, lr_decay = 0, weight_decay = 0, initial_accumulator_value = 0, eps = 1e-10})", also = {}, aka = {},
    text = "Divides the gradient by the root of the sum of all squared gradients so far."},
+  {name = "optim.Optimizer", section = "optim: optimizers", usage = "optim.Optimizer:extend(name, options)", also = {}, aka = {"optim.Optimizer.extend", "optim.Optimizer:extend"},
+   text = "The base class of the optimizers; instances have param_groups (lr and the\
+other options, changeable between steps), state, step(), zero_grad(),\
+add_param_group(g), state_dict() and load_state_dict(sd)."},
   {name = "optim.Optimizer.sorted_pairs", section = "optim: optimizers", usage = "for k, v in optim.Optimizer.sorted_pairs(t) do ... end", also = {}, aka = {},
    text = "pairs in a stable order (numbers, then strings, sorted), for subclasses\
 that print or save their state."},
@@ -680,10 +684,6 @@ next backward."},
    text = "The optimizer's state and options as a table (parameters by their 1-based\
 index), to save and restore; loading checks counts, shapes and options and\
 changes nothing on a mismatch."},
-  {name = "optim.Optimizer", section = "optim: optimizers", usage = "optim.Optimizer:extend(name, options)", also = {}, aka = {"optim.Optimizer.extend", "optim.Optimizer:extend"},
-   text = "The base class of the optimizers; instances have param_groups (lr and the\
-other options, changeable between steps), state, step(), zero_grad(),\
-add_param_group(g), state_dict() and load_state_dict(sd)."},
   {name = "optim.lr_scheduler.LRScheduler", section = "optim: optimizers", usage = "local MyLR = optim.lr_scheduler.LRScheduler:extend(name, options)", also = {}, aka = {},
    text = "The base class of the schedules: LRScheduler:extend(name, options) makes a\
 new one, which defines get_lr() (the group's next lr from self.last_epoch and\

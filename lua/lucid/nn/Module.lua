@@ -17,6 +17,14 @@ local args = require("lucid._args")
 local raise, shape_str = args.raise, args.shape_str
 local C = require("lucid.core")
 
+--- The base class of every layer and model, as torch.nn.Module. Make a class with
+-- extend, give it __init(...) (the base set-up runs first) and forward(...);
+-- calling the class builds an instance and calling the instance calls forward.
+-- Assigning a Module or nn.Parameter to a field registers it, in order; a model
+-- prints as a tree of its submodules.
+-- @function Module
+-- @usage local Net = nn.Module:extend("Net")
+-- @within nn: modules
 local Module = {}
 Module.__name = "Module"
 
@@ -541,12 +549,4 @@ function Module:__repr()
   return s .. ")"
 end
 
---- The base class of every layer and model, as torch.nn.Module. Make a class with
--- extend, give it __init(...) (the base set-up runs first) and forward(...);
--- calling the class builds an instance and calling the instance calls forward.
--- Assigning a Module or nn.Parameter to a field registers it, in order; a model
--- prints as a tree of its submodules.
--- @function Module
--- @usage local Net = nn.Module:extend("Net")
--- @within nn: modules
 return Module

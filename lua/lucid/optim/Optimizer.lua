@@ -20,6 +20,13 @@ local raise, shape_str = args.raise, args.shape_str
 local lucid = require("lucid")
 local C = require("lucid.core")
 
+--- The base class of the optimizers; instances have param_groups (lr and the
+-- other options, changeable between steps), state, step(), zero_grad(),
+-- add_param_group(g), state_dict() and load_state_dict(sd).
+-- @function Optimizer
+-- @usage optim.Optimizer:extend(name, options)
+-- @within optim: optimizers
+-- @aka optim.Optimizer.extend optim.Optimizer:extend
 local Optimizer = {}
 Optimizer.__name = "Optimizer"
 Optimizer.__index = Optimizer
@@ -467,11 +474,4 @@ function Optimizer:__tostring()
   return table.concat(lines, "\n")
 end
 
---- The base class of the optimizers; instances have param_groups (lr and the
--- other options, changeable between steps), state, step(), zero_grad(),
--- add_param_group(g), state_dict() and load_state_dict(sd).
--- @function Optimizer
--- @usage optim.Optimizer:extend(name, options)
--- @within optim: optimizers
--- @aka optim.Optimizer.extend optim.Optimizer:extend
 return Optimizer
