@@ -275,7 +275,7 @@ reference docs); grad gives an explicit seed of t's shape. The graph is freed
 afterwards unless retain_graph is true; a second backward through a freed
 graph is an error that says so.
 @function backward
-@usage t:backward([grad] [, {retain_graph = true}])
+@usage t:backward([gradient] [, {retain_graph = create_graph, create_graph = false}])
 @within Autograd
 */
 static int l_backward(lua_State *L) {

@@ -504,7 +504,7 @@ static int make(lua_State *L, make_kind kind) {
 A tensor whose values are not set (whatever the memory held): the cheapest
 allocation, for a buffer you fill yourself (fill_, copy_, uniform_).
 @function empty
-@usage lucid.empty(shape... [, opts])
+@usage lucid.empty(shape... [, {dtype =, requires_grad =}])
 @within Creating tensors
 */
 static int l_empty(lua_State *L) { return make(L, MK_EMPTY); }
@@ -513,7 +513,7 @@ A tensor of zeros. The shape goes as varargs or one table: lucid.zeros(2, 3)
 is lucid.zeros({2, 3}). opts = {dtype =, requires_grad =} as the last
 argument.
 @function zeros
-@usage lucid.zeros(shape... [, opts])
+@usage lucid.zeros(shape... [, {dtype =, requires_grad =}])
 @within Creating tensors
 */
 static int l_zeros(lua_State *L) { return make(L, MK_ZEROS); }
@@ -521,7 +521,7 @@ static int l_zeros(lua_State *L) { return make(L, MK_ZEROS); }
 A tensor of ones; shape as varargs or one table, opts {dtype =, requires_grad =}
 last.
 @function ones
-@usage lucid.ones(shape... [, opts])
+@usage lucid.ones(shape... [, {dtype =, requires_grad =}])
 @within Creating tensors
 */
 static int l_ones(lua_State *L) { return make(L, MK_ONES); }
@@ -529,7 +529,7 @@ static int l_ones(lua_State *L) { return make(L, MK_ONES); }
 A tensor with every element set to value: lucid.full(2, 3, 7.5) or
 lucid.full({2, 3}, 7.5).
 @function full
-@usage lucid.full(shape..., value [, opts])
+@usage lucid.full(shape..., fill_value [, {dtype =, requires_grad =}])
 @within Creating tensors
 */
 static int l_full(lua_State *L) { return make(L, MK_FULL); }
@@ -537,7 +537,7 @@ static int l_full(lua_State *L) { return make(L, MK_FULL); }
 Uniform draws in [0, 1). Repeatable with lucid.manual_seed(n), identical on
 every platform.
 @function rand
-@usage lucid.rand(shape... [, opts])
+@usage lucid.rand(shape... [, {dtype =, requires_grad =}])
 @within Creating tensors
 */
 static int l_rand(lua_State *L) { return make(L, MK_RAND); }
@@ -545,7 +545,7 @@ static int l_rand(lua_State *L) { return make(L, MK_RAND); }
 Standard normal draws (mean 0, standard deviation 1), by Box-Muller from the
 state's generator; lucid.manual_seed(n) makes them repeatable.
 @function randn
-@usage lucid.randn(shape... [, opts])
+@usage lucid.randn(shape... [, {dtype =, requires_grad =}])
 @within Creating tensors
 */
 static int l_randn(lua_State *L) { return make(L, MK_RANDN); }
@@ -557,7 +557,7 @@ static const lt_arg EYE_ARGS[] = {
 An n x m matrix (m = n by default) with ones on the diagonal and zeros
 elsewhere.
 @function eye
-@usage lucid.eye(n [, m] [, opts])
+@usage lucid.eye(n [, m] [, {dtype =, requires_grad =}])
 @within Creating tensors
 */
 static int l_eye(lua_State *L) {
@@ -578,7 +578,7 @@ Values from start (0 by default) up to stop, exclusive, by step (1), as
 torch.arange: lucid.arange(5) is 0, 1, 2, 3, 4. These are values, not
 indices, so they start at 0 as in PyTorch.
 @function arange
-@usage lucid.arange(stop)  or  lucid.arange(start, stop [, step]) [, opts]
+@usage lucid.arange(end)  or  lucid.arange(start, end [, step]), then [, {dtype =, requires_grad =}]
 @within Creating tensors
 */
 static int l_arange(lua_State *L) {
@@ -602,7 +602,7 @@ static const lt_arg LINSPACE_ARGS[] = {
 /***
 steps values evenly spaced from start to stop, both included.
 @function linspace
-@usage lucid.linspace(start, stop, steps [, opts])
+@usage lucid.linspace(start, end, steps [, {dtype =, requires_grad =}])
 @within Creating tensors
 */
 static int l_linspace(lua_State *L) {
@@ -623,7 +623,7 @@ Random integers (as float values) in [low, high), low 0 by default, high
 exclusive as in PyTorch. The shape is a table here, {2, 3}, since varargs
 would be ambiguous.
 @function randint
-@usage lucid.randint(high, shape [, opts])  or  lucid.randint(low, high, shape [, opts])
+@usage lucid.randint(high, size [, opts])  or  lucid.randint(low, high, size [, {dtype =, requires_grad =}])
 @within Creating tensors
 */
 static int l_randint(lua_State *L) {
@@ -654,7 +654,7 @@ A tensor from packed little-endian floats (4 bytes each for float32, 8 for
 float64, by opts.dtype), row-major, as files and C hosts hold them; the bytes
 are copied. The inverse of t:to_string().
 @function from_string
-@usage lucid.from_string(bytes, shape... [, opts])
+@usage lucid.from_string(bytes, shape... [, {dtype =, requires_grad =}])
 @within Creating tensors
 */
 static int l_from_string(lua_State *L) {
@@ -727,7 +727,7 @@ static const lt_arg UNIFORM_ARGS[] = {
 /***
 Fills t with uniform draws in [low, high); returns t. For initialisers.
 @function uniform_
-@usage t:uniform_(low, high)
+@usage t:uniform_([from = 0 [, to = 1]])
 @within In place
 */
 static int l_uniform_(lua_State *L) {

@@ -103,7 +103,7 @@ static const lt_arg DTYPE_ARG[] = {{"dtype", LT_K_DTYPE, LT_REQ, 0, NULL}, {NULL
 t converted to float64 ("double") or float32 ("float"), as a new tensor;
 gradients flow back through the conversion.
 @function to
-@usage t:to("float64"),  t:double(),  t:float()
+@usage t:to(dtype) as t:to("float64"),  t:double(),  t:float()
 @within Shapes and indexing
 @also lucid.float lucid.double
 */
@@ -189,7 +189,7 @@ static const lt_arg TRANSPOSE_ARGS[] = {
 /***
 Swaps two dims (1-based, negative from the end); a view.
 @function transpose
-@usage t:transpose(d1, d2)
+@usage t:transpose(dim0, dim1)
 @within Shapes and indexing
 */
 static int l_transpose(lua_State *L) {

@@ -288,7 +288,7 @@ static const lt_arg SPLIT_ARGS[] = {
 An array of pieces along dim (1 by default): of that size (the last may be
 smaller), or of the sizes in a table, which must add up to the dim. Views.
 @function split
-@usage t:split(size_or_sizes [, dim])
+@usage t:split(split_size_or_sections [, dim])
 @within Shapes and indexing
 */
 static int l_split(lua_State *L) {

@@ -77,6 +77,31 @@ describe("help data", function()
 end)
 
 describe("help covers what the library exports", function()
+  -- the entry a schema's or a C function's name goes by
+  local function entry_of(fname)
+    return help.entries[fname] or help.entries[(fname:gsub("^lucid%.nn%.", "nn."))]
+      or help.entries[(fname:gsub("^lucid%.optim%.", "optim."))] or help.entries["optim." .. fname]
+  end
+  local function undocumented_options(fname, names, out)
+    local e = entry_of(fname)
+    if not e then out[#out + 1] = fname .. ": no entry" return end
+    local doc = e.usage .. " " .. e.text
+    for _, name in ipairs(names) do
+      if not doc:find(name, 1, true) then out[#out + 1] = fname .. ": " .. name end
+    end
+  end
+
+  it("names every option of every Lua schema and C function", function()
+    local args = require("lucid._args")
+    local out = {}
+    for fname, schema in pairs(args.schemas) do undocumented_options(fname, schema.names, out) end
+    for name, names in pairs(C._options) do
+      if name:sub(1, 1) ~= "_" then undocumented_options("lucid." .. name, names, out) end
+    end
+    table.sort(out)
+    assert.are.same({}, out)
+  end)
+
   it("every lucid.* function", function()
     assert.are.same({}, missing(public(lucid, function(_, v) return type(v) == "function" end), "lucid."))
   end)

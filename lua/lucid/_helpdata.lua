@@ -42,57 +42,57 @@ nn.init.kaiming_normal_(w, {mode = \"fan_out\", nonlinearity = \"relu\"})."},
    text = "Optimizers and learning-rate schedulers with PyTorch 1.13's update rules:\
 local opt = optim.Adam(model:parameters(), {lr = 1e-3}); then each step\
 opt:zero_grad(); loss:backward(); opt:step()."},
-  {name = "optim.lr_scheduler", section = "Overview", usage = "optim.lr_scheduler.StepLR(opt, {step_size =, gamma = 0.1})  (also ExponentialLR(opt, {gamma =}), CosineAnnealingLR(opt, {T_max =, eta_min = 0}), LambdaLR(opt, {lr_lambda = f}))", also = {"optim.lr_scheduler.StepLR", "optim.lr_scheduler.ExponentialLR", "optim.lr_scheduler.CosineAnnealingLR", "optim.lr_scheduler.LambdaLR"}, aka = {},
+  {name = "optim.lr_scheduler", section = "Overview", usage = "optim.lr_scheduler.StepLR(opt, {step_size =, gamma = 0.1, last_epoch = -1, verbose = false})  (every schedule takes last_epoch and verbose last; also ExponentialLR(opt, {gamma =}), CosineAnnealingLR(opt, {T_max =, eta_min = 0}), LambdaLR(opt, {lr_lambda = f}))", also = {"optim.lr_scheduler.StepLR", "optim.lr_scheduler.ExponentialLR", "optim.lr_scheduler.CosineAnnealingLR", "optim.lr_scheduler.LambdaLR"}, aka = {},
    text = "Learning-rate schedules that rewrite lr in the optimizer's param_groups: call\
 sched:step() once per epoch after opt:step(); sched:get_last_lr() reads it.\
 Arguments also go positionally in PyTorch's order."},
   {name = "lucid.from_table", section = "Creating tensors", usage = "lucid.from_table(nested [, opts])  or  lucid.from_table(flat, shape [, opts])", also = {}, aka = {},
    text = "lucid.tensor on nested tables; or, with a shape table, reads a flat Lua array\
 in row-major order: lucid.from_table({1, 2, 3, 4, 5, 6}, {2, 3})."},
-  {name = "lucid.zeros_like", section = "Creating tensors", usage = "lucid.zeros_like(t [, opts])  (also ones_like, rand_like, randn_like, empty_like)", also = {"lucid.ones_like", "lucid.rand_like", "lucid.randn_like", "lucid.empty_like"}, aka = {},
+  {name = "lucid.zeros_like", section = "Creating tensors", usage = "lucid.zeros_like(input [, {dtype =, requires_grad =}])  (also ones_like, rand_like, randn_like, empty_like)", also = {"lucid.ones_like", "lucid.rand_like", "lucid.randn_like", "lucid.empty_like"}, aka = {},
    text = "A new tensor of t's shape and dtype (unless opts says otherwise), filled like\
 lucid.zeros, ones, rand, randn or empty. It does not require grad unless opts\
 asks."},
-  {name = "lucid.full_like", section = "Creating tensors", usage = "lucid.full_like(t, value [, opts])", also = {}, aka = {},
+  {name = "lucid.full_like", section = "Creating tensors", usage = "lucid.full_like(input, fill_value [, {dtype =, requires_grad =}])", also = {}, aka = {},
    text = "A tensor of t's shape and dtype filled with value."},
   {name = "lucid.tensor", section = "Creating tensors", usage = "lucid.tensor(data [, opts])  or  lucid.Tensor(data [, opts])", also = {}, aka = {"lucid.Tensor"},
    text = "A new tensor from a number (0-d), nested tables ({{1, 2}, {3, 4}} has shape\
 {2, 2}) or another tensor (copied). opts = {dtype = \"float64\", requires_grad =\
 true}; the dtype defaults to float32 (see lucid.set_default_dtype). Like\
 torch.tensor."},
-  {name = "lucid.empty", section = "Creating tensors", usage = "lucid.empty(shape... [, opts])", also = {}, aka = {},
+  {name = "lucid.empty", section = "Creating tensors", usage = "lucid.empty(shape... [, {dtype =, requires_grad =}])", also = {}, aka = {},
    text = "A tensor whose values are not set (whatever the memory held): the cheapest\
 allocation, for a buffer you fill yourself (fill_, copy_, uniform_)."},
-  {name = "lucid.zeros", section = "Creating tensors", usage = "lucid.zeros(shape... [, opts])", also = {}, aka = {},
+  {name = "lucid.zeros", section = "Creating tensors", usage = "lucid.zeros(shape... [, {dtype =, requires_grad =}])", also = {}, aka = {},
    text = "A tensor of zeros. The shape goes as varargs or one table: lucid.zeros(2, 3)\
 is lucid.zeros({2, 3}). opts = {dtype =, requires_grad =} as the last\
 argument."},
-  {name = "lucid.ones", section = "Creating tensors", usage = "lucid.ones(shape... [, opts])", also = {}, aka = {},
+  {name = "lucid.ones", section = "Creating tensors", usage = "lucid.ones(shape... [, {dtype =, requires_grad =}])", also = {}, aka = {},
    text = "A tensor of ones; shape as varargs or one table, opts {dtype =, requires_grad =}\
 last."},
-  {name = "lucid.full", section = "Creating tensors", usage = "lucid.full(shape..., value [, opts])", also = {}, aka = {},
+  {name = "lucid.full", section = "Creating tensors", usage = "lucid.full(shape..., fill_value [, {dtype =, requires_grad =}])", also = {}, aka = {},
    text = "A tensor with every element set to value: lucid.full(2, 3, 7.5) or\
 lucid.full({2, 3}, 7.5)."},
-  {name = "lucid.rand", section = "Creating tensors", usage = "lucid.rand(shape... [, opts])", also = {}, aka = {},
+  {name = "lucid.rand", section = "Creating tensors", usage = "lucid.rand(shape... [, {dtype =, requires_grad =}])", also = {}, aka = {},
    text = "Uniform draws in [0, 1). Repeatable with lucid.manual_seed(n), identical on\
 every platform."},
-  {name = "lucid.randn", section = "Creating tensors", usage = "lucid.randn(shape... [, opts])", also = {}, aka = {},
+  {name = "lucid.randn", section = "Creating tensors", usage = "lucid.randn(shape... [, {dtype =, requires_grad =}])", also = {}, aka = {},
    text = "Standard normal draws (mean 0, standard deviation 1), by Box-Muller from the\
 state's generator; lucid.manual_seed(n) makes them repeatable."},
-  {name = "lucid.eye", section = "Creating tensors", usage = "lucid.eye(n [, m] [, opts])", also = {}, aka = {},
+  {name = "lucid.eye", section = "Creating tensors", usage = "lucid.eye(n [, m] [, {dtype =, requires_grad =}])", also = {}, aka = {},
    text = "An n x m matrix (m = n by default) with ones on the diagonal and zeros\
 elsewhere."},
-  {name = "lucid.arange", section = "Creating tensors", usage = "lucid.arange(stop)  or  lucid.arange(start, stop [, step]) [, opts]", also = {}, aka = {},
+  {name = "lucid.arange", section = "Creating tensors", usage = "lucid.arange(end)  or  lucid.arange(start, end [, step]), then [, {dtype =, requires_grad =}]", also = {}, aka = {},
    text = "Values from start (0 by default) up to stop, exclusive, by step (1), as\
 torch.arange: lucid.arange(5) is 0, 1, 2, 3, 4. These are values, not\
 indices, so they start at 0 as in PyTorch."},
-  {name = "lucid.linspace", section = "Creating tensors", usage = "lucid.linspace(start, stop, steps [, opts])", also = {}, aka = {},
+  {name = "lucid.linspace", section = "Creating tensors", usage = "lucid.linspace(start, end, steps [, {dtype =, requires_grad =}])", also = {}, aka = {},
    text = "steps values evenly spaced from start to stop, both included."},
-  {name = "lucid.randint", section = "Creating tensors", usage = "lucid.randint(high, shape [, opts])  or  lucid.randint(low, high, shape [, opts])", also = {}, aka = {},
+  {name = "lucid.randint", section = "Creating tensors", usage = "lucid.randint(high, size [, opts])  or  lucid.randint(low, high, size [, {dtype =, requires_grad =}])", also = {}, aka = {},
    text = "Random integers (as float values) in [low, high), low 0 by default, high\
 exclusive as in PyTorch. The shape is a table here, {2, 3}, since varargs\
 would be ambiguous."},
-  {name = "lucid.from_string", section = "Creating tensors", usage = "lucid.from_string(bytes, shape... [, opts])", also = {}, aka = {},
+  {name = "lucid.from_string", section = "Creating tensors", usage = "lucid.from_string(bytes, shape... [, {dtype =, requires_grad =}])", also = {}, aka = {},
    text = "A tensor from packed little-endian floats (4 bytes each for float32, 8 for\
 float64, by opts.dtype), row-major, as files and C hosts hold them; the bytes\
 are copied. The inverse of t:to_string()."},
@@ -281,7 +281,7 @@ computes, as one GEMM. With out, writes there and returns it."},
    text = "The dot product of two 1-D tensors, as a 0-d tensor."},
   {name = "lucid.outer", section = "Linear algebra", usage = "lucid.outer(a, b)  or  a:outer(b)", also = {}, aka = {},
    text = "The outer product of two 1-D tensors: an (n, m) matrix."},
-  {name = "lucid.addmm", section = "Linear algebra", usage = "lucid.addmm(input, a, b [, {beta =, alpha =}])", also = {}, aka = {},
+  {name = "lucid.addmm", section = "Linear algebra", usage = "lucid.addmm(input, mat1, mat2 [, {beta = 1, alpha = 1}])", also = {}, aka = {},
    text = "beta * input + alpha * (a x b), input broadcasting to the product's shape\
 (beta = alpha = 1 by default), as torch.addmm."},
   {name = "lucid.detach", section = "Shapes and indexing", usage = "t:detach()", also = {}, aka = {},
@@ -292,7 +292,7 @@ PyTorch."},
   {name = "lucid.contiguous", section = "Shapes and indexing", usage = "t:contiguous()", also = {}, aka = {},
    text = "t itself when its elements are contiguous in row-major order, else a\
 contiguous copy."},
-  {name = "lucid.to", section = "Shapes and indexing", usage = "t:to(\"float64\"),  t:double(),  t:float()", also = {"lucid.float", "lucid.double"}, aka = {},
+  {name = "lucid.to", section = "Shapes and indexing", usage = "t:to(dtype) as t:to(\"float64\"),  t:double(),  t:float()", also = {"lucid.float", "lucid.double"}, aka = {},
    text = "t converted to float64 (\"double\") or float32 (\"float\"), as a new tensor;\
 gradients flow back through the conversion."},
   {name = "lucid.reshape", section = "Shapes and indexing", usage = "t:reshape(sizes...)  or  t:reshape({sizes})", also = {}, aka = {},
@@ -306,7 +306,7 @@ is contiguous, else a copy."},
 keeps a size); new leading dims may be added."},
   {name = "lucid.broadcast_to", section = "Shapes and indexing", usage = "t:broadcast_to(shape...)", also = {}, aka = {},
    text = "A view of t broadcast to shape, as expand (-1 keeps a size)."},
-  {name = "lucid.transpose", section = "Shapes and indexing", usage = "t:transpose(d1, d2)", also = {}, aka = {},
+  {name = "lucid.transpose", section = "Shapes and indexing", usage = "t:transpose(dim0, dim1)", also = {}, aka = {},
    text = "Swaps two dims (1-based, negative from the end); a view."},
   {name = "lucid.select", section = "Shapes and indexing", usage = "t:select(dim, i)", also = {}, aka = {},
    text = "The slice at index i (1-based, negative from the end) along dim, which is\
@@ -330,7 +330,7 @@ view."},
    text = "The elements start, start + step, ... up to stop INCLUSIVE along dim, read the\
 way string.sub reads positions (1-based, negative from the end, clamped): Python's\
 x[1:-1] is x:slice(1, 2, -2). A view."},
-  {name = "lucid.split", section = "Shapes and indexing", usage = "t:split(size_or_sizes [, dim])", also = {}, aka = {},
+  {name = "lucid.split", section = "Shapes and indexing", usage = "t:split(split_size_or_sections [, dim])", also = {}, aka = {},
    text = "An array of pieces along dim (1 by default): of that size (the last may be\
 smaller), or of the sizes in a table, which must add up to the dim. Views."},
   {name = "lucid.chunk", section = "Shapes and indexing", usage = "t:chunk(chunks [, dim])", also = {}, aka = {},
@@ -355,7 +355,7 @@ repeat). repeat is a Lua keyword, so the method reads t:tile(2, 2), which also\
 accepts fewer counts than dims."},
   {name = "lucid.flip", section = "Shapes and indexing", usage = "t:flip(dims...)", also = {}, aka = {},
    text = "A copy with the order of elements reversed along the given dims."},
-  {name = "lucid.uniform_", section = "In place", usage = "t:uniform_(low, high)", also = {}, aka = {},
+  {name = "lucid.uniform_", section = "In place", usage = "t:uniform_([from = 0 [, to = 1]])", also = {}, aka = {},
    text = "Fills t with uniform draws in [low, high); returns t. For initialisers."},
   {name = "lucid.zero_grad", section = "In place", usage = "t:zero_grad()", also = {}, aka = {},
    text = "Drops t's gradient (t.grad becomes nil, PyTorch's default set_to_none); returns\
@@ -408,7 +408,7 @@ tensor to use instead. h:remove() unregisters it."},
   {name = "lucid.retain_grad", section = "Autograd", usage = "t:retain_grad()", also = {}, aka = {},
    text = "Makes a non-leaf keep its gradient in t.grad after backward (leaves always\
 do)."},
-  {name = "lucid.backward", section = "Autograd", usage = "t:backward([grad] [, {retain_graph = true}])", also = {}, aka = {},
+  {name = "lucid.backward", section = "Autograd", usage = "t:backward([gradient] [, {retain_graph = create_graph, create_graph = false}])", also = {}, aka = {},
    text = "Computes gradients of t with respect to every leaf that requires grad and\
 adds them into their .grad. A non-scalar t is seeded with ones (as the\
 reference docs); grad gives an explicit seed of t's shape. The graph is freed\
@@ -642,15 +642,15 @@ opt:step()."},
    text = "Stochastic gradient descent, with optional momentum (Nesterov's too) and L2\
 weight decay. params is model:parameters() or an array of groups\
 {{params = {...}, lr = ...}, ...}."},
-  {name = "optim.Adam", section = "optim: optimizers", usage = "optim.Adam(params, {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 0, amsgrad = false})", also = {}, aka = {},
+  {name = "optim.Adam", section = "optim: optimizers", usage = "optim.Adam(params, {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 0, amsgrad = false, maximize = false})", also = {}, aka = {},
    text = "Adam: bias-corrected running averages of the gradient and its square;\
 weight_decay is an L2 penalty added to the gradient (see AdamW)."},
-  {name = "optim.AdamW", section = "optim: optimizers", usage = "optim.AdamW(params, {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 1e-2})", also = {}, aka = {},
+  {name = "optim.AdamW", section = "optim: optimizers", usage = "optim.AdamW(params, {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 1e-2, amsgrad = false, maximize = false})", also = {}, aka = {},
    text = "Adam with decoupled weight decay: parameters shrink by lr * weight_decay before\
 the Adam step."},
-  {name = "optim.RMSprop", section = "optim: optimizers", usage = "optim.RMSprop(params, {lr = 1e-2, alpha = 0.99, eps = 1e-8, weight_decay = 0, momentum = 0, centered = false})", also = {}, aka = {},
+  {name = "optim.RMSprop", section = "optim: optimizers", usage = "optim.RMSprop(params, {lr = 1e-2, alpha = 0.99, eps = 1e-8, weight_decay = 0, momentum = 0, centered = false, maximize = false})", also = {}, aka = {},
    text = "Divides the gradient by a running root mean square of recent gradients."},
-  {name = "optim.Adagrad", section = "optim: optimizers", usage = "optim.Adagrad(params, {lr = 1e-2, lr_decay = 0, weight_decay = 0, initial_accumulator_value = 0, eps = 1e-10})", also = {}, aka = {},
+  {name = "optim.Adagrad", section = "optim: optimizers", usage = "optim.Adagrad(params, {lr = 1e-2, lr_decay = 0, weight_decay = 0, initial_accumulator_value = 0, eps = 1e-10, maximize = false})", also = {}, aka = {},
    text = "Divides the gradient by the root of the sum of all squared gradients so far."},
   {name = "optim.Optimizer", section = "optim: optimizers", usage = "optim.Optimizer:extend(name, options)", also = {}, aka = {"optim.Optimizer.extend", "optim.Optimizer:extend"},
    text = "The base class of the optimizers; instances have param_groups (lr and the\

@@ -139,7 +139,7 @@ return load_guarded("lucid", lucid, function()
   -- lucid.zeros, ones, rand, randn or empty. It does not require grad unless opts
   -- asks.
   -- @function zeros_like
-  -- @usage lucid.zeros_like(t [, opts])  (also ones_like, rand_like, randn_like, empty_like)
+  -- @usage lucid.zeros_like(input [, {dtype =, requires_grad =}])  (also ones_like, rand_like, randn_like, empty_like)
   -- @within Creating tensors
   -- @also lucid.ones_like lucid.rand_like lucid.randn_like lucid.empty_like
   for _, name in ipairs({"zeros", "ones", "rand", "randn", "empty"}) do
@@ -152,7 +152,7 @@ return load_guarded("lucid", lucid, function()
   local FULL_LIKE = like_schema("lucid.full_like", true)
   --- A tensor of t's shape and dtype filled with value.
   -- @function full_like
-  -- @usage lucid.full_like(t, value [, opts])
+  -- @usage lucid.full_like(input, fill_value [, {dtype =, requires_grad =}])
   -- @within Creating tensors
   function lucid.full_like(...)
     local o = FULL_LIKE:table(...)

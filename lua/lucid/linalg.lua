@@ -104,7 +104,7 @@ local ADDMM = args.schema("lucid.addmm", {
 --- beta * input + alpha * (a x b), input broadcasting to the product's shape
 -- (beta = alpha = 1 by default), as torch.addmm.
 -- @function addmm
--- @usage lucid.addmm(input, a, b [, {beta =, alpha =}])
+-- @usage lucid.addmm(input, mat1, mat2 [, {beta = 1, alpha = 1}])
 -- @within Linear algebra
 function M.addmm(...)
   local input, m1, m2, beta, alpha = ADDMM:parse(...)

@@ -16,7 +16,7 @@ local Optimizer = require("lucid.optim.Optimizer")
 
 --- Divides the gradient by the root of the sum of all squared gradients so far.
 -- @function Adagrad
--- @usage optim.Adagrad(params, {lr = 1e-2, lr_decay = 0, weight_decay = 0, initial_accumulator_value = 0, eps = 1e-10})
+-- @usage optim.Adagrad(params, {lr = 1e-2, lr_decay = 0, weight_decay = 0, initial_accumulator_value = 0, eps = 1e-10, maximize = false})
 -- @within optim: optimizers
 local Adagrad = Optimizer:extend("Adagrad", {
   {"lr", 1e-2, "nonneg"},

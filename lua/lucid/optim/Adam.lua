@@ -16,7 +16,7 @@ local Optimizer = require("lucid.optim.Optimizer")
 --- Adam: bias-corrected running averages of the gradient and its square;
 -- weight_decay is an L2 penalty added to the gradient (see AdamW).
 -- @function Adam
--- @usage optim.Adam(params, {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 0, amsgrad = false})
+-- @usage optim.Adam(params, {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 0, amsgrad = false, maximize = false})
 -- @within optim: optimizers
 local Adam = Optimizer:extend("Adam", {
   {"lr", 1e-3, "nonneg"},

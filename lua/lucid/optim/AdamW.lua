@@ -11,7 +11,7 @@ local Adam = require("lucid.optim.Adam")
 --- Adam with decoupled weight decay: parameters shrink by lr * weight_decay before
 -- the Adam step.
 -- @function AdamW
--- @usage optim.AdamW(params, {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 1e-2})
+-- @usage optim.AdamW(params, {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 1e-2, amsgrad = false, maximize = false})
 -- @within optim: optimizers
 local AdamW = Adam:extend("AdamW", {
   {"lr", 1e-3, "nonneg"},

@@ -19,7 +19,7 @@ local Optimizer = require("lucid.optim.Optimizer")
 
 --- Divides the gradient by a running root mean square of recent gradients.
 -- @function RMSprop
--- @usage optim.RMSprop(params, {lr = 1e-2, alpha = 0.99, eps = 1e-8, weight_decay = 0, momentum = 0, centered = false})
+-- @usage optim.RMSprop(params, {lr = 1e-2, alpha = 0.99, eps = 1e-8, weight_decay = 0, momentum = 0, centered = false, maximize = false})
 -- @within optim: optimizers
 local RMSprop = Optimizer:extend("RMSprop", {
   {"lr", 1e-2, "nonneg"},

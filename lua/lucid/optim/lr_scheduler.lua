@@ -2,7 +2,7 @@
 -- sched:step() once per epoch after opt:step(); sched:get_last_lr() reads it.
 -- Arguments also go positionally in PyTorch's order.
 -- @module lucid.optim.lr_scheduler
--- @usage optim.lr_scheduler.StepLR(opt, {step_size =, gamma = 0.1})  (also ExponentialLR(opt, {gamma =}), CosineAnnealingLR(opt, {T_max =, eta_min = 0}), LambdaLR(opt, {lr_lambda = f}))
+-- @usage optim.lr_scheduler.StepLR(opt, {step_size =, gamma = 0.1, last_epoch = -1, verbose = false})  (every schedule takes last_epoch and verbose last; also ExponentialLR(opt, {gamma =}), CosineAnnealingLR(opt, {T_max =, eta_min = 0}), LambdaLR(opt, {lr_lambda = f}))
 -- @also optim.lr_scheduler.StepLR optim.lr_scheduler.ExponentialLR optim.lr_scheduler.CosineAnnealingLR optim.lr_scheduler.LambdaLR
 
 -- optim.lr_scheduler: learning-rate schedules that rewrite `lr` in an
