@@ -147,9 +147,14 @@ function M.generate()
   return table.concat(out, "\n") .. "\n"
 end
 
--- Entries whose item LDoc's HTML in dir does not hold (by its anchor).
+-- Entries whose item LDoc's HTML in dir does not hold (by its anchor), and
+-- items of the HTML that are no entry (a `---` comment without @usage): the
+-- reference and help() cover the same names.
 function M.missing_from_html(dir)
-  local missing, pages = {}, {}
+  local missing, pages, items = {}, {}, {}
+  for _, e in ipairs(M.entries()) do
+    if e.item then items[e.module .. " " .. e.item] = true end
+  end
   for _, e in ipairs(M.entries()) do
     local page = pages[e.module]
     if page == nil then
@@ -161,6 +166,12 @@ function M.missing_from_html(dir)
     local anchor = e.item and ('name = "' .. e.item .. '"') or ("<h1>Module <code>" .. e.module .. "</code></h1>")
     if not page:find(anchor, 1, true) then missing[#missing + 1] = e.name end
   end
+  for mod, page in pairs(pages) do
+    for item in page:gmatch('<a name = "([^"]+)"></a>') do
+      if not items[mod .. " " .. item] then missing[#missing + 1] = mod .. ": " .. item .. " (not a help entry)" end
+    end
+  end
+  table.sort(missing)
   return missing
 end
 
@@ -176,7 +187,7 @@ if arg and arg[0] and arg[0]:match("help_extract%.lua$") and arg[1] then
   elseif arg[1] == "--html" then
     local missing = M.missing_from_html(arg[2])
     if #missing > 0 then
-      io.stderr:write("not in the reference: ", table.concat(missing, " "), "\n")
+      io.stderr:write("the reference and help() differ: ", table.concat(missing, ", "), "\n")
       os.exit(1)
     end
   else

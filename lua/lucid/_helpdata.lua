@@ -282,7 +282,7 @@ computes, as one GEMM. With out, writes there and returns it."},
   {name = "lucid.outer", section = "Linear algebra", usage = "lucid.outer(a, b)  or  a:outer(b)", also = {}, aka = {},
    text = "The outer product of two 1-D tensors: an (n, m) matrix."},
   {name = "lucid.addmm", section = "Linear algebra", usage = "lucid.addmm(input, mat1, mat2 [, {beta = 1, alpha = 1}])", also = {}, aka = {},
-   text = "beta * input + alpha * (a x b), input broadcasting to the product's shape\
+   text = "beta * input + alpha * (mat1 x mat2), input broadcasting to the product's shape\
 (beta = alpha = 1 by default), as torch.addmm."},
   {name = "lucid.detach", section = "Shapes and indexing", usage = "t:detach()", also = {}, aka = {},
    text = "A tensor sharing t's values but outside the graph (requires_grad false), as\
@@ -418,6 +418,10 @@ graph is an error that says so."},
    text = "The gradients of the outputs (summed) with respect to each input, returned as\
 multiple results, without changing any .grad: local gx, gw =\
 lucid.autograd.grad(loss, {x, w})."},
+  {name = "lucid.autograd.Ctx:save_for_backward", section = "Autograd", usage = "ctx:save_for_backward(t1, t2, ...)  (in a Function's forward)", also = {}, aka = {},
+   text = "ctx:save_for_backward(...): tensors backward will need, as ctx.saved_tensors.\
+They are kept as detached aliases: values without the graph, so an output\
+saved here cannot keep its own graph alive."},
   {name = "lucid.autograd.Function", section = "Autograd", usage = "local Op = lucid.autograd.Function:extend(name)", also = {}, aka = {},
    text = "An op written in Lua: define Op.forward(ctx, ...) (computed without recording;\
 ctx:save_for_backward(...) keeps tensors in ctx.saved_tensors) and\
@@ -543,6 +547,8 @@ lucid.tanh(x)."},
    text = "Calls its modules in order, each on the previous one's output. Children are\
 named \"1\", \"2\", ... so seq[2] is the second and state-dict keys read\
 \"1.weight\"; #seq counts them and seq:append(m) adds one."},
+  {name = "nn.Sequential:append", section = "nn: modules", usage = "nn.Sequential:append(m)", also = {}, aka = {},
+   text = "seq:append(m): adds m at the end."},
   {name = "nn.functional.tanh", section = "nn: modules", usage = "nn.functional.tanh(x)", also = {}, aka = {},
    text = "Elementwise tanh, the same function as lucid.tanh."},
   {name = "nn.functional.linear", section = "nn: modules", usage = "nn.functional.linear(x, weight [, bias])", also = {}, aka = {},
@@ -588,6 +594,8 @@ from lucid's generator (lucid.manual_seed makes it repeatable)."},
 statistics in training mode (updating the running_mean and running_var\
 buffers) and the running ones in eval mode, then scales by weight and adds\
 bias."},
+  {name = "nn.BatchNorm1d:reset_running_stats", section = "nn: more layers", usage = "nn.BatchNorm1d:reset_running_stats()", also = {}, aka = {},
+   text = "Zeroes the running statistics (mean 0, var 1, no batches)."},
   {name = "nn.LayerNorm", section = "nn: more layers", usage = "nn.LayerNorm(normalized_shape [, eps = 1e-5 [, elementwise_affine = true]])", also = {}, aka = {},
    text = "Normalises over the last dims (normalized_shape, an integer or a table of\
 sizes) to mean 0 and variance 1, then scales by weight and adds bias."},
@@ -602,10 +610,29 @@ in2}, b {out}, both from U(-1/sqrt(in1), 1/sqrt(in1))."},
    text = "Holds submodules in a list (children \"1\", \"2\", ...), without a forward: your\
 forward walks it, `for i, layer in ipairs(self.layers) do x = layer(x) end`.\
 ml[i], #ml, ml:append(m), ml:extend(list), ml:insert(i, m)."},
+  {name = "nn.ModuleList:iter", section = "nn: more layers", usage = "nn.ModuleList:iter()", also = {}, aka = {},
+   text = "for i, m in ml:iter() do ... end"},
+  {name = "nn.ModuleList:append", section = "nn: more layers", usage = "nn.ModuleList:append(m)", also = {}, aka = {},
+   text = "ml:append(m): adds m at the end; returns ml."},
+  {name = "nn.ModuleList:extend", section = "nn: more layers", usage = "nn.ModuleList:extend(list)", also = {}, aka = {},
+   text = "ml:extend(list): appends every module of an array (or another ModuleList)."},
+  {name = "nn.ModuleList:insert", section = "nn: more layers", usage = "nn.ModuleList:insert(i, m)", also = {}, aka = {},
+   text = "ml:insert(i, m): m at position i (1..#ml + 1, negative from the end), the\
+modules from i on moving up by one."},
   {name = "nn.ModuleDict", section = "nn: more layers", usage = "nn.ModuleDict({{\"name\", m}, ...})  or  nn.ModuleDict{name = m, ...}", also = {}, aka = {},
    text = "Holds submodules by name (insertion order; a plain table is sorted by name),\
 without a forward: md.name(x) or md[\"name\"](x). #md, md:keys(), md:values(),\
 md:items(), md:contains(name), md:update(t), md:pop(name), md:clear()."},
+  {name = "nn.ModuleDict:update", section = "nn: more layers", usage = "nn.ModuleDict:update(modules)", also = {}, aka = {},
+   text = "md:update(modules): adds (or replaces) every entry, in order."},
+  {name = "nn.ModuleDict:keys", section = "nn: more layers", usage = "nn.ModuleDict:keys()", also = {}, aka = {},
+   text = "An array of the names, in insertion order."},
+  {name = "nn.ModuleDict:values", section = "nn: more layers", usage = "nn.ModuleDict:values()", also = {}, aka = {},
+   text = "An array of the modules, in insertion order."},
+  {name = "nn.ModuleDict:items", section = "nn: more layers", usage = "nn.ModuleDict:items()", also = {}, aka = {},
+   text = "An array of {name, module} pairs, in insertion order."},
+  {name = "nn.ModuleDict:pop", section = "nn: more layers", usage = "nn.ModuleDict:pop(name)", also = {}, aka = {},
+   text = "md:pop(name): removes the entry and returns its module."},
   {name = "nn.MSELoss", section = "nn: losses", usage = "nn.MSELoss([reduction = \"mean\"])(input, target)  or  F.mse_loss(input, target [, reduction])", also = {}, aka = {"nn.functional.mse_loss"},
    text = "The squared error (input - target)^2, averaged (\"mean\"), summed (\"sum\") or\
 returned per element (\"none\")."},
@@ -656,6 +683,8 @@ the Adam step."},
    text = "The base class of the optimizers; instances have param_groups (lr and the\
 other options, changeable between steps), state, step(), zero_grad(),\
 add_param_group(g), state_dict() and load_state_dict(sd)."},
+  {name = "optim.Optimizer.required", section = "optim: optimizers", usage = "optim.Optimizer.required", also = {}, aka = {},
+   text = "Marks an option without a default (SGD's lr)."},
   {name = "optim.Optimizer.sorted_pairs", section = "optim: optimizers", usage = "for k, v in optim.Optimizer.sorted_pairs(t) do ... end", also = {}, aka = {},
    text = "pairs in a stable order (numbers, then strings, sorted), for subclasses\
 that print or save their state."},
@@ -689,9 +718,19 @@ changes nothing on a mismatch."},
 new one, which defines get_lr() (the group's next lr from self.last_epoch and\
 self.base_lrs); step(), get_last_lr(), state_dict() and load_state_dict(sd)\
 come with it."},
+  {name = "optim.lr_scheduler.LRScheduler:step", section = "optim: optimizers", usage = "optim.lr_scheduler.LRScheduler:step(epoch)", also = {}, aka = {},
+   text = "sched:step([epoch]): the next epoch (or `epoch`, by the closed form)."},
+  {name = "optim.lr_scheduler.LRScheduler:get_last_lr", section = "optim: optimizers", usage = "optim.lr_scheduler.LRScheduler:get_last_lr()", also = {}, aka = {},
+   text = "The lr of each group set by the last step (a new array)."},
+  {name = "optim.lr_scheduler.LRScheduler:state_dict", section = "optim: optimizers", usage = "optim.lr_scheduler.LRScheduler:state_dict()", also = {}, aka = {},
+   text = "Every field but the optimizer and the lambdas (functions cannot be saved):\
+last_epoch, base_lrs, _step_count, _last_lr and the options. A copy."},
   {name = "lucid.data.TensorDataset_class", section = "Data", usage = "getmetatable(ds) == lucid.data.TensorDataset_class", also = {}, aka = {},
    text = "The class (metatable) of the datasets lucid.data.TensorDataset makes, to\
 tell them apart: getmetatable(ds) == lucid.data.TensorDataset_class."},
+  {name = "lucid.data.TensorDataset:get", section = "Data", usage = "lucid.data.TensorDataset:get(i)", also = {}, aka = {},
+   text = "ds:get(i): the i-th slice of every tensor, as multiple results (negative\
+i counts from the end)."},
   {name = "lucid.data.TensorDataset", section = "Data", usage = "lucid.data.TensorDataset(X, Y, ...)", also = {}, aka = {},
    text = "A dataset of the rows of tensors with the same first size: ds:get(i) returns\
 the i-th rows as multiple results, #ds the number of rows."},
@@ -702,4 +741,6 @@ the i-th rows as multiple results, #ds the number of rows."},
 with # and get(i)): `for xb, yb in loader do ... end` runs one epoch, stacking\
 samples along a new first dim; shuffle draws a new order each epoch from\
 lucid's generator. #loader is the number of batches."},
+  {name = "lucid.data.DataLoader:iter", section = "Data", usage = "lucid.data.DataLoader:iter()", also = {}, aka = {},
+   text = "loader:iter(): an iterator function over one new epoch (nil at its end)."},
 }

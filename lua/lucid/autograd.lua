@@ -38,6 +38,9 @@ Ctx.__index = Ctx
 --- ctx:save_for_backward(...): tensors backward will need, as ctx.saved_tensors.
 -- They are kept as detached aliases: values without the graph, so an output
 -- saved here cannot keep its own graph alive.
+-- @function Ctx:save_for_backward
+-- @usage ctx:save_for_backward(t1, t2, ...)  (in a Function's forward)
+-- @within Autograd
 function Ctx:save_for_backward(...)
   local saved = {}
   for i = 1, select("#", ...) do
@@ -88,7 +91,7 @@ local function apply(cls, ...)
   return C._attach_function(out, inputs, backward, cls.__name .. "Backward")
 end
 
---- Function:extend(name): a class with forward(ctx, ...) and backward(ctx, grad)
+-- Function:extend(name): a class with forward(ctx, ...) and backward(ctx, grad)
 -- to fill in; Class.apply(...) runs it and records it for autograd.
 function Function:extend(name)
   if type(name) ~= "string" then
@@ -113,7 +116,7 @@ local function flat(t)
   return t:detach():reshape(-1):tolist()
 end
 
---- gradcheck(fn, inputs [, {eps = 1e-6, atol = 1e-5, rtol = 1e-3, raise = true}]):
+-- gradcheck(fn, inputs [, {eps = 1e-6, atol = 1e-5, rtol = 1e-3, raise = true}]):
 -- compares autograd's gradients of sum(fn(inputs...) * r), for a fixed random
 -- r, with central finite differences, element by element, for every input
 -- that requires grad. Use float64 inputs. Returns true, or raises (or with

@@ -85,6 +85,9 @@ end
 
 --- ds:get(i): the i-th slice of every tensor, as multiple results (negative
 -- i counts from the end).
+-- @function TensorDataset:get
+-- @usage lucid.data.TensorDataset:get(i)
+-- @within Data
 function TensorDataset:get(i)
   local n = rawget(self, "size")
   if not is_integer(i) then
@@ -261,7 +264,7 @@ local function num_batches(self, n)
   return (n + self.batch_size - 1) // self.batch_size
 end
 
---- #loader: the number of batches in an epoch.
+-- #loader: the number of batches in an epoch.
 function DataLoader.__len(self)
   return num_batches(self, dataset_len(self.dataset))
 end
@@ -341,7 +344,7 @@ local function next_batch(self, st)
   return table.unpack(out, 1, width)
 end
 
---- for xb, yb in loader do ... end: the generic for calls loader(nil, control);
+-- for xb, yb in loader do ... end: the generic for calls loader(nil, control);
 -- control is nil on a loop's first call (a new epoch) and then the first
 -- value of the batch given to that loop, which finds the loop's epoch.
 function DataLoader.__call(self, _, control)
@@ -363,6 +366,9 @@ function DataLoader.__call(self, _, control)
 end
 
 --- loader:iter(): an iterator function over one new epoch (nil at its end).
+-- @function DataLoader:iter
+-- @usage lucid.data.DataLoader:iter()
+-- @within Data
 function DataLoader:iter()
   local st = new_epoch(self)
   return function() return next_batch(self, st) end

@@ -30,13 +30,13 @@ return load_guarded("lucid", lucid, function()
     if name:sub(1, 1) ~= "_" then lucid[name] = fn end  -- "_" marks the binding's internals
   end
 
-  --- lucid.Tensor(data [, opts]) and lucid.tensor(data [, opts]): a tensor from a
+  -- lucid.Tensor(data [, opts]) and lucid.tensor(data [, opts]): a tensor from a
   -- number, a nested table or another tensor (copied). opts: dtype, requires_grad.
   lucid.Tensor = C.tensor
 
   local methods, meta = C._methods, C._meta
 
-  --- Runs fn(...) with gradient recording off and returns its results; or, with
+  -- Runs fn(...) with gradient recording off and returns its results; or, with
   -- no function, turns recording off until the returned guard is closed:
   --   local g <close> = lucid.no_grad()
   local guard_meta = {
@@ -174,7 +174,7 @@ return load_guarded("lucid", lucid, function()
   lucid.set_printoptions = format.set_printoptions
   meta.__tostring = format.tensor_tostring
 
-  --- The line t:info() prints.
+  -- The line t:info() prints.
   local function info_line(t)
     local s = string.format("Tensor shape={%s} dtype=%s", table.concat(t.shape, ", "), t.dtype)
     if t:numel() > 0 then

@@ -93,7 +93,7 @@ function M.outer(a, b)
   return C.mul(a:reshape(-1, 1), b)
 end
 
---- addmm(input, m1, m2 [, beta = 1, alpha = 1]) or addmm(input, m1, m2, {beta =, alpha =}):
+-- addmm(input, m1, m2 [, beta = 1, alpha = 1]) or addmm(input, m1, m2, {beta =, alpha =}):
 -- beta * input + alpha * (m1 @ m2), input broadcasting to the product's shape
 local ADDMM = args.schema("lucid.addmm", {
   {"input", nil}, {"mat1", nil}, {"mat2", nil},
@@ -101,7 +101,7 @@ local ADDMM = args.schema("lucid.addmm", {
   unsupported = {"out"},
 })
 
---- beta * input + alpha * (a x b), input broadcasting to the product's shape
+--- beta * input + alpha * (mat1 x mat2), input broadcasting to the product's shape
 -- (beta = alpha = 1 by default), as torch.addmm.
 -- @function addmm
 -- @usage lucid.addmm(input, mat1, mat2 [, {beta = 1, alpha = 1}])

@@ -59,6 +59,9 @@ function BatchNorm1d:__init(...)
 end
 
 --- Zeroes the running statistics (mean 0, var 1, no batches).
+-- @function BatchNorm1d:reset_running_stats
+-- @usage nn.BatchNorm1d:reset_running_stats()
+-- @within nn: more layers
 function BatchNorm1d:reset_running_stats()
   if not self.track_running_stats then return end
   lucid.no_grad(function()

@@ -23,7 +23,7 @@ function ELU:__init(...)
   self.alpha = ELU.schema:parse(...)
 end
 
---- The ELU of x (shared with nn.SELU).
+-- The ELU of x (shared with nn.SELU).
 function ELU.elu(x, alpha)
   -- clamp (not minimum) so that the gradient at exactly 0 is alpha, as PyTorch's
   local neg = lucid.expm1(lucid.clamp(x, nil, 0)) * alpha

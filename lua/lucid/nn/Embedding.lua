@@ -64,7 +64,7 @@ function Embedding:__init(...)
   end
 end
 
---- nn.Embedding.from_pretrained(embeddings [, freeze = true [, padding_idx]]):
+-- nn.Embedding.from_pretrained(embeddings [, freeze = true [, padding_idx]]):
 -- an Embedding whose weight shares embeddings' values ({num, dim}); with
 -- freeze (the default) the weight does not require grad.
 Embedding.from_pretrained_schema = args.schema("nn.Embedding.from_pretrained", {

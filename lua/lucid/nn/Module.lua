@@ -176,7 +176,7 @@ Module.__call = call
 Module.__tostring = tostring_module
 setmetatable(Module, {__call = construct, __tostring = function() return "class Module" end})
 
---- The base set-up is done before __init runs; calling this again is harmless.
+-- The base set-up is done before __init runs; calling this again is harmless.
 function Module:__init() end
 
 --- The computation of the module; define it in your class. Calling the module
@@ -413,7 +413,7 @@ end
 
 local is_grad_enabled, fits, empty = C.is_grad_enabled, C._fits, C.empty
 
---- self:_buffer(x [, last]): the output buffer for an op that writes a
+-- self:_buffer(x [, last]): the output buffer for an op that writes a
 -- tensor of x's shape (its last size replaced by `last` when given) and
 -- dtype, or nil when this module is not reusing buffers (reuse_buffers off,
 -- or recording on): pass the result as the op's `out`. Hot paths guard the

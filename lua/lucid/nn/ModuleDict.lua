@@ -92,6 +92,9 @@ function ModuleDict:__init(...)
 end
 
 --- md:update(modules): adds (or replaces) every entry, in order.
+-- @function ModuleDict:update
+-- @usage nn.ModuleDict:update(modules)
+-- @within nn: more layers
 function ModuleDict:update(modules)
   add_all(self, modules)
   return self
@@ -102,11 +105,17 @@ function ModuleDict.__len(self)
 end
 
 --- An array of the names, in insertion order.
+-- @function ModuleDict:keys
+-- @usage nn.ModuleDict:keys()
+-- @within nn: more layers
 function ModuleDict:keys()
   return table.move(self._module_names, 1, #self._module_names, 1, {})
 end
 
 --- An array of the modules, in insertion order.
+-- @function ModuleDict:values
+-- @usage nn.ModuleDict:values()
+-- @within nn: more layers
 function ModuleDict:values()
   local out = {}
   for i, name in ipairs(self._module_names) do out[i] = self._modules[name] end
@@ -114,6 +123,9 @@ function ModuleDict:values()
 end
 
 --- An array of {name, module} pairs, in insertion order.
+-- @function ModuleDict:items
+-- @usage nn.ModuleDict:items()
+-- @within nn: more layers
 function ModuleDict:items()
   local out = {}
   for i, name in ipairs(self._module_names) do out[i] = {name, self._modules[name]} end
@@ -125,6 +137,9 @@ function ModuleDict:contains(name)
 end
 
 --- md:pop(name): removes the entry and returns its module.
+-- @function ModuleDict:pop
+-- @usage nn.ModuleDict:pop(name)
+-- @within nn: more layers
 function ModuleDict:pop(name)
   local m = self._modules[name]
   if m == nil then raise("nn.ModuleDict:pop: no module named \"" .. tostring(name) .. "\"") end

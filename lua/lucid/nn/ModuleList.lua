@@ -35,7 +35,7 @@ ModuleList.schema = args.schema("nn.ModuleList", {
   {"modules", nil, "table"},
 })
 
---- nn.ModuleList(modules) with an array of modules, nn.ModuleList(m1, m2, ...),
+-- nn.ModuleList(modules) with an array of modules, nn.ModuleList(m1, m2, ...),
 -- or nn.ModuleList{modules = {...}}.
 function ModuleList:__init(...)
   local n = select("#", ...)
@@ -94,6 +94,9 @@ function ModuleList.__len(self)
 end
 
 --- for i, m in ml:iter() do ... end
+-- @function ModuleList:iter
+-- @usage nn.ModuleList:iter()
+-- @within nn: more layers
 function ModuleList:iter()
   local i, n = 0, #self._module_names
   return function()
@@ -105,6 +108,9 @@ end
 ModuleList.__pairs = function(self) return self:iter() end
 
 --- ml:append(m): adds m at the end; returns ml.
+-- @function ModuleList:append
+-- @usage nn.ModuleList:append(m)
+-- @within nn: more layers
 function ModuleList:append(m)
   check_module(m, "the appended value")
   self:add_module(tostring(#self._module_names + 1), m)
@@ -112,6 +118,9 @@ function ModuleList:append(m)
 end
 
 --- ml:extend(list): appends every module of an array (or another ModuleList).
+-- @function ModuleList:extend
+-- @usage nn.ModuleList:extend(list)
+-- @within nn: more layers
 function ModuleList:extend(list)
   local items = {}
   if getmetatable(list) == ModuleList then
@@ -130,6 +139,9 @@ end
 
 --- ml:insert(i, m): m at position i (1..#ml + 1, negative from the end), the
 -- modules from i on moving up by one.
+-- @function ModuleList:insert
+-- @usage nn.ModuleList:insert(i, m)
+-- @within nn: more layers
 function ModuleList:insert(i, m)
   local n = #self._module_names
   if math.type(i) ~= "integer" then raise("nn.ModuleList:insert: index must be an integer") end

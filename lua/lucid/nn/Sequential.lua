@@ -51,6 +51,9 @@ function Sequential.__len(self)
 end
 
 --- seq:append(m): adds m at the end.
+-- @function Sequential:append
+-- @usage nn.Sequential:append(m)
+-- @within nn: modules
 function Sequential:append(m)
   self:add_module(tostring(#self._module_names + 1), m)
   return self

@@ -30,7 +30,7 @@ function Softmax:__init(...)
   self.dim = Softmax.schema:parse(...)
 end
 
---- PyTorch's implicit dim for a tensor of ndim dims, 1-based.
+-- PyTorch's implicit dim for a tensor of ndim dims, 1-based.
 function Softmax.implicit_dim(ndim)
   if ndim == 0 or ndim == 1 or ndim == 3 then return 1 end
   return 2

@@ -26,7 +26,7 @@ F.tanh = lucid.tanh
 -- F.linear(x, weight [, bias]): x (..., in) @ weight (out, in)^T + bias (out).
 F.linear = lucid.linear
 
---- Activations: F.relu(x), F.sigmoid(x), F.gelu(x [, approximate]),
+-- Activations: F.relu(x), F.sigmoid(x), F.gelu(x [, approximate]),
 -- F.silu(x), F.softplus(x [, beta, threshold]).
 F.relu = lucid.relu
 F.sigmoid = lucid.sigmoid
@@ -34,11 +34,11 @@ F.gelu = lucid.gelu
 F.silu = lucid.silu
 F.softplus = lucid.softplus
 
---- F.softmax(x, dim) and F.log_softmax(x, dim): stable, over one dim.
+-- F.softmax(x, dim) and F.log_softmax(x, dim): stable, over one dim.
 F.softmax = lucid.softmax
 F.log_softmax = lucid.log_softmax
 
---- Losses (lucid/nn/losses.lua): F.mse_loss(input, target [, reduction]),
+-- Losses (lucid/nn/losses.lua): F.mse_loss(input, target [, reduction]),
 -- l1_loss, huber_loss(.., reduction, delta), smooth_l1_loss(.., reduction, beta),
 -- cross_entropy(input, target [, weight, ignore_index, reduction, label_smoothing]),
 -- nll_loss(.., weight, ignore_index, reduction), binary_cross_entropy(.., weight,

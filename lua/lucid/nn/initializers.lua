@@ -70,7 +70,7 @@ local function fill_normal(t, mean, std)
   return t:copy_(lucid.randn(t.shape, {dtype = t.dtype}) * std + mean)
 end
 
---- calculate_gain(nonlinearity [, param]): the recommended gain for a
+-- calculate_gain(nonlinearity [, param]): the recommended gain for a
 -- nonlinearity, as PyTorch: 1 for linear, conv and sigmoid, 5/3 for tanh,
 -- sqrt(2) for relu, sqrt(2 / (1 + slope^2)) for leaky_relu (slope = param,
 -- default 0.01), 3/4 for selu.
@@ -119,25 +119,25 @@ function init.calculate_fan_in_and_fan_out(t, fname)
   return shape[2] * receptive, shape[1] * receptive
 end
 
---- uniform_(t, a = 0, b = 1): U(a, b).
+-- uniform_(t, a = 0, b = 1): U(a, b).
 function init.uniform_(...)
   local t, a, b = S.uniform_:parse(...)
   return no_grad_fill(t, function(x) x:uniform_(a, b) end)
 end
 
---- normal_(t, mean = 0, std = 1): N(mean, std^2).
+-- normal_(t, mean = 0, std = 1): N(mean, std^2).
 function init.normal_(...)
   local t, mean, std = S.normal_:parse(...)
   return no_grad_fill(t, function(x) fill_normal(x, mean, std) end)
 end
 
---- constant_(t, val): every element val.
+-- constant_(t, val): every element val.
 function init.constant_(...)
   local t, val = S.constant_:parse(...)
   return no_grad_fill(t, function(x) x:fill_(val) end)
 end
 
---- zeros_(t) and ones_(t).
+-- zeros_(t) and ones_(t).
 function init.zeros_(...)
   local t = S.zeros_:parse(...)
   return no_grad_fill(t, function(x) x:fill_(0) end)
@@ -148,7 +148,7 @@ function init.ones_(...)
   return no_grad_fill(t, function(x) x:fill_(1) end)
 end
 
---- xavier_uniform_(t, gain = 1): U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)).
+-- xavier_uniform_(t, gain = 1): U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)).
 function init.xavier_uniform_(...)
   local t, gain = S.xavier_uniform_:parse(...)
   local fan_in, fan_out = init.calculate_fan_in_and_fan_out(t, "xavier_uniform_")
@@ -157,7 +157,7 @@ function init.xavier_uniform_(...)
   return no_grad_fill(t, function(x) x:uniform_(-a, a) end)
 end
 
---- xavier_normal_(t, gain = 1): N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out)).
+-- xavier_normal_(t, gain = 1): N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out)).
 function init.xavier_normal_(...)
   local t, gain = S.xavier_normal_:parse(...)
   local fan_in, fan_out = init.calculate_fan_in_and_fan_out(t, "xavier_normal_")
@@ -176,7 +176,7 @@ local function kaiming_std(t, a, mode, nonlinearity, fname)
   return gain / math.sqrt(fan)
 end
 
---- kaiming_uniform_(t, a = 0, mode = "fan_in", nonlinearity = "leaky_relu"):
+-- kaiming_uniform_(t, a = 0, mode = "fan_in", nonlinearity = "leaky_relu"):
 -- U(-b, b), b = sqrt(3) * gain / sqrt(fan) (He et al.).
 function init.kaiming_uniform_(...)
   local t, a, mode, nonlinearity = S.kaiming_uniform_:parse(...)
@@ -184,7 +184,7 @@ function init.kaiming_uniform_(...)
   return no_grad_fill(t, function(x) x:uniform_(-bound, bound) end)
 end
 
---- kaiming_normal_(t, a = 0, mode = "fan_in", nonlinearity = "leaky_relu"):
+-- kaiming_normal_(t, a = 0, mode = "fan_in", nonlinearity = "leaky_relu"):
 -- N(0, std^2), std = gain / sqrt(fan).
 function init.kaiming_normal_(...)
   local t, a, mode, nonlinearity = S.kaiming_normal_:parse(...)

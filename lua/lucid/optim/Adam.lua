@@ -27,7 +27,7 @@ local Adam = Optimizer:extend("Adam", {
   {"maximize", false, "boolean", keyword = true},
 })
 
---- Adam's weight decay is an L2 penalty: it goes into the gradient, so the
+-- Adam's weight decay is an L2 penalty: it goes into the gradient, so the
 -- moments (and the adaptive scaling) see it. Returns the gradient to use.
 function Adam:decay(p, grad, group)
   if group.weight_decay ~= 0 then grad = grad + group.weight_decay * p end

@@ -33,6 +33,9 @@ Optimizer.__index = Optimizer
 Optimizer.options = {}
 
 --- Marks an option without a default (SGD's lr).
+-- @function Optimizer.required
+-- @usage optim.Optimizer.required
+-- @within optim: optimizers
 Optimizer.required = args.REQUIRED
 
 -- pairs() in a fixed order (numbers first, then by text), so that the first
@@ -151,7 +154,7 @@ end
 -- PyTorch's options that no optimizer here has (implementation switches).
 local UNSUPPORTED = {"foreach", "capturable", "differentiable", "fused"}
 
---- Optimizer:extend(name, options): a subclass whose options are `options`
+-- Optimizer:extend(name, options): a subclass whose options are `options`
 -- (or the parent's): {name, default, check [, keyword = true]} in PyTorch's
 -- order (Optimizer.required: no default; check: a name in Optimizer.checks or
 -- lucid._args's checks, or a function). Class.schema is their lucid._args
@@ -315,7 +318,7 @@ function Optimizer:step(closure)
   return loss
 end
 
---- opt:zero_grad([set_to_none = true]): drops the gradients (or, with false,
+-- opt:zero_grad([set_to_none = true]): drops the gradients (or, with false,
 -- fills them with zeros).
 local ZERO_GRAD = args.schema("optim.Optimizer:zero_grad", {
   {"set_to_none", true, "boolean"},
@@ -375,7 +378,7 @@ function Optimizer:state_dict()
   return {state = state, param_groups = groups}
 end
 
---- Loads a table made by state_dict(): group hyperparameters are replaced,
+-- Loads a table made by state_dict(): group hyperparameters are replaced,
 -- state tensors copied (into the parameter's dtype). Counts and shapes are
 -- checked before anything changes.
 function Optimizer:load_state_dict(sd)
@@ -458,7 +461,7 @@ function Optimizer:load_state_dict(sd)
   end
 end
 
---- Prints like PyTorch's repr: the class, then each group's options sorted.
+-- Prints like PyTorch's repr: the class, then each group's options sorted.
 function Optimizer:__tostring()
   local lines = {self.__name .. " ("}
   for i, group in ipairs(self.param_groups) do

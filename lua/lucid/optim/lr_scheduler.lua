@@ -95,7 +95,7 @@ local function construct(cls, optimizer, ...)
   return self
 end
 
---- LRScheduler:extend(name, options): a subclass taking `options` (ordered
+-- LRScheduler:extend(name, options): a subclass taking `options` (ordered
 -- {name, default, check}; the parent's when nil) then last_epoch and verbose.
 function LRScheduler.extend(parent, name, options)
   options = options or parent.own_options or {}
@@ -114,7 +114,7 @@ function LRScheduler.extend(parent, name, options)
   })
 end
 
---- Set-up after the options are read and before the first step.
+-- Set-up after the options are read and before the first step.
 function LRScheduler:__init() end
 
 function LRScheduler:get_lr()
@@ -122,6 +122,9 @@ function LRScheduler:get_lr()
 end
 
 --- sched:step([epoch]): the next epoch (or `epoch`, by the closed form).
+-- @function LRScheduler:step
+-- @usage optim.lr_scheduler.LRScheduler:step(epoch)
+-- @within optim: optimizers
 function LRScheduler:step(epoch)
   self._step_count = self._step_count + 1
   local values
@@ -146,6 +149,9 @@ function LRScheduler:step(epoch)
 end
 
 --- The lr of each group set by the last step (a new array).
+-- @function LRScheduler:get_last_lr
+-- @usage optim.lr_scheduler.LRScheduler:get_last_lr()
+-- @within optim: optimizers
 function LRScheduler:get_last_lr()
   return table.move(self._last_lr, 1, #self._last_lr, 1, {})
 end
@@ -157,6 +163,9 @@ end
 
 --- Every field but the optimizer and the lambdas (functions cannot be saved):
 -- last_epoch, base_lrs, _step_count, _last_lr and the options. A copy.
+-- @function LRScheduler:state_dict
+-- @usage optim.lr_scheduler.LRScheduler:state_dict()
+-- @within optim: optimizers
 function LRScheduler:state_dict()
   local sd = {}
   for k, v in pairs(self) do
@@ -234,7 +243,7 @@ local function from_base(self, f)
   return out
 end
 
---- StepLR(opt, {step_size =, gamma = 0.1}): lr times gamma every step_size epochs.
+-- StepLR(opt, {step_size =, gamma = 0.1}): lr times gamma every step_size epochs.
 local StepLR = LRScheduler:extend("StepLR", {
   {"step_size", required, check_posint},
   {"gamma", 0.1, "number"},
@@ -248,7 +257,7 @@ function StepLR:closed_form()
 end
 lr_scheduler.StepLR = StepLR
 
---- ExponentialLR(opt, {gamma =}): lr times gamma every epoch.
+-- ExponentialLR(opt, {gamma =}): lr times gamma every epoch.
 local ExponentialLR = LRScheduler:extend("ExponentialLR", {
   {"gamma", required, "number"},
 })
@@ -261,7 +270,7 @@ function ExponentialLR:closed_form()
 end
 lr_scheduler.ExponentialLR = ExponentialLR
 
---- CosineAnnealingLR(opt, {T_max =, eta_min = 0}): from the initial lr down
+-- CosineAnnealingLR(opt, {T_max =, eta_min = 0}): from the initial lr down
 -- to eta_min along half a cosine over T_max epochs (and back up after, as
 -- PyTorch's recursive form does).
 local CosineAnnealingLR = LRScheduler:extend("CosineAnnealingLR", {
@@ -291,7 +300,7 @@ function CosineAnnealingLR:closed_form()
 end
 lr_scheduler.CosineAnnealingLR = CosineAnnealingLR
 
---- LambdaLR(opt, {lr_lambda = function(epoch) ... end}): initial lr times
+-- LambdaLR(opt, {lr_lambda = function(epoch) ... end}): initial lr times
 -- lr_lambda(epoch); lr_lambda may be an array, one function per group.
 local LambdaLR = LRScheduler:extend("LambdaLR", {
   {"lr_lambda", required, check_lambda},
