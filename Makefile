@@ -208,3 +208,6 @@ clean:
 # Reliability checks and fuzzing (issue 7): their own fragments.
 include tests/reliability/reliability.mk
 include tests/fuzz/fuzz.mk
+
+# The API reference (LDoc) and help()'s texts from the same comments.
+include scripts/doc.mk

@@ -1,3 +1,8 @@
+/***
+Part of lucid; help() and `make doc` read these comments.
+@module lucid
+*/
+
 /* lucid_autograd.c: the parts of autograd that call back into Lua: tensor
  * hooks, retain_grad, lucid.autograd.grad, and ops written in Lua
  * (lucid.autograd.Function, whose Lua half is lua/lucid/autograd.lua).
@@ -163,6 +168,13 @@ static int hook_remove(lua_State *L) {
 /* t:register_hook(fn): fn(grad) runs when t's gradient is complete, and may
  * return a tensor to use instead. Returns a handle with :remove(). */
 static const lt_arg HOOK_ARG[] = {{"hook", LT_K_ANY, LT_REQ | LT_POS, 0, NULL}, {NULL}};
+/***
+fn(grad) runs when t's gradient is computed during backward and may return a
+tensor to use instead. h:remove() unregisters it.
+@function register_hook
+@usage local h = t:register_hook(fn)
+@within Autograd
+*/
 static int l_register_hook(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
   lt_val v[1];
@@ -192,6 +204,13 @@ static int l_register_hook(lua_State *L) {
 }
 
 /* t:retain_grad(): a non-leaf keeps its gradient in t.grad (leaves always do). */
+/***
+Makes a non-leaf keep its gradient in t.grad after backward (leaves always
+do).
+@function retain_grad
+@usage t:retain_grad()
+@within Autograd
+*/
 static int l_retain_grad(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
   const char *fname = lt_args(L, 2, -1, NULL);
@@ -249,6 +268,16 @@ static lc_status run_backward(lua_State *L, lt_state *s, lc_tensor *root, lc_ten
 static const lt_arg BACKWARD_ARGS[] = {
   {"gradient", LT_K_OPERAND, 0, 0, NULL}, {"retain_graph", LT_K_BOOL, 0, 0, NULL},
   {"create_graph", LT_K_BOOL, 0, 0, NULL}, {NULL}};
+/***
+Computes gradients of t with respect to every leaf that requires grad and
+adds them into their .grad. A non-scalar t is seeded with ones (as the
+reference docs); grad gives an explicit seed of t's shape. The graph is freed
+afterwards unless retain_graph is true; a second backward through a freed
+graph is an error that says so.
+@function backward
+@usage t:backward([gradient] [, {retain_graph = create_graph, create_graph = false}])
+@within Autograd
+*/
 static int l_backward(lua_State *L) {
   lt_state *s = (lt_state *)lua_touserdata(L, lua_upvalueindex(1));
   lc_ctx *ctx = s->ctx;

@@ -1,3 +1,8 @@
+/***
+Part of lucid; help() and `make doc` read these comments.
+@module lucid
+*/
+
 /* lucid_core.c: the Lua module "lucid.core": tensor userdata, fields,
  * creation, autograd entry points and the per-state settings.
  * The operations themselves are bound in lucid_ops.c. */
@@ -427,6 +432,16 @@ static void fill_from(fill_state *f, int depth) {
 
 /* lucid.tensor(data [, opts]): data is a number, a nested table or a tensor. */
 static const lt_arg TENSOR_ARGS[] = {{"data", LT_K_ANY, LT_POS, 0, NULL}, LT_CREATE_OPTS, {NULL}};
+/***
+A new tensor from a number (0-d), nested tables ({{1, 2}, {3, 4}} has shape
+{2, 2}) or another tensor (copied). opts = {dtype = "float64", requires_grad =
+true}; the dtype defaults to float32 (see lucid.set_default_dtype). Like
+torch.tensor.
+@function tensor
+@usage lucid.tensor(data [, opts])  or  lucid.Tensor(data [, opts])
+@within Creating tensors
+@aka lucid.Tensor
+*/
 static int l_tensor(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lt_val v[3];
@@ -485,16 +500,66 @@ static int make(lua_State *L, make_kind kind) {
   return leaf(L, v[o + 1].b);
 }
 
+/***
+A tensor whose values are not set (whatever the memory held): the cheapest
+allocation, for a buffer you fill yourself (fill_, copy_, uniform_).
+@function empty
+@usage lucid.empty(shape... [, {dtype =, requires_grad =}])
+@within Creating tensors
+*/
 static int l_empty(lua_State *L) { return make(L, MK_EMPTY); }
+/***
+A tensor of zeros. The shape goes as varargs or one table: lucid.zeros(2, 3)
+is lucid.zeros({2, 3}). opts = {dtype =, requires_grad =} as the last
+argument.
+@function zeros
+@usage lucid.zeros(shape... [, {dtype =, requires_grad =}])
+@within Creating tensors
+*/
 static int l_zeros(lua_State *L) { return make(L, MK_ZEROS); }
+/***
+A tensor of ones; shape as varargs or one table, opts {dtype =, requires_grad =}
+last.
+@function ones
+@usage lucid.ones(shape... [, {dtype =, requires_grad =}])
+@within Creating tensors
+*/
 static int l_ones(lua_State *L) { return make(L, MK_ONES); }
+/***
+A tensor with every element set to value: lucid.full(2, 3, 7.5) or
+lucid.full({2, 3}, 7.5).
+@function full
+@usage lucid.full(shape..., fill_value [, {dtype =, requires_grad =}])
+@within Creating tensors
+*/
 static int l_full(lua_State *L) { return make(L, MK_FULL); }
+/***
+Uniform draws in [0, 1). Repeatable with lucid.manual_seed(n), identical on
+every platform.
+@function rand
+@usage lucid.rand(shape... [, {dtype =, requires_grad =}])
+@within Creating tensors
+*/
 static int l_rand(lua_State *L) { return make(L, MK_RAND); }
+/***
+Standard normal draws (mean 0, standard deviation 1), by Box-Muller from the
+state's generator; lucid.manual_seed(n) makes them repeatable.
+@function randn
+@usage lucid.randn(shape... [, {dtype =, requires_grad =}])
+@within Creating tensors
+*/
 static int l_randn(lua_State *L) { return make(L, MK_RANDN); }
 
 /* eye(n [, m] [, opts]) */
 static const lt_arg EYE_ARGS[] = {
   {"n", LT_K_INTEGER, LT_REQ, 0, NULL}, {"m", LT_K_INTEGER, 0, 0, NULL}, LT_CREATE_OPTS, {NULL}};
+/***
+An n x m matrix (m = n by default) with ones on the diagonal and zeros
+elsewhere.
+@function eye
+@usage lucid.eye(n [, m] [, {dtype =, requires_grad =}])
+@within Creating tensors
+*/
 static int l_eye(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lt_val v[4];
@@ -508,6 +573,14 @@ static int l_eye(lua_State *L) {
 static const lt_arg ARANGE_ARGS[] = {
   {"start", LT_K_NUMBER, 0, 0, NULL}, {"end", LT_K_NUMBER, 0, 0, NULL}, {"step", LT_K_NUMBER, 0, 1, NULL},
   LT_CREATE_OPTS, {NULL}};
+/***
+Values from start (0 by default) up to stop, exclusive, by step (1), as
+torch.arange: lucid.arange(5) is 0, 1, 2, 3, 4. These are values, not
+indices, so they start at 0 as in PyTorch.
+@function arange
+@usage lucid.arange(end)  or  lucid.arange(start, end [, step]), then [, {dtype =, requires_grad =}]
+@within Creating tensors
+*/
 static int l_arange(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lt_val v[5];
@@ -526,6 +599,12 @@ static int l_arange(lua_State *L) {
 static const lt_arg LINSPACE_ARGS[] = {
   {"start", LT_K_NUMBER, LT_REQ, 0, NULL}, {"end", LT_K_NUMBER, LT_REQ, 0, NULL},
   {"steps", LT_K_INTEGER, LT_REQ, 0, NULL}, LT_CREATE_OPTS, {NULL}};
+/***
+steps values evenly spaced from start to stop, both included.
+@function linspace
+@usage lucid.linspace(start, end, steps [, {dtype =, requires_grad =}])
+@within Creating tensors
+*/
 static int l_linspace(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lt_val v[5];
@@ -539,6 +618,14 @@ static int l_linspace(lua_State *L) {
 static const lt_arg RANDINT_ARGS[] = {
   {"low", LT_K_INTEGER, 0, 0, NULL}, {"high", LT_K_INTEGER, LT_REQ, 0, NULL},
   {"size", LT_K_ANY, LT_REQ, 0, NULL}, LT_CREATE_OPTS, {NULL}};
+/***
+Random integers (as float values) in [low, high), low 0 by default, high
+exclusive as in PyTorch. The shape is a table here, {2, 3}, since varargs
+would be ambiguous.
+@function randint
+@usage lucid.randint(high, size [, opts])  or  lucid.randint(low, high, size [, {dtype =, requires_grad =}])
+@within Creating tensors
+*/
 static int l_randint(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   if (lua_type(L, 1) == LUA_TNUMBER && lua_istable(L, 2)) {  /* randint(high, shape) */
@@ -562,6 +649,14 @@ static int l_randint(lua_State *L) {
 static const lt_arg FROM_STRING_ARGS[] = {
   {"bytes", LT_K_STRING, LT_REQ | LT_POS, 0, NULL}, {"size", LT_K_SHAPE, LT_POS, 0, NULL},
   LT_CREATE_OPTS, {NULL}};
+/***
+A tensor from packed little-endian floats (4 bytes each for float32, 8 for
+float64, by opts.dtype), row-major, as files and C hosts hold them; the bytes
+are copied. The inverse of t:to_string().
+@function from_string
+@usage lucid.from_string(bytes, shape... [, {dtype =, requires_grad =}])
+@within Creating tensors
+*/
 static int l_from_string(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lt_val v[4];
@@ -591,6 +686,14 @@ static int l_from_string(lua_State *L) {
 }
 
 /* t:to_string(): the values as packed little-endian floats, row-major. */
+/***
+The values as packed little-endian floats in row-major order (a Lua string of
+4 or 8 bytes per element), for files and C hosts; lucid.from_string reads it
+back.
+@function to_string
+@usage t:to_string()  or  lucid.to_string(t)
+@within Reading values
+*/
 static int l_to_string(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
   lt_args(L, 2, -1, NULL);
@@ -621,6 +724,12 @@ static int l_to_string(lua_State *L) {
 /* uniform_(t, from = 0, to = 1): in place, for initialisers. */
 static const lt_arg UNIFORM_ARGS[] = {
   {"from", LT_K_NUMBER, 0, 0, NULL}, {"to", LT_K_NUMBER, 0, 1, NULL}, {NULL}};
+/***
+Fills t with uniform draws in [low, high); returns t. For initialisers.
+@function uniform_
+@usage t:uniform_([from = 0 [, to = 1]])
+@within In place
+*/
 static int l_uniform_(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *t = lt_check(L, 1);
@@ -634,6 +743,12 @@ static int l_uniform_(lua_State *L) {
 
 /* ---- reading values ------------------------------------------------------------------ */
 
+/***
+The value of a one-element tensor as a Lua number; an error for more elements.
+@function item
+@usage t:item()  or  lucid.item(t)
+@within Reading values
+*/
 static int l_item(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   double v;
@@ -658,6 +773,13 @@ static void push_list(lua_State *L, const lc_tensor *t, int depth, int64_t *idx)
   }
 }
 
+/***
+The values as nested Lua tables (1-based, like the tensor's dims); a number
+for a 0-d tensor.
+@function tolist
+@usage t:tolist()  or  lucid.tolist(t)
+@within Reading values
+*/
 static int l_tolist(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
   lt_args(L, 2, -1, NULL);
@@ -666,6 +788,12 @@ static int l_tolist(lua_State *L) {
   return 1;
 }
 
+/***
+The number of elements (the product of the sizes).
+@function numel
+@usage t:numel()  or  lucid.numel(t)
+@within Reading values
+*/
 static int l_numel(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
   lt_args(L, 2, -1, NULL);
@@ -683,6 +811,13 @@ static void push_shape(lua_State *L, const lc_tensor *t) {
 
 /* t:size() -> shape table; t:size(d) -> one size. */
 static const lt_arg DIM_ARG[] = {{"dim", LT_K_DIM, 0, 0, NULL}, {NULL}};
+/***
+The shape as a table, or the size of one dim (1-based, negative from the
+end), as torch's size().
+@function size
+@usage t:size([dim])  or  lucid.size(t [, dim])
+@within Reading values
+*/
 static int l_size(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
   lt_val v[1];
@@ -692,6 +827,12 @@ static int l_size(lua_State *L) {
   return 1;
 }
 
+/***
+The number of dimensions, same as t.ndim.
+@function dim
+@usage t:dim()  or  lucid.dim(t)
+@within Reading values
+*/
 static int l_dim(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
   lt_args(L, 2, -1, NULL);
@@ -699,6 +840,14 @@ static int l_dim(lua_State *L) {
   return 1;
 }
 
+/***
+Whether the elements lie in memory in row-major order without gaps (views
+from transpose, expand or slice may not); t:contiguous() makes a copy that
+is.
+@function is_contiguous
+@usage t:is_contiguous()  or  lucid.is_contiguous(t)
+@within Reading values
+*/
 static int l_is_contiguous(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
   lt_args(L, 2, -1, NULL);
@@ -708,6 +857,13 @@ static int l_is_contiguous(lua_State *L) {
 
 /* ---- autograd ---------------------------------------------------------------------- */
 
+/***
+A tensor sharing t's values but outside the graph (requires_grad false), as
+PyTorch.
+@function detach
+@usage t:detach()
+@within Shapes and indexing
+*/
 static int l_detach(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *t = lt_check(L, 1);
@@ -715,6 +871,13 @@ static int l_detach(lua_State *L) {
   return lt_push(L, ctx, lc_detach(ctx, t), fname);
 }
 
+/***
+Drops t's gradient (t.grad becomes nil, PyTorch's default set_to_none); returns
+t.
+@function zero_grad
+@usage t:zero_grad()
+@within In place
+*/
 static int l_zero_grad(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
   lt_args(L, 2, -1, NULL);
@@ -731,6 +894,13 @@ static void set_requires_grad(lua_State *L, lc_tensor *t, int v, const char *fna
 }
 
 static const lt_arg REQUIRES_GRAD_ARG[] = {{"requires_grad", LT_K_BOOL, 0, 1, NULL}, {NULL}};
+/***
+Sets requires_grad on a leaf and returns t, for chaining:
+lucid.zeros(3):requires_grad_().
+@function requires_grad_
+@usage t:requires_grad_([flag = true])
+@within In place
+*/
 static int l_requires_grad_(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
   lt_val v[1];
@@ -752,6 +922,12 @@ static int l_parameter(lua_State *L) {
   return leaf(L, v[0].b);
 }
 
+/***
+Whether v is a tensor made by nn.Parameter (the ones modules register).
+@function is_parameter
+@usage lucid.is_parameter(v)
+@within Settings, files and memory
+*/
 static int l_is_parameter(lua_State *L) {
   lt_box *b = lt_tobox(L, 1);
   lua_pushboolean(L, b && b->is_param);
@@ -774,6 +950,12 @@ static int l_fits(lua_State *L) {
   return 1;
 }
 
+/***
+Whether v is a tensor.
+@function is_tensor
+@usage lucid.is_tensor(v)
+@within Settings, files and memory
+*/
 static int l_is_tensor(lua_State *L) {
   lua_pushboolean(L, lt_tobox(L, 1) != NULL);
   return 1;
@@ -898,6 +1080,13 @@ static int t_len(lua_State *L) {
 /* ---- settings ------------------------------------------------------------------------- */
 
 static const lt_arg SEED_ARG[] = {{"seed", LT_K_INTEGER, LT_REQ | LT_POS, 0, NULL}, {NULL}};
+/***
+Seeds this state's random generator (xoshiro256**), so rand, randn, randint,
+uniform_ and layer initialisations repeat exactly, on every platform.
+@function manual_seed
+@usage lucid.manual_seed(n)
+@within Settings, files and memory
+*/
 static int l_manual_seed(lua_State *L) {
   lt_val v[1];
   lt_args(L, 1, -1, v);
@@ -906,6 +1095,13 @@ static int l_manual_seed(lua_State *L) {
 }
 
 static const lt_arg DTYPE_ARG[] = {{"d", LT_K_DTYPE, LT_REQ | LT_POS, 0, NULL}, {NULL}};
+/***
+The dtype of new float tensors when none is given: "float32" (the start) or
+"float64".
+@function set_default_dtype
+@usage lucid.set_default_dtype("float64")
+@within Settings, files and memory
+*/
 static int l_set_default_dtype(lua_State *L) {
   lt_val v[1];
   lt_args(L, 1, -1, v);
@@ -913,17 +1109,35 @@ static int l_set_default_dtype(lua_State *L) {
   return 0;
 }
 
+/***
+The dtype new tensors get when none is given, as a string.
+@function get_default_dtype
+@usage lucid.get_default_dtype()
+@within Settings, files and memory
+*/
 static int l_get_default_dtype(lua_State *L) {
   lua_pushstring(L, lc_dtype_name(lc_ctx_default_dtype(LT_CTX(L))));
   return 1;
 }
 
+/***
+Turns recording on or off and returns the previous setting, to restore.
+@function set_grad_enabled
+@usage lucid.set_grad_enabled(flag)
+@within Autograd
+*/
 static int l_set_grad_enabled(lua_State *L) {
   luaL_checkany(L, 1);
   lua_pushboolean(L, lc_ctx_set_grad_enabled(LT_CTX(L), lua_toboolean(L, 1)));
   return 1;  /* the previous setting, to restore */
 }
 
+/***
+Whether operations are recorded for autograd now.
+@function is_grad_enabled
+@usage lucid.is_grad_enabled()
+@within Autograd
+*/
 static int l_is_grad_enabled(lua_State *L) {
   lua_pushboolean(L, lc_ctx_grad_enabled(LT_CTX(L)));
   return 1;
@@ -932,6 +1146,14 @@ static int l_is_grad_enabled(lua_State *L) {
 /* OpenBLAS's thread count is process-wide, so it changes only when a script
  * asks: a host running several states on its own threads usually wants 1. */
 static const lt_arg THREADS_ARG[] = {{"num", LT_K_INTEGER, LT_REQ | LT_POS, 0, NULL}, {NULL}};
+/***
+The number of threads OpenBLAS and the library's kernels use (by default every
+core). The setting is process-wide for OpenBLAS.
+@function set_num_threads
+@usage lucid.set_num_threads(n),  lucid.get_num_threads()
+@within Settings, files and memory
+@also lucid.get_num_threads
+*/
 static int l_set_num_threads(lua_State *L) {
   lt_val v[1];
   const char *fname = lt_args(L, 1, -1, v);
@@ -948,6 +1170,14 @@ static int l_get_num_threads(lua_State *L) {
   return 1;
 }
 
+/***
+Seconds on a monotonic wall clock, as a number, for timing loops: the
+difference of two calls is the time between them (os.clock counts CPU time
+of every thread, os.time whole seconds).
+@function clock
+@usage lucid.clock()
+@within Settings, files and memory
+*/
 /* A monotonic wall clock in seconds, for timing loops (os.clock is CPU time,
  * which counts every thread, and os.time has a one-second resolution). */
 static int l_clock(lua_State *L) {
@@ -957,6 +1187,12 @@ static int l_clock(lua_State *L) {
   return 1;
 }
 
+/***
+The bytes of tensor memory alive in this Lua state.
+@function memory_allocated
+@usage lucid.memory_allocated()
+@within Settings, files and memory
+*/
 static int l_memory_allocated(lua_State *L) {
   lua_pushinteger(L, (lua_Integer)lc_ctx_live_bytes(LT_CTX(L)));
   return 1;
@@ -964,6 +1200,84 @@ static int l_memory_allocated(lua_State *L) {
 
 /* ---- the module ----------------------------------------------------------------------- */
 
+/***
+A tensor is a userdata of float32 (default) or float64 values, up to 8 dims,
+with strides (views share storage). Operators + - * / ^ and unary - work between
+tensors and with numbers, broadcasting like NumPy; comparisons are methods
+(a:eq(b), a:lt(b)) because Lua's == cannot return a tensor; the matrix product
+is a:matmul(b). #t is the size of dim 1 and t[i] selects along dim 1 (t[i] = v
+writes). Every function listed under help() that takes a tensor first is also
+a method: t:sum(), t:reshape(2, 3). Memory is counted by Lua's collector, so
+loops need no collectgarbage(); `local t <close> = ...` frees early.
+@table Tensor
+@usage Tensor: shape, ndim, dtype, requires_grad, grad, ...  +  -  *  /  ^  #t  t[i]
+@within Overview
+*/
+
+/***
+The sizes as a new Lua table, {2, 3} (torch's t.shape / t.size()). Changing
+the table does not change the tensor; use reshape or view for that.
+@field Tensor.shape
+@usage t.shape
+@within Tensor fields
+*/
+
+/***
+The number of dimensions (0 for a scalar tensor); also t:dim().
+@field Tensor.ndim
+@usage t.ndim
+@within Tensor fields
+*/
+
+/***
+The element type as a string: "float32" or "float64". Convert with
+t:to("float64"), t:double(), t:float().
+@field Tensor.dtype
+@usage t.dtype
+@within Tensor fields
+*/
+
+/***
+Whether autograd records operations on t and computes t.grad on backward.
+Set it on leaves (t.requires_grad = true, or t:requires_grad_()); results of
+recorded ops require grad by themselves.
+@field Tensor.requires_grad
+@usage t.requires_grad  (settable on leaves)
+@within Tensor fields
+*/
+
+/***
+The gradient accumulated into a leaf by backward, a tensor of t's shape, or
+nil. Gradients add up across backward calls until set to nil (t.grad = nil,
+t:zero_grad(), model:zero_grad()). Non-leaves keep theirs only after
+t:retain_grad().
+@field Tensor.grad
+@usage t.grad  (settable to nil or a tensor of t's shape)
+@within Tensor fields
+*/
+
+/***
+True for tensors made by you (not by a recorded op): the ones whose .grad
+backward fills.
+@field Tensor.is_leaf
+@usage t.is_leaf
+@within Tensor fields
+*/
+
+/***
+The name of the op that made t in the graph, such as "TanhBackward", or nil
+for leaves and unrecorded results.
+@field Tensor.grad_fn
+@usage t.grad_fn
+@within Tensor fields
+*/
+
+/***
+The transpose of a 2-D tensor, a view (t:transpose(1, 2)).
+@field Tensor.T
+@usage t.T
+@within Tensor fields
+*/
 static const lt_reg core_fns[] = {
   {"_error", "lucid.core._error", l_error, NULL, LT_MODULE},
   {"_set_library_source", "lucid.core._set_library_source", l_set_library_source, NULL, LT_MODULE},

@@ -1,3 +1,8 @@
+/***
+Part of lucid; help() and `make doc` read these comments.
+@module lucid
+*/
+
 /* lucid_elementwise.c: the elementwise ops as Lua functions (lucid.op(t, ...) and t:op(...)).
  *
  * Masks: the library has no bool dtype, so eq, ne, lt, le, gt, ge, isnan and
@@ -115,9 +120,269 @@ static int where_at(lua_State *L, int ic, int ia, int ib) {
   return lt_push(L, ctx, lc_where(ctx, cb->t, a, b), fname);
 }
 
+/***
+Picks a where cond is nonzero and b elsewhere, broadcasting all three; a and b
+may be numbers. The method form is PyTorch's Tensor.where: x:where(cond, y)
+is lucid.where(cond, x, y).
+@function where
+@usage lucid.where(cond, a, b)  or  a:where(cond, b)
+@within Comparisons and masks
+*/
 static int ew_where(lua_State *L) { return where_at(L, 1, 2, 3); }
 static int ew_where_method(lua_State *L) { return where_at(L, 2, 1, 3); }  /* x:where(cond, y) */
 
+
+/***
+Elementwise sum with NumPy/PyTorch broadcasting; either side may be a number,
+which takes the tensor's dtype. float32 with float64 computes in float64.
+Shapes that do not broadcast are an error naming both.
+@function add
+@usage a + b,  a:add(b)  or  lucid.add(a, b)
+@within Arithmetic
+*/
+
+/***
+Elementwise difference, broadcasting; either side may be a number.
+@function sub
+@usage a - b,  a:sub(b)  or  lucid.sub(a, b)
+@within Arithmetic
+*/
+
+/***
+Elementwise product, broadcasting (not the matrix product: that is
+a:matmul(b)); either side may be a number.
+@function mul
+@usage a * b,  a:mul(b)  or  lucid.mul(a, b)
+@within Arithmetic
+*/
+
+/***
+Elementwise quotient, broadcasting; either side may be a number.
+@function div
+@usage a / b,  a:div(b)  or  lucid.div(a, b)
+@within Arithmetic
+*/
+
+/***
+Elementwise power; the exponent is a number or a tensor (broadcasting).
+Gradients follow PyTorch where the base or exponent is 0.
+@function pow
+@usage a ^ b,  a:pow(b)  or  lucid.pow(a, b)
+@within Arithmetic
+*/
+
+/***
+Elementwise negation.
+@function neg
+@usage -t,  t:neg()  or  lucid.neg(t)
+@within Arithmetic
+*/
+
+/***
+Elementwise maximum of two tensors (or a tensor and a number), broadcasting.
+For the largest element or the max along a dim, use t:max().
+@function maximum
+@usage lucid.maximum(a, b)  or  a:maximum(b)
+@within Arithmetic
+*/
+
+/***
+Elementwise minimum of two tensors (or a tensor and a number), broadcasting.
+@function minimum
+@usage lucid.minimum(a, b)  or  a:minimum(b)
+@within Arithmetic
+*/
+
+/***
+Elementwise angle of the point (x, y), in radians, broadcasting.
+@function atan2
+@usage lucid.atan2(y, x)  or  y:atan2(x)
+@within Arithmetic
+*/
+
+/***
+Elementwise hyperbolic tangent, values in (-1, 1). Differentiable: backward
+uses the output, dx = dy * (1 - y^2). With out (a tensor of the right shape and
+dtype), writes there and returns it. nn.Tanh() is the layer form.
+@function tanh
+@usage lucid.tanh(t [, out])  or  t:tanh([out])
+@within Elementwise functions
+*/
+
+/***
+Elementwise natural logarithm (nan below 0, -inf at 0).
+@function log
+@usage lucid.log(t)  or  t:log()
+@within Elementwise functions
+*/
+
+/***
+Elementwise e^x.
+@function exp
+@usage lucid.exp(t)  or  t:exp()
+@within Elementwise functions
+*/
+
+/***
+Elementwise log(1 + x), accurate for small x.
+@function log1p
+@usage lucid.log1p(t)  or  t:log1p()
+@within Elementwise functions
+*/
+
+/***
+Elementwise e^x - 1, accurate for small x.
+@function expm1
+@usage lucid.expm1(t)  or  t:expm1()
+@within Elementwise functions
+*/
+
+/***
+Elementwise square root.
+@function sqrt
+@usage lucid.sqrt(t)  or  t:sqrt()
+@within Elementwise functions
+*/
+
+/***
+Elementwise 1 / sqrt(x).
+@function rsqrt
+@usage lucid.rsqrt(t)  or  t:rsqrt()
+@within Elementwise functions
+*/
+
+/***
+Elementwise absolute value.
+@function abs
+@usage lucid.abs(t)  or  t:abs()
+@within Elementwise functions
+*/
+
+/***
+Elementwise -1, 0 or 1 by the sign of x; its gradient is zero.
+@function sign
+@usage lucid.sign(t)  or  t:sign()
+@within Elementwise functions
+*/
+
+/***
+Elementwise 1 / x.
+@function reciprocal
+@usage lucid.reciprocal(t)  or  t:reciprocal()
+@within Elementwise functions
+*/
+
+/***
+Elementwise x^2.
+@function square
+@usage lucid.square(t)  or  t:square()
+@within Elementwise functions
+*/
+
+/***
+Elementwise sine (radians).
+@function sin
+@usage lucid.sin(t)  or  t:sin()
+@within Elementwise functions
+*/
+
+/***
+Elementwise cosine (radians).
+@function cos
+@usage lucid.cos(t)  or  t:cos()
+@within Elementwise functions
+*/
+
+/***
+Elementwise logistic function 1 / (1 + e^-x), values in (0, 1).
+@function sigmoid
+@usage lucid.sigmoid(t)  or  t:sigmoid()
+@within Elementwise functions
+@aka nn.functional.sigmoid
+*/
+
+/***
+Elementwise max(x, 0); the gradient at 0 is 0, as in PyTorch.
+@function relu
+@usage lucid.relu(t)  or  t:relu()
+@within Elementwise functions
+@aka nn.functional.relu
+*/
+
+/***
+Gaussian Error Linear Unit: x * Phi(x) with the exact erf form by default
+(approximate = "none"), or PyTorch's tanh approximation with "tanh".
+@function gelu
+@usage lucid.gelu(t [, approximate])  or  t:gelu{approximate = "tanh"}
+@within Elementwise functions
+@aka nn.functional.gelu
+*/
+
+/***
+Elementwise x * sigmoid(x) (also called swish).
+@function silu
+@usage lucid.silu(t)  or  t:silu()
+@within Elementwise functions
+@aka nn.functional.silu
+*/
+
+/***
+Elementwise log(1 + e^(beta x)) / beta, a smooth relu; linear above
+threshold (beta = 1, threshold = 20 by default, as PyTorch).
+@function softplus
+@usage lucid.softplus(t [, beta [, threshold]])  or  t:softplus{beta =, threshold =}
+@within Elementwise functions
+@aka nn.functional.softplus
+*/
+
+/***
+Elementwise rounding down; the gradient is zero.
+@function floor
+@usage lucid.floor(t)  or  t:floor()
+@within Elementwise functions
+*/
+
+/***
+Elementwise rounding up; the gradient is zero.
+@function ceil
+@usage lucid.ceil(t)  or  t:ceil()
+@within Elementwise functions
+*/
+
+/***
+Elementwise rounding to the nearest integer, halves to even (as PyTorch); the
+gradient is zero.
+@function round
+@usage lucid.round(t)  or  t:round()
+@within Elementwise functions
+*/
+
+/***
+Elementwise limit to [min, max]; either bound may be nil (one of them must be
+given). The gradient passes where x lies inside the bounds.
+@function clamp
+@usage lucid.clamp(t, min, max)  or  t:clamp{min =, max =}
+@within Elementwise functions
+*/
+
+/***
+Elementwise comparisons, broadcasting, b a tensor or a number. There is no
+bool dtype: the result holds 1.0 where true and 0.0 where false, in the inputs'
+dtype, so it works as a number (x * x:gt(0) keeps the positive part) and as a
+mask for where and masked_fill. Lua's == compares identity, not values.
+@function eq
+@usage a:eq(b), a:ne(b), a:lt(b), a:le(b), a:gt(b), a:ge(b)  (or lucid.eq(a, b), ...)
+@within Comparisons and masks
+@also lucid.ne lucid.lt lucid.le lucid.gt lucid.ge
+*/
+
+/***
+Masks (1.0 / 0.0) of the NaN, or infinite, elements.
+@function isnan
+@usage t:isnan(), t:isinf()  (or lucid.isnan(t), lucid.isinf(t))
+@within Comparisons and masks
+@also lucid.isinf
+*/
 #define EW(name, args) LT_ROW(name, ew_##name, args, LT_BOTH)
 static const lt_reg fns[] = {
 #define UNARY(name, ...) EW(name, NULL),

@@ -1,3 +1,8 @@
+/***
+Part of lucid; help() and `make doc` read these comments.
+@module lucid
+*/
+
 /* lucid_ops.c: tensor operations as Lua functions. Each is both
  * lucid.op(t, ...) and t:op(...); arithmetic is also the metamethods.
  * The pattern everywhere: check arguments (1-based dims become 0-based),
@@ -27,6 +32,15 @@ int lt_binary(lua_State *L, lt_binary_fn f) {
   return lt_push(L, ctx, f(ctx, a, b), fname);
 }
 
+/***
+Matrix product as torch.matmul (Lua has no @): 1-D x 1-D is a dot product,
+2-D x 2-D a matrix product, 1-D operands act as a row or a column, and more
+dims are batches, broadcast. Runs on OpenBLAS. Sizes that do not fit are an
+error with both shapes: shapes {2, 3} and {4, 5} do not fit (3 ~= 4).
+@function matmul
+@usage a:matmul(b)  or  lucid.matmul(a, b)
+@within Linear algebra
+*/
 static int l_matmul(lua_State *L) { return lt_binary(L, lc_matmul); }
 
 int lt_unary(lua_State *L, lt_unary_fn f) {
@@ -36,7 +50,20 @@ int lt_unary(lua_State *L, lt_unary_fn f) {
   return lt_push(L, ctx, f(ctx, a), fname);
 }
 
+/***
+A copy with its own storage; recorded by autograd (gradients flow back to t).
+@function clone
+@usage t:clone()
+@within Shapes and indexing
+*/
 static int l_clone(lua_State *L) { return lt_unary(L, lc_clone); }
+/***
+t itself when its elements are contiguous in row-major order, else a
+contiguous copy.
+@function contiguous
+@usage t:contiguous()
+@within Shapes and indexing
+*/
 static int l_contiguous(lua_State *L) { return lt_unary(L, lc_contiguous); }
 
 /* linear(x, weight [, bias] [, out]): with out, written there and returned.
@@ -44,6 +71,13 @@ static int l_contiguous(lua_State *L) { return lt_unary(L, lc_contiguous); }
 static const lt_arg LINEAR_ARGS[] = {
   {"weight", LT_K_ANY, LT_REQ | LT_POS, 0, NULL}, {"bias", LT_K_TENSOR, 0, 0, NULL},
   {"out", LT_K_TENSOR, 0, 0, NULL}, {NULL}};
+/***
+x W^T + b for x (..., in), weight (out, in), bias (out): what nn.Linear
+computes, as one GEMM. With out, writes there and returns it.
+@function linear
+@usage lucid.linear(x, weight [, bias] [, out])
+@within Linear algebra
+*/
 static int l_linear(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *x = lt_check(L, 1), *w = lt_check(L, 2);
@@ -65,6 +99,14 @@ static int to_dtype(lua_State *L, lc_dtype dt, const char *fname) {
 }
 
 static const lt_arg DTYPE_ARG[] = {{"dtype", LT_K_DTYPE, LT_REQ, 0, NULL}, {NULL}};
+/***
+t converted to float64 ("double") or float32 ("float"), as a new tensor;
+gradients flow back through the conversion.
+@function to
+@usage t:to(dtype) as t:to("float64"),  t:double(),  t:float()
+@within Shapes and indexing
+@also lucid.float lucid.double
+*/
 static int l_to(lua_State *L) {
   lt_check(L, 1);
   lt_val v[1];
@@ -91,8 +133,22 @@ int lt_sizes_op(lua_State *L, lt_sizes_fn f, const char *what) {
 }
 
 /* reshape: a view when strides allow (as PyTorch), else a copy */
+/***
+The same values in a new shape; one size may be -1 (inferred). A view when t
+is contiguous, else a copy.
+@function reshape
+@usage t:reshape(sizes...)  or  t:reshape({sizes})
+@within Shapes and indexing
+*/
 static int l_reshape(lua_State *L) { return lt_sizes_op(L, lc_reshape, "sizes"); }
 /* view: never a copy, an error when strides do not allow it */
+/***
+As reshape, but never copies: an error on a non-contiguous tensor (call
+:contiguous() first), as PyTorch.
+@function view
+@usage t:view(sizes...)
+@within Shapes and indexing
+*/
 static int l_view(lua_State *L) { return lt_sizes_op(L, lc_view, "sizes"); }
 
 /* expand(sizes...) and broadcast_to(sizes...): -1 keeps the size, as in PyTorch */
@@ -112,11 +168,30 @@ static lc_tensor *broadcast_keep(lc_ctx *ctx, lc_tensor *a, int n, const int64_t
   keep_sizes(a, n, sizes, shape);
   return lc_broadcast_to(ctx, a, n, shape);
 }
+/***
+A view with size-1 dims repeated to the given sizes without copying (-1
+keeps a size); new leading dims may be added.
+@function expand
+@usage t:expand(sizes...)
+@within Shapes and indexing
+*/
 static int l_expand(lua_State *L) { return lt_sizes_op(L, expand_keep, "sizes"); }
+/***
+A view of t broadcast to shape, as expand (-1 keeps a size).
+@function broadcast_to
+@usage t:broadcast_to(shape...)
+@within Shapes and indexing
+*/
 static int l_broadcast_to(lua_State *L) { return lt_sizes_op(L, broadcast_keep, "sizes"); }
 
 static const lt_arg TRANSPOSE_ARGS[] = {
   {"dim0", LT_K_DIM, LT_REQ, 0, NULL}, {"dim1", LT_K_DIM, LT_REQ, 0, NULL}, {NULL}};
+/***
+Swaps two dims (1-based, negative from the end); a view.
+@function transpose
+@usage t:transpose(dim0, dim1)
+@within Shapes and indexing
+*/
 static int l_transpose(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
@@ -128,6 +203,13 @@ static int l_transpose(lua_State *L) {
 /* select(t, dim, index): index 1-based, negative from the end */
 static const lt_arg SELECT_ARGS[] = {
   {"dim", LT_K_DIM, LT_REQ, 0, NULL}, {"index", LT_K_INTEGER, LT_REQ, 0, NULL}, {NULL}};
+/***
+The slice at index i (1-based, negative from the end) along dim, which is
+removed. t[i] is t:select(1, i).
+@function select
+@usage t:select(dim, i)
+@within Shapes and indexing
+*/
 static int l_select(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
@@ -151,6 +233,14 @@ static int inplace_done(lua_State *L) {
 }
 
 static const lt_arg SRC_ARG[] = {{"src", LT_K_TENSOR, LT_REQ, 0, NULL}, {NULL}};
+/***
+Copies src's values into t (src broadcasts to t's shape and is converted to
+its dtype); returns t. Refused on a tensor that requires grad unless under
+lucid.no_grad.
+@function copy_
+@usage t:copy_(src)
+@within In place
+*/
 static int l_copy_(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *dst = lt_check(L, 1);
@@ -162,6 +252,13 @@ static int l_copy_(lua_State *L) {
 }
 
 static const lt_arg VALUE_ARG[] = {{"value", LT_K_NUMBER, LT_REQ, 0, NULL}, {NULL}};
+/***
+Sets every element to value; returns t. Refused on a tensor that requires grad
+unless under lucid.no_grad.
+@function fill_
+@usage t:fill_(value)
+@within In place
+*/
 static int l_fill_(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *dst = lt_check(L, 1);
@@ -180,6 +277,20 @@ static lc_tensor *other_arg(lua_State *L, const lt_val *v, const char *fname) {
   return o;
 }
 
+/***
+t += alpha * other in place, other a tensor (broadcast to t's shape) or a number;
+returns t. Like every in-place op it refuses a leaf that requires grad
+(outside no_grad) and bumps the tensor's version.
+@function add_
+@usage t:add_(other [, alpha = 1])
+@within In place
+*/
+/***
+t -= alpha * other in place; as add_.
+@function sub_
+@usage t:sub_(other [, alpha = 1])
+@within In place
+*/
 /* t:add_(other [, alpha]) and t:sub_(other [, alpha]); other a tensor or a number */
 static const lt_arg ADD_ARGS[] = {
   {"other", LT_K_ANY, LT_REQ, 0, NULL}, {"alpha", LT_K_NUMBER, 0, 1, NULL}, {NULL}};
@@ -197,6 +308,18 @@ static int add_sub_(lua_State *L, double sign) {
 static int l_add_(lua_State *L) { return add_sub_(L, 1.0); }
 static int l_sub_(lua_State *L) { return add_sub_(L, -1.0); }
 
+/***
+t *= other in place (a tensor broadcast to t's shape, or a number); returns t.
+@function mul_
+@usage t:mul_(other)
+@within In place
+*/
+/***
+t /= other in place (a tensor broadcast to t's shape, or a number); returns t.
+@function div_
+@usage t:div_(other)
+@within In place
+*/
 typedef lc_status (*scale_fn)(lc_ctx *, lc_tensor *, const lc_tensor *, double);
 static const lt_arg OTHER_ARG[] = {{"other", LT_K_ANY, LT_REQ, 0, NULL}, {NULL}};
 static int scale_(lua_State *L, scale_fn f) {
@@ -213,6 +336,19 @@ static int scale_(lua_State *L, scale_fn f) {
 static int l_mul_(lua_State *L) { return scale_(L, lc_mul_); }
 static int l_div_(lua_State *L) { return scale_(L, lc_div_); }
 
+/***
+t += value * tensor1 * tensor2 in place, the optimizers' building block;
+returns t.
+@function addcmul_
+@usage t:addcmul_(tensor1, tensor2 [, value = 1])
+@within In place
+*/
+/***
+t += value * tensor1 / tensor2 in place; returns t.
+@function addcdiv_
+@usage t:addcdiv_(tensor1, tensor2 [, value = 1])
+@within In place
+*/
 typedef lc_status (*addc_fn)(lc_ctx *, lc_tensor *, const lc_tensor *, const lc_tensor *, double);
 /* t:addcmul_(t1, t2 [, value = 1]) and t:addcdiv_(t1, t2 [, value = 1]) */
 static const lt_arg ADDC_ARGS[] = {
@@ -230,6 +366,13 @@ static int addc_(lua_State *L, addc_fn f) {
 static int l_addcmul_(lua_State *L) { return addc_(L, lc_addcmul_); }
 static int l_addcdiv_(lua_State *L) { return addc_(L, lc_addcdiv_); }
 
+/***
+t += weight * (end - t) in place (linear interpolation towards end);
+returns t.
+@function lerp_
+@usage t:lerp_(end, weight)
+@within In place
+*/
 /* t:lerp_(end, weight): t += weight * (end - t) */
 static const lt_arg LERP_ARGS[] = {
   {"end", LT_K_TENSOR, LT_REQ, 0, NULL}, {"weight", LT_K_NUMBER, LT_REQ, 0, NULL}, {NULL}};
@@ -243,6 +386,12 @@ static int l_lerp_(lua_State *L) {
   return inplace_done(L);
 }
 
+/***
+The square root of every element, in place; returns t.
+@function sqrt_
+@usage t:sqrt_()
+@within In place
+*/
 static int l_sqrt_(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *t = lt_check(L, 1);
@@ -252,6 +401,12 @@ static int l_sqrt_(lua_State *L) {
   return inplace_done(L);
 }
 
+/***
+Sets every element to 0 in place; returns t.
+@function zero_
+@usage t:zero_()
+@within In place
+*/
 static int l_zero_(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *t = lt_check(L, 1);

@@ -1,3 +1,8 @@
+/***
+Part of lucid; help() and `make doc` read these comments.
+@module lucid
+*/
+
 /* lucid_reduce.c: the reduce ops as Lua functions (lucid.op(t, ...) and t:op(...)).
  *
  * Arguments follow PyTorch's order positionally, or sit in a trailing table
@@ -66,9 +71,36 @@ static int reduce_dim(lua_State *L, all_fn all, dim_fn along) {
   return lt_push(L, ctx, reduce_call(ctx, all, along, a, (int)v[0].i, v[1].b), fname);
 }
 
+/***
+The sum of all elements (a 0-d tensor), or along dim (1-based, negative from
+the end), dropping that dim unless keepdim is true. Without dim, {keepdim =
+true} keeps every dim as size 1.
+@function sum
+@usage t:sum([dim [, keepdim]])  or  t:sum{dim =, keepdim =}
+@within Reductions
+*/
 static int l_sum(lua_State *L) { return reduce_dim(L, lc_sum, lc_sum_dim); }
+/***
+The mean of all elements (0-d), or along dim, as sum.
+@function mean
+@usage t:mean([dim [, keepdim]])  or  t:mean{dim =, keepdim =}
+@within Reductions
+*/
 static int l_mean(lua_State *L) { return reduce_dim(L, lc_mean, lc_mean_dim); }
+/***
+The product of all elements, or along dim, as sum.
+@function prod
+@usage t:prod([dim [, keepdim]])
+@within Reductions
+*/
 static int l_prod(lua_State *L) { return reduce_dim(L, lc_prod, lc_prod_dim); }
+/***
+log(sum(exp(x))) over all elements or along dim, computed stably (the max is
+subtracted first).
+@function logsumexp
+@usage t:logsumexp([dim [, keepdim]])
+@within Reductions
+*/
 static int l_logsumexp(lua_State *L) { return reduce_dim(L, lc_logsumexp, lc_logsumexp_dim); }
 
 /* argmax/argmin: indices only, 1-based. */
@@ -81,6 +113,15 @@ static int arg_ext(lua_State *L, all_fn all, dim_fn along) {
                  fname);
 }
 
+/***
+The 1-based index of the largest (smallest) element: over the flattened
+tensor without dim, else along dim. Indices are float64 tensors; :item() gives
+a Lua number usable as t[i].
+@function argmax
+@usage t:argmax([dim [, keepdim]])  (also argmin)
+@within Reductions
+@also lucid.argmin
+*/
 static int l_argmax(lua_State *L) { return arg_ext(L, lc_argmax, lc_argmax_dim); }
 static int l_argmin(lua_State *L) { return arg_ext(L, lc_argmin, lc_argmin_dim); }
 
@@ -107,6 +148,15 @@ static int ext(lua_State *L, all_fn all, ext_dim_fn along) {
   return 2;
 }
 
+/***
+Without dim, the largest (smallest) element as a 0-d tensor. With dim, two
+results: the values and their indices along dim, 1-based (float64 tensors,
+exact). For the elementwise max of two tensors use lucid.maximum.
+@function max
+@usage t:max()  or  local values, indices = t:max(dim [, keepdim])  (also min)
+@within Reductions
+@also lucid.min
+*/
 static int l_max(lua_State *L) { return ext(L, lc_max, lc_max_dim); }
 static int l_min(lua_State *L) { return ext(L, lc_min, lc_min_dim); }
 
@@ -138,6 +188,15 @@ static int var_std(lua_State *L, int is_std) {
   return lt_push(L, ctx, var_call(ctx, is_std, a, (int)v[0].i, corr, v[2].b), fname);
 }
 
+/***
+Variance (std: standard deviation) of all elements or along dim. Unbiased
+(divides by n - 1) by default as PyTorch; unbiased = false divides by n, and
+correction = c divides by n - c.
+@function var
+@usage t:var([dim [, unbiased [, keepdim]]])  or  t:var{dim =, unbiased =, keepdim =, correction =}  (also std)
+@within Reductions
+@also lucid.std
+*/
 static int l_var(lua_State *L) { return var_std(L, 0); }
 static int l_std(lua_State *L) { return var_std(L, 1); }
 
@@ -145,6 +204,13 @@ static int l_std(lua_State *L) { return var_std(L, 1); }
  * or "fro" (2, as PyTorch for one dim or all elements). */
 static const lt_arg NORM_ARGS[] = {
   {"p", LT_K_ANY, 0, 0, NULL}, {"dim", LT_K_DIM_0D, 0, 0, NULL}, {"keepdim", LT_K_BOOL, 0, 0, NULL}, {NULL}};
+/***
+The p-norm (p = 2 by default; any positive number, math.huge for the max norm,
+or "fro") of all elements or along dim.
+@function norm
+@usage t:norm([p [, dim [, keepdim]]])  or  t:norm{p =, dim =, keepdim =}
+@within Reductions
+*/
 static int l_norm(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
@@ -181,8 +247,30 @@ static int scan(lua_State *L, scan_fn f) {
   return lt_push(L, ctx, f(ctx, a, (int)v[0].i), fname);
 }
 
+/***
+exp(x) normalised to sum 1 along dim (required, 1-based: -1 is the last,
+usually the classes), computed stably.
+@function softmax
+@usage t:softmax(dim)  or  lucid.softmax(t, dim)
+@within Reductions
+@aka nn.functional.softmax
+*/
 static int l_softmax(lua_State *L) { return scan(L, lc_softmax); }
+/***
+log(softmax(x)) along dim, computed stably; pair it with a negative
+log-likelihood loss.
+@function log_softmax
+@usage t:log_softmax(dim)
+@within Reductions
+@aka nn.functional.log_softmax
+*/
 static int l_log_softmax(lua_State *L) { return scan(L, lc_log_softmax); }
+/***
+Running sums along dim: element i is the sum of elements 1..i.
+@function cumsum
+@usage t:cumsum(dim)
+@within Reductions
+*/
 static int l_cumsum(lua_State *L) { return scan(L, lc_cumsum); }
 
 static const lt_reg fns[] = {

@@ -1,3 +1,8 @@
+/***
+Part of lucid; help() and `make doc` read these comments.
+@module lucid
+*/
+
 /* lucid_shape.c: the shape and indexing ops as Lua functions, each both
  * lucid.op(t, ...) and t:op(...); cat and stack, whose first argument is a
  * list of tensors, are lucid.cat and lucid.stack only (as torch.cat).
@@ -101,6 +106,12 @@ static lc_tensor *index_arg(lua_State *L, lc_ctx *ctx, int idx, int lists, const
 /* flatten([start_dim = 1 [, end_dim = -1]]); a 0-d tensor takes 1 or -1 */
 static const lt_arg FLATTEN_ARGS[] = {
   {"start_dim", LT_K_DIM_0D, 0, 0, NULL}, {"end_dim", LT_K_DIM_0D, 0, 0, NULL}, {NULL}};
+/***
+Merges dims start_dim..end_dim (1 and -1 by default, so all) into one.
+@function flatten
+@usage t:flatten([start_dim [, end_dim]])
+@within Shapes and indexing
+*/
 static int l_flatten(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
@@ -113,6 +124,12 @@ static int l_flatten(lua_State *L) {
 
 /* squeeze([dim]): every size-1 dim, or that one if it has size 1 */
 static const lt_arg SQUEEZE_ARGS[] = {{"dim", LT_K_DIM_0D, 0, 0, NULL}, {NULL}};
+/***
+Drops every size-1 dim, or only dim if its size is 1. A view.
+@function squeeze
+@usage t:squeeze([dim])
+@within Shapes and indexing
+*/
 static int l_squeeze(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
@@ -124,6 +141,13 @@ static int l_squeeze(lua_State *L) {
 
 /* Dims counted among ndim + 1 (unsqueeze, stack) are read raw, then new_dim. */
 static const lt_arg NEW_DIM_ARG[] = {{"dim", LT_K_DIM, LT_REQ, 0, NULL}, {NULL}};
+/***
+Inserts a size-1 dim at position dim (1..ndim+1; -1 means after the last). A
+view.
+@function unsqueeze
+@usage t:unsqueeze(dim)
+@within Shapes and indexing
+*/
 static int l_unsqueeze(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
@@ -133,6 +157,12 @@ static int l_unsqueeze(lua_State *L) {
   return lt_push(L, ctx, lc_unsqueeze(ctx, a, d), fname);
 }
 
+/***
+Reorders all dims: x:permute(3, 1, 2) makes dim 3 the first. A view.
+@function permute
+@usage t:permute(dims...)  or  t:permute({dims})
+@within Shapes and indexing
+*/
 static int l_permute(lua_State *L) {
   const char *fname = lt_fn(L)->fname;
   lc_ctx *ctx = LT_CTX(L);
@@ -148,6 +178,13 @@ static int l_permute(lua_State *L) {
 }
 
 /* t(): 2-D transpose; a tensor of at most one dim comes back as itself */
+/***
+The transpose of a 2-D tensor (t.T); a tensor of at most one dim comes back
+as itself.
+@function t
+@usage t:t()
+@within Shapes and indexing
+*/
 static int l_t(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
@@ -160,6 +197,13 @@ static int l_t(lua_State *L) {
 static const lt_arg NARROW_ARGS[] = {
   {"dim", LT_K_DIM, LT_REQ, 0, NULL}, {"start", LT_K_INTEGER, LT_REQ, 0, NULL},
   {"length", LT_K_INTEGER, LT_REQ, 0, NULL}, {NULL}};
+/***
+length elements from start (1-based, negative from the end) along dim. A
+view.
+@function narrow
+@usage t:narrow(dim, start, length)
+@within Shapes and indexing
+*/
 static int l_narrow(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
@@ -184,6 +228,14 @@ static int l_narrow(lua_State *L) {
 static const lt_arg SLICE_ARGS[] = {
   {"dim", LT_K_DIM, LT_REQ, 0, NULL}, {"start", LT_K_INTEGER, 0, 1, NULL},
   {"stop", LT_K_INTEGER, 0, -1, NULL}, {"step", LT_K_INTEGER, 0, 1, NULL}, {NULL}};
+/***
+The elements start, start + step, ... up to stop INCLUSIVE along dim, read the
+way string.sub reads positions (1-based, negative from the end, clamped): Python's
+x[1:-1] is x:slice(1, 2, -2). A view.
+@function slice
+@usage t:slice(dim [, start [, stop [, step]]])
+@within Shapes and indexing
+*/
 static int l_slice(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
@@ -232,6 +284,13 @@ static int piece_dim(lua_State *L, const lc_tensor *a, const lt_val *v, const ch
  * be smaller), or of the sizes in a table, which must add up to the dim */
 static const lt_arg SPLIT_ARGS[] = {
   {"split_size_or_sections", LT_K_ANY, LT_REQ, 0, NULL}, {"dim", LT_K_DIM, 0, 0, NULL}, {NULL}};
+/***
+An array of pieces along dim (1 by default): of that size (the last may be
+smaller), or of the sizes in a table, which must add up to the dim. Views.
+@function split
+@usage t:split(split_size_or_sections [, dim])
+@within Shapes and indexing
+*/
 static int l_split(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
@@ -267,6 +326,13 @@ static int l_split(lua_State *L) {
  * `chunks` empty pieces of an empty dim */
 static const lt_arg CHUNK_ARGS[] = {
   {"chunks", LT_K_INTEGER, LT_REQ, 0, NULL}, {"dim", LT_K_DIM, 0, 0, NULL}, {NULL}};
+/***
+An array of at most chunks pieces of ceil(size / chunks) along dim, as
+torch.chunk. Views.
+@function chunk
+@usage t:chunk(chunks [, dim])
+@within Shapes and indexing
+*/
 static int l_chunk(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
@@ -332,12 +398,31 @@ static int join(lua_State *L, int stack) {
                  fname);
 }
 
+/***
+Joins tensors along an existing dim (1 by default); other sizes must match.
+@function cat
+@usage lucid.cat({a, b, ...} [, dim])
+@within Shapes and indexing
+*/
 static int l_cat(lua_State *L) { return join(L, 0); }
+/***
+Joins same-shaped tensors along a new dim (1 by default).
+@function stack
+@usage lucid.stack({a, b, ...} [, dim])
+@within Shapes and indexing
+*/
 static int l_stack(lua_State *L) { return join(L, 1); }
 
 /* index_select(dim, index): index a 1-D tensor or a Lua array of 1-based integers */
 static const lt_arg INDEX_ARGS[] = {
   {"dim", LT_K_DIM, LT_REQ, 0, NULL}, {"index", LT_K_ANY, LT_REQ, 0, NULL}, {NULL}};
+/***
+The entries at the given 1-based indices along dim; index is a 1-D tensor or a
+Lua array such as {3, 1}.
+@function index_select
+@usage t:index_select(dim, index)
+@within Shapes and indexing
+*/
 static int l_index_select(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
@@ -347,6 +432,13 @@ static int l_index_select(lua_State *L) {
   return lt_push(L, ctx, lc_index_select(ctx, a, (int)v[0].i, index), fname);
 }
 
+/***
+Picks along dim by a tensor of 1-based indices of the output's shape, as
+torch.gather: for dim 1, out[i][j] = t[ index[i][j] ][j].
+@function gather
+@usage t:gather(dim, index)
+@within Shapes and indexing
+*/
 static int l_gather(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
@@ -360,6 +452,13 @@ static int l_gather(lua_State *L) {
 static const lt_arg SCATTER_ARGS[] = {
   {"dim", LT_K_DIM, LT_REQ, 0, NULL}, {"index", LT_K_ANY, LT_REQ, 0, NULL},
   {"src", LT_K_TENSOR, LT_REQ, 0, NULL}, {NULL}};
+/***
+A copy of t with src's values added at the 1-based indices along dim
+(out of place), as torch.scatter_add.
+@function scatter_add
+@usage t:scatter_add(dim, index, src)
+@within Shapes and indexing
+*/
 static int l_scatter_add(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
@@ -374,6 +473,13 @@ static int l_scatter_add(lua_State *L) {
 static const lt_arg MASKED_FILL_ARGS[] = {
   {"mask", LT_K_TENSOR, LT_REQ, 0, NULL},
   {"value", LT_K_OPERAND, LT_REQ, 0, "a number or a 0-d tensor"}, {NULL}};
+/***
+A copy of t with value where mask (a 1.0/0.0 tensor, broadcasting) is nonzero.
+value is a number or a 0-d tensor (which then gets a gradient).
+@function masked_fill
+@usage t:masked_fill(mask, value)  or  lucid.masked_fill(t, mask, value)
+@within Comparisons and masks
+*/
 static int l_masked_fill(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
@@ -385,6 +491,15 @@ static int l_masked_fill(lua_State *L) {
 }
 
 /* repeat(sizes...): PyTorch's repeat (tiles), not Lua's string.rep */
+/***
+Tiles t: each dim repeated that many times (PyTorch's repeat, not a string
+repeat). repeat is a Lua keyword, so the method reads t:tile(2, 2), which also
+accepts fewer counts than dims.
+@function repeat
+@usage t:tile(reps...)  or  t["repeat"](t, sizes...)
+@within Shapes and indexing
+@also lucid.tile
+*/
 static int l_repeat(lua_State *L) {
   return lt_sizes_op(L, lc_repeat, "repeat counts");
 }
@@ -412,6 +527,12 @@ static int l_tile(lua_State *L) {
   return lt_push(L, ctx, lc_repeat(ctx, a, n, reps), fname);
 }
 
+/***
+A copy with the order of elements reversed along the given dims.
+@function flip
+@usage t:flip(dims...)
+@within Shapes and indexing
+*/
 static int l_flip(lua_State *L) {
   const char *fname = lt_fn(L)->fname;
   lc_ctx *ctx = LT_CTX(L);

@@ -1,4 +1,11 @@
---- lucid.autograd: gradients on demand, ops written in Lua, and a gradient
+--- Gradients on demand and ops written in Lua: autograd.grad(outputs, inputs)
+-- computes gradients without touching .grad, autograd.Function:extend(name)
+-- defines an op with your own forward and backward, and autograd.gradcheck
+-- compares them with finite differences.
+-- @module lucid.autograd
+-- @usage lucid.autograd
+
+-- lucid.autograd: gradients on demand, ops written in Lua, and a gradient
 -- checker for them.
 --
 --   local Square = lucid.autograd.Function:extend("Square")
@@ -11,7 +18,14 @@ local C = require("lucid.core")
 
 local autograd = {}
 
---- grad(outputs, inputs [, grad_outputs] [, {retain_graph =, allow_unused =}]):
+--- The gradients of the outputs (summed) with respect to each input, returned as
+-- multiple results, without changing any .grad: local gx, gw =
+-- lucid.autograd.grad(loss, {x, w}).
+-- @function grad
+-- @usage lucid.autograd.grad(outputs, inputs [, grad_outputs] [, {retain_graph =, allow_unused =}])
+-- @within Autograd
+
+-- grad(outputs, inputs [, grad_outputs] [, {retain_graph =, allow_unused =}]):
 -- the gradients of the outputs (summed) with respect to each input, returned
 -- as multiple results; no tensor's .grad changes.
 autograd.grad = C._autograd_grad
@@ -24,6 +38,9 @@ Ctx.__index = Ctx
 --- ctx:save_for_backward(...): tensors backward will need, as ctx.saved_tensors.
 -- They are kept as detached aliases: values without the graph, so an output
 -- saved here cannot keep its own graph alive.
+-- @function Ctx:save_for_backward
+-- @usage ctx:save_for_backward(t1, t2, ...)  (in a Function's forward)
+-- @within Autograd
 function Ctx:save_for_backward(...)
   local saved = {}
   for i = 1, select("#", ...) do
@@ -34,6 +51,13 @@ function Ctx:save_for_backward(...)
 end
 
 local Function = {__name = "Function"}
+--- An op written in Lua: define Op.forward(ctx, ...) (computed without recording;
+-- ctx:save_for_backward(...) keeps tensors in ctx.saved_tensors) and
+-- Op.backward(ctx, grad) returning one gradient per input (nil for none); call
+-- it as Op.apply(...). As torch.autograd.Function.
+-- @function Function
+-- @usage local Op = lucid.autograd.Function:extend(name)
+-- @within Autograd
 autograd.Function = Function
 
 local function apply(cls, ...)
@@ -67,7 +91,7 @@ local function apply(cls, ...)
   return C._attach_function(out, inputs, backward, cls.__name .. "Backward")
 end
 
---- Function:extend(name): a class with forward(ctx, ...) and backward(ctx, grad)
+-- Function:extend(name): a class with forward(ctx, ...) and backward(ctx, grad)
 -- to fill in; Class.apply(...) runs it and records it for autograd.
 function Function:extend(name)
   if type(name) ~= "string" then
@@ -92,7 +116,7 @@ local function flat(t)
   return t:detach():reshape(-1):tolist()
 end
 
---- gradcheck(fn, inputs [, {eps = 1e-6, atol = 1e-5, rtol = 1e-3, raise = true}]):
+-- gradcheck(fn, inputs [, {eps = 1e-6, atol = 1e-5, rtol = 1e-3, raise = true}]):
 -- compares autograd's gradients of sum(fn(inputs...) * r), for a fixed random
 -- r, with central finite differences, element by element, for every input
 -- that requires grad. Use float64 inputs. Returns true, or raises (or with
@@ -203,6 +227,13 @@ local function check(fname, fn, inputs, o)
   return true
 end
 
+--- Compares autograd's gradients of fn(inputs...) with central finite
+-- differences for every input that requires grad; use float64. Returns true, or
+-- raises naming the input and element that differ (with raise = false returns
+-- false and the message).
+-- @function gradcheck
+-- @usage lucid.autograd.gradcheck(fn, inputs [, {eps =, atol =, rtol =, raise =}])
+-- @within Autograd
 function autograd.gradcheck(...)
   local o = autograd.schemas.gradcheck:table(...)
   return check("lucid.autograd.gradcheck", o.fn, o.inputs, o)
@@ -210,7 +241,15 @@ end
 
 local function pack(...) return {n = select("#", ...), ...} end
 
---- gradgradcheck(fn, inputs [, grad_outputs] [, {eps =, atol =, rtol =, raise =}]):
+--- Checks second derivatives as PyTorch's: the first derivatives of
+-- sum(fn(inputs...) * grad_outputs) (grad_outputs a fixed random tensor unless
+-- given) are computed with create_graph = true, and gradcheck runs on them as a
+-- function of the inputs. Use float64 inputs.
+-- @function gradgradcheck
+-- @usage lucid.autograd.gradgradcheck(fn, inputs [, grad_outputs] [, {eps =, atol =, rtol =, raise =}])
+-- @within Autograd
+
+-- gradgradcheck(fn, inputs [, grad_outputs] [, {eps =, atol =, rtol =, raise =}]):
 -- checks second derivatives, as PyTorch's: the first derivatives of
 -- sum(fn(inputs...) * grad_outputs) (grad_outputs: a fixed random tensor
 -- unless given) are computed with create_graph = true, and gradcheck runs on

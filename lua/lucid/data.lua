@@ -1,4 +1,7 @@
---- lucid.data: datasets and mini-batches (torch.utils.data, the Lua way).
+--- Part of lucid.data; help() and `make doc` read these comments.
+-- @module lucid.data
+
+-- lucid.data: datasets and mini-batches (torch.utils.data, the Lua way).
 --
 --   local data = lucid.data
 --   local ds = data.TensorDataset(X, Y)          -- X {100, 3}, Y {100}
@@ -58,6 +61,11 @@ local shape_str = args.shape_str
 -- TensorDataset
 
 local TensorDataset = {__name = "TensorDataset"}
+--- The class (metatable) of the datasets lucid.data.TensorDataset makes, to
+-- tell them apart: getmetatable(ds) == lucid.data.TensorDataset_class.
+-- @function TensorDataset_class
+-- @usage getmetatable(ds) == lucid.data.TensorDataset_class
+-- @within Data
 data.TensorDataset_class = TensorDataset
 
 function TensorDataset.__index(ds, k)
@@ -77,6 +85,9 @@ end
 
 --- ds:get(i): the i-th slice of every tensor, as multiple results (negative
 -- i counts from the end).
+-- @function TensorDataset:get
+-- @usage lucid.data.TensorDataset:get(i)
+-- @within Data
 function TensorDataset:get(i)
   local n = rawget(self, "size")
   if not is_integer(i) then
@@ -92,7 +103,13 @@ function TensorDataset:get(i)
   return table.unpack(out, 1, #ts)
 end
 
---- TensorDataset(t1, t2, ...): tensors of the same first dimension.
+--- A dataset of the rows of tensors with the same first size: ds:get(i) returns
+-- the i-th rows as multiple results, #ds the number of rows.
+-- @function TensorDataset
+-- @usage lucid.data.TensorDataset(X, Y, ...)
+-- @within Data
+
+-- TensorDataset(t1, t2, ...): tensors of the same first dimension.
 function data.TensorDataset(...)
   local n = select("#", ...)
   if n == 0 then raise("lucid.data.TensorDataset: expected at least one tensor") end
@@ -178,6 +195,10 @@ end
 
 local DataLoader = {__name = "DataLoader"}
 DataLoader.__index = DataLoader
+--- The class (metatable) of the loaders lucid.data.DataLoader makes.
+-- @function DataLoader_class
+-- @usage getmetatable(loader) == lucid.data.DataLoader_class
+-- @within Data
 data.DataLoader_class = DataLoader
 
 
@@ -207,7 +228,15 @@ local SCHEMA = args.schema("lucid.data.DataLoader", {
     "multiprocessing_context", "generator", "prefetch_factor", "persistent_workers", "pin_memory_device"},
 })
 
---- DataLoader(dataset [, batch_size = 1 [, shuffle = false]] [, {collate_fn =, drop_last = false}])
+--- Mini-batches of a dataset (a TensorDataset, an array, a tensor, or any value
+-- with # and get(i)): `for xb, yb in loader do ... end` runs one epoch, stacking
+-- samples along a new first dim; shuffle draws a new order each epoch from
+-- lucid's generator. #loader is the number of batches.
+-- @function DataLoader
+-- @usage lucid.data.DataLoader(dataset [, {batch_size = 1, shuffle = false, drop_last = false, collate_fn =}])
+-- @within Data
+
+-- DataLoader(dataset [, batch_size = 1 [, shuffle = false]] [, {collate_fn =, drop_last = false}])
 -- (every option also by name in the trailing table)
 function data.DataLoader(...)
   local opts = SCHEMA:table(...)
@@ -235,7 +264,7 @@ local function num_batches(self, n)
   return (n + self.batch_size - 1) // self.batch_size
 end
 
---- #loader: the number of batches in an epoch.
+-- #loader: the number of batches in an epoch.
 function DataLoader.__len(self)
   return num_batches(self, dataset_len(self.dataset))
 end
@@ -315,7 +344,7 @@ local function next_batch(self, st)
   return table.unpack(out, 1, width)
 end
 
---- for xb, yb in loader do ... end: the generic for calls loader(nil, control);
+-- for xb, yb in loader do ... end: the generic for calls loader(nil, control);
 -- control is nil on a loop's first call (a new epoch) and then the first
 -- value of the batch given to that loop, which finds the loop's epoch.
 function DataLoader.__call(self, _, control)
@@ -337,6 +366,9 @@ function DataLoader.__call(self, _, control)
 end
 
 --- loader:iter(): an iterator function over one new epoch (nil at its end).
+-- @function DataLoader:iter
+-- @usage lucid.data.DataLoader:iter()
+-- @within Data
 function DataLoader:iter()
   local st = new_epoch(self)
   return function() return next_batch(self, st) end

@@ -1,4 +1,14 @@
---- lucid: tensors with autograd for Lua 5.4.
+--- The package: tensors with reverse-mode autograd on a C core, and nn modules.
+-- PyTorch's API the Lua way: dims and indices are 1-based (negative count from the
+-- end), methods use `:`, optional arguments go positionally or in a trailing table
+-- with PyTorch's names (x:sum(2, true) is x:sum{dim = 2, keepdim = true}), and
+-- every tensor method is also a function of the package (lucid.tanh(t) is
+-- t:tanh()). Nothing is global; in this program the globals lucid, nn and optim
+-- are set for you.
+-- @module lucid
+-- @usage lucid = require("lucid")
+
+-- lucid: tensors with autograd for Lua 5.4.
 -- The C module lucid.core does the work; this file gathers it into the
 -- package table, adds what is easier said in Lua (no_grad, printing) and
 -- links the submodules. Nothing here is global: every lua_State that
@@ -20,13 +30,13 @@ return load_guarded("lucid", lucid, function()
     if name:sub(1, 1) ~= "_" then lucid[name] = fn end  -- "_" marks the binding's internals
   end
 
-  --- lucid.Tensor(data [, opts]) and lucid.tensor(data [, opts]): a tensor from a
+  -- lucid.Tensor(data [, opts]) and lucid.tensor(data [, opts]): a tensor from a
   -- number, a nested table or another tensor (copied). opts: dtype, requires_grad.
   lucid.Tensor = C.tensor
 
   local methods, meta = C._methods, C._meta
 
-  --- Runs fn(...) with gradient recording off and returns its results; or, with
+  -- Runs fn(...) with gradient recording off and returns its results; or, with
   -- no function, turns recording off until the returned guard is closed:
   --   local g <close> = lucid.no_grad()
   local guard_meta = {
@@ -62,10 +72,26 @@ return load_guarded("lucid", lucid, function()
     return table.unpack(res, 1, res.n)
   end
 
+  --- Runs fn(...) with gradient recording off and returns its results (recording
+  -- comes back even if fn raises); with no function, turns recording off until g
+  -- goes out of scope. For evaluation and weight updates, as torch.no_grad.
+  -- @function no_grad
+  -- @usage lucid.no_grad(fn, ...)  or  local g <close> = lucid.no_grad()
+  -- @within Autograd
   function lucid.no_grad(fn, ...) return scoped("lucid.no_grad", false, fn, ...) end
+  --- The opposite of no_grad: runs fn with recording on.
+  -- @function enable_grad
+  -- @usage lucid.enable_grad(fn, ...)  or  local g <close> = lucid.enable_grad()
+  -- @within Autograd
   function lucid.enable_grad(fn, ...) return scoped("lucid.enable_grad", true, fn, ...) end
 
-  --- lucid.from_table(t [, opts]) is lucid.tensor on nested tables;
+  --- lucid.tensor on nested tables; or, with a shape table, reads a flat Lua array
+  -- in row-major order: lucid.from_table({1, 2, 3, 4, 5, 6}, {2, 3}).
+  -- @function from_table
+  -- @usage lucid.from_table(nested [, opts])  or  lucid.from_table(flat, shape [, opts])
+  -- @within Creating tensors
+
+  -- lucid.from_table(t [, opts]) is lucid.tensor on nested tables;
   -- lucid.from_table(flat, shape [, opts]) reads a flat array in row-major order.
   function lucid.from_table(t, shape, opts)
     if type(t) ~= "table" then
@@ -109,9 +135,13 @@ return load_guarded("lucid", lucid, function()
     return {dtype = o.dtype or o.input.dtype, requires_grad = o.requires_grad}
   end
 
-  --- zeros_like(t [, {dtype =, requires_grad =}]), ones_like, rand_like,
-  -- randn_like, empty_like: t's shape and dtype unless dtype says otherwise;
-  -- full_like(t, value [, opts]).
+  --- A new tensor of t's shape and dtype (unless opts says otherwise), filled like
+  -- lucid.zeros, ones, rand, randn or empty. It does not require grad unless opts
+  -- asks.
+  -- @function zeros_like
+  -- @usage lucid.zeros_like(input [, {dtype =, requires_grad =}])  (also ones_like, rand_like, randn_like, empty_like)
+  -- @within Creating tensors
+  -- @also lucid.ones_like lucid.rand_like lucid.randn_like lucid.empty_like
   for _, name in ipairs({"zeros", "ones", "rand", "randn", "empty"}) do
     local make, S = C[name], like_schema("lucid." .. name .. "_like")
     lucid[name .. "_like"] = function(...)
@@ -120,6 +150,10 @@ return load_guarded("lucid", lucid, function()
     end
   end
   local FULL_LIKE = like_schema("lucid.full_like", true)
+  --- A tensor of t's shape and dtype filled with value.
+  -- @function full_like
+  -- @usage lucid.full_like(input, fill_value [, {dtype =, requires_grad =}])
+  -- @within Creating tensors
   function lucid.full_like(...)
     local o = FULL_LIKE:table(...)
     return C.full(o.input.shape, o.fill_value, like_opts(o))
@@ -130,10 +164,17 @@ return load_guarded("lucid", lucid, function()
   end
 
   local format = require("lucid.format")
+  --- How tensors print, as PyTorch: decimals (4), the element count past which
+  -- output is summarised with ... (1000), the items kept at each edge then (3), the
+  -- line width (80), and sci_mode true/false to force or forbid scientific
+  -- notation (nil: automatic).
+  -- @function set_printoptions
+  -- @usage lucid.set_printoptions{precision =, threshold =, edgeitems =, linewidth =, sci_mode =}
+  -- @within Settings, files and memory
   lucid.set_printoptions = format.set_printoptions
   meta.__tostring = format.tensor_tostring
 
-  --- The line t:info() prints.
+  -- The line t:info() prints.
   local function info_line(t)
     local s = string.format("Tensor shape={%s} dtype=%s", table.concat(t.shape, ", "), t.dtype)
     if t:numel() > 0 then
@@ -149,7 +190,13 @@ return load_guarded("lucid", lucid, function()
     return s
   end
 
-  --- t:info(): prints shape, dtype, min, mean and max on one line (to io.output()),
+  --- Prints one line about t: shape, dtype, min, mean and max, without the values.
+  -- A quick look at a big tensor.
+  -- @function info
+  -- @usage t:info()  or  lucid.info(t)
+  -- @within Reading values
+
+  -- t:info(): prints shape, dtype, min, mean and max on one line (to io.output()),
   -- for a quick look at a tensor without its values.
   function methods.info(t)
     if not C.is_tensor(t) then raise("lucid.info: expected a tensor, got " .. type(t)) end
@@ -170,11 +217,29 @@ return load_guarded("lucid", lucid, function()
     return m
   end})
 
-  --- lucid.save(tbl, path) and lucid.load(path): tensors on disk in the
+  --- Writes a table name -> tensor (model:state_dict(), say) to a file in the
+  -- safetensors format.
+  -- @function save
+  -- @usage lucid.save(tbl, path)
+  -- @within Settings, files and memory
+
+  -- lucid.save(tbl, path) and lucid.load(path): tensors on disk in the
   -- safetensors format (lucid/serialize.lua).
   function lucid.save(...) return require("lucid.serialize").save(...) end
+  --- Reads a safetensors file back as a table name -> tensor, for
+  -- model:load_state_dict().
+  -- @function load
+  -- @usage lucid.load(path)
+  -- @within Settings, files and memory
   function lucid.load(...) return require("lucid.serialize").load(...) end
 
-  --- for item in lucid.progress(iterable [, opts]) do ... end (lucid/progress.lua)
+  --- Iterates like the iterable (a number n for 1..n, an array's values, an
+  -- iterator with opts.total) while drawing a progress bar, as tqdm;
+  -- bar:set_postfix{loss = ...} adds values to it.
+  -- @function progress
+  -- @usage for item in lucid.progress(iterable [, opts]) do ... end
+  -- @within Settings, files and memory
+
+  -- for item in lucid.progress(iterable [, opts]) do ... end (lucid/progress.lua)
   function lucid.progress(...) return require("lucid.progress")(...) end
 end)

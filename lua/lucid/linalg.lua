@@ -1,4 +1,7 @@
---- The matrix-product shorthands PyTorch has beside matmul, each checking
+--- Part of lucid; help() and `make doc` read these comments.
+-- @module lucid
+
+-- The matrix-product shorthands PyTorch has beside matmul, each checking
 -- the ranks it promises, then built on matmul (so autograd comes for free).
 local args = require("lucid._args")
 local C = require("lucid.core")
@@ -34,14 +37,24 @@ end
 
 local M = {}
 
---- mm(a, b): (n, k) @ (k, m)
+--- 2-D matrix product (n, k) x (k, m); an error for other ranks.
+-- @function mm
+-- @usage lucid.mm(a, b)  or  a:mm(b)
+-- @within Linear algebra
+
+-- mm(a, b): (n, k) @ (k, m)
 function M.mm(a, b)
   check("mm", a, 2, "input")
   check("mm", b, 2, "mat2")
   return matmul_as("mm", a, b, 2, 1)
 end
 
---- bmm(a, b): (batch, n, k) @ (batch, k, m), no broadcasting of the batch
+--- Batched matrix product (batch, n, k) x (batch, k, m), batches not broadcast.
+-- @function bmm
+-- @usage lucid.bmm(a, b)  or  a:bmm(b)
+-- @within Linear algebra
+
+-- bmm(a, b): (batch, n, k) @ (batch, k, m), no broadcasting of the batch
 function M.bmm(a, b)
   check("bmm", a, 3, "input")
   check("bmm", b, 3, "mat2")
@@ -52,14 +65,24 @@ function M.bmm(a, b)
   return matmul_as("bmm", a, b, 3, 2)
 end
 
---- dot(a, b): the inner product of two 1-D tensors, 0-d
+--- The dot product of two 1-D tensors, as a 0-d tensor.
+-- @function dot
+-- @usage lucid.dot(a, b)  or  a:dot(b)
+-- @within Linear algebra
+
+-- dot(a, b): the inner product of two 1-D tensors, 0-d
 function M.dot(a, b)
   check("dot", a, 1, "input")
   check("dot", b, 1, "tensor")
   return matmul_as("dot", a, b, 1, 1)
 end
 
---- outer(a, b): (n) x (m) -> (n, m)
+--- The outer product of two 1-D tensors: an (n, m) matrix.
+-- @function outer
+-- @usage lucid.outer(a, b)  or  a:outer(b)
+-- @within Linear algebra
+
+-- outer(a, b): (n) x (m) -> (n, m)
 function M.outer(a, b)
   check("outer", a, 1, "input")
   check("outer", b, 1, "vec2")
@@ -70,7 +93,7 @@ function M.outer(a, b)
   return C.mul(a:reshape(-1, 1), b)
 end
 
---- addmm(input, m1, m2 [, beta = 1, alpha = 1]) or addmm(input, m1, m2, {beta =, alpha =}):
+-- addmm(input, m1, m2 [, beta = 1, alpha = 1]) or addmm(input, m1, m2, {beta =, alpha =}):
 -- beta * input + alpha * (m1 @ m2), input broadcasting to the product's shape
 local ADDMM = args.schema("lucid.addmm", {
   {"input", nil}, {"mat1", nil}, {"mat2", nil},
@@ -78,6 +101,11 @@ local ADDMM = args.schema("lucid.addmm", {
   unsupported = {"out"},
 })
 
+--- beta * input + alpha * (mat1 x mat2), input broadcasting to the product's shape
+-- (beta = alpha = 1 by default), as torch.addmm.
+-- @function addmm
+-- @usage lucid.addmm(input, mat1, mat2 [, {beta = 1, alpha = 1}])
+-- @within Linear algebra
 function M.addmm(...)
   local input, m1, m2, beta, alpha = ADDMM:parse(...)
   if not C.is_tensor(input) then

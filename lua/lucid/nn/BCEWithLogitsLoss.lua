@@ -1,4 +1,7 @@
---- nn.BCEWithLogitsLoss([weight [, reduction = "mean" [, pos_weight]]]), or
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.BCEWithLogitsLoss([weight [, reduction = "mean" [, pos_weight]]]), or
 -- with a table of those names: sigmoid and binary cross entropy in one,
 -- computed in the log-sum-exp form, so logits of any size (even 1000) give
 -- finite values and gradients:
@@ -9,6 +12,12 @@ local nn = require("lucid.nn")
 local args = require("lucid._args")
 local losses = require("lucid.nn.losses")
 
+--- Sigmoid and binary cross entropy in one, stable for logits of any size;
+-- pos_weight {C} weighs the positives of each class.
+-- @function BCEWithLogitsLoss
+-- @usage nn.BCEWithLogitsLoss([weight [, reduction [, pos_weight]]])(logits, target)
+-- @within nn: losses
+-- @aka nn.functional.binary_cross_entropy_with_logits
 local BCEWithLogitsLoss = nn.Module:extend("BCEWithLogitsLoss")
 
 BCEWithLogitsLoss.schema = args.schema("nn.BCEWithLogitsLoss",

@@ -1,4 +1,7 @@
---- nn.BatchNorm1d(num_features [, eps = 1e-5 [, momentum = 0.1 [, affine = true
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.BatchNorm1d(num_features [, eps = 1e-5 [, momentum = 0.1 [, affine = true
 -- [, track_running_stats = true]]]]), or with a table of those names:
 -- normalises each channel of an input {N, C} or {N, C, L} (C = num_features)
 -- y = (x - mean) / sqrt(var + eps) * weight + bias.
@@ -14,6 +17,13 @@ local nn = require("lucid.nn")
 local args = require("lucid._args")
 local raise, shape_str = args.raise, args.shape_str
 
+--- Normalises each channel of {N, C} or {N, C, L} input with the batch's
+-- statistics in training mode (updating the running_mean and running_var
+-- buffers) and the running ones in eval mode, then scales by weight and adds
+-- bias.
+-- @function BatchNorm1d
+-- @usage nn.BatchNorm1d(num_features [, eps = 1e-5 [, momentum = 0.1 [, affine = true [, track_running_stats = true]]]])
+-- @within nn: more layers
 local BatchNorm1d = nn.Module:extend("BatchNorm1d")
 
 -- momentum: a number, or false for the cumulative average (PyTorch's None)
@@ -49,6 +59,9 @@ function BatchNorm1d:__init(...)
 end
 
 --- Zeroes the running statistics (mean 0, var 1, no batches).
+-- @function BatchNorm1d:reset_running_stats
+-- @usage nn.BatchNorm1d:reset_running_stats()
+-- @within nn: more layers
 function BatchNorm1d:reset_running_stats()
   if not self.track_running_stats then return end
   lucid.no_grad(function()

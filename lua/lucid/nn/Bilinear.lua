@@ -1,4 +1,7 @@
---- nn.Bilinear(in1_features, in2_features, out_features [, bias = true]), or
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.Bilinear(in1_features, in2_features, out_features [, bias = true]), or
 -- with a table of those names: y[.., k] = x1[.., :] W[k] x2[.., :]^T + b[k]
 -- for x1 {.., in1} and x2 {.., in2} with the same leading dims. W is
 -- {out, in1, in2}, b {out}, both from U(-1/sqrt(in1), 1/sqrt(in1)) as PyTorch.
@@ -9,6 +12,11 @@ local C = require("lucid.core")
 local args = require("lucid._args")
 local shape_str = args.shape_str
 
+--- y[k] = x1 W[k] x2^T + b[k] for x1 {.., in1} and x2 {.., in2}; W {out, in1,
+-- in2}, b {out}, both from U(-1/sqrt(in1), 1/sqrt(in1)).
+-- @function Bilinear
+-- @usage nn.Bilinear(in1_features, in2_features, out_features [, bias = true])
+-- @within nn: more layers
 local Bilinear = nn.Module:extend("Bilinear")
 
 Bilinear.schema = args.schema("nn.Bilinear", {

@@ -1,4 +1,7 @@
---- nn.CrossEntropyLoss([weight [, ignore_index = -100 [, reduction = "mean"
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.CrossEntropyLoss([weight [, ignore_index = -100 [, reduction = "mean"
 -- [, label_smoothing = 0]]]]), or with a table of those names: the cross
 -- entropy of logits, log_softmax over the class dim (computed stably) and
 -- the negative log likelihood.
@@ -15,6 +18,13 @@ local nn = require("lucid.nn")
 local args = require("lucid._args")
 local losses = require("lucid.nn.losses")
 
+--- log_softmax over the class dim and negative log likelihood in one, computed
+-- stably. logits {N, C}; target holds 1-based class indices {N} (float values)
+-- or class probabilities of the logits' shape. weight {C} rescales classes.
+-- @function CrossEntropyLoss
+-- @usage nn.CrossEntropyLoss([weight [, ignore_index [, reduction [, label_smoothing]]]])(logits, target)
+-- @within nn: losses
+-- @aka nn.functional.cross_entropy
 local CrossEntropyLoss = nn.Module:extend("CrossEntropyLoss")
 
 CrossEntropyLoss.schema = args.schema("nn.CrossEntropyLoss", losses.schema_entries("cross_entropy"))

@@ -1,4 +1,7 @@
---- nn.Dropout(p = 0.5): in training mode each element is zeroed with
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.Dropout(p = 0.5): in training mode each element is zeroed with
 -- probability p and the rest are scaled by 1 / (1 - p), so the expected
 -- value is unchanged; in eval mode (and for p = 0) the input is returned as
 -- it is. The mask comes from the library's generator (lucid.manual_seed
@@ -9,6 +12,12 @@ local lucid = require("lucid")
 local nn = require("lucid.nn")
 local C = require("lucid.core")
 
+--- In training mode zeroes each element with probability p and scales the rest
+-- by 1 / (1 - p); in eval mode (model:eval()) returns the input. The mask comes
+-- from lucid's generator (lucid.manual_seed makes it repeatable).
+-- @function Dropout
+-- @usage nn.Dropout([p = 0.5])
+-- @within nn: more layers
 local Dropout = nn.Module:extend("Dropout")
 
 Dropout.schema = args.schema("nn.Dropout", {

@@ -1,10 +1,17 @@
---- nn.ELU(alpha = 1.0): y = x for x > 0, alpha * (exp(x) - 1) otherwise.
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.ELU(alpha = 1.0): y = x for x > 0, alpha * (exp(x) - 1) otherwise.
 -- The exponential only sees min(x, 0), so large inputs neither overflow nor
 -- turn the gradient into NaN.
 local args = require("lucid._args")
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 
+--- x for x > 0, alpha * (exp(x) - 1) otherwise; stable for large inputs.
+-- @function ELU
+-- @usage nn.ELU([alpha = 1.0])
+-- @within nn: more layers
 local ELU = nn.Module:extend("ELU")
 
 ELU.schema = args.schema("nn.ELU", {
@@ -16,7 +23,7 @@ function ELU:__init(...)
   self.alpha = ELU.schema:parse(...)
 end
 
---- The ELU of x (shared with nn.SELU).
+-- The ELU of x (shared with nn.SELU).
 function ELU.elu(x, alpha)
   -- clamp (not minimum) so that the gradient at exactly 0 is alpha, as PyTorch's
   local neg = lucid.expm1(lucid.clamp(x, nil, 0)) * alpha

@@ -1,4 +1,7 @@
---- nn.Embedding(num_embeddings, embedding_dim [, padding_idx]), or with a
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.Embedding(num_embeddings, embedding_dim [, padding_idx]), or with a
 -- table of those names: a lookup table. Called with a tensor of indices
 -- (floats holding 1-based integers, any shape {...}; a Lua array is also
 -- accepted) it returns the rows {..., embedding_dim}. The weight
@@ -13,6 +16,12 @@ local init = require("lucid.nn.initializers")
 local args = require("lucid._args")
 local raise, shape_str = args.raise, args.shape_str
 
+--- A lookup table: called with a tensor (or Lua array) of 1-based indices it
+-- returns their rows, {..., embedding_dim}. weight is drawn from N(0, 1); only
+-- the rows used get gradients; the padding_idx row stays zero.
+-- @function Embedding
+-- @usage nn.Embedding(num_embeddings, embedding_dim [, padding_idx])
+-- @within nn: more layers
 local Embedding = nn.Module:extend("Embedding")
 
 -- padding_idx: checked against num_embeddings in __init
@@ -55,7 +64,7 @@ function Embedding:__init(...)
   end
 end
 
---- nn.Embedding.from_pretrained(embeddings [, freeze = true [, padding_idx]]):
+-- nn.Embedding.from_pretrained(embeddings [, freeze = true [, padding_idx]]):
 -- an Embedding whose weight shares embeddings' values ({num, dim}); with
 -- freeze (the default) the weight does not require grad.
 Embedding.from_pretrained_schema = args.schema("nn.Embedding.from_pretrained", {

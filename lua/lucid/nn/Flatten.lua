@@ -1,10 +1,18 @@
---- nn.Flatten(start_dim = 2, end_dim = -1): merges dims start_dim..end_dim
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.Flatten(start_dim = 2, end_dim = -1): merges dims start_dim..end_dim
 -- (1-based, negative from the end) into one. The default keeps dim 1, the
 -- batch, as PyTorch's start_dim = 1 does: {N, C, H, W} -> {N, C*H*W}.
 local nn = require("lucid.nn")
 local args = require("lucid._args")
 local raise, shape_str = args.raise, args.shape_str
 
+--- Merges dims start_dim..end_dim; the default keeps dim 1, the batch:
+-- {N, C, H, W} -> {N, C*H*W}.
+-- @function Flatten
+-- @usage nn.Flatten([start_dim = 2 [, end_dim = -1]])
+-- @within nn: more layers
 local Flatten = nn.Module:extend("Flatten")
 
 Flatten.schema = args.schema("nn.Flatten", {

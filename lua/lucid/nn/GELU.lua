@@ -1,9 +1,17 @@
---- nn.GELU(approximate = "none"): y = x * Phi(x) with the exact normal CDF,
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.GELU(approximate = "none"): y = x * Phi(x) with the exact normal CDF,
 -- or PyTorch's tanh approximation with approximate = "tanh".
 local args = require("lucid._args")
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 
+--- x * Phi(x) with the exact normal CDF, or the tanh approximation with
+-- approximate = "tanh".
+-- @function GELU
+-- @usage nn.GELU([approximate = "none"])
+-- @within nn: more layers
 local GELU = nn.Module:extend("GELU")
 
 GELU.schema = args.schema("nn.GELU", {

@@ -1,4 +1,7 @@
---- nn.Hardtanh(min_val = -1.0, max_val = 1.0): y = clamp(x, min_val, max_val).
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.Hardtanh(min_val = -1.0, max_val = 1.0): y = clamp(x, min_val, max_val).
 -- As in PyTorch the gradient passes only strictly inside (min_val, max_val):
 -- it is 0 at the bounds themselves.
 local args = require("lucid._args")
@@ -6,6 +9,10 @@ local raise = args.raise
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 
+--- clamp(x, min_val, max_val); the gradient passes only strictly inside.
+-- @function Hardtanh
+-- @usage nn.Hardtanh([min_val = -1 [, max_val = 1]])
+-- @within nn: more layers
 local Hardtanh = nn.Module:extend("Hardtanh")
 
 Hardtanh.schema = args.schema("nn.Hardtanh", {

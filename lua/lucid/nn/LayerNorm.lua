@@ -1,4 +1,7 @@
---- nn.LayerNorm(normalized_shape [, eps = 1e-5 [, elementwise_affine = true]]),
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.LayerNorm(normalized_shape [, eps = 1e-5 [, elementwise_affine = true]]),
 -- or with a table of those names: normalises over the last dims, which must
 -- be normalized_shape (an integer or a table of sizes):
 -- y = (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance.
@@ -9,6 +12,11 @@ local C = require("lucid.core")
 local args = require("lucid._args")
 local raise, shape_str = args.raise, args.shape_str
 
+--- Normalises over the last dims (normalized_shape, an integer or a table of
+-- sizes) to mean 0 and variance 1, then scales by weight and adds bias.
+-- @function LayerNorm
+-- @usage nn.LayerNorm(normalized_shape [, eps = 1e-5 [, elementwise_affine = true]])
+-- @within nn: more layers
 local LayerNorm = nn.Module:extend("LayerNorm")
 
 -- an integer or a non-empty array of positive sizes; returns the array (a copy)

@@ -1,9 +1,16 @@
---- nn.LeakyReLU(negative_slope = 0.01): y = x for x > 0, negative_slope * x
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.LeakyReLU(negative_slope = 0.01): y = x for x > 0, negative_slope * x
 -- otherwise; the gradient at 0 is negative_slope (as PyTorch).
 local args = require("lucid._args")
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 
+--- x for x > 0, negative_slope * x otherwise.
+-- @function LeakyReLU
+-- @usage nn.LeakyReLU([negative_slope = 0.01])
+-- @within nn: more layers
 local LeakyReLU = nn.Module:extend("LeakyReLU")
 
 LeakyReLU.schema = args.schema("nn.LeakyReLU", {

@@ -1,4 +1,7 @@
---- nn.Linear(in_features, out_features [, bias = true]), positionally, with
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.Linear(in_features, out_features [, bias = true]), positionally, with
 -- a trailing table of those names or with one table of them:
 -- y = x W^T + b, W {out, in}, b {out}, both drawn from
 -- U(-1/sqrt(in), 1/sqrt(in)) like PyTorch.
@@ -6,6 +9,14 @@ local lucid = require("lucid")
 local nn = require("lucid.nn")
 local args = require("lucid._args")
 
+--- A fully connected layer y = x W^T + b for x (..., in_features). weight has
+-- shape {out_features, in_features}, bias {out_features}, both nn.Parameter drawn
+-- from U(-1/sqrt(in_features), 1/sqrt(in_features)) like PyTorch. Prints as
+-- Linear(in_features=3, out_features=2, bias=true).
+-- @function Linear
+-- @usage nn.Linear(in_features, out_features [, bias = true])  or  nn.Linear{in_features =, out_features =, bias =}
+-- @within nn: modules
+-- @aka lucid.nn.Linear
 local Linear = nn.Module:extend("Linear")
 
 Linear.schema = args.schema("nn.Linear", {

@@ -1,4 +1,7 @@
---- nn.LogSoftmax(dim): y = x - log(sum(exp(x))) along dim (1-based; negative
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.LogSoftmax(dim): y = x - log(sum(exp(x))) along dim (1-based; negative
 -- counts from the end), computed stably. With no dim it picks PyTorch's
 -- legacy default, as nn.Softmax.
 local lucid = require("lucid")
@@ -6,6 +9,10 @@ local nn = require("lucid.nn")
 local args = require("lucid._args")
 local Softmax = require("lucid.nn.Softmax")
 
+--- log(softmax(x)) along dim, computed stably; pairs with nn.NLLLoss.
+-- @function LogSoftmax
+-- @usage nn.LogSoftmax(dim)
+-- @within nn: more layers
 local LogSoftmax = nn.Module:extend("LogSoftmax")
 
 LogSoftmax.schema = args.schema("nn.LogSoftmax", {

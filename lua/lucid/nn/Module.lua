@@ -1,4 +1,7 @@
---- nn.Module: the base class of every layer and model.
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.Module: the base class of every layer and model.
 --
 --   local Net = nn.Module:extend("Net")
 --   function Net:__init(n) self.fc = nn.Linear(n, 1) end
@@ -14,9 +17,21 @@ local args = require("lucid._args")
 local raise, shape_str = args.raise, args.shape_str
 local C = require("lucid.core")
 
+--- The base class of every layer and model, as torch.nn.Module. Make a class with
+-- extend, give it __init(...) (the base set-up runs first) and forward(...);
+-- calling the class builds an instance and calling the instance calls forward.
+-- Assigning a Module or nn.Parameter to a field registers it, in order; a model
+-- prints as a tree of its submodules.
+-- @function Module
+-- @usage local Net = nn.Module:extend("Net")
+-- @within nn: modules
 local Module = {}
 Module.__name = "Module"
 
+--- Whether v is a module instance (made by nn.Module or a class of its).
+-- @function Module.is_module
+-- @usage nn.Module.is_module(v)
+-- @within nn: modules
 local function is_module(v)
   return type(v) == "table" and rawget(v, "_modules") ~= nil
 end
@@ -131,7 +146,14 @@ local function tostring_module(self)
   return self:__repr()
 end
 
---- Class:extend(name): a subclass; Class.super is the parent.
+--- A new class named name deriving from Parent (nn.Module or any module class);
+-- Cls.super is Parent, so Cls.super.__init(self, ...) calls the parent's set-up.
+-- @function Module:extend
+-- @usage local Cls = Parent:extend(name)
+-- @within nn: modules
+-- @aka nn.Module.extend
+
+-- Class:extend(name): a subclass; Class.super is the parent.
 function Module.extend(parent, name)
   if type(name) ~= "string" then
     raise("nn.Module:extend: expected a class name (string), got " .. type(name))
@@ -154,9 +176,15 @@ Module.__call = call
 Module.__tostring = tostring_module
 setmetatable(Module, {__call = construct, __tostring = function() return "class Module" end})
 
---- The base set-up is done before __init runs; calling this again is harmless.
+-- The base set-up is done before __init runs; calling this again is harmless.
 function Module:__init() end
 
+--- The computation of the module; define it in your class. Calling the module
+-- calls it.
+-- @function Module:forward
+-- @usage function Net:forward(x) ... end;  net(x)
+-- @within nn: modules
+-- @aka nn.Module.forward
 function Module:forward()
   raise(self.__name .. ": forward is not implemented")
 end
@@ -168,6 +196,12 @@ local function check_name(self, method, name)
   if why then raise(string.format("%s:%s: %s", self.__name, method, why)) end
 end
 
+--- Registers an nn.Parameter (or removes one, with nil) under name; the same as
+-- assigning it to the field.
+-- @function Module:register_parameter
+-- @usage model:register_parameter(name, p)
+-- @within nn: modules
+-- @aka nn.Module.register_parameter
 function Module:register_parameter(name, p)
   check_name(self, "register_parameter", name)
   if p ~= nil and not C.is_parameter(p) then
@@ -176,6 +210,11 @@ function Module:register_parameter(name, p)
   newindex(self, name, p)
 end
 
+--- Registers a submodule under name; the same as assigning it to the field.
+-- @function Module:add_module
+-- @usage model:add_module(name, m)
+-- @within nn: modules
+-- @aka nn.Module.add_module
 function Module:add_module(name, m)
   check_name(self, "add_module", name)
   if m ~= nil and not is_module(m) then
@@ -184,7 +223,14 @@ function Module:add_module(name, m)
   newindex(self, name, m)
 end
 
---- A tensor kept in the state dict but not trained (running statistics).
+--- Registers a tensor that is saved in the state dict but not trained (running
+-- statistics, masks); read it as model[name].
+-- @function Module:register_buffer
+-- @usage model:register_buffer(name, t)
+-- @within nn: modules
+-- @aka nn.Module.register_buffer
+
+-- A tensor kept in the state dict but not trained (running statistics).
 function Module:register_buffer(name, t)
   check_name(self, "register_buffer", name)
   if t ~= nil and not C.is_tensor(t) then
@@ -229,12 +275,25 @@ local function named_list(self, field, names_field, recurse)
   return out
 end
 
---- for name, p in model:named_parameters() do ... end  (names like "fc1.weight")
+--- Iterates (name, parameter) with dotted names like PyTorch's "fc1.weight".
+-- @function Module:named_parameters
+-- @usage for name, p in model:named_parameters() do ... end
+-- @within nn: modules
+-- @aka nn.Module.named_parameters
+
+-- for name, p in model:named_parameters() do ... end  (names like "fc1.weight")
 function Module:named_parameters(recurse)
   return iterate(named_list(self, "_parameters", "_param_names", recurse))
 end
 
---- An array of the parameters, in registration order.
+--- An array of all parameters (own first, then each submodule's, depth first, in
+-- registration order), for an optimiser.
+-- @function Module:parameters
+-- @usage model:parameters()
+-- @within nn: modules
+-- @aka nn.Module.parameters
+
+-- An array of the parameters, in registration order.
 function Module:parameters(recurse)
   local out = {}
   for _, e in ipairs(named_list(self, "_parameters", "_param_names", recurse)) do
@@ -243,45 +302,92 @@ function Module:parameters(recurse)
   return out
 end
 
+--- Iterates (dotted name, tensor) over the registered buffers.
+-- @function Module:named_buffers
+-- @usage for name, b in model:named_buffers() do ... end
+-- @within nn: modules
+-- @aka nn.Module.named_buffers
 function Module:named_buffers(recurse)
   return iterate(named_list(self, "_buffers", "_buffer_names", recurse))
 end
 
+--- Iterates (name, submodule) over the direct submodules.
+-- @function Module:named_children
+-- @usage for name, m in model:named_children() do ... end
+-- @within nn: modules
+-- @aka nn.Module.named_children
 function Module:named_children()
   local out = {}
   for _, name in ipairs(self._module_names) do out[#out + 1] = {name, self._modules[name]} end
   return iterate(out)
 end
 
---- An array of the direct submodules.
+--- An array of the direct submodules, in registration order.
+-- @function Module:children
+-- @usage model:children()
+-- @within nn: modules
+-- @aka nn.Module.children
+
+-- An array of the direct submodules.
 function Module:children()
   local out = {}
   for _, name in ipairs(self._module_names) do out[#out + 1] = self._modules[name] end
   return out
 end
 
+--- Iterates (dotted name, module) over the module ("" for itself) and all below.
+-- @function Module:named_modules
+-- @usage for name, m in model:named_modules() do ... end
+-- @within nn: modules
+-- @aka nn.Module.named_modules
 function Module:named_modules()
   return iterate(walk_modules(self, "", {}))
 end
 
---- An array of this module and all below it, depth first.
+--- An array of the module itself and every module below it, depth first.
+-- @function Module:modules
+-- @usage model:modules()
+-- @within nn: modules
+-- @aka nn.Module.modules
+
+-- An array of this module and all below it, depth first.
 function Module:modules()
   local out = {}
   for _, e in ipairs(walk_modules(self, "", {})) do out[#out + 1] = e[2] end
   return out
 end
 
+--- Sets training mode on the module and all below it (module.training); returns
+-- the module.
+-- @function Module:train
+-- @usage model:train([mode = true])
+-- @within nn: modules
+-- @aka nn.Module.train
 function Module:train(mode)
   if mode == nil then mode = true end
   for _, m in ipairs(self:modules()) do rawset(m, "training", mode and true or false) end
   return self
 end
 
+--- Evaluation mode, the same as model:train(false); returns the module.
+-- @function Module:eval
+-- @usage model:eval()
+-- @within nn: modules
+-- @aka nn.Module.eval
 function Module:eval()
   return self:train(false)
 end
 
---- model:reuse_buffers([on = true]): for inference loops. While on, and while
+--- For inference loops: while on and gradient recording is off, built-in layers
+-- write their output into a buffer they keep, so a model called every frame on
+-- same-shaped input allocates nothing. The tensor a layer returns is overwritten
+-- by its next call; clone what must last.
+-- @function Module:reuse_buffers
+-- @usage model:reuse_buffers([on = true])
+-- @within nn: modules
+-- @aka nn.Module.reuse_buffers
+
+-- model:reuse_buffers([on = true]): for inference loops. While on, and while
 -- gradient recording is off, a layer whose op can write into a given tensor
 -- writes its output into a buffer it keeps (made again only when the input's
 -- shape or dtype changes), so a model called every frame on same-shaped
@@ -307,7 +413,7 @@ end
 
 local is_grad_enabled, fits, empty = C.is_grad_enabled, C._fits, C.empty
 
---- self:_buffer(x [, last]): the output buffer for an op that writes a
+-- self:_buffer(x [, last]): the output buffer for an op that writes a
 -- tensor of x's shape (its last size replaced by `last` when given) and
 -- dtype, or nil when this module is not reusing buffers (reuse_buffers off,
 -- or recording on): pass the result as the op's `out`. Hot paths guard the
@@ -324,12 +430,25 @@ function Module:_buffer(x, last)
   return out
 end
 
---- Drops every parameter's gradient (sets it to nil, as PyTorch does).
+--- Sets every parameter's gradient to nil, as PyTorch's default.
+-- @function Module:zero_grad
+-- @usage model:zero_grad()
+-- @within nn: modules
+-- @aka nn.Module.zero_grad
+
+-- Drops every parameter's gradient (sets it to nil, as PyTorch does).
 function Module:zero_grad()
   for _, p in ipairs(self:parameters()) do p.grad = nil end
 end
 
---- A table name -> tensor (sharing storage with the parameters and buffers).
+--- A table name -> tensor of every parameter and buffer, sharing storage with
+-- them; lucid.save writes it to a file.
+-- @function Module:state_dict
+-- @usage model:state_dict()
+-- @within nn: modules
+-- @aka nn.Module.state_dict
+
+-- A table name -> tensor (sharing storage with the parameters and buffers).
 function Module:state_dict()
   local sd = {}
   for _, e in ipairs(named_list(self, "_parameters", "_param_names")) do sd[e[1]] = e[2]:detach() end
@@ -337,7 +456,15 @@ function Module:state_dict()
   return sd
 end
 
---- Copies values in. Names and shapes must match (strict, the default), else
+--- Copies the values of a state dict in. Names and shapes must match: a missing
+-- or unexpected name (with strict) or a wrong shape is an error naming them.
+-- Returns {missing_keys =, unexpected_keys =}.
+-- @function Module:load_state_dict
+-- @usage model:load_state_dict(sd [, strict = true])
+-- @within nn: modules
+-- @aka nn.Module.load_state_dict
+
+-- Copies values in. Names and shapes must match (strict, the default), else
 -- an error names every missing or unexpected key, or the first wrong shape.
 -- strict is positional only, and any value but false and nil means true:
 -- model:load_state_dict(lucid.load(path)) passes load's metadata table there.
@@ -388,7 +515,14 @@ function Module:load_state_dict(sd, strict)
   return result
 end
 
---- One line of settings shown inside the parentheses; layers override it.
+--- The settings shown inside the parentheses when the module prints, such as
+-- "in_features=3, out_features=2, bias=true"; override it in your layers.
+-- @function Module:extra_repr
+-- @usage function Cls:extra_repr() return "..." end
+-- @within nn: modules
+-- @aka nn.Module.extra_repr
+
+-- One line of settings shown inside the parentheses; layers override it.
 function Module:extra_repr()
   return ""
 end

@@ -1,4 +1,7 @@
---- nn.ModuleDict(modules): holds submodules by name, registered in
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.ModuleDict(modules): holds submodules by name, registered in
 -- insertion order (state dict keys read "name.weight"). It has no forward.
 --
 --   self.heads = nn.ModuleDict{{"cls", nn.Linear(8, 3)}, {"box", nn.Linear(8, 4)}}
@@ -13,6 +16,12 @@ local args = require("lucid._args")
 local raise = args.raise
 local nn = require("lucid.nn")
 
+--- Holds submodules by name (insertion order; a plain table is sorted by name),
+-- without a forward: md.name(x) or md["name"](x). #md, md:keys(), md:values(),
+-- md:items(), md:contains(name), md:update(t), md:pop(name), md:clear().
+-- @function ModuleDict
+-- @usage nn.ModuleDict({{"name", m}, ...})  or  nn.ModuleDict{name = m, ...}
+-- @within nn: more layers
 local ModuleDict = nn.Module:extend("ModuleDict")
 local is_module = nn.Module.is_module
 local base_newindex = ModuleDict.__newindex
@@ -83,6 +92,9 @@ function ModuleDict:__init(...)
 end
 
 --- md:update(modules): adds (or replaces) every entry, in order.
+-- @function ModuleDict:update
+-- @usage nn.ModuleDict:update(modules)
+-- @within nn: more layers
 function ModuleDict:update(modules)
   add_all(self, modules)
   return self
@@ -93,11 +105,17 @@ function ModuleDict.__len(self)
 end
 
 --- An array of the names, in insertion order.
+-- @function ModuleDict:keys
+-- @usage nn.ModuleDict:keys()
+-- @within nn: more layers
 function ModuleDict:keys()
   return table.move(self._module_names, 1, #self._module_names, 1, {})
 end
 
 --- An array of the modules, in insertion order.
+-- @function ModuleDict:values
+-- @usage nn.ModuleDict:values()
+-- @within nn: more layers
 function ModuleDict:values()
   local out = {}
   for i, name in ipairs(self._module_names) do out[i] = self._modules[name] end
@@ -105,6 +123,9 @@ function ModuleDict:values()
 end
 
 --- An array of {name, module} pairs, in insertion order.
+-- @function ModuleDict:items
+-- @usage nn.ModuleDict:items()
+-- @within nn: more layers
 function ModuleDict:items()
   local out = {}
   for i, name in ipairs(self._module_names) do out[i] = {name, self._modules[name]} end
@@ -116,6 +137,9 @@ function ModuleDict:contains(name)
 end
 
 --- md:pop(name): removes the entry and returns its module.
+-- @function ModuleDict:pop
+-- @usage nn.ModuleDict:pop(name)
+-- @within nn: more layers
 function ModuleDict:pop(name)
   local m = self._modules[name]
   if m == nil then raise("nn.ModuleDict:pop: no module named \"" .. tostring(name) .. "\"") end

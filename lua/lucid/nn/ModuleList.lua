@@ -1,4 +1,7 @@
---- nn.ModuleList(modules): holds submodules in a list, registered as
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.ModuleList(modules): holds submodules in a list, registered as
 -- children "1", "2", ... (so state dict keys read "1.weight"). It has no
 -- forward: a model's forward walks it.
 --
@@ -12,6 +15,12 @@ local args = require("lucid._args")
 local raise = args.raise
 local nn = require("lucid.nn")
 
+--- Holds submodules in a list (children "1", "2", ...), without a forward: your
+-- forward walks it, `for i, layer in ipairs(self.layers) do x = layer(x) end`.
+-- ml[i], #ml, ml:append(m), ml:extend(list), ml:insert(i, m).
+-- @function ModuleList
+-- @usage nn.ModuleList({m1, m2, ...})
+-- @within nn: more layers
 local ModuleList = nn.Module:extend("ModuleList")
 local is_module = nn.Module.is_module
 local base_index, base_newindex = ModuleList.__index, ModuleList.__newindex
@@ -26,7 +35,7 @@ ModuleList.schema = args.schema("nn.ModuleList", {
   {"modules", nil, "table"},
 })
 
---- nn.ModuleList(modules) with an array of modules, nn.ModuleList(m1, m2, ...),
+-- nn.ModuleList(modules) with an array of modules, nn.ModuleList(m1, m2, ...),
 -- or nn.ModuleList{modules = {...}}.
 function ModuleList:__init(...)
   local n = select("#", ...)
@@ -85,6 +94,9 @@ function ModuleList.__len(self)
 end
 
 --- for i, m in ml:iter() do ... end
+-- @function ModuleList:iter
+-- @usage nn.ModuleList:iter()
+-- @within nn: more layers
 function ModuleList:iter()
   local i, n = 0, #self._module_names
   return function()
@@ -96,6 +108,9 @@ end
 ModuleList.__pairs = function(self) return self:iter() end
 
 --- ml:append(m): adds m at the end; returns ml.
+-- @function ModuleList:append
+-- @usage nn.ModuleList:append(m)
+-- @within nn: more layers
 function ModuleList:append(m)
   check_module(m, "the appended value")
   self:add_module(tostring(#self._module_names + 1), m)
@@ -103,6 +118,9 @@ function ModuleList:append(m)
 end
 
 --- ml:extend(list): appends every module of an array (or another ModuleList).
+-- @function ModuleList:extend
+-- @usage nn.ModuleList:extend(list)
+-- @within nn: more layers
 function ModuleList:extend(list)
   local items = {}
   if getmetatable(list) == ModuleList then
@@ -121,6 +139,9 @@ end
 
 --- ml:insert(i, m): m at position i (1..#ml + 1, negative from the end), the
 -- modules from i on moving up by one.
+-- @function ModuleList:insert
+-- @usage nn.ModuleList:insert(i, m)
+-- @within nn: more layers
 function ModuleList:insert(i, m)
   local n = #self._module_names
   if math.type(i) ~= "integer" then raise("nn.ModuleList:insert: index must be an integer") end

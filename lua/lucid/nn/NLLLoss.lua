@@ -1,4 +1,7 @@
---- nn.NLLLoss([weight [, ignore_index = -100 [, reduction = "mean"]]]), or
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.NLLLoss([weight [, ignore_index = -100 [, reduction = "mean"]]]), or
 -- with a table of those names: the negative log likelihood -input[n, target[n]]
 -- of log-probabilities (e.g. from nn.LogSoftmax(2)).
 --
@@ -12,6 +15,12 @@ local nn = require("lucid.nn")
 local args = require("lucid._args")
 local losses = require("lucid.nn.losses")
 
+--- -log_probs[n][ target[n] ] for log-probabilities {N, C} (from nn.LogSoftmax(2))
+-- and 1-based class indices {N}.
+-- @function NLLLoss
+-- @usage nn.NLLLoss([weight [, ignore_index [, reduction]]])(log_probs, target)
+-- @within nn: losses
+-- @aka nn.functional.nll_loss
 local NLLLoss = nn.Module:extend("NLLLoss")
 
 NLLLoss.schema = args.schema("nn.NLLLoss", losses.schema_entries("nll_loss"))

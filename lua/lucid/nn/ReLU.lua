@@ -1,8 +1,15 @@
---- nn.ReLU(): y = max(x, 0), elementwise; the gradient at 0 is 0 (as PyTorch).
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.ReLU(): y = max(x, 0), elementwise; the gradient at 0 is 0 (as PyTorch).
 local args = require("lucid._args")
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 
+--- max(x, 0) elementwise as a layer; the gradient at 0 is 0, as PyTorch.
+-- @function ReLU
+-- @usage nn.ReLU()
+-- @within nn: more layers
 local ReLU = nn.Module:extend("ReLU")
 
 ReLU.schema = args.schema("nn.ReLU", {

@@ -1,9 +1,16 @@
---- nn.SELU(): y = scale * ELU(x, alpha) with PyTorch's constants
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.SELU(): y = scale * ELU(x, alpha) with PyTorch's constants
 -- alpha = 1.6732632423543772, scale = 1.0507009873554805.
 local args = require("lucid._args")
 local nn = require("lucid.nn")
 local ELU = require("lucid.nn.ELU")
 
+--- scale * ELU(x, alpha) with PyTorch's constants (alpha 1.6733, scale 1.0507).
+-- @function SELU
+-- @usage nn.SELU()
+-- @within nn: more layers
 local SELU = nn.Module:extend("SELU")
 
 SELU.ALPHA = 1.6732632423543772848170429916717

@@ -1,10 +1,20 @@
---- nn.Sequential(m1, m2, ...): calls its modules in order. Children are named
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.Sequential(m1, m2, ...): calls its modules in order. Children are named
 -- "1", "2", ... (1-based, as Lua counts), so seq[2] is the second module and
 -- state dict keys read "1.weight".
 local args = require("lucid._args")
 local raise = args.raise
 local nn = require("lucid.nn")
 
+--- Calls its modules in order, each on the previous one's output. Children are
+-- named "1", "2", ... so seq[2] is the second and state-dict keys read
+-- "1.weight"; #seq counts them and seq:append(m) adds one.
+-- @function Sequential
+-- @usage nn.Sequential(m1, m2, ...)  or  nn.Sequential({m1, m2, ...})
+-- @within nn: modules
+-- @aka lucid.nn.Sequential
 local Sequential = nn.Module:extend("Sequential")
 
 -- Sequential takes modules only: a table of names after them (or alone) is
@@ -41,6 +51,9 @@ function Sequential.__len(self)
 end
 
 --- seq:append(m): adds m at the end.
+-- @function Sequential:append
+-- @usage nn.Sequential:append(m)
+-- @within nn: modules
 function Sequential:append(m)
   self:add_module(tostring(#self._module_names + 1), m)
   return self

@@ -1,8 +1,15 @@
---- nn.SiLU(): y = x * sigmoid(x), elementwise (also called swish).
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.SiLU(): y = x * sigmoid(x), elementwise (also called swish).
 local args = require("lucid._args")
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 
+--- x * sigmoid(x) elementwise (swish).
+-- @function SiLU
+-- @usage nn.SiLU()
+-- @within nn: more layers
 local SiLU = nn.Module:extend("SiLU")
 
 SiLU.schema = args.schema("nn.SiLU", {

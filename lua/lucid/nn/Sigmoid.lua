@@ -1,8 +1,15 @@
---- nn.Sigmoid(): y = 1 / (1 + exp(-x)), elementwise.
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.Sigmoid(): y = 1 / (1 + exp(-x)), elementwise.
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 local args = require("lucid._args")
 
+--- 1 / (1 + exp(-x)) elementwise.
+-- @function Sigmoid
+-- @usage nn.Sigmoid()
+-- @within nn: more layers
 local Sigmoid = nn.Module:extend("Sigmoid")
 
 Sigmoid.schema = args.schema("nn.Sigmoid", {})

@@ -1,10 +1,17 @@
---- nn.Softplus(beta = 1, threshold = 20): y = log(1 + exp(beta x)) / beta,
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.Softplus(beta = 1, threshold = 20): y = log(1 + exp(beta x)) / beta,
 -- and y = x where beta x > threshold (for numerical stability), as PyTorch.
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 
 local args = require("lucid._args")
 
+--- log(1 + exp(beta x)) / beta, and x where beta x > threshold.
+-- @function Softplus
+-- @usage nn.Softplus([beta = 1 [, threshold = 20]])
+-- @within nn: more layers
 local Softplus = nn.Module:extend("Softplus")
 
 Softplus.schema = args.schema("nn.Softplus", {

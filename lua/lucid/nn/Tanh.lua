@@ -1,9 +1,18 @@
---- nn.Tanh(): y = tanh(x), elementwise; backward uses the output,
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.Tanh(): y = tanh(x), elementwise; backward uses the output,
 -- dx = dy * (1 - y^2).
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 local args = require("lucid._args")
 
+--- The elementwise tanh as a layer (no parameters): nn.Tanh()(x) is
+-- lucid.tanh(x).
+-- @function Tanh
+-- @usage nn.Tanh()
+-- @within nn: modules
+-- @aka lucid.nn.Tanh
 local Tanh = nn.Module:extend("Tanh")
 
 Tanh.schema = args.schema("nn.Tanh", {})

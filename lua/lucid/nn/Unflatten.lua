@@ -1,4 +1,7 @@
---- nn.Unflatten(dim, unflattened_size): splits dim (1-based, negative from
+--- Part of lucid.nn; help() and `make doc` read these comments.
+-- @module lucid.nn
+
+-- nn.Unflatten(dim, unflattened_size): splits dim (1-based, negative from
 -- the end) into the sizes of the table unflattened_size, whose product must
 -- be that dim's size (one entry may be -1, inferred):
 -- nn.Unflatten(2, {2, 5}) maps {N, 10} to {N, 2, 5}.
@@ -6,6 +9,11 @@ local nn = require("lucid.nn")
 local args = require("lucid._args")
 local raise, shape_str = args.raise, args.shape_str
 
+--- Splits dim into the sizes of a table (one may be -1): nn.Unflatten(2, {2, 5})
+-- maps {N, 10} to {N, 2, 5}.
+-- @function Unflatten
+-- @usage nn.Unflatten(dim, sizes)
+-- @within nn: more layers
 local Unflatten = nn.Module:extend("Unflatten")
 
 -- a non-empty array of sizes, one of which may be -1; returns a copy

@@ -1,15 +1,32 @@
---- lucid.nn.functional: the stateless forms of the layers.
+--- The stateless forms of the layers, as torch.nn.functional: F.tanh(x),
+-- F.relu(x), F.softmax(x, dim), F.linear(x, weight [, bias]), the losses
+-- (F.mse_loss, F.cross_entropy, ...). Most are the same functions as lucid's.
+-- @module lucid.nn.functional
+-- @usage F = require("lucid.nn.functional")  (also nn.functional)
+-- @aka F
+
+-- lucid.nn.functional: the stateless forms of the layers.
 local lucid = require("lucid")
 
 local F = {}
 
---- F.tanh(x): elementwise hyperbolic tangent.
+--- Elementwise tanh, the same function as lucid.tanh.
+-- @function tanh
+-- @usage nn.functional.tanh(x)
+-- @within nn: modules
+
+-- F.tanh(x): elementwise hyperbolic tangent.
 F.tanh = lucid.tanh
 
---- F.linear(x, weight [, bias]): x (..., in) @ weight (out, in)^T + bias (out).
+--- x W^T + b, the same function as lucid.linear.
+-- @function linear
+-- @usage nn.functional.linear(x, weight [, bias])
+-- @within nn: modules
+
+-- F.linear(x, weight [, bias]): x (..., in) @ weight (out, in)^T + bias (out).
 F.linear = lucid.linear
 
---- Activations: F.relu(x), F.sigmoid(x), F.gelu(x [, approximate]),
+-- Activations: F.relu(x), F.sigmoid(x), F.gelu(x [, approximate]),
 -- F.silu(x), F.softplus(x [, beta, threshold]).
 F.relu = lucid.relu
 F.sigmoid = lucid.sigmoid
@@ -17,11 +34,11 @@ F.gelu = lucid.gelu
 F.silu = lucid.silu
 F.softplus = lucid.softplus
 
---- F.softmax(x, dim) and F.log_softmax(x, dim): stable, over one dim.
+-- F.softmax(x, dim) and F.log_softmax(x, dim): stable, over one dim.
 F.softmax = lucid.softmax
 F.log_softmax = lucid.log_softmax
 
---- Losses (lucid/nn/losses.lua): F.mse_loss(input, target [, reduction]),
+-- Losses (lucid/nn/losses.lua): F.mse_loss(input, target [, reduction]),
 -- l1_loss, huber_loss(.., reduction, delta), smooth_l1_loss(.., reduction, beta),
 -- cross_entropy(input, target [, weight, ignore_index, reduction, label_smoothing]),
 -- nll_loss(.., weight, ignore_index, reduction), binary_cross_entropy(.., weight,

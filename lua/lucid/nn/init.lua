@@ -1,4 +1,12 @@
---- lucid.nn: modules. Every layer here is an nn.Module:extend subclass, made
+--- Neural-network modules: nn.Module (the base class, made with
+-- nn.Module:extend(name)), the layers nn.Linear, nn.Tanh and nn.Sequential,
+-- nn.Parameter for trainable tensors, and nn.functional for the stateless forms.
+-- Assigning a Module or Parameter to a field of a module registers it.
+-- @module lucid.nn
+-- @usage nn = require("lucid.nn")  (also lucid.nn)
+-- @aka lucid.nn
+
+-- lucid.nn: modules. Every layer here is an nn.Module:extend subclass, made
 -- exactly the way a user makes their own.
 local lucid = require("lucid")
 local C = require("lucid.core")
@@ -9,7 +17,14 @@ local nn = {}
 local load_guarded = require("lucid._load")
 
 return load_guarded("lucid.nn", nn, function()
-  --- nn.Parameter(t [, requires_grad]): a leaf sharing t's values that
+  --- A leaf tensor sharing t's values that requires grad; assigned to a field of a
+  -- module, it is registered as a parameter (in parameters(), state_dict()).
+  -- @function Parameter
+  -- @usage nn.Parameter(t [, requires_grad = true])
+  -- @within nn: modules
+  -- @aka lucid.parameter
+
+  -- nn.Parameter(t [, requires_grad]): a leaf sharing t's values that
   -- requires grad; assigned to a module field, it is registered.
   function nn.Parameter(t, requires_grad)
     return C.parameter(t, requires_grad)

@@ -1,4 +1,12 @@
---- nn.init: in-place initialisers for parameters, as torch.nn.init.
+--- In-place initialisers as torch.nn.init: each fills its tensor under no_grad
+-- (parameters included), draws from lucid's generator and returns the tensor.
+-- Fans are PyTorch's; options go positionally or by name:
+-- nn.init.kaiming_normal_(w, {mode = "fan_out", nonlinearity = "relu"}).
+-- @module lucid.nn.init
+-- @usage nn.init.xavier_uniform_(w [, gain])  (also uniform_ normal_ constant_ zeros_ ones_ xavier_normal_ kaiming_uniform_ kaiming_normal_ calculate_gain)
+-- @aka nn.init.uniform_ nn.init.normal_ nn.init.constant_ nn.init.zeros_ nn.init.ones_ nn.init.xavier_uniform_ nn.init.xavier_normal_ nn.init.kaiming_uniform_ nn.init.kaiming_normal_ nn.init.calculate_gain
+
+-- nn.init: in-place initialisers for parameters, as torch.nn.init.
 --
 --   nn.init.kaiming_uniform_(layer.weight, {a = math.sqrt(5)})
 --   nn.init.zeros_(layer.bias)
@@ -62,7 +70,7 @@ local function fill_normal(t, mean, std)
   return t:copy_(lucid.randn(t.shape, {dtype = t.dtype}) * std + mean)
 end
 
---- calculate_gain(nonlinearity [, param]): the recommended gain for a
+-- calculate_gain(nonlinearity [, param]): the recommended gain for a
 -- nonlinearity, as PyTorch: 1 for linear, conv and sigmoid, 5/3 for tanh,
 -- sqrt(2) for relu, sqrt(2 / (1 + slope^2)) for leaky_relu (slope = param,
 -- default 0.01), 3/4 for selu.
@@ -88,7 +96,14 @@ function init.calculate_gain(...)
   raise("nn.init.calculate_gain: unsupported nonlinearity " .. tostring(nonlinearity))
 end
 
---- fan_in, fan_out = calculate_fan_in_and_fan_out(t)
+--- The fans of a weight as PyTorch computes them: for t {out, in, ...},
+-- fan_in = in * (the product of the rest), fan_out = out * (the same). The
+-- initialisers use them; so can your own.
+-- @function calculate_fan_in_and_fan_out
+-- @usage local fan_in, fan_out = nn.init.calculate_fan_in_and_fan_out(t)
+-- @within nn: initialisation and clipping
+
+-- fan_in, fan_out = calculate_fan_in_and_fan_out(t)
 function init.calculate_fan_in_and_fan_out(t, fname)
   if type(fname) ~= "string" then fname = "calculate_fan_in_and_fan_out" end
   if not C.is_tensor(t) then
@@ -104,25 +119,25 @@ function init.calculate_fan_in_and_fan_out(t, fname)
   return shape[2] * receptive, shape[1] * receptive
 end
 
---- uniform_(t, a = 0, b = 1): U(a, b).
+-- uniform_(t, a = 0, b = 1): U(a, b).
 function init.uniform_(...)
   local t, a, b = S.uniform_:parse(...)
   return no_grad_fill(t, function(x) x:uniform_(a, b) end)
 end
 
---- normal_(t, mean = 0, std = 1): N(mean, std^2).
+-- normal_(t, mean = 0, std = 1): N(mean, std^2).
 function init.normal_(...)
   local t, mean, std = S.normal_:parse(...)
   return no_grad_fill(t, function(x) fill_normal(x, mean, std) end)
 end
 
---- constant_(t, val): every element val.
+-- constant_(t, val): every element val.
 function init.constant_(...)
   local t, val = S.constant_:parse(...)
   return no_grad_fill(t, function(x) x:fill_(val) end)
 end
 
---- zeros_(t) and ones_(t).
+-- zeros_(t) and ones_(t).
 function init.zeros_(...)
   local t = S.zeros_:parse(...)
   return no_grad_fill(t, function(x) x:fill_(0) end)
@@ -133,7 +148,7 @@ function init.ones_(...)
   return no_grad_fill(t, function(x) x:fill_(1) end)
 end
 
---- xavier_uniform_(t, gain = 1): U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)).
+-- xavier_uniform_(t, gain = 1): U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)).
 function init.xavier_uniform_(...)
   local t, gain = S.xavier_uniform_:parse(...)
   local fan_in, fan_out = init.calculate_fan_in_and_fan_out(t, "xavier_uniform_")
@@ -142,7 +157,7 @@ function init.xavier_uniform_(...)
   return no_grad_fill(t, function(x) x:uniform_(-a, a) end)
 end
 
---- xavier_normal_(t, gain = 1): N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out)).
+-- xavier_normal_(t, gain = 1): N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out)).
 function init.xavier_normal_(...)
   local t, gain = S.xavier_normal_:parse(...)
   local fan_in, fan_out = init.calculate_fan_in_and_fan_out(t, "xavier_normal_")
@@ -161,7 +176,7 @@ local function kaiming_std(t, a, mode, nonlinearity, fname)
   return gain / math.sqrt(fan)
 end
 
---- kaiming_uniform_(t, a = 0, mode = "fan_in", nonlinearity = "leaky_relu"):
+-- kaiming_uniform_(t, a = 0, mode = "fan_in", nonlinearity = "leaky_relu"):
 -- U(-b, b), b = sqrt(3) * gain / sqrt(fan) (He et al.).
 function init.kaiming_uniform_(...)
   local t, a, mode, nonlinearity = S.kaiming_uniform_:parse(...)
@@ -169,7 +184,7 @@ function init.kaiming_uniform_(...)
   return no_grad_fill(t, function(x) x:uniform_(-bound, bound) end)
 end
 
---- kaiming_normal_(t, a = 0, mode = "fan_in", nonlinearity = "leaky_relu"):
+-- kaiming_normal_(t, a = 0, mode = "fan_in", nonlinearity = "leaky_relu"):
 -- N(0, std^2), std = gain / sqrt(fan).
 function init.kaiming_normal_(...)
   local t, a, mode, nonlinearity = S.kaiming_normal_:parse(...)

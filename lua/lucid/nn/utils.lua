@@ -1,4 +1,7 @@
---- nn.utils: gradient clipping (PyTorch 1.13's torch.nn.utils.clip_grad).
+--- Part of lucid.nn.utils; help() and `make doc` read these comments.
+-- @module lucid.nn.utils
+
+-- nn.utils: gradient clipping (PyTorch 1.13's torch.nn.utils.clip_grad).
 --
 --   local total = nn.utils.clip_grad_norm_(model:parameters(), 1.0)
 --   -- or clip_grad_norm_(params, {max_norm = 1.0, norm_type = math.huge})
@@ -60,7 +63,14 @@ local function grad_norm(g, p)
   return (abs(g) ^ p):sum():item() ^ (1 / p)
 end
 
---- clip_grad_norm_(parameters, max_norm [, norm_type = 2 [, error_if_nonfinite = false]])
+--- Scales all gradients in place so that their joint norm is at most max_norm;
+-- returns the norm before clipping, as a number. Call it between backward and
+-- opt:step().
+-- @function clip_grad_norm_
+-- @usage nn.utils.clip_grad_norm_(params, max_norm [, norm_type = 2])
+-- @within nn: initialisation and clipping
+
+-- clip_grad_norm_(parameters, max_norm [, norm_type = 2 [, error_if_nonfinite = false]])
 -- (or a trailing table with those names): the norm of all gradients together
 -- (as if concatenated into one vector) is computed; when it exceeds max_norm
 -- every gradient is scaled by max_norm / (norm + 1e-6). Returns the norm
@@ -109,7 +119,12 @@ function utils.clip_grad_norm_(...)
   return total
 end
 
---- clip_grad_value_(parameters, clip_value): every gradient value clamped
+--- Clamps every gradient value into [-clip_value, clip_value], in place.
+-- @function clip_grad_value_
+-- @usage nn.utils.clip_grad_value_(params, clip_value)
+-- @within nn: initialisation and clipping
+
+-- clip_grad_value_(parameters, clip_value): every gradient value clamped
 -- into [-clip_value, clip_value].
 function utils.clip_grad_value_(...)
   local fname = "nn.utils.clip_grad_value_"

@@ -1,4 +1,7 @@
---- optim.Adagrad(params, {lr = 1e-2, lr_decay = 0, weight_decay = 0,
+--- Part of lucid.optim; help() and `make doc` read these comments.
+-- @module lucid.optim
+
+-- optim.Adagrad(params, {lr = 1e-2, lr_decay = 0, weight_decay = 0,
 -- initial_accumulator_value = 0, eps = 1e-10, maximize = false}), or
 -- positionally in that order (maximize only by name). PyTorch 1.13's update,
 -- with t the step:
@@ -11,6 +14,10 @@ local lucid = require("lucid")
 local Optimizer = require("lucid.optim.Optimizer")
 
 
+--- Divides the gradient by the root of the sum of all squared gradients so far.
+-- @function Adagrad
+-- @usage optim.Adagrad(params, {lr = 1e-2, lr_decay = 0, weight_decay = 0, initial_accumulator_value = 0, eps = 1e-10, maximize = false})
+-- @within optim: optimizers
 local Adagrad = Optimizer:extend("Adagrad", {
   {"lr", 1e-2, "nonneg"},
   {"lr_decay", 0, "nonneg"},

@@ -1,4 +1,7 @@
---- optim.Adam(params, {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8,
+--- Part of lucid.optim; help() and `make doc` read these comments.
+-- @module lucid.optim
+
+-- optim.Adam(params, {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8,
 -- weight_decay = 0, amsgrad = false, maximize = false}), or positionally in
 -- that order (maximize only by name). PyTorch 1.13's update, with t the step:
 --   g = grad (negated when maximizing) + weight_decay * p     (L2 penalty)
@@ -10,6 +13,11 @@
 local lucid = require("lucid")
 local Optimizer = require("lucid.optim.Optimizer")
 
+--- Adam: bias-corrected running averages of the gradient and its square;
+-- weight_decay is an L2 penalty added to the gradient (see AdamW).
+-- @function Adam
+-- @usage optim.Adam(params, {lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 0, amsgrad = false, maximize = false})
+-- @within optim: optimizers
 local Adam = Optimizer:extend("Adam", {
   {"lr", 1e-3, "nonneg"},
   {"betas", {0.9, 0.999}, "betas"},
@@ -19,7 +27,7 @@ local Adam = Optimizer:extend("Adam", {
   {"maximize", false, "boolean", keyword = true},
 })
 
---- Adam's weight decay is an L2 penalty: it goes into the gradient, so the
+-- Adam's weight decay is an L2 penalty: it goes into the gradient, so the
 -- moments (and the adaptive scaling) see it. Returns the gradient to use.
 function Adam:decay(p, grad, group)
   if group.weight_decay ~= 0 then grad = grad + group.weight_decay * p end

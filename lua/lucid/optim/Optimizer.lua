@@ -1,4 +1,7 @@
---- optim.Optimizer: the base class of the optimizers (PyTorch 1.13 semantics).
+--- Part of lucid.optim; help() and `make doc` read these comments.
+-- @module lucid.optim
+
+-- optim.Optimizer: the base class of the optimizers (PyTorch 1.13 semantics).
 --
 --   local SGD = Optimizer:extend("SGD", {          -- options in PyTorch's order
 --     {"lr", Optimizer.required, "nonneg"},
@@ -17,12 +20,22 @@ local raise, shape_str = args.raise, args.shape_str
 local lucid = require("lucid")
 local C = require("lucid.core")
 
+--- The base class of the optimizers; instances have param_groups (lr and the
+-- other options, changeable between steps), state, step(), zero_grad(),
+-- add_param_group(g), state_dict() and load_state_dict(sd).
+-- @function Optimizer
+-- @usage optim.Optimizer:extend(name, options)
+-- @within optim: optimizers
+-- @aka optim.Optimizer.extend optim.Optimizer:extend
 local Optimizer = {}
 Optimizer.__name = "Optimizer"
 Optimizer.__index = Optimizer
 Optimizer.options = {}
 
 --- Marks an option without a default (SGD's lr).
+-- @function Optimizer.required
+-- @usage optim.Optimizer.required
+-- @within optim: optimizers
 Optimizer.required = args.REQUIRED
 
 -- pairs() in a fixed order (numbers first, then by text), so that the first
@@ -35,6 +48,11 @@ local function sorted_pairs(t)
     if keys[i] ~= nil then return keys[i], t[keys[i]] end
   end
 end
+--- pairs in a stable order (numbers, then strings, sorted), for subclasses
+-- that print or save their state.
+-- @function Optimizer.sorted_pairs
+-- @usage for k, v in optim.Optimizer.sorted_pairs(t) do ... end
+-- @within optim: optimizers
 Optimizer.sorted_pairs = sorted_pairs
 
 -- A value for a message: arrays as {a, b, ...} (cycles shown as "{...}",
@@ -55,6 +73,11 @@ local function fmt_in(v, seen, depth)
   return tostring(v)
 end
 local function fmt(v) return fmt_in(v, {}, 0) end
+--- An option's value as the messages and printing show it (numbers
+-- shortest-exact, tables in braces).
+-- @function Optimizer.fmt
+-- @usage optim.Optimizer.fmt(v)
+-- @within optim: optimizers
 Optimizer.fmt = fmt
 
 -- Value checks by kind: each returns nil when fine, else what is wrong.
@@ -131,7 +154,7 @@ end
 -- PyTorch's options that no optimizer here has (implementation switches).
 local UNSUPPORTED = {"foreach", "capturable", "differentiable", "fused"}
 
---- Optimizer:extend(name, options): a subclass whose options are `options`
+-- Optimizer:extend(name, options): a subclass whose options are `options`
 -- (or the parent's): {name, default, check [, keyword = true]} in PyTorch's
 -- order (Optimizer.required: no default; check: a name in Optimizer.checks or
 -- lucid._args's checks, or a function). Class.schema is their lucid._args
@@ -153,7 +176,13 @@ function Optimizer.extend(parent, name, options)
   })
 end
 
---- opt:add_param_group{params = {...}, lr = ...}: missing options take the
+--- Adds parameters with their own options (the others from the defaults).
+-- @function Optimizer:add_param_group
+-- @usage opt:add_param_group({params = {...}, lr = ...})
+-- @within optim: optimizers
+-- @aka optim.Optimizer.add_param_group
+
+-- opt:add_param_group{params = {...}, lr = ...}: missing options take the
 -- optimizer's defaults. The table given is not changed (it is copied).
 function Optimizer:add_param_group(group)
   return self:_add_group(group, string.format("parameter group %d: ", #self.param_groups + 1))
@@ -226,17 +255,42 @@ function Optimizer:_knows(name)
   return false
 end
 
---- Hooks for subclasses: a check across options (returns what is wrong, or
+--- A hook for subclasses: checks a param group's options together; returns
+-- what is wrong as a string, or nil.
+-- @function Optimizer:check_group
+-- @usage function MyOpt:check_group(group) ... end
+-- @within optim: optimizers
+
+-- Hooks for subclasses: a check across options (returns what is wrong, or
 -- nil), and eager state set-up (PyTorch's Adagrad fills its state at once).
 function Optimizer:check_group() return nil end
+--- A hook for subclasses: sets up a parameter's state when the optimizer is
+-- made (PyTorch's Adagrad fills its sums at once); by default the state starts
+-- empty and update fills it.
+-- @function Optimizer:init_state
+-- @usage function MyOpt:init_state(p, group, state) ... end
+-- @within optim: optimizers
 function Optimizer:init_state() end
 
---- One parameter's update; `grad` is p.grad, `state` its state table.
+--- The one method a subclass defines: moves parameter p by its gradient grad
+-- (p.grad), with the group's options and p's state table; step() calls it under
+-- no_grad for every parameter that has a gradient.
+-- @function Optimizer:update
+-- @usage function MyOpt:update(p, grad, group, state) ... end
+-- @within optim: optimizers
+
+-- One parameter's update; `grad` is p.grad, `state` its state table.
 function Optimizer:update()
   raise("optim." .. self.__name .. ": update is not implemented")
 end
 
---- opt:step([closure]): one update of every parameter that has a gradient
+--- Updates every parameter that has a gradient, by the optimizer's rule.
+-- @function Optimizer:step
+-- @usage opt:step()
+-- @within optim: optimizers
+-- @aka optim.Optimizer.step
+
+-- opt:step([closure]): one update of every parameter that has a gradient
 -- (others are skipped, as in PyTorch). A closure re-evaluates the loss with
 -- gradients on and its result is returned.
 function Optimizer:step(closure)
@@ -264,12 +318,18 @@ function Optimizer:step(closure)
   return loss
 end
 
---- opt:zero_grad([set_to_none = true]): drops the gradients (or, with false,
+-- opt:zero_grad([set_to_none = true]): drops the gradients (or, with false,
 -- fills them with zeros).
 local ZERO_GRAD = args.schema("optim.Optimizer:zero_grad", {
   {"set_to_none", true, "boolean"},
 })
 
+--- Sets the parameters' gradients to nil (or to zeros with false), before the
+-- next backward.
+-- @function Optimizer:zero_grad
+-- @usage opt:zero_grad([set_to_none = true])
+-- @within optim: optimizers
+-- @aka optim.Optimizer.zero_grad
 function Optimizer:zero_grad(...)
   local set_to_none = ZERO_GRAD:parse(...)
   for _, group in ipairs(self.param_groups) do
@@ -284,7 +344,16 @@ function Optimizer:zero_grad(...)
   end
 end
 
---- {state = {[i] = {step = n, exp_avg = T, ...}}, param_groups = {{lr = ...,
+--- The optimizer's state and options as a table (parameters by their 1-based
+-- index), to save and restore; loading checks counts, shapes and options and
+-- changes nothing on a mismatch.
+-- @function Optimizer:state_dict
+-- @usage opt:state_dict(),  opt:load_state_dict(sd)
+-- @within optim: optimizers
+-- @also optim.Optimizer:load_state_dict
+-- @aka optim.Optimizer.state_dict optim.Optimizer.load_state_dict
+
+-- {state = {[i] = {step = n, exp_avg = T, ...}}, param_groups = {{lr = ...,
 -- params = {1, 2, ...}}}}: parameters are named by their 1-based position
 -- across the groups. Everything is a copy: later steps do not change it.
 function Optimizer:state_dict()
@@ -309,7 +378,7 @@ function Optimizer:state_dict()
   return {state = state, param_groups = groups}
 end
 
---- Loads a table made by state_dict(): group hyperparameters are replaced,
+-- Loads a table made by state_dict(): group hyperparameters are replaced,
 -- state tensors copied (into the parameter's dtype). Counts and shapes are
 -- checked before anything changes.
 function Optimizer:load_state_dict(sd)
@@ -392,7 +461,7 @@ function Optimizer:load_state_dict(sd)
   end
 end
 
---- Prints like PyTorch's repr: the class, then each group's options sorted.
+-- Prints like PyTorch's repr: the class, then each group's options sorted.
 function Optimizer:__tostring()
   local lines = {self.__name .. " ("}
   for i, group in ipairs(self.param_groups) do

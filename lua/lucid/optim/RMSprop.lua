@@ -1,4 +1,7 @@
---- optim.RMSprop(params, {lr = 1e-2, alpha = 0.99, eps = 1e-8,
+--- Part of lucid.optim; help() and `make doc` read these comments.
+-- @module lucid.optim
+
+-- optim.RMSprop(params, {lr = 1e-2, alpha = 0.99, eps = 1e-8,
 -- weight_decay = 0, momentum = 0, centered = false, maximize = false}), or
 -- positionally in that order (maximize only by name). PyTorch 1.13's update:
 --   g = grad (negated when maximizing) + weight_decay * p
@@ -14,6 +17,10 @@ local lucid = require("lucid")
 local Optimizer = require("lucid.optim.Optimizer")
 
 
+--- Divides the gradient by a running root mean square of recent gradients.
+-- @function RMSprop
+-- @usage optim.RMSprop(params, {lr = 1e-2, alpha = 0.99, eps = 1e-8, weight_decay = 0, momentum = 0, centered = false, maximize = false})
+-- @within optim: optimizers
 local RMSprop = Optimizer:extend("RMSprop", {
   {"lr", 1e-2, "nonneg"},
   {"alpha", 0.99, "nonneg"},

@@ -1,4 +1,7 @@
---- optim.SGD(params, {lr =, momentum = 0, dampening = 0, weight_decay = 0,
+--- Part of lucid.optim; help() and `make doc` read these comments.
+-- @module lucid.optim
+
+-- optim.SGD(params, {lr =, momentum = 0, dampening = 0, weight_decay = 0,
 -- nesterov = false, maximize = false}), or positionally in that order
 -- (maximize only by name, as in PyTorch). PyTorch 1.13's update:
 --   g = grad (negated when maximizing) + weight_decay * p
@@ -6,6 +9,12 @@
 --   p = p - lr * (nesterov and g + momentum * buf or buf)   (with momentum)
 local Optimizer = require("lucid.optim.Optimizer")
 
+--- Stochastic gradient descent, with optional momentum (Nesterov's too) and L2
+-- weight decay. params is model:parameters() or an array of groups
+-- {{params = {...}, lr = ...}, ...}.
+-- @function SGD
+-- @usage optim.SGD(params, {lr =, momentum = 0, dampening = 0, weight_decay = 0, nesterov = false, maximize = false})  or  optim.SGD(params, lr)
+-- @within optim: optimizers
 local SGD = Optimizer:extend("SGD", {
   {"lr", Optimizer.required, "nonneg"},
   {"momentum", 0, "nonneg"},

@@ -1,4 +1,11 @@
---- lucid.optim: optimizers and learning-rate schedulers, with PyTorch 1.13's
+--- Optimizers and learning-rate schedulers with PyTorch 1.13's update rules:
+-- local opt = optim.Adam(model:parameters(), {lr = 1e-3}); then each step
+-- opt:zero_grad(); loss:backward(); opt:step().
+-- @module lucid.optim
+-- @usage optim = require("lucid.optim")  (also lucid.optim)
+-- @aka lucid.optim
+
+-- lucid.optim: optimizers and learning-rate schedulers, with PyTorch 1.13's
 -- semantics. Every optimizer is an optim.Optimizer:extend subclass (see
 -- Optimizer.lua), made the way a user makes their own.
 --

@@ -1,4 +1,11 @@
---- optim.lr_scheduler: learning-rate schedules that rewrite `lr` in an
+--- Learning-rate schedules that rewrite lr in the optimizer's param_groups: call
+-- sched:step() once per epoch after opt:step(); sched:get_last_lr() reads it.
+-- Arguments also go positionally in PyTorch's order.
+-- @module lucid.optim.lr_scheduler
+-- @usage optim.lr_scheduler.StepLR(opt, {step_size =, gamma = 0.1, last_epoch = -1, verbose = false})  (every schedule takes last_epoch and verbose last; also ExponentialLR(opt, {gamma =}), CosineAnnealingLR(opt, {T_max =, eta_min = 0}), LambdaLR(opt, {lr_lambda = f}))
+-- @also optim.lr_scheduler.StepLR optim.lr_scheduler.ExponentialLR optim.lr_scheduler.CosineAnnealingLR optim.lr_scheduler.LambdaLR
+
+-- optim.lr_scheduler: learning-rate schedules that rewrite `lr` in an
 -- optimizer's param_groups, with PyTorch 1.13's semantics.
 --
 --   local sched = lr_scheduler.StepLR(opt, {step_size = 30, gamma = 0.1})
@@ -45,6 +52,13 @@ local function check_lambda(v, name)
   return name .. " must be a function or an array of functions (one per group), got " .. type(v)
 end
 
+--- The base class of the schedules: LRScheduler:extend(name, options) makes a
+-- new one, which defines get_lr() (the group's next lr from self.last_epoch and
+-- self.base_lrs); step(), get_last_lr(), state_dict() and load_state_dict(sd)
+-- come with it.
+-- @function LRScheduler
+-- @usage local MyLR = optim.lr_scheduler.LRScheduler:extend(name, options)
+-- @within optim: optimizers
 local LRScheduler = {}
 LRScheduler.__name = "LRScheduler"
 LRScheduler.__index = LRScheduler
@@ -81,7 +95,7 @@ local function construct(cls, optimizer, ...)
   return self
 end
 
---- LRScheduler:extend(name, options): a subclass taking `options` (ordered
+-- LRScheduler:extend(name, options): a subclass taking `options` (ordered
 -- {name, default, check}; the parent's when nil) then last_epoch and verbose.
 function LRScheduler.extend(parent, name, options)
   options = options or parent.own_options or {}
@@ -100,7 +114,7 @@ function LRScheduler.extend(parent, name, options)
   })
 end
 
---- Set-up after the options are read and before the first step.
+-- Set-up after the options are read and before the first step.
 function LRScheduler:__init() end
 
 function LRScheduler:get_lr()
@@ -108,6 +122,9 @@ function LRScheduler:get_lr()
 end
 
 --- sched:step([epoch]): the next epoch (or `epoch`, by the closed form).
+-- @function LRScheduler:step
+-- @usage optim.lr_scheduler.LRScheduler:step(epoch)
+-- @within optim: optimizers
 function LRScheduler:step(epoch)
   self._step_count = self._step_count + 1
   local values
@@ -132,6 +149,9 @@ function LRScheduler:step(epoch)
 end
 
 --- The lr of each group set by the last step (a new array).
+-- @function LRScheduler:get_last_lr
+-- @usage optim.lr_scheduler.LRScheduler:get_last_lr()
+-- @within optim: optimizers
 function LRScheduler:get_last_lr()
   return table.move(self._last_lr, 1, #self._last_lr, 1, {})
 end
@@ -143,6 +163,9 @@ end
 
 --- Every field but the optimizer and the lambdas (functions cannot be saved):
 -- last_epoch, base_lrs, _step_count, _last_lr and the options. A copy.
+-- @function LRScheduler:state_dict
+-- @usage optim.lr_scheduler.LRScheduler:state_dict()
+-- @within optim: optimizers
 function LRScheduler:state_dict()
   local sd = {}
   for k, v in pairs(self) do
@@ -220,7 +243,7 @@ local function from_base(self, f)
   return out
 end
 
---- StepLR(opt, {step_size =, gamma = 0.1}): lr times gamma every step_size epochs.
+-- StepLR(opt, {step_size =, gamma = 0.1}): lr times gamma every step_size epochs.
 local StepLR = LRScheduler:extend("StepLR", {
   {"step_size", required, check_posint},
   {"gamma", 0.1, "number"},
@@ -234,7 +257,7 @@ function StepLR:closed_form()
 end
 lr_scheduler.StepLR = StepLR
 
---- ExponentialLR(opt, {gamma =}): lr times gamma every epoch.
+-- ExponentialLR(opt, {gamma =}): lr times gamma every epoch.
 local ExponentialLR = LRScheduler:extend("ExponentialLR", {
   {"gamma", required, "number"},
 })
@@ -247,7 +270,7 @@ function ExponentialLR:closed_form()
 end
 lr_scheduler.ExponentialLR = ExponentialLR
 
---- CosineAnnealingLR(opt, {T_max =, eta_min = 0}): from the initial lr down
+-- CosineAnnealingLR(opt, {T_max =, eta_min = 0}): from the initial lr down
 -- to eta_min along half a cosine over T_max epochs (and back up after, as
 -- PyTorch's recursive form does).
 local CosineAnnealingLR = LRScheduler:extend("CosineAnnealingLR", {
@@ -277,7 +300,7 @@ function CosineAnnealingLR:closed_form()
 end
 lr_scheduler.CosineAnnealingLR = CosineAnnealingLR
 
---- LambdaLR(opt, {lr_lambda = function(epoch) ... end}): initial lr times
+-- LambdaLR(opt, {lr_lambda = function(epoch) ... end}): initial lr times
 -- lr_lambda(epoch); lr_lambda may be an array, one function per group.
 local LambdaLR = LRScheduler:extend("LambdaLR", {
   {"lr_lambda", required, check_lambda},
