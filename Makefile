@@ -141,7 +141,7 @@ deps:
 
 test: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory ctest spec fuzz-replay oom-sweep sanitize valgrind
+	@$(MAKE) --no-print-directory ctest spec fuzz-replay oom-sweep sanitize valgrind love-test
 
 ctest: $(CTESTS) $(REPL_T)
 ifeq ($(LUA),lua5.4)
@@ -192,3 +192,5 @@ clean:
 # Reliability checks and fuzzing (issue 7): their own fragments.
 include tests/reliability/reliability.mk
 include tests/fuzz/fuzz.mk
+# The LÖVE game (issue 13): love, love-test (part of make test), love-screenshot.
+include scripts/love/love.mk
