@@ -104,6 +104,7 @@ local function report()
     .. "eaten_random=%.3f reward_first=%.3f reward_last=%.3f loss_first=%.4f loss_last=%.4f checkpoint=%s",
     game.frame, game.field.learners, game.field.n - game.field.learners, first.learners, last.learners,
     random / #w, first.reward, last.reward, first.loss, last.loss, same and "same" or "differs"))
+  io.stdout:flush()
   return same and 0 or 1
 end
 
@@ -153,7 +154,7 @@ end
 -- The score history: pellets per agent per window, learners against random agents.
 local function draw_chart(x, y, w, h)
   local g = love.graphics
-  g.setColor(0, 0, 0, 0.5)
+  g.setColor(0, 0, 0, 0.75)
   g.rectangle("fill", x, y, w, h)
   local top = 1
   for _, s in ipairs(game.windows) do top = math.max(top, s.learners, s.randoms) end
@@ -169,6 +170,10 @@ local function draw_chart(x, y, w, h)
   end
   g.setColor(1, 1, 1)
   g.print("pellets / agent / 100 frames", x + 6, y + 4)
+  g.setColor(1, 0.6, 0.2)
+  g.print("learners", x + 6, y + 20)
+  g.setColor(0.6, 0.6, 0.6)
+  g.print("random", x + 70, y + 20)
 end
 
 function love.draw()
@@ -184,14 +189,17 @@ function love.draw()
     g.line(a.x, a.y, a.x + 7 * math.cos(angle), a.y + 7 * math.sin(angle))
   end
   local last = game.windows[#game.windows]
-  g.setColor(0, 0, 0, 0.5)
-  g.rectangle("fill", 8, 8, 330, 92)
+  g.setColor(0, 0, 0, 0.75)
+  g.rectangle("fill", 8, 8, 300, 80)
   g.setColor(1, 1, 1)
   g.print(string.format("frame %d   %s%s", game.frame, game.train and "training" or "not training",
     paused and "   (paused)" or ""), 16, 14)
-  g.print(string.format("learners (orange): %.2f pellets / agent / 100 frames",
-    last and last.learners or 0), 16, 32)
-  g.print(string.format("random (grey):     %.2f", last and last.randoms or 0), 16, 50)
+  g.print(string.format("pellets eaten per agent in the last 100 frames:"), 16, 32)
+  g.setColor(1, 0.6, 0.2)
+  g.print(string.format("learners %.2f", last and last.learners or 0), 16, 50)
+  g.setColor(0.7, 0.7, 0.75)
+  g.print(string.format("random %.2f", last and last.randoms or 0), 120, 50)
+  g.setColor(1, 1, 1)
   g.print(string.format("loss %.4f   entropy %.3f   reward %.3f", game.loss, game.entropy,
     last and last.reward or 0), 16, 68)
   if message then g.print(message, 16, H - 24) end
