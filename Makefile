@@ -148,7 +148,7 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory ctest spec fuzz-replay oom-sweep sanitize valgrind
-	@$(MAKE) --no-print-directory versions
+	@$(MAKE) --no-print-directory versions love-test
 
 # Every other Lua: its module, the C hosts against it and the whole busted
 # suite under it (Lua 5.4's ran above, with the sanitizers and valgrind).
@@ -211,3 +211,5 @@ include tests/fuzz/fuzz.mk
 
 # The API reference (LDoc) and help()'s texts from the same comments.
 include scripts/doc.mk
+# The LÖVE game (issue 13): love, love-test (part of make test), love-screenshot.
+include scripts/love/love.mk
