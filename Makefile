@@ -141,7 +141,7 @@ deps:
 
 test: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory ctest spec fuzz-replay oom-sweep sanitize valgrind
+	@$(MAKE) --no-print-directory ctest spec rock-test fuzz-replay oom-sweep sanitize valgrind
 
 ctest: $(CTESTS) $(REPL_T)
 ifeq ($(LUA),lua5.4)
@@ -192,3 +192,4 @@ clean:
 # Reliability checks and fuzzing (issue 7): their own fragments.
 include tests/reliability/reliability.mk
 include tests/fuzz/fuzz.mk
+include scripts/rock.mk
