@@ -141,7 +141,7 @@ deps:
 
 test: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory ctest spec rock-test fuzz-replay oom-sweep sanitize valgrind
+	@$(MAKE) --no-print-directory lint ctest spec rock-test fuzz-replay oom-sweep sanitize valgrind
 
 ctest: $(CTESTS) $(REPL_T)
 ifeq ($(LUA),lua5.4)
@@ -193,3 +193,4 @@ clean:
 include tests/reliability/reliability.mk
 include tests/fuzz/fuzz.mk
 include scripts/rock.mk
+include scripts/lint.mk
