@@ -147,8 +147,8 @@ deps:
 
 test: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory ctest spec fuzz-replay oom-sweep sanitize valgrind
-	@$(MAKE) --no-print-directory versions love-test
+	@$(MAKE) --no-print-directory lint ctest spec rock-test fuzz-replay oom-sweep sanitize valgrind
+	@$(MAKE) --no-print-directory versions love-test doc
 
 # Every other Lua: its module, the C hosts against it and the whole busted
 # suite under it (Lua 5.4's ran above, with the sanitizers and valgrind).
@@ -213,3 +213,6 @@ include tests/fuzz/fuzz.mk
 include scripts/doc.mk
 # The LÖVE game (issue 13): love, love-test (part of make test), love-screenshot.
 include scripts/love/love.mk
+# LuaRocks (rock-test) and the linters (lint).
+include scripts/rock.mk
+include scripts/lint.mk

@@ -79,8 +79,8 @@ static int accumulate_leaf(lc_ctx *ctx, lc_tensor *leaf, lc_tensor *g) {
     leaf->grad = c;
     return 1;
   }
-  lc_tensor *gg = g;
-  if (g->dtype != leaf->grad->dtype && !(gg = lc_to_dtype(ctx, g, leaf->grad->dtype))) return 0;
+  lc_tensor *gg = g->dtype == leaf->grad->dtype ? g : lc_to_dtype(ctx, g, leaf->grad->dtype);
+  if (!gg) return 0;
   int64_t sg[LC_MAX_DIMS];
   int ok = 1;
   int off = leaf->grad->ndim - gg->ndim;
@@ -289,7 +289,7 @@ static lc_status run_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int
         if (in->node) {
           ok = accumulate(ctx, &in->node->grad, grads[i]);
         } else {
-          if (!in->bw_grad && ok) {
+          if (!in->bw_grad) {
             ok = work_push(ctx, &leaves, in);
             if (ok) lc_tensor_retain(in);
           }

@@ -140,7 +140,7 @@ void lc__k_sum_dim(lc_tensor *out, const lc_tensor *a, int dim, double scale) {
     }
     return;
   }
-  if (dstride == 1 || len == 0) {
+  if (dstride == 1) {
     lc_walk w;
     int64_t base[2] = {0, a->offset};
     lc__walk_init(&w, out->ndim, out->shape, 2, (const int64_t *const[]){out->strides, st}, base);

@@ -68,7 +68,8 @@ static lc_tensor *matmul_nd(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) {
   int64_t n = a->shape[an - 2], k = a->shape[an - 1], m = b->shape[bn - 1];
   /* batch dims broadcast like elementwise ops */
   int nb = (an > bn ? an : bn) - 2;
-  int64_t bshape[LC_MAX_DIMS], ast[LC_MAX_DIMS], bst[LC_MAX_DIMS];
+  /* (bshape zeroed: with no batch dims, the memcpy below reads none of it) */
+  int64_t bshape[LC_MAX_DIMS] = {0}, ast[LC_MAX_DIMS], bst[LC_MAX_DIMS];
   for (int i = 0; i < nb; i++) {
     int ia = i - (nb - (an - 2)), ib = i - (nb - (bn - 2));
     int64_t da = ia >= 0 ? a->shape[ia] : 1, db = ib >= 0 ? b->shape[ib] : 1;

@@ -706,8 +706,8 @@ local function load_file(path, reader)
   local tensors = {}
   for _, e in ipairs(infos) do
     local bytes, dtype = convert(e.dtype, reader.read(8 + n + e.begin, e.finish - e.begin))
-    local ok, t = pcall(C.from_string, bytes, e.shape, {dtype = dtype})
-    if not ok then fail("%s: tensor '%s': %s", path, e.name, tostring(t)) end
+    local made, t = pcall(C.from_string, bytes, e.shape, {dtype = dtype})
+    if not made then fail("%s: tensor '%s': %s", path, e.name, tostring(t)) end
     tensors[e.name] = t
   end
   reader.close()

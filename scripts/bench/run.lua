@@ -34,7 +34,7 @@ of 5). Peak memory is VmHWM of a separate process training the MLP for 300 steps
 local here = arg[0]:match("^(.*)/[^/]*$") or "."
 local build = arg[1] or "build"
 local PYTHON = os.getenv("PYTHON") or "/usr/bin/python3"
-local LUA = arg[-1]
+local LUA
 do local i = -1; while arg[i - 1] do i = i - 1 end; LUA = arg[i] end
 
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end

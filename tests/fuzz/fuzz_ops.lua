@@ -99,14 +99,6 @@ local function store(s, x)
   if C.is_tensor(x) and x:numel() <= MAXN then P[s] = x end
 end
 
--- a small size, now and then an odd one
-local function size()
-  local b = byte()
-  if b < 240 then return b % 6 end
-  if b < 248 then return -1 end
-  return 7
-end
-
 -- a dim of an ndim-dim tensor: usually valid (1-based or negative), sometimes not
 local function dim(nd)
   local b = byte()

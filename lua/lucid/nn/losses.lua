@@ -171,7 +171,7 @@ end
 
 -- input {.., C, ..} with the class dim cdim -> rows {M, C} (M = N * d1 * ...,
 -- in the order of the target's elements)
-local function class_rows(x, cdim, c)
+local function class_rows(x, _, c)
   if x.ndim == 1 then return x:reshape(1, c) end
   if x.ndim == 2 then return x end
   return x:reshape(x.shape[1], c, -1):transpose(2, 3):reshape(-1, c)
