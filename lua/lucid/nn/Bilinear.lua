@@ -7,6 +7,7 @@ local nn = require("lucid.nn")
 
 local C = require("lucid.core")
 local args = require("lucid._args")
+local compat = require("lucid._compat")
 local shape_str = args.shape_str
 
 local Bilinear = nn.Module:extend("Bilinear")
@@ -43,7 +44,7 @@ function Bilinear:forward(x1, x2)
     args.raise("nn.Bilinear: inputs %s and %s do not fit (expected {..., %d} and {..., %d} "
       .. "with the same leading dims)", shape_str(s1), shape_str(s2), in1, in2)
   end
-  local lead = table.move(s1, 1, #s1 - 1, 1, {})
+  local lead = compat.move(s1, 1, #s1 - 1, 1, {})
   local a = x1:reshape(-1, in1)                                            -- {M, in1}
   local b = x2:reshape(-1, 1, in2)                                         -- {M, 1, in2}
   local w = self.weight:transpose(1, 2):reshape(in1, out * in2)            -- {in1, out*in2}

@@ -13,6 +13,7 @@
 local args = require("lucid._args")
 local raise, shape_str = args.raise, args.shape_str
 local C = require("lucid.core")
+local compat = require("lucid._compat")
 
 local Module = {}
 Module.__name = "Module"
@@ -36,7 +37,7 @@ local function make_index(cls)
     if v ~= nil then return v end
     v = self._buffers[k]
     if v ~= nil then return v end
-    if math.type(k) == "integer" then return self._modules[tostring(k)] end
+    if compat.math_type(k) == "integer" then return self._modules[tostring(k)] end
     return cls[k]
   end
 end

@@ -12,6 +12,7 @@
 local args = require("lucid._args")
 local raise = args.raise
 local nn = require("lucid.nn")
+local compat = require("lucid._compat")
 
 local ModuleDict = nn.Module:extend("ModuleDict")
 local is_module = nn.Module.is_module
@@ -88,13 +89,15 @@ function ModuleDict:update(modules)
   return self
 end
 
-function ModuleDict.__len(self)
+--- #md (5.2+) or :len() (every version: 5.1 and LuaJIT's # ignores __len)
+function ModuleDict.len(self)
   return #self._module_names
 end
+ModuleDict.__len = ModuleDict.len
 
 --- An array of the names, in insertion order.
 function ModuleDict:keys()
-  return table.move(self._module_names, 1, #self._module_names, 1, {})
+  return compat.move(self._module_names, 1, #self._module_names, 1, {})
 end
 
 --- An array of the modules, in insertion order.
