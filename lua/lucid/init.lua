@@ -27,10 +27,6 @@ return load_guarded("lucid", lucid, function()
 
   local methods, meta = C._methods, C._meta
 
-  --- t:close(): frees t's memory now (what `local t <close> = ...` does at the
-  -- end of its scope on 5.4); every version has it. Using t afterwards raises.
-  if methods.close == nil then methods.close = meta.__close end
-
   --- Runs fn(...) with gradient recording off and returns its results; or, with
   -- no function, turns recording off until the returned guard is closed:
   --   local g <close> = lucid.no_grad()      -- Lua 5.4
