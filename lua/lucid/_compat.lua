@@ -31,7 +31,7 @@ M.pack = table.pack or function(...) return {n = select("#", ...), ...} end
 M.move = table.move or function(a, f, e, t, dst)
   dst = dst or a
   if e >= f then
-    if t > f or t > e or dst ~= a then
+    if t > e or t <= f or dst ~= a then  -- no overlap to step on: forward
       for i = 0, e - f do dst[t + i] = a[f + i] end
     else
       for i = e - f, 0, -1 do dst[t + i] = a[f + i] end
