@@ -198,5 +198,7 @@ void lt_state_free_lists(lt_state *s);
 void lt_register_elementwise(lua_State *L, int state, int methods, int module);
 void lt_register_reduce(lua_State *L, int state, int methods, int module);
 void lt_register_shape(lua_State *L, int state, int methods, int module);
+/* lucid_bytes.c: safetensors' byte work (header length, dtype conversion). */
+void lt_register_bytes(lua_State *L, int state, int methods, int module);
 
 #endif

@@ -120,6 +120,7 @@ int lt_fail(lua_State *L, lc_ctx *ctx, const char *fname) {
 static int is_library_frame(lua_State *L, lua_Debug *ar, const char *prefix, size_t len) {
   if (!lua_getinfo(L, "S", ar)) return 0;
   if (ar->what[0] == 'C') return 1;
+  if (ar->what[0] == 't') return 1;  /* 5.1's "tail": a frame a tail call replaced */
   return prefix && strncmp(ar->source, prefix, len) == 0;
 }
 
@@ -1313,6 +1314,7 @@ static const lt_reg core_fns[] = {
   /* the metatable's own (__index is made below: it has the methods as upvalue) */
   {"__gc", "lucid.Tensor.__gc", box_gc, NULL, LT_META},
   {"__close", "lucid.Tensor.__close", box_gc, NULL, LT_META},
+  {"close", "lucid.Tensor.close", box_gc, NULL, LT_METHOD},  /* every version's <close> */
   {"__newindex", "lucid.Tensor", t_newindex, NULL, LT_META},
   {"__len", "lucid.Tensor", t_len, NULL, LT_META},
   {NULL, NULL, NULL, NULL, 0}};
@@ -1350,6 +1352,7 @@ LUALIB_API int luaopen_lucid_core(lua_State *L) {
   lt_register_reduce(L, state, methods, module);
   lt_register_shape(L, state, methods, module);
   lt_register_autograd(L, state, methods, module);
+  lt_register_bytes(L, state, methods, module);
 
   lua_pushvalue(L, state);
   lua_pushvalue(L, methods);

@@ -53,7 +53,15 @@ end
 --- Whether step `step` of `total` gets a printed line: five times over the
 -- run, the last step included.
 function M.log_step(step, total)
-  return step % math.max(1, total // 5) == 0 or step == total
+  return step % math.max(1, math.floor(total / 5)) == 0 or step == total
+end
+
+--- v as an integer (math.tointeger on Lua 5.3+, where "400" reads as an
+-- integer already; other versions have only floats, and a whole one is an
+-- integer), or nil when v is not whole.
+M.int = math.tointeger or function(v)
+  if type(v) == "number" and v == math.floor(v) then return v end
+  return nil
 end
 
 -- The outputs of `model` on each tensor of `inputs`, flattened into one list.

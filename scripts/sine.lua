@@ -52,7 +52,7 @@ lucid.manual_seed(opts.seed)
 -- ---------------------------------------------------------------------------
 -- data
 
-local N, NOISE = math.tointeger(opts.points), 0.1
+local N, NOISE = example.int(opts.points), 0.1
 local x = lucid.linspace(-math.pi, math.pi, N):reshape(N, 1)       -- {N, 1}
 local noise = lucid.randn(N, 1) * NOISE
 local y = lucid.sin(x) + noise                                      -- noisy targets
@@ -81,7 +81,7 @@ local schedule = lucid.optim.lr_scheduler.CosineAnnealingLR(optimizer, {T_max = 
 -- ---------------------------------------------------------------------------
 -- training: the whole data set is one batch
 
-local bar <close> = lucid.progress(opts.steps, {desc = "sine"})
+local bar = lucid.progress(opts.steps, {desc = "sine"})  -- closed by the loop's end
 for step in bar do
   optimizer:zero_grad()
   local loss = loss_fn(model(x), y)
@@ -93,12 +93,13 @@ for step in bar do
     bar:write(string.format("step %5d  loss %.5f  lr %.5f", step, loss:item(), schedule:get_last_lr()[1]))
   end
 end
+bar:close()
 
 -- ---------------------------------------------------------------------------
 -- results
 
 model:eval()
-local g <close> = lucid.no_grad()
+local g = lucid.no_grad()  -- until g:close() below (`local g <close>` on 5.4 only)
 local fit, fit_test = model(x), model(x_test)
 local train_mse = loss_fn(fit, y):item()
 local clean_mse = loss_fn(fit_test, y_test):item()
@@ -128,6 +129,7 @@ ax:legend({{label = "data (sin x + noise)", color = "#9ecae1"},
   {label = "sin x", color = "#555555"}, {label = "network", color = "#d62728"}}, "top left")
 ax:frame()
 print("picture: " .. doc:save(opts.out .. "/sine.svg"))
+g:close()
 
 if clean_mse > 0.005 or not same then
   io.stderr:write("sine.lua: FAILED: ", not same and "the reloaded model differs" or

@@ -60,7 +60,7 @@ lucid.manual_seed(opts.seed)
 -- ---------------------------------------------------------------------------
 -- data: K arms of N points
 
-local N, K = math.tointeger(opts.points), 3
+local N, K = example.int(opts.points), 3
 local xs, labels = {}, {}
 for k = 1, K do
   local r = lucid.linspace(0, 1, N)                                       -- radius
@@ -72,7 +72,7 @@ local X = lucid.cat(xs, 1)          -- {K*N, 2}
 local Y = lucid.cat(labels, 1)      -- {K*N}: 1, ..., 1, 2, ..., 3
 
 local loader = lucid.data.DataLoader(lucid.data.TensorDataset(X, Y),
-  {batch_size = math.tointeger(opts.batch_size), shuffle = true})
+  {batch_size = example.int(opts.batch_size), shuffle = true})
 
 -- ---------------------------------------------------------------------------
 -- the model
@@ -94,15 +94,15 @@ local optimizer = lucid.optim.Adam(model:parameters(), {lr = opts.lr})
 local function accuracy(m, inputs, targets)
   local _, predicted = lucid.no_grad(m, inputs):max(2)           -- 1-based class indices
   local correct = predicted:eq(targets):sum():item()
-  return correct / targets:numel(), math.tointeger(correct)
+  return correct / targets:numel(), example.int(correct)
 end
 
 -- ---------------------------------------------------------------------------
 -- training: shuffled mini-batches, one progress step per epoch
 
-local epochs = math.tointeger(opts.epochs)
+local epochs = example.int(opts.epochs)
 local curve = {}                    -- mean training loss of each epoch
-local bar <close> = lucid.progress(epochs, {desc = "spiral", unit = "epoch"})
+local bar = lucid.progress(epochs, {desc = "spiral", unit = "epoch"})  -- closed by the loop's end
 for epoch in bar do
   model:train()
   local total, count = 0, 0
@@ -121,6 +121,7 @@ for epoch in bar do
       100 * accuracy(model, X, Y)))
   end
 end
+bar:close()
 
 -- ---------------------------------------------------------------------------
 -- results
@@ -131,7 +132,7 @@ print(string.format("\ntrain accuracy: %.2f%% (%d/%d)", 100 * acc, correct, X.sh
 print(string.format("final loss: %.4f", curve[epochs]))
 
 -- The grid of cell centres for the picture, {G*G, 2}, row by row from the top.
-local G, LIM = math.tointeger(opts.grid), 1.2
+local G, LIM = example.int(opts.grid), 1.2
 local h = 2 * LIM / G
 local centres = lucid.linspace(-LIM + h / 2, LIM - h / 2, G)
 local gx = centres:reshape(1, G):expand(G, G)           -- x grows along a row

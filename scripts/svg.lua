@@ -17,12 +17,15 @@
 -- (an XML declaration, then one <svg> element).
 local svg = {}
 
+-- log10: math.log's base argument is 5.2+, math.log10 is gone from 5.3 on
+local log10 = math.log10 or function(x) return math.log(x, 10) end  -- luacheck: ignore (5.1)
+
 -- ---------------------------------------------------------------------------
 -- text
 
 --- A number as SVG wants it: an integer without ".0", else at most 2 decimals.
 function svg.num(v)
-  if math.type(v) == "integer" then return string.format("%d", v) end
+  if math.type and math.type(v) == "integer" then return string.format("%d", v) end  -- 5.3+
   if v ~= v or v == math.huge or v == -math.huge then
     error("svg: a coordinate is " .. tostring(v), 3)
   end
@@ -193,7 +196,7 @@ function svg.ticks(lo, hi, n)
   n = n or 5
   if hi <= lo then return {lo} end
   local raw = (hi - lo) / n
-  local mag = 10 ^ math.floor(math.log(raw, 10))
+  local mag = 10 ^ math.floor(log10(raw))
   local step = mag
   for _, m in ipairs({1, 2, 5, 10}) do
     step = m * mag
@@ -214,7 +217,7 @@ end
 -- A tick label: as few digits as the step needs.
 local function tick_label(v, step)
   local digits = 0
-  if step < 1 then digits = math.max(0, math.ceil(-math.log(step, 10) - 1e-9)) end
+  if step < 1 then digits = math.max(0, math.ceil(-log10(step) - 1e-9)) end
   return string.format("%." .. digits .. "f", v)
 end
 

@@ -64,7 +64,9 @@ local optimizer = lucid.optim.SGD(model:parameters(), {lr = opts.lr, momentum = 
 -- ---------------------------------------------------------------------------
 -- training: the whole data set is one batch
 
-local bar <close> = lucid.progress(opts.steps, {desc = "xor"})
+-- the loop closes the bar when it ends (`local bar <close>` would on 5.4
+-- after an error too; this example runs on every Lua, so bar:close() below)
+local bar = lucid.progress(opts.steps, {desc = "xor"})
 for step in bar do
   optimizer:zero_grad()
   local loss = loss_fn(model(X), Y)
@@ -75,6 +77,7 @@ for step in bar do
     bar:write(string.format("step %5d  loss %.5f", step, loss:item()))
   end
 end
+bar:close()
 
 -- ---------------------------------------------------------------------------
 -- results

@@ -28,10 +28,8 @@ local C = require("lucid.core")
 
 local M = {}
 
-local unpack = table.unpack or unpack  -- luacheck: ignore (5.1)
-local tointeger = math.tointeger or function(v)
-  if v == math.floor(v) and v - v == 0 then return v end
-end
+local compat = require("lucid._compat")
+local unpack, tointeger = compat.unpack, compat.tointeger
 
 -- ---- raising -------------------------------------------------------------------
 
@@ -383,7 +381,7 @@ end
 -- The most elements a parameter may have: past this, the byte size of a
 -- float64 tensor no longer fits (checking first keeps the error about the
 -- layer, before any allocation).
-local MAX_NUMEL = (math.maxinteger or 2 ^ 53) / 8
+local MAX_NUMEL = compat.maxinteger / 8
 
 --- numel(fname, what, ...): raises when a parameter of these sizes could
 -- not exist (the product overflows), naming it.

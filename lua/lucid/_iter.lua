@@ -1,19 +1,24 @@
 --- lucid._iter: what lucid.data and lucid.progress share about the objects
 -- they iterate over (datasets, loaders, arrays). Internal: not part of the
--- API, and free of other lucid modules, so either can require it first.
+-- API, and free of other lucid modules (but _compat), so either can require it first.
+local compat = require("lucid._compat")
+
 local M = {}
 
 --- Whether v is a whole number: an integer, or a float with an integral
 -- value below 2^53 (so not NaN or an infinity).
-function M.is_integer(v)
-  return math.type(v) == "integer" or (math.type(v) == "float" and v == math.floor(v) and v == v
-    and math.abs(v) < 2^53)
-end
+M.is_integer = compat.is_integer
 
 --- #obj when it is a non-negative integer, else nil (also when # raises).
+-- A table's __len is called directly: Lua 5.1 and LuaJIT's `#` ignore it.
 function M.length_of(obj)
-  local ok, n = pcall(function() return #obj end)
-  if ok and math.type(n) == "integer" and n >= 0 then return n end
+  local mt = type(obj) == "table" and getmetatable(obj) or nil
+  local len = type(mt) == "table" and rawget(mt, "__len") or nil
+  local ok, n = pcall(function()
+    if len then return len(obj, obj) end
+    return #obj
+  end)
+  if ok and compat.math_type(n) == "integer" and n >= 0 then return n end
   return nil
 end
 

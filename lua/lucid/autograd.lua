@@ -15,6 +15,8 @@
 local args = require("lucid._args")
 local raise = args.raise
 local C = require("lucid.core")
+local compat = require("lucid._compat")
+local pack, unpack = compat.pack, compat.unpack
 
 local autograd = {}
 
@@ -61,7 +63,7 @@ local Function = {__name = "Function"}
 autograd.Function = Function
 
 local function apply(cls, ...)
-  local args = table.pack(...)
+  local args = pack(...)
   local ctx = setmetatable({saved_tensors = {}, needs_input_grad = {}}, Ctx)
   local inputs, positions, wanted = {}, {}, false
   for i = 1, args.n do
@@ -83,10 +85,10 @@ local function apply(cls, ...)
   if not (wanted and previous) then return out end
   -- backward(ctx, g) returns one value per forward argument; keep the tensors'
   local function backward(g)
-    local res = table.pack(cls.backward(ctx, g))
+    local res = pack(cls.backward(ctx, g))
     local grads = {}
     for k, pos in ipairs(positions) do grads[k] = res[pos] end
-    return table.unpack(grads, 1, #positions)
+    return unpack(grads, 1, #positions)
   end
   return C._attach_function(out, inputs, backward, cls.__name .. "Backward")
 end
@@ -161,7 +163,6 @@ autograd.schemas = {
   -- only the options grad itself reads in Lua (the rest is the binding's)
 }
 
-local unpack = table.unpack or unpack  -- luacheck: ignore (5.1)
 
 -- The finite-difference check of gradcheck, for fname; o: the parsed options.
 local function check(fname, fn, inputs, o)
@@ -176,7 +177,7 @@ local function check(fname, fn, inputs, o)
     if opts.raise == false then return false, msg end
     raise(G .. msg)
   end
-  local out = fn(table.unpack(inputs))
+  local out = fn(unpack(inputs))
   if not C.is_tensor(out) then return fail("the function must return a tensor") end
   local r = C.rand(out.shape, {dtype = out.dtype}) + 0.5  -- away from 0, so no term vanishes
   local wrt = {}
@@ -187,13 +188,13 @@ local function check(fname, fn, inputs, o)
   -- an output that records no graph has zero derivatives (a backward that is
   -- right but not itself differentiable gives one under gradgradcheck)
   local analytic = out.requires_grad
-    and table.pack(autograd.grad((out * r):sum(), wrt, {allow_unused = true})) or {}
+    and pack(autograd.grad((out * r):sum(), wrt, {allow_unused = true})) or {}
   -- fn's value with recording off; the switch happens inside the pcall and
   -- nothing is allocated between the pcall's end and the restore
   local previous
   local function measure()
     previous = C.set_grad_enabled(false)
-    local y = fn(table.unpack(inputs))
+    local y = fn(unpack(inputs))
     if not C.is_tensor(y) then raise(G .. "the function must return a tensor, got " .. type(y)) end
     return (y * r):sum():item()
   end
@@ -239,7 +240,6 @@ function autograd.gradcheck(...)
   return check("lucid.autograd.gradcheck", o.fn, o.inputs, o)
 end
 
-local function pack(...) return {n = select("#", ...), ...} end
 
 --- Checks second derivatives as PyTorch's: the first derivatives of
 -- sum(fn(inputs...) * grad_outputs) (grad_outputs a fixed random tensor unless

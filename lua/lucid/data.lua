@@ -45,11 +45,17 @@
 -- loader:iter() returns a plain iterator function over one epoch, for manual
 -- stepping: `local next_batch = loader:iter(); local xb, yb = next_batch()`.
 -- #loader is the number of batches per epoch.
+--
+-- Lua 5.1 and LuaJIT: `#` on a table ignores __len there, so `#loader` and
+-- `#ds` of a TensorDataset give 0; loader:len() and ds:len() work on every
+-- version. A dataset's own __len is still honoured (the loader calls it).
 local args = require("lucid._args")
 local raise = args.raise
 local lucid = require("lucid")
 local C = require("lucid.core")
 local iter = require("lucid._iter")  -- shared with lucid.progress
+local compat = require("lucid._compat")
+local pack, unpack = compat.pack, compat.unpack
 
 local data = {}
 
@@ -73,9 +79,10 @@ function TensorDataset.__index(ds, k)
   return TensorDataset[k]
 end
 
-function TensorDataset.__len(ds)
+function TensorDataset.len(ds)
   return rawget(ds, "size")
 end
+TensorDataset.__len = TensorDataset.len
 
 function TensorDataset.__tostring(ds)
   local shapes = {}
@@ -93,14 +100,14 @@ function TensorDataset:get(i)
   if not is_integer(i) then
     raise("lucid.data.TensorDataset: the index must be an integer, got " .. tostring(i))
   end
-  i = math.tointeger(i)
+  i = compat.tointeger(i)
   if i < 0 then i = n + 1 + i end
   if i < 1 or i > n then
     raise(string.format("lucid.data.TensorDataset: index %d out of range (the dataset has %d items)", i, n))
   end
   local ts, out = self.tensors, {}
   for j = 1, #ts do out[j] = C.select(ts[j], 1, i) end
-  return table.unpack(out, 1, #ts)
+  return unpack(out, 1, #ts)
 end
 
 --- A dataset of the rows of tensors with the same first size: ds:get(i) returns
@@ -148,7 +155,7 @@ local function stack(ts, what)
   for _, t in ipairs(ts) do
     if t.dtype == "float64" then dtype = "float64" end
   end
-  local out = lucid.empty({#ts, table.unpack(first.shape)}, {dtype = dtype})
+  local out = lucid.empty({#ts, unpack(first.shape)}, {dtype = dtype})
   lucid.no_grad(function()
     for j, t in ipairs(ts) do out[j] = t end
   end)
@@ -260,14 +267,15 @@ function data.DataLoader(...)
 end
 
 local function num_batches(self, n)
-  if self.drop_last then return n // self.batch_size end
-  return (n + self.batch_size - 1) // self.batch_size
+  if self.drop_last then return compat.idiv(n, self.batch_size) end
+  return compat.idiv(n + self.batch_size - 1, self.batch_size)
 end
 
--- #loader: the number of batches in an epoch.
-function DataLoader.__len(self)
+-- loader:len(), or #loader (5.2+): the number of batches in an epoch.
+function DataLoader.len(self)
   return num_batches(self, dataset_len(self.dataset))
 end
+DataLoader.__len = DataLoader.len
 
 function DataLoader.__tostring(self)
   return string.format("DataLoader(%d items, batch_size=%d, shuffle=%s, drop_last=%s)",
@@ -297,8 +305,8 @@ end
 data._find_method = find_method  -- (lucid._iter's)
 
 local function fetch(ds, i, get)
-  if get then return table.pack(get(ds, i)) end
-  return table.pack(ds[i])
+  if get then return pack(get(ds, i)) end
+  return pack(ds[i])
 end
 
 -- The next batch of an epoch as multiple values, or nothing at its end.
@@ -315,7 +323,7 @@ local function next_batch(self, st)
     lucid.no_grad(function()
       for j, t in ipairs(ds.tensors) do out[j] = lucid.index_select(t, 1, idx) end
     end)
-    return table.unpack(out, 1, #ds.tensors)
+    return unpack(out, 1, #ds.tensors)
   end
 
   local samples = {}
@@ -341,7 +349,7 @@ local function next_batch(self, st)
     for j, s in ipairs(samples) do column[j] = s[p] end
     out[p] = collate(column, width > 1 and "value " .. p or "the items")
   end
-  return table.unpack(out, 1, width)
+  return unpack(out, 1, width)
 end
 
 -- for xb, yb in loader do ... end: the generic for calls loader(nil, control);
@@ -359,10 +367,10 @@ function DataLoader.__call(self, _, control)
     end
     self._running[control] = nil
   end
-  local res = table.pack(next_batch(self, st))
+  local res = pack(next_batch(self, st))
   if res[1] == nil then return nil end
   self._running[res[1]] = st
-  return table.unpack(res, 1, res.n)
+  return unpack(res, 1, res.n)
 end
 
 --- loader:iter(): an iterator function over one new epoch (nil at its end).

@@ -7,6 +7,7 @@
 local args = require("lucid._args")
 local raise = args.raise
 local C = require("lucid.core")
+local compat = require("lucid._compat")
 
 local M = {}
 
@@ -17,7 +18,7 @@ local opts = {precision = 4, threshold = 1000, edgeitems = 3, linewidth = 80, sc
 -- widths would build gigantic strings).
 local RANGES = {
   precision = {0, 30},
-  threshold = {0, math.maxinteger},
+  threshold = {0, compat.maxinteger},
   edgeitems = {0, 1000000},
   linewidth = {1, 1000000},
 }
@@ -29,7 +30,7 @@ local function ranged(name)
     local i = args.int_of(v)
     if i == nil or i < lo or i > hi then
       return string.format("%s must be an integer in %d..%s, got %s", name, lo,
-        hi == math.maxinteger and "math.maxinteger" or tostring(hi),
+        hi == compat.maxinteger and "math.maxinteger" or tostring(hi),
         type(v) == "number" and tostring(v) or type(v))
     end
     return nil, i
@@ -133,7 +134,7 @@ local function formatter(data)
 end
 
 local function vector_str(d, indent, f)
-  local per_line = math.max(1, (opts.linewidth - indent) // (f.width + 2))
+  local per_line = math.max(1, compat.idiv(opts.linewidth - indent, f.width + 2))
   local lines, line = {}, {}
   for _, v in ipairs(d) do
     line[#line + 1] = v == ELLIPSIS and " ..." or f.format(v)
@@ -162,7 +163,7 @@ function M.values_str(t, indent)
   if not C.is_tensor(t) then
     raise("lucid.format.values_str: expected a tensor, got " .. type(t))
   end
-  indent = type(indent) == "number" and math.tointeger(indent) or 0
+  indent = type(indent) == "number" and compat.tointeger(indent) or 0
   -- the closure is made before recording is turned off; the switch is made
   -- inside the pcall, so that any error (a refused allocation too) restores it
   local prev

@@ -8,13 +8,14 @@
 -- @module lucid
 -- @usage lucid = require("lucid")
 
--- lucid: tensors with autograd for Lua 5.4.
+-- lucid: tensors with autograd for Lua 5.1-5.4 and LuaJIT.
 -- The C module lucid.core does the work; this file gathers it into the
 -- package table, adds what is easier said in Lua (no_grad, printing) and
 -- links the submodules. Nothing here is global: every lua_State that
 -- requires lucid gets its own context (random generator, default dtype,
 -- grad mode) inside lucid.core.
 local raise = require("lucid._args").raise
+local compat = require("lucid._compat")
 local C = require("lucid.core")
 -- Errors point past this folder's files, at the user's line (lt_error).
 C._set_library_source(debug.getinfo(1, "S").source)
@@ -38,9 +39,18 @@ return load_guarded("lucid", lucid, function()
 
   -- Runs fn(...) with gradient recording off and returns its results; or, with
   -- no function, turns recording off until the returned guard is closed:
-  --   local g <close> = lucid.no_grad()
+  --   local g <close> = lucid.no_grad()      -- Lua 5.4
+  --   local g = lucid.no_grad() ... g:close() -- every version
+  -- Closing twice restores once (so g:close() inside a <close> scope is fine).
+  local function close_guard(g)
+    if not g.closed then
+      g.closed = true
+      C.set_grad_enabled(g.previous)
+    end
+  end
   local guard_meta = {
-    __close = function(g) C.set_grad_enabled(g.previous) end,
+    __close = close_guard,
+    __index = {close = close_guard},
     __name = "lucid.no_grad",
   }
   local function callable(f)
@@ -64,12 +74,12 @@ return load_guarded("lucid", lucid, function()
     local previous
     local function run(...)
       previous = C.set_grad_enabled(enabled)
-      return table.pack(fn(...))
+      return compat.pack(fn(...))
     end
     local ok, res = pcall(run, ...)
     if previous ~= nil then C.set_grad_enabled(previous) end
     if not ok then error(res, 0) end
-    return table.unpack(res, 1, res.n)
+    return compat.unpack(res, 1, res.n)
   end
 
   --- Runs fn(...) with gradient recording off and returns its results (recording
@@ -101,11 +111,11 @@ return load_guarded("lucid", lucid, function()
     if not is_shape then return C.tensor(t, shape) end  -- shape is really opts (or nil)
     local n = 1
     for i, d in ipairs(shape) do
-      if math.type(d) ~= "integer" or d < 0 then
+      if compat.math_type(d) ~= "integer" or d < 0 then
         raise(string.format("lucid.from_table: shape[%d] must be a non-negative integer, got %s",
           i, tostring(d)))
       end
-      if d > 0 and n > #t // d then  -- more than the table holds (and no overflow)
+      if d > 0 and n > compat.idiv(#t, d) then  -- more than the table holds (and no overflow)
         raise(string.format("lucid.from_table: shape {%s} needs more values than the table's %d",
           table.concat(shape, ", "), #t))
       end

@@ -5,6 +5,7 @@
 -- the ranks it promises, then built on matmul (so autograd comes for free).
 local args = require("lucid._args")
 local C = require("lucid.core")
+local compat = require("lucid._compat")
 
 local raise, shape_str = args.raise, args.shape_str
 
@@ -86,7 +87,7 @@ end
 function M.outer(a, b)
   check("outer", a, 1, "input")
   check("outer", b, 1, "vec2")
-  if a:numel() > 0 and b:numel() > (1 << 60) // a:numel() then
+  if a:numel() > 0 and b:numel() > compat.idiv(compat.pow2(60), a:numel()) then
     raise(string.format("lucid.outer: shapes %s and %s give a product too large to hold",
       shape_str(a), shape_str(b)))
   end

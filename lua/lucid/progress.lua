@@ -99,6 +99,8 @@ local SCHEMA = args.schema("lucid.progress", {
 })
 
 local is_integer, length_of, find_method = iter.is_integer, iter.length_of, iter.find_method
+local compat = require("lucid._compat")
+local idiv, math_type = compat.idiv, compat.math_type
 
 -- ---------------------------------------------------------------------------
 -- environment (a host may leave io or os out of its Lua state)
@@ -132,7 +134,10 @@ local function is_terminal(file)
       answer = ok2 and r and true or false
     else
       local fd = file == io.stderr and 2 or file == io.stdout and 1 or nil
-      if fd and type(os) == "table" and os.execute then answer = os.execute("test -t " .. fd) == true end
+      if fd and type(os) == "table" and os.execute then
+        local r = os.execute("test -t " .. fd)
+        answer = r == true or r == 0  -- 5.1 and LuaJIT without 5.2 mode return the status
+      end
     end
   end
   tty_cache[file] = answer
@@ -151,15 +156,15 @@ end
 
 local function fmt_time(s)
   s = math.floor(s)
-  local h, m, sec = s // 3600, s // 60 % 60, s % 60
+  local h, m, sec = idiv(s, 3600), idiv(s, 60) % 60, s % 60
   if h > 0 then return string.format("%d:%02d:%02d", h, m, sec) end
   return string.format("%02d:%02d", m, sec)
 end
 
 local function fmt_value(v)
   if lucid_core.is_tensor(v) and v:numel() == 1 then v = v:item() end
-  if math.type(v) == "integer" then return string.format("%d", v) end
-  if math.type(v) == "float" then
+  if math_type(v) == "integer" then return string.format("%d", v) end
+  if math_type(v) == "float" then
     if v == math.floor(v) and math.abs(v) < 1e15 then return string.format("%.1f", v) end
     return string.format("%.4g", v)
   end
@@ -175,20 +180,20 @@ local function draw_bar(frac, width, ascii)
     return string.rep("#", full) .. string.rep(" ", width - full)
   end
   local eighths = math.floor(frac * width * 8)
-  local full, part = eighths // 8, eighths % 8
+  local full, part = idiv(eighths, 8), eighths % 8
   local s = string.rep("█", full)
   if full < width then s = s .. EIGHTHS[part + 1] .. string.rep(" ", width - full - (part > 0 and 1 or 0)) end
   return s
 end
 
 local function ulen(s)
-  return utf8.len(s) or #s
+  return compat.utf8_len(s) or #s
 end
 
 -- Cuts s to at most n characters.
 local function cut(s, n)
   if ulen(s) <= n then return s end
-  local stop = utf8.offset(s, n + 1)
+  local stop = compat.utf8_offset(s, n + 1)
   return stop and s:sub(1, stop - 1) or s:sub(1, n)
 end
 
@@ -331,14 +336,14 @@ function Bar:__call()
     self._pending = false
     self:update(1)
   end
-  local res = table.pack(self._f(self._s, self._c))
+  local res = compat.pack(self._f(self._s, self._c))
   if res[1] == nil then
     self:close()
     return nil
   end
   self._c = res[1]
   self._pending = true
-  return table.unpack(res, 1, res.n)
+  return compat.unpack(res, 1, res.n)
 end
 
 function Bar:__tostring()
@@ -355,7 +360,7 @@ local function source(it)
     if not is_integer(it) or it < 0 then
       raise("lucid.progress: a count must be a non-negative integer, got " .. tostring(it))
     end
-    local n = math.tointeger(it)
+    local n = compat.tointeger(it)
     return function(_, i) i = i + 1 if i <= n then return i end end, nil, 0, n
   elseif t == "function" then
     return it, nil, nil, nil
@@ -396,9 +401,9 @@ return function(...)
     n = 0, total = total,
     desc = opts.desc ~= nil and tostring(opts.desc) or nil,
     file = file, tty = tty and true or false,
-    every = opts.every and math.tointeger(opts.every),
+    every = opts.every and compat.tointeger(opts.every),
     interval = opts.interval or (tty and 0.1 or 10),
-    ncols = math.max(20, math.tointeger(ncols) or 80),
+    ncols = math.max(20, compat.tointeger(ncols) or 80),
     ascii = ascii and true or false,
     unit = opts.unit or "it",
     leave = opts.leave ~= false,

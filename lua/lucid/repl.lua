@@ -12,15 +12,32 @@
 local raise = require("lucid._args").raise
 local lucid = require("lucid")
 local C = require("lucid.core")
+local compat = require("lucid._compat")
 
 local M = {}
+
+local rawlen = rawlen or function(t) return #t end  -- luacheck: ignore (5.1: # is raw on tables)
+
+-- package.searchpath is 5.2+ (and LuaJIT's): the same search, for 5.1.
+local searchpath = package.searchpath or function(name, path)
+  local file = name:gsub("%.", "/")
+  for template in path:gmatch("[^;]+") do
+    local candidate = template:gsub("%?", file)
+    local f = io.open(candidate, "r")
+    if f then
+      f:close()
+      return candidate
+    end
+  end
+  return nil
+end
 
 -- ---- globals ---------------------------------------------------------------------
 
 -- Module files on the search paths (so completion only offers what loads).
 local function module_exists(name)
   if package.loaded[name] ~= nil or package.preload[name] ~= nil then return true end
-  return package.searchpath(name, package.path) ~= nil
+  return searchpath(name, package.path) ~= nil
 end
 
 --- Sets the globals of every mode; returns the chunk-name prefix of the
@@ -93,7 +110,7 @@ summary = function(t, depth)
   local n, count, keys = rawlen(t), 0, {}
   for k in next, t do
     count = count + 1
-    if not (math.type(k) == "integer" and k >= 1 and k <= n) then
+    if not (compat.math_type(k) == "integer" and k >= 1 and k <= n) then
       if count > 20 or type(k) ~= "string" or not k:match("^[%a_][%w_]*$") then return nil end
       keys[#keys + 1] = k
     end

@@ -44,6 +44,8 @@
 local args = require("lucid._args")
 local raise = args.raise
 local C = require("lucid.core")
+local compat = require("lucid._compat")
+local math_type, idiv = compat.math_type, compat.idiv
 
 local M = {}
 
@@ -72,7 +74,8 @@ end
 -- JSON: a strict decoder (RFC 8259) and an encoder for the strings and numbers
 -- the writer needs. Objects and arrays decode to tables marked by metatables,
 -- so {} and [] stay apart; integers without fraction or exponent decode to
--- Lua integers (exact up to 2^63), every other number to a float.
+-- Lua integers (exact up to 2^63; whole doubles, exact up to 2^53, on Lua
+-- 5.1, 5.2 and LuaJIT), every other number to a float.
 
 local JObject, JArray = {__name = "json object"}, {__name = "json array"}
 local JNull = setmetatable({}, {__name = "json null", __tostring = function() return "null" end})
@@ -101,7 +104,7 @@ local function json_decode(s, max_depth)
     local parts = {}
     local i = pos + 1
     while true do
-      local j = s:find('[\0-\31"\\]', i)
+      local j = s:find('[%z\1-\31"\\]', i)  -- %z: 5.1's patterns stop at a \0
       if not j then err("unterminated string", pos) end
       parts[#parts + 1] = s:sub(i, j - 1)
       local c = s:sub(j, j)
@@ -119,12 +122,12 @@ local function json_decode(s, max_depth)
             local lo = s:match("^\\u(%x%x%x%x)", i)
             lo = lo and tonumber(lo, 16)
             if not lo or lo < 0xDC00 or lo > 0xDFFF then err("unpaired surrogate in \\u escape", j) end
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
+            cp = 0x10000 + (cp - 0xD800) * 0x400 + (lo - 0xDC00)
             i = i + 6
           elseif cp >= 0xDC00 and cp <= 0xDFFF then
             err("unpaired surrogate in \\u escape", j)
           end
-          parts[#parts + 1] = utf8.char(cp)
+          parts[#parts + 1] = compat.utf8_char(cp)
         elseif escapes[e] then
           parts[#parts + 1] = escapes[e]
           i = j + 2
@@ -164,7 +167,7 @@ local function json_decode(s, max_depth)
     local text = s:sub(start, pos - 1)
     local v = tonumber(text)
     if is_float then return v end  -- tonumber gives a float (keeps -0.0)
-    return math.tointeger(v) or v  -- beyond 64 bits: a float
+    return compat.tointeger(v) or v  -- beyond 64 bits: a float
   end
 
   function value(depth)
@@ -239,11 +242,11 @@ end
 
 -- A JSON string; s must be valid UTF-8 (checked by the callers).
 local function json_string(s)
-  return '"' .. s:gsub('[\0-\31"\\\127]', escape_char) .. '"'
+  return '"' .. s:gsub('[%z\1-\31"\\\127]', escape_char) .. '"'
 end
 
 local function valid_utf8(s)
-  return utf8.len(s) ~= nil
+  return compat.utf8_len(s) ~= nil
 end
 
 -- s quoted, with bytes outside printable ASCII as \ddd (for messages).
@@ -271,8 +274,6 @@ local ELEM_SIZE = {F64 = 8, F32 = 4, F16 = 2, BF16 = 2, BOOL = 1,
   I8 = 1, I16 = 2, I32 = 4, I64 = 8, U8 = 1, U16 = 2, U32 = 4, U64 = 8}
 local REFUSED = {F8_E4M3 = true, F8_E5M2 = true, F8_E8M0 = true, F6_E2M3 = true,
   F6_E3M2 = true, F4 = true, C64 = true}
-local INT_FORMAT = {BOOL = "B", I8 = "i1", I16 = "<i2", I32 = "<i4", I64 = "<i8",
-  U8 = "B", U16 = "<I2", U32 = "<I4", U64 = "<I8"}
 
 -- ---------------------------------------------------------------------------
 -- save
@@ -288,7 +289,7 @@ end
 
 -- Orders keys: integers ascending, then strings bytewise.
 local function key_less(a, b)
-  local ia, ib = math.type(a) == "integer", math.type(b) == "integer"
+  local ia, ib = math_type(a) == "integer", math_type(b) == "integer"
   if ia ~= ib then return ia end
   return a < b
 end
@@ -311,7 +312,7 @@ local function layout_node(v, name, where, st, depth)
   end
   local tv = type(v)
   if tv == "number" then
-    if math.type(v) == "integer" then return string.format("%d", v) end
+    if math_type(v) == "integer" then return string.format("%d", v) end
     if v ~= v then return '["f","nan"]' end
     if v == math.huge then return '["f","inf"]' end
     if v == -math.huge then return '["f","-inf"]' end
@@ -332,9 +333,9 @@ local function layout_node(v, name, where, st, depth)
     st.visiting[v] = true
     local keys = {}
     for k in pairs(v) do
-      if math.type(k) ~= "integer" and type(k) ~= "string" then
+      if math_type(k) ~= "integer" and type(k) ~= "string" then
         fail("%s has a key of type %s (%s); only integer and string keys can be saved",
-          describe(where), math.type(k) or type(k), tostring(k))
+          describe(where), math_type(k) or type(k), tostring(k))
       end
       if type(k) == "string" and not valid_utf8(k) then
         fail("%s has a key that is not valid UTF-8 (%s)", describe(where), printable(k))
@@ -344,7 +345,7 @@ local function layout_node(v, name, where, st, depth)
     table.sort(keys, key_less)
     local parts = {}
     for _, k in ipairs(keys) do
-      parts[#parts + 1] = math.type(k) == "integer" and string.format("%d", k) or json_string(k)
+      parts[#parts + 1] = math_type(k) == "integer" and string.format("%d", k) or json_string(k)
       local child = name == "" and tostring(k) or name .. "." .. tostring(k)
       parts[#parts + 1] = layout_node(v[k], child, where .. path_key(k), st, depth + 1)
     end
@@ -451,7 +452,7 @@ local function save(tbl, path, metadata)
       local w, werr = f:write(s)
       if not w then fail("%s: write failed: %s", path, tostring(werr)) end
     end
-    put(string.pack("<I8", #header))
+    put(C._u64le_pack(#header))
     put(header)
     for _, e in ipairs(entries) do
       if e.nbytes > 0 then put(e[2]:to_string()) end
@@ -469,44 +470,11 @@ end
 -- ---------------------------------------------------------------------------
 -- load
 
-local f16_map  -- 2-byte half -> 4-byte float32, built on first use
-
-local function half_to_f32_bits(h)
-  local sign, exp, frac = h >> 15, (h >> 10) & 0x1F, h & 0x3FF
-  if exp == 0x1F then return (sign << 31) | (0xFF << 23) | (frac << 13) end
-  if exp ~= 0 then return (sign << 31) | ((exp - 15 + 127) << 23) | (frac << 13) end
-  if frac == 0 then return sign << 31 end
-  local f = frac * 2.0 ^ -24  -- subnormal half: a normal float32, exactly
-  if sign == 1 then f = -f end
-  return string.unpack("<I4", string.pack("<f", f))
-end
-
+-- F32 and F64 as they are; F16 and BF16 to float32 (exact), BOOL and the
+-- integer types to float64, in C (lucid_bytes.c).
 local function convert(dtype, bytes)
   if dtype == "F32" or dtype == "F64" then return bytes, dtype == "F32" and "float32" or "float64" end
-  if dtype == "BF16" then return (bytes:gsub("..", "\0\0%0")), "float32" end
-  if dtype == "F16" then
-    if not f16_map then
-      f16_map = {}
-      for h = 0, 0xFFFF do f16_map[string.pack("<I2", h)] = string.pack("<I4", half_to_f32_bits(h)) end
-    end
-    return (bytes:gsub("..", f16_map)), "float32"
-  end
-  -- integers and booleans: float64, in chunks
-  local fmt, size = INT_FORMAT[dtype], ELEM_SIZE[dtype]
-  local n, chunk = #bytes // size, 512
-  local out = {}
-  for start = 0, n - 1, chunk do
-    local m = math.min(chunk, n - start)
-    local vals = table.pack(string.unpack(string.rep(fmt, m), bytes, start * size + 1))
-    for j = 1, m do
-      local v = vals[j]
-      if dtype == "U64" and v < 0 then v = v + 18446744073709551616.0
-      elseif dtype == "BOOL" and v ~= 0 then v = 1 end
-      vals[j] = v + 0.0
-    end
-    out[#out + 1] = string.pack("<" .. string.rep("d", m), table.unpack(vals, 1, m))
-  end
-  return table.concat(out), "float64"
+  return C._bytes_to_float(dtype, bytes)
 end
 
 local shape_text = args.shape_str
@@ -516,7 +484,7 @@ local function jtype(v)
   if mt == JObject then return "an object" end
   if mt == JArray then return "an array" end
   if v == JNull then return "null" end
-  if math.type(v) then return "a number" end
+  if math_type(v) then return "a number" end
   return "a " .. type(v)
 end
 
@@ -544,12 +512,12 @@ local function parse_entry(path, name, info)
   local numel, dims = 1, {}
   for i = 1, shape.n do
     local d = shape[i]
-    if math.type(d) ~= "integer" or d < 0 then bad("shape entry %d is not a non-negative integer", i) end
+    if math_type(d) ~= "integer" or d < 0 then bad("shape entry %d is not a non-negative integer", i) end
     dims[i] = d
   end
   for i = 1, #dims do  -- after the zero check: a 0 anywhere makes it empty
     local d = dims[i]
-    if d ~= 0 and numel > math.maxinteger // d // esize then
+    if d ~= 0 and numel > idiv(idiv(compat.maxinteger, d), esize) then
       numel = nil
       break
     end
@@ -557,7 +525,7 @@ local function parse_entry(path, name, info)
   end
   if getmetatable(offs) ~= JArray or offs.n ~= 2 then bad("'data_offsets' must be an array [begin, end]") end
   local b, e = offs[1], offs[2]
-  if math.type(b) ~= "integer" or math.type(e) ~= "integer" or b < 0 or e < b then
+  if math_type(b) ~= "integer" or math_type(e) ~= "integer" or b < 0 or e < b then
     bad("data_offsets [%s, %s] are not integers 0 <= begin <= end", tostring(b), tostring(e))
   end
   if not numel or numel * esize ~= e - b then
@@ -576,7 +544,7 @@ end
 
 local function rebuild(node, tensors, used, depth)
   if depth > 2 * MAX_DEPTH + 2 then layout_bad("nested too deeply") end
-  local tn = math.type(node)
+  local tn = math_type(node)
   if tn or type(node) == "boolean" or type(node) == "string" then return node end
   if getmetatable(node) ~= JArray or type(node[1]) ~= "string" then
     layout_bad("unexpected %s", jtype(node))
@@ -594,7 +562,7 @@ local function rebuild(node, tensors, used, depth)
     local out = {}
     for i = 1, arg.n, 2 do
       local k = arg[i]
-      if math.type(k) ~= "integer" and type(k) ~= "string" then layout_bad("a key is %s", jtype(k)) end
+      if math_type(k) ~= "integer" and type(k) ~= "string" then layout_bad("a key is %s", jtype(k)) end
       if out[k] ~= nil then layout_bad("key %s appears twice", tostring(k)) end
       out[k] = rebuild(arg[i + 1], tensors, used, depth + 1)
     end
@@ -618,9 +586,9 @@ local function open_reader(path)
   if not f then fail("cannot open %s", oerr) end
   local size = f:seek("end")
   local whole
-  if not size or size >= math.maxinteger then  -- not seekable (a pipe) or not a file
+  if not size or size >= compat.maxinteger then  -- not seekable (a pipe) or not a file
     f:seek("set", 0)
-    local data, rerr = f:read("a")
+    local data, rerr = f:read("*a")  -- "*a": 5.1 needs the star, later versions accept it
     if not data then f:close() fail("%s: cannot read: %s", path, tostring(rerr)) end
     whole, size = data, #data
   end
@@ -647,10 +615,10 @@ local function load_file(path, reader)
   if size < 8 then
     fail("%s: the file has %d bytes, too short for the 8-byte header length (not a safetensors file?)", path, size)
   end
-  local n = string.unpack("<I8", reader.read(0, 8))
-  if n < 0 or n > size - 8 then
+  local n, n_text = C._u64le_unpack(reader.read(0, 8))  -- n is nil past what Lua holds exactly
+  if not n or n > size - 8 then
     fail("%s: header length %s is larger than the rest of the file (%d bytes): truncated, or not a safetensors file",
-      path, string.format("%u", n), size - 8)
+      path, n_text, size - 8)
   end
   if n > MAX_HEADER then fail("%s: header length %d exceeds the limit of %d bytes", path, n, MAX_HEADER) end
   local text = reader.read(8, n)

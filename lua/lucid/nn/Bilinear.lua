@@ -10,6 +10,7 @@ local nn = require("lucid.nn")
 
 local C = require("lucid.core")
 local args = require("lucid._args")
+local compat = require("lucid._compat")
 local shape_str = args.shape_str
 
 --- y[k] = x1 W[k] x2^T + b[k] for x1 {.., in1} and x2 {.., in2}; W {out, in1,
@@ -51,7 +52,7 @@ function Bilinear:forward(x1, x2)
     args.raise("nn.Bilinear: inputs %s and %s do not fit (expected {..., %d} and {..., %d} "
       .. "with the same leading dims)", shape_str(s1), shape_str(s2), in1, in2)
   end
-  local lead = table.move(s1, 1, #s1 - 1, 1, {})
+  local lead = compat.move(s1, 1, #s1 - 1, 1, {})
   local a = x1:reshape(-1, in1)                                            -- {M, in1}
   local b = x2:reshape(-1, 1, in2)                                         -- {M, 1, in2}
   local w = self.weight:transpose(1, 2):reshape(in1, out * in2)            -- {in1, out*in2}

@@ -14,6 +14,7 @@ local C = require("lucid.core")
 local nn = require("lucid.nn")
 local init = require("lucid.nn.initializers")
 local args = require("lucid._args")
+local compat = require("lucid._compat")
 local raise, shape_str = args.raise, args.shape_str
 
 --- A lookup table: called with a tensor (or Lua array) of 1-based indices it
@@ -94,7 +95,7 @@ local function check_indices(idx, n)
   for i, v in ipairs(flat) do
     if v ~= v or v < 1 or v > n or v ~= math.floor(v) then
       raise(string.format("nn.Embedding: index %s (element %d of the input %s) is out of range 1..%d",
-        tostring(v == math.floor(v) and math.tointeger(v) or v), i, shape_str(idx.shape), n))
+        tostring(v == math.floor(v) and compat.tointeger(v) or v), i, shape_str(idx.shape), n))
     end
   end
 end

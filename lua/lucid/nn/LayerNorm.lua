@@ -10,6 +10,7 @@ local lucid = require("lucid")
 local nn = require("lucid.nn")
 local C = require("lucid.core")
 local args = require("lucid._args")
+local compat = require("lucid._compat")
 local raise, shape_str = args.raise, args.shape_str
 
 --- Normalises over the last dims (normalized_shape, an integer or a table of
@@ -43,7 +44,7 @@ LayerNorm.schema = args.schema("nn.LayerNorm", {
 
 function LayerNorm:__init(...)
   local shape, eps, elementwise_affine = LayerNorm.schema:parse(...)
-  args.numel("nn.LayerNorm", "weight " .. shape_str(shape), (table.unpack or unpack)(shape))
+  args.numel("nn.LayerNorm", "weight " .. shape_str(shape), compat.unpack(shape))
   self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
   if self.elementwise_affine then
     self.weight = nn.Parameter(lucid.ones(shape))

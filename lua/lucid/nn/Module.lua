@@ -16,6 +16,7 @@
 local args = require("lucid._args")
 local raise, shape_str = args.raise, args.shape_str
 local C = require("lucid.core")
+local compat = require("lucid._compat")
 
 --- The base class of every layer and model, as torch.nn.Module. Make a class with
 -- extend, give it __init(...) (the base set-up runs first) and forward(...);
@@ -51,7 +52,7 @@ local function make_index(cls)
     if v ~= nil then return v end
     v = self._buffers[k]
     if v ~= nil then return v end
-    if math.type(k) == "integer" then return self._modules[tostring(k)] end
+    if compat.math_type(k) == "integer" then return self._modules[tostring(k)] end
     return cls[k]
   end
 end

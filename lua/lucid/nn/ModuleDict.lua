@@ -15,6 +15,7 @@
 local args = require("lucid._args")
 local raise = args.raise
 local nn = require("lucid.nn")
+local compat = require("lucid._compat")
 
 --- Holds submodules by name (insertion order; a plain table is sorted by name),
 -- without a forward: md.name(x) or md["name"](x). #md, md:keys(), md:values(),
@@ -100,16 +101,18 @@ function ModuleDict:update(modules)
   return self
 end
 
-function ModuleDict.__len(self)
+--- #md (5.2+) or :len() (every version: 5.1 and LuaJIT's # ignores __len)
+function ModuleDict.len(self)
   return #self._module_names
 end
+ModuleDict.__len = ModuleDict.len
 
 --- An array of the names, in insertion order.
 -- @function ModuleDict:keys
 -- @usage nn.ModuleDict:keys()
 -- @within nn: more layers
 function ModuleDict:keys()
-  return table.move(self._module_names, 1, #self._module_names, 1, {})
+  return compat.move(self._module_names, 1, #self._module_names, 1, {})
 end
 
 --- An array of the modules, in insertion order.

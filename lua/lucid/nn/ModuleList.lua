@@ -14,6 +14,7 @@
 local args = require("lucid._args")
 local raise = args.raise
 local nn = require("lucid.nn")
+local compat = require("lucid._compat")
 
 --- Holds submodules in a list (children "1", "2", ...), without a forward: your
 -- forward walks it, `for i, layer in ipairs(self.layers) do x = layer(x) end`.
@@ -66,7 +67,7 @@ local function position(self, i)
 end
 
 function ModuleList.__index(self, k)
-  if math.type(k) == "integer" then
+  if compat.math_type(k) == "integer" then
     local i = position(self, k)
     return i and self._modules[tostring(i)] or nil
   end
@@ -74,7 +75,7 @@ function ModuleList.__index(self, k)
 end
 
 function ModuleList.__newindex(self, k, v)
-  if math.type(k) == "integer" then
+  if compat.math_type(k) == "integer" then
     local n = #self._module_names
     local i = k == n + 1 and k or position(self, k)
     if not i then
@@ -89,9 +90,11 @@ function ModuleList.__newindex(self, k, v)
   base_newindex(self, k, v)
 end
 
-function ModuleList.__len(self)
+--- #ml (5.2+) or :len() (every version: 5.1 and LuaJIT's # ignores __len)
+function ModuleList.len(self)
   return #self._module_names
 end
+ModuleList.__len = ModuleList.len
 
 --- for i, m in ml:iter() do ... end
 -- @function ModuleList:iter
@@ -144,7 +147,7 @@ end
 -- @within nn: more layers
 function ModuleList:insert(i, m)
   local n = #self._module_names
-  if math.type(i) ~= "integer" then raise("nn.ModuleList:insert: index must be an integer") end
+  if compat.math_type(i) ~= "integer" then raise("nn.ModuleList:insert: index must be an integer") end
   if i < 0 then i = n + 1 + i end
   if i < 1 or i > n + 1 then
     raise(string.format("nn.ModuleList:insert: index %d is out of range 1..%d", i, n + 1))

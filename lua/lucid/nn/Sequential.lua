@@ -46,9 +46,11 @@ function Sequential:forward(x)
   return x
 end
 
-function Sequential.__len(self)
+--- #seq (5.2+) or :len() (every version: 5.1 and LuaJIT's # ignores __len)
+function Sequential.len(self)
   return #self._module_names
 end
+Sequential.__len = Sequential.len
 
 --- seq:append(m): adds m at the end.
 -- @function Sequential:append

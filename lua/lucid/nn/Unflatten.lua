@@ -7,6 +7,7 @@
 -- nn.Unflatten(2, {2, 5}) maps {N, 10} to {N, 2, 5}.
 local nn = require("lucid.nn")
 local args = require("lucid._args")
+local compat = require("lucid._compat")
 local raise, shape_str = args.raise, args.shape_str
 
 --- Splits dim into the sizes of a table (one may be -1): nn.Unflatten(2, {2, 5})
@@ -53,8 +54,8 @@ function Unflatten:forward(x)
   for i, v in ipairs(self.unflattened_size) do
     if v == -1 then free = i else prod = prod * v end
   end
-  local sizes = table.move(self.unflattened_size, 1, #self.unflattened_size, 1, {})
-  if free and prod > 0 and shape[d] % prod == 0 then sizes[free] = shape[d] // prod end
+  local sizes = compat.move(self.unflattened_size, 1, #self.unflattened_size, 1, {})
+  if free and prod > 0 and shape[d] % prod == 0 then sizes[free] = compat.idiv(shape[d], prod) end
   if (free and sizes[free] == -1) or (not free and prod ~= shape[d]) then
     raise(string.format("nn.Unflatten: unflattened_size %s does not fit dim %d of size %d (input %s)",
       shape_str(self.unflattened_size), self.dim, shape[d], shape_str(shape)))

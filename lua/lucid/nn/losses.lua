@@ -28,6 +28,7 @@ local lucid = require("lucid")
 local C = require("lucid.core")
 local autograd = require("lucid.autograd")
 local args = require("lucid._args")
+local compat = require("lucid._compat")
 local raise = args.raise
 
 local losses = {}
@@ -198,7 +199,7 @@ local function check_classes(name, t, keep, c)
   local vals, kept = t:tolist(), keep:tolist()
   for i, v in ipairs(vals) do
     if kept[i] ~= 0 then
-      local shown = (v == math.floor(v) and math.tointeger(v)) or v
+      local shown = (v == math.floor(v) and compat.tointeger(v)) or v
       if v ~= math.floor(v) then
         raise("%s: target value %s (element %d) is not a class index (an integer in 1..%d)",
           name, tostring(shown), i, c)
@@ -218,7 +219,7 @@ local function nll_core(name, logp, target, weight, ignore_index, reduction)
     raise("%s: target %s does not match input %s (expected %s)", name, shape_str(target.shape),
       shape_str(logp.shape), shape_str(expected))
   end
-  if math.type(ignore_index) ~= "integer" and not (type(ignore_index) == "number"
+  if compat.math_type(ignore_index) ~= "integer" and not (type(ignore_index) == "number"
       and ignore_index == math.floor(ignore_index)) then
     raise("%s: ignore_index must be an integer, got %s", name, tostring(ignore_index))
   end

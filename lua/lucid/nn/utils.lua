@@ -89,34 +89,36 @@ function utils.clip_grad_norm_(...)
       tostring(norm_type)))
   end
 
-  local guard <close> = lucid.no_grad()
-  local grads = {}
-  for _, p in ipairs(params) do
-    local g = p.grad
-    if g ~= nil then grads[#grads + 1] = g end
-  end
-  if #grads == 0 then return 0.0 end
-  -- per-gradient norms, then the norm of those: what PyTorch computes
-  local total = 0.0
-  for _, g in ipairs(grads) do
-    local n = g:numel() > 0 and grad_norm(g, norm_type) or 0.0
-    if norm_type == math.huge then
-      if n > total or n ~= n then total = n end
-    else
-      total = total + n ^ norm_type
+  -- a function, not a <close> guard: the library runs on Lua before 5.4 too
+  return lucid.no_grad(function()
+    local grads = {}
+    for _, p in ipairs(params) do
+      local g = p.grad
+      if g ~= nil then grads[#grads + 1] = g end
     end
-  end
-  if norm_type ~= math.huge then total = total ^ (1 / norm_type) end
-  if error_if_nonfinite and (total ~= total or total == math.huge) then
-    raise(string.format("%s: the total norm of order %s of the gradients is non-finite, so it cannot "
-      .. "be clipped (pass error_if_nonfinite = false to scale them by it anyway)", fname,
-      tostring(norm_type)))
-  end
-  local coef = max_norm / (total + 1e-6)
-  if coef < 1 or coef ~= coef then  -- PyTorch multiplies by min(coef, 1): 1 changes nothing
-    for _, g in ipairs(grads) do g:copy_(g * coef) end
-  end
-  return total
+    if #grads == 0 then return 0.0 end
+    -- per-gradient norms, then the norm of those: what PyTorch computes
+    local total = 0.0
+    for _, g in ipairs(grads) do
+      local n = g:numel() > 0 and grad_norm(g, norm_type) or 0.0
+      if norm_type == math.huge then
+        if n > total or n ~= n then total = n end
+      else
+        total = total + n ^ norm_type
+      end
+    end
+    if norm_type ~= math.huge then total = total ^ (1 / norm_type) end
+    if error_if_nonfinite and (total ~= total or total == math.huge) then
+      raise(string.format("%s: the total norm of order %s of the gradients is non-finite, so it cannot "
+        .. "be clipped (pass error_if_nonfinite = false to scale them by it anyway)", fname,
+        tostring(norm_type)))
+    end
+    local coef = max_norm / (total + 1e-6)
+    if coef < 1 or coef ~= coef then  -- PyTorch multiplies by min(coef, 1): 1 changes nothing
+      for _, g in ipairs(grads) do g:copy_(g * coef) end
+    end
+    return total
+  end)
 end
 
 --- Clamps every gradient value into [-clip_value, clip_value], in place.
@@ -134,11 +136,13 @@ function utils.clip_grad_value_(...)
     raise(string.format("%s: invalid clip_value: %s (expected clip_value >= 0)", fname,
       tostring(clip_value)))
   end
-  local guard <close> = lucid.no_grad()
-  for _, p in ipairs(params) do
-    local g = p.grad
-    if g ~= nil then g:copy_(clamp(g, -clip_value, clip_value)) end
-  end
+  -- a function, not a <close> guard: the library runs on Lua before 5.4 too
+  return lucid.no_grad(function()
+    for _, p in ipairs(params) do
+      local g = p.grad
+      if g ~= nil then g:copy_(clamp(g, -clip_value, clip_value)) end
+    end
+  end)
 end
 
 return utils

@@ -19,6 +19,7 @@ local args = require("lucid._args")
 local raise, shape_str = args.raise, args.shape_str
 local lucid = require("lucid")
 local C = require("lucid.core")
+local compat = require("lucid._compat")
 
 --- The base class of the optimizers; instances have param_groups (lr and the
 -- other options, changeable between steps), state, step(), zero_grad(),
@@ -304,18 +305,20 @@ function Optimizer:step(closure)
     loss = lucid.enable_grad(closure)
   end
   -- updates write into the parameters: recording must be off for that
-  local guard <close> = lucid.no_grad()
-  for _, group in ipairs(self.param_groups) do
-    for _, p in ipairs(group.params) do
-      local grad = p.grad
-      if grad ~= nil then
-        local state = self.state[p]
-        if state == nil then state = {} self.state[p] = state end
-        self:update(p, grad, group, state)
+  -- a function, not a <close> guard: the library runs on Lua before 5.4 too
+  return lucid.no_grad(function()
+    for _, group in ipairs(self.param_groups) do
+      for _, p in ipairs(group.params) do
+        local grad = p.grad
+        if grad ~= nil then
+          local state = self.state[p]
+          if state == nil then state = {} self.state[p] = state end
+          self:update(p, grad, group, state)
+        end
       end
     end
-  end
-  return loss
+    return loss
+  end)
 end
 
 -- opt:zero_grad([set_to_none = true]): drops the gradients (or, with false,
@@ -401,7 +404,7 @@ function Optimizer:load_state_dict(sd)
       raise(string.format("%s: parameter group %d has %d parameters in the state dict, %d in the optimizer",
         what, gi, #sg.params, #group.params))
     end
-    for i, idx in ipairs(sg.params) do by_index[math.tointeger(tonumber(idx)) or idx] = group.params[i] end
+    for i, idx in ipairs(sg.params) do by_index[compat.tointeger(tonumber(idx)) or idx] = group.params[i] end
     for k in sorted_pairs(sg) do
       if k ~= "params" and k ~= "initial_lr" and not self:_knows(k) then
         raise(string.format("%s: parameter group %d has option '%s', which optim.%s does not have"
@@ -415,7 +418,7 @@ function Optimizer:load_state_dict(sd)
 
   local new_state = {}
   for k, s in sorted_pairs(sd.state) do
-    local idx = math.tointeger(tonumber(k)) or k  -- a serializer may give "3" for 3
+    local idx = compat.tointeger(tonumber(k)) or k  -- a serializer may give "3" for 3
     local p = by_index[idx]
     if p == nil then
       raise(string.format("%s: state for parameter %s, which no parameter group has", what, tostring(k)))
@@ -440,25 +443,27 @@ function Optimizer:load_state_dict(sd)
     new_state[p] = st
   end
 
-  local guard <close> = lucid.no_grad()
-  for p, st in pairs(new_state) do
-    for key, v in pairs(st) do
-      if C.is_tensor(v) then st[key] = lucid.empty_like(p):copy_(v) end
+  -- a function, not a <close> guard: the library runs on Lua before 5.4 too
+  return lucid.no_grad(function()
+    for p, st in pairs(new_state) do
+      for key, v in pairs(st) do
+        if C.is_tensor(v) then st[key] = lucid.empty_like(p):copy_(v) end
+      end
     end
-  end
-  for gi, group in ipairs(self.param_groups) do
-    for k, v in pairs(saved_groups[gi]) do
-      if k ~= "params" then group[k] = copy(v) end
+    for gi, group in ipairs(self.param_groups) do
+      for k, v in pairs(saved_groups[gi]) do
+        if k ~= "params" then group[k] = copy(v) end
+      end
     end
-  end
-  self.state = {}
-  for _, group in ipairs(self.param_groups) do
-    for _, p in ipairs(group.params) do
-      local st = new_state[p]
-      if st == nil then st = {} self:init_state(p, group, st) end
-      self.state[p] = st
+    self.state = {}
+    for _, group in ipairs(self.param_groups) do
+      for _, p in ipairs(group.params) do
+        local st = new_state[p]
+        if st == nil then st = {} self:init_state(p, group, st) end
+        self.state[p] = st
+      end
     end
-  end
+  end)
 end
 
 -- Prints like PyTorch's repr: the class, then each group's options sorted.

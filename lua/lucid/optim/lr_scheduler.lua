@@ -21,13 +21,14 @@
 local Optimizer = require("lucid.optim.Optimizer")
 
 local args = require("lucid._args")
+local compat = require("lucid._compat")
 local raise, fmt = args.raise, Optimizer.fmt
 local required = args.REQUIRED
 
 local lr_scheduler = {}
 
 local function check_int(v, name)
-  if math.type(v) ~= "integer" and not (type(v) == "number" and v == math.floor(v)) then
+  if compat.math_type(v) ~= "integer" and not (type(v) == "number" and v == math.floor(v)) then
     return name .. " must be an integer, got " .. fmt(v)
   end
 end
@@ -153,7 +154,7 @@ end
 -- @usage optim.lr_scheduler.LRScheduler:get_last_lr()
 -- @within optim: optimizers
 function LRScheduler:get_last_lr()
-  return table.move(self._last_lr, 1, #self._last_lr, 1, {})
+  return compat.move(self._last_lr, 1, #self._last_lr, 1, {})
 end
 
 -- Fields that are not state: the optimizer and functions (lambdas).
@@ -170,7 +171,7 @@ function LRScheduler:state_dict()
   local sd = {}
   for k, v in pairs(self) do
     if is_state(k, v) then
-      sd[k] = type(v) == "table" and table.move(v, 1, #v, 1, {}) or v
+      sd[k] = type(v) == "table" and compat.move(v, 1, #v, 1, {}) or v
     end
   end
   return sd
@@ -220,7 +221,7 @@ function LRScheduler:load_state_dict(sd)
       #sd.base_lrs, #self.base_lrs))
   end
   for k, v in pairs(sd) do
-    self[k] = type(v) == "table" and table.move(v, 1, #v, 1, {}) or v
+    self[k] = type(v) == "table" and compat.move(v, 1, #v, 1, {}) or v
   end
 end
 
@@ -253,7 +254,7 @@ function StepLR:get_lr()
   return current(self, function(lr) return decay and lr * self.gamma or lr end)
 end
 function StepLR:closed_form()
-  return from_base(self, function(base) return base * self.gamma ^ (self.last_epoch // self.step_size) end)
+  return from_base(self, function(base) return base * self.gamma ^ compat.idiv(self.last_epoch, self.step_size) end)
 end
 lr_scheduler.StepLR = StepLR
 
@@ -315,7 +316,7 @@ function LambdaLR:__init()
     if #f ~= n then
       raise(string.format("lr_scheduler.LambdaLR: expected %d lr_lambdas (one per group), got %d", n, #f))
     end
-    self.lr_lambdas = table.move(f, 1, n, 1, {})
+    self.lr_lambdas = compat.move(f, 1, n, 1, {})
   end
 end
 function LambdaLR:get_lr()
