@@ -264,6 +264,14 @@ static int leaf(lua_State *L, int requires_grad) {
   return 1;
 }
 
+/***
+Frees the tensor's memory now, instead of when the collector finds it; using
+it afterwards is an error. On Lua 5.4 a `local t <close> = ...` variable does
+the same at the end of its scope.
+@function close
+@usage t:close()
+@within Settings, files and memory
+*/
 static int box_gc(lua_State *L) {
   lt_box *b = lt_tobox(L, 1);
   if (!b) b = (lt_box *)luaL_checkudata(L, 1, LT_TENSOR);  /* t:close() on something else */

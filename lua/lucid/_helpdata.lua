@@ -392,11 +392,13 @@ returns t."},
    text = "The square root of every element, in place; returns t."},
   {name = "lucid.zero_", section = "In place", usage = "t:zero_()", also = {}, aka = {},
    text = "Sets every element to 0 in place; returns t."},
-  {name = "lucid.no_grad", section = "Autograd", usage = "lucid.no_grad(fn, ...)  or  local g <close> = lucid.no_grad()", also = {}, aka = {},
+  {name = "lucid.no_grad", section = "Autograd", usage = "lucid.no_grad(fn, ...)  or  local g = lucid.no_grad() ... g:close()  or  local g <close> = lucid.no_grad()", also = {}, aka = {},
    text = "Runs fn(...) with gradient recording off and returns its results (recording\
-comes back even if fn raises); with no function, turns recording off until g\
-goes out of scope. For evaluation and weight updates, as torch.no_grad."},
-  {name = "lucid.enable_grad", section = "Autograd", usage = "lucid.enable_grad(fn, ...)  or  local g <close> = lucid.enable_grad()", also = {}, aka = {},
+comes back even if fn raises); with no function, turns recording off until\
+the returned guard is closed: by g:close() on every Lua, or by a `<close>`\
+variable's scope ending on Lua 5.4. Closing twice restores once. For\
+evaluation and weight updates, as torch.no_grad."},
+  {name = "lucid.enable_grad", section = "Autograd", usage = "lucid.enable_grad(fn, ...)  or  local g = lucid.enable_grad() ... g:close()", also = {}, aka = {},
    text = "The opposite of no_grad: runs fn with recording on."},
   {name = "lucid.set_grad_enabled", section = "Autograd", usage = "lucid.set_grad_enabled(flag)", also = {}, aka = {},
    text = "Turns recording on or off and returns the previous setting, to restore."},
@@ -452,6 +454,10 @@ model:load_state_dict()."},
    text = "Iterates like the iterable (a number n for 1..n, an array's values, an\
 iterator with opts.total) while drawing a progress bar, as tqdm;\
 bar:set_postfix{loss = ...} adds values to it."},
+  {name = "lucid.close", section = "Settings, files and memory", usage = "t:close()", also = {}, aka = {},
+   text = "Frees the tensor's memory now, instead of when the collector finds it; using\
+it afterwards is an error. On Lua 5.4 a `local t <close> = ...` variable does\
+the same at the end of its scope."},
   {name = "lucid.is_parameter", section = "Settings, files and memory", usage = "lucid.is_parameter(v)", also = {}, aka = {},
    text = "Whether v is a tensor made by nn.Parameter (the ones modules register)."},
   {name = "lucid.is_tensor", section = "Settings, files and memory", usage = "lucid.is_tensor(v)", also = {}, aka = {},
@@ -547,8 +553,17 @@ lucid.tanh(x)."},
    text = "Calls its modules in order, each on the previous one's output. Children are\
 named \"1\", \"2\", ... so seq[2] is the second and state-dict keys read\
 \"1.weight\"; #seq counts them and seq:append(m) adds one."},
+  {name = "nn.Sequential:len", section = "nn: modules", usage = "nn.Sequential:len()", also = {}, aka = {},
+   text = "seq:len(): the number of modules; #seq is the same on Lua 5.2+ (the `#` of\
+Lua 5.1 and LuaJIT ignores __len on tables)."},
   {name = "nn.Sequential:append", section = "nn: modules", usage = "nn.Sequential:append(m)", also = {}, aka = {},
    text = "seq:append(m): adds m at the end."},
+  {name = "nn.ModuleList:len", section = "nn: modules", usage = "nn.ModuleList:len()", also = {}, aka = {},
+   text = "ml:len(): the number of modules; #ml is the same on Lua 5.2+ (the `#` of\
+Lua 5.1 and LuaJIT ignores __len on tables)."},
+  {name = "nn.ModuleDict:len", section = "nn: modules", usage = "nn.ModuleDict:len()", also = {}, aka = {},
+   text = "md:len(): the number of modules; #md is the same on Lua 5.2+ (the `#` of\
+Lua 5.1 and LuaJIT ignores __len on tables)."},
   {name = "nn.functional.tanh", section = "nn: modules", usage = "nn.functional.tanh(x)", also = {}, aka = {},
    text = "Elementwise tanh, the same function as lucid.tanh."},
   {name = "nn.functional.linear", section = "nn: modules", usage = "nn.functional.linear(x, weight [, bias])", also = {}, aka = {},

@@ -83,15 +83,17 @@ return load_guarded("lucid", lucid, function()
   end
 
   --- Runs fn(...) with gradient recording off and returns its results (recording
-  -- comes back even if fn raises); with no function, turns recording off until g
-  -- goes out of scope. For evaluation and weight updates, as torch.no_grad.
+  -- comes back even if fn raises); with no function, turns recording off until
+  -- the returned guard is closed: by g:close() on every Lua, or by a `<close>`
+  -- variable's scope ending on Lua 5.4. Closing twice restores once. For
+  -- evaluation and weight updates, as torch.no_grad.
   -- @function no_grad
-  -- @usage lucid.no_grad(fn, ...)  or  local g <close> = lucid.no_grad()
+  -- @usage lucid.no_grad(fn, ...)  or  local g = lucid.no_grad() ... g:close()  or  local g <close> = lucid.no_grad()
   -- @within Autograd
   function lucid.no_grad(fn, ...) return scoped("lucid.no_grad", false, fn, ...) end
   --- The opposite of no_grad: runs fn with recording on.
   -- @function enable_grad
-  -- @usage lucid.enable_grad(fn, ...)  or  local g <close> = lucid.enable_grad()
+  -- @usage lucid.enable_grad(fn, ...)  or  local g = lucid.enable_grad() ... g:close()
   -- @within Autograd
   function lucid.enable_grad(fn, ...) return scoped("lucid.enable_grad", true, fn, ...) end
 

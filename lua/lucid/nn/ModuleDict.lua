@@ -101,7 +101,11 @@ function ModuleDict:update(modules)
   return self
 end
 
---- #md (5.2+) or :len() (every version: 5.1 and LuaJIT's # ignores __len)
+--- md:len(): the number of modules; #md is the same on Lua 5.2+ (the `#` of
+-- Lua 5.1 and LuaJIT ignores __len on tables).
+-- @function ModuleDict:len
+-- @usage nn.ModuleDict:len()
+-- @within nn: modules
 function ModuleDict.len(self)
   return #self._module_names
 end

@@ -90,7 +90,11 @@ function ModuleList.__newindex(self, k, v)
   base_newindex(self, k, v)
 end
 
---- #ml (5.2+) or :len() (every version: 5.1 and LuaJIT's # ignores __len)
+--- ml:len(): the number of modules; #ml is the same on Lua 5.2+ (the `#` of
+-- Lua 5.1 and LuaJIT ignores __len on tables).
+-- @function ModuleList:len
+-- @usage nn.ModuleList:len()
+-- @within nn: modules
 function ModuleList.len(self)
   return #self._module_names
 end

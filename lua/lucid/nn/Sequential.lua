@@ -46,7 +46,11 @@ function Sequential:forward(x)
   return x
 end
 
---- #seq (5.2+) or :len() (every version: 5.1 and LuaJIT's # ignores __len)
+--- seq:len(): the number of modules; #seq is the same on Lua 5.2+ (the `#` of
+-- Lua 5.1 and LuaJIT ignores __len on tables).
+-- @function Sequential:len
+-- @usage nn.Sequential:len()
+-- @within nn: modules
 function Sequential.len(self)
   return #self._module_names
 end
