@@ -148,7 +148,7 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory lint ctest spec rock-test fuzz-replay oom-sweep sanitize valgrind
-	@$(MAKE) --no-print-directory versions love-test doc
+	@$(MAKE) --no-print-directory versions love-test install-test doc
 
 # Every other Lua: its module, the C hosts against it and the whole busted
 # suite under it (Lua 5.4's ran above, with the sanitizers and valgrind).
@@ -186,21 +186,31 @@ demo: deps
 # Every workload of issue 6 through the public API, beside PyTorch (when
 # Debian's python3-torch is there) in the same run; prints a table and writes
 # it to build/bench.md. Reported, never asserted.
+# From the default build, the batch-1 rows are also timed under LuaJIT.
 bench: deps
 	@$(MAKE) --no-print-directory $(MODULE)
-	$(RUN_ENV) $(LUA) scripts/bench/run.lua $(CURDIR)/$(B)
+ifeq ($(LUA),lua5.4)
+	@$(MAKE) --no-print-directory LUA=luajit build/luajit/lucid/core.so
+endif
+	$(RUN_ENV) $(LUA) scripts/bench/run.lua $(CURDIR)/$(B) $(CURDIR)/build/luajit
 
-install: $(MODULE) $(STATIC) $(SHARED) $(REPL)
-	@rm -f $(PCFILE) && $(MAKE) --no-print-directory $(PCFILE) PREFIX=$(PREFIX)
+# Every LUA installs its module under its own version's paths (LuaJIT: 5.1's).
+# The C-host library, lucid.pc, the headers and the `lucid` command (a Lua 5.4
+# program) come from the default build only: other versions' host libraries
+# stay in build/<LUA>/ for hosts to link from there.
+install: $(MODULE) $(if $(filter lua5.4,$(LUA)),$(STATIC) $(SHARED) $(REPL))
 	install -d $(DESTDIR)$(PREFIX)/lib/lua/$(LUAV)/lucid $(DESTDIR)$(PREFIX)/share/lua/$(LUAV)
 	install -m 755 $(MODULE) $(DESTDIR)$(PREFIX)/lib/lua/$(LUAV)/lucid/core.so
 	cd lua && find lucid -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(PREFIX)/share/lua/$(LUAV)/{} \;
+ifeq ($(LUA),lua5.4)
+	@rm -f $(PCFILE) && $(MAKE) --no-print-directory $(PCFILE) PREFIX=$(PREFIX)
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/lucid $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/liblucid.a
 	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/liblucid.so
 	install -m 644 $(PCFILE) $(DESTDIR)$(PREFIX)/lib/pkgconfig/lucid.pc
 	install -m 644 lua/lucid.h core/lc.h core/lc_elementwise.h core/lc_reduce.h core/lc_shape.h $(DESTDIR)$(PREFIX)/include/lucid/
 	install -m 755 $(REPL) $(DESTDIR)$(PREFIX)/bin/lucid
+endif
 
 clean:
 	rm -rf $(B)
@@ -216,3 +226,5 @@ include scripts/love/love.mk
 # LuaRocks (rock-test) and the linters (lint).
 include scripts/rock.mk
 include scripts/lint.mk
+# `make install` for every Lua version, checked in a staging prefix.
+include scripts/install.mk

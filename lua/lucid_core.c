@@ -6,11 +6,15 @@ Part of lucid; help() and `make doc` read these comments.
 /* lucid_core.c: the Lua module "lucid.core": tensor userdata, fields,
  * creation, autograd entry points and the per-state settings.
  * The operations themselves are bound in lucid_ops.c. */
-#define _POSIX_C_SOURCE 199309L  /* clock_gettime under -std=c11 */
+#define _GNU_SOURCE  /* dladdr (glibc); clock_gettime under -std=c11 */
+#define _POSIX_C_SOURCE 199309L
+#include <dlfcn.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cblas.h>  /* openblas_set_num_threads */
 
@@ -224,7 +228,8 @@ static inline void report_bytes(lua_State *L, lc_ctx *ctx) {
   if (s->npending) lt_drain_pending(L, s);
   size_t n = lc_ctx_take_new_bytes(ctx, 16 * 1024);
   if (!n) return;
-  lua_gc(L, LUA_GCSTEP, (int)(n / 1024 > 0x7fffffff ? 0x7fffffff : n / 1024));
+  /* at most 1 GB a step (a full cycle anyway): LuaJIT without GC64 counts in 32 bits */
+  lua_gc(L, LUA_GCSTEP, (int)(n / 1024 > (1u << 20) ? (1u << 20) : n / 1024));
   if (lc_ctx_live_bytes(ctx) > s->gc_threshold && lt_gc_running(L)) {
     lua_gc(L, LUA_GCCOLLECT, 0);
     size_t live = lc_ctx_live_bytes(ctx);
@@ -1328,6 +1333,46 @@ static const lt_reg core_fns[] = {
   {NULL, NULL, NULL, NULL, 0}};
 
 LUALIB_API int luaopen_lucid_core(lua_State *L);
+
+/* Where tensor bytes come from. A host's own lua_Alloc is used as it is, so
+ * a host that caps Lua's memory caps tensors too. The allocator a state gets
+ * from luaL_newstate is replaced by the C library's: for Lua 5.1 to 5.4 that
+ * changes nothing (theirs is realloc and free), but LuaJIT's is its internal
+ * one (lj_alloc), a single-threaded heap that in builds without GC64 lives in
+ * the low 2 GB of the address space, too small for tensors. LuaJIT is not
+ * known at compile time (a 5.1 build loads in it), hence the comparison with
+ * a fresh state's allocator. */
+static void *c_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  (void)ud;
+  (void)osize;
+  if (nsize == 0) {
+    free(ptr);
+    return NULL;
+  }
+  return realloc(ptr, nsize);
+}
+
+static int builtin_alloc(lua_Alloc alloc) {
+  lua_State *probe = luaL_newstate();
+  if (!probe) return 0;  /* out of memory: keep the state's, which is safe */
+  void *ud;
+  int same = lua_getallocf(probe, &ud) == alloc;
+  lua_close(probe);
+  return same;
+}
+
+/* Finalizers must find this module's code: the interpreter unloads the
+ * library (dlclose) from a finalizer of its own at lua_close, and LuaJIT
+ * runs that one before the state's and the tensors', which would then jump
+ * into unmapped memory. So the library stays loaded for the process's life.
+ * Linked into a host, dladdr names the program, which is never unloaded. */
+static void pin_module(void) {
+  Dl_info info;
+  if (!dladdr((void *)(size_t)&luaopen_lucid_core, &info) || !info.dli_fname) return;
+  void *self = dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+  if (self) dlclose(self);  /* RTLD_NODELETE stays; the count goes back */
+}
+
 LUALIB_API int luaopen_lucid_core(lua_State *L) {
   /* one context per lua_State, owned by a userdata that the module keeps */
   lt_state *s = (lt_state *)lua_newuserdatauv(L, sizeof(lt_state), 0);
@@ -1338,8 +1383,13 @@ LUALIB_API int luaopen_lucid_core(lua_State *L) {
   lua_pushcfunction(L, state_gc);
   lua_setfield(L, -2, "__gc");
   lua_setmetatable(L, state);
+  pin_module();
   void *ud;
   lua_Alloc alloc = lua_getallocf(L, &ud);
+  if (builtin_alloc(alloc)) {
+    alloc = c_alloc;
+    ud = NULL;
+  }
   if (!(s->ctx = lc_ctx_new(alloc, ud))) return lt_error(L, "lucid: not enough memory");
   s->alloc = alloc;
   s->alloc_ud = ud;

@@ -4,11 +4,15 @@ same run, on the same workloads, and prints one table.
 Usage (the Makefile's bench target; LUA_PATH and LUA_CPATH as its RUN_ENV sets them):
 
   LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;" LUA_CPATH="$PWD/build/?.so;;" \
-    lua5.4 scripts/bench/run.lua [build-dir]
+    lua5.4 scripts/bench/run.lua [build-dir] [luajit-build-dir]
 
   PYTHON=/path/to/python3   the Python that has torch (default /usr/bin/python3); when
                             `import torch` fails there, the PyTorch column reads n/a
                             and a note says why; the Lucid half runs anyway.
+  LUAJIT=/path/to/luajit    the LuaJIT that times the LuaJIT column (default luajit)
+                            against luajit-build-dir (default <build-dir>/luajit, what
+                            `make LUA=luajit` builds); when either is missing the
+                            column reads n/a and a note says why.
 
 It takes a minute or two. The table goes to stdout and, as Markdown, to
 <build-dir>/bench.md (default build/) for the README. Results are reported, never
@@ -29,11 +33,16 @@ measured and subtracted). Rows marked reuse_buffers are Lucid with
 model:reuse_buffers() against PyTorch's plain no_grad forward. Workload 7 is the
 wall time from launching the interpreter to its printing the first result (bash's
 $EPOCHREALTIME around each launch; one unmeasured launch first, then the median
-of 5). Peak memory is VmHWM of a separate process training the MLP for 300 steps. ]]
+of 5). Peak memory is VmHWM of a separate process training the MLP for 300 steps.
+The LuaJIT column is lucid_bench.lua itself (it runs on every Lua) under LuaJIT,
+for the rows where the interpreter's own speed shows: the batch-1 ones, where
+Lua-side work (module calls, argument parsing) is most of the time. ]]
 
 local here = arg[0]:match("^(.*)/[^/]*$") or "."
 local build = arg[1] or "build"
+local jit_build = arg[2] or build .. "/luajit"
 local PYTHON = os.getenv("PYTHON") or "/usr/bin/python3"
+local LUAJIT = os.getenv("LUAJIT") or "luajit"
 local LUA
 do local i = -1; while arg[i - 1] do i = i - 1 end; LUA = arg[i] end
 
@@ -61,6 +70,19 @@ do
   end
 end
 
+-- LuaJIT loads the library from the same Lua sources (LUA_PATH) and its own build.
+local jit_env = "LUA_CPATH=" .. "'" .. jit_build:gsub("'", "'\\''") .. "/?.so;;' "
+local jit_ok, jit_version
+do
+  local out, ok = run(jit_env .. q(LUAJIT) .. [[ -e 'require("lucid") print(jit.version)']])
+  jit_ok = ok
+  jit_version = ok and out[#out] or nil
+  if not ok then
+    notes[#notes + 1] = string.format("LuaJIT: n/a (`require \"lucid\"` under %s with %s/lucid/core.so failed: %s)",
+      LUAJIT, jit_build, out[#out] or "no output")
+  end
+end
+
 local lucid = require("lucid")
 local sgd = pcall(function() return assert(lucid.optim.SGD) end) and "optim" or "manual"
 if sgd == "manual" then
@@ -74,11 +96,11 @@ end
 -- ---- the rows -------------------------------------------------------------------------
 -- key: the Lucid workload; torch: its PyTorch counterpart; goal: the ratio aimed at
 local ROWS = {
-  {key = "tiny_train", torch = "tiny_train", goal = 50,
+  {key = "tiny_train", torch = "tiny_train", goal = 50, jit = true,
     label = "1. MLP 4-8-2 (Tanh), batch 1, forward + backward"},
-  {key = "tiny_infer", torch = "tiny_infer", goal = 20,
+  {key = "tiny_infer", torch = "tiny_infer", goal = 20, jit = true,
     label = "2. MLP 4-8-2, batch 1, forward, no_grad"},
-  {key = "tiny_infer_reuse", torch = "tiny_infer", goal = 20,
+  {key = "tiny_infer_reuse", torch = "tiny_infer", goal = 20, jit = true,
     label = "2. the same, Lucid with reuse_buffers"},
   {key = "linear_train", torch = "linear_train", goal = 1.3,
     label = "3. Linear(1024, 1024), batch 64, forward + backward"},
@@ -86,23 +108,29 @@ local ROWS = {
     label = "4. tanh forward + backward, 16M float32"},
   {key = "mlp_train", torch = "mlp_train", goal = 1.7,
     label = "5. MLP 784-256-256-10 (Tanh), batch 64, MSE + SGD step"},
-  {key = "mlp_infer", torch = "mlp_infer", goal = 8,
+  {key = "mlp_infer", torch = "mlp_infer", goal = 8, jit = true,
     label = "6. MLP 784-256-256-10, batch 1, forward, no_grad"},
-  {key = "mlp_infer_reuse", torch = "mlp_infer", goal = 8,
+  {key = "mlp_infer_reuse", torch = "mlp_infer", goal = 8, jit = true,
     label = "6. the same, Lucid with reuse_buffers"},
 }
 local THREADS = {1, 2}
 
 -- results[side][workload][threads] = seconds per iteration
-local results = {lucid = {}, torch = {}}
+local results = {lucid = {}, luajit = {}, torch = {}}
 
 local function bench(side, name)
   if results[side][name] then return end
   results[side][name] = {}
-  local cmd = side == "lucid"
-    and string.format("%s %s --sgd=%s %s", q(LUA), q(here .. "/lucid_bench.lua"), sgd, name)
-    or string.format("%s %s --sgd=%s %s", q(PYTHON), q(here .. "/torch_bench.py"), sgd, name)
-  progress("%s %s", side == "lucid" and "Lucid  " or "PyTorch", name)
+  local cmd
+  if side == "lucid" then
+    cmd = string.format("%s %s --sgd=%s %s", q(LUA), q(here .. "/lucid_bench.lua"), sgd, name)
+  elseif side == "luajit" then
+    cmd = string.format("%s%s %s --sgd=%s %s", jit_env, q(LUAJIT), q(here .. "/lucid_bench.lua"),
+      sgd, name)
+  else
+    cmd = string.format("%s %s --sgd=%s %s", q(PYTHON), q(here .. "/torch_bench.py"), sgd, name)
+  end
+  progress("%s %s", ({lucid = "Lucid  ", luajit = "LuaJIT ", torch = "PyTorch"})[side], name)
   local out, ok = run(cmd)
   for _, line in ipairs(out) do
     local w, nt, t = line:match("^row (%S+) (%d+) (%S+)")
@@ -115,6 +143,7 @@ end
 
 for _, row in ipairs(ROWS) do
   bench("lucid", row.key)
+  if jit_ok and row.jit then bench("luajit", row.key) end
   if torch_ok then bench("torch", row.torch) end
 end
 
@@ -186,8 +215,8 @@ local header = {
   string.format("Date: %s", os.date("%Y-%m-%d %H:%M %Z")),
   string.format("Machine: %s, %s cores (%s); OpenBLAS: %s", cpu, cores,
     #isa > 0 and table.concat(isa, ", ") or "no AVX2", openblas),
-  string.format("Lucid for Lua: working tree at commit %s, %s; PyTorch: %s", commit, _VERSION,
-    torch_version or "n/a"),
+  string.format("Lucid for Lua: working tree at commit %s, %s and %s; PyTorch: %s", commit,
+    _VERSION, jit_version or "LuaJIT n/a", torch_version or "n/a"),
 }
 
 -- ---- the table -------------------------------------------------------------------------
@@ -203,33 +232,38 @@ local function fmt_ratio(r)
 end
 
 local table_rows, met, counted = {}, 0, 0
-local function add(label, threads, l, t, goal)
+-- l: Lucid under this Lua; j: under LuaJIT (when jit, a row it times); t: PyTorch.
+-- Goals are counted for this Lua's column.
+local function add(label, threads, l, jit, j, t, goal)
   local r = l and t and t / l
   if r then
     counted = counted + 1
     if r >= goal then met = met + 1 end
   end
-  table_rows[#table_rows + 1] = {label, threads, fmt_time(l), fmt_time(t), fmt_ratio(r),
+  table_rows[#table_rows + 1] = {label, threads, fmt_time(l), jit and fmt_time(j) or "-",
+    fmt_time(t), fmt_ratio(r), jit and fmt_ratio(j and t and t / j) or "-",
     string.format("≥ %gx", goal)}
 end
 for _, row in ipairs(ROWS) do
   for _, nt in ipairs(THREADS) do
-    add(row.label, tostring(nt), results.lucid[row.key][nt],
+    add(row.label, tostring(nt), results.lucid[row.key][nt], row.jit,
+      results.luajit[row.key] and results.luajit[row.key][nt],
       results.torch[row.torch] and results.torch[row.torch][nt], row.goal)
   end
 end
-add("7. process start to first result", "-", startup.lucid, startup.torch, 100)
+add("7. process start to first result", "-", startup.lucid, false, nil, startup.torch, 100)
 
-local COLS = {"workload", "threads", "Lucid", "PyTorch", "ratio", "goal"}
-local RIGHT = {false, false, true, true, true, true}
+local COLS = {"workload", "threads", "Lucid", "LuaJIT", "PyTorch", "ratio", "LuaJIT ratio", "goal"}
+local RIGHT = {false, false, true, true, true, true, true, true}
 
 local function mb(kb) return kb and string.format("%.1f MB", kb / 1024) or "n/a" end
 local memory_line = string.format(
   "Peak RSS, MLP training (workload 5, 300 steps, 1 thread): Lucid %s, PyTorch %s "
   .. "(after loading the library alone: Lucid %s, PyTorch %s)",
   mb(mem.lucid[1]), mb(mem.torch[1]), mb(mem.lucid[2]), mb(mem.torch[2]))
-local summary = string.format("ratio = PyTorch time / Lucid time (> 1: Lucid is faster); "
-  .. "goals met: %d of %d rows", met, counted)
+local summary = string.format("ratio = PyTorch time / Lucid time (> 1: Lucid is faster), "
+  .. "Lucid under %s; LuaJIT: the same script under LuaJIT (batch-1 rows), LuaJIT ratio its "
+  .. "ratio; goals met (%s): %d of %d rows", _VERSION, _VERSION, met, counted)
 
 -- plain text, to stdout
 local width = {}
@@ -264,7 +298,7 @@ local md = {"## Benchmarks: Lucid for Lua and PyTorch", ""}
 for _, h in ipairs(header) do md[#md + 1] = h .. "  " end
 md[#md + 1] = ""
 md[#md + 1] = "| " .. table.concat(COLS, " | ") .. " |"
-md[#md + 1] = "|---|---|--:|--:|--:|--:|"
+md[#md + 1] = "|---|---|--:|--:|--:|--:|--:|--:|"
 for _, r in ipairs(table_rows) do md[#md + 1] = "| " .. table.concat(r, " | ") .. " |" end
 md[#md + 1] = ""
 md[#md + 1] = summary .. ". Medians; one-thread rows in CPU time, two-thread rows in wall time "

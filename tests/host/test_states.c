@@ -14,6 +14,9 @@
 #include "compat.h"  /* the binding's: 5.4 names (LUA_OK, ...) on every Lua */
 
 #include <math.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* mallinfo2 */
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +250,25 @@ static void test_capped_state(void) {
   CHECKF(cap.live == 0, "%zu bytes still allocated after lua_close", cap.live);
 }
 
+/* A state made by luaL_newstate keeps tensor bytes in the C library's heap,
+ * not in its Lua's: LuaJIT's built-in allocator must not carry them (see
+ * README, Memory). glibc counts a block this big among its mmapped ones. */
+static void test_default_state_uses_c_library(void) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
+  lua_State *L = new_state(NULL);
+  CHECK(L != NULL);
+  if (!L) return;
+  size_t before = mallinfo2().hblkhd;
+  CHECK_LUA(L, "big = require('lucid.core').zeros(64 * 1024 * 1024) return true");  /* 256 MiB */
+  size_t during = mallinfo2().hblkhd;
+  CHECKF(during >= before + (256u << 20), "glibc's mmapped bytes went from %zu to %zu", before,
+         during);
+  CHECK_LUA(L, "big = nil collectgarbage() collectgarbage() return true");
+  CHECK(mallinfo2().hblkhd < during);
+  lua_close(L);
+#endif
+}
+
 int main(void) {
   lua_State *L1 = new_state(NULL), *L2 = new_state(NULL);
   CHECK(L1 && L2);
@@ -258,6 +280,7 @@ int main(void) {
   test_close_one(L2, &loss);
   lua_close(L2);
   test_capped_state();
+  test_default_state_uses_c_library();
   printf("test_states: %d checks, %d failed\n", g_checks, g_failures);
   return g_failures ? 1 : 0;
 }
