@@ -63,11 +63,11 @@ local Function = {__name = "Function"}
 autograd.Function = Function
 
 local function apply(cls, ...)
-  local args = pack(...)
+  local argv = pack(...)
   local ctx = setmetatable({saved_tensors = {}, needs_input_grad = {}}, Ctx)
   local inputs, positions, wanted = {}, {}, false
-  for i = 1, args.n do
-    local a = args[i]
+  for i = 1, argv.n do
+    local a = argv[i]
     local is_t = C.is_tensor(a)
     ctx.needs_input_grad[i] = is_t and a.requires_grad or false
     if is_t then

@@ -8,7 +8,6 @@
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 
-local C = require("lucid.core")
 local args = require("lucid._args")
 local compat = require("lucid._compat")
 local shape_str = args.shape_str

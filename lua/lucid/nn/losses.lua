@@ -61,7 +61,7 @@ function losses.BETA(v, name)
     return name .. " must be a non-negative number, got " .. tostring(v)
   end
 end
-local function label_smoothing(v, name)
+local function check_label_smoothing(v, name)
   if type(v) ~= "number" or not (v >= 0 and v <= 1) then
     return name .. " must be between 0.0 and 1.0, got " .. tostring(v)
   end
@@ -75,7 +75,7 @@ local ENTRIES = {
   huber_loss = {{"reduction", "mean", losses.REDUCTION}, {"delta", 1.0, losses.DELTA}},
   smooth_l1_loss = {{"reduction", "mean", losses.REDUCTION}, {"beta", 1.0, losses.BETA}},
   cross_entropy = {{"weight", nil, "tensor"}, {"ignore_index", -100, "integer"},
-    {"reduction", "mean", losses.REDUCTION}, {"label_smoothing", 0.0, label_smoothing}},
+    {"reduction", "mean", losses.REDUCTION}, {"label_smoothing", 0.0, check_label_smoothing}},
   nll_loss = {{"weight", nil, "tensor"}, {"ignore_index", -100, "integer"},
     {"reduction", "mean", losses.REDUCTION}},
   binary_cross_entropy = {{"weight", nil, "tensor"}, {"reduction", "mean", losses.REDUCTION}},
