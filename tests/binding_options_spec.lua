@@ -5,6 +5,7 @@
 -- error position (the caller's line), create_graph (refused until the core
 -- supports it), and one out-of-memory policy for every op family.
 local lucid = require("lucid")
+local H = dofile("tests/helpers.lua")
 local nn = require("lucid.nn")
 local C = require("lucid.core")
 
@@ -83,7 +84,7 @@ describe("binding options", function()
         for _, f in ipairs(targets) do
           local args = leading(name)
           args[#args + 1] = {bogus_option = 1}
-          local body, err = message(f, table.unpack(args))
+          local body, err = message(f, H.unpack(args))
           local want = fname(name) .. ": unknown option 'bogus_option'"
           assert(body:sub(1, #want) == want,
             string.format("%s: error %q does not start with %q", name, err, want))
@@ -304,7 +305,7 @@ local function vm_kb()
   end
 end
 local f = assert(io.open("/proc/self/stat"))
-local pid = f:read("n")
+local pid = f:read("*n")
 f:close()
 local function limit(spec)
   assert(os.execute(("prlimit --pid %d --as=%s"):format(pid, spec)), "prlimit failed")
@@ -332,7 +333,7 @@ local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
 local function capture(cmd)
   local p = io.popen(cmd)
-  local s = p:read("a")
+  local s = p:read("*a")
   p:close()
   return s
 end

@@ -13,14 +13,14 @@ end
 local function read(path)
   local f = io.open(path, "rb")
   if not f then return nil end
-  local s = f:read("a")
+  local s = f:read("*a")
   f:close()
   return s
 end
 
 local function capture(cmd)
   local p = io.popen(cmd)
-  local s = p:read("a")
+  local s = p:read("*a")
   p:close()
   return (s:gsub("%s+$", ""))
 end

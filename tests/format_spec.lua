@@ -70,7 +70,7 @@ describe("printing", function()
     io.output():close()
     io.output(previous)
     local f = assert(io.open(path))
-    local text = f:read("a")
+    local text = f:read("*a")
     f:close()
     os.remove(path)
     assert.are.equal("Tensor shape={2} dtype=float32 min=1 mean=1.5 max=2\n"

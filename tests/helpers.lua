@@ -25,6 +25,9 @@ H.has_integers = math.type ~= nil
 --- The Makefile's build directory of this Lua: build/ for 5.4, build/<lua>/ else.
 H.build_dir = H.lua54 and "build" or "build/" .. H.lua_name
 
+--- `#t` calls a table's __len from 5.2; 5.1 and LuaJIT ignore it.
+H.table_len = #setmetatable({}, {__len = function() return 1 end}) == 1
+
 H.unpack = table.unpack or unpack  -- 5.1 and LuaJIT: unpack
 --- table.pack, which 5.1 lacks.
 function H.pack(...) return {n = select("#", ...), ...} end

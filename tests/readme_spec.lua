@@ -3,7 +3,7 @@
 -- temporary folder. (make ctest compiles and runs the C host example.)
 local function block(section, lang)
   local p = assert(io.popen(string.format('lua5.4 scripts/readme_block.lua README.md "%s" %s', section, lang)))
-  local code = p:read("a")
+  local code = p:read("*a")
   assert(p:close(), "no " .. lang .. " block in README section " .. section)
   return code
 end
@@ -20,7 +20,7 @@ local function run_lua(code)
   local env = string.format('LUA_PATH="%s/lua/?.lua;%s/lua/?/init.lua;;" LUA_CPATH="%s/build/?.so;;"',
     root, root, root)
   local p = assert(io.popen(string.format("cd %s && %s lua5.4 example.lua 2>&1", dir, env)))
-  local out = p:read("a")
+  local out = p:read("*a")
   local ok = p:close()
   os.execute("rm -rf " .. dir)
   return ok, out
