@@ -55,12 +55,16 @@ function H.close(x)
   getmetatable(x).__close(x)
 end
 
---- os.execute's success as a boolean: 5.1 and LuaJIT return the exit status,
--- 5.2+ true or nil.
+--- Runs a shell command: whether it exited with status 0, and its exit status
+-- (5.1 and LuaJIT's os.execute return the wait status, 5.2+ true or nil, "exit"
+-- and the status).
 function H.execute(cmd)
-  local a = os.execute(cmd)
-  if type(a) == "number" then return a == 0 end
-  return a == true
+  local a, how, code = os.execute(cmd)
+  if type(a) == "number" then
+    code = a >= 256 and math.floor(a / 256) or a  -- a signal's number stays
+    return code == 0, code
+  end
+  return a == true, code or (a and 0 or -1), how
 end
 
 --- Runs a shell command; returns its standard output and whether it exited
