@@ -192,7 +192,7 @@ describe("gradcheck: reductions", function()
     list[#list + 1] = {"lucid." .. op .. " all", function(x) return lucid[op](x) end, {rn(2, 3)}}
     for _, d in ipairs({1, 2, 3, -1, -2, -3}) do
       for _, keep in ipairs({false, true}) do
-        list[#list + 1] = {string.format("%s dim %d keepdim %s", op, d, keep),
+        list[#list + 1] = {string.format("%s dim %d keepdim %s", op, d, tostring(keep)),
           function(x) return x[op](x, d, keep) end, {rn(2, 3, 4)}}
       end
     end

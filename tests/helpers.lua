@@ -28,6 +28,25 @@ H.build_dir = H.lua54 and "build" or "build/" .. H.lua_name
 --- `#t` calls a table's __len from 5.2; 5.1 and LuaJIT ignore it.
 H.table_len = #setmetatable({}, {__len = function() return 1 end}) == 1
 
+--- -0.0: Lua 5.1 and LuaJIT read the constant -0.0 as 0 (5.2+ keep the sign).
+H.neg_zero = -1 / math.huge
+
+--- The length of an object with __len (a module list, a dataset, a loader):
+-- `#x` where tables have __len; on 5.1 and LuaJIT, which ignore it on tables,
+-- the metamethod itself (what `#` means there).
+function H.len(x)
+  if H.table_len then return #x end
+  return getmetatable(x).__len(x)
+end
+
+--- Text written as Lua 5.3+ (and PyTorch) print whole floats, "1.0", made
+-- what this Lua prints: "1" on 5.1, 5.2 and LuaJIT, whose one number type
+-- prints whole values without ".0".
+function H.as_printed(text)
+  if H.has_integers then return text end
+  return (text:gsub("(%d)%.0%f[^%d]", "%1"))
+end
+
 H.unpack = table.unpack or unpack  -- 5.1 and LuaJIT: unpack
 --- table.pack, which 5.1 lacks.
 function H.pack(...) return {n = select("#", ...), ...} end

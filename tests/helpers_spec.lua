@@ -2,7 +2,7 @@
 -- run under lua5.1, lua5.2, lua5.3, lua5.4 and LuaJIT.
 local H = dofile("tests/helpers.lua")
 
-local doubles = {0, -0.0, 1, -1, 0.1, -2.5, 1 / 3, 2 ^ 53, 2 ^ -1022, 2 ^ -1074, 3 * 2 ^ -1074,
+local doubles = {0, H.neg_zero, 1, -1, 0.1, -2.5, 1 / 3, 2 ^ 53, 2 ^ -1022, 2 ^ -1074, 3 * 2 ^ -1074,
   1.7976931348623157e308, -4.9406564584124654e-324, 123456.789, math.huge, -math.huge, 1e-310}
 
 local function bits_equal(a, b)
@@ -24,6 +24,7 @@ describe("tests/helpers.lua: the Lua it runs under", function()
     assert.are.equal(v == "5.3" or v == "5.4", H.has_integers)
     assert.are.equal(H.lua_name == "lua5.4", H.lua54)
     assert.are.equal(not (H.luajit or v == "5.1"), H.table_len)
+    assert.are.equal(-math.huge, 1 / H.neg_zero)
     -- the running interpreter can be started by that name
     local out, ok = H.capture(H.lua_name .. [[ -e "io.write(_VERSION)"]])
     assert.is_true(ok)
@@ -39,6 +40,13 @@ describe("tests/helpers.lua: the Lua it runs under", function()
     local out, ok = H.capture("echo hi; exit 2")
     assert.are.equal("hi\n", out)
     assert.is_false(ok)
+  end)
+
+  it("writes whole floats as this Lua prints them", function()
+    local text = "ELU(alpha=1.0), Hardtanh(min_val=-1.0, max_val=10.0), eps=0.001, lr=0.05, 1e-05"
+    assert.are.equal(H.has_integers and text or
+      "ELU(alpha=1), Hardtanh(min_val=-1, max_val=10), eps=0.001, lr=0.05, 1e-05", H.as_printed(text))
+    assert.are.equal(tostring(1.0), H.as_printed("1.0"))
   end)
 
   it("packs and unpacks like table.pack and table.unpack", function()

@@ -154,7 +154,7 @@ local INTEROP = {
   third = {"float64", {4}, {1 / 3, -2 / 3, 1e-300, 2.0 ^ 60}},
   empty2d = {"float64", {2, 0}, {}},
   ["block.0.bias"] = {"float32", {2, 2, 1}, {1, 2, 3, 4}},
-  f32_tricky = {"float32", {7}, {f32(0.1), -0.0, math.huge, -math.huge, 3.4028234663852886e38,
+  f32_tricky = {"float32", {7}, {f32(0.1), H.neg_zero, math.huge, -math.huge, 3.4028234663852886e38,
     1.401298464324817e-45, -2.5}},
 }
 
@@ -187,7 +187,7 @@ describe("lucid.load", function()
     assert_tensor(t.u32, "float64", {2}, {4294967295, 2})
     assert_tensor(t.u64, "float64", {2}, {2.0 ^ 64, 5})  -- 2^64 - 1 rounds to 2^64 in float64
     assert_tensor(t.bool, "float64", {3}, {1, 0, 1})
-    assert_tensor(t.f16, "float32", {7}, {1, -2.5, 65504, 2.0 ^ -24, math.huge, -0.0, 0.0999755859375})
+    assert_tensor(t.f16, "float32", {7}, {1, -2.5, 65504, 2.0 ^ -24, math.huge, H.neg_zero, 0.0999755859375})
     assert_tensor(t.bf16, "float32", {4}, {1, -3.140625, 2.0 ^ -130, -math.huge})
   end)
 
@@ -303,7 +303,7 @@ describe("lucid.save", function()
     local tbl = {
       [1] = "one", ["1"] = "string one", [-5] = true, [0] = false,
       [math.maxinteger or 2 ^ 53] = math.mininteger or -2 ^ 63,  -- the extremes each Lua's numbers hold
-      floats = {0.1, 1.0, -0.0, 1e300, 5e-324, math.huge, -math.huge, 2 ^ 53, 1 / 3},
+      floats = {0.1, 1.0, H.neg_zero, 1e300, 5e-324, math.huge, -math.huge, 2 ^ 53, 1 / 3},
       bytes = "\0\1\255\254 not utf-8 \200",
       text = "tab\t quote\" backslash\\ newline\n unicode \240\159\152\128 \127",
       empty = {},
@@ -361,7 +361,7 @@ describe("lucid.save", function()
 
   it("is read back by Python (scripts/gen_fixtures_serialize.py --check)", function()
     local flat = {
-      ["fc.weight"] = lucid.tensor({{0.1, -0.2, 0.3}, {1e-3, 1e3, -0.0}}),
+      ["fc.weight"] = lucid.tensor({{0.1, -0.2, 0.3}, {1e-3, 1e3, H.neg_zero}}),
       ["fc.bias"] = lucid.tensor({math.huge, -math.huge}, {dtype = "float64"}),
       scalar = lucid.tensor(2.5),
       empty = lucid.zeros(0, 2, {dtype = "float64"}),
