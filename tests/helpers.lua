@@ -47,6 +47,19 @@ function H.as_printed(text)
   return (text:gsub("(%d)%.0%f[^%d]", "%1"))
 end
 
+--- ipairs reads through __index from 5.3 (5.1, 5.2 and LuaJIT read raw).
+H.ipairs_index = (function()
+  for _, v in ipairs(setmetatable({}, {__index = function(_, i) if i == 1 then return true end end})) do
+    return v
+  end
+  return false
+end)()
+--- pairs calls __pairs from 5.2 (not 5.1 nor LuaJIT).
+H.pairs_meta = (function()
+  for k in pairs(setmetatable({}, {__pairs = function() return next, {true}, nil end})) do return k == 1 end
+  return false
+end)()
+
 H.unpack = table.unpack or unpack  -- 5.1 and LuaJIT: unpack
 --- table.pack, which 5.1 lacks.
 function H.pack(...) return {n = select("#", ...), ...} end

@@ -25,6 +25,8 @@ describe("tests/helpers.lua: the Lua it runs under", function()
     assert.are.equal(H.lua_name == "lua5.4", H.lua54)
     assert.are.equal(not (H.luajit or v == "5.1"), H.table_len)
     assert.are.equal(-math.huge, 1 / H.neg_zero)
+    assert.are.equal(v == "5.3" or v == "5.4", H.ipairs_index)
+    assert.are.equal(not (H.luajit or v == "5.1"), H.pairs_meta)
     -- the running interpreter can be started by that name
     local out, ok = H.capture(H.lua_name .. [[ -e "io.write(_VERSION)"]])
     assert.is_true(ok)
