@@ -263,14 +263,15 @@ describe("binding options", function()
   end)
 
   it("points an error raised under a Lua layer at the caller's line", function()
+    -- no tail calls: Lua 5.1 and LuaJIT keep no line for a frame a tail call replaced
     local line = debug.getinfo(1, "l").currentline + 1
-    local ok, err = pcall(function() return nn.Linear(2, 3)(lucid.zeros(2, 4)) end)
+    local ok, err = pcall(function() local y = nn.Linear(2, 3)(lucid.zeros(2, 4)) return y end)
     assert.is_false(ok)
     local want = SPEC .. ":" .. line .. ": lucid.linear: "
     assert(err:sub(1, #want) == want, string.format("error %q does not start with %q", err, want))
     local x = lucid.zeros(2, 3)
     line = debug.getinfo(1, "l").currentline + 1
-    ok, err = pcall(function() return x:sum{dim = 2, keep_dim = true} end)
+    ok, err = pcall(function() local y = x:sum{dim = 2, keep_dim = true} return y end)
     want = SPEC .. ":" .. line .. ": lucid.sum: unknown option 'keep_dim'"
     assert(err:sub(1, #want) == want, string.format("error %q does not start with %q", err, want))
   end)
