@@ -233,10 +233,15 @@ describe("shape ops: semantics beyond the fixtures", function()
   it("slice reads start and stop as string.sub does", function()
     local s = "abcdefg"
     local x = lucid.tensor({1, 2, 3, 4, 5, 6, 7})
+    local function sub(i, j) return s:sub(i, j) end
+    -- Debian's LuaJIT 2.1.0-beta3 compiles this loop's string.sub with negative
+    -- indices wrongly ("abcdefg":sub(-4, -8) gives "defg"): the reference runs
+    -- interpreted there
+    if rawget(_G, "jit") then jit.off(sub) end
     for i = -9, 9 do
       for j = -9, 9 do
         local want = {}
-        for c in s:sub(i, j):gmatch(".") do want[#want + 1] = c:byte() - 96 end
+        for c in sub(i, j):gmatch(".") do want[#want + 1] = c:byte() - 96 end
         local got = x:slice(1, i, j)
         assert.are.same(want, got:numel() > 0 and got:tolist() or {},
           string.format("slice(1, %d, %d)", i, j))
