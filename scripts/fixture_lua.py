@@ -100,7 +100,9 @@ def fmt_num(x, nonfinite=False):
             return "math.huge" if x > 0 else "-math.huge"
     assert math.isfinite(x), x
     if x == 0.0 and math.copysign(1.0, x) < 0:
-        return "-0.0"  # "-0" would read back as the integer 0
+        # "-0" would read back as the integer 0, and Lua 5.1 and LuaJIT read
+        # the constant -0.0 as 0: computed when the chunk runs, it is -0.0 on all
+        return "-1 / math.huge"
     return "%.17g" % x
 
 

@@ -1,6 +1,7 @@
 -- Creation beyond zeros/ones, and the matrix-product shorthands
 -- (expected values from torch 1.13).
 local lucid = require("lucid")
+local H = dofile("tests/helpers.lua")
 
 local function assert_near(expected, t, tol)
   local got = t:reshape(-1):tolist()
@@ -51,13 +52,13 @@ describe("creation", function()
   it("builds from flat tables and packed little-endian strings", function()
     assert.are.same({{1, 2, 3}, {4, 5, 6}}, lucid.from_table({1, 2, 3, 4, 5, 6}, {2, 3}):tolist())
     assert.are.same({{1, 2}}, lucid.from_table({{1, 2}}):tolist())
-    local packed = string.pack("<fff", 1.5, -2, 3)
+    local packed = H.bytes("<fff", 1.5, -2, 3)
     assert.are.same({1.5, -2, 3}, lucid.from_string(packed, 3):tolist())
-    local d = lucid.from_string(string.pack("<dd", 0.1, 0.2), {2}, {dtype = "float64"})
+    local d = lucid.from_string(H.bytes("<dd", 0.1, 0.2), {2}, {dtype = "float64"})
     assert.are.same({0.1, 0.2}, d:tolist())
-    assert.are.equal(string.pack("<dd", 0.1, 0.2), d:to_string())
+    assert.are.equal(H.bytes("<dd", 0.1, 0.2), d:to_string())
     assert.are.equal(packed, lucid.tensor({1.5, -2, 3}):to_string())
-    assert.are.equal(string.pack("<ffff", 1, 3, 2, 4), lucid.tensor({{1, 2}, {3, 4}}):transpose(1, 2):to_string())
+    assert.are.equal(H.bytes("<ffff", 1, 3, 2, 4), lucid.tensor({{1, 2}, {3, 4}}):transpose(1, 2):to_string())
   end)
 
   it("explains bad arguments", function()

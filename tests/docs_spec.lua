@@ -1,6 +1,7 @@
 -- The three examples of the nn.Tanh reference docs (the Python library Lucid's), as
 -- the Lua API contract writes them, with the documented numbers and print form.
 local lucid = require("lucid")
+local H = dofile("tests/helpers.lua")
 local nn = require("lucid.nn")
 local Tensor = lucid.Tensor
 
@@ -120,7 +121,7 @@ for _, case in ipairs({
       local eps = 1e-6
       for i = 1, #flat do
         local function f(delta)
-          local v = {table.unpack(flat)}
+          local v = {H.unpack(flat)}
           v[i] = v[i] + delta
           return lucid.no_grad(function()
             return model(Tensor(v, {dtype = "float64"}):reshape(x.shape)):sum():item()

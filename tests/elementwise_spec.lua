@@ -54,8 +54,8 @@ local function call(entry, o, form)
   local all = {}
   for _, t in ipairs(o) do all[#all + 1] = t end
   for _, a in ipairs(args) do all[#all + 1] = a end
-  if method then return o[1][op](table.unpack(all)) end
-  return lucid[op](table.unpack(all))
+  if method then return o[1][op](H.unpack(all)) end
+  return lucid[op](H.unpack(all))
 end
 
 local function contains(list, v)
@@ -221,7 +221,7 @@ describe("gradcheck: binary ops and where", function()
   for _, op in ipairs({"maximum", "minimum", "atan2"}) do
     for _, s in ipairs(shapes) do
       list[#list + 1] = {op .. " " .. s[1], function(a, b) return lucid[op](a, b) end,
-        {rn(table.unpack(s[2])), nz(table.unpack(s[3]))}}
+        {rn(H.unpack(s[2])), nz(H.unpack(s[3]))}}
     end
     list[#list + 1] = {op .. " with a number", function(a) return a[op](a, 0.25) end, {nz(2, 3)}}
     list[#list + 1] = {op .. " transposed", function(a, b) return lucid[op](T(a), b) end,
@@ -235,7 +235,7 @@ describe("gradcheck: binary ops and where", function()
       lucid.manual_seed(3)
       local c = lucid.rand(s[2], {dtype = "float64"}):gt(0.5)
       return lucid.where(c, a, b)
-    end, {rn(table.unpack(s[3])), rn(table.unpack(s[4]))}}
+    end, {rn(H.unpack(s[3])), rn(H.unpack(s[4]))}}
   end
   list[#list + 1] = {"where with a number", function(a) return lucid.where(a:gt(0), a, 0) end, {nz(3, 4)}}
   list[#list + 1] = {"x:where(cond, y) transposed", function(a, b)

@@ -2,6 +2,7 @@
 -- shapes (1-based), and the same state keeps working afterwards.
 local lucid = require("lucid")
 local nn = require("lucid.nn")
+local H = dofile("tests/helpers.lua")
 
 -- Asserts f(...) raises an error containing `expected` (plain text), then
 -- that the state still computes.
@@ -123,12 +124,26 @@ describe("errors", function()
   end)
 
   it("refuse to use a closed tensor", function()
-    local kept
-    do
-      local t <close> = lucid.zeros(2)
-      kept = t
-    end
+    local kept = lucid.zeros(2)
+    H.close(kept)  -- what leaving a `local t <close>` scope does, on every Lua
     check_error("tensor was closed", function() return kept + 1 end)
     check_error("tensor was closed", function() return kept:sum() end)
   end)
+
+  -- `<close>` variables are Lua 5.4 syntax: the scope form only there.
+  if H.lua54 then
+    it("refuse to use a tensor closed by its <close> scope", function()
+      local kept = H.load54([[
+        local lucid = ...
+        local kept
+        do
+          local t <close> = lucid.zeros(2)
+          kept = t
+        end
+        return kept
+      ]])(lucid)
+      check_error("tensor was closed", function() return kept + 1 end)
+      check_error("tensor was closed", function() return kept:sum() end)
+    end)
+  end
 end)

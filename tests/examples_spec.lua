@@ -5,6 +5,7 @@
 -- the expected number of cells, points and curve vertices). A failed check
 -- inside a script must give a non-zero exit status.
 local lucid = require("lucid")
+local H = dofile("tests/helpers.lua")
 
 local function q(s)  -- shell quoting
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
@@ -13,14 +14,14 @@ end
 local function read(path)
   local f = io.open(path, "rb")
   if not f then return nil end
-  local s = f:read("a")
+  local s = f:read("*a")
   f:close()
   return s
 end
 
 local function capture(cmd)
   local p = io.popen(cmd)
-  local s = p:read("a")
+  local s = p:read("*a")
   p:close()
   return (s:gsub("%s+$", ""))
 end
@@ -28,12 +29,13 @@ end
 -- The checkout: the directory above tests/.
 local SPEC = debug.getinfo(1, "S").source:sub(2)
 local ROOT = capture("cd " .. q(SPEC:match("^(.*)/[^/]*$") or ".") .. "/.. && pwd")
-local LUA = os.getenv("LUA") or "lua5.4"
+-- the Lua running the specs (the examples are for every Lua)
+local LUA = H.lua_name
 -- The checkout's Lua files first; the C module from LUA_CPATH when the runner
--- set it (make spec does), else the checkout's build/.
+-- set it (make spec does), else the checkout's build of this Lua.
 local ENV = string.format("LUA_PATH=%s LUA_CPATH=%s ",
   q(ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;" .. (os.getenv("LUA_PATH") or ";")),
-  q(os.getenv("LUA_CPATH") or ROOT .. "/build/?.so;;"))
+  q(os.getenv("LUA_CPATH") or ROOT .. "/" .. H.build_dir .. "/?.so;;"))
 
 local TMP  -- a fresh directory for the whole spec, removed at the end
 local runs = 0
@@ -45,8 +47,8 @@ local function run(script, args)
   local out, err = string.format("%s/run%d.out", TMP, runs), string.format("%s/run%d.err", TMP, runs)
   local cmd = string.format("cd %s && %s%s %s %s >%s 2>%s", q(ROOT), ENV, LUA, q("scripts/" .. script),
     args, q(out), q(err))
-  local ok, how, code = os.execute(cmd)
-  local r = {code = ok and 0 or code or -1, how = how, stdout = read(out) or "", stderr = read(err) or ""}
+  local _, code, how = H.execute(cmd)
+  local r = {code = code, how = how, stdout = read(out) or "", stderr = read(err) or ""}
   r.show = string.format("%s %s exited with %s %s\n--- stdout:\n%s\n--- stderr:\n%s", script, args,
     tostring(how), tostring(r.code), r.stdout, r.stderr)
   return r
@@ -91,7 +93,7 @@ local function check_xml(s)
   return true
 end
 
-local HAS_XMLLINT = os.execute("command -v xmllint >/dev/null 2>&1") == true
+local HAS_XMLLINT = H.execute("command -v xmllint >/dev/null 2>&1")
 
 local function assert_svg(path)
   assert(exists(path), path .. " was not written")
@@ -101,7 +103,7 @@ local function assert_svg(path)
   local ok, why = check_xml(s)
   assert(ok, path .. " is not well-formed XML: " .. tostring(why))
   if HAS_XMLLINT then
-    assert.is_true(os.execute("xmllint --noout " .. q(path) .. " 2>/dev/null") == true, "xmllint rejects " .. path)
+    assert.is_true(H.execute("xmllint --noout " .. q(path) .. " 2>/dev/null"), "xmllint rejects " .. path)
   end
   return s
 end

@@ -64,7 +64,7 @@ describe("gradcheck: binary ops", function()
   for _, op in ipairs(ops) do
     local list = {}
     for _, s in ipairs(shapes) do
-      list[#list + 1] = {op[1] .. " " .. s[1], op[2], {rn(table.unpack(s[2])), op[3](table.unpack(s[3]))}}
+      list[#list + 1] = {op[1] .. " " .. s[1], op[2], {rn(H.unpack(s[2])), op[3](H.unpack(s[3]))}}
     end
     list[#list + 1] = {op[1] .. " 0-d with (2,3)", op[2], {scalar, op[3](2, 3)}}
     list[#list + 1] = {op[1] .. " (2,3) with 0-d", op[2], {rn(2, 3), op[1] == "div" and scalar or rn()}}
@@ -192,7 +192,7 @@ describe("gradcheck: reductions", function()
     list[#list + 1] = {"lucid." .. op .. " all", function(x) return lucid[op](x) end, {rn(2, 3)}}
     for _, d in ipairs({1, 2, 3, -1, -2, -3}) do
       for _, keep in ipairs({false, true}) do
-        list[#list + 1] = {string.format("%s dim %d keepdim %s", op, d, keep),
+        list[#list + 1] = {string.format("%s dim %d keepdim %s", op, d, tostring(keep)),
           function(x) return x[op](x, d, keep) end, {rn(2, 3, 4)}}
       end
     end

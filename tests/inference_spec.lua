@@ -1,6 +1,7 @@
 -- Inference that reuses its buffers: out= arguments and Module:reuse_buffers.
 local lucid = require("lucid")
 local nn = lucid.nn
+local H = dofile("tests/helpers.lua")
 
 describe("out= arguments", function()
   it("write into the given tensor and return it", function()
@@ -38,16 +39,26 @@ describe("Module:reuse_buffers", function()
     local m, x = model(), lucid.randn(5, 4)
     local expected = m(x):tolist()
     m:reuse_buffers()
-    local g <close> = lucid.no_grad()
+    -- a guard (`local g <close>` on 5.4), closed by hand on every Lua before any assert
+    local g = lucid.no_grad()
     local first = m(x)
-    assert.are.same(expected, first:tolist())
+    local function calls(n)
+      local same = true
+      for _ = 1, n do same = same and rawequal(first, m(x)) end
+      return same
+    end
     collectgarbage("collect")
+    -- Calls before measuring: a full collection of 5.2 and 5.3 shrinks the
+    -- string table and buffers, which the next call grows back once (~1 KB),
+    -- and LuaJIT's compiled traces are objects of its heap (~3 KB)
+    local same = calls(200)
     collectgarbage("stop")
     local lua_before, tensor_before = collectgarbage("count"), lucid.memory_allocated()
-    local same = true
-    for _ = 1, 200 do same = same and rawequal(first, m(x)) end
+    same = calls(200) and same
     local lua_growth, tensor_growth = collectgarbage("count") - lua_before, lucid.memory_allocated() - tensor_before
     collectgarbage("restart")
+    H.close(g)
+    assert.are.same(expected, first:tolist())
     assert.is_true(same)
     assert.are.equal(0, tensor_growth)
     assert.is_true(lua_growth < 1, string.format("the Lua heap grew by %.2f KB", lua_growth))
@@ -62,7 +73,6 @@ describe("Module:reuse_buffers", function()
     local y = m(lucid.randn(2, 4))  -- recording on: a fresh tensor with a graph
     assert.is_true(y.requires_grad)
     m:reuse_buffers(false)
-    local g <close> = lucid.no_grad()
-    assert.is_false(rawequal(m(lucid.randn(2, 4)), m(lucid.randn(2, 4))))
+    assert.is_false(lucid.no_grad(function() return rawequal(m(lucid.randn(2, 4)), m(lucid.randn(2, 4))) end))
   end)
 end)

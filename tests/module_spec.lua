@@ -1,6 +1,7 @@
 -- nn.Module: classes, registration, traversal, state dicts, modes, printing.
 local lucid = require("lucid")
 local nn = require("lucid.nn")
+local H = dofile("tests/helpers.lua")
 
 local function names(iter)
   local out = {}
@@ -111,7 +112,7 @@ describe("nn.Sequential", function()
   it("runs its modules in order and indexes them from 1", function()
     local seq = nn.Sequential({nn.Linear(4, 8), nn.Tanh()})
     seq:append(nn.Linear(8, 2))
-    assert.are.equal(3, #seq)
+    assert.are.equal(3, H.len(seq))
     assert.are.equal(8, seq[2] and seq[1].out_features)
     assert.are.same({"1.weight", "1.bias", "3.weight", "3.bias"}, names(seq:named_parameters()))
     local x = lucid.randn(5, 4)

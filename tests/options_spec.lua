@@ -3,6 +3,7 @@
 -- trailing table or as one table of names, and never ignores one; errors
 -- point at the caller's line.
 local lucid = require("lucid")
+local H = dofile("tests/helpers.lua")
 local nn = require("lucid.nn")
 local optim = require("lucid.optim")
 local lr_scheduler = require("lucid.optim.lr_scheduler")
@@ -151,9 +152,9 @@ describe("options: every function with options refuses an unknown one", function
 
   for _, c in ipairs(cases) do
     it(c[1] .. " names itself and the key", function()
-      local a = {table.unpack(c, 3)}
+      local a = {H.unpack(c, 3)}
       a[#a + 1] = B
-      fails({c[1] .. ": ", "unknown option 'bogus_option'"}, c[2], table.unpack(a, 1, #a))
+      fails({c[1] .. ": ", "unknown option 'bogus_option'"}, c[2], H.unpack(a, 1, #a))
     end)
   end
   os.remove(path)

@@ -1,27 +1,29 @@
 -- The README's examples run as printed: the first Lua block of a section is
 -- extracted (scripts/readme_block.lua) and run in a fresh interpreter, in a
--- temporary folder. (make ctest compiles and runs the C host example.)
+-- temporary folder, by the Lua running the specs and its build of the module
+-- (the examples are for every Lua). (make ctest compiles and runs the C host
+-- example.)
+local H = dofile("tests/helpers.lua")
+
 local function block(section, lang)
-  local p = assert(io.popen(string.format('lua5.4 scripts/readme_block.lua README.md "%s" %s', section, lang)))
-  local code = p:read("a")
-  assert(p:close(), "no " .. lang .. " block in README section " .. section)
+  -- the extractor is one of the build's tools, which are Lua 5.4 programs (TOOL_LUA)
+  local code, ok = H.capture(string.format('lua5.4 scripts/readme_block.lua README.md "%s" %s', section, lang))
+  assert(ok, "no " .. lang .. " block in README section " .. section)
   return code
 end
 
 local function run_lua(code)
   local dir = os.tmpname()
   os.remove(dir)
-  assert(os.execute("mkdir -p " .. dir))
+  assert(H.execute("mkdir -p " .. dir))
   local path = dir .. "/example.lua"
   local f = assert(io.open(path, "w"))
   f:write(code)
   f:close()
   local root = os.getenv("PWD")
-  local env = string.format('LUA_PATH="%s/lua/?.lua;%s/lua/?/init.lua;;" LUA_CPATH="%s/build/?.so;;"',
-    root, root, root)
-  local p = assert(io.popen(string.format("cd %s && %s lua5.4 example.lua 2>&1", dir, env)))
-  local out = p:read("a")
-  local ok = p:close()
+  local env = string.format('LUA_PATH="%s/lua/?.lua;%s/lua/?/init.lua;;" LUA_CPATH="%s/%s/?.so;;"',
+    root, root, root, H.build_dir)
+  local out, ok = H.capture(string.format("cd %s && %s %s example.lua 2>&1", dir, env, H.lua_name))
   os.execute("rm -rf " .. dir)
   return ok, out
 end

@@ -10,10 +10,10 @@ local fixtures = dofile("tests/fixtures/reduce.lua")
 
 -- Calls the op as a method or as a function of the package.
 local function call(entry, x, style)
-  local args = {table.unpack(entry.args)}
+  local args = {H.unpack(entry.args)}
   if entry.kwargs then args[#args + 1] = entry.kwargs end
-  if style == "method" then return x[entry.op](x, table.unpack(args)) end
-  return lucid[entry.op](x, table.unpack(args))
+  if style == "method" then return x[entry.op](x, H.unpack(args)) end
+  return lucid[entry.op](x, H.unpack(args))
 end
 
 local function check_entry(entry, dtype, rtol, atol, style)
@@ -139,7 +139,7 @@ describe("gradcheck (float64)", function()
   }
   for _, c in ipairs(cases) do
     it(c[1], function()
-      gradcheck(c[2], c[3](table.unpack(c[4])))
+      gradcheck(c[2], c[3](H.unpack(c[4])))
     end)
   end
 

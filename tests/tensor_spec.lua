@@ -1,5 +1,6 @@
 -- Tensor fields, methods, creation, settings and no_grad, as the contract names them.
 local lucid = require("lucid")
+local H = dofile("tests/helpers.lua")
 
 describe("tensors", function()
   it("are built from numbers, nested tables and tensors", function()
@@ -167,16 +168,32 @@ describe("no_grad", function()
     assert.is_true(lucid.is_grad_enabled())
   end)
 
-  it("works as a to-be-closed guard", function()
+  it("works as a guard, closed by hand", function()
     local x = lucid.ones(2, {requires_grad = true})
-    do
-      local g <close> = lucid.no_grad()
-      assert.is_false(lucid.is_grad_enabled())
-      assert.is_false((x * 2).requires_grad)
-    end
+    local g = lucid.no_grad()
+    local enabled, recorded = lucid.is_grad_enabled(), (x * 2).requires_grad
+    H.close(g)
+    assert.is_false(enabled)
+    assert.is_false(recorded)
     assert.is_true(lucid.is_grad_enabled())
     assert.is_true((x * 2).requires_grad)
   end)
+
+  -- `<close>` variables are Lua 5.4 syntax: the to-be-closed form only there.
+  if H.lua54 then
+    it("works as a to-be-closed guard", function()
+      local x = lucid.ones(2, {requires_grad = true})
+      local enabled, recorded = H.load54([[
+        local lucid, x = ...
+        local g <close> = lucid.no_grad()
+        return lucid.is_grad_enabled(), (x * 2).requires_grad
+      ]])(lucid, x)
+      assert.is_false(enabled)
+      assert.is_false(recorded)
+      assert.is_true(lucid.is_grad_enabled())
+      assert.is_true((x * 2).requires_grad)
+    end)
+  end
 end)
 
 describe("no_grad and enable_grad: arguments", function()
@@ -202,8 +219,8 @@ describe("require", function()
     local f = assert(io.open(path, "w"))
     f:write(string.format("package.path = %q\npackage.cpath = %q\n", package.path, package.cpath), code)
     f:close()
-    local p = assert(io.popen("lua5.4 " .. path .. " 2>&1"))
-    local out = p:read("a")
+    local p = assert(io.popen(H.lua_name .. " " .. path .. " 2>&1"))
+    local out = p:read("*a")
     p:close()
     os.remove(path)
     return out
