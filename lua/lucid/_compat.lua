@@ -43,9 +43,11 @@ end
 local TWO63 = 2 ^ 63
 
 --- math.type: "integer", "float" or nil. Without integers, a whole number
--- in [-2^63, 2^63) is "integer" (what %d prints exactly).
+-- in [-2^63, 2^63) is "integer" (what %d prints exactly; not -0.0, which
+-- %d would print as 0).
 M.math_type = math.type or function(v)
   if type(v) ~= "number" then return nil end
+  if v == 0 and 1 / v < 0 then return "float" end
   if v == floor(v) and v >= -TWO63 and v < TWO63 then return "integer" end
   return "float"
 end

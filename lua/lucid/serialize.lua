@@ -81,6 +81,19 @@ local JObject, JArray = {__name = "json object"}, {__name = "json array"}
 local JNull = setmetatable({}, {__name = "json null", __tostring = function() return "null" end})
 M._JObject, M._JArray, M._JNull = JObject, JArray, JNull
 
+-- Lua 5.1, 5.2 and LuaJIT have one number type: a literal written as a float
+-- (1.0, 1e0) with a whole value decodes to the same number as 1. So the
+-- decoder remembers which entries of an array were written as floats, for the
+-- checks that want an integer written as one (shapes, offsets, layout keys),
+-- as the 5.3+ decoding does by the number's subtype.
+local float_literals = setmetatable({}, {__mode = "k"})
+local function json_int(arr, i)
+  local v = arr[i]
+  if math_type(v) ~= "integer" then return false end
+  local f = float_literals[arr]
+  return not (f and f[i])
+end
+
 local escapes = {['"'] = '"', ["\\"] = "\\", ["/"] = "/", b = "\b", f = "\f", n = "\n", r = "\r", t = "\t"}
 
 local function json_decode(s, max_depth)
@@ -98,6 +111,7 @@ local function json_decode(s, max_depth)
     pos = s:find("[^ \t\r\n]", pos) or #s + 1
   end
   local value
+  local float_literal = false  -- the last number read was written as a float
 
   local function str()
     -- pos is at the opening quote
@@ -166,6 +180,7 @@ local function json_decode(s, max_depth)
     end
     local text = s:sub(start, pos - 1)
     local v = tonumber(text)
+    float_literal = is_float
     if is_float then return v end  -- tonumber gives a float (keeps -0.0)
     return compat.tointeger(v) or v  -- beyond 64 bits: a float
   end
@@ -203,8 +218,13 @@ local function json_decode(s, max_depth)
       if s:sub(pos, pos) == "]" then pos = pos + 1 return arr end
       while true do
         local n = arr.n + 1
+        float_literal = false
         arr[n] = value(depth + 1)
         arr.n = n
+        if float_literal and not compat.has_integers then
+          local f = float_literals[arr] or {}
+          f[n], float_literals[arr] = true, f
+        end
         skip()
         c = s:sub(pos, pos)
         pos = pos + 1
@@ -512,7 +532,7 @@ local function parse_entry(path, name, info)
   local numel, dims = 1, {}
   for i = 1, shape.n do
     local d = shape[i]
-    if math_type(d) ~= "integer" or d < 0 then bad("shape entry %d is not a non-negative integer", i) end
+    if not json_int(shape, i) or d < 0 then bad("shape entry %d is not a non-negative integer", i) end
     dims[i] = d
   end
   for i = 1, #dims do  -- after the zero check: a 0 anywhere makes it empty
@@ -525,7 +545,7 @@ local function parse_entry(path, name, info)
   end
   if getmetatable(offs) ~= JArray or offs.n ~= 2 then bad("'data_offsets' must be an array [begin, end]") end
   local b, e = offs[1], offs[2]
-  if math_type(b) ~= "integer" or math_type(e) ~= "integer" or b < 0 or e < b then
+  if not json_int(offs, 1) or not json_int(offs, 2) or b < 0 or e < b then
     bad("data_offsets [%s, %s] are not integers 0 <= begin <= end", tostring(b), tostring(e))
   end
   if not numel or numel * esize ~= e - b then
@@ -562,7 +582,7 @@ local function rebuild(node, tensors, used, depth)
     local out = {}
     for i = 1, arg.n, 2 do
       local k = arg[i]
-      if math_type(k) ~= "integer" and type(k) ~= "string" then layout_bad("a key is %s", jtype(k)) end
+      if not json_int(arg, i) and type(k) ~= "string" then layout_bad("a key is %s", jtype(k)) end
       if out[k] ~= nil then layout_bad("key %s appears twice", tostring(k)) end
       out[k] = rebuild(arg[i + 1], tensors, used, depth + 1)
     end
