@@ -42,10 +42,14 @@ return load_guarded("lucid", lucid, function()
   --   local g <close> = lucid.no_grad()      -- Lua 5.4
   --   local g = lucid.no_grad() ... g:close() -- every version
   -- Closing twice restores once (so g:close() inside a <close> scope is fine).
+  -- Nothing here may allocate: __close runs while an error (out of memory
+  -- included) unwinds, and a failure in it would leave the mode unrestored.
+  -- So the mode comes back first, and `closed` is a field the guard was made
+  -- with (assigning it reuses its slot).
   local function close_guard(g)
     if not g.closed then
-      g.closed = true
       C.set_grad_enabled(g.previous)
+      g.closed = true
     end
   end
   local guard_meta = {
@@ -64,7 +68,7 @@ return load_guarded("lucid", lucid, function()
   -- error anywhere (an allocation refused included) leaves the mode as it was.
   local function scoped(fname, enabled, fn, ...)
     if fn == nil then
-      local g = setmetatable({previous = true}, guard_meta)
+      local g = setmetatable({previous = true, closed = false}, guard_meta)
       g.previous = C.set_grad_enabled(enabled)
       return g
     end
