@@ -282,6 +282,13 @@ static int box_gc(lua_State *L) {
   if (!b) b = (lt_box *)luaL_checkudata(L, 1, LT_TENSOR);  /* t:close() on something else */
   lc_tensor_release(b->t);
   b->t = NULL;
+  /* A release may free graph nodes of Lua-written ops, queueing their
+   * registry references: dropped here at once, the tensors their ctx saved
+   * go with the next collection, not after the next op. Nothing here
+   * allocates (see the freelist note in luaopen_lucid_core), so it is safe
+   * in a finalizer. */
+  lt_state *s = (lt_state *)lua_touserdata(L, lua_upvalueindex(1));
+  if (s && s->npending) lt_drain_pending(L, s);
   return 0;
 }
 
@@ -1394,6 +1401,11 @@ LUALIB_API int luaopen_lucid_core(lua_State *L) {
   s->alloc = alloc;
   s->alloc_ud = ud;
   lt_autograd_init(s);
+  /* luaL_unref writes to the registry's freelist slot, which the first unref
+   * creates: made now, so that dropping a reference later (box_gc, inside a
+   * finalizer) never allocates. */
+  lua_pushboolean(L, 1);
+  luaL_unref(L, LUA_REGISTRYINDEX, luaL_ref(L, LUA_REGISTRYINDEX));
 
   lua_newtable(L);
   int module = lua_gettop(L);

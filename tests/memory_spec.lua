@@ -92,4 +92,22 @@ describe("memory", function()
     collectgarbage("collect")
     assert.are.equal(before, lucid.memory_allocated())
   end)
+
+  -- A Lua-written op (autograd.Function) keeps its ctx, and the tensors the
+  -- ctx saved, through a registry reference of its graph node; the
+  -- reference must go when the node does, not at the next op, or
+  -- memory_allocated() and the host's memory would lag behind the collector.
+  it("frees what a Lua-written op saved by collection alone", function()
+    collectgarbage("collect")
+    local before = lucid.memory_allocated()
+    local function run()
+      local x = lucid.randn(3, 2, {requires_grad = true})
+      local t = lucid.rand(3, 2, {requires_grad = true})
+      return lucid.nn.functional.binary_cross_entropy_with_logits(x, t):item()
+    end
+    assert.is_number(run())
+    collectgarbage("collect")
+    collectgarbage("collect")
+    assert.are.equal(before, lucid.memory_allocated())
+  end)
 end)

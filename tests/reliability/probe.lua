@@ -622,6 +622,10 @@ sanity("at the start")
 print(string.format("probe: seed %d, %d calls over %d functions and methods", SEED, CALLS, #targets))
 
 local args = {}
+-- The calls run in a function of their own: when it returns, its registers
+-- (the last call's result among them) are gone, so the collection at the end
+-- sees only what the library itself still holds.
+local function run_calls()
 for call = 1, CALLS do
   if call % BATCH == 1 and call > 1 then
     -- a call may have made a legitimately big tensor that is garbage now;
@@ -713,6 +717,8 @@ for call = 1, CALLS do
   lucid.set_grad_enabled(grad_before)
   lucid.set_default_dtype(dtype_before)
 end
+end
+run_calls()
 
 sanity("at the end")
 tensors, instances, args, by_class, family = {}, {}, {}, {}, {}
