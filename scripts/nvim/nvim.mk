@@ -1,0 +1,52 @@
+# scripts/nvim/nvim.mk: the Neovim plugin (issue 13), included by the top
+# Makefile. Neovim runs LuaJIT, so the plugin loads the LuaJIT build of the
+# module (build/luajit/lucid/core.so) and the Lua files from lua/; it finds
+# both from its own place in the checkout (scripts/nvim/lua/lucid_nvim.lua).
+#
+#   make nvim       opens Neovim with the plugin (:LucidTrain, :LucidEval)
+#   make nvim-test  runs scripts/nvim/test.lua headless (part of make test)
+
+NVIM       ?= nvim
+NVIM_JIT   := build/luajit
+NVIM_OUT   := $(NVIM_JIT)/nvim
+NVIM_DEPS  := $(NVIM_JIT)/lucid/core.so
+NVIM_STEPS ?= 400
+# -u NONE -i NONE: no user config or shada, so the test is the same everywhere.
+NVIM_RUN    = $(NVIM) -u NONE -i NONE --cmd 'set rtp^=$(CURDIR)/scripts/nvim'
+
+.PHONY: nvim nvim-test nvim-module
+
+nvim-module:
+	@$(MAKE) --no-print-directory LUA=luajit $(NVIM_DEPS)
+	@mkdir -p $(NVIM_OUT)
+
+nvim: nvim-module
+	$(NVIM_RUN) -c 'runtime! plugin/lucid.lua'
+
+# The checks: Neovim exits with status 0; the loss started above 0.3 (a
+# network at its initial weights, or a constant 0, is at 0.5 or so) and ended
+# below 0.005; the training took one event-loop callback per 25 steps and the
+# editor's own timer fired between them; :LucidEval showed the tensor; a lucid
+# error in :LucidEval and in :LucidTrain, and a bad option, came back as
+# error notifications with their text, and evaluation still worked after.
+nvim-test: nvim-module
+	@rm -f $(NVIM_OUT)/result.txt
+	LUCID_NVIM_OUT=$(CURDIR)/$(NVIM_OUT)/result.txt LUCID_NVIM_STEPS=$(NVIM_STEPS) \
+	  timeout 300 $(NVIM_RUN) --headless -c 'luafile scripts/nvim/test.lua' -c 'qa!' </dev/null; \
+	  status=$$?; cat $(NVIM_OUT)/result.txt; test $$status = 0
+	@awk -F '\t' -v steps=$(NVIM_STEPS) 'NR == 1 && /^lucid-nvim: steps=/ { \
+	    sub(/^lucid-nvim: /, ""); for (i = 1; i <= NF; i++) { p = index($$i, "="); v[substr($$i, 1, p - 1)] = substr($$i, p + 1) } found = 1 } \
+	  END { \
+	    if (!found) { print "nvim-test: no result line"; exit 1 } \
+	    if (v["steps"] != steps) { print "nvim-test: trained " v["steps"] " steps, not " steps; exit 1 } \
+	    if (!(v["loss_first"] + 0 > 0.3)) { print "nvim-test: the first loss is already low"; exit 1 } \
+	    if (!(v["loss_last"] + 0 < 0.005)) { print "nvim-test: the loss did not fall below 0.005"; exit 1 } \
+	    if (v["chunks"] != int((steps + 24) / 25)) { print "nvim-test: not one callback per 25 steps"; exit 1 } \
+	    if (!(v["ticks"] + 0 > 0)) { print "nvim-test: the event loop did not run during training"; exit 1 } \
+	    if (v["eval"] != "Tensor(10.)") { print "nvim-test: LucidEval showed " v["eval"]; exit 1 } \
+	    if (index(v["eval_error"], "lucid.add: shapes {2, 3} and {4} do not broadcast") == 0) { print "nvim-test: no lucid error from LucidEval"; exit 1 } \
+	    if (index(v["train_error"], "optim.Adam: invalid lr: -1") != 1) { print "nvim-test: no lucid error from LucidTrain"; exit 1 } \
+	    if (index(v["option_error"], "LucidTrain: unknown option") != 1) { print "nvim-test: no error for a bad option"; exit 1 } \
+	    if (v["after"] != "8") { print "nvim-test: LucidEval after the errors showed " v["after"]; exit 1 } \
+	    printf "nvim-test: trained in Neovim (loss %s -> %s in %s callbacks, longest %s ms), errors reported\n", \
+	      v["loss_first"], v["loss_last"], v["chunks"], v["max_chunk_ms"] }' $(NVIM_OUT)/result.txt
