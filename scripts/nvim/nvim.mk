@@ -4,17 +4,26 @@
 # both from its own place in the checkout (scripts/nvim/lua/lucid_nvim.lua).
 #
 #   make nvim       opens Neovim with the plugin (:LucidTrain, :LucidEval)
-#   make nvim-test  runs scripts/nvim/test.lua headless (part of make test)
+#   make nvim-pack  the plugin and the library as one Neovim package, in
+#                   build/luajit/nvim/site/pack/lucid/start/lucid (copy it to
+#                   ~/.local/share/nvim/site/pack/lucid/start/lucid)
+#   make nvim-test  runs scripts/nvim/test.lua headless in the checkout and
+#                   scripts/nvim/test_pack.lua against the package (part of
+#                   make test)
 
 NVIM       ?= nvim
 NVIM_JIT   := build/luajit
 NVIM_OUT   := $(NVIM_JIT)/nvim
 NVIM_DEPS  := $(NVIM_JIT)/lucid/core.so
+NVIM_PACK  := $(NVIM_OUT)/site/pack/lucid/start/lucid
 NVIM_STEPS ?= 400
-# -u NONE -i NONE: no user config or shada, so the test is the same everywhere.
+# -u NONE -i NONE: no user config or shada; and no LUA_PATH, LUA_CPATH or
+# LUCID_ROOT from the caller: the tests load this checkout's lucid, or the
+# package's, nothing else.
+NVIM_CLEAN  = env -u LUA_PATH -u LUA_CPATH -u LUCID_ROOT $(NVIM) -u NONE -i NONE
 NVIM_RUN    = $(NVIM) -u NONE -i NONE --cmd 'set rtp^=$(CURDIR)/scripts/nvim'
 
-.PHONY: nvim nvim-test nvim-module
+.PHONY: nvim nvim-test nvim-module nvim-pack
 
 nvim-module:
 	@$(MAKE) --no-print-directory LUA=luajit $(NVIM_DEPS)
@@ -23,16 +32,27 @@ nvim-module:
 nvim: nvim-module
 	$(NVIM_RUN) -c 'runtime! plugin/lucid.lua'
 
+# Neovim's loader finds lua/lucid/init.lua and the C module lua/lucid/core.so
+# (luaopen_lucid_core) on 'runtimepath': the package needs no path settings.
+nvim-pack: nvim-module
+	rm -rf $(NVIM_PACK)
+	mkdir -p $(NVIM_PACK)/lua
+	cp -R scripts/nvim/plugin $(NVIM_PACK)/
+	cp scripts/nvim/lua/lucid_nvim.lua $(NVIM_PACK)/lua/
+	cp -R lua/lucid $(NVIM_PACK)/lua/
+	cp $(NVIM_DEPS) $(NVIM_PACK)/lua/lucid/core.so
+
 # The checks: Neovim exits with status 0; the loss started above 0.3 (a
 # network at its initial weights, or a constant 0, is at 0.5 or so) and ended
 # below 0.005; the training took one event-loop callback per 25 steps and the
 # editor's own timer fired between them; :LucidEval showed the tensor; a lucid
 # error in :LucidEval and in :LucidTrain, and a bad option, came back as
 # error notifications with their text, and evaluation still worked after.
-nvim-test: nvim-module
+# Then the package: lucid.core loaded from it, no path touched, a value shown.
+nvim-test: nvim-module nvim-pack
 	@rm -f $(NVIM_OUT)/result.txt
 	LUCID_NVIM_OUT=$(CURDIR)/$(NVIM_OUT)/result.txt LUCID_NVIM_STEPS=$(NVIM_STEPS) \
-	  timeout 300 $(NVIM_RUN) --headless -c 'luafile scripts/nvim/test.lua' -c 'qa!' </dev/null; \
+	  timeout 300 $(NVIM_CLEAN) --cmd 'set rtp^=$(CURDIR)/scripts/nvim' --headless -c 'luafile scripts/nvim/test.lua' -c 'qa!' </dev/null; \
 	  status=$$?; cat $(NVIM_OUT)/result.txt; test $$status = 0
 	@awk -F '\t' -v steps=$(NVIM_STEPS) 'NR == 1 && /^lucid-nvim: steps=/ { \
 	    sub(/^lucid-nvim: /, ""); for (i = 1; i <= NF; i++) { p = index($$i, "="); v[substr($$i, 1, p - 1)] = substr($$i, p + 1) } found = 1 } \
@@ -50,3 +70,10 @@ nvim-test: nvim-module
 	    if (v["after"] != "8") { print "nvim-test: LucidEval after the errors showed " v["after"]; exit 1 } \
 	    printf "nvim-test: trained in Neovim (loss %s -> %s in %s callbacks, longest %s ms), errors reported\n", \
 	      v["loss_first"], v["loss_last"], v["chunks"], v["max_chunk_ms"] }' $(NVIM_OUT)/result.txt
+	@rm -f $(NVIM_OUT)/pack.txt
+	LUCID_NVIM_OUT=$(CURDIR)/$(NVIM_OUT)/pack.txt timeout 120 $(NVIM_CLEAN) --headless \
+	  --cmd 'set packpath^=$(CURDIR)/$(NVIM_OUT)/site' -c 'luafile scripts/nvim/test_pack.lua' -c 'qa!' </dev/null; \
+	  status=$$?; cat $(NVIM_OUT)/pack.txt; test $$status = 0
+	@grep -q "^lucid-nvim-pack: core=$(CURDIR)/$(NVIM_PACK)/lua/lucid/core.so	paths=untouched	eval=Tensor(1.5000)$$" $(NVIM_OUT)/pack.txt \
+	  || { echo "nvim-test: the package did not load lucid by itself"; exit 1; }
+	@echo "nvim-test: the package loads lucid from 'runtimepath'"
