@@ -64,9 +64,13 @@ function M.lucid()
     lucid_lib = lib
     return lib
   end
-  load_error = "lucid: cannot load the library: " .. tostring(lib)
+  -- the first line says which module; the list of every file tried is noise
+  load_error = "lucid: cannot load the library: " .. tostring(lib):match("^[^\n]*")
   if root and not readable(root .. "/build/luajit/lucid/core.so") then
-    load_error = load_error .. "\n(build it first: make LUA=luajit, in " .. root .. ")"
+    load_error = load_error .. " (build it first: make LUA=luajit, in " .. root .. ")"
+  elseif not root then
+    load_error = load_error .. " (set g:lucid_root or $LUCID_ROOT to a lucid checkout,"
+      .. " or install the package that make nvim-pack builds)"
   end
   return nil, load_error
 end
