@@ -45,7 +45,8 @@ nvim-pack: nvim-module
 # The checks: Neovim exits with status 0; the loss started above 0.3 (a
 # network at its initial weights, or a constant 0, is at 0.5 or so) and ended
 # below 0.005; the training took one event-loop callback per 25 steps and the
-# editor's own timer fired between them; :LucidEval showed the tensor; a lucid
+# editor's own timer fired between them; wiping the buffer of a second run
+# stopped it; :LucidEval showed the tensor; a lucid
 # error in :LucidEval and in :LucidTrain, and a bad option, came back as
 # error notifications with their text, and evaluation still worked after.
 # Then the package: lucid.core loaded from it, no path touched, a value shown.
@@ -63,6 +64,7 @@ nvim-test: nvim-module nvim-pack
 	    if (!(v["loss_last"] + 0 < 0.005)) { print "nvim-test: the loss did not fall below 0.005"; exit 1 } \
 	    if (v["chunks"] != int((steps + 24) / 25)) { print "nvim-test: not one callback per 25 steps"; exit 1 } \
 	    if (!(v["ticks"] + 0 > 0)) { print "nvim-test: the event loop did not run during training"; exit 1 } \
+	    if (!(v["stopped_at"] + 0 >= 10 && v["stopped_at"] + 0 < 100000)) { print "nvim-test: wiping the buffer did not stop training"; exit 1 } \
 	    if (v["eval"] != "Tensor(10.)") { print "nvim-test: LucidEval showed " v["eval"]; exit 1 } \
 	    if (index(v["eval_error"], "lucid.add: shapes {2, 3} and {4} do not broadcast") == 0) { print "nvim-test: no lucid error from LucidEval"; exit 1 } \
 	    if (index(v["train_error"], "optim.Adam: invalid lr: -1") != 1) { print "nvim-test: no lucid error from LucidTrain"; exit 1 } \

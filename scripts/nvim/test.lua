@@ -37,6 +37,15 @@ local function run()
     job.step, job.loss_first, job.loss_last, job.chunks, job.max_chunk_ms, ticks - (ticks_at_start or ticks))
   local lines = vim.api.nvim_buf_get_lines(job.buf, 0, -1, false)
 
+  -- wiping the buffer stops a training run between chunks
+  vim.cmd("LucidTrain steps=100000 chunk=5")
+  local long = require("lucid_nvim").last_job
+  assert(long ~= job, "the second LucidTrain started no job: " .. last_error())
+  vim.wait(10000, function() return long.step >= 10 end, 1)
+  vim.cmd("bwipeout! " .. long.buf)
+  assert(vim.wait(10000, function() return long.done end, 1), "wiping the buffer did not stop training")
+  result[#result + 1] = string.format("stopped_at=%d", long.step)
+
   -- :LucidEval echoes the value as lucid prints it
   local shown = vim.api.nvim_exec("LucidEval lucid.tensor({{1, 2}, {3, 4}}):sum()", true)
   result[#result + 1] = "eval=" .. one_line(shown)
