@@ -148,7 +148,7 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory lint ctest spec rock-test fuzz-replay oom-sweep sanitize valgrind
-	@$(MAKE) --no-print-directory versions love-test install-test doc
+	@$(MAKE) --no-print-directory versions love-test nvim-test install-test doc
 
 # Every other Lua: its module, the C hosts against it and the whole busted
 # suite under it (Lua 5.4's ran above, with the sanitizers and valgrind).
@@ -228,3 +228,5 @@ include scripts/rock.mk
 include scripts/lint.mk
 # `make install` for every Lua version, checked in a staging prefix.
 include scripts/install.mk
+# The Neovim plugin (issue 13): nvim, nvim-test (part of make test).
+include scripts/nvim/nvim.mk

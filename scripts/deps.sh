@@ -4,11 +4,11 @@
 # user is never surprised by sudo. Usage: scripts/deps.sh [extra packages...]
 set -eu
 # Every Lua the library supports (make LUA=...), the LÖVE game host with a
-# virtual display for its screenshot, and the Lua tools (rockspec, reference,
+# virtual display for its screenshot, Neovim (the plugin's host), and the Lua tools (rockspec, reference,
 # lint) that `make test` exercises.
 need="lua5.4 liblua5.4-dev libopenblas-dev libreadline-dev lua-busted pkg-config g++ valgrind
       lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev luajit libluajit-5.1-dev
-      love xvfb xauth lua-check lua-ldoc luarocks cppcheck $*"
+      love xvfb xauth neovim lua-check lua-ldoc luarocks cppcheck $*"
 missing=""
 for p in $need; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
