@@ -78,6 +78,25 @@ describe("nn.Module", function()
     for _, m in ipairs(net:modules()) do assert.is_false(m.training) end
     net:train()
     assert.is_true(net.fc1.training)
+    net:train({mode = false})
+    assert.is_false(net.fc1.training)
+    net:train(true)
+    assert.is_true(net.fc1.training)
+  end)
+
+  it("checks train's and reuse_buffers' arguments like every option", function()
+    local net = Net(2)
+    assert.has_error(function() net:train(0) end,
+      "nn.Module:train: mode must be a boolean, got 0")
+    assert.has_error(function() net:train("eval") end,
+      "nn.Module:train: mode must be a boolean, got string")
+    assert.has_error(function() net:train(true, false) end,
+      "nn.Module:train: too many arguments (1 positional options at most: mode)")
+    assert.has_error(function() net:reuse_buffers({onn = true}) end,
+      "nn.Module:reuse_buffers: unknown option 'onn' (did you mean 'on'?)")
+    assert.has_error(function() net:reuse_buffers(1) end,
+      "nn.Module:reuse_buffers: on must be a boolean, got 1")
+    assert.is_true(net.training)  -- nothing changed by the refused calls
   end)
 
   it("can be extended again, with super reaching the parent", function()

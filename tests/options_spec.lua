@@ -100,6 +100,8 @@ describe("options: every function with options refuses an unknown one", function
     {"optim.RMSprop", optim.RMSprop, {p}},
     {"optim.Adagrad", optim.Adagrad, {p}},
     {"optim.Optimizer:zero_grad", function(...) return opt():zero_grad(...) end},
+    {"nn.Module:train", function(...) return nn.ReLU():train(...) end},
+    {"nn.Module:reuse_buffers", function(...) return nn.ReLU():reuse_buffers(...) end},
     {"lr_scheduler.StepLR", lr_scheduler.StepLR, opt(), 2},
     {"lr_scheduler.ExponentialLR", lr_scheduler.ExponentialLR, opt(), 0.5},
     {"lr_scheduler.CosineAnnealingLR", lr_scheduler.CosineAnnealingLR, opt(), 10},

@@ -364,9 +364,10 @@ end
 -- @usage model:train([mode = true])
 -- @within nn: modules
 -- @aka nn.Module.train
-function Module:train(mode)
-  if mode == nil then mode = true end
-  for _, m in ipairs(self:modules()) do rawset(m, "training", mode and true or false) end
+local TRAIN = args.schema("nn.Module:train", {{"mode", true, "boolean"}})
+function Module:train(...)
+  local mode = TRAIN:parse(...)
+  for _, m in ipairs(self:modules()) do rawset(m, "training", mode) end
   return self
 end
 
@@ -403,8 +404,9 @@ end
 -- normalisation, Embedding, Bilinear, the losses) computes through ops that
 -- have no out= form and allocates its output as usual. A layer of your own
 -- joins in through Module:_buffer (below), the one mechanism all of these use.
-function Module:reuse_buffers(on)
-  if on == nil then on = true end
+local REUSE = args.schema("nn.Module:reuse_buffers", {{"on", true, "boolean"}})
+function Module:reuse_buffers(...)
+  local on = REUSE:parse(...)
   for _, m in ipairs(self:modules()) do
     rawset(m, "_reuse", on or nil)
     if not on then rawset(m, "_out", nil) end
