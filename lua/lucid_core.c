@@ -984,7 +984,133 @@ static int l_is_tensor(lua_State *L) {
 
 /* ---- fields: t.shape, t.grad, ... ------------------------------------------------ */
 
-/* __index: methods first (upvalue 2), then fields, then integer indexing. */
+/* ---- indexing: t[i], t[{i, {first, last [, step]}, {}}] --------------------------- */
+
+/* Index i (1-based, negative from the end) of a dimension of size n, 0-based;
+ * errors name the dimension (dim, 1-based) in Lua's terms. */
+static int64_t index_of(lua_State *L, lua_Integer i, int64_t n, int dim) {
+  if (i >= 1 && i <= n) return i - 1;
+  if (i < 0 && i >= -n) return n + i;
+  lt_error(L, "lucid.Tensor: index %lld is out of range for dimension %d of size %lld "
+              "(expected 1..%lld or -%lld..-1)", (long long)i, dim, (long long)n,
+           (long long)n, (long long)n);
+  return 0;
+}
+
+/* An integer entry of an index table, naming where it stands. */
+static lua_Integer key_integer(lua_State *L, int idx, const char *what, int entry) {
+  int ok;
+  lua_Integer v = lua_tointegerx(L, idx, &ok);
+  if (!ok || lua_type(L, idx) != LUA_TNUMBER)
+    lt_error(L, "lucid.Tensor: %s of entry %d of the index must be an integer, got %s", what,
+             entry, lua_type(L, idx) == LUA_TNUMBER ? "a fraction" : luaL_typename(L, idx));
+  return v;
+}
+
+/* Pushes the view of t that the index table at `key` names: a number selects
+ * (the dimension goes away), {first, last [, step]} takes an inclusive range
+ * read as t:slice does (string.sub's rules; {i} is {i, i}), {} the whole
+ * dimension; dimensions after the last entry are whole. Every step's view is
+ * a box on the stack, so an error part way leaks nothing. */
+static void push_indexed(lua_State *L, lc_ctx *ctx, lc_tensor *t, int key) {
+  int n = (int)lua_rawlen(L, key);
+  lua_pushnil(L);
+  lua_Integer extra = 0;
+  while (lua_next(L, key)) {  /* only 1..n: a name or a hole would be ignored */
+    lua_pop(L, 1);
+    int ok;
+    lua_Integer k = lua_tointegerx(L, -1, &ok);
+    if (!ok || lua_type(L, -1) != LUA_TNUMBER || k < 1 || k > n) extra = 1;
+  }
+  if (extra)
+    lt_error(L, "lucid.Tensor: an index table is a list (entries 1..n: numbers and "
+                "{first, last [, step]} ranges)");
+  int selected = 0;  /* entries that removed their dimension */
+  lc_tensor *cur = t;
+  int base = lua_gettop(L);
+  for (int e = 1; e <= n; e++) {
+    int dim = e - 1 - selected;  /* 0-based dimension of cur this entry indexes */
+    if (dim >= cur->ndim)
+      lt_error(L, "lucid.Tensor: too many indices (%d) for a %d-d tensor", n, t->ndim);
+    int64_t size = cur->shape[dim];
+    lua_rawgeti(L, key, e);
+    int v = lua_gettop(L);
+    if (lua_type(L, v) == LUA_TNUMBER) {
+      int64_t i = index_of(L, key_integer(L, v, "the index", e), size, e);
+      lua_pop(L, 1);
+      lt_push(L, ctx, lc_select(ctx, cur, dim, i), "lucid.Tensor");
+      selected++;
+    } else if (lua_type(L, v) == LUA_TTABLE && !lt_tobox(L, v)) {
+      int m = (int)lua_rawlen(L, v);
+      if (m == 0) {  /* {}: the whole dimension */
+        lua_pop(L, 1);
+        continue;
+      }
+      if (m > 3)
+        lt_error(L, "lucid.Tensor: entry %d of the index has %d numbers (a range is {first, "
+                    "last [, step]})", e, m);
+      lua_rawgeti(L, v, 1);
+      lua_Integer i = key_integer(L, -1, "the first", e);
+      lua_Integer j = i, step = 1;
+      if (m >= 2) {
+        lua_rawgeti(L, v, 2);
+        j = key_integer(L, -1, "the last", e);
+      }
+      if (m == 3) {
+        lua_rawgeti(L, v, 3);
+        step = key_integer(L, -1, "the step", e);
+        if (step < 1)
+          lt_error(L, "lucid.Tensor: the step of entry %d of the index must be at least 1, got "
+                      "%lld", e, (long long)step);
+      }
+      lua_settop(L, v - 1);
+      /* string.sub's corrections, as t:slice */
+      if (i < 0) i = i < -size ? 1 : size + i + 1;
+      else if (i == 0) i = 1;
+      if (j > size) j = size;
+      else if (j < 0) j = j < -size ? 0 : size + j + 1;
+      int64_t start = i - 1 < size ? i - 1 : size, stop = j;
+      if (stop < start) stop = start;
+      lt_push(L, ctx, lc_slice(ctx, cur, dim, start, stop, step), "lucid.Tensor");
+    } else if (lt_tobox(L, v)) {
+      lt_error(L, "lucid.Tensor: entry %d of the index is a tensor; index with numbers and "
+                  "{first, last [, step]} ranges, or with t:index_select and t:masked_fill", e);
+    } else {
+      lt_error(L, "lucid.Tensor: entry %d of the index must be a number or a range {first, "
+                  "last [, step]}, got %s", e, luaL_typename(L, v));
+    }
+    cur = ((lt_box *)lua_touserdata(L, -1))->t;
+    if (lua_gettop(L) > base + 1) lua_replace(L, base + 1);  /* keep one box: the latest */
+  }
+  if (lua_gettop(L) == base) {  /* no entry narrowed anything: t itself, as a new box */
+    lc_tensor **slot = lt_newbox(L);
+    lc_tensor_retain(t);
+    *slot = t;
+  }
+}
+
+/* ipairs(t) on Lua 5.2 (5.3 and 5.4 read t[i] through __index until nil). */
+static int t_ipairs_next(lua_State *L) {
+  lc_tensor *t = lt_check(L, 1);
+  lua_Integer i = luaL_checkinteger(L, 2) + 1;
+  if (t->ndim == 0 || i > t->shape[0]) return 0;
+  lua_pushinteger(L, i);
+  lua_pushvalue(L, 1);
+  lua_pushinteger(L, i);
+  lua_gettable(L, -2);  /* t[i], through __index */
+  lua_remove(L, -2);
+  return 2;
+}
+
+static int t_ipairs(lua_State *L) {
+  lt_check(L, 1);
+  lua_pushcfunction(L, t_ipairs_next);
+  lua_pushvalue(L, 1);
+  lua_pushinteger(L, 0);
+  return 3;
+}
+
+/* __index: methods first (upvalue 2), then fields, then indexing. */
 static int t_index(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
   if (lua_type(L, 2) == LUA_TSTRING) {
@@ -1006,24 +1132,35 @@ static int t_index(lua_State *L) {
         lc_tensor_retain(t->grad);  /* the same tensor: in-place changes show */
         *slot = t->grad;
       }
-    } else if (strcmp(k, "T") == 0 && t->ndim == 2) {
+    } else if (strcmp(k, "T") == 0) {  /* PyTorch's: the dimensions reversed */
       lc_ctx *ctx = LT_CTX(L);
-      lt_push(L, ctx, lc_transpose(ctx, t, 0, 1), "lucid.Tensor.T");
-    } else lua_pushnil(L);
+      int perm[LC_MAX_DIMS];
+      for (int d = 0; d < t->ndim; d++) perm[d] = t->ndim - 1 - d;
+      lt_push(L, ctx, lc_permute(ctx, t, perm), "lucid.Tensor.T");
+    } else {
+      return lt_error(L, "lucid.Tensor: no field or method '%s'", k);
+    }
     return 1;
   }
   if (lua_type(L, 2) == LUA_TNUMBER) {  /* t[i]: 1-based, negative from the end */
     lc_ctx *ctx = LT_CTX(L);
     if (t->ndim == 0) return lt_error(L, "lucid.Tensor: a 0-d tensor cannot be indexed");
     lua_Integer i = lt_integer(L, 2, "index", "lucid.Tensor"), n = (lua_Integer)t->shape[0];
-    if (i == 0 || i > n || i < -n)
-      return lt_error(L, "lucid.Tensor: index %lld is out of range for a dimension of size %lld "
-                        "(expected 1..%lld or -%lld..-1)", (long long)i, (long long)n,
-                        (long long)n, (long long)n);
-    return lt_push(L, ctx, lc_select(ctx, t, 0, i > 0 ? i - 1 : n + i), "lucid.Tensor");
+    if (i == n + 1) {  /* one past the end: nil, as a Lua array, so ipairs stops */
+      lua_pushnil(L);
+      return 1;
+    }
+    return lt_push(L, ctx, lc_select(ctx, t, 0, index_of(L, i, n, 1)), "lucid.Tensor");
   }
-  lua_pushnil(L);
-  return 1;
+  if (lua_type(L, 2) == LUA_TTABLE) {
+    if (t->ndim == 0) return lt_error(L, "lucid.Tensor: a 0-d tensor cannot be indexed");
+    push_indexed(L, LT_CTX(L), t, 2);
+    return 1;
+  }
+  if (lt_tobox(L, 2))
+    return lt_error(L, "lucid.Tensor: indexing by a tensor is not supported; use t:index_select, "
+                       "t:gather or t:masked_fill");
+  return lt_error(L, "lucid.Tensor: cannot index with a %s key", luaL_typename(L, 2));
 }
 
 static int t_newindex(lua_State *L) {
@@ -1067,17 +1204,21 @@ static int t_newindex(lua_State *L) {
     }
     return lt_error(L, "lucid.Tensor: cannot set field '%s'", k);
   }
-  if (lua_type(L, 2) == LUA_TNUMBER) {  /* t[i] = value: in place, outside the graph */
+  /* t[i] = v, t[{...}] = v: v (a number or a tensor that broadcasts) copied
+   * into the view the key names, in place, outside the graph */
+  if (lua_type(L, 2) == LUA_TNUMBER || (lua_type(L, 2) == LUA_TTABLE && !lt_tobox(L, 2))) {
     if (t->ndim == 0) return lt_error(L, "lucid.Tensor: a 0-d tensor cannot be indexed");
     lt_check_inplace(L, t, "lucid.Tensor");
-    lua_Integer i = lt_integer(L, 2, "index", "lucid.Tensor"), n = (lua_Integer)t->shape[0];
-    if (i == 0 || i > n || i < -n)
-      return lt_error(L, "lucid.Tensor: index %lld is out of range for a dimension of size %lld",
-                        (long long)i, (long long)n);
     lc_tensor *src = lt_operand(L, ctx, 3, t, "lucid.Tensor");
-    lt_push(L, ctx, lc_select(ctx, t, 0, i > 0 ? i - 1 : n + i), "lucid.Tensor");
-    lc_tensor *row = ((lt_box *)lua_touserdata(L, -1))->t;
-    lt_do(L, ctx, lc_copy_(ctx, row, src), "lucid.Tensor");
+    if (lua_type(L, 2) == LUA_TNUMBER) {
+      lua_Integer i = lt_integer(L, 2, "index", "lucid.Tensor");
+      int64_t at = index_of(L, i, t->shape[0], 1);
+      lt_push(L, ctx, lc_select(ctx, t, 0, at), "lucid.Tensor");
+    } else {
+      push_indexed(L, ctx, t, 2);
+    }
+    lc_tensor *view = ((lt_box *)lua_touserdata(L, -1))->t;
+    lt_do(L, ctx, lc_copy_(ctx, view, src), "lucid.Tensor");
     return 0;
   }
   return lt_error(L, "lucid.Tensor: cannot set a %s key", luaL_typename(L, 2));
@@ -1337,6 +1478,7 @@ static const lt_reg core_fns[] = {
   {"close", "lucid.Tensor.close", box_gc, NULL, LT_METHOD},  /* every version's <close> */
   {"__newindex", "lucid.Tensor", t_newindex, NULL, LT_META},
   {"__len", "lucid.Tensor", t_len, NULL, LT_META},
+  {"__ipairs", "lucid.Tensor", t_ipairs, NULL, LT_META},
   {NULL, NULL, NULL, NULL, 0}};
 
 LUALIB_API int luaopen_lucid_core(lua_State *L);

@@ -86,8 +86,8 @@ describe("errors", function()
     check_error("lucid.transpose: dimension 5 is out of range", a.transpose, a, 1, 5)
     check_error("lucid.reshape: cannot reshape {2, 3} (6 elements) into {4, 2}", a.reshape, a, 4, 2)
     check_error("lucid.reshape: cannot reshape {2, 3} (6 elements) into {-1, 4}", a.reshape, a, {-1, 4})
-    check_error("lucid.Tensor: index 3 is out of range for a dimension of size 2 (expected 1..2 or -2..-1)",
-      function() return a[3] end)
+    check_error("lucid.Tensor: index 4 is out of range for dimension 1 of size 2 (expected 1..2 or -2..-1)",
+      function() return a[4] end)
     check_error("lucid.Tensor: index 0 is out of range", function() return a[0] end)
     check_error("lucid.select: index 4 is out of range for dimension 2 of size 3", a.select, a, 2, 4)
     check_error("lucid.zeros: sizes must be integers, got a fraction", lucid.zeros, 2.5)

@@ -66,7 +66,6 @@ end
 
 -- t filled with N(mean, std^2) draws from the library's generator.
 local function fill_normal(t, mean, std)
-  if t.normal_ then return t:normal_(mean, std) end
   return t:copy_(lucid.randn(t.shape, {dtype = t.dtype}) * std + mean)
 end
 
