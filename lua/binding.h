@@ -93,6 +93,10 @@ int lt_shape(lua_State *L, int idx, int64_t *shape, const char *fname, int *next
  * `what`. */
 typedef lc_tensor *(*lt_sizes_fn)(lc_ctx *, lc_tensor *, int, const int64_t *);
 int lt_sizes_op(lua_State *L, lt_sizes_fn f, const char *what);
+/* The inclusive 1-based range first..last of a dimension of size n, read as
+ * string.sub reads positions (negative from the end, clamped, empty when
+ * first comes after last), as 0-based [start, stop). t:slice and t[{...}]. */
+void lt_range(lua_Integer first, lua_Integer last, int64_t n, int64_t *start, int64_t *stop);
 /* A dtype name ("float32", "float64", or "float", "double") at idx. */
 lc_dtype lt_dtype(lua_State *L, int idx, const char *fname);
 /* A size at idx: an integer, or a float with an integer value. */

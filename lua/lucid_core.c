@@ -1064,13 +1064,8 @@ static void push_indexed(lua_State *L, lc_ctx *ctx, lc_tensor *t, int key) {
                       "%lld", e, (long long)step);
       }
       lua_settop(L, v - 1);
-      /* string.sub's corrections, as t:slice */
-      if (i < 0) i = i < -size ? 1 : size + i + 1;
-      else if (i == 0) i = 1;
-      if (j > size) j = size;
-      else if (j < 0) j = j < -size ? 0 : size + j + 1;
-      int64_t start = i - 1 < size ? i - 1 : size, stop = j;
-      if (stop < start) stop = start;
+      int64_t start, stop;
+      lt_range(i, j, size, &start, &stop);
       lt_push(L, ctx, lc_slice(ctx, cur, dim, start, stop, step), "lucid.Tensor");
     } else if (lt_tobox(L, v)) {
       lt_error(L, "lucid.Tensor: entry %d of the index is a tensor; index with numbers and "

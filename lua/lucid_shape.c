@@ -246,14 +246,19 @@ static int l_slice(lua_State *L) {
   lua_Integer i = v[1].i, j = v[2].i, step = v[3].i;
   if (step < 1)
     return lt_error(L, "%s: step must be at least 1, got %lld", fname, (long long)step);
+  int64_t start, stop;
+  lt_range(i, j, n, &start, &stop);
+  return lt_push(L, ctx, lc_slice(ctx, a, d, start, stop, step), fname);
+}
+
+void lt_range(lua_Integer i, lua_Integer j, int64_t n, int64_t *start, int64_t *stop) {
   /* string.sub's corrections (lstrlib.c posrelatI / getendpos) */
   if (i < 0) i = i < -n ? 1 : n + i + 1;
   else if (i == 0) i = 1;
   if (j > n) j = n;
   else if (j < 0) j = j < -n ? 0 : n + j + 1;
-  int64_t start = i - 1 < n ? i - 1 : n, stop = j;   /* 0-based, stop exclusive */
-  if (stop < start) stop = start;
-  return lt_push(L, ctx, lc_slice(ctx, a, d, start, stop, step), fname);
+  *start = i - 1 < n ? i - 1 : n;
+  *stop = j < *start ? *start : j;
 }
 
 /* Pushes a Lua array of a's pieces along dim with the given sizes. Every
