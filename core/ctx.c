@@ -75,11 +75,51 @@ size_t lc_ctx_take_new_bytes(lc_ctx *ctx, size_t min) {
   return n;
 }
 
-const char *lc_dtype_name(lc_dtype dtype) {
-  return dtype == LC_FLOAT64 ? "float64" : "float32";
+static const struct { const char *name; size_t size; int rank; } DTYPES[LC_NDTYPES] = {
+  /* rank orders promotion within a category; float beats any integer */
+  [LC_FLOAT32] = {"float32", 4, 4}, [LC_FLOAT64] = {"float64", 8, 5},
+  [LC_INT64] = {"int64", 8, 3},     [LC_INT32] = {"int32", 4, 2},
+  [LC_UINT8] = {"uint8", 1, 1},     [LC_BOOL] = {"bool", 1, 0},
+};
+
+static int known(lc_dtype d) { return (unsigned)d < LC_NDTYPES; }
+
+const char *lc_dtype_name(lc_dtype dtype) { return known(dtype) ? DTYPES[dtype].name : NULL; }
+size_t lc_dtype_size(lc_dtype dtype) { return known(dtype) ? DTYPES[dtype].size : 0; }
+int lc_dtype_is_float(lc_dtype dtype) { return dtype == LC_FLOAT32 || dtype == LC_FLOAT64; }
+
+/* With no int8 or int16 here, the larger rank is always the answer
+ * (PyTorch's table gives int16 only for uint8 with int8). */
+lc_dtype lc_promote_types(lc_dtype a, lc_dtype b) {
+  return DTYPES[a].rank >= DTYPES[b].rank ? a : b;
 }
 
-size_t lc_dtype_size(lc_dtype dtype) { return dtype == LC_FLOAT64 ? 8 : 4; }
+static int category(lc_dtype d) { return d == LC_BOOL ? 0 : lc_dtype_is_float(d) ? 2 : 1; }
+
+/* c10's combine_categories: `lower` (from 0-d tensors or numbers) counts
+ * only when it is of a higher category than `higher` (or higher is bool). */
+static int combine(int higher, int lower) {
+  if (higher < 0) return lower;
+  if (lower < 0 || category((lc_dtype)higher) >= category((lc_dtype)lower)) return higher;
+  return (int)lc_promote_types((lc_dtype)higher, (lc_dtype)lower);
+}
+
+static int promote_opt(int acc, lc_dtype d) {
+  return acc < 0 ? (int)d : (int)lc_promote_types((lc_dtype)acc, d);
+}
+
+lc_dtype lc_result_type(const lc_ctx *ctx, int n, lc_tensor *const *t) {
+  int dim = -1, zero = -1, num = -1;  /* -1: no operand of that kind yet */
+  for (int i = 0; i < n; i++) {
+    if (!t[i]) continue;
+    lc_dtype d = t[i]->dtype;
+    if (t[i]->is_number) num = promote_opt(num, lc_dtype_is_float(d) ? ctx->default_dtype : d);
+    else if (t[i]->ndim == 0) zero = promote_opt(zero, d);
+    else dim = promote_opt(dim, d);
+  }
+  int r = combine(dim, combine(zero, num));
+  return r < 0 ? ctx->default_dtype : (lc_dtype)r;
+}
 
 lc_status lc__fail(lc_ctx *ctx, lc_status st, const char *fmt, ...) {
   va_list ap;

@@ -92,7 +92,7 @@ static void ew_run(const ew_kernel *k, int nops, const lc_tensor *const *t,
   if (out->numel == 0) return;  /* (and an empty operand may have no buffer) */
   int threads = out->ctx->num_threads;
   ew_job j = {k, {0}, {0}, nops};
-  for (int i = 0; i < nops; i++) j.es[i] = t[i]->dtype == LC_FLOAT64 ? 8 : 4;
+  for (int i = 0; i < nops; i++) j.es[i] = (int64_t)lc_dtype_size(t[i]->dtype);
   if (ew_flat(nops, out, st)) {
     j.r.n = out->numel;
     for (int i = 0; i < nops; i++) {
@@ -258,6 +258,85 @@ DEFINE_SEL(double, uint64_t, f64)
 DEFINE_MATH(float, f32)
 DEFINE_MATH(double, f64)
 
+/* Floor division, remainder and fmod of floats, as PyTorch's
+ * div_floor_floating and remainder kernels (the quotient is rounded so that
+ * it agrees with the remainder: 7.5 // 2.5 is 3 even where fmod rounds). */
+#define DEFINE_DIVISION(T, SUF)                                                    \
+  static inline T floordiv_##SUF(T a, T b) {                                       \
+    if (b == 0) return a / b;                                                      \
+    T mod = fmod(a, b), div = (a - mod) / b;                                       \
+    if (mod != 0 && (b < 0) != (mod < 0)) div -= 1;                                \
+    if (div == 0) return copysign((T)0, a / b);                                    \
+    T fl = floor(div);                                                             \
+    return div - fl > (T)0.5 ? fl + 1 : fl;                                        \
+  }                                                                                \
+  static inline T rem_##SUF(T a, T b) {                                            \
+    T mod = fmod(a, b);                                                            \
+    return mod != 0 && (b < 0) != (mod < 0) ? mod + b : mod;                       \
+  }                                                                                \
+  static inline T fmodf_##SUF(T a, T b) { return fmod(a, b); }
+DEFINE_DIVISION(float, f32)
+DEFINE_DIVISION(double, f64)
+
+/* Integers wrap as PyTorch's do: arithmetic in the unsigned type, which is
+ * defined modulo 2^n, converted back (GCC and Clang define the conversion as
+ * two's complement). Division: a zero divisor is refused before the kernel
+ * runs, and a divisor of -1 is negation (INT_MIN / -1 overflows in C). */
+#define DEFINE_INT(T, U, SUF)                                                      \
+  static inline T wadd_##SUF(T x, T y) { return (T)((U)x + (U)y); }                \
+  static inline T wsub_##SUF(T x, T y) { return (T)((U)x - (U)y); }                \
+  static inline T wmul_##SUF(T x, T y) { return (T)((U)x * (U)y); }                \
+  static inline T wneg_##SUF(T x) { return (T)((U)0 - (U)x); }                     \
+  static inline T floordiv_##SUF(T a, T b) {                                       \
+    if (b == -1) return wneg_##SUF(a);                                             \
+    T q = a / b;                                                                   \
+    return a % b != 0 && (a < 0) != (b < 0) ? q - 1 : q;                           \
+  }                                                                                \
+  static inline T rem_##SUF(T a, T b) {                                            \
+    if (b == -1) return 0;                                                         \
+    T r = a % b;                                                                   \
+    return r != 0 && (r < 0) != (b < 0) ? r + b : r;                               \
+  }                                                                                \
+  static inline T fmodf_##SUF(T a, T b) { return b == -1 ? 0 : a % b; }
+DEFINE_INT(int64_t, uint64_t, i64)
+DEFINE_INT(int32_t, uint32_t, i32)
+static inline uint8_t wadd_u8(uint8_t x, uint8_t y) { return (uint8_t)(x + y); }
+static inline uint8_t wsub_u8(uint8_t x, uint8_t y) { return (uint8_t)(x - y); }
+static inline uint8_t wmul_u8(uint8_t x, uint8_t y) { return (uint8_t)((unsigned)x * y); }
+static inline uint8_t wneg_u8(uint8_t x) { return (uint8_t)(0u - x); }
+static inline uint8_t floordiv_u8(uint8_t a, uint8_t b) { return (uint8_t)(a / b); }
+static inline uint8_t rem_u8(uint8_t a, uint8_t b) { return (uint8_t)(a % b); }
+static inline uint8_t fmodf_u8(uint8_t a, uint8_t b) { return (uint8_t)(a % b); }
+/* bool: add is or, mul is and; sub and neg are refused before a kernel */
+static inline _Bool wadd_b8(_Bool x, _Bool y) { return x | y; }
+static inline _Bool wmul_b8(_Bool x, _Bool y) { return x & y; }
+static inline _Bool wsub_b8(_Bool x, _Bool y) { return x ^ y; }
+static inline _Bool wneg_b8(_Bool x) { return x; }
+/* x < 0, without comparing an unsigned type (a warning) */
+static inline int isneg_i64(int64_t x) { return x < 0; }
+static inline int isneg_i32(int32_t x) { return x < 0; }
+static inline int isneg_u8(uint8_t x) { (void)x; return 0; }
+static inline int isneg_b8(_Bool x) { (void)x; return 0; }
+
+#define K_INT(fn, x)                                                               \
+  _Generic((x), int64_t: fn##_i64, int32_t: fn##_i32, uint8_t: fn##_u8, _Bool: fn##_b8)
+#define k_wadd(x, y) K_INT(wadd, x)(x, y)
+#define k_wmul(x, y) K_INT(wmul, x)(x, y)
+#define k_wsub(x, y) K_INT(wsub, x)(x, y)
+#define k_wneg(x) K_INT(wneg, x)(x)
+#define k_isneg(x) K_INT(isneg, x)(x)
+/* integers are never NaN */
+static inline int isnan_f32(float x) { return x != x; }
+static inline int isnan_f64(double x) { return x != x; }
+static inline int isnan_int(int64_t x) { (void)x; return 0; }
+#define k_isnan(x) _Generic((x), float: isnan_f32, double: isnan_f64, default: isnan_int)(x)
+#define K_ANY(fn, x)                                                               \
+  _Generic((x), float: fn##_f32, double: fn##_f64, int64_t: fn##_i64, int32_t: fn##_i32, \
+           uint8_t: fn##_u8)
+#define k_floordiv(x, y) K_ANY(floordiv, x)(x, y)
+#define k_rem(x, y) K_ANY(rem, x)(x, y)
+#define k_fmod(x, y) K_ANY(fmodf, x)(x, y)
+
 #define K_GEN(fn, x) _Generic((x), float: fn##_f32, double: fn##_f64)
 #define k_sign(x) K_GEN(sign, x)(x)
 #define k_sigmoid(x) K_GEN(sigmoid, x)(x)
@@ -278,41 +357,69 @@ DEFINE_MATH(double, f64)
 /* ---- the kernels of every row ------------------------------------------------
  * Each is a function of (kernel, row) with T, p0 and p1 in scope. */
 
-#define KERNEL(fn, TT, ...)                                                        \
+/* The op's numbers in T: integer kernels saturate them, so that a missing
+ * clamp bound (an infinity) is the type's limit. */
+static inline int64_t sat_i64(double p) {
+  return p != p ? 0 : p >= 0x1p63 ? INT64_MAX : p < -0x1p63 ? INT64_MIN : (int64_t)p;
+}
+#define KP_f32(p) ((float)(p))
+#define KP_f64(p) ((double)(p))
+#define KP_i64(p) sat_i64(p)
+#define KP_i32(p) ((int32_t)(p < INT32_MIN ? INT32_MIN : p > INT32_MAX ? INT32_MAX : sat_i64(p)))
+#define KP_u8(p) ((uint8_t)(p < 0 ? 0 : p > 255 ? 255 : sat_i64(p)))
+#define KP_b8(p) ((_Bool)((p) != 0))
+
+#define KERNEL(fn, TT, SUF, ...)                                                   \
   static void fn(const ew_kernel *k, const ew_row *r) {                            \
     typedef TT T;                                                                  \
-    const T p0 = (T)k->p0, p1 = (T)k->p1;                                          \
+    const T p0 = KP_##SUF(k->p0), p1 = KP_##SUF(k->p1);                            \
     (void)p0; (void)p1;                                                            \
     __VA_ARGS__;                                                                   \
   }
 #define UN_FWD(name, fwd)                                                          \
-  KERNEL(un_fwd_##name##_f32, float, ROW1(T, T, x, fwd))                           \
-  KERNEL(un_fwd_##name##_f64, double, ROW1(T, T, x, fwd))
+  KERNEL(un_fwd_##name##_f32, float, f32, ROW1(T, T, x, fwd))                      \
+  KERNEL(un_fwd_##name##_f64, double, f64, ROW1(T, T, x, fwd))
 #define UN_BWD(name, grad)                                                         \
-  KERNEL(un_bwd_##name##_f32, float, ROW2(T, T, T, g, v, grad))                    \
-  KERNEL(un_bwd_##name##_f64, double, ROW2(T, T, T, g, v, grad))
+  KERNEL(un_bwd_##name##_f32, float, f32, ROW2(T, T, T, g, v, grad))               \
+  KERNEL(un_bwd_##name##_f64, double, f64, ROW2(T, T, T, g, v, grad))
 #define BIN_FWD(name, fwd)                                                         \
-  KERNEL(bin_fwd_##name##_f32, float, ROW2(T, T, T, x, y, fwd))                    \
-  KERNEL(bin_fwd_##name##_f64, double, ROW2(T, T, T, x, y, fwd))
+  KERNEL(bin_fwd_##name##_f32, float, f32, ROW2(T, T, T, x, y, fwd))               \
+  KERNEL(bin_fwd_##name##_f64, double, f64, ROW2(T, T, T, x, y, fwd))
 #define BIN_BWD(name, side, grad)                                                  \
-  KERNEL(bin_bwd_##name##_##side##_f32, float, ROW3(T, T, T, T, g, x, y, grad))    \
-  KERNEL(bin_bwd_##name##_##side##_f64, double, ROW3(T, T, T, T, g, x, y, grad))
+  KERNEL(bin_bwd_##name##_##side##_f32, float, f32, ROW3(T, T, T, T, g, x, y, grad)) \
+  KERNEL(bin_bwd_##name##_##side##_f64, double, f64, ROW3(T, T, T, T, g, x, y, grad))
+/* integer kernels: (name, C type, suffix, result type, forward) */
+#define INT_UN_K(name, TT, SUF, TO, fwd)                                           \
+  KERNEL(un_fwd_##name##_##SUF, TT, SUF, ROW1(TO, T, x, fwd))
+#define INT_BIN_K(name, TT, SUF, TO, fwd)                                          \
+  KERNEL(bin_fwd_##name##_##SUF, TT, SUF, ROW2(TO, T, T, x, y, fwd))
+#define INTS_K(K, name, TO, fwd)                                                   \
+  K(name, int64_t, i64, TO, fwd) K(name, int32_t, i32, TO, fwd) K(name, uint8_t, u8, TO, fwd)
+/* masks: every input dtype, a bool result */
+#define MASK_K(K, name, fwd)                                                       \
+  K(name, float, f32, _Bool, fwd) K(name, double, f64, _Bool, fwd)                 \
+  INTS_K(K, name, _Bool, fwd) K(name, _Bool, b8, _Bool, fwd)
 
 #define UNARY(name, Bw, saves, fwd, grad, rec) UN_FWD(name, fwd) UN_BWD(name, grad)
 #define UNARY_P(name, Bw, saves, fwd, grad, rec) UN_FWD(name, fwd) UN_BWD(name, grad)
 #define UNARY_ALT(name, of, Bw, saves, fwd, grad, rec) UN_FWD(name, fwd) UN_BWD(name, grad)
-#define UNARY_MASK(name, reason, fwd) UN_FWD(name, fwd)
+#define UNARY_MASK(name, reason, fwd) MASK_K(INT_UN_K, name, fwd)
 #define BINARY(name, Bw, fwd, grad_a, grad_b, rec_a, rec_b)                        \
   BIN_FWD(name, fwd) BIN_BWD(name, a, grad_a) BIN_BWD(name, b, grad_b)
 #define BINARY_RULE(name, Bw, fwd, rule) BIN_FWD(name, fwd)
-#define BINARY_MASK(name, reason, fwd) BIN_FWD(name, fwd)
+#define BINARY_MASK(name, reason, fwd) MASK_K(INT_BIN_K, name, fwd)
+#define BINARY_ND(name, reason, fwd) BIN_FWD(name, fwd)
 #define EW_OP(name, Bw, rule)
+#define INT_UNARY(name, fwd) INTS_K(INT_UN_K, name, T, fwd)
+#define INT_UNARY_B(name, fwd) INTS_K(INT_UN_K, name, T, fwd) INT_UN_K(name, _Bool, b8, T, fwd)
+#define INT_BINARY(name, fwd) INTS_K(INT_BIN_K, name, T, fwd)
+#define INT_BINARY_B(name, fwd) INTS_K(INT_BIN_K, name, T, fwd) INT_BIN_K(name, _Bool, b8, T, fwd)
 #include "elementwise.def"
 
 /* the in-place updates of inplace.def: operands (t, t, x, y) */
 #define INPLACE(name, formula)                                                     \
-  KERNEL(ip_##name##_f32, float, ROW3(T, T, T, T, t, x, y, formula))               \
-  KERNEL(ip_##name##_f64, double, ROW3(T, T, T, T, t, x, y, formula))
+  KERNEL(ip_##name##_f32, float, f32, ROW3(T, T, T, T, t, x, y, formula))          \
+  KERNEL(ip_##name##_f64, double, f64, ROW3(T, T, T, T, t, x, y, formula))
 #include "inplace.def"
 
 static const ew_row_fn INPLACE_K[][2] = {
@@ -329,33 +436,47 @@ static void un_fwd_tanh_f32_vec(const ew_kernel *k, const ew_row *r) {
 }
 
 /* where's condition keeps its own dtype (converting float64 to float32 could
- * turn a tiny nonzero into 0), so its rows come in every pairing; so do the
- * copy's, which converts. */
-#define DEFINE_PAIR_ROWS(T, C, SUF)                                                \
-  static void where_fwd_##SUF(const ew_kernel *k, const ew_row *r) {               \
+ * turn a tiny nonzero into 0), so its rows come in every pairing of result
+ * and condition dtype; so do the copy's, which converts (LC_CVT_*). */
+#define DEFINE_PAIR_ROWS(T, TS, C, CS)                                             \
+  static void where_fwd_##TS##_##CS(const ew_kernel *k, const ew_row *r) {         \
     (void)k;                                                                       \
     ROW3(T, C, T, T, c, x, y, c != 0 ? x : y);                                     \
   }                                                                                \
-  static void where_bwd_##SUF(const ew_kernel *k, const ew_row *r) {               \
+  static void copy_##TS##_##CS(const ew_kernel *k, const ew_row *r) {              \
+    (void)k;                                                                       \
+    ROW1(T, C, x, LC_CVT_##TS(x));                                                 \
+  }
+/* where's gradient: float results only */
+#define DEFINE_WHERE_BWD(T, TS, C, CS)                                             \
+  static void where_bwd_##TS##_##CS(const ew_kernel *k, const ew_row *r) {         \
     if (k->side) ROW2(T, T, C, g, c, c != 0 ? (T)0 : g);                           \
     else ROW2(T, T, C, g, c, c != 0 ? g : (T)0);                                   \
-  }                                                                                \
-  static void copy_##SUF(const ew_kernel *k, const ew_row *r) {                    \
-    (void)k;                                                                       \
-    ROW1(T, C, x, x);                                                              \
   }
+/* every source dtype for one result dtype: M(T, TS, C, CS) */
+#define PAIRS(M, T, TS)                                                            \
+  M(T, TS, float, f32) M(T, TS, double, f64) M(T, TS, int64_t, i64)                \
+  M(T, TS, int32_t, i32) M(T, TS, uint8_t, u8) M(T, TS, _Bool, b8)
+PAIRS(DEFINE_PAIR_ROWS, float, f32)
+PAIRS(DEFINE_PAIR_ROWS, double, f64)
+PAIRS(DEFINE_PAIR_ROWS, int64_t, i64)
+PAIRS(DEFINE_PAIR_ROWS, int32_t, i32)
+PAIRS(DEFINE_PAIR_ROWS, uint8_t, u8)
+PAIRS(DEFINE_PAIR_ROWS, _Bool, b8)
+PAIRS(DEFINE_WHERE_BWD, float, f32)
+PAIRS(DEFINE_WHERE_BWD, double, f64)
 
-DEFINE_PAIR_ROWS(float, float, f32_f32)
-DEFINE_PAIR_ROWS(float, double, f32_f64)
-DEFINE_PAIR_ROWS(double, float, f64_f32)
-DEFINE_PAIR_ROWS(double, double, f64_f64)
-
-/* [result dtype][other dtype], LC_FLOAT32 = 0 */
-static const ew_row_fn WHERE_FWD[2][2] = {{where_fwd_f32_f32, where_fwd_f32_f64},
-                                          {where_fwd_f64_f32, where_fwd_f64_f64}};
-static const ew_row_fn WHERE_BWD[2][2] = {{where_bwd_f32_f32, where_bwd_f32_f64},
-                                          {where_bwd_f64_f32, where_bwd_f64_f64}};
-static const ew_row_fn COPY[2][2] = {{copy_f32_f32, copy_f32_f64}, {copy_f64_f32, copy_f64_f64}};
+/* [result dtype][condition or source dtype], in lc_dtype's order */
+#define PAIR_ROW(fn, TS)                                                           \
+  {fn##_##TS##_f32, fn##_##TS##_f64, fn##_##TS##_i64, fn##_##TS##_i32, fn##_##TS##_u8, \
+   fn##_##TS##_b8}
+#define PAIR_TABLE(fn)                                                             \
+  {PAIR_ROW(fn, f32), PAIR_ROW(fn, f64), PAIR_ROW(fn, i64), PAIR_ROW(fn, i32),     \
+   PAIR_ROW(fn, u8), PAIR_ROW(fn, b8)}
+static const ew_row_fn WHERE_FWD[LC_NDTYPES][LC_NDTYPES] = PAIR_TABLE(where_fwd);
+static const ew_row_fn COPY[LC_NDTYPES][LC_NDTYPES] = PAIR_TABLE(copy);
+static const ew_row_fn WHERE_BWD[2][LC_NDTYPES] = {PAIR_ROW(where_bwd, f32),
+                                                   PAIR_ROW(where_bwd, f64)};
 
 /* ---- derivatives in ops (LC_CREATE_GRAPH) -----------------------------------
  * A rule whose gradient is to be differentiated again computes g times the
@@ -417,6 +538,7 @@ typedef lc_tensor *(*bin_rec_fn)(d_scope *s, lc_tensor *x, lc_tensor *y);
   }
 #define BIN_REC(name, side, rec)                                                   \
   static lc_tensor *bin_rec_##name##_##side(d_scope *s, lc_tensor *x, lc_tensor *y) {  \
+    (void)x; (void)y;                                                              \
     return rec;                                                                    \
   }
 #define UNARY(name, Bw, saves, fwd, grad, rec) UN_REC(name, rec)
@@ -465,6 +587,7 @@ enum {
 #define BINARY(name, ...) BIN_##name,
 #define BINARY_RULE(name, ...) BIN_##name,
 #define BINARY_MASK(name, ...) BIN_##name,
+#define BINARY_ND(name, ...) BIN_##name,
 #define EW_OP(...)
 #include "elementwise.def"
   BIN_COUNT
@@ -483,27 +606,32 @@ enum {
   OP_COUNT
 };
 
-/* A unary row: its node definition (backward NULL for a mask) and kernels,
- * indexed by dtype. */
+/* What a row's result is: differentiable, a bool mask, or of the inputs'
+ * dtype without a gradient (BINARY_ND). */
+enum { K_GRAD, K_MASK, K_ND };
+
+/* A unary row: its node definition (backward NULL for a mask) and float
+ * kernels, indexed by dtype (the integer ones are in UN_INT). */
 typedef struct un_op {
   lc__opdef d;
   ew_row_fn fwd[2], bwd[2];
   int saves;
   un_rec_fn rec;   /* the derivative in ops */
+  int kind;
 } un_op;
 
 #define BW(Bw) #Bw "Backward"
 #define UN_ROW(name, Bw, saves)                                                    \
   [UN_##name] = {{{BW(Bw), rule_unary}, UN_##name},                                \
                  {un_fwd_##name##_f32, un_fwd_##name##_f64},                       \
-                 {un_bwd_##name##_f32, un_bwd_##name##_f64}, SAVES_##saves, un_rec_##name},
+                 {un_bwd_##name##_f32, un_bwd_##name##_f64}, SAVES_##saves, un_rec_##name, K_GRAD},
 static const un_op UN[] = {
 #define UNARY(name, Bw, saves, ...) UN_ROW(name, Bw, saves)
 #define UNARY_P(name, Bw, saves, ...) UN_ROW(name, Bw, saves)
 #define UNARY_ALT(name, of, Bw, saves, ...) UN_ROW(name, Bw, saves)
 #define UNARY_MASK(name, ...)                                                      \
   [UN_##name] = {{{NULL, NULL}, UN_##name}, {un_fwd_##name##_f32, un_fwd_##name##_f64}, \
-                 {NULL, NULL}, SAVES_X, NULL},
+                 {NULL, NULL}, SAVES_X, NULL, K_MASK},
 #define BINARY(...)
 #define BINARY_RULE(...)
 #define BINARY_MASK(...)
@@ -512,12 +640,14 @@ static const un_op UN[] = {
 };
 _Static_assert(sizeof UN / sizeof UN[0] == UN_COUNT, "a unary row without its table entry");
 
-/* A binary row; bwd[side][dtype] for gradient formulas, NULL for rules and masks. */
+/* A binary row; bwd[side][dtype] for gradient formulas, NULL for rules and
+ * masks; float kernels (the integer ones are in BIN_INT). */
 typedef struct bin_op {
   lc__opdef d;
   ew_row_fn fwd[2];
   ew_row_fn bwd[2][2];
   bin_rec_fn rec[2];   /* the derivatives by a and b, in ops */
+  int kind;
 } bin_op;
 
 #define BIN_FWDS(name) {bin_fwd_##name##_f32, bin_fwd_##name##_f64}
@@ -530,14 +660,54 @@ static const bin_op BIN[] = {
   [BIN_##name] = {{{BW(Bw), rule_binary}, BIN_##name}, BIN_FWDS(name),             \
                   {{bin_bwd_##name##_a_f32, bin_bwd_##name##_a_f64},               \
                    {bin_bwd_##name##_b_f32, bin_bwd_##name##_b_f64}},                \
-                  {bin_rec_##name##_a, bin_rec_##name##_b}},
+                  {bin_rec_##name##_a, bin_rec_##name##_b}, K_GRAD},
 #define BINARY_RULE(name, Bw, fwd, rule)                                           \
   [BIN_##name] = {{{BW(Bw), rule}, BIN_##name}, BIN_FWDS(name), {{NULL, NULL}, {NULL, NULL}}, \
-                  {NULL, NULL}},
+                  {NULL, NULL}, K_GRAD},
 #define BINARY_MASK(name, ...)                                                     \
   [BIN_##name] = {{{NULL, NULL}, BIN_##name}, BIN_FWDS(name), {{NULL, NULL}, {NULL, NULL}}, \
-                  {NULL, NULL}},
+                  {NULL, NULL}, K_MASK},
+#define BINARY_ND(name, ...)                                                       \
+  [BIN_##name] = {{{NULL, NULL}, BIN_##name}, BIN_FWDS(name), {{NULL, NULL}, {NULL, NULL}}, \
+                  {NULL, NULL}, K_ND},
 #define EW_OP(...)
+#include "elementwise.def"
+};
+
+/* Integer and bool kernels, [op][dtype - LC_INT64]; a row without any
+ * computes integers in the default float dtype. */
+#define INTS_ROW(pre, name) {pre##name##_i64, pre##name##_i32, pre##name##_u8, NULL}
+#define INTS_ROW_B(pre, name) {pre##name##_i64, pre##name##_i32, pre##name##_u8, pre##name##_b8}
+static const ew_row_fn UN_INT[UN_COUNT][4] = {
+#define UNARY(...)
+#define UNARY_P(...)
+#define UNARY_ALT(...)
+#define UNARY_MASK(name, ...) [UN_##name] = INTS_ROW_B(un_fwd_, name),
+#define BINARY(...)
+#define BINARY_RULE(...)
+#define BINARY_MASK(...)
+#define BINARY_ND(...)
+#define EW_OP(...)
+#define INT_UNARY(name, fwd) [UN_##name] = INTS_ROW(un_fwd_, name),
+#define INT_UNARY_B(name, fwd) [UN_##name] = INTS_ROW_B(un_fwd_, name),
+#define INT_BINARY(name, fwd)
+#define INT_BINARY_B(name, fwd)
+#include "elementwise.def"
+};
+static const ew_row_fn BIN_INT[BIN_COUNT][4] = {
+#define UNARY(...)
+#define UNARY_P(...)
+#define UNARY_ALT(...)
+#define UNARY_MASK(...)
+#define BINARY(...)
+#define BINARY_RULE(...)
+#define BINARY_MASK(name, ...) [BIN_##name] = INTS_ROW_B(bin_fwd_, name),
+#define BINARY_ND(...)
+#define EW_OP(...)
+#define INT_UNARY(name, fwd)
+#define INT_UNARY_B(name, fwd)
+#define INT_BINARY(name, fwd) [BIN_##name] = INTS_ROW(bin_fwd_, name),
+#define INT_BINARY_B(name, fwd) [BIN_##name] = INTS_ROW_B(bin_fwd_, name),
 #include "elementwise.def"
 };
 _Static_assert(sizeof BIN / sizeof BIN[0] == BIN_COUNT, "a binary row without its table entry");
@@ -557,21 +727,37 @@ _Static_assert(sizeof OPS / sizeof OPS[0] == OP_COUNT, "an op row without its ta
 
 /* ---- shared plumbing ----------------------------------------------------- */
 
-/* Points a and b at float64 versions when their dtypes differ (recorded
- * casts, so gradients return in each input's dtype). *ca and *cb hold the
- * references the caller releases, NULL when there is nothing to release. */
-static int promote(lc_ctx *ctx, lc_tensor **a, lc_tensor **b, lc_tensor **ca, lc_tensor **cb) {
+/* Points a and b at versions of dtype dt (recorded casts, so gradients
+ * return in each input's dtype). *ca and *cb hold the references the
+ * caller releases, NULL when there is nothing to release. */
+static int promote(lc_ctx *ctx, lc_dtype dt, lc_tensor **a, lc_tensor **b, lc_tensor **ca,
+                   lc_tensor **cb) {
   *ca = *cb = NULL;
-  if ((*a)->dtype == (*b)->dtype) return 1;
-  if (!(*ca = lc_to_dtype(ctx, *a, LC_FLOAT64)) || !(*cb = lc_to_dtype(ctx, *b, LC_FLOAT64)))
-    return 0;
-  *a = *ca;
-  *b = *cb;
+  if ((*a)->dtype != dt && !(*ca = lc_to_dtype(ctx, *a, dt))) return 0;
+  if ((*b)->dtype != dt && !(*cb = lc_to_dtype(ctx, *b, dt))) return 0;
+  if (*ca) *a = *ca;
+  if (*cb) *b = *cb;
   return 1;
 }
 
 static ew_row_fn un_fwd(int op, lc_dtype dt) {
-  return op == UN_tanh && dt == LC_FLOAT32 ? un_fwd_tanh_f32_vec : UN[op].fwd[dt];
+  if (op == UN_tanh && dt == LC_FLOAT32) return un_fwd_tanh_f32_vec;
+  return lc_dtype_is_float(dt) ? UN[op].fwd[dt] : UN_INT[op][dt - LC_INT64];
+}
+
+static ew_row_fn bin_fwd(int op, lc_dtype dt) {
+  return lc_dtype_is_float(dt) ? BIN[op].fwd[dt] : BIN_INT[op][dt - LC_INT64];
+}
+
+/* The dtype a row computes dt in: dt when the row has kernels for it, the
+ * default float dtype when the row has no integer kernels (exp, div); -1
+ * with the error when only bool is missing (neg, sub: PyTorch refuses). */
+static int compute_dtype(lc_ctx *ctx, ew_row_fn have, const ew_row_fn *ints, lc_dtype dt,
+                         const char *bool_hint) {
+  if (have) return (int)dt;
+  if (!ints[0]) return (int)ctx->default_dtype;
+  lc__fail(ctx, LC_EARG, "bool tensors are not supported%s", bool_hint);
+  return -1;
 }
 
 /* out = op(a), recording nothing. */
@@ -588,7 +774,16 @@ static void unary_into(int op, lc_tensor *out, const lc_tensor *a, double p0, do
  * kept as a detached alias so the output does not own itself through its
  * node. */
 static lc_tensor *unary(lc_ctx *ctx, int op, lc_tensor *a, double p0, double p1) {
-  lc_tensor *out = lc_empty(ctx, a->dtype, a->ndim, a->shape);
+  int dt = compute_dtype(ctx, un_fwd(op, a->dtype), UN_INT[op], a->dtype,
+                         op == UN_neg ? " (to invert a mask, use logical_not)" : "");
+  if (dt < 0) return NULL;
+  if (dt != (int)a->dtype) {  /* an integer input of a float-only row */
+    lc_tensor *f = lc_to_dtype(ctx, a, (lc_dtype)dt);
+    lc_tensor *r = f ? unary(ctx, op, f, p0, p1) : NULL;
+    lc_tensor_release(f);
+    return r;
+  }
+  lc_tensor *out = lc_empty(ctx, UN[op].kind == K_MASK ? LC_BOOL : a->dtype, a->ndim, a->shape);
   if (!out) return NULL;
   unary_into(op, out, a, p0, p1);
   if (!UN[op].d.def.backward) return out;  /* a mask */
@@ -650,6 +845,15 @@ lc_tensor *lc_clamp(lc_ctx *ctx, lc_tensor *a, const double *min, const double *
     lc__fail(ctx, LC_EARG, "at least one of min and max must be given");
     return NULL;
   }
+  /* a fractional bound makes an integer tensor's result float, as a float
+   * number promotes it in PyTorch */
+  if (!lc_dtype_is_float(a->dtype) &&
+      ((min && *min != floor(*min)) || (max && *max != floor(*max)))) {
+    lc_tensor *f = lc_to_dtype(ctx, a, ctx->default_dtype);
+    lc_tensor *r = f ? lc_clamp(ctx, f, min, max) : NULL;
+    lc_tensor_release(f);
+    return r;
+  }
   return unary(ctx, UN_clamp, a, min ? *min : -INFINITY, max ? *max : INFINITY);
 }
 
@@ -658,6 +862,8 @@ lc_tensor *lc_pow_scalar(lc_ctx *ctx, lc_tensor *a, double exponent) {
 }
 
 lc_status lc_tanh_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x) {
+  if (!lc_dtype_is_float(x->dtype))
+    return lc__fail(ctx, LC_EARG, "out= needs a float input, got %s", lc_dtype_name(x->dtype));
   lc_tensor *inputs[1] = {x};
   if (!lc__check_out(ctx, out, x->dtype, x->ndim, x->shape, 1, inputs)) return ctx->status;
   unary_into(UN_tanh, out, x, 0, 0);  /* out may be x itself: elementwise, in order */
@@ -666,25 +872,53 @@ lc_status lc_tanh_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x) {
 
 /* ---- broadcasting binary ops ------------------------------------------------- */
 
+/* Whether an integer divisor holds a zero (integer division by zero has no
+ * value: PyTorch raises ZeroDivisionError). */
+static int has_zero(const lc_tensor *b) {
+  int64_t idx[LC_MAX_DIMS] = {0};
+  for (int64_t k = 0; k < b->numel; k++) {
+    if (lc_tensor_get_int(b, idx) == 0) return 1;
+    for (int d = b->ndim - 1; d >= 0; d--) {
+      if (++idx[d] < b->shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return 0;
+}
+
 static lc_tensor *binary(lc_ctx *ctx, int op, lc_tensor *a, lc_tensor *b) {
   const bin_op *o = &BIN[op];
   int differentiable = o->d.def.backward != NULL;
+  lc_tensor *in[2] = {a, b};
+  if (op == BIN_sub && (a->dtype == LC_BOOL || b->dtype == LC_BOOL)) {
+    lc__fail(ctx, LC_EARG, "subtraction with a bool tensor is not supported (for masks, use "
+             "logical_xor)");
+    return NULL;
+  }
+  lc_dtype rt = lc_result_type(ctx, 2, in);
+  int dt = compute_dtype(ctx, bin_fwd(op, rt), BIN_INT[op], rt,
+                         "");
+  if (dt < 0) return NULL;
   /* masks record nothing, so their dtype casts need not either */
   int was = differentiable ? lc_ctx_grad_enabled(ctx) : lc_ctx_set_grad_enabled(ctx, 0);
   lc_tensor *ca, *cb, *out = NULL;
   int ndim;
   int64_t shape[LC_MAX_DIMS], sa[LC_MAX_DIMS], sb[LC_MAX_DIMS];
-  lc_tensor *in[2];
-  if (!promote(ctx, &a, &b, &ca, &cb)) goto done;
+  if (!promote(ctx, (lc_dtype)dt, &a, &b, &ca, &cb)) goto done;
   in[0] = a;
   in[1] = b;
+  if (!lc_dtype_is_float(b->dtype) &&
+      (op == BIN_floor_divide || op == BIN_remainder || op == BIN_fmod) && has_zero(b)) {
+    lc__fail(ctx, LC_EARG, "integer division by zero");
+    goto done;
+  }
   if (!lc__broadcast_shape(ctx, 2, in, &ndim, shape) ||
-      !(out = lc_empty(ctx, a->dtype, ndim, shape)))
+      !(out = lc_empty(ctx, o->kind == K_MASK ? LC_BOOL : a->dtype, ndim, shape)))
     goto done;
   lc__broadcast_strides(a, ndim, sa);
   lc__broadcast_strides(b, ndim, sb);
   {
-    ew_kernel k = {o->fwd[a->dtype], 0, 0, 0};
+    ew_kernel k = {bin_fwd(op, a->dtype), 0, 0, 0};
     const lc_tensor *t[3] = {out, a, b};
     const int64_t *st[3] = {out->strides, sa, sb};
     ew_run(&k, 3, t, st);
@@ -772,6 +1006,7 @@ static int rule_div(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   }
 #define BINARY_RULE(name, ...) BINARY(name)
 #define BINARY_MASK(name, ...) BINARY(name)
+#define BINARY_ND(name, ...) BINARY(name)
 #define EW_OP(...)
 #include "elementwise.def"
 
@@ -783,8 +1018,8 @@ lc_tensor *lc_where(lc_ctx *ctx, lc_tensor *cond, lc_tensor *a, lc_tensor *b) {
   lc_tensor *ca, *cb, *out = NULL;
   int ndim;
   int64_t shape[LC_MAX_DIMS], sc[LC_MAX_DIMS], sa[LC_MAX_DIMS], sb[LC_MAX_DIMS];
-  lc_tensor *all[3];
-  if (!promote(ctx, &a, &b, &ca, &cb)) goto done;
+  lc_tensor *all[3] = {a, b, NULL};
+  if (!promote(ctx, lc_result_type(ctx, 2, all), &a, &b, &ca, &cb)) goto done;
   all[0] = cond;
   all[1] = a;
   all[2] = b;
@@ -846,7 +1081,7 @@ void lc__k_copy(lc_tensor *out, const lc_tensor *a, const int64_t *sa) {
 }
 
 void lc__k_add_into(lc_tensor *out, const lc_tensor *a, const int64_t *sa) {
-  ew_kernel k = {BIN[BIN_add].fwd[out->dtype], 0, 0, 0};
+  ew_kernel k = {bin_fwd(BIN_add, out->dtype), 0, 0, 0};
   const lc_tensor *t[3] = {out, out, a};
   const int64_t *st[3] = {out->strides, out->strides, sa};
   ew_run(&k, 3, t, st);

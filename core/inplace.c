@@ -44,6 +44,9 @@ static lc_tensor *same_dtype(lc_ctx *ctx, lc_tensor *t, const lc_tensor *o) {
 static lc_status apply(lc_ctx *ctx, lc_inplace_op op, lc_tensor *t, const lc_tensor *a0,
                        const lc_tensor *b0, double s, double sa_num) {
   int64_t sa[LC_MAX_DIMS] = {0}, sb[LC_MAX_DIMS] = {0};
+  if (!lc_dtype_is_float(t->dtype))  /* optimizer arithmetic: floats only */
+    return lc__fail(ctx, LC_EARG, "in-place arithmetic needs a float tensor, got %s",
+                    lc_dtype_name(t->dtype));
   if ((a0 && !fits_into(ctx, t, a0, sa)) || (b0 && !fits_into(ctx, t, b0, sb))) return ctx->status;
   lc_tensor *a = same_dtype(ctx, t, a0), *b = same_dtype(ctx, t, b0);
   if ((a0 && !a) || (b0 && !b)) {

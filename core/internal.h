@@ -5,6 +5,35 @@
 #include "lc.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
+
+/* ---- dtypes ---------------------------------------------------------------
+ * Every dtype with its C element type and the suffix of its kernels' names.
+ * A bool element is a _Bool: storing any value into one makes it 0 or 1,
+ * so bool kernels can share the integer formulas (add is or, mul is and). */
+#define LC_FOR_DTYPES(X)                                                           \
+  X(LC_FLOAT32, float, f32) X(LC_FLOAT64, double, f64) X(LC_INT64, int64_t, i64)   \
+  X(LC_INT32, int32_t, i32) X(LC_UINT8, uint8_t, u8) X(LC_BOOL, _Bool, b8)
+
+/* Conversions between element types as PyTorch makes them on x86, without
+ * C's undefined behaviour: a float that is NaN or out of an integer type's
+ * range becomes its minimum (what cvttsd2si gives), uint8 takes the float
+ * through int64 and wraps (-1.0 -> 255), integers narrow by wrapping, and
+ * bool is x != 0 (NaN is true). LC_CVT_<suffix>(x) converts to that dtype. */
+static inline int64_t lc__f2i64(double x) {
+  /* +-2^63; NaN fails both tests */
+  return x >= -9223372036854775808.0 && x < 9223372036854775808.0 ? (int64_t)x : INT64_MIN;
+}
+static inline int32_t lc__f2i32(double x) {
+  return x > -2147483649.0 && x < 2147483648.0 ? (int32_t)x : INT32_MIN;
+}
+#define LC__IS_FLT(x) _Generic((x), float: 1, double: 1, default: 0)
+#define LC_CVT_f32(x) ((float)(x))
+#define LC_CVT_f64(x) ((double)(x))
+#define LC_CVT_i64(x) (LC__IS_FLT(x) ? lc__f2i64((double)(x)) : (int64_t)(x))
+#define LC_CVT_i32(x) (LC__IS_FLT(x) ? lc__f2i32((double)(x)) : (int32_t)(uint32_t)(x))
+#define LC_CVT_u8(x) (LC__IS_FLT(x) ? (uint8_t)(uint64_t)lc__f2i64((double)(x)) : (uint8_t)(x))
+#define LC_CVT_b8(x) ((_Bool)((x) != 0))
 
 #define LC_FREE_CLASSES 7        /* 32, 64, ..., 2048 bytes */
 #define LC_FREE_KEEP 256         /* blocks kept per class at most */
@@ -116,6 +145,14 @@ void lc__ctx_unref(lc_ctx *ctx);
 uint64_t lc__rng_next(lc_ctx *ctx);
 
 /* ---- tensor.c ---- */
+/* The element at storage offset off as an int64, exactly for integer dtypes. */
+int64_t lc__int_at(const lc_tensor *t, int64_t off);
+/* p[i] of dtype dt as an int64, and set from one (converting as lc_to_dtype). */
+int64_t lc__int_load(lc_dtype dt, const void *p, int64_t i);
+void lc__int_store(lc_dtype dt, void *p, int64_t i, int64_t v);
+void lc__store(lc_dtype dt, void *p, int64_t i, double v);
+/* Whether t's element at storage offset off is nonzero (NaN is). */
+int lc__nonzero_at(const lc_tensor *t, int64_t off);
 size_t lc__numel(int ndim, const int64_t *shape, int *overflow);
 lc_tensor *lc__view(lc_ctx *ctx, lc_tensor *base, int ndim, const int64_t *shape,
                     const int64_t *strides, int64_t offset);

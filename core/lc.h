@@ -1,9 +1,9 @@
 /*
  * lc.h: the core of Lucid, tensors with reverse-mode autograd, in plain C11.
  *
- * This library knows nothing of Lua. It owns tensors (float32 or float64,
- * any shape up to LC_MAX_DIMS, with strides and an offset so that views share
- * storage), records the operations that made each tensor when gradients are
+ * This library knows nothing of Lua. It owns tensors (float32, float64,
+ * int64, int32, uint8 or bool, any shape up to LC_MAX_DIMS, with strides and
+ * an offset so that views share storage), records the operations that made each tensor when gradients are
  * wanted, and runs those records backwards to fill the `grad` of the leaves.
  *
  * Everything mutable lives in an lc_ctx: the allocator every byte of tensor
@@ -58,7 +58,14 @@ extern "C" {
  * allocates; returning NULL for nsize > 0 means "out of memory". */
 typedef void *(*lc_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
 
-typedef enum lc_dtype { LC_FLOAT32 = 0, LC_FLOAT64 = 1 } lc_dtype;
+/* Element types. Integers are two's complement and wrap on overflow, as in
+ * PyTorch (the kernels compute in unsigned arithmetic: no undefined
+ * behaviour); a bool element is one byte holding 0 or 1. Only float tensors
+ * take part in autograd. */
+typedef enum lc_dtype {
+  LC_FLOAT32 = 0, LC_FLOAT64 = 1, LC_INT64 = 2, LC_INT32 = 3, LC_UINT8 = 4, LC_BOOL = 5
+} lc_dtype;
+#define LC_NDTYPES 6
 
 typedef enum lc_status {
   LC_OK = 0,
@@ -101,6 +108,9 @@ typedef struct lc_tensor {
   struct lc_tensor *free_next;    /* private: the iterative release list */
   struct lc_tensor *bw_grad;      /* private: a leaf's gradient during one backward */
   int cycle_candidate;            /* private: listed for lc_ctx_collect_cycles */
+  int is_number;                  /* a 0-d tensor standing for a number of the caller's
+                                     language: it takes part in type promotion last
+                                     (PyTorch's wrapped numbers), see lc_result_type */
 } lc_tensor;
 
 /* ---- context ---------------------------------------------------------- */
@@ -121,8 +131,18 @@ size_t lc_ctx_live_bytes(const lc_ctx *ctx);   /* tensor bytes allocated now */
 /* Bytes allocated since the last call that returned non-zero; returns 0 (and
  * keeps counting) while that is below `min`. A binding reports it to its GC. */
 size_t lc_ctx_take_new_bytes(lc_ctx *ctx, size_t min);
-const char *lc_dtype_name(lc_dtype dtype);      /* "float32", "float64" */
+const char *lc_dtype_name(lc_dtype dtype);      /* "float32", ..., "bool"; NULL if unknown */
 size_t lc_dtype_size(lc_dtype dtype);
+int lc_dtype_is_float(lc_dtype dtype);
+/* torch.promote_types: bool < uint8 < int32 < int64 < float32 < float64,
+ * except that a float type wins over any integer one. */
+lc_dtype lc_promote_types(lc_dtype a, lc_dtype b);
+/* torch.result_type of n operands (NULLs skipped): tensors with dims decide;
+ * 0-d tensors only when of a higher category (bool < integer < float), and
+ * numbers (is_number) last, a float number giving the context's default
+ * float dtype: int64 tensor + 2.5 is float32, float32 tensor + float64 0-d
+ * is float32, uint8 tensor + int64 0-d is uint8. */
+lc_dtype lc_result_type(const lc_ctx *ctx, int n, lc_tensor *const *t);
 
 /* Sets the context's error, for callbacks and rules written outside core. */
 lc_status lc_ctx_fail(lc_ctx *ctx, lc_status st, const char *msg);
@@ -153,7 +173,7 @@ lc_tensor *lc_eye(lc_ctx *ctx, lc_dtype dtype, int64_t n, int64_t m);           
 lc_tensor *lc_arange(lc_ctx *ctx, lc_dtype dtype, double start, double end, double step);
 /* steps values from start to end inclusive, evenly spaced, as torch.linspace. */
 lc_tensor *lc_linspace(lc_ctx *ctx, lc_dtype dtype, double start, double end, int64_t steps);
-/* Integers drawn uniformly from [low, high), held in a float tensor. */
+/* Integers drawn uniformly from [low, high), in any dtype (int64 as PyTorch). */
 lc_tensor *lc_randint(lc_ctx *ctx, lc_dtype dtype, int64_t low, int64_t high, int ndim,
                       const int64_t *shape);
 /* Fills t in place with U[lo, hi) from the context's generator. */
@@ -181,6 +201,15 @@ double lc_tensor_get(const lc_tensor *t, const int64_t *idx);
 void lc_tensor_read(const lc_tensor *t, double *out);
 /* The single value of a one-element tensor. */
 lc_status lc_tensor_item(lc_ctx *ctx, const lc_tensor *t, double *out);
+/* Integer tensors exactly (an int64 past 2^53 is not a double): the element
+ * at idx, and all elements row-major into out[numel]. Float elements are
+ * converted as lc_to_dtype does. */
+int64_t lc_tensor_get_int(const lc_tensor *t, const int64_t *idx);
+void lc_tensor_read_int(const lc_tensor *t, int64_t *out);
+/* Element at idx (no bounds check) set to value, converted as lc_to_dtype
+ * converts: the exact form for int64 values past 2^53. */
+void lc_tensor_set(lc_tensor *t, const int64_t *idx, double value);
+void lc_tensor_set_int(lc_tensor *t, const int64_t *idx, int64_t value);
 
 /* ---- ops: each returns a new tensor and records its backward ------------
  * A result records a graph node when grad mode is on and an input requires
@@ -230,6 +259,7 @@ lc_tensor *lc_detach(lc_ctx *ctx, lc_tensor *a);      /* same storage, no graph 
 /* ---- in place (no graph; for optimizers, loading weights, grad zeroing) -- */
 lc_status lc_copy_(lc_ctx *ctx, lc_tensor *dst, const lc_tensor *src);  /* src broadcasts */
 lc_status lc_fill_(lc_ctx *ctx, lc_tensor *dst, double value);
+lc_status lc_fill_int_(lc_ctx *ctx, lc_tensor *dst, int64_t value);   /* exact for int64 */
 /* t op= ... in place (inplace.c), the other operands broadcasting to t's
  * shape; a NULL operand stands for the number beside it. Allocate nothing
  * when the operands share t's dtype.

@@ -1,13 +1,18 @@
 /* lc_elementwise.h: the elementwise ops of the core (included by lc.h).
  *
  * Unary ops return a tensor of a's shape and dtype. Binary ops (and where)
- * broadcast like NumPy and promote float32 with float64 to float64, as
- * lc_add does. Each op records a node for autograd when an input requires
+ * broadcast like NumPy and compute in lc_result_type's dtype (PyTorch's
+ * promotion). Each op records a node for autograd when an input requires
  * grad, with PyTorch's gradient, except where noted "no grad".
  *
- * There is no bool dtype: masks (comparisons, isnan, isinf) are tensors of
- * the (promoted) input dtype holding 1.0 and 0.0, and lc_where takes any
- * nonzero value (NaN included) of its condition as true. */
+ * Integer and bool tensors: the ops that keep integers (neg abs sign square
+ * relu floor ceil round clamp add sub mul maximum minimum floor_divide
+ * remainder fmod) compute exactly, wrapping on overflow; the others compute
+ * them in the context's default float dtype (exp of an int64 tensor is
+ * float32, lc_div is true division). bool: add is or, mul is and, sub and
+ * neg fail. Masks (comparisons, isnan, isinf) are bool tensors, and
+ * lc_where takes any nonzero value (NaN included) of its condition as
+ * true. */
 #ifndef LC_ELEMENTWISE_H
 #define LC_ELEMENTWISE_H
 
@@ -47,6 +52,7 @@ lc_tensor *lc_round(lc_ctx *ctx, lc_tensor *a);       /* halves to even; zero gr
 lc_tensor *lc_clamp(lc_ctx *ctx, lc_tensor *a, const double *min, const double *max);
 lc_tensor *lc_isnan(lc_ctx *ctx, lc_tensor *a);       /* mask; no grad */
 lc_tensor *lc_isinf(lc_ctx *ctx, lc_tensor *a);       /* mask (+-inf); no grad */
+lc_tensor *lc_logical_not(lc_ctx *ctx, lc_tensor *a); /* a == 0, bool; no grad */
 
 /* ---- binary: (...a) op (...b) -> broadcast shape ---------------------- */
 /* NaN if either is NaN. On ties the gradient is split half and half
@@ -54,6 +60,12 @@ lc_tensor *lc_isinf(lc_ctx *ctx, lc_tensor *a);       /* mask (+-inf); no grad *
 lc_tensor *lc_maximum(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
 lc_tensor *lc_minimum(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
 lc_tensor *lc_atan2(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);   /* angle of (x = b, y = a) */
+/* a // b rounded toward -inf (no grad); the remainder a - b * floor(a / b),
+ * with b's sign; fmod, a - b * trunc(a / b), with a's sign (C's %). An
+ * integer b holding a zero fails (LC_EARG); a float one gives inf or NaN. */
+lc_tensor *lc_floor_divide(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+lc_tensor *lc_remainder(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+lc_tensor *lc_fmod(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
 /* Comparisons: masks, no grad. NaN compares unequal to everything. */
 lc_tensor *lc_eq(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
 lc_tensor *lc_ne(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
@@ -61,6 +73,10 @@ lc_tensor *lc_lt(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
 lc_tensor *lc_le(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
 lc_tensor *lc_gt(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
 lc_tensor *lc_ge(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+/* Logical ops on "nonzero" (NaN is true), any dtypes: bool results, no grad. */
+lc_tensor *lc_logical_and(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+lc_tensor *lc_logical_or(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+lc_tensor *lc_logical_xor(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
 
 /* cond (...c), a (...a), b (...b) -> the broadcast of all three: a where
  * cond is nonzero, else b. The dtype is a's and b's (promoted); cond's does

@@ -32,7 +32,13 @@ lc_tensor *lc_std_dim(lc_ctx *ctx, lc_tensor *a, int dim, double correction, int
  * gradient is split evenly among the elements equal to the result. */
 lc_tensor *lc_max(lc_ctx *ctx, lc_tensor *a);                                    /* 0-d */
 lc_tensor *lc_min(lc_ctx *ctx, lc_tensor *a);                                    /* 0-d */
-/* Over dim: *values (input dtype) and *indices (float64, 0-based, the first
+/* amax, amin: the same values, all elements or over dim, without indices;
+ * the gradient is split evenly among the elements equal to the result. */
+lc_tensor *lc_amax(lc_ctx *ctx, lc_tensor *a);                                   /* 0-d */
+lc_tensor *lc_amin(lc_ctx *ctx, lc_tensor *a);                                   /* 0-d */
+lc_tensor *lc_amax_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim);
+lc_tensor *lc_amin_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim);
+/* Over dim: *values (input dtype) and *indices (int64, 0-based, the first
  * occurrence) both of the reduced shape; the gradient goes to the index.
  * *values' backward reads *indices, so change a copy of them, not them.
  * A dim of size 0 is an error. On failure both are NULL. */
@@ -40,7 +46,7 @@ lc_status lc_max_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim, lc_tensor 
                      lc_tensor **indices);
 lc_status lc_min_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim, lc_tensor **values,
                      lc_tensor **indices);
-/* Index of the first largest / smallest element, as float64, 0-based: the
+/* Index of the first largest / smallest element, as int64, 0-based: the
  * row-major flat index (0-d) or the index along dim. Not differentiable. */
 lc_tensor *lc_argmax(lc_ctx *ctx, lc_tensor *a);                                 /* 0-d */
 lc_tensor *lc_argmin(lc_ctx *ctx, lc_tensor *a);                                 /* 0-d */

@@ -43,6 +43,17 @@ static int mat_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs, int *t
 static void matmul_2d(lc_dtype dt, const lc_tensor *a, int64_t aoff, const int64_t *ast,
                       const lc_tensor *b, int64_t boff, const int64_t *bst, int64_t n,
                       int64_t k, int64_t m, void *c, double beta) {
+  if (!lc_dtype_is_float(dt)) {  /* integers: exact, wrapping, no BLAS */
+    for (int64_t i = 0; i < n; i++)
+      for (int64_t j = 0; j < m; j++) {
+        uint64_t acc = beta != 0 ? (uint64_t)lc__int_load(dt, c, i * m + j) : 0u;
+        for (int64_t p = 0; p < k; p++)
+          acc += (uint64_t)lc__int_at(a, aoff + i * ast[0] + p * ast[1]) *
+                 (uint64_t)lc__int_at(b, boff + p * bst[0] + j * bst[1]);
+        lc__int_store(dt, c, i * m + j, (int64_t)acc);
+      }
+    return;
+  }
   int ta = 0, tb = 0;   /* set by mat_layout: callers made both operands BLAS-ready */
   int64_t lda = 1, ldb = 1;
   mat_layout(n, k, ast[0], ast[1], &ta, &lda);
@@ -142,9 +153,11 @@ lc_tensor *lc_matmul(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) {
              (long long)ka, (long long)kb);
     return NULL;
   }
-  if (a->dtype != b->dtype) {
-    lc_tensor *ca = lc_to_dtype(ctx, a, LC_FLOAT64);
-    lc_tensor *cb = ca ? lc_to_dtype(ctx, b, LC_FLOAT64) : NULL;
+  lc_tensor *ab[2] = {a, b};
+  lc_dtype dt = lc_result_type(ctx, 2, ab);
+  if (a->dtype != dt || b->dtype != dt) {
+    lc_tensor *ca = lc_to_dtype(ctx, a, dt);
+    lc_tensor *cb = ca ? lc_to_dtype(ctx, b, dt) : NULL;
     lc_tensor *r = cb ? lc_matmul(ctx, ca, cb) : NULL;
     lc_tensor_release(ca);
     lc_tensor_release(cb);

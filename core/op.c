@@ -13,8 +13,12 @@
 
 /* ---- recording -------------------------------------------------------------- */
 
+/* Only float results take part in autograd: an integer or bool result of
+ * inputs that require grad (to("int64"), argmax's indices) records nothing,
+ * as in PyTorch. */
 lc_tensor *lc__finish(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n, lc_tensor **in) {
-  if (out && lc__wants_grad(ctx, n, in) && !lc__record(ctx, out, def, n, in)) {
+  if (out && lc_dtype_is_float(out->dtype) && lc__wants_grad(ctx, n, in) &&
+      !lc__record(ctx, out, def, n, in)) {
     lc_tensor_release(out);  /* out of memory for the node */
     return NULL;
   }

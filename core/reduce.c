@@ -115,7 +115,7 @@ typedef struct blk {
   const char *a;
   int64_t n, sa, len, sd;
   char *o;
-  double *oi;
+  int64_t *oi;
   int64_t so, osd;   /* osd: scans only */
   double p;          /* norm's p, var's correction */
 } blk;
@@ -178,17 +178,18 @@ static void std_k(const blk *b) { moments(b, 1); }
 /* NaN beats every number, and the first of equals is kept. */
 static void extreme(const blk *b, int is_min) {
   CHUNKS(b, {
-    double v[CH], k[CH];
+    double v[CH];
+    int64_t k[CH];
     for (int64_t i = 0; i < m; i++) {
       v[i] = load(b->dt, AT(b, c0), i * b->sa);
       k[i] = 0;
     }
     if (is_min)
       SWEEP(b->dt, AT(b, c0), m, b->sa, b->len, b->sd,
-            if (x < v[i] || (x != x && v[i] == v[i])) { v[i] = x; k[i] = (double)j; });
+            if (x < v[i] || (x != x && v[i] == v[i])) { v[i] = x; k[i] = j; });
     else
       SWEEP(b->dt, AT(b, c0), m, b->sa, b->len, b->sd,
-            if (x > v[i] || (x != x && v[i] == v[i])) { v[i] = x; k[i] = (double)j; });
+            if (x > v[i] || (x != x && v[i] == v[i])) { v[i] = x; k[i] = j; });
     put(b, c0, m, v);
     if (b->oi)
       for (int64_t i = 0; i < m; i++) b->oi[(c0 + i) * b->so] = k[i];
@@ -271,7 +272,7 @@ static void cumsum_k(const blk *b) {
 
 /* Runs fn over every block of a along dim. Outputs are contiguous, of a's
  * shape without dim (reductions), or of a's shape (scans: full_out). */
-static void for_blocks(blk_fn fn, const lc_tensor *a, int dim, void *o, double *oi, int full_out,
+static void for_blocks(blk_fn fn, const lc_tensor *a, int dim, void *o, int64_t *oi, int full_out,
                        double p) {
   int64_t shape[LC_MAX_DIMS], sa[LC_MAX_DIMS], so[LC_MAX_DIMS], full[LC_MAX_DIMS];
   int64_t len = 1, sd = 0, osd = 0;
@@ -314,6 +315,7 @@ static int rule_prod(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_var(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_ext(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_logsumexp(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_amax(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_norm(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_softmax(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_cumsum(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
@@ -389,12 +391,16 @@ static const lc_tensor *source(lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *fl
   return flat;
 }
 
+static lc_tensor *int_input(lc_ctx *ctx, int op, lc_tensor *a, int dim, int keepdim, double p,
+                            lc_tensor **idx);
+
 /* Row op over dim (dim < 0: all elements, 0-d result). With idx, the
- * kernel's indices come back there too (float64, 0-based, no graph), and
+ * kernel's indices come back there too (int64, 0-based, no graph), and
  * the caller saves them, not the result. */
 static lc_tensor *reduce(lc_ctx *ctx, int op, lc_tensor *a, int dim, int keepdim, double p,
                          lc_tensor **idx) {
   if (idx) *idx = NULL;
+  if (!lc_dtype_is_float(a->dtype)) return int_input(ctx, op, a, dim, keepdim, p, idx);
   if (dim >= 0 && !check_rdim(ctx, a, dim)) return NULL;
   lc_tensor flat, *hold;
   const lc_tensor *src = source(ctx, a, dim, &flat, &hold);
@@ -405,13 +411,13 @@ static lc_tensor *reduce(lc_ctx *ctx, int op, lc_tensor *a, int dim, int keepdim
   for (int i = 0; i < src->ndim; i++)
     if (i != d) shape[m++] = src->shape[i];
   lc_tensor *out = lc_empty(ctx, a->dtype, m, shape);
-  lc_tensor *ix = out && idx ? lc_empty(ctx, LC_FLOAT64, m, shape) : NULL;
+  lc_tensor *ix = out && idx ? lc_empty(ctx, LC_INT64, m, shape) : NULL;
   if (!out || (idx && !ix)) {
     lc_tensor_release(out);
     lc_tensor_release(hold);
     return NULL;
   }
-  for_blocks(RD[op].kernel, src, d, lc_tensor_data(out), ix ? (double *)lc_tensor_data(ix) : NULL,
+  for_blocks(RD[op].kernel, src, d, lc_tensor_data(out), ix ? (int64_t *)lc_tensor_data(ix) : NULL,
              0, p);
   lc_tensor_release(hold);
   if (keepdim && dim >= 0) {
@@ -444,6 +450,7 @@ static lc_tensor *reduce(lc_ctx *ctx, int op, lc_tensor *a, int dim, int keepdim
 
 /* Row op as a scan along dim: the result has a's shape. */
 static lc_tensor *scan(lc_ctx *ctx, int op, lc_tensor *a, int dim) {
+  if (!lc_dtype_is_float(a->dtype)) return int_input(ctx, op, a, dim, 0, 0.0, NULL);
   if (!check_rdim(ctx, a, dim)) return NULL;
   lc_tensor *out = lc_empty(ctx, a->dtype, a->ndim, a->shape);
   if (!out) return NULL;
@@ -785,7 +792,7 @@ static int ext_dim_rule(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads
   span sp = b.sp;
   for (int64_t o = 0; o < sp.outer; o++)
     for (int64_t i = 0; i < sp.inner; i++) {
-      int64_t r = o * sp.inner + i, k = (int64_t)((const double *)b.Y.p)[r];
+      int64_t r = o * sp.inner + i, k = ((const int64_t *)b.Y.p)[r];
       wr(b.GX, (o * sp.len + k) * sp.inner + i, rd(b.G, r));
     }
   return bw_end(&b, grads);
@@ -844,6 +851,38 @@ lc_tensor *lc_argmax_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim) {
 }
 lc_tensor *lc_argmin_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim) {
   return arg_ext(ctx, a, dim, keepdim, 1);
+}
+
+/* ---- amax, amin ----------------------------------------------------------------------
+ * max and min without indices: the gradient is shared evenly by the
+ * elements equal to the result along dim (PyTorch's amax_backward: NaN
+ * results give none), written with ops, so it records when asked. */
+
+static int rule_amax(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  lc_tensor *x = n->inputs[0];
+  int dim = n->p.reduce.dim;
+  d_scope sc = {ctx, x->dtype, 0, {NULL}}, *s = &sc;
+  lc_tensor *gk = kept(s, g, x, dim), *yk = kept(s, n->out, x, dim);
+  lc_tensor *hit = d_bin(s, lc_eq, x, yk);
+  grads[0] = lc__retained(d_mul(s, d_div(s, gk, sum_kept(s, hit, dim)), hit));
+  d_end(s);
+  return grads[0] != NULL;
+}
+
+static lc_tensor *amax_of(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim, int is_min) {
+  if (!check_nonempty(ctx, a, dim, is_min ? "amin" : "amax")) return NULL;
+  return reduce(ctx, is_min ? RD_amin : RD_amax, a, dim, keepdim, 0.0, NULL);
+}
+
+lc_tensor *lc_amax(lc_ctx *ctx, lc_tensor *a) { return amax_of(ctx, a, -1, 0, 0); }
+lc_tensor *lc_amin(lc_ctx *ctx, lc_tensor *a) { return amax_of(ctx, a, -1, 0, 1); }
+lc_tensor *lc_amax_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim) {
+  if (!check_rdim(ctx, a, dim)) return NULL;
+  return amax_of(ctx, a, dim, keepdim, 0);
+}
+lc_tensor *lc_amin_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim) {
+  if (!check_rdim(ctx, a, dim)) return NULL;
+  return amax_of(ctx, a, dim, keepdim, 1);
 }
 
 /* ---- logsumexp ----------------------------------------------------------------------------- */
@@ -1001,12 +1040,14 @@ lc_tensor *lc_cumsum(lc_ctx *ctx, lc_tensor *a, int dim) { return scan(ctx, RD_c
  * results were always computed with. */
 
 static lc_tensor *sum_all(lc_ctx *ctx, int op, lc_tensor *a) {
+  if (!lc_dtype_is_float(a->dtype)) return int_input(ctx, op, a, -1, 0, 0.0, NULL);
   double s = lc__k_sum_all(a);
   if (op == RD_mean) s /= (double)a->numel;  /* 0/0 = nan for empty, as in PyTorch */
   return finish_row(ctx, lc_scalar(ctx, a->dtype, s), op, a, -1, 0, 0.0);
 }
 
 static lc_tensor *sum_dim(lc_ctx *ctx, int op, lc_tensor *a, int dim, int keepdim) {
+  if (!lc_dtype_is_float(a->dtype)) return int_input(ctx, op, a, dim, keepdim, 0.0, NULL);
   if (!lc__check_dim(ctx, a, dim)) return NULL;
   int64_t shape[LC_MAX_DIMS];
   int k = 0;
@@ -1048,4 +1089,86 @@ static int rule_sum(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   grads[0] = k ? lc_expand(ctx, k, a->ndim, a->shape) : NULL;
   lc_tensor_release(k);
   return 1;
+}
+
+/* ---- integer and bool inputs -------------------------------------------------------
+ * As PyTorch: sum, prod and cumsum give int64, computed exactly (wrapping
+ * past 2^63); max and min keep the dtype, and all indices are int64. Every
+ * other reduction (mean, var, softmax, ...) computes integers in the
+ * default float dtype. No integer result has a gradient, so none of this
+ * records. */
+
+static int keeps_integers(int op) {
+  return op == RD_sum || op == RD_prod || op == RD_cumsum || op == RD_max || op == RD_min ||
+         op == RD_amax || op == RD_amin || op == RD_argmax || op == RD_argmin;
+}
+
+/* op over a contiguous int64 copy of a viewed as (outer, len, inner). */
+static lc_tensor *int_reduce(lc_ctx *ctx, int op, lc_tensor *a, int dim, int keepdim,
+                             lc_tensor **idx) {
+  if (dim >= 0 && !check_rdim(ctx, a, dim)) return NULL;
+  int is_scan = op == RD_cumsum, is_ext = !is_scan && op != RD_sum && op != RD_prod;
+  int is_min = op == RD_min || op == RD_amin || op == RD_argmin;
+  lc_tensor *c = a->dtype == LC_INT64 ? lc__contig_raw(ctx, a) : lc_empty(ctx, LC_INT64, a->ndim,
+                                                                          a->shape);
+  if (!c) return NULL;
+  if (c != a && a->dtype != LC_INT64) lc__k_copy(c, a, a->strides);
+  span sp = span_of(c, dim);
+  int64_t shape[LC_MAX_DIMS];
+  int m = 0;
+  for (int i = 0; i < a->ndim && dim >= 0; i++)
+    if (i != dim || keepdim) shape[m++] = i == dim ? 1 : a->shape[i];
+  lc_tensor *out = is_scan ? lc_empty(ctx, LC_INT64, a->ndim, a->shape)
+                           : lc_empty(ctx, LC_INT64, m, shape);
+  lc_tensor *ix = out && idx ? lc_empty(ctx, LC_INT64, m, shape) : NULL;
+  if (!out || (idx && !ix)) {
+    lc_tensor_release(c);
+    lc_tensor_release(out);
+    return NULL;
+  }
+  const int64_t *x = (const int64_t *)lc_tensor_data(c);
+  int64_t *y = (int64_t *)lc_tensor_data(out), *k = ix ? (int64_t *)lc_tensor_data(ix) : NULL;
+  for (int64_t o = 0; o < sp.outer; o++)
+    for (int64_t i = 0; i < sp.inner; i++) {
+      const int64_t *row = x + o * sp.len * sp.inner + i;
+      uint64_t acc = op == RD_prod ? 1u : 0u;  /* unsigned: wraps, as int64 does in PyTorch */
+      int64_t best = sp.len ? row[0] : 0, at = 0;
+      for (int64_t j = 0; j < sp.len; j++) {
+        int64_t v = row[j * sp.inner];
+        if (is_ext) {
+          if (is_min ? v < best : v > best) best = v, at = j;
+        } else {
+          acc = op == RD_prod ? acc * (uint64_t)v : acc + (uint64_t)v;
+          if (is_scan) y[(o * sp.len + j) * sp.inner + i] = (int64_t)acc;
+        }
+      }
+      if (is_scan) continue;
+      y[o * sp.inner + i] = is_ext ? best : (int64_t)acc;
+      if (k) k[o * sp.inner + i] = at;
+    }
+  lc_tensor_release(c);
+  if (is_ext && a->dtype != LC_INT64) {  /* max and min keep the dtype */
+    lc_tensor *v = lc_to_dtype(ctx, out, a->dtype);
+    lc_tensor_release(out);
+    if (!(out = v)) {
+      lc_tensor_release(ix);
+      return NULL;
+    }
+  }
+  if (idx) *idx = ix;
+  return out;
+}
+
+static lc_tensor *int_input(lc_ctx *ctx, int op, lc_tensor *a, int dim, int keepdim, double p,
+                            lc_tensor **idx) {
+  if (keeps_integers(op)) return int_reduce(ctx, op, a, dim, keepdim, idx);
+  lc_tensor *f = lc_to_dtype(ctx, a, ctx->default_dtype), *r = NULL;
+  if (f && (op == RD_sum || op == RD_mean))
+    r = dim < 0 ? sum_all(ctx, op, f) : sum_dim(ctx, op, f, dim, keepdim);
+  else if (f && (op == RD_softmax || op == RD_log_softmax))
+    r = scan(ctx, op, f, dim);
+  else if (f)
+    r = reduce(ctx, op, f, dim, keepdim, p, idx);
+  lc_tensor_release(f);
+  return r;
 }

@@ -153,15 +153,25 @@ static ibuf *read_index(lc_ctx *ctx, const lc_tensor *index, int dim, int64_t si
   int64_t len = w.shape[w.ndim - 1], s = w.st[0][w.ndim - 1], rows = lc__walk_rows(&w), k = 0;
   for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
     for (int64_t i = 0; i < len; i++) {
-      double v = index->dtype == LC_FLOAT64
-                     ? ((const double *)index->storage->data)[w.off[0] + i * s]
-                     : (double)((const float *)index->storage->data)[w.off[0] + i * s];
-      if (!(v >= 0 && v < (double)size && v == floor(v))) {
-        bad_index(ctx, v, dim, size);
-        ibuf_free(ctx, b);
-        return NULL;
+      int64_t off = w.off[0] + i * s, v;
+      if (lc_dtype_is_float(index->dtype)) {  /* whole numbers in a float tensor */
+        double f = index->dtype == LC_FLOAT64 ? ((const double *)index->storage->data)[off]
+                                              : (double)((const float *)index->storage->data)[off];
+        if (!(f >= 0 && f < (double)size && f == floor(f))) {
+          bad_index(ctx, f, dim, size);
+          ibuf_free(ctx, b);
+          return NULL;
+        }
+        v = (int64_t)f;
+      } else {
+        v = lc__int_at(index, off);
+        if (v < 0 || v >= size) {
+          bad_index(ctx, (double)v, dim, size);
+          ibuf_free(ctx, b);
+          return NULL;
+        }
       }
-      b->v[k++] = (int64_t)v;
+      b->v[k++] = v;
     }
   }
   return b;
@@ -335,15 +345,15 @@ bad: {
  * gather) do it with scatter_add when their gradient is to be differentiated
  * again: scatter_add's own gradient (a gather) is recorded in turn. */
 
-/* A float64 index of g's shape holding, at position k along dim, v[k] (or
+/* An int64 index of g's shape holding, at position k along dim, v[k] (or
  * start + k step without v), whatever the other coordinates. */
 static lc_tensor *index_along(lc_ctx *ctx, const lc_tensor *g, int dim, int64_t start,
                               int64_t step, const int64_t *v) {
   int64_t len = g->shape[dim], shape[LC_MAX_DIMS];
-  lc_tensor *pos = lc_empty(ctx, LC_FLOAT64, 1, &len);
+  lc_tensor *pos = lc_empty(ctx, LC_INT64, 1, &len);
   if (!pos) return NULL;
-  double *p = (double *)lc_tensor_data(pos);
-  for (int64_t k = 0; k < len; k++) p[k] = v ? (double)v[k] : (double)(start + k * step);
+  int64_t *p = (int64_t *)lc_tensor_data(pos);
+  for (int64_t k = 0; k < len; k++) p[k] = v ? v[k] : start + k * step;
   for (int i = 0; i < g->ndim; i++) shape[i] = i == dim ? len : 1;
   lc_tensor *r = lc_reshape(ctx, pos, g->ndim, shape);
   lc_tensor *e = r ? lc_expand(ctx, r, g->ndim, g->shape) : NULL;
@@ -365,11 +375,10 @@ static lc_tensor *scatter_into_zeros(lc_ctx *ctx, const lc_tensor *a, int dim, l
   return r;
 }
 
-/* An index tensor of shape[ndim] holding ib's values (float64). */
+/* An index tensor of shape[ndim] holding ib's values (int64). */
 static lc_tensor *index_tensor(lc_ctx *ctx, const int64_t *v, int ndim, const int64_t *shape) {
-  lc_tensor *t = lc_empty(ctx, LC_FLOAT64, ndim, shape);
-  if (t)
-    for (int64_t k = 0; k < t->numel; k++) ((double *)lc_tensor_data(t))[k] = (double)v[k];
+  lc_tensor *t = lc_empty(ctx, LC_INT64, ndim, shape);
+  if (t && t->numel) memcpy(lc_tensor_data(t), v, sizeof(int64_t) * (size_t)t->numel);
   return t;
 }
 
@@ -659,10 +668,11 @@ static const lc_tensor *cat_ref(int n, lc_tensor **ts) {
   return ts[0];
 }
 
+/* torch.cat's: the inputs' dtypes promoted together */
 static lc_dtype joined_dtype(int n, lc_tensor **ts) {
-  for (int i = 0; i < n; i++)
-    if (ts[i]->dtype == LC_FLOAT64) return LC_FLOAT64;
-  return LC_FLOAT32;
+  lc_dtype d = ts[0]->dtype;
+  for (int i = 1; i < n; i++) d = lc_promote_types(d, ts[i]->dtype);
+  return d;
 }
 
 static int rule_cat(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
@@ -856,15 +866,19 @@ static void gather_k(lc_tensor *out, const lc_tensor *a, int dim, const int64_t 
   int64_t so = w.st[0][w.ndim - 1], sa = w.st[1][w.ndim - 1], si = w.st[2][w.ndim - 1];
   for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
     const int64_t *ix = iv + w.off[2];
-    if (a->dtype == LC_FLOAT64) {
-      double *o = (double *)out->storage->data + w.off[0];
-      const double *p = (const double *)a->storage->data + w.off[1];
-      for (int64_t i = 0; i < len; i++) o[i * so] = p[i * sa + ix[i * si] * ds];
-    } else {
-      float *o = (float *)out->storage->data + w.off[0];
-      const float *p = (const float *)a->storage->data + w.off[1];
-      for (int64_t i = 0; i < len; i++) o[i * so] = p[i * sa + ix[i * si] * ds];
+    /* a copy of elements: by their size, whatever the dtype */
+#define GATHER_ROW(U)                                                              \
+  do {                                                                             \
+    U *o = (U *)out->storage->data + w.off[0];                                     \
+    const U *p = (const U *)a->storage->data + w.off[1];                           \
+    for (int64_t i = 0; i < len; i++) o[i * so] = p[i * sa + ix[i * si] * ds];     \
+  } while (0)
+    switch (lc_dtype_size(a->dtype)) {
+      case 8: GATHER_ROW(uint64_t); break;
+      case 4: GATHER_ROW(uint32_t); break;
+      default: GATHER_ROW(uint8_t); break;
     }
+#undef GATHER_ROW
   }
 }
 
@@ -888,10 +902,18 @@ static void scatter_add_k(lc_tensor *out, int dim, const int64_t *iv, int ndim,
       double *o = (double *)out->storage->data + w.off[0];
       const double *s = (const double *)src->storage->data + w.off[1];
       for (int64_t i = 0; i < len; i++) o[i * so + ix[i * si] * ds] += s[i * ss];
-    } else {
+    } else if (out->dtype == LC_FLOAT32) {
       float *o = (float *)out->storage->data + w.off[0];
       const float *s = (const float *)src->storage->data + w.off[1];
       for (int64_t i = 0; i < len; i++) o[i * so + ix[i * si] * ds] += s[i * ss];
+    } else {  /* integers wrap, bool is or */
+      void *o = out->storage->data;
+      for (int64_t i = 0; i < len; i++) {
+        int64_t at = w.off[0] + i * so + ix[i * si] * ds;
+        uint64_t v = (uint64_t)lc__int_load(out->dtype, o, at) +
+                     (uint64_t)lc__int_load(src->dtype, src->storage->data, w.off[1] + i * ss);
+        lc__int_store(out->dtype, o, at, out->dtype == LC_BOOL ? v != 0 : (int64_t)v);
+      }
     }
   }
 }
@@ -1002,8 +1024,6 @@ lc_tensor *lc_scatter_add(lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *index,
 
 /* ---- masked_fill ------------------------------------------------------------------------ */
 
-static float rd_f32(const void *p, int64_t i) { return ((const float *)p)[i]; }
-static double rd_f64(const void *p, int64_t i) { return ((const double *)p)[i]; }
 
 /* out = value where the mask (read over out's shape with strides ms) is not 0 */
 static void fill_where(lc_tensor *out, const lc_tensor *mask, const int64_t *ms, double value) {
@@ -1013,20 +1033,10 @@ static void fill_where(lc_tensor *out, const lc_tensor *mask, const int64_t *ms,
   lc__walk_init(&w, out->ndim, out->shape, 2, (const int64_t *const[]){out->strides, ms}, base);
   int64_t len = w.shape[w.ndim - 1], rows = lc__walk_rows(&w);
   int64_t so = w.st[0][w.ndim - 1], sm = w.st[1][w.ndim - 1];
-  int m64 = mask->dtype == LC_FLOAT64;
-  for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
-    const void *m = m64 ? (const void *)((const double *)mask->storage->data + w.off[1])
-                        : (const void *)((const float *)mask->storage->data + w.off[1]);
-    if (out->dtype == LC_FLOAT64) {
-      double *o = (double *)out->storage->data + w.off[0];
-      for (int64_t i = 0; i < len; i++)
-        if (m64 ? rd_f64(m, i * sm) != 0 : rd_f32(m, i * sm) != 0) o[i * so] = value;
-    } else {
-      float *o = (float *)out->storage->data + w.off[0];
-      for (int64_t i = 0; i < len; i++)
-        if (m64 ? rd_f64(m, i * sm) != 0 : rd_f32(m, i * sm) != 0) o[i * so] = (float)value;
-    }
-  }
+  for (int64_t r = 0; r < rows; r++, lc__walk_next(&w))
+    for (int64_t i = 0; i < len; i++)
+      if (lc__nonzero_at(mask, w.off[1] + i * sm))
+        lc__store(out->dtype, out->storage->data, w.off[0] + i * so, value);
 }
 
 /* keep (g's shape, contiguous, g's dtype) = g where the mask is 0, else 0;
@@ -1040,16 +1050,13 @@ static double mask_split(lc_tensor *keep, const lc_tensor *g, const lc_tensor *m
                 base);
   int64_t len = w.shape[w.ndim - 1], rows = lc__walk_rows(&w);
   int64_t sk = w.st[0][w.ndim - 1], sg = w.st[1][w.ndim - 1], sm = w.st[2][w.ndim - 1];
-  int m64 = mask->dtype == LC_FLOAT64;
   double filled = 0.0;
   for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
-    const void *m = m64 ? (const void *)((const double *)mask->storage->data + w.off[2])
-                        : (const void *)((const float *)mask->storage->data + w.off[2]);
     if (g->dtype == LC_FLOAT64) {
       double *k = (double *)keep->storage->data + w.off[0];
       const double *p = (const double *)g->storage->data + w.off[1];
       for (int64_t i = 0; i < len; i++) {
-        int set = m64 ? rd_f64(m, i * sm) != 0 : rd_f32(m, i * sm) != 0;
+        int set = lc__nonzero_at(mask, w.off[2] + i * sm);
         k[i * sk] = set ? 0.0 : p[i * sg];
         if (set) filled += p[i * sg];
       }
@@ -1057,7 +1064,7 @@ static double mask_split(lc_tensor *keep, const lc_tensor *g, const lc_tensor *m
       float *k = (float *)keep->storage->data + w.off[0];
       const float *p = (const float *)g->storage->data + w.off[1];
       for (int64_t i = 0; i < len; i++) {
-        int set = m64 ? rd_f64(m, i * sm) != 0 : rd_f32(m, i * sm) != 0;
+        int set = lc__nonzero_at(mask, w.off[2] + i * sm);
         k[i * sk] = set ? 0.0f : p[i * sg];
         if (set) filled += (double)p[i * sg];
       }

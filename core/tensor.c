@@ -274,6 +274,73 @@ lc_tensor *lc_scalar(lc_ctx *ctx, lc_dtype dtype, double value) {
   return lc_full(ctx, dtype, 0, NULL, value);
 }
 
+/* Element at storage offset off, read or written through any dtype. */
+static double at(const lc_tensor *t, int64_t off) {
+  switch (t->dtype) {
+#define AT(D, T, SUF) case D: return (double)((const T *)t->storage->data)[off];
+    LC_FOR_DTYPES(AT)
+#undef AT
+  }
+  return 0;
+}
+
+int64_t lc__int_at(const lc_tensor *t, int64_t off) {
+  return lc__int_load(t->dtype, t->storage->data, off);
+}
+
+int64_t lc__int_load(lc_dtype dt, const void *p, int64_t i) {
+  switch (dt) {
+#define AT(D, T, SUF) case D: return LC_CVT_i64(((const T *)p)[i]);
+    LC_FOR_DTYPES(AT)
+#undef AT
+  }
+  return 0;
+}
+
+void lc__int_store(lc_dtype dt, void *p, int64_t i, int64_t v) {
+  switch (dt) {
+#define PUT(D, T, SUF) case D: ((T *)p)[i] = LC_CVT_##SUF(v); break;
+    LC_FOR_DTYPES(PUT)
+#undef PUT
+  }
+}
+
+void lc__store(lc_dtype dt, void *p, int64_t i, double v) {
+  switch (dt) {
+#define PUT(D, T, SUF) case D: ((T *)p)[i] = LC_CVT_##SUF(v); break;
+    LC_FOR_DTYPES(PUT)
+#undef PUT
+  }
+}
+
+int lc__nonzero_at(const lc_tensor *t, int64_t off) {
+  switch (t->dtype) {
+#define NZ(D, T, SUF) case D: return ((const T *)t->storage->data)[off] != 0;
+    LC_FOR_DTYPES(NZ)
+#undef NZ
+  }
+  return 0;
+}
+
+static void put(lc_tensor *t, int64_t off, double v) {
+  switch (t->dtype) {
+#define PUT(D, T, SUF) case D: ((T *)t->storage->data)[off] = LC_CVT_##SUF(v); break;
+    LC_FOR_DTYPES(PUT)
+#undef PUT
+  }
+}
+
+static void put_int(lc_tensor *t, int64_t off, int64_t v) {
+  lc__int_store(t->dtype, t->storage->data, off, v);
+}
+
+static void set_flat(lc_tensor *t, int64_t i, double v) { put(t, i, v); }
+
+static lc_tensor *float_only(lc_ctx *ctx, lc_dtype dtype, const char *what) {
+  lc__fail(ctx, LC_EARG, "%s needs a float dtype, got %s", what, lc_dtype_name(dtype));
+  return NULL;
+}
+
 /* 53 random bits for a double, 24 for a float: exact, never 1.0. */
 static double uniform01(lc_ctx *ctx, lc_dtype dt) {
   uint64_t r = lc__rng_next(ctx);
@@ -282,6 +349,8 @@ static double uniform01(lc_ctx *ctx, lc_dtype dt) {
 }
 
 lc_status lc_uniform_(lc_ctx *ctx, lc_tensor *t, double lo, double hi) {
+  if (!lc_dtype_is_float(t->dtype))
+    return lc__fail(ctx, LC_EARG, "uniform_ needs a float tensor, got %s", lc_dtype_name(t->dtype));
   if (!lc_tensor_is_contiguous(t))
     return lc__fail(ctx, LC_EARG, "uniform_ needs a contiguous tensor");
   int64_t n = t->numel;
@@ -296,6 +365,7 @@ lc_status lc_uniform_(lc_ctx *ctx, lc_tensor *t, double lo, double hi) {
 }
 
 lc_tensor *lc_rand(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape) {
+  if (!lc_dtype_is_float(dtype)) return float_only(ctx, dtype, "rand");
   lc_tensor *t = lc_empty(ctx, dtype, ndim, shape);
   if (t) lc_uniform_(ctx, t, 0.0, 1.0);
   return t;
@@ -304,6 +374,7 @@ lc_tensor *lc_rand(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape) 
 /* Box-Muller, one value per pair of uniforms, so a draw never depends on
  * how many values an earlier call took. */
 lc_tensor *lc_randn(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape) {
+  if (!lc_dtype_is_float(dtype)) return float_only(ctx, dtype, "randn");
   lc_tensor *t = lc_empty(ctx, dtype, ndim, shape);
   if (!t) return NULL;
   for (int64_t i = 0; i < t->numel; i++) {
@@ -314,11 +385,6 @@ lc_tensor *lc_randn(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape)
     else ((float *)t->storage->data)[i] = (float)z;
   }
   return t;
-}
-
-static void set_flat(lc_tensor *t, int64_t i, double v) {
-  if (t->dtype == LC_FLOAT64) ((double *)t->storage->data)[i] = v;
-  else ((float *)t->storage->data)[i] = (float)v;
 }
 
 lc_tensor *lc_eye(lc_ctx *ctx, lc_dtype dtype, int64_t n, int64_t m) {
@@ -341,6 +407,13 @@ lc_tensor *lc_arange(lc_ctx *ctx, lc_dtype dtype, double start, double end, doub
   }
   int64_t n = (int64_t)count;
   lc_tensor *t = lc_empty(ctx, dtype, 1, &n);
+  if (t && !lc_dtype_is_float(dtype) && start == floor(start) && step == floor(step) &&
+      fabs(start) < 0x1p63 && fabs(step) < 0x1p62) {
+    /* exactly, past 2^53 too: int64 steps, wrapping as the type does */
+    for (int64_t i = 0; i < n; i++)
+      put_int(t, i, (int64_t)((uint64_t)(int64_t)start + (uint64_t)i * (uint64_t)(int64_t)step));
+    return t;
+  }
   for (int64_t i = 0; t && i < n; i++) set_flat(t, i, start + (double)i * step);
   return t;
 }
@@ -372,7 +445,7 @@ lc_tensor *lc_randint(lc_ctx *ctx, lc_dtype dtype, int64_t low, int64_t high, in
   for (int64_t i = 0; t && i < t->numel; i++) {
     uint64_t r;
     do r = lc__rng_next(ctx); while (r >= limit);
-    set_flat(t, i, (double)(int64_t)((uint64_t)low + r % range));
+    put_int(t, i, (int64_t)((uint64_t)low + r % range));
   }
   return t;
 }
@@ -384,15 +457,30 @@ void *lc_tensor_data(const lc_tensor *t) {
   return (char *)t->storage->data + t->offset * (int64_t)lc_dtype_size(t->dtype);
 }
 
-static double at(const lc_tensor *t, int64_t off) {
-  if (t->dtype == LC_FLOAT64) return ((const double *)t->storage->data)[off];
-  return ((const float *)t->storage->data)[off];
-}
-
-double lc_tensor_get(const lc_tensor *t, const int64_t *idx) {
+static int64_t offset_of(const lc_tensor *t, const int64_t *idx) {
   int64_t off = t->offset;
   for (int i = 0; i < t->ndim; i++) off += idx[i] * t->strides[i];
-  return at(t, off);
+  return off;
+}
+
+double lc_tensor_get(const lc_tensor *t, const int64_t *idx) { return at(t, offset_of(t, idx)); }
+int64_t lc_tensor_get_int(const lc_tensor *t, const int64_t *idx) {
+  return lc__int_at(t, offset_of(t, idx));
+}
+void lc_tensor_set(lc_tensor *t, const int64_t *idx, double v) { put(t, offset_of(t, idx), v); }
+void lc_tensor_set_int(lc_tensor *t, const int64_t *idx, int64_t v) {
+  put_int(t, offset_of(t, idx), v);
+}
+
+void lc_tensor_read_int(const lc_tensor *t, int64_t *out) {
+  int64_t idx[LC_MAX_DIMS] = {0};
+  for (int64_t k = 0; k < t->numel; k++) {
+    out[k] = lc_tensor_get_int(t, idx);
+    for (int d = t->ndim - 1; d >= 0; d--) {
+      if (++idx[d] < t->shape[d]) break;
+      idx[d] = 0;
+    }
+  }
 }
 
 void lc_tensor_read(const lc_tensor *t, double *out) {
@@ -420,17 +508,25 @@ lc_status lc_tensor_item(lc_ctx *ctx, const lc_tensor *t, double *out) {
 
 /* Fills through the copy kernel from a 0-d source that lives on the stack:
  * filling must not allocate (lc_full and lc_scalar are built on it). */
-lc_status lc_fill_(lc_ctx *ctx, lc_tensor *dst, double value) {
-  union { double d; float f; } cell;
-  if (dst->dtype == LC_FLOAT64) cell.d = value;
-  else cell.f = (float)value;
+static lc_status fill_cell(lc_ctx *ctx, lc_tensor *dst, int is_int, double value, int64_t iv) {
+  int64_t cell = 0;  /* 8 bytes, aligned for any dtype */
   lc_storage st = {1, sizeof cell, &cell, 1, ctx};
   lc_tensor v;
   memset(&v, 0, sizeof v);
   v.dtype = dst->dtype;
   v.numel = 1;
   v.storage = &st;
+  if (is_int) put_int(&v, 0, iv);
+  else put(&v, 0, value);
   return lc_copy_(ctx, dst, &v);
+}
+
+lc_status lc_fill_(lc_ctx *ctx, lc_tensor *dst, double value) {
+  return fill_cell(ctx, dst, 0, value, 0);
+}
+
+lc_status lc_fill_int_(lc_ctx *ctx, lc_tensor *dst, int64_t value) {
+  return fill_cell(ctx, dst, 1, 0.0, value);
 }
 
 lc_status lc_copy_(lc_ctx *ctx, lc_tensor *dst, const lc_tensor *src) {
@@ -525,10 +621,11 @@ lc_status lc_attach_node(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int 
                          void (*user_free)(lc_ctx *ctx, void *user)) {
   if (out->node)
     return lc__fail(ctx, LC_ESTATE, "the output already belongs to a graph");
-  lc_node *node = lc__wants_grad(ctx, n, inputs) ? lc__record(ctx, out, def, n, inputs) : NULL;
+  int wanted = lc_dtype_is_float(out->dtype) && lc__wants_grad(ctx, n, inputs);
+  lc_node *node = wanted ? lc__record(ctx, out, def, n, inputs) : NULL;
   if (!node) {
     if (user_free) user_free(ctx, user);  /* no node to own it */
-    return lc__wants_grad(ctx, n, inputs) ? LC_ENOMEM : LC_OK;
+    return wanted ? LC_ENOMEM : LC_OK;
   }
   node->user = user;
   node->user_free = user_free;

@@ -76,7 +76,19 @@ int lt_fill_top(lua_State *L, lc_ctx *ctx, lc_tensor *r, const char *fname);
 int lt_try_top(lua_State *L, lc_ctx *ctx, lc_tensor *r, const char *fname);
 /* Tensor at idx, or a number there as a 0-d tensor of `like`'s dtype pushed
  * on the stack (the stack owns it). */
+/* A tensor argument, or a number made a tensor: of like's dtype when like
+ * is given, else a 0-d tensor marked is_number (int64 for whole numbers,
+ * float64 for fractions, bool for booleans) that the core promotes as
+ * PyTorch promotes a Python number. */
 lc_tensor *lt_operand(lua_State *L, lc_ctx *ctx, int idx, const lc_tensor *like, const char *fname);
+/* The element at idx as a Lua value: a boolean for bool, an integer for the
+ * integer dtypes (a float on Lua 5.1 and 5.2), else a number. */
+void lt_push_element(lua_State *L, const lc_tensor *t, const int64_t *idx);
+/* Sets the element at idx from the Lua value at i (a number, exact for Lua
+ * integers, or a boolean); 0 when it is neither. */
+int lt_set_element(lua_State *L, lc_tensor *t, const int64_t *idx, int i);
+/* Only float tensors take part in autograd: an error naming fname otherwise. */
+void lt_check_grad_dtype(lua_State *L, const lc_tensor *t, const char *fname);
 /* 1-based (negative from the end) dim at idx -> 0-based; errors name fname. */
 int lt_dim(lua_State *L, int idx, int ndim, const char *fname);
 /* The same for a dim already read as an integer. */

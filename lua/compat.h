@@ -46,6 +46,10 @@ static inline int lt_gc_running(lua_State *L) {
 #endif
 
 #if LUA_VERSION_NUM < 503
+/* No integer subtype: every number is a float (whole ones are read as
+ * integers where an integer is wanted). */
+#define lua_isinteger(L, i) ((void)(L), (void)(i), 0)
+
 /* 5.3's getters return the type of what they pushed. */
 static inline int lt_compat_type_top(lua_State *L) { return lua_type(L, -1); }
 #define lua_getfield(L, i, k) (lua_getfield((L), (i), (k)), lt_compat_type_top(L))

@@ -265,8 +265,18 @@ int lt_try_top(lua_State *L, lc_ctx *ctx, lc_tensor *r, const char *fname) {
 
 /* A creation function's result, on top, gets requires_grad as its options said. */
 static int leaf(lua_State *L, int requires_grad) {
-  if (requires_grad) ((lt_box *)lua_touserdata(L, -1))->t->requires_grad = 1;  /* else 0 already */
+  lc_tensor *t = ((lt_box *)lua_touserdata(L, -1))->t;
+  if (requires_grad) {  /* else 0 already */
+    lt_check_grad_dtype(L, t, lt_fn(L)->fname);
+    t->requires_grad = 1;
+  }
   return 1;
+}
+
+void lt_check_grad_dtype(lua_State *L, const lc_tensor *t, const char *fname) {
+  if (!lc_dtype_is_float(t->dtype))
+    lt_error(L, "%s: only float tensors can require grad, got %s", fname,
+             lc_dtype_name(t->dtype));
 }
 
 /***
@@ -294,12 +304,55 @@ static int box_gc(lua_State *L) {
 
 /* ---- argument helpers ---------------------------------------------------------- */
 
+/* PyTorch's names, and its aliases (torch.long, torch.int, torch.float, ...) */
+static const struct { const char *name; lc_dtype dt; } DTYPE_NAMES[] = {
+  {"float32", LC_FLOAT32}, {"float64", LC_FLOAT64}, {"int64", LC_INT64}, {"int32", LC_INT32},
+  {"uint8", LC_UINT8},     {"bool", LC_BOOL},       {"float", LC_FLOAT32}, {"double", LC_FLOAT64},
+  {"long", LC_INT64},      {"int", LC_INT32},       {NULL, LC_FLOAT32}};
+
 lc_dtype lt_dtype(lua_State *L, int idx, const char *fname) {
   const char *s = luaL_checkstring(L, idx);
-  if (strcmp(s, "float32") == 0 || strcmp(s, "float") == 0) return LC_FLOAT32;
-  if (strcmp(s, "float64") == 0 || strcmp(s, "double") == 0) return LC_FLOAT64;
-  lt_error(L, "%s: unknown dtype '%s' (expected \"float32\" or \"float64\")", fname, s);
+  for (int i = 0; DTYPE_NAMES[i].name; i++)
+    if (strcmp(s, DTYPE_NAMES[i].name) == 0) return DTYPE_NAMES[i].dt;
+  lt_error(L, "%s: unknown dtype '%s' (expected \"float32\", \"float64\", \"int64\", "
+           "\"int32\", \"uint8\" or \"bool\")", fname, s);
   return LC_FLOAT32;
+}
+
+void lt_push_element(lua_State *L, const lc_tensor *t, const int64_t *idx) {
+  if (t->dtype == LC_BOOL) lua_pushboolean(L, lc_tensor_get_int(t, idx) != 0);
+  else if (lc_dtype_is_float(t->dtype)) lua_pushnumber(L, lc_tensor_get(t, idx));
+  else lua_pushinteger(L, (lua_Integer)lc_tensor_get_int(t, idx));  /* a float before 5.3 */
+}
+
+int lt_set_element(lua_State *L, lc_tensor *t, const int64_t *idx, int i) {
+  if (lua_type(L, i) == LUA_TBOOLEAN) {
+    lc_tensor_set_int(t, idx, lua_toboolean(L, i));
+    return 1;
+  }
+  if (lua_type(L, i) != LUA_TNUMBER) return 0;
+  if (lua_isinteger(L, i)) lc_tensor_set_int(t, idx, (int64_t)lua_tointeger(L, i));
+  else lc_tensor_set(t, idx, lua_tonumber(L, i));
+  return 1;
+}
+
+/* A Lua number as an operand: a 0-d tensor marked as a number, which takes
+ * part in type promotion last (PyTorch's wrapped numbers): int64 for a
+ * whole number (however it was written: Lua 5.1 has no integers), float64
+ * for a fraction, bool for a boolean. */
+static lc_tensor *number_operand(lua_State *L, lc_ctx *ctx, int idx, const char *fname) {
+  lc_tensor *t;
+  if (lua_type(L, idx) == LUA_TBOOLEAN) {
+    t = lc_empty(ctx, LC_BOOL, 0, NULL);
+  } else {
+    lua_Number v = lua_tonumber(L, idx);
+    int whole = lua_isinteger(L, idx) || (v == floor(v) && fabs(v) < 0x1p63);
+    t = lc_empty(ctx, whole ? LC_INT64 : LC_FLOAT64, 0, NULL);
+  }
+  lt_push(L, ctx, t, fname);
+  t->is_number = 1;
+  lt_set_element(L, t, NULL, idx);
+  return t;
 }
 
 lc_tensor *lt_operand(lua_State *L, lc_ctx *ctx, int idx, const lc_tensor *like, const char *fname) {
@@ -307,11 +360,10 @@ lc_tensor *lt_operand(lua_State *L, lc_ctx *ctx, int idx, const lc_tensor *like,
   if (t) return t;
   if (lt_tobox(L, idx))
     lt_error(L, "%s: tensor was closed", fname);
-  if (lua_type(L, idx) != LUA_TNUMBER)
+  if (lua_type(L, idx) != LUA_TNUMBER && (like || lua_type(L, idx) != LUA_TBOOLEAN))
     lt_error(L, "%s: expected a tensor or a number, got %s", fname, luaL_typename(L, idx));
-  double v = lua_tonumber(L, idx);
-  lc_dtype dt = like ? like->dtype : lc_ctx_default_dtype(ctx);
-  lt_push(L, ctx, lc_scalar(ctx, dt, v), fname);
+  if (!like) return number_operand(L, ctx, idx, fname);
+  lt_push(L, ctx, lc_scalar(ctx, like->dtype, lua_tonumber(L, idx)), fname);
   return ((lt_box *)lua_touserdata(L, -1))->t;
 }
 
@@ -401,7 +453,6 @@ typedef struct fill_state {
   int ndim;
   const int64_t *shape;
   int64_t pos[LC_MAX_DIMS];
-  int64_t k;
   lc_tensor *t;
 } fill_state;
 
@@ -418,13 +469,11 @@ static void fill_from(fill_state *f, int depth) {
   lua_State *L = f->L;
   char w[96];
   if (depth == f->ndim) {
-    if (lua_type(L, -1) != LUA_TNUMBER) {
+    if (!lt_set_element(L, f->t, f->pos, -1)) {
       where_str(f, depth, w, sizeof w);
-      lt_error(L, "%s: expected a number at %s, got %s", f->fname, w, luaL_typename(L, -1));
+      lt_error(L, "%s: expected a number%s at %s, got %s", f->fname,
+               f->t->dtype == LC_BOOL ? " or a boolean" : "", w, luaL_typename(L, -1));
     }
-    double v = lua_tonumber(L, -1);
-    if (f->t->dtype == LC_FLOAT64) ((double *)lc_tensor_data(f->t))[f->k++] = v;
-    else ((float *)lc_tensor_data(f->t))[f->k++] = (float)v;
     return;
   }
   if (!lua_istable(L, -1)) {
@@ -448,6 +497,20 @@ static void fill_from(fill_state *f, int depth) {
   }
 }
 
+/* Whether the first leaf of a nested table (or the value itself) is a boolean. */
+static int first_leaf_is_boolean(lua_State *L, int idx) {
+  int n = 0, r;
+  lua_pushvalue(L, idx);
+  while (lua_istable(L, -1) && n < LC_MAX_DIMS + 1) {
+    lua_rawgeti(L, -1, 1);
+    lua_remove(L, -2);
+    n++;
+  }
+  r = lua_type(L, -1) == LUA_TBOOLEAN;
+  lua_pop(L, 1);
+  return r;
+}
+
 /* The options every creation function takes, by name only (as PyTorch). */
 #define LT_CREATE_OPTS {"dtype", LT_K_DTYPE, LT_KW, 0, NULL}, {"requires_grad", LT_K_BOOL, LT_KW, 0, NULL}
 
@@ -469,17 +532,19 @@ static int l_tensor(lua_State *L) {
   const char *fname = lt_args(L, 1, -1, v);
   lc_dtype dtype = (lc_dtype)v[1].i;
   lc_tensor *src = lt_test(L, 1);
+  if (!v[1].idx && first_leaf_is_boolean(L, 1)) dtype = LC_BOOL;  /* as torch.tensor([True]) */
   if (src) {
     lt_push(L, ctx, lc_empty(ctx, dtype, src->ndim, src->shape), fname);
     lc_tensor *c = ((lt_box *)lua_touserdata(L, -1))->t;
     lt_do(L, ctx, lc_copy_(ctx, c, src), fname);
-  } else if (lua_type(L, 1) == LUA_TNUMBER) {
-    lt_push(L, ctx, lc_scalar(ctx, dtype, lua_tonumber(L, 1)), fname);
+  } else if (lua_type(L, 1) == LUA_TNUMBER || lua_type(L, 1) == LUA_TBOOLEAN) {
+    lt_push(L, ctx, lc_empty(ctx, dtype, 0, NULL), fname);
+    lt_set_element(L, ((lt_box *)lua_touserdata(L, -1))->t, NULL, 1);
   } else if (lua_istable(L, 1)) {
     int64_t shape[LC_MAX_DIMS];
     int ndim = table_shape(L, 1, shape, fname);
     lt_push(L, ctx, lc_empty(ctx, dtype, ndim, shape), fname);
-    fill_state f = {L, fname, ndim, shape, {0}, 0, ((lt_box *)lua_touserdata(L, -1))->t};
+    fill_state f = {L, fname, ndim, shape, {0}, ((lt_box *)lua_touserdata(L, -1))->t};
     lua_pushvalue(L, 1);
     fill_from(&f, 0);
     lua_pop(L, 1);
@@ -640,9 +705,9 @@ static const lt_arg RANDINT_ARGS[] = {
   {"low", LT_K_INTEGER, 0, 0, NULL}, {"high", LT_K_INTEGER, LT_REQ, 0, NULL},
   {"size", LT_K_ANY, LT_REQ, 0, NULL}, LT_CREATE_OPTS, {NULL}};
 /***
-Random integers (as float values) in [low, high), low 0 by default, high
-exclusive as in PyTorch. The shape is a table here, {2, 3}, since varargs
-would be ambiguous.
+Random integers in [low, high), low 0 by default, high exclusive, int64
+unless opts.dtype says otherwise, as in PyTorch. The shape is a table here,
+{2, 3}, since varargs would be ambiguous.
 @function randint
 @usage lucid.randint(high, size [, opts])  or  lucid.randint(low, high, size [, {dtype =, requires_grad =}])
 @within Creating tensors
@@ -660,7 +725,8 @@ static int l_randint(lua_State *L) {
                       luaL_typename(L, v[2].idx));
   int64_t shape[LC_MAX_DIMS];
   int ndim = lt_shape(L, v[2].idx, shape, fname, NULL);
-  lt_push(L, ctx, lc_randint(ctx, (lc_dtype)v[3].i, v[0].i, v[1].i, ndim, shape), fname);
+  lc_dtype dt = v[3].idx ? (lc_dtype)v[3].i : LC_INT64;
+  lt_push(L, ctx, lc_randint(ctx, dt, v[0].i, v[1].i, ndim, shape), fname);
   return leaf(L, v[4].b);
 }
 
@@ -776,13 +842,14 @@ static int l_item(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
   const char *fname = lt_args(L, 2, -1, NULL);
   if (lc_tensor_item(ctx, t, &v) != LC_OK) return lt_fail(L, ctx, fname);
-  lua_pushnumber(L, v);
+  int64_t idx[LC_MAX_DIMS] = {0};  /* the one element */
+  lt_push_element(L, t, idx);
   return 1;
 }
 
 static void push_list(lua_State *L, const lc_tensor *t, int depth, int64_t *idx) {
   if (depth == t->ndim) {
-    lua_pushnumber(L, lc_tensor_get(t, idx));
+    lt_push_element(L, t, idx);
     return;
   }
   luaL_checkstack(L, 3, "tolist");
@@ -911,6 +978,7 @@ static int l_zero_grad(lua_State *L) {
 static void set_requires_grad(lua_State *L, lc_tensor *t, int v, const char *fname) {
   if (!lc_tensor_is_leaf(t) && !v)
     lt_error(L, "%s: requires_grad can only be changed on leaf tensors (use detach())", fname);
+  if (v) lt_check_grad_dtype(L, t, fname);
   t->requires_grad = v;
 }
 

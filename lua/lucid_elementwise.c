@@ -5,13 +5,13 @@ Part of lucid; help() and `make doc` read these comments.
 
 /* lucid_elementwise.c: the elementwise ops as Lua functions (lucid.op(t, ...) and t:op(...)).
  *
- * Masks: the library has no bool dtype, so eq, ne, lt, le, gt, ge, isnan and
- * isinf return tensors of the (promoted) input dtype holding 1.0 and 0.0,
- * and where() treats any nonzero condition (NaN too) as true. A mask never
+ * Masks: eq, ne, lt, le, gt, ge, isnan and isinf return bool tensors, and
+ * where() treats any nonzero condition (NaN too) as true. A mask never
  * requires grad, and works as a number: x * x:gt(0) keeps the positive part.
  *
- * A number operand becomes a 0-d tensor of the other operand's dtype, so it
- * never promotes float32 to float64 (as PyTorch's Python scalars do not).
+ * A number operand becomes a 0-d tensor marked as a number (lt_operand), so
+ * the core promotes it as PyTorch promotes a Python scalar: it never makes
+ * float32 float64, and int64 + 2.5 is float32.
  *
  * One method differs from its function: x:where(cond, y) is PyTorch's
  * Tensor.where, i.e. lucid.where(cond, x, y). */
@@ -103,8 +103,8 @@ static int ew_clamp(lua_State *L) {
   return lt_push(L, ctx, lc_clamp(ctx, a, min, max), fname);  /* both nil: the core says so */
 }
 
-/* where(cond, a, b): cond a tensor; a and b tensors or numbers (numbers take
- * the other's dtype, or the default dtype when both are numbers). */
+/* where(cond, a, b): cond a tensor; a and b tensors or numbers, promoted as
+ * PyTorch promotes them (lc_result_type). */
 static int where_at(lua_State *L, int ic, int ia, int ib) {
   lc_ctx *ctx = LT_CTX(L);
   const char *fname = lt_args(L, 4, -1, NULL);  /* nothing after the three */
@@ -113,10 +113,8 @@ static int where_at(lua_State *L, int ic, int ia, int ib) {
     return lt_error(L, "%s: the condition must be a tensor, got %s", fname,
                       luaL_typename(L, ic));
   if (!cb->t) return lt_error(L, "%s: the condition tensor was closed", fname);
-  lc_tensor *ta = lt_test(L, ia), *tb = lt_test(L, ib);
-  const lc_tensor *like = ta ? ta : tb;
-  lc_tensor *a = lt_operand(L, ctx, ia, like, fname);
-  lc_tensor *b = lt_operand(L, ctx, ib, like, fname);
+  lc_tensor *a = lt_operand(L, ctx, ia, NULL, fname);
+  lc_tensor *b = lt_operand(L, ctx, ib, NULL, fname);
   return lt_push(L, ctx, lc_where(ctx, cb->t, a, b), fname);
 }
 
@@ -366,10 +364,32 @@ given). The gradient passes where x lies inside the bounds.
 */
 
 /***
-Elementwise comparisons, broadcasting, b a tensor or a number. There is no
-bool dtype: the result holds 1.0 where true and 0.0 where false, in the inputs'
-dtype, so it works as a number (x * x:gt(0) keeps the positive part) and as a
-mask for where and masked_fill. Lua's == compares identity, not values.
+Elementwise floor division, a // b rounded toward minus infinity, broadcasting;
+b a tensor or a number. Integers stay integers (-7 // 2 is -4) and an integer
+division by zero is an error; floats give inf or nan there. No gradient, as in
+PyTorch.
+@function floor_divide
+@usage lucid.floor_divide(a, b)  or  a:floor_divide(b)
+@within Elementwise functions
+*/
+
+/***
+Elementwise remainder of a / b with the sign of b (Python's %: -7 % 2 is 1);
+fmod takes the sign of a (C's %: fmod(-7, 2) is -1). Integers stay integers;
+an integer division by zero is an error. Gradients as PyTorch's: 1 for a,
+-floor(a / b) (remainder) or -trunc(a / b) (fmod) for b.
+@function remainder
+@usage lucid.remainder(a, b), lucid.fmod(a, b)  or  a:remainder(b), a:fmod(b)
+@within Elementwise functions
+@also lucid.fmod
+*/
+
+/***
+Elementwise comparisons, broadcasting, b a tensor or a number: bool tensors
+(true where the comparison holds), computed in the dtype the operands promote
+to. A mask works in where, masked_fill and t[mask], and as a number in
+arithmetic (x * x:gt(0) keeps the positive part; mask:sum() counts). Lua's ==
+compares identity, not values.
 @function eq
 @usage a:eq(b), a:ne(b), a:lt(b), a:le(b), a:gt(b), a:ge(b)  (or lucid.eq(a, b), ...)
 @within Comparisons and masks
@@ -377,7 +397,17 @@ mask for where and masked_fill. Lua's == compares identity, not values.
 */
 
 /***
-Masks (1.0 / 0.0) of the NaN, or infinite, elements.
+Elementwise logic on "nonzero" (any dtype; NaN counts as true), broadcasting,
+b a tensor or a number: bool tensors. logical_not(t) is t == 0; PyTorch's ~ is
+not a Lua operator on tensors.
+@function logical_and
+@usage a:logical_and(b), a:logical_or(b), a:logical_xor(b), t:logical_not()
+@within Comparisons and masks
+@also lucid.logical_or lucid.logical_xor lucid.logical_not
+*/
+
+/***
+Bool masks of the NaN, or infinite, elements (all false for integer tensors).
 @function isnan
 @usage t:isnan(), t:isinf()  (or lucid.isnan(t), lucid.isinf(t))
 @within Comparisons and masks

@@ -27,8 +27,8 @@ int lt_binary(lua_State *L, lt_binary_fn f) {
       return lt_error(L, "%s: expected at least one tensor, got two numbers", fname);
     lt_tensor_arg(L, lua_type(L, 1) == LUA_TNUMBER ? 2 : 1, fname);  /* raises the type error */
   }
-  lc_tensor *a = lt_operand(L, ctx, 1, like, fname);
-  lc_tensor *b = lt_operand(L, ctx, 2, like, fname);
+  lc_tensor *a = lt_operand(L, ctx, 1, NULL, fname);
+  lc_tensor *b = lt_operand(L, ctx, 2, NULL, fname);
   return lt_push(L, ctx, f(ctx, a, b), fname);
 }
 
@@ -100,12 +100,16 @@ static int to_dtype(lua_State *L, lc_dtype dt, const char *fname) {
 
 static const lt_arg DTYPE_ARG[] = {{"dtype", LT_K_DTYPE, LT_REQ, 0, NULL}, {NULL}};
 /***
-t converted to float64 ("double") or float32 ("float"), as a new tensor;
-gradients flow back through the conversion.
+t converted to another dtype, as a new tensor (t itself when it already has
+it): t:to("float64") or t:double(), t:float(), t:long() (int64), t:int()
+(int32), t:byte() (uint8), t:bool(). Gradients flow back through a
+conversion between float dtypes. As PyTorch: floats to integers truncate
+toward 0, integers narrow by wrapping (int64 -1 to uint8 is 255), anything
+to bool is "nonzero".
 @function to
-@usage t:to(dtype) as t:to("float64"),  t:double(),  t:float()
+@usage t:to(dtype) as t:to("float64"),  t:double(),  t:float(),  t:long(),  t:int(),  t:byte(),  t:bool()
 @within Shapes and indexing
-@also lucid.float lucid.double
+@also lucid.float lucid.double lucid.long lucid.int lucid.byte lucid.bool
 */
 static int l_to(lua_State *L) {
   lt_check(L, 1);
@@ -116,6 +120,10 @@ static int l_to(lua_State *L) {
 
 static int l_float(lua_State *L) { return to_dtype(L, LC_FLOAT32, lt_args(L, 2, -1, NULL)); }
 static int l_double(lua_State *L) { return to_dtype(L, LC_FLOAT64, lt_args(L, 2, -1, NULL)); }
+static int l_long(lua_State *L) { return to_dtype(L, LC_INT64, lt_args(L, 2, -1, NULL)); }
+static int l_int(lua_State *L) { return to_dtype(L, LC_INT32, lt_args(L, 2, -1, NULL)); }
+static int l_byte(lua_State *L) { return to_dtype(L, LC_UINT8, lt_args(L, 2, -1, NULL)); }
+static int l_bool(lua_State *L) { return to_dtype(L, LC_BOOL, lt_args(L, 2, -1, NULL)); }
 
 /* ---- shapes ------------------------------------------------------------------------------- */
 
@@ -428,6 +436,8 @@ static const lt_reg op_fns[] = {
   LT_ROW(select, l_select, SELECT_ARGS, LT_BOTH), LT_ROW(contiguous, l_contiguous, NULL, LT_BOTH),
   LT_ROW(clone, l_clone, NULL, LT_BOTH), LT_ROW(to, l_to, DTYPE_ARG, LT_BOTH),
   LT_ROW(float, l_float, NULL, LT_BOTH), LT_ROW(double, l_double, NULL, LT_BOTH),
+  LT_ROW(long, l_long, NULL, LT_BOTH), LT_ROW(int, l_int, NULL, LT_BOTH),
+  LT_ROW(byte, l_byte, NULL, LT_BOTH), LT_ROW(bool, l_bool, NULL, LT_BOTH),
   LT_ROW(copy_, l_copy_, SRC_ARG, LT_BOTH), LT_ROW(fill_, l_fill_, VALUE_ARG, LT_BOTH),
   {NULL, NULL, NULL, NULL, 0}};
 

@@ -11,10 +11,9 @@ Part of lucid; help() and `make doc` read these comments.
  * does not pass silently. Dims are 1-based (negative from the end); a 0-d
  * tensor takes dim 1 or -1, as PyTorch lets it take 0 or -1.
  *
- * Index results (max/min over a dim, argmax, argmin) are float64 tensors
- * holding 1-based indices: the library has no integer dtype, float64 is
- * exact for any index below 2^53, and 1-based indices are what Lua code
- * (and t[i]) expects. The core counts from 0; the binding adds 1 into a
+ * Index results (max/min over a dim, argmax, argmin) are int64 tensors
+ * holding 1-based indices, what Lua code (and t[i]) expects, as PyTorch's
+ * are int64. The core counts from 0; the binding adds 1 into a
  * fresh tensor, so the core's own copy (kept for max/min's backward) is
  * never changed by what a user does with the result. */
 #include <string.h>
@@ -35,7 +34,7 @@ static lc_tensor *keep_all(lc_ctx *ctx, lc_tensor *r, int ndim, int keepdim) {
 
 /* 0-based indices from the core -> a fresh tensor of 1-based ones. */
 static lc_tensor *plus_one(lc_ctx *ctx, lc_tensor *ix) {
-  lc_tensor *one = lc_scalar(ctx, LC_FLOAT64, 1.0);
+  lc_tensor *one = lc_scalar(ctx, LC_INT64, 1.0);
   lc_tensor *r = one ? lc_add(ctx, ix, one) : NULL;
   lc_tensor_release(one);
   return r;
@@ -103,6 +102,18 @@ subtracted first).
 */
 static int l_logsumexp(lua_State *L) { return reduce_dim(L, lc_logsumexp, lc_logsumexp_dim); }
 
+/***
+The largest (smallest) values over all elements (0-d) or along dim, as max
+and min give them but without indices; ties share the gradient evenly, as
+torch.amax.
+@function amax
+@usage t:amax([dim [, keepdim]])  (also amin)
+@within Reductions
+@also lucid.amin
+*/
+static int l_amax(lua_State *L) { return reduce_dim(L, lc_amax, lc_amax_dim); }
+static int l_amin(lua_State *L) { return reduce_dim(L, lc_amin, lc_amin_dim); }
+
 /* argmax/argmin: indices only, 1-based. */
 static int arg_ext(lua_State *L, all_fn all, dim_fn along) {
   lc_ctx *ctx = LT_CTX(L);
@@ -115,8 +126,8 @@ static int arg_ext(lua_State *L, all_fn all, dim_fn along) {
 
 /***
 The 1-based index of the largest (smallest) element: over the flattened
-tensor without dim, else along dim. Indices are float64 tensors; :item() gives
-a Lua number usable as t[i].
+tensor without dim, else along dim. Indices are int64 tensors; :item() gives
+a Lua integer usable as t[i].
 @function argmax
 @usage t:argmax([dim [, keepdim]])  (also argmin)
 @within Reductions
@@ -277,6 +288,7 @@ static const lt_reg fns[] = {
   LT_ROW(sum, l_sum, DIM_KEEP, LT_BOTH), LT_ROW(mean, l_mean, DIM_KEEP, LT_BOTH),
   LT_ROW(prod, l_prod, DIM_KEEP, LT_BOTH), LT_ROW(var, l_var, VAR_ARGS, LT_BOTH),
   LT_ROW(std, l_std, VAR_ARGS, LT_BOTH), LT_ROW(max, l_max, DIM_KEEP, LT_BOTH),
+  LT_ROW(amax, l_amax, DIM_KEEP, LT_BOTH), LT_ROW(amin, l_amin, DIM_KEEP, LT_BOTH),
   LT_ROW(min, l_min, DIM_KEEP, LT_BOTH), LT_ROW(argmax, l_argmax, DIM_KEEP, LT_BOTH),
   LT_ROW(argmin, l_argmin, DIM_KEEP, LT_BOTH), LT_ROW(logsumexp, l_logsumexp, DIM_KEEP, LT_BOTH),
   LT_ROW(norm, l_norm, NORM_ARGS, LT_BOTH), LT_ROW(softmax, l_softmax, DIM_REQ, LT_BOTH),

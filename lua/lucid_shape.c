@@ -62,27 +62,40 @@ static int read_dims(lua_State *L, int idx, int ndim, int *dims, const char *fna
   return n;
 }
 
-/* The core's index for the Lua index at idx, pushed as a new tensor: a
- * tensor of 1-based integers, or (when lists are allowed) a Lua array of
- * them, becomes a contiguous float64 tensor of the same values minus 1.
- * The core checks them, so a bad one is reported once, in one wording. */
+/* The core's index for the Lua index at idx, pushed as a new tensor: an
+ * int64 tensor (or any integer one) of 1-based indices, a float tensor of
+ * whole numbers (accepted as before there were integer dtypes), or (when
+ * lists are allowed) a Lua array of integers becomes a contiguous tensor of
+ * the same values minus 1, int64 (float64 for a float index, whose values
+ * the core checks are whole). The core checks the range, so a bad index is
+ * reported once, in one wording. */
 static lc_tensor *index_arg(lua_State *L, lc_ctx *ctx, int idx, int lists, const char *fname) {
   if (lt_tobox(L, idx)) {
     lc_tensor *t = lt_check(L, idx);
-    lt_push(L, ctx, lc_empty(ctx, LC_FLOAT64, t->ndim, t->shape), fname);
+    if (t->dtype == LC_BOOL)
+      lt_error(L, "%s: index must hold integers, got a bool tensor (a mask: use "
+               "masked_select or t[mask])", fname);
+    int is_float = lc_dtype_is_float(t->dtype);
+    lt_push(L, ctx, lc_empty(ctx, is_float ? LC_FLOAT64 : LC_INT64, t->ndim, t->shape), fname);
     lc_tensor *r = ((lt_box *)lua_touserdata(L, -1))->t;
-    double *v = (double *)lc_tensor_data(r);
-    if (v) {
+    if (!r->numel) return r;
+    if (is_float) {
+      double *v = (double *)lc_tensor_data(r);
       lc_tensor_read(t, v);
       for (int64_t i = 0; i < t->numel; i++) v[i] -= 1;
+    } else {
+      int64_t *v = (int64_t *)lc_tensor_data(r);
+      lc_tensor_read_int(t, v);
+      /* unsigned: the most negative index stays out of range, never overflows */
+      for (int64_t i = 0; i < t->numel; i++) v[i] = (int64_t)((uint64_t)v[i] - 1u);
     }
     return r;
   }
   if (lists && lua_istable(L, idx)) {
     int64_t n = (int64_t)lua_rawlen(L, idx);
-    lt_push(L, ctx, lc_empty(ctx, LC_FLOAT64, 1, &n), fname);
+    lt_push(L, ctx, lc_empty(ctx, LC_INT64, 1, &n), fname);
     lc_tensor *r = ((lt_box *)lua_touserdata(L, -1))->t;
-    double *v = (double *)lc_tensor_data(r);
+    int64_t *v = (int64_t *)lc_tensor_data(r);
     for (int64_t i = 0; i < n; i++) {
       int ok;
       lua_rawgeti(L, idx, (lua_Integer)i + 1);  /* pushes list[i + 1] */
@@ -91,7 +104,7 @@ static lc_tensor *index_arg(lua_State *L, lc_ctx *ctx, int idx, int lists, const
         lt_error(L, "%s: entry %lld of the index list must be an integer, got %s", fname,
                    (long long)i + 1,
                    lua_type(L, -1) == LUA_TNUMBER ? "a fraction" : luaL_typename(L, -1));
-      v[i] = (double)k - 1;
+      v[i] = (int64_t)((uint64_t)k - 1u);
       lua_pop(L, 1);
     }
     return r;

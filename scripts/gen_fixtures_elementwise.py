@@ -479,12 +479,44 @@ def self_check():
             assert c["in_dtype"] and c["out_dtype"], c["name"]
 
 
+def build_division():
+    """floor_divide (no gradient: PyTorch defines none, so the fixture's
+    output is detached), remainder (the divisor's sign) and fmod (the
+    dividend's). Added last, so the draws of the cases above are unchanged."""
+    for op, fn in (("floor_divide", lambda a, b: torch.floor_divide(a, b).detach()),
+                   ("remainder", torch.remainder), ("fmod", torch.fmod)):
+        for sa, sb, kind in BSHAPES:
+            case("%s %s %s %s" % (op, kind, shp(sa), shp(sb)), op,
+                 [randn(*sa) * 3, nonzero(*sb)], fn, expect=torch.broadcast_shapes(sa, sb))
+        case("%s signs" % op, op,
+             [torch.tensor([-7.0, 7.0, -7.0, 7.0, 7.5, -0.0, 0.0, 1.0]),
+              torch.tensor([2.0, -2.0, -2.0, 2.0, 2.5, 3.0, -3.0, 0.0])], fn, expect=(8,))
+        case("%s_scalar x, 1.5" % op, op + "_scalar", [randn(2, 3) * 3],
+             lambda x, fn=fn: fn(x, torch.tensor(1.5)), args=[1.5], expect=(2, 3))
+        case("r%s_scalar 5, x" % op, "r%s_scalar" % op, [nonzero(2, 3)],
+             lambda x, fn=fn: fn(torch.tensor(5.0), x), args=[5.0], expect=(2, 3))
+
+    # logical ops: bool results (written as 1.0 / 0.0), NaN counts as true
+    logic = torch.tensor([0.0, 1.5, -0.0, NAN, 0.0, -2.0])
+    for op, fn in (("logical_and", torch.logical_and), ("logical_or", torch.logical_or),
+                   ("logical_xor", torch.logical_xor)):
+        for sa, sb, kind in BSHAPES[:3]:
+            case("%s %s %s %s" % (op, kind, shp(sa), shp(sb)), op,
+                 [with_zeros(randn(*sa)), with_zeros(randn(*sb))], fn,
+                 expect=torch.broadcast_shapes(sa, sb))
+        case("%s specials" % op, op, [logic, logic.flip(0)], fn, expect=(6,))
+    case("logical_not (3,4)", "logical_not", [with_zeros(randn(3, 4))], torch.logical_not,
+         expect=(3, 4))
+    case("logical_not specials", "logical_not", [logic], torch.logical_not, expect=(6,))
+
+
 def main():
     build_unary()
     build_binary()
     build_where()
     build_to()
     build_log()
+    build_division()
     self_check()
     body = []
     write_ops(body)

@@ -376,7 +376,7 @@ def write(lines):
 def self_check():
     ops = {c["op"] for c in CASES}
     assert ops == {"prod", "var", "std", "max", "min", "argmax", "argmin", "logsumexp",
-                   "norm", "softmax", "log_softmax", "cumsum"}, ops
+                   "norm", "softmax", "log_softmax", "cumsum", "amax", "amin"}, ops
     for c in CASES:
         if "seed" in c:
             assert c["seed"].shape == c["output"].shape, c["name"]
@@ -385,8 +385,30 @@ def self_check():
             assert c["indices"].shape == c["output"].shape, c["name"]
 
 
+def build_amax():
+    """amax and amin: max and min without indices, ties sharing the
+    gradient. Added last, so the draws of the cases above are unchanged."""
+    dim_forms = [("dim 1", [1], None, 0, False), ("dim 2 keepdim", [2, True], None, 1, True),
+                 ("dim -1", [-1], None, -1, False),
+                 ("table dim 3 keepdim", [], {"dim": 3, "keepdim": True}, 2, True)]
+    ties = T([[1.0, 3.0, 3.0, -2.0], [-2.0, -2.0, 0.5, 3.0], [3.0, -2.0, 0.0, 3.0]])
+    for op in ("amax", "amin"):
+        f = getattr(torch, op)
+        case("%s all (2,3,4)" % op, op, randn(2, 3, 4), lambda x, f=f: f(x))
+        for label, args, kw, d, k in dim_forms:
+            case("%s %s (2,3,4)" % (op, label), op, randn(2, 3, 4),
+                 lambda x, f=f, d=d, k=k: f(x, d, keepdim=k), args, kw)
+        case("%s dim 1 transposed (3,4)" % op, op, randn(3, 4),
+             lambda x, f=f: f(x, 0), [1], transpose=(1, 2))
+        case("%s all ties share the gradient" % op, op, ties, lambda x, f=f: f(x))
+        case("%s dim 2 ties share the gradient" % op, op, ties, lambda x, f=f: f(x, 1), [2])
+        case("%s dim 1 ties share the gradient" % op, op, ties, lambda x, f=f: f(x, 0), [1])
+        case("%s 0-d" % op, op, T(-0.5), lambda x, f=f: f(x))
+
+
 def main():
     build()
+    build_amax()
     self_check()
     body = []
     write(body)

@@ -16,9 +16,9 @@ local fixtures = dofile("tests/fixtures/elementwise.lua")
 
 -- "r<op>_scalar" -> op(number, x); "<op>_scalar" -> op(x, number)
 local function scalar_form(op)
-  local r = op:match("^r(%w+)_scalar$")
+  local r = op:match("^r([%w_]+)_scalar$")
   if r and lucid[r] and not lucid["r" .. r] then return r, true end
-  local name = op:match("^(%w+)_scalar$")
+  local name = op:match("^([%w_]+)_scalar$")
   if name and lucid[name] then return name, false end
 end
 
@@ -58,6 +58,11 @@ local function call(entry, o, form)
   return lucid[op](H.unpack(all))
 end
 
+local MASKS = {isnan = true, isinf = true, logical_not = true}
+for _, op in ipairs({"eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor"}) do
+  MASKS[op], MASKS[op .. "_scalar"], MASKS["r" .. op .. "_scalar"] = true, true, true
+end
+
 local function contains(list, v)
   for _, x in ipairs(list or {}) do if x == v then return true end end
   return false
@@ -88,8 +93,9 @@ end
 local function check_entry(entry, dtype, rtol, atol)
   local leaves, o = make_inputs(entry, dtype)
   local out = call(entry, o, "function")
-  -- out_dtype: a conversion (to); the gradients still come back in dtype
-  local out_dtype = entry.out_dtype or dtype
+  -- out_dtype: a conversion (to); the gradients still come back in dtype.
+  -- Masks are bool (the fixture writes them as 1.0 and 0.0)
+  local out_dtype = entry.out_dtype or (MASKS[entry.op] and "bool") or dtype
   assert.are.equal(out_dtype, out.dtype, entry.name .. ": dtype")
   H.assert_close(out, entry.output, rtol, atol, entry.name .. ": output")
 
@@ -274,18 +280,20 @@ describe("elementwise dtypes", function()
     H.assert_close(b.grad, {shape = {3}, data = {1, 0.5, 0}}, 0, 0, "b.grad (tie splits)")
   end)
 
-  it("comparisons are masks of the promoted dtype, and never require grad", function()
+  it("comparisons are bool masks, computed in the promoted dtype, and never require grad", function()
     local a = lucid.tensor({1, 2, 3}, {requires_grad = true})
     local b = lucid.tensor({3, 2, 1}, {dtype = "float64"})
     for _, op in ipairs({"eq", "ne", "lt", "le", "gt", "ge"}) do
       local m = lucid[op](a, b)
-      assert.are.equal("float64", m.dtype)
+      assert.are.equal("bool", m.dtype)
       assert.is_false(m.requires_grad)
       assert.is_true(m.is_leaf)
-      assert.are.equal("float32", a[op](a, 2).dtype, "a number keeps float32")
+      assert.are.equal("bool", a[op](a, 2).dtype)
     end
-    H.assert_close(a:le(b), {shape = {3}, data = {1, 1, 0}}, 0, 0)
-    assert.are.equal("float32", a:isnan().dtype)
+    assert.are.same({true, true, false}, a:le(b):tolist())
+    -- compared in float64: 0.1 as float32 is not 0.1 as float64
+    assert.are.same({false}, lucid.tensor({0.1}):eq(lucid.tensor({0.1}, {dtype = "float64"})):tolist())
+    assert.are.equal("bool", a:isnan().dtype)
     assert.is_false(a:isinf().requires_grad)
   end)
 
@@ -312,14 +320,15 @@ describe("elementwise dtypes", function()
     H.assert_close(z, {shape = {3}, data = {1, 8, 9}}, 0, 0)
   end)
 
-  it("where of two numbers has the default dtype and no graph", function()
+  it("where of two numbers: int64 for whole numbers, the default float for fractions, no graph", function()
     local c = lucid.tensor({1, 0}, {dtype = "float64", requires_grad = true})
     local y = lucid.where(c, 1, -1)
-    assert.are.equal("float32", y.dtype)
+    assert.are.equal("int64", y.dtype)  -- torch.where(c, 1, -1) is int64 too
     assert.is_false(y.requires_grad)
-    H.assert_close(y, {shape = {2}, data = {1, -1}}, 0, 0)
+    assert.are.same({1, -1}, y:tolist())
+    assert.are.equal("float32", lucid.where(c, 1.5, -1).dtype)
     lucid.set_default_dtype("float64")
-    local ok, z = pcall(lucid.where, c, 1, -1)
+    local ok, z = pcall(lucid.where, c, 1.5, -1)
     lucid.set_default_dtype("float32")
     assert(ok, z)
     assert.are.equal("float64", z.dtype)

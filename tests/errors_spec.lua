@@ -52,7 +52,8 @@ describe("errors", function()
     check_error("lucid.tensor: ragged nested table: expected a table of 2 at [2], got number",
       lucid.tensor, {{1, 2}, 3})
     check_error("lucid.tensor: expected a number at [2][2], got string", lucid.tensor, {{1, 2}, {3, "x"}})
-    check_error("lucid.tensor: expected a number at [1][1], got boolean", lucid.tensor, {{true}})
+    check_error("lucid.tensor: expected a number or a boolean at [1][2], got string", lucid.tensor,
+      {{true, "x"}})
     check_error("lucid.tensor: expected a number, a nested table or a tensor, got string", lucid.tensor, "abc")
     check_error("lucid.tensor: expected a number, a nested table or a tensor, got nil", lucid.tensor, nil)
     check_error("lucid.tensor: unknown dtype 'int8'", lucid.tensor, {1}, {dtype = "int8"})

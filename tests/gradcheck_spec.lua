@@ -53,6 +53,9 @@ describe("gradcheck: binary ops", function()
     {"sub", function(a, b) return a - b end, rn},
     {"mul", function(a, b) return a * b end, rn},
     {"div", function(a, b) return a / b end, nz},
+    -- a / b away from integers: the jumps of remainder and fmod
+    {"remainder", function(a, b) return lucid.remainder(a * 0.1, b) end, nz},
+    {"fmod", function(a, b) return lucid.fmod(a * 0.1, b) end, nz},
   }
   local shapes = {
     {"same shape (2,3) (2,3)", {2, 3}, {2, 3}},
@@ -200,6 +203,11 @@ describe("gradcheck: reductions", function()
     list[#list + 1] = {op .. "{dim = -1}", function(x) return x[op](x, {dim = -1}) end, {rn(2, 3)}}
     list[#list + 1] = {op .. " of a 1-D tensor along dim 1", function(x) return x[op](x, 1) end, {rn(5)}}
     list[#list + 1] = {op .. " of a transposed view", function(x) local t = x:transpose(1, 2) return t[op](t, 1) end, {rn(3, 4)}}
+  end
+  for _, op in ipairs({"amax", "amin"}) do  -- random values: no ties
+    list[#list + 1] = {op .. " all", function(x) return x[op](x) end, {rn(2, 3, 4)}}
+    list[#list + 1] = {op .. " dim 2", function(x) return x[op](x, 2) end, {rn(2, 3, 4)}}
+    list[#list + 1] = {op .. " dim -1 keepdim", function(x) return x[op](x, -1, true) end, {rn(3, 4)}}
   end
   cases(list)
 end)

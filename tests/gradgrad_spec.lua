@@ -164,6 +164,18 @@ cases.minimum = {
 cases.atan2 = {
   {fn = function(a, b) return lucid.atan2(a, b) end, inputs = {randn(2, 3), nz(2, 3)}},
 }
+-- remainder and fmod jump where a / b is an integer: these quotients stay
+-- at least 0.09 away from every integer
+local DIVIDEND = {{2.3, -1.7, 0.45}, {-3.1, 0.8, 5.2}}
+local DIVISOR = {{0.9, 1.3, -0.7}, {1.2, -0.55, 1.6}}
+cases.remainder = {
+  {fn = function(a, b) return lucid.remainder(a, b) * a end, inputs = {T(DIVIDEND), T(DIVISOR)}},
+  {fn = function(a) return lucid.remainder(a, 1.1):exp() end, inputs = {T(DIVIDEND)}},
+}
+cases.fmod = {
+  {fn = function(a, b) return lucid.fmod(a, b) * b end, inputs = {T(DIVIDEND), T(DIVISOR)}},
+  {fn = function(a) return sq(lucid.fmod(a, -1.1)) end, inputs = {T(DIVIDEND)}},
+}
 cases.add = {
   {fn = function(a, b) return (a + b):sin() end, inputs = {randn(2, 3), randn(2, 3)}},
   {fn = function(a, b) return sq(lucid.add(a, b)) end, inputs = {randn(2, 3), randn(3)}},
@@ -251,6 +263,15 @@ cases.min = {
   {fn = function(x) return sq(x:min()) end, inputs = {T(KINKLESS)}},
   {fn = function(x) local v = x:min(2) return v:exp() end, inputs = {T(KINKLESS)}},
   {fn = function(x) local v = x:min(1, true) return v * x end, inputs = {T(KINKLESS)}},
+}
+cases.amax = {
+  {fn = function(x) return sq(x:amax()) end, inputs = {T(KINKLESS)}},
+  {fn = function(x) return x:amax(2):exp() end, inputs = {T(KINKLESS)}},
+  {fn = function(x) return x:amax(1, true) * x end, inputs = {T(KINKLESS)}},
+}
+cases.amin = {
+  {fn = function(x) return sq(x:amin()) end, inputs = {T(KINKLESS)}},
+  {fn = function(x) return x:amin(-1, true) * x end, inputs = {T(KINKLESS)}},
 }
 cases.logsumexp = {
   {fn = function(x) return x:logsumexp() end, inputs = {randn(2, 3)}},

@@ -290,7 +290,9 @@ function H.tensor(fx, opts)
 end
 
 local function flatten_into(v, out)
-  if type(v) == "number" then
+  if type(v) == "boolean" then  -- bool tensors compare as 1 and 0
+    out[#out + 1] = v and 1 or 0
+  elseif type(v) == "number" then
     out[#out + 1] = v
   else
     for _, e in ipairs(v) do flatten_into(e, out) end

@@ -25,7 +25,7 @@ local function check_entry(entry, dtype, rtol, atol, style)
   end
   local out, idx = call(entry, x, style)
   if entry.op == "argmax" or entry.op == "argmin" then
-    assert.are.equal("float64", out.dtype)
+    assert.are.equal("int64", out.dtype)
     assert.is_false(out.requires_grad)
     H.assert_close(out, entry.output, 0, 0, entry.name .. ": indices")
     return
@@ -34,7 +34,7 @@ local function check_entry(entry, dtype, rtol, atol, style)
   H.assert_close(out, entry.output, rtol, atol, entry.name .. ": output")
   if entry.indices then
     assert.is_not_nil(idx, entry.name .. ": no indices returned")
-    assert.are.equal("float64", idx.dtype)
+    assert.are.equal("int64", idx.dtype)
     assert.is_false(idx.requires_grad)
     H.assert_close(idx, entry.indices, 0, 0, entry.name .. ": indices")
   else
@@ -316,11 +316,11 @@ end)
 describe("reduction results", function()
   local x = lucid.tensor({{1, 5, 3}, {4, 2, 6}}, {dtype = "float64", requires_grad = true})
 
-  it("max/min over a dim return values and 1-based float64 indices", function()
+  it("max/min over a dim return values and 1-based int64 indices", function()
     local v, i = x:max(2)
     assert.are.same({5, 6}, v:tolist())
     assert.are.same({2, 3}, i:tolist())
-    assert.are.equal("float64", i.dtype)
+    assert.are.equal("int64", i.dtype)
     assert.is_false(i.requires_grad)
     assert.are.equal(v:tolist()[1], x[1][i[1]:item()]:item())  -- usable as t[i]
     local v2, i2 = lucid.min(x, {dim = 1, keepdim = true})

@@ -89,9 +89,9 @@ indices, so they start at 0 as in PyTorch."},
   {name = "lucid.linspace", section = "Creating tensors", usage = "lucid.linspace(start, end, steps [, {dtype =, requires_grad =}])", also = {}, aka = {},
    text = "steps values evenly spaced from start to stop, both included."},
   {name = "lucid.randint", section = "Creating tensors", usage = "lucid.randint(high, size [, opts])  or  lucid.randint(low, high, size [, {dtype =, requires_grad =}])", also = {}, aka = {},
-   text = "Random integers (as float values) in [low, high), low 0 by default, high\
-exclusive as in PyTorch. The shape is a table here, {2, 3}, since varargs\
-would be ambiguous."},
+   text = "Random integers in [low, high), low 0 by default, high exclusive, int64\
+unless opts.dtype says otherwise, as in PyTorch. The shape is a table here,\
+{2, 3}, since varargs would be ambiguous."},
   {name = "lucid.from_string", section = "Creating tensors", usage = "lucid.from_string(bytes, shape... [, {dtype =, requires_grad =}])", also = {}, aka = {},
    text = "A tensor from packed little-endian floats (4 bytes each for float32, 8 for\
 float64, by opts.dtype), row-major, as files and C hosts hold them; the bytes\
@@ -217,17 +217,32 @@ gradient is zero."},
   {name = "lucid.clamp", section = "Elementwise functions", usage = "lucid.clamp(t, min, max)  or  t:clamp{min =, max =}", also = {}, aka = {},
    text = "Elementwise limit to [min, max]; either bound may be nil (one of them must be\
 given). The gradient passes where x lies inside the bounds."},
+  {name = "lucid.floor_divide", section = "Elementwise functions", usage = "lucid.floor_divide(a, b)  or  a:floor_divide(b)", also = {}, aka = {},
+   text = "Elementwise floor division, a // b rounded toward minus infinity, broadcasting;\
+b a tensor or a number. Integers stay integers (-7 // 2 is -4) and an integer\
+division by zero is an error; floats give inf or nan there. No gradient, as in\
+PyTorch."},
+  {name = "lucid.remainder", section = "Elementwise functions", usage = "lucid.remainder(a, b), lucid.fmod(a, b)  or  a:remainder(b), a:fmod(b)", also = {"lucid.fmod"}, aka = {},
+   text = "Elementwise remainder of a / b with the sign of b (Python's %: -7 % 2 is 1);\
+fmod takes the sign of a (C's %: fmod(-7, 2) is -1). Integers stay integers;\
+an integer division by zero is an error. Gradients as PyTorch's: 1 for a,\
+-floor(a / b) (remainder) or -trunc(a / b) (fmod) for b."},
   {name = "lucid.where", section = "Comparisons and masks", usage = "lucid.where(cond, a, b)  or  a:where(cond, b)", also = {}, aka = {},
    text = "Picks a where cond is nonzero and b elsewhere, broadcasting all three; a and b\
 may be numbers. The method form is PyTorch's Tensor.where: x:where(cond, y)\
 is lucid.where(cond, x, y)."},
   {name = "lucid.eq", section = "Comparisons and masks", usage = "a:eq(b), a:ne(b), a:lt(b), a:le(b), a:gt(b), a:ge(b)  (or lucid.eq(a, b), ...)", also = {"lucid.ne", "lucid.lt", "lucid.le", "lucid.gt", "lucid.ge"}, aka = {},
-   text = "Elementwise comparisons, broadcasting, b a tensor or a number. There is no\
-bool dtype: the result holds 1.0 where true and 0.0 where false, in the inputs'\
-dtype, so it works as a number (x * x:gt(0) keeps the positive part) and as a\
-mask for where and masked_fill. Lua's == compares identity, not values."},
+   text = "Elementwise comparisons, broadcasting, b a tensor or a number: bool tensors\
+(true where the comparison holds), computed in the dtype the operands promote\
+to. A mask works in where, masked_fill and t[mask], and as a number in\
+arithmetic (x * x:gt(0) keeps the positive part; mask:sum() counts). Lua's ==\
+compares identity, not values."},
+  {name = "lucid.logical_and", section = "Comparisons and masks", usage = "a:logical_and(b), a:logical_or(b), a:logical_xor(b), t:logical_not()", also = {"lucid.logical_or", "lucid.logical_xor", "lucid.logical_not"}, aka = {},
+   text = "Elementwise logic on \"nonzero\" (any dtype; NaN counts as true), broadcasting,\
+b a tensor or a number: bool tensors. logical_not(t) is t == 0; PyTorch's ~ is\
+not a Lua operator on tensors."},
   {name = "lucid.isnan", section = "Comparisons and masks", usage = "t:isnan(), t:isinf()  (or lucid.isnan(t), lucid.isinf(t))", also = {"lucid.isinf"}, aka = {},
-   text = "Masks (1.0 / 0.0) of the NaN, or infinite, elements."},
+   text = "Bool masks of the NaN, or infinite, elements (all false for integer tensors)."},
   {name = "lucid.masked_fill", section = "Comparisons and masks", usage = "t:masked_fill(mask, value)  or  lucid.masked_fill(t, mask, value)", also = {}, aka = {},
    text = "A copy of t with value where mask (a 1.0/0.0 tensor, broadcasting) is nonzero.\
 value is a number or a 0-d tensor (which then gets a gradient)."},
@@ -242,10 +257,14 @@ true} keeps every dim as size 1."},
   {name = "lucid.logsumexp", section = "Reductions", usage = "t:logsumexp([dim [, keepdim]])", also = {}, aka = {},
    text = "log(sum(exp(x))) over all elements or along dim, computed stably (the max is\
 subtracted first)."},
+  {name = "lucid.amax", section = "Reductions", usage = "t:amax([dim [, keepdim]])  (also amin)", also = {"lucid.amin"}, aka = {},
+   text = "The largest (smallest) values over all elements (0-d) or along dim, as max\
+and min give them but without indices; ties share the gradient evenly, as\
+torch.amax."},
   {name = "lucid.argmax", section = "Reductions", usage = "t:argmax([dim [, keepdim]])  (also argmin)", also = {"lucid.argmin"}, aka = {},
    text = "The 1-based index of the largest (smallest) element: over the flattened\
-tensor without dim, else along dim. Indices are float64 tensors; :item() gives\
-a Lua number usable as t[i]."},
+tensor without dim, else along dim. Indices are int64 tensors; :item() gives\
+a Lua integer usable as t[i]."},
   {name = "lucid.max", section = "Reductions", usage = "t:max()  or  local values, indices = t:max(dim [, keepdim])  (also min)", also = {"lucid.min"}, aka = {},
    text = "Without dim, the largest (smallest) element as a 0-d tensor. With dim, two\
 results: the values and their indices along dim, 1-based (float64 tensors,\
@@ -292,9 +311,13 @@ PyTorch."},
   {name = "lucid.contiguous", section = "Shapes and indexing", usage = "t:contiguous()", also = {}, aka = {},
    text = "t itself when its elements are contiguous in row-major order, else a\
 contiguous copy."},
-  {name = "lucid.to", section = "Shapes and indexing", usage = "t:to(dtype) as t:to(\"float64\"),  t:double(),  t:float()", also = {"lucid.float", "lucid.double"}, aka = {},
-   text = "t converted to float64 (\"double\") or float32 (\"float\"), as a new tensor;\
-gradients flow back through the conversion."},
+  {name = "lucid.to", section = "Shapes and indexing", usage = "t:to(dtype) as t:to(\"float64\"),  t:double(),  t:float(),  t:long(),  t:int(),  t:byte(),  t:bool()", also = {"lucid.float", "lucid.double", "lucid.long", "lucid.int", "lucid.byte", "lucid.bool"}, aka = {},
+   text = "t converted to another dtype, as a new tensor (t itself when it already has\
+it): t:to(\"float64\") or t:double(), t:float(), t:long() (int64), t:int()\
+(int32), t:byte() (uint8), t:bool(). Gradients flow back through a\
+conversion between float dtypes. As PyTorch: floats to integers truncate\
+toward 0, integers narrow by wrapping (int64 -1 to uint8 is 255), anything\
+to bool is \"nonzero\"."},
   {name = "lucid.reshape", section = "Shapes and indexing", usage = "t:reshape(sizes...)  or  t:reshape({sizes})", also = {}, aka = {},
    text = "The same values in a new shape; one size may be -1 (inferred). A view when t\
 is contiguous, else a copy."},

@@ -80,7 +80,7 @@ local function gather(t, summarize)
 end
 
 local function each_number(d, f)
-  if type(d) == "number" then return f(d) end
+  if type(d) ~= "table" then return f(d) end
   for _, v in ipairs(d) do
     if v ~= ELLIPSIS then each_number(v, f) end
   end
@@ -93,8 +93,28 @@ local function fmt(spec, v)
   return string.format(spec, v)
 end
 
+-- Integer and bool tensors: every value as it is, right-aligned to the
+-- widest (PyTorch's formatter for non-float dtypes; bool as Lua spells it).
+local function plain_formatter(data, dtype)
+  local function str(v)
+    if dtype == "bool" then return tostring(v) end
+    return string.format("%d", v)
+  end
+  local f = {width = 1}
+  each_number(data, function(v)
+    local n = #str(v)
+    if n > f.width then f.width = n end
+  end)
+  function f.format(v)
+    local s = str(v)
+    return string.rep(" ", f.width - #s) .. s
+  end
+  return f
+end
+
 -- Chooses the mode and width from all finite non-zero values (as PyTorch).
-local function formatter(data)
+local function formatter(data, dtype)
+  if dtype ~= "float32" and dtype ~= "float64" then return plain_formatter(data, dtype) end
   local p = opts.precision
   local f = {int_mode = true, sci_mode = false, width = 1}
   local vals, lo, hi = {}, math.huge, 0
@@ -174,7 +194,7 @@ function M.values_str(t, indent)
       return "[], shape={" .. table.concat(t.shape, ", ") .. "}"
     end
     local data = gather(t, t:numel() > opts.threshold)
-    local f = formatter(data)
+    local f = formatter(data, t.dtype)
     if t.ndim == 0 then return f.format(data) end
     return nested_str(data, t.ndim, indent, f)
   end

@@ -33,8 +33,8 @@ function Dropout:forward(x)
   if not C.is_tensor(x) then raise("nn.Dropout: expected a tensor, got " .. type(x)) end
   if not self.training or self.p == 0 then return x end
   if self.p == 1 then return x * 0 end
-  local keep = lucid.lt(lucid.rand_like(x), 1 - self.p)  -- 1.0 with probability 1 - p
-  return x * (keep * (1 / (1 - self.p)))
+  local keep = lucid.lt(lucid.rand_like(x), 1 - self.p)  -- true with probability 1 - p
+  return x * keep * (1 / (1 - self.p))
 end
 
 function Dropout:extra_repr()

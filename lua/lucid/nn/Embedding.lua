@@ -89,7 +89,7 @@ end
 local function check_indices(idx, n)
   if idx:numel() == 0 then return end
   local lo, hi = lucid.min(idx):item(), lucid.max(idx):item()
-  local integral = lucid.eq(idx, lucid.floor and lucid.floor(idx) or idx):min():item() == 1
+  local integral = lucid.eq(idx, lucid.floor(idx)):min():item()
   if lo >= 1 and hi <= n and integral then return end
   local flat = idx:reshape(-1):tolist()
   for i, v in ipairs(flat) do
@@ -101,7 +101,7 @@ local function check_indices(idx, n)
 end
 
 function Embedding:forward(idx)
-  if type(idx) == "table" then idx = lucid.tensor(idx, {dtype = "float64"}) end
+  if type(idx) == "table" then idx = lucid.tensor(idx, {dtype = "int64"}) end
   if not C.is_tensor(idx) then
     raise("nn.Embedding: expected a tensor of indices, got " .. type(idx))
   end

@@ -194,11 +194,11 @@ local function check_classes(name, t, keep, c)
   if t:numel() == 0 then return end
   local tv = lucid.where(keep, t, 1)
   local ok = lucid.min(tv):item() >= 1 and lucid.max(tv):item() <= c
-    and lucid.eq(tv, lucid.floor(tv)):min():item() == 1
+    and lucid.eq(tv, lucid.floor(tv)):min():item()
   if ok then return end
   local vals, kept = t:tolist(), keep:tolist()
   for i, v in ipairs(vals) do
-    if kept[i] ~= 0 then
+    if kept[i] then
       local shown = (v == math.floor(v) and compat.tointeger(v)) or v
       if v ~= math.floor(v) then
         raise("%s: target value %s (element %d) is not a class index (an integer in 1..%d)",

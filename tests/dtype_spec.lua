@@ -1,0 +1,96 @@
+-- The integer and bool dtypes (int64, int32, uint8, bool beside float32 and
+-- float64) against PyTorch 1.13 (tests/fixtures/dtypes.lua, written by
+-- scripts/gen_fixtures_dtypes.py):
+--   * promotion: add sub mul div eq lt where maximum for every ordered pair of
+--     dtypes, and floor_divide remainder fmod for the integer and bool pairs,
+--     tensor with tensor, with a 0-d tensor and with a Lua number;
+--   * edges: integer wrapping, division signs and division by zero, sum prod
+--     mean max min amax amin argmax argmin of integer tensors, to between
+--     every pair of dtypes, int64 values past 2^53.
+-- Each case checks the result's dtype and t:tolist() (bools as Lua booleans,
+-- integers as Lua integers on 5.3+), or that the op raises an error naming
+-- itself where PyTorch raises. Cases with values past 2^53 (big) run only on
+-- Lua 5.3+: on 5.1, 5.2 and LuaJIT a number is a double and cannot hold them.
+local lucid = require("lucid")
+local H = dofile("tests/helpers.lua")
+local fixture = dofile("tests/fixtures/dtypes.lua")
+
+-- A fixture tensor as a lucid tensor; a Lua number stays a number.
+local function make(x)
+  if type(x) ~= "table" then return x end
+  local opts = {dtype = x.dtype}
+  if #x.shape == 0 then return lucid.tensor(x.data[1], opts) end
+  return lucid.tensor(x.data, opts)
+end
+
+-- The case's op on its operands: lucid.<op>(...) for the binary forms and
+-- where, operands[1]:<op>(args...) for the unary form.
+local function call(c, operands)
+  if c.form == "unary" then
+    local t = operands[1]
+    return t[c.op](t, H.unpack(c.args or {}))
+  end
+  return lucid[c.op](H.unpack(operands))
+end
+
+local RTOL = {float32 = 1e-6, float64 = 1e-12}
+
+-- nil if value a (from tolist) matches e of the fixture in dtype, else why not.
+local function mismatch(a, e, dtype)
+  if dtype == "bool" then
+    if a == e then return nil end
+    return "not the boolean"
+  end
+  if type(a) ~= "number" then return "not a number" end
+  local rtol = RTOL[dtype]
+  if rtol then
+    if a ~= a or e ~= e then
+      if a ~= a and e ~= e then return nil end
+      return "NaN mismatch"
+    end
+    if a == e or math.abs(a - e) <= rtol * math.abs(e) then return nil end
+    return "beyond rtol " .. rtol
+  end
+  if H.has_integers and math.type(a) ~= "integer" then return "not a Lua integer" end
+  if a == e then return nil end
+  return "not equal"
+end
+
+local function check(c)
+  local operands = {}
+  for i, x in ipairs(c.inputs) do operands[i] = make(x) end
+  if c.error then
+    assert.has_error(function() call(c, operands) end)
+    H.assert_error(c.op, call, c, operands)  -- the message names the function
+    return
+  end
+  local t = call(c, operands)
+  assert.is_true(lucid.is_tensor(t), c.name .. ": not a tensor")
+  assert.are.equal(c.out.dtype, t.dtype, c.name .. ": dtype")
+  assert.are.same(c.out.shape, t.shape, c.name .. ": shape")
+  local got = t:tolist()
+  if #c.out.shape == 0 then got = {got} end
+  assert.are.equal(#c.out.data, #got, c.name .. ": number of values")
+  for i, e in ipairs(c.out.data) do
+    local why = mismatch(got[i], e, c.out.dtype)
+    assert.is_nil(why, string.format("%s: element %d is %s, expected %s (%s)",
+      c.name, i, tostring(got[i]), tostring(e), tostring(why)))
+  end
+end
+
+-- One `it` per case; big cases only where Lua has integers.
+local function cases(list)
+  for _, c in ipairs(list) do
+    if H.has_integers or not c.big then
+      it(c.name .. " (" .. c.form .. ")", function() check(c) end)
+    end
+  end
+end
+
+describe("dtype promotion against PyTorch", function()
+  cases(fixture.promotion)
+end)
+
+describe("integer and bool edge cases against PyTorch", function()
+  cases(fixture.edges)
+end)
