@@ -737,8 +737,9 @@ static const lt_arg FROM_STRING_ARGS[] = {
   {"bytes", LT_K_STRING, LT_REQ | LT_POS, 0, NULL}, {"size", LT_K_SHAPE, LT_POS, 0, NULL},
   LT_CREATE_OPTS, {NULL}};
 /***
-A tensor from packed little-endian floats (4 bytes each for float32, 8 for
-float64, by opts.dtype), row-major, as files and C hosts hold them; the bytes
+A tensor from packed little-endian values of opts.dtype (4 bytes each for
+float32 and int32, 8 for float64 and int64, 1 for uint8 and bool, where any
+nonzero byte is true), row-major, as files and C hosts hold them; the bytes
 are copied. The inverse of t:to_string().
 @function from_string
 @usage lucid.from_string(bytes, shape... [, {dtype =, requires_grad =}])
@@ -760,23 +761,32 @@ static int l_from_string(lua_State *L) {
     return lt_error(L, "%s: %lld elements of %s need %lld bytes, got %lld", fname,
                       (long long)t->numel, lc_dtype_name(dt), (long long)need,
                       (long long)len);
+  int64_t idx[LC_MAX_DIMS] = {0};
   for (int64_t i = 0; i < t->numel; i++) {
     uint64_t bits = 0;  /* assembled byte by byte: the same on any host byte order */
     for (size_t k = 0; k < es; k++) bits |= (uint64_t)s[(size_t)i * es + k] << (8 * k);
-    if (dt == LC_FLOAT64) memcpy((double *)lc_tensor_data(t) + i, &bits, 8);
-    else {
+    if (dt == LC_FLOAT64) {
+      memcpy((double *)lc_tensor_data(t) + i, &bits, 8);
+    } else if (dt == LC_FLOAT32) {
       uint32_t b32 = (uint32_t)bits;
       memcpy((float *)lc_tensor_data(t) + i, &b32, 4);
+    } else {  /* two's complement of es bytes; the setter narrows and makes bool 0/1 */
+      int64_t x = es == 4 ? (int64_t)(int32_t)(uint32_t)bits : (int64_t)bits;
+      lc_tensor_set_int(t, idx, x);
+      for (int d = t->ndim - 1; d >= 0; d--) {
+        if (++idx[d] < t->shape[d]) break;
+        idx[d] = 0;
+      }
     }
   }
   return leaf(L, v[3].b);
 }
 
-/* t:to_string(): the values as packed little-endian floats, row-major. */
+/* t:to_string(): the values as packed little-endian values, row-major. */
 /***
-The values as packed little-endian floats in row-major order (a Lua string of
-4 or 8 bytes per element), for files and C hosts; lucid.from_string reads it
-back.
+The values as packed little-endian values of t's dtype in row-major order (a
+Lua string of 8, 4 or 1 bytes per element; bool as 0 and 1), for files and C
+hosts; lucid.from_string reads it back.
 @function to_string
 @usage t:to_string()  or  lucid.to_string(t)
 @within Reading values
@@ -789,14 +799,17 @@ static int l_to_string(lua_State *L) {
   unsigned char *out = (unsigned char *)lua_newuserdatauv(L, (size_t)t->numel * es, 0);
   int64_t idx[LC_MAX_DIMS] = {0};
   for (int64_t i = 0; i < t->numel; i++) {
-    double v = lc_tensor_get(t, idx);
     uint64_t bits = 0;
-    if (t->dtype == LC_FLOAT64) memcpy(&bits, &v, 8);
-    else {
-      float f = (float)v;
+    if (t->dtype == LC_FLOAT64) {
+      double v = lc_tensor_get(t, idx);
+      memcpy(&bits, &v, 8);
+    } else if (t->dtype == LC_FLOAT32) {
+      float f = (float)lc_tensor_get(t, idx);
       uint32_t b32;
       memcpy(&b32, &f, 4);
       bits = b32;
+    } else {  /* the low es bytes of the two's complement */
+      bits = (uint64_t)lc_tensor_get_int(t, idx);
     }
     for (size_t k = 0; k < es; k++) out[(size_t)i * es + k] = (unsigned char)(bits >> (8 * k));
     for (int d = t->ndim - 1; d >= 0; d--) {

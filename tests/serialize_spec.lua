@@ -60,7 +60,11 @@ local function assert_tensor(t, dtype, shape, values)
   if type(got) == "number" then got = {got} end
   assert.are.equal(#values, #got)
   for i, v in ipairs(values) do
-    assert(same_number(got[i] + 0.0, v + 0.0), string.format("element %d: got %.17g, expected %.17g", i, got[i], v))
+    if type(v) == "boolean" then
+      assert(got[i] == v, string.format("element %d: got %s, expected %s", i, tostring(got[i]), tostring(v)))
+    else  -- integer dtypes give Lua integers (5.3+), which compare as their float value
+      assert(same_number(got[i] + 0.0, v + 0.0), string.format("element %d: got %.17g, expected %.17g", i, got[i], v))
+    end
   end
 end
 
@@ -176,17 +180,17 @@ describe("lucid.load", function()
     assert.are.same({format = "pt", source = "scripts/gen_fixtures_serialize.py"}, meta)
   end)
 
-  it("converts the other dtypes: integers and bool to float64, F16 and BF16 to float32 (exactly)", function()
+  it("reads I64 I32 U8 BOOL as they are, widens the other integers, F16 and BF16 to float32 (exactly)", function()
     local t = lucid.load(FIXTURES .. "dtypes.safetensors")
-    assert_tensor(t.i64, "float64", {4}, {-(2 ^ 40), -1, 0, 7})
-    assert_tensor(t.i32, "float64", {2}, {-2147483648, 2147483647})
-    assert_tensor(t.i16, "float64", {2, 1}, {-32768, 32767})
-    assert_tensor(t.i8, "float64", {3}, {-128, 127, 0})
-    assert_tensor(t.u8, "float64", {2}, {0, 255})
-    assert_tensor(t.u16, "float64", {2}, {65535, 1})
-    assert_tensor(t.u32, "float64", {2}, {4294967295, 2})
-    assert_tensor(t.u64, "float64", {2}, {2.0 ^ 64, 5})  -- 2^64 - 1 rounds to 2^64 in float64
-    assert_tensor(t.bool, "float64", {3}, {1, 0, 1})
+    assert_tensor(t.i64, "int64", {4}, {-1099511627776, -1, 0, 7})
+    assert_tensor(t.i32, "int32", {2}, {-2147483648, 2147483647})
+    assert_tensor(t.i16, "int32", {2, 1}, {-32768, 32767})
+    assert_tensor(t.i8, "int32", {3}, {-128, 127, 0})
+    assert_tensor(t.u8, "uint8", {2}, {0, 255})
+    assert_tensor(t.u16, "int32", {2}, {65535, 1})
+    assert_tensor(t.u32, "int64", {2}, {4294967295, 2})
+    assert_tensor(t.u64, "float64", {2}, {2.0 ^ 64, 5.0})  -- 2^64 - 1 rounds to 2^64 in float64
+    assert_tensor(t.bool, "bool", {3}, {true, false, true})
     assert_tensor(t.f16, "float32", {7}, {1, -2.5, 65504, 2.0 ^ -24, math.huge, H.neg_zero, 0.0999755859375})
     assert_tensor(t.bf16, "float32", {4}, {1, -3.140625, 2.0 ^ -130, -math.huge})
   end)
@@ -231,6 +235,37 @@ describe("lucid.save", function()
     assert.are.same(net(x):tolist(), fresh(x):tolist())
     for name, p in pairs(net:state_dict()) do
       assert.are.same(p:tolist(), sd[name]:tolist(), name)
+    end
+  end)
+
+  it("keeps int64, int32, uint8 and bool as I64, I32, U8 and BOOL, the widest data first", function()
+    local t = {
+      ids = lucid.tensor({-3, 0, 9007199254740993}, {dtype = "int64"}),
+      small = lucid.tensor({{-2147483648}, {2147483647}}, {dtype = "int32"}),
+      pixels = lucid.tensor({0, 200, 255}, {dtype = "uint8"}),
+      mask = lucid.tensor({true, false}),
+      w = lucid.tensor({0.5, -1}),
+    }
+    local path = tmpname()
+    lucid.save(t, path)
+    local header = header_of(read_bytes(path))
+    for name, want in pairs({ids = "I64", small = "I32", pixels = "U8", mask = "BOOL", w = "F32"}) do
+      assert.is_truthy(header:find('"' .. name .. '":{"dtype":"' .. want .. '"', 1, true), name)
+    end
+    -- 8-byte elements, then 4-byte ones, then bytes: each tensor aligned to its size
+    local offset = {}
+    for name in pairs(t) do
+      offset[name] = tonumber(header:match('"' .. name .. '":{[^}]-"data_offsets":%[(%d+)'))
+    end
+    assert.is_true(offset.ids < offset.small and offset.small < offset.w)
+    assert.is_true(offset.w < offset.mask and offset.w < offset.pixels)
+    local back = lucid.load(path)
+    for name, x in pairs(t) do
+      assert.are.equal(x.dtype, back[name].dtype, name)
+      assert.are.same(x:tolist(), back[name]:tolist(), name)
+    end
+    if H.has_integers then  -- past 2^53: exact only where Lua has integers to show it
+      assert.are.equal(9007199254740993, back.ids[3]:item())
     end
   end)
 

@@ -93,8 +93,9 @@ indices, so they start at 0 as in PyTorch."},
 unless opts.dtype says otherwise, as in PyTorch. The shape is a table here,\
 {2, 3}, since varargs would be ambiguous."},
   {name = "lucid.from_string", section = "Creating tensors", usage = "lucid.from_string(bytes, shape... [, {dtype =, requires_grad =}])", also = {}, aka = {},
-   text = "A tensor from packed little-endian floats (4 bytes each for float32, 8 for\
-float64, by opts.dtype), row-major, as files and C hosts hold them; the bytes\
+   text = "A tensor from packed little-endian values of opts.dtype (4 bytes each for\
+float32 and int32, 8 for float64 and int64, 1 for uint8 and bool, where any\
+nonzero byte is true), row-major, as files and C hosts hold them; the bytes\
 are copied. The inverse of t:to_string()."},
   {name = "Tensor.shape", section = "Tensor fields", usage = "t.shape", also = {}, aka = {},
    text = "The sizes as a new Lua table, {2, 3} (torch's t.shape / t.size()). Changing\
@@ -125,9 +126,9 @@ for leaves and unrecorded results."},
    text = "Prints one line about t: shape, dtype, min, mean and max, without the values.\
 A quick look at a big tensor."},
   {name = "lucid.to_string", section = "Reading values", usage = "t:to_string()  or  lucid.to_string(t)", also = {}, aka = {},
-   text = "The values as packed little-endian floats in row-major order (a Lua string of\
-4 or 8 bytes per element), for files and C hosts; lucid.from_string reads it\
-back."},
+   text = "The values as packed little-endian values of t's dtype in row-major order (a\
+Lua string of 8, 4 or 1 bytes per element; bool as 0 and 1), for files and C\
+hosts; lucid.from_string reads it back."},
   {name = "lucid.item", section = "Reading values", usage = "t:item()  or  lucid.item(t)", also = {}, aka = {},
    text = "The value of a one-element tensor as a Lua number; an error for more elements."},
   {name = "lucid.tolist", section = "Reading values", usage = "t:tolist()  or  lucid.tolist(t)", also = {}, aka = {},

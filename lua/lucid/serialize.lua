@@ -29,10 +29,11 @@
 --
 -- lucid.load(path) returns the table (or tensor) and, second, the metadata
 -- table (string -> string, without "lucid.layout"). Files written by other
--- tools load as flat tables name -> tensor. Dtypes: F32 -> float32, F64 ->
--- float64; F16 and BF16 -> float32 (exact: every half and bfloat16 value is a
--- float32 value); BOOL, I8, I16, I32, I64, U8, U16, U32, U64 -> float64 (exact
--- up to 2^53 in magnitude, rounded beyond); 8-bit and smaller floats (F8_*,
+-- tools load as flat tables name -> tensor. Dtypes: F32, F64, I64, I32, U8
+-- and BOOL are lucid's own (float32 ... bool, saved and loaded as they are);
+-- F16 and BF16 -> float32 (exact: every half and bfloat16 value is a float32
+-- value); I8, I16, U16 -> int32 and U32 -> int64 (exact); U64 -> float64
+-- (exact up to 2^53, rounded beyond); 8-bit and smaller floats (F8_*,
 -- F6_*, F4) and C64 are refused with an error naming the tensor. Loaded
 -- tensors do not require grad.
 --
@@ -289,7 +290,13 @@ end
 -- ---------------------------------------------------------------------------
 -- dtypes
 
-local SAVE_DTYPE = {float32 = "F32", float64 = "F64"}
+local SAVE_DTYPE = {float32 = "F32", float64 = "F64", int64 = "I64", int32 = "I32",
+  uint8 = "U8", bool = "BOOL"}
+-- The safetensors types lucid has, read as they are; the other integer types
+-- widen to one lucid has (exactly), U64 to float64 (exact up to 2^53).
+local LOAD_DTYPE = {F32 = "float32", F64 = "float64", I64 = "int64", I32 = "int32",
+  U8 = "uint8", BOOL = "bool"}
+local WIDEN = {I8 = "int32", I16 = "int32", U16 = "int32", U32 = "int64"}
 local ELEM_SIZE = {F64 = 8, F32 = 4, F16 = 2, BF16 = 2, BOOL = 1,
   I8 = 1, I16 = 2, I32 = 4, I64 = 8, U8 = 1, U16 = 2, U32 = 4, U64 = 8}
 local REFUSED = {F8_E4M3 = true, F8_E5M2 = true, F8_E8M0 = true, F6_E2M3 = true,
@@ -426,7 +433,9 @@ local function build_header(tbl, extra)
     entries = st.out
   end
 
-  -- header: names sorted; data: float64 first, then float32, each by name
+  -- header: names sorted; data: the widest elements first (float64, int64,
+  -- then float32, int32, then uint8, bool), each group by name, so that every
+  -- tensor starts aligned to its element size
   for _, e in ipairs(entries) do
     local t = e[2]
     e.dtype = SAVE_DTYPE[t.dtype]
@@ -435,7 +444,8 @@ local function build_header(tbl, extra)
     e.nbytes = t:numel() * ELEM_SIZE[e.dtype]
   end
   table.sort(entries, function(a, b)
-    if a.dtype ~= b.dtype then return a.dtype == "F64" end
+    local sa, sb = ELEM_SIZE[a.dtype], ELEM_SIZE[b.dtype]
+    if sa ~= sb then return sa > sb end
     return a[1] < b[1]
   end)
   local offset = 0
@@ -490,10 +500,11 @@ end
 -- ---------------------------------------------------------------------------
 -- load
 
--- F32 and F64 as they are; F16 and BF16 to float32 (exact), BOOL and the
--- integer types to float64, in C (lucid_bytes.c).
+-- The bytes and lucid dtype of a stored tensor: LOAD_DTYPE's as they are; F16
+-- and BF16 to float32 (exact) and the other integer types to float64 in C
+-- (lucid_bytes.c), those of WIDEN then converted to their integer dtype.
 local function convert(dtype, bytes)
-  if dtype == "F32" or dtype == "F64" then return bytes, dtype == "F32" and "float32" or "float64" end
+  if LOAD_DTYPE[dtype] then return bytes, LOAD_DTYPE[dtype] end
   return C._bytes_to_float(dtype, bytes)
 end
 
@@ -522,8 +533,8 @@ local function parse_entry(path, name, info)
   local dtype, shape, offs = info.dtype, info.shape, info.data_offsets
   if type(dtype) ~= "string" then bad("'dtype' must be a string, got %s", jtype(dtype)) end
   if REFUSED[dtype] then
-    bad("dtype %s is not supported (lucid loads F32, F64, F16 and BF16 as float32 or float64, "
-      .. "BOOL and integer types as float64)", dtype)
+    bad("dtype %s is not supported (lucid loads F32, F64, I64, I32, U8 and BOOL as they are, "
+      .. "F16 and BF16 as float32, I8, I16, U16 as int32, U32 as int64 and U64 as float64)", dtype)
   end
   local esize = ELEM_SIZE[dtype]
   if not esize then bad("unknown dtype '%s'", dtype) end
@@ -696,6 +707,7 @@ local function load_file(path, reader)
     local bytes, dtype = convert(e.dtype, reader.read(8 + n + e.begin, e.finish - e.begin))
     local made, t = pcall(C.from_string, bytes, e.shape, {dtype = dtype})
     if not made then fail("%s: tensor '%s': %s", path, e.name, tostring(t)) end
+    if WIDEN[e.dtype] then t = t:to(WIDEN[e.dtype]) end
     tensors[e.name] = t
   end
   reader.close()
