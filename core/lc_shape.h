@@ -99,6 +99,17 @@ lc_tensor *lc_scatter_add(lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *index,
  * float tensor of either dtype. The result has the broadcast shape of a and
  * mask and a's dtype; a's gradient is g where mask is 0. */
 lc_tensor *lc_masked_fill(lc_ctx *ctx, lc_tensor *a, lc_tensor *mask, double value);
+/* The 0-based coordinates of a's nonzero elements (NaN counts), row-major
+ * order: an int64 (n, ndim) tensor, as torch.nonzero. */
+lc_tensor *lc_nonzero(lc_ctx *ctx, lc_tensor *a);
+/* In place, no graph (as lc_copy_): for each k, the sub-tensor of t at flat
+ * position pos[k] of its first `lead` dims (0-based, row-major over them)
+ * is set to src[k] when src has a leading dim of pos's length, else to src,
+ * broadcasting to the sub-tensor's shape. pos is a 1-D integer tensor;
+ * positions out of range fail before anything is written. Allocates nothing
+ * (t[mask] = v and t[index] = v in the binding). */
+lc_status lc_index_put_(lc_ctx *ctx, lc_tensor *t, int lead, const lc_tensor *pos,
+                        const lc_tensor *src);
 /* The same with a 0-d value tensor, which gets the sum of g where mask is
  * set as its gradient. */
 lc_tensor *lc_masked_fill_tensor(lc_ctx *ctx, lc_tensor *a, lc_tensor *mask, lc_tensor *value);

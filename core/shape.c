@@ -1305,3 +1305,81 @@ lc_tensor *lc_flip(lc_ctx *ctx, lc_tensor *a, int n, const int *dims) {
     for (int d = 0; d < a->ndim; d++) out->node->p.flip.dims[d] = flip[d];
   return out;
 }
+
+/* ---- nonzero, index_put_ -------------------------------------------------------------- */
+
+lc_tensor *lc_nonzero(lc_ctx *ctx, lc_tensor *a) {
+  int64_t idx[LC_MAX_DIMS] = {0}, n = 0;
+  for (int64_t k = 0; k < a->numel; k++) {  /* count, then fill: one allocation */
+    int64_t off = a->offset;
+    for (int d = 0; d < a->ndim; d++) off += idx[d] * a->strides[d];
+    n += lc__nonzero_at(a, off);
+    for (int d = a->ndim - 1; d >= 0; d--) {
+      if (++idx[d] < a->shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  int64_t shape[2] = {n, a->ndim};
+  lc_tensor *out = lc_empty(ctx, LC_INT64, 2, shape);
+  if (!out || n == 0) return out;
+  int64_t *o = (int64_t *)lc_tensor_data(out);
+  memset(idx, 0, sizeof idx);
+  for (int64_t k = 0; k < a->numel; k++) {
+    int64_t off = a->offset;
+    for (int d = 0; d < a->ndim; d++) off += idx[d] * a->strides[d];
+    if (lc__nonzero_at(a, off)) {
+      memcpy(o, idx, sizeof(int64_t) * (size_t)a->ndim);
+      o += a->ndim;
+    }
+    for (int d = a->ndim - 1; d >= 0; d--) {
+      if (++idx[d] < a->shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/* A header on the stack for part of t (no allocation, no reference: valid
+ * while t is): the last ndim dims of t from element offset off. */
+static lc_tensor sub_header(const lc_tensor *t, int from, int64_t off) {
+  lc_tensor h = *t;
+  h.ndim = t->ndim - from;
+  h.numel = 1;
+  for (int d = 0; d < h.ndim; d++) {
+    h.shape[d] = t->shape[from + d];
+    h.strides[d] = t->strides[from + d];
+    h.numel *= h.shape[d];
+  }
+  h.offset = off;
+  h.node = NULL;
+  h.grad = NULL;
+  return h;
+}
+
+lc_status lc_index_put_(lc_ctx *ctx, lc_tensor *t, int lead, const lc_tensor *pos,
+                        const lc_tensor *src) {
+  if (lead < 0 || lead > t->ndim || pos->ndim != 1 || lc_dtype_is_float(pos->dtype))
+    return lc__fail(ctx, LC_EARG, "index_put_ needs 0..%d leading dims and a 1-D integer "
+                    "position tensor", t->ndim);
+  int64_t m = 1, n = pos->shape[0];
+  for (int d = 0; d < lead; d++) m *= t->shape[d];
+  for (int64_t k = 0; k < n; k++) {
+    int64_t p = lc__int_at(pos, pos->offset + k * pos->strides[0]);
+    if (p < 0 || p >= m)
+      return lc__fail(ctx, LC_EARG, "position %lld is out of range for %lld rows",
+                      (long long)p + 1, (long long)m);
+  }
+  int per_row = src->ndim == t->ndim - lead + 1 && src->shape[0] == n;
+  for (int64_t k = 0; k < n; k++) {
+    int64_t p = lc__int_at(pos, pos->offset + k * pos->strides[0]), off = t->offset;
+    for (int d = lead - 1; d >= 0; d--) {
+      off += (p % t->shape[d]) * t->strides[d];
+      p /= t->shape[d];
+    }
+    lc_tensor row = sub_header(t, lead, off);
+    lc_tensor from = per_row ? sub_header(src, 1, src->offset + k * src->strides[0]) : *src;
+    lc_status st = lc_copy_(ctx, &row, &from);
+    if (st != LC_OK) return st;
+  }
+  return LC_OK;
+}

@@ -84,6 +84,10 @@ int luaopen_lucid(lua_State *L);
  * Raises a Lua error on a bad shape or out of memory. */
 void lucid_push_view(lua_State *L, float *data, int ndim, const int64_t *shape);
 void lucid_push_view_f64(lua_State *L, double *data, int ndim, const int64_t *shape);
+/* The same in any dtype of lc.h (LC_INT64 token ids, LC_BOOL masks: one byte
+ * each, 0 or 1, ...). */
+void lucid_push_view_dtype(lua_State *L, lc_dtype dtype, void *data, int ndim,
+                           const int64_t *shape);
 
 /* The host's memory behind the view at idx is going away: the tensor keeps
  * its values in library memory from now on. Safe on any tensor. */
@@ -99,6 +103,8 @@ lc_tensor *lucid_test_tensor(lua_State *L, int idx);
  * another dtype or is not contiguous (call :contiguous() in Lua first). */
 const float *lucid_tensor_f32(lua_State *L, int idx, int64_t *numel);
 const double *lucid_tensor_f64(lua_State *L, int idx, int64_t *numel);
+/* The same for any dtype: (const int64_t *)lucid_tensor_data(L, -1, LC_INT64, &n). */
+const void *lucid_tensor_data(lua_State *L, int idx, lc_dtype dtype, int64_t *numel);
 
 #ifdef __cplusplus
 }

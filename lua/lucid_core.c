@@ -341,15 +341,14 @@ int lt_set_element(lua_State *L, lc_tensor *t, const int64_t *idx, int i) {
  * whole number (however it was written: Lua 5.1 has no integers), float64
  * for a fraction, bool for a boolean. */
 static lc_tensor *number_operand(lua_State *L, lc_ctx *ctx, int idx, const char *fname) {
-  lc_tensor *t;
-  if (lua_type(L, idx) == LUA_TBOOLEAN) {
-    t = lc_empty(ctx, LC_BOOL, 0, NULL);
-  } else {
+  lc_dtype dt = LC_BOOL;
+  if (lua_type(L, idx) != LUA_TBOOLEAN) {
     lua_Number v = lua_tonumber(L, idx);
     int whole = lua_isinteger(L, idx) || (v == floor(v) && fabs(v) < 0x1p63);
-    t = lc_empty(ctx, whole ? LC_INT64 : LC_FLOAT64, 0, NULL);
+    dt = whole ? LC_INT64 : LC_FLOAT64;
   }
-  lt_push(L, ctx, t, fname);
+  lt_push(L, ctx, lc_empty(ctx, dt, 0, NULL), fname);  /* the box first: nothing can leak */
+  lc_tensor *t = ((lt_box *)lua_touserdata(L, -1))->t;
   t->is_number = 1;
   lt_set_element(L, t, NULL, idx);
   return t;
@@ -1149,8 +1148,9 @@ static void push_indexed(lua_State *L, lc_ctx *ctx, lc_tensor *t, int key) {
       lt_range(i, j, size, &start, &stop);
       lt_push(L, ctx, lc_slice(ctx, cur, dim, start, stop, step), "lucid.Tensor");
     } else if (lt_tobox(L, v)) {
-      lt_error(L, "lucid.Tensor: entry %d of the index is a tensor; index with numbers and "
-                  "{first, last [, step]} ranges, or with t:index_select and t:masked_fill", e);
+      lt_error(L, "lucid.Tensor: entry %d of the index is a tensor; a table key holds numbers and "
+                  "{first, last [, step]} ranges (index with the tensor alone, t[mask] or "
+                  "t[index], or with t:index_select along another dim)", e);
     } else {
       lt_error(L, "lucid.Tensor: entry %d of the index must be a number or a range {first, "
                   "last [, step]}, got %s", e, luaL_typename(L, v));
@@ -1163,6 +1163,159 @@ static void push_indexed(lua_State *L, lc_ctx *ctx, lc_tensor *t, int key) {
     lc_tensor_retain(t);
     *slot = t;
   }
+}
+
+/* ---- indexing with a tensor: t[mask], t[index] ------------------------------------------- */
+
+/* The tensor in the box on top of the stack. */
+static lc_tensor *top_tensor(lua_State *L) { return ((lt_box *)lua_touserdata(L, -1))->t; }
+
+/* The value of an indexed write t[key] = v (a number takes t's dtype). A
+ * write is outside the graph: a value that requires grad would lose it, so
+ * it is refused while recording, as is writing into a t that requires grad. */
+static lc_tensor *write_value(lua_State *L, lc_ctx *ctx, lc_tensor *t, int vi) {
+  lt_check_inplace(L, t, "lucid.Tensor");
+  lc_tensor *src = lt_operand(L, ctx, vi, t, "lucid.Tensor");
+  if (src->requires_grad && lc_ctx_grad_enabled(ctx))
+    lt_error(L, "lucid.Tensor: the value requires grad, but an indexed write is outside the "
+             "graph (use lucid.where or masked_fill for a result with gradients, or no_grad)");
+  return src;
+}
+
+/* The rows a tensor key names, as a new 1-D int64 tensor of 0-based flat
+ * positions over t's first *lead dims, pushed on the stack. A bool key is a
+ * mask of t's leading dims (its true elements, row-major); an integer key
+ * holds 1-based indices along dim 1 (negative from the end), in any shape. */
+static lc_tensor *key_positions(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor *key,
+                                int *lead) {
+  char ks[LC_SHAPE_STR], ts[LC_SHAPE_STR];
+  lc_shape_str(ks, sizeof ks, key->ndim, key->shape);
+  lc_shape_str(ts, sizeof ts, t->ndim, t->shape);
+  if (key->dtype == LC_BOOL) {
+    int same = key->ndim >= 1 && key->ndim <= t->ndim;
+    for (int d = 0; same && d < key->ndim; d++) same = key->shape[d] == t->shape[d];
+    if (!same)
+      lt_error(L, "lucid.Tensor: a mask of shape %s does not fit the tensor's shape %s (a mask "
+               "has the shape of the tensor or of its leading dims)", ks, ts);
+    *lead = key->ndim;
+    int64_t m = key->numel;
+    /* (each result is taken from its box before the next lt_push, which
+     * pushes its own box first) */
+    lt_push(L, ctx, lc_reshape(ctx, key, 1, &m), "lucid.Tensor");
+    lc_tensor *flat = top_tensor(L);
+    lt_push(L, ctx, lc_nonzero(ctx, flat), "lucid.Tensor");
+    lc_tensor *nz = top_tensor(L);
+    lt_push(L, ctx, lc_reshape(ctx, nz, 1, nz->shape), "lucid.Tensor");
+    lua_replace(L, -3);  /* keep the positions only */
+    lua_pop(L, 1);
+    return top_tensor(L);
+  }
+  if (lc_dtype_is_float(key->dtype) || key->dtype == LC_UINT8)
+    lt_error(L, "lucid.Tensor: a %s tensor cannot index (use a bool mask or an int64 index: "
+             "key:bool(), key:long())", lc_dtype_name(key->dtype));
+  if (t->ndim == 0) lt_error(L, "lucid.Tensor: a 0-d tensor cannot be indexed");
+  *lead = 1;
+  int64_t n = t->shape[0], count = key->numel;
+  lt_push(L, ctx, lc_empty(ctx, LC_INT64, 1, &count), "lucid.Tensor");
+  lc_tensor *pos = top_tensor(L);
+  if (count == 0) return pos;
+  int64_t *p = (int64_t *)lc_tensor_data(pos);
+  lc_tensor_read_int(key, p);
+  for (int64_t k = 0; k < count; k++) {
+    int64_t i = p[k];
+    if (i >= 1 && i <= n) p[k] = i - 1;
+    else if (i < 0 && i >= -n) p[k] = n + i;
+    else
+      lt_error(L, "lucid.Tensor: index %lld (element %lld of the index) is out of range for "
+               "dimension 1 of size %lld (expected 1..%lld or -%lld..-1)", (long long)i,
+               (long long)k + 1, (long long)n, (long long)n, (long long)n);
+  }
+  return pos;
+}
+
+/* t[key] for a tensor key: the rows it names, copied (index_select, so the
+ * gradient flows back to t): shape (rows named, t's other dims), with an
+ * integer key's own shape in front. */
+static int index_by_tensor(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor *key) {
+  int lead;
+  lc_tensor *pos = key_positions(L, ctx, t, key, &lead);
+  int64_t shape[LC_MAX_DIMS], m = 1;
+  int r = 0;
+  for (int d = 0; d < lead; d++) m *= t->shape[d];
+  shape[r++] = m;
+  for (int d = lead; d < t->ndim; d++) shape[r++] = t->shape[d];
+  lt_push(L, ctx, lc_reshape(ctx, t, r, shape), "lucid.Tensor");  /* (rows, rest) */
+  lc_tensor *all = top_tensor(L);
+  lt_push(L, ctx, lc_index_select(ctx, all, 0, pos), "lucid.Tensor");
+  if (key->dtype == LC_BOOL || key->ndim == 1) return 1;
+  lc_tensor *rows = top_tensor(L);  /* (numel of key, rest) */
+  int k = 0;
+  for (int d = 0; d < key->ndim; d++) shape[k++] = key->shape[d];
+  for (int d = 1; d < t->ndim; d++) shape[k++] = t->shape[d];
+  if (k > LC_MAX_DIMS) lt_error(L, "lucid.Tensor: the result would have more than %d dims", LC_MAX_DIMS);
+  return lt_push(L, ctx, lc_reshape(ctx, rows, k, shape), "lucid.Tensor");
+}
+
+/* t[key] = v for a tensor key: v (a number, or a tensor that broadcasts to
+ * what t[key] reads) written into those rows, in place, outside the graph. */
+static void assign_by_tensor(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor *key, int vi) {
+  lc_tensor *src = write_value(L, ctx, t, vi);
+  int lead;
+  lc_tensor *pos = key_positions(L, ctx, t, key, &lead);
+  /* v broadcast to what t[key] reads: (the key's rows, t's other dims) */
+  int64_t shape[LC_MAX_DIMS];
+  int k = 0;
+  if (key->dtype == LC_BOOL) {
+    shape[k++] = pos->shape[0];
+  } else {
+    for (int d = 0; d < key->ndim; d++) shape[k++] = key->shape[d];
+  }
+  for (int d = lead; d < t->ndim && k < LC_MAX_DIMS; d++) shape[k++] = t->shape[d];
+  lt_push(L, ctx, lc_expand(ctx, src, k, shape), "lucid.Tensor");
+  lc_tensor *full = top_tensor(L);
+  int64_t rows[LC_MAX_DIMS];
+  int r = 0;
+  rows[r++] = pos->shape[0];
+  for (int d = lead; d < t->ndim; d++) rows[r++] = t->shape[d];
+  lt_push(L, ctx, lc_reshape(ctx, full, r, rows), "lucid.Tensor");
+  lc_tensor *per_row = top_tensor(L);
+  lt_do(L, ctx, lc_index_put_(ctx, t, lead, pos, per_row), "lucid.Tensor");
+}
+
+/***
+The elements of t where mask (a bool tensor) is true, as a 1-D copy in
+row-major order; t and mask broadcast against each other, as
+torch.masked_select. The gradient flows back to the selected elements. Same as
+t[mask] when the mask has t's shape.
+@function masked_select
+@usage lucid.masked_select(t, mask)  or  t:masked_select(mask)
+@within Shapes and indexing
+*/
+static int l_masked_select(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  const char *fname = lt_args(L, 3, -1, NULL);
+  lc_tensor *t = lt_tensor_arg(L, 1, fname), *mask = lt_tensor_arg(L, 2, fname);
+  if (mask->dtype != LC_BOOL)
+    return lt_error(L, "%s: mask must be a bool tensor, got %s (compare, or use mask:bool())",
+                    fname, lc_dtype_name(mask->dtype));
+  int n = t->ndim > mask->ndim ? t->ndim : mask->ndim;
+  int64_t shape[LC_MAX_DIMS];
+  for (int d = 0; d < n; d++) {  /* NumPy broadcasting, from the last dim */
+    int dt = d - (n - t->ndim), dm = d - (n - mask->ndim);
+    int64_t a = dt >= 0 ? t->shape[dt] : 1, b = dm >= 0 ? mask->shape[dm] : 1;
+    if (a != b && a != 1 && b != 1) {
+      char st[LC_SHAPE_STR], sm[LC_SHAPE_STR];
+      lc_shape_str(st, sizeof st, t->ndim, t->shape);
+      lc_shape_str(sm, sizeof sm, mask->ndim, mask->shape);
+      return lt_error(L, "%s: the tensor %s and the mask %s do not broadcast", fname, st, sm);
+    }
+    shape[d] = a == 1 ? b : a;
+  }
+  if (n == 0) shape[n++] = 1;  /* 0-d: one element, as a 1-D tensor of 1 */
+  lt_push(L, ctx, lc_expand(ctx, t, n, shape), fname);
+  lc_tensor *et = top_tensor(L);
+  lt_push(L, ctx, lc_expand(ctx, mask, n, shape), fname);
+  return index_by_tensor(L, ctx, et, top_tensor(L));
 }
 
 /* ipairs(t) on Lua 5.2 (5.3 and 5.4 read t[i] through __index until nil). */
@@ -1233,9 +1386,7 @@ static int t_index(lua_State *L) {
     push_indexed(L, LT_CTX(L), t, 2);
     return 1;
   }
-  if (lt_tobox(L, 2))
-    return lt_error(L, "lucid.Tensor: indexing by a tensor is not supported; use t:index_select, "
-                       "t:gather or t:masked_fill");
+  if (lt_tobox(L, 2)) return index_by_tensor(L, LT_CTX(L), t, lt_check(L, 2));
   return lt_error(L, "lucid.Tensor: cannot index with a %s key", luaL_typename(L, 2));
 }
 
@@ -1284,8 +1435,7 @@ static int t_newindex(lua_State *L) {
    * into the view the key names, in place, outside the graph */
   if (lua_type(L, 2) == LUA_TNUMBER || (lua_type(L, 2) == LUA_TTABLE && !lt_tobox(L, 2))) {
     if (t->ndim == 0) return lt_error(L, "lucid.Tensor: a 0-d tensor cannot be indexed");
-    lt_check_inplace(L, t, "lucid.Tensor");
-    lc_tensor *src = lt_operand(L, ctx, 3, t, "lucid.Tensor");
+    lc_tensor *src = write_value(L, ctx, t, 3);
     if (lua_type(L, 2) == LUA_TNUMBER) {
       lua_Integer i = lt_integer(L, 2, "index", "lucid.Tensor");
       int64_t at = index_of(L, i, t->shape[0], 1);
@@ -1295,6 +1445,10 @@ static int t_newindex(lua_State *L) {
     }
     lc_tensor *view = ((lt_box *)lua_touserdata(L, -1))->t;
     lt_do(L, ctx, lc_copy_(ctx, view, src), "lucid.Tensor");
+    return 0;
+  }
+  if (lt_tobox(L, 2)) {
+    assign_by_tensor(L, ctx, t, lt_check(L, 2), 3);
     return 0;
   }
   return lt_error(L, "lucid.Tensor: cannot set a %s key", luaL_typename(L, 2));
@@ -1542,6 +1696,7 @@ static const lt_reg core_fns[] = {
   LT_ROW(is_tensor, l_is_tensor, NULL, LT_MODULE), LT_ROW(_fits, l_fits, NULL, LT_MODULE),
   /* both lucid.f(t, ...) and t:f(...) */
   LT_ROW(item, l_item, NULL, LT_BOTH), LT_ROW(tolist, l_tolist, NULL, LT_BOTH),
+  LT_ROW(masked_select, l_masked_select, NULL, LT_BOTH),
   LT_ROW(numel, l_numel, NULL, LT_BOTH), LT_ROW(size, l_size, DIM_ARG, LT_BOTH),
   LT_ROW(dim, l_dim, NULL, LT_BOTH), LT_ROW(is_contiguous, l_is_contiguous, NULL, LT_BOTH),
   LT_ROW(detach, l_detach, NULL, LT_BOTH), LT_ROW(zero_grad, l_zero_grad, NULL, LT_BOTH),

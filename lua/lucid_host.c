@@ -78,6 +78,12 @@ void lucid_push_view_f64(lua_State *L, double *data, int ndim, const int64_t *sh
   push_view(L, LC_FLOAT64, data, ndim, shape);
 }
 
+void lucid_push_view_dtype(lua_State *L, lc_dtype dtype, void *data, int ndim,
+                           const int64_t *shape) {
+  if (!lc_dtype_name(dtype)) lt_error(L, "lucid_push_view_dtype: unknown dtype %d", (int)dtype);
+  push_view(L, dtype, data, ndim, shape);
+}
+
 void lucid_release_view(lua_State *L, int idx) {
   lt_state *s = host_state(L);
   lc_tensor *t = lucid_check_tensor(L, idx);
@@ -88,22 +94,26 @@ void lucid_release_view(lua_State *L, int idx) {
 lc_tensor *lucid_check_tensor(lua_State *L, int idx) { return lt_check(L, idx); }
 lc_tensor *lucid_test_tensor(lua_State *L, int idx) { return lt_test(L, idx); }
 
-static const void *tensor_data(lua_State *L, int idx, lc_dtype dt, int64_t *numel) {
+static const void *tensor_data(lua_State *L, int idx, lc_dtype dt, int64_t *numel,
+                               const char *fname) {
   lc_tensor *t = lt_check(L, idx);
   if (t->dtype != dt)
-    lt_error(L, "lucid_tensor_%s: the tensor is %s", dt == LC_FLOAT32 ? "f32" : "f64",
-               lc_dtype_name(t->dtype));
+    lt_error(L, "%s: the tensor is %s, not %s", fname, lc_dtype_name(t->dtype),
+             lc_dtype_name(dt) ? lc_dtype_name(dt) : "a known dtype");
   if (!lc_tensor_is_contiguous(t))
-    lt_error(L, "lucid_tensor_%s: the tensor is not contiguous (call :contiguous() first)",
-               dt == LC_FLOAT32 ? "f32" : "f64");
+    lt_error(L, "%s: the tensor is not contiguous (call :contiguous() first)", fname);
   if (numel) *numel = t->numel;
   return t->numel ? lc_tensor_data(t) : NULL;
 }
 
 const float *lucid_tensor_f32(lua_State *L, int idx, int64_t *numel) {
-  return (const float *)tensor_data(L, idx, LC_FLOAT32, numel);
+  return (const float *)tensor_data(L, idx, LC_FLOAT32, numel, "lucid_tensor_f32");
 }
 
 const double *lucid_tensor_f64(lua_State *L, int idx, int64_t *numel) {
-  return (const double *)tensor_data(L, idx, LC_FLOAT64, numel);
+  return (const double *)tensor_data(L, idx, LC_FLOAT64, numel, "lucid_tensor_f64");
+}
+
+const void *lucid_tensor_data(lua_State *L, int idx, lc_dtype dtype, int64_t *numel) {
+  return tensor_data(L, idx, dtype, numel, "lucid_tensor_data");
 }

@@ -450,6 +450,39 @@ static int l_index_select(lua_State *L) {
   return lt_push(L, ctx, lc_index_select(ctx, a, (int)v[0].i, index), fname);
 }
 
+static const lt_arg NONZERO_ARGS[] = {{"as_tuple", LT_K_BOOL, 0, 0, NULL}, {NULL}};
+/***
+The 1-based coordinates of the nonzero (true) elements, row-major, as an
+int64 tensor of shape (count, ndim), as torch.nonzero; with as_tuple, one 1-D
+int64 tensor per dim instead (multiple results: local rows, cols =
+m:nonzero(true)), which index like torch.where(cond).
+@function nonzero
+@usage t:nonzero([as_tuple])  or  t:nonzero{as_tuple = true}
+@within Shapes and indexing
+*/
+static int l_nonzero(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = lt_check(L, 1);
+  lt_val v[1];
+  const char *fname = lt_args(L, 2, -1, v);
+  lt_push(L, ctx, lc_nonzero(ctx, a), fname);
+  lc_tensor *z = ((lt_box *)lua_touserdata(L, -1))->t;
+  lt_push(L, ctx, lc_scalar(ctx, LC_INT64, 1.0), fname);
+  lc_tensor *one = ((lt_box *)lua_touserdata(L, -1))->t;
+  lt_push(L, ctx, lc_add(ctx, z, one), fname);  /* 1-based */
+  if (!v[0].b) return 1;
+  lc_tensor *all = ((lt_box *)lua_touserdata(L, -1))->t;
+  int top = lua_gettop(L);
+  luaL_checkstack(L, a->ndim, fname);
+  for (int d = 0; d < a->ndim; d++) {
+    lt_push(L, ctx, lc_select(ctx, all, 1, d), fname);
+    lc_tensor *col = ((lt_box *)lua_touserdata(L, -1))->t;
+    lt_push(L, ctx, lc_contiguous(ctx, col), fname);
+    lua_remove(L, -2);
+  }
+  return lua_gettop(L) - top;
+}
+
 /***
 Picks along dim by a tensor of 1-based indices of the output's shape, as
 torch.gather: for dim 1, out[i][j] = t[ index[i][j] ][j].
@@ -570,6 +603,7 @@ static const lt_reg fns[] = {
   LT_ROW(gather, l_gather, INDEX_ARGS, LT_BOTH),
   LT_ROW(scatter_add, l_scatter_add, SCATTER_ARGS, LT_BOTH),
   LT_ROW(masked_fill, l_masked_fill, MASKED_FILL_ARGS, LT_BOTH),
+  LT_ROW(nonzero, l_nonzero, NONZERO_ARGS, LT_BOTH),
   LT_ROW(repeat, l_repeat, NULL, LT_BOTH), LT_ROW(tile, l_tile, NULL, LT_BOTH),
   LT_ROW(flip, l_flip, NULL, LT_BOTH),
   /* their first argument is a list of tensors, so they are no methods */

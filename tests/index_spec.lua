@@ -97,7 +97,8 @@ describe("t[{...}]", function()
       function() return a[{"x"}] end)
     check_error("lucid.Tensor: an index table is a list", function() return a[{1, dim = 2}] end)
     check_error("lucid.Tensor: entry 1 of the index is a tensor", function() return a[{lucid.ones(1)}] end)
-    check_error("lucid.Tensor: indexing by a tensor is not supported", function() return a[lucid.ones(3)] end)
+    check_error("lucid.Tensor: a float32 tensor cannot index (use a bool mask or an int64 index",
+      function() return a[lucid.ones(3)] end)
     check_error("lucid.Tensor: a 0-d tensor cannot be indexed", function() return lucid.tensor(1)[{1}] end)
     check_error("lucid.Tensor: index 5 is out of range for dimension 1 of size 3",
       function() a[5] = 1 end)

@@ -307,6 +307,11 @@ computes, as one GEMM. With out, writes there and returns it."},
   {name = "lucid.detach", section = "Shapes and indexing", usage = "t:detach()", also = {}, aka = {},
    text = "A tensor sharing t's values but outside the graph (requires_grad false), as\
 PyTorch."},
+  {name = "lucid.masked_select", section = "Shapes and indexing", usage = "lucid.masked_select(t, mask)  or  t:masked_select(mask)", also = {}, aka = {},
+   text = "The elements of t where mask (a bool tensor) is true, as a 1-D copy in\
+row-major order; t and mask broadcast against each other, as\
+torch.masked_select. The gradient flows back to the selected elements. Same as\
+t[mask] when the mask has t's shape."},
   {name = "lucid.clone", section = "Shapes and indexing", usage = "t:clone()", also = {}, aka = {},
    text = "A copy with its own storage; recorded by autograd (gradients flow back to t)."},
   {name = "lucid.contiguous", section = "Shapes and indexing", usage = "t:contiguous()", also = {}, aka = {},
@@ -367,6 +372,11 @@ torch.chunk. Views."},
   {name = "lucid.index_select", section = "Shapes and indexing", usage = "t:index_select(dim, index)", also = {}, aka = {},
    text = "The entries at the given 1-based indices along dim; index is a 1-D tensor or a\
 Lua array such as {3, 1}."},
+  {name = "lucid.nonzero", section = "Shapes and indexing", usage = "t:nonzero([as_tuple])  or  t:nonzero{as_tuple = true}", also = {}, aka = {},
+   text = "The 1-based coordinates of the nonzero (true) elements, row-major, as an\
+int64 tensor of shape (count, ndim), as torch.nonzero; with as_tuple, one 1-D\
+int64 tensor per dim instead (multiple results: local rows, cols =\
+m:nonzero(true)), which index like torch.where(cond)."},
   {name = "lucid.gather", section = "Shapes and indexing", usage = "t:gather(dim, index)", also = {}, aka = {},
    text = "Picks along dim by a tensor of 1-based indices of the output's shape, as\
 torch.gather: for dim 1, out[i][j] = t[ index[i][j] ][j]."},

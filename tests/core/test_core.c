@@ -1999,7 +1999,89 @@ typedef struct test {
   void (*fn)(void);
 } test;
 
+/* ============================================================================= */
+/* integer and bool dtypes                                                         */
+/* ============================================================================= */
+
+static lc_tensor *ints(lc_ctx *ctx, lc_dtype dt, int64_t n, const int64_t *v) {
+  lc_tensor *t = lc_empty(ctx, dt, 1, &n);
+  for (int64_t i = 0; t && i < n; i++) lc_tensor_set_int(t, &i, v[i]);
+  return t;
+}
+
+static int64_t int_at(const lc_tensor *t, int64_t i) { return lc_tensor_get_int(t, &i); }
+
+static void test_dtypes(void) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  CHECK(strcmp(lc_dtype_name(LC_UINT8), "uint8") == 0 && lc_dtype_name((lc_dtype)99) == NULL);
+  CHECK(lc_dtype_size(LC_BOOL) == 1 && lc_dtype_size(LC_INT32) == 4 && lc_dtype_size(LC_INT64) == 8);
+  CHECK(lc_promote_types(LC_UINT8, LC_INT32) == LC_INT32);
+  CHECK(lc_promote_types(LC_BOOL, LC_UINT8) == LC_UINT8);
+  CHECK(lc_promote_types(LC_INT64, LC_FLOAT32) == LC_FLOAT32);
+
+  /* result_type: dims decide, then 0-d tensors of a higher category, then numbers */
+  lc_tensor *i64 = ints(ctx, LC_INT64, 3, S(INT64_MAX, -7, 9007199254740993));
+  lc_tensor *u8 = ints(ctx, LC_UINT8, 3, S(250, 0, 3));
+  lc_tensor *z64 = lc_scalar(ctx, LC_FLOAT64, 2.5), *zi = lc_scalar(ctx, LC_INT64, 10);
+  lc_tensor *num = lc_scalar(ctx, LC_FLOAT64, 2.5);
+  if (num) num->is_number = 1;
+  lc_tensor *f32 = lc_zeros(ctx, LC_FLOAT32, 1, S(3));
+  CHECK(lc_result_type(ctx, 2, (lc_tensor *[]){f32, z64}) == LC_FLOAT32);
+  CHECK(lc_result_type(ctx, 2, (lc_tensor *[]){i64, z64}) == LC_FLOAT64);
+  CHECK(lc_result_type(ctx, 2, (lc_tensor *[]){u8, zi}) == LC_UINT8);
+  CHECK(lc_result_type(ctx, 2, (lc_tensor *[]){i64, num}) == LC_FLOAT32);
+
+  /* exact, wrapping arithmetic: int64 max + 1 is min, uint8 250 + 10 is 4 */
+  lc_tensor *one = lc_scalar(ctx, LC_INT64, 1);
+  lc_tensor *s = lc_add(ctx, i64, one);
+  CHECK(s && s->dtype == LC_INT64 && int_at(s, 0) == INT64_MIN && int_at(s, 2) == 9007199254740994);
+  lc_tensor *ten = lc_scalar(ctx, LC_INT64, 10);
+  lc_tensor *w = lc_add(ctx, u8, ten);  /* uint8 with a 0-d int64: uint8 */
+  CHECK(w && w->dtype == LC_UINT8 && int_at(w, 0) == 4 && int_at(w, 2) == 13);
+  /* floor division and remainder take the divisor's sign, fmod the dividend's */
+  lc_tensor *two = lc_scalar(ctx, LC_INT64, -2);
+  lc_tensor *q = lc_floor_divide(ctx, i64, two), *r = lc_remainder(ctx, i64, two);
+  lc_tensor *fm = lc_fmod(ctx, i64, two);
+  CHECK(q && int_at(q, 1) == 3 && r && int_at(r, 1) == -1 && fm && int_at(fm, 1) == -1);
+  lc_tensor *zero = lc_scalar(ctx, LC_INT64, 0);
+  CHECK(lc_floor_divide(ctx, i64, zero) == NULL && strstr(lc_ctx_error(ctx), "division by zero"));
+  /* true division and float-only ops compute integers in the default float dtype */
+  lc_tensor *dv = lc_div(ctx, u8, ten), *ex = lc_exp(ctx, zero);
+  CHECK(dv && dv->dtype == LC_FLOAT32 && ex && ex->dtype == LC_FLOAT32);
+  /* comparisons are bool; sum of ints is int64; argmax int64 */
+  lc_tensor *m = lc_gt(ctx, i64, zero), *sum = lc_sum(ctx, u8), *am = lc_argmax(ctx, i64);
+  CHECK(m && m->dtype == LC_BOOL && int_at(m, 0) == 1 && int_at(m, 1) == 0);
+  CHECK(sum && sum->dtype == LC_INT64 && lc_tensor_get_int(sum, NULL) == 253);
+  CHECK(am && am->dtype == LC_INT64 && lc_tensor_get_int(am, NULL) == 0);
+  /* conversions as PyTorch on x86: -1.7 -> -1, NaN -> INT64_MIN, -1 -> uint8 255 */
+  lc_tensor *fl = T64(ctx, S(3), 1, -1.7, NAN, -1.0);
+  lc_tensor *to64 = lc_to_dtype(ctx, fl, LC_INT64), *to8 = lc_to_dtype(ctx, fl, LC_UINT8);
+  lc_tensor *tob = lc_to_dtype(ctx, fl, LC_BOOL);
+  CHECK(to64 && int_at(to64, 0) == -1 && int_at(to64, 1) == INT64_MIN);
+  CHECK(to8 && int_at(to8, 2) == 255 && tob && int_at(tob, 1) == 1);
+  /* nonzero and index_put_ */
+  lc_tensor *nz = lc_nonzero(ctx, m);
+  CHECK(nz && nz->ndim == 2 && nz->shape[0] == 2 && nz->shape[1] == 1 &&
+        lc_tensor_get_int(nz, S(1, 0)) == 2);
+  lc_tensor *pos = ints(ctx, LC_INT64, 2, S(2, 0));
+  lc_tensor *seven = lc_scalar(ctx, LC_INT64, 7);
+  CHECK(lc_index_put_(ctx, u8, 1, pos, seven) == LC_OK && int_at(u8, 0) == 7 && int_at(u8, 2) == 7);
+  lc_tensor *bad = ints(ctx, LC_INT64, 1, S(3));
+  CHECK(lc_index_put_(ctx, u8, 1, bad, seven) == LC_EARG && int_at(u8, 1) == 0);
+  /* only float results record a graph */
+  lc_tensor *x = T64(ctx, S(2), 1, 0.5, -0.5);
+  if (x) x->requires_grad = 1;
+  lc_tensor *xi = lc_to_dtype(ctx, x, LC_INT64), *xm = lc_gt(ctx, x, zero);
+  CHECK(xi && !xi->requires_grad && !xi->node && xm && !xm->requires_grad);
+  lc_tensor *all[] = {i64, u8, z64, zi, num, f32, one, s, ten, w, two, q, r, fm, zero, dv, ex,
+                      m, sum, am, fl, to64, to8, tob, nz, pos, seven, bad, x, xi, xm};
+  for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) lc_tensor_release(all[k]);
+  END_CTX(ctx, c);
+}
+
 static const test tests[] = {
+  {"dtypes", test_dtypes},
   {"creation", test_creation},
   {"random seeds", test_random_seeds},
   {"random distribution", test_random_distribution},

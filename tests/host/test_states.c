@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lucid.h"  /* the host API: views over the host's memory */
 int luaopen_lucid_core(lua_State *L);  /* from liblucid.a */
 
 #include "../check.h"
@@ -277,12 +278,35 @@ static void test_default_state_uses_c_library(void) {
 #endif
 }
 
+/* A host's int64 ids and a bool result through the host API, in place. */
+static void test_dtype_views(lua_State *L) {
+  CHECK_LUA(L, "require('lucid.core') return true");
+  int64_t ids[3] = {2, 0, 9007199254740993}, shape[1] = {3};
+  lucid_push_view_dtype(L, LC_INT64, ids, 1, shape);
+  lua_setglobal(L, "ids");
+  CHECK_LUA(L, "return ids.dtype == 'int64' and ids:gt(1):sum():item() == 2");
+  ids[1] = 5;  /* a view: the host's writes show */
+  CHECK_LUA(L, "return ids[2]:item() == 5");
+  if (run(L, "mask", "return ids:gt(1)", 1)) {
+    int64_t n = 0;
+    const _Bool *m = (const _Bool *)lucid_tensor_data(L, -1, LC_BOOL, &n);
+    CHECK(n == 3 && m && m[0] && m[1] && m[2]);
+    lua_pop(L, 1);
+  }
+  lua_getglobal(L, "ids");
+  lucid_release_view(L, -1);  /* ids (on the C stack) goes away: the tensor copies */
+  lua_pop(L, 1);
+  ids[0] = -1;
+  CHECK_LUA(L, "local v = ids[1]:item() ids = nil return v == 2");
+}
+
 int main(void) {
   lua_State *L1 = new_state(NULL), *L2 = new_state(NULL);
   CHECK(L1 && L2);
   if (!L1 || !L2) return 1;
   test_two_states_train_alike(L1, L2);
   test_settings_are_per_state(L1, L2);
+  test_dtype_views(L1);
   lua_close(L1);
   double loss = 0;
   test_close_one(L2, &loss);

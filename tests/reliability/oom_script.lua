@@ -51,6 +51,19 @@ w:copy_(w + a)
 note(w)
 note(d:float():double():to("float32"))
 
+-- integer and bool dtypes, tensor keys
+local ids = lucid.tensor({3, 1, 2, 3}, {dtype = "int64"})
+note(ids + 2 + ids * ids - lucid.floor_divide(ids, 2) + lucid.remainder(ids, 2))
+note((ids / 2) + ids:gt(1):sum() + ids:eq(3):float())
+note(a[a:gt(2)] + 0)
+note(a[lucid.tensor({2, -1}, {dtype = "int64"})])
+note(lucid.masked_select(a, a:lt(4)) + a:nonzero():sum())
+local wz = lucid.zeros(2, 3)
+wz[wz:eq(0)] = 2
+wz[lucid.tensor({1}, {dtype = "int64"})] = lucid.tensor({1, 2, 3})
+note(wz + ids:max() + ids:amin() + ids:argmax() + lucid.tensor({true, false}):long():sum())
+note(lucid.from_string(lucid.tensor({-1, 7}, {dtype = "int32"}):to_string(), 2, {dtype = "int32"}))
+
 -- reductions and elementwise
 note(d:mean(2) + d:var(1):sum() + d:std() + d:norm() + d:logsumexp(1):sum())
 local mx, imx = d:max(2)

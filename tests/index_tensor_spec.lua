@@ -1,0 +1,225 @@
+-- Indexing with a tensor key: reads x[mask] (a bool mask of x's shape or of
+-- its leading dims) and x[index] (an int64 tensor of 1-based indices along
+-- dim 1, negative from the end), the writes y[mask] = v and y[index] = v,
+-- x:nonzero() (also as_tuple) and lucid.masked_select:
+--   * against PyTorch 1.13 (tests/fixtures/index.lua, written by
+--     scripts/gen_fixtures_index.py): values, and for reads the gradient of
+--     sum(output * seed), in float64 and in float32;
+--   * bad keys: each error's text, and the state keeps working.
+local lucid = require("lucid")
+local H = dofile("tests/helpers.lua")
+local fixtures = dofile("tests/fixtures/index.lua")
+
+-- ---- running a fixture entry ------------------------------------------------
+
+local function mask_of(fx) return H.tensor(fx, {dtype = "bool"}) end
+local function index_of(fx) return H.tensor(fx, {dtype = "int64"}) end
+
+-- The entry's key: a bool mask or an int64 index.
+local function key_of(entry)
+  local key = entry.mask and mask_of(entry.mask) or index_of(entry.index)
+  assert.are.equal(entry.mask and "bool" or "int64", key.dtype, entry.name .. ": key dtype")
+  return key
+end
+
+-- Whether a fixture tensor holds booleans (a bool input of nonzero).
+local function is_bool(fx) return type(fx.data[1]) == "boolean" end
+
+local function check_read(entry, dtype, rtol, atol)
+  local x = H.tensor(entry.input, {dtype = dtype, requires_grad = true})
+  local operand = entry.transpose and x:transpose(1, 2) or x
+  if entry.transpose then assert.is_false(operand:is_contiguous(), entry.name) end
+  local key = key_of(entry)
+  local out
+  if entry.op == "masked_select" then
+    assert.is_function(lucid.masked_select, "no lucid.masked_select")
+    out = lucid.masked_select(operand, key)
+    -- the method form computes the same values
+    H.assert_close(operand:masked_select(key), out, 0, 0, entry.name .. ": method form")
+  else
+    out = operand[key]
+  end
+  assert.are.equal(dtype, out.dtype, entry.name .. ": dtype")
+  H.assert_close(out, entry.output, rtol, atol, entry.name .. ": output")
+  assert.is_true(out.requires_grad, entry.name .. ": output should require grad")
+  out:backward(H.tensor(entry.seed, {dtype = dtype}))
+  H.assert_grads({x}, {entry.grad}, rtol, atol, entry.name, dtype)
+end
+
+local function value_of(entry, dtype)
+  if type(entry.value) == "number" then return entry.value end
+  return H.tensor(entry.value, {dtype = dtype})
+end
+
+local function check_write(entry, dtype, rtol, atol)
+  -- a tensor that does not require grad: written in place (a view of it
+  -- sees the new values)
+  local y = H.tensor(entry.input, {dtype = dtype})
+  local flat = y:view(-1)
+  y[key_of(entry)] = value_of(entry, dtype)
+  assert.are.equal(dtype, y.dtype, entry.name .. ": dtype")
+  H.assert_close(y, entry.output, rtol, atol, entry.name .. ": output")
+  H.assert_close(flat, {shape = {#entry.output.data}, data = entry.output.data}, rtol, atol,
+    entry.name .. ": in place (a view sees the write)")
+
+  -- a leaf that requires grad, written under no_grad
+  local leaf = H.tensor(entry.input, {dtype = dtype, requires_grad = true})
+  lucid.no_grad(function() leaf[key_of(entry)] = value_of(entry, dtype) end)
+  H.assert_close(leaf, entry.output, rtol, atol, entry.name .. ": output (leaf under no_grad)")
+  assert.is_true(leaf.requires_grad, entry.name .. ": the leaf still requires grad")
+  assert.is_nil(leaf.grad_fn, entry.name .. ": the write records nothing")
+end
+
+local function check_nonzero(entry, dtype)
+  local x = is_bool(entry.input) and mask_of(entry.input) or H.tensor(entry.input, {dtype = dtype})
+  if entry.as_tuple then
+    local outs = H.pack(x:nonzero(true))
+    assert.are.equal(#entry.outputs, outs.n, entry.name .. ": number of results")
+    local fn = H.pack(lucid.nonzero(x, true))
+    for i, fx in ipairs(entry.outputs) do
+      assert.are.equal("int64", outs[i].dtype, entry.name .. ": dtype")
+      H.assert_close(outs[i], fx, 0, 0, entry.name .. ": result " .. i)
+      H.assert_close(fn[i], fx, 0, 0, entry.name .. ": lucid.nonzero result " .. i)
+    end
+  else
+    local out = x:nonzero()
+    assert.are.equal("int64", out.dtype, entry.name .. ": dtype")
+    H.assert_close(out, entry.output, 0, 0, entry.name .. ": output")
+    H.assert_close(lucid.nonzero(x), entry.output, 0, 0, entry.name .. ": lucid.nonzero")
+    assert.is_false(out.requires_grad)
+  end
+end
+
+local function check_entry(entry, dtype, rtol, atol)
+  local op = entry.op
+  if op == "index_mask" or op == "index_tensor" or op == "masked_select" then
+    check_read(entry, dtype, rtol, atol)
+  elseif op == "assign_mask" or op == "assign_tensor" then
+    check_write(entry, dtype, rtol, atol)
+  elseif op == "nonzero" then
+    check_nonzero(entry, dtype)
+  else
+    error("unknown fixture op " .. tostring(op))
+  end
+end
+
+-- Whether the entry is part of the pass in dtype (a bool nonzero has no
+-- float dtype: the float64 pass runs it).
+local function in_pass(entry, dtype)
+  return dtype == "float64" or not (entry.op == "nonzero" and is_bool(entry.input))
+end
+
+describe("tensor keys against PyTorch (float64)", function()
+  for _, entry in ipairs(fixtures.cases) do
+    if in_pass(entry, "float64") then
+      it(entry.name, function()
+        check_entry(entry, "float64", 1e-12, 1e-15)
+      end)
+    end
+  end
+end)
+
+describe("tensor keys against PyTorch (float32)", function()
+  -- inputs are the float64 values rounded to float32: selections and writes
+  -- are exact there, gradients that sum repeats round
+  for _, entry in ipairs(fixtures.cases) do
+    if in_pass(entry, "float32") then
+      it(entry.name, function()
+        check_entry(entry, "float32", 1e-5, 1e-6)
+      end)
+    end
+  end
+end)
+
+describe("index fixtures", function()
+  it("cover every op", function()
+    local seen = {}
+    for _, e in ipairs(fixtures.cases) do seen[e.op] = (seen[e.op] or 0) + 1 end
+    for _, op in ipairs({"index_mask", "index_tensor", "assign_mask", "assign_tensor",
+        "nonzero", "masked_select"}) do
+      assert.is_truthy(seen[op], "no fixture for " .. op)
+    end
+  end)
+end)
+
+-- ---- reads are copies -----------------------------------------------------------
+
+describe("tensor-key reads", function()
+  it("are copies: writing the result leaves x as it was", function()
+    local x = lucid.tensor({{1, 2}, {3, 4}}, {dtype = "float64"})
+    local a = x[lucid.tensor({{true, false}, {false, true}})]
+    local b = x[lucid.tensor({2}, {dtype = "int64"})]
+    a:fill_(0)
+    b:fill_(0)
+    assert.are.same({{1, 2}, {3, 4}}, x:tolist())
+  end)
+
+  it("take a mask built from booleans and an index of another integer dtype", function()
+    local x = lucid.tensor({10, 20, 30}, {dtype = "float64"})
+    assert.are.same({10, 30}, x[lucid.tensor({true, false, true})]:tolist())
+    assert.are.same({30, 10}, x[lucid.tensor({3, -3}, {dtype = "int32"})]:tolist())
+  end)
+end)
+
+-- ---- bad keys ---------------------------------------------------------------------
+
+describe("tensor-key errors", function()
+  local function x34(opts) return lucid.zeros(3, 4, opts or {dtype = "float64"}) end
+  local function idx(...) return lucid.tensor({...}, {dtype = "int64"}) end
+
+  it("an index out of range", function()
+    local x = x34()
+    H.assert_error("out of range", function() return x[idx(1, 4)] end)
+    H.assert_error("out of range", function() return x[idx(-4)] end)
+    H.assert_error("out of range", function() x[idx(4)] = 1 end)
+    H.assert_error("out of range", function() x[idx(-4)] = lucid.zeros(1, 4, {dtype = "float64"}) end)
+    -- 0 is no 1-based index
+    local ok = pcall(function() return x[idx(0)] end)
+    assert.is_false(ok, "index 0 should be an error")
+    assert.are.same({2, 4}, x[idx(3, -3)].shape)  -- the last row and the first
+  end)
+
+  it("a mask of the wrong shape", function()
+    local x = x34()
+    H.assert_error("does not fit", function() return x[lucid.tensor({true, false, true, false})] end)
+    H.assert_error("does not fit", function()
+      return x[lucid.tensor({{true, false, true}, {true, false, true}, {true, false, true}})]
+    end)
+    H.assert_error("does not fit", function() x[lucid.tensor({true, false})] = 0 end)
+    assert.are.same({2, 4}, x[lucid.tensor({true, false, true})].shape)
+  end)
+
+  it("a float tensor key", function()
+    local x = x34()
+    H.assert_error("cannot index", function() return x[lucid.tensor({1, 2})] end)
+    H.assert_error("cannot index", function() return x[lucid.tensor({1, 2}, {dtype = "float64"})] end)
+    H.assert_error("cannot index", function() x[lucid.tensor({1, 2})] = 0 end)
+  end)
+
+  it("a write of a value that requires grad while recording", function()
+    local x = lucid.tensor({{1, 2, 3}, {4, 5, 6}}, {dtype = "float64", requires_grad = true})
+    local y = x:detach():clone()
+    local row = lucid.tensor({7, 8, 9}, {dtype = "float64", requires_grad = true})
+    H.assert_error("requires grad", function() y[lucid.tensor({true, false})] = row end)
+    H.assert_error("requires grad", function() y[idx(-1)] = row end)
+    assert.are.same({{1, 2, 3}, {4, 5, 6}}, y:tolist())
+    -- under no_grad the same writes are allowed
+    lucid.no_grad(function() y[idx(-1)] = row end)
+    assert.are.same({{1, 2, 3}, {7, 8, 9}}, y:tolist())
+  end)
+
+  it("a write into a tensor that requires grad while recording", function()
+    local x = lucid.tensor({{1, 2, 3}, {4, 5, 6}}, {dtype = "float64", requires_grad = true})
+    H.assert_error("requires grad", function() x[lucid.tensor({true, false})] = 0 end)
+    H.assert_error("requires grad", function() x[idx(1)] = 0 end)
+    assert.are.same({{1, 2, 3}, {4, 5, 6}}, x:tolist())
+  end)
+
+  it("leave the state usable", function()
+    local x = x34({dtype = "float32"})
+    pcall(function() return x[idx(9)] end)
+    pcall(function() return x[lucid.tensor({true})] end)
+    assert.are.same({{0, 0, 0, 0}}, x[idx(2)]:tolist())
+    assert.are.same({2, 2}, x34()[lucid.tensor({true, false, true})][{{}, {1, 2}}].shape)
+  end)
+end)
