@@ -99,6 +99,13 @@ lc_tensor *lc_scatter_add(lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *index,
  * float tensor of either dtype. The result has the broadcast shape of a and
  * mask and a's dtype; a's gradient is g where mask is 0. */
 lc_tensor *lc_masked_fill(lc_ctx *ctx, lc_tensor *a, lc_tensor *mask, double value);
+/* sort.c: the 0-based positions that order a along dim (int64, a's shape),
+ * ascending or descending, stable, NaN as the largest value; topk: the
+ * first k of them (largest first when largest, else smallest first). The
+ * values are lc_gather(a, dim, indices), which carries the gradient. A 0-d a
+ * takes dim 0. */
+lc_tensor *lc_argsort(lc_ctx *ctx, lc_tensor *a, int dim, int descending);
+lc_tensor *lc_topk(lc_ctx *ctx, lc_tensor *a, int64_t k, int dim, int largest);
 /* The 0-based coordinates of a's nonzero elements (NaN counts), row-major
  * order: an int64 (n, ndim) tensor, as torch.nonzero. */
 lc_tensor *lc_nonzero(lc_ctx *ctx, lc_tensor *a);

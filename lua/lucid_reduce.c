@@ -53,6 +53,7 @@ static lc_tensor *one_based(lc_ctx *ctx, lc_tensor *ix) {
 typedef lc_tensor *(*all_fn)(lc_ctx *, lc_tensor *);
 typedef lc_tensor *(*dim_fn)(lc_ctx *, lc_tensor *, int, int);
 
+static const lt_arg DIM_ONLY[] = {{"dim", LT_K_DIM_0D, 0, 0, NULL}, {NULL}};
 static const lt_arg DIM_KEEP[] = {
   {"dim", LT_K_DIM_0D, 0, 0, NULL}, {"keepdim", LT_K_BOOL, 0, 0, NULL}, {NULL}};
 
@@ -113,6 +114,36 @@ torch.amax.
 */
 static int l_amax(lua_State *L) { return reduce_dim(L, lc_amax, lc_amax_dim); }
 static int l_amin(lua_State *L) { return reduce_dim(L, lc_amin, lc_amin_dim); }
+
+/* any, all, count_nonzero: of the bool mask t ~= 0 (NaN counts), its amax,
+ * amin or sum; dims and keepdim as the other reductions take them. */
+static int mask_reduce(lua_State *L, all_fn all, dim_fn along) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = lt_check(L, 1);
+  lt_val v[2];
+  const char *fname = lt_args(L, 2, a->ndim, v);
+  int keep = all == lc_sum ? 0 : v[1].b;  /* count_nonzero has no keepdim, as PyTorch's */
+  lt_push(L, ctx, lc_scalar(ctx, LC_BOOL, 0.0), fname);
+  lc_tensor *zero = ((lt_box *)lua_touserdata(L, -1))->t;
+  lt_push(L, ctx, lc_ne(ctx, a, zero), fname);
+  lc_tensor *m = ((lt_box *)lua_touserdata(L, -1))->t;
+  if (m->numel == 0 && all != lc_sum)  /* any of nothing is false, all of nothing true */
+    return lt_push(L, ctx, lc_full(ctx, LC_BOOL, 0, NULL, all == lc_amin), fname);
+  return lt_push(L, ctx, reduce_call(ctx, all, along, m, (int)v[0].i, keep), fname);
+}
+
+/***
+Whether any element is nonzero (true; NaN counts), over all elements or along
+dim: a bool tensor, as torch.any. all is whether every element is.
+count_nonzero counts them (int64).
+@function any
+@usage t:any([dim [, keepdim]]), t:all([dim [, keepdim]]), t:count_nonzero([dim])
+@within Reductions
+@also lucid.all lucid.count_nonzero
+*/
+static int l_any(lua_State *L) { return mask_reduce(L, lc_amax, lc_amax_dim); }
+static int l_all(lua_State *L) { return mask_reduce(L, lc_amin, lc_amin_dim); }
+static int l_count_nonzero(lua_State *L) { return mask_reduce(L, lc_sum, lc_sum_dim); }
 
 /* argmax/argmin: indices only, 1-based. */
 static int arg_ext(lua_State *L, all_fn all, dim_fn along) {
@@ -289,6 +320,8 @@ static const lt_reg fns[] = {
   LT_ROW(prod, l_prod, DIM_KEEP, LT_BOTH), LT_ROW(var, l_var, VAR_ARGS, LT_BOTH),
   LT_ROW(std, l_std, VAR_ARGS, LT_BOTH), LT_ROW(max, l_max, DIM_KEEP, LT_BOTH),
   LT_ROW(amax, l_amax, DIM_KEEP, LT_BOTH), LT_ROW(amin, l_amin, DIM_KEEP, LT_BOTH),
+  LT_ROW(any, l_any, DIM_KEEP, LT_BOTH), LT_ROW(all, l_all, DIM_KEEP, LT_BOTH),
+  LT_ROW(count_nonzero, l_count_nonzero, DIM_ONLY, LT_BOTH),
   LT_ROW(min, l_min, DIM_KEEP, LT_BOTH), LT_ROW(argmax, l_argmax, DIM_KEEP, LT_BOTH),
   LT_ROW(argmin, l_argmin, DIM_KEEP, LT_BOTH), LT_ROW(logsumexp, l_logsumexp, DIM_KEEP, LT_BOTH),
   LT_ROW(norm, l_norm, NORM_ARGS, LT_BOTH), LT_ROW(softmax, l_softmax, DIM_REQ, LT_BOTH),

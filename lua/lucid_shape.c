@@ -450,6 +450,155 @@ static int l_index_select(lua_State *L) {
   return lt_push(L, ctx, lc_index_select(ctx, a, (int)v[0].i, index), fname);
 }
 
+/* ---- ordering: sort, argsort, msort, topk, kthvalue ------------------------------------
+ * The core gives 0-based positions (lc_argsort, lc_topk); the values are a
+ * gather by them (recorded: the gradient goes back to the picked elements),
+ * and the indices returned are those positions plus 1. */
+
+/* A dim argument, the last dim when absent (PyTorch's dim=-1). */
+static int dim_or_last(const lt_val *v, const lc_tensor *a) {
+  return v->idx ? (int)v->i : (a->ndim ? a->ndim - 1 : 0);
+}
+
+/* Pushes values = a gathered along dim by pos (0-based), then pos + 1. */
+static int push_picked(lua_State *L, lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *pos,
+                       const char *fname) {
+  if (a->ndim == 0) {  /* one element: itself, at index 1 */
+    lt_push(L, ctx, lc_clone(ctx, a), fname);
+  } else {
+    lt_push(L, ctx, lc_gather(ctx, a, dim, pos), fname);
+  }
+  lt_push(L, ctx, lc_scalar(ctx, LC_INT64, 1.0), fname);
+  lc_tensor *one = ((lt_box *)lua_touserdata(L, -1))->t;
+  lc_tensor *p = pos;
+  if (a->ndim == 0) {
+    lt_push(L, ctx, lc_reshape(ctx, pos, 0, NULL), fname);
+    p = ((lt_box *)lua_touserdata(L, -1))->t;
+  }
+  lt_push(L, ctx, lc_add(ctx, p, one), fname);
+  lua_replace(L, -2 - (a->ndim == 0));  /* over `one` (and the reshape) */
+  if (a->ndim == 0) lua_pop(L, 1);
+  return 2;
+}
+
+static const lt_arg SORT_ARGS[] = {
+  {"dim", LT_K_DIM_0D, 0, 0, NULL}, {"descending", LT_K_BOOL, 0, 0, NULL},
+  {"stable", LT_K_BOOL, LT_KW, 0, NULL}, {NULL}};
+/***
+The values along dim (the last by default) in ascending order (descending
+with descending = true), and their 1-based indices (int64), as torch.sort.
+The sort is always stable (equal values keep their order), and NaN counts as
+the largest value. Gradients flow back to the elements picked.
+@function sort
+@usage local values, indices = t:sort([dim [, descending]])  or  t:sort{dim =, descending =, stable =}
+@within Shapes and indexing
+*/
+static int l_sort(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = lt_check(L, 1);
+  lt_val v[3];
+  const char *fname = lt_args(L, 2, a->ndim, v);
+  int dim = dim_or_last(&v[0], a);
+  lt_push(L, ctx, lc_argsort(ctx, a, dim, v[1].b), fname);
+  lc_tensor *pos = ((lt_box *)lua_touserdata(L, -1))->t;
+  return push_picked(L, ctx, a, dim, pos, fname);
+}
+
+/***
+The 1-based indices (int64) that sort t along dim, as t:sort gives them.
+@function argsort
+@usage t:argsort([dim [, descending]])  or  t:argsort{dim =, descending =, stable =}
+@within Shapes and indexing
+*/
+static int l_argsort(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = lt_check(L, 1);
+  lt_val v[3];
+  const char *fname = lt_args(L, 2, a->ndim, v);
+  int dim = dim_or_last(&v[0], a);
+  lt_push(L, ctx, lc_argsort(ctx, a, dim, v[1].b), fname);
+  lc_tensor *pos = ((lt_box *)lua_touserdata(L, -1))->t;
+  push_picked(L, ctx, a, dim, pos, fname);
+  return 1;  /* the indices, on top */
+}
+
+/***
+The values sorted along dim 1, ascending (torch.msort): t:sort(1) without the
+indices.
+@function msort
+@usage t:msort()
+@within Shapes and indexing
+*/
+static int l_msort(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = lt_check(L, 1);
+  const char *fname = lt_args(L, 2, -1, NULL);
+  lt_push(L, ctx, lc_argsort(ctx, a, 0, 0), fname);
+  lc_tensor *pos = ((lt_box *)lua_touserdata(L, -1))->t;
+  push_picked(L, ctx, a, 0, pos, fname);
+  lua_pop(L, 1);
+  return 1;
+}
+
+static const lt_arg TOPK_ARGS[] = {
+  {"k", LT_K_INTEGER, LT_REQ, 0, NULL}, {"dim", LT_K_DIM_0D, 0, 0, NULL},
+  {"largest", LT_K_BOOL, 0, 1, NULL}, {"sorted", LT_K_BOOL, 0, 1, NULL}, {NULL}};
+/***
+The k largest values along dim (the last by default; the k smallest with
+largest = false), largest first, and their 1-based indices (int64), as
+torch.topk. Results are always sorted; ties keep their order. Gradients flow
+back to the elements picked.
+@function topk
+@usage local values, indices = t:topk(k [, dim [, largest [, sorted]]])  or  t:topk(k, {dim =, largest =})
+@within Shapes and indexing
+*/
+static int l_topk(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = lt_check(L, 1);
+  lt_val v[4];
+  const char *fname = lt_args(L, 2, a->ndim, v);
+  int dim = dim_or_last(&v[1], a);
+  lt_push(L, ctx, lc_topk(ctx, a, (int64_t)v[0].i, dim, v[2].b), fname);
+  lc_tensor *pos = ((lt_box *)lua_touserdata(L, -1))->t;
+  return push_picked(L, ctx, a, dim, pos, fname);
+}
+
+static const lt_arg KTH_ARGS[] = {
+  {"k", LT_K_INTEGER, LT_REQ, 0, NULL}, {"dim", LT_K_DIM_0D, 0, 0, NULL},
+  {"keepdim", LT_K_BOOL, 0, 0, NULL}, {NULL}};
+/***
+The k-th smallest value along dim (the last by default; k is 1-based) and its
+1-based index (int64), as torch.kthvalue; dim goes away unless keepdim.
+@function kthvalue
+@usage local value, index = t:kthvalue(k [, dim [, keepdim]])
+@within Shapes and indexing
+*/
+static int l_kthvalue(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = lt_check(L, 1);
+  lt_val v[3];
+  const char *fname = lt_args(L, 2, a->ndim, v);
+  int dim = dim_or_last(&v[1], a);
+  int64_t len = a->ndim ? a->shape[dim] : 1, k = (int64_t)v[0].i;
+  if (k < 1 || k > len)
+    return lt_error(L, "%s: k = %lld is out of range 1..%lld for dimension %d", fname,
+                    (long long)k, (long long)len, dim + 1);
+  lt_push(L, ctx, lc_topk(ctx, a, k, dim, 0), fname);
+  lc_tensor *pos = ((lt_box *)lua_touserdata(L, -1))->t;
+  int base = lua_gettop(L);
+  push_picked(L, ctx, a, dim, pos, fname);  /* the k smallest and their indices */
+  if (a->ndim == 0) return 2;
+  for (int r = 0; r < 2; r++) {  /* the last of each, along dim */
+    lc_tensor *t = ((lt_box *)lua_touserdata(L, base + 1 + r))->t;
+    if (v[2].b) {
+      lt_push(L, ctx, lc_narrow(ctx, t, dim, k - 1, 1), fname);
+    } else {
+      lt_push(L, ctx, lc_select(ctx, t, dim, k - 1), fname);
+    }
+  }
+  return 2;
+}
+
 static const lt_arg NONZERO_ARGS[] = {{"as_tuple", LT_K_BOOL, 0, 0, NULL}, {NULL}};
 /***
 The 1-based coordinates of the nonzero (true) elements, row-major, as an
@@ -604,6 +753,9 @@ static const lt_reg fns[] = {
   LT_ROW(scatter_add, l_scatter_add, SCATTER_ARGS, LT_BOTH),
   LT_ROW(masked_fill, l_masked_fill, MASKED_FILL_ARGS, LT_BOTH),
   LT_ROW(nonzero, l_nonzero, NONZERO_ARGS, LT_BOTH),
+  LT_ROW(sort, l_sort, SORT_ARGS, LT_BOTH), LT_ROW(argsort, l_argsort, SORT_ARGS, LT_BOTH),
+  LT_ROW(msort, l_msort, NULL, LT_BOTH), LT_ROW(topk, l_topk, TOPK_ARGS, LT_BOTH),
+  LT_ROW(kthvalue, l_kthvalue, KTH_ARGS, LT_BOTH),
   LT_ROW(repeat, l_repeat, NULL, LT_BOTH), LT_ROW(tile, l_tile, NULL, LT_BOTH),
   LT_ROW(flip, l_flip, NULL, LT_BOTH),
   /* their first argument is a list of tensors, so they are no methods */

@@ -15,7 +15,7 @@ end
 -- Every `op = "<name>"` of the fixture files.
 local function fixture_ops()
   local seen = {}
-  for _, family in ipairs({"core_ops", "elementwise", "reduce", "shape", "index"}) do
+  for _, family in ipairs({"core_ops", "elementwise", "reduce", "shape", "index", "sort"}) do
     for name in read("tests/fixtures/" .. family .. ".lua"):gmatch('%f[%w_]op = "([%w_]+)"') do
       seen[name] = true
     end

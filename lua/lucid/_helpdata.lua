@@ -262,6 +262,10 @@ subtracted first)."},
    text = "The largest (smallest) values over all elements (0-d) or along dim, as max\
 and min give them but without indices; ties share the gradient evenly, as\
 torch.amax."},
+  {name = "lucid.any", section = "Reductions", usage = "t:any([dim [, keepdim]]), t:all([dim [, keepdim]]), t:count_nonzero([dim])", also = {"lucid.all", "lucid.count_nonzero"}, aka = {},
+   text = "Whether any element is nonzero (true; NaN counts), over all elements or along\
+dim: a bool tensor, as torch.any. all is whether every element is.\
+count_nonzero counts them (int64)."},
   {name = "lucid.argmax", section = "Reductions", usage = "t:argmax([dim [, keepdim]])  (also argmin)", also = {"lucid.argmin"}, aka = {},
    text = "The 1-based index of the largest (smallest) element: over the flattened\
 tensor without dim, else along dim. Indices are int64 tensors; :item() gives\
@@ -372,6 +376,24 @@ torch.chunk. Views."},
   {name = "lucid.index_select", section = "Shapes and indexing", usage = "t:index_select(dim, index)", also = {}, aka = {},
    text = "The entries at the given 1-based indices along dim; index is a 1-D tensor or a\
 Lua array such as {3, 1}."},
+  {name = "lucid.sort", section = "Shapes and indexing", usage = "local values, indices = t:sort([dim [, descending]])  or  t:sort{dim =, descending =, stable =}", also = {}, aka = {},
+   text = "The values along dim (the last by default) in ascending order (descending\
+with descending = true), and their 1-based indices (int64), as torch.sort.\
+The sort is always stable (equal values keep their order), and NaN counts as\
+the largest value. Gradients flow back to the elements picked."},
+  {name = "lucid.argsort", section = "Shapes and indexing", usage = "t:argsort([dim [, descending]])  or  t:argsort{dim =, descending =, stable =}", also = {}, aka = {},
+   text = "The 1-based indices (int64) that sort t along dim, as t:sort gives them."},
+  {name = "lucid.msort", section = "Shapes and indexing", usage = "t:msort()", also = {}, aka = {},
+   text = "The values sorted along dim 1, ascending (torch.msort): t:sort(1) without the\
+indices."},
+  {name = "lucid.topk", section = "Shapes and indexing", usage = "local values, indices = t:topk(k [, dim [, largest [, sorted]]])  or  t:topk(k, {dim =, largest =})", also = {}, aka = {},
+   text = "The k largest values along dim (the last by default; the k smallest with\
+largest = false), largest first, and their 1-based indices (int64), as\
+torch.topk. Results are always sorted; ties keep their order. Gradients flow\
+back to the elements picked."},
+  {name = "lucid.kthvalue", section = "Shapes and indexing", usage = "local value, index = t:kthvalue(k [, dim [, keepdim]])", also = {}, aka = {},
+   text = "The k-th smallest value along dim (the last by default; k is 1-based) and its\
+1-based index (int64), as torch.kthvalue; dim goes away unless keepdim."},
   {name = "lucid.nonzero", section = "Shapes and indexing", usage = "t:nonzero([as_tuple])  or  t:nonzero{as_tuple = true}", also = {}, aka = {},
    text = "The 1-based coordinates of the nonzero (true) elements, row-major, as an\
 int64 tensor of shape (count, ndim), as torch.nonzero; with as_tuple, one 1-D\

@@ -79,7 +79,7 @@ local function mlp()
 end
 
 local W, ORDER = {}, {"tiny_train", "tiny_infer", "tiny_infer_reuse", "linear_train",
-  "tanh_big", "mlp_train", "mlp_infer", "mlp_infer_reuse"}
+  "tanh_big", "mlp_train", "mlp_infer", "mlp_infer_reuse", "sort_1m", "topk_1m"}
 
 -- 1. Sequential(Linear(4,8), Tanh, Linear(8,2)), batch 1, forward + backward
 function W.tiny_train()
@@ -153,6 +153,16 @@ function W.mlp_infer_reuse()
   local model, x = mlp(), lucid.randn(1, 784)
   model:reuse_buffers()
   return function() model(x) end, true
+end
+
+-- 7. sort of 1M float32 values (values and indices); topk(100) of them
+function W.sort_1m()
+  local x = lucid.randn(1024 * 1024)
+  return function() x:sort() end, true
+end
+function W.topk_1m()
+  local x = lucid.randn(1024 * 1024)
+  return function() x:topk(100) end, true
 end
 
 -- ---- main ----------------------------------------------------------------------------

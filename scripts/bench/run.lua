@@ -112,6 +112,10 @@ local ROWS = {
     label = "6. MLP 784-256-256-10, batch 1, forward, no_grad"},
   {key = "mlp_infer_reuse", torch = "mlp_infer", goal = 8, jit = true,
     label = "6. the same, Lucid with reuse_buffers"},
+  {key = "sort_1m", torch = "sort_1m", goal = 2,
+    label = "7. sort of 1M float32 (values and indices)"},
+  {key = "topk_1m", torch = "topk_1m", goal = 2,
+    label = "7. topk(100) of 1M float32"},
 }
 local THREADS = {1, 2}
 

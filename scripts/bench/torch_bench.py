@@ -137,8 +137,20 @@ def mlp_infer():
     return lambda: model(x), True
 
 
+# 7. sort of 1M float32 values (values and indices); topk(100) of them
+def sort_1m():
+    x = torch.randn(1024 * 1024)
+    return lambda: torch.sort(x), True
+
+
+def topk_1m():
+    x = torch.randn(1024 * 1024)
+    return lambda: torch.topk(x, 100), True
+
+
 WORKLOADS = {f.__name__: f for f in
-             (tiny_train, tiny_infer, linear_train, tanh_big, mlp_train, mlp_infer)}
+             (tiny_train, tiny_infer, linear_train, tanh_big, mlp_train, mlp_infer, sort_1m,
+              topk_1m)}
 
 
 # ---- main ----------------------------------------------------------------------------
