@@ -179,6 +179,24 @@ lc_tensor *lc_randint(lc_ctx *ctx, lc_dtype dtype, int64_t low, int64_t high, in
 /* Fills t in place with U[lo, hi) from the context's generator. */
 lc_status lc_uniform_(lc_ctx *ctx, lc_tensor *t, double lo, double hi);
 
+/* random.c: more draws from the context's generator (no graph).
+ *   lc_randperm: a random permutation of 0..n-1 (dtype: any, int64 usual).
+ *   lc_multinomial: num draws of category indices (0-based, int64) from each
+ *     row of probs (cats) or (rows, cats), weights that need not sum to 1;
+ *     without replacement a category is drawn at most once.
+ *   lc_bernoulli: 1 with probability p, else 0, per element (p's dtype).
+ *   lc_poisson: Poisson draws with the given rates (rates' dtype).
+ *   in place: normal_ (mean, std), exponential_ (rate lambd), bernoulli_
+ *   (probability p; any dtype), random_ (integers in [from, to); any dtype). */
+lc_tensor *lc_randperm(lc_ctx *ctx, int64_t n, lc_dtype dtype);
+lc_tensor *lc_multinomial(lc_ctx *ctx, lc_tensor *probs, int64_t num, int replacement);
+lc_tensor *lc_bernoulli(lc_ctx *ctx, lc_tensor *p);
+lc_tensor *lc_poisson(lc_ctx *ctx, lc_tensor *rates);
+lc_status lc_normal_(lc_ctx *ctx, lc_tensor *t, double mean, double std);
+lc_status lc_exponential_(lc_ctx *ctx, lc_tensor *t, double lambd);
+lc_status lc_bernoulli_(lc_ctx *ctx, lc_tensor *t, double p);
+lc_status lc_random_(lc_ctx *ctx, lc_tensor *t, int64_t from, int64_t to);
+
 /* A contiguous tensor over memory the caller owns (data: numel elements of
  * dtype, row-major). Nothing is copied; the memory must stay valid until
  * lc_tensor_own_data is called on a tensor sharing it, or all such tensors

@@ -1321,7 +1321,7 @@ lc_tensor *lc_nonzero(lc_ctx *ctx, lc_tensor *a) {
   }
   int64_t shape[2] = {n, a->ndim};
   lc_tensor *out = lc_empty(ctx, LC_INT64, 2, shape);
-  if (!out || n == 0) return out;
+  if (!out || out->numel == 0) return out;  /* none, or a 0-d a: (n, 0) holds nothing */
   int64_t *o = (int64_t *)lc_tensor_data(out);
   memset(idx, 0, sizeof idx);
   for (int64_t k = 0; k < a->numel; k++) {

@@ -820,6 +820,143 @@ static int l_to_string(lua_State *L) {
   return 1;
 }
 
+/* ---- random draws (core/random.c) ------------------------------------------------
+ * Index results (randperm, multinomial) are 1-based, as every index here. */
+
+/* Pushes r + 1, r being the 0-based indices in the box on top. */
+static int push_one_based(lua_State *L, lc_ctx *ctx, const char *fname) {
+  lc_tensor *r = ((lt_box *)lua_touserdata(L, -1))->t;
+  lt_push(L, ctx, lc_scalar(ctx, r->dtype == LC_BOOL ? LC_INT64 : r->dtype, 1.0), fname);
+  lc_tensor *one = ((lt_box *)lua_touserdata(L, -1))->t;
+  lt_push(L, ctx, lc_add(ctx, r, one), fname);
+  return 1;
+}
+
+static const lt_arg RANDPERM_ARGS[] = {
+  {"n", LT_K_INTEGER, LT_REQ | LT_POS, 0, NULL}, LT_CREATE_OPTS, {NULL}};
+/***
+A random permutation of 1..n (int64 unless opts.dtype says otherwise), from
+the seeded generator, as torch.randperm (which counts from 0).
+@function randperm
+@usage lucid.randperm(n [, {dtype =, requires_grad =}])
+@within Creating tensors
+*/
+static int l_randperm(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lt_val v[3];
+  const char *fname = lt_args(L, 1, -1, v);
+  lc_dtype dt = v[1].idx ? (lc_dtype)v[1].i : LC_INT64;
+  lt_push(L, ctx, lc_randperm(ctx, (int64_t)v[0].i, dt), fname);
+  push_one_based(L, ctx, fname);
+  return leaf(L, v[2].b);
+}
+
+static const lt_arg MULTINOMIAL_ARGS[] = {
+  {"num_samples", LT_K_INTEGER, LT_REQ, 0, NULL}, {"replacement", LT_K_BOOL, 0, 0, NULL}, {NULL}};
+/***
+num_samples category indices (1-based, int64) drawn from each row of probs (a
+1-D tensor of weights, or 2-D: one draw per row), as torch.multinomial:
+weights need not sum to 1; without replacement (the default) a category is
+drawn at most once per row.
+@function multinomial
+@usage lucid.multinomial(probs, num_samples [, replacement])  or  probs:multinomial(n)
+@within Creating tensors
+*/
+static int l_multinomial(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *p = lt_check(L, 1);
+  lt_val v[2];
+  const char *fname = lt_args(L, 2, -1, v);
+  lt_push(L, ctx, lc_multinomial(ctx, p, (int64_t)v[0].i, v[1].b), fname);
+  return push_one_based(L, ctx, fname);
+}
+
+/***
+Draws of 1 with probability p (each element of a float tensor p), else 0, in
+p's dtype, as torch.bernoulli; poisson draws Poisson counts with rates r.
+@function bernoulli
+@usage lucid.bernoulli(p), lucid.poisson(rates)  or  p:bernoulli(), rates:poisson()
+@within Creating tensors
+@also lucid.poisson
+*/
+static int l_bernoulli(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *p = lt_check(L, 1);
+  const char *fname = lt_args(L, 2, -1, NULL);
+  return lt_push(L, ctx, lc_bernoulli(ctx, p), fname);
+}
+
+static int l_poisson(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *r = lt_check(L, 1);
+  const char *fname = lt_args(L, 2, -1, NULL);
+  return lt_push(L, ctx, lc_poisson(ctx, r), fname);
+}
+
+static const lt_arg NORMAL_ARGS[] = {
+  {"mean", LT_K_NUMBER, 0, 0, NULL}, {"std", LT_K_NUMBER, 0, 1, NULL}, {NULL}};
+static const lt_arg EXPONENTIAL_ARGS[] = {{"lambd", LT_K_NUMBER, 0, 1, NULL}, {NULL}};
+static const lt_arg BERNOULLI_ARGS[] = {{"p", LT_K_NUMBER, 0, 0.5, NULL}, {NULL}};
+static const lt_arg RANDOM_ARGS[] = {
+  {"from", LT_K_INTEGER, 0, 0, NULL}, {"to", LT_K_INTEGER, 0, 0, NULL}, {NULL}};
+
+/* The in-place fills: t changed (refused on a tensor that requires grad
+ * while recording, as every in-place op), and returned. */
+static int fill_done(lua_State *L, lc_ctx *ctx, lc_status st, const char *fname) {
+  lt_do(L, ctx, st, fname);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/***
+In-place random fills, as PyTorch's: t:normal_(mean = 0, std = 1) (floats),
+t:exponential_(lambd = 1) (floats), t:bernoulli_(p = 0.5) (1 with probability
+p, else 0; any dtype), t:random_([from,] to) (integers in [from, to), from 0
+by default; any dtype). Each returns t.
+@function normal_
+@usage t:normal_([mean [, std]]), t:exponential_([lambd]), t:bernoulli_([p]), t:random_([from,] to)
+@within In place
+@also lucid.exponential_ lucid.bernoulli_ lucid.random_
+*/
+static int l_normal_(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *t = lt_check(L, 1);
+  lt_val v[2];
+  const char *fname = lt_args(L, 2, -1, v);
+  lt_check_inplace(L, t, fname);
+  return fill_done(L, ctx, lc_normal_(ctx, t, v[0].n, v[1].n), fname);
+}
+
+static int l_exponential_(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *t = lt_check(L, 1);
+  lt_val v[1];
+  const char *fname = lt_args(L, 2, -1, v);
+  lt_check_inplace(L, t, fname);
+  return fill_done(L, ctx, lc_exponential_(ctx, t, v[0].n), fname);
+}
+
+static int l_bernoulli_(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *t = lt_check(L, 1);
+  lt_val v[1];
+  const char *fname = lt_args(L, 2, -1, v);
+  lt_check_inplace(L, t, fname);
+  return fill_done(L, ctx, lc_bernoulli_(ctx, t, v[0].n), fname);
+}
+
+static int l_random_(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *t = lt_check(L, 1);
+  lt_val v[2];
+  const char *fname = lt_args(L, 2, -1, v);
+  lt_check_inplace(L, t, fname);
+  if (!v[0].idx)
+    return lt_error(L, "%s: the upper bound `to` is required", fname);
+  int64_t from = v[1].idx ? (int64_t)v[0].i : 0, to = v[1].idx ? (int64_t)v[1].i : (int64_t)v[0].i;
+  return fill_done(L, ctx, lc_random_(ctx, t, from, to), fname);
+}
+
 /* uniform_(t, from = 0, to = 1): in place, for initialisers. */
 static const lt_arg UNIFORM_ARGS[] = {
   {"from", LT_K_NUMBER, 0, 0, NULL}, {"to", LT_K_NUMBER, 0, 1, NULL}, {NULL}};
@@ -1702,6 +1839,13 @@ static const lt_reg core_fns[] = {
   LT_ROW(detach, l_detach, NULL, LT_BOTH), LT_ROW(zero_grad, l_zero_grad, NULL, LT_BOTH),
   LT_ROW(requires_grad_, l_requires_grad_, REQUIRES_GRAD_ARG, LT_BOTH),
   LT_ROW(uniform_, l_uniform_, UNIFORM_ARGS, LT_BOTH),
+  LT_ROW(randperm, l_randperm, RANDPERM_ARGS, LT_MODULE),
+  LT_ROW(multinomial, l_multinomial, MULTINOMIAL_ARGS, LT_BOTH),
+  LT_ROW(bernoulli, l_bernoulli, NULL, LT_BOTH), LT_ROW(poisson, l_poisson, NULL, LT_BOTH),
+  LT_ROW(normal_, l_normal_, NORMAL_ARGS, LT_BOTH),
+  LT_ROW(exponential_, l_exponential_, EXPONENTIAL_ARGS, LT_BOTH),
+  LT_ROW(bernoulli_, l_bernoulli_, BERNOULLI_ARGS, LT_BOTH),
+  LT_ROW(random_, l_random_, RANDOM_ARGS, LT_BOTH),
   LT_ROW(to_string, l_to_string, NULL, LT_BOTH),
   /* the metatable's own (__index is made below: it has the methods as upvalue) */
   {"__gc", "lucid.Tensor.__gc", box_gc, NULL, LT_META},

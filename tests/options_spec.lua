@@ -120,6 +120,7 @@ describe("options: every function with options refuses an unknown one", function
     {"lucid.randn_like", lucid.randn_like, t},
     {"lucid.empty_like", lucid.empty_like, t},
     {"lucid.full_like", lucid.full_like, t, 1},
+    {"lucid.normal", lucid.normal, 0, 1, {2}},
   }
 
   it("covers every schema the library registers (a new one needs a case here)", function()

@@ -55,6 +55,11 @@ lucid.zeros, ones, rand, randn or empty. It does not require grad unless opts\
 asks."},
   {name = "lucid.full_like", section = "Creating tensors", usage = "lucid.full_like(input, fill_value [, {dtype =, requires_grad =}])", also = {}, aka = {},
    text = "A tensor of t's shape and dtype filled with value."},
+  {name = "lucid.normal", section = "Creating tensors", usage = "lucid.normal(mean, std [, size [, {dtype =, requires_grad =}]])", also = {}, aka = {},
+   text = "Normal draws: lucid.normal(mean, std, size) with numbers fills a new tensor\
+of that shape; with a tensor mean or std (or both, broadcasting), one draw per\
+element, mean + std * N(0, 1), which carries gradients to mean and std, as\
+torch.normal."},
   {name = "lucid.tensor", section = "Creating tensors", usage = "lucid.tensor(data [, opts])  or  lucid.Tensor(data [, opts])", also = {}, aka = {"lucid.Tensor"},
    text = "A new tensor from a number (0-d), nested tables ({{1, 2}, {3, 4}} has shape\
 {2, 2}) or another tensor (copied). opts = {dtype = \"float64\", requires_grad =\
@@ -97,6 +102,17 @@ unless opts.dtype says otherwise, as in PyTorch. The shape is a table here,\
 float32 and int32, 8 for float64 and int64, 1 for uint8 and bool, where any\
 nonzero byte is true), row-major, as files and C hosts hold them; the bytes\
 are copied. The inverse of t:to_string()."},
+  {name = "lucid.randperm", section = "Creating tensors", usage = "lucid.randperm(n [, {dtype =, requires_grad =}])", also = {}, aka = {},
+   text = "A random permutation of 1..n (int64 unless opts.dtype says otherwise), from\
+the seeded generator, as torch.randperm (which counts from 0)."},
+  {name = "lucid.multinomial", section = "Creating tensors", usage = "lucid.multinomial(probs, num_samples [, replacement])  or  probs:multinomial(n)", also = {}, aka = {},
+   text = "num_samples category indices (1-based, int64) drawn from each row of probs (a\
+1-D tensor of weights, or 2-D: one draw per row), as torch.multinomial:\
+weights need not sum to 1; without replacement (the default) a category is\
+drawn at most once per row."},
+  {name = "lucid.bernoulli", section = "Creating tensors", usage = "lucid.bernoulli(p), lucid.poisson(rates)  or  p:bernoulli(), rates:poisson()", also = {"lucid.poisson"}, aka = {},
+   text = "Draws of 1 with probability p (each element of a float tensor p), else 0, in\
+p's dtype, as torch.bernoulli; poisson draws Poisson counts with rates r."},
   {name = "Tensor.shape", section = "Tensor fields", usage = "t.shape", also = {}, aka = {},
    text = "The sizes as a new Lua table, {2, 3} (torch's t.shape / t.size()). Changing\
 the table does not change the tensor; use reshape or view for that."},
@@ -411,6 +427,11 @@ repeat). repeat is a Lua keyword, so the method reads t:tile(2, 2), which also\
 accepts fewer counts than dims."},
   {name = "lucid.flip", section = "Shapes and indexing", usage = "t:flip(dims...)", also = {}, aka = {},
    text = "A copy with the order of elements reversed along the given dims."},
+  {name = "lucid.normal_", section = "In place", usage = "t:normal_([mean [, std]]), t:exponential_([lambd]), t:bernoulli_([p]), t:random_([from,] to)", also = {"lucid.exponential_", "lucid.bernoulli_", "lucid.random_"}, aka = {},
+   text = "In-place random fills, as PyTorch's: t:normal_(mean = 0, std = 1) (floats),\
+t:exponential_(lambd = 1) (floats), t:bernoulli_(p = 0.5) (1 with probability\
+p, else 0; any dtype), t:random_([from,] to) (integers in [from, to), from 0\
+by default; any dtype). Each returns t."},
   {name = "lucid.uniform_", section = "In place", usage = "t:uniform_([from = 0 [, to = 1]])", also = {}, aka = {},
    text = "Fills t with uniform draws in [low, high); returns t. For initialisers."},
   {name = "lucid.zero_grad", section = "In place", usage = "t:zero_grad()", also = {}, aka = {},

@@ -175,6 +175,45 @@ return load_guarded("lucid", lucid, function()
     return C.full(o.input.shape, o.fill_value, like_opts(o))
   end
 
+  local NORMAL = args.schema("lucid.normal", {
+    {"mean", 0, function(v)
+      if type(v) ~= "number" and not C.is_tensor(v) then return "expected a number or a tensor" end
+    end},
+    {"std", 1, function(v)
+      if type(v) ~= "number" and not C.is_tensor(v) then return "expected a number or a tensor" end
+    end},
+    {"size", nil, "table"},
+    {"dtype", nil, "string", keyword = true},
+    {"requires_grad", nil, "boolean", keyword = true},
+    unsupported = {"generator", "out", "layout", "device", "pin_memory"},
+  })
+  --- Normal draws: lucid.normal(mean, std, size) with numbers fills a new tensor
+  -- of that shape; with a tensor mean or std (or both, broadcasting), one draw per
+  -- element, mean + std * N(0, 1), which carries gradients to mean and std, as
+  -- torch.normal.
+  -- @function normal
+  -- @usage lucid.normal(mean, std [, size [, {dtype =, requires_grad =}]])
+  -- @within Creating tensors
+  function lucid.normal(...)
+    local o = NORMAL:table(...)
+    local tm, ts = C.is_tensor(o.mean), C.is_tensor(o.std)
+    if not tm and not ts then
+      if not o.size then raise("lucid.normal: size is required when mean and std are numbers") end
+      if o.std < 0 then raise("lucid.normal: std must be non-negative, got " .. tostring(o.std)) end
+      local t = C.empty(o.size, {dtype = o.dtype}):normal_(o.mean, o.std)
+      if o.requires_grad then t.requires_grad = true end
+      return t
+    end
+    if o.size then raise("lucid.normal: size is only taken when mean and std are numbers") end
+    if o.requires_grad ~= nil then raise("lucid.normal: requires_grad is only taken with numbers") end
+    local like = tm and o.mean or o.std
+    local shape = (tm and ts) and (o.mean + o.std).shape or like.shape
+    local dtype = o.dtype or like.dtype  -- an integer mean draws in the default float dtype
+    if dtype ~= "float32" and dtype ~= "float64" then dtype = C.get_default_dtype() end
+    local eps = lucid.no_grad(function() return C.empty(shape, {dtype = dtype}):normal_() end)
+    return eps * o.std + o.mean
+  end
+
   for name, fn in pairs(require("lucid.linalg")) do
     lucid[name], methods[name] = fn, fn
   end
