@@ -1370,12 +1370,22 @@ static lc_tensor *key_positions(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tens
   return pos;
 }
 
+/* What t[key] reads has the key's shape (a mask: one dim) then t's dims
+ * after the key's: at most LC_MAX_DIMS. */
+static void check_key_dims(lua_State *L, const lc_tensor *t, const lc_tensor *key, int lead) {
+  int n = (key->dtype == LC_BOOL ? 1 : key->ndim) + t->ndim - lead;
+  if (n > LC_MAX_DIMS)
+    lt_error(L, "lucid.Tensor: indexing a %d-d tensor with a %d-d index would give %d dims (at "
+             "most %d)", t->ndim, key->ndim, n, LC_MAX_DIMS);
+}
+
 /* t[key] for a tensor key: the rows it names, copied (index_select, so the
  * gradient flows back to t): shape (rows named, t's other dims), with an
  * integer key's own shape in front. */
 static int index_by_tensor(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor *key) {
   int lead;
   lc_tensor *pos = key_positions(L, ctx, t, key, &lead);
+  check_key_dims(L, t, key, lead);
   int64_t shape[LC_MAX_DIMS], m = 1;
   int r = 0;
   for (int d = 0; d < lead; d++) m *= t->shape[d];
@@ -1389,7 +1399,6 @@ static int index_by_tensor(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor *k
   int k = 0;
   for (int d = 0; d < key->ndim; d++) shape[k++] = key->shape[d];
   for (int d = 1; d < t->ndim; d++) shape[k++] = t->shape[d];
-  if (k > LC_MAX_DIMS) lt_error(L, "lucid.Tensor: the result would have more than %d dims", LC_MAX_DIMS);
   return lt_push(L, ctx, lc_reshape(ctx, rows, k, shape), "lucid.Tensor");
 }
 
@@ -1399,6 +1408,7 @@ static void assign_by_tensor(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor 
   lc_tensor *src = write_value(L, ctx, t, vi);
   int lead;
   lc_tensor *pos = key_positions(L, ctx, t, key, &lead);
+  check_key_dims(L, t, key, lead);
   /* v broadcast to what t[key] reads: (the key's rows, t's other dims) */
   int64_t shape[LC_MAX_DIMS];
   int k = 0;
@@ -1407,7 +1417,7 @@ static void assign_by_tensor(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor 
   } else {
     for (int d = 0; d < key->ndim; d++) shape[k++] = key->shape[d];
   }
-  for (int d = lead; d < t->ndim && k < LC_MAX_DIMS; d++) shape[k++] = t->shape[d];
+  for (int d = lead; d < t->ndim; d++) shape[k++] = t->shape[d];
   lt_push(L, ctx, lc_expand(ctx, src, k, shape), "lucid.Tensor");
   lc_tensor *full = top_tensor(L);
   int64_t rows[LC_MAX_DIMS];

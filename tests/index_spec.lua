@@ -103,6 +103,11 @@ describe("t[{...}]", function()
     check_error("lucid.Tensor: index 5 is out of range for dimension 1 of size 3",
       function() a[5] = 1 end)
     check_error("lucid.Tensor: cannot index with a boolean key", function() return a[true] end)
+    local deep = lucid.zeros(1, 1, 1, 1, 1, 1, 1, 2)
+    local key = lucid.ones(1, 1, 1, 1, 1, 1, 1, 1, {dtype = "int64"})
+    check_error("lucid.Tensor: indexing a 8-d tensor with a 8-d index would give 15 dims (at most 8)",
+      function() return deep[key] end)
+    check_error("would give 15 dims", function() deep[key] = 1 end)
   end)
 end)
 

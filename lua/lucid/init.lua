@@ -236,6 +236,7 @@ return load_guarded("lucid", lucid, function()
       local flat = lucid.no_grad(function() return t:reshape(-1):tolist() end)
       local lo, hi, sum = math.huge, -math.huge, 0
       for _, v in ipairs(flat) do
+        if type(v) == "boolean" then v = v and 1 or 0 end  -- bool: the share that is true
         if v < lo then lo = v end
         if v > hi then hi = v end
         sum = sum + v

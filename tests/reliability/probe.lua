@@ -170,7 +170,10 @@ end
 add("operator unary -", function(a) return -a end, "tensor")
 add("operator #", function(a) return #a end, "tensor")
 add("operator []", function(a, k) return a[k] end, "tensor")
-add("operator []=", function(a, k, v) a[k] = v end, "tensor")
+-- (only into a tensor: storing into a Lua table the probe passed, a class
+-- of the library among them, would keep the value alive to the end and
+-- change the class, which is the probe's doing, not the library's)
+add("operator []=", function(a, k, v) if lucid.is_tensor(a) then a[k] = v end end, "tensor")
 add("operator ()", function(a, ...) return a(...) end, "tensor")
 add("tostring", function(a) return tostring(a) end, "tensor")
 
@@ -225,7 +228,8 @@ local huge_ints = {-2, 5, 7, 1000, 2 ^ 31 - 1, 1 << 31, 1 << 32, 1 << 40, 1 << 5
   (1 << 62) + 1, M, m, -(1 << 31), -(1 << 62), M - 1}
 local floats = {0.5, -0.0, 0 / 0, -(0 / 0), math.huge, -math.huge, 1e308, -1e308, 1e-320, 2.0,
   1.5, -2.5, 2 ^ 40, 2 ^ 63, 2 ^ 64, 1e19, -1e19, 3.0, 0.1}
-local strings = {"", "float64", "float32", "double", "float", "int64", "none", "tanh", "sum",
+local strings = {"", "float64", "float32", "double", "float", "int64", "int32", "uint8", "bool",
+  "long", "none", "tanh", "sum",
   "mean", "fro", "x", "1", "2", "-1", "nan", "reflect", "weight", "bias", "lr", "probe_file.bin",
   "nonexistent_dir/file", string.rep("z", 300), "\0\255\1", "inf", "1e400"}
 
@@ -288,6 +292,16 @@ local function fresh_tensors()
     put(lucid.ones(4))
     put(lucid.tensor(0))
     put(lucid.tensor(1, {dtype = "float64"}))
+    -- integer and bool dtypes: ids, masks, limits
+    put(lucid.tensor({3, 1, 2}, {dtype = "int64"}))
+    put(lucid.tensor({{1, -1}, {2, 0}}, {dtype = "int64"}))
+    put(lucid.tensor({M, m, 0}, {dtype = "int64"}))
+    put(lucid.tensor({7, -8}, {dtype = "int32"}))
+    put(lucid.tensor({0, 255, 1}, {dtype = "uint8"}))
+    put(lucid.tensor({true, false, true}))
+    put(lucid.tensor({{true, false, true}, {false, false, true}}))
+    put(lucid.tensor(true))
+    put(lucid.zeros(0, {dtype = "bool"}))
   end)
   assert(ok, "probe: the tensor pool cannot be built: " .. tostring(err))
 end
@@ -399,7 +413,7 @@ local function plausible()
   if r <= 45 then return family[R(#family)] end
   if r <= 75 then return pick({1, 2, -1, 1, 2, 3, 0}) end
   if r <= 83 then return pick({0.5, 2.0, 0.1, 1e-3}) end
-  if r <= 88 then return pick({"float64", "mean", "sum", "none", "tanh", "float32"}) end
+  if r <= 88 then return pick({"float64", "mean", "sum", "none", "tanh", "float32", "int64", "bool"}) end
   if r <= 98 then
     return pick({{2, 3}, {3, 2}, {-1}, {1, 2}, {dim = 1}, {dim = -1, keepdim = true},
       {family[1], family[3]}, {family[1], family[2], family[3]}, {lr = 0.1},
