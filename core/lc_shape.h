@@ -106,6 +106,15 @@ lc_tensor *lc_masked_fill(lc_ctx *ctx, lc_tensor *a, lc_tensor *mask, double val
  * takes dim 0. */
 lc_tensor *lc_argsort(lc_ctx *ctx, lc_tensor *a, int dim, int descending);
 lc_tensor *lc_topk(lc_ctx *ctx, lc_tensor *a, int64_t k, int dim, int largest);
+/* The sorted distinct values of a (1-D), the position of each of a's elements
+ * among them (int64, 0-based, a's shape) and their counts (int64); no graph.
+ * On failure all three are NULL. */
+lc_status lc_unique(lc_ctx *ctx, lc_tensor *a, lc_tensor **values, lc_tensor **inverse,
+                    lc_tensor **counts);
+/* Where values would go in the sorted last dim of seq: the number of entries
+ * below each value (below or equal with right), 0-based, int64 of values'
+ * shape. seq is 1-D, or shares values' leading dims (torch.searchsorted). */
+lc_tensor *lc_searchsorted(lc_ctx *ctx, lc_tensor *seq, lc_tensor *values, int right);
 /* The 0-based coordinates of a's nonzero elements (NaN counts), row-major
  * order: an int64 (n, ndim) tensor, as torch.nonzero. */
 lc_tensor *lc_nonzero(lc_ctx *ctx, lc_tensor *a);

@@ -1130,7 +1130,8 @@ static lc_tensor *int_reduce(lc_ctx *ctx, int op, lc_tensor *a, int dim, int kee
   int64_t *y = (int64_t *)lc_tensor_data(out), *k = ix ? (int64_t *)lc_tensor_data(ix) : NULL;
   for (int64_t o = 0; o < sp.outer; o++)
     for (int64_t i = 0; i < sp.inner; i++) {
-      const int64_t *row = x + o * sp.len * sp.inner + i;
+      /* (no row at all over an empty dim: x may be NULL, and NULL + 0 is UB) */
+      const int64_t *row = sp.len ? x + o * sp.len * sp.inner + i : NULL;
       uint64_t acc = op == RD_prod ? 1u : 0u;  /* unsigned: wraps, as int64 does in PyTorch */
       int64_t best = sp.len ? row[0] : 0, at = 0;
       for (int64_t j = 0; j < sp.len; j++) {

@@ -157,3 +157,101 @@ lc_tensor *lc_topk(lc_ctx *ctx, lc_tensor *a, int64_t k, int dim, int largest) {
   }
   return order(ctx, a, dim, k, largest);
 }
+
+/* ---- unique, searchsorted -------------------------------------------------------- */
+
+/* The sorted distinct values of a (flattened), each element's position among
+ * them (a's shape) and how often each occurs: a stable sort, then one pass.
+ * Not differentiable, as PyTorch's: computed with recording off. */
+lc_status lc_unique(lc_ctx *ctx, lc_tensor *a, lc_tensor **values, lc_tensor **inverse,
+                    lc_tensor **counts) {
+  *values = *inverse = *counts = NULL;
+  int was = lc_ctx_set_grad_enabled(ctx, 0);
+  int64_t n = a->numel, m = 0;
+  lc_tensor *f1 = lc_reshape(ctx, a, 1, &n);
+  lc_tensor *perm = f1 ? lc_argsort(ctx, f1, 0, 0) : NULL;
+  lc_tensor *inv = perm ? lc_empty(ctx, LC_INT64, a->ndim, a->shape) : NULL;
+  lc_tensor *first = inv ? lc_empty(ctx, LC_INT64, 1, &n) : NULL;  /* where each value is */
+  lc_tensor *cnt = first ? lc_empty(ctx, LC_INT64, 1, &n) : NULL;
+  if (cnt && n) {
+    const int64_t *o = (const int64_t *)lc_tensor_data(perm);
+    int64_t *iv = (int64_t *)lc_tensor_data(inv), *fp = (int64_t *)lc_tensor_data(first);
+    int64_t *cp = (int64_t *)lc_tensor_data(cnt);
+    int is_float = lc_dtype_is_float(a->dtype);
+    for (int64_t k = 0; k < n; k++) {
+      int64_t at = f1->offset + o[k] * f1->strides[0];
+      int same = 0;
+      if (k) {
+        int64_t prev = f1->offset + o[k - 1] * f1->strides[0];
+        if (is_float) {  /* NaN is never equal: each is its own value, as in PyTorch */
+          double x = lc_tensor_get(f1, &o[k]), y = lc_tensor_get(f1, &o[k - 1]);
+          same = x == y;
+        } else {
+          same = lc__int_at(f1, at) == lc__int_at(f1, prev);
+        }
+      }
+      if (!same) {
+        fp[m] = o[k];
+        cp[m++] = 0;
+      }
+      cp[m - 1]++;
+      iv[o[k]] = m - 1;  /* inv is contiguous: o[k] is the row-major position */
+    }
+  }
+  lc_tensor *picked = cnt ? lc_narrow(ctx, first, 0, 0, m) : NULL;
+  if (picked) *values = lc_index_select(ctx, f1, 0, picked);
+  if (*values) *counts = lc_narrow(ctx, cnt, 0, 0, m);
+  if (*counts) *inverse = lc__retained(inv);
+  lc_tensor *tmp[] = {picked, f1, perm, inv, first, cnt};
+  for (size_t k = 0; k < sizeof tmp / sizeof tmp[0]; k++) lc_tensor_release(tmp[k]);
+  lc_ctx_set_grad_enabled(ctx, was);
+  if (*inverse) return LC_OK;
+  lc_tensor_release(*values);
+  lc_tensor_release(*counts);
+  *values = *counts = NULL;
+  return ctx->status != LC_OK ? ctx->status : LC_ENOMEM;
+}
+
+/* For each value, the first position of the sorted last dim of seq where it
+ * could go keeping the order: the count of entries < value (<= with right),
+ * 0-based, int64, by binary search. seq (..., n) and values (..., k) share
+ * their leading dims, or seq is 1-D. */
+lc_tensor *lc_searchsorted(lc_ctx *ctx, lc_tensor *seq, lc_tensor *values, int right) {
+  int batched = seq->ndim > 1;
+  int ok = seq->ndim >= 1 && (!batched || values->ndim == seq->ndim);
+  for (int d = 0; ok && batched && d < seq->ndim - 1; d++) ok = seq->shape[d] == values->shape[d];
+  if (!ok)
+    return lc__fail_shapes(ctx, "the sorted sequence %s and the values %s do not fit (a 1-D "
+                           "sequence, or the same leading dims)", seq, values);
+  lc_tensor *out = lc_empty(ctx, LC_INT64, values->ndim, values->shape);
+  if (!out || out->numel == 0) return out;
+  int64_t n = seq->shape[seq->ndim - 1];
+  int is_float = lc_dtype_is_float(seq->dtype) || lc_dtype_is_float(values->dtype);
+  int64_t *o = (int64_t *)lc_tensor_data(out), idx[LC_MAX_DIMS] = {0}, sidx[LC_MAX_DIMS] = {0};
+  for (int64_t e = 0; e < values->numel; e++) {
+    double vf = lc_tensor_get(values, idx);
+    int64_t vi = lc_tensor_get_int(values, idx), lo = 0, hi = n;
+    for (int d = 0; batched && d < seq->ndim - 1; d++) sidx[d] = idx[d];
+    while (lo < hi) {  /* the first entry that is > v (right) or >= v */
+      int64_t mid = lo + (hi - lo) / 2;
+      sidx[seq->ndim - 1] = mid;
+      int after;
+      if (is_float) {
+        double s = lc_tensor_get(seq, sidx);
+        after = right ? s > vf : s >= vf;
+        if (vf != vf) after = s != s;  /* NaN goes after every number */
+      } else {
+        int64_t s = lc_tensor_get_int(seq, sidx);
+        after = right ? s > vi : s >= vi;
+      }
+      if (after) hi = mid;
+      else lo = mid + 1;
+    }
+    o[e] = lo;
+    for (int d = values->ndim - 1; d >= 0; d--) {
+      if (++idx[d] < values->shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}

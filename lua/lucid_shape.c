@@ -599,6 +599,98 @@ static int l_kthvalue(lua_State *L) {
   return 2;
 }
 
+static const lt_arg UNIQUE_ARGS[] = {
+  {"sorted", LT_K_BOOL, 0, 1, NULL}, {"return_inverse", LT_K_BOOL, 0, 0, NULL},
+  {"return_counts", LT_K_BOOL, 0, 0, NULL}, {NULL}};
+/***
+The distinct values of t, sorted, as a 1-D tensor of t's dtype (torch.unique);
+with return_inverse, also each element's 1-based position among them (int64,
+t's shape), and with return_counts how often each occurs (int64), as more
+results in that order. Values are always sorted (sorted = false is accepted,
+as PyTorch's CPU unique also sorts). Not differentiable.
+@function unique
+@usage local values [, inverse] [, counts] = t:unique([sorted, return_inverse, return_counts])  or  t:unique{return_counts = true}
+@within Shapes and indexing
+*/
+static int l_unique(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = lt_check(L, 1);
+  lt_val v[3];
+  const char *fname = lt_args(L, 2, -1, v);
+  lc_tensor *r[3];
+  lt_do(L, ctx, lc_unique(ctx, a, &r[0], &r[1], &r[2]), fname);
+  for (int k = 0; k < 3; k++) {  /* boxes for all three first: nothing can leak */
+    lc_tensor **slot = lt_newbox(L);
+    *slot = r[k];
+  }
+  lt_push(L, ctx, lc_scalar(ctx, LC_INT64, 1.0), fname);
+  lc_tensor *one = ((lt_box *)lua_touserdata(L, -1))->t;
+  lt_push(L, ctx, lc_add(ctx, r[1], one), fname);  /* 1-based positions */
+  int top = lua_gettop(L);  /* values, inverse, counts, one, inverse + 1 */
+  lua_pushvalue(L, top - 4);
+  int n = 1;
+  if (v[1].b) { lua_pushvalue(L, top); n++; }
+  if (v[2].b) { lua_pushvalue(L, top - 2); n++; }
+  return n;
+}
+
+static const lt_arg SEARCHSORTED_ARGS[] = {
+  {"values", LT_K_ANY, LT_REQ, 0, NULL}, {"right", LT_K_BOOL, 0, 0, NULL},
+  {"side", LT_K_STRING, LT_KW, 0, "\"left\" or \"right\""}, {NULL}};
+
+/* searchsorted's and bucketize's common part: positions + 1, as Lua counts. */
+static int push_search(lua_State *L, lc_ctx *ctx, lc_tensor *seq, lc_tensor *values, int right,
+                       const char *fname) {
+  lt_push(L, ctx, lc_searchsorted(ctx, seq, values, right), fname);
+  lc_tensor *p = ((lt_box *)lua_touserdata(L, -1))->t;
+  lt_push(L, ctx, lc_scalar(ctx, LC_INT64, 1.0), fname);
+  lc_tensor *one = ((lt_box *)lua_touserdata(L, -1))->t;
+  return lt_push(L, ctx, lc_add(ctx, p, one), fname);
+}
+
+/* right = true or side = "right", not both disagreeing */
+static int side_right(lua_State *L, const lt_val *right, const lt_val *side, const char *fname) {
+  if (!side->idx) return right->b;
+  int r = strcmp(side->s, "right") == 0;
+  if (!r && strcmp(side->s, "left") != 0)
+    lt_error(L, "%s: side must be \"left\" or \"right\", got \"%s\"", fname, side->s);
+  if (right->idx && right->b != r)
+    lt_error(L, "%s: side = \"%s\" contradicts right = %s", fname, side->s, right->b ? "true" : "false");
+  return r;
+}
+
+/***
+Where each value would be inserted in the sorted last dim of seq to keep it
+sorted, 1-based (int64): 1 + the number of entries below the value (below or
+equal with right = true or side = "right"), as torch.searchsorted counted from
+1. values is a tensor or a number; seq is 1-D or has values' leading dims.
+bucketize(t, boundaries [, right]) is the same with the arguments swapped.
+@function searchsorted
+@usage lucid.searchsorted(seq, values [, right])  or  lucid.bucketize(t, boundaries [, right])
+@within Shapes and indexing
+@also lucid.bucketize
+*/
+static int l_searchsorted(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *seq = lt_check(L, 1);
+  lt_val v[3];
+  const char *fname = lt_args(L, 2, -1, v);
+  lc_tensor *values = lt_operand(L, ctx, v[0].idx, seq, fname);
+  return push_search(L, ctx, seq, values, side_right(L, &v[1], &v[2], fname), fname);
+}
+
+static const lt_arg BUCKETIZE_ARGS[] = {
+  {"boundaries", LT_K_TENSOR, LT_REQ, 0, NULL}, {"right", LT_K_BOOL, 0, 0, NULL}, {NULL}};
+static int l_bucketize(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *t = lt_check(L, 1);
+  lt_val v[2];
+  const char *fname = lt_args(L, 2, -1, v);
+  if (v[0].t->ndim != 1)
+    return lt_error(L, "%s: boundaries must be 1-D, got %d dims", fname, v[0].t->ndim);
+  return push_search(L, ctx, v[0].t, t, v[1].b, fname);
+}
+
 static const lt_arg NONZERO_ARGS[] = {{"as_tuple", LT_K_BOOL, 0, 0, NULL}, {NULL}};
 /***
 The 1-based coordinates of the nonzero (true) elements, row-major, as an
@@ -756,6 +848,9 @@ static const lt_reg fns[] = {
   LT_ROW(sort, l_sort, SORT_ARGS, LT_BOTH), LT_ROW(argsort, l_argsort, SORT_ARGS, LT_BOTH),
   LT_ROW(msort, l_msort, NULL, LT_BOTH), LT_ROW(topk, l_topk, TOPK_ARGS, LT_BOTH),
   LT_ROW(kthvalue, l_kthvalue, KTH_ARGS, LT_BOTH),
+  LT_ROW(unique, l_unique, UNIQUE_ARGS, LT_BOTH),
+  LT_ROW(searchsorted, l_searchsorted, SEARCHSORTED_ARGS, LT_BOTH),
+  LT_ROW(bucketize, l_bucketize, BUCKETIZE_ARGS, LT_BOTH),
   LT_ROW(repeat, l_repeat, NULL, LT_BOTH), LT_ROW(tile, l_tile, NULL, LT_BOTH),
   LT_ROW(flip, l_flip, NULL, LT_BOTH),
   /* their first argument is a list of tensors, so they are no methods */

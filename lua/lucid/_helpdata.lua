@@ -410,6 +410,18 @@ back to the elements picked."},
   {name = "lucid.kthvalue", section = "Shapes and indexing", usage = "local value, index = t:kthvalue(k [, dim [, keepdim]])", also = {}, aka = {},
    text = "The k-th smallest value along dim (the last by default; k is 1-based) and its\
 1-based index (int64), as torch.kthvalue; dim goes away unless keepdim."},
+  {name = "lucid.unique", section = "Shapes and indexing", usage = "local values [, inverse] [, counts] = t:unique([sorted, return_inverse, return_counts])  or  t:unique{return_counts = true}", also = {}, aka = {},
+   text = "The distinct values of t, sorted, as a 1-D tensor of t's dtype (torch.unique);\
+with return_inverse, also each element's 1-based position among them (int64,\
+t's shape), and with return_counts how often each occurs (int64), as more\
+results in that order. Values are always sorted (sorted = false is accepted,\
+as PyTorch's CPU unique also sorts). Not differentiable."},
+  {name = "lucid.searchsorted", section = "Shapes and indexing", usage = "lucid.searchsorted(seq, values [, right])  or  lucid.bucketize(t, boundaries [, right])", also = {"lucid.bucketize"}, aka = {},
+   text = "Where each value would be inserted in the sorted last dim of seq to keep it\
+sorted, 1-based (int64): 1 + the number of entries below the value (below or\
+equal with right = true or side = \"right\"), as torch.searchsorted counted from\
+1. values is a tensor or a number; seq is 1-D or has values' leading dims.\
+bucketize(t, boundaries [, right]) is the same with the arguments swapped."},
   {name = "lucid.nonzero", section = "Shapes and indexing", usage = "t:nonzero([as_tuple])  or  t:nonzero{as_tuple = true}", also = {}, aka = {},
    text = "The 1-based coordinates of the nonzero (true) elements, row-major, as an\
 int64 tensor of shape (count, ndim), as torch.nonzero; with as_tuple, one 1-D\

@@ -138,9 +138,14 @@ local function shape_from_bytes(maxnd)
   return s
 end
 
+local DTYPES = {"float32", "float64", "int64", "int32", "uint8", "bool"}
+
+-- mostly the float dtypes (gradients), now and then an integer or bool one
+-- (requires_grad on those is an error, which is fine)
 local function opts()
   local b = byte()
-  return {dtype = (b & 1 == 1) and "float64" or "float32", requires_grad = b & 2 == 2}
+  local dt = (b & 4 == 4) and DTYPES[(b >> 3) % #DTYPES + 1] or ((b & 1 == 1) and "float64" or "float32")
+  return {dtype = dt, requires_grad = b & 2 == 2}
 end
 
 local function numel_of(shape)
@@ -455,7 +460,7 @@ local function index_values(n, count)
 end
 
 local function index_tensor(vals, shape)
-  local t = C.tensor(#vals > 0 and vals or {}, {dtype = (byte() % 2 == 0) and "float64" or "float32"})
+  local t = C.tensor(#vals > 0 and vals or {}, {dtype = ({"int64", "int32", "float64", "float32"})[byte() % 4 + 1]})
   if shape then t = t:reshape(shape) end
   return t
 end
@@ -961,6 +966,53 @@ op[#op + 1] = function()
     check_error(e, what)
   end
   if ok and C.is_tensor(r[2]) then store(slot(), r[2]) end
+end
+
+-- integer and bool dtypes: conversions, masks and tensor keys, integer
+-- arithmetic, ordering; with what must hold whatever the values
+op[#op + 1] = function()
+  local s, x, y = slot(), get(), get()
+  if not x then return end
+  local k = byte() % 10
+  if k == 0 then
+    local dt = DTYPES[byte() % #DTYPES + 1]
+    local r = call("to", x.to, x, dt)
+    if C.is_tensor(r) and r.dtype ~= dt then fail("to(" .. dt .. ") gave " .. r.dtype) end
+    store(s, r)
+  elseif k == 1 then  -- a comparison is a bool mask; t[mask] has as many rows as it has trues
+    local m = call("gt", C.gt, x, y or 0)
+    if not C.is_tensor(m) then return end
+    if m.dtype ~= "bool" then fail("gt gave " .. m.dtype) end
+    local r = call("t[mask]", function() return x[m] end)
+    if C.is_tensor(r) and r.shape[1] ~= m:sum():item() then
+      fail(string.format("t[mask] has %d rows for %d trues", r.shape[1], m:sum():item()))
+    end
+    store(s, r)
+  elseif k == 2 then
+    local m = call("le", C.le, x, 0)
+    if C.is_tensor(m) then call("t[mask] = v", function() x[m] = y or byte() end) end
+  elseif k == 3 and x.ndim > 0 then
+    local idx = index_tensor(index_values(x.shape[1], byte() % 4), nil)
+    store(s, call("t[index]", function() return x[idx:long()] end))
+  elseif k == 4 and x.ndim > 0 then
+    local idx = index_tensor(index_values(x.shape[1], byte() % 4), nil)
+    call("t[index] = v", function() x[idx:long()] = y or -1 end)
+  elseif k == 5 then
+    local f = ({C.floor_divide, C.remainder, C.fmod})[byte() % 3 + 1]
+    store(s, call("integer division", f, x, y or (byte() % 5 - 2)))
+  elseif k == 6 then  -- sort: int64 indices
+    local v, i = call("sort", x.sort, x, dim(x.ndim))
+    if C.is_tensor(v) and C.is_tensor(i) and i.dtype ~= "int64" then fail("sort indices are " .. i.dtype) end
+    store(s, v)
+  elseif k == 7 then
+    store(s, call("topk", x.topk, x, byte() % 3, dim(x.ndim), byte() % 2 == 0))
+  elseif k == 8 then
+    local f = ({C.any, C.all, C.count_nonzero, C.nonzero, C.sum, C.prod, C.argmax, C.amax})[byte() % 8 + 1]
+    store(s, call("reduction", f, x))
+  else
+    local m = call("ne", C.ne, x, 0)
+    if C.is_tensor(m) then store(s, call("masked_select", C.masked_select, x, m)) end
+  end
 end
 
 -- ---- the interpreter ----------------------------------------------------------------
