@@ -563,6 +563,39 @@ the module."},
 write their output into a buffer they keep, so a model called every frame on\
 same-shaped input allocates nothing. The tensor a layer returns is overwritten\
 by its next call; clone what must last."},
+  {name = "nn.Module:apply", section = "nn: modules", usage = "model:apply(function(m) if m.__name == \"Linear\" then nn.init.zeros_(m.bias) end end)", also = {}, aka = {"nn.Module.apply"},
+   text = "Calls fn(m) on every submodule, children first (each child's own\
+submodules before it), then on the module itself, as PyTorch's apply;\
+returns the module. The usual use: initialising weights."},
+  {name = "nn.Module:requires_grad_", section = "nn: modules", usage = "model:requires_grad_([requires_grad = true])", also = {}, aka = {"nn.Module.requires_grad_"},
+   text = "Sets requires_grad on every parameter (freezing them with false, or\
+unfreezing); returns the module."},
+  {name = "nn.Module:get_submodule", section = "nn: modules", usage = "model:get_submodule(target)  as model:get_submodule(\"1\")", also = {}, aka = {"nn.Module.get_submodule"},
+   text = "The submodule at a dotted path, named as in named_modules() and the state\
+dict's keys (\"fc1\", \"encoder.layers.1\"; \"\" is the module itself). An error\
+names the part that is missing."},
+  {name = "nn.Module:get_parameter", section = "nn: modules", usage = "model:get_parameter(target)  as model:get_parameter(\"1.weight\")", also = {}, aka = {"nn.Module.get_parameter"},
+   text = "The parameter at a dotted path, the state dict's key of it (\"fc1.weight\",\
+\"1.bias\"). An error names the part that is missing, or says that it is not\
+a parameter."},
+  {name = "nn.Module:get_buffer", section = "nn: modules", usage = "model:get_buffer(target)  as model:get_buffer(\"2.running_var\")", also = {}, aka = {"nn.Module.get_buffer"},
+   text = "The buffer at a dotted path, its state dict key (\"bn.running_mean\"). An\
+error names the part that is missing, or says that it is not a buffer."},
+  {name = "nn.Module:to", section = "nn: modules", usage = "model:to(dtype)  as model:to(\"float64\")", also = {}, aka = {"nn.Module.to"},
+   text = "Converts every floating point parameter and buffer, in place on the module\
+(and all below it), to dtype (\"float32\" or \"float64\", or a tensor's dtype),\
+and returns the module; integer and bool ones (BatchNorm1d's\
+num_batches_tracked) are left alone, and integer dtypes are refused, as\
+PyTorch's nn.Module.to does. Parameters stay the same tensor objects\
+(their values and gradients change dtype), so an optimizer made before\
+keeps working, as in PyTorch; buffers are replaced by converted tensors\
+(read them again through the module)."},
+  {name = "nn.Module:double", section = "nn: modules", usage = "model:double()", also = {}, aka = {"nn.Module.double"},
+   text = "model:to(\"float64\"): every floating point parameter and buffer to float64;\
+returns the module."},
+  {name = "nn.Module:float", section = "nn: modules", usage = "model:float()", also = {}, aka = {"nn.Module.float"},
+   text = "model:to(\"float32\"): every floating point parameter and buffer to float32;\
+returns the module."},
   {name = "nn.Module:zero_grad", section = "nn: modules", usage = "model:zero_grad()", also = {}, aka = {"nn.Module.zero_grad"},
    text = "Sets every parameter's gradient to nil, as PyTorch's default."},
   {name = "nn.Module:state_dict", section = "nn: modules", usage = "model:state_dict()", also = {}, aka = {"nn.Module.state_dict"},
