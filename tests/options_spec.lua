@@ -82,6 +82,7 @@ describe("options: every function with options refuses an unknown one", function
     {"nn.functional.nll_loss", F.nll_loss, t, t},
     {"nn.functional.binary_cross_entropy", F.binary_cross_entropy, t, t},
     {"nn.functional.binary_cross_entropy_with_logits", F.binary_cross_entropy_with_logits, t, t},
+    {"nn.functional.one_hot", F.one_hot, lucid.ones(2, {dtype = "int64"})},
     {"nn.init.uniform_", nn.init.uniform_, t},
     {"nn.init.normal_", nn.init.normal_, t},
     {"nn.init.constant_", nn.init.constant_, t, 1},

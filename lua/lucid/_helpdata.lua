@@ -635,6 +635,14 @@ Lua 5.1 and LuaJIT ignores __len on tables)."},
    text = "Elementwise tanh, the same function as lucid.tanh."},
   {name = "nn.functional.linear", section = "nn: modules", usage = "nn.functional.linear(x, weight [, bias])", also = {}, aka = {},
    text = "x W^T + b, the same function as lucid.linear."},
+  {name = "nn.functional.one_hot", section = "nn: modules", usage = "nn.functional.one_hot(tensor [, num_classes = -1])  as F.one_hot(lucid.tensor({1, 3}, {dtype = \"int64\"}), 3)", also = {}, aka = {},
+   text = "The one-hot encoding of class indices, as torch.nn.functional.one_hot but\
+1-based, like every index in this library: class c sets position c of the\
+last dim. tensor holds the classes (int64; int32 and uint8 work too; float\
+and bool tensors are refused); the result is int64 of shape tensor.shape +\
+{num_classes}. num_classes = -1 (the default) takes the largest class; a\
+class below 1 or above num_classes is an error. An empty tensor needs\
+num_classes."},
   {name = "nn.ReLU", section = "nn: more layers", usage = "nn.ReLU()", also = {}, aka = {},
    text = "max(x, 0) elementwise as a layer; the gradient at 0 is 0, as PyTorch."},
   {name = "nn.LeakyReLU", section = "nn: more layers", usage = "nn.LeakyReLU([negative_slope = 0.01])", also = {}, aka = {},
