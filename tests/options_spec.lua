@@ -116,6 +116,8 @@ describe("options: every function with options refuses an unknown one", function
     {"lr_scheduler.CosineAnnealingLR", lr_scheduler.CosineAnnealingLR, opt(), 10},
     {"lr_scheduler.LambdaLR", lr_scheduler.LambdaLR, opt(), function() return 1 end},
     {"lucid.data.DataLoader", data.DataLoader, data.TensorDataset(t)},
+    {"lucid.data.Subset", data.Subset, data.TensorDataset(t), {1}},
+    {"lucid.data.random_split", data.random_split, data.TensorDataset(t), {0.5, 0.5}},
     {"lucid.progress", lucid.progress, 3},
     {"lucid.save", lucid.save, {w = t}, path},
     {"lucid.load", lucid.load, path},

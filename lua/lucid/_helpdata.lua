@@ -831,6 +831,26 @@ the i-th rows as multiple results, #ds the number of rows."},
 with # and get(i)): `for xb, yb in loader do ... end` runs one epoch, stacking\
 samples along a new first dim; shuffle draws a new order each epoch from\
 lucid's generator. #loader is the number of batches."},
+  {name = "lucid.data.Subset_class", section = "Data", usage = "getmetatable(ds) == lucid.data.Subset_class", also = {}, aka = {},
+   text = "The class (metatable) of the datasets lucid.data.Subset and\
+lucid.data.random_split make."},
+  {name = "lucid.data.Subset:get", section = "Data", usage = "lucid.data.Subset:get(i)", also = {}, aka = {},
+   text = "sub:get(i): item indices[i] of the dataset, as a DataLoader reads it (its\
+get(j), several values, when it has one; else dataset[j]); negative i\
+counts from the end."},
+  {name = "lucid.data.Subset", section = "Data", usage = "lucid.data.Subset(dataset, indices)", also = {}, aka = {},
+   text = "The items of a dataset at the given 1-based indices (an array, or an int64\
+tensor), in that order, as torch.utils.data.Subset: #sub is the number of\
+indices, sub:get(i) the dataset's item indices[i]; sub.dataset and\
+sub.indices are the two arguments. A DataLoader reads a Subset of a\
+TensorDataset with one index_select per tensor, as the TensorDataset itself."},
+  {name = "lucid.data.random_split", section = "Data", usage = "local parts = lucid.data.random_split(dataset, lengths)  as random_split(ds, {0.8, 0.2})", also = {}, aka = {},
+   text = "Splits a dataset into non-overlapping Subsets of the given lengths, in a\
+random order drawn from lucid's generator (lucid.manual_seed repeats it), as\
+torch.utils.data.random_split; returns them as an array (PyTorch's list).\
+lengths are counts adding up to #dataset, or fractions adding up to 1 (as\
+PyTorch 1.13: each gets floor(#dataset * fraction) items, and what is left\
+goes one item each to the first ones in turn)."},
   {name = "lucid.data.DataLoader:iter", section = "Data", usage = "lucid.data.DataLoader:iter()", also = {}, aka = {},
    text = "loader:iter(): an iterator function over one new epoch (nil at its end)."},
 }
