@@ -464,6 +464,12 @@ function Module:requires_grad_(...)
   return self
 end
 
+-- A name for a message: long ones cut short, so that a message stays readable.
+local function q(name)
+  if #name > 80 then name = name:sub(1, 77) .. "..." end
+  return "'" .. name .. "'"
+end
+
 -- The submodule at a dotted path ("" is the module itself), or an error
 -- naming the method, the module and the part that is missing.
 -- (full: the whole path asked for, when target is a part of it).
@@ -476,9 +482,9 @@ local function submodule(self, target, method, full)
     if child == nil then
       local what = (mod._parameters[item] or mod._buffers[item] or rawget(mod, item) ~= nil)
         and "is not an nn.Module" or nil
-      if what then raise(string.format("%s:%s: '%s' %s (in '%s')", self.__name, method, item, what, full)) end
-      raise(string.format("%s:%s: %s has no submodule '%s' (in '%s')", self.__name, method, mod.__name, item,
-        full))
+      if what then raise(string.format("%s:%s: %s %s (in %s)", self.__name, method, q(item), what, q(full))) end
+      raise(string.format("%s:%s: %s has no submodule %s (in %s)", self.__name, method, mod.__name, q(item),
+        q(full)))
     end
     mod = child
   end
@@ -523,10 +529,10 @@ function Module:get_parameter(...)
   local p = mod._parameters[name]
   if p == nil then
     if mod._modules[name] or mod._buffers[name] or rawget(mod, name) ~= nil then
-      raise(string.format("%s:get_parameter: '%s' is not a parameter (in '%s')", self.__name, name, target))
+      raise(string.format("%s:get_parameter: %s is not a parameter (in %s)", self.__name, q(name), q(target)))
     end
-    raise(string.format("%s:get_parameter: %s has no parameter '%s' (in '%s')", self.__name, mod.__name, name,
-      target))
+    raise(string.format("%s:get_parameter: %s has no parameter %s (in %s)", self.__name, mod.__name, q(name),
+      q(target)))
   end
   return p
 end
@@ -543,9 +549,10 @@ function Module:get_buffer(...)
   local b = mod._buffers[name]
   if b == nil then
     if mod._modules[name] or mod._parameters[name] or rawget(mod, name) ~= nil then
-      raise(string.format("%s:get_buffer: '%s' is not a buffer (in '%s')", self.__name, name, target))
+      raise(string.format("%s:get_buffer: %s is not a buffer (in %s)", self.__name, q(name), q(target)))
     end
-    raise(string.format("%s:get_buffer: %s has no buffer '%s' (in '%s')", self.__name, mod.__name, name, target))
+    raise(string.format("%s:get_buffer: %s has no buffer %s (in %s)", self.__name, mod.__name, q(name),
+      q(target)))
   end
   return b
 end
