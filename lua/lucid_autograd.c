@@ -470,12 +470,52 @@ static int l_attach_function(lua_State *L) {
   return 1;
 }
 
+/* ---- lucid.core._set_data(t, src [, grad]): PyTorch's `t.data = src` ---------------
+ * What nn.Module:to does to a parameter, so that whoever holds it (an
+ * optimizer built before model:double()) keeps the same Lua object and sees
+ * the converted values. src's tensor moves into t's box: src is closed
+ * afterwards (as after src:close()), and t keeps its requires_grad, its
+ * hooks and being an nn.Parameter; `grad` (nil, or a tensor of src's shape
+ * without a graph) becomes its .grad. The tensor t held before stays
+ * untouched for any graph recorded with it. Nothing here allocates (the
+ * callers convert first), so a module converts all or nothing. Internal. */
+static int l_set_data(lua_State *L) {
+  const char *fname = "lucid.core._set_data";
+  lt_box *tb = lt_tobox(L, 1), *sb = lt_tobox(L, 2);
+  lc_tensor *t = lt_check(L, 1), *src = lt_check(L, 2);
+  lc_tensor *g = lua_isnoneornil(L, 3) ? NULL : lt_check(L, 3);
+  if (tb == sb || t == src) return lt_error(L, "%s: t and src are the same tensor", fname);
+  if (!lc_tensor_is_leaf(t) || !lc_tensor_is_leaf(src) || src->grad || src->requires_grad)
+    return lt_error(L, "%s: t must be a leaf and src a leaf without gradient", fname);
+  if (t->requires_grad) lt_check_grad_dtype(L, src, fname);
+  if (g) {
+    int same = !g->node && g->ndim == src->ndim && g != src && g != t;
+    for (int i = 0; same && i < src->ndim; i++) same = g->shape[i] == src->shape[i];
+    if (!same) return lt_error(L, "%s: grad must be a tensor of src's shape without a graph", fname);
+  }
+  /* the new tensor takes over t's id (the key of its hooks) and its flags */
+  uint64_t id = src->id;
+  src->id = t->id;
+  t->id = id;
+  src->has_hooks = t->has_hooks;
+  t->has_hooks = 0;
+  src->requires_grad = t->requires_grad;
+  if (g) lc_tensor_retain(g);
+  src->grad = g;
+  sb->t = NULL;   /* src's reference moves into t's box */
+  tb->t = src;
+  lc_tensor_release(t);
+  lua_settop(L, 1);
+  return 1;
+}
+
 static const lt_reg fns[] = {
   LT_ROW(backward, l_backward, BACKWARD_ARGS, LT_BOTH),
   LT_ROW(register_hook, l_register_hook, HOOK_ARG, LT_BOTH),
   LT_ROW(retain_grad, l_retain_grad, NULL, LT_BOTH),
   {"_autograd_grad", "lucid.autograd.grad", l_grad, GRAD_ARGS, LT_MODULE},
   {"_attach_function", "lucid.autograd.Function", l_attach_function, NULL, LT_MODULE},
+  {"_set_data", "lucid.core._set_data", l_set_data, NULL, LT_MODULE},
   {NULL, NULL, NULL, NULL, 0}};
 
 void lt_register_autograd(lua_State *L, int state, int methods, int module) {

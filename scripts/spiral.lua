@@ -1,8 +1,8 @@
 -- spiral.lua: a 2-64-64-3 network learns the three-arm spiral; saved,
 -- reloaded, and drawn.
 --
--- What it shows: classification with nn.CrossEntropyLoss (logits in, class
--- indices 1..3 as targets), nn.ReLU, optim.Adam, shuffled mini-batches from
+-- What it shows: classification with nn.CrossEntropyLoss (logits in, int64
+-- class indices 1..3 as targets), nn.ReLU, optim.Adam, shuffled mini-batches from
 -- lucid.data.TensorDataset and lucid.data.DataLoader, a progress bar over
 -- the epochs (lucid.progress), the weights going through a file
 -- (lucid.save / lucid.load / load_state_dict) into a fresh model, and two
@@ -66,10 +66,11 @@ for k = 1, K do
   local r = lucid.linspace(0, 1, N)                                       -- radius
   local t = lucid.linspace((k - 1) * 4, k * 4, N) + lucid.randn(N) * 0.2  -- angle
   xs[k] = lucid.stack({r * lucid.sin(t), r * lucid.cos(t)}, 2)           -- {N, 2}
-  labels[k] = lucid.full({N}, k)                                          -- class k
+  labels[k] = lucid.full({N}, k, {dtype = "int64"})                      -- class k
 end
 local X = lucid.cat(xs, 1)          -- {K*N, 2}
-local Y = lucid.cat(labels, 1)      -- {K*N}: 1, ..., 1, 2, ..., 3
+local Y = lucid.cat(labels, 1)      -- {K*N} int64: 1, ..., 1, 2, ..., 3
+print(string.format("data: %d points in %d classes, labels %s", X.shape[1], K, Y.dtype))
 
 local loader = lucid.data.DataLoader(lucid.data.TensorDataset(X, Y),
   {batch_size = example.int(opts.batch_size), shuffle = true})
@@ -92,8 +93,8 @@ local optimizer = lucid.optim.Adam(model:parameters(), {lr = opts.lr})
 
 --- The fraction (and the number) of rows of inputs whose largest logit is at their label.
 local function accuracy(m, inputs, targets)
-  local _, predicted = lucid.no_grad(m, inputs):max(2)           -- 1-based class indices
-  local correct = predicted:eq(targets):sum():item()
+  local _, predicted = lucid.no_grad(m, inputs):max(2)           -- int64 1-based class indices
+  local correct = predicted:eq(targets):sum():item()             -- a bool mask's sum: int64
   return correct / targets:numel(), example.int(correct)
 end
 

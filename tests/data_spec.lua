@@ -249,3 +249,129 @@ describe("lucid.data.DataLoader", function()
     check_error("called with an unknown control value", loader, nil, "stray")
   end)
 end)
+
+describe("lucid.data.random_split and Subset", function()
+  local function sizes(parts)
+    local out = {}
+    for i, p in ipairs(parts) do out[i] = len(p) end
+    return out
+  end
+  -- every index of 1..n exactly once across the parts
+  local function assert_partition(parts, n)
+    local seen = {}
+    for _, p in ipairs(parts) do
+      assert.are.equal(data.Subset_class, getmetatable(p))
+      for _, j in ipairs(p.indices) do
+        assert.is_nil(seen[j], "index " .. j .. " twice")
+        seen[j] = true
+      end
+    end
+    for j = 1, n do assert.is_true(seen[j], "index " .. j .. " missing") end
+  end
+
+  it("splits by counts into disjoint subsets, returned as an array", function()
+    local ds = data.TensorDataset(make(10))
+    local parts = data.random_split(ds, {6, 3, 1})
+    assert.are.equal(3, #parts)
+    assert.are.same({6, 3, 1}, sizes(parts))
+    assert_partition(parts, 10)
+    for _, p in ipairs(parts) do assert.are.equal(ds, p.dataset) end
+    assert.are.same({10, 0}, sizes(data.random_split(ds, {10, 0})))
+  end)
+
+  it("splits by fractions as PyTorch 1.13: floor of each share, the rest one each to the first", function()
+    local ds = data.TensorDataset(make(10))
+    assert.are.same({4, 3, 3}, sizes(data.random_split(ds, {0.33, 0.33, 0.34})))
+    assert.are.same({3, 2}, sizes(data.random_split({1, 2, 3, 4, 5}, {0.5, 0.5})))
+    assert.are.same({1, 1, 5}, sizes(data.random_split({1, 2, 3, 4, 5, 6, 7}, {0.1, 0.1, 0.8})))
+    assert.are.same({8, 2}, sizes(data.random_split(ds, {0.8, 0.2})))
+    assert.are.same({0, 0}, sizes(data.random_split({}, {0.5, 0.5})))
+    assert_partition(data.random_split(ds, {0.25, 0.25, 0.25, 0.25}), 10)
+  end)
+
+  it("draws from lucid's generator: manual_seed repeats a split", function()
+    local ds = data.TensorDataset(make(20))
+    lucid.manual_seed(5)
+    local a = data.random_split(ds, {0.5, 0.5})
+    lucid.manual_seed(5)
+    local b = data.random_split(ds, {10, 10})
+    assert.are.same(a[1].indices, b[1].indices)
+    assert.are.same(a[2].indices, b[2].indices)
+    local c = data.random_split(ds, {10, 10})
+    assert.are_not.same(a[1].indices, c[1].indices)
+    local sorted = {}
+    for i, j in ipairs(a[1].indices) do sorted[i] = j end
+    table.sort(sorted)
+    assert.are_not.same(sorted, a[1].indices)  -- shuffled, not the first ten in order
+  end)
+
+  it("a Subset reads its dataset's items, and a DataLoader batches it", function()
+    local ds = data.TensorDataset(make(6))
+    local sub = data.Subset(ds, {5, 2, 6})
+    assert.are.equal(3, len(sub))
+    local x, y = sub:get(1)
+    assert.are.same({5, 50}, x:tolist())
+    assert.are.equal(5, y:item())
+    assert.are.equal(6, select(2, sub:get(-1)):item())
+    assert.are.same({2, 20}, sub[2][1]:tolist())   -- sub[i] is dataset[indices[i]]
+    assert.is_nil(sub[4])
+    assert.are.equal("Subset(3 of 6 items)", tostring(sub))
+    local seen, batch_sizes = epoch(data.DataLoader(sub, {batch_size = 2}))
+    assert.are.same({5, 2, 6}, seen)
+    assert.are.same({2, 1}, batch_sizes)
+    -- a Subset of a Subset, shuffled, and with a collate_fn (the general path)
+    local inner = data.Subset(sub, lucid.tensor({3, 1}, {dtype = "int64"}))
+    seen = epoch(data.DataLoader(inner, {batch_size = 2, shuffle = true}))
+    table.sort(seen)
+    assert.are.same({5, 6}, seen)
+    local got = data.DataLoader(inner, {batch_size = 2, collate_fn = function(samples)
+      return samples[1][2]:item(), samples[2][2]:item()
+    end}):iter()
+    assert.are.same({6, 5}, {got()})
+    -- other datasets: an array, a tensor's rows
+    local words = data.Subset({"a", "b", "c"}, {3, 3, 1})
+    assert.are.same({"c", "c", "a"}, {words:get(1), words[2], words:get(3)})
+    local rows = data.random_split(lucid.arange(4):reshape(4, 1), {2, 2})
+    assert.are.equal(2, len(rows[1]))
+    assert.are.same({1}, rows[1]:get(1).shape)
+    -- train / validation, the usual use
+    lucid.manual_seed(1)
+    local train, val = H.unpack(data.random_split(data.TensorDataset(make(50)), {0.8, 0.2}))
+    local all = {}
+    for _, v in ipairs(epoch(data.DataLoader(train, {batch_size = 16, shuffle = true}))) do all[#all + 1] = v end
+    for _, v in ipairs(epoch(data.DataLoader(val, {batch_size = 16}))) do all[#all + 1] = v end
+    table.sort(all)
+    assert.are.same(lucid.arange(1, 51):tolist(), all)
+  end)
+
+  it("names the problem", function()
+    local ds = data.TensorDataset(make(10))
+    check_error("lucid.data.random_split: the lengths add up to 9, but the dataset has 10 items",
+      data.random_split, ds, {5, 4})
+    check_error("lucid.data.random_split: fraction -0.5 (lengths[2]) is not between 0 and 1",
+      data.random_split, ds, {1, -0.5, 0.5})
+    check_error("lucid.data.random_split: lengths[1] is 2.5: lengths are counts (whole numbers >= 0) or "
+      .. "fractions that add up to 1", data.random_split, ds, {2.5, 7.5})
+    check_error("lucid.data.random_split: lengths[2] is -1", data.random_split, ds, {11, -1})
+    check_error("lucid.data.random_split: lengths must be a non-empty array of counts or fractions, got table",
+      data.random_split, ds, {})
+    check_error("lucid.data.random_split: lengths[2] must be a number, got string", data.random_split, ds, {1, "9"})
+    check_error("lucid.data.random_split: lengths is required", data.random_split, ds)
+    check_error("lucid.data.random_split: option 'generator' is not supported", data.random_split, ds, {0.5, 0.5},
+      {generator = 1})
+    check_error("lucid.data.random_split: expected a dataset (a table with a length and items), got number",
+      data.random_split, 10, {10})
+    check_error("lucid.data.random_split: the dataset has no length",
+      data.random_split, setmetatable({}, {__len = function() return -1 end}), {1})
+    check_error("lucid.data.Subset: index 11 (indices[2]) is not an item of the dataset (1 to 10)",
+      data.Subset, ds, {1, 11})
+    check_error("lucid.data.Subset: index 0 (indices[1])", data.Subset, ds, {0})
+    check_error("lucid.data.Subset: index 1.5 (indices[1])", data.Subset, ds, {1.5})
+    check_error("lucid.data.Subset: indices must be an array or a 1-d integer tensor, got a 1-d float32 tensor",
+      data.Subset, ds, lucid.tensor({1, 2}))
+    check_error("lucid.data.Subset: indices must be an array or a 1-d integer tensor, got 3", data.Subset, ds, 3)
+    local sub = data.Subset(ds, {1, 2})
+    check_error("lucid.data.Subset: index 3 out of range (the subset has 2 items)", sub.get, sub, 3)
+    check_error("lucid.data.Subset: the index must be an integer, got 1.5", sub.get, sub, 1.5)
+  end)
+end)

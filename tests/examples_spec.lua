@@ -188,6 +188,7 @@ describe("the worked examples", function()
     assert.are.equal(0, r.code, r.show)
     local acc = number_after(r.stdout, "train accuracy:")
     assert(acc and acc >= 95, "accuracy under 95%\n" .. r.show)
+    assert(r.stdout:find("data: 300 points in 3 classes, labels int64", 1, true), r.show)  -- int64 targets
     assert(r.stdout:find("reload check: ok", 1, true), r.show)
     assert(r.stderr:find("spiral: 100%", 1, true), "no progress bar on stderr\n" .. r.show)
     assert(exists(out .. "/spiral.safetensors"), r.show)

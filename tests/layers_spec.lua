@@ -319,6 +319,13 @@ describe("layers: behaviour", function()
     other:load_state_dict(sd)
     assert.are.same(H.flat(bn.running_var), H.flat(other.running_var))
     assert.are.equal(2, #other:parameters())
+    -- the count is int64, as PyTorch's (a float count, as older files hold, still loads)
+    assert.are.equal("int64", other.num_batches_tracked.dtype)
+    assert.are.equal(1, other.num_batches_tracked:item())
+    sd.num_batches_tracked = lucid.tensor(7, {dtype = "float64"})
+    other:load_state_dict(sd)
+    assert.are.equal("int64", other.num_batches_tracked.dtype)
+    assert.are.equal(7, other.num_batches_tracked:item())
     local plain = L.BatchNorm1d(3, 1e-5, 0.1, false, false)
     assert.are.equal(0, #plain:parameters())
     assert.is_nil(next(plain:state_dict()))
@@ -669,5 +676,61 @@ describe("nn.init", function()
     assert.is_truthy(err:find("nn.init.ones_: expected a tensor, got number", 1, true), err)
     -- zero-element tensors are left alone, as PyTorch
     assert.are.same({0, 3}, init.kaiming_uniform_(lucid.empty(0, 3)).shape)
+  end)
+end)
+
+describe("nn.functional.one_hot", function()
+  local F = nn.functional
+  local function long(v) return lucid.tensor(v, {dtype = "int64"}) end
+
+  it("encodes 1-based classes along a new last dim, int64, inferring num_classes from the largest", function()
+    local y = F.one_hot(long({3, 1, 2, 3}))
+    assert.are.equal("int64", y.dtype)
+    assert.are.same({{0, 0, 1}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}}, y:tolist())
+    local z = F.one_hot(long({{1, 4}, {2, 2}}), 5)
+    assert.are.same({2, 2, 5}, z.shape)
+    assert.are.same({{{1, 0, 0, 0, 0}, {0, 0, 0, 1, 0}}, {{0, 1, 0, 0, 0}, {0, 1, 0, 0, 0}}}, z:tolist())
+    assert.are.same({0, 1, 0}, F.one_hot(long(2), 3):tolist())          -- 0-d: {num_classes}
+    assert.are.same({{1, 0}, {0, 1}}, F.one_hot(long({1, 2}), {num_classes = 2}):tolist())
+    assert.are.same({0, 1}, F.one_hot{tensor = long(2), num_classes = 2}:tolist())
+    -- a view, and the other integer dtypes
+    assert.are.same({{0, 1}, {1, 0}}, F.one_hot(long({{1, 2}, {2, 1}}):t()[2]):tolist())
+    for _, dtype in ipairs({"int32", "uint8"}) do
+      local w = F.one_hot(lucid.tensor({2, 1}, {dtype = dtype}), 3)
+      assert.are.equal("int64", w.dtype)
+      assert.are.same({{0, 1, 0}, {1, 0, 0}}, w:tolist())
+    end
+    -- the classes back: argmax of the encoding
+    local cls = lucid.randint(1, 8, {20})
+    assert.are.same(cls:tolist(), F.one_hot(cls, 7):argmax(2):tolist())
+    assert.are.same({20, cls:max():item()}, F.one_hot(cls).shape)
+    assert.are.same(lucid.ones(20, {dtype = "int64"}):tolist(), F.one_hot(cls):sum(2):tolist())
+  end)
+
+  it("an empty tensor needs num_classes", function()
+    local e = F.one_hot(lucid.zeros(0, 2, {dtype = "int64"}), 3)
+    assert.are.same({0, 2, 3}, e.shape)
+    assert.are.equal("int64", e.dtype)
+    H.assert_error("nn.functional.one_hot: cannot infer the number of classes from an empty tensor",
+      F.one_hot, lucid.zeros(0, {dtype = "int64"}))
+  end)
+
+  it("refuses classes out of range and tensors that are not of indices", function()
+    H.assert_error("nn.functional.one_hot: class values must be at least 1 (classes are 1-based), got 0",
+      F.one_hot, long({1, 0}))
+    H.assert_error("nn.functional.one_hot: class values must be at least 1 (classes are 1-based), got -2",
+      F.one_hot, long({-2}), 3)
+    H.assert_error("nn.functional.one_hot: class values must be at most num_classes (2), got 3",
+      F.one_hot, long({3, 1}), 2)
+    H.assert_error("nn.functional.one_hot: class values must be at most num_classes (0), got 1",
+      F.one_hot, long({1}), 0)
+    H.assert_error("nn.functional.one_hot: expected a tensor of class indices (int64), got float32",
+      F.one_hot, lucid.tensor({1, 2}))
+    H.assert_error("nn.functional.one_hot: expected a tensor of class indices (int64), got bool",
+      F.one_hot, lucid.tensor({true}))
+    H.assert_error("nn.functional.one_hot: tensor must be a tensor, got table", F.one_hot, {1, 2})
+    H.assert_error("nn.functional.one_hot: num_classes must be an integer, got 2.5", F.one_hot, long({1}), 2.5)
+    H.assert_error("nn.functional.one_hot: the result would have 9 dims (at most 8)", F.one_hot,
+      lucid.ones(1, 1, 1, 1, 1, 1, 1, 1, {dtype = "int64"}))
   end)
 end)

@@ -228,3 +228,221 @@ describe("nn.Module: assignment", function()
     assert.are.equal("Sequential(\n  (1): Linear(in_features=2, out_features=2, bias=true)\n)", tostring(outer))
   end)
 end)
+
+describe("nn.Module: dtypes (to, double, float)", function()
+  local function make()
+    return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Tanh(), nn.Linear(4, 2))
+  end
+  local function dtypes(m)
+    local out = {}
+    for k, v in pairs(m:state_dict()) do out[k] = v.dtype end
+    return out
+  end
+
+  it("converts floating parameters and buffers in place, leaving integer ones, and returns the module", function()
+    local m = make()
+    assert.are.equal(m, m:double())
+    assert.are.same({["1.weight"] = "float64", ["1.bias"] = "float64", ["2.weight"] = "float64",
+      ["2.bias"] = "float64", ["2.running_mean"] = "float64", ["2.running_var"] = "float64",
+      ["2.num_batches_tracked"] = "int64", ["4.weight"] = "float64", ["4.bias"] = "float64"}, dtypes(m))
+    local y = m(lucid.randn(5, 3, {dtype = "float64"}))
+    assert.are.equal("float64", y.dtype)
+    assert.are.equal(m, m:float())
+    assert.are.equal("float32", m[1].weight.dtype)
+    assert.are.equal("float32", m[2].running_var.dtype)
+    assert.are.equal("int64", m[2].num_batches_tracked.dtype)
+    assert.are.equal(1, m[2].num_batches_tracked:item())
+    -- PyTorch's names and aliases, and a tensor's dtype
+    assert.are.equal("float64", m:to("double")[4].bias.dtype)
+    assert.are.equal("float32", m:to("float")[4].bias.dtype)
+    assert.are.equal("float64", m:to{dtype = "float64"}[4].bias.dtype)
+    assert.are.equal("float32", m:to(lucid.zeros(1))[4].bias.dtype)
+  end)
+
+  it("keeps the values, and the parameters' identity, requires_grad, gradients and hooks", function()
+    local m = make()
+    local w, b = m[1].weight, m[4].bias
+    local before = w:tolist()
+    m[4].weight.requires_grad = false
+    m(lucid.randn(5, 3)):sum():backward()
+    local g = w.grad:tolist()
+    local calls = 0
+    local h = b:register_hook(function(grad) calls = calls + 1 return grad end)
+    m:double()
+    assert.are.equal(w, m[1].weight)
+    assert.are.equal(b, m[4].bias)
+    assert.are.equal(w, m:parameters()[1])
+    assert.is_true(lucid.is_parameter(w))
+    assert.is_true(w.requires_grad)
+    assert.is_false(m[4].weight.requires_grad)
+    H.assert_close(w, lucid.tensor(before, {dtype = "float64"}), 1e-7, 0, "weight")
+    assert.are.equal("float64", w.grad.dtype)
+    H.assert_close(w.grad, lucid.tensor(g, {dtype = "float64"}), 1e-7, 0, "gradient")
+    m:zero_grad()
+    m(lucid.randn(5, 3, {dtype = "float64"})):sum():backward()
+    assert.are.equal(1, calls)
+    assert.are.equal("float64", b.grad.dtype)
+    h.remove()
+    m(lucid.randn(5, 3, {dtype = "float64"})):sum():backward()
+    assert.are.equal(1, calls)
+  end)
+
+  it("an optimizer made before the conversion steps the converted parameters, as one made after", function()
+    lucid.manual_seed(3)
+    local a = make()
+    lucid.manual_seed(3)
+    local b = make()
+    local opt_a = lucid.optim.Adam(a:parameters(), {lr = 0.01})
+    a:double()
+    b:double()
+    local opt_b = lucid.optim.Adam(b:parameters(), {lr = 0.01})
+    local x = lucid.randn(6, 3, {dtype = "float64"})
+    for _ = 1, 3 do
+      for _, pair in ipairs({{a, opt_a}, {b, opt_b}}) do
+        pair[2]:zero_grad()
+        pair[1](x):pow(2):sum():backward()
+        pair[2]:step()
+      end
+    end
+    local pa, pb = a:parameters(), b:parameters()
+    for i = 1, #pa do
+      assert.are.equal("float64", pa[i].dtype)
+      assert.are.same(pb[i]:tolist(), pa[i]:tolist())
+    end
+    assert.are_not.same(make():double()[1].weight:tolist(), pa[1]:tolist())
+  end)
+
+  it("converts a shared parameter once and a shared buffer to one tensor", function()
+    local l = nn.Linear(2, 2)
+    local m = nn.Sequential(l, nn.Tanh(), l)
+    local stat = lucid.zeros(2)
+    local bn1, bn2 = nn.BatchNorm1d(2), nn.BatchNorm1d(2)
+    bn1:register_buffer("shared", stat)
+    bn2:register_buffer("shared", stat)
+    local both = nn.Sequential(m, bn1, bn2)
+    both:double()
+    assert.are.equal(l.weight, m[3].weight)
+    assert.are.equal("float64", l.weight.dtype)
+    assert.are.equal(2, #both:parameters() - 4)
+    assert.are.equal("float64", bn1.shared.dtype)
+    assert.are.equal(bn1.shared, bn2.shared)
+  end)
+
+  it("a graph recorded before the conversion still runs backward", function()
+    local m = nn.Linear(3, 1)
+    local y = m(lucid.randn(2, 3))
+    m:double()
+    y:sum():backward()   -- the gradient goes to the values the graph used, not to the parameter
+    assert.is_nil(m.weight.grad)
+    assert.are.equal("float64", m.weight.dtype)
+  end)
+
+  it("refuses integer and unknown dtypes and other arguments, as PyTorch, changing nothing", function()
+    local m = make()
+    H.assert_error("nn.Module:to: only floating point dtypes are accepted (float32, float64), but got "
+      .. "desired dtype=int64", m.to, m, "int64")
+    H.assert_error("desired dtype=bool", m.to, m, lucid.zeros(1, {dtype = "bool"}))
+    H.assert_error("desired dtype=long", m.to, m, "long")
+    H.assert_error([[nn.Module:to: unknown dtype 'half' (expected "float32" or "float64")]], m.to, m, "half")
+    H.assert_error("nn.Module:to: dtype must be a dtype name or a tensor, got 64", m.to, m, 64)
+    H.assert_error("nn.Module:to: dtype is required", m.to, m)
+    H.assert_error("nn.Module:to: option 'device' is not supported", m.to, m, {device = "cpu"})
+    H.assert_error("nn.Module:to: unknown option 'dtyp' (did you mean 'dtype'?)", m.to, m, {dtyp = "float64"})
+    H.assert_error("nn.Module:double: too many arguments", m.double, m, "float64")
+    H.assert_error("nn.Module:float: too many arguments", m.float, m, true)
+    assert.are.equal("float32", m[1].weight.dtype)
+    assert.are.equal("float32", m[2].running_mean.dtype)
+  end)
+
+  it("lucid.core._set_data moves a tensor into a parameter's object", function()
+    local C = require("lucid.core")
+    local p = nn.Parameter(lucid.zeros(2))
+    local src = lucid.ones(2, {dtype = "float64"})
+    assert.are.equal(p, C._set_data(p, src, lucid.full({2}, 3, {dtype = "float64"})))
+    assert.are.same({1, 1}, p:tolist())
+    assert.are.equal("float64", p.dtype)
+    assert.are.same({3, 3}, p.grad:tolist())
+    assert.is_true(p.requires_grad and lucid.is_parameter(p))
+    assert.has_error(function() return src:numel() end)   -- moved: src is closed
+    H.assert_error("only float tensors can require grad", C._set_data, p, lucid.zeros(2, {dtype = "int64"}))
+    H.assert_error("grad must be a tensor of src's shape", C._set_data, p, lucid.zeros(2), lucid.zeros(3))
+    H.assert_error("the same tensor", C._set_data, p, p)
+    assert.are.same({1, 1}, p:tolist())
+  end)
+end)
+
+describe("nn.Module: apply, requires_grad_, get_submodule, get_parameter, get_buffer", function()
+  local Block = nn.Module:extend("Block")
+  function Block:__init()
+    self.fc = nn.Linear(2, 2)
+    self.bn = nn.BatchNorm1d(2)
+  end
+  local function make()
+    local outer = nn.Module:extend("Outer")()
+    outer.first = Block()
+    outer.layers = nn.ModuleList({nn.Linear(2, 2), Block()})
+    outer.scale = nn.Parameter(lucid.ones(1))
+    return outer
+  end
+
+  it("apply calls fn on every submodule, children first, then self, and returns the module", function()
+    local m = make()
+    local order = {}
+    assert.are.equal(m, m:apply(function(mod) order[#order + 1] = mod.__name end))
+    assert.are.same({"Linear", "BatchNorm1d", "Block", "Linear", "Linear", "BatchNorm1d", "Block", "ModuleList",
+      "Outer"}, order)
+    -- the usual use: initialising weights
+    m:apply(function(mod) if mod.__name == "Linear" then nn.init.zeros_(mod.weight) end end)
+    assert.are.same({{0, 0}, {0, 0}}, m.layers[2].fc.weight:tolist())
+    H.assert_error("nn.Module:apply: fn must be a function, got 3", m.apply, m, 3)
+    H.assert_error("nn.Module:apply: fn must be a function, got nil", m.apply, m)
+    local ok, err = pcall(m.apply, m, function() error("stop here") end)
+    assert.is_false(ok)
+    assert.is_truthy(tostring(err):find("stop here", 1, true))
+  end)
+
+  it("requires_grad_ sets every parameter's flag and returns the module", function()
+    local m = make()
+    assert.are.equal(m, m:requires_grad_(false))
+    for _, p in ipairs(m:parameters()) do assert.is_false(p.requires_grad) end
+    m:requires_grad_()
+    for _, p in ipairs(m:parameters()) do assert.is_true(p.requires_grad) end
+    m:requires_grad_{requires_grad = false}
+    assert.is_false(m.scale.requires_grad)
+    H.assert_error("nn.Module:requires_grad_: requires_grad must be a boolean, got 0", m.requires_grad_, m, 0)
+  end)
+
+  it("get_submodule, get_parameter and get_buffer read state-dict names", function()
+    local m = make()
+    assert.are.equal(m, m:get_submodule(""))
+    assert.are.equal(m.layers[2].bn, m:get_submodule("layers.2.bn"))
+    assert.are.equal(m.layers[1], m:get_submodule("layers.1"))
+    assert.are.equal(m.scale, m:get_parameter("scale"))
+    assert.are.equal(m.layers[2].fc.weight, m:get_parameter("layers.2.fc.weight"))
+    assert.are.equal(m.first.bn.running_var, m:get_buffer("first.bn.running_var"))
+    for name, p in m:named_parameters() do assert.are.equal(p, m:get_parameter(name)) end
+    for name, b in m:named_buffers() do assert.are.equal(b, m:get_buffer(name)) end
+    for name, sub in m:named_modules() do assert.are.equal(sub, m:get_submodule(name)) end
+    assert.are.equal(m.scale, m:get_parameter{target = "scale"})
+  end)
+
+  it("their errors name the missing part and the whole name", function()
+    local m = make()
+    H.assert_error("Outer:get_submodule: ModuleList has no submodule '3' (in 'layers.3.fc')", m.get_submodule, m,
+      "layers.3.fc")
+    H.assert_error("Outer:get_submodule: 'scale' is not an nn.Module (in 'scale')", m.get_submodule, m, "scale")
+    H.assert_error("Outer:get_parameter: Outer has no submodule 'second' (in 'second.fc.weight')", m.get_parameter,
+      m, "second.fc.weight")
+    H.assert_error("Outer:get_parameter: Linear has no parameter 'wieght' (in 'first.fc.wieght')", m.get_parameter,
+      m, "first.fc.wieght")
+    H.assert_error("Outer:get_parameter: 'running_mean' is not a parameter (in 'first.bn.running_mean')",
+      m.get_parameter, m, "first.bn.running_mean")
+    H.assert_error("Outer:get_parameter: 'fc' is not a parameter (in 'first.fc')", m.get_parameter, m, "first.fc")
+    H.assert_error("Outer:get_buffer: 'weight' is not a buffer (in 'first.bn.weight')", m.get_buffer, m,
+      "first.bn.weight")
+    H.assert_error("Outer:get_buffer: BatchNorm1d has no buffer 'mean' (in 'first.bn.mean')", m.get_buffer, m,
+      "first.bn.mean")
+    H.assert_error("nn.Module:get_parameter: target must be a string, got 1", m.get_parameter, m, 1)
+    H.assert_error("nn.Module:get_submodule: target must be a string, got nil", m.get_submodule, m)
+  end)
+end)

@@ -618,6 +618,39 @@ the module."},
 write their output into a buffer they keep, so a model called every frame on\
 same-shaped input allocates nothing. The tensor a layer returns is overwritten\
 by its next call; clone what must last."},
+  {name = "nn.Module:apply", section = "nn: modules", usage = "model:apply(function(m) if m.__name == \"Linear\" then nn.init.zeros_(m.bias) end end)", also = {}, aka = {"nn.Module.apply"},
+   text = "Calls fn(m) on every submodule, children first (each child's own\
+submodules before it), then on the module itself, as PyTorch's apply;\
+returns the module. The usual use: initialising weights."},
+  {name = "nn.Module:requires_grad_", section = "nn: modules", usage = "model:requires_grad_([requires_grad = true])", also = {}, aka = {"nn.Module.requires_grad_"},
+   text = "Sets requires_grad on every parameter (freezing them with false, or\
+unfreezing); returns the module."},
+  {name = "nn.Module:get_submodule", section = "nn: modules", usage = "model:get_submodule(target)  as model:get_submodule(\"1\")", also = {}, aka = {"nn.Module.get_submodule"},
+   text = "The submodule at a dotted path, named as in named_modules() and the state\
+dict's keys (\"fc1\", \"encoder.layers.1\"; \"\" is the module itself). An error\
+names the part that is missing."},
+  {name = "nn.Module:get_parameter", section = "nn: modules", usage = "model:get_parameter(target)  as model:get_parameter(\"1.weight\")", also = {}, aka = {"nn.Module.get_parameter"},
+   text = "The parameter at a dotted path, the state dict's key of it (\"fc1.weight\",\
+\"1.bias\"). An error names the part that is missing, or says that it is not\
+a parameter."},
+  {name = "nn.Module:get_buffer", section = "nn: modules", usage = "model:get_buffer(target)  as model:get_buffer(\"2.running_var\")", also = {}, aka = {"nn.Module.get_buffer"},
+   text = "The buffer at a dotted path, its state dict key (\"bn.running_mean\"). An\
+error names the part that is missing, or says that it is not a buffer."},
+  {name = "nn.Module:to", section = "nn: modules", usage = "model:to(dtype)  as model:to(\"float64\")", also = {}, aka = {"nn.Module.to"},
+   text = "Converts every floating point parameter and buffer, in place on the module\
+(and all below it), to dtype (\"float32\" or \"float64\", or a tensor's dtype),\
+and returns the module; integer and bool ones (BatchNorm1d's\
+num_batches_tracked) are left alone, and integer dtypes are refused, as\
+PyTorch's nn.Module.to does. Parameters stay the same tensor objects\
+(their values and gradients change dtype), so an optimizer made before\
+keeps working, as in PyTorch; buffers are replaced by converted tensors\
+(read them again through the module)."},
+  {name = "nn.Module:double", section = "nn: modules", usage = "model:double()", also = {}, aka = {"nn.Module.double"},
+   text = "model:to(\"float64\"): every floating point parameter and buffer to float64;\
+returns the module."},
+  {name = "nn.Module:float", section = "nn: modules", usage = "model:float()", also = {}, aka = {"nn.Module.float"},
+   text = "model:to(\"float32\"): every floating point parameter and buffer to float32;\
+returns the module."},
   {name = "nn.Module:zero_grad", section = "nn: modules", usage = "model:zero_grad()", also = {}, aka = {"nn.Module.zero_grad"},
    text = "Sets every parameter's gradient to nil, as PyTorch's default."},
   {name = "nn.Module:state_dict", section = "nn: modules", usage = "model:state_dict()", also = {}, aka = {"nn.Module.state_dict"},
@@ -657,6 +690,14 @@ Lua 5.1 and LuaJIT ignores __len on tables)."},
    text = "Elementwise tanh, the same function as lucid.tanh."},
   {name = "nn.functional.linear", section = "nn: modules", usage = "nn.functional.linear(x, weight [, bias])", also = {}, aka = {},
    text = "x W^T + b, the same function as lucid.linear."},
+  {name = "nn.functional.one_hot", section = "nn: modules", usage = "nn.functional.one_hot(tensor [, num_classes = -1])  as F.one_hot(lucid.tensor({1, 3}, {dtype = \"int64\"}), 3)", also = {}, aka = {},
+   text = "The one-hot encoding of class indices, as torch.nn.functional.one_hot but\
+1-based, like every index in this library: class c sets position c of the\
+last dim. tensor holds the classes (int64; int32 and uint8 work too; float\
+and bool tensors are refused); the result is int64 of shape tensor.shape +\
+{num_classes}. num_classes = -1 (the default) takes the largest class; a\
+class below 1 or above num_classes is an error. An empty tensor needs\
+num_classes."},
   {name = "nn.ReLU", section = "nn: more layers", usage = "nn.ReLU()", also = {}, aka = {},
    text = "max(x, 0) elementwise as a layer; the gradient at 0 is 0, as PyTorch."},
   {name = "nn.LeakyReLU", section = "nn: more layers", usage = "nn.LeakyReLU([negative_slope = 0.01])", also = {}, aka = {},
@@ -845,6 +886,26 @@ the i-th rows as multiple results, #ds the number of rows."},
 with # and get(i)): `for xb, yb in loader do ... end` runs one epoch, stacking\
 samples along a new first dim; shuffle draws a new order each epoch from\
 lucid's generator. #loader is the number of batches."},
+  {name = "lucid.data.Subset_class", section = "Data", usage = "getmetatable(ds) == lucid.data.Subset_class", also = {}, aka = {},
+   text = "The class (metatable) of the datasets lucid.data.Subset and\
+lucid.data.random_split make."},
+  {name = "lucid.data.Subset:get", section = "Data", usage = "lucid.data.Subset:get(i)", also = {}, aka = {},
+   text = "sub:get(i): item indices[i] of the dataset, as a DataLoader reads it (its\
+get(j), several values, when it has one; else dataset[j]); negative i\
+counts from the end."},
+  {name = "lucid.data.Subset", section = "Data", usage = "lucid.data.Subset(dataset, indices)", also = {}, aka = {},
+   text = "The items of a dataset at the given 1-based indices (an array, or an int64\
+tensor), in that order, as torch.utils.data.Subset: #sub is the number of\
+indices, sub:get(i) the dataset's item indices[i]; sub.dataset and\
+sub.indices are the two arguments. A DataLoader reads a Subset of a\
+TensorDataset with one index_select per tensor, as the TensorDataset itself."},
+  {name = "lucid.data.random_split", section = "Data", usage = "local parts = lucid.data.random_split(dataset, lengths)  as random_split(ds, {0.8, 0.2})", also = {}, aka = {},
+   text = "Splits a dataset into non-overlapping Subsets of the given lengths, in a\
+random order drawn from lucid's generator (lucid.manual_seed repeats it), as\
+torch.utils.data.random_split; returns them as an array (PyTorch's list).\
+lengths are counts adding up to #dataset, or fractions adding up to 1 (as\
+PyTorch 1.13: each gets floor(#dataset * fraction) items, and what is left\
+goes one item each to the first ones in turn)."},
   {name = "lucid.data.DataLoader:iter", section = "Data", usage = "lucid.data.DataLoader:iter()", also = {}, aka = {},
    text = "loader:iter(): an iterator function over one new epoch (nil at its end)."},
 }

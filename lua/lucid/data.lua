@@ -284,15 +284,208 @@ end
 
 -- A uniformly random permutation of 1..n (Fisher-Yates over lucid's generator).
 local function permutation(n)
+  local u = n >= 2 and C.rand(n, {dtype = "float64"}):tolist()  -- first: a size too large fails at once
   local order = {}
   for i = 1, n do order[i] = i end
   if n < 2 then return order end
-  local u = C.rand(n, {dtype = "float64"}):tolist()
   for i = n, 2, -1 do
     local j = math.min(math.floor(u[i] * i) + 1, i)
     order[i], order[j] = order[j], order[i]
   end
   return order
+end
+
+-- ---------------------------------------------------------------------------
+-- Subset and random_split
+
+local Subset = {__name = "Subset"}
+--- The class (metatable) of the datasets lucid.data.Subset and
+-- lucid.data.random_split make.
+-- @function Subset_class
+-- @usage getmetatable(ds) == lucid.data.Subset_class
+-- @within Data
+data.Subset_class = Subset
+
+-- sub[i] is the dataset's [indices[i]] (Lua's indexing, one value), as
+-- PyTorch's Subset.__getitem__; sub:get(i) is the item as a loader reads it.
+function Subset.__index(ds, k)
+  if type(k) == "number" then
+    local j = rawget(ds, "indices")[k]
+    if j == nil then return nil end
+    return rawget(ds, "dataset")[j]
+  end
+  return Subset[k]
+end
+
+function Subset.len(ds)
+  return #rawget(ds, "indices")
+end
+Subset.__len = Subset.len
+
+function Subset.__tostring(ds)
+  return string.format("Subset(%d of %d items)", #ds.indices, iter.length_of(ds.dataset) or 0)
+end
+
+--- sub:get(i): item indices[i] of the dataset, as a DataLoader reads it (its
+-- get(j), several values, when it has one; else dataset[j]); negative i
+-- counts from the end.
+-- @function Subset:get
+-- @usage lucid.data.Subset:get(i)
+-- @within Data
+function Subset:get(i)
+  local ind = rawget(self, "indices")
+  local n = #ind
+  if not is_integer(i) then
+    raise("lucid.data.Subset: the index must be an integer, got " .. tostring(i))
+  end
+  i = compat.tointeger(i)
+  if i < 0 then i = n + 1 + i end
+  if i < 1 or i > n then
+    raise(string.format("lucid.data.Subset: index %d out of range (the subset has %d items)", i, n))
+  end
+  local ds = rawget(self, "dataset")
+  local get = find_method(ds, "get")
+  if get then return get(ds, ind[i]) end
+  return ds[ind[i]]
+end
+
+-- The length of a dataset, or an error naming fname.
+local function length_for(fname, ds)
+  local t = type(ds)
+  if t ~= "table" and t ~= "userdata" then
+    raise("%s: expected a dataset (a table with a length and items), got %s", fname, t)
+  end
+  local n = iter.length_of(ds)
+  if not n then raise("%s: the dataset has no length (#ds)", fname) end
+  return n
+end
+
+local SUBSET = args.schema("lucid.data.Subset", {
+  {"dataset", args.REQUIRED, nil, table_arg = true},
+  {"indices", args.REQUIRED, nil, table_arg = true},
+})
+
+local function make_subset(ds, indices)
+  return setmetatable({dataset = ds, indices = indices}, Subset)
+end
+
+--- The items of a dataset at the given 1-based indices (an array, or an int64
+-- tensor), in that order, as torch.utils.data.Subset: #sub is the number of
+-- indices, sub:get(i) the dataset's item indices[i]; sub.dataset and
+-- sub.indices are the two arguments. A DataLoader reads a Subset of a
+-- TensorDataset with one index_select per tensor, as the TensorDataset itself.
+-- @function Subset
+-- @usage lucid.data.Subset(dataset, indices)
+-- @within Data
+function data.Subset(...)
+  local o = SUBSET:table(...)
+  local fname = "lucid.data.Subset"
+  local n = length_for(fname, o.dataset)
+  local given = o.indices
+  if C.is_tensor(given) then
+    if given.ndim ~= 1 or given.dtype == "bool" or given.dtype:find("^float") then
+      raise("%s: indices must be an array or a 1-d integer tensor, got a %d-d %s tensor", fname, given.ndim,
+        given.dtype)
+    end
+    given = given:tolist()
+  elseif type(given) ~= "table" then
+    raise("%s: indices must be an array or a 1-d integer tensor, got %s", fname, args.describe(given))
+  end
+  local indices = {}
+  for k = 1, #given do
+    local j = given[k]
+    if not is_integer(j) or j < 1 or j > n then
+      raise("%s: index %s (indices[%d]) is not an item of the dataset (1 to %d)", fname, tostring(j), k, n)
+    end
+    indices[k] = compat.tointeger(j)
+  end
+  return make_subset(o.dataset, indices)
+end
+
+local function check_lengths(v, name)
+  if type(v) ~= "table" or C.is_tensor(v) or #v == 0 then
+    return name .. " must be a non-empty array of counts or fractions, got " .. args.describe(v)
+  end
+  for i = 1, #v do
+    if type(v[i]) ~= "number" or v[i] ~= v[i] then
+      return string.format("%s[%d] must be a number, got %s", name, i, args.describe(v[i]))
+    end
+  end
+end
+
+local SPLIT = args.schema("lucid.data.random_split", {
+  {"dataset", args.REQUIRED, nil, table_arg = true},
+  {"lengths", args.REQUIRED, check_lengths, table_arg = true},
+  unsupported = {"generator"},
+})
+
+--- Splits a dataset into non-overlapping Subsets of the given lengths, in a
+-- random order drawn from lucid's generator (lucid.manual_seed repeats it), as
+-- torch.utils.data.random_split; returns them as an array (PyTorch's list).
+-- lengths are counts adding up to #dataset, or fractions adding up to 1 (as
+-- PyTorch 1.13: each gets floor(#dataset * fraction) items, and what is left
+-- goes one item each to the first ones in turn).
+-- @function random_split
+-- @usage local parts = lucid.data.random_split(dataset, lengths)  as random_split(ds, {0.8, 0.2})
+-- @within Data
+function data.random_split(...)
+  local o = SPLIT:table(...)
+  local fname = "lucid.data.random_split"
+  local ds, lengths = o.dataset, o.lengths
+  local n = length_for(fname, ds)
+  local k, total = #lengths, 0
+  for i = 1, k do total = total + lengths[i] end
+  local counts = {}
+  if math.abs(total - 1) <= 1e-9 * math.max(1, math.abs(total)) and total <= 1 then
+    -- fractions (math.isclose(sum, 1) and sum <= 1, as PyTorch)
+    local used = 0
+    for i = 1, k do
+      local f = lengths[i]
+      if f < 0 or f > 1 then
+        raise("%s: fraction %s (lengths[%d]) is not between 0 and 1", fname, tostring(f), i)
+      end
+      counts[i] = math.floor(n * f)
+      used = used + counts[i]
+    end
+    for r = 0, n - used - 1 do
+      local i = r % k + 1
+      counts[i] = counts[i] + 1
+    end
+  else
+    for i = 1, k do
+      local c = lengths[i]
+      if not is_integer(c) or c < 0 then
+        raise("%s: lengths[%d] is %s: lengths are counts (whole numbers >= 0) or fractions that add up to 1",
+          fname, i, tostring(c))
+      end
+      counts[i] = compat.tointeger(c)
+    end
+    if total ~= n then
+      raise("%s: the lengths add up to %s, but the dataset has %d items", fname, compat.num_str(total), n)
+    end
+  end
+  local order = permutation(n)
+  local parts, offset = {}, 0
+  for i = 1, k do
+    local indices = {}
+    for j = 1, counts[i] do indices[j] = order[offset + j] end
+    offset = offset + counts[i]
+    parts[i] = make_subset(ds, indices)
+  end
+  return parts
+end
+
+-- The TensorDataset under a chain of Subsets, and the batch's positions in
+-- it; nil when there is none.
+local function tensor_base(ds, idx)
+  local mapped = idx
+  while getmetatable(ds) == Subset do
+    local ind, out = rawget(ds, "indices"), {}
+    for k = 1, #mapped do out[k] = ind[mapped[k]] end
+    mapped, ds = out, rawget(ds, "dataset")
+  end
+  if getmetatable(ds) == TensorDataset then return ds, mapped end
+  return nil
 end
 
 -- The state of one epoch.
@@ -318,12 +511,14 @@ local function next_batch(self, st)
   for k = first, last do idx[#idx + 1] = st.order and st.order[k] or k end
   local ds = self.dataset
 
-  if getmetatable(ds) == TensorDataset and not self.collate_fn and lucid.index_select then
+  local base, positions = nil, nil
+  if not self.collate_fn and lucid.index_select then base, positions = tensor_base(ds, idx) end
+  if base then  -- a TensorDataset, or a Subset of one: one index_select per tensor
     local out = {}
     lucid.no_grad(function()
-      for j, t in ipairs(ds.tensors) do out[j] = lucid.index_select(t, 1, idx) end
+      for j, t in ipairs(base.tensors) do out[j] = lucid.index_select(t, 1, positions) end
     end)
-    return unpack(out, 1, #ds.tensors)
+    return unpack(out, 1, #base.tensors)
   end
 
   local samples = {}

@@ -8,7 +8,8 @@
 --
 -- In training mode (and always without running stats) mean and var are the
 -- batch's, over N (and L), var biased; the running statistics (buffers
--- running_mean, running_var, num_batches_tracked) are then updated as
+-- running_mean, running_var, and num_batches_tracked, an int64 count as
+-- PyTorch's, which model:to and model:double leave alone) are then updated as
 -- running = (1 - momentum) * running + momentum * batch, with the unbiased
 -- batch variance. momentum = false uses the cumulative average instead
 -- (PyTorch's momentum=None). In eval mode the running statistics are used.
@@ -54,7 +55,7 @@ function BatchNorm1d:__init(...)
   if self.track_running_stats then
     self:register_buffer("running_mean", lucid.zeros(num_features))
     self:register_buffer("running_var", lucid.ones(num_features))
-    self:register_buffer("num_batches_tracked", lucid.tensor(0, {dtype = "float64"}))
+    self:register_buffer("num_batches_tracked", lucid.tensor(0, {dtype = "int64"}))
   end
 end
 

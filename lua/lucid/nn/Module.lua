@@ -433,6 +433,224 @@ function Module:_buffer(x, last)
   return out
 end
 
+--- Calls fn(m) on every submodule, children first (each child's own
+-- submodules before it), then on the module itself, as PyTorch's apply;
+-- returns the module. The usual use: initialising weights.
+-- @function Module:apply
+-- @usage model:apply(function(m) if m.__name == "Linear" then nn.init.zeros_(m.bias) end end)
+-- @within nn: modules
+-- @aka nn.Module.apply
+local APPLY = args.schema("nn.Module:apply", {{"fn", args.REQUIRED, "callable"}})
+local function apply(m, fn)
+  for _, child in ipairs(m:children()) do apply(child, fn) end
+  fn(m)
+end
+function Module:apply(...)
+  local fn = APPLY:parse(...)
+  apply(self, fn)
+  return self
+end
+
+--- Sets requires_grad on every parameter (freezing them with false, or
+-- unfreezing); returns the module.
+-- @function Module:requires_grad_
+-- @usage model:requires_grad_([requires_grad = true])
+-- @within nn: modules
+-- @aka nn.Module.requires_grad_
+local REQUIRES_GRAD = args.schema("nn.Module:requires_grad_", {{"requires_grad", true, "boolean"}})
+function Module:requires_grad_(...)
+  local on = REQUIRES_GRAD:parse(...)
+  for _, p in ipairs(self:parameters()) do p:requires_grad_(on) end
+  return self
+end
+
+-- A name for a message: long ones cut short, so that a message stays readable.
+local function q(name)
+  if #name > 80 then name = name:sub(1, 77) .. "..." end
+  return "'" .. name .. "'"
+end
+
+-- The submodule at a dotted path ("" is the module itself), or an error
+-- naming the method, the module and the part that is missing.
+-- (full: the whole path asked for, when target is a part of it).
+local function submodule(self, target, method, full)
+  full = full or target
+  if target == "" then return self end
+  local mod = self
+  for item in (target .. "."):gmatch("([^.]*)%.") do
+    local child = mod._modules[item]
+    if child == nil then
+      local what = (mod._parameters[item] or mod._buffers[item] or rawget(mod, item) ~= nil)
+        and "is not an nn.Module" or nil
+      if what then raise(string.format("%s:%s: %s %s (in %s)", self.__name, method, q(item), what, q(full))) end
+      raise(string.format("%s:%s: %s has no submodule %s (in %s)", self.__name, method, mod.__name, q(item),
+        q(full)))
+    end
+    mod = child
+  end
+  return mod
+end
+
+local function path_check(fname)
+  return args.schema(fname, {{"target", args.REQUIRED, "string"}})
+end
+local GET_SUBMODULE = path_check("nn.Module:get_submodule")
+local GET_PARAMETER = path_check("nn.Module:get_parameter")
+local GET_BUFFER = path_check("nn.Module:get_buffer")
+
+--- The submodule at a dotted path, named as in named_modules() and the state
+-- dict's keys ("fc1", "encoder.layers.1"; "" is the module itself). An error
+-- names the part that is missing.
+-- @function Module:get_submodule
+-- @usage model:get_submodule(target)  as model:get_submodule("1")
+-- @within nn: modules
+-- @aka nn.Module.get_submodule
+function Module:get_submodule(...)
+  return submodule(self, GET_SUBMODULE:parse(...), "get_submodule")
+end
+
+-- The module and the last name of a dotted path "a.b.name".
+local function split_path(self, target, method)
+  local path, name = target:match("^(.*)%.([^.]*)$")
+  if not path then path, name = "", target end
+  return submodule(self, path, method, target), name
+end
+
+--- The parameter at a dotted path, the state dict's key of it ("fc1.weight",
+-- "1.bias"). An error names the part that is missing, or says that it is not
+-- a parameter.
+-- @function Module:get_parameter
+-- @usage model:get_parameter(target)  as model:get_parameter("1.weight")
+-- @within nn: modules
+-- @aka nn.Module.get_parameter
+function Module:get_parameter(...)
+  local target = GET_PARAMETER:parse(...)
+  local mod, name = split_path(self, target, "get_parameter")
+  local p = mod._parameters[name]
+  if p == nil then
+    if mod._modules[name] or mod._buffers[name] or rawget(mod, name) ~= nil then
+      raise(string.format("%s:get_parameter: %s is not a parameter (in %s)", self.__name, q(name), q(target)))
+    end
+    raise(string.format("%s:get_parameter: %s has no parameter %s (in %s)", self.__name, mod.__name, q(name),
+      q(target)))
+  end
+  return p
+end
+
+--- The buffer at a dotted path, its state dict key ("bn.running_mean"). An
+-- error names the part that is missing, or says that it is not a buffer.
+-- @function Module:get_buffer
+-- @usage model:get_buffer(target)  as model:get_buffer("2.running_var")
+-- @within nn: modules
+-- @aka nn.Module.get_buffer
+function Module:get_buffer(...)
+  local target = GET_BUFFER:parse(...)
+  local mod, name = split_path(self, target, "get_buffer")
+  local b = mod._buffers[name]
+  if b == nil then
+    if mod._modules[name] or mod._parameters[name] or rawget(mod, name) ~= nil then
+      raise(string.format("%s:get_buffer: %s is not a buffer (in %s)", self.__name, q(name), q(target)))
+    end
+    raise(string.format("%s:get_buffer: %s has no buffer %s (in %s)", self.__name, mod.__name, q(name),
+      q(target)))
+  end
+  return b
+end
+
+-- Module:to's dtypes: PyTorch's names and aliases; the integer ones are
+-- refused, as PyTorch's nn.Module.to refuses them.
+local FLOAT_DTYPE = {float32 = "float32", float = "float32", float64 = "float64", double = "float64"}
+local OTHER_DTYPE = {int64 = true, long = true, int32 = true, int = true, uint8 = true, bool = true}
+
+local function check_dtype(v, name)
+  if C.is_tensor(v) then v = v.dtype end
+  if type(v) ~= "string" then return name .. " must be a dtype name or a tensor, got " .. args.describe(v) end
+  if FLOAT_DTYPE[v] then return nil, FLOAT_DTYPE[v] end
+  if OTHER_DTYPE[v] then
+    return "only floating point dtypes are accepted (float32, float64), but got desired dtype=" .. v
+  end
+  return "unknown dtype '" .. v .. "' (expected \"float32\" or \"float64\")"
+end
+local TO = args.schema("nn.Module:to", {{"dtype", args.REQUIRED, check_dtype},
+  unsupported = {"device", "non_blocking", "memory_format"}})
+local NO_ARGS = {double = args.schema("nn.Module:double", {}), float = args.schema("nn.Module:float", {})}
+
+local FLOATS = {float32 = true, float64 = true}
+
+-- Converts every float parameter and buffer of the module and all below it
+-- to dtype, as PyTorch's Module._apply: a parameter keeps its identity
+-- (lucid.core._set_data, PyTorch's `param.data = ...`), with its gradient
+-- converted too; a buffer is replaced by its converted copy. Everything is
+-- converted first and swapped in after, so a failure (out of memory) leaves
+-- the module as it was.
+local function cast(self, dtype)
+  local params, buffers, done, converted = {}, {}, {}, {}
+  local function convert()
+    for _, m in ipairs(self:modules()) do
+      for _, name in ipairs(m._param_names) do
+        local p = m._parameters[name]
+        if not done[p] and FLOATS[p.dtype] and p.dtype ~= dtype then
+          local g = p.grad
+          done[p] = true
+          params[#params + 1] = {p, p:to(dtype), g and FLOATS[g.dtype] and g:to(dtype) or g}
+        end
+      end
+      for _, name in ipairs(m._buffer_names) do
+        local b = m._buffers[name]
+        if FLOATS[b.dtype] and b.dtype ~= dtype then
+          converted[b] = converted[b] or b:to(dtype)   -- a buffer two modules share stays shared
+          buffers[#buffers + 1] = {m, name, converted[b]}
+        end
+      end
+    end
+  end
+  local prev = C.set_grad_enabled(false)
+  local ok, err = pcall(convert)
+  C.set_grad_enabled(prev)
+  if not ok then error(err, 0) end
+  for _, e in ipairs(params) do C._set_data(e[1], e[2], e[3]) end
+  for _, e in ipairs(buffers) do e[1]._buffers[e[2]] = e[3] end
+  return self
+end
+
+--- Converts every floating point parameter and buffer, in place on the module
+-- (and all below it), to dtype ("float32" or "float64", or a tensor's dtype),
+-- and returns the module; integer and bool ones (BatchNorm1d's
+-- num_batches_tracked) are left alone, and integer dtypes are refused, as
+-- PyTorch's nn.Module.to does. Parameters stay the same tensor objects
+-- (their values and gradients change dtype), so an optimizer made before
+-- keeps working, as in PyTorch; buffers are replaced by converted tensors
+-- (read them again through the module).
+-- @function Module:to
+-- @usage model:to(dtype)  as model:to("float64")
+-- @within nn: modules
+-- @aka nn.Module.to
+function Module:to(...)
+  return cast(self, TO:parse(...))
+end
+
+--- model:to("float64"): every floating point parameter and buffer to float64;
+-- returns the module.
+-- @function Module:double
+-- @usage model:double()
+-- @within nn: modules
+-- @aka nn.Module.double
+function Module:double(...)
+  NO_ARGS.double:parse(...)
+  return cast(self, "float64")
+end
+
+--- model:to("float32"): every floating point parameter and buffer to float32;
+-- returns the module.
+-- @function Module:float
+-- @usage model:float()
+-- @within nn: modules
+-- @aka nn.Module.float
+function Module:float(...)
+  NO_ARGS.float:parse(...)
+  return cast(self, "float32")
+end
+
 --- Sets every parameter's gradient to nil, as PyTorch's default.
 -- @function Module:zero_grad
 -- @usage model:zero_grad()

@@ -38,6 +38,51 @@ F.softplus = lucid.softplus
 F.softmax = lucid.softmax
 F.log_softmax = lucid.log_softmax
 
+local args = require("lucid._args")
+local raise = args.raise
+
+local INDEX_DTYPES = {int64 = true, int32 = true, uint8 = true}
+local ONE_HOT = args.schema("nn.functional.one_hot", {
+  {"tensor", args.REQUIRED, "tensor"},
+  {"num_classes", -1, "integer"},
+})
+
+--- The one-hot encoding of class indices, as torch.nn.functional.one_hot but
+-- 1-based, like every index in this library: class c sets position c of the
+-- last dim. tensor holds the classes (int64; int32 and uint8 work too; float
+-- and bool tensors are refused); the result is int64 of shape tensor.shape +
+-- {num_classes}. num_classes = -1 (the default) takes the largest class; a
+-- class below 1 or above num_classes is an error. An empty tensor needs
+-- num_classes.
+-- @function one_hot
+-- @usage nn.functional.one_hot(tensor [, num_classes = -1])  as F.one_hot(lucid.tensor({1, 3}, {dtype = "int64"}), 3)
+-- @within nn: modules
+function F.one_hot(...)
+  local t, n = ONE_HOT:parse(...)
+  local fname = "nn.functional.one_hot"
+  if not INDEX_DTYPES[t.dtype] then
+    raise("%s: expected a tensor of class indices (int64), got %s", fname, t.dtype)
+  end
+  if t.ndim >= 8 then
+    raise("%s: the result would have %d dims (at most 8)", fname, t.ndim + 1)
+  end
+  if t:numel() == 0 then
+    if n <= 0 then raise("%s: cannot infer the number of classes from an empty tensor", fname) end
+    local shape = t.shape
+    shape[#shape + 1] = n
+    return lucid.zeros(shape, {dtype = "int64"})
+  end
+  local lo, hi = t:min():item(), t:max():item()
+  if lo < 1 then raise("%s: class values must be at least 1 (classes are 1-based), got %d", fname, lo) end
+  if n == -1 then
+    n = hi
+  elseif hi > n then
+    raise("%s: class values must be at most num_classes (%d), got %d", fname, n, hi)
+  end
+  local classes = lucid.arange(1, n + 1, {dtype = t.dtype == "uint8" and "int64" or t.dtype})
+  return lucid.no_grad(function() return t:unsqueeze(-1):eq(classes):long() end)
+end
+
 -- Losses (lucid/nn/losses.lua): F.mse_loss(input, target [, reduction]),
 -- l1_loss, huber_loss(.., reduction, delta), smooth_l1_loss(.., reduction, beta),
 -- cross_entropy(input, target [, weight, ignore_index, reduction, label_smoothing]),
