@@ -13,10 +13,11 @@ Part of lucid; help() and `make doc` read these comments.
  * - lists of dims and sizes are varargs or one table: x:permute(3, 1, 2);
  * - optional trailing arguments also go by PyTorch's name in a table:
  *   lucid.cat({a, b}, {dim = 2}), x:flatten{start_dim = 2};
- * - index tensors are float tensors holding 1-based integers; they become
+ * - index tensors are int64 tensors of 1-based indices (other integer
+ *   dtypes and float tensors of whole numbers are read too); they become
  *   the core's 0-based index tensors below, and the core's messages give
  *   indices back 1-based, so the user reads the value they wrote;
- * - masks are float tensors, nonzero meaning true.
+ * - masks are bool tensors (any nonzero value of another dtype is true).
  * Ops returning several tensors (split, chunk) return one Lua array. */
 #include <limits.h>
 #include <string.h>

@@ -15,8 +15,8 @@
 -- cross_entropy(x, y, {weight = w, label_smoothing = 0.1}). reduction is
 -- "mean" (the default), "sum" or "none".
 --
--- Class indices (cross_entropy, nll_loss) are float tensors holding 1-based
--- integers: input {N, C} with target {N}, input {C} with a 0-d target, or
+-- Class indices (cross_entropy, nll_loss) are int64 tensors of 1-based
+-- classes (any integer dtype, or a float tensor of whole numbers, works too): input {N, C} with target {N}, input {C} with a 0-d target, or
 -- input {N, C, d1, ...} with target {N, d1, ...}. cross_entropy also takes
 -- class probabilities: a target of the input's shape. ignore_index is
 -- compared with the target's values, so a class to ignore is given 1-based
