@@ -115,6 +115,10 @@ lc_status lc_unique(lc_ctx *ctx, lc_tensor *a, lc_tensor **values, lc_tensor **i
  * below each value (below or equal with right), 0-based, int64 of values'
  * shape. seq is 1-D, or shares values' leading dims (torch.searchsorted). */
 lc_tensor *lc_searchsorted(lc_ctx *ctx, lc_tensor *seq, lc_tensor *values, int right);
+/* Where the running max (min with is_min) along dim is, for each position:
+ * 0-based, int64, a's shape; ties go to the later position and NaN wins, as
+ * torch.cummax. The values are lc_gather(a, dim, these). */
+lc_tensor *lc_cumext(lc_ctx *ctx, lc_tensor *a, int dim, int is_min);
 /* The 0-based coordinates of a's nonzero elements (NaN counts), row-major
  * order: an int64 (n, ndim) tensor, as torch.nonzero. */
 lc_tensor *lc_nonzero(lc_ctx *ctx, lc_tensor *a);

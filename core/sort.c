@@ -255,3 +255,50 @@ lc_tensor *lc_searchsorted(lc_ctx *ctx, lc_tensor *seq, lc_tensor *values, int r
   }
   return out;
 }
+
+/* ---- cummax, cummin ------------------------------------------------------------------ */
+
+/* For each position along dim, where the running max (min) so far is: as
+ * PyTorch's cummax_cummin_helper, a tie moves to the later position and a
+ * NaN wins from then on (a later NaN taking over). 0-based, int64, a's
+ * shape; the values are a gather by these. */
+lc_tensor *lc_cumext(lc_ctx *ctx, lc_tensor *a, int dim, int is_min) {
+  if (!check_sdim(ctx, a, dim)) return NULL;
+  lc_tensor *out = lc_empty(ctx, LC_INT64, a->ndim, a->shape);
+  if (!out || out->numel == 0) return out;
+  int64_t len = a->ndim ? a->shape[dim] : 1, sd = a->ndim ? a->strides[dim] : 0;
+  int64_t outer = 1, inner = 1, idx[LC_MAX_DIMS] = {0};
+  for (int d = 0; d < dim; d++) outer *= a->shape[d];
+  for (int d = dim + 1; d < a->ndim; d++) inner *= a->shape[d];
+  int is_float = lc_dtype_is_float(a->dtype);
+  int64_t *o = (int64_t *)lc_tensor_data(out);
+  for (int64_t r = 0; r < outer * inner; r++) {
+    int64_t base = a->offset, rest = r;
+    for (int d = a->ndim - 1; d >= 0; d--) {
+      if (d == dim) continue;
+      idx[d] = rest % a->shape[d];
+      rest /= a->shape[d];
+      base += idx[d] * a->strides[d];
+    }
+    int64_t ob = (r / inner) * len * inner + r % inner, at = 0;
+    double bf = 0;
+    int64_t bi = 0;
+    for (int64_t j = 0; j < len; j++) {
+      int64_t off = base + j * sd;
+      int take;
+      if (is_float) {
+        double x = a->dtype == LC_FLOAT64 ? ((const double *)a->storage->data)[off]
+                                          : ((const float *)a->storage->data)[off];
+        take = j == 0 || x != x || (bf == bf && (is_min ? x <= bf : x >= bf));
+        if (take) bf = x;
+      } else {
+        int64_t x = lc__int_at(a, off);
+        take = j == 0 || (is_min ? x <= bi : x >= bi);
+        if (take) bi = x;
+      }
+      if (take) at = j;
+      o[ob + j * inner] = at;
+    }
+  }
+  return out;
+}

@@ -600,6 +600,28 @@ static int l_kthvalue(lua_State *L) {
   return 2;
 }
 
+static const lt_arg DIM_REQ_ARG[] = {{"dim", LT_K_DIM_0D, LT_REQ, 0, NULL}, {NULL}};
+/***
+The running maximum (minimum) along dim and where it was found (1-based
+int64 indices), as torch.cummax: a tie moves to the later position, NaN wins.
+Gradients flow back to the positions found.
+@function cummax
+@usage local values, indices = t:cummax(dim)  (also cummin)
+@within Reductions
+@also lucid.cummin
+*/
+static int cumext(lua_State *L, int is_min) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = lt_check(L, 1);
+  lt_val v[1];
+  const char *fname = lt_args(L, 2, a->ndim, v);
+  lt_push(L, ctx, lc_cumext(ctx, a, (int)v[0].i, is_min), fname);
+  lc_tensor *pos = ((lt_box *)lua_touserdata(L, -1))->t;
+  return push_picked(L, ctx, a, (int)v[0].i, pos, fname);
+}
+static int l_cummax(lua_State *L) { return cumext(L, 0); }
+static int l_cummin(lua_State *L) { return cumext(L, 1); }
+
 static const lt_arg UNIQUE_ARGS[] = {
   {"sorted", LT_K_BOOL, 0, 1, NULL}, {"return_inverse", LT_K_BOOL, 0, 0, NULL},
   {"return_counts", LT_K_BOOL, 0, 0, NULL}, {NULL}};
@@ -850,6 +872,7 @@ static const lt_reg fns[] = {
   LT_ROW(msort, l_msort, NULL, LT_BOTH), LT_ROW(topk, l_topk, TOPK_ARGS, LT_BOTH),
   LT_ROW(kthvalue, l_kthvalue, KTH_ARGS, LT_BOTH),
   LT_ROW(unique, l_unique, UNIQUE_ARGS, LT_BOTH),
+  LT_ROW(cummax, l_cummax, DIM_REQ_ARG, LT_BOTH), LT_ROW(cummin, l_cummin, DIM_REQ_ARG, LT_BOTH),
   LT_ROW(searchsorted, l_searchsorted, SEARCHSORTED_ARGS, LT_BOTH),
   LT_ROW(bucketize, l_bucketize, BUCKETIZE_ARGS, LT_BOTH),
   LT_ROW(repeat, l_repeat, NULL, LT_BOTH), LT_ROW(tile, l_tile, NULL, LT_BOTH),

@@ -124,6 +124,16 @@ def build_search():
         [torch.searchsorted(bseq, bval) + 1])
 
 
+def build_cum():
+    """cummax, cummin: values with gradients, 1-based indices; ties and NaN."""
+    special = torch.tensor([[1.0, 3, 3, 2, float("nan"), 5], [4, 4, -1, 6, -1, 0]], dtype=DTYPE)
+    for op in ("cummax", "cummin"):
+        f = getattr(torch, op)
+        case("%s dim 2 ties and nan" % op, op, special, lambda t, f=f: tuple(f(t, 1)), [2])
+        case("%s dim 1 (3,4)" % op, op, randn(3, 4), lambda t, f=f: tuple(f(t, 0)), [1])
+        case("%s dim -1 (2,3,4)" % op, op, randn(2, 3, 4), lambda t, f=f: tuple(f(t, -1)), [-1])
+
+
 def fmt_tensor(t, indent):
     t = t.detach().to(DTYPE)
     return lua.fmt_tensor(t, indent, MAX_ELEMENTS,
@@ -151,8 +161,9 @@ def write(lines):
 def main():
     build()
     build_search()
+    build_cum()
     assert {c["op"] for c in CASES} == {"sort", "argsort", "msort", "topk", "kthvalue", "unique",
-                                        "searchsorted", "bucketize"}
+                                        "searchsorted", "bucketize", "cummax", "cummin"}
     body = []
     write(body)
     lua.write_chunk(OUT_PATH, HEADER, body, "%d cases" % len(CASES))

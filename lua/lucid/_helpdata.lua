@@ -305,6 +305,10 @@ usually the classes), computed stably."},
 log-likelihood loss."},
   {name = "lucid.cumsum", section = "Reductions", usage = "t:cumsum(dim)", also = {}, aka = {},
    text = "Running sums along dim: element i is the sum of elements 1..i."},
+  {name = "lucid.cummax", section = "Reductions", usage = "local values, indices = t:cummax(dim)  (also cummin)", also = {"lucid.cummin"}, aka = {},
+   text = "The running maximum (minimum) along dim and where it was found (1-based\
+int64 indices), as torch.cummax: a tie moves to the later position, NaN wins.\
+Gradients flow back to the positions found."},
   {name = "lucid.matmul", section = "Linear algebra", usage = "a:matmul(b)  or  lucid.matmul(a, b)", also = {}, aka = {},
    text = "Matrix product as torch.matmul (Lua has no @): 1-D x 1-D is a dot product,\
 2-D x 2-D a matrix product, 1-D operands act as a row or a column, and more\
