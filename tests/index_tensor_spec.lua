@@ -223,3 +223,36 @@ describe("tensor-key errors", function()
     assert.are.same({2, 2}, x34()[lucid.tensor({true, false, true})][{{}, {1, 2}}].shape)
   end)
 end)
+
+describe("take_along_dim and masked_scatter", function()
+  it("take_along_dim gathers by 1-based indices, broadcasting the other dims, with gradients", function()
+    local t = lucid.tensor({{10, 30, 20}, {60, 40, 50}}, {dtype = "float64", requires_grad = true})
+    local sorted = lucid.take_along_dim(t, t:argsort(2), 2)
+    assert.are.same({{10, 20, 30}, {40, 50, 60}}, sorted:tolist())
+    local first = t:take_along_dim(lucid.tensor({{2}}, {dtype = "int64"}), 2)  -- broadcasts over rows
+    assert.are.same({{30}, {40}}, first:tolist())
+    assert.are.same({50, 10}, lucid.take_along_dim(t, lucid.tensor({6, 1}, {dtype = "int64"})):tolist())
+    first:sum():backward()
+    assert.are.same({{0, 1, 0}, {0, 1, 0}}, t.grad:tolist())
+    assert.has_error(function() lucid.take_along_dim(t, lucid.tensor({1}, {dtype = "int64"}), 1) end)
+  end)
+
+  it("masked_scatter fills the true places in order from source, with gradients to both", function()
+    -- torch.tensor([[10,30,20],[60,40,50]]).masked_scatter(m, [1,2,3,4]) = [[1,30,2],[60,3,50]]
+    local t = lucid.tensor({{10, 30, 20}, {60, 40, 50}}, {dtype = "float64", requires_grad = true})
+    local m = lucid.tensor({{true, false, true}, {false, true, false}})
+    local src = lucid.tensor({1, 2, 3, 4}, {dtype = "float64", requires_grad = true})
+    local r = t:masked_scatter(m, src)
+    assert.are.same({{1, 30, 2}, {60, 3, 50}}, r:tolist())
+    r:backward(lucid.tensor({{1, 2, 3}, {4, 5, 6}}, {dtype = "float64"}))
+    assert.are.same({{0, 2, 0}, {4, 0, 6}}, t.grad:tolist())
+    assert.are.same({1, 3, 5, 0}, src.grad:tolist())
+    -- a mask that broadcasts (a row), and too small a source
+    assert.are.same({{7, 30, 8}, {9, 40, 10}},
+      lucid.masked_scatter(t:detach(), lucid.tensor({true, false, true}),
+        lucid.tensor({7, 8, 9, 10}, {dtype = "float64"})):tolist())
+    assert.has_error(function() t:masked_scatter(m, lucid.ones(2, {dtype = "float64"})) end,
+      "lucid.masked_scatter: the mask has 3 trues but source {2} only 2 elements")
+    assert.has_error(function() t:masked_scatter(m:float(), src) end)
+  end)
+end)

@@ -132,6 +132,7 @@ describe("options: every function with options refuses an unknown one", function
     {"lucid.empty_like", lucid.empty_like, t},
     {"lucid.full_like", lucid.full_like, t, 1},
     {"lucid.normal", lucid.normal, 0, 1, {2}},
+    {"lucid.take_along_dim", lucid.take_along_dim, t, lucid.ones(1, {dtype = "int64"})},
   }
 
   it("covers every schema the library registers (a new one needs a case here)", function()

@@ -443,6 +443,16 @@ repeat). repeat is a Lua keyword, so the method reads t:tile(2, 2), which also\
 accepts fewer counts than dims."},
   {name = "lucid.flip", section = "Shapes and indexing", usage = "t:flip(dims...)", also = {}, aka = {},
    text = "A copy with the order of elements reversed along the given dims."},
+  {name = "lucid.take_along_dim", section = "Shapes and indexing", usage = "lucid.take_along_dim(input, indices [, dim])  or  input:take_along_dim(indices [, dim])", also = {}, aka = {},
+   text = "The values of t at the 1-based indices along dim, as torch.take_along_dim:\
+gather after t and indices broadcast over the other dims (without dim, both\
+flattened). indices is an int64 tensor, often from argsort or argmax with\
+keepdim. Gradients flow back to t."},
+  {name = "lucid.masked_scatter", section = "Shapes and indexing", usage = "lucid.masked_scatter(t, mask, source)  or  t:masked_scatter(mask, source)", also = {}, aka = {},
+   text = "t with the elements where mask is true replaced, in row-major order, by the\
+first values of source (as many as the mask has trues), as\
+torch.masked_scatter; mask is a bool tensor that broadcasts to t's shape.\
+Gradients flow to t (where mask is false) and to the source values used."},
   {name = "lucid.normal_", section = "In place", usage = "t:normal_([mean [, std]]), t:exponential_([lambd]), t:bernoulli_([p]), t:random_([from,] to)", also = {"lucid.exponential_", "lucid.bernoulli_", "lucid.random_"}, aka = {},
    text = "In-place random fills, as PyTorch's: t:normal_(mean = 0, std = 1) (floats),\
 t:exponential_(lambd = 1) (floats), t:bernoulli_(p = 0.5) (1 with probability\

@@ -214,6 +214,9 @@ return load_guarded("lucid", lucid, function()
     return eps * o.std + o.mean
   end
 
+  for name, fn in pairs(require("lucid.indexing")) do
+    lucid[name], methods[name] = fn, fn
+  end
   for name, fn in pairs(require("lucid.linalg")) do
     lucid[name], methods[name] = fn, fn
   end
