@@ -219,7 +219,8 @@ static void mutate(lua_State *L, reader *r, int ndim) {
 
 /* Pushes the options for the first byte's choice. */
 static void push_opts(lua_State *L, unsigned k) {
-  switch (k % 10) {
+  static const char *const INTS[] = {"int64", "int32", "uint8", "bool"};
+  switch (k % 14) {
     case 0: lua_pushnil(L); break;
     case 1: lua_newtable(L); lua_pushliteral(L, "float32"); lua_setfield(L, -2, "dtype"); break;
     case 2: lua_newtable(L); lua_pushliteral(L, "float64"); lua_setfield(L, -2, "dtype"); break;
@@ -235,6 +236,11 @@ static void push_opts(lua_State *L, unsigned k) {
     case 6: lua_newtable(L); lua_pushinteger(L, 64); lua_setfield(L, -2, "dtype"); break;
     case 7: lua_pushliteral(L, "float64"); break;
     case 8: lua_newtable(L); lua_pushliteral(L, "yes"); lua_setfield(L, -2, "requires_grad"); break;
+    case 10: case 11: case 12: case 13:  /* the integer and bool dtypes */
+      lua_newtable(L);
+      lua_pushstring(L, INTS[k % 14 - 10]);
+      lua_setfield(L, -2, "dtype");
+      break;
     default: lua_newtable(L); break;
   }
 }
