@@ -309,6 +309,11 @@ log-likelihood loss."},
    text = "The running maximum (minimum) along dim and where it was found (1-based\
 int64 indices), as torch.cummax: a tie moves to the later position, NaN wins.\
 Gradients flow back to the positions found."},
+  {name = "lucid.cumprod", section = "Reductions", usage = "t:cumprod(dim [, {dtype =}])  or  lucid.cumprod(input, dim)", also = {}, aka = {},
+   text = "The cumulative product along dim, as torch.cumprod: out[i] = x[1] * ... *\
+x[i]. Integer and bool inputs give int64 (wrapping as PyTorch's), unless\
+dtype converts input first. Computed as log2(n) shifted products (a scan)\
+of multiplications only, so the gradient is exact where x holds zeros too."},
   {name = "lucid.matmul", section = "Linear algebra", usage = "a:matmul(b)  or  lucid.matmul(a, b)", also = {}, aka = {},
    text = "Matrix product as torch.matmul (Lua has no @): 1-D x 1-D is a dot product,\
 2-D x 2-D a matrix product, 1-D operands act as a row or a column, and more\
@@ -328,6 +333,44 @@ computes, as one GEMM. With out, writes there and returns it."},
   {name = "lucid.addmm", section = "Linear algebra", usage = "lucid.addmm(input, mat1, mat2 [, {beta = 1, alpha = 1}])", also = {}, aka = {},
    text = "beta * input + alpha * (mat1 x mat2), input broadcasting to the product's shape\
 (beta = alpha = 1 by default), as torch.addmm."},
+  {name = "lucid.trace", section = "Linear algebra", usage = "t:trace()  or  lucid.trace(input)", also = {}, aka = {},
+   text = "The sum of the main diagonal of a 2-D tensor, 0-d (int64 for integer\
+inputs, as sum), as torch.trace."},
+  {name = "lucid.cross", section = "Linear algebra", usage = "a:cross(b [, dim])  or  lucid.cross(input, other, {dim = -1})", also = {}, aka = {},
+   text = "The cross product of 3-vectors along dim, as torch.cross: input and other\
+have the same number of dims and broadcast; without dim, the first dim of\
+input of size 3."},
+  {name = "lucid.kron", section = "Linear algebra", usage = "a:kron(b)  or  lucid.kron(input, other)", also = {}, aka = {},
+   text = "The Kronecker product, as torch.kron: the shorter shape is padded with\
+leading 1s, and the result has sizes a_i * b_i, block (i, j, ...) being\
+input[i, j, ...] * other."},
+  {name = "lucid.tensordot", section = "Linear algebra", usage = "a:tensordot(b [, dims])  or  lucid.tensordot(a, b, {{2}, {1}})", also = {}, aka = {},
+   text = "Sums the products over the dims of a and b that dims pairs up, as\
+torch.tensordot: dims = n pairs the last n dims of a with the first n of b;\
+dims = {{1, 2}, {2, 1}} names them (1-based). The result has a's other dims,\
+then b's. Computed as one matmul."},
+  {name = "lucid.baddbmm", section = "Linear algebra", usage = "lucid.baddbmm(input, batch1, batch2 [, beta [, alpha]])  or  t:baddbmm(batch1, batch2, {beta = 1, alpha = 1})", also = {}, aka = {},
+   text = "beta * input + alpha * (batch1 x batch2) for (b, n, m) and (b, m, p)\
+batches, input broadcasting to (b, n, p), as torch.baddbmm (beta = alpha =\
+1 by default; beta = 0 ignores input's values)."},
+  {name = "lucid.addbmm", section = "Linear algebra", usage = "lucid.addbmm(input, batch1, batch2 [, beta [, alpha]])  or  t:addbmm(batch1, batch2, {beta = 1, alpha = 1})", also = {}, aka = {},
+   text = "beta * input + alpha * (the sum over the batch of batch1[i] x batch2[i])\
+for (b, n, m) and (b, m, p) batches, input broadcasting to (n, p), as\
+torch.addbmm. Computed as one (n, b * m) x (b * m, p) matmul."},
+  {name = "lucid.addmv", section = "Linear algebra", usage = "lucid.addmv(input, mat, vec [, beta [, alpha]])  or  t:addmv(mat, vec, {beta = 1, alpha = 1})", also = {}, aka = {},
+   text = "beta * input + alpha * (mat x vec) for an (n, m) matrix and an m-vector,\
+input broadcasting to (n), as torch.addmv."},
+  {name = "lucid.einsum", section = "Linear algebra", usage = "lucid.einsum(equation, a, b, ...)  or  lucid.einsum(\"ij,jk->ik\", {a, b})", also = {}, aka = {},
+   text = "Sums of products over the subscripts of an equation, as torch.einsum:\
+\"ij,jk->ik\" is a matrix product, \"ii->i\" a diagonal, \"ii\" a trace,\
+\"bij,bjk->bik\" batched, \"...ij->...ji\" transposes the last two dims (the\
+ellipsis stands for the dims the letters leave, broadcast between operands),\
+\"i,j->ij\" an outer product. Without \"->\" the output is the ellipsis dims,\
+then the letters used once, in alphabetical order (capitals first).\
+Subscripts are letters; sizes of a letter must agree or be 1 (broadcast).\
+Operands go as varargs or one table. Built of diagonal, sum, permute,\
+reshape and one matmul per further operand (left to right), so it has\
+gradients."},
   {name = "lucid.detach", section = "Shapes and indexing", usage = "t:detach()", also = {}, aka = {},
    text = "A tensor sharing t's values but outside the graph (requires_grad false), as\
 PyTorch."},
@@ -453,6 +496,69 @@ keepdim. Gradients flow back to t."},
 first values of source (as many as the mask has trues), as\
 torch.masked_scatter; mask is a bool tensor that broadcasts to t's shape.\
 Gradients flow to t (where mask is false) and to the source values used."},
+  {name = "lucid.tril", section = "Shapes and indexing", usage = "t:tril([diagonal])  or  lucid.tril(input [, diagonal])", also = {}, aka = {},
+   text = "The lower triangle of the last two dims: the elements on and below the\
+diagonal-th diagonal (0 the main one, positive above it, negative below),\
+the others 0, as torch.tril. Batches of matrices and every dtype work."},
+  {name = "lucid.triu", section = "Shapes and indexing", usage = "t:triu([diagonal])  or  lucid.triu(input [, diagonal])", also = {}, aka = {},
+   text = "The upper triangle of the last two dims: the elements on and above the\
+diagonal-th diagonal, the others 0, as torch.triu."},
+  {name = "lucid.diagonal", section = "Shapes and indexing", usage = "t:diagonal([offset [, dim1 [, dim2]]])  or  lucid.diagonal(input, {offset = 0, dim1 = 1, dim2 = 2})", also = {}, aka = {},
+   text = "The offset-th diagonal (0 the main one, positive above it, negative below)\
+of the matrices that dims dim1 and dim2 hold: those two dims go, and the\
+diagonal becomes the last dim, as torch.diagonal. A view when the two dims\
+can be flattened without a copy (as reshape), else a copy; gradients flow\
+either way."},
+  {name = "lucid.diag_embed", section = "Shapes and indexing", usage = "t:diag_embed([offset [, dim1 [, dim2]]])  or  lucid.diag_embed(input, {offset = 0, dim1 = -2, dim2 = -1})", also = {}, aka = {},
+   text = "Matrices with the last dim of input on their offset-th diagonal (zeros\
+elsewhere), as torch.diag_embed: (..., n) gives (..., n + |offset|,\
+n + |offset|), the two new dims at dim1 and dim2 of the result (-2 and -1\
+by default). The inverse of diagonal."},
+  {name = "lucid.diag", section = "Shapes and indexing", usage = "t:diag([diagonal])  or  lucid.diag(input [, diagonal])", also = {}, aka = {},
+   text = "A 1-D input becomes a square matrix with it on the diagonal-th diagonal (0\
+the main one, positive above it); a 2-D input gives its diagonal-th\
+diagonal as a 1-D tensor, as torch.diag."},
+  {name = "lucid.roll", section = "Shapes and indexing", usage = "t:roll(shifts [, dims])  or  lucid.roll(input, {1, -2}, {1, 2})", also = {}, aka = {},
+   text = "Rolls the elements along dims: the element at position i moves to\
+i + shift (wrapping around), as torch.roll. shifts and dims are a number\
+or tables of the same length; without dims, the flattened tensor rolls by\
+one shift and takes input's shape back. A copy."},
+  {name = "lucid.rot90", section = "Shapes and indexing", usage = "t:rot90([k [, dims]])  or  lucid.rot90(input, {k = 1, dims = {1, 2}})", also = {}, aka = {},
+   text = "Rotates by 90 degrees k times in the plane of dims (1 and 2 by default),\
+from the first towards the second, as torch.rot90 (k may be negative). A\
+copy."},
+  {name = "lucid.movedim", section = "Shapes and indexing", usage = "t:movedim(source, destination)  or  lucid.movedim(input, {1, 2}, {-1, 1})", also = {}, aka = {"lucid.moveaxis"},
+   text = "Moves the dims source (a number or a table) to the positions destination,\
+the other dims keeping their order, as torch.movedim: a view (a permute)."},
+  {name = "lucid.unbind", section = "Shapes and indexing", usage = "local a, b, c = t:unbind([dim])  or  lucid.unbind(input, {dim = 2})", also = {}, aka = {},
+   text = "The slices along dim (1 by default), each without that dim, as multiple\
+results (PyTorch's tuple), as torch.unbind: views."},
+  {name = "lucid.hstack", section = "Shapes and indexing", usage = "lucid.hstack(tensors)  e.g.  lucid.hstack({a, b})", also = {}, aka = {},
+   text = "Joins tensors side by side, as torch.hstack: 1-D ones end to end, others\
+along dim 2 (0-d ones count as 1-D). A copy."},
+  {name = "lucid.vstack", section = "Shapes and indexing", usage = "lucid.vstack(tensors)  e.g.  lucid.vstack({a, b})", also = {}, aka = {},
+   text = "Stacks tensors as rows, as torch.vstack: along dim 1 after making each at\
+least 2-D (1-D (n) as (1, n)). A copy."},
+  {name = "lucid.dstack", section = "Shapes and indexing", usage = "lucid.dstack(tensors)  e.g.  lucid.dstack({a, b})", also = {}, aka = {},
+   text = "Stacks tensors in depth, as torch.dstack: along dim 3 after making each at\
+least 3-D ((n) as (1, n, 1), (m, n) as (m, n, 1)). A copy."},
+  {name = "lucid.meshgrid", section = "Shapes and indexing", usage = "local xs, ys = lucid.meshgrid(x, y [, {indexing = \"ij\"}])  or  lucid.meshgrid({x, y}, {indexing = \"xy\"})", also = {}, aka = {},
+   text = "Coordinate grids from 0-d or 1-D tensors of one dtype (varargs or one\
+table), one result per tensor, all of shape (n1, n2, ...), as\
+torch.meshgrid. indexing \"ij\" (the default, matrix indexing) or \"xy\"\
+(Cartesian: the first two dims swapped). Views (expanded)."},
+  {name = "lucid.cartesian_prod", section = "Shapes and indexing", usage = "lucid.cartesian_prod(a, b, ...)  or  lucid.cartesian_prod({a, b})", also = {}, aka = {},
+   text = "The Cartesian product of 1-D tensors of one dtype (varargs or one table):\
+an (n1 * n2 * ..., k) tensor whose rows are every combination, in the order\
+of nested loops, as torch.cartesian_prod (one tensor comes back as itself)."},
+  {name = "lucid.repeat_interleave", section = "Shapes and indexing", usage = "t:repeat_interleave(repeats [, dim [, {output_size =}]])  or  lucid.repeat_interleave(input, repeats, {dim = 1})", also = {}, aka = {},
+   text = "Repeats each element (or each slice along dim) repeats times, as\
+torch.repeat_interleave: repeats is a number, or one count per slice (an\
+integer tensor or a Lua array; one value applies to all). Without dim, the\
+flattened input is repeated and the result is 1-D. output_size, when given,\
+must be the result's size along dim. With no repeats, input holds counts and\
+the result is the 1-based positions repeated that often (int64): {1, 2, 0, 1}\
+gives {1, 2, 2, 4}."},
   {name = "lucid.normal_", section = "In place", usage = "t:normal_([mean [, std]]), t:exponential_([lambd]), t:bernoulli_([p]), t:random_([from,] to)", also = {"lucid.exponential_", "lucid.bernoulli_", "lucid.random_"}, aka = {},
    text = "In-place random fills, as PyTorch's: t:normal_(mean = 0, std = 1) (floats),\
 t:exponential_(lambd = 1) (floats), t:bernoulli_(p = 0.5) (1 with probability\

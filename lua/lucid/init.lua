@@ -220,6 +220,9 @@ return load_guarded("lucid", lucid, function()
   for name, fn in pairs(require("lucid.linalg")) do
     lucid[name], methods[name] = fn, fn
   end
+  local compose = require("lucid.compose")  -- functions of a list or an equation are no methods (as cat)
+  for name, fn in pairs(compose.methods) do lucid[name], methods[name] = fn, fn end
+  for name, fn in pairs(compose.functions) do lucid[name] = fn end
 
   local format = require("lucid.format")
   --- How tensors print, as PyTorch: decimals (4), the element count past which
