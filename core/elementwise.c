@@ -505,6 +505,11 @@ static inline int isneg_i64(int64_t x) { return x < 0; }
 static inline int isneg_i32(int32_t x) { return x < 0; }
 static inline int isneg_u8(uint8_t x) { (void)x; return 0; }
 static inline int isneg_b8(_Bool x) { (void)x; return 0; }
+/* ~x; for bool, logical not (PyTorch's ~ of a bool tensor) */
+static inline int64_t bnot_i64(int64_t x) { return ~x; }
+static inline int32_t bnot_i32(int32_t x) { return ~x; }
+static inline uint8_t bnot_u8(uint8_t x) { return (uint8_t)~x; }
+static inline _Bool bnot_b8(_Bool x) { return !x; }
 
 #define K_INT(fn, x)                                                               \
   _Generic((x), int64_t: fn##_i64, int32_t: fn##_i32, uint8_t: fn##_u8, _Bool: fn##_b8)
@@ -513,6 +518,7 @@ static inline int isneg_b8(_Bool x) { (void)x; return 0; }
 #define k_wsub(x, y) K_INT(wsub, x)(x, y)
 #define k_wneg(x) K_INT(wneg, x)(x)
 #define k_isneg(x) K_INT(isneg, x)(x)
+#define k_bnot(x) K_INT(bnot, x)(x)
 /* integers are never NaN */
 static inline int isnan_f32(float x) { return x != x; }
 static inline int isnan_f64(double x) { return x != x; }
@@ -614,6 +620,8 @@ static inline int64_t sat_i64(double p) {
 #define BINARY_ND(name, reason, fwd) BIN_FWD(name, fwd)
 #define BINARY_MASK_P(name, reason, fwd)                                           \
   INT_BIN_K(name, float, f32, _Bool, fwd) INT_BIN_K(name, double, f64, _Bool, fwd)
+#define UNARY_ND_INT(name, reason)   /* its kernels are its INT_ rows' */
+#define BINARY_ND_INT(name, reason)
 #define EW_OP(name, Bw, rule)
 #define INT_UNARY(name, fwd) INTS_K(INT_UN_K, name, T, fwd)
 #define INT_UNARY_B(name, fwd) INTS_K(INT_UN_K, name, T, fwd) INT_UN_K(name, _Bool, b8, T, fwd)
@@ -780,6 +788,13 @@ typedef lc_tensor *(*bin_rec_fn)(d_scope *s, lc_tensor *x, lc_tensor *y);
 #define BINARY_RULE(...)
 #define BINARY_MASK(...)
 #define EW_OP(...)
+/* (not derivatives: the check that an integer-only row has its INT_ row,
+ * here because every kernel is defined by now; without one, the name of
+ * its int64 kernel is undeclared) */
+#define UNARY_ND_INT(name, reason)                                                 \
+  _Static_assert(sizeof &un_fwd_##name##_i64 != 0, #name ": no INT_ row");
+#define BINARY_ND_INT(name, reason)                                                \
+  _Static_assert(sizeof &bin_fwd_##name##_i64 != 0, #name ": no INT_ row");
 #include "elementwise.def"
 
 /* ---- the tables ------------------------------------------------------------------ */
@@ -862,6 +877,8 @@ static const un_op UN[] = {
 #define UNARY_MASK(name, ...)                                                      \
   [UN_##name] = {{{NULL, NULL}, UN_##name}, {un_fwd_##name##_f32, un_fwd_##name##_f64}, \
                  {NULL, NULL}, SAVES_X, NULL, K_MASK},
+#define UNARY_ND_INT(name, reason)                                                 \
+  [UN_##name] = {{{NULL, NULL}, UN_##name}, {NULL, NULL}, {NULL, NULL}, SAVES_X, NULL, K_ND},
 #define BINARY(...)
 #define BINARY_RULE(...)
 #define BINARY_MASK(...)
@@ -900,6 +917,9 @@ static const bin_op BIN[] = {
 #define BINARY_ND(name, ...)                                                       \
   [BIN_##name] = {{{NULL, NULL}, BIN_##name}, BIN_FWDS(name), {{NULL, NULL}, {NULL, NULL}}, \
                   {NULL, NULL}, K_ND},
+#define BINARY_ND_INT(name, reason)                                                \
+  [BIN_##name] = {{{NULL, NULL}, BIN_##name}, {NULL, NULL}, {{NULL, NULL}, {NULL, NULL}}, \
+                  {NULL, NULL}, K_ND},
 #define EW_OP(...)
 #include "elementwise.def"
 };
@@ -913,6 +933,7 @@ static const ew_row_fn UN_INT[UN_COUNT][4] = {
 #define UNARY_P(...)
 #define UNARY_ALT(...)
 #define UNARY_MASK(name, ...) [UN_##name] = INTS_ROW_B(un_fwd_, name),
+#define UNARY_ND_INT(...)   /* its INT_ row below */
 #define BINARY(...)
 #define BINARY_RULE(...)
 #define BINARY_MASK(...)
@@ -934,6 +955,7 @@ static const ew_row_fn BIN_INT[BIN_COUNT][4] = {
 #define BINARY_MASK(name, ...) [BIN_##name] = INTS_ROW_B(bin_fwd_, name),
 #define BINARY_MASK_P(...)   /* float kernels only */
 #define BINARY_ND(...)
+#define BINARY_ND_INT(...)   /* its INT_ row below */
 #define EW_OP(...)
 #define INT_UNARY(name, fwd)
 #define INT_UNARY_B(name, fwd)
@@ -982,12 +1004,17 @@ static ew_row_fn bin_fwd(int op, lc_dtype dt) {
 
 /* The dtype a row computes dt in: dt when the row has kernels for it, the
  * default float dtype when the row has no integer kernels (exp, div); -1
- * with the error when only bool is missing (neg, sub: PyTorch refuses). */
+ * with the error when a row of integer kernels only (the bitwise ops) gets
+ * floats, or only bool is missing (neg, sub): PyTorch refuses both. */
 static int compute_dtype(lc_ctx *ctx, ew_row_fn have, const ew_row_fn *ints, lc_dtype dt,
                          const char *bool_hint) {
   if (have) return (int)dt;
   if (!ints[0]) return (int)ctx->default_dtype;
-  lc__fail(ctx, LC_EARG, "bool tensors are not supported%s", bool_hint);
+  if (lc_dtype_is_float(dt))
+    lc__fail(ctx, LC_EARG, "%s tensors are not supported (integer and bool tensors only)",
+             lc_dtype_name(dt));
+  else
+    lc__fail(ctx, LC_EARG, "bool tensors are not supported%s", bool_hint);
   return -1;
 }
 
@@ -1048,7 +1075,7 @@ static int rule_unary(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) 
   return 1;
 }
 
-/* lc_exp, lc_log, ..., lc_isinf */
+/* lc_exp, lc_log, ..., lc_isinf, lc_bitwise_not */
 #define UNARY(name, ...)                                                           \
   lc_tensor *lc_##name(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_##name, a, 0, 0, 0); }
 #define UNARY_P(...)

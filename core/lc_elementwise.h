@@ -8,9 +8,10 @@
  * Integer and bool tensors: the ops that keep integers (neg abs sign square
  * relu floor ceil round trunc clamp nan_to_num add sub mul maximum minimum
  * floor_divide remainder fmod heaviside) compute exactly, wrapping on
- * overflow; the others compute them in the context's default float dtype
- * (exp of an int64 tensor is float32, lc_div is true division). bool: add is
- * or, mul is and, sub and neg fail. Masks
+ * overflow; the bitwise ops take integers and bool only (a float input
+ * fails); the others compute them in the context's default float dtype (exp
+ * of an int64 tensor is float32, lc_div is true division). bool: add is or,
+ * mul is and, sub and neg fail, bitwise_not is logical not. Masks
  * (comparisons, isnan, isinf, isfinite, isclose) are bool tensors, and
  * lc_where takes any nonzero value (NaN included) of its condition as
  * true. */
@@ -83,6 +84,7 @@ lc_tensor *lc_isnan(lc_ctx *ctx, lc_tensor *a);       /* mask; no grad */
 lc_tensor *lc_isinf(lc_ctx *ctx, lc_tensor *a);       /* mask (+-inf); no grad */
 lc_tensor *lc_isfinite(lc_ctx *ctx, lc_tensor *a);    /* mask (not NaN nor +-inf); no grad */
 lc_tensor *lc_logical_not(lc_ctx *ctx, lc_tensor *a); /* a == 0, bool; no grad */
+lc_tensor *lc_bitwise_not(lc_ctx *ctx, lc_tensor *a); /* ~a (bool: not); integers and bool */
 
 /* ---- binary: (...a) op (...b) -> broadcast shape ---------------------- */
 /* NaN if either is NaN. On ties the gradient is split half and half
@@ -105,6 +107,10 @@ lc_tensor *lc_logaddexp(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);  /* log(e^a + 
 /* b where a is 0, else 1 (a > 0) or 0; the inputs' dtype (two tensors must
  * have one, as in PyTorch); no grad */
 lc_tensor *lc_heaviside(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+/* Bitwise ops of integer and bool tensors (a float one fails); no grad. */
+lc_tensor *lc_bitwise_and(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+lc_tensor *lc_bitwise_or(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+lc_tensor *lc_bitwise_xor(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
 /* Comparisons: masks, no grad. NaN compares unequal to everything. */
 lc_tensor *lc_eq(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
 lc_tensor *lc_ne(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);

@@ -601,6 +601,17 @@ number takes the tensor's. Integers stay integers; no gradient.
 */
 
 /***
+Bitwise and, or, xor and not of integer and bool tensors (for bool,
+bitwise_not is logical not), broadcasting, b a tensor or an integer; the
+dtype is PyTorch's promotion of the operands. Float tensors are an error, as
+in PyTorch. No gradient.
+@function bitwise_and
+@usage a:bitwise_and(b), a:bitwise_or(b), a:bitwise_xor(b), t:bitwise_not()
+@within Arithmetic
+@also lucid.bitwise_or lucid.bitwise_xor lucid.bitwise_not
+*/
+
+/***
 Elementwise floor division, a // b rounded toward minus infinity, broadcasting;
 b a tensor or a number. Integers stay integers (-7 // 2 is -4) and an integer
 division by zero is an error; floats give inf or nan there. No gradient, as in

@@ -414,11 +414,15 @@ describe("predicates and integer results", function()
     assert.is_true(lucid.tensor({1, 2}, {dtype = "int64"}):equal(lucid.tensor({1, 2})))
   end)
 
-  it("keeps integers in trunc, nan_to_num and heaviside", function()
+  it("keeps integers in trunc, nan_to_num and heaviside; bitwise ops promote as PyTorch", function()
     local i = lucid.tensor({-3, 0, 5}, {dtype = "int32"})
     assert.are.equal("int32", i:trunc().dtype)
     assert.are.equal("int32", i:nan_to_num().dtype)
     assert.are.same({0, 7, 1}, i:heaviside(7):tolist())
+    assert.are.equal("int64", lucid.bitwise_and(i, lucid.tensor({1, 1, 1}, {dtype = "int64"})).dtype)
+    assert.are.same({-3, 0, 5}, lucid.bitwise_xor(i, 0):tolist())
+    assert.are.same({2, -1, -6}, i:bitwise_not():tolist())
+    assert.are.same({true, false}, lucid.tensor({false, true}):bitwise_not():tolist())
     assert.are.equal("float32", i:tan().dtype)
     assert.are.equal("float32", lucid.hypot(i, i).dtype)
   end)
@@ -633,6 +637,18 @@ describe("elementwise errors", function()
       check_error("lucid." .. op .. ": bad argument #1 (lucid.Tensor expected, got boolean)", lucid[op], true, 1)
       check_error("lucid." .. op .. ": bad argument #2 (lucid.Tensor expected, got nil)", lucid[op], 1, nil)
     end
+  end)
+
+  it("refuse float tensors in the bitwise ops, naming the op", function()
+    local i = lucid.tensor({1, 2}, {dtype = "int64"})
+    for _, op in ipairs({"bitwise_and", "bitwise_or", "bitwise_xor"}) do
+      check_error("lucid." .. op .. ": float32 tensors are not supported (integer and bool tensors only)",
+        lucid[op], a, a)
+      check_error("lucid." .. op .. ": float32 tensors are not supported", lucid[op], i, 2.5)
+      check_error("lucid." .. op .. ": float64 tensors are not supported", lucid[op], i, a:double())
+    end
+    check_error("lucid.bitwise_not: float32 tensors are not supported", lucid.bitwise_not, a)
+    check_error("lucid.bitwise_not: float64 tensors are not supported", a.bitwise_not, a:double())
   end)
 
   it("check heaviside's dtypes, isclose's dtypes and tolerances, equal's operands", function()

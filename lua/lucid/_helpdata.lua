@@ -185,6 +185,11 @@ a number."},
    text = "Elementwise step function: values where a is 0, 1 where a > 0, 0 where a < 0\
 (and where a is NaN). Two tensors must have one dtype, as in PyTorch; a\
 number takes the tensor's. Integers stay integers; no gradient."},
+  {name = "lucid.bitwise_and", section = "Arithmetic", usage = "a:bitwise_and(b), a:bitwise_or(b), a:bitwise_xor(b), t:bitwise_not()", also = {"lucid.bitwise_or", "lucid.bitwise_xor", "lucid.bitwise_not"}, aka = {},
+   text = "Bitwise and, or, xor and not of integer and bool tensors (for bool,\
+bitwise_not is logical not), broadcasting, b a tensor or an integer; the\
+dtype is PyTorch's promotion of the operands. Float tensors are an error, as\
+in PyTorch. No gradient."},
   {name = "lucid.tanh", section = "Elementwise functions", usage = "lucid.tanh(t [, out])  or  t:tanh([out])", also = {}, aka = {},
    text = "Elementwise hyperbolic tangent, values in (-1, 1). Differentiable: backward\
 uses the output, dx = dy * (1 - y^2). With out (a tensor of the right shape and\
