@@ -21,14 +21,22 @@
  * The formulas, including their values at kinks, NaN and infinities, follow
  * PyTorch 1.13's kernels and derivatives.yaml, so that results agree with it
  * to rounding. */
+/* lgamma_r: lgamma itself writes the global signgam, a data race between
+ * the kernel threads */
+#define _DEFAULT_SOURCE
 #include "internal.h"
 
+#include <float.h>
 #include <tgmath.h>
 
 /* <math.h>'s M_* constants are POSIX, not C11. */
 #define K_SQRT1_2 0.70710678118654752440
 #define K_SQRT2 1.41421356237309504880
 #define K_2_SQRTPI 1.12837916709551257390
+#define K_SQRTPI_2 0.88622692545275801365             /* sqrt(pi) / 2 */
+#define K_PI 3.14159265358979323846
+#define K_LN2 0.69314718055994530942
+#define K_LN10 2.30258509299404568402
 #define GELU_BETA (K_2_SQRTPI * K_SQRT1_2 * 0.5)      /* 1/sqrt(2 pi): the normal pdf */
 #define GELU_TANH_BETA (K_SQRT2 * K_2_SQRTPI * 0.5)   /* sqrt(2/pi) */
 #define GELU_KAPPA 0.044715
@@ -47,7 +55,7 @@ typedef void (*ew_row_fn)(const ew_kernel *k, const ew_row *r);
 struct ew_kernel {
   ew_row_fn row;   /* chosen for the operands' dtypes */
   int side;        /* where's gradient: 0 for a, 1 for b */
-  double p0, p1;   /* the op's numbers (node->p.ew) */
+  double p0, p1, p2;   /* the op's numbers (node->p.ew) */
 };
 
 typedef struct ew_job {
@@ -171,22 +179,26 @@ static void ew_run(const ew_kernel *k, int nops, const lc_tensor *const *t,
     int64_t n_ = r->n, so_ = r->s[0], sa_ = r->s[1], sb_ = r->s[2], sc_ = r->s[3]; \
     if (so_ == 1 && sa_ == 1 && sb_ == 1 && sc_ == 1) {                            \
       for (int64_t i = 0; i < n_; i++) {                                           \
-        T1 V1 = a_[i]; T2 V2 = b_[i]; T3 V3 = c_[i]; (void)V2; (void)V3;           \
+        T1 V1 = a_[i]; T2 V2 = b_[i]; T3 V3 = c_[i];                               \
+        (void)V1; (void)V2; (void)V3;                                              \
         o_[i] = (TO)(EXPR);                                                        \
       }                                                                            \
     } else if (so_ == 1 && sa_ == 1 && sb_ == 1 && sc_ == 0) {                     \
       T3 V3 = c_[0]; (void)V3;                                                     \
       for (int64_t i = 0; i < n_; i++) {                                           \
-        T1 V1 = a_[i]; T2 V2 = b_[i]; (void)V2;                                    \
+        T1 V1 = a_[i]; T2 V2 = b_[i]; (void)V1; (void)V2;                          \
         o_[i] = (TO)(EXPR);                                                        \
       }                                                                            \
     } else if (so_ == 1 && sa_ == 1 && sb_ == 0 && sc_ == 0) {                     \
       T2 V2 = b_[0]; T3 V3 = c_[0]; (void)V2; (void)V3;                            \
-      for (int64_t i = 0; i < n_; i++) { T1 V1 = a_[i]; o_[i] = (TO)(EXPR); }     \
+      for (int64_t i = 0; i < n_; i++) {                                           \
+        T1 V1 = a_[i]; (void)V1;                                                   \
+        o_[i] = (TO)(EXPR);                                                        \
+      }                                                                            \
     } else {                                                                       \
       for (int64_t i = 0; i < n_; i++) {                                           \
         T1 V1 = a_[i * sa_]; T2 V2 = b_[i * sb_]; T3 V3 = c_[i * sc_];             \
-        (void)V2; (void)V3;                                                        \
+        (void)V1; (void)V2; (void)V3;                                              \
         o_[i * so_] = (TO)(EXPR);                                                  \
       }                                                                            \
     }                                                                              \
@@ -258,6 +270,182 @@ DEFINE_SEL(double, uint64_t, f64)
 DEFINE_MATH(float, f32)
 DEFINE_MATH(double, f64)
 
+/* ---- special functions ------------------------------------------------------
+ * Computed the way PyTorch 1.13 computes them (ATen's native/Math.h), so
+ * that values agree to rounding, at poles and infinities too: digamma by its
+ * recurrence up to x >= 10 and the asymptotic series there, with the
+ * reflection for x < 0 (its pi / tan(pi r) from the fraction r, in double);
+ * trigamma by six steps of its recurrence and its series, reflected below
+ * 1/2; polygamma of order n >= 2 as (-1)^(n+1) n! zeta(n + 1, x), with the
+ * Hurwitz zeta summed in double (Euler-Maclaurin); erfinv by a rational
+ * first guess and two Newton steps. The digamma and zeta algorithms are the
+ * Cephes Math Library's (S. Moshier), erfinv's rational guess is
+ * G. L. Pavlis's. lgamma is the C library's (PyTorch's is std::lgamma), by
+ * its reentrant form. */
+
+static double zeta_hurwitz(double x, double q) {
+  /* Euler-Maclaurin: the Bernoulli numbers' terms (2k)! / B_2k */
+  static const double B[12] = {12.0, -720.0, 30240.0, -1209600.0, 47900160.0,
+                               -1.8924375803183791606e9, 7.47242496e10,
+                               -2.950130727918164224e12, 1.1646782814350067249e14,
+                               -4.5979787224074726105e15, 1.8152105401943546773e17,
+                               -7.1661652561756670113e18};
+  const double eps = 1.11022302462515654042e-16;
+  if (x == 1) return INFINITY;
+  if (x < 1) return NAN;
+  if (q <= 0) {
+    if (q == floor(q)) return INFINITY;  /* a pole */
+    if (x != floor(x)) return NAN;       /* q^-x is not real */
+  }
+  /* the first terms directly, until they are negligible or q + i > 9 */
+  double sum = pow(q, -x), a = q, b = 0;
+  int i = 0;
+  while (i < 9 || a <= 9) {
+    i++;
+    a += 1;
+    b = pow(a, -x);
+    sum += b;
+    if (-eps * sum < b && b < eps * sum) return sum;
+  }
+  /* then the tail's integral and correction terms */
+  double w = a, f = 1, k = 0;
+  sum += b * w / (x - 1);
+  sum -= 0.5 * b;
+  for (i = 0; i < 12; i++) {
+    f *= x + k;
+    b /= w;
+    double t = f * b / B[i];
+    sum += t;
+    if (fabs(t / sum) < eps) return sum;
+    k += 1;
+    f *= x + k;
+    b /= w;
+    k += 1;
+  }
+  return sum;
+}
+
+static inline float lgamma_f32(float x) {
+  int sign;
+  return lgammaf_r(x, &sign);
+}
+static inline double lgamma_f64(double x) {
+  int sign;
+  return lgamma_r(x, &sign);
+}
+
+#define DEFINE_SPECIAL(T, SUF)                                                     \
+  static T digamma_##SUF(T x) {                                                    \
+    static const T A[7] = {(T)8.33333333333333333333E-2, (T)-2.10927960927960927961E-2, \
+                           (T)7.57575757575757575758E-3, (T)-4.16666666666666666667E-3, \
+                           (T)3.96825396825396825397E-3, (T)-8.33333333333333333333E-3, \
+                           (T)8.33333333333333333333E-2};                          \
+    if (x == 0) return copysign((T)INFINITY, -x);  /* +-0: -+inf */                \
+    if (x < 0) {                                                                   \
+      if (x == trunc(x)) return (T)NAN;                                            \
+      double r = (double)x - trunc((double)x);                                     \
+      return digamma_##SUF((T)1 - x) - (T)(K_PI / tan(K_PI * r));                  \
+    }                                                                              \
+    T acc = 0;                                                                     \
+    while (x < 10) {                                                               \
+      acc -= (T)1 / x;                                                             \
+      x += 1;                                                                      \
+    }                                                                              \
+    if (x == 10) return acc + (T)2.25175258906672110764;  /* digamma(10) */       \
+    T y = 0;                                                                       \
+    if (x < (T)1e17) {                                                             \
+      T z = (T)1 / (x * x), p = 0;                                                 \
+      for (int i = 0; i < 7; i++) p = p * z + A[i];                                \
+      y = z * p;                                                                   \
+    }                                                                              \
+    return acc + log(x) - ((T)0.5 / x) - y;                                        \
+  }                                                                                \
+  static T trigamma_##SUF(T x) {                                                   \
+    T sign = 1, acc = 0;                                                           \
+    if (x < (T)0.5) {                                                              \
+      sign = -1;                                                                   \
+      T s = sin((T)K_PI * x);                                                      \
+      acc -= ((T)K_PI * (T)K_PI) / (s * s);                                        \
+      x = 1 - x;                                                                   \
+    }                                                                              \
+    for (int i = 0; i < 6; i++) {                                                  \
+      acc += (T)1 / (x * x);                                                       \
+      x += 1;                                                                      \
+    }                                                                              \
+    T ixx = (T)1 / (x * x);                                                        \
+    acc += ((T)1 + (T)1 / (2 * x) +                                                \
+            ixx * ((T)1 / 6 - ixx * ((T)1 / 30 - ixx * ((T)1 / 42)))) / x;         \
+    return sign * acc;                                                             \
+  }                                                                                \
+  /* n: 0 digamma, 1 trigamma, and on (the core asks for small orders only) */   \
+  static T polygamma_##SUF(T x, T n) {                                             \
+    int k = n < 1 ? 0 : n < 64 ? (int)n : 64;                                      \
+    if (k == 0) return digamma_##SUF(x);                                           \
+    if (k == 1) return trigamma_##SUF(x);                                          \
+    return (k % 2 ? (T)1 : (T)-1) * exp(lgamma_##SUF((T)k + 1)) *                  \
+           (T)zeta_hurwitz((double)(k + 1), (double)x);                            \
+  }                                                                                \
+  static T erfinv_##SUF(T y) {                                                     \
+    static const T a[4] = {(T)0.886226899, (T)-1.645349621, (T)0.914624893,        \
+                           (T)-0.140543331};                                       \
+    static const T b[4] = {(T)-2.118377725, (T)1.442710462, (T)-0.329097515,       \
+                           (T)0.012229801};                                        \
+    static const T c[4] = {(T)-1.970840454, (T)-1.624906493, (T)3.429567803,       \
+                           (T)1.641345311};                                        \
+    static const T d[2] = {(T)3.543889200, (T)1.637067800};                        \
+    T ya = fabs(y), x;                                                             \
+    if (ya > 1) return (T)NAN;                                                     \
+    if (ya == 1) return copysign((T)INFINITY, y);                                  \
+    if (ya <= (T)0.7) {                                                            \
+      T z = y * y;                                                                 \
+      T num = ((a[3] * z + a[2]) * z + a[1]) * z + a[0];                           \
+      T dem = (((b[3] * z + b[2]) * z + b[1]) * z + b[0]) * z + (T)1;              \
+      x = y * num / dem;                                                           \
+    } else {                                                                       \
+      T z = sqrt(-log(((T)1 - ya) / (T)2));                                        \
+      T num = ((c[3] * z + c[2]) * z + c[1]) * z + c[0];                           \
+      T dem = (d[1] * z + d[0]) * z + (T)1;                                        \
+      x = copysign(num, y) / dem;                                                  \
+    }                                                                              \
+    for (int i = 0; i < 2; i++)                                                    \
+      x = x - (erf(x) - y) / ((T)K_2_SQRTPI * exp(-x * x));                        \
+    return x;                                                                      \
+  }                                                                                \
+  /* logit: eps < 0 (PyTorch's None) clamps nothing; x = 1 is inf */             \
+  static inline T logit_##SUF(T x, T eps) {                                        \
+    if (!(eps < 0)) {                                                              \
+      T hi = 1 - eps;                                                              \
+      x = x < eps ? eps : x > hi ? hi : x;                                         \
+    }                                                                              \
+    return x == 1 ? (T)INFINITY : log(x / (1 - x));                                \
+  }                                                                                \
+  /* g / (x (1 - x)) inside [eps, 1 - eps], 0 outside (NaN included); without \
+   * eps inside [0, 1], NaN outside. PyTorch's vectorised kernel, which runs   \
+   * on all but a contiguous tensor's last few elements (its scalar one gives  \
+   * g * inf at -0.0, and NaN for a NaN x with eps) */                          \
+  static inline T logit_grad_##SUF(T g, T x, T eps) {                              \
+    T d = g / (x * (1 - x));                                                       \
+    if (eps < 0) return x >= 0 && x <= 1 ? d : (T)NAN;                             \
+    return x >= eps && x <= 1 - eps ? d : (T)0;                                    \
+  }                                                                                \
+  static inline T xlogy_##SUF(T x, T y) {                                          \
+    return y != y ? (T)NAN : x == 0 ? (T)0 : x * log(y);                           \
+  }                                                                                \
+  /* max(a, b) + log(1 + exp(-|a - b|)) (PyTorch 1.13's: log, not log1p), a   \
+   * itself when both are one infinity */                                         \
+  static inline T logaddexp_##SUF(T a, T b) {                                      \
+    if (isinf(a) && a == b) return a;                                              \
+    T m = a < b ? b : a;                                                           \
+    return m + log((T)1 + exp(-fabs(a - b)));                                      \
+  }                                                                                \
+  static inline int isclose_##SUF(T x, T y, T rtol, T atol, T equal_nan) {         \
+    if (x == y || (equal_nan != 0 && x != x && y != y)) return 1;                  \
+    T err = fabs(x - y);                                                           \
+    return isfinite(err) && err <= atol + fabs(rtol * y);                          \
+  }
+DEFINE_SPECIAL(float, f32)
+DEFINE_SPECIAL(double, f64)
+
 /* Floor division, remainder and fmod of floats, as PyTorch's
  * div_floor_floating and remainder kernels (the quotient is rounded so that
  * it agrees with the remainder: 7.5 // 2.5 is 3 even where fmod rounds). */
@@ -317,6 +505,11 @@ static inline int isneg_i64(int64_t x) { return x < 0; }
 static inline int isneg_i32(int32_t x) { return x < 0; }
 static inline int isneg_u8(uint8_t x) { (void)x; return 0; }
 static inline int isneg_b8(_Bool x) { (void)x; return 0; }
+/* ~x; for bool, logical not (PyTorch's ~ of a bool tensor) */
+static inline int64_t bnot_i64(int64_t x) { return ~x; }
+static inline int32_t bnot_i32(int32_t x) { return ~x; }
+static inline uint8_t bnot_u8(uint8_t x) { return (uint8_t)~x; }
+static inline _Bool bnot_b8(_Bool x) { return !x; }
 
 #define K_INT(fn, x)                                                               \
   _Generic((x), int64_t: fn##_i64, int32_t: fn##_i32, uint8_t: fn##_u8, _Bool: fn##_b8)
@@ -325,11 +518,18 @@ static inline int isneg_b8(_Bool x) { (void)x; return 0; }
 #define k_wsub(x, y) K_INT(wsub, x)(x, y)
 #define k_wneg(x) K_INT(wneg, x)(x)
 #define k_isneg(x) K_INT(isneg, x)(x)
+#define k_bnot(x) K_INT(bnot, x)(x)
 /* integers are never NaN */
 static inline int isnan_f32(float x) { return x != x; }
 static inline int isnan_f64(double x) { return x != x; }
 static inline int isnan_int(int64_t x) { (void)x; return 0; }
 #define k_isnan(x) _Generic((x), float: isnan_f32, double: isnan_f64, default: isnan_int)(x)
+/* integers are always finite */
+static inline int isfinite_f32(float x) { return isfinite(x); }
+static inline int isfinite_f64(double x) { return isfinite(x); }
+static inline int isfinite_int(int64_t x) { (void)x; return 1; }
+#define k_isfinite(x)                                                              \
+  _Generic((x), float: isfinite_f32, double: isfinite_f64, default: isfinite_int)(x)
 #define K_ANY(fn, x)                                                               \
   _Generic((x), float: fn##_f32, double: fn##_f64, int64_t: fn##_i64, int32_t: fn##_i32, \
            uint8_t: fn##_u8)
@@ -351,6 +551,15 @@ static inline int isnan_int(int64_t x) { (void)x; return 0; }
 #define k_softplus_grad(g, x, beta, thr) K_GEN(softplus_grad, g)(g, x, beta, thr)
 #define k_pick(g, lose, tie) K_GEN(pick_grad, g)(g, lose, tie)
 #define k_sel(c, a, b) K_GEN(sel, a)(c, a, b)
+#define k_lgamma(x) K_GEN(lgamma, x)(x)
+#define k_digamma(x) K_GEN(digamma, x)(x)
+#define k_polygamma(x, n) K_GEN(polygamma, x)(x, n)
+#define k_erfinv(x) K_GEN(erfinv, x)(x)
+#define k_logit(x, eps) K_GEN(logit, x)(x, eps)
+#define k_logit_grad(g, x, eps) K_GEN(logit_grad, g)(g, x, eps)
+#define k_xlogy(x, y) K_GEN(xlogy, x)(x, y)
+#define k_logaddexp(x, y) K_GEN(logaddexp, x)(x, y)
+#define k_isclose(x, y, rtol, atol, equal_nan) K_GEN(isclose, x)(x, y, rtol, atol, equal_nan)
 /* float32 tanh is simd.c's (within 1 ulp, the same bits on every CPU) */
 #define k_tanh(x) _Generic((x), float: lc__tanh1f, double: tanh)(x)
 
@@ -372,8 +581,8 @@ static inline int64_t sat_i64(double p) {
 #define KERNEL(fn, TT, SUF, ...)                                                   \
   static void fn(const ew_kernel *k, const ew_row *r) {                            \
     typedef TT T;                                                                  \
-    const T p0 = KP_##SUF(k->p0), p1 = KP_##SUF(k->p1);                            \
-    (void)p0; (void)p1;                                                            \
+    const T p0 = KP_##SUF(k->p0), p1 = KP_##SUF(k->p1), p2 = KP_##SUF(k->p2);      \
+    (void)p0; (void)p1; (void)p2;                                                  \
     __VA_ARGS__;                                                                   \
   }
 #define UN_FWD(name, fwd)                                                          \
@@ -409,6 +618,10 @@ static inline int64_t sat_i64(double p) {
 #define BINARY_RULE(name, Bw, fwd, rule) BIN_FWD(name, fwd)
 #define BINARY_MASK(name, reason, fwd) MASK_K(INT_BIN_K, name, fwd)
 #define BINARY_ND(name, reason, fwd) BIN_FWD(name, fwd)
+#define BINARY_MASK_P(name, reason, fwd)                                           \
+  INT_BIN_K(name, float, f32, _Bool, fwd) INT_BIN_K(name, double, f64, _Bool, fwd)
+#define UNARY_ND_INT(name, reason)   /* its kernels are its INT_ rows' */
+#define BINARY_ND_INT(name, reason)
 #define EW_OP(name, Bw, rule)
 #define INT_UNARY(name, fwd) INTS_K(INT_UN_K, name, T, fwd)
 #define INT_UNARY_B(name, fwd) INTS_K(INT_UN_K, name, T, fwd) INT_UN_K(name, _Bool, b8, T, fwd)
@@ -500,13 +713,37 @@ static lc_tensor *d_silu_grad(d_scope *s, lc_tensor *x) {
   return d_mul(s, sg, d_add(s, d_k(s, 1), d_mul(s, x, d_sub(s, d_k(s, 1), sg))));
 }
 
-static lc_tensor *unary(lc_ctx *ctx, int op, lc_tensor *a, double p0, double p1);
-static lc_tensor *d_erf(lc_ctx *ctx, lc_tensor *a);
+/* polygamma(n, x), recorded (digamma's derivatives; after the tables) */
+static lc_tensor *d_polygamma(d_scope *s, lc_tensor *x, double n);
+
+/* copysign's derivative by a: copysign(a, b) / a, 0 where a is 0 */
+static lc_tensor *d_copysign_grad(d_scope *s, lc_tensor *x, lc_tensor *y) {
+  return d_where(s, d_bin(s, lc_eq, x, d_k(s, 0)), d_k(s, 0),
+                 d_div(s, d_bin(s, lc_copysign, x, y), x));
+}
+
+/* xlogy's derivative by x: log(y), 0 where x is 0 and y <= 0 */
+static lc_tensor *d_xlogy_grad(d_scope *s, lc_tensor *x, lc_tensor *y) {
+  lc_tensor *edge = d_bin(s, lc_logical_and, d_bin(s, lc_eq, x, d_k(s, 0)),
+                          d_bin(s, lc_le, y, d_k(s, 0)));
+  return d_where(s, edge, d_k(s, 0), d_un(s, lc_log, y));
+}
+
+/* 1 / (x (1 - x)) inside [eps, 1 - eps], 0 outside; without eps (eps < 0)
+ * inside [0, 1], NaN outside: the fused pass's rule, as PyTorch writes it
+ * for create_graph (infinitely_differentiable_logit_backward) */
+static lc_tensor *d_logit_grad(d_scope *s, lc_tensor *x, double eps) {
+  double lo = eps < 0 ? 0 : eps, hi = eps < 0 ? 1 : 1 - eps;
+  lc_tensor *inside = d_bin(s, lc_logical_and, d_bin(s, lc_ge, x, d_k(s, lo)),
+                            d_bin(s, lc_le, x, d_k(s, hi)));
+  lc_tensor *d = d_un(s, lc_reciprocal, d_mul(s, x, d_sub(s, d_k(s, 1), x)));
+  return d_where(s, inside, d, d_k(s, eps < 0 ? NAN : 0));
+}
 
 /* Phi(x) + x pdf(x) */
 static lc_tensor *d_gelu_grad(d_scope *s, lc_tensor *x) {
   lc_tensor *cdf = d_mul(s, d_k(s, 0.5),
-                         d_add(s, d_k(s, 1), d_un(s, d_erf, d_mul(s, x, d_k(s, K_SQRT1_2)))));
+                         d_add(s, d_k(s, 1), d_un(s, lc_erf, d_mul(s, x, d_k(s, K_SQRT1_2)))));
   lc_tensor *pdf = d_mul(s, d_k(s, GELU_BETA),
                          d_un(s, lc_exp, d_mul(s, d_mul(s, x, x), d_k(s, -0.5))));
   return d_add(s, cdf, d_mul(s, x, pdf));
@@ -525,15 +762,16 @@ static lc_tensor *d_gelu_tanh_grad(d_scope *s, lc_tensor *x) {
   return d_add(s, right, d_mul(s, left, inner_d));
 }
 
-/* The derivative columns as functions: unary of (x, y = the result, p0, p1),
- * binary of (x = a, y = b). */
-typedef lc_tensor *(*un_rec_fn)(d_scope *s, lc_tensor *x, lc_tensor *y, double p0, double p1);
+/* The derivative columns as functions: unary of (x, y = the result, p0, p1,
+ * p2), binary of (x = a, y = b). */
+typedef lc_tensor *(*un_rec_fn)(d_scope *s, lc_tensor *x, lc_tensor *y, double p0, double p1,
+                                double p2);
 typedef lc_tensor *(*bin_rec_fn)(d_scope *s, lc_tensor *x, lc_tensor *y);
 
 #define UN_REC(name, rec)                                                          \
   static lc_tensor *un_rec_##name(d_scope *s, lc_tensor *x, lc_tensor *y, double p0,  \
-                                  double p1) {                                     \
-    (void)s; (void)x; (void)y; (void)p0; (void)p1;                                 \
+                                  double p1, double p2) {                          \
+    (void)s; (void)x; (void)y; (void)p0; (void)p1; (void)p2;                       \
     return rec;                                                                    \
   }
 #define BIN_REC(name, side, rec)                                                   \
@@ -550,6 +788,13 @@ typedef lc_tensor *(*bin_rec_fn)(d_scope *s, lc_tensor *x, lc_tensor *y);
 #define BINARY_RULE(...)
 #define BINARY_MASK(...)
 #define EW_OP(...)
+/* (not derivatives: the check that an integer-only row has its INT_ row,
+ * here because every kernel is defined by now; without one, the name of
+ * its int64 kernel is undeclared) */
+#define UNARY_ND_INT(name, reason)                                                 \
+  _Static_assert(sizeof &un_fwd_##name##_i64 != 0, #name ": no INT_ row");
+#define BINARY_ND_INT(name, reason)                                                \
+  _Static_assert(sizeof &bin_fwd_##name##_i64 != 0, #name ": no INT_ row");
 #include "elementwise.def"
 
 /* ---- the tables ------------------------------------------------------------------ */
@@ -632,6 +877,8 @@ static const un_op UN[] = {
 #define UNARY_MASK(name, ...)                                                      \
   [UN_##name] = {{{NULL, NULL}, UN_##name}, {un_fwd_##name##_f32, un_fwd_##name##_f64}, \
                  {NULL, NULL}, SAVES_X, NULL, K_MASK},
+#define UNARY_ND_INT(name, reason)                                                 \
+  [UN_##name] = {{{NULL, NULL}, UN_##name}, {NULL, NULL}, {NULL, NULL}, SAVES_X, NULL, K_ND},
 #define BINARY(...)
 #define BINARY_RULE(...)
 #define BINARY_MASK(...)
@@ -670,6 +917,9 @@ static const bin_op BIN[] = {
 #define BINARY_ND(name, ...)                                                       \
   [BIN_##name] = {{{NULL, NULL}, BIN_##name}, BIN_FWDS(name), {{NULL, NULL}, {NULL, NULL}}, \
                   {NULL, NULL}, K_ND},
+#define BINARY_ND_INT(name, reason)                                                \
+  [BIN_##name] = {{{NULL, NULL}, BIN_##name}, {NULL, NULL}, {{NULL, NULL}, {NULL, NULL}}, \
+                  {NULL, NULL}, K_ND},
 #define EW_OP(...)
 #include "elementwise.def"
 };
@@ -683,6 +933,7 @@ static const ew_row_fn UN_INT[UN_COUNT][4] = {
 #define UNARY_P(...)
 #define UNARY_ALT(...)
 #define UNARY_MASK(name, ...) [UN_##name] = INTS_ROW_B(un_fwd_, name),
+#define UNARY_ND_INT(...)   /* its INT_ row below */
 #define BINARY(...)
 #define BINARY_RULE(...)
 #define BINARY_MASK(...)
@@ -702,7 +953,9 @@ static const ew_row_fn BIN_INT[BIN_COUNT][4] = {
 #define BINARY(...)
 #define BINARY_RULE(...)
 #define BINARY_MASK(name, ...) [BIN_##name] = INTS_ROW_B(bin_fwd_, name),
+#define BINARY_MASK_P(...)   /* float kernels only */
 #define BINARY_ND(...)
+#define BINARY_ND_INT(...)   /* its INT_ row below */
 #define EW_OP(...)
 #define INT_UNARY(name, fwd)
 #define INT_UNARY_B(name, fwd)
@@ -751,18 +1004,24 @@ static ew_row_fn bin_fwd(int op, lc_dtype dt) {
 
 /* The dtype a row computes dt in: dt when the row has kernels for it, the
  * default float dtype when the row has no integer kernels (exp, div); -1
- * with the error when only bool is missing (neg, sub: PyTorch refuses). */
+ * with the error when a row of integer kernels only (the bitwise ops) gets
+ * floats, or only bool is missing (neg, sub): PyTorch refuses both. */
 static int compute_dtype(lc_ctx *ctx, ew_row_fn have, const ew_row_fn *ints, lc_dtype dt,
                          const char *bool_hint) {
   if (have) return (int)dt;
   if (!ints[0]) return (int)ctx->default_dtype;
-  lc__fail(ctx, LC_EARG, "bool tensors are not supported%s", bool_hint);
+  if (lc_dtype_is_float(dt))
+    lc__fail(ctx, LC_EARG, "%s tensors are not supported (integer and bool tensors only)",
+             lc_dtype_name(dt));
+  else
+    lc__fail(ctx, LC_EARG, "bool tensors are not supported%s", bool_hint);
   return -1;
 }
 
 /* out = op(a), recording nothing. */
-static void unary_into(int op, lc_tensor *out, const lc_tensor *a, double p0, double p1) {
-  ew_kernel k = {un_fwd(op, a->dtype), 0, p0, p1};
+static void unary_into(int op, lc_tensor *out, const lc_tensor *a, double p0, double p1,
+                       double p2) {
+  ew_kernel k = {un_fwd(op, a->dtype), 0, p0, p1, p2};
   const lc_tensor *t[2] = {out, a};
   const int64_t *st[2] = {out->strides, a->strides};
   ew_run(&k, 2, t, st);
@@ -773,24 +1032,25 @@ static void unary_into(int op, lc_tensor *out, const lc_tensor *a, double p0, do
 /* saves Y: the rule reads y, not x (the cheaper form PyTorch uses too),
  * kept as a detached alias so the output does not own itself through its
  * node. */
-static lc_tensor *unary(lc_ctx *ctx, int op, lc_tensor *a, double p0, double p1) {
+static lc_tensor *unary(lc_ctx *ctx, int op, lc_tensor *a, double p0, double p1, double p2) {
   int dt = compute_dtype(ctx, un_fwd(op, a->dtype), UN_INT[op], a->dtype,
                          op == UN_neg ? " (to invert a mask, use logical_not)" : "");
   if (dt < 0) return NULL;
   if (dt != (int)a->dtype) {  /* an integer input of a float-only row */
     lc_tensor *f = lc_to_dtype(ctx, a, (lc_dtype)dt);
-    lc_tensor *r = f ? unary(ctx, op, f, p0, p1) : NULL;
+    lc_tensor *r = f ? unary(ctx, op, f, p0, p1, p2) : NULL;
     lc_tensor_release(f);
     return r;
   }
   lc_tensor *out = lc_empty(ctx, UN[op].kind == K_MASK ? LC_BOOL : a->dtype, a->ndim, a->shape);
   if (!out) return NULL;
-  unary_into(op, out, a, p0, p1);
+  unary_into(op, out, a, p0, p1, p2);
   if (!UN[op].d.def.backward) return out;  /* a mask */
   lc_tensor *in[1] = {a};
   if (!(out = lc__finish(ctx, out, &UN[op].d.def, 1, in)) || !out->node) return out;
   out->node->p.ew.p0 = p0;
   out->node->p.ew.p1 = p1;
+  out->node->p.ew.p2 = p2;
   return UN[op].saves == SAVES_Y ? lc__save_output(ctx, out) : out;
 }
 
@@ -799,7 +1059,7 @@ static int rule_unary(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) 
   lc_tensor *a = n->inputs[0];
   if (lc_ctx_grad_enabled(ctx)) {  /* to be differentiated again: g * derivative, recorded */
     d_scope s = {ctx, a->dtype, 0, {NULL}};
-    lc_tensor *d = u->rec(&s, a, n->out, n->p.ew.p0, n->p.ew.p1);
+    lc_tensor *d = u->rec(&s, a, n->out, n->p.ew.p0, n->p.ew.p1, n->p.ew.p2);
     grads[0] = d ? lc_mul(ctx, g, d) : NULL;
     d_end(&s);
     return grads[0] != NULL;
@@ -807,7 +1067,7 @@ static int rule_unary(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) 
   const lc_tensor *v = u->saves == SAVES_Y ? n->saved[0] : a;
   lc_tensor *gx = lc_empty(ctx, a->dtype, a->ndim, a->shape);
   if (!gx) return 0;
-  ew_kernel k = {u->bwd[a->dtype], 0, n->p.ew.p0, n->p.ew.p1};
+  ew_kernel k = {u->bwd[a->dtype], 0, n->p.ew.p0, n->p.ew.p1, n->p.ew.p2};
   const lc_tensor *t[3] = {gx, g, v};
   const int64_t *st[3] = {gx->strides, g->strides, v->strides};
   ew_run(&k, 3, t, st);
@@ -815,9 +1075,9 @@ static int rule_unary(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) 
   return 1;
 }
 
-/* lc_exp, lc_log, ..., lc_isinf */
+/* lc_exp, lc_log, ..., lc_isinf, lc_bitwise_not */
 #define UNARY(name, ...)                                                           \
-  lc_tensor *lc_##name(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_##name, a, 0, 0); }
+  lc_tensor *lc_##name(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_##name, a, 0, 0, 0); }
 #define UNARY_P(...)
 #define UNARY_ALT(...)
 #define UNARY_MASK(name, ...) UNARY(name)
@@ -827,14 +1087,30 @@ static int rule_unary(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) 
 #define EW_OP(...)
 #include "elementwise.def"
 
-static lc_tensor *d_erf(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_erf, a, 0, 0); }
+static lc_tensor *d_polygamma(d_scope *s, lc_tensor *x, double n) {
+  return x ? d_keep(s, unary(s->ctx, UN_polygamma, x, n, 0, 0)) : NULL;
+}
 
 lc_tensor *lc_gelu(lc_ctx *ctx, lc_tensor *a, int tanh_approx) {
-  return unary(ctx, tanh_approx ? UN_gelu_tanh : UN_gelu, a, 0, 0);
+  return unary(ctx, tanh_approx ? UN_gelu_tanh : UN_gelu, a, 0, 0, 0);
 }
 
 lc_tensor *lc_softplus(lc_ctx *ctx, lc_tensor *a, double beta, double threshold) {
-  return unary(ctx, UN_softplus, a, beta, threshold);
+  return unary(ctx, UN_softplus, a, beta, threshold, 0);
+}
+
+lc_tensor *lc_logit(lc_ctx *ctx, lc_tensor *a, double eps) {
+  return unary(ctx, UN_logit, a, eps, 0, 0);
+}
+
+/* The defaults are the largest finite values of the dtype the kernel runs
+ * in (float32's for float32: DBL_MAX would round to inf there); integers
+ * are copied, whatever the numbers. */
+lc_tensor *lc_nan_to_num(lc_ctx *ctx, lc_tensor *a, const double *nan, const double *posinf,
+                         const double *neginf) {
+  double big = a->dtype == LC_FLOAT32 ? FLT_MAX : DBL_MAX;
+  return unary(ctx, UN_nan_to_num, a, nan ? *nan : 0.0, posinf ? *posinf : big,
+               neginf ? *neginf : -big);
 }
 
 /* A missing bound is an infinite one: the forward values and the gradient
@@ -854,11 +1130,11 @@ lc_tensor *lc_clamp(lc_ctx *ctx, lc_tensor *a, const double *min, const double *
     lc_tensor_release(f);
     return r;
   }
-  return unary(ctx, UN_clamp, a, min ? *min : -INFINITY, max ? *max : INFINITY);
+  return unary(ctx, UN_clamp, a, min ? *min : -INFINITY, max ? *max : INFINITY, 0);
 }
 
 lc_tensor *lc_pow_scalar(lc_ctx *ctx, lc_tensor *a, double exponent) {
-  return unary(ctx, UN_pow_scalar, a, exponent, exponent - 1.0);
+  return unary(ctx, UN_pow_scalar, a, exponent, exponent - 1.0, 0);
 }
 
 lc_status lc_tanh_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x) {
@@ -866,7 +1142,7 @@ lc_status lc_tanh_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x) {
     return lc__fail(ctx, LC_EARG, "out= needs a float input, got %s", lc_dtype_name(x->dtype));
   lc_tensor *inputs[1] = {x};
   if (!lc__check_out(ctx, out, x->dtype, x->ndim, x->shape, 1, inputs)) return ctx->status;
-  unary_into(UN_tanh, out, x, 0, 0);  /* out may be x itself: elementwise, in order */
+  unary_into(UN_tanh, out, x, 0, 0, 0);  /* out may be x itself: elementwise, in order */
   return LC_OK;
 }
 
@@ -886,13 +1162,21 @@ static int has_zero(const lc_tensor *b) {
   return 0;
 }
 
-static lc_tensor *binary(lc_ctx *ctx, int op, lc_tensor *a, lc_tensor *b) {
+/* p0..p2: the op's numbers, for the kernel (masks only: a differentiable
+ * row's rule has none) */
+static lc_tensor *binary(lc_ctx *ctx, int op, lc_tensor *a, lc_tensor *b, double p0, double p1,
+                         double p2) {
   const bin_op *o = &BIN[op];
   int differentiable = o->d.def.backward != NULL;
   lc_tensor *in[2] = {a, b};
   if (op == BIN_sub && (a->dtype == LC_BOOL || b->dtype == LC_BOOL)) {
     lc__fail(ctx, LC_EARG, "subtraction with a bool tensor is not supported (for masks, use "
              "logical_xor)");
+    return NULL;
+  }
+  if (op == BIN_heaviside && !a->is_number && !b->is_number && a->dtype != b->dtype) {
+    lc__fail(ctx, LC_EARG, "tensors of different dtypes (%s and %s) are not supported, as in "
+             "PyTorch", lc_dtype_name(a->dtype), lc_dtype_name(b->dtype));
     return NULL;
   }
   lc_dtype rt = lc_result_type(ctx, 2, in);
@@ -918,7 +1202,7 @@ static lc_tensor *binary(lc_ctx *ctx, int op, lc_tensor *a, lc_tensor *b) {
   lc__broadcast_strides(a, ndim, sa);
   lc__broadcast_strides(b, ndim, sb);
   {
-    ew_kernel k = {bin_fwd(op, a->dtype), 0, 0, 0};
+    ew_kernel k = {bin_fwd(op, a->dtype), 0, p0, p1, p2};
     const lc_tensor *t[3] = {out, a, b};
     const int64_t *st[3] = {out->strides, sa, sb};
     ew_run(&k, 3, t, st);
@@ -951,7 +1235,7 @@ static int rule_binary(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads)
     }
     lc_tensor *full = lc_empty(ctx, g->dtype, g->ndim, g->shape);
     if (!full) return 0;
-    ew_kernel k = {o->bwd[side][g->dtype], 0, 0, 0};
+    ew_kernel k = {o->bwd[side][g->dtype], 0, 0, 0, 0};
     const lc_tensor *t[4] = {full, g, in[0], in[1]};
     const int64_t *st[4] = {full->strides, g->strides, sa, sb};
     ew_run(&k, 4, t, st);
@@ -1002,13 +1286,37 @@ static int rule_div(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
 #define UNARY_MASK(...)
 #define BINARY(name, ...)                                                          \
   lc_tensor *lc_##name(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) {                  \
-    return binary(ctx, BIN_##name, a, b);                                          \
+    return binary(ctx, BIN_##name, a, b, 0, 0, 0);                                 \
   }
 #define BINARY_RULE(name, ...) BINARY(name)
 #define BINARY_MASK(name, ...) BINARY(name)
+#define BINARY_MASK_P(...)
 #define BINARY_ND(name, ...) BINARY(name)
 #define EW_OP(...)
 #include "elementwise.def"
+
+/* PyTorch's checks, then its early return: with both tolerances 0 the
+ * answer is equality in the inputs' dtype (exact for integers, which the
+ * kernel would otherwise compute in the default float dtype, as PyTorch
+ * does with tolerances). */
+lc_tensor *lc_isclose(lc_ctx *ctx, lc_tensor *a, lc_tensor *b, double rtol, double atol,
+                      int equal_nan) {
+  if (!a->is_number && !b->is_number && a->dtype != b->dtype) {
+    lc__fail(ctx, LC_EARG, "the dtypes differ (%s and %s): PyTorch's isclose takes one dtype",
+             lc_dtype_name(a->dtype), lc_dtype_name(b->dtype));
+    return NULL;
+  }
+  if (!(rtol >= 0) || !(atol >= 0)) {
+    double bad = !(rtol >= 0) ? rtol : atol;
+    lc__fail(ctx, LC_EARG, "%s must be greater than or equal to zero, got %g",
+             !(rtol >= 0) ? "rtol" : "atol", bad == bad ? bad : NAN);  /* not "-nan" */
+    return NULL;
+  }
+  lc_tensor *in[2] = {a, b};
+  if (rtol == 0 && atol == 0 && !lc_dtype_is_float(lc_result_type(ctx, 2, in)))
+    return lc_eq(ctx, a, b);
+  return binary(ctx, BIN_isclose, a, b, rtol, atol, equal_nan ? 1.0 : 0.0);
+}
 
 /* ---- where ------------------------------------------------------------------ */
 
@@ -1030,7 +1338,7 @@ lc_tensor *lc_where(lc_ctx *ctx, lc_tensor *cond, lc_tensor *a, lc_tensor *b) {
   lc__broadcast_strides(a, ndim, sa);
   lc__broadcast_strides(b, ndim, sb);
   {
-    ew_kernel k = {WHERE_FWD[a->dtype][cond->dtype], 0, 0, 0};
+    ew_kernel k = {WHERE_FWD[a->dtype][cond->dtype], 0, 0, 0, 0};
     const lc_tensor *t[4] = {out, cond, a, b};
     const int64_t *st[4] = {out->strides, sc, sa, sb};
     ew_run(&k, 4, t, st);
@@ -1062,7 +1370,7 @@ static int rule_where(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) 
     }
     lc_tensor *full = lc_empty(ctx, g->dtype, g->ndim, g->shape);
     if (!full) return 0;
-    ew_kernel k = {WHERE_BWD[g->dtype][cond->dtype], side, 0, 0};
+    ew_kernel k = {WHERE_BWD[g->dtype][cond->dtype], side, 0, 0, 0};
     const lc_tensor *t[3] = {full, g, cond};
     const int64_t *st[3] = {full->strides, g->strides, sc};
     ew_run(&k, 3, t, st);
@@ -1074,14 +1382,14 @@ static int rule_where(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) 
 /* ---- copies ---------------------------------------------------------------------- */
 
 void lc__k_copy(lc_tensor *out, const lc_tensor *a, const int64_t *sa) {
-  ew_kernel k = {COPY[out->dtype][a->dtype], 0, 0, 0};
+  ew_kernel k = {COPY[out->dtype][a->dtype], 0, 0, 0, 0};
   const lc_tensor *t[2] = {out, a};
   const int64_t *st[2] = {out->strides, sa};
   ew_run(&k, 2, t, st);
 }
 
 void lc__k_add_into(lc_tensor *out, const lc_tensor *a, const int64_t *sa) {
-  ew_kernel k = {bin_fwd(BIN_add, out->dtype), 0, 0, 0};
+  ew_kernel k = {bin_fwd(BIN_add, out->dtype), 0, 0, 0, 0};
   const lc_tensor *t[3] = {out, out, a};
   const int64_t *st[3] = {out->strides, out->strides, sa};
   ew_run(&k, 3, t, st);
@@ -1089,7 +1397,7 @@ void lc__k_add_into(lc_tensor *out, const lc_tensor *a, const int64_t *sa) {
 
 void lc__k_inplace(lc_inplace_op op, lc_tensor *t, const lc_tensor *a, const int64_t *sa,
                    const lc_tensor *b, const int64_t *sb, double p0) {
-  ew_kernel k = {INPLACE_K[op][t->dtype], 0, p0, 0};
+  ew_kernel k = {INPLACE_K[op][t->dtype], 0, p0, 0, 0};
   const lc_tensor *ts[4] = {t, t, a, b};
   const int64_t *st[4] = {t->strides, t->strides, sa, sb};
   ew_run(&k, 4, ts, st);

@@ -96,8 +96,9 @@ typedef struct lc__opdef {
  * per kind of op, so that a rule reads n->p.reduce.dim, never a field whose
  * meaning changes with the op. */
 typedef union lc_node_args {
-  struct { double p0, p1; } ew;          /* elementwise: softplus's beta and threshold,
-                                            clamp's bounds, pow's exponent and exponent - 1 */
+  struct { double p0, p1, p2; } ew;      /* elementwise: softplus's beta and threshold,
+                                            clamp's bounds, pow's exponent and exponent - 1,
+                                            logit's eps, nan_to_num's three values */
   struct { int dim, keepdim; double p; } reduce;  /* dim -1: all elements; p: norm's p,
                                                      var's correction (scans: dim only) */
   struct { int d0, d1; } transpose;

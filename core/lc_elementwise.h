@@ -6,11 +6,13 @@
  * grad, with PyTorch's gradient, except where noted "no grad".
  *
  * Integer and bool tensors: the ops that keep integers (neg abs sign square
- * relu floor ceil round clamp add sub mul maximum minimum floor_divide
- * remainder fmod) compute exactly, wrapping on overflow; the others compute
- * them in the context's default float dtype (exp of an int64 tensor is
- * float32, lc_div is true division). bool: add is or, mul is and, sub and
- * neg fail. Masks (comparisons, isnan, isinf) are bool tensors, and
+ * relu floor ceil round trunc clamp nan_to_num add sub mul maximum minimum
+ * floor_divide remainder fmod heaviside) compute exactly, wrapping on
+ * overflow; the bitwise ops take integers and bool only (a float input
+ * fails); the others compute them in the context's default float dtype (exp
+ * of an int64 tensor is float32, lc_div is true division). bool: add is or,
+ * mul is and, sub and neg fail, bitwise_not is logical not. Masks
+ * (comparisons, isnan, isinf, isfinite, isclose) are bool tensors, and
  * lc_where takes any nonzero value (NaN included) of its condition as
  * true. */
 #ifndef LC_ELEMENTWISE_H
@@ -50,9 +52,39 @@ lc_tensor *lc_round(lc_ctx *ctx, lc_tensor *a);       /* halves to even; zero gr
  * NaN stays NaN. The gradient passes where *min <= a <= *max; with
  * *min > *max every element is *max, as in PyTorch. */
 lc_tensor *lc_clamp(lc_ctx *ctx, lc_tensor *a, const double *min, const double *max);
+lc_tensor *lc_tan(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_asin(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_acos(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_atan(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_sinh(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_cosh(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_asinh(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_acosh(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_atanh(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_erf(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_erfc(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_erfinv(lc_ctx *ctx, lc_tensor *a);      /* +-inf at +-1, NaN beyond */
+lc_tensor *lc_lgamma(lc_ctx *ctx, lc_tensor *a);      /* log |gamma(a)| */
+lc_tensor *lc_digamma(lc_ctx *ctx, lc_tensor *a);     /* -+inf at +-0, NaN at negative integers */
+lc_tensor *lc_exp2(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_log2(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_log10(lc_ctx *ctx, lc_tensor *a);
+lc_tensor *lc_trunc(lc_ctx *ctx, lc_tensor *a);       /* toward 0; zero gradient */
+lc_tensor *lc_frac(lc_ctx *ctx, lc_tensor *a);        /* a - trunc(a), a's sign */
+/* log(z / (1 - z)) of z = a clamped to [eps, 1 - eps]; eps < 0 (PyTorch's
+ * None) clamps nothing. The gradient is 0 outside the bounds (NaN outside
+ * [0, 1] without eps). */
+lc_tensor *lc_logit(lc_ctx *ctx, lc_tensor *a, double eps);
+/* NaN, inf and -inf replaced by *nan, *posinf, *neginf; NULL for PyTorch's
+ * defaults: 0 and the largest finite values of a's dtype. Integer and bool
+ * tensors are copied. The gradient passes where a is finite. */
+lc_tensor *lc_nan_to_num(lc_ctx *ctx, lc_tensor *a, const double *nan, const double *posinf,
+                         const double *neginf);
 lc_tensor *lc_isnan(lc_ctx *ctx, lc_tensor *a);       /* mask; no grad */
 lc_tensor *lc_isinf(lc_ctx *ctx, lc_tensor *a);       /* mask (+-inf); no grad */
+lc_tensor *lc_isfinite(lc_ctx *ctx, lc_tensor *a);    /* mask (not NaN nor +-inf); no grad */
 lc_tensor *lc_logical_not(lc_ctx *ctx, lc_tensor *a); /* a == 0, bool; no grad */
+lc_tensor *lc_bitwise_not(lc_ctx *ctx, lc_tensor *a); /* ~a (bool: not); integers and bool */
 
 /* ---- binary: (...a) op (...b) -> broadcast shape ---------------------- */
 /* NaN if either is NaN. On ties the gradient is split half and half
@@ -66,6 +98,19 @@ lc_tensor *lc_atan2(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);   /* angle of (x =
 lc_tensor *lc_floor_divide(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
 lc_tensor *lc_remainder(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
 lc_tensor *lc_fmod(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+lc_tensor *lc_hypot(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);   /* sqrt(a^2 + b^2) */
+/* |a| with b's sign (of -0.0 and NaN too); the gradient by b is 0, by a
+ * copysign(a, b) / a (0 where a is 0) */
+lc_tensor *lc_copysign(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+lc_tensor *lc_xlogy(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);   /* a log(b), 0 at a = 0 */
+lc_tensor *lc_logaddexp(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);  /* log(e^a + e^b) */
+/* b where a is 0, else 1 (a > 0) or 0; the inputs' dtype (two tensors must
+ * have one, as in PyTorch); no grad */
+lc_tensor *lc_heaviside(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+/* Bitwise ops of integer and bool tensors (a float one fails); no grad. */
+lc_tensor *lc_bitwise_and(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+lc_tensor *lc_bitwise_or(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+lc_tensor *lc_bitwise_xor(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
 /* Comparisons: masks, no grad. NaN compares unequal to everything. */
 lc_tensor *lc_eq(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
 lc_tensor *lc_ne(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
@@ -73,6 +118,12 @@ lc_tensor *lc_lt(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
 lc_tensor *lc_le(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
 lc_tensor *lc_gt(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
 lc_tensor *lc_ge(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+/* |a - b| <= atol + rtol |b|, or a == b (infinities), or both NaN when
+ * equal_nan: a mask, no grad. Two tensors must have one dtype and the
+ * tolerances must be >= 0 (LC_EARG), as in PyTorch; integers compute in the
+ * default float dtype unless both tolerances are 0 (then: a == b). */
+lc_tensor *lc_isclose(lc_ctx *ctx, lc_tensor *a, lc_tensor *b, double rtol, double atol,
+                      int equal_nan);
 /* Logical ops on "nonzero" (NaN is true), any dtypes: bool results, no grad. */
 lc_tensor *lc_logical_and(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
 lc_tensor *lc_logical_or(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);

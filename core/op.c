@@ -128,9 +128,8 @@ lc_tensor *lc__owned2(lc_ctx *ctx, lc_tensor *(*op)(lc_ctx *, lc_tensor *, lc_te
 
 /* ---- the registry --------------------------------------------------------------------
  * One entry per public op, made from the families' rows. Rows that are a
- * second kernel of an op listed already (gelu's tanh form and the erf its
- * derivative uses, pow by a number)
- * make none. */
+ * second kernel of an op listed already (gelu's tanh form, pow by a number,
+ * the polygamma of digamma's derivatives) make none. */
 
 #define BW(Bw) #Bw "Backward"
 static const lc_op_info OPS[] = {

@@ -5,9 +5,10 @@ Part of lucid; help() and `make doc` read these comments.
 
 /* lucid_elementwise.c: the elementwise ops as Lua functions (lucid.op(t, ...) and t:op(...)).
  *
- * Masks: eq, ne, lt, le, gt, ge, isnan and isinf return bool tensors, and
- * where() treats any nonzero condition (NaN too) as true. A mask never
- * requires grad, and works as a number: x * x:gt(0) keeps the positive part.
+ * Masks: eq, ne, lt, le, gt, ge, isnan, isinf, isfinite and isclose return
+ * bool tensors, and where() treats any nonzero condition (NaN too) as true.
+ * A mask never requires grad, and works as a number: x * x:gt(0) keeps the
+ * positive part. allclose and equal answer with a Lua boolean.
  *
  * A number operand becomes a 0-d tensor marked as a number (lt_operand), so
  * the core promotes it as PyTorch promotes a Python scalar: it never makes
@@ -20,9 +21,10 @@ Part of lucid; help() and `make doc` read these comments.
 #include "binding.h"
 
 /* ---- the plain unary and binary ops: one per row of core/elementwise.def ----------
- * Rows that take numbers (UNARY_P: gelu, softplus, clamp) are bound by hand
- * below; UNARY_ALT rows are second kernels of an op, and EW_OP rows (where,
- * to, clone, contiguous) have their own signatures. */
+ * Rows that take numbers (UNARY_P: gelu, softplus, clamp, logit, nan_to_num;
+ * BINARY_MASK_P: isclose) are bound by hand below; UNARY_ALT rows are second
+ * kernels of an op, and EW_OP rows (where, to, clone, contiguous) have their
+ * own signatures. */
 #define UNARY(name, ...) \
   static int ew_##name(lua_State *L) { return lt_unary(L, lc_##name); }
 #define UNARY_OUT(name, ...) \
@@ -32,6 +34,7 @@ Part of lucid; help() and `make doc` read these comments.
   static int ew_##name(lua_State *L) { return lt_binary(L, lc_##name); }
 #define BINARY_RULE(name, ...) BINARY(name)
 #define BINARY_MASK(name, ...) BINARY(name)
+#define BINARY_MASK_P(...)
 #define UNARY_P(...)
 #define UNARY_ALT(...)
 #define EW_OP(...)
@@ -101,6 +104,121 @@ static int ew_clamp(lua_State *L) {
   const char *fname = lt_args(L, 2, -1, v);
   const double *min = v[0].idx ? &v[0].n : NULL, *max = v[1].idx ? &v[1].n : NULL;
   return lt_push(L, ctx, lc_clamp(ctx, a, min, max), fname);  /* both nil: the core says so */
+}
+
+/* clamp_min(x, min) and clamp_max(x, max): clamp with one bound (PyTorch's
+ * forms; clamp's node, so the grad_fn is ClampBackward) */
+static const lt_arg CLAMP_MIN_ARG[] = {{"min", LT_K_NUMBER, LT_REQ, 0, NULL}, {NULL}};
+static const lt_arg CLAMP_MAX_ARG[] = {{"max", LT_K_NUMBER, LT_REQ, 0, NULL}, {NULL}};
+static int clamp_one(lua_State *L, int upper) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = lt_tensor_arg(L, 1, lt_fn(L)->fname);
+  lt_val v[1];
+  const char *fname = lt_args(L, 2, -1, v);
+  return lt_push(L, ctx, lc_clamp(ctx, a, upper ? NULL : &v[0].n, upper ? &v[0].n : NULL), fname);
+}
+static int ew_clamp_min(lua_State *L) { return clamp_one(L, 0); }
+static int ew_clamp_max(lua_State *L) { return clamp_one(L, 1); }
+
+/* logit(x [, eps]) or logit(x, {eps =}); no eps (or a negative one, as in
+ * PyTorch) clamps nothing */
+static const lt_arg LOGIT_ARGS[] = {{"eps", LT_K_NUMBER, 0, 0, "a number or nil"}, {NULL}};
+static int ew_logit(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = lt_tensor_arg(L, 1, lt_fn(L)->fname);
+  lt_val v[1];
+  const char *fname = lt_args(L, 2, -1, v);
+  return lt_push(L, ctx, lc_logit(ctx, a, v[0].idx ? v[0].n : -1.0), fname);
+}
+
+/* nan_to_num(x [, nan [, posinf [, neginf]]]), or by name; a nil one takes
+ * PyTorch's default (0, the dtype's largest finite value, its lowest) */
+static const lt_arg NAN_TO_NUM_ARGS[] = {
+  {"nan", LT_K_NUMBER, 0, 0, "a number or nil"}, {"posinf", LT_K_NUMBER, 0, 0, "a number or nil"},
+  {"neginf", LT_K_NUMBER, 0, 0, "a number or nil"}, {NULL}};
+static int ew_nan_to_num(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = lt_tensor_arg(L, 1, lt_fn(L)->fname);
+  lt_val v[3];
+  const char *fname = lt_args(L, 2, -1, v);
+  const double *p[3];
+  for (int i = 0; i < 3; i++) p[i] = v[i].idx ? &v[i].n : NULL;
+  return lt_push(L, ctx, lc_nan_to_num(ctx, a, p[0], p[1], p[2]), fname);
+}
+
+/* Operands 1 and ib as lt_binary reads them: tensors or numbers, at least
+ * one a tensor. */
+static void two_operands(lua_State *L, lc_ctx *ctx, int ib, const char *fname, lc_tensor **a,
+                         lc_tensor **b) {
+  if (!lt_test(L, 1) && !lt_test(L, ib)) {
+    if (lua_type(L, 1) == LUA_TNUMBER && lua_type(L, ib) == LUA_TNUMBER)
+      lt_error(L, "%s: expected at least one tensor, got two numbers", fname);
+    lt_tensor_arg(L, lua_type(L, 1) == LUA_TNUMBER ? ib : 1, fname);  /* raises the type error */
+  }
+  *a = lt_operand(L, ctx, 1, NULL, fname);
+  *b = lt_operand(L, ctx, ib, NULL, fname);
+}
+
+/* Whether every element of a mask is true (those of an empty one are). */
+static int all_true(const lc_tensor *m) {
+  int64_t idx[LC_MAX_DIMS] = {0};
+  for (int64_t k = 0; k < m->numel; k++) {
+    if (!lc_tensor_get_int(m, idx)) return 0;
+    for (int d = m->ndim - 1; d >= 0; d--) {
+      if (++idx[d] < m->shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return 1;
+}
+
+/* The mask on top of the stack, all true, as a Lua boolean in its place;
+ * its memory goes at once (a loop of allclose makes no garbage to wait for). */
+static int push_all(lua_State *L) {
+  lt_box *box = (lt_box *)lua_touserdata(L, -1);
+  int all = all_true(box->t);
+  lc_tensor_release(box->t);
+  box->t = NULL;
+  lua_pushboolean(L, all);
+  return 1;
+}
+
+/* isclose(a, other [, rtol [, atol [, equal_nan]]]) and allclose, the same
+ * way: a and other tensors or numbers */
+static const lt_arg CLOSE_ARGS[] = {
+  {"other", LT_K_OPERAND, LT_REQ, 0, NULL}, {"rtol", LT_K_NUMBER, 0, 1e-5, NULL},
+  {"atol", LT_K_NUMBER, 0, 1e-8, NULL}, {"equal_nan", LT_K_BOOL, 0, 0, NULL}, {NULL}};
+static int close_mask(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lt_val v[4];
+  const char *fname = lt_args(L, 2, -1, v);
+  lc_tensor *a, *b;
+  two_operands(L, ctx, v[0].idx, fname, &a, &b);
+  return lt_push(L, ctx, lc_isclose(ctx, a, b, v[1].n, v[2].n, v[3].b), fname);
+}
+static int ew_isclose(lua_State *L) { return close_mask(L); }
+static int ew_allclose(lua_State *L) {
+  close_mask(L);
+  return push_all(L);
+}
+
+/* equal(a, b): two tensors of one shape (any dtypes, compared as eq
+ * compares them) with equal elements */
+static const lt_arg EQUAL_ARGS[] = {{"other", LT_K_TENSOR, LT_REQ, 0, NULL}, {NULL}};
+static int ew_equal(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = lt_tensor_arg(L, 1, lt_fn(L)->fname);
+  lt_val v[1];
+  const char *fname = lt_args(L, 2, -1, v);
+  lc_tensor *b = v[0].t;
+  int same = a->ndim == b->ndim;
+  for (int d = 0; same && d < a->ndim; d++) same = a->shape[d] == b->shape[d];
+  if (!same) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  lt_push(L, ctx, lc_eq(ctx, a, b), fname);
+  return push_all(L);
 }
 
 /* where(cond, a, b): cond a tensor; a and b tensors or numbers, promoted as
@@ -364,6 +482,136 @@ given). The gradient passes where x lies inside the bounds.
 */
 
 /***
+Elementwise rounding toward zero; the gradient is zero. Integers stay
+integers (bool is refused, as in PyTorch). frac(t) is t - trunc(t), with t's
+sign (inf gives NaN), its gradient 1.
+@function trunc
+@usage lucid.trunc(t), lucid.frac(t)  or  t:trunc(), t:frac()
+@within Elementwise functions
+@also lucid.frac
+*/
+
+/***
+Elementwise trigonometric functions and their inverses (radians) and the
+hyperbolic ones: tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh.
+Outside their domains (asin of 2, acosh of 0.5) the value is NaN, and atanh
+of +-1 is +-inf, as in PyTorch.
+@function tan
+@usage t:tan(), t:asin(), t:acos(), t:atan(), t:sinh(), t:cosh(), t:asinh(), t:acosh(), t:atanh()
+@within Elementwise functions
+@also lucid.asin lucid.acos lucid.atan lucid.sinh lucid.cosh lucid.asinh lucid.acosh lucid.atanh
+*/
+
+/***
+Elementwise error function erf, its complement erfc = 1 - erf (accurate where
+erf is near 1) and the inverse erfinv (-inf and inf at -1 and 1, NaN beyond),
+computed as PyTorch computes them.
+@function erf
+@usage t:erf(), t:erfc(), t:erfinv()  (or lucid.erf(t), ...)
+@within Elementwise functions
+@also lucid.erfc lucid.erfinv
+*/
+
+/***
+Elementwise log |gamma(x)| (lgamma: inf at 0 and the negative integers) and
+its derivative digamma (-inf at 0, inf at -0, NaN at the negative
+integers). Both are differentiable as often as asked (digamma's derivatives
+are the polygamma functions), with PyTorch's values.
+@function lgamma
+@usage t:lgamma(), t:digamma()  (or lucid.lgamma(t), lucid.digamma(t))
+@within Elementwise functions
+@also lucid.digamma
+*/
+
+/***
+Elementwise 2^x, and logarithms to the bases 2 and 10.
+@function exp2
+@usage t:exp2(), t:log2(), t:log10()  (or lucid.exp2(t), ...)
+@within Elementwise functions
+@also lucid.log2 lucid.log10
+*/
+
+/***
+Elementwise log(p / (1 - p)), the inverse of sigmoid. With eps, p is first
+clamped to [eps, 1 - eps] (the gradient is then 0 outside); without it (or
+with a negative eps, as in PyTorch) values outside [0, 1] give NaN.
+@function logit
+@usage lucid.logit(t [, eps])  or  t:logit{eps = 1e-6}
+@within Elementwise functions
+*/
+
+/***
+Replaces NaN with nan (0 by default), inf with posinf and -inf with neginf
+(by default the dtype's largest and lowest finite values). Integer and bool
+tensors come back as copies. The gradient passes where x is finite.
+@function nan_to_num
+@usage lucid.nan_to_num(t [, nan [, posinf [, neginf]]])  or  t:nan_to_num{posinf = 1e6}
+@within Elementwise functions
+*/
+
+/***
+clamp with one bound: clamp_min(t, min) is clamp(t, min, nil), clamp_max(t,
+max) is clamp(t, nil, max) (with clamp's gradient, and its grad_fn).
+@function clamp_min
+@usage lucid.clamp_min(t, min), lucid.clamp_max(t, max)  or  t:clamp_min(min), t:clamp_max(max)
+@within Elementwise functions
+@also lucid.clamp_max
+*/
+
+/***
+Elementwise sqrt(a^2 + b^2) without overflow, broadcasting; either side may be
+a number. Integers compute in the default float dtype.
+@function hypot
+@usage lucid.hypot(a, b)  or  a:hypot(b)
+@within Arithmetic
+*/
+
+/***
+Elementwise |a| with the sign of b (of -0.0 too), broadcasting; either side
+may be a number. The gradient by a is copysign(a, b) / a (0 where a is 0),
+by b 0, as in PyTorch.
+@function copysign
+@usage lucid.copysign(a, b)  or  a:copysign(b)
+@within Arithmetic
+*/
+
+/***
+Elementwise a * log(b), 0 where a is 0 (unless b is NaN): the entropy term
+that stays finite at 0. Broadcasting; either side may be a number.
+@function xlogy
+@usage lucid.xlogy(a, b)  or  a:xlogy(b)
+@within Arithmetic
+*/
+
+/***
+Elementwise log(e^a + e^b) without overflow, broadcasting; either side may be
+a number.
+@function logaddexp
+@usage lucid.logaddexp(a, b)  or  a:logaddexp(b)
+@within Arithmetic
+*/
+
+/***
+Elementwise step function: values where a is 0, 1 where a > 0, 0 where a < 0
+(and where a is NaN). Two tensors must have one dtype, as in PyTorch; a
+number takes the tensor's. Integers stay integers; no gradient.
+@function heaviside
+@usage lucid.heaviside(a, values)  or  a:heaviside(values)
+@within Arithmetic
+*/
+
+/***
+Bitwise and, or, xor and not of integer and bool tensors (for bool,
+bitwise_not is logical not), broadcasting, b a tensor or an integer; the
+dtype is PyTorch's promotion of the operands. Float tensors are an error, as
+in PyTorch. No gradient.
+@function bitwise_and
+@usage a:bitwise_and(b), a:bitwise_or(b), a:bitwise_xor(b), t:bitwise_not()
+@within Arithmetic
+@also lucid.bitwise_or lucid.bitwise_xor lucid.bitwise_not
+*/
+
+/***
 Elementwise floor division, a // b rounded toward minus infinity, broadcasting;
 b a tensor or a number. Integers stay integers (-7 // 2 is -4) and an integer
 division by zero is an error; floats give inf or nan there. No gradient, as in
@@ -407,11 +655,35 @@ not a Lua operator on tensors.
 */
 
 /***
-Bool masks of the NaN, or infinite, elements (all false for integer tensors).
+Bool masks of the NaN, the infinite, or the finite elements (integer tensors
+are never NaN nor infinite).
 @function isnan
-@usage t:isnan(), t:isinf()  (or lucid.isnan(t), lucid.isinf(t))
+@usage t:isnan(), t:isinf(), t:isfinite()  (or lucid.isnan(t), ...)
 @within Comparisons and masks
-@also lucid.isinf
+@also lucid.isinf lucid.isfinite
+*/
+
+/***
+Whether a and other are close, elementwise: |a - other| <= atol + rtol *
+|other|, or equal (infinities of one sign), or both NaN when equal_nan is
+true (rtol = 1e-5, atol = 1e-8, equal_nan = false by default, as PyTorch).
+isclose returns a bool tensor (broadcasting), allclose a Lua boolean: whether
+all are. Two tensors must have one dtype, as in PyTorch; a number on either
+side takes the tensor's. Integers compute in the default float dtype (exactly,
+when both tolerances are 0).
+@function isclose
+@usage a:isclose(other [, rtol [, atol [, equal_nan]]]), a:allclose(other, {atol = 1e-6})
+@within Comparisons and masks
+@also lucid.allclose
+*/
+
+/***
+Whether a and other (two tensors) have the same shape and equal elements, as
+a Lua boolean (dtypes may differ: the values are compared as eq compares
+them; NaN is never equal). Lua's == compares identity, not values.
+@function equal
+@usage a:equal(other)  or  lucid.equal(a, other)
+@within Comparisons and masks
 */
 #define EW(name, args) LT_ROW(name, ew_##name, args, LT_BOTH)
 static const lt_reg fns[] = {
@@ -421,11 +693,15 @@ static const lt_reg fns[] = {
 #define BINARY(name, ...) EW(name, NULL),
 #define BINARY_RULE(name, ...) EW(name, NULL),
 #define BINARY_MASK(name, ...) EW(name, NULL),
+#define BINARY_MASK_P(...)
 #define UNARY_P(...)
 #define UNARY_ALT(...)
 #define EW_OP(...)
 #include "../core/elementwise.def"
   EW(gelu, GELU_ARGS), EW(softplus, SOFTPLUS_ARGS), EW(clamp, CLAMP_ARGS),
+  EW(clamp_min, CLAMP_MIN_ARG), EW(clamp_max, CLAMP_MAX_ARG), EW(logit, LOGIT_ARGS),
+  EW(nan_to_num, NAN_TO_NUM_ARGS), EW(isclose, CLOSE_ARGS), EW(allclose, CLOSE_ARGS),
+  EW(equal, EQUAL_ARGS),
   LT_ROW(where, ew_where, NULL, LT_MODULE),
   LT_ROW(where, ew_where_method, NULL, LT_METHOD),
   /* operators: errors name the function */

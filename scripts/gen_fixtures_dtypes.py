@@ -28,6 +28,13 @@ What PyTorch 1.13 does not do, and how the cases stand in for it:
     ``torch.result_type(t, n)``).
   * ``argmax``/``argmin`` of a bool tensor are not implemented ("argmax_cpu"
     not implemented for 'Bool'): no case, rather than a required error.
+  * ``frac``, ``hypot`` and ``logaddexp`` of integer or bool tensors raise
+    there ("not implemented for 'Long'"); Lucid computes them in the default
+    float dtype, as every other float op of integers, so the cases record
+    the op of the tensors converted to float32.
+  * ``heaviside`` takes no Python number: the number form records
+    ``torch.heaviside(t, torch.tensor(n, dtype=t.dtype))`` (checked to be
+    the dtype ``torch.result_type(t, n)`` gives).
 Every other PyTorch error (sub or neg of bools, integer division by zero,
 floor_divide/remainder/fmod of two bools) is a case with ``error = true``.
 """
@@ -114,12 +121,13 @@ EDGES = []
 
 
 def run(fn, operands):
-    """PyTorch's result tensor, or None where it raises."""
+    """PyTorch's result tensor (or boolean: allclose, equal), or None where
+    it raises."""
     try:
         out = fn(*operands)
     except (RuntimeError, TypeError, ZeroDivisionError):
         return None
-    assert isinstance(out, torch.Tensor)
+    assert isinstance(out, (torch.Tensor, bool))
     return out
 
 
@@ -134,7 +142,9 @@ def add_case(into, name, op, form, inputs, fn, args=(), operands=None,
     out = run(fn, inputs if operands is None else operands)
     entry = {"name": name, "op": op, "form": form, "inputs": list(inputs),
              "args": list(args), "out": None}
-    if out is not None:
+    if isinstance(out, bool):
+        entry["out"] = out
+    elif out is not None:
         if expect_dtype is not None:
             assert out.dtype == expect_dtype, (name, out.dtype, expect_dtype)
         assert out.dim() <= 1, name
@@ -391,6 +401,8 @@ def is_big(entry):
     """Whether an integer value (of an integer dtype, or an integer number)
     is past 2^53 in magnitude: not exact as a double."""
     for x in entry["inputs"] + ([entry["out"]] if entry["out"] is not None else []):
+        if isinstance(x, bool):
+            continue
         if isinstance(x, torch.Tensor):
             if x.dtype in (torch.int64, torch.int32, torch.uint8):
                 if any(abs(v) > BIG for v in x.reshape(-1).tolist()):
@@ -414,6 +426,8 @@ def write_cases(lines, key, cases):
             lines.append("      args = %s," % lua.fmt_lua(c["args"]))
         if c["out"] is None:
             lines.append("      error = true,")
+        elif isinstance(c["out"], bool):
+            lines.append("      out = %s," % lua.fmt_lua(c["out"]))
         else:
             lines.append("      out = %s," % fmt_tensor(c["out"]))
         if is_big(c):
@@ -434,7 +448,7 @@ HEADER = """\
 -- dtypes: the six dtype names.
 -- promotion[i], edges[i]: {name, op, form, inputs = {...}, args = {...},
 --                          out = tensor | error = true, big = true}
---   form "tensor": lucid.<op>(inputs...), two tensors of one shape;
+--   form "tensor": lucid.<op>(inputs..., args...), two tensors of one shape;
 --        "zerodim": the same with inputs[2] a 0-d tensor;
 --        "number": inputs[2] is a Lua number (2 or 2.5);
 --        "unary": inputs[1]:<op>(args...) (neg, sum, prod, mean, max, min,
@@ -442,13 +456,18 @@ HEADER = """\
 --   op "where": lucid.where(inputs[1], inputs[2], inputs[3]) (inputs[1] the
 --     bool condition; inputs[3] a tensor, a 0-d tensor or a number by form).
 --   out: PyTorch's result, its dtype and values; argmax/argmin indices are
---     1-based (PyTorch's + 1). error = true: PyTorch raises.
+--     1-based (PyTorch's + 1); a Lua boolean for allclose and equal.
+--     error = true: PyTorch raises.
 --   big = true: an integer value is past 2^53 in magnitude (exact only with
 --     Lua 5.3+'s integers; elsewhere the literals read as rounded doubles).
 --   mean of integer and bool tensors: PyTorch 1.13 raises; the values are
 --     torch.mean(t, dtype=torch.float32), Lucid's contract (as NumPy).
 --   maximum with a number: PyTorch's maximum with a 0-d tensor that
---     promotes as the number does.
+--     promotes as the number does; heaviside with a number: with a 0-d
+--     tensor of the tensor's dtype (the one the number promotes to).
+--   frac, hypot, logaddexp of integer or bool tensors: PyTorch 1.13 raises;
+--     the values are the op of the tensors as float32 (Lucid computes every
+--     float op of integers in the default float dtype).
 """
 
 
@@ -464,12 +483,126 @@ def self_check():
         assert c["form"] in ("tensor", "zerodim", "number"), c["name"]
 
 
+FLOAT_UNARY = ["tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
+               "erf", "erfc", "erfinv", "lgamma", "digamma", "exp2", "log2", "log10",
+               "logit", "frac"]
+AS_FLOAT = {"frac", "hypot", "logaddexp"}  # PyTorch raises for integers: see above
+
+
+def as_float(fn):
+    """fn of its arguments as float32 tensors (Lucid's contract where
+    PyTorch 1.13 raises; a number becomes a 0-d tensor, which promotes as
+    the number would)."""
+    return lambda *ts: fn(*[torch.as_tensor(t).to(torch.float32) for t in ts])
+
+
+def build_new_ops():
+    """The ops added with the special functions, heaviside, the bitwise ops
+    and the predicates, on integer and bool tensors. Last, like every
+    addition."""
+    f32 = torch.float32
+    for op in FLOAT_UNARY:
+        fn = getattr(torch, op)
+        if op in AS_FLOAT:
+            fn = as_float(fn)
+        for dtype, values in (("int64", [-2, 0, 1, 3]), ("uint8", [0, 1, 2, 200]),
+                              ("bool", [True, False])):
+            unary_edge(op, tensor(values, dtype), fn, "%s %s" % (op, dtype),
+                       expect_dtype=f32)
+    # trunc and nan_to_num keep integers (trunc refuses bool, as floor does)
+    for dtype, values in (("int64", [I64_MIN, -5, 0, I64_MAX]), ("int32", [I32_MIN, 7]),
+                          ("uint8", [0, 255]), ("bool", [True, False])):
+        t = tensor(values, dtype)
+        unary_edge("trunc", t, torch.trunc, "trunc %s" % dtype)
+        unary_edge("nan_to_num", t, torch.nan_to_num, "nan_to_num %s" % dtype)
+        unary_edge("isfinite", t, torch.isfinite, "isfinite %s" % dtype,
+                   expect_dtype=torch.bool)
+        unary_edge("bitwise_not", t, torch.bitwise_not, "bitwise_not %s" % dtype)
+    unary_edge("nan_to_num", tensor([3, -4], "int64"), lambda t: torch.nan_to_num(t, 1.0, 2.0, 3.0),
+               "nan_to_num int64 with values", args=[1.0, 2.0, 3.0])
+    unary_edge("bitwise_not", tensor([1.5, -2.0], "float32"), torch.bitwise_not,
+               "bitwise_not float32")
+
+    # binary ops of integers: copysign and xlogy compute in float32 (as
+    # PyTorch), hypot and logaddexp too (PyTorch raises), heaviside keeps
+    # the dtype and wants one dtype of two tensors
+    for op in ("copysign", "xlogy", "hypot", "logaddexp"):
+        fn = getattr(torch, op)
+        if op in AS_FLOAT:
+            fn = as_float(fn)
+        for dtype in ("int64", "uint8", "bool"):
+            a, b = tensor(a_values(dtype), dtype), tensor(b_values(dtype, op), dtype)
+            add_case(EDGES, "%s %s" % (op, dtype), op, "tensor", [a, b], fn,
+                     expect_dtype=f32)
+        add_case(EDGES, "%s int64 number 2" % op, op, "number", [tensor([-3, 0, 4], "int64"), 2],
+                 fn, expect_dtype=f32)
+    for dtype in INTS:
+        a = tensor(a_values(dtype), dtype)
+        add_case(EDGES, "heaviside %s" % dtype, "heaviside", "tensor",
+                 [a, tensor(b_values(dtype, "heaviside"), dtype)], torch.heaviside,
+                 expect_dtype=TORCH[dtype])
+    assert torch.result_type(tensor([1], "int64"), 5) == torch.int64
+    add_case(EDGES, "heaviside int64 number 5", "heaviside", "number",
+             [tensor([-3, 0, 4], "int64"), 5], torch.heaviside,
+             operands=[tensor([-3, 0, 4], "int64"), torch.tensor(5)], expect_dtype=torch.int64)
+    add_case(EDGES, "heaviside int64 int32", "heaviside", "tensor",
+             [tensor([1, 0], "int64"), tensor([2, 3], "int32")], torch.heaviside)
+    add_case(EDGES, "heaviside float32 float64", "heaviside", "tensor",
+             [tensor([1.5, 0.0], "float32"), tensor([2.5, 3.5], "float64")], torch.heaviside)
+
+    # bitwise ops: every pair of integer and bool dtypes (promoted), numbers,
+    # and floats refused
+    for op in ("bitwise_and", "bitwise_or", "bitwise_xor"):
+        fn = getattr(torch, op)
+        for da in INTS:
+            for db in INTS:
+                add_case(EDGES, "%s %s %s" % (op, da, db), op, "tensor",
+                         [tensor(a_values(da), da), tensor(b_values(db, op), db)], fn)
+        add_case(EDGES, "%s int64 signs" % op, op, "tensor",
+                 [tensor([-7, 7, I64_MIN, -1], "int64"), tensor([5, -5, -1, I64_MAX], "int64")], fn)
+        add_case(EDGES, "%s uint8 number -1" % op, op, "number", [tensor([5, 250], "uint8"), -1],
+                 fn)
+        add_case(EDGES, "%s bool number 3" % op, op, "number", [tensor([True, False], "bool"), 3],
+                 fn)
+        add_case(EDGES, "%s int64 number 2.5" % op, op, "number", [tensor([1, 2], "int64"), 2.5],
+                 fn)
+        add_case(EDGES, "%s float32" % op, op, "tensor",
+                 [tensor([1.0, 2.0], "float32"), tensor([3.0, 4.0], "float32")], fn)
+
+    # isclose, allclose, equal of integers: tolerances in the default float
+    # dtype, exact equality when both are 0; one dtype (isclose)
+    big_a, big_b = tensor([BIG + 1, 5], "int64"), tensor([BIG, 5], "int64")
+    for name, a, b, args in (
+            ("int64 defaults", tensor([1, 100000, -3], "int64"), tensor([1, 100001, 3], "int64"), []),
+            ("int64 atol 2.5", tensor([1, 100000, -3], "int64"), tensor([1, 100001, 3], "int64"),
+             [0.0, 2.5]),
+            ("uint8 atol 2.5", tensor([3, 5, 0], "uint8"), tensor([5, 3, 200], "uint8"), [0.0, 2.5]),
+            ("bool atol 1.5", tensor([True, False], "bool"), tensor([False, False], "bool"),
+             [0.0, 1.5]),
+            ("int64 past 2^53 exact", big_a, big_b, [0.0, 0.0]),
+            ("int64 past 2^53 rtol", big_a, big_b, [1e-5, 0.0])):
+        add_case(EDGES, "isclose " + name, "isclose", "tensor", [a, b],
+                 lambda x, y, args=args: torch.isclose(x, y, *args), args=args)
+        add_case(EDGES, "allclose " + name, "allclose", "tensor", [a, b],
+                 lambda x, y, args=args: torch.allclose(x, y, *args), args=args)
+    add_case(EDGES, "isclose int64 float32", "isclose", "tensor",
+             [tensor([1, 2], "int64"), tensor([1.0, 2.0], "float32")], torch.isclose)
+    add_case(EDGES, "isclose int32 int64", "isclose", "tensor",
+             [tensor([1, 2], "int32"), tensor([1, 2], "int64")], torch.isclose)
+    for name, a, b in (("int64 float32", tensor([1, 2], "int64"), tensor([1.0, 2.0], "float32")),
+                       ("bool int64", tensor([True, False], "bool"), tensor([1, 0], "int64")),
+                       ("uint8 int32 not", tensor([1, 255], "uint8"), tensor([1, -1], "int32")),
+                       ("int64 past 2^53", big_a, big_b)):
+        add_case(EDGES, "equal " + name, "equal", "tensor", [a, b], torch.equal)
+
+
 def main():
     build_promotion()
     build_wrapping()
     build_division()
     build_reductions()
     build_conversions()
+    build_new_ops()
     self_check()
     body = ["  dtypes = {%s}," % ", ".join('"%s"' % d for d in DTYPES)]
     write_cases(body, "promotion", PROMOTION)

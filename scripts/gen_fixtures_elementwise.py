@@ -1,6 +1,9 @@
 """Generate tests/fixtures/elementwise.lua: PyTorch reference values for the
 elementwise ops of Lucid (unary math and activations, clamp, isnan/isinf,
-maximum/minimum/atan2, comparisons, where, the dtype conversion to, log).
+maximum/minimum/atan2, comparisons, where, the dtype conversion to, log,
+division, logic; trigonometric, hyperbolic and special functions, logit,
+nan_to_num, hypot, copysign, xlogy, logaddexp, heaviside, isclose, allclose,
+equal).
 
 Run from anywhere with Debian's PyTorch 1.13 (the ``python3`` first on PATH
 may lack torch):
@@ -29,6 +32,8 @@ additions, also described in the generated file's header:
     written as float64 like all the others, and grads[i] is in in_dtype.
   * ``out_dtype = "..."``: the output, and so the seed, has this dtype
     instead of the inputs' (``to``); the seed's values are exact in it.
+  * ``output = true`` or ``false``: the op answers with a Lua boolean
+    (allclose, equal), and records nothing.
   * op names: a plain name is ``lucid.<op>(inputs..., args...)`` (where is
     ``lucid.where(inputs[1], inputs[2], inputs[3])``); ``<op>_scalar`` is
     ``lucid.<op>(inputs[1], args[1])`` and ``r<op>_scalar`` is
@@ -422,6 +427,7 @@ HEADER = """\
 --   in_dtype = "float32"/"float64": the inputs are made in that dtype and
 --     the entry runs only in its pass (to); grads[i] are in that dtype.
 --   out_dtype = "...": the output and its seed have this dtype (to).
+--   output = true/false: the op returns a Lua boolean (allclose, equal).
 --   op: lucid.<op>(inputs..., table.unpack(args)); "<op>_scalar" is
 --     lucid.<op>(inputs[1], args[1]) and "r<op>_scalar" lucid.<op>(args[1],
 --     inputs[1]); "where_scalar_a"/"_b" pass args[1] as where's a/b;
@@ -454,7 +460,10 @@ def write_ops(lines):
             lines.append("      out_dtype = %s," % fmt_lua(c["out_dtype"]))
         if "seed" in c:
             lines.append("      seed = %s," % fmt_tensor(c["seed"], 6))
-        lines.append("      output = %s," % fmt_tensor(c["output"], 6))
+        if isinstance(c["output"], bool):
+            lines.append("      output = %s," % fmt_lua(c["output"]))
+        else:
+            lines.append("      output = %s," % fmt_tensor(c["output"], 6))
         lua.append_tensors(lines, "grads", c["grads"], fmt_tensor)
         lines.append("    },")
     lines.append("  },")
@@ -463,12 +472,15 @@ def write_ops(lines):
 def self_check():
     assert len({c["name"] for c in OPS}) == len(OPS)
     covered = {c["op"] for c in OPS}
-    for op in [u[0] for u in UNARY] + ["clamp", "maximum", "minimum", "atan2",
-                                       "eq", "ne", "lt", "le", "gt", "ge", "where",
-                                       "to", "log"]:
+    for op in [u[0] for u in UNARY + MORE_UNARY] + [
+            "clamp", "maximum", "minimum", "atan2", "eq", "ne", "lt", "le", "gt", "ge",
+            "where", "to", "log", "clamp_min", "clamp_max", "hypot", "copysign", "xlogy",
+            "logaddexp", "heaviside", "isclose", "allclose", "equal"]:
         assert op in covered, op
     for c in OPS:
         assert len(c["grads"]) == len(c["inputs"]), c["name"]
+        if isinstance(c["output"], bool):
+            continue
         if "seed" in c:
             assert c["seed"].shape == c["output"].shape, c["name"]
         else:
@@ -510,6 +522,199 @@ def build_division():
     case("logical_not specials", "logical_not", [logic], torch.logical_not, expect=(6,))
 
 
+def bool_case(name, op, inputs, fn, args=()):
+    """A case whose answer is a Lua boolean (allclose, equal): ``output`` is
+    True or False, and nothing records a graph."""
+    assert all(c["name"] != name for c in OPS), "duplicate name " + name
+    out = fn(*inputs)
+    assert isinstance(out, bool), name
+    OPS.append({"name": name, "op": op, "inputs": list(inputs), "args": list(args),
+                "output": out, "transpose": [], "expand": {}, "f32": True,
+                "requires_grad": False, "in_dtype": None, "out_dtype": None,
+                "grads": [False] * len(inputs)})
+
+
+MORE_UNARY = [
+    # name, torch fn, input maker for the (3,4) case (inside the domain,
+    # away from poles, where float32's rounding of the input moves the
+    # value by far less than the float32 pass's tolerance)
+    ("tan", torch.tan, lambda: uniform(-1.3, 1.3, 3, 4)),
+    ("asin", torch.asin, lambda: uniform(-0.9, 0.9, 3, 4)),
+    ("acos", torch.acos, lambda: uniform(-0.9, 0.9, 3, 4)),
+    ("atan", torch.atan, lambda: randn(3, 4) * 3),
+    ("sinh", torch.sinh, lambda: randn(3, 4) * 2),
+    ("cosh", torch.cosh, lambda: randn(3, 4) * 2),
+    ("asinh", torch.asinh, lambda: randn(3, 4) * 3),
+    ("acosh", torch.acosh, lambda: uniform(1.1, 5.0, 3, 4)),
+    ("atanh", torch.atanh, lambda: uniform(-0.9, 0.9, 3, 4)),
+    ("erf", torch.erf, lambda: randn(3, 4) * 1.5),
+    ("erfc", torch.erfc, lambda: randn(3, 4) * 1.5),
+    ("erfinv", torch.erfinv, lambda: uniform(-0.95, 0.95, 3, 4)),
+    ("lgamma", torch.lgamma, lambda: uniform(0.1, 8.0, 3, 4)),
+    ("digamma", torch.digamma, lambda: uniform(0.1, 14.0, 3, 4)),
+    ("exp2", torch.exp2, lambda: randn(3, 4) * 3),
+    ("log2", torch.log2, lambda: positive(3, 4)),
+    ("log10", torch.log10, lambda: positive(3, 4)),
+    ("trunc", torch.trunc, lambda: uniform(-3.0, 3.0, 3, 4)),
+    ("frac", torch.frac, lambda: uniform(-3.0, 3.0, 3, 4)),
+    ("isfinite", torch.isfinite, lambda: randn(3, 4)),
+    ("logit", torch.logit, lambda: uniform(0.05, 0.95, 3, 4)),
+    ("nan_to_num", torch.nan_to_num, lambda: randn(3, 4)),
+]
+
+# the specials where float32's answer (a float64 value rounded to float32,
+# compared with float64's) is off by more than the float32 pass allows, or
+# differs: nan_to_num's default for inf is the dtype's own largest value,
+# and digamma's gradient at the pole -1 is rounding noise (sin(pi x) is not
+# 0 there), of float32's size in float32
+MORE_SPECIALS_F64_ONLY = {"nan_to_num", "digamma"}
+
+
+def build_more():
+    """tan ... frac, logit, nan_to_num, isfinite, clamp_min, clamp_max;
+    hypot, copysign, xlogy, logaddexp, heaviside; isclose, allclose, equal.
+    Added last, so the draws of the cases above are unchanged."""
+    for op, fn, make in MORE_UNARY:
+        case("%s (3,4)" % op, op, [make()], fn, expect=(3, 4))
+        case("%s specials" % op, op, [specials()], fn, expect=(10,),
+             f32=op not in MORE_SPECIALS_F64_ONLY)
+    case("tan transposed (4,3)", "tan", [uniform(-1.0, 1.0, 3, 4)], torch.tan,
+         transpose=[1], expect=(4, 3))
+    case("lgamma expanded (1,4) to (3,4)", "lgamma", [uniform(0.5, 3.0, 1, 4)],
+         torch.lgamma, expand={1: (3, 4)}, expect=(3, 4))
+    case("digamma 0-d", "digamma", [torch.tensor(2.5)], torch.digamma, expect=())
+
+    # poles and branches: the reflection below 0 (digamma, lgamma) and below
+    # 1/2 (trigamma, digamma's gradient), x = 10 and the series past it, the
+    # huge x where digamma's series stops
+    gamma_points = torch.tensor([-3.7, -2.5, -1.5, -0.5, -0.2, 0.2, 0.45, 1.0, 2.0,
+                                 10.0, 25.0, 1e18])
+    for op, fn in (("lgamma", torch.lgamma), ("digamma", torch.digamma)):
+        case("%s poles and branches" % op, op, [gamma_points], fn, expect=(12,))
+    # erfinv: both sides of the central range (|y| <= 0.7) and near +-1,
+    # where float32's rounding of y moves the answer too much
+    case("erfinv branches", "erfinv",
+         [torch.tensor([-0.9, -0.7, -0.69, -0.1, 0.0, 0.3, 0.7, 0.71, 0.95])],
+         torch.erfinv, expect=(9,))
+    case("erfinv near 1", "erfinv", [torch.tensor([-0.9999, 0.999, 0.99999])],
+         torch.erfinv, expect=(3,), f32=False)
+    case("frac and trunc of halves", "frac",
+         [torch.tensor([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 1e300, -7.0])], torch.frac,
+         expect=(8,), f32=False)  # 1e300 is inf in float32
+    case("trunc halves", "trunc", [torch.tensor([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5])],
+         torch.trunc, expect=(6,))
+
+    # logit: eps clamps (the gradient is 0 outside [eps, 1 - eps]); without
+    # eps the gradient is NaN outside [0, 1] and g * inf at 0 and 1
+    edges = torch.tensor([-0.2, 0.0, 0.03, 0.05, 0.5, 0.95, 0.97, 1.0, 1.2])
+    case("logit edges", "logit", [edges], torch.logit, expect=(9,))
+    case("logit eps 0.05 edges", "logit", [edges], lambda x: torch.logit(x, 0.05),
+         args=[0.05], expect=(9,))
+    case("logit eps 0 edges", "logit", [edges], lambda x: torch.logit(x, 0.0),
+         args=[0.0], expect=(9,))
+    case("logit named eps (3,4)", "logit", [uniform(-0.1, 1.1, 3, 4)],
+         lambda x: torch.logit(x, eps=0.1), args=[{"eps": 0.1}], expect=(3, 4))
+    case("logit eps specials", "logit", [specials()], lambda x: torch.logit(x, 0.25),
+         args=[0.25], expect=(10,))
+
+    # nan_to_num: the values given, by position and by name; the defaults
+    # in float32 are float32's largest values
+    case("nan_to_num given", "nan_to_num", [specials()],
+         lambda x: torch.nan_to_num(x, 1.5, 100.0, -100.0), args=[1.5, 100.0, -100.0],
+         expect=(10,))
+    case("nan_to_num named posinf", "nan_to_num", [specials()],
+         lambda x: torch.nan_to_num(x, posinf=7.0), args=[{"posinf": 7.0}], expect=(10,),
+         f32=False)
+    case("nan_to_num float32 defaults", "nan_to_num", [specials()], torch.nan_to_num,
+         in_dtype=torch.float32, expect=(10,))
+
+    # clamp_min, clamp_max: clamp with one bound (the bound itself passes
+    # the gradient)
+    at_bounds = torch.tensor([[-1.0, -0.5, -0.25, 0.0], [0.25, 0.5, 1.0, -0.75]])
+    case("clamp_min -0.5", "clamp_min", [at_bounds], lambda x: torch.clamp_min(x, -0.5),
+         args=[-0.5], expect=(2, 4))
+    case("clamp_max named 0.25", "clamp_max", [at_bounds],
+         lambda x: torch.clamp_max(x, 0.25), args=[{"max": 0.25}], expect=(2, 4))
+    case("clamp_min specials", "clamp_min", [specials()], lambda x: torch.clamp_min(x, 1.0),
+         args=[1.0], expect=(10,))
+    case("clamp_max specials", "clamp_max", [specials()], lambda x: torch.clamp_max(x, 1.0),
+         args=[1.0], expect=(10,))
+
+    # binary ops with gradients
+    make_b = {"hypot": randn, "copysign": randn, "xlogy": positive, "logaddexp": randn}
+    for op, fn in (("hypot", torch.hypot), ("copysign", torch.copysign),
+                   ("xlogy", torch.xlogy), ("logaddexp", torch.logaddexp)):
+        for sa, sb, kind in BSHAPES:
+            case("%s %s %s %s" % (op, kind, shp(sa), shp(sb)), op,
+                 [with_zeros(randn(*sa) * 2), make_b[op](*sb)], fn,
+                 expect=torch.broadcast_shapes(sa, sb))
+        case("%s transposed (4,3) with (3,)" % op, op, [randn(3, 4), make_b[op](3)], fn,
+             transpose=[1], expect=(4, 3))
+        case("%s_scalar x, 1.5" % op, op + "_scalar", [randn(2, 3)],
+             lambda x, fn=fn: fn(x, torch.tensor(1.5)), args=[1.5], expect=(2, 3))
+        case("r%s_scalar 2, x" % op, "r%s_scalar" % op, [make_b[op](2, 3)],
+             lambda x, fn=fn: fn(torch.tensor(2.0), x), args=[2.0], expect=(2, 3))
+    sp = specials()
+    # copysign's b has no NaN: Lua's 0/0 has the sign bit set, Python's nan not
+    signs = torch.tensor([1.0, -1.0, -0.0, 0.0, 2.0, -3.0, INF, -INF, 0.5, -0.5])
+    case("copysign specials", "copysign", [sp, signs], torch.copysign, expect=(10,))
+    for op, fn in (("hypot", torch.hypot), ("xlogy", torch.xlogy),
+                   ("logaddexp", torch.logaddexp)):
+        case("%s specials" % op, op, [sp, sp.flip(0)], fn, expect=(10,))
+        case("%s specials, the same" % op, op, [sp, sp.clone()], fn, expect=(10,))
+    case("xlogy zeros", "xlogy", [torch.tensor([0.0, 0.0, 0.0, -0.0, 1.0, 2.0]),
+                                  torch.tensor([0.0, 2.0, INF, 3.0, 0.0, -1.0])],
+         torch.xlogy, expect=(6,))
+
+    # heaviside: no gradient
+    hv = lambda a, b: torch.heaviside(a, b).detach()  # noqa: E731
+    for sa, sb, kind in BSHAPES[:4]:
+        case("heaviside %s %s %s" % (kind, shp(sa), shp(sb)), "heaviside",
+             [with_zeros(randn(*sa)), randn(*sb)], hv, expect=torch.broadcast_shapes(sa, sb))
+    case("heaviside specials", "heaviside", [sp, sp.flip(0)], hv, expect=(10,))
+    case("heaviside_scalar x, 0.5", "heaviside_scalar", [with_zeros(randn(2, 3))],
+         lambda x: hv(x, torch.tensor(0.5)), args=[0.5], expect=(2, 3))
+    case("rheaviside_scalar 0, x", "rheaviside_scalar", [randn(2, 3)],
+         lambda x: hv(torch.tensor(0.0), x), args=[0.0], expect=(2, 3))
+
+    # isclose: differences far inside or far outside the tolerances (so that
+    # float32's rounding decides nothing), infinities, NaN
+    base = torch.tensor([1.0, -2.0, 100.0, 1e-9, 0.0, 3.0, -1.0, 5.0])
+    near = torch.tensor([1.0 + 1e-7, -2.0 - 1e-3, 100.0 + 5e-4, 0.0, 3e-9, 3.1, -1.0, 5.5])
+    case("isclose defaults", "isclose", [base, near], torch.isclose, expect=(8,))
+    case("isclose rtol 1e-2 atol 1e-8", "isclose", [base, near],
+         lambda a, b: torch.isclose(a, b, 1e-2, 1e-8), args=[1e-2, 1e-8], expect=(8,))
+    case("isclose named atol 0.2", "isclose", [base, near],
+         lambda a, b: torch.isclose(a, b, atol=0.2), args=[{"atol": 0.2}], expect=(8,))
+    case("isclose zero tolerances", "isclose", [base, near],
+         lambda a, b: torch.isclose(a, b, 0.0, 0.0), args=[0.0, 0.0], expect=(8,))
+    case("isclose specials", "isclose", [sp, sp.clone()], torch.isclose, expect=(10,))
+    case("isclose specials equal_nan", "isclose", [sp, sp.clone()],
+         lambda a, b: torch.isclose(a, b, equal_nan=True), args=[{"equal_nan": True}],
+         expect=(10,))
+    case("isclose specials flipped", "isclose", [sp, sp.flip(0)],
+         lambda a, b: torch.isclose(a, b, 1.0, 1.0), args=[1.0, 1.0], expect=(10,))
+    case("isclose broadcast (2,3) (3,)", "isclose",
+         [torch.tensor([[1.0, 2.0, 3.0], [1.0, 2.5, 3.0 + 1e-7]]), torch.tensor([1.0, 2.0, 3.0])],
+         torch.isclose, expect=(2, 3))
+
+    # allclose and equal: Lua booleans
+    bool_case("allclose defaults", "allclose", [base, base + 1e-9], torch.allclose)
+    bool_case("allclose not", "allclose", [base, near], torch.allclose)
+    bool_case("allclose atol 1", "allclose", [base, near],
+              lambda a, b: torch.allclose(a, b, 0.0, 1.0), args=[0.0, 1.0])
+    bool_case("allclose NaN", "allclose", [sp, sp.clone()], torch.allclose)
+    bool_case("allclose NaN equal_nan", "allclose", [sp, sp.clone()],
+              lambda a, b: torch.allclose(a, b, equal_nan=True), args=[{"equal_nan": True}])
+    bool_case("allclose broadcast", "allclose",
+              [torch.tensor([[1.0, 2.0], [1.0, 2.0]]), torch.tensor([1.0, 2.0])], torch.allclose)
+    bool_case("equal", "equal", [base, base.clone()], torch.equal)
+    bool_case("equal not", "equal", [base, near], torch.equal)
+    bool_case("equal NaN", "equal", [sp, sp.clone()], torch.equal)
+    bool_case("equal other shape", "equal",
+              [torch.tensor([[1.0, 2.0]]), torch.tensor([1.0, 2.0])], torch.equal)
+
+
 def main():
     build_unary()
     build_binary()
@@ -517,6 +722,7 @@ def main():
     build_to()
     build_log()
     build_division()
+    build_more()
     self_check()
     body = []
     write_ops(body)

@@ -1,5 +1,7 @@
 -- The elementwise ops (unary math and activations, clamp, isnan/isinf,
--- maximum/minimum/atan2, comparisons, where, the dtype conversion to, log):
+-- maximum/minimum/atan2, comparisons, where, the dtype conversion to, log,
+-- the trigonometric, hyperbolic and special functions, logit, nan_to_num,
+-- hypot, copysign, xlogy, logaddexp, heaviside, isclose, allclose, equal):
 --   * against PyTorch 1.13 (tests/fixtures/elementwise.lua, written by
 --     scripts/gen_fixtures_elementwise.py): output and the gradient of
 --     sum(output * seed) for every input, in float64 and in float32 (an
@@ -58,7 +60,7 @@ local function call(entry, o, form)
   return lucid[op](H.unpack(all))
 end
 
-local MASKS = {isnan = true, isinf = true, logical_not = true}
+local MASKS = {isnan = true, isinf = true, isfinite = true, logical_not = true, isclose = true}
 for _, op in ipairs({"eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor"}) do
   MASKS[op], MASKS[op .. "_scalar"], MASKS["r" .. op .. "_scalar"] = true, true, true
 end
@@ -93,6 +95,11 @@ end
 local function check_entry(entry, dtype, rtol, atol)
   local leaves, o = make_inputs(entry, dtype)
   local out = call(entry, o, "function")
+  if type(entry.output) == "boolean" then  -- allclose, equal: a Lua boolean
+    assert.are.equal(entry.output, out, entry.name .. ": answer")
+    assert.are.equal(entry.output, call(entry, o, "method"), entry.name .. ": method form")
+    return
+  end
   -- out_dtype: a conversion (to); the gradients still come back in dtype.
   -- Masks are bool (the fixture writes them as 1.0 and 0.0)
   local out_dtype = entry.out_dtype or (MASKS[entry.op] and "bool") or dtype
@@ -145,7 +152,11 @@ describe("elementwise fixtures", function()
     for _, op in ipairs({"exp", "log1p", "expm1", "sqrt", "rsqrt", "abs", "sign",
         "reciprocal", "square", "sin", "cos", "sigmoid", "relu", "gelu", "silu", "softplus",
         "floor", "ceil", "round", "clamp", "isnan", "isinf", "maximum", "minimum", "atan2",
-        "eq", "ne", "lt", "le", "gt", "ge", "where", "to", "log"}) do
+        "eq", "ne", "lt", "le", "gt", "ge", "where", "to", "log", "tan", "asin", "acos", "atan",
+        "sinh", "cosh", "asinh", "acosh", "atanh", "erf", "erfc", "erfinv", "lgamma", "digamma",
+        "exp2", "log2", "log10", "trunc", "frac", "isfinite", "logit", "nan_to_num", "clamp_min",
+        "clamp_max", "hypot", "copysign", "xlogy", "logaddexp", "heaviside", "isclose",
+        "allclose", "equal"}) do
       assert.is_true(seen[op], "no fixture for " .. op)
     end
   end)
@@ -214,6 +225,45 @@ describe("gradcheck: unary ops", function()
   })
 end)
 
+describe("gradcheck: trigonometric, hyperbolic and special functions", function()
+  local inside = maker(function(v) return math.tanh(v) * 0.8 end)         -- (-0.8, 0.8)
+  local above1 = maker(function(v) return math.abs(v) + 1.2 end)          -- acosh
+  local unit = maker(function(v) return 0.15 + 0.7 / (1 + math.exp(-v)) end)  -- (0.15, 0.85)
+  -- lgamma and digamma on both sides of 0, away from the poles
+  local gamma = maker(function(v)
+    local x = 3 * v
+    local f = x - math.floor(x)
+    if f < 0.2 then x = x + 0.2 elseif f > 0.8 then x = x - 0.2 end
+    return x
+  end)
+  cases({
+    {"tan", function(x) return x:tan() end, {inside(3, 4)}},
+    {"asin", function(x) return x:asin() end, {inside(3, 4)}},
+    {"acos", function(x) return x:acos() end, {inside(3, 4)}},
+    {"atan", function(x) return x:atan() end, {wide(3, 4)}},
+    {"sinh", function(x) return x:sinh() end, {rn(3, 4)}},
+    {"cosh", function(x) return x:cosh() end, {rn(3, 4)}},
+    {"asinh", function(x) return x:asinh() end, {wide(3, 4)}},
+    {"acosh", function(x) return x:acosh() end, {above1(3, 4)}},
+    {"atanh", function(x) return x:atanh() end, {inside(3, 4)}},
+    {"erf", function(x) return x:erf() end, {rn(3, 4)}},
+    {"erfc", function(x) return x:erfc() end, {rn(3, 4)}},
+    {"erfinv", function(x) return x:erfinv() end, {inside(3, 4)}},
+    {"lgamma", function(x) return x:lgamma() end, {gamma(3, 4)}},
+    {"digamma", function(x) return x:digamma() end, {gamma(3, 4)}},
+    {"exp2", function(x) return x:exp2() end, {rn(3, 4)}},
+    {"log2", function(x) return x:log2() end, {pos(3, 4)}},
+    {"log10", function(x) return x:log10() end, {pos(3, 4)}},
+    {"trunc (zero gradient)", function(x) return x:trunc() end, {off_steps(3, 4)}},
+    {"frac", function(x) return x:frac() end, {off_steps(3, 4)}},
+    {"logit", function(x) return x:logit() end, {unit(3, 4)}},
+    {"logit eps 0.3 (flat outside)", function(x) return x:logit(0.3) end, {unit(3, 4)}},
+    {"nan_to_num", function(x) return x:nan_to_num() end, {rn(3, 4)}},
+    {"clamp_min", function(x) return x:clamp_min(-0.5) end, {off_bounds(3, 4)}},
+    {"clamp_max", function(x) return x:clamp_max(0.5) end, {off_bounds(3, 4)}},
+  })
+end)
+
 describe("gradcheck: binary ops and where", function()
   local T = function(x) return x:transpose(1, 2) end
   local shapes = {
@@ -243,6 +293,14 @@ describe("gradcheck: binary ops and where", function()
       return lucid.where(c, a, b)
     end, {rn(H.unpack(s[3])), rn(H.unpack(s[4]))}}
   end
+  for _, op in ipairs({"hypot", "copysign", "logaddexp", "xlogy"}) do
+    for _, sh in ipairs(shapes) do
+      list[#list + 1] = {op .. " " .. sh[1], function(a, b) return lucid[op](a, b) end,
+        {nz(H.unpack(sh[2])), (op == "xlogy" and pos or nz)(H.unpack(sh[3]))}}
+    end
+    list[#list + 1] = {op .. " with a number", function(a) return a[op](a, 1.5) end, {nz(2, 3)}}
+    list[#list + 1] = {"a number " .. op, function(b) return lucid[op](2, b) end, {pos(2, 3)}}
+  end
   list[#list + 1] = {"where with a number", function(a) return lucid.where(a:gt(0), a, 0) end, {nz(3, 4)}}
   list[#list + 1] = {"x:where(cond, y) transposed", function(a, b)
     return T(a):where(T(a):lt(0), b)
@@ -254,10 +312,14 @@ end)
 
 local unary_ops = {"exp", "log1p", "expm1", "sqrt", "rsqrt", "abs", "sign", "reciprocal",
   "square", "sin", "cos", "sigmoid", "relu", "gelu", "silu", "softplus", "floor", "ceil",
-  "round", "clamp", "isnan", "isinf"}
-local binary_ops = {"maximum", "minimum", "atan2", "eq", "ne", "lt", "le", "gt", "ge"}
+  "round", "clamp", "isnan", "isinf", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh",
+  "acosh", "atanh", "erf", "erfc", "erfinv", "lgamma", "digamma", "exp2", "log2", "log10",
+  "trunc", "frac", "logit", "nan_to_num", "isfinite", "clamp_min", "clamp_max"}
+local binary_ops = {"maximum", "minimum", "atan2", "eq", "ne", "lt", "le", "gt", "ge", "hypot",
+  "copysign", "xlogy", "logaddexp", "heaviside"}
 local function apply_unary(op, x)
   if op == "clamp" then return x:clamp(-0.5, 0.5) end
+  if op == "clamp_min" or op == "clamp_max" then return x[op](x, 0.5) end
   return x[op](x)
 end
 
@@ -332,6 +394,44 @@ describe("elementwise dtypes", function()
     lucid.set_default_dtype("float32")
     assert(ok, z)
     assert.are.equal("float64", z.dtype)
+  end)
+end)
+
+describe("predicates and integer results", function()
+  it("isclose takes a number on either side; allclose and equal answer with booleans", function()
+    local x = lucid.tensor({1, 1 + 1e-6, 2, 0 / 0}, {dtype = "float64"})
+    assert.are.same({true, true, false, false}, x:isclose(1):tolist())
+    assert.are.same({true, true, false, false}, lucid.isclose(1, x):tolist())
+    assert.are.same({true, true, true, false}, x:isclose(x:clone(), 0, 0):tolist())
+    assert.are.same({true, true, true, true}, x:isclose(x:clone(), 0, 0, true):tolist())
+    assert.is_true(lucid.allclose(x:narrow(1, 1, 2), 1))
+    assert.is_false(lucid.allclose(x, x))
+    assert.is_true(x:allclose(x, {equal_nan = true}))
+    assert.is_true(lucid.allclose(lucid.zeros(0), lucid.ones(3, 0)))  -- no element: all close
+    assert.is_true(lucid.equal(lucid.zeros(0), lucid.zeros(0)))
+    assert.is_false(lucid.equal(lucid.zeros(0), lucid.zeros(1)))
+    -- equal compares values, whatever the dtypes
+    assert.is_true(lucid.tensor({1, 2}, {dtype = "int64"}):equal(lucid.tensor({1, 2})))
+  end)
+
+  it("keeps integers in trunc, nan_to_num and heaviside; bitwise ops promote as PyTorch", function()
+    local i = lucid.tensor({-3, 0, 5}, {dtype = "int32"})
+    assert.are.equal("int32", i:trunc().dtype)
+    assert.are.equal("int32", i:nan_to_num().dtype)
+    assert.are.same({0, 7, 1}, i:heaviside(7):tolist())
+    assert.are.equal("int64", lucid.bitwise_and(i, lucid.tensor({1, 1, 1}, {dtype = "int64"})).dtype)
+    assert.are.same({-3, 0, 5}, lucid.bitwise_xor(i, 0):tolist())
+    assert.are.same({2, -1, -6}, i:bitwise_not():tolist())
+    assert.are.same({true, false}, lucid.tensor({false, true}):bitwise_not():tolist())
+    assert.are.equal("float32", i:tan().dtype)
+    assert.are.equal("float32", lucid.hypot(i, i).dtype)
+  end)
+
+  it("nan_to_num's defaults are the dtype's largest finite values", function()
+    local x = lucid.tensor({0 / 0, math.huge, -math.huge, 1})
+    assert.are.same({0, 3.4028234663852886e38, -3.4028234663852886e38, 1}, x:nan_to_num():tolist())
+    local d = x:double():nan_to_num(nil, nil, -1)
+    assert.are.same({0, 1.7976931348623157e308, -1, 1}, d:tolist())
   end)
 end)
 
@@ -435,6 +535,28 @@ describe("elementwise autograd", function()
     assert.are.equal("MaximumBackward", x:maximum(0).grad_fn)
     assert.are.equal("WhereBackward", lucid.where(x:gt(0), x, 0).grad_fn)
     assert.is_nil(x:gt(0).grad_fn)
+    assert.are.equal("LgammaBackward", x:lgamma().grad_fn)
+    assert.are.equal("LogitBackward", x:logit(0.1).grad_fn)
+    assert.are.equal("NanToNumBackward", x:nan_to_num().grad_fn)
+    assert.are.equal("XlogyBackward", lucid.xlogy(x, 2).grad_fn)
+    assert.are.equal("CopysignBackward", x:copysign(-1).grad_fn)
+    -- clamp_min and clamp_max are clamp's forms (PyTorch: ClampMinBackward0)
+    assert.are.equal("ClampBackward", x:clamp_min(0).grad_fn)
+    assert.is_nil(x:heaviside(0.5).grad_fn)
+    assert.is_false(x:heaviside(0.5).requires_grad)
+    assert.is_nil(x:isclose(x).grad_fn)
+  end)
+
+  it("differentiates digamma as often as asked (polygamma of every order)", function()
+    -- psi'(1) = pi^2 / 6, psi''(1) = -2 zeta(3), psi'''(1) = 6 zeta(4) = pi^4 / 15;
+    -- trigamma's series (PyTorch's, to the bit) is off by 7.9e-10 at 1
+    local x = lucid.tensor(1.0, {dtype = "float64", requires_grad = true})
+    local g1 = lucid.autograd.grad(x:digamma(), {x}, nil, {create_graph = true})
+    local g2 = lucid.autograd.grad(g1, {x}, nil, {create_graph = true})
+    local g3 = lucid.autograd.grad(g2, {x})
+    assert.is_true(math.abs(g1:item() - math.pi ^ 2 / 6) < 1e-9)
+    assert.is_true(math.abs(g2:item() + 2 * 1.2020569031595942) < 1e-12)
+    assert.is_true(math.abs(g3:item() - math.pi ^ 4 / 15) < 1e-12)
   end)
 
   it("records nothing under no_grad", function()
@@ -515,6 +637,41 @@ describe("elementwise errors", function()
       check_error("lucid." .. op .. ": bad argument #1 (lucid.Tensor expected, got boolean)", lucid[op], true, 1)
       check_error("lucid." .. op .. ": bad argument #2 (lucid.Tensor expected, got nil)", lucid[op], 1, nil)
     end
+  end)
+
+  it("refuse float tensors in the bitwise ops, naming the op", function()
+    local i = lucid.tensor({1, 2}, {dtype = "int64"})
+    for _, op in ipairs({"bitwise_and", "bitwise_or", "bitwise_xor"}) do
+      check_error("lucid." .. op .. ": float32 tensors are not supported (integer and bool tensors only)",
+        lucid[op], a, a)
+      check_error("lucid." .. op .. ": float32 tensors are not supported", lucid[op], i, 2.5)
+      check_error("lucid." .. op .. ": float64 tensors are not supported", lucid[op], i, a:double())
+    end
+    check_error("lucid.bitwise_not: float32 tensors are not supported", lucid.bitwise_not, a)
+    check_error("lucid.bitwise_not: float64 tensors are not supported", a.bitwise_not, a:double())
+  end)
+
+  it("check heaviside's dtypes, isclose's dtypes and tolerances, equal's operands", function()
+    check_error("lucid.heaviside: tensors of different dtypes (float32 and float64) are not supported",
+      lucid.heaviside, a, a:double())
+    check_error("lucid.isclose: the dtypes differ (float32 and float64)", lucid.isclose, a, a:double())
+    check_error("lucid.allclose: the dtypes differ (int64 and float32)", lucid.allclose,
+      a:long(), a)
+    check_error("lucid.isclose: rtol must be greater than or equal to zero, got -1", a.isclose, a, a, -1)
+    check_error("lucid.isclose: atol must be greater than or equal to zero, got nan", a.isclose, a, a,
+      {atol = 0 / 0})
+    check_error("lucid.isclose: other is required", lucid.isclose, a)
+    check_error("lucid.isclose: expected at least one tensor, got two numbers", lucid.isclose, 1, 2)
+    check_error("lucid.isclose: option 'equal_nan' must be a boolean, got number", a.isclose, a, a,
+      {equal_nan = 1})
+    check_error("lucid.isclose: shapes {2, 3} and {4, 5} do not broadcast", lucid.isclose, a, b)
+    check_error("lucid.equal: other must be a tensor, got number", lucid.equal, a, 1)
+    check_error("lucid.equal: bad argument #1 (lucid.Tensor expected, got number)", lucid.equal, 1, a)
+    check_error("lucid.logit: eps must be a number or nil, got string", lucid.logit, a, "0.1")
+    check_error("lucid.nan_to_num: option 'posinf' must be a number or nil, got boolean",
+      a.nan_to_num, a, {posinf = true})
+    check_error("lucid.clamp_min: min is required", lucid.clamp_min, a)
+    check_error("lucid.clamp_max: max must be a number, got string", lucid.clamp_max, a, "1")
   end)
 
   it("check where's condition and shapes", function()

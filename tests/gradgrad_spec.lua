@@ -176,6 +176,97 @@ cases.fmod = {
   {fn = function(a, b) return lucid.fmod(a, b) * b end, inputs = {T(DIVIDEND), T(DIVISOR)}},
   {fn = function(a) return sq(lucid.fmod(a, -1.1)) end, inputs = {T(DIVIDEND)}},
 }
+-- inside (-1, 1), and the other domains, away from their edges
+local INSIDE = {{-0.7, -0.3, 0.2}, {0.5, 0.8, -0.1}}
+local ABOVE1 = {{1.2, 1.5, 2.3}, {3.1, 1.35, 4.0}}
+local UNIT = {{0.15, 0.3, 0.45}, {0.6, 0.75, 0.9}}
+-- both sides of 0 away from the poles of lgamma and digamma, and past 10
+-- (digamma's series; its second derivative is polygamma(2), by zeta)
+local GAMMA = {{-2.5, -1.3, -0.4}, {0.3, 1.7, 12.5}}
+cases.tan = {
+  {fn = function(x) return x:tan() end, inputs = {T({{-1.1, -0.3, 0.2}, {0.8, 1.2, -0.6}})}},
+}
+cases.asin = {
+  {fn = function(x) return x:asin() end, inputs = {T(INSIDE)}},
+}
+cases.acos = {
+  {fn = function(x) return x:acos() end, inputs = {T(INSIDE)}},
+}
+cases.atan = {
+  {fn = function(x) return x:atan() end, inputs = {randn(2, 3)}},
+}
+cases.sinh = {
+  {fn = function(x) return x:sinh() end, inputs = {randn(2, 3)}},
+}
+cases.cosh = {
+  {fn = function(x) return x:cosh() end, inputs = {randn(2, 3)}},
+}
+cases.asinh = {
+  {fn = function(x) return x:asinh() end, inputs = {randn(2, 3)}},
+}
+cases.acosh = {
+  {fn = function(x) return x:acosh() end, inputs = {T(ABOVE1)}},
+}
+cases.atanh = {
+  {fn = function(x) return x:atanh() end, inputs = {T(INSIDE)}},
+}
+cases.erf = {
+  {fn = function(x) return x:erf() end, inputs = {randn(2, 3)}},
+}
+cases.erfc = {
+  {fn = function(x) return x:erfc() end, inputs = {randn(2, 3)}},
+}
+cases.erfinv = {
+  -- both sides of its central range (|y| <= 0.7)
+  {fn = function(x) return x:erfinv() end, inputs = {T({{-0.9, -0.3, 0.2}, {0.5, 0.75, -0.6}})}},
+}
+cases.lgamma = {
+  {fn = function(x) return x:lgamma() end, inputs = {T(GAMMA)}},
+}
+cases.digamma = {
+  {fn = function(x) return x:digamma() end, inputs = {T(GAMMA)}},
+  {fn = function(x) return x:digamma() * x end, inputs = {pos(2, 3)}},
+}
+cases.exp2 = {
+  {fn = function(x) return x:exp2() end, inputs = {randn(2, 3)}},
+}
+cases.log2 = {
+  {fn = function(x) return x:log2() end, inputs = {pos(2, 3)}},
+}
+cases.log10 = {
+  {fn = function(x) return x:log10() end, inputs = {pos(2, 3)}},
+}
+cases.trunc = {
+  {fn = function(x) return x:trunc() * x * x end, inputs = {T(KINKLESS)}},
+}
+cases.frac = {
+  {fn = function(x) return sq(x:frac()) end, inputs = {T(KINKLESS)}},
+}
+cases.logit = {
+  {fn = function(x) return x:logit() end, inputs = {T(UNIT)}},
+  -- eps 0.2: 0.15 and 0.9 are clamped (flat), the rest inside
+  {fn = function(x) return x:logit(0.2) * x end, inputs = {T(UNIT)}},
+}
+cases.nan_to_num = {
+  {fn = function(x) return x:nan_to_num() * x:sin() end, inputs = {randn(2, 3)}},
+}
+cases.hypot = {
+  {fn = function(a, b) return lucid.hypot(a, b) end, inputs = {randn(2, 3), nz(2, 3)}},
+  {fn = function(a) return lucid.hypot(a, 0.7) end, inputs = {randn(2, 3)}},
+}
+cases.copysign = {
+  -- the gradient by b is 0: a * b makes b's second derivative nonzero
+  {fn = function(a, b) return lucid.copysign(a, b) * a * b end, inputs = {T(A), T(B)}},
+  {fn = function(a) return lucid.copysign(a, -1):exp() end, inputs = {T(KINKLESS)}},
+}
+cases.xlogy = {
+  {fn = function(a, b) return lucid.xlogy(a, b) end, inputs = {randn(2, 3), pos(2, 3)}},
+  {fn = function(b) return lucid.xlogy(1.5, b) end, inputs = {pos(2, 3)}},
+}
+cases.logaddexp = {
+  {fn = function(a, b) return lucid.logaddexp(a, b) end, inputs = {randn(2, 3), randn(2, 3)}},
+  {fn = function(a, b) return lucid.logaddexp(a, b) end, inputs = {randn(2, 3), randn(3)}},
+}
 cases.add = {
   {fn = function(a, b) return (a + b):sin() end, inputs = {randn(2, 3), randn(2, 3)}},
   {fn = function(a, b) return sq(lucid.add(a, b)) end, inputs = {randn(2, 3), randn(3)}},

@@ -12,10 +12,10 @@ local function read(path)
   return s
 end
 
--- Every `op = "<name>"` of the fixture files.
+-- Every `op = "<name>"` of the fixture files (dtypes: the integer-only ops).
 local function fixture_ops()
   local seen = {}
-  for _, family in ipairs({"core_ops", "elementwise", "reduce", "shape", "index", "sort"}) do
+  for _, family in ipairs({"core_ops", "elementwise", "reduce", "shape", "index", "sort", "dtypes"}) do
     for name in read("tests/fixtures/" .. family .. ".lua"):gmatch('%f[%w_]op = "([%w_]+)"') do
       seen[name] = true
     end

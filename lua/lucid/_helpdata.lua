@@ -184,6 +184,28 @@ For the largest element or the max along a dim, use t:max()."},
    text = "Elementwise minimum of two tensors (or a tensor and a number), broadcasting."},
   {name = "lucid.atan2", section = "Arithmetic", usage = "lucid.atan2(y, x)  or  y:atan2(x)", also = {}, aka = {},
    text = "Elementwise angle of the point (x, y), in radians, broadcasting."},
+  {name = "lucid.hypot", section = "Arithmetic", usage = "lucid.hypot(a, b)  or  a:hypot(b)", also = {}, aka = {},
+   text = "Elementwise sqrt(a^2 + b^2) without overflow, broadcasting; either side may be\
+a number. Integers compute in the default float dtype."},
+  {name = "lucid.copysign", section = "Arithmetic", usage = "lucid.copysign(a, b)  or  a:copysign(b)", also = {}, aka = {},
+   text = "Elementwise |a| with the sign of b (of -0.0 too), broadcasting; either side\
+may be a number. The gradient by a is copysign(a, b) / a (0 where a is 0),\
+by b 0, as in PyTorch."},
+  {name = "lucid.xlogy", section = "Arithmetic", usage = "lucid.xlogy(a, b)  or  a:xlogy(b)", also = {}, aka = {},
+   text = "Elementwise a * log(b), 0 where a is 0 (unless b is NaN): the entropy term\
+that stays finite at 0. Broadcasting; either side may be a number."},
+  {name = "lucid.logaddexp", section = "Arithmetic", usage = "lucid.logaddexp(a, b)  or  a:logaddexp(b)", also = {}, aka = {},
+   text = "Elementwise log(e^a + e^b) without overflow, broadcasting; either side may be\
+a number."},
+  {name = "lucid.heaviside", section = "Arithmetic", usage = "lucid.heaviside(a, values)  or  a:heaviside(values)", also = {}, aka = {},
+   text = "Elementwise step function: values where a is 0, 1 where a > 0, 0 where a < 0\
+(and where a is NaN). Two tensors must have one dtype, as in PyTorch; a\
+number takes the tensor's. Integers stay integers; no gradient."},
+  {name = "lucid.bitwise_and", section = "Arithmetic", usage = "a:bitwise_and(b), a:bitwise_or(b), a:bitwise_xor(b), t:bitwise_not()", also = {"lucid.bitwise_or", "lucid.bitwise_xor", "lucid.bitwise_not"}, aka = {},
+   text = "Bitwise and, or, xor and not of integer and bool tensors (for bool,\
+bitwise_not is logical not), broadcasting, b a tensor or an integer; the\
+dtype is PyTorch's promotion of the operands. Float tensors are an error, as\
+in PyTorch. No gradient."},
   {name = "lucid.tanh", section = "Elementwise functions", usage = "lucid.tanh(t [, out])  or  t:tanh([out])", also = {}, aka = {},
    text = "Elementwise hyperbolic tangent, values in (-1, 1). Differentiable: backward\
 uses the output, dx = dy * (1 - y^2). With out (a tensor of the right shape and\
@@ -234,6 +256,37 @@ gradient is zero."},
   {name = "lucid.clamp", section = "Elementwise functions", usage = "lucid.clamp(t, min, max)  or  t:clamp{min =, max =}", also = {}, aka = {},
    text = "Elementwise limit to [min, max]; either bound may be nil (one of them must be\
 given). The gradient passes where x lies inside the bounds."},
+  {name = "lucid.trunc", section = "Elementwise functions", usage = "lucid.trunc(t), lucid.frac(t)  or  t:trunc(), t:frac()", also = {"lucid.frac"}, aka = {},
+   text = "Elementwise rounding toward zero; the gradient is zero. Integers stay\
+integers (bool is refused, as in PyTorch). frac(t) is t - trunc(t), with t's\
+sign (inf gives NaN), its gradient 1."},
+  {name = "lucid.tan", section = "Elementwise functions", usage = "t:tan(), t:asin(), t:acos(), t:atan(), t:sinh(), t:cosh(), t:asinh(), t:acosh(), t:atanh()", also = {"lucid.asin", "lucid.acos", "lucid.atan", "lucid.sinh", "lucid.cosh", "lucid.asinh", "lucid.acosh", "lucid.atanh"}, aka = {},
+   text = "Elementwise trigonometric functions and their inverses (radians) and the\
+hyperbolic ones: tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh.\
+Outside their domains (asin of 2, acosh of 0.5) the value is NaN, and atanh\
+of +-1 is +-inf, as in PyTorch."},
+  {name = "lucid.erf", section = "Elementwise functions", usage = "t:erf(), t:erfc(), t:erfinv()  (or lucid.erf(t), ...)", also = {"lucid.erfc", "lucid.erfinv"}, aka = {},
+   text = "Elementwise error function erf, its complement erfc = 1 - erf (accurate where\
+erf is near 1) and the inverse erfinv (-inf and inf at -1 and 1, NaN beyond),\
+computed as PyTorch computes them."},
+  {name = "lucid.lgamma", section = "Elementwise functions", usage = "t:lgamma(), t:digamma()  (or lucid.lgamma(t), lucid.digamma(t))", also = {"lucid.digamma"}, aka = {},
+   text = "Elementwise log |gamma(x)| (lgamma: inf at 0 and the negative integers) and\
+its derivative digamma (-inf at 0, inf at -0, NaN at the negative\
+integers). Both are differentiable as often as asked (digamma's derivatives\
+are the polygamma functions), with PyTorch's values."},
+  {name = "lucid.exp2", section = "Elementwise functions", usage = "t:exp2(), t:log2(), t:log10()  (or lucid.exp2(t), ...)", also = {"lucid.log2", "lucid.log10"}, aka = {},
+   text = "Elementwise 2^x, and logarithms to the bases 2 and 10."},
+  {name = "lucid.logit", section = "Elementwise functions", usage = "lucid.logit(t [, eps])  or  t:logit{eps = 1e-6}", also = {}, aka = {},
+   text = "Elementwise log(p / (1 - p)), the inverse of sigmoid. With eps, p is first\
+clamped to [eps, 1 - eps] (the gradient is then 0 outside); without it (or\
+with a negative eps, as in PyTorch) values outside [0, 1] give NaN."},
+  {name = "lucid.nan_to_num", section = "Elementwise functions", usage = "lucid.nan_to_num(t [, nan [, posinf [, neginf]]])  or  t:nan_to_num{posinf = 1e6}", also = {}, aka = {},
+   text = "Replaces NaN with nan (0 by default), inf with posinf and -inf with neginf\
+(by default the dtype's largest and lowest finite values). Integer and bool\
+tensors come back as copies. The gradient passes where x is finite."},
+  {name = "lucid.clamp_min", section = "Elementwise functions", usage = "lucid.clamp_min(t, min), lucid.clamp_max(t, max)  or  t:clamp_min(min), t:clamp_max(max)", also = {"lucid.clamp_max"}, aka = {},
+   text = "clamp with one bound: clamp_min(t, min) is clamp(t, min, nil), clamp_max(t,\
+max) is clamp(t, nil, max) (with clamp's gradient, and its grad_fn)."},
   {name = "lucid.floor_divide", section = "Elementwise functions", usage = "lucid.floor_divide(a, b)  or  a:floor_divide(b)", also = {}, aka = {},
    text = "Elementwise floor division, a // b rounded toward minus infinity, broadcasting;\
 b a tensor or a number. Integers stay integers (-7 // 2 is -4) and an integer\
@@ -258,8 +311,21 @@ compares identity, not values."},
    text = "Elementwise logic on \"nonzero\" (any dtype; NaN counts as true), broadcasting,\
 b a tensor or a number: bool tensors. logical_not(t) is t == 0; PyTorch's ~ is\
 not a Lua operator on tensors."},
-  {name = "lucid.isnan", section = "Comparisons and masks", usage = "t:isnan(), t:isinf()  (or lucid.isnan(t), lucid.isinf(t))", also = {"lucid.isinf"}, aka = {},
-   text = "Bool masks of the NaN, or infinite, elements (all false for integer tensors)."},
+  {name = "lucid.isnan", section = "Comparisons and masks", usage = "t:isnan(), t:isinf(), t:isfinite()  (or lucid.isnan(t), ...)", also = {"lucid.isinf", "lucid.isfinite"}, aka = {},
+   text = "Bool masks of the NaN, the infinite, or the finite elements (integer tensors\
+are never NaN nor infinite)."},
+  {name = "lucid.isclose", section = "Comparisons and masks", usage = "a:isclose(other [, rtol [, atol [, equal_nan]]]), a:allclose(other, {atol = 1e-6})", also = {"lucid.allclose"}, aka = {},
+   text = "Whether a and other are close, elementwise: |a - other| <= atol + rtol *\
+|other|, or equal (infinities of one sign), or both NaN when equal_nan is\
+true (rtol = 1e-5, atol = 1e-8, equal_nan = false by default, as PyTorch).\
+isclose returns a bool tensor (broadcasting), allclose a Lua boolean: whether\
+all are. Two tensors must have one dtype, as in PyTorch; a number on either\
+side takes the tensor's. Integers compute in the default float dtype (exactly,\
+when both tolerances are 0)."},
+  {name = "lucid.equal", section = "Comparisons and masks", usage = "a:equal(other)  or  lucid.equal(a, other)", also = {}, aka = {},
+   text = "Whether a and other (two tensors) have the same shape and equal elements, as\
+a Lua boolean (dtypes may differ: the values are compared as eq compares\
+them; NaN is never equal). Lua's == compares identity, not values."},
   {name = "lucid.masked_fill", section = "Comparisons and masks", usage = "t:masked_fill(mask, value)  or  lucid.masked_fill(t, mask, value)", also = {}, aka = {},
    text = "A copy of t with value where mask (a 1.0/0.0 tensor, broadcasting) is nonzero.\
 value is a number or a 0-d tensor (which then gets a gradient)."},
