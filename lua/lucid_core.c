@@ -516,10 +516,11 @@ static int first_leaf_is_boolean(lua_State *L, int idx) {
 /* lucid.tensor(data [, opts]): data is a number, a nested table or a tensor. */
 static const lt_arg TENSOR_ARGS[] = {{"data", LT_K_ANY, LT_POS, 0, NULL}, LT_CREATE_OPTS, {NULL}};
 /***
-A new tensor from a number (0-d), nested tables ({{1, 2}, {3, 4}} has shape
-{2, 2}) or another tensor (copied). opts = {dtype = "float64", requires_grad =
-true}; the dtype defaults to float32 (see lucid.set_default_dtype). Like
-torch.tensor.
+A new tensor from a number (0-d), a boolean, nested tables ({{1, 2}, {3, 4}}
+has shape {2, 2}) or another tensor (copied). opts = {dtype = "int64",
+requires_grad = true}; the dtype defaults to the default float dtype (float32,
+see lucid.set_default_dtype), bool for booleans, and a copied tensor's own.
+Like torch.tensor.
 @function tensor
 @usage lucid.tensor(data [, opts])  or  lucid.Tensor(data [, opts])
 @within Creating tensors
@@ -532,6 +533,7 @@ static int l_tensor(lua_State *L) {
   lc_dtype dtype = (lc_dtype)v[1].i;
   lc_tensor *src = lt_test(L, 1);
   if (!v[1].idx && first_leaf_is_boolean(L, 1)) dtype = LC_BOOL;  /* as torch.tensor([True]) */
+  if (!v[1].idx && src) dtype = src->dtype;  /* a copy keeps the dtype, as torch.tensor(t) */
   if (src) {
     lt_push(L, ctx, lc_empty(ctx, dtype, src->ndim, src->shape), fname);
     lc_tensor *c = ((lt_box *)lua_touserdata(L, -1))->t;

@@ -61,10 +61,11 @@ of that shape; with a tensor mean or std (or both, broadcasting), one draw per\
 element, mean + std * N(0, 1), which carries gradients to mean and std, as\
 torch.normal."},
   {name = "lucid.tensor", section = "Creating tensors", usage = "lucid.tensor(data [, opts])  or  lucid.Tensor(data [, opts])", also = {}, aka = {"lucid.Tensor"},
-   text = "A new tensor from a number (0-d), nested tables ({{1, 2}, {3, 4}} has shape\
-{2, 2}) or another tensor (copied). opts = {dtype = \"float64\", requires_grad =\
-true}; the dtype defaults to float32 (see lucid.set_default_dtype). Like\
-torch.tensor."},
+   text = "A new tensor from a number (0-d), a boolean, nested tables ({{1, 2}, {3, 4}}\
+has shape {2, 2}) or another tensor (copied). opts = {dtype = \"int64\",\
+requires_grad = true}; the dtype defaults to the default float dtype (float32,\
+see lucid.set_default_dtype), bool for booleans, and a copied tensor's own.\
+Like torch.tensor."},
   {name = "lucid.empty", section = "Creating tensors", usage = "lucid.empty(shape... [, {dtype =, requires_grad =}])", also = {}, aka = {},
    text = "A tensor whose values are not set (whatever the memory held): the cheapest\
 allocation, for a buffer you fill yourself (fill_, copy_, uniform_)."},

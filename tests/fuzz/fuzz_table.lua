@@ -91,7 +91,7 @@ return function(t, opts, mode, shape)
     while type(first) == 'table' and #first > 0 do first = first[1] end
     if type(first) == 'boolean' then dtype = 'bool' end
   elseif o.dtype == nil and C.is_tensor(t) then
-    dtype = C.get_default_dtype()
+    dtype = t.dtype  -- a copy keeps its dtype
   end
   if x.dtype ~= dtype then fuzz_fail('lucid.tensor: dtype ' .. x.dtype .. ', asked for ' .. dtype) end
   if x.requires_grad ~= (o.requires_grad and true or false) then fuzz_fail('lucid.tensor: requires_grad is wrong') end
