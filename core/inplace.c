@@ -9,6 +9,7 @@
  * the rows of inplace.def; the loops are elementwise.c's. */
 #include "internal.h"
 
+#include <math.h>
 #include <string.h>
 
 /* Checks that `o` broadcasts into t's shape, and gives its strides over it. */
@@ -44,9 +45,9 @@ static lc_tensor *same_dtype(lc_ctx *ctx, lc_tensor *t, const lc_tensor *o) {
 static lc_status apply(lc_ctx *ctx, lc_inplace_op op, lc_tensor *t, const lc_tensor *a0,
                        const lc_tensor *b0, double s, double sa_num) {
   int64_t sa[LC_MAX_DIMS] = {0}, sb[LC_MAX_DIMS] = {0};
-  if (!lc_dtype_is_float(t->dtype))  /* optimizer arithmetic: floats only */
-    return lc__fail(ctx, LC_EARG, "in-place arithmetic needs a float tensor, got %s",
-                    lc_dtype_name(t->dtype));
+  if (!lc_dtype_is_float(t->dtype))  /* optimizer arithmetic: floats only (but add_, mul_) */
+    return lc__fail(ctx, LC_EARG, "in-place %s needs a float tensor, got %s",
+                    op == LC_IP_div ? "true division" : "arithmetic", lc_dtype_name(t->dtype));
   if ((a0 && !fits_into(ctx, t, a0, sa)) || (b0 && !fits_into(ctx, t, b0, sb))) return ctx->status;
   lc_tensor *a = same_dtype(ctx, t, a0), *b = same_dtype(ctx, t, b0);
   if ((a0 && !a) || (b0 && !b)) {
@@ -71,11 +72,47 @@ static lc_status apply(lc_ctx *ctx, lc_inplace_op op, lc_tensor *t, const lc_ten
   return LC_OK;
 }
 
+/* A number as an operand: 0-d, marked is_number, int64 when whole (so that
+ * an int64 t += 2 stays integer arithmetic), float64 otherwise. */
+static lc_tensor *number(lc_ctx *ctx, double v) {
+  int whole = v == floor(v) && fabs(v) < 9.2e18;
+  lc_tensor *n = whole ? lc_empty(ctx, LC_INT64, 0, NULL) : lc_scalar(ctx, LC_FLOAT64, v);
+  if (n && whole) lc_fill_int_(ctx, n, (int64_t)v);
+  if (n) n->is_number = 1;
+  return n;
+}
+
+/* add_ and mul_ of an integer or bool t: computed with the elementwise ops
+ * (exact, wrapping) and copied back, as PyTorch does, which refuses a result
+ * t's dtype cannot hold (a float into an integer t, anything but bool into a
+ * bool t). These allocate: they are not the optimizers' float path. */
+static lc_status int_update(lc_ctx *ctx, lc_tensor *t, const lc_tensor *other, double value,
+                            double alpha, int is_mul) {
+  lc_tensor *o = other ? lc__retained((lc_tensor *)other) : number(ctx, value), *r = NULL;
+  lc_tensor *scaled = o && !is_mul && alpha != 1.0 ? lc__owned2(ctx, lc_mul, lc__retained(o),
+                                                               number(ctx, alpha)) : NULL;
+  lc_tensor *rhs = scaled ? scaled : o;
+  if (rhs) r = is_mul ? lc_mul(ctx, t, rhs) : lc_add(ctx, t, rhs);
+  lc_status st = r ? LC_OK : ctx->status;
+  if (r && ((lc_dtype_is_float(r->dtype) && !lc_dtype_is_float(t->dtype)) ||
+            (t->dtype == LC_BOOL && r->dtype != LC_BOOL)))
+    st = lc__fail(ctx, LC_EARG, "the result (%s) cannot be written in place into a tensor of dtype %s",
+                  lc_dtype_name(r->dtype), lc_dtype_name(t->dtype));
+  else if (r)
+    st = lc_copy_(ctx, t, r);
+  lc_tensor_release(o);
+  lc_tensor_release(scaled);
+  lc_tensor_release(r);
+  return st;
+}
+
 lc_status lc_add_(lc_ctx *ctx, lc_tensor *t, const lc_tensor *other, double value, double alpha) {
+  if (!lc_dtype_is_float(t->dtype)) return int_update(ctx, t, other, value, alpha, 0);
   return apply(ctx, LC_IP_add, t, other, NULL, alpha, value);
 }
 
 lc_status lc_mul_(lc_ctx *ctx, lc_tensor *t, const lc_tensor *other, double value) {
+  if (!lc_dtype_is_float(t->dtype)) return int_update(ctx, t, other, value, 1.0, 1);
   return apply(ctx, LC_IP_mul, t, other, NULL, 1.0, value);
 }
 

@@ -71,3 +71,27 @@ describe("in-place ops", function()
     assert.are.same({2, 2}, w:tolist())
   end)
 end)
+
+describe("in-place arithmetic of integer and bool tensors", function()
+  it("add_, sub_ and mul_ keep integers exactly (wrapping) and refuse a float result", function()
+    local c = lucid.tensor({1, 2, 3}, {dtype = "int64"})
+    assert.are.equal(c, c:add_(1))
+    assert.are.same({2, 3, 4}, c:tolist())
+    c:mul_(3)
+    c:sub_(lucid.tensor({1, 1, 1}, {dtype = "int32"}))
+    c:add_(lucid.tensor({1, 1, 1}, {dtype = "int64"}), {alpha = 2})
+    assert.are.same({7, 10, 13}, c:tolist())
+    local u = lucid.tensor({250}, {dtype = "uint8"})
+    u:add_(10)
+    assert.are.same({4}, u:tolist())  -- wraps, as torch.uint8
+    local b = lucid.tensor({true, false})
+    b:add_(lucid.tensor({false, true}))
+    assert.are.same({true, true}, b:tolist())
+    assert.has_error(function() c:add_(0.5) end,
+      "lucid.add_: the result (float32) cannot be written in place into a tensor of dtype int64")
+    assert.has_error(function() b:add_(1) end,
+      "lucid.add_: the result (int64) cannot be written in place into a tensor of dtype bool")
+    assert.has_error(function() c:div_(2) end, "lucid.div_: in-place true division needs a float tensor, got int64")
+    assert.are.same({7, 10, 13}, c:tolist())  -- refused: unchanged
+  end)
+end)
