@@ -505,6 +505,21 @@ static inline int isneg_i64(int64_t x) { return x < 0; }
 static inline int isneg_i32(int32_t x) { return x < 0; }
 static inline int isneg_u8(uint8_t x) { (void)x; return 0; }
 static inline int isneg_b8(_Bool x) { (void)x; return 0; }
+/* x^e by squaring, wrapping as the type does; e >= 0 (negative exponents are
+ * refused before a kernel runs, as PyTorch refuses them) */
+#define DEFINE_IPOW(T, SUF)                                                        \
+  static inline T ipow_##SUF(T x, uint64_t e) {                                    \
+    T r = 1;                                                                       \
+    for (uint64_t k = e; k; k >>= 1) {                                             \
+      if (k & 1) r = wmul_##SUF(r, x);                                             \
+      x = wmul_##SUF(x, x);                                                        \
+    }                                                                              \
+    return r;                                                                      \
+  }
+DEFINE_IPOW(int64_t, i64)
+DEFINE_IPOW(int32_t, i32)
+DEFINE_IPOW(uint8_t, u8)
+static inline _Bool ipow_b8(_Bool x, uint64_t e) { return x || e == 0; }  /* x^0 is 1 */
 /* ~x; for bool, logical not (PyTorch's ~ of a bool tensor) */
 static inline int64_t bnot_i64(int64_t x) { return ~x; }
 static inline int32_t bnot_i32(int32_t x) { return ~x; }
@@ -518,6 +533,7 @@ static inline _Bool bnot_b8(_Bool x) { return !x; }
 #define k_wsub(x, y) K_INT(wsub, x)(x, y)
 #define k_wneg(x) K_INT(wneg, x)(x)
 #define k_isneg(x) K_INT(isneg, x)(x)
+#define k_ipow(x, e) K_INT(ipow, x)(x, e)
 #define k_bnot(x) K_INT(bnot, x)(x)
 /* integers are never NaN */
 static inline int isnan_f32(float x) { return x != x; }
@@ -1134,6 +1150,21 @@ lc_tensor *lc_clamp(lc_ctx *ctx, lc_tensor *a, const double *min, const double *
 }
 
 lc_tensor *lc_pow_scalar(lc_ctx *ctx, lc_tensor *a, double exponent) {
+  if (!lc_dtype_is_float(a->dtype) && exponent == floor(exponent)) {
+    if (exponent < 0) {  /* a whole exponent keeps integers, a negative one has no integer */
+      lc__fail(ctx, LC_EARG, "integers to negative integer powers are not allowed");
+      return NULL;
+    }
+    if (exponent >= 0x1p63) {
+      lc__fail(ctx, LC_EARG, "the exponent %g is too large for an integer power", exponent);
+      return NULL;
+    }
+  } else if (!lc_dtype_is_float(a->dtype)) {  /* int ** 2.5 is the default float dtype */
+    lc_tensor *f = lc_to_dtype(ctx, a, ctx->default_dtype);
+    lc_tensor *r = f ? lc_pow_scalar(ctx, f, exponent) : NULL;
+    lc_tensor_release(f);
+    return r;
+  }
   return unary(ctx, UN_pow_scalar, a, exponent, exponent - 1.0, 0);
 }
 
@@ -1150,10 +1181,12 @@ lc_status lc_tanh_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x) {
 
 /* Whether an integer divisor holds a zero (integer division by zero has no
  * value: PyTorch raises ZeroDivisionError). */
-static int has_zero(const lc_tensor *b) {
+/* Whether an integer tensor holds a zero (sign 0) or a negative (sign -1). */
+static int has_value(const lc_tensor *b, int sign) {
   int64_t idx[LC_MAX_DIMS] = {0};
   for (int64_t k = 0; k < b->numel; k++) {
-    if (lc_tensor_get_int(b, idx) == 0) return 1;
+    int64_t v = lc_tensor_get_int(b, idx);
+    if (sign ? v < 0 : v == 0) return 1;
     for (int d = b->ndim - 1; d >= 0; d--) {
       if (++idx[d] < b->shape[d]) break;
       idx[d] = 0;
@@ -1192,8 +1225,12 @@ static lc_tensor *binary(lc_ctx *ctx, int op, lc_tensor *a, lc_tensor *b, double
   in[0] = a;
   in[1] = b;
   if (!lc_dtype_is_float(b->dtype) &&
-      (op == BIN_floor_divide || op == BIN_remainder || op == BIN_fmod) && has_zero(b)) {
+      (op == BIN_floor_divide || op == BIN_remainder || op == BIN_fmod) && has_value(b, 0)) {
     lc__fail(ctx, LC_EARG, "integer division by zero");
+    goto done;
+  }
+  if (!lc_dtype_is_float(b->dtype) && op == BIN_pow && has_value(b, -1)) {
+    lc__fail(ctx, LC_EARG, "integers to negative integer powers are not allowed");
     goto done;
   }
   if (!lc__broadcast_shape(ctx, 2, in, &ndim, shape) ||

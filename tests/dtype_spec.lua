@@ -104,3 +104,27 @@ end)
 describe("integer and bool edge cases against PyTorch", function()
   cases(fixture.edges)
 end)
+
+describe("integer powers", function()
+  it("keep integers for whole non-negative exponents (wrapping), as PyTorch", function()
+    local i = lucid.tensor({2, 3, -2}, {dtype = "int64"})
+    assert.are.equal("int64", (i ^ 2).dtype)
+    assert.are.same({4, 9, 4}, (i ^ 2):tolist())
+    assert.are.same({1, 1, 1}, (i ^ 0):tolist())
+    assert.are.same({8, 9, -8}, lucid.pow(i, lucid.tensor({3, 2, 3}, {dtype = "int32"})):tolist())
+    assert.are.same({4, 8, 4}, lucid.pow(2, i:abs()):tolist())
+    assert.are.same({217}, (lucid.tensor({3}, {dtype = "uint8"}) ^ 6):tolist())  -- 729 mod 256
+    assert.are.same({0}, (lucid.tensor({2}, {dtype = "int64"}) ^ 64):tolist())
+    local f = i ^ 2.5  -- a fractional exponent: the default float dtype
+    assert.are.equal("float32", f.dtype)
+    assert.is_true(math.abs(f:tolist()[1] - 5.656854) < 1e-5)
+  end)
+
+  it("refuse negative integer exponents, naming the function", function()
+    local i = lucid.tensor({2, 3}, {dtype = "int64"})
+    assert.has_error(function() return i ^ -1 end,
+      "lucid.pow: integers to negative integer powers are not allowed")
+    assert.has_error(function() return lucid.pow(i, lucid.tensor({1, -1}, {dtype = "int64"})) end,
+      "lucid.pow: integers to negative integer powers are not allowed")
+  end)
+end)
