@@ -87,6 +87,37 @@ static void select_first(item *v, int64_t n, int64_t k, int is_float, int descen
   }
 }
 
+/* The slices of a along dim: r in [0, outer * inner) names one (row-major
+ * over the other dims); its elements are len apart by sd in storage. */
+typedef struct slices {
+  int64_t len, sd, outer, inner;
+} slices;
+
+static slices slices_of(const lc_tensor *a, int dim) {
+  slices s = {a->ndim ? a->shape[dim] : 1, a->ndim ? a->strides[dim] : 0, 1, 1};
+  for (int d = 0; d < dim; d++) s.outer *= a->shape[d];
+  for (int d = dim + 1; d < a->ndim; d++) s.inner *= a->shape[d];
+  return s;
+}
+
+/* The storage offset of slice r's first element. */
+static int64_t slice_base(const lc_tensor *a, int dim, int64_t r) {
+  int64_t base = a->offset, rest = r;
+  for (int d = a->ndim - 1; d >= 0; d--) {
+    if (d == dim) continue;
+    base += (rest % a->shape[d]) * a->strides[d];
+    rest /= a->shape[d];
+  }
+  return base;
+}
+
+/* The element at storage offset off as an item key. */
+static void load(item *it, const lc_tensor *a, int is_float, int64_t off) {
+  if (is_float) it->f = a->dtype == LC_FLOAT64 ? ((const double *)a->storage->data)[off]
+                                               : ((const float *)a->storage->data)[off];
+  else it->i = lc__int_at(a, off);
+}
+
 /* The first k positions of every slice of a along dim in sorted order, into
  * a new int64 tensor of a's shape with dim's size k. */
 static lc_tensor *order(lc_ctx *ctx, lc_tensor *a, int dim, int64_t k, int descending) {
@@ -105,30 +136,18 @@ static lc_tensor *order(lc_ctx *ctx, lc_tensor *a, int dim, int64_t k, int desce
     return NULL;
   }
   int is_float = lc_dtype_is_float(a->dtype);
-  int64_t outer = 1, inner = 1, sd = a->ndim ? a->strides[dim] : 0;
-  for (int d = 0; d < dim; d++) outer *= a->shape[d];
-  for (int d = dim + 1; d < a->ndim; d++) inner *= a->shape[d];
-  int64_t *o = (int64_t *)lc_tensor_data(out), idx[LC_MAX_DIMS] = {0};
-  for (int64_t r = 0; r < outer * inner; r++) {
-    /* the slice's first element: r as a multi-index over the dims but dim */
-    int64_t base = a->offset, rest = r;
-    for (int d = a->ndim - 1; d >= 0; d--) {
-      if (d == dim) continue;
-      idx[d] = rest % a->shape[d];
-      rest /= a->shape[d];
-      base += idx[d] * a->strides[d];
-    }
+  slices sl = slices_of(a, dim);
+  int64_t *o = (int64_t *)lc_tensor_data(out);
+  for (int64_t r = 0; r < sl.outer * sl.inner; r++) {
+    int64_t base = slice_base(a, dim, r);
     for (int64_t j = 0; j < len; j++) {
-      int64_t off = base + j * sd;
       v[j].at = j;
-      if (is_float) v[j].f = a->dtype == LC_FLOAT64 ? ((const double *)a->storage->data)[off]
-                                                     : ((const float *)a->storage->data)[off];
-      else v[j].i = lc__int_at(a, off);
+      load(&v[j], a, is_float, base + j * sl.sd);
     }
     if (select) select_first(v, len, k, is_float, descending);
     merge_sort(v, tmp, m, is_float, descending);
-    int64_t ob = (r / inner) * k * inner + r % inner;  /* out is contiguous */
-    for (int64_t j = 0; j < k; j++) o[ob + j * inner] = v[j].at;
+    int64_t ob = (r / sl.inner) * k * sl.inner + r % sl.inner;  /* out is contiguous */
+    for (int64_t j = 0; j < k; j++) o[ob + j * sl.inner] = v[j].at;
   }
   lc__free(ctx, v, bytes);
   lc__free(ctx, tmp, tbytes);
@@ -266,38 +285,26 @@ lc_tensor *lc_cumext(lc_ctx *ctx, lc_tensor *a, int dim, int is_min) {
   if (!check_sdim(ctx, a, dim)) return NULL;
   lc_tensor *out = lc_empty(ctx, LC_INT64, a->ndim, a->shape);
   if (!out || out->numel == 0) return out;
-  int64_t len = a->ndim ? a->shape[dim] : 1, sd = a->ndim ? a->strides[dim] : 0;
-  int64_t outer = 1, inner = 1, idx[LC_MAX_DIMS] = {0};
-  for (int d = 0; d < dim; d++) outer *= a->shape[d];
-  for (int d = dim + 1; d < a->ndim; d++) inner *= a->shape[d];
   int is_float = lc_dtype_is_float(a->dtype);
+  slices sl = slices_of(a, dim);
   int64_t *o = (int64_t *)lc_tensor_data(out);
-  for (int64_t r = 0; r < outer * inner; r++) {
-    int64_t base = a->offset, rest = r;
-    for (int d = a->ndim - 1; d >= 0; d--) {
-      if (d == dim) continue;
-      idx[d] = rest % a->shape[d];
-      rest /= a->shape[d];
-      base += idx[d] * a->strides[d];
-    }
-    int64_t ob = (r / inner) * len * inner + r % inner, at = 0;
-    double bf = 0;
-    int64_t bi = 0;
-    for (int64_t j = 0; j < len; j++) {
-      int64_t off = base + j * sd;
+  for (int64_t r = 0; r < sl.outer * sl.inner; r++) {
+    int64_t base = slice_base(a, dim, r), at = 0;
+    int64_t ob = (r / sl.inner) * sl.len * sl.inner + r % sl.inner;
+    item best = {0, 0, 0}, x;
+    for (int64_t j = 0; j < sl.len; j++) {
+      load(&x, a, is_float, base + j * sl.sd);
       int take;
-      if (is_float) {
-        double x = a->dtype == LC_FLOAT64 ? ((const double *)a->storage->data)[off]
-                                          : ((const float *)a->storage->data)[off];
-        take = j == 0 || x != x || (bf == bf && (is_min ? x <= bf : x >= bf));
-        if (take) bf = x;
-      } else {
-        int64_t x = lc__int_at(a, off);
-        take = j == 0 || (is_min ? x <= bi : x >= bi);
-        if (take) bi = x;
+      if (is_float)
+        take = j == 0 || x.f != x.f ||
+               (best.f == best.f && (is_min ? x.f <= best.f : x.f >= best.f));
+      else
+        take = j == 0 || (is_min ? x.i <= best.i : x.i >= best.i);
+      if (take) {
+        best = x;
+        at = j;
       }
-      if (take) at = j;
-      o[ob + j * inner] = at;
+      o[ob + j * sl.inner] = at;
     }
   }
   return out;

@@ -512,16 +512,10 @@ The 1-based indices (int64) that sort t along dim, as t:sort gives them.
 @within Shapes and indexing
 */
 static int l_argsort(lua_State *L) {
-  lc_ctx *ctx = LT_CTX(L);
-  lc_tensor *a = lt_check(L, 1);
-  lt_val v[3];
-  const char *fname = lt_args(L, 2, a->ndim, v);
-  int dim = dim_or_last(&v[0], a);
-  lt_push(L, ctx, lc_argsort(ctx, a, dim, v[1].b), fname);
-  lc_tensor *pos = ((lt_box *)lua_touserdata(L, -1))->t;
-  push_picked(L, ctx, a, dim, pos, fname);
-  return 1;  /* the indices, on top */
+  l_sort(L);
+  return 1;
 }
+
 
 /***
 The values sorted along dim 1, ascending (torch.msort): t:sort(1) without the
