@@ -217,6 +217,8 @@ return load_guarded("lucid", lucid, function()
   for name, fn in pairs(require("lucid.linalg")) do
     lucid[name], methods[name] = fn, fn
   end
+  -- lucid.linalg (torch.linalg): the C functions, and the norms written in Lua
+  for name, fn in pairs(require("lucid.norms")) do C.linalg[name] = fn end
 
   local format = require("lucid.format")
   --- How tensors print, as PyTorch: decimals (4), the element count past which
