@@ -121,6 +121,8 @@ describe("options: every function with options refuses an unknown one", function
     {"lucid.empty_like", lucid.empty_like, t},
     {"lucid.full_like", lucid.full_like, t, 1},
     {"lucid.normal", lucid.normal, 0, 1, {2}},
+    {"lucid.linalg.vector_norm", lucid.linalg.vector_norm, t},
+    {"lucid.linalg.matrix_norm", lucid.linalg.matrix_norm, t},
   }
 
   it("covers every schema the library registers (a new one needs a case here)", function()
