@@ -8,7 +8,9 @@ lack torch):
     /usr/bin/python3 scripts/gen_fixtures_linalg.py
 
 Deterministic (one seeded generator, float64 everywhere): a rerun leaves the
-file unchanged. Format (also in the generated file's header):
+file unchanged, but for the last bit or two of the gelsy solutions (LAPACK's
+gelsy, PyTorch's default lstsq driver, is not bit-reproducible from call to
+call; the specs' tolerances are far above that). Format (also in the generated file's header):
   tensor = {shape = {d1, ...}, data = {flat row-major values}}
   ops[i] = {name, op, inputs = {T, ...}, args = {...}, outputs = {T, ...},
             seeds = {T or false, ...}, grads = {T or false, ...},
