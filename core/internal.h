@@ -110,6 +110,9 @@ typedef union lc_node_args {
   struct { int perm[LC_MAX_DIMS]; } permute;
   struct { int dims[LC_MAX_DIMS]; } flip;                 /* dims[d]: d is reversed */
   struct { int n; int64_t reps[LC_MAX_DIMS]; } repeat;
+  struct { int64_t m, n, k; int mode; } la;               /* lapack.c: the matrix sizes
+                                                     (..., m, n), k = min(m, n), and the op's
+                                                     option (upper, full_matrices, qr's mode) */
 } lc_node_args;
 
 /* One op in the graph. Inputs are strong references; `saved` holds what the
@@ -215,7 +218,7 @@ lc_tensor *lc__owned2(lc_ctx *ctx, lc_tensor *(*op)(lc_ctx *, lc_tensor *, lc_te
  *     d_scope s = {ctx, dtype, 0, {NULL}};
  *     lc_tensor *r = lc__retained(d_mul(&s, g, d_sub(&s, d_k(&s, 1), d_mul(&s, y, y))));
  *     d_end(&s); */
-#define D_MAX 40  /* tensors one scope may hold */
+#define D_MAX 64  /* tensors one scope may hold (svd's rule makes ~50) */
 typedef struct d_scope {
   lc_ctx *ctx;
   lc_dtype dt;     /* of the constants d_k makes */

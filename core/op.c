@@ -5,8 +5,8 @@
  * node when a gradient is wanted; rules build gradients with the helpers
  * below (NULL arguments pass through, so a chain of calls needs one check
  * at the end). Each family keeps its ops in one table, a .def file with a
- * row per op; this file reads all four to list the public ops for
- * lc_op_get. */
+ * row per op; this file reads all five (linalg.def and lapack.def, one
+ * family) to list the public ops for lc_op_get. */
 #include "internal.h"
 
 #include <string.h>
@@ -150,6 +150,8 @@ static const lc_op_info OPS[] = {
 #include "shape.def"
 #define LINALG(name, Bw, rule) {#name, "linalg", BW(Bw), NULL},
 #include "linalg.def"
+#define LINALG(name, Bw, rule) {#name, "linalg", BW(Bw), NULL},
+#include "lapack.def"
 };
 
 int lc_op_count(void) { return (int)(sizeof OPS / sizeof OPS[0]); }

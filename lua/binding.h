@@ -214,6 +214,8 @@ void lt_state_free_lists(lt_state *s);
 void lt_register_elementwise(lua_State *L, int state, int methods, int module);
 void lt_register_reduce(lua_State *L, int state, int methods, int module);
 void lt_register_shape(lua_State *L, int state, int methods, int module);
+/* lucid_linalg.c: the table module.linalg (torch.linalg's decompositions and solvers). */
+void lt_register_linalg(lua_State *L, int state, int methods, int module);
 /* lucid_bytes.c: safetensors' byte work (header length, dtype conversion). */
 void lt_register_bytes(lua_State *L, int state, int methods, int module);
 

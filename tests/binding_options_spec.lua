@@ -96,6 +96,21 @@ describe("binding options", function()
     assert.is_true(checked >= 60, "only " .. checked .. " functions checked")
   end)
 
+  it("refuses an unknown option in every lucid.linalg function of the binding", function()
+    local checked = 0
+    local a, b = lucid.eye(3), lucid.ones(3, 1)
+    for name, names in pairs(lucid.linalg._options) do
+      local args = (name == "solve" or name == "lstsq") and {a, b} or {a}
+      args[#args + 1] = {bogus_option = 1}
+      local body, err = message(lucid.linalg[name], H.unpack(args))
+      local want = "lucid.linalg." .. name .. ": unknown option 'bogus_option'"
+      assert(body:sub(1, #want) == want, string.format("%s: error %q does not start with %q", name, err, want))
+      assert(err:sub(1, #SPEC) == SPEC, "the error should point at this file: " .. err)
+      checked = checked + (#names > 0 and 1 or 0)
+    end
+    assert.is_true(checked >= 7, "only " .. checked .. " functions with options checked")
+  end)
+
   it("suggests the option meant by a typo", function()
     local x = lucid.zeros(2, 3)
     local w = lucid.ones(2, {requires_grad = true})

@@ -530,6 +530,67 @@ cases.linear = {
    inputs = {randn(3), randn(2, 3), randn(2)}},
 }
 
+-- lucid.linalg (core/lapack.c): inputs far from where a rule divides by 0
+-- (singular matrices, repeated singular values or eigenvalues); the factors
+-- of qr, svd and eigh enter through sign-free functions (Q*Q, U*U, ...), as
+-- PyTorch's gradgradcheck of them does.
+local LA = lucid.linalg
+-- randn + 3 I: well conditioned
+local function well(...)
+  local s = {...}
+  return lucid.tensor(lucid.randn(s, {dtype = "float64"}) + lucid.eye(s[#s], {dtype = "float64"}) * 3, F64)
+end
+-- a symmetric positive-definite matrix made of x: x x^T + I
+local function spd_of(x) return x:matmul(x:transpose(-1, -2)) + lucid.eye(x.shape[#x.shape], {dtype = "float64"}) end
+
+cases.inv = {
+  {fn = function(a) return LA.inv(a) end, inputs = {well(3, 3)}},
+  {fn = function(a) return LA.inv(a):sin() end, inputs = {well(2, 3, 3)}},
+}
+cases.solve = {
+  {fn = function(a, b) return LA.solve(a, b) end, inputs = {well(3, 3), randn(3, 2)}},
+  -- a vector, and B broadcast over A's batch
+  {fn = function(a, b) return sq(LA.solve(a, b)) end, inputs = {well(3, 3), randn(3)}},
+  {fn = function(a, b) return LA.solve(a, b) end, inputs = {well(2, 3, 3), randn(3, 1)}},
+}
+cases.det = {
+  {fn = function(a) return LA.det(a) end, inputs = {randn(3, 3)}},
+  {fn = function(a) return LA.det(a) end, inputs = {randn(2, 2, 2)}},
+}
+cases.slogdet = {
+  {fn = function(a) local _, l = LA.slogdet(a) return l end, inputs = {well(3, 3)}},
+}
+cases.cholesky = {
+  {fn = function(x) return LA.cholesky(spd_of(x)) end, inputs = {randn(3, 3)}},
+  {fn = function(x) return LA.cholesky(spd_of(x), {upper = true}) end, inputs = {randn(2, 3, 3)}},
+}
+cases.qr = {
+  {fn = function(a) local q, r = LA.qr(a) return lucid.cat({sq(q):reshape(-1), sq(r):reshape(-1)}) end,
+   inputs = {randn(4, 3)}},
+  {fn = function(a) local q, r = LA.qr(a) return lucid.cat({sq(q):reshape(-1), sq(r):reshape(-1)}) end,
+   inputs = {randn(3, 4)}},
+}
+cases.svd = {
+  {fn = function(a) local _, s = LA.svd(a) return s end, inputs = {randn(3, 4)}},
+  {fn = function(a)
+    local u, s, vh = LA.svd(a, false)
+    return lucid.cat({sq(u):reshape(-1), s, sq(vh):reshape(-1)})
+  end, inputs = {randn(4, 3)}},
+}
+cases.eigh = {
+  {fn = function(x) local l = LA.eigh(x + x:t()) return l end, inputs = {randn(3, 3)}},
+  {fn = function(x) local l, v = LA.eigh(x + x:t()) return lucid.cat({l, sq(v):reshape(-1)}) end,
+   inputs = {randn(3, 3)}},
+}
+cases.pinv = {
+  {fn = function(a) return LA.pinv(a) end, inputs = {randn(3, 4)}},
+  {fn = function(a) return LA.pinv(a) end, inputs = {randn(4, 3)}},
+}
+cases.lstsq = {
+  {fn = function(a, b) return (LA.lstsq(a, b)) end, inputs = {randn(5, 3), randn(5, 2)}},
+  {fn = function(a, b) return (LA.lstsq(a, b, {driver = "gelsd"})) end, inputs = {randn(3, 5), randn(3)}},
+}
+
 -- Cases that fail for a bug of the core's double backward: op name -> case
 -- index -> the failing message (kept as pending, reported, never weakened).
 local KNOWN_FAILURES = {}

@@ -98,6 +98,9 @@ describe("help covers what the library exports", function()
     for name, names in pairs(C._options) do
       if name:sub(1, 1) ~= "_" then undocumented_options("lucid." .. name, names, out) end
     end
+    for name, names in pairs(lucid.linalg._options) do
+      undocumented_options("lucid.linalg." .. name, names, out)
+    end
     table.sort(out)
     assert.are.same({}, out)
   end)
@@ -133,6 +136,12 @@ describe("help covers what the library exports", function()
 
   it("every function the REPL's help() can be given (by its own naming)", function()
     assert.are.same({}, require("lucid.repl").undocumented())
+  end)
+
+  it("every lucid.linalg function", function()
+    local fns = public(lucid.linalg, function(_, v) return type(v) == "function" end)
+    assert.is_true(#fns >= 12)
+    assert.are.same({}, missing(fns, "lucid.linalg."))
   end)
 
   it("every lucid.autograd and lucid.data function or class", function()

@@ -156,6 +156,8 @@ describe("options: every function with options refuses an unknown one", function
     {"lucid.addbmm", lucid.addbmm, t, t, t},
     {"lucid.addmv", lucid.addmv, t, t, t},
     {"lucid.cumprod", lucid.cumprod, t, 1},
+    {"lucid.linalg.vector_norm", lucid.linalg.vector_norm, t},
+    {"lucid.linalg.matrix_norm", lucid.linalg.matrix_norm, t},
   }
 
   it("covers every schema the library registers (a new one needs a case here)", function()

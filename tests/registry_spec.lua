@@ -15,7 +15,8 @@ end
 -- Every `op = "<name>"` of the fixture files (dtypes: the integer-only ops).
 local function fixture_ops()
   local seen = {}
-  for _, family in ipairs({"core_ops", "elementwise", "reduce", "shape", "index", "sort", "dtypes"}) do
+  for _, family in ipairs({"core_ops", "elementwise", "reduce", "shape", "index", "sort", "dtypes",
+                           "linalg"}) do
     for name in read("tests/fixtures/" .. family .. ".lua"):gmatch('%f[%w_]op = "([%w_]+)"') do
       seen[name] = true
     end
@@ -56,8 +57,10 @@ describe("the op registry", function()
   it("gives every op a forward reachable from Lua", function()
     local methods = C._methods
     for _, op in ipairs(ops) do
-      local f = lucid[op.name] or methods[op.name]
-      assert.is_function(f, op.name .. ": no lucid." .. op.name .. " nor Tensor:" .. op.name)
+      -- torch.linalg's ops live in lucid.linalg, as there
+      local f = lucid[op.name] or methods[op.name] or (op.family == "linalg" and lucid.linalg[op.name])
+      assert.is_function(f, op.name .. ": no lucid." .. op.name .. ", lucid.linalg." .. op.name
+        .. " nor Tensor:" .. op.name)
     end
   end)
 
@@ -80,6 +83,9 @@ describe("the op registry", function()
     assert.are.equal(by_name.sum.backward, x:sum(2).grad_fn)
     assert.are.equal(by_name.transpose.backward, x:transpose(1, 2).grad_fn)
     assert.are.equal(by_name.matmul.backward, lucid.matmul(x, x:t()).grad_fn)
+    local sq = x:narrow(2, 1, 3)
+    assert.are.equal(by_name.inv.backward, lucid.linalg.inv(sq).grad_fn)
+    assert.are.equal("LinalgInvBackward", by_name.inv.backward)
     assert.is_nil(x:gt(0).grad_fn)
     assert.is_truthy(by_name.gt.nondiff)
   end)

@@ -438,6 +438,86 @@ Subscripts are letters; sizes of a letter must agree or be 1 (broadcast).\
 Operands go as varargs or one table. Built of diagonal, sum, permute,\
 reshape and one matmul per further operand (left to right), so it has\
 gradients."},
+  {name = "lucid.linalg.inv", section = "Linear algebra", usage = "lucid.linalg.inv(A)", also = {}, aka = {},
+   text = "The inverse A^-1 of a square matrix (or of each of a batch), on LAPACK's LU\
+(getrf, getrs). A singular matrix is an error that names it:\
+\"lucid.linalg.inv: batch element 2 of A {3, 4, 4} is singular\". Gradient:\
+-A^-T g A^-T."},
+  {name = "lucid.linalg.solve", section = "Linear algebra", usage = "lucid.linalg.solve(A, B [, {left = true}])", also = {}, aka = {},
+   text = "X solving A X = B for a square A (..., n, n): B (..., n, k), or a vector (n),\
+or a batch of vectors (B of A's shape without its last dim), giving X of\
+B's shape; batch dims broadcast (PyTorch's rules). With left = false, X A =\
+B. A singular A is an error naming the batch element; A and B share a\
+dtype. Gradients flow to A and B (a second derivative too)."},
+  {name = "lucid.linalg.det", section = "Linear algebra", usage = "lucid.linalg.det(A)", also = {}, aka = {},
+   text = "The determinant of a square matrix, or of each of a batch (a tensor of the\
+batch's shape), from LAPACK's LU; 0 for a singular matrix. Its gradient is\
+g det(A) A^-T, as PyTorch 1.13 computes it: 0 where det is exactly 0, and,\
+when differentiated again (create_graph), the cofactors from the SVD where\
+|det| < 100 eps."},
+  {name = "lucid.linalg.slogdet", section = "Linear algebra", usage = "local sign, logabsdet = lucid.linalg.slogdet(A)", also = {}, aka = {},
+   text = "Two results: the sign of the determinant (1, -1, or 0 for a singular\
+matrix) and log|det A| (-inf for a singular one), stable where det itself\
+under- or overflows. The sign has no gradient; logabsdet's is g A^-T."},
+  {name = "lucid.linalg.cholesky", section = "Linear algebra", usage = "lucid.linalg.cholesky(A [, {upper = false}])", also = {}, aka = {},
+   text = "The Cholesky factor L (lower triangular, A = L L^T) of a symmetric\
+positive-definite matrix, from its lower triangle only (potrf); with upper =\
+true, L^T. A matrix that is not positive-definite is an error naming the\
+batch element and the order of the leading minor that fails."},
+  {name = "lucid.linalg.qr", section = "Linear algebra", usage = "local Q, R = lucid.linalg.qr(A [, mode = \"reduced\"])", also = {}, aka = {},
+   text = "Two results, Q and R with A = Q R, k = min(m, n) (geqrf, orgqr). mode\
+\"reduced\" (the default): Q (..., m, k), R (..., k, n); \"complete\": Q (..., m,\
+m), R (..., m, n); \"r\": R only, and an empty Q. Q's columns are orthonormal\
+and R is upper triangular; signs follow LAPACK (R's diagonal may be\
+negative). Gradients as PyTorch: none with mode \"r\", nor with \"complete\" when\
+m > n."},
+  {name = "lucid.linalg.svd", section = "Linear algebra", usage = "local U, S, Vh = lucid.linalg.svd(A [, full_matrices = true])", also = {}, aka = {},
+   text = "Three results, U, S and Vh with A = U diag(S) Vh (gesdd, as PyTorch on the\
+CPU): S (..., k) descending, k = min(m, n); with full_matrices (the default,\
+as PyTorch) U (..., m, m) and Vh (..., n, n), else U (..., m, k) and Vh (...,\
+k, n). Singular vectors are unique up to sign: compare through U diag(S) Vh.\
+The gradient is PyTorch's: S alone is differentiable everywhere; through U\
+or Vh it needs distinct singular values (and full rank when m ~= n)."},
+  {name = "lucid.linalg.eigh", section = "Linear algebra", usage = "local L, V = lucid.linalg.eigh(A [, UPLO = \"L\"])", also = {}, aka = {},
+   text = "Two results for a symmetric matrix: its eigenvalues (..., n) in ascending\
+order and the eigenvectors (..., n, n) as columns (syevd), read from the\
+lower triangle (UPLO = \"L\", the default) or the upper one (\"U\"). Each\
+eigenvector is unique up to sign. The gradient is PyTorch's: through the\
+eigenvalues alone everywhere, through the eigenvectors for distinct\
+eigenvalues."},
+  {name = "lucid.linalg.pinv", section = "Linear algebra", usage = "lucid.linalg.pinv(A [, {atol =, rtol =, hermitian = false}])", also = {}, aka = {},
+   text = "The Moore-Penrose pseudoinverse (..., n, m) of A (..., m, n), from the SVD\
+(or, with hermitian = true, from eigh of A's lower triangle): singular\
+values at most max(atol, rtol * the largest) count as 0. Without either\
+tolerance rtol is max(m, n) * eps of the dtype; with atol > 0 alone it is 0\
+(PyTorch's rules; tolerances are numbers here). Gradient: PyTorch's\
+pinv_backward."},
+  {name = "lucid.linalg.lstsq", section = "Linear algebra", usage = "local X, residuals, rank, singular_values = lucid.linalg.lstsq(A, B [, rcond] [, {driver = \"gelsy\"}])", also = {}, aka = {},
+   text = "The least-squares solution of A X = B, A (..., m, n), B (..., m, k) or a\
+batch of vectors (..., m) (one dim fewer than A), batch dims broadcast.\
+Four results, PyTorch's named tuple in order: solution (..., n, k) (or (...,\
+n)); residuals, the squared norms of A X - B per column, when m > n and the\
+driver is not \"gelsy\" (for \"gelsd\" and \"gelss\" only when every matrix has\
+rank n), else empty; rank (int64, empty for \"gels\"); singular_values for\
+\"gelsd\" and \"gelss\", else empty. driver: \"gelsy\" (the default, any rank),\
+\"gels\" (full rank only), \"gelsd\", \"gelss\". rcond: singular values below rcond\
+* the largest count as 0 (default eps * max(m, n)). The solution's gradient is\
+PyTorch's (that of pinv(A) B); the other results have none."},
+  {name = "lucid.linalg.vector_norm", section = "Linear algebra", usage = "lucid.linalg.vector_norm(x [, ord = 2 [, dim [, keepdim = false]]])", also = {}, aka = {},
+   text = "The ord-norm of x's elements, of all of them (dim = nil) or along dim (a\
+dim or a table of dims, 1-based, negative from the end), as PyTorch 1.13's\
+torch.linalg.vector_norm: ord a number, math.huge (max |x|), -math.huge\
+(min |x|), 0 (the count of nonzero elements, with a zero gradient); keepdim\
+keeps the reduced dims as size 1. x is float32 or float64. Gradients as\
+PyTorch's (0 where a 2-norm is 0; ties of the max norm share)."},
+  {name = "lucid.linalg.matrix_norm", section = "Linear algebra", usage = "lucid.linalg.matrix_norm(A [, ord = \"fro\" [, dim = {-2, -1} [, keepdim = false]]])", also = {}, aka = {},
+   text = "The ord-norm of a matrix, or of each of a batch, as PyTorch 1.13's\
+torch.linalg.matrix_norm: \"fro\" (the default, sqrt of the sum of squares),\
+\"nuc\" (the sum of the singular values), 2 and -2 (the largest and the\
+smallest singular value), 1 and -1 (max and min column sums of |A|),\
+math.huge and -math.huge (max and min row sums). dim: the two dims holding\
+the matrices ({-2, -1}); keepdim keeps them as size 1. Gradients come from\
+the ops it is made of (the SVD's through its singular values)."},
   {name = "lucid.detach", section = "Shapes and indexing", usage = "t:detach()", also = {}, aka = {},
    text = "A tensor sharing t's values but outside the graph (requires_grad false), as\
 PyTorch."},

@@ -223,6 +223,8 @@ return load_guarded("lucid", lucid, function()
   local compose = require("lucid.compose")  -- functions of a list or an equation are no methods (as cat)
   for name, fn in pairs(compose.methods) do lucid[name], methods[name] = fn, fn end
   for name, fn in pairs(compose.functions) do lucid[name] = fn end
+  -- lucid.linalg (torch.linalg): the C functions, and the norms written in Lua
+  for name, fn in pairs(require("lucid.norms")) do C.linalg[name] = fn end
 
   local format = require("lucid.format")
   --- How tensors print, as PyTorch: decimals (4), the element count past which

@@ -320,7 +320,7 @@ local function value_names()
     {lucid, "lucid."}, {C._methods, "lucid."},  -- t:f(...) is lucid.f(t, ...)
     {nn, "nn."}, {nn.functional, "nn.functional."}, {rawget(nn, "utils"), "nn.utils."},
     {rawget(nn, "init"), "nn.init."}, {nn.Module, "nn.Module:"},
-    {lucid.autograd, "lucid.autograd."},
+    {lucid.autograd, "lucid.autograd."}, {lucid.linalg, "lucid.linalg."},
     {optim, "optim."}, {type(optim) == "table" and rawget(optim, "Optimizer"), "optim.Optimizer:"},
     {type(optim) == "table" and rawget(optim, "lr_scheduler"), "optim.lr_scheduler."},
     {data, "lucid.data."},

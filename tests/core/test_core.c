@@ -831,6 +831,66 @@ static lc_tensor *f_mlp(lc_ctx *c, lc_tensor **in) {
   return m;
 }
 
+/* lucid.linalg (lapack.c): inputs made well conditioned inside, sign-free
+ * functions of qr's, svd's and eigh's factors */
+static lc_tensor *plus_3i(lc_ctx *c, lc_tensor *a) {  /* a + 3 I */
+  lc_tensor *e = lc_eye(c, a->dtype, a->shape[a->ndim - 1], a->shape[a->ndim - 1]);
+  lc_tensor *k = e ? lc_scalar(c, a->dtype, 3.0) : NULL;
+  lc_tensor_retain(a);  /* own2 takes its operands */
+  return own2(c, lc_add, a, own2(c, lc_mul, e, k));
+}
+static lc_tensor *f_inv(lc_ctx *c, lc_tensor **in) {
+  lc_tensor *a = plus_3i(c, in[0]), *r = a ? lc_linalg_inv(c, a) : NULL;
+  lc_tensor_release(a);
+  return r;
+}
+static lc_tensor *f_solve(lc_ctx *c, lc_tensor **in) {
+  lc_tensor *a = plus_3i(c, in[0]), *r = a ? lc_linalg_solve(c, a, in[1]) : NULL;
+  lc_tensor_release(a);
+  return r;
+}
+static lc_tensor *f_det(lc_ctx *c, lc_tensor **in) { return lc_linalg_det(c, in[0]); }
+static lc_tensor *f_logabsdet(lc_ctx *c, lc_tensor **in) {
+  lc_tensor *a = plus_3i(c, in[0]), *s = NULL, *l = NULL;
+  if (a) lc_linalg_slogdet(c, a, &s, &l);
+  rel(a, s, NULL, NULL);
+  return l;
+}
+static lc_tensor *f_cholesky(lc_ctx *c, lc_tensor **in) {  /* of x x^T + 3 I */
+  lc_tensor *xt = lc_transpose(c, in[0], 0, 1), *xx = xt ? lc_matmul(c, in[0], xt) : NULL;
+  lc_tensor *a = xx ? plus_3i(c, xx) : NULL, *r = a ? lc_linalg_cholesky(c, a, 0) : NULL;
+  rel(xt, xx, a, NULL);
+  return r;
+}
+static lc_tensor *f_qr_r(lc_ctx *c, lc_tensor **in) {  /* R * R */
+  lc_tensor *q = NULL, *r = NULL;
+  lc_linalg_qr(c, in[0], LC_QR_REDUCED, &q, &r);
+  lc_tensor *rr = r ? lc_mul(c, r, r) : NULL;
+  rel(q, r, NULL, NULL);
+  return rr;
+}
+static lc_tensor *f_svd_u(lc_ctx *c, lc_tensor **in) {  /* U * U */
+  lc_tensor *u = NULL, *s = NULL, *vh = NULL;
+  lc_linalg_svd(c, in[0], 0, &u, &s, &vh);
+  lc_tensor *uu = u ? lc_mul(c, u, u) : NULL;
+  rel(u, s, vh, NULL);
+  return uu;
+}
+static lc_tensor *f_eigh_l(lc_ctx *c, lc_tensor **in) {  /* eigenvalues of x + x^T */
+  lc_tensor *xt = lc_transpose(c, in[0], 0, 1), *a = xt ? lc_add(c, in[0], xt) : NULL;
+  lc_tensor *l = NULL, *v = NULL;
+  if (a) lc_linalg_eigh(c, a, 0, &l, &v);
+  rel(xt, a, v, NULL);
+  return l;
+}
+static lc_tensor *f_pinv(lc_ctx *c, lc_tensor **in) { return lc_linalg_pinv(c, in[0], NULL, NULL, 0); }
+static lc_tensor *f_lstsq(lc_ctx *c, lc_tensor **in) {
+  lc_tensor *x = NULL, *res = NULL, *rank = NULL, *sv = NULL;
+  lc_linalg_lstsq(c, in[0], in[1], NULL, LC_LSTSQ_GELSD, &x, &res, &rank, &sv);
+  rel(res, rank, sv, NULL);
+  return x;
+}
+
 static const gc_case gc_cases[] = {
   {"add", f_add, 2, {2, 2}, {{2, 3}, {2, 3}}, 0, 0},
   {"add broadcast {2,3}+{3}", f_add, 2, {2, 1}, {{2, 3}, {3}}, 0, 0},
@@ -901,6 +961,17 @@ static const gc_case gc_cases[] = {
   {"pow_scalar 0", f_pows0, 1, {2}, {{2, 3}}, 0, 0},
   {"transpose a dim with itself", f_transpose_same, 1, {2}, {{2, 3}}, 0, 0},
   {"mul 0-d by 0-d", f_mul, 2, {0, 0}, {{0}, {0}}, 0, 0},
+  {"linalg inv", f_inv, 1, {3}, {{2, 3, 3}}, 0, 0},
+  {"linalg solve, B broadcast", f_solve, 2, {3, 2}, {{2, 3, 3}, {3, 2}}, 0, 0},
+  {"linalg solve, a vector", f_solve, 2, {2, 1}, {{3, 3}, {3}}, 0, 0},
+  {"linalg det", f_det, 1, {3}, {{2, 3, 3}}, 0, 0},
+  {"linalg slogdet", f_logabsdet, 1, {2}, {{3, 3}}, 0, 0},
+  {"linalg cholesky", f_cholesky, 1, {2}, {{3, 3}}, 0, 0},
+  {"linalg qr", f_qr_r, 1, {2}, {{4, 3}}, 0, 0},
+  {"linalg svd", f_svd_u, 1, {2}, {{3, 4}}, 0, 0},
+  {"linalg eigh", f_eigh_l, 1, {2}, {{3, 3}}, 0, 0},
+  {"linalg pinv", f_pinv, 1, {2}, {{3, 4}}, 0, 0},
+  {"linalg lstsq", f_lstsq, 2, {2, 2}, {{5, 3}, {5, 2}}, 0, 0},
 };
 
 /* sum(f(in) * seed) with grad recording off. */
@@ -1362,7 +1433,7 @@ typedef struct oom_run {
   int stopped;        /* a step failed; the rest is skipped */
   int bad;            /* problems seen in this run */
   char msg[512];      /* the first of them */
-  lc_tensor *keep[32];
+  lc_tensor *keep[64];
   int nkeep;
 } oom_run;
 
@@ -1474,6 +1545,50 @@ static void prog_wide(oom_run *r, double *grads, int *ngrads) {
   oom_finish(r, leaves, 3, grads, ngrads);
 }
 
+/* Every op of lapack.c forward and backward, several results included. */
+static void prog_linalg(oom_run *r, double *grads, int *ngrads) {
+  lc_ctx *ctx = r->ctx;
+  lc_tensor *a, *b, *inv, *x, *det, *at, *aat, *chol, *pinv, *terms[4] = {NULL}, *sum = NULL;
+  lc_tensor *res[8] = {NULL};  /* slogdet, qr, svd, eigh */
+  lc_tensor *ls[4] = {NULL};   /* lstsq */
+  OOM_T(r, a, lc_randn(ctx, LC_FLOAT64, 2, S(3, 3)));
+  OOM_T(r, b, lc_randn(ctx, LC_FLOAT64, 2, S(3, 2)));
+  if (r->stopped) return;
+  for (int i = 0; i < 3; i++) ((double *)lc_tensor_data(a))[i * 4] += 3.0;
+  a->requires_grad = b->requires_grad = 1;
+  OOM_T(r, inv, lc_linalg_inv(ctx, a));
+  OOM_T(r, x, lc_linalg_solve(ctx, a, b));
+  OOM_T(r, det, lc_linalg_det(ctx, a));
+  OOM_S(r, lc_linalg_slogdet(ctx, a, &res[0], &res[1]));
+  OOM_T(r, at, lc_transpose(ctx, a, 0, 1));
+  OOM_T(r, aat, lc_matmul(ctx, a, at));
+  OOM_T(r, chol, lc_linalg_cholesky(ctx, aat, 0));
+  OOM_S(r, lc_linalg_qr(ctx, b, LC_QR_REDUCED, &res[2], &res[3]));
+  OOM_S(r, lc_linalg_svd(ctx, b, 0, &res[4], &res[5], &res[6]));
+  OOM_S(r, lc_linalg_eigh(ctx, aat, 0, &res[7], &terms[0]));
+  OOM_T(r, pinv, lc_linalg_pinv(ctx, b, NULL, NULL, 0));
+  OOM_S(r, lc_linalg_lstsq(ctx, a, b, NULL, LC_LSTSQ_GELSY, &ls[0], &ls[1], &ls[2], &ls[3]));
+  for (int i = 0; i < 8; i++) if (res[i] && r->nkeep < 64) r->keep[r->nkeep++] = res[i];
+  for (int i = 0; i < 4; i++) if (ls[i] && r->nkeep < 64) r->keep[r->nkeep++] = ls[i];
+  if (terms[0]) r->keep[r->nkeep++] = terms[0];  /* eigh's V */
+  if (r->stopped) return;
+  /* a sum of sign-free terms */
+  lc_tensor *parts[11] = {inv, x, det, res[1], chol, res[3], res[5], res[7], pinv, ls[0], NULL};
+  OOM_T(r, terms[1], lc_mul(ctx, res[2], res[2]));
+  OOM_T(r, terms[2], lc_mul(ctx, res[4], res[4]));
+  OOM_T(r, terms[3], lc_mul(ctx, terms[0], terms[0]));
+  for (int i = 0; i < 13 && !r->stopped; i++) {
+    lc_tensor *p = i < 10 ? parts[i] : terms[i - 9], *s1, *acc;
+    OOM_T(r, s1, lc_sum(ctx, p));
+    if (!sum) { sum = s1; continue; }
+    OOM_T(r, acc, lc_add(ctx, sum, s1));
+    sum = acc;
+  }
+  OOM_S(r, lc_backward(ctx, sum, NULL, 0));
+  lc_tensor *leaves[2] = {a, b};
+  oom_finish(r, leaves, 2, grads, ngrads);
+}
+
 /* Refuses the n-th allocation (and, if fail_after, all later ones) for
  * n = 1, 2, ... until the program runs through; checks every failure is
  * reported, a completed run gives the reference gradients, and all memory
@@ -1548,6 +1663,11 @@ static void test_oom_sweep(void) {
 static void test_oom_sweep_wide(void) {
   oom_sweep("wide graph", prog_wide, 0);
   oom_sweep("wide graph", prog_wide, 1);
+}
+
+static void test_oom_sweep_linalg(void) {
+  oom_sweep("linalg", prog_linalg, 0);
+  oom_sweep("linalg", prog_linalg, 1);
 }
 
 /* Everything goes back after lc_ctx_free, in either order. */
@@ -2102,6 +2222,7 @@ static const test tests[] = {
   {"memory returned", test_memory_returned},
   {"oom sweep", test_oom_sweep},
   {"oom sweep wide", test_oom_sweep_wide},
+  {"oom sweep linalg", test_oom_sweep_linalg},
   {"registry", test_registry},
   {"second derivatives, analytic", test_second_derivatives_analytic},
   {"second derivatives, H v", test_second_derivatives_hvp},

@@ -104,6 +104,24 @@ do
   note(model(x) * 2)
 end
 
+-- lucid.linalg: LAPACK, several results, gradients through them
+local LA = lucid.linalg
+local sq = lucid.tensor(lucid.randn(3, 3, {dtype = "float64"}) + lucid.eye(3, {dtype = "float64"}) * 3,
+  {dtype = "float64", requires_grad = true})
+local rhs = lucid.randn(3, 2, {dtype = "float64"})
+local sgn, lad = LA.slogdet(sq)
+local qq, qr = LA.qr(sq)
+local uu, ss = LA.svd(sq, false)
+local ev, evec = LA.eigh(sq + sq:t())
+local ls = LA.lstsq(sq, rhs)
+local tot = LA.inv(sq):sum() + LA.solve(sq, rhs):sum() + LA.det(sq) + lad + sgn
+  + LA.cholesky(sq:matmul(sq:t())):sum() + (qq * qq):sum() + qr:sum() + (uu * uu):sum() + ss:sum()
+  + ev:sum() + (evec * evec):sum() + LA.pinv(sq):sum() + ls:sum()
+  + LA.vector_norm(sq, 3) + LA.matrix_norm(sq, "nuc")
+tot:backward()
+note(sq.grad)
+sums[#sums + 1] = tostring(pcall(LA.inv, lucid.zeros(2, 2)))
+
 -- printing
 local text = tostring(model) .. tostring(a) .. tostring(d) .. tostring(lucid.zeros(0, 2))
 sums[#sums + 1] = tostring(#text)

@@ -1,0 +1,88 @@
+/* lc_linalg.h: torch.linalg's decompositions and solvers (included by lc.h).
+ *
+ * Each works on a matrix (m, n) or a batch of them (..., m, n), float32 or
+ * float64 (an integer dtype is an error), on the LAPACK that OpenBLAS ships
+ * (lapack.c calls it; results have the input's dtype and are computed in
+ * it, as PyTorch computes them). Batch dims broadcast where two operands
+ * meet (solve, lstsq). Failures say what and where: a shape that does not
+ * fit names the shapes; a singular matrix, one that is not positive-definite,
+ * or an SVD that did not converge names the matrix of the batch, 1-based:
+ * "batch element 2 of A {3, 4, 4} is singular".
+ *
+ * Gradients are PyTorch 1.13's (derivatives.yaml), written as rules made of
+ * the core's ops (lc_matmul, lc_linalg_inv, ...), so that a backward with
+ * LC_CREATE_GRAPH can be differentiated again. Several results (qr, svd,
+ * eigh) are views into one tensor that the op's node made, so each of them
+ * carries its part of the gradient back to the same node; a part that is
+ * all zero counts as not used (PyTorch's undefined gradient: S alone of an
+ * SVD has a gradient even for repeated singular values).
+ *
+ * Example: x solving A x = b, and the gradient of sum(x) with respect to A.
+ *     lc_tensor *x = lc_linalg_solve(ctx, A, b);   // A (3, 3), b (3): x (3)
+ *     if (!x) fprintf(stderr, "%s\n", lc_ctx_error(ctx));
+ *     lc_backward(ctx, x, NULL, 0);                  // A->grad = -A^-T 1 x^T
+ */
+#ifndef LC_LINALG_H
+#define LC_LINALG_H
+
+#include "lc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A^-1 of A (..., n, n); a singular matrix is an error. */
+lc_tensor *lc_linalg_inv(lc_ctx *ctx, lc_tensor *a);
+/* X with A X = B: A (..., n, n), B (..., n, k), or B (n) or (..., n) (a
+ * vector: B of A's shape without its last dim, as PyTorch) giving X of B's
+ * shape. Batch dims broadcast; A and B share a dtype. */
+lc_tensor *lc_linalg_solve(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
+/* det(A) (...) of A (..., n, n); 0 for a singular matrix. */
+lc_tensor *lc_linalg_det(lc_ctx *ctx, lc_tensor *a);
+/* sign(det A) and log|det A| (...): sign 0 and -inf for a singular matrix.
+ * Only logabsdet takes part in autograd (sign is piecewise constant). */
+lc_status lc_linalg_slogdet(lc_ctx *ctx, lc_tensor *a, lc_tensor **sign, lc_tensor **logabsdet);
+/* L (lower, with A = L L^T) or, when upper, L^T; reads A's lower triangle
+ * only. A matrix that is not positive-definite is an error. */
+lc_tensor *lc_linalg_cholesky(lc_ctx *ctx, lc_tensor *a, int upper);
+
+typedef enum lc_qr_mode { LC_QR_REDUCED = 0, LC_QR_COMPLETE, LC_QR_R } lc_qr_mode;
+/* A (..., m, n) = Q R with k = min(m, n): reduced Q (..., m, k), R (..., k, n);
+ * complete Q (..., m, m), R (..., m, n); r: R (..., k, n) and an empty Q (0),
+ * whose gradient PyTorch refuses, as it refuses complete's when m > n. */
+lc_status lc_linalg_qr(lc_ctx *ctx, lc_tensor *a, lc_qr_mode mode, lc_tensor **q, lc_tensor **r);
+/* A (..., m, n) = U diag(S) Vh with S (..., k) descending; U (..., m, k) and
+ * Vh (..., k, n), or with full_matrices U (..., m, m) and Vh (..., n, n). */
+lc_status lc_linalg_svd(lc_ctx *ctx, lc_tensor *a, int full_matrices, lc_tensor **u,
+                        lc_tensor **s, lc_tensor **vh);
+/* The eigenvalues L (..., n), ascending, and eigenvectors V (..., n, n) (as
+ * columns) of the symmetric A, read from its lower triangle (upper: from
+ * its upper one). */
+lc_status lc_linalg_eigh(lc_ctx *ctx, lc_tensor *a, int upper, lc_tensor **l, lc_tensor **v);
+/* The pseudoinverse (..., n, m) of A (..., m, n): singular values (|eigen
+ * values| when hermitian, from A's lower triangle) at most max(atol, rtol *
+ * the largest) are dropped. NULL atol is 0; NULL rtol is max(m, n) * eps of
+ * the dtype, or 0 when atol > 0 (PyTorch's defaults). */
+lc_tensor *lc_linalg_pinv(lc_ctx *ctx, lc_tensor *a, const double *atol, const double *rtol,
+                          int hermitian);
+
+typedef enum lc_lstsq_driver {
+  LC_LSTSQ_GELSY = 0, LC_LSTSQ_GELS, LC_LSTSQ_GELSD, LC_LSTSQ_GELSS
+} lc_lstsq_driver;
+/* The least-squares solution X of A X = B, A (..., m, n), B (..., m, k) or
+ * (..., m) (one dim fewer than A: a batch of vectors); batch dims broadcast.
+ * PyTorch's four results: X (..., n, k) or (..., n); residuals (..., k), the
+ * squared norms of A X - B, when m > n and the driver is not gelsy (for
+ * gelsd and gelss only when every matrix has rank n), else empty (0); rank
+ * (...) int64, empty for gels; the singular values (..., min(m, n)) for
+ * gelsd and gelss, else empty. NULL rcond: eps * max(m, n). Only X takes
+ * part in autograd. */
+lc_status lc_linalg_lstsq(lc_ctx *ctx, lc_tensor *a, lc_tensor *b, const double *rcond,
+                          lc_lstsq_driver driver, lc_tensor **x, lc_tensor **residuals,
+                          lc_tensor **rank, lc_tensor **sv);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
