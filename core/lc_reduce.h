@@ -5,8 +5,10 @@
  * drop `dim` from the shape unless keepdim is set, which keeps it as size 1:
  * a (2, 3, 4) reduced over dim 1 is (2, 4), or (2, 1, 4) with keepdim.
  * The all-elements forms return a 0-d tensor. Results have the input's
- * dtype, except index results: float64 tensors holding 0-based indices
- * (the library has no integer dtype; float64 is exact up to 2^53). */
+ * dtype, except index results (int64, 0-based) and the integer rules:
+ * sum, prod and cumsum of integer or bool tensors are int64 (exact,
+ * wrapping), the other float-only reductions compute integers in the
+ * context's default float dtype. */
 #ifndef LC_REDUCE_H
 #define LC_REDUCE_H
 

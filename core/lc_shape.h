@@ -11,8 +11,8 @@
  * and stack hand each input its part of g, gather's gradient is a
  * scatter-add, index_select's an index-add, repeat's sums the tiles.
  *
- * Index tensors are float tensors (either dtype) holding 0-based integers:
- * the library has no integer dtype, and float32 is exact up to 2^24.
+ * Index tensors hold 0-based integers: any integer dtype (int64 usual), or
+ * a float dtype holding whole numbers (exact up to 2^24 in float32).
  * A non-integer or out-of-range index is an error naming the index (as the
  * user's 1-based value, i.e. value + 1) and the size of the dim. Indices are
  * read once into the node, so changing the index tensor after the op does
@@ -95,8 +95,8 @@ lc_tensor *lc_gather(lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *index);
  * larger than index; PyTorch 1.13 fails there). */
 lc_tensor *lc_scatter_add(lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *index,
                           lc_tensor *src);
-/* a where mask is 0, value where it is not (NaN counts as not 0); mask is a
- * float tensor of either dtype. The result has the broadcast shape of a and
+/* a where mask is 0, value where it is not (NaN counts as not 0); mask has
+ * any dtype (bool usual). The result has the broadcast shape of a and
  * mask and a's dtype; a's gradient is g where mask is 0. */
 lc_tensor *lc_masked_fill(lc_ctx *ctx, lc_tensor *a, lc_tensor *mask, double value);
 /* sort.c: the 0-based positions that order a along dim (int64, a's shape),

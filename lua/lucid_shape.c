@@ -783,7 +783,8 @@ static const lt_arg MASKED_FILL_ARGS[] = {
   {"mask", LT_K_TENSOR, LT_REQ, 0, NULL},
   {"value", LT_K_OPERAND, LT_REQ, 0, "a number or a 0-d tensor"}, {NULL}};
 /***
-A copy of t with value where mask (a 1.0/0.0 tensor, broadcasting) is nonzero.
+A copy of t with value where mask (a bool tensor, broadcasting; any nonzero
+value of another dtype counts as true) is true.
 value is a number or a 0-d tensor (which then gets a gradient).
 @function masked_fill
 @usage t:masked_fill(mask, value)  or  lucid.masked_fill(t, mask, value)

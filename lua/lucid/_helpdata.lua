@@ -328,7 +328,8 @@ when both tolerances are 0)."},
 a Lua boolean (dtypes may differ: the values are compared as eq compares\
 them; NaN is never equal). Lua's == compares identity, not values."},
   {name = "lucid.masked_fill", section = "Comparisons and masks", usage = "t:masked_fill(mask, value)  or  lucid.masked_fill(t, mask, value)", also = {}, aka = {},
-   text = "A copy of t with value where mask (a 1.0/0.0 tensor, broadcasting) is nonzero.\
+   text = "A copy of t with value where mask (a bool tensor, broadcasting; any nonzero\
+value of another dtype counts as true) is true.\
 value is a number or a 0-d tensor (which then gets a gradient)."},
   {name = "lucid.sum", section = "Reductions", usage = "t:sum([dim [, keepdim]])  or  t:sum{dim =, keepdim =}", also = {}, aka = {},
    text = "The sum of all elements (a 0-d tensor), or along dim (1-based, negative from\
