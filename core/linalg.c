@@ -212,6 +212,10 @@ static int linear_check(lc_ctx *ctx, const lc_tensor *x, const lc_tensor *w, con
     lc__fail_shapes(ctx, "bias %s does not fit weight %s", b, w);
     return 0;
   }
+  if (!lc_dtype_is_float(x->dtype)) {  /* BLAS: floats only, as PyTorch's linear */
+    lc__fail(ctx, LC_EARG, "linear needs float tensors, got %s", lc_dtype_name(x->dtype));
+    return 0;
+  }
   if (x->dtype != w->dtype || (b && b->dtype != w->dtype)) {
     lc__fail(ctx, LC_EARG, "input, weight and bias must share a dtype, got %s, %s and %s",
              lc_dtype_name(x->dtype), lc_dtype_name(w->dtype),

@@ -330,3 +330,11 @@ describe("composed ops: errors name the function and the shapes", function()
     assert.is_truthy(tostring(err):find("compose_spec.lua:" .. line .. ":", 1, true), err)
   end)
 end)
+
+describe("lists of tensors", function()
+  it("are refused when their length does not count their entries", function()
+    local odd = setmetatable({}, {__len = function() return 3 end})
+    assert.has_error(function() lucid.dstack(odd) end,
+      "lucid.dstack: tensors must be a list of tensors (entries 1..0), but its length is 3")
+  end)
+end)

@@ -121,3 +121,11 @@ describe("lucid.tensor of a tensor", function()
     assert.are.equal(3, i[1]:item())
   end)
 end)
+
+describe("linear of integer tensors", function()
+  it("is refused (BLAS takes floats), as PyTorch's", function()
+    local x = lucid.ones(2, 3, {dtype = "int64"})
+    assert.has_error(function() lucid.linear(x, lucid.ones(4, 3, {dtype = "int64"})) end,
+      "lucid.linear: linear needs float tensors, got int64")
+  end)
+end)

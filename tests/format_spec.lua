@@ -108,3 +108,16 @@ describe("printing: hostile options and arguments", function()
     assert.is_true(lucid.is_grad_enabled())
   end)
 end)
+
+describe("printing with a threshold of 0", function()
+  it("summarises tensors with dims but prints a 0-d tensor whole", function()
+    lucid.set_printoptions{threshold = 0}
+    local ok, s = pcall(tostring, lucid.tensor(3))
+    local ok2, s2 = pcall(tostring, lucid.arange(8))
+    lucid.set_printoptions{threshold = 1000}
+    assert.is_true(ok, s)
+    assert.are.equal("Tensor(3.)", s)
+    assert.is_true(ok2, s2)
+    assert.are.equal("Tensor([0., 1., 2.,  ..., 5., 6., 7.])", s2)
+  end)
+end)

@@ -275,3 +275,11 @@ describe("losses: errors", function()
     assert.is_true(lucid.is_tensor(loss(x45, lucid.tensor({5, 1, 1, 1}))))
   end)
 end)
+
+describe("losses of integer and bool tensors", function()
+  it("binary cross entropy refuses a non-float input, naming the loss", function()
+    local nn = require("lucid.nn")
+    assert.has_error(function() nn.BCELoss()(lucid.tensor({true, false}), lucid.tensor({1, 0})) end,
+      "nn.BCELoss: input must be a float tensor of probabilities, got bool")
+  end)
+end)

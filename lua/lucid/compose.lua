@@ -61,8 +61,14 @@ local function tensor_list(v, name)
   if type(v) ~= "table" or C.is_tensor(v) then
     return name .. " must be a table of tensors, got " .. describe(v)
   end
+  local n = 0
   for i, t in ipairs(v) do
     if not C.is_tensor(t) then return string.format("%s[%d] must be a tensor, got %s", name, i, describe(t)) end
+    n = i
+  end
+  if #v ~= n then  -- holes, or a __len that does not count the entries
+    return string.format("%s must be a list of tensors (entries 1..%d), but its length is %s", name, n,
+      tostring(#v))
   end
 end
 

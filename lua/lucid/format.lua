@@ -193,7 +193,7 @@ function M.values_str(t, indent)
       if t.ndim == 1 then return "[]" end
       return "[], shape={" .. table.concat(t.shape, ", ") .. "}"
     end
-    local data = gather(t, t:numel() > opts.threshold)
+    local data = gather(t, t.ndim > 0 and t:numel() > opts.threshold)  -- (a 0-d tensor is never summarised)
     local f = formatter(data, t.dtype)
     if t.ndim == 0 then return f.format(data) end
     return nested_str(data, t.ndim, indent, f)

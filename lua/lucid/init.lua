@@ -115,12 +115,20 @@ return load_guarded("lucid", lucid, function()
     end
     local is_shape = type(shape) == "table" and shape[1] ~= nil
     if not is_shape then return C.tensor(t, shape) end  -- shape is really opts (or nil)
-    local n = 1
+    local sizes = {}  -- every size checked first: the messages below show them
     for i, d in ipairs(shape) do
       if compat.math_type(d) ~= "integer" or d < 0 then
         raise(string.format("lucid.from_table: shape[%d] must be a non-negative integer, got %s",
           i, tostring(d)))
       end
+      sizes[i] = d
+    end
+    if #sizes ~= #shape then
+      raise(string.format("lucid.from_table: shape must be a list of sizes (1..%d), but its length is %s",
+        #sizes, tostring(#shape)))
+    end
+    local n = 1
+    for _, d in ipairs(shape) do
       if d > 0 and n > compat.idiv(#t, d) then  -- more than the table holds (and no overflow)
         raise(string.format("lucid.from_table: shape {%s} needs more values than the table's %d",
           table.concat(shape, ", "), #t))

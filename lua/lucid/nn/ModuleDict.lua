@@ -149,7 +149,11 @@ end
 -- @within nn: more layers
 function ModuleDict:pop(name)
   local m = self._modules[name]
-  if m == nil then raise("nn.ModuleDict:pop: no module named \"" .. tostring(name) .. "\"") end
+  if m == nil then
+    local shown = tostring(name)  -- a long key (a tensor's text) is cut
+    if #shown > 60 then shown = shown:sub(1, 57) .. "..." end
+    raise("nn.ModuleDict:pop: no module named \"" .. shown .. "\"")
+  end
   base_newindex(self, name, nil)
   return m
 end

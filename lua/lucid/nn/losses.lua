@@ -340,6 +340,9 @@ end
 function losses._bce(name, input, target, weight, reduction)
   check_reduction(name, reduction)
   check_same_shape(name, input, target)
+  if input.dtype ~= "float32" and input.dtype ~= "float64" then  -- probabilities: floats only
+    raise("%s: input must be a float tensor of probabilities, got %s", name, input.dtype)
+  end
   weight = check_broadcast_weight(name, "weight", weight, input.shape)
   if input:numel() > 0 then
     local lo, hi = lucid.min(input):item(), lucid.max(input):item()
