@@ -278,7 +278,6 @@ end)
 
 describe("losses of integer and bool tensors", function()
   it("binary cross entropy refuses a non-float input, naming the loss", function()
-    local nn = require("lucid.nn")
     assert.has_error(function() nn.BCELoss()(lucid.tensor({true, false}), lucid.tensor({1, 0})) end,
       "nn.BCELoss: input must be a float tensor of probabilities, got bool")
   end)
