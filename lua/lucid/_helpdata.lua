@@ -966,6 +966,48 @@ and bool tensors are refused); the result is int64 of shape tensor.shape +\
 {num_classes}. num_classes = -1 (the default) takes the largest class; a\
 class below 1 or above num_classes is an error. An empty tensor needs\
 num_classes."},
+  {name = "nn.functional.max_pool1d", section = "nn: modules", usage = "nn.functional.max_pool1d(input, kernel_size [, stride, padding = 0, dilation = 1, ceil_mode = false, return_indices = false])", also = {}, aka = {},
+   text = "Max pooling over the last dim of {N, C, L} or {C, L}: PyTorch's\
+max_pool1d, with stride (default kernel_size), padding (at most half the\
+kernel; padding never wins), dilation and ceil_mode (the last window must\
+start inside the input or the left padding). With return_indices, also\
+the int64 1-based positions of the maxima along L."},
+  {name = "nn.functional.max_pool2d", section = "nn: modules", usage = "nn.functional.max_pool2d(input, kernel_size [, stride, padding = 0, dilation = 1, ceil_mode = false, return_indices = false])", also = {}, aka = {},
+   text = "Max pooling over the last two dims of {N, C, H, W} or {C, H, W}, as\
+PyTorch's max_pool2d; sizes are a number or a table {h, w}. With\
+return_indices, a second result: int64 indices, 1-based and flat over\
+each plane ((h - 1) W + w), which max_unpool2d takes back."},
+  {name = "nn.functional.avg_pool1d", section = "nn: modules", usage = "nn.functional.avg_pool1d(input, kernel_size [, stride, padding = 0, ceil_mode = false, count_include_pad = true])", also = {}, aka = {},
+   text = "Average pooling over the last dim of {N, C, L} or {C, L}, as PyTorch's\
+avg_pool1d: zero padding counts in the divisor unless count_include_pad\
+is false."},
+  {name = "nn.functional.avg_pool2d", section = "nn: modules", usage = "nn.functional.avg_pool2d(input, kernel_size [, stride, padding = 0, ceil_mode = false, count_include_pad = true, divisor_override])", also = {}, aka = {},
+   text = "Average pooling over the last two dims of {N, C, H, W} or {C, H, W}, as\
+PyTorch's avg_pool2d; divisor_override divides every window's sum by\
+that number instead."},
+  {name = "nn.functional.adaptive_avg_pool1d", section = "nn: modules", usage = "nn.functional.adaptive_avg_pool1d(input, output_size)", also = {}, aka = {},
+   text = "Average pooling to a given output length: window i of L takes\
+floor((i-1) L / out) + 1 to ceil(i L / out), as PyTorch's adaptive_avg_pool1d."},
+  {name = "nn.functional.adaptive_avg_pool2d", section = "nn: modules", usage = "nn.functional.adaptive_avg_pool2d(input, output_size)", also = {}, aka = {},
+   text = "Average pooling to a given output size {oh, ow} (a number for both;\
+false keeps that dim's size), as PyTorch's adaptive_avg_pool2d."},
+  {name = "nn.functional.adaptive_max_pool1d", section = "nn: modules", usage = "nn.functional.adaptive_max_pool1d(input, output_size [, return_indices = false])", also = {}, aka = {},
+   text = "Max pooling to a given output length, as PyTorch's adaptive_max_pool1d;\
+with return_indices, also the 1-based positions of the maxima."},
+  {name = "nn.functional.adaptive_max_pool2d", section = "nn: modules", usage = "nn.functional.adaptive_max_pool2d(input, output_size [, return_indices = false])", also = {}, aka = {},
+   text = "Max pooling to a given output size {oh, ow}, as PyTorch's\
+adaptive_max_pool2d; with return_indices, also the 1-based indices, flat\
+over each plane."},
+  {name = "nn.functional.max_unpool1d", section = "nn: modules", usage = "nn.functional.max_unpool1d(input, indices, kernel_size [, stride, padding = 0, output_size])", also = {}, aka = {},
+   text = "The partial inverse of max_pool1d: input's values put back at indices\
+(as max_pool1d returned them, 1-based), zeros elsewhere; output_size\
+(default (L - 1) stride - 2 padding + kernel_size) picks among the sizes\
+that pool to L."},
+  {name = "nn.functional.max_unpool2d", section = "nn: modules", usage = "nn.functional.max_unpool2d(input, indices, kernel_size [, stride, padding = 0, output_size])", also = {}, aka = {},
+   text = "The partial inverse of max_pool2d: input's values put back at indices\
+(1-based, flat over each output plane), zeros elsewhere; output_size\
+{h, w} (or the input's full shape) defaults to (in - 1) stride - 2\
+padding + kernel_size per dim. Gradients flow to input."},
   {name = "nn.ReLU", section = "nn: more layers", usage = "nn.ReLU()", also = {}, aka = {},
    text = "max(x, 0) elementwise as a layer; the gradient at 0 is 0, as PyTorch."},
   {name = "nn.LeakyReLU", section = "nn: more layers", usage = "nn.LeakyReLU([negative_slope = 0.01])", also = {}, aka = {},
@@ -1009,6 +1051,38 @@ buffers) and the running ones in eval mode, then scales by weight and adds\
 bias."},
   {name = "nn.BatchNorm1d:reset_running_stats", section = "nn: more layers", usage = "nn.BatchNorm1d:reset_running_stats()", also = {}, aka = {},
    text = "Zeroes the running statistics (mean 0, var 1, no batches)."},
+  {name = "nn.MaxPool1d", section = "nn: more layers", usage = "nn.MaxPool1d(kernel_size [, stride, padding = 0, dilation = 1, return_indices = false, ceil_mode = false])", also = {}, aka = {},
+   text = "Max pooling over the last dim of {N, C, L} or {C, L} (F.max_pool1d);\
+with return_indices, calling it returns the output and the 1-based\
+indices. stride defaults to kernel_size."},
+  {name = "nn.MaxPool2d", section = "nn: more layers", usage = "nn.MaxPool2d(kernel_size [, stride, padding = 0, dilation = 1, return_indices = false, ceil_mode = false])", also = {}, aka = {},
+   text = "Max pooling over the last two dims of {N, C, H, W} or {C, H, W}\
+(F.max_pool2d); with return_indices, calling it returns the output and\
+the 1-based indices flat over each plane. stride defaults to kernel_size."},
+  {name = "nn.AvgPool1d", section = "nn: more layers", usage = "nn.AvgPool1d(kernel_size [, stride, padding = 0, ceil_mode = false, count_include_pad = true])", also = {}, aka = {},
+   text = "Average pooling over the last dim of {N, C, L} or {C, L} (F.avg_pool1d)."},
+  {name = "nn.AvgPool2d", section = "nn: more layers", usage = "nn.AvgPool2d(kernel_size [, stride, padding = 0, ceil_mode = false, count_include_pad = true, divisor_override])", also = {}, aka = {},
+   text = "Average pooling over the last two dims of {N, C, H, W} or {C, H, W}\
+(F.avg_pool2d)."},
+  {name = "nn.AdaptiveAvgPool1d", section = "nn: more layers", usage = "nn.AdaptiveAvgPool1d(output_size)", also = {}, aka = {},
+   text = "Average pooling of {N, C, L} or {C, L} to output_size along L\
+(F.adaptive_avg_pool1d)."},
+  {name = "nn.AdaptiveAvgPool2d", section = "nn: more layers", usage = "nn.AdaptiveAvgPool2d(output_size)", also = {}, aka = {},
+   text = "Average pooling of {N, C, H, W} or {C, H, W} to output_size {oh, ow}\
+(a number for both; false keeps that dim) (F.adaptive_avg_pool2d)."},
+  {name = "nn.AdaptiveMaxPool1d", section = "nn: more layers", usage = "nn.AdaptiveMaxPool1d(output_size [, return_indices = false])", also = {}, aka = {},
+   text = "Max pooling of {N, C, L} or {C, L} to output_size along L\
+(F.adaptive_max_pool1d); with return_indices, also the 1-based indices."},
+  {name = "nn.AdaptiveMaxPool2d", section = "nn: more layers", usage = "nn.AdaptiveMaxPool2d(output_size [, return_indices = false])", also = {}, aka = {},
+   text = "Max pooling of {N, C, H, W} or {C, H, W} to output_size {oh, ow}\
+(F.adaptive_max_pool2d); with return_indices, also the 1-based indices."},
+  {name = "nn.MaxUnpool1d", section = "nn: more layers", usage = "nn.MaxUnpool1d(kernel_size [, stride, padding = 0])", also = {}, aka = {},
+   text = "The partial inverse of MaxPool1d: called as unpool(x, indices [,\
+output_size]) (F.max_unpool1d)."},
+  {name = "nn.MaxUnpool2d", section = "nn: more layers", usage = "nn.MaxUnpool2d(kernel_size [, stride, padding = 0])", also = {}, aka = {},
+   text = "The partial inverse of MaxPool2d: called as unpool(x, indices [,\
+output_size]), it puts x's values back at the 1-based indices that\
+MaxPool2d returned, zeros elsewhere (F.max_unpool2d)."},
   {name = "nn.LayerNorm", section = "nn: more layers", usage = "nn.LayerNorm(normalized_shape [, eps = 1e-5 [, elementwise_affine = true]])", also = {}, aka = {},
    text = "Normalises over the last dims (normalized_shape, an integer or a table of\
 sizes) to mean 0 and variance 1, then scales by weight and adds bias."},

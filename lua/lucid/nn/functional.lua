@@ -95,4 +95,8 @@ for _, name in ipairs({"mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "c
   F[name] = losses[name]
 end
 
+-- Pooling (lucid/nn/_pool.lua): F.max_pool1d, max_pool2d, avg_pool1d, avg_pool2d,
+-- adaptive_avg_pool1d/2d, adaptive_max_pool1d/2d, max_unpool1d/2d.
+for name, f in pairs(require("lucid.nn._pool").F) do F[name] = f end
+
 return F

@@ -1,0 +1,221 @@
+"""Generate tests/fixtures/pool.lua: PyTorch reference values for Lucid's
+pooling, normalisation and resampling layers (tests/pool_spec.lua checks
+against it).
+
+Run from anywhere with Debian's PyTorch (the ``python3`` first on PATH may lack
+torch):
+
+    /usr/bin/python3 scripts/gen_fixtures_pool.py
+
+The output is deterministic (fixed seed), so rerunning it leaves the file
+unchanged. Running the tests does not need Python.
+
+Fixture format (see also the comment at the top of the generated file):
+  tensor = {shape = {d1, ...}, data = {flat row-major values}}
+  functional[i] = {name, fn = "<nn.functional name>", op = "<core op>",
+                   opts = {Lua options by name}, input = T, seed = T,
+                   output = T, grad = T, indices = T (max pools with
+                   return_indices: 1-based, as float64),
+                   output32 = T, grad32 = T}
+    The spec calls F[fn](input, opts) and back-propagates seed. The 32 forms
+    are PyTorch's results in float32 from the input rounded to float32.
+    max_unpool cases also hold pool_opts: the max_pool that made their indices
+    from input (the unpool's input is that pool's output).
+  layers[i] = {name, layer = "<nn class>", args = {Lua constructor options},
+               eval = bool, steps = n, params = {[state_dict name] = T},
+               input = T, seed = T, output = T, grads = {input = T,
+               params = {[name] = T}}, state_after = {[buffer name] = T},
+               output32 = T, grads32 = {...}, state_after32 = {...}}
+    The spec builds nn[layer](args), loads params (buffers too), sets eval
+    mode if asked, calls the layer steps - 1 times without looking, then
+    once more, and back-propagates seed.
+Values follow Lua conventions: indices are 1-based.
+"""
+
+import sys
+import warnings
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fixture_lua as lua  # noqa: E402
+from fixture_lua import DTYPE  # noqa: E402
+
+SEED = 20261205
+OUT_PATH = lua.FIXTURES / "pool.lua"
+
+warnings.filterwarnings("ignore")
+torch.set_default_dtype(DTYPE)
+DRAW = lua.Draws(SEED)
+randn = DRAW.randn
+
+
+def fmt_value(v, indent=6):
+    if isinstance(v, torch.Tensor):
+        return lua.fmt_tensor(v.detach().to(DTYPE), indent)
+    return lua.fmt_lua(v, other=lambda t: lua.fmt_tensor(t.detach().to(DTYPE)))
+
+
+def entry(fields):
+    """A case as Lua lines at the indent of a list item."""
+    lines = ["    {"]
+    for k, v in fields.items():
+        if v is None:
+            continue
+        if isinstance(v, dict) and any(isinstance(x, (torch.Tensor, dict)) for x in v.values()):
+            lines.append("      %s = {" % lua.lua_key(k))
+            for kk, vv in v.items():
+                if isinstance(vv, dict):
+                    lines.append("        %s = {" % lua.lua_key(kk))
+                    for k3, v3 in vv.items():
+                        lines.append("          %s = %s," % (lua.lua_key(k3), fmt_value(v3, 10)))
+                    lines.append("        },")
+                else:
+                    lines.append("        %s = %s," % (lua.lua_key(kk), fmt_value(vv, 8)))
+            lines.append("      },")
+        else:
+            lines.append("      %s = %s," % (lua.lua_key(k), fmt_value(v)))
+    lines.append("    },")
+    return lines
+
+
+# ----------------------------------------------------------------------------
+# functional cases
+
+FUNCTIONAL = []
+
+
+def lua_opts(opts):
+    """PyTorch keyword arguments as Lua options: tuples as tables, None as
+    false inside output_size."""
+    out = {}
+    for k, v in opts.items():
+        if isinstance(v, tuple):
+            v = [False if e is None else e for e in v]
+        out[k] = v
+    return out
+
+
+def run_fn(fn, x, opts, seed, dtype):
+    x = x.detach().to(dtype).requires_grad_(True)
+    r = getattr(F, fn)(x, **opts)
+    y, idx = (r if isinstance(r, tuple) else (r, None))
+    (y * seed.to(dtype)).sum().backward()
+    return y, idx, x.grad
+
+
+def functional(name, fn, op, shape, **opts):
+    x = randn(*shape)
+    y, idx, _ = run_fn(fn, x, opts, torch.zeros(1), DTYPE)
+    seed = randn(*y.shape)
+    y, idx, g = run_fn(fn, x, opts, seed, DTYPE)
+    y32, _, g32 = run_fn(fn, x, opts, seed, torch.float32)
+    FUNCTIONAL.append({
+        "name": name, "fn": fn, "op": op, "opts": lua_opts(opts), "input": x, "seed": seed,
+        "output": y, "grad": g, "indices": None if idx is None else (idx + 1).to(DTYPE),
+        "output32": y32, "grad32": g32,
+    })
+
+
+def unpool(name, fn, shape, pool_opts, **opts):
+    pool = "max_pool2d" if fn == "max_unpool2d" else "max_pool1d"
+    x0 = randn(*shape)
+    p, idx = getattr(F, pool)(x0, return_indices=True, **pool_opts)
+    x = p.detach()
+
+    def run(dtype, seed):
+        xi = x.detach().to(dtype).clone().requires_grad_(True)
+        y = getattr(F, fn)(xi, idx, **opts)
+        (y * seed.to(dtype)).sum().backward()
+        return y, xi.grad
+
+    y, _ = run(DTYPE, torch.zeros(1))
+    seed = randn(*y.shape)
+    y, g = run(DTYPE, seed)
+    y32, g32 = run(torch.float32, seed)
+    FUNCTIONAL.append({
+        "name": name, "fn": fn, "op": "max_unpool2d", "opts": lua_opts(opts), "pool": pool,
+        "pool_opts": lua_opts(dict(pool_opts, return_indices=True)), "pool_input": x0,
+        "input": x, "indices": (idx + 1).to(DTYPE), "seed": seed, "output": y, "grad": g,
+        "output32": y32, "grad32": g32,
+    })
+
+
+def make_functional():
+    mp, ap = "max_pool2d", "avg_pool2d"
+    functional("max_pool2d k2", "max_pool2d", mp, (2, 2, 5, 6), kernel_size=2)
+    functional("max_pool2d k3 s2 p1 indices", "max_pool2d", mp, (2, 2, 7, 6), kernel_size=3,
+               stride=2, padding=1, return_indices=True)
+    functional("max_pool2d k(3,2) s(2,1) p(1,0) d(2,1)", "max_pool2d", mp, (1, 3, 8, 5),
+               kernel_size=(3, 2), stride=(2, 1), padding=(1, 0), dilation=(2, 1),
+               return_indices=True)
+    functional("max_pool2d k3 s2 ceil", "max_pool2d", mp, (1, 2, 6, 6), kernel_size=3, stride=2,
+               ceil_mode=True, return_indices=True)
+    functional("max_pool2d k3 s2 p1 ceil (last window in padding dropped)", "max_pool2d", mp,
+               (1, 2, 5, 6), kernel_size=3, stride=2, padding=1, ceil_mode=True)
+    functional("max_pool2d 3-d input", "max_pool2d", mp, (2, 5, 5), kernel_size=2, stride=1,
+               return_indices=True)
+    functional("max_pool1d k3 s2 p1 d2 ceil", "max_pool1d", mp, (2, 3, 10), kernel_size=3,
+               stride=2, padding=1, dilation=2, ceil_mode=True, return_indices=True)
+    functional("max_pool1d 2-d input", "max_pool1d", mp, (3, 7), kernel_size=2)
+    functional("avg_pool2d k2", "avg_pool2d", ap, (2, 2, 5, 6), kernel_size=2)
+    functional("avg_pool2d k3 s2 p1", "avg_pool2d", ap, (2, 2, 7, 6), kernel_size=3, stride=2,
+               padding=1)
+    functional("avg_pool2d k3 s2 p1 no pad count", "avg_pool2d", ap, (2, 2, 7, 6), kernel_size=3,
+               stride=2, padding=1, count_include_pad=False)
+    functional("avg_pool2d k3 s2 p1 ceil", "avg_pool2d", ap, (1, 2, 6, 6), kernel_size=3, stride=2,
+               padding=1, ceil_mode=True)
+    functional("avg_pool2d k3 s2 p1 ceil no pad count", "avg_pool2d", ap, (1, 2, 6, 6),
+               kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)
+    functional("avg_pool2d k(2,3) s(1,2) divisor_override", "avg_pool2d", ap, (1, 2, 4, 7),
+               kernel_size=(2, 3), stride=(1, 2), divisor_override=5)
+    functional("avg_pool2d 3-d input", "avg_pool2d", ap, (2, 4, 5), kernel_size=2, stride=1)
+    functional("avg_pool1d k3 s2 p1 ceil no pad count", "avg_pool1d", ap, (2, 3, 10),
+               kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)
+    functional("avg_pool1d k4", "avg_pool1d", ap, (2, 9), kernel_size=4, stride=2, padding=2)
+    functional("adaptive_avg_pool1d 10 -> 4", "adaptive_avg_pool1d", ap, (2, 3, 10), output_size=4)
+    functional("adaptive_avg_pool2d (7,5) -> (3,4)", "adaptive_avg_pool2d", ap, (2, 2, 7, 5),
+               output_size=(3, 4))
+    functional("adaptive_avg_pool2d (6,5) -> (4,None)", "adaptive_avg_pool2d", ap, (1, 2, 6, 5),
+               output_size=(4, None))
+    functional("adaptive_avg_pool2d (5,5) -> 1", "adaptive_avg_pool2d", ap, (2, 3, 5, 5),
+               output_size=1)
+    functional("adaptive_max_pool2d (7,5) -> (3,2)", "adaptive_max_pool2d", mp, (2, 2, 7, 5),
+               output_size=(3, 2), return_indices=True)
+    functional("adaptive_max_pool1d 9 -> 4", "adaptive_max_pool1d", mp, (2, 2, 9), output_size=4,
+               return_indices=True)
+    unpool("max_unpool2d k2", "max_unpool2d", (2, 2, 4, 6), {"kernel_size": 2}, kernel_size=2)
+    unpool("max_unpool2d k3 s2 p1 output_size", "max_unpool2d", (1, 2, 7, 6),
+           {"kernel_size": 3, "stride": 2, "padding": 1}, kernel_size=3, stride=2, padding=1,
+           output_size=(7, 6))
+    unpool("max_unpool1d k2", "max_unpool1d", (2, 2, 8), {"kernel_size": 2}, kernel_size=2)
+
+
+# ----------------------------------------------------------------------------
+
+LAYERS = []
+
+HEADER = """-- PyTorch %s reference values for the pooling, normalisation and resampling
+-- layers (tests/pool_spec.lua), written by scripts/gen_fixtures_pool.py: do
+-- not edit. Format: see that script's docstring.""" % torch.__version__
+
+
+def main():
+    make_functional()
+    body = ["  functional = {"]
+    for c in FUNCTIONAL:
+        body += entry(c)
+    body.append("  },")
+    body.append("  layers = {")
+    for c in LAYERS:
+        body += entry(c)
+    body.append("  },")
+    lua.write_chunk(OUT_PATH, HEADER, body, "%d functional cases, %d layers"
+                    % (len(FUNCTIONAL), len(LAYERS)))
+
+
+if __name__ == "__main__":
+    main()
