@@ -198,6 +198,89 @@ def make_functional():
 
 LAYERS = []
 
+
+def layer(name, cls, args, ctor, shape, eval=False, steps=1):
+    """A layer case: PyTorch's module from ctor() with random parameters and
+    running statistics, run `steps` times in float64 and in float32."""
+    import copy
+    m = ctor()
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(randn(*p.shape))
+        for bname, b in m.named_buffers():
+            if bname == "running_mean":
+                b.copy_(randn(*b.shape))
+            elif bname == "running_var":
+                b.copy_(DRAW.positive(*b.shape))
+    params = {k: v.detach().clone().to(DTYPE) for k, v in m.state_dict().items()}
+    x = randn(*shape)
+    seed = None
+
+    def run(dtype):
+        mm = copy.deepcopy(m).to(dtype)
+        mm.eval() if eval else mm.train()
+        xi = x.detach().to(dtype).clone().requires_grad_(True)
+        for _ in range(steps - 1):
+            mm(xi)
+        y = mm(xi)
+        if seed is not None:
+            (y * seed.to(dtype)).sum().backward()
+        grads = {k: p.grad for k, p in mm.named_parameters()}
+        state = {k: b.detach().clone().to(DTYPE) for k, b in mm.named_buffers()}
+        return y, xi.grad, grads, state
+
+    y, _, _, _ = run(DTYPE)
+    seed = randn(*y.shape)
+    y, gx, gp, state = run(DTYPE)
+    y32, gx32, gp32, state32 = run(torch.float32)
+    LAYERS.append({
+        "name": name, "layer": cls, "args": args, "eval": eval, "steps": steps,
+        "params": params, "input": x, "seed": seed, "output": y,
+        "grads": {"input": gx, "params": gp}, "state_after": state or None,
+        "output32": y32, "grads32": {"input": gx32, "params": gp32},
+        "state_after32": state32 or None,
+    })
+
+
+def make_layers():
+    layer("BatchNorm2d train", "BatchNorm2d", {"num_features": 3}, lambda: nn.BatchNorm2d(3),
+          (4, 3, 3, 2))
+    layer("BatchNorm2d momentum None, 3 steps", "BatchNorm2d",
+          {"num_features": 2, "momentum": False, "eps": 1e-3},
+          lambda: nn.BatchNorm2d(2, momentum=None, eps=1e-3), (2, 2, 3, 3), steps=3)
+    layer("BatchNorm2d momentum 0.3, 2 steps", "BatchNorm2d", {"num_features": 2, "momentum": 0.3},
+          lambda: nn.BatchNorm2d(2, momentum=0.3), (3, 2, 2, 3), steps=2)
+    layer("BatchNorm2d eval", "BatchNorm2d", {"num_features": 3}, lambda: nn.BatchNorm2d(3),
+          (2, 3, 3, 3), eval=True)
+    layer("BatchNorm2d no affine, no running stats, eval", "BatchNorm2d",
+          {"num_features": 2, "affine": False, "track_running_stats": False},
+          lambda: nn.BatchNorm2d(2, affine=False, track_running_stats=False), (3, 2, 2, 2),
+          eval=True)
+    layer("GroupNorm(2, 4)", "GroupNorm", {"num_groups": 2, "num_channels": 4},
+          lambda: nn.GroupNorm(2, 4), (3, 4, 2, 3))
+    layer("GroupNorm(3, 3) eps 1e-3 on {N, C, L}", "GroupNorm",
+          {"num_groups": 3, "num_channels": 3, "eps": 1e-3},
+          lambda: nn.GroupNorm(3, 3, eps=1e-3), (2, 3, 5))
+    layer("GroupNorm(1, 4) no affine", "GroupNorm",
+          {"num_groups": 1, "num_channels": 4, "affine": False},
+          lambda: nn.GroupNorm(1, 4, affine=False), (2, 4, 3))
+    layer("InstanceNorm2d", "InstanceNorm2d", {"num_features": 3}, lambda: nn.InstanceNorm2d(3),
+          (2, 3, 3, 4))
+    layer("InstanceNorm2d affine, unbatched", "InstanceNorm2d", {"num_features": 2, "affine": True},
+          lambda: nn.InstanceNorm2d(2, affine=True), (2, 3, 4))
+    layer("InstanceNorm2d running stats, momentum 0.2, 2 steps", "InstanceNorm2d",
+          {"num_features": 2, "momentum": 0.2, "affine": True, "track_running_stats": True},
+          lambda: nn.InstanceNorm2d(2, momentum=0.2, affine=True, track_running_stats=True),
+          (3, 2, 3, 3), steps=2)
+    layer("InstanceNorm2d running stats, eval", "InstanceNorm2d",
+          {"num_features": 2, "track_running_stats": True},
+          lambda: nn.InstanceNorm2d(2, track_running_stats=True), (2, 2, 3, 3), eval=True)
+    layer("LocalResponseNorm(3)", "LocalResponseNorm", {"size": 3},
+          lambda: nn.LocalResponseNorm(3), (2, 5, 2, 3))
+    layer("LocalResponseNorm(2, 0.01, 0.5, 2) on {N, C, L}", "LocalResponseNorm",
+          {"size": 2, "alpha": 0.01, "beta": 0.5, "k": 2.0},
+          lambda: nn.LocalResponseNorm(2, alpha=0.01, beta=0.5, k=2.0), (2, 4, 5))
+
 HEADER = """-- PyTorch %s reference values for the pooling, normalisation and resampling
 -- layers (tests/pool_spec.lua), written by scripts/gen_fixtures_pool.py: do
 -- not edit. Format: see that script's docstring.""" % torch.__version__
@@ -205,6 +288,7 @@ HEADER = """-- PyTorch %s reference values for the pooling, normalisation and re
 
 def main():
     make_functional()
+    make_layers()
     body = ["  functional = {"]
     for c in FUNCTIONAL:
         body += entry(c)

@@ -65,6 +65,49 @@ describe("pooling against PyTorch", function()
   end)
 end)
 
+-- Builds, loads and runs a layer case in dtype; checks outputs, gradients
+-- of the input and parameters, and the buffers after the last step.
+local function check_layer(c, dtype)
+  local tol = TOL[dtype]
+  local f32 = dtype == "float32"
+  local layer = nn[c.layer](c.args):to(dtype)
+  local sd = {}
+  for name, t in pairs(c.params) do
+    sd[name] = H.tensor(t, {dtype = name == "num_batches_tracked" and "int64" or dtype})
+  end
+  layer:load_state_dict(sd)
+  if c.eval then layer:eval() end
+  local x = H.tensor(c.input, {dtype = dtype, requires_grad = true})
+  for _ = 1, c.steps - 1 do layer(x) end
+  local y = layer(x)
+  H.assert_close(y, f32 and c.output32 or c.output, tol[1], tol[2], c.name .. ": output")
+  y:backward(H.tensor(c.seed, {dtype = dtype}))
+  local grads = f32 and c.grads32 or c.grads
+  H.assert_close(x.grad, grads.input, tol[1], tol[2], c.name .. ": grad of input")
+  local n = 0
+  for name, p in layer:named_parameters() do
+    n = n + 1
+    assert.are.equal(dtype, p.grad.dtype)
+    H.assert_close(p.grad, grads.params[name], tol[1], tol[2], c.name .. ": grad of " .. name)
+  end
+  local want = 0
+  for _ in pairs(grads.params) do want = want + 1 end
+  assert.are.equal(want, n, c.name .. ": parameters")
+  for name, t in pairs((f32 and c.state_after32 or c.state_after) or {}) do
+    local b = layer:get_buffer(name)
+    if name == "num_batches_tracked" then assert.are.equal("int64", b.dtype) end
+    H.assert_close(b, t, tol[1], tol[2], c.name .. ": " .. name .. " after")
+  end
+end
+
+describe("normalisation layers against PyTorch", function()
+  for _, c in ipairs(fixtures.layers) do
+    for _, dtype in ipairs({"float64", "float32"}) do
+      it(c.name .. " (" .. dtype .. ")", function() check_layer(c, dtype) end)
+    end
+  end
+end)
+
 describe("pooling gradients by finite differences", function()
   local x4 = H.maker()(2, 2, 5, 6)
   -- where unpool's indices come from: fixed, so perturbing x moves no index
@@ -82,6 +125,94 @@ describe("pooling gradients by finite differences", function()
     end, {x4}},
   }, 4242)
 
+end)
+
+describe("normalisation by finite differences", function()
+  local m = H.maker()
+  local function vec(n) return m(n) end
+  H.gradcheck_cases({
+    {"batch_norm training", function(x, w, b) return F.batch_norm(x, nil, nil, w, b, true) end,
+      {m(3, 2, 2, 2), vec(2), vec(2)}},
+    {"group_norm", function(x, w, b) return F.group_norm(x, 2, w, b) end, {m(2, 4, 3), vec(4), vec(4)}},
+    {"instance_norm", function(x, w, b) return F.instance_norm(x, {weight = w, bias = b}) end,
+      {m(2, 2, 2, 3), vec(2), vec(2)}},
+    {"local_response_norm", function(x) return F.local_response_norm(x, 3, 0.1, 0.75, 1) end,
+      {m(2, 4, 2, 2)}},
+  }, 777)
+end)
+
+describe("normalisation layers", function()
+  it("match their functional forms", function()
+    local x = lucid.randn(3, 4, 2, 3, {dtype = "float64"})
+    local bn = nn.BatchNorm2d(4):double()
+    local rm, rv = lucid.zeros(4, {dtype = "float64"}), lucid.ones(4, {dtype = "float64"})
+    H.assert_close(bn(x), F.batch_norm(x, rm, rv, bn.weight, bn.bias, true), 1e-12, 1e-12)
+    H.assert_close(bn.running_mean, rm, 0, 0)
+    H.assert_close(bn.running_var, rv, 0, 0)
+    bn:eval()
+    H.assert_close(bn(x), F.batch_norm(x, rm, rv, bn.weight, bn.bias), 1e-12, 1e-12)
+    local gn = nn.GroupNorm(2, 4):double()
+    H.assert_close(gn(x), F.group_norm(x, 2, gn.weight, gn.bias), 0, 0)
+    H.assert_close(nn.InstanceNorm2d(4)(x), F.instance_norm(x), 0, 0)
+    H.assert_close(nn.LocalResponseNorm(3)(x), F.local_response_norm(x, 3), 0, 0)
+  end)
+
+  it("keep PyTorch's state-dict keys", function()
+    local function keys(m)
+      local out = {}
+      for k in pairs(m:state_dict()) do out[#out + 1] = k end
+      table.sort(out)
+      return out
+    end
+    assert.are.same({"bias", "num_batches_tracked", "running_mean", "running_var", "weight"},
+      keys(nn.BatchNorm2d(3)))
+    assert.are.same({}, keys(nn.InstanceNorm2d(3)))
+    assert.are.same({"bias", "num_batches_tracked", "running_mean", "running_var", "weight"},
+      keys(nn.InstanceNorm2d(3, {affine = true, track_running_stats = true})))
+    assert.are.same({"bias", "weight"}, keys(nn.GroupNorm(1, 3)))
+    assert.are.same({}, keys(nn.GroupNorm(1, 3, {affine = false})))
+    assert.are.same({}, keys(nn.LocalResponseNorm(2)))
+  end)
+
+  it("print as PyTorch", function()
+    assert.are.equal("BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=true, track_running_stats=true)",
+      tostring(nn.BatchNorm2d(3)))
+    assert.are.equal("InstanceNorm2d(3, eps=1e-05, momentum=0.1, affine=false, track_running_stats=false)",
+      tostring(nn.InstanceNorm2d(3)))
+    assert.are.equal("GroupNorm(2, 4, eps=1e-05, affine=true)", tostring(nn.GroupNorm(2, 4)))
+    assert.are.equal("LocalResponseNorm(3, alpha=0.0001, beta=0.75, k=2)",
+      tostring(nn.LocalResponseNorm(3, {k = 2})))
+  end)
+
+  it("leave the running statistics alone after a failed call", function()
+    local bn = nn.BatchNorm2d(2)
+    H.assert_error("nn.BatchNorm2d: expected more than 1 value per channel when training, got input {1, 2, 1, 1}",
+      bn, lucid.randn(1, 2, 1, 1))
+    assert.are.equal(0, bn.num_batches_tracked:item())
+  end)
+
+  it("name the layer and the shapes in errors", function()
+    H.assert_error("nn.BatchNorm2d: expected 4-d input {N, C, H, W}, got {2, 3}", nn.BatchNorm2d(3),
+      lucid.randn(2, 3))
+    H.assert_error("nn.BatchNorm2d: input {2, 4, 2, 2} has 4 channels in dim 2, expected 3 (num_features)",
+      nn.BatchNorm2d(3), lucid.randn(2, 4, 2, 2))
+    H.assert_error("nn.GroupNorm: num_channels (5) must be divisible by num_groups (2)", nn.GroupNorm, 2, 5)
+    H.assert_error("nn.GroupNorm: expected an input {N, 4, ...} (num_channels in dim 2), got {2, 3, 5}",
+      nn.GroupNorm(2, 4), lucid.randn(2, 3, 5))
+    H.assert_error("nn.InstanceNorm2d: expected 3-d or 4-d input {C, H, W} or {N, C, H, W}, got {2, 3}",
+      nn.InstanceNorm2d(3), lucid.randn(2, 3))
+    H.assert_error("nn.InstanceNorm2d: input {2, 4, 2, 2} has 4 channels, expected 3 (num_features)",
+      nn.InstanceNorm2d(3, {affine = true}), lucid.randn(2, 4, 2, 2))
+    H.assert_error("nn.InstanceNorm2d: momentum must be a number, got false", nn.InstanceNorm2d, 3,
+      {momentum = false})
+    H.assert_error("nn.functional.group_norm: input {2, 3, 4} has 3 channels, not divisible by num_groups (2)",
+      F.group_norm, lucid.randn(2, 3, 4), 2)
+    H.assert_error("nn.functional.batch_norm: weight {3} must have shape {2} (the input's channels)",
+      F.batch_norm, lucid.randn(3, 2), nil, nil, lucid.ones(3), nil, true)
+    H.assert_error("nn.functional.batch_norm: running_mean and running_var are needed when not training",
+      F.batch_norm, lucid.randn(3, 2))
+    H.assert_error("nn.LocalResponseNorm: size must be a positive integer", nn.LocalResponseNorm, 0)
+  end)
 end)
 
 describe("pooling layers", function()

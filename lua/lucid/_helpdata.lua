@@ -1008,6 +1008,23 @@ that pool to L."},
 (1-based, flat over each output plane), zeros elsewhere; output_size\
 {h, w} (or the input's full shape) defaults to (in - 1) stride - 2\
 padding + kernel_size per dim. Gradients flow to input."},
+  {name = "nn.functional.batch_norm", section = "nn: modules", usage = "nn.functional.batch_norm(input, running_mean, running_var [, weight, bias, training = false, momentum = 0.1, eps = 1e-5])", also = {}, aka = {},
+   text = "Batch normalisation of {N, C, ...} over every dim but C, as PyTorch's\
+F.batch_norm: with training the batch's statistics, updating running_mean and running_var in\
+place when given (momentum; the unbiased variance), else the running ones."},
+  {name = "nn.functional.group_norm", section = "nn: modules", usage = "nn.functional.group_norm(input, num_groups [, weight, bias, eps = 1e-5])", also = {}, aka = {},
+   text = "Group normalisation as PyTorch's F.group_norm: the C channels of {N, C,\
+...} split into num_groups groups, each normalised over its channels and\
+the other dims (biased variance), then weight and bias per channel."},
+  {name = "nn.functional.instance_norm", section = "nn: modules", usage = "nn.functional.instance_norm(input [, running_mean, running_var, weight, bias, use_input_stats = true, momentum = 0.1, eps = 1e-5])", also = {}, aka = {},
+   text = "Instance normalisation as PyTorch's F.instance_norm: each channel of\
+each sample of {N, C, ...} over the other dims; with use_input_stats\
+(the default) the input's statistics, updating running_mean and\
+running_var when given, else the running ones."},
+  {name = "nn.functional.local_response_norm", section = "nn: modules", usage = "nn.functional.local_response_norm(input, size [, alpha = 1e-4, beta = 0.75, k = 1])", also = {}, aka = {},
+   text = "Local response normalisation as PyTorch's F.local_response_norm: each\
+element divided by (k + alpha * mean of x^2 over `size` channels around\
+it (zeros past the edges))^beta, over {N, C, ...}."},
   {name = "nn.ReLU", section = "nn: more layers", usage = "nn.ReLU()", also = {}, aka = {},
    text = "max(x, 0) elementwise as a layer; the gradient at 0 is 0, as PyTorch."},
   {name = "nn.LeakyReLU", section = "nn: more layers", usage = "nn.LeakyReLU([negative_slope = 0.01])", also = {}, aka = {},
@@ -1051,6 +1068,20 @@ buffers) and the running ones in eval mode, then scales by weight and adds\
 bias."},
   {name = "nn.BatchNorm1d:reset_running_stats", section = "nn: more layers", usage = "nn.BatchNorm1d:reset_running_stats()", also = {}, aka = {},
    text = "Zeroes the running statistics (mean 0, var 1, no batches)."},
+  {name = "nn.BatchNorm2d", section = "nn: more layers", usage = "nn.BatchNorm2d(num_features [, eps = 1e-5 [, momentum = 0.1 [, affine = true [, track_running_stats = true]]]])", also = {}, aka = {},
+   text = "Normalises each channel of {N, C, H, W} input with the batch's statistics\
+in training mode (updating running_mean, running_var and\
+num_batches_tracked; momentum = false is the cumulative average) and the\
+running ones in eval mode, then scales by weight and adds bias."},
+  {name = "nn.InstanceNorm2d", section = "nn: more layers", usage = "nn.InstanceNorm2d(num_features [, eps = 1e-5, momentum = 0.1, affine = false, track_running_stats = false])", also = {}, aka = {},
+   text = "Normalises each channel of each sample of {N, C, H, W} (or unbatched {C,\
+H, W}) over H and W, then (affine) scales by weight and adds bias."},
+  {name = "nn.GroupNorm", section = "nn: more layers", usage = "nn.GroupNorm(num_groups, num_channels [, eps = 1e-5, affine = true])", also = {}, aka = {},
+   text = "Normalises groups of channels of {N, C, ...} input, then scales by\
+weight and adds bias per channel."},
+  {name = "nn.LocalResponseNorm", section = "nn: more layers", usage = "nn.LocalResponseNorm(size [, alpha = 1e-4, beta = 0.75, k = 1])", also = {}, aka = {},
+   text = "Divides each element of {N, C, ...} by (k + alpha * the mean of x^2 over\
+size neighbouring channels)^beta, as PyTorch's LocalResponseNorm."},
   {name = "nn.MaxPool1d", section = "nn: more layers", usage = "nn.MaxPool1d(kernel_size [, stride, padding = 0, dilation = 1, return_indices = false, ceil_mode = false])", also = {}, aka = {},
    text = "Max pooling over the last dim of {N, C, L} or {C, L} (F.max_pool1d);\
 with return_indices, calling it returns the output and the 1-based\

@@ -98,5 +98,8 @@ end
 -- Pooling (lucid/nn/_pool.lua): F.max_pool1d, max_pool2d, avg_pool1d, avg_pool2d,
 -- adaptive_avg_pool1d/2d, adaptive_max_pool1d/2d, max_unpool1d/2d.
 for name, f in pairs(require("lucid.nn._pool").F) do F[name] = f end
+-- Normalisation (lucid/nn/_norm.lua): F.batch_norm, group_norm, instance_norm,
+-- local_response_norm.
+for name, f in pairs(require("lucid.nn._norm").F) do F[name] = f end
 
 return F
