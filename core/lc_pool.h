@@ -1,4 +1,5 @@
-/* lc_pool.h: pooling over the last two dims (max, average, adaptive).
+/* lc_pool.h: pooling over the last two dims (max, average, adaptive), and
+ * resampling (interpolate).
  *
  * An input (..., H, W), float32 or float64, is a stack of planes (N, C or
  * both in front); each output element reduces one window of its plane.
@@ -59,6 +60,21 @@ lc_tensor *lc_avg_pool2d(lc_ctx *ctx, lc_tensor *x, const lc_pool2d_opts *o);
  * which get x (..., h, w); indices has x's shape and a repeated index keeps
  * the last value. Its gradient gathers g at the indices. */
 lc_tensor *lc_max_unpool2d(lc_ctx *ctx, lc_tensor *x, lc_tensor *indices, int64_t oh, int64_t ow);
+/* Resampling of the last two dims, as PyTorch's interpolate: y (..., OH,
+ * OW) from x (..., H, W). Nearest takes x[floor(o * scale)] (float
+ * arithmetic, PyTorch's "nearest"); linear mixes the two neighbours of
+ * scale (o + 1/2) - 1/2 (clamped at 0), or of o (H - 1) / (OH - 1) with
+ * align_corners. scale is in / out, or 1 / scale_factor[d] when
+ * scale_factor[d] > 0 (PyTorch's scale_factor without
+ * recompute_scale_factor). A 1-d resampling is a 2-d one of height 1. */
+typedef enum lc_interp_mode { LC_INTERP_NEAREST = 0, LC_INTERP_LINEAR } lc_interp_mode;
+typedef struct lc_interp_opts {
+  int64_t out_size[2];
+  lc_interp_mode mode;
+  int align_corners;
+  double scale_factor[2];  /* 0: none */
+} lc_interp_opts;
+lc_tensor *lc_interpolate(lc_ctx *ctx, lc_tensor *x, const lc_interp_opts *o);
 
 #ifdef __cplusplus
 }

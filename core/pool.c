@@ -16,6 +16,8 @@ static int rule_max_pool2d(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **gr
 static int rule_avg_pool2d(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_max_unpool2d(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_avg_pool2d_adjoint(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_interpolate(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_interpolate_adjoint(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 
 enum {
 #define POOL(name, ...) PL_##name,
@@ -522,4 +524,197 @@ static int rule_max_unpool2d(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **
   lc_tensor_release(gc);
   grads[0] = gx;
   return gx != NULL;
+}
+
+/* ---- interpolate ------------------------------------------------------------------
+ * Output position o of a dim reads taps i0 and i1 of the input with weights
+ * w0 and w1 (nearest: i0 = i1, w1 = 0), so forward and adjoint are one
+ * loop each over a table per dim, as the pools'. */
+
+typedef struct interp_info {
+  lc_interp_opts o;
+  int64_t in[2], out[2];
+} interp_info;
+
+typedef struct tap {
+  int64_t i0, i1;
+  double w0, w1;
+} tap;
+
+/* PyTorch's indices and weights for dim d, in float arithmetic for float32
+ * inputs as PyTorch's CPU kernels compute them (in double for float64). */
+static void make_taps(const interp_info *ii, int d, int f32, tap *t) {
+  int64_t in = ii->in[d], out = ii->out[d];
+  double sf = ii->o.scale_factor[d];
+  for (int64_t o = 0; o < out; o++) {
+    tap *v = &t[o];
+    if (ii->o.mode == LC_INTERP_NEAREST) {
+      int64_t i;
+      if (out == in) {
+        i = o;
+      } else if (out == 2 * in) {
+        i = o / 2;
+      } else {
+        float scale = sf > 0 ? (float)(1.0 / sf) : (float)in / (float)out;
+        i = (int64_t)floorf((float)o * scale);
+        if (i > in - 1) i = in - 1;
+      }
+      v->i0 = v->i1 = i;
+      v->w0 = 1;
+      v->w1 = 0;
+      continue;
+    }
+    if (f32) {
+      float scale = ii->o.align_corners ? (out > 1 ? (float)(in - 1) / (float)(out - 1) : 0.0f)
+                                        : (sf > 0 ? (float)(1.0 / sf) : (float)in / (float)out);
+      float s = ii->o.align_corners ? scale * (float)o : scale * ((float)o + 0.5f) - 0.5f;
+      float lo = s < 0 ? 0.0f : s;
+      int64_t i0 = (int64_t)lo;
+      float l1 = lo - (float)i0;
+      v->i0 = i0;
+      v->w1 = l1 < 0 ? 0 : l1 > 1 ? 1 : l1;
+      v->w0 = 1.0f - (float)v->w1;
+    } else {
+      double scale = ii->o.align_corners ? (out > 1 ? (double)(in - 1) / (double)(out - 1) : 0.0)
+                                         : (sf > 0 ? 1.0 / sf : (double)in / (double)out);
+      double s = ii->o.align_corners ? scale * (double)o : scale * ((double)o + 0.5) - 0.5;
+      double src = s < 0 ? 0 : s;
+      v->i0 = (int64_t)src;
+      double l1 = src - (double)v->i0;
+      v->w1 = l1 < 0 ? 0 : l1 > 1 ? 1 : l1;
+      v->w0 = 1 - v->w1;
+    }
+    v->i1 = v->i0 + (v->i0 < in - 1 ? 1 : 0);
+  }
+}
+
+#define INTERP_KERNELS(T, sfx)                                                             \
+  static void interp_fwd_##sfx(int64_t P, const interp_info *ii, const tap *th,            \
+                               const tap *tw, const T *x, T *y) {                          \
+    int64_t H = ii->in[0], W = ii->in[1], OH = ii->out[0], OW = ii->out[1];                \
+    for (int64_t p = 0; p < P; p++) {                                                      \
+      const T *xp = x + p * H * W;                                                         \
+      for (int64_t oh = 0; oh < OH; oh++) {                                                \
+        const tap *a = &th[oh];                                                            \
+        const T *r0 = xp + a->i0 * W, *r1 = xp + a->i1 * W;                                \
+        for (int64_t ow = 0; ow < OW; ow++) {                                              \
+          const tap *b = &tw[ow];                                                          \
+          T v = (T)a->w0 * ((T)b->w0 * r0[b->i0] + (T)b->w1 * r0[b->i1]) +                 \
+                (T)a->w1 * ((T)b->w0 * r1[b->i0] + (T)b->w1 * r1[b->i1]);                  \
+          y[(p * OH + oh) * OW + ow] = v;                                                  \
+        }                                                                                  \
+      }                                                                                    \
+    }                                                                                      \
+  }                                                                                        \
+  static void interp_adj_##sfx(int64_t P, const interp_info *ii, const tap *th,            \
+                               const tap *tw, const T *g, T *gx) {                         \
+    int64_t H = ii->in[0], W = ii->in[1], OH = ii->out[0], OW = ii->out[1];                \
+    for (int64_t p = 0; p < P; p++) {                                                      \
+      T *gp = gx + p * H * W;                                                              \
+      for (int64_t oh = 0; oh < OH; oh++) {                                                \
+        const tap *a = &th[oh];                                                            \
+        T *r0 = gp + a->i0 * W, *r1 = gp + a->i1 * W;                                      \
+        for (int64_t ow = 0; ow < OW; ow++) {                                              \
+          const tap *b = &tw[ow];                                                          \
+          T v = g[(p * OH + oh) * OW + ow];                                                \
+          r0[b->i0] += (T)a->w0 * (T)b->w0 * v;                                            \
+          r0[b->i1] += (T)a->w0 * (T)b->w1 * v;                                            \
+          r1[b->i0] += (T)a->w1 * (T)b->w0 * v;                                            \
+          r1[b->i1] += (T)a->w1 * (T)b->w1 * v;                                            \
+        }                                                                                  \
+      }                                                                                    \
+    }                                                                                      \
+  }
+
+INTERP_KERNELS(float, f32)
+INTERP_KERNELS(double, f64)
+
+static void interp_info_free(lc_ctx *ctx, void *u) { lc__free(ctx, u, sizeof(interp_info)); }
+
+static lc_tensor *interp_finish(lc_ctx *ctx, lc_tensor *out, int op, lc_tensor *in,
+                                const interp_info *ii) {
+  out = lc__finish(ctx, out, &PL[op].def, 1, &in);
+  if (out && out->node) {
+    interp_info *u = lc__alloc(ctx, sizeof *u);
+    if (!u) {
+      lc_tensor_release(out);
+      return NULL;
+    }
+    *u = *ii;
+    out->node->user = u;
+    out->node->user_free = interp_info_free;
+  }
+  return out;
+}
+
+/* forward (adjoint = 0): x (..., in) -> (..., out); adjoint: g (..., out) -> (..., in) */
+static lc_tensor *interp_run(lc_ctx *ctx, lc_tensor *a, const interp_info *ii, int adjoint) {
+  int64_t shape[LC_MAX_DIMS], planes;
+  plane_shape(a, adjoint ? ii->in : ii->out, shape, &planes);
+  lc_tensor *ac = lc__contig_raw(ctx, a);
+  lc_tensor *r = ac ? (adjoint ? lc_zeros : lc_empty)(ctx, a->dtype, a->ndim, shape) : NULL;
+  int64_t n = ii->out[0] + ii->out[1];
+  tap *t = r ? lc__alloc(ctx, sizeof(tap) * (size_t)(n > 0 ? n : 1)) : NULL;
+  if (t) {
+    int f32 = a->dtype == LC_FLOAT32;
+    make_taps(ii, 0, f32, t);
+    make_taps(ii, 1, f32, t + ii->out[0]);
+    if (a->numel > 0 && r->numel > 0) {
+      if (f32 && !adjoint)
+        interp_fwd_f32(planes, ii, t, t + ii->out[0], lc_tensor_data(ac), lc_tensor_data(r));
+      else if (f32)
+        interp_adj_f32(planes, ii, t, t + ii->out[0], lc_tensor_data(ac), lc_tensor_data(r));
+      else if (!adjoint)
+        interp_fwd_f64(planes, ii, t, t + ii->out[0], lc_tensor_data(ac), lc_tensor_data(r));
+      else
+        interp_adj_f64(planes, ii, t, t + ii->out[0], lc_tensor_data(ac), lc_tensor_data(r));
+    }
+    lc__free(ctx, t, sizeof(tap) * (size_t)(n > 0 ? n : 1));
+  }
+  lc_tensor_release(ac);
+  if (!t) {
+    lc_tensor_release(r);
+    return NULL;
+  }
+  return interp_finish(ctx, r, adjoint ? PL_interpolate_adjoint : PL_interpolate, a, ii);
+}
+
+lc_tensor *lc_interpolate(lc_ctx *ctx, lc_tensor *x, const lc_interp_opts *o) {
+  char sx[LC_SHAPE_STR];
+  lc_shape_str(sx, sizeof sx, x->ndim, x->shape);
+  if (!lc_dtype_is_float(x->dtype)) {
+    lc__fail(ctx, LC_EARG, "needs a float tensor, got %s", lc_dtype_name(x->dtype));
+    return NULL;
+  }
+  if (x->ndim != 3 && x->ndim != 4) {
+    lc__fail(ctx, LC_ESHAPE, "expected a 3-d or 4-d input (C, H, W) or (N, C, H, W), got %s", sx);
+    return NULL;
+  }
+  interp_info ii;
+  memset(&ii, 0, sizeof ii);
+  ii.o = *o;
+  for (int d = 0; d < 2; d++) {
+    ii.in[d] = x->shape[x->ndim - 2 + d];
+    ii.out[d] = o->out_size[d];
+    if (ii.out[d] < 1 || ii.out[d] > INT64_MAX / 4) {
+      lc__fail(ctx, LC_EARG, "input %s gives an output of size %lldx%lld: too small", sx,
+               (long long)o->out_size[0], (long long)o->out_size[1]);
+      return NULL;
+    }
+    if (ii.in[d] < 1) {
+      lc__fail(ctx, LC_ESHAPE, "input %s has an empty plane", sx);
+      return NULL;
+    }
+  }
+  return interp_run(ctx, x, &ii, 0);
+}
+
+static int rule_interpolate(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  grads[0] = interp_run(ctx, g, n->user, 1);
+  return grads[0] != NULL;
+}
+
+static int rule_interpolate_adjoint(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  grads[0] = interp_run(ctx, g, n->user, 0);
+  return grads[0] != NULL;
 }

@@ -1,5 +1,5 @@
 /* lucid_pool.c: the core's pooling (core/pool.c) for lucid.nn.functional,
- * as private functions lucid.core._pool2d and _unpool2d. The public functions
+ * as private functions lucid.core._pool2d, _unpool2d and _interp. The public functions
  * (F.max_pool2d, F.avg_pool1d, F.adaptive_max_pool2d, ...) are Lua
  * (lucid/nn/_pool.lua): they check PyTorch's options with the one argument
  * checker and call this with every size spelt out, so nothing here parses
@@ -49,10 +49,27 @@ static int l_unpool2d(lua_State *L) {
   return lt_push(L, ctx, lc_max_unpool2d(ctx, x, ix, oh, ow), fname);
 }
 
+/* _interp(x, mode ("nearest" or "linear"), oh, ow, align_corners, scale_factor_h,
+ * scale_factor_w (0: none), fname) */
+static int l_interp(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  const char *fname = luaL_optstring(L, 8, "lucid._interp");
+  lc_tensor *x = lt_tensor_arg(L, 1, fname);
+  lc_interp_opts o;
+  o.mode = luaL_checkstring(L, 2)[0] == 'n' ? LC_INTERP_NEAREST : LC_INTERP_LINEAR;
+  o.out_size[0] = lt_integer(L, 3, "size", fname);
+  o.out_size[1] = lt_integer(L, 4, "size", fname);
+  o.align_corners = lua_toboolean(L, 5);
+  o.scale_factor[0] = luaL_checknumber(L, 6);
+  o.scale_factor[1] = luaL_checknumber(L, 7);
+  return lt_push(L, ctx, lc_interpolate(ctx, x, &o), fname);
+}
+
 void lt_register_pool(lua_State *L, int state, int methods, int module) {
   static const lt_reg fns[] = {
     {"_pool2d", "lucid._pool2d", l_pool2d, NULL, LT_MODULE},
     {"_unpool2d", "lucid._unpool2d", l_unpool2d, NULL, LT_MODULE},
+    {"_interp", "lucid._interp", l_interp, NULL, LT_MODULE},
     {NULL, NULL, NULL, NULL, 0}};
   lt_register(L, state, methods, module, fns);
 }

@@ -120,6 +120,26 @@ def functional(name, fn, op, shape, **opts):
     })
 
 
+def two_inputs(name, fn, x, other, **opts):
+    """A case of fn(input, other, **opts) with gradients to both (grid_sample)."""
+    def run(dtype, seed):
+        xi = x.detach().to(dtype).clone().requires_grad_(True)
+        oi = other.detach().to(dtype).clone().requires_grad_(True)
+        y = getattr(F, fn)(xi, oi, **opts)
+        (y * seed.to(dtype)).sum().backward()
+        return y, xi.grad, oi.grad
+
+    y, _, _ = run(DTYPE, torch.zeros(1))
+    seed = randn(*y.shape)
+    y, g, g2 = run(DTYPE, seed)
+    y32, g32, g232 = run(torch.float32, seed)
+    FUNCTIONAL.append({
+        "name": name, "fn": fn, "opts": lua_opts(opts), "input": x, "other": other, "seed": seed,
+        "output": y, "grad": g, "grad_other": g2, "output32": y32, "grad32": g32,
+        "grad_other32": g232,
+    })
+
+
 def unpool(name, fn, shape, pool_opts, **opts):
     pool = "max_pool2d" if fn == "max_unpool2d" else "max_pool1d"
     x0 = randn(*shape)
@@ -187,6 +207,36 @@ def make_functional():
                output_size=(3, 2), return_indices=True)
     functional("adaptive_max_pool1d 9 -> 4", "adaptive_max_pool1d", mp, (2, 2, 9), output_size=4,
                return_indices=True)
+    ip = "interpolate"
+    functional("interpolate nearest size", "interpolate", ip, (2, 2, 3, 4), size=(5, 7))
+    functional("interpolate nearest scale 2", "interpolate", ip, (1, 2, 3, 3), scale_factor=2)
+    functional("interpolate nearest scale 1.7", "interpolate", ip, (1, 2, 3, 4), scale_factor=1.7)
+    functional("interpolate nearest 1-d", "interpolate", ip, (2, 2, 5), size=8)
+    functional("interpolate nearest downsample", "interpolate", ip, (1, 2, 7, 6), size=(3, 4))
+    functional("interpolate bilinear", "interpolate", ip, (2, 2, 3, 4), size=(5, 7), mode="bilinear")
+    functional("interpolate bilinear align_corners", "interpolate", ip, (2, 2, 3, 4), size=(5, 7),
+               mode="bilinear", align_corners=True)
+    functional("interpolate bilinear scale 1.5", "interpolate", ip, (1, 2, 4, 3), scale_factor=1.5,
+               mode="bilinear")
+    functional("interpolate bilinear scale (2, 0.6) recompute", "interpolate", ip, (1, 2, 3, 5),
+               scale_factor=(2.0, 0.6), mode="bilinear", recompute_scale_factor=True)
+    functional("interpolate bilinear downsample align_corners", "interpolate", ip, (1, 1, 7, 6),
+               size=(3, 4), mode="bilinear", align_corners=True)
+    functional("interpolate linear 1-d", "interpolate", ip, (2, 3, 5), size=9, mode="linear")
+    functional("interpolate linear 1-d align_corners", "interpolate", ip, (2, 3, 5), scale_factor=2,
+               mode="linear", align_corners=True)
+    functional("affine_grid", "affine_grid", None, (2, 2, 3), size=[2, 3, 4, 5])
+    functional("affine_grid align_corners", "affine_grid", None, (1, 2, 3), size=[1, 1, 3, 2],
+               align_corners=True)
+    for mode in ("bilinear", "nearest"):
+        for pad in ("zeros", "border", "reflection"):
+            for align in (False, True):
+                x = randn(2, 2, 4, 5)
+                # points inside and out of [-1, 1], off the pixel grid (so
+                # that nearest rounds no half and bilinear sits on no seam)
+                grid = DRAW.uniform(-1.6, 1.6, 2, 3, 4, 2)
+                two_inputs("grid_sample %s %s align_corners=%s" % (mode, pad, align), "grid_sample",
+                           x, grid, mode=mode, padding_mode=pad, align_corners=align)
     unpool("max_unpool2d k2", "max_unpool2d", (2, 2, 4, 6), {"kernel_size": 2}, kernel_size=2)
     unpool("max_unpool2d k3 s2 p1 output_size", "max_unpool2d", (1, 2, 7, 6),
            {"kernel_size": 3, "stride": 2, "padding": 1}, kernel_size=3, stride=2, padding=1,

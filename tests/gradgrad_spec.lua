@@ -543,6 +543,11 @@ cases.avg_pool2d = {
   {fn = function(x) return sq(PF.avg_pool2d(x, 3, 2, 1, true, false)) end, inputs = {randn(1, 2, 5, 5)}},
   {fn = function(x) return sq(PF.adaptive_avg_pool1d(x, 3)) end, inputs = {randn(2, 7)}},
 }
+cases.interpolate = {
+  {fn = function(x) return sq(PF.interpolate(x, {size = {3, 5}, mode = "bilinear"})) end,
+   inputs = {randn(1, 2, 2, 3)}},
+  {fn = function(x) return sq(PF.interpolate(x, {scale_factor = 2})) end, inputs = {randn(1, 2, 3)}},
+}
 cases.max_unpool2d = {
   {fn = function(x) return sq(PF.max_unpool2d(x, pool_idx, 2)) end, inputs = {randn(1, 2, 2, 2)}},
 }

@@ -24,19 +24,32 @@ local function run_case(c, dtype)
     return y, nil, x
   end
   x = H.tensor(c.input, {dtype = dtype, requires_grad = true})
+  if c.other then  -- grid_sample(input, grid)
+    local o = H.tensor(c.other, {dtype = dtype, requires_grad = true})
+    local y = F[c.fn](x, o, c.opts)
+    y:backward(H.tensor(c.seed, {dtype = dtype}))
+    return y, nil, x, o
+  end
   local y, idx = F[c.fn](x, c.opts)
   y:backward(H.tensor(c.seed, {dtype = dtype}))
   return y, idx, x
 end
 
-describe("pooling against PyTorch", function()
+describe("pooling and resampling against PyTorch", function()
   for _, c in ipairs(fixtures.functional) do
     for _, dtype in ipairs({"float64", "float32"}) do
       it(c.name .. " (" .. dtype .. ")", function()
         local tol = TOL[dtype]
-        local y, idx, x = run_case(c, dtype)
-        local out, grad = c.output, c.grad
-        if dtype == "float32" then out, grad = c.output32, c.grad32 end
+        local y, idx, x, other = run_case(c, dtype)
+        local out, grad, grad2 = c.output, c.grad, c.grad_other
+        if dtype == "float32" then out, grad, grad2 = c.output32, c.grad32, c.grad_other32 end
+        if other and c.opts.mode == "nearest" then
+          -- PyTorch's zeros, ours none: nearest sampling does not depend on the grid
+          assert.is_nil(other.grad)
+          H.assert_close(lucid.zeros(grad2.shape, {dtype = "float64"}), grad2, 0, 0, c.name)
+        elseif other then
+          H.assert_close(other.grad, grad2, tol[1], tol[2], c.name .. ": grad of grid")
+        end
         assert.are.equal(dtype, y.dtype)
         H.assert_close(y, out, tol[1], tol[2], c.name .. ": output")
         H.assert_close(x.grad, grad, tol[1], tol[2], c.name .. ": grad")
@@ -125,6 +138,56 @@ describe("pooling gradients by finite differences", function()
     end, {x4}},
   }, 4242)
 
+end)
+
+describe("resampling", function()
+  local m = H.maker()
+  H.gradcheck_cases({
+    {"interpolate bilinear", function(x) return F.interpolate(x, {size = {4, 5}, mode = "bilinear"}) end,
+      {m(1, 2, 3, 3)}},
+    {"interpolate nearest", function(x) return F.interpolate(x, {scale_factor = 1.5}) end, {m(1, 2, 3, 3)}},
+    {"interpolate linear align_corners", function(x)
+      return F.interpolate(x, 7, {mode = "linear", align_corners = true})
+    end, {m(2, 2, 4)}},
+    {"affine_grid", function(t) return F.affine_grid(t, {2, 1, 3, 2}) end, {m(2, 2, 3)}},
+    {"grid_sample bilinear zeros", function(x, g) return F.grid_sample(x, g) end,
+      {m(1, 2, 3, 4), H.maker(function(v) return v * 0.7 end)(1, 2, 3, 2)}},
+    {"grid_sample bilinear reflection align_corners", function(x, g)
+      return F.grid_sample(x, g, {padding_mode = "reflection", align_corners = true})
+    end, {m(1, 1, 3, 4), H.maker(function(v) return v * 0.9 end)(1, 2, 2, 2)}},
+  }, 99)
+
+  it("Upsample calls interpolate and prints its options", function()
+    local x = lucid.randn(1, 2, 3, 4, {dtype = "float64"})
+    H.assert_close(nn.Upsample{scale_factor = 2, mode = "bilinear", align_corners = true}(x),
+      F.interpolate(x, nil, 2, "bilinear", true), 0, 0)
+    H.assert_close(nn.Upsample({5, 6})(x), F.interpolate(x, {5, 6}), 0, 0)
+    assert.are.equal("Upsample(scale_factor=2, mode=bilinear)", tostring(nn.Upsample(nil, 2, "bilinear")))
+    assert.are.equal("Upsample(size=(5, 6), mode=nearest)", tostring(nn.Upsample({5, 6})))
+    assert.are.equal("Upsample2DBackward", F.interpolate(x:clone():requires_grad_(), 2).grad_fn)
+  end)
+
+  it("names the function and the problem in errors", function()
+    local x = lucid.randn(1, 2, 3, 4)
+    H.assert_error("nn.functional.interpolate: either size or scale_factor should be given", F.interpolate, x)
+    H.assert_error("nn.functional.interpolate: only one of size and scale_factor should be given",
+      F.interpolate, x, 2, 2)
+    H.assert_error("nn.functional.interpolate: got a 4-d input, but linear mode needs a 3-d one",
+      F.interpolate, x, 2, {mode = "linear"})
+    H.assert_error("nn.functional.interpolate: mode 'bicubic' is not supported (nearest, linear, bilinear)",
+      F.interpolate, x, 2, {mode = "bicubic"})
+    H.assert_error("nn.functional.interpolate: align_corners can only be set with the interpolating modes",
+      F.interpolate, x, 2, {align_corners = false})
+    H.assert_error("nn.functional.interpolate: size must have 2 elements for a 4-d input, got 3",
+      F.interpolate, x, {1, 2, 3})
+    H.assert_error("nn.functional.interpolate: antialias = true is not supported", F.interpolate, x, 2, {antialias = true})
+    H.assert_error("nn.functional.affine_grid: theta {1, 3, 3} must be {N, 2, 3} with N = 1",
+      F.affine_grid, lucid.randn(1, 3, 3), {1, 1, 2, 2})
+    H.assert_error("nn.functional.grid_sample: grid {2, 3, 3, 2} must be {N, Ho, Wo, 2} with the input's N (input {1, 2, 3, 4})",
+      F.grid_sample, x, lucid.randn(2, 3, 3, 2))
+    H.assert_error("nn.functional.grid_sample: mode must be 'bilinear', 'nearest' or 'bicubic', got 'cubic'", F.grid_sample, x, lucid.randn(1, 3, 3, 2),
+      {mode = "cubic"})
+  end)
 end)
 
 describe("normalisation by finite differences", function()

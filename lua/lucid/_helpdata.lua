@@ -1025,6 +1025,25 @@ running_var when given, else the running ones."},
    text = "Local response normalisation as PyTorch's F.local_response_norm: each\
 element divided by (k + alpha * mean of x^2 over `size` channels around\
 it (zeros past the edges))^beta, over {N, C, ...}."},
+  {name = "nn.functional.interpolate", section = "nn: modules", usage = "nn.functional.interpolate(input [, size, scale_factor, mode = \"nearest\", align_corners, recompute_scale_factor, antialias = false])", also = {}, aka = {},
+   text = "Resamples {N, C, L} (modes \"nearest\", \"linear\") or {N, C, H, W}\
+(\"nearest\", \"bilinear\") to size, or by scale_factor (the output size is\
+floor(in * scale_factor); without recompute_scale_factor the sampling\
+uses 1 / scale_factor, as PyTorch's), with align_corners (default false)\
+for the linear modes. PyTorch's \"nearest\" (floor of o * in / out); antialias\
+= true is refused."},
+  {name = "nn.functional.affine_grid", section = "nn: modules", usage = "nn.functional.affine_grid(theta, size [, align_corners = false])", also = {}, aka = {},
+   text = "The sampling grid {N, H, W, 2} of the 2-d affine maps theta {N, 2, 3}\
+for an output of size {N, C, H, W}, as PyTorch's affine_grid: each\
+output pixel's (x, y) in [-1, 1] (align_corners as grid_sample's) mapped\
+by theta. Gradients flow to theta."},
+  {name = "nn.functional.grid_sample", section = "nn: modules", usage = "nn.functional.grid_sample(input, grid [, mode = \"bilinear\", padding_mode = \"zeros\", align_corners = false])", also = {}, aka = {},
+   text = "Samples input {N, C, H, W} at grid {N, Ho, Wo, 2} ((x, y) in [-1, 1],\
+-1 the left/top edge: the outer edge of the first pixel, or its centre\
+with align_corners), as PyTorch's grid_sample: mode \"bilinear\" or\
+\"nearest\" (halves round to even), padding_mode \"zeros\", \"border\" or\
+\"reflection\". The result is {N, C, Ho, Wo}; gradients flow to input and\
+(bilinear) to grid."},
   {name = "nn.ReLU", section = "nn: more layers", usage = "nn.ReLU()", also = {}, aka = {},
    text = "max(x, 0) elementwise as a layer; the gradient at 0 is 0, as PyTorch."},
   {name = "nn.LeakyReLU", section = "nn: more layers", usage = "nn.LeakyReLU([negative_slope = 0.01])", also = {}, aka = {},
@@ -1068,6 +1087,10 @@ buffers) and the running ones in eval mode, then scales by weight and adds\
 bias."},
   {name = "nn.BatchNorm1d:reset_running_stats", section = "nn: more layers", usage = "nn.BatchNorm1d:reset_running_stats()", also = {}, aka = {},
    text = "Zeroes the running statistics (mean 0, var 1, no batches)."},
+  {name = "nn.Upsample", section = "nn: more layers", usage = "nn.Upsample([size, scale_factor, mode = \"nearest\", align_corners, recompute_scale_factor])", also = {}, aka = {},
+   text = "Resamples {N, C, L} or {N, C, H, W} input to size or by scale_factor\
+(F.interpolate): mode \"nearest\", \"linear\" (1-d) or \"bilinear\" (2-d),\
+align_corners for the linear modes."},
   {name = "nn.BatchNorm2d", section = "nn: more layers", usage = "nn.BatchNorm2d(num_features [, eps = 1e-5 [, momentum = 0.1 [, affine = true [, track_running_stats = true]]]])", also = {}, aka = {},
    text = "Normalises each channel of {N, C, H, W} input with the batch's statistics\
 in training mode (updating running_mean, running_var and\

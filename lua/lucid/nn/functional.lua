@@ -101,5 +101,7 @@ for name, f in pairs(require("lucid.nn._pool").F) do F[name] = f end
 -- Normalisation (lucid/nn/_norm.lua): F.batch_norm, group_norm, instance_norm,
 -- local_response_norm.
 for name, f in pairs(require("lucid.nn._norm").F) do F[name] = f end
+-- Resampling (lucid/nn/_resample.lua): F.interpolate, affine_grid, grid_sample.
+for name, f in pairs(require("lucid.nn._resample").F) do F[name] = f end
 
 return F

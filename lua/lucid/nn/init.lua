@@ -51,6 +51,7 @@ return load_guarded("lucid.nn", nn, function()
     Embedding = "lucid.nn.Embedding",
     LayerNorm = "lucid.nn.LayerNorm",
     BatchNorm1d = "lucid.nn.BatchNorm1d",
+    Upsample = "lucid.nn.Upsample",
     BatchNorm2d = "lucid.nn.BatchNorm2d",
     InstanceNorm2d = "lucid.nn.InstanceNorm2d",
     GroupNorm = "lucid.nn.GroupNorm",
