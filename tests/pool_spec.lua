@@ -66,6 +66,7 @@ describe("pooling and resampling against PyTorch", function()
     assert.are.equal("MaxPool2DBackward", F.max_pool2d(x, 2).grad_fn)
     assert.are.equal("AvgPool2DBackward", F.avg_pool2d(x, 2).grad_fn)
     assert.are.equal("MaxPool2DBackward", F.adaptive_max_pool2d(x, 2).grad_fn)
+    assert.are.equal("NativeBatchNormBackward", F.batch_norm(x, nil, nil, nil, nil, true).grad_fn)
   end)
 
   it("lets NaN win a max window, as PyTorch", function()
@@ -196,6 +197,10 @@ describe("normalisation by finite differences", function()
   H.gradcheck_cases({
     {"batch_norm training", function(x, w, b) return F.batch_norm(x, nil, nil, w, b, true) end,
       {m(3, 2, 2, 2), vec(2), vec(2)}},
+    {"batch_norm eval", function(x, w, b)
+      return F.batch_norm(x, lucid.tensor({0.3, -0.2}, {dtype = "float64"}),
+        lucid.tensor({1.5, 0.7}, {dtype = "float64"}), w, b)
+    end, {m(3, 2, 2), vec(2), vec(2)}},
     {"group_norm", function(x, w, b) return F.group_norm(x, 2, w, b) end, {m(2, 4, 3), vec(4), vec(4)}},
     {"instance_norm", function(x, w, b) return F.instance_norm(x, {weight = w, bias = b}) end,
       {m(2, 2, 2, 3), vec(2), vec(2)}},
