@@ -165,6 +165,9 @@ describe("resampling", function()
     H.assert_close(nn.Upsample({5, 6})(x), F.interpolate(x, {5, 6}), 0, 0)
     assert.are.equal("Upsample(scale_factor=2, mode=bilinear)", tostring(nn.Upsample(nil, 2, "bilinear")))
     assert.are.equal("Upsample(size=(5, 6), mode=nearest)", tostring(nn.Upsample({5, 6})))
+    H.assert_close(nn.UpsamplingBilinear2d(nil, 2)(x), F.interpolate(x, nil, 2, "bilinear", true), 0, 0)
+    H.assert_close(nn.UpsamplingNearest2d({4, 5})(x), F.interpolate(x, {4, 5}), 0, 0)
+    assert.are.equal("UpsamplingBilinear2d(scale_factor=2, mode=bilinear)", tostring(nn.UpsamplingBilinear2d{scale_factor = 2}))
     assert.are.equal("Upsample2DBackward", F.interpolate(x:clone():requires_grad_(), 2).grad_fn)
   end)
 
@@ -309,6 +312,12 @@ describe("pooling layers", function()
     H.assert_close(u, F.max_unpool2d(p, pi, 2, {output_size = {7, 6}}), 0, 0)
     local p1, pi1 = F.max_pool1d(x3, 2, {return_indices = true})
     H.assert_close(nn.MaxUnpool1d(2)(p1, pi1), F.max_unpool1d(p1, pi1, 2), 0, 0)
+    -- output_size as the whole shape, as PyTorch takes it
+    H.assert_close(F.max_unpool1d(p1, pi1, 2, {output_size = {2, 21, 7}}), F.max_unpool1d(p1, pi1, 2, {output_size = {7}}), 0, 0)
+    assert.are.same({2, 21, 7}, F.max_unpool1d(p1, pi1, 2, {output_size = {2, 21, 7}}).shape)
+    H.assert_close(F.max_unpool2d(p, pi, 2, {output_size = {2, 3, 7, 6}}), u, 0, 0)
+    H.assert_error("nn.functional.max_unpool2d: output_size must have 2 or 4 elements, got 3",
+      F.max_unpool2d, p, pi, 2, {output_size = {3, 7, 6}})
   end)
 
   it("print their options as PyTorch", function()

@@ -1091,6 +1091,11 @@ bias."},
    text = "Resamples {N, C, L} or {N, C, H, W} input to size or by scale_factor\
 (F.interpolate): mode \"nearest\", \"linear\" (1-d) or \"bilinear\" (2-d),\
 align_corners for the linear modes."},
+  {name = "nn.UpsamplingNearest2d", section = "nn: more layers", usage = "nn.UpsamplingNearest2d([size, scale_factor])", also = {}, aka = {},
+   text = "Nearest-neighbour upsampling of {N, C, H, W} (Upsample with mode \"nearest\")."},
+  {name = "nn.UpsamplingBilinear2d", section = "nn: more layers", usage = "nn.UpsamplingBilinear2d([size, scale_factor])", also = {}, aka = {},
+   text = "Bilinear upsampling of {N, C, H, W} with align_corners = true (Upsample\
+with mode \"bilinear\", as PyTorch's)."},
   {name = "nn.BatchNorm2d", section = "nn: more layers", usage = "nn.BatchNorm2d(num_features [, eps = 1e-5 [, momentum = 0.1 [, affine = true [, track_running_stats = true]]]])", also = {}, aka = {},
    text = "Normalises each channel of {N, C, H, W} input with the batch's statistics\
 in training mode (updating running_mean, running_var and\

@@ -154,12 +154,10 @@ function M.max_unpool(fname, dims, x, indices, k, stride, padding, output_size)
   local oh, ow
   if output_size ~= nil then
     local o = type(output_size) == "table" and output_size or {output_size}
-    if #o == nd or #o == nd - 1 and dims == 1 then
-      o = {o[#o - dims + 1], o[#o]}
+    if #o ~= dims and #o ~= dims + 2 then
+      raise("%s: output_size must have %d or %d elements, got %d", fname, dims, dims + 2, #o)
     end
-    if #o ~= dims then
-      raise("%s: output_size must have %d or %d elements, got %d", fname, dims, x.ndim, #o)
-    end
+    if #o > dims then o = {o[#o - dims + 1], o[#o]} end
     if dims == 1 then oh, ow = 1, o[1] else oh, ow = o[1], o[2] end
   else
     if type(padding) ~= "table" then padding = {padding, padding} end
