@@ -476,6 +476,15 @@ cases.index_select = {
   {fn = function(x) return sq(x:index_select(1, K({3, 1, 3}))) end, inputs = {randn(3, 2)}},
   {fn = function(x) return x:index_select(2, {2, 2, 1}):sin() end, inputs = {randn(2, 3)}},
 }
+cases.index_put = {
+  -- the written rows take v's gradient, the others x's; also as t[key] = v
+  {fn = function(x, v) return sq(x:index_put(lucid.tensor({3, 1}, {dtype = "int64"}), v)) end, inputs = {randn(3, 2), randn(2, 2)}},
+  {fn = function(x, v)
+    local y = x:sin()
+    y[{{}, 2}] = v * v
+    return y * x
+  end, inputs = {randn(2, 3), randn(2)}},
+}
 cases.gather = {
   {fn = function(x) return sq(x:gather(2, K({{1, 3}, {2, 2}}))) end, inputs = {randn(2, 3)}},
   {fn = function(x) return x:gather(1, K({{2, 1, 2}, {2, 2, 1}, {1, 1, 1}})):sin() end,

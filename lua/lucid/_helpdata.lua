@@ -522,6 +522,14 @@ the ops it is made of (the SVD's through its singular values)."},
   {name = "lucid.detach", section = "Shapes and indexing", usage = "t:detach()", also = {}, aka = {},
    text = "A tensor sharing t's values but outside the graph (requires_grad false), as\
 PyTorch."},
+  {name = "lucid.index_put", section = "Shapes and indexing", usage = "t:index_put(indices, values), t:index_put_(indices, values)  (or lucid.index_put(t, ...))", also = {"lucid.index_put_"}, aka = {},
+   text = "t with the elements or rows a key names set to values, as t[key] = values\
+(key a bool mask of t's shape or leading dims, or an int64 index along dim 1;\
+values a number or a tensor that broadcasts to what t[key] reads):\
+index_put returns a new tensor (gradients to t's other elements and to\
+values), index_put_ writes into t and returns it. torch.index_put with one\
+index tensor and accumulate = false; a position named twice keeps the last\
+value."},
   {name = "lucid.masked_select", section = "Shapes and indexing", usage = "lucid.masked_select(t, mask)  or  t:masked_select(mask)", also = {}, aka = {},
    text = "The elements of t where mask (a bool tensor) is true, as a 1-D copy in\
 row-major order; t and mask broadcast against each other, as\
