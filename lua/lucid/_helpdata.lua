@@ -1046,6 +1046,13 @@ md:items(), md:contains(name), md:update(t), md:pop(name), md:clear()."},
    text = "An array of {name, module} pairs, in insertion order."},
   {name = "nn.ModuleDict:pop", section = "nn: more layers", usage = "nn.ModuleDict:pop(name)", also = {}, aka = {},
    text = "md:pop(name): removes the entry and returns its module."},
+  {name = "nn.CosineSimilarity", section = "nn: more layers", usage = "nn.CosineSimilarity([dim = 2 [, eps = 1e-8]])(x1, x2)", also = {}, aka = {"nn.functional.cosine_similarity"},
+   text = "The cosine of the angle between x1 and x2 along dim (1-based, default 2,\
+PyTorch's dim=1): sum(x1 / |x1| * x2 / |x2|) with each norm at least eps;\
+x1 and x2 broadcast."},
+  {name = "nn.PairwiseDistance", section = "nn: more layers", usage = "nn.PairwiseDistance([p = 2 [, eps = 1e-6 [, keepdim = false]]])(x1, x2)", also = {}, aka = {"nn.functional.pairwise_distance"},
+   text = "The p-norm of x1 - x2 + eps over the last dim (x1 and x2 broadcast);\
+keepdim keeps that dim as size 1."},
   {name = "nn.MSELoss", section = "nn: losses", usage = "nn.MSELoss([reduction = \"mean\"])(input, target)  or  F.mse_loss(input, target [, reduction])", also = {}, aka = {"nn.functional.mse_loss"},
    text = "The squared error (input - target)^2, averaged (\"mean\"), summed (\"sum\") or\
 returned per element (\"none\")."},
@@ -1068,6 +1075,35 @@ PyTorch). With logits, prefer nn.BCEWithLogitsLoss."},
   {name = "nn.BCEWithLogitsLoss", section = "nn: losses", usage = "nn.BCEWithLogitsLoss([weight [, reduction [, pos_weight]]])(logits, target)", also = {}, aka = {"nn.functional.binary_cross_entropy_with_logits"},
    text = "Sigmoid and binary cross entropy in one, stable for logits of any size;\
 pos_weight {C} weighs the positives of each class."},
+  {name = "nn.KLDivLoss", section = "nn: losses", usage = "nn.KLDivLoss([reduction = \"mean\" [, log_target = false]])(input, target)", also = {}, aka = {"nn.functional.kl_div"},
+   text = "The Kullback-Leibler divergence of target from input (log-probabilities):\
+target (log target - input), or exp(target) (target - input) with log_target.\
+reduction \"batchmean\" divides the sum by the batch size (the true KL\
+divergence), \"mean\" by the number of elements."},
+  {name = "nn.CosineEmbeddingLoss", section = "nn: losses", usage = "nn.CosineEmbeddingLoss([margin = 0 [, reduction = \"mean\"]])(input1, input2, target)", also = {}, aka = {"nn.functional.cosine_embedding_loss"},
+   text = "1 - cos(input1, input2) where target is 1 and max(0, cos - margin) where it\
+is -1; inputs {N, D} (target {N}) or {D} (0-d target), the cosine over D."},
+  {name = "nn.MarginRankingLoss", section = "nn: losses", usage = "nn.MarginRankingLoss([margin = 0 [, reduction = \"mean\"]])(input1, input2, target)", also = {}, aka = {"nn.functional.margin_ranking_loss"},
+   text = "max(0, -target (input1 - input2) + margin), target of 1 (input1 should rank\
+higher) and -1; the three of one shape."},
+  {name = "nn.TripletMarginLoss", section = "nn: losses", usage = "nn.TripletMarginLoss([margin = 1 [, p = 2 [, eps = 1e-6 [, swap = false [, reduction = \"mean\"]]]]])(anchor, positive, negative)", also = {}, aka = {"nn.functional.triplet_margin_loss"},
+   text = "max(0, margin + d(anchor, positive) - d(anchor, negative)), d the p-norm\
+distance of F.pairwise_distance (with eps); swap uses the smaller of\
+d(anchor, negative) and d(positive, negative). Inputs {N, D} or {D}."},
+  {name = "nn.MultiLabelSoftMarginLoss", section = "nn: losses", usage = "nn.MultiLabelSoftMarginLoss([weight [, reduction = \"mean\"]])(input, target)", also = {}, aka = {"nn.functional.multilabel_soft_margin_loss"},
+   text = "-(target log sigmoid(input) + (1 - target) log sigmoid(-input)), times\
+weight {C} (a buffer), averaged over the C classes of the last dim;\
+input and target {N, C} (target 0 or 1 per class)."},
+  {name = "nn.PoissonNLLLoss", section = "nn: losses", usage = "nn.PoissonNLLLoss([log_input = true [, full = false [, eps = 1e-8 [, reduction = \"mean\"]]]])(input, target)", also = {}, aka = {"nn.functional.poisson_nll_loss"},
+   text = "The negative log likelihood of target under Poisson(rate): exp(input) -\
+target input with log_input (input the log rate), else input - target\
+log(input + eps); full adds Stirling's term target log target - target +\
+0.5 log(2 pi target) where target > 1."},
+  {name = "nn.GaussianNLLLoss", section = "nn: losses", usage = "nn.GaussianNLLLoss({full = false, eps = 1e-6, reduction = \"mean\"})(input, target, var)", also = {}, aka = {"nn.functional.gaussian_nll_loss"},
+   text = "The negative log likelihood of target under N(input, var): 0.5 (log var +\
+(input - target)^2 / var), plus 0.5 log(2 pi) with full. var has input's\
+shape, or lacks its last dim, or has it 1 (one variance per sample); it is\
+clamped at eps (the clamp not differentiated, as PyTorch); negative var is an error."},
   {name = "nn.init.calculate_fan_in_and_fan_out", section = "nn: initialisation and clipping", usage = "local fan_in, fan_out = nn.init.calculate_fan_in_and_fan_out(t)", also = {}, aka = {},
    text = "The fans of a weight as PyTorch computes them: for t {out, in, ...},\
 fan_in = in * (the product of the rest), fan_out = out * (the same). The\

@@ -1,0 +1,136 @@
+-- The training pieces of issue 12 against PyTorch (tests/fixtures/train.lua,
+-- written by scripts/gen_fixtures_train.py): the losses and distances (module
+-- and functional forms, float64 and float32), CrossEntropyLoss/NLLLoss over
+-- {N, C, d1, ...} with int64 targets, the schedulers' lr trajectories, module
+-- hooks and the small layers; then gradchecks and error messages.
+local lucid = require("lucid")
+local nn = require("lucid.nn")
+local F = nn.functional
+local H = dofile("tests/helpers.lua")
+local fixtures = dofile("tests/fixtures/train.lua")
+local unpack = table.unpack or unpack
+
+-- The options with fixture tensors made (in dtype).
+local function opts_of(entry, dtype)
+  local o = {}
+  for k, v in pairs(entry.opts) do
+    o[k] = (type(v) == "table" and v.shape) and H.tensor(v, {dtype = dtype}) or v
+  end
+  return o
+end
+
+local function inputs_of(entry, dtype)
+  local xs = {}
+  for i, fx in ipairs(entry.inputs) do
+    if entry.int64[i] then
+      xs[i] = H.tensor(fx, {dtype = "float64"}):to("int64")
+    else
+      xs[i] = H.tensor(fx, {dtype = dtype, requires_grad = entry.grad[i]})
+    end
+  end
+  return xs
+end
+
+local function check(entry, dtype, call)
+  local rtol, atol = 1e-10, 1e-12
+  local out_fx, grads_fx = entry.output, entry.grads
+  if dtype == "float32" then rtol, atol, out_fx, grads_fx = 1e-5, 1e-6, entry.output32, entry.grads32 end
+  local xs = inputs_of(entry, dtype)
+  local out = call(xs, opts_of(entry, dtype))
+  assert.are.equal(dtype, out.dtype)
+  H.assert_close(out, out_fx, rtol, atol, entry.name .. ": output")
+  out:backward(H.tensor(entry.seed, {dtype = dtype}))
+  for i, g in ipairs(grads_fx) do
+    if g then H.assert_close(xs[i].grad, g, rtol, atol, entry.name .. ": grad " .. i) end
+  end
+end
+
+for _, dtype in ipairs({"float64", "float32"}) do
+  describe("losses and distances against PyTorch (" .. dtype .. ")", function()
+    for _, entry in ipairs(fixtures.losses) do
+      it(entry.name .. ": module", function()
+        check(entry, dtype, function(xs, o)
+          local m = nn[entry.module](o)
+          if dtype == "float32" then m:float() end
+          return m(unpack(xs))
+        end)
+      end)
+      it(entry.name .. ": functional", function()
+        check(entry, dtype, function(xs, o)
+          xs[#xs + 1] = o
+          return F[entry.fn](unpack(xs))
+        end)
+      end)
+    end
+  end)
+end
+
+describe("losses and distances: gradcheck (float64)", function()
+  local leaf = H.maker()
+  local pos = H.maker(function(v) return math.abs(v) + 0.5 end)
+  local function sign(n)
+    return function() return lucid.tensor({1, -1, 1, -1, 1}):narrow(1, 1, n):double() end
+  end
+  H.gradcheck_cases({
+    {"kl_div batchmean (input and target)", function(x, t) return F.kl_div(x, t, "batchmean") end,
+      {leaf(3, 4), pos(3, 4)}},
+    {"kl_div log_target (input and target)", function(x, t) return F.kl_div(x, t, {log_target = true}) end,
+      {leaf(3, 4), leaf(3, 4)}},
+    {"cosine_embedding_loss margin", function(a, b)
+      return F.cosine_embedding_loss(a, b, sign(5)(), {margin = -0.5, reduction = "sum"})
+    end, {leaf(5, 3), leaf(5, 3)}},
+    {"margin_ranking_loss", function(a, b) return F.margin_ranking_loss(a, b, sign(4)(), 0.1, "none") end,
+      {leaf(4), leaf(4)}},
+    {"triplet_margin_loss p 3 swap", function(a, p, n)
+      return F.triplet_margin_loss(a, p, n, {margin = 3, p = 3, swap = true, reduction = "none"})
+    end, {leaf(3, 4), leaf(3, 4), leaf(3, 4)}},
+    {"multilabel_soft_margin_loss (input and target)", function(x, t)
+      return F.multilabel_soft_margin_loss(x, t, {weight = lucid.tensor({1, 2, 0.5}):double()})
+    end, {leaf(2, 3), leaf(2, 3)}},
+    {"poisson_nll_loss not log_input full", function(x, t)
+      return F.poisson_nll_loss(x, t, false, true, 1e-8, "none")
+    end, {pos(3, 2), function() return (pos(3, 2)() * 2):detach():requires_grad_(true) end}},
+    {"gaussian_nll_loss var {N} (all three)", function(x, t, v)
+      return F.gaussian_nll_loss(x, t, v, {full = true})
+    end, {leaf(4, 2), leaf(4, 2), pos(4)}},
+    {"cosine_similarity dim 1", function(a, b) return F.cosine_similarity(a, b, 1) end, {leaf(3, 2), leaf(3, 2)}},
+    {"pairwise_distance p 1.5 keepdim", function(a, b) return F.pairwise_distance(a, b, 1.5, 1e-6, true) end,
+      {leaf(3, 4), leaf(4)}},
+  }, 1205)
+end)
+
+describe("losses and distances: errors", function()
+  local x = lucid.randn(3, 4)
+  it("name the function and the option", function()
+    H.assert_error("nn.KLDivLoss: reduction must be 'mean', 'batchmean', 'sum' or 'none', got 'avg'",
+      function() return nn.KLDivLoss("avg") end)
+    H.assert_error("nn.functional.kl_div: target {4, 3} does not match input {3, 4}",
+      function() return F.kl_div(x, lucid.randn(4, 3)) end)
+    H.assert_error("nn.TripletMarginLoss: invalid p: 0 (expected p > 0)",
+      function() return nn.TripletMarginLoss({p = 0}) end)
+    H.assert_error("nn.functional.triplet_margin_loss: anchor {3, 4}, positive {3, 4} and negative {4} must all",
+      function() return F.triplet_margin_loss(x, x, lucid.randn(4)) end)
+    H.assert_error("nn.functional.cosine_embedding_loss: target {4} does not match input1 {3, 4} (expected {3})",
+      function() return F.cosine_embedding_loss(x, x, lucid.ones(4)) end)
+    H.assert_error("nn.MarginRankingLoss: input1 {3, 4}, input2 {3, 4} and target {3} must be of one shape",
+      function() return nn.MarginRankingLoss()(x, x, lucid.ones(3)) end)
+    H.assert_error("nn.GaussianNLLLoss: var {2} is of incorrect size for input {3, 4}",
+      function() return nn.GaussianNLLLoss()(x, x, lucid.ones(2)) end)
+    H.assert_error("nn.functional.gaussian_nll_loss: var has negative entry/entries",
+      function() return F.gaussian_nll_loss(x, x, -lucid.ones(3, 4)) end)
+    H.assert_error("nn.PoissonNLLLoss: unknown option 'ful' (did you mean 'full'?)",
+      function() return nn.PoissonNLLLoss({ful = true}) end)
+    H.assert_error("nn.functional.cosine_similarity: dim 3 is out of range for 2-d inputs (expected -2..-1 or 1..2)",
+      function() return F.cosine_similarity(x, x, 3) end)
+    H.assert_error("nn.PairwiseDistance: x1 {3, 4} and x2 {3} do not broadcast",
+      function() return nn.PairwiseDistance()(x, lucid.randn(3)) end)
+    H.assert_error("nn.functional.multilabel_soft_margin_loss: weight {3} does not broadcast to input {3, 4}",
+      function() return F.multilabel_soft_margin_loss(x, x, lucid.ones(3)) end)
+    H.assert_error("nn.CosineSimilarity: x1 must be a float tensor, got int64",
+      function() return nn.CosineSimilarity()(lucid.ones(2, 2, {dtype = "int64"}), x) end)
+  end)
+  it("report their options", function()
+    assert.are.equal("TripletMarginLoss(margin=1.0, p=2.0, eps=1e-06, swap=false, reduction=mean)",
+      tostring(nn.TripletMarginLoss()))
+  end)
+end)
