@@ -36,6 +36,7 @@ OUT_PATH = lua.FIXTURES / "train.lua"
 
 torch.set_default_dtype(DTYPE)
 warnings.filterwarnings("ignore", message="reduction: .mean. divides")
+warnings.filterwarnings("ignore", message="The epoch parameter")
 DRAW = lua.Draws(SEED)
 randn, rand = DRAW.randn, DRAW.rand
 
@@ -204,6 +205,116 @@ def build_losses():
 
 
 # ----------------------------------------------------------------------------
+# schedulers
+
+SCHEDULERS = []
+LRS = torch.optim.lr_scheduler
+
+
+def make_opt(kind):
+    ps = [torch.zeros(2, requires_grad=True), torch.zeros(1, requires_grad=True)]
+    if kind == "Adam":
+        return torch.optim.Adam([{"params": [ps[0]]}, {"params": [ps[1]], "lr": 0.02}], lr=0.1)
+    if kind == "SGD momentum":
+        return torch.optim.SGD([{"params": [ps[0]]}, {"params": [ps[1]], "lr": 0.02}], lr=0.1, momentum=0.9)
+    return torch.optim.SGD([{"params": [ps[0]]}, {"params": [ps[1]], "lr": 0.02}], lr=0.1)
+
+
+def momenta(opt):
+    return [g["betas"][0] if "betas" in g else g["momentum"] for g in opt.param_groups]
+
+
+def sched_case(name, sched, opts, make, steps=12, optimizer="SGD", epochs=None, metrics=None,
+               subs=None):
+    """make(opt) builds PyTorch's scheduler; opts are the Lua options (subs:
+    SequentialLR's {name, opts} list). Records get_last_lr() after
+    construction and after each step (step(epochs[i]) when epochs are given,
+    step(metrics[i]) for ReduceLROnPlateau), and the momenta with OneCycleLR."""
+    opt = make_opt(optimizer)
+    sc = make(opt)
+    lrs = [[g["lr"] for g in opt.param_groups]]
+    moms = [momenta(opt)]
+    for i in range(len(epochs or metrics or range(steps))):
+        opt.step()
+        if metrics is not None:
+            sc.step(metrics[i])
+        elif epochs is not None:
+            sc.step(epochs[i])
+        else:
+            sc.step()
+        lrs.append([g["lr"] for g in opt.param_groups])
+        moms.append(momenta(opt))
+    entry = {"name": name, "scheduler": sched, "opts": opts, "optimizer": optimizer, "lrs": lrs}
+    if epochs is not None:
+        entry["epochs"] = epochs
+    if metrics is not None:
+        entry["metrics"] = metrics
+    if subs is not None:
+        entry["subs"] = subs
+    if sched == "OneCycleLR":
+        entry["momenta"] = moms
+    SCHEDULERS.append(entry)
+
+
+def build_schedulers():
+    sched_case("MultiStepLR {2, 5, 5, 9} gamma 0.5", "MultiStepLR", {"milestones": [5, 2, 9, 5], "gamma": 0.5},
+               lambda o: LRS.MultiStepLR(o, [5, 2, 9, 5], gamma=0.5))
+    sched_case("MultiStepLR step(epoch)", "MultiStepLR", {"milestones": [2, 4]},
+               lambda o: LRS.MultiStepLR(o, [2, 4]), epochs=[3, 1, 4, 6, 2])
+    sched_case("LinearLR default", "LinearLR", {}, lambda o: LRS.LinearLR(o))
+    sched_case("LinearLR 0.5 to 0.1 over 4", "LinearLR",
+               {"start_factor": 0.5, "end_factor": 0.1, "total_iters": 4},
+               lambda o: LRS.LinearLR(o, start_factor=0.5, end_factor=0.1, total_iters=4))
+    sched_case("LinearLR step(epoch)", "LinearLR", {"total_iters": 3},
+               lambda o: LRS.LinearLR(o, total_iters=3), epochs=[1, 2, 5, 0])
+    sched_case("CosineAnnealingWarmRestarts T_0 3", "CosineAnnealingWarmRestarts", {"T_0": 3},
+               lambda o: LRS.CosineAnnealingWarmRestarts(o, 3), steps=10)
+    sched_case("CosineAnnealingWarmRestarts T_0 2 T_mult 2 eta_min 0.001", "CosineAnnealingWarmRestarts",
+               {"T_0": 2, "T_mult": 2, "eta_min": 0.001},
+               lambda o: LRS.CosineAnnealingWarmRestarts(o, 2, T_mult=2, eta_min=0.001), steps=16)
+    sched_case("CosineAnnealingWarmRestarts fractional epochs", "CosineAnnealingWarmRestarts",
+               {"T_0": 2, "T_mult": 3},
+               lambda o: LRS.CosineAnnealingWarmRestarts(o, 2, T_mult=3),
+               epochs=[0.5, 1.25, 2.0, 3.5, 7.75, 9.0, 1.5, 30.25])
+    for strat in ["cos", "linear"]:
+        sched_case("OneCycleLR %s SGD momentum" % strat, "OneCycleLR",
+                   {"max_lr": [1.0, 0.5], "total_steps": 10, "anneal_strategy": strat},
+                   lambda o, strat=strat: LRS.OneCycleLR(o, [1.0, 0.5], total_steps=10, anneal_strategy=strat),
+                   steps=9, optimizer="SGD momentum")
+    sched_case("OneCycleLR three_phase Adam", "OneCycleLR",
+               {"max_lr": 0.3, "epochs": 4, "steps_per_epoch": 3, "three_phase": True, "pct_start": 0.25,
+                "div_factor": 10.0, "final_div_factor": 100.0, "base_momentum": 0.8, "max_momentum": 0.9},
+               lambda o: LRS.OneCycleLR(o, 0.3, epochs=4, steps_per_epoch=3, three_phase=True, pct_start=0.25,
+                                        div_factor=10.0, final_div_factor=100.0, base_momentum=0.8,
+                                        max_momentum=0.9),
+               steps=11, optimizer="Adam")
+    sched_case("OneCycleLR no cycle_momentum", "OneCycleLR",
+               {"max_lr": 0.2, "total_steps": 6, "cycle_momentum": False},
+               lambda o: LRS.OneCycleLR(o, 0.2, total_steps=6, cycle_momentum=False), steps=5)
+    metrics = [1.0, 0.9, 0.95, 0.95, 0.95, 0.8, 0.85, 0.85, 0.85, 0.85, 0.79995, 0.9, 0.9, 0.9]
+    sched_case("ReduceLROnPlateau patience 2", "ReduceLROnPlateau", {"patience": 2},
+               lambda o: LRS.ReduceLROnPlateau(o, patience=2), metrics=metrics)
+    sched_case("ReduceLROnPlateau max abs cooldown min_lr", "ReduceLROnPlateau",
+               {"mode": "max", "threshold_mode": "abs", "threshold": 0.01, "patience": 1, "cooldown": 2,
+                "factor": 0.5, "min_lr": [0.02, 0.015]},
+               lambda o: LRS.ReduceLROnPlateau(o, mode="max", threshold_mode="abs", threshold=0.01, patience=1,
+                                               cooldown=2, factor=0.5, min_lr=[0.02, 0.015]),
+               metrics=[0.1, 0.2, 0.205, 0.2, 0.19, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3])
+    sched_case("ReduceLROnPlateau eps", "ReduceLROnPlateau", {"patience": 0, "factor": 0.5, "eps": 0.01},
+               lambda o: LRS.ReduceLROnPlateau(o, patience=0, factor=0.5, eps=0.01), metrics=[1.0] * 8)
+
+    def seq(o):
+        a = LRS.LinearLR(o, start_factor=0.25, total_iters=3)
+        b = LRS.CosineAnnealingLR(o, T_max=4)
+        c = LRS.ExponentialLR(o, gamma=0.9)
+        return LRS.SequentialLR(o, [a, b, c], milestones=[3, 7])
+    sched_case("SequentialLR LinearLR, CosineAnnealingLR, ExponentialLR", "SequentialLR",
+               {"milestones": [3, 7]}, seq, steps=12,
+               subs=[["LinearLR", {"start_factor": 0.25, "total_iters": 3}], ["CosineAnnealingLR", {"T_max": 4}],
+                     ["ExponentialLR", {"gamma": 0.9}]])
+
+
+# ----------------------------------------------------------------------------
 # output
 
 HEADER = """\
@@ -213,6 +324,9 @@ HEADER = """\
 -- tensor: {shape = {...}, data = {flat row-major values}} (0-d: shape = {})
 -- losses[i]: {name, module, fn, opts, inputs, int64, grad, seed, output, grads,
 --   output32, grads32} (see the generator's header)
+-- schedulers[i]: {name, scheduler, opts, optimizer, lrs[k + 1] = the groups' lr
+--   after k steps, epochs / metrics (what step got), subs (SequentialLR's
+--   {name, opts}), momenta (OneCycleLR: momentum or betas[1] per group)}
 """
 
 
@@ -222,7 +336,12 @@ def main():
     for c in LOSSES:
         body.append("    %s," % fmt_lua(c))
     body.append("  },")
-    lua.write_chunk(OUT_PATH, HEADER, body, "%d losses" % len(LOSSES))
+    build_schedulers()
+    body.append("  schedulers = {")
+    for c in SCHEDULERS:
+        body.append("    %s," % fmt_lua(c))
+    body.append("  },")
+    lua.write_chunk(OUT_PATH, HEADER, body, "%d losses, %d schedulers" % (len(LOSSES), len(SCHEDULERS)))
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ describe("options: every function with options refuses an unknown one", function
   local function opt() return optim.SGD({nn.Parameter(lucid.zeros(2))}, 0.1) end
   local path = os.tmpname()
   local B = {bogus_option = 1}
+  local seq_opt = opt()
   -- {schema name, function, positional arguments before the table of names}
   local cases = {
     {"nn.Linear", nn.Linear, 2, 3},
@@ -133,6 +134,12 @@ describe("options: every function with options refuses an unknown one", function
     {"lr_scheduler.ExponentialLR", lr_scheduler.ExponentialLR, opt(), 0.5},
     {"lr_scheduler.CosineAnnealingLR", lr_scheduler.CosineAnnealingLR, opt(), 10},
     {"lr_scheduler.LambdaLR", lr_scheduler.LambdaLR, opt(), function() return 1 end},
+    {"lr_scheduler.MultiStepLR", lr_scheduler.MultiStepLR, opt(), {2}},
+    {"lr_scheduler.LinearLR", lr_scheduler.LinearLR, opt()},
+    {"lr_scheduler.CosineAnnealingWarmRestarts", lr_scheduler.CosineAnnealingWarmRestarts, opt(), 2},
+    {"lr_scheduler.OneCycleLR", lr_scheduler.OneCycleLR, opt(), 1, 4},
+    {"lr_scheduler.ReduceLROnPlateau", lr_scheduler.ReduceLROnPlateau, opt()},
+    {"lr_scheduler.SequentialLR", lr_scheduler.SequentialLR, seq_opt, {lr_scheduler.LinearLR(seq_opt)}, {}},
     {"lucid.data.DataLoader", data.DataLoader, data.TensorDataset(t)},
     {"lucid.data.Subset", data.Subset, data.TensorDataset(t), {1}},
     {"lucid.data.random_split", data.random_split, data.TensorDataset(t), {0.5, 0.5}},

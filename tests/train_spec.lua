@@ -134,3 +134,139 @@ describe("losses and distances: errors", function()
       tostring(nn.TripletMarginLoss()))
   end)
 end)
+
+describe("schedulers against PyTorch (lr per step)", function()
+  local optim = require("lucid.optim")
+  local lr_scheduler = optim.lr_scheduler
+  local function make_opt(kind)
+    local groups = {{params = {nn.Parameter(lucid.zeros(2))}}, {params = {nn.Parameter(lucid.zeros(1))}, lr = 0.02}}
+    if kind == "Adam" then return optim.Adam(groups, {lr = 0.1}) end
+    if kind == "SGD momentum" then return optim.SGD(groups, {lr = 0.1, momentum = 0.9}) end
+    return optim.SGD(groups, {lr = 0.1})
+  end
+  local function momenta(opt)
+    local out = {}
+    for i, g in ipairs(opt.param_groups) do out[i] = g.betas and g.betas[1] or g.momentum end
+    return out
+  end
+  local function same(got, expected, what)
+    assert.are.equal(#expected, #got, what)
+    for i = 1, #expected do
+      local e = expected[i]
+      assert.is_true(math.abs(got[i] - e) <= 1e-13 + 1e-12 * math.abs(e),
+        string.format("%s, group %d: %.17g, expected %.17g", what, i, got[i], e))
+    end
+  end
+  for _, c in ipairs(fixtures.schedulers) do
+    it(c.name, function()
+      local opt = make_opt(c.optimizer)
+      local sched
+      if c.subs then
+        local subs = {}
+        for i, s in ipairs(c.subs) do subs[i] = lr_scheduler[s[1]](opt, s[2]) end
+        local o = {schedulers = subs}
+        for k, v in pairs(c.opts) do o[k] = v end
+        sched = lr_scheduler.SequentialLR(opt, o)
+      else
+        sched = lr_scheduler[c.scheduler](opt, c.opts)
+      end
+      local function lrs()
+        local out = {}
+        for i, g in ipairs(opt.param_groups) do out[i] = g.lr end
+        return out
+      end
+      same(lrs(), c.lrs[1], "after construction")
+      if c.momenta then same(momenta(opt), c.momenta[1], "momentum after construction") end
+      for k = 2, #c.lrs do
+        if c.metrics then sched:step(c.metrics[k - 1])
+        elseif c.epochs then sched:step(c.epochs[k - 1])
+        else sched:step() end
+        same(lrs(), c.lrs[k], "after step " .. (k - 1))
+        same(sched:get_last_lr(), c.lrs[k], "get_last_lr after step " .. (k - 1))
+        if c.momenta then same(momenta(opt), c.momenta[k], "momentum after step " .. (k - 1)) end
+      end
+    end)
+  end
+end)
+
+describe("schedulers: options, errors and state", function()
+  local optim = require("lucid.optim")
+  local lr_scheduler = optim.lr_scheduler
+  local function sgd(lr, opts)
+    local o = {lr = lr or 0.1}
+    for k, v in pairs(opts or {}) do o[k] = v end
+    return optim.SGD({nn.Parameter(lucid.zeros(2))}, o)
+  end
+  it("refuse bad options with the scheduler's name", function()
+    H.assert_error("lr_scheduler.MultiStepLR: milestones[2] must be an integer, got 2.5",
+      function() return lr_scheduler.MultiStepLR(sgd(), {milestones = {1, 2.5}}) end)
+    H.assert_error("lr_scheduler.LinearLR: invalid start_factor: 1.5 (expected a factor between 0 and 1)",
+      function() return lr_scheduler.LinearLR(sgd(), 1.5) end)
+    H.assert_error("lr_scheduler.CosineAnnealingWarmRestarts: T_mult must be an integer, got 1.5",
+      function() return lr_scheduler.CosineAnnealingWarmRestarts(sgd(), 2, 1.5) end)
+    H.assert_error("lr_scheduler.OneCycleLR: give total_steps, or epochs and steps_per_epoch",
+      function() return lr_scheduler.OneCycleLR(sgd(), {max_lr = 1}) end)
+    H.assert_error("lr_scheduler.OneCycleLR: expected 1 values for max_lr, got 2",
+      function() return lr_scheduler.OneCycleLR(sgd(), {max_lr = {1, 2}, total_steps = 4}) end)
+    H.assert_error("lr_scheduler.OneCycleLR: anneal_strategy must be 'cos' or 'linear', got 'exp'",
+      function() return lr_scheduler.OneCycleLR(sgd(), {max_lr = 1, total_steps = 4, anneal_strategy = "exp"}) end)
+    H.assert_error("lr_scheduler.OneCycleLR: the optimizer has no momentum or betas to cycle",
+      function() return lr_scheduler.OneCycleLR(optim.Adagrad({nn.Parameter(lucid.zeros(2))}), 1, 4) end)
+    H.assert_error("lr_scheduler.ReduceLROnPlateau: invalid factor: 1 (expected factor < 1)",
+      function() return lr_scheduler.ReduceLROnPlateau(sgd(), {factor = 1}) end)
+    H.assert_error("lr_scheduler.ReduceLROnPlateau: mode must be 'min' or 'max', got 'up'",
+      function() return lr_scheduler.ReduceLROnPlateau(sgd(), "up") end)
+    H.assert_error("lr_scheduler.ReduceLROnPlateau:step: expected the metric (a number or a 0-d tensor), got nil",
+      function() return lr_scheduler.ReduceLROnPlateau(sgd()):step() end)
+    local opt = sgd()
+    H.assert_error("lr_scheduler.SequentialLR: expected 1 milestones (one fewer than the 2 schedulers), got 0",
+      function()
+        return lr_scheduler.SequentialLR(opt, {schedulers = {lr_scheduler.LinearLR(opt), lr_scheduler.LinearLR(opt)},
+          milestones = {}})
+      end)
+    H.assert_error("lr_scheduler.SequentialLR: schedulers[1] does not belong to the optimizer given",
+      function() return lr_scheduler.SequentialLR(opt, {schedulers = {lr_scheduler.LinearLR(sgd())}, milestones = {}}) end)
+  end)
+  it("OneCycleLR stops after total_steps", function()
+    local s = lr_scheduler.OneCycleLR(sgd(), {max_lr = 1, total_steps = 2})
+    s:step(); s:step()
+    H.assert_error("lr_scheduler.OneCycleLR: tried to step 4 times; total_steps is 2", function() s:step() end)
+  end)
+  it("ReduceLROnPlateau takes a 0-d tensor and saves its state", function()
+    local opt = sgd(1)
+    local s = lr_scheduler.ReduceLROnPlateau(opt, {patience = 0})
+    s:step(lucid.tensor(1.0)); s:step(lucid.tensor(2.0))
+    assert.are.equal(0.1, opt.param_groups[1].lr)
+    local sd = s:state_dict()
+    local opt2 = sgd(0.1)
+    local s2 = lr_scheduler.ReduceLROnPlateau(opt2, {patience = 0})
+    s2:load_state_dict(sd)
+    assert.are.equal(1.0, s2.best)
+    s2:step(3)
+    assert.is_true(math.abs(opt2.param_groups[1].lr - 0.01) < 1e-15)
+  end)
+  it("SequentialLR saves and loads its schedulers' state", function()
+    local function make(opt)
+      return lr_scheduler.SequentialLR(opt, {schedulers = {lr_scheduler.LinearLR(opt, {total_iters = 2}),
+        lr_scheduler.ExponentialLR(opt, 0.5)}, milestones = {2}})
+    end
+    local o1 = sgd()
+    local a = make(o1)
+    for _ = 1, 4 do a:step() end
+    local o2 = sgd()
+    local b = make(o2)
+    b:load_state_dict(a:state_dict())
+    o2.param_groups[1].lr = o1.param_groups[1].lr
+    a:step(); b:step()
+    assert.are.same(a:get_last_lr(), b:get_last_lr())
+    assert.are.equal(5, b.last_epoch)
+  end)
+  it("an optimizer driven by OneCycleLR saves and loads (its group keys are known)", function()
+    local opt = sgd(0.1, {momentum = 0.9})
+    lr_scheduler.OneCycleLR(opt, {max_lr = 1, total_steps = 5})
+    local opt2 = sgd(0.1, {momentum = 0.9})
+    opt2:load_state_dict(opt:state_dict())
+    assert.are.equal(1, opt2.param_groups[1].max_lr)
+    assert.are.equal(0.95, opt2.param_groups[1].momentum)
+  end)
+end)
