@@ -315,6 +315,80 @@ def build_schedulers():
 
 
 # ----------------------------------------------------------------------------
+# module hooks
+
+HOOKS = []
+
+
+def params_of(m):
+    with torch.no_grad():
+        for _, prm in m.named_parameters():
+            prm.copy_(randn(*prm.shape))
+    return {n: prm.detach().clone() for n, prm in m.named_parameters()}
+
+
+def build_hooks():
+    # full backward hook on a module of two inputs, replacing grad_input
+    m = nn.Bilinear(3, 4, 2)
+    params = params_of(m)
+    x1, x2 = randn(5, 3).requires_grad_(True), randn(5, 4).requires_grad_(True)
+    seed = randn(5, 2)
+    rec = {}
+
+    def bw(mod, gin, gout):
+        rec["grad_input"] = [g.detach().clone() for g in gin]
+        rec["grad_output"] = [g.detach().clone() for g in gout]
+        return (gin[0] * 2, gin[1] * 3)
+    m.register_full_backward_hook(bw)
+    out = m(x1, x2)
+    out.backward(seed)
+    HOOKS.append({"name": "Bilinear full backward hook scaling grad_input", "layer": "Bilinear",
+                  "args": [3, 4, 2], "params": params, "inputs": [x1.detach(), x2.detach()], "grad": [True, True],
+                  "seed": seed, "output": out.detach(), "grad_input": rec["grad_input"],
+                  "grad_output": rec["grad_output"], "grads": [x1.grad, x2.grad],
+                  "param_grads": {n: prm.grad for n, prm in m.named_parameters()}})
+
+    # an input that needs no gradient: grad_input is {nil}
+    m = nn.Linear(3, 2)
+    params = params_of(m)
+    x = randn(4, 3)
+    seed = randn(4, 2)
+    rec = {}
+
+    def bw2(mod, gin, gout):
+        rec["none"] = gin[0] is None
+        rec["grad_output"] = [g.detach().clone() for g in gout]
+    m.register_full_backward_hook(bw2)
+    out = m(x)
+    out.backward(seed)
+    assert rec["none"]
+    HOOKS.append({"name": "Linear full backward hook, input without grad", "layer": "Linear", "args": [3, 2],
+                  "params": params, "inputs": [x], "grad": [False], "seed": seed, "output": out.detach(),
+                  "grad_input": [False], "grad_output": rec["grad_output"], "grads": [False],
+                  "param_grads": {n: prm.grad for n, prm in m.named_parameters()}})
+
+    # forward pre-hook doubling the input, forward hook adding 1, backward hook observing
+    m = nn.Linear(3, 2)
+    params = params_of(m)
+    x = randn(4, 3).requires_grad_(True)
+    seed = randn(4, 2)
+    rec = {}
+    m.register_forward_pre_hook(lambda mod, a: (a[0] * 2,))
+    m.register_forward_hook(lambda mod, a, o: o + 1)
+
+    def bw3(mod, gin, gout):
+        rec["grad_input"] = [g.detach().clone() for g in gin]
+        rec["grad_output"] = [g.detach().clone() for g in gout]
+    m.register_full_backward_hook(bw3)
+    out = m(x)
+    out.backward(seed)
+    HOOKS.append({"name": "Linear pre-hook x * 2, forward hook + 1, backward hook", "layer": "Linear",
+                  "args": [3, 2], "params": params, "inputs": [x.detach()], "grad": [True], "seed": seed,
+                  "output": out.detach(), "grad_input": rec["grad_input"], "grad_output": rec["grad_output"],
+                  "grads": [x.grad], "param_grads": {n: prm.grad for n, prm in m.named_parameters()}})
+
+
+# ----------------------------------------------------------------------------
 # output
 
 HEADER = """\
@@ -327,6 +401,9 @@ HEADER = """\
 -- schedulers[i]: {name, scheduler, opts, optimizer, lrs[k + 1] = the groups' lr
 --   after k steps, epochs / metrics (what step got), subs (SequentialLR's
 --   {name, opts}), momenta (OneCycleLR: momentum or betas[1] per group)}
+-- hooks[i]: {name, layer, args, params, inputs, grad, seed, output, grad_input,
+--   grad_output (what the full backward hook saw; false: nil), grads (of the
+--   inputs after backward), param_grads}
 """
 
 
@@ -341,7 +418,13 @@ def main():
     for c in SCHEDULERS:
         body.append("    %s," % fmt_lua(c))
     body.append("  },")
-    lua.write_chunk(OUT_PATH, HEADER, body, "%d losses, %d schedulers" % (len(LOSSES), len(SCHEDULERS)))
+    build_hooks()
+    body.append("  hooks = {")
+    for c in HOOKS:
+        body.append("    %s," % fmt_lua(c))
+    body.append("  },")
+    lua.write_chunk(OUT_PATH, HEADER, body, "%d losses, %d schedulers, %d hook cases" % (
+        len(LOSSES), len(SCHEDULERS), len(HOOKS)))
 
 
 if __name__ == "__main__":

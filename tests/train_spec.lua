@@ -270,3 +270,109 @@ describe("schedulers: options, errors and state", function()
     assert.are.equal(0.95, opt2.param_groups[1].momentum)
   end)
 end)
+
+describe("module hooks", function()
+  H.use_default_dtype("float64")
+  local RT, AT = 1e-10, 1e-12
+  for _, c in ipairs(fixtures.hooks) do
+    it(c.name .. " (as PyTorch)", function()
+      local m = nn[c.layer](unpack(c.args))
+      local sd = {}
+      for k, v in pairs(c.params) do sd[k] = H.tensor(v) end
+      m:load_state_dict(sd)
+      local seen = {}
+      if c.name:find("pre-hook", 1, true) then
+        m:register_forward_pre_hook(function(_, a) return {a[1] * 2} end)
+        m:register_forward_hook(function(_, _, out) return out + 1 end)
+      end
+      local scale = c.name:find("scaling", 1, true)
+      m:register_full_backward_hook(function(_, gin, gout)
+        seen.gin, seen.gout = gin, gout
+        if scale then return {gin[1] * 2, gin[2] * 3} end
+      end)
+      local xs = {}
+      for i, fx in ipairs(c.inputs) do xs[i] = H.tensor(fx, {requires_grad = c.grad[i]}) end
+      local out = m(unpack(xs))
+      H.assert_close(out, c.output, RT, AT, "output")
+      out:backward(H.tensor(c.seed))
+      for i, g in ipairs(c.grad_input) do
+        if g then H.assert_close(seen.gin[i], g, RT, AT, "grad_input " .. i)
+        else assert.is_nil(seen.gin[i], "grad_input " .. i) end
+      end
+      for i, g in ipairs(c.grad_output) do H.assert_close(seen.gout[i], g, RT, AT, "grad_output " .. i) end
+      for i, g in ipairs(c.grads) do
+        if g then H.assert_close(xs[i].grad, g, RT, AT, "grad of input " .. i) end
+      end
+      for k, g in pairs(c.param_grads) do H.assert_close(m[k].grad, g, RT, AT, "grad of " .. k) end
+    end)
+  end
+
+  it("run in registration order, see the arguments and output, and go with :remove()", function()
+    local m = nn.Linear(2, 2)
+    local calls = {}
+    local h1 = m:register_forward_pre_hook(function(mod, a)
+      assert.are.equal(m, mod)
+      calls[#calls + 1] = "pre1:" .. #a
+    end)
+    local h2 = m:register_forward_pre_hook(function() calls[#calls + 1] = "pre2" end)
+    local h3 = m:register_forward_hook(function(_, a, out)
+      calls[#calls + 1] = "post:" .. #a .. ":" .. H.shape_str(out.shape)
+    end)
+    m(lucid.randn(3, 2))
+    assert.are.same({"pre1:1", "pre2", "post:1:{3, 2}"}, calls)
+    h1:remove(); h3:remove()
+    h1:remove()  -- twice is harmless
+    calls = {}
+    m(lucid.randn(3, 2))
+    assert.are.same({"pre2"}, calls)
+    h2:remove()
+    assert.is_nil(rawget(m, "_hooks"))  -- back to the plain call path
+    calls = {}
+    m(lucid.randn(3, 2))
+    assert.are.same({}, calls)
+  end)
+
+  it("a backward hook on a submodule of a Sequential, and under no_grad none runs", function()
+    local net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    local n = 0
+    local shapes
+    net[2]:register_full_backward_hook(function(_, gin, gout)
+      n = n + 1
+      shapes = {H.shape_str(gin[1].shape), H.shape_str(gout[1].shape)}
+    end)
+    net(lucid.randn(5, 3)):sum():backward()
+    assert.are.equal(1, n)
+    assert.are.same({"{5, 4}", "{5, 4}"}, shapes)
+    lucid.no_grad(function() return net(lucid.randn(5, 3)) end)
+    assert.are.equal(1, n)
+  end)
+
+  it("refuse a hook that is not a function, and a bad backward result", function()
+    H.assert_error("nn.Module:register_forward_hook: hook must be a function, got number",
+      function() return nn.Linear(2, 2):register_forward_hook(3) end)
+    local m = nn.Linear(2, 2)
+    m:register_full_backward_hook(function() return 5 end)
+    H.assert_error("Linear: a backward hook must return nil or a table of 1 gradients, got number",
+      function() m(lucid.randn(1, 2, {requires_grad = true})):sum():backward() end)
+  end)
+
+  it("do not slow the plain call path (a module that never had hooks)", function()
+    local m = nn.Identity()
+    local x = lucid.zeros(1)
+    local plain = nn.Module:extend("Plain")
+    function plain:forward(y) return y end
+    local function time(f)
+      local best = math.huge
+      for _ = 1, 3 do
+        local t0 = os.clock()
+        for _ = 1, 20000 do f(x) end
+        best = math.min(best, os.clock() - t0)
+      end
+      return best
+    end
+    local bare = time(function(y) return plain.forward(m, y) end)
+    local called = time(function(y) return m(y) end)
+    -- the call path is one function and two raw lookups more than the bare forward
+    assert.is_true(called < bare * 3 + 0.01, string.format("module call %.4fs, bare forward %.4fs", called, bare))
+  end)
+end)

@@ -853,6 +853,20 @@ Cls.super is Parent, so Cls.super.__init(self, ...) calls the parent's set-up."}
   {name = "nn.Module:forward", section = "nn: modules", usage = "function Net:forward(x) ... end;  net(x)", also = {}, aka = {"nn.Module.forward"},
    text = "The computation of the module; define it in your class. Calling the module\
 calls it."},
+  {name = "nn.Module:register_forward_pre_hook", section = "nn: modules", usage = "local h = model:register_forward_pre_hook(function(m, args) ... end); h:remove()", also = {}, aka = {},
+   text = "Registers hook(module, args) to run before each forward: args is the\
+array of the call's arguments; a non-nil result replaces them (an array, or\
+one value for a single argument). Returns a handle; handle:remove() undoes it."},
+  {name = "nn.Module:register_forward_hook", section = "nn: modules", usage = "local h = model:register_forward_hook(function(m, args, output) ... end); h:remove()", also = {}, aka = {},
+   text = "Registers hook(module, args, output) to run after each forward: output is\
+what forward returned (an array when it returned several values); a\
+non-nil result replaces it. Returns a handle with :remove()."},
+  {name = "nn.Module:register_full_backward_hook", section = "nn: modules", usage = "local h = model:register_full_backward_hook(function(m, grad_input, grad_output) ... end)", also = {}, aka = {},
+   text = "Registers hook(module, grad_input, grad_output) to run in backward once the\
+gradients of the module's inputs are known, as PyTorch's full backward hook:\
+grad_input[i] is the gradient of the i-th argument (nil where it is not a\
+tensor requiring grad), grad_output[j] that of the j-th result; a non-nil\
+result (an array) replaces grad_input. Returns a handle with :remove()."},
   {name = "nn.Module:register_parameter", section = "nn: modules", usage = "model:register_parameter(name, p)", also = {}, aka = {"nn.Module.register_parameter"},
    text = "Registers an nn.Parameter (or removes one, with nil) under name; the same as\
 assigning it to the field."},
