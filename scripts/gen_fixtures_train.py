@@ -389,6 +389,29 @@ def build_hooks():
 
 
 # ----------------------------------------------------------------------------
+# small layers (the shuffles; the dropouts are random and checked by property)
+
+LAYERS = []
+
+
+def layer_case(name, layer, args, module, x):
+    x = x.clone().requires_grad_(True)
+    out = module(x)
+    seed = randn(*out.shape)
+    out.backward(seed)
+    LAYERS.append({"name": name, "layer": layer, "args": args, "input": x.detach(), "seed": seed,
+                   "output": out.detach(), "grad": x.grad})
+
+
+def build_layers():
+    layer_case("PixelShuffle(2) {2, 8, 2, 3}", "PixelShuffle", [2], nn.PixelShuffle(2), randn(2, 8, 2, 3))
+    layer_case("PixelShuffle(3) {9, 1, 2}", "PixelShuffle", [3], nn.PixelShuffle(3), randn(9, 1, 2))
+    layer_case("PixelShuffle(2) {2, 1, 4, 1, 2}", "PixelShuffle", [2], nn.PixelShuffle(2), randn(2, 1, 4, 1, 2))
+    layer_case("PixelUnshuffle(2) {2, 2, 4, 6}", "PixelUnshuffle", [2], nn.PixelUnshuffle(2), randn(2, 2, 4, 6))
+    layer_case("PixelUnshuffle(3) {1, 3, 6}", "PixelUnshuffle", [3], nn.PixelUnshuffle(3), randn(1, 3, 6))
+
+
+# ----------------------------------------------------------------------------
 # output
 
 HEADER = """\
@@ -404,6 +427,7 @@ HEADER = """\
 -- hooks[i]: {name, layer, args, params, inputs, grad, seed, output, grad_input,
 --   grad_output (what the full backward hook saw; false: nil), grads (of the
 --   inputs after backward), param_grads}
+-- layers[i]: {name, layer, args, input, seed, output, grad}
 """
 
 
@@ -423,8 +447,13 @@ def main():
     for c in HOOKS:
         body.append("    %s," % fmt_lua(c))
     body.append("  },")
-    lua.write_chunk(OUT_PATH, HEADER, body, "%d losses, %d schedulers, %d hook cases" % (
-        len(LOSSES), len(SCHEDULERS), len(HOOKS)))
+    build_layers()
+    body.append("  layers = {")
+    for c in LAYERS:
+        body.append("    %s," % fmt_lua(c))
+    body.append("  },")
+    lua.write_chunk(OUT_PATH, HEADER, body, "%d losses, %d schedulers, %d hook cases, %d layers" % (
+        len(LOSSES), len(SCHEDULERS), len(HOOKS), len(LAYERS)))
 
 
 if __name__ == "__main__":

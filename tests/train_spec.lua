@@ -376,3 +376,75 @@ describe("module hooks", function()
     assert.is_true(called < bare * 3 + 0.01, string.format("module call %.4fs, bare forward %.4fs", called, bare))
   end)
 end)
+
+describe("PixelShuffle and PixelUnshuffle against PyTorch", function()
+  for _, dtype in ipairs({"float64", "float32"}) do
+    for _, c in ipairs(fixtures.layers) do
+      it(c.name .. " " .. dtype, function()
+        local x = H.tensor(c.input, {dtype = dtype, requires_grad = true})
+        local rtol = dtype == "float32" and 1e-7 or 0  -- the values only move
+        local out = nn[c.layer](unpack(c.args))(x)
+        H.assert_close(out, c.output, rtol, 0, "output")
+        out:backward(H.tensor(c.seed, {dtype = dtype}))
+        H.assert_close(x.grad, c.grad, rtol, 0, "grad")
+        local f = c.layer == "PixelShuffle" and F.pixel_shuffle or F.pixel_unshuffle
+        H.assert_close(f(x, c.args[1]), c.output, rtol, 0, "functional")
+      end)
+    end
+  end
+  it("undo each other", function()
+    local x = lucid.randn(2, 3, 4, 6)
+    H.assert_close(F.pixel_shuffle(F.pixel_unshuffle(x, 2), 2), x, 0, 0, "round trip")
+  end)
+  it("errors name the shapes", function()
+    H.assert_error("nn.PixelShuffle: the channel dim (6, dim 2 of input {1, 6, 2, 2}) must be divisible by "
+      .. "upscale_factor^2 = 4", function() return nn.PixelShuffle(2)(lucid.randn(1, 6, 2, 2)) end)
+    H.assert_error("nn.functional.pixel_unshuffle: height 3 and width 4 of input {1, 3, 4} must be divisible by "
+      .. "downscale_factor 2", function() return F.pixel_unshuffle(lucid.randn(1, 3, 4), 2) end)
+    H.assert_error("nn.functional.pixel_shuffle: expected an input of at least 3 dims (*, C, H, W), got {4, 4}",
+      function() return F.pixel_shuffle(lucid.randn(4, 4), 2) end)
+    H.assert_error("nn.PixelShuffle: upscale_factor must be a positive integer, got 0",
+      function() return nn.PixelShuffle(0) end)
+    assert.are.equal("PixelUnshuffle(downscale_factor=3)", tostring(nn.PixelUnshuffle(3)))
+  end)
+end)
+
+describe("Dropout1d and Dropout2d", function()
+  it("zero whole channels with probability p and scale the rest by 1 / (1 - p)", function()
+    lucid.manual_seed(7)
+    for _, case in ipairs({{nn.Dropout1d(0.3), {40, 50, 6}}, {nn.Dropout2d(0.3), {40, 50, 2, 3}},
+                           {nn.Dropout1d(0.3), {2000, 6}}}) do
+      local m, shape = case[1], case[2]
+      local x = (lucid.rand(shape, {dtype = "float64"}) + 1):requires_grad_()
+      local y = m(x)
+      local ratio = (y / x):reshape(shape[1] * (#shape == 2 and 1 or shape[2]), -1)
+      local lo, hi = ratio:amin(2), ratio:amax(2)
+      H.assert_close(lo, hi, 1e-12, 0, "one value per channel")  -- the whole channel kept or zeroed
+      local kept = lucid.gt(lo, 0):double()
+      local frac = kept:mean():item()
+      assert.is_true(math.abs(frac - 0.7) < 0.05, "kept fraction " .. frac)
+      H.assert_close(lo * kept, kept / 0.7, 1e-12, 1e-15, "scale")
+      y:sum():backward()
+      H.assert_close(x.grad, (y / x):detach(), 1e-12, 1e-15, "gradient is the mask times the scale")
+    end
+  end)
+  it("pass the input through in eval mode, with p = 0 and training = false; p = 1 gives zeros", function()
+    local x = lucid.randn(2, 3, 4)
+    local m = nn.Dropout2d(0.5)
+    m:eval()
+    assert.are.equal(x, m(x))
+    assert.are.equal(x, F.dropout1d(x, 0))
+    assert.are.equal(x, F.dropout2d(x, {p = 0.9, training = false}))
+    H.assert_close(F.dropout1d(x, 1), lucid.zeros(2, 3, 4), 0, 0, "p = 1")
+  end)
+  it("check the input's dims and the options", function()
+    H.assert_error("nn.Dropout1d: expected a 2-d {C, L} or 3-d {N, C, L} input, got {2, 3, 4, 5}",
+      function() return nn.Dropout1d()(lucid.randn(2, 3, 4, 5)) end)
+    H.assert_error("nn.functional.dropout2d: expected an input with a channel dim ({N, C, H, W}), got {3}",
+      function() return F.dropout2d(lucid.randn(3)) end)
+    H.assert_error("nn.Dropout2d: p must be a probability between 0 and 1, got 1.5",
+      function() return nn.Dropout2d(1.5) end)
+    H.assert_error("nn.Dropout1d: inplace = true is not supported", function() return nn.Dropout1d(0.5, true) end)
+    assert.are.equal("Dropout2d(p=0.25, inplace=false)", tostring(nn.Dropout2d(0.25)))
+  end)
+end)

@@ -1067,6 +1067,22 @@ x1 and x2 broadcast."},
   {name = "nn.PairwiseDistance", section = "nn: more layers", usage = "nn.PairwiseDistance([p = 2 [, eps = 1e-6 [, keepdim = false]]])(x1, x2)", also = {}, aka = {"nn.functional.pairwise_distance"},
    text = "The p-norm of x1 - x2 + eps over the last dim (x1 and x2 broadcast);\
 keepdim keeps that dim as size 1."},
+  {name = "nn.Dropout1d", section = "nn: more layers", usage = "nn.Dropout1d([p = 0.5])  or  F.dropout1d(input [, p = 0.5 [, training = true [, inplace = false]]])", also = {}, aka = {"nn.functional.dropout1d"},
+   text = "In training mode zeroes each channel (input[n][c], all of it) with\
+probability p and scales the others by 1 / (1 - p); in eval mode returns the\
+input. Input {N, C, L} or {C, L}.\
+The mask comes from lucid's generator."},
+  {name = "nn.Dropout2d", section = "nn: more layers", usage = "nn.Dropout2d([p = 0.5])  or  F.dropout2d(input [, p = 0.5 [, training = true [, inplace = false]]])", also = {}, aka = {"nn.functional.dropout2d"},
+   text = "In training mode zeroes each channel (input[n][c], all of it) with\
+probability p and scales the others by 1 / (1 - p); in eval mode returns the\
+input. Input {N, C, H, W} (a 3-d input is read as {N, C, L}, as PyTorch 1.13).\
+The mask comes from lucid's generator."},
+  {name = "nn.PixelShuffle", section = "nn: more layers", usage = "nn.PixelShuffle(upscale_factor)  or  F.pixel_shuffle(input, upscale_factor)", also = {}, aka = {"nn.functional.pixel_shuffle"},
+   text = "Rearranges (*, C r^2, H, W) to (*, C, H r, W r), r = upscale_factor, as torch.nn.PixelShuffle\
+(sub-pixel convolution's last step)."},
+  {name = "nn.PixelUnshuffle", section = "nn: more layers", usage = "nn.PixelUnshuffle(downscale_factor)  or  F.pixel_unshuffle(input, downscale_factor)", also = {}, aka = {"nn.functional.pixel_unshuffle"},
+   text = "Rearranges (*, C, H r, W r) to (*, C r^2, H, W), r = downscale_factor, as torch.nn.PixelUnshuffle\
+(sub-pixel convolution's last step)."},
   {name = "nn.MSELoss", section = "nn: losses", usage = "nn.MSELoss([reduction = \"mean\"])(input, target)  or  F.mse_loss(input, target [, reduction])", also = {}, aka = {"nn.functional.mse_loss"},
    text = "The squared error (input - target)^2, averaged (\"mean\"), summed (\"sum\") or\
 returned per element (\"none\")."},

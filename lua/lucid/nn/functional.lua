@@ -98,4 +98,12 @@ for _, name in ipairs({"mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "c
   F[name] = losses[name]
 end
 
+-- Channel dropout and pixel shuffles (lucid/nn/_shuffle.lua): F.dropout1d(x [, p,
+-- training]), F.dropout2d, F.pixel_shuffle(x, upscale_factor),
+-- F.pixel_unshuffle(x, downscale_factor).
+local shuffle = require("lucid.nn._shuffle")
+for _, name in ipairs({"dropout1d", "dropout2d", "pixel_shuffle", "pixel_unshuffle"}) do
+  F[name] = shuffle[name]
+end
+
 return F

@@ -81,6 +81,10 @@ return load_guarded("lucid.nn", nn, function()
     GaussianNLLLoss = "lucid.nn.GaussianNLLLoss",
     CosineSimilarity = "lucid.nn.CosineSimilarity",
     PairwiseDistance = "lucid.nn.PairwiseDistance",
+    Dropout1d = "lucid.nn.Dropout1d",
+    Dropout2d = "lucid.nn.Dropout2d",
+    PixelShuffle = "lucid.nn.PixelShuffle",
+    PixelUnshuffle = "lucid.nn.PixelUnshuffle",
   }
   setmetatable(nn, {
     __index = function(t, k)
