@@ -42,7 +42,7 @@ nn.init.kaiming_normal_(w, {mode = \"fan_out\", nonlinearity = \"relu\"})."},
    text = "Optimizers and learning-rate schedulers with PyTorch 1.13's update rules:\
 local opt = optim.Adam(model:parameters(), {lr = 1e-3}); then each step\
 opt:zero_grad(); loss:backward(); opt:step()."},
-  {name = "optim.lr_scheduler", section = "Overview", usage = "optim.lr_scheduler.StepLR(opt, {step_size =, gamma = 0.1, last_epoch = -1, verbose = false})  (every schedule takes last_epoch and verbose last; also ExponentialLR(opt, {gamma =}), CosineAnnealingLR(opt, {T_max =, eta_min = 0}), LambdaLR(opt, {lr_lambda = f}))", also = {"optim.lr_scheduler.StepLR", "optim.lr_scheduler.ExponentialLR", "optim.lr_scheduler.CosineAnnealingLR", "optim.lr_scheduler.LambdaLR"}, aka = {},
+  {name = "optim.lr_scheduler", section = "Overview", usage = "optim.lr_scheduler.StepLR(opt, {step_size =, gamma = 0.1, last_epoch = -1, verbose = false})  (every schedule takes last_epoch and verbose last; also ExponentialLR(opt, {gamma =}), CosineAnnealingLR(opt, {T_max =, eta_min = 0}), LambdaLR(opt, {lr_lambda = f}); MultiStepLR(opt, {milestones =, gamma = 0.1}), LinearLR(opt, {start_factor = 1/3, end_factor = 1, total_iters = 5}), CosineAnnealingWarmRestarts(opt, {T_0 =, T_mult = 1, eta_min = 0}) (step(epoch) takes fractions), OneCycleLR(opt, {max_lr =, total_steps | epochs and steps_per_epoch, pct_start = 0.3, anneal_strategy = \"cos\", cycle_momentum = true, base_momentum = 0.85, max_momentum = 0.95, div_factor = 25, final_div_factor = 1e4, three_phase = false}), SequentialLR(opt, {schedulers =, milestones =}), ReduceLROnPlateau(opt, {mode = \"min\", factor = 0.1, patience = 10, threshold = 1e-4, threshold_mode = \"rel\", cooldown = 0, min_lr = 0, eps = 1e-8}) with step(metric))", also = {"optim.lr_scheduler.StepLR", "optim.lr_scheduler.ExponentialLR", "optim.lr_scheduler.CosineAnnealingLR", "optim.lr_scheduler.LambdaLR", "optim.lr_scheduler.MultiStepLR", "optim.lr_scheduler.LinearLR", "optim.lr_scheduler.CosineAnnealingWarmRestarts", "optim.lr_scheduler.OneCycleLR", "optim.lr_scheduler.SequentialLR", "optim.lr_scheduler.ReduceLROnPlateau"}, aka = {},
    text = "Learning-rate schedules that rewrite lr in the optimizer's param_groups: call\
 sched:step() once per epoch after opt:step(); sched:get_last_lr() reads it.\
 Arguments also go positionally in PyTorch's order."},
@@ -861,6 +861,20 @@ Cls.super is Parent, so Cls.super.__init(self, ...) calls the parent's set-up."}
   {name = "nn.Module:forward", section = "nn: modules", usage = "function Net:forward(x) ... end;  net(x)", also = {}, aka = {"nn.Module.forward"},
    text = "The computation of the module; define it in your class. Calling the module\
 calls it."},
+  {name = "nn.Module:register_forward_pre_hook", section = "nn: modules", usage = "local h = model:register_forward_pre_hook(function(m, args) ... end); h:remove()", also = {}, aka = {},
+   text = "Registers hook(module, args) to run before each forward: args is the\
+array of the call's arguments; a non-nil result replaces them (an array, or\
+one value for a single argument). Returns a handle; handle:remove() undoes it."},
+  {name = "nn.Module:register_forward_hook", section = "nn: modules", usage = "local h = model:register_forward_hook(function(m, args, output) ... end); h:remove()", also = {}, aka = {},
+   text = "Registers hook(module, args, output) to run after each forward: output is\
+what forward returned (an array when it returned several values); a\
+non-nil result replaces it. Returns a handle with :remove()."},
+  {name = "nn.Module:register_full_backward_hook", section = "nn: modules", usage = "local h = model:register_full_backward_hook(function(m, grad_input, grad_output) ... end)", also = {}, aka = {},
+   text = "Registers hook(module, grad_input, grad_output) to run in backward once the\
+gradients of the module's inputs are known, as PyTorch's full backward hook:\
+grad_input[i] is the gradient of the i-th argument (nil where it is not a\
+tensor requiring grad), grad_output[j] that of the j-th result; a non-nil\
+result (an array) replaces grad_input. Returns a handle with :remove()."},
   {name = "nn.Module:register_parameter", section = "nn: modules", usage = "model:register_parameter(name, p)", also = {}, aka = {"nn.Module.register_parameter"},
    text = "Registers an nn.Parameter (or removes one, with nil) under name; the same as\
 assigning it to the field."},
@@ -1054,6 +1068,29 @@ md:items(), md:contains(name), md:update(t), md:pop(name), md:clear()."},
    text = "An array of {name, module} pairs, in insertion order."},
   {name = "nn.ModuleDict:pop", section = "nn: more layers", usage = "nn.ModuleDict:pop(name)", also = {}, aka = {},
    text = "md:pop(name): removes the entry and returns its module."},
+  {name = "nn.CosineSimilarity", section = "nn: more layers", usage = "nn.CosineSimilarity([dim = 2 [, eps = 1e-8]])(x1, x2)", also = {}, aka = {"nn.functional.cosine_similarity"},
+   text = "The cosine of the angle between x1 and x2 along dim (1-based, default 2,\
+PyTorch's dim=1): sum(x1 / |x1| * x2 / |x2|) with each norm at least eps;\
+x1 and x2 broadcast."},
+  {name = "nn.PairwiseDistance", section = "nn: more layers", usage = "nn.PairwiseDistance([p = 2 [, eps = 1e-6 [, keepdim = false]]])(x1, x2)", also = {}, aka = {"nn.functional.pairwise_distance"},
+   text = "The p-norm of x1 - x2 + eps over the last dim (x1 and x2 broadcast);\
+keepdim keeps that dim as size 1."},
+  {name = "nn.Dropout1d", section = "nn: more layers", usage = "nn.Dropout1d([p = 0.5])  or  F.dropout1d(input [, p = 0.5 [, training = true [, inplace = false]]])", also = {}, aka = {"nn.functional.dropout1d"},
+   text = "In training mode zeroes each channel (input[n][c], all of it) with\
+probability p and scales the others by 1 / (1 - p); in eval mode returns the\
+input. Input {N, C, L} or {C, L}.\
+The mask comes from lucid's generator."},
+  {name = "nn.Dropout2d", section = "nn: more layers", usage = "nn.Dropout2d([p = 0.5])  or  F.dropout2d(input [, p = 0.5 [, training = true [, inplace = false]]])", also = {}, aka = {"nn.functional.dropout2d"},
+   text = "In training mode zeroes each channel (input[n][c], all of it) with\
+probability p and scales the others by 1 / (1 - p); in eval mode returns the\
+input. Input {N, C, H, W} (a 3-d input is read as {N, C, L}, as PyTorch 1.13).\
+The mask comes from lucid's generator."},
+  {name = "nn.PixelShuffle", section = "nn: more layers", usage = "nn.PixelShuffle(upscale_factor)  or  F.pixel_shuffle(input, upscale_factor)", also = {}, aka = {"nn.functional.pixel_shuffle"},
+   text = "Rearranges (*, C r^2, H, W) to (*, C, H r, W r), r = upscale_factor, as torch.nn.PixelShuffle\
+(sub-pixel convolution's last step)."},
+  {name = "nn.PixelUnshuffle", section = "nn: more layers", usage = "nn.PixelUnshuffle(downscale_factor)  or  F.pixel_unshuffle(input, downscale_factor)", also = {}, aka = {"nn.functional.pixel_unshuffle"},
+   text = "Rearranges (*, C, H r, W r) to (*, C r^2, H, W), r = downscale_factor, as torch.nn.PixelUnshuffle\
+(sub-pixel convolution's last step)."},
   {name = "nn.MSELoss", section = "nn: losses", usage = "nn.MSELoss([reduction = \"mean\"])(input, target)  or  F.mse_loss(input, target [, reduction])", also = {}, aka = {"nn.functional.mse_loss"},
    text = "The squared error (input - target)^2, averaged (\"mean\"), summed (\"sum\") or\
 returned per element (\"none\")."},
@@ -1076,6 +1113,35 @@ PyTorch). With logits, prefer nn.BCEWithLogitsLoss."},
   {name = "nn.BCEWithLogitsLoss", section = "nn: losses", usage = "nn.BCEWithLogitsLoss([weight [, reduction [, pos_weight]]])(logits, target)", also = {}, aka = {"nn.functional.binary_cross_entropy_with_logits"},
    text = "Sigmoid and binary cross entropy in one, stable for logits of any size;\
 pos_weight {C} weighs the positives of each class."},
+  {name = "nn.KLDivLoss", section = "nn: losses", usage = "nn.KLDivLoss([reduction = \"mean\" [, log_target = false]])(input, target)", also = {}, aka = {"nn.functional.kl_div"},
+   text = "The Kullback-Leibler divergence of target from input (log-probabilities):\
+target (log target - input), or exp(target) (target - input) with log_target.\
+reduction \"batchmean\" divides the sum by the batch size (the true KL\
+divergence), \"mean\" by the number of elements."},
+  {name = "nn.CosineEmbeddingLoss", section = "nn: losses", usage = "nn.CosineEmbeddingLoss([margin = 0 [, reduction = \"mean\"]])(input1, input2, target)", also = {}, aka = {"nn.functional.cosine_embedding_loss"},
+   text = "1 - cos(input1, input2) where target is 1 and max(0, cos - margin) where it\
+is -1; inputs {N, D} (target {N}) or {D} (0-d target), the cosine over D."},
+  {name = "nn.MarginRankingLoss", section = "nn: losses", usage = "nn.MarginRankingLoss([margin = 0 [, reduction = \"mean\"]])(input1, input2, target)", also = {}, aka = {"nn.functional.margin_ranking_loss"},
+   text = "max(0, -target (input1 - input2) + margin), target of 1 (input1 should rank\
+higher) and -1; the three of one shape."},
+  {name = "nn.TripletMarginLoss", section = "nn: losses", usage = "nn.TripletMarginLoss([margin = 1 [, p = 2 [, eps = 1e-6 [, swap = false [, reduction = \"mean\"]]]]])(anchor, positive, negative)", also = {}, aka = {"nn.functional.triplet_margin_loss"},
+   text = "max(0, margin + d(anchor, positive) - d(anchor, negative)), d the p-norm\
+distance of F.pairwise_distance (with eps); swap uses the smaller of\
+d(anchor, negative) and d(positive, negative). Inputs {N, D} or {D}."},
+  {name = "nn.MultiLabelSoftMarginLoss", section = "nn: losses", usage = "nn.MultiLabelSoftMarginLoss([weight [, reduction = \"mean\"]])(input, target)", also = {}, aka = {"nn.functional.multilabel_soft_margin_loss"},
+   text = "-(target log sigmoid(input) + (1 - target) log sigmoid(-input)), times\
+weight {C} (a buffer), averaged over the C classes of the last dim;\
+input and target {N, C} (target 0 or 1 per class)."},
+  {name = "nn.PoissonNLLLoss", section = "nn: losses", usage = "nn.PoissonNLLLoss([log_input = true [, full = false [, eps = 1e-8 [, reduction = \"mean\"]]]])(input, target)", also = {}, aka = {"nn.functional.poisson_nll_loss"},
+   text = "The negative log likelihood of target under Poisson(rate): exp(input) -\
+target input with log_input (input the log rate), else input - target\
+log(input + eps); full adds Stirling's term target log target - target +\
+0.5 log(2 pi target) where target > 1."},
+  {name = "nn.GaussianNLLLoss", section = "nn: losses", usage = "nn.GaussianNLLLoss({full = false, eps = 1e-6, reduction = \"mean\"})(input, target, var)", also = {}, aka = {"nn.functional.gaussian_nll_loss"},
+   text = "The negative log likelihood of target under N(input, var): 0.5 (log var +\
+(input - target)^2 / var), plus 0.5 log(2 pi) with full. var has input's\
+shape, or lacks its last dim, or has it 1 (one variance per sample); it is\
+clamped at eps (the clamp not differentiated, as PyTorch); negative var is an error."},
   {name = "nn.init.calculate_fan_in_and_fan_out", section = "nn: initialisation and clipping", usage = "local fan_in, fan_out = nn.init.calculate_fan_in_and_fan_out(t)", also = {}, aka = {},
    text = "The fans of a weight as PyTorch computes them: for t {out, in, ...},\
 fan_in = in * (the product of the rest), fan_out = out * (the same). The\

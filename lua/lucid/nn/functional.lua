@@ -91,8 +91,19 @@ end
 -- options also by name in a table: F.cross_entropy(x, y, {label_smoothing = 0.1}).
 local losses = require("lucid.nn.losses")
 for _, name in ipairs({"mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "cross_entropy",
-                       "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"}) do
+                       "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+                       "kl_div", "cosine_embedding_loss", "margin_ranking_loss", "triplet_margin_loss",
+                       "multilabel_soft_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
+                       "cosine_similarity", "pairwise_distance"}) do
   F[name] = losses[name]
+end
+
+-- Channel dropout and pixel shuffles (lucid/nn/_shuffle.lua): F.dropout1d(x [, p,
+-- training]), F.dropout2d, F.pixel_shuffle(x, upscale_factor),
+-- F.pixel_unshuffle(x, downscale_factor).
+local shuffle = require("lucid.nn._shuffle")
+for _, name in ipairs({"dropout1d", "dropout2d", "pixel_shuffle", "pixel_unshuffle"}) do
+  F[name] = shuffle[name]
 end
 
 return F

@@ -72,6 +72,19 @@ return load_guarded("lucid.nn", nn, function()
     NLLLoss = "lucid.nn.NLLLoss",
     BCELoss = "lucid.nn.BCELoss",
     BCEWithLogitsLoss = "lucid.nn.BCEWithLogitsLoss",
+    KLDivLoss = "lucid.nn.KLDivLoss",
+    CosineEmbeddingLoss = "lucid.nn.CosineEmbeddingLoss",
+    MarginRankingLoss = "lucid.nn.MarginRankingLoss",
+    TripletMarginLoss = "lucid.nn.TripletMarginLoss",
+    MultiLabelSoftMarginLoss = "lucid.nn.MultiLabelSoftMarginLoss",
+    PoissonNLLLoss = "lucid.nn.PoissonNLLLoss",
+    GaussianNLLLoss = "lucid.nn.GaussianNLLLoss",
+    CosineSimilarity = "lucid.nn.CosineSimilarity",
+    PairwiseDistance = "lucid.nn.PairwiseDistance",
+    Dropout1d = "lucid.nn.Dropout1d",
+    Dropout2d = "lucid.nn.Dropout2d",
+    PixelShuffle = "lucid.nn.PixelShuffle",
+    PixelUnshuffle = "lucid.nn.PixelUnshuffle",
   }
   setmetatable(nn, {
     __index = function(t, k)
