@@ -1046,6 +1046,79 @@ md:items(), md:contains(name), md:update(t), md:pop(name), md:clear()."},
    text = "An array of {name, module} pairs, in insertion order."},
   {name = "nn.ModuleDict:pop", section = "nn: more layers", usage = "nn.ModuleDict:pop(name)", also = {}, aka = {},
    text = "md:pop(name): removes the entry and returns its module."},
+  {name = "lucid.masked_softmax", section = "nn: attention", usage = "lucid.masked_softmax(x [, mask] [, scale = 1])", also = {}, aka = {},
+   text = "The fused masked softmax that attention runs between its two products:\
+softmax over the last dim of scale * x + mask, in one pass over x, with a\
+one-pass backward (gradient scale * y (g - sum(g y)) from the saved\
+result). mask (or nil) broadcasts to x: a bool mask is true where a score\
+is masked out (it becomes -inf), a float mask of x's dtype is added (and\
+gets a gradient when it requires one). A row with every score masked out\
+is NaN, as PyTorch's softmax of a row of -inf."},
+  {name = "nn.MultiheadAttention", section = "nn: attention", usage = "nn.MultiheadAttention(embed_dim, num_heads [, dropout = 0, bias = true, add_bias_kv = false, add_zero_attn = false, kdim, vdim, batch_first = false] [, {dtype =}])", also = {}, aka = {},
+   text = "Multi-head attention, PyTorch 1.13's: out, weights = mha(query, key, value\
+[, key_padding_mask, need_weights = true, attn_mask, average_attn_weights =\
+true]). query (L, N, embed_dim), key (S, N, kdim), value (S, N, vdim), or (N,\
+L, E) ... with batch_first, or unbatched (L, E); out has query's layout;\
+weights (N, L, S) averaged over heads, or (N, num_heads, L, S), or nil when\
+need_weights is false. key_padding_mask (N, S) and attn_mask (L, S) or (N *\
+num_heads, L, S) are bool (true: masked out) or float (added to the scores);\
+two masks are combined (or'ed when both are bool, else added). Parameters:\
+in_proj_weight (3 E, E) (or q_proj_weight, k_proj_weight, v_proj_weight when\
+kdim or vdim differ from embed_dim), in_proj_bias (3 E), bias_k and bias_v (1,\
+1, E) with add_bias_kv, out_proj.weight and out_proj.bias; in_proj weights\
+from xavier_uniform_, biases zero, bias_k and bias_v from xavier_normal_, as\
+PyTorch. dropout applies to the attention weights in training mode."},
+  {name = "nn.TransformerEncoderLayer", section = "nn: attention", usage = "nn.TransformerEncoderLayer(d_model, nhead [, dim_feedforward = 2048, dropout = 0.1, activation = \"relu\", layer_norm_eps = 1e-5, batch_first = false, norm_first = false] [, {dtype =}])", also = {}, aka = {},
+   text = "PyTorch 1.13's encoder layer: x = norm1(x + sa(x)), x = norm2(x + ff(x)), or with\
+norm_first x = x + sa(norm1(x)), x = x + ff(norm2(x)); ff(x) = linear2(dropout(\
+activation(linear1(x)))). Submodules self_attn, linear1, dropout, linear2, norm1,\
+norm2, dropout1, dropout2 (state-dict keys as PyTorch's). activation: \"relu\", \"gelu\"\
+or a function. forward(src [, src_mask, src_key_padding_mask]): masks as\
+nn.MultiheadAttention's (bool true = masked out, or float added)."},
+  {name = "nn.TransformerDecoderLayer", section = "nn: attention", usage = "nn.TransformerDecoderLayer(d_model, nhead [, dim_feedforward = 2048, dropout = 0.1, activation = \"relu\", layer_norm_eps = 1e-5, batch_first = false, norm_first = false] [, {dtype =}])", also = {}, aka = {},
+   text = "PyTorch 1.13's decoder layer: x = norm1(x + sa(x)), x = norm2(x + mha(x, memory)),\
+x = norm3(x + ff(x)), or with norm_first each block reads normK(x) and adds to x.\
+Submodules self_attn, multihead_attn, linear1, dropout, linear2, norm1, norm2,\
+norm3, dropout1, dropout2, dropout3. forward(tgt, memory [, tgt_mask, memory_mask,\
+tgt_key_padding_mask, memory_key_padding_mask])."},
+  {name = "nn.TransformerEncoder", section = "nn: attention", usage = "nn.TransformerEncoder(encoder_layer, num_layers [, norm, enable_nested_tensor])", also = {}, aka = {},
+   text = "A stack of num_layers copies of encoder_layer (an nn.TransformerEncoderLayer;\
+each copy starts with its values, as PyTorch's deepcopy), then norm if given.\
+Submodules layers (children \"1\", \"2\", ...: state-dict keys\
+\"layers.1.self_attn.in_proj_weight\", where PyTorch's count from 0) and norm.\
+forward(src [, mask, src_key_padding_mask]). enable_nested_tensor is accepted and\
+changes nothing (a PyTorch fast path)."},
+  {name = "nn.TransformerDecoder", section = "nn: attention", usage = "nn.TransformerDecoder(decoder_layer, num_layers [, norm])", also = {}, aka = {},
+   text = "A stack of num_layers copies of decoder_layer (an nn.TransformerDecoderLayer),\
+then norm if given; submodules layers (\"layers.1. ...\") and norm.\
+forward(tgt, memory [, tgt_mask, memory_mask, tgt_key_padding_mask,\
+memory_key_padding_mask])."},
+  {name = "nn.Transformer", section = "nn: attention", usage = "nn.Transformer([d_model = 512, nhead = 8, num_encoder_layers = 6, num_decoder_layers = 6, dim_feedforward = 2048, dropout = 0.1, activation = \"relu\", custom_encoder, custom_decoder, layer_norm_eps = 1e-5, batch_first = false, norm_first = false] [, {dtype =}])", also = {}, aka = {},
+   text = "PyTorch 1.13's Transformer: encoder (nn.TransformerEncoder of\
+num_encoder_layers layers and a LayerNorm) and decoder (nn.TransformerDecoder of\
+num_decoder_layers layers and a LayerNorm); every parameter of 2 or more dims\
+drawn by xavier_uniform_, as PyTorch. forward(src, tgt [, src_mask, tgt_mask,\
+memory_mask, src_key_padding_mask, tgt_key_padding_mask, memory_key_padding_mask]).\
+custom_encoder and custom_decoder replace the stacks."},
+  {name = "nn.Transformer.generate_square_subsequent_mask", section = "nn: attention", usage = "nn.Transformer.generate_square_subsequent_mask(sz [, {dtype =}])", also = {}, aka = {},
+   text = "A float (sz, sz) mask with -inf above the diagonal and 0 elsewhere, as PyTorch's:\
+added to the scores, it keeps each position from attending to later ones. dtype\
+defaults to the default dtype (a float mask must have the query's dtype)."},
+  {name = "nn.functional.scaled_dot_product_attention", section = "nn: attention", usage = "nn.functional.scaled_dot_product_attention(q, k, v [, attn_mask, dropout_p = 0, is_causal = false] [, {scale =}])", also = {}, aka = {},
+   text = "softmax(Q K^T * scale + mask) V, as PyTorch 2.x's\
+torch.nn.functional.scaled_dot_product_attention: query (..., L, E), key\
+(..., S, E), value (..., S, Ev), batch dims broadcasting; the result is\
+(..., L, Ev). scale defaults to 1 / sqrt(E). attn_mask broadcasts to (...,\
+L, S): a bool mask is true where a score is masked OUT (the library's rule\
+for every mask; PyTorch 2.x's bool attn_mask here means the opposite,\
+\"takes part\"), a float mask (the query's dtype) is added to the scores.\
+is_causal masks out the keys after each query (j > i, the top-left\
+aligned triangle, as PyTorch); it cannot be combined with attn_mask. A\
+query whose keys are all masked out gets NaN, as in PyTorch 1.13 and 2.0\
+to 2.4 (PyTorch 2.5's math kernel gives 0 there). dropout_p drops\
+attention weights whenever it is above 0 (pass 0 in evaluation). The\
+products run on BLAS and the softmax is one fused kernel, forward and\
+backward (lucid.masked_softmax)."},
   {name = "nn.MSELoss", section = "nn: losses", usage = "nn.MSELoss([reduction = \"mean\"])(input, target)  or  F.mse_loss(input, target [, reduction])", also = {}, aka = {"nn.functional.mse_loss"},
    text = "The squared error (input - target)^2, averaged (\"mean\"), summed (\"sum\") or\
 returned per element (\"none\")."},

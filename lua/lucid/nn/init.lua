@@ -72,6 +72,12 @@ return load_guarded("lucid.nn", nn, function()
     NLLLoss = "lucid.nn.NLLLoss",
     BCELoss = "lucid.nn.BCELoss",
     BCEWithLogitsLoss = "lucid.nn.BCEWithLogitsLoss",
+    MultiheadAttention = "lucid.nn.MultiheadAttention",
+    TransformerEncoderLayer = "lucid.nn.TransformerEncoderLayer",
+    TransformerDecoderLayer = "lucid.nn.TransformerDecoderLayer",
+    TransformerEncoder = "lucid.nn.TransformerEncoder",
+    TransformerDecoder = "lucid.nn.TransformerDecoder",
+    Transformer = "lucid.nn.Transformer",
   }
   setmetatable(nn, {
     __index = function(t, k)
