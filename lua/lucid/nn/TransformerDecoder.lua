@@ -40,7 +40,7 @@ Decoder.forward_schema = args.schema("nn.TransformerDecoder.forward", {
 
 function Decoder:forward(...)
   local x, mem, tgt_mask, memory_mask, tgt_kpm, memory_kpm = Decoder.forward_schema:parse(...)
-  for _, layer in ipairs(self.layers) do
+  for _, layer in self.layers:iter() do
     x = layer(x, mem, {tgt_mask = tgt_mask, memory_mask = memory_mask, tgt_key_padding_mask = tgt_kpm,
       memory_key_padding_mask = memory_kpm})
   end

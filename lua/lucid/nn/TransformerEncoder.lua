@@ -40,7 +40,7 @@ Encoder.forward_schema = args.schema("nn.TransformerEncoder.forward", {
 
 function Encoder:forward(...)
   local x, mask, kpm = Encoder.forward_schema:parse(...)
-  for _, layer in ipairs(self.layers) do
+  for _, layer in self.layers:iter() do
     x = layer(x, {src_mask = mask, src_key_padding_mask = kpm})
   end
   if self.norm then x = self.norm(x) end
