@@ -223,6 +223,11 @@ describe("nn.MultiheadAttention", function()
     assert.are.equal("float64", nn.MultiheadAttention(4, 2, {dtype = "float64"}).in_proj_weight.dtype)
   end)
 
+  it("prints as PyTorch's, its out_proj inside", function()
+    assert.are.equal("MultiheadAttention(\n  (out_proj): Linear(in_features=8, out_features=8, bias=true)\n)",
+      tostring(nn.MultiheadAttention(8, 2)))
+  end)
+
   it("drops attention weights in training mode only", function()
     local m = nn.MultiheadAttention(4, 2, 0.5)
     local x = lucid.randn(3, 2, 4)

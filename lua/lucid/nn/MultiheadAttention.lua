@@ -85,9 +85,4 @@ function MHA:forward(...)
   return attention.multihead_forward(self, MHA.forward_schema:parse(...))
 end
 
-function MHA:extra_repr()
-  return string.format("embed_dim=%d, num_heads=%d, dropout=%s, batch_first=%s", self.embed_dim,
-    self.num_heads, tostring(self.dropout), tostring(self.batch_first))
-end
-
 return MHA
