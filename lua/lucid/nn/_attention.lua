@@ -144,6 +144,8 @@ function M.multihead_forward(self, query, key, value, kpm, need_weights, attn_ma
   check_mask(fname, "key_padding_mask", kpm, dtype)
   check_mask(fname, "attn_mask", attn_mask, dtype)
   local batched = qd == 3
+  -- self-attention: one tensor, one projection GEMM (kept through the layout changes)
+  local same = rawequal(query, key) and rawequal(key, value)
   if not batched then  -- one sequence: a batch of one in the middle (PyTorch's layout)
     query, key, value = query:unsqueeze(2), key:unsqueeze(2), value:unsqueeze(2)
     if kpm ~= nil then
@@ -199,7 +201,7 @@ function M.multihead_forward(self, query, key, value, kpm, need_weights, attn_ma
   local q, k, v
   if p.in_proj_weight then
     local w = p.in_proj_weight
-    if rawequal(query, key) and rawequal(key, value) then
+    if same then
       local qkv = lucid.linear(query, w, b)
       q, k, v = qkv:narrow(3, 1, E), qkv:narrow(3, E + 1, E), qkv:narrow(3, 2 * E + 1, E)
     else
