@@ -10,7 +10,7 @@ local F = require("lucid.nn.functional")
 local H = dofile("tests/helpers.lua")
 local fixtures = dofile("tests/fixtures/attn.lua")
 
-local TOL = {float64 = {1e-10, 1e-12}, float32 = {1e-4, 2e-5}}
+local TOL = {float64 = {1e-10, 1e-12}, float32 = {1e-5, 1e-5}}
 
 local function T(fx, dtype, bool, requires_grad)
   if bool then return H.tensor(fx):bool() end
