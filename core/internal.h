@@ -114,6 +114,7 @@ typedef union lc_node_args {
   struct { int64_t m, n, k; int mode; } la;               /* lapack.c: the matrix sizes
                                                      (..., m, n), k = min(m, n), and the op's
                                                      option (upper, full_matrices, qr's mode) */
+  struct { double scale; } attn;                          /* masked_softmax's scale */
 } lc_node_args;
 
 /* One op in the graph. Inputs are strong references; `saved` holds what the

@@ -387,6 +387,13 @@ cases.log_softmax = {
   {fn = function(x) return x:log_softmax(2) end, inputs = {randn(2, 3)}},
   {fn = function(x) return x:log_softmax(1) end, inputs = {randn(2, 3)}},
 }
+cases.masked_softmax = {  -- attention's fused softmax; a float mask takes gradients too
+  {fn = function(x) return lucid.masked_softmax(x, nil, 0.7) end, inputs = {randn(2, 3)}},
+  {fn = function(x, m) return lucid.masked_softmax(x, m, 1.5) end, inputs = {randn(2, 3), randn(3)}},
+  {fn = function(x)
+    return lucid.masked_softmax(x, lucid.tensor({false, true, false}, {dtype = "bool"}))
+  end, inputs = {randn(2, 3)}},
+}
 cases.cumsum = {
   {fn = function(x) return sq(x:cumsum(2)) end, inputs = {randn(2, 3)}},
   {fn = function(x) return x:cumsum(1):sin() end, inputs = {randn(3, 2)}},

@@ -36,6 +36,7 @@ local function f64(t) return lucid.tensor(t, {dtype = "float64", requires_grad =
 describe("options: every function with options refuses an unknown one", function()
   local p = nn.Parameter(lucid.zeros(2))
   local t = lucid.zeros(2, 2)
+  local q3 = lucid.zeros(2, 1, 4)
   local function opt() return optim.SGD({nn.Parameter(lucid.zeros(2))}, 0.1) end
   local path = os.tmpname()
   local B = {bogus_option = 1}
@@ -191,6 +192,25 @@ describe("options: every function with options refuses an unknown one", function
     {"lucid.cumprod", lucid.cumprod, t, 1},
     {"lucid.linalg.vector_norm", lucid.linalg.vector_norm, t},
     {"lucid.linalg.matrix_norm", lucid.linalg.matrix_norm, t},
+    {"nn.functional.scaled_dot_product_attention", F.scaled_dot_product_attention, t, t, t},
+    {"nn.MultiheadAttention", nn.MultiheadAttention, 4, 2},
+    {"nn.MultiheadAttention.forward", function(...) return nn.MultiheadAttention(4, 2)(...) end, q3, q3, q3},
+    {"nn.TransformerEncoderLayer", nn.TransformerEncoderLayer, 4, 2},
+    {"nn.TransformerEncoderLayer.forward", function(...) return nn.TransformerEncoderLayer(4, 2, 8)(...) end, q3},
+    {"nn.TransformerDecoderLayer", nn.TransformerDecoderLayer, 4, 2},
+    {"nn.TransformerDecoderLayer.forward", function(...) return nn.TransformerDecoderLayer(4, 2, 8)(...) end,
+     q3, q3},
+    {"nn.TransformerEncoder", nn.TransformerEncoder, nn.TransformerEncoderLayer(4, 2, 8), 1},
+    {"nn.TransformerEncoder.forward", function(...)
+      return nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, 8), 1)(...)
+    end, q3},
+    {"nn.TransformerDecoder", nn.TransformerDecoder, nn.TransformerDecoderLayer(4, 2, 8), 1},
+    {"nn.TransformerDecoder.forward", function(...)
+      return nn.TransformerDecoder(nn.TransformerDecoderLayer(4, 2, 8), 1)(...)
+    end, q3, q3},
+    {"nn.Transformer", nn.Transformer},
+    {"nn.Transformer.forward", function(...) return nn.Transformer(4, 2, 1, 1, 8)(...) end, q3, q3},
+    {"nn.Transformer.generate_square_subsequent_mask", nn.Transformer.generate_square_subsequent_mask, 2},
   }
 
   it("covers every schema the library registers (a new one needs a case here)", function()

@@ -85,6 +85,12 @@ return load_guarded("lucid.nn", nn, function()
     Dropout2d = "lucid.nn.Dropout2d",
     PixelShuffle = "lucid.nn.PixelShuffle",
     PixelUnshuffle = "lucid.nn.PixelUnshuffle",
+    MultiheadAttention = "lucid.nn.MultiheadAttention",
+    TransformerEncoderLayer = "lucid.nn.TransformerEncoderLayer",
+    TransformerDecoderLayer = "lucid.nn.TransformerDecoderLayer",
+    TransformerEncoder = "lucid.nn.TransformerEncoder",
+    TransformerDecoder = "lucid.nn.TransformerDecoder",
+    Transformer = "lucid.nn.Transformer",
   }
   setmetatable(nn, {
     __index = function(t, k)
