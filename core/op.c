@@ -5,7 +5,7 @@
  * node when a gradient is wanted; rules build gradients with the helpers
  * below (NULL arguments pass through, so a chain of calls needs one check
  * at the end). Each family keeps its ops in one table, a .def file with a
- * row per op; this file reads all six (linalg.def and lapack.def, one
+ * row per op; this file reads them all (linalg.def and lapack.def, one
  * family) to list the public ops for lc_op_get. */
 #include "internal.h"
 
@@ -155,6 +155,9 @@ static const lc_op_info OPS[] = {
 #include "lapack.def"
 #define ATTN(name, Bw, rule) {#name, "attention", BW(Bw), NULL},
 #include "attention.def"
+#define POOL(name, Bw, rule) {#name, "pool", BW(Bw), NULL},
+#define POOL_ADJOINT(name, Bw, rule)
+#include "pool.def"
 };
 
 int lc_op_count(void) { return (int)(sizeof OPS / sizeof OPS[0]); }

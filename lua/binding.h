@@ -230,6 +230,8 @@ void lt_register_shape(lua_State *L, int state, int methods, int module);
 /* lucid_linalg.c: the table module.linalg (torch.linalg's decompositions and solvers). */
 void lt_register_linalg(lua_State *L, int state, int methods, int module);
 void lt_register_attention(lua_State *L, int state, int methods, int module);
+/* lucid_pool.c: lucid.core._pool2d, _unpool2d and _interp, for lucid.nn.functional. */
+void lt_register_pool(lua_State *L, int state, int methods, int module);
 /* lucid_bytes.c: safetensors' byte work (header length, dtype conversion). */
 void lt_register_bytes(lua_State *L, int state, int methods, int module);
 

@@ -546,6 +546,28 @@ cases.linear = {
    inputs = {randn(3), randn(2, 3), randn(2)}},
 }
 
+-- pooling (core/pool.c): the max pools' rules are a recorded scatter_add
+-- (and unpool's a gather), avg_pool2d's its adjoint, whose own rule is the
+-- pool again; sq makes the second derivative nonzero.
+local PF = require("lucid.nn.functional")
+local pool_idx = select(2, PF.max_pool2d(lucid.randn(1, 2, 4, 4), 2, {return_indices = true}))
+cases.max_pool2d = {
+  {fn = function(x) return sq(PF.max_pool2d(x, 3, 2, 1)) end, inputs = {randn(1, 2, 5, 5)}},
+  {fn = function(x) return sq(PF.adaptive_max_pool2d(x, {2, 3})) end, inputs = {randn(2, 5, 4)}},
+}
+cases.avg_pool2d = {
+  {fn = function(x) return sq(PF.avg_pool2d(x, 3, 2, 1, true, false)) end, inputs = {randn(1, 2, 5, 5)}},
+  {fn = function(x) return sq(PF.adaptive_avg_pool1d(x, 3)) end, inputs = {randn(2, 7)}},
+}
+cases.interpolate = {
+  {fn = function(x) return sq(PF.interpolate(x, {size = {3, 5}, mode = "bilinear"})) end,
+   inputs = {randn(1, 2, 2, 3)}},
+  {fn = function(x) return sq(PF.interpolate(x, {scale_factor = 2})) end, inputs = {randn(1, 2, 3)}},
+}
+cases.max_unpool2d = {
+  {fn = function(x) return sq(PF.max_unpool2d(x, pool_idx, 2)) end, inputs = {randn(1, 2, 2, 2)}},
+}
+
 -- lucid.linalg (core/lapack.c): inputs far from where a rule divides by 0
 -- (singular matrices, repeated singular values or eigenvalues); the factors
 -- of qr, svd and eigh enter through sign-free functions (Q*Q, U*U, ...), as

@@ -16,7 +16,7 @@ end
 local function fixture_ops()
   local seen = {}
   for _, family in ipairs({"core_ops", "elementwise", "reduce", "shape", "index", "sort", "dtypes",
-                           "linalg", "attn"}) do
+                           "linalg", "attn", "pool"}) do
     for name in read("tests/fixtures/" .. family .. ".lua"):gmatch('%f[%w_]op = "([%w_]+)"') do
       seen[name] = true
     end
@@ -49,7 +49,8 @@ describe("the op registry", function()
     for _, op in ipairs(ops) do
       assert.is_nil(names[op.name], "listed twice: " .. op.name)
       names[op.name] = true
-      assert.is_truthy(({elementwise = 1, reduce = 1, shape = 1, linalg = 1, attention = 1})[op.family],
+      assert.is_truthy(({elementwise = 1, reduce = 1, shape = 1, linalg = 1, attention = 1,
+                         pool = 1})[op.family],
         op.name .. ": unknown family " .. tostring(op.family))
     end
   end)
@@ -57,8 +58,9 @@ describe("the op registry", function()
   it("gives every op a forward reachable from Lua", function()
     local methods = C._methods
     for _, op in ipairs(ops) do
-      -- torch.linalg's ops live in lucid.linalg, as there
+      -- torch.linalg's ops live in lucid.linalg, as there, the pools in lucid.nn.functional
       local f = lucid[op.name] or methods[op.name] or (op.family == "linalg" and lucid.linalg[op.name])
+        or (op.family == "pool" and lucid.nn.functional[op.name])
       assert.is_function(f, op.name .. ": no lucid." .. op.name .. ", lucid.linalg." .. op.name
         .. " nor Tensor:" .. op.name)
     end

@@ -966,6 +966,84 @@ and bool tensors are refused); the result is int64 of shape tensor.shape +\
 {num_classes}. num_classes = -1 (the default) takes the largest class; a\
 class below 1 or above num_classes is an error. An empty tensor needs\
 num_classes."},
+  {name = "nn.functional.max_pool1d", section = "nn: modules", usage = "nn.functional.max_pool1d(input, kernel_size [, stride, padding = 0, dilation = 1, ceil_mode = false, return_indices = false])", also = {}, aka = {},
+   text = "Max pooling over the last dim of {N, C, L} or {C, L}: PyTorch's\
+max_pool1d, with stride (default kernel_size), padding (at most half the\
+kernel; padding never wins), dilation and ceil_mode (the last window must\
+start inside the input or the left padding). With return_indices, also\
+the int64 1-based positions of the maxima along L."},
+  {name = "nn.functional.max_pool2d", section = "nn: modules", usage = "nn.functional.max_pool2d(input, kernel_size [, stride, padding = 0, dilation = 1, ceil_mode = false, return_indices = false])", also = {}, aka = {},
+   text = "Max pooling over the last two dims of {N, C, H, W} or {C, H, W}, as\
+PyTorch's max_pool2d; sizes are a number or a table {h, w}. With\
+return_indices, a second result: int64 indices, 1-based and flat over\
+each plane ((h - 1) W + w), which max_unpool2d takes back."},
+  {name = "nn.functional.avg_pool1d", section = "nn: modules", usage = "nn.functional.avg_pool1d(input, kernel_size [, stride, padding = 0, ceil_mode = false, count_include_pad = true])", also = {}, aka = {},
+   text = "Average pooling over the last dim of {N, C, L} or {C, L}, as PyTorch's\
+avg_pool1d: zero padding counts in the divisor unless count_include_pad\
+is false."},
+  {name = "nn.functional.avg_pool2d", section = "nn: modules", usage = "nn.functional.avg_pool2d(input, kernel_size [, stride, padding = 0, ceil_mode = false, count_include_pad = true, divisor_override])", also = {}, aka = {},
+   text = "Average pooling over the last two dims of {N, C, H, W} or {C, H, W}, as\
+PyTorch's avg_pool2d; divisor_override divides every window's sum by\
+that number instead."},
+  {name = "nn.functional.adaptive_avg_pool1d", section = "nn: modules", usage = "nn.functional.adaptive_avg_pool1d(input, output_size)", also = {}, aka = {},
+   text = "Average pooling to a given output length: window i of L takes\
+floor((i-1) L / out) + 1 to ceil(i L / out), as PyTorch's adaptive_avg_pool1d."},
+  {name = "nn.functional.adaptive_avg_pool2d", section = "nn: modules", usage = "nn.functional.adaptive_avg_pool2d(input, output_size)", also = {}, aka = {},
+   text = "Average pooling to a given output size {oh, ow} (a number for both;\
+false keeps that dim's size), as PyTorch's adaptive_avg_pool2d."},
+  {name = "nn.functional.adaptive_max_pool1d", section = "nn: modules", usage = "nn.functional.adaptive_max_pool1d(input, output_size [, return_indices = false])", also = {}, aka = {},
+   text = "Max pooling to a given output length, as PyTorch's adaptive_max_pool1d;\
+with return_indices, also the 1-based positions of the maxima."},
+  {name = "nn.functional.adaptive_max_pool2d", section = "nn: modules", usage = "nn.functional.adaptive_max_pool2d(input, output_size [, return_indices = false])", also = {}, aka = {},
+   text = "Max pooling to a given output size {oh, ow}, as PyTorch's\
+adaptive_max_pool2d; with return_indices, also the 1-based indices, flat\
+over each plane."},
+  {name = "nn.functional.max_unpool1d", section = "nn: modules", usage = "nn.functional.max_unpool1d(input, indices, kernel_size [, stride, padding = 0, output_size])", also = {}, aka = {},
+   text = "The partial inverse of max_pool1d: input's values put back at indices\
+(as max_pool1d returned them, 1-based), zeros elsewhere; output_size\
+(default (L - 1) stride - 2 padding + kernel_size) picks among the sizes\
+that pool to L."},
+  {name = "nn.functional.max_unpool2d", section = "nn: modules", usage = "nn.functional.max_unpool2d(input, indices, kernel_size [, stride, padding = 0, output_size])", also = {}, aka = {},
+   text = "The partial inverse of max_pool2d: input's values put back at indices\
+(1-based, flat over each output plane), zeros elsewhere; output_size\
+{h, w} (or the input's full shape) defaults to (in - 1) stride - 2\
+padding + kernel_size per dim. Gradients flow to input."},
+  {name = "nn.functional.batch_norm", section = "nn: modules", usage = "nn.functional.batch_norm(input, running_mean, running_var [, weight, bias, training = false, momentum = 0.1, eps = 1e-5])", also = {}, aka = {},
+   text = "Batch normalisation of {N, C, ...} over every dim but C, as PyTorch's\
+F.batch_norm: with training the batch's statistics, updating running_mean and running_var in\
+place when given (momentum; the unbiased variance), else the running ones."},
+  {name = "nn.functional.group_norm", section = "nn: modules", usage = "nn.functional.group_norm(input, num_groups [, weight, bias, eps = 1e-5])", also = {}, aka = {},
+   text = "Group normalisation as PyTorch's F.group_norm: the C channels of {N, C,\
+...} split into num_groups groups, each normalised over its channels and\
+the other dims (biased variance), then weight and bias per channel."},
+  {name = "nn.functional.instance_norm", section = "nn: modules", usage = "nn.functional.instance_norm(input [, running_mean, running_var, weight, bias, use_input_stats = true, momentum = 0.1, eps = 1e-5])", also = {}, aka = {},
+   text = "Instance normalisation as PyTorch's F.instance_norm: each channel of\
+each sample of {N, C, ...} over the other dims; with use_input_stats\
+(the default) the input's statistics, updating running_mean and\
+running_var when given, else the running ones."},
+  {name = "nn.functional.local_response_norm", section = "nn: modules", usage = "nn.functional.local_response_norm(input, size [, alpha = 1e-4, beta = 0.75, k = 1])", also = {}, aka = {},
+   text = "Local response normalisation as PyTorch's F.local_response_norm: each\
+element divided by (k + alpha * mean of x^2 over `size` channels around\
+it (zeros past the edges))^beta, over {N, C, ...}."},
+  {name = "nn.functional.interpolate", section = "nn: modules", usage = "nn.functional.interpolate(input [, size, scale_factor, mode = \"nearest\", align_corners, recompute_scale_factor, antialias = false])", also = {}, aka = {},
+   text = "Resamples {N, C, L} (modes \"nearest\", \"linear\") or {N, C, H, W}\
+(\"nearest\", \"bilinear\") to size, or by scale_factor (the output size is\
+floor(in * scale_factor); without recompute_scale_factor the sampling\
+uses 1 / scale_factor, as PyTorch's), with align_corners (default false)\
+for the linear modes. PyTorch's \"nearest\" (floor of o * in / out); antialias\
+= true is refused."},
+  {name = "nn.functional.affine_grid", section = "nn: modules", usage = "nn.functional.affine_grid(theta, size [, align_corners = false])", also = {}, aka = {},
+   text = "The sampling grid {N, H, W, 2} of the 2-d affine maps theta {N, 2, 3}\
+for an output of size {N, C, H, W}, as PyTorch's affine_grid: each\
+output pixel's (x, y) in [-1, 1] (align_corners as grid_sample's) mapped\
+by theta. Gradients flow to theta."},
+  {name = "nn.functional.grid_sample", section = "nn: modules", usage = "nn.functional.grid_sample(input, grid [, mode = \"bilinear\", padding_mode = \"zeros\", align_corners = false])", also = {}, aka = {},
+   text = "Samples input {N, C, H, W} at grid {N, Ho, Wo, 2} ((x, y) in [-1, 1],\
+-1 the left/top edge: the outer edge of the first pixel, or its centre\
+with align_corners), as PyTorch's grid_sample: mode \"bilinear\" or\
+\"nearest\" (halves round to even), padding_mode \"zeros\", \"border\" or\
+\"reflection\". The result is {N, C, Ho, Wo}; gradients flow to input and\
+(bilinear) to grid."},
   {name = "nn.ReLU", section = "nn: more layers", usage = "nn.ReLU()", also = {}, aka = {},
    text = "max(x, 0) elementwise as a layer; the gradient at 0 is 0, as PyTorch."},
   {name = "nn.LeakyReLU", section = "nn: more layers", usage = "nn.LeakyReLU([negative_slope = 0.01])", also = {}, aka = {},
@@ -1009,6 +1087,56 @@ buffers) and the running ones in eval mode, then scales by weight and adds\
 bias."},
   {name = "nn.BatchNorm1d:reset_running_stats", section = "nn: more layers", usage = "nn.BatchNorm1d:reset_running_stats()", also = {}, aka = {},
    text = "Zeroes the running statistics (mean 0, var 1, no batches)."},
+  {name = "nn.Upsample", section = "nn: more layers", usage = "nn.Upsample([size, scale_factor, mode = \"nearest\", align_corners, recompute_scale_factor])", also = {}, aka = {},
+   text = "Resamples {N, C, L} or {N, C, H, W} input to size or by scale_factor\
+(F.interpolate): mode \"nearest\", \"linear\" (1-d) or \"bilinear\" (2-d),\
+align_corners for the linear modes."},
+  {name = "nn.BatchNorm2d", section = "nn: more layers", usage = "nn.BatchNorm2d(num_features [, eps = 1e-5 [, momentum = 0.1 [, affine = true [, track_running_stats = true]]]])", also = {}, aka = {},
+   text = "Normalises each channel of {N, C, H, W} input with the batch's statistics\
+in training mode (updating running_mean, running_var and\
+num_batches_tracked; momentum = false is the cumulative average) and the\
+running ones in eval mode, then scales by weight and adds bias."},
+  {name = "nn.InstanceNorm2d", section = "nn: more layers", usage = "nn.InstanceNorm2d(num_features [, eps = 1e-5, momentum = 0.1, affine = false, track_running_stats = false])", also = {}, aka = {},
+   text = "Normalises each channel of each sample of {N, C, H, W} (or unbatched {C,\
+H, W}) over H and W, then (affine) scales by weight and adds bias."},
+  {name = "nn.GroupNorm", section = "nn: more layers", usage = "nn.GroupNorm(num_groups, num_channels [, eps = 1e-5, affine = true])", also = {}, aka = {},
+   text = "Normalises groups of channels of {N, C, ...} input, then scales by\
+weight and adds bias per channel."},
+  {name = "nn.LocalResponseNorm", section = "nn: more layers", usage = "nn.LocalResponseNorm(size [, alpha = 1e-4, beta = 0.75, k = 1])", also = {}, aka = {},
+   text = "Divides each element of {N, C, ...} by (k + alpha * the mean of x^2 over\
+size neighbouring channels)^beta, as PyTorch's LocalResponseNorm."},
+  {name = "nn.MaxPool1d", section = "nn: more layers", usage = "nn.MaxPool1d(kernel_size [, stride, padding = 0, dilation = 1, return_indices = false, ceil_mode = false])", also = {}, aka = {},
+   text = "Max pooling over the last dim of {N, C, L} or {C, L} (F.max_pool1d);\
+with return_indices, calling it returns the output and the 1-based\
+indices. stride defaults to kernel_size."},
+  {name = "nn.MaxPool2d", section = "nn: more layers", usage = "nn.MaxPool2d(kernel_size [, stride, padding = 0, dilation = 1, return_indices = false, ceil_mode = false])", also = {}, aka = {},
+   text = "Max pooling over the last two dims of {N, C, H, W} or {C, H, W}\
+(F.max_pool2d); with return_indices, calling it returns the output and\
+the 1-based indices flat over each plane. stride defaults to kernel_size."},
+  {name = "nn.AvgPool1d", section = "nn: more layers", usage = "nn.AvgPool1d(kernel_size [, stride, padding = 0, ceil_mode = false, count_include_pad = true])", also = {}, aka = {},
+   text = "Average pooling over the last dim of {N, C, L} or {C, L} (F.avg_pool1d)."},
+  {name = "nn.AvgPool2d", section = "nn: more layers", usage = "nn.AvgPool2d(kernel_size [, stride, padding = 0, ceil_mode = false, count_include_pad = true, divisor_override])", also = {}, aka = {},
+   text = "Average pooling over the last two dims of {N, C, H, W} or {C, H, W}\
+(F.avg_pool2d)."},
+  {name = "nn.AdaptiveAvgPool1d", section = "nn: more layers", usage = "nn.AdaptiveAvgPool1d(output_size)", also = {}, aka = {},
+   text = "Average pooling of {N, C, L} or {C, L} to output_size along L\
+(F.adaptive_avg_pool1d)."},
+  {name = "nn.AdaptiveAvgPool2d", section = "nn: more layers", usage = "nn.AdaptiveAvgPool2d(output_size)", also = {}, aka = {},
+   text = "Average pooling of {N, C, H, W} or {C, H, W} to output_size {oh, ow}\
+(a number for both; false keeps that dim) (F.adaptive_avg_pool2d)."},
+  {name = "nn.AdaptiveMaxPool1d", section = "nn: more layers", usage = "nn.AdaptiveMaxPool1d(output_size [, return_indices = false])", also = {}, aka = {},
+   text = "Max pooling of {N, C, L} or {C, L} to output_size along L\
+(F.adaptive_max_pool1d); with return_indices, also the 1-based indices."},
+  {name = "nn.AdaptiveMaxPool2d", section = "nn: more layers", usage = "nn.AdaptiveMaxPool2d(output_size [, return_indices = false])", also = {}, aka = {},
+   text = "Max pooling of {N, C, H, W} or {C, H, W} to output_size {oh, ow}\
+(F.adaptive_max_pool2d); with return_indices, also the 1-based indices."},
+  {name = "nn.MaxUnpool1d", section = "nn: more layers", usage = "nn.MaxUnpool1d(kernel_size [, stride, padding = 0])", also = {}, aka = {},
+   text = "The partial inverse of MaxPool1d: called as unpool(x, indices [,\
+output_size]) (F.max_unpool1d)."},
+  {name = "nn.MaxUnpool2d", section = "nn: more layers", usage = "nn.MaxUnpool2d(kernel_size [, stride, padding = 0])", also = {}, aka = {},
+   text = "The partial inverse of MaxPool2d: called as unpool(x, indices [,\
+output_size]), it puts x's values back at the 1-based indices that\
+MaxPool2d returned, zeros elsewhere (F.max_unpool2d)."},
   {name = "nn.LayerNorm", section = "nn: more layers", usage = "nn.LayerNorm(normalized_shape [, eps = 1e-5 [, elementwise_affine = true]])", also = {}, aka = {},
    text = "Normalises over the last dims (normalized_shape, an integer or a table of\
 sizes) to mean 0 and variance 1, then scales by weight and adds bias."},

@@ -1698,7 +1698,8 @@ static const lc_op_info *find_op(const char *name) {
 /* Every public op once, with a family and either a backward or a reason;
  * and what an op records is what its entry says. */
 static void test_registry(void) {
-  static const char *const families[] = {"elementwise", "reduce", "shape", "linalg", "attention"};
+  static const char *const families[] = {"elementwise", "reduce", "shape", "linalg", "attention",
+                                         "pool"};
   int n = lc_op_count();
   CHECKF(n > 80, "only %d ops listed", n);
   CHECK(lc_op_get(-1) == NULL && lc_op_get(n) == NULL);
@@ -1728,6 +1729,7 @@ static void test_registry(void) {
       {"reshape", "shape", "ReshapeBackward"}, {"detach", "shape", NULL},
       {"matmul", "linalg", "MatmulBackward"},  {"linear", "linalg", "LinearBackward"},
       {"masked_softmax", "attention", "MaskedSoftmaxBackward"},
+      {"max_pool2d", "pool", "MaxPool2DBackward"},
   };
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
     const lc_op_info *op = find_op(want[i].name);

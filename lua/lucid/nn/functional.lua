@@ -128,4 +128,13 @@ end
 -- [, attn_mask, dropout_p, is_causal] [, {scale =}]).
 F.scaled_dot_product_attention = require("lucid.nn._attention").scaled_dot_product_attention
 
+-- Pooling (lucid/nn/_pool.lua): F.max_pool1d, max_pool2d, avg_pool1d, avg_pool2d,
+-- adaptive_avg_pool1d/2d, adaptive_max_pool1d/2d, max_unpool1d/2d.
+for name, f in pairs(require("lucid.nn._pool").F) do F[name] = f end
+-- Normalisation (lucid/nn/_norm.lua): F.batch_norm, group_norm, instance_norm,
+-- local_response_norm.
+for name, f in pairs(require("lucid.nn._norm").F) do F[name] = f end
+-- Resampling (lucid/nn/_resample.lua): F.interpolate, affine_grid, grid_sample.
+for name, f in pairs(require("lucid.nn._resample").F) do F[name] = f end
+
 return F
