@@ -954,6 +954,58 @@ Lua 5.1 and LuaJIT ignores __len on tables)."},
   {name = "nn.ModuleDict:len", section = "nn: modules", usage = "nn.ModuleDict:len()", also = {}, aka = {},
    text = "md:len(): the number of modules; #md is the same on Lua 5.2+ (the `#` of\
 Lua 5.1 and LuaJIT ignores __len on tables)."},
+  {name = "nn.Conv1d", section = "nn: modules", usage = "nn.Conv1d(in_channels, out_channels, kernel_size [, stride = 1, padding = 0, dilation = 1, groups = 1, bias = true, padding_mode = \"zeros\"] [, {dtype =}])", also = {}, aka = {"lucid.nn.Conv1d"},
+   text = "A 1-d convolution over input {N, C_in, L} (or {C_in, L}), PyTorch's nn.Conv1d:\
+weight {out_channels, in_channels / groups, k} and bias {out_channels}, both\
+drawn from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in_channels /\
+groups * k (PyTorch's kaiming_uniform with a = sqrt(5)). padding is a number,\
+{p}, \"same\" or \"valid\"; padding_mode \"zeros\", \"reflect\", \"replicate\" or\
+\"circular\" (through F.pad); dtype \"float32\" or \"float64\" (by name)."},
+  {name = "nn.Conv2d", section = "nn: modules", usage = "nn.Conv2d(in_channels, out_channels, kernel_size [, stride = 1, padding = 0, dilation = 1, groups = 1, bias = true, padding_mode = \"zeros\"] [, {dtype =}])", also = {}, aka = {"lucid.nn.Conv2d"},
+   text = "A 2-d convolution over input {N, C_in, H, W} (or {C_in, H, W}), PyTorch's\
+nn.Conv2d: weight {out_channels, in_channels / groups, kh, kw} and bias\
+{out_channels}, both drawn from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in\
+= in_channels / groups * kh * kw (PyTorch's kaiming_uniform with a =\
+sqrt(5)). Sizes are a number or a table {h, w}; padding also \"same\" or\
+\"valid\"; padding_mode \"zeros\", \"reflect\", \"replicate\" or \"circular\"\
+(through F.pad); dtype \"float32\" or \"float64\" (by name). Prints as\
+Conv2d(3, 16, kernel_size={3, 3}, stride={1, 1}, padding={1, 1})."},
+  {name = "nn.ConvTranspose1d", section = "nn: modules", usage = "nn.ConvTranspose1d(in_channels, out_channels, kernel_size [, stride = 1, padding = 0, output_padding = 0, groups = 1, bias = true, dilation = 1] [, {dtype =}])", also = {}, aka = {"lucid.nn.ConvTranspose1d"},
+   text = "The transposed 1-d convolution, PyTorch's nn.ConvTranspose1d: weight\
+{in_channels, out_channels / groups, k}, bias {out_channels}, both from\
+U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = out_channels / groups * k.\
+forward(x [, output_size]) picks the output_padding that gives output_size."},
+  {name = "nn.ConvTranspose2d", section = "nn: modules", usage = "nn.ConvTranspose2d(in_channels, out_channels, kernel_size [, stride = 1, padding = 0, output_padding = 0, groups = 1, bias = true, dilation = 1] [, {dtype =}])", also = {}, aka = {"lucid.nn.ConvTranspose2d"},
+   text = "The transposed 2-d convolution (conv2d's input gradient), PyTorch's\
+nn.ConvTranspose2d: weight {in_channels, out_channels / groups, kh, kw}, bias\
+{out_channels}, both from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in =\
+out_channels / groups * kh * kw. forward(x [, output_size]) picks the\
+output_padding that gives output_size."},
+  {name = "nn.ZeroPad2d", section = "nn: modules", usage = "nn.ZeroPad2d(padding)", also = {}, aka = {"lucid.nn.ZeroPad2d"},
+   text = "Pads the last two dims with zeros: padding a number or {left, right, top,\
+bottom} (negative amounts crop)."},
+  {name = "nn.ConstantPad1d", section = "nn: modules", usage = "nn.ConstantPad1d(padding, value)", also = {}, aka = {"lucid.nn.ConstantPad1d"},
+   text = "Pads the last dim with value: padding a number or {left, right}."},
+  {name = "nn.ConstantPad2d", section = "nn: modules", usage = "nn.ConstantPad2d(padding, value)", also = {}, aka = {"lucid.nn.ConstantPad2d"},
+   text = "Pads the last two dims with value: padding a number or {left, right, top,\
+bottom}."},
+  {name = "nn.ReflectionPad1d", section = "nn: modules", usage = "nn.ReflectionPad1d(padding)", also = {}, aka = {"lucid.nn.ReflectionPad1d"},
+   text = "Pads the last dim by reflection (the edge not repeated): padding a number\
+or {left, right}, each smaller than the dim."},
+  {name = "nn.ReflectionPad2d", section = "nn: modules", usage = "nn.ReflectionPad2d(padding)", also = {}, aka = {"lucid.nn.ReflectionPad2d"},
+   text = "Pads the last two dims by reflection (the edge not repeated): padding a\
+number or {left, right, top, bottom}, each smaller than its dim."},
+  {name = "nn.ReplicationPad1d", section = "nn: modules", usage = "nn.ReplicationPad1d(padding)", also = {}, aka = {"lucid.nn.ReplicationPad1d"},
+   text = "Pads the last dim by repeating its edge values: padding a number or\
+{left, right}."},
+  {name = "nn.ReplicationPad2d", section = "nn: modules", usage = "nn.ReplicationPad2d(padding)", also = {}, aka = {"lucid.nn.ReplicationPad2d"},
+   text = "Pads the last two dims by repeating their edge values: padding a number or\
+{left, right, top, bottom}."},
+  {name = "nn.Unfold", section = "nn: modules", usage = "nn.Unfold(kernel_size [, dilation = 1, padding = 0, stride = 1])", also = {}, aka = {"lucid.nn.Unfold"},
+   text = "Extracts sliding blocks, F.unfold as a layer: {N, C, H, W} -> {N, C kh kw, L}."},
+  {name = "nn.Fold", section = "nn: modules", usage = "nn.Fold(output_size, kernel_size [, dilation = 1, padding = 0, stride = 1])", also = {}, aka = {"lucid.nn.Fold"},
+   text = "Combines sliding blocks into an image, F.fold as a layer: {N, C kh kw, L} ->\
+{N, C, output_size...}."},
   {name = "nn.functional.tanh", section = "nn: modules", usage = "nn.functional.tanh(x)", also = {}, aka = {},
    text = "Elementwise tanh, the same function as lucid.tanh."},
   {name = "nn.functional.linear", section = "nn: modules", usage = "nn.functional.linear(x, weight [, bias])", also = {}, aka = {},
@@ -966,6 +1018,46 @@ and bool tensors are refused); the result is int64 of shape tensor.shape +\
 {num_classes}. num_classes = -1 (the default) takes the largest class; a\
 class below 1 or above num_classes is an error. An empty tensor needs\
 num_classes."},
+  {name = "nn.functional.conv1d", section = "nn: modules", usage = "nn.functional.conv1d(input, weight [, bias, stride = 1, padding = 0, dilation = 1, groups = 1])", also = {}, aka = {},
+   text = "A 1-d convolution of input {N, C, L} (or unbatched {C, L}) with weight\
+{out_channels, C / groups, k} and an optional bias {out_channels}, as\
+PyTorch's (cross-correlation). stride, padding and dilation are a number or\
+a table of one; padding also \"same\" (stride 1) or \"valid\". Gradients for\
+input, weight and bias (im2col + GEMM, fused)."},
+  {name = "nn.functional.conv2d", section = "nn: modules", usage = "nn.functional.conv2d(input, weight [, bias, stride = 1, padding = 0, dilation = 1, groups = 1])", also = {}, aka = {},
+   text = "A 2-d convolution of input {N, C, H, W} (or unbatched {C, H, W}) with\
+weight {out_channels, C / groups, kh, kw} and an optional bias\
+{out_channels}, as PyTorch's: im2col and one OpenBLAS GEMM per group over\
+the batch, with a fused backward. stride, padding and dilation are a number\
+or a table {h, w}; padding also \"same\" (stride 1; an odd total puts the\
+extra row or column at the end, as PyTorch) or \"valid\"; groups divides\
+both channel counts (groups = C: depthwise)."},
+  {name = "nn.functional.conv_transpose1d", section = "nn: modules", usage = "nn.functional.conv_transpose1d(input, weight [, bias, stride = 1, padding = 0, output_padding = 0, groups = 1, dilation = 1])", also = {}, aka = {},
+   text = "The transposed 1-d convolution (the gradient of conv1d with respect to its\
+input) of input {N, C_in, L} (or {C_in, L}) with weight {C_in, out_channels\
+/ groups, k}: L_out = (L - 1) stride - 2 padding + dilation (k - 1) +\
+output_padding + 1. Note PyTorch's order: groups before dilation."},
+  {name = "nn.functional.conv_transpose2d", section = "nn: modules", usage = "nn.functional.conv_transpose2d(input, weight [, bias, stride = 1, padding = 0, output_padding = 0, groups = 1, dilation = 1])", also = {}, aka = {},
+   text = "The transposed 2-d convolution of input {N, C_in, H, W} (or {C_in, H, W})\
+with weight {C_in, out_channels / groups, kh, kw}, as PyTorch's: col2im of\
+W^T x (conv2d's input-gradient kernel), with a fused backward. H_out = (H -\
+1) stride - 2 padding + dilation (kh - 1) + output_padding + 1;\
+output_padding must be smaller than stride or dilation."},
+  {name = "nn.functional.pad", section = "nn: modules", usage = "nn.functional.pad(input, pad [, mode = \"constant\", value = 0])", also = {}, aka = {},
+   text = "Pads input: pad lists (left, right) amounts from the last dim backwards,\
+PyTorch's order ({1, 2} pads the last dim by 1 before and 2 after; {1, 1,\
+2, 2} also the dim before it). mode \"constant\" (value, default 0; negative\
+amounts crop), \"reflect\" (mirror without the edge), \"replicate\" (repeat\
+the edge) or \"circular\" (wrap around); the last three pad at most the last\
+ndim - 1 dims. Gradients flow back to input."},
+  {name = "nn.functional.unfold", section = "nn: modules", usage = "nn.functional.unfold(input, kernel_size [, dilation = 1, padding = 0, stride = 1])", also = {}, aka = {},
+   text = "Extracts sliding blocks (im2col): input {N, C, H, W} (or {C, H, W}) gives\
+{N, C kh kw, L}, one column per block position (L of them), rows ordered\
+channel, kernel row, kernel column, as PyTorch. Gradients flow back (fold)."},
+  {name = "nn.functional.fold", section = "nn: modules", usage = "nn.functional.fold(input, output_size, kernel_size [, dilation = 1, padding = 0, stride = 1])", also = {}, aka = {},
+   text = "Combines sliding blocks into an image (col2im), unfold's adjoint: input\
+{N, C kh kw, L} (or {C kh kw, L}) gives {N, C, H, W} with {H, W} =\
+output_size, overlapping entries summed. Gradients flow back (unfold)."},
   {name = "nn.ReLU", section = "nn: more layers", usage = "nn.ReLU()", also = {}, aka = {},
    text = "max(x, 0) elementwise as a layer; the gradient at 0 is 0, as PyTorch."},
   {name = "nn.LeakyReLU", section = "nn: more layers", usage = "nn.LeakyReLU([negative_slope = 0.01])", also = {}, aka = {},

@@ -95,4 +95,8 @@ for _, name in ipairs({"mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "c
   F[name] = losses[name]
 end
 
+-- Convolution (lucid/nn/_conv.lua): F.conv1d, conv2d, conv_transpose1d,
+-- conv_transpose2d, pad, unfold, fold, with PyTorch's arguments.
+for name, fn in pairs(require("lucid.nn._conv").functional) do F[name] = fn end
+
 return F
