@@ -148,9 +148,20 @@ def topk_1m():
     return lambda: torch.topk(x, 100), True
 
 
+# 8. Conv2d(3, 16, 3, padding 1), batch 32, 32x32, forward + backward
+def conv2d_train():
+    conv = nn.Conv2d(3, 16, 3, padding=1)
+    x = torch.randn(32, 3, 32, 32, requires_grad=True)
+
+    def step():
+        x.grad = None
+        conv(x).sum().backward()
+    return step, False
+
+
 WORKLOADS = {f.__name__: f for f in
              (tiny_train, tiny_infer, linear_train, tanh_big, mlp_train, mlp_infer, sort_1m,
-              topk_1m)}
+              topk_1m, conv2d_train)}
 
 
 # ---- main ----------------------------------------------------------------------------
