@@ -72,14 +72,19 @@ static void CK_NAME(add_bias)(int64_t n, int64_t o, int64_t l, CK_T *y, const CK
     }
 }
 
-/* gb[o] = sum of g[n, o, l] over n and l, accumulated in double */
+/* gb[o] = sum of g[n, o, l] over n and l, accumulated in double; eight
+ * running sums, so that the additions do not wait for each other (one
+ * chain of dependent adds is what made this loop slow). */
 static void CK_NAME(sum_bias)(int64_t n, int64_t o, int64_t l, const CK_T *g, CK_T *gb) {
   for (int64_t k = 0; k < o; k++) {
-    double acc = 0;
+    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     for (int64_t s = 0; s < n; s++) {
       const CK_T *p = g + (s * o + k) * l;
-      for (int64_t i = 0; i < l; i++) acc += (double)p[i];
+      int64_t i = 0;
+      for (; i + 8 <= l; i += 8)
+        for (int u = 0; u < 8; u++) acc[u] += (double)p[i + u];
+      for (; i < l; i++) acc[0] += (double)p[i];
     }
-    gb[k] = (CK_T)acc;
+    gb[k] = (CK_T)(((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])));
   }
 }
