@@ -330,27 +330,32 @@ static int conv_check(lc_ctx *ctx, const lc_tensor *x, const lc_tensor *w, const
   return 1;
 }
 
-lc_tensor *lc_conv2d(lc_ctx *ctx, lc_tensor *x, lc_tensor *w, lc_tensor *b,
+/* y (contiguous, conv_check's shape) = conv2d(x, w) + b; 0 when out of memory. */
+static int conv_into(lc_ctx *ctx, lc_tensor *y, lc_tensor *x, lc_tensor *w, lc_tensor *b,
                      const lc_conv2d_args *a) {
-  int64_t os[4];
-  if (!conv_check(ctx, x, w, b, a, os)) return NULL;
+  const int64_t *os = y->shape;
+  if (y->numel == 0) return 1;
   conv_plan p;
   plan_init(&p, x->dtype, x->shape[0], x->shape[1], x->shape[2], x->shape[3], os[1], os[2], os[3],
             w->shape[2], w->shape[3], a);
   lc_tensor *xc = lc__contig_raw(ctx, x);
   lc_tensor *wc = xc ? lc__contig_raw(ctx, w) : NULL;
-  lc_tensor *y = wc ? lc_empty(ctx, x->dtype, 4, os) : NULL;
-  int ok = y && (y->numel == 0 ||
-                 conv_forward(ctx, &p, lc_tensor_data(xc), lc_tensor_data(wc), lc_tensor_data(y)));
-  if (ok && b && y->numel) {
-    lc_tensor *bc = lc__contig_raw(ctx, b);
-    if (bc) add_bias(x->dtype, os[0], os[1], os[2] * os[3], lc_tensor_data(y), lc_tensor_data(bc));
-    ok = bc != NULL;
-    lc_tensor_release(bc);
-  }
+  lc_tensor *bc = wc && b ? lc__contig_raw(ctx, b) : NULL;
+  int ok = wc && (!b || bc) &&
+           conv_forward(ctx, &p, lc_tensor_data(xc), lc_tensor_data(wc), lc_tensor_data(y));
+  if (ok && b) add_bias(x->dtype, os[0], os[1], os[2] * os[3], lc_tensor_data(y), lc_tensor_data(bc));
   lc_tensor_release(xc);
   lc_tensor_release(wc);
-  if (!ok) {
+  lc_tensor_release(bc);
+  return ok;
+}
+
+lc_tensor *lc_conv2d(lc_ctx *ctx, lc_tensor *x, lc_tensor *w, lc_tensor *b,
+                     const lc_conv2d_args *a) {
+  int64_t os[4];
+  if (!conv_check(ctx, x, w, b, a, os)) return NULL;
+  lc_tensor *y = lc_empty(ctx, x->dtype, 4, os);
+  if (y && !conv_into(ctx, y, x, w, b, a)) {
     lc_tensor_release(y);
     return NULL;
   }
@@ -358,6 +363,16 @@ lc_tensor *lc_conv2d(lc_ctx *ctx, lc_tensor *x, lc_tensor *w, lc_tensor *b,
   y = lc__finish(ctx, y, &CV[CV_conv2d].def, b ? 3 : 2, in);
   keep_args(y, a, NULL, NULL);
   return y;
+}
+
+lc_status lc_conv2d_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, lc_tensor *w, lc_tensor *b,
+                        const lc_conv2d_args *a) {
+  int64_t os[4];
+  lc_tensor *in[3] = {x, w, b};
+  if (!conv_check(ctx, x, w, b, a, os) ||
+      !lc__check_out(ctx, out, x->dtype, 4, os, b ? 3 : 2, in) || !conv_into(ctx, out, x, w, b, a))
+    return ctx->status;
+  return LC_OK;
 }
 
 /* ---- conv_transpose2d -------------------------------------------------------------- */

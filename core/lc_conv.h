@@ -48,6 +48,11 @@ lc_conv2d_args lc_conv2d_defaults(void);
  * may be NULL), OH = (H + 2 ph - dh (kh - 1) - 1) / sh + 1 (floor), OW alike. */
 lc_tensor *lc_conv2d(lc_ctx *ctx, lc_tensor *x, lc_tensor *w, lc_tensor *b,
                      const lc_conv2d_args *a);
+/* lc_conv2d into out, a contiguous tensor of y's shape and dtype, recording
+ * nothing (so nothing may require grad while recording): for inference
+ * that reuses its buffers (nn.Module:reuse_buffers). */
+lc_status lc_conv2d_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, lc_tensor *w, lc_tensor *b,
+                        const lc_conv2d_args *a);
 /* y (N, O, OH, OW) from x (N, C, H, W), w (C, O / groups, kh, kw), b (O) or
  * NULL: the gradient of conv2d's input, OH = (H - 1) sh - 2 ph + dh (kh - 1)
  * + oph + 1; output_padding must be below stride or dilation. */

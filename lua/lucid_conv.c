@@ -4,7 +4,7 @@
  * lucid.nn.functional (lucid/nn/_conv.lua) checks the user's arguments
  * against its options schemas, works out "same" padding, padding modes,
  * 1-d and unbatched inputs, and calls these with every size given:
- *   _conv2d(fname, x, w, b|nil, sh, sw, ph, pw, oph, opw, dh, dw, groups)
+ *   _conv2d(fname, x, w, b|nil, sh, sw, ph, pw, oph, opw, dh, dw, groups [, out])
  *   _conv_transpose2d(the same)
  *   _unfold(fname, x, kh, kw, sh, sw, ph, pw, dh, dw)
  *   _fold(fname, cols, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw)
@@ -43,7 +43,20 @@ static int conv_call(lua_State *L, conv_fn f) {
   return lt_push(L, ctx, f(ctx, x, w, b, &a), fname);
 }
 
-static int l_conv2d(lua_State *L) { return conv_call(L, lc_conv2d); }
+/* conv2d; with an out tensor after groups (reuse_buffers), written into it. */
+static int l_conv2d(lua_State *L) {
+  if (lua_isnoneornil(L, 14)) return conv_call(L, lc_conv2d);
+  lc_ctx *ctx = LT_CTX(L);
+  const char *fname = luaL_checkstring(L, 1);
+  lc_tensor *x = lt_tensor_arg(L, 2, fname);
+  lc_tensor *w = lt_tensor_arg(L, 3, fname);
+  lc_tensor *b = lua_isnil(L, 4) ? NULL : lt_tensor_arg(L, 4, fname);
+  lc_conv2d_args a = read_args(L, 5, 1, fname);
+  lc_tensor *out = lt_tensor_arg(L, 14, fname);
+  lt_do(L, ctx, lc_conv2d_out(ctx, out, x, w, b, &a), fname);
+  lua_settop(L, 14);
+  return 1;  /* out itself */
+}
 static int l_conv_transpose2d(lua_State *L) { return conv_call(L, lc_conv_transpose2d); }
 
 static int l_unfold(lua_State *L) {

@@ -147,6 +147,32 @@ describe("convolution layers", function()
     H.assert_error("nn.ConvTranspose2d: output_size {9, 7} cannot be reached", function() return t(x, {9, 7}) end)
   end)
 
+  it("reuse their output buffer under reuse_buffers, allocating no tensor memory", function()
+    lucid.manual_seed(5)
+    local m = nn.Sequential(nn.Conv2d(3, 4, 3, {padding = 1}), nn.ReLU(), nn.Conv2d(4, 2, 3, {padding = "same",
+      groups = 2}), nn.Conv2d(2, 2, 2, {padding = "same"}))
+    local x = lucid.randn(2, 3, 6, 5)
+    local expected = m(x)
+    m:reuse_buffers()
+    local g = lucid.no_grad()
+    local x4 = lucid.randn(2, 4, 6, 5)
+    local a, b = m[1](x), m[3](x4)
+    local same = rawequal(a, m[1](x)) and rawequal(b, m[3](x4))
+    local y = m(x)
+    collectgarbage("collect")
+    local before = lucid.memory_allocated()
+    for _ = 1, 20 do m[1](x) m[3](x4) end
+    local growth = lucid.memory_allocated() - before
+    local other = m(lucid.randn(1, 3, 4, 4))  -- another shape: a new buffer
+    H.close(g)
+    assert.is_true(same)
+    assert.are.equal(0, growth)
+    H.assert_close(y, expected, 1e-6, 1e-6, "reused")
+    assert.are.same({1, 2, 4, 4}, other.shape)
+    local z = m(x)  -- recording on: as usual
+    assert.is_true(z.requires_grad)
+  end)
+
   it("train a small convnet end to end", function()
     lucid.manual_seed(3)
     local model = nn.Sequential(nn.Conv2d(1, 4, 3, {padding = 1}), nn.ReLU(), nn.Conv2d(4, 2, 3, 2),
