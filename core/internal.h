@@ -115,6 +115,8 @@ typedef union lc_node_args {
                                                      (..., m, n), k = min(m, n), and the op's
                                                      option (upper, full_matrices, qr's mode) */
   struct { double scale; } attn;                          /* masked_softmax's scale */
+  struct { lc_conv2d_args a; int64_t kernel[2], size[2]; } conv;  /* conv.c: the geometry;
+                                                     unfold's and fold's kernel and image size */
 } lc_node_args;
 
 /* One op in the graph. Inputs are strong references; `saved` holds what the
@@ -314,6 +316,21 @@ void lc__k_inplace(lc_inplace_op op, lc_tensor *t, const lc_tensor *a, const int
 float lc__tanh1f(float x);
 void lc__tanh_f32(int64_t n, float *o, const float *a, int allow_simd);  /* o[n] = tanh(a[n]) */
 int lc__tanh_f32_simd_available(void);
+
+/* ---- conv.c: im2col and col2im, for the layers that slide a window ----
+ * One image (c, h, w) at a time, float32 or float64. The geometry is
+ * PyTorch's: output position (oy, ox) reads x[c, oy sh - ph + i dh,
+ * ox sw - pw + j dw] for kernel offset (i, j). */
+typedef struct lc__conv_geom {
+  int64_t c, h, w;                 /* the image */
+  int64_t oh, ow;                  /* output positions */
+  int64_t kh, kw, sh, sw, ph, pw, dh, dw;
+} lc__conv_geom;
+/* cols (c kh kw, ldc) from x (c, h, w): rows (c, i, j), columns oy ow + ox;
+ * padding reads 0. */
+void lc__im2col(lc_dtype dt, const lc__conv_geom *g, const void *x, void *cols, int64_t ldc);
+/* x (c, h, w) += the adjoint of lc__im2col applied to cols (c kh kw, ldc). */
+void lc__col2im(lc_dtype dt, const lc__conv_geom *g, const void *cols, int64_t ldc, void *x);
 
 /* ---- kernels.c: the walk, threads, sums, BLAS ---- */
 

@@ -158,6 +158,8 @@ static const lc_op_info OPS[] = {
 #define POOL(name, Bw, rule) {#name, "pool", BW(Bw), NULL},
 #define POOL_ADJOINT(name, Bw, rule)
 #include "pool.def"
+#define CONV(name, Bw, rule) {#name, "conv", BW(Bw), NULL},
+#include "conv.def"
 };
 
 int lc_op_count(void) { return (int)(sizeof OPS / sizeof OPS[0]); }

@@ -568,6 +568,24 @@ cases.max_unpool2d = {
   {fn = function(x) return sq(PF.max_unpool2d(x, pool_idx, 2)) end, inputs = {randn(1, 2, 2, 2)}},
 }
 
+-- convolution (core/conv.c): the rules record conv_transpose2d, conv2d,
+-- unfold and fold; the inputs are small so the finite differences stay fast
+local F = require("lucid.nn.functional")
+cases.conv2d = {
+  {fn = function(x, w, b) return sq(F.conv2d(x, w, b, {stride = 2, padding = 1, groups = 2})) end,
+   inputs = {randn(1, 2, 4, 4), randn(2, 1, 2, 3), randn(2)}},
+}
+cases.conv_transpose2d = {
+  {fn = function(x, w, b) return sq(F.conv_transpose2d(x, w, b, {stride = 2, output_padding = 1})) end,
+   inputs = {randn(1, 2, 2, 2), randn(2, 2, 2, 2), randn(2)}},
+}
+cases.unfold = {
+  {fn = function(x) return sq(F.unfold(x, {2, 2}, {padding = 1})) end, inputs = {randn(1, 1, 3, 3)}},
+}
+cases.fold = {
+  {fn = function(x) return sq(F.fold(x, {3, 3}, 2)) end, inputs = {randn(1, 4, 4)}},
+}
+
 -- lucid.linalg (core/lapack.c): inputs far from where a rule divides by 0
 -- (singular matrices, repeated singular values or eigenvalues); the factors
 -- of qr, svd and eigh enter through sign-free functions (Q*Q, U*U, ...), as

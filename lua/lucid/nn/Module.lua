@@ -439,7 +439,9 @@ end
 -- outlive the frame. With recording on, layers behave as usual.
 --
 -- Covered: nn.Linear and nn.Tanh, the built-in layers whose op has an out=
--- form (lucid.linear, lucid.tanh). nn.Identity, nn.Flatten, nn.Unflatten and
+-- form (lucid.linear, lucid.tanh), and nn.Conv2d on a batch with symmetric
+-- zero padding (core's lc_conv2d_out, its buffer kept by the layer itself,
+-- since its shape is not the input's). nn.Identity, nn.Flatten, nn.Unflatten and
 -- nn.Dropout in eval mode return their input or a view of it, so they make no
 -- new storage anyway. Every other layer (activations other than Tanh,
 -- normalisation, Embedding, Bilinear, the losses) computes through ops that

@@ -136,5 +136,8 @@ for name, f in pairs(require("lucid.nn._pool").F) do F[name] = f end
 for name, f in pairs(require("lucid.nn._norm").F) do F[name] = f end
 -- Resampling (lucid/nn/_resample.lua): F.interpolate, affine_grid, grid_sample.
 for name, f in pairs(require("lucid.nn._resample").F) do F[name] = f end
+-- Convolution (lucid/nn/_conv.lua): F.conv1d, conv2d, conv_transpose1d,
+-- conv_transpose2d, pad, unfold, fold, with PyTorch's arguments.
+for name, fn in pairs(require("lucid.nn._conv").functional) do F[name] = fn end
 
 return F
