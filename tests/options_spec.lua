@@ -36,9 +36,11 @@ local function f64(t) return lucid.tensor(t, {dtype = "float64", requires_grad =
 describe("options: every function with options refuses an unknown one", function()
   local p = nn.Parameter(lucid.zeros(2))
   local t = lucid.zeros(2, 2)
+  local q3 = lucid.zeros(2, 1, 4)
   local function opt() return optim.SGD({nn.Parameter(lucid.zeros(2))}, 0.1) end
   local path = os.tmpname()
   local B = {bogus_option = 1}
+  local seq_opt = opt()
   -- {schema name, function, positional arguments before the table of names}
   local cases = {
     {"nn.Linear", nn.Linear, 2, 3},
@@ -99,6 +101,32 @@ describe("options: every function with options refuses an unknown one", function
     {"nn.functional.nll_loss", F.nll_loss, t, t},
     {"nn.functional.binary_cross_entropy", F.binary_cross_entropy, t, t},
     {"nn.functional.binary_cross_entropy_with_logits", F.binary_cross_entropy_with_logits, t, t},
+    {"nn.KLDivLoss", nn.KLDivLoss},
+    {"nn.CosineEmbeddingLoss", nn.CosineEmbeddingLoss},
+    {"nn.MarginRankingLoss", nn.MarginRankingLoss},
+    {"nn.TripletMarginLoss", nn.TripletMarginLoss},
+    {"nn.MultiLabelSoftMarginLoss", nn.MultiLabelSoftMarginLoss},
+    {"nn.PoissonNLLLoss", nn.PoissonNLLLoss},
+    {"nn.GaussianNLLLoss", nn.GaussianNLLLoss},
+    {"nn.CosineSimilarity", nn.CosineSimilarity},
+    {"nn.PairwiseDistance", nn.PairwiseDistance},
+    {"nn.functional.kl_div", F.kl_div, t, t},
+    {"nn.functional.cosine_embedding_loss", F.cosine_embedding_loss, t, t, t},
+    {"nn.functional.margin_ranking_loss", F.margin_ranking_loss, t, t, t},
+    {"nn.functional.triplet_margin_loss", F.triplet_margin_loss, t, t, t},
+    {"nn.functional.multilabel_soft_margin_loss", F.multilabel_soft_margin_loss, t, t},
+    {"nn.functional.poisson_nll_loss", F.poisson_nll_loss, t, t},
+    {"nn.functional.gaussian_nll_loss", F.gaussian_nll_loss, t, t, t},
+    {"nn.functional.cosine_similarity", F.cosine_similarity, t, t},
+    {"nn.functional.pairwise_distance", F.pairwise_distance, t, t},
+    {"nn.Dropout1d", nn.Dropout1d},
+    {"nn.Dropout2d", nn.Dropout2d},
+    {"nn.PixelShuffle", nn.PixelShuffle, 2},
+    {"nn.PixelUnshuffle", nn.PixelUnshuffle, 2},
+    {"nn.functional.dropout1d", F.dropout1d, t},
+    {"nn.functional.dropout2d", F.dropout2d, t},
+    {"nn.functional.pixel_shuffle", F.pixel_shuffle, t, 2},
+    {"nn.functional.pixel_unshuffle", F.pixel_unshuffle, t, 2},
     {"nn.functional.one_hot", F.one_hot, lucid.ones(2, {dtype = "int64"})},
     {"nn.functional.batch_norm", F.batch_norm, lucid.zeros(2, 2), lucid.zeros(2), lucid.ones(2)},
     {"nn.functional.group_norm", F.group_norm, lucid.zeros(2, 2), 1},
@@ -149,6 +177,12 @@ describe("options: every function with options refuses an unknown one", function
     {"lr_scheduler.ExponentialLR", lr_scheduler.ExponentialLR, opt(), 0.5},
     {"lr_scheduler.CosineAnnealingLR", lr_scheduler.CosineAnnealingLR, opt(), 10},
     {"lr_scheduler.LambdaLR", lr_scheduler.LambdaLR, opt(), function() return 1 end},
+    {"lr_scheduler.MultiStepLR", lr_scheduler.MultiStepLR, opt(), {2}},
+    {"lr_scheduler.LinearLR", lr_scheduler.LinearLR, opt()},
+    {"lr_scheduler.CosineAnnealingWarmRestarts", lr_scheduler.CosineAnnealingWarmRestarts, opt(), 2},
+    {"lr_scheduler.OneCycleLR", lr_scheduler.OneCycleLR, opt(), 1, 4},
+    {"lr_scheduler.ReduceLROnPlateau", lr_scheduler.ReduceLROnPlateau, opt()},
+    {"lr_scheduler.SequentialLR", lr_scheduler.SequentialLR, seq_opt, {lr_scheduler.LinearLR(seq_opt)}, {}},
     {"lucid.data.DataLoader", data.DataLoader, data.TensorDataset(t)},
     {"lucid.data.Subset", data.Subset, data.TensorDataset(t), {1}},
     {"lucid.data.random_split", data.random_split, data.TensorDataset(t), {0.5, 0.5}},
@@ -192,6 +226,45 @@ describe("options: every function with options refuses an unknown one", function
     {"lucid.cumprod", lucid.cumprod, t, 1},
     {"lucid.linalg.vector_norm", lucid.linalg.vector_norm, t},
     {"lucid.linalg.matrix_norm", lucid.linalg.matrix_norm, t},
+    {"nn.functional.scaled_dot_product_attention", F.scaled_dot_product_attention, t, t, t},
+    {"nn.MultiheadAttention", nn.MultiheadAttention, 4, 2},
+    {"nn.MultiheadAttention.forward", function(...) return nn.MultiheadAttention(4, 2)(...) end, q3, q3, q3},
+    {"nn.TransformerEncoderLayer", nn.TransformerEncoderLayer, 4, 2},
+    {"nn.TransformerEncoderLayer.forward", function(...) return nn.TransformerEncoderLayer(4, 2, 8)(...) end, q3},
+    {"nn.TransformerDecoderLayer", nn.TransformerDecoderLayer, 4, 2},
+    {"nn.TransformerDecoderLayer.forward", function(...) return nn.TransformerDecoderLayer(4, 2, 8)(...) end,
+     q3, q3},
+    {"nn.TransformerEncoder", nn.TransformerEncoder, nn.TransformerEncoderLayer(4, 2, 8), 1},
+    {"nn.TransformerEncoder.forward", function(...)
+      return nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, 8), 1)(...)
+    end, q3},
+    {"nn.TransformerDecoder", nn.TransformerDecoder, nn.TransformerDecoderLayer(4, 2, 8), 1},
+    {"nn.TransformerDecoder.forward", function(...)
+      return nn.TransformerDecoder(nn.TransformerDecoderLayer(4, 2, 8), 1)(...)
+    end, q3, q3},
+    {"nn.Transformer", nn.Transformer},
+    {"nn.Transformer.forward", function(...) return nn.Transformer(4, 2, 1, 1, 8)(...) end, q3, q3},
+    {"nn.Transformer.generate_square_subsequent_mask", nn.Transformer.generate_square_subsequent_mask, 2},
+    {"nn.functional.conv1d", F.conv1d, lucid.zeros(1, 1, 3), lucid.zeros(1, 1, 1)},
+    {"nn.functional.conv2d", F.conv2d, lucid.zeros(1, 1, 3, 3), lucid.zeros(1, 1, 1, 1)},
+    {"nn.functional.conv_transpose1d", F.conv_transpose1d, lucid.zeros(1, 1, 3), lucid.zeros(1, 1, 1)},
+    {"nn.functional.conv_transpose2d", F.conv_transpose2d, lucid.zeros(1, 1, 3, 3), lucid.zeros(1, 1, 1, 1)},
+    {"nn.functional.pad", F.pad, t, {1, 1}},
+    {"nn.functional.unfold", F.unfold, lucid.zeros(1, 1, 3, 3), 2},
+    {"nn.functional.fold", F.fold, lucid.zeros(1, 4, 4), 3, 2},
+    {"nn.Conv1d", nn.Conv1d, 1, 1, 1},
+    {"nn.Conv2d", nn.Conv2d, 1, 1, 1},
+    {"nn.ConvTranspose1d", nn.ConvTranspose1d, 1, 1, 1},
+    {"nn.ConvTranspose2d", nn.ConvTranspose2d, 1, 1, 1},
+    {"nn.ZeroPad2d", nn.ZeroPad2d, 1},
+    {"nn.ConstantPad1d", nn.ConstantPad1d, 1, 0},
+    {"nn.ConstantPad2d", nn.ConstantPad2d, 1, 0},
+    {"nn.ReflectionPad1d", nn.ReflectionPad1d, 1},
+    {"nn.ReflectionPad2d", nn.ReflectionPad2d, 1},
+    {"nn.ReplicationPad1d", nn.ReplicationPad1d, 1},
+    {"nn.ReplicationPad2d", nn.ReplicationPad2d, 1},
+    {"nn.Unfold", nn.Unfold, 2},
+    {"nn.Fold", nn.Fold, 3, 2},
   }
 
   it("covers every schema the library registers (a new one needs a case here)", function()
