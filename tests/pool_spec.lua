@@ -316,6 +316,9 @@ describe("pooling layers", function()
     H.assert_close(F.max_unpool1d(p1, pi1, 2, {output_size = {2, 21, 7}}), F.max_unpool1d(p1, pi1, 2, {output_size = {7}}), 0, 0)
     assert.are.same({2, 21, 7}, F.max_unpool1d(p1, pi1, 2, {output_size = {2, 21, 7}}).shape)
     H.assert_close(F.max_unpool2d(p, pi, 2, {output_size = {2, 3, 7, 6}}), u, 0, 0)
+    -- output_size positionally, and by name after every positional option
+    H.assert_close(F.max_unpool2d(p, pi, 2, 2, 0, {7, 6}), u, 0, 0)
+    H.assert_close(F.max_unpool2d(p, pi, 2, 2, 0, {output_size = {7, 6}}), u, 0, 0)
     H.assert_error("nn.functional.max_unpool2d: output_size must have 2 or 4 elements, got 3",
       F.max_unpool2d, p, pi, 2, {output_size = {3, 7, 6}})
   end)

@@ -312,7 +312,7 @@ local function unpool_schema(fname, dims)
     {"kernel_size", args.REQUIRED, sizes(dims, 1)},
     {"stride", nil, optional(sizes(dims, 1))},
     {"padding", 0, sizes(dims, 0)},
-    {"output_size", nil, optional(args.checks.table), table_arg = true},
+    {"output_size", nil, optional(args.checks.table)},
   })
 end
 local UNPOOL1 = unpool_schema("nn.functional.max_unpool1d", 1)
