@@ -1710,6 +1710,46 @@ static void prog_conv(oom_run *r, double *grads, int *ngrads) {
   oom_finish(r, leaves, 4, grads, ngrads);
 }
 
+/* pool.c's ops forward and backward: max_pool2d (indices), max_unpool2d,
+ * avg_pool2d (padding), interpolate and a training batch_norm. */
+static void prog_pool(oom_run *r, double *grads, int *ngrads) {
+  lc_ctx *ctx = r->ctx;
+  lc_tensor *x, *w, *b, *y, *mu, *vr, *mp, *ix = NULL, *up, *ap, *it, *s1, *s2, *s3, *s4, *t1, *t2,
+            *t3, *s;
+  OOM_T(r, x, lc_randn(ctx, LC_FLOAT64, 4, S(1, 2, 3, 3)));
+  OOM_T(r, w, lc_randn(ctx, LC_FLOAT64, 1, S(2)));
+  OOM_T(r, b, lc_randn(ctx, LC_FLOAT64, 1, S(2)));
+  if (r->stopped) return;
+  x->requires_grad = w->requires_grad = b->requires_grad = 1;
+  OOM_S(r, lc_batch_norm(ctx, x, w, b, NULL, NULL, 1, 1e-5, &y, &mu, &vr));
+  if (!r->stopped) {
+    r->keep[r->nkeep++] = y;
+    r->keep[r->nkeep++] = mu;
+    r->keep[r->nkeep++] = vr;
+  }
+  lc_pool2d_opts mo = lc_pool2d_defaults(2, 2), ao = lc_pool2d_defaults(3, 3);
+  mo.stride[0] = mo.stride[1] = 1;
+  ao.padding[0] = ao.padding[1] = 1;
+  ao.stride[0] = ao.stride[1] = 2;
+  lc_interp_opts io = {{4, 5}, LC_INTERP_LINEAR, 0, {0, 0}};
+  OOM_T(r, mp, lc_max_pool2d(ctx, y, &mo, &ix));    /* {1, 2, 2, 2} */
+  if (!r->stopped) r->keep[r->nkeep++] = ix;
+  OOM_T(r, up, lc_max_unpool2d(ctx, mp, ix, 3, 3));
+  OOM_T(r, ap, lc_avg_pool2d(ctx, y, &ao));         /* {1, 2, 2, 2} */
+  OOM_T(r, it, lc_interpolate(ctx, y, &io));        /* {1, 2, 4, 5} */
+  OOM_T(r, s1, lc_sum(ctx, up));
+  OOM_T(r, t1, lc_mul(ctx, ap, ap));
+  OOM_T(r, s2, lc_sum(ctx, t1));
+  OOM_T(r, t2, lc_mul(ctx, it, it));
+  OOM_T(r, s3, lc_sum(ctx, t2));
+  OOM_T(r, t3, lc_add(ctx, s1, s2));
+  OOM_T(r, s4, lc_add(ctx, t3, s3));
+  OOM_T(r, s, lc_mul(ctx, s4, s4));
+  OOM_S(r, lc_backward(ctx, s, NULL, 0));
+  lc_tensor *leaves[3] = {x, w, b};
+  oom_finish(r, leaves, 3, grads, ngrads);
+}
+
 /* Refuses the n-th allocation (and, if fail_after, all later ones) for
  * n = 1, 2, ... until the program runs through; checks every failure is
  * reported, a completed run gives the reference gradients, and all memory
@@ -1794,6 +1834,11 @@ static void test_oom_sweep_linalg(void) {
 static void test_oom_sweep_conv(void) {
   oom_sweep("conv", prog_conv, 0);
   oom_sweep("conv", prog_conv, 1);
+}
+
+static void test_oom_sweep_pool(void) {
+  oom_sweep("pool", prog_pool, 0);
+  oom_sweep("pool", prog_pool, 1);
 }
 
 /* Everything goes back after lc_ctx_free, in either order. */
@@ -2355,6 +2400,7 @@ static const test tests[] = {
   {"oom sweep wide", test_oom_sweep_wide},
   {"oom sweep linalg", test_oom_sweep_linalg},
   {"oom sweep conv", test_oom_sweep_conv},
+  {"oom sweep pool", test_oom_sweep_pool},
   {"registry", test_registry},
   {"second derivatives, analytic", test_second_derivatives_analytic},
   {"second derivatives, H v", test_second_derivatives_hvp},
