@@ -312,6 +312,23 @@ describe("the transformer layers", function()
     assert.truthy(err:find('activation must be "relu", "gelu" or a function, got "tanh"', 1, true), err)
   end)
 
+  it("load PyTorch's state dicts unchanged: 0-based layers.0. keys read as layers.1.", function()
+    for _, c in ipairs(fixtures.modules) do
+      if c.class == "Transformer" or c.class == "TransformerEncoder" or c.class == "TransformerDecoder" then
+        local m = build(c)
+        m:to("float64")
+        local sd = {}
+        for name, t in pairs(c.params) do   -- the fixture's names back to PyTorch's
+          name = name:gsub("layers%.(%d+)%.", function(i) return "layers." .. (tonumber(i) - 1) .. "." end)
+          sd[name] = H.tensor(t)
+        end
+        assert.is_not_nil(sd["layers.0.linear1.weight"] or sd["encoder.layers.0.linear1.weight"])
+        m:load_state_dict(sd)
+        for name, t in pairs(m:state_dict()) do close(t, c.params[name], "float64", c.name .. " " .. name) end
+      end
+    end
+  end)
+
   it("a state dict that does not fit names the first keys and how many, not hundreds", function()
     local enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, 8), 3)
     local ok, err = pcall(enc.load_state_dict, enc, {})
