@@ -223,6 +223,17 @@ describe("nn.MultiheadAttention", function()
     assert.are.equal("float64", nn.MultiheadAttention(4, 2, {dtype = "float64"}).in_proj_weight.dtype)
   end)
 
+  it("passes a finite-difference gradient check (inputs and a float attn_mask)", function()
+    lucid.manual_seed(8)
+    local m = nn.MultiheadAttention(4, 2, {add_bias_kv = true, dtype = "float64"})
+    local o = {dtype = "float64", requires_grad = true}
+    local q, kv, am = lucid.randn(3, 2, 4, o), lucid.randn(2, 2, 4, o), lucid.randn(3, 2, o)
+    local pad = lucid.tensor({{false, true}, {false, false}})
+    assert.is_true(lucid.autograd.gradcheck(function(a, b, c)
+      return (m(a, b, b, {attn_mask = c, key_padding_mask = pad}))
+    end, {q, kv, am}))
+  end)
+
   it("prints as PyTorch's, its out_proj inside", function()
     assert.are.equal("MultiheadAttention(\n  (out_proj): Linear(in_features=8, out_features=8, bias=true)\n)",
       tostring(nn.MultiheadAttention(8, 2)))
