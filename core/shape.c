@@ -34,6 +34,7 @@ static int rule_scatter_add(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **g
 static int rule_masked_fill(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_repeat(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_flip(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_index_put(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 
 enum {
 #define SHAPE(name, ...) SH_##name,
@@ -43,8 +44,10 @@ enum {
 };
 
 static const lc__opdef SH[] = {
-#define SHAPE(name, Bw, rule) [SH_##name] = {{#Bw "Backward", rule}, SH_##name},
-#define SHAPE_NONDIFF(name, reason) [SH_##name] = {{NULL, NULL}, SH_##name},
+/* shape rules move gradients by shapes and indices; values they need
+ * (masks) are saved, and checked */
+#define SHAPE(name, Bw, rule) [SH_##name] = {{#Bw "Backward", rule, 1}, SH_##name},
+#define SHAPE_NONDIFF(name, reason) [SH_##name] = {{NULL, NULL, 0}, SH_##name},
 #include "shape.def"
 };
 _Static_assert(sizeof SH / sizeof SH[0] == SH_COUNT, "a shape row without its table entry");
@@ -1382,4 +1385,56 @@ lc_status lc_index_put_(lc_ctx *ctx, lc_tensor *t, int lead, const lc_tensor *po
     if (st != LC_OK) return st;
   }
   return LC_OK;
+}
+
+/* Out of place, the graph's form of t[mask] = v and t[index] = v: written
+ * elements get the value's gradient, the rest t's (torch.index_put with
+ * accumulate = false). src has a row per position. */
+lc_tensor *lc_index_put(lc_ctx *ctx, lc_tensor *t, int lead, lc_tensor *pos, lc_tensor *src) {
+  int fits = lead >= 0 && lead <= t->ndim && pos->ndim == 1 && src->ndim == t->ndim - lead + 1 &&
+             src->shape[0] == pos->shape[0];
+  for (int d = 1; fits && d < src->ndim; d++) fits = src->shape[d] == t->shape[lead + d - 1];
+  if (!fits) {
+    lc__fail_shapes(ctx, "index_put: values of shape %s do not give a row per position "
+                    "of a tensor %s", src, t);
+    return NULL;
+  }
+  lc_tensor *out = lc_empty(ctx, t->dtype, t->ndim, t->shape);
+  if (!out) return NULL;
+  lc__k_copy(out, t, t->strides);
+  if (lc_index_put_(ctx, out, lead, pos, src) != LC_OK) {
+    lc_tensor_release(out);
+    return NULL;
+  }
+  lc_tensor *in[2] = {t, src};
+  out = lc__finish(ctx, out, &SH[SH_index_put].def, 2, in);
+  if (out && out->node) {
+    out->node->p.index.dim = lead;
+    out->node->saved[0] = lc__retained(pos);
+  }
+  return out;
+}
+
+static int rule_index_put(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  lc_tensor *t = n->inputs[0], *src = n->inputs[1], *pos = n->saved[0];
+  int lead = n->p.index.dim;
+  if (t->requires_grad) {  /* g where nothing was written: the same op with zeros */
+    lc_tensor *z = lc_zeros(ctx, g->dtype, src->ndim, src->shape);
+    grads[0] = z ? lc_index_put(ctx, g, lead, pos, z) : NULL;
+    lc_tensor_release(z);
+    if (!grads[0]) return 0;
+  }
+  if (src->requires_grad) {  /* g's rows at the positions */
+    int64_t rows[LC_MAX_DIMS];
+    rows[0] = 1;
+    for (int d = 0; d < lead; d++) rows[0] *= t->shape[d];
+    for (int d = lead; d < t->ndim; d++) rows[d - lead + 1] = t->shape[d];
+    lc_tensor *g2 = lc_reshape(ctx, g, t->ndim - lead + 1, rows);
+    lc_tensor *picked = g2 ? lc_index_select(ctx, g2, 0, pos) : NULL;
+    grads[1] = picked ? as_dtype(ctx, picked, src->dtype) : NULL;
+    lc_tensor_release(g2);
+    lc_tensor_release(picked);
+    if (!grads[1]) return 0;
+  }
+  return 1;
 }

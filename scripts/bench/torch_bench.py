@@ -155,9 +155,20 @@ def encoder_layer_train():
     return lambda: layer(x).sum().backward(), False
 
 
+# 9. Conv2d(3, 16, 3, padding 1), batch 32, 32x32, forward + backward
+def conv2d_train():
+    conv = nn.Conv2d(3, 16, 3, padding=1)
+    x = torch.randn(32, 3, 32, 32, requires_grad=True)
+
+    def step():
+        x.grad = None
+        conv(x).sum().backward()
+    return step, False
+
+
 WORKLOADS = {f.__name__: f for f in
              (tiny_train, tiny_infer, linear_train, tanh_big, mlp_train, mlp_infer, sort_1m,
-              topk_1m, encoder_layer_train)}
+              topk_1m, encoder_layer_train, conv2d_train)}
 
 
 # ---- main ----------------------------------------------------------------------------
