@@ -1036,10 +1036,25 @@ static void fill_where(lc_tensor *out, const lc_tensor *mask, const int64_t *ms,
   lc__walk_init(&w, out->ndim, out->shape, 2, (const int64_t *const[]){out->strides, ms}, base);
   int64_t len = w.shape[w.ndim - 1], rows = lc__walk_rows(&w);
   int64_t so = w.st[0][w.ndim - 1], sm = w.st[1][w.ndim - 1];
-  for (int64_t r = 0; r < rows; r++, lc__walk_next(&w))
-    for (int64_t i = 0; i < len; i++)
-      if (lc__nonzero_at(mask, w.off[1] + i * sm))
-        lc__store(out->dtype, out->storage->data, w.off[0] + i * so, value);
+  /* a bool mask over a float tensor (attention's masks, a comparison's
+   * result) is the hot case: typed loops, no per-element dispatch */
+  const _Bool *mb = mask->dtype == LC_BOOL ? (const _Bool *)mask->storage->data : NULL;
+  for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
+    const _Bool *m = mb ? mb + w.off[1] : NULL;
+    if (m && out->dtype == LC_FLOAT32) {
+      float *o = (float *)out->storage->data + w.off[0], v = (float)value;
+      for (int64_t i = 0; i < len; i++)
+        o[i * so] = m[i * sm] ? v : o[i * so];  /* branchless: masks are random */
+    } else if (m && out->dtype == LC_FLOAT64) {
+      double *o = (double *)out->storage->data + w.off[0];
+      for (int64_t i = 0; i < len; i++)
+        o[i * so] = m[i * sm] ? value : o[i * so];
+    } else {
+      for (int64_t i = 0; i < len; i++)
+        if (lc__nonzero_at(mask, w.off[1] + i * sm))
+          lc__store(out->dtype, out->storage->data, w.off[0] + i * so, value);
+    }
+  }
 }
 
 /* keep (g's shape, contiguous, g's dtype) = g where the mask is 0, else 0;
@@ -1054,12 +1069,14 @@ static double mask_split(lc_tensor *keep, const lc_tensor *g, const lc_tensor *m
   int64_t len = w.shape[w.ndim - 1], rows = lc__walk_rows(&w);
   int64_t sk = w.st[0][w.ndim - 1], sg = w.st[1][w.ndim - 1], sm = w.st[2][w.ndim - 1];
   double filled = 0.0;
+  const _Bool *mb = mask->dtype == LC_BOOL ? (const _Bool *)mask->storage->data : NULL;
+#define MASK_SET(i) (mb ? (int)mb[w.off[2] + (i) * sm] : lc__nonzero_at(mask, w.off[2] + (i) * sm))
   for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
     if (g->dtype == LC_FLOAT64) {
       double *k = (double *)keep->storage->data + w.off[0];
       const double *p = (const double *)g->storage->data + w.off[1];
       for (int64_t i = 0; i < len; i++) {
-        int set = lc__nonzero_at(mask, w.off[2] + i * sm);
+        int set = MASK_SET(i);
         k[i * sk] = set ? 0.0 : p[i * sg];
         if (set) filled += p[i * sg];
       }
@@ -1067,12 +1084,13 @@ static double mask_split(lc_tensor *keep, const lc_tensor *g, const lc_tensor *m
       float *k = (float *)keep->storage->data + w.off[0];
       const float *p = (const float *)g->storage->data + w.off[1];
       for (int64_t i = 0; i < len; i++) {
-        int set = lc__nonzero_at(mask, w.off[2] + i * sm);
+        int set = MASK_SET(i);
         k[i * sk] = set ? 0.0f : p[i * sg];
         if (set) filled += (double)p[i * sg];
       }
     }
   }
+#undef MASK_SET
   return filled;
 }
 

@@ -457,7 +457,20 @@ static int l_zero_(lua_State *L) {
   return inplace_done(L);
 }
 
+/* lucid.core._become(t, r, fname): t takes r's values, r computed from t
+ * out of place (lua/lucid/inplace.lua's t:exp_(), t:masked_fill_(...)):
+ * recorded as lt_become does, else copied (a dtype t cannot hold refused). */
+static int l_become(lua_State *L) {
+  lt_check(L, 1);
+  lt_check(L, 2);
+  const char *fname = luaL_checkstring(L, 3);
+  lua_settop(L, 2);
+  lt_become(L, LT_CTX(L), fname);
+  return inplace_done(L);
+}
+
 static const lt_reg op_fns[] = {
+  {"_become", "lucid.core._become", l_become, NULL, LT_MODULE},
   LT_ROW(add_, l_add_, ADD_ARGS, LT_BOTH), LT_ROW(sub_, l_sub_, ADD_ARGS, LT_BOTH),
   LT_ROW(mul_, l_mul_, OTHER_ARG, LT_BOTH), LT_ROW(div_, l_div_, OTHER_ARG, LT_BOTH),
   LT_ROW(addcmul_, l_addcmul_, ADDC_ARGS, LT_BOTH), LT_ROW(addcdiv_, l_addcdiv_, ADDC_ARGS, LT_BOTH),

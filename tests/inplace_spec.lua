@@ -211,3 +211,47 @@ describe("in-place changes while recording", function()
     assert.are.same({2, 4}, (x[1] * 2):tolist())
   end)
 end)
+
+describe("the in-place forms of the ops (t:exp_(), t:masked_fill_(...), ...)", function()
+  it("exist for every elementwise op of the registry and the masked and scatter ops", function()
+    local t = lucid.zeros(2)
+    for _, op in ipairs(require("lucid.core")._ops()) do
+      if op.family == "elementwise" and t[op.name] then
+        assert.is_function(t[op.name .. "_"], op.name .. "_")
+      end
+    end
+    for _, name in ipairs({"masked_fill_", "masked_scatter_", "scatter_add_", "clamp_", "relu_",
+                           "sigmoid_", "tanh_", "neg_", "pow_", "nan_to_num_"}) do
+      assert.is_function(t[name], name)
+    end
+  end)
+
+  it("write the op's result into t and return t", function()
+    local t = lucid.tensor({-1, 0.5, 2})
+    local view = t:view(3)
+    assert.are.equal(t, t:relu_())
+    assert.are.same({0, 0.5, 2}, view:tolist())            -- the same elements
+    t:masked_fill_(t:gt(1), -3):clamp_(-2, 1):pow_(2)
+    assert.are.same({0, 0.25, 4}, t:tolist())
+    local i = lucid.tensor({1, 2}, {dtype = "int64"})
+    i:neg_()
+    assert.are.same({-1, -2}, i:tolist())
+    assert.are.equal("int64", i.dtype)
+    assert.has_error(function() i:exp_() end,
+      "lucid.exp_: the result (float32) cannot be written in place into a tensor of dtype int64")
+  end)
+
+  it("record gradients like the ops: finite differences agree", function()
+    local x = lucid.tensor({-0.7, 0.3, 1.2, 2.5}, {dtype = "float64", requires_grad = true})
+    assert.is_true(lucid.autograd.gradcheck(function(a)
+      local y = a * 1
+      y:sin_():mul_(a):exp_():clamp_(0.5, 3)
+      y:masked_fill_(a:lt(-0.5), 0.25)
+      return y
+    end, {x}))
+    assert.has_error(function() x:tanh_() end,
+      "lucid.tanh_: a leaf tensor that requires grad (or a view of one) cannot be changed in place while gradients are recorded (use lucid.no_grad, or change a clone())")
+    lucid.no_grad(function() x:abs_() end)
+    assert.are.same({0.7, 0.3, 1.2, 2.5}, x:tolist())
+  end)
+end)

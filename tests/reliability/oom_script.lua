@@ -135,6 +135,20 @@ tot:backward()
 note(sq.grad)
 sums[#sums + 1] = tostring(pcall(LA.inv, lucid.zeros(2, 2)))
 
+-- in-place changes with gradients: indexed writes and in-place ops give the
+-- tensor their graph; a changed saved value stops a backward
+local src = lucid.randn(3, 4, {dtype = "float64", requires_grad = true})
+local wr = src * 1
+wr[{{}, 2}] = lucid.tensor({1, 2, 3}, {dtype = "float64"})
+wr[wr:gt(0.5)] = 0
+wr[lucid.tensor({3}, {dtype = "int64"})] = src[1]
+wr:mul_(src):exp_():masked_fill_(src:lt(-1), 0.5)
+wr:sum():backward()
+note(src.grad)
+local ex = src:exp()
+ex[1] = 0
+sums[#sums + 1] = tostring((pcall(function() ex:sum():backward() end)))
+
 -- printing
 local text = tostring(model) .. tostring(a) .. tostring(d) .. tostring(lucid.zeros(0, 2))
 sums[#sums + 1] = tostring(#text)
