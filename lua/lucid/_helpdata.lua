@@ -953,7 +953,9 @@ them; lucid.save writes it to a file."},
   {name = "nn.Module:load_state_dict", section = "nn: modules", usage = "model:load_state_dict(sd [, strict = true])", also = {}, aka = {"nn.Module.load_state_dict"},
    text = "Copies the values of a state dict in. Names and shapes must match: a missing\
 or unexpected name (with strict) or a wrong shape is an error naming them.\
-Returns {missing_keys =, unexpected_keys =}."},
+Returns {missing_keys =, unexpected_keys =}. PyTorch's names of Sequential and\
+ModuleList children count from 0 (\"0.weight\"), this library's from 1: a state\
+dict matching more names in PyTorch's numbering is read in it."},
   {name = "nn.Module:extra_repr", section = "nn: modules", usage = "function Cls:extra_repr() return \"...\" end", also = {}, aka = {"nn.Module.extra_repr"},
    text = "The settings shown inside the parentheses when the module prints, such as\
 \"in_features=3, out_features=2, bias=true\"; override it in your layers."},

@@ -95,10 +95,4 @@ function Transformer.generate_square_subsequent_mask(...)
   return lucid.zeros(n, n, {dtype = dtype}):masked_fill(attention.causal_mask(n, n), -math.huge)
 end
 
--- PyTorch's state dicts load unchanged: its 0-based "layers.0." keys are
--- read as this library's 1-based "layers.1." (state_dict() gives 1-based ones).
-function Transformer:load_state_dict(sd, strict)
-  return nn.Module.load_state_dict(self, attention.from_pytorch_keys(sd), strict)
-end
-
 return Transformer

@@ -48,10 +48,4 @@ function Decoder:forward(...)
   return x
 end
 
--- PyTorch's state dicts load unchanged: its 0-based "layers.0." keys are
--- read as this library's 1-based "layers.1." (state_dict() gives 1-based ones).
-function Decoder:load_state_dict(sd, strict)
-  return nn.Module.load_state_dict(self, attention.from_pytorch_keys(sd), strict)
-end
-
 return Decoder

@@ -47,10 +47,4 @@ function Encoder:forward(...)
   return x
 end
 
--- PyTorch's state dicts load unchanged: its 0-based "layers.0." keys are
--- read as this library's 1-based "layers.1." (state_dict() gives 1-based ones).
-function Encoder:load_state_dict(sd, strict)
-  return nn.Module.load_state_dict(self, attention.from_pytorch_keys(sd), strict)
-end
-
 return Encoder

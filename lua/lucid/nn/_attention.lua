@@ -263,26 +263,6 @@ function M.activation_fn(v)
   return v
 end
 
--- A state dict with PyTorch's 0-based stack keys ("layers.0.linear1.weight",
--- "encoder.layers.5.norm1.bias") made 1-based as the ModuleList here counts;
--- sd itself when it has none (a state dict of this library never has
--- "layers.0.", so the two cannot be mistaken for each other).
-local function shift(k)
-  k = k:gsub("^layers%.(%d+)%.", function(i) return "layers." .. (tonumber(i) + 1) .. "." end)
-  return (k:gsub("%.layers%.(%d+)%.", function(i) return ".layers." .. (tonumber(i) + 1) .. "." end))
-end
-function M.from_pytorch_keys(sd)
-  if type(sd) ~= "table" then return sd end
-  local zero = false
-  for k in pairs(sd) do
-    if type(k) == "string" and (k:find("^layers%.0%.") or k:find("%.layers%.0%.")) then zero = true end
-  end
-  if not zero then return sd end
-  local out = {}
-  for k, v in pairs(sd) do out[type(k) == "string" and shift(k) or k] = v end
-  return out
-end
-
 -- n copies of layer (PyTorch's deepcopy in _get_clones): the same class
 -- built from the same options, with the layer's values loaded.
 function M.clones(fname, layer, n)
