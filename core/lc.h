@@ -381,5 +381,6 @@ const lc_op_info *lc_op_get(int i);   /* NULL outside 0 .. lc_op_count() - 1 */
 #include "lc_reduce.h"
 #include "lc_shape.h"
 #include "lc_linalg.h"
+#include "lc_loss.h"
 
 #endif

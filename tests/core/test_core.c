@@ -1698,7 +1698,7 @@ static const lc_op_info *find_op(const char *name) {
 /* Every public op once, with a family and either a backward or a reason;
  * and what an op records is what its entry says. */
 static void test_registry(void) {
-  static const char *const families[] = {"elementwise", "reduce", "shape", "linalg"};
+  static const char *const families[] = {"elementwise", "reduce", "shape", "linalg", "loss"};
   int n = lc_op_count();
   CHECKF(n > 80, "only %d ops listed", n);
   CHECK(lc_op_get(-1) == NULL && lc_op_get(n) == NULL);
