@@ -33,6 +33,15 @@ local raise = args.raise
 
 local losses = {}
 
+--- An option as PyTorch's extra_repr prints it: floats with a ".0" when
+-- whole (on every Lua version), integer options (dims) as integers.
+function losses.repr(v, integer)
+  if type(v) ~= "number" then return tostring(v) end
+  if integer then return string.format("%d", v) end
+  if v == math.floor(v) and math.abs(v) < 1e15 then return string.format("%.1f", v) end
+  return tostring(v)
+end
+
 -- ---- argument checking ----------------------------------------------------------
 
 local shape_str = args.shape_str
