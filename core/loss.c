@@ -286,7 +286,7 @@ static int rule_ctc_loss(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grad
     return 0;
   }
   int64_t T = d->t, N = d->n, C = d->c, W = d->w;
-  size_t tmp_bytes = sizeof(double) * (size_t)(T * W + T * C + T * N * C);
+  size_t tmp_bytes = sizeof(double) * (size_t)(T * W + T * C + T * N * C + 1);  /* + 1: never 0 bytes */
   double *tmp = (double *)lc__alloc(ctx, tmp_bytes);
   lc_tensor *gc = tmp ? lc__contig_raw(ctx, g) : NULL;
   lc_tensor *out = gc ? lc_empty(ctx, lp->dtype, 3, lp->shape) : NULL;
