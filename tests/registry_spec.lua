@@ -16,7 +16,7 @@ end
 local function fixture_ops()
   local seen = {}
   for _, family in ipairs({"core_ops", "elementwise", "reduce", "shape", "index", "sort", "dtypes",
-                           "linalg", "train"}) do
+                           "linalg", "attn", "pool", "conv", "train"}) do
     for name in read("tests/fixtures/" .. family .. ".lua"):gmatch('%f[%w_]op = "([%w_]+)"') do
       seen[name] = true
     end
@@ -30,11 +30,14 @@ local function readme_names()
   local from = assert(text:find("\n## The API in brief", 1, true))
   local to = text:find("\n## ", from + 1, true) or #text
   local seen = {}
-  for span in text:sub(from, to):gmatch("`([^`]+)`") do
+  -- fenced code blocks out first: their ``` would pair the spans after them
+  -- the wrong way round
+  local section = text:sub(from, to):gsub("\n```.-\n```", "")
+  for span in section:gmatch("`([^`]+)`") do
     for word in span:gmatch("[%a_][%w_]*") do seen[word] = true end
   end
   -- the plain-text lists of names in table cells, e.g. "neg exp log ..."
-  for cell in text:sub(from, to):gmatch("|([^|\n]+)") do
+  for cell in section:gmatch("|([^|\n]+)") do
     for word in cell:gmatch("[%a_][%w_]*") do seen[word] = true end
   end
   return seen
@@ -49,7 +52,8 @@ describe("the op registry", function()
     for _, op in ipairs(ops) do
       assert.is_nil(names[op.name], "listed twice: " .. op.name)
       names[op.name] = true
-      assert.is_truthy(({elementwise = 1, reduce = 1, shape = 1, linalg = 1, loss = 1})[op.family],
+      assert.is_truthy(({elementwise = 1, reduce = 1, shape = 1, linalg = 1, attention = 1,
+                         pool = 1, conv = 1, loss = 1})[op.family],
         op.name .. ": unknown family " .. tostring(op.family))
     end
   end)
@@ -57,8 +61,9 @@ describe("the op registry", function()
   it("gives every op a forward reachable from Lua", function()
     local methods = C._methods
     for _, op in ipairs(ops) do
-      -- torch.linalg's ops live in lucid.linalg, as there
+      -- torch.linalg's ops live in lucid.linalg, as there, pools and convolutions in lucid.nn.functional
       local f = lucid[op.name] or methods[op.name] or (op.family == "linalg" and lucid.linalg[op.name])
+        or ((op.family == "pool" or op.family == "conv") and lucid.nn.functional[op.name])
       assert.is_function(f, op.name .. ": no lucid." .. op.name .. ", lucid.linalg." .. op.name
         .. " nor Tensor:" .. op.name)
     end

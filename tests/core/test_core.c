@@ -703,6 +703,99 @@ static void check_reduce_case(lc_ctx *ctx, lc_tensor *a, int dim, int line) {
     }
 }
 
+/* conv2d and conv_transpose2d against loops over the definition, in both
+ * dtypes; the batch of 30 spans two of conv.c's chunks (a short last one). */
+static void check_conv_case(lc_ctx *ctx, lc_dtype dt, const int64_t *xs, const int64_t *ws,
+                            const lc_conv2d_args *a, int line) {
+  lc_tensor *x = lc_randn(ctx, dt, 4, xs), *w = lc_randn(ctx, dt, 4, ws);
+  lc_tensor *b = lc_randn(ctx, dt, 1, S(ws[0]));
+  lc_tensor *y = lc_conv2d(ctx, x, w, b, a);
+  CHECKF(y != NULL, "line %d: %s", line, lc_ctx_error(ctx));
+  if (!y) return;
+  int64_t n = xs[0], c = xs[1], h = xs[2], wd = xs[3], o = ws[0], cg = ws[1], kh = ws[2], kw = ws[3];
+  int64_t oh = y->shape[2], ow = y->shape[3], og = o / a->groups;
+  double *xv = read_all(x), *wv = read_all(w), *bv = read_all(b), *yv = read_all(y);
+  double tol = dt == LC_FLOAT64 ? 1e-12 : 1e-4;
+  int bad = 0;
+  for (int64_t s = 0; s < n; s++)
+    for (int64_t k = 0; k < o; k++)
+      for (int64_t i = 0; i < oh; i++)
+        for (int64_t j = 0; j < ow; j++) {
+          double acc = bv[k];
+          for (int64_t q = 0; q < cg; q++)
+            for (int64_t p = 0; p < kh; p++)
+              for (int64_t r = 0; r < kw; r++) {
+                int64_t yy = i * a->stride[0] - a->padding[0] + p * a->dilation[0];
+                int64_t xx = j * a->stride[1] - a->padding[1] + r * a->dilation[1];
+                int64_t ch = k / og * cg + q;
+                if (yy < 0 || yy >= h || xx < 0 || xx >= wd) continue;
+                acc += xv[((s * c + ch) * h + yy) * wd + xx] * wv[((k * cg + q) * kh + p) * kw + r];
+              }
+          double got = yv[((s * o + k) * oh + i) * ow + j];
+          if (!(fabs(got - acc) <= tol * (1 + fabs(acc))) && !bad++)
+            fprintf(stderr, "%s:%d: conv2d y[%lld][%lld][%lld][%lld] = %.17g, naive %.17g\n",
+                    __FILE__, line, (long long)s, (long long)k, (long long)i, (long long)j, got, acc);
+        }
+  /* the transpose: x scattered through w into an image of x's input size */
+  lc_conv2d_args t = *a;
+  for (int d = 0; d < 2; d++)
+    t.output_padding[d] = xs[2 + d] - ((y->shape[2 + d] - 1) * a->stride[d] - 2 * a->padding[d] +
+                                       a->dilation[d] * (ws[2 + d] - 1) + 1);
+  lc_tensor *z = lc_conv_transpose2d(ctx, y, w, NULL, &t);
+  CHECKF(z != NULL, "line %d: %s", line, lc_ctx_error(ctx));
+  if (z) {
+    double *zv = read_all(z), *want = calloc((size_t)(n * c * h * wd), sizeof(double));
+    for (int64_t s = 0; s < n; s++)
+      for (int64_t k = 0; k < o; k++)
+        for (int64_t i = 0; i < oh; i++)
+          for (int64_t j = 0; j < ow; j++)
+            for (int64_t q = 0; q < cg; q++)
+              for (int64_t p = 0; p < kh; p++)
+                for (int64_t r = 0; r < kw; r++) {
+                  int64_t yy = i * a->stride[0] - a->padding[0] + p * a->dilation[0];
+                  int64_t xx = j * a->stride[1] - a->padding[1] + r * a->dilation[1];
+                  if (yy < 0 || yy >= h || xx < 0 || xx >= wd) continue;
+                  want[((s * c + k / og * cg + q) * h + yy) * wd + xx] +=
+                      yv[((s * o + k) * oh + i) * ow + j] * wv[((k * cg + q) * kh + p) * kw + r];
+                }
+    CHECKF(z->numel == n * c * h * wd, "line %d: conv_transpose2d numel %lld", line,
+           (long long)z->numel);
+    for (int64_t e = 0; e < z->numel && e < n * c * h * wd; e++)
+      if (!(fabs(zv[e] - want[e]) <= tol * (1 + fabs(want[e]))) && !bad++)
+        fprintf(stderr, "%s:%d: conv_transpose2d element %lld = %.17g, naive %.17g\n", __FILE__,
+                line, (long long)e, zv[e], want[e]);
+    free(zv);
+    free(want);
+  }
+  g_checks++;
+  if (bad) g_failures++;
+  free(xv);
+  free(wv);
+  free(bv);
+  free(yv);
+  rel(x, w, b, y);
+  lc_tensor_release(z);
+}
+
+static void test_conv(void) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  for (int dti = 0; dti < 2; dti++) {
+    lc_dtype dt = (lc_dtype)dti;
+    lc_conv2d_args a = lc_conv2d_defaults();
+    check_conv_case(ctx, dt, S(2, 3, 5, 6), S(4, 3, 3, 3), &a, __LINE__);
+    a.stride[0] = 2, a.padding[1] = 2, a.dilation[1] = 2;
+    check_conv_case(ctx, dt, S(2, 3, 7, 6), S(4, 3, 3, 2), &a, __LINE__);
+    a = lc_conv2d_defaults();
+    a.groups = 4, a.padding[0] = a.padding[1] = 1, a.stride[1] = 3;
+    check_conv_case(ctx, dt, S(3, 4, 5, 7), S(8, 1, 3, 3), &a, __LINE__);  /* depthwise x2 */
+    a = lc_conv2d_defaults();
+    a.padding[0] = a.padding[1] = 1;
+    check_conv_case(ctx, dt, S(30, 4, 32, 32), S(6, 4, 3, 3), &a, __LINE__);  /* two chunks */
+  }
+  END_CTX(ctx, c);
+}
+
 static void test_reductions(void) {
   counter c;
   lc_ctx *ctx = new_ctx(&c);
@@ -1589,6 +1682,34 @@ static void prog_linalg(oom_run *r, double *grads, int *ngrads) {
   oom_finish(r, leaves, 2, grads, ngrads);
 }
 
+/* conv.c's four ops forward and backward: conv2d (groups, padding),
+ * conv_transpose2d (stride), unfold and fold. */
+static void prog_conv(oom_run *r, double *grads, int *ngrads) {
+  lc_ctx *ctx = r->ctx;
+  lc_tensor *x, *w, *b, *wt, *y, *z, *u, *v, *p, *s;
+  OOM_T(r, x, lc_randn(ctx, LC_FLOAT64, 4, S(1, 2, 3, 3)));
+  OOM_T(r, w, lc_randn(ctx, LC_FLOAT64, 4, S(2, 1, 2, 2)));
+  OOM_T(r, b, lc_randn(ctx, LC_FLOAT64, 1, S(2)));
+  OOM_T(r, wt, lc_randn(ctx, LC_FLOAT64, 4, S(2, 1, 2, 2)));
+  if (r->stopped) return;
+  x->requires_grad = w->requires_grad = b->requires_grad = wt->requires_grad = 1;
+  lc_conv2d_args a = lc_conv2d_defaults(), t = lc_conv2d_defaults(), k = lc_conv2d_defaults();
+  a.padding[0] = a.padding[1] = 1;
+  a.groups = t.groups = 2;
+  t.stride[0] = t.stride[1] = 2;
+  k.stride[0] = k.stride[1] = 2;
+  int64_t kernel[2] = {3, 3}, size[2] = {8, 8};
+  OOM_T(r, y, lc_conv2d(ctx, x, w, b, &a));                  /* {1, 2, 4, 4} */
+  OOM_T(r, z, lc_conv_transpose2d(ctx, y, wt, NULL, &t));    /* {1, 2, 8, 8} */
+  OOM_T(r, u, lc_unfold(ctx, z, kernel, &k));                /* {1, 18, 9} */
+  OOM_T(r, v, lc_fold(ctx, u, size, kernel, &k));
+  OOM_T(r, p, lc_mul(ctx, v, v));
+  OOM_T(r, s, lc_sum(ctx, p));
+  OOM_S(r, lc_backward(ctx, s, NULL, 0));
+  lc_tensor *leaves[4] = {x, w, b, wt};
+  oom_finish(r, leaves, 4, grads, ngrads);
+}
+
 /* Refuses the n-th allocation (and, if fail_after, all later ones) for
  * n = 1, 2, ... until the program runs through; checks every failure is
  * reported, a completed run gives the reference gradients, and all memory
@@ -1670,6 +1791,11 @@ static void test_oom_sweep_linalg(void) {
   oom_sweep("linalg", prog_linalg, 1);
 }
 
+static void test_oom_sweep_conv(void) {
+  oom_sweep("conv", prog_conv, 0);
+  oom_sweep("conv", prog_conv, 1);
+}
+
 /* Everything goes back after lc_ctx_free, in either order. */
 static void test_memory_returned(void) {
   counter c;
@@ -1698,7 +1824,8 @@ static const lc_op_info *find_op(const char *name) {
 /* Every public op once, with a family and either a backward or a reason;
  * and what an op records is what its entry says. */
 static void test_registry(void) {
-  static const char *const families[] = {"elementwise", "reduce", "shape", "linalg", "loss"};
+  static const char *const families[] = {"elementwise", "reduce", "shape", "linalg", "attention",
+                                         "pool", "conv", "loss"};
   int n = lc_op_count();
   CHECKF(n > 80, "only %d ops listed", n);
   CHECK(lc_op_get(-1) == NULL && lc_op_get(n) == NULL);
@@ -1727,6 +1854,8 @@ static void test_registry(void) {
       {"argmax", "reduce", NULL},              {"cat", "shape", "CatBackward"},
       {"reshape", "shape", "ReshapeBackward"}, {"detach", "shape", NULL},
       {"matmul", "linalg", "MatmulBackward"},  {"linear", "linalg", "LinearBackward"},
+      {"masked_softmax", "attention", "MaskedSoftmaxBackward"},
+      {"max_pool2d", "pool", "MaxPool2DBackward"},
   };
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
     const lc_op_info *op = find_op(want[i].name);
@@ -1756,6 +1885,7 @@ static void test_registry(void) {
       {"narrow", lc_narrow(ctx, x, 1, 0, 2)}, {"linear", lc_linear(ctx, x, w, NULL)},
       {"clamp", lc_clamp(ctx, x, &lo, NULL)}, {"gelu", lc_gelu(ctx, x, 1)},
       {"pow", lc_pow_scalar(ctx, x, 3)},      {"to", lc_to_dtype(ctx, x, LC_FLOAT32)},
+      {"masked_softmax", lc_masked_softmax(ctx, x, NULL, 0.5)},
   };
   for (size_t i = 0; i < sizeof made / sizeof made[0]; i++) {
     const lc_op_info *op = find_op(made[i].name);
@@ -2209,6 +2339,7 @@ static const test tests[] = {
   {"broadcast values", test_broadcast_values},
   {"matmul", test_matmul},
   {"linear", test_linear},
+  {"conv", test_conv},
   {"reductions", test_reductions},
   {"gradcheck", test_gradcheck},
   {"grad float32", test_grad_float32},
@@ -2223,6 +2354,7 @@ static const test tests[] = {
   {"oom sweep", test_oom_sweep},
   {"oom sweep wide", test_oom_sweep_wide},
   {"oom sweep linalg", test_oom_sweep_linalg},
+  {"oom sweep conv", test_oom_sweep_conv},
   {"registry", test_registry},
   {"second derivatives, analytic", test_second_derivatives_analytic},
   {"second derivatives, H v", test_second_derivatives_hvp},

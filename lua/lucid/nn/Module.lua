@@ -439,7 +439,9 @@ end
 -- outlive the frame. With recording on, layers behave as usual.
 --
 -- Covered: nn.Linear and nn.Tanh, the built-in layers whose op has an out=
--- form (lucid.linear, lucid.tanh). nn.Identity, nn.Flatten, nn.Unflatten and
+-- form (lucid.linear, lucid.tanh), and nn.Conv2d on a batch with symmetric
+-- zero padding (core's lc_conv2d_out, its buffer kept by the layer itself,
+-- since its shape is not the input's). nn.Identity, nn.Flatten, nn.Unflatten and
 -- nn.Dropout in eval mode return their input or a view of it, so they make no
 -- new storage anyway. Every other layer (activations other than Tanh,
 -- normalisation, Embedding, Bilinear, the losses) computes through ops that
@@ -757,9 +759,15 @@ function Module:load_state_dict(sd, strict)
   end
   table.sort(unexpected)
   if strict and (#missing > 0 or #unexpected > 0) then
+    -- a large model (nn.Transformer has hundreds of tensors) would make a message
+    -- nobody reads: the first few names, then how many in all
+    local function list(names)
+      if #names <= 8 then return table.concat(names, ", ") end
+      return table.concat(names, ", ", 1, 8) .. string.format(", ... (%d in all)", #names)
+    end
     local parts = {}
-    if #missing > 0 then parts[#parts + 1] = "missing keys " .. table.concat(missing, ", ") end
-    if #unexpected > 0 then parts[#parts + 1] = "unexpected keys " .. table.concat(unexpected, ", ") end
+    if #missing > 0 then parts[#parts + 1] = "missing keys " .. list(missing) end
+    if #unexpected > 0 then parts[#parts + 1] = "unexpected keys " .. list(unexpected) end
     raise(self.__name .. ":load_state_dict: " .. table.concat(parts, "; "))
   end
   local result = {missing_keys = missing, unexpected_keys = unexpected}
