@@ -160,6 +160,8 @@ static const lc_op_info OPS[] = {
 #include "pool.def"
 #define CONV(name, Bw, rule) {#name, "conv", BW(Bw), NULL},
 #include "conv.def"
+#define LOSS(name, Bw, rule) {#name, "loss", BW(Bw), NULL},
+#include "loss.def"
 };
 
 int lc_op_count(void) { return (int)(sizeof OPS / sizeof OPS[0]); }

@@ -125,6 +125,8 @@ describe("options: every function with options refuses an unknown one", function
     {"nn.functional.dropout2d", F.dropout2d, t},
     {"nn.functional.pixel_shuffle", F.pixel_shuffle, t, 2},
     {"nn.functional.pixel_unshuffle", F.pixel_unshuffle, t, 2},
+    {"nn.CTCLoss", nn.CTCLoss},
+    {"nn.functional.ctc_loss", F.ctc_loss, t, t, t, t},
     {"nn.functional.one_hot", F.one_hot, lucid.ones(2, {dtype = "int64"})},
     {"nn.functional.batch_norm", F.batch_norm, lucid.zeros(2, 2), lucid.zeros(2), lucid.ones(2)},
     {"nn.functional.group_norm", F.group_norm, lucid.zeros(2, 2), 1},

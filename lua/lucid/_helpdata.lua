@@ -1441,6 +1441,16 @@ log(input + eps); full adds Stirling's term target log target - target +\
 (input - target)^2 / var), plus 0.5 log(2 pi) with full. var has input's\
 shape, or lacks its last dim, or has it 1 (one variance per sample); it is\
 clamped at eps (the clamp not differentiated, as PyTorch); negative var is an error."},
+  {name = "nn.CTCLoss", section = "nn: losses", usage = "nn.CTCLoss([blank = 1 [, reduction = \"mean\" [, zero_infinity = false]]])(log_probs, targets, input_lengths, target_lengths)  or  F.ctc_loss(log_probs, targets, input_lengths, target_lengths [, blank, reduction, zero_infinity])", also = {}, aka = {"nn.functional.ctc_loss", "lucid.ctc_loss"},
+   text = "The Connectionist Temporal Classification loss: -log of the summed\
+probability of every alignment of each target to its input (repeats and\
+blanks between labels), by the core's alpha-beta kernel. log_probs {T, N, C}\
+(log_softmax over C) or {T, C}; targets int64 of 1-based classes, padded\
+{N, S} or concatenated {sum of target_lengths}; input_lengths and\
+target_lengths tables or int64 tensors {N}. \"mean\" divides each loss by its\
+target length, then averages. zero_infinity turns impossible alignments\
+(inf) into 0 with a zero gradient. The gradient is PyTorch's (the one with\
+respect to the logits behind a log_softmax)."},
   {name = "nn.init.calculate_fan_in_and_fan_out", section = "nn: initialisation and clipping", usage = "local fan_in, fan_out = nn.init.calculate_fan_in_and_fan_out(t)", also = {}, aka = {},
    text = "The fans of a weight as PyTorch computes them: for t {out, in, ...},\
 fan_in = in * (the product of the rest), fan_out = out * (the same). The\

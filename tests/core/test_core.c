@@ -1825,7 +1825,7 @@ static const lc_op_info *find_op(const char *name) {
  * and what an op records is what its entry says. */
 static void test_registry(void) {
   static const char *const families[] = {"elementwise", "reduce", "shape", "linalg", "attention",
-                                         "pool", "conv"};
+                                         "pool", "conv", "loss"};
   int n = lc_op_count();
   CHECKF(n > 80, "only %d ops listed", n);
   CHECK(lc_op_get(-1) == NULL && lc_op_get(n) == NULL);

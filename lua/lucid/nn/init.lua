@@ -109,6 +109,7 @@ return load_guarded("lucid.nn", nn, function()
     GaussianNLLLoss = "lucid.nn.GaussianNLLLoss",
     CosineSimilarity = "lucid.nn.CosineSimilarity",
     PairwiseDistance = "lucid.nn.PairwiseDistance",
+    CTCLoss = "lucid.nn.CTCLoss",
     Dropout1d = "lucid.nn.Dropout1d",
     Dropout2d = "lucid.nn.Dropout2d",
     PixelShuffle = "lucid.nn.PixelShuffle",
