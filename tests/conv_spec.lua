@@ -137,6 +137,10 @@ describe("convolution layers", function()
     assert.are.equal("ConvTranspose2d(2, 2, kernel_size={3, 3}, stride={2, 2}, output_padding={1, 1})",
       tostring(nn.ConvTranspose2d(2, 2, 3, 2, 0, 1)))
     assert.are.equal("ReflectionPad2d({1, 1, 1, 1})", tostring(nn.ReflectionPad2d(1)))
+    assert.are.equal("ZeroPad2d(padding={1, 2, 0, 0}, value=0.0)", tostring(nn.ZeroPad2d({1, 2, 0, 0})))
+    assert.are.equal("ConstantPad1d(padding={2, 2}, value=2.5)", tostring(nn.ConstantPad1d(2, 2.5)))
+    assert.are.equal("Unfold(kernel_size={2, 2}, dilation={1, 1}, padding={0, 0}, stride={1, 1})",
+      tostring(nn.Unfold(2)))
   end)
 
   it("reach output_size in ConvTranspose2d:forward(x, output_size)", function()

@@ -219,10 +219,13 @@ function M.pad_layer(name, nd, mode, with_value)
     return conv.pad(x, self.padding, mode, self.value, fname)
   end
 
+  -- PyTorch's: "padding=(...), value=0.0" for the constant pads (ZeroPad2d is
+  -- one), the bare padding for the others
   function Layer:extra_repr()
-    local s = tuple(self.padding)
-    if with_value then s = s .. ", value=" .. tostring(self.value) end
-    return s
+    if mode ~= "constant" then return tuple(self.padding) end
+    local v = self.value or 0
+    local shown = v == math.floor(v) and math.abs(v) < 1e15 and string.format("%.1f", v) or tostring(v)
+    return "padding=" .. tuple(self.padding) .. ", value=" .. shown
   end
 
   return Layer
