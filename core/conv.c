@@ -45,12 +45,22 @@ _Static_assert(sizeof CV / sizeof CV[0] == CV_COUNT, "a conv row without its tab
 #undef CK_T
 #undef CK_NAME
 
+/* An empty image (h or w 0) padded into a nonempty one has no buffer to
+ * point into: its columns are all padding. */
 void lc__im2col(lc_dtype dt, const lc__conv_geom *g, const void *x, void *cols, int64_t ldc) {
-  if (dt == LC_FLOAT64) im2col_f64(g, x, cols, ldc);
-  else im2col_f32(g, x, cols, ldc);
+  if (g->h == 0 || g->w == 0) {
+    size_t es = lc_dtype_size(dt);
+    for (int64_t r = 0; r < g->c * g->kh * g->kw; r++)
+      memset((char *)cols + r * ldc * (int64_t)es, 0, (size_t)(g->oh * g->ow) * es);
+  } else if (dt == LC_FLOAT64) {
+    im2col_f64(g, x, cols, ldc);
+  } else {
+    im2col_f32(g, x, cols, ldc);
+  }
 }
 
 void lc__col2im(lc_dtype dt, const lc__conv_geom *g, const void *cols, int64_t ldc, void *x) {
+  if (g->h == 0 || g->w == 0) return;
   if (dt == LC_FLOAT64) col2im_f64(g, cols, ldc, x);
   else col2im_f32(g, cols, ldc, x);
 }
@@ -272,6 +282,12 @@ static int check_operands(lc_ctx *ctx, const lc_tensor *x, const lc_tensor *w,
              lc_dtype_name(x->dtype), lc_dtype_name(w->dtype), b ? lc_dtype_name(b->dtype) : "none");
     return 0;
   }
+  if (x->shape[2] == 0 || x->shape[3] == 0) {  /* as PyTorch: there is nothing to slide over */
+    char sx[LC_SHAPE_STR];
+    lc_shape_str(sx, sizeof sx, x->ndim, x->shape);
+    lc__fail(ctx, LC_ESHAPE, "input %s: only the batch and channel dims may be 0", sx);
+    return 0;
+  }
   if (b && (b->ndim != 1 || b->shape[0] != bias_len)) {
     char sb[LC_SHAPE_STR];
     lc_shape_str(sb, sizeof sb, b->ndim, b->shape);
@@ -468,6 +484,10 @@ lc_tensor *lc_unfold(lc_ctx *ctx, lc_tensor *x, const int64_t *kernel, const lc_
   }
   if (!lc_dtype_is_float(x->dtype)) {
     lc__fail(ctx, LC_EARG, "input must be float32 or float64, got %s", lc_dtype_name(x->dtype));
+    return NULL;
+  }
+  if (x->shape[1] == 0 || x->shape[2] == 0 || x->shape[3] == 0) {
+    lc__fail(ctx, LC_ESHAPE, "input %s: only the batch dim may be 0", sx);
     return NULL;
   }
   int64_t oh = conv_out_size(x->shape[2], kernel[0], a->stride[0], a->padding[0], a->dilation[0]);

@@ -219,6 +219,20 @@ describe("convolution errors", function()
       .. "{2, 2} or dilation {1, 1}", F.conv_transpose2d, lucid.randn(1, 8, 2, 2), w, nil, 2, 0, 2)
   end)
 
+  it("refuse empty images as PyTorch, and take empty batches", function()
+    H.assert_error("nn.functional.conv2d: input {1, 1, 3, 0}: only the batch and channel dims may be 0",
+      F.conv2d, lucid.randn(1, 1, 3, 0), lucid.randn(1, 1, 1, 1), nil, {padding = 1})
+    H.assert_error("nn.functional.unfold: input {1, 1, 3, 0}: only the batch dim may be 0", F.unfold,
+      lucid.randn(1, 1, 3, 0), 1, {padding = 1})
+    local empty = lucid.randn({0, 3, 5, 5}, {requires_grad = true})
+    local conv = nn.Conv2d(3, 2, 3)
+    local y = conv(empty)
+    assert.are.same({0, 2, 3, 3}, y.shape)
+    y:sum():backward()
+    assert.are.same({0, 3, 5, 5}, empty.grad.shape)
+    assert.are.equal(0, conv.weight.grad:abs():sum():item())
+  end)
+
   it("check the options", function()
     H.assert_error("nn.functional.conv2d: unknown option 'strides' (did you mean 'stride'?)", F.conv2d, x, w,
       {strides = 2})
