@@ -71,6 +71,11 @@ describe("convolution gradients by finite differences (float64)", function()
     {"conv2d same, even kernel", function()
       return {leaf(1, 2, 5, 4), leaf(3, 2, 2, 3)}
     end, function(x, w) return F.conv2d(x, w, nil, {padding = "same"}) end},
+    {"conv2d and conv_transpose2d 1x1 (no im2col)", function()
+      return {leaf(2, 4, 3, 2), leaf(6, 2, 1, 1), leaf(6, 3, 1, 1)}
+    end, function(x, w, wt)
+      return F.conv_transpose2d(F.conv2d(x, w, nil, {groups = 2}), wt, nil, {groups = 2})
+    end},
     {"conv1d", function() return {leaf(2, 3, 7), leaf(2, 3, 3), leaf(2)} end,
       function(x, w, b) return F.conv1d(x, w, b, 2, 1) end},
     {"conv_transpose2d", function()
