@@ -154,6 +154,9 @@ describe("convolution layers", function()
     assert.are.same({1, 3, 7, 7}, t(x).shape)
     assert.are.same({1, 3, 8, 7}, t(x, {8, 7}).shape)
     H.assert_error("nn.ConvTranspose2d: output_size {9, 7} cannot be reached", function() return t(x, {9, 7}) end)
+    H.assert_error("nn.ConvTranspose2d: output_size must be a table of 2 (or 3, 4) integers, got 8",
+      function() return t(x, 8) end)
+    H.assert_error("nn.ConvTranspose2d: expected a tensor as input, got number", function() return t(3, {8, 7}) end)
   end)
 
   it("reuse their output buffer under reuse_buffers, allocating no tensor memory", function()
