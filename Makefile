@@ -58,7 +58,7 @@ endif
 BUSTED   = $(LUA) $(shell command -v busted)
 RUN_ENV  = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" LUA_CPATH="$(CURDIR)/$(B)/?.so;;"
 
-.PHONY: all deps test versions ctest spec demo bench install clean
+.PHONY: all deps test versions ctest spec demo bench install clean tiny-transformer
 
 all: $(MODULE) $(STATIC) $(SHARED) $(PCFILE) $(REPL_T) $(CTESTS)
 
@@ -187,6 +187,10 @@ demo: deps
 # Debian's python3-torch is there) in the same run; prints a table and writes
 # it to build/bench.md. Reported, never asserted.
 # From the default build, the batch-1 rows are also timed under LuaJIT.
+# The character-level transformer example in full (about 1500 steps; see its header).
+tiny-transformer: $(MODULE)
+	$(RUN_ENV) $(LUA) scripts/tiny_transformer.lua --out $(B)/tiny_transformer
+
 bench: deps
 	@$(MAKE) --no-print-directory $(MODULE)
 ifeq ($(LUA),lua5.4)
@@ -208,7 +212,7 @@ ifeq ($(LUA),lua5.4)
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/liblucid.a
 	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/liblucid.so
 	install -m 644 $(PCFILE) $(DESTDIR)$(PREFIX)/lib/pkgconfig/lucid.pc
-	install -m 644 lua/lucid.h core/lc.h core/lc_elementwise.h core/lc_reduce.h core/lc_shape.h core/lc_linalg.h core/lc_conv.h $(DESTDIR)$(PREFIX)/include/lucid/
+	install -m 644 lua/lucid.h core/lc.h core/lc_elementwise.h core/lc_reduce.h core/lc_shape.h core/lc_linalg.h core/lc_attention.h core/lc_pool.h core/lc_conv.h $(DESTDIR)$(PREFIX)/include/lucid/
 	install -m 755 $(REPL) $(DESTDIR)$(PREFIX)/bin/lucid
 endif
 

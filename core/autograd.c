@@ -122,6 +122,27 @@ static lc_status fail_freed(lc_ctx *ctx) {
                   "true to the first backward to run it twice");
 }
 
+/* Whether n's inputs and saved tensors still hold the values n used: a
+ * tensor written in place since (t[mask] = 0, add_, an optimizer step, an
+ * out= buffer) would give gradients of other values, silently, so it is an
+ * error, as PyTorch's version counters make it. Inputs count too (PyTorch
+ * checks saved ones only) unless the rule reads their shapes only: a view
+ * of a tensor, then written in place, keeps a correct graph. */
+static int check_versions(lc_ctx *ctx, const lc_node *n) {
+  for (int i = n->def->values_unused ? n->ninputs : 0; i < n->ninputs + LC_NODE_SAVED; i++) {
+    const lc_tensor *t = i < n->ninputs ? n->inputs[i] : n->saved[i - n->ninputs];
+    if (!t || t->storage->version <= n->recorded_at) continue;
+    char s[LC_SHAPE_STR];
+    lc_shape_str(s, sizeof s, t->ndim, t->shape);
+    lc__fail(ctx, LC_ESTATE, "a tensor %s (%s %d of %s) was changed in place after %s used it, "
+             "so its gradient cannot be computed; change a clone() instead, or do the in-place "
+             "change before the op", s, i < n->ninputs ? "input" : "saved value",
+             (i < n->ninputs ? i : i - n->ninputs) + 1, n->def->name, n->def->name);
+    return 0;
+  }
+  return 1;
+}
+
 /* t's .grad now carries a graph: list t where lc_ctx_collect_cycles looks.
  * Failing to grow the list only fails this backward (nothing half done). */
 static int cycle_note(lc_ctx *ctx, lc_tensor *t) {
@@ -244,7 +265,8 @@ static lc_status run_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int
   while (stack.n) {
     lc_node *n = NODE_AT(stack, --stack.n);
     if (!work_push(ctx, &order, n)) { st = ctx->status; goto out; }
-    n->refcount++;  /* dropping one node's inputs must not free another in `order` */
+    n->refcount++;
+    if (!check_versions(ctx, n)) { st = ctx->status; goto out; }  /* dropping one node's inputs must not free another in `order` */
     for (int i = 0; i < n->ninputs; i++) {
       lc_tensor *in = n->inputs[i];
       if (!in || !in->node || !in->requires_grad) continue;

@@ -882,8 +882,10 @@ typedef struct un_op {
 } un_op;
 
 #define BW(Bw) #Bw "Backward"
+/* A rule that saves the result (Y) never reads the input's values (see
+ * lc_op_def.values_unused); the result itself is checked as saved. */
 #define UN_ROW(name, Bw, saves)                                                    \
-  [UN_##name] = {{{BW(Bw), rule_unary}, UN_##name},                                \
+  [UN_##name] = {{{BW(Bw), rule_unary, SAVES_##saves == SAVES_Y}, UN_##name},      \
                  {un_fwd_##name##_f32, un_fwd_##name##_f64},                       \
                  {un_bwd_##name##_f32, un_bwd_##name##_f64}, SAVES_##saves, un_rec_##name, K_GRAD},
 static const un_op UN[] = {
@@ -924,8 +926,10 @@ static const bin_op BIN[] = {
                   {{bin_bwd_##name##_a_f32, bin_bwd_##name##_a_f64},               \
                    {bin_bwd_##name##_b_f32, bin_bwd_##name##_b_f64}},                \
                   {bin_rec_##name##_a, bin_rec_##name##_b}, K_GRAD},
+/* add's and sub's gradients are g and -g: their inputs' values are unused */
 #define BINARY_RULE(name, Bw, fwd, rule)                                           \
-  [BIN_##name] = {{{BW(Bw), rule}, BIN_##name}, BIN_FWDS(name), {{NULL, NULL}, {NULL, NULL}}, \
+  [BIN_##name] = {{{BW(Bw), rule, BIN_##name == BIN_add || BIN_##name == BIN_sub}, BIN_##name}, \
+                  BIN_FWDS(name), {{NULL, NULL}, {NULL, NULL}},                    \
                   {NULL, NULL}, K_GRAD},
 #define BINARY_MASK(name, ...)                                                     \
   [BIN_##name] = {{{NULL, NULL}, BIN_##name}, BIN_FWDS(name), {{NULL, NULL}, {NULL, NULL}}, \

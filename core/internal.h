@@ -54,6 +54,7 @@ struct lc_ctx {
   lc_status status;
   char err[256];
   uint64_t next_id;        /* tensor ids */
+  uint64_t write_clock;    /* counts in-place writes: lc_storage.version, lc_node.recorded_at */
   /* Small blocks (tensor headers, nodes, small storages) are kept for reuse
    * in size classes of 32 << c bytes: most ops allocate and drop a few of
    * each, and a host allocator call per block is the larger cost at small
@@ -113,6 +114,7 @@ typedef union lc_node_args {
   struct { int64_t m, n, k; int mode; } la;               /* lapack.c: the matrix sizes
                                                      (..., m, n), k = min(m, n), and the op's
                                                      option (upper, full_matrices, qr's mode) */
+  struct { double scale; } attn;                          /* masked_softmax's scale */
   struct { lc_conv2d_args a; int64_t kernel[2], size[2]; } conv;  /* conv.c: the geometry;
                                                      unfold's and fold's kernel and image size */
 } lc_node_args;
@@ -131,6 +133,8 @@ struct lc_node {
   lc_tensor **inputs;      /* inline_inputs, or allocated when there are more */
   lc_tensor *inline_inputs[LC_NODE_INLINE_INPUTS];
   lc_tensor *saved[LC_NODE_SAVED];
+  uint64_t recorded_at;    /* the write clock when recorded: an input or saved tensor
+                              written after that has other values than the op used */
   lc_node_args p;          /* the op's own arguments */
   void *user;              /* rule data owned by the node (freed with user_free) */
   void (*user_free)(lc_ctx *ctx, void *user);
@@ -142,6 +146,14 @@ struct lc_node {
   lc_ctx *ctx;
   struct lc_node *free_next;
 };
+
+/* Every in-place write into t's storage says so: graphs recorded before it
+ * used other values (see lc_storage.version). Stack storages without a
+ * context are scratch nobody records. */
+static inline void lc__wrote(lc_tensor *t) {
+  lc_ctx *c = t->storage->ctx;
+  if (c) t->storage->version = ++c->write_clock;
+}
 
 /* ---- ctx.c ---- */
 lc_status lc__fail(lc_ctx *ctx, lc_status st, const char *fmt, ...);
@@ -172,6 +184,11 @@ void lc__broadcast_strides(const lc_tensor *t, int ndim, int64_t *st);
 lc_node *lc__record(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n, lc_tensor **inputs);
 int lc__wants_grad(lc_ctx *ctx, int n, lc_tensor **inputs);
 void lc__node_release(lc_node *n);
+/* Whether every input's graph has seen every recorded write into its
+ * elements (storage graph_write): 0, with the reason, if one is stale. A
+ * view made before t[i] = v (with gradients) has v's values but not its
+ * graph; recording it would silently lose v's gradient. */
+int lc__inputs_current(lc_ctx *ctx, int n, lc_tensor **inputs);
 /* autograd.c: whether t (still referenced) is reachable only through cycles
  * of its own, as a create_graph gradient makes them (leaf -> grad -> graph ->
  * leaf): a local cycle collection over what t reaches. */
@@ -195,8 +212,9 @@ int lc__check_dim(lc_ctx *ctx, const lc_tensor *a, int dim);
 /* Fails with LC_ESHAPE and fmt (two %s: a's and b's shapes); returns NULL. */
 lc_tensor *lc__fail_shapes(lc_ctx *ctx, const char *fmt, const lc_tensor *a, const lc_tensor *b);
 /* An out= buffer must be contiguous of dtype and shape[ndim], and nothing
- * may want a gradient (out= records no graph); 0 with the reason otherwise. */
-int lc__check_out(lc_ctx *ctx, const lc_tensor *out, lc_dtype dtype, int ndim,
+ * may want a gradient (out= records no graph); 0 with the reason otherwise.
+ * A buffer that passes is about to be written: its version moves on. */
+int lc__check_out(lc_ctx *ctx, lc_tensor *out, lc_dtype dtype, int ndim,
                   const int64_t *shape, int n, lc_tensor **inputs);
 /* A contiguous copy that records nothing (a itself, retained, if contiguous). */
 lc_tensor *lc__contig_raw(lc_ctx *ctx, lc_tensor *a);

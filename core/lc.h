@@ -85,6 +85,12 @@ typedef struct lc_storage {
   void *data;       /* nbytes bytes, from the context's allocator unless external */
   int external;     /* data belongs to someone else; never freed here */
   lc_ctx *ctx;
+  uint64_t version; /* the context's write clock at the last in-place write (0: none):
+                       a backward refuses a graph whose tensors changed after it used
+                       them, since its gradients would be computed from other values */
+  uint64_t graph_write; /* the clock at the last write recorded in a graph (lc_rebase_):
+                           other tensors on these bytes made before it have a graph
+                           that misses it, so no op may record them (see born) */
 } lc_storage;
 
 /* Fields are readable by users of the library; change them only through
@@ -108,6 +114,7 @@ typedef struct lc_tensor {
   struct lc_tensor *free_next;    /* private: the iterative release list */
   struct lc_tensor *bw_grad;      /* private: a leaf's gradient during one backward */
   int cycle_candidate;            /* private: listed for lc_ctx_collect_cycles */
+  uint64_t born;                  /* the context's write clock when the header was made */
   int is_number;                  /* a 0-d tensor standing for a number of the caller's
                                      language: it takes part in type promotion last
                                      (PyTorch's wrapped numbers), see lc_result_type */
@@ -340,6 +347,8 @@ typedef int (*lc_rule_fn)(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **gra
 typedef struct lc_op_def {
   const char *name;
   lc_rule_fn backward;
+  int values_unused;  /* the rule reads only its inputs' shapes (views, indexing): a
+                         backward need not refuse inputs written in place since */
 } lc_op_def;
 /* Makes out (a leaf without a graph) the result of def applied to inputs[n],
  * when grad mode is on and an input requires grad. `user` stays with the node
@@ -348,6 +357,17 @@ typedef struct lc_op_def {
 lc_status lc_attach_node(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n,
                          lc_tensor **inputs, void *user,
                          void (*user_free)(lc_ctx *ctx, void *user));
+/* An in-place change that gradients see: t's elements get r's values (r a
+ * result of the same shape and dtype computed from t out of place, e.g.
+ * lc_index_put(t, ...) or lc_add(t, o)), and a new header over t's elements
+ * carrying r's graph is returned, which the caller uses as t from now on (a
+ * binding swaps it into its handle). t's old header stays the input of r's
+ * graph, with its own. Without a graph on r (a constant written into t that
+ * requires grad) the new header has none. Outside grad mode, or when neither
+ * t nor r requires grad, it is a plain copy into t and returns t, retained. Refused, as in PyTorch, for a leaf that requires grad
+ * or a view of one. Other tensors on t's elements made before (views) may
+ * no longer be recorded (lc_storage.graph_write). */
+lc_tensor *lc_rebase_(lc_ctx *ctx, lc_tensor *t, lc_tensor *r);
 int lc_node_ninputs(const lc_node *n);
 lc_tensor *lc_node_input(const lc_node *n, int i);  /* NULL once the graph is freed */
 void *lc_node_user(const lc_node *n);
@@ -381,6 +401,8 @@ const lc_op_info *lc_op_get(int i);   /* NULL outside 0 .. lc_op_count() - 1 */
 #include "lc_reduce.h"
 #include "lc_shape.h"
 #include "lc_linalg.h"
+#include "lc_attention.h"
+#include "lc_pool.h"
 #include "lc_conv.h"
 
 #endif

@@ -130,6 +130,12 @@ lc_tensor *lc_nonzero(lc_ctx *ctx, lc_tensor *a);
  * (t[mask] = v and t[index] = v in the binding). */
 lc_status lc_index_put_(lc_ctx *ctx, lc_tensor *t, int lead, const lc_tensor *pos,
                         const lc_tensor *src);
+/* t with those sub-tensors set to src's rows (src: (len of pos, t's dims
+ * after lead)), out of place and recorded: the written elements' gradient
+ * goes to src, the others' to t (torch.index_put, accumulate = false; a
+ * position named twice keeps its last row and passes the gradient to both).
+ * The binding's t[mask] = v and t[index] = v while recording, via lc_rebase_. */
+lc_tensor *lc_index_put(lc_ctx *ctx, lc_tensor *t, int lead, lc_tensor *pos, lc_tensor *src);
 /* The same with a 0-d value tensor, which gets the sum of g where mask is
  * set as its gradient. */
 lc_tensor *lc_masked_fill_tensor(lc_ctx *ctx, lc_tensor *a, lc_tensor *mask, lc_tensor *value);

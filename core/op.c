@@ -5,7 +5,7 @@
  * node when a gradient is wanted; rules build gradients with the helpers
  * below (NULL arguments pass through, so a chain of calls needs one check
  * at the end). Each family keeps its ops in one table, a .def file with a
- * row per op; this file reads all six (linalg.def and lapack.def, one
+ * row per op; this file reads them all (linalg.def and lapack.def, one
  * family) to list the public ops for lc_op_get. */
 #include "internal.h"
 
@@ -18,8 +18,8 @@
  * as in PyTorch. */
 lc_tensor *lc__finish(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n, lc_tensor **in) {
   if (out && lc_dtype_is_float(out->dtype) && lc__wants_grad(ctx, n, in) &&
-      !lc__record(ctx, out, def, n, in)) {
-    lc_tensor_release(out);  /* out of memory for the node */
+      (!lc__inputs_current(ctx, n, in) || !lc__record(ctx, out, def, n, in))) {
+    lc_tensor_release(out);  /* a stale input, or out of memory for the node */
     return NULL;
   }
   return out;
@@ -51,7 +51,7 @@ lc_tensor *lc__fail_shapes(lc_ctx *ctx, const char *fmt, const lc_tensor *a, con
   return NULL;
 }
 
-int lc__check_out(lc_ctx *ctx, const lc_tensor *out, lc_dtype dtype, int ndim,
+int lc__check_out(lc_ctx *ctx, lc_tensor *out, lc_dtype dtype, int ndim,
                   const int64_t *shape, int n, lc_tensor **inputs) {
   int same = out->ndim == ndim && out->dtype == dtype && lc_tensor_is_contiguous(out);
   for (int i = 0; same && i < ndim; i++) same = out->shape[i] == shape[i];
@@ -69,6 +69,7 @@ int lc__check_out(lc_ctx *ctx, const lc_tensor *out, lc_dtype dtype, int ndim,
              "with an out that does not require grad");
     return 0;
   }
+  lc__wrote(out);
   return 1;
 }
 
@@ -152,6 +153,11 @@ static const lc_op_info OPS[] = {
 #include "linalg.def"
 #define LINALG(name, Bw, rule) {#name, "linalg", BW(Bw), NULL},
 #include "lapack.def"
+#define ATTN(name, Bw, rule) {#name, "attention", BW(Bw), NULL},
+#include "attention.def"
+#define POOL(name, Bw, rule) {#name, "pool", BW(Bw), NULL},
+#define POOL_ADJOINT(name, Bw, rule)
+#include "pool.def"
 #define CONV(name, Bw, rule) {#name, "conv", BW(Bw), NULL},
 #include "conv.def"
 };

@@ -34,6 +34,7 @@ static int rule_scatter_add(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **g
 static int rule_masked_fill(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_repeat(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_flip(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_index_put(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 
 enum {
 #define SHAPE(name, ...) SH_##name,
@@ -43,8 +44,10 @@ enum {
 };
 
 static const lc__opdef SH[] = {
-#define SHAPE(name, Bw, rule) [SH_##name] = {{#Bw "Backward", rule}, SH_##name},
-#define SHAPE_NONDIFF(name, reason) [SH_##name] = {{NULL, NULL}, SH_##name},
+/* shape rules move gradients by shapes and indices; values they need
+ * (masks) are saved, and checked */
+#define SHAPE(name, Bw, rule) [SH_##name] = {{#Bw "Backward", rule, 1}, SH_##name},
+#define SHAPE_NONDIFF(name, reason) [SH_##name] = {{NULL, NULL, 0}, SH_##name},
 #include "shape.def"
 };
 _Static_assert(sizeof SH / sizeof SH[0] == SH_COUNT, "a shape row without its table entry");
@@ -1033,10 +1036,25 @@ static void fill_where(lc_tensor *out, const lc_tensor *mask, const int64_t *ms,
   lc__walk_init(&w, out->ndim, out->shape, 2, (const int64_t *const[]){out->strides, ms}, base);
   int64_t len = w.shape[w.ndim - 1], rows = lc__walk_rows(&w);
   int64_t so = w.st[0][w.ndim - 1], sm = w.st[1][w.ndim - 1];
-  for (int64_t r = 0; r < rows; r++, lc__walk_next(&w))
-    for (int64_t i = 0; i < len; i++)
-      if (lc__nonzero_at(mask, w.off[1] + i * sm))
-        lc__store(out->dtype, out->storage->data, w.off[0] + i * so, value);
+  /* a bool mask over a float tensor (attention's masks, a comparison's
+   * result) is the hot case: typed loops, no per-element dispatch */
+  const _Bool *mb = mask->dtype == LC_BOOL ? (const _Bool *)mask->storage->data : NULL;
+  for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
+    const _Bool *m = mb ? mb + w.off[1] : NULL;
+    if (m && out->dtype == LC_FLOAT32) {
+      float *o = (float *)out->storage->data + w.off[0], v = (float)value;
+      for (int64_t i = 0; i < len; i++)
+        o[i * so] = m[i * sm] ? v : o[i * so];  /* branchless: masks are random */
+    } else if (m && out->dtype == LC_FLOAT64) {
+      double *o = (double *)out->storage->data + w.off[0];
+      for (int64_t i = 0; i < len; i++)
+        o[i * so] = m[i * sm] ? value : o[i * so];
+    } else {
+      for (int64_t i = 0; i < len; i++)
+        if (lc__nonzero_at(mask, w.off[1] + i * sm))
+          lc__store(out->dtype, out->storage->data, w.off[0] + i * so, value);
+    }
+  }
 }
 
 /* keep (g's shape, contiguous, g's dtype) = g where the mask is 0, else 0;
@@ -1051,12 +1069,14 @@ static double mask_split(lc_tensor *keep, const lc_tensor *g, const lc_tensor *m
   int64_t len = w.shape[w.ndim - 1], rows = lc__walk_rows(&w);
   int64_t sk = w.st[0][w.ndim - 1], sg = w.st[1][w.ndim - 1], sm = w.st[2][w.ndim - 1];
   double filled = 0.0;
+  const _Bool *mb = mask->dtype == LC_BOOL ? (const _Bool *)mask->storage->data : NULL;
+#define MASK_SET(i) (mb ? (int)mb[w.off[2] + (i) * sm] : lc__nonzero_at(mask, w.off[2] + (i) * sm))
   for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
     if (g->dtype == LC_FLOAT64) {
       double *k = (double *)keep->storage->data + w.off[0];
       const double *p = (const double *)g->storage->data + w.off[1];
       for (int64_t i = 0; i < len; i++) {
-        int set = lc__nonzero_at(mask, w.off[2] + i * sm);
+        int set = MASK_SET(i);
         k[i * sk] = set ? 0.0 : p[i * sg];
         if (set) filled += p[i * sg];
       }
@@ -1064,12 +1084,13 @@ static double mask_split(lc_tensor *keep, const lc_tensor *g, const lc_tensor *m
       float *k = (float *)keep->storage->data + w.off[0];
       const float *p = (const float *)g->storage->data + w.off[1];
       for (int64_t i = 0; i < len; i++) {
-        int set = lc__nonzero_at(mask, w.off[2] + i * sm);
+        int set = MASK_SET(i);
         k[i * sk] = set ? 0.0f : p[i * sg];
         if (set) filled += (double)p[i * sg];
       }
     }
   }
+#undef MASK_SET
   return filled;
 }
 
@@ -1382,4 +1403,56 @@ lc_status lc_index_put_(lc_ctx *ctx, lc_tensor *t, int lead, const lc_tensor *po
     if (st != LC_OK) return st;
   }
   return LC_OK;
+}
+
+/* Out of place, the graph's form of t[mask] = v and t[index] = v: written
+ * elements get the value's gradient, the rest t's (torch.index_put with
+ * accumulate = false). src has a row per position. */
+lc_tensor *lc_index_put(lc_ctx *ctx, lc_tensor *t, int lead, lc_tensor *pos, lc_tensor *src) {
+  int fits = lead >= 0 && lead <= t->ndim && pos->ndim == 1 && src->ndim == t->ndim - lead + 1 &&
+             src->shape[0] == pos->shape[0];
+  for (int d = 1; fits && d < src->ndim; d++) fits = src->shape[d] == t->shape[lead + d - 1];
+  if (!fits) {
+    lc__fail_shapes(ctx, "index_put: values of shape %s do not give a row per position "
+                    "of a tensor %s", src, t);
+    return NULL;
+  }
+  lc_tensor *out = lc_empty(ctx, t->dtype, t->ndim, t->shape);
+  if (!out) return NULL;
+  lc__k_copy(out, t, t->strides);
+  if (lc_index_put_(ctx, out, lead, pos, src) != LC_OK) {
+    lc_tensor_release(out);
+    return NULL;
+  }
+  lc_tensor *in[2] = {t, src};
+  out = lc__finish(ctx, out, &SH[SH_index_put].def, 2, in);
+  if (out && out->node) {
+    out->node->p.index.dim = lead;
+    out->node->saved[0] = lc__retained(pos);
+  }
+  return out;
+}
+
+static int rule_index_put(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  lc_tensor *t = n->inputs[0], *src = n->inputs[1], *pos = n->saved[0];
+  int lead = n->p.index.dim;
+  if (t->requires_grad) {  /* g where nothing was written: the same op with zeros */
+    lc_tensor *z = lc_zeros(ctx, g->dtype, src->ndim, src->shape);
+    grads[0] = z ? lc_index_put(ctx, g, lead, pos, z) : NULL;
+    lc_tensor_release(z);
+    if (!grads[0]) return 0;
+  }
+  if (src->requires_grad) {  /* g's rows at the positions */
+    int64_t rows[LC_MAX_DIMS];
+    rows[0] = 1;
+    for (int d = 0; d < lead; d++) rows[0] *= t->shape[d];
+    for (int d = lead; d < t->ndim; d++) rows[d - lead + 1] = t->shape[d];
+    lc_tensor *g2 = lc_reshape(ctx, g, t->ndim - lead + 1, rows);
+    lc_tensor *picked = g2 ? lc_index_select(ctx, g2, 0, pos) : NULL;
+    grads[1] = picked ? as_dtype(ctx, picked, src->dtype) : NULL;
+    lc_tensor_release(g2);
+    lc_tensor_release(picked);
+    if (!grads[1]) return 0;
+  }
+  return 1;
 }

@@ -202,6 +202,7 @@ static lc_tensor *tensor_header(lc_ctx *ctx, lc_dtype dtype, int ndim, const int
   t->refcount = 1;
   t->ctx = ctx;
   t->id = ++ctx->next_id;
+  t->born = ctx->write_clock;
   t->dtype = dtype;
   t->ndim = ndim;
   for (int i = 0; i < ndim; i++) t->shape[i] = shape[i];
@@ -361,6 +362,7 @@ lc_status lc_uniform_(lc_ctx *ctx, lc_tensor *t, double lo, double hi) {
     float *d = (float *)lc_tensor_data(t);
     for (int64_t i = 0; i < n; i++) d[i] = (float)(lo + (hi - lo) * uniform01(ctx, LC_FLOAT32));
   }
+  lc__wrote(t);
   return LC_OK;
 }
 
@@ -467,9 +469,13 @@ double lc_tensor_get(const lc_tensor *t, const int64_t *idx) { return at(t, offs
 int64_t lc_tensor_get_int(const lc_tensor *t, const int64_t *idx) {
   return lc__int_at(t, offset_of(t, idx));
 }
-void lc_tensor_set(lc_tensor *t, const int64_t *idx, double v) { put(t, offset_of(t, idx), v); }
+void lc_tensor_set(lc_tensor *t, const int64_t *idx, double v) {
+  put(t, offset_of(t, idx), v);
+  lc__wrote(t);
+}
 void lc_tensor_set_int(lc_tensor *t, const int64_t *idx, int64_t v) {
   put_int(t, offset_of(t, idx), v);
+  lc__wrote(t);
 }
 
 void lc_tensor_read_int(const lc_tensor *t, int64_t *out) {
@@ -510,7 +516,7 @@ lc_status lc_tensor_item(lc_ctx *ctx, const lc_tensor *t, double *out) {
  * filling must not allocate (lc_full and lc_scalar are built on it). */
 static lc_status fill_cell(lc_ctx *ctx, lc_tensor *dst, int is_int, double value, int64_t iv) {
   int64_t cell = 0;  /* 8 bytes, aligned for any dtype */
-  lc_storage st = {1, sizeof cell, &cell, 1, ctx};
+  lc_storage st = {1, sizeof cell, &cell, 1, ctx, 0, 0};
   lc_tensor v;
   memset(&v, 0, sizeof v);
   v.dtype = dst->dtype;
@@ -551,6 +557,7 @@ lc_status lc_copy_(lc_ctx *ctx, lc_tensor *dst, const lc_tensor *src) {
     return lc__fail(ctx, LC_ESHAPE, "cannot copy shape %s into shape %s", a, b);
   }
   lc__k_copy(dst, src, ss);
+  lc__wrote(dst);
   return LC_OK;
 }
 
@@ -586,6 +593,21 @@ int lc__wants_grad(lc_ctx *ctx, int n, lc_tensor **inputs) {
   return 0;
 }
 
+int lc__inputs_current(lc_ctx *ctx, int n, lc_tensor **inputs) {
+  for (int i = 0; i < n; i++) {
+    const lc_tensor *x = inputs[i];
+    if (!x || x->storage->graph_write <= (x->node ? x->node->recorded_at : x->born)) continue;
+    char s[LC_SHAPE_STR];
+    lc_shape_str(s, sizeof s, x->ndim, x->shape);
+    lc__fail(ctx, LC_ESTATE, "input %d (%s %s) shares its elements with a tensor written in "
+             "place with gradients after it was made, so its graph misses that write; use the "
+             "tensor that was written into (or a view made after the write)", i + 1,
+             lc_dtype_name(x->dtype), s);
+    return 0;
+  }
+  return 1;
+}
+
 /* Makes `out` the result of op on inputs. Call it only when lc__wants_grad
  * says a gradient is wanted: NULL then means out of memory. It leaves the
  * context's status alone, so an earlier failure is never hidden by a later
@@ -611,6 +633,7 @@ lc_node *lc__record(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n,
     lc_tensor_retain(inputs[i]);
   }
   node->out = out;
+  node->recorded_at = ctx->write_clock;
   out->node = node;
   out->requires_grad = 1;
   return node;
@@ -622,6 +645,10 @@ lc_status lc_attach_node(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int 
   if (out->node)
     return lc__fail(ctx, LC_ESTATE, "the output already belongs to a graph");
   int wanted = lc_dtype_is_float(out->dtype) && lc__wants_grad(ctx, n, inputs);
+  if (wanted && !lc__inputs_current(ctx, n, inputs)) {
+    if (user_free) user_free(ctx, user);
+    return ctx->status;
+  }
   lc_node *node = wanted ? lc__record(ctx, out, def, n, inputs) : NULL;
   if (!node) {
     if (user_free) user_free(ctx, user);  /* no node to own it */
@@ -630,6 +657,74 @@ lc_status lc_attach_node(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int 
   node->user = user;
   node->user_free = user_free;
   return LC_OK;
+}
+
+/* Whether t is a leaf that requires grad or a view of one: a view chain
+ * (ops whose input shares the output's elements) leads back to it. */
+static int grad_leaf_elements(const lc_tensor *t) {
+  const lc_tensor *x = t;
+  while (x->node && !x->node->freed && x->node->ninputs > 0 && x->node->inputs[0] &&
+         x->node->inputs[0]->storage == t->storage)
+    x = x->node->inputs[0];
+  return !x->node && x->requires_grad && x->storage == t->storage;
+}
+
+/* x gets a storage of its own holding its elements as they are: the values
+ * a rule will read, kept before the elements are overwritten. */
+static int keep_values(lc_ctx *ctx, lc_tensor *x) {
+  lc_storage *old = x->storage;
+  int64_t n = (int64_t)old->nbytes;
+  lc_tensor *c = lc_empty(ctx, LC_UINT8, 1, &n);
+  if (!c) return 0;
+  if (n) memcpy(c->storage->data, old->data, old->nbytes);
+  x->storage = c->storage;
+  c->storage->refcount++;
+  storage_release(old);
+  lc_tensor_release(c);
+  return 1;
+}
+
+lc_tensor *lc_rebase_(lc_ctx *ctx, lc_tensor *t, lc_tensor *r) {
+  if (r->dtype != t->dtype || r->ndim != t->ndim ||
+      memcmp(r->shape, t->shape, sizeof(int64_t) * (size_t)t->ndim)) {
+    lc__fail_shapes(ctx, "an in-place result %s differs from the tensor %s in shape or dtype",
+                    r, t);
+    return NULL;
+  }
+  if (!ctx->grad_enabled || !(r->node || t->requires_grad))  /* nothing to record */
+    return lc_copy_(ctx, t, r) == LC_OK ? lc__retained(t) : NULL;
+  if (grad_leaf_elements(t)) {
+    lc__fail(ctx, LC_ESTATE, "a leaf tensor that requires grad (or a view of one) cannot be "
+             "changed in place while gradients are recorded (use lucid.no_grad, or change a "
+             "clone())");
+    return NULL;
+  }
+  lc_tensor *h = lc__view(ctx, t, t->ndim, t->shape, t->strides, t->offset);
+  if (!h) return NULL;  /* before the copy: a failure leaves t as it was */
+  /* t's old header is an input of r's graph (t * o): a rule that reads it
+   * must see the values before this write, so they move to a storage of
+   * the old header's own (the elements keep the new values) */
+  lc_node *n = r->node;
+  for (int i = 0; n && !n->def->values_unused && i < n->ninputs; i++)
+    if (n->inputs[i] && n->inputs[i]->storage == t->storage && !keep_values(ctx, n->inputs[i])) {
+      lc_tensor_release(h);
+      return NULL;
+    }
+  if (lc_copy_(ctx, h, r) != LC_OK) {  /* h: t's elements, even if t's header moved */
+    lc_tensor_release(h);
+    return NULL;
+  }
+  /* r's graph (none for a constant: t no longer depends on anything) now
+   * describes t's elements as they are after this write */
+  h->node = r->node;
+  r->node = NULL;
+  if (h->node) {
+    h->node->out = h;
+    h->node->recorded_at = ctx->write_clock;
+    h->requires_grad = 1;
+  }
+  h->storage->graph_write = ctx->write_clock;
+  return h;
 }
 
 int lc_node_ninputs(const lc_node *n) { return n->ninputs; }

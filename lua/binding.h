@@ -97,6 +97,19 @@ int lt_wrap_dim(lua_State *L, lua_Integer d, int ndim, const char *fname);
 lua_Integer lt_integer(lua_State *L, int idx, const char *what, const char *fname);
 /* Refuses an in-place change of a tensor that requires grad while recording. */
 void lt_check_inplace(lua_State *L, const lc_tensor *t, const char *fname);
+/* The tensor in the box at ti changed in place to r (its out-of-place
+ * result): the box takes lc_rebase_'s header, which carries r's graph. */
+void lt_rebase(lua_State *L, lc_ctx *ctx, int ti, lc_tensor *r, const char *fname);
+/* Whether changing t in place (with other, or NULL) is part of the graph:
+ * recording, and t or other requires grad. */
+int lt_inplace_recorded(lua_State *L, const lc_tensor *t, const lc_tensor *other);
+/* For updates that record no graph (addcmul_, lerp_, ...): an operand that
+ * requires grad, while recording, is an error (its gradient would be lost). */
+void lt_check_inplace_operand(lua_State *L, const lc_tensor *o, const char *fname);
+/* The tensor at 1 becomes the result on top of the stack (computed out of
+ * place, recorded): converted to its dtype (refusing a float result for an
+ * integer tensor, as PyTorch), then lt_rebase. */
+void lt_become(lua_State *L, lc_ctx *ctx, const char *fname);
 /* A shape as varargs from idx or one table at idx; returns ndim. Stops at
  * the first non-number when varargs. */
 int lt_shape(lua_State *L, int idx, int64_t *shape, const char *fname, int *next);
@@ -216,6 +229,9 @@ void lt_register_reduce(lua_State *L, int state, int methods, int module);
 void lt_register_shape(lua_State *L, int state, int methods, int module);
 /* lucid_linalg.c: the table module.linalg (torch.linalg's decompositions and solvers). */
 void lt_register_linalg(lua_State *L, int state, int methods, int module);
+void lt_register_attention(lua_State *L, int state, int methods, int module);
+/* lucid_pool.c: lucid.core._pool2d, _unpool2d and _interp, for lucid.nn.functional. */
+void lt_register_pool(lua_State *L, int state, int methods, int module);
 /* lucid_conv.c: the private lucid.core._conv2d, _conv_transpose2d, _unfold, _fold. */
 void lt_register_conv(lua_State *L, int state, int methods, int module);
 /* lucid_bytes.c: safetensors' byte work (header length, dtype conversion). */

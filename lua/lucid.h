@@ -81,7 +81,10 @@ int luaopen_lucid(lua_State *L);
 
 /* Pushes a tensor over the host's data: float32 (f32) or float64 (f64),
  * contiguous row-major, shape[ndim]. No copy; see the lifetime rule above.
- * Raises a Lua error on a bad shape or out of memory. */
+ * Raises a Lua error on a bad shape or out of memory. The library does not
+ * see the host's own writes: a backward after the host changed values that
+ * the graph used (a layer's input) computes with the new ones, so write the
+ * next frame's observations after the backward, as a game loop does. */
 void lucid_push_view(lua_State *L, float *data, int ndim, const int64_t *shape);
 void lucid_push_view_f64(lua_State *L, double *data, int ndim, const int64_t *shape);
 /* The same in any dtype of lc.h (LC_INT64 token ids, LC_BOOL masks: one byte

@@ -1309,16 +1309,37 @@ static void push_indexed(lua_State *L, lc_ctx *ctx, lc_tensor *t, int key) {
 /* The tensor in the box on top of the stack. */
 static lc_tensor *top_tensor(lua_State *L) { return ((lt_box *)lua_touserdata(L, -1))->t; }
 
-/* The value of an indexed write t[key] = v (a number takes t's dtype). A
- * write is outside the graph: a value that requires grad would lose it, so
- * it is refused while recording, as is writing into a t that requires grad. */
+/* The value of an indexed write t[key] = v (a number takes t's dtype). */
 static lc_tensor *write_value(lua_State *L, lc_ctx *ctx, lc_tensor *t, int vi) {
-  lt_check_inplace(L, t, "lucid.Tensor");
-  lc_tensor *src = lt_operand(L, ctx, vi, t, "lucid.Tensor");
-  if (src->requires_grad && lc_ctx_grad_enabled(ctx))
-    lt_error(L, "lucid.Tensor: the value requires grad, but an indexed write is outside the "
-             "graph (use lucid.where or masked_fill for a result with gradients, or no_grad)");
-  return src;
+  return lt_operand(L, ctx, vi, t, "lucid.Tensor");
+}
+
+/* Whether the write t[key] = src is part of the graph: as any op, when
+ * recording and t or the value requires grad. */
+static int write_recorded(lc_ctx *ctx, const lc_tensor *t, const lc_tensor *src) {
+  return lc_ctx_grad_enabled(ctx) && (t->requires_grad || src->requires_grad);
+}
+
+/* t (in the box at ti) changed in place to r, t's out-of-place result:
+ * the box gets the header lc_rebase_ makes, so that t carries r's graph from
+ * now on (the one place a box changes its tensor). */
+void lt_rebase(lua_State *L, lc_ctx *ctx, int ti, lc_tensor *r, const char *fname) {
+  ti = lua_absindex(L, ti);
+  lt_box *b = (lt_box *)lua_touserdata(L, ti);
+  lc_tensor *t = b->t;
+  lt_push(L, ctx, lc_rebase_(ctx, t, r), fname);
+  lt_box *h = (lt_box *)lua_touserdata(L, -1);
+  b->t = h->t;  /* the old header goes with the temporary box */
+  h->t = t;
+  lua_pop(L, 1);
+}
+
+/* A recorded indexed write: t[rows at pos of its first lead dims] = rows. */
+static void put_recorded(lua_State *L, lc_ctx *ctx, int ti, lc_tensor *t, int lead,
+                         lc_tensor *pos, lc_tensor *rows) {
+  lt_push(L, ctx, lc_index_put(ctx, t, lead, pos, rows), "lucid.Tensor");
+  lt_rebase(L, ctx, ti, top_tensor(L), "lucid.Tensor");
+  lua_pop(L, 1);
 }
 
 /* The rows a tensor key names, as a new 1-D int64 tensor of 0-based flat
@@ -1404,9 +1425,12 @@ static int index_by_tensor(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor *k
   return lt_push(L, ctx, lc_reshape(ctx, rows, k, shape), "lucid.Tensor");
 }
 
-/* t[key] = v for a tensor key: v (a number, or a tensor that broadcasts to
- * what t[key] reads) written into those rows, in place, outside the graph. */
-static void assign_by_tensor(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor *key, int vi) {
+/* The arguments of lc_index_put for t[key] = v (v at vi: a number, or a
+ * tensor that broadcasts to what t[key] reads): the positions (*pos, over
+ * t's first *lead dims) and v as one row per position, returned; all on
+ * the stack. */
+static lc_tensor *put_rows(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor *key, int vi,
+                           lc_tensor **pos_out, int *lead_out) {
   lc_tensor *src = write_value(L, ctx, t, vi);
   int lead;
   lc_tensor *pos = key_positions(L, ctx, t, key, &lead);
@@ -1427,8 +1451,56 @@ static void assign_by_tensor(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor 
   rows[r++] = pos->shape[0];
   for (int d = lead; d < t->ndim; d++) rows[r++] = t->shape[d];
   lt_push(L, ctx, lc_reshape(ctx, full, r, rows), "lucid.Tensor");
-  lc_tensor *per_row = top_tensor(L);
-  lt_do(L, ctx, lc_index_put_(ctx, t, lead, pos, per_row), "lucid.Tensor");
+  *pos_out = pos;
+  *lead_out = lead;
+  return top_tensor(L);
+}
+
+/* t[key] = v for a tensor key: v written into those rows, in place (t is
+ * the box at 1). */
+static void assign_by_tensor(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor *key, int vi) {
+  lc_tensor *pos;
+  int lead;
+  lc_tensor *per_row = put_rows(L, ctx, t, key, vi, &pos, &lead);
+  if (write_recorded(ctx, t, per_row))
+    put_recorded(L, ctx, 1, t, lead, pos, per_row);
+  else
+    lt_do(L, ctx, lc_index_put_(ctx, t, lead, pos, per_row), "lucid.Tensor");
+}
+
+static const lt_arg PUT_ARGS[] = {
+  {"indices", LT_K_TENSOR, LT_REQ, 0, NULL}, {"values", LT_K_OPERAND, LT_REQ, 0, NULL},
+  {NULL}};
+/***
+t with the elements or rows a key names set to values, as t[key] = values
+(key a bool mask of t's shape or leading dims, or an int64 index along dim 1;
+values a number or a tensor that broadcasts to what t[key] reads):
+index_put returns a new tensor (gradients to t's other elements and to
+values), index_put_ writes into t and returns it. torch.index_put with one
+index tensor and accumulate = false; a position named twice keeps the last
+value.
+@function index_put
+@usage t:index_put(indices, values), t:index_put_(indices, values)  (or lucid.index_put(t, ...))
+@within Shapes and indexing
+@also lucid.index_put_
+*/
+static int l_index_put(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lt_val v[2];
+  const char *fname = lt_args(L, 2, -1, v);
+  lc_tensor *t = lt_tensor_arg(L, 1, fname), *pos;
+  int lead;
+  lc_tensor *rows = put_rows(L, ctx, t, v[0].t, v[1].idx, &pos, &lead);
+  return lt_push(L, ctx, lc_index_put(ctx, t, lead, pos, rows), fname);
+}
+
+static int l_index_put_(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lt_val v[2];
+  lt_args(L, 2, -1, v);
+  assign_by_tensor(L, ctx, lt_check(L, 1), v[0].t, v[1].idx);
+  lua_settop(L, 1);
+  return 1;
 }
 
 /***
@@ -1539,6 +1611,37 @@ static int t_index(lua_State *L) {
   return lt_error(L, "lucid.Tensor: cannot index with a %s key", luaL_typename(L, 2));
 }
 
+/* The view of t that the number or table key at 2 names, pushed. */
+static void push_key_view(lua_State *L, lc_ctx *ctx, lc_tensor *t) {
+  if (lua_type(L, 2) == LUA_TNUMBER) {
+    lua_Integer i = lt_integer(L, 2, "index", "lucid.Tensor");
+    int64_t at = index_of(L, i, t->shape[0], 1);
+    lt_push(L, ctx, lc_select(ctx, t, 0, at), "lucid.Tensor");
+  } else {
+    push_indexed(L, ctx, t, 2);
+  }
+}
+
+/* t[i] = v or t[{...}] = v in the graph: the view's elements are named by
+ * their flat positions (the key applied to 0, 1, ..., numel - 1 in t's
+ * shape), so that the write is lc_index_put's, one element a row. */
+static void write_view_recorded(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor *src) {
+  int64_t n = t->numel;
+  lt_push(L, ctx, lc_arange(ctx, LC_INT64, 0, (double)n, 1), "lucid.Tensor");
+  lc_tensor *flat = top_tensor(L);
+  lt_push(L, ctx, lc_reshape(ctx, flat, t->ndim, t->shape), "lucid.Tensor");
+  lc_tensor *numbered = top_tensor(L);
+  push_key_view(L, ctx, numbered);
+  lc_tensor *view = top_tensor(L);
+  int64_t count = view->numel;
+  lt_push(L, ctx, lc_reshape(ctx, view, 1, &count), "lucid.Tensor");
+  lc_tensor *pos = top_tensor(L);
+  lt_push(L, ctx, lc_expand(ctx, src, view->ndim, view->shape), "lucid.Tensor");
+  lc_tensor *full = top_tensor(L);
+  lt_push(L, ctx, lc_reshape(ctx, full, 1, &count), "lucid.Tensor");
+  put_recorded(L, ctx, 1, t, t->ndim, pos, top_tensor(L));
+}
+
 static int t_newindex(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *t = lt_check(L, 1);
@@ -1581,18 +1684,16 @@ static int t_newindex(lua_State *L) {
     return lt_error(L, "lucid.Tensor: cannot set field '%s'", k);
   }
   /* t[i] = v, t[{...}] = v: v (a number or a tensor that broadcasts) copied
-   * into the view the key names, in place, outside the graph */
+   * into the view the key names, in place */
   if (lua_type(L, 2) == LUA_TNUMBER || (lua_type(L, 2) == LUA_TTABLE && !lt_tobox(L, 2))) {
     if (t->ndim == 0) return lt_error(L, "lucid.Tensor: a 0-d tensor cannot be indexed");
     lc_tensor *src = write_value(L, ctx, t, 3);
-    if (lua_type(L, 2) == LUA_TNUMBER) {
-      lua_Integer i = lt_integer(L, 2, "index", "lucid.Tensor");
-      int64_t at = index_of(L, i, t->shape[0], 1);
-      lt_push(L, ctx, lc_select(ctx, t, 0, at), "lucid.Tensor");
-    } else {
-      push_indexed(L, ctx, t, 2);
+    if (write_recorded(ctx, t, src)) {
+      write_view_recorded(L, ctx, t, src);
+      return 0;
     }
-    lc_tensor *view = ((lt_box *)lua_touserdata(L, -1))->t;
+    push_key_view(L, ctx, t);
+    lc_tensor *view = top_tensor(L);
     lt_do(L, ctx, lc_copy_(ctx, view, src), "lucid.Tensor");
     return 0;
   }
@@ -1604,6 +1705,30 @@ static int t_newindex(lua_State *L) {
 }
 
 /* PyTorch refuses this too: the change would not be part of the graph. */
+int lt_inplace_recorded(lua_State *L, const lc_tensor *t, const lc_tensor *other) {
+  return lc_ctx_grad_enabled(LT_CTX(L)) && (t->requires_grad || (other && other->requires_grad));
+}
+
+void lt_become(lua_State *L, lc_ctx *ctx, const char *fname) {
+  lc_tensor *t = lt_check(L, 1), *r = lt_check(L, -1);
+  if (r->dtype != t->dtype) {
+    if ((lc_dtype_is_float(r->dtype) && !lc_dtype_is_float(t->dtype)) ||
+        (t->dtype == LC_BOOL && r->dtype != LC_BOOL))
+      lt_error(L, "%s: the result (%s) cannot be written in place into a tensor of dtype %s",
+               fname, lc_dtype_name(r->dtype), lc_dtype_name(t->dtype));
+    lt_push(L, ctx, lc_to_dtype(ctx, r, t->dtype), fname);
+    r = top_tensor(L);
+  }
+  lt_rebase(L, ctx, 1, r, fname);
+}
+
+void lt_check_inplace_operand(lua_State *L, const lc_tensor *o, const char *fname) {
+  if (lc_ctx_grad_enabled(LT_CTX(L)) && o->requires_grad)
+    lt_error(L, "%s: an operand that requires grad would lose its gradient in this in-place "
+               "update, which records no graph (use the out-of-place ops, or lucid.no_grad)",
+             fname);
+}
+
 void lt_check_inplace(lua_State *L, const lc_tensor *t, const char *fname) {
   lc_ctx *ctx = LT_CTX(L);
   if (lc_ctx_grad_enabled(ctx) && t->requires_grad)
@@ -1846,6 +1971,8 @@ static const lt_reg core_fns[] = {
   /* both lucid.f(t, ...) and t:f(...) */
   LT_ROW(item, l_item, NULL, LT_BOTH), LT_ROW(tolist, l_tolist, NULL, LT_BOTH),
   LT_ROW(masked_select, l_masked_select, NULL, LT_BOTH),
+  LT_ROW(index_put, l_index_put, PUT_ARGS, LT_BOTH),
+  LT_ROW(index_put_, l_index_put_, PUT_ARGS, LT_BOTH),
   LT_ROW(numel, l_numel, NULL, LT_BOTH), LT_ROW(size, l_size, DIM_ARG, LT_BOTH),
   LT_ROW(dim, l_dim, NULL, LT_BOTH), LT_ROW(is_contiguous, l_is_contiguous, NULL, LT_BOTH),
   LT_ROW(detach, l_detach, NULL, LT_BOTH), LT_ROW(zero_grad, l_zero_grad, NULL, LT_BOTH),
@@ -1951,6 +2078,8 @@ LUALIB_API int luaopen_lucid_core(lua_State *L) {
   lt_register_reduce(L, state, methods, module);
   lt_register_shape(L, state, methods, module);
   lt_register_linalg(L, state, methods, module);
+  lt_register_attention(L, state, methods, module);
+  lt_register_pool(L, state, methods, module);
   lt_register_conv(L, state, methods, module);
   lt_register_autograd(L, state, methods, module);
   lt_register_bytes(L, state, methods, module);

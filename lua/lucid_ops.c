@@ -231,13 +231,22 @@ static int l_select(lua_State *L) {
   return lt_push(L, ctx, lc_select(ctx, a, d, i > 0 ? i - 1 : n + i), fname);
 }
 
-/* ---- in place, for optimizer updates (no graph: refused on a tensor that
- * requires grad while recording, as PyTorch does) ---------------------------- */
+/* ---- in place: the optimizers' updates allocate nothing; while recording,
+ * with t or the operand requiring grad, copy_ fill_ zero_ add_ sub_ mul_ div_
+ * compute their result out of place and t takes it with its graph
+ * (lt_become); the optimizer-only ones (addcmul_ ... sqrt_) refuse --------- */
 
 /* The tensor changed in place, returned. */
 static int inplace_done(lua_State *L) {
   lua_settop(L, 1);
   return 1;
+}
+
+/* t (at 1) set to a constant while recording: it leaves the graph. */
+static int fill_recorded(lua_State *L, lc_ctx *ctx, lc_tensor *t, double value, const char *fname) {
+  lt_push(L, ctx, lc_full(ctx, t->dtype, t->ndim, t->shape, value), fname);
+  lt_become(L, ctx, fname);
+  return inplace_done(L);
 }
 
 static const lt_arg SRC_ARG[] = {{"src", LT_K_TENSOR, LT_REQ, 0, NULL}, {NULL}};
@@ -254,7 +263,11 @@ static int l_copy_(lua_State *L) {
   lc_tensor *dst = lt_check(L, 1);
   lt_val v[1];
   const char *fname = lt_args(L, 2, -1, v);
-  lt_check_inplace(L, dst, fname);
+  if (lt_inplace_recorded(L, dst, v[0].t)) {
+    lt_push(L, ctx, lc_expand(ctx, v[0].t, dst->ndim, dst->shape), fname);
+    lt_become(L, ctx, fname);
+    return inplace_done(L);
+  }
   lt_do(L, ctx, lc_copy_(ctx, dst, v[0].t), fname);
   return inplace_done(L);
 }
@@ -272,7 +285,7 @@ static int l_fill_(lua_State *L) {
   lc_tensor *dst = lt_check(L, 1);
   lt_val v[1];
   const char *fname = lt_args(L, 2, -1, v);
-  lt_check_inplace(L, dst, fname);
+  if (lt_inplace_recorded(L, dst, NULL)) return fill_recorded(L, ctx, dst, v[0].n, fname);
   lt_do(L, ctx, lc_fill_(ctx, dst, v[0].n), fname);
   return inplace_done(L);
 }
@@ -307,9 +320,20 @@ static int add_sub_(lua_State *L, double sign) {
   lc_tensor *t = lt_check(L, 1);
   lt_val v[2];
   const char *fname = lt_args(L, 2, -1, v);
-  lt_check_inplace(L, t, fname);
   lc_tensor *o = other_arg(L, &v[0], fname);
   double x = o ? 0 : lua_tonumber(L, v[0].idx), alpha = sign * v[1].n;
+  if (lt_inplace_recorded(L, t, o)) {  /* t + alpha * other, recorded */
+    lc_tensor *ot = lt_operand(L, ctx, v[0].idx, t, fname);
+    if (alpha != 1.0) {
+      lua_pushnumber(L, alpha);
+      lc_tensor *a = lt_operand(L, ctx, lua_gettop(L), t, fname);
+      lt_push(L, ctx, lc_mul(ctx, ot, a), fname);
+      ot = lt_check(L, -1);
+    }
+    lt_push(L, ctx, lc_add(ctx, t, ot), fname);
+    lt_become(L, ctx, fname);
+    return inplace_done(L);
+  }
   lt_do(L, ctx, lc_add_(ctx, t, o, x, alpha), fname);
   return inplace_done(L);
 }
@@ -329,20 +353,26 @@ t /= other in place (a tensor broadcast to t's shape, or a number); returns t.
 @within In place
 */
 typedef lc_status (*scale_fn)(lc_ctx *, lc_tensor *, const lc_tensor *, double);
+typedef lc_tensor *(*binary_fn)(lc_ctx *, lc_tensor *, lc_tensor *);
 static const lt_arg OTHER_ARG[] = {{"other", LT_K_ANY, LT_REQ, 0, NULL}, {NULL}};
-static int scale_(lua_State *L, scale_fn f) {
+static int scale_(lua_State *L, scale_fn f, binary_fn recorded) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *t = lt_check(L, 1);
   lt_val v[1];
   const char *fname = lt_args(L, 2, -1, v);
-  lt_check_inplace(L, t, fname);
   lc_tensor *o = other_arg(L, &v[0], fname);
   double x = o ? 0 : lua_tonumber(L, v[0].idx);
+  if (lt_inplace_recorded(L, t, o)) {
+    lc_tensor *ot = lt_operand(L, ctx, v[0].idx, t, fname);
+    lt_push(L, ctx, recorded(ctx, t, ot), fname);
+    lt_become(L, ctx, fname);
+    return inplace_done(L);
+  }
   lt_do(L, ctx, f(ctx, t, o, x), fname);
   return inplace_done(L);
 }
-static int l_mul_(lua_State *L) { return scale_(L, lc_mul_); }
-static int l_div_(lua_State *L) { return scale_(L, lc_div_); }
+static int l_mul_(lua_State *L) { return scale_(L, lc_mul_, lc_mul); }
+static int l_div_(lua_State *L) { return scale_(L, lc_div_, lc_div); }
 
 /***
 t += value * tensor1 * tensor2 in place, the optimizers' building block;
@@ -368,6 +398,8 @@ static int addc_(lua_State *L, addc_fn f) {
   lt_val v[3];
   const char *fname = lt_args(L, 2, -1, v);
   lt_check_inplace(L, t, fname);
+  lt_check_inplace_operand(L, v[0].t, fname);
+  lt_check_inplace_operand(L, v[1].t, fname);
   lt_do(L, ctx, f(ctx, t, v[0].t, v[1].t, v[2].n), fname);
   return inplace_done(L);
 }
@@ -390,6 +422,7 @@ static int l_lerp_(lua_State *L) {
   lt_val v[2];
   const char *fname = lt_args(L, 2, -1, v);
   lt_check_inplace(L, t, fname);
+  lt_check_inplace_operand(L, v[0].t, fname);
   lt_do(L, ctx, lc_lerp_(ctx, t, v[0].t, v[1].n), fname);
   return inplace_done(L);
 }
@@ -419,12 +452,25 @@ static int l_zero_(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *t = lt_check(L, 1);
   const char *fname = lt_args(L, 2, -1, NULL);
-  lt_check_inplace(L, t, fname);
+  if (lt_inplace_recorded(L, t, NULL)) return fill_recorded(L, ctx, t, 0.0, fname);
   lt_do(L, ctx, lc_fill_(ctx, t, 0.0), fname);
   return inplace_done(L);
 }
 
+/* lucid.core._become(t, r, fname): t takes r's values, r computed from t
+ * out of place (lua/lucid/inplace.lua's t:exp_(), t:masked_fill_(...)):
+ * recorded as lt_become does, else copied (a dtype t cannot hold refused). */
+static int l_become(lua_State *L) {
+  lt_check(L, 1);
+  lt_check(L, 2);
+  const char *fname = luaL_checkstring(L, 3);
+  lua_settop(L, 2);
+  lt_become(L, LT_CTX(L), fname);
+  return inplace_done(L);
+}
+
 static const lt_reg op_fns[] = {
+  {"_become", "lucid.core._become", l_become, NULL, LT_MODULE},
   LT_ROW(add_, l_add_, ADD_ARGS, LT_BOTH), LT_ROW(sub_, l_sub_, ADD_ARGS, LT_BOTH),
   LT_ROW(mul_, l_mul_, OTHER_ARG, LT_BOTH), LT_ROW(div_, l_div_, OTHER_ARG, LT_BOTH),
   LT_ROW(addcmul_, l_addcmul_, ADDC_ARGS, LT_BOTH), LT_ROW(addcdiv_, l_addcdiv_, ADDC_ARGS, LT_BOTH),

@@ -55,9 +55,12 @@ HEADER = """\
 --     leaf:transpose(1, 2) (non-contiguous) and grad is the stored leaf's.
 --   "assign_mask":   input = T, mask = M, value = number or T, output = T
 --   "assign_tensor": input = T, index = I (no repeats), value, output = T
---     output is y after y = input:clone(); y[key] = value. value broadcasts
---     to the selected shape (count, rest...). No gradients (writes are
---     outside the graph).
+--     output is y after y = input * 1; y[key] = value (recorded, as any
+--     op). value broadcasts to the selected shape (count, rest...). seed and
+--     grad: d(sum(y * seed))/d input; value_grad the same for a tensor value.
+--   "index_put":     as "assign_tensor" or "assign_mask" (index = I or mask =
+--     M), output = input:index_put(key, value), out of place
+--     (torch.index_put(input, (key,), value)), with seed, grad, value_grad.
 --   "nonzero":       input = T or M, output = I (n, ndim): the 1-based
 --     coordinates of the nonzero (true) elements, row-major order; with
 --     as_tuple = true, outputs = {I, ...}: one 1-D index per dim instead.
@@ -149,11 +152,23 @@ def read_case(name, op, x, key, fn, expect, transpose=False):
 
 
 def write_case(name, op, x, key, value):
-    """y = x.clone(); y[key] = value."""
-    y = x.clone()
-    y[key] = value
-    entry = {"name": name, "op": op, "input": x, "value": value, "output": y}
-    if op == "assign_tensor":
+    """y = x * 1; y[key] = value (or index_put), and the gradients of
+    sum(y * seed) with respect to x and a tensor value."""
+    leaf = x.detach().clone().requires_grad_(True)
+    val = value.detach().clone().requires_grad_(True) if torch.is_tensor(value) else value
+    if op == "index_put":
+        v = val if torch.is_tensor(val) else torch.tensor(val, dtype=x.dtype)
+        y = torch.index_put(leaf, (key,), v)
+    else:
+        y = leaf * 1
+        y[key] = val
+    seed = randn(*y.shape)
+    (y * seed).sum().backward()
+    entry = {"name": name, "op": op, "input": x, "value": value, "output": y.detach(),
+             "seed": seed, "grad": leaf.grad.detach()}
+    if torch.is_tensor(val):
+        entry["value_grad"] = val.grad.detach()
+    if op == "assign_tensor" or (op == "index_put" and key.dtype != torch.bool):
         assert key.unique().numel() == key.numel(), name + ": repeated index"
         entry["index"] = lua_index(key)
     else:
@@ -267,6 +282,13 @@ def build_assign_tensor():
                idx(2, 0), randn(2, 4))
     write_case("y[index] = 9, empty index (4,3)", "assign_tensor", randn(4, 3),
                torch.zeros(0, dtype=torch.int64), 9.0)
+    write_case("index_put rows (2,3), index (4,3)", "index_put", randn(4, 3), idx(3, 1),
+               randn(2, 3))
+    write_case("index_put row (3,) broadcast, negative index (4,3)", "index_put", randn(4, 3),
+               idx(-1, 0), randn(3))
+    m = mask_of(3, 4)
+    write_case("index_put mask (3,4), values (count,)", "index_put", randn(3, 4), m,
+               randn(int(m.sum())))
 
 
 def nonzero_case(name, x, as_tuple=False):
@@ -348,6 +370,8 @@ def write_cases(lines):
         if "seed" in c:
             lines.append("      seed = %s," % fmt_any(c["seed"], 6))
             lines.append("      grad = %s," % fmt_any(c["grad"], 6))
+        if "value_grad" in c:
+            lines.append("      value_grad = %s," % fmt_any(c["value_grad"], 6))
         lines.append("    },")
     lines.append("  },")
 
@@ -357,7 +381,7 @@ def self_check():
     for c in CASES:
         ops[c["op"]] = ops.get(c["op"], 0) + 1
         reads = c["op"] in ("index_mask", "index_tensor", "masked_select")
-        assert ("seed" in c) == reads, c["name"]
+        assert ("seed" in c) == (c["op"] != "nonzero"), c["name"]
         if reads:
             assert c["seed"].shape == c["output"].shape, c["name"]
             assert c["grad"].shape == c["input"].shape, c["name"]
@@ -368,7 +392,7 @@ def self_check():
         if c["op"] != "nonzero":
             assert all(math.isfinite(v) for v in c["input"].reshape(-1).tolist()), c["name"]
     for op in ("index_mask", "index_tensor", "assign_mask", "assign_tensor", "nonzero",
-               "masked_select"):
+               "masked_select", "index_put"):
         assert ops.get(op), op
     # negative indices are kept in reads and writes
     assert any(c["op"] == "index_tensor" and (c["index"] < 0).any() for c in CASES)

@@ -119,7 +119,7 @@ end
 local ORDER = {"Overview", "Creating tensors", "Tensor fields", "Reading values", "Arithmetic",
   "Elementwise functions", "Comparisons and masks", "Reductions", "Linear algebra",
   "Shapes and indexing", "In place", "Autograd", "Settings, files and memory", "nn: modules",
-  "nn: more layers", "nn: losses", "nn: initialisation and clipping", "optim: optimizers", "Data"}
+  "nn: more layers", "nn: attention", "nn: losses", "nn: initialisation and clipping", "optim: optimizers", "Data"}
 
 local function list(t)
   local q = {}

@@ -43,6 +43,7 @@ local function leading(name)
     randint = {0, 10, {2}},
     full = {{2}, 1},
     parameter = {x},
+    masked_softmax = {x},
   }
   if special[name] then return special[name] end
   if C._methods[name] then return {x} end

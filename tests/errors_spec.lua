@@ -113,7 +113,7 @@ describe("errors", function()
 
   it("refuse in-place changes the graph would not see, and views that would copy", function()
     local w = lucid.ones(2, {requires_grad = true})
-    local msg = "a tensor that requires grad cannot be changed in place while gradients are recorded"
+    local msg = "a leaf tensor that requires grad (or a view of one) cannot be changed in place while gradients are recorded"
     check_error("lucid.copy_: " .. msg, w.copy_, w, lucid.zeros(2))
     check_error("lucid.fill_: " .. msg, w.fill_, w, 0)
     check_error("lucid.Tensor: " .. msg, function() w[1] = 0 end)

@@ -387,6 +387,13 @@ cases.log_softmax = {
   {fn = function(x) return x:log_softmax(2) end, inputs = {randn(2, 3)}},
   {fn = function(x) return x:log_softmax(1) end, inputs = {randn(2, 3)}},
 }
+cases.masked_softmax = {  -- attention's fused softmax; a float mask takes gradients too
+  {fn = function(x) return lucid.masked_softmax(x, nil, 0.7) end, inputs = {randn(2, 3)}},
+  {fn = function(x, m) return lucid.masked_softmax(x, m, 1.5) end, inputs = {randn(2, 3), randn(3)}},
+  {fn = function(x)
+    return lucid.masked_softmax(x, lucid.tensor({false, true, false}, {dtype = "bool"}))
+  end, inputs = {randn(2, 3)}},
+}
 cases.cumsum = {
   {fn = function(x) return sq(x:cumsum(2)) end, inputs = {randn(2, 3)}},
   {fn = function(x) return x:cumsum(1):sin() end, inputs = {randn(3, 2)}},
@@ -476,6 +483,15 @@ cases.index_select = {
   {fn = function(x) return sq(x:index_select(1, K({3, 1, 3}))) end, inputs = {randn(3, 2)}},
   {fn = function(x) return x:index_select(2, {2, 2, 1}):sin() end, inputs = {randn(2, 3)}},
 }
+cases.index_put = {
+  -- the written rows take v's gradient, the others x's; also as t[key] = v
+  {fn = function(x, v) return sq(x:index_put(lucid.tensor({3, 1}, {dtype = "int64"}), v)) end, inputs = {randn(3, 2), randn(2, 2)}},
+  {fn = function(x, v)
+    local y = x:sin()
+    y[{{}, 2}] = v * v
+    return y * x
+  end, inputs = {randn(2, 3), randn(2)}},
+}
 cases.gather = {
   {fn = function(x) return sq(x:gather(2, K({{1, 3}, {2, 2}}))) end, inputs = {randn(2, 3)}},
   {fn = function(x) return x:gather(1, K({{2, 1, 2}, {2, 2, 1}, {1, 1, 1}})):sin() end,
@@ -528,6 +544,28 @@ cases.linear = {
    inputs = {randn(2, 2, 3), randn(4, 3), randn(4)}},
   {fn = function(x, w, b) return lucid.linear(x, w, b):exp() end,
    inputs = {randn(3), randn(2, 3), randn(2)}},
+}
+
+-- pooling (core/pool.c): the max pools' rules are a recorded scatter_add
+-- (and unpool's a gather), avg_pool2d's its adjoint, whose own rule is the
+-- pool again; sq makes the second derivative nonzero.
+local PF = require("lucid.nn.functional")
+local pool_idx = select(2, PF.max_pool2d(lucid.randn(1, 2, 4, 4), 2, {return_indices = true}))
+cases.max_pool2d = {
+  {fn = function(x) return sq(PF.max_pool2d(x, 3, 2, 1)) end, inputs = {randn(1, 2, 5, 5)}},
+  {fn = function(x) return sq(PF.adaptive_max_pool2d(x, {2, 3})) end, inputs = {randn(2, 5, 4)}},
+}
+cases.avg_pool2d = {
+  {fn = function(x) return sq(PF.avg_pool2d(x, 3, 2, 1, true, false)) end, inputs = {randn(1, 2, 5, 5)}},
+  {fn = function(x) return sq(PF.adaptive_avg_pool1d(x, 3)) end, inputs = {randn(2, 7)}},
+}
+cases.interpolate = {
+  {fn = function(x) return sq(PF.interpolate(x, {size = {3, 5}, mode = "bilinear"})) end,
+   inputs = {randn(1, 2, 2, 3)}},
+  {fn = function(x) return sq(PF.interpolate(x, {scale_factor = 2})) end, inputs = {randn(1, 2, 3)}},
+}
+cases.max_unpool2d = {
+  {fn = function(x) return sq(PF.max_unpool2d(x, pool_idx, 2)) end, inputs = {randn(1, 2, 2, 2)}},
 }
 
 -- convolution (core/conv.c): the rules record conv_transpose2d, conv2d,

@@ -74,9 +74,9 @@ describe("t[{...}]", function()
     assert.are.same({{100, 200, 3, 10}, {100, 200, -1, 20}}, c[{{1, 2}}]:tolist())
   end)
 
-  it("refuses an in-place write into a tensor that requires grad while recording", function()
+  it("refuses an in-place write into a leaf that requires grad while recording", function()
     local x = lucid.zeros(2, 2, {requires_grad = true})
-    check_error("lucid.Tensor: a tensor that requires grad cannot be changed in place",
+    check_error("lucid.Tensor: a leaf tensor that requires grad (or a view of one) cannot be changed in place",
       function() x[{1, 1}] = 1 end)
     lucid.no_grad(function() x[{1, 1}] = 1 end)
     assert.are.equal(1, x[{1, 1}]:item())

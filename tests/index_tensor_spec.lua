@@ -51,6 +51,34 @@ local function value_of(entry, dtype)
   return H.tensor(entry.value, {dtype = dtype})
 end
 
+-- y = write(x, key, v) with x and a tensor v leaves that require grad:
+-- output and the gradients of sum(y * seed) against PyTorch.
+local function check_write_grad(entry, dtype, rtol, atol, write)
+  local x = H.tensor(entry.input, {dtype = dtype, requires_grad = true})
+  local v = value_of(entry, dtype)
+  if type(v) ~= "number" then v.requires_grad = true end
+  local y = write(x, key_of(entry), v)
+  H.assert_close(y, entry.output, rtol, atol, entry.name .. ": output (recorded)")
+  y:backward(H.tensor(entry.seed, {dtype = dtype}))
+  H.assert_grads({x}, {entry.grad}, rtol, atol, entry.name, dtype)
+  if entry.value_grad then H.assert_grads({v}, {entry.value_grad}, rtol, atol, entry.name, dtype) end
+end
+
+local function check_index_put(entry, dtype, rtol, atol)
+  check_write_grad(entry, dtype, rtol, atol, function(x, key, v)
+    local y = x:index_put(key, v)
+    assert.are.same(entry.input.data, H.tensor(entry.input):view(-1):tolist(),
+      entry.name .. ": the input is left as it was")
+    H.assert_close(lucid.index_put(x:detach(), key, v), entry.output, rtol, atol,
+      entry.name .. ": lucid.index_put")
+    return y
+  end)
+  -- index_put_ is t[key] = v, returning t
+  local y = H.tensor(entry.input, {dtype = dtype})
+  assert.are.equal(y, y:index_put_(key_of(entry), value_of(entry, dtype)))
+  H.assert_close(y, entry.output, rtol, atol, entry.name .. ": index_put_")
+end
+
 local function check_write(entry, dtype, rtol, atol)
   -- a tensor that does not require grad: written in place (a view of it
   -- sees the new values)
@@ -68,6 +96,14 @@ local function check_write(entry, dtype, rtol, atol)
   H.assert_close(leaf, entry.output, rtol, atol, entry.name .. ": output (leaf under no_grad)")
   assert.is_true(leaf.requires_grad, entry.name .. ": the leaf still requires grad")
   assert.is_nil(leaf.grad_fn, entry.name .. ": the write records nothing")
+
+  -- recorded: y = x * 1; y[key] = v, gradients to x and to a tensor v
+  check_write_grad(entry, dtype, rtol, atol, function(x, key, v)
+    local written = x * 1
+    written[key] = v
+    assert.are.equal("IndexPutBackward", written.grad_fn, entry.name .. ": grad_fn")
+    return written
+  end)
 end
 
 local function check_nonzero(entry, dtype)
@@ -96,6 +132,8 @@ local function check_entry(entry, dtype, rtol, atol)
     check_read(entry, dtype, rtol, atol)
   elseif op == "assign_mask" or op == "assign_tensor" then
     check_write(entry, dtype, rtol, atol)
+  elseif op == "index_put" then
+    check_index_put(entry, dtype, rtol, atol)
   elseif op == "nonzero" then
     check_nonzero(entry, dtype)
   else
@@ -136,7 +174,7 @@ describe("index fixtures", function()
     local seen = {}
     for _, e in ipairs(fixtures.cases) do seen[e.op] = (seen[e.op] or 0) + 1 end
     for _, op in ipairs({"index_mask", "index_tensor", "assign_mask", "assign_tensor",
-        "nonzero", "masked_select"}) do
+        "index_put", "nonzero", "masked_select"}) do
       assert.is_truthy(seen[op], "no fixture for " .. op)
     end
   end)
@@ -196,23 +234,15 @@ describe("tensor-key errors", function()
     H.assert_error("cannot index", function() x[lucid.tensor({1, 2})] = 0 end)
   end)
 
-  it("a write of a value that requires grad while recording", function()
+  it("a write into a leaf that requires grad while recording (as PyTorch)", function()
     local x = lucid.tensor({{1, 2, 3}, {4, 5, 6}}, {dtype = "float64", requires_grad = true})
-    local y = x:detach():clone()
-    local row = lucid.tensor({7, 8, 9}, {dtype = "float64", requires_grad = true})
-    H.assert_error("requires grad", function() y[lucid.tensor({true, false})] = row end)
-    H.assert_error("requires grad", function() y[idx(-1)] = row end)
-    assert.are.same({{1, 2, 3}, {4, 5, 6}}, y:tolist())
-    -- under no_grad the same writes are allowed
-    lucid.no_grad(function() y[idx(-1)] = row end)
-    assert.are.same({{1, 2, 3}, {7, 8, 9}}, y:tolist())
-  end)
-
-  it("a write into a tensor that requires grad while recording", function()
-    local x = lucid.tensor({{1, 2, 3}, {4, 5, 6}}, {dtype = "float64", requires_grad = true})
-    H.assert_error("requires grad", function() x[lucid.tensor({true, false})] = 0 end)
-    H.assert_error("requires grad", function() x[idx(1)] = 0 end)
+    H.assert_error("lucid.Tensor: a leaf tensor that requires grad (or a view of one) cannot be "
+      .. "changed in place", function() x[lucid.tensor({true, false})] = 0 end)
+    H.assert_error("a leaf tensor that requires grad", function() x[idx(1)] = 0 end)
+    H.assert_error("a leaf tensor that requires grad", function() x[{1, 2}] = 0 end)
+    H.assert_error("a leaf tensor that requires grad", function() x:index_put_(idx(1), 0) end)
     assert.are.same({{1, 2, 3}, {4, 5, 6}}, x:tolist())
+    assert.is_nil(x.grad_fn)
   end)
 
   it("leave the state usable", function()

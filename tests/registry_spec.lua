@@ -16,7 +16,7 @@ end
 local function fixture_ops()
   local seen = {}
   for _, family in ipairs({"core_ops", "elementwise", "reduce", "shape", "index", "sort", "dtypes",
-                           "linalg", "conv"}) do
+                           "linalg", "attn", "pool", "conv"}) do
     for name in read("tests/fixtures/" .. family .. ".lua"):gmatch('%f[%w_]op = "([%w_]+)"') do
       seen[name] = true
     end
@@ -52,7 +52,8 @@ describe("the op registry", function()
     for _, op in ipairs(ops) do
       assert.is_nil(names[op.name], "listed twice: " .. op.name)
       names[op.name] = true
-      assert.is_truthy(({elementwise = 1, reduce = 1, shape = 1, linalg = 1, conv = 1})[op.family],
+      assert.is_truthy(({elementwise = 1, reduce = 1, shape = 1, linalg = 1, attention = 1,
+                         pool = 1, conv = 1})[op.family],
         op.name .. ": unknown family " .. tostring(op.family))
     end
   end)
@@ -60,9 +61,9 @@ describe("the op registry", function()
   it("gives every op a forward reachable from Lua", function()
     local methods = C._methods
     for _, op in ipairs(ops) do
-      -- torch.linalg's ops live in lucid.linalg, as there; convolutions in nn.functional
+      -- torch.linalg's ops live in lucid.linalg, as there, pools and convolutions in lucid.nn.functional
       local f = lucid[op.name] or methods[op.name] or (op.family == "linalg" and lucid.linalg[op.name])
-        or (op.family == "conv" and require("lucid.nn.functional")[op.name])
+        or ((op.family == "pool" or op.family == "conv") and lucid.nn.functional[op.name])
       assert.is_function(f, op.name .. ": no lucid." .. op.name .. ", lucid.linalg." .. op.name
         .. " nor Tensor:" .. op.name)
     end

@@ -35,4 +35,17 @@ for _, e in ipairs(data) do
   if class and entries[class .. ":" .. member] == nil then entries[class .. ":" .. member] = entry end
 end
 
+-- The in-place forms made from the ops (lucid/inplace.lua: t:abs_(), ...)
+-- share one entry, found through their op's: lucid.abs_ is there when
+-- lucid.abs is and the tensor method abs_ exists.
+local generic = entries["lucid.exp_"]
+setmetatable(entries, {__index = function(_, k)
+  local prefix, member = tostring(k):match("^(%a+%.)([%w_]+)_$")
+  if not member or (prefix ~= "lucid." and prefix ~= "Tensor.") then return nil end
+  local methods = require("lucid.core")._methods
+  if methods[member .. "_"] and (rawget(entries, "lucid." .. member) or rawget(entries, "Tensor." .. member)) then
+    return generic
+  end
+end})
+
 return {sections = sections, entries = entries}

@@ -231,6 +231,7 @@ return load_guarded("lucid", lucid, function()
   local compose = require("lucid.compose")  -- functions of a list or an equation are no methods (as cat)
   for name, fn in pairs(compose.methods) do lucid[name], methods[name] = fn, fn end
   for name, fn in pairs(compose.functions) do lucid[name] = fn end
+  for name, fn in pairs(require("lucid.inplace")(methods)) do methods[name] = fn end
   -- lucid.linalg (torch.linalg): the C functions, and the norms written in Lua
   for name, fn in pairs(require("lucid.norms")) do C.linalg[name] = fn end
 

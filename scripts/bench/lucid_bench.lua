@@ -80,7 +80,7 @@ end
 
 local W, ORDER = {}, {"tiny_train", "tiny_infer", "tiny_infer_reuse", "linear_train",
   "tanh_big", "mlp_train", "mlp_infer", "mlp_infer_reuse", "sort_1m", "topk_1m",
-  "conv2d_train"}
+  "encoder_layer_train", "conv2d_train"}
 
 -- 1. Sequential(Linear(4,8), Tanh, Linear(8,2)), batch 1, forward + backward
 function W.tiny_train()
@@ -166,7 +166,14 @@ function W.topk_1m()
   return function() x:topk(100) end, true
 end
 
--- 8. Conv2d(3, 16, 3, padding 1), batch 32, 32x32, forward + backward (the
+-- 8. TransformerEncoderLayer(d_model 128, 4 heads, ff 512, dropout 0), seq 64, batch 8,
+-- forward + backward
+function W.encoder_layer_train()
+  local layer, x = nn.TransformerEncoderLayer(128, 4, 512, 0), lucid.randn(64, 8, 128)
+  return function() layer(x):sum():backward() end
+end
+
+-- 9. Conv2d(3, 16, 3, padding 1), batch 32, 32x32, forward + backward (the
 -- input's gradient too, as for a layer inside a network)
 function W.conv2d_train()
   local conv = nn.Conv2d(3, 16, 3, {padding = 1})

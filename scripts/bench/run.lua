@@ -116,8 +116,10 @@ local ROWS = {
     label = "7. sort of 1M float32 (values and indices)"},
   {key = "topk_1m", torch = "topk_1m", goal = 2,
     label = "7. topk(100) of 1M float32"},
+  {key = "encoder_layer_train", torch = "encoder_layer_train", goal = 1,
+    label = "8. TransformerEncoderLayer(128, 4 heads, ff 512), seq 64, batch 8, forward + backward"},
   {key = "conv2d_train", torch = "conv2d_train", goal = 1,
-    label = "8. Conv2d 3->16, 3x3, padding 1, batch 32, 32x32, forward + backward"},
+    label = "9. Conv2d 3->16, 3x3, padding 1, batch 32, 32x32, forward + backward"},
 }
 local THREADS = {1, 2}
 

@@ -148,7 +148,14 @@ def topk_1m():
     return lambda: torch.topk(x, 100), True
 
 
-# 8. Conv2d(3, 16, 3, padding 1), batch 32, 32x32, forward + backward
+# 8. TransformerEncoderLayer(d_model 128, 4 heads, ff 512, dropout 0), seq 64, batch 8,
+# forward + backward
+def encoder_layer_train():
+    layer, x = nn.TransformerEncoderLayer(128, 4, 512, 0.0), torch.randn(64, 8, 128)
+    return lambda: layer(x).sum().backward(), False
+
+
+# 9. Conv2d(3, 16, 3, padding 1), batch 32, 32x32, forward + backward
 def conv2d_train():
     conv = nn.Conv2d(3, 16, 3, padding=1)
     x = torch.randn(32, 3, 32, 32, requires_grad=True)
@@ -161,7 +168,7 @@ def conv2d_train():
 
 WORKLOADS = {f.__name__: f for f in
              (tiny_train, tiny_infer, linear_train, tanh_big, mlp_train, mlp_infer, sort_1m,
-              topk_1m, conv2d_train)}
+              topk_1m, encoder_layer_train, conv2d_train)}
 
 
 # ---- main ----------------------------------------------------------------------------

@@ -1830,7 +1830,8 @@ static const lc_op_info *find_op(const char *name) {
 /* Every public op once, with a family and either a backward or a reason;
  * and what an op records is what its entry says. */
 static void test_registry(void) {
-  static const char *const families[] = {"elementwise", "reduce", "shape", "linalg", "conv"};
+  static const char *const families[] = {"elementwise", "reduce", "shape", "linalg", "attention",
+                                         "pool", "conv"};
   int n = lc_op_count();
   CHECKF(n > 80, "only %d ops listed", n);
   CHECK(lc_op_get(-1) == NULL && lc_op_get(n) == NULL);
@@ -1859,6 +1860,8 @@ static void test_registry(void) {
       {"argmax", "reduce", NULL},              {"cat", "shape", "CatBackward"},
       {"reshape", "shape", "ReshapeBackward"}, {"detach", "shape", NULL},
       {"matmul", "linalg", "MatmulBackward"},  {"linear", "linalg", "LinearBackward"},
+      {"masked_softmax", "attention", "MaskedSoftmaxBackward"},
+      {"max_pool2d", "pool", "MaxPool2DBackward"},
   };
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
     const lc_op_info *op = find_op(want[i].name);
@@ -1888,6 +1891,7 @@ static void test_registry(void) {
       {"narrow", lc_narrow(ctx, x, 1, 0, 2)}, {"linear", lc_linear(ctx, x, w, NULL)},
       {"clamp", lc_clamp(ctx, x, &lo, NULL)}, {"gelu", lc_gelu(ctx, x, 1)},
       {"pow", lc_pow_scalar(ctx, x, 3)},      {"to", lc_to_dtype(ctx, x, LC_FLOAT32)},
+      {"masked_softmax", lc_masked_softmax(ctx, x, NULL, 0.5)},
   };
   for (size_t i = 0; i < sizeof made / sizeof made[0]; i++) {
     const lc_op_info *op = find_op(made[i].name);

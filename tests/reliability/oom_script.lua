@@ -72,6 +72,19 @@ note(d:softmax(2) + d:log_softmax(1) + d:cumsum(2) + d:prod(1):sum())
 note(d:abs():sqrt():log1p() + d:clamp(-0.5, 0.5):exp() + d:sigmoid() + d:relu():pow(2))
 note(d:gelu() + d:silu() + d:softplus() + lucid.maximum(d, 0) + lucid.atan2(d, 1))
 
+-- attention: the fused masked softmax (bool and float masks), its backward,
+-- and a multi-head attention layer with a padding mask
+local sc = lucid.randn(2, 3, 4, {requires_grad = true})
+local fm = lucid.randn(3, 4, {requires_grad = true})
+local att = lucid.masked_softmax(sc, fm, 0.5) + lucid.masked_softmax(sc, sc:detach():gt(1))
+att:sum():backward()
+note(att + sc.grad + fm.grad:sum())
+local mha = nn.MultiheadAttention(4, 2)
+local qkv = lucid.randn(3, 2, 4, {requires_grad = true})
+local ao, aw = mha(qkv, qkv, qkv, {key_padding_mask = lucid.tensor({{false, false, true}, {false, true, true}})})
+ao:sum():backward()
+note(ao:sum() + aw:sum() + qkv.grad:sum() + mha.in_proj_weight.grad:sum())
+
 -- a model, a loss, backward and SGD steps
 local model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
 local opt = optim.SGD(model:parameters(), {lr = 0.05, momentum = 0.9})
@@ -121,6 +134,20 @@ local tot = LA.inv(sq):sum() + LA.solve(sq, rhs):sum() + LA.det(sq) + lad + sgn
 tot:backward()
 note(sq.grad)
 sums[#sums + 1] = tostring(pcall(LA.inv, lucid.zeros(2, 2)))
+
+-- in-place changes with gradients: indexed writes and in-place ops give the
+-- tensor their graph; a changed saved value stops a backward
+local src = lucid.randn(3, 4, {dtype = "float64", requires_grad = true})
+local wr = src * 1
+wr[{{}, 2}] = lucid.tensor({1, 2, 3}, {dtype = "float64"})
+wr[wr:gt(0.5)] = 0
+wr[lucid.tensor({3}, {dtype = "int64"})] = src[1]
+wr:mul_(src):exp_():masked_fill_(src:lt(-1), 0.5)
+wr:sum():backward()
+note(src.grad)
+local ex = src:exp()
+ex[1] = 0
+sums[#sums + 1] = tostring((pcall(function() ex:sum():backward() end)))
 
 -- printing
 local text = tostring(model) .. tostring(a) .. tostring(d) .. tostring(lucid.zeros(0, 2))

@@ -13,9 +13,15 @@
 -- running = (1 - momentum) * running + momentum * batch, with the unbiased
 -- batch variance. momentum = false uses the cumulative average instead
 -- (PyTorch's momentum=None). In eval mode the running statistics are used.
+--
+-- BatchNorm2d extends this class (PyTorch's _BatchNorm): a subclass sets its
+-- own schema and the input ranks it takes (input_ranks, input_text); the
+-- arithmetic is lucid/nn/_norm.lua's, shared with InstanceNorm2d and the
+-- functional forms.
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 local args = require("lucid._args")
+local norm = require("lucid.nn._norm")
 local raise, shape_str = args.raise, args.shape_str
 
 --- Normalises each channel of {N, C} or {N, C, L} input with the batch's
@@ -34,18 +40,25 @@ local function momentum_check(v, name)
   end
 end
 
-BatchNorm1d.schema = args.schema("nn.BatchNorm1d", {
-  {"num_features", args.REQUIRED, "posint"},
-  {"eps", 1e-5, "number"},
-  {"momentum", 0.1, momentum_check},
-  {"affine", true, "boolean"},
-  {"track_running_stats", true, "boolean"},
-  unsupported = {"device", "dtype"},
-})
+--- The options schema of a batch norm class named fname (BatchNorm1d's and
+-- its subclasses').
+function BatchNorm1d.make_schema(fname)
+  return args.schema(fname, {
+    {"num_features", args.REQUIRED, "posint"},
+    {"eps", 1e-5, "number"},
+    {"momentum", 0.1, momentum_check},
+    {"affine", true, "boolean"},
+    {"track_running_stats", true, "boolean"},
+    unsupported = {"device", "dtype"},
+  })
+end
+BatchNorm1d.schema = BatchNorm1d.make_schema("nn.BatchNorm1d")
+BatchNorm1d.input_ranks = {[2] = true, [3] = true}
+BatchNorm1d.input_text = "2-d or 3-d input {N, C} or {N, C, L}"
 
 function BatchNorm1d:__init(...)
-  local num_features, eps, momentum, affine, track_running_stats = BatchNorm1d.schema:parse(...)
-  args.numel("nn.BatchNorm1d", "running statistics", num_features)
+  local num_features, eps, momentum, affine, track_running_stats = self.schema:parse(...)
+  args.numel(self.schema.name, "running statistics", num_features)
   self.num_features, self.eps, self.momentum = num_features, eps, momentum
   self.affine, self.track_running_stats = affine, track_running_stats
   if self.affine then
@@ -73,47 +86,31 @@ function BatchNorm1d:reset_running_stats()
 end
 
 function BatchNorm1d:forward(x)
-  args.tensor("nn.BatchNorm1d", x)
+  local fname = self.schema.name
+  args.tensor(fname, x)
   local xs, c = x.shape, self.num_features
-  if #xs ~= 2 and #xs ~= 3 then
-    raise(string.format("nn.BatchNorm1d: expected 2-d or 3-d input {N, C} or {N, C, L}, got %s",
-      shape_str(xs)))
+  if not self.input_ranks[#xs] then
+    raise(string.format("%s: expected %s, got %s", fname, self.input_text, shape_str(xs)))
   end
   if xs[2] ~= c then
-    raise(string.format("nn.BatchNorm1d: input %s has %d channels in dim 2, expected %d (num_features)",
-      shape_str(xs), xs[2], c))
+    raise(string.format("%s: input %s has %d channels in dim 2, expected %d (num_features)",
+      fname, shape_str(xs), xs[2], c))
   end
-  -- x as rows {M, C}, and the shape that broadcasts a {C} vector against x
-  local rows = #xs == 2 and x or x:transpose(2, 3):reshape(-1, c)
-  local bshape = #xs == 2 and {1, c} or {1, c, 1}
   local use_batch = self.training or not self.track_running_stats
-  local mean, var
-  if use_batch then
-    local m = rows.shape[1]
-    if m <= 1 then
-      raise(string.format("nn.BatchNorm1d: expected more than 1 value per channel when training, got input %s",
-        shape_str(xs)))
-    end
-    mean = rows:mean(1)
-    local centred = rows - mean
-    var = (centred * centred):mean(1)
-    if self.training and self.track_running_stats then
-      lucid.no_grad(function()
-        local nbt = self.num_batches_tracked
-        nbt:copy_(nbt + 1)
-        local f = self.momentum
-        if f == false then f = 1 / nbt:item() end
-        local unbiased = var:detach() * (m / (m - 1))
-        self.running_mean:copy_(self.running_mean * (1 - f) + mean:detach() * f)
-        self.running_var:copy_(self.running_var * (1 - f) + unbiased * f)
-      end)
-    end
-  else
-    mean, var = self.running_mean, self.running_var
+  local update = self.training and self.track_running_stats
+  local f = self.momentum
+  if use_batch and x:numel() / c <= 1 then  -- before the count below moves
+    raise("%s: expected more than 1 value per channel when training, got input %s", fname, shape_str(xs))
   end
-  local y = (x - mean:reshape(bshape)) * lucid.rsqrt(var + self.eps):reshape(bshape)
-  if self.affine then y = y * self.weight:reshape(bshape) + self.bias:reshape(bshape) end
-  return y
+  if update then
+    lucid.no_grad(function()
+      local nbt = self.num_batches_tracked
+      nbt:copy_(nbt + 1)
+      if f == false then f = 1 / nbt:item() end
+    end)
+  end
+  return norm.batch_norm(fname, x, (update or not use_batch) and self.running_mean or nil,
+    (update or not use_batch) and self.running_var or nil, self.weight, self.bias, use_batch, f, self.eps)
 end
 
 function BatchNorm1d:extra_repr()

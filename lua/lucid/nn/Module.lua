@@ -127,8 +127,14 @@ end
 -- model(x) calls forward. It is looked up on the class chain directly (plain
 -- table lookups in C) rather than through the instance's __index function:
 -- this runs for every layer of every call.
+-- A module with hooks has the raw field _hooks (one more table lookup here).
+local hooks_impl
 local function call(self, ...)
   local f = rawget(self, "forward") or getmetatable(self).forward
+  if rawget(self, "_hooks") then
+    hooks_impl = hooks_impl or require("lucid.nn._hooks")
+    return hooks_impl.call(self, f, ...)
+  end
   return f(self, ...)
 end
 
@@ -188,6 +194,41 @@ function Module:__init() end
 -- @aka nn.Module.forward
 function Module:forward()
   raise(self.__name .. ": forward is not implemented")
+end
+
+--- Registers hook(module, args) to run before each forward: args is the
+-- array of the call's arguments; a non-nil result replaces them (an array, or
+-- one value for a single argument). Returns a handle; handle:remove() undoes it.
+-- @function Module:register_forward_pre_hook
+-- @usage local h = model:register_forward_pre_hook(function(m, args) ... end); h:remove()
+-- @within nn: modules
+function Module:register_forward_pre_hook(hook)
+  hooks_impl = hooks_impl or require("lucid.nn._hooks")
+  return hooks_impl.register(self, "forward_pre", hook, "nn.Module:register_forward_pre_hook")
+end
+
+--- Registers hook(module, args, output) to run after each forward: output is
+-- what forward returned (an array when it returned several values); a
+-- non-nil result replaces it. Returns a handle with :remove().
+-- @function Module:register_forward_hook
+-- @usage local h = model:register_forward_hook(function(m, args, output) ... end); h:remove()
+-- @within nn: modules
+function Module:register_forward_hook(hook)
+  hooks_impl = hooks_impl or require("lucid.nn._hooks")
+  return hooks_impl.register(self, "forward", hook, "nn.Module:register_forward_hook")
+end
+
+--- Registers hook(module, grad_input, grad_output) to run in backward once the
+-- gradients of the module's inputs are known, as PyTorch's full backward hook:
+-- grad_input[i] is the gradient of the i-th argument (nil where it is not a
+-- tensor requiring grad), grad_output[j] that of the j-th result; a non-nil
+-- result (an array) replaces grad_input. Returns a handle with :remove().
+-- @function Module:register_full_backward_hook
+-- @usage local h = model:register_full_backward_hook(function(m, grad_input, grad_output) ... end)
+-- @within nn: modules
+function Module:register_full_backward_hook(hook)
+  hooks_impl = hooks_impl or require("lucid.nn._hooks")
+  return hooks_impl.register(self, "backward", hook, "nn.Module:register_full_backward_hook")
 end
 
 -- A name for register_parameter, register_buffer and add_module: a
@@ -718,9 +759,15 @@ function Module:load_state_dict(sd, strict)
   end
   table.sort(unexpected)
   if strict and (#missing > 0 or #unexpected > 0) then
+    -- a large model (nn.Transformer has hundreds of tensors) would make a message
+    -- nobody reads: the first few names, then how many in all
+    local function list(names)
+      if #names <= 8 then return table.concat(names, ", ") end
+      return table.concat(names, ", ", 1, 8) .. string.format(", ... (%d in all)", #names)
+    end
     local parts = {}
-    if #missing > 0 then parts[#parts + 1] = "missing keys " .. table.concat(missing, ", ") end
-    if #unexpected > 0 then parts[#parts + 1] = "unexpected keys " .. table.concat(unexpected, ", ") end
+    if #missing > 0 then parts[#parts + 1] = "missing keys " .. list(missing) end
+    if #unexpected > 0 then parts[#parts + 1] = "unexpected keys " .. list(unexpected) end
     raise(self.__name .. ":load_state_dict: " .. table.concat(parts, "; "))
   end
   local result = {missing_keys = missing, unexpected_keys = unexpected}

@@ -91,10 +91,51 @@ end
 -- options also by name in a table: F.cross_entropy(x, y, {label_smoothing = 0.1}).
 local losses = require("lucid.nn.losses")
 for _, name in ipairs({"mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "cross_entropy",
-                       "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"}) do
+                       "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+                       "kl_div", "cosine_embedding_loss", "margin_ranking_loss", "triplet_margin_loss",
+                       "multilabel_soft_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
+                       "cosine_similarity", "pairwise_distance"}) do
   F[name] = losses[name]
 end
 
+-- Channel dropout and pixel shuffles (lucid/nn/_shuffle.lua): F.dropout1d(x [, p,
+-- training]), F.dropout2d, F.pixel_shuffle(x, upscale_factor),
+-- F.pixel_unshuffle(x, downscale_factor).
+local shuffle = require("lucid.nn._shuffle")
+for _, name in ipairs({"dropout1d", "dropout2d", "pixel_shuffle", "pixel_unshuffle"}) do
+  F[name] = shuffle[name]
+end
+
+--- softmax(Q K^T * scale + mask) V, as PyTorch 2.x's
+-- torch.nn.functional.scaled_dot_product_attention: query (..., L, E), key
+-- (..., S, E), value (..., S, Ev), batch dims broadcasting; the result is
+-- (..., L, Ev). scale defaults to 1 / sqrt(E). attn_mask broadcasts to (...,
+-- L, S): a bool mask is true where a score is masked OUT (the library's rule
+-- for every mask; PyTorch 2.x's bool attn_mask here means the opposite,
+-- "takes part"), a float mask (the query's dtype) is added to the scores.
+-- is_causal masks out the keys after each query (j > i, the top-left
+-- aligned triangle, as PyTorch); it cannot be combined with attn_mask. A
+-- query whose keys are all masked out gets NaN, as in PyTorch 1.13 and 2.0
+-- to 2.4 (PyTorch 2.5's math kernel gives 0 there). dropout_p drops
+-- attention weights whenever it is above 0 (pass 0 in evaluation). The
+-- products run on BLAS and the softmax is one fused kernel, forward and
+-- backward (lucid.masked_softmax).
+-- @function scaled_dot_product_attention
+-- @usage nn.functional.scaled_dot_product_attention(q, k, v [, attn_mask, dropout_p = 0, is_causal = false] [, {scale =}])
+-- @within nn: attention
+
+-- Attention (lucid/nn/_attention.lua): F.scaled_dot_product_attention(q, k, v
+-- [, attn_mask, dropout_p, is_causal] [, {scale =}]).
+F.scaled_dot_product_attention = require("lucid.nn._attention").scaled_dot_product_attention
+
+-- Pooling (lucid/nn/_pool.lua): F.max_pool1d, max_pool2d, avg_pool1d, avg_pool2d,
+-- adaptive_avg_pool1d/2d, adaptive_max_pool1d/2d, max_unpool1d/2d.
+for name, f in pairs(require("lucid.nn._pool").F) do F[name] = f end
+-- Normalisation (lucid/nn/_norm.lua): F.batch_norm, group_norm, instance_norm,
+-- local_response_norm.
+for name, f in pairs(require("lucid.nn._norm").F) do F[name] = f end
+-- Resampling (lucid/nn/_resample.lua): F.interpolate, affine_grid, grid_sample.
+for name, f in pairs(require("lucid.nn._resample").F) do F[name] = f end
 -- Convolution (lucid/nn/_conv.lua): F.conv1d, conv2d, conv_transpose1d,
 -- conv_transpose2d, pad, unfold, fold, with PyTorch's arguments.
 for name, fn in pairs(require("lucid.nn._conv").functional) do F[name] = fn end

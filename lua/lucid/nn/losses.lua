@@ -81,6 +81,18 @@ local ENTRIES = {
   binary_cross_entropy = {{"weight", nil, "tensor"}, {"reduction", "mean", losses.REDUCTION}},
   binary_cross_entropy_with_logits = {{"weight", nil, "tensor"}, {"reduction", "mean", losses.REDUCTION},
     {"pos_weight", nil, "tensor"}},
+  kl_div = {{"reduction", "mean", args.one_of("mean", "batchmean", "sum", "none")},
+    {"log_target", false, "boolean"}},
+  cosine_embedding_loss = {{"margin", 0.0, "number"}, {"reduction", "mean", losses.REDUCTION}},
+  margin_ranking_loss = {{"margin", 0.0, "number"}, {"reduction", "mean", losses.REDUCTION}},
+  triplet_margin_loss = {{"margin", 1.0, "number"}, {"p", 2.0, "positive"}, {"eps", 1e-6, "number"},
+    {"swap", false, "boolean"}, {"reduction", "mean", losses.REDUCTION}},
+  multilabel_soft_margin_loss = {{"weight", nil, "tensor"}, {"reduction", "mean", losses.REDUCTION}},
+  poisson_nll_loss = {{"log_input", true, "boolean"}, {"full", false, "boolean"}, {"eps", 1e-8, "number"},
+    {"reduction", "mean", losses.REDUCTION}},
+  gaussian_nll_loss = {{"full", false, "boolean"}, {"eps", 1e-6, "nonneg"}, {"reduction", "mean", losses.REDUCTION}},
+  cosine_similarity = {{"dim", 2, "integer"}, {"eps", 1e-8, "number"}},
+  pairwise_distance = {{"p", 2.0, "number"}, {"eps", 1e-6, "number"}, {"keepdim", false, "boolean"}},
 }
 
 --- The schema entries of a loss (a new table; the module forms take the same options).
@@ -407,6 +419,218 @@ function losses._bce_with_logits(name, input, target, weight, pos_weight, reduct
   return reduce(BCEWithLogits.apply(input, target, weight, pos_weight), reduction)
 end
 
+-- ---- distances and similarities ---------------------------------------------------
+
+local function check_float(name, x, what)
+  check_tensor(name, x, what)
+  if x.dtype ~= "float32" and x.dtype ~= "float64" then
+    raise("%s: %s must be a float tensor, got %s", name, what, x.dtype)
+  end
+end
+
+-- the broadcast shape of a and b, or an error naming both
+local function broadcast_shape(name, wa, a, wb, b)
+  local n = math.max(#a, #b)
+  local out = {}
+  for i = 1, n do
+    local x, y = a[#a - n + i] or 1, b[#b - n + i] or 1
+    if x ~= y and x ~= 1 and y ~= 1 then
+      raise("%s: %s %s and %s %s do not broadcast", name, wa, shape_str(a), wb, shape_str(b))
+    end
+    out[i] = x == 1 and y or x
+  end
+  return out
+end
+
+-- A value v whose gradient flows through as if it were `through` (PyTorch's
+-- clamps done under no_grad on a tensor that stays in the graph).
+local function value_of(v, through)
+  return through + (v - through):detach()
+end
+
+--- cosine similarity along dim: sum(x1 x2) / sqrt(|x1|^2 |x2|^2), each
+-- squared norm clamped at eps^2 (PyTorch 1.13: the clamp not differentiated)
+function losses._cosine_similarity(name, x1, x2, dim, eps)
+  check_float(name, x1, "x1")
+  check_float(name, x2, "x2")
+  local shape = broadcast_shape(name, "x1", x1.shape, "x2", x2.shape)
+  local n = #shape
+  if not (dim >= -n and dim <= n and dim ~= 0) or n == 0 then
+    raise("%s: dim %d is out of range for %d-d inputs (expected %s)", name, dim, n,
+      n == 0 and "inputs with a dim" or string.format("-%d..-1 or 1..%d", n, n))
+  end
+  if #x1.shape < n then x1 = x1:expand(shape) end
+  if #x2.shape < n then x2 = x2:expand(shape) end
+  local w1, w2 = (x1 * x1):sum(dim), (x2 * x2):sum(dim)
+  w1 = value_of(lucid.clamp_min(w1:detach(), eps * eps), w1)
+  w2 = value_of(lucid.clamp_min(w2:detach(), eps * eps), w2)
+  return (x1 * x2):sum(dim) * lucid.rsqrt(w1 * w2)
+end
+
+--- pairwise distance: the p-norm of x1 - x2 + eps over the last dim
+function losses._pairwise_distance(name, x1, x2, p, eps, keepdim)
+  check_float(name, x1, "x1")
+  check_float(name, x2, "x2")
+  local shape = broadcast_shape(name, "x1", x1.shape, "x2", x2.shape)
+  if #shape == 0 then
+    raise("%s: x1 and x2 must have at least one dim, got %s and %s", name, shape_str(x1.shape),
+      shape_str(x2.shape))
+  end
+  return lucid.linalg.vector_norm(x1 - x2 + eps, p, -1, keepdim)
+end
+
+-- ---- more losses ------------------------------------------------------------------
+
+--- KL divergence of target from input (log-probabilities):
+-- target (log target - input), or exp(target) (target - input) with log_target
+function losses._kl_div(name, input, target, reduction, log_target)
+  local problem = ENTRIES.kl_div[1][3](reduction, "reduction")
+  if problem then raise("%s: %s", name, problem) end
+  check_same_shape(name, input, target)
+  local l
+  if log_target then
+    l = lucid.exp(target) * (target - input)
+  else
+    l = lucid.xlogy(target, target) - target * input
+  end
+  if reduction == "batchmean" then
+    if input.ndim == 0 then return l:sum() end
+    return l:sum() / input.shape[1]
+  end
+  return reduce(l, reduction)
+end
+
+-- target of -1 and 1 values with the shape `expected`
+local function check_sign_target(name, target, expected, what)
+  check_tensor(name, target, "target")
+  if not same_shape(target.shape, expected) then
+    raise("%s: target %s does not match %s (expected %s)", name, shape_str(target.shape), what,
+      shape_str(expected))
+  end
+end
+
+--- 1 - cos(x1, x2) where target is 1, max(0, cos - margin) where it is -1
+function losses._cosine_embedding(name, x1, x2, target, margin, reduction)
+  check_reduction(name, reduction)
+  check_float(name, x1, "input1")
+  check_float(name, x2, "input2")
+  if not same_shape(x1.shape, x2.shape) or x1.ndim == 0 or x1.ndim > 2 then
+    raise("%s: input1 %s and input2 %s must be of one shape, {N, D} or {D}", name,
+      shape_str(x1.shape), shape_str(x2.shape))
+  end
+  local expected = x1.ndim == 2 and {x1.shape[1]} or {}
+  check_sign_target(name, target, expected, "input1 " .. shape_str(x1.shape))
+  local d = x1.ndim
+  local EPSILON = 1e-12
+  local prod = (x1 * x2):sum(d)
+  local m1 = (x1 * x1):sum(d) + EPSILON
+  local m2 = (x2 * x2):sum(d) + EPSILON
+  local cos = prod / lucid.sqrt(m1 * m2)
+  local t = target:detach()
+  local zeros = cos * 0
+  local l = lucid.where(lucid.eq(t, 1), 1 - cos, zeros)
+    + lucid.where(lucid.eq(t, -1), lucid.clamp_min(cos - margin, 0), zeros)
+  return reduce(l, reduction)
+end
+
+--- max(0, -target (x1 - x2) + margin)
+function losses._margin_ranking(name, x1, x2, target, margin, reduction)
+  check_reduction(name, reduction)
+  check_float(name, x1, "input1")
+  check_float(name, x2, "input2")
+  check_tensor(name, target, "target")
+  if not same_shape(x1.shape, x2.shape) or not same_shape(x1.shape, target.shape) then
+    raise("%s: input1 %s, input2 %s and target %s must be of one shape", name,
+      shape_str(x1.shape), shape_str(x2.shape), shape_str(target.shape))
+  end
+  return reduce(lucid.clamp_min(-target * (x1 - x2) + margin, 0), reduction)
+end
+
+--- max(0, margin + d(anchor, positive) - d(anchor, negative)), d the p-norm
+-- distance (with swap: the smaller of d(a, n) and d(p, n))
+function losses._triplet_margin(name, a, pos, neg, margin, p, eps, swap, reduction)
+  check_reduction(name, reduction)
+  check_float(name, a, "anchor")
+  check_float(name, pos, "positive")
+  check_float(name, neg, "negative")
+  local nd = a.ndim
+  if not (nd == 1 or nd == 2) or pos.ndim ~= nd or neg.ndim ~= nd then
+    raise("%s: anchor %s, positive %s and negative %s must all be {N, D} or all {D}", name,
+      shape_str(a.shape), shape_str(pos.shape), shape_str(neg.shape))
+  end
+  local d_ap = losses._pairwise_distance(name, a, pos, p, eps, false)
+  local d_an = losses._pairwise_distance(name, a, neg, p, eps, false)
+  if swap then
+    local d_pn = losses._pairwise_distance(name, pos, neg, p, eps, false)
+    d_an = lucid.minimum(d_an, d_pn)
+  end
+  return reduce(lucid.clamp_min(d_ap - d_an + margin, 0), reduction)
+end
+
+--- -(t log sigmoid(x) + (1 - t) log sigmoid(-x)), weighted, averaged over the classes
+function losses._multilabel_soft_margin(name, input, target, weight, reduction)
+  check_reduction(name, reduction)
+  check_same_shape(name, input, target)
+  check_float(name, input, "input")
+  if input.ndim == 0 then raise("%s: input must have a class dim, got a 0-d tensor", name) end
+  weight = check_broadcast_weight(name, "weight", weight, input.shape)
+  local l = -(target * log_sigmoid(input) + (1 - target) * log_sigmoid(-input))
+  if weight then l = l * weight end
+  local cdim = input.ndim
+  l = l:sum(cdim) / input.shape[cdim]
+  return reduce(l, reduction)
+end
+
+--- exp(x) - t x (log_input) or x - t log(x + eps); full adds Stirling's
+-- t log t - t + 0.5 log(2 pi t) where t > 1
+function losses._poisson_nll(name, input, target, log_input, full, eps, reduction)
+  check_reduction(name, reduction)
+  check_same_shape(name, input, target)
+  check_float(name, input, "input")
+  local l
+  if log_input then
+    l = lucid.exp(input) - target * input
+  else
+    l = input - target * lucid.log(input + eps)
+  end
+  if full then
+    local big = lucid.gt(target:detach(), 1)
+    local safe = lucid.where(big, target, 2)  -- no log of 0 even where masked out
+    local stirling = safe * lucid.log(safe) - safe + lucid.log(safe * (2 * math.pi)) * 0.5
+    l = l + lucid.where(big, stirling, 0)
+  end
+  return reduce(l, reduction)
+end
+
+--- 0.5 (log var + (input - target)^2 / var) (+ 0.5 log 2 pi with full), var
+-- clamped at eps (the clamp not differentiated, as PyTorch)
+function losses._gaussian_nll(name, input, target, var, full, eps, reduction)
+  check_reduction(name, reduction)
+  check_float(name, input, "input")
+  check_tensor(name, target, "target")
+  check_tensor(name, var, "var")
+  local is, vs = input.shape, var.shape
+  if not same_shape(vs, is) then
+    local head = {}
+    for i = 1, #is - 1 do head[i] = is[i] end
+    local vhead = {}
+    for i = 1, #vs - 1 do vhead[i] = vs[i] end
+    if #is > 0 and same_shape(vs, head) then
+      var = var:unsqueeze(-1)
+    elseif not (#is > 0 and #vs == #is and same_shape(vhead, head) and vs[#vs] == 1) then
+      raise("%s: var %s is of incorrect size for input %s (expected %s, %s or the last dim 1)", name,
+        shape_str(vs), shape_str(is), shape_str(is), shape_str(head))
+    end
+  end
+  broadcast_shape(name, "input", is, "target", target.shape)
+  if var:numel() > 0 and lucid.min(var):item() < 0 then raise("%s: var has negative entry/entries", name) end
+  var = value_of(lucid.clamp_min(var:detach(), eps), var)
+  local d = input - target
+  local l = (lucid.log(var) + d * d / var) * 0.5
+  if full then l = l + 0.5 * math.log(2 * math.pi) end
+  return reduce(l, reduction)
+end
+
 -- ---- the functional forms ----------------------------------------------------------
 
 local F = "nn.functional."
@@ -445,6 +669,46 @@ function losses.binary_cross_entropy_with_logits(input, target, ...)
   local weight, reduction, pos_weight = S.binary_cross_entropy_with_logits:parse(...)
   return losses._bce_with_logits(F .. "binary_cross_entropy_with_logits", input, target, weight,
     pos_weight, reduction)
+end
+
+function losses.kl_div(input, target, ...)
+  return losses._kl_div(F .. "kl_div", input, target, S.kl_div:parse(...))
+end
+
+function losses.cosine_embedding_loss(input1, input2, target, ...)
+  local margin, reduction = S.cosine_embedding_loss:parse(...)
+  return losses._cosine_embedding(F .. "cosine_embedding_loss", input1, input2, target, margin, reduction)
+end
+
+function losses.margin_ranking_loss(input1, input2, target, ...)
+  local margin, reduction = S.margin_ranking_loss:parse(...)
+  return losses._margin_ranking(F .. "margin_ranking_loss", input1, input2, target, margin, reduction)
+end
+
+function losses.triplet_margin_loss(anchor, positive, negative, ...)
+  return losses._triplet_margin(F .. "triplet_margin_loss", anchor, positive, negative,
+    S.triplet_margin_loss:parse(...))
+end
+
+function losses.multilabel_soft_margin_loss(input, target, ...)
+  return losses._multilabel_soft_margin(F .. "multilabel_soft_margin_loss", input, target,
+    S.multilabel_soft_margin_loss:parse(...))
+end
+
+function losses.poisson_nll_loss(input, target, ...)
+  return losses._poisson_nll(F .. "poisson_nll_loss", input, target, S.poisson_nll_loss:parse(...))
+end
+
+function losses.gaussian_nll_loss(input, target, var, ...)
+  return losses._gaussian_nll(F .. "gaussian_nll_loss", input, target, var, S.gaussian_nll_loss:parse(...))
+end
+
+function losses.cosine_similarity(x1, x2, ...)
+  return losses._cosine_similarity(F .. "cosine_similarity", x1, x2, S.cosine_similarity:parse(...))
+end
+
+function losses.pairwise_distance(x1, x2, ...)
+  return losses._pairwise_distance(F .. "pairwise_distance", x1, x2, S.pairwise_distance:parse(...))
 end
 
 return losses

@@ -29,6 +29,11 @@ local compat = require("lucid._compat")
 -- @within optim: optimizers
 -- @aka optim.Optimizer.extend optim.Optimizer:extend
 local Optimizer = {}
+
+-- Group keys that are not options: params, and what PyTorch's schedulers add
+-- (initial_lr; OneCycleLR's max_lr, min_lr, max_momentum, base_momentum).
+local SCHEDULER_KEYS = {params = true, initial_lr = true, max_lr = true, min_lr = true, max_momentum = true,
+  base_momentum = true}
 Optimizer.__name = "Optimizer"
 Optimizer.__index = Optimizer
 Optimizer.options = {}
@@ -201,8 +206,7 @@ function Optimizer:_add_group(group, where)
   if type(ps) ~= "table" then
     raise(string.format("%s: %sparams must be an array of tensors, got %s", what, where, type(ps)))
   end
-  -- initial_lr is the one key PyTorch's schedulers add to a group
-  self.schema:check_names(group, where, {params = true, initial_lr = true})
+  self.schema:check_names(group, where, SCHEDULER_KEYS)
   local g = {params = {}}
   for k, v in sorted_pairs(group) do
     if k ~= "params" then g[k] = self.schema:check_value(k, copy(v), where) end
@@ -406,13 +410,13 @@ function Optimizer:load_state_dict(sd)
     end
     for i, idx in ipairs(sg.params) do by_index[compat.tointeger(tonumber(idx)) or idx] = group.params[i] end
     for k in sorted_pairs(sg) do
-      if k ~= "params" and k ~= "initial_lr" and not self:_knows(k) then
+      if not SCHEDULER_KEYS[k] and not self:_knows(k) then
         raise(string.format("%s: parameter group %d has option '%s', which optim.%s does not have"
           .. " (a state dict of another optimizer?)", what, gi, tostring(k), self.__name))
       end
     end
     for k, v in sorted_pairs(sg) do
-      if k ~= "params" then self.schema:check_value(k, v, string.format("parameter group %d: ", gi), what) end
+      if not SCHEDULER_KEYS[k] then self.schema:check_value(k, v, string.format("parameter group %d: ", gi), what) end
     end
   end
 

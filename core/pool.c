@@ -1,0 +1,720 @@
+/* pool.c: pooling (the rows of pool.def) over the last two dims, as loops
+ * over precomputed windows, each with its backward rule beside it.
+ *
+ * Every pool reduces, for each output (oh, ow) of a plane, the input taps
+ * of the window rows wh[oh] x columns ww[ow]. A window per dim is computed
+ * once per call (win), so max, average and adaptive pools share one loop
+ * each for forward and backward, and PyTorch's edge rules (padding,
+ * ceil_mode, count_include_pad) live in one place: make_windows. */
+#include "internal.h"
+#include "lc_pool.h"
+
+#include <math.h>
+#include <string.h>
+
+static int rule_max_pool2d(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_avg_pool2d(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_max_unpool2d(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_avg_pool2d_adjoint(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_interpolate(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_interpolate_adjoint(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+
+enum {
+#define POOL(name, ...) PL_##name,
+#define POOL_ADJOINT(name, ...) PL_##name,
+#include "pool.def"
+  PL_COUNT
+};
+
+static const lc__opdef PL[] = {
+#define POOL(name, Bw, rule) [PL_##name] = {{#Bw "Backward", rule}, PL_##name},
+#define POOL_ADJOINT(name, Bw, rule) [PL_##name] = {{#Bw "Backward", rule}, PL_##name},
+#include "pool.def"
+};
+_Static_assert(sizeof PL / sizeof PL[0] == PL_COUNT, "a pool row without its table entry");
+
+lc_pool2d_opts lc_pool2d_defaults(int64_t kh, int64_t kw) {
+  lc_pool2d_opts o;
+  memset(&o, 0, sizeof o);
+  o.kernel[0] = o.stride[0] = kh;
+  o.kernel[1] = o.stride[1] = kw;
+  o.dilation[0] = o.dilation[1] = 1;
+  o.count_include_pad = 1;
+  return o;
+}
+
+lc_pool2d_opts lc_pool2d_adaptive(int64_t oh, int64_t ow) {
+  lc_pool2d_opts o = lc_pool2d_defaults(1, 1);
+  o.adaptive = 1;
+  o.out_size[0] = oh;
+  o.out_size[1] = ow;
+  return o;
+}
+
+/* ---- windows ------------------------------------------------------------------ */
+
+/* What a rule needs to redo the windows: the options and both planes' sizes. */
+typedef struct pool_info {
+  lc_pool2d_opts o;
+  int64_t in[2], out[2];  /* (H, W) and (OH, OW) */
+} pool_info;
+
+/* One window along one dim: taps lo, lo + step, ... below hi (all inside the
+ * input); count is its share of an average's divisor with padding counted. */
+typedef struct win {
+  int64_t lo, hi, step, count;
+} win;
+
+static int64_t floor_div(int64_t a, int64_t b) {
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+/* PyTorch's pooling_output_shape: with ceil_mode the last window must still
+ * start inside the input or its left padding. */
+static int64_t out_len(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, int ceil_mode) {
+  int64_t out = floor_div(in + 2 * p - d * (k - 1) - 1 + (ceil_mode ? s - 1 : 0), s) + 1;
+  if (ceil_mode && (out - 1) * s >= in + p) out--;
+  return out;
+}
+
+/* Checks x and the options, and fills pi's sizes. */
+static int pool_plan(lc_ctx *ctx, const lc_tensor *x, const lc_pool2d_opts *o, int max,
+                     pool_info *pi) {
+  char sx[LC_SHAPE_STR];
+  lc_shape_str(sx, sizeof sx, x->ndim, x->shape);
+  if (!lc_dtype_is_float(x->dtype)) {
+    lc__fail(ctx, LC_EARG, "needs a float tensor, got %s", lc_dtype_name(x->dtype));
+    return 0;
+  }
+  if (x->ndim != 3 && x->ndim != 4) {
+    lc__fail(ctx, LC_ESHAPE, "expected a 3-d or 4-d input (C, H, W) or (N, C, H, W), got %s", sx);
+    return 0;
+  }
+  memset(pi, 0, sizeof *pi);
+  pi->o = *o;
+  for (int d = 0; d < 2; d++) {
+    int64_t in = x->shape[x->ndim - 2 + d];
+    pi->in[d] = in;
+    if (o->adaptive) {
+      if (o->out_size[d] < 0) {
+        lc__fail(ctx, LC_EARG, "output_size must be non-negative, got %lld",
+                 (long long)o->out_size[d]);
+        return 0;
+      }
+      pi->out[d] = o->out_size[d];
+      continue;
+    }
+    int64_t k = o->kernel[d], s = o->stride[d], p = o->padding[d], dl = max ? o->dilation[d] : 1;
+    if (k <= 0 || s <= 0 || dl <= 0 || p < 0) {
+      lc__fail(ctx, LC_EARG, "kernel_size, stride and dilation must be positive and padding "
+               "non-negative, got kernel_size %lld, stride %lld, padding %lld, dilation %lld",
+               (long long)k, (long long)s, (long long)p, (long long)dl);
+      return 0;
+    }
+    if (p > k / 2) {
+      lc__fail(ctx, LC_EARG, "padding should be at most half of kernel_size, got padding %lld "
+               "and kernel_size %lld", (long long)p, (long long)k);
+      return 0;
+    }
+    if (k > (INT64_MAX / 4) / dl || in > INT64_MAX / 4 || p > INT64_MAX / 8) {
+      lc__fail(ctx, LC_EARG, "kernel_size, padding or dilation too large");
+      return 0;
+    }
+    pi->out[d] = out_len(in, k, s, p, dl, o->ceil_mode);
+  }
+  for (int d = 0; d < 2; d++) {
+    if (pi->out[d] < 1 && !(o->adaptive && pi->out[d] == 0)) {
+      lc__fail(ctx, LC_ESHAPE, "input %s gives an output of size %lldx%lld: too small", sx,
+               (long long)pi->out[0], (long long)pi->out[1]);
+      return 0;
+    }
+    if (o->adaptive && pi->in[d] == 0 && pi->out[d] > 0) {
+      lc__fail(ctx, LC_ESHAPE, "input %s has an empty plane", sx);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* The windows of both dims: w[0 .. out[0]) rows, then out[1] columns.
+ * Max pooling steps by dilation and counts nothing; average pooling
+ * counts the padding its window covers (PyTorch's pool_size). */
+static win *make_windows(lc_ctx *ctx, const pool_info *pi, int max) {
+  int64_t total = pi->out[0] + pi->out[1];
+  win *w = lc__alloc(ctx, sizeof(win) * (size_t)(total > 0 ? total : 1));
+  if (!w) return NULL;
+  const lc_pool2d_opts *o = &pi->o;
+  win *wd = w;
+  for (int d = 0; d < 2; wd += pi->out[d], d++) {
+    int64_t in = pi->in[d], n = pi->out[d];
+    for (int64_t i = 0; i < n; i++) {
+      win *v = &wd[i];
+      v->step = 1;
+      if (o->adaptive) {
+        v->lo = (i * in) / n;
+        v->hi = ((i + 1) * in + n - 1) / n;
+        v->count = v->hi - v->lo;
+      } else if (max) {
+        int64_t dl = o->dilation[d], s = i * o->stride[d] - o->padding[d];
+        int64_t e = s + (o->kernel[d] - 1) * dl + 1;
+        while (s < 0) s += dl;
+        v->lo = s;
+        v->hi = e < in ? e : in;
+        v->step = dl;
+        v->count = 0;
+      } else {
+        int64_t s = i * o->stride[d] - o->padding[d], e = s + o->kernel[d];
+        if (e > in + o->padding[d]) e = in + o->padding[d];
+        v->count = e - s;
+        v->lo = s > 0 ? s : 0;
+        v->hi = e < in ? e : in;
+      }
+    }
+  }
+  return w;
+}
+
+static void free_windows(lc_ctx *ctx, win *w, const pool_info *pi) {
+  int64_t total = pi->out[0] + pi->out[1];
+  lc__free(ctx, w, sizeof(win) * (size_t)(total > 0 ? total : 1));
+}
+
+/* The divisor of an average over window (a, b). */
+static double avg_divisor(const lc_pool2d_opts *o, const win *a, const win *b) {
+  if (o->divisor_override) return (double)o->divisor_override;
+  if (o->count_include_pad) return (double)(a->count * b->count);
+  return (double)((a->hi - a->lo) * (b->hi - b->lo));
+}
+
+/* ---- kernels -------------------------------------------------------------------
+ * P planes; x (P, H, W), y and ix (P, OH, OW), all contiguous. */
+
+#define POOL_KERNELS(T, sfx)                                                               \
+  static void max_fwd_##sfx(int64_t P, const int64_t *in, const int64_t *out, const win *wh, \
+                            const win *ww, const T *x, T *y, int64_t *ix) {                \
+    int64_t H = in[0], W = in[1], OH = out[0], OW = out[1];                                \
+    for (int64_t p = 0; p < P; p++) {                                                      \
+      const T *xp = x + p * H * W;                                                         \
+      for (int64_t oh = 0; oh < OH; oh++)                                                  \
+        for (int64_t ow = 0; ow < OW; ow++) {                                              \
+          const win *a = &wh[oh], *b = &ww[ow];                                            \
+          T best = -INFINITY;                                                              \
+          int64_t bi = a->lo * W + b->lo;                                                  \
+          for (int64_t h = a->lo; h < a->hi; h += a->step)                                 \
+            for (int64_t w = b->lo; w < b->hi; w += b->step) {                             \
+              T v = xp[h * W + w];                                                         \
+              if (v > best || isnan(v)) {                                                  \
+                best = v;                                                                  \
+                bi = h * W + w;                                                            \
+              }                                                                            \
+            }                                                                              \
+          int64_t k = (p * OH + oh) * OW + ow;                                             \
+          y[k] = best;                                                                     \
+          ix[k] = bi;                                                                      \
+        }                                                                                  \
+    }                                                                                      \
+  }                                                                                        \
+  /* gx (P, H, W) += g (P, OH, OW) sent to the positions in ix */                          \
+  static void max_bwd_##sfx(int64_t P, const int64_t *in, const int64_t *out, const T *g,   \
+                            const int64_t *ix, T *gx) {                                    \
+    int64_t HW = in[0] * in[1], OHW = out[0] * out[1];                                     \
+    for (int64_t p = 0; p < P; p++)                                                        \
+      for (int64_t k = 0; k < OHW; k++) gx[p * HW + ix[p * OHW + k]] += g[p * OHW + k];     \
+  }                                                                                        \
+  static void avg_fwd_##sfx(int64_t P, const pool_info *pi, const win *wh, const win *ww,   \
+                            const T *x, T *y) {                                            \
+    int64_t H = pi->in[0], W = pi->in[1], OH = pi->out[0], OW = pi->out[1];                \
+    for (int64_t p = 0; p < P; p++) {                                                      \
+      const T *xp = x + p * H * W;                                                         \
+      for (int64_t oh = 0; oh < OH; oh++)                                                  \
+        for (int64_t ow = 0; ow < OW; ow++) {                                              \
+          const win *a = &wh[oh], *b = &ww[ow];                                            \
+          T s = 0;                                                                         \
+          if (a->lo < a->hi && b->lo < b->hi) {                                            \
+            for (int64_t h = a->lo; h < a->hi; h++)                                        \
+              for (int64_t w = b->lo; w < b->hi; w++) s += xp[h * W + w];                  \
+            s = s / (T)avg_divisor(&pi->o, a, b);                                          \
+          }                                                                                \
+          y[(p * OH + oh) * OW + ow] = s;                                                  \
+        }                                                                                  \
+    }                                                                                      \
+  }                                                                                        \
+  /* the adjoint: gx (P, H, W) gets g (P, OH, OW) spread over each window */              \
+  static void avg_adj_##sfx(int64_t P, const pool_info *pi, const win *wh, const win *ww,   \
+                            const T *g, T *gx) {                                           \
+    int64_t H = pi->in[0], W = pi->in[1], OH = pi->out[0], OW = pi->out[1];                \
+    for (int64_t p = 0; p < P; p++) {                                                      \
+      T *gp = gx + p * H * W;                                                              \
+      for (int64_t oh = 0; oh < OH; oh++)                                                  \
+        for (int64_t ow = 0; ow < OW; ow++) {                                              \
+          const win *a = &wh[oh], *b = &ww[ow];                                            \
+          if (a->lo >= a->hi || b->lo >= b->hi) continue;                                  \
+          T v = g[(p * OH + oh) * OW + ow] / (T)avg_divisor(&pi->o, a, b);                 \
+          for (int64_t h = a->lo; h < a->hi; h++)                                          \
+            for (int64_t w = b->lo; w < b->hi; w++) gp[h * W + w] += v;                    \
+        }                                                                                  \
+    }                                                                                      \
+  }                                                                                        \
+  /* y (P, OH, OW) at ix (P, h, w) gets x (P, h, w) (y zeroed before) */                   \
+  static void unpool_fwd_##sfx(int64_t P, int64_t hw, int64_t ohw, const T *x,              \
+                               const int64_t *ix, T *y) {                                  \
+    for (int64_t p = 0; p < P; p++)                                                        \
+      for (int64_t k = 0; k < hw; k++) y[p * ohw + ix[p * hw + k]] = x[p * hw + k];         \
+  }                                                                                        \
+  static void unpool_bwd_##sfx(int64_t P, int64_t hw, int64_t ohw, const T *g,              \
+                               const int64_t *ix, T *gx) {                                 \
+    for (int64_t p = 0; p < P; p++)                                                        \
+      for (int64_t k = 0; k < hw; k++) gx[p * hw + k] = g[p * ohw + ix[p * hw + k]];        \
+  }
+
+POOL_KERNELS(float, f32)
+POOL_KERNELS(double, f64)
+
+/* ---- ops ------------------------------------------------------------------------- */
+
+static void info_free(lc_ctx *ctx, void *u) { lc__free(ctx, u, sizeof(pool_info)); }
+
+/* lc__finish, keeping pi in the node for the rule. */
+static lc_tensor *pool_finish(lc_ctx *ctx, lc_tensor *out, int op, lc_tensor *in,
+                              const pool_info *pi) {
+  out = lc__finish(ctx, out, &PL[op].def, 1, &in);
+  if (out && out->node) {
+    pool_info *u = lc__alloc(ctx, sizeof *u);
+    if (!u) {
+      lc_tensor_release(out);
+      return NULL;
+    }
+    *u = *pi;
+    out->node->user = u;
+    out->node->user_free = info_free;
+  }
+  return out;
+}
+
+/* a's shape with its last two dims replaced by sz. */
+static void plane_shape(const lc_tensor *a, const int64_t *sz, int64_t *shape, int64_t *planes) {
+  memcpy(shape, a->shape, sizeof(int64_t) * (size_t)a->ndim);
+  shape[a->ndim - 2] = sz[0];
+  shape[a->ndim - 1] = sz[1];
+  *planes = 1;
+  for (int i = 0; i < a->ndim - 2; i++) *planes *= a->shape[i];
+}
+
+lc_tensor *lc_max_pool2d(lc_ctx *ctx, lc_tensor *x, const lc_pool2d_opts *o,
+                         lc_tensor **indices) {
+  pool_info pi;
+  if (indices) *indices = NULL;
+  if (!pool_plan(ctx, x, o, 1, &pi)) return NULL;
+  int64_t shape[LC_MAX_DIMS], planes;
+  plane_shape(x, pi.out, shape, &planes);
+  lc_tensor *xc = lc__contig_raw(ctx, x);
+  lc_tensor *y = xc ? lc_empty(ctx, x->dtype, x->ndim, shape) : NULL;
+  lc_tensor *ix = y ? lc_empty(ctx, LC_INT64, x->ndim, shape) : NULL;
+  win *w = ix ? make_windows(ctx, &pi, 1) : NULL;
+  if (w && y->numel > 0) {
+    if (x->dtype == LC_FLOAT32)
+      max_fwd_f32(planes, pi.in, pi.out, w, w + pi.out[0], lc_tensor_data(xc), lc_tensor_data(y),
+                  lc_tensor_data(ix));
+    else
+      max_fwd_f64(planes, pi.in, pi.out, w, w + pi.out[0], lc_tensor_data(xc), lc_tensor_data(y),
+                  lc_tensor_data(ix));
+  }
+  if (w) free_windows(ctx, w, &pi);
+  lc_tensor_release(xc);
+  if (!w) {
+    lc_tensor_release(y);
+    lc_tensor_release(ix);
+    return NULL;
+  }
+  y = pool_finish(ctx, y, PL_max_pool2d, x, &pi);
+  if (y && y->node) y->node->saved[0] = lc__retained(ix);
+  if (!y) {
+    lc_tensor_release(ix);
+    return NULL;
+  }
+  if (indices) *indices = ix;
+  else lc_tensor_release(ix);
+  return y;
+}
+
+/* avg_pool2d's forward for a checked plan. */
+static lc_tensor *avg_forward(lc_ctx *ctx, lc_tensor *x, const pool_info *pi) {
+  int64_t shape[LC_MAX_DIMS], planes;
+  plane_shape(x, pi->out, shape, &planes);
+  lc_tensor *xc = lc__contig_raw(ctx, x);
+  lc_tensor *y = xc ? lc_empty(ctx, x->dtype, x->ndim, shape) : NULL;
+  win *w = y ? make_windows(ctx, pi, 0) : NULL;
+  if (w && y->numel > 0) {
+    if (x->dtype == LC_FLOAT32)
+      avg_fwd_f32(planes, pi, w, w + pi->out[0], lc_tensor_data(xc), lc_tensor_data(y));
+    else
+      avg_fwd_f64(planes, pi, w, w + pi->out[0], lc_tensor_data(xc), lc_tensor_data(y));
+  }
+  if (w) free_windows(ctx, w, pi);
+  lc_tensor_release(xc);
+  if (!w) {
+    lc_tensor_release(y);
+    return NULL;
+  }
+  return pool_finish(ctx, y, PL_avg_pool2d, x, pi);
+}
+
+lc_tensor *lc_avg_pool2d(lc_ctx *ctx, lc_tensor *x, const lc_pool2d_opts *o) {
+  pool_info pi;
+  if (!pool_plan(ctx, x, o, 0, &pi)) return NULL;
+  return avg_forward(ctx, x, &pi);
+}
+
+/* The adjoint of avg_pool2d: g (..., OH, OW) -> (..., H, W); recorded, so
+ * that avg_pool2d's gradient has a gradient of its own. */
+static lc_tensor *avg_adjoint(lc_ctx *ctx, lc_tensor *g, const pool_info *pi) {
+  int64_t shape[LC_MAX_DIMS], planes;
+  plane_shape(g, pi->in, shape, &planes);
+  lc_tensor *gc = lc__contig_raw(ctx, g);
+  lc_tensor *gx = gc ? lc_zeros(ctx, g->dtype, g->ndim, shape) : NULL;
+  win *w = gx ? make_windows(ctx, pi, 0) : NULL;
+  if (w && g->numel > 0) {
+    if (g->dtype == LC_FLOAT32)
+      avg_adj_f32(planes, pi, w, w + pi->out[0], lc_tensor_data(gc), lc_tensor_data(gx));
+    else
+      avg_adj_f64(planes, pi, w, w + pi->out[0], lc_tensor_data(gc), lc_tensor_data(gx));
+  }
+  if (w) free_windows(ctx, w, pi);
+  lc_tensor_release(gc);
+  if (!w) {
+    lc_tensor_release(gx);
+    return NULL;
+  }
+  return pool_finish(ctx, gx, PL_avg_pool2d_adjoint, g, pi);
+}
+
+lc_tensor *lc_max_unpool2d(lc_ctx *ctx, lc_tensor *x, lc_tensor *indices, int64_t oh, int64_t ow) {
+  char sx[LC_SHAPE_STR];
+  lc_shape_str(sx, sizeof sx, x->ndim, x->shape);
+  if (!lc_dtype_is_float(x->dtype)) {
+    lc__fail(ctx, LC_EARG, "needs a float tensor, got %s", lc_dtype_name(x->dtype));
+    return NULL;
+  }
+  if (x->ndim != 3 && x->ndim != 4) {
+    lc__fail(ctx, LC_ESHAPE, "expected a 3-d or 4-d input (C, H, W) or (N, C, H, W), got %s", sx);
+    return NULL;
+  }
+  int same = indices->dtype == LC_INT64 && indices->ndim == x->ndim;
+  for (int i = 0; same && i < x->ndim; i++) same = indices->shape[i] == x->shape[i];
+  if (!same) {
+    lc__fail_shapes(ctx, "indices must be an int64 tensor of the input's shape %s, got %s", x,
+                    indices);
+    return NULL;
+  }
+  if (oh < 1 || ow < 1 || oh > INT64_MAX / 2 / ow) {
+    lc__fail(ctx, LC_EARG, "invalid output size %lldx%lld", (long long)oh, (long long)ow);
+    return NULL;
+  }
+  pool_info pi;
+  memset(&pi, 0, sizeof pi);
+  pi.in[0] = x->shape[x->ndim - 2];
+  pi.in[1] = x->shape[x->ndim - 1];
+  pi.out[0] = oh;
+  pi.out[1] = ow;
+  int64_t shape[LC_MAX_DIMS], planes;
+  plane_shape(x, pi.out, shape, &planes);
+  lc_tensor *xc = lc__contig_raw(ctx, x);
+  lc_tensor *ic = xc ? lc__contig_raw(ctx, indices) : NULL;
+  lc_tensor *y = ic ? lc_zeros(ctx, x->dtype, x->ndim, shape) : NULL;
+  int ok = y != NULL;
+  if (ok && x->numel > 0) {
+    const int64_t *iv = lc_tensor_data(ic);
+    for (int64_t k = 0; k < x->numel; k++) {
+      if (iv[k] < 0 || iv[k] >= oh * ow) {
+        lc__fail(ctx, LC_EARG, "found an invalid index %lld (1-based) for an output plane of "
+                 "%lld elements (%lldx%lld)", (long long)iv[k] + 1, (long long)(oh * ow),
+                 (long long)oh, (long long)ow);
+        ok = 0;
+        break;
+      }
+    }
+    int64_t hw = pi.in[0] * pi.in[1];
+    if (ok && x->dtype == LC_FLOAT32)
+      unpool_fwd_f32(planes, hw, oh * ow, lc_tensor_data(xc), iv, lc_tensor_data(y));
+    else if (ok)
+      unpool_fwd_f64(planes, hw, oh * ow, lc_tensor_data(xc), iv, lc_tensor_data(y));
+  }
+  lc_tensor_release(xc);
+  if (!ok) {
+    lc_tensor_release(ic);
+    lc_tensor_release(y);
+    return NULL;
+  }
+  y = pool_finish(ctx, y, PL_max_unpool2d, x, &pi);
+  if (y && y->node) y->node->saved[0] = lc__retained(ic);
+  lc_tensor_release(ic);
+  return y;
+}
+
+/* ---- rules ------------------------------------------------------------------------- */
+
+/* g goes to where each maximum came from. With create_graph, as a recorded
+ * scatter_add over the flattened planes (whose gradient gathers). */
+static int rule_max_pool2d(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  lc_tensor *x = n->inputs[0], *ix = n->saved[0];
+  const pool_info *pi = n->user;
+  int64_t planes = 1;
+  for (int i = 0; i < x->ndim - 2; i++) planes *= x->shape[i];
+  if (lc_ctx_grad_enabled(ctx)) {
+    int64_t fo[2] = {planes, pi->out[0] * pi->out[1]}, fi[2] = {planes, pi->in[0] * pi->in[1]};
+    d_scope sc = {ctx, x->dtype, 0, {NULL}}, *s = &sc;
+    lc_tensor *g2 = d_keep(s, lc_reshape(ctx, g, 2, fo));
+    lc_tensor *i2 = d_keep(s, lc_reshape(ctx, ix, 2, fo));
+    lc_tensor *z = d_keep(s, lc_zeros(ctx, x->dtype, 2, fi));
+    lc_tensor *r = g2 && i2 && z ? d_keep(s, lc_scatter_add(ctx, z, 1, i2, g2)) : NULL;
+    grads[0] = r ? lc_reshape(ctx, r, x->ndim, x->shape) : NULL;
+    d_end(s);
+    return grads[0] != NULL;
+  }
+  lc_tensor *gc = lc__contig_raw(ctx, g);
+  lc_tensor *gx = gc ? lc_zeros(ctx, x->dtype, x->ndim, x->shape) : NULL;
+  if (gx && g->numel > 0) {
+    if (x->dtype == LC_FLOAT32)
+      max_bwd_f32(planes, pi->in, pi->out, lc_tensor_data(gc), lc_tensor_data(ix),
+                  lc_tensor_data(gx));
+    else
+      max_bwd_f64(planes, pi->in, pi->out, lc_tensor_data(gc), lc_tensor_data(ix),
+                  lc_tensor_data(gx));
+  }
+  lc_tensor_release(gc);
+  grads[0] = gx;
+  return gx != NULL;
+}
+
+static int rule_avg_pool2d(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  grads[0] = avg_adjoint(ctx, g, n->user);
+  return grads[0] != NULL;
+}
+
+/* The adjoint's adjoint is the pool itself. */
+static int rule_avg_pool2d_adjoint(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  grads[0] = avg_forward(ctx, g, n->user);
+  return grads[0] != NULL;
+}
+
+/* Each input element gets g where it was put; with create_graph, a recorded
+ * gather over the flattened planes. */
+static int rule_max_unpool2d(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  lc_tensor *x = n->inputs[0], *ix = n->saved[0];
+  const pool_info *pi = n->user;
+  int64_t planes = 1, hw = pi->in[0] * pi->in[1], ohw = pi->out[0] * pi->out[1];
+  for (int i = 0; i < x->ndim - 2; i++) planes *= x->shape[i];
+  if (lc_ctx_grad_enabled(ctx)) {
+    d_scope sc = {ctx, x->dtype, 0, {NULL}}, *s = &sc;
+    lc_tensor *g2 = d_keep(s, lc_reshape(ctx, g, 2, (int64_t[]){planes, ohw}));
+    lc_tensor *i2 = d_keep(s, lc_reshape(ctx, ix, 2, (int64_t[]){planes, hw}));
+    lc_tensor *r = g2 && i2 ? d_keep(s, lc_gather(ctx, g2, 1, i2)) : NULL;
+    grads[0] = r ? lc_reshape(ctx, r, x->ndim, x->shape) : NULL;
+    d_end(s);
+    return grads[0] != NULL;
+  }
+  lc_tensor *gc = lc__contig_raw(ctx, g);
+  lc_tensor *gx = gc ? lc_empty(ctx, x->dtype, x->ndim, x->shape) : NULL;
+  if (gx && x->numel > 0) {
+    if (x->dtype == LC_FLOAT32)
+      unpool_bwd_f32(planes, hw, ohw, lc_tensor_data(gc), lc_tensor_data(ix), lc_tensor_data(gx));
+    else
+      unpool_bwd_f64(planes, hw, ohw, lc_tensor_data(gc), lc_tensor_data(ix), lc_tensor_data(gx));
+  }
+  lc_tensor_release(gc);
+  grads[0] = gx;
+  return gx != NULL;
+}
+
+/* ---- interpolate ------------------------------------------------------------------
+ * Output position o of a dim reads taps i0 and i1 of the input with weights
+ * w0 and w1 (nearest: i0 = i1, w1 = 0), so forward and adjoint are one
+ * loop each over a table per dim, as the pools'. */
+
+typedef struct interp_info {
+  lc_interp_opts o;
+  int64_t in[2], out[2];
+} interp_info;
+
+typedef struct tap {
+  int64_t i0, i1;
+  double w0, w1;
+} tap;
+
+/* PyTorch's indices and weights for dim d, in float arithmetic for float32
+ * inputs as PyTorch's CPU kernels compute them (in double for float64). */
+static void make_taps(const interp_info *ii, int d, int f32, tap *t) {
+  int64_t in = ii->in[d], out = ii->out[d];
+  double sf = ii->o.scale_factor[d];
+  for (int64_t o = 0; o < out; o++) {
+    tap *v = &t[o];
+    if (ii->o.mode == LC_INTERP_NEAREST) {
+      int64_t i;
+      if (out == in) {
+        i = o;
+      } else if (out == 2 * in) {
+        i = o / 2;
+      } else {
+        float scale = sf > 0 ? (float)(1.0 / sf) : (float)in / (float)out;
+        i = (int64_t)floorf((float)o * scale);
+        if (i > in - 1) i = in - 1;
+      }
+      v->i0 = v->i1 = i;
+      v->w0 = 1;
+      v->w1 = 0;
+      continue;
+    }
+    if (f32) {
+      float scale = ii->o.align_corners ? (out > 1 ? (float)(in - 1) / (float)(out - 1) : 0.0f)
+                                        : (sf > 0 ? (float)(1.0 / sf) : (float)in / (float)out);
+      float s = ii->o.align_corners ? scale * (float)o : scale * ((float)o + 0.5f) - 0.5f;
+      float lo = s < 0 ? 0.0f : s;
+      int64_t i0 = (int64_t)lo;
+      float l1 = lo - (float)i0;
+      v->i0 = i0;
+      v->w1 = l1 < 0 ? 0 : l1 > 1 ? 1 : l1;
+      v->w0 = 1.0f - (float)v->w1;
+    } else {
+      double scale = ii->o.align_corners ? (out > 1 ? (double)(in - 1) / (double)(out - 1) : 0.0)
+                                         : (sf > 0 ? 1.0 / sf : (double)in / (double)out);
+      double s = ii->o.align_corners ? scale * (double)o : scale * ((double)o + 0.5) - 0.5;
+      double src = s < 0 ? 0 : s;
+      v->i0 = (int64_t)src;
+      double l1 = src - (double)v->i0;
+      v->w1 = l1 < 0 ? 0 : l1 > 1 ? 1 : l1;
+      v->w0 = 1 - v->w1;
+    }
+    v->i1 = v->i0 + (v->i0 < in - 1 ? 1 : 0);
+  }
+}
+
+#define INTERP_KERNELS(T, sfx)                                                             \
+  static void interp_fwd_##sfx(int64_t P, const interp_info *ii, const tap *th,            \
+                               const tap *tw, const T *x, T *y) {                          \
+    int64_t H = ii->in[0], W = ii->in[1], OH = ii->out[0], OW = ii->out[1];                \
+    for (int64_t p = 0; p < P; p++) {                                                      \
+      const T *xp = x + p * H * W;                                                         \
+      for (int64_t oh = 0; oh < OH; oh++) {                                                \
+        const tap *a = &th[oh];                                                            \
+        const T *r0 = xp + a->i0 * W, *r1 = xp + a->i1 * W;                                \
+        for (int64_t ow = 0; ow < OW; ow++) {                                              \
+          const tap *b = &tw[ow];                                                          \
+          T v = (T)a->w0 * ((T)b->w0 * r0[b->i0] + (T)b->w1 * r0[b->i1]) +                 \
+                (T)a->w1 * ((T)b->w0 * r1[b->i0] + (T)b->w1 * r1[b->i1]);                  \
+          y[(p * OH + oh) * OW + ow] = v;                                                  \
+        }                                                                                  \
+      }                                                                                    \
+    }                                                                                      \
+  }                                                                                        \
+  static void interp_adj_##sfx(int64_t P, const interp_info *ii, const tap *th,            \
+                               const tap *tw, const T *g, T *gx) {                         \
+    int64_t H = ii->in[0], W = ii->in[1], OH = ii->out[0], OW = ii->out[1];                \
+    for (int64_t p = 0; p < P; p++) {                                                      \
+      T *gp = gx + p * H * W;                                                              \
+      for (int64_t oh = 0; oh < OH; oh++) {                                                \
+        const tap *a = &th[oh];                                                            \
+        T *r0 = gp + a->i0 * W, *r1 = gp + a->i1 * W;                                      \
+        for (int64_t ow = 0; ow < OW; ow++) {                                              \
+          const tap *b = &tw[ow];                                                          \
+          T v = g[(p * OH + oh) * OW + ow];                                                \
+          r0[b->i0] += (T)a->w0 * (T)b->w0 * v;                                            \
+          r0[b->i1] += (T)a->w0 * (T)b->w1 * v;                                            \
+          r1[b->i0] += (T)a->w1 * (T)b->w0 * v;                                            \
+          r1[b->i1] += (T)a->w1 * (T)b->w1 * v;                                            \
+        }                                                                                  \
+      }                                                                                    \
+    }                                                                                      \
+  }
+
+INTERP_KERNELS(float, f32)
+INTERP_KERNELS(double, f64)
+
+static void interp_info_free(lc_ctx *ctx, void *u) { lc__free(ctx, u, sizeof(interp_info)); }
+
+static lc_tensor *interp_finish(lc_ctx *ctx, lc_tensor *out, int op, lc_tensor *in,
+                                const interp_info *ii) {
+  out = lc__finish(ctx, out, &PL[op].def, 1, &in);
+  if (out && out->node) {
+    interp_info *u = lc__alloc(ctx, sizeof *u);
+    if (!u) {
+      lc_tensor_release(out);
+      return NULL;
+    }
+    *u = *ii;
+    out->node->user = u;
+    out->node->user_free = interp_info_free;
+  }
+  return out;
+}
+
+/* forward (adjoint = 0): x (..., in) -> (..., out); adjoint: g (..., out) -> (..., in) */
+static lc_tensor *interp_run(lc_ctx *ctx, lc_tensor *a, const interp_info *ii, int adjoint) {
+  int64_t shape[LC_MAX_DIMS], planes;
+  plane_shape(a, adjoint ? ii->in : ii->out, shape, &planes);
+  lc_tensor *ac = lc__contig_raw(ctx, a);
+  lc_tensor *r = ac ? (adjoint ? lc_zeros : lc_empty)(ctx, a->dtype, a->ndim, shape) : NULL;
+  int64_t n = ii->out[0] + ii->out[1];
+  tap *t = r ? lc__alloc(ctx, sizeof(tap) * (size_t)(n > 0 ? n : 1)) : NULL;
+  if (t) {
+    int f32 = a->dtype == LC_FLOAT32;
+    make_taps(ii, 0, f32, t);
+    make_taps(ii, 1, f32, t + ii->out[0]);
+    if (a->numel > 0 && r->numel > 0) {
+      if (f32 && !adjoint)
+        interp_fwd_f32(planes, ii, t, t + ii->out[0], lc_tensor_data(ac), lc_tensor_data(r));
+      else if (f32)
+        interp_adj_f32(planes, ii, t, t + ii->out[0], lc_tensor_data(ac), lc_tensor_data(r));
+      else if (!adjoint)
+        interp_fwd_f64(planes, ii, t, t + ii->out[0], lc_tensor_data(ac), lc_tensor_data(r));
+      else
+        interp_adj_f64(planes, ii, t, t + ii->out[0], lc_tensor_data(ac), lc_tensor_data(r));
+    }
+    lc__free(ctx, t, sizeof(tap) * (size_t)(n > 0 ? n : 1));
+  }
+  lc_tensor_release(ac);
+  if (!t) {
+    lc_tensor_release(r);
+    return NULL;
+  }
+  return interp_finish(ctx, r, adjoint ? PL_interpolate_adjoint : PL_interpolate, a, ii);
+}
+
+lc_tensor *lc_interpolate(lc_ctx *ctx, lc_tensor *x, const lc_interp_opts *o) {
+  char sx[LC_SHAPE_STR];
+  lc_shape_str(sx, sizeof sx, x->ndim, x->shape);
+  if (!lc_dtype_is_float(x->dtype)) {
+    lc__fail(ctx, LC_EARG, "needs a float tensor, got %s", lc_dtype_name(x->dtype));
+    return NULL;
+  }
+  if (x->ndim != 3 && x->ndim != 4) {
+    lc__fail(ctx, LC_ESHAPE, "expected a 3-d or 4-d input (C, H, W) or (N, C, H, W), got %s", sx);
+    return NULL;
+  }
+  interp_info ii;
+  memset(&ii, 0, sizeof ii);
+  ii.o = *o;
+  for (int d = 0; d < 2; d++) {
+    ii.in[d] = x->shape[x->ndim - 2 + d];
+    ii.out[d] = o->out_size[d];
+    if (ii.out[d] < 1 || ii.out[d] > INT64_MAX / 4) {
+      lc__fail(ctx, LC_EARG, "input %s gives an output of size %lldx%lld: too small", sx,
+               (long long)o->out_size[0], (long long)o->out_size[1]);
+      return NULL;
+    }
+    if (ii.in[d] < 1) {
+      lc__fail(ctx, LC_ESHAPE, "input %s has an empty plane", sx);
+      return NULL;
+    }
+  }
+  return interp_run(ctx, x, &ii, 0);
+}
+
+static int rule_interpolate(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  grads[0] = interp_run(ctx, g, n->user, 1);
+  return grads[0] != NULL;
+}
+
+static int rule_interpolate_adjoint(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  grads[0] = interp_run(ctx, g, n->user, 0);
+  return grads[0] != NULL;
+}

@@ -1,0 +1,278 @@
+-- lucid.nn._attention: scaled dot-product attention and the forward of
+-- nn.MultiheadAttention, as batched GEMMs (lucid.matmul, on BLAS) around the
+-- core's fused masked softmax (lucid.masked_softmax: scale, mask and
+-- softmax in one pass, with a one-pass backward). nn.functional merges
+-- scaled_dot_product_attention from here.
+--
+-- Masks follow the library's rule, which is PyTorch 1.13's for
+-- key_padding_mask and MultiheadAttention's attn_mask: a bool mask is true
+-- where a position is masked out, a float mask is added to the scores.
+-- (PyTorch 2.x's scaled_dot_product_attention reads a bool attn_mask the
+-- other way round, true = takes part; here it is true = masked out, as
+-- everywhere else in the library.)
+local lucid = require("lucid")
+local C = require("lucid.core")
+local args = require("lucid._args")
+local raise, shape_str = args.raise, args.shape_str
+
+local M = {}
+
+local masked_softmax, matmul = lucid.masked_softmax, lucid.matmul
+
+-- Raises unless m is nil, a bool tensor or a float tensor of dtype.
+local function check_mask(fname, what, m, dtype)
+  if m == nil then return end
+  if not C.is_tensor(m) then raise("%s: %s must be a tensor, got %s", fname, what, args.describe(m)) end
+  if m.dtype ~= "bool" and m.dtype ~= dtype then
+    raise("%s: %s must be bool (true: masked out) or %s like the query (added to the scores), got %s",
+      fname, what, dtype, m.dtype)
+  end
+end
+M.check_mask = check_mask
+
+-- p's elements zeroed with probability p_drop, the rest scaled by 1 / (1 - p_drop).
+local function dropout(x, p)
+  if p == 0 then return x end
+  if p == 1 then return x * 0 end
+  return x * lucid.lt(lucid.rand_like(x), 1 - p) * (1 / (1 - p))
+end
+M.dropout = dropout
+
+-- true above the diagonal of an (l, s) matrix: the causal mask (masked out).
+local function causal_mask(l, s)
+  local i = lucid.arange(1, l + 1, {dtype = "int64"}):reshape(l, 1)
+  local j = lucid.arange(1, s + 1, {dtype = "int64"}):reshape(1, s)
+  return i:lt(j)
+end
+M.causal_mask = causal_mask
+
+local SDPA = args.schema("nn.functional.scaled_dot_product_attention", {
+  {"query", args.REQUIRED, "tensor"},
+  {"key", args.REQUIRED, "tensor"},
+  {"value", args.REQUIRED, "tensor"},
+  {"attn_mask", nil, "tensor"},
+  {"dropout_p", 0, "probability"},
+  {"is_causal", false, "boolean"},
+  {"scale", nil, "number", keyword = true},
+})
+
+-- softmax(Q K^T * scale + mask) V: the LDoc text is in nn/functional.lua.
+function M.scaled_dot_product_attention(...)
+  local q, k, v, mask, p, causal, scale = SDPA:parse(...)
+  local fname = SDPA.name
+  if q.dtype ~= "float32" and q.dtype ~= "float64" then
+    raise("%s: query must be float32 or float64, got %s", fname, q.dtype)
+  end
+  if k.dtype ~= q.dtype or v.dtype ~= q.dtype then
+    raise("%s: query, key and value must share a dtype, got %s, %s and %s", fname, q.dtype, k.dtype, v.dtype)
+  end
+  if q.ndim < 2 or k.ndim < 2 or v.ndim < 2 then
+    raise("%s: query %s, key %s and value %s need at least 2 dims (..., L, E)", fname, shape_str(q),
+      shape_str(k), shape_str(v))
+  end
+  local qs, ks, vs = q.shape, k.shape, v.shape
+  local l, e, s = qs[#qs - 1], qs[#qs], ks[#ks - 1]
+  if ks[#ks] ~= e then
+    raise("%s: query %s and key %s must end with the same size E (%d ~= %d)", fname, shape_str(q),
+      shape_str(k), e, ks[#ks])
+  end
+  if vs[#vs - 1] ~= s then
+    raise("%s: key %s and value %s must have the same length S (%d ~= %d)", fname, shape_str(k),
+      shape_str(v), s, vs[#vs - 1])
+  end
+  check_mask(fname, "attn_mask", mask, q.dtype)
+  if causal then
+    if mask ~= nil then raise("%s: attn_mask cannot be given with is_causal = true", fname) end
+    mask = causal_mask(l, s)
+  end
+  if scale == nil then scale = 1 / math.sqrt(e) end
+  local scores = matmul(q, k:transpose(-2, -1))
+  if mask ~= nil then
+    local ms, ss, ok = mask.shape, scores.shape, mask.ndim <= scores.ndim
+    for i = 0, mask.ndim - 1 do
+      local dm = ms[#ms - i]
+      ok = ok and (dm == 1 or dm == ss[#ss - i])
+    end
+    if not ok then
+      raise("%s: attn_mask %s does not broadcast to the scores %s (..., L, S)", fname, shape_str(mask),
+        shape_str(scores))
+    end
+  end
+  return matmul(dropout(masked_softmax(scores, mask, scale), p), v)
+end
+
+-- ---- nn.MultiheadAttention's forward ------------------------------------------------
+
+-- m with one more element (zero or false) at the end of its last dim.
+local function pad_last(m)
+  local shape = m.shape
+  shape[#shape] = 1
+  return lucid.cat({m, lucid.zeros(shape, {dtype = m.dtype})}, -1)
+end
+
+-- One mask of a and b (either may be nil): two bool masks or'ed, otherwise
+-- both made additive and summed.
+local function merge_masks(a, b, dtype)
+  if a == nil or b == nil then return a or b end
+  if a.dtype == "bool" and b.dtype == "bool" then return a:logical_or(b) end
+  local function additive(m)
+    if m.dtype ~= "bool" then return m end
+    return lucid.zeros(m.shape, {dtype = dtype}):masked_fill(m, -math.huge)
+  end
+  return additive(a) + additive(b)
+end
+
+-- The forward of nn.MultiheadAttention (PyTorch 1.13's
+-- multi_head_attention_forward), with heads as a dim of their own: q, k, v
+-- are (N, H, L, hd) and the masks broadcast to the scores (N, H, L, S).
+function M.multihead_forward(self, query, key, value, kpm, need_weights, attn_mask, average)
+  local fname = "nn.MultiheadAttention"
+  local E, H = self.embed_dim, self.num_heads
+  local hd = self.head_dim
+  local qd = query.ndim
+  if qd ~= 2 and qd ~= 3 then
+    raise("%s: query %s must be 3-D (batched) or 2-D (unbatched)", fname, shape_str(query))
+  end
+  if key.ndim ~= qd or value.ndim ~= qd then
+    raise("%s: query %s, key %s and value %s must have the same number of dims", fname, shape_str(query),
+      shape_str(key), shape_str(value))
+  end
+  local dtype = query.dtype
+  if key.dtype ~= dtype or value.dtype ~= dtype then
+    raise("%s: query, key and value must share a dtype, got %s, %s and %s", fname, dtype, key.dtype, value.dtype)
+  end
+  check_mask(fname, "key_padding_mask", kpm, dtype)
+  check_mask(fname, "attn_mask", attn_mask, dtype)
+  local batched = qd == 3
+  -- self-attention: one tensor, one projection GEMM (kept through the layout changes)
+  local same = rawequal(query, key) and rawequal(key, value)
+  if not batched then  -- one sequence: a batch of one in the middle (PyTorch's layout)
+    query, key, value = query:unsqueeze(2), key:unsqueeze(2), value:unsqueeze(2)
+    if kpm ~= nil then
+      if kpm.ndim ~= 1 then
+        raise("%s: key_padding_mask %s of an unbatched input must be 1-D (S)", fname, shape_str(kpm))
+      end
+      kpm = kpm:unsqueeze(1)
+    end
+  elseif self.batch_first then
+    query, key, value = query:transpose(1, 2), key:transpose(1, 2), value:transpose(1, 2)
+  end
+  local qs, ks, vs = query.shape, key.shape, value.shape
+  local L, N, S = qs[1], qs[2], ks[1]
+  if qs[3] ~= E then
+    raise("%s: query %s must end with embed_dim %d", fname, shape_str(qs), E)
+  end
+  if ks[3] ~= self.kdim or vs[3] ~= self.vdim then
+    raise("%s: key %s and value %s must end with kdim %d and vdim %d", fname, shape_str(ks), shape_str(vs),
+      self.kdim, self.vdim)
+  end
+  if ks[1] ~= vs[1] or ks[2] ~= N or vs[2] ~= N then
+    raise("%s: key %s and value %s must have the same length and the batch size of query %s", fname,
+      shape_str(ks), shape_str(vs), shape_str(qs))
+  end
+  -- masks to shapes that broadcast to the scores (N, H, L, S)
+  if attn_mask ~= nil then
+    local as = attn_mask.shape
+    if attn_mask.ndim == 2 then
+      if as[1] ~= L or as[2] ~= S then
+        raise("%s: the 2-D attn_mask is %s, expected {%d, %d} (L, S)", fname, shape_str(as), L, S)
+      end
+    elseif attn_mask.ndim == 3 then
+      if as[1] ~= N * H or as[2] ~= L or as[3] ~= S then
+        raise("%s: the 3-D attn_mask is %s, expected {%d, %d, %d} (N * num_heads, L, S)", fname,
+          shape_str(as), N * H, L, S)
+      end
+      attn_mask = attn_mask:reshape(N, H, L, S)
+    else
+      raise("%s: attn_mask %s must be 2-D or 3-D", fname, shape_str(as))
+    end
+  end
+  if kpm ~= nil then
+    if kpm.ndim ~= 2 or kpm.shape[1] ~= N or kpm.shape[2] ~= S then
+      raise("%s: key_padding_mask is %s, expected {%d, %d} (N, S)", fname, shape_str(kpm), N, S)
+    end
+    kpm = kpm:reshape(N, 1, 1, S)
+  end
+  -- the input projections: one GEMM when query, key and value are one tensor
+  local p = self._parameters
+  local b = p.in_proj_bias
+  local bq, bk, bv
+  if b then bq, bk, bv = b:narrow(1, 1, E), b:narrow(1, E + 1, E), b:narrow(1, 2 * E + 1, E) end
+  local q, k, v
+  if p.in_proj_weight then
+    local w = p.in_proj_weight
+    if same then
+      local qkv = lucid.linear(query, w, b)
+      q, k, v = qkv:narrow(3, 1, E), qkv:narrow(3, E + 1, E), qkv:narrow(3, 2 * E + 1, E)
+    else
+      q = lucid.linear(query, w:narrow(1, 1, E), bq)
+      k = lucid.linear(key, w:narrow(1, E + 1, E), bk)
+      v = lucid.linear(value, w:narrow(1, 2 * E + 1, E), bv)
+    end
+  else
+    q = lucid.linear(query, p.q_proj_weight, bq)
+    k = lucid.linear(key, p.k_proj_weight, bk)
+    v = lucid.linear(value, p.v_proj_weight, bv)
+  end
+  if p.bias_k then
+    k = lucid.cat({k, p.bias_k:expand(1, N, E)}, 1)
+    v = lucid.cat({v, p.bias_v:expand(1, N, E)}, 1)
+    if attn_mask ~= nil then attn_mask = pad_last(attn_mask) end
+    if kpm ~= nil then kpm = pad_last(kpm) end
+    S = S + 1
+  end
+  -- (len, N, E) -> (N, H, len, hd)
+  q = q:reshape(L, N, H, hd):permute(2, 3, 1, 4)
+  k = k:reshape(S, N, H, hd):permute(2, 3, 1, 4)
+  v = v:reshape(S, N, H, hd):permute(2, 3, 1, 4)
+  if self.add_zero_attn then
+    local z = lucid.zeros({N, H, 1, hd}, {dtype = dtype})
+    k, v = lucid.cat({k, z}, 3), lucid.cat({v, z}, 3)
+    if attn_mask ~= nil then attn_mask = pad_last(attn_mask) end
+    if kpm ~= nil then kpm = pad_last(kpm) end
+  end
+  local mask = merge_masks(attn_mask, kpm, dtype)
+  local weights = masked_softmax(matmul(q, k:transpose(3, 4)), mask, 1 / math.sqrt(hd))
+  if self.training and self.dropout > 0 then weights = dropout(weights, self.dropout) end
+  -- (N, H, L, hd) -> (L, N, E), then the output projection
+  local out = matmul(weights, v):permute(3, 1, 2, 4):reshape(L, N, E)
+  out = self.out_proj(out)
+  if not batched then
+    out = out:squeeze(2)
+  elseif self.batch_first then
+    out = out:transpose(1, 2)
+  end
+  if not need_weights then return out, nil end
+  if average then weights = weights:mean(2) end  -- (N, L, S)
+  if not batched then weights = weights:squeeze(1) end
+  return out, weights
+end
+
+-- ---- what the transformer layers share ------------------------------------------------
+
+-- An activation option: "relu", "gelu" or a function (or callable module).
+function M.activation_check(v, name)
+  if v == "relu" or v == "gelu" or args.callable(v) then return nil end
+  return name .. ' must be "relu", "gelu" or a function, got ' .. (type(v) == "string" and '"' .. v .. '"' or
+    args.describe(v))
+end
+
+function M.activation_fn(v)
+  if v == "relu" then return lucid.relu end
+  if v == "gelu" then return lucid.gelu end
+  return v
+end
+
+-- n copies of layer (PyTorch's deepcopy in _get_clones): the same class
+-- built from the same options, with the layer's values loaded.
+function M.clones(fname, layer, n)
+  if type(layer) ~= "table" or type(layer._clone) ~= "function" then
+    raise("%s: expected a layer made by nn.TransformerEncoderLayer or nn.TransformerDecoderLayer, got %s",
+      fname, args.describe(layer))
+  end
+  local list = {}
+  for i = 1, n do list[i] = layer:_clone() end
+  return list
+end
+
+return M

@@ -1,0 +1,75 @@
+/* lucid_pool.c: the core's pooling (core/pool.c) for lucid.nn.functional,
+ * as private functions lucid.core._pool2d, _unpool2d and _interp. The public functions
+ * (F.max_pool2d, F.avg_pool1d, F.adaptive_max_pool2d, ...) are Lua
+ * (lucid/nn/_pool.lua): they check PyTorch's options with the one argument
+ * checker and call this with every size spelt out, so nothing here parses
+ * options. */
+#include "binding.h"
+#include "lc_pool.h"
+
+/* _pool2d(x, kind, kh, kw, sh, sw, ph, pw, dh, dw, ceil_mode, adaptive, oh,
+ * ow, count_include_pad, divisor_override, fname): kind "max" or "avg";
+ * for "max", two results: y and the 0-based int64 indices. */
+static int l_pool2d(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  const char *fname = luaL_optstring(L, 17, "lucid._pool2d");
+  lc_tensor *x = lt_tensor_arg(L, 1, fname);
+  const char *kind = luaL_checkstring(L, 2);
+  lc_pool2d_opts o = lc_pool2d_defaults(1, 1);
+  for (int d = 0; d < 2; d++) {
+    o.kernel[d] = lt_integer(L, 3 + d, "kernel_size", fname);
+    o.stride[d] = lt_integer(L, 5 + d, "stride", fname);
+    o.padding[d] = lt_integer(L, 7 + d, "padding", fname);
+    o.dilation[d] = lt_integer(L, 9 + d, "dilation", fname);
+    o.out_size[d] = lt_integer(L, 13 + d, "output_size", fname);
+  }
+  o.ceil_mode = lua_toboolean(L, 11);
+  o.adaptive = lua_toboolean(L, 12);
+  o.count_include_pad = lua_toboolean(L, 15);
+  o.divisor_override = lt_integer(L, 16, "divisor_override", fname);
+  if (kind[0] == 'a') return lt_push(L, ctx, lc_avg_pool2d(ctx, x, &o), fname);
+  lc_tensor **slots[2] = {lt_newbox(L), lt_newbox(L)};
+  lc_tensor *y = NULL, *ix = NULL;
+  /* one more try after a collection, as lt_push makes it */
+  if (!(y = lc_max_pool2d(ctx, x, &o, &ix)) && lt_retry(L, ctx, fname) &&
+      !(y = lc_max_pool2d(ctx, x, &o, &ix)))
+    return lt_fail(L, ctx, fname);
+  *slots[0] = y;
+  *slots[1] = ix;
+  lt_report_bytes(L, ctx);
+  return 2;
+}
+
+/* _unpool2d(x, indices (0-based), oh, ow, fname) */
+static int l_unpool2d(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  const char *fname = luaL_optstring(L, 5, "lucid._unpool2d");
+  lc_tensor *x = lt_tensor_arg(L, 1, fname), *ix = lt_tensor_arg(L, 2, fname);
+  int64_t oh = lt_integer(L, 3, "output_size", fname), ow = lt_integer(L, 4, "output_size", fname);
+  return lt_push(L, ctx, lc_max_unpool2d(ctx, x, ix, oh, ow), fname);
+}
+
+/* _interp(x, mode ("nearest" or "linear"), oh, ow, align_corners, scale_factor_h,
+ * scale_factor_w (0: none), fname) */
+static int l_interp(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  const char *fname = luaL_optstring(L, 8, "lucid._interp");
+  lc_tensor *x = lt_tensor_arg(L, 1, fname);
+  lc_interp_opts o;
+  o.mode = luaL_checkstring(L, 2)[0] == 'n' ? LC_INTERP_NEAREST : LC_INTERP_LINEAR;
+  o.out_size[0] = lt_integer(L, 3, "size", fname);
+  o.out_size[1] = lt_integer(L, 4, "size", fname);
+  o.align_corners = lua_toboolean(L, 5);
+  o.scale_factor[0] = luaL_checknumber(L, 6);
+  o.scale_factor[1] = luaL_checknumber(L, 7);
+  return lt_push(L, ctx, lc_interpolate(ctx, x, &o), fname);
+}
+
+void lt_register_pool(lua_State *L, int state, int methods, int module) {
+  static const lt_reg fns[] = {
+    {"_pool2d", "lucid._pool2d", l_pool2d, NULL, LT_MODULE},
+    {"_unpool2d", "lucid._unpool2d", l_unpool2d, NULL, LT_MODULE},
+    {"_interp", "lucid._interp", l_interp, NULL, LT_MODULE},
+    {NULL, NULL, NULL, NULL, 0}};
+  lt_register(L, state, methods, module, fns);
+}
