@@ -792,6 +792,12 @@ static void test_conv(void) {
     a = lc_conv2d_defaults();
     a.padding[0] = a.padding[1] = 1;
     check_conv_case(ctx, dt, S(30, 4, 32, 32), S(6, 4, 3, 3), &a, __LINE__);  /* two chunks */
+    a = lc_conv2d_defaults();
+    check_conv_case(ctx, dt, S(3, 4, 5, 6), S(6, 4, 1, 1), &a, __LINE__);  /* pointwise */
+    a.groups = 2;
+    check_conv_case(ctx, dt, S(2, 4, 3, 3), S(6, 2, 1, 1), &a, __LINE__);
+    a.stride[0] = 2;  /* 1x1 but strided: im2col again */
+    check_conv_case(ctx, dt, S(2, 4, 5, 3), S(6, 2, 1, 1), &a, __LINE__);
   }
   END_CTX(ctx, c);
 }
