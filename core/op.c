@@ -5,7 +5,7 @@
  * node when a gradient is wanted; rules build gradients with the helpers
  * below (NULL arguments pass through, so a chain of calls needs one check
  * at the end). Each family keeps its ops in one table, a .def file with a
- * row per op; this file reads all five (linalg.def and lapack.def, one
+ * row per op; this file reads all six (linalg.def and lapack.def, one
  * family) to list the public ops for lc_op_get. */
 #include "internal.h"
 
@@ -152,6 +152,8 @@ static const lc_op_info OPS[] = {
 #include "linalg.def"
 #define LINALG(name, Bw, rule) {#name, "linalg", BW(Bw), NULL},
 #include "lapack.def"
+#define RNN(name, Bw, mode, cell) {#name, "rnn", BW(Bw), NULL},
+#include "rnn.def"
 };
 
 int lc_op_count(void) { return (int)(sizeof OPS / sizeof OPS[0]); }

@@ -216,6 +216,8 @@ void lt_register_reduce(lua_State *L, int state, int methods, int module);
 void lt_register_shape(lua_State *L, int state, int methods, int module);
 /* lucid_linalg.c: the table module.linalg (torch.linalg's decompositions and solvers). */
 void lt_register_linalg(lua_State *L, int state, int methods, int module);
+/* lucid_rnn.c: the recurrent ops (lucid.lstm, lucid.gru_cell, ...). */
+void lt_register_rnn(lua_State *L, int state, int methods, int module);
 /* lucid_bytes.c: safetensors' byte work (header length, dtype conversion). */
 void lt_register_bytes(lua_State *L, int state, int methods, int module);
 

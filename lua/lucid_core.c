@@ -1951,6 +1951,7 @@ LUALIB_API int luaopen_lucid_core(lua_State *L) {
   lt_register_reduce(L, state, methods, module);
   lt_register_shape(L, state, methods, module);
   lt_register_linalg(L, state, methods, module);
+  lt_register_rnn(L, state, methods, module);
   lt_register_autograd(L, state, methods, module);
   lt_register_bytes(L, state, methods, module);
 

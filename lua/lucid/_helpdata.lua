@@ -519,6 +519,43 @@ smallest singular value), 1 and -1 (max and min column sums of |A|),\
 math.huge and -math.huge (max and min row sums). dim: the two dims holding\
 the matrices ({-2, -1}); keepdim keeps them as size 1. Gradients come from\
 the ops it is made of (the SVD's through its singular values)."},
+  {name = "lucid.rnn_tanh", section = "Recurrent", usage = "local out, h_n = lucid.rnn_tanh(input, h0, weight_ih, weight_hh [, bias_ih, bias_hh] [, {batch_sizes = nil, reverse = false}])", also = {}, aka = {},
+   text = "One Elman RNN layer (tanh) over a sequence, in one direction, as a\
+recurrent layer of nn.RNN: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh).\
+input (T, B, I) time-major, or packed rows (N, I) with the option\
+batch_sizes (a table or int64 tensor of the rows per step, non-increasing,\
+as PackedSequence's); h0 (B, H); weight_ih (H, I), weight_hh (H, H), the\
+biases (H) or neither. reverse runs from the last step to the first. Two\
+results: the output (T, B, H) (packed: (N, H)) and h_n (B, H). One GEMM for\
+all steps' input projections, then one GEMM and a fused kernel per step;\
+the gradient is one fused rule over the sequence (RnnTanhBackward)."},
+  {name = "lucid.rnn_relu", section = "Recurrent", usage = "local out, h_n = lucid.rnn_relu(input, h0, weight_ih, weight_hh [, bias_ih, bias_hh] [, {batch_sizes = nil, reverse = false}])", also = {}, aka = {},
+   text = "lucid.rnn_tanh with relu: h' = relu(x W_ih^T + b_ih + h W_hh^T + b_hh)."},
+  {name = "lucid.lstm", section = "Recurrent", usage = "local out, h_n, c_n = lucid.lstm(input, {h0, c0}, weight_ih, weight_hh [, bias_ih, bias_hh [, weight_hr]] [, {batch_sizes = nil, reverse = false}])", also = {}, aka = {},
+   text = "One LSTM layer over a sequence, in one direction, PyTorch's gate order\
+(i, f, g, o): weight_ih (4H, I), weight_hh (4H, P), biases (4H) or\
+neither, and with a projection weight_hr (P, H) (proj_size P < H; else P =\
+H). hx = {h0 (B, P), c0 (B, H)}. input (T, B, I), or packed (N, I) with\
+batch_sizes; reverse as lucid.rnn_tanh. Three results: output (T, B, P)\
+(packed: (N, P)), h_n (B, P), c_n (B, H). One GEMM for all steps' input\
+projections, then per step one GEMM and one fused gate kernel; the\
+gradient is one fused rule over the sequence (LstmBackward)."},
+  {name = "lucid.gru", section = "Recurrent", usage = "local out, h_n = lucid.gru(input, h0, weight_ih, weight_hh [, bias_ih, bias_hh] [, {batch_sizes = nil, reverse = false}])", also = {}, aka = {},
+   text = "One GRU layer over a sequence, in one direction, PyTorch's gate order (r,\
+z, n) and n = tanh(W_in x + b_in + r (W_hn h + b_hn)): weight_ih (3H, I),\
+weight_hh (3H, H), biases (3H) or neither; h0 (B, H). Otherwise as\
+lucid.rnn_tanh (GruBackward)."},
+  {name = "lucid.rnn_tanh_cell", section = "Recurrent", usage = "local h1 = lucid.rnn_tanh_cell(input, h, weight_ih, weight_hh [, bias_ih, bias_hh])", also = {}, aka = {},
+   text = "One step of an Elman RNN (tanh): h' (B, H) of input (B, I) and h (B, H),\
+weights as lucid.rnn_tanh's (RnnTanhCellBackward)."},
+  {name = "lucid.rnn_relu_cell", section = "Recurrent", usage = "local h1 = lucid.rnn_relu_cell(input, h, weight_ih, weight_hh [, bias_ih, bias_hh])", also = {}, aka = {},
+   text = "One step of an Elman RNN with relu (RnnReluCellBackward)."},
+  {name = "lucid.lstm_cell", section = "Recurrent", usage = "local h1, c1 = lucid.lstm_cell(input, {h, c}, weight_ih, weight_hh [, bias_ih, bias_hh])", also = {}, aka = {},
+   text = "One LSTM step: h' and c' (B, H) of input (B, I) and {h, c} (B, H) each,\
+two GEMMs and one fused gate kernel, forward and backward\
+(LstmCellBackward)."},
+  {name = "lucid.gru_cell", section = "Recurrent", usage = "local h1 = lucid.gru_cell(input, h, weight_ih, weight_hh [, bias_ih, bias_hh])", also = {}, aka = {},
+   text = "One GRU step: h' (B, H) of input (B, I) and h (B, H) (GruCellBackward)."},
   {name = "lucid.detach", section = "Shapes and indexing", usage = "t:detach()", also = {}, aka = {},
    text = "A tensor sharing t's values but outside the graph (requires_grad false), as\
 PyTorch."},
@@ -1046,6 +1083,52 @@ md:items(), md:contains(name), md:update(t), md:pop(name), md:clear()."},
    text = "An array of {name, module} pairs, in insertion order."},
   {name = "nn.ModuleDict:pop", section = "nn: more layers", usage = "nn.ModuleDict:pop(name)", also = {}, aka = {},
    text = "md:pop(name): removes the entry and returns its module."},
+  {name = "nn.RNN", section = "nn: recurrent layers", usage = "local out, h_n = nn.RNN(input_size, hidden_size [, {num_layers = 1, nonlinearity = \"tanh\", bias = true, batch_first = false, dropout = 0, bidirectional = false, dtype}])(x [, h0])", also = {}, aka = {},
+   text = "An Elman RNN, h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu), of\
+num_layers layers, each direction of each layer one fused op (lucid.rnn_tanh).\
+input (L, B, input_size), (B, L, input_size) with batch_first, (L, input_size)\
+unbatched, or a PackedSequence (the output is one then). Returns the output\
+(..., D * hidden_size) and h_n (D * num_layers, B, hidden_size). Parameters\
+weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ..._reverse, PyTorch's\
+names, shapes and init U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."},
+  {name = "nn.LSTM", section = "nn: recurrent layers", usage = "local out, hc = nn.LSTM(input_size, hidden_size [, {num_layers = 1, bias = true, batch_first = false, dropout = 0, bidirectional = false, proj_size = 0, dtype}])(x [, {h0, c0}])", also = {}, aka = {},
+   text = "A long short-term memory network, PyTorch's gate order (i, f, g, o) and\
+parameters (weight_ih_l0 (4H, input_size), weight_hh_l0, bias_ih_l0, bias_hh_l0,\
+weight_hr_l0 with proj_size, ..._reverse). Each layer and direction is one\
+fused op (lucid.lstm). Inputs as nn.RNN's; hx = {h0, c0}. Returns the output\
+and {h_n, c_n}, h_n (D * num_layers, B, proj_size or hidden_size)."},
+  {name = "nn.GRU", section = "nn: recurrent layers", usage = "local out, h_n = nn.GRU(input_size, hidden_size [, {num_layers = 1, bias = true, batch_first = false, dropout = 0, bidirectional = false, dtype}])(x [, h0])", also = {}, aka = {},
+   text = "A gated recurrent unit network, PyTorch's gate order (r, z, n) with\
+n = tanh(W_in x + b_in + r (W_hn h + b_hn)); parameters and inputs as nn.RNN's\
+(weight_ih_l0 (3H, input_size)). Each layer and direction is one fused op\
+(lucid.gru). Returns the output and h_n."},
+  {name = "nn.RNNCell", section = "nn: recurrent layers", usage = "local h1 = nn.RNNCell(input_size, hidden_size [, {bias = true, nonlinearity = \"tanh\", dtype}])(x [, h])", also = {}, aka = {},
+   text = "One step of an Elman RNN: h' (B, hidden_size) of input (B, input_size) (or\
+unbatched (input_size)) and h (zeros when not given); weight_ih, weight_hh,\
+bias_ih, bias_hh as PyTorch's."},
+  {name = "nn.LSTMCell", section = "nn: recurrent layers", usage = "local h1, c1 = nn.LSTMCell(input_size, hidden_size [, {bias = true, dtype}])(x [, {h, c}])", also = {}, aka = {},
+   text = "One LSTM step, one fused gate kernel forward and backward (lucid.lstm_cell):\
+returns h' and c' for input (B, input_size) and hx = {h, c} (zeros when not\
+given)."},
+  {name = "nn.GRUCell", section = "nn: recurrent layers", usage = "local h1 = nn.GRUCell(input_size, hidden_size [, {bias = true, dtype}])(x [, h])", also = {}, aka = {},
+   text = "One GRU step, one fused gate kernel forward and backward (lucid.gru_cell):\
+returns h' for input (B, input_size) and h (zeros when not given)."},
+  {name = "nn.utils.rnn.PackedSequence", section = "nn: recurrent layers", usage = "nn.utils.rnn.PackedSequence(data, batch_sizes [, sorted_indices, unsorted_indices])", also = {}, aka = {},
+   text = "A PackedSequence(data, batch_sizes [, sorted_indices, unsorted_indices]), as\
+PyTorch's; pack_padded_sequence and pack_sequence make them."},
+  {name = "nn.utils.rnn.pad_sequence", section = "nn: recurrent layers", usage = "nn.utils.rnn.pad_sequence(sequences [, batch_first = false, padding_value = 0])", also = {}, aka = {},
+   text = "Pads an array of tensors (L_i, *) with padding_value to (max L, B, *), or\
+(B, max L, *) with batch_first."},
+  {name = "nn.utils.rnn.pack_padded_sequence", section = "nn: recurrent layers", usage = "nn.utils.rnn.pack_padded_sequence(input, lengths [, batch_first = false, enforce_sorted = true])", also = {}, aka = {},
+   text = "Packs a padded batch (T, B, *) (or (B, T, *) with batch_first) of sequences of\
+the given lengths. With enforce_sorted the lengths must be decreasing; else the\
+batch is sorted and the PackedSequence keeps the order to undo it."},
+  {name = "nn.utils.rnn.pad_packed_sequence", section = "nn: recurrent layers", usage = "local padded, lengths = nn.utils.rnn.pad_packed_sequence(sequence [, batch_first = false, padding_value = 0, total_length])", also = {}, aka = {},
+   text = "Unpacks a PackedSequence into a padded batch (T, B, *) (or (B, T, *)) in the\
+original order, and the lengths (int64). total_length pads T further."},
+  {name = "nn.utils.rnn.pack_sequence", section = "nn: recurrent layers", usage = "nn.utils.rnn.pack_sequence(sequences [, enforce_sorted = true])", also = {}, aka = {},
+   text = "Packs an array of tensors (L_i, *) of unequal lengths: pad_sequence, then\
+pack_padded_sequence."},
   {name = "nn.MSELoss", section = "nn: losses", usage = "nn.MSELoss([reduction = \"mean\"])(input, target)  or  F.mse_loss(input, target [, reduction])", also = {}, aka = {"nn.functional.mse_loss"},
    text = "The squared error (input - target)^2, averaged (\"mean\"), summed (\"sum\") or\
 returned per element (\"none\")."},

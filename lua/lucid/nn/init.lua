@@ -72,6 +72,12 @@ return load_guarded("lucid.nn", nn, function()
     NLLLoss = "lucid.nn.NLLLoss",
     BCELoss = "lucid.nn.BCELoss",
     BCEWithLogitsLoss = "lucid.nn.BCEWithLogitsLoss",
+    RNN = "lucid.nn.RNN",
+    LSTM = "lucid.nn.LSTM",
+    GRU = "lucid.nn.GRU",
+    RNNCell = "lucid.nn.RNNCell",
+    LSTMCell = "lucid.nn.LSTMCell",
+    GRUCell = "lucid.nn.GRUCell",
   }
   setmetatable(nn, {
     __index = function(t, k)
