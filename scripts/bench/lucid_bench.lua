@@ -79,7 +79,8 @@ local function mlp()
 end
 
 local W, ORDER = {}, {"tiny_train", "tiny_infer", "tiny_infer_reuse", "linear_train",
-  "tanh_big", "mlp_train", "mlp_infer", "mlp_infer_reuse", "sort_1m", "topk_1m"}
+  "tanh_big", "mlp_train", "mlp_infer", "mlp_infer_reuse", "sort_1m", "topk_1m",
+  "lstm_train"}
 
 -- 1. Sequential(Linear(4,8), Tanh, Linear(8,2)), batch 1, forward + backward
 function W.tiny_train()
@@ -163,6 +164,12 @@ end
 function W.topk_1m()
   local x = lucid.randn(1024 * 1024)
   return function() x:topk(100) end, true
+end
+
+-- 8. LSTM(128, 256), seq 32, batch 16, forward + backward
+function W.lstm_train()
+  local model, x = nn.LSTM(128, 256), lucid.randn(32, 16, 128)
+  return function() (model(x)):sum():backward() end
 end
 
 -- ---- main ----------------------------------------------------------------------------

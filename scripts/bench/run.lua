@@ -116,6 +116,8 @@ local ROWS = {
     label = "7. sort of 1M float32 (values and indices)"},
   {key = "topk_1m", torch = "topk_1m", goal = 2,
     label = "7. topk(100) of 1M float32"},
+  {key = "lstm_train", torch = "lstm_train", goal = 1.5,
+    label = "8. LSTM(128, 256), seq 32, batch 16, forward + backward"},
 }
 local THREADS = {1, 2}
 

@@ -148,9 +148,15 @@ def topk_1m():
     return lambda: torch.topk(x, 100), True
 
 
+# 8. LSTM(128, 256), seq 32, batch 16, forward + backward
+def lstm_train():
+    model, x = nn.LSTM(128, 256), torch.randn(32, 16, 128)
+    return lambda: model(x)[0].sum().backward(), False
+
+
 WORKLOADS = {f.__name__: f for f in
              (tiny_train, tiny_infer, linear_train, tanh_big, mlp_train, mlp_infer, sort_1m,
-              topk_1m)}
+              topk_1m, lstm_train)}
 
 
 # ---- main ----------------------------------------------------------------------------
