@@ -27,8 +27,9 @@
  * each sequence's state after its own last step. With reverse, the steps run
  * from the last to the first (the backward half of a bidirectional layer).
  *
- * A second derivative through these ops is not available (as for PyTorch's
- * cuDNN RNN): a backward with LC_CREATE_GRAPH through one fails, saying so.
+ * A backward with LC_CREATE_GRAPH (to differentiate the gradient again)
+ * computes the same gradients with the core's recorded ops instead, a few
+ * per step: slower, but differentiable.
  *
  * Example: one LSTM layer over 5 steps of a batch of 3, 10 features to 20.
  *     // x (5, 3, 10); h0, c0 (3, 20); w_ih (80, 10); w_hh (80, 20); b_ih, b_hh (80)

@@ -479,11 +479,207 @@ static lc_tensor *want(lc_ctx *ctx, lc_node *n, int i, lc_tensor **grads, int *o
   return grads[i];
 }
 
+
+/* ---- the rule, recorded (LC_CREATE_GRAPH) -------------------------------------------
+ * For a gradient to be differentiated again, the rule recomputes the
+ * forward with the core's recorded ops and runs the same equations
+ * backward with them: slow (a few ops per step), but every result carries
+ * its graph. Tensors made go to a pool released at the end. */
+
+typedef struct rpool {
+  lc_ctx *ctx;
+  lc_tensor **t;
+  size_t n, cap;
+} rpool;
+
+static lc_tensor *keep(rpool *p, lc_tensor *t) {
+  if (!t) return NULL;
+  if (p->n == p->cap) {
+    size_t cap = p->cap ? 2 * p->cap : 256;
+    lc_tensor **a = (lc_tensor **)lc__alloc(p->ctx, cap * sizeof *a);
+    if (!a) {
+      lc_tensor_release(t);
+      return NULL;
+    }
+    if (p->n) memcpy(a, p->t, p->n * sizeof *a);
+    lc__free(p->ctx, p->t, p->cap * sizeof *p->t);
+    p->t = a;
+    p->cap = cap;
+  }
+  p->t[p->n++] = t;
+  return t;
+}
+
+typedef lc_tensor *(*bin_fn)(lc_ctx *, lc_tensor *, lc_tensor *);
+typedef lc_tensor *(*un_fn)(lc_ctx *, lc_tensor *);
+static lc_tensor *B2(rpool *p, bin_fn f, lc_tensor *a, lc_tensor *b) {
+  return a && b ? keep(p, f(p->ctx, a, b)) : NULL;
+}
+static lc_tensor *U1(rpool *p, un_fn f, lc_tensor *a) { return a ? keep(p, f(p->ctx, a)) : NULL; }
+static lc_tensor *NAR(rpool *p, lc_tensor *a, int dim, int64_t start, int64_t len) {
+  return a ? keep(p, lc_narrow(p->ctx, a, dim, start, len)) : NULL;
+}
+static lc_tensor *RESH(rpool *p, lc_tensor *a, int64_t d0, int64_t d1) {
+  return a ? keep(p, lc_reshape(p->ctx, a, 2, (int64_t[]){d0, d1})) : NULL;
+}
+static lc_tensor *LIN(rpool *p, lc_tensor *x, lc_tensor *w, lc_tensor *b) {
+  return x && w ? keep(p, lc_linear(p->ctx, x, w, b)) : NULL;
+}
+static lc_tensor *TR(rpool *p, lc_tensor *a) { return a ? keep(p, lc_transpose(p->ctx, a, 0, 1)) : NULL; }
+static lc_tensor *CAT(rpool *p, int n, lc_tensor **ts, int dim) {
+  for (int i = 0; i < n; i++)
+    if (!ts[i]) return NULL;
+  return keep(p, lc_cat(p->ctx, n, ts, dim));
+}
+/* the first b rows of a (B, k) state with the rest of old after them */
+static lc_tensor *JOIN(rpool *p, lc_tensor *head, lc_tensor *old, int64_t b, int64_t B) {
+  if (b == B) return head;
+  lc_tensor *two[2] = {head, NAR(p, old, 0, b, B - b)};
+  return CAT(p, 2, two, 0);
+}
+static lc_tensor *ACC(rpool *p, lc_tensor *acc, lc_tensor *t) { return acc ? B2(p, lc_add, acc, t) : t; }
+
+static int rule_recorded(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  const rnn_info *in = (const rnn_info *)n->user;
+  lc_rnn_mode mode = in->mode;
+  int lstm = mode == LC_RNN_LSTM, gru = mode == LC_RNN_GRU;
+  int64_t H = in->H, P = in->P, B = in->B, N = in->N, T = in->T;
+  lc_tensor *X = n->inputs[0], *h0 = n->inputs[1], *c0 = in->ic0 >= 0 ? n->inputs[in->ic0] : NULL;
+  lc_tensor *Wih = n->inputs[in->iwih], *Whh = n->inputs[in->iwhh];
+  lc_tensor *bih = in->ibih >= 0 ? n->inputs[in->ibih] : NULL;
+  lc_tensor *bhh = in->ibhh >= 0 ? n->inputs[in->ibhh] : NULL;
+  lc_tensor *Whr = in->iwhr >= 0 ? n->inputs[in->iwhr] : NULL;
+  rpool pool = {ctx, NULL, 0, 0}, *p = &pool;
+  enum { NS = 8 };
+  size_t sbytes = sizeof(lc_tensor *) * (size_t)(NS * T + T);
+  lc_tensor **S = (lc_tensor **)lc__alloc(ctx, sbytes);
+  if (!S) return 0;
+  memset(S, 0, sbytes);
+  lc_tensor **DG = S + NS * T;
+  lc_tensor *one = keep(p, lc_scalar(ctx, X->dtype, 1.0));
+  lc_tensor *zero = keep(p, lc_scalar(ctx, X->dtype, 0.0));
+  lc_tensor *X2 = RESH(p, X, N, in->I);
+  lc_tensor *xg = X2 && bih ? LIN(p, X2, Wih, bih) : LIN(p, X2, Wih, NULL);
+  lc_tensor *h = h0, *c = c0;
+  int ok = one && zero && xg;
+  /* forward again, keeping per step what the backward reads */
+  for (int64_t s = 0; ok && s < T; s++) {
+    int64_t t = in->reverse ? T - 1 - s : s, b = in->bs[t], o = in->off[t];
+    lc_tensor **st = S + NS * t;
+    lc_tensor *xt = NAR(p, xg, 0, o, b), *hp = b < B ? NAR(p, h, 0, 0, b) : h;
+    lc_tensor *hg = LIN(p, hp, Whh, bhh), *hn = NULL;
+    if (lstm) {
+      lc_tensor *pre = B2(p, lc_add, xt, hg);
+      lc_tensor *ig = U1(p, lc_sigmoid, NAR(p, pre, 1, 0, H)), *fg = U1(p, lc_sigmoid, NAR(p, pre, 1, H, H));
+      lc_tensor *gg = U1(p, lc_tanh, NAR(p, pre, 1, 2 * H, H));
+      lc_tensor *og = U1(p, lc_sigmoid, NAR(p, pre, 1, 3 * H, H));
+      lc_tensor *cp = b < B ? NAR(p, c, 0, 0, b) : c;
+      lc_tensor *cn = B2(p, lc_add, B2(p, lc_mul, fg, cp), B2(p, lc_mul, ig, gg));
+      lc_tensor *tc = U1(p, lc_tanh, cn), *r = B2(p, lc_mul, og, tc);
+      hn = Whr ? LIN(p, r, Whr, NULL) : r;
+      st[0] = ig, st[1] = fg, st[2] = gg, st[3] = og, st[4] = cp, st[5] = tc, st[6] = r;
+      c = JOIN(p, cn, c, b, B);
+      ok = c != NULL;
+    } else if (gru) {
+      lc_tensor *rg = U1(p, lc_sigmoid, B2(p, lc_add, NAR(p, xt, 1, 0, H), NAR(p, hg, 1, 0, H)));
+      lc_tensor *z = U1(p, lc_sigmoid, B2(p, lc_add, NAR(p, xt, 1, H, H), NAR(p, hg, 1, H, H)));
+      lc_tensor *hnl = NAR(p, hg, 1, 2 * H, H);
+      lc_tensor *ng = U1(p, lc_tanh, B2(p, lc_add, NAR(p, xt, 1, 2 * H, H), B2(p, lc_mul, rg, hnl)));
+      hn = B2(p, lc_add, B2(p, lc_mul, B2(p, lc_sub, one, z), ng), B2(p, lc_mul, z, hp));
+      st[0] = rg, st[1] = z, st[2] = ng, st[3] = hnl;
+    } else {
+      lc_tensor *pre = B2(p, lc_add, xt, hg);
+      hn = U1(p, mode == LC_RNN_TANH ? lc_tanh : lc_relu, pre);
+      st[0] = hn, st[1] = pre;
+    }
+    st[7] = hp;
+    h = JOIN(p, hn, h, b, B);
+    ok = ok && h != NULL;
+  }
+  /* backward with the same ops */
+  int64_t hoff = in->cell ? 0 : N * P;
+  lc_tensor *gout = in->cell ? NULL : RESH(p, NAR(p, g, 0, 0, N * P), N, P);
+  lc_tensor *dh = RESH(p, NAR(p, g, 0, hoff, B * P), B, P);
+  lc_tensor *dc = lstm ? RESH(p, NAR(p, g, 0, hoff + B * P, B * H), B, H) : NULL;
+  lc_tensor *dWhh = NULL, *dbhh = NULL, *dWhr = NULL;
+  ok = ok && dh && (in->cell || gout) && (!lstm || dc);
+  for (int64_t s = T - 1; ok && s >= 0; s--) {
+    int64_t t = in->reverse ? T - 1 - s : s, b = in->bs[t], o = in->off[t];
+    lc_tensor **st = S + NS * t;
+    lc_tensor *hp = st[7], *dgx = NULL, *dgh = NULL, *dhp = NULL;
+    lc_tensor *dhb = b < B ? NAR(p, dh, 0, 0, b) : dh;
+    if (gout) dhb = B2(p, lc_add, dhb, NAR(p, gout, 0, o, b));
+    if (lstm) {
+      lc_tensor *ig = st[0], *fg = st[1], *gg = st[2], *og = st[3], *cp = st[4], *tc = st[5];
+      lc_tensor *dr = dhb;
+      if (Whr) {
+        dr = B2(p, lc_matmul, dhb, Whr);
+        dWhr = ACC(p, dWhr, B2(p, lc_matmul, TR(p, dhb), st[6]));
+      }
+      lc_tensor *dcb = b < B ? NAR(p, dc, 0, 0, b) : dc;
+      lc_tensor *dct = B2(p, lc_add, dcb, B2(p, lc_mul, B2(p, lc_mul, dr, og),
+                                               B2(p, lc_sub, one, B2(p, lc_mul, tc, tc))));
+      lc_tensor *q[4] = {
+        B2(p, lc_mul, B2(p, lc_mul, dct, gg), B2(p, lc_mul, ig, B2(p, lc_sub, one, ig))),
+        B2(p, lc_mul, B2(p, lc_mul, dct, cp), B2(p, lc_mul, fg, B2(p, lc_sub, one, fg))),
+        B2(p, lc_mul, B2(p, lc_mul, dct, ig), B2(p, lc_sub, one, B2(p, lc_mul, gg, gg))),
+        B2(p, lc_mul, B2(p, lc_mul, dr, tc), B2(p, lc_mul, og, B2(p, lc_sub, one, og)))};
+      dgx = dgh = CAT(p, 4, q, 1);
+      dhp = B2(p, lc_matmul, dgx, Whh);
+      dc = JOIN(p, B2(p, lc_mul, dct, fg), dc, b, B);
+      ok = dc != NULL;
+    } else if (gru) {
+      lc_tensor *rg = st[0], *z = st[1], *ng = st[2], *hnl = st[3];
+      lc_tensor *dn = B2(p, lc_mul, B2(p, lc_mul, dhb, B2(p, lc_sub, one, z)),
+                         B2(p, lc_sub, one, B2(p, lc_mul, ng, ng)));
+      lc_tensor *dz = B2(p, lc_mul, B2(p, lc_mul, dhb, B2(p, lc_sub, hp, ng)),
+                         B2(p, lc_mul, z, B2(p, lc_sub, one, z)));
+      lc_tensor *dr = B2(p, lc_mul, B2(p, lc_mul, dn, hnl), B2(p, lc_mul, rg, B2(p, lc_sub, one, rg)));
+      lc_tensor *qx[3] = {dr, dz, dn}, *qh[3] = {dr, dz, B2(p, lc_mul, dn, rg)};
+      dgx = CAT(p, 3, qx, 1);
+      dgh = CAT(p, 3, qh, 1);
+      dhp = B2(p, lc_add, B2(p, lc_matmul, dgh, Whh), B2(p, lc_mul, dhb, z));
+    } else {
+      lc_tensor *hn = st[0];
+      dgx = dgh = mode == LC_RNN_TANH
+                      ? B2(p, lc_mul, dhb, B2(p, lc_sub, one, B2(p, lc_mul, hn, hn)))
+                      : (dhb ? keep(p, lc_where(ctx, B2(p, lc_gt, st[1], zero), dhb, zero)) : NULL);
+      dhp = B2(p, lc_matmul, dgx, Whh);
+    }
+    dWhh = ACC(p, dWhh, B2(p, lc_matmul, TR(p, dgh), hp));
+    if (bhh) dbhh = ACC(p, dbhh, dgh ? keep(p, lc_sum_dim(ctx, dgh, 0, 0)) : NULL);
+    DG[t] = dgx;
+    dh = JOIN(p, dhp, dh, b, B);
+    ok = ok && dh && dWhh && (!bhh || dbhh) && (!Whr || dWhr);
+  }
+  lc_tensor *dGX = ok ? CAT(p, (int)T, DG, 0) : NULL;
+  ok = ok && dGX;
+  if (ok) {
+    lc_tensor *res[8] = {NULL};
+    lc_tensor *dx = B2(p, lc_matmul, dGX, Wih);
+    res[0] = dx ? keep(p, lc_reshape(ctx, dx, X->ndim, X->shape)) : NULL;
+    res[1] = dh;
+    if (c0) res[in->ic0] = dc;
+    res[in->iwih] = B2(p, lc_matmul, TR(p, dGX), X2);
+    res[in->iwhh] = dWhh;
+    if (bih) res[in->ibih] = keep(p, lc_sum_dim(ctx, dGX, 0, 0));
+    if (bhh) res[in->ibhh] = dbhh;
+    if (Whr) res[in->iwhr] = dWhr;
+    for (int i = 0; i < n->ninputs; i++)
+      if (n->inputs[i]->requires_grad) {
+        if (!res[i]) ok = 0;
+        else grads[i] = lc__retained(res[i]);
+      }
+  }
+  for (size_t i = 0; i < p->n; i++) lc_tensor_release(p->t[i]);
+  lc__free(ctx, p->t, p->cap * sizeof *p->t);
+  lc__free(ctx, S, sbytes);
+  return ok;
+}
+
 static int rule_rnn(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   const rnn_info *in = (const rnn_info *)n->user;
-  if (lc_ctx_grad_enabled(ctx))
-    return !lc__fail(ctx, LC_ESTATE, "%s's gradient cannot be differentiated again: its fused "
-                     "backward records no graph (as PyTorch's cuDNN RNN)", n->def->name);
+  if (lc_ctx_grad_enabled(ctx)) return rule_recorded(ctx, n, g, grads);
   lc_dtype dt = g->dtype;
   size_t es = lc_dtype_size(dt);
   lc_rnn_mode mode = in->mode;
