@@ -15,24 +15,28 @@
 #include <stdio.h>
 #include <string.h>
 
+static void tanh_f64(int64_t n, double *o, const double *a) {
+  for (int64_t i = 0; i < n; i++) o[i] = tanh(a[i]);
+}
+
 #define REAL float
 #define SFX f32
 #define EXPF expf
-#define TANHF tanhf
+#define TANHV(n, o, a) lc__tanh_f32((n), (o), (a), 1)
 #include "rnn_kernels.h"
 #undef REAL
 #undef SFX
 #undef EXPF
-#undef TANHF
+#undef TANHV
 #define REAL double
 #define SFX f64
 #define EXPF exp
-#define TANHF tanh
+#define TANHV tanh_f64
 #include "rnn_kernels.h"
 #undef REAL
 #undef SFX
 #undef EXPF
-#undef TANHF
+#undef TANHV
 
 static int rule_rnn(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 
@@ -456,18 +460,27 @@ lc_status lc_rnn_cell(lc_ctx *ctx, lc_rnn_mode mode, lc_tensor *x, lc_tensor *h,
 
 /* ---- the rule: backpropagation through time ------------------------------------------- */
 
-/* dst (n) = the sums of m's rows (rows, n) */
+/* (n): the sums of m's rows (rows, n), accumulated in double row by row */
 static lc_tensor *col_sums(lc_ctx *ctx, lc_tensor *m, int64_t rows, int64_t n) {
   int64_t s[1] = {n};
   lc_tensor *r = lc_empty(ctx, m->dtype, 1, s);
-  if (!r) return NULL;
-  for (int64_t j = 0; j < n; j++) {
-    double acc = 0;
-    for (int64_t i = 0; i < rows; i++)
-      acc += m->dtype == LC_FLOAT32 ? (double)((const float *)lc_tensor_data(m))[i * n + j]
-                                    : ((const double *)lc_tensor_data(m))[i * n + j];
-    lc__store(m->dtype, lc_tensor_data(r), j, acc);
+  lc_tensor *acc = r ? lc_zeros(ctx, LC_FLOAT64, 1, s) : NULL;
+  if (!acc) {
+    lc_tensor_release(r);
+    return NULL;
   }
+  double *a = (double *)lc_tensor_data(acc);
+  for (int64_t i = 0; i < rows; i++) {
+    if (m->dtype == LC_FLOAT32) {
+      const float *row = (const float *)lc_tensor_data(m) + i * n;
+      for (int64_t j = 0; j < n; j++) a[j] += (double)row[j];
+    } else {
+      const double *row = (const double *)lc_tensor_data(m) + i * n;
+      for (int64_t j = 0; j < n; j++) a[j] += row[j];
+    }
+  }
+  for (int64_t j = 0; j < n; j++) lc__store(m->dtype, lc_tensor_data(r), j, a[j]);
+  lc_tensor_release(acc);
   return r;
 }
 

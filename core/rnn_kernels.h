@@ -1,7 +1,8 @@
 /* rnn_kernels.h: the fused gate kernels of rnn.c, one step of a batch of
  * rows each way. rnn.c includes this file twice, with REAL float, SFX f32,
- * EXPF expf, TANHF tanhf and then with double, f64, exp, tanh: one source
- * for both dtypes, each compiled to its own loops.
+ * EXPF expf, TANHV the vectorised lc__tanh_f32 and then with double, f64,
+ * exp and a loop of tanh: one source for both dtypes, each compiled to its
+ * own loops. TANHV(n, out, in) may work in place.
  *
  * A row's workspace (ws, W elements) keeps what its backward reads:
  *   RNN:  hprev (H) | h (H)
@@ -26,38 +27,44 @@ static void RNN_FN(fwd_step)(lc_rnn_mode mode, int64_t b, int64_t H, int64_t P, 
   for (int64_t r = 0; r < b; r++) {
     const REAL *x = gx + r * G * H;
     REAL *w = ws + r * W, *h = hout + r * H;
-    if (mode == LC_RNN_TANH || mode == LC_RNN_RELU) {
+    if (mode == LC_RNN_TANH) {
+      TANHV(H, w + H, x);
+      memcpy(h, w + H, sizeof(REAL) * (size_t)H);
+    } else if (mode == LC_RNN_RELU) {
       for (int64_t j = 0; j < H; j++) {
-        REAL v = x[j];
-        v = mode == LC_RNN_TANH ? TANHF(v) : (v > 0 ? v : (REAL)0);
+        REAL v = x[j] > 0 ? x[j] : (REAL)0;
         h[j] = v;
         w[H + j] = v;
       }
     } else if (mode == LC_RNN_LSTM) {
+      /* g and tanh(c) of a whole row at once (float32: the vectorised tanh) */
       REAL *cr = c + r * H;
       (void)P;
+      TANHV(H, w + 2 * H, x + 2 * H);
       for (int64_t j = 0; j < H; j++) {
-        REAL ig = RNN_FN(sig)(x[j]), fg = RNN_FN(sig)(x[H + j]);
-        REAL gg = TANHF(x[2 * H + j]), og = RNN_FN(sig)(x[3 * H + j]);
-        REAL cp = cr[j], cn = fg * cp + ig * gg, tc = TANHF(cn);
+        REAL ig = RNN_FN(sig)(x[j]), fg = RNN_FN(sig)(x[H + j]), og = RNN_FN(sig)(x[3 * H + j]);
+        REAL cp = cr[j], cn = fg * cp + ig * w[2 * H + j];
         w[j] = ig;
         w[H + j] = fg;
-        w[2 * H + j] = gg;
         w[3 * H + j] = og;
         w[4 * H + j] = cp;
-        w[5 * H + j] = tc;
+        w[5 * H + j] = cn;
         cr[j] = cn;
-        h[j] = og * tc;
       }
+      TANHV(H, w + 5 * H, w + 5 * H);
+      for (int64_t j = 0; j < H; j++) h[j] = w[3 * H + j] * w[5 * H + j];
     } else {
       const REAL *hh = gh + r * 3 * H, *hp = w + 4 * H;
       for (int64_t j = 0; j < H; j++) {
-        REAL rg = RNN_FN(sig)(x[j] + hh[j]), zg = RNN_FN(sig)(x[H + j] + hh[H + j]);
-        REAL ng = TANHF(x[2 * H + j] + rg * hh[2 * H + j]);
+        REAL rg = RNN_FN(sig)(x[j] + hh[j]);
         w[j] = rg;
-        w[H + j] = zg;
-        w[2 * H + j] = ng;
+        w[H + j] = RNN_FN(sig)(x[H + j] + hh[H + j]);
+        w[2 * H + j] = x[2 * H + j] + rg * hh[2 * H + j];
         w[3 * H + j] = hh[2 * H + j];
+      }
+      TANHV(H, w + 2 * H, w + 2 * H);
+      for (int64_t j = 0; j < H; j++) {
+        REAL zg = w[H + j], ng = w[2 * H + j];
         h[j] = ((REAL)1 - zg) * ng + zg * hp[j];
       }
     }
