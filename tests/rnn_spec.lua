@@ -177,6 +177,7 @@ describe("recurrent modules", function()
     assert.are.equal("RNN(3, 4, num_layers=2, nonlinearity=relu, batch_first=true)",
       tostring(nn.RNN(3, 4, 2, "relu", {batch_first = true})))
     assert.are.equal("LSTMCell(3, 4, bias=false)", tostring(nn.LSTMCell(3, 4, false)))
+    assert.is_nil(lstm:flatten_parameters())  -- PyTorch's, for cuDNN: nothing to do here
   end)
 
   it("feed their state back: two calls equal one over the joined sequence", function()

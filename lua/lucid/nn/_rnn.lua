@@ -326,6 +326,9 @@ function M.class(name, kind, mode_of, schema, names)
     init(self, "nn." .. name, mode_of(o), o)
   end
   cls.forward = kind == "layer" and M.forward_layer or M.forward_cell
+  -- PyTorch's packs weights for cuDNN; here they are always ready (a no-op
+  -- kept so that ported code runs)
+  if kind == "layer" then function cls.flatten_parameters() end end
   cls.extra_repr = kind == "layer" and M.layer_repr or M.cell_repr
   return cls
 end
