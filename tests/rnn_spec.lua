@@ -201,6 +201,27 @@ describe("recurrent modules", function()
     end
   end)
 
+  it("give the same results under no_grad (a per-step workspace, nothing kept)", function()
+    lucid.manual_seed(4)
+    local lstm = nn.LSTM(3, 4, {num_layers = 2, bidirectional = true, proj_size = 2, dtype = "float64"})
+    local gru = nn.GRU(3, 4, {bidirectional = true, dtype = "float64"})
+    local packed = U.pack_sequence({lucid.randn({4, 3}, {dtype = "float64"}),
+      lucid.randn({2, 3}, {dtype = "float64"}), lucid.randn({3, 3}, {dtype = "float64"})},
+      {enforce_sorted = false})
+    for _, m in ipairs({lstm, gru}) do
+      local out, h = m(packed)
+      local out0, h0 = lucid.no_grad(function() return m(packed) end)
+      assert.is_nil(out0.data.grad_fn)
+      H.assert_close(out0.data, out.data, 0, 0)
+      if m == lstm then
+        H.assert_close(h0[1], h[1], 0, 0)
+        H.assert_close(h0[2], h[2], 0, 0)
+      else
+        H.assert_close(h0, h, 0, 0)
+      end
+    end
+  end)
+
   it("apply dropout between layers in training mode only", function()
     lucid.manual_seed(5)
     local rnn = nn.RNN(3, 4, {num_layers = 2, dropout = 0.5, dtype = "float64"})
