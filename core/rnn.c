@@ -247,11 +247,11 @@ static lc_tensor *buf(lc_ctx *ctx, lc_dtype dt, int64_t rows, int64_t cols) {
 }
 
 /* Runs the recurrence: fills the packed result R and the workspace ws, of
- * N rows for the backward (keep), else of B rows that every step reuses.
+ * N rows for the backward (record), else of B rows that every step reuses.
  * The operands are contiguous. */
 static int rnn_compute(lc_ctx *ctx, const rnn_info *in, lc_tensor *x, lc_tensor *h0,
                        lc_tensor *c0, lc_tensor *w_ih, lc_tensor *w_hh, lc_tensor *b_ih,
-                       lc_tensor *b_hh, lc_tensor *w_hr, lc_tensor *R, lc_tensor *ws, int keep) {
+                       lc_tensor *b_hh, lc_tensor *w_hr, lc_tensor *R, lc_tensor *ws, int record) {
   lc_dtype dt = x->dtype;
   size_t es = lc_dtype_size(dt);
   int64_t H = in->H, P = in->P, GH = in->G * in->H, W = in->W, B = in->B, N = in->N;
@@ -277,7 +277,7 @@ static int rnn_compute(lc_ctx *ctx, const rnn_info *in, lc_tensor *x, lc_tensor 
     int64_t hcol = hprev_col(mode, H);
     for (int64_t s = 0; s < in->T; s++) {
       int64_t t = in->reverse ? in->T - 1 - s : s, b = in->bs[t], o = in->off[t];
-      char *wrow = at(ws, keep ? o * W : 0);
+      char *wrow = at(ws, record ? o * W : 0);
       for (int64_t j = 0; j < b; j++)
         memcpy(wrow + (size_t)(j * W + hcol) * es, at(h, j * P), (size_t)P * es);
       if (gru) {
@@ -371,11 +371,11 @@ static lc_status rnn_run(lc_ctx *ctx, int op, lc_tensor *x, lc_tensor *h0, lc_te
   int64_t total = (in->cell ? 0 : in->N * P) + B * P + (c0 ? B * H : 0);
   int64_t s1[1] = {total};
   lc_tensor *R = ok ? lc_empty(ctx, x->dtype, 1, s1) : NULL;
-  int keep = lc__wants_grad(ctx, n, ins);  /* else the workspace is per step only */
-  lc_tensor *ws = R ? buf(ctx, x->dtype, keep ? in->N : B, in->W) : NULL;
+  int record = lc__wants_grad(ctx, n, ins);  /* else the workspace is per step only */
+  lc_tensor *ws = R ? buf(ctx, x->dtype, record ? in->N : B, in->W) : NULL;
   if (ws && !rnn_compute(ctx, in, cs[0], cs[1], c0 ? cs[in->ic0] : NULL, cs[in->iwih],
                          cs[in->iwhh], b_ih ? cs[in->ibih] : NULL, b_hh ? cs[in->ibhh] : NULL,
-                         w_hr ? cs[in->iwhr] : NULL, R, ws, keep)) {
+                         w_hr ? cs[in->iwhr] : NULL, R, ws, record)) {
     lc_tensor_release(ws);
     ws = NULL;
   }
