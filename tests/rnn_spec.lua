@@ -174,8 +174,8 @@ describe("recurrent modules", function()
       assert.are.equal("float64", p.dtype)
     end
     assert.are.same({"weight_ih {12, 3}", "weight_hh {12, 4}"}, names)
-    assert.are.equal("RNN(3, 4, num_layers=2, nonlinearity=relu, batch_first=true)",
-      tostring(nn.RNN(3, 4, 2, "relu", {batch_first = true})))
+    assert.are.equal("RNN(3, 4, num_layers=2, nonlinearity=relu, bias=false, batch_first=true)",
+      tostring(nn.RNN(3, 4, 2, false, {batch_first = true, nonlinearity = "relu"})))
     assert.are.equal("LSTMCell(3, 4, bias=false)", tostring(nn.LSTMCell(3, 4, false)))
     assert.is_nil(lstm:flatten_parameters())  -- PyTorch's, for cuDNN: nothing to do here
   end)

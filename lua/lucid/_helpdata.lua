@@ -1083,14 +1083,15 @@ md:items(), md:contains(name), md:update(t), md:pop(name), md:clear()."},
    text = "An array of {name, module} pairs, in insertion order."},
   {name = "nn.ModuleDict:pop", section = "nn: more layers", usage = "nn.ModuleDict:pop(name)", also = {}, aka = {},
    text = "md:pop(name): removes the entry and returns its module."},
-  {name = "nn.RNN", section = "nn: recurrent layers", usage = "local out, h_n = nn.RNN(input_size, hidden_size [, {num_layers = 1, nonlinearity = \"tanh\", bias = true, batch_first = false, dropout = 0, bidirectional = false, dtype}])(x [, h0])", also = {}, aka = {},
+  {name = "nn.RNN", section = "nn: recurrent layers", usage = "local out, h_n = nn.RNN(input_size, hidden_size [, {num_layers = 1, bias = true, batch_first = false, dropout = 0, bidirectional = false, nonlinearity = \"tanh\", dtype}])(x [, h0])", also = {}, aka = {},
    text = "An Elman RNN, h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu), of\
 num_layers layers, each direction of each layer one fused op (lucid.rnn_tanh).\
 input (L, B, input_size), (B, L, input_size) with batch_first, (L, input_size)\
 unbatched, or a PackedSequence (the output is one then). Returns the output\
 (..., D * hidden_size) and h_n (D * num_layers, B, hidden_size). Parameters\
 weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ..._reverse, PyTorch's\
-names, shapes and init U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."},
+names, shapes and init U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).\
+nonlinearity is by name only, as in PyTorch."},
   {name = "nn.LSTM", section = "nn: recurrent layers", usage = "local out, hc = nn.LSTM(input_size, hidden_size [, {num_layers = 1, bias = true, batch_first = false, dropout = 0, bidirectional = false, proj_size = 0, dtype}])(x [, {h0, c0}])", also = {}, aka = {},
    text = "A long short-term memory network, PyTorch's gate order (i, f, g, o) and\
 parameters (weight_ih_l0 (4H, input_size), weight_hh_l0, bias_ih_l0, bias_hh_l0,\

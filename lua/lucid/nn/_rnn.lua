@@ -42,12 +42,16 @@ function M.layer_schema(fname, with_nonlinearity, with_proj)
     {"hidden_size", args.REQUIRED, "posint"},
     {"num_layers", 1, "posint"},
   }
-  if with_nonlinearity then rows[#rows + 1] = {"nonlinearity", "tanh", args.one_of("tanh", "relu")} end
   for _, r in ipairs({{"bias", true, "boolean"}, {"batch_first", false, "boolean"},
                       {"dropout", 0, "probability"}, {"bidirectional", false, "boolean"}}) do
     rows[#rows + 1] = r
   end
   if with_proj then rows[#rows + 1] = {"proj_size", 0, "size"} end
+  -- nn.RNN's nonlinearity is keyword-only in PyTorch (RNN(*args, **kwargs)
+  -- pops it; the positions are RNNBase's: bias comes fourth)
+  if with_nonlinearity then
+    rows[#rows + 1] = {"nonlinearity", "tanh", args.one_of("tanh", "relu"), keyword = true}
+  end
   rows[#rows + 1] = {"dtype", nil, dtype_check}
   rows.unsupported = {"device"}
   return args.schema(fname, rows)
