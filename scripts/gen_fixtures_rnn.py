@@ -23,6 +23,11 @@ the generated file's header):
   - op names the core op the module runs; module and options make the
     module (options with PyTorch's names, Lua's true/false).
   - grads are d(sum_k sum(outputs_k * seeds_k)) / d(input, hx, params).
+Also tests/fixtures/rnn_lstm.safetensors: the float32 state dict of an
+nn.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2, batch_first=True)
+with PyTorch's keys, and in rnn.lua `interop` = {options, input, outputs}
+(its output and h_n, c_n for that input, float32 computed, written as
+float64).
 """
 
 import sys
@@ -34,9 +39,12 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fixture_lua as lua  # noqa: E402
+from gen_fixtures_serialize import write_safetensors  # noqa: E402
 
 SEED = 20261212
 OUT_PATH = lua.FIXTURES / "rnn.lua"
+# a float32 PyTorch state dict as PyTorch's own code saves it
+INTEROP_PATH = lua.FIXTURES / "rnn_lstm.safetensors"
 
 draws = lua.Draws(SEED)
 CASES = []
@@ -190,10 +198,28 @@ def write(lines):
         lines.append("  },")
 
 
+def interop(lines):
+    torch.manual_seed(SEED)
+    opts = {"input_size": 3, "hidden_size": 4, "num_layers": 2, "bidirectional": True,
+            "proj_size": 2, "batch_first": True}
+    m = nn.LSTM(**opts)
+    write_safetensors(INTEROP_PATH, list(m.state_dict().items()))
+    print("wrote %s" % INTEROP_PATH.relative_to(lua.REPO_ROOT))
+    x = draws.randn(2, 5, 3).float()
+    with torch.no_grad():
+        out, (h, c) = m(x)
+    lines.append("  interop = {")
+    lines.append("    options = %s," % lua.fmt_lua(opts, sort_keys=True))
+    lines.append("    input = %s," % fmt(x.double(), 4))
+    lines.append("    outputs = {%s}," % ", ".join(fmt(t.double()) for t in (out, h, c)))
+    lines.append("  },")
+
+
 def main():
     build()
     body = []
     write(body)
+    interop(body)
     lua.write_chunk(OUT_PATH, HEADER, body, "%d cases" % len(CASES))
 
 

@@ -180,6 +180,20 @@ describe("recurrent modules", function()
     assert.is_nil(lstm:flatten_parameters())  -- PyTorch's, for cuDNN: nothing to do here
   end)
 
+  it("load a state dict PyTorch saved as safetensors, unchanged", function()
+    local fx = fixtures.interop
+    local sd = lucid.load("tests/fixtures/rnn_lstm.safetensors")
+    local o = fx.options
+    local lstm = nn.LSTM(o.input_size, o.hidden_size, {num_layers = o.num_layers,
+      bidirectional = o.bidirectional, proj_size = o.proj_size, batch_first = o.batch_first})
+    lstm:load_state_dict(sd)  -- strict: every key and shape as PyTorch's
+    assert.are.equal("float32", lstm.weight_hr_l1_reverse.dtype)
+    local out, hc = lstm(H.tensor(fx.input, {dtype = "float32"}))
+    H.assert_close(out:double(), fx.outputs[1], 1e-5, 1e-6, "output")
+    H.assert_close(hc[1]:double(), fx.outputs[2], 1e-5, 1e-6, "h_n")
+    H.assert_close(hc[2]:double(), fx.outputs[3], 1e-5, 1e-6, "c_n")
+  end)
+
   it("feed their state back: two calls equal one over the joined sequence", function()
     lucid.manual_seed(3)
     local lstm = nn.LSTM(3, 4, {num_layers = 2, dtype = "float64"})
