@@ -47,6 +47,10 @@ local function leading(name)
     masked_softmax = {x},
     _ctc_loss = {x},
   }
+  for _, op in ipairs({"rnn_tanh", "rnn_relu", "lstm", "gru", "rnn_tanh_cell", "rnn_relu_cell",
+                       "lstm_cell", "gru_cell"}) do
+    special[op] = {x}  -- the input is checked before the options
+  end
   if special[name] then return special[name] end
   if C._methods[name] then return {x} end
   return {}

@@ -265,6 +265,17 @@ describe("options: every function with options refuses an unknown one", function
     {"nn.ReplicationPad2d", nn.ReplicationPad2d, 1},
     {"nn.Unfold", nn.Unfold, 2},
     {"nn.Fold", nn.Fold, 3, 2},
+    {"nn.RNN", nn.RNN, 2, 3},
+    {"nn.LSTM", nn.LSTM, 2, 3},
+    {"nn.GRU", nn.GRU, 2, 3},
+    {"nn.RNNCell", nn.RNNCell, 2, 3},
+    {"nn.LSTMCell", nn.LSTMCell, 2, 3},
+    {"nn.GRUCell", nn.GRUCell, 2, 3},
+    {"nn.utils.rnn.pad_sequence", nn.utils.rnn.pad_sequence, {t}},
+    {"nn.utils.rnn.pack_padded_sequence", nn.utils.rnn.pack_padded_sequence, t, {2, 1}},
+    {"nn.utils.rnn.pad_packed_sequence", nn.utils.rnn.pad_packed_sequence,
+     nn.utils.rnn.pack_sequence({t, t})},
+    {"nn.utils.rnn.pack_sequence", nn.utils.rnn.pack_sequence, {t}},
   }
 
   it("covers every schema the library registers (a new one needs a case here)", function()

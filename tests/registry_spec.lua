@@ -16,7 +16,7 @@ end
 local function fixture_ops()
   local seen = {}
   for _, family in ipairs({"core_ops", "elementwise", "reduce", "shape", "index", "sort", "dtypes",
-                           "linalg", "attn", "pool", "conv", "train"}) do
+                           "linalg", "attn", "pool", "conv", "train", "rnn"}) do
     for name in read("tests/fixtures/" .. family .. ".lua"):gmatch('%f[%w_]op = "([%w_]+)"') do
       seen[name] = true
     end
@@ -53,7 +53,7 @@ describe("the op registry", function()
       assert.is_nil(names[op.name], "listed twice: " .. op.name)
       names[op.name] = true
       assert.is_truthy(({elementwise = 1, reduce = 1, shape = 1, linalg = 1, attention = 1,
-                         pool = 1, conv = 1, loss = 1})[op.family],
+                         pool = 1, conv = 1, loss = 1, rnn = 1})[op.family],
         op.name .. ": unknown family " .. tostring(op.family))
     end
   end)

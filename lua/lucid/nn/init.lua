@@ -120,6 +120,12 @@ return load_guarded("lucid.nn", nn, function()
     TransformerEncoder = "lucid.nn.TransformerEncoder",
     TransformerDecoder = "lucid.nn.TransformerDecoder",
     Transformer = "lucid.nn.Transformer",
+    RNN = "lucid.nn.RNN",
+    LSTM = "lucid.nn.LSTM",
+    GRU = "lucid.nn.GRU",
+    RNNCell = "lucid.nn.RNNCell",
+    LSTMCell = "lucid.nn.LSTMCell",
+    GRUCell = "lucid.nn.GRUCell",
   }
   setmetatable(nn, {
     __index = function(t, k)
