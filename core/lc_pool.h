@@ -75,6 +75,16 @@ typedef struct lc_interp_opts {
   double scale_factor[2];  /* 0: none */
 } lc_interp_opts;
 lc_tensor *lc_interpolate(lc_ctx *ctx, lc_tensor *x, const lc_interp_opts *o);
+/* Batch normalisation of x (N, C, ...) per channel over N and the other
+ * dims: y = (x - mean) / sqrt(var + eps) * weight + bias, with weight,
+ * bias (C) optional. training: the batch's statistics (biased variance),
+ * given back in *mean and *var (C, no graph) for running statistics;
+ * otherwise running_mean and running_var (C) are used as constants. Group
+ * and instance norms are this over x viewed as (1, N G, ...). The backward
+ * is one fused pass (or, with create_graph, recorded ops). */
+lc_status lc_batch_norm(lc_ctx *ctx, lc_tensor *x, lc_tensor *weight, lc_tensor *bias,
+                        lc_tensor *running_mean, lc_tensor *running_var, int training,
+                        double eps, lc_tensor **y, lc_tensor **mean, lc_tensor **var);
 
 #ifdef __cplusplus
 }

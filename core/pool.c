@@ -16,6 +16,7 @@ static int rule_max_pool2d(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **gr
 static int rule_avg_pool2d(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_max_unpool2d(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_avg_pool2d_adjoint(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_batch_norm(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_interpolate(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_interpolate_adjoint(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 
@@ -717,4 +718,283 @@ static int rule_interpolate(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **g
 static int rule_interpolate_adjoint(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   grads[0] = interp_run(ctx, g, n->user, 0);
   return grads[0] != NULL;
+}
+
+/* ---- batch norm ---------------------------------------------------------------------
+ * x (N, C, S) with S the product of the dims after C; statistics per c over
+ * (N, S), summed in double. The node keeps mean and invstd (C) in saved. */
+
+typedef struct bn_info {
+  int training, has_w, has_b;
+  double eps;
+} bn_info;
+
+#define BN_KERNELS(T, sfx)                                                                 \
+  static void bn_fwd_##sfx(int64_t N, int64_t C, int64_t S, const T *x, const T *w,        \
+                           const T *b, const T *rm, const T *rv, int training, double eps, \
+                           T *y, T *mean, T *var, T *invstd) {                             \
+    int64_t M = N * S;                                                                     \
+    for (int64_t c = 0; c < C; c++) {                                                      \
+      double mu, v;                                                                        \
+      if (training) {                                                                      \
+        double s1 = 0, s2 = 0;                                                             \
+        for (int64_t n = 0; n < N; n++)                                                    \
+          for (int64_t k = 0; k < S; k++) s1 += x[(n * C + c) * S + k];                    \
+        mu = M > 0 ? s1 / (double)M : 0;                                                   \
+        for (int64_t n = 0; n < N; n++)                                                    \
+          for (int64_t k = 0; k < S; k++) {                                                \
+            double d = x[(n * C + c) * S + k] - mu;                                        \
+            s2 += d * d;                                                                   \
+          }                                                                                \
+        v = M > 0 ? s2 / (double)M : 0;                                                    \
+      } else {                                                                             \
+        mu = rm[c];                                                                        \
+        v = rv[c];                                                                         \
+      }                                                                                    \
+      T m = (T)mu, is = (T)(1.0 / sqrt(v + eps));                                          \
+      mean[c] = m;                                                                         \
+      var[c] = (T)v;                                                                       \
+      invstd[c] = is;                                                                      \
+      T wc = w ? w[c] : (T)1, bc = b ? b[c] : (T)0;                                        \
+      for (int64_t n = 0; n < N; n++)                                                      \
+        for (int64_t k = 0; k < S; k++) {                                                  \
+          int64_t i = (n * C + c) * S + k;                                                 \
+          y[i] = (x[i] - m) * is * wc + bc;                                                \
+        }                                                                                  \
+    }                                                                                      \
+  }                                                                                        \
+  /* gx, gw, gb (each may be NULL) from g, x (N, C, S), mean and invstd (C) */              \
+  static void bn_bwd_##sfx(int64_t N, int64_t C, int64_t S, const T *g, const T *x,        \
+                           const T *w, const T *mean, const T *invstd, int training, T *gx, \
+                           T *gw, T *gb) {                                                 \
+    double M = (double)(N * S);                                                            \
+    for (int64_t c = 0; c < C; c++) {                                                      \
+      double sg = 0, sgx = 0;                                                              \
+      T m = mean[c], is = invstd[c];                                                       \
+      for (int64_t n = 0; n < N; n++)                                                      \
+        for (int64_t k = 0; k < S; k++) {                                                  \
+          int64_t i = (n * C + c) * S + k;                                                 \
+          sg += g[i];                                                                      \
+          sgx += (double)g[i] * (double)((x[i] - m) * is);                                 \
+        }                                                                                  \
+      if (gw) gw[c] = (T)sgx;                                                              \
+      if (gb) gb[c] = (T)sg;                                                               \
+      if (!gx) continue;                                                                   \
+      T wc = w ? w[c] : (T)1, k1 = wc * is;                                                \
+      T a = training ? (T)(sg / M) : (T)0, bb = training ? (T)(sgx / M) : (T)0;            \
+      for (int64_t n = 0; n < N; n++)                                                      \
+        for (int64_t k = 0; k < S; k++) {                                                  \
+          int64_t i = (n * C + c) * S + k;                                                 \
+          gx[i] = k1 * (g[i] - a - (x[i] - m) * is * bb);                                  \
+        }                                                                                  \
+    }                                                                                      \
+  }
+
+BN_KERNELS(float, f32)
+BN_KERNELS(double, f64)
+
+static void bn_info_free(lc_ctx *ctx, void *u) { lc__free(ctx, u, sizeof(bn_info)); }
+
+/* t is NULL or a (C) tensor of x's dtype */
+static int bn_vector(lc_ctx *ctx, const lc_tensor *x, const lc_tensor *t, const char *what) {
+  if (!t || (t->ndim == 1 && t->shape[0] == x->shape[1] && t->dtype == x->dtype)) return 1;
+  char sx[LC_SHAPE_STR], st[LC_SHAPE_STR];
+  lc_shape_str(sx, sizeof sx, x->ndim, x->shape);
+  lc_shape_str(st, sizeof st, t->ndim, t->shape);
+  lc__fail(ctx, LC_ESHAPE, "%s %s %s must be a %s tensor of shape {%lld} for input %s", what, st,
+           lc_dtype_name(t->dtype), lc_dtype_name(x->dtype), (long long)x->shape[1], sx);
+  return 0;
+}
+
+lc_status lc_batch_norm(lc_ctx *ctx, lc_tensor *x, lc_tensor *weight, lc_tensor *bias,
+                        lc_tensor *running_mean, lc_tensor *running_var, int training,
+                        double eps, lc_tensor **y, lc_tensor **mean, lc_tensor **var) {
+  *y = NULL;
+  if (mean) *mean = NULL;
+  if (var) *var = NULL;
+  if (!lc_dtype_is_float(x->dtype))
+    return lc__fail(ctx, LC_EARG, "needs a float tensor, got %s", lc_dtype_name(x->dtype));
+  if (x->ndim < 2) {
+    char sx[LC_SHAPE_STR];
+    lc_shape_str(sx, sizeof sx, x->ndim, x->shape);
+    return lc__fail(ctx, LC_ESHAPE, "expected an input (N, C, ...), got %s", sx);
+  }
+  if (!bn_vector(ctx, x, weight, "weight") || !bn_vector(ctx, x, bias, "bias") ||
+      !bn_vector(ctx, x, running_mean, "running_mean") ||
+      !bn_vector(ctx, x, running_var, "running_var"))
+    return ctx->status;
+  if (!training && (!running_mean || !running_var))
+    return lc__fail(ctx, LC_EARG, "running_mean and running_var are needed when not training");
+  int64_t N = x->shape[0], C = x->shape[1], S = 1;
+  for (int i = 2; i < x->ndim; i++) S *= x->shape[i];
+  int64_t cs[1] = {C};
+  lc_tensor *xc = lc__contig_raw(ctx, x);
+  lc_tensor *wc = xc && weight ? lc__contig_raw(ctx, weight) : NULL;
+  lc_tensor *bc = xc && bias ? lc__contig_raw(ctx, bias) : NULL;
+  lc_tensor *rm = xc && !training ? lc__contig_raw(ctx, running_mean) : NULL;
+  lc_tensor *rv = xc && !training ? lc__contig_raw(ctx, running_var) : NULL;
+  lc_tensor *out = xc ? lc_empty(ctx, x->dtype, x->ndim, x->shape) : NULL;
+  lc_tensor *mu = out ? lc_empty(ctx, x->dtype, 1, cs) : NULL;
+  lc_tensor *vr = mu ? lc_empty(ctx, x->dtype, 1, cs) : NULL;
+  lc_tensor *is = vr ? lc_empty(ctx, x->dtype, 1, cs) : NULL;
+  int ok = is != NULL && (!weight || wc) && (!bias || bc) && (training || (rm && rv));
+  if (ok) {
+    if (x->dtype == LC_FLOAT32)
+      bn_fwd_f32(N, C, S, lc_tensor_data(xc), wc ? lc_tensor_data(wc) : NULL,
+                 bc ? lc_tensor_data(bc) : NULL, rm ? lc_tensor_data(rm) : NULL,
+                 rv ? lc_tensor_data(rv) : NULL, training, eps, lc_tensor_data(out),
+                 lc_tensor_data(mu), lc_tensor_data(vr), lc_tensor_data(is));
+    else
+      bn_fwd_f64(N, C, S, lc_tensor_data(xc), wc ? lc_tensor_data(wc) : NULL,
+                 bc ? lc_tensor_data(bc) : NULL, rm ? lc_tensor_data(rm) : NULL,
+                 rv ? lc_tensor_data(rv) : NULL, training, eps, lc_tensor_data(out),
+                 lc_tensor_data(mu), lc_tensor_data(vr), lc_tensor_data(is));
+  }
+  lc_tensor_release(xc);
+  lc_tensor_release(wc);
+  lc_tensor_release(bc);
+  lc_tensor_release(rm);
+  lc_tensor_release(rv);
+  if (ok) {
+    lc_tensor *in[3];
+    int nin = 0;
+    in[nin++] = x;
+    if (weight) in[nin++] = weight;
+    if (bias) in[nin++] = bias;
+    out = lc__finish(ctx, out, &PL[PL_batch_norm].def, nin, in);
+    if (out && out->node) {
+      bn_info *u = lc__alloc(ctx, sizeof *u);
+      if (!u) {
+        lc_tensor_release(out);
+        out = NULL;
+      } else {
+        u->training = training;
+        u->has_w = weight != NULL;
+        u->has_b = bias != NULL;
+        u->eps = eps;
+        out->node->user = u;
+        out->node->user_free = bn_info_free;
+        out->node->saved[0] = lc__retained(mu);
+        out->node->saved[1] = lc__retained(is);
+      }
+    }
+    ok = out != NULL;
+  }
+  lc_tensor_release(is);
+  if (!ok) {
+    lc_tensor_release(out);
+    lc_tensor_release(mu);
+    lc_tensor_release(vr);
+    return ctx->status;
+  }
+  *y = out;
+  if (mean) *mean = mu;
+  else lc_tensor_release(mu);
+  if (var) *var = vr;
+  else lc_tensor_release(vr);
+  return LC_OK;
+}
+
+/* t (N, C, S) summed over N and S, kept as (1, C, 1) */
+static lc_tensor *bn_red(d_scope *s, lc_tensor *t) {
+  lc_tensor *a = t ? d_keep(s, lc_sum_dim(s->ctx, t, 2, 1)) : NULL;
+  return a ? d_keep(s, lc_sum_dim(s->ctx, a, 0, 1)) : NULL;
+}
+
+/* The gradients as recorded ops, to be differentiated again: mean and
+ * invstd recomputed from x in training (they depend on it), the saved
+ * constants otherwise. */
+static int bn_recorded(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  const bn_info *u = n->user;
+  lc_tensor *x = n->inputs[0], *w = u->has_w ? n->inputs[1] : NULL;
+  lc_tensor *b = u->has_b ? n->inputs[u->has_w ? 2 : 1] : NULL;
+  int64_t N = x->shape[0], C = x->shape[1], S = 1;
+  for (int i = 2; i < x->ndim; i++) S *= x->shape[i];
+  int64_t s3[3] = {N, C, S}, v3[3] = {1, C, 1};
+  double M = (double)(N * S);
+  d_scope sc = {ctx, x->dtype, 0, {NULL}}, *s = &sc;
+  lc_tensor *x3 = d_keep(s, lc_reshape(ctx, x, 3, s3));
+  lc_tensor *g3 = d_keep(s, lc_reshape(ctx, g, 3, s3));
+  lc_tensor *mean, *inv;
+  if (u->training) {
+    mean = d_mul(s, bn_red(s, x3), d_k(s, 1.0 / M));
+    lc_tensor *xc = d_sub(s, x3, mean);
+    lc_tensor *var = d_mul(s, bn_red(s, d_mul(s, xc, xc)), d_k(s, 1.0 / M));
+    inv = d_un(s, lc_rsqrt, d_add(s, var, d_k(s, u->eps)));
+  } else {
+    mean = d_keep(s, lc_reshape(ctx, n->saved[0], 3, v3));
+    inv = d_keep(s, lc_reshape(ctx, n->saved[1], 3, v3));
+  }
+  lc_tensor *xh = d_mul(s, d_sub(s, x3, mean), inv);
+  int ok = xh != NULL;
+  if (ok && x->requires_grad) {
+    lc_tensor *wv = w ? d_keep(s, lc_reshape(ctx, w, 3, v3)) : NULL;
+    lc_tensor *gg = w ? d_mul(s, g3, wv) : g3;
+    lc_tensor *gx;
+    if (u->training) {
+      lc_tensor *a = d_mul(s, bn_red(s, gg), d_k(s, 1.0 / M));
+      lc_tensor *bb = d_mul(s, bn_red(s, d_mul(s, gg, xh)), d_k(s, 1.0 / M));
+      gx = d_mul(s, inv, d_sub(s, d_sub(s, gg, a), d_mul(s, xh, bb)));
+    } else {
+      gx = d_mul(s, gg, inv);
+    }
+    grads[0] = gx ? lc_reshape(ctx, gx, x->ndim, x->shape) : NULL;
+    ok = grads[0] != NULL;
+  }
+  if (ok && w && w->requires_grad) {
+    lc_tensor *r = bn_red(s, d_mul(s, g3, xh));
+    grads[1] = r ? lc_reshape(ctx, r, 1, &C) : NULL;
+    ok = grads[1] != NULL;
+  }
+  if (ok && b && b->requires_grad) {
+    lc_tensor *r = bn_red(s, g3);
+    grads[u->has_w ? 2 : 1] = r ? lc_reshape(ctx, r, 1, &C) : NULL;
+    ok = grads[u->has_w ? 2 : 1] != NULL;
+  }
+  d_end(s);
+  return ok;
+}
+
+static int rule_batch_norm(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  if (lc_ctx_grad_enabled(ctx)) return bn_recorded(ctx, n, g, grads);
+  const bn_info *u = n->user;
+  lc_tensor *x = n->inputs[0], *w = u->has_w ? n->inputs[1] : NULL;
+  lc_tensor *b = u->has_b ? n->inputs[u->has_w ? 2 : 1] : NULL;
+  int64_t N = x->shape[0], C = x->shape[1], S = 1;
+  for (int i = 2; i < x->ndim; i++) S *= x->shape[i];
+  lc_tensor *gc = lc__contig_raw(ctx, g);
+  lc_tensor *xc = gc ? lc__contig_raw(ctx, x) : NULL;
+  lc_tensor *wc = xc && w ? lc__contig_raw(ctx, w) : NULL;
+  lc_tensor *gx = xc && x->requires_grad ? lc_empty(ctx, x->dtype, x->ndim, x->shape) : NULL;
+  lc_tensor *gw = xc && w && w->requires_grad ? lc_empty(ctx, x->dtype, 1, &C) : NULL;
+  lc_tensor *gb = xc && b && b->requires_grad ? lc_empty(ctx, x->dtype, 1, &C) : NULL;
+  int ok = xc && (!w || wc) && (!x->requires_grad || gx) && (!(w && w->requires_grad) || gw) &&
+           (!(b && b->requires_grad) || gb);
+  if (ok) {
+    if (x->dtype == LC_FLOAT32)
+      bn_bwd_f32(N, C, S, lc_tensor_data(gc), lc_tensor_data(xc), wc ? lc_tensor_data(wc) : NULL,
+                 lc_tensor_data(n->saved[0]), lc_tensor_data(n->saved[1]), u->training,
+                 gx ? lc_tensor_data(gx) : NULL, gw ? lc_tensor_data(gw) : NULL,
+                 gb ? lc_tensor_data(gb) : NULL);
+    else
+      bn_bwd_f64(N, C, S, lc_tensor_data(gc), lc_tensor_data(xc), wc ? lc_tensor_data(wc) : NULL,
+                 lc_tensor_data(n->saved[0]), lc_tensor_data(n->saved[1]), u->training,
+                 gx ? lc_tensor_data(gx) : NULL, gw ? lc_tensor_data(gw) : NULL,
+                 gb ? lc_tensor_data(gb) : NULL);
+  }
+  lc_tensor_release(gc);
+  lc_tensor_release(xc);
+  lc_tensor_release(wc);
+  if (!ok) {
+    lc_tensor_release(gx);
+    lc_tensor_release(gw);
+    lc_tensor_release(gb);
+    return 0;
+  }
+  grads[0] = gx;
+  if (w) grads[1] = gw;
+  else lc_tensor_release(gw);
+  if (b) grads[w ? 2 : 1] = gb;
+  else lc_tensor_release(gb);
+  return 1;
 }

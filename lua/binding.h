@@ -230,7 +230,7 @@ void lt_register_shape(lua_State *L, int state, int methods, int module);
 /* lucid_linalg.c: the table module.linalg (torch.linalg's decompositions and solvers). */
 void lt_register_linalg(lua_State *L, int state, int methods, int module);
 void lt_register_attention(lua_State *L, int state, int methods, int module);
-/* lucid_pool.c: lucid.core._pool2d, _unpool2d and _interp, for lucid.nn.functional. */
+/* lucid_pool.c: lucid.core._pool2d, _unpool2d, _interp, _batch_norm (lucid.nn). */
 void lt_register_pool(lua_State *L, int state, int methods, int module);
 /* lucid_conv.c: the private lucid.core._conv2d, _conv_transpose2d, _unfold, _fold. */
 void lt_register_conv(lua_State *L, int state, int methods, int module);

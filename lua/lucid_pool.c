@@ -1,5 +1,6 @@
 /* lucid_pool.c: the core's pooling (core/pool.c) for lucid.nn.functional,
- * as private functions lucid.core._pool2d, _unpool2d and _interp. The public functions
+ * as private functions lucid.core._pool2d, _unpool2d, _interp and
+ * _batch_norm. The public functions
  * (F.max_pool2d, F.avg_pool1d, F.adaptive_max_pool2d, ...) are Lua
  * (lucid/nn/_pool.lua): they check PyTorch's options with the one argument
  * checker and call this with every size spelt out, so nothing here parses
@@ -65,11 +66,31 @@ static int l_interp(lua_State *L) {
   return lt_push(L, ctx, lc_interpolate(ctx, x, &o), fname);
 }
 
+/* _batch_norm(x, weight, bias, running_mean, running_var, training, eps, fname):
+ * y, and in training the batch's mean and (biased) var */
+static int l_batch_norm(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  const char *fname = luaL_optstring(L, 8, "lucid._batch_norm");
+  lc_tensor *x = lt_tensor_arg(L, 1, fname);
+  lc_tensor *t[4];
+  for (int i = 0; i < 4; i++) t[i] = lua_isnoneornil(L, 2 + i) ? NULL : lt_tensor_arg(L, 2 + i, fname);
+  int training = lua_toboolean(L, 6);
+  double eps = luaL_checknumber(L, 7);
+  lc_tensor **slots[3] = {lt_newbox(L), lt_newbox(L), lt_newbox(L)};
+  lc_tensor *r[3] = {NULL, NULL, NULL};
+  lt_do(L, ctx, lc_batch_norm(ctx, x, t[0], t[1], t[2], t[3], training, eps, &r[0], &r[1], &r[2]),
+        fname);
+  for (int i = 0; i < 3; i++) *slots[i] = r[i];
+  lt_report_bytes(L, ctx);
+  return 3;
+}
+
 void lt_register_pool(lua_State *L, int state, int methods, int module) {
   static const lt_reg fns[] = {
     {"_pool2d", "lucid._pool2d", l_pool2d, NULL, LT_MODULE},
     {"_unpool2d", "lucid._unpool2d", l_unpool2d, NULL, LT_MODULE},
     {"_interp", "lucid._interp", l_interp, NULL, LT_MODULE},
+    {"_batch_norm", "lucid._batch_norm", l_batch_norm, NULL, LT_MODULE},
     {NULL, NULL, NULL, NULL, 0}};
   lt_register(L, state, methods, module, fns);
 }

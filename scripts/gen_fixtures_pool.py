@@ -21,7 +21,7 @@ Fixture format (see also the comment at the top of the generated file):
     are PyTorch's results in float32 from the input rounded to float32.
     max_unpool cases also hold pool_opts: the max_pool that made their indices
     from input (the unpool's input is that pool's output).
-  layers[i] = {name, layer = "<nn class>", args = {Lua constructor options},
+  layers[i] = {name, layer = "<nn class>", op = "<core op>" (some), args = {Lua constructor options},
                eval = bool, steps = n, params = {[state_dict name] = T},
                input = T, seed = T, output = T, grads = {input = T,
                params = {[name] = T}}, state_after = {[buffer name] = T},
@@ -249,7 +249,7 @@ def make_functional():
 LAYERS = []
 
 
-def layer(name, cls, args, ctor, shape, eval=False, steps=1):
+def layer(name, cls, args, ctor, shape, eval=False, steps=1, op=None):
     """A layer case: PyTorch's module from ctor() with random parameters and
     running statistics, run `steps` times in float64 and in float32."""
     import copy
@@ -284,7 +284,7 @@ def layer(name, cls, args, ctor, shape, eval=False, steps=1):
     y, gx, gp, state = run(DTYPE)
     y32, gx32, gp32, state32 = run(torch.float32)
     LAYERS.append({
-        "name": name, "layer": cls, "args": args, "eval": eval, "steps": steps,
+        "name": name, "layer": cls, "op": op, "args": args, "eval": eval, "steps": steps,
         "params": params, "input": x, "seed": seed, "output": y,
         "grads": {"input": gx, "params": gp}, "state_after": state or None,
         "output32": y32, "grads32": {"input": gx32, "params": gp32},
@@ -294,7 +294,7 @@ def layer(name, cls, args, ctor, shape, eval=False, steps=1):
 
 def make_layers():
     layer("BatchNorm2d train", "BatchNorm2d", {"num_features": 3}, lambda: nn.BatchNorm2d(3),
-          (4, 3, 3, 2))
+          (4, 3, 3, 2), op="batch_norm")
     layer("BatchNorm2d momentum None, 3 steps", "BatchNorm2d",
           {"num_features": 2, "momentum": False, "eps": 1e-3},
           lambda: nn.BatchNorm2d(2, momentum=None, eps=1e-3), (2, 2, 3, 3), steps=3)

@@ -559,6 +559,13 @@ cases.avg_pool2d = {
   {fn = function(x) return sq(PF.avg_pool2d(x, 3, 2, 1, true, false)) end, inputs = {randn(1, 2, 5, 5)}},
   {fn = function(x) return sq(PF.adaptive_avg_pool1d(x, 3)) end, inputs = {randn(2, 7)}},
 }
+cases.batch_norm = {
+  {fn = function(x, w, b) return sq(PF.batch_norm(x, nil, nil, w, b, true)) end,
+   inputs = {randn(3, 2, 2), randn(2), randn(2)}},
+  {fn = function(x, w) return sq(PF.batch_norm(x, K({0.5, -1}), K({2, 0.5}), w, nil, false)) end,
+   inputs = {randn(3, 2, 2), randn(2)}},
+  {fn = function(x) return sq(PF.group_norm(x, 2)) end, inputs = {randn(2, 4, 2)}},
+}
 cases.interpolate = {
   {fn = function(x) return sq(PF.interpolate(x, {size = {3, 5}, mode = "bilinear"})) end,
    inputs = {randn(1, 2, 2, 3)}},

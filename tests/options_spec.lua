@@ -54,6 +54,8 @@ describe("options: every function with options refuses an unknown one", function
     {"nn.GroupNorm", nn.GroupNorm, 2, 4},
     {"nn.LocalResponseNorm", nn.LocalResponseNorm, 2},
     {"nn.Upsample", nn.Upsample, 2},
+    {"nn.UpsamplingNearest2d", nn.UpsamplingNearest2d, 2},
+    {"nn.UpsamplingBilinear2d", nn.UpsamplingBilinear2d, 2},
     {"nn.MaxPool1d", nn.MaxPool1d, 2},
     {"nn.MaxPool2d", nn.MaxPool2d, 2},
     {"nn.AvgPool1d", nn.AvgPool1d, 2},

@@ -66,6 +66,7 @@ describe("pooling and resampling against PyTorch", function()
     assert.are.equal("MaxPool2DBackward", F.max_pool2d(x, 2).grad_fn)
     assert.are.equal("AvgPool2DBackward", F.avg_pool2d(x, 2).grad_fn)
     assert.are.equal("MaxPool2DBackward", F.adaptive_max_pool2d(x, 2).grad_fn)
+    assert.are.equal("NativeBatchNormBackward", F.batch_norm(x, nil, nil, nil, nil, true).grad_fn)
   end)
 
   it("lets NaN win a max window, as PyTorch", function()
@@ -164,6 +165,9 @@ describe("resampling", function()
     H.assert_close(nn.Upsample({5, 6})(x), F.interpolate(x, {5, 6}), 0, 0)
     assert.are.equal("Upsample(scale_factor=2, mode=bilinear)", tostring(nn.Upsample(nil, 2, "bilinear")))
     assert.are.equal("Upsample(size=(5, 6), mode=nearest)", tostring(nn.Upsample({5, 6})))
+    H.assert_close(nn.UpsamplingBilinear2d(nil, 2)(x), F.interpolate(x, nil, 2, "bilinear", true), 0, 0)
+    H.assert_close(nn.UpsamplingNearest2d({4, 5})(x), F.interpolate(x, {4, 5}), 0, 0)
+    assert.are.equal("UpsamplingBilinear2d(scale_factor=2, mode=bilinear)", tostring(nn.UpsamplingBilinear2d{scale_factor = 2}))
     assert.are.equal("Upsample2DBackward", F.interpolate(x:clone():requires_grad_(), 2).grad_fn)
   end)
 
@@ -196,6 +200,10 @@ describe("normalisation by finite differences", function()
   H.gradcheck_cases({
     {"batch_norm training", function(x, w, b) return F.batch_norm(x, nil, nil, w, b, true) end,
       {m(3, 2, 2, 2), vec(2), vec(2)}},
+    {"batch_norm eval", function(x, w, b)
+      return F.batch_norm(x, lucid.tensor({0.3, -0.2}, {dtype = "float64"}),
+        lucid.tensor({1.5, 0.7}, {dtype = "float64"}), w, b)
+    end, {m(3, 2, 2), vec(2), vec(2)}},
     {"group_norm", function(x, w, b) return F.group_norm(x, 2, w, b) end, {m(2, 4, 3), vec(4), vec(4)}},
     {"instance_norm", function(x, w, b) return F.instance_norm(x, {weight = w, bias = b}) end,
       {m(2, 2, 2, 3), vec(2), vec(2)}},
@@ -304,6 +312,15 @@ describe("pooling layers", function()
     H.assert_close(u, F.max_unpool2d(p, pi, 2, {output_size = {7, 6}}), 0, 0)
     local p1, pi1 = F.max_pool1d(x3, 2, {return_indices = true})
     H.assert_close(nn.MaxUnpool1d(2)(p1, pi1), F.max_unpool1d(p1, pi1, 2), 0, 0)
+    -- output_size as the whole shape, as PyTorch takes it
+    H.assert_close(F.max_unpool1d(p1, pi1, 2, {output_size = {2, 21, 7}}), F.max_unpool1d(p1, pi1, 2, {output_size = {7}}), 0, 0)
+    assert.are.same({2, 21, 7}, F.max_unpool1d(p1, pi1, 2, {output_size = {2, 21, 7}}).shape)
+    H.assert_close(F.max_unpool2d(p, pi, 2, {output_size = {2, 3, 7, 6}}), u, 0, 0)
+    -- output_size positionally, and by name after every positional option
+    H.assert_close(F.max_unpool2d(p, pi, 2, 2, 0, {7, 6}), u, 0, 0)
+    H.assert_close(F.max_unpool2d(p, pi, 2, 2, 0, {output_size = {7, 6}}), u, 0, 0)
+    H.assert_error("nn.functional.max_unpool2d: output_size must have 2 or 4 elements, got 3",
+      F.max_unpool2d, p, pi, 2, {output_size = {3, 7, 6}})
   end)
 
   it("print their options as PyTorch", function()

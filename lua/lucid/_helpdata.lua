@@ -42,7 +42,7 @@ nn.init.kaiming_normal_(w, {mode = \"fan_out\", nonlinearity = \"relu\"})."},
    text = "Optimizers and learning-rate schedulers with PyTorch 1.13's update rules:\
 local opt = optim.Adam(model:parameters(), {lr = 1e-3}); then each step\
 opt:zero_grad(); loss:backward(); opt:step()."},
-  {name = "optim.lr_scheduler", section = "Overview", usage = "optim.lr_scheduler.StepLR(opt, {step_size =, gamma = 0.1, last_epoch = -1, verbose = false})  (every schedule takes last_epoch and verbose last; also ExponentialLR(opt, {gamma =}), CosineAnnealingLR(opt, {T_max =, eta_min = 0}), LambdaLR(opt, {lr_lambda = f}))", also = {"optim.lr_scheduler.StepLR", "optim.lr_scheduler.ExponentialLR", "optim.lr_scheduler.CosineAnnealingLR", "optim.lr_scheduler.LambdaLR"}, aka = {},
+  {name = "optim.lr_scheduler", section = "Overview", usage = "optim.lr_scheduler.StepLR(opt, {step_size =, gamma = 0.1, last_epoch = -1, verbose = false})  (every schedule takes last_epoch and verbose last; also ExponentialLR(opt, {gamma =}), CosineAnnealingLR(opt, {T_max =, eta_min = 0}), LambdaLR(opt, {lr_lambda = f}); MultiStepLR(opt, {milestones =, gamma = 0.1}), LinearLR(opt, {start_factor = 1/3, end_factor = 1, total_iters = 5}), CosineAnnealingWarmRestarts(opt, {T_0 =, T_mult = 1, eta_min = 0}) (step(epoch) takes fractions), OneCycleLR(opt, {max_lr =, total_steps | epochs and steps_per_epoch, pct_start = 0.3, anneal_strategy = \"cos\", cycle_momentum = true, base_momentum = 0.85, max_momentum = 0.95, div_factor = 25, final_div_factor = 1e4, three_phase = false}), SequentialLR(opt, {schedulers =, milestones =}), ReduceLROnPlateau(opt, {mode = \"min\", factor = 0.1, patience = 10, threshold = 1e-4, threshold_mode = \"rel\", cooldown = 0, min_lr = 0, eps = 1e-8}) with step(metric))", also = {"optim.lr_scheduler.StepLR", "optim.lr_scheduler.ExponentialLR", "optim.lr_scheduler.CosineAnnealingLR", "optim.lr_scheduler.LambdaLR", "optim.lr_scheduler.MultiStepLR", "optim.lr_scheduler.LinearLR", "optim.lr_scheduler.CosineAnnealingWarmRestarts", "optim.lr_scheduler.OneCycleLR", "optim.lr_scheduler.SequentialLR", "optim.lr_scheduler.ReduceLROnPlateau"}, aka = {},
    text = "Learning-rate schedules that rewrite lr in the optimizer's param_groups: call\
 sched:step() once per epoch after opt:step(); sched:get_last_lr() reads it.\
 Arguments also go positionally in PyTorch's order."},
@@ -519,46 +519,17 @@ smallest singular value), 1 and -1 (max and min column sums of |A|),\
 math.huge and -math.huge (max and min row sums). dim: the two dims holding\
 the matrices ({-2, -1}); keepdim keeps them as size 1. Gradients come from\
 the ops it is made of (the SVD's through its singular values)."},
-  {name = "lucid.rnn_tanh", section = "Recurrent", usage = "local out, h_n = lucid.rnn_tanh(input, h0, weight_ih, weight_hh [, bias_ih, bias_hh] [, {batch_sizes = nil, reverse = false}])", also = {}, aka = {},
-   text = "One Elman RNN layer (tanh) over a sequence, in one direction, as a\
-recurrent layer of nn.RNN: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh).\
-input (T, B, I) time-major, or packed rows (N, I) with the option\
-batch_sizes (a table or int64 tensor of the rows per step, non-increasing,\
-as PackedSequence's); h0 (B, H); weight_ih (H, I), weight_hh (H, H), the\
-biases (H) or neither. reverse runs from the last step to the first. Two\
-results: the output (T, B, H) (packed: (N, H)) and h_n (B, H). One GEMM for\
-all steps' input projections, then one GEMM and a fused kernel per step;\
-the gradient is one fused rule over the sequence (RnnTanhBackward)."},
-  {name = "lucid.rnn_relu", section = "Recurrent", usage = "local out, h_n = lucid.rnn_relu(input, h0, weight_ih, weight_hh [, bias_ih, bias_hh] [, {batch_sizes = nil, reverse = false}])", also = {}, aka = {},
-   text = "lucid.rnn_tanh with relu: h' = relu(x W_ih^T + b_ih + h W_hh^T + b_hh)."},
-  {name = "lucid.lstm", section = "Recurrent", usage = "local out, h_n, c_n = lucid.lstm(input, {h0, c0}, weight_ih, weight_hh [, bias_ih, bias_hh [, weight_hr]] [, {batch_sizes = nil, reverse = false}])", also = {}, aka = {},
-   text = "One LSTM layer over a sequence, in one direction, PyTorch's gate order\
-(i, f, g, o): weight_ih (4H, I), weight_hh (4H, P), biases (4H) or\
-neither, and with a projection weight_hr (P, H) (proj_size P < H; else P =\
-H). hx = {h0 (B, P), c0 (B, H)}. input (T, B, I), or packed (N, I) with\
-batch_sizes; reverse as lucid.rnn_tanh. Three results: output (T, B, P)\
-(packed: (N, P)), h_n (B, P), c_n (B, H). One GEMM for all steps' input\
-projections, then per step one GEMM and one fused gate kernel; the\
-gradient is one fused rule over the sequence (LstmBackward)."},
-  {name = "lucid.gru", section = "Recurrent", usage = "local out, h_n = lucid.gru(input, h0, weight_ih, weight_hh [, bias_ih, bias_hh] [, {batch_sizes = nil, reverse = false}])", also = {}, aka = {},
-   text = "One GRU layer over a sequence, in one direction, PyTorch's gate order (r,\
-z, n) and n = tanh(W_in x + b_in + r (W_hn h + b_hn)): weight_ih (3H, I),\
-weight_hh (3H, H), biases (3H) or neither; h0 (B, H). Otherwise as\
-lucid.rnn_tanh (GruBackward)."},
-  {name = "lucid.rnn_tanh_cell", section = "Recurrent", usage = "local h1 = lucid.rnn_tanh_cell(input, h, weight_ih, weight_hh [, bias_ih, bias_hh])", also = {}, aka = {},
-   text = "One step of an Elman RNN (tanh): h' (B, H) of input (B, I) and h (B, H),\
-weights as lucid.rnn_tanh's (RnnTanhCellBackward)."},
-  {name = "lucid.rnn_relu_cell", section = "Recurrent", usage = "local h1 = lucid.rnn_relu_cell(input, h, weight_ih, weight_hh [, bias_ih, bias_hh])", also = {}, aka = {},
-   text = "One step of an Elman RNN with relu (RnnReluCellBackward)."},
-  {name = "lucid.lstm_cell", section = "Recurrent", usage = "local h1, c1 = lucid.lstm_cell(input, {h, c}, weight_ih, weight_hh [, bias_ih, bias_hh])", also = {}, aka = {},
-   text = "One LSTM step: h' and c' (B, H) of input (B, I) and {h, c} (B, H) each,\
-two GEMMs and one fused gate kernel, forward and backward\
-(LstmCellBackward)."},
-  {name = "lucid.gru_cell", section = "Recurrent", usage = "local h1 = lucid.gru_cell(input, h, weight_ih, weight_hh [, bias_ih, bias_hh])", also = {}, aka = {},
-   text = "One GRU step: h' (B, H) of input (B, I) and h (B, H) (GruCellBackward)."},
   {name = "lucid.detach", section = "Shapes and indexing", usage = "t:detach()", also = {}, aka = {},
    text = "A tensor sharing t's values but outside the graph (requires_grad false), as\
 PyTorch."},
+  {name = "lucid.index_put", section = "Shapes and indexing", usage = "t:index_put(indices, values), t:index_put_(indices, values)  (or lucid.index_put(t, ...))", also = {"lucid.index_put_"}, aka = {},
+   text = "t with the elements or rows a key names set to values, as t[key] = values\
+(key a bool mask of t's shape or leading dims, or an int64 index along dim 1;\
+values a number or a tensor that broadcasts to what t[key] reads):\
+index_put returns a new tensor (gradients to t's other elements and to\
+values), index_put_ writes into t and returns it. torch.index_put with one\
+index tensor and accumulate = false; a position named twice keeps the last\
+value."},
   {name = "lucid.masked_select", section = "Shapes and indexing", usage = "lucid.masked_select(t, mask)  or  t:masked_select(mask)", also = {}, aka = {},
    text = "The elements of t where mask (a bool tensor) is true, as a 1-D copy in\
 row-major order; t and mask broadcast against each other, as\
@@ -786,6 +757,10 @@ returns t."},
    text = "The square root of every element, in place; returns t."},
   {name = "lucid.zero_", section = "In place", usage = "t:zero_()", also = {}, aka = {},
    text = "Sets every element to 0 in place; returns t."},
+  {name = "lucid.exp_", section = "In place", usage = "t:exp_(), t:relu_(), t:clamp_(lo, hi), t:masked_fill_(mask, value), t:pow_(2), ...", also = {"lucid.Tensor.relu_", "lucid.Tensor.clamp_", "lucid.Tensor.masked_fill_"}, aka = {},
+   text = "The in-place form of each elementwise op and of masked_fill, masked_scatter,\
+scatter_add: `t:<op>_(...)` takes the arguments of `t:<op>(...)`, writes the\
+result into t and returns t (see In place for gradients and dtypes)."},
   {name = "lucid.no_grad", section = "Autograd", usage = "lucid.no_grad(fn, ...)  or  local g = lucid.no_grad() ... g:close()  or  local g <close> = lucid.no_grad()", also = {}, aka = {},
    text = "Runs fn(...) with gradient recording off and returns its results (recording\
 comes back even if fn raises); with no function, turns recording off until\
@@ -890,6 +865,20 @@ Cls.super is Parent, so Cls.super.__init(self, ...) calls the parent's set-up."}
   {name = "nn.Module:forward", section = "nn: modules", usage = "function Net:forward(x) ... end;  net(x)", also = {}, aka = {"nn.Module.forward"},
    text = "The computation of the module; define it in your class. Calling the module\
 calls it."},
+  {name = "nn.Module:register_forward_pre_hook", section = "nn: modules", usage = "local h = model:register_forward_pre_hook(function(m, args) ... end); h:remove()", also = {}, aka = {},
+   text = "Registers hook(module, args) to run before each forward: args is the\
+array of the call's arguments; a non-nil result replaces them (an array, or\
+one value for a single argument). Returns a handle; handle:remove() undoes it."},
+  {name = "nn.Module:register_forward_hook", section = "nn: modules", usage = "local h = model:register_forward_hook(function(m, args, output) ... end); h:remove()", also = {}, aka = {},
+   text = "Registers hook(module, args, output) to run after each forward: output is\
+what forward returned (an array when it returned several values); a\
+non-nil result replaces it. Returns a handle with :remove()."},
+  {name = "nn.Module:register_full_backward_hook", section = "nn: modules", usage = "local h = model:register_full_backward_hook(function(m, grad_input, grad_output) ... end)", also = {}, aka = {},
+   text = "Registers hook(module, grad_input, grad_output) to run in backward once the\
+gradients of the module's inputs are known, as PyTorch's full backward hook:\
+grad_input[i] is the gradient of the i-th argument (nil where it is not a\
+tensor requiring grad), grad_output[j] that of the j-th result; a non-nil\
+result (an array) replaces grad_input. Returns a handle with :remove()."},
   {name = "nn.Module:register_parameter", section = "nn: modules", usage = "model:register_parameter(name, p)", also = {}, aka = {"nn.Module.register_parameter"},
    text = "Registers an nn.Parameter (or removes one, with nil) under name; the same as\
 assigning it to the field."},
@@ -1003,6 +992,176 @@ and bool tensors are refused); the result is int64 of shape tensor.shape +\
 {num_classes}. num_classes = -1 (the default) takes the largest class; a\
 class below 1 or above num_classes is an error. An empty tensor needs\
 num_classes."},
+  {name = "nn.functional.max_pool1d", section = "nn: modules", usage = "nn.functional.max_pool1d(input, kernel_size [, stride, padding = 0, dilation = 1, ceil_mode = false, return_indices = false])", also = {}, aka = {},
+   text = "Max pooling over the last dim of {N, C, L} or {C, L}: PyTorch's\
+max_pool1d, with stride (default kernel_size), padding (at most half the\
+kernel; padding never wins), dilation and ceil_mode (the last window must\
+start inside the input or the left padding). With return_indices, also\
+the int64 1-based positions of the maxima along L."},
+  {name = "nn.functional.max_pool2d", section = "nn: modules", usage = "nn.functional.max_pool2d(input, kernel_size [, stride, padding = 0, dilation = 1, ceil_mode = false, return_indices = false])", also = {}, aka = {},
+   text = "Max pooling over the last two dims of {N, C, H, W} or {C, H, W}, as\
+PyTorch's max_pool2d; sizes are a number or a table {h, w}. With\
+return_indices, a second result: int64 indices, 1-based and flat over\
+each plane ((h - 1) W + w), which max_unpool2d takes back."},
+  {name = "nn.functional.avg_pool1d", section = "nn: modules", usage = "nn.functional.avg_pool1d(input, kernel_size [, stride, padding = 0, ceil_mode = false, count_include_pad = true])", also = {}, aka = {},
+   text = "Average pooling over the last dim of {N, C, L} or {C, L}, as PyTorch's\
+avg_pool1d: zero padding counts in the divisor unless count_include_pad\
+is false."},
+  {name = "nn.functional.avg_pool2d", section = "nn: modules", usage = "nn.functional.avg_pool2d(input, kernel_size [, stride, padding = 0, ceil_mode = false, count_include_pad = true, divisor_override])", also = {}, aka = {},
+   text = "Average pooling over the last two dims of {N, C, H, W} or {C, H, W}, as\
+PyTorch's avg_pool2d; divisor_override divides every window's sum by\
+that number instead."},
+  {name = "nn.functional.adaptive_avg_pool1d", section = "nn: modules", usage = "nn.functional.adaptive_avg_pool1d(input, output_size)", also = {}, aka = {},
+   text = "Average pooling to a given output length: window i of L takes\
+floor((i-1) L / out) + 1 to ceil(i L / out), as PyTorch's adaptive_avg_pool1d."},
+  {name = "nn.functional.adaptive_avg_pool2d", section = "nn: modules", usage = "nn.functional.adaptive_avg_pool2d(input, output_size)", also = {}, aka = {},
+   text = "Average pooling to a given output size {oh, ow} (a number for both;\
+false keeps that dim's size), as PyTorch's adaptive_avg_pool2d."},
+  {name = "nn.functional.adaptive_max_pool1d", section = "nn: modules", usage = "nn.functional.adaptive_max_pool1d(input, output_size [, return_indices = false])", also = {}, aka = {},
+   text = "Max pooling to a given output length, as PyTorch's adaptive_max_pool1d;\
+with return_indices, also the 1-based positions of the maxima."},
+  {name = "nn.functional.adaptive_max_pool2d", section = "nn: modules", usage = "nn.functional.adaptive_max_pool2d(input, output_size [, return_indices = false])", also = {}, aka = {},
+   text = "Max pooling to a given output size {oh, ow}, as PyTorch's\
+adaptive_max_pool2d; with return_indices, also the 1-based indices, flat\
+over each plane."},
+  {name = "nn.functional.max_unpool1d", section = "nn: modules", usage = "nn.functional.max_unpool1d(input, indices, kernel_size [, stride, padding = 0, output_size])", also = {}, aka = {},
+   text = "The partial inverse of max_pool1d: input's values put back at indices\
+(as max_pool1d returned them, 1-based), zeros elsewhere; output_size\
+(default (L - 1) stride - 2 padding + kernel_size) picks among the sizes\
+that pool to L."},
+  {name = "nn.functional.max_unpool2d", section = "nn: modules", usage = "nn.functional.max_unpool2d(input, indices, kernel_size [, stride, padding = 0, output_size])", also = {}, aka = {},
+   text = "The partial inverse of max_pool2d: input's values put back at indices\
+(1-based, flat over each output plane), zeros elsewhere; output_size\
+{h, w} (or the input's full shape) defaults to (in - 1) stride - 2\
+padding + kernel_size per dim. Gradients flow to input."},
+  {name = "nn.functional.batch_norm", section = "nn: modules", usage = "nn.functional.batch_norm(input, running_mean, running_var [, weight, bias, training = false, momentum = 0.1, eps = 1e-5])", also = {}, aka = {},
+   text = "Batch normalisation of {N, C, ...} over every dim but C, as PyTorch's\
+F.batch_norm: with training the batch's statistics, updating running_mean and running_var in\
+place when given (momentum; the unbiased variance), else the running ones."},
+  {name = "nn.functional.group_norm", section = "nn: modules", usage = "nn.functional.group_norm(input, num_groups [, weight, bias, eps = 1e-5])", also = {}, aka = {},
+   text = "Group normalisation as PyTorch's F.group_norm: the C channels of {N, C,\
+...} split into num_groups groups, each normalised over its channels and\
+the other dims (biased variance), then weight and bias per channel."},
+  {name = "nn.functional.instance_norm", section = "nn: modules", usage = "nn.functional.instance_norm(input [, running_mean, running_var, weight, bias, use_input_stats = true, momentum = 0.1, eps = 1e-5])", also = {}, aka = {},
+   text = "Instance normalisation as PyTorch's F.instance_norm: each channel of\
+each sample of {N, C, ...} over the other dims; with use_input_stats\
+(the default) the input's statistics, updating running_mean and\
+running_var when given, else the running ones."},
+  {name = "nn.functional.local_response_norm", section = "nn: modules", usage = "nn.functional.local_response_norm(input, size [, alpha = 1e-4, beta = 0.75, k = 1])", also = {}, aka = {},
+   text = "Local response normalisation as PyTorch's F.local_response_norm: each\
+element divided by (k + alpha * mean of x^2 over `size` channels around\
+it (zeros past the edges))^beta, over {N, C, ...}."},
+  {name = "nn.functional.interpolate", section = "nn: modules", usage = "nn.functional.interpolate(input [, size, scale_factor, mode = \"nearest\", align_corners, recompute_scale_factor, antialias = false])", also = {}, aka = {},
+   text = "Resamples {N, C, L} (modes \"nearest\", \"linear\") or {N, C, H, W}\
+(\"nearest\", \"bilinear\") to size, or by scale_factor (the output size is\
+floor(in * scale_factor); without recompute_scale_factor the sampling\
+uses 1 / scale_factor, as PyTorch's), with align_corners (default false)\
+for the linear modes. PyTorch's \"nearest\" (floor of o * in / out); antialias\
+= true is refused."},
+  {name = "nn.functional.affine_grid", section = "nn: modules", usage = "nn.functional.affine_grid(theta, size [, align_corners = false])", also = {}, aka = {},
+   text = "The sampling grid {N, H, W, 2} of the 2-d affine maps theta {N, 2, 3}\
+for an output of size {N, C, H, W}, as PyTorch's affine_grid: each\
+output pixel's (x, y) in [-1, 1] (align_corners as grid_sample's) mapped\
+by theta. Gradients flow to theta."},
+  {name = "nn.functional.grid_sample", section = "nn: modules", usage = "nn.functional.grid_sample(input, grid [, mode = \"bilinear\", padding_mode = \"zeros\", align_corners = false])", also = {}, aka = {},
+   text = "Samples input {N, C, H, W} at grid {N, Ho, Wo, 2} ((x, y) in [-1, 1],\
+-1 the left/top edge: the outer edge of the first pixel, or its centre\
+with align_corners), as PyTorch's grid_sample: mode \"bilinear\" or\
+\"nearest\" (halves round to even), padding_mode \"zeros\", \"border\" or\
+\"reflection\". The result is {N, C, Ho, Wo}; gradients flow to input and\
+(bilinear) to grid."},
+  {name = "nn.Conv1d", section = "nn: modules", usage = "nn.Conv1d(in_channels, out_channels, kernel_size [, stride = 1, padding = 0, dilation = 1, groups = 1, bias = true, padding_mode = \"zeros\"] [, {dtype =}])", also = {}, aka = {"lucid.nn.Conv1d"},
+   text = "A 1-d convolution over input {N, C_in, L} (or {C_in, L}), PyTorch's nn.Conv1d:\
+weight {out_channels, in_channels / groups, k} and bias {out_channels}, both\
+drawn from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in_channels /\
+groups * k (PyTorch's kaiming_uniform with a = sqrt(5)). padding is a number,\
+{p}, \"same\" or \"valid\"; padding_mode \"zeros\", \"reflect\", \"replicate\" or\
+\"circular\" (through F.pad); dtype \"float32\" or \"float64\" (by name)."},
+  {name = "nn.Conv2d", section = "nn: modules", usage = "nn.Conv2d(in_channels, out_channels, kernel_size [, stride = 1, padding = 0, dilation = 1, groups = 1, bias = true, padding_mode = \"zeros\"] [, {dtype =}])", also = {}, aka = {"lucid.nn.Conv2d"},
+   text = "A 2-d convolution over input {N, C_in, H, W} (or {C_in, H, W}), PyTorch's\
+nn.Conv2d: weight {out_channels, in_channels / groups, kh, kw} and bias\
+{out_channels}, both drawn from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in\
+= in_channels / groups * kh * kw (PyTorch's kaiming_uniform with a =\
+sqrt(5)). Sizes are a number or a table {h, w}; padding also \"same\" or\
+\"valid\"; padding_mode \"zeros\", \"reflect\", \"replicate\" or \"circular\"\
+(through F.pad); dtype \"float32\" or \"float64\" (by name). Prints as\
+Conv2d(3, 16, kernel_size={3, 3}, stride={1, 1}, padding={1, 1})."},
+  {name = "nn.ConvTranspose1d", section = "nn: modules", usage = "nn.ConvTranspose1d(in_channels, out_channels, kernel_size [, stride = 1, padding = 0, output_padding = 0, groups = 1, bias = true, dilation = 1] [, {dtype =}])", also = {}, aka = {"lucid.nn.ConvTranspose1d"},
+   text = "The transposed 1-d convolution, PyTorch's nn.ConvTranspose1d: weight\
+{in_channels, out_channels / groups, k}, bias {out_channels}, both from\
+U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = out_channels / groups * k.\
+forward(x [, output_size]) picks the output_padding that gives output_size."},
+  {name = "nn.ConvTranspose2d", section = "nn: modules", usage = "nn.ConvTranspose2d(in_channels, out_channels, kernel_size [, stride = 1, padding = 0, output_padding = 0, groups = 1, bias = true, dilation = 1] [, {dtype =}])", also = {}, aka = {"lucid.nn.ConvTranspose2d"},
+   text = "The transposed 2-d convolution (conv2d's input gradient), PyTorch's\
+nn.ConvTranspose2d: weight {in_channels, out_channels / groups, kh, kw}, bias\
+{out_channels}, both from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in =\
+out_channels / groups * kh * kw. forward(x [, output_size]) picks the\
+output_padding that gives output_size."},
+  {name = "nn.ZeroPad2d", section = "nn: modules", usage = "nn.ZeroPad2d(padding)", also = {}, aka = {"lucid.nn.ZeroPad2d"},
+   text = "Pads the last two dims with zeros: padding a number or {left, right, top,\
+bottom} (negative amounts crop)."},
+  {name = "nn.ConstantPad1d", section = "nn: modules", usage = "nn.ConstantPad1d(padding, value)", also = {}, aka = {"lucid.nn.ConstantPad1d"},
+   text = "Pads the last dim with value: padding a number or {left, right}."},
+  {name = "nn.ConstantPad2d", section = "nn: modules", usage = "nn.ConstantPad2d(padding, value)", also = {}, aka = {"lucid.nn.ConstantPad2d"},
+   text = "Pads the last two dims with value: padding a number or {left, right, top,\
+bottom}."},
+  {name = "nn.ReflectionPad1d", section = "nn: modules", usage = "nn.ReflectionPad1d(padding)", also = {}, aka = {"lucid.nn.ReflectionPad1d"},
+   text = "Pads the last dim by reflection (the edge not repeated): padding a number\
+or {left, right}, each smaller than the dim."},
+  {name = "nn.ReflectionPad2d", section = "nn: modules", usage = "nn.ReflectionPad2d(padding)", also = {}, aka = {"lucid.nn.ReflectionPad2d"},
+   text = "Pads the last two dims by reflection (the edge not repeated): padding a\
+number or {left, right, top, bottom}, each smaller than its dim."},
+  {name = "nn.ReplicationPad1d", section = "nn: modules", usage = "nn.ReplicationPad1d(padding)", also = {}, aka = {"lucid.nn.ReplicationPad1d"},
+   text = "Pads the last dim by repeating its edge values: padding a number or\
+{left, right}."},
+  {name = "nn.ReplicationPad2d", section = "nn: modules", usage = "nn.ReplicationPad2d(padding)", also = {}, aka = {"lucid.nn.ReplicationPad2d"},
+   text = "Pads the last two dims by repeating their edge values: padding a number or\
+{left, right, top, bottom}."},
+  {name = "nn.Unfold", section = "nn: modules", usage = "nn.Unfold(kernel_size [, dilation = 1, padding = 0, stride = 1])", also = {}, aka = {"lucid.nn.Unfold"},
+   text = "Extracts sliding blocks, F.unfold as a layer: {N, C, H, W} -> {N, C kh kw, L}."},
+  {name = "nn.Fold", section = "nn: modules", usage = "nn.Fold(output_size, kernel_size [, dilation = 1, padding = 0, stride = 1])", also = {}, aka = {"lucid.nn.Fold"},
+   text = "Combines sliding blocks into an image, F.fold as a layer: {N, C kh kw, L} ->\
+{N, C, output_size...}."},
+  {name = "nn.functional.conv1d", section = "nn: modules", usage = "nn.functional.conv1d(input, weight [, bias, stride = 1, padding = 0, dilation = 1, groups = 1])", also = {}, aka = {},
+   text = "A 1-d convolution of input {N, C, L} (or unbatched {C, L}) with weight\
+{out_channels, C / groups, k} and an optional bias {out_channels}, as\
+PyTorch's (cross-correlation). stride, padding and dilation are a number or\
+a table of one; padding also \"same\" (stride 1) or \"valid\". Gradients for\
+input, weight and bias (im2col + GEMM, fused)."},
+  {name = "nn.functional.conv2d", section = "nn: modules", usage = "nn.functional.conv2d(input, weight [, bias, stride = 1, padding = 0, dilation = 1, groups = 1])", also = {}, aka = {},
+   text = "A 2-d convolution of input {N, C, H, W} (or unbatched {C, H, W}) with\
+weight {out_channels, C / groups, kh, kw} and an optional bias\
+{out_channels}, as PyTorch's: im2col and one OpenBLAS GEMM per group over\
+the batch, with a fused backward. stride, padding and dilation are a number\
+or a table {h, w}; padding also \"same\" (stride 1; an odd total puts the\
+extra row or column at the end, as PyTorch) or \"valid\"; groups divides\
+both channel counts (groups = C: depthwise)."},
+  {name = "nn.functional.conv_transpose1d", section = "nn: modules", usage = "nn.functional.conv_transpose1d(input, weight [, bias, stride = 1, padding = 0, output_padding = 0, groups = 1, dilation = 1])", also = {}, aka = {},
+   text = "The transposed 1-d convolution (the gradient of conv1d with respect to its\
+input) of input {N, C_in, L} (or {C_in, L}) with weight {C_in, out_channels\
+/ groups, k}: L_out = (L - 1) stride - 2 padding + dilation (k - 1) +\
+output_padding + 1. Note PyTorch's order: groups before dilation."},
+  {name = "nn.functional.conv_transpose2d", section = "nn: modules", usage = "nn.functional.conv_transpose2d(input, weight [, bias, stride = 1, padding = 0, output_padding = 0, groups = 1, dilation = 1])", also = {}, aka = {},
+   text = "The transposed 2-d convolution of input {N, C_in, H, W} (or {C_in, H, W})\
+with weight {C_in, out_channels / groups, kh, kw}, as PyTorch's: col2im of\
+W^T x (conv2d's input-gradient kernel), with a fused backward. H_out = (H -\
+1) stride - 2 padding + dilation (kh - 1) + output_padding + 1;\
+output_padding must be smaller than stride or dilation."},
+  {name = "nn.functional.pad", section = "nn: modules", usage = "nn.functional.pad(input, pad [, mode = \"constant\", value = 0])", also = {}, aka = {},
+   text = "Pads input: pad lists (left, right) amounts from the last dim backwards,\
+PyTorch's order ({1, 2} pads the last dim by 1 before and 2 after; {1, 1,\
+2, 2} also the dim before it). mode \"constant\" (value, default 0; negative\
+amounts crop), \"reflect\" (mirror without the edge), \"replicate\" (repeat\
+the edge) or \"circular\" (wrap around); the last three pad at most the last\
+ndim - 1 dims. Gradients flow back to input."},
+  {name = "nn.functional.unfold", section = "nn: modules", usage = "nn.functional.unfold(input, kernel_size [, dilation = 1, padding = 0, stride = 1])", also = {}, aka = {},
+   text = "Extracts sliding blocks (im2col): input {N, C, H, W} (or {C, H, W}) gives\
+{N, C kh kw, L}, one column per block position (L of them), rows ordered\
+channel, kernel row, kernel column, as PyTorch. Gradients flow back (fold)."},
+  {name = "nn.functional.fold", section = "nn: modules", usage = "nn.functional.fold(input, output_size, kernel_size [, dilation = 1, padding = 0, stride = 1])", also = {}, aka = {},
+   text = "Combines sliding blocks into an image (col2im), unfold's adjoint: input\
+{N, C kh kw, L} (or {C kh kw, L}) gives {N, C, H, W} with {H, W} =\
+output_size, overlapping entries summed. Gradients flow back (unfold)."},
   {name = "nn.ReLU", section = "nn: more layers", usage = "nn.ReLU()", also = {}, aka = {},
    text = "max(x, 0) elementwise as a layer; the gradient at 0 is 0, as PyTorch."},
   {name = "nn.LeakyReLU", section = "nn: more layers", usage = "nn.LeakyReLU([negative_slope = 0.01])", also = {}, aka = {},
@@ -1046,6 +1205,61 @@ buffers) and the running ones in eval mode, then scales by weight and adds\
 bias."},
   {name = "nn.BatchNorm1d:reset_running_stats", section = "nn: more layers", usage = "nn.BatchNorm1d:reset_running_stats()", also = {}, aka = {},
    text = "Zeroes the running statistics (mean 0, var 1, no batches)."},
+  {name = "nn.Upsample", section = "nn: more layers", usage = "nn.Upsample([size, scale_factor, mode = \"nearest\", align_corners, recompute_scale_factor])", also = {}, aka = {},
+   text = "Resamples {N, C, L} or {N, C, H, W} input to size or by scale_factor\
+(F.interpolate): mode \"nearest\", \"linear\" (1-d) or \"bilinear\" (2-d),\
+align_corners for the linear modes."},
+  {name = "nn.UpsamplingNearest2d", section = "nn: more layers", usage = "nn.UpsamplingNearest2d([size, scale_factor])", also = {}, aka = {},
+   text = "Nearest-neighbour upsampling of {N, C, H, W} (Upsample with mode \"nearest\")."},
+  {name = "nn.UpsamplingBilinear2d", section = "nn: more layers", usage = "nn.UpsamplingBilinear2d([size, scale_factor])", also = {}, aka = {},
+   text = "Bilinear upsampling of {N, C, H, W} with align_corners = true (Upsample\
+with mode \"bilinear\", as PyTorch's)."},
+  {name = "nn.BatchNorm2d", section = "nn: more layers", usage = "nn.BatchNorm2d(num_features [, eps = 1e-5 [, momentum = 0.1 [, affine = true [, track_running_stats = true]]]])", also = {}, aka = {},
+   text = "Normalises each channel of {N, C, H, W} input with the batch's statistics\
+in training mode (updating running_mean, running_var and\
+num_batches_tracked; momentum = false is the cumulative average) and the\
+running ones in eval mode, then scales by weight and adds bias."},
+  {name = "nn.InstanceNorm2d", section = "nn: more layers", usage = "nn.InstanceNorm2d(num_features [, eps = 1e-5, momentum = 0.1, affine = false, track_running_stats = false])", also = {}, aka = {},
+   text = "Normalises each channel of each sample of {N, C, H, W} (or unbatched {C,\
+H, W}) over H and W, then (affine) scales by weight and adds bias."},
+  {name = "nn.GroupNorm", section = "nn: more layers", usage = "nn.GroupNorm(num_groups, num_channels [, eps = 1e-5, affine = true])", also = {}, aka = {},
+   text = "Normalises groups of channels of {N, C, ...} input, then scales by\
+weight and adds bias per channel."},
+  {name = "nn.LocalResponseNorm", section = "nn: more layers", usage = "nn.LocalResponseNorm(size [, alpha = 1e-4, beta = 0.75, k = 1])", also = {}, aka = {},
+   text = "Divides each element of {N, C, ...} by (k + alpha * the mean of x^2 over\
+size neighbouring channels)^beta, as PyTorch's LocalResponseNorm."},
+  {name = "nn.MaxPool1d", section = "nn: more layers", usage = "nn.MaxPool1d(kernel_size [, stride, padding = 0, dilation = 1, return_indices = false, ceil_mode = false])", also = {}, aka = {},
+   text = "Max pooling over the last dim of {N, C, L} or {C, L} (F.max_pool1d);\
+with return_indices, calling it returns the output and the 1-based\
+indices. stride defaults to kernel_size."},
+  {name = "nn.MaxPool2d", section = "nn: more layers", usage = "nn.MaxPool2d(kernel_size [, stride, padding = 0, dilation = 1, return_indices = false, ceil_mode = false])", also = {}, aka = {},
+   text = "Max pooling over the last two dims of {N, C, H, W} or {C, H, W}\
+(F.max_pool2d); with return_indices, calling it returns the output and\
+the 1-based indices flat over each plane. stride defaults to kernel_size."},
+  {name = "nn.AvgPool1d", section = "nn: more layers", usage = "nn.AvgPool1d(kernel_size [, stride, padding = 0, ceil_mode = false, count_include_pad = true])", also = {}, aka = {},
+   text = "Average pooling over the last dim of {N, C, L} or {C, L} (F.avg_pool1d)."},
+  {name = "nn.AvgPool2d", section = "nn: more layers", usage = "nn.AvgPool2d(kernel_size [, stride, padding = 0, ceil_mode = false, count_include_pad = true, divisor_override])", also = {}, aka = {},
+   text = "Average pooling over the last two dims of {N, C, H, W} or {C, H, W}\
+(F.avg_pool2d)."},
+  {name = "nn.AdaptiveAvgPool1d", section = "nn: more layers", usage = "nn.AdaptiveAvgPool1d(output_size)", also = {}, aka = {},
+   text = "Average pooling of {N, C, L} or {C, L} to output_size along L\
+(F.adaptive_avg_pool1d)."},
+  {name = "nn.AdaptiveAvgPool2d", section = "nn: more layers", usage = "nn.AdaptiveAvgPool2d(output_size)", also = {}, aka = {},
+   text = "Average pooling of {N, C, H, W} or {C, H, W} to output_size {oh, ow}\
+(a number for both; false keeps that dim) (F.adaptive_avg_pool2d)."},
+  {name = "nn.AdaptiveMaxPool1d", section = "nn: more layers", usage = "nn.AdaptiveMaxPool1d(output_size [, return_indices = false])", also = {}, aka = {},
+   text = "Max pooling of {N, C, L} or {C, L} to output_size along L\
+(F.adaptive_max_pool1d); with return_indices, also the 1-based indices."},
+  {name = "nn.AdaptiveMaxPool2d", section = "nn: more layers", usage = "nn.AdaptiveMaxPool2d(output_size [, return_indices = false])", also = {}, aka = {},
+   text = "Max pooling of {N, C, H, W} or {C, H, W} to output_size {oh, ow}\
+(F.adaptive_max_pool2d); with return_indices, also the 1-based indices."},
+  {name = "nn.MaxUnpool1d", section = "nn: more layers", usage = "nn.MaxUnpool1d(kernel_size [, stride, padding = 0])", also = {}, aka = {},
+   text = "The partial inverse of MaxPool1d: called as unpool(x, indices [,\
+output_size]) (F.max_unpool1d)."},
+  {name = "nn.MaxUnpool2d", section = "nn: more layers", usage = "nn.MaxUnpool2d(kernel_size [, stride, padding = 0])", also = {}, aka = {},
+   text = "The partial inverse of MaxPool2d: called as unpool(x, indices [,\
+output_size]), it puts x's values back at the 1-based indices that\
+MaxPool2d returned, zeros elsewhere (F.max_unpool2d)."},
   {name = "nn.LayerNorm", section = "nn: more layers", usage = "nn.LayerNorm(normalized_shape [, eps = 1e-5 [, elementwise_affine = true]])", also = {}, aka = {},
    text = "Normalises over the last dims (normalized_shape, an integer or a table of\
 sizes) to mean 0 and variance 1, then scales by weight and adds bias."},
@@ -1083,53 +1297,102 @@ md:items(), md:contains(name), md:update(t), md:pop(name), md:clear()."},
    text = "An array of {name, module} pairs, in insertion order."},
   {name = "nn.ModuleDict:pop", section = "nn: more layers", usage = "nn.ModuleDict:pop(name)", also = {}, aka = {},
    text = "md:pop(name): removes the entry and returns its module."},
-  {name = "nn.RNN", section = "nn: recurrent layers", usage = "local out, h_n = nn.RNN(input_size, hidden_size [, {num_layers = 1, bias = true, batch_first = false, dropout = 0, bidirectional = false, nonlinearity = \"tanh\", dtype}])(x [, h0])", also = {}, aka = {},
-   text = "An Elman RNN, h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu), of\
-num_layers layers, each direction of each layer one fused op (lucid.rnn_tanh).\
-input (L, B, input_size), (B, L, input_size) with batch_first, (L, input_size)\
-unbatched, or a PackedSequence (the output is one then). Returns the output\
-(..., D * hidden_size) and h_n (D * num_layers, B, hidden_size). Parameters\
-weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ..._reverse, PyTorch's\
-names, shapes and init U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).\
-nonlinearity is by name only, as in PyTorch."},
-  {name = "nn.LSTM", section = "nn: recurrent layers", usage = "local out, hc = nn.LSTM(input_size, hidden_size [, {num_layers = 1, bias = true, batch_first = false, dropout = 0, bidirectional = false, proj_size = 0, dtype}])(x [, {h0, c0}])", also = {}, aka = {},
-   text = "A long short-term memory network, PyTorch's gate order (i, f, g, o) and\
-parameters (weight_ih_l0 (4H, input_size), weight_hh_l0, bias_ih_l0, bias_hh_l0,\
-weight_hr_l0 with proj_size, ..._reverse). Each layer and direction is one\
-fused op (lucid.lstm). Inputs as nn.RNN's; hx = {h0, c0}. Returns the output\
-and {h_n, c_n}, h_n (D * num_layers, B, proj_size or hidden_size)."},
-  {name = "nn.GRU", section = "nn: recurrent layers", usage = "local out, h_n = nn.GRU(input_size, hidden_size [, {num_layers = 1, bias = true, batch_first = false, dropout = 0, bidirectional = false, dtype}])(x [, h0])", also = {}, aka = {},
-   text = "A gated recurrent unit network, PyTorch's gate order (r, z, n) with\
-n = tanh(W_in x + b_in + r (W_hn h + b_hn)); parameters and inputs as nn.RNN's\
-(weight_ih_l0 (3H, input_size)). Each layer and direction is one fused op\
-(lucid.gru). Returns the output and h_n."},
-  {name = "nn.RNNCell", section = "nn: recurrent layers", usage = "local h1 = nn.RNNCell(input_size, hidden_size [, {bias = true, nonlinearity = \"tanh\", dtype}])(x [, h])", also = {}, aka = {},
-   text = "One step of an Elman RNN: h' (B, hidden_size) of input (B, input_size) (or\
-unbatched (input_size)) and h (zeros when not given); weight_ih, weight_hh,\
-bias_ih, bias_hh as PyTorch's."},
-  {name = "nn.LSTMCell", section = "nn: recurrent layers", usage = "local h1, c1 = nn.LSTMCell(input_size, hidden_size [, {bias = true, dtype}])(x [, {h, c}])", also = {}, aka = {},
-   text = "One LSTM step, one fused gate kernel forward and backward (lucid.lstm_cell):\
-returns h' and c' for input (B, input_size) and hx = {h, c} (zeros when not\
-given)."},
-  {name = "nn.GRUCell", section = "nn: recurrent layers", usage = "local h1 = nn.GRUCell(input_size, hidden_size [, {bias = true, dtype}])(x [, h])", also = {}, aka = {},
-   text = "One GRU step, one fused gate kernel forward and backward (lucid.gru_cell):\
-returns h' for input (B, input_size) and h (zeros when not given)."},
-  {name = "nn.utils.rnn.PackedSequence", section = "nn: recurrent layers", usage = "nn.utils.rnn.PackedSequence(data, batch_sizes [, sorted_indices, unsorted_indices])", also = {}, aka = {},
-   text = "A PackedSequence(data, batch_sizes [, sorted_indices, unsorted_indices]), as\
-PyTorch's; pack_padded_sequence and pack_sequence make them."},
-  {name = "nn.utils.rnn.pad_sequence", section = "nn: recurrent layers", usage = "nn.utils.rnn.pad_sequence(sequences [, batch_first = false, padding_value = 0])", also = {}, aka = {},
-   text = "Pads an array of tensors (L_i, *) with padding_value to (max L, B, *), or\
-(B, max L, *) with batch_first."},
-  {name = "nn.utils.rnn.pack_padded_sequence", section = "nn: recurrent layers", usage = "nn.utils.rnn.pack_padded_sequence(input, lengths [, batch_first = false, enforce_sorted = true])", also = {}, aka = {},
-   text = "Packs a padded batch (T, B, *) (or (B, T, *) with batch_first) of sequences of\
-the given lengths. With enforce_sorted the lengths must be decreasing; else the\
-batch is sorted and the PackedSequence keeps the order to undo it."},
-  {name = "nn.utils.rnn.pad_packed_sequence", section = "nn: recurrent layers", usage = "local padded, lengths = nn.utils.rnn.pad_packed_sequence(sequence [, batch_first = false, padding_value = 0, total_length])", also = {}, aka = {},
-   text = "Unpacks a PackedSequence into a padded batch (T, B, *) (or (B, T, *)) in the\
-original order, and the lengths (int64). total_length pads T further."},
-  {name = "nn.utils.rnn.pack_sequence", section = "nn: recurrent layers", usage = "nn.utils.rnn.pack_sequence(sequences [, enforce_sorted = true])", also = {}, aka = {},
-   text = "Packs an array of tensors (L_i, *) of unequal lengths: pad_sequence, then\
-pack_padded_sequence."},
+  {name = "nn.CosineSimilarity", section = "nn: more layers", usage = "nn.CosineSimilarity([dim = 2 [, eps = 1e-8]])(x1, x2)", also = {}, aka = {"nn.functional.cosine_similarity"},
+   text = "The cosine of the angle between x1 and x2 along dim (1-based, default 2,\
+PyTorch's dim=1): sum(x1 / |x1| * x2 / |x2|) with each norm at least eps;\
+x1 and x2 broadcast."},
+  {name = "nn.PairwiseDistance", section = "nn: more layers", usage = "nn.PairwiseDistance([p = 2 [, eps = 1e-6 [, keepdim = false]]])(x1, x2)", also = {}, aka = {"nn.functional.pairwise_distance"},
+   text = "The p-norm of x1 - x2 + eps over the last dim (x1 and x2 broadcast);\
+keepdim keeps that dim as size 1."},
+  {name = "nn.Dropout1d", section = "nn: more layers", usage = "nn.Dropout1d([p = 0.5])  or  F.dropout1d(input [, p = 0.5 [, training = true [, inplace = false]]])", also = {}, aka = {"nn.functional.dropout1d"},
+   text = "In training mode zeroes each channel (input[n][c], all of it) with\
+probability p and scales the others by 1 / (1 - p); in eval mode returns the\
+input. Input {N, C, L} or {C, L}.\
+The mask comes from lucid's generator."},
+  {name = "nn.Dropout2d", section = "nn: more layers", usage = "nn.Dropout2d([p = 0.5])  or  F.dropout2d(input [, p = 0.5 [, training = true [, inplace = false]]])", also = {}, aka = {"nn.functional.dropout2d"},
+   text = "In training mode zeroes each channel (input[n][c], all of it) with\
+probability p and scales the others by 1 / (1 - p); in eval mode returns the\
+input. Input {N, C, H, W} (a 3-d input is read as {N, C, L}, as PyTorch 1.13).\
+The mask comes from lucid's generator."},
+  {name = "nn.PixelShuffle", section = "nn: more layers", usage = "nn.PixelShuffle(upscale_factor)  or  F.pixel_shuffle(input, upscale_factor)", also = {}, aka = {"nn.functional.pixel_shuffle"},
+   text = "Rearranges (*, C r^2, H, W) to (*, C, H r, W r), r = upscale_factor, as torch.nn.PixelShuffle\
+(sub-pixel convolution's last step)."},
+  {name = "nn.PixelUnshuffle", section = "nn: more layers", usage = "nn.PixelUnshuffle(downscale_factor)  or  F.pixel_unshuffle(input, downscale_factor)", also = {}, aka = {"nn.functional.pixel_unshuffle"},
+   text = "Rearranges (*, C, H r, W r) to (*, C r^2, H, W), r = downscale_factor, as torch.nn.PixelUnshuffle\
+(sub-pixel convolution's last step)."},
+  {name = "lucid.masked_softmax", section = "nn: attention", usage = "lucid.masked_softmax(x [, mask] [, scale = 1])", also = {}, aka = {},
+   text = "The fused masked softmax that attention runs between its two products:\
+softmax over the last dim of scale * x + mask, in one pass over x, with a\
+one-pass backward (gradient scale * y (g - sum(g y)) from the saved\
+result). mask (or nil) broadcasts to x: a bool mask is true where a score\
+is masked out (it becomes -inf), a float mask of x's dtype is added (and\
+gets a gradient when it requires one). A row with every score masked out\
+is NaN, as PyTorch's softmax of a row of -inf."},
+  {name = "nn.MultiheadAttention", section = "nn: attention", usage = "nn.MultiheadAttention(embed_dim, num_heads [, dropout = 0, bias = true, add_bias_kv = false, add_zero_attn = false, kdim, vdim, batch_first = false] [, {dtype =}])", also = {}, aka = {},
+   text = "Multi-head attention, PyTorch 1.13's: out, weights = mha(query, key, value\
+[, key_padding_mask, need_weights = true, attn_mask, average_attn_weights =\
+true]). query (L, N, embed_dim), key (S, N, kdim), value (S, N, vdim), or (N,\
+L, E) ... with batch_first, or unbatched (L, E); out has query's layout;\
+weights (N, L, S) averaged over heads, or (N, num_heads, L, S), or nil when\
+need_weights is false. key_padding_mask (N, S) and attn_mask (L, S) or (N *\
+num_heads, L, S) are bool (true: masked out) or float (added to the scores);\
+two masks are combined (or'ed when both are bool, else added). Parameters:\
+in_proj_weight (3 E, E) (or q_proj_weight, k_proj_weight, v_proj_weight when\
+kdim or vdim differ from embed_dim), in_proj_bias (3 E), bias_k and bias_v (1,\
+1, E) with add_bias_kv, out_proj.weight and out_proj.bias; in_proj weights\
+from xavier_uniform_, biases zero, bias_k and bias_v from xavier_normal_, as\
+PyTorch. dropout applies to the attention weights in training mode."},
+  {name = "nn.TransformerEncoderLayer", section = "nn: attention", usage = "nn.TransformerEncoderLayer(d_model, nhead [, dim_feedforward = 2048, dropout = 0.1, activation = \"relu\", layer_norm_eps = 1e-5, batch_first = false, norm_first = false] [, {dtype =}])", also = {}, aka = {},
+   text = "PyTorch 1.13's encoder layer: x = norm1(x + sa(x)), x = norm2(x + ff(x)), or with\
+norm_first x = x + sa(norm1(x)), x = x + ff(norm2(x)); ff(x) = linear2(dropout(\
+activation(linear1(x)))). Submodules self_attn, linear1, dropout, linear2, norm1,\
+norm2, dropout1, dropout2 (state-dict keys as PyTorch's). activation: \"relu\", \"gelu\"\
+or a function. forward(src [, src_mask, src_key_padding_mask]): masks as\
+nn.MultiheadAttention's (bool true = masked out, or float added)."},
+  {name = "nn.TransformerDecoderLayer", section = "nn: attention", usage = "nn.TransformerDecoderLayer(d_model, nhead [, dim_feedforward = 2048, dropout = 0.1, activation = \"relu\", layer_norm_eps = 1e-5, batch_first = false, norm_first = false] [, {dtype =}])", also = {}, aka = {},
+   text = "PyTorch 1.13's decoder layer: x = norm1(x + sa(x)), x = norm2(x + mha(x, memory)),\
+x = norm3(x + ff(x)), or with norm_first each block reads normK(x) and adds to x.\
+Submodules self_attn, multihead_attn, linear1, dropout, linear2, norm1, norm2,\
+norm3, dropout1, dropout2, dropout3. forward(tgt, memory [, tgt_mask, memory_mask,\
+tgt_key_padding_mask, memory_key_padding_mask])."},
+  {name = "nn.TransformerEncoder", section = "nn: attention", usage = "nn.TransformerEncoder(encoder_layer, num_layers [, norm, enable_nested_tensor])", also = {}, aka = {},
+   text = "A stack of num_layers copies of encoder_layer (an nn.TransformerEncoderLayer;\
+each copy starts with its values, as PyTorch's deepcopy), then norm if given.\
+Submodules layers (children \"1\", \"2\", ...: state-dict keys\
+\"layers.1.self_attn.in_proj_weight\", where PyTorch's count from 0) and norm.\
+forward(src [, mask, src_key_padding_mask]). enable_nested_tensor is accepted and\
+changes nothing (a PyTorch fast path)."},
+  {name = "nn.TransformerDecoder", section = "nn: attention", usage = "nn.TransformerDecoder(decoder_layer, num_layers [, norm])", also = {}, aka = {},
+   text = "A stack of num_layers copies of decoder_layer (an nn.TransformerDecoderLayer),\
+then norm if given; submodules layers (\"layers.1. ...\") and norm.\
+forward(tgt, memory [, tgt_mask, memory_mask, tgt_key_padding_mask,\
+memory_key_padding_mask])."},
+  {name = "nn.Transformer", section = "nn: attention", usage = "nn.Transformer([d_model = 512, nhead = 8, num_encoder_layers = 6, num_decoder_layers = 6, dim_feedforward = 2048, dropout = 0.1, activation = \"relu\", custom_encoder, custom_decoder, layer_norm_eps = 1e-5, batch_first = false, norm_first = false] [, {dtype =}])", also = {}, aka = {},
+   text = "PyTorch 1.13's Transformer: encoder (nn.TransformerEncoder of\
+num_encoder_layers layers and a LayerNorm) and decoder (nn.TransformerDecoder of\
+num_decoder_layers layers and a LayerNorm); every parameter of 2 or more dims\
+drawn by xavier_uniform_, as PyTorch. forward(src, tgt [, src_mask, tgt_mask,\
+memory_mask, src_key_padding_mask, tgt_key_padding_mask, memory_key_padding_mask]).\
+custom_encoder and custom_decoder replace the stacks."},
+  {name = "nn.Transformer.generate_square_subsequent_mask", section = "nn: attention", usage = "nn.Transformer.generate_square_subsequent_mask(sz [, {dtype =}])", also = {}, aka = {},
+   text = "A float (sz, sz) mask with -inf above the diagonal and 0 elsewhere, as PyTorch's:\
+added to the scores, it keeps each position from attending to later ones. dtype\
+defaults to the default dtype (a float mask must have the query's dtype)."},
+  {name = "nn.functional.scaled_dot_product_attention", section = "nn: attention", usage = "nn.functional.scaled_dot_product_attention(q, k, v [, attn_mask, dropout_p = 0, is_causal = false] [, {scale =}])", also = {}, aka = {},
+   text = "softmax(Q K^T * scale + mask) V, as PyTorch 2.x's\
+torch.nn.functional.scaled_dot_product_attention: query (..., L, E), key\
+(..., S, E), value (..., S, Ev), batch dims broadcasting; the result is\
+(..., L, Ev). scale defaults to 1 / sqrt(E). attn_mask broadcasts to (...,\
+L, S): a bool mask is true where a score is masked OUT (the library's rule\
+for every mask; PyTorch 2.x's bool attn_mask here means the opposite,\
+\"takes part\"), a float mask (the query's dtype) is added to the scores.\
+is_causal masks out the keys after each query (j > i, the top-left\
+aligned triangle, as PyTorch); it cannot be combined with attn_mask. A\
+query whose keys are all masked out gets NaN, as in PyTorch 1.13 and 2.0\
+to 2.4 (PyTorch 2.5's math kernel gives 0 there). dropout_p drops\
+attention weights whenever it is above 0 (pass 0 in evaluation). The\
+products run on BLAS and the softmax is one fused kernel, forward and\
+backward (lucid.masked_softmax)."},
   {name = "nn.MSELoss", section = "nn: losses", usage = "nn.MSELoss([reduction = \"mean\"])(input, target)  or  F.mse_loss(input, target [, reduction])", also = {}, aka = {"nn.functional.mse_loss"},
    text = "The squared error (input - target)^2, averaged (\"mean\"), summed (\"sum\") or\
 returned per element (\"none\")."},
@@ -1152,6 +1415,35 @@ PyTorch). With logits, prefer nn.BCEWithLogitsLoss."},
   {name = "nn.BCEWithLogitsLoss", section = "nn: losses", usage = "nn.BCEWithLogitsLoss([weight [, reduction [, pos_weight]]])(logits, target)", also = {}, aka = {"nn.functional.binary_cross_entropy_with_logits"},
    text = "Sigmoid and binary cross entropy in one, stable for logits of any size;\
 pos_weight {C} weighs the positives of each class."},
+  {name = "nn.KLDivLoss", section = "nn: losses", usage = "nn.KLDivLoss([reduction = \"mean\" [, log_target = false]])(input, target)", also = {}, aka = {"nn.functional.kl_div"},
+   text = "The Kullback-Leibler divergence of target from input (log-probabilities):\
+target (log target - input), or exp(target) (target - input) with log_target.\
+reduction \"batchmean\" divides the sum by the batch size (the true KL\
+divergence), \"mean\" by the number of elements."},
+  {name = "nn.CosineEmbeddingLoss", section = "nn: losses", usage = "nn.CosineEmbeddingLoss([margin = 0 [, reduction = \"mean\"]])(input1, input2, target)", also = {}, aka = {"nn.functional.cosine_embedding_loss"},
+   text = "1 - cos(input1, input2) where target is 1 and max(0, cos - margin) where it\
+is -1; inputs {N, D} (target {N}) or {D} (0-d target), the cosine over D."},
+  {name = "nn.MarginRankingLoss", section = "nn: losses", usage = "nn.MarginRankingLoss([margin = 0 [, reduction = \"mean\"]])(input1, input2, target)", also = {}, aka = {"nn.functional.margin_ranking_loss"},
+   text = "max(0, -target (input1 - input2) + margin), target of 1 (input1 should rank\
+higher) and -1; the three of one shape."},
+  {name = "nn.TripletMarginLoss", section = "nn: losses", usage = "nn.TripletMarginLoss([margin = 1 [, p = 2 [, eps = 1e-6 [, swap = false [, reduction = \"mean\"]]]]])(anchor, positive, negative)", also = {}, aka = {"nn.functional.triplet_margin_loss"},
+   text = "max(0, margin + d(anchor, positive) - d(anchor, negative)), d the p-norm\
+distance of F.pairwise_distance (with eps); swap uses the smaller of\
+d(anchor, negative) and d(positive, negative). Inputs {N, D} or {D}."},
+  {name = "nn.MultiLabelSoftMarginLoss", section = "nn: losses", usage = "nn.MultiLabelSoftMarginLoss([weight [, reduction = \"mean\"]])(input, target)", also = {}, aka = {"nn.functional.multilabel_soft_margin_loss"},
+   text = "-(target log sigmoid(input) + (1 - target) log sigmoid(-input)), times\
+weight {C} (a buffer), averaged over the C classes of the last dim;\
+input and target {N, C} (target 0 or 1 per class)."},
+  {name = "nn.PoissonNLLLoss", section = "nn: losses", usage = "nn.PoissonNLLLoss([log_input = true [, full = false [, eps = 1e-8 [, reduction = \"mean\"]]]])(input, target)", also = {}, aka = {"nn.functional.poisson_nll_loss"},
+   text = "The negative log likelihood of target under Poisson(rate): exp(input) -\
+target input with log_input (input the log rate), else input - target\
+log(input + eps); full adds Stirling's term target log target - target +\
+0.5 log(2 pi target) where target > 1."},
+  {name = "nn.GaussianNLLLoss", section = "nn: losses", usage = "nn.GaussianNLLLoss({full = false, eps = 1e-6, reduction = \"mean\"})(input, target, var)", also = {}, aka = {"nn.functional.gaussian_nll_loss"},
+   text = "The negative log likelihood of target under N(input, var): 0.5 (log var +\
+(input - target)^2 / var), plus 0.5 log(2 pi) with full. var has input's\
+shape, or lacks its last dim, or has it 1 (one variance per sample); it is\
+clamped at eps (the clamp not differentiated, as PyTorch); negative var is an error."},
   {name = "nn.init.calculate_fan_in_and_fan_out", section = "nn: initialisation and clipping", usage = "local fan_in, fan_out = nn.init.calculate_fan_in_and_fan_out(t)", also = {}, aka = {},
    text = "The fans of a weight as PyTorch computes them: for t {out, in, ...},\
 fan_in = in * (the product of the rest), fan_out = out * (the same). The\

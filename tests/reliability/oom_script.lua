@@ -85,6 +85,21 @@ local ao, aw = mha(qkv, qkv, qkv, {key_padding_mask = lucid.tensor({{false, fals
 ao:sum():backward()
 note(ao:sum() + aw:sum() + qkv.grad:sum() + mha.in_proj_weight.grad:sum())
 
+-- pooling, normalisation and resampling (core/pool.c): forward, indices,
+-- unpooling, running statistics and the fused backward rules
+local img = lucid.randn(2, 3, 5, 6, {requires_grad = true})
+local pm, pidx = nn.functional.max_pool2d(img, 3, 2, 1, {ceil_mode = true, return_indices = true})
+local pooled = pm:sum() + nn.functional.avg_pool2d(img, 2, {count_include_pad = false}):sum()
+  + nn.functional.adaptive_avg_pool2d(img, {2, 3}):sum()
+  + nn.functional.max_unpool2d(pm, pidx, 3, 2, 1, {output_size = {5, 6}}):sum()
+local bn2, gn = nn.BatchNorm2d(3), nn.GroupNorm(3, 3)
+local normed = bn2(img) * gn(img) + nn.functional.interpolate(img, {scale_factor = 2, mode = "bilinear"}):mean()
+local grid = nn.functional.affine_grid(lucid.tensor({{{0.9, 0.1, 0}, {0, 1.1, 0.2}}, {{1, 0, 0}, {0, 1, 0}}}), {2, 3, 4, 4})
+local sampled = nn.functional.grid_sample(img, grid, {padding_mode = "border"})
+local pool_loss = pooled + normed:sum() + sampled:sum()
+pool_loss:backward()
+note(pool_loss + img.grad:sum() + bn2.running_var:sum() + bn2.weight.grad:sum())
+
 -- a model, a loss, backward and SGD steps
 local model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
 local opt = optim.SGD(model:parameters(), {lr = 0.05, momentum = 0.9})

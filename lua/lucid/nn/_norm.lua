@@ -3,9 +3,10 @@
 
 -- The normalisations over channels that BatchNorm1d, BatchNorm2d,
 -- InstanceNorm2d and GroupNorm share (and their functional forms, merged
--- into lucid.nn.functional): statistics over some dims of x, biased variance
--- for normalising, the unbiased one for running statistics, all written with
--- ops so that gradients (of any order) come from the ops' rules.
+-- into lucid.nn.functional): all run on the core's batch_norm (a fused
+-- kernel and backward, core/pool.c, through lucid.core._batch_norm), group
+-- and instance norms as a batch norm of x viewed as {1, N G, ...}; biased
+-- variance for normalising, the unbiased one for running statistics.
 local lucid = require("lucid")
 local C = require("lucid.core")
 local args = require("lucid._args")
@@ -20,16 +21,6 @@ local function channel_shape(ndim, c)
   return s
 end
 M.channel_shape = channel_shape
-
--- Per-channel mean and biased variance of x {N, C, ...} over every dim but
--- the channels', and how many values each had.
-local function channel_stats(x)
-  local c = x.shape[2]
-  local rows = x.ndim == 2 and x or x:transpose(2, -1):reshape(-1, c)
-  local mean = rows:mean(1)
-  local centred = rows - mean
-  return mean, (centred * centred):mean(1), rows.shape[1]
-end
 
 --- running = (1 - f) running + f batch, for mean and (unbiased) var, under
 -- no_grad: what every layer with running statistics does after a batch.
@@ -46,23 +37,24 @@ end
 -- (and, given running tensors, their update by momentum f), else the
 -- running ones; then weight and bias (either may be nil).
 function M.batch_norm(fname, x, running_mean, running_var, weight, bias, use_batch, f, eps)
-  local c = x.shape[2]
-  local bshape = channel_shape(x.ndim, c)
-  local mean, var
-  if use_batch then
-    local count
-    mean, var, count = channel_stats(x)
-    if count <= 1 then
-      raise("%s: expected more than 1 value per channel when training, got input %s", fname,
-        shape_str(x))
-    end
-    if running_mean then M.update_running(running_mean, running_var, mean, var, count, f) end
-  else
-    mean, var = running_mean, running_var
+  if not use_batch then
+    return (C._batch_norm(x, weight, bias, running_mean, running_var, false, eps, fname))
   end
-  local y = (x - mean:reshape(bshape)) * lucid.rsqrt(var + eps):reshape(bshape)
-  if weight then y = y * weight:reshape(bshape) end
-  if bias then y = y + bias:reshape(bshape) end
+  local count = x:numel() / x.shape[2]
+  if count <= 1 then
+    raise("%s: expected more than 1 value per channel when training, got input %s", fname,
+      shape_str(x))
+  end
+  local y, mean, var = C._batch_norm(x, weight, bias, nil, nil, true, eps, fname)
+  if running_mean then M.update_running(running_mean, running_var, mean, var, count, f) end
+  return y
+end
+
+-- y * weight + bias per channel (either may be nil).
+local function affine(y, w, b)
+  local bshape = channel_shape(y.ndim, y.shape[2])
+  if w then y = y * w:reshape(bshape) end
+  if b then y = y + b:reshape(bshape) end
   return y
 end
 
@@ -135,14 +127,9 @@ function M.group_norm(fname, x, g, w, b, eps)
   end
   vector(fname, "weight", w, c)
   vector(fname, "bias", b, c)
-  local groups = x:reshape(xs[1], g, -1)
-  local centred = groups - groups:mean(3, true)
-  local var = (centred * centred):mean(3, true)
-  local y = (centred * lucid.rsqrt(var + eps)):reshape(xs)
-  local bshape = channel_shape(#xs, c)
-  if w then y = y * w:reshape(bshape) end
-  if b then y = y + b:reshape(bshape) end
-  return y
+  -- each (sample, group) is a channel of a batch norm over x viewed as {1, N G, ...}
+  local y = C._batch_norm(x:reshape(1, xs[1] * g, -1), nil, nil, nil, nil, true, eps, fname)
+  return affine(y:reshape(xs), w, b)
 end
 
 --- Group normalisation as PyTorch's F.group_norm: the C channels of {N, C,
@@ -161,27 +148,17 @@ end
 function M.instance_norm(fname, x, rm, rv, w, b, use_input_stats, f, eps)
   local xs = x.shape
   local n, c = xs[1], xs[2]
-  local bshape = channel_shape(#xs, c)
-  local y
-  if use_input_stats then
-    local planes = x:reshape(n, c, -1)
-    local count = planes.shape[3]
-    local mean = planes:mean(3, true)
-    local centred = planes - mean
-    local var = (centred * centred):mean(3, true)
-    if count <= 1 then
-      raise("%s: expected more than 1 spatial element when training, got input %s", fname, shape_str(x))
-    end
-    if rm then
-      M.update_running(rm, rv, mean:mean(1):reshape(c), var:mean(1):reshape(c), count, f)
-    end
-    y = (centred * lucid.rsqrt(var + eps)):reshape(xs)
-  else
-    y = (x - rm:reshape(bshape)) * lucid.rsqrt(rv + eps):reshape(bshape)
+  if not use_input_stats then return (C._batch_norm(x, w, b, rm, rv, false, eps, fname)) end
+  local count = x:numel() / (n * c)
+  if count <= 1 then
+    raise("%s: expected more than 1 spatial element when training, got input %s", fname, shape_str(x))
   end
-  if w then y = y * w:reshape(bshape) end
-  if b then y = y + b:reshape(bshape) end
-  return y
+  -- each (sample, channel) is a channel of a batch norm over x viewed as {1, N C, ...}
+  local y, mean, var = C._batch_norm(x:reshape(1, n * c, -1), nil, nil, nil, nil, true, eps, fname)
+  if rm then
+    M.update_running(rm, rv, mean:reshape(n, c):mean(1), var:reshape(n, c):mean(1), count, f)
+  end
+  return affine(y:reshape(xs), w, b)
 end
 
 local IN = args.schema("nn.functional.instance_norm", {

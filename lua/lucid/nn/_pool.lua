@@ -154,12 +154,10 @@ function M.max_unpool(fname, dims, x, indices, k, stride, padding, output_size)
   local oh, ow
   if output_size ~= nil then
     local o = type(output_size) == "table" and output_size or {output_size}
-    if #o == nd or #o == nd - 1 and dims == 1 then
-      o = {o[#o - dims + 1], o[#o]}
+    if #o ~= dims and #o ~= dims + 2 then
+      raise("%s: output_size must have %d or %d elements, got %d", fname, dims, dims + 2, #o)
     end
-    if #o ~= dims then
-      raise("%s: output_size must have %d or %d elements, got %d", fname, dims, x.ndim, #o)
-    end
+    if #o > dims then o = {o[#o - dims + 1], o[#o]} end
     if dims == 1 then oh, ow = 1, o[1] else oh, ow = o[1], o[2] end
   else
     if type(padding) ~= "table" then padding = {padding, padding} end
@@ -314,7 +312,7 @@ local function unpool_schema(fname, dims)
     {"kernel_size", args.REQUIRED, sizes(dims, 1)},
     {"stride", nil, optional(sizes(dims, 1))},
     {"padding", 0, sizes(dims, 0)},
-    {"output_size", nil, optional(args.checks.table), table_arg = true},
+    {"output_size", nil, optional(args.checks.table)},
   })
 end
 local UNPOOL1 = unpool_schema("nn.functional.max_unpool1d", 1)

@@ -65,6 +65,8 @@ return load_guarded("lucid.nn", nn, function()
     LayerNorm = "lucid.nn.LayerNorm",
     BatchNorm1d = "lucid.nn.BatchNorm1d",
     Upsample = "lucid.nn.Upsample",
+    UpsamplingNearest2d = "lucid.nn.UpsamplingNearest2d",
+    UpsamplingBilinear2d = "lucid.nn.UpsamplingBilinear2d",
     BatchNorm2d = "lucid.nn.BatchNorm2d",
     InstanceNorm2d = "lucid.nn.InstanceNorm2d",
     GroupNorm = "lucid.nn.GroupNorm",
