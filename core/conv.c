@@ -45,12 +45,22 @@ _Static_assert(sizeof CV / sizeof CV[0] == CV_COUNT, "a conv row without its tab
 #undef CK_T
 #undef CK_NAME
 
+/* An empty image (h or w 0) padded into a nonempty one has no buffer to
+ * point into: its columns are all padding. */
 void lc__im2col(lc_dtype dt, const lc__conv_geom *g, const void *x, void *cols, int64_t ldc) {
-  if (dt == LC_FLOAT64) im2col_f64(g, x, cols, ldc);
-  else im2col_f32(g, x, cols, ldc);
+  if (g->h == 0 || g->w == 0) {
+    size_t es = lc_dtype_size(dt);
+    for (int64_t r = 0; r < g->c * g->kh * g->kw; r++)
+      memset((char *)cols + r * ldc * (int64_t)es, 0, (size_t)(g->oh * g->ow) * es);
+  } else if (dt == LC_FLOAT64) {
+    im2col_f64(g, x, cols, ldc);
+  } else {
+    im2col_f32(g, x, cols, ldc);
+  }
 }
 
 void lc__col2im(lc_dtype dt, const lc__conv_geom *g, const void *cols, int64_t ldc, void *x) {
+  if (g->h == 0 || g->w == 0) return;
   if (dt == LC_FLOAT64) col2im_f64(g, cols, ldc, x);
   else col2im_f32(g, cols, ldc, x);
 }
@@ -70,6 +80,7 @@ typedef struct conv_plan {
   int64_t l;       /* output positions per image, oh ow */
   int64_t kg, og;  /* per group: rows of cols (c / groups) kh kw, output channels */
   int64_t nb;      /* images per chunk */
+  int pointwise;   /* a 1x1 kernel, stride 1, no padding: an image is its own cols */
 } conv_plan;
 
 /* Elements of cols kept at once: a chunk of images shares one GEMM per
@@ -94,6 +105,9 @@ static void plan_init(conv_plan *p, lc_dtype dt, int64_t n, int64_t c, int64_t h
   p->nb = per > 0 ? CONV_CHUNK / per : n;
   if (p->nb < 1) p->nb = 1;
   if (p->nb > n) p->nb = n;
+  /* one image at a time, read and written in place: no im2col, no scratch */
+  p->pointwise = kh == 1 && kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0;
+  if (p->pointwise && p->nb > 1) p->nb = 1;
 }
 
 #define AT(p, i, es) ((char *)(p) + (int64_t)(i) * (int64_t)(es))
@@ -107,7 +121,7 @@ typedef struct conv_scratch {
 
 static int scratch_get(lc_ctx *ctx, const conv_plan *p, conv_scratch *s) {
   size_t es = lc_dtype_size(p->dt);
-  s->ncols = (size_t)(p->g.c * p->g.kh * p->g.kw * p->nb * p->l) * es;
+  s->ncols = p->pointwise ? 0 : (size_t)(p->g.c * p->g.kh * p->g.kw * p->nb * p->l) * es;
   s->nstage = p->nb > 1 ? (size_t)(p->o * p->nb * p->l) * es : 0;
   s->cols = s->ncols ? lc__alloc(ctx, s->ncols) : NULL;
   s->stage = s->nstage && (s->cols || !s->ncols) ? lc__alloc(ctx, s->nstage) : NULL;
@@ -123,12 +137,16 @@ static void scratch_free(lc_ctx *ctx, conv_scratch *s) {
   lc__free(ctx, s->stage, s->nstage);
 }
 
-/* im2col of images n0 .. n0 + m - 1 of x (n, c, h, w) side by side in cols */
-static void chunk_cols(const conv_plan *p, const void *x, int64_t n0, int64_t m, void *cols) {
+/* im2col of images n0 .. n0 + m - 1 of x (n, c, h, w) side by side in
+ * cols; returns cols, or the image itself for a pointwise plan. */
+static const void *chunk_cols(const conv_plan *p, const void *x, int64_t n0, int64_t m,
+                              void *cols) {
   size_t es = lc_dtype_size(p->dt);
   int64_t img = p->g.c * p->g.h * p->g.w;
+  if (p->pointwise) return AT(x, n0 * img, es);
   for (int64_t i = 0; i < m; i++)
     lc__im2col(p->dt, &p->g, AT(x, (n0 + i) * img, es), AT(cols, i * p->l, es), m * p->l);
+  return cols;
 }
 
 /* The outputs of images n0 .. n0 + m - 1 of y (n, o, l) as one (o, m l)
@@ -155,11 +173,11 @@ static int conv_forward(lc_ctx *ctx, const conv_plan *p, const void *x, const vo
   size_t es = lc_dtype_size(p->dt);
   for (int64_t n0 = 0; n0 < p->n; n0 += p->nb) {
     int64_t m = p->n - n0 < p->nb ? p->n - n0 : p->nb, ld = m * p->l;
-    chunk_cols(p, x, n0, m, s.cols);
+    const void *cols = chunk_cols(p, x, n0, m, s.cols);
     void *dst = m == 1 ? AT(y, n0 * p->o * p->l, es) : s.stage;
     for (int64_t gi = 0; gi < p->groups; gi++)
       lc__k_gemm(p->dt, 0, 0, p->og, ld, p->kg, 1.0, AT(w, gi * p->og * p->kg, es), p->kg,
-                 AT(s.cols, gi * p->kg * ld, es), ld, 0.0, AT(dst, gi * p->og * ld, es), ld);
+                 AT(cols, gi * p->kg * ld, es), ld, 0.0, AT(dst, gi * p->og * ld, es), ld);
     if (m > 1)
       for (int64_t i = 0; i < m; i++)
         for (int64_t k = 0; k < p->o; k++)
@@ -182,10 +200,12 @@ static int conv_input_grad(lc_ctx *ctx, const conv_plan *p, const void *y, const
   for (int64_t n0 = 0; n0 < p->n; n0 += p->nb) {
     int64_t m = p->n - n0 < p->nb ? p->n - n0 : p->nb, ld = m * p->l, ldy;
     const void *yc = chunk_outputs(p, y, n0, m, s.stage, &ldy);
+    /* pointwise: the columns are the image's gradient itself */
+    void *cols = p->pointwise ? AT(x, n0 * img, es) : s.cols;
     for (int64_t gi = 0; gi < p->groups; gi++)
       lc__k_gemm(p->dt, 1, 0, p->kg, ld, p->og, 1.0, AT(w, gi * p->og * p->kg, es), p->kg,
-                 AT(yc, gi * p->og * ldy, es), ldy, 0.0, AT(s.cols, gi * p->kg * ld, es), ld);
-    for (int64_t i = 0; i < m; i++)
+                 AT(yc, gi * p->og * ldy, es), ldy, 0.0, AT(cols, gi * p->kg * ld, es), ld);
+    for (int64_t i = 0; !p->pointwise && i < m; i++)
       lc__col2im(p->dt, &p->g, AT(s.cols, i * p->l, es), ld, AT(x, (n0 + i) * img, es));
   }
   scratch_free(ctx, &s);
@@ -201,11 +221,11 @@ static int conv_weight_grad(lc_ctx *ctx, const conv_plan *p, const void *x, cons
   if (p->n == 0) memset(w, 0, (size_t)(p->o * p->kg) * es);
   for (int64_t n0 = 0; n0 < p->n; n0 += p->nb) {
     int64_t m = p->n - n0 < p->nb ? p->n - n0 : p->nb, ld = m * p->l, ldy;
-    chunk_cols(p, x, n0, m, s.cols);
+    const void *cols = chunk_cols(p, x, n0, m, s.cols);
     const void *yc = chunk_outputs(p, y, n0, m, s.stage, &ldy);
     for (int64_t gi = 0; gi < p->groups; gi++)
       lc__k_gemm(p->dt, 0, 1, p->og, p->kg, ld, 1.0, AT(yc, gi * p->og * ldy, es), ldy,
-                 AT(s.cols, gi * p->kg * ld, es), ld, n0 == 0 ? 0.0 : 1.0,
+                 AT(cols, gi * p->kg * ld, es), ld, n0 == 0 ? 0.0 : 1.0,
                  AT(w, gi * p->og * p->kg, es), p->kg);
   }
   scratch_free(ctx, &s);
@@ -270,6 +290,12 @@ static int check_operands(lc_ctx *ctx, const lc_tensor *x, const lc_tensor *w,
   if (x->dtype != w->dtype || (b && b->dtype != x->dtype)) {
     lc__fail(ctx, LC_EARG, "input, weight and bias must share a dtype, got %s, %s and %s",
              lc_dtype_name(x->dtype), lc_dtype_name(w->dtype), b ? lc_dtype_name(b->dtype) : "none");
+    return 0;
+  }
+  if (x->shape[2] == 0 || x->shape[3] == 0) {  /* as PyTorch: there is nothing to slide over */
+    char sx[LC_SHAPE_STR];
+    lc_shape_str(sx, sizeof sx, x->ndim, x->shape);
+    lc__fail(ctx, LC_ESHAPE, "input %s: only the batch and channel dims may be 0", sx);
     return 0;
   }
   if (b && (b->ndim != 1 || b->shape[0] != bias_len)) {
@@ -468,6 +494,10 @@ lc_tensor *lc_unfold(lc_ctx *ctx, lc_tensor *x, const int64_t *kernel, const lc_
   }
   if (!lc_dtype_is_float(x->dtype)) {
     lc__fail(ctx, LC_EARG, "input must be float32 or float64, got %s", lc_dtype_name(x->dtype));
+    return NULL;
+  }
+  if (x->shape[1] == 0 || x->shape[2] == 0 || x->shape[3] == 0) {
+    lc__fail(ctx, LC_ESHAPE, "input %s: only the batch dim may be 0", sx);
     return NULL;
   }
   int64_t oh = conv_out_size(x->shape[2], kernel[0], a->stride[0], a->padding[0], a->dilation[0]);

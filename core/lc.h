@@ -377,7 +377,7 @@ const char *lc_tensor_op_name(const lc_tensor *t);   /* "TanhBackward", NULL for
 /* ---- the op registry ------------------------------------------------------
  * Every public op of the core (lc_exp, lc_add, lc_sum and lc_sum_dim, lc_cat,
  * ...) is listed once, under the name a Lua user knows it by (lucid.exp ->
- * "exp"), with its family ("elementwise", "reduce", "shape", "linalg"), the
+ * "exp"), with its family ("elementwise", "reduce", "shape", "linalg", "rnn"), the
  * name of the node it records (lc_tensor_op_name) or NULL, and when it
  * records none, why ("a comparison: a mask of 1 and 0"). Tests walk it to
  * check that every op has its fixtures and documentation:
@@ -404,5 +404,7 @@ const lc_op_info *lc_op_get(int i);   /* NULL outside 0 .. lc_op_count() - 1 */
 #include "lc_attention.h"
 #include "lc_pool.h"
 #include "lc_conv.h"
+#include "lc_loss.h"
+#include "lc_rnn.h"
 
 #endif

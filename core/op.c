@@ -160,6 +160,10 @@ static const lc_op_info OPS[] = {
 #include "pool.def"
 #define CONV(name, Bw, rule) {#name, "conv", BW(Bw), NULL},
 #include "conv.def"
+#define LOSS(name, Bw, rule) {#name, "loss", BW(Bw), NULL},
+#include "loss.def"
+#define RNN(name, Bw, mode, cell) {#name, "rnn", BW(Bw), NULL},
+#include "rnn.def"
 };
 
 int lc_op_count(void) { return (int)(sizeof OPS / sizeof OPS[0]); }

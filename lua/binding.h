@@ -234,6 +234,10 @@ void lt_register_attention(lua_State *L, int state, int methods, int module);
 void lt_register_pool(lua_State *L, int state, int methods, int module);
 /* lucid_conv.c: the private lucid.core._conv2d, _conv_transpose2d, _unfold, _fold. */
 void lt_register_conv(lua_State *L, int state, int methods, int module);
+/* lucid_loss.c: module._ctc_loss (core/loss.c), for lucid.nn.functional.ctc_loss. */
+void lt_register_loss(lua_State *L, int state, int methods, int module);
+/* lucid_rnn.c: the recurrent ops (lucid.lstm, lucid.gru_cell, ...). */
+void lt_register_rnn(lua_State *L, int state, int methods, int module);
 /* lucid_bytes.c: safetensors' byte work (header length, dtype conversion). */
 void lt_register_bytes(lua_State *L, int state, int methods, int module);
 

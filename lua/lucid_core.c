@@ -2081,6 +2081,8 @@ LUALIB_API int luaopen_lucid_core(lua_State *L) {
   lt_register_attention(L, state, methods, module);
   lt_register_pool(L, state, methods, module);
   lt_register_conv(L, state, methods, module);
+  lt_register_loss(L, state, methods, module);
+  lt_register_rnn(L, state, methods, module);
   lt_register_autograd(L, state, methods, module);
   lt_register_bytes(L, state, methods, module);
 

@@ -1,5 +1,5 @@
 -- example_common.lua: what the worked examples (scripts/xor.lua, sine.lua,
--- spiral.lua) share and is not about learning lucid: reading the command
+-- spiral.lua, charrnn.lua) share and is not about learning lucid: reading the command
 -- line, when to print a progress line, and the save/reload check at the end.
 --
 -- An example finds it next to itself, from its own path (arg[0]), so it runs

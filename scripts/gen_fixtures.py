@@ -358,7 +358,7 @@ def main():
 # The other op families and parts of the library keep their generators
 # beside this one; running this script regenerates all of them.
 FAMILIES = ["elementwise", "reduce", "shape", "nn", "optim", "serialize", "hvp", "compose",
-            "linalg", "train", "attn", "pool", "conv"]
+            "linalg", "train", "attn", "pool", "conv", "rnn"]
 
 
 def main_all():

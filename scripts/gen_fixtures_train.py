@@ -77,7 +77,7 @@ def run(module, inputs, grad, dtype, seed):
     return out.detach(), [x.grad if g else False for x, g in zip(xs, grad)]
 
 
-def loss_case(name, module_name, fn, opts, module, inputs, grad=None, lua_inputs=None):
+def loss_case(name, module_name, fn, opts, module, inputs, grad=None, lua_inputs=None, op=None):
     """module(*inputs) in float64 and float32 with its input gradients; opts
     are the Lua options (by name); lua_inputs replaces the inputs written
     (1-based class indices)."""
@@ -94,6 +94,8 @@ def loss_case(name, module_name, fn, opts, module, inputs, grad=None, lua_inputs
         "grad": grad, "seed": seed, "output": out, "grads": grads,
         "output32": out32.to(DTYPE), "grads32": [g if g is False else g.to(DTYPE) for g in grads32],
     })
+    if op is not None:  # the core op it checks (tests/registry_spec.lua looks for `op = "..."`)
+        LOSSES[-1]["op"] = op
     module.to(DTYPE)
 
 
@@ -202,6 +204,42 @@ def build_losses():
         loss_case("NLLLoss %s {N, C, d1, d2} int64 weight ignore_index" % r, "NLLLoss", "nll_loss",
                   {"reduction": r, "weight": w, "ignore_index": 1},
                   nn.NLLLoss(weight=w, ignore_index=0, reduction=r), [lp, t], lua_inputs=[lp, t + 1])
+
+
+def build_ctc():
+    """CTC cases (appended after the other losses: their draws come last).
+    Targets are written 1-based, blank too (PyTorch's 0 is Lua's 1)."""
+    T, N, C = 8, 3, 5
+    tg = torch.tensor([[1, 2, 2, 3], [4, 1, 0, 0], [3, 3, 1, 2]])  # padded; sample 2 repeats labels
+    il, tl = torch.tensor([8, 6, 7]), torch.tensor([4, 2, 4])
+    for r in REDUCTIONS:
+        lp = torch.log_softmax(randn(T, N, C), 2)
+        loss_case("CTCLoss %s padded targets" % r, "CTCLoss", "ctc_loss", {"reduction": r},
+                  nn.CTCLoss(reduction=r), [lp, tg, il, tl], grad=[True, False, False, False],
+                  lua_inputs=[lp, tg + 1, il, tl], op="ctc_loss")
+    lp = torch.log_softmax(randn(T, N, C), 2)
+    cat = torch.tensor([1, 2, 0, 3, 1, 1, 2])  # blank is 4 (Lua 5): 0 is a class here
+    loss_case("CTCLoss concatenated targets blank last", "CTCLoss", "ctc_loss", {"blank": C, "reduction": "sum"},
+              nn.CTCLoss(blank=C - 1, reduction="sum"), [lp, cat, il, torch.tensor([3, 0, 4])],
+              grad=[True, False, False, False], lua_inputs=[lp, cat + 1, il, torch.tensor([3, 0, 4])])
+    # sample 1 cannot be aligned (4 labels with a repeat need 5 steps, it has 3)
+    lp = torch.log_softmax(randn(T, N, C), 2)
+    loss_case("CTCLoss zero_infinity mean", "CTCLoss", "ctc_loss", {"reduction": "mean", "zero_infinity": True},
+              nn.CTCLoss(reduction="mean", zero_infinity=True), [lp, tg, torch.tensor([3, 6, 8]), tl],
+              grad=[True, False, False, False], lua_inputs=[lp, tg + 1, torch.tensor([3, 6, 8]), tl])
+    lp = torch.log_softmax(randn(6, C), 1)
+    loss_case("CTCLoss unbatched none", "CTCLoss", "ctc_loss", {"reduction": "none", "blank": 3},
+              nn.CTCLoss(blank=2, reduction="none"), [lp, torch.tensor([1, 0, 0]), torch.tensor(6),
+                                                      torch.tensor(3)],
+              grad=[True, False, False, False],
+              lua_inputs=[lp, torch.tensor([2, 1, 1]), torch.tensor([6]), torch.tensor([3])])
+    # log_probs that are not normalised: PyTorch's gradient keeps its exp(lp) term
+    lp = randn(5, 2, 4) * 0.5 - 1.5
+    loss_case("CTCLoss unnormalised log_probs sum", "CTCLoss", "ctc_loss", {"reduction": "sum"},
+              nn.CTCLoss(reduction="sum"), [lp, torch.tensor([[1, 2], [3, 3]]), torch.tensor([5, 5]),
+                                            torch.tensor([2, 2])],
+              grad=[True, False, False, False],
+              lua_inputs=[lp, torch.tensor([[2, 3], [4, 4]]), torch.tensor([5, 5]), torch.tensor([2, 2])])
 
 
 # ----------------------------------------------------------------------------
@@ -433,6 +471,7 @@ HEADER = """\
 
 def main():
     build_losses()
+    build_ctc()
     body = ["  losses = {"]
     for c in LOSSES:
         body.append("    %s," % fmt_lua(c))

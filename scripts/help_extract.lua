@@ -117,9 +117,9 @@ end
 
 -- help()'s topics in this order; a section not listed here comes after them.
 local ORDER = {"Overview", "Creating tensors", "Tensor fields", "Reading values", "Arithmetic",
-  "Elementwise functions", "Comparisons and masks", "Reductions", "Linear algebra",
+  "Elementwise functions", "Comparisons and masks", "Reductions", "Linear algebra", "Recurrent",
   "Shapes and indexing", "In place", "Autograd", "Settings, files and memory", "nn: modules",
-  "nn: more layers", "nn: attention", "nn: losses", "nn: initialisation and clipping", "optim: optimizers", "Data"}
+  "nn: more layers", "nn: attention", "nn: recurrent layers", "nn: losses", "nn: initialisation and clipping", "optim: optimizers", "Data"}
 
 local function list(t)
   local q = {}

@@ -223,6 +223,17 @@ describe("nn.MultiheadAttention", function()
     assert.are.equal("float64", nn.MultiheadAttention(4, 2, {dtype = "float64"}).in_proj_weight.dtype)
   end)
 
+  it("passes a finite-difference gradient check (inputs and a float attn_mask)", function()
+    lucid.manual_seed(8)
+    local m = nn.MultiheadAttention(4, 2, {add_bias_kv = true, dtype = "float64"})
+    local o = {dtype = "float64", requires_grad = true}
+    local q, kv, am = lucid.randn(3, 2, 4, o), lucid.randn(2, 2, 4, o), lucid.randn(3, 2, o)
+    local pad = lucid.tensor({{false, true}, {false, false}})
+    assert.is_true(lucid.autograd.gradcheck(function(a, b, c)
+      return (m(a, b, b, {attn_mask = c, key_padding_mask = pad}))
+    end, {q, kv, am}))
+  end)
+
   it("prints as PyTorch's, its out_proj inside", function()
     assert.are.equal("MultiheadAttention(\n  (out_proj): Linear(in_features=8, out_features=8, bias=true)\n)",
       tostring(nn.MultiheadAttention(8, 2)))
@@ -310,6 +321,23 @@ describe("the transformer layers", function()
     local ok, err = pcall(nn.TransformerEncoderLayer, 4, 2, {activation = "tanh"})
     assert.is_false(ok)
     assert.truthy(err:find('activation must be "relu", "gelu" or a function, got "tanh"', 1, true), err)
+  end)
+
+  it("load PyTorch's state dicts unchanged: 0-based layers.0. keys read as layers.1.", function()
+    for _, c in ipairs(fixtures.modules) do
+      if c.class == "Transformer" or c.class == "TransformerEncoder" or c.class == "TransformerDecoder" then
+        local m = build(c)
+        m:to("float64")
+        local sd = {}
+        for name, t in pairs(c.params) do   -- the fixture's names back to PyTorch's
+          name = name:gsub("layers%.(%d+)%.", function(i) return "layers." .. (tonumber(i) - 1) .. "." end)
+          sd[name] = H.tensor(t)
+        end
+        assert.is_not_nil(sd["layers.0.linear1.weight"] or sd["encoder.layers.0.linear1.weight"])
+        m:load_state_dict(sd)
+        for name, t in pairs(m:state_dict()) do close(t, c.params[name], "float64", c.name .. " " .. name) end
+      end
+    end
   end)
 
   it("a state dict that does not fit names the first keys and how many, not hundreds", function()

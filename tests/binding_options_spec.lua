@@ -26,7 +26,8 @@ local function fails(expected, f, ...)
 end
 
 -- The name errors use for the binding function registered as `name`.
-local FNAME = {_autograd_grad = "lucid.autograd.grad", parameter = "nn.Parameter"}
+local FNAME = {_autograd_grad = "lucid.autograd.grad", parameter = "nn.Parameter",
+  _ctc_loss = "nn.functional.ctc_loss"}
 local function fname(name) return FNAME[name] or "lucid." .. name end
 
 -- Arguments that get a call as far as its options: the tensor first for
@@ -44,7 +45,12 @@ local function leading(name)
     full = {{2}, 1},
     parameter = {x},
     masked_softmax = {x},
+    _ctc_loss = {x},
   }
+  for _, op in ipairs({"rnn_tanh", "rnn_relu", "lstm", "gru", "rnn_tanh_cell", "rnn_relu_cell",
+                       "lstm_cell", "gru_cell"}) do
+    special[op] = {x}  -- the input is checked before the options
+  end
   if special[name] then return special[name] end
   if C._methods[name] then return {x} end
   return {}

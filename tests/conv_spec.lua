@@ -71,6 +71,11 @@ describe("convolution gradients by finite differences (float64)", function()
     {"conv2d same, even kernel", function()
       return {leaf(1, 2, 5, 4), leaf(3, 2, 2, 3)}
     end, function(x, w) return F.conv2d(x, w, nil, {padding = "same"}) end},
+    {"conv2d and conv_transpose2d 1x1 (no im2col)", function()
+      return {leaf(2, 4, 3, 2), leaf(6, 2, 1, 1), leaf(6, 3, 1, 1)}
+    end, function(x, w, wt)
+      return F.conv_transpose2d(F.conv2d(x, w, nil, {groups = 2}), wt, nil, {groups = 2})
+    end},
     {"conv1d", function() return {leaf(2, 3, 7), leaf(2, 3, 3), leaf(2)} end,
       function(x, w, b) return F.conv1d(x, w, b, 2, 1) end},
     {"conv_transpose2d", function()
@@ -137,6 +142,10 @@ describe("convolution layers", function()
     assert.are.equal("ConvTranspose2d(2, 2, kernel_size={3, 3}, stride={2, 2}, output_padding={1, 1})",
       tostring(nn.ConvTranspose2d(2, 2, 3, 2, 0, 1)))
     assert.are.equal("ReflectionPad2d({1, 1, 1, 1})", tostring(nn.ReflectionPad2d(1)))
+    assert.are.equal("ZeroPad2d(padding={1, 2, 0, 0}, value=0.0)", tostring(nn.ZeroPad2d({1, 2, 0, 0})))
+    assert.are.equal("ConstantPad1d(padding={2, 2}, value=2.5)", tostring(nn.ConstantPad1d(2, 2.5)))
+    assert.are.equal("Unfold(kernel_size={2, 2}, dilation={1, 1}, padding={0, 0}, stride={1, 1})",
+      tostring(nn.Unfold(2)))
   end)
 
   it("reach output_size in ConvTranspose2d:forward(x, output_size)", function()
@@ -145,6 +154,9 @@ describe("convolution layers", function()
     assert.are.same({1, 3, 7, 7}, t(x).shape)
     assert.are.same({1, 3, 8, 7}, t(x, {8, 7}).shape)
     H.assert_error("nn.ConvTranspose2d: output_size {9, 7} cannot be reached", function() return t(x, {9, 7}) end)
+    H.assert_error("nn.ConvTranspose2d: output_size must be a table of 2 (or 3, 4) integers, got 8",
+      function() return t(x, 8) end)
+    H.assert_error("nn.ConvTranspose2d: expected a tensor as input, got number", function() return t(3, {8, 7}) end)
   end)
 
   it("reuse their output buffer under reuse_buffers, allocating no tensor memory", function()
@@ -213,6 +225,20 @@ describe("convolution errors", function()
       .. "expects 8", F.conv_transpose2d, x, w)
     H.assert_error("nn.functional.conv_transpose2d: output_padding {2, 2} must be smaller than either stride "
       .. "{2, 2} or dilation {1, 1}", F.conv_transpose2d, lucid.randn(1, 8, 2, 2), w, nil, 2, 0, 2)
+  end)
+
+  it("refuse empty images as PyTorch, and take empty batches", function()
+    H.assert_error("nn.functional.conv2d: input {1, 1, 3, 0}: only the batch and channel dims may be 0",
+      F.conv2d, lucid.randn(1, 1, 3, 0), lucid.randn(1, 1, 1, 1), nil, {padding = 1})
+    H.assert_error("nn.functional.unfold: input {1, 1, 3, 0}: only the batch dim may be 0", F.unfold,
+      lucid.randn(1, 1, 3, 0), 1, {padding = 1})
+    local empty = lucid.randn({0, 3, 5, 5}, {requires_grad = true})
+    local conv = nn.Conv2d(3, 2, 3)
+    local y = conv(empty)
+    assert.are.same({0, 2, 3, 3}, y.shape)
+    y:sum():backward()
+    assert.are.same({0, 3, 5, 5}, empty.grad.shape)
+    assert.are.equal(0, conv.weight.grad:abs():sum():item())
   end)
 
   it("check the options", function()

@@ -1,4 +1,4 @@
--- The worked training examples (scripts/xor.lua, sine.lua, spiral.lua), each
+-- The worked training examples (scripts/xor.lua, sine.lua, spiral.lua, charrnn.lua), each
 -- run as a subprocess the way a user runs it, with fewer steps, writing into a
 -- temporary directory. Checked: the exit status, the printed accuracy / MSE
 -- and reload lines, the weight files, and the SVG pictures (well-formed XML,
@@ -180,6 +180,33 @@ describe("the worked examples", function()
     assert.are.equal(150, select(2, data:gsub("<circle ", "")))
     assert.are.equal(400, polyline_points(s, "sine"))
     assert.are.equal(400, polyline_points(s, "fit"))
+  end)
+
+  it("charrnn.lua: an LSTM learns a text, checkpoints, resumes, samples from a prime; and a GRU", function()
+    local out = TMP .. "/charrnn"
+    local small = "--steps 60 --hidden 64 --seq 32 --batch 16 --sample 80 --prime Licen --out " .. q(out)
+    local r = run("charrnn.lua", small)
+    assert.are.equal(0, r.code, r.show)
+    assert(r.stdout:find("text: /usr/share/common-licenses/GPL-3, 35149 characters, vocabulary of", 1, true), r.show)
+    local loss, uniform = r.stdout:match("final loss: (%S+) %(uniform guess (%S+),")
+    assert(loss and tonumber(loss) < 0.85 * tonumber(uniform), r.show)
+    assert(r.stdout:find("checkpoint: " .. out .. "/charrnn.safetensors (step 60)", 1, true), r.show)
+    local sample = r.stdout:match("sample %(temperature 0.8%):\n(.*)$")
+    assert(sample and sample:sub(1, 5) == "Licen" and #sample >= 80, r.show)
+    assert(r.stderr:find("charrnn: 100%", 1, true), "no progress bar on stderr\n" .. r.show)
+    r = run("charrnn.lua", "--resume --steps 10 --temperature 0.5 " .. small:gsub("%-%-steps 60 ", ""))
+    assert.are.equal(0, r.code, r.show)
+    assert(r.stdout:find("resumed from " .. out .. "/charrnn.safetensors at step 60", 1, true), r.show)
+    assert(r.stdout:find("(step 70)", 1, true), r.show)
+    local first = tonumber(r.stdout:match("first step (%S+)%)"))
+    assert(first and first < 0.85 * tonumber(uniform), "the resumed model starts where it stopped\n" .. r.show)
+    r = run("charrnn.lua", "--model gru --chars 4000 --steps 5 --hidden 16 --seq 16 --batch 4 --sample 5 --out "
+      .. q(out .. "/gru"))
+    assert(r.stdout:find("(rnn): GRU(32, 16, batch_first=true)", 1, true), r.show)
+    assert(r.stdout:find("4000 characters", 1, true), r.show)
+    r = run("charrnn.lua", "--model rnn")
+    assert.are.equal(2, r.code, r.show)
+    assert(r.stderr:find("--model must be lstm or gru, got 'rnn'", 1, true), r.show)
   end)
 
   it("spiral.lua: over 95% training accuracy with mini-batches, a reload that agrees, two pictures", function()

@@ -189,6 +189,27 @@ describe("nn.Module: names and grad mode", function()
     assert.are.same({1}, m:state_dict().ok.shape)
   end)
 
+  it("load_state_dict reads PyTorch's 0-based names of Sequential and ModuleList children", function()
+    local net = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Sequential(nn.Linear(3, 1)))
+    local function t(shape, v) return lucid.full(shape, v) end
+    -- what torch.save(net.state_dict()) names them
+    net:load_state_dict({["0.weight"] = t({3, 2}, 1), ["0.bias"] = t({3}, 2),
+                         ["2.0.weight"] = t({1, 3}, 3), ["2.0.bias"] = t({1}, 4)})
+    assert.are.same({2, 2, 2}, net[1].bias:tolist())
+    assert.are.same({{3, 3, 3}}, net[3][1].weight:tolist())
+    -- this library's own names still load, and win when both could be meant
+    local own = net:state_dict()
+    assert.is_truthy(own["3.1.bias"])
+    local other = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Sequential(nn.Linear(3, 1)))
+    other:load_state_dict(own)
+    assert.are.same({4}, other[3][1].bias:tolist())
+    -- a PyTorch key that matches nothing is still named
+    assert.has_error(function()
+      net:load_state_dict({["0.weight"] = t({3, 2}, 1), ["0.bias"] = t({3}, 2), ["2.0.weight"] = t({1, 3}, 3),
+                           ["2.1.bias"] = t({1}, 4)})
+    end, 'Sequential:load_state_dict: missing keys "2.0.bias"; unexpected keys "2.1.bias"')
+  end)
+
   it("load_state_dict restores grad mode when the copy fails", function()
     local m = nn.Linear(2, 1)
     local good = m:state_dict()

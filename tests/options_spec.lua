@@ -127,6 +127,8 @@ describe("options: every function with options refuses an unknown one", function
     {"nn.functional.dropout2d", F.dropout2d, t},
     {"nn.functional.pixel_shuffle", F.pixel_shuffle, t, 2},
     {"nn.functional.pixel_unshuffle", F.pixel_unshuffle, t, 2},
+    {"nn.CTCLoss", nn.CTCLoss},
+    {"nn.functional.ctc_loss", F.ctc_loss, t, t, t, t},
     {"nn.functional.one_hot", F.one_hot, lucid.ones(2, {dtype = "int64"})},
     {"nn.functional.batch_norm", F.batch_norm, lucid.zeros(2, 2), lucid.zeros(2), lucid.ones(2)},
     {"nn.functional.group_norm", F.group_norm, lucid.zeros(2, 2), 1},
@@ -265,6 +267,17 @@ describe("options: every function with options refuses an unknown one", function
     {"nn.ReplicationPad2d", nn.ReplicationPad2d, 1},
     {"nn.Unfold", nn.Unfold, 2},
     {"nn.Fold", nn.Fold, 3, 2},
+    {"nn.RNN", nn.RNN, 2, 3},
+    {"nn.LSTM", nn.LSTM, 2, 3},
+    {"nn.GRU", nn.GRU, 2, 3},
+    {"nn.RNNCell", nn.RNNCell, 2, 3},
+    {"nn.LSTMCell", nn.LSTMCell, 2, 3},
+    {"nn.GRUCell", nn.GRUCell, 2, 3},
+    {"nn.utils.rnn.pad_sequence", nn.utils.rnn.pad_sequence, {t}},
+    {"nn.utils.rnn.pack_padded_sequence", nn.utils.rnn.pack_padded_sequence, t, {2, 1}},
+    {"nn.utils.rnn.pad_packed_sequence", nn.utils.rnn.pad_packed_sequence,
+     nn.utils.rnn.pack_sequence({t, t})},
+    {"nn.utils.rnn.pack_sequence", nn.utils.rnn.pack_sequence, {t}},
   }
 
   it("covers every schema the library registers (a new one needs a case here)", function()

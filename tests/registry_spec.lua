@@ -16,7 +16,7 @@ end
 local function fixture_ops()
   local seen = {}
   for _, family in ipairs({"core_ops", "elementwise", "reduce", "shape", "index", "sort", "dtypes",
-                           "linalg", "attn", "pool", "conv"}) do
+                           "linalg", "attn", "pool", "conv", "train", "rnn"}) do
     for name in read("tests/fixtures/" .. family .. ".lua"):gmatch('%f[%w_]op = "([%w_]+)"') do
       seen[name] = true
     end
@@ -53,7 +53,7 @@ describe("the op registry", function()
       assert.is_nil(names[op.name], "listed twice: " .. op.name)
       names[op.name] = true
       assert.is_truthy(({elementwise = 1, reduce = 1, shape = 1, linalg = 1, attention = 1,
-                         pool = 1, conv = 1})[op.family],
+                         pool = 1, conv = 1, loss = 1, rnn = 1})[op.family],
         op.name .. ": unknown family " .. tostring(op.family))
     end
   end)
@@ -91,6 +91,9 @@ describe("the op registry", function()
     local sq = x:narrow(2, 1, 3)
     assert.are.equal(by_name.inv.backward, lucid.linalg.inv(sq).grad_fn)
     assert.are.equal("LinalgInvBackward", by_name.inv.backward)
+    local lp = x:reshape(3, 1, 4)
+    assert.are.equal(by_name.ctc_loss.backward,
+      lucid.ctc_loss(lp, lucid.tensor({{2}}, {dtype = "int64"}), {3}, {1}, {reduction = "none"}).grad_fn)
     assert.is_nil(x:gt(0).grad_fn)
     assert.is_truthy(by_name.gt.nondiff)
   end)

@@ -448,3 +448,70 @@ describe("Dropout1d and Dropout2d", function()
     assert.are.equal("Dropout2d(p=0.25, inplace=false)", tostring(nn.Dropout2d(0.25)))
   end)
 end)
+
+describe("CTC loss", function()
+  local tg = lucid.tensor({{2, 3, 3}, {4, 2, 1}}, {dtype = "int64"})
+  H.gradcheck_cases({
+    {"ctc_loss through log_softmax (padded, mean)", function(x)
+      return F.ctc_loss(lucid.log_softmax(x, 3), tg, {6, 5}, {3, 2})
+    end, {H.maker()(6, 2, 5)}},
+    {"ctc_loss through log_softmax (concatenated, blank 5, none, zero_infinity)", function(x)
+      return F.ctc_loss(lucid.log_softmax(x, 3), lucid.tensor({1, 2, 2, 3}, {dtype = "int64"}), {2, 6}, {2, 2},
+        {blank = 5, reduction = "none", zero_infinity = true})
+    end, {H.maker()(6, 2, 5)}},
+    {"ctc_loss unbatched, empty target", function(x)
+      return F.ctc_loss(lucid.log_softmax(x, 2), lucid.zeros({0}, {dtype = "int64"}), 4, 0, {reduction = "sum"})
+    end, {H.maker()(4, 3)}},
+  }, 1205)
+
+  it("takes lengths as tables, numbers or int64 tensors alike, and lucid.ctc_loss is the same", function()
+    local lp = lucid.log_softmax(lucid.randn(6, 2, 5, {dtype = "float64"}), 3)
+    local a = F.ctc_loss(lp, tg, {6, 5}, {3, 2})
+    local b = nn.CTCLoss()(lp, tg, lucid.tensor({6, 5}, {dtype = "int64"}), lucid.tensor({3, 2}, {dtype = "int32"}))
+    local c = lucid.ctc_loss(lp, tg:int(), {6, 5}, {3, 2}, 1, "mean", false)
+    H.assert_close(b, a, 0, 0, "tensor lengths")
+    H.assert_close(c, a, 0, 0, "lucid.ctc_loss")
+  end)
+
+  it("gives inf (and PyTorch's NaN gradient) for an impossible alignment without zero_infinity", function()
+    local x = lucid.randn(2, 1, 4, {dtype = "float64", requires_grad = true})
+    local l = F.ctc_loss(lucid.log_softmax(x, 3), lucid.tensor({{2, 2}}, {dtype = "int64"}), {2}, {2}, {reduction = "sum"})
+    assert.are.equal(math.huge, l:item())
+    local z = F.ctc_loss(lucid.log_softmax(x, 3), lucid.tensor({{2, 2}}, {dtype = "int64"}), {2}, {2},
+      {reduction = "sum", zero_infinity = true})
+    assert.are.equal(0, z:item())
+    z:backward()
+    H.assert_close(x.grad, lucid.zeros(2, 1, 4), 0, 0, "zero gradient")
+  end)
+
+  it("refuses a second derivative (as PyTorch)", function()
+    local x = lucid.randn(4, 1, 3, {dtype = "float64", requires_grad = true})
+    local l = F.ctc_loss(x, lucid.tensor({{2}}, {dtype = "int64"}), {4}, {1})
+    H.assert_error("ctc_loss: its gradient cannot be differentiated again (create_graph)",
+      function() return lucid.autograd.grad(l, {x}, {create_graph = true}) end)
+  end)
+
+  it("errors name the function, the argument and the shapes (1-based)", function()
+    local lp = lucid.randn(6, 2, 5)
+    H.assert_error("nn.functional.ctc_loss: target 2 of sample 1 is 1, expected a class in 1..5 other than blank (1)",
+      function() return F.ctc_loss(lp, lucid.tensor({{2, 1, 3}, {2, 2, 2}}, {dtype = "int64"}), {6, 6}, {3, 3}) end)
+    H.assert_error("nn.CTCLoss: target 1 of sample 2 is 6, expected a class in 1..5",
+      function() return nn.CTCLoss()(lp, lucid.tensor({{2}, {6}}, {dtype = "int64"}), {6, 6}, {1, 1}) end)
+    H.assert_error("nn.functional.ctc_loss: input_lengths has 1 values, expected 2 (one per sample)",
+      function() return F.ctc_loss(lp, tg, {6}, {3, 2}) end)
+    H.assert_error("nn.functional.ctc_loss: target_lengths[2] is 4, more than the 3 columns of targets {2, 3}",
+      function() return F.ctc_loss(lp, tg, {6, 6}, {3, 4}) end)
+    H.assert_error("nn.functional.ctc_loss: input_lengths[2] is 7, expected 0..6 (T)",
+      function() return F.ctc_loss(lp, tg, {6, 7}, {3, 2}) end)
+    H.assert_error("nn.functional.ctc_loss: targets must be an integer tensor (int64) of 1-based classes, got float32",
+      function() return F.ctc_loss(lp, tg:float(), {6, 6}, {3, 2}) end)
+    H.assert_error("nn.CTCLoss: blank 6 is out of range 1..5 (the classes of log_probs {6, 2, 5})",
+      function() return nn.CTCLoss(6)(lp, tg, {6, 6}, {3, 2}) end)
+    H.assert_error("nn.functional.ctc_loss: log_probs must be {T, N, C} or {T, C}, got {6}",
+      function() return F.ctc_loss(lucid.randn(6), tg, {6, 6}, {3, 2}) end)
+    H.assert_error("nn.functional.ctc_loss: input_lengths[1] must be a whole number, got 2.5",
+      function() return F.ctc_loss(lp, tg, {2.5, 6}, {3, 2}) end)
+    H.assert_error("nn.CTCLoss: blank must be a positive integer, got 0", function() return nn.CTCLoss(0) end)
+    assert.are.equal("CTCLoss(blank=1, reduction=mean, zero_infinity=false)", tostring(nn.CTCLoss()))
+  end)
+end)

@@ -519,6 +519,43 @@ smallest singular value), 1 and -1 (max and min column sums of |A|),\
 math.huge and -math.huge (max and min row sums). dim: the two dims holding\
 the matrices ({-2, -1}); keepdim keeps them as size 1. Gradients come from\
 the ops it is made of (the SVD's through its singular values)."},
+  {name = "lucid.rnn_tanh", section = "Recurrent", usage = "local out, h_n = lucid.rnn_tanh(input, h0, weight_ih, weight_hh [, bias_ih, bias_hh] [, {batch_sizes = nil, reverse = false}])", also = {}, aka = {},
+   text = "One Elman RNN layer (tanh) over a sequence, in one direction, as a\
+recurrent layer of nn.RNN: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh).\
+input (T, B, I) time-major, or packed rows (N, I) with the option\
+batch_sizes (a table or int64 tensor of the rows per step, non-increasing,\
+as PackedSequence's); h0 (B, H); weight_ih (H, I), weight_hh (H, H), the\
+biases (H) or neither. reverse runs from the last step to the first. Two\
+results: the output (T, B, H) (packed: (N, H)) and h_n (B, H). One GEMM for\
+all steps' input projections, then one GEMM and a fused kernel per step;\
+the gradient is one fused rule over the sequence (RnnTanhBackward)."},
+  {name = "lucid.rnn_relu", section = "Recurrent", usage = "local out, h_n = lucid.rnn_relu(input, h0, weight_ih, weight_hh [, bias_ih, bias_hh] [, {batch_sizes = nil, reverse = false}])", also = {}, aka = {},
+   text = "lucid.rnn_tanh with relu: h' = relu(x W_ih^T + b_ih + h W_hh^T + b_hh)."},
+  {name = "lucid.lstm", section = "Recurrent", usage = "local out, h_n, c_n = lucid.lstm(input, {h0, c0}, weight_ih, weight_hh [, bias_ih, bias_hh [, weight_hr]] [, {batch_sizes = nil, reverse = false}])", also = {}, aka = {},
+   text = "One LSTM layer over a sequence, in one direction, PyTorch's gate order\
+(i, f, g, o): weight_ih (4H, I), weight_hh (4H, P), biases (4H) or\
+neither, and with a projection weight_hr (P, H) (proj_size P < H; else P =\
+H). hx = {h0 (B, P), c0 (B, H)}. input (T, B, I), or packed (N, I) with\
+batch_sizes; reverse as lucid.rnn_tanh. Three results: output (T, B, P)\
+(packed: (N, P)), h_n (B, P), c_n (B, H). One GEMM for all steps' input\
+projections, then per step one GEMM and one fused gate kernel; the\
+gradient is one fused rule over the sequence (LstmBackward)."},
+  {name = "lucid.gru", section = "Recurrent", usage = "local out, h_n = lucid.gru(input, h0, weight_ih, weight_hh [, bias_ih, bias_hh] [, {batch_sizes = nil, reverse = false}])", also = {}, aka = {},
+   text = "One GRU layer over a sequence, in one direction, PyTorch's gate order (r,\
+z, n) and n = tanh(W_in x + b_in + r (W_hn h + b_hn)): weight_ih (3H, I),\
+weight_hh (3H, H), biases (3H) or neither; h0 (B, H). Otherwise as\
+lucid.rnn_tanh (GruBackward)."},
+  {name = "lucid.rnn_tanh_cell", section = "Recurrent", usage = "local h1 = lucid.rnn_tanh_cell(input, h, weight_ih, weight_hh [, bias_ih, bias_hh])", also = {}, aka = {},
+   text = "One step of an Elman RNN (tanh): h' (B, H) of input (B, I) and h (B, H),\
+weights as lucid.rnn_tanh's (RnnTanhCellBackward)."},
+  {name = "lucid.rnn_relu_cell", section = "Recurrent", usage = "local h1 = lucid.rnn_relu_cell(input, h, weight_ih, weight_hh [, bias_ih, bias_hh])", also = {}, aka = {},
+   text = "One step of an Elman RNN with relu (RnnReluCellBackward)."},
+  {name = "lucid.lstm_cell", section = "Recurrent", usage = "local h1, c1 = lucid.lstm_cell(input, {h, c}, weight_ih, weight_hh [, bias_ih, bias_hh])", also = {}, aka = {},
+   text = "One LSTM step: h' and c' (B, H) of input (B, I) and {h, c} (B, H) each,\
+two GEMMs and one fused gate kernel, forward and backward\
+(LstmCellBackward)."},
+  {name = "lucid.gru_cell", section = "Recurrent", usage = "local h1 = lucid.gru_cell(input, h, weight_ih, weight_hh [, bias_ih, bias_hh])", also = {}, aka = {},
+   text = "One GRU step: h' (B, H) of input (B, I) and h (B, H) (GruCellBackward)."},
   {name = "lucid.detach", section = "Shapes and indexing", usage = "t:detach()", also = {}, aka = {},
    text = "A tensor sharing t's values but outside the graph (requires_grad false), as\
 PyTorch."},
@@ -953,7 +990,9 @@ them; lucid.save writes it to a file."},
   {name = "nn.Module:load_state_dict", section = "nn: modules", usage = "model:load_state_dict(sd [, strict = true])", also = {}, aka = {"nn.Module.load_state_dict"},
    text = "Copies the values of a state dict in. Names and shapes must match: a missing\
 or unexpected name (with strict) or a wrong shape is an error naming them.\
-Returns {missing_keys =, unexpected_keys =}."},
+Returns {missing_keys =, unexpected_keys =}. PyTorch's names of Sequential and\
+ModuleList children count from 0 (\"0.weight\"), this library's from 1: a state\
+dict matching more names in PyTorch's numbering is read in it."},
   {name = "nn.Module:extra_repr", section = "nn: modules", usage = "function Cls:extra_repr() return \"...\" end", also = {}, aka = {"nn.Module.extra_repr"},
    text = "The settings shown inside the parentheses when the module prints, such as\
 \"in_features=3, out_features=2, bias=true\"; override it in your layers."},
@@ -1393,6 +1432,53 @@ to 2.4 (PyTorch 2.5's math kernel gives 0 there). dropout_p drops\
 attention weights whenever it is above 0 (pass 0 in evaluation). The\
 products run on BLAS and the softmax is one fused kernel, forward and\
 backward (lucid.masked_softmax)."},
+  {name = "nn.RNN", section = "nn: recurrent layers", usage = "local out, h_n = nn.RNN(input_size, hidden_size [, {num_layers = 1, bias = true, batch_first = false, dropout = 0, bidirectional = false, nonlinearity = \"tanh\", dtype}])(x [, h0])", also = {}, aka = {},
+   text = "An Elman RNN, h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu), of\
+num_layers layers, each direction of each layer one fused op (lucid.rnn_tanh).\
+input (L, B, input_size), (B, L, input_size) with batch_first, (L, input_size)\
+unbatched, or a PackedSequence (the output is one then). Returns the output\
+(..., D * hidden_size) and h_n (D * num_layers, B, hidden_size). Parameters\
+weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ..._reverse, PyTorch's\
+names, shapes and init U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).\
+nonlinearity is by name only, as in PyTorch."},
+  {name = "nn.LSTM", section = "nn: recurrent layers", usage = "local out, hc = nn.LSTM(input_size, hidden_size [, {num_layers = 1, bias = true, batch_first = false, dropout = 0, bidirectional = false, proj_size = 0, dtype}])(x [, {h0, c0}])", also = {}, aka = {},
+   text = "A long short-term memory network, PyTorch's gate order (i, f, g, o) and\
+parameters (weight_ih_l0 (4H, input_size), weight_hh_l0, bias_ih_l0, bias_hh_l0,\
+weight_hr_l0 with proj_size, ..._reverse). Each layer and direction is one\
+fused op (lucid.lstm). Inputs as nn.RNN's; hx = {h0, c0}. Returns the output\
+and {h_n, c_n}, h_n (D * num_layers, B, proj_size or hidden_size)."},
+  {name = "nn.GRU", section = "nn: recurrent layers", usage = "local out, h_n = nn.GRU(input_size, hidden_size [, {num_layers = 1, bias = true, batch_first = false, dropout = 0, bidirectional = false, dtype}])(x [, h0])", also = {}, aka = {},
+   text = "A gated recurrent unit network, PyTorch's gate order (r, z, n) with\
+n = tanh(W_in x + b_in + r (W_hn h + b_hn)); parameters and inputs as nn.RNN's\
+(weight_ih_l0 (3H, input_size)). Each layer and direction is one fused op\
+(lucid.gru). Returns the output and h_n."},
+  {name = "nn.RNNCell", section = "nn: recurrent layers", usage = "local h1 = nn.RNNCell(input_size, hidden_size [, {bias = true, nonlinearity = \"tanh\", dtype}])(x [, h])", also = {}, aka = {},
+   text = "One step of an Elman RNN: h' (B, hidden_size) of input (B, input_size) (or\
+unbatched (input_size)) and h (zeros when not given); weight_ih, weight_hh,\
+bias_ih, bias_hh as PyTorch's."},
+  {name = "nn.LSTMCell", section = "nn: recurrent layers", usage = "local h1, c1 = nn.LSTMCell(input_size, hidden_size [, {bias = true, dtype}])(x [, {h, c}])", also = {}, aka = {},
+   text = "One LSTM step, one fused gate kernel forward and backward (lucid.lstm_cell):\
+returns h' and c' for input (B, input_size) and hx = {h, c} (zeros when not\
+given)."},
+  {name = "nn.GRUCell", section = "nn: recurrent layers", usage = "local h1 = nn.GRUCell(input_size, hidden_size [, {bias = true, dtype}])(x [, h])", also = {}, aka = {},
+   text = "One GRU step, one fused gate kernel forward and backward (lucid.gru_cell):\
+returns h' for input (B, input_size) and h (zeros when not given)."},
+  {name = "nn.utils.rnn.PackedSequence", section = "nn: recurrent layers", usage = "nn.utils.rnn.PackedSequence(data, batch_sizes [, sorted_indices, unsorted_indices])", also = {}, aka = {},
+   text = "A PackedSequence(data, batch_sizes [, sorted_indices, unsorted_indices]), as\
+PyTorch's; pack_padded_sequence and pack_sequence make them."},
+  {name = "nn.utils.rnn.pad_sequence", section = "nn: recurrent layers", usage = "nn.utils.rnn.pad_sequence(sequences [, batch_first = false, padding_value = 0])", also = {}, aka = {},
+   text = "Pads an array of tensors (L_i, *) with padding_value to (max L, B, *), or\
+(B, max L, *) with batch_first."},
+  {name = "nn.utils.rnn.pack_padded_sequence", section = "nn: recurrent layers", usage = "nn.utils.rnn.pack_padded_sequence(input, lengths [, batch_first = false, enforce_sorted = true])", also = {}, aka = {},
+   text = "Packs a padded batch (T, B, *) (or (B, T, *) with batch_first) of sequences of\
+the given lengths. With enforce_sorted the lengths must be decreasing; else the\
+batch is sorted and the PackedSequence keeps the order to undo it."},
+  {name = "nn.utils.rnn.pad_packed_sequence", section = "nn: recurrent layers", usage = "local padded, lengths = nn.utils.rnn.pad_packed_sequence(sequence [, batch_first = false, padding_value = 0, total_length])", also = {}, aka = {},
+   text = "Unpacks a PackedSequence into a padded batch (T, B, *) (or (B, T, *)) in the\
+original order, and the lengths (int64). total_length pads T further."},
+  {name = "nn.utils.rnn.pack_sequence", section = "nn: recurrent layers", usage = "nn.utils.rnn.pack_sequence(sequences [, enforce_sorted = true])", also = {}, aka = {},
+   text = "Packs an array of tensors (L_i, *) of unequal lengths: pad_sequence, then\
+pack_padded_sequence."},
   {name = "nn.MSELoss", section = "nn: losses", usage = "nn.MSELoss([reduction = \"mean\"])(input, target)  or  F.mse_loss(input, target [, reduction])", also = {}, aka = {"nn.functional.mse_loss"},
    text = "The squared error (input - target)^2, averaged (\"mean\"), summed (\"sum\") or\
 returned per element (\"none\")."},
@@ -1444,6 +1530,16 @@ log(input + eps); full adds Stirling's term target log target - target +\
 (input - target)^2 / var), plus 0.5 log(2 pi) with full. var has input's\
 shape, or lacks its last dim, or has it 1 (one variance per sample); it is\
 clamped at eps (the clamp not differentiated, as PyTorch); negative var is an error."},
+  {name = "nn.CTCLoss", section = "nn: losses", usage = "nn.CTCLoss([blank = 1 [, reduction = \"mean\" [, zero_infinity = false]]])(log_probs, targets, input_lengths, target_lengths)  or  F.ctc_loss(log_probs, targets, input_lengths, target_lengths [, blank, reduction, zero_infinity])", also = {}, aka = {"nn.functional.ctc_loss", "lucid.ctc_loss"},
+   text = "The Connectionist Temporal Classification loss: -log of the summed\
+probability of every alignment of each target to its input (repeats and\
+blanks between labels), by the core's alpha-beta kernel. log_probs {T, N, C}\
+(log_softmax over C) or {T, C}; targets int64 of 1-based classes, padded\
+{N, S} or concatenated {sum of target_lengths}; input_lengths and\
+target_lengths tables or int64 tensors {N}. \"mean\" divides each loss by its\
+target length, then averages. zero_infinity turns impossible alignments\
+(inf) into 0 with a zero gradient. The gradient is PyTorch's (the one with\
+respect to the logits behind a log_softmax)."},
   {name = "nn.init.calculate_fan_in_and_fan_out", section = "nn: initialisation and clipping", usage = "local fan_in, fan_out = nn.init.calculate_fan_in_and_fan_out(t)", also = {}, aka = {},
    text = "The fans of a weight as PyTorch computes them: for t {out, in, ...},\
 fan_in = in * (the product of the rest), fan_out = out * (the same). The\

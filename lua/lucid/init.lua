@@ -315,4 +315,8 @@ return load_guarded("lucid", lucid, function()
 
   -- for item in lucid.progress(iterable [, opts]) do ... end (lucid/progress.lua)
   function lucid.progress(...) return require("lucid.progress")(...) end
+
+  -- lucid.ctc_loss (torch.ctc_loss): nn.functional.ctc_loss, documented
+  -- with nn.CTCLoss (lucid/nn/losses.lua; the kernel is core/loss.c's).
+  function lucid.ctc_loss(...) return require("lucid.nn.losses").ctc_loss(...) end
 end)

@@ -80,7 +80,7 @@ end
 
 local W, ORDER = {}, {"tiny_train", "tiny_infer", "tiny_infer_reuse", "linear_train",
   "tanh_big", "mlp_train", "mlp_infer", "mlp_infer_reuse", "sort_1m", "topk_1m",
-  "encoder_layer_train", "conv2d_train"}
+  "encoder_layer_train", "conv2d_train", "lstm_train"}
 
 -- 1. Sequential(Linear(4,8), Tanh, Linear(8,2)), batch 1, forward + backward
 function W.tiny_train()
@@ -182,6 +182,12 @@ function W.conv2d_train()
     x.grad = nil
     conv(x):sum():backward()
   end
+end
+
+-- 10. LSTM(128, 256), seq 32, batch 16, forward + backward
+function W.lstm_train()
+  local model, x = nn.LSTM(128, 256), lucid.randn(32, 16, 128)
+  return function() (model(x)):sum():backward() end
 end
 
 -- ---- main ----------------------------------------------------------------------------

@@ -120,6 +120,8 @@ local ROWS = {
     label = "8. TransformerEncoderLayer(128, 4 heads, ff 512), seq 64, batch 8, forward + backward"},
   {key = "conv2d_train", torch = "conv2d_train", goal = 1,
     label = "9. Conv2d 3->16, 3x3, padding 1, batch 32, 32x32, forward + backward"},
+  {key = "lstm_train", torch = "lstm_train", goal = 1.5,
+    label = "10. LSTM(128, 256), seq 32, batch 16, forward + backward"},
 }
 local THREADS = {1, 2}
 

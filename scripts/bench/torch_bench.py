@@ -166,9 +166,15 @@ def conv2d_train():
     return step, False
 
 
+# 10. LSTM(128, 256), seq 32, batch 16, forward + backward
+def lstm_train():
+    model, x = nn.LSTM(128, 256), torch.randn(32, 16, 128)
+    return lambda: model(x)[0].sum().backward(), False
+
+
 WORKLOADS = {f.__name__: f for f in
              (tiny_train, tiny_infer, linear_train, tanh_big, mlp_train, mlp_infer, sort_1m,
-              topk_1m, encoder_layer_train, conv2d_train)}
+              topk_1m, encoder_layer_train, conv2d_train, lstm_train)}
 
 
 # ---- main ----------------------------------------------------------------------------

@@ -650,6 +650,87 @@ static void test_linear(void) {
 }
 
 /* ============================================================================= */
+/* recurrent layers                                                                */
+/* ============================================================================= */
+
+/* max |a - b| over every element */
+static double max_abs_diff(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) {
+  lc_tensor *d = lc_sub(ctx, a, b), *ad = d ? lc_abs(ctx, d) : NULL, *m = ad ? lc_max(ctx, ad) : NULL;
+  double v = 1e300;
+  if (m) lc_tensor_item(ctx, m, &v);
+  rel(d, ad, m, NULL);
+  return v;
+}
+
+/* An LSTM layer is its cell stepped over the sequence; its fused backward
+ * reaches every input; a packed GRU run in reverse keeps an ended
+ * sequence's state; bad shapes fail by name; nothing leaks. */
+static void test_rnn(void) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  for (int dti = 0; dti < 2; dti++) {
+    lc_dtype dt = (lc_dtype)dti;
+    double tol = dt == LC_FLOAT32 ? 1e-5 : 1e-12;
+    lc_tensor *x = lc_randn(ctx, dt, 3, S(3, 2, 3)), *h0 = lc_randn(ctx, dt, 2, S(2, 4));
+    lc_tensor *c0 = lc_randn(ctx, dt, 2, S(2, 4)), *wi = lc_randn(ctx, dt, 2, S(16, 3));
+    lc_tensor *wh = lc_randn(ctx, dt, 2, S(16, 4)), *bi = lc_randn(ctx, dt, 1, S(16));
+    lc_tensor *bh = lc_randn(ctx, dt, 1, S(16));
+    wi->requires_grad = wh->requires_grad = bi->requires_grad = 1;
+    lc_tensor *out = NULL, *hn = NULL, *cn = NULL;
+    CHECK(lc_rnn_layer(ctx, LC_RNN_LSTM, x, h0, c0, wi, wh, bi, bh, NULL, NULL, 0, 0, &out, &hn,
+                       &cn) == LC_OK);
+    CHECK_SHAPE(out, 3, 2, 4);
+    CHECK_SHAPE(hn, 2, 4);
+    CHECK_SHAPE(cn, 2, 4);
+    lc_tensor *h = h0, *cc = c0;
+    lc_tensor_retain(h);
+    lc_tensor_retain(cc);
+    for (int64_t t = 0; t < 3 && out; t++) {
+      lc_tensor *xt = lc_select(ctx, x, 0, t), *ot = lc_select(ctx, out, 0, t), *h1, *c1;
+      CHECK(lc_rnn_cell(ctx, LC_RNN_LSTM, xt, h, cc, wi, wh, bi, bh, &h1, &c1) == LC_OK);
+      CHECK_NEAR(max_abs_diff(ctx, h1, ot), 0, tol);
+      rel(xt, ot, NULL, NULL);
+      rel(h, cc, NULL, NULL);
+      h = h1;
+      cc = c1;
+    }
+    CHECK_NEAR(max_abs_diff(ctx, h, hn), 0, tol);
+    lc_tensor *loss = lc_sum(ctx, out);
+    CHECK(lc_backward(ctx, loss, NULL, 0) == LC_OK);
+    CHECK(wi->grad && wh->grad && bi->grad && !h0->grad);
+    if (wi->grad) CHECK_SHAPE(wi->grad, 16, 3);
+    rel(loss, h, NULL, NULL);
+    rel(cc, out, hn, cn);
+
+    /* packed GRU in reverse: rows {2, 1} per step; the second sequence
+     * (one step) starts from h0 and ends there */
+    lc_tensor *xp = lc_randn(ctx, dt, 2, S(3, 3)), *gi = lc_randn(ctx, dt, 2, S(12, 3));
+    lc_tensor *gh = lc_randn(ctx, dt, 2, S(12, 4)), *hg = NULL;
+    CHECK(lc_rnn_layer(ctx, LC_RNN_GRU, xp, h0, NULL, gi, gh, NULL, NULL, NULL, S(2, 1), 2, 1,
+                       &out, &hg, NULL) == LC_OK);
+    CHECK_SHAPE(out, 3, 4);
+    lc_tensor *x1 = lc_narrow(ctx, xp, 0, 1, 1), *h01 = lc_narrow(ctx, h0, 0, 1, 1), *g1 = NULL;
+    CHECK(lc_rnn_cell(ctx, LC_RNN_GRU, x1, h01, NULL, gi, gh, NULL, NULL, &g1, NULL) == LC_OK);
+    lc_tensor *row = lc_narrow(ctx, hg, 0, 1, 1), *o1 = lc_narrow(ctx, out, 0, 1, 1);
+    CHECK_NEAR(max_abs_diff(ctx, row, g1), 0, tol);
+    CHECK_NEAR(max_abs_diff(ctx, o1, g1), 0, tol);
+    rel(xp, gi, gh, hg);
+    rel(out, x1, h01, g1);
+    rel(row, o1, NULL, NULL);
+
+    /* a weight that does not fit, by name */
+    lc_tensor *bad = lc_randn(ctx, dt, 2, S(16, 5));
+    CHECK(lc_rnn_layer(ctx, LC_RNN_LSTM, x, h0, c0, bad, wh, NULL, NULL, NULL, NULL, 0, 0, &out,
+                       &hn, &cn) == LC_ESHAPE);
+    CHECK(strstr(lc_ctx_error(ctx), "weight_ih {16, 5} does not fit input {3, 2, 3}") != NULL);
+    CHECK(out == NULL && hn == NULL && cn == NULL);
+    rel(bad, x, h0, c0);
+    rel(wi, wh, bi, bh);
+  }
+  END_CTX(ctx, c);
+}
+
+/* ============================================================================= */
 /* reductions                                                                      */
 /* ============================================================================= */
 
@@ -792,6 +873,12 @@ static void test_conv(void) {
     a = lc_conv2d_defaults();
     a.padding[0] = a.padding[1] = 1;
     check_conv_case(ctx, dt, S(30, 4, 32, 32), S(6, 4, 3, 3), &a, __LINE__);  /* two chunks */
+    a = lc_conv2d_defaults();
+    check_conv_case(ctx, dt, S(3, 4, 5, 6), S(6, 4, 1, 1), &a, __LINE__);  /* pointwise */
+    a.groups = 2;
+    check_conv_case(ctx, dt, S(2, 4, 3, 3), S(6, 2, 1, 1), &a, __LINE__);
+    a.stride[0] = 2;  /* 1x1 but strided: im2col again */
+    check_conv_case(ctx, dt, S(2, 4, 5, 3), S(6, 2, 1, 1), &a, __LINE__);
   }
   END_CTX(ctx, c);
 }
@@ -1870,7 +1957,7 @@ static const lc_op_info *find_op(const char *name) {
  * and what an op records is what its entry says. */
 static void test_registry(void) {
   static const char *const families[] = {"elementwise", "reduce", "shape", "linalg", "attention",
-                                         "pool", "conv"};
+                                         "pool", "conv", "loss", "rnn"};
   int n = lc_op_count();
   CHECKF(n > 80, "only %d ops listed", n);
   CHECK(lc_op_get(-1) == NULL && lc_op_get(n) == NULL);
@@ -1901,6 +1988,7 @@ static void test_registry(void) {
       {"matmul", "linalg", "MatmulBackward"},  {"linear", "linalg", "LinearBackward"},
       {"masked_softmax", "attention", "MaskedSoftmaxBackward"},
       {"max_pool2d", "pool", "MaxPool2DBackward"},
+      {"lstm", "rnn", "LstmBackward"},         {"gru_cell", "rnn", "GruCellBackward"},
   };
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
     const lc_op_info *op = find_op(want[i].name);
@@ -2385,6 +2473,7 @@ static const test tests[] = {
   {"matmul", test_matmul},
   {"linear", test_linear},
   {"conv", test_conv},
+  {"rnn", test_rnn},
   {"reductions", test_reductions},
   {"gradcheck", test_gradcheck},
   {"grad float32", test_grad_float32},

@@ -164,6 +164,13 @@ local ex = src:exp()
 ex[1] = 0
 sums[#sums + 1] = tostring((pcall(function() ex:sum():backward() end)))
 
+-- ctc_loss: the loss family's kernel, the data its node keeps, its fused backward
+local logits = lucid.randn(6, 2, 4, {dtype = "float64", requires_grad = true})
+local ctc = lucid.ctc_loss(lucid.log_softmax(logits, 3), lucid.tensor({{2, 3}, {4, 4}}, {dtype = "int64"}),
+  {6, 5}, {2, 2})
+ctc:backward()
+note(logits.grad)
+
 -- printing
 local text = tostring(model) .. tostring(a) .. tostring(d) .. tostring(lucid.zeros(0, 2))
 sums[#sums + 1] = tostring(#text)

@@ -27,7 +27,7 @@ function CosineEmbeddingLoss:forward(input1, input2, target)
 end
 
 function CosineEmbeddingLoss:extra_repr()
-  return table.concat({"margin=" .. tostring(self.margin), "reduction=" .. tostring(self.reduction)}, ", ")
+  return table.concat({"margin=" .. losses.repr(self.margin), "reduction=" .. losses.repr(self.reduction)}, ", ")
 end
 
 return CosineEmbeddingLoss

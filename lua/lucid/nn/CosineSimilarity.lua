@@ -28,7 +28,7 @@ function CosineSimilarity:forward(x1, x2)
 end
 
 function CosineSimilarity:extra_repr()
-  return table.concat({"dim=" .. tostring(self.dim), "eps=" .. tostring(self.eps)}, ", ")
+  return table.concat({"dim=" .. losses.repr(self.dim, true), "eps=" .. losses.repr(self.eps)}, ", ")
 end
 
 return CosineSimilarity

@@ -29,7 +29,7 @@ function GaussianNLLLoss:forward(input, target, var)
 end
 
 function GaussianNLLLoss:extra_repr()
-  return table.concat({"full=" .. tostring(self.full), "eps=" .. tostring(self.eps), "reduction=" .. tostring(self.reduction)}, ", ")
+  return table.concat({"full=" .. losses.repr(self.full), "eps=" .. losses.repr(self.eps), "reduction=" .. losses.repr(self.reduction)}, ", ")
 end
 
 return GaussianNLLLoss

@@ -29,7 +29,7 @@ function KLDivLoss:forward(input, target)
 end
 
 function KLDivLoss:extra_repr()
-  return table.concat({"reduction=" .. tostring(self.reduction), "log_target=" .. tostring(self.log_target)}, ", ")
+  return table.concat({"reduction=" .. losses.repr(self.reduction), "log_target=" .. losses.repr(self.log_target)}, ", ")
 end
 
 return KLDivLoss

@@ -27,7 +27,7 @@ function MarginRankingLoss:forward(input1, input2, target)
 end
 
 function MarginRankingLoss:extra_repr()
-  return table.concat({"margin=" .. tostring(self.margin), "reduction=" .. tostring(self.reduction)}, ", ")
+  return table.concat({"margin=" .. losses.repr(self.margin), "reduction=" .. losses.repr(self.reduction)}, ", ")
 end
 
 return MarginRankingLoss

@@ -720,9 +720,21 @@ function Module:state_dict()
   return sd
 end
 
+-- name with every number in it (a child of a Sequential or ModuleList, the
+-- only modules named by numbers) one less: PyTorch's name of a parameter.
+local function zero_based(name)
+  local parts = {}
+  for part in name:gmatch("[^.]+") do
+    parts[#parts + 1] = part:match("^%d+$") and tostring(tonumber(part) - 1) or part
+  end
+  return table.concat(parts, ".")
+end
+
 --- Copies the values of a state dict in. Names and shapes must match: a missing
 -- or unexpected name (with strict) or a wrong shape is an error naming them.
--- Returns {missing_keys =, unexpected_keys =}.
+-- Returns {missing_keys =, unexpected_keys =}. PyTorch's names of Sequential and
+-- ModuleList children count from 0 ("0.weight"), this library's from 1: a state
+-- dict matching more names in PyTorch's numbering is read in it.
 -- @function Module:load_state_dict
 -- @usage model:load_state_dict(sd [, strict = true])
 -- @within nn: modules
@@ -739,9 +751,20 @@ function Module:load_state_dict(sd, strict)
   if strict == nil then strict = true end
   local targets = named_list(self, "_parameters", "_param_names")
   for _, e in ipairs(named_list(self, "_buffers", "_buffer_names")) do targets[#targets + 1] = e end
+  -- PyTorch counts the children of Sequential and ModuleList from 0 ("0.weight",
+  -- "layers.0.linear1.weight"), this library from 1: a state dict whose keys
+  -- match more names in PyTorch's numbering is read in it, so PyTorch's
+  -- checkpoints load unchanged (and this library's own, 1-based, as they are)
+  local ours, theirs = 0, 0
+  for _, e in ipairs(targets) do
+    e[3] = zero_based(e[1])
+    if sd[e[1]] ~= nil then ours = ours + 1 end
+    if sd[e[3]] ~= nil then theirs = theirs + 1 end
+  end
+  local key = theirs > ours and 3 or 1
   local missing, known = {}, {}
   for _, e in ipairs(targets) do
-    local name, dst = e[1], e[2]
+    local name, dst = e[key], e[2]
     known[name] = true
     local src = sd[name]
     if src == nil then
@@ -773,7 +796,7 @@ function Module:load_state_dict(sd, strict)
   local result = {missing_keys = missing, unexpected_keys = unexpected}
   local function copy_all()
     for _, e in ipairs(targets) do
-      local src = sd[e[1]]
+      local src = sd[e[key]]
       if src ~= nil then e[2]:copy_(src) end
     end
   end

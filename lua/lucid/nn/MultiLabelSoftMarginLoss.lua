@@ -30,7 +30,7 @@ function MultiLabelSoftMarginLoss:forward(input, target)
 end
 
 function MultiLabelSoftMarginLoss:extra_repr()
-  return table.concat({"reduction=" .. tostring(self.reduction)}, ", ")
+  return table.concat({"reduction=" .. losses.repr(self.reduction)}, ", ")
 end
 
 return MultiLabelSoftMarginLoss

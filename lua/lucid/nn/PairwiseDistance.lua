@@ -27,7 +27,7 @@ function PairwiseDistance:forward(x1, x2)
 end
 
 function PairwiseDistance:extra_repr()
-  return table.concat({"p=" .. tostring(self.p), "eps=" .. tostring(self.eps), "keepdim=" .. tostring(self.keepdim)}, ", ")
+  return table.concat({"p=" .. losses.repr(self.p), "eps=" .. losses.repr(self.eps), "keepdim=" .. losses.repr(self.keepdim)}, ", ")
 end
 
 return PairwiseDistance

@@ -29,7 +29,7 @@ function PoissonNLLLoss:forward(input, target)
 end
 
 function PoissonNLLLoss:extra_repr()
-  return table.concat({"log_input=" .. tostring(self.log_input), "full=" .. tostring(self.full), "eps=" .. tostring(self.eps), "reduction=" .. tostring(self.reduction)}, ", ")
+  return table.concat({"log_input=" .. losses.repr(self.log_input), "full=" .. losses.repr(self.full), "eps=" .. losses.repr(self.eps), "reduction=" .. losses.repr(self.reduction)}, ", ")
 end
 
 return PoissonNLLLoss

@@ -28,7 +28,7 @@ function TripletMarginLoss:forward(anchor, positive, negative)
 end
 
 function TripletMarginLoss:extra_repr()
-  return table.concat({"margin=" .. tostring(self.margin), "p=" .. tostring(self.p), "eps=" .. tostring(self.eps), "swap=" .. tostring(self.swap), "reduction=" .. tostring(self.reduction)}, ", ")
+  return table.concat({"margin=" .. losses.repr(self.margin), "p=" .. losses.repr(self.p), "eps=" .. losses.repr(self.eps), "swap=" .. losses.repr(self.swap), "reduction=" .. losses.repr(self.reduction)}, ", ")
 end
 
 return TripletMarginLoss

@@ -128,13 +128,22 @@ function M.conv_layer(name, nd, transposed)
 
     -- PyTorch's output_size argument: the output_padding that reaches it
     function Layer:_output_padding(x, output_size)
-      local n = #output_size
+      args.tensor(fname, x, "as input")
+      if x.ndim ~= nd + 1 and x.ndim ~= nd + 2 then
+        raise("%s: expected a %d-d (unbatched) or %d-d (batched) input, got %s", fname, nd + 1, nd + 2,
+          args.shape_str(x))
+      end
+      local n = type(output_size) == "table" and not C.is_tensor(output_size) and #output_size or -1
+      for k = 1, math.max(n, 0) do
+        if not args.int_of(output_size[k]) then n = -1 end
+      end
       if n ~= nd and n ~= nd + 1 and n ~= nd + 2 then
-        raise("%s: output_size must have %d (or %d, %d) entries, got %d", fname, nd, nd + 1, nd + 2, n)
+        raise("%s: output_size must be a table of %d (or %d, %d) integers, got %s", fname, nd, nd + 1, nd + 2,
+          args.describe(output_size))
       end
       local opad = {}
       for d = 1, nd do
-        local want, len = output_size[n - nd + d], x.shape[x.ndim - nd + d]
+        local want, len = args.int_of(output_size[n - nd + d]), x.shape[x.ndim - nd + d]
         local least = (len - 1) * self.stride[d] - 2 * self.padding[d] + self.dilation[d] * (self.kernel_size[d] - 1) + 1
         local extra = want - least
         if extra < 0 or extra >= math.max(self.stride[d], self.dilation[d]) then
@@ -219,10 +228,13 @@ function M.pad_layer(name, nd, mode, with_value)
     return conv.pad(x, self.padding, mode, self.value, fname)
   end
 
+  -- PyTorch's: "padding=(...), value=0.0" for the constant pads (ZeroPad2d is
+  -- one), the bare padding for the others
   function Layer:extra_repr()
-    local s = tuple(self.padding)
-    if with_value then s = s .. ", value=" .. tostring(self.value) end
-    return s
+    if mode ~= "constant" then return tuple(self.padding) end
+    local v = self.value or 0
+    local shown = v == math.floor(v) and math.abs(v) < 1e15 and string.format("%.1f", v) or tostring(v)
+    return "padding=" .. tuple(self.padding) .. ", value=" .. shown
   end
 
   return Layer

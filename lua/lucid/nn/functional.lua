@@ -94,7 +94,7 @@ for _, name in ipairs({"mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "c
                        "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
                        "kl_div", "cosine_embedding_loss", "margin_ranking_loss", "triplet_margin_loss",
                        "multilabel_soft_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
-                       "cosine_similarity", "pairwise_distance"}) do
+                       "cosine_similarity", "pairwise_distance", "ctc_loss"}) do
   F[name] = losses[name]
 end
 

@@ -111,6 +111,7 @@ return load_guarded("lucid.nn", nn, function()
     GaussianNLLLoss = "lucid.nn.GaussianNLLLoss",
     CosineSimilarity = "lucid.nn.CosineSimilarity",
     PairwiseDistance = "lucid.nn.PairwiseDistance",
+    CTCLoss = "lucid.nn.CTCLoss",
     Dropout1d = "lucid.nn.Dropout1d",
     Dropout2d = "lucid.nn.Dropout2d",
     PixelShuffle = "lucid.nn.PixelShuffle",
@@ -121,6 +122,12 @@ return load_guarded("lucid.nn", nn, function()
     TransformerEncoder = "lucid.nn.TransformerEncoder",
     TransformerDecoder = "lucid.nn.TransformerDecoder",
     Transformer = "lucid.nn.Transformer",
+    RNN = "lucid.nn.RNN",
+    LSTM = "lucid.nn.LSTM",
+    GRU = "lucid.nn.GRU",
+    RNNCell = "lucid.nn.RNNCell",
+    LSTMCell = "lucid.nn.LSTMCell",
+    GRUCell = "lucid.nn.GRUCell",
   }
   setmetatable(nn, {
     __index = function(t, k)

@@ -33,6 +33,15 @@ local raise = args.raise
 
 local losses = {}
 
+--- An option as PyTorch's extra_repr prints it: floats with a ".0" when
+-- whole (on every Lua version), integer options (dims) as integers.
+function losses.repr(v, integer)
+  if type(v) ~= "number" then return tostring(v) end
+  if integer then return string.format("%d", v) end
+  if v == math.floor(v) and math.abs(v) < 1e15 then return string.format("%.1f", v) end
+  return tostring(v)
+end
+
 -- ---- argument checking ----------------------------------------------------------
 
 local shape_str = args.shape_str
@@ -92,6 +101,7 @@ local ENTRIES = {
     {"reduction", "mean", losses.REDUCTION}},
   gaussian_nll_loss = {{"full", false, "boolean"}, {"eps", 1e-6, "nonneg"}, {"reduction", "mean", losses.REDUCTION}},
   cosine_similarity = {{"dim", 2, "integer"}, {"eps", 1e-8, "number"}},
+  ctc_loss = {{"blank", 1, "posint"}, {"reduction", "mean", losses.REDUCTION}, {"zero_infinity", false, "boolean"}},
   pairwise_distance = {{"p", 2.0, "number"}, {"eps", 1e-6, "number"}, {"keepdim", false, "boolean"}},
 }
 
@@ -631,6 +641,95 @@ function losses._gaussian_nll(name, input, target, var, full, eps, reduction)
   return reduce(l, reduction)
 end
 
+
+-- ---- CTC --------------------------------------------------------------------------
+
+local INT_DTYPES = {int64 = true, int32 = true, uint8 = true}
+
+-- lengths (a table of whole numbers, a number, or an integer tensor) as an
+-- int64 tensor {n}
+local function lengths_of(name, what, v, n)
+  local t
+  if type(v) == "number" then v = {v} end
+  if C.is_tensor(v) then
+    if not INT_DTYPES[v.dtype] then raise("%s: %s must be an integer tensor or a table, got %s", name, what, v.dtype) end
+    t = v:detach():to("int64"):reshape(-1)
+  elseif type(v) == "table" then
+    for i = 1, #v do
+      if type(v[i]) ~= "number" or v[i] ~= math.floor(v[i]) then
+        raise("%s: %s[%d] must be a whole number, got %s", name, what, i, tostring(v[i]))
+      end
+    end
+    t = lucid.tensor(#v > 0 and v or {}, {dtype = "int64"})
+    if #v == 0 then t = lucid.zeros({0}, {dtype = "int64"}) end
+  else
+    raise("%s: %s must be a table of lengths or an int64 tensor, got %s", name, what, type(v))
+  end
+  if t:numel() ~= n then
+    raise("%s: %s has %d values, expected %d (one per sample)", name, what, t:numel(), n)
+  end
+  return t
+end
+
+--- The CTC loss of log_probs {T, N, C} (or {T, C}) for 1-based targets:
+-- per-sample nll from the core's kernel, then zero_infinity and reduction
+-- as PyTorch ("mean" divides each by its target length first).
+function losses._ctc(name, log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity)
+  check_reduction(name, reduction)
+  check_float(name, log_probs, "log_probs")
+  check_tensor(name, targets, "targets")
+  local batched = log_probs.ndim == 3
+  if not batched and log_probs.ndim ~= 2 then
+    raise("%s: log_probs must be {T, N, C} or {T, C}, got %s", name, shape_str(log_probs.shape))
+  end
+  local lp = batched and log_probs or log_probs:unsqueeze(2)
+  local n, c = lp.shape[2], lp.shape[3]
+  if blank > c then raise("%s: blank %d is out of range 1..%d (the classes of log_probs %s)", name, blank, c,
+    shape_str(log_probs.shape)) end
+  if not INT_DTYPES[targets.dtype] then
+    raise("%s: targets must be an integer tensor (int64) of 1-based classes, got %s", name, targets.dtype)
+  end
+  local tg = targets:detach():to("int64")
+  if not batched then
+    if tg.ndim ~= 1 then raise("%s: targets must be {S} with log_probs {T, C}, got %s", name, shape_str(tg.shape)) end
+    tg = tg:unsqueeze(1)
+  end
+  local il = lengths_of(name, "input_lengths", input_lengths, n)
+  local tl = lengths_of(name, "target_lengths", target_lengths, n)
+  for b, v in ipairs(il:tolist()) do
+    if v < 0 or v > lp.shape[1] then
+      raise("%s: input_lengths[%d] is %d, expected 0..%d (T)", name, b, v, lp.shape[1])
+    end
+  end
+  -- the counted targets must be classes other than blank (1-based messages)
+  local tlv, flat, width = tl:tolist(), tg:reshape(-1):tolist(), tg.ndim == 2 and tg.shape[2] or nil
+  local off = 0
+  for b = 1, n do
+    local len = tlv[b]
+    if len < 0 then raise("%s: target_lengths[%d] is %d, expected at least 0", name, b, len) end
+    if width and len > width then
+      raise("%s: target_lengths[%d] is %d, more than the %d columns of targets %s", name, b, len, width,
+        shape_str(tg.shape))
+    end
+    local base = width and (b - 1) * width or off
+    for k = 1, len do
+      local v = flat[base + k]
+      if v == nil then
+        raise("%s: targets has %d values, target_lengths sum to more", name, #flat)
+      end
+      if v < 1 or v > c or v == blank then
+        raise("%s: target %d of sample %d is %d, expected a class in 1..%d other than blank (%d)", name, k, b,
+          v, c, blank)
+      end
+    end
+    off = off + len
+  end
+  local nll = C._ctc_loss(lp, tg - 1, il, tl, blank - 1, zero_infinity)
+  if reduction == "sum" then return nll:sum() end
+  if reduction == "mean" then return (nll / lucid.clamp_min(tl:to(nll.dtype), 1)):mean() end
+  return batched and nll or nll:reshape({})
+end
+
 -- ---- the functional forms ----------------------------------------------------------
 
 local F = "nn.functional."
@@ -701,6 +800,10 @@ end
 
 function losses.gaussian_nll_loss(input, target, var, ...)
   return losses._gaussian_nll(F .. "gaussian_nll_loss", input, target, var, S.gaussian_nll_loss:parse(...))
+end
+
+function losses.ctc_loss(log_probs, targets, input_lengths, target_lengths, ...)
+  return losses._ctc(F .. "ctc_loss", log_probs, targets, input_lengths, target_lengths, S.ctc_loss:parse(...))
 end
 
 function losses.cosine_similarity(x1, x2, ...)

@@ -145,4 +145,8 @@ function utils.clip_grad_value_(...)
   end)
 end
 
+-- nn.utils.rnn: pad_sequence, pack_padded_sequence, pad_packed_sequence,
+-- pack_sequence and PackedSequence (lucid/nn/_rnn_utils.lua).
+utils.rnn = require("lucid.nn._rnn_utils")
+
 return utils

@@ -1,0 +1,340 @@
+-- lucid.nn._rnn: what nn.RNN, nn.LSTM, nn.GRU and their cells share
+-- (internal). Each layer of each direction is one call of the fused core op
+-- (lucid.rnn_tanh, rnn_relu, lstm, gru: one GEMM for all steps' input
+-- projections, one GEMM and a fused gate kernel per step, one fused rule
+-- for the backward over the sequence); this file stacks layers and
+-- directions, applies dropout between layers, and handles batch_first,
+-- unbatched inputs and PackedSequence, as PyTorch 1.13's RNNBase does.
+local lucid = require("lucid")
+local nn = require("lucid.nn")
+local args = require("lucid._args")
+local C = require("lucid.core")
+local raise, shape_str = args.raise, args.shape_str
+
+local M = {}
+
+local GATES = {RNN_TANH = 1, RNN_RELU = 1, LSTM = 4, GRU = 3}
+local OPS = {RNN_TANH = "rnn_tanh", RNN_RELU = "rnn_relu", LSTM = "lstm", GRU = "gru"}
+local CELL_OPS = {RNN_TANH = "rnn_tanh_cell", RNN_RELU = "rnn_relu_cell", LSTM = "lstm_cell",
+                  GRU = "gru_cell"}
+
+local function empty(fname, what, dtype, ...)
+  return args.make(fname, what, lucid.empty, {...}, {dtype = dtype})
+end
+
+local function param(self, fname, name, dtype, bound, ...)
+  local t = empty(fname, name, dtype, ...)
+  self[name] = nn.Parameter(t:uniform_(-bound, bound))
+end
+
+local function dtype_check(v, name)
+  if v ~= "float32" and v ~= "float64" then
+    return name .. " must be 'float32' or 'float64', got " .. (type(v) == "string" and "'" .. v .. "'" or args.describe(v))
+  end
+end
+M.dtype_check = dtype_check
+
+-- ---- the layers -------------------------------------------------------------------
+
+function M.layer_schema(fname, with_nonlinearity, with_proj)
+  local rows = {
+    {"input_size", args.REQUIRED, "size"},
+    {"hidden_size", args.REQUIRED, "posint"},
+    {"num_layers", 1, "posint"},
+  }
+  for _, r in ipairs({{"bias", true, "boolean"}, {"batch_first", false, "boolean"},
+                      {"dropout", 0, "probability"}, {"bidirectional", false, "boolean"}}) do
+    rows[#rows + 1] = r
+  end
+  if with_proj then rows[#rows + 1] = {"proj_size", 0, "size"} end
+  -- nn.RNN's nonlinearity is keyword-only in PyTorch (RNN(*args, **kwargs)
+  -- pops it; the positions are RNNBase's: bias comes fourth)
+  if with_nonlinearity then
+    rows[#rows + 1] = {"nonlinearity", "tanh", args.one_of("tanh", "relu"), keyword = true}
+  end
+  rows[#rows + 1] = {"dtype", nil, dtype_check}
+  rows.unsupported = {"device"}
+  return args.schema(fname, rows)
+end
+
+-- Fills a new layer module: mode "RNN_TANH", "RNN_RELU", "LSTM" or "GRU".
+function M.init_layer(self, fname, mode, o)
+  local H, P = o.hidden_size, o.proj_size or 0
+  if P >= H and P > 0 then
+    raise("%s: proj_size has to be smaller than hidden_size, got proj_size %d and hidden_size %d",
+      fname, P, H)
+  end
+  if P > 0 and mode ~= "LSTM" then raise("%s: proj_size is only for LSTM", fname) end
+  self.mode, self.fname = mode, fname
+  self.input_size, self.hidden_size, self.num_layers = o.input_size, H, o.num_layers
+  self.bias, self.batch_first, self.dropout = o.bias, o.batch_first, o.dropout
+  self.bidirectional, self.proj_size = o.bidirectional, P
+  self.nonlinearity = o.nonlinearity
+  local dtype = o.dtype or lucid.get_default_dtype()
+  local dirs = o.bidirectional and 2 or 1
+  local real = P > 0 and P or H
+  local gate = GATES[mode] * H
+  local bound = 1 / math.sqrt(H)
+  -- PyTorch's order: per layer, per direction, w_ih, w_hh, b_ih, b_hh, w_hr
+  for l = 0, o.num_layers - 1 do
+    for d = 0, dirs - 1 do
+      local sfx = "_l" .. l .. (d == 1 and "_reverse" or "")
+      local layer_in = l == 0 and o.input_size or real * dirs
+      param(self, fname, "weight_ih" .. sfx, dtype, bound, gate, layer_in)
+      param(self, fname, "weight_hh" .. sfx, dtype, bound, gate, real)
+      if o.bias then
+        param(self, fname, "bias_ih" .. sfx, dtype, bound, gate)
+        param(self, fname, "bias_hh" .. sfx, dtype, bound, gate)
+      end
+      if P > 0 then param(self, fname, "weight_hr" .. sfx, dtype, bound, P, H) end
+    end
+  end
+end
+
+local function is_packed(x)
+  local mt = getmetatable(x)
+  return type(x) == "table" and mt ~= nil and mt.__name == "PackedSequence"
+end
+M.is_packed = is_packed
+
+local function check_state(fname, t, what, want)
+  if not C.is_tensor(t) then raise("%s: %s must be a tensor, got %s", fname, what, args.describe(t)) end
+  local same = t:dim() == #want
+  for i = 1, #want do same = same and t.shape[i] == want[i] end
+  if not same then
+    raise("%s: expected %s of shape %s, got %s", fname, what, shape_str(want), shape_str(t))
+  end
+end
+
+-- Between layers, in training mode: each element zeroed with probability p,
+-- the rest scaled by 1 / (1 - p) (nn.Dropout's rule).
+local function dropout(x, p)
+  if p == 1 then return x * 0 end
+  return x * lucid.lt(lucid.rand_like(x), 1 - p) * (1 / (1 - p))
+end
+
+function M.forward_layer(self, input, hx)
+  local fname = self.fname
+  local lstm = self.mode == "LSTM"
+  local packed = is_packed(input)
+  local x, bs, batch, unbatched
+  if packed then
+    x, bs = input.data, input.batch_sizes
+    batch = bs[1]:item()
+  else
+    if not C.is_tensor(input) then
+      raise("%s: input must be a tensor or a PackedSequence, got %s", fname, args.describe(input))
+    end
+    local nd = input:dim()
+    if nd ~= 2 and nd ~= 3 then
+      raise("%s: expected input to be 2-D (unbatched) or 3-D, got %d-D %s", fname, nd, shape_str(input))
+    end
+    unbatched = nd == 2
+    x = input
+    if unbatched then x = x:unsqueeze(2)
+    elseif self.batch_first then x = x:transpose(1, 2) end
+    batch = x.shape[2]
+  end
+  if x.shape[x:dim()] ~= self.input_size then
+    raise("%s: input %s: the last dim must be input_size %d, got %d", fname, shape_str(x),
+      self.input_size, x.shape[x:dim()])
+  end
+  local dirs = self.bidirectional and 2 or 1
+  local H = self.hidden_size
+  local real = self.proj_size > 0 and self.proj_size or H
+  local nl = self.num_layers * dirs
+  local h0, c0
+  local hshape = unbatched and {nl, real} or {nl, batch, real}
+  local cshape = unbatched and {nl, H} or {nl, batch, H}
+  if hx == nil then
+    local opts = {dtype = x.dtype}
+    h0 = lucid.zeros({nl, batch, real}, opts)
+    if lstm then c0 = lucid.zeros({nl, batch, H}, opts) end
+  else
+    if lstm then
+      if type(hx) ~= "table" or C.is_tensor(hx) then
+        raise("%s: hx must be a table {h0, c0}, got %s", fname, args.describe(hx))
+      end
+      h0, c0 = hx[1], hx[2]
+      check_state(fname, h0, "h0 (hx[1])", hshape)
+      check_state(fname, c0, "c0 (hx[2])", cshape)
+    else
+      h0 = hx
+      check_state(fname, h0, "hx", hshape)
+    end
+    if unbatched then
+      h0 = h0:unsqueeze(2)
+      if c0 then c0 = c0:unsqueeze(2) end
+    end
+    if packed and input.sorted_indices then
+      h0 = h0:index_select(2, input.sorted_indices)
+      if c0 then c0 = c0:index_select(2, input.sorted_indices) end
+    end
+  end
+  local op = lucid[OPS[self.mode]]
+  local p = self._parameters
+  local opts = {batch_sizes = bs, reverse = false}
+  local hs, cs = {}, {}
+  local layer_in = x
+  for l = 0, self.num_layers - 1 do
+    local outs = {}
+    for d = 0, dirs - 1 do
+      local sfx = "_l" .. l .. (d == 1 and "_reverse" or "")
+      local k = l * dirs + d + 1
+      opts.reverse = d == 1
+      local o, hn, cn
+      if lstm then
+        o, hn, cn = op(layer_in, {h0[k], c0[k]}, p["weight_ih" .. sfx], p["weight_hh" .. sfx],
+          p["bias_ih" .. sfx], p["bias_hh" .. sfx], p["weight_hr" .. sfx], opts)
+        cs[k] = cn
+      else
+        o, hn = op(layer_in, h0[k], p["weight_ih" .. sfx], p["weight_hh" .. sfx], p["bias_ih" .. sfx],
+          p["bias_hh" .. sfx], opts)
+      end
+      hs[k] = hn
+      outs[d + 1] = o
+    end
+    layer_in = dirs == 2 and lucid.cat(outs, -1) or outs[1]
+    if self.dropout > 0 and self.training and l < self.num_layers - 1 then
+      layer_in = dropout(layer_in, self.dropout)
+    end
+  end
+  local out = layer_in
+  local h_n = lucid.stack(hs, 1)
+  local c_n = lstm and lucid.stack(cs, 1) or nil
+  if packed then
+    if input.unsorted_indices then
+      h_n = h_n:index_select(2, input.unsorted_indices)
+      if c_n then c_n = c_n:index_select(2, input.unsorted_indices) end
+    end
+    out = input:_with_data(out)
+  elseif unbatched then
+    out, h_n = out:squeeze(2), h_n:squeeze(2)
+    if c_n then c_n = c_n:squeeze(2) end
+  elseif self.batch_first then
+    out = out:transpose(1, 2)
+  end
+  if lstm then return out, {h_n, c_n} end
+  return out, h_n
+end
+
+function M.layer_repr(self)
+  local s = string.format("%d, %d", self.input_size, self.hidden_size)
+  if self.proj_size > 0 then s = s .. ", proj_size=" .. self.proj_size end
+  if self.num_layers ~= 1 then s = s .. ", num_layers=" .. self.num_layers end
+  if self.nonlinearity and self.nonlinearity ~= "tanh" then s = s .. ", nonlinearity=" .. self.nonlinearity end
+  if not self.bias then s = s .. ", bias=false" end
+  if self.batch_first then s = s .. ", batch_first=true" end
+  if self.dropout ~= 0 then s = s .. ", dropout=" .. tostring(self.dropout) end
+  if self.bidirectional then s = s .. ", bidirectional=true" end
+  return s
+end
+
+-- ---- the cells -----------------------------------------------------------------------
+
+function M.cell_schema(fname, with_nonlinearity)
+  local rows = {
+    {"input_size", args.REQUIRED, "size"},
+    {"hidden_size", args.REQUIRED, "posint"},
+    {"bias", true, "boolean"},
+  }
+  if with_nonlinearity then rows[#rows + 1] = {"nonlinearity", "tanh", args.one_of("tanh", "relu")} end
+  rows[#rows + 1] = {"dtype", nil, dtype_check}
+  rows.unsupported = {"device"}
+  return args.schema(fname, rows)
+end
+
+function M.init_cell(self, fname, mode, o)
+  self.mode, self.fname = mode, fname
+  self.input_size, self.hidden_size, self.bias = o.input_size, o.hidden_size, o.bias
+  self.nonlinearity = o.nonlinearity
+  local dtype = o.dtype or lucid.get_default_dtype()
+  local H = o.hidden_size
+  local gate, bound = GATES[mode] * H, 1 / math.sqrt(H)
+  param(self, fname, "weight_ih", dtype, bound, gate, o.input_size)
+  param(self, fname, "weight_hh", dtype, bound, gate, H)
+  if o.bias then
+    param(self, fname, "bias_ih", dtype, bound, gate)
+    param(self, fname, "bias_hh", dtype, bound, gate)
+  end
+end
+
+function M.forward_cell(self, input, hx)
+  local fname = self.fname
+  local lstm = self.mode == "LSTM"
+  if not C.is_tensor(input) then raise("%s: input must be a tensor, got %s", fname, args.describe(input)) end
+  local nd = input:dim()
+  if nd ~= 1 and nd ~= 2 then
+    raise("%s: expected input to be 1-D (unbatched) or 2-D, got %d-D %s", fname, nd, shape_str(input))
+  end
+  local unbatched = nd == 1
+  local x = unbatched and input:unsqueeze(1) or input
+  if x.shape[2] ~= self.input_size then
+    raise("%s: input %s: the last dim must be input_size %d, got %d", fname, shape_str(input),
+      self.input_size, x.shape[2])
+  end
+  local B, H = x.shape[1], self.hidden_size
+  local want = unbatched and {H} or {B, H}
+  local h, c
+  if hx == nil then
+    h = lucid.zeros({B, H}, {dtype = x.dtype})
+    if lstm then c = lucid.zeros({B, H}, {dtype = x.dtype}) end
+  else
+    if lstm then
+      if type(hx) ~= "table" or C.is_tensor(hx) then
+        raise("%s: hx must be a table {h, c}, got %s", fname, args.describe(hx))
+      end
+      h, c = hx[1], hx[2]
+      check_state(fname, h, "h (hx[1])", want)
+      check_state(fname, c, "c (hx[2])", want)
+    else
+      h = hx
+      check_state(fname, h, "hx", want)
+    end
+    if unbatched then
+      h = h:unsqueeze(1)
+      if c then c = c:unsqueeze(1) end
+    end
+  end
+  local p = self._parameters
+  local op = lucid[CELL_OPS[self.mode]]
+  local h1, c1
+  if lstm then
+    h1, c1 = op(x, {h, c}, p.weight_ih, p.weight_hh, p.bias_ih, p.bias_hh)
+  else
+    h1 = op(x, h, p.weight_ih, p.weight_hh, p.bias_ih, p.bias_hh)
+  end
+  if unbatched then
+    h1 = h1:squeeze(1)
+    if c1 then c1 = c1:squeeze(1) end
+  end
+  return h1, c1
+end
+
+function M.cell_repr(self)
+  local s = string.format("%d, %d", self.input_size, self.hidden_size)
+  if not self.bias then s = s .. ", bias=false" end
+  if self.nonlinearity and self.nonlinearity ~= "tanh" then s = s .. ", nonlinearity=" .. self.nonlinearity end
+  return s
+end
+
+-- A class made from the pieces above: kind "layer" or "cell".
+function M.class(name, kind, mode_of, schema, names)
+  local cls = nn.Module:extend(name)
+  cls.schema = schema
+  function cls:__init(...)
+    local vals = {schema:parse(...)}
+    local o = {}
+    for i, n in ipairs(names) do o[n] = vals[i] end
+    local init = kind == "layer" and M.init_layer or M.init_cell
+    init(self, "nn." .. name, mode_of(o), o)
+  end
+  cls.forward = kind == "layer" and M.forward_layer or M.forward_cell
+  -- PyTorch's packs weights for cuDNN; here they are always ready (a no-op
+  -- kept so that ported code runs)
+  if kind == "layer" then function cls.flatten_parameters() end end
+  cls.extra_repr = kind == "layer" and M.layer_repr or M.cell_repr
+  return cls
+end
+
+return M
