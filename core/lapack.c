@@ -20,6 +20,7 @@
  * repeated singular values (PyTorch's undefined gradients). */
 #include "internal.h"
 
+#include <cblas.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -110,6 +111,7 @@ static int rule_svd(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_eigh(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_pinv(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_lstsq(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_solve_triangular(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 
 enum {
 #define LINALG(name, ...) LP_##name,
@@ -269,9 +271,10 @@ static lc_tensor *batch_tensor(lc_ctx *ctx, lc_dtype dt, int nb, const int64_t *
  * A (..., n, n); B (..., n, k), the identity when NULL (inv), or when vec a
  * batch of vectors (..., n), giving X (bs..., n). A singular matrix is an
  * error naming it, or with allow_singular gives the inf and NaN that getrs
- * makes of it (PyTorch's lu_solve in slogdet's backward). */
+ * makes of it (PyTorch's lu_solve in slogdet's backward); info, when not
+ * NULL, an int32 tensor of count elements, gets getrf's info per matrix. */
 static lc_tensor *solve_raw(lc_ctx *ctx, lc_tensor *a, lc_tensor *b, int vec, int nb, const int64_t *bs,
-                            int allow_singular) {
+                            int allow_singular, lc_tensor *info_out) {
   lc_dtype dt = a->dtype;
   int64_t n = a->shape[a->ndim - 1];
   lc_tensor *eye = NULL, *bview = NULL, *ac = NULL, *bc = NULL, *piv = NULL, *x = NULL;
@@ -295,6 +298,7 @@ static lc_tensor *solve_raw(lc_ctx *ctx, lc_tensor *a, lc_tensor *b, int vec, in
   for (int64_t i = 0; ok && i < count; i++) {
     void *am = mat(ac, i, n * n), *bm = mat(bc, i, n * k);
     LA(dt, getrf, &ln, &ln, am, &lda, lc_tensor_data(piv), &info);
+    if (info_out) ((int32_t *)lc_tensor_data(info_out))[i] = info;
     if (info > 0 && !allow_singular) {
       fail_at(ctx, a, "A", nb, bs, i, "is singular");
       ok = 0;
@@ -360,10 +364,40 @@ static lc_status lu_det_raw(lc_ctx *ctx, lc_tensor *a, lc_tensor **det, lc_tenso
   return LC_OK;
 }
 
+/* X (bs..., r, c) with A X = B (left: n = r) or X A = B (n = c) for every
+ * matrix of the batch bs[nb], A (..., n, n) triangular, B (..., r, c): BLAS
+ * trsm, column-major (the transposed row-major problem would swap upper
+ * and lower; this keeps LAPACK's reading of A). */
+static lc_tensor *trsm_raw(lc_ctx *ctx, lc_tensor *a, lc_tensor *b, int upper, int left, int unit, int nb,
+                           const int64_t *bs) {
+  lc_dtype dt = a->dtype;
+  int64_t n = a->shape[a->ndim - 1], r = b->shape[b->ndim - 2], c = b->shape[b->ndim - 1];
+  int64_t count = batch_count(nb, bs), tail[2] = {r, c};
+  lc_tensor *ac = colmajor(ctx, a, nb, bs), *bc = ac ? colmajor(ctx, b, nb, bs) : NULL;
+  lc_tensor *x = bc ? batch_tensor(ctx, dt, nb, bs, 2, tail) : NULL;
+  int lda = n > 1 ? (int)n : 1, ldb = r > 1 ? (int)r : 1;
+  CBLAS_SIDE side = left ? CblasLeft : CblasRight;
+  CBLAS_UPLO uplo = upper ? CblasUpper : CblasLower;
+  CBLAS_DIAG diag = unit ? CblasUnit : CblasNonUnit;
+  for (int64_t i = 0; x && i < count && r > 0 && c > 0; i++) {
+    void *am = mat(ac, i, n * n), *bm = mat(bc, i, r * c);
+    if (dt == LC_FLOAT32)
+      cblas_strsm(CblasColMajor, side, uplo, CblasNoTrans, diag, (int)r, (int)c, 1.0f, am, lda, bm, ldb);
+    else
+      cblas_dtrsm(CblasColMajor, side, uplo, CblasNoTrans, diag, (int)r, (int)c, 1.0, am, lda, bm, ldb);
+    rows_from_cols(dt, mat(x, i, r * c), c, bm, r, r, c);
+  }
+  lc_tensor_release(ac);
+  lc_tensor_release(bc);
+  return x;
+}
+
 /* ---- Cholesky, QR, SVD, eigh -------------------------------------------------------------- */
 
-/* L (..., n, n) with A = L L^T from A's lower triangle, or L^T when upper. */
-static lc_tensor *cholesky_raw(lc_ctx *ctx, lc_tensor *a, int upper) {
+/* L (..., n, n) with A = L L^T from A's lower triangle, or L^T when upper.
+ * With info (an int32 tensor of the batch's count), potrf's info goes there
+ * and a matrix that is not positive-definite keeps what potrf left. */
+static lc_tensor *cholesky_raw(lc_ctx *ctx, lc_tensor *a, int upper, lc_tensor *info_out) {
   lc_dtype dt = a->dtype;
   int nb = a->ndim - 2;
   int64_t n = a->shape[a->ndim - 1], count = batch_count(nb, a->shape);
@@ -373,7 +407,8 @@ static lc_tensor *cholesky_raw(lc_ctx *ctx, lc_tensor *a, int upper) {
   for (int64_t i = 0; out && i < count; i++) {
     void *am = mat(ac, i, n * n), *om = mat(out, i, n * n);
     if (n > 0) LA(dt, potrf, "L", &ln, am, &lda, &info, 1);
-    if (info > 0) {
+    if (info_out) ((int32_t *)lc_tensor_data(info_out))[i] = info;
+    if (info > 0 && !info_out) {
       char what[96];
       snprintf(what, sizeof what, "is not positive-definite (its leading minor of order %d is not)",
                (int)info);
@@ -729,7 +764,7 @@ static lc_tensor *part(lc_ctx *ctx, lc_tensor *p, int64_t off, int64_t r, int64_
 lc_tensor *lc_linalg_inv(lc_ctx *ctx, lc_tensor *a) {
   if (!check_matrix(ctx, a, "A", 1)) return NULL;
   int64_t n = a->shape[a->ndim - 1];
-  return finish(ctx, solve_raw(ctx, a, NULL, 0, a->ndim - 2, a->shape, 0), LP_inv, 1, &a, n, n, 0);
+  return finish(ctx, solve_raw(ctx, a, NULL, 0, a->ndim - 2, a->shape, 0, NULL), LP_inv, 1, &a, n, n, 0);
 }
 
 static int same_dtype(lc_ctx *ctx, const lc_tensor *a, const lc_tensor *b) {
@@ -760,7 +795,7 @@ lc_tensor *lc_linalg_solve(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) {
   int64_t bs[LC_MAX_DIMS];
   if (!broadcast_batch(ctx, a, a->ndim - 2, "A", b, b->ndim - (vec ? 1 : 2), "B", &nb, bs)) return NULL;
   lc_tensor *in[2] = {a, b};
-  return finish(ctx, solve_raw(ctx, a, b, vec, nb, bs, 0), LP_solve, 2, in, n, n, vec);
+  return finish(ctx, solve_raw(ctx, a, b, vec, nb, bs, 0, NULL), LP_solve, 2, in, n, n, vec);
 }
 
 lc_tensor *lc_linalg_det(lc_ctx *ctx, lc_tensor *a) {
@@ -788,7 +823,7 @@ lc_status lc_linalg_slogdet(lc_ctx *ctx, lc_tensor *a, lc_tensor **sign, lc_tens
 lc_tensor *lc_linalg_cholesky(lc_ctx *ctx, lc_tensor *a, int upper) {
   if (!check_matrix(ctx, a, "A", 1)) return NULL;
   int64_t n = a->shape[a->ndim - 1];
-  return finish(ctx, cholesky_raw(ctx, a, upper != 0), LP_cholesky, 1, &a, n, n, upper != 0);
+  return finish(ctx, cholesky_raw(ctx, a, upper != 0, NULL), LP_cholesky, 1, &a, n, n, upper != 0);
 }
 
 lc_status lc_linalg_qr(lc_ctx *ctx, lc_tensor *a, lc_qr_mode mode, lc_tensor **q, lc_tensor **r) {
@@ -851,6 +886,61 @@ lc_status lc_linalg_eigh(lc_ctx *ctx, lc_tensor *a, int upper, lc_tensor **l, lc
     return ctx->status;
   }
   return LC_OK;
+}
+
+/* An int32 tensor of a's batch shape (a's dims but the last two). */
+static lc_tensor *info_tensor(lc_ctx *ctx, const lc_tensor *a) {
+  lc_tensor *t = batch_tensor(ctx, LC_INT32, a->ndim - 2, a->shape, 0, NULL);
+  if (t && t->numel > 0) memset(lc_tensor_data(t), 0, sizeof(int32_t) * (size_t)t->numel);
+  return t;
+}
+
+/* The two results of an _ex op, or none (with the status) when out failed. */
+static lc_status ex_results(lc_ctx *ctx, lc_tensor *out, lc_tensor *info, lc_tensor **r1, lc_tensor **r2) {
+  if (!out) {
+    lc_tensor_release(info);
+    return ctx->status;
+  }
+  *r1 = out;
+  *r2 = info;
+  return LC_OK;
+}
+
+lc_status lc_linalg_inv_ex(lc_ctx *ctx, lc_tensor *a, int check_errors, lc_tensor **inv, lc_tensor **info) {
+  *inv = *info = NULL;
+  if (!check_matrix(ctx, a, "A", 1)) return ctx->status;
+  int64_t n = a->shape[a->ndim - 1];
+  lc_tensor *in = info_tensor(ctx, a);
+  lc_tensor *x = in ? solve_raw(ctx, a, NULL, 0, a->ndim - 2, a->shape, !check_errors, in) : NULL;
+  return ex_results(ctx, finish(ctx, x, LP_inv, 1, &a, n, n, 0), in, inv, info);
+}
+
+lc_status lc_linalg_cholesky_ex(lc_ctx *ctx, lc_tensor *a, int upper, int check_errors, lc_tensor **l,
+                                lc_tensor **info) {
+  *l = *info = NULL;
+  if (!check_matrix(ctx, a, "A", 1)) return ctx->status;
+  int64_t n = a->shape[a->ndim - 1];
+  lc_tensor *in = info_tensor(ctx, a);
+  lc_tensor *x = in ? cholesky_raw(ctx, a, upper != 0, check_errors ? NULL : in) : NULL;
+  return ex_results(ctx, finish(ctx, x, LP_cholesky, 1, &a, n, n, upper != 0), in, l, info);
+}
+
+lc_tensor *lc_linalg_solve_triangular(lc_ctx *ctx, lc_tensor *a, lc_tensor *b, int upper, int left,
+                                      int unitriangular) {
+  if (!check_matrix(ctx, a, "A", 1) || !check_float(ctx, b, "B") || !same_dtype(ctx, a, b)) return NULL;
+  if (b->ndim < 2) return lc__fail_shapes(ctx, "A %s and B %s: B must have at least 2 dimensions", a, b);
+  int64_t n = a->shape[a->ndim - 1], along = b->shape[b->ndim - (left ? 2 : 1)];
+  if (along != n) return fail_fit(ctx, a, b, n, along);
+  if (b->shape[b->ndim - 2] > 32767 || b->shape[b->ndim - 1] > 32767)
+    return lc__fail_shapes(ctx, "A %s and B %s: matrices beyond 32767 rows or columns are too large for BLAS",
+                           a, b);
+  int nb;
+  int64_t bs[LC_MAX_DIMS];
+  if (!broadcast_batch(ctx, a, a->ndim - 2, "A", b, b->ndim - 2, "B", &nb, bs)) return NULL;
+  lc_tensor *in[2] = {a, b};
+  int mode = (upper != 0) | (left != 0) << 1 | (unitriangular != 0) << 2;
+  return finish(ctx, trsm_raw(ctx, a, b, upper != 0, left != 0, unitriangular != 0, nb, bs),
+                LP_solve_triangular, 2, in, n, n, mode);
 }
 
 static lc_tensor *mt_raw(lc_ctx *ctx, lc_tensor *x) {
@@ -1107,7 +1197,7 @@ static int rule_slogdet(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads
   if (a->numel == 0) return zero_grad(ctx, a, &grads[0]);
   d_scope sc = {ctx, g->dtype, 0, {NULL}}, *s = &sc;
   lc_tensor *ainv = d_keep(s, lc_ctx_grad_enabled(ctx) ? lc_linalg_inv(ctx, a)
-                                                      : solve_raw(ctx, a, NULL, 0, a->ndim - 2, a->shape, 1));
+                                                      : solve_raw(ctx, a, NULL, 0, a->ndim - 2, a->shape, 1, NULL));
   grads[0] = lc__retained(d_mul(s, unsq(s, unsq(s, g, -1), -1), mT(s, ainv)));
   d_end(s);
   return 1;
@@ -1308,6 +1398,26 @@ static int rule_lstsq(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) 
     lc_tensor *gb = mm(s, mT(s, pinva), gx);
     if (vec && gb) gb = d_keep(s, lc_squeeze_dim(ctx, gb, gb->ndim - 1));
     grads[1] = gb ? lc__sum_to(ctx, gb, b->ndim, b->shape) : NULL;
+  }
+  d_end(s);
+  return 1;
+}
+
+/* PyTorch's linalg_solve_triangular_backward: gB solves A^T gB = g (left)
+ * or gB A^T = g with the other triangle; gA = -gB X^T (left) or -X^T gB,
+ * kept to A's triangle (without its diagonal when unitriangular); both
+ * summed over the batch dims their input was broadcast along. */
+static int rule_solve_triangular(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  lc_tensor *a = n->inputs[0], *b = n->inputs[1], *x = n->out;
+  int mode = n->p.la.mode, upper = mode & 1, left = (mode >> 1) & 1, unit = (mode >> 2) & 1;
+  d_scope sc = {ctx, g->dtype, 0, {NULL}}, *s = &sc;
+  lc_tensor *at = mT(s, a);
+  lc_tensor *gb = at ? d_keep(s, lc_linalg_solve_triangular(ctx, at, g, !upper, left, unit)) : NULL;
+  if (b->requires_grad) grads[1] = gb ? lc__sum_to(ctx, gb, b->ndim, b->shape) : NULL;
+  if (a->requires_grad) {
+    lc_tensor *ga = d_un(s, lc_neg, left ? mm(s, gb, mT(s, x)) : mm(s, mT(s, x), gb));
+    ga = upper ? band(s, ga, unit, 1) : band(s, ga, -unit, 0);
+    grads[0] = ga ? lc__sum_to(ctx, ga, a->ndim, a->shape) : NULL;
   }
   d_end(s);
   return 1;

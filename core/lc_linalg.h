@@ -42,9 +42,27 @@ lc_tensor *lc_linalg_det(lc_ctx *ctx, lc_tensor *a);
 /* sign(det A) and log|det A| (...): sign 0 and -inf for a singular matrix.
  * Only logabsdet takes part in autograd (sign is piecewise constant). */
 lc_status lc_linalg_slogdet(lc_ctx *ctx, lc_tensor *a, lc_tensor **sign, lc_tensor **logabsdet);
+/* A^-1 as lc_linalg_inv, and info (...) int32: 0, or the 1-based index of
+ * the first zero pivot of the LU of a singular matrix, whose inverse then
+ * holds the inf and NaN that getrs makes (torch.linalg.inv_ex). With
+ * check_errors a singular matrix is an error, as in lc_linalg_inv. The
+ * gradient is inv's. */
+lc_status lc_linalg_inv_ex(lc_ctx *ctx, lc_tensor *a, int check_errors, lc_tensor **inv, lc_tensor **info);
 /* L (lower, with A = L L^T) or, when upper, L^T; reads A's lower triangle
  * only. A matrix that is not positive-definite is an error. */
 lc_tensor *lc_linalg_cholesky(lc_ctx *ctx, lc_tensor *a, int upper);
+/* L as lc_linalg_cholesky, and info (...) int32: 0, or the order of the
+ * leading minor that is not positive-definite, L then holding what potrf
+ * left (torch.linalg.cholesky_ex). With check_errors that is an error. */
+lc_status lc_linalg_cholesky_ex(lc_ctx *ctx, lc_tensor *a, int upper, int check_errors, lc_tensor **l,
+                                lc_tensor **info);
+/* X with A X = B (left) or X A = B (not left) for a triangular A (..., n, n):
+ * only its upper (upper) or lower triangle is read, and with unitriangular
+ * not its diagonal either (taken as ones). B (..., n, k) (left) or (..., k,
+ * n); batch dims broadcast. No check for a zero on the diagonal (BLAS trsm,
+ * as PyTorch: inf and NaN then). */
+lc_tensor *lc_linalg_solve_triangular(lc_ctx *ctx, lc_tensor *a, lc_tensor *b, int upper, int left,
+                                      int unitriangular);
 
 typedef enum lc_qr_mode { LC_QR_REDUCED = 0, LC_QR_COMPLETE, LC_QR_R } lc_qr_mode;
 /* A (..., m, n) = Q R with k = min(m, n): reduced Q (..., m, k), R (..., k, n);

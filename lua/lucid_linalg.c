@@ -41,6 +41,28 @@ static int l_inv(lua_State *L) {
   return lt_push(L, ctx, lc_linalg_inv(ctx, a), fname);
 }
 
+static const lt_arg EX_ARGS[] = {{"check_errors", LT_K_BOOL, LT_KW, 0, NULL}, {NULL}};
+/***
+Two results: the inverse, as inv, and info, an int32 tensor of the batch's
+shape: 0, or for a singular matrix the 1-based index of the first zero pivot
+of its LU, whose inverse then holds inf and NaN instead of an error. With
+check_errors = true a singular matrix is an error, as in inv. The gradient
+is inv's.
+@function inv_ex
+@usage local Ainv, info = lucid.linalg.inv_ex(A [, {check_errors = false}])
+@within Linear algebra
+*/
+static int l_inv_ex(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = arg_a(L);
+  lt_val v[1];
+  const char *fname = lt_args(L, 2, -1, v);
+  lc_tensor **slots[2] = {lt_newbox(L), lt_newbox(L)};
+  lc_tensor *r[2] = {NULL, NULL};
+  lt_do(L, ctx, lc_linalg_inv_ex(ctx, a, v[0].b, &r[0], &r[1]), fname);
+  return push_results(L, ctx, slots, r, 2);
+}
+
 /* X A = B: the transposed system A^T X^T = B^T, transposed back (recorded). */
 static lc_tensor *solve_right(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) {
   lc_tensor *at = lc_transpose(ctx, a, a->ndim - 2, a->ndim - 1);
@@ -129,6 +151,52 @@ static int l_cholesky(lua_State *L) {
   lt_val v[1];
   const char *fname = lt_args(L, 2, -1, v);
   return lt_push(L, ctx, lc_linalg_cholesky(ctx, a, v[0].b), fname);
+}
+
+static const lt_arg CHOLESKY_EX_ARGS[] = {
+  {"upper", LT_K_BOOL, LT_KW, 0, NULL}, {"check_errors", LT_K_BOOL, LT_KW, 0, NULL}, {NULL}};
+/***
+Two results: the Cholesky factor, as cholesky, and info, an int32 tensor of
+the batch's shape: 0, or for a matrix that is not positive-definite the
+order of the leading minor that fails (the factor then holds what potrf
+left, not an error). With check_errors = true that is an error, as in
+cholesky. The gradient is cholesky's.
+@function cholesky_ex
+@usage local L, info = lucid.linalg.cholesky_ex(A [, {upper = false, check_errors = false}])
+@within Linear algebra
+*/
+static int l_cholesky_ex(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = arg_a(L);
+  lt_val v[2];
+  const char *fname = lt_args(L, 2, -1, v);
+  lc_tensor **slots[2] = {lt_newbox(L), lt_newbox(L)};
+  lc_tensor *r[2] = {NULL, NULL};
+  lt_do(L, ctx, lc_linalg_cholesky_ex(ctx, a, v[0].b, v[1].b, &r[0], &r[1]), fname);
+  return push_results(L, ctx, slots, r, 2);
+}
+
+static const lt_arg SOLVE_TRIANGULAR_ARGS[] = {
+  {"B", LT_K_TENSOR, LT_REQ, 0, NULL}, {"upper", LT_K_BOOL, LT_REQ | LT_KW, 0, NULL},
+  {"left", LT_K_BOOL, LT_KW, 1, NULL}, {"unitriangular", LT_K_BOOL, LT_KW, 0, NULL}, {NULL}};
+/***
+X solving A X = B (or X A = B with left = false) for a triangular A (...,
+n, n), by BLAS's trsm: only A's upper triangle (upper = true, which must be
+given, as in PyTorch) or lower one is read, and with unitriangular = true
+not its diagonal either (taken as ones). B (..., n, k), or (..., k, n) with
+left = false; batch dims broadcast. A zero on the diagonal is no error
+(inf and NaN, as PyTorch). Gradients flow to A (its triangle only) and B,
+a second derivative too.
+@function solve_triangular
+@usage lucid.linalg.solve_triangular(A, B, {upper = true [, left = true, unitriangular = false]})
+@within Linear algebra
+*/
+static int l_solve_triangular(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = arg_a(L);
+  lt_val v[4];
+  const char *fname = lt_args(L, 2, -1, v);
+  return lt_push(L, ctx, lc_linalg_solve_triangular(ctx, a, v[0].t, v[1].b, v[2].b, v[3].b), fname);
 }
 
 static const lt_arg QR_ARGS[] = {{"mode", LT_K_STRING, 0, 0, NULL}, {NULL}};
@@ -285,6 +353,9 @@ static const lt_reg linalg_fns[] = {
   {"eigh", "lucid.linalg.eigh", l_eigh, EIGH_ARGS, LT_MODULE},
   {"pinv", "lucid.linalg.pinv", l_pinv, PINV_ARGS, LT_MODULE},
   {"lstsq", "lucid.linalg.lstsq", l_lstsq, LSTSQ_ARGS, LT_MODULE},
+  {"inv_ex", "lucid.linalg.inv_ex", l_inv_ex, EX_ARGS, LT_MODULE},
+  {"cholesky_ex", "lucid.linalg.cholesky_ex", l_cholesky_ex, CHOLESKY_EX_ARGS, LT_MODULE},
+  {"solve_triangular", "lucid.linalg.solve_triangular", l_solve_triangular, SOLVE_TRIANGULAR_ARGS, LT_MODULE},
   {NULL, NULL, NULL, NULL, 0}};
 
 void lt_register_linalg(lua_State *L, int state, int methods, int module) {

@@ -653,6 +653,12 @@ cases.lstsq = {
   {fn = function(a, b) return (LA.lstsq(a, b)) end, inputs = {randn(5, 3), randn(5, 2)}},
   {fn = function(a, b) return (LA.lstsq(a, b, {driver = "gelsd"})) end, inputs = {randn(3, 5), randn(3)}},
 }
+cases.solve_triangular = {
+  -- the full matrices: only the named triangle takes part
+  {fn = function(a, b) return LA.solve_triangular(a, b, {upper = true}) end, inputs = {well(3, 3), randn(3, 2)}},
+  {fn = function(a, b) return sq(LA.solve_triangular(a, b, {upper = false, left = false, unitriangular = true})) end,
+   inputs = {well(2, 3, 3), randn(2, 3)}},
+}
 
 -- ---- rnn ----------------------------------------------------------------------------
 -- One layer (or step) of each recurrence, small: time-major, and packed

@@ -401,6 +401,21 @@ computes, as one GEMM. With out, writes there and returns it."},
   {name = "lucid.addmm", section = "Linear algebra", usage = "lucid.addmm(input, mat1, mat2 [, {beta = 1, alpha = 1}])", also = {}, aka = {},
    text = "beta * input + alpha * (mat1 x mat2), input broadcasting to the product's shape\
 (beta = alpha = 1 by default), as torch.addmm."},
+  {name = "lucid.inverse", section = "Linear algebra", usage = "lucid.inverse(A)  or  A:inverse()", also = {}, aka = {},
+   text = "The inverse of a square matrix or of each of a batch: lucid.linalg.inv,\
+as torch.inverse."},
+  {name = "lucid.det", section = "Linear algebra", usage = "lucid.det(A)  or  A:det()", also = {}, aka = {},
+   text = "The determinant: lucid.linalg.det, as torch.det."},
+  {name = "lucid.slogdet", section = "Linear algebra", usage = "local sign, logabsdet = A:slogdet()", also = {}, aka = {},
+   text = "sign and log|det|: lucid.linalg.slogdet, as torch.slogdet."},
+  {name = "lucid.logdet", section = "Linear algebra", usage = "lucid.logdet(A)  or  A:logdet()", also = {}, aka = {},
+   text = "log(det A), as torch.logdet: NaN where the determinant is negative,\
+-math.huge where it is 0; the gradient is slogdet's, A^-T."},
+  {name = "lucid.pinverse", section = "Linear algebra", usage = "lucid.pinverse(A [, rcond = 1e-15])  or  A:pinverse([rcond])", also = {}, aka = {},
+   text = "The pseudoinverse with singular values at most rcond * the largest\
+dropped, as torch.pinverse: lucid.linalg.pinv(A, {rtol = rcond, atol = 0})."},
+  {name = "lucid.matrix_power", section = "Linear algebra", usage = "lucid.matrix_power(A, n)  or  A:matrix_power(n)", also = {}, aka = {},
+   text = "A^n: lucid.linalg.matrix_power, as torch.matrix_power."},
   {name = "lucid.trace", section = "Linear algebra", usage = "t:trace()  or  lucid.trace(input)", also = {}, aka = {},
    text = "The sum of the main diagonal of a 2-D tensor, 0-d (int64 for integer\
 inputs, as sum), as torch.trace."},
@@ -444,6 +459,12 @@ gradients."},
 (getrf, getrs). A singular matrix is an error that names it:\
 \"lucid.linalg.inv: batch element 2 of A {3, 4, 4} is singular\". Gradient:\
 -A^-T g A^-T."},
+  {name = "lucid.linalg.inv_ex", section = "Linear algebra", usage = "local Ainv, info = lucid.linalg.inv_ex(A [, {check_errors = false}])", also = {}, aka = {},
+   text = "Two results: the inverse, as inv, and info, an int32 tensor of the batch's\
+shape: 0, or for a singular matrix the 1-based index of the first zero pivot\
+of its LU, whose inverse then holds inf and NaN instead of an error. With\
+check_errors = true a singular matrix is an error, as in inv. The gradient\
+is inv's."},
   {name = "lucid.linalg.solve", section = "Linear algebra", usage = "lucid.linalg.solve(A, B [, {left = true}])", also = {}, aka = {},
    text = "X solving A X = B for a square A (..., n, n): B (..., n, k), or a vector (n),\
 or a batch of vectors (B of A's shape without its last dim), giving X of\
@@ -465,6 +486,20 @@ under- or overflows. The sign has no gradient; logabsdet's is g A^-T."},
 positive-definite matrix, from its lower triangle only (potrf); with upper =\
 true, L^T. A matrix that is not positive-definite is an error naming the\
 batch element and the order of the leading minor that fails."},
+  {name = "lucid.linalg.cholesky_ex", section = "Linear algebra", usage = "local L, info = lucid.linalg.cholesky_ex(A [, {upper = false, check_errors = false}])", also = {}, aka = {},
+   text = "Two results: the Cholesky factor, as cholesky, and info, an int32 tensor of\
+the batch's shape: 0, or for a matrix that is not positive-definite the\
+order of the leading minor that fails (the factor then holds what potrf\
+left, not an error). With check_errors = true that is an error, as in\
+cholesky. The gradient is cholesky's."},
+  {name = "lucid.linalg.solve_triangular", section = "Linear algebra", usage = "lucid.linalg.solve_triangular(A, B, {upper = true [, left = true, unitriangular = false]})", also = {}, aka = {},
+   text = "X solving A X = B (or X A = B with left = false) for a triangular A (...,\
+n, n), by BLAS's trsm: only A's upper triangle (upper = true, which must be\
+given, as in PyTorch) or lower one is read, and with unitriangular = true\
+not its diagonal either (taken as ones). B (..., n, k), or (..., k, n) with\
+left = false; batch dims broadcast. A zero on the diagonal is no error\
+(inf and NaN, as PyTorch). Gradients flow to A (its triangle only) and B,\
+a second derivative too."},
   {name = "lucid.linalg.qr", section = "Linear algebra", usage = "local Q, R = lucid.linalg.qr(A [, mode = \"reduced\"])", also = {}, aka = {},
    text = "Two results, Q and R with A = Q R, k = min(m, n) (geqrf, orgqr). mode\
 \"reduced\" (the default): Q (..., m, k), R (..., k, n); \"complete\": Q (..., m,\
@@ -519,6 +554,48 @@ smallest singular value), 1 and -1 (max and min column sums of |A|),\
 math.huge and -math.huge (max and min row sums). dim: the two dims holding\
 the matrices ({-2, -1}); keepdim keeps them as size 1. Gradients come from\
 the ops it is made of (the SVD's through its singular values)."},
+  {name = "lucid.linalg.norm", section = "Linear algebra", usage = "lucid.linalg.norm(A [, ord [, dim [, keepdim = false]]])", also = {}, aka = {},
+   text = "A vector or a matrix norm, as PyTorch 1.13's torch.linalg.norm picks\
+one: with dim one dim (a number or {d}), vector_norm along it (ord a\
+number, 2 by default); with dim two dims, matrix_norm over them when ord\
+is given (\"fro\" \"nuc\" 2 -2 1 -1 math.huge -math.huge), else the 2-norm of\
+those elements; without dim, a given ord needs A 1-D (vector_norm) or 2-D\
+(matrix_norm), and no ord is the 2-norm of all the elements. keepdim keeps\
+the reduced dims as size 1. Errors of the norm it picks name that norm."},
+  {name = "lucid.linalg.svdvals", section = "Linear algebra", usage = "lucid.linalg.svdvals(A)", also = {}, aka = {},
+   text = "The singular values (..., min(m, n)) of a matrix or of each of a batch,\
+in descending order, as torch.linalg.svdvals: S of svd(A, false), whose\
+gradient needs no distinct singular values."},
+  {name = "lucid.linalg.eigvalsh", section = "Linear algebra", usage = "lucid.linalg.eigvalsh(A [, UPLO = \"L\"])", also = {}, aka = {},
+   text = "The eigenvalues (..., n), ascending, of a symmetric matrix or of each of\
+a batch, read from its lower triangle (UPLO = \"L\") or upper one (\"U\"), as\
+torch.linalg.eigvalsh: L of eigh, whose gradient needs no distinct\
+eigenvalues."},
+  {name = "lucid.linalg.matrix_power", section = "Linear algebra", usage = "lucid.linalg.matrix_power(A, n)  or  A:matrix_power(n)", also = {}, aka = {},
+   text = "A^n for a square matrix or each of a batch, as torch.linalg.matrix_power:\
+n = 0 gives the identity (with a zero gradient), a negative n the power\
+of inv(A) (float A only); otherwise repeated squaring with matmul, so the\
+gradient is matmul's (and inv's). Integer dtypes work for n >= 0."},
+  {name = "lucid.linalg.multi_dot", section = "Linear algebra", usage = "lucid.linalg.multi_dot({A, B, C, ...})", also = {}, aka = {},
+   text = "The product of two or more matrices in the order of least cost (PyTorch's\
+torch.linalg.multi_dot: matrix chain order), the first of them a row\
+vector when 1-D and the last a column vector when 1-D (their dim is then\
+dropped from the result; both 1-D give a 0-d tensor). Every other tensor\
+is 2-D; all share a dtype. Gradients are matmul's."},
+  {name = "lucid.linalg.cond", section = "Linear algebra", usage = "lucid.linalg.cond(A [, p])", also = {}, aka = {},
+   text = "The condition number of a matrix or of each of a batch in the p-norm, as\
+torch.linalg.cond: p = nil or 2 is the largest singular value over the\
+smallest (-2 the reverse; any shape, from svdvals); 1, -1, math.huge,\
+-math.huge, \"fro\" and \"nuc\" are matrix_norm(A, p) * matrix_norm(inv(A),\
+p), for square matrices, math.huge where A is singular (inv_ex). An\
+empty matrix gives 0. Gradients through svdvals, inv and the norms."},
+  {name = "lucid.linalg.matrix_rank", section = "Linear algebra", usage = "lucid.linalg.matrix_rank(A [, {atol =, rtol =, hermitian = false}])", also = {}, aka = {},
+   text = "The rank (int64, of the batch's shape) of a matrix or of each of a batch,\
+as torch.linalg.matrix_rank: how many singular values (|eigenvalues| of\
+the lower triangle when hermitian) exceed max(atol, rtol * the largest).\
+Without either tolerance rtol is max(m, n) * eps of the dtype; with atol >\
+0 alone it is 0. Tolerances are numbers (PyTorch also takes tensors; its\
+deprecated tol is not taken)."},
   {name = "lucid.rnn_tanh", section = "Recurrent", usage = "local out, h_n = lucid.rnn_tanh(input, h0, weight_ih, weight_hh [, bias_ih, bias_hh] [, {batch_sizes = nil, reverse = false}])", also = {}, aka = {},
    text = "One Elman RNN layer (tanh) over a sequence, in one direction, as a\
 recurrent layer of nn.RNN: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh).\

@@ -234,6 +234,7 @@ return load_guarded("lucid", lucid, function()
   for name, fn in pairs(require("lucid.inplace")(methods)) do methods[name] = fn end
   -- lucid.linalg (torch.linalg): the C functions, and the norms written in Lua
   for name, fn in pairs(require("lucid.norms")) do C.linalg[name] = fn end
+  for name, fn in pairs(require("lucid.linalg_fns")) do C.linalg[name] = fn end
 
   local format = require("lucid.format")
   --- How tensors print, as PyTorch: decimals (4), the element count past which

@@ -120,4 +120,55 @@ function M.addmm(...)
   return beta == 1 and input + prod or input * beta + prod
 end
 
+-- torch's aliases of torch.linalg's functions, as functions and methods.
+-- Their errors name the lucid.linalg function that does the work.
+
+--- The inverse of a square matrix or of each of a batch: lucid.linalg.inv,
+-- as torch.inverse.
+-- @function inverse
+-- @usage lucid.inverse(A)  or  A:inverse()
+-- @within Linear algebra
+function M.inverse(a, ...) return C.linalg.inv(a, ...) end
+
+--- The determinant: lucid.linalg.det, as torch.det.
+-- @function det
+-- @usage lucid.det(A)  or  A:det()
+-- @within Linear algebra
+function M.det(a, ...) return C.linalg.det(a, ...) end
+
+--- sign and log|det|: lucid.linalg.slogdet, as torch.slogdet.
+-- @function slogdet
+-- @usage local sign, logabsdet = A:slogdet()
+-- @within Linear algebra
+function M.slogdet(a, ...) return C.linalg.slogdet(a, ...) end
+
+--- log(det A), as torch.logdet: NaN where the determinant is negative,
+-- -math.huge where it is 0; the gradient is slogdet's, A^-T.
+-- @function logdet
+-- @usage lucid.logdet(A)  or  A:logdet()
+-- @within Linear algebra
+function M.logdet(a, ...)
+  local sign, logabs = C.linalg.slogdet(a, ...)
+  return logabs:masked_fill(sign:eq(-1), 0 / 0)
+end
+
+--- The pseudoinverse with singular values at most rcond * the largest
+-- dropped, as torch.pinverse: lucid.linalg.pinv(A, {rtol = rcond, atol = 0}).
+-- @function pinverse
+-- @usage lucid.pinverse(A [, rcond = 1e-15])  or  A:pinverse([rcond])
+-- @within Linear algebra
+function M.pinverse(a, rcond, ...)
+  if select("#", ...) > 0 then raise("lucid.pinverse: takes A and rcond") end
+  if rcond ~= nil and type(rcond) ~= "number" then
+    raise("lucid.pinverse: rcond must be a number, got " .. args.describe(rcond))
+  end
+  return C.linalg.pinv(a, {atol = 0, rtol = rcond or 1e-15})
+end
+
+--- A^n: lucid.linalg.matrix_power, as torch.matrix_power.
+-- @function matrix_power
+-- @usage lucid.matrix_power(A, n)  or  A:matrix_power(n)
+-- @within Linear algebra
+function M.matrix_power(a, n, ...) return require("lucid.linalg_fns").matrix_power(a, n, ...) end
+
 return M
