@@ -112,6 +112,8 @@ static int rule_eigh(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_pinv(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_lstsq(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_solve_triangular(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_lu_factor(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int rule_lu_solve(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 
 enum {
 #define LINALG(name, ...) LP_##name,
@@ -390,6 +392,69 @@ static lc_tensor *trsm_raw(lc_ctx *ctx, lc_tensor *a, lc_tensor *b, int upper, i
   lc_tensor_release(ac);
   lc_tensor_release(bc);
   return x;
+}
+
+/* getrf of every matrix of a (..., m, n): *lu (..., m, n) and *piv (...,
+ * min(m, n)) int32, 1-based. info (an int32 tensor of the batch's count)
+ * gets getrf's info; without it a zero on U's diagonal is an error. */
+static lc_status lu_raw(lc_ctx *ctx, lc_tensor *a, lc_tensor **lu, lc_tensor **piv, lc_tensor *info_out) {
+  lc_dtype dt = a->dtype;
+  int nb = a->ndim - 2;
+  int64_t m = a->shape[nb], n = a->shape[nb + 1], k = m < n ? m : n, count = batch_count(nb, a->shape);
+  int64_t tail[1] = {k};
+  lc_tensor *ac = colmajor(ctx, a, nb, a->shape);
+  lc_tensor *out = ac ? lc_empty(ctx, dt, a->ndim, a->shape) : NULL;
+  lc_tensor *pv = out ? batch_tensor(ctx, LC_INT32, nb, a->shape, 1, tail) : NULL;
+  la_int lm = (la_int)m, ln = (la_int)n, lda = m > 1 ? (la_int)m : 1, info = 0;
+  int ok = pv != NULL;
+  for (int64_t i = 0; ok && i < count; i++) {
+    void *am = mat(ac, i, m * n);
+    if (k > 0) LA(dt, getrf, &lm, &ln, am, &lda, (la_int *)mat(pv, i, k), &info);
+    if (info_out) ((int32_t *)lc_tensor_data(info_out))[i] = info;
+    if (info > 0 && !info_out) {
+      char what[160];
+      snprintf(what, sizeof what, "has U[%d,%d] = 0, which lu_solve would divide by (lu_factor_ex and lu "
+               "factor it all the same)", (int)info, (int)info);
+      fail_at(ctx, a, "A", nb, a->shape, i, what);
+      ok = 0;
+      break;
+    }
+    rows_from_cols(dt, mat(out, i, m * n), n, am, m, m, n);
+  }
+  lc_tensor_release(ac);
+  if (!ok) {
+    lc_tensor_release(out);
+    lc_tensor_release(pv);
+    return ctx->status;
+  }
+  *lu = out;
+  *piv = pv;
+  return LC_OK;
+}
+
+/* P (..., m, m) of dtype dt with A = P L U, from getrf's pivots (..., k)
+ * (1-based, each checked to be in 1..m): the swaps applied in order to
+ * the rows 1..m give perm, and P[perm[j]][j] = 1. */
+static lc_tensor *perm_matrix(lc_ctx *ctx, lc_tensor *piv, int64_t m, lc_dtype dt) {
+  int nb = piv->ndim - 1;
+  int64_t k = piv->shape[nb], count = batch_count(nb, piv->shape), tail[2] = {m, m};
+  lc_tensor *pc = lc__contig_raw(ctx, piv), *perm = pc ? work_buf(ctx, LC_INT64, m) : NULL;
+  lc_tensor *out = perm ? batch_tensor(ctx, dt, nb, piv->shape, 2, tail) : NULL;
+  if (out && out->numel > 0) memset(lc_tensor_data(out), 0, lc_dtype_size(dt) * (size_t)out->numel);
+  for (int64_t b = 0; out && b < count; b++) {
+    int64_t *pm = lc_tensor_data(perm);
+    const int32_t *pv = (const int32_t *)lc_tensor_data(pc) + b * k;
+    for (int64_t j = 0; j < m; j++) pm[j] = j;
+    for (int64_t i = 0; i < k; i++) {
+      int64_t to = pv[i] - 1, t = pm[i];
+      pm[i] = pm[to];
+      pm[to] = t;
+    }
+    for (int64_t j = 0; j < m; j++) st(dt, mat(out, b, m * m), pm[j] * m + j, 1.0);
+  }
+  lc_tensor_release(pc);
+  lc_tensor_release(perm);
+  return out;
 }
 
 /* ---- Cholesky, QR, SVD, eigh -------------------------------------------------------------- */
@@ -943,6 +1008,128 @@ lc_tensor *lc_linalg_solve_triangular(lc_ctx *ctx, lc_tensor *a, lc_tensor *b, i
                 LP_solve_triangular, 2, in, n, n, mode);
 }
 
+lc_status lc_linalg_lu_factor(lc_ctx *ctx, lc_tensor *a, lc_tensor **lu, lc_tensor **pivots,
+                              lc_tensor **info) {
+  *lu = *pivots = NULL;
+  if (info) *info = NULL;
+  if (!check_matrix(ctx, a, "A", 0)) return ctx->status;
+  lc_tensor *in = info ? info_tensor(ctx, a) : NULL, *l = NULL, *pv = NULL;
+  if ((info && !in) || lu_raw(ctx, a, &l, &pv, in) != LC_OK) {
+    lc_tensor_release(in);
+    return ctx->status;
+  }
+  l = finish(ctx, l, LP_lu_factor, 1, &a, a->shape[a->ndim - 2], a->shape[a->ndim - 1], 0);
+  if (l && l->node) l->node->saved[0] = lc__retained(pv);  /* the rule's P */
+  if (!l) {
+    lc_tensor_release(pv);
+    lc_tensor_release(in);
+    return ctx->status;
+  }
+  *lu = l;
+  *pivots = pv;
+  if (info) *info = in;
+  return LC_OK;
+}
+
+/* (..., r, c) as its transpose (..., c, r): a view that records nothing */
+static lc_tensor *mT_view(lc_ctx *ctx, lc_tensor *t) {
+  int64_t shape[LC_MAX_DIMS], strides[LC_MAX_DIMS];
+  int nd = t->ndim;
+  memcpy(shape, t->shape, sizeof(int64_t) * (size_t)nd);
+  memcpy(strides, t->strides, sizeof(int64_t) * (size_t)nd);
+  shape[nd - 2] = t->shape[nd - 1];
+  shape[nd - 1] = t->shape[nd - 2];
+  strides[nd - 2] = t->strides[nd - 1];
+  strides[nd - 1] = t->strides[nd - 2];
+  return lc__view(ctx, t, nd, shape, strides, t->offset);
+}
+
+/* pivots: int32, LU's batch dims then n, every value in 1..n. */
+static int check_pivots(lc_ctx *ctx, const lc_tensor *lu, lc_tensor *piv) {
+  if (piv->dtype != LC_INT32) {
+    lc__fail(ctx, LC_EARG, "pivots must be an int32 tensor (lu_factor's), got %s", lc_dtype_name(piv->dtype));
+    return 0;
+  }
+  int ok = piv->ndim == lu->ndim - 1;
+  for (int i = 0; ok && i < piv->ndim; i++) ok = piv->shape[i] == lu->shape[i];
+  if (!ok) {
+    lc__fail_shapes(ctx, "LU %s and pivots %s: pivots must have LU's batch dims and LU's size n", lu, piv);
+    return 0;
+  }
+  int64_t n = lu->shape[lu->ndim - 1];
+  lc_tensor *pc = lc__contig_raw(ctx, piv);
+  for (int64_t i = 0; pc && i < pc->numel; i++) {
+    int32_t v = ((const int32_t *)lc_tensor_data(pc))[i];
+    if (v < 1 || v > n) {
+      lc__fail(ctx, LC_EARG, "pivots must be in 1..%lld (LU's size), got %d", (long long)n, (int)v);
+      lc_tensor_release(pc);
+      return 0;
+    }
+  }
+  if (!pc) return 0;
+  lc_tensor_release(pc);
+  return 1;
+}
+
+lc_tensor *lc_linalg_lu_solve(lc_ctx *ctx, lc_tensor *lu, lc_tensor *pivots, lc_tensor *b, int left,
+                              int adjoint) {
+  if (!check_matrix(ctx, lu, "LU", 1) || !check_float(ctx, b, "B") || !check_pivots(ctx, lu, pivots))
+    return NULL;
+  if (lu->dtype != b->dtype) {
+    lc__fail(ctx, LC_EARG, "LU and B must have the same dtype, got %s and %s", lc_dtype_name(lu->dtype),
+             lc_dtype_name(b->dtype));
+    return NULL;
+  }
+  if (b->ndim < 2) return lc__fail_shapes(ctx, "LU %s and B %s: B must have at least 2 dimensions", lu, b);
+  int64_t n = lu->shape[lu->ndim - 1], along = b->shape[b->ndim - (left ? 2 : 1)];
+  if (along != n) {
+    char sa[LC_SHAPE_STR], sb[LC_SHAPE_STR];
+    lc_shape_str(sa, sizeof sa, lu->ndim, lu->shape);
+    lc_shape_str(sb, sizeof sb, b->ndim, b->shape);
+    lc__fail(ctx, LC_ESHAPE, "LU %s and B %s do not fit (%lld ~= %lld)", sa, sb, (long long)n,
+             (long long)along);
+    return NULL;
+  }
+  if (b->shape[b->ndim - 2] > 32767 || b->shape[b->ndim - 1] > 32767)
+    return lc__fail_shapes(ctx, "LU %s and B %s: matrices beyond 32767 rows or columns are too large "
+                           "for LAPACK", lu, b);
+  int nb;
+  int64_t bs[LC_MAX_DIMS];
+  if (!broadcast_batch(ctx, lu, lu->ndim - 2, "LU", b, b->ndim - 2, "B", &nb, bs)) return NULL;
+  /* X A = B is A^T X^T = B^T: getrs on B^T, the other way round, and X^T
+   * comes out column-major, which is X row-major */
+  lc_dtype dt = lu->dtype;
+  lc_tensor *bv = left ? lc__retained(b) : mT_view(ctx, b);
+  int64_t k = bv ? bv->shape[bv->ndim - 1] : 0, count = batch_count(nb, bs);
+  int64_t pshape[LC_MAX_DIMS], pstrides[LC_MAX_DIMS];
+  memcpy(pshape, pivots->shape, sizeof(int64_t) * (size_t)pivots->ndim);
+  memcpy(pstrides, pivots->strides, sizeof(int64_t) * (size_t)pivots->ndim);
+  pshape[pivots->ndim] = 1;
+  pstrides[pivots->ndim] = 1;
+  lc_tensor *pview = bv ? lc__view(ctx, pivots, pivots->ndim + 1, pshape, pstrides, pivots->offset) : NULL;
+  lc_tensor *pc = pview ? colmajor(ctx, pview, nb, bs) : NULL;  /* (bs..., 1, n): one vector each */
+  lc_tensor *ac = pc ? colmajor(ctx, lu, nb, bs) : NULL, *bc = ac ? colmajor(ctx, bv, nb, bs) : NULL;
+  int64_t tail[2] = {left ? n : k, left ? k : n};
+  lc_tensor *x = bc ? batch_tensor(ctx, dt, nb, bs, 2, tail) : NULL;
+  const char *trans = (left ? adjoint : !adjoint) ? "T" : "N";
+  la_int ln = (la_int)n, lk = (la_int)k, lda = n > 1 ? (la_int)n : 1, info = 0;
+  for (int64_t i = 0; x && i < count; i++) {
+    void *bm = mat(bc, i, n * k);
+    if (n > 0 && k > 0)
+      LA(dt, getrs, trans, &ln, &lk, mat(ac, i, n * n), &lda, (const la_int *)mat(pc, i, n), bm, &lda,
+         &info, 1);
+    if (left) rows_from_cols(dt, mat(x, i, n * k), k, bm, n, n, k);
+    else if (n * k > 0) memcpy(mat(x, i, n * k), bm, (size_t)(n * k) * lc_dtype_size(dt));
+  }
+  lc_tensor_release(bv);
+  lc_tensor_release(pview);
+  lc_tensor_release(pc);
+  lc_tensor_release(ac);
+  lc_tensor_release(bc);
+  lc_tensor *in[3] = {lu, pivots, b};
+  return finish(ctx, x, LP_lu_solve, 3, in, n, n, (left != 0) | (adjoint != 0) << 1);
+}
+
 static lc_tensor *mt_raw(lc_ctx *ctx, lc_tensor *x) {
   return x ? lc_transpose(ctx, x, x->ndim - 2, x->ndim - 1) : NULL;
 }
@@ -1418,6 +1605,74 @@ static int rule_solve_triangular(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tenso
     lc_tensor *ga = d_un(s, lc_neg, left ? mm(s, gb, mT(s, x)) : mm(s, mT(s, x), gb));
     ga = upper ? band(s, ga, unit, 1) : band(s, ga, -unit, 0);
     grads[0] = ga ? lc__sum_to(ctx, ga, a->ndim, a->shape) : NULL;
+  }
+  d_end(s);
+  return 1;
+}
+
+/* A = P L U's gradient from LU's (PyTorch's linalg_lu_backward, derived
+ * for the packed LU): with k = min(m, n), L1 and U1 the leading k x k
+ * blocks, gL = tril(g) and gU = triu(g) split as L and U are,
+ *   X = tril(L1^T gL1, -1) + triu(gU1 U1^T), less triu(L2^T gL2) when tall,
+ *       less tril(gU2 U2^T, -1) when wide;
+ *   gA = P [L1^-T X U1^-T; gL2 U1^-T] (tall) or P [L1^-T X U1^-T, L1^-T gU2]
+ * (wide), each inverse a recorded solve_triangular (of LU's own blocks: L1's
+ * unit diagonal is not read). */
+static int rule_lu_factor(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  int64_t m = n->p.la.m, cols = n->p.la.n, k = n->p.la.k;
+  lc_tensor *lu = n->out;
+  d_scope sc = {ctx, g->dtype, 0, {NULL}}, *s = &sc;
+  int r = lu->ndim - 2, c = lu->ndim - 1;
+#define NARROW(x, dim, start, len) ((x) ? d_keep(s, lc_narrow(ctx, (x), (dim), (start), (len))) : NULL)
+  lc_tensor *lu1 = NARROW(NARROW(lu, r, 0, k), c, 0, k), *g1 = NARROW(NARROW(g, r, 0, k), c, 0, k);
+  lc_tensor *l1 = d_add(s, band(s, lu1, -1, 0), eye_of(s, k, g->dtype)), *u1 = band(s, lu1, 0, 1);
+  lc_tensor *lower = mm(s, mT(s, l1), band(s, g1, -1, 0)), *upper = mm(s, band(s, g1, 0, 1), mT(s, u1));
+  lc_tensor *g2 = NULL;
+  if (m > cols) {
+    lc_tensor *l2 = NARROW(lu, r, k, m - k);
+    g2 = NARROW(g, r, k, m - k);
+    upper = d_sub(s, upper, mm(s, mT(s, l2), g2));
+  } else if (m < cols) {
+    lc_tensor *u2 = NARROW(lu, c, k, cols - k);
+    g2 = NARROW(g, c, k, cols - k);
+    lower = d_sub(s, lower, mm(s, g2, mT(s, u2)));
+  }
+#undef NARROW
+  lc_tensor *x = d_add(s, band(s, lower, -1, 0), band(s, upper, 0, 1)), *lu1t = mT(s, lu1);
+#define TRSM(b, up, left, unit) \
+  ((b) && lu1t ? d_keep(s, lc_linalg_solve_triangular(ctx, lu1t, (b), (up), (left), (unit))) : NULL)
+  lc_tensor *gb = TRSM(TRSM(x, 1, 1, 1), 0, 0, 0);
+  if (m != cols) {
+    lc_tensor *pieces[2] = {gb, m > cols ? TRSM(g2, 0, 0, 0) : TRSM(g2, 1, 1, 1)};
+    gb = pieces[0] && pieces[1] ? d_keep(s, lc_cat(ctx, 2, pieces, m > cols ? r : c)) : NULL;
+  }
+#undef TRSM
+  lc_tensor *p = n->saved[0] ? d_keep(s, perm_matrix(ctx, n->saved[0], m, g->dtype)) : NULL;
+  grads[0] = lc__retained(mm(s, p, gb));
+  d_end(s);
+  return 1;
+}
+
+/* gB = lu_solve(LU, pivots, g) with the other adjoint; gA of A = P L U by
+ * the four cases (A X = B: -gB X^T; A^T X = B: -X gB^T; X A = B: -X^T gB;
+ * X A^T = B: -gB^T X), then through A = P L U to the packed LU:
+ * gLU = tril(P^T gA U^T, -1) + triu(L^T P^T gA); both summed over the batch
+ * dims their input was broadcast along. */
+static int rule_lu_solve(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  lc_tensor *lu = n->inputs[0], *piv = n->inputs[1], *b = n->inputs[2], *x = n->out;
+  int left = n->p.la.mode & 1, adjoint = (n->p.la.mode >> 1) & 1;
+  int64_t dim = n->p.la.n;
+  d_scope sc = {ctx, g->dtype, 0, {NULL}}, *s = &sc;
+  lc_tensor *gb = d_keep(s, lc_linalg_lu_solve(ctx, lu, piv, g, left, !adjoint));
+  if (b->requires_grad) grads[2] = gb ? lc__sum_to(ctx, gb, b->ndim, b->shape) : NULL;
+  if (lu->requires_grad) {
+    lc_tensor *ga = left ? (adjoint ? mm(s, x, mT(s, gb)) : mm(s, gb, mT(s, x)))
+                         : (adjoint ? mm(s, mT(s, gb), x) : mm(s, mT(s, x), gb));
+    lc_tensor *p = d_keep(s, perm_matrix(ctx, piv, dim, g->dtype));
+    lc_tensor *pga = d_un(s, lc_neg, mm(s, mT(s, p), ga));
+    lc_tensor *l = d_add(s, band(s, lu, -1, 0), eye_of(s, dim, g->dtype)), *u = band(s, lu, 0, 1);
+    lc_tensor *glu = d_add(s, band(s, mm(s, pga, mT(s, u)), -1, 0), band(s, mm(s, mT(s, l), pga), 0, 1));
+    grads[0] = glu ? lc__sum_to(ctx, glu, lu->ndim, lu->shape) : NULL;
   }
   d_end(s);
   return 1;

@@ -99,6 +99,23 @@ lc_status lc_linalg_lstsq(lc_ctx *ctx, lc_tensor *a, lc_tensor *b, const double 
                           lc_lstsq_driver driver, lc_tensor **x, lc_tensor **residuals,
                           lc_tensor **rank, lc_tensor **sv);
 
+/* The LU factorisation with partial pivoting A = P L U of A (..., m, n),
+ * k = min(m, n), as LAPACK's getrf packs it: LU (..., m, n) holds L's
+ * strict lower part (its diagonal is ones) and U, and pivots (..., k) int32
+ * the rows swapped, 1-based (LAPACK's, and PyTorch's too): row i was
+ * swapped with row pivots[i], for i = 1..k in order. info (...) int32 is
+ * 0, or the 1-based index of the first zero on U's diagonal; info may be
+ * NULL, and then a zero there is an error (torch.linalg.lu_factor), else
+ * not (lu_factor_ex). LU carries the gradient (PyTorch's, through P L U). */
+lc_status lc_linalg_lu_factor(lc_ctx *ctx, lc_tensor *a, lc_tensor **lu, lc_tensor **pivots,
+                              lc_tensor **info);
+/* X solving A X = B with A = P L U given as lu_factor's LU (..., n, n) and
+ * pivots (..., n) (int32, each in 1..n), B (..., n, k); adjoint: A^T X = B;
+ * not left: X A = B (or X A^T = B), B (..., k, n). Batch dims of LU and
+ * pivots agree and broadcast with B's. Gradients flow to LU and B (getrs). */
+lc_tensor *lc_linalg_lu_solve(lc_ctx *ctx, lc_tensor *lu, lc_tensor *pivots, lc_tensor *b, int left,
+                              int adjoint);
+
 #ifdef __cplusplus
 }
 #endif

@@ -199,6 +199,87 @@ static int l_solve_triangular(lua_State *L) {
   return lt_push(L, ctx, lc_linalg_solve_triangular(ctx, a, v[0].t, v[1].b, v[2].b, v[3].b), fname);
 }
 
+/* PyTorch's CPU refuses pivot = false; so does this library. */
+static int check_pivot(lua_State *L, const lt_val *v, const char *fname) {
+  if (!v->b) return lt_error(L, "%s: LU without pivoting (pivot = false) is not implemented, as in PyTorch on "
+                             "the CPU", fname);
+  return 0;
+}
+
+static const lt_arg LU_FACTOR_ARGS[] = {{"pivot", LT_K_BOOL, LT_KW, 1, NULL}, {NULL}};
+/***
+Two results, LU and pivots, the LU factorisation with partial pivoting A =
+P L U of A (..., m, n) (getrf): LU (..., m, n) holds L's strict lower part
+(L's diagonal is ones) and U; pivots (..., min(m, n)) int32 are 1-based, as
+LAPACK's and PyTorch's are (row i was swapped with row pivots[i], in order),
+so they pass unchanged between Lua and PyTorch. A zero on U's diagonal is an
+error (lu_factor_ex and lu take it). LU's gradient is PyTorch's.
+@function lu_factor
+@usage local LU, pivots = lucid.linalg.lu_factor(A [, {pivot = true}])
+@within Linear algebra
+*/
+static int l_lu_factor(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = arg_a(L);
+  lt_val v[1];
+  const char *fname = lt_args(L, 2, -1, v);
+  check_pivot(L, &v[0], fname);
+  lc_tensor **slots[2] = {lt_newbox(L), lt_newbox(L)};
+  lc_tensor *r[2] = {NULL, NULL};
+  lt_do(L, ctx, lc_linalg_lu_factor(ctx, a, &r[0], &r[1], NULL), fname);
+  return push_results(L, ctx, slots, r, 2);
+}
+
+static const lt_arg LU_FACTOR_EX_ARGS[] = {
+  {"pivot", LT_K_BOOL, LT_KW, 1, NULL}, {"check_errors", LT_K_BOOL, LT_KW, 0, NULL}, {NULL}};
+/***
+Three results: LU and pivots as lu_factor, and info, an int32 tensor of
+the batch's shape: 0, or the 1-based index of the first zero on U's
+diagonal, which is then no error (with check_errors = true it is).
+@function lu_factor_ex
+@usage local LU, pivots, info = lucid.linalg.lu_factor_ex(A [, {pivot = true, check_errors = false}])
+@within Linear algebra
+*/
+static int l_lu_factor_ex(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = arg_a(L);
+  lt_val v[2];
+  const char *fname = lt_args(L, 2, -1, v);
+  check_pivot(L, &v[0], fname);
+  lc_tensor **slots[3] = {lt_newbox(L), lt_newbox(L), lt_newbox(L)};
+  lc_tensor *r[3] = {NULL, NULL, NULL};
+  lt_do(L, ctx, lc_linalg_lu_factor(ctx, a, &r[0], &r[1], v[1].b ? NULL : &r[2]), fname);
+  if (!r[2]) {  /* checked: every info is 0 */
+    r[2] = lc_zeros(ctx, LC_INT32, a->ndim - 2, a->shape);
+    if (!r[2]) {
+      lc_tensor_release(r[0]);
+      lc_tensor_release(r[1]);
+      return lt_fail(L, ctx, fname);
+    }
+  }
+  return push_results(L, ctx, slots, r, 3);
+}
+
+static const lt_arg LU_SOLVE_ARGS[] = {
+  {"pivots", LT_K_TENSOR, LT_REQ, 0, NULL}, {"B", LT_K_TENSOR, LT_REQ, 0, NULL},
+  {"left", LT_K_BOOL, LT_KW, 1, NULL}, {"adjoint", LT_K_BOOL, LT_KW, 0, NULL}, {NULL}};
+/***
+X solving A X = B from lu_factor's LU (..., n, n) and pivots (..., n) (getrs):
+B (..., n, k), or (..., k, n) with left = false (X A = B); adjoint = true
+solves with A^T. Batch dims of LU and B broadcast (pivots have LU's). Pivots
+out of 1..n are an error. Gradients flow to LU and B, a second derivative too.
+@function lu_solve
+@usage lucid.linalg.lu_solve(LU, pivots, B [, {left = true, adjoint = false}])
+@within Linear algebra
+*/
+static int l_lu_solve(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *lu = lt_tensor_arg(L, 1, lt_fn(L)->fname);
+  lt_val v[4];
+  const char *fname = lt_args(L, 2, -1, v);
+  return lt_push(L, ctx, lc_linalg_lu_solve(ctx, lu, v[0].t, v[1].t, v[2].b, v[3].b), fname);
+}
+
 static const lt_arg QR_ARGS[] = {{"mode", LT_K_STRING, 0, 0, NULL}, {NULL}};
 /***
 Two results, Q and R with A = Q R, k = min(m, n) (geqrf, orgqr). mode
@@ -356,6 +437,9 @@ static const lt_reg linalg_fns[] = {
   {"inv_ex", "lucid.linalg.inv_ex", l_inv_ex, EX_ARGS, LT_MODULE},
   {"cholesky_ex", "lucid.linalg.cholesky_ex", l_cholesky_ex, CHOLESKY_EX_ARGS, LT_MODULE},
   {"solve_triangular", "lucid.linalg.solve_triangular", l_solve_triangular, SOLVE_TRIANGULAR_ARGS, LT_MODULE},
+  {"lu_factor", "lucid.linalg.lu_factor", l_lu_factor, LU_FACTOR_ARGS, LT_MODULE},
+  {"lu_factor_ex", "lucid.linalg.lu_factor_ex", l_lu_factor_ex, LU_FACTOR_EX_ARGS, LT_MODULE},
+  {"lu_solve", "lucid.linalg.lu_solve", l_lu_solve, LU_SOLVE_ARGS, LT_MODULE},
   {NULL, NULL, NULL, NULL, 0}};
 
 void lt_register_linalg(lua_State *L, int state, int methods, int module) {

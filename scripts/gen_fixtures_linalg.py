@@ -1,6 +1,7 @@
 """Generate tests/fixtures/linalg.lua: PyTorch reference values for
 lucid.linalg (inv solve det slogdet cholesky qr svd eigh pinv lstsq
-vector_norm matrix_norm, solve_triangular inv_ex cholesky_ex, and the
+vector_norm matrix_norm, solve_triangular inv_ex cholesky_ex lu_factor
+lu_factor_ex lu_solve, and lu (with torch.lu_unpack) and the
 composed norm svdvals eigvalsh matrix_power multi_dot cond matrix_rank) and
 torch's aliases (inverse logdet pinverse matrix_power); tests/linalg_spec.lua
 compares against it.
@@ -360,6 +361,52 @@ def build_triangular():
          cholesky_ex(False), [{}], grad=False)
 
 
+def build_lu_family():
+    def lu_factor(a):
+        lu, piv = torch.linalg.lu_factor(a)
+        return [lu, piv], None
+    case("lu_factor (3,3)", "lu_factor", [randn(3, 3)], lu_factor)
+    case("lu_factor batch (2,3,3)", "lu_factor", [randn(2, 3, 3)], lu_factor)
+    case("lu_factor tall (4,3)", "lu_factor", [randn(4, 3)], lu_factor)
+    case("lu_factor wide (3,5)", "lu_factor", [randn(3, 5)], lu_factor)
+    case("lu_factor wide batch (2,2,4)", "lu_factor", [randn(2, 2, 4)], lu_factor)
+
+    def lu_factor_ex(a):
+        lu, piv, info = torch.linalg.lu_factor_ex(a)
+        return [lu, piv, info], None
+    sing = torch.tensor([[[1.0, 2, 3], [2, 4, 6], [1, 0, 1]], [[2.0, 1, 0], [1, 3, 1], [0, 1, 4]]],
+                        dtype=DTYPE)
+    case("lu_factor_ex with a singular matrix (2,3,3)", "lu_factor_ex", [sing], lu_factor_ex)
+
+    def lu(a):
+        p, l, u = torch.linalg.lu(a)
+        return [p, l, u], None
+    case("lu (3,3)", "lu", [randn(3, 3)], lu)
+    case("lu tall batch (2,4,3)", "lu", [randn(2, 4, 3)], lu)
+    case("lu wide (3,4)", "lu", [randn(3, 4)], lu)
+
+    def lu_unpack(data, pivots):
+        def f(lu):
+            p, l, u = torch.lu_unpack(lu, pivots, data, pivots is not None)
+            return [x for x in (p, l, u) if x.numel() > 0], None
+        return f
+    a = randn(4, 3)
+    lu_, piv = torch.linalg.lu_factor(a)
+    case("lu_unpack (4,3)", "lu_unpack", [lu_], lu_unpack(True, piv), [piv.tolist()])
+
+    def lu_solve(piv, left=True, adjoint=False):
+        return one(lambda lu, b: torch.linalg.lu_solve(lu, piv, b, left=left, adjoint=adjoint))
+    for left, adjoint in [(True, False), (True, True), (False, False), (False, True)]:
+        a = general(3, 3)
+        lu_, piv = torch.linalg.lu_factor(a)
+        b = randn(3, 2) if left else randn(2, 3)
+        case("lu_solve left %s adjoint %s (3,3)" % (left, adjoint), "lu_solve", [lu_, b],
+             lu_solve(piv, left, adjoint), [piv.tolist(), {"left": left, "adjoint": adjoint}])
+    lu_, piv = torch.linalg.lu_factor(general(2, 3, 3))
+    case("lu_solve broadcast (2,3,3) (3,2)", "lu_solve", [lu_, randn(3, 2)], lu_solve(piv),
+         [piv.tolist(), {}])
+
+
 def build_composed():
     x = randn(2, 3, 4)
     m = with_singular_values(3, 4, [3.0, 2.0, 0.5])
@@ -481,7 +528,8 @@ def self_check():
     wanted = {"inv", "solve", "det", "slogdet", "cholesky", "qr", "svd", "eigh", "pinv",
               "lstsq", "vector_norm", "matrix_norm", "solve_triangular", "inv_ex", "cholesky_ex",
               "norm", "svdvals", "eigvalsh", "matrix_power", "multi_dot", "cond", "matrix_rank",
-              "inverse", "logdet", "pinverse"}
+              "inverse", "logdet", "pinverse", "lu_factor", "lu_factor_ex", "lu", "lu_unpack",
+              "lu_solve"}
     assert wanted <= ops, wanted - ops
     for c in OPS:
         assert len(c["grads"]) == len(c["inputs"]), c["name"]
@@ -501,6 +549,7 @@ def main():
     build_lstsq()
     build_norms()
     build_triangular()
+    build_lu_family()
     build_composed()
     build_aliases()
     self_check()

@@ -659,6 +659,18 @@ cases.solve_triangular = {
   {fn = function(a, b) return sq(LA.solve_triangular(a, b, {upper = false, left = false, unitriangular = true})) end,
    inputs = {well(2, 3, 3), randn(2, 3)}},
 }
+cases.lu_factor = {
+  {fn = function(a) return (LA.lu_factor(a)) end, inputs = {well(3, 3)}},
+  {fn = function(a) return sq((LA.lu_factor(a))) end, inputs = {randn(4, 3)}},
+  {fn = function(a) return (LA.lu_factor(a)) end, inputs = {randn(2, 4)}},
+}
+cases.lu_solve = {
+  {fn = function(lu, b) return LA.lu_solve(lu, lucid.tensor({2, 3, 3}, {dtype = "int32"}), b) end,
+   inputs = {well(3, 3), randn(3, 2)}},
+  {fn = function(lu, b)
+    return sq(LA.lu_solve(lu, lucid.tensor({{1, 3, 3}, {3, 2, 3}}, {dtype = "int32"}), b, {left = false, adjoint = true}))
+  end, inputs = {well(2, 3, 3), randn(2, 3)}},
+}
 
 -- ---- rnn ----------------------------------------------------------------------------
 -- One layer (or step) of each recurrence, small: time-major, and packed

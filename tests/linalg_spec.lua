@@ -85,6 +85,23 @@ local apply = {
     assert.are.equal("int64", r.dtype)
     return {r:double()}
   end,
+  lu_factor = function(a)
+    local lu, piv = LA.lu_factor(a[1])
+    assert.are.equal("int32", piv.dtype)
+    return {lu, piv:double()}
+  end,
+  lu_factor_ex = function(a)
+    local lu, piv, info = LA.lu_factor_ex(a[1])
+    assert.are.equal("int32", info.dtype)
+    return {lu, piv:double(), info:double()}
+  end,
+  lu = function(a) return {LA.lu(a[1])} end,
+  lu_unpack = function(a, args)
+    return {lucid.lu_unpack(a[1], lucid.tensor(args[1], {dtype = "int32"}))}
+  end,
+  lu_solve = function(a, args)
+    return {LA.lu_solve(a[1], lucid.tensor(args[1], {dtype = "int32"}), a[2], args[2])}
+  end,
   inverse = function(a) return {a[1]:inverse()} end,
   logdet = function(a) return {lucid.logdet(a[1])} end,
   pinverse = function(a, args) return {a[1]:pinverse(arg(args, 1))} end,
@@ -358,6 +375,19 @@ describe("lucid.linalg: gradcheck (float64)", function()
     {"cond -2 of a wide matrix", function(a) return LA.cond(a, -2) end, {R(3, 4)}},
     {"logdet", function(a) return lucid.logdet(a:matmul(a:t()) + eye(3)) end, {R(3, 3)}},
     {"pinverse", function(a) return a:pinverse() end, {R(3, 4)}},
+    {"lu_factor of a tall batch", function(a) return (LA.lu_factor(a)) end, {R(2, 4, 3)}},
+    {"lu_factor of a wide matrix", function(a) return (LA.lu_factor(a)) end, {R(3, 5)}},
+    {"lu: L and U", function(a)
+      local _, l, u = LA.lu(a)
+      return lucid.cat({l:reshape(-1), u:reshape(-1)})
+    end, {R(3, 3)}},
+    {"lu_solve, adjoint, B broadcast", function(lu, b)
+      local piv = lucid.tensor({{3, 2, 3}, {1, 3, 3}}, {dtype = "int32"})
+      return LA.lu_solve(lu, piv, b, {adjoint = true})
+    end, {G(2, 3, 3), R(3, 2)}},
+    {"lu_solve, left = false", function(lu, b)
+      return LA.lu_solve(lu, lucid.tensor({2, 2, 3}, {dtype = "int32"}), b, {left = false})
+    end, {G(3, 3), R(2, 3)}},
   }
   for _, c in ipairs(cases) do
     it(c[1], function()
@@ -510,6 +540,51 @@ describe("lucid.linalg errors", function()
     H.assert_error("lucid.linalg.matrix_rank: A must be a square matrix or a batch of them, got shape {3, 2}",
       LA.matrix_rank, b, {hermitian = true})
     H.assert_error("lucid.pinverse: rcond must be a number, got string", lucid.pinverse, a, "x")
+    local i32 = {dtype = "int32"}
+    H.assert_error("lucid.linalg.lu_factor: batch element 2 of A {2, 2, 2} has U[1,1] = 0, which lu_solve would divide by",
+      LA.lu_factor, sing)
+    H.assert_error("lucid.linalg.lu_factor_ex: A {2, 2} has U[1,1] = 0", LA.lu_factor_ex, lucid.zeros(2, 2),
+      {check_errors = true})
+    H.assert_error("lucid.linalg.lu_factor: LU without pivoting (pivot = false) is not implemented",
+      LA.lu_factor, a, {pivot = false})
+    H.assert_error("lucid.linalg.lu: LU without pivoting (pivot = false) is not implemented", LA.lu, a,
+      {pivot = false})
+    H.assert_error("lucid.linalg.lu_solve: pivots must be an int32 tensor (lu_factor's), got int64",
+      LA.lu_solve, a, lucid.tensor({1, 2, 3}, {dtype = "int64"}), b)
+    H.assert_error("lucid.linalg.lu_solve: pivots must be in 1..3 (LU's size), got 4",
+      LA.lu_solve, a, lucid.tensor({1, 4, 3}, i32), b)
+    H.assert_error("lucid.linalg.lu_solve: LU {3, 3} and pivots {2}: pivots must have LU's batch dims and LU's size n",
+      LA.lu_solve, a, lucid.tensor({1, 2}, i32), b)
+    H.assert_error("lucid.linalg.lu_solve: LU {3, 3} and B {3}: B must have at least 2 dimensions",
+      LA.lu_solve, a, lucid.tensor({1, 2, 3}, i32), lucid.ones(3))
+    H.assert_error("lucid.linalg.lu_solve: LU {3, 3} and B {3, 2} do not fit (3 ~= 2)",
+      LA.lu_solve, a, lucid.tensor({1, 2, 3}, i32), b, {left = false})
+    H.assert_error("lucid.lu_unpack: pivots must be in 1..3, got 0", lucid.lu_unpack, a, lucid.tensor({0, 2, 3}, i32))
+    H.assert_error("lucid.lu_unpack: LU {3, 3} and pivots {2}: pivots must have LU's batch dims and min(m, n) = 3 elements",
+      lucid.lu_unpack, a, lucid.tensor({1, 2}, i32))
+  end)
+
+  it("LU: P L U = A, lu_solve agrees with solve, pivots are 1-based as PyTorch's", function()
+    lucid.manual_seed(11)
+    for _, shape in ipairs({{4, 3}, {3, 5}, {2, 3, 3}}) do
+      local a = lucid.randn(shape, {dtype = "float64"})
+      local p, l, u = LA.lu(a)
+      H.assert_close(p:matmul(l):matmul(u), a, 0, 1e-12)
+      local lu, piv = LA.lu_factor(a)
+      local p2, l2, u2 = lucid.lu_unpack(lu, piv)
+      H.assert_close(p2, p, 0, 0)
+      H.assert_close(l2, l, 0, 0)
+      H.assert_close(u2, u, 0, 0)
+      assert.is_true(piv:ge(1):all():item() and piv:le(shape[#shape - 1]):all():item())
+    end
+    -- the row of the largest |value| goes first: pivot 3 for the first column
+    local _, piv = LA.lu_factor(lucid.tensor({{1, 0}, {2, 1}, {5, 1}}))
+    assert.are.same({3, 2}, piv:tolist())
+    local a = lucid.randn({2, 3, 3}, {dtype = "float64"}) + lucid.eye(3, {dtype = "float64"}) * 3
+    local b = lucid.randn({3, 2}, {dtype = "float64"})
+    local lu, pv = LA.lu_factor(a)
+    H.assert_close(LA.lu_solve(lu, pv, b), LA.solve(a, b), 1e-12, 1e-12)
+    H.assert_close(LA.lu_solve(lu, pv, b, {adjoint = true}), LA.solve(a:transpose(-1, -2), b), 1e-12, 1e-12)
   end)
 
   it("give what PyTorch gives at the edges", function()

@@ -231,6 +231,8 @@ describe("options: every function with options refuses an unknown one", function
     {"lucid.linalg.norm", lucid.linalg.norm, t},
     {"lucid.linalg.cond", lucid.linalg.cond, t},
     {"lucid.linalg.matrix_rank", lucid.linalg.matrix_rank, t},
+    {"lucid.linalg.lu", lucid.linalg.lu, t},
+    {"lucid.lu_unpack", lucid.lu_unpack, t, lucid.tensor({1, 2}, {dtype = "int32"})},
     {"nn.functional.scaled_dot_product_attention", F.scaled_dot_product_attention, t, t, t},
     {"nn.MultiheadAttention", nn.MultiheadAttention, 4, 2},
     {"nn.MultiheadAttention.forward", function(...) return nn.MultiheadAttention(4, 2)(...) end, q3, q3, q3},

@@ -382,6 +382,11 @@ Gradients flow back to the positions found."},
 x[i]. Integer and bool inputs give int64 (wrapping as PyTorch's), unless\
 dtype converts input first. Computed as log2(n) shifted products (a scan)\
 of multiplications only, so the gradient is exact where x holds zeros too."},
+  {name = "lucid.lu_unpack", section = "Linear algebra", usage = "local P, L, U = lucid.lu_unpack(LU_data, LU_pivots [, unpack_data = true [, unpack_pivots = true]])", also = {}, aka = {},
+   text = "P, L and U with A = P L U from lucid.linalg.lu_factor's LU (LU_data)\
+and pivots (LU_pivots), as torch.lu_unpack: with unpack_data = false L\
+and U are empty tensors, with unpack_pivots = false P is. L and U carry\
+LU's gradient. A function, not a method, as in PyTorch."},
   {name = "lucid.matmul", section = "Linear algebra", usage = "a:matmul(b)  or  lucid.matmul(a, b)", also = {}, aka = {},
    text = "Matrix product as torch.matmul (Lua has no @): 1-D x 1-D is a dot product,\
 2-D x 2-D a matrix product, 1-D operands act as a row or a column, and more\
@@ -500,6 +505,22 @@ not its diagonal either (taken as ones). B (..., n, k), or (..., k, n) with\
 left = false; batch dims broadcast. A zero on the diagonal is no error\
 (inf and NaN, as PyTorch). Gradients flow to A (its triangle only) and B,\
 a second derivative too."},
+  {name = "lucid.linalg.lu_factor", section = "Linear algebra", usage = "local LU, pivots = lucid.linalg.lu_factor(A [, {pivot = true}])", also = {}, aka = {},
+   text = "Two results, LU and pivots, the LU factorisation with partial pivoting A =\
+P L U of A (..., m, n) (getrf): LU (..., m, n) holds L's strict lower part\
+(L's diagonal is ones) and U; pivots (..., min(m, n)) int32 are 1-based, as\
+LAPACK's and PyTorch's are (row i was swapped with row pivots[i], in order),\
+so they pass unchanged between Lua and PyTorch. A zero on U's diagonal is an\
+error (lu_factor_ex and lu take it). LU's gradient is PyTorch's."},
+  {name = "lucid.linalg.lu_factor_ex", section = "Linear algebra", usage = "local LU, pivots, info = lucid.linalg.lu_factor_ex(A [, {pivot = true, check_errors = false}])", also = {}, aka = {},
+   text = "Three results: LU and pivots as lu_factor, and info, an int32 tensor of\
+the batch's shape: 0, or the 1-based index of the first zero on U's\
+diagonal, which is then no error (with check_errors = true it is)."},
+  {name = "lucid.linalg.lu_solve", section = "Linear algebra", usage = "lucid.linalg.lu_solve(LU, pivots, B [, {left = true, adjoint = false}])", also = {}, aka = {},
+   text = "X solving A X = B from lu_factor's LU (..., n, n) and pivots (..., n) (getrs):\
+B (..., n, k), or (..., k, n) with left = false (X A = B); adjoint = true\
+solves with A^T. Batch dims of LU and B broadcast (pivots have LU's). Pivots\
+out of 1..n are an error. Gradients flow to LU and B, a second derivative too."},
   {name = "lucid.linalg.qr", section = "Linear algebra", usage = "local Q, R = lucid.linalg.qr(A [, mode = \"reduced\"])", also = {}, aka = {},
    text = "Two results, Q and R with A = Q R, k = min(m, n) (geqrf, orgqr). mode\
 \"reduced\" (the default): Q (..., m, k), R (..., k, n); \"complete\": Q (..., m,\
@@ -596,6 +617,12 @@ the lower triangle when hermitian) exceed max(atol, rtol * the largest).\
 Without either tolerance rtol is max(m, n) * eps of the dtype; with atol >\
 0 alone it is 0. Tolerances are numbers (PyTorch also takes tensors; its\
 deprecated tol is not taken)."},
+  {name = "lucid.linalg.lu", section = "Linear algebra", usage = "local P, L, U = lucid.linalg.lu(A [, {pivot = true}])", also = {}, aka = {},
+   text = "Three results, P, L and U with A = P L U, of A (..., m, n), k = min(m,\
+n), as torch.linalg.lu: P (..., m, m) a permutation, L (..., m, k) lower\
+triangular with ones on its diagonal, U (..., k, n) upper triangular. A\
+singular A is no error. Made of lu_factor_ex and its unpacking, so the\
+gradient through L and U is PyTorch's (P has none)."},
   {name = "lucid.rnn_tanh", section = "Recurrent", usage = "local out, h_n = lucid.rnn_tanh(input, h0, weight_ih, weight_hh [, bias_ih, bias_hh] [, {batch_sizes = nil, reverse = false}])", also = {}, aka = {},
    text = "One Elman RNN layer (tanh) over a sequence, in one direction, as a\
 recurrent layer of nn.RNN: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh).\

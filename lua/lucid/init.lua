@@ -234,7 +234,16 @@ return load_guarded("lucid", lucid, function()
   for name, fn in pairs(require("lucid.inplace")(methods)) do methods[name] = fn end
   -- lucid.linalg (torch.linalg): the C functions, and the norms written in Lua
   for name, fn in pairs(require("lucid.norms")) do C.linalg[name] = fn end
-  for name, fn in pairs(require("lucid.linalg_fns")) do C.linalg[name] = fn end
+  local linalg_fns = require("lucid.linalg_fns")
+  for name, fn in pairs(linalg_fns.linalg) do C.linalg[name] = fn end
+  --- P, L and U with A = P L U from lucid.linalg.lu_factor's LU (LU_data)
+  -- and pivots (LU_pivots), as torch.lu_unpack: with unpack_data = false L
+  -- and U are empty tensors, with unpack_pivots = false P is. L and U carry
+  -- LU's gradient. A function, not a method, as in PyTorch.
+  -- @function lu_unpack
+  -- @usage local P, L, U = lucid.lu_unpack(LU_data, LU_pivots [, unpack_data = true [, unpack_pivots = true]])
+  -- @within Linear algebra
+  lucid.lu_unpack = linalg_fns.lu_unpack
 
   local format = require("lucid.format")
   --- How tensors print, as PyTorch: decimals (4), the element count past which

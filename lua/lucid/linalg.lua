@@ -169,6 +169,6 @@ end
 -- @function matrix_power
 -- @usage lucid.matrix_power(A, n)  or  A:matrix_power(n)
 -- @within Linear algebra
-function M.matrix_power(a, n, ...) return require("lucid.linalg_fns").matrix_power(a, n, ...) end
+function M.matrix_power(a, n, ...) return require("lucid.linalg_fns").linalg.matrix_power(a, n, ...) end
 
 return M

@@ -2,10 +2,11 @@
 -- @module lucid.linalg
 
 -- The functions of torch.linalg that PyTorch 1.13 itself composes of others
--- (norm, svdvals, eigvalsh, matrix_power, multi_dot, cond, matrix_rank),
--- made here of lucid.linalg's ops and the core's, so that their gradients,
--- second ones too, come from those ops' rules. init.lua puts them into
--- lucid.linalg beside the C functions (lucid_linalg.c) and the norms.
+-- (norm, svdvals, eigvalsh, matrix_power, multi_dot, cond, matrix_rank), and
+-- lu with torch.lu_unpack, made here of lucid.linalg's ops and the core's,
+-- so that their gradients, second ones too, come from those ops' rules.
+-- init.lua puts M.linalg into lucid.linalg beside the C functions
+-- (lucid_linalg.c) and the norms, and lu_unpack into lucid.
 local args = require("lucid._args")
 local C = require("lucid.core")
 local norms = require("lucid.norms")
@@ -310,4 +311,91 @@ function M.matrix_rank(...)
   return sv:gt(tol):sum(-1)
 end
 
-return M
+-- P (..., m, m) with A = P L U from 1-based pivots (..., k): the swaps
+-- applied in order to the rows 1..m give perm, and P[perm[j]][j] = 1.
+local function perm_matrix(fname, pivots, m, dtype)
+  local k = pivots.shape[pivots.ndim]
+  local shape = pivots.shape
+  shape[#shape] = nil
+  local count = 1
+  for _, d in ipairs(shape) do count = count * d end
+  shape[#shape + 1], shape[#shape + 2] = m, m
+  local flat, vals = {}, k > 0 and pivots:reshape(-1):tolist() or {}
+  for b = 0, count - 1 do
+    local perm = {}
+    for j = 1, m do perm[j] = j end
+    for i = 1, k do
+      local to = vals[b * k + i]
+      if to < 1 or to > m then raise("%s: pivots must be in 1..%d, got %d", fname, m, to) end
+      perm[i], perm[to] = perm[to], perm[i]
+    end
+    local base = b * m * m
+    for j = 1, m * m do flat[base + j] = 0 end
+    for j = 1, m do flat[base + (perm[j] - 1) * m + j] = 1 end
+  end
+  return C.tensor(flat, {dtype = dtype}):reshape(shape)
+end
+
+local function unpack_lu(fname, lu, pivots, unpack_data, unpack_pivots)
+  local s = lu.shape
+  local m, n = s[#s - 1], s[#s]
+  local k = math.min(m, n)
+  local p, l, u = C.empty({0}, {dtype = lu.dtype}), C.empty({0}, {dtype = lu.dtype}), C.empty({0}, {dtype = lu.dtype})
+  if unpack_pivots then
+    if pivots.ndim ~= lu.ndim - 1 or pivots.shape[pivots.ndim] ~= k then
+      raise("%s: LU %s and pivots %s: pivots must have LU's batch dims and min(m, n) = %d elements", fname,
+        shape_str(lu), shape_str(pivots), k)
+    end
+    p = perm_matrix(fname, pivots, m, lu.dtype)
+  end
+  if unpack_data then
+    l = lu:narrow(-1, 1, k):tril(-1) + C.eye(m, k, {dtype = lu.dtype})
+    u = lu:narrow(-2, 1, k):triu()
+  end
+  return p, l, u
+end
+
+local LU = args.schema("lucid.linalg.lu", {
+  {"A", args.REQUIRED}, {"pivot", true, "boolean", keyword = true},
+  unsupported = {"out"},
+})
+
+--- Three results, P, L and U with A = P L U, of A (..., m, n), k = min(m,
+-- n), as torch.linalg.lu: P (..., m, m) a permutation, L (..., m, k) lower
+-- triangular with ones on its diagonal, U (..., k, n) upper triangular. A
+-- singular A is no error. Made of lu_factor_ex and its unpacking, so the
+-- gradient through L and U is PyTorch's (P has none).
+-- @function lu
+-- @usage local P, L, U = lucid.linalg.lu(A [, {pivot = true}])
+-- @within Linear algebra
+function M.lu(...)
+  local fname = "lucid.linalg.lu"
+  local a, pivot = LU:parse(...)
+  check_matrix(fname, a, false)
+  if not pivot then
+    raise("%s: LU without pivoting (pivot = false) is not implemented, as in PyTorch on the CPU", fname)
+  end
+  local lu, pivots = C.linalg.lu_factor_ex(a)
+  return unpack_lu(fname, lu, pivots, true, true)
+end
+
+local LU_UNPACK = args.schema("lucid.lu_unpack", {
+  {"LU_data", args.REQUIRED}, {"LU_pivots", args.REQUIRED},
+  {"unpack_data", true, "boolean"}, {"unpack_pivots", true, "boolean"},
+  unsupported = {"out"},
+})
+
+-- lucid.lu_unpack (documented where init.lua sets it, in module lucid)
+local function lu_unpack(...)
+  local fname = "lucid.lu_unpack"
+  local lu, pivots, unpack_data, unpack_pivots = LU_UNPACK:parse(...)
+  check_float(fname, lu, "LU_data")
+  if lu.ndim < 2 then raise("%s: LU_data must have at least 2 dimensions, got shape %s", fname, shape_str(lu)) end
+  if not C.is_tensor(pivots) or (pivots.dtype ~= "int32" and pivots.dtype ~= "int64") then
+    raise("%s: LU_pivots must be an int32 tensor (lu_factor's), got %s", fname,
+      C.is_tensor(pivots) and pivots.dtype or args.describe(pivots))
+  end
+  return unpack_lu(fname, lu, pivots, unpack_data, unpack_pivots)
+end
+
+return {linalg = M, lu_unpack = lu_unpack}
