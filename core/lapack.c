@@ -272,9 +272,12 @@ static lc_tensor *batch_tensor(lc_ctx *ctx, lc_dtype dt, int nb, const int64_t *
 /* X with A X = B for every matrix of the batch bs[nb], on getrf and getrs:
  * A (..., n, n); B (..., n, k), the identity when NULL (inv), or when vec a
  * batch of vectors (..., n), giving X (bs..., n). A singular matrix is an
- * error naming it, or with allow_singular gives the inf and NaN that getrs
- * makes of it (PyTorch's lu_solve in slogdet's backward); info, when not
- * NULL, an int32 tensor of count elements, gets getrf's info per matrix. */
+ * error naming it, or with allow_singular gives NaN for it (PyTorch's
+ * values there, getrs dividing by a zero pivot, are undefined; and getrs on
+ * a zero pivot leaves OpenBLAS 0.3's single-threaded kernels in a state
+ * where a later ssyevd of a sound matrix fails, so it is not called); info,
+ * when not NULL, an int32 tensor of count elements, gets getrf's info per
+ * matrix. */
 static lc_tensor *solve_raw(lc_ctx *ctx, lc_tensor *a, lc_tensor *b, int vec, int nb, const int64_t *bs,
                             int allow_singular, lc_tensor *info_out) {
   lc_dtype dt = a->dtype;
@@ -305,6 +308,10 @@ static lc_tensor *solve_raw(lc_ctx *ctx, lc_tensor *a, lc_tensor *b, int vec, in
       fail_at(ctx, a, "A", nb, bs, i, "is singular");
       ok = 0;
       break;
+    }
+    if (info > 0) {
+      for (int64_t j = 0; j < n * k; j++) st(dt, mat(x, i, n * k), j, NAN);
+      continue;
     }
     if (n > 0 && k > 0) LA(dt, getrs, "N", &ln, &lk, am, &lda, lc_tensor_data(piv), bm, &lda, &info, 1);
     rows_from_cols(dt, mat(x, i, n * k), k, bm, n, n, k);
@@ -1114,9 +1121,15 @@ lc_tensor *lc_linalg_lu_solve(lc_ctx *ctx, lc_tensor *lu, lc_tensor *pivots, lc_
   const char *trans = (left ? adjoint : !adjoint) ? "T" : "N";
   la_int ln = (la_int)n, lk = (la_int)k, lda = n > 1 ? (la_int)n : 1, info = 0;
   for (int64_t i = 0; x && i < count; i++) {
-    void *bm = mat(bc, i, n * k);
+    void *bm = mat(bc, i, n * k), *am = mat(ac, i, n * n);
+    int zero_pivot = 0;  /* NaN then, without getrs: see solve_raw */
+    for (int64_t j = 0; j < n; j++) zero_pivot = zero_pivot || ld(dt, am, j * n + j) == 0.0;
+    if (zero_pivot) {
+      for (int64_t j = 0; j < n * k; j++) st(dt, mat(x, i, n * k), j, NAN);
+      continue;
+    }
     if (n > 0 && k > 0)
-      LA(dt, getrs, trans, &ln, &lk, mat(ac, i, n * n), &lda, (const la_int *)mat(pc, i, n), bm, &lda,
+      LA(dt, getrs, trans, &ln, &lk, am, &lda, (const la_int *)mat(pc, i, n), bm, &lda,
          &info, 1);
     if (left) rows_from_cols(dt, mat(x, i, n * k), k, bm, n, n, k);
     else if (n * k > 0) memcpy(mat(x, i, n * k), bm, (size_t)(n * k) * lc_dtype_size(dt));
@@ -1377,7 +1390,7 @@ static int rule_det(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
 }
 
 /* gA = g A^-T (sign has no gradient). Without create_graph A^-T comes from
- * the LU even for a singular A (inf and NaN, as PyTorch's lu_solve); with
+ * the LU even for a singular A (NaN; PyTorch's lu_solve divides by 0); with
  * it, from lc_linalg_inv, which refuses a singular A (as PyTorch's solve). */
 static int rule_slogdet(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   lc_tensor *a = n->inputs[0];

@@ -44,7 +44,7 @@ lc_tensor *lc_linalg_det(lc_ctx *ctx, lc_tensor *a);
 lc_status lc_linalg_slogdet(lc_ctx *ctx, lc_tensor *a, lc_tensor **sign, lc_tensor **logabsdet);
 /* A^-1 as lc_linalg_inv, and info (...) int32: 0, or the 1-based index of
  * the first zero pivot of the LU of a singular matrix, whose inverse then
- * holds the inf and NaN that getrs makes (torch.linalg.inv_ex). With
+ * is NaN (torch.linalg.inv_ex's is undefined there). With
  * check_errors a singular matrix is an error, as in lc_linalg_inv. The
  * gradient is inv's. */
 lc_status lc_linalg_inv_ex(lc_ctx *ctx, lc_tensor *a, int check_errors, lc_tensor **inv, lc_tensor **info);
@@ -111,6 +111,7 @@ lc_status lc_linalg_lu_factor(lc_ctx *ctx, lc_tensor *a, lc_tensor **lu, lc_tens
                               lc_tensor **info);
 /* X solving A X = B with A = P L U given as lu_factor's LU (..., n, n) and
  * pivots (..., n) (int32, each in 1..n), B (..., n, k); adjoint: A^T X = B;
+ * a matrix with a zero on U's diagonal gives NaN;
  * not left: X A = B (or X A^T = B), B (..., k, n). Batch dims of LU and
  * pivots agree and broadcast with B's. Gradients flow to LU and B (getrs). */
 lc_tensor *lc_linalg_lu_solve(lc_ctx *ctx, lc_tensor *lu, lc_tensor *pivots, lc_tensor *b, int left,

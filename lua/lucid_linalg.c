@@ -45,7 +45,7 @@ static const lt_arg EX_ARGS[] = {{"check_errors", LT_K_BOOL, LT_KW, 0, NULL}, {N
 /***
 Two results: the inverse, as inv, and info, an int32 tensor of the batch's
 shape: 0, or for a singular matrix the 1-based index of the first zero pivot
-of its LU, whose inverse then holds inf and NaN instead of an error. With
+of its LU, whose inverse is then NaN instead of an error. With
 check_errors = true a singular matrix is an error, as in inv. The gradient
 is inv's.
 @function inv_ex
@@ -267,7 +267,8 @@ static const lt_arg LU_SOLVE_ARGS[] = {
 X solving A X = B from lu_factor's LU (..., n, n) and pivots (..., n) (getrs):
 B (..., n, k), or (..., k, n) with left = false (X A = B); adjoint = true
 solves with A^T. Batch dims of LU and B broadcast (pivots have LU's). Pivots
-out of 1..n are an error. Gradients flow to LU and B, a second derivative too.
+out of 1..n are an error; a zero on U's diagonal gives NaN (PyTorch's values
+there are undefined). Gradients flow to LU and B, a second derivative too.
 @function lu_solve
 @usage lucid.linalg.lu_solve(LU, pivots, B [, {left = true, adjoint = false}])
 @within Linear algebra

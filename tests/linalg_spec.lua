@@ -587,6 +587,22 @@ describe("lucid.linalg errors", function()
     H.assert_close(LA.lu_solve(lu, pv, b, {adjoint = true}), LA.solve(a:transpose(-1, -2), b), 1e-12, 1e-12)
   end)
 
+  it("leave LAPACK sound after a singular solve: NaN, and getrs is not called", function()
+    -- getrs on a zero pivot left single-threaded OpenBLAS unable to run
+    -- ssyevd on this sound matrix (rank 2, eigenvalues -2, 0, 0, 1)
+    local m = lucid.tensor({{0.256371886, 0.234608442, -0.147046357, 0.722305596},
+      {0.234608442, -0.597813308, -0.348760247, -0.826023579},
+      {-0.147046357, -0.348760247, 0.0278733466, -0.80630374},
+      {0.722305596, -0.826023579, -0.80630374, -0.686431944}})
+    local inv, info = LA.inv_ex(lucid.tensor({{1, 2}, {2, 4}}))
+    assert.are.equal(2, info:item())
+    assert.is_true(inv:isnan():all():item())
+    local lu, piv = LA.lu_factor_ex(lucid.tensor({{1, 2}, {2, 4}}))
+    assert.is_true(LA.lu_solve(lu, piv, lucid.eye(2)):isnan():all():item())
+    local l = LA.eigvalsh(m)
+    H.assert_close(l:double(), {shape = {4}, data = {-2, 0, 0, 1}}, 0, 1e-5)
+  end)
+
   it("give what PyTorch gives at the edges", function()
     -- cond of empty matrices is 0; matrix_rank of empty ones 0; the 0-th power the identity
     H.assert_close(LA.cond(lucid.zeros(2, 0, 0)), {shape = {2}, data = {0, 0}}, 0, 0)

@@ -467,7 +467,7 @@ gradients."},
   {name = "lucid.linalg.inv_ex", section = "Linear algebra", usage = "local Ainv, info = lucid.linalg.inv_ex(A [, {check_errors = false}])", also = {}, aka = {},
    text = "Two results: the inverse, as inv, and info, an int32 tensor of the batch's\
 shape: 0, or for a singular matrix the 1-based index of the first zero pivot\
-of its LU, whose inverse then holds inf and NaN instead of an error. With\
+of its LU, whose inverse is then NaN instead of an error. With\
 check_errors = true a singular matrix is an error, as in inv. The gradient\
 is inv's."},
   {name = "lucid.linalg.solve", section = "Linear algebra", usage = "lucid.linalg.solve(A, B [, {left = true}])", also = {}, aka = {},
@@ -520,7 +520,8 @@ diagonal, which is then no error (with check_errors = true it is)."},
    text = "X solving A X = B from lu_factor's LU (..., n, n) and pivots (..., n) (getrs):\
 B (..., n, k), or (..., k, n) with left = false (X A = B); adjoint = true\
 solves with A^T. Batch dims of LU and B broadcast (pivots have LU's). Pivots\
-out of 1..n are an error. Gradients flow to LU and B, a second derivative too."},
+out of 1..n are an error; a zero on U's diagonal gives NaN (PyTorch's values\
+there are undefined). Gradients flow to LU and B, a second derivative too."},
   {name = "lucid.linalg.qr", section = "Linear algebra", usage = "local Q, R = lucid.linalg.qr(A [, mode = \"reduced\"])", also = {}, aka = {},
    text = "Two results, Q and R with A = Q R, k = min(m, n) (geqrf, orgqr). mode\
 \"reduced\" (the default): Q (..., m, k), R (..., k, n); \"complete\": Q (..., m,\

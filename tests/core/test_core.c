@@ -1070,6 +1070,28 @@ static lc_tensor *f_lstsq(lc_ctx *c, lc_tensor **in) {
   rel(res, rank, sv, NULL);
   return x;
 }
+static lc_tensor *f_solve_tri(lc_ctx *c, lc_tensor **in) {  /* upper of a + 3 I, B on the right */
+  lc_tensor *a = plus_3i(c, in[0]), *r = a ? lc_linalg_solve_triangular(c, a, in[1], 1, 0, 0) : NULL;
+  lc_tensor_release(a);
+  return r;
+}
+static lc_tensor *f_lu_factor(lc_ctx *c, lc_tensor **in) {
+  lc_tensor *lu = NULL, *piv = NULL;
+  lc_linalg_lu_factor(c, in[0], &lu, &piv, NULL);
+  lc_tensor_release(piv);
+  return lu;
+}
+static lc_tensor *f_lu_solve(lc_ctx *c, lc_tensor **in) {  /* LU = a + 3 I, pivots 2 3 3 */
+  int64_t n[1] = {3};
+  lc_tensor *a = plus_3i(c, in[0]), *piv = a ? lc_empty(c, LC_INT32, 1, n) : NULL, *r = NULL;
+  if (piv) {
+    int32_t *p = lc_tensor_data(piv);
+    p[0] = 2, p[1] = 3, p[2] = 3;
+    r = lc_linalg_lu_solve(c, a, piv, in[1], 1, 1);
+  }
+  rel(a, piv, NULL, NULL);
+  return r;
+}
 
 static const gc_case gc_cases[] = {
   {"add", f_add, 2, {2, 2}, {{2, 3}, {2, 3}}, 0, 0},
@@ -1152,6 +1174,9 @@ static const gc_case gc_cases[] = {
   {"linalg eigh", f_eigh_l, 1, {2}, {{3, 3}}, 0, 0},
   {"linalg pinv", f_pinv, 1, {2}, {{3, 4}}, 0, 0},
   {"linalg lstsq", f_lstsq, 2, {2, 2}, {{5, 3}, {5, 2}}, 0, 0},
+  {"linalg solve_triangular", f_solve_tri, 2, {3, 2}, {{2, 3, 3}, {4, 3}}, 0, 0},
+  {"linalg lu_factor", f_lu_factor, 1, {2}, {{3, 4}}, 0, 0},
+  {"linalg lu_solve", f_lu_solve, 2, {2, 2}, {{3, 3}, {3, 2}}, 0, 0},
 };
 
 /* sum(f(in) * seed) with grad recording off. */
