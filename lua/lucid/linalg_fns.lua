@@ -196,7 +196,10 @@ function M.multi_dot(tensors, ...)
     raise("%s: tensors must be a table of tensors, got %s", fname, args.describe(tensors))
   end
   if select("#", ...) > 0 then raise("%s: takes one table of tensors", fname) end
-  local n = #tensors
+  local ms = {}  -- the list as ipairs reads it (a table's # may say otherwise)
+  for i, t in ipairs(tensors) do ms[i] = t end
+  tensors = ms
+  local n = #ms
   if n < 2 then raise("%s: expected at least 2 tensors, got %d", fname, n) end
   for i, t in ipairs(tensors) do
     if not C.is_tensor(t) then raise("%s: tensor %d must be a tensor, got %s", fname, i, args.describe(t)) end
@@ -210,7 +213,7 @@ function M.multi_dot(tensors, ...)
         (i == 1 or i == n) and "1-D or 2-D" or "2-D", shape_str(t))
     end
   end
-  local ms = {}
+  ms = {}
   for i, t in ipairs(tensors) do ms[i] = t end
   local first_vec, last_vec = ms[1].ndim == 1, ms[n].ndim == 1
   if first_vec then ms[1] = ms[1]:unsqueeze(1) end

@@ -146,6 +146,7 @@ if type(nn.init) == "table" then add_table("nn.init", nn.init, "other") end
 add_table("optim", optim, "optim")
 if type(optim.lr_scheduler) == "table" then add_table("optim.lr_scheduler", optim.lr_scheduler, "sched") end
 add_table("lucid.autograd", lucid.autograd, "function")
+add_table("lucid.linalg", lucid.linalg, "other")
 add_table("lucid.data", data, "data")
 for _, k in ipairs(sorted_keys(C._methods)) do
   add("Tensor:" .. k, C._methods[k], "tensor")
