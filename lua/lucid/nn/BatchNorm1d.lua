@@ -40,9 +40,9 @@ local function momentum_check(v, name)
   end
 end
 
---- The options schema of a batch norm class named fname (BatchNorm1d's and
+-- The options schema of a batch norm class named fname (BatchNorm1d's and
 -- its subclasses').
-function BatchNorm1d.make_schema(fname)
+function BatchNorm1d._make_schema(fname)
   return args.schema(fname, {
     {"num_features", args.REQUIRED, "posint"},
     {"eps", 1e-5, "number"},
@@ -52,7 +52,7 @@ function BatchNorm1d.make_schema(fname)
     unsupported = {"device", "dtype"},
   })
 end
-BatchNorm1d.schema = BatchNorm1d.make_schema("nn.BatchNorm1d")
+BatchNorm1d.schema = BatchNorm1d._make_schema("nn.BatchNorm1d")
 BatchNorm1d.input_ranks = {[2] = true, [3] = true}
 BatchNorm1d.input_text = "2-d or 3-d input {N, C} or {N, C, L}"
 

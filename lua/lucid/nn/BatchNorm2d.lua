@@ -13,7 +13,7 @@ local BatchNorm1d = require("lucid.nn.BatchNorm1d")
 -- @usage nn.BatchNorm2d(num_features [, eps = 1e-5 [, momentum = 0.1 [, affine = true [, track_running_stats = true]]]])
 -- @within nn: more layers
 local BatchNorm2d = BatchNorm1d:extend("BatchNorm2d")
-BatchNorm2d.schema = BatchNorm1d.make_schema("nn.BatchNorm2d")
+BatchNorm2d.schema = BatchNorm1d._make_schema("nn.BatchNorm2d")
 BatchNorm2d.input_ranks = {[4] = true}
 BatchNorm2d.input_text = "4-d input {N, C, H, W}"
 

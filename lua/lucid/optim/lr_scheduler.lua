@@ -695,6 +695,12 @@ function ReduceLROnPlateau:_reset()
   self.num_bad_epochs = 0
 end
 function ReduceLROnPlateau:is_better(a, best)
+  for _, arg in ipairs({{"a", a}, {"best", best}}) do  -- (pairs: a nil must be seen too)
+    if type(arg[2]) ~= "number" then
+      raise(string.format("lr_scheduler.ReduceLROnPlateau:is_better: %s must be a number, got %s",
+        arg[1], type(arg[2])))
+    end
+  end
   local t = self.threshold
   if self.mode == "min" then
     if self.threshold_mode == "rel" then return a < best * (1 - t) end
