@@ -276,6 +276,29 @@ def build_cumprod():
          prep=[[2, 1]])
 
 
+def build_aminmax():
+    # PyTorch 1.13's aminmax has no derivative (later versions take amin's and
+    # amax's): the values are aminmax's, the gradients amin's and amax's
+    def both(**kw):
+        def fn(x):
+            lo, hi = torch.aminmax(x.detach(), **kw)
+            dims = {} if kw.get("dim") is None else {"dim": kw["dim"]}
+            a = torch.amin(x, keepdim=kw.get("keepdim", False), **dims)
+            b = torch.amax(x, keepdim=kw.get("keepdim", False), **dims)
+            if not kw.get("keepdim") and "dim" not in kw:
+                a, b = a.reshape(()), b.reshape(())
+            assert torch.equal(a.detach(), lo) and torch.equal(b.detach(), hi)
+            return a, b
+        return fn
+    case("aminmax (3,4) all", "aminmax", [randn(3, 4)], both())
+    case("aminmax (3,4) all keepdim", "aminmax", [randn(3, 4)], both(keepdim=True), [False, True])
+    case("aminmax (3,4) dim 2", "aminmax", [randn(3, 4)], both(dim=1), [2])
+    case("aminmax (2,3,4) dim -3 keepdim", "aminmax", [randn(2, 3, 4)], both(dim=-3, keepdim=True),
+         [-3, True])
+    case("int64 aminmax (3,4) dim 1", "aminmax", [ints(3, 4)], lambda x: torch.aminmax(x, dim=0), [1],
+         dtype=torch.int64)
+
+
 def build_integers():
     i64, i32 = torch.int64, torch.int32
     case("int64 tril (3,4)", "tril", [ints(3, 4)], torch.tril, dtype=i64)
@@ -358,12 +381,13 @@ def main():
     build_products()
     build_einsum()
     build_cumprod()
+    build_aminmax()
     build_integers()
     ops = {c["op"] for c in CASES}
     wanted = {"tril", "triu", "diag", "diag_embed", "diagonal", "trace", "roll", "rot90", "movedim",
               "moveaxis", "unbind", "hstack", "vstack", "dstack", "meshgrid", "cartesian_prod",
               "repeat_interleave", "cross", "kron", "tensordot", "baddbmm", "addbmm", "addmv", "einsum",
-              "cumprod"}
+              "cumprod", "aminmax"}
     assert wanted <= ops, wanted - ops
     body = []
     write(body)

@@ -39,6 +39,7 @@ local apply = {
   einsum = function(x, a) return lucid.einsum(a[1], H.unpack(x)) end,
   cumprod = function(x, a) return x[1]:cumprod(a[1]) end,
   cumprod_dtype = function(x, a) return x[1]:cumprod(a[1], {dtype = a[2]}) end,
+  aminmax = function(x, a) return x[1]:aminmax({dim = a[1] or nil, keepdim = a[2]}) end,  -- false: no dim
 }
 
 -- One fixture case in `dtype` (float cases) or in its own integer dtype.

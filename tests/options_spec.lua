@@ -226,6 +226,7 @@ describe("options: every function with options refuses an unknown one", function
     {"lucid.addbmm", lucid.addbmm, t, t, t},
     {"lucid.addmv", lucid.addmv, t, t, t},
     {"lucid.cumprod", lucid.cumprod, t, 1},
+    {"lucid.aminmax", lucid.aminmax, t},
     {"lucid.linalg.vector_norm", lucid.linalg.vector_norm, t},
     {"lucid.linalg.matrix_norm", lucid.linalg.matrix_norm, t},
     {"lucid.linalg.norm", lucid.linalg.norm, t},

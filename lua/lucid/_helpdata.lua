@@ -377,6 +377,11 @@ log-likelihood loss."},
    text = "The running maximum (minimum) along dim and where it was found (1-based\
 int64 indices), as torch.cummax: a tie moves to the later position, NaN wins.\
 Gradients flow back to the positions found."},
+  {name = "lucid.aminmax", section = "Reductions", usage = "local lo, hi = t:aminmax([{dim =, keepdim =}])  or  lucid.aminmax(input [, {dim =, keepdim =}])", also = {}, aka = {},
+   text = "The smallest and the largest element, as torch.aminmax (two results):\
+over all elements (0-d, or every dim kept as 1 with keepdim), or along dim\
+(dim and keepdim by name, as PyTorch's keyword-only ones). Values only;\
+ties share the gradient, as in amin and amax."},
   {name = "lucid.cumprod", section = "Reductions", usage = "t:cumprod(dim [, {dtype =}])  or  lucid.cumprod(input, dim)", also = {}, aka = {},
    text = "The cumulative product along dim, as torch.cumprod: out[i] = x[1] * ... *\
 x[i]. Integer and bool inputs give int64 (wrapping as PyTorch's), unless\

@@ -1149,6 +1149,26 @@ function functions.einsum(eq, ...)
   return arrange(r, out)
 end
 
+-- ---- aminmax ----------------------------------------------------------------------
+
+local AMINMAX = args.schema("lucid.aminmax", {
+  {"input", REQUIRED, "tensor"},
+  {"dim", nil, "integer", keyword = true}, {"keepdim", false, "boolean", keyword = true},
+})
+
+--- The smallest and the largest element, as torch.aminmax (two results):
+-- over all elements (0-d, or every dim kept as 1 with keepdim), or along dim
+-- (dim and keepdim by name, as PyTorch's keyword-only ones). Values only;
+-- ties share the gradient, as in amin and amax.
+-- @function aminmax
+-- @usage local lo, hi = t:aminmax([{dim =, keepdim =}])  or  lucid.aminmax(input [, {dim =, keepdim =}])
+-- @within Reductions
+function methods.aminmax(...)
+  local x, dim, keepdim = AMINMAX:parse(...)
+  if dim == nil then return x:amin({keepdim = keepdim}), x:amax({keepdim = keepdim}) end
+  return x:amin(dim, keepdim), x:amax(dim, keepdim)
+end
+
 -- ---- cumprod ----------------------------------------------------------------------
 
 local CUMPROD = args.schema("lucid.cumprod", {
