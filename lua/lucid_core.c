@@ -331,8 +331,12 @@ int lt_set_element(lua_State *L, lc_tensor *t, const int64_t *idx, int i) {
     return 1;
   }
   if (lua_type(L, i) != LUA_TNUMBER) return 0;
-  if (lua_isinteger(L, i)) lc_tensor_set_int(t, idx, (int64_t)lua_tointeger(L, i));
-  else lc_tensor_set(t, idx, lua_tonumber(L, i));
+  /* an integer into a float dtype goes through double first, as a Python
+   * int into torch.tensor does: past 2^53 that rounds twice, as PyTorch */
+  if (lua_isinteger(L, i) && !lc_dtype_is_float(t->dtype))
+    lc_tensor_set_int(t, idx, (int64_t)lua_tointeger(L, i));
+  else
+    lc_tensor_set(t, idx, lua_tonumber(L, i));
   return 1;
 }
 

@@ -128,3 +128,15 @@ describe("integer powers", function()
       "lucid.pow: integers to negative integer powers are not allowed")
   end)
 end)
+
+describe("Lua integers into float tensors", function()
+  -- Lua 5.3+ only: before it a number past 2^53 is already a double
+  if math.type then
+    it("round through double, as a Python int into torch.tensor (fuzz_table's finding)", function()
+      local v = -289360691284934661  -- just past the midpoint of two float32 values
+      -- torch.tensor([v], dtype=torch.float32).item() and torch.tensor([v]).float().item()
+      assert.are.equal(-2.893606741050655e+17, lucid.tensor({v}):item())
+      assert.are.equal(-2.8936070846480384e+17, lucid.tensor({v}, {dtype = "int64"}):float():item())
+    end)
+  end
+end)
