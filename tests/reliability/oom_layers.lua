@@ -1,0 +1,71 @@
+-- oom_layers.lua: the second script of the allocation-failure sweep
+-- (tests/reliability/oom_sweep.c; see oom_script.lua for the contract): the
+-- layer families with kernels of their own (attention, pooling and
+-- normalisation, lucid.linalg, CTC). Two scripts rather than one long one:
+-- the sweep's cost grows with the square of a script's allocations.
+local lucid = require("lucid")
+local nn = require("lucid.nn")
+
+lucid.manual_seed(42)
+
+local sums = {}
+local function note(t) sums[#sums + 1] = string.format("%.6g", t:sum():item()) end
+
+-- attention: the fused masked softmax (bool and float masks), its backward,
+-- and a multi-head attention layer with a padding mask
+local sc = lucid.randn(2, 3, 4, {requires_grad = true})
+local fm = lucid.randn(3, 4, {requires_grad = true})
+local att = lucid.masked_softmax(sc, fm, 0.5) + lucid.masked_softmax(sc, sc:detach():gt(1))
+att:sum():backward()
+note(att + sc.grad + fm.grad:sum())
+local mha = nn.MultiheadAttention(4, 2)
+local qkv = lucid.randn(3, 2, 4, {requires_grad = true})
+local ao, aw = mha(qkv, qkv, qkv, {key_padding_mask = lucid.tensor({{false, false, true}, {false, true, true}})})
+ao:sum():backward()
+note(ao:sum() + aw:sum() + qkv.grad:sum() + mha.in_proj_weight.grad:sum())
+
+-- pooling, normalisation and resampling (core/pool.c): forward, indices,
+-- unpooling, running statistics and the fused backward rules
+local img = lucid.randn(2, 3, 5, 6, {requires_grad = true})
+local pm, pidx = nn.functional.max_pool2d(img, 3, 2, 1, {ceil_mode = true, return_indices = true})
+local pooled = pm:sum() + nn.functional.avg_pool2d(img, 2, {count_include_pad = false}):sum()
+  + nn.functional.adaptive_avg_pool2d(img, {2, 3}):sum()
+  + nn.functional.max_unpool2d(pm, pidx, 3, 2, 1, {output_size = {5, 6}}):sum()
+local bn2, gn = nn.BatchNorm2d(3), nn.GroupNorm(3, 3)
+local normed = bn2(img) * gn(img) + nn.functional.interpolate(img, {scale_factor = 2, mode = "bilinear"}):mean()
+local grid = nn.functional.affine_grid(lucid.tensor({{{0.9, 0.1, 0}, {0, 1.1, 0.2}}, {{1, 0, 0}, {0, 1, 0}}}), {2, 3, 4, 4})
+local sampled = nn.functional.grid_sample(img, grid, {padding_mode = "border"})
+local pool_loss = pooled + normed:sum() + sampled:sum()
+pool_loss:backward()
+note(pool_loss + img.grad:sum() + bn2.running_var:sum() + bn2.weight.grad:sum())
+
+-- lucid.linalg: LAPACK, several results, gradients through them
+local LA = lucid.linalg
+local sq = lucid.tensor(lucid.randn(3, 3, {dtype = "float64"}) + lucid.eye(3, {dtype = "float64"}) * 3,
+  {dtype = "float64", requires_grad = true})
+local rhs = lucid.randn(3, 2, {dtype = "float64"})
+local sgn, lad = LA.slogdet(sq)
+local qq, qr = LA.qr(sq)
+local uu, ss = LA.svd(sq, false)
+local ev, evec = LA.eigh(sq + sq:t())
+local ls = LA.lstsq(sq, rhs)
+local tot = LA.inv(sq):sum() + LA.solve(sq, rhs):sum() + LA.det(sq) + lad + sgn
+  + LA.cholesky(sq:matmul(sq:t())):sum() + (qq * qq):sum() + qr:sum() + (uu * uu):sum() + ss:sum()
+  + ev:sum() + (evec * evec):sum() + LA.pinv(sq):sum() + ls:sum()
+  + LA.vector_norm(sq, 3) + LA.matrix_norm(sq, "nuc")
+  + LA.solve_triangular(sq, rhs, {upper = true}):sum() + LA.inv_ex(sq):sum()
+  + LA.cholesky_ex(sq:matmul(sq:t())):sum() + LA.cond(sq, 1) + LA.matrix_power(sq, -2):sum()
+  + LA.multi_dot({sq, sq, rhs}):sum() + LA.norm(sq, "nuc") + select(3, LA.lu(sq)):sum()
+  + LA.lu_solve(LA.lu_factor(sq), select(2, LA.lu_factor(sq)), rhs):sum()
+tot:backward()
+note(sq.grad)
+sums[#sums + 1] = tostring(pcall(LA.inv, lucid.zeros(2, 2)))
+
+-- ctc_loss: the loss family's kernel, the data its node keeps, its fused backward
+local logits = lucid.randn(6, 2, 4, {dtype = "float64", requires_grad = true})
+local ctc = lucid.ctc_loss(lucid.log_softmax(logits, 3), lucid.tensor({{2, 3}, {4, 4}}, {dtype = "int64"}),
+  {6, 5}, {2, 2})
+ctc:backward()
+note(logits.grad)
+
+return table.concat(sums, " ")
