@@ -112,6 +112,18 @@ static int rule_eigh(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_pinv(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_lstsq(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_solve_triangular(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+/* lc_narrow(x, ...) kept in s; NULL passes through (a function: a macro
+ * would compute a nested argument twice). */
+static lc_tensor *narrow_kept(d_scope *s, lc_tensor *x, int dim, int64_t start, int64_t len) {
+  return x ? d_keep(s, lc_narrow(s->ctx, x, dim, start, len)) : NULL;
+}
+
+/* lc_linalg_solve_triangular(a, b, ...) kept in s; NULL passes through. */
+static lc_tensor *trsm_kept(d_scope *s, lc_tensor *a, lc_tensor *b, int upper, int left,
+                            int unit) {
+  return a && b ? d_keep(s, lc_linalg_solve_triangular(s->ctx, a, b, upper, left, unit)) : NULL;
+}
+
 static int rule_lu_factor(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_lu_solve(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 
@@ -1636,30 +1648,29 @@ static int rule_lu_factor(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **gra
   lc_tensor *lu = n->out;
   d_scope sc = {ctx, g->dtype, 0, {NULL}}, *s = &sc;
   int r = lu->ndim - 2, c = lu->ndim - 1;
-#define NARROW(x, dim, start, len) ((x) ? d_keep(s, lc_narrow(ctx, (x), (dim), (start), (len))) : NULL)
-  lc_tensor *lu1 = NARROW(NARROW(lu, r, 0, k), c, 0, k), *g1 = NARROW(NARROW(g, r, 0, k), c, 0, k);
+  lc_tensor *lu1 = narrow_kept(s, narrow_kept(s, lu, r, 0, k), c, 0, k);
+  lc_tensor *g1 = narrow_kept(s, narrow_kept(s, g, r, 0, k), c, 0, k);
   lc_tensor *l1 = d_add(s, band(s, lu1, -1, 0), eye_of(s, k, g->dtype)), *u1 = band(s, lu1, 0, 1);
   lc_tensor *lower = mm(s, mT(s, l1), band(s, g1, -1, 0)), *upper = mm(s, band(s, g1, 0, 1), mT(s, u1));
   lc_tensor *g2 = NULL;
   if (m > cols) {
-    lc_tensor *l2 = NARROW(lu, r, k, m - k);
-    g2 = NARROW(g, r, k, m - k);
+    lc_tensor *l2 = narrow_kept(s, lu, r, k, m - k);
+    g2 = narrow_kept(s, g, r, k, m - k);
     upper = d_sub(s, upper, mm(s, mT(s, l2), g2));
   } else if (m < cols) {
-    lc_tensor *u2 = NARROW(lu, c, k, cols - k);
-    g2 = NARROW(g, c, k, cols - k);
+    lc_tensor *u2 = narrow_kept(s, lu, c, k, cols - k);
+    g2 = narrow_kept(s, g, c, k, cols - k);
     lower = d_sub(s, lower, mm(s, g2, mT(s, u2)));
   }
-#undef NARROW
   lc_tensor *x = d_add(s, band(s, lower, -1, 0), band(s, upper, 0, 1)), *lu1t = mT(s, lu1);
-#define TRSM(b, up, left, unit) \
-  ((b) && lu1t ? d_keep(s, lc_linalg_solve_triangular(ctx, lu1t, (b), (up), (left), (unit))) : NULL)
-  lc_tensor *gb = TRSM(TRSM(x, 1, 1, 1), 0, 0, 0);
+  /* (a function, not a macro: an argument that is itself a solve must be
+   * computed once, or an out-of-memory second try would pass NULL on) */
+  lc_tensor *gb = trsm_kept(s, lu1t, trsm_kept(s, lu1t, x, 1, 1, 1), 0, 0, 0);
   if (m != cols) {
-    lc_tensor *pieces[2] = {gb, m > cols ? TRSM(g2, 0, 0, 0) : TRSM(g2, 1, 1, 1)};
+    lc_tensor *pieces[2] = {gb, m > cols ? trsm_kept(s, lu1t, g2, 0, 0, 0)
+                                         : trsm_kept(s, lu1t, g2, 1, 1, 1)};
     gb = pieces[0] && pieces[1] ? d_keep(s, lc_cat(ctx, 2, pieces, m > cols ? r : c)) : NULL;
   }
-#undef TRSM
   lc_tensor *p = n->saved[0] ? d_keep(s, perm_matrix(ctx, n->saved[0], m, g->dtype)) : NULL;
   grads[0] = lc__retained(mm(s, p, gb));
   d_end(s);
