@@ -882,6 +882,15 @@ end
 
 local function cube(t) return t * t * t end
 
+-- A float leaf requiring grad with x's values, made now: the pool's x may be
+-- a view that a recorded write through another view made stale (an error
+-- of its own, not the option error these calls look for).
+local function fresh_leaf(x)
+  local l = x:detach():double()
+  l.requires_grad = true
+  return l
+end
+
 -- {name: a key of lucid.core._options, or a Lua schema's name (lua = true);
 --  the function's name in messages; the options always given positionally;
 --  the option given positionally when asked; call(x, opts, positional)}
@@ -895,12 +904,12 @@ local OPTION_CALLS = {
   {"exp", "lucid.exp", {}, nil, function(x, o) return x:exp(o) end},
   {"zeros", "lucid.zeros", {}, nil, function(x, o) return C.zeros(x.shape, o) end},
   {"backward", "lucid.backward", {}, "retain_graph", function(x, o, p)
-    local y = x:sum()
+    local y = fresh_leaf(x):sum()
     if p then y:backward(nil, true, o) else y:backward(nil, o) end
     return y
   end},
   {"_autograd_grad", "lucid.autograd.grad", {"outputs", "inputs"}, nil,
-    function(x, o) return autograd.grad(x:sum(), {x}, nil, o) end},
+    function(x, o) local l = fresh_leaf(x); return autograd.grad(l:sum(), {l}, nil, o) end},
   {"lucid.zeros_like", "lucid.zeros_like", {"input"}, nil, function(x, o) return lucid.zeros_like(x, o) end,
     lua = true},
   {"lucid.addmm", "lucid.addmm", {"input", "mat1", "mat2"}, "beta", function(x, o, p)
