@@ -22,7 +22,7 @@ local function channel_shape(ndim, c)
 end
 M.channel_shape = channel_shape
 
---- running = (1 - f) running + f batch, for mean and (unbiased) var, under
+-- running = (1 - f) running + f batch, for mean and (unbiased) var, under
 -- no_grad: what every layer with running statistics does after a batch.
 function M.update_running(running_mean, running_var, mean, var, count, f)
   lucid.no_grad(function()

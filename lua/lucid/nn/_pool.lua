@@ -351,7 +351,7 @@ local function repr_value(v)
   return "(" .. table.concat(s, ", ") .. ")"
 end
 
---- layer(name, entries, forward): a pooling layer nn.<name> whose options
+-- layer(name, entries, forward): a pooling layer nn.<name> whose options
 -- are the schema entries (PyTorch's constructor order), kept as given (a
 -- stride left out is the kernel_size, as PyTorch keeps it), with forward(self,
 -- x, ...) and a repr listing every option.
