@@ -277,6 +277,11 @@ describe("composed ops: errors name the function and the shapes", function()
     {"lucid.repeat_interleave: repeats must hold integers, got 0.5", lucid.repeat_interleave, v, {1, 0.5, 1}},
     {"lucid.repeat_interleave: output_size is 4, but the repeats add up to 3", lucid.repeat_interleave,
       v, {1, 1, 1}, 1, {output_size = 4}},
+    -- counts past what a double holds are refused before anything is allocated
+    {"lucid.repeat_interleave: the repeats add up to more than 2^53 elements", lucid.repeat_interleave,
+      lucid.zeros(2, 1), {2 ^ 60, 2 ^ 60 + 2 ^ 10}},
+    {"lucid.repeat_interleave: 2 slices repeated 1152921504606846976 times are more than 2^53 elements",
+      lucid.repeat_interleave, lucid.zeros(2, 1), 2 ^ 60},
     {"lucid.cross: no dimension of size 3 in input of shape {2, 2}", lucid.cross, lucid.zeros(2, 2),
       lucid.zeros(2, 2)},
     {"lucid.cross: input and other must have the same number of dimensions, got shapes {2, 3} and {3}",

@@ -615,6 +615,11 @@ describe("lr_scheduler against PyTorch", function()
     local s = lr_scheduler.StepLR(two_groups(), 3)
     assert_error("lr_scheduler.StepLR:load_state_dict: unexpected keys 'T_max', 'eta_min'", s.load_state_dict, s,
       lr_scheduler.CosineAnnealingLR(two_groups(), 3):state_dict())
+    -- a table of many keys (a module handed over by mistake) names the first eight
+    local many = {}
+    for i = 1, 30 do many[string.format("k%02d", i)] = i end
+    assert_error("lr_scheduler.StepLR:load_state_dict: unexpected keys 'k01', 'k02', 'k03', 'k04', 'k05', "
+      .. "'k06', 'k07', 'k08', ... (30 in all)", s.load_state_dict, s, many)
   end)
 end)
 

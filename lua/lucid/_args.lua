@@ -56,6 +56,14 @@ function M.describe(v)
 end
 local describe = M.describe
 
+--- name_list(names): names joined by ", " for a message; a long list (the
+-- keys of a big state dict) keeps the first eight and says how many in all,
+-- so a message stays readable.
+function M.name_list(names)
+  if #names <= 8 then return table.concat(names, ", ") end
+  return table.concat(names, ", ", 1, 8) .. string.format(", ... (%d in all)", #names)
+end
+
 function M.callable(f)
   if type(f) == "function" then return true end
   local mt = getmetatable(f)

@@ -26,6 +26,8 @@ local methods, functions = {}, {}
 
 -- ---- helpers ----------------------------------------------------------------------
 
+-- the largest count a double holds exactly (sizes are doubles on Lua 5.1)
+local MAX_EXACT = 2 ^ 53
 local INTEGER_DTYPES = {int64 = true, int32 = true, uint8 = true, bool = true}
 
 -- d (1-based, negative from the end) as 1..nd, or an error naming fname and
@@ -630,6 +632,9 @@ function methods.repeat_interleave(...)
       local r = int_of(counts[1])
       if r == nil then raise("lucid.repeat_interleave: repeats must hold integers, got %s", describe(counts[1])) end
       if r < 0 then raise("lucid.repeat_interleave: repeats must not be negative, got %d", r) end
+      if n > 0 and r > MAX_EXACT / n then
+        raise("lucid.repeat_interleave: %d slices repeated %d times are more than 2^53 elements", n, r)
+      end
       if output_size ~= nil and output_size ~= n * r then
         raise("lucid.repeat_interleave: output_size is %d, but the result has %d along dimension %d",
           output_size, n * r, d)
@@ -637,27 +642,41 @@ function methods.repeat_interleave(...)
       -- (..., n, ...) -> (..., n, r, ...) -> (..., n * r, ...)
       local expanded = with(s, d, n)
       table.insert(expanded, d + 1, r)
-      return x:unsqueeze(d + 1):expand(expanded):reshape(with(s, d, n * r))
+      return args.make("lucid.repeat_interleave", "result", function()
+        return x:unsqueeze(d + 1):expand(expanded):reshape(with(s, d, n * r))
+      end)
     end
     if #counts ~= n then
       raise("lucid.repeat_interleave: repeats has %d values but input has size %d in dimension %d (shape %s)",
         #counts, n, d, shape_str(s))
     end
   end
-  local index = {}
+  -- Slice i fills the positions from ends[i - 1] to ends[i] - 1 (0-based), so
+  -- the slice of position p is the number of ends <= p, plus one: the index
+  -- is built by C kernels (a Lua table of total entries would be slow and
+  -- would live outside the tensor allocator's accounting and limits).
+  local ints, total = {}, 0
   for i, v in ipairs(counts) do
     local c = int_of(v)
     if c == nil then raise("lucid.repeat_interleave: repeats must hold integers, got %s", describe(v)) end
     if c < 0 then raise("lucid.repeat_interleave: repeats must not be negative, got %d", c) end
-    for _ = 1, c do index[#index + 1] = i end
+    if c > MAX_EXACT - total then
+      raise("lucid.repeat_interleave: the repeats add up to more than 2^53 elements")
+    end
+    ints[i], total = c, total + c
   end
-  if output_size ~= nil and output_size ~= #index then
-    raise("lucid.repeat_interleave: output_size is %d, but the repeats add up to %d", output_size, #index)
+  if output_size ~= nil and output_size ~= total then
+    raise("lucid.repeat_interleave: output_size is %d, but the repeats add up to %d", output_size, total)
   end
-  if repeats == nil then
-    if #index == 0 then return C.zeros(0, {dtype = "int64"}) end
-    return C.tensor(index, {dtype = "int64"})
+  local index
+  if total == 0 then
+    index = C.zeros(0, {dtype = "int64"})
+  else
+    local ends = C.tensor(ints, {dtype = "int64"}):cumsum(1)
+    local positions = args.make("lucid.repeat_interleave", "index", C.arange, 0, total, {dtype = "int64"})
+    index = C.searchsorted(ends, positions, {right = true})
   end
+  if repeats == nil then return index end
   return x:index_select(d, index)
 end
 

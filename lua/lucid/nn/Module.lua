@@ -782,12 +782,8 @@ function Module:load_state_dict(sd, strict)
   end
   table.sort(unexpected)
   if strict and (#missing > 0 or #unexpected > 0) then
-    -- a large model (nn.Transformer has hundreds of tensors) would make a message
-    -- nobody reads: the first few names, then how many in all
-    local function list(names)
-      if #names <= 8 then return table.concat(names, ", ") end
-      return table.concat(names, ", ", 1, 8) .. string.format(", ... (%d in all)", #names)
-    end
+    -- a large model (nn.Transformer has hundreds of tensors): the first few names
+    local list = args.name_list
     local parts = {}
     if #missing > 0 then parts[#parts + 1] = "missing keys " .. list(missing) end
     if #unexpected > 0 then parts[#parts + 1] = "unexpected keys " .. list(unexpected) end

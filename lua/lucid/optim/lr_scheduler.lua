@@ -194,7 +194,7 @@ function LRScheduler:load_state_dict(sd)
   end
   if #unexpected > 0 then
     raise(string.format("%s: unexpected key%s %s (a state dict of another scheduler?)", what,
-      #unexpected > 1 and "s" or "", table.concat(unexpected, ", ")))
+      #unexpected > 1 and "s" or "", args.name_list(unexpected)))
   end
   local missing = {}
   for _, k in ipairs({"base_lrs", "last_epoch"}) do
