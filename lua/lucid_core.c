@@ -1314,8 +1314,8 @@ static void push_indexed(lua_State *L, lc_ctx *ctx, lc_tensor *t, int key) {
 static lc_tensor *top_tensor(lua_State *L) { return ((lt_box *)lua_touserdata(L, -1))->t; }
 
 /* The value of an indexed write t[key] = v (a number takes t's dtype). */
-static lc_tensor *write_value(lua_State *L, lc_ctx *ctx, lc_tensor *t, int vi) {
-  return lt_operand(L, ctx, vi, t, "lucid.Tensor");
+static lc_tensor *write_value(lua_State *L, lc_ctx *ctx, lc_tensor *t, int vi, const char *fname) {
+  return lt_operand(L, ctx, vi, t, fname);
 }
 
 /* Whether the write t[key] = src is part of the graph: as any op, when
@@ -1340,9 +1340,9 @@ void lt_rebase(lua_State *L, lc_ctx *ctx, int ti, lc_tensor *r, const char *fnam
 
 /* A recorded indexed write: t[rows at pos of its first lead dims] = rows. */
 static void put_recorded(lua_State *L, lc_ctx *ctx, int ti, lc_tensor *t, int lead,
-                         lc_tensor *pos, lc_tensor *rows) {
-  lt_push(L, ctx, lc_index_put(ctx, t, lead, pos, rows), "lucid.Tensor");
-  lt_rebase(L, ctx, ti, top_tensor(L), "lucid.Tensor");
+                         lc_tensor *pos, lc_tensor *rows, const char *fname) {
+  lt_push(L, ctx, lc_index_put(ctx, t, lead, pos, rows), fname);
+  lt_rebase(L, ctx, ti, top_tensor(L), fname);
   lua_pop(L, 1);
 }
 
@@ -1351,7 +1351,7 @@ static void put_recorded(lua_State *L, lc_ctx *ctx, int ti, lc_tensor *t, int le
  * mask of t's leading dims (its true elements, row-major); an integer key
  * holds 1-based indices along dim 1 (negative from the end), in any shape. */
 static lc_tensor *key_positions(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor *key,
-                                int *lead) {
+                                int *lead, const char *fname) {
   char ks[LC_SHAPE_STR], ts[LC_SHAPE_STR];
   lc_shape_str(ks, sizeof ks, key->ndim, key->shape);
   lc_shape_str(ts, sizeof ts, t->ndim, t->shape);
@@ -1359,28 +1359,28 @@ static lc_tensor *key_positions(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tens
     int same = key->ndim >= 1 && key->ndim <= t->ndim;
     for (int d = 0; same && d < key->ndim; d++) same = key->shape[d] == t->shape[d];
     if (!same)
-      lt_error(L, "lucid.Tensor: a mask of shape %s does not fit the tensor's shape %s (a mask "
-               "has the shape of the tensor or of its leading dims)", ks, ts);
+      lt_error(L, "%s: a mask of shape %s does not fit the tensor's shape %s (a mask "
+               "has the shape of the tensor or of its leading dims)", fname, ks, ts);
     *lead = key->ndim;
     int64_t m = key->numel;
     /* (each result is taken from its box before the next lt_push, which
      * pushes its own box first) */
-    lt_push(L, ctx, lc_reshape(ctx, key, 1, &m), "lucid.Tensor");
+    lt_push(L, ctx, lc_reshape(ctx, key, 1, &m), fname);
     lc_tensor *flat = top_tensor(L);
-    lt_push(L, ctx, lc_nonzero(ctx, flat), "lucid.Tensor");
+    lt_push(L, ctx, lc_nonzero(ctx, flat), fname);
     lc_tensor *nz = top_tensor(L);
-    lt_push(L, ctx, lc_reshape(ctx, nz, 1, nz->shape), "lucid.Tensor");
+    lt_push(L, ctx, lc_reshape(ctx, nz, 1, nz->shape), fname);
     lua_replace(L, -3);  /* keep the positions only */
     lua_pop(L, 1);
     return top_tensor(L);
   }
   if (lc_dtype_is_float(key->dtype) || key->dtype == LC_UINT8)
-    lt_error(L, "lucid.Tensor: a %s tensor cannot index (use a bool mask or an int64 index: "
-             "key:bool(), key:long())", lc_dtype_name(key->dtype));
-  if (t->ndim == 0) lt_error(L, "lucid.Tensor: a 0-d tensor cannot be indexed");
+    lt_error(L, "%s: a %s tensor cannot index (use a bool mask or an int64 index: "
+             "key:bool(), key:long())", fname, lc_dtype_name(key->dtype));
+  if (t->ndim == 0) lt_error(L, "%s: a 0-d tensor cannot be indexed", fname);
   *lead = 1;
   int64_t n = t->shape[0], count = key->numel;
-  lt_push(L, ctx, lc_empty(ctx, LC_INT64, 1, &count), "lucid.Tensor");
+  lt_push(L, ctx, lc_empty(ctx, LC_INT64, 1, &count), fname);
   lc_tensor *pos = top_tensor(L);
   if (count == 0) return pos;
   int64_t *p = (int64_t *)lc_tensor_data(pos);
@@ -1390,8 +1390,8 @@ static lc_tensor *key_positions(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tens
     if (i >= 1 && i <= n) p[k] = i - 1;
     else if (i < 0 && i >= -n) p[k] = n + i;
     else
-      lt_error(L, "lucid.Tensor: index %lld (element %lld of the index) is out of range for "
-               "dimension 1 of size %lld (expected 1..%lld or -%lld..-1)", (long long)i,
+      lt_error(L, "%s: index %lld (element %lld of the index) is out of range for "
+               "dimension 1 of size %lld (expected 1..%lld or -%lld..-1)", fname, (long long)i,
                (long long)k + 1, (long long)n, (long long)n, (long long)n);
   }
   return pos;
@@ -1399,34 +1399,36 @@ static lc_tensor *key_positions(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tens
 
 /* What t[key] reads has the key's shape (a mask: one dim) then t's dims
  * after the key's: at most LC_MAX_DIMS. */
-static void check_key_dims(lua_State *L, const lc_tensor *t, const lc_tensor *key, int lead) {
+static void check_key_dims(lua_State *L, const lc_tensor *t, const lc_tensor *key, int lead,
+                           const char *fname) {
   int n = (key->dtype == LC_BOOL ? 1 : key->ndim) + t->ndim - lead;
   if (n > LC_MAX_DIMS)
-    lt_error(L, "lucid.Tensor: indexing a %d-d tensor with a %d-d index would give %d dims (at "
-             "most %d)", t->ndim, key->ndim, n, LC_MAX_DIMS);
+    lt_error(L, "%s: indexing a %d-d tensor with a %d-d index would give %d dims (at "
+             "most %d)", fname, t->ndim, key->ndim, n, LC_MAX_DIMS);
 }
 
 /* t[key] for a tensor key: the rows it names, copied (index_select, so the
  * gradient flows back to t): shape (rows named, t's other dims), with an
  * integer key's own shape in front. */
-static int index_by_tensor(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor *key) {
+static int index_by_tensor(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor *key,
+                           const char *fname) {
   int lead;
-  lc_tensor *pos = key_positions(L, ctx, t, key, &lead);
-  check_key_dims(L, t, key, lead);
+  lc_tensor *pos = key_positions(L, ctx, t, key, &lead, fname);
+  check_key_dims(L, t, key, lead, fname);
   int64_t shape[LC_MAX_DIMS], m = 1;
   int r = 0;
   for (int d = 0; d < lead; d++) m *= t->shape[d];
   shape[r++] = m;
   for (int d = lead; d < t->ndim; d++) shape[r++] = t->shape[d];
-  lt_push(L, ctx, lc_reshape(ctx, t, r, shape), "lucid.Tensor");  /* (rows, rest) */
+  lt_push(L, ctx, lc_reshape(ctx, t, r, shape), fname);  /* (rows, rest) */
   lc_tensor *all = top_tensor(L);
-  lt_push(L, ctx, lc_index_select(ctx, all, 0, pos), "lucid.Tensor");
+  lt_push(L, ctx, lc_index_select(ctx, all, 0, pos), fname);
   if (key->dtype == LC_BOOL || key->ndim == 1) return 1;
   lc_tensor *rows = top_tensor(L);  /* (numel of key, rest) */
   int k = 0;
   for (int d = 0; d < key->ndim; d++) shape[k++] = key->shape[d];
   for (int d = 1; d < t->ndim; d++) shape[k++] = t->shape[d];
-  return lt_push(L, ctx, lc_reshape(ctx, rows, k, shape), "lucid.Tensor");
+  return lt_push(L, ctx, lc_reshape(ctx, rows, k, shape), fname);
 }
 
 /* The arguments of lc_index_put for t[key] = v (v at vi: a number, or a
@@ -1434,11 +1436,11 @@ static int index_by_tensor(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor *k
  * t's first *lead dims) and v as one row per position, returned; all on
  * the stack. */
 static lc_tensor *put_rows(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor *key, int vi,
-                           lc_tensor **pos_out, int *lead_out) {
-  lc_tensor *src = write_value(L, ctx, t, vi);
+                           lc_tensor **pos_out, int *lead_out, const char *fname) {
+  lc_tensor *src = write_value(L, ctx, t, vi, fname);
   int lead;
-  lc_tensor *pos = key_positions(L, ctx, t, key, &lead);
-  check_key_dims(L, t, key, lead);
+  lc_tensor *pos = key_positions(L, ctx, t, key, &lead, fname);
+  check_key_dims(L, t, key, lead, fname);
   /* v broadcast to what t[key] reads: (the key's rows, t's other dims) */
   int64_t shape[LC_MAX_DIMS];
   int k = 0;
@@ -1448,13 +1450,13 @@ static lc_tensor *put_rows(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor *k
     for (int d = 0; d < key->ndim; d++) shape[k++] = key->shape[d];
   }
   for (int d = lead; d < t->ndim; d++) shape[k++] = t->shape[d];
-  lt_push(L, ctx, lc_expand(ctx, src, k, shape), "lucid.Tensor");
+  lt_push(L, ctx, lc_expand(ctx, src, k, shape), fname);
   lc_tensor *full = top_tensor(L);
   int64_t rows[LC_MAX_DIMS];
   int r = 0;
   rows[r++] = pos->shape[0];
   for (int d = lead; d < t->ndim; d++) rows[r++] = t->shape[d];
-  lt_push(L, ctx, lc_reshape(ctx, full, r, rows), "lucid.Tensor");
+  lt_push(L, ctx, lc_reshape(ctx, full, r, rows), fname);
   *pos_out = pos;
   *lead_out = lead;
   return top_tensor(L);
@@ -1462,14 +1464,15 @@ static lc_tensor *put_rows(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor *k
 
 /* t[key] = v for a tensor key: v written into those rows, in place (t is
  * the box at 1). */
-static void assign_by_tensor(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor *key, int vi) {
+static void assign_by_tensor(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor *key, int vi,
+                             const char *fname) {
   lc_tensor *pos;
   int lead;
-  lc_tensor *per_row = put_rows(L, ctx, t, key, vi, &pos, &lead);
+  lc_tensor *per_row = put_rows(L, ctx, t, key, vi, &pos, &lead, fname);
   if (write_recorded(ctx, t, per_row))
-    put_recorded(L, ctx, 1, t, lead, pos, per_row);
+    put_recorded(L, ctx, 1, t, lead, pos, per_row, fname);
   else
-    lt_do(L, ctx, lc_index_put_(ctx, t, lead, pos, per_row), "lucid.Tensor");
+    lt_do(L, ctx, lc_index_put_(ctx, t, lead, pos, per_row), fname);
 }
 
 static const lt_arg PUT_ARGS[] = {
@@ -1494,15 +1497,15 @@ static int l_index_put(lua_State *L) {
   const char *fname = lt_args(L, 2, -1, v);
   lc_tensor *t = lt_tensor_arg(L, 1, fname), *pos;
   int lead;
-  lc_tensor *rows = put_rows(L, ctx, t, v[0].t, v[1].idx, &pos, &lead);
+  lc_tensor *rows = put_rows(L, ctx, t, v[0].t, v[1].idx, &pos, &lead, fname);
   return lt_push(L, ctx, lc_index_put(ctx, t, lead, pos, rows), fname);
 }
 
 static int l_index_put_(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lt_val v[2];
-  lt_args(L, 2, -1, v);
-  assign_by_tensor(L, ctx, lt_check(L, 1), v[0].t, v[1].idx);
+  const char *fname = lt_args(L, 2, -1, v);
+  assign_by_tensor(L, ctx, lt_check(L, 1), v[0].t, v[1].idx, fname);
   lua_settop(L, 1);
   return 1;
 }
@@ -1540,7 +1543,7 @@ static int l_masked_select(lua_State *L) {
   lt_push(L, ctx, lc_expand(ctx, t, n, shape), fname);
   lc_tensor *et = top_tensor(L);
   lt_push(L, ctx, lc_expand(ctx, mask, n, shape), fname);
-  return index_by_tensor(L, ctx, et, top_tensor(L));
+  return index_by_tensor(L, ctx, et, top_tensor(L), fname);
 }
 
 /* ipairs(t) on Lua 5.2 (5.3 and 5.4 read t[i] through __index until nil). */
@@ -1611,7 +1614,7 @@ static int t_index(lua_State *L) {
     push_indexed(L, LT_CTX(L), t, 2);
     return 1;
   }
-  if (lt_tobox(L, 2)) return index_by_tensor(L, LT_CTX(L), t, lt_check(L, 2));
+  if (lt_tobox(L, 2)) return index_by_tensor(L, LT_CTX(L), t, lt_check(L, 2), "lucid.Tensor");
   return lt_error(L, "lucid.Tensor: cannot index with a %s key", luaL_typename(L, 2));
 }
 
@@ -1643,7 +1646,7 @@ static void write_view_recorded(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tens
   lt_push(L, ctx, lc_expand(ctx, src, view->ndim, view->shape), "lucid.Tensor");
   lc_tensor *full = top_tensor(L);
   lt_push(L, ctx, lc_reshape(ctx, full, 1, &count), "lucid.Tensor");
-  put_recorded(L, ctx, 1, t, t->ndim, pos, top_tensor(L));
+  put_recorded(L, ctx, 1, t, t->ndim, pos, top_tensor(L), "lucid.Tensor");
 }
 
 static int t_newindex(lua_State *L) {
@@ -1691,7 +1694,7 @@ static int t_newindex(lua_State *L) {
    * into the view the key names, in place */
   if (lua_type(L, 2) == LUA_TNUMBER || (lua_type(L, 2) == LUA_TTABLE && !lt_tobox(L, 2))) {
     if (t->ndim == 0) return lt_error(L, "lucid.Tensor: a 0-d tensor cannot be indexed");
-    lc_tensor *src = write_value(L, ctx, t, 3);
+    lc_tensor *src = write_value(L, ctx, t, 3, "lucid.Tensor");
     if (write_recorded(ctx, t, src)) {
       write_view_recorded(L, ctx, t, src);
       return 0;
@@ -1702,7 +1705,7 @@ static int t_newindex(lua_State *L) {
     return 0;
   }
   if (lt_tobox(L, 2)) {
-    assign_by_tensor(L, ctx, t, lt_check(L, 2), 3);
+    assign_by_tensor(L, ctx, t, lt_check(L, 2), 3, "lucid.Tensor");
     return 0;
   }
   return lt_error(L, "lucid.Tensor: cannot set a %s key", luaL_typename(L, 2));

@@ -240,9 +240,20 @@ describe("tensor-key errors", function()
       .. "changed in place", function() x[lucid.tensor({true, false})] = 0 end)
     H.assert_error("a leaf tensor that requires grad", function() x[idx(1)] = 0 end)
     H.assert_error("a leaf tensor that requires grad", function() x[{1, 2}] = 0 end)
-    H.assert_error("a leaf tensor that requires grad", function() x:index_put_(idx(1), 0) end)
+    H.assert_error("lucid.index_put_: a leaf tensor that requires grad", function() x:index_put_(idx(1), 0) end)
     assert.are.same({{1, 2, 3}, {4, 5, 6}}, x:tolist())
     assert.is_nil(x.grad_fn)
+  end)
+
+  it("index_put and index_put_ name themselves in their key errors", function()
+    local x = x34()
+    H.assert_error("lucid.index_put: index 5 (element 1 of the index) is out of range for dimension 1 of size 3",
+      function() return x:index_put(idx(5), 1) end)
+    H.assert_error("lucid.index_put_: a float32 tensor cannot index",
+      function() return x:index_put_(lucid.tensor({1.5}), 1) end)
+    H.assert_error("lucid.index_put: a mask of shape {2, 2} does not fit the tensor's shape {3, 4}",
+      function() return lucid.index_put(x, lucid.zeros(2, 2):bool(), 1) end)
+    H.assert_error("lucid.Tensor: index 7 (element 1 of the index)", function() x[idx(7)] = 1 end)
   end)
 
   it("leave the state usable", function()
