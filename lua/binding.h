@@ -23,6 +23,9 @@ typedef struct lt_box {
   int is_param;     /* made by nn.Parameter: modules register it */
 } lt_box;
 
+/* The tensor in the box on top of the stack (just pushed by lt_push). */
+static inline lc_tensor *lt_top(lua_State *L) { return ((lt_box *)lua_touserdata(L, -1))->t; }
+
 typedef struct lt_state {
   lc_ctx *ctx;
   size_t gc_threshold;  /* live tensor bytes that trigger a full collection */
@@ -110,6 +113,9 @@ void lt_check_inplace_operand(lua_State *L, const lc_tensor *o, const char *fnam
  * place, recorded): converted to its dtype (refusing a float result for an
  * integer tensor, as PyTorch), then lt_rebase. */
 void lt_become(lua_State *L, lc_ctx *ctx, const char *fname);
+/* Pushes ix + 1: the core counts indices from 0, Lua from 1 (an integer ix
+ * keeps its dtype, bool becomes int64); returns 1. */
+int lt_push_one_based(lua_State *L, lc_ctx *ctx, lc_tensor *ix, const char *fname);
 /* A shape as varargs from idx or one table at idx; returns ndim. Stops at
  * the first non-number when varargs. */
 int lt_shape(lua_State *L, int idx, int64_t *shape, const char *fname, int *next);

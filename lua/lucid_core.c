@@ -265,7 +265,7 @@ int lt_try_top(lua_State *L, lc_ctx *ctx, lc_tensor *r, const char *fname) {
 
 /* A creation function's result, on top, gets requires_grad as its options said. */
 static int leaf(lua_State *L, int requires_grad) {
-  lc_tensor *t = ((lt_box *)lua_touserdata(L, -1))->t;
+  lc_tensor *t = lt_top(L);
   if (requires_grad) {  /* else 0 already */
     lt_check_grad_dtype(L, t, lt_fn(L)->fname);
     t->requires_grad = 1;
@@ -352,7 +352,7 @@ static lc_tensor *number_operand(lua_State *L, lc_ctx *ctx, int idx, const char 
     dt = whole ? LC_INT64 : LC_FLOAT64;
   }
   lt_push(L, ctx, lc_empty(ctx, dt, 0, NULL), fname);  /* the box first: nothing can leak */
-  lc_tensor *t = ((lt_box *)lua_touserdata(L, -1))->t;
+  lc_tensor *t = lt_top(L);
   t->is_number = 1;
   lt_set_element(L, t, NULL, idx);
   return t;
@@ -367,7 +367,7 @@ lc_tensor *lt_operand(lua_State *L, lc_ctx *ctx, int idx, const lc_tensor *like,
     lt_error(L, "%s: expected a tensor or a number, got %s", fname, luaL_typename(L, idx));
   if (!like) return number_operand(L, ctx, idx, fname);
   lt_push(L, ctx, lc_scalar(ctx, like->dtype, lua_tonumber(L, idx)), fname);
-  return ((lt_box *)lua_touserdata(L, -1))->t;
+  return lt_top(L);
 }
 
 lua_Integer lt_integer(lua_State *L, int idx, const char *what, const char *fname) {
@@ -540,16 +540,16 @@ static int l_tensor(lua_State *L) {
   if (!v[1].idx && src) dtype = src->dtype;  /* a copy keeps the dtype, as torch.tensor(t) */
   if (src) {
     lt_push(L, ctx, lc_empty(ctx, dtype, src->ndim, src->shape), fname);
-    lc_tensor *c = ((lt_box *)lua_touserdata(L, -1))->t;
+    lc_tensor *c = lt_top(L);
     lt_do(L, ctx, lc_copy_(ctx, c, src), fname);
   } else if (lua_type(L, 1) == LUA_TNUMBER || lua_type(L, 1) == LUA_TBOOLEAN) {
     lt_push(L, ctx, lc_empty(ctx, dtype, 0, NULL), fname);
-    lt_set_element(L, ((lt_box *)lua_touserdata(L, -1))->t, NULL, 1);
+    lt_set_element(L, lt_top(L), NULL, 1);
   } else if (lua_istable(L, 1)) {
     int64_t shape[LC_MAX_DIMS];
     int ndim = table_shape(L, 1, shape, fname);
     lt_push(L, ctx, lc_empty(ctx, dtype, ndim, shape), fname);
-    fill_state f = {L, fname, ndim, shape, {0}, ((lt_box *)lua_touserdata(L, -1))->t};
+    fill_state f = {L, fname, ndim, shape, {0}, lt_top(L)};
     lua_pushvalue(L, 1);
     fill_from(&f, 0);
     lua_pop(L, 1);
@@ -760,7 +760,7 @@ static int l_from_string(lua_State *L) {
   int ndim = lt_shape_arg(L, &v[1], shape, fname);
   lc_dtype dt = (lc_dtype)v[2].i;
   lt_push(L, ctx, lc_empty(ctx, dt, ndim, shape), fname);
-  lc_tensor *t = ((lt_box *)lua_touserdata(L, -1))->t;
+  lc_tensor *t = lt_top(L);
   size_t es = lc_dtype_size(dt), need = (size_t)t->numel * es;
   if (len != need)
     return lt_error(L, "%s: %lld elements of %s need %lld bytes, got %lld", fname,
@@ -829,13 +829,12 @@ static int l_to_string(lua_State *L) {
 /* ---- random draws (core/random.c) ------------------------------------------------
  * Index results (randperm, multinomial) are 1-based, as every index here. */
 
-/* Pushes r + 1, r being the 0-based indices in the box on top. */
-static int push_one_based(lua_State *L, lc_ctx *ctx, const char *fname) {
-  lc_tensor *r = ((lt_box *)lua_touserdata(L, -1))->t;
-  lt_push(L, ctx, lc_scalar(ctx, r->dtype == LC_BOOL ? LC_INT64 : r->dtype, 1.0), fname);
-  lc_tensor *one = ((lt_box *)lua_touserdata(L, -1))->t;
-  lt_push(L, ctx, lc_add(ctx, r, one), fname);
-  return 1;
+int lt_push_one_based(lua_State *L, lc_ctx *ctx, lc_tensor *ix, const char *fname) {
+  /* a 0-d int64 one does not widen an int32 or float ix (PyTorch's promotion) */
+  lc_tensor *one = lc_scalar(ctx, LC_INT64, 1.0);
+  lc_tensor *r = one ? lc_add(ctx, ix, one) : NULL;
+  lc_tensor_release(one);
+  return lt_push(L, ctx, r, fname);
 }
 
 static const lt_arg RANDPERM_ARGS[] = {
@@ -853,7 +852,7 @@ static int l_randperm(lua_State *L) {
   const char *fname = lt_args(L, 1, -1, v);
   lc_dtype dt = v[1].idx ? (lc_dtype)v[1].i : LC_INT64;
   lt_push(L, ctx, lc_randperm(ctx, (int64_t)v[0].i, dt), fname);
-  push_one_based(L, ctx, fname);
+  lt_push_one_based(L, ctx, lt_top(L), fname);
   return leaf(L, v[2].b);
 }
 
@@ -874,7 +873,7 @@ static int l_multinomial(lua_State *L) {
   lt_val v[2];
   const char *fname = lt_args(L, 2, -1, v);
   lt_push(L, ctx, lc_multinomial(ctx, p, (int64_t)v[0].i, v[1].b), fname);
-  return push_one_based(L, ctx, fname);
+  return lt_push_one_based(L, ctx, lt_top(L), fname);
 }
 
 /***
@@ -1298,7 +1297,7 @@ static void push_indexed(lua_State *L, lc_ctx *ctx, lc_tensor *t, int key) {
       lt_error(L, "lucid.Tensor: entry %d of the index must be a number or a range {first, "
                   "last [, step]}, got %s", e, luaL_typename(L, v));
     }
-    cur = ((lt_box *)lua_touserdata(L, -1))->t;
+    cur = lt_top(L);
     if (lua_gettop(L) > base + 1) lua_replace(L, base + 1);  /* keep one box: the latest */
   }
   if (lua_gettop(L) == base) {  /* no entry narrowed anything: t itself, as a new box */
@@ -1309,9 +1308,6 @@ static void push_indexed(lua_State *L, lc_ctx *ctx, lc_tensor *t, int key) {
 }
 
 /* ---- indexing with a tensor: t[mask], t[index] ------------------------------------------- */
-
-/* The tensor in the box on top of the stack. */
-static lc_tensor *top_tensor(lua_State *L) { return ((lt_box *)lua_touserdata(L, -1))->t; }
 
 /* The value of an indexed write t[key] = v (a number takes t's dtype). */
 static lc_tensor *write_value(lua_State *L, lc_ctx *ctx, lc_tensor *t, int vi, const char *fname) {
@@ -1342,7 +1338,7 @@ void lt_rebase(lua_State *L, lc_ctx *ctx, int ti, lc_tensor *r, const char *fnam
 static void put_recorded(lua_State *L, lc_ctx *ctx, int ti, lc_tensor *t, int lead,
                          lc_tensor *pos, lc_tensor *rows, const char *fname) {
   lt_push(L, ctx, lc_index_put(ctx, t, lead, pos, rows), fname);
-  lt_rebase(L, ctx, ti, top_tensor(L), fname);
+  lt_rebase(L, ctx, ti, lt_top(L), fname);
   lua_pop(L, 1);
 }
 
@@ -1366,13 +1362,13 @@ static lc_tensor *key_positions(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tens
     /* (each result is taken from its box before the next lt_push, which
      * pushes its own box first) */
     lt_push(L, ctx, lc_reshape(ctx, key, 1, &m), fname);
-    lc_tensor *flat = top_tensor(L);
+    lc_tensor *flat = lt_top(L);
     lt_push(L, ctx, lc_nonzero(ctx, flat), fname);
-    lc_tensor *nz = top_tensor(L);
+    lc_tensor *nz = lt_top(L);
     lt_push(L, ctx, lc_reshape(ctx, nz, 1, nz->shape), fname);
     lua_replace(L, -3);  /* keep the positions only */
     lua_pop(L, 1);
-    return top_tensor(L);
+    return lt_top(L);
   }
   if (lc_dtype_is_float(key->dtype) || key->dtype == LC_UINT8)
     lt_error(L, "%s: a %s tensor cannot index (use a bool mask or an int64 index: "
@@ -1381,7 +1377,7 @@ static lc_tensor *key_positions(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tens
   *lead = 1;
   int64_t n = t->shape[0], count = key->numel;
   lt_push(L, ctx, lc_empty(ctx, LC_INT64, 1, &count), fname);
-  lc_tensor *pos = top_tensor(L);
+  lc_tensor *pos = lt_top(L);
   if (count == 0) return pos;
   int64_t *p = (int64_t *)lc_tensor_data(pos);
   lc_tensor_read_int(key, p);
@@ -1421,10 +1417,10 @@ static int index_by_tensor(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor *k
   shape[r++] = m;
   for (int d = lead; d < t->ndim; d++) shape[r++] = t->shape[d];
   lt_push(L, ctx, lc_reshape(ctx, t, r, shape), fname);  /* (rows, rest) */
-  lc_tensor *all = top_tensor(L);
+  lc_tensor *all = lt_top(L);
   lt_push(L, ctx, lc_index_select(ctx, all, 0, pos), fname);
   if (key->dtype == LC_BOOL || key->ndim == 1) return 1;
-  lc_tensor *rows = top_tensor(L);  /* (numel of key, rest) */
+  lc_tensor *rows = lt_top(L);  /* (numel of key, rest) */
   int k = 0;
   for (int d = 0; d < key->ndim; d++) shape[k++] = key->shape[d];
   for (int d = 1; d < t->ndim; d++) shape[k++] = t->shape[d];
@@ -1451,7 +1447,7 @@ static lc_tensor *put_rows(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor *k
   }
   for (int d = lead; d < t->ndim; d++) shape[k++] = t->shape[d];
   lt_push(L, ctx, lc_expand(ctx, src, k, shape), fname);
-  lc_tensor *full = top_tensor(L);
+  lc_tensor *full = lt_top(L);
   int64_t rows[LC_MAX_DIMS];
   int r = 0;
   rows[r++] = pos->shape[0];
@@ -1459,7 +1455,7 @@ static lc_tensor *put_rows(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor *k
   lt_push(L, ctx, lc_reshape(ctx, full, r, rows), fname);
   *pos_out = pos;
   *lead_out = lead;
-  return top_tensor(L);
+  return lt_top(L);
 }
 
 /* t[key] = v for a tensor key: v written into those rows, in place (t is
@@ -1541,9 +1537,9 @@ static int l_masked_select(lua_State *L) {
   }
   if (n == 0) shape[n++] = 1;  /* 0-d: one element, as a 1-D tensor of 1 */
   lt_push(L, ctx, lc_expand(ctx, t, n, shape), fname);
-  lc_tensor *et = top_tensor(L);
+  lc_tensor *et = lt_top(L);
   lt_push(L, ctx, lc_expand(ctx, mask, n, shape), fname);
-  return index_by_tensor(L, ctx, et, top_tensor(L), fname);
+  return index_by_tensor(L, ctx, et, lt_top(L), fname);
 }
 
 /* ipairs(t) on Lua 5.2 (5.3 and 5.4 read t[i] through __index until nil). */
@@ -1635,18 +1631,18 @@ static void push_key_view(lua_State *L, lc_ctx *ctx, lc_tensor *t) {
 static void write_view_recorded(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tensor *src) {
   int64_t n = t->numel;
   lt_push(L, ctx, lc_arange(ctx, LC_INT64, 0, (double)n, 1), "lucid.Tensor");
-  lc_tensor *flat = top_tensor(L);
+  lc_tensor *flat = lt_top(L);
   lt_push(L, ctx, lc_reshape(ctx, flat, t->ndim, t->shape), "lucid.Tensor");
-  lc_tensor *numbered = top_tensor(L);
+  lc_tensor *numbered = lt_top(L);
   push_key_view(L, ctx, numbered);
-  lc_tensor *view = top_tensor(L);
+  lc_tensor *view = lt_top(L);
   int64_t count = view->numel;
   lt_push(L, ctx, lc_reshape(ctx, view, 1, &count), "lucid.Tensor");
-  lc_tensor *pos = top_tensor(L);
+  lc_tensor *pos = lt_top(L);
   lt_push(L, ctx, lc_expand(ctx, src, view->ndim, view->shape), "lucid.Tensor");
-  lc_tensor *full = top_tensor(L);
+  lc_tensor *full = lt_top(L);
   lt_push(L, ctx, lc_reshape(ctx, full, 1, &count), "lucid.Tensor");
-  put_recorded(L, ctx, 1, t, t->ndim, pos, top_tensor(L), "lucid.Tensor");
+  put_recorded(L, ctx, 1, t, t->ndim, pos, lt_top(L), "lucid.Tensor");
 }
 
 static int t_newindex(lua_State *L) {
@@ -1700,7 +1696,7 @@ static int t_newindex(lua_State *L) {
       return 0;
     }
     push_key_view(L, ctx, t);
-    lc_tensor *view = top_tensor(L);
+    lc_tensor *view = lt_top(L);
     lt_do(L, ctx, lc_copy_(ctx, view, src), "lucid.Tensor");
     return 0;
   }
@@ -1724,7 +1720,7 @@ void lt_become(lua_State *L, lc_ctx *ctx, const char *fname) {
       lt_error(L, "%s: the result (%s) cannot be written in place into a tensor of dtype %s",
                fname, lc_dtype_name(r->dtype), lc_dtype_name(t->dtype));
     lt_push(L, ctx, lc_to_dtype(ctx, r, t->dtype), fname);
-    r = top_tensor(L);
+    r = lt_top(L);
   }
   lt_rebase(L, ctx, 1, r, fname);
 }

@@ -32,22 +32,6 @@ static lc_tensor *keep_all(lc_ctx *ctx, lc_tensor *r, int ndim, int keepdim) {
   return k;
 }
 
-/* 0-based indices from the core -> a fresh tensor of 1-based ones. */
-static lc_tensor *plus_one(lc_ctx *ctx, lc_tensor *ix) {
-  lc_tensor *one = lc_scalar(ctx, LC_INT64, 1.0);
-  lc_tensor *r = one ? lc_add(ctx, ix, one) : NULL;
-  lc_tensor_release(one);
-  return r;
-}
-
-/* plus_one that takes ix (NULL: the failure that made it). */
-static lc_tensor *one_based(lc_ctx *ctx, lc_tensor *ix) {
-  if (!ix) return NULL;
-  lc_tensor *r = plus_one(ctx, ix);
-  lc_tensor_release(ix);
-  return r;
-}
-
 /* ---- ops ------------------------------------------------------------------------- */
 
 typedef lc_tensor *(*all_fn)(lc_ctx *, lc_tensor *);
@@ -124,9 +108,9 @@ static int mask_reduce(lua_State *L, all_fn all, dim_fn along) {
   const char *fname = lt_args(L, 2, a->ndim, v);
   int keep = all == lc_sum ? 0 : v[1].b;  /* count_nonzero has no keepdim, as PyTorch's */
   lt_push(L, ctx, lc_scalar(ctx, LC_BOOL, 0.0), fname);
-  lc_tensor *zero = ((lt_box *)lua_touserdata(L, -1))->t;
+  lc_tensor *zero = lt_top(L);
   lt_push(L, ctx, lc_ne(ctx, a, zero), fname);
-  lc_tensor *m = ((lt_box *)lua_touserdata(L, -1))->t;
+  lc_tensor *m = lt_top(L);
   if (m->numel == 0 && all != lc_sum)  /* any of nothing is false, all of nothing true */
     return lt_push(L, ctx, lc_full(ctx, LC_BOOL, 0, NULL, all == lc_amin), fname);
   return lt_push(L, ctx, reduce_call(ctx, all, along, m, (int)v[0].i, keep), fname);
@@ -151,8 +135,8 @@ static int arg_ext(lua_State *L, all_fn all, dim_fn along) {
   lc_tensor *a = lt_check(L, 1);
   lt_val v[2];
   const char *fname = lt_args(L, 2, a->ndim, v);
-  return lt_push(L, ctx, one_based(ctx, reduce_call(ctx, all, along, a, (int)v[0].i, v[1].b)),
-                 fname);
+  lt_push(L, ctx, reduce_call(ctx, all, along, a, (int)v[0].i, v[1].b), fname);
+  return lt_push_one_based(L, ctx, lt_top(L), fname);
 }
 
 /***
@@ -185,7 +169,7 @@ static int ext(lua_State *L, all_fn all, ext_dim_fn along) {
   lt_do(L, ctx, along(ctx, a, dim, keep, &val, &ix), fname);
   *vslot = val;  /* owned by boxes before anything else can fail */
   *islot = ix;
-  lt_push(L, ctx, plus_one(ctx, ix), fname);
+  lt_push_one_based(L, ctx, ix, fname);
   lua_remove(L, -2);                            /* values, 1-based indices */
   return 2;
 }

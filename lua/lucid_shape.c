@@ -78,7 +78,7 @@ static lc_tensor *index_arg(lua_State *L, lc_ctx *ctx, int idx, int lists, const
                "masked_select or t[mask])", fname);
     int is_float = lc_dtype_is_float(t->dtype);
     lt_push(L, ctx, lc_empty(ctx, is_float ? LC_FLOAT64 : LC_INT64, t->ndim, t->shape), fname);
-    lc_tensor *r = ((lt_box *)lua_touserdata(L, -1))->t;
+    lc_tensor *r = lt_top(L);
     if (!r->numel) return r;
     if (is_float) {
       double *v = (double *)lc_tensor_data(r);
@@ -95,7 +95,7 @@ static lc_tensor *index_arg(lua_State *L, lc_ctx *ctx, int idx, int lists, const
   if (lists && lua_istable(L, idx)) {
     int64_t n = (int64_t)lua_rawlen(L, idx);
     lt_push(L, ctx, lc_empty(ctx, LC_INT64, 1, &n), fname);
-    lc_tensor *r = ((lt_box *)lua_touserdata(L, -1))->t;
+    lc_tensor *r = lt_top(L);
     int64_t *v = (int64_t *)lc_tensor_data(r);
     for (int64_t i = 0; i < n; i++) {
       int ok;
@@ -469,16 +469,13 @@ static int push_picked(lua_State *L, lc_ctx *ctx, lc_tensor *a, int dim, lc_tens
   } else {
     lt_push(L, ctx, lc_gather(ctx, a, dim, pos), fname);
   }
-  lt_push(L, ctx, lc_scalar(ctx, LC_INT64, 1.0), fname);
-  lc_tensor *one = ((lt_box *)lua_touserdata(L, -1))->t;
   lc_tensor *p = pos;
   if (a->ndim == 0) {
     lt_push(L, ctx, lc_reshape(ctx, pos, 0, NULL), fname);
-    p = ((lt_box *)lua_touserdata(L, -1))->t;
+    p = lt_top(L);
   }
-  lt_push(L, ctx, lc_add(ctx, p, one), fname);
-  lua_replace(L, -2 - (a->ndim == 0));  /* over `one` (and the reshape) */
-  if (a->ndim == 0) lua_pop(L, 1);
+  lt_push_one_based(L, ctx, p, fname);
+  if (a->ndim == 0) lua_remove(L, -2);  /* the reshape */
   return 2;
 }
 
@@ -501,7 +498,7 @@ static int l_sort(lua_State *L) {
   const char *fname = lt_args(L, 2, a->ndim, v);
   int dim = dim_or_last(&v[0], a);
   lt_push(L, ctx, lc_argsort(ctx, a, dim, v[1].b), fname);
-  lc_tensor *pos = ((lt_box *)lua_touserdata(L, -1))->t;
+  lc_tensor *pos = lt_top(L);
   return push_picked(L, ctx, a, dim, pos, fname);
 }
 
@@ -529,7 +526,7 @@ static int l_msort(lua_State *L) {
   lc_tensor *a = lt_check(L, 1);
   const char *fname = lt_args(L, 2, -1, NULL);
   lt_push(L, ctx, lc_argsort(ctx, a, 0, 0), fname);
-  lc_tensor *pos = ((lt_box *)lua_touserdata(L, -1))->t;
+  lc_tensor *pos = lt_top(L);
   push_picked(L, ctx, a, 0, pos, fname);
   lua_pop(L, 1);
   return 1;
@@ -554,7 +551,7 @@ static int l_topk(lua_State *L) {
   const char *fname = lt_args(L, 2, a->ndim, v);
   int dim = dim_or_last(&v[1], a);
   lt_push(L, ctx, lc_topk(ctx, a, (int64_t)v[0].i, dim, v[2].b), fname);
-  lc_tensor *pos = ((lt_box *)lua_touserdata(L, -1))->t;
+  lc_tensor *pos = lt_top(L);
   return push_picked(L, ctx, a, dim, pos, fname);
 }
 
@@ -579,7 +576,7 @@ static int l_kthvalue(lua_State *L) {
     return lt_error(L, "%s: k = %lld is out of range 1..%lld for dimension %d", fname,
                     (long long)k, (long long)len, dim + 1);
   lt_push(L, ctx, lc_topk(ctx, a, k, dim, 0), fname);
-  lc_tensor *pos = ((lt_box *)lua_touserdata(L, -1))->t;
+  lc_tensor *pos = lt_top(L);
   int base = lua_gettop(L);
   push_picked(L, ctx, a, dim, pos, fname);  /* the k smallest and their indices */
   if (a->ndim == 0) return 2;
@@ -610,7 +607,7 @@ static int cumext(lua_State *L, int is_min) {
   lt_val v[1];
   const char *fname = lt_args(L, 2, a->ndim, v);
   lt_push(L, ctx, lc_cumext(ctx, a, (int)v[0].i, is_min), fname);
-  lc_tensor *pos = ((lt_box *)lua_touserdata(L, -1))->t;
+  lc_tensor *pos = lt_top(L);
   return push_picked(L, ctx, a, (int)v[0].i, pos, fname);
 }
 static int l_cummax(lua_State *L) { return cumext(L, 0); }
@@ -640,14 +637,12 @@ static int l_unique(lua_State *L) {
     lc_tensor **slot = lt_newbox(L);
     *slot = r[k];
   }
-  lt_push(L, ctx, lc_scalar(ctx, LC_INT64, 1.0), fname);
-  lc_tensor *one = ((lt_box *)lua_touserdata(L, -1))->t;
-  lt_push(L, ctx, lc_add(ctx, r[1], one), fname);  /* 1-based positions */
-  int top = lua_gettop(L);  /* values, inverse, counts, one, inverse + 1 */
-  lua_pushvalue(L, top - 4);
+  lt_push_one_based(L, ctx, r[1], fname);  /* 1-based positions */
+  int top = lua_gettop(L);  /* values, inverse, counts, inverse + 1 */
+  lua_pushvalue(L, top - 3);
   int n = 1;
   if (v[1].b) { lua_pushvalue(L, top); n++; }
-  if (v[2].b) { lua_pushvalue(L, top - 2); n++; }
+  if (v[2].b) { lua_pushvalue(L, top - 1); n++; }
   return n;
 }
 
@@ -659,10 +654,7 @@ static const lt_arg SEARCHSORTED_ARGS[] = {
 static int push_search(lua_State *L, lc_ctx *ctx, lc_tensor *seq, lc_tensor *values, int right,
                        const char *fname) {
   lt_push(L, ctx, lc_searchsorted(ctx, seq, values, right), fname);
-  lc_tensor *p = ((lt_box *)lua_touserdata(L, -1))->t;
-  lt_push(L, ctx, lc_scalar(ctx, LC_INT64, 1.0), fname);
-  lc_tensor *one = ((lt_box *)lua_touserdata(L, -1))->t;
-  return lt_push(L, ctx, lc_add(ctx, p, one), fname);
+  return lt_push_one_based(L, ctx, lt_top(L), fname);
 }
 
 /* right = true or side = "right", not both disagreeing */
@@ -724,17 +716,14 @@ static int l_nonzero(lua_State *L) {
   lt_val v[1];
   const char *fname = lt_args(L, 2, -1, v);
   lt_push(L, ctx, lc_nonzero(ctx, a), fname);
-  lc_tensor *z = ((lt_box *)lua_touserdata(L, -1))->t;
-  lt_push(L, ctx, lc_scalar(ctx, LC_INT64, 1.0), fname);
-  lc_tensor *one = ((lt_box *)lua_touserdata(L, -1))->t;
-  lt_push(L, ctx, lc_add(ctx, z, one), fname);  /* 1-based */
+  lt_push_one_based(L, ctx, lt_top(L), fname);
   if (!v[0].b) return 1;
-  lc_tensor *all = ((lt_box *)lua_touserdata(L, -1))->t;
+  lc_tensor *all = lt_top(L);
   int top = lua_gettop(L);
   luaL_checkstack(L, a->ndim, fname);
   for (int d = 0; d < a->ndim; d++) {
     lt_push(L, ctx, lc_select(ctx, all, 1, d), fname);
-    lc_tensor *col = ((lt_box *)lua_touserdata(L, -1))->t;
+    lc_tensor *col = lt_top(L);
     lt_push(L, ctx, lc_contiguous(ctx, col), fname);
     lua_remove(L, -2);
   }
