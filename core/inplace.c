@@ -73,25 +73,15 @@ static lc_status apply(lc_ctx *ctx, lc_inplace_op op, lc_tensor *t, const lc_ten
   return LC_OK;
 }
 
-/* A number as an operand: 0-d, marked is_number, int64 when whole (so that
- * an int64 t += 2 stays integer arithmetic), float64 otherwise. */
-static lc_tensor *number(lc_ctx *ctx, double v) {
-  int whole = v == floor(v) && fabs(v) < 9.2e18;
-  lc_tensor *n = whole ? lc_empty(ctx, LC_INT64, 0, NULL) : lc_scalar(ctx, LC_FLOAT64, v);
-  if (n && whole) lc_fill_int_(ctx, n, (int64_t)v);
-  if (n) n->is_number = 1;
-  return n;
-}
-
 /* add_ and mul_ of an integer or bool t: computed with the elementwise ops
  * (exact, wrapping) and copied back, as PyTorch does, which refuses a result
  * t's dtype cannot hold (a float into an integer t, anything but bool into a
  * bool t). These allocate: they are not the optimizers' float path. */
 static lc_status int_update(lc_ctx *ctx, lc_tensor *t, const lc_tensor *other, double value,
                             double alpha, int is_mul) {
-  lc_tensor *o = other ? lc__retained((lc_tensor *)other) : number(ctx, value), *r = NULL;
+  lc_tensor *o = other ? lc__retained((lc_tensor *)other) : lc_number(ctx, value), *r = NULL;
   lc_tensor *scaled = o && !is_mul && alpha != 1.0 ? lc__owned2(ctx, lc_mul, lc__retained(o),
-                                                               number(ctx, alpha)) : NULL;
+                                                               lc_number(ctx, alpha)) : NULL;
   lc_tensor *rhs = scaled ? scaled : o;
   if (rhs) r = is_mul ? lc_mul(ctx, t, rhs) : lc_add(ctx, t, rhs);
   lc_status st = r ? LC_OK : ctx->status;

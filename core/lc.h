@@ -173,6 +173,10 @@ lc_tensor *lc_empty(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape)
 lc_tensor *lc_zeros(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape);
 lc_tensor *lc_full(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape, double value);
 lc_tensor *lc_scalar(lc_ctx *ctx, lc_dtype dtype, double value);       /* 0-d */
+/* A number of the caller's language as an operand (0-d, is_number): int64
+ * when whole, float64 otherwise; lc_number_int for integers past 2^53. */
+lc_tensor *lc_number(lc_ctx *ctx, double value);
+lc_tensor *lc_number_int(lc_ctx *ctx, int64_t value);
 lc_tensor *lc_rand(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape);  /* U[0,1) */
 lc_tensor *lc_randn(lc_ctx *ctx, lc_dtype dtype, int ndim, const int64_t *shape); /* N(0,1) */
 lc_tensor *lc_eye(lc_ctx *ctx, lc_dtype dtype, int64_t n, int64_t m);           /* (n, m) */

@@ -275,6 +275,23 @@ lc_tensor *lc_scalar(lc_ctx *ctx, lc_dtype dtype, double value) {
   return lc_full(ctx, dtype, 0, NULL, value);
 }
 
+lc_tensor *lc_number_int(lc_ctx *ctx, int64_t value) {
+  lc_tensor *n = lc_empty(ctx, LC_INT64, 0, NULL);
+  if (n) {
+    *(int64_t *)n->storage->data = value;
+    n->is_number = 1;
+  }
+  return n;
+}
+
+lc_tensor *lc_number(lc_ctx *ctx, double value) {
+  /* whole: int64, so that an int64 t + 2 stays integer arithmetic */
+  if (value == floor(value) && fabs(value) < 0x1p63) return lc_number_int(ctx, (int64_t)value);
+  lc_tensor *n = lc_scalar(ctx, LC_FLOAT64, value);
+  if (n) n->is_number = 1;
+  return n;
+}
+
 /* Element at storage offset off, read or written through any dtype. */
 static double at(const lc_tensor *t, int64_t off) {
   switch (t->dtype) {

@@ -345,17 +345,17 @@ int lt_set_element(lua_State *L, lc_tensor *t, const int64_t *idx, int i) {
  * whole number (however it was written: Lua 5.1 has no integers), float64
  * for a fraction, bool for a boolean. */
 static lc_tensor *number_operand(lua_State *L, lc_ctx *ctx, int idx, const char *fname) {
-  lc_dtype dt = LC_BOOL;
-  if (lua_type(L, idx) != LUA_TBOOLEAN) {
-    lua_Number v = lua_tonumber(L, idx);
-    int whole = lua_isinteger(L, idx) || (v == floor(v) && fabs(v) < 0x1p63);
-    dt = whole ? LC_INT64 : LC_FLOAT64;
+  lc_tensor *n;
+  if (lua_type(L, idx) == LUA_TBOOLEAN) {
+    n = lc_scalar(ctx, LC_BOOL, lua_toboolean(L, idx));
+    if (n) n->is_number = 1;
+  } else if (lua_isinteger(L, idx)) {
+    n = lc_number_int(ctx, (int64_t)lua_tointeger(L, idx));
+  } else {
+    n = lc_number(ctx, lua_tonumber(L, idx));
   }
-  lt_push(L, ctx, lc_empty(ctx, dt, 0, NULL), fname);  /* the box first: nothing can leak */
-  lc_tensor *t = lt_top(L);
-  t->is_number = 1;
-  lt_set_element(L, t, NULL, idx);
-  return t;
+  lt_push(L, ctx, n, fname);
+  return lt_top(L);
 }
 
 lc_tensor *lt_operand(lua_State *L, lc_ctx *ctx, int idx, const lc_tensor *like, const char *fname) {

@@ -2432,8 +2432,15 @@ static void test_dtypes(void) {
   lc_tensor *i64 = ints(ctx, LC_INT64, 3, S(INT64_MAX, -7, 9007199254740993));
   lc_tensor *u8 = ints(ctx, LC_UINT8, 3, S(250, 0, 3));
   lc_tensor *z64 = lc_scalar(ctx, LC_FLOAT64, 2.5), *zi = lc_scalar(ctx, LC_INT64, 10);
-  lc_tensor *num = lc_scalar(ctx, LC_FLOAT64, 2.5);
-  if (num) num->is_number = 1;
+  lc_tensor *num = lc_number(ctx, 2.5);
+  CHECK(num && num->is_number && num->dtype == LC_FLOAT64 && num->ndim == 0);
+  /* a whole number is int64 (an int64 tensor + 2 stays integer), exact past 2^53 */
+  lc_tensor *whole = lc_number(ctx, -3.0), *big = lc_number_int(ctx, INT64_MAX);
+  CHECK(whole && whole->is_number && whole->dtype == LC_INT64 && lc_tensor_get_int(whole, NULL) == -3);
+  CHECK(big && big->is_number && lc_tensor_get_int(big, NULL) == INT64_MAX);
+  CHECK(lc_result_type(ctx, 2, (lc_tensor *[]){u8, whole}) == LC_UINT8);
+  lc_tensor_release(whole);
+  lc_tensor_release(big);
   lc_tensor *f32 = lc_zeros(ctx, LC_FLOAT32, 1, S(3));
   CHECK(lc_result_type(ctx, 2, (lc_tensor *[]){f32, z64}) == LC_FLOAT32);
   CHECK(lc_result_type(ctx, 2, (lc_tensor *[]){i64, z64}) == LC_FLOAT64);
