@@ -107,11 +107,15 @@ function Tagger:forward(tokens)
 end
 
 --- A state dict under PyTorch's names: the children of a Sequential (or
--- ModuleList) numbered from 0.
+-- ModuleList), the only parts of a key that are numbers, numbered from 0.
 local function pytorch_names(sd)
   local out = {}
   for name, t in pairs(sd) do
-    out[name:gsub("%f[%w](%d+)%f[^%w]", function(i) return tostring(tonumber(i) - 1) end)] = t
+    local parts = {}
+    for part in name:gmatch("[^.]+") do
+      parts[#parts + 1] = part:match("^%d+$") and tostring(tonumber(part) - 1) or part
+    end
+    out[table.concat(parts, ".")] = t
   end
   return out
 end

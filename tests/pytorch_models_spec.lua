@@ -131,7 +131,7 @@ describe("models PyTorch trained and saved as safetensors", function()
     local cnn = loaded(CNN, "pytorch_cnn.safetensors")
     local pt = {}
     for name, t in pairs(cnn:state_dict()) do
-      pt[name:gsub("%f[%w](%d+)%f[^%w]", function(i) return tostring(tonumber(i) - 1) end)] = t
+      pt[(name:gsub("^(%w+)%.(%d+)%.", function(m, i) return m .. "." .. (tonumber(i) - 1) .. "." end))] = t
     end
     assert.are.same(keys_of(lucid.load(FIXTURES .. "pytorch_cnn.safetensors")), keys_of(pt))
     local dir = H.capture("mktemp -d"):gsub("%s+$", "")
