@@ -22,7 +22,7 @@ Writes into tests/fixtures/:
     lstm.output {4, 10, 24} F32, lstm.h_n {4, 4, 12} F32, lstm.c_n {4, 4, 12} F32.
 The state dicts are written with scripts/gen_fixtures_serialize.py's writer
 (Debian has no ``safetensors`` package); with it, ``safetensors.torch.save_file(
-model.state_dict(), path)`` writes the same thing.
+model.state_dict(), path)`` writes the same tensors under the same names.
 
 The two models (the Lua example defines the same modules under the same names):
   CNN: features = Sequential(Conv2d(1, 8, 3, padding=1), BatchNorm2d(8), ReLU(),
