@@ -191,6 +191,11 @@ demo: deps
 tiny-transformer: $(MODULE)
 	$(RUN_ENV) $(LUA) scripts/tiny_transformer.lua --out $(B)/tiny_transformer
 
+# The example loading a CNN and an LSTM PyTorch trained, with 300 fine-tuning steps.
+.PHONY: pytorch-models
+pytorch-models: $(MODULE)
+	$(RUN_ENV) $(LUA) scripts/pytorch_models.lua --steps 300 --out $(B)/pytorch_models
+
 bench: deps
 	@$(MAKE) --no-print-directory $(MODULE)
 ifeq ($(LUA),lua5.4)

@@ -359,6 +359,8 @@ def main():
 # beside this one; running this script regenerates all of them.
 FAMILIES = ["elementwise", "reduce", "shape", "nn", "optim", "serialize", "hvp", "compose",
             "linalg", "train", "attn", "pool", "conv", "rnn"]
+# Not a family of ops: models trained in PyTorch for scripts/pytorch_models.lua.
+OTHER_GENERATORS = ["gen_pytorch_models.py"]
 
 
 def main_all():
@@ -369,6 +371,8 @@ def main_all():
         script = here / ("gen_fixtures_%s.py" % family)
         if script.exists():
             runpy.run_path(str(script), run_name="__main__")
+    for name in OTHER_GENERATORS:
+        runpy.run_path(str(here / name), run_name="__main__")
 
 
 if __name__ == "__main__":

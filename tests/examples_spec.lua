@@ -297,4 +297,72 @@ describe("the worked examples", function()
     assert.is_false((check_xml('<svg x=1></svg>')))
     assert.is_false((check_xml('<svg></svg><svg></svg>')))
   end)
+
+  it("pytorch_models.lua: PyTorch's CNN and LSTM load and match, fine-tune, save under PyTorch's names", function()
+    local out = TMP .. "/pytorch"
+    local r = run("pytorch_models.lua", "--steps 60 --out " .. q(out))
+    assert.are.equal(0, r.code, r.show)
+    -- every output within float32 rounding of PyTorch's, as printed
+    local seen = {}
+    for what, diff, n, largest in r.stdout:gmatch("(%u%u%u?%u? [%w_]+)%s+max |Lucid %- PyTorch| = (%S+) over (%d+) " ..
+      "values %(largest (%S+)%): ok") do
+      assert(tonumber(diff) <= 1e-4 * math.max(1, tonumber(largest)), what .. "\n" .. r.show)
+      seen[#seen + 1] = what .. " " .. n
+    end
+    assert.are.same({"CNN logits 64", "LSTM logits 80", "LSTM output 960", "LSTM h_n 192", "LSTM c_n 192"}, seen)
+    assert(r.stdout:find("outputs: all match PyTorch's", 1, true), r.show)
+    assert(r.stdout:find("accuracy on the 16 test images: 100.0% (PyTorch's 100.0%)", 1, true), r.show)
+    assert(r.stdout:find("tag accuracy on 31 tokens: 80.6% (PyTorch's 80.6%)", 1, true), r.show)
+    local after = tonumber(r.stdout:match("after 60 steps: ([%d.]+)%%"))
+    assert(after and after >= 80, r.show)  -- from about 40% before
+    assert(r.stdout:find("reload check: ok", 1, true), r.show)
+    assert(r.stderr:find("pytorch_models: 100%", 1, true), "no progress bar on stderr\n" .. r.show)
+
+    -- the checkpoint has PyTorch's keys, the buffers counted on from PyTorch's 300 steps
+    local ckpt = lucid.load(out .. "/pytorch_cnn_finetuned.safetensors")
+    local keys, theirs = {}, {}
+    for k in pairs(ckpt) do keys[#keys + 1] = k end
+    for k in pairs(lucid.load(ROOT .. "/tests/fixtures/pytorch_cnn.safetensors")) do theirs[#theirs + 1] = k end
+    table.sort(keys)
+    table.sort(theirs)
+    assert.are.same(theirs, keys)
+    assert.are.same({8, 1, 3, 3}, ckpt["features.0.weight"].shape)
+    assert.are.same({4, 64}, ckpt["classifier.1.weight"].shape)
+    assert.are.equal("int64", ckpt["features.1.num_batches_tracked"].dtype)
+    assert.are.equal(360, ckpt["features.1.num_batches_tracked"]:item())
+    assert.are.same({16, 4}, lucid.load(out .. "/pytorch_cnn_finetuned_logits.safetensors").logits.shape)
+
+    local s = assert_svg(out .. "/pytorch_cnn.svg")
+    assert(r.stdout:find("picture: " .. out .. "/pytorch_cnn.svg (8 filters, 16 test images)", 1, true), r.show)
+    local filters, images = 0, 0
+    for inner in s:gmatch('<g class="filter"[^>]*>(.-)</g>') do filters = filters + select(2, inner:gsub("<rect ", "")) end
+    for inner in s:gmatch('<g class="image"[^>]*>(.-)</g>') do images = images + select(2, inner:gsub("<rect ", "")) end
+    assert.are.same({8 * 9, 16 * 256}, {filters, images})
+    assert.are.equal(16, select(2, s:gsub('class="prediction"', "")))
+    local points = count_in_groups(assert_svg(out .. "/pytorch_match.svg"), "match", "circle")
+    assert.are.same({64, 80, 960, 192, 192}, points)
+
+    -- a PyTorch output that differs: exit status 1, the line marked
+    local models = TMP .. "/pytorch_models_bad"
+    os.execute("mkdir -p " .. q(models))
+    local fixtures = ROOT .. "/tests/fixtures/"
+    local io_t = lucid.load(fixtures .. "pytorch_models_io.safetensors")
+    io_t["lstm.c_n"] = io_t["lstm.c_n"] + 1e-3
+    lucid.save(io_t, models .. "/pytorch_models_io.safetensors")
+    lucid.save(lucid.load(fixtures .. "pytorch_cnn.safetensors"), models .. "/pytorch_cnn.safetensors")
+    lucid.save(lucid.load(fixtures .. "pytorch_lstm.safetensors"), models .. "/pytorch_lstm.safetensors")
+    r = run("pytorch_models.lua", "--steps 1 --models " .. q(models) .. " --out " .. q(out .. "_bad"))
+    assert.are.equal(1, r.code, r.show)
+    assert(r.stdout:find("LSTM c_n%s+max |Lucid %- PyTorch| = 0%.001 over 192 values %(largest [%d.]+%): FAILED"),
+      r.show)
+    assert(r.stdout:find("CNN logits    max |Lucid - PyTorch| = ", 1, true), r.show)
+    assert(r.stderr:find("FAILED: outputs differ from PyTorch's", 1, true), r.show)
+    -- one fine-tuning step is not enough for the noisier images
+    r = run("pytorch_models.lua", "--steps 1 --out " .. q(out .. "_short"))
+    assert.are.equal(1, r.code, r.show)
+    assert(r.stderr:find("FAILED: the fine%-tuned CNN is [%d.]+%% accurate %(under 80%%%)"), r.show)
+    r = run("pytorch_models.lua", "--models " .. q(TMP .. "/nowhere"))
+    assert.are.equal(2, r.code, r.show)
+    assert(r.stderr:find("cannot load " .. TMP .. "/nowhere/pytorch_models_io.safetensors", 1, true), r.show)
+  end)
 end)
