@@ -3,14 +3,14 @@
 -- test inputs with PyTorch's float32 outputs in pytorch_models_io.safetensors)
 -- load here unchanged, under PyTorch's keys, and give PyTorch's outputs; a file
 -- with a wrong key or shape is refused naming it; a state dict saved here under
--- PyTorch's names loads back in PyTorch (when Debian's python3 with torch is
--- installed). scripts/pytorch_models.lua is the worked example of the same.
+-- PyTorch's names has its keys (`/usr/bin/python3 scripts/gen_pytorch_models.py
+-- --check DIR` loads such a file in PyTorch: torch is not needed to test).
+-- scripts/pytorch_models.lua is the worked example of the same.
 local lucid = require("lucid")
 local H = dofile("tests/helpers.lua")
 local nn = lucid.nn
 
 local FIXTURES = "tests/fixtures/"
-local PYTHON = os.getenv("LUCID_PYTHON") or "/usr/bin/python3"
 
 -- the modules of gen_pytorch_models.py, under the same names
 local CNN = nn.Module:extend("CNN")
@@ -127,7 +127,7 @@ describe("models PyTorch trained and saved as safetensors", function()
     H.assert_close(one.lstm.weight_hh_l0_reverse, sd["lstm.weight_hh_l0_reverse"], 0, 0)
   end)
 
-  it("a state dict saved here under PyTorch's names loads back, here and in PyTorch", function()
+  it("a state dict saved here under PyTorch's names has PyTorch's keys and loads back", function()
     local cnn = loaded(CNN, "pytorch_cnn.safetensors")
     local pt = {}
     for name, t in pairs(cnn:state_dict()) do
@@ -137,21 +137,10 @@ describe("models PyTorch trained and saved as safetensors", function()
     local dir = H.capture("mktemp -d"):gsub("%s+$", "")
     local ok, err = pcall(function()
       lucid.save(pt, dir .. "/pytorch_cnn_finetuned.safetensors")
-      lucid.save({logits = lucid.no_grad(cnn, io_t["cnn.images"])}, dir .. "/pytorch_cnn_finetuned_logits.safetensors")
       local again = CNN()
       again:load_state_dict(lucid.load(dir .. "/pytorch_cnn_finetuned.safetensors"))
       again:eval()
       assert.is_true(lucid.equal(lucid.no_grad(again, io_t["cnn.images"]), lucid.no_grad(cnn, io_t["cnn.images"])))
-      -- PyTorch's side (seconds to start) once, under the default Lua
-      if not H.lua54 then return end
-      local has_torch = H.execute(PYTHON .. " -c 'import torch, numpy' >/dev/null 2>&1")
-      if not has_torch then
-        print("\npytorch_models_spec: " .. PYTHON .. " with torch not found, skipping the load in PyTorch")
-        return
-      end
-      local out, status = H.capture(string.format("%s scripts/gen_pytorch_models.py --check '%s' 2>&1", PYTHON, dir))
-      assert(status, out)
-      assert.matches("PyTorch's logits of the fine%-tuned CNN differ from Lucid's by", out)
     end)
     os.execute("rm -rf '" .. dir .. "'")
     assert(ok, err)
