@@ -58,7 +58,7 @@ endif
 BUSTED   = $(LUA) $(shell command -v busted)
 RUN_ENV  = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" LUA_CPATH="$(CURDIR)/$(B)/?.so;;"
 
-.PHONY: all deps test versions ctest spec demo bench install clean tiny-transformer
+.PHONY: all deps test versions ctest spec demo bench install clean tiny-transformer pytorch-models
 
 all: $(MODULE) $(STATIC) $(SHARED) $(PCFILE) $(REPL_T) $(CTESTS)
 
@@ -183,19 +183,18 @@ demo: deps
 	$(RUN_ENV) $(LUA) scripts/demo.lua
 	$(RUN_ENV) $(LUA) scripts/spiral.lua --out $(B)/demo
 
-# Every workload of issue 6 through the public API, beside PyTorch (when
-# Debian's python3-torch is there) in the same run; prints a table and writes
-# it to build/bench.md. Reported, never asserted.
-# From the default build, the batch-1 rows are also timed under LuaJIT.
 # The character-level transformer example in full (about 1500 steps; see its header).
 tiny-transformer: $(MODULE)
 	$(RUN_ENV) $(LUA) scripts/tiny_transformer.lua --out $(B)/tiny_transformer
 
 # The example loading a CNN and an LSTM PyTorch trained, with 300 fine-tuning steps.
-.PHONY: pytorch-models
 pytorch-models: $(MODULE)
 	$(RUN_ENV) $(LUA) scripts/pytorch_models.lua --steps 300 --out $(B)/pytorch_models
 
+# Every workload of issue 6 through the public API, beside PyTorch (when
+# Debian's python3-torch is there) in the same run; prints a table and writes
+# it to build/bench.md. Reported, never asserted.
+# From the default build, the batch-1 rows are also timed under LuaJIT.
 bench: deps
 	@$(MAKE) --no-print-directory $(MODULE)
 ifeq ($(LUA),lua5.4)
