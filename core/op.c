@@ -15,10 +15,14 @@
 
 /* Only float results take part in autograd: an integer or bool result of
  * inputs that require grad (to("int64"), argmax's indices) records nothing,
- * as in PyTorch. */
+ * as in PyTorch. A stale input is refused while recording even when nothing
+ * requires grad: a view of a plain tensor made before a write with gradients
+ * into it would give a constant where PyTorch's regenerated view carries the
+ * write's graph (a gradient silently lost). */
 lc_tensor *lc__finish(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n, lc_tensor **in) {
-  if (out && lc_dtype_is_float(out->dtype) && lc__wants_grad(ctx, n, in) &&
-      (!lc__inputs_current(ctx, n, in) || !lc__record(ctx, out, def, n, in))) {
+  if (out && lc_dtype_is_float(out->dtype) && ctx->grad_enabled &&
+      (!lc__inputs_current(ctx, n, in) ||
+       (lc__wants_grad(ctx, n, in) && !lc__record(ctx, out, def, n, in)))) {
     lc_tensor_release(out);  /* a stale input, or out of memory for the node */
     return NULL;
   }

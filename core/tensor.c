@@ -662,7 +662,8 @@ lc_status lc_attach_node(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int 
   if (out->node)
     return lc__fail(ctx, LC_ESTATE, "the output already belongs to a graph");
   int wanted = lc_dtype_is_float(out->dtype) && lc__wants_grad(ctx, n, inputs);
-  if (wanted && !lc__inputs_current(ctx, n, inputs)) {
+  /* a stale input is refused even when nothing requires grad (see lc__finish) */
+  if (lc_dtype_is_float(out->dtype) && ctx->grad_enabled && !lc__inputs_current(ctx, n, inputs)) {
     if (user_free) user_free(ctx, user);
     return ctx->status;
   }

@@ -74,6 +74,25 @@ describe("in-place ops", function()
     lucid.no_grad(function() w:add_(1) end)
     assert.are.same({2, 2}, w:tolist())
   end)
+
+  it("refuse a result the tensor's dtype cannot hold, for every kind of in-place form", function()
+    local i = lucid.tensor({1, 4}, {dtype = "int64"})
+    assert.has_error(function() i:sigmoid_() end,
+      "lucid.sigmoid_: the result (float32) cannot be written in place into a tensor of dtype int64")
+    assert.has_error(function() i:clamp_(0.5) end,
+      "lucid.clamp_: the result (float32) cannot be written in place into a tensor of dtype int64")
+    assert.has_error(function() i:sqrt_() end, "lucid.sqrt_: in-place arithmetic needs a float tensor, got int64")
+    assert.has_error(function() i:div_(2) end, "lucid.div_: in-place true division needs a float tensor, got int64")
+    local b = lucid.tensor({true, false})
+    assert.has_error(function() b:add_(1) end,
+      "lucid.add_: the result (int64) cannot be written in place into a tensor of dtype bool")
+    assert.has_error(function() b:exp_() end,
+      "lucid.exp_: the result (float32) cannot be written in place into a tensor of dtype bool")
+    -- nothing was written, and a value the dtype holds is fine (PyTorch casts a number)
+    assert.are.same({1, 4}, i:tolist())
+    assert.are.same({true, false}, b:tolist())
+    assert.are.same({1, 0}, i:masked_fill_(i:gt(1), 0.5):tolist())
+  end)
 end)
 
 describe("in-place arithmetic of integer and bool tensors", function()
@@ -209,6 +228,22 @@ describe("in-place changes while recording", function()
     assert.are.same({18, 4}, (fresh * 2):tolist())
     -- and the state keeps working
     assert.are.same({2, 4}, (x[1] * 2):tolist())
+  end)
+
+  it("refuse a stale view of a plain tensor too: its result would miss the write's gradient", function()
+    local b = lucid.zeros(2, 2, {dtype = "float64"})
+    local v = b[1]                              -- b requires no grad, nor does v
+    local w = f64({5})
+    b[{1, 1}] = w[1]                            -- b now carries w's graph (PyTorch: CopySlices)
+    local ok, err = pcall(function() return v * 2 end)
+    assert.is_false(ok)
+    assert.is_truthy(tostring(err):find("lucid.mul: input 1 (float64 {2}) shares its elements", 1, true), err)
+    -- without recording, reading it is fine (its values are current)
+    assert.are.same({10, 0}, lucid.no_grad(function() return v * 2 end):tolist())
+    -- a view made after the write carries the gradient to w
+    local y = b[1] * 2
+    y:sum():backward()
+    assert.are.same({2}, w.grad:tolist())
   end)
 end)
 
