@@ -83,14 +83,14 @@ describe("in-place ops", function()
       "lucid.clamp_: the result (float32) cannot be written in place into a tensor of dtype int64")
     assert.has_error(function() i:sqrt_() end, "lucid.sqrt_: in-place arithmetic needs a float tensor, got int64")
     assert.has_error(function() i:div_(2) end, "lucid.div_: in-place true division needs a float tensor, got int64")
-    local b = lucid.tensor({true, false})
-    assert.has_error(function() b:add_(1) end,
+    local flags = lucid.tensor({true, false})
+    assert.has_error(function() flags:add_(1) end,
       "lucid.add_: the result (int64) cannot be written in place into a tensor of dtype bool")
-    assert.has_error(function() b:exp_() end,
+    assert.has_error(function() flags:exp_() end,
       "lucid.exp_: the result (float32) cannot be written in place into a tensor of dtype bool")
     -- nothing was written, and a value the dtype holds is fine (PyTorch casts a number)
     assert.are.same({1, 4}, i:tolist())
-    assert.are.same({true, false}, b:tolist())
+    assert.are.same({true, false}, flags:tolist())
     assert.are.same({1, 0}, i:masked_fill_(i:gt(1), 0.5):tolist())
   end)
 end)
