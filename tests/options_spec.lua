@@ -401,6 +401,19 @@ describe("options: the issue's cases", function()
     assert.are.equal(3, nn.Flatten{end_dim = 3}.end_dim)
     assert.are.equal(3, nn.Flatten(2, {end_dim = 3}).end_dim)
   end)
+
+  it("an option that takes a table can be given by name in the trailing table", function()
+    local lr_scheduler = lucid.optim.lr_scheduler
+    local opt = lucid.optim.SGD({lucid.zeros(1, {requires_grad = true})}, {lr = 1})
+    local function two() return {lr_scheduler.LinearLR(opt), lr_scheduler.LinearLR(opt)} end
+    local positional = lr_scheduler.SequentialLR(opt, two(), {3})
+    local named = lr_scheduler.SequentialLR(opt, two(), {milestones = {3}})
+    local one_table = lr_scheduler.SequentialLR(opt, {schedulers = two(), milestones = {3}})
+    for _, s in ipairs({positional, named, one_table}) do assert.are.same({3}, s._milestones) end
+    -- a table whose keys are not all option names is still the value
+    fails({"lr_scheduler.SequentialLR: milestones must be an array of integers, got a table with the key steps"},
+      lr_scheduler.SequentialLR, opt, two(), {steps = {3}})
+  end)
 end)
 
 describe("options: errors point at the caller's line", function()

@@ -311,6 +311,15 @@ function Schema:check_value(name, v, where, fname)
   return conv
 end
 
+--- s:all_options(tbl): whether tbl is non-empty and each key names an option.
+function Schema:all_options(tbl)
+  if next(tbl) == nil then return false end
+  for k in pairs(tbl) do
+    if not self.index[k] then return false end
+  end
+  return true
+end
+
 --- s:given(...): name -> value of the options given (nothing filled in or
 -- checked beyond the names and the count).
 function Schema:given(...)
@@ -321,7 +330,9 @@ function Schema:given(...)
   local last = a[n]
   if n > 0 and is_names(last) and not C.is_tensor(last) then
     local p = self.positional[n]
-    if not (p and p.table_arg) then
+    -- a table in a table_arg's position is its value, unless every key of it
+    -- names an option: f(x, {milestones = {3}}) gives milestones by name
+    if not (p and p.table_arg) or self:all_options(last) then
       self:check_names(last)
       for k, v in pairs(last) do given[k] = v end
       n = n - 1

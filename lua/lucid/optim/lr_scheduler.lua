@@ -330,6 +330,11 @@ lr_scheduler.LambdaLR = LambdaLR
 -- An array of integers (milestones), as given or sorted.
 local function check_int_list(v, name)
   if type(v) ~= "table" then return name .. " must be an array of integers, got " .. type(v) end
+  for k in pairs(v) do  -- a named key would be ignored
+    if type(k) ~= "number" or k < 1 or k > #v or k ~= math.floor(k) then
+      return string.format("%s must be an array of integers, got a table with the key %s", name, fmt(k))
+    end
+  end
   for i, e in ipairs(v) do
     if check_int(e, name) then return string.format("%s[%d] must be an integer, got %s", name, i, fmt(e)) end
   end
