@@ -191,6 +191,17 @@ demo: deps
 tiny-transformer: $(MODULE)
 	$(RUN_ENV) $(LUA) scripts/tiny_transformer.lua --out $(B)/tiny_transformer
 
+.PHONY: cnn-classifier charrnn
+# The CNN image classifier in full (10 epochs over 8000 generated 16x16
+# images, about a minute), into build/cnn_classifier.
+cnn-classifier: $(MODULE)
+	$(RUN_ENV) $(LUA) scripts/cnn_classifier.lua --out $(B)/cnn_classifier
+
+# The char-rnn example in full (500 steps of an LSTM on the GPL-3 text), into
+# build/charrnn.
+charrnn: $(MODULE)
+	$(RUN_ENV) $(LUA) scripts/charrnn.lua --out $(B)/charrnn
+
 bench: deps
 	@$(MAKE) --no-print-directory $(MODULE)
 ifeq ($(LUA),lua5.4)
