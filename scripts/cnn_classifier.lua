@@ -257,7 +257,7 @@ for k = 1, K do
   end
   if wj then mistakes[#mistakes + 1] = string.format("%s as %s (%d)", CLASSES[k], CLASSES[wj], worst) end
 end
-print("most frequent mistakes: " .. (#mistakes > 0 and table.concat(mistakes, ", ") or "none"))
+print("most frequent mistake per class: " .. (#mistakes > 0 and table.concat(mistakes, ", ") or "none"))
 
 -- ---------------------------------------------------------------------------
 -- checkpoint (weights, optimizer, epoch), reload check
