@@ -58,7 +58,7 @@ endif
 BUSTED   = $(LUA) $(shell command -v busted)
 RUN_ENV  = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" LUA_CPATH="$(CURDIR)/$(B)/?.so;;"
 
-.PHONY: all deps test versions ctest spec demo bench install clean tiny-transformer pytorch-models
+.PHONY: all deps test versions ctest spec demo bench install clean tiny-transformer pytorch-models cnn-classifier charrnn
 
 all: $(MODULE) $(STATIC) $(SHARED) $(PCFILE) $(REPL_T) $(CTESTS)
 
@@ -186,6 +186,16 @@ demo: deps
 # The character-level transformer example in full (about 1500 steps; see its header).
 tiny-transformer: $(MODULE)
 	$(RUN_ENV) $(LUA) scripts/tiny_transformer.lua --out $(B)/tiny_transformer
+
+# The CNN image classifier in full (10 epochs over 8000 generated 16x16
+# images, about a minute), into build/cnn_classifier.
+cnn-classifier: $(MODULE)
+	$(RUN_ENV) $(LUA) scripts/cnn_classifier.lua --out $(B)/cnn_classifier
+
+# The char-rnn example in full (500 steps of an LSTM on the GPL-3 text), into
+# build/charrnn.
+charrnn: $(MODULE)
+	$(RUN_ENV) $(LUA) scripts/charrnn.lua --out $(B)/charrnn
 
 # The example loading a CNN and an LSTM PyTorch trained, with 300 fine-tuning steps.
 pytorch-models: $(MODULE)

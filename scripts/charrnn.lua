@@ -18,13 +18,15 @@
 --   LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/?.so;;" lua5.4 scripts/charrnn.lua
 -- or, with lucid installed (`make install`), just `lua5.4 scripts/charrnn.lua`.
 --
--- Writes DIR/charrnn.safetensors. Exits with status 1 if the loss does not
+-- Writes DIR/charrnn.safetensors and DIR/charrnn_loss.svg (the loss of each
+-- step of this run). Exits with status 1 if the loss does not
 -- fall below 85% of the uniform guess's (ln of the vocabulary size).
 local lucid = require("lucid")
 local nn = lucid.nn
 
 package.path = ((arg and arg[0] or ""):match("^(.*)[/\\]") or ".") .. "/?.lua;" .. package.path
 local example = require("example_common")
+local svg = require("svg")
 
 -- ---------------------------------------------------------------------------
 -- options
@@ -160,6 +162,7 @@ end
 local steps = example.int(opts.steps)
 local uniform = math.log(V)
 local first, last
+local curve = {}                     -- the loss of each step of this run
 local bar = lucid.progress(steps, {desc = "charrnn", unit = "step"})
 for step in bar do
   local x, y = batch()
@@ -171,6 +174,7 @@ for step in bar do
   optimizer:step()
   last = loss:item()
   first = first or last
+  curve[step] = last
   bar:set_postfix{loss = last}
   if example.log_step(step, steps) then
     bar:write(string.format("step %5d  loss %.4f  (%.3f bits per character)", start + step, last,
@@ -185,6 +189,21 @@ sd._step = lucid.tensor({start + steps}, {dtype = "int64"})
 sd._vocab = lucid.tensor(bytes, {dtype = "int64"})
 lucid.save(sd, CKPT)
 print(string.format("checkpoint: %s (step %d)", CKPT, start + steps))
+
+-- the loss curve, against the step count since the first run's start
+local xs, highest = {}, uniform
+for i = 1, #curve do xs[i], highest = start + i, math.max(highest, curve[i]) end
+local doc = svg.new(520, 360, {title = "char-rnn: training loss per step"})
+local ax = doc:axes({x = 70, y = 36, width = 420, height = 270}, {
+  xlim = {start, start + steps}, ylim = {0, highest * 1.05}, xlabel = "step",
+  ylabel = "cross-entropy per character",
+  title = string.format("charrnn (%s): loss %.3f after %d steps", opts.model, last, start + steps)})
+ax:line({start, start + steps}, {uniform, uniform}, {stroke = "#999999", stroke_dasharray = "4 3",
+  class = "uniform"})
+ax:line(xs, curve, {stroke = "#377eb8", class = "loss"})
+ax:legend({{label = "loss", color = "#377eb8"}, {label = "uniform guess (ln V)", color = "#999999"}}, "bottom left")
+ax:frame()
+print(string.format("loss curve: %s (%d steps)", doc:save(opts.out .. "/charrnn_loss.svg"), #curve))
 
 -- ---------------------------------------------------------------------------
 -- sampling: the prime sets the state, then one character at a time

@@ -1,4 +1,5 @@
--- The worked training examples (scripts/xor.lua, sine.lua, spiral.lua, charrnn.lua), each
+-- The worked examples (scripts/xor.lua, sine.lua, spiral.lua, charrnn.lua,
+-- tiny_transformer.lua, cnn_classifier.lua, pytorch_models.lua), each
 -- run as a subprocess the way a user runs it, with fewer steps, writing into a
 -- temporary directory. Checked: the exit status, the printed accuracy / MSE
 -- and reload lines, the weight files, and the SVG pictures (well-formed XML,
@@ -194,10 +195,17 @@ describe("the worked examples", function()
     local sample = r.stdout:match("sample %(temperature 0.8%):\n(.*)$")
     assert(sample and sample:sub(1, 5) == "Licen" and #sample >= 80, r.show)
     assert(r.stderr:find("charrnn: 100%", 1, true), "no progress bar on stderr\n" .. r.show)
+    local curve = out .. "/charrnn_loss.svg"
+    assert(r.stdout:find("loss curve: " .. curve .. " (60 steps)", 1, true), r.show)
+    local s = assert_svg(curve)
+    assert.are.equal(60, polyline_points(s, "loss"))
+    assert.are.equal(2, polyline_points(s, "uniform"))
+    assert(s:find("charrnn (lstm): loss ", 1, true), "no title on the loss curve")
     r = run("charrnn.lua", "--resume --steps 10 --temperature 0.5 " .. small:gsub("%-%-steps 60 ", ""))
     assert.are.equal(0, r.code, r.show)
     assert(r.stdout:find("resumed from " .. out .. "/charrnn.safetensors at step 60", 1, true), r.show)
     assert(r.stdout:find("(step 70)", 1, true), r.show)
+    assert.are.equal(10, polyline_points(assert_svg(curve), "loss"))  -- this run's steps
     local first = tonumber(r.stdout:match("first step (%S+)%)"))
     assert(first and first < 0.85 * tonumber(uniform), "the resumed model starts where it stopped\n" .. r.show)
     r = run("charrnn.lua", "--model gru --chars 4000 --steps 5 --hidden 16 --seq 16 --batch 4 --sample 5 --out "
@@ -364,5 +372,72 @@ describe("the worked examples", function()
     r = run("pytorch_models.lua", "--models " .. q(TMP .. "/nowhere"))
     assert.are.equal(2, r.code, r.show)
     assert(r.stderr:find("cannot load " .. TMP .. "/nowhere/pytorch_models_io.safetensors", 1, true), r.show)
+  end)
+
+  it("cnn_classifier.lua: a CNN learns generated shapes, checkpoints, resumes, draws the test images", function()
+    local out = TMP .. "/cnn"
+    local small = "--train 1000 --test 300 --channels 8 --batch 25 --lr 0.01 --grid 30 --min-accuracy 85 --out "
+      .. q(out)
+    local r = run("cnn_classifier.lua", "--epochs 2 " .. small)
+    assert.are.equal(0, r.code, r.show)
+    assert(r.stdout:find("data: 1000 training and 300 test images of 16x16 in 10 classes (disk ring square block "
+      .. "triangle diamond plus cross hbars vbars), labels int64", 1, true), r.show)
+    assert(r.stdout:find("(1): Conv2d(1, 8, kernel_size={3, 3}", 1, true), r.show)
+    assert(r.stdout:find("(2): BatchNorm2d(8, ", 1, true), r.show)
+    assert(r.stdout:find("(10): Linear(in_features=256, out_features=10, bias=true)", 1, true), r.show)
+    local acc = number_after(r.stdout, "test accuracy:")
+    assert(acc and acc >= 85, "test accuracy under 85% after 2 epochs\n" .. r.show)
+    assert(r.stderr:find("epoch   2  lr 0.00500  ", 1, true), "the cosine schedule is halfway\n" .. r.show)
+    assert(r.stdout:find("reload check: ok", 1, true), r.show)
+    assert(r.stderr:find("cnn_classifier: 100% 80/80", 1, true), "no progress bar on stderr\n" .. r.show)
+    local path = out .. "/cnn_classifier.safetensors"
+    assert(r.stdout:find("checkpoint: " .. path .. " (epoch 2)", 1, true), r.show)
+    local ckpt = lucid.load(path)
+    assert.are.equal(2, ckpt.epoch)
+    assert.are.same({8, 1, 3, 3}, ckpt.model["1.weight"].shape)
+    assert.are.same({16}, ckpt.model["6.running_mean"].shape)
+    assert.are.same({10, 256}, ckpt.model["10.weight"].shape)
+    assert.is_not_nil(ckpt.optim.state)
+
+    -- the picture: 30 test images, the wrong ones framed in red and labelled "predicted (true)"
+    local picture = out .. "/cnn_classifier_test.svg"
+    local wrong = tonumber(r.stdout:match("test images: " .. picture:gsub("%p", "%%%0") .. " %(30 images, (%d+) wrong%)"))
+    assert(wrong, r.show)
+    local s = assert_svg(picture)
+    local right_cells, wrong_cells = 0, 0
+    for kind, inner in s:gmatch('<g class="cell (%a+)">(.-)</g>') do
+      assert(inner:find("<path d=\"M", 1, true), "a cell without pixels")
+      local label = inner:match("<text[^>]*>([^<]*)</text>")
+      if kind == "right" then
+        right_cells = right_cells + 1
+        assert(label and not label:find("(", 1, true), "a right cell labelled " .. tostring(label))
+      else
+        wrong_cells = wrong_cells + 1
+        assert(inner:find('stroke="#e41a1c"', 1, true), "a wrong cell without its red frame")
+        assert(label and label:match("^%a+ %(%a+%)$"), "a wrong cell labelled " .. tostring(label))
+      end
+    end
+    assert.are.equal(30, right_cells + wrong_cells)
+    assert.are.equal(wrong, wrong_cells)
+    assert(wrong > 0 and wrong <= 15, "after 2 epochs some of the 300 are wrong; at most half the grid shows them")
+    assert(#s < 100000, "the picture is larger than it needs to be: " .. #s .. " bytes")
+
+    -- resumed to 3 epochs: the weights, optimizer and schedule continue
+    r = run("cnn_classifier.lua", "--epochs 3 --resume " .. small)
+    assert.are.equal(0, r.code, r.show)
+    assert(r.stdout:find("resumed from " .. path .. " at epoch 2", 1, true), r.show)
+    assert(r.stderr:find("epoch   3  lr 0.00250  ", 1, true), r.show)
+    assert(not r.stderr:find("epoch   1 ", 1, true), r.show)
+    assert(r.stderr:find("cnn_classifier: 100% 40/40", 1, true), r.show)
+    assert(number_after(r.stdout, "test accuracy:") >= 85, r.show)
+    assert.are.equal(3, lucid.load(path).epoch)
+
+    -- too little training for the default 98%; a checkpoint that is not there
+    r = run("cnn_classifier.lua", "--epochs 1 --train 100 --test 50 --channels 4 --grid 5 --out " .. q(out .. "/fail"))
+    assert.are.equal(1, r.code, r.show)
+    assert(r.stderr:find("FAILED: the test accuracy [%d.]+%% is under 98%%"), r.show)
+    r = run("cnn_classifier.lua", "--resume --out " .. q(out .. "/none"))
+    assert.are.equal(2, r.code, r.show)
+    assert(r.stderr:find("--resume: cannot load " .. out .. "/none/cnn_classifier.safetensors", 1, true), r.show)
   end)
 end)

@@ -403,7 +403,6 @@ describe("options: the issue's cases", function()
   end)
 
   it("an option that takes a table can be given by name in the trailing table", function()
-    local lr_scheduler = lucid.optim.lr_scheduler
     local opt = lucid.optim.SGD({lucid.zeros(1, {requires_grad = true})}, {lr = 1})
     local function two() return {lr_scheduler.LinearLR(opt), lr_scheduler.LinearLR(opt)} end
     local positional = lr_scheduler.SequentialLR(opt, two(), {3})
