@@ -80,7 +80,7 @@ end
 
 local W, ORDER = {}, {"tiny_train", "tiny_infer", "tiny_infer_reuse", "linear_train",
   "tanh_big", "mlp_train", "mlp_infer", "mlp_infer_reuse", "sort_1m", "topk_1m",
-  "encoder_layer_train", "conv2d_train", "lstm_train"}
+  "encoder_layer_train", "conv2d_train", "lstm_train", "charrnn_step"}
 
 -- 1. Sequential(Linear(4,8), Tanh, Linear(8,2)), batch 1, forward + backward
 function W.tiny_train()
@@ -188,6 +188,28 @@ end
 function W.lstm_train()
   local model, x = nn.LSTM(128, 256), lucid.randn(32, 16, 128)
   return function() (model(x)):sum():backward() end
+end
+
+-- 11. One char-rnn training step (scripts/charrnn.lua's defaults): Embedding(96, 32),
+-- LSTM(32, 128, batch_first), Linear(128, 96) over batch 32 x seq 64 token ids,
+-- cross-entropy over every step, clip_grad_norm_(5), Adam
+local CharRNN = nn.Module:extend("BenchCharRNN")
+function CharRNN:__init()
+  self.embed = nn.Embedding(96, 32)
+  self.rnn = nn.LSTM(32, 128, {batch_first = true})
+  self.head = nn.Linear(128, 96)
+end
+function CharRNN:forward(idx) return self.head((self.rnn(self.embed(idx)))) end
+function W.charrnn_step()
+  local model = CharRNN()
+  local loss_fn, opt = nn.CrossEntropyLoss(), lucid.optim.Adam(model:parameters(), {lr = 0.003})
+  local x, y = lucid.randint(1, 97, {32, 64}), lucid.randint(1, 97, {32 * 64})
+  return function()
+    opt:zero_grad()
+    loss_fn(model(x):reshape(32 * 64, 96), y):backward()
+    nn.utils.clip_grad_norm_(model:parameters(), 5)
+    opt:step()
+  end
 end
 
 -- ---- main ----------------------------------------------------------------------------

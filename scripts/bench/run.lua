@@ -122,6 +122,8 @@ local ROWS = {
     label = "9. Conv2d 3->16, 3x3, padding 1, batch 32, 32x32, forward + backward"},
   {key = "lstm_train", torch = "lstm_train", goal = 1.5,
     label = "10. LSTM(128, 256), seq 32, batch 16, forward + backward"},
+  {key = "charrnn_step", torch = "charrnn_step", goal = 1.5,
+    label = "11. char-rnn training step (Embedding, LSTM 32->128, Linear, batch 32 x seq 64, Adam)"},
 }
 local THREADS = {1, 2}
 

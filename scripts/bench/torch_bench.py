@@ -172,9 +172,36 @@ def lstm_train():
     return lambda: model(x)[0].sum().backward(), False
 
 
+# 11. One char-rnn training step (scripts/charrnn.lua's defaults): Embedding(96, 32),
+# LSTM(32, 128, batch_first), Linear(128, 96) over batch 32 x seq 64 token ids,
+# cross-entropy over every step, clip_grad_norm_(5), Adam
+class CharRNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(96, 32)
+        self.rnn = nn.LSTM(32, 128, batch_first=True)
+        self.head = nn.Linear(128, 96)
+
+    def forward(self, idx):
+        return self.head(self.rnn(self.embed(idx))[0])
+
+
+def charrnn_step():
+    model = CharRNN()
+    loss_fn, opt = nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters(), lr=0.003)
+    x, y = torch.randint(0, 96, (32, 64)), torch.randint(0, 96, (32 * 64,))
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(x).reshape(32 * 64, 96), y).backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 5)
+        opt.step()
+    return step, False
+
+
 WORKLOADS = {f.__name__: f for f in
              (tiny_train, tiny_infer, linear_train, tanh_big, mlp_train, mlp_infer, sort_1m,
-              topk_1m, encoder_layer_train, conv2d_train, lstm_train)}
+              topk_1m, encoder_layer_train, conv2d_train, lstm_train, charrnn_step)}
 
 
 # ---- main ----------------------------------------------------------------------------
