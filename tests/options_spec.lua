@@ -132,6 +132,7 @@ describe("options: every function with options refuses an unknown one", function
     {"nn.functional.one_hot", F.one_hot, lucid.ones(2, {dtype = "int64"})},
     {"nn.functional.batch_norm", F.batch_norm, lucid.zeros(2, 2), lucid.zeros(2), lucid.ones(2)},
     {"nn.functional.group_norm", F.group_norm, lucid.zeros(2, 2), 1},
+    {"nn.functional.layer_norm", F.layer_norm, lucid.zeros(2, 2), 2},
     {"nn.functional.instance_norm", F.instance_norm, lucid.zeros(2, 2, 2)},
     {"nn.functional.local_response_norm", F.local_response_norm, lucid.zeros(2, 2, 2), 2},
     {"nn.functional.interpolate", F.interpolate, lucid.zeros(1, 1, 2), 4},

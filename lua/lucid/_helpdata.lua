@@ -1141,6 +1141,10 @@ and bool tensors are refused); the result is int64 of shape tensor.shape +\
 {num_classes}. num_classes = -1 (the default) takes the largest class; a\
 class below 1 or above num_classes is an error. An empty tensor needs\
 num_classes."},
+  {name = "nn.functional.layer_norm", section = "nn: modules", usage = "nn.functional.layer_norm(input, normalized_shape [, weight, bias, eps = 1e-5])", also = {}, aka = {},
+   text = "Layer normalisation as PyTorch's F.layer_norm: input normalised over its\
+last dims, which must be normalized_shape (biased variance, eps added to\
+it), then times weight and plus bias (each of normalized_shape) when given."},
   {name = "nn.functional.max_pool1d", section = "nn: modules", usage = "nn.functional.max_pool1d(input, kernel_size [, stride, padding = 0, dilation = 1, ceil_mode = false, return_indices = false])", also = {}, aka = {},
    text = "Max pooling over the last dim of {N, C, L} or {C, L}: PyTorch's\
 max_pool1d, with stride (default kernel_size), padding (at most half the\

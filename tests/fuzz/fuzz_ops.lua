@@ -1024,6 +1024,164 @@ op[#op + 1] = function()
   end
 end
 
+-- the layers of issue 12 through nn.functional and small modules: convolution,
+-- pooling, normalisation, resampling, padding, fold/unfold, attention,
+-- recurrent layers and CTC, on a pool tensor (of whatever shape: most calls
+-- are refused, the rest compute) with weights of its dtype drawn from the
+-- bytes; the result joins the pool, so its fused backward rule runs later
+local F = lucid.nn.functional
+local nn = lucid.nn
+
+local function small() return 1 + byte() % 3 end
+
+-- a parameter of x's float dtype, requiring grad or not
+local function param(x, shape)
+  local dt = x.dtype == "float64" and "float64" or "float32"
+  return call("randn", C.randn, shape, {dtype = dt, requires_grad = byte() % 2 == 0})
+end
+
+local function sizes(nd)
+  local k = {}
+  for i = 1, nd do k[i] = small() end
+  return k
+end
+
+local LAYERS = {
+  function(x)  -- conv1d / conv2d, maybe grouped, "same" or "valid"
+    local nd = (x.ndim == 3 or x.ndim == 4) and x.ndim - 2 or 1 + byte() % 2
+    local cin = x.shape[2] or 1
+    local groups = (byte() % 4 == 0 and cin > 1) and cin or 1
+    local cout = groups * small()
+    local w = param(x, {cout, cin // groups, table.unpack(sizes(nd))})
+    local b = byte() % 2 == 0 and param(x, {cout}) or nil
+    local o = {stride = small(), padding = byte() % 3, dilation = small(), groups = groups}
+    local pb = byte() % 6
+    if pb == 0 then o.padding, o.stride = "same", 1 elseif pb == 1 then o.padding = "valid" end
+    return (nd == 1 and F.conv1d or F.conv2d)(x, w, b, o)
+  end,
+  function(x)  -- conv_transpose1d / conv_transpose2d
+    local nd = (x.ndim == 3 or x.ndim == 4) and x.ndim - 2 or 1 + byte() % 2
+    local cin = x.shape[2] or 1
+    local stride = small()
+    local w = param(x, {cin, small(), table.unpack(sizes(nd))})
+    local o = {stride = stride, padding = byte() % 2, output_padding = byte() % stride, dilation = small()}
+    return (nd == 1 and F.conv_transpose1d or F.conv_transpose2d)(x, w, nil, o)
+  end,
+  function(x)  -- max pools, maybe with indices then unpooled
+    local two = x.ndim == 4 or (x.ndim ~= 3 and byte() % 2 == 0)
+    local k = small()
+    local o = {stride = small(), padding = byte() % 2, dilation = small(), ceil_mode = byte() % 2 == 0,
+      return_indices = byte() % 2 == 0}
+    local y, idx = (two and F.max_pool2d or F.max_pool1d)(x, k, o)
+    if idx and byte() % 2 == 0 then
+      return (two and F.max_unpool2d or F.max_unpool1d)(y, idx, k, {stride = o.stride, padding = o.padding})
+    end
+    return y
+  end,
+  function(x)  -- average pools
+    local two = x.ndim == 4 or (x.ndim ~= 3 and byte() % 2 == 0)
+    local o = {stride = small(), padding = byte() % 2, ceil_mode = byte() % 2 == 0,
+      count_include_pad = byte() % 2 == 0}
+    return (two and F.avg_pool2d or F.avg_pool1d)(x, small(), o)
+  end,
+  function(x)  -- adaptive pools
+    local f = ({F.adaptive_avg_pool1d, F.adaptive_avg_pool2d, F.adaptive_max_pool1d, F.adaptive_max_pool2d})[byte() % 4 + 1]
+    return f(x, byte() % 4)
+  end,
+  function(x)  -- normalisations over channels (dim 2)
+    local c = x.shape[2] or 1
+    local k = byte() % 5
+    if k == 0 then
+      local training = byte() % 2 == 0
+      local rm = not training and lucid.zeros(c, {dtype = x.dtype}) or nil
+      local rv = not training and lucid.ones(c, {dtype = x.dtype}) or nil
+      return F.batch_norm(x, rm, rv, param(x, {c}), param(x, {c}), training)
+    elseif k == 1 then
+      local g = 1 + byte() % 3
+      return F.group_norm(x, g, param(x, {c}), param(x, {c}))
+    elseif k == 2 then
+      return F.instance_norm(x, {weight = param(x, {c}), bias = param(x, {c})})
+    elseif k == 3 then
+      local last = x.shape[x.ndim] or 1
+      return F.layer_norm(x, {last}, param(x, {last}), param(x, {last}))
+    end
+    return F.local_response_norm(x, small())
+  end,
+  function(x)  -- interpolate
+    local modes = {"nearest", "linear", "bilinear"}
+    local o = {mode = modes[byte() % 3 + 1]}
+    if o.mode ~= "nearest" then o.align_corners = byte() % 2 == 0 end
+    if byte() % 2 == 0 then o.scale_factor = 0.5 + byte() % 4 / 2 else o.size = small() + 1 end
+    return F.interpolate(x, o)
+  end,
+  function(x)  -- pad
+    local modes = {"constant", "reflect", "replicate", "circular"}
+    local pads = {}
+    for i = 1, 2 * (1 + byte() % 2) do pads[i] = byte() % 3 end
+    return F.pad(x, pads, modes[byte() % 4 + 1], number())
+  end,
+  function(x)  -- unfold then fold back
+    local k = sizes(2)
+    local cols = F.unfold(x, k, {stride = small(), padding = byte() % 2})
+    if byte() % 2 == 0 or not C.is_tensor(cols) then return cols end
+    return F.fold(cols, {x.shape[3] or 1, x.shape[4] or 1}, k, {stride = 1 + byte() % 2})
+  end,
+  function(x)  -- grid_sample over an affine grid
+    local n = x.shape[1] or 1
+    local theta = param(x, {n, 2, 3})
+    local grid = F.affine_grid(theta, {n, x.shape[2] or 1, small(), small()}, byte() % 2 == 0)
+    local modes = {"bilinear", "nearest"}
+    local pm = {"zeros", "border", "reflection"}
+    return F.grid_sample(x, grid, {mode = modes[byte() % 2 + 1], padding_mode = pm[byte() % 3 + 1],
+      align_corners = byte() % 2 == 0})
+  end,
+  function(x)  -- scaled_dot_product_attention: x as queries, keys and values
+    local o = {is_causal = byte() % 2 == 0}
+    if not o.is_causal and byte() % 2 == 0 then
+      local q = x.shape[x.ndim - 1] or 1
+      o.attn_mask = C.rand({q, q}):gt(0.3)
+    end
+    local y = get()
+    return F.scaled_dot_product_attention(x, y or x, y or x, o)
+  end,
+  function(x)  -- a recurrent layer over x (seq, batch, features), state carried
+    local kinds = {nn.LSTM, nn.GRU, nn.RNN}
+    local input = x.shape[x.ndim] or 1
+    local m = kinds[byte() % 3 + 1](input, small(), {num_layers = small(), bidirectional = byte() % 2 == 0,
+      batch_first = byte() % 2 == 0})
+    if x.dtype == "float64" then m:double() end
+    local out = m(x)
+    return out
+  end,
+  function(x)  -- a MultiheadAttention over x (seq, batch, embed)
+    local e = x.shape[x.ndim] or 1
+    local heads = (e % 2 == 0 and byte() % 2 == 0) and 2 or 1
+    local m = nn.MultiheadAttention(e, heads, {add_bias_kv = byte() % 4 == 0, add_zero_attn = byte() % 4 == 0})
+    if x.dtype == "float64" then m:double() end
+    local out = m(x, x, x, {need_weights = byte() % 2 == 0})
+    return out
+  end,
+  function(x)  -- CTC over log-probabilities of x read as (T, N, C)
+    local lp = C.log_softmax(x, -1)
+    local t, n, c = x.shape[1] or 1, x.shape[2] or 1, x.shape[3] or 1
+    local targets = C.randint(1, math.max(c, 2), {n, small()})
+    local il, tl = {}, {}
+    for i = 1, n do il[i], tl[i] = t, 1 + byte() % targets.shape[2] end
+    return F.ctc_loss(lp, targets, il, tl, {zero_infinity = byte() % 2 == 0})
+  end,
+  function(x)  -- pixel shuffle both ways
+    local r = small()
+    if byte() % 2 == 0 then return F.pixel_shuffle(x, r) end
+    return F.pixel_unshuffle(x, r)
+  end,
+}
+op[#op + 1] = function()
+  local s, x = slot(), get()
+  if not x then return end
+  local k = byte() % #LAYERS + 1
+  store(s, call("layer " .. k, LAYERS[k], x))
+end
+
 -- ---- the interpreter ----------------------------------------------------------------
 
 return function(input)

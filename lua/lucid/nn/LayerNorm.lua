@@ -52,9 +52,10 @@ function LayerNorm:__init(...)
   end
 end
 
-function LayerNorm:forward(x)
-  args.tensor("nn.LayerNorm", x)
-  local xs, ns = x.shape, self.normalized_shape
+-- x normalised over its last dims, which must be ns (a table of sizes);
+-- then times w plus b when given (tensors of shape ns). fname names errors.
+local function layer_norm(fname, x, ns, w, b, eps)
+  local xs = x.shape
   local k, ok = #ns, #xs >= #ns
   local n = 1
   for i = 1, k do
@@ -62,17 +63,40 @@ function LayerNorm:forward(x)
     n = n * ns[i]
   end
   if not ok then
-    local lead = {}
-    for i = 1, k do lead[i] = ns[i] end
-    raise(string.format("nn.LayerNorm: input %s does not end with normalized_shape %s (expected {*, %s})",
-      shape_str(xs), shape_str(ns), table.concat(lead, ", ")))
+    raise(string.format("%s: input %s does not end with normalized_shape %s (expected {*, %s})",
+      fname, shape_str(xs), shape_str(ns), table.concat(ns, ", ")))
+  end
+  for _, p in ipairs({{"weight", w}, {"bias", b}}) do
+    if p[2] ~= nil and shape_str(p[2]) ~= shape_str(ns) then
+      raise("%s: %s has shape %s, expected normalized_shape %s", fname, p[1], shape_str(p[2]), shape_str(ns))
+    end
   end
   local rows = x:reshape(-1, n)
   local centred = rows - rows:mean(2, true)
   local var = (centred * centred):mean(2, true)
-  local y = (centred * lucid.rsqrt(var + self.eps)):reshape(xs)
-  if self.weight then y = y * self.weight + self.bias end
+  local y = (centred * lucid.rsqrt(var + eps)):reshape(xs)
+  if w then y = y * w end
+  if b then y = y + b end
   return y
+end
+
+function LayerNorm:forward(x)
+  args.tensor("nn.LayerNorm", x)
+  return layer_norm("nn.LayerNorm", x, self.normalized_shape, self.weight, self.bias, self.eps)
+end
+
+local LAYER_NORM = args.schema("nn.functional.layer_norm", {
+  {"input", args.REQUIRED, "tensor"},
+  {"normalized_shape", args.REQUIRED, shape_check},
+  {"weight", nil, "tensor"},
+  {"bias", nil, "tensor"},
+  {"eps", 1e-5, "number"},
+})
+
+-- nn.functional.layer_norm (documented in functional.lua, where it is merged)
+LayerNorm.F = {}
+function LayerNorm.F.layer_norm(...)
+  return layer_norm("nn.functional.layer_norm", LAYER_NORM:parse(...))
 end
 
 function LayerNorm:extra_repr()

@@ -134,6 +134,15 @@ for name, f in pairs(require("lucid.nn._pool").F) do F[name] = f end
 -- Normalisation (lucid/nn/_norm.lua): F.batch_norm, group_norm, instance_norm,
 -- local_response_norm.
 for name, f in pairs(require("lucid.nn._norm").F) do F[name] = f end
+--- Layer normalisation as PyTorch's F.layer_norm: input normalised over its
+-- last dims, which must be normalized_shape (biased variance, eps added to
+-- it), then times weight and plus bias (each of normalized_shape) when given.
+-- @function layer_norm
+-- @usage nn.functional.layer_norm(input, normalized_shape [, weight, bias, eps = 1e-5])
+-- @within nn: modules
+
+-- F.layer_norm (lucid/nn/LayerNorm.lua, beside the layer).
+F.layer_norm = require("lucid.nn.LayerNorm").F.layer_norm
 -- Resampling (lucid/nn/_resample.lua): F.interpolate, affine_grid, grid_sample.
 for name, f in pairs(require("lucid.nn._resample").F) do F[name] = f end
 -- Convolution (lucid/nn/_conv.lua): F.conv1d, conv2d, conv_transpose1d,
