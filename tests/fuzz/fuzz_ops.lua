@@ -1049,7 +1049,7 @@ end
 local LAYERS = {
   function(x)  -- conv1d / conv2d, maybe grouped, "same" or "valid"
     local nd = (x.ndim == 3 or x.ndim == 4) and x.ndim - 2 or 1 + byte() % 2
-    local cin = x.shape[2] or 1
+    local cin = (x.ndim == 2 and x.shape[1] or x.shape[2]) or 1  -- {C, L} unbatched
     local groups = (byte() % 4 == 0 and cin > 1) and cin or 1
     local cout = groups * small()
     local w = param(x, {cout, cin // groups, table.unpack(sizes(nd))})
@@ -1061,7 +1061,7 @@ local LAYERS = {
   end,
   function(x)  -- conv_transpose1d / conv_transpose2d
     local nd = (x.ndim == 3 or x.ndim == 4) and x.ndim - 2 or 1 + byte() % 2
-    local cin = x.shape[2] or 1
+    local cin = (x.ndim == 2 and x.shape[1] or x.shape[2]) or 1  -- {C, L} unbatched
     local stride = small()
     local w = param(x, {cin, small(), table.unpack(sizes(nd))})
     local o = {stride = stride, padding = byte() % 2, output_padding = byte() % stride, dilation = small()}
