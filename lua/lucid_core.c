@@ -344,17 +344,18 @@ int lt_set_element(lua_State *L, lc_tensor *t, const int64_t *idx, int i) {
  * part in type promotion last (PyTorch's wrapped numbers): int64 for a
  * whole number (however it was written: Lua 5.1 has no integers), float64
  * for a fraction, bool for a boolean. */
-static lc_tensor *number_operand(lua_State *L, lc_ctx *ctx, int idx, const char *fname) {
-  lc_tensor *n;
+static lc_tensor *number_at(lua_State *L, lc_ctx *ctx, int idx) {
   if (lua_type(L, idx) == LUA_TBOOLEAN) {
-    n = lc_scalar(ctx, LC_BOOL, lua_toboolean(L, idx));
+    lc_tensor *n = lc_scalar(ctx, LC_BOOL, lua_toboolean(L, idx));
     if (n) n->is_number = 1;
-  } else if (lua_isinteger(L, idx)) {
-    n = lc_number_int(ctx, (int64_t)lua_tointeger(L, idx));
-  } else {
-    n = lc_number(ctx, lua_tonumber(L, idx));
+    return n;
   }
-  lt_push(L, ctx, n, fname);
+  if (lua_isinteger(L, idx)) return lc_number_int(ctx, (int64_t)lua_tointeger(L, idx));
+  return lc_number(ctx, lua_tonumber(L, idx));
+}
+
+static lc_tensor *number_operand(lua_State *L, lc_ctx *ctx, int idx, const char *fname) {
+  lt_push(L, ctx, number_at(L, ctx, idx), fname);  /* made after its box: nothing can leak */
   return lt_top(L);
 }
 
@@ -829,12 +830,17 @@ static int l_to_string(lua_State *L) {
 /* ---- random draws (core/random.c) ------------------------------------------------
  * Index results (randperm, multinomial) are 1-based, as every index here. */
 
-int lt_push_one_based(lua_State *L, lc_ctx *ctx, lc_tensor *ix, const char *fname) {
+/* ix + 1 as a new tensor (NULL on failure, nothing kept). */
+static lc_tensor *plus_one(lc_ctx *ctx, lc_tensor *ix) {
   /* a 0-d int64 one does not widen an int32 or float ix (PyTorch's promotion) */
   lc_tensor *one = lc_scalar(ctx, LC_INT64, 1.0);
   lc_tensor *r = one ? lc_add(ctx, ix, one) : NULL;
   lc_tensor_release(one);
-  return lt_push(L, ctx, r, fname);
+  return r;
+}
+
+int lt_push_one_based(lua_State *L, lc_ctx *ctx, lc_tensor *ix, const char *fname) {
+  return lt_push(L, ctx, plus_one(ctx, ix), fname);  /* made after its box */
 }
 
 static const lt_arg RANDPERM_ARGS[] = {

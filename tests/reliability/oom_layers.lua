@@ -1,7 +1,7 @@
 -- oom_layers.lua: the second script of the allocation-failure sweep
 -- (tests/reliability/oom_sweep.c; see oom_script.lua for the contract): the
 -- layer families with kernels of their own (attention, pooling and
--- normalisation, lucid.linalg, CTC). Two scripts rather than one long one:
+-- normalisation, convolution, recurrent layers, lucid.linalg, CTC). Two scripts rather than one long one:
 -- the sweep's cost grows with the square of a script's allocations.
 local lucid = require("lucid")
 local nn = require("lucid.nn")
@@ -38,6 +38,27 @@ local sampled = nn.functional.grid_sample(img, grid, {padding_mode = "border"})
 local pool_loss = pooled + normed:sum() + sampled:sum()
 pool_loss:backward()
 note(pool_loss + img.grad:sum() + bn2.running_var:sum() + bn2.weight.grad:sum())
+
+-- convolution (core/conv.c): im2col and a GEMM per group, transposed and
+-- 1-d forms, a padding mode, unfold, the fused backward rules
+local cx = lucid.randn(2, 2, 5, 5, {requires_grad = true})
+local cv = nn.Conv2d(2, 4, 3, {padding = 1, groups = 2, padding_mode = "reflect"})
+local ct = nn.ConvTranspose2d(4, 2, 2, {stride = 2})
+local c1 = nn.Conv1d(2, 3, 2, {dilation = 2})
+local conv_loss = ct(cv(cx)):sum() + c1(cx:reshape(2, 2, 25)):sum() + nn.functional.unfold(cx, 2):sum()
+conv_loss:backward()
+note(conv_loss + cx.grad:sum() + cv.weight.grad:sum())
+
+-- recurrent layers (core/rnn.c): a 2-layer bidirectional LSTM, a GRU over a
+-- packed batch, the fused backward through time
+local seq = lucid.randn(4, 2, 3, {requires_grad = true})
+local lstm = nn.LSTM(3, 4, {num_layers = 2, bidirectional = true})
+local gru = nn.GRU(3, 2)
+local lo, lhc = lstm(seq)
+local go = gru(nn.utils.rnn.pack_padded_sequence(seq, {4, 2}))
+local rnn_loss = lo:sum() + lhc[1]:sum() + lhc[2]:sum() + go.data:sum()
+rnn_loss:backward()
+note(rnn_loss + seq.grad:sum() + lstm.weight_ih_l0.grad:sum())
 
 -- lucid.linalg: LAPACK, several results, gradients through them
 local LA = lucid.linalg
