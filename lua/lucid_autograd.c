@@ -459,6 +459,7 @@ static int l_attach_function(lua_State *L) {
     luaL_unref(L, LUA_REGISTRYINDEX, ref);
     return lt_error(L, "%s: not enough memory", fname);
   }
+  memset(op, 0, sizeof *op);  /* every field of def, values_unused too: a Lua rule may read values */
   snprintf(op->name, sizeof op->name, "%s", name);
   op->def.name = op->name;
   op->def.backward = lua_rule;

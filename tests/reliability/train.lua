@@ -50,6 +50,31 @@ for _ = 1, 20 do
   sgd:step()
 end
 
+-- a small convnet and a recurrent tagger, a few steps each: the conv, pool,
+-- norm, LSTM/GRU and attention kernels and their fused backward rules
+local convnet = nn.Sequential(nn.Conv2d(1, 4, 3, {padding = 1}), nn.BatchNorm2d(4), nn.ReLU(),
+  nn.MaxPool2d(2), nn.Conv2d(4, 4, 3, {groups = 2, padding = 1}), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+  nn.Linear(4, K))
+local copt = optim.Adam(convnet:parameters(), {lr = 1e-2})
+local images, image_labels = lucid.randn(8, 1, 6, 6), lucid.randint(1, K + 1, {8})
+local lstm, gru = nn.LSTM(D, 5, {num_layers = 2, bidirectional = true}), nn.GRU(10, 3, {batch_first = true})
+local mha = nn.MultiheadAttention(6, 2)
+local ropt = optim.SGD({{params = lstm:parameters()}, {params = gru:parameters()}, {params = mha:parameters()}},
+  {lr = 0.01})
+for _ = 1, 3 do
+  copt:zero_grad()
+  loss_fn(convnet(images), image_labels):backward()
+  copt:step()
+  ropt:zero_grad()
+  local seq = x:narrow(1, 1, 12):reshape(4, 3, D)
+  local out = lstm(seq)
+  local att = mha(seq, seq, seq)
+  ;((gru(out:transpose(1, 2))):pow(2):mean() + att:sum()):backward()
+  ropt:step()
+end
+convnet:eval()
+assert(convnet(images).shape[2] == K)
+
 -- backward through views, broadcasts and float64
 local w = lucid.randn(4, 6, {requires_grad = true, dtype = "float64"})
 local v = w:t():reshape(3, 8):narrow(2, 2, 4):expand(2, 3, 4)
