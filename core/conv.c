@@ -110,7 +110,9 @@ static void plan_init(conv_plan *p, lc_dtype dt, int64_t n, int64_t c, int64_t h
   if (p->pointwise && p->nb > 1) p->nb = 1;
 }
 
-#define AT(p, i, es) ((char *)(p) + (int64_t)(i) * (int64_t)(es))
+/* An empty tensor (0 channels) has no data pointer: NULL stays NULL (NULL + 0
+ * is undefined behaviour in C), and the GEMM of an empty sum reads nothing. */
+#define AT(p, i, es) ((p) ? (char *)(p) + (int64_t)(i) * (int64_t)(es) : NULL)
 
 /* Scratch: cols (c kh kw, nb l) and, for chunks of several images, a (o,
  * nb l) staging matrix of outputs. 0 (ctx failed) when out of memory. */
@@ -196,7 +198,7 @@ static int conv_input_grad(lc_ctx *ctx, const conv_plan *p, const void *y, const
   if (!scratch_get(ctx, p, &s)) return 0;
   size_t es = lc_dtype_size(p->dt);
   int64_t img = p->g.c * p->g.h * p->g.w;
-  memset(x, 0, (size_t)(p->n * img) * es);
+  if (p->n * img) memset(x, 0, (size_t)(p->n * img) * es);
   for (int64_t n0 = 0; n0 < p->n; n0 += p->nb) {
     int64_t m = p->n - n0 < p->nb ? p->n - n0 : p->nb, ld = m * p->l, ldy;
     const void *yc = chunk_outputs(p, y, n0, m, s.stage, &ldy);
@@ -218,7 +220,7 @@ static int conv_weight_grad(lc_ctx *ctx, const conv_plan *p, const void *x, cons
   conv_scratch s;
   if (!scratch_get(ctx, p, &s)) return 0;
   size_t es = lc_dtype_size(p->dt);
-  if (p->n == 0) memset(w, 0, (size_t)(p->o * p->kg) * es);
+  if (p->n == 0 && p->o * p->kg) memset(w, 0, (size_t)(p->o * p->kg) * es);
   for (int64_t n0 = 0; n0 < p->n; n0 += p->nb) {
     int64_t m = p->n - n0 < p->nb ? p->n - n0 : p->nb, ld = m * p->l, ldy;
     const void *cols = chunk_cols(p, x, n0, m, s.cols);
