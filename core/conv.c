@@ -110,9 +110,7 @@ static void plan_init(conv_plan *p, lc_dtype dt, int64_t n, int64_t c, int64_t h
   if (p->pointwise && p->nb > 1) p->nb = 1;
 }
 
-/* An empty tensor (0 channels) has no data pointer: NULL stays NULL (NULL + 0
- * is undefined behaviour in C), and the GEMM of an empty sum reads nothing. */
-#define AT(p, i, es) ((p) ? (char *)(p) + (int64_t)(i) * (int64_t)(es) : NULL)
+#define AT(p, i, es) ((char *)(p) + (int64_t)(i) * (int64_t)(es))
 
 /* Scratch: cols (c kh kw, nb l) and, for chunks of several images, a (o,
  * nb l) staging matrix of outputs. 0 (ctx failed) when out of memory. */
@@ -170,6 +168,12 @@ static const void *chunk_outputs(const conv_plan *p, const void *y, int64_t n0, 
 
 /* y (n, o, l) = W (o, kg) cols(x) per group; x (n, c, h, w); all contiguous. */
 static int conv_forward(lc_ctx *ctx, const conv_plan *p, const void *x, const void *w, void *y) {
+  /* empty operands have no data pointer (and NULL + 0 is undefined behaviour) */
+  if (p->n * p->o * p->l == 0) return 1;
+  if (p->kg == 0) {  /* 0 input channels: an empty sum */
+    memset(y, 0, (size_t)(p->n * p->o * p->l) * lc_dtype_size(p->dt));
+    return 1;
+  }
   conv_scratch s;
   if (!scratch_get(ctx, p, &s)) return 0;
   size_t es = lc_dtype_size(p->dt);
@@ -194,11 +198,17 @@ static int conv_forward(lc_ctx *ctx, const conv_plan *p, const void *x, const vo
  * overwritten. */
 static int conv_input_grad(lc_ctx *ctx, const conv_plan *p, const void *y, const void *w,
                            void *x) {
+  int64_t img_n = p->n * p->g.c * p->g.h * p->g.w;
+  if (img_n == 0) return 1;  /* x has no elements (nor data) */
+  if (p->o * p->l == 0) {  /* nothing flows back: an empty sum */
+    memset(x, 0, (size_t)img_n * lc_dtype_size(p->dt));
+    return 1;
+  }
   conv_scratch s;
   if (!scratch_get(ctx, p, &s)) return 0;
   size_t es = lc_dtype_size(p->dt);
   int64_t img = p->g.c * p->g.h * p->g.w;
-  if (p->n * img) memset(x, 0, (size_t)(p->n * img) * es);
+  memset(x, 0, (size_t)(p->n * img) * es);
   for (int64_t n0 = 0; n0 < p->n; n0 += p->nb) {
     int64_t m = p->n - n0 < p->nb ? p->n - n0 : p->nb, ld = m * p->l, ldy;
     const void *yc = chunk_outputs(p, y, n0, m, s.stage, &ldy);
@@ -217,10 +227,11 @@ static int conv_input_grad(lc_ctx *ctx, const conv_plan *p, const void *y, const
 /* w (o, kg) = y cols(x)^T per group, summed over the batch; w overwritten. */
 static int conv_weight_grad(lc_ctx *ctx, const conv_plan *p, const void *x, const void *y,
                             void *w) {
+  if (p->o * p->kg == 0) return 1;  /* w has no elements (nor data) */
   conv_scratch s;
   if (!scratch_get(ctx, p, &s)) return 0;
   size_t es = lc_dtype_size(p->dt);
-  if (p->n == 0 && p->o * p->kg) memset(w, 0, (size_t)(p->o * p->kg) * es);
+  if (p->n == 0) memset(w, 0, (size_t)(p->o * p->kg) * es);
   for (int64_t n0 = 0; n0 < p->n; n0 += p->nb) {
     int64_t m = p->n - n0 < p->nb ? p->n - n0 : p->nb, ld = m * p->l, ldy;
     const void *cols = chunk_cols(p, x, n0, m, s.cols);

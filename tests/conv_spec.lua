@@ -241,6 +241,28 @@ describe("convolution errors", function()
     assert.are.equal(0, conv.weight.grad:abs():sum():item())
   end)
 
+  it("take 0 channels in or out, as PyTorch (an empty sum: the bias alone)", function()
+    -- (fuzz_ops found pointer arithmetic on the data of an empty tensor here)
+    for _, pointwise in ipairs({1, 2}) do
+      local x = lucid.randn({2, 0, 3}, {requires_grad = true})
+      local w = lucid.randn({3, 0, pointwise}, {requires_grad = true})
+      local b = lucid.tensor({1, 2, 3}, {requires_grad = true})
+      local y = F.conv1d(x, w, b)
+      assert.are.same({2, 3, 4 - pointwise}, y.shape)
+      assert.are.same({1, 2, 3}, y[{1, {}, 1}]:tolist())
+      y:sum():backward()
+      assert.are.same({2, 0, 3}, x.grad.shape)
+      assert.are.same({3, 0, pointwise}, w.grad.shape)
+      assert.are.same({2 * (4 - pointwise), 2 * (4 - pointwise), 2 * (4 - pointwise)}, b.grad:tolist())
+    end
+    local x = lucid.randn({2, 3, 3}, {requires_grad = true})
+    local t = F.conv_transpose1d(x, lucid.randn(3, 0, 2))
+    assert.are.same({2, 0, 4}, t.shape)
+    local none = F.conv_transpose1d(lucid.randn(2, 0, 3), lucid.randn(0, 2, 2), lucid.ones(2))
+    assert.are.same({2, 2, 4}, none.shape)
+    assert.are.equal(16, none:sum():item())
+  end)
+
   it("check the options", function()
     H.assert_error("nn.functional.conv2d: unknown option 'strides' (did you mean 'stride'?)", F.conv2d, x, w,
       {strides = 2})
