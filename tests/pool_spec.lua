@@ -262,6 +262,20 @@ describe("normalisation layers", function()
     assert.are.equal(0, bn.num_batches_tracked:item())
   end)
 
+  it("take an empty batch or 0 channels (a reshape could not infer the rest of the shape)", function()
+    local F = nn.functional
+    local x = lucid.randn({0, 4, 3}, {requires_grad = true})
+    local y = F.group_norm(x, 2)
+    assert.are.same({0, 4, 3}, y.shape)
+    y:sum():backward()
+    assert.are.same({0, 4, 3}, x.grad.shape)
+    assert.are.same({0, 2, 3, 3}, F.instance_norm(lucid.randn(0, 2, 3, 3)).shape)
+    assert.are.same({2, 0, 4}, F.local_response_norm(lucid.randn(2, 0, 4), 3).shape)
+    assert.are.same({0, 3, 4}, F.local_response_norm(lucid.randn(0, 3, 4), 3).shape)
+    H.assert_error("nn.functional.fold: input {2, 0, 9}: its C kh kw dim must not be 0", F.fold,
+      lucid.randn(2, 0, 9), {4, 4}, 2)
+  end)
+
   it("name the layer and the shapes in errors", function()
     H.assert_error("nn.BatchNorm2d: expected 4-d input {N, C, H, W}, got {2, 3}", nn.BatchNorm2d(3),
       lucid.randn(2, 3))

@@ -433,6 +433,9 @@ function M.fold(fname, x, size, k, dilation, padding, stride)
   end
   local unbatched = x.ndim == 2
   if unbatched then x = x:unsqueeze(1) end
+  if x.shape[2] == 0 then  -- as PyTorch (and unfold, its gradient, refuses 0 channels)
+    raise("%s: input %s: its C kh kw dim must not be 0", fname, shape_of(unbatched and x:squeeze(1) or x))
+  end
   local y = C._fold(fname, x, size[1], size[2], k[1], k[2], stride[1], stride[2], padding[1],
     padding[2], dilation[1], dilation[2])
   if unbatched then y = y:squeeze(1) end

@@ -109,6 +109,14 @@ function F.batch_norm(...)
   return M.batch_norm(fname, x, rm, rv, w, b, false, momentum, eps)
 end
 
+-- The number of elements of each (n, c) of a shape {N, C, ...} (explicit: a
+-- reshape's -1 cannot be worked out when N or C is 0).
+local function spatial(xs)
+  local k = 1
+  for i = 3, #xs do k = k * xs[i] end
+  return k
+end
+
 local GN = args.schema("nn.functional.group_norm", {
   {"input", args.REQUIRED, "tensor"},
   {"num_groups", args.REQUIRED, "posint"},
@@ -128,7 +136,7 @@ function M.group_norm(fname, x, g, w, b, eps)
   vector(fname, "weight", w, c)
   vector(fname, "bias", b, c)
   -- each (sample, group) is a channel of a batch norm over x viewed as {1, N G, ...}
-  local y = C._batch_norm(x:reshape(1, xs[1] * g, -1), nil, nil, nil, nil, true, eps, fname)
+  local y = C._batch_norm(x:reshape(1, xs[1] * g, c / g * spatial(xs)), nil, nil, nil, nil, true, eps, fname)
   return affine(y:reshape(xs), w, b)
 end
 
@@ -154,7 +162,7 @@ function M.instance_norm(fname, x, rm, rv, w, b, use_input_stats, f, eps)
     raise("%s: expected more than 1 spatial element when training, got input %s", fname, shape_str(x))
   end
   -- each (sample, channel) is a channel of a batch norm over x viewed as {1, N C, ...}
-  local y, mean, var = C._batch_norm(x:reshape(1, n * c, -1), nil, nil, nil, nil, true, eps, fname)
+  local y, mean, var = C._batch_norm(x:reshape(1, n * c, spatial(xs)), nil, nil, nil, nil, true, eps, fname)
   if rm then
     M.update_running(rm, rv, mean:reshape(n, c):mean(1), var:reshape(n, c):mean(1), count, f)
   end
@@ -208,7 +216,8 @@ function M.local_response_norm(fname, x, size, alpha, beta, k)
   at_least(fname, x, 3, "{N, C, ...} with at least one more dim")
   local xs = x.shape
   local n, c = xs[1], xs[2]
-  local sq = (x * x):reshape(n, 1, c, -1)
+  if x:numel() == 0 then return x * 1 end  -- nothing to normalise (the pooling below needs a C)
+  local sq = (x * x):reshape(n, 1, c, spatial(xs))
   local rest = sq.shape[4]
   local front, back = math.floor(size / 2), math.floor((size - 1) / 2)
   local parts = {}
