@@ -263,7 +263,6 @@ describe("normalisation layers", function()
   end)
 
   it("take an empty batch or 0 channels (a reshape could not infer the rest of the shape)", function()
-    local F = nn.functional
     local x = lucid.randn({0, 4, 3}, {requires_grad = true})
     local y = F.group_norm(x, 2)
     assert.are.same({0, 4, 3}, y.shape)
