@@ -89,11 +89,7 @@ end
 local bytes
 local saved
 if resume then
-  local ok, sd = pcall(lucid.load, CKPT)
-  if not ok then
-    io.stderr:write("charrnn.lua: --resume: cannot load ", CKPT, ": ", tostring(sd), "\n")
-    os.exit(2)
-  end
+  local sd = example.load_or_exit(CKPT, "charrnn.lua", "--resume: ")
   saved = sd
   bytes = sd._vocab:tolist()
 else

@@ -171,11 +171,7 @@ local epochs = example.int(opts.epochs)
 local schedule = lucid.optim.lr_scheduler.CosineAnnealingLR(optimizer, {T_max = epochs})
 local done = 0                       -- epochs trained before this run
 if resume then
-  local ok, ckpt = pcall(lucid.load, CKPT)
-  if not ok then
-    io.stderr:write("cnn_classifier.lua: --resume: cannot load ", CKPT, ": ", tostring(ckpt), "\n")
-    os.exit(2)
-  end
+  local ckpt = example.load_or_exit(CKPT, "cnn_classifier.lua", "--resume: ")
   model:load_state_dict(ckpt.model)
   optimizer:load_state_dict(ckpt.optim)
   done = example.int(ckpt.epoch)

@@ -50,6 +50,18 @@ function M.mkdir(path)
   os.execute(string.format("mkdir -p '%s'", (path:gsub("'", "'\\''"))))
 end
 
+--- lucid.load(path)'s results, or a message on stderr naming the script
+-- (and `what`, e.g. "--resume: ") and exit status 2: a missing or broken
+-- checkpoint is the user's input, not a failed check (status 1).
+function M.load_or_exit(path, script, what)
+  local r = {pcall(require("lucid").load, path)}
+  if not r[1] then
+    io.stderr:write(script, ": ", what or "", "cannot load ", path, ": ", tostring(r[2]), "\n")
+    os.exit(2)
+  end
+  return r[2], r[3]
+end
+
 --- Whether step `step` of `total` gets a printed line: five times over the
 -- run, the last step included.
 function M.log_step(step, total)

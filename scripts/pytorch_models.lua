@@ -66,11 +66,7 @@ lucid.manual_seed(opts.seed)
 
 local function load(name)
   local path = opts.models .. "/" .. name
-  local ok, t, meta = pcall(lucid.load, path)
-  if not ok then
-    io.stderr:write("pytorch_models.lua: cannot load ", path, ": ", tostring(t), "\n")
-    os.exit(2)
-  end
+  local t, meta = example.load_or_exit(path, "pytorch_models.lua")
   return t, meta, path
 end
 
