@@ -12,29 +12,9 @@ local nn = lucid.nn
 
 local FIXTURES = "tests/fixtures/"
 
--- the modules of gen_pytorch_models.py, under the same names
-local CNN = nn.Module:extend("CNN")
-function CNN:__init()
-  self.features = nn.Sequential(
-    nn.Conv2d(1, 8, 3, {padding = 1}), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
-    nn.Conv2d(8, 16, 3, {stride = 2, padding = 1}), nn.BatchNorm2d(16), nn.ReLU(),
-    nn.AdaptiveAvgPool2d(2))
-  self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(64, 4))
-end
-function CNN:forward(x)
-  return self.classifier(self.features(x))
-end
-
-local Tagger = nn.Module:extend("Tagger")
-function Tagger:__init()
-  self.embed = nn.Embedding(11, 8, 1)
-  self.lstm = nn.LSTM(8, 12, {num_layers = 2, batch_first = true, bidirectional = true})
-  self.head = nn.Linear(24, 2)
-end
-function Tagger:forward(tokens)
-  local out, hc = self.lstm(self.embed(tokens))
-  return self.head(out), out, hc
-end
+-- the modules of gen_pytorch_models.py, under the same names (the example's)
+local nets = dofile("scripts/pytorch_models_net.lua")
+local CNN, Tagger = nets.CNN, nets.Tagger
 
 local function loaded(cls, file)
   local m = cls()
