@@ -200,7 +200,9 @@ static double avg_divisor(const lc_pool2d_opts *o, const win *a, const win *b) {
         for (int64_t ow = 0; ow < OW; ow++) {                                              \
           const win *a = &wh[oh], *b = &ww[ow];                                            \
           T best = -INFINITY;                                                              \
-          int64_t bi = a->lo * W + b->lo;                                                  \
+          /* a window wholly in the padding (dilation can skip every element)  \
+           * has no maximum: -inf, and index -1, which the gradient skips */    \
+          int64_t bi = a->lo < a->hi && b->lo < b->hi ? a->lo * W + b->lo : -1;            \
           for (int64_t h = a->lo; h < a->hi; h += a->step)                                 \
             for (int64_t w = b->lo; w < b->hi; w += b->step) {                             \
               T v = xp[h * W + w];                                                         \
@@ -220,7 +222,8 @@ static double avg_divisor(const lc_pool2d_opts *o, const win *a, const win *b) {
                             const int64_t *ix, T *gx) {                                    \
     int64_t HW = in[0] * in[1], OHW = out[0] * out[1];                                     \
     for (int64_t p = 0; p < P; p++)                                                        \
-      for (int64_t k = 0; k < OHW; k++) gx[p * HW + ix[p * OHW + k]] += g[p * OHW + k];     \
+      for (int64_t k = 0; k < OHW; k++)                                                    \
+        if (ix[p * OHW + k] >= 0) gx[p * HW + ix[p * OHW + k]] += g[p * OHW + k];          \
   }                                                                                        \
   static void avg_fwd_##sfx(int64_t P, const pool_info *pi, const win *wh, const win *ww,   \
                             const T *x, T *y) {                                            \
@@ -467,6 +470,13 @@ static int rule_max_pool2d(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **gr
     lc_tensor *g2 = d_keep(s, lc_reshape(ctx, g, 2, fo));
     lc_tensor *i2 = d_keep(s, lc_reshape(ctx, ix, 2, fo));
     lc_tensor *z = d_keep(s, lc_zeros(ctx, x->dtype, 2, fi));
+    /* a window without elements (index -1) sends nothing: its g to index 0, zeroed */
+    lc_tensor *zi = d_keep(s, lc_scalar(ctx, LC_INT64, 0));
+    lc_tensor *none = i2 && zi ? d_keep(s, lc_lt(ctx, i2, zi)) : NULL;
+    if (none) {
+      g2 = d_keep(s, lc_masked_fill(ctx, g2, none, 0.0));
+      i2 = g2 ? d_keep(s, lc_masked_fill(ctx, i2, none, 0.0)) : NULL;
+    }
     lc_tensor *r = g2 && i2 && z ? d_keep(s, lc_scatter_add(ctx, z, 1, i2, g2)) : NULL;
     grads[0] = r ? lc_reshape(ctx, r, x->ndim, x->shape) : NULL;
     d_end(s);

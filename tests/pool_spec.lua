@@ -344,6 +344,21 @@ describe("pooling layers", function()
     assert.are.equal("AdaptiveAvgPool2d(output_size=(5, 7))", tostring(nn.AdaptiveAvgPool2d({5, 7})))
   end)
 
+  it("max pool a window wholly in the padding to -inf, index 0, no gradient (as PyTorch's values)", function()
+    -- dilation 3 over {-1, 2} skips both elements of a length-2 row (fuzz_ops found
+    -- the backward writing at the index of the missing element, past the buffer)
+    local x = lucid.tensor({{1, 2}, {3, 4}}, {requires_grad = true, dtype = "float64"})
+    local y, i = nn.functional.max_pool1d(x, 2, {stride = 1, padding = 1, dilation = 3, return_indices = true})
+    assert.are.same({{-math.huge}, {-math.huge}}, y:tolist())
+    assert.are.same({{0}, {0}}, i:tolist())
+    y:sum():backward()
+    assert.are.same({{0, 0}, {0, 0}}, x.grad:tolist())
+    local x2 = lucid.randn({1, 1, 2, 3}, {requires_grad = true, dtype = "float64"})
+    local g = lucid.autograd.grad(nn.functional.max_pool2d(x2, 2, {padding = 1, dilation = 3}):sum(), {x2},
+      {create_graph = true})
+    assert.are.equal(0, g:abs():sum():item())
+  end)
+
   it("have no parameters", function()
     assert.are.same({}, nn.MaxPool2d(2):parameters())
     assert.are.same({}, nn.AdaptiveAvgPool2d(1):state_dict())
