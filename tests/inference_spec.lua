@@ -81,3 +81,98 @@ describe("Module:reuse_buffers", function()
     assert.is_false(lucid.no_grad(function() return rawequal(m(lucid.randn(2, 4)), m(lucid.randn(2, 4))) end))
   end)
 end)
+
+describe("out= forms of the activations", function()
+  it("write the op's values into out and return it", function()
+    lucid.manual_seed(4)
+    local x = lucid.randn(3, 4, {dtype = "float64"}) * 3
+    local cases = {
+      relu = function(o) return lucid.relu(x, o) end, sigmoid = function(o) return lucid.sigmoid(x, o) end,
+      silu = function(o) return lucid.silu(x, o) end, expm1 = function(o) return lucid.expm1(x, o) end,
+      gelu = function(o) return lucid.gelu(x, "tanh", o) end,
+      gelu_erf = function(o) return lucid.gelu(x, "none", o) end,
+      softplus = function(o) return lucid.softplus(x, 2, 1, o) end,
+      clamp = function(o) return lucid.clamp(x, -0.5, 0.5, o) end,
+      clamp_max = function(o) return lucid.clamp(x, nil, 0, o) end,
+      softmax = function(o) return lucid.softmax(x, 2, o) end,
+      log_softmax = function(o) return lucid.log_softmax(x, 1, o) end,
+    }
+    for name, f in pairs(cases) do
+      local out = lucid.empty(3, 4, {dtype = "float64"})
+      assert.is_true(rawequal(out, f(out)), name)
+      assert.is_true(lucid.equal(f(nil), out), name)
+    end
+    local out = lucid.empty(3, 4, {dtype = "float64"})
+    assert.is_true(rawequal(out, lucid.softmax(x, {dim = 2, out = out})))
+    assert.is_true(rawequal(out, lucid.gelu(x, {out = out})))
+    assert.is_true(rawequal(out, lucid.relu(x, {out = out})))
+  end)
+
+  it("refuse integer inputs, wrong buffers, a missing bound and graphs", function()
+    local x = lucid.randn(3, 4)
+    assert.has_error(function() lucid.relu(lucid.tensor({1, 2}, {dtype = "int64"}), lucid.empty(2)) end,
+      "lucid.relu: out= needs a float input, got int64")
+    assert.has_error(function() lucid.softmax(x, 2, lucid.empty(3)) end,
+      "lucid.softmax: out must be a contiguous float32 tensor of shape {3, 4}, got float32 {3}")
+    assert.has_error(function() lucid.gelu(x, "tanh", lucid.empty(3, 4, {dtype = "float64"})) end,
+      "lucid.gelu: out must be a contiguous float32 tensor of shape {3, 4}, got float64 {3, 4}")
+    assert.has_error(function() lucid.clamp(x, nil, nil, lucid.empty(3, 4)) end,
+      "lucid.clamp: at least one of min and max must be given")
+    local xg = lucid.randn(3, 4, {requires_grad = true})
+    assert.has_error(function() lucid.sigmoid(xg, lucid.empty(3, 4)) end,
+      "lucid.sigmoid: out= writes without recording a graph: use it under no_grad, with an out that does not require grad")
+  end)
+end)
+
+-- Calls m(x) n times under no_grad with the collector stopped; returns the
+-- first output, whether every call returned that same tensor, and the growth
+-- of tensor memory over the calls after the first two.
+local function reuse_run(m, x, n)
+  local g = lucid.no_grad()
+  local first = m(x)
+  local same = rawequal(first, m(x))
+  collectgarbage("collect")
+  collectgarbage("stop")
+  local before = lucid.memory_allocated()
+  for _ = 1, n do same = rawequal(first, m(x)) and same end
+  local growth = lucid.memory_allocated() - before
+  collectgarbage("restart")
+  H.close(g)
+  return first, same, growth
+end
+
+describe("reuse_buffers in the activation layers", function()
+  local layers = {
+    {"ReLU", function() return nn.ReLU() end}, {"Sigmoid", function() return nn.Sigmoid() end},
+    {"GELU", function() return nn.GELU() end}, {"GELU tanh", function() return nn.GELU("tanh") end},
+    {"SiLU", function() return nn.SiLU() end}, {"LeakyReLU", function() return nn.LeakyReLU(0.2) end},
+    {"ELU", function() return nn.ELU(0.7) end}, {"Softplus", function() return nn.Softplus(2, 1) end},
+    {"Hardtanh", function() return nn.Hardtanh(-0.5, 0.8) end}, {"Softmax", function() return nn.Softmax(2) end},
+    {"LogSoftmax", function() return nn.LogSoftmax() end},
+  }
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("allocate nothing after the first call and give the usual values (" .. dtype .. ")", function()
+      for _, l in ipairs(layers) do
+        lucid.manual_seed(6)
+        local m = nn.Sequential(nn.Linear(4, 6), l[2]()):to(dtype)
+        local x = lucid.randn(5, 4, {dtype = dtype}) * 3
+        local expected = lucid.no_grad(m, x)
+        m:reuse_buffers()
+        local y, same, growth = reuse_run(m, x, 20)
+        assert.is_true(same, l[1])
+        assert.are.equal(0, growth, l[1])
+        assert.is_true(lucid.equal(expected, y), l[1])
+        local z = m(x)  -- recording on: a fresh tensor with a graph, as usual
+        assert.is_true(z.requires_grad and not rawequal(z, y), l[1])
+        assert.is_true(lucid.equal(expected, z), l[1])
+      end
+    end)
+  end
+
+  it("leave integer inputs to the usual path", function()
+    local m = nn.ReLU():reuse_buffers()
+    local y = lucid.no_grad(m, lucid.tensor({-1, 2}, {dtype = "int64"}))
+    assert.are.same({0, 2}, y:tolist())
+    assert.are.equal("int64", y.dtype)
+  end)
+end)

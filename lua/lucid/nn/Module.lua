@@ -438,40 +438,54 @@ end
 -- layer returns is overwritten by its next call; copy (clone) what must
 -- outlive the frame. With recording on, layers behave as usual.
 --
--- Covered: nn.Linear and nn.Tanh, the built-in layers whose op has an out=
--- form (lucid.linear, lucid.tanh), and nn.Conv2d on a batch with symmetric
--- zero padding (core's lc_conv2d_out, its buffer kept by the layer itself,
--- since its shape is not the input's). nn.Identity, nn.Flatten, nn.Unflatten and
--- nn.Dropout in eval mode return their input or a view of it, so they make no
--- new storage anyway. Every other layer (activations other than Tanh,
--- normalisation, Embedding, Bilinear, the losses) computes through ops that
--- have no out= form and allocates its output as usual. A layer of your own
--- joins in through Module:_buffer (below), the one mechanism all of these use.
+-- Covered: nn.Linear, nn.Tanh, nn.ReLU, nn.Sigmoid, nn.GELU, nn.SiLU,
+-- nn.Softplus, nn.Hardtanh, nn.Softmax and nn.LogSoftmax, whose ops have an
+-- out= form (lucid.linear, lucid.tanh, lucid.relu, ..., lucid.clamp for
+-- Hardtanh's values); nn.LeakyReLU and nn.ELU, which compose out= forms and
+-- in-place ops over a second buffer ("_out2"); and nn.Conv2d on a batch with
+-- symmetric zero padding (core's lc_conv2d_out, its buffer kept by the layer
+-- itself, since its shape is not the input's). nn.Identity, nn.Flatten,
+-- nn.Unflatten and nn.Dropout in eval mode return their input or a view of
+-- it, so they make no new storage anyway. Every other layer (normalisation,
+-- pooling, recurrent and attention layers, Embedding, Bilinear, the losses)
+-- allocates its output as usual, as does any layer given integer input. A
+-- layer of your own joins in through Module:_buffer (below), the one
+-- mechanism all of these use.
 local REUSE = args.schema("nn.Module:reuse_buffers", {{"on", true, "boolean"}})
 function Module:reuse_buffers(...)
   local on = REUSE:parse(...)
   for _, m in ipairs(self:modules()) do
     rawset(m, "_reuse", on or nil)
-    if not on then rawset(m, "_out", nil) end
+    if not on then
+      rawset(m, "_out", nil)
+      rawset(m, "_out2", nil)
+    end
   end
   return self
 end
 
 local is_grad_enabled, fits, empty = C.is_grad_enabled, C._fits, C.empty
 
--- self:_buffer(x [, last]): the output buffer for an op that writes a
+-- self:_buffer(x [, last [, key]]): the output buffer for an op that writes a
 -- tensor of x's shape (its last size replaced by `last` when given) and
 -- dtype, or nil when this module is not reusing buffers (reuse_buffers off,
--- or recording on): pass the result as the op's `out`. Hot paths guard the
--- call with rawget(self, "_reuse") so that the common case pays one lookup.
-function Module:_buffer(x, last)
+-- or recording on) or x is not a float tensor (the out= forms take floats):
+-- pass the result as the op's `out`. key "_out2" is a second buffer, for a
+-- layer that needs a scratch tensor as well (LeakyReLU, ELU). Hot paths
+-- guard the call with rawget(self, "_reuse") so that the common case pays
+-- one lookup.
+function Module:_buffer(x, last, key)
   if not rawget(self, "_reuse") or is_grad_enabled() then return nil end
-  local out = rawget(self, "_out")
+  key = key or "_out"
+  local out = rawget(self, key)
   if not fits(out, x, last) then
+    -- a cached buffer is a float one, so an integer x always lands here
+    local dtype = x.dtype
+    if dtype ~= "float32" and dtype ~= "float64" then return nil end
     local shape = x.shape
     if last then shape[#shape] = last end
-    out = empty(shape, {dtype = x.dtype})
-    rawset(self, "_out", out)
+    out = empty(shape, {dtype = dtype})
+    rawset(self, key, out)
   end
   return out
 end
