@@ -9,8 +9,9 @@
 #include "lc_pool.h"
 
 /* _pool2d(x, kind, kh, kw, sh, sw, ph, pw, dh, dw, ceil_mode, adaptive, oh,
- * ow, count_include_pad, divisor_override, fname): kind "max" or "avg";
- * for "max", two results: y and the 0-based int64 indices. */
+ * ow, count_include_pad, divisor_override, fname [, out]): kind "max" or
+ * "avg"; for "max", two results: y and the 0-based int64 indices. With out
+ * (reuse_buffers), y is written there and out is the one result. */
 static int l_pool2d(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   const char *fname = luaL_optstring(L, 17, "lucid._pool2d");
@@ -28,6 +29,13 @@ static int l_pool2d(lua_State *L) {
   o.adaptive = lua_toboolean(L, 12);
   o.count_include_pad = lua_toboolean(L, 15);
   o.divisor_override = lt_integer(L, 16, "divisor_override", fname);
+  if (!lua_isnoneornil(L, 18)) {
+    lc_tensor *out = lt_tensor_arg(L, 18, fname);
+    lt_do(L, ctx, kind[0] == 'a' ? lc_avg_pool2d_out(ctx, out, x, &o) : lc_max_pool2d_out(ctx, out, x, &o),
+          fname);
+    lua_pushvalue(L, 18);
+    return 1;
+  }
   if (kind[0] == 'a') return lt_push(L, ctx, lc_avg_pool2d(ctx, x, &o), fname);
   lc_tensor **slots[2] = {lt_newbox(L), lt_newbox(L)};
   lc_tensor *y = NULL, *ix = NULL;
@@ -66,8 +74,9 @@ static int l_interp(lua_State *L) {
   return lt_push(L, ctx, lc_interpolate(ctx, x, &o), fname);
 }
 
-/* _batch_norm(x, weight, bias, running_mean, running_var, training, eps, fname):
- * y, and in training the batch's mean and (biased) var */
+/* _batch_norm(x, weight, bias, running_mean, running_var, training, eps, fname
+ * [, out]): y, and in training the batch's mean and (biased) var; with out
+ * (reuse_buffers), y is written there and out is the one result. */
 static int l_batch_norm(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   const char *fname = luaL_optstring(L, 8, "lucid._batch_norm");
@@ -76,6 +85,12 @@ static int l_batch_norm(lua_State *L) {
   for (int i = 0; i < 4; i++) t[i] = lua_isnoneornil(L, 2 + i) ? NULL : lt_tensor_arg(L, 2 + i, fname);
   int training = lua_toboolean(L, 6);
   double eps = luaL_checknumber(L, 7);
+  if (!lua_isnoneornil(L, 9)) {
+    lt_do(L, ctx, lc_batch_norm_out(ctx, lt_tensor_arg(L, 9, fname), x, t[0], t[1], t[2], t[3], training,
+                                    eps), fname);
+    lua_pushvalue(L, 9);
+    return 1;
+  }
   lc_tensor **slots[3] = {lt_newbox(L), lt_newbox(L), lt_newbox(L)};
   lc_tensor *r[3] = {NULL, NULL, NULL};
   lt_do(L, ctx, lc_batch_norm(ctx, x, t[0], t[1], t[2], t[3], training, eps, &r[0], &r[1], &r[2]),

@@ -176,3 +176,65 @@ describe("reuse_buffers in the activation layers", function()
     assert.are.equal("int64", y.dtype)
   end)
 end)
+
+describe("reuse_buffers in pooling and batch norm layers", function()
+  local function bn(make, c)
+    local b = make(c)
+    b.running_mean:copy_(lucid.randn(c))
+    b.running_var:copy_(lucid.rand(c) + 0.5)
+    return b
+  end
+  local conv = function() return nn.Conv2d(3, 4, 3, {padding = 1}) end
+  local cases = {
+    {"MaxPool2d", conv, function() return nn.MaxPool2d(2) end},
+    {"MaxPool2d padded", conv, function() return nn.MaxPool2d({3}, {stride = 2, padding = 1, ceil_mode = true}) end},
+    {"AvgPool2d", conv, function() return nn.AvgPool2d(3, {stride = 2, padding = 1, count_include_pad = false}) end},
+    {"AdaptiveAvgPool2d", conv, function() return nn.AdaptiveAvgPool2d({3, false}) end},
+    {"AdaptiveMaxPool2d", conv, function() return nn.AdaptiveMaxPool2d(2) end},
+    {"BatchNorm2d", conv, function() return bn(nn.BatchNorm2d, 4) end},
+    {"BatchNorm1d", function() return nn.Linear(7, 4) end, function() return bn(nn.BatchNorm1d, 4) end},
+  }
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("allocate nothing after the first call and give the usual values (" .. dtype .. ")", function()
+      for _, c in ipairs(cases) do
+        lucid.manual_seed(7)
+        local m = nn.Sequential(c[2](), c[3]()):to(dtype):eval()
+        local x = c[1] == "BatchNorm1d" and lucid.randn(5, 7, {dtype = dtype}) or lucid.randn(2, 3, 7, 7, {dtype = dtype})
+        local expected = lucid.no_grad(m, x)
+        m:reuse_buffers()
+        local y, same, growth = reuse_run(m, x, 20)
+        assert.is_true(same, c[1])
+        assert.are.equal(0, growth, c[1])
+        assert.is_true(lucid.equal(expected, y), c[1])
+        local z = m(x)  -- recording on: a fresh tensor with a graph, as usual
+        assert.is_true(z.requires_grad and not rawequal(z, y), c[1])
+        assert.is_true(lucid.equal(expected, z), c[1])
+      end
+    end)
+  end
+
+  it("follow a change of shape, keep the layers' errors, and leave training and indices alone", function()
+    local p = nn.MaxPool2d(2):reuse_buffers()
+    local g = lucid.no_grad()
+    local a = p(lucid.randn(1, 2, 4, 4))
+    local b = p(lucid.randn(1, 2, 6, 6))
+    local b2 = p(lucid.randn(1, 2, 6, 6))
+    local r = nn.MaxPool2d(2, {return_indices = true}):reuse_buffers()
+    local _, idx = r(lucid.randn(1, 1, 4, 4))
+    local _, idx2 = r(lucid.randn(1, 1, 4, 4))
+    local n = nn.BatchNorm1d(3):reuse_buffers()
+    local t1 = n(lucid.randn(4, 3))
+    local t2 = n(lucid.randn(4, 3))  -- training: batch statistics, no buffer
+    n:eval()
+    n(lucid.randn(4, 3))
+    local ok, err = pcall(n, lucid.randn(4, 5))
+    H.close(g)
+    assert.are.same({1, 2, 2, 2}, a.shape)
+    assert.are.same({1, 2, 3, 3}, b.shape)
+    assert.is_true(rawequal(b, b2))
+    assert.is_true(idx ~= nil and not rawequal(idx, idx2))
+    assert.is_false(rawequal(t1, t2))
+    assert.is_false(ok)
+    assert.matches("nn.BatchNorm1d: input {4, 5} has 5 channels in dim 2, expected 3 (num_features)", err, 1, true)
+  end)
+end)

@@ -442,15 +442,21 @@ end
 -- nn.Softplus, nn.Hardtanh, nn.Softmax and nn.LogSoftmax, whose ops have an
 -- out= form (lucid.linear, lucid.tanh, lucid.relu, ..., lucid.clamp for
 -- Hardtanh's values); nn.LeakyReLU and nn.ELU, which compose out= forms and
--- in-place ops over a second buffer ("_out2"); and nn.Conv2d on a batch with
+-- in-place ops over a second buffer ("_out2"); nn.Conv2d on a batch with
 -- symmetric zero padding (core's lc_conv2d_out, its buffer kept by the layer
--- itself, since its shape is not the input's). nn.Identity, nn.Flatten,
--- nn.Unflatten and nn.Dropout in eval mode return their input or a view of
--- it, so they make no new storage anyway. Every other layer (normalisation,
--- pooling, recurrent and attention layers, Embedding, Bilinear, the losses)
--- allocates its output as usual, as does any layer given integer input. A
--- layer of your own joins in through Module:_buffer (below), the one
--- mechanism all of these use.
+-- itself, since its shape is not the input's); nn.MaxPool2d and
+-- nn.AdaptiveMaxPool2d without return_indices, nn.AvgPool2d,
+-- nn.AdaptiveAvgPool2d, and nn.BatchNorm1d and nn.BatchNorm2d in eval mode
+-- with running statistics: these keep their first call's result as the
+-- buffer (Module:_keep below) and write into it through the core's out=
+-- forms (lc_max_pool2d_out, lc_avg_pool2d_out, lc_batch_norm_out).
+-- nn.Identity, nn.Flatten, nn.Unflatten and nn.Dropout in eval mode return
+-- their input or a view of it, so they make no new storage anyway. Every
+-- other layer (LayerNorm, GroupNorm, the 1-d pools and convolutions, the
+-- recurrent and attention layers, Embedding, Bilinear, the losses) allocates
+-- its output as usual, as does any layer given integer input. A layer of
+-- your own joins in through Module:_buffer or Module:_kept and _keep
+-- (below), the mechanisms all of these use.
 local REUSE = args.schema("nn.Module:reuse_buffers", {{"on", true, "boolean"}})
 function Module:reuse_buffers(...)
   local on = REUSE:parse(...)
@@ -459,12 +465,13 @@ function Module:reuse_buffers(...)
     if not on then
       rawset(m, "_out", nil)
       rawset(m, "_out2", nil)
+      rawset(m, "_out_key", nil)
     end
   end
   return self
 end
 
-local is_grad_enabled, fits, empty = C.is_grad_enabled, C._fits, C.empty
+local is_grad_enabled, fits, empty, is_tensor = C.is_grad_enabled, C._fits, C.empty, C.is_tensor
 
 -- self:_buffer(x [, last [, key]]): the output buffer for an op that writes a
 -- tensor of x's shape (its last size replaced by `last` when given) and
@@ -488,6 +495,32 @@ function Module:_buffer(x, last, key)
     rawset(self, key, out)
   end
   return out
+end
+
+-- For a layer whose output shape is not its input's (pooling): the first
+-- call under reuse_buffers computes as usual and hands its result to
+-- self:_keep(x, y), which keeps it, with x's shape and dtype, as the buffer;
+-- later calls ask self:_kept(x) for it (nil when not reusing buffers, when
+-- recording, or when x differs in shape or dtype from the kept input) and
+-- write into it through the op's out= form.
+function Module:_kept(x)
+  if not rawget(self, "_reuse") or is_grad_enabled() then return nil end
+  local key = rawget(self, "_out_key")
+  if key == nil or not is_tensor(x) or key.dtype ~= x.dtype or key.n ~= x.ndim then return nil end
+  for d = 1, key.n do
+    if key[d] ~= x:size(d) then return nil end
+  end
+  return rawget(self, "_out")
+end
+
+function Module:_keep(x, y)
+  if rawget(self, "_reuse") and not is_grad_enabled() and is_tensor(y) and not y.requires_grad then
+    local key = {dtype = x.dtype, n = x.ndim}
+    for d = 1, key.n do key[d] = x:size(d) end
+    rawset(self, "_out_key", key)
+    rawset(self, "_out", y)
+  end
+  return y
 end
 
 --- Calls fn(m) on every submodule, children first (each child's own
