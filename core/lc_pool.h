@@ -96,6 +96,17 @@ lc_status lc_batch_norm(lc_ctx *ctx, lc_tensor *x, lc_tensor *weight, lc_tensor 
 lc_status lc_batch_norm_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, lc_tensor *weight,
                             lc_tensor *bias, lc_tensor *running_mean, lc_tensor *running_var,
                             int training, double eps);
+/* Layer norm over the last k dims of x, and group norm of x (N, C, ...)
+ * over each of `groups` groups of channels per sample, as nn.LayerNorm and
+ * nn.GroupNorm compute them (biased variance, eps inside the square root,
+ * then weight and bias: x's last k dims' shape, or (C); either may be NULL),
+ * written into out (a contiguous tensor of x's shape and dtype), recording
+ * nothing: out= forms for Module:reuse_buffers, with no recorded op of their
+ * own (the layers record theirs through other ops). */
+lc_status lc_layer_norm_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, int k, lc_tensor *weight,
+                            lc_tensor *bias, double eps);
+lc_status lc_group_norm_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, int64_t groups,
+                            lc_tensor *weight, lc_tensor *bias, double eps);
 
 #ifdef __cplusplus
 }

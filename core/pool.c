@@ -991,6 +991,101 @@ lc_status lc_batch_norm_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, lc_tensor
   return st ? LC_OK : ctx->status;
 }
 
+/* ---- layer and group norm, out= forms only ----------------------------------------
+ * nn.LayerNorm and nn.GroupNorm compute through recorded ops (or batch_norm
+ * over a view); for reuse_buffers these write the same values into out in
+ * two passes: each of `rows` rows of n elements normalised as a batch
+ * norm's channel (biased variance, in double), then the affine weight and
+ * bias, whose element for flat index i is (i / inner) % period. */
+
+#define AFFINE_KERNEL(T, sfx)                                                              \
+  static void affine_##sfx(int64_t numel, int64_t inner, int64_t period, const T *w,        \
+                           const T *b, T *y) {                                             \
+    for (int64_t i = 0; i < numel; i++) {                                                  \
+      int64_t j = (i / inner) % period;                                                    \
+      T v = y[i];                                                                          \
+      if (w) v = v * w[j];                                                                 \
+      if (b) v = v + b[j];                                                                 \
+      y[i] = v;                                                                            \
+    }                                                                                      \
+  }
+AFFINE_KERNEL(float, f32)
+AFFINE_KERNEL(double, f64)
+
+/* t is NULL, or a tensor of x's dtype with `numel` elements (its shape
+ * checked by the caller's layer) */
+static int norm_vector(lc_ctx *ctx, const lc_tensor *x, const lc_tensor *t, int64_t numel,
+                       const char *what) {
+  if (!t || (t->numel == numel && t->dtype == x->dtype)) return 1;
+  char st[LC_SHAPE_STR];
+  lc_shape_str(st, sizeof st, t->ndim, t->shape);
+  lc__fail(ctx, LC_ESHAPE, "%s %s %s must be a %s tensor of %lld elements", what, st,
+           lc_dtype_name(t->dtype), lc_dtype_name(x->dtype), (long long)numel);
+  return 0;
+}
+
+static lc_status norm_rows_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, int64_t rows, int64_t n,
+                               lc_tensor *w, lc_tensor *b, int64_t inner, int64_t period,
+                               double eps) {
+  lc_tensor *in[3] = {x, w, b};
+  if (!norm_vector(ctx, x, w, period, "weight") || !norm_vector(ctx, x, b, period, "bias") ||
+      !lc__check_out(ctx, out, x->dtype, x->ndim, x->shape, 3, in))
+    return ctx->status;
+  size_t es = lc_dtype_size(x->dtype), nb = 3 * (size_t)(rows > 0 ? rows : 1) * es;
+  lc_tensor *xc = lc__contig_raw(ctx, x);
+  lc_tensor *wc = xc && w ? lc__contig_raw(ctx, w) : NULL;
+  lc_tensor *bc = xc && b ? lc__contig_raw(ctx, b) : NULL;
+  char *st = xc && (!w || wc) && (!b || bc) ? lc__alloc(ctx, nb) : NULL;
+  if (st && x->numel > 0) {
+    char *vr = st + (size_t)rows * es, *is = vr + (size_t)rows * es;
+    void *wd = wc ? lc_tensor_data(wc) : NULL, *bd = bc ? lc_tensor_data(bc) : NULL;
+    if (x->dtype == LC_FLOAT32) {
+      bn_fwd_f32(1, rows, n, lc_tensor_data(xc), NULL, NULL, NULL, NULL, 1, eps,
+                 lc_tensor_data(out), (float *)st, (float *)vr, (float *)is);
+      if (w || b) affine_f32(x->numel, inner, period, wd, bd, lc_tensor_data(out));
+    } else {
+      bn_fwd_f64(1, rows, n, lc_tensor_data(xc), NULL, NULL, NULL, NULL, 1, eps,
+                 lc_tensor_data(out), (double *)st, (double *)vr, (double *)is);
+      if (w || b) affine_f64(x->numel, inner, period, wd, bd, lc_tensor_data(out));
+    }
+  }
+  if (st) lc__free(ctx, st, nb);
+  lc_tensor_release(xc);
+  lc_tensor_release(wc);
+  lc_tensor_release(bc);
+  return st ? LC_OK : ctx->status;
+}
+
+static int norm_float(lc_ctx *ctx, const lc_tensor *x) {
+  if (lc_dtype_is_float(x->dtype)) return 1;
+  lc__fail(ctx, LC_EARG, "needs a float tensor, got %s", lc_dtype_name(x->dtype));
+  return 0;
+}
+
+lc_status lc_layer_norm_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, int k, lc_tensor *weight,
+                            lc_tensor *bias, double eps) {
+  if (!norm_float(ctx, x)) return ctx->status;
+  if (k < 1 || k > x->ndim)
+    return lc__fail(ctx, LC_EARG, "cannot normalise the last %d dims of a %d-d input", k, x->ndim);
+  int64_t n = 1;
+  for (int i = x->ndim - k; i < x->ndim; i++) n *= x->shape[i];
+  return norm_rows_out(ctx, out, x, n > 0 ? x->numel / n : 0, n, weight, bias, 1, n, eps);
+}
+
+lc_status lc_group_norm_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, int64_t groups,
+                            lc_tensor *weight, lc_tensor *bias, double eps) {
+  if (!norm_float(ctx, x)) return ctx->status;
+  if (x->ndim < 2 || groups < 1 || x->shape[1] % groups != 0) {
+    char sx[LC_SHAPE_STR];
+    lc_shape_str(sx, sizeof sx, x->ndim, x->shape);
+    return lc__fail(ctx, LC_ESHAPE, "expected an input (N, C, ...) with C divisible by %lld groups, "
+                    "got %s", (long long)groups, sx);
+  }
+  int64_t N = x->shape[0], C = x->shape[1], S = 1;
+  for (int i = 2; i < x->ndim; i++) S *= x->shape[i];
+  return norm_rows_out(ctx, out, x, N * groups, (C / groups) * S, weight, bias, S, C, eps);
+}
+
 /* t (N, C, S) summed over N and S, kept as (1, C, 1) */
 static lc_tensor *bn_red(d_scope *s, lc_tensor *t) {
   lc_tensor *a = t ? d_keep(s, lc_sum_dim(s->ctx, t, 2, 1)) : NULL;

@@ -100,12 +100,31 @@ static int l_batch_norm(lua_State *L) {
   return 3;
 }
 
+/* _norm_out(x, kind, k, weight, bias, eps, out, fname): kind "layer" (k the
+ * number of trailing dims normalised) or "group" (k groups); out returned. */
+static int l_norm_out(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  const char *fname = luaL_optstring(L, 8, "lucid._norm_out");
+  lc_tensor *x = lt_tensor_arg(L, 1, fname);
+  const char *kind = luaL_checkstring(L, 2);
+  int64_t k = lt_integer(L, 3, "k", fname);
+  lc_tensor *w = lua_isnoneornil(L, 4) ? NULL : lt_tensor_arg(L, 4, fname);
+  lc_tensor *b = lua_isnoneornil(L, 5) ? NULL : lt_tensor_arg(L, 5, fname);
+  double eps = luaL_checknumber(L, 6);
+  lc_tensor *out = lt_tensor_arg(L, 7, fname);
+  lt_do(L, ctx, kind[0] == 'l' ? lc_layer_norm_out(ctx, out, x, (int)k, w, b, eps)
+                               : lc_group_norm_out(ctx, out, x, k, w, b, eps), fname);
+  lua_pushvalue(L, 7);
+  return 1;
+}
+
 void lt_register_pool(lua_State *L, int state, int methods, int module) {
   static const lt_reg fns[] = {
     {"_pool2d", "lucid._pool2d", l_pool2d, NULL, LT_MODULE},
     {"_unpool2d", "lucid._unpool2d", l_unpool2d, NULL, LT_MODULE},
     {"_interp", "lucid._interp", l_interp, NULL, LT_MODULE},
     {"_batch_norm", "lucid._batch_norm", l_batch_norm, NULL, LT_MODULE},
+    {"_norm_out", "lucid._norm_out", l_norm_out, NULL, LT_MODULE},
     {NULL, NULL, NULL, NULL, 0}};
   lt_register(L, state, methods, module, fns);
 }

@@ -238,3 +238,51 @@ describe("reuse_buffers in pooling and batch norm layers", function()
     assert.matches("nn.BatchNorm1d: input {4, 5} has 5 channels in dim 2, expected 3 (num_features)", err, 1, true)
   end)
 end)
+
+describe("reuse_buffers in LayerNorm and GroupNorm", function()
+  local cases = {
+    {"LayerNorm", function() return nn.LayerNorm(5) end},
+    {"LayerNorm 2 dims", function() return nn.LayerNorm({4, 5}) end},
+    {"LayerNorm without affine", function() return nn.LayerNorm(5, {elementwise_affine = false}) end},
+    {"GroupNorm", function() return nn.GroupNorm(2, 4) end},
+    {"GroupNorm without affine", function() return nn.GroupNorm(4, 4, {affine = false}) end},
+  }
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("allocate nothing after the first call and give the usual values (" .. dtype .. ")", function()
+      local tol = dtype == "float32" and 1e-5 or 1e-12
+      for _, c in ipairs(cases) do
+        lucid.manual_seed(8)
+        local m = nn.Sequential(nn.Conv2d(3, 4, 2, {padding = 1}), c[2]()):to(dtype)
+        if m[2].weight then
+          lucid.no_grad(function()
+            m[2].weight:copy_(lucid.randn(m[2].weight.shape))
+            m[2].bias:copy_(lucid.randn(m[2].bias.shape))
+          end)
+        end
+        local x = lucid.randn(2, 3, 3, 4, {dtype = dtype})
+        local expected = lucid.no_grad(m, x)
+        m:reuse_buffers()
+        local y, same, growth = reuse_run(m, x, 20)
+        assert.is_true(same, c[1])
+        assert.are.equal(0, growth, c[1])
+        H.assert_close(y, expected, tol, tol, c[1])
+        local z = m(x)  -- recording on: a fresh tensor with a graph, as usual
+        assert.is_true(z.requires_grad and not rawequal(z, y), c[1])
+        assert.is_true(lucid.equal(expected, z), c[1])
+      end
+    end)
+  end
+
+  it("keep the layers' errors", function()
+    local l = nn.LayerNorm(5):reuse_buffers()
+    local g = nn.GroupNorm(2, 4):reuse_buffers()
+    local guard = lucid.no_grad()
+    l(lucid.randn(2, 5))
+    local ok1, e1 = pcall(l, lucid.randn(2, 4))
+    local ok2, e2 = pcall(g, lucid.randn(2, 3, 5))
+    H.close(guard)
+    assert.is_false(ok1 or ok2)
+    assert.matches("nn.LayerNorm: input {2, 4} does not end with normalized_shape {5}", e1, 1, true)
+    assert.matches("nn.GroupNorm: expected an input {N, 4, ...} (num_channels in dim 2), got {2, 3, 5}", e2, 1, true)
+  end)
+end)
