@@ -43,9 +43,13 @@ static int conv_call(lua_State *L, conv_fn f) {
   return lt_push(L, ctx, f(ctx, x, w, b, &a), fname);
 }
 
-/* conv2d; with an out tensor after groups (reuse_buffers), written into it. */
-static int l_conv2d(lua_State *L) {
-  if (lua_isnoneornil(L, 14)) return conv_call(L, lc_conv2d);
+typedef lc_status (*conv_out_fn)(lc_ctx *, lc_tensor *, lc_tensor *, lc_tensor *, lc_tensor *,
+                                 const lc_conv2d_args *);
+
+/* conv2d and conv_transpose2d; with an out tensor after groups
+ * (reuse_buffers), written into it. */
+static int conv_or_out(lua_State *L, conv_fn f, conv_out_fn f_out) {
+  if (lua_isnoneornil(L, 14)) return conv_call(L, f);
   lc_ctx *ctx = LT_CTX(L);
   const char *fname = luaL_checkstring(L, 1);
   lc_tensor *x = lt_tensor_arg(L, 2, fname);
@@ -53,11 +57,14 @@ static int l_conv2d(lua_State *L) {
   lc_tensor *b = lua_isnil(L, 4) ? NULL : lt_tensor_arg(L, 4, fname);
   lc_conv2d_args a = read_args(L, 5, 1, fname);
   lc_tensor *out = lt_tensor_arg(L, 14, fname);
-  lt_do(L, ctx, lc_conv2d_out(ctx, out, x, w, b, &a), fname);
+  lt_do(L, ctx, f_out(ctx, out, x, w, b, &a), fname);
   lua_settop(L, 14);
   return 1;  /* out itself */
 }
-static int l_conv_transpose2d(lua_State *L) { return conv_call(L, lc_conv_transpose2d); }
+static int l_conv2d(lua_State *L) { return conv_or_out(L, lc_conv2d, lc_conv2d_out); }
+static int l_conv_transpose2d(lua_State *L) {
+  return conv_or_out(L, lc_conv_transpose2d, lc_conv_transpose2d_out);
+}
 
 static int l_unfold(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);

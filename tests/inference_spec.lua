@@ -177,7 +177,7 @@ describe("reuse_buffers in the activation layers", function()
   end)
 end)
 
-describe("reuse_buffers in pooling and batch norm layers", function()
+describe("reuse_buffers in pooling, batch norm and transposed convolution layers", function()
   local function bn(make, c)
     local b = make(c)
     b.running_mean:copy_(lucid.randn(c))
@@ -193,6 +193,8 @@ describe("reuse_buffers in pooling and batch norm layers", function()
     {"AdaptiveMaxPool2d", conv, function() return nn.AdaptiveMaxPool2d(2) end},
     {"BatchNorm2d", conv, function() return bn(nn.BatchNorm2d, 4) end},
     {"BatchNorm1d", function() return nn.Linear(7, 4) end, function() return bn(nn.BatchNorm1d, 4) end},
+    {"ConvTranspose2d", conv, function() return nn.ConvTranspose2d(4, 2, 3, {stride = 2, padding = 1, output_padding = 1}) end},
+    {"ConvTranspose2d grouped", conv, function() return nn.ConvTranspose2d(4, 2, 2, {groups = 2, bias = false, dilation = 2}) end},
   }
   for _, dtype in ipairs({"float32", "float64"}) do
     it("allocate nothing after the first call and give the usual values (" .. dtype .. ")", function()

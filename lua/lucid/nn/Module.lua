@@ -447,10 +447,11 @@ end
 -- itself, since its shape is not the input's); nn.MaxPool2d and
 -- nn.AdaptiveMaxPool2d without return_indices, nn.AvgPool2d,
 -- nn.AdaptiveAvgPool2d, nn.BatchNorm1d and nn.BatchNorm2d in eval mode with
--- running statistics, nn.LayerNorm and nn.GroupNorm: these keep their first
--- call's result as the buffer (Module:_keep below) and write into it through
--- the core's out= forms (lc_max_pool2d_out, lc_avg_pool2d_out,
--- lc_batch_norm_out, lc_layer_norm_out, lc_group_norm_out).
+-- running statistics, nn.LayerNorm, nn.GroupNorm, and nn.ConvTranspose2d on
+-- a batch without output_size: these keep their first call's result as the
+-- buffer (Module:_keep below) and write into it through the core's out=
+-- forms (lc_max_pool2d_out, lc_avg_pool2d_out, lc_batch_norm_out,
+-- lc_layer_norm_out, lc_group_norm_out, lc_conv_transpose2d_out).
 -- nn.Identity, nn.Flatten, nn.Unflatten and nn.Dropout in eval mode return
 -- their input or a view of it, so they make no new storage anyway. Every
 -- other layer (InstanceNorm2d, the 1-d pools and convolutions, the

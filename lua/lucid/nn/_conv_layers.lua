@@ -120,10 +120,21 @@ function M.conv_layer(name, nd, transposed)
   if transposed then
     function Layer:forward(x, output_size)
       local p = self._parameters
+      -- reuse_buffers for a batch without output_size: after a first call
+      -- through the checks, the same shape writes into that call's result
+      local reuse = rawget(self, "_reuse") and nd == 2 and output_size == nil
+      local out = reuse and self:_kept(x)
+      if out then
+        local s, pd, op, dl = self.stride, self.padding, self.output_padding, self.dilation
+        return C._conv_transpose2d(fname, x, p.weight, p.bias, s[1], s[2], pd[1], pd[2], op[1], op[2], dl[1], dl[2],
+          self.groups, out)
+      end
       local opad = self.output_padding
       if output_size ~= nil then opad = self:_output_padding(x, output_size) end
-      return conv.conv_transpose(fname, nd, x, p.weight, p.bias, self.stride, self.padding, opad,
+      local y = conv.conv_transpose(fname, nd, x, p.weight, p.bias, self.stride, self.padding, opad,
         self.groups, self.dilation)
+      if reuse and x.ndim == 4 then self:_keep(x, y) end
+      return y
     end
 
     -- PyTorch's output_size argument: the output_padding that reaches it
