@@ -152,6 +152,20 @@ static const lt_arg CELL_ARGS[] = {
   {"weight_ih", LT_K_TENSOR, LT_REQ, 0, NULL}, {"weight_hh", LT_K_TENSOR, LT_REQ, 0, NULL},
   {"bias_ih", LT_K_TENSOR, 0, 0, NULL}, {"bias_hh", LT_K_TENSOR, 0, 0, NULL}, {NULL}};
 
+/* _rnn_cell_out(mode, x, h, c|nil, w_ih, w_hh, b_ih|nil, b_hh|nil, out, fname):
+ * lc_rnn_cell_out for the cell layers under reuse_buffers; out returned. */
+static int l_rnn_cell_out(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  const char *fname = luaL_checkstring(L, 10);
+  int mode = (int)luaL_checkinteger(L, 1);
+  lc_tensor *t[8];
+  for (int i = 0; i < 8; i++) t[i] = lua_isnoneornil(L, 2 + i) ? NULL : lt_tensor_arg(L, 2 + i, fname);
+  lt_do(L, ctx, lc_rnn_cell_out(ctx, (lc_rnn_mode)mode, t[7], t[0], t[1], t[2], t[3], t[4], t[5], t[6]),
+        fname);
+  lua_pushvalue(L, 9);
+  return 1;
+}
+
 static int cell(lua_State *L, lc_rnn_mode mode) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *x = lt_tensor_arg(L, 1, lt_fn(L)->fname);
@@ -214,6 +228,7 @@ static const lt_reg rnn_fns[] = {
   LT_ROW(rnn_relu_cell, l_rnn_relu_cell, CELL_ARGS, LT_MODULE),
   LT_ROW(lstm_cell, l_lstm_cell, CELL_ARGS, LT_MODULE),
   LT_ROW(gru_cell, l_gru_cell, CELL_ARGS, LT_MODULE),
+  {"_rnn_cell_out", "lucid._rnn_cell_out", l_rnn_cell_out, NULL, LT_MODULE},
   {NULL, NULL, NULL, NULL, 0}};
 
 void lt_register_rnn(lua_State *L, int state, int methods, int module) {

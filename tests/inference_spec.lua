@@ -288,3 +288,63 @@ describe("reuse_buffers in LayerNorm and GroupNorm", function()
     assert.matches("nn.GroupNorm: expected an input {N, 4, ...} (num_channels in dim 2), got {2, 3, 5}", e2, 1, true)
   end)
 end)
+
+describe("reuse_buffers in the recurrent cells", function()
+  local cells = {
+    {"LSTMCell", function() return nn.LSTMCell(4, 5) end, true},
+    {"GRUCell", function() return nn.GRUCell(4, 5) end},
+    {"RNNCell", function() return nn.RNNCell(4, 5) end},
+    {"RNNCell relu, no bias", function() return nn.RNNCell(4, 5, {nonlinearity = "relu", bias = false}) end},
+  }
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("run a recurrence allocating nothing after the first step, with the usual values (" .. dtype .. ")",
+      function()
+        for _, c in ipairs(cells) do
+          lucid.manual_seed(9)
+          local cell, lstm = c[2]():to(dtype), c[3]
+          local xs = {}
+          for i = 1, 4 do xs[i] = lucid.randn(3, 4, {dtype = dtype}) end
+          -- steps fed their own outputs back, as an inference loop does
+          local function steps()
+            local h, s = cell(xs[1])
+            for i = 2, #xs do
+              if lstm then h, s = cell(xs[i], {h, s}) else h = cell(xs[i], h) end
+            end
+            return h, s
+          end
+          local eh, es = lucid.no_grad(steps)
+          cell:reuse_buffers()
+          local g = lucid.no_grad()
+          local h, s = steps()
+          local same = rawequal(h, (steps()))
+          collectgarbage("collect")
+          collectgarbage("stop")
+          local before = lucid.memory_allocated()
+          for _ = 1, 10 do steps() end
+          local growth = lucid.memory_allocated() - before
+          collectgarbage("restart")
+          H.close(g)
+          assert.is_true(same, c[1])
+          assert.are.equal(0, growth, c[1])
+          assert.is_true(lucid.equal(eh, h), c[1])
+          if lstm then assert.is_true(lucid.equal(es, s), c[1]) end
+          local z = cell(xs[1])  -- recording on: a fresh tensor with a graph, as usual
+          assert.is_true(z.requires_grad and not rawequal(z, h), c[1])
+        end
+      end)
+  end
+
+  it("leave unbatched input to the usual path and keep the errors", function()
+    local cell = nn.LSTMCell(4, 5):reuse_buffers()
+    local g = lucid.no_grad()
+    local h1 = cell(lucid.randn(4))
+    cell(lucid.randn(2, 4))
+    local ok1, e1 = pcall(cell, lucid.randn(2, 4), lucid.randn(2, 5))
+    local ok2, e2 = pcall(cell, lucid.randn(2, 4), {lucid.randn(3, 5), lucid.randn(2, 5)})
+    H.close(g)
+    assert.are.same({5}, h1.shape)
+    assert.is_false(ok1 or ok2)
+    assert.matches("nn.LSTMCell: hx must be a table {h, c}, got", e1, 1, true)
+    assert.matches("nn.LSTMCell: h must have shape {2, 5} (batch 2, size 5), got {3, 5}", e2, 1, true)
+  end)
+end)

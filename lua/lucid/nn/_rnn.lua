@@ -259,9 +259,53 @@ function M.init_cell(self, fname, mode, o)
   end
 end
 
+-- The core's numbers of the modes (lc_rnn_mode), for _rnn_cell_out.
+local MODE_NUMBERS = {RNN_TANH = 0, RNN_RELU = 1, LSTM = 2, GRU = 3}
+
+-- Module:reuse_buffers for a cell on a batch: the step goes into a buffer
+-- kept for x's shape (h1, then c1 for LSTM: the views returned), with a
+-- kept zero state for hx == nil. nil for what it does not cover (the usual
+-- path then runs, raising for bad arguments). h and c may be the views the
+-- previous call returned: the core reads them before it writes.
+local function reuse_cell(self, x, hx, lstm)
+  local R = self:_kept(x)
+  if not R then
+    if C.is_grad_enabled() or not C.is_tensor(x) or x.ndim ~= 2 or x:size(2) ~= self.input_size then
+      return nil
+    end
+    local dtype = x.dtype
+    if dtype ~= "float32" and dtype ~= "float64" then return nil end
+    local B, H = x:size(1), self.hidden_size
+    R = self:_keep(x, lucid.empty({(lstm and 2 or 1) * B * H}, {dtype = dtype}))
+    rawset(self, "_out_h", R:narrow(1, 1, B * H):view(B, H))
+    rawset(self, "_out_c", lstm and R:narrow(1, B * H + 1, B * H):view(B, H) or false)
+    rawset(self, "_zero", lucid.zeros({B, H}, {dtype = dtype}))
+  end
+  local h, c
+  if hx == nil then
+    h = rawget(self, "_zero")
+    c = lstm and h or nil
+  elseif lstm then
+    if type(hx) ~= "table" or C.is_tensor(hx) then return nil end
+    h, c = hx[1], hx[2]
+  else
+    h = hx
+  end
+  if not C.is_tensor(h) or h.ndim ~= 2 or (lstm and (not C.is_tensor(c) or c.ndim ~= 2)) then return nil end
+  local p = self._parameters
+  C._rnn_cell_out(MODE_NUMBERS[self.mode], x, h, c, p.weight_ih, p.weight_hh, p.bias_ih, p.bias_hh, R,
+    self.fname)
+  if lstm then return rawget(self, "_out_h"), rawget(self, "_out_c") end
+  return rawget(self, "_out_h")
+end
+
 function M.forward_cell(self, input, hx)
   local fname = self.fname
   local lstm = self.mode == "LSTM"
+  if rawget(self, "_reuse") then
+    local h1, c1 = reuse_cell(self, input, hx, lstm)
+    if h1 then return h1, c1 end
+  end
   if not C.is_tensor(input) then raise("%s: input must be a tensor, got %s", fname, args.describe(input)) end
   local nd = input:dim()
   if nd ~= 1 and nd ~= 2 then
