@@ -465,6 +465,16 @@ lc_status lc_rnn_cell(lc_ctx *ctx, lc_rnn_mode mode, lc_tensor *x, lc_tensor *h,
   return rnn_run(ctx, op, x, h, c, w_ih, w_hh, b_ih, b_hh, NULL, NULL, 0, 0, NULL, NULL, h1, c1);
 }
 
+lc_status lc_rnn_layer_out(lc_ctx *ctx, lc_rnn_mode mode, lc_tensor *out, lc_tensor *x,
+                           lc_tensor *h0, lc_tensor *c0, lc_tensor *w_ih, lc_tensor *w_hh,
+                           lc_tensor *b_ih, lc_tensor *b_hh, lc_tensor *w_hr, int reverse) {
+  int op = layer_row(mode, 0);
+  if (op < 0) return lc__fail(ctx, LC_EARG, "unknown recurrent mode %d", (int)mode);
+  lc_tensor *o = NULL, *hn = NULL;
+  return rnn_run(ctx, op, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, NULL, 0, reverse, out, &o, &hn,
+                 NULL);
+}
+
 lc_status lc_rnn_cell_out(lc_ctx *ctx, lc_rnn_mode mode, lc_tensor *out, lc_tensor *x, lc_tensor *h,
                           lc_tensor *c, lc_tensor *w_ih, lc_tensor *w_hh, lc_tensor *b_ih,
                           lc_tensor *b_hh) {

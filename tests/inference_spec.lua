@@ -345,6 +345,73 @@ describe("reuse_buffers in the recurrent cells", function()
     assert.are.same({5}, h1.shape)
     assert.is_false(ok1 or ok2)
     assert.matches("nn.LSTMCell: hx must be a table {h, c}, got", e1, 1, true)
-    assert.matches("nn.LSTMCell: h must have shape {2, 5} (batch 2, size 5), got {3, 5}", e2, 1, true)
+    assert.matches("nn.LSTMCell: expected h (hx[1]) of shape {2, 5}, got {3, 5}", e2, 1, true)
+  end)
+end)
+
+describe("reuse_buffers in the recurrent layers", function()
+  local layers = {
+    {"LSTM", function() return nn.LSTM(4, 5) end, true},
+    {"LSTM 2 layers, projected, batch first", function()
+      return nn.LSTM(4, 5, {num_layers = 2, proj_size = 3, batch_first = true})
+    end, true},
+    {"GRU 2 layers", function() return nn.GRU(4, 5, {num_layers = 2}) end},
+    {"RNN relu, batch first", function() return nn.RNN(4, 5, {nonlinearity = "relu", batch_first = true}) end},
+  }
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("run sequences allocating nothing after the first call, with the usual values (" .. dtype .. ")",
+      function()
+        for _, c in ipairs(layers) do
+          lucid.manual_seed(10)
+          local m, lstm = c[2]():to(dtype):eval(), c[3]
+          local xs = {}
+          for i = 1, 3 do xs[i] = lucid.randn(6, 3, 4, {dtype = dtype}) end
+          -- chunks of a long sequence, each starting from the last one's state
+          local function chunks()
+            local o, s = m(xs[1])
+            for i = 2, #xs do o, s = m(xs[i], s) end
+            return o, s
+          end
+          local eo, es = lucid.no_grad(chunks)
+          m:reuse_buffers()
+          local g = lucid.no_grad()
+          local o, s = chunks()
+          local same = rawequal(o, (chunks()))
+          collectgarbage("collect")
+          collectgarbage("stop")
+          local before = lucid.memory_allocated()
+          for _ = 1, 10 do chunks() end
+          local growth = lucid.memory_allocated() - before
+          collectgarbage("restart")
+          H.close(g)
+          assert.is_true(same, c[1])
+          assert.are.equal(0, growth, c[1])
+          assert.is_true(lucid.equal(eo, o), c[1])
+          if lstm then
+            assert.is_true(lucid.equal(es[1], s[1]) and lucid.equal(es[2], s[2]), c[1])
+          else
+            assert.is_true(lucid.equal(es, s), c[1])
+          end
+          local z = m(xs[1])  -- recording on: a fresh tensor with a graph, as usual
+          assert.is_true(z.requires_grad and not rawequal(z, o), c[1])
+        end
+      end)
+  end
+
+  it("leave bidirectional and unbatched runs to the usual path, and keep the errors", function()
+    local bi = nn.GRU(4, 5, {bidirectional = true}):reuse_buffers()
+    local m = nn.LSTM(4, 5):reuse_buffers()
+    local g = lucid.no_grad()
+    local ob = bi(lucid.randn(3, 2, 4))
+    local ou = m(lucid.randn(3, 4))
+    m(lucid.randn(3, 2, 4))
+    local ok1, e1 = pcall(m, lucid.randn(3, 2, 4), lucid.randn(1, 2, 5))
+    local ok2, e2 = pcall(m, lucid.randn(3, 2, 4), {lucid.randn(1, 3, 5), lucid.randn(1, 2, 5)})
+    H.close(g)
+    assert.are.same({3, 2, 10}, ob.shape)
+    assert.are.same({3, 5}, ou.shape)
+    assert.is_false(ok1 or ok2)
+    assert.matches("nn.LSTM: hx must be a table {h0, c0}, got", e1, 1, true)
+    assert.matches("nn.LSTM: expected h0 (hx[1]) of shape {1, 2, 5}, got {1, 3, 5}", e2, 1, true)
   end)
 end)

@@ -452,15 +452,17 @@ end
 -- buffer (Module:_keep below) and write into it through the core's out=
 -- forms (lc_max_pool2d_out, lc_avg_pool2d_out, lc_batch_norm_out,
 -- lc_layer_norm_out, lc_group_norm_out, lc_conv_transpose2d_out); and
--- nn.RNNCell, nn.LSTMCell and nn.GRUCell on a batch, whose step goes into a
--- kept buffer (lc_rnn_cell_out) that the next step may read back as its
--- state. nn.Identity, nn.Flatten, nn.Unflatten and nn.Dropout in eval mode
--- return their input or a view of it, so they make no new storage anyway.
--- Every other layer (InstanceNorm2d, the 1-d pools and convolutions, nn.RNN,
--- nn.LSTM and nn.GRU, the attention layers, Embedding, Bilinear, the losses)
--- allocates its output as usual, as does any layer given integer input. A
--- layer of your own joins in through Module:_buffer or Module:_kept and
--- _keep (below), the mechanisms all of these use.
+-- nn.RNNCell, nn.LSTMCell and nn.GRUCell on a batch, and nn.RNN, nn.LSTM
+-- and nn.GRU in one direction on a batch (not packed), whose steps go into
+-- kept buffers (lc_rnn_cell_out, lc_rnn_layer_out) that the next call may
+-- read back as its state. nn.Identity, nn.Flatten, nn.Unflatten and
+-- nn.Dropout in eval mode return their input or a view of it, so they make
+-- no new storage anyway. Every other layer (InstanceNorm2d, the 1-d pools and
+-- convolutions, bidirectional recurrent layers, the attention layers,
+-- Embedding, Bilinear, the losses) allocates its output as usual, as does any
+-- layer given integer input. A layer of your own joins in through
+-- Module:_buffer or Module:_kept and _keep (below), the mechanisms all of
+-- these use.
 local REUSE = args.schema("nn.Module:reuse_buffers", {{"on", true, "boolean"}})
 function Module:reuse_buffers(...)
   local on = REUSE:parse(...)
@@ -470,6 +472,7 @@ function Module:reuse_buffers(...)
       rawset(m, "_out", nil)
       rawset(m, "_out2", nil)
       rawset(m, "_out_key", nil)
+      rawset(m, "_rnn_buffers", nil)
     end
   end
   return self
