@@ -46,8 +46,22 @@ static int conv_call(lua_State *L, conv_fn f) {
 typedef lc_status (*conv_out_fn)(lc_ctx *, lc_tensor *, lc_tensor *, lc_tensor *, lc_tensor *,
                                  const lc_conv2d_args *);
 
+/* a (A, B, L) viewed as (A, B, 1, L), the 1-d layers' form of the 2-d
+ * convolution; a itself (retained) when it is not 3-d. */
+static lc_tensor *as_2d(lc_ctx *ctx, lc_tensor *a) {
+  if (a->ndim != 3) {
+    lc_tensor_retain(a);
+    return a;
+  }
+  int64_t s[4] = {a->shape[0], a->shape[1], 1, a->shape[2]};
+  return lc_reshape(ctx, a, 4, s);
+}
+
 /* conv2d and conv_transpose2d; with an out tensor after groups
- * (reuse_buffers), written into it. */
+ * (reuse_buffers), written into it. x, w and out may all be 3-d (Conv1d,
+ * ConvTranspose1d under reuse_buffers; the sizes of height then 1): the
+ * 4-d views taken here are released before returning, so the call leaves
+ * nothing behind. */
 static int conv_or_out(lua_State *L, conv_fn f, conv_out_fn f_out) {
   if (lua_isnoneornil(L, 14)) return conv_call(L, f);
   lc_ctx *ctx = LT_CTX(L);
@@ -57,7 +71,18 @@ static int conv_or_out(lua_State *L, conv_fn f, conv_out_fn f_out) {
   lc_tensor *b = lua_isnil(L, 4) ? NULL : lt_tensor_arg(L, 4, fname);
   lc_conv2d_args a = read_args(L, 5, 1, fname);
   lc_tensor *out = lt_tensor_arg(L, 14, fname);
-  lt_do(L, ctx, f_out(ctx, out, x, w, b, &a), fname);
+  lc_tensor *v[3] = {NULL, NULL, NULL};
+  lc_status st = LC_OK;
+  if (x->ndim == 3 && w->ndim == 3 && out->ndim == 3) {
+    v[0] = as_2d(ctx, x);
+    v[1] = v[0] ? as_2d(ctx, w) : NULL;
+    v[2] = v[1] ? as_2d(ctx, out) : NULL;
+    st = v[2] ? f_out(ctx, v[2], v[0], v[1], b, &a) : lc_ctx_status(ctx);
+  } else {
+    st = f_out(ctx, out, x, w, b, &a);
+  }
+  for (int i = 0; i < 3; i++) lc_tensor_release(v[i]);
+  lt_do(L, ctx, st, fname);
   lua_settop(L, 14);
   return 1;  /* out itself */
 }

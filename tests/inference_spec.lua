@@ -415,3 +415,42 @@ describe("reuse_buffers in the recurrent layers", function()
     assert.matches("nn.LSTM: expected h0 (hx[1]) of shape {1, 2, 5}, got {1, 3, 5}", e2, 1, true)
   end)
 end)
+
+describe("reuse_buffers in the 1-d convolutions", function()
+  local cases = {
+    {"Conv1d", function() return nn.Conv1d(3, 4, 3, {padding = 1}) end},
+    {"Conv1d same, dilated", function() return nn.Conv1d(3, 4, 3, {padding = "same", dilation = 2}) end},
+    {"Conv1d strided, grouped", function() return nn.Conv1d(3, 6, 2, {stride = 2, groups = 3, bias = false}) end},
+    {"ConvTranspose1d", function() return nn.ConvTranspose1d(3, 4, 3, {stride = 2, padding = 1, output_padding = 1}) end},
+  }
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("allocate nothing after the first call and give the usual values (" .. dtype .. ")", function()
+      for _, c in ipairs(cases) do
+        lucid.manual_seed(11)
+        local m = nn.Sequential(nn.Conv1d(2, 3, 1), c[2]()):to(dtype)
+        local x = lucid.randn(2, 2, 9, {dtype = dtype})
+        local expected = lucid.no_grad(m, x)
+        m:reuse_buffers()
+        local y, same, growth = reuse_run(m, x, 20)
+        assert.is_true(same, c[1])
+        assert.are.equal(0, growth, c[1])
+        assert.is_true(lucid.equal(expected, y), c[1])
+        local z = m(x)  -- recording on: a fresh tensor with a graph, as usual
+        assert.is_true(z.requires_grad and not rawequal(z, y), c[1])
+      end
+    end)
+  end
+
+  it("leave other padding modes and unbatched input to the usual path", function()
+    local r = nn.Conv1d(3, 4, 3, {padding = 1, padding_mode = "reflect"}):reuse_buffers()
+    local g = lucid.no_grad()
+    local x = lucid.randn(2, 3, 9)
+    local a, b = r(x), r(x)
+    local u = nn.Conv1d(3, 4, 3):reuse_buffers()
+    u(x)
+    local single = u(x[1])
+    H.close(g)
+    assert.is_false(rawequal(a, b))
+    assert.are.same({4, 7}, single.shape)
+  end)
+end)

@@ -447,18 +447,20 @@ end
 -- itself, since its shape is not the input's); nn.MaxPool2d and
 -- nn.AdaptiveMaxPool2d without return_indices, nn.AvgPool2d,
 -- nn.AdaptiveAvgPool2d, nn.BatchNorm1d and nn.BatchNorm2d in eval mode with
--- running statistics, nn.LayerNorm, nn.GroupNorm, and nn.ConvTranspose2d on
+-- running statistics, nn.LayerNorm, nn.GroupNorm, nn.Conv1d on a batch with
+-- symmetric zero padding, and nn.ConvTranspose1d and nn.ConvTranspose2d on
 -- a batch without output_size: these keep their first call's result as the
 -- buffer (Module:_keep below) and write into it through the core's out=
 -- forms (lc_max_pool2d_out, lc_avg_pool2d_out, lc_batch_norm_out,
--- lc_layer_norm_out, lc_group_norm_out, lc_conv_transpose2d_out); and
+-- lc_layer_norm_out, lc_group_norm_out, lc_conv2d_out and
+-- lc_conv_transpose2d_out over 4-d views for the 1-d ones); and
 -- nn.RNNCell, nn.LSTMCell and nn.GRUCell on a batch, and nn.RNN, nn.LSTM
 -- and nn.GRU in one direction on a batch (not packed), whose steps go into
 -- kept buffers (lc_rnn_cell_out, lc_rnn_layer_out) that the next call may
 -- read back as its state. nn.Identity, nn.Flatten, nn.Unflatten and
 -- nn.Dropout in eval mode return their input or a view of it, so they make
--- no new storage anyway. Every other layer (InstanceNorm2d, the 1-d pools and
--- convolutions, bidirectional recurrent layers, the attention layers,
+-- no new storage anyway. Every other layer (InstanceNorm2d, the 1-d pools,
+-- bidirectional recurrent layers, the attention layers,
 -- Embedding, Bilinear, the losses) allocates its output as usual, as does any
 -- layer given integer input. A layer of your own joins in through
 -- Module:_buffer or Module:_kept and _keep (below), the mechanisms all of
