@@ -454,3 +454,47 @@ describe("reuse_buffers in the 1-d convolutions", function()
     assert.are.same({4, 7}, single.shape)
   end)
 end)
+
+describe("reuse_buffers in a whole per-frame model", function()
+  it("allocates neither tensor memory nor Lua objects after the first calls", function()
+    lucid.manual_seed(12)
+    local m = nn.Sequential(nn.Conv2d(3, 8, 3, {padding = 1}), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+      nn.Conv2d(8, 16, 3, {padding = 1}), nn.GroupNorm(4, 16), nn.SiLU(), nn.AvgPool2d(2),
+      nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 12), nn.Unflatten(2, {3, 4}), nn.LayerNorm(4),
+      nn.GELU(), nn.Flatten(), nn.Dropout(0.5), nn.Linear(12, 10), nn.LogSoftmax(-1)):eval()
+    local x = lucid.randn(2, 3, 16, 16)
+    local expected = lucid.no_grad(m, x)
+    m:reuse_buffers()
+    local g = lucid.no_grad()
+    local first = m(x)
+    collectgarbage("collect")
+    for _ = 1, 50 do m(x) end  -- LuaJIT's traces, the string table's regrowth (see above)
+    local jit = rawget(_G, "jit")
+    if jit then jit.off() end
+    collectgarbage("stop")
+    local lua_before, tensor_before = collectgarbage("count"), lucid.memory_allocated()
+    local same = true
+    for _ = 1, 100 do same = rawequal(first, m(x)) and same end
+    local lua_growth, tensor_growth = collectgarbage("count") - lua_before, lucid.memory_allocated() - tensor_before
+    collectgarbage("restart")
+    if jit then jit.on() end
+    H.close(g)
+    assert.is_true(same)
+    assert.are.equal(0, tensor_growth)
+    assert.is_true(lua_growth < 1, string.format("the Lua heap grew by %.2f KB", lua_growth))
+    H.assert_close(first, expected, 1e-5, 1e-5, "reused")
+    local y = m(x)  -- recording on: as usual
+    assert.is_true(y.requires_grad and not rawequal(y, first))
+  end)
+
+  it("gives Flatten a new view for a new tensor", function()
+    local f = nn.Flatten():reuse_buffers()
+    local g = lucid.no_grad()
+    local a, b = lucid.randn(2, 3, 4), lucid.randn(2, 3, 4)
+    local fa, fa2, fb = f(a), f(a), f(b)
+    H.close(g)
+    assert.is_true(rawequal(fa, fa2))
+    assert.is_false(rawequal(fa, fb))
+    assert.are.same(b:reshape(2, 12):tolist(), fb:tolist())
+  end)
+end)

@@ -457,14 +457,15 @@ end
 -- nn.RNNCell, nn.LSTMCell and nn.GRUCell on a batch, and nn.RNN, nn.LSTM
 -- and nn.GRU in one direction on a batch (not packed), whose steps go into
 -- kept buffers (lc_rnn_cell_out, lc_rnn_layer_out) that the next call may
--- read back as its state. nn.Identity, nn.Flatten, nn.Unflatten and
--- nn.Dropout in eval mode return their input or a view of it, so they make
--- no new storage anyway. Every other layer (InstanceNorm2d, the 1-d pools,
--- bidirectional recurrent layers, the attention layers,
--- Embedding, Bilinear, the losses) allocates its output as usual, as does any
--- layer given integer input. A layer of your own joins in through
--- Module:_buffer or Module:_kept and _keep (below), the mechanisms all of
--- these use.
+-- read back as its state. nn.Identity and nn.Dropout in eval mode return
+-- their input; nn.Flatten and nn.Unflatten keep the view they made of the
+-- last input tensor (Module:_view_for), which inside such a model is the
+-- previous layer's buffer. Every other layer (InstanceNorm2d, the 1-d pools,
+-- bidirectional recurrent layers, the attention layers, Embedding, Bilinear,
+-- the losses) allocates its output as usual, as does any layer given integer
+-- input. A layer of your own joins in through Module:_buffer, Module:_kept
+-- and _keep, or Module:_view_for and _keep_view (below), the mechanisms all
+-- of these use.
 local REUSE = args.schema("nn.Module:reuse_buffers", {{"on", true, "boolean"}})
 function Module:reuse_buffers(...)
   local on = REUSE:parse(...)
@@ -475,6 +476,7 @@ function Module:reuse_buffers(...)
       rawset(m, "_out2", nil)
       rawset(m, "_out_key", nil)
       rawset(m, "_rnn_buffers", nil)
+      rawset(m, "_view_in", nil)
     end
   end
   return self
@@ -520,6 +522,27 @@ function Module:_kept(x)
     if key[d] ~= x:size(d) then return nil end
   end
   return rawget(self, "_out")
+end
+
+-- For a layer that returns a view of its input (Flatten, Unflatten): a view
+-- is a new tensor object, so a frame that makes one allocates; but inside a
+-- model reusing its buffers the input is the previous layer's buffer, the
+-- same tensor every call. self:_view_for(x) gives the view made of that very
+-- tensor last time (nil when not reusing buffers, when recording, or for
+-- another tensor), self:_keep_view(x, y) records it and returns y.
+function Module:_view_for(x)
+  if not rawget(self, "_reuse") or is_grad_enabled() or not rawequal(rawget(self, "_view_in"), x) then
+    return nil
+  end
+  return rawget(self, "_out")
+end
+
+function Module:_keep_view(x, y)
+  if rawget(self, "_reuse") and not is_grad_enabled() then
+    rawset(self, "_view_in", x)
+    rawset(self, "_out", y)
+  end
+  return y
 end
 
 function Module:_keep(x, y)
