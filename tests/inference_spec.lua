@@ -241,13 +241,23 @@ describe("reuse_buffers in pooling, batch norm and transposed convolution layers
   end)
 end)
 
-describe("reuse_buffers in LayerNorm and GroupNorm", function()
+describe("reuse_buffers in LayerNorm, GroupNorm and InstanceNorm2d", function()
   local cases = {
     {"LayerNorm", function() return nn.LayerNorm(5) end},
     {"LayerNorm 2 dims", function() return nn.LayerNorm({4, 5}) end},
     {"LayerNorm without affine", function() return nn.LayerNorm(5, {elementwise_affine = false}) end},
     {"GroupNorm", function() return nn.GroupNorm(2, 4) end},
     {"GroupNorm without affine", function() return nn.GroupNorm(4, 4, {affine = false}) end},
+    {"InstanceNorm2d", function() return nn.InstanceNorm2d(4) end},
+    {"InstanceNorm2d affine", function() return nn.InstanceNorm2d(4, {affine = true}) end},
+    {"InstanceNorm2d running statistics in eval", function()
+      local l = nn.InstanceNorm2d(4, {track_running_stats = true}):eval()
+      lucid.no_grad(function()
+        l.running_mean:copy_(lucid.randn(4))
+        l.running_var:copy_(lucid.rand(4) + 0.5)
+      end)
+      return l
+    end},
   }
   for _, dtype in ipairs({"float32", "float64"}) do
     it("allocate nothing after the first call and give the usual values (" .. dtype .. ")", function()

@@ -447,7 +447,8 @@ end
 -- itself, since its shape is not the input's); nn.MaxPool2d and
 -- nn.AdaptiveMaxPool2d without return_indices, nn.AvgPool2d,
 -- nn.AdaptiveAvgPool2d, nn.BatchNorm1d and nn.BatchNorm2d in eval mode with
--- running statistics, nn.LayerNorm, nn.GroupNorm, nn.Conv1d on a batch with
+-- running statistics, nn.LayerNorm, nn.GroupNorm, nn.InstanceNorm2d on a
+-- batch (unless training updates running statistics), nn.Conv1d on a batch with
 -- symmetric zero padding, and nn.ConvTranspose1d and nn.ConvTranspose2d on
 -- a batch without output_size: these keep their first call's result as the
 -- buffer (Module:_keep below) and write into it through the core's out=
@@ -460,7 +461,7 @@ end
 -- read back as its state. nn.Identity and nn.Dropout in eval mode return
 -- their input; nn.Flatten and nn.Unflatten keep the view they made of the
 -- last input tensor (Module:_view_for), which inside such a model is the
--- previous layer's buffer. Every other layer (InstanceNorm2d, the 1-d pools,
+-- previous layer's buffer. Every other layer (the 1-d pools,
 -- bidirectional recurrent layers, the attention layers, Embedding, Bilinear,
 -- the losses) allocates its output as usual, as does any layer given integer
 -- input. A layer of your own joins in through Module:_buffer, Module:_kept
