@@ -9,9 +9,11 @@
 #include "lc_pool.h"
 
 /* _pool2d(x, kind, kh, kw, sh, sw, ph, pw, dh, dw, ceil_mode, adaptive, oh,
- * ow, count_include_pad, divisor_override, fname [, out]): kind "max" or
- * "avg"; for "max", two results: y and the 0-based int64 indices. With out
- * (reuse_buffers), y is written there and out is the one result. */
+ * ow, count_include_pad, divisor_override, fname [, out [, plane1d]]): kind
+ * "max" or "avg"; for "max", two results: y and the 0-based int64 indices.
+ * With out (reuse_buffers), y is written there and out is the one result;
+ * plane1d: x (N, C, L) and out (N, C, OL) are a 1-d pool's, taken here as
+ * (N, C, 1, L) views released before returning. */
 static int l_pool2d(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   const char *fname = luaL_optstring(L, 17, "lucid._pool2d");
@@ -31,8 +33,21 @@ static int l_pool2d(lua_State *L) {
   o.divisor_override = lt_integer(L, 16, "divisor_override", fname);
   if (!lua_isnoneornil(L, 18)) {
     lc_tensor *out = lt_tensor_arg(L, 18, fname);
-    lt_do(L, ctx, kind[0] == 'a' ? lc_avg_pool2d_out(ctx, out, x, &o) : lc_max_pool2d_out(ctx, out, x, &o),
-          fname);
+    lc_tensor *xv = x, *ov = out;
+    if (lua_toboolean(L, 19) && x->ndim == 3 && out->ndim == 3) {
+      int64_t sx[4] = {x->shape[0], x->shape[1], 1, x->shape[2]};
+      int64_t so[4] = {out->shape[0], out->shape[1], 1, out->shape[2]};
+      xv = lc_reshape(ctx, x, 4, sx);
+      ov = xv ? lc_reshape(ctx, out, 4, so) : NULL;
+    } else {
+      lc_tensor_retain(xv);
+      lc_tensor_retain(ov);
+    }
+    lc_status st = !xv || !ov ? lc_ctx_status(ctx)
+                   : kind[0] == 'a' ? lc_avg_pool2d_out(ctx, ov, xv, &o) : lc_max_pool2d_out(ctx, ov, xv, &o);
+    lc_tensor_release(xv);
+    lc_tensor_release(ov);
+    lt_do(L, ctx, st, fname);
     lua_pushvalue(L, 18);
     return 1;
   }

@@ -508,3 +508,44 @@ describe("reuse_buffers in a whole per-frame model", function()
     assert.are.same(b:reshape(2, 12):tolist(), fb:tolist())
   end)
 end)
+
+describe("reuse_buffers in the 1-d pools", function()
+  local cases = {
+    {"MaxPool1d", function() return nn.MaxPool1d(2) end},
+    {"MaxPool1d padded", function() return nn.MaxPool1d({3}, {stride = 2, padding = 1, ceil_mode = true}) end},
+    {"AvgPool1d", function() return nn.AvgPool1d(3, {stride = 2, padding = 1, count_include_pad = false}) end},
+    {"AdaptiveAvgPool1d", function() return nn.AdaptiveAvgPool1d(4) end},
+    {"AdaptiveMaxPool1d", function() return nn.AdaptiveMaxPool1d({3}) end},
+  }
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("allocate nothing after the first call and give the usual values (" .. dtype .. ")", function()
+      for _, c in ipairs(cases) do
+        lucid.manual_seed(13)
+        local m = nn.Sequential(nn.Conv1d(2, 3, 1), c[2]()):to(dtype)
+        local x = lucid.randn(2, 2, 9, {dtype = dtype})
+        local expected = lucid.no_grad(m, x)
+        m:reuse_buffers()
+        local y, same, growth = reuse_run(m, x, 20)
+        assert.is_true(same, c[1])
+        assert.are.equal(0, growth, c[1])
+        assert.is_true(lucid.equal(expected, y), c[1])
+        local z = m(x)  -- recording on: a fresh tensor with a graph, as usual
+        assert.is_true(z.requires_grad and not rawequal(z, y), c[1])
+      end
+    end)
+  end
+
+  it("leave unbatched input and indices to the usual path", function()
+    local p = nn.MaxPool1d(2):reuse_buffers()
+    local r = nn.MaxPool1d(2, {return_indices = true}):reuse_buffers()
+    local g = lucid.no_grad()
+    local x = lucid.randn(2, 3, 8)
+    p(x)
+    local single = p(x[1])
+    local _, i1 = r(x)
+    local _, i2 = r(x)
+    H.close(g)
+    assert.are.same({3, 4}, single.shape)
+    assert.is_false(rawequal(i1, i2))
+  end)
+end)
