@@ -453,19 +453,17 @@ static int convt_check(lc_ctx *ctx, const lc_tensor *x, const lc_tensor *w, cons
   return 1;
 }
 
-lc_tensor *lc_conv_transpose2d(lc_ctx *ctx, lc_tensor *x, lc_tensor *w, lc_tensor *b,
-                               const lc_conv2d_args *a) {
-  int64_t os[4];
-  if (!convt_check(ctx, x, w, b, a, os)) return NULL;
+/* conv_transpose2d's forward into y (checked, of shape os). */
+static int convt_into(lc_ctx *ctx, lc_tensor *y, lc_tensor *x, lc_tensor *w, lc_tensor *b,
+                      const lc_conv2d_args *a, const int64_t *os) {
   /* the convolution whose input gradient this is: image y, output x */
   conv_plan p;
   plan_init(&p, x->dtype, x->shape[0], os[1], os[2], os[3], x->shape[1], x->shape[2],
             x->shape[3], w->shape[2], w->shape[3], a);
   lc_tensor *xc = lc__contig_raw(ctx, x);
   lc_tensor *wc = xc ? lc__contig_raw(ctx, w) : NULL;
-  lc_tensor *y = wc ? lc_empty(ctx, x->dtype, 4, os) : NULL;
-  int ok = y && (y->numel == 0 || conv_input_grad(ctx, &p, lc_tensor_data(xc),
-                                                  lc_tensor_data(wc), lc_tensor_data(y)));
+  int ok = wc && (y->numel == 0 || conv_input_grad(ctx, &p, lc_tensor_data(xc),
+                                                   lc_tensor_data(wc), lc_tensor_data(y)));
   if (ok && b && y->numel) {
     lc_tensor *bc = lc__contig_raw(ctx, b);
     if (bc) add_bias(x->dtype, os[0], os[1], os[2] * os[3], lc_tensor_data(y), lc_tensor_data(bc));
@@ -474,6 +472,25 @@ lc_tensor *lc_conv_transpose2d(lc_ctx *ctx, lc_tensor *x, lc_tensor *w, lc_tenso
   }
   lc_tensor_release(xc);
   lc_tensor_release(wc);
+  return ok;
+}
+
+lc_status lc_conv_transpose2d_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, lc_tensor *w,
+                                  lc_tensor *b, const lc_conv2d_args *a) {
+  int64_t os[4];
+  lc_tensor *in[3] = {x, w, b};
+  if (!convt_check(ctx, x, w, b, a, os) ||
+      !lc__check_out(ctx, out, x->dtype, 4, os, b ? 3 : 2, in) || !convt_into(ctx, out, x, w, b, a, os))
+    return ctx->status;
+  return LC_OK;
+}
+
+lc_tensor *lc_conv_transpose2d(lc_ctx *ctx, lc_tensor *x, lc_tensor *w, lc_tensor *b,
+                               const lc_conv2d_args *a) {
+  int64_t os[4];
+  if (!convt_check(ctx, x, w, b, a, os)) return NULL;
+  lc_tensor *y = lc_empty(ctx, x->dtype, 4, os);
+  int ok = y && convt_into(ctx, y, x, w, b, a, os);
   if (!ok) {
     lc_tensor_release(y);
     return NULL;

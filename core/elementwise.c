@@ -1095,9 +1095,27 @@ static int rule_unary(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) 
   return 1;
 }
 
-/* lc_exp, lc_log, ..., lc_isinf, lc_bitwise_not */
+/* out = op(x) for the out= forms (reuse_buffers): float inputs only (an
+ * integer input would need a cast, that is a new tensor), nothing recorded.
+ * out may be x itself: elementwise, in order. */
+static lc_status unary_out(lc_ctx *ctx, int op, lc_tensor *out, lc_tensor *x, double p0, double p1,
+                           double p2) {
+  if (!lc_dtype_is_float(x->dtype))
+    return lc__fail(ctx, LC_EARG, "out= needs a float input, got %s", lc_dtype_name(x->dtype));
+  lc_tensor *inputs[1] = {x};
+  if (!lc__check_out(ctx, out, x->dtype, x->ndim, x->shape, 1, inputs)) return ctx->status;
+  unary_into(op, out, x, p0, p1, p2);
+  return LC_OK;
+}
+
+/* lc_exp, lc_log, ..., lc_isinf, lc_bitwise_not; and lc_tanh_out, lc_relu_out, ... */
 #define UNARY(name, ...)                                                           \
   lc_tensor *lc_##name(lc_ctx *ctx, lc_tensor *a) { return unary(ctx, UN_##name, a, 0, 0, 0); }
+#define UNARY_OUT(name, ...)                                                       \
+  UNARY(name)                                                                      \
+  lc_status lc_##name##_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x) {           \
+    return unary_out(ctx, UN_##name, out, x, 0, 0, 0);                             \
+  }
 #define UNARY_P(...)
 #define UNARY_ALT(...)
 #define UNARY_MASK(name, ...) UNARY(name)
@@ -1117,6 +1135,14 @@ lc_tensor *lc_gelu(lc_ctx *ctx, lc_tensor *a, int tanh_approx) {
 
 lc_tensor *lc_softplus(lc_ctx *ctx, lc_tensor *a, double beta, double threshold) {
   return unary(ctx, UN_softplus, a, beta, threshold, 0);
+}
+
+lc_status lc_gelu_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, int tanh_approx) {
+  return unary_out(ctx, tanh_approx ? UN_gelu_tanh : UN_gelu, out, x, 0, 0, 0);
+}
+
+lc_status lc_softplus_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, double beta, double threshold) {
+  return unary_out(ctx, UN_softplus, out, x, beta, threshold, 0);
 }
 
 lc_tensor *lc_logit(lc_ctx *ctx, lc_tensor *a, double eps) {
@@ -1153,6 +1179,12 @@ lc_tensor *lc_clamp(lc_ctx *ctx, lc_tensor *a, const double *min, const double *
   return unary(ctx, UN_clamp, a, min ? *min : -INFINITY, max ? *max : INFINITY, 0);
 }
 
+lc_status lc_clamp_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, const double *min,
+                       const double *max) {
+  if (!min && !max) return lc__fail(ctx, LC_EARG, "at least one of min and max must be given");
+  return unary_out(ctx, UN_clamp, out, x, min ? *min : -INFINITY, max ? *max : INFINITY, 0);
+}
+
 lc_tensor *lc_pow_scalar(lc_ctx *ctx, lc_tensor *a, double exponent) {
   if (!lc_dtype_is_float(a->dtype) && exponent == floor(exponent)) {
     if (exponent < 0) {  /* a whole exponent keeps integers, a negative one has no integer */
@@ -1172,14 +1204,6 @@ lc_tensor *lc_pow_scalar(lc_ctx *ctx, lc_tensor *a, double exponent) {
   return unary(ctx, UN_pow_scalar, a, exponent, exponent - 1.0, 0);
 }
 
-lc_status lc_tanh_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x) {
-  if (!lc_dtype_is_float(x->dtype))
-    return lc__fail(ctx, LC_EARG, "out= needs a float input, got %s", lc_dtype_name(x->dtype));
-  lc_tensor *inputs[1] = {x};
-  if (!lc__check_out(ctx, out, x->dtype, x->ndim, x->shape, 1, inputs)) return ctx->status;
-  unary_into(UN_tanh, out, x, 0, 0, 0);  /* out may be x itself: elementwise, in order */
-  return LC_OK;
-}
 
 /* ---- broadcasting binary ops ------------------------------------------------- */
 

@@ -252,6 +252,7 @@ lc_tensor *lc_pow(lc_ctx *ctx, lc_tensor *a, lc_tensor *b);
 lc_tensor *lc_pow_scalar(lc_ctx *ctx, lc_tensor *a, double exponent);
 lc_tensor *lc_neg(lc_ctx *ctx, lc_tensor *a);
 lc_tensor *lc_tanh(lc_ctx *ctx, lc_tensor *a);
+lc_status lc_tanh_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x);
 lc_tensor *lc_log(lc_ctx *ctx, lc_tensor *a);
 lc_tensor *lc_to_dtype(lc_ctx *ctx, lc_tensor *a, lc_dtype dtype);
 
@@ -264,9 +265,10 @@ lc_tensor *lc_linear(lc_ctx *ctx, lc_tensor *x, lc_tensor *w, lc_tensor *b);
 /* The same, written into out (a contiguous tensor of the result's shape and
  * dtype), allocating nothing for contiguous operands: for inference loops
  * that reuse their buffers. No graph is recorded, so grad mode must be off
- * (or no input require grad). out may be x for tanh. */
+ * (or no input require grad). The elementwise ops' out= forms (lc_tanh_out,
+ * lc_relu_out, ...) are declared beside their ops in lc_elementwise.h; out
+ * may be x for those. */
 lc_status lc_linear_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, lc_tensor *w, lc_tensor *b);
-lc_status lc_tanh_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x);
 
 lc_tensor *lc_sum(lc_ctx *ctx, lc_tensor *a);                        /* 0-d */
 lc_tensor *lc_sum_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim);

@@ -58,6 +58,9 @@ lc_status lc_conv2d_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, lc_tensor *w,
  * + oph + 1; output_padding must be below stride or dilation. */
 lc_tensor *lc_conv_transpose2d(lc_ctx *ctx, lc_tensor *x, lc_tensor *w, lc_tensor *b,
                                const lc_conv2d_args *a);
+/* The same into out, as lc_conv2d_out. */
+lc_status lc_conv_transpose2d_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, lc_tensor *w,
+                                  lc_tensor *b, const lc_conv2d_args *a);
 /* cols (N, C kh kw, L) of x (N, C, H, W): the receptive field of each of
  * the L = OH OW output positions as a column, rows ordered (c, i, j).
  * a->groups and a->output_padding are not used. */

@@ -14,7 +14,13 @@
  * mul is and, sub and neg fail, bitwise_not is logical not. Masks
  * (comparisons, isnan, isinf, isfinite, isclose) are bool tensors, and
  * lc_where takes any nonzero value (NaN included) of its condition as
- * true. */
+ * true.
+ *
+ * The _out forms (lc_relu_out, lc_sigmoid_out, ...: those of the ops a
+ * built-in layer computes) write the op's result into out, a contiguous
+ * tensor of x's shape and dtype (x a float tensor; out may be x itself),
+ * recording nothing and allocating nothing: what Module:reuse_buffers
+ * runs. Grad mode must be off, or no input require grad (LC_ESTATE). */
 #ifndef LC_ELEMENTWISE_H
 #define LC_ELEMENTWISE_H
 
@@ -28,6 +34,7 @@ extern "C" {
 lc_tensor *lc_exp(lc_ctx *ctx, lc_tensor *a);
 lc_tensor *lc_log1p(lc_ctx *ctx, lc_tensor *a);
 lc_tensor *lc_expm1(lc_ctx *ctx, lc_tensor *a);
+lc_status lc_expm1_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x);
 lc_tensor *lc_sqrt(lc_ctx *ctx, lc_tensor *a);        /* gradient inf at 0, as PyTorch */
 lc_tensor *lc_rsqrt(lc_ctx *ctx, lc_tensor *a);       /* 1 / sqrt(a) */
 lc_tensor *lc_abs(lc_ctx *ctx, lc_tensor *a);         /* gradient 0 at 0 */
@@ -37,14 +44,19 @@ lc_tensor *lc_square(lc_ctx *ctx, lc_tensor *a);
 lc_tensor *lc_sin(lc_ctx *ctx, lc_tensor *a);
 lc_tensor *lc_cos(lc_ctx *ctx, lc_tensor *a);
 lc_tensor *lc_sigmoid(lc_ctx *ctx, lc_tensor *a);
+lc_status lc_sigmoid_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x);
 lc_tensor *lc_relu(lc_ctx *ctx, lc_tensor *a);        /* gradient 0 at 0 */
+lc_status lc_relu_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x);
 /* x * Phi(x) with the exact normal CDF (erf), or PyTorch's tanh
  * approximation when tanh_approx is nonzero. */
 lc_tensor *lc_gelu(lc_ctx *ctx, lc_tensor *a, int tanh_approx);
+lc_status lc_gelu_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, int tanh_approx);
 lc_tensor *lc_silu(lc_ctx *ctx, lc_tensor *a);        /* x * sigmoid(x) */
+lc_status lc_silu_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x);
 /* log(1 + exp(beta x)) / beta, and x itself where beta x > threshold
  * (PyTorch's defaults: beta 1, threshold 20). */
 lc_tensor *lc_softplus(lc_ctx *ctx, lc_tensor *a, double beta, double threshold);
+lc_status lc_softplus_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, double beta, double threshold);
 lc_tensor *lc_floor(lc_ctx *ctx, lc_tensor *a);       /* zero gradient */
 lc_tensor *lc_ceil(lc_ctx *ctx, lc_tensor *a);        /* zero gradient */
 lc_tensor *lc_round(lc_ctx *ctx, lc_tensor *a);       /* halves to even; zero gradient */
@@ -52,6 +64,8 @@ lc_tensor *lc_round(lc_ctx *ctx, lc_tensor *a);       /* halves to even; zero gr
  * NaN stays NaN. The gradient passes where *min <= a <= *max; with
  * *min > *max every element is *max, as in PyTorch. */
 lc_tensor *lc_clamp(lc_ctx *ctx, lc_tensor *a, const double *min, const double *max);
+lc_status lc_clamp_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, const double *min,
+                       const double *max);
 lc_tensor *lc_tan(lc_ctx *ctx, lc_tensor *a);
 lc_tensor *lc_asin(lc_ctx *ctx, lc_tensor *a);
 lc_tensor *lc_acos(lc_ctx *ctx, lc_tensor *a);

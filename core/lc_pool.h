@@ -55,6 +55,11 @@ lc_tensor *lc_max_pool2d(lc_ctx *ctx, lc_tensor *x, const lc_pool2d_opts *o,
                          lc_tensor **indices);
 /* y (..., OH, OW) = the mean of each window of x (..., H, W). */
 lc_tensor *lc_avg_pool2d(lc_ctx *ctx, lc_tensor *x, const lc_pool2d_opts *o);
+/* The same two written into out, a contiguous tensor of y's shape and x's
+ * dtype (no indices), recording nothing (grad mode off): what
+ * Module:reuse_buffers runs. */
+lc_status lc_max_pool2d_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, const lc_pool2d_opts *o);
+lc_status lc_avg_pool2d_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, const lc_pool2d_opts *o);
 /* The partial inverse of max pooling: y (..., OH, OW) zeros but at
  * indices (0-based, flat over each plane, as lc_max_pool2d gives them),
  * which get x (..., h, w); indices has x's shape and a repeated index keeps
@@ -85,6 +90,23 @@ lc_tensor *lc_interpolate(lc_ctx *ctx, lc_tensor *x, const lc_interp_opts *o);
 lc_status lc_batch_norm(lc_ctx *ctx, lc_tensor *x, lc_tensor *weight, lc_tensor *bias,
                         lc_tensor *running_mean, lc_tensor *running_var, int training,
                         double eps, lc_tensor **y, lc_tensor **mean, lc_tensor **var);
+/* The same, y written into out (a contiguous tensor of x's shape and dtype)
+ * and the statistics not given back, recording nothing (grad mode off):
+ * what Module:reuse_buffers runs for batch norm in eval mode. */
+lc_status lc_batch_norm_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, lc_tensor *weight,
+                            lc_tensor *bias, lc_tensor *running_mean, lc_tensor *running_var,
+                            int training, double eps);
+/* Layer norm over the last k dims of x, and group norm of x (N, C, ...)
+ * over each of `groups` groups of channels per sample, as nn.LayerNorm and
+ * nn.GroupNorm compute them (biased variance, eps inside the square root,
+ * then weight and bias: x's last k dims' shape, or (C); either may be NULL),
+ * written into out (a contiguous tensor of x's shape and dtype), recording
+ * nothing: out= forms for Module:reuse_buffers, with no recorded op of their
+ * own (the layers record theirs through other ops). */
+lc_status lc_layer_norm_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, int k, lc_tensor *weight,
+                            lc_tensor *bias, double eps);
+lc_status lc_group_norm_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, int64_t groups,
+                            lc_tensor *weight, lc_tensor *bias, double eps);
 
 #ifdef __cplusplus
 }

@@ -70,6 +70,10 @@ lc_tensor *lc_norm_dim(lc_ctx *ctx, lc_tensor *a, double p, int dim, int keepdim
  * cumsum the running sum. */
 lc_tensor *lc_softmax(lc_ctx *ctx, lc_tensor *a, int dim);
 lc_tensor *lc_log_softmax(lc_ctx *ctx, lc_tensor *a, int dim);
+/* The same written into out, a contiguous tensor of a's shape and dtype that
+ * is not a (a float), recording nothing (grad mode off): reuse_buffers. */
+lc_status lc_softmax_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *a, int dim);
+lc_status lc_log_softmax_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *a, int dim);
 lc_tensor *lc_cumsum(lc_ctx *ctx, lc_tensor *a, int dim);
 
 #ifdef __cplusplus

@@ -70,6 +70,20 @@ lc_status lc_rnn_layer(lc_ctx *ctx, lc_rnn_mode mode, lc_tensor *x, lc_tensor *h
 lc_status lc_rnn_cell(lc_ctx *ctx, lc_rnn_mode mode, lc_tensor *x, lc_tensor *h, lc_tensor *c,
                       lc_tensor *w_ih, lc_tensor *w_hh, lc_tensor *b_ih, lc_tensor *b_hh,
                       lc_tensor **h1, lc_tensor **c1);
+/* One layer (no packing) written into out (T B P + B P, and + B H for
+ * LSTM: the output, h_n, then c_n, a contiguous 1-d tensor of x's dtype),
+ * recording nothing (grad mode off): what Module:reuse_buffers runs. h0 and
+ * c0 may be views of out (read before the results are written). */
+lc_status lc_rnn_layer_out(lc_ctx *ctx, lc_rnn_mode mode, lc_tensor *out, lc_tensor *x,
+                           lc_tensor *h0, lc_tensor *c0, lc_tensor *w_ih, lc_tensor *w_hh,
+                           lc_tensor *b_ih, lc_tensor *b_hh, lc_tensor *w_hr, int reverse);
+/* The same step written into out (B H, or 2 B H for LSTM: h1 then c1, a
+ * contiguous 1-d tensor of x's dtype), recording nothing (grad mode off):
+ * what Module:reuse_buffers runs. h and c may be views of out (the step
+ * reads them before it writes). */
+lc_status lc_rnn_cell_out(lc_ctx *ctx, lc_rnn_mode mode, lc_tensor *out, lc_tensor *x, lc_tensor *h,
+                          lc_tensor *c, lc_tensor *w_ih, lc_tensor *w_hh, lc_tensor *b_ih,
+                          lc_tensor *b_hh);
 
 #ifdef __cplusplus
 }

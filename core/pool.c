@@ -191,8 +191,9 @@ static double avg_divisor(const lc_pool2d_opts *o, const win *a, const win *b) {
  * P planes; x (P, H, W), y and ix (P, OH, OW), all contiguous. */
 
 #define POOL_KERNELS(T, sfx)                                                               \
+  /* ix_step 0: every index into ix[0], a scratch (the out= form keeps none) */          \
   static void max_fwd_##sfx(int64_t P, const int64_t *in, const int64_t *out, const win *wh, \
-                            const win *ww, const T *x, T *y, int64_t *ix) {                \
+                            const win *ww, const T *x, T *y, int64_t *ix, int64_t ix_step) { \
     int64_t H = in[0], W = in[1], OH = out[0], OW = out[1];                                \
     for (int64_t p = 0; p < P; p++) {                                                      \
       const T *xp = x + p * H * W;                                                         \
@@ -213,7 +214,7 @@ static double avg_divisor(const lc_pool2d_opts *o, const win *a, const win *b) {
             }                                                                              \
           int64_t k = (p * OH + oh) * OW + ow;                                             \
           y[k] = best;                                                                     \
-          ix[k] = bi;                                                                      \
+          ix[k * ix_step] = bi;                                                            \
         }                                                                                  \
     }                                                                                      \
   }                                                                                        \
@@ -318,10 +319,10 @@ lc_tensor *lc_max_pool2d(lc_ctx *ctx, lc_tensor *x, const lc_pool2d_opts *o,
   if (w && y->numel > 0) {
     if (x->dtype == LC_FLOAT32)
       max_fwd_f32(planes, pi.in, pi.out, w, w + pi.out[0], lc_tensor_data(xc), lc_tensor_data(y),
-                  lc_tensor_data(ix));
+                  lc_tensor_data(ix), 1);
     else
       max_fwd_f64(planes, pi.in, pi.out, w, w + pi.out[0], lc_tensor_data(xc), lc_tensor_data(y),
-                  lc_tensor_data(ix));
+                  lc_tensor_data(ix), 1);
   }
   if (w) free_windows(ctx, w, &pi);
   lc_tensor_release(xc);
@@ -367,6 +368,48 @@ lc_tensor *lc_avg_pool2d(lc_ctx *ctx, lc_tensor *x, const lc_pool2d_opts *o) {
   pool_info pi;
   if (!pool_plan(ctx, x, o, 0, &pi)) return NULL;
   return avg_forward(ctx, x, &pi);
+}
+
+/* The out= forms (reuse_buffers): the forward kernels into out, no indices,
+ * nothing recorded; only the windows are allocated, and freed. */
+static int pool_into(lc_ctx *ctx, lc_tensor *out, const lc_tensor *xc, const pool_info *pi,
+                     int64_t planes, int max) {
+  win *w = make_windows(ctx, pi, max);
+  if (!w) return 0;
+  if (out->numel > 0) {
+    const win *wh = w, *ww = w + pi->out[0];
+    int f32 = xc->dtype == LC_FLOAT32;
+    void *xd = lc_tensor_data(xc), *yd = lc_tensor_data(out);
+    int64_t scratch = 0;
+    if (max && f32) max_fwd_f32(planes, pi->in, pi->out, wh, ww, xd, yd, &scratch, 0);
+    else if (max) max_fwd_f64(planes, pi->in, pi->out, wh, ww, xd, yd, &scratch, 0);
+    else if (f32) avg_fwd_f32(planes, pi, wh, ww, xd, yd);
+    else avg_fwd_f64(planes, pi, wh, ww, xd, yd);
+  }
+  free_windows(ctx, w, pi);
+  return 1;
+}
+
+static lc_status pool_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, const lc_pool2d_opts *o,
+                          int max) {
+  pool_info pi;
+  if (!pool_plan(ctx, x, o, max, &pi)) return ctx->status;
+  int64_t shape[LC_MAX_DIMS], planes;
+  plane_shape(x, pi.out, shape, &planes);
+  lc_tensor *inputs[1] = {x};
+  if (!lc__check_out(ctx, out, x->dtype, x->ndim, shape, 1, inputs)) return ctx->status;
+  lc_tensor *xc = lc__contig_raw(ctx, x);
+  int ok = xc && pool_into(ctx, out, xc, &pi, planes, max);
+  lc_tensor_release(xc);
+  return ok ? LC_OK : ctx->status;
+}
+
+lc_status lc_max_pool2d_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, const lc_pool2d_opts *o) {
+  return pool_out(ctx, out, x, o, 1);
+}
+
+lc_status lc_avg_pool2d_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, const lc_pool2d_opts *o) {
+  return pool_out(ctx, out, x, o, 0);
 }
 
 /* The adjoint of avg_pool2d: g (..., OH, OW) -> (..., H, W); recorded, so
@@ -816,25 +859,37 @@ static int bn_vector(lc_ctx *ctx, const lc_tensor *x, const lc_tensor *t, const 
   return 0;
 }
 
+/* lc_batch_norm's checks of its operands; 1 when they fit. */
+static int bn_check(lc_ctx *ctx, lc_tensor *x, lc_tensor *weight, lc_tensor *bias,
+                    lc_tensor *running_mean, lc_tensor *running_var, int training) {
+  if (!lc_dtype_is_float(x->dtype)) {
+    lc__fail(ctx, LC_EARG, "needs a float tensor, got %s", lc_dtype_name(x->dtype));
+    return 0;
+  }
+  if (x->ndim < 2) {
+    char sx[LC_SHAPE_STR];
+    lc_shape_str(sx, sizeof sx, x->ndim, x->shape);
+    lc__fail(ctx, LC_ESHAPE, "expected an input (N, C, ...), got %s", sx);
+    return 0;
+  }
+  if (!bn_vector(ctx, x, weight, "weight") || !bn_vector(ctx, x, bias, "bias") ||
+      !bn_vector(ctx, x, running_mean, "running_mean") ||
+      !bn_vector(ctx, x, running_var, "running_var"))
+    return 0;
+  if (!training && (!running_mean || !running_var)) {
+    lc__fail(ctx, LC_EARG, "running_mean and running_var are needed when not training");
+    return 0;
+  }
+  return 1;
+}
+
 lc_status lc_batch_norm(lc_ctx *ctx, lc_tensor *x, lc_tensor *weight, lc_tensor *bias,
                         lc_tensor *running_mean, lc_tensor *running_var, int training,
                         double eps, lc_tensor **y, lc_tensor **mean, lc_tensor **var) {
   *y = NULL;
   if (mean) *mean = NULL;
   if (var) *var = NULL;
-  if (!lc_dtype_is_float(x->dtype))
-    return lc__fail(ctx, LC_EARG, "needs a float tensor, got %s", lc_dtype_name(x->dtype));
-  if (x->ndim < 2) {
-    char sx[LC_SHAPE_STR];
-    lc_shape_str(sx, sizeof sx, x->ndim, x->shape);
-    return lc__fail(ctx, LC_ESHAPE, "expected an input (N, C, ...), got %s", sx);
-  }
-  if (!bn_vector(ctx, x, weight, "weight") || !bn_vector(ctx, x, bias, "bias") ||
-      !bn_vector(ctx, x, running_mean, "running_mean") ||
-      !bn_vector(ctx, x, running_var, "running_var"))
-    return ctx->status;
-  if (!training && (!running_mean || !running_var))
-    return lc__fail(ctx, LC_EARG, "running_mean and running_var are needed when not training");
+  if (!bn_check(ctx, x, weight, bias, running_mean, running_var, training)) return ctx->status;
   int64_t N = x->shape[0], C = x->shape[1], S = 1;
   for (int i = 2; i < x->ndim; i++) S *= x->shape[i];
   int64_t cs[1] = {C};
@@ -903,6 +958,142 @@ lc_status lc_batch_norm(lc_ctx *ctx, lc_tensor *x, lc_tensor *weight, lc_tensor 
   if (var) *var = vr;
   else lc_tensor_release(vr);
   return LC_OK;
+}
+
+/* The out= form (reuse_buffers): y into out, the statistics (C) into
+ * scratch memory freed before returning, nothing recorded. */
+lc_status lc_batch_norm_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, lc_tensor *weight,
+                            lc_tensor *bias, lc_tensor *running_mean, lc_tensor *running_var,
+                            int training, double eps) {
+  lc_tensor *in[3] = {x, weight, bias};
+  if (!bn_check(ctx, x, weight, bias, running_mean, running_var, training) ||
+      !lc__check_out(ctx, out, x->dtype, x->ndim, x->shape, 3, in))
+    return ctx->status;
+  int64_t N = x->shape[0], C = x->shape[1], S = 1;
+  for (int i = 2; i < x->ndim; i++) S *= x->shape[i];
+  size_t es = lc_dtype_size(x->dtype), nb = 3 * (size_t)(C > 0 ? C : 1) * es;
+  lc_tensor *xc = lc__contig_raw(ctx, x);
+  lc_tensor *wc = xc && weight ? lc__contig_raw(ctx, weight) : NULL;
+  lc_tensor *bc = xc && bias ? lc__contig_raw(ctx, bias) : NULL;
+  lc_tensor *rm = xc && !training ? lc__contig_raw(ctx, running_mean) : NULL;
+  lc_tensor *rv = xc && !training ? lc__contig_raw(ctx, running_var) : NULL;
+  int ok = xc && (!weight || wc) && (!bias || bc) && (training || (rm && rv));
+  char *st = ok ? lc__alloc(ctx, nb) : NULL;
+  if (st) {
+    char *vr = st + (size_t)C * es, *is = vr + (size_t)C * es;
+    if (x->dtype == LC_FLOAT32)
+      bn_fwd_f32(N, C, S, lc_tensor_data(xc), wc ? lc_tensor_data(wc) : NULL,
+                 bc ? lc_tensor_data(bc) : NULL, rm ? lc_tensor_data(rm) : NULL,
+                 rv ? lc_tensor_data(rv) : NULL, training, eps, lc_tensor_data(out),
+                 (float *)st, (float *)vr, (float *)is);
+    else
+      bn_fwd_f64(N, C, S, lc_tensor_data(xc), wc ? lc_tensor_data(wc) : NULL,
+                 bc ? lc_tensor_data(bc) : NULL, rm ? lc_tensor_data(rm) : NULL,
+                 rv ? lc_tensor_data(rv) : NULL, training, eps, lc_tensor_data(out),
+                 (double *)st, (double *)vr, (double *)is);
+    lc__free(ctx, st, nb);
+  }
+  lc_tensor_release(xc);
+  lc_tensor_release(wc);
+  lc_tensor_release(bc);
+  lc_tensor_release(rm);
+  lc_tensor_release(rv);
+  return st ? LC_OK : ctx->status;
+}
+
+/* ---- layer and group norm, out= forms only ----------------------------------------
+ * nn.LayerNorm and nn.GroupNorm compute through recorded ops (or batch_norm
+ * over a view); for reuse_buffers these write the same values into out in
+ * two passes: each of `rows` rows of n elements normalised as a batch
+ * norm's channel (biased variance, in double), then the affine weight and
+ * bias, whose element for flat index i is (i / inner) % period. */
+
+#define AFFINE_KERNEL(T, sfx)                                                              \
+  static void affine_##sfx(int64_t numel, int64_t inner, int64_t period, const T *w,        \
+                           const T *b, T *y) {                                             \
+    for (int64_t i = 0; i < numel; i++) {                                                  \
+      int64_t j = (i / inner) % period;                                                    \
+      T v = y[i];                                                                          \
+      if (w) v = v * w[j];                                                                 \
+      if (b) v = v + b[j];                                                                 \
+      y[i] = v;                                                                            \
+    }                                                                                      \
+  }
+AFFINE_KERNEL(float, f32)
+AFFINE_KERNEL(double, f64)
+
+/* t is NULL, or a tensor of x's dtype with `numel` elements (its shape
+ * checked by the caller's layer) */
+static int norm_vector(lc_ctx *ctx, const lc_tensor *x, const lc_tensor *t, int64_t numel,
+                       const char *what) {
+  if (!t || (t->numel == numel && t->dtype == x->dtype)) return 1;
+  char st[LC_SHAPE_STR];
+  lc_shape_str(st, sizeof st, t->ndim, t->shape);
+  lc__fail(ctx, LC_ESHAPE, "%s %s %s must be a %s tensor of %lld elements", what, st,
+           lc_dtype_name(t->dtype), lc_dtype_name(x->dtype), (long long)numel);
+  return 0;
+}
+
+static lc_status norm_rows_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, int64_t rows, int64_t n,
+                               lc_tensor *w, lc_tensor *b, int64_t inner, int64_t period,
+                               double eps) {
+  lc_tensor *in[3] = {x, w, b};
+  if (!norm_vector(ctx, x, w, period, "weight") || !norm_vector(ctx, x, b, period, "bias") ||
+      !lc__check_out(ctx, out, x->dtype, x->ndim, x->shape, 3, in))
+    return ctx->status;
+  size_t es = lc_dtype_size(x->dtype), nb = 3 * (size_t)(rows > 0 ? rows : 1) * es;
+  lc_tensor *xc = lc__contig_raw(ctx, x);
+  lc_tensor *wc = xc && w ? lc__contig_raw(ctx, w) : NULL;
+  lc_tensor *bc = xc && b ? lc__contig_raw(ctx, b) : NULL;
+  char *st = xc && (!w || wc) && (!b || bc) ? lc__alloc(ctx, nb) : NULL;
+  if (st && x->numel > 0) {
+    char *vr = st + (size_t)rows * es, *is = vr + (size_t)rows * es;
+    void *wd = wc ? lc_tensor_data(wc) : NULL, *bd = bc ? lc_tensor_data(bc) : NULL;
+    if (x->dtype == LC_FLOAT32) {
+      bn_fwd_f32(1, rows, n, lc_tensor_data(xc), NULL, NULL, NULL, NULL, 1, eps,
+                 lc_tensor_data(out), (float *)st, (float *)vr, (float *)is);
+      if (w || b) affine_f32(x->numel, inner, period, wd, bd, lc_tensor_data(out));
+    } else {
+      bn_fwd_f64(1, rows, n, lc_tensor_data(xc), NULL, NULL, NULL, NULL, 1, eps,
+                 lc_tensor_data(out), (double *)st, (double *)vr, (double *)is);
+      if (w || b) affine_f64(x->numel, inner, period, wd, bd, lc_tensor_data(out));
+    }
+  }
+  if (st) lc__free(ctx, st, nb);
+  lc_tensor_release(xc);
+  lc_tensor_release(wc);
+  lc_tensor_release(bc);
+  return st ? LC_OK : ctx->status;
+}
+
+static int norm_float(lc_ctx *ctx, const lc_tensor *x) {
+  if (lc_dtype_is_float(x->dtype)) return 1;
+  lc__fail(ctx, LC_EARG, "needs a float tensor, got %s", lc_dtype_name(x->dtype));
+  return 0;
+}
+
+lc_status lc_layer_norm_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, int k, lc_tensor *weight,
+                            lc_tensor *bias, double eps) {
+  if (!norm_float(ctx, x)) return ctx->status;
+  if (k < 1 || k > x->ndim)
+    return lc__fail(ctx, LC_EARG, "cannot normalise the last %d dims of a %d-d input", k, x->ndim);
+  int64_t n = 1;
+  for (int i = x->ndim - k; i < x->ndim; i++) n *= x->shape[i];
+  return norm_rows_out(ctx, out, x, n > 0 ? x->numel / n : 0, n, weight, bias, 1, n, eps);
+}
+
+lc_status lc_group_norm_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, int64_t groups,
+                            lc_tensor *weight, lc_tensor *bias, double eps) {
+  if (!norm_float(ctx, x)) return ctx->status;
+  if (x->ndim < 2 || groups < 1 || x->shape[1] % groups != 0) {
+    char sx[LC_SHAPE_STR];
+    lc_shape_str(sx, sizeof sx, x->ndim, x->shape);
+    return lc__fail(ctx, LC_ESHAPE, "expected an input (N, C, ...) with C divisible by %lld groups, "
+                    "got %s", (long long)groups, sx);
+  }
+  int64_t N = x->shape[0], C = x->shape[1], S = 1;
+  for (int i = 2; i < x->ndim; i++) S *= x->shape[i];
+  return norm_rows_out(ctx, out, x, N * groups, (C / groups) * S, weight, bias, S, C, eps);
 }
 
 /* t (N, C, S) summed over N and S, kept as (1, C, 1) */

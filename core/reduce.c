@@ -1011,6 +1011,26 @@ lc_tensor *lc_log_softmax(lc_ctx *ctx, lc_tensor *a, int dim) {
   return scan(ctx, RD_log_softmax, a, dim);
 }
 
+/* The out= forms (reuse_buffers): the same kernel into a given tensor,
+ * float inputs only, nothing recorded. */
+static lc_status scan_out(lc_ctx *ctx, int op, lc_tensor *out, lc_tensor *a, int dim) {
+  if (!lc_dtype_is_float(a->dtype))
+    return lc__fail(ctx, LC_EARG, "out= needs a float input, got %s", lc_dtype_name(a->dtype));
+  lc_tensor *in[1] = {a};
+  if (!check_rdim(ctx, a, dim) || !lc__check_out(ctx, out, a->dtype, a->ndim, a->shape, 1, in))
+    return ctx->status;
+  for_blocks(RD[op].kernel, a, dim, lc_tensor_data(out), NULL, 1, 0.0);
+  return LC_OK;
+}
+
+lc_status lc_softmax_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *a, int dim) {
+  return scan_out(ctx, RD_softmax, out, a, dim);
+}
+
+lc_status lc_log_softmax_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *a, int dim) {
+  return scan_out(ctx, RD_log_softmax, out, a, dim);
+}
+
 /* ---- cumsum ---------------------------------------------------------------------------------- */
 
 /* gx_j = sum(g_k, k >= j): the running sum taken backwards. */

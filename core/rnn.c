@@ -325,10 +325,12 @@ static lc_tensor *part(lc_ctx *ctx, lc_tensor *R, int64_t off, int ndim, const i
   return out;
 }
 
+/* With R_out (the out= forms), the results go into it (checked: the flat
+ * result's size) and nothing else is made: no node, no views. */
 static lc_status rnn_run(lc_ctx *ctx, int op, lc_tensor *x, lc_tensor *h0, lc_tensor *c0,
                          lc_tensor *w_ih, lc_tensor *w_hh, lc_tensor *b_ih, lc_tensor *b_hh,
                          lc_tensor *w_hr, const int64_t *bs, int64_t nsteps, int reverse,
-                         lc_tensor **out, lc_tensor **h_n, lc_tensor **c_n) {
+                         lc_tensor *R_out, lc_tensor **out, lc_tensor **h_n, lc_tensor **c_n) {
   rnn_info chk;
   memset(&chk, 0, sizeof chk);
   chk.mode = ROWS[op].mode;
@@ -370,7 +372,9 @@ static lc_status rnn_run(lc_ctx *ctx, int op, lc_tensor *x, lc_tensor *h0, lc_te
   int64_t B = in->B, P = in->P, H = in->H;
   int64_t total = (in->cell ? 0 : in->N * P) + B * P + (c0 ? B * H : 0);
   int64_t s1[1] = {total};
-  lc_tensor *R = ok ? lc_empty(ctx, x->dtype, 1, s1) : NULL;
+  lc_tensor *R = !ok ? NULL
+                 : !R_out ? lc_empty(ctx, x->dtype, 1, s1)
+                 : lc__check_out(ctx, R_out, x->dtype, 1, s1, n, ins) ? lc__retained(R_out) : NULL;
   int record = lc__wants_grad(ctx, n, ins);  /* else the workspace is per step only */
   lc_tensor *ws = R ? buf(ctx, x->dtype, record ? in->N : B, in->W) : NULL;
   if (ws && !rnn_compute(ctx, in, cs[0], cs[1], c0 ? cs[in->ic0] : NULL, cs[in->iwih],
@@ -380,10 +384,11 @@ static lc_status rnn_run(lc_ctx *ctx, int op, lc_tensor *x, lc_tensor *h0, lc_te
     ws = NULL;
   }
   for (int i = 0; i < n; i++) lc_tensor_release(cs[i]);
-  if (!ws) {
+  if (!ws || R_out) {
+    lc_tensor_release(ws);
     lc_tensor_release(R);
     info_free(ctx, in);
-    return ctx->status;
+    return ws ? LC_OK : ctx->status;
   }
   int cell = in->cell;
   int64_t T = in->T, N = in->N;
@@ -447,7 +452,7 @@ lc_status lc_rnn_layer(lc_ctx *ctx, lc_rnn_mode mode, lc_tensor *x, lc_tensor *h
   int op = layer_row(mode, 0);
   if (op < 0) return lc__fail(ctx, LC_EARG, "unknown recurrent mode %d", (int)mode);
   return rnn_run(ctx, op, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes, nsteps, reverse,
-                 out, h_n, c_n);
+                 NULL, out, h_n, c_n);
 }
 
 lc_status lc_rnn_cell(lc_ctx *ctx, lc_rnn_mode mode, lc_tensor *x, lc_tensor *h, lc_tensor *c,
@@ -457,7 +462,26 @@ lc_status lc_rnn_cell(lc_ctx *ctx, lc_rnn_mode mode, lc_tensor *x, lc_tensor *h,
   if (c1) *c1 = NULL;
   int op = layer_row(mode, 1);
   if (op < 0) return lc__fail(ctx, LC_EARG, "unknown recurrent mode %d", (int)mode);
-  return rnn_run(ctx, op, x, h, c, w_ih, w_hh, b_ih, b_hh, NULL, NULL, 0, 0, NULL, h1, c1);
+  return rnn_run(ctx, op, x, h, c, w_ih, w_hh, b_ih, b_hh, NULL, NULL, 0, 0, NULL, NULL, h1, c1);
+}
+
+lc_status lc_rnn_layer_out(lc_ctx *ctx, lc_rnn_mode mode, lc_tensor *out, lc_tensor *x,
+                           lc_tensor *h0, lc_tensor *c0, lc_tensor *w_ih, lc_tensor *w_hh,
+                           lc_tensor *b_ih, lc_tensor *b_hh, lc_tensor *w_hr, int reverse) {
+  int op = layer_row(mode, 0);
+  if (op < 0) return lc__fail(ctx, LC_EARG, "unknown recurrent mode %d", (int)mode);
+  lc_tensor *o = NULL, *hn = NULL;
+  return rnn_run(ctx, op, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, NULL, 0, reverse, out, &o, &hn,
+                 NULL);
+}
+
+lc_status lc_rnn_cell_out(lc_ctx *ctx, lc_rnn_mode mode, lc_tensor *out, lc_tensor *x, lc_tensor *h,
+                          lc_tensor *c, lc_tensor *w_ih, lc_tensor *w_hh, lc_tensor *b_ih,
+                          lc_tensor *b_hh) {
+  int op = layer_row(mode, 1);
+  if (op < 0) return lc__fail(ctx, LC_EARG, "unknown recurrent mode %d", (int)mode);
+  lc_tensor *h1 = NULL;
+  return rnn_run(ctx, op, x, h, c, w_ih, w_hh, b_ih, b_hh, NULL, NULL, 0, 0, out, NULL, &h1, NULL);
 }
 
 /* ---- the rule: backpropagation through time ------------------------------------------- */

@@ -43,9 +43,27 @@ static int conv_call(lua_State *L, conv_fn f) {
   return lt_push(L, ctx, f(ctx, x, w, b, &a), fname);
 }
 
-/* conv2d; with an out tensor after groups (reuse_buffers), written into it. */
-static int l_conv2d(lua_State *L) {
-  if (lua_isnoneornil(L, 14)) return conv_call(L, lc_conv2d);
+typedef lc_status (*conv_out_fn)(lc_ctx *, lc_tensor *, lc_tensor *, lc_tensor *, lc_tensor *,
+                                 const lc_conv2d_args *);
+
+/* a (A, B, L) viewed as (A, B, 1, L), the 1-d layers' form of the 2-d
+ * convolution; a itself (retained) when it is not 3-d. */
+static lc_tensor *as_2d(lc_ctx *ctx, lc_tensor *a) {
+  if (a->ndim != 3) {
+    lc_tensor_retain(a);
+    return a;
+  }
+  int64_t s[4] = {a->shape[0], a->shape[1], 1, a->shape[2]};
+  return lc_reshape(ctx, a, 4, s);
+}
+
+/* conv2d and conv_transpose2d; with an out tensor after groups
+ * (reuse_buffers), written into it. x, w and out may all be 3-d (Conv1d,
+ * ConvTranspose1d under reuse_buffers; the sizes of height then 1): the
+ * 4-d views taken here are released before returning, so the call leaves
+ * nothing behind. */
+static int conv_or_out(lua_State *L, conv_fn f, conv_out_fn f_out) {
+  if (lua_isnoneornil(L, 14)) return conv_call(L, f);
   lc_ctx *ctx = LT_CTX(L);
   const char *fname = luaL_checkstring(L, 1);
   lc_tensor *x = lt_tensor_arg(L, 2, fname);
@@ -53,11 +71,25 @@ static int l_conv2d(lua_State *L) {
   lc_tensor *b = lua_isnil(L, 4) ? NULL : lt_tensor_arg(L, 4, fname);
   lc_conv2d_args a = read_args(L, 5, 1, fname);
   lc_tensor *out = lt_tensor_arg(L, 14, fname);
-  lt_do(L, ctx, lc_conv2d_out(ctx, out, x, w, b, &a), fname);
+  lc_tensor *v[3] = {NULL, NULL, NULL};
+  lc_status st = LC_OK;
+  if (x->ndim == 3 && w->ndim == 3 && out->ndim == 3) {
+    v[0] = as_2d(ctx, x);
+    v[1] = v[0] ? as_2d(ctx, w) : NULL;
+    v[2] = v[1] ? as_2d(ctx, out) : NULL;
+    st = v[2] ? f_out(ctx, v[2], v[0], v[1], b, &a) : lc_ctx_status(ctx);
+  } else {
+    st = f_out(ctx, out, x, w, b, &a);
+  }
+  for (int i = 0; i < 3; i++) lc_tensor_release(v[i]);
+  lt_do(L, ctx, st, fname);
   lua_settop(L, 14);
   return 1;  /* out itself */
 }
-static int l_conv_transpose2d(lua_State *L) { return conv_call(L, lc_conv_transpose2d); }
+static int l_conv2d(lua_State *L) { return conv_or_out(L, lc_conv2d, lc_conv2d_out); }
+static int l_conv_transpose2d(lua_State *L) {
+  return conv_or_out(L, lc_conv_transpose2d, lc_conv_transpose2d_out);
+}
 
 static int l_unfold(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);

@@ -67,11 +67,12 @@ static int ew_neg_meta(lua_State *L) {
 /* gelu(x [, approximate]) or gelu(x, {approximate = "tanh"}); "none" is the
  * exact erf form, PyTorch's default. */
 static const lt_arg GELU_ARGS[] = {
-  {"approximate", LT_K_STRING, 0, 0, "\"none\" or \"tanh\""}, {NULL}};
+  {"approximate", LT_K_STRING, 0, 0, "\"none\" or \"tanh\""}, {"out", LT_K_TENSOR, 0, 0, NULL},
+  {NULL}};
 static int ew_gelu(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_tensor_arg(L, 1, lt_fn(L)->fname);
-  lt_val v[1];
+  lt_val v[2];
   const char *fname = lt_args(L, 2, -1, v);
   int tanh_approx = 0;
   if (v[0].s) {
@@ -79,31 +80,43 @@ static int ew_gelu(lua_State *L) {
     else if (strcmp(v[0].s, "none") != 0)
       return lt_error(L, "%s: approximate must be \"none\" or \"tanh\", got \"%s\"", fname, v[0].s);
   }
-  return lt_push(L, ctx, lc_gelu(ctx, a, tanh_approx), fname);
+  if (!v[1].idx) return lt_push(L, ctx, lc_gelu(ctx, a, tanh_approx), fname);
+  lt_do(L, ctx, lc_gelu_out(ctx, v[1].t, a, tanh_approx), fname);
+  lua_pushvalue(L, v[1].idx);
+  return 1;
 }
 
 /* softplus(x [, beta [, threshold]]) or softplus(x, {beta =, threshold =}) */
 static const lt_arg SOFTPLUS_ARGS[] = {
-  {"beta", LT_K_NUMBER, 0, 1.0, NULL}, {"threshold", LT_K_NUMBER, 0, 20.0, NULL}, {NULL}};
+  {"beta", LT_K_NUMBER, 0, 1.0, NULL}, {"threshold", LT_K_NUMBER, 0, 20.0, NULL},
+  {"out", LT_K_TENSOR, 0, 0, NULL}, {NULL}};
 static int ew_softplus(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_tensor_arg(L, 1, lt_fn(L)->fname);
-  lt_val v[2];
+  lt_val v[3];
   const char *fname = lt_args(L, 2, -1, v);
-  return lt_push(L, ctx, lc_softplus(ctx, a, v[0].n, v[1].n), fname);
+  if (!v[2].idx) return lt_push(L, ctx, lc_softplus(ctx, a, v[0].n, v[1].n), fname);
+  lt_do(L, ctx, lc_softplus_out(ctx, v[2].t, a, v[0].n, v[1].n), fname);
+  lua_pushvalue(L, v[2].idx);
+  return 1;
 }
 
 /* clamp(x, min, max) with either nil, or clamp(x, {min =, max =}); tensor
  * bounds are not supported. */
 static const lt_arg CLAMP_ARGS[] = {
-  {"min", LT_K_NUMBER, 0, 0, "a number or nil"}, {"max", LT_K_NUMBER, 0, 0, "a number or nil"}, {NULL}};
+  {"min", LT_K_NUMBER, 0, 0, "a number or nil"}, {"max", LT_K_NUMBER, 0, 0, "a number or nil"},
+  {"out", LT_K_TENSOR, 0, 0, NULL}, {NULL}};
 static int ew_clamp(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_tensor_arg(L, 1, lt_fn(L)->fname);
-  lt_val v[2];
+  lt_val v[3];
   const char *fname = lt_args(L, 2, -1, v);
   const double *min = v[0].idx ? &v[0].n : NULL, *max = v[1].idx ? &v[1].n : NULL;
-  return lt_push(L, ctx, lc_clamp(ctx, a, min, max), fname);  /* both nil: the core says so */
+  /* both nil: the core says so */
+  if (!v[2].idx) return lt_push(L, ctx, lc_clamp(ctx, a, min, max), fname);
+  lt_do(L, ctx, lc_clamp_out(ctx, v[2].t, a, min, max), fname);
+  lua_pushvalue(L, v[2].idx);
+  return 1;
 }
 
 /* clamp_min(x, min) and clamp_max(x, max): clamp with one bound (PyTorch's
@@ -347,9 +360,10 @@ Elementwise log(1 + x), accurate for small x.
 */
 
 /***
-Elementwise e^x - 1, accurate for small x.
+Elementwise e^x - 1, accurate for small x. With out, writes there and
+returns it, as tanh.
 @function expm1
-@usage lucid.expm1(t)  or  t:expm1()
+@usage lucid.expm1(t [, out])  or  t:expm1([out])
 @within Elementwise functions
 */
 
@@ -410,43 +424,48 @@ Elementwise cosine (radians).
 */
 
 /***
-Elementwise logistic function 1 / (1 + e^-x), values in (0, 1).
+Elementwise logistic function 1 / (1 + e^-x), values in (0, 1). With out,
+writes there and returns it, as tanh.
 @function sigmoid
-@usage lucid.sigmoid(t)  or  t:sigmoid()
+@usage lucid.sigmoid(t [, out])  or  t:sigmoid([out])
 @within Elementwise functions
 @aka nn.functional.sigmoid
 */
 
 /***
-Elementwise max(x, 0); the gradient at 0 is 0, as in PyTorch.
+Elementwise max(x, 0); the gradient at 0 is 0, as in PyTorch. With out,
+writes there and returns it, as tanh.
 @function relu
-@usage lucid.relu(t)  or  t:relu()
+@usage lucid.relu(t [, out])  or  t:relu([out])
 @within Elementwise functions
 @aka nn.functional.relu
 */
 
 /***
 Gaussian Error Linear Unit: x * Phi(x) with the exact erf form by default
-(approximate = "none"), or PyTorch's tanh approximation with "tanh".
+(approximate = "none"), or PyTorch's tanh approximation with "tanh". With
+out, writes there and returns it, as tanh.
 @function gelu
-@usage lucid.gelu(t [, approximate])  or  t:gelu{approximate = "tanh"}
+@usage lucid.gelu(t [, approximate [, out]])  or  t:gelu{approximate = "tanh", out =}
 @within Elementwise functions
 @aka nn.functional.gelu
 */
 
 /***
-Elementwise x * sigmoid(x) (also called swish).
+Elementwise x * sigmoid(x) (also called swish). With out, writes there and
+returns it, as tanh.
 @function silu
-@usage lucid.silu(t)  or  t:silu()
+@usage lucid.silu(t [, out])  or  t:silu([out])
 @within Elementwise functions
 @aka nn.functional.silu
 */
 
 /***
 Elementwise log(1 + e^(beta x)) / beta, a smooth relu; linear above
-threshold (beta = 1, threshold = 20 by default, as PyTorch).
+threshold (beta = 1, threshold = 20 by default, as PyTorch). With out,
+writes there and returns it, as tanh.
 @function softplus
-@usage lucid.softplus(t [, beta [, threshold]])  or  t:softplus{beta =, threshold =}
+@usage lucid.softplus(t [, beta [, threshold [, out]]])  or  t:softplus{beta =, threshold =, out =}
 @within Elementwise functions
 @aka nn.functional.softplus
 */
@@ -475,9 +494,10 @@ gradient is zero.
 
 /***
 Elementwise limit to [min, max]; either bound may be nil (one of them must be
-given). The gradient passes where x lies inside the bounds.
+given). The gradient passes where x lies inside the bounds. With out (a
+float t), writes there and returns it, as tanh.
 @function clamp
-@usage lucid.clamp(t, min, max)  or  t:clamp{min =, max =}
+@usage lucid.clamp(t, min, max [, out])  or  t:clamp{min =, max =, out =}
 @within Elementwise functions
 */
 

@@ -273,24 +273,42 @@ static int scan(lua_State *L, scan_fn f) {
   return lt_push(L, ctx, f(ctx, a, (int)v[0].i), fname);
 }
 
+/* softmax(t, dim [, out]) and log_softmax: with out (reuse_buffers), written
+ * there and out returned. */
+typedef lc_status (*scan_out_fn)(lc_ctx *, lc_tensor *, lc_tensor *, int);
+static const lt_arg SOFTMAX_ARGS[] = {
+  {"dim", LT_K_DIM_0D, LT_REQ, 0, NULL}, {"out", LT_K_TENSOR, 0, 0, NULL}, {NULL}};
+static int softmax_out(lua_State *L, scan_fn f, scan_out_fn f_out) {
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = lt_check(L, 1);
+  lt_val v[2];
+  const char *fname = lt_args(L, 2, a->ndim, v);
+  if (!v[1].idx) return lt_push(L, ctx, f(ctx, a, (int)v[0].i), fname);
+  lt_do(L, ctx, f_out(ctx, v[1].t, a, (int)v[0].i), fname);
+  lua_pushvalue(L, v[1].idx);
+  return 1;
+}
+
 /***
 exp(x) normalised to sum 1 along dim (required, 1-based: -1 is the last,
-usually the classes), computed stably.
+usually the classes), computed stably. With out (a float tensor of t's shape
+and dtype, not t; grad mode off), writes there and returns it
+(Module:reuse_buffers).
 @function softmax
-@usage t:softmax(dim)  or  lucid.softmax(t, dim)
+@usage t:softmax(dim [, out])  or  lucid.softmax(t, dim [, out])
 @within Reductions
 @aka nn.functional.softmax
 */
-static int l_softmax(lua_State *L) { return scan(L, lc_softmax); }
+static int l_softmax(lua_State *L) { return softmax_out(L, lc_softmax, lc_softmax_out); }
 /***
 log(softmax(x)) along dim, computed stably; pair it with a negative
-log-likelihood loss.
+log-likelihood loss. With out, writes there and returns it, as softmax.
 @function log_softmax
-@usage t:log_softmax(dim)
+@usage t:log_softmax(dim [, out])
 @within Reductions
 @aka nn.functional.log_softmax
 */
-static int l_log_softmax(lua_State *L) { return scan(L, lc_log_softmax); }
+static int l_log_softmax(lua_State *L) { return softmax_out(L, lc_log_softmax, lc_log_softmax_out); }
 /***
 Running sums along dim: element i is the sum of elements 1..i.
 @function cumsum
@@ -308,8 +326,8 @@ static const lt_reg fns[] = {
   LT_ROW(count_nonzero, l_count_nonzero, DIM_ONLY, LT_BOTH),
   LT_ROW(min, l_min, DIM_KEEP, LT_BOTH), LT_ROW(argmax, l_argmax, DIM_KEEP, LT_BOTH),
   LT_ROW(argmin, l_argmin, DIM_KEEP, LT_BOTH), LT_ROW(logsumexp, l_logsumexp, DIM_KEEP, LT_BOTH),
-  LT_ROW(norm, l_norm, NORM_ARGS, LT_BOTH), LT_ROW(softmax, l_softmax, DIM_REQ, LT_BOTH),
-  LT_ROW(log_softmax, l_log_softmax, DIM_REQ, LT_BOTH), LT_ROW(cumsum, l_cumsum, DIM_REQ, LT_BOTH),
+  LT_ROW(norm, l_norm, NORM_ARGS, LT_BOTH), LT_ROW(softmax, l_softmax, SOFTMAX_ARGS, LT_BOTH),
+  LT_ROW(log_softmax, l_log_softmax, SOFTMAX_ARGS, LT_BOTH), LT_ROW(cumsum, l_cumsum, DIM_REQ, LT_BOTH),
   {NULL, NULL, NULL, NULL, 0}};
 
 void lt_register_reduce(lua_State *L, int state, int methods, int module) {

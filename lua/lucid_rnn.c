@@ -152,6 +152,53 @@ static const lt_arg CELL_ARGS[] = {
   {"weight_ih", LT_K_TENSOR, LT_REQ, 0, NULL}, {"weight_hh", LT_K_TENSOR, LT_REQ, 0, NULL},
   {"bias_ih", LT_K_TENSOR, 0, 0, NULL}, {"bias_hh", LT_K_TENSOR, 0, 0, NULL}, {NULL}};
 
+/* _rnn_cell_out(mode, x, h, c|nil, w_ih, w_hh, b_ih|nil, b_hh|nil, out, fname):
+ * lc_rnn_cell_out for the cell layers under reuse_buffers; out returned. */
+static int l_rnn_cell_out(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  const char *fname = luaL_checkstring(L, 10);
+  int mode = (int)luaL_checkinteger(L, 1);
+  lc_tensor *t[8];
+  for (int i = 0; i < 8; i++) t[i] = lua_isnoneornil(L, 2 + i) ? NULL : lt_tensor_arg(L, 2 + i, fname);
+  lt_do(L, ctx, lc_rnn_cell_out(ctx, (lc_rnn_mode)mode, t[7], t[0], t[1], t[2], t[3], t[4], t[5], t[6]),
+        fname);
+  lua_pushvalue(L, 9);
+  return 1;
+}
+
+/* _rnn_layer_out(mode, x, batch_first, hx, cx|nil, k, w_ih, w_hh, b_ih|nil,
+ * b_hh|nil, w_hr|nil, out, fname): layer k (0-based) of nn.RNN, nn.LSTM or
+ * nn.GRU under reuse_buffers, its states hx[k] (and cx[k]) of the
+ * (layers, B, size) states; out returned. The views it takes (x
+ * time-major, the states' rows) are released before it returns, so
+ * nothing outlives the call. */
+static int l_rnn_layer_out(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  const char *fname = luaL_checkstring(L, 13);
+  int mode = (int)luaL_checkinteger(L, 1);
+  lc_tensor *x = lt_tensor_arg(L, 2, fname);
+  int batch_first = lua_toboolean(L, 3);
+  lc_tensor *hx = lt_tensor_arg(L, 4, fname);
+  lc_tensor *cx = lua_isnoneornil(L, 5) ? NULL : lt_tensor_arg(L, 5, fname);
+  int64_t k = (int64_t)luaL_checkinteger(L, 6);
+  lc_tensor *w[5];
+  for (int i = 0; i < 5; i++) w[i] = lua_isnoneornil(L, 7 + i) ? NULL : lt_tensor_arg(L, 7 + i, fname);
+  lc_tensor *out = lt_tensor_arg(L, 12, fname);
+  if (!batch_first) lc_tensor_retain(x);
+  lc_tensor *xt = batch_first ? lc_transpose(ctx, x, 0, 1) : x;
+  lc_tensor *h0 = xt ? lc_select(ctx, hx, 0, k) : NULL;
+  lc_tensor *c0 = h0 && cx ? lc_select(ctx, cx, 0, k) : NULL;
+  lc_status st = !h0 || (cx && !c0) ? lc_ctx_status(ctx)
+                 : lc_rnn_layer_out(ctx, (lc_rnn_mode)mode, out, xt, h0, c0, w[0], w[1], w[2], w[3],
+                                    w[4], 0);
+  lc_tensor_release(xt);
+  lc_tensor_release(h0);
+  lc_tensor_release(c0);
+  lt_do(L, ctx, st, fname);
+  lua_pushvalue(L, 12);
+  return 1;
+}
+
 static int cell(lua_State *L, lc_rnn_mode mode) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *x = lt_tensor_arg(L, 1, lt_fn(L)->fname);
@@ -214,6 +261,8 @@ static const lt_reg rnn_fns[] = {
   LT_ROW(rnn_relu_cell, l_rnn_relu_cell, CELL_ARGS, LT_MODULE),
   LT_ROW(lstm_cell, l_lstm_cell, CELL_ARGS, LT_MODULE),
   LT_ROW(gru_cell, l_gru_cell, CELL_ARGS, LT_MODULE),
+  {"_rnn_cell_out", "lucid._rnn_cell_out", l_rnn_cell_out, NULL, LT_MODULE},
+  {"_rnn_layer_out", "lucid._rnn_layer_out", l_rnn_layer_out, NULL, LT_MODULE},
   {NULL, NULL, NULL, NULL, 0}};
 
 void lt_register_rnn(lua_State *L, int state, int methods, int module) {

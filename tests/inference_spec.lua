@@ -81,3 +81,471 @@ describe("Module:reuse_buffers", function()
     assert.is_false(lucid.no_grad(function() return rawequal(m(lucid.randn(2, 4)), m(lucid.randn(2, 4))) end))
   end)
 end)
+
+describe("out= forms of the activations", function()
+  it("write the op's values into out and return it", function()
+    lucid.manual_seed(4)
+    local x = lucid.randn(3, 4, {dtype = "float64"}) * 3
+    local cases = {
+      relu = function(o) return lucid.relu(x, o) end, sigmoid = function(o) return lucid.sigmoid(x, o) end,
+      silu = function(o) return lucid.silu(x, o) end, expm1 = function(o) return lucid.expm1(x, o) end,
+      gelu = function(o) return lucid.gelu(x, "tanh", o) end,
+      gelu_erf = function(o) return lucid.gelu(x, "none", o) end,
+      softplus = function(o) return lucid.softplus(x, 2, 1, o) end,
+      clamp = function(o) return lucid.clamp(x, -0.5, 0.5, o) end,
+      clamp_max = function(o) return lucid.clamp(x, nil, 0, o) end,
+      softmax = function(o) return lucid.softmax(x, 2, o) end,
+      log_softmax = function(o) return lucid.log_softmax(x, 1, o) end,
+    }
+    for name, f in pairs(cases) do
+      local out = lucid.empty(3, 4, {dtype = "float64"})
+      assert.is_true(rawequal(out, f(out)), name)
+      assert.is_true(lucid.equal(f(nil), out), name)
+    end
+    local out = lucid.empty(3, 4, {dtype = "float64"})
+    assert.is_true(rawequal(out, lucid.softmax(x, {dim = 2, out = out})))
+    assert.is_true(rawequal(out, lucid.gelu(x, {out = out})))
+    assert.is_true(rawequal(out, lucid.relu(x, {out = out})))
+  end)
+
+  it("refuse integer inputs, wrong buffers, a missing bound and graphs", function()
+    local x = lucid.randn(3, 4)
+    assert.has_error(function() lucid.relu(lucid.tensor({1, 2}, {dtype = "int64"}), lucid.empty(2)) end,
+      "lucid.relu: out= needs a float input, got int64")
+    assert.has_error(function() lucid.softmax(x, 2, lucid.empty(3)) end,
+      "lucid.softmax: out must be a contiguous float32 tensor of shape {3, 4}, got float32 {3}")
+    assert.has_error(function() lucid.gelu(x, "tanh", lucid.empty(3, 4, {dtype = "float64"})) end,
+      "lucid.gelu: out must be a contiguous float32 tensor of shape {3, 4}, got float64 {3, 4}")
+    assert.has_error(function() lucid.clamp(x, nil, nil, lucid.empty(3, 4)) end,
+      "lucid.clamp: at least one of min and max must be given")
+    local xg = lucid.randn(3, 4, {requires_grad = true})
+    assert.has_error(function() lucid.sigmoid(xg, lucid.empty(3, 4)) end,
+      "lucid.sigmoid: out= writes without recording a graph: use it under no_grad, with an out that does not require grad")
+  end)
+end)
+
+-- Calls m(x) n times under no_grad with the collector stopped; returns the
+-- first output, whether every call returned that same tensor, and the growth
+-- of tensor memory over the calls after the first two.
+local function reuse_run(m, x, n)
+  local g = lucid.no_grad()
+  local first = m(x)
+  local same = rawequal(first, m(x))
+  collectgarbage("collect")
+  collectgarbage("stop")
+  local before = lucid.memory_allocated()
+  for _ = 1, n do same = rawequal(first, m(x)) and same end
+  local growth = lucid.memory_allocated() - before
+  collectgarbage("restart")
+  H.close(g)
+  return first, same, growth
+end
+
+describe("reuse_buffers in the activation layers", function()
+  local layers = {
+    {"ReLU", function() return nn.ReLU() end}, {"Sigmoid", function() return nn.Sigmoid() end},
+    {"GELU", function() return nn.GELU() end}, {"GELU tanh", function() return nn.GELU("tanh") end},
+    {"SiLU", function() return nn.SiLU() end}, {"LeakyReLU", function() return nn.LeakyReLU(0.2) end},
+    {"ELU", function() return nn.ELU(0.7) end}, {"Softplus", function() return nn.Softplus(2, 1) end},
+    {"Hardtanh", function() return nn.Hardtanh(-0.5, 0.8) end}, {"Softmax", function() return nn.Softmax(2) end},
+    {"LogSoftmax", function() return nn.LogSoftmax() end},
+  }
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("allocate nothing after the first call and give the usual values (" .. dtype .. ")", function()
+      for _, l in ipairs(layers) do
+        lucid.manual_seed(6)
+        local m = nn.Sequential(nn.Linear(4, 6), l[2]()):to(dtype)
+        local x = lucid.randn(5, 4, {dtype = dtype}) * 3
+        local expected = lucid.no_grad(m, x)
+        m:reuse_buffers()
+        local y, same, growth = reuse_run(m, x, 20)
+        assert.is_true(same, l[1])
+        assert.are.equal(0, growth, l[1])
+        assert.is_true(lucid.equal(expected, y), l[1])
+        local z = m(x)  -- recording on: a fresh tensor with a graph, as usual
+        assert.is_true(z.requires_grad and not rawequal(z, y), l[1])
+        assert.is_true(lucid.equal(expected, z), l[1])
+      end
+    end)
+  end
+
+  it("leave integer inputs to the usual path", function()
+    local m = nn.ReLU():reuse_buffers()
+    local y = lucid.no_grad(m, lucid.tensor({-1, 2}, {dtype = "int64"}))
+    assert.are.same({0, 2}, y:tolist())
+    assert.are.equal("int64", y.dtype)
+  end)
+end)
+
+describe("reuse_buffers in pooling, batch norm and transposed convolution layers", function()
+  local function bn(make, c)
+    local b = make(c)
+    b.running_mean:copy_(lucid.randn(c))
+    b.running_var:copy_(lucid.rand(c) + 0.5)
+    return b
+  end
+  local conv = function() return nn.Conv2d(3, 4, 3, {padding = 1}) end
+  local cases = {
+    {"MaxPool2d", conv, function() return nn.MaxPool2d(2) end},
+    {"MaxPool2d padded", conv, function() return nn.MaxPool2d({3}, {stride = 2, padding = 1, ceil_mode = true}) end},
+    {"AvgPool2d", conv, function() return nn.AvgPool2d(3, {stride = 2, padding = 1, count_include_pad = false}) end},
+    {"AdaptiveAvgPool2d", conv, function() return nn.AdaptiveAvgPool2d({3, false}) end},
+    {"AdaptiveMaxPool2d", conv, function() return nn.AdaptiveMaxPool2d(2) end},
+    {"BatchNorm2d", conv, function() return bn(nn.BatchNorm2d, 4) end},
+    {"BatchNorm1d", function() return nn.Linear(7, 4) end, function() return bn(nn.BatchNorm1d, 4) end},
+    {"ConvTranspose2d", conv, function() return nn.ConvTranspose2d(4, 2, 3, {stride = 2, padding = 1, output_padding = 1}) end},
+    {"ConvTranspose2d grouped", conv, function() return nn.ConvTranspose2d(4, 2, 2, {groups = 2, bias = false, dilation = 2}) end},
+  }
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("allocate nothing after the first call and give the usual values (" .. dtype .. ")", function()
+      for _, c in ipairs(cases) do
+        lucid.manual_seed(7)
+        local m = nn.Sequential(c[2](), c[3]()):to(dtype):eval()
+        local x = c[1] == "BatchNorm1d" and lucid.randn(5, 7, {dtype = dtype}) or lucid.randn(2, 3, 7, 7, {dtype = dtype})
+        local expected = lucid.no_grad(m, x)
+        m:reuse_buffers()
+        local y, same, growth = reuse_run(m, x, 20)
+        assert.is_true(same, c[1])
+        assert.are.equal(0, growth, c[1])
+        assert.is_true(lucid.equal(expected, y), c[1])
+        local z = m(x)  -- recording on: a fresh tensor with a graph, as usual
+        assert.is_true(z.requires_grad and not rawequal(z, y), c[1])
+        assert.is_true(lucid.equal(expected, z), c[1])
+      end
+    end)
+  end
+
+  it("follow a change of shape, keep the layers' errors, and leave training and indices alone", function()
+    local p = nn.MaxPool2d(2):reuse_buffers()
+    local g = lucid.no_grad()
+    local a = p(lucid.randn(1, 2, 4, 4))
+    local b = p(lucid.randn(1, 2, 6, 6))
+    local b2 = p(lucid.randn(1, 2, 6, 6))
+    local r = nn.MaxPool2d(2, {return_indices = true}):reuse_buffers()
+    local _, idx = r(lucid.randn(1, 1, 4, 4))
+    local _, idx2 = r(lucid.randn(1, 1, 4, 4))
+    local n = nn.BatchNorm1d(3):reuse_buffers()
+    local t1 = n(lucid.randn(4, 3))
+    local t2 = n(lucid.randn(4, 3))  -- training: batch statistics, no buffer
+    n:eval()
+    n(lucid.randn(4, 3))
+    local ok, err = pcall(n, lucid.randn(4, 5))
+    H.close(g)
+    assert.are.same({1, 2, 2, 2}, a.shape)
+    assert.are.same({1, 2, 3, 3}, b.shape)
+    assert.is_true(rawequal(b, b2))
+    assert.is_true(idx ~= nil and not rawequal(idx, idx2))
+    assert.is_false(rawequal(t1, t2))
+    assert.is_false(ok)
+    assert.matches("nn.BatchNorm1d: input {4, 5} has 5 channels in dim 2, expected 3 (num_features)", err, 1, true)
+  end)
+end)
+
+describe("reuse_buffers in LayerNorm, GroupNorm and InstanceNorm2d", function()
+  local cases = {
+    {"LayerNorm", function() return nn.LayerNorm(5) end},
+    {"LayerNorm 2 dims", function() return nn.LayerNorm({4, 5}) end},
+    {"LayerNorm without affine", function() return nn.LayerNorm(5, {elementwise_affine = false}) end},
+    {"GroupNorm", function() return nn.GroupNorm(2, 4) end},
+    {"GroupNorm without affine", function() return nn.GroupNorm(4, 4, {affine = false}) end},
+    {"InstanceNorm2d", function() return nn.InstanceNorm2d(4) end},
+    {"InstanceNorm2d affine", function() return nn.InstanceNorm2d(4, {affine = true}) end},
+    {"InstanceNorm2d running statistics in eval", function()
+      local l = nn.InstanceNorm2d(4, {track_running_stats = true}):eval()
+      lucid.no_grad(function()
+        l.running_mean:copy_(lucid.randn(4))
+        l.running_var:copy_(lucid.rand(4) + 0.5)
+      end)
+      return l
+    end},
+  }
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("allocate nothing after the first call and give the usual values (" .. dtype .. ")", function()
+      local tol = dtype == "float32" and 1e-5 or 1e-12
+      for _, c in ipairs(cases) do
+        lucid.manual_seed(8)
+        local m = nn.Sequential(nn.Conv2d(3, 4, 2, {padding = 1}), c[2]()):to(dtype)
+        if m[2].weight then
+          lucid.no_grad(function()
+            m[2].weight:copy_(lucid.randn(m[2].weight.shape))
+            m[2].bias:copy_(lucid.randn(m[2].bias.shape))
+          end)
+        end
+        local x = lucid.randn(2, 3, 3, 4, {dtype = dtype})
+        local expected = lucid.no_grad(m, x)
+        m:reuse_buffers()
+        local y, same, growth = reuse_run(m, x, 20)
+        assert.is_true(same, c[1])
+        assert.are.equal(0, growth, c[1])
+        H.assert_close(y, expected, tol, tol, c[1])
+        local z = m(x)  -- recording on: a fresh tensor with a graph, as usual
+        assert.is_true(z.requires_grad and not rawequal(z, y), c[1])
+        assert.is_true(lucid.equal(expected, z), c[1])
+      end
+    end)
+  end
+
+  it("keep the layers' errors", function()
+    local l = nn.LayerNorm(5):reuse_buffers()
+    local g = nn.GroupNorm(2, 4):reuse_buffers()
+    local guard = lucid.no_grad()
+    l(lucid.randn(2, 5))
+    local ok1, e1 = pcall(l, lucid.randn(2, 4))
+    local ok2, e2 = pcall(g, lucid.randn(2, 3, 5))
+    H.close(guard)
+    assert.is_false(ok1 or ok2)
+    assert.matches("nn.LayerNorm: input {2, 4} does not end with normalized_shape {5}", e1, 1, true)
+    assert.matches("nn.GroupNorm: expected an input {N, 4, ...} (num_channels in dim 2), got {2, 3, 5}", e2, 1, true)
+  end)
+end)
+
+describe("reuse_buffers in the recurrent cells", function()
+  local cells = {
+    {"LSTMCell", function() return nn.LSTMCell(4, 5) end, true},
+    {"GRUCell", function() return nn.GRUCell(4, 5) end},
+    {"RNNCell", function() return nn.RNNCell(4, 5) end},
+    {"RNNCell relu, no bias", function() return nn.RNNCell(4, 5, {nonlinearity = "relu", bias = false}) end},
+  }
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("run a recurrence allocating nothing after the first step, with the usual values (" .. dtype .. ")",
+      function()
+        for _, c in ipairs(cells) do
+          lucid.manual_seed(9)
+          local cell, lstm = c[2]():to(dtype), c[3]
+          local xs = {}
+          for i = 1, 4 do xs[i] = lucid.randn(3, 4, {dtype = dtype}) end
+          -- steps fed their own outputs back, as an inference loop does
+          local function steps()
+            local h, s = cell(xs[1])
+            for i = 2, #xs do
+              if lstm then h, s = cell(xs[i], {h, s}) else h = cell(xs[i], h) end
+            end
+            return h, s
+          end
+          local eh, es = lucid.no_grad(steps)
+          cell:reuse_buffers()
+          local g = lucid.no_grad()
+          local h, s = steps()
+          local same = rawequal(h, (steps()))
+          collectgarbage("collect")
+          collectgarbage("stop")
+          local before = lucid.memory_allocated()
+          for _ = 1, 10 do steps() end
+          local growth = lucid.memory_allocated() - before
+          collectgarbage("restart")
+          H.close(g)
+          assert.is_true(same, c[1])
+          assert.are.equal(0, growth, c[1])
+          assert.is_true(lucid.equal(eh, h), c[1])
+          if lstm then assert.is_true(lucid.equal(es, s), c[1]) end
+          local z = cell(xs[1])  -- recording on: a fresh tensor with a graph, as usual
+          assert.is_true(z.requires_grad and not rawequal(z, h), c[1])
+        end
+      end)
+  end
+
+  it("leave unbatched input to the usual path and keep the errors", function()
+    local cell = nn.LSTMCell(4, 5):reuse_buffers()
+    local g = lucid.no_grad()
+    local h1 = cell(lucid.randn(4))
+    cell(lucid.randn(2, 4))
+    local ok1, e1 = pcall(cell, lucid.randn(2, 4), lucid.randn(2, 5))
+    local ok2, e2 = pcall(cell, lucid.randn(2, 4), {lucid.randn(3, 5), lucid.randn(2, 5)})
+    H.close(g)
+    assert.are.same({5}, h1.shape)
+    assert.is_false(ok1 or ok2)
+    assert.matches("nn.LSTMCell: hx must be a table {h, c}, got", e1, 1, true)
+    assert.matches("nn.LSTMCell: expected h (hx[1]) of shape {2, 5}, got {3, 5}", e2, 1, true)
+  end)
+end)
+
+describe("reuse_buffers in the recurrent layers", function()
+  local layers = {
+    {"LSTM", function() return nn.LSTM(4, 5) end, true},
+    {"LSTM 2 layers, projected, batch first", function()
+      return nn.LSTM(4, 5, {num_layers = 2, proj_size = 3, batch_first = true})
+    end, true},
+    {"GRU 2 layers", function() return nn.GRU(4, 5, {num_layers = 2}) end},
+    {"RNN relu, batch first", function() return nn.RNN(4, 5, {nonlinearity = "relu", batch_first = true}) end},
+  }
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("run sequences allocating nothing after the first call, with the usual values (" .. dtype .. ")",
+      function()
+        for _, c in ipairs(layers) do
+          lucid.manual_seed(10)
+          local m, lstm = c[2]():to(dtype):eval(), c[3]
+          local xs = {}
+          for i = 1, 3 do xs[i] = lucid.randn(6, 3, 4, {dtype = dtype}) end
+          -- chunks of a long sequence, each starting from the last one's state
+          local function chunks()
+            local o, s = m(xs[1])
+            for i = 2, #xs do o, s = m(xs[i], s) end
+            return o, s
+          end
+          local eo, es = lucid.no_grad(chunks)
+          m:reuse_buffers()
+          local g = lucid.no_grad()
+          local o, s = chunks()
+          local same = rawequal(o, (chunks()))
+          collectgarbage("collect")
+          collectgarbage("stop")
+          local before = lucid.memory_allocated()
+          for _ = 1, 10 do chunks() end
+          local growth = lucid.memory_allocated() - before
+          collectgarbage("restart")
+          H.close(g)
+          assert.is_true(same, c[1])
+          assert.are.equal(0, growth, c[1])
+          assert.is_true(lucid.equal(eo, o), c[1])
+          if lstm then
+            assert.is_true(lucid.equal(es[1], s[1]) and lucid.equal(es[2], s[2]), c[1])
+          else
+            assert.is_true(lucid.equal(es, s), c[1])
+          end
+          local z = m(xs[1])  -- recording on: a fresh tensor with a graph, as usual
+          assert.is_true(z.requires_grad and not rawequal(z, o), c[1])
+        end
+      end)
+  end
+
+  it("leave bidirectional and unbatched runs to the usual path, and keep the errors", function()
+    local bi = nn.GRU(4, 5, {bidirectional = true}):reuse_buffers()
+    local m = nn.LSTM(4, 5):reuse_buffers()
+    local g = lucid.no_grad()
+    local ob = bi(lucid.randn(3, 2, 4))
+    local ou = m(lucid.randn(3, 4))
+    m(lucid.randn(3, 2, 4))
+    local ok1, e1 = pcall(m, lucid.randn(3, 2, 4), lucid.randn(1, 2, 5))
+    local ok2, e2 = pcall(m, lucid.randn(3, 2, 4), {lucid.randn(1, 3, 5), lucid.randn(1, 2, 5)})
+    H.close(g)
+    assert.are.same({3, 2, 10}, ob.shape)
+    assert.are.same({3, 5}, ou.shape)
+    assert.is_false(ok1 or ok2)
+    assert.matches("nn.LSTM: hx must be a table {h0, c0}, got", e1, 1, true)
+    assert.matches("nn.LSTM: expected h0 (hx[1]) of shape {1, 2, 5}, got {1, 3, 5}", e2, 1, true)
+  end)
+end)
+
+describe("reuse_buffers in the 1-d convolutions", function()
+  local cases = {
+    {"Conv1d", function() return nn.Conv1d(3, 4, 3, {padding = 1}) end},
+    {"Conv1d same, dilated", function() return nn.Conv1d(3, 4, 3, {padding = "same", dilation = 2}) end},
+    {"Conv1d strided, grouped", function() return nn.Conv1d(3, 6, 2, {stride = 2, groups = 3, bias = false}) end},
+    {"ConvTranspose1d", function() return nn.ConvTranspose1d(3, 4, 3, {stride = 2, padding = 1, output_padding = 1}) end},
+  }
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("allocate nothing after the first call and give the usual values (" .. dtype .. ")", function()
+      for _, c in ipairs(cases) do
+        lucid.manual_seed(11)
+        local m = nn.Sequential(nn.Conv1d(2, 3, 1), c[2]()):to(dtype)
+        local x = lucid.randn(2, 2, 9, {dtype = dtype})
+        local expected = lucid.no_grad(m, x)
+        m:reuse_buffers()
+        local y, same, growth = reuse_run(m, x, 20)
+        assert.is_true(same, c[1])
+        assert.are.equal(0, growth, c[1])
+        assert.is_true(lucid.equal(expected, y), c[1])
+        local z = m(x)  -- recording on: a fresh tensor with a graph, as usual
+        assert.is_true(z.requires_grad and not rawequal(z, y), c[1])
+      end
+    end)
+  end
+
+  it("leave other padding modes and unbatched input to the usual path", function()
+    local r = nn.Conv1d(3, 4, 3, {padding = 1, padding_mode = "reflect"}):reuse_buffers()
+    local g = lucid.no_grad()
+    local x = lucid.randn(2, 3, 9)
+    local a, b = r(x), r(x)
+    local u = nn.Conv1d(3, 4, 3):reuse_buffers()
+    u(x)
+    local single = u(x[1])
+    H.close(g)
+    assert.is_false(rawequal(a, b))
+    assert.are.same({4, 7}, single.shape)
+  end)
+end)
+
+describe("reuse_buffers in a whole per-frame model", function()
+  it("allocates neither tensor memory nor Lua objects after the first calls", function()
+    lucid.manual_seed(12)
+    local m = nn.Sequential(nn.Conv2d(3, 8, 3, {padding = 1}), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+      nn.Conv2d(8, 16, 3, {padding = 1}), nn.GroupNorm(4, 16), nn.SiLU(), nn.AvgPool2d(2),
+      nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 12), nn.Unflatten(2, {3, 4}), nn.LayerNorm(4),
+      nn.GELU(), nn.Flatten(), nn.Dropout(0.5), nn.Linear(12, 10), nn.LogSoftmax(-1)):eval()
+    local x = lucid.randn(2, 3, 16, 16)
+    local expected = lucid.no_grad(m, x)
+    m:reuse_buffers()
+    local g = lucid.no_grad()
+    local first = m(x)
+    collectgarbage("collect")
+    for _ = 1, 50 do m(x) end  -- LuaJIT's traces, the string table's regrowth (see above)
+    local jit = rawget(_G, "jit")
+    if jit then jit.off() end
+    collectgarbage("stop")
+    local lua_before, tensor_before = collectgarbage("count"), lucid.memory_allocated()
+    local same = true
+    for _ = 1, 100 do same = rawequal(first, m(x)) and same end
+    local lua_growth, tensor_growth = collectgarbage("count") - lua_before, lucid.memory_allocated() - tensor_before
+    collectgarbage("restart")
+    if jit then jit.on() end
+    H.close(g)
+    assert.is_true(same)
+    assert.are.equal(0, tensor_growth)
+    assert.is_true(lua_growth < 1, string.format("the Lua heap grew by %.2f KB", lua_growth))
+    H.assert_close(first, expected, 1e-5, 1e-5, "reused")
+    local y = m(x)  -- recording on: as usual
+    assert.is_true(y.requires_grad and not rawequal(y, first))
+  end)
+
+  it("gives Flatten a new view for a new tensor", function()
+    local f = nn.Flatten():reuse_buffers()
+    local g = lucid.no_grad()
+    local a, b = lucid.randn(2, 3, 4), lucid.randn(2, 3, 4)
+    local fa, fa2, fb = f(a), f(a), f(b)
+    H.close(g)
+    assert.is_true(rawequal(fa, fa2))
+    assert.is_false(rawequal(fa, fb))
+    assert.are.same(b:reshape(2, 12):tolist(), fb:tolist())
+  end)
+end)
+
+describe("reuse_buffers in the 1-d pools", function()
+  local cases = {
+    {"MaxPool1d", function() return nn.MaxPool1d(2) end},
+    {"MaxPool1d padded", function() return nn.MaxPool1d({3}, {stride = 2, padding = 1, ceil_mode = true}) end},
+    {"AvgPool1d", function() return nn.AvgPool1d(3, {stride = 2, padding = 1, count_include_pad = false}) end},
+    {"AdaptiveAvgPool1d", function() return nn.AdaptiveAvgPool1d(4) end},
+    {"AdaptiveMaxPool1d", function() return nn.AdaptiveMaxPool1d({3}) end},
+  }
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("allocate nothing after the first call and give the usual values (" .. dtype .. ")", function()
+      for _, c in ipairs(cases) do
+        lucid.manual_seed(13)
+        local m = nn.Sequential(nn.Conv1d(2, 3, 1), c[2]()):to(dtype)
+        local x = lucid.randn(2, 2, 9, {dtype = dtype})
+        local expected = lucid.no_grad(m, x)
+        m:reuse_buffers()
+        local y, same, growth = reuse_run(m, x, 20)
+        assert.is_true(same, c[1])
+        assert.are.equal(0, growth, c[1])
+        assert.is_true(lucid.equal(expected, y), c[1])
+        local z = m(x)  -- recording on: a fresh tensor with a graph, as usual
+        assert.is_true(z.requires_grad and not rawequal(z, y), c[1])
+      end
+    end)
+  end
+
+  it("leave unbatched input and indices to the usual path", function()
+    local p = nn.MaxPool1d(2):reuse_buffers()
+    local r = nn.MaxPool1d(2, {return_indices = true}):reuse_buffers()
+    local g = lucid.no_grad()
+    local x = lucid.randn(2, 3, 8)
+    p(x)
+    local single = p(x[1])
+    local _, i1 = r(x)
+    local _, i2 = r(x)
+    H.close(g)
+    assert.are.same({3, 4}, single.shape)
+    assert.is_false(rawequal(i1, i2))
+  end)
+end)

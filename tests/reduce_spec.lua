@@ -473,7 +473,9 @@ describe("reduction errors", function()
     check_error("lucid.var: give either unbiased or correction, not both", x.var, x, false,
       {correction = 1})
     check_error("lucid.max: too many arguments", x.max, x, 1, true, 3)
-    check_error("lucid.softmax: too many arguments", x.softmax, x, 1, 2)
+    check_error("lucid.cumsum: too many arguments", x.cumsum, x, 1, 2)
+    check_error("lucid.softmax: too many arguments", x.softmax, x, 1, x, 2)
+    check_error("lucid.softmax: out must be a tensor, got number", x.softmax, x, 1, 2)
   end)
 
   it("require softmax's, log_softmax's and cumsum's dim", function()

@@ -217,8 +217,9 @@ dtype), writes there and returns it. nn.Tanh() is the layer form."},
    text = "Elementwise e^x."},
   {name = "lucid.log1p", section = "Elementwise functions", usage = "lucid.log1p(t)  or  t:log1p()", also = {}, aka = {},
    text = "Elementwise log(1 + x), accurate for small x."},
-  {name = "lucid.expm1", section = "Elementwise functions", usage = "lucid.expm1(t)  or  t:expm1()", also = {}, aka = {},
-   text = "Elementwise e^x - 1, accurate for small x."},
+  {name = "lucid.expm1", section = "Elementwise functions", usage = "lucid.expm1(t [, out])  or  t:expm1([out])", also = {}, aka = {},
+   text = "Elementwise e^x - 1, accurate for small x. With out, writes there and\
+returns it, as tanh."},
   {name = "lucid.sqrt", section = "Elementwise functions", usage = "lucid.sqrt(t)  or  t:sqrt()", also = {}, aka = {},
    text = "Elementwise square root."},
   {name = "lucid.rsqrt", section = "Elementwise functions", usage = "lucid.rsqrt(t)  or  t:rsqrt()", also = {}, aka = {},
@@ -235,18 +236,23 @@ dtype), writes there and returns it. nn.Tanh() is the layer form."},
    text = "Elementwise sine (radians)."},
   {name = "lucid.cos", section = "Elementwise functions", usage = "lucid.cos(t)  or  t:cos()", also = {}, aka = {},
    text = "Elementwise cosine (radians)."},
-  {name = "lucid.sigmoid", section = "Elementwise functions", usage = "lucid.sigmoid(t)  or  t:sigmoid()", also = {}, aka = {"nn.functional.sigmoid"},
-   text = "Elementwise logistic function 1 / (1 + e^-x), values in (0, 1)."},
-  {name = "lucid.relu", section = "Elementwise functions", usage = "lucid.relu(t)  or  t:relu()", also = {}, aka = {"nn.functional.relu"},
-   text = "Elementwise max(x, 0); the gradient at 0 is 0, as in PyTorch."},
-  {name = "lucid.gelu", section = "Elementwise functions", usage = "lucid.gelu(t [, approximate])  or  t:gelu{approximate = \"tanh\"}", also = {}, aka = {"nn.functional.gelu"},
+  {name = "lucid.sigmoid", section = "Elementwise functions", usage = "lucid.sigmoid(t [, out])  or  t:sigmoid([out])", also = {}, aka = {"nn.functional.sigmoid"},
+   text = "Elementwise logistic function 1 / (1 + e^-x), values in (0, 1). With out,\
+writes there and returns it, as tanh."},
+  {name = "lucid.relu", section = "Elementwise functions", usage = "lucid.relu(t [, out])  or  t:relu([out])", also = {}, aka = {"nn.functional.relu"},
+   text = "Elementwise max(x, 0); the gradient at 0 is 0, as in PyTorch. With out,\
+writes there and returns it, as tanh."},
+  {name = "lucid.gelu", section = "Elementwise functions", usage = "lucid.gelu(t [, approximate [, out]])  or  t:gelu{approximate = \"tanh\", out =}", also = {}, aka = {"nn.functional.gelu"},
    text = "Gaussian Error Linear Unit: x * Phi(x) with the exact erf form by default\
-(approximate = \"none\"), or PyTorch's tanh approximation with \"tanh\"."},
-  {name = "lucid.silu", section = "Elementwise functions", usage = "lucid.silu(t)  or  t:silu()", also = {}, aka = {"nn.functional.silu"},
-   text = "Elementwise x * sigmoid(x) (also called swish)."},
-  {name = "lucid.softplus", section = "Elementwise functions", usage = "lucid.softplus(t [, beta [, threshold]])  or  t:softplus{beta =, threshold =}", also = {}, aka = {"nn.functional.softplus"},
+(approximate = \"none\"), or PyTorch's tanh approximation with \"tanh\". With\
+out, writes there and returns it, as tanh."},
+  {name = "lucid.silu", section = "Elementwise functions", usage = "lucid.silu(t [, out])  or  t:silu([out])", also = {}, aka = {"nn.functional.silu"},
+   text = "Elementwise x * sigmoid(x) (also called swish). With out, writes there and\
+returns it, as tanh."},
+  {name = "lucid.softplus", section = "Elementwise functions", usage = "lucid.softplus(t [, beta [, threshold [, out]]])  or  t:softplus{beta =, threshold =, out =}", also = {}, aka = {"nn.functional.softplus"},
    text = "Elementwise log(1 + e^(beta x)) / beta, a smooth relu; linear above\
-threshold (beta = 1, threshold = 20 by default, as PyTorch)."},
+threshold (beta = 1, threshold = 20 by default, as PyTorch). With out,\
+writes there and returns it, as tanh."},
   {name = "lucid.floor", section = "Elementwise functions", usage = "lucid.floor(t)  or  t:floor()", also = {}, aka = {},
    text = "Elementwise rounding down; the gradient is zero."},
   {name = "lucid.ceil", section = "Elementwise functions", usage = "lucid.ceil(t)  or  t:ceil()", also = {}, aka = {},
@@ -254,9 +260,10 @@ threshold (beta = 1, threshold = 20 by default, as PyTorch)."},
   {name = "lucid.round", section = "Elementwise functions", usage = "lucid.round(t)  or  t:round()", also = {}, aka = {},
    text = "Elementwise rounding to the nearest integer, halves to even (as PyTorch); the\
 gradient is zero."},
-  {name = "lucid.clamp", section = "Elementwise functions", usage = "lucid.clamp(t, min, max)  or  t:clamp{min =, max =}", also = {}, aka = {},
+  {name = "lucid.clamp", section = "Elementwise functions", usage = "lucid.clamp(t, min, max [, out])  or  t:clamp{min =, max =, out =}", also = {}, aka = {},
    text = "Elementwise limit to [min, max]; either bound may be nil (one of them must be\
-given). The gradient passes where x lies inside the bounds."},
+given). The gradient passes where x lies inside the bounds. With out (a\
+float t), writes there and returns it, as tanh."},
   {name = "lucid.trunc", section = "Elementwise functions", usage = "lucid.trunc(t), lucid.frac(t)  or  t:trunc(), t:frac()", also = {"lucid.frac"}, aka = {},
    text = "Elementwise rounding toward zero; the gradient is zero. Integers stay\
 integers (bool is refused, as in PyTorch). frac(t) is t - trunc(t), with t's\
@@ -365,12 +372,14 @@ correction = c divides by n - c."},
   {name = "lucid.norm", section = "Reductions", usage = "t:norm([p [, dim [, keepdim]]])  or  t:norm{p =, dim =, keepdim =}", also = {}, aka = {},
    text = "The p-norm (p = 2 by default; any positive number, math.huge for the max norm,\
 or \"fro\") of all elements or along dim."},
-  {name = "lucid.softmax", section = "Reductions", usage = "t:softmax(dim)  or  lucid.softmax(t, dim)", also = {}, aka = {"nn.functional.softmax"},
+  {name = "lucid.softmax", section = "Reductions", usage = "t:softmax(dim [, out])  or  lucid.softmax(t, dim [, out])", also = {}, aka = {"nn.functional.softmax"},
    text = "exp(x) normalised to sum 1 along dim (required, 1-based: -1 is the last,\
-usually the classes), computed stably."},
-  {name = "lucid.log_softmax", section = "Reductions", usage = "t:log_softmax(dim)", also = {}, aka = {"nn.functional.log_softmax"},
+usually the classes), computed stably. With out (a float tensor of t's shape\
+and dtype, not t; grad mode off), writes there and returns it\
+(Module:reuse_buffers)."},
+  {name = "lucid.log_softmax", section = "Reductions", usage = "t:log_softmax(dim [, out])", also = {}, aka = {"nn.functional.log_softmax"},
    text = "log(softmax(x)) along dim, computed stably; pair it with a negative\
-log-likelihood loss."},
+log-likelihood loss. With out, writes there and returns it, as softmax."},
   {name = "lucid.cumsum", section = "Reductions", usage = "t:cumsum(dim)", also = {}, aka = {},
    text = "Running sums along dim: element i is the sum of elements 1..i."},
   {name = "lucid.cummax", section = "Reductions", usage = "local values, indices = t:cummax(dim)  (also cummin)", also = {"lucid.cummin"}, aka = {},

@@ -11,8 +11,14 @@ local F = P.F
 -- @function AdaptiveAvgPool2d
 -- @usage nn.AdaptiveAvgPool2d(output_size)
 -- @within nn: more layers
+local function forward(self, x)
+  return F.adaptive_avg_pool2d(x, self.output_size)
+end
+local core_args = P.adaptive_args("avg", "nn.AdaptiveAvgPool2d")
+
 return P.layer("AdaptiveAvgPool2d", {
   {"output_size", args.REQUIRED, P.out_sizes(2)},
 }, function(self, x)
-  return F.adaptive_avg_pool2d(x, self.output_size)
+  -- reuse_buffers: the usual path the first time, then into the kept result
+  return P.reuse(self, x, forward, core_args) or forward(self, x)
 end)

@@ -11,9 +11,18 @@ local F = P.F
 -- @function AdaptiveMaxPool1d
 -- @usage nn.AdaptiveMaxPool1d(output_size [, return_indices = false])
 -- @within nn: more layers
+local function forward(self, x)
+  return F.adaptive_max_pool1d(x, self.output_size, self.return_indices)
+end
+local core_args = P.adaptive1_args("max", "nn.AdaptiveMaxPool1d")
+local C = require("lucid.core")
+
 return P.layer("AdaptiveMaxPool1d", {
   {"output_size", args.REQUIRED, P.out_sizes(1)},
   {"return_indices", false, "boolean"},
 }, function(self, x)
-  return F.adaptive_max_pool1d(x, self.output_size, self.return_indices)
+  -- reuse_buffers on a batch: the usual path the first time, then into the kept result
+  local y = not self.return_indices and C.is_tensor(x) and x.ndim == 3 and P.reuse(self, x, forward, core_args)
+  if y then return y end
+  return forward(self, x)
 end)

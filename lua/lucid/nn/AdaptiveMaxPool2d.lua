@@ -11,9 +11,17 @@ local F = P.F
 -- @function AdaptiveMaxPool2d
 -- @usage nn.AdaptiveMaxPool2d(output_size [, return_indices = false])
 -- @within nn: more layers
+local function forward(self, x)
+  return F.adaptive_max_pool2d(x, self.output_size, self.return_indices)
+end
+local core_args = P.adaptive_args("max", "nn.AdaptiveMaxPool2d")
+
 return P.layer("AdaptiveMaxPool2d", {
   {"output_size", args.REQUIRED, P.out_sizes(2)},
   {"return_indices", false, "boolean"},
 }, function(self, x)
-  return F.adaptive_max_pool2d(x, self.output_size, self.return_indices)
+  -- reuse_buffers: the usual path the first time, then into the kept result
+  local y = not self.return_indices and P.reuse(self, x, forward, core_args)
+  if y then return y end
+  return forward(self, x)
 end)

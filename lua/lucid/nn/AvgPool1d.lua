@@ -10,6 +10,11 @@ local F = P.F
 -- @function AvgPool1d
 -- @usage nn.AvgPool1d(kernel_size [, stride, padding = 0, ceil_mode = false, count_include_pad = true])
 -- @within nn: more layers
+local function forward(self, x)
+  return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
+end
+local C = require("lucid.core")
+
 return P.layer("AvgPool1d", {
   {"kernel_size", args.REQUIRED, P.sizes(1, 1)},
   {"stride", nil, P.optional(P.sizes(1, 1))},
@@ -17,5 +22,8 @@ return P.layer("AvgPool1d", {
   {"ceil_mode", false, "boolean"},
   {"count_include_pad", true, "boolean"},
 }, function(self, x)
-  return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
+  -- reuse_buffers on a batch: the usual path the first time, then into the kept result
+  local y = C.is_tensor(x) and x.ndim == 3 and P.reuse(self, x, forward, P.avg1_args)
+  if y then return y end
+  return forward(self, x)
 end)

@@ -11,6 +11,11 @@ local F = P.F
 -- @function AvgPool2d
 -- @usage nn.AvgPool2d(kernel_size [, stride, padding = 0, ceil_mode = false, count_include_pad = true, divisor_override])
 -- @within nn: more layers
+local function forward(self, x)
+  return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+    self.divisor_override)
+end
+
 return P.layer("AvgPool2d", {
   {"kernel_size", args.REQUIRED, P.sizes(2, 1)},
   {"stride", nil, P.optional(P.sizes(2, 1))},
@@ -19,6 +24,6 @@ return P.layer("AvgPool2d", {
   {"count_include_pad", true, "boolean"},
   {"divisor_override", nil, P.optional(args.checks.integer)},
 }, function(self, x)
-  return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
-    self.divisor_override)
+  -- reuse_buffers: the usual path the first time, then into the kept result
+  return P.reuse(self, x, forward, P.avg_args) or forward(self, x)
 end)

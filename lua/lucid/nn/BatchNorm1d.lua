@@ -85,8 +85,18 @@ function BatchNorm1d:reset_running_stats()
   end)
 end
 
+local batch_norm = require("lucid.core")._batch_norm
+
 function BatchNorm1d:forward(x)
   local fname = self.schema.name
+  -- reuse_buffers in eval mode: after a first call through the checks
+  -- below, the same shape writes into that call's result
+  local eval = not self.training and self.track_running_stats
+  local out = eval and rawget(self, "_reuse") and self:_kept(x)
+  if out then
+    local p, b = self._parameters, self._buffers
+    return batch_norm(x, p.weight, p.bias, b.running_mean, b.running_var, false, self.eps, fname, out)
+  end
   args.tensor(fname, x)
   local xs, c = x.shape, self.num_features
   if not self.input_ranks[#xs] then
@@ -109,8 +119,10 @@ function BatchNorm1d:forward(x)
       if f == false then f = 1 / nbt:item() end
     end)
   end
-  return norm.batch_norm(fname, x, (update or not use_batch) and self.running_mean or nil,
+  local y = norm.batch_norm(fname, x, (update or not use_batch) and self.running_mean or nil,
     (update or not use_batch) and self.running_var or nil, self.weight, self.bias, use_batch, f, self.eps)
+  if eval and rawget(self, "_reuse") then self:_keep(x, y) end
+  return y
 end
 
 function BatchNorm1d:extra_repr()

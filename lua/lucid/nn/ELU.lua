@@ -30,7 +30,17 @@ function ELU.elu(x, alpha)
   return lucid.where(lucid.gt(x, 0), x, neg)
 end
 
+local buffer = nn.Module._buffer
+
 function ELU:forward(x)
+  local out = rawget(self, "_reuse") and buffer(self, x)
+  if out then
+    -- reusing buffers: alpha expm1(min(x, 0)) + relu(x) with out= and
+    -- in-place ops (the same values as elu's where: one term is 0)
+    local pos = lucid.relu(x, buffer(self, x, nil, "_out2"))
+    lucid.expm1(lucid.clamp(x, nil, 0, out), out):mul_(self.alpha)
+    return out:add_(pos)
+  end
   return ELU.elu(x, self.alpha)
 end
 

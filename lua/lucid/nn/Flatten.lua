@@ -25,6 +25,9 @@ function Flatten:__init(...)
 end
 
 function Flatten:forward(x)
+  -- reuse_buffers: the view made of this very tensor last time (Module:_view_for)
+  local kept = rawget(self, "_reuse") and self:_view_for(x)
+  if kept then return kept end
   args.tensor("nn.Flatten", x)
   local shape = x.shape
   local n = math.max(#shape, 1)  -- a 0-d tensor flattens as one of shape {1}
@@ -38,13 +41,13 @@ function Flatten:forward(x)
     raise(string.format("nn.Flatten: start_dim %d comes after end_dim %d for input %s",
       self.start_dim, self.end_dim, shape_str(shape)))
   end
-  if #shape == 0 then return x:reshape(1) end
+  if #shape == 0 then return self:_keep_view(x, x:reshape(1)) end
   local out, merged = {}, 1
   for i = 1, s - 1 do out[#out + 1] = shape[i] end
   for i = s, e do merged = merged * shape[i] end
   out[#out + 1] = merged
   for i = e + 1, #shape do out[#out + 1] = shape[i] end
-  return x:reshape(out)
+  return self:_keep_view(x, x:reshape(out))
 end
 
 function Flatten:extra_repr()

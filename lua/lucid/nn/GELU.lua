@@ -22,8 +22,11 @@ function GELU:__init(...)
   self.approximate = GELU.schema:parse(...)
 end
 
+local gelu, buffer = lucid.gelu, nn.Module._buffer
+
 function GELU:forward(x)
-  return lucid.gelu(x, self.approximate)
+  -- out is nil unless reusing buffers (Module:reuse_buffers)
+  return gelu(x, self.approximate, rawget(self, "_reuse") and buffer(self, x))
 end
 
 function GELU:extra_repr()

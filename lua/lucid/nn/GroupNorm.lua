@@ -39,11 +39,25 @@ function GroupNorm:__init(...)
   end
 end
 
+local C = require("lucid.core")
+local norm_out, is_grad_enabled = C._norm_out, C.is_grad_enabled
+
 function GroupNorm:forward(x)
+  -- reuse_buffers: after a first call through the checks below, the same
+  -- shape writes into that call's result (core's lc_group_norm_out)
+  local out = rawget(self, "_reuse") and self:_kept(x)
+  if out then
+    return norm_out(x, "group", self.num_groups, self.weight, self.bias, self.eps, out, "nn.GroupNorm")
+  end
   args.tensor("nn.GroupNorm", x)
   if x.ndim < 2 or x.shape[2] ~= self.num_channels then
     raise("nn.GroupNorm: expected an input {N, %d, ...} (num_channels in dim 2), got %s",
       self.num_channels, shape_str(x))
+  end
+  local dtype = x.dtype
+  if rawget(self, "_reuse") and not is_grad_enabled() and (dtype == "float32" or dtype == "float64") then
+    return self:_keep(x, norm_out(x, "group", self.num_groups, self.weight, self.bias, self.eps,
+      lucid.empty(x.shape, {dtype = dtype}), "nn.GroupNorm"))
   end
   return norm.group_norm("nn.GroupNorm", x, self.num_groups, self.weight, self.bias, self.eps)
 end

@@ -30,7 +30,13 @@ function Hardtanh:__init(...)
   self.min_val, self.max_val = min_val, max_val
 end
 
+local buffer = nn.Module._buffer
+
 function Hardtanh:forward(x)
+  -- without a graph the values are clamp's (the where below is for the
+  -- gradient at the bounds): written into the buffer when reusing buffers
+  local out = rawget(self, "_reuse") and buffer(self, x)
+  if out then return lucid.clamp(x, self.min_val, self.max_val, out) end
   local inside = lucid.gt(x, self.min_val) * lucid.lt(x, self.max_val)
   return lucid.where(inside, x, lucid.clamp(x, self.min_val, self.max_val):detach())
 end

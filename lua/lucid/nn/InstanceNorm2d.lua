@@ -34,8 +34,24 @@ InstanceNorm2d.__init = BatchNorm1d.__init
 InstanceNorm2d.reset_running_stats = BatchNorm1d.reset_running_stats
 InstanceNorm2d.extra_repr = BatchNorm1d.extra_repr
 
+local C = require("lucid.core")
+
 function InstanceNorm2d:forward(x)
   local fname = "nn.InstanceNorm2d"
+  -- reuse_buffers on a batch (unless training updates running statistics):
+  -- after a first call through the checks below, the same shape writes into
+  -- that call's result, as a group norm of one channel per group or, with
+  -- running statistics in eval mode, a batch norm
+  local updates = self.training and self.track_running_stats
+  local out = not updates and rawget(self, "_reuse") and self:_kept(x)
+  if out then
+    local p = self._parameters
+    if self.track_running_stats then
+      local b = self._buffers
+      return C._batch_norm(x, p.weight, p.bias, b.running_mean, b.running_var, false, self.eps, fname, out)
+    end
+    return C._norm_out(x, "group", x:size(2), p.weight, p.bias, self.eps, out, fname)
+  end
   args.tensor(fname, x)
   local xs, c = x.shape, self.num_features
   if #xs ~= 3 and #xs ~= 4 then
@@ -53,7 +69,8 @@ function InstanceNorm2d:forward(x)
   local y = norm.instance_norm(fname, x, self.track_running_stats and self.running_mean or nil,
     self.track_running_stats and self.running_var or nil, self.weight, self.bias, use_input,
     self.momentum, self.eps)
-  if unbatched then y = y:squeeze(1) end
+  if unbatched then return y:squeeze(1) end
+  if not updates and rawget(self, "_reuse") then self:_keep(x, y) end
   return y
 end
 

@@ -52,9 +52,11 @@ function LayerNorm:__init(...)
   end
 end
 
--- x normalised over its last dims, which must be ns (a table of sizes);
--- then times w plus b when given (tensors of shape ns). fname names errors.
-local function layer_norm(fname, x, ns, w, b, eps)
+local norm_out, is_grad_enabled = C._norm_out, C.is_grad_enabled
+
+-- Raises unless x ends with the dims ns (a table of sizes) and w, b (when
+-- given) have shape ns; returns the number of elements normalised together.
+local function check(fname, x, ns, w, b)
   local xs = x.shape
   local k, ok = #ns, #xs >= #ns
   local n = 1
@@ -71,18 +73,38 @@ local function layer_norm(fname, x, ns, w, b, eps)
       raise("%s: %s has shape %s, expected normalized_shape %s", fname, p[1], shape_str(p[2]), shape_str(ns))
     end
   end
+  return n
+end
+
+-- x normalised over its last dims, which must be ns; then times w plus b
+-- when given (tensors of shape ns), as recorded ops. fname names errors.
+local function layer_norm(fname, x, ns, w, b, eps)
+  local n = check(fname, x, ns, w, b)
   local rows = x:reshape(-1, n)
   local centred = rows - rows:mean(2, true)
   local var = (centred * centred):mean(2, true)
-  local y = (centred * lucid.rsqrt(var + eps)):reshape(xs)
+  local y = (centred * lucid.rsqrt(var + eps)):reshape(x.shape)
   if w then y = y * w end
   if b then y = y + b end
   return y
 end
 
 function LayerNorm:forward(x)
+  -- reuse_buffers: after a first call through the checks below, the same
+  -- shape writes into that call's result (core's lc_layer_norm_out)
+  local ns = self.normalized_shape
+  local out = rawget(self, "_reuse") and self:_kept(x)
+  if out then
+    return norm_out(x, "layer", #ns, self.weight, self.bias, self.eps, out, "nn.LayerNorm")
+  end
   args.tensor("nn.LayerNorm", x)
-  return layer_norm("nn.LayerNorm", x, self.normalized_shape, self.weight, self.bias, self.eps)
+  local dtype = x.dtype
+  if rawget(self, "_reuse") and not is_grad_enabled() and (dtype == "float32" or dtype == "float64") then
+    check("nn.LayerNorm", x, ns, self.weight, self.bias)
+    return self:_keep(x, norm_out(x, "layer", #ns, self.weight, self.bias, self.eps,
+      lucid.empty(x.shape, {dtype = dtype}), "nn.LayerNorm"))
+  end
+  return layer_norm("nn.LayerNorm", x, ns, self.weight, self.bias, self.eps)
 end
 
 local LAYER_NORM = args.schema("nn.functional.layer_norm", {

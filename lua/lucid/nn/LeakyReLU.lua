@@ -22,7 +22,17 @@ function LeakyReLU:__init(...)
   self.negative_slope = LeakyReLU.schema:parse(...)
 end
 
+local buffer = nn.Module._buffer
+
 function LeakyReLU:forward(x)
+  local out = rawget(self, "_reuse") and buffer(self, x)
+  if out then
+    -- reusing buffers: relu(x) + slope min(x, 0) with out= and in-place ops
+    -- (the same values as the where below: one of the two terms is 0)
+    local pos = lucid.relu(x, buffer(self, x, nil, "_out2"))
+    lucid.clamp(x, nil, 0, out):mul_(self.negative_slope)
+    return out:add_(pos)
+  end
   return lucid.where(lucid.gt(x, 0), x, x * self.negative_slope)
 end
 

@@ -23,9 +23,12 @@ function LogSoftmax:__init(...)
   self.dim = LogSoftmax.schema:parse(...)
 end
 
+local buffer = nn.Module._buffer
+
 function LogSoftmax:forward(x)
   args.tensor("nn.LogSoftmax", x)
-  return lucid.log_softmax(x, self.dim or Softmax.implicit_dim(x.ndim))
+  -- out is nil unless reusing buffers (Module:reuse_buffers)
+  return lucid.log_softmax(x, self.dim or Softmax.implicit_dim(x.ndim), rawget(self, "_reuse") and buffer(self, x))
 end
 
 function LogSoftmax:extra_repr()

@@ -12,6 +12,12 @@ local F = P.F
 -- @function MaxPool1d
 -- @usage nn.MaxPool1d(kernel_size [, stride, padding = 0, dilation = 1, return_indices = false, ceil_mode = false])
 -- @within nn: more layers
+local function forward(self, x)
+  return F.max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+    self.return_indices)
+end
+local C = require("lucid.core")
+
 return P.layer("MaxPool1d", {
   {"kernel_size", args.REQUIRED, P.sizes(1, 1)},
   {"stride", nil, P.optional(P.sizes(1, 1))},
@@ -20,6 +26,8 @@ return P.layer("MaxPool1d", {
   {"return_indices", false, "boolean"},
   {"ceil_mode", false, "boolean"},
 }, function(self, x)
-  return F.max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
-    self.return_indices)
+  -- reuse_buffers on a batch: the usual path the first time, then into the kept result
+  local y = not self.return_indices and C.is_tensor(x) and x.ndim == 3 and P.reuse(self, x, forward, P.max1_args)
+  if y then return y end
+  return forward(self, x)
 end)

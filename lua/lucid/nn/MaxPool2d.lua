@@ -12,6 +12,11 @@ local F = P.F
 -- @function MaxPool2d
 -- @usage nn.MaxPool2d(kernel_size [, stride, padding = 0, dilation = 1, return_indices = false, ceil_mode = false])
 -- @within nn: more layers
+local function forward(self, x)
+  return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+    self.return_indices)
+end
+
 return P.layer("MaxPool2d", {
   {"kernel_size", args.REQUIRED, P.sizes(2, 1)},
   {"stride", nil, P.optional(P.sizes(2, 1))},
@@ -20,6 +25,8 @@ return P.layer("MaxPool2d", {
   {"return_indices", false, "boolean"},
   {"ceil_mode", false, "boolean"},
 }, function(self, x)
-  return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
-    self.return_indices)
+  -- reuse_buffers: the usual path the first time, then into the kept result
+  local y = not self.return_indices and P.reuse(self, x, forward, P.max_args)
+  if y then return y end
+  return forward(self, x)
 end)

@@ -438,42 +438,122 @@ end
 -- layer returns is overwritten by its next call; copy (clone) what must
 -- outlive the frame. With recording on, layers behave as usual.
 --
--- Covered: nn.Linear and nn.Tanh, the built-in layers whose op has an out=
--- form (lucid.linear, lucid.tanh), and nn.Conv2d on a batch with symmetric
--- zero padding (core's lc_conv2d_out, its buffer kept by the layer itself,
--- since its shape is not the input's). nn.Identity, nn.Flatten, nn.Unflatten and
--- nn.Dropout in eval mode return their input or a view of it, so they make no
--- new storage anyway. Every other layer (activations other than Tanh,
--- normalisation, Embedding, Bilinear, the losses) computes through ops that
--- have no out= form and allocates its output as usual. A layer of your own
--- joins in through Module:_buffer (below), the one mechanism all of these use.
+-- Covered: nn.Linear, nn.Tanh, nn.ReLU, nn.Sigmoid, nn.GELU, nn.SiLU,
+-- nn.Softplus, nn.Hardtanh, nn.Softmax and nn.LogSoftmax, whose ops have an
+-- out= form (lucid.linear, lucid.tanh, lucid.relu, ..., lucid.clamp for
+-- Hardtanh's values); nn.LeakyReLU and nn.ELU, which compose out= forms and
+-- in-place ops over a second buffer ("_out2"); nn.Conv2d on a batch with
+-- symmetric zero padding (core's lc_conv2d_out, its buffer kept by the layer
+-- itself, since its shape is not the input's); nn.MaxPool2d and
+-- nn.AdaptiveMaxPool2d without return_indices, nn.AvgPool2d,
+-- nn.AdaptiveAvgPool2d, their 1-d forms on a batch, nn.BatchNorm1d and nn.BatchNorm2d in eval mode with
+-- running statistics, nn.LayerNorm, nn.GroupNorm, nn.InstanceNorm2d on a
+-- batch (unless training updates running statistics), nn.Conv1d on a batch with
+-- symmetric zero padding, and nn.ConvTranspose1d and nn.ConvTranspose2d on
+-- a batch without output_size: these keep their first call's result as the
+-- buffer (Module:_keep below) and write into it through the core's out=
+-- forms (lc_max_pool2d_out, lc_avg_pool2d_out, lc_batch_norm_out,
+-- lc_layer_norm_out, lc_group_norm_out, lc_conv2d_out and
+-- lc_conv_transpose2d_out, over 4-d views for the 1-d layers); and
+-- nn.RNNCell, nn.LSTMCell and nn.GRUCell on a batch, and nn.RNN, nn.LSTM
+-- and nn.GRU in one direction on a batch (not packed), whose steps go into
+-- kept buffers (lc_rnn_cell_out, lc_rnn_layer_out) that the next call may
+-- read back as its state. nn.Identity and nn.Dropout in eval mode return
+-- their input; nn.Flatten and nn.Unflatten keep the view they made of the
+-- last input tensor (Module:_view_for), which inside such a model is the
+-- previous layer's buffer. Every other layer (bidirectional recurrent
+-- layers, the attention and transformer layers, Embedding, Bilinear, the
+-- losses) allocates its output as usual, as does any layer given integer
+-- input or an input the cases above leave out. A layer of your own joins in
+-- through Module:_buffer, Module:_kept and _keep, or Module:_view_for and
+-- _keep_view (below), the mechanisms all of these use.
 local REUSE = args.schema("nn.Module:reuse_buffers", {{"on", true, "boolean"}})
 function Module:reuse_buffers(...)
   local on = REUSE:parse(...)
   for _, m in ipairs(self:modules()) do
     rawset(m, "_reuse", on or nil)
-    if not on then rawset(m, "_out", nil) end
+    if not on then
+      rawset(m, "_out", nil)
+      rawset(m, "_out2", nil)
+      rawset(m, "_out_key", nil)
+      rawset(m, "_rnn_buffers", nil)
+      rawset(m, "_view_in", nil)
+    end
   end
   return self
 end
 
-local is_grad_enabled, fits, empty = C.is_grad_enabled, C._fits, C.empty
+local is_grad_enabled, fits, empty, is_tensor = C.is_grad_enabled, C._fits, C.empty, C.is_tensor
 
--- self:_buffer(x [, last]): the output buffer for an op that writes a
+-- self:_buffer(x [, last [, key]]): the output buffer for an op that writes a
 -- tensor of x's shape (its last size replaced by `last` when given) and
 -- dtype, or nil when this module is not reusing buffers (reuse_buffers off,
--- or recording on): pass the result as the op's `out`. Hot paths guard the
--- call with rawget(self, "_reuse") so that the common case pays one lookup.
-function Module:_buffer(x, last)
+-- or recording on) or x is not a float tensor (the out= forms take floats):
+-- pass the result as the op's `out`. key "_out2" is a second buffer, for a
+-- layer that needs a scratch tensor as well (LeakyReLU, ELU). Hot paths
+-- guard the call with rawget(self, "_reuse") so that the common case pays
+-- one lookup.
+function Module:_buffer(x, last, key)
   if not rawget(self, "_reuse") or is_grad_enabled() then return nil end
-  local out = rawget(self, "_out")
+  key = key or "_out"
+  local out = rawget(self, key)
   if not fits(out, x, last) then
+    -- a cached buffer is a float one, so an integer x always lands here
+    local dtype = x.dtype
+    if dtype ~= "float32" and dtype ~= "float64" then return nil end
     local shape = x.shape
     if last then shape[#shape] = last end
-    out = empty(shape, {dtype = x.dtype})
-    rawset(self, "_out", out)
+    out = empty(shape, {dtype = dtype})
+    rawset(self, key, out)
   end
   return out
+end
+
+-- For a layer whose output shape is not its input's (pooling): the first
+-- call under reuse_buffers computes as usual and hands its result to
+-- self:_keep(x, y), which keeps it, with x's shape and dtype, as the buffer;
+-- later calls ask self:_kept(x) for it (nil when not reusing buffers, when
+-- recording, or when x differs in shape or dtype from the kept input) and
+-- write into it through the op's out= form.
+function Module:_kept(x)
+  if not rawget(self, "_reuse") or is_grad_enabled() then return nil end
+  local key = rawget(self, "_out_key")
+  if key == nil or not is_tensor(x) or key.dtype ~= x.dtype or key.n ~= x.ndim then return nil end
+  for d = 1, key.n do
+    if key[d] ~= x:size(d) then return nil end
+  end
+  return rawget(self, "_out")
+end
+
+-- For a layer that returns a view of its input (Flatten, Unflatten): a view
+-- is a new tensor object, so a frame that makes one allocates; but inside a
+-- model reusing its buffers the input is the previous layer's buffer, the
+-- same tensor every call. self:_view_for(x) gives the view made of that very
+-- tensor last time (nil when not reusing buffers, when recording, or for
+-- another tensor), self:_keep_view(x, y) records it and returns y.
+function Module:_view_for(x)
+  if not rawget(self, "_reuse") or is_grad_enabled() or not rawequal(rawget(self, "_view_in"), x) then
+    return nil
+  end
+  return rawget(self, "_out")
+end
+
+function Module:_keep_view(x, y)
+  if rawget(self, "_reuse") and not is_grad_enabled() then
+    rawset(self, "_view_in", x)
+    rawset(self, "_out", y)
+  end
+  return y
+end
+
+function Module:_keep(x, y)
+  if rawget(self, "_reuse") and not is_grad_enabled() and is_tensor(y) and not y.requires_grad then
+    local key = {dtype = x.dtype, n = x.ndim}
+    for d = 1, key.n do key[d] = x:size(d) end
+    rawset(self, "_out_key", key)
+    rawset(self, "_out", y)
+  end
+  return y
 end
 
 --- Calls fn(m) on every submodule, children first (each child's own

@@ -20,8 +20,11 @@ function ReLU:__init(...)
   ReLU.schema:parse(...)
 end
 
+local relu, buffer = lucid.relu, nn.Module._buffer
+
 function ReLU:forward(x)
-  return lucid.relu(x)
+  -- out is nil unless reusing buffers (Module:reuse_buffers)
+  return relu(x, rawget(self, "_reuse") and buffer(self, x))
 end
 
 return ReLU

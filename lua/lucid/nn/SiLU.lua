@@ -20,8 +20,11 @@ function SiLU:__init(...)
   SiLU.schema:parse(...)
 end
 
+local silu, buffer = lucid.silu, nn.Module._buffer
+
 function SiLU:forward(x)
-  return lucid.silu(x)
+  -- out is nil unless reusing buffers (Module:reuse_buffers)
+  return silu(x, rawget(self, "_reuse") and buffer(self, x))
 end
 
 return SiLU

@@ -18,8 +18,11 @@ function Sigmoid:__init(...)
   Sigmoid.schema:parse(...)
 end
 
+local sigmoid, buffer = lucid.sigmoid, nn.Module._buffer
+
 function Sigmoid:forward(x)
-  return lucid.sigmoid(x)
+  -- out is nil unless reusing buffers (Module:reuse_buffers)
+  return sigmoid(x, rawget(self, "_reuse") and buffer(self, x))
 end
 
 return Sigmoid

@@ -36,9 +36,12 @@ function Softmax.implicit_dim(ndim)
   return 2
 end
 
+local buffer = nn.Module._buffer
+
 function Softmax:forward(x)
   args.tensor("nn.Softmax", x)
-  return lucid.softmax(x, self.dim or Softmax.implicit_dim(x.ndim))
+  -- out is nil unless reusing buffers (Module:reuse_buffers)
+  return lucid.softmax(x, self.dim or Softmax.implicit_dim(x.ndim), rawget(self, "_reuse") and buffer(self, x))
 end
 
 function Softmax:extra_repr()

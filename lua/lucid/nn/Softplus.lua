@@ -23,8 +23,11 @@ function Softplus:__init(...)
   self.beta, self.threshold = Softplus.schema:parse(...)
 end
 
+local softplus, buffer = lucid.softplus, nn.Module._buffer
+
 function Softplus:forward(x)
-  return lucid.softplus(x, self.beta, self.threshold)
+  -- out is nil unless reusing buffers (Module:reuse_buffers)
+  return softplus(x, self.beta, self.threshold, rawget(self, "_reuse") and buffer(self, x))
 end
 
 function Softplus:extra_repr()

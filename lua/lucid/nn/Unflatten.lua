@@ -43,6 +43,9 @@ function Unflatten:__init(...)
 end
 
 function Unflatten:forward(x)
+  -- reuse_buffers: the view made of this very tensor last time (Module:_view_for)
+  local kept = rawget(self, "_reuse") and self:_view_for(x)
+  if kept then return kept end
   args.tensor("nn.Unflatten", x)
   local shape = x.shape
   local n = #shape
@@ -64,7 +67,7 @@ function Unflatten:forward(x)
   for i = 1, d - 1 do out[#out + 1] = shape[i] end
   for _, v in ipairs(sizes) do out[#out + 1] = v end
   for i = d + 1, n do out[#out + 1] = shape[i] end
-  return x:reshape(out)
+  return self:_keep_view(x, x:reshape(out))
 end
 
 function Unflatten:extra_repr()

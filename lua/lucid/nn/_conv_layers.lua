@@ -61,6 +61,19 @@ local function reuse_forward(self, fname, x, w, b)
     self.dilation[2], self.groups, out)
 end
 
+-- Module:reuse_buffers for a batched 1-d convolution with zero padding the
+-- same on both sides: the first call's result is kept (Module:_keep) and
+-- later calls on that shape write into it.
+local function reuse_keep1d(self, x, y)
+  local pad = rawget(self, "_reuse_pad")
+  if pad == nil then
+    local lr = conv.pad_pairs(self.padding, self.kernel_size, self.dilation)
+    pad = self.padding_mode == "zeros" and lr[1][1] == lr[1][2] and lr[1][1]
+    rawset(self, "_reuse_pad", pad)
+  end
+  if pad then self:_keep(x, y) end
+end
+
 --- conv_layer(name, nd, transposed): the class nn.<name>.
 function M.conv_layer(name, nd, transposed)
   local fname = "nn." .. name
@@ -120,10 +133,25 @@ function M.conv_layer(name, nd, transposed)
   if transposed then
     function Layer:forward(x, output_size)
       local p = self._parameters
+      -- reuse_buffers for a batch without output_size: after a first call
+      -- through the checks, the same shape writes into that call's result
+      local reuse = rawget(self, "_reuse") and output_size == nil
+      local out = reuse and self:_kept(x)
+      if out then
+        local s, pd, op, dl = self.stride, self.padding, self.output_padding, self.dilation
+        if nd == 1 then  -- the core's 2-d form of height 1 (3-d x, w and out)
+          return C._conv_transpose2d(fname, x, p.weight, p.bias, 1, s[1], 0, pd[1], 0, op[1], 1, dl[1], self.groups,
+            out)
+        end
+        return C._conv_transpose2d(fname, x, p.weight, p.bias, s[1], s[2], pd[1], pd[2], op[1], op[2], dl[1], dl[2],
+          self.groups, out)
+      end
       local opad = self.output_padding
       if output_size ~= nil then opad = self:_output_padding(x, output_size) end
-      return conv.conv_transpose(fname, nd, x, p.weight, p.bias, self.stride, self.padding, opad,
+      local y = conv.conv_transpose(fname, nd, x, p.weight, p.bias, self.stride, self.padding, opad,
         self.groups, self.dilation)
+      if reuse and x.ndim == nd + 2 then self:_keep(x, y) end
+      return y
     end
 
     -- PyTorch's output_size argument: the output_padding that reaches it
@@ -161,8 +189,15 @@ function M.conv_layer(name, nd, transposed)
         local y = reuse_forward(self, fname, x, p.weight, p.bias)
         if y then return y end
       end
-      return conv.conv(fname, nd, x, p.weight, p.bias, self.stride, self.padding, self.dilation, self.groups,
+      local out = rawget(self, "_reuse") and nd == 1 and self:_kept(x)
+      if out then  -- the core's 2-d form of height 1 (3-d x, w and out)
+        return C._conv2d(fname, x, p.weight, p.bias, 1, self.stride[1], 0, rawget(self, "_reuse_pad"), 0, 0, 1,
+          self.dilation[1], self.groups, out)
+      end
+      local y = conv.conv(fname, nd, x, p.weight, p.bias, self.stride, self.padding, self.dilation, self.groups,
         self.padding_mode)
+      if rawget(self, "_reuse") and nd == 1 and x.ndim == 3 then reuse_keep1d(self, x, y) end
+      return y
     end
   end
 

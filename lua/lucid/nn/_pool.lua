@@ -342,6 +342,87 @@ end
 
 -- ---- the layers -----------------------------------------------------------------
 
+local unpack = require("lucid._compat").unpack
+
+-- Module:reuse_buffers for the 2-d pools (an input of 3 or 4 dims, no
+-- indices): the first call runs forward (the checked path) and keeps its
+-- result and the core's arguments (core_args(self, x): _pool2d's kind and
+-- the 14 values after it); later calls on the same shape write into that
+-- result through _pool2d's out. nil when not reusing buffers (the caller
+-- then runs forward as usual).
+function M.reuse(self, x, forward, core_args)
+  if not rawget(self, "_reuse") then return nil end
+  -- _pool2d's arguments after x, the kept result last (its out)
+  if self:_kept(x) then return C._pool2d(x, unpack(rawget(self, "_pool_args"), 1, 18)) end
+  local y = forward(self, x)
+  self:_keep(x, y)
+  if rawequal(rawget(self, "_out"), y) then
+    local a = core_args(self, x)
+    a[16], a[17], a[18] = a.fname, y, a.plane1d
+    rawset(self, "_pool_args", a)
+  end
+  return y
+end
+
+-- A size option as the layer keeps it (a number, or a table of 1 or 2) as (h, w).
+local function two(v)
+  if type(v) ~= "table" then return v, v end
+  if #v == 1 then return v[1], v[1] end
+  return v[1], v[2]
+end
+
+-- The core's arguments of a 2-d pooling layer (M.reuse).
+function M.max_args(self)
+  local kh, kw = two(self.kernel_size)
+  local sh, sw = two(self.stride)
+  local ph, pw = two(self.padding)
+  local dh, dw = two(self.dilation)
+  return {"max", kh, kw, sh, sw, ph, pw, dh, dw, self.ceil_mode, false, 0, 0, true, 0,
+    fname = "nn.MaxPool2d"}
+end
+
+function M.avg_args(self)
+  local kh, kw = two(self.kernel_size)
+  local sh, sw = two(self.stride)
+  local ph, pw = two(self.padding)
+  return {"avg", kh, kw, sh, sw, ph, pw, 1, 1, self.ceil_mode, false, 0, 0, self.count_include_pad,
+    self.divisor_override or 0, fname = "nn.AvgPool2d"}
+end
+
+-- The same for the 1-d pools (batched input only): the core's planes of
+-- height 1, x and the result taken as such views by _pool2d (plane1d).
+local function one(v)
+  if type(v) == "table" then return v[1] end
+  return v
+end
+
+function M.max1_args(self)
+  return {"max", 1, one(self.kernel_size), 1, one(self.stride), 0, one(self.padding), 1, one(self.dilation),
+    self.ceil_mode, false, 0, 0, true, 0, fname = "nn.MaxPool1d", plane1d = true}
+end
+
+function M.avg1_args(self)
+  return {"avg", 1, one(self.kernel_size), 1, one(self.stride), 0, one(self.padding), 1, 1, self.ceil_mode,
+    false, 0, 0, self.count_include_pad, 0, fname = "nn.AvgPool1d", plane1d = true}
+end
+
+function M.adaptive1_args(kind, name)
+  return function(self, x)
+    local ow = one(self.output_size)
+    if ow == false or ow == nil then ow = x:size(-1) end
+    return {kind, 1, 1, 1, 1, 0, 0, 1, 1, false, true, 1, ow, true, 0, fname = name, plane1d = true}
+  end
+end
+
+function M.adaptive_args(kind, name)
+  return function(self, x)
+    local oh, ow = two(self.output_size)
+    if oh == false or oh == nil then oh = x:size(-2) end
+    if ow == false or ow == nil then ow = x:size(-1) end
+    return {kind, 1, 1, 1, 1, 0, 0, 1, 1, false, true, oh, ow, true, 0, fname = name}
+  end
+end
+
 -- A value of a layer's repr: "2" or "(2, 3)", as PyTorch prints an int or a
 -- tuple; booleans and nil as Lua writes them.
 local function repr_value(v)

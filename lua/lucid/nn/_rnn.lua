@@ -113,7 +113,100 @@ local function dropout(x, p)
   return x * lucid.lt(lucid.rand_like(x), 1 - p) * (1 / (1 - p))
 end
 
+-- The core's numbers of the modes (lc_rnn_mode), for _rnn_cell_out and
+-- _rnn_layer_out.
+local MODE_NUMBERS = {RNN_TANH = 0, RNN_RELU = 1, LSTM = 2, GRU = 3}
+
+-- Whether s is a state tensor of the given sizes ((L, B, n) for a layer,
+-- (B, n) for a cell), so that the usual path's checks (and their messages)
+-- need not run.
+local function state_fits(s, ...)
+  local n = select("#", ...)
+  if not C.is_tensor(s) or s.ndim ~= n then return false end
+  for d = 1, n do
+    if s:size(d) ~= select(d, ...) then return false end
+  end
+  return true
+end
+
+-- The buffers of a layer under reuse_buffers for input x (3-d, checked):
+-- per layer a flat result R (output, h_n, c_n, as lc_rnn_layer_out writes
+-- them) and its views; the (layers, B, size) states returned and their rows;
+-- zero states for hx == nil; the parameter names.
+local function layer_buffers(self, x, lstm)
+  local dtype = x.dtype
+  local T, B = x:size(1), x:size(2)
+  if self.batch_first then T, B = B, T end
+  local H, L = self.hidden_size, self.num_layers
+  local P = self.proj_size > 0 and self.proj_size or H
+  local opts = {dtype = dtype}
+  local b = {R = {}, o = {}, hn = {}, cn = {}, hrow = {}, crow = {}, names = {}, B = B, P = P, H = H}
+  b.h_n = lucid.empty({L, B, P}, opts)
+  b.c_n = lstm and lucid.empty({L, B, H}, opts) or nil
+  b.zh = lucid.zeros({L, B, P}, opts)
+  b.zc = lstm and lucid.zeros({L, B, H}, opts) or nil
+  local n = T * B * P
+  for l = 1, L do
+    local R = lucid.empty({n + B * P + (lstm and B * H or 0)}, opts)
+    b.R[l], b.o[l] = R, R:narrow(1, 1, n):view(T, B, P)
+    b.hn[l], b.hrow[l] = R:narrow(1, n + 1, B * P):view(B, P), b.h_n[l]
+    if lstm then b.cn[l], b.crow[l] = R:narrow(1, n + B * P + 1, B * H):view(B, H), b.c_n[l] end
+    local sfx = "_l" .. (l - 1)
+    b.names[l] = {"weight_ih" .. sfx, "weight_hh" .. sfx, "bias_ih" .. sfx, "bias_hh" .. sfx, "weight_hr" .. sfx}
+  end
+  b.out = self.batch_first and b.o[L]:transpose(1, 2) or b.o[L]
+  b.state = lstm and {b.h_n, b.c_n} or b.h_n
+  return b
+end
+
+-- Module:reuse_buffers for nn.RNN, nn.LSTM and nn.GRU on a batch (3-d
+-- input, one direction, not packed): each layer's run goes into a kept
+-- buffer (lc_rnn_layer_out), the states into kept (layers, B, size)
+-- tensors, which a loop may pass back as hx. nil for what it does not
+-- cover (the usual path then runs, raising for bad arguments).
+local function reuse_layer(self, x, hx, lstm)
+  if self.bidirectional or C.is_grad_enabled() or not C.is_tensor(x) or x.ndim ~= 3 then return nil end
+  local b = self:_kept(x) and rawget(self, "_rnn_buffers")
+  if not b then
+    local dtype = x.dtype
+    if (dtype ~= "float32" and dtype ~= "float64") or x:size(3) ~= self.input_size then return nil end
+    b = layer_buffers(self, x, lstm)
+    self:_keep(x, b.out)
+    rawset(self, "_rnn_buffers", b)
+  end
+  local h0, c0
+  if hx == nil then
+    h0, c0 = b.zh, b.zc
+  elseif lstm then
+    if type(hx) ~= "table" or C.is_tensor(hx) then return nil end
+    h0, c0 = hx[1], hx[2]
+  else
+    h0 = hx
+  end
+  if not state_fits(h0, self.num_layers, b.B, b.P) or (lstm and not state_fits(c0, self.num_layers, b.B, b.H)) then
+    return nil
+  end
+  local p, mode, fname = self._parameters, MODE_NUMBERS[self.mode], self.fname
+  local layer_in, batch_first = x, self.batch_first
+  for l = 1, self.num_layers do
+    local nm = b.names[l]
+    C._rnn_layer_out(mode, layer_in, batch_first, h0, c0, l - 1, p[nm[1]], p[nm[2]], p[nm[3]], p[nm[4]],
+      p[nm[5]], b.R[l], fname)
+    layer_in, batch_first = b.o[l], false
+  end
+  -- the states last: hx may be the previous call's, which every layer read
+  for l = 1, self.num_layers do
+    b.hrow[l]:copy_(b.hn[l])
+    if lstm then b.crow[l]:copy_(b.cn[l]) end
+  end
+  return b.out, b.state
+end
+
 function M.forward_layer(self, input, hx)
+  if rawget(self, "_reuse") then
+    local out, state = reuse_layer(self, input, hx, self.mode == "LSTM")
+    if out then return out, state end
+  end
   local fname = self.fname
   local lstm = self.mode == "LSTM"
   local packed = is_packed(input)
@@ -259,9 +352,51 @@ function M.init_cell(self, fname, mode, o)
   end
 end
 
+-- Module:reuse_buffers for a cell on a batch: the step goes into a buffer
+-- kept for x's shape (h1, then c1 for LSTM: the views returned), with a
+-- kept zero state for hx == nil. nil for what it does not cover (the usual
+-- path then runs, raising for bad arguments). h and c may be the views the
+-- previous call returned: the core reads them before it writes.
+local function reuse_cell(self, x, hx, lstm)
+  local R = self:_kept(x)
+  if not R then
+    if C.is_grad_enabled() or not C.is_tensor(x) or x.ndim ~= 2 or x:size(2) ~= self.input_size then
+      return nil
+    end
+    local dtype = x.dtype
+    if dtype ~= "float32" and dtype ~= "float64" then return nil end
+    local B, H = x:size(1), self.hidden_size
+    R = self:_keep(x, lucid.empty({(lstm and 2 or 1) * B * H}, {dtype = dtype}))
+    rawset(self, "_out_h", R:narrow(1, 1, B * H):view(B, H))
+    rawset(self, "_out_c", lstm and R:narrow(1, B * H + 1, B * H):view(B, H) or false)
+    rawset(self, "_zero", lucid.zeros({B, H}, {dtype = dtype}))
+  end
+  local h, c
+  if hx == nil then
+    h = rawget(self, "_zero")
+    c = lstm and h or nil
+  elseif lstm then
+    if type(hx) ~= "table" or C.is_tensor(hx) then return nil end
+    h, c = hx[1], hx[2]
+  else
+    h = hx
+  end
+  local B, H = x:size(1), self.hidden_size
+  if not state_fits(h, B, H) or (lstm and not state_fits(c, B, H)) then return nil end
+  local p = self._parameters
+  C._rnn_cell_out(MODE_NUMBERS[self.mode], x, h, c, p.weight_ih, p.weight_hh, p.bias_ih, p.bias_hh, R,
+    self.fname)
+  if lstm then return rawget(self, "_out_h"), rawget(self, "_out_c") end
+  return rawget(self, "_out_h")
+end
+
 function M.forward_cell(self, input, hx)
   local fname = self.fname
   local lstm = self.mode == "LSTM"
+  if rawget(self, "_reuse") then
+    local h1, c1 = reuse_cell(self, input, hx, lstm)
+    if h1 then return h1, c1 end
+  end
   if not C.is_tensor(input) then raise("%s: input must be a tensor, got %s", fname, args.describe(input)) end
   local nd = input:dim()
   if nd ~= 1 and nd ~= 2 then
