@@ -158,6 +158,17 @@ describe("resampling", function()
     end, {m(1, 1, 3, 4), H.maker(function(v) return v * 0.9 end)(1, 2, 2, 2)}},
   }, 99)
 
+  it("interpolate's area mode is an adaptive average pool to the size, as PyTorch's", function()
+    local x = lucid.arange(16, {dtype = "float64"}):reshape(1, 1, 4, 4)
+    assert.are.same({{{{2.5, 4.5}, {10.5, 12.5}}}}, F.interpolate(x, {size = {2, 2}, mode = "area"}):tolist())
+    local y = lucid.randn({2, 3, 7}, {dtype = "float64"})
+    H.assert_close(F.interpolate(y, {scale_factor = 0.5, mode = "area"}), F.adaptive_avg_pool1d(y, 3), 0, 0)
+    H.assert_error("nn.functional.interpolate: align_corners can only be set with the interpolating modes",
+      F.interpolate, x, {size = 2, mode = "area", align_corners = true})
+    H.assert_error("nn.functional.interpolate: mode 'bicubic' is not supported (nearest, linear, bilinear, area)",
+      F.interpolate, x, {size = 2, mode = "bicubic"})
+  end)
+
   it("Upsample calls interpolate and prints its options", function()
     local x = lucid.randn(1, 2, 3, 4, {dtype = "float64"})
     H.assert_close(nn.Upsample{scale_factor = 2, mode = "bilinear", align_corners = true}(x),
@@ -178,7 +189,7 @@ describe("resampling", function()
       F.interpolate, x, 2, 2)
     H.assert_error("nn.functional.interpolate: got a 4-d input, but linear mode needs a 3-d one",
       F.interpolate, x, 2, {mode = "linear"})
-    H.assert_error("nn.functional.interpolate: mode 'bicubic' is not supported (nearest, linear, bilinear)",
+    H.assert_error("nn.functional.interpolate: mode 'bicubic' is not supported (nearest, linear, bilinear, area)",
       F.interpolate, x, 2, {mode = "bicubic"})
     H.assert_error("nn.functional.interpolate: align_corners can only be set with the interpolating modes",
       F.interpolate, x, 2, {align_corners = false})

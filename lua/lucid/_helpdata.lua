@@ -1218,8 +1218,9 @@ it (zeros past the edges))^beta, over {N, C, ...}."},
 (\"nearest\", \"bilinear\") to size, or by scale_factor (the output size is\
 floor(in * scale_factor); without recompute_scale_factor the sampling\
 uses 1 / scale_factor, as PyTorch's), with align_corners (default false)\
-for the linear modes. PyTorch's \"nearest\" (floor of o * in / out); antialias\
-= true is refused."},
+for the linear modes. PyTorch's \"nearest\" (floor of o * in / out); \"area\"\
+(either shape) is adaptive_avg_pool to the output size; antialias = true\
+is refused."},
   {name = "nn.functional.affine_grid", section = "nn: modules", usage = "nn.functional.affine_grid(theta, size [, align_corners = false])", also = {}, aka = {},
    text = "The sampling grid {N, H, W, 2} of the 2-d affine maps theta {N, 2, 3}\
 for an output of size {N, C, H, W}, as PyTorch's affine_grid: each\

@@ -57,8 +57,8 @@ end
 function M.interpolate(fname, x, size, scale_factor, mode, align_corners, recompute)
   local nd = x.ndim
   local linear = {linear = 3, bilinear = 4}
-  if mode ~= "nearest" and not linear[mode] then
-    raise("%s: mode '%s' is not supported (nearest, linear, bilinear)", fname, mode)
+  if mode ~= "nearest" and mode ~= "area" and not linear[mode] then
+    raise("%s: mode '%s' is not supported (nearest, linear, bilinear, area)", fname, mode)
   end
   if nd ~= 3 and nd ~= 4 then
     raise("%s: expected a 3-d {N, C, L} or 4-d {N, C, H, W} input, got %s", fname, shape_str(x))
@@ -66,7 +66,7 @@ function M.interpolate(fname, x, size, scale_factor, mode, align_corners, recomp
   if linear[mode] and linear[mode] ~= nd then
     raise("%s: got a %d-d input, but %s mode needs a %d-d one", fname, nd, mode, linear[mode])
   end
-  if mode == "nearest" and align_corners ~= nil then
+  if (mode == "nearest" or mode == "area") and align_corners ~= nil then
     raise("%s: align_corners can only be set with the interpolating modes linear and bilinear", fname)
   end
   if (size == nil) == (scale_factor == nil) then
@@ -95,6 +95,11 @@ function M.interpolate(fname, x, size, scale_factor, mode, align_corners, recomp
       if not recompute then sf[i] = scale_factor[i] end
     end
   end
+  if mode == "area" then  -- PyTorch's "area" is an adaptive average pool to the size
+    local pool = require("lucid.nn._pool").F
+    if dims == 1 then return pool.adaptive_avg_pool1d(x, out[1]) end
+    return pool.adaptive_avg_pool2d(x, {out[1], out[2]})
+  end
   local kmode = mode == "nearest" and "nearest" or "linear"
   if dims == 1 then
     local y = C._interp(x:unsqueeze(-2), kmode, 1, out[1], align_corners, 0, sf[1], fname)
@@ -107,8 +112,9 @@ end
 -- ("nearest", "bilinear") to size, or by scale_factor (the output size is
 -- floor(in * scale_factor); without recompute_scale_factor the sampling
 -- uses 1 / scale_factor, as PyTorch's), with align_corners (default false)
--- for the linear modes. PyTorch's "nearest" (floor of o * in / out); antialias
--- = true is refused.
+-- for the linear modes. PyTorch's "nearest" (floor of o * in / out); "area"
+-- (either shape) is adaptive_avg_pool to the output size; antialias = true
+-- is refused.
 -- @function interpolate
 -- @usage nn.functional.interpolate(input [, size, scale_factor, mode = "nearest", align_corners, recompute_scale_factor, antialias = false])
 -- @within nn: modules
