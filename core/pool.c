@@ -129,7 +129,8 @@ static int pool_plan(lc_ctx *ctx, const lc_tensor *x, const lc_pool2d_opts *o, i
                (long long)pi->out[0], (long long)pi->out[1]);
       return 0;
     }
-    if (o->adaptive && pi->in[d] == 0 && pi->out[d] > 0) {
+    /* (padding can give an empty row windows: PyTorch refuses it too) */
+    if (pi->in[d] == 0 && pi->out[d] > 0) {
       lc__fail(ctx, LC_ESHAPE, "input %s has an empty plane", sx);
       return 0;
     }

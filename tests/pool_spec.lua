@@ -370,6 +370,14 @@ describe("pooling layers", function()
     assert.are.equal(0, g:abs():sum():item())
   end)
 
+  it("refuse an empty plane that padding would turn into windows, as PyTorch", function()
+    -- (fuzz_ops: the kernels did arithmetic on the data of an empty tensor)
+    H.assert_error("nn.functional.avg_pool1d: input {2, 2, 1, 0} has an empty plane", nn.functional.avg_pool1d,
+      lucid.zeros(2, 2, 0), 2, {padding = 1})
+    H.assert_error("has an empty plane", nn.functional.max_pool2d, lucid.zeros(1, 1, 0, 3), 2, {padding = 1})
+    assert.are.same({0, 2, 1, 1}, nn.functional.max_pool2d(lucid.zeros(0, 2, 3, 3), 2).shape)
+  end)
+
   it("have no parameters", function()
     assert.are.same({}, nn.MaxPool2d(2):parameters())
     assert.are.same({}, nn.AdaptiveAvgPool2d(1):state_dict())
