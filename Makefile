@@ -145,8 +145,10 @@ $(B)/tests/test_repl: tests/host/test_repl.c
 deps:
 	@scripts/deps.sh
 
+# The builds run two jobs at a time (CI's machine has two cores); the checks
+# run one after the other, so their output stays readable.
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j2 all sanitize-build
 	@$(MAKE) --no-print-directory lint ctest spec rock-test fuzz-replay oom-sweep sanitize valgrind
 	@$(MAKE) --no-print-directory versions love-test nvim-test install-test doc
 
@@ -156,7 +158,8 @@ OTHER_LUAS := $(filter-out lua5.4,$(LUAS))
 versions:
 	@for v in $(OTHER_LUAS); do \
 	  echo "== $$v"; \
-	  $(MAKE) --no-print-directory LUA=$$v all ctest spec || exit 1; \
+	  $(MAKE) --no-print-directory -j2 LUA=$$v all && \
+	    $(MAKE) --no-print-directory LUA=$$v ctest spec || exit 1; \
 	done
 
 ctest: $(CTESTS) $(REPL_T)
