@@ -549,3 +549,173 @@ describe("reuse_buffers in the 1-d pools", function()
     assert.is_false(rawequal(i1, i2))
   end)
 end)
+
+describe("out= forms of matmul and masked_softmax", function()
+  it("write the op's values into out and return it", function()
+    lucid.manual_seed(5)
+    for _, dtype in ipairs({"float32", "float64"}) do
+      local a, b = lucid.randn(2, 3, 4, 5, {dtype = dtype}), lucid.randn(3, 5, 6, {dtype = dtype})
+      local o = lucid.empty(2, 3, 4, 6, {dtype = dtype})
+      assert.is_true(rawequal(o, lucid.matmul(a, b, o)))
+      assert.is_true(lucid.equal(lucid.matmul(a, b), o))
+      local bt = b:transpose(2, 3):contiguous():transpose(2, 3)  -- a transposed operand, as attention's K^T
+      assert.is_true(rawequal(o, a:matmul(bt, {out = o})))
+      assert.is_true(lucid.equal(lucid.matmul(a, b), o))
+      local s, m = lucid.randn(2, 3, 4, 5, {dtype = dtype}), lucid.rand(4, 5):lt(0.3)
+      local e = lucid.masked_softmax(s, m, 0.5)
+      local so = lucid.empty(2, 3, 4, 5, {dtype = dtype})
+      assert.is_true(rawequal(so, lucid.masked_softmax(s, m, 0.5, so)))
+      assert.is_true(lucid.equal(e, so))
+      assert.is_true(rawequal(s, lucid.masked_softmax(s, m, 0.5, s)))  -- in place
+      assert.is_true(lucid.equal(e, s))
+    end
+  end)
+
+  it("refuse overlapping or wrong buffers, integer operands and graphs", function()
+    local a, b = lucid.randn(2, 4, 5), lucid.randn(5, 3)
+    assert.has_error(function() lucid.matmul(a, b, lucid.empty(2, 3, 4)) end,
+      "lucid.matmul: out must be a contiguous float32 tensor of shape {2, 4, 3}, got float32 {2, 3, 4}")
+    local sq = lucid.randn(4, 4)
+    assert.has_error(function() lucid.matmul(sq, sq, sq) end,
+      "lucid.matmul: out must not share its elements with an operand")
+    assert.has_error(function() lucid.matmul(a, b:double(), lucid.empty(2, 4, 3)) end,
+      "lucid.matmul: out= needs two float operands of one dtype, got float32 and float64")
+    assert.has_error(function() lucid.matmul(lucid.randn(5), b, lucid.empty(3)) end,
+      "lucid.matmul: out= needs operands of at least 2 dims, got 1 and 2")
+    assert.has_error(function() lucid.matmul(lucid.randn(2, 4, 5, {requires_grad = true}), b, lucid.empty(2, 4, 3)) end,
+      "lucid.matmul: out= writes without recording a graph: use it under no_grad, with an out that does not require grad")
+    local s = lucid.randn(3, 4)
+    assert.has_error(function() lucid.masked_softmax(s, nil, 1, lucid.empty(4, 3)) end,
+      "lucid.masked_softmax: out must be a contiguous float32 tensor of shape {3, 4}, got float32 {4, 3}")
+    local big = lucid.randn(6, 4)
+    assert.has_error(function() lucid.masked_softmax(big:narrow(1, 1, 3), nil, 1, big:narrow(1, 2, 3)) end,
+      "lucid.masked_softmax: out must be the scores themselves or share no elements with them")
+    assert.are.equal(7, lucid.matmul(lucid.tensor({{1, 2}}), lucid.tensor({{1}, {3}})):item())  -- no out: as before
+  end)
+end)
+
+-- Calls f() (which returns the output) as reuse_run calls a model.
+local function reuse_calls(f, n)
+  local g = lucid.no_grad()
+  local first = f()
+  local same = rawequal(first, f())
+  collectgarbage("collect")
+  collectgarbage("stop")
+  local before = lucid.memory_allocated()
+  for _ = 1, n do same = rawequal(first, f()) and same end
+  local growth = lucid.memory_allocated() - before
+  collectgarbage("restart")
+  H.close(g)
+  return first, same, growth
+end
+
+describe("reuse_buffers in MultiheadAttention", function()
+  local N, L = 3, 4
+  local cases = {
+    {"self-attention"},
+    {"batch first", {batch_first = true}},
+    {"cross-attention", {}, 6},
+    {"kdim and vdim", {kdim = 3, vdim = 5}, 6},
+    {"unbatched", {}, nil, true},
+    {"no bias, bool attn_mask", {bias = false}, nil, nil, "bool"},
+    {"float 3-d attn_mask", {}, nil, nil, "float3"},
+    {"key_padding_mask", {batch_first = true}, nil, nil, "kpm"},
+    {"unbatched key_padding_mask", {}, 6, true, "kpm"},
+  }
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("allocates nothing after the first call and gives the usual values (" .. dtype .. ")", function()
+      for _, c in ipairs(cases) do
+        lucid.manual_seed(11)
+        local o = c[2] or {}
+        local m = nn.MultiheadAttention(8, 2, o):to(dtype):eval()
+        local S, unbatched = c[3] or L, c[4]
+        local function seq(len, e)
+          if unbatched then return lucid.randn(len, e, {dtype = dtype}) end
+          if o.batch_first then return lucid.randn(N, len, e, {dtype = dtype}) end
+          return lucid.randn(len, N, e, {dtype = dtype})
+        end
+        local q = seq(L, 8)
+        local k, v = q, q
+        if c[3] then k, v = seq(S, o.kdim or 8), seq(S, o.vdim or 8) end
+        local opts = {need_weights = false}
+        if c[5] == "bool" then opts.attn_mask = lucid.rand(L, S):lt(0.3) end
+        if c[5] == "float3" then opts.attn_mask = lucid.randn(N * 2, L, S, {dtype = dtype}) end
+        if c[5] == "kpm" then
+          opts.key_padding_mask = unbatched and lucid.rand(S):lt(0.3) or lucid.rand(N, S):lt(0.3)
+        end
+        local expected = lucid.no_grad(m, q, k, v, opts)
+        m:reuse_buffers()
+        local y, same, growth = reuse_calls(function() return m(q, k, v, opts) end, 10)
+        assert.is_true(same, c[1])
+        assert.are.equal(0, growth, c[1])
+        assert.is_true(lucid.equal(expected, y), c[1])
+        local z = m(q, k, v, opts)  -- recording on: a fresh tensor with a graph, as usual
+        assert.is_true(z.requires_grad and not rawequal(z, y), c[1])
+        assert.is_true(lucid.equal(expected, z), c[1])
+      end
+    end)
+  end
+
+  it("follows new shapes and weights, leaves other cases to the usual path, keeps the errors", function()
+    lucid.manual_seed(12)
+    local m = nn.MultiheadAttention(8, 2):eval():reuse_buffers()
+    local g = lucid.no_grad()
+    local a = m(lucid.randn(4, 2, 8), lucid.randn(4, 2, 8), lucid.randn(4, 2, 8), {need_weights = false})
+    local x = lucid.randn(5, 3, 8)
+    local b = m(x, x, x, {need_weights = false})
+    local before = b:clone()
+    m.in_proj_weight = nn.Parameter(m.in_proj_weight * 2)  -- a new weight: new views of it
+    local c = m(x, x, x, {need_weights = false})
+    local out, w = m(x, x, x)  -- need_weights: the usual path
+    local ok, e = pcall(m, x, x, x, {need_weights = false, attn_mask = lucid.rand(2, 2):lt(0.5)})
+    H.close(g)
+    assert.are.same({4, 2, 8}, a.shape)
+    assert.are.same({5, 3, 8}, b.shape)
+    assert.is_false(lucid.equal(before, c))
+    assert.is_true(lucid.allclose(out, c, {atol = 1e-6}))
+    assert.are.same({3, 5, 5}, w.shape)
+    assert.is_false(ok)
+    assert.matches("nn.MultiheadAttention: the 2-D attn_mask is {2, 2}, expected {5, 5} (L, S)", e, 1, true)
+    m:reuse_buffers(false)
+    assert.is_nil(rawget(m, "_attn"))
+  end)
+end)
+
+describe("reuse_buffers in the transformer encoder", function()
+  local cases = {
+    {"post-norm, relu, causal mask", {}, true},
+    {"pre-norm, gelu, batch first", {norm_first = true, activation = "gelu", batch_first = true}},
+  }
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("allocates nothing after the first call and gives the usual values (" .. dtype .. ")", function()
+      for _, c in ipairs(cases) do
+        lucid.manual_seed(13)
+        local o = c[2]
+        o.dim_feedforward = 16
+        local m = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, o), 2, nn.LayerNorm(8)):to(dtype):eval()
+        local x = o.batch_first and lucid.randn(3, 4, 8, {dtype = dtype}) or lucid.randn(4, 3, 8, {dtype = dtype})
+        local mask = c[3] and nn.Transformer.generate_square_subsequent_mask(4, {dtype = dtype}) or nil
+        local expected = lucid.no_grad(m, x, mask)
+        m:reuse_buffers()
+        local y, same, growth = reuse_calls(function() return m(x, mask) end, 10)
+        assert.is_true(same, c[1])
+        assert.are.equal(0, growth, c[1])
+        -- (LayerNorm's out= form rounds float32 differently in the last bit)
+        assert.is_true(lucid.allclose(expected, y, {atol = dtype == "float32" and 1e-6 or 1e-14}), c[1])
+        local z = m(x, mask)  -- recording on: a fresh tensor with a graph, as usual
+        assert.is_true(z.requires_grad and not rawequal(z, y), c[1])
+        assert.is_true(lucid.equal(expected, z), c[1])
+      end
+    end)
+  end
+
+  it("leaves a function given as activation to the usual path", function()
+    lucid.manual_seed(14)
+    local layer = nn.TransformerEncoderLayer(8, 2, {dim_feedforward = 16, activation = lucid.tanh}):eval()
+    local x = lucid.randn(4, 3, 8)
+    local expected = lucid.no_grad(layer, x)
+    layer:reuse_buffers()
+    local y = reuse_calls(function() return layer(x) end, 2)
+    assert.is_true(lucid.allclose(expected, y, {atol = 1e-6}))
+  end)
+end)

@@ -458,12 +458,20 @@ end
 -- nn.RNNCell, nn.LSTMCell and nn.GRUCell on a batch, and nn.RNN, nn.LSTM
 -- and nn.GRU in one direction on a batch (not packed), whose steps go into
 -- kept buffers (lc_rnn_cell_out, lc_rnn_layer_out) that the next call may
--- read back as its state. nn.Identity and nn.Dropout in eval mode return
+-- read back as its state; nn.MultiheadAttention with need_weights = false,
+-- not dropping out, with at most one mask and without add_bias_kv and
+-- add_zero_attn, whose projections, scores (lucid.matmul with out, then
+-- lucid.masked_softmax in place), heads and output go into kept buffers
+-- (self._attn, with the views of them it reads); and
+-- nn.TransformerEncoderLayer and nn.TransformerEncoder with the "relu" or
+-- "gelu" activation, which apply it in place on linear1's buffer and add
+-- each residual into the sublayer's result. nn.Identity and nn.Dropout in eval mode return
 -- their input; nn.Flatten and nn.Unflatten keep the view they made of the
 -- last input tensor (Module:_view_for), which inside such a model is the
--- previous layer's buffer. Every other layer (bidirectional recurrent
--- layers, the attention and transformer layers, Embedding, Bilinear, the
--- losses) allocates its output as usual, as does any layer given integer
+-- previous layer's buffer. Every other layer or case (bidirectional
+-- recurrent layers, attention with need_weights = true or two masks, the
+-- transformer decoder, an encoder layer's activation given as a function,
+-- Embedding, Bilinear, the losses) allocates its output as usual, as does any layer given integer
 -- input or an input the cases above leave out. A layer of your own joins in
 -- through Module:_buffer, Module:_kept and _keep, or Module:_view_for and
 -- _keep_view (below), the mechanisms all of these use.
@@ -477,6 +485,7 @@ function Module:reuse_buffers(...)
       rawset(m, "_out2", nil)
       rawset(m, "_out_key", nil)
       rawset(m, "_rnn_buffers", nil)
+      rawset(m, "_attn", nil)
       rawset(m, "_view_in", nil)
     end
   end
