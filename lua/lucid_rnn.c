@@ -167,8 +167,9 @@ static int l_rnn_cell_out(lua_State *L) {
 }
 
 /* _rnn_layer_out(mode, x, batch_first, hx, cx|nil, k, w_ih, w_hh, b_ih|nil,
- * b_hh|nil, w_hr|nil, out, fname): layer k (0-based) of nn.RNN, nn.LSTM or
- * nn.GRU under reuse_buffers, its states hx[k] (and cx[k]) of the
+ * b_hh|nil, w_hr|nil, out, fname [, reverse]): layer k (0-based, counting
+ * a bidirectional layer's directions apart) of nn.RNN, nn.LSTM or nn.GRU
+ * under reuse_buffers, its states hx[k] (and cx[k]) of the
  * (layers, B, size) states; out returned. The views it takes (x
  * time-major, the states' rows) are released before it returns, so
  * nothing outlives the call. */
@@ -190,7 +191,7 @@ static int l_rnn_layer_out(lua_State *L) {
   lc_tensor *c0 = h0 && cx ? lc_select(ctx, cx, 0, k) : NULL;
   lc_status st = !h0 || (cx && !c0) ? lc_ctx_status(ctx)
                  : lc_rnn_layer_out(ctx, (lc_rnn_mode)mode, out, xt, h0, c0, w[0], w[1], w[2], w[3],
-                                    w[4], 0);
+                                    w[4], lua_toboolean(L, 14));
   lc_tensor_release(xt);
   lc_tensor_release(h0);
   lc_tensor_release(c0);

@@ -367,6 +367,14 @@ describe("reuse_buffers in the recurrent layers", function()
     end, true},
     {"GRU 2 layers", function() return nn.GRU(4, 5, {num_layers = 2}) end},
     {"RNN relu, batch first", function() return nn.RNN(4, 5, {nonlinearity = "relu", batch_first = true}) end},
+    {"LSTM bidirectional", function() return nn.LSTM(4, 5, {bidirectional = true}) end, true},
+    {"LSTM bidirectional, 2 layers, projected", function()
+      return nn.LSTM(4, 5, {bidirectional = true, num_layers = 2, proj_size = 3})
+    end, true},
+    {"GRU bidirectional, 2 layers, batch first", function()
+      return nn.GRU(4, 5, {bidirectional = true, num_layers = 2, batch_first = true})
+    end},
+    {"RNN bidirectional, 3 layers", function() return nn.RNN(4, 5, {bidirectional = true, num_layers = 3}) end},
   }
   for _, dtype in ipairs({"float32", "float64"}) do
     it("run sequences allocating nothing after the first call, with the usual values (" .. dtype .. ")",
@@ -408,7 +416,7 @@ describe("reuse_buffers in the recurrent layers", function()
       end)
   end
 
-  it("leave bidirectional and unbatched runs to the usual path, and keep the errors", function()
+  it("leave unbatched runs and training dropout to the usual path, and keep the errors", function()
     local bi = nn.GRU(4, 5, {bidirectional = true}):reuse_buffers()
     local m = nn.LSTM(4, 5):reuse_buffers()
     local g = lucid.no_grad()
@@ -423,6 +431,14 @@ describe("reuse_buffers in the recurrent layers", function()
     assert.is_false(ok1 or ok2)
     assert.matches("nn.LSTM: hx must be a table {h0, c0}, got", e1, 1, true)
     assert.matches("nn.LSTM: expected h0 (hx[1]) of shape {1, 2, 5}, got {1, 3, 5}", e2, 1, true)
+    -- dropout between layers in training mode, recording off: the usual path draws it
+    local d = nn.GRU(4, 5, {num_layers = 2, dropout = 0.5})
+    local x = lucid.randn(3, 2, 4)
+    lucid.manual_seed(21)
+    local expected = lucid.no_grad(d, x)
+    d:reuse_buffers()
+    lucid.manual_seed(21)
+    assert.is_true(lucid.equal(expected, (lucid.no_grad(d, x))))
   end)
 end)
 

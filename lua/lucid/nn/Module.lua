@@ -456,9 +456,10 @@ end
 -- lc_layer_norm_out, lc_group_norm_out, lc_conv2d_out and
 -- lc_conv_transpose2d_out, over 4-d views for the 1-d layers); and
 -- nn.RNNCell, nn.LSTMCell and nn.GRUCell on a batch, and nn.RNN, nn.LSTM
--- and nn.GRU in one direction on a batch (not packed), whose steps go into
--- kept buffers (lc_rnn_cell_out, lc_rnn_layer_out) that the next call may
--- read back as its state; nn.MultiheadAttention with need_weights = false,
+-- and nn.GRU on a batch (not packed, no dropout drawn between layers),
+-- whose steps go into kept buffers (lc_rnn_cell_out, lc_rnn_layer_out, per
+-- layer and direction; a bidirectional layer's two outputs copied into the
+-- halves of one kept buffer) that the next call may read back as its state; nn.MultiheadAttention with need_weights = false,
 -- not dropping out, with at most one mask and without add_bias_kv and
 -- add_zero_attn, whose projections, scores (lucid.matmul with out, then
 -- lucid.masked_softmax in place), heads and output go into kept buffers
@@ -468,8 +469,8 @@ end
 -- each residual into the sublayer's result. nn.Identity and nn.Dropout in eval mode return
 -- their input; nn.Flatten and nn.Unflatten keep the view they made of the
 -- last input tensor (Module:_view_for), which inside such a model is the
--- previous layer's buffer. Every other layer or case (bidirectional
--- recurrent layers, attention with need_weights = true or two masks, the
+-- previous layer's buffer. Every other layer or case (packed or unbatched
+-- recurrent input, attention with need_weights = true or two masks, the
 -- transformer decoder, an encoder layer's activation given as a function,
 -- Embedding, Bilinear, the losses) allocates its output as usual, as does any layer given integer
 -- input or an input the cases above leave out. A layer of your own joins in

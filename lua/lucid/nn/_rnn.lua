@@ -130,42 +130,59 @@ local function state_fits(s, ...)
 end
 
 -- The buffers of a layer under reuse_buffers for input x (3-d, checked):
--- per layer a flat result R (output, h_n, c_n, as lc_rnn_layer_out writes
--- them) and its views; the (layers, B, size) states returned and their rows;
+-- per layer and direction (k = (layer - 1) * dirs + direction, as the
+-- states count them) a flat result R (output, h_n, c_n, as
+-- lc_rnn_layer_out writes them) and its views; per bidirectional layer one
+-- (T, B, 2 P) output both directions are copied into (the next layer's
+-- input); the (layers * dirs, B, size) states returned and their rows;
 -- zero states for hx == nil; the parameter names.
 local function layer_buffers(self, x, lstm)
   local dtype = x.dtype
   local T, B = x:size(1), x:size(2)
   if self.batch_first then T, B = B, T end
   local H, L = self.hidden_size, self.num_layers
+  local dirs = self.bidirectional and 2 or 1
   local P = self.proj_size > 0 and self.proj_size or H
   local opts = {dtype = dtype}
-  local b = {R = {}, o = {}, hn = {}, cn = {}, hrow = {}, crow = {}, names = {}, B = B, P = P, H = H}
-  b.h_n = lucid.empty({L, B, P}, opts)
-  b.c_n = lstm and lucid.empty({L, B, H}, opts) or nil
-  b.zh = lucid.zeros({L, B, P}, opts)
-  b.zc = lstm and lucid.zeros({L, B, H}, opts) or nil
+  local b = {R = {}, o = {}, hn = {}, cn = {}, hrow = {}, crow = {}, names = {}, out_l = {}, half = {},
+    B = B, P = P, H = H, dirs = dirs}
+  b.h_n = lucid.empty({L * dirs, B, P}, opts)
+  b.c_n = lstm and lucid.empty({L * dirs, B, H}, opts) or nil
+  b.zh = lucid.zeros({L * dirs, B, P}, opts)
+  b.zc = lstm and lucid.zeros({L * dirs, B, H}, opts) or nil
   local n = T * B * P
   for l = 1, L do
-    local R = lucid.empty({n + B * P + (lstm and B * H or 0)}, opts)
-    b.R[l], b.o[l] = R, R:narrow(1, 1, n):view(T, B, P)
-    b.hn[l], b.hrow[l] = R:narrow(1, n + 1, B * P):view(B, P), b.h_n[l]
-    if lstm then b.cn[l], b.crow[l] = R:narrow(1, n + B * P + 1, B * H):view(B, H), b.c_n[l] end
-    local sfx = "_l" .. (l - 1)
-    b.names[l] = {"weight_ih" .. sfx, "weight_hh" .. sfx, "bias_ih" .. sfx, "bias_hh" .. sfx, "weight_hr" .. sfx}
+    local both = dirs == 2 and lucid.empty({T, B, 2 * P}, opts) or nil
+    for d = 1, dirs do
+      local k = (l - 1) * dirs + d
+      local R = lucid.empty({n + B * P + (lstm and B * H or 0)}, opts)
+      b.R[k], b.o[k] = R, R:narrow(1, 1, n):view(T, B, P)
+      b.hn[k], b.hrow[k] = R:narrow(1, n + 1, B * P):view(B, P), b.h_n[k]
+      if lstm then b.cn[k], b.crow[k] = R:narrow(1, n + B * P + 1, B * H):view(B, H), b.c_n[k] end
+      local sfx = "_l" .. (l - 1) .. (d == 2 and "_reverse" or "")
+      b.names[k] = {"weight_ih" .. sfx, "weight_hh" .. sfx, "bias_ih" .. sfx, "bias_hh" .. sfx, "weight_hr" .. sfx}
+      if both then b.half[k] = both:narrow(3, (d - 1) * P + 1, P) end
+    end
+    b.out_l[l] = both or b.o[l]
   end
-  b.out = self.batch_first and b.o[L]:transpose(1, 2) or b.o[L]
+  b.out = self.batch_first and b.out_l[L]:transpose(1, 2) or b.out_l[L]
   b.state = lstm and {b.h_n, b.c_n} or b.h_n
   return b
 end
 
 -- Module:reuse_buffers for nn.RNN, nn.LSTM and nn.GRU on a batch (3-d
--- input, one direction, not packed): each layer's run goes into a kept
--- buffer (lc_rnn_layer_out), the states into kept (layers, B, size)
--- tensors, which a loop may pass back as hx. nil for what it does not
--- cover (the usual path then runs, raising for bad arguments).
+-- input, not packed, one direction or two): each layer's run (each
+-- direction's) goes into a kept buffer (lc_rnn_layer_out), a bidirectional
+-- layer's two outputs are copied into the halves of one kept buffer, the
+-- states into kept (layers * dirs, B, size) tensors, which a loop may pass
+-- back as hx. Dropout between layers in training mode is left to the
+-- usual path. nil for what it does not cover (the usual path then runs,
+-- raising for bad arguments).
 local function reuse_layer(self, x, hx, lstm)
-  if self.bidirectional or C.is_grad_enabled() or not C.is_tensor(x) or x.ndim ~= 3 then return nil end
+  if C.is_grad_enabled() or not C.is_tensor(x) or x.ndim ~= 3 or
+      (self.dropout > 0 and self.training and self.num_layers > 1) then
+    return nil
+  end
   local b = self:_kept(x) and rawget(self, "_rnn_buffers")
   if not b then
     local dtype = x.dtype
@@ -183,21 +200,27 @@ local function reuse_layer(self, x, hx, lstm)
   else
     h0 = hx
   end
-  if not state_fits(h0, self.num_layers, b.B, b.P) or (lstm and not state_fits(c0, self.num_layers, b.B, b.H)) then
+  local dirs = b.dirs
+  local nl = self.num_layers * dirs
+  if not state_fits(h0, nl, b.B, b.P) or (lstm and not state_fits(c0, nl, b.B, b.H)) then
     return nil
   end
   local p, mode, fname = self._parameters, MODE_NUMBERS[self.mode], self.fname
   local layer_in, batch_first = x, self.batch_first
   for l = 1, self.num_layers do
-    local nm = b.names[l]
-    C._rnn_layer_out(mode, layer_in, batch_first, h0, c0, l - 1, p[nm[1]], p[nm[2]], p[nm[3]], p[nm[4]],
-      p[nm[5]], b.R[l], fname)
-    layer_in, batch_first = b.o[l], false
+    for d = 1, dirs do
+      local k = (l - 1) * dirs + d
+      local nm = b.names[k]
+      C._rnn_layer_out(mode, layer_in, batch_first, h0, c0, k - 1, p[nm[1]], p[nm[2]], p[nm[3]], p[nm[4]],
+        p[nm[5]], b.R[k], fname, d == 2)
+      if dirs == 2 then b.half[k]:copy_(b.o[k]) end
+    end
+    layer_in, batch_first = b.out_l[l], false
   end
   -- the states last: hx may be the previous call's, which every layer read
-  for l = 1, self.num_layers do
-    b.hrow[l]:copy_(b.hn[l])
-    if lstm then b.crow[l]:copy_(b.cn[l]) end
+  for k = 1, nl do
+    b.hrow[k]:copy_(b.hn[k])
+    if lstm then b.crow[k]:copy_(b.cn[k]) end
   end
   return b.out, b.state
 end
