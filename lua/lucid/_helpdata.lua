@@ -751,9 +751,12 @@ torch.chunk. Views."},
    text = "Joins tensors along an existing dim (1 by default); other sizes must match."},
   {name = "lucid.stack", section = "Shapes and indexing", usage = "lucid.stack({a, b, ...} [, dim])", also = {}, aka = {},
    text = "Joins same-shaped tensors along a new dim (1 by default)."},
-  {name = "lucid.index_select", section = "Shapes and indexing", usage = "t:index_select(dim, index)", also = {}, aka = {},
+  {name = "lucid.index_select", section = "Shapes and indexing", usage = "t:index_select(dim, index [, out])", also = {}, aka = {},
    text = "The entries at the given 1-based indices along dim; index is a 1-D tensor or a\
-Lua array such as {3, 1}."},
+Lua array such as {3, 1}. With out (grad mode off) it writes there and\
+returns it, and index may be a tensor of any shape, whose dims replace dim\
+in out's shape (contiguous): weight (n, d) and index (2, 3) give out (2, 3,\
+d), nn.Embedding's lookup under Module:reuse_buffers."},
   {name = "lucid.sort", section = "Shapes and indexing", usage = "local values, indices = t:sort([dim [, descending]])  or  t:sort{dim =, descending =, stable =}", also = {}, aka = {},
    text = "The values along dim (the last by default) in ascending order (descending\
 with descending = true), and their 1-based indices (int64), as torch.sort.\
@@ -1431,7 +1434,8 @@ sizes) to mean 0 and variance 1, then scales by weight and adds bias."},
   {name = "nn.Embedding", section = "nn: more layers", usage = "nn.Embedding(num_embeddings, embedding_dim [, padding_idx])", also = {}, aka = {},
    text = "A lookup table: called with a tensor (or Lua array) of 1-based indices it\
 returns their rows, {..., embedding_dim}. weight is drawn from N(0, 1); only\
-the rows used get gradients; the padding_idx row stays zero."},
+the rows used get gradients; the padding_idx row stays zero. Under\
+Module:reuse_buffers a tensor of indices is looked up into a kept result."},
   {name = "nn.Bilinear", section = "nn: more layers", usage = "nn.Bilinear(in1_features, in2_features, out_features [, bias = true])", also = {}, aka = {},
    text = "y[k] = x1 W[k] x2^T + b[k] for x1 {.., in1} and x2 {.., in2}; W {out, in1,\
 in2}, b {out}, both from U(-1/sqrt(in1), 1/sqrt(in1))."},
