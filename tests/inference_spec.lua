@@ -697,7 +697,7 @@ describe("reuse_buffers in MultiheadAttention", function()
   end)
 end)
 
-describe("reuse_buffers in the transformer encoder", function()
+describe("reuse_buffers in the transformer layers", function()
   local cases = {
     {"post-norm, relu, causal mask", {}, true},
     {"pre-norm, gelu, batch first", {norm_first = true, activation = "gelu", batch_first = true}},
@@ -721,6 +721,28 @@ describe("reuse_buffers in the transformer encoder", function()
         local z = m(x, mask)  -- recording on: a fresh tensor with a graph, as usual
         assert.is_true(z.requires_grad and not rawequal(z, y), c[1])
         assert.is_true(lucid.equal(expected, z), c[1])
+      end
+    end)
+  end
+
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("allocates nothing in a whole nn.Transformer after the first call (" .. dtype .. ")", function()
+      for _, o in ipairs({{}, {norm_first = true, activation = "gelu", batch_first = true}}) do
+        lucid.manual_seed(16)
+        o.d_model, o.nhead, o.num_encoder_layers, o.num_decoder_layers, o.dim_feedforward = 8, 2, 2, 2, 16
+        local m = nn.Transformer(o):to(dtype):eval()
+        local src = o.batch_first and lucid.randn(3, 5, 8, {dtype = dtype}) or lucid.randn(5, 3, 8, {dtype = dtype})
+        local tgt = o.batch_first and lucid.randn(3, 4, 8, {dtype = dtype}) or lucid.randn(4, 3, 8, {dtype = dtype})
+        local opts = {tgt_mask = nn.Transformer.generate_square_subsequent_mask(4, {dtype = dtype})}
+        local expected = lucid.no_grad(m, src, tgt, opts)
+        m:reuse_buffers()
+        local y, same, growth = reuse_calls(function() return m(src, tgt, opts) end, 10)
+        assert.is_true(same)
+        assert.are.equal(0, growth)
+        assert.is_true(lucid.allclose(expected, y, {atol = dtype == "float32" and 2e-6 or 1e-14}))
+        local z = m(src, tgt, opts)  -- recording on: a fresh tensor with a graph, as usual
+        assert.is_true(z.requires_grad and not rawequal(z, y))
+        assert.is_true(lucid.equal(expected, z))
       end
     end)
   end

@@ -464,18 +464,19 @@ end
 -- out, with at most one mask and without add_bias_kv and add_zero_attn,
 -- whose projections, scores (lc_matmul_out, then lc_masked_softmax_out in
 -- place), heads and output go into kept buffers (self._attn, with the
--- views of them it reads); nn.TransformerEncoderLayer and
--- nn.TransformerEncoder with the "relu" or "gelu" activation, which apply
--- it in place on linear1's buffer and add each residual into the
--- sublayer's result; and nn.Embedding given a tensor of indices
+-- views of them it reads); nn.TransformerEncoderLayer,
+-- nn.TransformerDecoderLayer and the nn.TransformerEncoder,
+-- nn.TransformerDecoder and nn.Transformer made of them, with the "relu" or
+-- "gelu" activation, which apply it in place on linear1's buffer and add
+-- each residual into the sublayer's result; and nn.Embedding given a tensor of indices
 -- (lc_index_select_out into its kept result). nn.Identity and nn.Dropout
 -- in eval mode return
 -- their input; nn.Flatten and nn.Unflatten keep the view they made of the
 -- last input tensor (Module:_view_for), which inside such a model is the
 -- previous layer's buffer. Every other layer or case (packed or unbatched
--- recurrent input, attention with need_weights = true or two masks, the
--- transformer decoder, an encoder layer's activation given as a function,
--- Bilinear, the losses) allocates its output as usual, as does any layer given integer
+-- recurrent input, attention with need_weights = true or two masks, a
+-- transformer layer's activation given as a function, Bilinear, the
+-- losses) allocates its output as usual, as does any layer given integer
 -- input or an input the cases above leave out. A layer of your own joins in
 -- through Module:_buffer, Module:_kept and _keep, or Module:_view_for and
 -- _keep_view (below), the mechanisms all of these use.

@@ -4,9 +4,7 @@
 -- nn.TransformerEncoderLayer: self-attention then a feed-forward block, each
 -- with dropout, a residual connection and a LayerNorm (after, or before
 -- with norm_first), as PyTorch 1.13's, with its submodule names.
-local lucid = require("lucid")
 local nn = require("lucid.nn")
-local is_grad_enabled = require("lucid.core").is_grad_enabled
 local args = require("lucid._args")
 local attention = require("lucid.nn._attention")
 
@@ -69,31 +67,14 @@ function Layer:_sa_block(x, mask, kpm)
   return self.dropout1(y)
 end
 
--- (reusing: relu and gelu in place on linear1's buffer)
 function Layer:_ff_block(x, reusing)
-  local h, act = self.linear1(x), self.activation
-  local float = h.dtype == "float32" or h.dtype == "float64"
-  if reusing and float and act == lucid.relu then
-    lucid.relu(h, h)
-  elseif reusing and float and act == lucid.gelu then
-    lucid.gelu(h, "none", h)
-  else
-    h = act(h)
-  end
+  local h = attention.activate(self.activation, self.linear1(x), reusing)
   return self.dropout2(self.linear2(self.dropout(h)))
-end
-
--- x + y; under reuse_buffers (recording off) added into y in place: y is
--- a block's result, a buffer of its last layer (or a fresh tensor), which
--- nothing else reads.
-local function residual(x, y, reusing)
-  if reusing then return y:add_(x) end
-  return x + y
 end
 
 function Layer:forward(...)
   local x, mask, kpm = Layer.forward_schema:parse(...)
-  local reusing = rawget(self, "_reuse") ~= nil and not is_grad_enabled()
+  local reusing, residual = attention.reusing(self), attention.residual
   if self.norm_first then
     x = residual(x, self:_sa_block(self.norm1(x), mask, kpm), reusing)
     return residual(x, self:_ff_block(self.norm2(x), reusing), reusing)

@@ -387,6 +387,29 @@ function M.activation_fn(v)
   return v
 end
 
+-- Under reuse_buffers (recording off) a transformer layer is reusing: it
+-- applies a "relu" or "gelu" activation in place and adds each residual
+-- into the sublayer's result.
+function M.reusing(self)
+  return rawget(self, "_reuse") ~= nil and not C.is_grad_enabled()
+end
+
+-- act(h); when reusing, relu and gelu in place on h (linear1's buffer).
+function M.activate(act, h, reusing)
+  if reusing and (h.dtype == "float32" or h.dtype == "float64") then
+    if act == lucid.relu then return lucid.relu(h, h) end
+    if act == lucid.gelu then return lucid.gelu(h, "none", h) end
+  end
+  return act(h)
+end
+
+-- x + y; when reusing, added into y in place: y is a block's result, a
+-- buffer of its last layer (or a fresh tensor), which nothing else reads.
+function M.residual(x, y, reusing)
+  if reusing then return y:add_(x) end
+  return x + y
+end
+
 -- n copies of layer (PyTorch's deepcopy in _get_clones): the same class
 -- built from the same options, with the layer's values loaded.
 function M.clones(fname, layer, n)
