@@ -672,6 +672,33 @@ describe("reuse_buffers in MultiheadAttention", function()
     end)
   end
 
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("keeps the attention weights too, averaged or per head (" .. dtype .. ")", function()
+      for _, c in ipairs({{"averaged", true}, {"per head", false}, {"averaged, unbatched", true, true},
+                          {"per head, unbatched", false, true}, {"averaged over 3 heads", true, false, 3}}) do
+        lucid.manual_seed(17)
+        local heads = c[4] or 2
+        local m = nn.MultiheadAttention(2 * heads, heads):to(dtype):eval()
+        local x = c[3] and lucid.randn(4, 2 * heads, {dtype = dtype}) or lucid.randn(4, 3, 2 * heads, {dtype = dtype})
+        local opts = {average_attn_weights = c[2]}
+        local expected, ew = lucid.no_grad(m, x, x, x, opts)
+        m:reuse_buffers()
+        local w
+        local y, same, growth = reuse_calls(function()
+          local o, wt = m(x, x, x, opts)
+          w = w or wt
+          return rawequal(w, wt) and o or nil
+        end, 10)
+        assert.is_true(same, c[1])
+        assert.are.equal(0, growth, c[1])
+        assert.is_true(lucid.equal(expected, y), c[1])
+        assert.are.same(ew.shape, w.shape, c[1])
+        -- the mean over the heads is a GEMM with a row of 1 / H: its own rounding
+        assert.is_true(lucid.allclose(ew, w, {atol = dtype == "float32" and 1e-7 or 1e-16}), c[1])
+      end
+    end)
+  end
+
   it("follows new shapes and weights, leaves other cases to the usual path, keeps the errors", function()
     lucid.manual_seed(12)
     local m = nn.MultiheadAttention(8, 2):eval():reuse_buffers()
@@ -682,7 +709,7 @@ describe("reuse_buffers in MultiheadAttention", function()
     local before = b:clone()
     m.in_proj_weight = nn.Parameter(m.in_proj_weight * 2)  -- a new weight: new views of it
     local c = m(x, x, x, {need_weights = false})
-    local out, w = m(x, x, x)  -- need_weights: the usual path
+    local out, w = m(x, x, x)  -- need_weights: the averaged weights in a kept buffer too
     local ok, e = pcall(m, x, x, x, {need_weights = false, attn_mask = lucid.rand(2, 2):lt(0.5)})
     H.close(g)
     assert.are.same({4, 2, 8}, a.shape)

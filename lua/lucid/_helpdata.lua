@@ -1513,9 +1513,10 @@ kdim or vdim differ from embed_dim), in_proj_bias (3 E), bias_k and bias_v (1,\
 1, E) with add_bias_kv, out_proj.weight and out_proj.bias; in_proj weights\
 from xavier_uniform_, biases zero, bias_k and bias_v from xavier_normal_, as\
 PyTorch. dropout applies to the attention weights in training mode. Under\
-Module:reuse_buffers, with need_weights = false and at most one mask (and\
-neither add_bias_kv nor add_zero_attn), a call allocates no tensor memory\
-after the first; with need_weights = true it allocates as usual."},
+Module:reuse_buffers, with at most one mask and neither add_bias_kv nor\
+add_zero_attn (and no dropout drawn), a call allocates no tensor memory\
+after the first: out and weights are kept buffers, overwritten by the\
+next call."},
   {name = "nn.TransformerEncoderLayer", section = "nn: attention", usage = "nn.TransformerEncoderLayer(d_model, nhead [, dim_feedforward = 2048, dropout = 0.1, activation = \"relu\", layer_norm_eps = 1e-5, batch_first = false, norm_first = false] [, {dtype =}])", also = {}, aka = {},
    text = "PyTorch 1.13's encoder layer: x = norm1(x + sa(x)), x = norm2(x + ff(x)), or with\
 norm_first x = x + sa(norm1(x)), x = x + ff(norm2(x)); ff(x) = linear2(dropout(\

@@ -460,11 +460,12 @@ end
 -- whose steps go into kept buffers (lc_rnn_cell_out, lc_rnn_layer_out, per
 -- layer and direction; a bidirectional layer's two outputs copied into the
 -- halves of one kept buffer) that the next call may read back as its
--- state; nn.MultiheadAttention with need_weights = false, not dropping
--- out, with at most one mask and without add_bias_kv and add_zero_attn,
--- whose projections, scores (lc_matmul_out, then lc_masked_softmax_out in
--- place), heads and output go into kept buffers (self._attn, with the
--- views of them it reads); nn.TransformerEncoderLayer,
+-- state; nn.MultiheadAttention not dropping out, with at most one mask and
+-- without add_bias_kv and add_zero_attn, whose projections, scores
+-- (lc_matmul_out, then lc_masked_softmax_out in place, which are the
+-- per-head weights; the averaged ones one more lc_matmul_out), heads and
+-- output go into kept buffers (self._attn, with the views of them it
+-- reads); nn.TransformerEncoderLayer,
 -- nn.TransformerDecoderLayer and the nn.TransformerEncoder,
 -- nn.TransformerDecoder and nn.Transformer made of them, with the "relu" or
 -- "gelu" activation, which apply it in place on linear1's buffer and add
@@ -474,7 +475,7 @@ end
 -- their input; nn.Flatten and nn.Unflatten keep the view they made of the
 -- last input tensor (Module:_view_for), which inside such a model is the
 -- previous layer's buffer. Every other layer or case (packed or unbatched
--- recurrent input, attention with need_weights = true or two masks, a
+-- recurrent input, attention with two masks, a
 -- transformer layer's activation given as a function, Bilinear, the
 -- losses) allocates its output as usual, as does any layer given integer
 -- input or an input the cases above leave out. A layer of your own joins in

@@ -148,10 +148,31 @@ local function buffer(lead, k, last, dtype)
   return C.empty(shape, {dtype = dtype})
 end
 
--- The output, or nil for a case this path leaves to the usual one (which
--- also raises the errors). The caller checked: reuse on, recording off, no
--- weights wanted.
-local function reuse_forward(self, query, key, value, kpm, attn_mask)
+-- The weights of the reusing path: the scores buffer itself (N, H, L, S),
+-- or their mean over the heads, one GEMM of a (1, H) row of 1 / H with the
+-- scores seen as (N, H, L S) into a kept (N, 1, L S); views for an
+-- unbatched call. Made once per buffers (st).
+local function reuse_weights(st, average, unbatched, H, dtype)
+  local N, L, S = st.N, st.L, st.S
+  if average then
+    if st.avg == nil then
+      st.avg_row = lucid.full({1, H}, 1 / H, {dtype = dtype})
+      st.scores_flat = st.scores:view(N, H, L * S)
+      st.avg = C.empty({N, 1, L * S}, {dtype = dtype})
+      st.avg_out = unbatched and st.avg:view(L, S) or st.avg:view(N, L, S)
+    end
+    matmul(st.avg_row, st.scores_flat, st.avg)
+    return st.avg_out
+  end
+  if not unbatched then return st.scores end
+  if st.scores_out == nil then st.scores_out = st.scores:view(H, L, S) end
+  return st.scores_out
+end
+
+-- The output and weights (nil unless wanted), or nil for a case this path
+-- leaves to the usual one (which also raises the errors). The caller
+-- checked: reuse on, recording off.
+local function reuse_forward(self, query, key, value, kpm, attn_mask, need_weights, average)
   local p = self._parameters
   if p.bias_k or self.add_zero_attn or (self.training and self.dropout > 0) or
       (kpm ~= nil and attn_mask ~= nil) then
@@ -239,7 +260,9 @@ local function reuse_forward(self, query, key, value, kpm, attn_mask)
   matmul(scores, st.v, st.ctx)
   st.merged_heads:copy_(st.ctx)
   local op = self.out_proj
-  return lucid.linear(st.merged, op.weight, op.bias, st.out)
+  local out = lucid.linear(st.merged, op.weight, op.bias, st.out)
+  if not need_weights then return out, nil end
+  return out, reuse_weights(st, average, unbatched, H, dtype)
 end
 
 -- The forward of nn.MultiheadAttention (PyTorch 1.13's
@@ -263,9 +286,9 @@ function M.multihead_forward(self, query, key, value, kpm, need_weights, attn_ma
   end
   check_mask(fname, "key_padding_mask", kpm, dtype)
   check_mask(fname, "attn_mask", attn_mask, dtype)
-  if not need_weights and rawget(self, "_reuse") and not C.is_grad_enabled() then
-    local out = reuse_forward(self, query, key, value, kpm, attn_mask)
-    if out ~= nil then return out, nil end
+  if rawget(self, "_reuse") and not C.is_grad_enabled() then
+    local out, weights = reuse_forward(self, query, key, value, kpm, attn_mask, need_weights, average)
+    if out ~= nil then return out, weights end
   end
   local batched = qd == 3
   -- self-attention: one tensor, one projection GEMM (kept through the layout changes)
