@@ -375,6 +375,13 @@ describe("reuse_buffers in the recurrent layers", function()
       return nn.GRU(4, 5, {bidirectional = true, num_layers = 2, batch_first = true})
     end},
     {"RNN bidirectional, 3 layers", function() return nn.RNN(4, 5, {bidirectional = true, num_layers = 3}) end},
+    {"LSTM unbatched", function() return nn.LSTM(4, 5) end, true, true},
+    {"LSTM unbatched, bidirectional, 2 layers, projected", function()
+      return nn.LSTM(4, 5, {bidirectional = true, num_layers = 2, proj_size = 3})
+    end, true, true},
+    {"GRU unbatched, 2 layers, batch first", function()
+      return nn.GRU(4, 5, {num_layers = 2, batch_first = true})
+    end, false, true},
   }
   for _, dtype in ipairs({"float32", "float64"}) do
     it("run sequences allocating nothing after the first call, with the usual values (" .. dtype .. ")",
@@ -383,7 +390,7 @@ describe("reuse_buffers in the recurrent layers", function()
           lucid.manual_seed(10)
           local m, lstm = c[2]():to(dtype):eval(), c[3]
           local xs = {}
-          for i = 1, 3 do xs[i] = lucid.randn(6, 3, 4, {dtype = dtype}) end
+          for i = 1, 3 do xs[i] = c[4] and lucid.randn(6, 4, {dtype = dtype}) or lucid.randn(6, 3, 4, {dtype = dtype}) end
           -- chunks of a long sequence, each starting from the last one's state
           local function chunks()
             local o, s = m(xs[1])
@@ -416,7 +423,7 @@ describe("reuse_buffers in the recurrent layers", function()
       end)
   end
 
-  it("leave unbatched runs and training dropout to the usual path, and keep the errors", function()
+  it("leave training dropout to the usual path, and keep the errors", function()
     local bi = nn.GRU(4, 5, {bidirectional = true}):reuse_buffers()
     local m = nn.LSTM(4, 5):reuse_buffers()
     local g = lucid.no_grad()

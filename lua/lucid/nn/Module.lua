@@ -456,7 +456,8 @@ end
 -- lc_layer_norm_out, lc_group_norm_out, lc_conv2d_out and
 -- lc_conv_transpose2d_out, over 4-d views for the 1-d layers); and
 -- nn.RNNCell, nn.LSTMCell and nn.GRUCell on a batch, and nn.RNN, nn.LSTM
--- and nn.GRU on a batch (not packed, no dropout drawn between layers),
+-- and nn.GRU on a batch or one unbatched sequence (not packed, no dropout
+-- drawn between layers),
 -- whose steps go into kept buffers (lc_rnn_cell_out, lc_rnn_layer_out, per
 -- layer and direction; a bidirectional layer's two outputs copied into the
 -- halves of one kept buffer) that the next call may read back as its
@@ -474,8 +475,8 @@ end
 -- in eval mode return
 -- their input; nn.Flatten and nn.Unflatten keep the view they made of the
 -- last input tensor (Module:_view_for), which inside such a model is the
--- previous layer's buffer. Every other layer or case (packed or unbatched
--- recurrent input, attention with two masks, a
+-- previous layer's buffer. Every other layer or case (packed recurrent
+-- input, an unbatched cell, attention with two masks, a
 -- transformer layer's activation given as a function, Bilinear, the
 -- losses) allocates its output as usual, as does any layer given integer
 -- input or an input the cases above leave out. A layer of your own joins in

@@ -138,8 +138,9 @@ end
 -- zero states for hx == nil; the parameter names.
 local function layer_buffers(self, x, lstm)
   local dtype = x.dtype
-  local T, B = x:size(1), x:size(2)
-  if self.batch_first then T, B = B, T end
+  local unbatched = x.ndim == 2
+  local T, B = x:size(1), unbatched and 1 or x:size(2)
+  if self.batch_first and not unbatched then T, B = B, T end
   local H, L = self.hidden_size, self.num_layers
   local dirs = self.bidirectional and 2 or 1
   local P = self.proj_size > 0 and self.proj_size or H
@@ -165,13 +166,20 @@ local function layer_buffers(self, x, lstm)
     end
     b.out_l[l] = both or b.o[l]
   end
-  b.out = self.batch_first and b.out_l[L]:transpose(1, 2) or b.out_l[L]
+  b.unbatched = unbatched
+  if unbatched then  -- (T, P) and (layers, size) views of the batch of one
+    b.out = b.out_l[L]:view(T, dirs * P)
+    b.h_n, b.c_n = b.h_n:view(L * dirs, P), lstm and b.c_n:view(L * dirs, H) or nil
+    b.zh, b.zc = b.zh:view(L * dirs, P), lstm and b.zc:view(L * dirs, H) or nil
+  else
+    b.out = self.batch_first and b.out_l[L]:transpose(1, 2) or b.out_l[L]
+  end
   b.state = lstm and {b.h_n, b.c_n} or b.h_n
   return b
 end
 
--- Module:reuse_buffers for nn.RNN, nn.LSTM and nn.GRU on a batch (3-d
--- input, not packed, one direction or two): each layer's run (each
+-- Module:reuse_buffers for nn.RNN, nn.LSTM and nn.GRU on a batch or one
+-- sequence (3-d or 2-d input, not packed, one direction or two): each layer's run (each
 -- direction's) goes into a kept buffer (lc_rnn_layer_out), a bidirectional
 -- layer's two outputs are copied into the halves of one kept buffer, the
 -- states into kept (layers * dirs, B, size) tensors, which a loop may pass
@@ -179,14 +187,14 @@ end
 -- usual path. nil for what it does not cover (the usual path then runs,
 -- raising for bad arguments).
 local function reuse_layer(self, x, hx, lstm)
-  if C.is_grad_enabled() or not C.is_tensor(x) or x.ndim ~= 3 or
+  if C.is_grad_enabled() or not C.is_tensor(x) or (x.ndim ~= 3 and x.ndim ~= 2) or
       (self.dropout > 0 and self.training and self.num_layers > 1) then
     return nil
   end
   local b = self:_kept(x) and rawget(self, "_rnn_buffers")
   if not b then
     local dtype = x.dtype
-    if (dtype ~= "float32" and dtype ~= "float64") or x:size(3) ~= self.input_size then return nil end
+    if (dtype ~= "float32" and dtype ~= "float64") or x:size(x.ndim) ~= self.input_size then return nil end
     b = layer_buffers(self, x, lstm)
     self:_keep(x, b.out)
     rawset(self, "_rnn_buffers", b)
@@ -202,7 +210,9 @@ local function reuse_layer(self, x, hx, lstm)
   end
   local dirs = b.dirs
   local nl = self.num_layers * dirs
-  if not state_fits(h0, nl, b.B, b.P) or (lstm and not state_fits(c0, nl, b.B, b.H)) then
+  if b.unbatched then
+    if not state_fits(h0, nl, b.P) or (lstm and not state_fits(c0, nl, b.H)) then return nil end
+  elseif not state_fits(h0, nl, b.B, b.P) or (lstm and not state_fits(c0, nl, b.B, b.H)) then
     return nil
   end
   local p, mode, fname = self._parameters, MODE_NUMBERS[self.mode], self.fname
