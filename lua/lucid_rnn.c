@@ -160,8 +160,19 @@ static int l_rnn_cell_out(lua_State *L) {
   int mode = (int)luaL_checkinteger(L, 1);
   lc_tensor *t[8];
   for (int i = 0; i < 8; i++) t[i] = lua_isnoneornil(L, 2 + i) ? NULL : lt_tensor_arg(L, 2 + i, fname);
-  lt_do(L, ctx, lc_rnn_cell_out(ctx, (lc_rnn_mode)mode, t[7], t[0], t[1], t[2], t[3], t[4], t[5], t[6]),
-        fname);
+  /* an unbatched step (x (I), h and c (H)) runs as a batch of one, through
+   * views released before returning */
+  lc_tensor *v[3] = {NULL, NULL, NULL};
+  int unbatched = t[0]->ndim == 1;
+  for (int i = 0; unbatched && i < 3; i++) {
+    if (t[i] && !(v[i] = lc_unsqueeze(ctx, t[i], 0))) break;
+    if (t[i]) t[i] = v[i];
+  }
+  lc_status st = unbatched && ((!v[0]) || (t[1] && !v[1]) || (t[2] && !v[2]))
+                     ? lc_ctx_status(ctx)
+                     : lc_rnn_cell_out(ctx, (lc_rnn_mode)mode, t[7], t[0], t[1], t[2], t[3], t[4], t[5], t[6]);
+  for (int i = 0; i < 3; i++) lc_tensor_release(v[i]);
+  lt_do(L, ctx, st, fname);
   lua_pushvalue(L, 9);
   return 1;
 }

@@ -305,6 +305,8 @@ describe("reuse_buffers in the recurrent cells", function()
     {"GRUCell", function() return nn.GRUCell(4, 5) end},
     {"RNNCell", function() return nn.RNNCell(4, 5) end},
     {"RNNCell relu, no bias", function() return nn.RNNCell(4, 5, {nonlinearity = "relu", bias = false}) end},
+    {"LSTMCell unbatched", function() return nn.LSTMCell(4, 5) end, true, true},
+    {"GRUCell unbatched", function() return nn.GRUCell(4, 5) end, false, true},
   }
   for _, dtype in ipairs({"float32", "float64"}) do
     it("run a recurrence allocating nothing after the first step, with the usual values (" .. dtype .. ")",
@@ -313,7 +315,7 @@ describe("reuse_buffers in the recurrent cells", function()
           lucid.manual_seed(9)
           local cell, lstm = c[2]():to(dtype), c[3]
           local xs = {}
-          for i = 1, 4 do xs[i] = lucid.randn(3, 4, {dtype = dtype}) end
+          for i = 1, 4 do xs[i] = c[4] and lucid.randn(4, {dtype = dtype}) or lucid.randn(3, 4, {dtype = dtype}) end
           -- steps fed their own outputs back, as an inference loop does
           local function steps()
             local h, s = cell(xs[1])
@@ -344,7 +346,7 @@ describe("reuse_buffers in the recurrent cells", function()
       end)
   end
 
-  it("leave unbatched input to the usual path and keep the errors", function()
+  it("follow a change between unbatched and batched input and keep the errors", function()
     local cell = nn.LSTMCell(4, 5):reuse_buffers()
     local g = lucid.no_grad()
     local h1 = cell(lucid.randn(4))

@@ -393,16 +393,19 @@ end
 local function reuse_cell(self, x, hx, lstm)
   local R = self:_kept(x)
   if not R then
-    if C.is_grad_enabled() or not C.is_tensor(x) or x.ndim ~= 2 or x:size(2) ~= self.input_size then
+    if C.is_grad_enabled() or not C.is_tensor(x) or (x.ndim ~= 2 and x.ndim ~= 1) or
+        x:size(x.ndim) ~= self.input_size then
       return nil
     end
     local dtype = x.dtype
     if dtype ~= "float32" and dtype ~= "float64" then return nil end
-    local B, H = x:size(1), self.hidden_size
+    local B, H = x.ndim == 2 and x:size(1) or 1, self.hidden_size
+    -- (the states of an unbatched step are (H), of a batch (B, H))
+    local shape = x.ndim == 2 and {B, H} or {H}
     R = self:_keep(x, lucid.empty({(lstm and 2 or 1) * B * H}, {dtype = dtype}))
-    rawset(self, "_out_h", R:narrow(1, 1, B * H):view(B, H))
-    rawset(self, "_out_c", lstm and R:narrow(1, B * H + 1, B * H):view(B, H) or false)
-    rawset(self, "_zero", lucid.zeros({B, H}, {dtype = dtype}))
+    rawset(self, "_out_h", R:narrow(1, 1, B * H):view(shape))
+    rawset(self, "_out_c", lstm and R:narrow(1, B * H + 1, B * H):view(shape) or false)
+    rawset(self, "_zero", lucid.zeros(shape, {dtype = dtype}))
   end
   local h, c
   if hx == nil then
@@ -414,8 +417,12 @@ local function reuse_cell(self, x, hx, lstm)
   else
     h = hx
   end
-  local B, H = x:size(1), self.hidden_size
-  if not state_fits(h, B, H) or (lstm and not state_fits(c, B, H)) then return nil end
+  local H = self.hidden_size
+  if x.ndim == 1 then
+    if not state_fits(h, H) or (lstm and not state_fits(c, H)) then return nil end
+  elseif not state_fits(h, x:size(1), H) or (lstm and not state_fits(c, x:size(1), H)) then
+    return nil
+  end
   local p = self._parameters
   C._rnn_cell_out(MODE_NUMBERS[self.mode], x, h, c, p.weight_ih, p.weight_hh, p.bias_ih, p.bias_hh, R,
     self.fname)
