@@ -183,6 +183,9 @@ local function reuse_forward(self, query, key, value, kpm, attn_mask, need_weigh
       key.dtype ~= dtype or value.dtype ~= dtype or (qd ~= 2 and qd ~= 3) then
     return nil
   end
+  -- weights of another dtype (the usual path names the error); this also
+  -- keeps views of weights that Module:to converted in place from being used
+  if (p.in_proj_weight or p.q_proj_weight).dtype ~= dtype then return nil end
   local E, H, hd = self.embed_dim, self.num_heads, self.head_dim
   local unbatched, bf = qd == 2, self.batch_first and qd == 3
   local L, N, S
