@@ -88,26 +88,32 @@ static int mask_check(lc_ctx *ctx, const lc_tensor *x, const lc_tensor *m) {
   return ok;
 }
 
-lc_tensor *lc_masked_softmax(lc_ctx *ctx, lc_tensor *x, lc_tensor *mask, double scale) {
+/* The checks both forms make: float scores of at least one dim, a mask
+ * that broadcasts to them. */
+static int softmax_check(lc_ctx *ctx, const lc_tensor *x, const lc_tensor *mask) {
   if (!lc_dtype_is_float(x->dtype)) {
     lc__fail(ctx, LC_EARG, "scores must be float32 or float64, got %s", lc_dtype_name(x->dtype));
-    return NULL;
+    return 0;
   }
   if (x->ndim == 0) {
     lc__fail(ctx, LC_ESHAPE, "scores need at least one dimension, got a 0-d tensor");
-    return NULL;
+    return 0;
   }
-  if (mask && !mask_check(ctx, x, mask)) return NULL;
+  return !mask || mask_check(ctx, x, mask);
+}
+
+/* y (contiguous, x's shape and dtype; may be x itself when x is contiguous:
+ * each element is read before it is written) = the masked softmax of x. */
+static int softmax_into(lc_ctx *ctx, lc_tensor *y, lc_tensor *x, lc_tensor *mask, double scale) {
   lc_tensor *mc = mask ? lc__retained(mask) : NULL;
   int nd = x->ndim;
   int64_t n = x->shape[nd - 1], rows = n > 0 ? x->numel / n : 0;
   lc_tensor *xc = lc__contig_raw(ctx, x);
-  lc_tensor *y = xc ? lc_empty(ctx, x->dtype, nd, x->shape) : NULL;
   /* the element offset of each row's mask, walking x's leading dims */
-  int64_t *moff = y && mc && rows > 0 ? lc__alloc(ctx, sizeof(int64_t) * (size_t)rows) : NULL;
-  if (!y || (mc && rows > 0 && !moff)) goto fail;
+  int64_t *moff = xc && mc && rows > 0 ? lc__alloc(ctx, sizeof(int64_t) * (size_t)rows) : NULL;
+  int ok = xc && !(mc && rows > 0 && !moff);
   int64_t ms = 0;
-  if (mc) {
+  if (ok && mc) {
     int64_t mst[LC_MAX_DIMS], idx[LC_MAX_DIMS] = {0};
     lc__broadcast_strides(mc, nd, mst);
     ms = mst[nd - 1];
@@ -122,7 +128,7 @@ lc_tensor *lc_masked_softmax(lc_ctx *ctx, lc_tensor *x, lc_tensor *mask, double 
       }
     }
   }
-  if (x->numel > 0) {
+  if (ok && x->numel > 0) {
     const unsigned char *mb = mc && mc->dtype == LC_BOOL ? mc->storage->data : NULL;
     const void *mf = mc && mc->dtype != LC_BOOL ? mc->storage->data : NULL;
     if (x->dtype == LC_FLOAT32)
@@ -133,17 +139,35 @@ lc_tensor *lc_masked_softmax(lc_ctx *ctx, lc_tensor *x, lc_tensor *mask, double 
   if (moff) lc__free(ctx, moff, sizeof(int64_t) * (size_t)rows);
   lc_tensor_release(xc);
   lc_tensor_release(mc);
+  return ok;
+}
+
+lc_tensor *lc_masked_softmax(lc_ctx *ctx, lc_tensor *x, lc_tensor *mask, double scale) {
+  if (!softmax_check(ctx, x, mask)) return NULL;
+  lc_tensor *y = lc_empty(ctx, x->dtype, x->ndim, x->shape);
+  if (!y || !softmax_into(ctx, y, x, mask, scale)) {
+    lc_tensor_release(y);
+    return NULL;
+  }
   {
     lc_tensor *in[2] = {x, mask};
     y = lc__finish(ctx, y, &AT[AT_masked_softmax].def, mask ? 2 : 1, in);
   }
   if (y && y->node) y->node->p.attn.scale = scale;
   return lc__save_output(ctx, y);
-fail:
-  lc_tensor_release(y);
-  lc_tensor_release(xc);
-  lc_tensor_release(mc);
-  return NULL;
+}
+
+lc_status lc_masked_softmax_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, lc_tensor *mask,
+                                double scale) {
+  lc_tensor *in[2] = {x, mask};
+  if (!softmax_check(ctx, x, mask) ||
+      !lc__check_out(ctx, out, x->dtype, x->ndim, x->shape, mask ? 2 : 1, in))
+    return ctx->status;
+  /* out may be x (each row is read before it is written), not a view overlapping it otherwise */
+  if (out->storage == x->storage && !(out->offset == x->offset && lc_tensor_is_contiguous(x)))
+    return lc__fail(ctx, LC_EARG, "out must be the scores themselves or share no elements with them");
+  if (!softmax_into(ctx, out, x, mask, scale)) return ctx->status;
+  return LC_OK;
 }
 
 /* ---- rule --------------------------------------------------------------------------

@@ -269,6 +269,9 @@ lc_tensor *lc_linear(lc_ctx *ctx, lc_tensor *x, lc_tensor *w, lc_tensor *b);
  * lc_relu_out, ...) are declared beside their ops in lc_elementwise.h; out
  * may be x for those. */
 lc_status lc_linear_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, lc_tensor *w, lc_tensor *b);
+/* matmul into out, for operands of one float dtype and at least 2 dims
+ * (batch dims broadcast); out may not share elements with an operand. */
+lc_status lc_matmul_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *a, lc_tensor *b);
 
 lc_tensor *lc_sum(lc_ctx *ctx, lc_tensor *a);                        /* 0-d */
 lc_tensor *lc_sum_dim(lc_ctx *ctx, lc_tensor *a, int dim, int keepdim);

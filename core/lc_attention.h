@@ -32,6 +32,11 @@ extern "C" {
  * mask NULL, bool (true: masked out) or of x's float dtype, broadcasting to
  * x's shape. y is contiguous, of x's shape and dtype. */
 lc_tensor *lc_masked_softmax(lc_ctx *ctx, lc_tensor *x, lc_tensor *mask, double scale);
+/* The same written into out (contiguous, of x's shape and dtype; x itself
+ * is fine), recording nothing: grad mode off (or nothing wanting a
+ * gradient). For inference loops that reuse their buffers. */
+lc_status lc_masked_softmax_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, lc_tensor *mask,
+                                double scale);
 
 #ifdef __cplusplus
 }

@@ -85,6 +85,13 @@ lc_tensor *lc_stack(lc_ctx *ctx, int n, lc_tensor **ts, int dim);
 /* a (.., n, ..), index (m) or 0-d -> (.., m, ..): out[.., k, ..] = a[.., index[k], ..].
  * Indices may repeat; their gradients add up. */
 lc_tensor *lc_index_select(lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *index);
+/* The same written into out, recording nothing (grad mode off), for
+ * Module:reuse_buffers: index may have any shape (i0, .., ik-1), which
+ * replaces dim in out's (contiguous): a (s0, .., n, .., sm) gives
+ * (s0, .., i0, .., ik-1, .., sm), as nn.Embedding's lookup; index values
+ * count from base (0, or 1 for a binding's 1-based indices). */
+lc_status lc_index_select_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *a, int dim, lc_tensor *index,
+                              int64_t base);
 /* a (s0, .., sk-1), index (i0, .., ik-1) with i_d <= s_d for d != dim ->
  * out of index's shape: out[p] = a[p with dim replaced by index[p]]. */
 lc_tensor *lc_gather(lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *index);

@@ -73,47 +73,62 @@ static int blas_ready(const lc_tensor *t) {
                     &tr, &ld);
 }
 
-/* Both operands have at least 2 dims here. */
-static lc_tensor *matmul_nd(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) {
+/* The batch shape of a (..., n, k) @ b (..., k, m), both at least 2-d:
+ * fills bshape[*nb] and the result's shape oshape[*nb + 2], and the batch
+ * strides ast, bst (0 along a broadcast dim). */
+static int matmul_shape(lc_ctx *ctx, const lc_tensor *a, const lc_tensor *b, int *nbp,
+                        int64_t *bshape, int64_t *ast, int64_t *bst, int64_t *oshape) {
   int an = a->ndim, bn = b->ndim;
-  int64_t n = a->shape[an - 2], k = a->shape[an - 1], m = b->shape[bn - 1];
-  /* batch dims broadcast like elementwise ops */
   int nb = (an > bn ? an : bn) - 2;
-  /* (bshape zeroed: with no batch dims, the memcpy below reads none of it) */
-  int64_t bshape[LC_MAX_DIMS] = {0}, ast[LC_MAX_DIMS], bst[LC_MAX_DIMS];
   for (int i = 0; i < nb; i++) {
     int ia = i - (nb - (an - 2)), ib = i - (nb - (bn - 2));
     int64_t da = ia >= 0 ? a->shape[ia] : 1, db = ib >= 0 ? b->shape[ib] : 1;
-    if (da != db && da != 1 && db != 1)
-      return lc__fail_shapes(ctx, "batch dimensions of shapes %s and %s do not broadcast", a, b);
+    if (da != db && da != 1 && db != 1) {
+      lc__fail_shapes(ctx, "batch dimensions of shapes %s and %s do not broadcast", a, b);
+      return 0;
+    }
     bshape[i] = da == 1 ? db : da;
     ast[i] = (ia < 0 || da == 1) ? 0 : a->strides[ia];
     bst[i] = (ib < 0 || db == 1) ? 0 : b->strides[ib];
   }
-  int64_t oshape[LC_MAX_DIMS];
   memcpy(oshape, bshape, sizeof(int64_t) * (size_t)nb);
-  oshape[nb] = n;
-  oshape[nb + 1] = m;
+  oshape[nb] = a->shape[an - 2];
+  oshape[nb + 1] = b->shape[bn - 1];
+  *nbp = nb;
   int overflow;
   lc__numel(nb + 2, oshape, &overflow);
-  if (overflow)  /* before copying operands that may be huge expansions */
-    return lc__fail_shapes(ctx, "shapes %s and %s give a product too large to hold", a, b);
+  if (overflow) {  /* before copying operands that may be huge expansions */
+    lc__fail_shapes(ctx, "shapes %s and %s give a product too large to hold", a, b);
+    return 0;
+  }
+  return 1;
+}
+
+/* c (oshape, contiguous, numel of them) = a @ b, both at least 2-d, the
+ * shapes checked by matmul_shape. Operands BLAS cannot take as they are
+ * are copied (and freed again before returning). */
+static int matmul_into(lc_ctx *ctx, lc_tensor *a, lc_tensor *b, int nb, const int64_t *bshape,
+                       void *c, int64_t numel) {
+  int an = a->ndim, bn = b->ndim;
+  int64_t n = a->shape[an - 2], k = a->shape[an - 1], m = b->shape[bn - 1];
+  int64_t ast[LC_MAX_DIMS], bst[LC_MAX_DIMS];
   lc_tensor *ac = blas_ready(a) ? (lc_tensor_retain(a), a) : lc__contig_raw(ctx, a);
   lc_tensor *bc = ac ? (blas_ready(b) ? (lc_tensor_retain(b), b) : lc__contig_raw(ctx, b)) : NULL;
-  lc_tensor *out = bc ? lc_empty(ctx, a->dtype, nb + 2, oshape) : NULL;
-  if (!out) goto done;
+  if (!bc) {
+    lc_tensor_release(ac);
+    return 0;
+  }
   int64_t batches = 1;
   for (int i = 0; i < nb; i++) batches *= bshape[i];
   size_t es = lc_dtype_size(a->dtype);
-  if (out->numel == 0) {
+  if (numel == 0) {
     /* no results to compute (and no buffer to point into) */
   } else if (bn == 2 && lc_tensor_is_contiguous(ac)) {
     /* a shared right operand: fold the batch into the rows, one GEMM */
     int64_t s2[2] = {k, 1};
-    matmul_2d(a->dtype, ac, ac->offset, s2, bc, bc->offset, bc->strides, batches * n, k, m,
-              out->storage->data, 0.0);
+    matmul_2d(a->dtype, ac, ac->offset, s2, bc, bc->offset, bc->strides, batches * n, k, m, c, 0.0);
   } else {
-    /* recompute batch strides of the (maybe copied) operands */
+    /* batch strides of the (maybe copied) operands */
     for (int i = 0; i < nb; i++) {
       int ia = i - (nb - (an - 2)), ib = i - (nb - (bn - 2));
       ast[i] = (ia < 0 || ac->shape[ia] == 1) ? 0 : ac->strides[ia];
@@ -124,21 +139,56 @@ static lc_tensor *matmul_nd(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) {
       int64_t ao = ac->offset, bo = bc->offset;
       for (int i = 0; i < nb; i++) { ao += idx[i] * ast[i]; bo += idx[i] * bst[i]; }
       matmul_2d(a->dtype, ac, ao, ac->strides + ac->ndim - 2, bc, bo, bc->strides + bc->ndim - 2,
-                n, k, m, (char *)out->storage->data + t * n * m * (int64_t)es, 0.0);
+                n, k, m, (char *)c + t * n * m * (int64_t)es, 0.0);
       for (int d = nb - 1; d >= 0; d--) {
         if (++idx[d] < bshape[d]) break;
         idx[d] = 0;
       }
     }
   }
-  {
-    lc_tensor *in[2] = {a, b};
-    out = lc__finish(ctx, out, &LA[LA_matmul].def, 2, in);
-  }
-done:
   lc_tensor_release(ac);
   lc_tensor_release(bc);
-  return out;
+  return 1;
+}
+
+/* Both operands have at least 2 dims here. */
+static lc_tensor *matmul_nd(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) {
+  /* (bshape zeroed: with no batch dims, matmul_shape's memcpy reads none of it) */
+  int64_t bshape[LC_MAX_DIMS] = {0}, ast[LC_MAX_DIMS], bst[LC_MAX_DIMS], oshape[LC_MAX_DIMS];
+  int nb;
+  if (!matmul_shape(ctx, a, b, &nb, bshape, ast, bst, oshape)) return NULL;
+  lc_tensor *out = lc_empty(ctx, a->dtype, nb + 2, oshape);
+  if (!out) return NULL;
+  if (!matmul_into(ctx, a, b, nb, bshape, out->numel ? lc_tensor_data(out) : NULL, out->numel)) {
+    lc_tensor_release(out);
+    return NULL;
+  }
+  lc_tensor *in[2] = {a, b};
+  return lc__finish(ctx, out, &LA[LA_matmul].def, 2, in);
+}
+
+lc_status lc_matmul_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *a, lc_tensor *b) {
+  if (!lc_dtype_is_float(a->dtype) || b->dtype != a->dtype)
+    return lc__fail(ctx, LC_EARG, "out= needs two float operands of one dtype, got %s and %s",
+                    lc_dtype_name(a->dtype), lc_dtype_name(b->dtype));
+  if (a->ndim < 2 || b->ndim < 2)
+    return lc__fail(ctx, LC_ESHAPE, "out= needs operands of at least 2 dims, got %d and %d",
+                    a->ndim, b->ndim);
+  int64_t ka = a->shape[a->ndim - 1], kb = b->shape[b->ndim - 2];
+  if (ka != kb) {
+    lc__fail_shapes(ctx, "shapes %s and %s do not fit", a, b);
+    return ctx->status;
+  }
+  if (out->storage == a->storage || out->storage == b->storage)  /* a GEMM cannot read what it writes */
+    return lc__fail(ctx, LC_EARG, "out must not share its elements with an operand");
+  int64_t bshape[LC_MAX_DIMS] = {0}, ast[LC_MAX_DIMS], bst[LC_MAX_DIMS], oshape[LC_MAX_DIMS];
+  int nb;
+  lc_tensor *in[2] = {a, b};
+  if (!matmul_shape(ctx, a, b, &nb, bshape, ast, bst, oshape) ||
+      !lc__check_out(ctx, out, a->dtype, nb + 2, oshape, 2, in) ||
+      !matmul_into(ctx, a, b, nb, bshape, out->numel ? lc_tensor_data(out) : NULL, out->numel))
+    return ctx->status;
+  return LC_OK;
 }
 
 lc_tensor *lc_matmul(lc_ctx *ctx, lc_tensor *a, lc_tensor *b) {

@@ -142,8 +142,10 @@ static int bad_index(lc_ctx *ctx, double v, int dim, int64_t size) {
   return 0;
 }
 
-/* Reads every value of index, checking that it is an integer in [0, size). */
-static ibuf *read_index(lc_ctx *ctx, const lc_tensor *index, int dim, int64_t size) {
+/* Reads every value of index less from (0, or 1 for a caller's 1-based
+ * values), checking that it is an integer in [0, size). */
+static ibuf *read_index_from(lc_ctx *ctx, const lc_tensor *index, int dim, int64_t size,
+                             int64_t from) {
   size_t bytes = sizeof(ibuf) + sizeof(int64_t) * (size_t)index->numel;
   ibuf *b = (ibuf *)lc__alloc(ctx, bytes);
   if (!b) return NULL;
@@ -158,8 +160,9 @@ static ibuf *read_index(lc_ctx *ctx, const lc_tensor *index, int dim, int64_t si
     for (int64_t i = 0; i < len; i++) {
       int64_t off = w.off[0] + i * s, v;
       if (lc_dtype_is_float(index->dtype)) {  /* whole numbers in a float tensor */
-        double f = index->dtype == LC_FLOAT64 ? ((const double *)index->storage->data)[off]
-                                              : (double)((const float *)index->storage->data)[off];
+        double f = (index->dtype == LC_FLOAT64 ? ((const double *)index->storage->data)[off]
+                                               : (double)((const float *)index->storage->data)[off]) -
+                   (double)from;
         if (!(f >= 0 && f < (double)size && f == floor(f))) {
           bad_index(ctx, f, dim, size);
           ibuf_free(ctx, b);
@@ -167,7 +170,8 @@ static ibuf *read_index(lc_ctx *ctx, const lc_tensor *index, int dim, int64_t si
         }
         v = (int64_t)f;
       } else {
-        v = lc__int_at(index, off);
+        /* unsigned: the most negative index stays out of range, never overflows */
+        v = (int64_t)((uint64_t)lc__int_at(index, off) - (uint64_t)from);
         if (v < 0 || v >= size) {
           bad_index(ctx, (double)v, dim, size);
           ibuf_free(ctx, b);
@@ -178,6 +182,10 @@ static ibuf *read_index(lc_ctx *ctx, const lc_tensor *index, int dim, int64_t si
     }
   }
   return b;
+}
+
+static ibuf *read_index(lc_ctx *ctx, const lc_tensor *index, int dim, int64_t size) {
+  return read_index_from(ctx, index, dim, size, 0);
 }
 
 /* lc__finish for ops whose node keeps the checked indices. Takes ownership of ib. */
@@ -817,6 +825,26 @@ static int rule_index_select(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **
 }
 
 
+/* out (contiguous, a's shape with ib->n along dim) = a's slices at ib. */
+static void select_into(lc_tensor *out, const lc_tensor *a, int dim, const ibuf *ib) {
+  if (out->numel == 0) return;
+  int64_t inner = prod(a->shape, dim + 1, a->ndim), outer = prod(a->shape, 0, dim);
+  if (inner >= 8 && lc_tensor_is_contiguous(a)) {
+    /* whole rows (embedding lookups): one memcpy per (outer, k) */
+    size_t es = lc_dtype_size(a->dtype), row = (size_t)inner * es;
+    char *o = (char *)lc_tensor_data(out);
+    const char *src = (const char *)lc_tensor_data(a);
+    for (int64_t i = 0; i < outer; i++)
+      for (int64_t k = 0; k < ib->n; k++, o += row)
+        memcpy(o, src + (size_t)(i * a->shape[dim] + ib->v[k]) * row, row);
+  } else {
+    for (int64_t k = 0; k < ib->n; k++) {
+      lc_tensor os = slice_at(out, dim, k), as = slice_at(a, dim, ib->v[k]);
+      lc__k_copy(&os, &as, as.strides);
+    }
+  }
+}
+
 lc_tensor *lc_index_select(lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *index) {
   if (index->ndim > 1) {
     char s[LC_SHAPE_STR];
@@ -831,25 +859,40 @@ lc_tensor *lc_index_select(lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *index)
   memcpy(shape, a->shape, sizeof shape);
   shape[dim] = ib->n;
   lc_tensor *out = lc_empty(ctx, a->dtype, a->ndim, shape);
-  if (out && out->numel > 0) {
-    int64_t inner = prod(a->shape, dim + 1, a->ndim), outer = prod(a->shape, 0, dim);
-    if (inner >= 8 && lc_tensor_is_contiguous(a)) {
-      /* whole rows (embedding lookups): one memcpy per (outer, k) */
-      size_t es = lc_dtype_size(a->dtype), row = (size_t)inner * es;
-      char *o = (char *)lc_tensor_data(out);
-      const char *src = (const char *)lc_tensor_data(a);
-      for (int64_t i = 0; i < outer; i++)
-        for (int64_t k = 0; k < ib->n; k++, o += row)
-          memcpy(o, src + (size_t)(i * a->shape[dim] + ib->v[k]) * row, row);
-    } else {
-      for (int64_t k = 0; k < ib->n; k++) {
-        lc_tensor os = slice_at(out, dim, k), as = slice_at(a, dim, ib->v[k]);
-        lc__k_copy(&os, &as, as.strides);
-      }
-    }
-  }
+  if (out) select_into(out, a, dim, ib);
   lc_tensor *in[1] = {a};
   return finish_indexed(ctx, out, SH_index_select, 1, in, ib, dim);
+}
+
+lc_status lc_index_select_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *a, int dim, lc_tensor *index,
+                              int64_t base) {
+  if (index->dtype == LC_BOOL)
+    return lc__fail(ctx, LC_EARG, "index must hold integers, got a bool tensor");
+  if (!lc__check_dim(ctx, a, dim)) return ctx->status;
+  if (a->ndim - 1 + index->ndim > LC_MAX_DIMS)
+    return lc__fail(ctx, LC_ESHAPE, "a result of more than %d dims", LC_MAX_DIMS);
+  if (out->storage == a->storage)
+    return lc__fail(ctx, LC_EARG, "out must not share its elements with the input");
+  /* out's shape: a's with dim replaced by index's dims */
+  int64_t shape[LC_MAX_DIMS];
+  int nd = 0;
+  for (int d = 0; d < a->ndim; d++) {
+    if (d != dim) { shape[nd++] = a->shape[d]; continue; }
+    for (int i = 0; i < index->ndim; i++) shape[nd++] = index->shape[i];
+  }
+  lc_tensor *in[1] = {a};
+  if (!lc__check_out(ctx, out, a->dtype, nd, shape, 1, in)) return ctx->status;
+  ibuf *ib = read_index_from(ctx, index, dim, a->shape[dim], base);
+  if (!ib) return ctx->status;
+  /* the same elements seen as index_select's (.., numel, ..) result */
+  lc_tensor flat = *out;
+  flat.ndim = a->ndim;
+  memcpy(flat.shape, a->shape, sizeof flat.shape);
+  flat.shape[dim] = ib->n;
+  lc__contig_strides(flat.ndim, flat.shape, flat.strides);
+  select_into(&flat, a, dim, ib);
+  ibuf_free(ctx, ib);
+  return LC_OK;
 }
 
 /* ---- gather and scatter_add --------------------------------------------------------- */

@@ -9,7 +9,8 @@ Part of lucid; help() and `make doc` read these comments.
 #include "binding.h"
 
 static const lt_arg MASKED_SOFTMAX_ARGS[] = {
-  {"mask", LT_K_TENSOR, 0, 0, NULL}, {"scale", LT_K_NUMBER, 0, 1, NULL}, {NULL}};
+  {"mask", LT_K_TENSOR, 0, 0, NULL}, {"scale", LT_K_NUMBER, 0, 1, NULL},
+  {"out", LT_K_TENSOR, 0, 0, NULL}, {NULL}};
 /***
 The fused masked softmax that attention runs between its two products:
 softmax over the last dim of scale * x + mask, in one pass over x, with a
@@ -17,17 +18,22 @@ one-pass backward (gradient scale * y (g - sum(g y)) from the saved
 result). mask (or nil) broadcasts to x: a bool mask is true where a score
 is masked out (it becomes -inf), a float mask of x's dtype is added (and
 gets a gradient when it requires one). A row with every score masked out
-is NaN, as PyTorch's softmax of a row of -inf.
+is NaN, as PyTorch's softmax of a row of -inf. With out (a contiguous
+tensor of x's shape and dtype, x itself allowed; grad mode off), writes
+there and returns it (Module:reuse_buffers).
 @function masked_softmax
-@usage lucid.masked_softmax(x [, mask] [, scale = 1])
+@usage lucid.masked_softmax(x [, mask] [, scale = 1] [, out])
 @within nn: attention
 */
 static int l_masked_softmax(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *x = lt_tensor_arg(L, 1, lt_fn(L)->fname);
-  lt_val v[2];
+  lt_val v[3];
   const char *fname = lt_args(L, 2, -1, v);
-  return lt_push(L, ctx, lc_masked_softmax(ctx, x, v[0].t, v[1].n), fname);
+  if (!v[2].idx) return lt_push(L, ctx, lc_masked_softmax(ctx, x, v[0].t, v[1].n), fname);
+  lt_do(L, ctx, lc_masked_softmax_out(ctx, v[2].t, x, v[0].t, v[1].n), fname);
+  lua_pushvalue(L, v[2].idx);
+  return 1;
 }
 
 static const lt_reg attention_fns[] = {

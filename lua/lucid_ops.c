@@ -37,11 +37,28 @@ Matrix product as torch.matmul (Lua has no @): 1-D x 1-D is a dot product,
 2-D x 2-D a matrix product, 1-D operands act as a row or a column, and more
 dims are batches, broadcast. Runs on OpenBLAS. Sizes that do not fit are an
 error with both shapes: shapes {2, 3} and {4, 5} do not fit (3 ~= 4).
+With out (operands of one float dtype, at least 2-D; out a contiguous
+tensor of the result's shape, not sharing an operand's elements; grad mode
+off), writes there and returns it (Module:reuse_buffers).
 @function matmul
-@usage a:matmul(b)  or  lucid.matmul(a, b)
+@usage a:matmul(b [, out])  or  lucid.matmul(a, b [, out])
 @within Linear algebra
 */
-static int l_matmul(lua_State *L) { return lt_binary(L, lc_matmul); }
+static const lt_arg MATMUL_ARGS[] = {{"out", LT_K_TENSOR, 0, 0, NULL}, {NULL}};
+static int l_matmul(lua_State *L) {
+  lc_ctx *ctx = LT_CTX(L);
+  lt_val v[1];
+  const char *fname = lt_args(L, 3, -1, v);
+  if (!v[0].idx) {  /* lt_binary's path, numbers made tensors */
+    if (!lt_test(L, 1) && !lt_test(L, 2)) lt_tensor_arg(L, lua_type(L, 1) == LUA_TNUMBER ? 2 : 1, fname);
+    lc_tensor *a = lt_operand(L, ctx, 1, NULL, fname), *b = lt_operand(L, ctx, 2, NULL, fname);
+    return lt_push(L, ctx, lc_matmul(ctx, a, b), fname);
+  }
+  lc_tensor *a = lt_tensor_arg(L, 1, fname), *b = lt_tensor_arg(L, 2, fname);
+  lt_do(L, ctx, lc_matmul_out(ctx, v[0].t, a, b), fname);
+  lua_pushvalue(L, v[0].idx);
+  return 1;
+}
 
 int lt_unary(lua_State *L, lt_unary_fn f) {
   lc_ctx *ctx = LT_CTX(L);
@@ -476,7 +493,7 @@ static const lt_reg op_fns[] = {
   LT_ROW(addcmul_, l_addcmul_, ADDC_ARGS, LT_BOTH), LT_ROW(addcdiv_, l_addcdiv_, ADDC_ARGS, LT_BOTH),
   LT_ROW(lerp_, l_lerp_, LERP_ARGS, LT_BOTH), LT_ROW(sqrt_, l_sqrt_, NULL, LT_BOTH),
   LT_ROW(zero_, l_zero_, NULL, LT_BOTH),
-  LT_ROW(matmul, l_matmul, NULL, LT_BOTH), LT_ROW(linear, l_linear, LINEAR_ARGS, LT_BOTH),
+  LT_ROW(matmul, l_matmul, MATMUL_ARGS, LT_BOTH), LT_ROW(linear, l_linear, LINEAR_ARGS, LT_BOTH),
   LT_ROW(reshape, l_reshape, NULL, LT_BOTH), LT_ROW(view, l_view, NULL, LT_BOTH),
   LT_ROW(expand, l_expand, NULL, LT_BOTH), LT_ROW(broadcast_to, l_broadcast_to, NULL, LT_BOTH), LT_ROW(transpose, l_transpose, TRANSPOSE_ARGS, LT_BOTH),
   LT_ROW(select, l_select, SELECT_ARGS, LT_BOTH), LT_ROW(contiguous, l_contiguous, NULL, LT_BOTH),

@@ -160,15 +160,28 @@ static int l_rnn_cell_out(lua_State *L) {
   int mode = (int)luaL_checkinteger(L, 1);
   lc_tensor *t[8];
   for (int i = 0; i < 8; i++) t[i] = lua_isnoneornil(L, 2 + i) ? NULL : lt_tensor_arg(L, 2 + i, fname);
-  lt_do(L, ctx, lc_rnn_cell_out(ctx, (lc_rnn_mode)mode, t[7], t[0], t[1], t[2], t[3], t[4], t[5], t[6]),
-        fname);
+  /* an unbatched step (x (I), h and c (H)) runs as a batch of one, through
+   * views released before returning */
+  lc_tensor *v[3] = {NULL, NULL, NULL};
+  int unbatched = t[0]->ndim == 1;
+  for (int i = 0; unbatched && i < 3; i++) {
+    if (t[i] && !(v[i] = lc_unsqueeze(ctx, t[i], 0))) break;
+    if (t[i]) t[i] = v[i];
+  }
+  lc_status st = unbatched && ((!v[0]) || (t[1] && !v[1]) || (t[2] && !v[2]))
+                     ? lc_ctx_status(ctx)
+                     : lc_rnn_cell_out(ctx, (lc_rnn_mode)mode, t[7], t[0], t[1], t[2], t[3], t[4], t[5], t[6]);
+  for (int i = 0; i < 3; i++) lc_tensor_release(v[i]);
+  lt_do(L, ctx, st, fname);
   lua_pushvalue(L, 9);
   return 1;
 }
 
 /* _rnn_layer_out(mode, x, batch_first, hx, cx|nil, k, w_ih, w_hh, b_ih|nil,
- * b_hh|nil, w_hr|nil, out, fname): layer k (0-based) of nn.RNN, nn.LSTM or
- * nn.GRU under reuse_buffers, its states hx[k] (and cx[k]) of the
+ * b_hh|nil, w_hr|nil, out, fname [, reverse]): layer k (0-based, counting
+ * a bidirectional layer's directions apart) of nn.RNN, nn.LSTM or nn.GRU
+ * under reuse_buffers (x (T, B, I), or unbatched (T, I) with states
+ * (layers, size)), its states hx[k] (and cx[k]) of the
  * (layers, B, size) states; out returned. The views it takes (x
  * time-major, the states' rows) are released before it returns, so
  * nothing outlives the call. */
@@ -184,13 +197,18 @@ static int l_rnn_layer_out(lua_State *L) {
   lc_tensor *w[5];
   for (int i = 0; i < 5; i++) w[i] = lua_isnoneornil(L, 7 + i) ? NULL : lt_tensor_arg(L, 7 + i, fname);
   lc_tensor *out = lt_tensor_arg(L, 12, fname);
-  if (!batch_first) lc_tensor_retain(x);
-  lc_tensor *xt = batch_first ? lc_transpose(ctx, x, 0, 1) : x;
-  lc_tensor *h0 = xt ? lc_select(ctx, hx, 0, k) : NULL;
-  lc_tensor *c0 = h0 && cx ? lc_select(ctx, cx, 0, k) : NULL;
+  /* an unbatched x (T, I) runs as a batch of one, its states (layers, size)
+   * giving rows (1, size) */
+  int unbatched = hx->ndim == 2;  /* (a later layer's x is the (T, 1, size) buffer) */
+  lc_tensor *xt;
+  if (x->ndim == 2) xt = lc_unsqueeze(ctx, x, 1);
+  else if (batch_first) xt = lc_transpose(ctx, x, 0, 1);
+  else xt = (lc_tensor_retain(x), x);
+  lc_tensor *h0 = !xt ? NULL : unbatched ? lc_narrow(ctx, hx, 0, k, 1) : lc_select(ctx, hx, 0, k);
+  lc_tensor *c0 = !h0 || !cx ? NULL : unbatched ? lc_narrow(ctx, cx, 0, k, 1) : lc_select(ctx, cx, 0, k);
   lc_status st = !h0 || (cx && !c0) ? lc_ctx_status(ctx)
                  : lc_rnn_layer_out(ctx, (lc_rnn_mode)mode, out, xt, h0, c0, w[0], w[1], w[2], w[3],
-                                    w[4], 0);
+                                    w[4], lua_toboolean(L, 14));
   lc_tensor_release(xt);
   lc_tensor_release(h0);
   lc_tensor_release(c0);

@@ -435,18 +435,35 @@ static int l_stack(lua_State *L) { return join(L, 1); }
 /* index_select(dim, index): index a 1-D tensor or a Lua array of 1-based integers */
 static const lt_arg INDEX_ARGS[] = {
   {"dim", LT_K_DIM, LT_REQ, 0, NULL}, {"index", LT_K_ANY, LT_REQ, 0, NULL}, {NULL}};
+static const lt_arg INDEX_SELECT_ARGS[] = {
+  {"dim", LT_K_DIM, LT_REQ, 0, NULL}, {"index", LT_K_ANY, LT_REQ, 0, NULL},
+  {"out", LT_K_TENSOR, 0, 0, NULL}, {NULL}};
 /***
 The entries at the given 1-based indices along dim; index is a 1-D tensor or a
-Lua array such as {3, 1}.
+Lua array such as {3, 1}. With out (grad mode off) it writes there and
+returns it, and index may be a tensor of any shape, whose dims replace dim
+in out's shape (contiguous): weight (n, d) and index (2, 3) give out (2, 3,
+d), nn.Embedding's lookup under Module:reuse_buffers.
 @function index_select
-@usage t:index_select(dim, index)
+@usage t:index_select(dim, index [, out])
 @within Shapes and indexing
 */
 static int l_index_select(lua_State *L) {
   lc_ctx *ctx = LT_CTX(L);
   lc_tensor *a = lt_check(L, 1);
-  lt_val v[2];
+  lt_val v[3];
   const char *fname = lt_args(L, 2, a->ndim, v);
+  if (v[2].idx) {
+    /* a tensor of 1-based indices is read as it is: no 0-based copy to allocate */
+    lc_tensor *t = lt_tobox(L, v[1].idx) ? lt_check(L, v[1].idx) : NULL;
+    if (t && t->dtype == LC_BOOL)
+      lt_error(L, "%s: index must hold integers, got a bool tensor (a mask: use masked_select or t[mask])",
+               fname);
+    lc_tensor *index = t ? t : index_arg(L, ctx, v[1].idx, 1, fname);
+    lt_do(L, ctx, lc_index_select_out(ctx, v[2].t, a, (int)v[0].i, index, t ? 1 : 0), fname);
+    lua_pushvalue(L, v[2].idx);
+    return 1;
+  }
   lc_tensor *index = index_arg(L, ctx, v[1].idx, 1, fname);
   return lt_push(L, ctx, lc_index_select(ctx, a, (int)v[0].i, index), fname);
 }
@@ -847,7 +864,7 @@ static const lt_reg fns[] = {
   LT_ROW(t, l_t, NULL, LT_BOTH),
   LT_ROW(narrow, l_narrow, NARROW_ARGS, LT_BOTH), LT_ROW(slice, l_slice, SLICE_ARGS, LT_BOTH),
   LT_ROW(split, l_split, SPLIT_ARGS, LT_BOTH), LT_ROW(chunk, l_chunk, CHUNK_ARGS, LT_BOTH),
-  LT_ROW(index_select, l_index_select, INDEX_ARGS, LT_BOTH),
+  LT_ROW(index_select, l_index_select, INDEX_SELECT_ARGS, LT_BOTH),
   LT_ROW(gather, l_gather, INDEX_ARGS, LT_BOTH),
   LT_ROW(scatter_add, l_scatter_add, SCATTER_ARGS, LT_BOTH),
   LT_ROW(masked_fill, l_masked_fill, MASKED_FILL_ARGS, LT_BOTH),

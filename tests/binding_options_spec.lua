@@ -38,7 +38,7 @@ local function leading(name)
   local special = {
     _autograd_grad = {(w * w):sum(), {w}},
     backward = {(w * w):sum()},
-    linear = {x, lucid.zeros(4, 3)},
+    linear = {x, lucid.zeros(4, 3)}, matmul = {x, lucid.zeros(3, 2)},
     cat = {{x, x}}, stack = {{x, x}},
     from_string = {string.rep("\0", 4), 1},
     randint = {0, 10, {2}},

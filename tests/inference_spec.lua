@@ -305,6 +305,8 @@ describe("reuse_buffers in the recurrent cells", function()
     {"GRUCell", function() return nn.GRUCell(4, 5) end},
     {"RNNCell", function() return nn.RNNCell(4, 5) end},
     {"RNNCell relu, no bias", function() return nn.RNNCell(4, 5, {nonlinearity = "relu", bias = false}) end},
+    {"LSTMCell unbatched", function() return nn.LSTMCell(4, 5) end, true, true},
+    {"GRUCell unbatched", function() return nn.GRUCell(4, 5) end, false, true},
   }
   for _, dtype in ipairs({"float32", "float64"}) do
     it("run a recurrence allocating nothing after the first step, with the usual values (" .. dtype .. ")",
@@ -313,7 +315,7 @@ describe("reuse_buffers in the recurrent cells", function()
           lucid.manual_seed(9)
           local cell, lstm = c[2]():to(dtype), c[3]
           local xs = {}
-          for i = 1, 4 do xs[i] = lucid.randn(3, 4, {dtype = dtype}) end
+          for i = 1, 4 do xs[i] = c[4] and lucid.randn(4, {dtype = dtype}) or lucid.randn(3, 4, {dtype = dtype}) end
           -- steps fed their own outputs back, as an inference loop does
           local function steps()
             local h, s = cell(xs[1])
@@ -344,7 +346,7 @@ describe("reuse_buffers in the recurrent cells", function()
       end)
   end
 
-  it("leave unbatched input to the usual path and keep the errors", function()
+  it("follow a change between unbatched and batched input and keep the errors", function()
     local cell = nn.LSTMCell(4, 5):reuse_buffers()
     local g = lucid.no_grad()
     local h1 = cell(lucid.randn(4))
@@ -367,6 +369,21 @@ describe("reuse_buffers in the recurrent layers", function()
     end, true},
     {"GRU 2 layers", function() return nn.GRU(4, 5, {num_layers = 2}) end},
     {"RNN relu, batch first", function() return nn.RNN(4, 5, {nonlinearity = "relu", batch_first = true}) end},
+    {"LSTM bidirectional", function() return nn.LSTM(4, 5, {bidirectional = true}) end, true},
+    {"LSTM bidirectional, 2 layers, projected", function()
+      return nn.LSTM(4, 5, {bidirectional = true, num_layers = 2, proj_size = 3})
+    end, true},
+    {"GRU bidirectional, 2 layers, batch first", function()
+      return nn.GRU(4, 5, {bidirectional = true, num_layers = 2, batch_first = true})
+    end},
+    {"RNN bidirectional, 3 layers", function() return nn.RNN(4, 5, {bidirectional = true, num_layers = 3}) end},
+    {"LSTM unbatched", function() return nn.LSTM(4, 5) end, true, true},
+    {"LSTM unbatched, bidirectional, 2 layers, projected", function()
+      return nn.LSTM(4, 5, {bidirectional = true, num_layers = 2, proj_size = 3})
+    end, true, true},
+    {"GRU unbatched, 2 layers, batch first", function()
+      return nn.GRU(4, 5, {num_layers = 2, batch_first = true})
+    end, false, true},
   }
   for _, dtype in ipairs({"float32", "float64"}) do
     it("run sequences allocating nothing after the first call, with the usual values (" .. dtype .. ")",
@@ -375,7 +392,7 @@ describe("reuse_buffers in the recurrent layers", function()
           lucid.manual_seed(10)
           local m, lstm = c[2]():to(dtype):eval(), c[3]
           local xs = {}
-          for i = 1, 3 do xs[i] = lucid.randn(6, 3, 4, {dtype = dtype}) end
+          for i = 1, 3 do xs[i] = c[4] and lucid.randn(6, 4, {dtype = dtype}) or lucid.randn(6, 3, 4, {dtype = dtype}) end
           -- chunks of a long sequence, each starting from the last one's state
           local function chunks()
             local o, s = m(xs[1])
@@ -408,7 +425,7 @@ describe("reuse_buffers in the recurrent layers", function()
       end)
   end
 
-  it("leave bidirectional and unbatched runs to the usual path, and keep the errors", function()
+  it("leave training dropout to the usual path, and keep the errors", function()
     local bi = nn.GRU(4, 5, {bidirectional = true}):reuse_buffers()
     local m = nn.LSTM(4, 5):reuse_buffers()
     local g = lucid.no_grad()
@@ -423,6 +440,14 @@ describe("reuse_buffers in the recurrent layers", function()
     assert.is_false(ok1 or ok2)
     assert.matches("nn.LSTM: hx must be a table {h0, c0}, got", e1, 1, true)
     assert.matches("nn.LSTM: expected h0 (hx[1]) of shape {1, 2, 5}, got {1, 3, 5}", e2, 1, true)
+    -- dropout between layers in training mode, recording off: the usual path draws it
+    local d = nn.GRU(4, 5, {num_layers = 2, dropout = 0.5})
+    local x = lucid.randn(3, 2, 4)
+    lucid.manual_seed(21)
+    local expected = lucid.no_grad(d, x)
+    d:reuse_buffers()
+    lucid.manual_seed(21)
+    assert.is_true(lucid.equal(expected, (lucid.no_grad(d, x))))
   end)
 end)
 
@@ -547,5 +572,311 @@ describe("reuse_buffers in the 1-d pools", function()
     H.close(g)
     assert.are.same({3, 4}, single.shape)
     assert.is_false(rawequal(i1, i2))
+  end)
+end)
+
+describe("out= forms of matmul and masked_softmax", function()
+  it("write the op's values into out and return it", function()
+    lucid.manual_seed(5)
+    for _, dtype in ipairs({"float32", "float64"}) do
+      local a, b = lucid.randn(2, 3, 4, 5, {dtype = dtype}), lucid.randn(3, 5, 6, {dtype = dtype})
+      local o = lucid.empty(2, 3, 4, 6, {dtype = dtype})
+      assert.is_true(rawequal(o, lucid.matmul(a, b, o)))
+      assert.is_true(lucid.equal(lucid.matmul(a, b), o))
+      local bt = b:transpose(2, 3):contiguous():transpose(2, 3)  -- a transposed operand, as attention's K^T
+      assert.is_true(rawequal(o, a:matmul(bt, {out = o})))
+      assert.is_true(lucid.equal(lucid.matmul(a, b), o))
+      local s, m = lucid.randn(2, 3, 4, 5, {dtype = dtype}), lucid.rand(4, 5):lt(0.3)
+      local e = lucid.masked_softmax(s, m, 0.5)
+      local so = lucid.empty(2, 3, 4, 5, {dtype = dtype})
+      assert.is_true(rawequal(so, lucid.masked_softmax(s, m, 0.5, so)))
+      assert.is_true(lucid.equal(e, so))
+      assert.is_true(rawequal(s, lucid.masked_softmax(s, m, 0.5, s)))  -- in place
+      assert.is_true(lucid.equal(e, s))
+    end
+  end)
+
+  it("refuse overlapping or wrong buffers, integer operands and graphs", function()
+    local a, b = lucid.randn(2, 4, 5), lucid.randn(5, 3)
+    assert.has_error(function() lucid.matmul(a, b, lucid.empty(2, 3, 4)) end,
+      "lucid.matmul: out must be a contiguous float32 tensor of shape {2, 4, 3}, got float32 {2, 3, 4}")
+    local sq = lucid.randn(4, 4)
+    assert.has_error(function() lucid.matmul(sq, sq, sq) end,
+      "lucid.matmul: out must not share its elements with an operand")
+    assert.has_error(function() lucid.matmul(a, b:double(), lucid.empty(2, 4, 3)) end,
+      "lucid.matmul: out= needs two float operands of one dtype, got float32 and float64")
+    assert.has_error(function() lucid.matmul(lucid.randn(5), b, lucid.empty(3)) end,
+      "lucid.matmul: out= needs operands of at least 2 dims, got 1 and 2")
+    assert.has_error(function() lucid.matmul(lucid.randn(2, 4, 5, {requires_grad = true}), b, lucid.empty(2, 4, 3)) end,
+      "lucid.matmul: out= writes without recording a graph: use it under no_grad, with an out that does not require grad")
+    local s = lucid.randn(3, 4)
+    assert.has_error(function() lucid.masked_softmax(s, nil, 1, lucid.empty(4, 3)) end,
+      "lucid.masked_softmax: out must be a contiguous float32 tensor of shape {3, 4}, got float32 {4, 3}")
+    local big = lucid.randn(6, 4)
+    assert.has_error(function() lucid.masked_softmax(big:narrow(1, 1, 3), nil, 1, big:narrow(1, 2, 3)) end,
+      "lucid.masked_softmax: out must be the scores themselves or share no elements with them")
+    assert.are.equal(7, lucid.matmul(lucid.tensor({{1, 2}}), lucid.tensor({{1}, {3}})):item())  -- no out: as before
+  end)
+end)
+
+-- Calls f() (which returns the output) as reuse_run calls a model.
+local function reuse_calls(f, n)
+  local g = lucid.no_grad()
+  local first = f()
+  local same = rawequal(first, f())
+  collectgarbage("collect")
+  collectgarbage("stop")
+  local before = lucid.memory_allocated()
+  for _ = 1, n do same = rawequal(first, f()) and same end
+  local growth = lucid.memory_allocated() - before
+  collectgarbage("restart")
+  H.close(g)
+  return first, same, growth
+end
+
+describe("reuse_buffers in MultiheadAttention", function()
+  local N, L = 3, 4
+  local cases = {
+    {"self-attention"},
+    {"batch first", {batch_first = true}},
+    {"cross-attention", {}, 6},
+    {"kdim and vdim", {kdim = 3, vdim = 5}, 6},
+    {"unbatched", {}, nil, true},
+    {"no bias, bool attn_mask", {bias = false}, nil, nil, "bool"},
+    {"float 3-d attn_mask", {}, nil, nil, "float3"},
+    {"key_padding_mask", {batch_first = true}, nil, nil, "kpm"},
+    {"unbatched key_padding_mask", {}, 6, true, "kpm"},
+  }
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("allocates nothing after the first call and gives the usual values (" .. dtype .. ")", function()
+      for _, c in ipairs(cases) do
+        lucid.manual_seed(11)
+        local o = c[2] or {}
+        local m = nn.MultiheadAttention(8, 2, o):to(dtype):eval()
+        local S, unbatched = c[3] or L, c[4]
+        local function seq(len, e)
+          if unbatched then return lucid.randn(len, e, {dtype = dtype}) end
+          if o.batch_first then return lucid.randn(N, len, e, {dtype = dtype}) end
+          return lucid.randn(len, N, e, {dtype = dtype})
+        end
+        local q = seq(L, 8)
+        local k, v = q, q
+        if c[3] then k, v = seq(S, o.kdim or 8), seq(S, o.vdim or 8) end
+        local opts = {need_weights = false}
+        if c[5] == "bool" then opts.attn_mask = lucid.rand(L, S):lt(0.3) end
+        if c[5] == "float3" then opts.attn_mask = lucid.randn(N * 2, L, S, {dtype = dtype}) end
+        if c[5] == "kpm" then
+          opts.key_padding_mask = unbatched and lucid.rand(S):lt(0.3) or lucid.rand(N, S):lt(0.3)
+        end
+        local expected = lucid.no_grad(m, q, k, v, opts)
+        m:reuse_buffers()
+        local y, same, growth = reuse_calls(function() return m(q, k, v, opts) end, 10)
+        assert.is_true(same, c[1])
+        assert.are.equal(0, growth, c[1])
+        assert.is_true(lucid.equal(expected, y), c[1])
+        local z = m(q, k, v, opts)  -- recording on: a fresh tensor with a graph, as usual
+        assert.is_true(z.requires_grad and not rawequal(z, y), c[1])
+        assert.is_true(lucid.equal(expected, z), c[1])
+      end
+    end)
+  end
+
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("keeps the attention weights too, averaged or per head (" .. dtype .. ")", function()
+      for _, c in ipairs({{"averaged", true}, {"per head", false}, {"averaged, unbatched", true, true},
+                          {"per head, unbatched", false, true}, {"averaged over 3 heads", true, false, 3}}) do
+        lucid.manual_seed(17)
+        local heads = c[4] or 2
+        local m = nn.MultiheadAttention(2 * heads, heads):to(dtype):eval()
+        local x = c[3] and lucid.randn(4, 2 * heads, {dtype = dtype}) or lucid.randn(4, 3, 2 * heads, {dtype = dtype})
+        local opts = {average_attn_weights = c[2]}
+        local expected, ew = lucid.no_grad(m, x, x, x, opts)
+        m:reuse_buffers()
+        local w
+        local y, same, growth = reuse_calls(function()
+          local o, wt = m(x, x, x, opts)
+          w = w or wt
+          return rawequal(w, wt) and o or nil
+        end, 10)
+        assert.is_true(same, c[1])
+        assert.are.equal(0, growth, c[1])
+        assert.is_true(lucid.equal(expected, y), c[1])
+        assert.are.same(ew.shape, w.shape, c[1])
+        -- the mean over the heads is a GEMM with a row of 1 / H: its own rounding
+        assert.is_true(lucid.allclose(ew, w, {atol = dtype == "float32" and 1e-7 or 1e-16}), c[1])
+      end
+    end)
+  end
+
+  it("follows new shapes and weights, leaves other cases to the usual path, keeps the errors", function()
+    lucid.manual_seed(12)
+    local m = nn.MultiheadAttention(8, 2):eval():reuse_buffers()
+    local g = lucid.no_grad()
+    local a = m(lucid.randn(4, 2, 8), lucid.randn(4, 2, 8), lucid.randn(4, 2, 8), {need_weights = false})
+    local x = lucid.randn(5, 3, 8)
+    local b = m(x, x, x, {need_weights = false})
+    local before = b:clone()
+    m.in_proj_weight = nn.Parameter(m.in_proj_weight * 2)  -- a new weight: new views of it
+    local c = m(x, x, x, {need_weights = false})
+    local out, w = m(x, x, x)  -- need_weights: the averaged weights in a kept buffer too
+    local ok, e = pcall(m, x, x, x, {need_weights = false, attn_mask = lucid.rand(2, 2):lt(0.5)})
+    H.close(g)
+    assert.are.same({4, 2, 8}, a.shape)
+    assert.are.same({5, 3, 8}, b.shape)
+    assert.is_false(lucid.equal(before, c))
+    assert.is_true(lucid.allclose(out, c, {atol = 1e-6}))
+    assert.are.same({3, 5, 5}, w.shape)
+    assert.is_false(ok)
+    assert.matches("nn.MultiheadAttention: the 2-D attn_mask is {2, 2}, expected {5, 5} (L, S)", e, 1, true)
+    m:reuse_buffers(false)
+    assert.is_nil(rawget(m, "_attn"))
+  end)
+
+  it("follows Module:to, which converts the weights in place", function()
+    lucid.manual_seed(18)
+    local m = nn.MultiheadAttention(8, 2):eval()  -- cross-attention: views of in_proj_weight
+    local q, kv = lucid.randn(4, 2, 8), lucid.randn(5, 2, 8)
+    local g = lucid.no_grad()
+    m:reuse_buffers()
+    m(q, kv, kv, {need_weights = false})
+    m:to("float64")
+    local ok, e = pcall(m, q, kv, kv, {need_weights = false})
+    local y = m(q:double(), kv:double(), kv:double(), {need_weights = false})
+    m:reuse_buffers(false)
+    local expected = m(q:double(), kv:double(), kv:double(), {need_weights = false})
+    H.close(g)
+    assert.is_false(ok)
+    assert.matches("lucid.linear: input, weight and bias must share a dtype, got float32, float64 and float64", e, 1, true)
+    assert.is_true(lucid.equal(expected, y))
+  end)
+end)
+
+describe("reuse_buffers in the transformer layers", function()
+  local cases = {
+    {"post-norm, relu, causal mask", {}, true},
+    {"pre-norm, gelu, batch first", {norm_first = true, activation = "gelu", batch_first = true}},
+  }
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("allocates nothing after the first call and gives the usual values (" .. dtype .. ")", function()
+      for _, c in ipairs(cases) do
+        lucid.manual_seed(13)
+        local o = c[2]
+        o.dim_feedforward = 16
+        local m = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, o), 2, nn.LayerNorm(8)):to(dtype):eval()
+        local x = o.batch_first and lucid.randn(3, 4, 8, {dtype = dtype}) or lucid.randn(4, 3, 8, {dtype = dtype})
+        local mask = c[3] and nn.Transformer.generate_square_subsequent_mask(4, {dtype = dtype}) or nil
+        local expected = lucid.no_grad(m, x, mask)
+        m:reuse_buffers()
+        local y, same, growth = reuse_calls(function() return m(x, mask) end, 10)
+        assert.is_true(same, c[1])
+        assert.are.equal(0, growth, c[1])
+        -- (LayerNorm's out= form rounds float32 differently in the last bit)
+        assert.is_true(lucid.allclose(expected, y, {atol = dtype == "float32" and 1e-6 or 1e-14}), c[1])
+        local z = m(x, mask)  -- recording on: a fresh tensor with a graph, as usual
+        assert.is_true(z.requires_grad and not rawequal(z, y), c[1])
+        assert.is_true(lucid.equal(expected, z), c[1])
+      end
+    end)
+  end
+
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("allocates nothing in a whole nn.Transformer after the first call (" .. dtype .. ")", function()
+      for _, o in ipairs({{}, {norm_first = true, activation = "gelu", batch_first = true}}) do
+        lucid.manual_seed(16)
+        o.d_model, o.nhead, o.num_encoder_layers, o.num_decoder_layers, o.dim_feedforward = 8, 2, 2, 2, 16
+        local m = nn.Transformer(o):to(dtype):eval()
+        local src = o.batch_first and lucid.randn(3, 5, 8, {dtype = dtype}) or lucid.randn(5, 3, 8, {dtype = dtype})
+        local tgt = o.batch_first and lucid.randn(3, 4, 8, {dtype = dtype}) or lucid.randn(4, 3, 8, {dtype = dtype})
+        local opts = {tgt_mask = nn.Transformer.generate_square_subsequent_mask(4, {dtype = dtype})}
+        local expected = lucid.no_grad(m, src, tgt, opts)
+        m:reuse_buffers()
+        local y, same, growth = reuse_calls(function() return m(src, tgt, opts) end, 10)
+        assert.is_true(same)
+        assert.are.equal(0, growth)
+        assert.is_true(lucid.allclose(expected, y, {atol = dtype == "float32" and 2e-6 or 1e-14}))
+        local z = m(src, tgt, opts)  -- recording on: a fresh tensor with a graph, as usual
+        assert.is_true(z.requires_grad and not rawequal(z, y))
+        assert.is_true(lucid.equal(expected, z))
+      end
+    end)
+  end
+
+  it("leaves a function given as activation to the usual path", function()
+    lucid.manual_seed(14)
+    local layer = nn.TransformerEncoderLayer(8, 2, {dim_feedforward = 16, activation = lucid.tanh}):eval()
+    local x = lucid.randn(4, 3, 8)
+    local expected = lucid.no_grad(layer, x)
+    layer:reuse_buffers()
+    local y = reuse_calls(function() return layer(x) end, 2)
+    assert.is_true(lucid.allclose(expected, y, {atol = 1e-6}))
+  end)
+end)
+
+describe("index_select with out", function()
+  it("writes the rows picked by an index of any shape and returns out", function()
+    local w = lucid.randn(10, 9, {dtype = "float64"})
+    local idx = lucid.tensor({{1, 10, 3}, {3, 2, 2}}, {dtype = "int64"})
+    local out = lucid.empty(2, 3, 9, {dtype = "float64"})
+    assert.is_true(rawequal(out, lucid.no_grad(lucid.index_select, w, 1, idx, out)))
+    assert.is_true(lucid.equal(w:index_select(1, idx:reshape(-1)):reshape(2, 3, 9), out))
+    -- a short row (the strided copy) along the second dim, indices as floats and as a list
+    local a = lucid.randn(4, 5)
+    local o2 = lucid.empty(4, 2, 2)
+    lucid.no_grad(function() a:index_select(2, lucid.tensor({{5, 1}, {2, 2}}), o2) end)
+    assert.is_true(lucid.equal(a:index_select(2, lucid.tensor({5, 1, 2, 2}, {dtype = "int64"})):reshape(4, 2, 2), o2))
+    local o3 = lucid.empty(4, 2)
+    assert.is_true(lucid.equal(a:index_select(2, {4, 1}), lucid.no_grad(lucid.index_select, a, 2, {4, 1}, o3)))
+  end)
+
+  it("refuses bad indices, wrong buffers and graphs", function()
+    local w = lucid.randn(5, 3)
+    local g = lucid.no_grad()
+    local ok1, e1 = pcall(lucid.index_select, w, 1, lucid.tensor({1, 6}, {dtype = "int64"}), lucid.empty(2, 3))
+    local ok2, e2 = pcall(lucid.index_select, w, 1, lucid.tensor({{1, 2}}, {dtype = "int64"}), lucid.empty(2, 3))
+    local ok3, e3 = pcall(lucid.index_select, w, 1, lucid.tensor({true}), lucid.empty(1, 3))
+    local ok4, e4 = pcall(lucid.index_select, w, 1, lucid.tensor({1.5}), lucid.empty(1, 3))
+    H.close(g)
+    assert.is_false(ok1 or ok2 or ok3 or ok4)
+    assert.matches("lucid.index_select: index 6 is out of range for dimension 1 of size 5", e1, 1, true)
+    assert.matches("lucid.index_select: out must be a contiguous float32 tensor of shape {1, 2, 3}, got float32 {2, 3}",
+      e2, 1, true)
+    assert.matches("lucid.index_select: index must hold integers, got a bool tensor", e3, 1, true)
+    assert.matches("lucid.index_select: index 1.5 is not an integer", e4, 1, true)
+    local wg = lucid.randn(5, 3, {requires_grad = true})
+    assert.has_error(function() lucid.index_select(wg, 1, lucid.tensor({1}), lucid.empty(1, 3)) end,
+      "lucid.index_select: out= writes without recording a graph: use it under no_grad, with an out that does not require grad")
+  end)
+end)
+
+describe("reuse_buffers in Embedding", function()
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("allocates nothing after the first call and gives the usual values (" .. dtype .. ")", function()
+      for _, c in ipairs({{"int64 indices"}, {"padding_idx", 2}, {"float indices", nil, "float32"}}) do
+        lucid.manual_seed(15)
+        local m = nn.Embedding(10, 6, c[2]):to(dtype)
+        local idx = lucid.tensor({{1, 2, 3}, {10, 2, 2}}, {dtype = c[3] or "int64"})
+        local expected = lucid.no_grad(m, idx)
+        m:reuse_buffers()
+        local y, same, growth = reuse_run(m, idx, 10)
+        assert.is_true(same, c[1])
+        assert.are.equal(0, growth, c[1])
+        assert.is_true(lucid.equal(expected, y), c[1])
+        local z = m(idx)  -- recording on: a fresh tensor with a graph, as usual
+        assert.is_true(z.requires_grad and not rawequal(z, y), c[1])
+      end
+    end)
+  end
+
+  it("keeps the layer's error for a bad index and follows new shapes", function()
+    local m = nn.Embedding(10, 6):reuse_buffers()
+    local g = lucid.no_grad()
+    local a = m(lucid.tensor({1, 2}, {dtype = "int64"}))
+    local ok, e = pcall(m, lucid.tensor({3, 11}, {dtype = "int64"}))
+    local b = m({{4}, {5}})
+    H.close(g)
+    assert.are.same({2, 6}, a.shape)
+    assert.is_false(ok)
+    assert.matches("nn.Embedding: index 11 (element 2 of the input {2}) is out of range 1..10", e, 1, true)
+    assert.are.same({2, 1, 6}, b.shape)
   end)
 end)

@@ -401,11 +401,14 @@ of multiplications only, so the gradient is exact where x holds zeros too."},
 and pivots (LU_pivots), as torch.lu_unpack: with unpack_data = false L\
 and U are empty tensors, with unpack_pivots = false P is. L and U carry\
 LU's gradient. A function, not a method, as in PyTorch."},
-  {name = "lucid.matmul", section = "Linear algebra", usage = "a:matmul(b)  or  lucid.matmul(a, b)", also = {}, aka = {},
+  {name = "lucid.matmul", section = "Linear algebra", usage = "a:matmul(b [, out])  or  lucid.matmul(a, b [, out])", also = {}, aka = {},
    text = "Matrix product as torch.matmul (Lua has no @): 1-D x 1-D is a dot product,\
 2-D x 2-D a matrix product, 1-D operands act as a row or a column, and more\
 dims are batches, broadcast. Runs on OpenBLAS. Sizes that do not fit are an\
-error with both shapes: shapes {2, 3} and {4, 5} do not fit (3 ~= 4)."},
+error with both shapes: shapes {2, 3} and {4, 5} do not fit (3 ~= 4).\
+With out (operands of one float dtype, at least 2-D; out a contiguous\
+tensor of the result's shape, not sharing an operand's elements; grad mode\
+off), writes there and returns it (Module:reuse_buffers)."},
   {name = "lucid.linear", section = "Linear algebra", usage = "lucid.linear(x, weight [, bias] [, out])", also = {}, aka = {},
    text = "x W^T + b for x (..., in), weight (out, in), bias (out): what nn.Linear\
 computes, as one GEMM. With out, writes there and returns it."},
@@ -748,9 +751,12 @@ torch.chunk. Views."},
    text = "Joins tensors along an existing dim (1 by default); other sizes must match."},
   {name = "lucid.stack", section = "Shapes and indexing", usage = "lucid.stack({a, b, ...} [, dim])", also = {}, aka = {},
    text = "Joins same-shaped tensors along a new dim (1 by default)."},
-  {name = "lucid.index_select", section = "Shapes and indexing", usage = "t:index_select(dim, index)", also = {}, aka = {},
+  {name = "lucid.index_select", section = "Shapes and indexing", usage = "t:index_select(dim, index [, out])", also = {}, aka = {},
    text = "The entries at the given 1-based indices along dim; index is a 1-D tensor or a\
-Lua array such as {3, 1}."},
+Lua array such as {3, 1}. With out (grad mode off) it writes there and\
+returns it, and index may be a tensor of any shape, whose dims replace dim\
+in out's shape (contiguous): weight (n, d) and index (2, 3) give out (2, 3,\
+d), nn.Embedding's lookup under Module:reuse_buffers."},
   {name = "lucid.sort", section = "Shapes and indexing", usage = "local values, indices = t:sort([dim [, descending]])  or  t:sort{dim =, descending =, stable =}", also = {}, aka = {},
    text = "The values along dim (the last by default) in ascending order (descending\
 with descending = true), and their 1-based indices (int64), as torch.sort.\
@@ -1429,7 +1435,8 @@ sizes) to mean 0 and variance 1, then scales by weight and adds bias."},
   {name = "nn.Embedding", section = "nn: more layers", usage = "nn.Embedding(num_embeddings, embedding_dim [, padding_idx])", also = {}, aka = {},
    text = "A lookup table: called with a tensor (or Lua array) of 1-based indices it\
 returns their rows, {..., embedding_dim}. weight is drawn from N(0, 1); only\
-the rows used get gradients; the padding_idx row stays zero."},
+the rows used get gradients; the padding_idx row stays zero. Under\
+Module:reuse_buffers a tensor of indices is looked up into a kept result."},
   {name = "nn.Bilinear", section = "nn: more layers", usage = "nn.Bilinear(in1_features, in2_features, out_features [, bias = true])", also = {}, aka = {},
    text = "y[k] = x1 W[k] x2^T + b[k] for x1 {.., in1} and x2 {.., in2}; W {out, in1,\
 in2}, b {out}, both from U(-1/sqrt(in1), 1/sqrt(in1))."},
@@ -1483,14 +1490,16 @@ The mask comes from lucid's generator."},
   {name = "nn.PixelUnshuffle", section = "nn: more layers", usage = "nn.PixelUnshuffle(downscale_factor)  or  F.pixel_unshuffle(input, downscale_factor)", also = {}, aka = {"nn.functional.pixel_unshuffle"},
    text = "Rearranges (*, C, H r, W r) to (*, C r^2, H, W), r = downscale_factor, as torch.nn.PixelUnshuffle\
 (sub-pixel convolution's last step)."},
-  {name = "lucid.masked_softmax", section = "nn: attention", usage = "lucid.masked_softmax(x [, mask] [, scale = 1])", also = {}, aka = {},
+  {name = "lucid.masked_softmax", section = "nn: attention", usage = "lucid.masked_softmax(x [, mask] [, scale = 1] [, out])", also = {}, aka = {},
    text = "The fused masked softmax that attention runs between its two products:\
 softmax over the last dim of scale * x + mask, in one pass over x, with a\
 one-pass backward (gradient scale * y (g - sum(g y)) from the saved\
 result). mask (or nil) broadcasts to x: a bool mask is true where a score\
 is masked out (it becomes -inf), a float mask of x's dtype is added (and\
 gets a gradient when it requires one). A row with every score masked out\
-is NaN, as PyTorch's softmax of a row of -inf."},
+is NaN, as PyTorch's softmax of a row of -inf. With out (a contiguous\
+tensor of x's shape and dtype, x itself allowed; grad mode off), writes\
+there and returns it (Module:reuse_buffers)."},
   {name = "nn.MultiheadAttention", section = "nn: attention", usage = "nn.MultiheadAttention(embed_dim, num_heads [, dropout = 0, bias = true, add_bias_kv = false, add_zero_attn = false, kdim, vdim, batch_first = false] [, {dtype =}])", also = {}, aka = {},
    text = "Multi-head attention, PyTorch 1.13's: out, weights = mha(query, key, value\
 [, key_padding_mask, need_weights = true, attn_mask, average_attn_weights =\
@@ -1504,7 +1513,11 @@ in_proj_weight (3 E, E) (or q_proj_weight, k_proj_weight, v_proj_weight when\
 kdim or vdim differ from embed_dim), in_proj_bias (3 E), bias_k and bias_v (1,\
 1, E) with add_bias_kv, out_proj.weight and out_proj.bias; in_proj weights\
 from xavier_uniform_, biases zero, bias_k and bias_v from xavier_normal_, as\
-PyTorch. dropout applies to the attention weights in training mode."},
+PyTorch. dropout applies to the attention weights in training mode. Under\
+Module:reuse_buffers, with at most one mask and neither add_bias_kv nor\
+add_zero_attn (and no dropout drawn), a call allocates no tensor memory\
+after the first: out and weights are kept buffers, overwritten by the\
+next call."},
   {name = "nn.TransformerEncoderLayer", section = "nn: attention", usage = "nn.TransformerEncoderLayer(d_model, nhead [, dim_feedforward = 2048, dropout = 0.1, activation = \"relu\", layer_norm_eps = 1e-5, batch_first = false, norm_first = false] [, {dtype =}])", also = {}, aka = {},
    text = "PyTorch 1.13's encoder layer: x = norm1(x + sa(x)), x = norm2(x + ff(x)), or with\
 norm_first x = x + sa(norm1(x)), x = x + ff(norm2(x)); ff(x) = linear2(dropout(\

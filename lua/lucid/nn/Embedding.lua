@@ -19,7 +19,8 @@ local raise, shape_str = args.raise, args.shape_str
 
 --- A lookup table: called with a tensor (or Lua array) of 1-based indices it
 -- returns their rows, {..., embedding_dim}. weight is drawn from N(0, 1); only
--- the rows used get gradients; the padding_idx row stays zero.
+-- the rows used get gradients; the padding_idx row stays zero. Under
+-- Module:reuse_buffers a tensor of indices is looked up into a kept result.
 -- @function Embedding
 -- @usage nn.Embedding(num_embeddings, embedding_dim [, padding_idx])
 -- @within nn: more layers
@@ -100,7 +101,18 @@ local function check_indices(idx, n)
   end
 end
 
+local select_out = lucid.index_select
+
 function Embedding:forward(idx)
+  -- reuse_buffers: the rows go straight into the kept result (its shape is
+  -- idx's with the embedding dim added), the core checking the indices; a
+  -- bad index leaves it to the usual path below, which names it
+  if rawget(self, "_reuse") then
+    local out = self:_kept(idx)
+    if out ~= nil and out.dtype == self.weight.dtype and pcall(select_out, self.weight, 1, idx, out) then
+      return out
+    end
+  end
   if type(idx) == "table" then idx = lucid.tensor(idx, {dtype = "int64"}) end
   if not C.is_tensor(idx) then
     raise("nn.Embedding: expected a tensor of indices, got " .. type(idx))
@@ -116,7 +128,7 @@ function Embedding:forward(idx)
   end
   local shape = idx.shape
   shape[#shape + 1] = self.embedding_dim
-  return rows:reshape(shape)
+  return self:_keep(idx, rows:reshape(shape))
 end
 
 function Embedding:extra_repr()

@@ -446,27 +446,39 @@ end
 -- symmetric zero padding (core's lc_conv2d_out, its buffer kept by the layer
 -- itself, since its shape is not the input's); nn.MaxPool2d and
 -- nn.AdaptiveMaxPool2d without return_indices, nn.AvgPool2d,
--- nn.AdaptiveAvgPool2d, their 1-d forms on a batch, nn.BatchNorm1d and nn.BatchNorm2d in eval mode with
--- running statistics, nn.LayerNorm, nn.GroupNorm, nn.InstanceNorm2d on a
--- batch (unless training updates running statistics), nn.Conv1d on a batch with
--- symmetric zero padding, and nn.ConvTranspose1d and nn.ConvTranspose2d on
--- a batch without output_size: these keep their first call's result as the
--- buffer (Module:_keep below) and write into it through the core's out=
--- forms (lc_max_pool2d_out, lc_avg_pool2d_out, lc_batch_norm_out,
--- lc_layer_norm_out, lc_group_norm_out, lc_conv2d_out and
--- lc_conv_transpose2d_out, over 4-d views for the 1-d layers); and
--- nn.RNNCell, nn.LSTMCell and nn.GRUCell on a batch, and nn.RNN, nn.LSTM
--- and nn.GRU in one direction on a batch (not packed), whose steps go into
--- kept buffers (lc_rnn_cell_out, lc_rnn_layer_out) that the next call may
--- read back as its state. nn.Identity and nn.Dropout in eval mode return
--- their input; nn.Flatten and nn.Unflatten keep the view they made of the
--- last input tensor (Module:_view_for), which inside such a model is the
--- previous layer's buffer. Every other layer (bidirectional recurrent
--- layers, the attention and transformer layers, Embedding, Bilinear, the
--- losses) allocates its output as usual, as does any layer given integer
--- input or an input the cases above leave out. A layer of your own joins in
--- through Module:_buffer, Module:_kept and _keep, or Module:_view_for and
--- _keep_view (below), the mechanisms all of these use.
+-- nn.AdaptiveAvgPool2d, their 1-d forms on a batch, nn.BatchNorm1d and
+-- nn.BatchNorm2d in eval mode with running statistics, nn.LayerNorm,
+-- nn.GroupNorm, nn.InstanceNorm2d on a batch (unless training updates running
+-- statistics), nn.Conv1d on a batch with symmetric zero padding, and
+-- nn.ConvTranspose1d and nn.ConvTranspose2d on a batch without output_size:
+-- these keep their first call's result as the buffer (Module:_keep below) and
+-- write into it through the core's out= forms (lc_max_pool2d_out,
+-- lc_avg_pool2d_out, lc_batch_norm_out, lc_layer_norm_out, lc_group_norm_out,
+-- lc_conv2d_out and lc_conv_transpose2d_out, over 4-d views for the 1-d
+-- layers); and nn.RNNCell, nn.LSTMCell and nn.GRUCell, and nn.RNN, nn.LSTM
+-- and nn.GRU (not packed, no dropout drawn between layers), batched or not,
+-- whose steps go into kept buffers (lc_rnn_cell_out, lc_rnn_layer_out, per
+-- layer and direction; a bidirectional layer's two outputs copied into the
+-- halves of one kept buffer) that the next call may read back as its state;
+-- nn.MultiheadAttention not dropping out, with at most one mask and without
+-- add_bias_kv and add_zero_attn, whose projections, scores (lc_matmul_out,
+-- then lc_masked_softmax_out in place, which are the per-head weights; the
+-- averaged ones one more lc_matmul_out), heads and output go into kept
+-- buffers (self._attn, with the views of them it reads);
+-- nn.TransformerEncoderLayer, nn.TransformerDecoderLayer and the
+-- nn.TransformerEncoder, nn.TransformerDecoder and nn.Transformer made of
+-- them, with the "relu" or "gelu" activation, which apply it in place on
+-- linear1's buffer and add each residual into the sublayer's result; and
+-- nn.Embedding given a tensor of indices (lc_index_select_out into its kept
+-- result). nn.Identity and nn.Dropout in eval mode return their input;
+-- nn.Flatten and nn.Unflatten keep the view they made of the last input
+-- tensor (Module:_view_for), which inside such a model is the previous
+-- layer's buffer. Every other layer or case (packed recurrent input,
+-- attention with two masks, a transformer layer's activation given as a
+-- function, Bilinear, the losses) allocates its output as usual, as does any
+-- layer given integer input or an input the cases above leave out. A layer of
+-- your own joins in through Module:_buffer, Module:_kept and _keep, or
+-- Module:_view_for and _keep_view (below), the mechanisms all of these use.
 local REUSE = args.schema("nn.Module:reuse_buffers", {{"on", true, "boolean"}})
 function Module:reuse_buffers(...)
   local on = REUSE:parse(...)
@@ -477,6 +489,7 @@ function Module:reuse_buffers(...)
       rawset(m, "_out2", nil)
       rawset(m, "_out_key", nil)
       rawset(m, "_rnn_buffers", nil)
+      rawset(m, "_attn", nil)
       rawset(m, "_view_in", nil)
     end
   end

@@ -23,7 +23,11 @@ local raise = args.raise
 -- kdim or vdim differ from embed_dim), in_proj_bias (3 E), bias_k and bias_v (1,
 -- 1, E) with add_bias_kv, out_proj.weight and out_proj.bias; in_proj weights
 -- from xavier_uniform_, biases zero, bias_k and bias_v from xavier_normal_, as
--- PyTorch. dropout applies to the attention weights in training mode.
+-- PyTorch. dropout applies to the attention weights in training mode. Under
+-- Module:reuse_buffers, with at most one mask and neither add_bias_kv nor
+-- add_zero_attn (and no dropout drawn), a call allocates no tensor memory
+-- after the first: out and weights are kept buffers, overwritten by the
+-- next call.
 -- @function MultiheadAttention
 -- @usage nn.MultiheadAttention(embed_dim, num_heads [, dropout = 0, bias = true, add_bias_kv = false, add_zero_attn = false, kdim, vdim, batch_first = false] [, {dtype =}])
 -- @within nn: attention

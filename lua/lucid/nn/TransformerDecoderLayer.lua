@@ -78,20 +78,22 @@ function Layer:_mha_block(x, mem, mask, kpm)
   return self.dropout2(y)
 end
 
-function Layer:_ff_block(x)
-  return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+function Layer:_ff_block(x, reusing)
+  local h = attention.activate(self.activation, self.linear1(x), reusing)
+  return self.dropout3(self.linear2(self.dropout(h)))
 end
 
 function Layer:forward(...)
   local x, mem, tgt_mask, memory_mask, tgt_kpm, memory_kpm = Layer.forward_schema:parse(...)
+  local reusing, residual = attention.reusing(self), attention.residual
   if self.norm_first then
-    x = x + self:_sa_block(self.norm1(x), tgt_mask, tgt_kpm)
-    x = x + self:_mha_block(self.norm2(x), mem, memory_mask, memory_kpm)
-    return x + self:_ff_block(self.norm3(x))
+    x = residual(x, self:_sa_block(self.norm1(x), tgt_mask, tgt_kpm), reusing)
+    x = residual(x, self:_mha_block(self.norm2(x), mem, memory_mask, memory_kpm), reusing)
+    return residual(x, self:_ff_block(self.norm3(x), reusing), reusing)
   end
-  x = self.norm1(x + self:_sa_block(x, tgt_mask, tgt_kpm))
-  x = self.norm2(x + self:_mha_block(x, mem, memory_mask, memory_kpm))
-  return self.norm3(x + self:_ff_block(x))
+  x = self.norm1(residual(x, self:_sa_block(x, tgt_mask, tgt_kpm), reusing))
+  x = self.norm2(residual(x, self:_mha_block(x, mem, memory_mask, memory_kpm), reusing))
+  return self.norm3(residual(x, self:_ff_block(x, reusing), reusing))
 end
 
 return Layer

@@ -67,18 +67,20 @@ function Layer:_sa_block(x, mask, kpm)
   return self.dropout1(y)
 end
 
-function Layer:_ff_block(x)
-  return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+function Layer:_ff_block(x, reusing)
+  local h = attention.activate(self.activation, self.linear1(x), reusing)
+  return self.dropout2(self.linear2(self.dropout(h)))
 end
 
 function Layer:forward(...)
   local x, mask, kpm = Layer.forward_schema:parse(...)
+  local reusing, residual = attention.reusing(self), attention.residual
   if self.norm_first then
-    x = x + self:_sa_block(self.norm1(x), mask, kpm)
-    return x + self:_ff_block(self.norm2(x))
+    x = residual(x, self:_sa_block(self.norm1(x), mask, kpm), reusing)
+    return residual(x, self:_ff_block(self.norm2(x), reusing), reusing)
   end
-  x = self.norm1(x + self:_sa_block(x, mask, kpm))
-  return self.norm2(x + self:_ff_block(x))
+  x = self.norm1(residual(x, self:_sa_block(x, mask, kpm), reusing))
+  return self.norm2(residual(x, self:_ff_block(x, reusing), reusing))
 end
 
 return Layer

@@ -122,6 +122,152 @@ local function merge_masks(a, b, dtype)
   return additive(a) + additive(b)
 end
 
+-- ---- MultiheadAttention under reuse_buffers ---------------------------------------------
+-- Every tensor of the forward is a buffer kept in self._attn (made again
+-- when the shapes, dtype or weights change), and so is every view of one:
+-- a view is a new tensor header, counted as tensor memory. The projections
+-- write into one (L, N, 3E) buffer for self-attention (three for
+-- cross-attention), whose per-head views (N, H, len, hd) feed the scores'
+-- product; the masked softmax runs in place on the scores; the heads are
+-- merged by copying the product with V into a head view of the buffer the
+-- output projection reads.
+
+-- buf (len, n, H * hd), (n, len, ...) when batch_first, (len, ...) when
+-- unbatched, seen as (n, H, len, hd).
+local function heads(buf, len, n, H, hd, bf, unbatched)
+  if unbatched then return buf:view(len, 1, H, hd):permute(2, 3, 1, 4) end
+  if bf then return buf:view(n, len, H, hd):permute(1, 3, 2, 4) end
+  return buf:view(len, n, H, hd):permute(2, 3, 1, 4)
+end
+
+-- A tensor of shape lead[1..k] .. {last}.
+local function buffer(lead, k, last, dtype)
+  local shape = {}
+  for i = 1, k do shape[i] = lead[i] end
+  shape[k + 1] = last
+  return C.empty(shape, {dtype = dtype})
+end
+
+-- The weights of the reusing path: the scores buffer itself (N, H, L, S),
+-- or their mean over the heads, one GEMM of a (1, H) row of 1 / H with the
+-- scores seen as (N, H, L S) into a kept (N, 1, L S); views for an
+-- unbatched call. Made once per buffers (st).
+local function reuse_weights(st, average, unbatched, H, dtype)
+  local N, L, S = st.N, st.L, st.S
+  if average then
+    if st.avg == nil then
+      st.avg_row = lucid.full({1, H}, 1 / H, {dtype = dtype})
+      st.scores_flat = st.scores:view(N, H, L * S)
+      st.avg = C.empty({N, 1, L * S}, {dtype = dtype})
+      st.avg_out = unbatched and st.avg:view(L, S) or st.avg:view(N, L, S)
+    end
+    matmul(st.avg_row, st.scores_flat, st.avg)
+    return st.avg_out
+  end
+  if not unbatched then return st.scores end
+  if st.scores_out == nil then st.scores_out = st.scores:view(H, L, S) end
+  return st.scores_out
+end
+
+-- The output and weights (nil unless wanted), or nil for a case this path
+-- leaves to the usual one (which also raises the errors). The caller
+-- checked: reuse on, recording off.
+local function reuse_forward(self, query, key, value, kpm, attn_mask, need_weights, average)
+  local p = self._parameters
+  if p.bias_k or self.add_zero_attn or (self.training and self.dropout > 0) or
+      (kpm ~= nil and attn_mask ~= nil) then
+    return nil
+  end
+  local dtype, qd = query.dtype, query.ndim
+  if (dtype ~= "float32" and dtype ~= "float64") or key.ndim ~= qd or value.ndim ~= qd or
+      key.dtype ~= dtype or value.dtype ~= dtype or (qd ~= 2 and qd ~= 3) then
+    return nil
+  end
+  -- weights of another dtype (the usual path names the error); this also
+  -- keeps views of weights that Module:to converted in place from being used
+  if (p.in_proj_weight or p.q_proj_weight).dtype ~= dtype then return nil end
+  local E, H, hd = self.embed_dim, self.num_heads, self.head_dim
+  local unbatched, bf = qd == 2, self.batch_first and qd == 3
+  local L, N, S
+  if unbatched then
+    L, N, S = query:size(1), 1, key:size(1)
+    if value:size(1) ~= S then return nil end
+  else
+    local t, b = bf and 2 or 1, bf and 1 or 2
+    L, N, S = query:size(t), query:size(b), key:size(t)
+    if value:size(t) ~= S or key:size(b) ~= N or value:size(b) ~= N then return nil end
+  end
+  if query:size(qd) ~= E or key:size(qd) ~= self.kdim or value:size(qd) ~= self.vdim then return nil end
+  local same = rawequal(query, key) and rawequal(key, value)
+  local w, b = p.in_proj_weight, p.in_proj_bias
+  local st = rawget(self, "_attn")
+  if st == nil or st.dtype ~= dtype or st.qd ~= qd or st.bf ~= bf or st.L ~= L or st.N ~= N or st.S ~= S or
+      st.same ~= same or not rawequal(st.w, w) or not rawequal(st.b, b) then
+    local lq, lk = query.shape, key.shape
+    st = {dtype = dtype, qd = qd, bf = bf, L = L, N = N, S = S, same = same, w = w, b = b}
+    if same then
+      st.qkv = buffer(lq, qd - 1, 3 * E, dtype)
+      st.q = heads(st.qkv:narrow(qd, 1, E), L, N, H, hd, bf, unbatched)
+      st.kt = heads(st.qkv:narrow(qd, E + 1, E), S, N, H, hd, bf, unbatched):transpose(3, 4)
+      st.v = heads(st.qkv:narrow(qd, 2 * E + 1, E), S, N, H, hd, bf, unbatched)
+    else
+      st.qb, st.kb, st.vb = buffer(lq, qd - 1, E, dtype), buffer(lk, qd - 1, E, dtype), buffer(lk, qd - 1, E, dtype)
+      st.q = heads(st.qb, L, N, H, hd, bf, unbatched)
+      st.kt = heads(st.kb, S, N, H, hd, bf, unbatched):transpose(3, 4)
+      st.v = heads(st.vb, S, N, H, hd, bf, unbatched)
+      if w then
+        st.wq, st.wk, st.wv = w:narrow(1, 1, E), w:narrow(1, E + 1, E), w:narrow(1, 2 * E + 1, E)
+      else
+        st.wq, st.wk, st.wv = p.q_proj_weight, p.k_proj_weight, p.v_proj_weight
+      end
+      if b then st.bq, st.bk, st.bv = b:narrow(1, 1, E), b:narrow(1, E + 1, E), b:narrow(1, 2 * E + 1, E) end
+    end
+    st.scores = C.empty({N, H, L, S}, {dtype = dtype})
+    st.ctx = C.empty({N, H, L, hd}, {dtype = dtype})
+    st.merged = buffer(lq, qd - 1, E, dtype)
+    st.merged_heads = heads(st.merged, L, N, H, hd, bf, unbatched)
+    st.out = buffer(lq, qd - 1, E, dtype)
+    rawset(self, "_attn", st)
+  end
+  -- masks as views that broadcast to the scores (N, H, L, S), kept per mask tensor
+  local mask = attn_mask or kpm
+  if mask ~= nil then
+    local md = mask.ndim
+    if attn_mask ~= nil then
+      if md == 2 then
+        if mask:size(1) ~= L or mask:size(2) ~= S then return nil end
+      elseif md == 3 and mask:size(1) == N * H and mask:size(2) == L and mask:size(3) == S then
+        if not rawequal(st.mask_in, mask) then st.mask_in, st.mask_v = mask, mask:reshape(N, H, L, S) end
+        mask = st.mask_v
+      else
+        return nil
+      end
+    elseif unbatched then
+      if md ~= 1 or mask:size(1) ~= S then return nil end
+    else
+      if md ~= 2 or mask:size(1) ~= N or mask:size(2) ~= S then return nil end
+      if not rawequal(st.mask_in, mask) then st.mask_in, st.mask_v = mask, mask:reshape(N, 1, 1, S) end
+      mask = st.mask_v
+    end
+  end
+  if same then
+    lucid.linear(query, w, b, st.qkv)
+  else
+    lucid.linear(query, st.wq, st.bq, st.qb)
+    lucid.linear(key, st.wk, st.bk, st.kb)
+    lucid.linear(value, st.wv, st.bv, st.vb)
+  end
+  local scores = st.scores
+  matmul(st.q, st.kt, scores)
+  masked_softmax(scores, mask, 1 / math.sqrt(hd), scores)
+  matmul(scores, st.v, st.ctx)
+  st.merged_heads:copy_(st.ctx)
+  local op = self.out_proj
+  local out = lucid.linear(st.merged, op.weight, op.bias, st.out)
+  if not need_weights then return out, nil end
+  return out, reuse_weights(st, average, unbatched, H, dtype)
+end
+
 -- The forward of nn.MultiheadAttention (PyTorch 1.13's
 -- multi_head_attention_forward), with heads as a dim of their own: q, k, v
 -- are (N, H, L, hd) and the masks broadcast to the scores (N, H, L, S).
@@ -143,6 +289,10 @@ function M.multihead_forward(self, query, key, value, kpm, need_weights, attn_ma
   end
   check_mask(fname, "key_padding_mask", kpm, dtype)
   check_mask(fname, "attn_mask", attn_mask, dtype)
+  if rawget(self, "_reuse") and not C.is_grad_enabled() then
+    local out, weights = reuse_forward(self, query, key, value, kpm, attn_mask, need_weights, average)
+    if out ~= nil then return out, weights end
+  end
   local batched = qd == 3
   -- self-attention: one tensor, one projection GEMM (kept through the layout changes)
   local same = rawequal(query, key) and rawequal(key, value)
@@ -261,6 +411,29 @@ function M.activation_fn(v)
   if v == "relu" then return lucid.relu end
   if v == "gelu" then return lucid.gelu end
   return v
+end
+
+-- Under reuse_buffers (recording off) a transformer layer is reusing: it
+-- applies a "relu" or "gelu" activation in place and adds each residual
+-- into the sublayer's result.
+function M.reusing(self)
+  return rawget(self, "_reuse") ~= nil and not C.is_grad_enabled()
+end
+
+-- act(h); when reusing, relu and gelu in place on h (linear1's buffer).
+function M.activate(act, h, reusing)
+  if reusing and (h.dtype == "float32" or h.dtype == "float64") then
+    if act == lucid.relu then return lucid.relu(h, h) end
+    if act == lucid.gelu then return lucid.gelu(h, "none", h) end
+  end
+  return act(h)
+end
+
+-- x + y; when reusing, added into y in place: y is a block's result, a
+-- buffer of its last layer (or a fresh tensor), which nothing else reads.
+function M.residual(x, y, reusing)
+  if reusing then return y:add_(x) end
+  return x + y
 end
 
 -- n copies of layer (PyTorch's deepcopy in _get_clones): the same class

@@ -130,46 +130,71 @@ local function state_fits(s, ...)
 end
 
 -- The buffers of a layer under reuse_buffers for input x (3-d, checked):
--- per layer a flat result R (output, h_n, c_n, as lc_rnn_layer_out writes
--- them) and its views; the (layers, B, size) states returned and their rows;
+-- per layer and direction (k = (layer - 1) * dirs + direction, as the
+-- states count them) a flat result R (output, h_n, c_n, as
+-- lc_rnn_layer_out writes them) and its views; per bidirectional layer one
+-- (T, B, 2 P) output both directions are copied into (the next layer's
+-- input); the (layers * dirs, B, size) states returned and their rows;
 -- zero states for hx == nil; the parameter names.
 local function layer_buffers(self, x, lstm)
   local dtype = x.dtype
-  local T, B = x:size(1), x:size(2)
-  if self.batch_first then T, B = B, T end
+  local unbatched = x.ndim == 2
+  local T, B = x:size(1), unbatched and 1 or x:size(2)
+  if self.batch_first and not unbatched then T, B = B, T end
   local H, L = self.hidden_size, self.num_layers
+  local dirs = self.bidirectional and 2 or 1
   local P = self.proj_size > 0 and self.proj_size or H
   local opts = {dtype = dtype}
-  local b = {R = {}, o = {}, hn = {}, cn = {}, hrow = {}, crow = {}, names = {}, B = B, P = P, H = H}
-  b.h_n = lucid.empty({L, B, P}, opts)
-  b.c_n = lstm and lucid.empty({L, B, H}, opts) or nil
-  b.zh = lucid.zeros({L, B, P}, opts)
-  b.zc = lstm and lucid.zeros({L, B, H}, opts) or nil
+  local b = {R = {}, o = {}, hn = {}, cn = {}, hrow = {}, crow = {}, names = {}, out_l = {}, half = {},
+    B = B, P = P, H = H, dirs = dirs}
+  b.h_n = lucid.empty({L * dirs, B, P}, opts)
+  b.c_n = lstm and lucid.empty({L * dirs, B, H}, opts) or nil
+  b.zh = lucid.zeros({L * dirs, B, P}, opts)
+  b.zc = lstm and lucid.zeros({L * dirs, B, H}, opts) or nil
   local n = T * B * P
   for l = 1, L do
-    local R = lucid.empty({n + B * P + (lstm and B * H or 0)}, opts)
-    b.R[l], b.o[l] = R, R:narrow(1, 1, n):view(T, B, P)
-    b.hn[l], b.hrow[l] = R:narrow(1, n + 1, B * P):view(B, P), b.h_n[l]
-    if lstm then b.cn[l], b.crow[l] = R:narrow(1, n + B * P + 1, B * H):view(B, H), b.c_n[l] end
-    local sfx = "_l" .. (l - 1)
-    b.names[l] = {"weight_ih" .. sfx, "weight_hh" .. sfx, "bias_ih" .. sfx, "bias_hh" .. sfx, "weight_hr" .. sfx}
+    local both = dirs == 2 and lucid.empty({T, B, 2 * P}, opts) or nil
+    for d = 1, dirs do
+      local k = (l - 1) * dirs + d
+      local R = lucid.empty({n + B * P + (lstm and B * H or 0)}, opts)
+      b.R[k], b.o[k] = R, R:narrow(1, 1, n):view(T, B, P)
+      b.hn[k], b.hrow[k] = R:narrow(1, n + 1, B * P):view(B, P), b.h_n[k]
+      if lstm then b.cn[k], b.crow[k] = R:narrow(1, n + B * P + 1, B * H):view(B, H), b.c_n[k] end
+      local sfx = "_l" .. (l - 1) .. (d == 2 and "_reverse" or "")
+      b.names[k] = {"weight_ih" .. sfx, "weight_hh" .. sfx, "bias_ih" .. sfx, "bias_hh" .. sfx, "weight_hr" .. sfx}
+      if both then b.half[k] = both:narrow(3, (d - 1) * P + 1, P) end
+    end
+    b.out_l[l] = both or b.o[l]
   end
-  b.out = self.batch_first and b.o[L]:transpose(1, 2) or b.o[L]
+  b.unbatched = unbatched
+  if unbatched then  -- (T, P) and (layers, size) views of the batch of one
+    b.out = b.out_l[L]:view(T, dirs * P)
+    b.h_n, b.c_n = b.h_n:view(L * dirs, P), lstm and b.c_n:view(L * dirs, H) or nil
+    b.zh, b.zc = b.zh:view(L * dirs, P), lstm and b.zc:view(L * dirs, H) or nil
+  else
+    b.out = self.batch_first and b.out_l[L]:transpose(1, 2) or b.out_l[L]
+  end
   b.state = lstm and {b.h_n, b.c_n} or b.h_n
   return b
 end
 
--- Module:reuse_buffers for nn.RNN, nn.LSTM and nn.GRU on a batch (3-d
--- input, one direction, not packed): each layer's run goes into a kept
--- buffer (lc_rnn_layer_out), the states into kept (layers, B, size)
--- tensors, which a loop may pass back as hx. nil for what it does not
--- cover (the usual path then runs, raising for bad arguments).
+-- Module:reuse_buffers for nn.RNN, nn.LSTM and nn.GRU on a batch or one
+-- sequence (3-d or 2-d input, not packed, one direction or two): each layer's run (each
+-- direction's) goes into a kept buffer (lc_rnn_layer_out), a bidirectional
+-- layer's two outputs are copied into the halves of one kept buffer, the
+-- states into kept (layers * dirs, B, size) tensors, which a loop may pass
+-- back as hx. Dropout between layers in training mode is left to the
+-- usual path. nil for what it does not cover (the usual path then runs,
+-- raising for bad arguments).
 local function reuse_layer(self, x, hx, lstm)
-  if self.bidirectional or C.is_grad_enabled() or not C.is_tensor(x) or x.ndim ~= 3 then return nil end
+  if C.is_grad_enabled() or not C.is_tensor(x) or (x.ndim ~= 3 and x.ndim ~= 2) or
+      (self.dropout > 0 and self.training and self.num_layers > 1) then
+    return nil
+  end
   local b = self:_kept(x) and rawget(self, "_rnn_buffers")
   if not b then
     local dtype = x.dtype
-    if (dtype ~= "float32" and dtype ~= "float64") or x:size(3) ~= self.input_size then return nil end
+    if (dtype ~= "float32" and dtype ~= "float64") or x:size(x.ndim) ~= self.input_size then return nil end
     b = layer_buffers(self, x, lstm)
     self:_keep(x, b.out)
     rawset(self, "_rnn_buffers", b)
@@ -183,21 +208,29 @@ local function reuse_layer(self, x, hx, lstm)
   else
     h0 = hx
   end
-  if not state_fits(h0, self.num_layers, b.B, b.P) or (lstm and not state_fits(c0, self.num_layers, b.B, b.H)) then
+  local dirs = b.dirs
+  local nl = self.num_layers * dirs
+  if b.unbatched then
+    if not state_fits(h0, nl, b.P) or (lstm and not state_fits(c0, nl, b.H)) then return nil end
+  elseif not state_fits(h0, nl, b.B, b.P) or (lstm and not state_fits(c0, nl, b.B, b.H)) then
     return nil
   end
   local p, mode, fname = self._parameters, MODE_NUMBERS[self.mode], self.fname
   local layer_in, batch_first = x, self.batch_first
   for l = 1, self.num_layers do
-    local nm = b.names[l]
-    C._rnn_layer_out(mode, layer_in, batch_first, h0, c0, l - 1, p[nm[1]], p[nm[2]], p[nm[3]], p[nm[4]],
-      p[nm[5]], b.R[l], fname)
-    layer_in, batch_first = b.o[l], false
+    for d = 1, dirs do
+      local k = (l - 1) * dirs + d
+      local nm = b.names[k]
+      C._rnn_layer_out(mode, layer_in, batch_first, h0, c0, k - 1, p[nm[1]], p[nm[2]], p[nm[3]], p[nm[4]],
+        p[nm[5]], b.R[k], fname, d == 2)
+      if dirs == 2 then b.half[k]:copy_(b.o[k]) end
+    end
+    layer_in, batch_first = b.out_l[l], false
   end
   -- the states last: hx may be the previous call's, which every layer read
-  for l = 1, self.num_layers do
-    b.hrow[l]:copy_(b.hn[l])
-    if lstm then b.crow[l]:copy_(b.cn[l]) end
+  for k = 1, nl do
+    b.hrow[k]:copy_(b.hn[k])
+    if lstm then b.crow[k]:copy_(b.cn[k]) end
   end
   return b.out, b.state
 end
@@ -360,16 +393,19 @@ end
 local function reuse_cell(self, x, hx, lstm)
   local R = self:_kept(x)
   if not R then
-    if C.is_grad_enabled() or not C.is_tensor(x) or x.ndim ~= 2 or x:size(2) ~= self.input_size then
+    if C.is_grad_enabled() or not C.is_tensor(x) or (x.ndim ~= 2 and x.ndim ~= 1) or
+        x:size(x.ndim) ~= self.input_size then
       return nil
     end
     local dtype = x.dtype
     if dtype ~= "float32" and dtype ~= "float64" then return nil end
-    local B, H = x:size(1), self.hidden_size
+    local B, H = x.ndim == 2 and x:size(1) or 1, self.hidden_size
+    -- (the states of an unbatched step are (H), of a batch (B, H))
+    local shape = x.ndim == 2 and {B, H} or {H}
     R = self:_keep(x, lucid.empty({(lstm and 2 or 1) * B * H}, {dtype = dtype}))
-    rawset(self, "_out_h", R:narrow(1, 1, B * H):view(B, H))
-    rawset(self, "_out_c", lstm and R:narrow(1, B * H + 1, B * H):view(B, H) or false)
-    rawset(self, "_zero", lucid.zeros({B, H}, {dtype = dtype}))
+    rawset(self, "_out_h", R:narrow(1, 1, B * H):view(shape))
+    rawset(self, "_out_c", lstm and R:narrow(1, B * H + 1, B * H):view(shape) or false)
+    rawset(self, "_zero", lucid.zeros(shape, {dtype = dtype}))
   end
   local h, c
   if hx == nil then
@@ -381,8 +417,12 @@ local function reuse_cell(self, x, hx, lstm)
   else
     h = hx
   end
-  local B, H = x:size(1), self.hidden_size
-  if not state_fits(h, B, H) or (lstm and not state_fits(c, B, H)) then return nil end
+  local H = self.hidden_size
+  if x.ndim == 1 then
+    if not state_fits(h, H) or (lstm and not state_fits(c, H)) then return nil end
+  elseif not state_fits(h, x:size(1), H) or (lstm and not state_fits(c, x:size(1), H)) then
+    return nil
+  end
   local p = self._parameters
   C._rnn_cell_out(MODE_NUMBERS[self.mode], x, h, c, p.weight_ih, p.weight_hh, p.bias_ih, p.bias_hh, R,
     self.fname)
