@@ -141,6 +141,22 @@ local function reuse_run(m, x, n)
   return first, same, growth
 end
 
+-- m (a model not yet reusing its buffers) called on x under reuse_buffers:
+-- the same tensor every call, no new tensor memory after the first call, the
+-- usual values (exactly, or within tol), and with recording on a fresh tensor
+-- with a graph, as usual. Returns the usual values and that recorded result.
+local function check_reuse(name, m, x, tol)
+  local expected = lucid.no_grad(m, x)
+  m:reuse_buffers()
+  local y, same, growth = reuse_run(m, x, 20)
+  assert.is_true(same, name)
+  assert.are.equal(0, growth, name)
+  if tol then H.assert_close(y, expected, tol, tol, name) else assert.is_true(lucid.equal(expected, y), name) end
+  local z = m(x)  -- recording on: a fresh tensor with a graph, as usual
+  assert.is_true(z.requires_grad and not rawequal(z, y), name)
+  return expected, z
+end
+
 describe("reuse_buffers in the activation layers", function()
   local layers = {
     {"ReLU", function() return nn.ReLU() end}, {"Sigmoid", function() return nn.Sigmoid() end},
@@ -202,14 +218,7 @@ describe("reuse_buffers in pooling, batch norm and transposed convolution layers
         lucid.manual_seed(7)
         local m = nn.Sequential(c[2](), c[3]()):to(dtype):eval()
         local x = c[1] == "BatchNorm1d" and lucid.randn(5, 7, {dtype = dtype}) or lucid.randn(2, 3, 7, 7, {dtype = dtype})
-        local expected = lucid.no_grad(m, x)
-        m:reuse_buffers()
-        local y, same, growth = reuse_run(m, x, 20)
-        assert.is_true(same, c[1])
-        assert.are.equal(0, growth, c[1])
-        assert.is_true(lucid.equal(expected, y), c[1])
-        local z = m(x)  -- recording on: a fresh tensor with a graph, as usual
-        assert.is_true(z.requires_grad and not rawequal(z, y), c[1])
+        local expected, z = check_reuse(c[1], m, x)
         assert.is_true(lucid.equal(expected, z), c[1])
       end
     end)
@@ -272,14 +281,7 @@ describe("reuse_buffers in LayerNorm, GroupNorm and InstanceNorm2d", function()
           end)
         end
         local x = lucid.randn(2, 3, 3, 4, {dtype = dtype})
-        local expected = lucid.no_grad(m, x)
-        m:reuse_buffers()
-        local y, same, growth = reuse_run(m, x, 20)
-        assert.is_true(same, c[1])
-        assert.are.equal(0, growth, c[1])
-        H.assert_close(y, expected, tol, tol, c[1])
-        local z = m(x)  -- recording on: a fresh tensor with a graph, as usual
-        assert.is_true(z.requires_grad and not rawequal(z, y), c[1])
+        local expected, z = check_reuse(c[1], m, x, tol)
         assert.is_true(lucid.equal(expected, z), c[1])
       end
     end)
@@ -464,14 +466,7 @@ describe("reuse_buffers in the 1-d convolutions", function()
         lucid.manual_seed(11)
         local m = nn.Sequential(nn.Conv1d(2, 3, 1), c[2]()):to(dtype)
         local x = lucid.randn(2, 2, 9, {dtype = dtype})
-        local expected = lucid.no_grad(m, x)
-        m:reuse_buffers()
-        local y, same, growth = reuse_run(m, x, 20)
-        assert.is_true(same, c[1])
-        assert.are.equal(0, growth, c[1])
-        assert.is_true(lucid.equal(expected, y), c[1])
-        local z = m(x)  -- recording on: a fresh tensor with a graph, as usual
-        assert.is_true(z.requires_grad and not rawequal(z, y), c[1])
+        check_reuse(c[1], m, x)
       end
     end)
   end
@@ -548,14 +543,7 @@ describe("reuse_buffers in the 1-d pools", function()
         lucid.manual_seed(13)
         local m = nn.Sequential(nn.Conv1d(2, 3, 1), c[2]()):to(dtype)
         local x = lucid.randn(2, 2, 9, {dtype = dtype})
-        local expected = lucid.no_grad(m, x)
-        m:reuse_buffers()
-        local y, same, growth = reuse_run(m, x, 20)
-        assert.is_true(same, c[1])
-        assert.are.equal(0, growth, c[1])
-        assert.is_true(lucid.equal(expected, y), c[1])
-        local z = m(x)  -- recording on: a fresh tensor with a graph, as usual
-        assert.is_true(z.requires_grad and not rawequal(z, y), c[1])
+        check_reuse(c[1], m, x)
       end
     end)
   end
