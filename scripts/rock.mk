@@ -33,7 +33,7 @@ rock-check-vars:
 	@test -n "$(LUA_INCDIR)" || { echo "rock-build: LUA_INCDIR unset (run through luarocks make $(ROCKSPEC))" >&2; exit 1; }
 
 rock-build: rock-check-vars
-	@$(MAKE) --no-print-directory $(ROCK_MODULE)
+	@$(MAKE) --no-print-directory -j2 $(ROCK_MODULE)
 
 $(ROCK_B)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
