@@ -26,14 +26,24 @@ static int accumulate(lc_ctx *ctx, lc_tensor **slot, lc_tensor *g) {
   }
   lc_tensor *s = lc_add(ctx, *slot, g);
   if (!s) return 0;
-  lc_tensor_release(*slot);
-  *slot = s;
+  lc_tensor *old = *slot;
+  *slot = s;  /* before the release, which may walk the graph (see swap_grad) */
+  lc_tensor_release(old);
   return 1;
 }
 
 /* A leaf's .grad is the user's to keep and to change in place (optimizers
  * do), so it gets its own contiguous storage of the leaf's dtype and shape;
  * later gradients are added into it in place. */
+/* leaf's gradient becomes c (a new reference). The old one is released after
+ * the swap: releasing can walk the graph back to leaf (lc__unreachable
+ * follows leaf->grad), which must not find a gradient being freed. */
+static void swap_grad(lc_tensor *leaf, lc_tensor *c) {
+  lc_tensor *old = leaf->grad;
+  leaf->grad = c;
+  lc_tensor_release(old);
+}
+
 static int accumulate_leaf(lc_ctx *ctx, lc_tensor *leaf, lc_tensor *g) {
   if (ctx->grad_enabled) {
     /* LC_CREATE_GRAPH: the gradient carries a graph, which an in-place add
@@ -50,8 +60,7 @@ static int accumulate_leaf(lc_ctx *ctx, lc_tensor *leaf, lc_tensor *g) {
       c = sum;
     }
     if (!c) return 0;
-    lc_tensor_release(leaf->grad);
-    leaf->grad = c;
+    swap_grad(leaf, c);
     return 1;
   }
   if (!leaf->grad && g->refcount == 1 && g->storage->refcount == 1 && !g->storage->external &&
@@ -75,8 +84,7 @@ static int accumulate_leaf(lc_ctx *ctx, lc_tensor *leaf, lc_tensor *g) {
     lc_tensor *c = sum ? lc_to_dtype(ctx, sum, leaf->grad->dtype) : NULL;
     lc_tensor_release(sum);
     if (!c) return 0;
-    lc_tensor_release(leaf->grad);
-    leaf->grad = c;
+    swap_grad(leaf, c);
     return 1;
   }
   lc_tensor *gg = g->dtype == leaf->grad->dtype ? g : lc_to_dtype(ctx, g, leaf->grad->dtype);
@@ -302,8 +310,9 @@ static lc_status run_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int
     int ok = n->def->backward(ctx, n, n->grad, grads);
     for (int i = 0; ok && i < n->ninputs; i++)  /* a NULL where one is wanted: out of memory */
       if (n->inputs[i] && n->inputs[i]->requires_grad && !grads[i]) ok = 0;
-    lc_tensor_release(n->grad);
+    lc_tensor *done = n->grad;  /* unlinked first: releasing may walk the graph (lc__unreachable) */
     n->grad = NULL;
+    lc_tensor_release(done);
     for (int i = 0; i < n->ninputs; i++) {
       lc_tensor *in = n->inputs[i];
       if (!in || !in->requires_grad) continue;

@@ -1129,8 +1129,9 @@ t.
 static int l_zero_grad(lua_State *L) {
   lc_tensor *t = lt_check(L, 1);
   lt_args(L, 2, -1, NULL);
-  lc_tensor_release(t->grad);  /* PyTorch's default: grads become None */
-  t->grad = NULL;
+  lc_tensor *g = t->grad;  /* PyTorch's default: grads become None */
+  t->grad = NULL;  /* unlinked before the release, which may walk back to t (lc__unreachable) */
+  lc_tensor_release(g);
   lua_settop(L, 1);
   return 1;
 }
@@ -1686,8 +1687,9 @@ static int t_newindex(lua_State *L) {
           lc_tensor_retain(g);
         }
       }
-      lc_tensor_release(t->grad);
-      t->grad = g;
+      lc_tensor *old = t->grad;
+      t->grad = g;  /* linked before the release, which may walk back to t (lc__unreachable) */
+      lc_tensor_release(old);
       return 0;
     }
     return lt_error(L, "lucid.Tensor: cannot set field '%s'", k);
