@@ -229,7 +229,7 @@ ifeq ($(LUA),lua5.4)
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/liblucid.a
 	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/liblucid.so
 	install -m 644 $(PCFILE) $(DESTDIR)$(PREFIX)/lib/pkgconfig/lucid.pc
-	install -m 644 lua/lucid.h core/lc.h core/lc_elementwise.h core/lc_reduce.h core/lc_shape.h core/lc_linalg.h core/lc_attention.h core/lc_pool.h core/lc_conv.h core/lc_loss.h core/lc_rnn.h $(DESTDIR)$(PREFIX)/include/lucid/
+	install -m 644 lua/lucid.h core/lc.h core/lc_elementwise.h core/lc_reduce.h core/lc_shape.h core/lc_linalg.h core/lc_attention.h core/lc_pool.h core/lc_conv.h core/lc_loss.h core/lc_rnn.h core/lc_plan.h $(DESTDIR)$(PREFIX)/include/lucid/
 	install -m 755 $(REPL) $(DESTDIR)$(PREFIX)/bin/lucid
 endif
 
