@@ -137,7 +137,7 @@ static int is_input(int nin, lc_tensor **in, const lc_tensor *t) {
  * making them, or the trace's start for elements made before it (an
  * input, a parameter). A write after that is one a replay would not make. */
 static uint64_t first_use(const lc__trace *tr, const char *need, const lc_tensor *t) {
-  if (t->born <= tr->start_clock) return tr->start_clock;
+  if (t->id <= tr->start_id) return tr->start_clock;
   uint64_t first = UINT64_MAX;
   for (size_t i = 0; i < tr->n; i++) {
     const lc_node *n = tr->nodes[i];
@@ -153,13 +153,13 @@ static uint64_t first_use(const lc__trace *tr, const char *need, const lc_tensor
 /* Whether t, read by the plan (by step `at`, or as an output when at is
  * tr->n), is an input, a step's result or a constant; the reason otherwise. */
 static int check_source(lc_ctx *ctx, const lc__trace *tr, const char *need, size_t at, int nin,
-                        lc_tensor **in, const lc_tensor *t, const char *reader) {
+                        lc_tensor **in, const lc_tensor *t, const char *reader, int result) {
   char s[LC_SHAPE_STR];
   lc_shape_str(s, sizeof s, t->ndim, t->shape);
   if (t->storage->version > tr->start_clock && t->storage->version > first_use(tr, need, t)) {
-    lc__fail(ctx, LC_ESTATE, "%s uses a %s %s tensor that the forward wrote in place after it "
+    lc__fail(ctx, LC_ESTATE, "%s%s (%s %s) was written in place during the forward after it "
              "was made or read; a plan replays ops, not in-place writes: use the out-of-place "
-             "form", reader, lc_dtype_name(t->dtype), s);
+             "form", reader, result ? "'s result" : "", lc_dtype_name(t->dtype), s);
     return 0;
   }
   if (is_input(nin, in, t) || t->id <= tr->start_id || producer(tr, t, at)) return 1;
@@ -223,7 +223,7 @@ lc_plan *lc_trace_end(lc_ctx *ctx, int nin, lc_tensor **in, int nout, lc_tensor 
   for (int o = 0; o < nout; o++) {
     char reader[32];
     snprintf(reader, sizeof reader, "output %d", o + 1);
-    if (!check_source(ctx, tr, need, tr->n, nin, in, out[o], reader))
+    if (!check_source(ctx, tr, need, tr->n, nin, in, out[o], reader, 0))
       return plan_fail(ctx, tr, need, NULL);
   }
   int64_t nsteps = 0;
@@ -236,11 +236,11 @@ lc_plan *lc_trace_end(lc_ctx *ctx, int nin, lc_tensor **in, int nout, lc_tensor 
       lc__fail(ctx, LC_EARG, "%s cannot be compiled yet (no replay for it in the core)", name);
       return plan_fail(ctx, tr, need, NULL);
     }
-    if (!check_source(ctx, tr, need, i, nin, in, n->out, name))
+    if (!check_source(ctx, tr, need, i, nin, in, n->out, name, 1))
       return plan_fail(ctx, tr, need, NULL);
     for (int k = 0; k < n->ninputs; k++) {
       snprintf(reader, sizeof reader, "%s (input %d)", name, k + 1);
-      if (n->inputs[k] && !check_source(ctx, tr, need, i, nin, in, n->inputs[k], reader))
+      if (n->inputs[k] && !check_source(ctx, tr, need, i, nin, in, n->inputs[k], reader, 0))
         return plan_fail(ctx, tr, need, NULL);
     }
     nsteps++;
