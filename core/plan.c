@@ -30,12 +30,17 @@ struct lc__trace {
 };
 
 struct lc_plan {
+  int64_t refs;          /* the owner (lc_plan_free), plus one per recorded result */
+  uint64_t runs;         /* runs so far: a recorded result knows which run it is of */
   lc_ctx *run;           /* the plan's own context: scratch, errors */
   lc_ctx *owner;         /* the traced context (a reference) */
-  int nin, nout;
+  int nin, nout, capin, capout;
   lc_tensor **in, **out; /* retained */
-  int64_t nsteps;
+  int64_t nsteps, capsteps;
   lc_node **steps;       /* retained; each with its output (also retained) */
+  int nleaves, capleaves;
+  lc_tensor **leaves;    /* retained: the float tensors made before the trace that steps
+                            read (parameters): where a recorded result's gradient goes */
 };
 
 static int grow(lc_ctx *ctx, void **p, size_t *cap, size_t size) {
@@ -191,6 +196,25 @@ static lc_plan *plan_fail(lc_ctx *ctx, lc__trace *tr, char *need, lc_plan *p) {
   return NULL;
 }
 
+static int collect_leaves(lc_ctx *ctx, lc_plan *p, const lc__trace *tr) {
+  int cap = 0;
+  for (int64_t i = 0; i < p->nsteps; i++) cap += p->steps[i]->ninputs;
+  if (!(p->leaves = (lc_tensor **)lc__alloc(ctx, sizeof *p->leaves * (size_t)(cap ? cap : 1))))
+    return 0;
+  p->capleaves = cap ? cap : 1;
+  for (int64_t i = 0; i < p->nsteps; i++) {
+    const lc_node *n = p->steps[i];
+    for (int k = 0; k < n->ninputs; k++) {
+      lc_tensor *t = n->inputs[k];
+      if (!t || t->id > tr->start_id || !lc_dtype_is_float(t->dtype) ||
+          is_input(p->nin, p->in, t) || is_input(p->nleaves, p->leaves, t))
+        continue;
+      p->leaves[p->nleaves++] = lc__retained(t);
+    }
+  }
+  return 1;
+}
+
 lc_plan *lc_trace_end(lc_ctx *ctx, int nin, lc_tensor **in, int nout, lc_tensor **out) {
   lc__trace *tr = ctx->trace;
   if (!tr) {
@@ -248,12 +272,16 @@ lc_plan *lc_trace_end(lc_ctx *ctx, int nin, lc_tensor **in, int nout, lc_tensor 
   lc_plan *p = (lc_plan *)lc__alloc(ctx, sizeof *p);
   if (!p) return plan_fail(ctx, tr, need, NULL);
   memset(p, 0, sizeof *p);
+  p->refs = 1;
   p->owner = ctx;
   ctx->refcount++;
+  p->capin = nin ? nin : 1;
+  p->capout = nout ? nout : 1;
+  p->capsteps = nsteps ? nsteps : 1;
   if (!(p->run = lc_ctx_new(ctx->alloc, ctx->alloc_ud)) ||
-      !(p->in = (lc_tensor **)lc__alloc(ctx, sizeof *p->in * (size_t)(nin ? nin : 1))) ||
-      !(p->out = (lc_tensor **)lc__alloc(ctx, sizeof *p->out * (size_t)(nout ? nout : 1))) ||
-      !(p->steps = (lc_node **)lc__alloc(ctx, sizeof *p->steps * (size_t)(nsteps ? nsteps : 1)))) {
+      !(p->in = (lc_tensor **)lc__alloc(ctx, sizeof *p->in * (size_t)p->capin)) ||
+      !(p->out = (lc_tensor **)lc__alloc(ctx, sizeof *p->out * (size_t)p->capout)) ||
+      !(p->steps = (lc_node **)lc__alloc(ctx, sizeof *p->steps * (size_t)p->capsteps))) {
     if (!p->run) lc__fail(ctx, LC_ENOMEM, "out of memory");
     return plan_fail(ctx, tr, need, p);
   }
@@ -268,6 +296,7 @@ lc_plan *lc_trace_end(lc_ctx *ctx, int nin, lc_tensor **in, int nout, lc_tensor 
     lc_tensor_retain(n->out);
     p->steps[p->nsteps++] = n;
   }
+  if (!collect_leaves(ctx, p, tr)) return plan_fail(ctx, tr, need, p);
   /* The steps' outputs become plain buffers: their graphs were the trace's,
    * and the plan holds the nodes itself. */
   for (int64_t i = 0; i < p->nsteps; i++) {
@@ -287,6 +316,7 @@ lc_status lc_plan_run(lc_plan *p) {
   lc_ctx *run = p->run;
   run->status = LC_OK;
   run->err[0] = '\0';
+  p->runs++;
   for (int64_t i = 0; i < p->nsteps; i++) {
     lc_node *n = p->steps[i];
     if (!((const lc__opdef *)n->def)->replay(run, n)) {
@@ -313,8 +343,10 @@ const char *lc_plan_step_name(const lc_plan *p, int64_t i) {
 }
 
 void lc_plan_free(lc_plan *p) {
-  if (!p) return;
+  if (!p || --p->refs > 0) return;
   lc_ctx *ctx = p->owner;
+  for (int i = 0; i < p->nleaves; i++) lc_tensor_release(p->leaves[i]);
+  if (p->leaves) lc__free(ctx, p->leaves, sizeof *p->leaves * (size_t)p->capleaves);
   for (int64_t i = 0; i < p->nsteps; i++) {
     lc_tensor *o = p->steps[i]->out;
     lc__node_release(p->steps[i]);
@@ -322,10 +354,166 @@ void lc_plan_free(lc_plan *p) {
   }
   for (int i = 0; i < p->nin; i++) lc_tensor_release(p->in[i]);
   for (int i = 0; i < p->nout; i++) lc_tensor_release(p->out[i]);
-  lc__free(ctx, p->steps, sizeof *p->steps * (size_t)(p->nsteps ? p->nsteps : 1));
-  lc__free(ctx, p->in, sizeof *p->in * (size_t)(p->nin ? p->nin : 1));
-  lc__free(ctx, p->out, sizeof *p->out * (size_t)(p->nout ? p->nout : 1));
+  if (p->steps) lc__free(ctx, p->steps, sizeof *p->steps * (size_t)p->capsteps);
+  if (p->in) lc__free(ctx, p->in, sizeof *p->in * (size_t)p->capin);
+  if (p->out) lc__free(ctx, p->out, sizeof *p->out * (size_t)p->capout);
   if (p->run) lc_ctx_free(p->run);
   lc__free(ctx, p, sizeof *p);
   lc__ctx_unref(ctx);
+}
+
+/* ---- a recorded run: one node for the whole plan --------------------------------- */
+
+/* What a recorded result's node keeps: the plan (a reference), which run
+ * made the values the rule reads, and where each node input's gradient
+ * comes from: leaf l (l >= 0) or plan input -(w + 1). */
+typedef struct plan_rec {
+  lc_plan *p;
+  uint64_t run;
+  int n;
+  int which[];
+} plan_rec;
+
+static void rec_free(lc_ctx *ctx, void *user) {
+  plan_rec *r = (plan_rec *)user;
+  lc_plan_free(r->p);
+  lc__free(ctx, r, sizeof *r + sizeof r->which[0] * (size_t)r->n);
+}
+
+/* grads[*slot] += g, taking g. */
+static int accumulate(lc_ctx *ctx, lc_tensor **slot, lc_tensor *g) {
+  if (!*slot) {
+    *slot = g;
+    return 1;
+  }
+  return (*slot = lc__owned2(ctx, lc_add, *slot, g)) != NULL;
+}
+
+static int64_t step_of(const lc_plan *p, int64_t before, const lc_tensor *t) {
+  for (int64_t j = before; j-- > 0;)
+    if (p->steps[j]->out == t) return j;
+  return -1;
+}
+
+static int index_of(int n, lc_tensor *const *list, const lc_tensor *t) {
+  for (int i = 0; i < n; i++)
+    if (list[i] == t) return i;
+  return -1;
+}
+
+/* The steps' own rules, last to first, over the values of the run that
+ * made the result (the plan's buffers and what its nodes saved). The rules
+ * compute a gradient only for inputs that require grad: for the run of the
+ * rule, the steps' outputs and the inputs that need one say they do. */
+static int rule_plan(lc_ctx *ctx, lc_node *node, lc_tensor *g, lc_tensor **grads) {
+  plan_rec *r = (plan_rec *)node->user;
+  lc_plan *p = r->p;
+  if (p->runs != r->run) {
+    lc__fail(ctx, LC_ESTATE, "the compiled model ran again after this result was computed, so "
+             "the values its gradient needs are gone: call backward before the next call (or "
+             "call the model itself)");
+    return 0;
+  }
+  if (lc_ctx_grad_enabled(ctx)) {
+    lc__fail(ctx, LC_ESTATE, "a compiled model's gradient cannot be differentiated again "
+             "(create_graph): call the model itself");
+    return 0;
+  }
+  size_t nslots = (size_t)(p->nsteps + p->nin + p->nleaves);
+  lc_tensor **gs = (lc_tensor **)lc__alloc(ctx, sizeof *gs * nslots);
+  if (!gs) return 0;
+  memset(gs, 0, sizeof *gs * nslots);
+  lc_tensor **gin = gs + p->nsteps, **gleaf = gin + p->nin;
+  for (int64_t i = 0; i < p->nsteps; i++) p->steps[i]->out->requires_grad = 1;
+  for (int k = 0; k < r->n; k++)
+    if (r->which[k] < 0) p->in[-r->which[k] - 1]->requires_grad = 1;
+  int ok = 1;
+  int64_t top = step_of(p, p->nsteps, p->out[0]);
+  int w = index_of(p->nin, p->in, p->out[0]);
+  if (top >= 0) gs[top] = lc__retained(g);
+  else if (w >= 0) gin[w] = lc__retained(g);
+  for (int64_t i = top; ok && i >= 0; i--) {
+    lc_node *n = p->steps[i];
+    if (!gs[i]) continue;
+    lc_tensor *inline_g[LC_NODE_INLINE_INPUTS] = {NULL}, **ig = inline_g;
+    if (n->ninputs > LC_NODE_INLINE_INPUTS &&
+        !(ig = (lc_tensor **)lc__alloc(ctx, sizeof *ig * (size_t)n->ninputs))) {
+      ok = 0;
+      break;
+    }
+    memset(ig, 0, sizeof *ig * (size_t)n->ninputs);
+    ok = n->def->backward(ctx, n, gs[i], ig);
+    for (int k = 0; k < n->ninputs; k++) {
+      lc_tensor *t = n->inputs[k];
+      if (!ig[k]) continue;
+      int64_t j = ok && t ? step_of(p, i, t) : -1;
+      int q = ok && t && j < 0 ? index_of(p->nin, p->in, t) : -1;
+      int l = ok && t && j < 0 && q < 0 ? index_of(p->nleaves, p->leaves, t) : -1;
+      if (j >= 0) ok = accumulate(ctx, &gs[j], ig[k]);
+      else if (q >= 0) ok = accumulate(ctx, &gin[q], ig[k]);
+      else if (l >= 0) ok = accumulate(ctx, &gleaf[l], ig[k]);
+      else lc_tensor_release(ig[k]);  /* a constant's */
+    }
+    if (ig != inline_g) lc__free(ctx, ig, sizeof *ig * (size_t)n->ninputs);
+    lc_tensor_release(gs[i]);
+    gs[i] = NULL;
+  }
+  for (int k = 0; ok && k < r->n; k++) {
+    lc_tensor **slot = r->which[k] >= 0 ? &gleaf[r->which[k]] : &gin[-r->which[k] - 1];
+    grads[k] = *slot;
+    *slot = NULL;
+  }
+  for (size_t i = 0; i < nslots; i++) lc_tensor_release(gs[i]);
+  lc__free(ctx, gs, sizeof *gs * nslots);
+  for (int64_t i = 0; i < p->nsteps; i++) p->steps[i]->out->requires_grad = 0;
+  for (int i = 0; i < p->nin; i++) p->in[i]->requires_grad = 0;
+  return ok;
+}
+
+static const lc__opdef PLAN_DEF = {{"CompiledBackward", rule_plan, 0}, 0, NULL};
+
+lc_tensor *lc_plan_record(lc_plan *p, lc_tensor **xs) {
+  lc_ctx *ctx = p->owner;
+  if (p->nout != 1) {
+    lc__fail(ctx, LC_EARG, "a plan records one output, this one has %d", p->nout);
+    return NULL;
+  }
+  const lc_tensor *o = p->out[0];
+  lc_tensor *y = lc_empty(ctx, o->dtype, o->ndim, o->shape);
+  if (!y) return NULL;
+  lc__k_copy(y, o, o->strides);
+  if (!ctx->grad_enabled || !lc_dtype_is_float(y->dtype)) return y;
+  int n = 0;
+  for (int l = 0; l < p->nleaves; l++) n += p->leaves[l]->requires_grad != 0;
+  for (int i = 0; xs && i < p->nin; i++) n += xs[i] && xs[i]->requires_grad;
+  if (n == 0) return y;
+  plan_rec *r = (plan_rec *)lc__alloc(ctx, sizeof *r + sizeof r->which[0] * (size_t)n);
+  lc_tensor *inline_in[8], **in = n <= 8 ? inline_in : (lc_tensor **)lc__alloc(ctx, sizeof *in * (size_t)n);
+  if (!r || !in) {
+    if (r) lc__free(ctx, r, sizeof *r + sizeof r->which[0] * (size_t)n);
+    if (in && in != inline_in) lc__free(ctx, in, sizeof *in * (size_t)n);
+    lc_tensor_release(y);
+    return NULL;
+  }
+  r->p = p;
+  r->run = p->runs;
+  r->n = 0;
+  for (int l = 0; l < p->nleaves; l++)
+    if (p->leaves[l]->requires_grad) {
+      in[r->n] = p->leaves[l];
+      r->which[r->n++] = l;
+    }
+  for (int i = 0; xs && i < p->nin; i++)
+    if (xs[i] && xs[i]->requires_grad) {
+      in[r->n] = xs[i];
+      r->which[r->n++] = -(i + 1);
+    }
+  p->refs++;
+  lc_status st = lc_attach_node(ctx, y, &PLAN_DEF.def, n, in, r, rec_free);
+  if (in != inline_in) lc__free(ctx, in, sizeof *in * (size_t)n);
+  if (st != LC_OK) {
+    lc_tensor_release(y);
+    return NULL;
+  }
+  return y;
 }

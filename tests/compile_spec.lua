@@ -85,17 +85,70 @@ describe("Module:compile", function()
     end
   end)
 
-  it("runs the model itself when the call is recorded, so gradients flow", function()
+  for _, dtype in ipairs({"float32", "float64"}) do
+    it("records one node for the whole plan, with the model's gradients (" .. dtype .. ")", function()
+      local m = mlp(dtype)
+      local x = lucid.randn(3, 4, {dtype = dtype, requires_grad = true})
+      local fast = m:compile(x)
+      local y = fast(x)
+      assert.are.equal("CompiledBackward", y.grad_fn)
+      local w = lucid.randn(3, 2, {dtype = dtype})
+      lucid.sum(y * w):backward()
+      local got = {x.grad:clone()}
+      for _, prm in ipairs(m:parameters()) do got[#got + 1] = prm.grad:clone() end
+      m:zero_grad()
+      x.grad = nil
+      local want = m(x)
+      assert.is_true(lucid.equal(want, y))
+      lucid.sum(want * w):backward()
+      assert.is_true(lucid.equal(x.grad, got[1]))
+      for i, prm in ipairs(m:parameters()) do assert.is_true(lucid.equal(prm.grad, got[i + 1])) end
+    end)
+  end
+
+  it("trains a model as the model itself does", function()
+    local m1, m2 = mlp(), mlp()
+    local fast = m2:compile(lucid.randn(8, 4))
+    local o1 = lucid.optim.Adam(m1:parameters(), {lr = 0.01})
+    local o2 = lucid.optim.Adam(m2:parameters(), {lr = 0.01})
+    lucid.manual_seed(4)
+    local x, t = lucid.randn(8, 4), lucid.randn(8, 2)
+    for _ = 1, 5 do
+      for _, pair in ipairs({{m1, o1}, {fast, o2}}) do
+        pair[2]:zero_grad()
+        nn.functional.mse_loss(pair[1](x), t):backward()
+        pair[2]:step()
+      end
+    end
+    for i, prm in ipairs(m1:parameters()) do assert.is_true(lucid.equal(prm, m2:parameters()[i])) end
+  end)
+
+  it("refuses a backward after the plan ran again, and a second-order one", function()
     local m = mlp()
     local x = lucid.randn(3, 4)
     local fast = m:compile(x)
-    local y = fast(x)
-    assert.is_true(y.requires_grad)
-    y:sum():backward()
-    local g1 = m[1].weight.grad:clone()
-    m:zero_grad()
-    m(x):sum():backward()
-    assert.is_true(lucid.equal(g1, m[1].weight.grad))
+    local y1 = fast(x)
+    local y2 = fast(x)
+    y2:sum():backward()
+    assert.has_error(function() y1:sum():backward() end,
+      "lucid.backward: the compiled model ran again after this result was computed, so "
+        .. "the values its gradient needs are gone: call backward before the next call (or "
+        .. "call the model itself)")
+    local xg = lucid.randn(3, 4, {requires_grad = true})
+    local y = fast(xg)
+    assert.has_error(function() lucid.autograd.grad(y:sum(), {xg}, {create_graph = true}) end)
+  end)
+
+  it("runs the model itself when it has more than one result and the call is recorded", function()
+    local Pair = nn.Module:extend("Pair")
+    function Pair:__init() self.a = nn.Linear(3, 2) end
+    function Pair:forward(x) local h = self.a(x); return h, h:tanh() end
+    local m = Pair()
+    local x = lucid.randn(2, 3)
+    local fast = m:compile(x)
+    local h, t = fast(x)
+    assert.is_true(h.requires_grad and t.requires_grad)
+    assert.are.equal("TanhBackward", t.grad_fn)
   end)
 
   it("traces a Lua module, and rebuilds its results' structure", function()
