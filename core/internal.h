@@ -92,8 +92,10 @@ typedef struct lc__opdef {
    * arguments as they are now: what a compiled plan runs (plan.c). It
    * writes only n->out's elements (and what n saved for its rule, when the
    * rule reads more than the inputs and output); it records nothing, bumps
-   * no version and allocates only scratch from ctx, which is the plan's own
-   * context. NULL: the op cannot be compiled. */
+   * no version, allocates only scratch from ctx, which is the plan's own
+   * context, and retains or releases no tensor it did not make (a plan may
+   * run on another thread than the one owning its parameters, and reference
+   * counts are not atomic). NULL: the op cannot be compiled. */
   int (*replay)(lc_ctx *ctx, lc_node *n);
 } lc__opdef;
 #define LC__OP(n) (((const lc__opdef *)(n)->def)->op)
