@@ -13,6 +13,13 @@
 
 typedef struct lc__trace lc__trace;
 
+/* A recorded node and its output then (an in-place write may move the node
+ * to another header later), both retained. */
+typedef struct traced {
+  lc_node *n;
+  lc_tensor *out;
+} traced;
+
 typedef struct opaque_t {
   lc_tensor *t;        /* retained */
   const char *what;
@@ -21,7 +28,7 @@ typedef struct opaque_t {
 struct lc__trace {
   uint64_t start_id;     /* tensors with larger ids were made during the trace */
   uint64_t start_clock;  /* a write later than this happened during the trace */
-  lc_node **nodes;       /* retained, with their outputs, in the order recorded */
+  traced *ent;           /* in the order recorded */
   size_t n, cap;
   opaque_t *opq;
   size_t nopq, capopq;
@@ -56,13 +63,14 @@ static int grow(lc_ctx *ctx, void **p, size_t *cap, size_t size) {
 
 void lc__trace_node(lc_ctx *ctx, lc_node *n) {
   lc__trace *tr = ctx->trace;
-  if (tr->n == tr->cap && !grow(ctx, (void **)&tr->nodes, &tr->cap, sizeof *tr->nodes)) {
+  if (tr->n == tr->cap && !grow(ctx, (void **)&tr->ent, &tr->cap, sizeof *tr->ent)) {
     tr->oom = 1;
     return;
   }
   n->refcount++;
   lc_tensor_retain(n->out);  /* the node's pointer to its output is weak */
-  tr->nodes[tr->n++] = n;
+  tr->ent[tr->n].n = n;
+  tr->ent[tr->n++].out = n->out;
 }
 
 void lc__trace_opaque(lc_ctx *ctx, lc_tensor *t, const char *what) {
@@ -93,13 +101,12 @@ lc_status lc_trace_begin(lc_ctx *ctx) {
 /* Drops the trace's lists; the nodes kept by a plan hold references of their own. */
 static void trace_free(lc_ctx *ctx, lc__trace *tr) {
   for (size_t i = 0; i < tr->n; i++) {
-    lc_tensor *out = tr->nodes[i]->out;
-    lc__node_release(tr->nodes[i]);
-    lc_tensor_release(out);
+    lc__node_release(tr->ent[i].n);
+    lc_tensor_release(tr->ent[i].out);
   }
   for (size_t i = 0; i < tr->nopq; i++) lc_tensor_release(tr->opq[i].t);
-  lc__free(ctx, tr->nodes, tr->cap * sizeof *tr->nodes);
-  lc__free(ctx, tr->opq, tr->capopq * sizeof *tr->opq);
+  if (tr->cap) lc__free(ctx, tr->ent, tr->cap * sizeof *tr->ent);
+  if (tr->capopq) lc__free(ctx, tr->opq, tr->capopq * sizeof *tr->opq);
   lc__free(ctx, tr, sizeof *tr);
 }
 
@@ -122,7 +129,7 @@ static void op_name(char *buf, size_t size, const lc_node *n) {
 
 static lc_node *producer(const lc__trace *tr, const lc_tensor *t, size_t before) {
   for (size_t i = before; i-- > 0;)
-    if (tr->nodes[i]->out == t) return tr->nodes[i];
+    if (tr->ent[i].n->out == t) return tr->ent[i].n;
   return NULL;
 }
 
@@ -145,7 +152,7 @@ static uint64_t first_use(const lc__trace *tr, const char *need, const lc_tensor
   if (t->id <= tr->start_id) return tr->start_clock;
   uint64_t first = UINT64_MAX;
   for (size_t i = 0; i < tr->n; i++) {
-    const lc_node *n = tr->nodes[i];
+    const lc_node *n = tr->ent[i].n;
     if (!need[i] || n->recorded_at >= first) continue;
     int touches = n->out->storage == t->storage;
     for (int k = 0; !touches && k < n->ninputs; k++)
@@ -178,11 +185,11 @@ static int check_source(lc_ctx *ctx, const lc__trace *tr, const char *need, size
 
 static void mark_needed(const lc__trace *tr, char *need, size_t i) {
   need[i] = 1;
-  const lc_node *n = tr->nodes[i];
+  const lc_node *n = tr->ent[i].n;
   for (int k = 0; k < n->ninputs; k++) {
     if (!n->inputs[k]) continue;
     for (size_t j = i; j-- > 0;)
-      if (tr->nodes[j]->out == n->inputs[k]) {
+      if (tr->ent[j].n->out == n->inputs[k]) {
         if (!need[j]) mark_needed(tr, need, j);
         break;
       }
@@ -240,7 +247,7 @@ lc_plan *lc_trace_end(lc_ctx *ctx, int nin, lc_tensor **in, int nout, lc_tensor 
     }
   for (int o = 0; o < nout; o++)
     for (size_t j = tr->n; j-- > 0;)
-      if (tr->nodes[j]->out == out[o]) {
+      if (tr->ent[j].n->out == out[o]) {
         if (!need[j]) mark_needed(tr, need, j);
         break;
       }
@@ -253,7 +260,7 @@ lc_plan *lc_trace_end(lc_ctx *ctx, int nin, lc_tensor **in, int nout, lc_tensor 
   int64_t nsteps = 0;
   for (size_t i = 0; i < tr->n; i++) {
     if (!need[i]) continue;
-    lc_node *n = tr->nodes[i];
+    lc_node *n = tr->ent[i].n;
     char name[64], reader[96];
     op_name(name, sizeof name, n);
     if (!((const lc__opdef *)n->def)->replay) {
@@ -291,7 +298,7 @@ lc_plan *lc_trace_end(lc_ctx *ctx, int nin, lc_tensor **in, int nout, lc_tensor 
   for (; p->nout < nout; p->nout++) p->out[p->nout] = lc__retained(out[p->nout]);
   for (size_t i = 0; i < tr->n; i++) {
     if (!need[i]) continue;
-    lc_node *n = tr->nodes[i];
+    lc_node *n = tr->ent[i].n;
     n->refcount++;
     lc_tensor_retain(n->out);
     p->steps[p->nsteps++] = n;
