@@ -5,11 +5,14 @@
  * values per agent back (argmax per agent). The Lua state's collector runs
  * normally; the policy's Lua makes some garbage each frame, as a game's does.
  * Every frame is timed on the wall clock (what a player sees: the collector's
- * steps, the scheduler); after 200 warm-up frames, <frames> frames are timed and
- * the median, 99th percentile and maximum printed.
+ * steps, the scheduler) and on the thread's CPU clock (what the frame itself
+ * did: a tail there is ours, a tail on the wall clock alone is the machine's);
+ * after 200 warm-up frames, <frames> frames are timed and the median, 99th
+ * percentile and maximum of each printed.
  *
  *   game_loop <game_loop.lua> [frames] [variant ...]
- *     prints "frames <variant> <frames> <p50 s> <p99 s> <max s> <mean s>"
+ *     prints "frames <variant> <frames> <p50 s> <p99 s> <max s> <mean s>
+ *             <CPU p50 s> <CPU p99 s> <CPU max s>"
  *
  * Variants are rows of the table below: game_loop.lua's entry that builds the
  * policy, and the function that runs one frame's policy. */
@@ -32,13 +35,24 @@
 
 typedef struct game {
   lua_State *L;
-  float obs[AGENTS * OBS]; /* [agents][OBS], the host's buffer the view reads */
-  int view;                /* registry ref of the tensor over obs */
-  int policy;              /* registry ref of what the variant's entry returned */
-  int chosen[AGENTS];      /* each agent's action this frame */
+  float buffer[AGENTS * OBS]; /* [agents][OBS], the host's own; the view reads it */
+  float *obs;                 /* where observe() writes: buffer unless setup says */
+  int view;                   /* registry ref of the tensor over buffer */
+  int policy;                 /* registry ref of what the variant's entry returned */
+  int chosen[AGENTS];         /* each agent's action this frame */
 } game;
 
-/* Runs the Lua function at g->policy; reads the {AGENTS, ACT} result back. */
+/* What the game does with the actions a[AGENTS][ACT]: each agent's best. */
+static void act(game *g, const float *a) {
+  for (int i = 0; i < AGENTS; i++) {
+    int best = 0;
+    for (int k = 1; k < ACT; k++)
+      if (a[i * ACT + k] > a[i * ACT + best]) best = k;
+    g->chosen[i] = best;
+  }
+}
+
+/* Calls the Lua function at g->policy; reads its {AGENTS, ACT} result back. */
 static int lua_frame(game *g) {
   lua_State *L = g->L;
   lua_rawgeti(L, LUA_REGISTRYINDEX, g->policy);
@@ -49,24 +63,23 @@ static int lua_frame(game *g) {
     lua_pushfstring(L, "the policy returned %d values, expected %d", (int)n, AGENTS * ACT);
     return -1;
   }
-  for (int i = 0; i < AGENTS; i++) {
-    int best = 0;
-    for (int k = 1; k < ACT; k++)
-      if (a[i * ACT + k] > a[i * ACT + best]) best = k;
-    g->chosen[i] = best;
-  }
+  act(g, a);
   lua_pop(L, 1);
   return 0;
 }
 
-/* run.lua labels the variants by entry */
+/* A variant: game_loop.lua's entry that builds its policy (also its name, which
+ * run.lua labels), an optional setup run once on what the entry returned (at
+ * g->policy, e.g. to take a C handle from it, or to point g->obs elsewhere),
+ * and the frame function. Another way of running the policy is one more row. */
 typedef struct variant {
-  const char *entry;     /* game_loop.lua's policy builder, and the variant's name */
+  const char *entry;
+  int (*setup)(game *g); /* 0, or -1 with a message on the Lua stack */
   int (*frame)(game *g); /* one frame's policy, after the observations */
 } variant;
 
 static const variant VARIANTS[] = {
-    {"lua", lua_frame}, /* the Lua path: the policy function called every frame */
+    {"lua", NULL, lua_frame}, /* the Lua path: the policy function called every frame */
 };
 #define NVARIANTS (sizeof VARIANTS / sizeof VARIANTS[0])
 
@@ -74,7 +87,8 @@ static float wave[256];
 
 /* The game's "sensors": cheap, different every frame and every agent. */
 static void observe(game *g, int frame) {
-  for (int i = 0; i < AGENTS * OBS; i++) g->obs[i] = wave[(i * 7 + frame) & 255];
+  float *obs = g->obs;
+  for (int i = 0; i < AGENTS * OBS; i++) obs[i] = wave[(i * 7 + frame) & 255];
 }
 
 static int compare(const void *a, const void *b) {
@@ -84,13 +98,15 @@ static int compare(const void *a, const void *b) {
 
 static int run(const char *script, const variant *v, int frames) {
   game *g = calloc(1, sizeof *g);
-  double *t = malloc((size_t)frames * sizeof *t);
+  double *t = malloc(2 * (size_t)frames * sizeof *t);
   if (!g || !t) {
     fputs("game_loop: out of memory\n", stderr);
     free(g);
     free(t);
     return 1;
   }
+  double *cpu = t + frames;
+  g->obs = g->buffer;
   lua_State *L = g->L = luaL_newstate();
   luaL_openlibs(L);
   lucid_preload(L);
@@ -98,7 +114,7 @@ static int run(const char *script, const variant *v, int frames) {
   if (status == 0) {
     int64_t shape[2] = {AGENTS, OBS};
     lua_getfield(L, -1, v->entry);
-    lucid_push_view(L, g->obs, 2, shape);
+    lucid_push_view(L, g->buffer, 2, shape);
     lua_pushvalue(L, -1);
     g->view = luaL_ref(L, LUA_REGISTRYINDEX);
     status = lua_pcall(L, 1, 1, 0);
@@ -106,15 +122,17 @@ static int run(const char *script, const variant *v, int frames) {
   if (status == 0) {
     g->policy = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_settop(L, 0);
+    if (v->setup) status = v->setup(g);
   }
   double sum = 0;
   for (int f = 0; status == 0 && f < WARM + frames; f++) {
-    double t0 = bench_wall_clock();
+    double t0 = bench_wall_clock(), c0 = bench_thread_clock();
     observe(g, f);
     status = v->frame(g);
-    double dt = bench_wall_clock() - t0;
+    double dt = bench_wall_clock() - t0, dc = bench_thread_clock() - c0;
     if (f >= WARM) {
       t[f - WARM] = dt;
+      cpu[f - WARM] = dc;
       sum += dt;
     }
   }
@@ -122,8 +140,10 @@ static int run(const char *script, const variant *v, int frames) {
     fprintf(stderr, "game_loop: %s: %s\n", v->entry, lua_tostring(L, -1));
   } else {
     qsort(t, (size_t)frames, sizeof *t, compare);
-    printf("frames %s %d %.6e %.6e %.6e %.6e\n", v->entry, frames, t[frames / 2],
-           t[(int)(0.99 * frames)], t[frames - 1], sum / frames);
+    qsort(cpu, (size_t)frames, sizeof *cpu, compare);
+    int p99 = (int)(0.99 * frames);
+    printf("frames %s %d %.6e %.6e %.6e %.6e %.6e %.6e %.6e\n", v->entry, frames, t[frames / 2],
+           t[p99], t[frames - 1], sum / frames, cpu[frames / 2], cpu[p99], cpu[frames - 1]);
     fflush(stdout);
   }
   lua_rawgeti(L, LUA_REGISTRYINDEX, g->view);
