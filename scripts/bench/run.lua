@@ -372,6 +372,14 @@ if torch_ok then
 end
 openblas = openblas or first("dpkg-query -W -f '${Version}\\n' libopenblas0-pthread libopenblas0 2>/dev/null",
   "^(%S+)$") or "version unknown"
+if openblas_core == "Prescott" and not os.getenv("OPENBLAS_CORETYPE") and #isa > 0 then
+  -- Debian's OpenBLAS 0.3.21 does not recognise some virtual CPUs and falls back
+  -- to its SSE3 kernels: every GEMM and GEMV row is then OpenBLAS's slowest
+  notes[#notes + 1] = "OpenBLAS chose its Prescott (SSE3) kernels on a CPU with "
+    .. table.concat(isa, ", ") .. ": every GEMM and GEMV, Lucid's, PyTorch's and the limit's, "
+    .. "runs its generic code (OPENBLAS_CORETYPE=Haswell or SkylakeX in the environment picks "
+    .. "the AVX2 or AVX-512 kernels; ONNX Runtime has its own)"
+end
 local commit = first("git -C " .. q(here) .. " rev-parse --short HEAD", "^(%x+)$") or "?"
 
 local header = {
