@@ -46,7 +46,8 @@ REPL     := $(B)/bin/lucid
 # The C tests of the Lua side run against every LUA; the core's own tests,
 # the C++ host (through the installed lua5.4 pkg-config) and the REPL (a Lua
 # 5.4 program) belong to the default build.
-HOST_TESTS := $(B)/tests/readme_host $(B)/tests/test_states $(B)/tests/test_game $(B)/tests/test_threads
+HOST_TESTS := $(B)/tests/readme_host $(B)/tests/test_states $(B)/tests/test_game $(B)/tests/test_threads \
+              $(B)/tests/test_plan_game
 ifeq ($(LUA),lua5.4)
 CTESTS   := $(B)/tests/test_core $(B)/tests/test_kernels $(HOST_TESTS) $(B)/tests/readme_host_cpp $(B)/tests/test_repl
 REPL_T   := $(REPL)
@@ -132,6 +133,11 @@ $(B)/tests/test_game: tests/host/game.c $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ilua -o $@ $< $(STATIC) $(LUA_LIBS) $(BLAS_LIBS)
 
+# The same game with 1000 agents, the model compiled and run from C (lucid_plan_run).
+$(B)/tests/test_plan_game: tests/host/plan_game.c $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ilua -pthread -o $@ $< $(STATIC) $(LUA_LIBS) $(BLAS_LIBS)
+
 # The `lucid` command: a Lua 5.4 interpreter with the library preloaded, and a REPL.
 $(REPL): lua/lucid_repl.c $(STATIC)
 	@mkdir -p $(dir $@)
@@ -169,6 +175,7 @@ ifeq ($(LUA),lua5.4)
 endif
 	cd tests/host && $(RUN_ENV) $(CURDIR)/$(B)/tests/test_states
 	cd tests/host && $(CURDIR)/$(B)/tests/test_game 300
+	cd tests/host && $(CURDIR)/$(B)/tests/test_plan_game 200
 	$(B)/tests/test_threads
 	$(B)/tests/readme_host
 ifeq ($(LUA),lua5.4)
@@ -249,7 +256,7 @@ ifeq ($(LUA),lua5.4)
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/liblucid.a
 	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/liblucid.so
 	install -m 644 $(PCFILE) $(DESTDIR)$(PREFIX)/lib/pkgconfig/lucid.pc
-	install -m 644 lua/lucid.h core/lc.h core/lc_elementwise.h core/lc_reduce.h core/lc_shape.h core/lc_linalg.h core/lc_attention.h core/lc_pool.h core/lc_conv.h core/lc_loss.h core/lc_rnn.h $(DESTDIR)$(PREFIX)/include/lucid/
+	install -m 644 lua/lucid.h core/lc.h core/lc_elementwise.h core/lc_reduce.h core/lc_shape.h core/lc_linalg.h core/lc_attention.h core/lc_pool.h core/lc_conv.h core/lc_loss.h core/lc_rnn.h core/lc_plan.h $(DESTDIR)$(PREFIX)/include/lucid/
 	install -m 755 $(REPL) $(DESTDIR)$(PREFIX)/bin/lucid
 endif
 

@@ -6,6 +6,7 @@
 
 static int rule_matmul(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_linear(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int replay_linalg(lc_ctx *ctx, lc_node *n);
 
 enum {
 #define LINALG(name, ...) LA_##name,
@@ -14,7 +15,7 @@ enum {
 };
 
 static const lc__opdef LA[] = {
-#define LINALG(name, Bw, rule) [LA_##name] = {{#Bw "Backward", rule}, LA_##name},
+#define LINALG(name, Bw, rule) [LA_##name] = {{#Bw "Backward", rule}, LA_##name, replay_linalg},
 #include "linalg.def"
 };
 _Static_assert(sizeof LA / sizeof LA[0] == LA_COUNT, "a linalg row without its table entry");
@@ -290,7 +291,12 @@ static int linear_into(lc_ctx *ctx, lc_tensor *y, lc_tensor *x, lc_tensor *w, lc
   lc_tensor *xc = lc__contig_raw(ctx, x);
   lc_tensor *wc = xc ? (blas_ready(w) ? (lc_tensor_retain(w), w) : lc__contig_raw(ctx, w)) : NULL;
   if (wc) {
-    if (b) lc_copy_(ctx, y, b);  /* every row starts as the bias; GEMM adds (beta = 1) */
+    if (b) {  /* every row starts as the bias; GEMM adds (beta = 1). Not lc_copy_: a
+                 plan's replay must not move the versions of the traced context */
+      int64_t sb[LC_MAX_DIMS];
+      lc__broadcast_strides(b, y->ndim, sb);
+      lc__k_copy(y, b, sb);
+    }
     int wt = 0;
     int64_t ldw = 1;
     mat_layout(outf, in, wc->strides[0], wc->strides[1], &wt, &ldw);
@@ -399,4 +405,17 @@ static int rule_linear(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads)
   }
   lc_tensor_release(gy);
   return ok;
+}
+
+/* ---- replay (plan.c) --------------------------------------------------------------- */
+
+static int replay_linalg(lc_ctx *ctx, lc_node *n) {
+  lc_tensor *y = n->out;
+  if (LC__OP(n) == LA_linear)
+    return linear_into(ctx, y, n->inputs[0], n->inputs[1], n->ninputs > 2 ? n->inputs[2] : NULL);
+  int64_t bshape[LC_MAX_DIMS] = {0}, ast[LC_MAX_DIMS], bst[LC_MAX_DIMS], oshape[LC_MAX_DIMS];
+  int nb;
+  return matmul_shape(ctx, n->inputs[0], n->inputs[1], &nb, bshape, ast, bst, oshape) &&
+         matmul_into(ctx, n->inputs[0], n->inputs[1], nb, bshape,
+                     y->numel ? lc_tensor_data(y) : NULL, y->numel);
 }
