@@ -39,6 +39,7 @@ typedef struct game {
   float *obs;                 /* where observe() writes: buffer unless setup says */
   int view;                   /* registry ref of the tensor over buffer */
   int policy;                 /* registry ref of what the variant's entry returned */
+  lc_plan *plan;              /* the C plan variant's plan (kept alive by policy) */
   int chosen[AGENTS];         /* each agent's action this frame */
 } game;
 
@@ -78,8 +79,46 @@ typedef struct variant {
   int (*frame)(game *g); /* one frame's policy, after the observations */
 } variant;
 
+/* Takes the plan from the compiled model game_loop.lua's entry returned, keeps
+ * it in place of the model, and has observe() write into the plan's input. */
+static int plan_setup(game *g) {
+  lua_State *L = g->L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, g->policy);
+  lua_getfield(L, -1, "plan");
+  lua_insert(L, -2);
+  if (lua_pcall(L, 1, 1, 0) != 0) return -1; /* fast:plan() */
+  g->plan = lucid_toplan(L, -1);
+  int64_t n = 0;
+  g->obs = g->plan ? lucid_plan_input_f32(g->plan, 0, &n) : NULL;
+  if (!g->obs || n != AGENTS * OBS) {
+    lua_pushstring(L, "fast:plan() gave no plan with a float32 input of 1000 x 32");
+    return -1;
+  }
+  luaL_unref(L, LUA_REGISTRYINDEX, g->policy);
+  g->policy = luaL_ref(L, LUA_REGISTRYINDEX); /* keeps the plan alive */
+  return 0;
+}
+
+/* Runs the plan from C: no Lua stack, no collector. */
+static int plan_frame(game *g) {
+  if (lucid_plan_run(g->plan, NULL, NULL) != 0) {
+    lua_pushstring(g->L, lucid_plan_error(g->plan));
+    return -1;
+  }
+  int64_t n = 0;
+  const float *a = lucid_plan_output_f32(g->plan, 0, &n);
+  if (!a || n != AGENTS * ACT) {
+    lua_pushfstring(g->L, "the plan's output has %d values, expected %d", (int)n, AGENTS * ACT);
+    return -1;
+  }
+  act(g, a);
+  return 0;
+}
+
 static const variant VARIANTS[] = {
-    {"lua", NULL, lua_frame}, /* the Lua path: the policy function called every frame */
+    {"lua", NULL, lua_frame},      /* the Lua path: the policy function called every frame */
+    {"compiled", NULL, lua_frame}, /* the same with the compiled model */
+    {"cplan", plan_setup, plan_frame}, /* the compiled model's plan run from C */
 };
 #define NVARIANTS (sizeof VARIANTS / sizeof VARIANTS[0])
 

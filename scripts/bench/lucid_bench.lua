@@ -81,7 +81,8 @@ end
 local W, ORDER = {}, {"tiny_train", "tiny_infer", "tiny_infer_reuse", "linear_train",
   "tanh_big", "mlp_train", "mlp_infer", "mlp_infer_reuse", "sort_1m", "topk_1m",
   "encoder_layer_train", "conv2d_train", "lstm_train", "charrnn_step", "agents_infer",
-  "agents_infer_reuse", "mlp64_infer", "mlp64_infer_reuse", "tanh_fwd"}
+  "agents_infer_reuse", "mlp64_infer", "mlp64_infer_reuse", "tanh_fwd", "tiny_infer_compiled",
+  "mlp_infer_compiled", "agents_infer_compiled", "mlp64_infer_compiled"}
 
 -- 1. Sequential(Linear(4,8), Tanh, Linear(8,2)), batch 1, forward + backward
 function W.tiny_train()
@@ -248,6 +249,23 @@ function W.tanh_fwd()
   local x, y = lucid.randn(n), lucid.empty(n)
   return function() lucid.tanh(x, y) end, true
 end
+
+-- 2, 6, 12, 13 compiled: the same forwards through model:compile(x), traced once
+-- (under no_grad, as they run) and replayed by one C call
+local function compiled(make, ...)
+  local shape = {...}
+  return function()
+    local model, x = make(), lucid.randn(shape)
+    local previous = lucid.set_grad_enabled(false)
+    local fast = model:compile(x)
+    lucid.set_grad_enabled(previous)
+    return function() fast(x) end, true
+  end
+end
+W.tiny_infer_compiled = compiled(tiny, 1, 4)
+W.mlp_infer_compiled = compiled(mlp, 1, 784)
+W.agents_infer_compiled = compiled(agents_mlp, AGENTS, 32)
+W.mlp64_infer_compiled = compiled(mlp, 64, 784)
 
 -- ---- main ----------------------------------------------------------------------------
 local function proc_status_kb(field)

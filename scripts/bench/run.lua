@@ -188,6 +188,8 @@ local ROWS = {
     label = "2. MLP 4-8-2, batch 1, forward, no_grad"},
   {key = "tiny_infer_reuse", torch = "tiny_infer", onnx = "tiny_infer", goal = {torch = 20},
     jit = true, label = "2. the same, Lucid with reuse_buffers"},
+  {key = "tiny_infer_compiled", torch = "tiny_infer", onnx = "tiny_infer", goal = {torch = 20},
+    jit = true, threads = ONE, label = "2. the same, Lucid compiled (model:compile)"},
   {key = "linear_train", torch = "linear_train", goal = {torch = 1.2},
     label = "3. Linear(1024, 1024), batch 64, forward + backward"},
   {key = "tanh_big", torch = "tanh_big", goal = {torch = 4},
@@ -199,6 +201,8 @@ local ROWS = {
     label = "6. MLP 784-256-256-10, batch 1, forward, no_grad (limit: a bare GEMV chain)"},
   {key = "mlp_infer_reuse", torch = "mlp_infer", onnx = "mlp_infer", limit = "gemv_chain",
     goal = {limit = 1.3}, jit = true, label = "6. the same, Lucid with reuse_buffers"},
+  {key = "mlp_infer_compiled", torch = "mlp_infer", onnx = "mlp_infer", limit = "gemv_chain",
+    goal = {limit = 1.3}, jit = true, threads = ONE, label = "6. the same, Lucid compiled"},
   {key = "sort_1m", torch = "sort_1m", goal = {torch = 2},
     label = "7. sort of 1M float32 (values and indices)"},
   {key = "topk_1m", torch = "topk_1m", goal = {torch = 2},
@@ -215,10 +219,14 @@ local ROWS = {
     threads = ONE, label = "12. 1000 agents x MLP 32-64-64-8 (Tanh), one batched forward, no_grad"},
   {key = "agents_infer_reuse", torch = "agents_infer", onnx = "agents_infer", goal = {onnx = 1},
     threads = ONE, label = "12. the same, Lucid with reuse_buffers"},
+  {key = "agents_infer_compiled", torch = "agents_infer", onnx = "agents_infer", goal = {onnx = 1},
+    threads = ONE, label = "12. the same, Lucid compiled"},
   {key = "mlp64_infer", torch = "mlp64_infer", onnx = "mlp64_infer", goal = {onnx = 1},
     threads = ONE, label = "13. MLP 784-256-256-10, batch 64, forward, no_grad"},
   {key = "mlp64_infer_reuse", torch = "mlp64_infer", onnx = "mlp64_infer", goal = {onnx = 1},
     threads = ONE, label = "13. the same, Lucid with reuse_buffers"},
+  {key = "mlp64_infer_compiled", torch = "mlp64_infer", onnx = "mlp64_infer", goal = {onnx = 1},
+    threads = ONE, label = "13. the same, Lucid compiled"},
   {key = "tanh_fwd", torch = "tanh_fwd", limit = "memcopy", goal = {limit = 1.5}, threads = ONE,
     label = "14. tanh forward, 16M float32, into a kept output (limit: a copy as large)"},
 }
@@ -293,8 +301,10 @@ local FRAMES = 10000
 local frames = {}
 local VARIANT_LABEL = {
   lua = "Lua path: model(obs) with reuse_buffers, called by a C host",
+  compiled = "compiled: fast(obs), fast = model:compile(obs), called by a C host",
+  cplan = "C plan: lucid_plan_run(fast:plan()) from the C host, no Lua per frame",
 }
-local VARIANT_ORDER = {"lua"}
+local VARIANT_ORDER = {"lua", "compiled", "cplan"}
 if game_loop then
   progress("game loop, %d frames per variant", FRAMES)
   local out, ok = run(q(game_loop) .. " " .. q(here .. "/game_loop.lua") .. " " .. FRAMES)
