@@ -75,7 +75,13 @@ function input(shape) {
 
 async function main(args) {
   if (args[0] === "--info") {
-    console.log("info onnxruntime " + require("onnxruntime-node/package.json").version);
+    let version = ort.env && ort.env.versions && ort.env.versions.node;
+    try {
+      version = require("onnxruntime-node/package.json").version;
+    } catch (e) {
+      // a package whose "exports" hide package.json: the runtime's own word, if any
+    }
+    console.log("info onnxruntime " + (version || "unknown"));
     return;
   }
   const dir = args[0];
