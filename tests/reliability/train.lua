@@ -3,8 +3,7 @@
 -- model of several layer kinds, two optimizers, backward through views and
 -- broadcasts, gradients on demand, hooks, a Function written in Lua,
 -- errors caught half-way through a graph, <close> tensors, a coroutine, a
--- compiled model,
--- printing, save and load. Ends with "train.lua: ok" and exit status 0.
+-- compiled model, printing, save and load. Ends with "train.lua: ok" and exit status 0.
 --   LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='build/?.so;;' lua5.4 tests/reliability/train.lua
 local lucid = require("lucid")
 local nn = require("lucid.nn")
