@@ -253,18 +253,21 @@ AVX2 static void pack_b(int64_t nc, int64_t kc, const float *b, int64_t ldb, flo
 AVX2 static INLINE void tile(int mr, int nv, int64_t kc, const float *a, int64_t lda,
                              const float *bp, float *c, int64_t ldc, int64_t w, int first,
                              int last, const float *bias, int relu) {
-  __m256 acc[MR][2];
-  for (int i = 0; i < mr; i++)
-    for (int v = 0; v < nv; v++) acc[i][v] = _mm256_setzero_ps();
+  /* Named accumulators, not an array: GCC kept a 6x2 array in memory and
+   * stored all twelve every step (half the speed). */
+  __m256 z = _mm256_setzero_ps();
+  __m256 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
+  __m256 c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+  const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda, *a4 = a + 4 * lda,
+              *a5 = a + 5 * lda;
+#define ROW(I)                                                   if (mr > I) {                                                    __m256 av = _mm256_broadcast_ss(a##I + p);                     c##I##0 = _mm256_fmadd_ps(av, b0, c##I##0);                    if (nv > 1) c##I##1 = _mm256_fmadd_ps(av, b1, c##I##1);      }
   for (int64_t p = 0; p < kc; p++) {
     __m256 b0 = _mm256_loadu_ps(bp + p * NR), b1 = b0;
     if (nv > 1) b1 = _mm256_loadu_ps(bp + p * NR + 8);
-    for (int i = 0; i < mr; i++) {
-      __m256 av = _mm256_broadcast_ss(a + i * lda + p);
-      acc[i][0] = _mm256_fmadd_ps(av, b0, acc[i][0]);
-      if (nv > 1) acc[i][1] = _mm256_fmadd_ps(av, b1, acc[i][1]);
-    }
+    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
   }
+#undef ROW
+  __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
   __m256i mk[2] = {lanes(w), lanes(w - 8)};
   int full = w == 8 * nv;
   __m256 bv[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
@@ -348,29 +351,27 @@ static int blas_tuned(void) {
 }
 
 /* The path by shape, from single-thread measurements of y = x w^T + b on a
- * 2-core AVX2/AVX-512 Xeon at 3.67 GHz (README, Performance; paths run
- * interleaved, medians, on a loaded machine):
- *   m = 1          dot: a GEMV reading w once. 15-30 GFLOP/s against
- *                  OpenBLAS sgemv's 2-7 (its generic kernel, and its setup
- *                  at 4-64 columns).
- *   m 2-8          dot when k >= 128, or n < 16 with k >= 32 (packing w
- *                  costs about as much as the product at 8 rows, and the 16-
- *                  column panel wastes lanes for n < 16); else packed
- *                  (k = 4: a dot product would use 4 of 8 lanes).
- *   m > 8          packed, 35-50 GFLOP/s against OpenBLAS's 10-25; dot when
- *                  n < 16 is not a multiple of 8 and k >= 32 (256 -> 10:
- *                  32-36 against packed's 22-28).
- *   OpenBLAS       with its generic kernels never won a shape; with Haswell
- *                  kernels (55-65) or SkylakeX's AVX-512 ones (100-150) it
- *                  wins m > 8 with n and k >= 32, so it takes those shapes
- *                  when it runs a kernel made for the CPU. */
+ * 2-core AVX2/AVX-512 Xeon at 3.67 GHz (README, Performance; the paths run
+ * interleaved on a loaded machine, medians), in GFLOP/s against an FMA
+ * peak of 117:
+ *   m = 1     dot, a GEMV reading w once: 13-40 against OpenBLAS sgemv's
+ *             2-8 (its generic kernel, and its setup at 4-64 columns).
+ *   m 2-8     dot when k >= 128, or n < 16 with k >= 32: packing w costs
+ *             about as much as the product at 8 rows, and a 16-column panel
+ *             wastes lanes for n < 16 (784 -> 256: 50 against packed's 39);
+ *             else packed (4 -> 8: 4 against 2; 64 -> 64: 50 against 37).
+ *   m > 8     packed: 45-80 for k and n of 32-1024, 13-26 for k <= 8
+ *             (call overhead), against OpenBLAS's 11-30 and dot's 17-45.
+ *   OpenBLAS  with its generic kernels never won a shape. With Haswell
+ *             kernels (45-68) or SkylakeX's AVX-512 ones (60-138) it wins
+ *             or ties at m > 8 with n and k >= 32, so it takes those shapes
+ *             when it runs a kernel made for the CPU. */
 static gemm_path choose(int64_t m, int64_t n, int64_t k) {
   /* cppcheck-suppress knownConditionTrueFalse ; (false only off x86-64) */
   if (!use_avx2()) return PATH_PORTABLE;
   if (m == 1) return PATH_DOT;
   if (m <= 8) return (k >= 128 || (n < 16 && k >= 32)) ? PATH_DOT : PATH_PACKED;
   if (n >= 32 && k >= 32 && blas_tuned()) return PATH_BLAS;
-  if (n < 16 && n % 8 != 0 && k >= 32) return PATH_DOT;
   return PATH_PACKED;
 }
 
