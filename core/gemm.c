@@ -54,9 +54,10 @@ static int use_avx2(void) {
 }
 
 /* The activations after the bias, over one row of n results. ReLU is lc_relu's
- * x < 0 ? 0 : x (NaN and -0 pass). sigmoid is
- * elementwise.c's float32 sigmoid exactly (computed in double, rounded once),
- * so a fused Linear+Sigmoid equals the two ops run apart. */
+ * x < 0 ? 0 : x (NaN and -0 pass). tanh and sigmoid are
+ * elementwise.c's float32 ones exactly (sigmoid: 1 / (1 + expf(-x)) in
+ * float, as its <tgmath.h> formula gives), so a fused Linear+Sigmoid equals
+ * the two ops run apart, bit for bit (test_gemm checks). */
 static void act_row(lc__act act, int64_t n, float *c) {
   switch (act) {
     case LC__ACT_RELU:
@@ -64,7 +65,7 @@ static void act_row(lc__act act, int64_t n, float *c) {
       break;
     case LC__ACT_TANH: lc__tanh_f32(n, c, c, 1); break;
     case LC__ACT_SIGMOID:
-      for (int64_t j = 0; j < n; j++) c[j] = (float)(1.0 / (1.0 + exp(-(double)c[j])));
+      for (int64_t j = 0; j < n; j++) c[j] = 1.0f / (1.0f + expf(-c[j]));
       break;
     default: break;
   }

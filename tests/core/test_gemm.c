@@ -9,7 +9,11 @@
  *   the error of a k-term float sum in any order plus the activation's
  *   rounding (tanh and sigmoid do not magnify errors: slopes <= 1);
  * - elements of c outside the (m, n) block are never written;
- * - a fused activation equals the product followed by the activation. */
+ * - a fused activation equals the product followed by the activation;
+ * - lc_linear and lc_linear_out in float32 (which use it for weights with
+ *   contiguous rows, a row stride beyond in included, and OpenBLAS for the
+ *   rest: a transposed weight, a strided bias) agree with float64;
+ * - the fused epilogue equals lc_linear then lc_relu / lc_tanh / lc_sigmoid. */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -173,7 +177,7 @@ static void test_fused_equals_apart(void) {
         float x = c2[i], y;
         if (act == LC__ACT_RELU) y = x < 0 ? 0.0f : x;
         else if (act == LC__ACT_TANH) y = lc__tanh1f(x);
-        else y = (float)(1.0 / (1.0 + exp(-(double)x)));
+        else y = 1.0f / (1.0f + expf(-x));
         CHECK(memcmp(&y, &c1[i], sizeof y) == 0, "%s fused %lldx%lldx%lld [%lld]: %a, apart %a",
               ACT_NAME[act], (long long)m, (long long)n, (long long)k, (long long)i, c1[i], y);
       }
@@ -187,6 +191,138 @@ static void test_fused_equals_apart(void) {
   }
 }
 
+
+static void *plain_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  (void)ud;
+  (void)osize;
+  if (nsize == 0) {
+    free(ptr);
+    return NULL;
+  }
+  return realloc(ptr, nsize);
+}
+
+/* y (rows, out), float32, against the float64 linear of the same numbers. */
+static void check_linear(lc_ctx *ctx, const char *what, lc_tensor *y, lc_tensor *x, lc_tensor *w,
+                         lc_tensor *b) {
+  lc_tensor *x64 = lc_to_dtype(ctx, x, LC_FLOAT64), *w64 = lc_to_dtype(ctx, w, LC_FLOAT64);
+  lc_tensor *b64 = b ? lc_to_dtype(ctx, b, LC_FLOAT64) : NULL;
+  lc_tensor *r = lc_linear(ctx, x64, w64, b64);
+  CHECK(y && r, "%s: %s", what, lc_ctx_error(ctx));
+  if (y && r) {
+    int64_t rows = y->numel / (y->ndim ? y->shape[y->ndim - 1] : 1), outf = w->shape[0],
+            in = w->shape[1];
+    for (int64_t i = 0; i < rows * outf; i++) {
+      int64_t yi[LC_MAX_DIMS], wi[2], xi[LC_MAX_DIMS], bi[1];
+      int64_t rem = i;
+      for (int d = y->ndim - 1; d >= 0; d--) {
+        yi[d] = rem % y->shape[d];
+        rem /= y->shape[d];
+      }
+      double mag = b ? fabs(lc_tensor_get(b64, (bi[0] = yi[y->ndim - 1], bi))) : 0.0;
+      memcpy(xi, yi, sizeof yi);
+      for (int64_t p = 0; p < in; p++) {
+        xi[x->ndim - 1] = p;
+        wi[0] = yi[y->ndim - 1];
+        wi[1] = p;
+        mag += fabs(lc_tensor_get(x64, xi) * lc_tensor_get(w64, wi));
+      }
+      double got = lc_tensor_get(y, yi), want = lc_tensor_get(r, yi);
+      CHECK(fabs(got - want) <= (double)(in + 4) * FLT_EPSILON * mag + 1e-37,
+            "%s: element %lld is %.9g, float64 gives %.9g", what, (long long)i, got, want);
+    }
+  }
+  lc_tensor_release(x64);
+  lc_tensor_release(w64);
+  lc_tensor_release(b64);
+  lc_tensor_release(r);
+}
+
+static void test_linear(void) {
+  lc_ctx *ctx = lc_ctx_new(plain_alloc, NULL);
+  /* (rows, in, out): batch 1 (dot), 8 rows (dot / packed), 64 rows (packed), empty */
+  static const int64_t SH[][3] = {{1, 784, 256}, {8, 64, 8}, {8, 4, 8}, {64, 32, 64},
+                                  {17, 5, 3},    {3, 0, 4},  {0, 4, 3}};
+  for (size_t q = 0; q < sizeof SH / sizeof SH[0]; q++) {
+    int64_t rows = SH[q][0], in = SH[q][1], outf = SH[q][2];
+    lc_tensor *x = lc_randn(ctx, LC_FLOAT32, 2, (int64_t[]){rows, in});
+    lc_tensor *w = lc_randn(ctx, LC_FLOAT32, 2, (int64_t[]){outf, in});
+    lc_tensor *b = lc_randn(ctx, LC_FLOAT32, 1, (int64_t[]){outf});
+    lc_tensor *y = lc_linear(ctx, x, w, b);
+    check_linear(ctx, "contiguous", y, x, w, b);
+    lc_tensor_release(y);
+    y = lc_linear(ctx, x, w, NULL);
+    check_linear(ctx, "no bias", y, x, w, NULL);
+    lc_tensor_release(y);
+    /* the out= form writes the same numbers */
+    lc_tensor *o = lc_empty(ctx, LC_FLOAT32, 2, (int64_t[]){rows, outf});
+    CHECK(lc_linear_out(ctx, o, x, w, b) == LC_OK, "linear_out: %s", lc_ctx_error(ctx));
+    check_linear(ctx, "out=", o, x, w, b);
+    lc_tensor_release(o);
+    /* a weight whose rows are strided (a narrow of a wider one), a transposed
+     * weight (OpenBLAS), a strided bias (OpenBLAS) */
+    lc_tensor *wide = lc_randn(ctx, LC_FLOAT32, 2, (int64_t[]){outf, in + 3});
+    lc_tensor *wn = lc_narrow(ctx, wide, 1, 1, in);
+    y = lc_linear(ctx, x, wn, b);
+    check_linear(ctx, "row-strided weight", y, x, wn, b);
+    lc_tensor_release(y);
+    lc_tensor *wt0 = lc_randn(ctx, LC_FLOAT32, 2, (int64_t[]){in, outf});
+    lc_tensor *wt = lc_transpose(ctx, wt0, 0, 1);
+    y = lc_linear(ctx, x, wt, b);
+    check_linear(ctx, "transposed weight", y, x, wt, b);
+    lc_tensor_release(y);
+    lc_tensor *b2 = lc_randn(ctx, LC_FLOAT32, 1, (int64_t[]){2 * outf});
+    lc_tensor *bs = lc_slice(ctx, b2, 0, 0, 2 * outf, 2);
+    y = lc_linear(ctx, x, w, bs);
+    check_linear(ctx, "strided bias", y, x, w, bs);
+    lc_tensor_release(y);
+    /* a 3-d input: its leading dims fold into rows */
+    lc_tensor *x3 = lc_randn(ctx, LC_FLOAT32, 3, (int64_t[]){2, rows, in});
+    y = lc_linear(ctx, x3, w, b);
+    check_linear(ctx, "3-d input", y, x3, w, b);
+    lc_tensor_release(y);
+    lc_tensor *all[] = {x, w, b, wide, wn, wt0, wt, b2, bs, x3};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) lc_tensor_release(all[i]);
+  }
+  lc_ctx_free(ctx);
+}
+
+/* The fused epilogue equals Linear followed by the activation op, bit for
+ * bit: what a compiled plan that fuses them promises. If the elementwise
+ * tanh or sigmoid changes, gemm.c's act_row must call the new kernel. */
+static void test_fused_equals_ops(void) {
+  lc_ctx *ctx = lc_ctx_new(plain_alloc, NULL);
+  static const int64_t SH[][3] = {{1, 64, 32}, {8, 32, 64}, {100, 33, 17}};
+  lc_tensor *(*const OPS[])(lc_ctx *, lc_tensor *) = {lc_relu, lc_tanh, lc_sigmoid};
+  for (size_t q = 0; q < sizeof SH / sizeof SH[0]; q++) {
+    int64_t rows = SH[q][0], in = SH[q][1], outf = SH[q][2];
+    lc_tensor *x = lc_randn(ctx, LC_FLOAT32, 2, (int64_t[]){rows, in});
+    lc_tensor *w = lc_randn(ctx, LC_FLOAT32, 2, (int64_t[]){outf, in});
+    lc_tensor *b = lc_randn(ctx, LC_FLOAT32, 1, (int64_t[]){outf});
+    lc_tensor *y = lc_linear(ctx, x, w, b);
+    float *c = malloc(sizeof(float) * (size_t)(rows * outf));
+    size_t wn = lc__sgemm_nt_work(rows, outf, in);
+    float *work = wn ? malloc(sizeof(float) * wn) : NULL;
+    for (int act = 1; act < 4; act++) {
+      lc_tensor *r = OPS[act - 1](ctx, y);
+      lc__sgemm_nt(rows, outf, in, lc_tensor_data(x), in, lc_tensor_data(w), in,
+                   lc_tensor_data(b), (lc__act)act, c, outf, work);
+      const float *rp = lc_tensor_data(r);
+      for (int64_t i = 0; i < rows * outf; i++)
+        CHECK(memcmp(&c[i], &rp[i], sizeof(float)) == 0,
+              "%s fused (%lld, %lld -> %lld) [%lld]: %a, linear then %s: %a", ACT_NAME[act],
+              (long long)rows, (long long)in, (long long)outf, (long long)i, c[i], ACT_NAME[act],
+              rp[i]);
+      lc_tensor_release(r);
+    }
+    free(c);
+    free(work);
+    lc_tensor *all[] = {x, w, b, y};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) lc_tensor_release(all[i]);
+  }
+  lc_ctx_free(ctx);
+}
+
 int main(void) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   npaths = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 4 : 2;
@@ -197,6 +333,8 @@ int main(void) {
   test_odd_sizes();
   test_blocks();
   test_fused_equals_apart();
+  test_linear();
+  test_fused_equals_ops();
   printf("test_gemm: %s\n", failures ? "FAILED" : "ok");
   return failures ? 1 : 0;
 }
