@@ -344,8 +344,11 @@ lc_tensor *lc_linear(lc_ctx *ctx, lc_tensor *x, lc_tensor *w, lc_tensor *b) {
 lc_status lc_linear_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, lc_tensor *w, lc_tensor *b) {
   int64_t shape[LC_MAX_DIMS];
   lc_tensor *inputs[3] = {x, w, b};
-  if (!linear_check(ctx, x, w, b, shape) ||
-      !lc__check_out(ctx, out, x->dtype, x->ndim, shape, b ? 3 : 2, inputs) ||
+  if (!linear_check(ctx, x, w, b, shape)) return ctx->status;
+  if (out->storage == x->storage || out->storage == w->storage ||
+      (b && out->storage == b->storage))  /* a GEMM cannot read what it writes */
+    return lc__fail(ctx, LC_EARG, "out must not share its elements with an operand");
+  if (!lc__check_out(ctx, out, x->dtype, x->ndim, shape, b ? 3 : 2, inputs) ||
       !linear_into(ctx, out, x, w, b))
     return ctx->status;
   return LC_OK;

@@ -284,6 +284,22 @@ static void test_linear(void) {
     lc_tensor *all[] = {x, w, b, wide, wn, wt0, wt, b2, bs, x3};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) lc_tensor_release(all[i]);
   }
+  /* out= over an operand's elements would read what it writes (and before
+   * the check, Linear's out= wrote into x while it read it) */
+  lc_tensor *xs = lc_randn(ctx, LC_FLOAT32, 2, (int64_t[]){4, 6});
+  lc_tensor *ws = lc_randn(ctx, LC_FLOAT32, 2, (int64_t[]){6, 6});
+  lc_tensor *bs = lc_randn(ctx, LC_FLOAT32, 1, (int64_t[]){6});
+  CHECK(lc_linear_out(ctx, xs, xs, ws, bs) == LC_EARG &&
+            strstr(lc_ctx_error(ctx), "out must not share its elements with an operand"),
+        "linear_out into its input: %s", lc_ctx_error(ctx));
+  lc_tensor *wrow = lc_narrow(ctx, ws, 0, 0, 4);  /* contiguous rows 1-4 of w: (4, 6) */
+  CHECK(lc_linear_out(ctx, wrow, xs, ws, bs) == LC_EARG &&
+            strstr(lc_ctx_error(ctx), "out must not share its elements with an operand"),
+        "linear_out into its weight: %s", lc_ctx_error(ctx));
+  lc_tensor_release(wrow);
+  lc_tensor_release(xs);
+  lc_tensor_release(ws);
+  lc_tensor_release(bs);
   lc_ctx_free(ctx);
 }
 
