@@ -10,10 +10,11 @@
  *   contiguous in k, vectorised along k, a tile of up to 4 rows of A by 4
  *   (8 for one row) rows of B. Nothing is packed: B is read once per group
  *   of A rows, so one row of A (batch 1) runs at the speed B streams in.
- * - packed: B is copied (transposed) into panels of 16 columns by kc rows,
- *   then a 6x16 register tile (12 accumulators, 2 vector loads of B and 6
- *   broadcasts of A per step of k) walks A; k in blocks of KC so that A's
- *   six rows and one panel stay in L1, the packed block in L2.
+ * - packed: 16 rows of B at a time are copied (transposed) into a panel of
+ *   KC x 16 on the stack, then a 6x16 register tile (12 accumulators, 2
+ *   vector loads of B and 6 broadcasts of A per step of k) walks A down the
+ *   panel; k in blocks of KC, so that A's six rows and the panel stay in L1.
+ * Neither allocates: a compiled plan may run them on any thread.
  * - OpenBLAS, where it measured faster.
  * The bias and ReLU are applied to the register tile before it is stored;
  * tanh and sigmoid run over each tile's rows right after, while they are in
@@ -39,7 +40,6 @@
 #define MR 6     /* rows of the packed tile */
 #define NR 16    /* columns of a packed panel: two 8-float vectors */
 #define KC 256   /* k block: A's 6 rows (6 KB) and a panel (16 KB) fit L1's 48 KB */
-#define NC 512   /* columns packed at once: KC * NC floats = 512 KB of L2's 2 MB */
 
 static int force_portable;
 
@@ -313,24 +313,24 @@ AVX2 static void tile_any(int mr, int nv, int64_t kc, const float *a, int64_t ld
 
 AVX2 static void sgemm_packed(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
                               const float *b, int64_t ldb, const float *bias, lc__act act,
-                              float *c, int64_t ldc, float *work) {
+                              float *c, int64_t ldc) {
+  /* One panel at a time, on the stack: no allocation, so a compiled plan can
+   * run this on any thread. A's rows are read again for every panel, from L2
+   * (about 1 byte per 4 FMAs: far below what L2 delivers). */
+  float bp[KC * NR] __attribute__((aligned(32)));
   int relu = act == LC__ACT_RELU;
-  for (int64_t j0 = 0; j0 < n; j0 += NC) {
-    int64_t nc = n - j0 < NC ? n - j0 : NC;
+  for (int64_t jp = 0; jp < n; jp += NR) {
+    int64_t w = n - jp < NR ? n - jp : NR;
     for (int64_t k0 = 0; k0 < k; k0 += KC) {
       int64_t kc = k - k0 < KC ? k - k0 : KC;
       int first = k0 == 0, last = k0 + kc == k;
-      pack_b(nc, kc, b + j0 * ldb + k0, ldb, work);
+      pack_b(w, kc, b + jp * ldb + k0, ldb, bp);
       for (int64_t i = 0; i < m; i += MR) {
         int mr = m - i < MR ? (int)(m - i) : MR;
-        for (int64_t jp = 0; jp < nc; jp += NR) {
-          int64_t w = nc - jp < NR ? nc - jp : NR;
-          tile_any(mr, (int)((w + 7) / 8), kc, a + i * lda + k0, lda, work + jp * kc,
-                   c + i * ldc + j0 + jp, ldc, w, first, last,
-                   bias ? bias + j0 + jp : NULL, relu);
-        }
+        tile_any(mr, (int)((w + 7) / 8), kc, a + i * lda + k0, lda, bp, c + i * ldc + jp, ldc,
+                 w, first, last, bias ? bias + jp : NULL, relu);
         if (last && (act == LC__ACT_TANH || act == LC__ACT_SIGMOID))
-          for (int r = 0; r < mr; r++) act_row(act, nc, c + (i + r) * ldc + j0);
+          for (int r = 0; r < mr; r++) act_row(act, w, c + (i + r) * ldc + jp);
       }
     }
   }
@@ -376,15 +376,8 @@ static gemm_path choose(int64_t m, int64_t n, int64_t k) {
   return PATH_PACKED;
 }
 
-size_t lc__sgemm_nt_work(int64_t m, int64_t n, int64_t k) {
-  if (m <= 0 || n <= 0 || k <= 0 || choose(m, n, k) != PATH_PACKED) return 0;
-  int64_t kc = k < KC ? k : KC, nc = n < NC ? n : NC;
-  return (size_t)(kc * ((nc + NR - 1) / NR * NR));
-}
-
 void lc__sgemm_nt(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b,
-                  int64_t ldb, const float *bias, lc__act act, float *c, int64_t ldc,
-                  float *work) {
+                  int64_t ldb, const float *bias, lc__act act, float *c, int64_t ldc) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {  /* an empty sum: the bias alone */
     for (int64_t i = 0; i < m; i++) {
@@ -396,7 +389,7 @@ void lc__sgemm_nt(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, 
   switch (choose(m, n, k)) {
 #ifdef LC_GEMM_AVX2
     case PATH_DOT: sgemm_dot(m, n, k, a, lda, b, ldb, bias, act, c, ldc); return;
-    case PATH_PACKED: sgemm_packed(m, n, k, a, lda, b, ldb, bias, act, c, ldc, work); return;
+    case PATH_PACKED: sgemm_packed(m, n, k, a, lda, b, ldb, bias, act, c, ldc); return;
 #endif
     case PATH_BLAS: sgemm_blas(m, n, k, a, lda, b, ldb, bias, act, c, ldc); return;
     default: sgemm_portable(m, n, k, a, lda, b, ldb, bias, act, c, ldc); return;
@@ -406,11 +399,11 @@ void lc__sgemm_nt(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, 
 /* For the measurements behind choose(): one path, forced. */
 void lc__sgemm_nt_path(int path, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
                        const float *b, int64_t ldb, const float *bias, lc__act act, float *c,
-                       int64_t ldc, float *work) {
+                       int64_t ldc) {
   switch (path) {
 #ifdef LC_GEMM_AVX2
     case PATH_DOT: sgemm_dot(m, n, k, a, lda, b, ldb, bias, act, c, ldc); return;
-    case PATH_PACKED: sgemm_packed(m, n, k, a, lda, b, ldb, bias, act, c, ldc, work); return;
+    case PATH_PACKED: sgemm_packed(m, n, k, a, lda, b, ldb, bias, act, c, ldc); return;
 #endif
     case PATH_BLAS: sgemm_blas(m, n, k, a, lda, b, ldb, bias, act, c, ldc); return;
     default: sgemm_portable(m, n, k, a, lda, b, ldb, bias, act, c, ldc); return;

@@ -285,21 +285,17 @@ static int linear_check(lc_ctx *ctx, const lc_tensor *x, const lc_tensor *w, con
 
 /* float32 with w's rows contiguous (as a Linear's weight is) and a
  * contiguous bias: gemm.c's kernels, the bias added in their epilogue.
- * Returns -1 when the operands do not suit it (BLAS takes them), else
- * whether it succeeded; allocates only gemm.c's packing buffer. */
-static int linear_f32(lc_ctx *ctx, lc_tensor *y, lc_tensor *xc, lc_tensor *w, lc_tensor *b) {
+ * Returns -1 when the operands do not suit it (BLAS takes them), else 1;
+ * allocates nothing. */
+static int linear_f32(lc_tensor *y, lc_tensor *xc, lc_tensor *w, lc_tensor *b) {
   int64_t in = w->shape[1], outf = w->shape[0], rows = lc__leading_rows(xc);
   int64_t ldw = outf == 1 ? in : w->strides[0];
   if (!((w->strides[1] == 1 || in == 1) && ldw >= in && (!b || b->strides[0] == 1 || outf == 1)))
     return -1;
   if (rows == 0 || outf == 0) return 1;
-  size_t nw = lc__sgemm_nt_work(rows, outf, in);
-  float *work = nw ? lc__alloc(ctx, nw * sizeof(float)) : NULL;
-  if (nw && !work) return 0;
   /* (with in = 0, x and w may have no buffer: NULL, and the kernel reads none) */
   lc__sgemm_nt(rows, outf, in, lc_tensor_data(xc), in, lc_tensor_data(w), ldw,
-               b ? lc_tensor_data(b) : NULL, LC__ACT_NONE, lc_tensor_data(y), outf, work);
-  if (work) lc__free(ctx, work, nw * sizeof(float));
+               b ? lc_tensor_data(b) : NULL, LC__ACT_NONE, lc_tensor_data(y), outf);
   return 1;
 }
 
@@ -309,7 +305,7 @@ static int linear_into(lc_ctx *ctx, lc_tensor *y, lc_tensor *x, lc_tensor *w, lc
   int64_t in = w->shape[1], outf = w->shape[0];
   lc_tensor *xc = lc__contig_raw(ctx, x);
   if (xc && x->dtype == LC_FLOAT32) {
-    int done = linear_f32(ctx, y, xc, w, b);
+    int done = linear_f32(y, xc, w, b);
     if (done >= 0) {
       lc_tensor_release(xc);
       return done;

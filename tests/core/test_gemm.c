@@ -63,12 +63,6 @@ static void run(int path, int64_t m, int64_t n, int64_t k, int64_t lda, int64_t 
   size_t csz = (size_t)((m - 1) * ldc + n);
   float *a = malloc(sizeof(float) * (asz ? asz : 1)), *b = malloc(sizeof(float) * (bsz ? bsz : 1));
   float *bias = malloc(sizeof(float) * (size_t)n), *c = malloc(sizeof(float) * csz);
-  size_t wn = lc__sgemm_nt_work(m, n, k);
-  if (path == 3) {  /* forced packed: its own work size, whatever the dispatcher picks */
-    int64_t kc = k < 256 ? k : 256, nc = n < 512 ? n : 512;
-    wn = (size_t)(kc * ((nc + 15) / 16 * 16));
-  }
-  float *work = wn ? malloc(sizeof(float) * wn) : NULL;
   for (size_t i = 0; i < asz; i++) a[i] = rnd();
   for (size_t i = 0; i < bsz; i++) b[i] = rnd();
   for (int64_t j = 0; j < n; j++) bias[j] = rnd();
@@ -76,10 +70,10 @@ static void run(int path, int64_t m, int64_t n, int64_t k, int64_t lda, int64_t 
   const float *bp = with_bias ? bias : NULL;
   if (path >= 4) {
     lc__sgemm_force_portable(path == 5);
-    lc__sgemm_nt(m, n, k, a, lda, b, ldb, bp, act, c, ldc, work);
+    lc__sgemm_nt(m, n, k, a, lda, b, ldb, bp, act, c, ldc);
     lc__sgemm_force_portable(0);
   } else {
-    lc__sgemm_nt_path(path, m, n, k, a, lda, b, ldb, bp, act, c, ldc, work);
+    lc__sgemm_nt_path(path, m, n, k, a, lda, b, ldb, bp, act, c, ldc);
   }
   double worst = 0;
   for (int64_t i = 0; i < m; i++) {
@@ -111,7 +105,6 @@ static void run(int path, int64_t m, int64_t n, int64_t k, int64_t lda, int64_t 
   free(b);
   free(bias);
   free(c);
-  free(work);
 }
 
 static int npaths;  /* 4 with the AVX2 kernels, else 2 (theirs are skipped) */
@@ -150,7 +143,7 @@ static void test_odd_sizes(void) {
       }
 }
 
-/* Past one k block (256) and one packed column block (512). */
+/* Past one k block (256), and wide. */
 static void test_blocks(void) {
   run_all(7, 530, 300, 301, 300, 533, 1, LC__ACT_RELU);
   run_all(13, 17, 700, 700, 705, 17, 1, LC__ACT_NONE);
@@ -165,14 +158,12 @@ static void test_fused_equals_apart(void) {
     float *a = malloc(sizeof(float) * (size_t)(m * k)), *b = malloc(sizeof(float) * (size_t)(n * k));
     float *bias = malloc(sizeof(float) * (size_t)n);
     float *c1 = malloc(sizeof(float) * (size_t)(m * n)), *c2 = malloc(sizeof(float) * (size_t)(m * n));
-    size_t wn = lc__sgemm_nt_work(m, n, k);
-    float *work = wn ? malloc(sizeof(float) * wn) : NULL;
     for (int64_t i = 0; i < m * k; i++) a[i] = 3 * rnd();
     for (int64_t i = 0; i < n * k; i++) b[i] = rnd();
     for (int64_t j = 0; j < n; j++) bias[j] = rnd();
     for (int act = 1; act < 4; act++) {
-      lc__sgemm_nt(m, n, k, a, k, b, k, bias, (lc__act)act, c1, n, work);
-      lc__sgemm_nt(m, n, k, a, k, b, k, bias, LC__ACT_NONE, c2, n, work);
+      lc__sgemm_nt(m, n, k, a, k, b, k, bias, (lc__act)act, c1, n);
+      lc__sgemm_nt(m, n, k, a, k, b, k, bias, LC__ACT_NONE, c2, n);
       for (int64_t i = 0; i < m * n; i++) {
         float x = c2[i], y;
         if (act == LC__ACT_RELU) y = x < 0 ? 0.0f : x;
@@ -187,8 +178,7 @@ static void test_fused_equals_apart(void) {
     free(bias);
     free(c1);
     free(c2);
-    free(work);
-  }
+    }
 }
 
 
@@ -317,12 +307,10 @@ static void test_fused_equals_ops(void) {
     lc_tensor *b = lc_randn(ctx, LC_FLOAT32, 1, (int64_t[]){outf});
     lc_tensor *y = lc_linear(ctx, x, w, b);
     float *c = malloc(sizeof(float) * (size_t)(rows * outf));
-    size_t wn = lc__sgemm_nt_work(rows, outf, in);
-    float *work = wn ? malloc(sizeof(float) * wn) : NULL;
     for (int act = 1; act < 4; act++) {
       lc_tensor *r = OPS[act - 1](ctx, y);
       lc__sgemm_nt(rows, outf, in, lc_tensor_data(x), in, lc_tensor_data(w), in,
-                   lc_tensor_data(b), (lc__act)act, c, outf, work);
+                   lc_tensor_data(b), (lc__act)act, c, outf);
       const float *rp = lc_tensor_data(r);
       for (int64_t i = 0; i < rows * outf; i++)
         CHECK(memcmp(&c[i], &rp[i], sizeof(float)) == 0,
@@ -332,8 +320,7 @@ static void test_fused_equals_ops(void) {
       lc_tensor_release(r);
     }
     free(c);
-    free(work);
-    lc_tensor *all[] = {x, w, b, y};
+      lc_tensor *all[] = {x, w, b, y};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) lc_tensor_release(all[i]);
   }
   lc_ctx_free(ctx);
