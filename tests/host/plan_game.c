@@ -177,7 +177,7 @@ int main(int argc, char **argv) {
   CHECK(mismatches == 0, "%d actions differ from the ordinary forward", mismatches);
 
   /* two plans, two threads, at once; then one after the other */
-  int tf = 50;
+  int tf = frames / 4;  /* frames per thread */
   worker par[2], seq[2];
   pthread_t th[2];
   lc_plan *plans[2] = {p1, p2};
