@@ -49,7 +49,7 @@ REPL     := $(B)/bin/lucid
 HOST_TESTS := $(B)/tests/readme_host $(B)/tests/test_states $(B)/tests/test_game $(B)/tests/test_threads \
               $(B)/tests/test_plan_game
 ifeq ($(LUA),lua5.4)
-CTESTS   := $(B)/tests/test_core $(B)/tests/test_kernels $(HOST_TESTS) $(B)/tests/readme_host_cpp $(B)/tests/test_repl
+CTESTS   := $(B)/tests/test_core $(B)/tests/test_kernels $(B)/tests/test_gemm $(HOST_TESTS) $(B)/tests/readme_host_cpp $(B)/tests/test_repl
 REPL_T   := $(REPL)
 else
 CTESTS   := $(HOST_TESTS)
@@ -100,6 +100,10 @@ $(B)/tests/test_core: tests/core/test_core.c tests/check.h $(CORE_OBJ)
 	$(CC) $(ALL_CFLAGS) -pthread -o $@ $< $(CORE_OBJ) $(BLAS_LIBS)
 
 $(B)/tests/test_kernels: tests/core/test_kernels.c $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(BLAS_LIBS)
+
+$(B)/tests/test_gemm: tests/core/test_gemm.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(BLAS_LIBS)
 
@@ -172,6 +176,7 @@ ctest: $(CTESTS) $(REPL_T)
 ifeq ($(LUA),lua5.4)
 	$(B)/tests/test_core
 	$(B)/tests/test_kernels
+	$(B)/tests/test_gemm
 endif
 	cd tests/host && $(RUN_ENV) $(CURDIR)/$(B)/tests/test_states
 	cd tests/host && $(CURDIR)/$(B)/tests/test_game 300

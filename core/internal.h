@@ -339,6 +339,22 @@ float lc__tanh1f(float x);
 void lc__tanh_f32(int64_t n, float *o, const float *a, int allow_simd);  /* o[n] = tanh(a[n]) */
 int lc__tanh_f32_simd_available(void);
 
+/* ---- gemm.c: float32 c = act(a b^T + bias), Linear's forward with its activation ----
+ * c (m, n; ldc) = act(a (m, k; lda) @ b (n, k; ldb)^T + bias (n, or NULL)).
+ * c must not overlap a, b or bias. The path (OpenBLAS or an AVX2 kernel) is
+ * chosen by shape; results agree across paths to float32 rounding, and the
+ * activations equal lc_relu/lc_tanh/lc_sigmoid applied after, bit for bit.
+ * Allocates nothing (16 KB of stack), so any thread may call it. */
+typedef enum { LC__ACT_NONE, LC__ACT_RELU, LC__ACT_TANH, LC__ACT_SIGMOID } lc__act;
+void lc__sgemm_nt(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b,
+                  int64_t ldb, const float *bias, lc__act act, float *c, int64_t ldc);
+/* Tests and measurements: the plain C path for every shape (on = 1), or one
+ * path forced (0 portable, 1 OpenBLAS, 2 dot, 3 packed; 2 and 3 need AVX2+FMA). */
+void lc__sgemm_force_portable(int on);
+void lc__sgemm_nt_path(int path, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                       const float *b, int64_t ldb, const float *bias, lc__act act, float *c,
+                       int64_t ldc);
+
 /* ---- conv.c: im2col and col2im, for the layers that slide a window ----
  * One image (c, h, w) at a time, float32 or float64. The geometry is
  * PyTorch's: output position (oy, ox) reads x[c, oy sh - ph + i dh,

@@ -289,14 +289,35 @@ static int linear_check(lc_ctx *ctx, const lc_tensor *x, const lc_tensor *w, con
   return 1;
 }
 
+/* float32 with w's rows contiguous (as a Linear's weight is) and a
+ * contiguous bias: gemm.c's kernels, the bias added in their epilogue.
+ * Returns 0 when the operands do not suit it (BLAS takes them), else 1
+ * (done). Allocates nothing and retains nothing: a plan's replay runs it. */
+static int linear_f32(lc_tensor *y, lc_tensor *xc, lc_tensor *w, lc_tensor *b) {
+  int64_t in = w->shape[1], outf = w->shape[0], rows = lc__leading_rows(xc);
+  int64_t ldw = outf == 1 ? in : w->strides[0];
+  if (!((w->strides[1] == 1 || in == 1) && ldw >= in && (!b || b->strides[0] == 1 || outf == 1)))
+    return 0;
+  if (rows == 0 || outf == 0) return 1;
+  /* (with in = 0, x and w may have no buffer: NULL, and the kernel reads none) */
+  lc__sgemm_nt(rows, outf, in, lc_tensor_data(xc), in, lc_tensor_data(w), ldw,
+               b ? lc_tensor_data(b) : NULL, LC__ACT_NONE, lc_tensor_data(y), outf);
+  return 1;
+}
+
 /* y (rows, out) = x (rows, in) @ w^T (in, out) + b, y contiguous. Allocates
  * only when x or w must be copied to suit BLAS (never for contiguous ones). */
 static int linear_into(lc_ctx *ctx, lc_tensor *y, lc_tensor *x, lc_tensor *w, lc_tensor *b) {
   int64_t in = w->shape[1], outf = w->shape[0];
   /* copies only where needed, nothing retained (see matmul_into) */
   lc_tensor *xo = lc_tensor_is_contiguous(x) ? NULL : lc__contig_raw(ctx, x);
+  if (!xo && !lc_tensor_is_contiguous(x)) return 0;
+  if (x->dtype == LC_FLOAT32 && linear_f32(y, xo ? xo : x, w, b)) {
+    lc_tensor_release(xo);
+    return 1;
+  }
   lc_tensor *wo = blas_ready(w) ? NULL : lc__contig_raw(ctx, w);
-  int ok = (xo || lc_tensor_is_contiguous(x)) && (wo || blas_ready(w));
+  int ok = wo || blas_ready(w);
   lc_tensor *xc = xo ? xo : x, *wc = wo ? wo : w;
   if (ok) {
     if (b) {  /* every row starts as the bias; GEMM adds (beta = 1). Not lc_copy_: a
@@ -331,8 +352,11 @@ lc_tensor *lc_linear(lc_ctx *ctx, lc_tensor *x, lc_tensor *w, lc_tensor *b) {
 lc_status lc_linear_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, lc_tensor *w, lc_tensor *b) {
   int64_t shape[LC_MAX_DIMS];
   lc_tensor *inputs[3] = {x, w, b};
-  if (!linear_check(ctx, x, w, b, shape) ||
-      !lc__check_out(ctx, out, x->dtype, x->ndim, shape, b ? 3 : 2, inputs) ||
+  if (!linear_check(ctx, x, w, b, shape)) return ctx->status;
+  if (out->storage == x->storage || out->storage == w->storage ||
+      (b && out->storage == b->storage))  /* a GEMM cannot read what it writes */
+    return lc__fail(ctx, LC_EARG, "out must not share its elements with an operand");
+  if (!lc__check_out(ctx, out, x->dtype, x->ndim, shape, b ? 3 : 2, inputs) ||
       !linear_into(ctx, out, x, w, b))
     return ctx->status;
   return LC_OK;
