@@ -126,3 +126,148 @@ describe("compiled convolution layers", function()
     end},
   })
 end)
+
+describe("compiled pooling, normalisation and resampling layers", function()
+  run({
+    {name = "MaxPool2d", step = "MaxPool2D", inputs = randn({2, 3, 7, 6}), make = function()
+      return nn.MaxPool2d(3, {stride = 2, padding = 1, dilation = 1, ceil_mode = true})
+    end},
+    {name = "MaxPool2d (dilation)", step = "MaxPool2D", inputs = randn({1, 2, 9, 9}), make = function()
+      return nn.MaxPool2d(2, {dilation = 2})
+    end},
+    {name = "MaxPool1d", step = "MaxPool2D", inputs = randn({2, 3, 9}), make = function()
+      return nn.MaxPool1d(3, {stride = 2})
+    end},
+    {name = "AvgPool2d", step = "AvgPool2D", inputs = randn({2, 3, 7, 6}), make = function()
+      return nn.AvgPool2d(3, {stride = 2, padding = 1, count_include_pad = false, ceil_mode = true})
+    end},
+    {name = "AvgPool2d (divisor_override)", step = "AvgPool2D", inputs = randn({1, 2, 4, 4}),
+      make = function()
+        return nn.AvgPool2d(2, {divisor_override = 3})
+      end},
+    {name = "AvgPool1d", step = "AvgPool2D", inputs = randn({2, 3, 8}), make = function()
+      return nn.AvgPool1d(2)
+    end},
+    {name = "AdaptiveAvgPool2d", step = "AvgPool2D", inputs = randn({2, 3, 7, 5}), make = function()
+      return nn.AdaptiveAvgPool2d({3, 2})
+    end},
+    {name = "AdaptiveAvgPool1d", step = "AvgPool2D", inputs = randn({2, 3, 7}), make = function()
+      return nn.AdaptiveAvgPool1d(3)
+    end},
+    {name = "AdaptiveMaxPool2d", step = "MaxPool2D", inputs = randn({2, 3, 7, 5}), make = function()
+      return nn.AdaptiveMaxPool2d(3)
+    end},
+    {name = "AdaptiveMaxPool1d", step = "MaxPool2D", inputs = randn({2, 3, 7}), make = function()
+      return nn.AdaptiveMaxPool1d(4)
+    end},
+    {name = "BatchNorm1d (eval)", step = "NativeBatchNorm", inputs = randn({4, 3}), make = function()
+      local m = nn.BatchNorm1d(3)
+      lucid.no_grad(function()  -- running statistics other than 0 and 1
+        m.running_mean:copy_(lucid.randn({3}))
+        m.running_var:copy_(lucid.rand({3}) + 0.5)
+        m.weight:copy_(lucid.randn({3}))
+      end)
+      return m
+    end},
+    {name = "BatchNorm1d (eval, 3-d, no affine)", step = "NativeBatchNorm", inputs = randn({2, 3, 5}),
+      make = function()
+        local m = nn.BatchNorm1d(3, {affine = false})
+        lucid.no_grad(function() m.running_mean:copy_(lucid.randn({3})) end)
+        return m
+      end},
+    {name = "BatchNorm1d (batch statistics)", step = "NativeBatchNorm", inputs = randn({4, 3}),
+      make = function()
+        return nn.BatchNorm1d(3, {track_running_stats = false})
+      end},
+    {name = "BatchNorm2d (eval)", step = "NativeBatchNorm", inputs = randn({2, 3, 4, 4}),
+      make = function()
+        local m = nn.BatchNorm2d(3)
+        lucid.no_grad(function() m.running_var:copy_(lucid.rand({3}) + 0.5) end)
+        return nn.Sequential(nn.Conv2d(2, 3, 1), m, nn.ReLU())
+      end,
+      inputs = randn({2, 2, 4, 4})},
+    {name = "InstanceNorm2d", step = "NativeBatchNorm", inputs = randn({2, 3, 4, 5}), make = function()
+      return nn.InstanceNorm2d(3, {affine = true})
+    end},
+    {name = "GroupNorm", step = "NativeBatchNorm", inputs = randn({2, 4, 3, 3}), make = function()
+      return nn.GroupNorm(2, 4)
+    end},
+    {name = "Upsample (nearest)", step = "Upsample2D", inputs = randn({1, 2, 3, 4}), make = function()
+      return nn.Upsample({scale_factor = 2})
+    end},
+    {name = "Upsample (bilinear)", step = "Upsample2D", inputs = randn({1, 2, 3, 4}), make = function()
+      return nn.Upsample({size = {5, 7}, mode = "bilinear"})
+    end},
+    {name = "Upsample (bilinear, align_corners)", step = "Upsample2D", inputs = randn({1, 2, 3, 4}),
+      make = function()
+        return nn.Upsample({scale_factor = 1.5, mode = "bilinear", align_corners = true})
+      end},
+    {name = "Upsample (linear)", step = "Upsample2D", inputs = randn({2, 3, 5}), make = function()
+      return nn.Upsample({scale_factor = 3, mode = "linear"})
+    end},
+    {name = "UpsamplingNearest2d", step = "Upsample2D", inputs = randn({1, 2, 3, 3}), make = function()
+      return nn.UpsamplingNearest2d({size = 5})
+    end},
+    {name = "UpsamplingBilinear2d", step = "Upsample2D", inputs = randn({1, 2, 3, 3}), make = function()
+      return nn.UpsamplingBilinear2d({scale_factor = 2})
+    end},
+  })
+
+  it("refuses batch norm in training mode, which updates the running statistics", function()
+    local m = nn.BatchNorm1d(3)
+    H.assert_error("nn.BatchNorm1d: batch_norm in training mode updates running_mean and "
+      .. "running_var in place, which a compiled plan would not do again: compile in eval mode "
+      .. "(model:eval()), or with track_running_stats = false",
+      function() m:compile(lucid.randn({4, 3})) end)
+    m:eval()
+    assert.is_truthy(m:compile(lucid.randn({4, 3})))
+  end)
+
+  it("replays the pools' adjoints (a gradient taken with create_graph in the forward)", function()
+    local F = nn.functional
+    local m = nn.Module()
+    function m:forward(x, v, w)
+      local xr = x:detach():requires_grad_()
+      local y = F.avg_pool2d(xr, 2, {padding = 1, stride = 1})
+      local y2 = F.interpolate(xr, {scale_factor = 2, mode = "bilinear"})
+      return lucid.autograd.grad({y, y2}, {xr}, {v, w}, {create_graph = true})[1]
+    end
+    for _, dtype in ipairs({"float32", "float64"}) do
+      local ins = randn({1, 2, 4, 4}, {1, 2, 5, 5}, {1, 2, 8, 8})
+      local fast = m:compile(unpack(ins(dtype)))
+      local xs = ins(dtype)
+      local got = lucid.no_grad(function() return fast(unpack(xs)) end)
+      assert.are.equal(0, max_diff(got, m(unpack(xs))))
+      assert.are.equal("AvgPool2D Upsample2D Add Select", table.concat(fast:steps(), " "))
+    end
+  end)
+
+  it("refuses max unpool (its indices are no input of its node)", function()
+    local u = nn.Module()
+    u.pool, u.unpool = nn.MaxPool2d(2, {return_indices = true}), nn.MaxUnpool2d(2)
+    function u:forward(x)
+      local y, i = self.pool(x)
+      return self.unpool(y, i)
+    end
+    H.assert_error("nn.Module:compile: MaxUnpool2D cannot be compiled yet",
+      function() u:compile(lucid.randn({1, 1, 4, 4})) end)
+  end)
+end)
+
+describe("compiled shape, activation and other layers", function()
+  run({
+    {name = "PixelShuffle", step = "Convolution", inputs = randn({1, 2, 3, 3}), make = function()
+      return nn.Sequential(nn.Conv2d(2, 8, 1), nn.PixelShuffle(2))
+    end},
+    {name = "PixelUnshuffle", step = "Convolution", inputs = randn({1, 2, 4, 4}), make = function()
+      return nn.Sequential(nn.PixelUnshuffle(2), nn.Conv2d(8, 2, 1))
+    end},
+    {name = "Flatten and Unflatten", step = "Convolution", inputs = randn({2, 3, 4, 4}), make = function()
+      return nn.Sequential(nn.Conv2d(3, 2, 3), nn.Flatten(), nn.Linear(8, 6), nn.Unflatten(2, {2, 3}))
+    end},
+    {name = "Dropout (eval) and Identity", step = "Convolution", inputs = randn({2, 3, 4, 4}),
+      make = function()
+        return nn.Sequential(nn.Conv2d(3, 2, 1), nn.Dropout(0.5), nn.Dropout2d(0.3), nn.Identity())
+      end},
+  })
+end)
