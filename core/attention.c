@@ -7,6 +7,7 @@
 #include <string.h>
 
 static int rule_masked_softmax(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int replay_attn(lc_ctx *ctx, lc_node *n);
 
 enum {
 #define ATTN(name, ...) AT_##name,
@@ -15,7 +16,7 @@ enum {
 };
 
 static const lc__opdef AT[] = {
-#define ATTN(name, Bw, rule) [AT_##name] = {{#Bw "Backward", rule}, AT_##name},
+#define ATTN(name, Bw, rule) [AT_##name] = {{#Bw "Backward", rule}, AT_##name, replay_attn},
 #include "attention.def"
 };
 _Static_assert(sizeof AT / sizeof AT[0] == AT_COUNT, "an attention row without its table entry");
@@ -217,4 +218,15 @@ static int rule_masked_softmax(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor 
   lc_tensor_release(dz);
   lc_tensor_release(gc);
   return ok;
+}
+
+/* ---- replay (plan.c) ----------------------------------------------------------------- */
+
+/* The mask is the node's second input, so a plan reads it as it is at each
+ * run (a bool mask made by comparisons during the forward is opaque to the
+ * trace and refused at compile). The saved output is an alias of n->out:
+ * refreshed with it. */
+static int replay_attn(lc_ctx *ctx, lc_node *n) {
+  return softmax_into(ctx, n->out, n->inputs[0], n->ninputs > 1 ? n->inputs[1] : NULL,
+                      n->p.attn.scale);
 }

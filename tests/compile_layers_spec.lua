@@ -270,3 +270,214 @@ describe("compiled shape, activation and other layers", function()
       end},
   })
 end)
+
+-- A module over one of the core's recurrent ops with layer's first weights
+-- (the layers themselves stack their states, an op of another family).
+local function recurrent(fn, layer, opts, lstm)
+  local m = nn.Module()
+  m.layer = layer
+  function m:forward(x, h, c)
+    local l = self.layer
+    local state = lstm and {h, c} or h
+    local a = {x, state, l.weight_ih_l0, l.weight_hh_l0, l.bias_ih_l0, l.bias_hh_l0}
+    if l.weight_hr_l0 then a[#a + 1] = l.weight_hr_l0 end
+    if opts then a[#a + 1] = opts end
+    return {lucid[fn](unpack(a, 1, #a))}
+  end
+  return m
+end
+
+describe("compiled recurrent ops", function()
+  run({
+    {name = "rnn_tanh", step = "RnnTanh", inputs = randn({5, 2, 3}, {2, 4}), make = function()
+      return recurrent("rnn_tanh", nn.RNN(3, 4))
+    end},
+    {name = "rnn_relu (reverse)", step = "RnnRelu", inputs = randn({5, 2, 3}, {2, 4}), make = function()
+      return recurrent("rnn_relu", nn.RNN(3, 4, {nonlinearity = "relu"}), {reverse = true})
+    end},
+    {name = "lstm (out, h_n, c_n)", step = "Lstm", inputs = randn({4, 3, 2}, {3, 5}, {3, 5}),
+      make = function()
+        return recurrent("lstm", nn.LSTM(2, 5), nil, true)
+      end},
+    {name = "lstm (proj_size, packed, reverse)", step = "Lstm",
+      inputs = randn({8, 2}, {3, 3}, {3, 5}), make = function()
+        return recurrent("lstm", nn.LSTM(2, 5, {proj_size = 3}),
+          {batch_sizes = {3, 2, 2, 1}, reverse = true}, true)
+      end},
+    {name = "gru", step = "Gru", inputs = randn({4, 2, 3}, {2, 4}), make = function()
+      return recurrent("gru", nn.GRU(3, 4))
+    end},
+    {name = "gru (no bias)", step = "Gru", inputs = randn({4, 2, 3}, {2, 4}), make = function()
+      return recurrent("gru", nn.GRU(3, 4, {bias = false}))
+    end},
+  })
+end)
+
+describe("compiled recurrent cells", function()
+  run({
+    {name = "RNNCell", step = "RnnTanhCell", inputs = randn({3, 2}, {3, 4}), make = function()
+      return nn.RNNCell(2, 4)
+    end},
+    {name = "RNNCell (relu, no state)", step = "RnnReluCell", inputs = randn({3, 2}), make = function()
+      return nn.RNNCell(2, 4, {nonlinearity = "relu"})
+    end},
+    {name = "LSTMCell", step = "LstmCell", inputs = randn({3, 2}), make = function()
+      return nn.LSTMCell(2, 4)
+    end},
+    {name = "GRUCell", step = "GruCell", inputs = randn({3, 2}, {3, 4}), make = function()
+      return nn.GRUCell(2, 4)
+    end},
+  })
+end)
+
+-- A module calling f(self, ...) as its forward.
+local function module(f, fields)
+  local m = nn.Module()
+  for k, v in pairs(fields or {}) do m[k] = v end
+  m.forward = f
+  return m
+end
+
+describe("compiled attention", function()
+  run({
+    {name = "masked_softmax (a float mask as an input)", step = "MaskedSoftmax",
+      inputs = randn({2, 3, 4}, {3, 4}), make = function()
+        return module(function(_, x, mask) return lucid.masked_softmax(x, mask, 0.5) end)
+      end},
+    {name = "masked_softmax (a bool mask made before)", step = "MaskedSoftmax",
+      inputs = randn({2, 3, 4}), make = function()
+        local mask = lucid.tensor({{false, true, false, false}, {false, false, false, true},
+          {true, false, false, false}})
+        return module(function(_, x) return lucid.masked_softmax(x, mask) end)
+      end},
+    {name = "MultiheadAttention (batch_first, need_weights = false)", step = "MaskedSoftmax",
+      inputs = randn({2, 5, 8}, {2, 4, 8}), make = function()
+        return module(function(self, q, kv) return self.a(q, kv, kv, {need_weights = false}) end,
+          {a = nn.MultiheadAttention(8, 2, {batch_first = true})})
+      end},
+  })
+end)
+
+describe("ctc_loss", function()
+  it("is refused (its targets and lengths are copied into its node, not inputs)", function()
+    local m = module(function(_, lp, tg, il, tl) return lucid.ctc_loss(lp, tg, il, tl, 1, "none") end)
+    local lp = lucid.randn({5, 2, 4}):log_softmax(3)
+    local tg = lucid.tensor({{2, 3}, {4, 4}}, {dtype = "int64"})
+    local len = lucid.tensor({5, 4}, {dtype = "int64"})
+    local tl = lucid.tensor({2, 1}, {dtype = "int64"})
+    H.assert_error("nn.Module:compile: CtcLoss cannot be compiled yet",
+      function() m:compile(lp, tg, len, tl) end)
+  end)
+end)
+
+-- Layers whose forward also runs ops of the shape and reduce families (cat,
+-- stack, index_select, mean, sum, softmax, masked_fill, where), replayed by
+-- another branch, or multiplies by a Lua number (x * 0.5: the binding's
+-- scalar is written in place, which a plan refuses). Off until those
+-- compile; the message each fails with names the op.
+local OTHER_FAMILIES = false
+
+-- int64 indices in 1 .. n of this shape
+local function indices(n, shape)
+  return function()
+    local t = lucid.randint(1, n + 1, shape)
+    return {t}
+  end
+end
+
+local other = {
+  {name = "RNN (2 layers, bidirectional)", step = "RnnTanh", inputs = randn({5, 2, 3}), make = function()
+    return nn.RNN(3, 4, {num_layers = 2, bidirectional = true})
+  end},
+  {name = "LSTM (out, (h, c))", step = "Lstm", inputs = randn({4, 3, 2}), make = function()
+    return nn.LSTM(2, 3)
+  end},
+  {name = "LSTM (2 layers, batch_first, bidirectional, proj_size)", step = "Lstm",
+    inputs = randn({3, 4, 2}), make = function()
+      return nn.LSTM(2, 5, {num_layers = 2, batch_first = true, bidirectional = true, proj_size = 3})
+    end},
+  {name = "GRU (2 layers, initial state)", step = "Gru", inputs = randn({4, 2, 3}, {2, 2, 4}),
+    make = function()
+      return nn.GRU(3, 4, {num_layers = 2})
+    end},
+  {name = "LayerNorm", step = "Linear", inputs = randn({2, 5, 8}), make = function()
+    return nn.Sequential(nn.Linear(8, 8), nn.LayerNorm(8))
+  end},
+  {name = "LocalResponseNorm", step = "AvgPool2D", inputs = randn({1, 4, 3, 3}), make = function()
+    return nn.LocalResponseNorm(2)
+  end},
+  {name = "ConstantPad2d", step = "Convolution", inputs = randn({1, 2, 3, 3}), make = function()
+    return nn.Sequential(nn.ConstantPad2d(1, 0.5), nn.Conv2d(2, 2, 3))
+  end},
+  {name = "ZeroPad2d", step = "Convolution", inputs = randn({1, 2, 3, 3}), make = function()
+    return nn.Sequential(nn.ZeroPad2d({1, 0, 2, 1}), nn.Conv2d(2, 2, 3))
+  end},
+  {name = "ConstantPad1d", step = "Convolution", inputs = randn({1, 2, 3}), make = function()
+    return nn.Sequential(nn.ConstantPad1d(2, 1), nn.Conv1d(2, 2, 3))
+  end},
+  {name = "ReflectionPad1d/2d", step = "Convolution", inputs = randn({1, 2, 3, 3}), make = function()
+    return nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(2, 2, 3), nn.Flatten(3),
+      nn.ReflectionPad1d(1))
+  end},
+  {name = "ReplicationPad1d/2d", step = "Convolution", inputs = randn({1, 2, 3, 3}), make = function()
+    return nn.Sequential(nn.ReplicationPad2d(1), nn.Conv2d(2, 2, 3), nn.Flatten(3),
+      nn.ReplicationPad1d(2))
+  end},
+  {name = "Embedding", step = "Linear", inputs = indices(10, {2, 3}), make = function()
+    return nn.Sequential(nn.Embedding(10, 4), nn.Linear(4, 2))
+  end},
+  {name = "Softmax and LogSoftmax", step = "Linear", inputs = randn({2, 5, 8}), make = function()
+    return nn.Sequential(nn.Linear(8, 4), nn.Softmax(2), nn.LogSoftmax(3))
+  end},
+  {name = "ELU, SELU, LeakyReLU, Hardtanh", step = "Linear", inputs = randn({3, 4}), make = function()
+    return nn.Sequential(nn.Linear(4, 4), nn.ELU(), nn.SELU(), nn.LeakyReLU(0.1), nn.Hardtanh())
+  end},
+  {name = "Bilinear", step = "Linear", inputs = randn({3, 2}, {3, 3}), make = function()
+    return nn.Bilinear(2, 3, 4)
+  end},
+  {name = "CosineSimilarity, PairwiseDistance", step = "Linear", inputs = randn({3, 4}, {3, 4}),
+    make = function()
+      return module(function(self, a, b)
+        return {self.cos(self.l(a), b), self.pd(a, self.l(b))}
+      end, {l = nn.Linear(4, 4), cos = nn.CosineSimilarity(), pd = nn.PairwiseDistance()})
+    end},
+  {name = "MultiheadAttention (averaged weights)", step = "MaskedSoftmax", inputs = randn({2, 5, 8}),
+    make = function()
+      return module(function(self, x) return {self.a(x, x, x)} end,
+        {a = nn.MultiheadAttention(8, 2, {batch_first = true})})
+    end},
+  {name = "MultiheadAttention (per-head weights, attn_mask, key_padding_mask)",
+    step = "MaskedSoftmax", inputs = randn({3, 2, 8}, {3, 3}), make = function()
+      local kpm = lucid.tensor({{false, false, true}, {false, false, false}})
+      return module(function(self, x, am)
+        return {self.a(x, x, x, {key_padding_mask = kpm, attn_mask = am, need_weights = true,
+          average_attn_weights = false})}
+      end, {a = nn.MultiheadAttention(8, 4)})
+    end},
+  {name = "TransformerEncoderLayer", step = "MaskedSoftmax", inputs = randn({2, 5, 8}), make = function()
+    return nn.TransformerEncoderLayer(8, 2, {dim_feedforward = 16, batch_first = true})
+  end},
+  {name = "TransformerDecoderLayer", step = "MaskedSoftmax", inputs = randn({2, 4, 8}, {2, 5, 8}),
+    make = function()
+      return nn.TransformerDecoderLayer(8, 2, {dim_feedforward = 16, batch_first = true,
+        norm_first = true})
+    end},
+  {name = "Transformer", step = "MaskedSoftmax", inputs = randn({5, 2, 8}, {4, 2, 8}), make = function()
+    return nn.Transformer({d_model = 8, nhead = 2, num_encoder_layers = 2, num_decoder_layers = 1,
+      dim_feedforward = 16})
+  end},
+}
+
+describe("compiled layers that need the shape and reduce replays", function()
+  if OTHER_FAMILIES then
+    run(other)
+  else
+    it("fail with the op they need, for now", function()
+      for _, c in ipairs(other) do
+        local ok, err = pcall(function() return c.make():eval():compile(unpack(c.inputs("float32"))) end)
+        assert(ok or err:find("cannot be compiled yet", 1, true) or err:find("wrote in place", 1, true),
+          c.name .. ": " .. tostring(err))
+      end
+    end)
+  end
+end)
