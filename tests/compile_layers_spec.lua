@@ -188,6 +188,12 @@ describe("compiled pooling, normalisation and resampling layers", function()
     {name = "InstanceNorm2d", step = "NativeBatchNorm", inputs = randn({2, 3, 4, 5}), make = function()
       return nn.InstanceNorm2d(3, {affine = true})
     end},
+    {name = "InstanceNorm2d (eval, running statistics)", step = "NativeBatchNorm",
+      inputs = randn({2, 3, 4, 5}), make = function()
+        local m = nn.InstanceNorm2d(3, {track_running_stats = true})
+        lucid.no_grad(function() m.running_mean:copy_(lucid.randn({3})) end)
+        return m
+      end},
     {name = "GroupNorm", step = "NativeBatchNorm", inputs = randn({2, 4, 3, 3}), make = function()
       return nn.GroupNorm(2, 4)
     end},
@@ -211,6 +217,17 @@ describe("compiled pooling, normalisation and resampling layers", function()
       return nn.UpsamplingBilinear2d({scale_factor = 2})
     end},
   })
+
+  it("reads batch norm's running statistics in place, as it does parameters", function()
+    local m = nn.BatchNorm1d(3):eval()
+    local fast = m:compile(lucid.randn({4, 3}))
+    lucid.no_grad(function()
+      m.running_mean:copy_(lucid.randn({3}))
+      m.running_var:copy_(lucid.rand({3}) + 0.5)
+      local x = lucid.randn({4, 3})
+      assert.are.equal(0, max_diff(fast(x), m(x)))
+    end)
+  end)
 
   it("refuses batch norm in training mode, which updates the running statistics", function()
     local m = nn.BatchNorm1d(3)
@@ -471,6 +488,11 @@ local other = {
 describe("compiled layers that need the shape and reduce replays", function()
   if OTHER_FAMILIES then
     run(other)
+
+    it("refuses max pool's indices (int64, made by the forward)", function()
+      H.assert_error("max_pool2d's indices (return_indices), which a plan cannot replay",
+        function() nn.MaxPool2d(2, {return_indices = true}):compile(lucid.randn({1, 1, 4, 4})) end)
+    end)
   else
     it("fail with the op they need, for now", function()
       for _, c in ipairs(other) do
