@@ -936,18 +936,30 @@ lc_status lc_batch_norm(lc_ctx *ctx, lc_tensor *x, lc_tensor *weight, lc_tensor 
   lc_tensor_release(rm);
   lc_tensor_release(rv);
   if (ok) {
-    /* the running statistics last: the rule reads only the first ones; a
-     * replay (and a plan) reads them in place, as it does parameters */
-    lc_tensor *in[5];
+    /* While tracing, the running statistics too, last (the rule reads only
+     * the first inputs), so that a replay (and a plan) reads them in place,
+     * as it does parameters; detached, as they get no gradient (PyTorch's
+     * neither), so a running tensor that requires grad cannot make the
+     * node want one for it. */
+    lc_tensor *in[5], *rs[2] = {NULL, NULL};
     int nin = 0;
     in[nin++] = x;
     if (weight) in[nin++] = weight;
     if (bias) in[nin++] = bias;
-    if (!training) {
-      in[nin++] = running_mean;
-      in[nin++] = running_var;
+    if (!training && ctx->trace) {
+      rs[0] = lc_detach(ctx, running_mean);
+      rs[1] = rs[0] ? lc_detach(ctx, running_var) : NULL;
+      if (!rs[1]) {
+        lc_tensor_release(rs[0]);
+        lc_tensor_release(out);
+        out = NULL;
+      }
+      in[nin++] = rs[0];
+      in[nin++] = rs[1];
     }
-    out = lc__finish(ctx, out, &PL[PL_batch_norm].def, nin, in);
+    if (out) out = lc__finish(ctx, out, &PL[PL_batch_norm].def, nin, in);
+    lc_tensor_release(rs[0]);
+    lc_tensor_release(rs[1]);
     if (out && out->node) {
       bn_info *u = lc__alloc(ctx, sizeof *u);
       if (!u) {
@@ -1236,6 +1248,8 @@ static int replay_pool(lc_ctx *ctx, lc_node *n) {
     const bn_info *u = n->user;
     int k = 1 + u->has_w + u->has_b;
     lc_tensor *w = u->has_w ? n->inputs[1] : NULL, *b = u->has_b ? n->inputs[k - 1] : NULL;
+    if (!u->training && n->ninputs < k + 2)  /* recorded outside a trace */
+      return lc__fail(ctx, LC_ESTATE, "batch_norm: a node without its running statistics") == LC_OK;
     lc_tensor *rm = u->training ? NULL : n->inputs[k], *rv = u->training ? NULL : n->inputs[k + 1];
     int64_t N = x->shape[0], C = x->shape[1], S = 1;
     for (int i = 2; i < x->ndim; i++) S *= x->shape[i];
