@@ -229,6 +229,16 @@ describe("compiled pooling, normalisation and resampling layers", function()
     end)
   end)
 
+  it("gives x its gradient when running_mean requires grad (the statistics are inputs only "
+    .. "while tracing)", function()
+    local F = nn.functional
+    local x = lucid.randn({4, 3}, {requires_grad = true})
+    local rm = lucid.randn({3}, {requires_grad = true})
+    F.batch_norm(x, rm, lucid.rand({3}) + 1):sum():backward()
+    assert.is_truthy(x.grad)
+    assert.is_nil(rm.grad)
+  end)
+
   it("refuses batch norm in training mode, which updates the running statistics", function()
     local m = nn.BatchNorm1d(3)
     H.assert_error("nn.BatchNorm1d: batch_norm in training mode updates running_mean and "
