@@ -33,6 +33,17 @@ static const lc__opdef CV[] = {
 };
 _Static_assert(sizeof CV / sizeof CV[0] == CV_COUNT, "a conv row without its table entry");
 
+/* t as a contiguous operand: t itself, or a copy kept in *copy for the
+ * caller to release (t NULL: NULL). Nothing is retained: a plan's replay
+ * runs on other threads than the one owning its operands, and reference
+ * counts are not atomic. *ok = 0 when the copy failed. */
+static lc_tensor *contig_use(lc_ctx *ctx, lc_tensor *t, lc_tensor **copy, int *ok) {
+  *copy = NULL;
+  if (!t || lc_tensor_is_contiguous(t)) return t;
+  if (!(*copy = lc__contig_raw(ctx, t))) *ok = 0;
+  return *copy;
+}
+
 /* ---- im2col and col2im, per dtype ------------------------------------------ */
 
 #define CK_T float
@@ -378,15 +389,13 @@ static int conv_into(lc_ctx *ctx, lc_tensor *y, lc_tensor *x, lc_tensor *w, lc_t
   conv_plan p;
   plan_init(&p, x->dtype, x->shape[0], x->shape[1], x->shape[2], x->shape[3], os[1], os[2], os[3],
             w->shape[2], w->shape[3], a);
-  lc_tensor *xc = lc__contig_raw(ctx, x);
-  lc_tensor *wc = xc ? lc__contig_raw(ctx, w) : NULL;
-  lc_tensor *bc = wc && b ? lc__contig_raw(ctx, b) : NULL;
-  int ok = wc && (!b || bc) &&
-           conv_forward(ctx, &p, lc_tensor_data(xc), lc_tensor_data(wc), lc_tensor_data(y));
+  int ok = 1;
+  lc_tensor *cp[3];
+  lc_tensor *xc = contig_use(ctx, x, &cp[0], &ok), *wc = contig_use(ctx, w, &cp[1], &ok);
+  lc_tensor *bc = contig_use(ctx, b, &cp[2], &ok);
+  ok = ok && conv_forward(ctx, &p, lc_tensor_data(xc), lc_tensor_data(wc), lc_tensor_data(y));
   if (ok && b) add_bias(x->dtype, os[0], os[1], os[2] * os[3], lc_tensor_data(y), lc_tensor_data(bc));
-  lc_tensor_release(xc);
-  lc_tensor_release(wc);
-  lc_tensor_release(bc);
+  for (int i = 0; i < 3; i++) lc_tensor_release(cp[i]);
   return ok;
 }
 
@@ -461,18 +470,15 @@ static int convt_into(lc_ctx *ctx, lc_tensor *y, lc_tensor *x, lc_tensor *w, lc_
   conv_plan p;
   plan_init(&p, x->dtype, x->shape[0], os[1], os[2], os[3], x->shape[1], x->shape[2],
             x->shape[3], w->shape[2], w->shape[3], a);
-  lc_tensor *xc = lc__contig_raw(ctx, x);
-  lc_tensor *wc = xc ? lc__contig_raw(ctx, w) : NULL;
-  int ok = wc && (y->numel == 0 || conv_input_grad(ctx, &p, lc_tensor_data(xc),
-                                                   lc_tensor_data(wc), lc_tensor_data(y)));
-  if (ok && b && y->numel) {
-    lc_tensor *bc = lc__contig_raw(ctx, b);
-    if (bc) add_bias(x->dtype, os[0], os[1], os[2] * os[3], lc_tensor_data(y), lc_tensor_data(bc));
-    ok = bc != NULL;
-    lc_tensor_release(bc);
-  }
-  lc_tensor_release(xc);
-  lc_tensor_release(wc);
+  int ok = 1;
+  lc_tensor *cp[3];
+  lc_tensor *xc = contig_use(ctx, x, &cp[0], &ok), *wc = contig_use(ctx, w, &cp[1], &ok);
+  lc_tensor *bc = contig_use(ctx, b, &cp[2], &ok);
+  ok = ok && (y->numel == 0 || conv_input_grad(ctx, &p, lc_tensor_data(xc), lc_tensor_data(wc),
+                                               lc_tensor_data(y)));
+  if (ok && b && y->numel)
+    add_bias(x->dtype, os[0], os[1], os[2] * os[3], lc_tensor_data(y), lc_tensor_data(bc));
+  for (int i = 0; i < 3; i++) lc_tensor_release(cp[i]);
   return ok;
 }
 
@@ -525,13 +531,14 @@ static int unfold_into(lc_ctx *ctx, lc_tensor *y, lc_tensor *x, const int64_t *k
   lc__conv_geom g = {c, x->shape[2], x->shape[3], oh, ow, kernel[0], kernel[1], a->stride[0],
                      a->stride[1], a->padding[0], a->padding[1], a->dilation[0], a->dilation[1]};
   if (y->numel == 0) return 1;
-  lc_tensor *xc = lc__contig_raw(ctx, x);
-  if (!xc) return 0;
+  int ok = 1;
+  lc_tensor *copy, *xc = contig_use(ctx, x, &copy, &ok);
+  if (!ok) return 0;
   size_t es = lc_dtype_size(x->dtype);
   for (int64_t i = 0; i < n; i++)
     lc__im2col(x->dtype, &g, AT(lc_tensor_data(xc), i * c * g.h * g.w, es),
                AT(lc_tensor_data(y), i * y->shape[1] * y->shape[2], es), y->shape[2]);
-  lc_tensor_release(xc);
+  lc_tensor_release(copy);
   return 1;
 }
 
@@ -547,12 +554,13 @@ static int fold_into(lc_ctx *ctx, lc_tensor *y, lc_tensor *cols, const int64_t *
   if (y->numel == 0) return 1;
   size_t es = lc_dtype_size(y->dtype);
   memset(lc_tensor_data(y), 0, (size_t)y->numel * es);  /* col2im adds into it */
-  lc_tensor *cc = lc__contig_raw(ctx, cols);
-  if (!cc) return 0;
+  int ok = 1;
+  lc_tensor *copy, *cc = contig_use(ctx, cols, &copy, &ok);
+  if (!ok) return 0;
   for (int64_t i = 0; i < n; i++)
     lc__col2im(y->dtype, &g, AT(lc_tensor_data(cc), i * cols->shape[1] * cols->shape[2], es),
                cols->shape[2], AT(lc_tensor_data(y), i * c * g.h * g.w, es));
-  lc_tensor_release(cc);
+  lc_tensor_release(copy);
   return 1;
 }
 

@@ -1238,6 +1238,17 @@ static int rule_batch_norm(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **gr
 
 /* ---- replay (plan.c) -------------------------------------------------------------- */
 
+/* t as a contiguous operand: t itself, or a copy kept in *copy for the
+ * caller to release (t NULL: NULL). Nothing is retained: a plan's replay
+ * runs on other threads than the one owning its operands, and reference
+ * counts are not atomic. *ok = 0 when the copy failed. */
+static lc_tensor *contig_use(lc_ctx *ctx, lc_tensor *t, lc_tensor **copy, int *ok) {
+  *copy = NULL;
+  if (!t || lc_tensor_is_contiguous(t)) return t;
+  if (!(*copy = lc__contig_raw(ctx, t))) *ok = 0;
+  return *copy;
+}
+
 /* The forward kernels again, into the traced output, from the options the
  * node keeps for its rule; max_pool2d's indices and batch_norm's mean and
  * invstd (saved for the rules) are refreshed too. */
@@ -1254,14 +1265,15 @@ static int replay_pool(lc_ctx *ctx, lc_node *n) {
     int64_t N = x->shape[0], C = x->shape[1], S = 1;
     for (int i = 2; i < x->ndim; i++) S *= x->shape[i];
     size_t es = lc_dtype_size(x->dtype), nb = (size_t)(C > 0 ? C : 1) * es;
-    lc_tensor *t[5] = {x, w, b, rm, rv}, *c[5] = {NULL};
+    lc_tensor *t[5] = {x, w, b, rm, rv}, *cp[5];
+    void *d[5];
     int ok = 1;
-    for (int i = 0; i < 5; i++)
-      if (t[i] && !(c[i] = lc__contig_raw(ctx, t[i]))) ok = 0;
+    for (int i = 0; i < 5; i++) {
+      lc_tensor *c = contig_use(ctx, t[i], &cp[i], &ok);
+      d[i] = c ? lc_tensor_data(c) : NULL;
+    }
     char *vr = ok ? lc__alloc(ctx, nb) : NULL;  /* the variance: no one reads it here */
     if (vr) {
-      void *d[5];
-      for (int i = 0; i < 5; i++) d[i] = c[i] ? lc_tensor_data(c[i]) : NULL;
       if (f32)
         bn_fwd_f32(N, C, S, d[0], d[1], d[2], d[3], d[4], u->training, u->eps, lc_tensor_data(y),
                    lc_tensor_data(n->saved[0]), (float *)vr, lc_tensor_data(n->saved[1]));
@@ -1270,13 +1282,13 @@ static int replay_pool(lc_ctx *ctx, lc_node *n) {
                    lc_tensor_data(n->saved[0]), (double *)vr, lc_tensor_data(n->saved[1]));
       lc__free(ctx, vr, nb);
     }
-    for (int i = 0; i < 5; i++) lc_tensor_release(c[i]);
+    for (int i = 0; i < 5; i++) lc_tensor_release(cp[i]);
     return vr != NULL;
   }
-  lc_tensor *xc = lc__contig_raw(ctx, x);
-  if (!xc) return 0;
+  int ok = 1;
+  lc_tensor *copy, *xc = contig_use(ctx, x, &copy, &ok);
+  if (!ok) return 0;
   int64_t shape[LC_MAX_DIMS], planes;
-  int ok;
   if (op == PL_interpolate || op == PL_interpolate_adjoint) {
     const interp_info *ii = n->user;
     int adjoint = op == PL_interpolate_adjoint;
@@ -1322,6 +1334,6 @@ static int replay_pool(lc_ctx *ctx, lc_node *n) {
       free_windows(ctx, w, pi);
     }
   }
-  lc_tensor_release(xc);
+  lc_tensor_release(copy);
   return ok;
 }

@@ -86,6 +86,14 @@ local function randn(...)
   end
 end
 
+-- A module calling f(self, ...) as its forward.
+local function module(f, fields)
+  local m = nn.Module()
+  for k, v in pairs(fields or {}) do m[k] = v end
+  m.forward = f
+  return m
+end
+
 local function run(cases)
   for _, c in ipairs(cases) do
     it(c.name, function() check(c) end)
@@ -121,6 +129,13 @@ describe("compiled convolution layers", function()
     {name = "Fold", step = "Col2Im", inputs = randn({2, 8, 9}), make = function()
       return nn.Fold({4, 4}, 2, {stride = 1})
     end},
+    {name = "Conv2d, ConvTranspose2d, Unfold on strided views (copied, not retained)",
+      step = "Im2Col", inputs = randn({2, 3, 5, 6}), make = function()
+        return module(function(self, x)
+          local y = self.ct(self.c(x:transpose(3, 4)):transpose(3, 4))
+          return {y, nn.functional.unfold(y:transpose(3, 4), 2)}
+        end, {c = nn.Conv2d(3, 4, 3), ct = nn.ConvTranspose2d(4, 2, 2)})
+      end},
     {name = "Unfold then Fold", step = "Col2Im", inputs = randn({1, 2, 4, 4}), make = function()
       return nn.Sequential(nn.Unfold(2), nn.Fold({4, 4}, 2))
     end},
@@ -148,6 +163,14 @@ describe("compiled pooling, normalisation and resampling layers", function()
     {name = "AvgPool1d", step = "AvgPool2D", inputs = randn({2, 3, 8}), make = function()
       return nn.AvgPool1d(2)
     end},
+    {name = "pools, batch norm and Upsample on strided views", step = "Upsample2D",
+      inputs = randn({2, 3, 6, 5}), make = function()
+        local bn = nn.BatchNorm2d(3)
+        return module(function(self, x)
+          local t = x:transpose(3, 4)
+          return {self.mp(t), self.ap(t), self.bn(t), self.up(t)}
+        end, {mp = nn.MaxPool2d(2), ap = nn.AvgPool2d(2), bn = bn, up = nn.Upsample({scale_factor = 2})})
+      end},
     {name = "AdaptiveAvgPool2d", step = "AvgPool2D", inputs = randn({2, 3, 7, 5}), make = function()
       return nn.AdaptiveAvgPool2d({3, 2})
     end},
@@ -334,6 +357,12 @@ describe("compiled recurrent ops", function()
     {name = "gru", step = "Gru", inputs = randn({4, 2, 3}, {2, 4}), make = function()
       return recurrent("gru", nn.GRU(3, 4))
     end},
+    {name = "gru (a strided input)", step = "Gru", inputs = randn({2, 4, 3}, {2, 4}), make = function()
+      local m = recurrent("gru", nn.GRU(3, 4))
+      local inner = m.forward
+      m.forward = function(self, x, h) return inner(self, x:transpose(1, 2), h) end
+      return m
+    end},
     {name = "gru (no bias)", step = "Gru", inputs = randn({4, 2, 3}, {2, 4}), make = function()
       return recurrent("gru", nn.GRU(3, 4, {bias = false}))
     end},
@@ -357,19 +386,15 @@ describe("compiled recurrent cells", function()
   })
 end)
 
--- A module calling f(self, ...) as its forward.
-local function module(f, fields)
-  local m = nn.Module()
-  for k, v in pairs(fields or {}) do m[k] = v end
-  m.forward = f
-  return m
-end
-
 describe("compiled attention", function()
   run({
     {name = "masked_softmax (a float mask as an input)", step = "MaskedSoftmax",
       inputs = randn({2, 3, 4}, {3, 4}), make = function()
         return module(function(_, x, mask) return lucid.masked_softmax(x, mask, 0.5) end)
+      end},
+    {name = "masked_softmax (a strided input)", step = "MaskedSoftmax",
+      inputs = randn({2, 4, 3}, {3, 4}), make = function()
+        return module(function(_, x, mask) return lucid.masked_softmax(x:transpose(2, 3), mask) end)
       end},
     {name = "masked_softmax (a bool mask made before)", step = "MaskedSoftmax",
       inputs = randn({2, 3, 4}), make = function()
