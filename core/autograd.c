@@ -308,8 +308,16 @@ static lc_status run_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int
       memset(grads, 0, gbytes);
     }
     int ok = n->def->backward(ctx, n, n->grad, grads);
-    for (int i = 0; ok && i < n->ninputs; i++)  /* a NULL where one is wanted: out of memory */
-      if (n->inputs[i] && n->inputs[i]->requires_grad && !grads[i]) ok = 0;
+    /* a NULL where one is wanted: out of memory in the rule's ops, or a rule
+     * that left it out; either way the backward fails rather than stopping
+     * with the other gradients silently missing */
+    for (int i = 0; ok && i < n->ninputs; i++)
+      if (n->inputs[i] && n->inputs[i]->requires_grad && !grads[i]) {
+        if (ctx->status != LC_ENOMEM)
+          lc__fail(ctx, LC_ESTATE, "internal: %s gave no gradient for its input %d",
+                   n->def->name, i + 1);
+        ok = 0;
+      }
     lc_tensor *done = n->grad;  /* unlinked first: releasing may walk the graph (lc__unreachable) */
     n->grad = NULL;
     lc_tensor_release(done);

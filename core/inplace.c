@@ -60,7 +60,7 @@ static lc_status apply(lc_ctx *ctx, lc_inplace_op op, lc_tensor *t, const lc_ten
   union { double d; float f; } cell;
   if (t->dtype == LC_FLOAT64) cell.d = sa_num;
   else cell.f = (float)sa_num;
-  lc_storage st = {1, sizeof cell, &cell, 1, ctx, 0, 0};
+  lc_storage st = {1, sizeof cell, &cell, 1, ctx, 0, 0, UINT64_MAX};  /* scratch, never "old" */
   lc_tensor num;
   memset(&num, 0, sizeof num);
   num.dtype = t->dtype;

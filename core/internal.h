@@ -160,9 +160,12 @@ struct lc_node {
 /* Every in-place write into t's storage says so: graphs recorded before it
  * used other values (see lc_storage.version). Stack storages without a
  * context are scratch nobody records. */
+void lc__trace_wrote(lc_ctx *ctx, const lc_tensor *t);
 static inline void lc__wrote(lc_tensor *t) {
   lc_ctx *c = t->storage->ctx;
-  if (c) t->storage->version = ++c->write_clock;
+  if (!c) return;
+  t->storage->version = ++c->write_clock;
+  if (c->trace) lc__trace_wrote(c, t);
 }
 
 /* ---- ctx.c ---- */

@@ -91,6 +91,8 @@ typedef struct lc_storage {
   uint64_t graph_write; /* the clock at the last write recorded in a graph (lc_rebase_):
                            other tensors on these bytes made before it have a graph
                            that misses it, so no op may record them (see born) */
+  uint64_t first_id;    /* the id of the tensor made with it: a trace (lc_plan.h) tells
+                           elements made before it (parameters, running statistics) */
 } lc_storage;
 
 /* Fields are readable by users of the library; change them only through

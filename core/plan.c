@@ -34,6 +34,8 @@ struct lc__trace {
   size_t nopq, capopq;
   int oom;               /* a list could not grow: the trace is incomplete */
   int drew;              /* random numbers were drawn */
+  int wrote_old;         /* elements made before the trace were written in place */
+  char wrote_what[LC_SHAPE_STR + 16];  /* the first such tensor: dtype and shape */
 };
 
 struct lc_plan {
@@ -86,6 +88,15 @@ void lc__trace_opaque(lc_ctx *ctx, lc_tensor *t, const char *what) {
 }
 
 void lc__trace_drew(lc_ctx *ctx) { ctx->trace->drew = 1; }
+
+void lc__trace_wrote(lc_ctx *ctx, const lc_tensor *t) {
+  lc__trace *tr = ctx->trace;
+  if (t->storage->first_id > tr->start_id || tr->wrote_old) return;
+  char s[LC_SHAPE_STR];
+  lc_shape_str(s, sizeof s, t->ndim, t->shape);
+  tr->wrote_old = 1;
+  snprintf(tr->wrote_what, sizeof tr->wrote_what, "%s %s", lc_dtype_name(t->dtype), s);
+}
 
 lc_status lc_trace_begin(lc_ctx *ctx) {
   if (ctx->trace) return lc__fail(ctx, LC_ESTATE, "a trace is already being recorded");
@@ -235,6 +246,12 @@ lc_plan *lc_trace_end(lc_ctx *ctx, int nin, lc_tensor **in, int nout, lc_tensor 
     return plan_fail(ctx, tr, need, NULL);
   }
   memset(need, 0, tr->n ? tr->n : 1);
+  if (tr->wrote_old) {
+    lc__fail(ctx, LC_ESTATE, "the forward wrote in place into a tensor made before it (%s: "
+             "running statistics, a buffer, a parameter or an input), which a plan would not "
+             "write again: compile in eval mode, or without the write", tr->wrote_what);
+    return plan_fail(ctx, tr, need, NULL);
+  }
   if (tr->drew) {
     lc__fail(ctx, LC_EARG, "the forward drew random numbers (dropout in training mode, rand, "
              "...), which a plan would not draw again: compile in eval mode, without draws");

@@ -225,6 +225,7 @@ static lc_tensor *tensor_with_storage(lc_ctx *ctx, lc_dtype dtype, int ndim,
   s->ctx = ctx;
   s->nbytes = (size_t)t->numel * lc_dtype_size(dtype);
   s->external = 1;  /* until it owns data: releasing it then frees none */
+  s->first_id = t->id;
   t->storage = s;
   return t;
 }
@@ -533,7 +534,7 @@ lc_status lc_tensor_item(lc_ctx *ctx, const lc_tensor *t, double *out) {
  * filling must not allocate (lc_full and lc_scalar are built on it). */
 static lc_status fill_cell(lc_ctx *ctx, lc_tensor *dst, int is_int, double value, int64_t iv) {
   int64_t cell = 0;  /* 8 bytes, aligned for any dtype */
-  lc_storage st = {1, sizeof cell, &cell, 1, ctx, 0, 0};
+  lc_storage st = {1, sizeof cell, &cell, 1, ctx, 0, 0, UINT64_MAX};  /* scratch, never "old" */
   lc_tensor v;
   memset(&v, 0, sizeof v);
   v.dtype = dst->dtype;

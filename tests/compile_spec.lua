@@ -257,6 +257,26 @@ describe("Module:compile", function()
     assert.is_false(lucid.no_grad(function() return x * 2 end).requires_grad)
   end)
 
+  it("refuses a forward that writes into tensors made before it", function()
+    local Count = nn.Module:extend("Count")
+    function Count:__init() self.calls = lucid.zeros(1) end
+    function Count:forward(x) self.calls:add_(1); return x * 2 end
+    assert.has_error(function() Count():compile(lucid.randn(2, 2)) end,
+      "nn.Module:compile: the forward wrote in place into a tensor made before it (float32 {1}: "
+        .. "running statistics, a buffer, a parameter or an input), which a plan would not write "
+        .. "again: compile in eval mode, or without the write")
+    local inorm = nn.InstanceNorm2d(3, {track_running_stats = true})
+    local ok, err = pcall(inorm.compile, inorm, lucid.randn(2, 3, 4, 4))
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("wrote in place into a tensor made before it (float32 {3}", 1, true), err)
+    inorm:eval()
+    local fast = inorm:compile(lucid.randn(2, 3, 4, 4))
+    lucid.no_grad(function()
+      local x = lucid.randn(2, 3, 4, 4)
+      assert.is_true(lucid.equal(inorm(x), fast(x)))
+    end)
+  end)
+
   it("ends the trace when the forward raises", function()
     local Bad = nn.Module:extend("Bad")
     function Bad:forward(x) return x:matmul(lucid.randn(5, 5)) end

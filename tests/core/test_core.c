@@ -2419,6 +2419,33 @@ static lc_tensor *ints(lc_ctx *ctx, lc_dtype dt, int64_t n, const int64_t *v) {
 
 static int64_t int_at(const lc_tensor *t, int64_t i) { return lc_tensor_get_int(t, &i); }
 
+/* A rule that leaves out a gradient an input wants fails the backward: it
+ * must not stop with the other inputs' gradients silently missing. */
+static int rule_forgets(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
+  (void)ctx;
+  (void)n;
+  lc_tensor_retain(g);
+  grads[0] = g;  /* input 2's is left out */
+  return 1;
+}
+
+static void test_backward_missing_gradient(void) {
+  counter c;
+  lc_ctx *ctx = new_ctx(&c);
+  static const lc_op_def forgets = {"ForgetsBackward", rule_forgets, 0};
+  lc_tensor *a = T64(ctx, S(2), 1.0, 2.0), *b = T64(ctx, S(2), 3.0, 4.0);
+  a->requires_grad = b->requires_grad = 1;
+  lc_tensor *y = lc_zeros(ctx, LC_FLOAT64, 1, S(2));
+  lc_tensor *in[2] = {a, b};
+  CHECK(lc_attach_node(ctx, y, &forgets, 2, in, NULL, NULL) == LC_OK);
+  lc_tensor *s = lc_sum(ctx, y);
+  CHECK(lc_backward(ctx, s, NULL, 0) == LC_ESTATE);
+  CHECK(strstr(lc_ctx_error(ctx), "ForgetsBackward gave no gradient for its input 2") != NULL);
+  CHECK(a->grad == NULL && b->grad == NULL);  /* nothing delivered */
+  rel(a, b, y, s);
+  END_CTX(ctx, c);
+}
+
 static void test_dtypes(void) {
   counter c;
   lc_ctx *ctx = new_ctx(&c);
@@ -2527,6 +2554,7 @@ static const test tests[] = {
   {"second derivatives, H v", test_second_derivatives_hvp},
   {"second derivatives, finite differences", test_second_derivatives_fd},
   {"backward create_graph", test_backward_create_graph},
+  {"backward missing gradient", test_backward_missing_gradient},
 };
 
 int main(int argc, char **argv) {
