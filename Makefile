@@ -48,7 +48,7 @@ REPL     := $(B)/bin/lucid
 # 5.4 program) belong to the default build.
 HOST_TESTS := $(B)/tests/readme_host $(B)/tests/test_states $(B)/tests/test_game $(B)/tests/test_threads
 ifeq ($(LUA),lua5.4)
-CTESTS   := $(B)/tests/test_core $(B)/tests/test_kernels $(HOST_TESTS) $(B)/tests/readme_host_cpp $(B)/tests/test_repl
+CTESTS   := $(B)/tests/test_core $(B)/tests/test_kernels $(B)/tests/test_simd $(HOST_TESTS) $(B)/tests/readme_host_cpp $(B)/tests/test_repl
 REPL_T   := $(REPL)
 else
 CTESTS   := $(HOST_TESTS)
@@ -101,6 +101,11 @@ $(B)/tests/test_core: tests/core/test_core.c tests/check.h $(CORE_OBJ)
 $(B)/tests/test_kernels: tests/core/test_kernels.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(BLAS_LIBS)
+
+# Every float32 input through simd.c's kernels: the exhaustive sweep (two threads).
+$(B)/tests/test_simd: tests/core/test_simd.c build/core/simd.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -pthread -o $@ $^ -lm
 
 $(B)/tests/test_states: tests/host/test_states.c tests/check.h $(STATIC)
 	@mkdir -p $(dir $@)
@@ -166,6 +171,7 @@ ctest: $(CTESTS) $(REPL_T)
 ifeq ($(LUA),lua5.4)
 	$(B)/tests/test_core
 	$(B)/tests/test_kernels
+	$(B)/tests/test_simd
 endif
 	cd tests/host && $(RUN_ENV) $(CURDIR)/$(B)/tests/test_states
 	cd tests/host && $(CURDIR)/$(B)/tests/test_game 300
