@@ -7,6 +7,7 @@
 #include <string.h>
 
 static int rule_masked_softmax(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int replay_attn(lc_ctx *ctx, lc_node *n);
 
 enum {
 #define ATTN(name, ...) AT_##name,
@@ -15,7 +16,7 @@ enum {
 };
 
 static const lc__opdef AT[] = {
-#define ATTN(name, Bw, rule) [AT_##name] = {{#Bw "Backward", rule}, AT_##name},
+#define ATTN(name, Bw, rule) [AT_##name] = {{#Bw "Backward", rule}, AT_##name, replay_attn},
 #include "attention.def"
 };
 _Static_assert(sizeof AT / sizeof AT[0] == AT_COUNT, "an attention row without its table entry");
@@ -105,13 +106,17 @@ static int softmax_check(lc_ctx *ctx, const lc_tensor *x, const lc_tensor *mask)
 /* y (contiguous, x's shape and dtype; may be x itself when x is contiguous:
  * each element is read before it is written) = the masked softmax of x. */
 static int softmax_into(lc_ctx *ctx, lc_tensor *y, lc_tensor *x, lc_tensor *mask, double scale) {
-  lc_tensor *mc = mask ? lc__retained(mask) : NULL;
+  /* x and mask are not retained: a plan's replay runs this on other
+   * threads than the one owning them (reference counts are not atomic) */
+  const lc_tensor *mc = mask;
   int nd = x->ndim;
   int64_t n = x->shape[nd - 1], rows = n > 0 ? x->numel / n : 0;
-  lc_tensor *xc = lc__contig_raw(ctx, x);
+  lc_tensor *copy = lc_tensor_is_contiguous(x) ? NULL : lc__contig_raw(ctx, x);
+  const lc_tensor *xc = copy ? copy : x;
+  int ok = copy || lc_tensor_is_contiguous(x);
   /* the element offset of each row's mask, walking x's leading dims */
-  int64_t *moff = xc && mc && rows > 0 ? lc__alloc(ctx, sizeof(int64_t) * (size_t)rows) : NULL;
-  int ok = xc && !(mc && rows > 0 && !moff);
+  int64_t *moff = ok && mc && rows > 0 ? lc__alloc(ctx, sizeof(int64_t) * (size_t)rows) : NULL;
+  ok = ok && !(mc && rows > 0 && !moff);
   int64_t ms = 0;
   if (ok && mc) {
     int64_t mst[LC_MAX_DIMS], idx[LC_MAX_DIMS] = {0};
@@ -137,8 +142,7 @@ static int softmax_into(lc_ctx *ctx, lc_tensor *y, lc_tensor *x, lc_tensor *mask
       softmax_rows_f64(lc_tensor_data(y), lc_tensor_data(xc), rows, n, moff, mb, mf, ms, scale);
   }
   if (moff) lc__free(ctx, moff, sizeof(int64_t) * (size_t)rows);
-  lc_tensor_release(xc);
-  lc_tensor_release(mc);
+  lc_tensor_release(copy);
   return ok;
 }
 
@@ -217,4 +221,15 @@ static int rule_masked_softmax(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor 
   lc_tensor_release(dz);
   lc_tensor_release(gc);
   return ok;
+}
+
+/* ---- replay (plan.c) ----------------------------------------------------------------- */
+
+/* The mask is the node's second input, so a plan reads it as it is at each
+ * run (a bool mask made by comparisons during the forward is opaque to the
+ * trace and refused at compile). The saved output is an alias of n->out:
+ * refreshed with it. */
+static int replay_attn(lc_ctx *ctx, lc_node *n) {
+  return softmax_into(ctx, n->out, n->inputs[0], n->ninputs > 1 ? n->inputs[1] : NULL,
+                      n->p.attn.scale);
 }

@@ -19,6 +19,7 @@ static int rule_conv2d(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads)
 static int rule_conv_transpose2d(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_unfold(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_fold(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int replay_conv(lc_ctx *ctx, lc_node *n);
 
 enum {
 #define CONV(name, ...) CV_##name,
@@ -27,10 +28,21 @@ enum {
 };
 
 static const lc__opdef CV[] = {
-#define CONV(name, Bw, rule) [CV_##name] = {{#Bw "Backward", rule}, CV_##name},
+#define CONV(name, Bw, rule) [CV_##name] = {{#Bw "Backward", rule}, CV_##name, replay_conv},
 #include "conv.def"
 };
 _Static_assert(sizeof CV / sizeof CV[0] == CV_COUNT, "a conv row without its table entry");
+
+/* t as a contiguous operand: t itself, or a copy kept in *copy for the
+ * caller to release (t NULL: NULL). Nothing is retained: a plan's replay
+ * runs on other threads than the one owning its operands, and reference
+ * counts are not atomic. *ok = 0 when the copy failed. */
+static lc_tensor *contig_use(lc_ctx *ctx, lc_tensor *t, lc_tensor **copy, int *ok) {
+  *copy = NULL;
+  if (!t || lc_tensor_is_contiguous(t)) return t;
+  if (!(*copy = lc__contig_raw(ctx, t))) *ok = 0;
+  return *copy;
+}
 
 /* ---- im2col and col2im, per dtype ------------------------------------------ */
 
@@ -377,15 +389,13 @@ static int conv_into(lc_ctx *ctx, lc_tensor *y, lc_tensor *x, lc_tensor *w, lc_t
   conv_plan p;
   plan_init(&p, x->dtype, x->shape[0], x->shape[1], x->shape[2], x->shape[3], os[1], os[2], os[3],
             w->shape[2], w->shape[3], a);
-  lc_tensor *xc = lc__contig_raw(ctx, x);
-  lc_tensor *wc = xc ? lc__contig_raw(ctx, w) : NULL;
-  lc_tensor *bc = wc && b ? lc__contig_raw(ctx, b) : NULL;
-  int ok = wc && (!b || bc) &&
-           conv_forward(ctx, &p, lc_tensor_data(xc), lc_tensor_data(wc), lc_tensor_data(y));
+  int ok = 1;
+  lc_tensor *cp[3];
+  lc_tensor *xc = contig_use(ctx, x, &cp[0], &ok), *wc = contig_use(ctx, w, &cp[1], &ok);
+  lc_tensor *bc = contig_use(ctx, b, &cp[2], &ok);
+  ok = ok && conv_forward(ctx, &p, lc_tensor_data(xc), lc_tensor_data(wc), lc_tensor_data(y));
   if (ok && b) add_bias(x->dtype, os[0], os[1], os[2] * os[3], lc_tensor_data(y), lc_tensor_data(bc));
-  lc_tensor_release(xc);
-  lc_tensor_release(wc);
-  lc_tensor_release(bc);
+  for (int i = 0; i < 3; i++) lc_tensor_release(cp[i]);
   return ok;
 }
 
@@ -460,18 +470,15 @@ static int convt_into(lc_ctx *ctx, lc_tensor *y, lc_tensor *x, lc_tensor *w, lc_
   conv_plan p;
   plan_init(&p, x->dtype, x->shape[0], os[1], os[2], os[3], x->shape[1], x->shape[2],
             x->shape[3], w->shape[2], w->shape[3], a);
-  lc_tensor *xc = lc__contig_raw(ctx, x);
-  lc_tensor *wc = xc ? lc__contig_raw(ctx, w) : NULL;
-  int ok = wc && (y->numel == 0 || conv_input_grad(ctx, &p, lc_tensor_data(xc),
-                                                   lc_tensor_data(wc), lc_tensor_data(y)));
-  if (ok && b && y->numel) {
-    lc_tensor *bc = lc__contig_raw(ctx, b);
-    if (bc) add_bias(x->dtype, os[0], os[1], os[2] * os[3], lc_tensor_data(y), lc_tensor_data(bc));
-    ok = bc != NULL;
-    lc_tensor_release(bc);
-  }
-  lc_tensor_release(xc);
-  lc_tensor_release(wc);
+  int ok = 1;
+  lc_tensor *cp[3];
+  lc_tensor *xc = contig_use(ctx, x, &cp[0], &ok), *wc = contig_use(ctx, w, &cp[1], &ok);
+  lc_tensor *bc = contig_use(ctx, b, &cp[2], &ok);
+  ok = ok && (y->numel == 0 || conv_input_grad(ctx, &p, lc_tensor_data(xc), lc_tensor_data(wc),
+                                               lc_tensor_data(y)));
+  if (ok && b && y->numel)
+    add_bias(x->dtype, os[0], os[1], os[2] * os[3], lc_tensor_data(y), lc_tensor_data(bc));
+  for (int i = 0; i < 3; i++) lc_tensor_release(cp[i]);
   return ok;
 }
 
@@ -514,6 +521,49 @@ static int window_check(lc_ctx *ctx, const int64_t *kernel, const lc_conv2d_args
   return check_args(ctx, &b, 0);
 }
 
+/* y (n, c kh kw, blocks), contiguous, of the checked shape = im2col of x
+ * image by image; 0 when out of memory. */
+static int unfold_into(lc_ctx *ctx, lc_tensor *y, lc_tensor *x, const int64_t *kernel,
+                       const lc_conv2d_args *a) {
+  int64_t n = x->shape[0], c = x->shape[1];
+  int64_t oh = conv_out_size(x->shape[2], kernel[0], a->stride[0], a->padding[0], a->dilation[0]);
+  int64_t ow = conv_out_size(x->shape[3], kernel[1], a->stride[1], a->padding[1], a->dilation[1]);
+  lc__conv_geom g = {c, x->shape[2], x->shape[3], oh, ow, kernel[0], kernel[1], a->stride[0],
+                     a->stride[1], a->padding[0], a->padding[1], a->dilation[0], a->dilation[1]};
+  if (y->numel == 0) return 1;
+  int ok = 1;
+  lc_tensor *copy, *xc = contig_use(ctx, x, &copy, &ok);
+  if (!ok) return 0;
+  size_t es = lc_dtype_size(x->dtype);
+  for (int64_t i = 0; i < n; i++)
+    lc__im2col(x->dtype, &g, AT(lc_tensor_data(xc), i * c * g.h * g.w, es),
+               AT(lc_tensor_data(y), i * y->shape[1] * y->shape[2], es), y->shape[2]);
+  lc_tensor_release(copy);
+  return 1;
+}
+
+/* y (n, c, output_size), contiguous, of the checked shape = col2im of
+ * cols image by image (overwritten); 0 when out of memory. */
+static int fold_into(lc_ctx *ctx, lc_tensor *y, lc_tensor *cols, const int64_t *kernel,
+                     const lc_conv2d_args *a) {
+  int64_t n = y->shape[0], c = y->shape[1];
+  int64_t oh = conv_out_size(y->shape[2], kernel[0], a->stride[0], a->padding[0], a->dilation[0]);
+  int64_t ow = conv_out_size(y->shape[3], kernel[1], a->stride[1], a->padding[1], a->dilation[1]);
+  lc__conv_geom g = {c, y->shape[2], y->shape[3], oh, ow, kernel[0], kernel[1], a->stride[0],
+                     a->stride[1], a->padding[0], a->padding[1], a->dilation[0], a->dilation[1]};
+  if (y->numel == 0) return 1;
+  size_t es = lc_dtype_size(y->dtype);
+  memset(lc_tensor_data(y), 0, (size_t)y->numel * es);  /* col2im adds into it */
+  int ok = 1;
+  lc_tensor *copy, *cc = contig_use(ctx, cols, &copy, &ok);
+  if (!ok) return 0;
+  for (int64_t i = 0; i < n; i++)
+    lc__col2im(y->dtype, &g, AT(lc_tensor_data(cc), i * cols->shape[1] * cols->shape[2], es),
+               cols->shape[2], AT(lc_tensor_data(y), i * c * g.h * g.w, es));
+  lc_tensor_release(copy);
+  return 1;
+}
+
 lc_tensor *lc_unfold(lc_ctx *ctx, lc_tensor *x, const int64_t *kernel, const lc_conv2d_args *a) {
   if (!window_check(ctx, kernel, a)) return NULL;
   char sx[LC_SHAPE_STR];
@@ -539,19 +589,12 @@ lc_tensor *lc_unfold(lc_ctx *ctx, lc_tensor *x, const int64_t *kernel, const lc_
              (long long)a->dilation[0], (long long)a->dilation[1]);
     return NULL;
   }
-  int64_t n = x->shape[0], c = x->shape[1];
-  int64_t os[3] = {n, c * kernel[0] * kernel[1], oh * ow};
-  lc__conv_geom g = {c, x->shape[2], x->shape[3], oh, ow, kernel[0], kernel[1], a->stride[0],
-                     a->stride[1], a->padding[0], a->padding[1], a->dilation[0], a->dilation[1]};
-  lc_tensor *xc = lc__contig_raw(ctx, x);
-  lc_tensor *y = xc ? lc_empty(ctx, x->dtype, 3, os) : NULL;
-  if (y && y->numel) {
-    size_t es = lc_dtype_size(x->dtype);
-    for (int64_t i = 0; i < n; i++)
-      lc__im2col(x->dtype, &g, AT(lc_tensor_data(xc), i * c * g.h * g.w, es),
-                 AT(lc_tensor_data(y), i * os[1] * os[2], es), os[2]);
+  int64_t os[3] = {x->shape[0], x->shape[1] * kernel[0] * kernel[1], oh * ow};
+  lc_tensor *y = lc_empty(ctx, x->dtype, 3, os);
+  if (y && !unfold_into(ctx, y, x, kernel, a)) {
+    lc_tensor_release(y);
+    return NULL;
   }
-  lc_tensor_release(xc);
   int64_t size[2] = {x->shape[2], x->shape[3]};
   y = lc__finish(ctx, y, &CV[CV_unfold].def, 1, &x);
   keep_args(y, a, kernel, size);
@@ -591,19 +634,12 @@ lc_tensor *lc_fold(lc_ctx *ctx, lc_tensor *cols, const int64_t *output_size,
              (long long)ow, (long long)output_size[0], (long long)output_size[1]);
     return NULL;
   }
-  int64_t n = cols->shape[0], c = cols->shape[1] / kk;
-  int64_t os[4] = {n, c, output_size[0], output_size[1]};
-  lc__conv_geom g = {c, os[2], os[3], oh, ow, kernel[0], kernel[1], a->stride[0], a->stride[1],
-                     a->padding[0], a->padding[1], a->dilation[0], a->dilation[1]};
-  lc_tensor *cc = lc__contig_raw(ctx, cols);
-  lc_tensor *y = cc ? lc_zeros(ctx, cols->dtype, 4, os) : NULL;
-  if (y && y->numel) {
-    size_t es = lc_dtype_size(cols->dtype);
-    for (int64_t i = 0; i < n; i++)
-      lc__col2im(cols->dtype, &g, AT(lc_tensor_data(cc), i * cols->shape[1] * cols->shape[2], es),
-                 cols->shape[2], AT(lc_tensor_data(y), i * c * os[2] * os[3], es));
+  int64_t os[4] = {cols->shape[0], cols->shape[1] / kk, output_size[0], output_size[1]};
+  lc_tensor *y = lc_empty(ctx, cols->dtype, 4, os);
+  if (y && !fold_into(ctx, y, cols, kernel, a)) {
+    lc_tensor_release(y);
+    return NULL;
   }
-  lc_tensor_release(cc);
   y = lc__finish(ctx, y, &CV[CV_fold].def, 1, &cols);
   keep_args(y, a, kernel, output_size);
   return y;
@@ -735,4 +771,21 @@ static int rule_unfold(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads)
 static int rule_fold(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   grads[0] = lc_unfold(ctx, g, n->p.conv.kernel, &n->p.conv.a);
   return grads[0] != NULL;
+}
+
+/* ---- replay (plan.c) --------------------------------------------------------------- */
+
+/* The forwards' own kernels into the traced output; the geometry is the
+ * node's (p.conv) and the shapes the traced ones, so nothing is checked
+ * again. */
+static int replay_conv(lc_ctx *ctx, lc_node *n) {
+  lc_tensor *y = n->out, *x = n->inputs[0], *w = n->ninputs > 1 ? n->inputs[1] : NULL;
+  lc_tensor *b = n->ninputs > 2 ? n->inputs[2] : NULL;
+  const lc_conv2d_args *a = &n->p.conv.a;
+  switch (LC__OP(n)) {
+  case CV_conv2d: return conv_into(ctx, y, x, w, b, a);
+  case CV_conv_transpose2d: return convt_into(ctx, y, x, w, b, a, y->shape);
+  case CV_unfold: return unfold_into(ctx, y, x, n->p.conv.kernel, a);
+  default: return fold_into(ctx, y, x, n->p.conv.kernel, a);
+  }
 }

@@ -223,6 +223,7 @@ void lc_ctx_seed(lc_ctx *ctx, uint64_t seed) {
 static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 uint64_t lc__rng_next(lc_ctx *ctx) {
+  if (ctx->trace) lc__trace_drew(ctx);
   uint64_t *s = ctx->rng;
   uint64_t result = rotl(s[1] * 5, 7) * 9;
   uint64_t t = s[1] << 17;

@@ -833,6 +833,9 @@ static int rule_div(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_where(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_cast(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_clone(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int replay_unary(lc_ctx *ctx, lc_node *n);
+static int replay_binary(lc_ctx *ctx, lc_node *n);
+static int replay_copy(lc_ctx *ctx, lc_node *n);
 
 enum { SAVES_X, SAVES_Y };   /* what a unary row's gradient formula reads as v */
 
@@ -894,7 +897,7 @@ typedef struct un_op {
 /* A rule that saves the result (Y) never reads the input's values (see
  * lc_op_def.values_unused); the result itself is checked as saved. */
 #define UN_ROW(name, Bw, saves)                                                    \
-  [UN_##name] = {{{BW(Bw), rule_unary, SAVES_##saves == SAVES_Y}, UN_##name},      \
+  [UN_##name] = {{{BW(Bw), rule_unary, SAVES_##saves == SAVES_Y}, UN_##name, replay_unary}, \
                  {un_fwd_##name##_f32, un_fwd_##name##_f64},                       \
                  {un_bwd_##name##_f32, un_bwd_##name##_f64}, SAVES_##saves, un_rec_##name, K_GRAD},
 static const un_op UN[] = {
@@ -931,13 +934,14 @@ static const bin_op BIN[] = {
 #define UNARY_ALT(...)
 #define UNARY_MASK(...)
 #define BINARY(name, Bw, ...)                                                      \
-  [BIN_##name] = {{{BW(Bw), rule_binary}, BIN_##name}, BIN_FWDS(name),             \
+  [BIN_##name] = {{{BW(Bw), rule_binary}, BIN_##name, replay_binary}, BIN_FWDS(name), \
                   {{bin_bwd_##name##_a_f32, bin_bwd_##name##_a_f64},               \
                    {bin_bwd_##name##_b_f32, bin_bwd_##name##_b_f64}},                \
                   {bin_rec_##name##_a, bin_rec_##name##_b}, K_GRAD},
 /* add's and sub's gradients are g and -g: their inputs' values are unused */
 #define BINARY_RULE(name, Bw, fwd, rule)                                           \
-  [BIN_##name] = {{{BW(Bw), rule, BIN_##name == BIN_add || BIN_##name == BIN_sub}, BIN_##name}, \
+  [BIN_##name] = {{{BW(Bw), rule, BIN_##name == BIN_add || BIN_##name == BIN_sub}, BIN_##name, \
+                   replay_binary},                                                 \
                   BIN_FWDS(name), {{NULL, NULL}, {NULL, NULL}},                    \
                   {NULL, NULL}, K_GRAD},
 #define BINARY_MASK(name, ...)                                                     \
@@ -1002,7 +1006,11 @@ static const lc__opdef OPS[] = {
 #define BINARY(...)
 #define BINARY_RULE(...)
 #define BINARY_MASK(...)
-#define EW_OP(name, Bw, rule) [OP_##name] = {{BW(Bw), rule}, OP_##name},
+/* where's condition is kept in the node, not as an input: a plan could not
+ * tell a mask computed from its input from a constant, so where is not
+ * replayed (it needs masks to be compiled first) */
+#define EW_OP(name, Bw, rule)                                                      \
+  [OP_##name] = {{BW(Bw), rule}, OP_##name, OP_##name == OP_where ? NULL : replay_copy},
 #include "elementwise.def"
 };
 _Static_assert(sizeof OPS / sizeof OPS[0] == OP_COUNT, "an op row without its table entry");
@@ -1077,7 +1085,10 @@ static lc_tensor *unary(lc_ctx *ctx, int op, lc_tensor *a, double p0, double p1,
   lc_tensor *out = lc_empty(ctx, UN[op].kind == K_MASK ? LC_BOOL : a->dtype, a->ndim, a->shape);
   if (!out) return NULL;
   unary_into(op, out, a, p0, p1, p2);
-  if (!UN[op].d.def.backward) return out;  /* a mask */
+  if (!UN[op].d.def.backward) {  /* a mask */
+    lc__trace_opaque(ctx, out, "a mask op");
+    return out;
+  }
   lc_tensor *in[1] = {a};
   if (!(out = lc__finish(ctx, out, &UN[op].d.def, 1, in)) || !out->node) return out;
   out->node->p.ew.p0 = p0;
@@ -1285,6 +1296,12 @@ static lc_tensor *binary(lc_ctx *ctx, int op, lc_tensor *a, lc_tensor *b, double
     ew_run(&k, 3, t, st);
   }
   if (differentiable) out = lc__finish(ctx, out, &o->d.def, 2, in);
+  else lc__trace_opaque(ctx, out, o->kind == K_MASK ? "a comparison" : "an integer op");
+  if (out && out->node) {  /* the numbers a replay needs (isclose's tolerances, ...) */
+    out->node->p.ew.p0 = p0;
+    out->node->p.ew.p1 = p1;
+    out->node->p.ew.p2 = p2;
+  }
 done:
   lc_tensor_release(ca);
   lc_tensor_release(cb);
@@ -1511,5 +1528,32 @@ static int rule_clone(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) 
   (void)ctx;
   (void)n;
   grads[0] = lc__retained(g);
+  return 1;
+}
+
+/* ---- replay (plan.c) ------------------------------------------------------------- */
+
+static int replay_unary(lc_ctx *ctx, lc_node *n) {
+  (void)ctx;
+  unary_into(LC__OP(n), n->out, n->inputs[0], n->p.ew.p0, n->p.ew.p1, n->p.ew.p2);
+  return 1;
+}
+
+static int replay_binary(lc_ctx *ctx, lc_node *n) {
+  (void)ctx;
+  lc_tensor *out = n->out, *a = n->inputs[0], *b = n->inputs[1];
+  int64_t sa[LC_MAX_DIMS], sb[LC_MAX_DIMS];
+  lc__broadcast_strides(a, out->ndim, sa);
+  lc__broadcast_strides(b, out->ndim, sb);
+  ew_kernel k = {bin_fwd(LC__OP(n), a->dtype), 0, n->p.ew.p0, n->p.ew.p1, n->p.ew.p2};
+  const lc_tensor *t[3] = {out, a, b};
+  const int64_t *st[3] = {out->strides, sa, sb};
+  ew_run(&k, 3, t, st);
+  return 1;
+}
+
+static int replay_copy(lc_ctx *ctx, lc_node *n) {  /* to, clone, contiguous */
+  (void)ctx;
+  lc__k_copy(n->out, n->inputs[0], n->inputs[0]->strides);
   return 1;
 }

@@ -76,6 +76,7 @@ struct lc_ctx {
    * when it is freed. */
   lc_tensor **cyc;
   size_t ncyc, capcyc;
+  struct lc__trace *trace; /* the trace being recorded (plan.c), or NULL */
   lc_hook_fn hook;         /* binding callbacks, see lc_ctx_set_callbacks */
   lc_tensor_free_fn on_free;
   void *cb_ud;
@@ -87,6 +88,15 @@ struct lc_ctx {
 typedef struct lc__opdef {
   lc_op_def def;   /* first: a node's def points at both */
   int op;          /* the row's index in its family's enum */
+  /* Computes the node's output again, in place, from its inputs and
+   * arguments as they are now: what a compiled plan runs (plan.c). It
+   * writes only n->out's elements (and what n saved for its rule, when the
+   * rule reads more than the inputs and output); it records nothing, bumps
+   * no version, allocates only scratch from ctx, which is the plan's own
+   * context, and retains or releases no tensor it did not make (a plan may
+   * run on another thread than the one owning its parameters, and reference
+   * counts are not atomic). NULL: the op cannot be compiled. */
+  int (*replay)(lc_ctx *ctx, lc_node *n);
 } lc__opdef;
 #define LC__OP(n) (((const lc__opdef *)(n)->def)->op)
 
@@ -195,6 +205,18 @@ int lc__inputs_current(lc_ctx *ctx, int n, lc_tensor **inputs);
 int lc__unreachable(lc_tensor *t);
 void lc__cycle_forget(lc_ctx *ctx, lc_tensor *t);  /* a listed tensor is being freed */
 void lc__node_drop_inputs(lc_node *n);
+
+/* ---- plan.c: tracing a forward for a compiled plan -------------------
+ * While ctx->trace is set every float op records a node (lc__wants_grad
+ * says yes) and lc__finish lists it here. An op that computes from its
+ * inputs without a node (a comparison, an integer result, a random draw)
+ * says so with lc__trace_opaque, so that a plan reading its result fails
+ * to compile instead of keeping the traced value as a constant. */
+void lc__trace_node(lc_ctx *ctx, lc_node *n);
+void lc__trace_opaque(lc_ctx *ctx, lc_tensor *t, const char *what);
+/* A random draw while tracing: a plan would repeat the traced draws, so
+ * the trace makes no plan. */
+void lc__trace_drew(lc_ctx *ctx);
 
 /* ---- op.c: what every op shares --------------------------------------
  * Forward ops end with lc__finish; rules use the helpers after it (NULL
@@ -326,6 +348,22 @@ float lc__sigmoid1f(float x);
 float lc__tanh1f(float x);
 float lc__gelu_tanh1f(float x);
 void lc__tanh_f32(int64_t n, float *o, const float *a, int allow_simd);  /* o[n] = tanh(a[n]) */
+
+/* ---- gemm.c: float32 c = act(a b^T + bias), Linear's forward with its activation ----
+ * c (m, n; ldc) = act(a (m, k; lda) @ b (n, k; ldb)^T + bias (n, or NULL)).
+ * c must not overlap a, b or bias. The path (OpenBLAS or an AVX2 kernel) is
+ * chosen by shape; results agree across paths to float32 rounding, and the
+ * activations equal lc_relu/lc_tanh/lc_sigmoid applied after, bit for bit.
+ * Allocates nothing (16 KB of stack), so any thread may call it. */
+typedef enum { LC__ACT_NONE, LC__ACT_RELU, LC__ACT_TANH, LC__ACT_SIGMOID } lc__act;
+void lc__sgemm_nt(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b,
+                  int64_t ldb, const float *bias, lc__act act, float *c, int64_t ldc);
+/* Tests and measurements: the plain C path for every shape (on = 1), or one
+ * path forced (0 portable, 1 OpenBLAS, 2 dot, 3 packed; 2 and 3 need AVX2+FMA). */
+void lc__sgemm_force_portable(int on);
+void lc__sgemm_nt_path(int path, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                       const float *b, int64_t ldb, const float *bias, lc__act act, float *c,
+                       int64_t ldc);
 
 /* ---- conv.c: im2col and col2im, for the layers that slide a window ----
  * One image (c, h, w) at a time, float32 or float64. The geometry is

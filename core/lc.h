@@ -413,6 +413,7 @@ const lc_op_info *lc_op_get(int i);   /* NULL outside 0 .. lc_op_count() - 1 */
 #include "lc_attention.h"
 #include "lc_pool.h"
 #include "lc_conv.h"
+#include "lc_plan.h"
 #include "lc_loss.h"
 #include "lc_rnn.h"
 

@@ -19,8 +19,12 @@ enum {
   LS_COUNT
 };
 
+/* No replay (plans refuse ctc_loss): its targets and lengths are integer
+ * tensors copied into the node's data when it runs, not inputs, and their
+ * values size that data (the longest target); a plan would compute the
+ * traced targets' loss for every new batch. */
 static const lc__opdef LS[] = {
-#define LOSS(name, Bw, rule) [LS_##name] = {{#Bw "Backward", rule}, LS_##name},
+#define LOSS(name, Bw, rule) [LS_##name] = {{#Bw "Backward", rule}, LS_##name, NULL},
 #include "loss.def"
 };
 _Static_assert(sizeof LS / sizeof LS[0] == LS_COUNT, "a loss row without its table entry");

@@ -26,6 +26,10 @@ lc_tensor *lc__finish(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n, 
     lc_tensor_release(out);  /* a stale input, or out of memory for the node */
     return NULL;
   }
+  if (out && ctx->trace) {
+    if (out->node && out->node->def == def) lc__trace_node(ctx, out->node);
+    else if (!ctx->grad_enabled) lc__trace_opaque(ctx, out, "an op run under no_grad");
+  }
   return out;
 }
 

@@ -19,6 +19,7 @@ static int rule_avg_pool2d_adjoint(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_ten
 static int rule_batch_norm(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_interpolate(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_interpolate_adjoint(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int replay_pool(lc_ctx *ctx, lc_node *n);
 
 enum {
 #define POOL(name, ...) PL_##name,
@@ -28,8 +29,12 @@ enum {
 };
 
 static const lc__opdef PL[] = {
-#define POOL(name, Bw, rule) [PL_##name] = {{#Bw "Backward", rule}, PL_##name},
-#define POOL_ADJOINT(name, Bw, rule) [PL_##name] = {{#Bw "Backward", rule}, PL_##name},
+/* max_unpool2d has no replay: its indices are not an input of its node (a
+ * plan could not tell whether a step made them), and the indices a max
+ * pool returns are opaque to a trace (see lc_max_pool2d). */
+#define POOL(name, Bw, rule) \
+  [PL_##name] = {{#Bw "Backward", rule}, PL_##name, PL_##name == PL_max_unpool2d ? NULL : replay_pool},
+#define POOL_ADJOINT(name, Bw, rule) [PL_##name] = {{#Bw "Backward", rule}, PL_##name, replay_pool},
 #include "pool.def"
 };
 _Static_assert(sizeof PL / sizeof PL[0] == PL_COUNT, "a pool row without its table entry");
@@ -338,8 +343,13 @@ lc_tensor *lc_max_pool2d(lc_ctx *ctx, lc_tensor *x, const lc_pool2d_opts *o,
     lc_tensor_release(ix);
     return NULL;
   }
-  if (indices) *indices = ix;
-  else lc_tensor_release(ix);
+  if (indices) {
+    /* int64, so no node of its own: a plan reading it would freeze it */
+    lc__trace_opaque(ctx, ix, "max_pool2d's indices (return_indices)");
+    *indices = ix;
+  } else {
+    lc_tensor_release(ix);
+  }
   return y;
 }
 
@@ -891,6 +901,10 @@ lc_status lc_batch_norm(lc_ctx *ctx, lc_tensor *x, lc_tensor *weight, lc_tensor 
   if (mean) *mean = NULL;
   if (var) *var = NULL;
   if (!bn_check(ctx, x, weight, bias, running_mean, running_var, training)) return ctx->status;
+  if (training && running_mean && ctx->trace)
+    return lc__fail(ctx, LC_EARG, "batch_norm in training mode updates running_mean and "
+                    "running_var in place, which a compiled plan would not do again: compile in "
+                    "eval mode (model:eval()), or with track_running_stats = false");
   int64_t N = x->shape[0], C = x->shape[1], S = 1;
   for (int i = 2; i < x->ndim; i++) S *= x->shape[i];
   int64_t cs[1] = {C};
@@ -922,12 +936,30 @@ lc_status lc_batch_norm(lc_ctx *ctx, lc_tensor *x, lc_tensor *weight, lc_tensor 
   lc_tensor_release(rm);
   lc_tensor_release(rv);
   if (ok) {
-    lc_tensor *in[3];
+    /* While tracing, the running statistics too, last (the rule reads only
+     * the first inputs), so that a replay (and a plan) reads them in place,
+     * as it does parameters; detached, as they get no gradient (PyTorch's
+     * neither), so a running tensor that requires grad cannot make the
+     * node want one for it. */
+    lc_tensor *in[5], *rs[2] = {NULL, NULL};
     int nin = 0;
     in[nin++] = x;
     if (weight) in[nin++] = weight;
     if (bias) in[nin++] = bias;
-    out = lc__finish(ctx, out, &PL[PL_batch_norm].def, nin, in);
+    if (!training && ctx->trace) {
+      rs[0] = lc_detach(ctx, running_mean);
+      rs[1] = rs[0] ? lc_detach(ctx, running_var) : NULL;
+      if (!rs[1]) {
+        lc_tensor_release(rs[0]);
+        lc_tensor_release(out);
+        out = NULL;
+      }
+      in[nin++] = rs[0];
+      in[nin++] = rs[1];
+    }
+    if (out) out = lc__finish(ctx, out, &PL[PL_batch_norm].def, nin, in);
+    lc_tensor_release(rs[0]);
+    lc_tensor_release(rs[1]);
     if (out && out->node) {
       bn_info *u = lc__alloc(ctx, sizeof *u);
       if (!u) {
@@ -954,6 +986,9 @@ lc_status lc_batch_norm(lc_ctx *ctx, lc_tensor *x, lc_tensor *weight, lc_tensor 
     return ctx->status;
   }
   *y = out;
+  /* computed from x without nodes of their own */
+  lc__trace_opaque(ctx, mean ? mu : NULL, "batch_norm's mean");
+  lc__trace_opaque(ctx, var ? vr : NULL, "batch_norm's variance");
   if (mean) *mean = mu;
   else lc_tensor_release(mu);
   if (var) *var = vr;
@@ -1199,4 +1234,106 @@ static int rule_batch_norm(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **gr
   if (b) grads[w ? 2 : 1] = gb;
   else lc_tensor_release(gb);
   return 1;
+}
+
+/* ---- replay (plan.c) -------------------------------------------------------------- */
+
+/* t as a contiguous operand: t itself, or a copy kept in *copy for the
+ * caller to release (t NULL: NULL). Nothing is retained: a plan's replay
+ * runs on other threads than the one owning its operands, and reference
+ * counts are not atomic. *ok = 0 when the copy failed. */
+static lc_tensor *contig_use(lc_ctx *ctx, lc_tensor *t, lc_tensor **copy, int *ok) {
+  *copy = NULL;
+  if (!t || lc_tensor_is_contiguous(t)) return t;
+  if (!(*copy = lc__contig_raw(ctx, t))) *ok = 0;
+  return *copy;
+}
+
+/* The forward kernels again, into the traced output, from the options the
+ * node keeps for its rule; max_pool2d's indices and batch_norm's mean and
+ * invstd (saved for the rules) are refreshed too. */
+static int replay_pool(lc_ctx *ctx, lc_node *n) {
+  lc_tensor *y = n->out, *x = n->inputs[0];
+  int op = LC__OP(n), f32 = x->dtype == LC_FLOAT32;
+  if (op == PL_batch_norm) {
+    const bn_info *u = n->user;
+    int k = 1 + u->has_w + u->has_b;
+    lc_tensor *w = u->has_w ? n->inputs[1] : NULL, *b = u->has_b ? n->inputs[k - 1] : NULL;
+    if (!u->training && n->ninputs < k + 2)  /* recorded outside a trace */
+      return lc__fail(ctx, LC_ESTATE, "batch_norm: a node without its running statistics") == LC_OK;
+    lc_tensor *rm = u->training ? NULL : n->inputs[k], *rv = u->training ? NULL : n->inputs[k + 1];
+    int64_t N = x->shape[0], C = x->shape[1], S = 1;
+    for (int i = 2; i < x->ndim; i++) S *= x->shape[i];
+    size_t es = lc_dtype_size(x->dtype), nb = (size_t)(C > 0 ? C : 1) * es;
+    lc_tensor *t[5] = {x, w, b, rm, rv}, *cp[5];
+    void *d[5];
+    int ok = 1;
+    for (int i = 0; i < 5; i++) {
+      lc_tensor *c = contig_use(ctx, t[i], &cp[i], &ok);
+      d[i] = c ? lc_tensor_data(c) : NULL;
+    }
+    char *vr = ok ? lc__alloc(ctx, nb) : NULL;  /* the variance: no one reads it here */
+    if (vr) {
+      if (f32)
+        bn_fwd_f32(N, C, S, d[0], d[1], d[2], d[3], d[4], u->training, u->eps, lc_tensor_data(y),
+                   lc_tensor_data(n->saved[0]), (float *)vr, lc_tensor_data(n->saved[1]));
+      else
+        bn_fwd_f64(N, C, S, d[0], d[1], d[2], d[3], d[4], u->training, u->eps, lc_tensor_data(y),
+                   lc_tensor_data(n->saved[0]), (double *)vr, lc_tensor_data(n->saved[1]));
+      lc__free(ctx, vr, nb);
+    }
+    for (int i = 0; i < 5; i++) lc_tensor_release(cp[i]);
+    return vr != NULL;
+  }
+  int ok = 1;
+  lc_tensor *copy, *xc = contig_use(ctx, x, &copy, &ok);
+  if (!ok) return 0;
+  int64_t shape[LC_MAX_DIMS], planes;
+  if (op == PL_interpolate || op == PL_interpolate_adjoint) {
+    const interp_info *ii = n->user;
+    int adjoint = op == PL_interpolate_adjoint;
+    plane_shape(x, adjoint ? ii->in : ii->out, shape, &planes);
+    int64_t nt = ii->out[0] + ii->out[1];
+    tap *t = lc__alloc(ctx, sizeof(tap) * (size_t)(nt > 0 ? nt : 1));
+    ok = t != NULL;
+    if (t) {
+      make_taps(ii, 0, f32, t);
+      make_taps(ii, 1, f32, t + ii->out[0]);
+      void *xd = lc_tensor_data(xc), *yd = lc_tensor_data(y);
+      if (adjoint && y->numel) memset(yd, 0, (size_t)y->numel * lc_dtype_size(y->dtype));
+      if (x->numel > 0 && y->numel > 0) {
+        if (f32 && !adjoint) interp_fwd_f32(planes, ii, t, t + ii->out[0], xd, yd);
+        else if (f32) interp_adj_f32(planes, ii, t, t + ii->out[0], xd, yd);
+        else if (!adjoint) interp_fwd_f64(planes, ii, t, t + ii->out[0], xd, yd);
+        else interp_adj_f64(planes, ii, t, t + ii->out[0], xd, yd);
+      }
+      lc__free(ctx, t, sizeof(tap) * (size_t)(nt > 0 ? nt : 1));
+    }
+  } else {
+    const pool_info *pi = n->user;
+    plane_shape(x, pi->out, shape, &planes);
+    if (op == PL_avg_pool2d_adjoint) plane_shape(x, pi->in, shape, &planes);
+    int max = op == PL_max_pool2d;
+    win *w = make_windows(ctx, pi, max);
+    ok = w != NULL;
+    if (w) {
+      const win *wh = w, *ww = w + pi->out[0];
+      void *xd = lc_tensor_data(xc), *yd = lc_tensor_data(y);
+      if (op == PL_avg_pool2d_adjoint) {
+        if (y->numel) memset(yd, 0, (size_t)y->numel * lc_dtype_size(y->dtype));
+        if (x->numel > 0 && f32) avg_adj_f32(planes, pi, wh, ww, xd, yd);
+        else if (x->numel > 0) avg_adj_f64(planes, pi, wh, ww, xd, yd);
+      } else if (y->numel > 0) {
+        int64_t scratch = 0, *ix = n->saved[0] ? lc_tensor_data(n->saved[0]) : &scratch;
+        int64_t step = n->saved[0] ? 1 : 0;
+        if (max && f32) max_fwd_f32(planes, pi->in, pi->out, wh, ww, xd, yd, ix, step);
+        else if (max) max_fwd_f64(planes, pi->in, pi->out, wh, ww, xd, yd, ix, step);
+        else if (f32) avg_fwd_f32(planes, pi, wh, ww, xd, yd);
+        else avg_fwd_f64(planes, pi, wh, ww, xd, yd);
+      }
+      free_windows(ctx, w, pi);
+    }
+  }
+  lc_tensor_release(copy);
+  return ok;
 }

@@ -39,6 +39,7 @@ static void tanh_f64(int64_t n, double *o, const double *a) {
 #undef TANHV
 
 static int rule_rnn(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int replay_rnn(lc_ctx *ctx, lc_node *n);
 
 enum {
 #define RNN(name, ...) RN_##name,
@@ -47,7 +48,7 @@ enum {
 };
 
 static const lc__opdef RN[] = {
-#define RNN(name, Bw, mode, cell) [RN_##name] = {{#Bw "Backward", rule_rnn}, RN_##name},
+#define RNN(name, Bw, mode, cell) [RN_##name] = {{#Bw "Backward", rule_rnn}, RN_##name, replay_rnn},
 #include "rnn.def"
 };
 _Static_assert(sizeof RN / sizeof RN[0] == RN_COUNT, "an rnn row without its table entry");
@@ -827,5 +828,34 @@ static int rule_rnn(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
   lc_tensor_release(rt);
   lc_tensor_release(x);
   lc_tensor_release(w_ih);
+  return ok;
+}
+
+/* ---- replay (plan.c) ------------------------------------------------------------------- */
+
+/* t as a contiguous operand: t itself, or a copy kept in *copy for the
+ * caller to release (t NULL: NULL). Nothing is retained: a plan's replay
+ * runs on other threads than the one owning its operands, and reference
+ * counts are not atomic. *ok = 0 when the copy failed. */
+static lc_tensor *contig_use(lc_ctx *ctx, lc_tensor *t, lc_tensor **copy, int *ok) {
+  *copy = NULL;
+  if (!t || lc_tensor_is_contiguous(t)) return t;
+  if (!(*copy = lc__contig_raw(ctx, t))) *ok = 0;
+  return *copy;
+}
+
+/* The recurrence again into the packed result, with the node's own
+ * workspace (saved for the rule: refreshed, so the rule would read this
+ * run's gates); scratch for the projections comes from ctx. */
+static int replay_rnn(lc_ctx *ctx, lc_node *n) {
+  const rnn_info *in = (const rnn_info *)n->user;
+  lc_tensor *cs[8] = {NULL}, *cp[8] = {NULL}, *ws = n->saved[0];
+  int ok = 1;
+  for (int i = 0; i < n->ninputs && ok; i++) cs[i] = contig_use(ctx, n->inputs[i], &cp[i], &ok);
+  ok = ok && rnn_compute(ctx, in, cs[0], cs[1], in->ic0 >= 0 ? cs[in->ic0] : NULL, cs[in->iwih],
+                         cs[in->iwhh], in->ibih >= 0 ? cs[in->ibih] : NULL,
+                         in->ibhh >= 0 ? cs[in->ibhh] : NULL, in->iwhr >= 0 ? cs[in->iwhr] : NULL,
+                         n->out, ws, ws->shape[0] >= in->N);
+  for (int i = 0; i < n->ninputs; i++) lc_tensor_release(cp[i]);
   return ok;
 }

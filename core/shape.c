@@ -43,10 +43,20 @@ enum {
   SH_COUNT
 };
 
+static int replay_shape(lc_ctx *ctx, lc_node *n);
+/* The rows replay_shape computes again (the others are not compiled yet). */
+#define SH_IS_VIEW(op)                                                             \
+  ((op) == SH_reshape || (op) == SH_view || (op) == SH_flatten || (op) == SH_squeeze || \
+   (op) == SH_unsqueeze || (op) == SH_transpose || (op) == SH_t || (op) == SH_permute || \
+   (op) == SH_expand || (op) == SH_broadcast_to || (op) == SH_select || (op) == SH_narrow || \
+   (op) == SH_slice || (op) == SH_split)
+#define SH_REPLAYS(op) SH_IS_VIEW(op)
+
 static const lc__opdef SH[] = {
 /* shape rules move gradients by shapes and indices; values they need
  * (masks) are saved, and checked */
-#define SHAPE(name, Bw, rule) [SH_##name] = {{#Bw "Backward", rule, 1}, SH_##name},
+#define SHAPE(name, Bw, rule)                                                      \
+  [SH_##name] = {{#Bw "Backward", rule, 1}, SH_##name, SH_REPLAYS(SH_##name) ? replay_shape : NULL},
 #define SHAPE_NONDIFF(name, reason) [SH_##name] = {{NULL, NULL, 0}, SH_##name},
 #include "shape.def"
 };
@@ -1496,6 +1506,24 @@ static int rule_index_put(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **gra
     lc_tensor_release(g2);
     lc_tensor_release(picked);
     if (!grads[1]) return 0;
+  }
+  return 1;
+}
+
+/* ---- replay (plan.c) ---------------------------------------------------------------- */
+
+/* Views share their input's elements: replaying them is nothing. reshape
+ * and flatten copy when no view fits; the copy is the input's elements in
+ * row-major order. */
+static int replay_shape(lc_ctx *ctx, lc_node *n) {
+  lc_tensor *out = n->out, *a = n->inputs[0];
+  (void)ctx;
+  if (SH_IS_VIEW(LC__OP(n)) && out->storage != a->storage) {
+    lc_tensor flat = *out;  /* out's elements, seen with a's shape */
+    flat.ndim = a->ndim;
+    memcpy(flat.shape, a->shape, sizeof flat.shape);
+    lc__contig_strides(a->ndim, a->shape, flat.strides);
+    lc__k_copy(&flat, a, a->strides);
   }
   return 1;
 }

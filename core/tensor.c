@@ -605,6 +605,7 @@ const char *lc_tensor_op_name(const lc_tensor *t) {
 
 int lc__wants_grad(lc_ctx *ctx, int n, lc_tensor **inputs) {
   if (!ctx->grad_enabled) return 0;
+  if (ctx->trace) return 1;  /* a plan replays every op, whatever requires grad */
   for (int i = 0; i < n; i++)
     if (inputs[i] && inputs[i]->requires_grad) return 1;
   return 0;
@@ -667,6 +668,7 @@ lc_status lc_attach_node(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int 
     if (user_free) user_free(ctx, user);
     return ctx->status;
   }
+  if (ctx->trace && ctx->grad_enabled) lc__trace_opaque(ctx, out, def->name);  /* no replay */
   lc_node *node = wanted ? lc__record(ctx, out, def, n, inputs) : NULL;
   if (!node) {
     if (user_free) user_free(ctx, user);  /* no node to own it */

@@ -246,5 +246,12 @@ void lt_register_loss(lua_State *L, int state, int methods, int module);
 void lt_register_rnn(lua_State *L, int state, int methods, int module);
 /* lucid_bytes.c: safetensors' byte work (header length, dtype conversion). */
 void lt_register_bytes(lua_State *L, int state, int methods, int module);
+void lt_register_plan(lua_State *L, int state, int methods, int module);
+
+/* A compiled plan in Lua (lucid_plan.c), which C hosts run (lucid_host.c). */
+#define LT_PLAN "lucid.Plan"
+typedef struct lt_plan {
+  lc_plan *p;  /* NULL until made, and after __gc */
+} lt_plan;
 
 #endif

@@ -109,6 +109,43 @@ const double *lucid_tensor_f64(lua_State *L, int idx, int64_t *numel);
 /* The same for any dtype: (const int64_t *)lucid_tensor_data(L, -1, LC_INT64, &n). */
 const void *lucid_tensor_data(lua_State *L, int idx, lc_dtype dtype, int64_t *numel);
 
+/* ---- compiled plans: a model run from C without Lua ----------------------
+ * In Lua, `fast = model:compile(x)` traces the model once for inputs shaped
+ * like x, and `fast:plan()` returns the plan (a "lucid.Plan" userdata). The
+ * host takes it once, keeps it referenced (luaL_ref) and from then on runs
+ * it from C: no Lua stack, no garbage, no allocation per run (lc_plan.h).
+ * A plan may run on another thread than Lua's, one thread at a time per
+ * plan, while nothing writes the model's parameters (compile one plan per
+ * thread to run several at once: they share the parameters, read-only).
+ *
+ *     lua_getglobal(L, "fast");                      // fast = model:compile(obs)
+ *     lua_getfield(L, -1, "plan");
+ *     lua_insert(L, -2);
+ *     lua_call(L, 1, 1);                             // fast:plan()
+ *     lc_plan *plan = lucid_toplan(L, -1);
+ *     int ref = luaL_ref(L, LUA_REGISTRYINDEX);      // keeps it alive
+ *     float *obs = lucid_plan_input_f32(plan, 0, NULL);  // (agents, 32), the plan's own
+ *     const float *act = lucid_plan_output_f32(plan, 0, NULL);
+ *     for (;;) {                                     // any thread, no Lua
+ *       write_observations(obs);
+ *       if (lucid_plan_run(plan, NULL, NULL) != 0) log_error(lucid_plan_error(plan));
+ *       apply_actions(act);
+ *     }
+ *     luaL_unref(L, LUA_REGISTRYINDEX, ref);         // the plan goes with the GC
+ */
+/* The plan of the "lucid.Plan" userdata at idx, or NULL. */
+lc_plan *lucid_toplan(lua_State *L, int idx);
+/* The plan's input / output i (0-based) as contiguous float32 values, their
+ * count in *n (n may be NULL); NULL for another dtype. Valid as long as the
+ * plan: a run reads the inputs and writes the outputs in place. */
+float *lucid_plan_input_f32(lc_plan *p, int i, int64_t *n);
+const float *lucid_plan_output_f32(lc_plan *p, int i, int64_t *n);
+/* Copies in (the count of input 0's elements) into input 0 unless NULL,
+ * runs, and copies output 0 to out unless NULL: 0, or -1 with
+ * lucid_plan_error's reason. */
+int lucid_plan_run(lc_plan *p, const float *in, float *out);
+const char *lucid_plan_error(const lc_plan *p);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2096,6 +2096,7 @@ LUALIB_API int luaopen_lucid_core(lua_State *L) {
   lt_register_rnn(L, state, methods, module);
   lt_register_autograd(L, state, methods, module);
   lt_register_bytes(L, state, methods, module);
+  lt_register_plan(L, state, methods, module);
 
   lua_pushvalue(L, state);
   lua_pushvalue(L, methods);

@@ -117,3 +117,37 @@ const double *lucid_tensor_f64(lua_State *L, int idx, int64_t *numel) {
 const void *lucid_tensor_data(lua_State *L, int idx, lc_dtype dtype, int64_t *numel) {
   return tensor_data(L, idx, dtype, numel, "lucid_tensor_data");
 }
+
+/* ---- compiled plans ---------------------------------------------------------- */
+
+lc_plan *lucid_toplan(lua_State *L, int idx) {
+  lt_plan *b = (lt_plan *)luaL_testudata(L, idx, LT_PLAN);
+  return b ? b->p : NULL;
+}
+
+float *lucid_plan_input_f32(lc_plan *p, int i, int64_t *n) {
+  lc_tensor *t = lc_plan_input(p, i);
+  if (!t || t->dtype != LC_FLOAT32) return NULL;
+  if (n) *n = t->numel;
+  return (float *)lc_tensor_data(t);
+}
+
+const float *lucid_plan_output_f32(lc_plan *p, int i, int64_t *n) {
+  lc_tensor *t = lc_plan_output(p, i);
+  if (!t || t->dtype != LC_FLOAT32 || !lc_tensor_is_contiguous(t)) return NULL;
+  if (n) *n = t->numel;
+  return (const float *)lc_tensor_data(t);
+}
+
+int lucid_plan_run(lc_plan *p, const float *in, float *out) {
+  int64_t nin = 0, nout = 0;
+  float *x = in ? lucid_plan_input_f32(p, 0, &nin) : NULL;
+  const float *y = out ? lucid_plan_output_f32(p, 0, &nout) : NULL;
+  if ((in && !x) || (out && !y)) return -1;
+  if (in && x != in) memcpy(x, in, sizeof *x * (size_t)nin);
+  if (lc_plan_run(p) != LC_OK) return -1;
+  if (out && y != out) memcpy(out, y, sizeof *out * (size_t)nout);
+  return 0;
+}
+
+const char *lucid_plan_error(const lc_plan *p) { return lc_plan_error(p); }

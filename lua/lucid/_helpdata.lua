@@ -1074,6 +1074,14 @@ the module."},
 write their output into a buffer they keep, so a model called every frame on\
 same-shaped input allocates nothing. The tensor a layer returns is overwritten\
 by its next call; clone what must last."},
+  {name = "nn.Module:compile", section = "nn: modules", usage = "local fast = model:compile(example_input [, more inputs...])", also = {}, aka = {"nn.Module.compile"},
+   text = "A compiled form of the model for inference loops: its forward traced once\
+for inputs shaped like the examples, then replayed by the core in one C call\
+per call (no Lua dispatch, nothing allocated), with the same results. Call it\
+like the model under lucid.no_grad (with gradient recording on and\
+parameters that require grad it runs the model itself, so training works).\
+Inputs of other shapes are traced again; the results are the plan's own\
+buffers, overwritten by the next call. See README \"Compiled models\"."},
   {name = "nn.Module:apply", section = "nn: modules", usage = "model:apply(function(m) if m.__name == \"Linear\" then nn.init.zeros_(m.bias) end end)", also = {}, aka = {"nn.Module.apply"},
    text = "Calls fn(m) on every submodule, children first (each child's own\
 submodules before it), then on the module itself, as PyTorch's apply;\

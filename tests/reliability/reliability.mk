@@ -24,12 +24,15 @@ ASAN_BIND_OBJ := $(BIND_SRC:%.c=$(ASAN_B)/%.o)
 ASAN_HOST_OBJ := $(ASAN_B)/lua/lucid_host.o $(ASAN_B)/lucid_lua_sources.o
 ASAN_MODULE   := $(ASAN_B)/lucid/core.so
 ASAN_STATIC   := $(ASAN_B)/liblucid.a
-ASAN_CTESTS   := $(ASAN_B)/tests/test_core $(ASAN_B)/tests/test_kernels \
+ASAN_CTESTS   := $(ASAN_B)/tests/test_core $(ASAN_B)/tests/test_kernels $(ASAN_B)/tests/test_gemm \
                  $(ASAN_B)/tests/test_states $(ASAN_B)/tests/test_game \
-                 $(ASAN_B)/tests/test_threads $(ASAN_B)/tests/readme_host $(ASAN_B)/tests/oom_sweep
-# the C tests valgrind runs (ctest's, but the C++ build and the REPL's pty driver)
+                 $(ASAN_B)/tests/test_threads $(ASAN_B)/tests/readme_host $(ASAN_B)/tests/oom_sweep \
+                 $(ASAN_B)/tests/test_plan_game
+# the C tests valgrind runs (ctest's, but the C++ build, the REPL's pty driver and
+# test_gemm, whose sweep of shapes would take memcheck minutes: ASan runs it)
 VG_CTESTS     := $(B)/tests/test_core $(B)/tests/test_kernels $(B)/tests/test_states \
-                 $(B)/tests/test_game $(B)/tests/test_threads $(B)/tests/readme_host
+                 $(B)/tests/test_game $(B)/tests/test_threads $(B)/tests/readme_host \
+                 $(B)/tests/test_plan_game
 
 PROBE_SEEDS     ?= 1 2 3 4 5
 PROBE_CALLS     ?= 100000
@@ -96,6 +99,10 @@ $(ASAN_B)/tests/test_kernels: tests/core/test_kernels.c $(ASAN_CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(SAN_CFLAGS) -o $@ $^ $(BLAS_LIBS)
 
+$(ASAN_B)/tests/test_gemm: tests/core/test_gemm.c $(ASAN_CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(SAN_CFLAGS) -o $@ $^ $(BLAS_LIBS)
+
 $(ASAN_B)/tests/test_states: tests/host/test_states.c tests/check.h $(ASAN_STATIC)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(SAN_CFLAGS) -Ilua -o $@ $< $(ASAN_STATIC) $(LUA_LIBS) $(BLAS_LIBS)
@@ -107,6 +114,10 @@ $(ASAN_B)/tests/test_threads: tests/host/test_threads.c $(ASAN_STATIC)
 $(ASAN_B)/tests/test_game: tests/host/game.c $(ASAN_STATIC)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(SAN_CFLAGS) -Ilua -o $@ $< $(ASAN_STATIC) $(LUA_LIBS) $(BLAS_LIBS)
+
+$(ASAN_B)/tests/test_plan_game: tests/host/plan_game.c $(ASAN_STATIC)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(SAN_CFLAGS) -Ilua -pthread -o $@ $< $(ASAN_STATIC) $(LUA_LIBS) $(BLAS_LIBS)
 
 $(ASAN_B)/tests/readme_host: $(B)/tests/readme_host.c $(ASAN_STATIC)
 	@mkdir -p $(dir $@)
@@ -122,8 +133,10 @@ sanitize-build: $(ASAN_MODULE) $(ASAN_CTESTS)
 sanitize: sanitize-build
 	$(call SAN_OPTS,256) $(ASAN_B)/tests/test_core
 	$(call SAN_OPTS,256) $(ASAN_B)/tests/test_kernels
+	$(call SAN_OPTS,256) $(ASAN_B)/tests/test_gemm
 	cd tests/host && $(call SAN_OPTS,256) $(RUN_ENV) $(CURDIR)/$(ASAN_B)/tests/test_states
 	cd tests/host && $(call SAN_OPTS,256) $(CURDIR)/$(ASAN_B)/tests/test_game 300
+	cd tests/host && $(call SAN_OPTS,256) $(CURDIR)/$(ASAN_B)/tests/test_plan_game 40
 	$(call SAN_OPTS,256) $(ASAN_B)/tests/test_threads
 	$(call SAN_OPTS,256) $(ASAN_B)/tests/readme_host
 	$(call SAN_OPTS,256) $(ASAN_B)/tests/oom_sweep $(SAN_OOM_LOAD_FLAGS) $(REL)/oom_load.lua
@@ -147,6 +160,7 @@ valgrind: $(VG_CTESTS) $(MODULE)
 	$(VALGRIND) $(B)/tests/test_kernels
 	cd tests/host && $(RUN_ENV) $(VALGRIND) $(CURDIR)/$(B)/tests/test_states
 	cd tests/host && $(VALGRIND) $(CURDIR)/$(B)/tests/test_game 300
+	cd tests/host && $(VALGRIND) $(CURDIR)/$(B)/tests/test_plan_game 20
 	$(VALGRIND) $(B)/tests/test_threads
 	$(VALGRIND) $(B)/tests/readme_host
 	$(REL_LUA_ENV) $(VALGRIND) $(LUA) $(REL)/train.lua

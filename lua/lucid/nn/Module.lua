@@ -496,6 +496,21 @@ function Module:reuse_buffers(...)
   return self
 end
 
+--- A compiled form of the model for inference loops: its forward traced once
+-- for inputs shaped like the examples, then replayed by the core in one C call
+-- per call (no Lua dispatch, nothing allocated), with the same results. Call it
+-- like the model under lucid.no_grad (with gradient recording on and
+-- parameters that require grad it runs the model itself, so training works).
+-- Inputs of other shapes are traced again; the results are the plan's own
+-- buffers, overwritten by the next call. See README "Compiled models".
+-- @function Module:compile
+-- @usage local fast = model:compile(example_input [, more inputs...])
+-- @within nn: modules
+-- @aka nn.Module.compile
+function Module:compile(...)
+  return require("lucid.nn._compile").compile(self, ...)
+end
+
 local is_grad_enabled, fits, empty, is_tensor = C.is_grad_enabled, C._fits, C.empty, C.is_tensor
 
 -- self:_buffer(x [, last [, key]]): the output buffer for an op that writes a

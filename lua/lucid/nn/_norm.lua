@@ -45,7 +45,9 @@ function M.batch_norm(fname, x, running_mean, running_var, weight, bias, use_bat
     raise("%s: expected more than 1 value per channel when training, got input %s", fname,
       shape_str(x))
   end
-  local y, mean, var = C._batch_norm(x, weight, bias, nil, nil, true, eps, fname)
+  -- the running tensors go in too, unread in training, so that the core can
+  -- refuse to compile a forward that updates them (a plan would not)
+  local y, mean, var = C._batch_norm(x, weight, bias, running_mean, running_var, true, eps, fname)
   if running_mean then M.update_running(running_mean, running_var, mean, var, count, f) end
   return y
 end
