@@ -49,7 +49,8 @@ REPL     := $(B)/bin/lucid
 HOST_TESTS := $(B)/tests/readme_host $(B)/tests/test_states $(B)/tests/test_game $(B)/tests/test_threads \
               $(B)/tests/test_plan_game
 ifeq ($(LUA),lua5.4)
-CTESTS   := $(B)/tests/test_core $(B)/tests/test_kernels $(B)/tests/test_gemm $(HOST_TESTS) $(B)/tests/readme_host_cpp $(B)/tests/test_repl
+CTESTS   := $(B)/tests/test_core $(B)/tests/test_kernels $(B)/tests/test_simd $(B)/tests/test_gemm \
+            $(HOST_TESTS) $(B)/tests/readme_host_cpp $(B)/tests/test_repl
 REPL_T   := $(REPL)
 else
 CTESTS   := $(HOST_TESTS)
@@ -102,6 +103,11 @@ $(B)/tests/test_core: tests/core/test_core.c tests/check.h $(CORE_OBJ)
 $(B)/tests/test_kernels: tests/core/test_kernels.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(BLAS_LIBS)
+
+# Every float32 input through simd.c's kernels: the exhaustive sweep (two threads).
+$(B)/tests/test_simd: tests/core/test_simd.c build/core/simd.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -pthread -o $@ $^ -lm
 
 $(B)/tests/test_gemm: tests/core/test_gemm.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
@@ -176,6 +182,7 @@ ctest: $(CTESTS) $(REPL_T)
 ifeq ($(LUA),lua5.4)
 	$(B)/tests/test_core
 	$(B)/tests/test_kernels
+	$(B)/tests/test_simd
 	$(B)/tests/test_gemm
 endif
 	cd tests/host && $(RUN_ENV) $(CURDIR)/$(B)/tests/test_states

@@ -54,9 +54,8 @@ static int use_avx2(void) {
 }
 
 /* The activations after the bias, over one row of n results. ReLU is lc_relu's
- * x < 0 ? 0 : x (NaN and -0 pass). tanh and sigmoid are
- * elementwise.c's float32 ones exactly (sigmoid: 1 / (1 + expf(-x)) in
- * float, as its <tgmath.h> formula gives), so a fused Linear+Sigmoid equals
+ * x < 0 ? 0 : x (NaN and -0 pass). tanh and sigmoid are simd.c's, as
+ * lc_tanh's and lc_sigmoid's float32 rows, so a fused Linear+Sigmoid equals
  * the two ops run apart, bit for bit (test_gemm checks). */
 static void act_row(lc__act act, int64_t n, float *c) {
   switch (act) {
@@ -64,9 +63,7 @@ static void act_row(lc__act act, int64_t n, float *c) {
       for (int64_t j = 0; j < n; j++) c[j] = c[j] < 0.0f ? 0.0f : c[j];
       break;
     case LC__ACT_TANH: lc__tanh_f32(n, c, c, 1); break;
-    case LC__ACT_SIGMOID:
-      for (int64_t j = 0; j < n; j++) c[j] = 1.0f / (1.0f + expf(-c[j]));
-      break;
+    case LC__ACT_SIGMOID: lc__vmap_f32(LC_VF_SIGMOID, n, c, c, LC_SIMD_BEST); break;
     default: break;
   }
 }

@@ -1,8 +1,9 @@
 /* test_kernels.c: the vectorised kernels against their references.
- * - float32 tanh: within 2 ulp of the correctly rounded tanh over a sweep of
- *   float bit patterns (every 251st positive float, mirrored) and the special
- *   values; the AVX2 path and the portable path return the same bits; odd
- *   lengths and strided (non-contiguous) inputs agree with contiguous ones. */
+ * - float32 exp, sigmoid, tanh, gelu's tanh form (simd.c): within 2 ulp of the double
+ *   function over a sample of float bit patterns (every 1009th positive
+ *   float, mirrored) and the special values; every path returns the same
+ *   bits; odd lengths and strided (non-contiguous) inputs agree with
+ *   contiguous ones. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,46 +35,76 @@ static int64_t ulps(float a, float b) {
   return ia > ib ? ia - ib : ib - ia;
 }
 
-static void test_tanh_accuracy(void) {
+static double ref_sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
+
+static double ref_gelu_tanh(double x) {
+  double u = 0.7978845608028654 * (x + 0.044715 * x * x * x);
+  return x / (1.0 + exp(-2.0 * u));
+}
+static lc_tensor *gelu_tanh(lc_ctx *ctx, lc_tensor *x) { return lc_gelu(ctx, x, 1); }
+
+static const struct {
+  const char *name;
+  lc_vfn fn;
+  double (*ref)(double);
+  lc_tensor *(*op)(lc_ctx *, lc_tensor *);
+} VF[] = {
+  {"exp", LC_VF_EXP, exp, lc_exp},
+  {"sigmoid", LC_VF_SIGMOID, ref_sigmoid, lc_sigmoid},
+  {"tanh", LC_VF_TANH, tanh, lc_tanh},
+  {"gelu_tanh", LC_VF_GELU_TANH, ref_gelu_tanh, gelu_tanh},
+};
+#define NVF ((int)(sizeof VF / sizeof VF[0]))
+
+/* Every 1009th positive float and its negation against the double function;
+ * the one-at-a-time paths (fmaf calls, and the FMA instruction) give the
+ * vector's bits on every 16th chunk. test_simd.c sweeps all 2^32 inputs;
+ * this sample is what the ASan and valgrind runs can afford. */
+static void test_vf_accuracy(int f) {
   enum { CHUNK = 4096 };
   static float in[CHUNK], vec[CHUNK], sca[CHUNK];
   int64_t worst = 0;
   float worst_x = 0;
-  long checked = 0;
+  long checked = 0, chunk = 0;
   uint32_t u = 0;
-  int simd = lc__tanh_f32_simd_available();
-  while (u < 0x7f800000u) {  /* positive finite floats, then mirrored */
+  while (u < 0x7f800000u) {
     int n = 0;
-    for (; n < CHUNK && u < 0x7f800000u; u += 251) {
+    for (; n < CHUNK && u < 0x7f800000u; u += 1009) {
       in[n++] = from_bits(u);
       if (n < CHUNK) { in[n] = -in[n - 1]; n++; }
     }
-    lc__tanh_f32(n, vec, in, 1);
-    lc__tanh_f32(n, sca, in, 0);
+    lc__vmap_f32(VF[f].fn, n, vec, in, LC_SIMD_BEST);
     for (int i = 0; i < n; i++) {
-      float ref = (float)tanh((double)in[i]);
+      float ref = (float)VF[f].ref((double)in[i]);
       int64_t d = ulps(vec[i], ref);
       if (d > worst) { worst = d; worst_x = in[i]; }
-      CHECK(bits(vec[i]) == bits(sca[i]), "x = %a: vector %a, portable %a", in[i], vec[i], sca[i]);
     }
+    if (chunk++ % 16 == 0)
+      for (int level = LC_SIMD_PLAIN; level <= LC_SIMD_NONE; level++) {
+        lc__vmap_f32(VF[f].fn, n, sca, in, level);
+        for (int i = 0; i < n; i++)
+          CHECK(bits(vec[i]) == bits(sca[i]), "%s(%a): vector %a, level %d %a", VF[f].name,
+                in[i], vec[i], level, sca[i]);
+      }
     checked += n;
   }
-  CHECK(worst <= 2, "worst error %lld ulp at x = %a", (long long)worst, worst_x);
+  CHECK(worst <= 2, "%s: worst error %lld ulp at x = %a", VF[f].name, (long long)worst, worst_x);
   float specials[] = {0.0f, -0.0f, 1e-45f, -1e-45f, 1e-30f, 1e-8f, -1e-8f, 0.5f, 0.625f,
-                      8.9f, 9.0f, 9.5f, 10.0f, 88.0f, 1e30f, -1e30f, INFINITY, -INFINITY};
+                      8.9f, 9.0f, 9.5f, 10.0f, 88.0f, 88.8f, -87.5f, -103.9f, -104.0f,
+                      1e30f, -1e30f, INFINITY, -INFINITY};
   int ns = (int)(sizeof specials / sizeof specials[0]);
-  lc__tanh_f32(ns, vec, specials, 1);
+  lc__vmap_f32(VF[f].fn, ns, vec, specials, LC_SIMD_BEST);
   for (int i = 0; i < ns; i++) {
-    float ref = (float)tanh((double)specials[i]);
-    CHECK(bits(vec[i]) == bits(ref) || ulps(vec[i], ref) <= 1, "special %a: %a, expected %a",
-          specials[i], vec[i], ref);
-    CHECK(signbit(vec[i]) == signbit(specials[i]), "sign of tanh(%a)", specials[i]);
+    float ref = (float)VF[f].ref((double)specials[i]);
+    CHECK(ulps(vec[i], ref) <= 1, "%s(%a): %a, expected %a", VF[f].name, specials[i], vec[i], ref);
+    CHECK(signbit(vec[i]) == signbit(ref), "sign of %s(%a)", VF[f].name, specials[i]);
   }
   float nan_in[3] = {NAN, -NAN, 1.0f};
-  lc__tanh_f32(3, vec, nan_in, 1);
-  CHECK(isnan(vec[0]) && isnan(vec[1]) && vec[2] == (float)tanh(1.0), "nan in, nan out");
-  printf("test_kernels: tanh float32 over %ld inputs, worst %lld ulp, %s path\n", checked,
-         (long long)worst, simd ? "AVX2+FMA" : "portable");
+  lc__vmap_f32(VF[f].fn, 3, vec, nan_in, LC_SIMD_BEST);
+  CHECK(isnan(vec[0]) && isnan(vec[1]) && vec[2] == (float)VF[f].ref(1.0), "%s: nan in, nan out",
+        VF[f].name);
+  printf("test_kernels: %s float32 over %ld inputs, worst %lld ulp, SIMD level %d\n", VF[f].name,
+         checked, (long long)worst, lc__simd_level());
 }
 
 static void *sys_alloc(void *ud, void *p, size_t o, size_t n) {
@@ -84,27 +115,31 @@ static void *sys_alloc(void *ud, void *p, size_t o, size_t n) {
 
 /* Odd lengths (the vector loop's tail) and strided views agree with a
  * contiguous run of the same values. */
-static void test_tanh_layouts(void) {
+static void test_vf_layouts(int f) {
   lc_ctx *ctx = lc_ctx_new(sys_alloc, NULL);
   for (int64_t n = 0; n < 40; n++) {
     int64_t shape[1] = {n};
     lc_tensor *x = lc_randn(ctx, LC_FLOAT32, 1, shape);
-    lc_tensor *y = lc_tanh(ctx, x);
+    lc_tensor *y = VF[f].op(ctx, x);
     const float *xd = (const float *)lc_tensor_data(x), *yd = (const float *)lc_tensor_data(y);
-    for (int64_t i = 0; i < n; i++) CHECK(yd[i] == lc__tanh1f(xd[i]), "n = %lld, i = %lld", (long long)n, (long long)i);
+    for (int64_t i = 0; i < n; i++) {
+      float one;
+      lc__vmap_f32(VF[f].fn, 1, &one, xd + i, LC_SIMD_NONE);
+      CHECK(bits(yd[i]) == bits(one), "%s: n = %lld, i = %lld", VF[f].name, (long long)n, (long long)i);
+    }
     lc_tensor_release(x);
     lc_tensor_release(y);
   }
   int64_t shape[2] = {37, 19};
   lc_tensor *x = lc_randn(ctx, LC_FLOAT32, 2, shape);
   lc_tensor *xt = lc_transpose(ctx, x, 0, 1);
-  lc_tensor *yt = lc_tanh(ctx, xt), *y = lc_tanh(ctx, x);
+  lc_tensor *yt = VF[f].op(ctx, xt), *y = VF[f].op(ctx, x);
   int64_t idx[2];
   for (idx[0] = 0; idx[0] < 19; idx[0]++)
     for (idx[1] = 0; idx[1] < 37; idx[1]++) {
       int64_t j[2] = {idx[1], idx[0]};
-      CHECK(lc_tensor_get(yt, idx) == lc_tensor_get(y, j), "strided tanh at (%lld, %lld)",
-            (long long)idx[0], (long long)idx[1]);
+      CHECK(lc_tensor_get(yt, idx) == lc_tensor_get(y, j), "strided %s at (%lld, %lld)",
+            VF[f].name, (long long)idx[0], (long long)idx[1]);
     }
   lc_tensor_release(y); lc_tensor_release(yt); lc_tensor_release(xt); lc_tensor_release(x);
   lc_ctx_free(ctx);
@@ -148,8 +183,10 @@ static void test_gemm_paths(void) {
 }
 
 int main(void) {
-  test_tanh_accuracy();
-  test_tanh_layouts();
+  for (int f = 0; f < NVF; f++) {
+    test_vf_accuracy(f);
+    test_vf_layouts(f);
+  }
   test_gemm_paths();
   printf("test_kernels: %s\n", failures ? "FAILED" : "ok");
   return failures ? 1 : 0;

@@ -1,0 +1,179 @@
+/* simd_kernels.h: the float32 kernels of simd.c, written once over a small
+ * set of operations and included once per instruction set: plain float,
+ * AVX2 (8 lanes) and AVX-512 (16 lanes). The includer defines
+ *   ATTR          the functions' target attribute (or nothing),
+ *   V, U, M       a float, an unsigned 32-bit value (or vectors of them) and
+ *                 a comparison's result,
+ *   SUF           the suffix of the functions made here,
+ *   K(c) KU(c)    a constant of each, broadcast,
+ *   ADD SUB MUL DIV FMA(a, b, c) = a b + c and FMS(a, b, c) = a b - c,
+ *                 each rounded once,
+ *   MIN(k, x) MAX(k, x)  k < x ? k : x and k > x ? k : x (so a NaN x stays),
+ *   AND OR XOR    on the bits, ABS, LT(a, b) and SEL(c, a, b) = c ? a : b,
+ *   BITS(v) FROM_BITS(u) UADD USUB USHL(u, k) USHR(u, k)  on the bits.
+ * Every form runs the same operations in the same order, each rounded once
+ * (FMA is a fused multiply-add everywhere, never a multiply then an add), so
+ * every form returns the same bits for every input.
+ *
+ * exp(t): t = n ln2 + r with |r| <= ln2/2 (n found by adding 1.5 2^23, which
+ * leaves n in the low bits of the sum, no conversion to an integer that a
+ * NaN would make undefined), exp(r) = 1 + r + r^2 Q(r) with Q a minimax
+ * polynomial (0.05 ulp), then 2^n put into the exponent bits. */
+
+#define FN_(name, suf) name##_##suf
+#define FN2(name, suf) FN_(name, suf)
+#define FN(name) FN2(name, SUF)
+
+/* r + r^2 Q(r) ~ expm1(r) for |r| <= ln2/2 */
+static inline ATTR V FN(expm1r)(V r) {
+  V q = FMA(K(0x1.6a23f6p-10f), r, K(0x1.123a02p-7f));
+  q = FMA(q, r, K(0x1.5558f2p-5f));
+  q = FMA(q, r, K(0x1.555492p-3f));
+  q = FMA(q, r, K(0x1.fffffcp-2f));
+  return FMA(MUL(r, r), q, r);
+}
+
+/* t = n ln2 + r: n as *z's low bits, and r + lo (lo: t's low part, or 0) */
+static inline ATTR V FN(reduce)(V t, V *z) {
+  *z = FMA(t, K(0x1.715476p+0f), K(0x1.8p23f));
+  V n = SUB(*z, K(0x1.8p23f));
+  V r = FMA(n, K(-0x1.62e430p-1f), t);  /* exact: n ln2_hi has few bits */
+  return FMA(n, K(0x1.05c610p-29f), r);
+}
+
+/* expm1(r) for t = n ln2 + r */
+static inline ATTR V FN(expq)(V t, V *z) { return FN(expm1r)(FN(reduce)(t, z)); }
+
+/* 2^n from expq's z, n in [-126, 127] */
+#define POW2(z) FROM_BITS(USHL(UADD(BITS(z), KU(127)), 23))
+
+/* TINY: a subnormal operand or result costs x86 a microcode assist (30
+ * times the kernel's time) per vector, so inputs whose result is already
+ * known (exp(tiny) = 1, tanh(tiny) = tiny, exp(-104) = 0) are kept away from
+ * the arithmetic that would underflow.
+ *
+ * exp(x): clamped to [-104, 89] (past those exp rounds to 0 or overflows);
+ * 2^n, n in [-150, 128], is applied as two powers 2^n1 2^n2 of the normal
+ * range, the first product exact, so a normal result is rounded once. Below
+ * -104 the second power is 0: the result is 0 without an underflow. */
+static inline ATTR V FN(exp)(V x) {
+  V t = MAX(K(-104.0f), MIN(K(89.0f), x));
+  t = SEL(LT(ABS(x), K(0x1p-30f)), K(0.0f), t);  /* exp rounds to 1; see TINY */
+  V z;
+  V q = FN(expq)(t, &z);
+  U m = UADD(USUB(BITS(z), KU(0x4b400000u)), KU(150));  /* n + 150 >= 0 */
+  U m1 = USHR(m, 1);
+  V s1 = FROM_BITS(USHL(UADD(m1, KU(52)), 23));          /* 2^(m1 - 75) */
+  V s2 = FROM_BITS(USHL(UADD(USUB(m, m1), KU(52)), 23)); /* 2^(n - (m1 - 75)) */
+  s2 = SEL(LT(K(-104.0f), x), s2, K(0.0f));  /* and NaN: NaN 0 is NaN */
+  return MUL(FMA(q, s1, s1), s2);
+}
+
+/* exp and sigmoid for |x| <= 87, where every result and 2^n are normal:
+ * the same bits as above with fewer operations (the vector loops take them
+ * when a whole vector is in range). */
+static inline ATTR V FN(exp_in)(V x) {
+  V z;
+  V q = FN(expq)(x, &z);
+  V two_n = POW2(z);
+  return FMA(q, two_n, two_n);
+}
+
+static inline ATTR V FN(sigmoid_in)(V x) {
+  V e = FN(exp_in)(OR(ABS(x), K(-0.0f)));
+  return DIV(SEL(LT(x, K(0.0f)), e, K(1.0f)), ADD(K(1.0f), e));
+}
+
+/* tanh(x), odd: below 0.5625, |x| + |x|^3 P(x^2) (a minimax polynomial,
+ * 0.001 ulp), which rounds to |x| itself below 2^-12 (so the polynomial
+ * sees at least 2^-13, TINY); above, 1 - 2 / (exp(2|x|) + 1), which is 1 in
+ * float32 from 9.01 on (so |x| is clamped to [0.5, 9.5], and infinities
+ * give 1). The sign is copied back, so -0 gives -0. */
+static inline ATTR V FN(tanh)(V x) {
+  V a = ABS(x);
+  V sign = AND(x, K(-0.0f));
+  V ac = MAX(K(0x1p-13f), a);
+  V s = MUL(ac, ac);
+  V p = FMA(K(0x1.347d44p-9f), s, K(-0x1.128ca4p-7f));
+  p = FMA(p, s, K(0x1.64b5ecp-6f));
+  p = FMA(p, s, K(-0x1.ba0666p-5f));
+  p = FMA(p, s, K(0x1.1110d0p-3f));
+  p = FMA(p, s, K(-0x1.555554p-2f));
+  V small = SEL(LT(a, K(0x1p-13f)), a, FMA(MUL(ac, s), p, ac));
+  V t = MAX(K(0.5f), MIN(K(9.5f), a));
+  t = ADD(t, t);
+  V z;
+  V q = FN(expq)(t, &z);
+  V two_n = POW2(z);
+  V e = FMA(q, two_n, two_n);  /* exp(2|x|) */
+  V large = SUB(K(1.0f), DIV(K(2.0f), ADD(e, K(1.0f))));
+  return OR(SEL(LT(a, K(0.5625f)), small, large), sign);
+}
+
+/* sigmoid(x) = 1 / (1 + exp(-x)) for x >= 0, exp(x) / (1 + exp(x)) below,
+ * so that exp never overflows and small results keep their accuracy. */
+static inline ATTR V FN(sigmoid)(V x) {
+  V e = FN(exp)(OR(ABS(x), K(-0.0f)));  /* exp(-|x|) */
+  V d = ADD(K(1.0f), e);
+  return DIV(SEL(LT(x, K(0.0f)), e, K(1.0f)), d);
+}
+
+/* gelu's tanh form, 0.5 x (1 + tanh(u)) with u = sqrt(2/pi) (x + 0.044715 x^3),
+ * is x / (1 + exp(-2u)), or x exp(2u) / (1 + exp(2u)) for x < 0, so that
+ * the exponent w = -2|u| is never positive. For x < 0 the result is about
+ * x e^w, whose relative error is |w| times w's: w is computed as a pair
+ * hi + lo of floats (products split exactly with FMA, the constants split
+ * too) and lo joins the reduced argument of exp. Past |x| = 20 the result
+ * is x or a zero of x's sign (-inf gives NaN, as PyTorch's 0.5 x (1 +
+ * tanh(u)) does), and below 2^-30 it is x / 2 (TINY). */
+static inline ATTR V FN(gelu_tanh)(V x) {
+  V xc = MAX(K(-20.0f), MIN(K(20.0f), x));
+  xc = SEL(LT(ABS(x), K(0x1p-30f)), K(0.0f), xc);
+  V sh = MUL(xc, xc);
+  V sl = FMS(xc, xc, sh);  /* x^2 = sh + sl exactly */
+  V kh = MUL(K(0x1.6e4e26p-5f), sh);  /* kappa x^2 */
+  V kl = ADD(FMS(K(0x1.6e4e26p-5f), sh, kh),
+             FMA(K(0x1.6e4e26p-5f), sl, MUL(K(0x1.a9003ep-30f), sh)));
+  V ah = ADD(K(1.0f), kh);  /* 1 + kappa x^2, with the sum's error */
+  V bb = SUB(ah, K(1.0f));
+  V al = ADD(ADD(SUB(K(1.0f), SUB(ah, bb)), SUB(kh, bb)), kl);
+  V bh = MUL(xc, ah);  /* x (1 + kappa x^2) */
+  V bl = FMA(xc, al, FMS(xc, ah, bh));
+  V wh = MUL(K(-0x1.988454p+0f), bh);  /* -2 sqrt(2/pi) x (1 + kappa x^2) */
+  V wl = FMA(K(-0x1.988454p+0f), bl, FMA(K(0x1.857936p-25f), bh,
+                                         FMS(K(-0x1.988454p+0f), bh, wh)));
+  V sign = AND(xc, K(-0.0f));  /* w > 0 for x < 0: use -w */
+  wh = XOR(wh, sign);
+  wl = XOR(wl, sign);
+  /* as exp's, but x e stays above 0 down to e = 2^-158: w >= -110 */
+  V t = MAX(K(-110.0f), wh);
+  V z;
+  V r = ADD(FN(reduce)(t, &z), wl);
+  V q = FN(expm1r)(r);
+  U m = UADD(USUB(BITS(z), KU(0x4b400000u)), KU(160));  /* n + 160 >= 0 */
+  U m1 = USHR(m, 1);
+  V s1 = FROM_BITS(USHL(UADD(m1, KU(47)), 23));          /* 2^(m1 - 80) */
+  V s2 = FROM_BITS(USHL(UADD(USUB(m, m1), KU(47)), 23)); /* 2^(n - (m1 - 80)) */
+  s2 = SEL(LT(K(-110.0f), wh), s2, K(0.0f));
+  V es = FMA(q, s1, s1);
+  V e = MUL(es, s2);  /* exp(-2|u|); subnormal below -87, so x e is (x es) s2 */
+  /* num / (1 + e), num = x or x es, each rounding undone once (results near
+   * the top of a binade would otherwise collect 3 ulp): num = nh + nl,
+   * 1 + e = dh + dl exactly, then one Newton step on the quotient. */
+  M neg = LT(x, K(0.0f));
+  V nh = SEL(neg, MUL(x, es), x);
+  V nl = SEL(neg, FMS(x, es, nh), K(0.0f));
+  V dh = ADD(K(1.0f), e);
+  V dl = SUB(e, SUB(dh, K(1.0f)));
+  V inv = DIV(K(1.0f), dh);
+  V y = MUL(nh, inv);
+  V res = SUB(ADD(FMA(SUB(K(0.0f), y), dh, nh), nl), MUL(y, dl));
+  y = FMA(res, inv, y);
+  y = OR(SEL(neg, MUL(y, s2), y), AND(x, K(-0.0f)));  /* -0 stays -0 */
+  return SEL(LT(K(20.0f), x), x, y);  /* +inf: inf - inf would make NaN */
+}
+
+#undef POW2
+#undef FN
+#undef FN2
+#undef FN_
