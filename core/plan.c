@@ -80,7 +80,10 @@ lc_status lc_trace_begin(lc_ctx *ctx) {
   if (!tr) return LC_ENOMEM;
   memset(tr, 0, sizeof *tr);
   tr->start_id = ctx->next_id;
-  tr->start_clock = ctx->write_clock;
+  /* the clock moves on, so that a tensor made during the trace is born
+   * after start_clock even when nothing was written before it (a number's
+   * 0-d tensor, filled when made, is not "written after it was made") */
+  tr->start_clock = ctx->write_clock++;
   ctx->trace = tr;
   return LC_OK;
 }
