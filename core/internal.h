@@ -116,6 +116,8 @@ typedef union lc_node_args {
   struct { int dim; } join;                               /* cat, stack */
   struct { int dim; int ndim; int64_t shape[LC_MAX_DIMS]; } index;  /* gather, index_select,
                                                      scatter_add: the index tensor's shape */
+  struct { double value; int has_value; } fill;           /* masked_fill: the number, or
+                                                     inputs[1] holds it (a 0-d tensor) */
   struct { int perm[LC_MAX_DIMS]; } permute;
   struct { int dims[LC_MAX_DIMS]; } flip;                 /* dims[d]: d is reversed */
   struct { int n; int64_t reps[LC_MAX_DIMS]; } repeat;

@@ -77,6 +77,15 @@ static lc_tensor *index_arg(lua_State *L, lc_ctx *ctx, int idx, int lists, const
       lt_error(L, "%s: index must hold integers, got a bool tensor (a mask: use "
                "masked_select or t[mask])", fname);
     int is_float = lc_dtype_is_float(t->dtype);
+    if (t->dtype == LC_INT64) {
+      /* an op, so that a compiled plan (Module:compile) recomputes it from
+       * an index that is the plan's input; it wraps as the loop below */
+      lt_push(L, ctx, lc_number_int(ctx, 1), fname);
+      lc_tensor *one = lt_top(L);
+      lt_push(L, ctx, lc_sub(ctx, t, one), fname);
+      lua_remove(L, -2);
+      return lt_top(L);
+    }
     lt_push(L, ctx, lc_empty(ctx, is_float ? LC_FLOAT64 : LC_INT64, t->ndim, t->shape), fname);
     lc_tensor *r = lt_top(L);
     if (!r->numel) return r;

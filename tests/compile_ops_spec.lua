@@ -62,7 +62,82 @@ for _, dt in ipairs(DTYPES) do
       check(fmod(function(x) return x:log():isnan() end), randn(dt, 5), "isnan")
     end)
   end)
+
+  describe("compiled shape ops (" .. dt .. ")", function()
+    it("cat and stack", function()
+      check(fmod(function(x) return lucid.cat({x, x:exp(), x}, 2) end), randn(dt, 3, 4), "Cat")
+      check(fmod(function(x) return lucid.stack({x, x * 2}, 1) end), randn(dt, 3, 4), "Stack")
+    end)
+
+    it("index_select and gather with a constant or an input index", function()
+      local idx = lucid.tensor({3, 1, 3}, {dtype = "int64"})
+      check(fmod(function(x) return lucid.index_select(x:tanh(), 2, idx) end), randn(dt, 2, 4),
+        "IndexSelect")
+      local gi = lucid.tensor({{1, 2}, {3, 1}}, {dtype = "int64"})
+      check(fmod(function(x) return x:tanh():gather(2, gi) end), randn(dt, 2, 3), "Gather")
+      -- the index is the plan's second input: a new index gives new rows
+      check(fmod(function(x, i) return x:index_select(1, i) end), function()
+        return {lucid.randn({5, 2}, {dtype = dt}),
+                lucid.randint(1, 6, {4}, {dtype = "int64"})}
+      end, "IndexSelect")
+    end)
+
+    it("scatter_add, masked_fill, repeat, flip, index_put", function()
+      local si = lucid.tensor({{1, 3, 1}}, {dtype = "int64"})
+      check(fmod(function(x) return x:scatter_add(2, si, x:narrow(1, 1, 1):exp()) end),
+        randn(dt, 2, 3), "ScatterAdd")
+      check(fmod(function(x) return x:masked_fill(x:lt(0), -1.5) end), randn(dt, 3, 4),
+        "MaskedFill")
+      check(fmod(function(x) return x:masked_fill(x:gt(0.5), x[1][2] * 2) end), randn(dt, 3, 4),
+        "MaskedFill")
+      check(fmod(function(x) return x:tile(2, 1, 3) end), randn(dt, 2, 3), "Repeat")
+      check(fmod(function(x) return x:flip(1, 2) end), randn(dt, 2, 3), "Flip")
+      local key = lucid.tensor({2}, {dtype = "int64"})
+      check(fmod(function(x) return x:index_put(key, x:narrow(1, 1, 1) * 3) end), randn(dt, 3, 2),
+        "IndexPut")
+    end)
+
+    it("Embedding, with and without padding_idx (int64 input)", function()
+      local e = nn.Embedding(6, 3):to(dt)
+      check(e, function() return {lucid.randint(1, 7, {2, 5}, {dtype = "int64"})} end,
+        "IndexSelect")
+      local ep = nn.Embedding(6, 3, 2):to(dt)
+      check(ep, function() return {lucid.randint(1, 7, {7}, {dtype = "int64"})} end, "Where")
+    end)
+
+    it("an index input out of range at a run", function()
+      local m = fmod(function(x, i) return x:index_select(1, i) end)
+      local x = lucid.randn({5, 2}, {dtype = dt})
+      local fast = m:compile(x, lucid.tensor({1, 2}, {dtype = "int64"}))
+      local ok, err = pcall(fast, x, lucid.tensor({1, 9}, {dtype = "int64"}))
+      assert.is_false(ok)
+      assert.matches("index 9 is out of range", err, 1, true)
+    end)
+  end)
 end
+
+describe("compiled ops: what stays refused", function()
+  it("names an op without a replay", function()
+    local m = fmod(function(x) return lucid.linalg.det(x:exp()) end)
+    local ok, err = pcall(function() return m:compile(lucid.randn(3, 3)) end)
+    assert.is_false(ok)
+    assert.matches("LinalgDet cannot be compiled yet", err, 1, true)
+  end)
+
+  it("refuses indices no plan recomputes (sort's), naming them", function()
+    local m = fmod(function(x) return lucid.sort(x) end)
+    local ok, err = pcall(function() return m:compile(lucid.randn(5)) end)
+    assert.is_false(ok)
+    assert.matches("made by argsort, sort or topk", err, 1, true)
+  end)
+
+  it("refuses a mask selection (its shape depends on the values)", function()
+    local m = fmod(function(x) return x[x:gt(0)] end)
+    local ok, err = pcall(function() return m:compile(lucid.randn(5)) end)
+    assert.is_false(ok)
+    assert.matches("nonzero", err)
+  end)
+end)
 
 describe("compiled masks: outside the graph", function()
   it("leaves masks outside the graph", function()
