@@ -319,6 +319,7 @@ static int rule_amax(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_norm(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_softmax(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_cumsum(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int replay_reduce(lc_ctx *ctx, lc_node *n);
 
 enum {
 #define REDUCE(name, ...) RD_##name,
@@ -339,9 +340,10 @@ typedef struct rd_op {
 
 static const rd_op RD[] = {
 #define REDUCE(name, Bw, kernel, saves, rule)                                      \
-  [RD_##name] = {{{#Bw "Backward", rule}, RD_##name}, kernel, SAVES_##saves},
+  [RD_##name] = {{{#Bw "Backward", rule}, RD_##name, replay_reduce}, kernel, SAVES_##saves},
+/* indices: a node only while tracing (lc__finish_nograd), named for the plan */
 #define REDUCE_NONDIFF(name, reason, kernel)                                       \
-  [RD_##name] = {{{NULL, NULL}, RD_##name}, kernel, SAVES_N},
+  [RD_##name] = {{{#name, NULL}, RD_##name, replay_reduce}, kernel, SAVES_N},
 #include "reduce.def"
 };
 _Static_assert(sizeof RD / sizeof RD[0] == RD_COUNT, "a reduce row without its table entry");
@@ -431,6 +433,17 @@ static lc_tensor *reduce(lc_ctx *ctx, int op, lc_tensor *a, int dim, int keepdim
   }
   if (idx) {
     lc_tensor *in[1] = {a};
+    /* while tracing the indices are a node of their own (argmax's), so that
+     * a plan reading them replays them; max's replay refreshes its copy */
+    int iop = op == RD_min || op == RD_argmin ? RD_argmin : RD_argmax;
+    if (!(ix = lc__finish_nograd(ctx, ix, &RD[iop].d.def, 1, in))) {
+      lc_tensor_release(out);
+      return NULL;
+    }
+    if (ix->node) {
+      ix->node->p.reduce.dim = dim;
+      ix->node->p.reduce.keepdim = keepdim;
+    }
     out = RD[op].d.def.backward ? lc__finish(ctx, out, &RD[op].d.def, 1, in) : out;
     if (out && out->node) {
       out->node->p.reduce.dim = dim;
@@ -1168,6 +1181,9 @@ static lc_tensor *int_reduce(lc_ctx *ctx, int op, lc_tensor *a, int dim, int kee
       if (k) k[o * sp.inner + i] = at;
     }
   lc_tensor_release(c);
+  /* computed without a node (no replay for integer reductions yet) */
+  lc__trace_opaque(ctx, out, "an integer reduction");
+  lc__trace_opaque(ctx, ix, "an integer reduction");
   if (is_ext && a->dtype != LC_INT64) {  /* max and min keep the dtype */
     lc_tensor *v = lc_to_dtype(ctx, out, a->dtype);
     lc_tensor_release(out);
@@ -1192,4 +1208,43 @@ static lc_tensor *int_input(lc_ctx *ctx, int op, lc_tensor *a, int dim, int keep
     r = reduce(ctx, op, f, dim, keepdim, p, idx);
   lc_tensor_release(f);
   return r;
+}
+
+/* ---- replay (plan.c) ---------------------------------------------------------------- */
+
+/* The forward's kernel again, into the node's output (a keepdim result is
+ * a view with the reduced layout) and, for max and min over a dim, into the
+ * indices the rule reads (saved[0]). */
+static int replay_reduce(lc_ctx *ctx, lc_node *n) {
+  int op = LC__OP(n), dim = n->p.reduce.dim;
+  lc_tensor *a = n->inputs[0], *out = n->out;
+  if (op == RD_sum || op == RD_mean) {
+    if (dim < 0) {
+      double s = lc__k_sum_all(a);
+      if (op == RD_mean) s /= (double)a->numel;
+      store(out->dtype, (char *)lc_tensor_data(out), 0, s);
+      return 1;
+    }
+    lc_tensor h = *out;  /* out without the kept dim */
+    h.ndim = a->ndim - 1;
+    for (int i = 0, k = 0; i < a->ndim; i++)
+      if (i != dim) h.shape[k++] = a->shape[i];
+    lc__contig_strides(h.ndim, h.shape, h.strides);
+    lc__k_sum_dim(&h, a, dim, op == RD_mean ? 1.0 / (double)a->shape[dim] : 1.0);
+    return 1;
+  }
+  if (op == RD_softmax || op == RD_log_softmax || op == RD_cumsum) {
+    for_blocks(RD[op].kernel, a, dim, lc_tensor_data(out), NULL, 1, 0.0);
+    return 1;
+  }
+  lc_tensor flat, *hold;
+  const lc_tensor *src = source(ctx, a, dim, &flat, &hold);
+  if (!src) return 0;
+  int is_arg = op == RD_argmax || op == RD_argmin;
+  const lc_tensor *ix = is_arg ? out
+                        : (op == RD_max || op == RD_min) && dim >= 0 ? n->saved[0] : NULL;
+  for_blocks(RD[op].kernel, src, dim < 0 ? 0 : dim, is_arg ? NULL : lc_tensor_data(out),
+             ix ? (int64_t *)lc_tensor_data(ix) : NULL, 0, n->p.reduce.p);
+  lc_tensor_release(hold);
+  return 1;
 }
