@@ -113,6 +113,14 @@ for _, dt in ipairs(DTYPES) do
       check(ep, function() return {lucid.randint(1, 7, {7}, {dtype = "int64"})} end, "Where")
     end)
 
+    it("t[index] with an int64 index that is the plan's input", function()
+      check(fmod(function(x, i) return x[i]:exp() end), function()
+        local sign = lucid.tensor({{1, -1, 1}, {-1, 1, 1}}, {dtype = "int64"})
+        return {lucid.randn({5, 2}, {dtype = dt}),
+                lucid.randint(1, 6, {2, 3}, {dtype = "int64"}) * sign}
+      end, "IndexSelect")
+    end)
+
     it("an index input out of range at a run", function()
       local m = fmod(function(x, i) return x:index_select(1, i) end)
       local x = lucid.randn({5, 2}, {dtype = dt})
