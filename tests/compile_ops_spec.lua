@@ -151,6 +151,16 @@ for _, dt in ipairs(DTYPES) do
       it(r[1], function() check(fmod(r[2]), randn(dt, 3, 5), r[1]) end)
     end
 
+    it("integer and mask reductions: any, all, count_nonzero, sum, max", function()
+      check(fmod(function(x) return x:gt(0):any(2) end), randn(dt, 3, 5), "Amax")
+      check(fmod(function(x) return x:gt(0):all() end), randn(dt, 3, 5), "Amin")
+      check(fmod(function(x) return x:gt(0):count_nonzero(1) end), randn(dt, 3, 5), "Sum")
+      check(fmod(function(x) return x:gt(0):long():cumsum(2) end), randn(dt, 3, 5), "Cumsum")
+      check(fmod(function(x, i) local v, k = i:max(1) return v, k, i:argmin() end), function()
+        return {lucid.randn({2}, {dtype = dt}), lucid.randint(1, 9, {4, 3}, {dtype = "int64"})}
+      end, "argmin")
+    end)
+
     it("max and min over a dim: values and indices", function()
       check(fmod(function(x) local v, i = x:max(2) return v, i end), randn(dt, 4, 3), "Max")
       local fast = check(fmod(function(x) local _, i = x:min(1, true) return i end),
