@@ -46,9 +46,10 @@ REPL     := $(B)/bin/lucid
 # The C tests of the Lua side run against every LUA; the core's own tests,
 # the C++ host (through the installed lua5.4 pkg-config) and the REPL (a Lua
 # 5.4 program) belong to the default build.
-HOST_TESTS := $(B)/tests/readme_host $(B)/tests/test_states $(B)/tests/test_game $(B)/tests/test_threads
+HOST_TESTS := $(B)/tests/readme_host $(B)/tests/test_states $(B)/tests/test_game $(B)/tests/test_threads \
+              $(B)/tests/test_plan_game
 ifeq ($(LUA),lua5.4)
-CTESTS   := $(B)/tests/test_core $(B)/tests/test_kernels $(HOST_TESTS) $(B)/tests/readme_host_cpp $(B)/tests/test_repl
+CTESTS   := $(B)/tests/test_core $(B)/tests/test_kernels $(B)/tests/test_gemm $(HOST_TESTS) $(B)/tests/readme_host_cpp $(B)/tests/test_repl
 REPL_T   := $(REPL)
 else
 CTESTS   := $(HOST_TESTS)
@@ -102,6 +103,10 @@ $(B)/tests/test_kernels: tests/core/test_kernels.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(BLAS_LIBS)
 
+$(B)/tests/test_gemm: tests/core/test_gemm.c $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(BLAS_LIBS)
+
 $(B)/tests/test_states: tests/host/test_states.c tests/check.h $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ilua -o $@ $< $(STATIC) $(LUA_LIBS) $(BLAS_LIBS)
@@ -131,6 +136,11 @@ $(B)/tests/readme_host_cpp: $(B)/tests/readme_host.c $(STATIC) $(SHARED) $(REPL)
 $(B)/tests/test_game: tests/host/game.c $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ilua -o $@ $< $(STATIC) $(LUA_LIBS) $(BLAS_LIBS)
+
+# The same game with 1000 agents, the model compiled and run from C (lucid_plan_run).
+$(B)/tests/test_plan_game: tests/host/plan_game.c $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ilua -pthread -o $@ $< $(STATIC) $(LUA_LIBS) $(BLAS_LIBS)
 
 # The `lucid` command: a Lua 5.4 interpreter with the library preloaded, and a REPL.
 $(REPL): lua/lucid_repl.c $(STATIC)
@@ -166,9 +176,11 @@ ctest: $(CTESTS) $(REPL_T)
 ifeq ($(LUA),lua5.4)
 	$(B)/tests/test_core
 	$(B)/tests/test_kernels
+	$(B)/tests/test_gemm
 endif
 	cd tests/host && $(RUN_ENV) $(CURDIR)/$(B)/tests/test_states
 	cd tests/host && $(CURDIR)/$(B)/tests/test_game 300
+	cd tests/host && $(CURDIR)/$(B)/tests/test_plan_game 200
 	$(B)/tests/test_threads
 	$(B)/tests/readme_host
 ifeq ($(LUA),lua5.4)
@@ -204,16 +216,36 @@ charrnn: $(MODULE)
 pytorch-models: $(MODULE)
 	$(RUN_ENV) $(LUA) scripts/pytorch_models.lua --steps 300 --out $(B)/pytorch_models
 
-# Every workload of issue 6 through the public API, beside PyTorch (when
-# Debian's python3-torch is there) in the same run; prints a table and writes
-# it to build/bench.md. Reported, never asserted.
-# From the default build, the batch-1 rows are also timed under LuaJIT.
+# Every workload of issues 6 and 14 through the public API, beside PyTorch (when
+# Debian's python3-torch is there) and ONNX Runtime (when node and npm's
+# onnxruntime-node are: `make bench-deps` installs it under build/node) in the
+# same run, with the limits of scripts/bench's C programs and a game loop's
+# frame times; prints the tables and writes them to build/bench.md. Reported,
+# never asserted. From the default build, the batch-1 rows are also timed under LuaJIT.
+BENCH_PROGS := $(B)/bench/gemv_chain $(B)/bench/memcopy $(B)/bench/game_loop
+ORT_NODE    ?= onnxruntime-node
 bench: deps
-	@$(MAKE) --no-print-directory $(MODULE)
+	@$(MAKE) --no-print-directory $(MODULE) $(BENCH_PROGS)
 ifeq ($(LUA),lua5.4)
 	@$(MAKE) --no-print-directory LUA=luajit build/luajit/lucid/core.so
 endif
-	$(RUN_ENV) $(LUA) scripts/bench/run.lua $(CURDIR)/$(B) $(CURDIR)/build/luajit
+	$(RUN_ENV) ORT_MODULES=$(CURDIR)/build/node/node_modules \
+	  $(LUA) scripts/bench/run.lua $(CURDIR)/$(B) $(CURDIR)/build/luajit
+
+$(B)/bench/gemv_chain $(B)/bench/memcopy: $(B)/bench/%: scripts/bench/%.c scripts/bench/timing.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_CFLAGS) -o $@ $< $(BLAS_LIBS)
+
+$(B)/bench/game_loop: scripts/bench/game_loop.c scripts/bench/timing.h $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ilua -o $@ $< $(STATIC) $(LUA_LIBS) $(BLAS_LIBS)
+
+# ONNX Runtime for bench's column, from npm (--ignore-scripts: the package's
+# CPU library comes inside it, nothing else is downloaded), under build/node.
+.PHONY: bench-deps
+bench-deps:
+	mkdir -p build/node
+	npm install --prefix build/node --ignore-scripts --no-audit --no-fund $(ORT_NODE)
 
 # Every LUA installs its module under its own version's paths (LuaJIT: 5.1's).
 # The C-host library, lucid.pc, the headers and the `lucid` command (a Lua 5.4

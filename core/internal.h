@@ -92,8 +92,10 @@ typedef struct lc__opdef {
    * arguments as they are now: what a compiled plan runs (plan.c). It
    * writes only n->out's elements (and what n saved for its rule, when the
    * rule reads more than the inputs and output); it records nothing, bumps
-   * no version and allocates only scratch from ctx, which is the plan's own
-   * context. NULL: the op cannot be compiled. */
+   * no version, allocates only scratch from ctx, which is the plan's own
+   * context, and retains or releases no tensor it did not make (a plan may
+   * run on another thread than the one owning its parameters, and reference
+   * counts are not atomic). NULL: the op cannot be compiled. */
   int (*replay)(lc_ctx *ctx, lc_node *n);
 } lc__opdef;
 #define LC__OP(n) (((const lc__opdef *)(n)->def)->op)
@@ -343,6 +345,22 @@ void lc__k_inplace(lc_inplace_op op, lc_tensor *t, const lc_tensor *a, const int
 float lc__tanh1f(float x);
 void lc__tanh_f32(int64_t n, float *o, const float *a, int allow_simd);  /* o[n] = tanh(a[n]) */
 int lc__tanh_f32_simd_available(void);
+
+/* ---- gemm.c: float32 c = act(a b^T + bias), Linear's forward with its activation ----
+ * c (m, n; ldc) = act(a (m, k; lda) @ b (n, k; ldb)^T + bias (n, or NULL)).
+ * c must not overlap a, b or bias. The path (OpenBLAS or an AVX2 kernel) is
+ * chosen by shape; results agree across paths to float32 rounding, and the
+ * activations equal lc_relu/lc_tanh/lc_sigmoid applied after, bit for bit.
+ * Allocates nothing (16 KB of stack), so any thread may call it. */
+typedef enum { LC__ACT_NONE, LC__ACT_RELU, LC__ACT_TANH, LC__ACT_SIGMOID } lc__act;
+void lc__sgemm_nt(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b,
+                  int64_t ldb, const float *bias, lc__act act, float *c, int64_t ldc);
+/* Tests and measurements: the plain C path for every shape (on = 1), or one
+ * path forced (0 portable, 1 OpenBLAS, 2 dot, 3 packed; 2 and 3 need AVX2+FMA). */
+void lc__sgemm_force_portable(int on);
+void lc__sgemm_nt_path(int path, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                       const float *b, int64_t ldb, const float *bias, lc__act act, float *c,
+                       int64_t ldc);
 
 /* ---- conv.c: im2col and col2im, for the layers that slide a window ----
  * One image (c, h, w) at a time, float32 or float64. The geometry is

@@ -69,6 +69,13 @@ const char *lc_plan_error(const lc_plan *p);   /* why the last run failed */
  * values refuses a backward: for the tracing context's own thread, after a
  * run (lc_plan_run itself leaves that context alone). */
 void lc_plan_wrote(lc_plan *p);
+/* Training through a plan, on the tracing context's thread, after
+ * lc_plan_run: a new tensor with output 0's values whose one node
+ * differentiates the whole plan (each step's own rule, last to first): its
+ * gradient reaches the parameters that require grad, and xs[i] (the tensor
+ * the caller copied into input i, or NULL) when it requires grad. The
+ * result's backward must come before the plan's next run (refused after). */
+lc_tensor *lc_plan_record(lc_plan *p, lc_tensor **xs);
 int lc_plan_ninputs(const lc_plan *p);
 int lc_plan_noutputs(const lc_plan *p);
 lc_tensor *lc_plan_input(const lc_plan *p, int i);   /* borrowed, contiguous */

@@ -113,12 +113,17 @@ static int matmul_into(lc_ctx *ctx, lc_tensor *a, lc_tensor *b, int nb, const in
   int an = a->ndim, bn = b->ndim;
   int64_t n = a->shape[an - 2], k = a->shape[an - 1], m = b->shape[bn - 1];
   int64_t ast[LC_MAX_DIMS], bst[LC_MAX_DIMS];
-  lc_tensor *ac = blas_ready(a) ? (lc_tensor_retain(a), a) : lc__contig_raw(ctx, a);
-  lc_tensor *bc = ac ? (blas_ready(b) ? (lc_tensor_retain(b), b) : lc__contig_raw(ctx, b)) : NULL;
-  if (!bc) {
-    lc_tensor_release(ac);
+  /* copies only where BLAS needs them; the operands themselves are not
+   * retained, as a plan's replay may run this on another thread than the
+   * one that owns them (reference counts are not atomic) */
+  lc_tensor *acopy = blas_ready(a) ? NULL : lc__contig_raw(ctx, a);
+  lc_tensor *bcopy = blas_ready(b) ? NULL : lc__contig_raw(ctx, b);
+  if ((!acopy && !blas_ready(a)) || (!bcopy && !blas_ready(b))) {
+    lc_tensor_release(acopy);
+    lc_tensor_release(bcopy);
     return 0;
   }
+  lc_tensor *ac = acopy ? acopy : a, *bc = bcopy ? bcopy : b;
   int64_t batches = 1;
   for (int i = 0; i < nb; i++) batches *= bshape[i];
   size_t es = lc_dtype_size(a->dtype);
@@ -147,8 +152,8 @@ static int matmul_into(lc_ctx *ctx, lc_tensor *a, lc_tensor *b, int nb, const in
       }
     }
   }
-  lc_tensor_release(ac);
-  lc_tensor_release(bc);
+  lc_tensor_release(acopy);
+  lc_tensor_release(bcopy);
   return 1;
 }
 
@@ -284,13 +289,37 @@ static int linear_check(lc_ctx *ctx, const lc_tensor *x, const lc_tensor *w, con
   return 1;
 }
 
+/* float32 with w's rows contiguous (as a Linear's weight is) and a
+ * contiguous bias: gemm.c's kernels, the bias added in their epilogue.
+ * Returns 0 when the operands do not suit it (BLAS takes them), else 1
+ * (done). Allocates nothing and retains nothing: a plan's replay runs it. */
+static int linear_f32(lc_tensor *y, lc_tensor *xc, lc_tensor *w, lc_tensor *b) {
+  int64_t in = w->shape[1], outf = w->shape[0], rows = lc__leading_rows(xc);
+  int64_t ldw = outf == 1 ? in : w->strides[0];
+  if (!((w->strides[1] == 1 || in == 1) && ldw >= in && (!b || b->strides[0] == 1 || outf == 1)))
+    return 0;
+  if (rows == 0 || outf == 0) return 1;
+  /* (with in = 0, x and w may have no buffer: NULL, and the kernel reads none) */
+  lc__sgemm_nt(rows, outf, in, lc_tensor_data(xc), in, lc_tensor_data(w), ldw,
+               b ? lc_tensor_data(b) : NULL, LC__ACT_NONE, lc_tensor_data(y), outf);
+  return 1;
+}
+
 /* y (rows, out) = x (rows, in) @ w^T (in, out) + b, y contiguous. Allocates
  * only when x or w must be copied to suit BLAS (never for contiguous ones). */
 static int linear_into(lc_ctx *ctx, lc_tensor *y, lc_tensor *x, lc_tensor *w, lc_tensor *b) {
   int64_t in = w->shape[1], outf = w->shape[0];
-  lc_tensor *xc = lc__contig_raw(ctx, x);
-  lc_tensor *wc = xc ? (blas_ready(w) ? (lc_tensor_retain(w), w) : lc__contig_raw(ctx, w)) : NULL;
-  if (wc) {
+  /* copies only where needed, nothing retained (see matmul_into) */
+  lc_tensor *xo = lc_tensor_is_contiguous(x) ? NULL : lc__contig_raw(ctx, x);
+  if (!xo && !lc_tensor_is_contiguous(x)) return 0;
+  if (x->dtype == LC_FLOAT32 && linear_f32(y, xo ? xo : x, w, b)) {
+    lc_tensor_release(xo);
+    return 1;
+  }
+  lc_tensor *wo = blas_ready(w) ? NULL : lc__contig_raw(ctx, w);
+  int ok = wo || blas_ready(w);
+  lc_tensor *xc = xo ? xo : x, *wc = wo ? wo : w;
+  if (ok) {
     if (b) {  /* every row starts as the bias; GEMM adds (beta = 1). Not lc_copy_: a
                  plan's replay must not move the versions of the traced context */
       int64_t sb[LC_MAX_DIMS];
@@ -303,9 +332,9 @@ static int linear_into(lc_ctx *ctx, lc_tensor *y, lc_tensor *x, lc_tensor *w, lc
     lc__k_gemm(x->dtype, 0, !wt, lc__leading_rows(x), outf, in, 1.0, lc_tensor_data(xc), in,
                lc_tensor_data(wc), ldw, b ? 1.0 : 0.0, lc_tensor_data(y), outf);
   }
-  lc_tensor_release(xc);
-  lc_tensor_release(wc);
-  return wc != NULL;
+  lc_tensor_release(xo);
+  lc_tensor_release(wo);
+  return ok;
 }
 
 lc_tensor *lc_linear(lc_ctx *ctx, lc_tensor *x, lc_tensor *w, lc_tensor *b) {
@@ -323,8 +352,11 @@ lc_tensor *lc_linear(lc_ctx *ctx, lc_tensor *x, lc_tensor *w, lc_tensor *b) {
 lc_status lc_linear_out(lc_ctx *ctx, lc_tensor *out, lc_tensor *x, lc_tensor *w, lc_tensor *b) {
   int64_t shape[LC_MAX_DIMS];
   lc_tensor *inputs[3] = {x, w, b};
-  if (!linear_check(ctx, x, w, b, shape) ||
-      !lc__check_out(ctx, out, x->dtype, x->ndim, shape, b ? 3 : 2, inputs) ||
+  if (!linear_check(ctx, x, w, b, shape)) return ctx->status;
+  if (out->storage == x->storage || out->storage == w->storage ||
+      (b && out->storage == b->storage))  /* a GEMM cannot read what it writes */
+    return lc__fail(ctx, LC_EARG, "out must not share its elements with an operand");
+  if (!lc__check_out(ctx, out, x->dtype, x->ndim, shape, b ? 3 : 2, inputs) ||
       !linear_into(ctx, out, x, w, b))
     return ctx->status;
   return LC_OK;

@@ -13,6 +13,13 @@
 
 typedef struct lc__trace lc__trace;
 
+/* A recorded node and its output then (an in-place write may move the node
+ * to another header later), both retained. */
+typedef struct traced {
+  lc_node *n;
+  lc_tensor *out;
+} traced;
+
 typedef struct opaque_t {
   lc_tensor *t;        /* retained */
   const char *what;
@@ -21,7 +28,7 @@ typedef struct opaque_t {
 struct lc__trace {
   uint64_t start_id;     /* tensors with larger ids were made during the trace */
   uint64_t start_clock;  /* a write later than this happened during the trace */
-  lc_node **nodes;       /* retained, with their outputs, in the order recorded */
+  traced *ent;           /* in the order recorded */
   size_t n, cap;
   opaque_t *opq;
   size_t nopq, capopq;
@@ -30,12 +37,17 @@ struct lc__trace {
 };
 
 struct lc_plan {
+  int64_t refs;          /* the owner (lc_plan_free), plus one per recorded result */
+  uint64_t runs;         /* runs so far: a recorded result knows which run it is of */
   lc_ctx *run;           /* the plan's own context: scratch, errors */
   lc_ctx *owner;         /* the traced context (a reference) */
-  int nin, nout;
+  int nin, nout, capin, capout;
   lc_tensor **in, **out; /* retained */
-  int64_t nsteps;
+  int64_t nsteps, capsteps;
   lc_node **steps;       /* retained; each with its output (also retained) */
+  int nleaves, capleaves;
+  lc_tensor **leaves;    /* retained: the float tensors made before the trace that steps
+                            read (parameters): where a recorded result's gradient goes */
 };
 
 static int grow(lc_ctx *ctx, void **p, size_t *cap, size_t size) {
@@ -51,13 +63,14 @@ static int grow(lc_ctx *ctx, void **p, size_t *cap, size_t size) {
 
 void lc__trace_node(lc_ctx *ctx, lc_node *n) {
   lc__trace *tr = ctx->trace;
-  if (tr->n == tr->cap && !grow(ctx, (void **)&tr->nodes, &tr->cap, sizeof *tr->nodes)) {
+  if (tr->n == tr->cap && !grow(ctx, (void **)&tr->ent, &tr->cap, sizeof *tr->ent)) {
     tr->oom = 1;
     return;
   }
   n->refcount++;
   lc_tensor_retain(n->out);  /* the node's pointer to its output is weak */
-  tr->nodes[tr->n++] = n;
+  tr->ent[tr->n].n = n;
+  tr->ent[tr->n++].out = n->out;
 }
 
 void lc__trace_opaque(lc_ctx *ctx, lc_tensor *t, const char *what) {
@@ -91,13 +104,12 @@ lc_status lc_trace_begin(lc_ctx *ctx) {
 /* Drops the trace's lists; the nodes kept by a plan hold references of their own. */
 static void trace_free(lc_ctx *ctx, lc__trace *tr) {
   for (size_t i = 0; i < tr->n; i++) {
-    lc_tensor *out = tr->nodes[i]->out;
-    lc__node_release(tr->nodes[i]);
-    lc_tensor_release(out);
+    lc__node_release(tr->ent[i].n);
+    lc_tensor_release(tr->ent[i].out);
   }
   for (size_t i = 0; i < tr->nopq; i++) lc_tensor_release(tr->opq[i].t);
-  lc__free(ctx, tr->nodes, tr->cap * sizeof *tr->nodes);
-  lc__free(ctx, tr->opq, tr->capopq * sizeof *tr->opq);
+  if (tr->cap) lc__free(ctx, tr->ent, tr->cap * sizeof *tr->ent);
+  if (tr->capopq) lc__free(ctx, tr->opq, tr->capopq * sizeof *tr->opq);
   lc__free(ctx, tr, sizeof *tr);
 }
 
@@ -120,7 +132,7 @@ static void op_name(char *buf, size_t size, const lc_node *n) {
 
 static lc_node *producer(const lc__trace *tr, const lc_tensor *t, size_t before) {
   for (size_t i = before; i-- > 0;)
-    if (tr->nodes[i]->out == t) return tr->nodes[i];
+    if (tr->ent[i].n->out == t) return tr->ent[i].n;
   return NULL;
 }
 
@@ -140,10 +152,10 @@ static int is_input(int nin, lc_tensor **in, const lc_tensor *t) {
  * making them, or the trace's start for elements made before it (an
  * input, a parameter). A write after that is one a replay would not make. */
 static uint64_t first_use(const lc__trace *tr, const char *need, const lc_tensor *t) {
-  if (t->born <= tr->start_clock) return tr->start_clock;
+  if (t->id <= tr->start_id) return tr->start_clock;
   uint64_t first = UINT64_MAX;
   for (size_t i = 0; i < tr->n; i++) {
-    const lc_node *n = tr->nodes[i];
+    const lc_node *n = tr->ent[i].n;
     if (!need[i] || n->recorded_at >= first) continue;
     int touches = n->out->storage == t->storage;
     for (int k = 0; !touches && k < n->ninputs; k++)
@@ -156,13 +168,13 @@ static uint64_t first_use(const lc__trace *tr, const char *need, const lc_tensor
 /* Whether t, read by the plan (by step `at`, or as an output when at is
  * tr->n), is an input, a step's result or a constant; the reason otherwise. */
 static int check_source(lc_ctx *ctx, const lc__trace *tr, const char *need, size_t at, int nin,
-                        lc_tensor **in, const lc_tensor *t, const char *reader) {
+                        lc_tensor **in, const lc_tensor *t, const char *reader, int result) {
   char s[LC_SHAPE_STR];
   lc_shape_str(s, sizeof s, t->ndim, t->shape);
   if (t->storage->version > tr->start_clock && t->storage->version > first_use(tr, need, t)) {
-    lc__fail(ctx, LC_ESTATE, "%s uses a %s %s tensor that the forward wrote in place after it "
+    lc__fail(ctx, LC_ESTATE, "%s%s (%s %s) was written in place during the forward after it "
              "was made or read; a plan replays ops, not in-place writes: use the out-of-place "
-             "form", reader, lc_dtype_name(t->dtype), s);
+             "form", reader, result ? "'s result" : "", lc_dtype_name(t->dtype), s);
     return 0;
   }
   if (is_input(nin, in, t) || t->id <= tr->start_id || producer(tr, t, at)) return 1;
@@ -176,11 +188,11 @@ static int check_source(lc_ctx *ctx, const lc__trace *tr, const char *need, size
 
 static void mark_needed(const lc__trace *tr, char *need, size_t i) {
   need[i] = 1;
-  const lc_node *n = tr->nodes[i];
+  const lc_node *n = tr->ent[i].n;
   for (int k = 0; k < n->ninputs; k++) {
     if (!n->inputs[k]) continue;
     for (size_t j = i; j-- > 0;)
-      if (tr->nodes[j]->out == n->inputs[k]) {
+      if (tr->ent[j].n->out == n->inputs[k]) {
         if (!need[j]) mark_needed(tr, need, j);
         break;
       }
@@ -192,6 +204,25 @@ static lc_plan *plan_fail(lc_ctx *ctx, lc__trace *tr, char *need, lc_plan *p) {
   trace_free(ctx, tr);
   lc_plan_free(p);
   return NULL;
+}
+
+static int collect_leaves(lc_ctx *ctx, lc_plan *p, const lc__trace *tr) {
+  int cap = 0;
+  for (int64_t i = 0; i < p->nsteps; i++) cap += p->steps[i]->ninputs;
+  if (!(p->leaves = (lc_tensor **)lc__alloc(ctx, sizeof *p->leaves * (size_t)(cap ? cap : 1))))
+    return 0;
+  p->capleaves = cap ? cap : 1;
+  for (int64_t i = 0; i < p->nsteps; i++) {
+    const lc_node *n = p->steps[i];
+    for (int k = 0; k < n->ninputs; k++) {
+      lc_tensor *t = n->inputs[k];
+      if (!t || t->id > tr->start_id || !lc_dtype_is_float(t->dtype) ||
+          is_input(p->nin, p->in, t) || is_input(p->nleaves, p->leaves, t))
+        continue;
+      p->leaves[p->nleaves++] = lc__retained(t);
+    }
+  }
+  return 1;
 }
 
 lc_plan *lc_trace_end(lc_ctx *ctx, int nin, lc_tensor **in, int nout, lc_tensor **out) {
@@ -219,31 +250,31 @@ lc_plan *lc_trace_end(lc_ctx *ctx, int nin, lc_tensor **in, int nout, lc_tensor 
     }
   for (int o = 0; o < nout; o++)
     for (size_t j = tr->n; j-- > 0;)
-      if (tr->nodes[j]->out == out[o]) {
+      if (tr->ent[j].n->out == out[o]) {
         if (!need[j]) mark_needed(tr, need, j);
         break;
       }
   for (int o = 0; o < nout; o++) {
     char reader[32];
     snprintf(reader, sizeof reader, "output %d", o + 1);
-    if (!check_source(ctx, tr, need, tr->n, nin, in, out[o], reader))
+    if (!check_source(ctx, tr, need, tr->n, nin, in, out[o], reader, 0))
       return plan_fail(ctx, tr, need, NULL);
   }
   int64_t nsteps = 0;
   for (size_t i = 0; i < tr->n; i++) {
     if (!need[i]) continue;
-    lc_node *n = tr->nodes[i];
+    lc_node *n = tr->ent[i].n;
     char name[64], reader[96];
     op_name(name, sizeof name, n);
     if (!((const lc__opdef *)n->def)->replay) {
       lc__fail(ctx, LC_EARG, "%s cannot be compiled yet (no replay for it in the core)", name);
       return plan_fail(ctx, tr, need, NULL);
     }
-    if (!check_source(ctx, tr, need, i, nin, in, n->out, name))
+    if (!check_source(ctx, tr, need, i, nin, in, n->out, name, 1))
       return plan_fail(ctx, tr, need, NULL);
     for (int k = 0; k < n->ninputs; k++) {
       snprintf(reader, sizeof reader, "%s (input %d)", name, k + 1);
-      if (n->inputs[k] && !check_source(ctx, tr, need, i, nin, in, n->inputs[k], reader))
+      if (n->inputs[k] && !check_source(ctx, tr, need, i, nin, in, n->inputs[k], reader, 0))
         return plan_fail(ctx, tr, need, NULL);
     }
     nsteps++;
@@ -251,12 +282,16 @@ lc_plan *lc_trace_end(lc_ctx *ctx, int nin, lc_tensor **in, int nout, lc_tensor 
   lc_plan *p = (lc_plan *)lc__alloc(ctx, sizeof *p);
   if (!p) return plan_fail(ctx, tr, need, NULL);
   memset(p, 0, sizeof *p);
+  p->refs = 1;
   p->owner = ctx;
   ctx->refcount++;
+  p->capin = nin ? nin : 1;
+  p->capout = nout ? nout : 1;
+  p->capsteps = nsteps ? nsteps : 1;
   if (!(p->run = lc_ctx_new(ctx->alloc, ctx->alloc_ud)) ||
-      !(p->in = (lc_tensor **)lc__alloc(ctx, sizeof *p->in * (size_t)(nin ? nin : 1))) ||
-      !(p->out = (lc_tensor **)lc__alloc(ctx, sizeof *p->out * (size_t)(nout ? nout : 1))) ||
-      !(p->steps = (lc_node **)lc__alloc(ctx, sizeof *p->steps * (size_t)(nsteps ? nsteps : 1)))) {
+      !(p->in = (lc_tensor **)lc__alloc(ctx, sizeof *p->in * (size_t)p->capin)) ||
+      !(p->out = (lc_tensor **)lc__alloc(ctx, sizeof *p->out * (size_t)p->capout)) ||
+      !(p->steps = (lc_node **)lc__alloc(ctx, sizeof *p->steps * (size_t)p->capsteps))) {
     if (!p->run) lc__fail(ctx, LC_ENOMEM, "out of memory");
     return plan_fail(ctx, tr, need, p);
   }
@@ -266,11 +301,12 @@ lc_plan *lc_trace_end(lc_ctx *ctx, int nin, lc_tensor **in, int nout, lc_tensor 
   for (; p->nout < nout; p->nout++) p->out[p->nout] = lc__retained(out[p->nout]);
   for (size_t i = 0; i < tr->n; i++) {
     if (!need[i]) continue;
-    lc_node *n = tr->nodes[i];
+    lc_node *n = tr->ent[i].n;
     n->refcount++;
     lc_tensor_retain(n->out);
     p->steps[p->nsteps++] = n;
   }
+  if (!collect_leaves(ctx, p, tr)) return plan_fail(ctx, tr, need, p);
   /* The steps' outputs become plain buffers: their graphs were the trace's,
    * and the plan holds the nodes itself. */
   for (int64_t i = 0; i < p->nsteps; i++) {
@@ -290,6 +326,7 @@ lc_status lc_plan_run(lc_plan *p) {
   lc_ctx *run = p->run;
   run->status = LC_OK;
   run->err[0] = '\0';
+  p->runs++;
   for (int64_t i = 0; i < p->nsteps; i++) {
     lc_node *n = p->steps[i];
     if (!((const lc__opdef *)n->def)->replay(run, n)) {
@@ -316,8 +353,10 @@ const char *lc_plan_step_name(const lc_plan *p, int64_t i) {
 }
 
 void lc_plan_free(lc_plan *p) {
-  if (!p) return;
+  if (!p || --p->refs > 0) return;
   lc_ctx *ctx = p->owner;
+  for (int i = 0; i < p->nleaves; i++) lc_tensor_release(p->leaves[i]);
+  if (p->leaves) lc__free(ctx, p->leaves, sizeof *p->leaves * (size_t)p->capleaves);
   for (int64_t i = 0; i < p->nsteps; i++) {
     lc_tensor *o = p->steps[i]->out;
     lc__node_release(p->steps[i]);
@@ -325,10 +364,166 @@ void lc_plan_free(lc_plan *p) {
   }
   for (int i = 0; i < p->nin; i++) lc_tensor_release(p->in[i]);
   for (int i = 0; i < p->nout; i++) lc_tensor_release(p->out[i]);
-  lc__free(ctx, p->steps, sizeof *p->steps * (size_t)(p->nsteps ? p->nsteps : 1));
-  lc__free(ctx, p->in, sizeof *p->in * (size_t)(p->nin ? p->nin : 1));
-  lc__free(ctx, p->out, sizeof *p->out * (size_t)(p->nout ? p->nout : 1));
+  if (p->steps) lc__free(ctx, p->steps, sizeof *p->steps * (size_t)p->capsteps);
+  if (p->in) lc__free(ctx, p->in, sizeof *p->in * (size_t)p->capin);
+  if (p->out) lc__free(ctx, p->out, sizeof *p->out * (size_t)p->capout);
   if (p->run) lc_ctx_free(p->run);
   lc__free(ctx, p, sizeof *p);
   lc__ctx_unref(ctx);
+}
+
+/* ---- a recorded run: one node for the whole plan --------------------------------- */
+
+/* What a recorded result's node keeps: the plan (a reference), which run
+ * made the values the rule reads, and where each node input's gradient
+ * comes from: leaf l (l >= 0) or plan input -(w + 1). */
+typedef struct plan_rec {
+  lc_plan *p;
+  uint64_t run;
+  int n;
+  int which[];
+} plan_rec;
+
+static void rec_free(lc_ctx *ctx, void *user) {
+  plan_rec *r = (plan_rec *)user;
+  lc_plan_free(r->p);
+  lc__free(ctx, r, sizeof *r + sizeof r->which[0] * (size_t)r->n);
+}
+
+/* grads[*slot] += g, taking g. */
+static int accumulate(lc_ctx *ctx, lc_tensor **slot, lc_tensor *g) {
+  if (!*slot) {
+    *slot = g;
+    return 1;
+  }
+  return (*slot = lc__owned2(ctx, lc_add, *slot, g)) != NULL;
+}
+
+static int64_t step_of(const lc_plan *p, int64_t before, const lc_tensor *t) {
+  for (int64_t j = before; j-- > 0;)
+    if (p->steps[j]->out == t) return j;
+  return -1;
+}
+
+static int index_of(int n, lc_tensor *const *list, const lc_tensor *t) {
+  for (int i = 0; i < n; i++)
+    if (list[i] == t) return i;
+  return -1;
+}
+
+/* The steps' own rules, last to first, over the values of the run that
+ * made the result (the plan's buffers and what its nodes saved). The rules
+ * compute a gradient only for inputs that require grad: for the run of the
+ * rule, the steps' outputs and the inputs that need one say they do. */
+static int rule_plan(lc_ctx *ctx, lc_node *node, lc_tensor *g, lc_tensor **grads) {
+  plan_rec *r = (plan_rec *)node->user;
+  lc_plan *p = r->p;
+  if (p->runs != r->run) {
+    lc__fail(ctx, LC_ESTATE, "the compiled model ran again after this result was computed, so "
+             "the values its gradient needs are gone: call backward before the next call (or "
+             "call the model itself)");
+    return 0;
+  }
+  if (lc_ctx_grad_enabled(ctx)) {
+    lc__fail(ctx, LC_ESTATE, "a compiled model's gradient cannot be differentiated again "
+             "(create_graph): call the model itself");
+    return 0;
+  }
+  size_t nslots = (size_t)(p->nsteps + p->nin + p->nleaves);
+  lc_tensor **gs = (lc_tensor **)lc__alloc(ctx, sizeof *gs * nslots);
+  if (!gs) return 0;
+  memset(gs, 0, sizeof *gs * nslots);
+  lc_tensor **gin = gs + p->nsteps, **gleaf = gin + p->nin;
+  for (int64_t i = 0; i < p->nsteps; i++) p->steps[i]->out->requires_grad = 1;
+  for (int k = 0; k < r->n; k++)
+    if (r->which[k] < 0) p->in[-r->which[k] - 1]->requires_grad = 1;
+  int ok = 1;
+  int64_t top = step_of(p, p->nsteps, p->out[0]);
+  int w = index_of(p->nin, p->in, p->out[0]);
+  if (top >= 0) gs[top] = lc__retained(g);
+  else if (w >= 0) gin[w] = lc__retained(g);
+  for (int64_t i = top; ok && i >= 0; i--) {
+    lc_node *n = p->steps[i];
+    if (!gs[i]) continue;
+    lc_tensor *inline_g[LC_NODE_INLINE_INPUTS] = {NULL}, **ig = inline_g;
+    if (n->ninputs > LC_NODE_INLINE_INPUTS &&
+        !(ig = (lc_tensor **)lc__alloc(ctx, sizeof *ig * (size_t)n->ninputs))) {
+      ok = 0;
+      break;
+    }
+    memset(ig, 0, sizeof *ig * (size_t)n->ninputs);
+    ok = n->def->backward(ctx, n, gs[i], ig);
+    for (int k = 0; k < n->ninputs; k++) {
+      lc_tensor *t = n->inputs[k];
+      if (!ig[k]) continue;
+      int64_t j = ok && t ? step_of(p, i, t) : -1;
+      int q = ok && t && j < 0 ? index_of(p->nin, p->in, t) : -1;
+      int l = ok && t && j < 0 && q < 0 ? index_of(p->nleaves, p->leaves, t) : -1;
+      if (j >= 0) ok = accumulate(ctx, &gs[j], ig[k]);
+      else if (q >= 0) ok = accumulate(ctx, &gin[q], ig[k]);
+      else if (l >= 0) ok = accumulate(ctx, &gleaf[l], ig[k]);
+      else lc_tensor_release(ig[k]);  /* a constant's */
+    }
+    if (ig != inline_g) lc__free(ctx, ig, sizeof *ig * (size_t)n->ninputs);
+    lc_tensor_release(gs[i]);
+    gs[i] = NULL;
+  }
+  for (int k = 0; ok && k < r->n; k++) {
+    lc_tensor **slot = r->which[k] >= 0 ? &gleaf[r->which[k]] : &gin[-r->which[k] - 1];
+    grads[k] = *slot;
+    *slot = NULL;
+  }
+  for (size_t i = 0; i < nslots; i++) lc_tensor_release(gs[i]);
+  lc__free(ctx, gs, sizeof *gs * nslots);
+  for (int64_t i = 0; i < p->nsteps; i++) p->steps[i]->out->requires_grad = 0;
+  for (int i = 0; i < p->nin; i++) p->in[i]->requires_grad = 0;
+  return ok;
+}
+
+static const lc__opdef PLAN_DEF = {{"CompiledBackward", rule_plan, 0}, 0, NULL};
+
+lc_tensor *lc_plan_record(lc_plan *p, lc_tensor **xs) {
+  lc_ctx *ctx = p->owner;
+  if (p->nout != 1) {
+    lc__fail(ctx, LC_EARG, "a plan records one output, this one has %d", p->nout);
+    return NULL;
+  }
+  const lc_tensor *o = p->out[0];
+  lc_tensor *y = lc_empty(ctx, o->dtype, o->ndim, o->shape);
+  if (!y) return NULL;
+  lc__k_copy(y, o, o->strides);
+  if (!ctx->grad_enabled || !lc_dtype_is_float(y->dtype)) return y;
+  int n = 0;
+  for (int l = 0; l < p->nleaves; l++) n += p->leaves[l]->requires_grad != 0;
+  for (int i = 0; xs && i < p->nin; i++) n += xs[i] && xs[i]->requires_grad;
+  if (n == 0) return y;
+  plan_rec *r = (plan_rec *)lc__alloc(ctx, sizeof *r + sizeof r->which[0] * (size_t)n);
+  lc_tensor *inline_in[8], **in = n <= 8 ? inline_in : (lc_tensor **)lc__alloc(ctx, sizeof *in * (size_t)n);
+  if (!r || !in) {
+    if (r) lc__free(ctx, r, sizeof *r + sizeof r->which[0] * (size_t)n);
+    if (in && in != inline_in) lc__free(ctx, in, sizeof *in * (size_t)n);
+    lc_tensor_release(y);
+    return NULL;
+  }
+  r->p = p;
+  r->run = p->runs;
+  r->n = 0;
+  for (int l = 0; l < p->nleaves; l++)
+    if (p->leaves[l]->requires_grad) {
+      in[r->n] = p->leaves[l];
+      r->which[r->n++] = l;
+    }
+  for (int i = 0; xs && i < p->nin; i++)
+    if (xs[i] && xs[i]->requires_grad) {
+      in[r->n] = xs[i];
+      r->which[r->n++] = -(i + 1);
+    }
+  p->refs++;
+  lc_status st = lc_attach_node(ctx, y, &PLAN_DEF.def, n, in, r, rec_free);
+  if (in != inline_in) lc__free(ctx, in, sizeof *in * (size_t)n);
+  if (st != LC_OK) {
+    lc_tensor_release(y);
+    return NULL;
+  }
+  return y;
 }

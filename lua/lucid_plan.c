@@ -10,6 +10,9 @@
  *                                        that input) and running; false, doing
  *                                        nothing, when an xi's shape or dtype
  *                                        differs (the caller traces again)
+ *   core._plan_record(plan, x1, ..., xn) -> as _plan_run, then a new tensor
+ *                                        with output 1's values and one node
+ *                                        for the whole plan; nil on a mismatch
  *   core._plan_input(plan, i), core._plan_output(plan, i) -> the buffers
  *   core._plan_steps(plan)            -> the steps' op names, in order
  */
@@ -73,19 +76,16 @@ static int l_trace_end(lua_State *L) {
   return 1;
 }
 
-static int l_plan_run(lua_State *L) {
-  const char *fname = lt_fn(L)->fname;
-  lc_plan *p = check_plan(L, 1, fname);
+/* Copies the arguments from index 2 on into the plan's inputs and runs it:
+ * 0, doing nothing, when an argument's shape or dtype differs. */
+static int load_and_run(lua_State *L, lc_plan *p, const char *fname) {
   lc_ctx *ctx = LT_CTX(L);
   int n = lc_plan_ninputs(p);
   for (int i = 0; i < n; i++) {  /* check all before writing any */
     lc_tensor *x = lt_tensor_arg(L, i + 2, fname), *in = lc_plan_input(p, i);
     int same = x->dtype == in->dtype && x->ndim == in->ndim;
     for (int d = 0; same && d < x->ndim; d++) same = x->shape[d] == in->shape[d];
-    if (!same) {
-      lua_pushboolean(L, 0);
-      return 1;
-    }
+    if (!same) return 0;
   }
   for (int i = 0; i < n; i++) {
     lc_tensor *x = lt_check(L, i + 2), *in = lc_plan_input(p, i);
@@ -93,8 +93,25 @@ static int l_plan_run(lua_State *L) {
   }
   if (lc_plan_run(p) != LC_OK) return lt_error(L, "%s: %s", fname, lc_plan_error(p));
   lc_plan_wrote(p);
-  lua_pushboolean(L, 1);
   return 1;
+}
+
+static int l_plan_run(lua_State *L) {
+  const char *fname = lt_fn(L)->fname;
+  lua_pushboolean(L, load_and_run(L, check_plan(L, 1, fname), fname));
+  return 1;
+}
+
+/* core._plan_record(plan, x1, ..., xn) -> a new tensor with output 1's values and one node
+ * for the whole plan (lc_plan_record), or nil when a shape differs. */
+static int l_plan_record(lua_State *L) {
+  const char *fname = lt_fn(L)->fname;
+  lc_plan *p = check_plan(L, 1, fname);
+  if (!load_and_run(L, p, fname)) return 0;
+  int n = lc_plan_ninputs(p);
+  lc_tensor **xs = (lc_tensor **)lua_newuserdatauv(L, sizeof *xs * (size_t)(n ? n : 1), 0);
+  for (int i = 0; i < n; i++) xs[i] = lt_check(L, i + 2);
+  return lt_push(L, LT_CTX(L), lc_plan_record(p, xs), fname);
 }
 
 static lc_tensor *retained(lc_tensor *t) {
@@ -135,6 +152,7 @@ static const lt_reg fns[] = {
   {"_trace_abort", "nn.Module:compile", l_trace_abort, NULL, LT_MODULE},
   {"_trace_end", "nn.Module:compile", l_trace_end, NULL, LT_MODULE},
   {"_plan_run", "lucid.Compiled", l_plan_run, NULL, LT_MODULE},
+  {"_plan_record", "lucid.Compiled", l_plan_record, NULL, LT_MODULE},
   {"_plan_input", "lucid.Compiled:input", l_plan_input, NULL, LT_MODULE},
   {"_plan_output", "lucid.Compiled:output", l_plan_output, NULL, LT_MODULE},
   {"_plan_steps", "lucid.Compiled:steps", l_plan_steps, NULL, LT_MODULE},

@@ -37,6 +37,12 @@ describe("README", function()
     assert.truthy(out:find("(fc1): Linear(in_features=4, out_features=8, bias=true)", 1, true), out)
   end)
 
+  it("Compiled models runs and matches the model", function()
+    local ok, out = run_lua(block("Compiled models", "lua"))
+    assert.is_true(ok, out)
+    assert.are.equal("Linear Tanh Linear Tanh\ntrue\n", out)
+  end)
+
   it("Train a model reaches its accuracy with int64 class targets and saves its weights", function()
     -- (the block's locals are in scope after it: a line appended reads them)
     local ok, out = run_lua(block("Train a model", "lua") .. '\nprint("targets", y.dtype, pred.dtype)\n')

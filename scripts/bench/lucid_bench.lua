@@ -80,7 +80,9 @@ end
 
 local W, ORDER = {}, {"tiny_train", "tiny_infer", "tiny_infer_reuse", "linear_train",
   "tanh_big", "mlp_train", "mlp_infer", "mlp_infer_reuse", "sort_1m", "topk_1m",
-  "encoder_layer_train", "conv2d_train", "lstm_train", "charrnn_step"}
+  "encoder_layer_train", "conv2d_train", "lstm_train", "charrnn_step", "agents_infer",
+  "agents_infer_reuse", "mlp64_infer", "mlp64_infer_reuse", "tanh_fwd", "tiny_infer_compiled",
+  "mlp_infer_compiled", "agents_infer_compiled", "mlp64_infer_compiled"}
 
 -- 1. Sequential(Linear(4,8), Tanh, Linear(8,2)), batch 1, forward + backward
 function W.tiny_train()
@@ -211,6 +213,59 @@ function W.charrnn_step()
     opt:step()
   end
 end
+
+-- 12. 1000 agents x MLP 32-64-64-8 (Tanh), one batched forward under no_grad (a
+-- game's per-frame policy for all its agents at once); and with reuse_buffers
+local AGENTS = 1000
+local function agents_mlp()
+  return nn.Sequential(nn.Linear(32, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(),
+    nn.Linear(64, 8))
+end
+function W.agents_infer()
+  local model, x = agents_mlp(), lucid.randn(AGENTS, 32)
+  return function() model(x) end, true
+end
+function W.agents_infer_reuse()
+  local model, x = agents_mlp(), lucid.randn(AGENTS, 32)
+  model:reuse_buffers()
+  return function() model(x) end, true
+end
+
+-- 13. MLP 784-256-256-10, batch 64, forward under no_grad; and with reuse_buffers
+function W.mlp64_infer()
+  local model, x = mlp(), lucid.randn(64, 784)
+  return function() model(x) end, true
+end
+function W.mlp64_infer_reuse()
+  local model, x = mlp(), lucid.randn(64, 784)
+  model:reuse_buffers()
+  return function() model(x) end, true
+end
+
+-- 14. tanh forward over 16M float32 into a kept output: the kernel against the
+-- memory bandwidth (a copy of as many floats, timed by memcopy.c)
+function W.tanh_fwd()
+  local n = 16 * 1024 * 1024
+  local x, y = lucid.randn(n), lucid.empty(n)
+  return function() lucid.tanh(x, y) end, true
+end
+
+-- 2, 6, 12, 13 compiled: the same forwards through model:compile(x), traced once
+-- (under no_grad, as they run) and replayed by one C call
+local function compiled(make, ...)
+  local shape = {...}
+  return function()
+    local model, x = make(), lucid.randn(shape)
+    local previous = lucid.set_grad_enabled(false)
+    local fast = model:compile(x)
+    lucid.set_grad_enabled(previous)
+    return function() fast(x) end, true
+  end
+end
+W.tiny_infer_compiled = compiled(tiny, 1, 4)
+W.mlp_infer_compiled = compiled(mlp, 1, 784)
+W.agents_infer_compiled = compiled(agents_mlp, AGENTS, 32)
+W.mlp64_infer_compiled = compiled(mlp, 64, 784)
 
 -- ---- main ----------------------------------------------------------------------------
 local function proc_status_kb(field)

@@ -199,9 +199,38 @@ def charrnn_step():
     return step, False
 
 
+# 12. 1000 agents x MLP 32-64-64-8 (Tanh), one batched forward under no_grad: a
+# game's per-frame policy for all its agents at once
+AGENTS = 1000
+
+
+def agents_mlp():
+    return nn.Sequential(nn.Linear(32, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(),
+                         nn.Linear(64, 8))
+
+
+def agents_infer():
+    model, x = agents_mlp(), torch.randn(AGENTS, 32)
+    return lambda: model(x), True
+
+
+# 13. MLP 784-256-256-10, batch 64, forward under no_grad
+def mlp64_infer():
+    model, x = mlp(), torch.randn(64, 784)
+    return lambda: model(x), True
+
+
+# 14. tanh forward over 16M float32 into a kept output (the memory-bandwidth row)
+def tanh_fwd():
+    n = 16 * 1024 * 1024
+    x, y = torch.randn(n), torch.empty(n)
+    return lambda: torch.tanh(x, out=y), True
+
+
 WORKLOADS = {f.__name__: f for f in
              (tiny_train, tiny_infer, linear_train, tanh_big, mlp_train, mlp_infer, sort_1m,
-              topk_1m, encoder_layer_train, conv2d_train, lstm_train, charrnn_step)}
+              topk_1m, encoder_layer_train, conv2d_train, lstm_train, charrnn_step, agents_infer,
+              mlp64_infer, tanh_fwd)}
 
 
 # ---- main ----------------------------------------------------------------------------

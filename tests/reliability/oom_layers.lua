@@ -89,4 +89,17 @@ local ctc = lucid.ctc_loss(lucid.log_softmax(logits, 3), lucid.tensor({{2, 3}, {
 ctc:backward()
 note(logits.grad)
 
+-- a compiled model (core/plan.c): the trace, a replay, a recorded call and
+-- its backward through the steps' rules, and a refused trace's clean-up
+local net = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2))
+local px = lucid.randn(4, 3)
+local fast = net:compile(px)
+note(lucid.no_grad(fast, px * 2))
+local cy = fast(px)
+cy:sum():backward()
+note(cy + net[1].weight.grad:sum())
+local Write = nn.Module:extend("Write")
+function Write:forward(x) local h = x * 2; h:add_(1); return h:tanh() end
+sums[#sums + 1] = tostring(pcall(Write.compile, Write(), px))
+
 return table.concat(sums, " ")

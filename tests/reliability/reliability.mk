@@ -26,10 +26,12 @@ ASAN_MODULE   := $(ASAN_B)/lucid/core.so
 ASAN_STATIC   := $(ASAN_B)/liblucid.a
 ASAN_CTESTS   := $(ASAN_B)/tests/test_core $(ASAN_B)/tests/test_kernels \
                  $(ASAN_B)/tests/test_states $(ASAN_B)/tests/test_game \
-                 $(ASAN_B)/tests/test_threads $(ASAN_B)/tests/readme_host $(ASAN_B)/tests/oom_sweep
+                 $(ASAN_B)/tests/test_threads $(ASAN_B)/tests/readme_host $(ASAN_B)/tests/oom_sweep \
+                 $(ASAN_B)/tests/test_plan_game
 # the C tests valgrind runs (ctest's, but the C++ build and the REPL's pty driver)
 VG_CTESTS     := $(B)/tests/test_core $(B)/tests/test_kernels $(B)/tests/test_states \
-                 $(B)/tests/test_game $(B)/tests/test_threads $(B)/tests/readme_host
+                 $(B)/tests/test_game $(B)/tests/test_threads $(B)/tests/readme_host \
+                 $(B)/tests/test_plan_game
 
 PROBE_SEEDS     ?= 1 2 3 4 5
 PROBE_CALLS     ?= 100000
@@ -108,6 +110,10 @@ $(ASAN_B)/tests/test_game: tests/host/game.c $(ASAN_STATIC)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(SAN_CFLAGS) -Ilua -o $@ $< $(ASAN_STATIC) $(LUA_LIBS) $(BLAS_LIBS)
 
+$(ASAN_B)/tests/test_plan_game: tests/host/plan_game.c $(ASAN_STATIC)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(SAN_CFLAGS) -Ilua -pthread -o $@ $< $(ASAN_STATIC) $(LUA_LIBS) $(BLAS_LIBS)
+
 $(ASAN_B)/tests/readme_host: $(B)/tests/readme_host.c $(ASAN_STATIC)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(SAN_CFLAGS) -Ilua -o $@ $< $(ASAN_STATIC) $(LUA_LIBS) $(BLAS_LIBS)
@@ -124,6 +130,7 @@ sanitize: sanitize-build
 	$(call SAN_OPTS,256) $(ASAN_B)/tests/test_kernels
 	cd tests/host && $(call SAN_OPTS,256) $(RUN_ENV) $(CURDIR)/$(ASAN_B)/tests/test_states
 	cd tests/host && $(call SAN_OPTS,256) $(CURDIR)/$(ASAN_B)/tests/test_game 300
+	cd tests/host && $(call SAN_OPTS,256) $(CURDIR)/$(ASAN_B)/tests/test_plan_game 40
 	$(call SAN_OPTS,256) $(ASAN_B)/tests/test_threads
 	$(call SAN_OPTS,256) $(ASAN_B)/tests/readme_host
 	$(call SAN_OPTS,256) $(ASAN_B)/tests/oom_sweep $(SAN_OOM_LOAD_FLAGS) $(REL)/oom_load.lua
@@ -147,6 +154,7 @@ valgrind: $(VG_CTESTS) $(MODULE)
 	$(VALGRIND) $(B)/tests/test_kernels
 	cd tests/host && $(RUN_ENV) $(VALGRIND) $(CURDIR)/$(B)/tests/test_states
 	cd tests/host && $(VALGRIND) $(CURDIR)/$(B)/tests/test_game 300
+	cd tests/host && $(VALGRIND) $(CURDIR)/$(B)/tests/test_plan_game 20
 	$(VALGRIND) $(B)/tests/test_threads
 	$(VALGRIND) $(B)/tests/readme_host
 	$(REL_LUA_ENV) $(VALGRIND) $(LUA) $(REL)/train.lua

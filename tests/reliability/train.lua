@@ -2,8 +2,8 @@
 -- (memcheck runs lua5.4 on it with the release module): data loading, a
 -- model of several layer kinds, two optimizers, backward through views and
 -- broadcasts, gradients on demand, hooks, a Function written in Lua,
--- errors caught half-way through a graph, <close> tensors, a coroutine,
--- printing, save and load. Ends with "train.lua: ok" and exit status 0.
+-- errors caught half-way through a graph, <close> tensors, a coroutine, a
+-- compiled model, printing, save and load. Ends with "train.lua: ok" and exit status 0.
 --   LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='build/?.so;;' lua5.4 tests/reliability/train.lua
 local lucid = require("lucid")
 local nn = require("lucid.nn")
@@ -130,6 +130,20 @@ local co = coroutine.wrap(function()
   return false
 end)
 while co() do end
+
+-- a compiled model: replayed under no_grad, and trained through one node
+do
+  local net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+  local fast = net:compile(lucid.randn(5, 3))
+  local o = optim.SGD(net:parameters(), {lr = 0.1})
+  for _ = 1, 3 do
+    o:zero_grad()
+    fast(lucid.randn(5, 3)):pow(2):mean():backward()
+    o:step()
+  end
+  local px = lucid.randn(5, 3)
+  assert(lucid.equal(lucid.no_grad(fast, px), lucid.no_grad(net, px)))
+end
 
 -- printing, save and load
 local text = tostring(model) .. tostring(x) .. tostring(w.grad)

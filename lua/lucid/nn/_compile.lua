@@ -16,7 +16,7 @@ local raise = args.raise
 local unpack, pack = compat.unpack, compat.pack
 local is_tensor, is_grad_enabled, set_grad_enabled = C.is_tensor, C.is_grad_enabled,
   C.set_grad_enabled
-local plan_run = C._plan_run
+local plan_run, plan_record = C._plan_run, C._plan_record
 
 local Compiled = {}
 Compiled.__index = Compiled
@@ -63,7 +63,8 @@ local function trace(self, n, ...)
   local bufs = {}
   for i = 1, #outs do bufs[i] = C._plan_output(plan, i) end
   local result = map_tensors(res, function(t) return bufs[index[t]] end, {})
-  local p = {plan = plan, n = res.n, result = result, nin = n, training = model.training}
+  local p = {plan = plan, n = res.n, result = result, nin = n, training = model.training,
+    single = #outs == 1 and res.n == 1 and is_tensor(res[1])}
   self._plans[#self._plans + 1] = p
   return p
 end
@@ -81,9 +82,30 @@ local function records(self, n, ...)
   return false
 end
 
+-- A recorded call: one node for the whole plan (lc_plan_record), for a
+-- model with one tensor result; one with other results runs itself.
+local function call_recorded(self, n, ...)
+  local last = self._last
+  if last and not last.single then return self.model(...) end
+  local training = self.model.training
+  for _, q in ipairs(self._plans) do
+    if q.nin == n and q.training == training then
+      local y = plan_record(q.plan, ...)
+      if y then
+        self._last = q
+        return y
+      end
+    end
+  end
+  local q = trace(self, n, ...)
+  self._last = q
+  if not q.single then return self.model(...) end
+  return plan_record(q.plan, ...)
+end
+
 local function call(self, ...)
   local n = select("#", ...)
-  if records(self, n, ...) then return self.model(...) end
+  if records(self, n, ...) then return call_recorded(self, n, ...) end
   local training = self.model.training
   local p = self._last
   if p and p.nin == n and p.training == training and plan_run(p.plan, ...) then

@@ -1,0 +1,411 @@
+/* gemm.c: the float32 products of small models, C = act(A B^T + bias).
+ *
+ * Linear's forward is y (m, n) = x (m, k) @ w (n, k)^T + b (n), and the
+ * shapes small models use (k or n of 2-256, m from 1 to 1000) are where
+ * Debian's OpenBLAS is weakest: on a CPU it does not recognise it runs its
+ * generic kernels, and every call pays its setup. So three paths, chosen by
+ * shape (the table is at lc__sgemm_nt):
+ *
+ * - dot: each result is a dot product of a row of A with a row of B, both
+ *   contiguous in k, vectorised along k, a tile of up to 4 rows of A by 4
+ *   (8 for one row) rows of B. Nothing is packed: B is read once per group
+ *   of A rows, so one row of A (batch 1) runs at the speed B streams in.
+ * - packed: 16 rows of B at a time are copied (transposed) into a panel of
+ *   KC x 16 on the stack, then a 6x16 register tile (12 accumulators, 2
+ *   vector loads of B and 6 broadcasts of A per step of k) walks A down the
+ *   panel; k in blocks of KC, so that A's six rows and the panel stay in L1.
+ * Neither allocates: a compiled plan may run them on any thread.
+ * - OpenBLAS, where it measured faster.
+ * The bias and ReLU are applied to the register tile before it is stored;
+ * tanh and sigmoid run over each tile's rows right after, while they are in
+ * L1.
+ *
+ * Rounding: the vector paths sum in float with fma, in a different order
+ * from OpenBLAS's and from the portable path (plain C loops, a float sum per
+ * result in k order, used when the CPU lacks AVX2+FMA or when a test asks),
+ * so results agree to float32 rounding of a k-term sum, not bit for bit.
+ * The bias is added after the products (OpenBLAS's beta = 1 start added it
+ * first). */
+#include "internal.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define LC_GEMM_AVX2 1
+#include <immintrin.h>
+#endif
+
+#define MR 6     /* rows of the packed tile */
+#define NR 16    /* columns of a packed panel: two 8-float vectors */
+#define KC 256   /* k block: A's 6 rows (6 KB) and a panel (16 KB) fit L1's 48 KB */
+
+static int force_portable;
+
+void lc__sgemm_force_portable(int on) { force_portable = on; }
+
+static int use_avx2(void) {
+#ifdef LC_GEMM_AVX2
+  return !force_portable && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return 0;
+#endif
+}
+
+/* The activations after the bias, over one row of n results. ReLU is lc_relu's
+ * x < 0 ? 0 : x (NaN and -0 pass). tanh and sigmoid are
+ * elementwise.c's float32 ones exactly (sigmoid: 1 / (1 + expf(-x)) in
+ * float, as its <tgmath.h> formula gives), so a fused Linear+Sigmoid equals
+ * the two ops run apart, bit for bit (test_gemm checks). */
+static void act_row(lc__act act, int64_t n, float *c) {
+  switch (act) {
+    case LC__ACT_RELU:
+      for (int64_t j = 0; j < n; j++) c[j] = c[j] < 0.0f ? 0.0f : c[j];
+      break;
+    case LC__ACT_TANH: lc__tanh_f32(n, c, c, 1); break;
+    case LC__ACT_SIGMOID:
+      for (int64_t j = 0; j < n; j++) c[j] = 1.0f / (1.0f + expf(-c[j]));
+      break;
+    default: break;
+  }
+}
+
+/* ---- portable ----------------------------------------------------------------------- */
+
+static void sgemm_portable(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                           const float *b, int64_t ldb, const float *bias, lc__act act, float *c,
+                           int64_t ldc) {
+  for (int64_t i = 0; i < m; i++) {
+    for (int64_t j = 0; j < n; j++) {
+      float s = 0.0f;
+      for (int64_t p = 0; p < k; p++) s = fmaf(a[i * lda + p], b[j * ldb + p], s);
+      c[i * ldc + j] = s + (bias ? bias[j] : 0.0f);
+    }
+    act_row(act, n, c + i * ldc);
+  }
+}
+
+/* ---- OpenBLAS ----------------------------------------------------------------------- */
+
+static void sgemm_blas(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                       const float *b, int64_t ldb, const float *bias, lc__act act, float *c,
+                       int64_t ldc) {
+  if (bias)
+    for (int64_t i = 0; i < m; i++) memcpy(c + i * ldc, bias, sizeof(float) * (size_t)n);
+  float beta = bias ? 1.0f : 0.0f;
+  if (m == 1)
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)k, 1.0f, b, (int)ldb, a, 1, beta, c, 1);
+  else
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n, (int)k, 1.0f, a,
+                (int)lda, b, (int)ldb, beta, c, (int)ldc);
+  if (act != LC__ACT_NONE)
+    for (int64_t i = 0; i < m; i++) act_row(act, n, c + i * ldc);
+}
+
+#ifdef LC_GEMM_AVX2
+#define AVX2 __attribute__((target("avx2,fma")))
+#define INLINE inline __attribute__((always_inline))
+
+/* lanes < n set: the mask of a partial vector */
+AVX2 static INLINE __m256i lanes(int64_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 8 ? n : 8)),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+AVX2 static INLINE float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+/* ---- dot: A rows x B rows, vectorised along k ---- */
+
+/* c (ma, nb; ldc) = a (ma, k) . b (nb, k) + bias, ma <= 4, nb <= 8, ma * nb <= 16 */
+AVX2 static INLINE void dot_tile(int ma, int nb, int64_t k, const float *a, int64_t lda,
+                                 const float *b, int64_t ldb, const float *bias, int relu,
+                                 float *c, int64_t ldc) {
+  __m256 acc[4][8];
+  for (int i = 0; i < ma; i++)
+    for (int j = 0; j < nb; j++) acc[i][j] = _mm256_setzero_ps();
+  int64_t p = 0;
+  for (; p + 8 <= k; p += 8) {
+    __m256 av[4];
+    for (int i = 0; i < ma; i++) av[i] = _mm256_loadu_ps(a + i * lda + p);
+    for (int j = 0; j < nb; j++) {
+      __m256 bv = _mm256_loadu_ps(b + j * ldb + p);
+      for (int i = 0; i < ma; i++) acc[i][j] = _mm256_fmadd_ps(av[i], bv, acc[i][j]);
+    }
+  }
+  if (p < k) {  /* the tail, masked: no read past a row's end */
+    __m256i mk = lanes(k - p);
+    __m256 av[4];
+    for (int i = 0; i < ma; i++) av[i] = _mm256_maskload_ps(a + i * lda + p, mk);
+    for (int j = 0; j < nb; j++) {
+      __m256 bv = _mm256_maskload_ps(b + j * ldb + p, mk);
+      for (int i = 0; i < ma; i++) acc[i][j] = _mm256_fmadd_ps(av[i], bv, acc[i][j]);
+    }
+  }
+  for (int i = 0; i < ma; i++)
+    for (int j = 0; j < nb; j++) {
+      float s = hsum(acc[i][j]) + (bias ? bias[j] : 0.0f);
+      c[i * ldc + j] = relu && s < 0.0f ? 0.0f : s;
+    }
+}
+
+/* The tile sizes as constants, so that the accumulators live in registers. */
+#define DOT_CASE(MA, NB) \
+  dot_tile(MA, NB, k, a, lda, b + j * ldb, ldb, bias ? bias + j : NULL, relu, c + j, ldc)
+
+AVX2 static void dot_rows(int ma, int64_t n, int64_t k, const float *a, int64_t lda,
+                          const float *b, int64_t ldb, const float *bias, int relu, float *c,
+                          int64_t ldc) {
+  int64_t j = 0;
+  switch (ma) {
+    case 1:
+      for (; j + 8 <= n; j += 8) DOT_CASE(1, 8);
+      for (; j + 4 <= n; j += 4) DOT_CASE(1, 4);
+      for (; j < n; j++) DOT_CASE(1, 1);
+      break;
+    case 2:
+      for (; j + 4 <= n; j += 4) DOT_CASE(2, 4);
+      for (; j < n; j++) DOT_CASE(2, 1);
+      break;
+    case 3:
+      for (; j + 4 <= n; j += 4) DOT_CASE(3, 4);
+      for (; j < n; j++) DOT_CASE(3, 1);
+      break;
+    default:
+      for (; j + 4 <= n; j += 4) DOT_CASE(4, 4);
+      for (; j < n; j++) DOT_CASE(4, 1);
+      break;
+  }
+}
+
+AVX2 static void sgemm_dot(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                           const float *b, int64_t ldb, const float *bias, lc__act act, float *c,
+                           int64_t ldc) {
+  int relu = act == LC__ACT_RELU;
+  for (int64_t i = 0; i < m; i += 4) {
+    int ma = m - i < 4 ? (int)(m - i) : 4;
+    dot_rows(ma, n, k, a + i * lda, lda, b, ldb, bias, relu, c + i * ldc, ldc);
+    if (act == LC__ACT_TANH || act == LC__ACT_SIGMOID)
+      for (int r = 0; r < ma; r++) act_row(act, n, c + (i + r) * ldc);
+  }
+}
+
+/* ---- packed: a 6x16 register tile over panels of B ---- */
+
+/* bp (panels of kc x NR) = b[0:nc, 0:kc]^T, columns past nc zero */
+static void pack_b_scalar(int64_t nc, int64_t kc, const float *b, int64_t ldb, float *bp) {
+  for (int64_t j0 = 0; j0 < nc; j0 += NR) {
+    int64_t w = nc - j0 < NR ? nc - j0 : NR;
+    float *dst = bp + j0 * kc;
+    for (int64_t j = 0; j < w; j++) {
+      const float *src = b + (j0 + j) * ldb;
+      for (int64_t p = 0; p < kc; p++) dst[p * NR + j] = src[p];
+    }
+    for (int64_t j = w; j < NR; j++)
+      for (int64_t p = 0; p < kc; p++) dst[p * NR + j] = 0.0f;
+  }
+}
+
+/* dst[r * NR + j] = src[j * lds + r] for an 8 x 8 block: the usual
+ * unpack/shuffle/permute transpose. */
+AVX2 static INLINE void transpose8(const float *src, int64_t lds, float *dst) {
+  __m256 r[8], t[8];
+  for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + i * lds);
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+    r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+    r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+  for (int i = 0; i < 4; i++) {
+    _mm256_storeu_ps(dst + i * NR, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+    _mm256_storeu_ps(dst + (i + 4) * NR, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+  }
+}
+
+/* pack_b_scalar's result, full 8 x 8 blocks by transposes: the copy is a
+ * pass over B per call, and for m of 8-64 its time shows beside the product's */
+AVX2 static void pack_b(int64_t nc, int64_t kc, const float *b, int64_t ldb, float *bp) {
+  int64_t k8 = kc / 8 * 8;
+  for (int64_t j0 = 0; j0 < nc; j0 += NR) {
+    float *dst = bp + j0 * kc;
+    if (nc - j0 < NR || k8 == 0) {
+      pack_b_scalar(nc - j0 < NR ? nc - j0 : NR, kc, b + j0 * ldb, ldb, dst);
+      continue;
+    }
+    for (int64_t h = 0; h < NR; h += 8)
+      for (int64_t p = 0; p < k8; p += 8) transpose8(b + (j0 + h) * ldb + p, ldb, dst + p * NR + h);
+    for (int64_t j = 0; j < NR; j++)
+      for (int64_t p = k8; p < kc; p++) dst[p * NR + j] = b[(j0 + j) * ldb + p];
+  }
+}
+
+/* c (mr, w; ldc) (= or +=) a (mr, kc; lda) @ panel (kc, NR); on the last k
+ * block + bias and ReLU. w <= NR columns are stored, nv vectors computed. */
+AVX2 static INLINE void tile(int mr, int nv, int64_t kc, const float *a, int64_t lda,
+                             const float *bp, float *c, int64_t ldc, int64_t w, int first,
+                             int last, const float *bias, int relu) {
+  /* Named accumulators, not an array: GCC kept a 6x2 array in memory and
+   * stored all twelve every step (half the speed). */
+  __m256 z = _mm256_setzero_ps();
+  __m256 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
+  __m256 c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+  const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda, *a4 = a + 4 * lda,
+              *a5 = a + 5 * lda;
+#define ROW(I)                                                   if (mr > I) {                                                    __m256 av = _mm256_broadcast_ss(a##I + p);                     c##I##0 = _mm256_fmadd_ps(av, b0, c##I##0);                    if (nv > 1) c##I##1 = _mm256_fmadd_ps(av, b1, c##I##1);      }
+  for (int64_t p = 0; p < kc; p++) {
+    __m256 b0 = _mm256_loadu_ps(bp + p * NR), b1 = b0;
+    if (nv > 1) b1 = _mm256_loadu_ps(bp + p * NR + 8);
+    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+  }
+#undef ROW
+  __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  __m256i mk[2] = {lanes(w), lanes(w - 8)};
+  int full = w == 8 * nv;
+  __m256 bv[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+  if (last && bias)
+    for (int v = 0; v < nv; v++)
+      bv[v] = full ? _mm256_loadu_ps(bias + 8 * v) : _mm256_maskload_ps(bias + 8 * v, mk[v]);
+  for (int i = 0; i < mr; i++)
+    for (int v = 0; v < nv; v++) {
+      float *cp = c + i * ldc + 8 * v;
+      __m256 r = acc[i][v];
+      if (!first) r = _mm256_add_ps(r, full ? _mm256_loadu_ps(cp) : _mm256_maskload_ps(cp, mk[v]));
+      if (last) {
+        if (bias) r = _mm256_add_ps(r, bv[v]);
+        if (relu) r = _mm256_max_ps(_mm256_setzero_ps(), r);  /* x < 0 ? 0 : x, as lc_relu: NaN, -0 kept */
+      }
+      if (full) _mm256_storeu_ps(cp, r);
+      else _mm256_maskstore_ps(cp, mk[v], r);
+    }
+}
+
+#define TILE_CASE(R, V) \
+  tile(R, V, kc, a, lda, bp, c, ldc, w, first, last, bias, relu)
+
+AVX2 static void tile_any(int mr, int nv, int64_t kc, const float *a, int64_t lda,
+                          const float *bp, float *c, int64_t ldc, int64_t w, int first, int last,
+                          const float *bias, int relu) {
+  switch (mr * 2 + nv - 1) {  /* 1..6 rows, one or two vectors */
+    case 2: TILE_CASE(1, 1); break;
+    case 3: TILE_CASE(1, 2); break;
+    case 4: TILE_CASE(2, 1); break;
+    case 5: TILE_CASE(2, 2); break;
+    case 6: TILE_CASE(3, 1); break;
+    case 7: TILE_CASE(3, 2); break;
+    case 8: TILE_CASE(4, 1); break;
+    case 9: TILE_CASE(4, 2); break;
+    case 10: TILE_CASE(5, 1); break;
+    case 11: TILE_CASE(5, 2); break;
+    case 12: TILE_CASE(6, 1); break;
+    default: TILE_CASE(6, 2); break;
+  }
+}
+
+AVX2 static void sgemm_packed(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                              const float *b, int64_t ldb, const float *bias, lc__act act,
+                              float *c, int64_t ldc) {
+  /* One panel at a time, on the stack: no allocation, so a compiled plan can
+   * run this on any thread. A's rows are read again for every panel, from L2
+   * (about 1 byte per 4 FMAs: far below what L2 delivers). */
+  float bp[KC * NR] __attribute__((aligned(32)));
+  int relu = act == LC__ACT_RELU;
+  for (int64_t jp = 0; jp < n; jp += NR) {
+    int64_t w = n - jp < NR ? n - jp : NR;
+    for (int64_t k0 = 0; k0 < k; k0 += KC) {
+      int64_t kc = k - k0 < KC ? k - k0 : KC;
+      int first = k0 == 0, last = k0 + kc == k;
+      pack_b(w, kc, b + jp * ldb + k0, ldb, bp);
+      for (int64_t i = 0; i < m; i += MR) {
+        int mr = m - i < MR ? (int)(m - i) : MR;
+        tile_any(mr, (int)((w + 7) / 8), kc, a + i * lda + k0, lda, bp, c + i * ldc + jp, ldc,
+                 w, first, last, bias ? bias + jp : NULL, relu);
+        if (last && (act == LC__ACT_TANH || act == LC__ACT_SIGMOID))
+          for (int r = 0; r < mr; r++) act_row(act, w, c + (i + r) * ldc + jp);
+      }
+    }
+  }
+}
+#endif /* LC_GEMM_AVX2 */
+
+/* ---- dispatch ------------------------------------------------------------------------ */
+
+typedef enum { PATH_PORTABLE, PATH_BLAS, PATH_DOT, PATH_PACKED } gemm_path;
+
+/* Whether OpenBLAS runs kernels made for this CPU: Debian's build picks its
+ * kernels at load time, and on a CPU it does not recognise (this project's
+ * Xeon VM) falls back to its generic "Prescott" ones, 2-4x slower than its
+ * Haswell or SkylakeX kernels there. OPENBLAS_CORETYPE, set before the
+ * process starts, overrides its choice. */
+static int blas_tuned(void) {
+  const char *core = openblas_get_corename();
+  return core && strcmp(core, "Prescott") != 0;
+}
+
+/* The path by shape, from single-thread measurements of y = x w^T + b on a
+ * 2-core AVX2/AVX-512 Xeon at 3.67 GHz (README, Performance; the paths run
+ * interleaved on a loaded machine, medians), in GFLOP/s against an FMA
+ * peak of 117:
+ *   m = 1     dot, a GEMV reading w once: 13-40 against OpenBLAS sgemv's
+ *             2-8 (its generic kernel, and its setup at 4-64 columns).
+ *   m 2-8     dot when k >= 128, or n < 16 with k >= 32: packing w costs
+ *             about as much as the product at 8 rows, and a 16-column panel
+ *             wastes lanes for n < 16 (784 -> 256: 50 against packed's 39);
+ *             else packed (4 -> 8: 4 against 2; 64 -> 64: 50 against 37).
+ *   m > 8     packed: 45-80 for k and n of 32-1024, 13-26 for k <= 8
+ *             (call overhead), against OpenBLAS's 11-30 and dot's 17-45.
+ *   OpenBLAS  with its generic kernels never won a shape. With Haswell
+ *             kernels (45-68) or SkylakeX's AVX-512 ones (60-138) it wins
+ *             or ties at m > 8 with n and k >= 32, so it takes those shapes
+ *             when it runs a kernel made for the CPU. */
+static gemm_path choose(int64_t m, int64_t n, int64_t k) {
+  /* cppcheck-suppress knownConditionTrueFalse ; (false only off x86-64) */
+  if (!use_avx2()) return PATH_PORTABLE;
+  if (m == 1) return PATH_DOT;
+  if (m <= 8) return (k >= 128 || (n < 16 && k >= 32)) ? PATH_DOT : PATH_PACKED;
+  if (n >= 32 && k >= 32 && blas_tuned()) return PATH_BLAS;
+  return PATH_PACKED;
+}
+
+void lc__sgemm_nt(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b,
+                  int64_t ldb, const float *bias, lc__act act, float *c, int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {  /* an empty sum: the bias alone */
+    for (int64_t i = 0; i < m; i++) {
+      for (int64_t j = 0; j < n; j++) c[i * ldc + j] = bias ? bias[j] : 0.0f;
+      act_row(act, n, c + i * ldc);
+    }
+    return;
+  }
+  switch (choose(m, n, k)) {
+#ifdef LC_GEMM_AVX2
+    case PATH_DOT: sgemm_dot(m, n, k, a, lda, b, ldb, bias, act, c, ldc); return;
+    case PATH_PACKED: sgemm_packed(m, n, k, a, lda, b, ldb, bias, act, c, ldc); return;
+#endif
+    case PATH_BLAS: sgemm_blas(m, n, k, a, lda, b, ldb, bias, act, c, ldc); return;
+    default: sgemm_portable(m, n, k, a, lda, b, ldb, bias, act, c, ldc); return;
+  }
+}
+
+/* For the measurements behind choose(): one path, forced. */
+void lc__sgemm_nt_path(int path, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                       const float *b, int64_t ldb, const float *bias, lc__act act, float *c,
+                       int64_t ldc) {
+  switch (path) {
+#ifdef LC_GEMM_AVX2
+    case PATH_DOT: sgemm_dot(m, n, k, a, lda, b, ldb, bias, act, c, ldc); return;
+    case PATH_PACKED: sgemm_packed(m, n, k, a, lda, b, ldb, bias, act, c, ldc); return;
+#endif
+    case PATH_BLAS: sgemm_blas(m, n, k, a, lda, b, ldb, bias, act, c, ldc); return;
+    default: sgemm_portable(m, n, k, a, lda, b, ldb, bias, act, c, ldc); return;
+  }
+}

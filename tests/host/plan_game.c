@@ -1,0 +1,212 @@
+/* plan_game.c: a game loop running a compiled model from C, without Lua: 1000
+ * agents, their observations written into the plan's own input buffer every
+ * frame, actions read from its output. Checks that the actions equal the
+ * model run the ordinary way from Lua (bit for bit: the same kernels), that
+ * a warm frame allocates nothing (the host's allocator counts), and that two
+ * plans of one model run on two threads at once give exactly what they give
+ * one after the other. Prints frames per second.
+ * Usage: test_plan_game [frames]   (run from tests/host, where plan_policy.lua is) */
+#define _POSIX_C_SOURCE 199309L  /* clock_gettime under -std=c11 */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+#include "compat.h"  /* the binding's: 5.4 names (LUA_OK, ...) on every Lua */
+
+#include "lucid.h"
+
+typedef struct budget {
+  size_t live;
+  long allocations;  /* successful allocations and growths, from any thread */
+  pthread_mutex_t lock;
+} budget;
+
+static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  budget *b = (budget *)ud;
+  size_t old = ptr ? osize : 0;
+  pthread_mutex_lock(&b->lock);
+  if (nsize == 0) {
+    b->live -= old;
+    pthread_mutex_unlock(&b->lock);
+    free(ptr);
+    return NULL;
+  }
+  void *p = realloc(ptr, nsize);
+  if (p) {
+    b->live = b->live - old + nsize;
+    if (nsize > old) b->allocations++;
+  }
+  pthread_mutex_unlock(&b->lock);
+  return p;
+}
+
+static int failures;
+#define CHECK(cond, ...)                                         \
+  do {                                                           \
+    if (!(cond)) {                                               \
+      failures++;                                                \
+      fprintf(stderr, "test_plan_game: %s:%d: ", __FILE__, __LINE__); \
+      fprintf(stderr, __VA_ARGS__);                              \
+      fputc('\n', stderr);                                       \
+    }                                                            \
+  } while (0)
+
+#define AGENTS 1000
+#define OBS 32
+#define ACT 8
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Agent a's observations in frame f, different for each (a "world"). */
+static void observe(float *obs, int f, int salt) {
+  for (int a = 0; a < AGENTS; a++)
+    for (int i = 0; i < OBS; i++)
+      obs[a * OBS + i] = (float)sin(0.01 * f + 0.37 * a + 0.11 * i + salt);
+}
+
+/* policy.compile() -> a new compiled model's plan, kept in the registry. */
+static lc_plan *new_plan(lua_State *L, int *ref) {
+  lua_getglobal(L, "policy");
+  lua_getfield(L, -1, "compile");
+  lua_remove(L, -2);
+  if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
+    CHECK(0, "policy.compile: %s", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return NULL;
+  }
+  lc_plan *p = lucid_toplan(L, -1);
+  CHECK(p != NULL, "policy.compile returned no plan");
+  *ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  return p;
+}
+
+typedef struct worker {
+  lc_plan *plan;
+  int salt, frames;
+  float *actions;  /* frames x AGENTS x ACT */
+  int ok;
+} worker;
+
+static void *play(void *arg) {
+  worker *w = (worker *)arg;
+  float *obs = lucid_plan_input_f32(w->plan, 0, NULL);
+  const float *act = lucid_plan_output_f32(w->plan, 0, NULL);
+  w->ok = 1;
+  for (int f = 0; f < w->frames; f++) {
+    observe(obs, f, w->salt);
+    if (lucid_plan_run(w->plan, NULL, NULL) != 0) {
+      w->ok = 0;
+      return NULL;
+    }
+    memcpy(w->actions + (size_t)f * AGENTS * ACT, act, sizeof(float) * AGENTS * ACT);
+  }
+  return NULL;
+}
+
+int main(int argc, char **argv) {
+  int frames = argc > 1 ? atoi(argv[1]) : 200;
+  if (frames < 20) frames = 20;
+  budget b = {0, 0, PTHREAD_MUTEX_INITIALIZER};
+  lua_State *L = lua_newstate(counting_alloc, &b);
+  luaL_openlibs(L);
+  lucid_preload(L);
+  if (luaL_dofile(L, "plan_policy.lua") != LUA_OK) {
+    fprintf(stderr, "test_plan_game: %s\n", lua_tostring(L, -1));
+    return 1;
+  }
+  lua_setglobal(L, "policy");
+  int ref1 = LUA_NOREF, ref2 = LUA_NOREF;
+  lc_plan *p1 = new_plan(L, &ref1), *p2 = new_plan(L, &ref2);
+  if (!p1 || !p2) return 1;
+  int64_t nin = 0, nout = 0;
+  float *obs = lucid_plan_input_f32(p1, 0, &nin);
+  const float *act = lucid_plan_output_f32(p1, 0, &nout);
+  CHECK(nin == AGENTS * OBS && nout == AGENTS * ACT, "buffers of %lld and %lld values",
+        (long long)nin, (long long)nout);
+
+  /* the game loop: no Lua from here on */
+  float *actions = malloc(sizeof(float) * (size_t)frames * AGENTS * ACT);
+  int warm = 10;
+  long warm_allocations = 0;
+  double t0 = 0;
+  for (int f = 0; f < frames; f++) {
+    if (f == warm) {
+      warm_allocations = b.allocations;
+      t0 = now();
+    }
+    observe(obs, f, 0);
+    if (lucid_plan_run(p1, NULL, NULL) != 0) {
+      CHECK(0, "frame %d: %s", f, lucid_plan_error(p1));
+      break;
+    }
+    memcpy(actions + (size_t)f * AGENTS * ACT, act, sizeof(float) * AGENTS * ACT);
+  }
+  double secs = now() - t0;
+  long per_frame = b.allocations - warm_allocations;
+  CHECK(per_frame == 0, "%ld allocations in %d warm frames (expected none)", per_frame,
+        frames - warm);
+
+  /* the same model the ordinary way, from Lua, on a few frames' observations */
+  int mismatches = 0;
+  for (int f = 0; f < frames; f += frames / 5) {
+    observe(obs, f, 0);
+    lua_getglobal(L, "policy");
+    lua_getfield(L, -1, "reference");
+    lua_remove(L, -2);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref1);
+    lua_pushinteger(L, 1);
+    if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+      CHECK(0, "reference: %s", lua_tostring(L, -1));
+      break;
+    }
+    int64_t n = 0;
+    const float *r = lucid_tensor_f32(L, -1, &n);
+    CHECK(n == AGENTS * ACT, "reference of %lld values", (long long)n);
+    for (int64_t i = 0; i < n; i++) mismatches += r[i] != actions[(size_t)f * AGENTS * ACT + i];
+    lua_settop(L, 0);
+  }
+  CHECK(mismatches == 0, "%d actions differ from the ordinary forward", mismatches);
+
+  /* two plans, two threads, at once; then one after the other */
+  int tf = frames / 4;  /* frames per thread */
+  worker par[2], seq[2];
+  pthread_t th[2];
+  lc_plan *plans[2] = {p1, p2};
+  for (int i = 0; i < 2; i++) {
+    par[i] = (worker){plans[i], i + 1, tf, malloc(sizeof(float) * (size_t)tf * AGENTS * ACT), 0};
+    seq[i] = (worker){plans[i], i + 1, tf, malloc(sizeof(float) * (size_t)tf * AGENTS * ACT), 0};
+  }
+  for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, play, &par[i]);
+  for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+  for (int i = 0; i < 2; i++) play(&seq[i]);
+  for (int i = 0; i < 2; i++) {
+    CHECK(par[i].ok && seq[i].ok, "plan %d failed: %s", i + 1, lucid_plan_error(plans[i]));
+    CHECK(!memcmp(par[i].actions, seq[i].actions, sizeof(float) * (size_t)tf * AGENTS * ACT),
+          "plan %d on its own thread differs from the same plan run alone", i + 1);
+  }
+  CHECK(memcmp(seq[0].actions, seq[1].actions, sizeof(float) * AGENTS * ACT) != 0,
+        "two worlds gave the same actions");
+  for (int i = 0; i < 2; i++) {
+    free(par[i].actions);
+    free(seq[i].actions);
+  }
+  free(actions);
+
+  luaL_unref(L, LUA_REGISTRYINDEX, ref1);
+  luaL_unref(L, LUA_REGISTRYINDEX, ref2);
+  lua_close(L);
+  CHECK(b.live == 0, "%zu bytes still allocated after lua_close", b.live);
+  printf("test_plan_game: %d agents, %d frames, %.0f frames/s, %ld allocations per warm frame, "
+         "2 threads %s\n", AGENTS, frames, (frames - warm) / (secs > 0 ? secs : 1e-9), per_frame,
+         failures ? "FAILED" : "ok");
+  return failures ? 1 : 0;
+}
