@@ -178,6 +178,48 @@ for _, dt in ipairs(DTYPES) do
   end)
 end
 
+-- The compiled model's gradients (its recorded call) equal the model's.
+local function check_grads(name, m, x)
+  local fast = m:compile(x)
+  local xg = x:clone():requires_grad_()
+  local w = lucid.randn(fast(xg).shape, {dtype = x.dtype})
+  m:zero_grad()
+  local y = fast(xg)
+  assert.are.equal("CompiledBackward", y.grad_fn, name)
+  lucid.sum(y * w):backward()
+  local got = {xg.grad:clone()}
+  for _, prm in ipairs(m:parameters()) do got[#got + 1] = prm.grad and prm.grad:clone() end
+  m:zero_grad()
+  xg.grad = nil
+  local want = m(xg)
+  assert.is_true(lucid.equal(want, y), name .. ": values")
+  lucid.sum(want * w):backward()
+  assert.is_true(lucid.equal(xg.grad, got[1]), name .. ": the input's gradient")
+  for i, prm in ipairs(m:parameters()) do
+    assert.is_true(lucid.equal(prm.grad, got[i + 1]), name .. ": parameter " .. i)
+  end
+end
+
+describe("compiled ops: gradients through a plan with masks and indices", function()
+  it("equal the model's", function()
+    local Net = nn.Module:extend("Net")
+    function Net:__init() self.l = nn.Linear(4, 4) end
+    function Net:forward(x)
+      local h = self.l(x)
+      local y = lucid.where(h:gt(0), h, h * 0.1) + h:gt(0.5):to(h.dtype) * h
+      local v = y:max(2, true)
+      y = lucid.cat({y:masked_fill(y:lt(-0.05), 0), v, y:flip(2)}, 2)
+      y = y:index_select(2, lucid.tensor({1, 3, 6}, {dtype = "int64"}))
+      y = y:gather(2, lucid.tensor({{1, 3}, {2, 2}, {3, 1}}, {dtype = "int64"}))
+      return lucid.log_softmax(y:tile(1, 2), 2) + y:logsumexp(2, true) + y:argmax(2, true)
+    end
+    for _, dt in ipairs(DTYPES) do
+      check_grads("masks and indices " .. dt, Net():to(dt), lucid.randn({3, 4}, {dtype = dt}))
+    end
+    check_grads("LayerNorm", nn.LayerNorm(4):to("float64"), lucid.randn({3, 4}, {dtype = "float64"}))
+  end)
+end)
+
 describe("compiled ops: what stays refused", function()
   it("names an op without a replay", function()
     local m = fmod(function(x) return lucid.linalg.det(x:exp()) end)
