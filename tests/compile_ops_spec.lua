@@ -113,12 +113,22 @@ for _, dt in ipairs(DTYPES) do
       check(ep, function() return {lucid.randint(1, 7, {7}, {dtype = "int64"})} end, "Where")
     end)
 
-    it("t[index] with an int64 index that is the plan's input", function()
-      check(fmod(function(x, i) return x[i]:exp() end), function()
-        local sign = lucid.tensor({{1, -1, 1}, {-1, 1, 1}}, {dtype = "int64"})
-        return {lucid.randn({5, 2}, {dtype = dt}),
-                lucid.randint(1, 6, {2, 3}, {dtype = "int64"}) * sign}
-      end, "IndexSelect")
+    it("t[index] with an int64 or int32 index that is the plan's input", function()
+      for _, idt in ipairs({"int64", "int32"}) do
+        check(fmod(function(x, i) return x[i]:exp() end), function()
+          local sign = lucid.tensor({{1, -1, 1}, {-1, 1, 1}}, {dtype = idt})
+          return {lucid.randn({5, 2}, {dtype = dt}),
+                  lucid.randint(1, 6, {2, 3}, {dtype = idt}) * sign}
+        end, "IndexSelect")
+      end
+    end)
+
+    it("an int32 or float index that is the plan's input", function()
+      for _, idt in ipairs({"int32", "float64"}) do
+        check(fmod(function(x, i) return x:index_select(1, i) end), function()
+          return {lucid.randn({5, 2}, {dtype = dt}), lucid.randint(1, 6, {4}, {dtype = idt})}
+        end, "IndexSelect")
+      end
     end)
 
     it("an index input out of range at a run", function()
