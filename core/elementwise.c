@@ -836,6 +836,7 @@ static int rule_clone(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int replay_unary(lc_ctx *ctx, lc_node *n);
 static int replay_binary(lc_ctx *ctx, lc_node *n);
 static int replay_copy(lc_ctx *ctx, lc_node *n);
+static int replay_where(lc_ctx *ctx, lc_node *n);
 
 enum { SAVES_X, SAVES_Y };   /* what a unary row's gradient formula reads as v */
 
@@ -904,11 +905,14 @@ static const un_op UN[] = {
 #define UNARY(name, Bw, saves, ...) UN_ROW(name, Bw, saves)
 #define UNARY_P(name, Bw, saves, ...) UN_ROW(name, Bw, saves)
 #define UNARY_ALT(name, of, Bw, saves, ...) UN_ROW(name, Bw, saves)
+/* rows without a rule record a node only while tracing (lc__finish_nograd):
+ * the name is the plan's step name */
 #define UNARY_MASK(name, ...)                                                      \
-  [UN_##name] = {{{NULL, NULL}, UN_##name}, {un_fwd_##name##_f32, un_fwd_##name##_f64}, \
-                 {NULL, NULL}, SAVES_X, NULL, K_MASK},
+  [UN_##name] = {{{#name, NULL}, UN_##name, replay_unary},                         \
+                 {un_fwd_##name##_f32, un_fwd_##name##_f64}, {NULL, NULL}, SAVES_X, NULL, K_MASK},
 #define UNARY_ND_INT(name, reason)                                                 \
-  [UN_##name] = {{{NULL, NULL}, UN_##name}, {NULL, NULL}, {NULL, NULL}, SAVES_X, NULL, K_ND},
+  [UN_##name] = {{{#name, NULL}, UN_##name, replay_unary}, {NULL, NULL}, {NULL, NULL}, SAVES_X, \
+                 NULL, K_ND},
 #define BINARY(...)
 #define BINARY_RULE(...)
 #define BINARY_MASK(...)
@@ -945,14 +949,14 @@ static const bin_op BIN[] = {
                   BIN_FWDS(name), {{NULL, NULL}, {NULL, NULL}},                    \
                   {NULL, NULL}, K_GRAD},
 #define BINARY_MASK(name, ...)                                                     \
-  [BIN_##name] = {{{NULL, NULL}, BIN_##name}, BIN_FWDS(name), {{NULL, NULL}, {NULL, NULL}}, \
-                  {NULL, NULL}, K_MASK},
+  [BIN_##name] = {{{#name, NULL}, BIN_##name, replay_binary}, BIN_FWDS(name),      \
+                  {{NULL, NULL}, {NULL, NULL}}, {NULL, NULL}, K_MASK},
 #define BINARY_ND(name, ...)                                                       \
-  [BIN_##name] = {{{NULL, NULL}, BIN_##name}, BIN_FWDS(name), {{NULL, NULL}, {NULL, NULL}}, \
-                  {NULL, NULL}, K_ND},
+  [BIN_##name] = {{{#name, NULL}, BIN_##name, replay_binary}, BIN_FWDS(name),      \
+                  {{NULL, NULL}, {NULL, NULL}}, {NULL, NULL}, K_ND},
 #define BINARY_ND_INT(name, reason)                                                \
-  [BIN_##name] = {{{NULL, NULL}, BIN_##name}, {NULL, NULL}, {{NULL, NULL}, {NULL, NULL}}, \
-                  {NULL, NULL}, K_ND},
+  [BIN_##name] = {{{#name, NULL}, BIN_##name, replay_binary}, {NULL, NULL},        \
+                  {{NULL, NULL}, {NULL, NULL}}, {NULL, NULL}, K_ND},
 #define EW_OP(...)
 #include "elementwise.def"
 };
@@ -1006,11 +1010,8 @@ static const lc__opdef OPS[] = {
 #define BINARY(...)
 #define BINARY_RULE(...)
 #define BINARY_MASK(...)
-/* where's condition is kept in the node, not as an input: a plan could not
- * tell a mask computed from its input from a constant, so where is not
- * replayed (it needs masks to be compiled first) */
 #define EW_OP(name, Bw, rule)                                                      \
-  [OP_##name] = {{BW(Bw), rule}, OP_##name, OP_##name == OP_where ? NULL : replay_copy},
+  [OP_##name] = {{BW(Bw), rule}, OP_##name, OP_##name == OP_where ? replay_where : replay_copy},
 #include "elementwise.def"
 };
 _Static_assert(sizeof OPS / sizeof OPS[0] == OP_COUNT, "an op row without its table entry");
@@ -1085,11 +1086,8 @@ static lc_tensor *unary(lc_ctx *ctx, int op, lc_tensor *a, double p0, double p1,
   lc_tensor *out = lc_empty(ctx, UN[op].kind == K_MASK ? LC_BOOL : a->dtype, a->ndim, a->shape);
   if (!out) return NULL;
   unary_into(op, out, a, p0, p1, p2);
-  if (!UN[op].d.def.backward) {  /* a mask */
-    lc__trace_opaque(ctx, out, "a mask op");
-    return out;
-  }
   lc_tensor *in[1] = {a};
+  if (!UN[op].d.def.backward) return lc__finish_nograd(ctx, out, &UN[op].d.def, 1, in);
   if (!(out = lc__finish(ctx, out, &UN[op].d.def, 1, in)) || !out->node) return out;
   out->node->p.ew.p0 = p0;
   out->node->p.ew.p1 = p1;
@@ -1267,8 +1265,10 @@ static lc_tensor *binary(lc_ctx *ctx, int op, lc_tensor *a, lc_tensor *b, double
   int dt = compute_dtype(ctx, bin_fwd(op, rt), BIN_INT[op], rt,
                          "");
   if (dt < 0) return NULL;
-  /* masks record nothing, so their dtype casts need not either */
-  int was = differentiable ? lc_ctx_grad_enabled(ctx) : lc_ctx_set_grad_enabled(ctx, 0);
+  /* masks record nothing, so their dtype casts need not either; while
+   * tracing they do (a plan replays the casts too) */
+  int was = differentiable || ctx->trace ? lc_ctx_grad_enabled(ctx)
+                                         : lc_ctx_set_grad_enabled(ctx, 0);
   lc_tensor *ca, *cb, *out = NULL;
   int ndim;
   int64_t shape[LC_MAX_DIMS], sa[LC_MAX_DIMS], sb[LC_MAX_DIMS];
@@ -1295,8 +1295,8 @@ static lc_tensor *binary(lc_ctx *ctx, int op, lc_tensor *a, lc_tensor *b, double
     const int64_t *st[3] = {out->strides, sa, sb};
     ew_run(&k, 3, t, st);
   }
-  if (differentiable) out = lc__finish(ctx, out, &o->d.def, 2, in);
-  else lc__trace_opaque(ctx, out, o->kind == K_MASK ? "a comparison" : "an integer op");
+  out = differentiable ? lc__finish(ctx, out, &o->d.def, 2, in)
+                       : lc__finish_nograd(ctx, out, &o->d.def, 2, in);
   if (out && out->node) {  /* the numbers a replay needs (isclose's tolerances, ...) */
     out->node->p.ew.p0 = p0;
     out->node->p.ew.p1 = p1;
@@ -1415,7 +1415,9 @@ lc_tensor *lc_isclose(lc_ctx *ctx, lc_tensor *a, lc_tensor *b, double rtol, doub
 /* ---- where ------------------------------------------------------------------ */
 
 /* The graph's inputs are a and b only: cond gets no gradient, so it is kept
- * in saved[0], detached so that it does not hold its own graph alive. */
+ * in saved[0], detached so that it does not hold its own graph alive. While
+ * tracing, cond is a third input too, so that a plan replays it from the
+ * mask it was computed from (and checks where that came from). */
 lc_tensor *lc_where(lc_ctx *ctx, lc_tensor *cond, lc_tensor *a, lc_tensor *b) {
   lc_tensor *ca, *cb, *out = NULL;
   int ndim;
@@ -1437,7 +1439,10 @@ lc_tensor *lc_where(lc_ctx *ctx, lc_tensor *cond, lc_tensor *a, lc_tensor *b) {
     const int64_t *st[4] = {out->strides, sc, sa, sb};
     ew_run(&k, 4, t, st);
   }
-  out = lc__finish(ctx, out, &OPS[OP_where].def, 2, all + 1);
+  all[0] = a;
+  all[1] = b;
+  all[2] = cond;
+  out = lc__finish(ctx, out, &OPS[OP_where].def, ctx->trace ? 3 : 2, all);
   if (out && out->node && !(out->node->saved[0] = lc_detach(ctx, cond))) {
     lc_tensor_release(out);
     out = NULL;
@@ -1470,6 +1475,10 @@ static int rule_where(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) 
     ew_run(&k, 3, t, st);
     if (!(grads[side] = lc__reduce_owned(ctx, full, x))) return 0;
   }
+  /* a float condition given while tracing: an input, without a gradient */
+  if (n->ninputs > 2 && n->inputs[2]->requires_grad &&
+      !(grads[2] = lc_zeros(ctx, n->inputs[2]->dtype, n->inputs[2]->ndim, n->inputs[2]->shape)))
+    return 0;
   return 1;
 }
 
@@ -1540,12 +1549,18 @@ static int replay_unary(lc_ctx *ctx, lc_node *n) {
 }
 
 static int replay_binary(lc_ctx *ctx, lc_node *n) {
-  (void)ctx;
   lc_tensor *out = n->out, *a = n->inputs[0], *b = n->inputs[1];
+  int op = LC__OP(n);
+  /* binary()'s checks of integer operands: a division by zero would trap */
+  if (!lc_dtype_is_float(b->dtype) &&
+      (op == BIN_floor_divide || op == BIN_remainder || op == BIN_fmod) && has_value(b, 0))
+    return lc__fail(ctx, LC_EARG, "integer division by zero"), 0;
+  if (!lc_dtype_is_float(b->dtype) && op == BIN_pow && has_value(b, -1))
+    return lc__fail(ctx, LC_EARG, "integers to negative integer powers are not allowed"), 0;
   int64_t sa[LC_MAX_DIMS], sb[LC_MAX_DIMS];
   lc__broadcast_strides(a, out->ndim, sa);
   lc__broadcast_strides(b, out->ndim, sb);
-  ew_kernel k = {bin_fwd(LC__OP(n), a->dtype), 0, n->p.ew.p0, n->p.ew.p1, n->p.ew.p2};
+  ew_kernel k = {bin_fwd(op, a->dtype), 0, n->p.ew.p0, n->p.ew.p1, n->p.ew.p2};
   const lc_tensor *t[3] = {out, a, b};
   const int64_t *st[3] = {out->strides, sa, sb};
   ew_run(&k, 3, t, st);
@@ -1555,5 +1570,20 @@ static int replay_binary(lc_ctx *ctx, lc_node *n) {
 static int replay_copy(lc_ctx *ctx, lc_node *n) {  /* to, clone, contiguous */
   (void)ctx;
   lc__k_copy(n->out, n->inputs[0], n->inputs[0]->strides);
+  return 1;
+}
+
+/* cond is the third input (see lc_where) */
+static int replay_where(lc_ctx *ctx, lc_node *n) {
+  if (n->ninputs < 3) return lc__fail(ctx, LC_ESTATE, "where was recorded without its condition"), 0;
+  lc_tensor *out = n->out, *a = n->inputs[0], *b = n->inputs[1], *cond = n->inputs[2];
+  int64_t sc[LC_MAX_DIMS], sa[LC_MAX_DIMS], sb[LC_MAX_DIMS];
+  lc__broadcast_strides(cond, out->ndim, sc);
+  lc__broadcast_strides(a, out->ndim, sa);
+  lc__broadcast_strides(b, out->ndim, sb);
+  ew_kernel k = {WHERE_FWD[a->dtype][cond->dtype], 0, 0, 0, 0};
+  const lc_tensor *t[4] = {out, cond, a, b};
+  const int64_t *st[4] = {out->strides, sc, sa, sb};
+  ew_run(&k, 4, t, st);
   return 1;
 }

@@ -118,6 +118,8 @@ typedef union lc_node_args {
   struct { int dim; } join;                               /* cat, stack */
   struct { int dim; int ndim; int64_t shape[LC_MAX_DIMS]; } index;  /* gather, index_select,
                                                      scatter_add: the index tensor's shape */
+  struct { double value; int has_value; } fill;           /* masked_fill: the number, or
+                                                     inputs[1] holds it (a 0-d tensor) */
   struct { int perm[LC_MAX_DIMS]; } permute;
   struct { int dims[LC_MAX_DIMS]; } flip;                 /* dims[d]: d is reversed */
   struct { int n; int64_t reps[LC_MAX_DIMS]; } repeat;
@@ -228,6 +230,11 @@ void lc__trace_drew(lc_ctx *ctx);
 /* Records out = def(in[n]) when a gradient is wanted; returns out, or NULL
  * (out released) when the node cannot be allocated. NULL out passes. */
 lc_tensor *lc__finish(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n, lc_tensor **in);
+/* lc__finish for results outside autograd (masks, indices, rows without a
+ * rule; lc__finish sends non-float results here): a node only while tracing,
+ * whose output does not require grad. */
+lc_tensor *lc__finish_nograd(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n,
+                             lc_tensor **in);
 /* Keeps a detached alias of out in its node's saved[0], for rules that read
  * the result (the output cannot hold itself through its own node); on
  * failure drops out. NULL and node-less outs pass. */

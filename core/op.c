@@ -20,6 +20,7 @@
  * into it would give a constant where PyTorch's regenerated view carries the
  * write's graph (a gradient silently lost). */
 lc_tensor *lc__finish(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n, lc_tensor **in) {
+  if (out && !lc_dtype_is_float(out->dtype)) return lc__finish_nograd(ctx, out, def, n, in);
   if (out && lc_dtype_is_float(out->dtype) && ctx->grad_enabled &&
       (!lc__inputs_current(ctx, n, in) ||
        (lc__wants_grad(ctx, n, in) && !lc__record(ctx, out, def, n, in)))) {
@@ -30,6 +31,27 @@ lc_tensor *lc__finish(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n, 
     if (out->node && out->node->def == def) lc__trace_node(ctx, out->node);
     else if (!ctx->grad_enabled) lc__trace_opaque(ctx, out, "an op run under no_grad");
   }
+  return out;
+}
+
+/* While tracing, a result outside autograd (a mask, indices, an integer
+ * result, a row without a gradient) records its node all the same, so that
+ * a plan can replay it instead of keeping the traced values. Its output
+ * does not require grad: a backward follows only inputs that do, so it
+ * never reaches the node, whose def may have no rule. */
+lc_tensor *lc__finish_nograd(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n,
+                             lc_tensor **in) {
+  if (!out || !ctx->trace) return out;
+  if (!ctx->grad_enabled) {
+    lc__trace_opaque(ctx, out, "an op run under no_grad");
+    return out;
+  }
+  if (!lc__record(ctx, out, def, n, in)) {
+    lc_tensor_release(out);
+    return NULL;
+  }
+  out->requires_grad = 0;
+  lc__trace_node(ctx, out->node);
   return out;
 }
 

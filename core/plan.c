@@ -104,7 +104,10 @@ lc_status lc_trace_begin(lc_ctx *ctx) {
   if (!tr) return LC_ENOMEM;
   memset(tr, 0, sizeof *tr);
   tr->start_id = ctx->next_id;
-  tr->start_clock = ctx->write_clock;
+  /* the clock moves on, so that a tensor made during the trace is born
+   * after start_clock even when nothing was written before it (a number's
+   * 0-d tensor, filled when made, is not "written after it was made") */
+  tr->start_clock = ctx->write_clock++;
   ctx->trace = tr;
   return LC_OK;
 }
@@ -448,7 +451,11 @@ static int rule_plan(lc_ctx *ctx, lc_node *node, lc_tensor *g, lc_tensor **grads
   if (!gs) return 0;
   memset(gs, 0, sizeof *gs * nslots);
   lc_tensor **gin = gs + p->nsteps, **gleaf = gin + p->nin;
-  for (int64_t i = 0; i < p->nsteps; i++) p->steps[i]->out->requires_grad = 1;
+  /* masks, indices and integer results are steps too (lc__finish_nograd):
+   * they take no gradient, and their rows may have no rule */
+  for (int64_t i = 0; i < p->nsteps; i++)
+    p->steps[i]->out->requires_grad =
+        lc_dtype_is_float(p->steps[i]->out->dtype) && p->steps[i]->def->backward;
   for (int k = 0; k < r->n; k++)
     if (r->which[k] < 0) p->in[-r->which[k] - 1]->requires_grad = 1;
   int ok = 1;
@@ -458,7 +465,7 @@ static int rule_plan(lc_ctx *ctx, lc_node *node, lc_tensor *g, lc_tensor **grads
   else if (w >= 0) gin[w] = lc__retained(g);
   for (int64_t i = top; ok && i >= 0; i--) {
     lc_node *n = p->steps[i];
-    if (!gs[i]) continue;
+    if (!gs[i] || !p->steps[i]->out->requires_grad) continue;
     lc_tensor *inline_g[LC_NODE_INLINE_INPUTS] = {NULL}, **ig = inline_g;
     if (n->ninputs > LC_NODE_INLINE_INPUTS &&
         !(ig = (lc_tensor **)lc__alloc(ctx, sizeof *ig * (size_t)n->ninputs))) {
@@ -473,7 +480,8 @@ static int rule_plan(lc_ctx *ctx, lc_node *node, lc_tensor *g, lc_tensor **grads
       int64_t j = ok && t ? step_of(p, i, t) : -1;
       int q = ok && t && j < 0 ? index_of(p->nin, p->in, t) : -1;
       int l = ok && t && j < 0 && q < 0 ? index_of(p->nleaves, p->leaves, t) : -1;
-      if (j >= 0) ok = accumulate(ctx, &gs[j], ig[k]);
+      if (j >= 0 && !t->requires_grad) lc_tensor_release(ig[k]);  /* a mask's (a cast's rule) */
+      else if (j >= 0) ok = accumulate(ctx, &gs[j], ig[k]);
       else if (q >= 0) ok = accumulate(ctx, &gin[q], ig[k]);
       else if (l >= 0) ok = accumulate(ctx, &gleaf[l], ig[k]);
       else lc_tensor_release(ig[k]);  /* a constant's */

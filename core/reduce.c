@@ -319,6 +319,7 @@ static int rule_amax(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_norm(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_softmax(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
 static int rule_cumsum(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);
+static int replay_reduce(lc_ctx *ctx, lc_node *n);
 
 enum {
 #define REDUCE(name, ...) RD_##name,
@@ -339,9 +340,10 @@ typedef struct rd_op {
 
 static const rd_op RD[] = {
 #define REDUCE(name, Bw, kernel, saves, rule)                                      \
-  [RD_##name] = {{{#Bw "Backward", rule}, RD_##name}, kernel, SAVES_##saves},
+  [RD_##name] = {{{#Bw "Backward", rule}, RD_##name, replay_reduce}, kernel, SAVES_##saves},
+/* indices: a node only while tracing (lc__finish_nograd), named for the plan */
 #define REDUCE_NONDIFF(name, reason, kernel)                                       \
-  [RD_##name] = {{{NULL, NULL}, RD_##name}, kernel, SAVES_N},
+  [RD_##name] = {{{#name, NULL}, RD_##name, replay_reduce}, kernel, SAVES_N},
 #include "reduce.def"
 };
 _Static_assert(sizeof RD / sizeof RD[0] == RD_COUNT, "a reduce row without its table entry");
@@ -431,6 +433,17 @@ static lc_tensor *reduce(lc_ctx *ctx, int op, lc_tensor *a, int dim, int keepdim
   }
   if (idx) {
     lc_tensor *in[1] = {a};
+    /* while tracing the indices are a node of their own (argmax's), so that
+     * a plan reading them replays them; max's replay refreshes its copy */
+    int iop = op == RD_min || op == RD_argmin ? RD_argmin : RD_argmax;
+    if (!(ix = lc__finish_nograd(ctx, ix, &RD[iop].d.def, 1, in))) {
+      lc_tensor_release(out);
+      return NULL;
+    }
+    if (ix->node) {
+      ix->node->p.reduce.dim = dim;
+      ix->node->p.reduce.keepdim = keepdim;
+    }
     out = RD[op].d.def.backward ? lc__finish(ctx, out, &RD[op].d.def, 1, in) : out;
     if (out && out->node) {
       out->node->p.reduce.dim = dim;
@@ -1116,7 +1129,7 @@ static int rule_sum(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
  * past 2^63); max and min keep the dtype, and all indices are int64. Every
  * other reduction (mean, var, softmax, ...) computes integers in the
  * default float dtype. No integer result has a gradient, so none of this
- * records. */
+ * records, except while tracing (lc__finish_nograd: nodes a plan replays). */
 
 static int keeps_integers(int op) {
   return op == RD_sum || op == RD_prod || op == RD_cumsum || op == RD_max || op == RD_min ||
@@ -1124,30 +1137,14 @@ static int keeps_integers(int op) {
 }
 
 /* op over a contiguous int64 copy of a viewed as (outer, len, inner). */
-static lc_tensor *int_reduce(lc_ctx *ctx, int op, lc_tensor *a, int dim, int keepdim,
-                             lc_tensor **idx) {
-  if (dim >= 0 && !check_rdim(ctx, a, dim)) return NULL;
+/* op over c (contiguous int64) along dim (dim < 0: all elements), into y
+ * (op's results, contiguous) and k (the extremes' positions); either may be
+ * NULL when not wanted. */
+static void int_reduce_into(int op, const lc_tensor *c, int dim, int64_t *y, int64_t *k) {
   int is_scan = op == RD_cumsum, is_ext = !is_scan && op != RD_sum && op != RD_prod;
   int is_min = op == RD_min || op == RD_amin || op == RD_argmin;
-  lc_tensor *c = a->dtype == LC_INT64 ? lc__contig_raw(ctx, a) : lc_empty(ctx, LC_INT64, a->ndim,
-                                                                          a->shape);
-  if (!c) return NULL;
-  if (c != a && a->dtype != LC_INT64) lc__k_copy(c, a, a->strides);
   span sp = span_of(c, dim);
-  int64_t shape[LC_MAX_DIMS];
-  int m = 0;
-  for (int i = 0; i < a->ndim && dim >= 0; i++)
-    if (i != dim || keepdim) shape[m++] = i == dim ? 1 : a->shape[i];
-  lc_tensor *out = is_scan ? lc_empty(ctx, LC_INT64, a->ndim, a->shape)
-                           : lc_empty(ctx, LC_INT64, m, shape);
-  lc_tensor *ix = out && idx ? lc_empty(ctx, LC_INT64, m, shape) : NULL;
-  if (!out || (idx && !ix)) {
-    lc_tensor_release(c);
-    lc_tensor_release(out);
-    return NULL;
-  }
   const int64_t *x = (const int64_t *)lc_tensor_data(c);
-  int64_t *y = (int64_t *)lc_tensor_data(out), *k = ix ? (int64_t *)lc_tensor_data(ix) : NULL;
   for (int64_t o = 0; o < sp.outer; o++)
     for (int64_t i = 0; i < sp.inner; i++) {
       /* (no row at all over an empty dim: x may be NULL, and NULL + 0 is UB) */
@@ -1160,14 +1157,67 @@ static lc_tensor *int_reduce(lc_ctx *ctx, int op, lc_tensor *a, int dim, int kee
           if (is_min ? v < best : v > best) best = v, at = j;
         } else {
           acc = op == RD_prod ? acc * (uint64_t)v : acc + (uint64_t)v;
-          if (is_scan) y[(o * sp.len + j) * sp.inner + i] = (int64_t)acc;
+          if (is_scan && y) y[(o * sp.len + j) * sp.inner + i] = (int64_t)acc;
         }
       }
       if (is_scan) continue;
-      y[o * sp.inner + i] = is_ext ? best : (int64_t)acc;
+      if (y) y[o * sp.inner + i] = is_ext ? best : (int64_t)acc;
       if (k) k[o * sp.inner + i] = at;
     }
+}
+
+/* a as a contiguous int64 tensor (a itself, retained, when it is one) */
+static lc_tensor *int64_copy(lc_ctx *ctx, lc_tensor *a) {
+  if (a->dtype == LC_INT64) return lc__contig_raw(ctx, a);
+  lc_tensor *c = lc_empty(ctx, LC_INT64, a->ndim, a->shape);
+  if (c) lc__k_copy(c, a, a->strides);
+  return c;
+}
+
+static lc_tensor *int_reduce(lc_ctx *ctx, int op, lc_tensor *a, int dim, int keepdim,
+                             lc_tensor **idx) {
+  if (dim >= 0 && !check_rdim(ctx, a, dim)) return NULL;
+  int is_scan = op == RD_cumsum, is_ext = !is_scan && op != RD_sum && op != RD_prod;
+  int is_min = op == RD_min || op == RD_amin || op == RD_argmin;
+  lc_tensor *c = int64_copy(ctx, a);
+  if (!c) return NULL;
+  int64_t shape[LC_MAX_DIMS];
+  int m = 0;
+  for (int i = 0; i < a->ndim && dim >= 0; i++)
+    if (i != dim || keepdim) shape[m++] = i == dim ? 1 : a->shape[i];
+  lc_tensor *out = is_scan ? lc_empty(ctx, LC_INT64, a->ndim, a->shape)
+                           : lc_empty(ctx, LC_INT64, m, shape);
+  lc_tensor *ix = out && idx ? lc_empty(ctx, LC_INT64, m, shape) : NULL;
+  if (!out || (idx && !ix)) {
+    lc_tensor_release(c);
+    lc_tensor_release(out);
+    return NULL;
+  }
+  int_reduce_into(op, c, dim, (int64_t *)lc_tensor_data(out),
+                  ix ? (int64_t *)lc_tensor_data(ix) : NULL);
   lc_tensor_release(c);
+  /* while tracing, nodes of their own, so that a plan replays them
+   * (argmax's values are dropped by the caller: no node) */
+  lc_tensor *in[1] = {a};
+  if (op != RD_argmax && op != RD_argmin) {
+    if (!(out = lc__finish_nograd(ctx, out, &RD[op].d.def, 1, in))) {
+      lc_tensor_release(ix);
+      return NULL;
+    }
+    if (out->node) {
+      out->node->p.reduce.dim = dim;
+      out->node->p.reduce.keepdim = keepdim;
+    }
+  }
+  const lc_op_def *idef = &RD[is_min ? RD_argmin : RD_argmax].d.def;
+  if (ix && !(ix = lc__finish_nograd(ctx, ix, idef, 1, in))) {
+    lc_tensor_release(out);
+    return NULL;
+  }
+  if (ix && ix->node) {
+    ix->node->p.reduce.dim = dim;
+    ix->node->p.reduce.keepdim = keepdim;
+  }
   if (is_ext && a->dtype != LC_INT64) {  /* max and min keep the dtype */
     lc_tensor *v = lc_to_dtype(ctx, out, a->dtype);
     lc_tensor_release(out);
@@ -1192,4 +1242,52 @@ static lc_tensor *int_input(lc_ctx *ctx, int op, lc_tensor *a, int dim, int keep
     r = reduce(ctx, op, f, dim, keepdim, p, idx);
   lc_tensor_release(f);
   return r;
+}
+
+/* ---- replay (plan.c) ---------------------------------------------------------------- */
+
+/* The forward's kernel again, into the node's output (a keepdim result is
+ * a view with the reduced layout) and, for max and min over a dim, into the
+ * indices the rule reads (saved[0]). */
+static int replay_reduce(lc_ctx *ctx, lc_node *n) {
+  int op = LC__OP(n), dim = n->p.reduce.dim;
+  lc_tensor *a = n->inputs[0], *out = n->out;
+  if (!lc_dtype_is_float(a->dtype)) {  /* int_reduce's: exact, over an int64 copy */
+    lc_tensor *c = int64_copy(ctx, a);
+    if (!c) return 0;
+    int is_arg = op == RD_argmax || op == RD_argmin;
+    int_reduce_into(op, c, dim, is_arg ? NULL : (int64_t *)lc_tensor_data(out),
+                    is_arg ? (int64_t *)lc_tensor_data(out) : NULL);
+    lc_tensor_release(c);
+    return 1;
+  }
+  if (op == RD_sum || op == RD_mean) {
+    if (dim < 0) {
+      double s = lc__k_sum_all(a);
+      if (op == RD_mean) s /= (double)a->numel;
+      store(out->dtype, (char *)lc_tensor_data(out), 0, s);
+      return 1;
+    }
+    lc_tensor h = *out;  /* out without the kept dim */
+    h.ndim = a->ndim - 1;
+    for (int i = 0, k = 0; i < a->ndim; i++)
+      if (i != dim) h.shape[k++] = a->shape[i];
+    lc__contig_strides(h.ndim, h.shape, h.strides);
+    lc__k_sum_dim(&h, a, dim, op == RD_mean ? 1.0 / (double)a->shape[dim] : 1.0);
+    return 1;
+  }
+  if (op == RD_softmax || op == RD_log_softmax || op == RD_cumsum) {
+    for_blocks(RD[op].kernel, a, dim, lc_tensor_data(out), NULL, 1, 0.0);
+    return 1;
+  }
+  lc_tensor flat, *hold;
+  const lc_tensor *src = source(ctx, a, dim, &flat, &hold);
+  if (!src) return 0;
+  int is_arg = op == RD_argmax || op == RD_argmin;
+  const lc_tensor *ix = is_arg ? out
+                        : (op == RD_max || op == RD_min) && dim >= 0 ? n->saved[0] : NULL;
+  for_blocks(RD[op].kernel, src, dim < 0 ? 0 : dim, is_arg ? NULL : lc_tensor_data(out),
+             ix ? (int64_t *)lc_tensor_data(ix) : NULL, 0, n->p.reduce.p);
+  lc_tensor_release(hold);
+  return 1;
 }

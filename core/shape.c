@@ -50,7 +50,13 @@ static int replay_shape(lc_ctx *ctx, lc_node *n);
    (op) == SH_unsqueeze || (op) == SH_transpose || (op) == SH_t || (op) == SH_permute || \
    (op) == SH_expand || (op) == SH_broadcast_to || (op) == SH_select || (op) == SH_narrow || \
    (op) == SH_slice || (op) == SH_split)
-#define SH_REPLAYS(op) SH_IS_VIEW(op)
+/* Ops that read more than their inputs (an index, a mask, positions) take
+ * it as one more input while tracing, so that a plan knows where it came
+ * from; their rules read the copy the node keeps (user, saved). */
+#define SH_REPLAYS(op)                                                             \
+  (SH_IS_VIEW(op) || (op) == SH_cat || (op) == SH_stack || (op) == SH_index_select || \
+   (op) == SH_gather || (op) == SH_scatter_add || (op) == SH_masked_fill || (op) == SH_repeat || \
+   (op) == SH_flip || (op) == SH_index_put)
 
 static const lc__opdef SH[] = {
 /* shape rules move gradients by shapes and indices; values they need
@@ -141,6 +147,9 @@ static void ibuf_free(lc_ctx *ctx, void *p) {
   if (p) lc__free(ctx, p, ((ibuf *)p)->bytes);
 }
 
+static int index_values(lc_ctx *ctx, const lc_tensor *index, int dim, int64_t size, int64_t from,
+                        int64_t *v_out);
+
 static int bad_index(lc_ctx *ctx, double v, int dim, int64_t size) {
   if (v != v)  /* printf would say "-nan" for 0/0 on some machines */
     lc__fail(ctx, LC_EARG, "index nan is not an integer");
@@ -161,7 +170,17 @@ static ibuf *read_index_from(lc_ctx *ctx, const lc_tensor *index, int dim, int64
   if (!b) return NULL;
   b->bytes = bytes;
   b->n = index->numel;
-  if (index->numel == 0) return b;
+  if (!index_values(ctx, index, dim, size, from, b->v)) {
+    ibuf_free(ctx, b);
+    return NULL;
+  }
+  return b;
+}
+
+/* read_index_from's values into v[index->numel]; 0 with the error. */
+static int index_values(lc_ctx *ctx, const lc_tensor *index, int dim, int64_t size, int64_t from,
+                        int64_t *v_out) {
+  if (index->numel == 0) return 1;
   lc_walk w;
   int64_t base[1] = {index->offset};
   lc__walk_init(&w, index->ndim, index->shape, 1, (const int64_t *const[]){index->strides}, base);
@@ -173,35 +192,29 @@ static ibuf *read_index_from(lc_ctx *ctx, const lc_tensor *index, int dim, int64
         double f = (index->dtype == LC_FLOAT64 ? ((const double *)index->storage->data)[off]
                                                : (double)((const float *)index->storage->data)[off]) -
                    (double)from;
-        if (!(f >= 0 && f < (double)size && f == floor(f))) {
-          bad_index(ctx, f, dim, size);
-          ibuf_free(ctx, b);
-          return NULL;
-        }
+        if (!(f >= 0 && f < (double)size && f == floor(f))) return bad_index(ctx, f, dim, size);
         v = (int64_t)f;
       } else {
         /* unsigned: the most negative index stays out of range, never overflows */
         v = (int64_t)((uint64_t)lc__int_at(index, off) - (uint64_t)from);
-        if (v < 0 || v >= size) {
-          bad_index(ctx, (double)v, dim, size);
-          ibuf_free(ctx, b);
-          return NULL;
-        }
+        if (v < 0 || v >= size) return bad_index(ctx, (double)v, dim, size);
       }
-      b->v[k++] = v;
+      v_out[k++] = v;
     }
   }
-  return b;
+  return 1;
 }
 
 static ibuf *read_index(lc_ctx *ctx, const lc_tensor *index, int dim, int64_t size) {
   return read_index_from(ctx, index, dim, size, 0);
 }
 
-/* lc__finish for ops whose node keeps the checked indices. Takes ownership of ib. */
+/* lc__finish for ops whose node keeps the checked indices. Takes ownership
+ * of ib. in[n] is the index tensor: an input only while tracing (see
+ * SH_REPLAYS); the rule reads ib. */
 static lc_tensor *finish_indexed(lc_ctx *ctx, lc_tensor *out, int op, int n, lc_tensor **in,
                                  ibuf *ib, int dim) {
-  out = lc__finish(ctx, out, &SH[op].def, n, in);
+  out = lc__finish(ctx, out, &SH[op].def, ctx->trace ? n + 1 : n, in);
   if (out && out->node) {
     out->node->user = ib;
     out->node->user_free = ibuf_free;
@@ -870,7 +883,7 @@ lc_tensor *lc_index_select(lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *index)
   shape[dim] = ib->n;
   lc_tensor *out = lc_empty(ctx, a->dtype, a->ndim, shape);
   if (out) select_into(out, a, dim, ib);
-  lc_tensor *in[1] = {a};
+  lc_tensor *in[2] = {a, index};
   return finish_indexed(ctx, out, SH_index_select, 1, in, ib, dim);
 }
 
@@ -1048,7 +1061,7 @@ lc_tensor *lc_gather(lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *index) {
   if (!ib) return NULL;
   lc_tensor *out = lc_empty(ctx, a->dtype, index->ndim, index->shape);
   if (out) gather_k(out, a, dim, ib->v);
-  lc_tensor *in[1] = {a};
+  lc_tensor *in[2] = {a, index};
   return finish_indexed(ctx, out, SH_gather, 1, in, ib, dim);
 }
 
@@ -1069,7 +1082,7 @@ lc_tensor *lc_scatter_add(lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *index,
     lc__k_copy(out, a, a->strides);
     scatter_add_k(out, dim, ib->v, index->ndim, index->shape, src);
   }
-  lc_tensor *in[2] = {a, src};
+  lc_tensor *in[3] = {a, src, index};
   out = finish_indexed(ctx, out, SH_scatter_add, 2, in, ib, dim);
   if (out && out->node) {
     out->node->p.index.ndim = index->ndim;
@@ -1148,7 +1161,7 @@ static double mask_split(lc_tensor *keep, const lc_tensor *g, const lc_tensor *m
 }
 
 static int rule_masked_fill(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
-  lc_tensor *a = n->inputs[0], *v = n->ninputs > 1 ? n->inputs[1] : NULL;
+  lc_tensor *a = n->inputs[0], *v = n->p.fill.has_value ? n->inputs[1] : NULL;
   lc_tensor *mask = n->saved[0];
   if (lc_ctx_grad_enabled(ctx)) {  /* where, recorded */
     d_scope sc = {ctx, g->dtype, 0, {NULL}}, *s = &sc;
@@ -1199,11 +1212,16 @@ static lc_tensor *masked_fill(lc_ctx *ctx, lc_tensor *a, lc_tensor *mask, double
   lc__k_copy(out, a, st);
   lc__broadcast_strides(mask, ndim, st);
   fill_where(out, mask, st, value);
-  lc_tensor *in[2] = {a, vt};
-  out = lc__finish(ctx, out, &SH[SH_masked_fill].def, vt ? 2 : 1, in);
+  /* the mask is an input only while tracing (see SH_REPLAYS) */
+  lc_tensor *in[3] = {a, vt ? vt : mask, mask};
+  out = lc__finish(ctx, out, &SH[SH_masked_fill].def, (vt ? 2 : 1) + (ctx->trace ? 1 : 0), in);
   if (out && out->node && !(out->node->saved[0] = lc_detach(ctx, mask))) {
     lc_tensor_release(out);
     return NULL;
+  }
+  if (out && out->node) {
+    out->node->p.fill.value = value;
+    out->node->p.fill.has_value = vt != NULL;
   }
   return out;
 }
@@ -1286,6 +1304,8 @@ static int rule_repeat(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads)
 }
 
 
+static void repeat_into(lc_tensor *out, const lc_tensor *a, int n, const int64_t *reps);
+
 lc_tensor *lc_repeat(lc_ctx *ctx, lc_tensor *a, int n, const int64_t *reps) {
   char sa[LC_SHAPE_STR];
   lc_shape_str(sa, sizeof sa, a->ndim, a->shape);
@@ -1295,10 +1315,9 @@ lc_tensor *lc_repeat(lc_ctx *ctx, lc_tensor *a, int n, const int64_t *reps) {
     return NULL;
   }
   int off = n - a->ndim;
-  int64_t s[LC_MAX_DIMS], o[LC_MAX_DIMS], sst[LC_MAX_DIMS];
+  int64_t s[LC_MAX_DIMS], o[LC_MAX_DIMS];
   for (int i = 0; i < n; i++) {
     s[i] = i < off ? 1 : a->shape[i - off];
-    sst[i] = i < off ? 0 : a->strides[i - off];
     if (reps[i] < 0 || (s[i] > 0 && reps[i] > INT64_MAX / s[i])) {
       lc__fail(ctx, LC_EARG, "repeat count %lld for dimension %d of shape %s is %s",
                (long long)reps[i], i + 1, sa, reps[i] < 0 ? "negative" : "too large");
@@ -1308,6 +1327,24 @@ lc_tensor *lc_repeat(lc_ctx *ctx, lc_tensor *a, int n, const int64_t *reps) {
   }
   lc_tensor *out = lc_empty(ctx, a->dtype, n, o);
   if (!out) return NULL;
+  repeat_into(out, a, n, reps);
+  lc_tensor *in[1] = {a};
+  out = lc__finish(ctx, out, &SH[SH_repeat].def, 1, in);
+  if (out && out->node) {
+    out->node->p.repeat.n = n;
+    for (int i = 0; i < n; i++) out->node->p.repeat.reps[i] = reps[i];
+  }
+  return out;
+}
+
+/* out (contiguous, a's shape tiled by reps[n]) = a repeated */
+static void repeat_into(lc_tensor *out, const lc_tensor *a, int n, const int64_t *reps) {
+  int off = n - a->ndim;
+  int64_t s[LC_MAX_DIMS] = {0}, sst[LC_MAX_DIMS] = {0};
+  for (int i = 0; i < n; i++) {
+    s[i] = i < off ? 1 : a->shape[i - off];
+    sst[i] = i < off ? 0 : a->strides[i - off];
+  }
   if (out->numel > 0) {
     /* a goes into the first tile; then, from the last dim to the first, the
      * filled block is copied along the dim. For a fixed position in the dims
@@ -1334,13 +1371,6 @@ lc_tensor *lc_repeat(lc_ctx *ctx, lc_tensor *a, int n, const int64_t *reps) {
       }
     }
   }
-  lc_tensor *in[1] = {a};
-  out = lc__finish(ctx, out, &SH[SH_repeat].def, 1, in);
-  if (out && out->node) {
-    out->node->p.repeat.n = n;
-    for (int i = 0; i < n; i++) out->node->p.repeat.reps[i] = reps[i];
-  }
-  return out;
 }
 
 /* ---- flip --------------------------------------------------------------------------------- */
@@ -1354,6 +1384,18 @@ static int rule_flip(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
 }
 
 
+/* out = a read backwards along the dims d with flip[d]: negative strides
+ * from the last element of each */
+static void flip_into(lc_tensor *out, const lc_tensor *a, const int *flip) {
+  lc_tensor h = *a;
+  for (int d = 0; d < a->ndim; d++)
+    if (flip[d] && a->shape[d] > 0) {
+      h.offset += (a->shape[d] - 1) * a->strides[d];
+      h.strides[d] = -a->strides[d];
+    }
+  lc__k_copy(out, &h, h.strides);
+}
+
 lc_tensor *lc_flip(lc_ctx *ctx, lc_tensor *a, int n, const int *dims) {
   int flip[LC_MAX_DIMS] = {0};
   for (int i = 0; i < n; i++) {
@@ -1363,16 +1405,9 @@ lc_tensor *lc_flip(lc_ctx *ctx, lc_tensor *a, int n, const int *dims) {
       return NULL;
     }
   }
-  /* a read backwards: negative strides from the last element of each flipped dim */
-  lc_tensor h = *a;
-  for (int d = 0; d < a->ndim; d++)
-    if (flip[d] && a->shape[d] > 0) {
-      h.offset += (a->shape[d] - 1) * a->strides[d];
-      h.strides[d] = -a->strides[d];
-    }
   lc_tensor *out = lc_empty(ctx, a->dtype, a->ndim, a->shape);
   if (!out) return NULL;
-  lc__k_copy(out, &h, h.strides);
+  flip_into(out, a, flip);
   lc_tensor *in[1] = {a};
   out = lc__finish(ctx, out, &SH[SH_flip].def, 1, in);
   if (out && out->node)
@@ -1395,6 +1430,8 @@ lc_tensor *lc_nonzero(lc_ctx *ctx, lc_tensor *a) {
   }
   int64_t shape[2] = {n, a->ndim};
   lc_tensor *out = lc_empty(ctx, LC_INT64, 2, shape);
+  /* its shape is the values': a plan cannot replay it */
+  lc__trace_opaque(ctx, out, "nonzero (a shape that depends on the values)");
   if (!out || out->numel == 0) return out;  /* none, or a 0-d a: (n, 0) holds nothing */
   int64_t *o = (int64_t *)lc_tensor_data(out);
   memset(idx, 0, sizeof idx);
@@ -1477,8 +1514,8 @@ lc_tensor *lc_index_put(lc_ctx *ctx, lc_tensor *t, int lead, lc_tensor *pos, lc_
     lc_tensor_release(out);
     return NULL;
   }
-  lc_tensor *in[2] = {t, src};
-  out = lc__finish(ctx, out, &SH[SH_index_put].def, 2, in);
+  lc_tensor *in[3] = {t, src, pos};  /* pos: an input only while tracing (see SH_REPLAYS) */
+  out = lc__finish(ctx, out, &SH[SH_index_put].def, ctx->trace ? 3 : 2, in);
   if (out && out->node) {
     out->node->p.index.dim = lead;
     out->node->saved[0] = lc__retained(pos);
@@ -1512,12 +1549,112 @@ static int rule_index_put(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **gra
 
 /* ---- replay (plan.c) ---------------------------------------------------------------- */
 
+static int replay_cat(lc_node *n) {
+  const lc_tensor *ref = cat_ref(n->ninputs, n->inputs);
+  int dim = n->p.join.dim;
+  int64_t off = 0;
+  for (int i = 0; i < n->ninputs; i++) {
+    if (cat_skips(n->inputs[i], ref)) continue;
+    lc_tensor h = block(n->out, dim, off, n->inputs[i]->shape[dim], 1);
+    copy_runs(&h, n->inputs[i], dim);
+    off += n->inputs[i]->shape[dim];
+  }
+  return 1;
+}
+
+/* index_select, gather, scatter_add: the index (the last input) read and
+ * checked again into the node's copy, which the rule reads */
+static int replay_indexed(lc_ctx *ctx, lc_node *n) {
+  int op = LC__OP(n), base = op == SH_scatter_add ? 2 : 1, dim = n->p.index.dim;
+  ibuf *ib = (ibuf *)n->user;
+  lc_tensor *out = n->out, *a = n->inputs[0];
+  if (n->ninputs <= base || !ib)
+    return lc__fail(ctx, LC_ESTATE, "%s was recorded without its index", n->def->name), 0;
+  const lc_tensor *index = n->inputs[base];
+  if (!index_values(ctx, index, dim, a->shape[dim], 0, ib->v)) return 0;
+  if (op == SH_index_select) {
+    select_into(out, a, dim, ib);
+  } else if (op == SH_gather) {
+    gather_k(out, a, dim, ib->v);
+  } else {
+    lc__k_copy(out, a, a->strides);
+    scatter_add_k(out, dim, ib->v, n->p.index.ndim, n->p.index.shape, n->inputs[1]);
+  }
+  return 1;
+}
+
+/* inputs: a, the value when it was a tensor, the mask (the last) */
+static int replay_masked_fill(lc_ctx *ctx, lc_node *n) {
+  lc_tensor *out = n->out, *a = n->inputs[0], *mask = n->inputs[n->ninputs - 1];
+  if (n->ninputs != 2 + n->p.fill.has_value)
+    return lc__fail(ctx, LC_ESTATE, "masked_fill was recorded without its mask"), 0;
+  double value = n->p.fill.value;
+  if (n->p.fill.has_value) {
+    lc_tensor *v = n->inputs[1];
+    value = lc_tensor_get(v, NULL);  /* 0-d */
+  }
+  int64_t st[LC_MAX_DIMS];
+  lc__broadcast_strides(a, out->ndim, st);
+  lc__k_copy(out, a, st);
+  lc__broadcast_strides(mask, out->ndim, st);
+  fill_where(out, mask, st, value);
+  return 1;
+}
+
+/* lc_index_put_'s rows, copied with the kernel (lc_copy_ would count a
+ * write); inputs: t, src (a row per position), pos */
+static int replay_index_put(lc_ctx *ctx, lc_node *n) {
+  lc_tensor *out = n->out, *t = n->inputs[0], *src = n->inputs[1];
+  if (n->ninputs < 3)
+    return lc__fail(ctx, LC_ESTATE, "index_put was recorded without its positions"), 0;
+  const lc_tensor *pos = n->inputs[2];
+  int lead = n->p.index.dim;
+  int64_t m = 1, np = pos->shape[0];
+  for (int d = 0; d < lead; d++) m *= out->shape[d];
+  for (int64_t k = 0; k < np; k++) {
+    int64_t p = lc__int_at(pos, pos->offset + k * pos->strides[0]);
+    if (p < 0 || p >= m)
+      return lc__fail(ctx, LC_EARG, "position %lld is out of range for %lld rows",
+                      (long long)p + 1, (long long)m), 0;
+  }
+  lc__k_copy(out, t, t->strides);
+  for (int64_t k = 0; k < np; k++) {
+    int64_t p = lc__int_at(pos, pos->offset + k * pos->strides[0]), off = out->offset;
+    for (int d = lead - 1; d >= 0; d--) {
+      off += (p % out->shape[d]) * out->strides[d];
+      p /= out->shape[d];
+    }
+    lc_tensor row = sub_header(out, lead, off);
+    lc_tensor from = sub_header(src, 1, src->offset + k * src->strides[0]);
+    lc__k_copy(&row, &from, from.strides);
+  }
+  return 1;
+}
+
 /* Views share their input's elements: replaying them is nothing. reshape
  * and flatten copy when no view fits; the copy is the input's elements in
  * row-major order. */
 static int replay_shape(lc_ctx *ctx, lc_node *n) {
   lc_tensor *out = n->out, *a = n->inputs[0];
-  (void)ctx;
+  switch (LC__OP(n)) {
+    case SH_cat: return replay_cat(n);
+    case SH_stack:
+      for (int i = 0; i < n->ninputs; i++) {
+        lc_tensor h = slice_at(out, n->p.join.dim, i);
+        copy_runs(&h, n->inputs[i], n->p.join.dim);
+      }
+      return 1;
+    case SH_index_select: case SH_gather: case SH_scatter_add: return replay_indexed(ctx, n);
+    case SH_masked_fill: return replay_masked_fill(ctx, n);
+    case SH_repeat:
+      repeat_into(out, a, n->p.repeat.n, n->p.repeat.reps);
+      return 1;
+    case SH_flip:
+      flip_into(out, a, n->p.flip.dims);
+      return 1;
+    case SH_index_put: return replay_index_put(ctx, n);
+    default: break;
+  }
   if (SH_IS_VIEW(LC__OP(n)) && out->storage != a->storage) {
     lc_tensor flat = *out;  /* out's elements, seen with a's shape */
     flat.ndim = a->ndim;

@@ -124,6 +124,7 @@ static lc_tensor *order(lc_ctx *ctx, lc_tensor *a, int dim, int64_t k, int desce
   int64_t len = a->ndim ? a->shape[dim] : 1, shape[LC_MAX_DIMS];
   for (int d = 0; d < a->ndim; d++) shape[d] = d == dim ? k : a->shape[d];
   lc_tensor *out = lc_empty(ctx, LC_INT64, a->ndim, shape);
+  lc__trace_opaque(ctx, out, "argsort, sort or topk");  /* no replay for the orderings yet */
   if (!out || out->numel == 0) return out;
   /* topk of a few: select them first (linear), then sort only those */
   int select = k < len / 8;
@@ -221,6 +222,7 @@ lc_status lc_unique(lc_ctx *ctx, lc_tensor *a, lc_tensor **values, lc_tensor **i
   if (picked) *values = lc_index_select(ctx, f1, 0, picked);
   if (*values) *counts = lc_narrow(ctx, cnt, 0, 0, m);
   if (*counts) *inverse = lc__retained(inv);
+  lc__trace_opaque(ctx, *inverse, "unique");
   lc_tensor *tmp[] = {picked, f1, perm, inv, first, cnt};
   for (size_t k = 0; k < sizeof tmp / sizeof tmp[0]; k++) lc_tensor_release(tmp[k]);
   lc_ctx_set_grad_enabled(ctx, was);
@@ -243,6 +245,7 @@ lc_tensor *lc_searchsorted(lc_ctx *ctx, lc_tensor *seq, lc_tensor *values, int r
     return lc__fail_shapes(ctx, "the sorted sequence %s and the values %s do not fit (a 1-D "
                            "sequence, or the same leading dims)", seq, values);
   lc_tensor *out = lc_empty(ctx, LC_INT64, values->ndim, values->shape);
+  lc__trace_opaque(ctx, out, "searchsorted");
   if (!out || out->numel == 0) return out;
   int64_t n = seq->shape[seq->ndim - 1];
   int is_float = lc_dtype_is_float(seq->dtype) || lc_dtype_is_float(values->dtype);
@@ -284,6 +287,7 @@ lc_tensor *lc_searchsorted(lc_ctx *ctx, lc_tensor *seq, lc_tensor *values, int r
 lc_tensor *lc_cumext(lc_ctx *ctx, lc_tensor *a, int dim, int is_min) {
   if (!check_sdim(ctx, a, dim)) return NULL;
   lc_tensor *out = lc_empty(ctx, LC_INT64, a->ndim, a->shape);
+  lc__trace_opaque(ctx, out, "cummax or cummin");
   if (!out || out->numel == 0) return out;
   int is_float = lc_dtype_is_float(a->dtype);
   slices sl = slices_of(a, dim);

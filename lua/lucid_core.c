@@ -1397,7 +1397,29 @@ static lc_tensor *key_positions(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tens
                "dimension 1 of size %lld (expected 1..%lld or -%lld..-1)", fname, (long long)i,
                (long long)k + 1, (long long)n, (long long)n, (long long)n);
   }
-  return pos;
+  /* the same positions by ops (checked above), so that a compiled plan
+   * (Module:compile) recomputes them from a key that is the plan's input */
+  int top = lua_gettop(L);  /* pos's box */
+  lt_push(L, ctx, lc_to_dtype(ctx, key, LC_INT64), fname);
+  key = lt_top(L);
+  lt_push(L, ctx, lc_number_int(ctx, 0), fname);
+  lc_tensor *zero = lt_top(L);
+  lt_push(L, ctx, lc_number_int(ctx, 1), fname);
+  lc_tensor *one = lt_top(L);
+  lt_push(L, ctx, lc_number_int(ctx, n), fname);
+  lc_tensor *size = lt_top(L);
+  lt_push(L, ctx, lc_lt(ctx, key, zero), fname);
+  lc_tensor *neg = lt_top(L);
+  lt_push(L, ctx, lc_add(ctx, key, size), fname);
+  lc_tensor *from_end = lt_top(L);
+  lt_push(L, ctx, lc_sub(ctx, key, one), fname);
+  lc_tensor *from_start = lt_top(L);
+  lt_push(L, ctx, lc_where(ctx, neg, from_end, from_start), fname);
+  lc_tensor *w = lt_top(L);
+  lt_push(L, ctx, lc_reshape(ctx, w, 1, &count), fname);
+  lua_replace(L, top);
+  lua_settop(L, top);
+  return lt_top(L);
 }
 
 /* What t[key] reads has the key's shape (a mask: one dim) then t's dims
