@@ -423,11 +423,7 @@ describe("ctc_loss", function()
 end)
 
 -- Layers whose forward also runs ops of the shape and reduce families (cat,
--- stack, index_select, mean, sum, softmax, masked_fill, where), replayed by
--- another branch, or multiplies by a Lua number (x * 0.5: the binding's
--- scalar is written in place, which a plan refuses). Off until those
--- compile; the message each fails with names the op.
-local OTHER_FAMILIES = false
+-- stack, index_select, mean, sum, softmax, masked_fill, where).
 
 -- int64 indices in 1 .. n of this shape
 local function indices(n, shape)
@@ -484,7 +480,7 @@ local other = {
   {name = "ELU, SELU, LeakyReLU, Hardtanh", step = "Linear", inputs = randn({3, 4}), make = function()
     return nn.Sequential(nn.Linear(4, 4), nn.ELU(), nn.SELU(), nn.LeakyReLU(0.1), nn.Hardtanh())
   end},
-  {name = "Bilinear", step = "Linear", inputs = randn({3, 2}, {3, 3}), make = function()
+  {name = "Bilinear", step = "Matmul", inputs = randn({3, 2}, {3, 3}), make = function()
     return nn.Bilinear(2, 3, 4)
   end},
   {name = "CosineSimilarity, PairwiseDistance", step = "Linear", inputs = randn({3, 4}, {3, 4}),
@@ -521,20 +517,10 @@ local other = {
 }
 
 describe("compiled layers that need the shape and reduce replays", function()
-  if OTHER_FAMILIES then
-    run(other)
+  run(other)
 
-    it("refuses max pool's indices (int64, made by the forward)", function()
-      H.assert_error("max_pool2d's indices (return_indices), which a plan cannot replay",
-        function() nn.MaxPool2d(2, {return_indices = true}):compile(lucid.randn({1, 1, 4, 4})) end)
-    end)
-  else
-    it("fail with the op they need, for now", function()
-      for _, c in ipairs(other) do
-        local ok, err = pcall(function() return c.make():eval():compile(unpack(c.inputs("float32"))) end)
-        assert(ok or err:find("cannot be compiled yet", 1, true) or err:find("wrote in place", 1, true),
-          c.name .. ": " .. tostring(err))
-      end
-    end)
-  end
+  it("refuses max pool's indices (int64, made by the forward)", function()
+    H.assert_error("max_pool2d's indices (return_indices), which a plan cannot replay",
+      function() nn.MaxPool2d(2, {return_indices = true}):compile(lucid.randn({1, 1, 4, 4})) end)
+  end)
 end)
