@@ -2,8 +2,9 @@
 -- rnn.c, attention.c): each layer in a small model is compiled on one
 -- input, then run under no_grad on other inputs of the same shape, and its
 -- results compared with the uncompiled model's (bit-identical: the replays
--- run the forwards' own kernels), in float32 and float64; the plan's steps
--- name the layer's op, so it was replayed and not dropped.
+-- run the forwards' own kernels), in float32 and float64, and so are the
+-- gradients of a call recorded through the plan; the plan's steps name the
+-- layer's op, so it was replayed and not dropped.
 local lucid = require("lucid")
 local nn = require("lucid.nn")
 local C = require("lucid.core")
@@ -69,6 +70,9 @@ local function check(case)
         end
       end)
     end
+    -- trained through the plan: one node whose gradients are the model's
+    lucid.manual_seed(8)
+    H.check_compiled_grads(case.name .. " (" .. dtype .. ")", m, case.inputs(dtype))
     local steps = fast:steps()
     assert(#steps > 0, case.name .. ": no steps")
     assert(has_step(steps, case.step), string.format("%s: no %s step in %s", case.name, case.step,

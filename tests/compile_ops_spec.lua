@@ -3,6 +3,7 @@
 -- another of the same shape, must give the uncompiled module's result
 -- bit for bit (the same kernels run), and the plan must list the op.
 local lucid = require("lucid")
+local H = dofile("tests/helpers.lua")
 local nn = lucid.nn
 
 local DTYPES = {"float32", "float64"}
@@ -188,28 +189,6 @@ for _, dt in ipairs(DTYPES) do
   end)
 end
 
--- The compiled model's gradients (its recorded call) equal the model's.
-local function check_grads(name, m, x)
-  local fast = m:compile(x)
-  local xg = x:clone():requires_grad_()
-  local w = lucid.randn(fast(xg).shape, {dtype = x.dtype})
-  m:zero_grad()
-  local y = fast(xg)
-  assert.are.equal("CompiledBackward", y.grad_fn, name)
-  lucid.sum(y * w):backward()
-  local got = {xg.grad:clone()}
-  for _, prm in ipairs(m:parameters()) do got[#got + 1] = prm.grad and prm.grad:clone() end
-  m:zero_grad()
-  xg.grad = nil
-  local want = m(xg)
-  assert.is_true(lucid.equal(want, y), name .. ": values")
-  lucid.sum(want * w):backward()
-  assert.is_true(lucid.equal(xg.grad, got[1]), name .. ": the input's gradient")
-  for i, prm in ipairs(m:parameters()) do
-    assert.is_true(lucid.equal(prm.grad, got[i + 1]), name .. ": parameter " .. i)
-  end
-end
-
 describe("compiled ops: gradients through a plan with masks and indices", function()
   it("equal the model's", function()
     local Net = nn.Module:extend("Net")
@@ -224,9 +203,10 @@ describe("compiled ops: gradients through a plan with masks and indices", functi
       return lucid.log_softmax(y:tile(1, 2), 2) + y:logsumexp(2, true) + y:argmax(2, true)
     end
     for _, dt in ipairs(DTYPES) do
-      check_grads("masks and indices " .. dt, Net():to(dt), lucid.randn({3, 4}, {dtype = dt}))
+      H.check_compiled_grads("masks and indices " .. dt, Net():to(dt), {lucid.randn({3, 4}, {dtype = dt})})
     end
-    check_grads("LayerNorm", nn.LayerNorm(4):to("float64"), lucid.randn({3, 4}, {dtype = "float64"}))
+    H.check_compiled_grads("LayerNorm", nn.LayerNorm(4):to("float64"),
+      {lucid.randn({3, 4}, {dtype = "float64"})})
   end)
 end)
 

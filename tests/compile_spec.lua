@@ -11,29 +11,6 @@ local function mlp(dtype)
     :to(dtype or "float32")
 end
 
--- The compiled model's recorded call against the model's own: the result
--- and the gradients of the input and of every parameter, bit for bit.
-local function check_grads(name, m, x)
-  local fast = m:compile(x)
-  local xg = x:clone():requires_grad_()
-  local w = lucid.randn(fast(xg).shape, {dtype = x.dtype})
-  m:zero_grad()
-  local y = fast(xg)
-  lucid.sum(y * w):backward()
-  local got = {xg.grad:clone()}
-  for _, prm in ipairs(m:parameters()) do got[#got + 1] = prm.grad and prm.grad:clone() end
-  m:zero_grad()
-  xg.grad = nil
-  local want = m(xg)
-  assert.is_true(lucid.equal(want, y), name .. ": values")
-  lucid.sum(want * w):backward()
-  assert.is_true(lucid.equal(xg.grad, got[1]), name .. ": the input's gradient")
-  for i, prm in ipairs(m:parameters()) do
-    assert.is_true(prm.grad == nil and got[i + 1] == nil or lucid.equal(prm.grad, got[i + 1]),
-      name .. ": parameter " .. i)
-  end
-end
-
 describe("Module:compile", function()
   for _, dtype in ipairs({"float32", "float64"}) do
     it("replays the model's forward with the model's own kernels (" .. dtype .. ")", function()
@@ -146,12 +123,12 @@ describe("Module:compile", function()
     for _, case in ipairs(cases) do
       lucid.manual_seed(9)
       local x = case[1] == "Flatten" and lucid.randn(3, 2, 4) or lucid.randn(3, 4)
-      check_grads(case[1], case[2], x)
+      H.check_compiled_grads(case[1], case[2], {x})
     end
     local Res = nn.Module:extend("Res")
     function Res:__init() self.fc = nn.Linear(4, 4) end
     function Res:forward(x) return (self.fc(x):tanh() + x):transpose(1, 2):reshape(2, -1) * 0.5 end
-    check_grads("residual", Res():to("float64"), lucid.randn(3, 4, {dtype = "float64"}))
+    H.check_compiled_grads("residual", Res():to("float64"), {lucid.randn(3, 4, {dtype = "float64"})})
   end)
 
   it("trains a model as the model itself does", function()

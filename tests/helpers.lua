@@ -488,4 +488,43 @@ function H.gradcheck_cases(list, seed)
   end
 end
 
+-- A compiled model's recorded call against the model's own (Module:compile):
+-- the result and the gradients of every float input and of every parameter,
+-- equal bit for bit (the plan runs the ops' own backward rules). xs: the
+-- inputs (a list); a model with several results is left alone (compiled, it
+-- runs itself when recorded).
+function H.check_compiled_grads(name, m, xs)
+  local fast = m:compile(H.unpack(xs))
+  local xg = {}
+  for i, x in ipairs(xs) do
+    xg[i] = x:clone()
+    if x.dtype == "float32" or x.dtype == "float64" then xg[i]:requires_grad_() end
+  end
+  local res = H.pack(fast(H.unpack(xg)))
+  if res.n ~= 1 or not lucid.is_tensor(res[1]) then return end
+  local w = lucid.randn(res[1].shape, {dtype = res[1].dtype})
+  m:zero_grad()
+  local y = fast(H.unpack(xg))
+  assert(y.grad_fn == "CompiledBackward", name .. ": " .. tostring(y.grad_fn))
+  lucid.sum(y * w):backward()
+  local function grads()
+    local g = {}
+    for i, x in ipairs(xg) do g[#g + 1] = {"input " .. i, x.grad} end
+    for i, prm in ipairs(m:parameters()) do g[#g + 1] = {"parameter " .. i, prm.grad} end
+    return g
+  end
+  local got = grads()
+  for _, pair in ipairs(got) do if pair[2] then pair[2] = pair[2]:clone() end end
+  m:zero_grad()
+  for _, x in ipairs(xg) do x.grad = nil end
+  local want = m(H.unpack(xg))
+  assert(lucid.equal(want, y), name .. ": values")
+  lucid.sum(want * w):backward()
+  for i, pair in ipairs(grads()) do
+    local a, b = pair[2], got[i][2]
+    assert((a == nil and b == nil) or (a and b and lucid.equal(a, b)),
+      name .. ": the gradient of " .. pair[1])
+  end
+end
+
 return H
