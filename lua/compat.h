@@ -100,6 +100,17 @@ static inline lua_Integer lt_compat_tointegerx(lua_State *L, int i, int *isnum) 
 #define lua_rawlen(L, i) lua_objlen((L), (i))
 #define lua_absindex(L, i) lt_compat_absindex((L), (i))
 #define luaL_setmetatable(L, name) (luaL_getmetatable((L), (name)), lua_setmetatable((L), -2))
+
+/* 5.2's luaL_testudata: the userdata at i if its metatable is name's, else NULL. */
+static inline void *lt_compat_testudata(lua_State *L, int i, const char *name) {
+  void *p = lua_touserdata(L, i);
+  if (!p || !lua_getmetatable(L, i)) return NULL;
+  luaL_getmetatable(L, name);
+  int same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same ? p : NULL;
+}
+#define luaL_testudata(L, i, name) lt_compat_testudata((L), (i), (name))
 #define luaL_loadbufferx(L, b, size, name, mode) luaL_loadbuffer((L), (b), (size), (name))
 
 /* 5.2's luaL_tolstring: __tostring, else the default form. */
