@@ -368,6 +368,14 @@ void lc__tanh_f32(int64_t n, float *o, const float *a, int allow_simd);  /* o[n]
 typedef enum { LC__ACT_NONE, LC__ACT_RELU, LC__ACT_TANH, LC__ACT_SIGMOID } lc__act;
 void lc__sgemm_nt(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b,
                   int64_t ldb, const float *bias, lc__act act, float *c, int64_t ldc);
+/* Compiled plans fuse a Linear step with the activation step after it
+ * (plan.c): the activation this unary node applies in Linear's epilogue
+ * (elementwise.c; LC__ACT_NONE: not one, or not float32), whether a Linear
+ * node can be computed by lc__sgemm_nt as it stands (linalg.c), and that
+ * computation into dst (the activation's output) with act applied. */
+lc__act lc__unary_act(const lc_node *n);
+int lc__linear_fusable(const lc_node *n);
+void lc__linear_act_replay(lc_node *n, lc_tensor *dst, lc__act act);
 /* Tests and measurements: the plain C path for every shape (on = 1), or one
  * path forced (0 portable, 1 OpenBLAS, 2 dot, 3 packed; 2 and 3 need AVX2+FMA). */
 void lc__sgemm_force_portable(int on);

@@ -82,6 +82,9 @@ lc_tensor *lc_plan_input(const lc_plan *p, int i);   /* borrowed, contiguous */
 lc_tensor *lc_plan_output(const lc_plan *p, int i);  /* borrowed */
 int64_t lc_plan_nsteps(const lc_plan *p);
 const char *lc_plan_step_name(const lc_plan *p, int64_t i);  /* its node's name */
+/* Whether step i runs with step i + 1 fused into it (a Linear and its
+ * activation, computed in one pass; step i + 1 then does nothing itself). */
+int lc_plan_step_fused(const lc_plan *p, int64_t i);
 void lc_plan_free(lc_plan *p);
 
 #ifdef __cplusplus

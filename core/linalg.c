@@ -451,3 +451,19 @@ static int replay_linalg(lc_ctx *ctx, lc_node *n) {
          matmul_into(ctx, n->inputs[0], n->inputs[1], nb, bshape,
                      y->numel ? lc_tensor_data(y) : NULL, y->numel);
 }
+
+int lc__linear_fusable(const lc_node *n) {
+  if (n->def != &LA[LA_linear].def || n->out->dtype != LC_FLOAT32) return 0;
+  const lc_tensor *x = n->inputs[0], *w = n->inputs[1], *b = n->ninputs > 2 ? n->inputs[2] : NULL;
+  int64_t in = w->shape[1], outf = w->shape[0], ldw = outf == 1 ? in : w->strides[0];
+  return lc_tensor_is_contiguous(x) && lc_tensor_is_contiguous(n->out) &&
+         (w->strides[1] == 1 || in == 1) && ldw >= in && (!b || b->strides[0] == 1 || outf == 1);
+}
+
+void lc__linear_act_replay(lc_node *n, lc_tensor *dst, lc__act act) {
+  lc_tensor *x = n->inputs[0], *w = n->inputs[1], *b = n->ninputs > 2 ? n->inputs[2] : NULL;
+  int64_t in = w->shape[1], outf = w->shape[0], rows = lc__leading_rows(x);
+  if (rows == 0 || outf == 0) return;
+  lc__sgemm_nt(rows, outf, in, lc_tensor_data(x), in, lc_tensor_data(w), outf == 1 ? in : w->strides[0],
+               b ? lc_tensor_data(b) : NULL, act, lc_tensor_data(dst), outf);
+}

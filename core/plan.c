@@ -47,6 +47,8 @@ struct lc_plan {
   lc_tensor **in, **out; /* retained */
   int64_t nsteps, capsteps;
   lc_node **steps;       /* retained; each with its output (also retained) */
+  unsigned char *fuse;   /* fuse[i]: an lc__act when step i is a Linear computed with
+                            step i + 1's activation in its epilogue (step i + 1 skipped) */
   int nleaves, capleaves;
   lc_tensor **leaves;    /* retained: the float tensors made before the trace that steps
                             read (parameters): where a recorded result's gradient goes */
@@ -236,6 +238,40 @@ static int collect_leaves(lc_ctx *ctx, lc_plan *p, const lc__trace *tr) {
   return 1;
 }
 
+/* Whether a step other than `except`, or an output, reads t's elements. */
+static int read_elsewhere(const lc_plan *p, const lc_tensor *t, int64_t except) {
+  for (int o = 0; o < p->nout; o++)
+    if (p->out[o]->storage == t->storage) return 1;
+  for (int64_t j = 0; j < p->nsteps; j++) {
+    const lc_node *n = p->steps[j];
+    if (j == except || n->out == t) continue;
+    for (int k = 0; k < n->ninputs; k++)
+      if (n->inputs[k] && n->inputs[k]->storage == t->storage) return 1;
+    for (int k = 0; k < LC_NODE_SAVED; k++)
+      if (n->saved[k] && n->saved[k]->storage == t->storage) return 1;
+  }
+  return 0;
+}
+
+/* A float32 Linear whose result only its activation reads (ReLU: see
+ * lc__unary_act) is computed with the activation in the GEMM's epilogue,
+ * straight into the activation's output: one pass over the result instead
+ * of two, the same bits. The Linear's own buffer is then not written, which
+ * nothing reads: a recorded run's rules read Linear's inputs and the
+ * activation's output (ReLU's rule reads its result). */
+static void find_fusions(lc_plan *p) {
+  memset(p->fuse, 0, (size_t)p->capsteps);
+  for (int64_t i = 0; i + 1 < p->nsteps; i++) {
+    lc_node *lin = p->steps[i], *act = p->steps[i + 1];
+    lc__act a = lc__unary_act(act);
+    if (a == LC__ACT_NONE || act->inputs[0] != lin->out || !lc__linear_fusable(lin) ||
+        !lc_tensor_is_contiguous(act->out) || read_elsewhere(p, lin->out, i + 1))
+      continue;
+    p->fuse[i] = (unsigned char)a;
+    i++;
+  }
+}
+
 lc_plan *lc_trace_end(lc_ctx *ctx, int nin, lc_tensor **in, int nout, lc_tensor **out) {
   lc__trace *tr = ctx->trace;
   if (!tr) {
@@ -308,7 +344,8 @@ lc_plan *lc_trace_end(lc_ctx *ctx, int nin, lc_tensor **in, int nout, lc_tensor 
   if (!(p->run = lc_ctx_new(ctx->alloc, ctx->alloc_ud)) ||
       !(p->in = (lc_tensor **)lc__alloc(ctx, sizeof *p->in * (size_t)p->capin)) ||
       !(p->out = (lc_tensor **)lc__alloc(ctx, sizeof *p->out * (size_t)p->capout)) ||
-      !(p->steps = (lc_node **)lc__alloc(ctx, sizeof *p->steps * (size_t)p->capsteps))) {
+      !(p->steps = (lc_node **)lc__alloc(ctx, sizeof *p->steps * (size_t)p->capsteps)) ||
+      !(p->fuse = (unsigned char *)lc__alloc(ctx, (size_t)p->capsteps))) {
     if (!p->run) lc__fail(ctx, LC_ENOMEM, "out of memory");
     return plan_fail(ctx, tr, need, p);
   }
@@ -324,6 +361,7 @@ lc_plan *lc_trace_end(lc_ctx *ctx, int nin, lc_tensor **in, int nout, lc_tensor 
     p->steps[p->nsteps++] = n;
   }
   if (!collect_leaves(ctx, p, tr)) return plan_fail(ctx, tr, need, p);
+  find_fusions(p);
   /* The steps' outputs become plain buffers: their graphs were the trace's,
    * and the plan holds the nodes itself. */
   for (int64_t i = 0; i < p->nsteps; i++) {
@@ -346,6 +384,12 @@ lc_status lc_plan_run(lc_plan *p) {
   p->runs++;
   for (int64_t i = 0; i < p->nsteps; i++) {
     lc_node *n = p->steps[i];
+    if (p->fuse[i]) {
+      lc__act act = (lc__act)p->fuse[i];
+      i++;  /* the activation's step: done here */
+      lc__linear_act_replay(n, p->steps[i]->out, act);
+      continue;
+    }
     if (!((const lc__opdef *)n->def)->replay(run, n)) {
       if (run->status == LC_OK) lc__fail(run, LC_ESTATE, "a step failed");
       return run->status;
@@ -368,6 +412,9 @@ int64_t lc_plan_nsteps(const lc_plan *p) { return p->nsteps; }
 const char *lc_plan_step_name(const lc_plan *p, int64_t i) {
   return i >= 0 && i < p->nsteps ? p->steps[i]->def->name : NULL;
 }
+int lc_plan_step_fused(const lc_plan *p, int64_t i) {
+  return i >= 0 && i < p->nsteps && p->fuse[i];
+}
 
 void lc_plan_free(lc_plan *p) {
   if (!p || --p->refs > 0) return;
@@ -382,6 +429,7 @@ void lc_plan_free(lc_plan *p) {
   for (int i = 0; i < p->nin; i++) lc_tensor_release(p->in[i]);
   for (int i = 0; i < p->nout; i++) lc_tensor_release(p->out[i]);
   if (p->steps) lc__free(ctx, p->steps, sizeof *p->steps * (size_t)p->capsteps);
+  if (p->fuse) lc__free(ctx, p->fuse, (size_t)p->capsteps);
   if (p->in) lc__free(ctx, p->in, sizeof *p->in * (size_t)p->capin);
   if (p->out) lc__free(ctx, p->out, sizeof *p->out * (size_t)p->capout);
   if (p->run) lc_ctx_free(p->run);

@@ -134,15 +134,26 @@ static int push_buffer(lua_State *L, int output) {
 static int l_plan_input(lua_State *L) { return push_buffer(L, 0); }
 static int l_plan_output(lua_State *L) { return push_buffer(L, 1); }
 
+/* The op's name without "Backward...". */
+static void push_op_name(lua_State *L, const char *name) {
+  const char *b = strstr(name, "Backward");
+  lua_pushlstring(L, name, b ? (size_t)(b - name) : strlen(name));
+}
+
+/* One entry per step run; a fused pair is one entry, "Linear+Tanh". */
 static int l_plan_steps(lua_State *L) {
   lc_plan *p = check_plan(L, 1, lt_fn(L)->fname);
   int64_t n = lc_plan_nsteps(p);
+  int k = 0;
   lua_createtable(L, (int)n, 0);
   for (int64_t i = 0; i < n; i++) {
-    const char *name = lc_plan_step_name(p, i);
-    const char *b = strstr(name, "Backward");
-    lua_pushlstring(L, name, b ? (size_t)(b - name) : strlen(name));
-    lua_rawseti(L, -2, (int)i + 1);
+    push_op_name(L, lc_plan_step_name(p, i));
+    if (lc_plan_step_fused(p, i)) {
+      lua_pushliteral(L, "+");
+      push_op_name(L, lc_plan_step_name(p, ++i));
+      lua_concat(L, 3);
+    }
+    lua_rawseti(L, -2, ++k);
   }
   return 1;
 }
