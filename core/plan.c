@@ -281,7 +281,7 @@ lc_plan *lc_trace_end(lc_ctx *ctx, int nin, lc_tensor **in, int nout, lc_tensor 
   ctx->trace = NULL;
   char *need = (char *)lc__alloc(ctx, tr->n ? tr->n : 1);
   if (!need || tr->oom) {
-    if (need) lc__fail(ctx, LC_ENOMEM, "out of memory");
+    if (need) lc__fail(ctx, LC_ENOMEM, "not enough memory");
     return plan_fail(ctx, tr, need, NULL);
   }
   memset(need, 0, tr->n ? tr->n : 1);
@@ -346,7 +346,7 @@ lc_plan *lc_trace_end(lc_ctx *ctx, int nin, lc_tensor **in, int nout, lc_tensor 
       !(p->out = (lc_tensor **)lc__alloc(ctx, sizeof *p->out * (size_t)p->capout)) ||
       !(p->steps = (lc_node **)lc__alloc(ctx, sizeof *p->steps * (size_t)p->capsteps)) ||
       !(p->fuse = (unsigned char *)lc__alloc(ctx, (size_t)p->capsteps))) {
-    if (!p->run) lc__fail(ctx, LC_ENOMEM, "out of memory");
+    if (!p->run) lc__fail(ctx, LC_ENOMEM, "not enough memory");
     return plan_fail(ctx, tr, need, p);
   }
   p->run->grad_enabled = 0;

@@ -32,6 +32,22 @@ local function map_tensors(v, swap, seen)
   return copy
 end
 
+-- The forward on the plan's inputs between the trace's start and end: the
+-- results, the tensors among them (in order, and their indices) and the plan.
+local function traced(model, ins, n)
+  C._trace_begin()
+  local res = pack(model(unpack(ins, 1, n)))
+  local outs, index = {}, {}
+  map_tensors(res, function(t)
+    if not index[t] then
+      outs[#outs + 1] = t
+      index[t] = #outs
+    end
+    return t
+  end, {})
+  return res, outs, index, C._trace_end(ins, outs)
+end
+
 local function trace(self, n, ...)
   local model, fname = self.model, "nn.Module:compile"
   local ins = {}
@@ -42,24 +58,16 @@ local function trace(self, n, ...)
     end
     ins[i] = x:detach():clone()  -- the plan's own input buffer, contiguous
   end
+  -- everything from the trace's start to its end is protected, so that any
+  -- error on the way (the forward's, or running out of memory) ends it
   local was = is_grad_enabled()
   set_grad_enabled(true)
-  C._trace_begin()
-  local ok, res = pcall(function() return pack(model(unpack(ins, 1, n))) end)
+  local ok, res, outs, index, plan = pcall(traced, model, ins, n)
   set_grad_enabled(was)
   if not ok then
     C._trace_abort()
     error(res, 0)
   end
-  local outs, index = {}, {}
-  map_tensors(res, function(t)
-    if not index[t] then
-      outs[#outs + 1] = t
-      index[t] = #outs
-    end
-    return t
-  end, {})
-  local plan = C._trace_end(ins, outs)
   local bufs = {}
   for i = 1, #outs do bufs[i] = C._plan_output(plan, i) end
   local result = map_tensors(res, function(t) return bufs[index[t]] end, {})
