@@ -2433,7 +2433,7 @@ static void test_backward_missing_gradient(void) {
   counter c;
   lc_ctx *ctx = new_ctx(&c);
   static const lc_op_def forgets = {"ForgetsBackward", rule_forgets, 0};
-  lc_tensor *a = T64(ctx, S(2), 1.0, 2.0), *b = T64(ctx, S(2), 3.0, 4.0);
+  lc_tensor *a = T64(ctx, S(2), 1, 1.0, 2.0), *b = T64(ctx, S(2), 1, 3.0, 4.0);
   a->requires_grad = b->requires_grad = 1;
   lc_tensor *y = lc_zeros(ctx, LC_FLOAT64, 1, S(2));
   lc_tensor *in[2] = {a, b};
