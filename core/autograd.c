@@ -344,16 +344,18 @@ static lc_status run_backward(lc_ctx *ctx, lc_tensor *root, lc_tensor *seed, int
   for (size_t i = 0; i < leaves.n; i++) {
     lc_tensor *leaf = (lc_tensor *)leaves.items[i];
     if (st == LC_OK && !deliver(ctx, leaf, &leaf->bw_grad, cap)) st = ctx->status;
-    lc_tensor_release(leaf->bw_grad);
+    lc_tensor *g = leaf->bw_grad;  /* unlinked first: releasing may walk the graph back to leaf */
     leaf->bw_grad = NULL;
+    lc_tensor_release(g);
     lc_tensor_release(leaf);
   }
 
 out:
   /* whatever happened, no node keeps a half-made gradient */
   for (size_t i = 0; i < order.n; i++) {
-    lc_tensor_release(NODE_AT(order, i)->grad);
+    lc_tensor *g = NODE_AT(order, i)->grad;  /* unlinked first, as above */
     NODE_AT(order, i)->grad = NULL;
+    lc_tensor_release(g);
   }
   if (st == LC_OK && !retain_graph)
     for (size_t i = 0; i < order.n; i++) lc__node_drop_inputs(NODE_AT(order, i));
