@@ -73,8 +73,10 @@ void lc_plan_wrote(lc_plan *p);
  * lc_plan_run: a new tensor with output 0's values whose one node
  * differentiates the whole plan (each step's own rule, last to first): its
  * gradient reaches the parameters that require grad, and xs[i] (the tensor
- * the caller copied into input i, or NULL) when it requires grad. The
- * result's backward must come before the plan's next run (refused after). */
+ * the caller copied into input i, or NULL) when it requires grad. A
+ * backward after the plan's next runs computes the result's run again
+ * from the same inputs (kept by the node: xs[i], or a copy of input i),
+ * refused when they or the parameters were written in place since. */
 lc_tensor *lc_plan_record(lc_plan *p, lc_tensor **xs);
 int lc_plan_ninputs(const lc_plan *p);
 int lc_plan_noutputs(const lc_plan *p);

@@ -440,19 +440,78 @@ void lc_plan_free(lc_plan *p) {
 /* ---- a recorded run: one node for the whole plan --------------------------------- */
 
 /* What a recorded result's node keeps: the plan (a reference), which run
- * made the values the rule reads, and where each node input's gradient
- * comes from: leaf l (l >= 0) or plan input -(w + 1). */
+ * made the values in the plan's buffers that the rule reads, the tensors
+ * that run read its inputs from (retained; a copy of a plan input buffer,
+ * which the next run overwrites), so that a backward after later runs can
+ * compute that run again, and where each node input's gradient comes from:
+ * leaf l (l >= 0) or plan input -(w + 1). */
 typedef struct plan_rec {
   lc_plan *p;
   uint64_t run;
+  lc_tensor **xs;        /* [p->nin] */
   int n;
   int which[];
 } plan_rec;
 
+static size_t xs_size(const lc_plan *p) { return sizeof(lc_tensor *) * (size_t)(p->nin ? p->nin : 1); }
+
 static void rec_free(lc_ctx *ctx, void *user) {
   plan_rec *r = (plan_rec *)user;
+  if (r->xs) {
+    for (int i = 0; i < r->p->nin; i++) lc_tensor_release(r->xs[i]);
+    lc__free(ctx, r->xs, xs_size(r->p));
+  }
   lc_plan_free(r->p);
   lc__free(ctx, r, sizeof *r + sizeof r->which[0] * (size_t)r->n);
+}
+
+/* r->xs: the caller's tensors, or a copy of a plan input buffer given as
+ * one (or written by a C host), which the next run overwrites. */
+static int keep_inputs(lc_ctx *ctx, plan_rec *r, lc_tensor **xs) {
+  const lc_plan *p = r->p;
+  if (!(r->xs = (lc_tensor **)lc__alloc(ctx, xs_size(p)))) return 0;
+  memset(r->xs, 0, xs_size(p));
+  for (int i = 0; i < p->nin; i++) {
+    const lc_tensor *b = p->in[i];
+    if (xs && xs[i] && xs[i] != b) {
+      lc_tensor_retain(xs[i]);
+      r->xs[i] = xs[i];
+    } else if ((r->xs[i] = lc_empty(ctx, b->dtype, b->ndim, b->shape))) {
+      lc__k_copy(r->xs[i], b, b->strides);
+    } else {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* A recorded result whose plan ran again since (a loop of several calls
+ * before one backward, as REINFORCE or an unrolled sequence make): its run
+ * is computed again from the same inputs, as gradient checkpointing does,
+ * when neither they nor the parameters changed in place since the call. */
+static int rerun(lc_ctx *ctx, const lc_node *node, plan_rec *r) {
+  lc_plan *p = r->p;
+  char s[LC_SHAPE_STR], what[32];
+  for (int k = 0; k < p->nleaves + p->nin; k++) {
+    const lc_tensor *t = k < p->nleaves ? p->leaves[k] : r->xs[k - p->nleaves];
+    if (t->storage->version <= node->recorded_at) continue;
+    lc_shape_str(s, sizeof s, t->ndim, t->shape);
+    lc__fail(ctx, LC_ESTATE, "the compiled model ran again after this result was computed, and "
+             "%s %s it read was changed in place since, so the values its gradient needs "
+             "are gone: call backward before changing it (or call the model itself)",
+             k < p->nleaves ? "a parameter" : (snprintf(what, sizeof what, "its input %d",
+                                                        k - p->nleaves + 1), what), s);
+    return 0;
+  }
+  for (int i = 0; i < p->nin; i++)
+    if (lc_copy_(ctx, p->in[i], r->xs[i]) != LC_OK) return 0;
+  if (lc_plan_run(p) != LC_OK) {
+    lc__fail(ctx, LC_ESTATE, "%s", lc_plan_error(p));
+    return 0;
+  }
+  lc_plan_wrote(p);
+  r->run = p->runs;
+  return 1;
 }
 
 /* grads[*slot] += g, taking g. */
@@ -483,17 +542,12 @@ static int index_of(int n, lc_tensor *const *list, const lc_tensor *t) {
 static int rule_plan(lc_ctx *ctx, lc_node *node, lc_tensor *g, lc_tensor **grads) {
   plan_rec *r = (plan_rec *)node->user;
   lc_plan *p = r->p;
-  if (p->runs != r->run) {
-    lc__fail(ctx, LC_ESTATE, "the compiled model ran again after this result was computed, so "
-             "the values its gradient needs are gone: call backward before the next call (or "
-             "call the model itself)");
-    return 0;
-  }
   if (lc_ctx_grad_enabled(ctx)) {
     lc__fail(ctx, LC_ESTATE, "a compiled model's gradient cannot be differentiated again "
              "(create_graph): call the model itself");
     return 0;
   }
+  if (p->runs != r->run && !rerun(ctx, node, r)) return 0;
   size_t nslots = (size_t)(p->nsteps + p->nin + p->nleaves);
   lc_tensor **gs = (lc_tensor **)lc__alloc(ctx, sizeof *gs * nslots);
   if (!gs) return 0;
@@ -577,7 +631,9 @@ lc_tensor *lc_plan_record(lc_plan *p, lc_tensor **xs) {
   }
   r->p = p;
   r->run = p->runs;
+  r->xs = NULL;
   r->n = 0;
+  p->refs++;  /* rec_free's */
   for (int l = 0; l < p->nleaves; l++)
     if (p->leaves[l]->requires_grad) {
       in[r->n] = p->leaves[l];
@@ -588,8 +644,9 @@ lc_tensor *lc_plan_record(lc_plan *p, lc_tensor **xs) {
       in[r->n] = xs[i];
       r->which[r->n++] = -(i + 1);
     }
-  p->refs++;
-  lc_status st = lc_attach_node(ctx, y, &PLAN_DEF.def, n, in, r, rec_free);
+  lc_status st = keep_inputs(ctx, r, xs) ? LC_OK : LC_ENOMEM;
+  if (st != LC_OK) rec_free(ctx, r);
+  else st = lc_attach_node(ctx, y, &PLAN_DEF.def, n, in, r, rec_free);
   if (in != inline_in) lc__free(ctx, in, sizeof *in * (size_t)n);
   if (st != LC_OK) {
     lc_tensor_release(y);

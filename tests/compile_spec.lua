@@ -165,17 +165,56 @@ describe("Module:compile", function()
     for i, prm in ipairs(m1:parameters()) do assert.is_true(lucid.equal(prm, m2:parameters()[i])) end
   end)
 
-  it("refuses a backward after the plan ran again, and a second-order one", function()
+  it("backpropagates several calls made before one backward, as the model does", function()
+    -- a REINFORCE loop or an unrolled sequence: each call's run is computed
+    -- again for its backward, from the inputs the node keeps
+    local m = mlp()
+    local xs = {lucid.randn(3, 4), lucid.randn(3, 4, {requires_grad = true}), lucid.randn(3, 4)}
+    local fast = m:compile(xs[1])
+    local obs = fast:input(1)  -- a plan's own input buffer, overwritten by the next call
+    local function total(f)
+      local s = lucid.zeros({})
+      for i, x in ipairs(xs) do
+        if i == 3 then obs:copy_(x); x = obs end
+        s = s + lucid.sum(f(x) * i)
+      end
+      return s
+    end
+    local want = total(m)
+    want:backward()
+    local wgrads = {xs[2].grad:clone()}
+    for _, prm in ipairs(m:parameters()) do wgrads[#wgrads + 1] = prm.grad:clone() end
+    m:zero_grad()
+    xs[2].grad = nil
+    local got = total(fast)
+    assert.is_true(lucid.equal(want, got))
+    got:backward()
+    assert.is_true(lucid.equal(xs[2].grad, wgrads[1]))
+    for i, prm in ipairs(m:parameters()) do assert.is_true(lucid.equal(prm.grad, wgrads[i + 1])) end
+  end)
+
+  it("refuses a backward of an earlier call whose inputs or parameters changed since", function()
     local m = mlp()
     local x = lucid.randn(3, 4)
     local fast = m:compile(x)
     local y1 = fast(x)
-    local y2 = fast(x)
-    y2:sum():backward()
+    local y2 = fast(lucid.randn(3, 4))
+    x:mul_(2)
     assert.has_error(function() y1:sum():backward() end,
-      "lucid.backward: the compiled model ran again after this result was computed, so "
-        .. "the values its gradient needs are gone: call backward before the next call (or "
-        .. "call the model itself)")
+      "lucid.backward: the compiled model ran again after this result was computed, and its "
+        .. "input 1 {3, 4} it read was changed in place since, so the values its gradient "
+        .. "needs are gone: call backward before changing it (or call the model itself)")
+    y2:sum():backward()  -- the latest call needs no second run
+    -- a frozen parameter is no input of the node, so the engine does not see its change
+    local w = m:parameters()[1]
+    w.requires_grad = false
+    local y3 = fast(lucid.randn(3, 4))
+    fast(x)
+    lucid.no_grad(function() w:add_(1) end)
+    assert.has_error(function() y3:sum():backward() end,
+      "lucid.backward: the compiled model ran again after this result was computed, and a "
+        .. "parameter {8, 4} it read was changed in place since, so the values its gradient "
+        .. "needs are gone: call backward before changing it (or call the model itself)")
     local xg = lucid.randn(3, 4, {requires_grad = true})
     local y = fast(xg)
     assert.has_error(function() lucid.autograd.grad(y:sum(), {xg}, {create_graph = true}) end)
