@@ -184,6 +184,8 @@ local ONE = {1}
 local ROWS = {
   {key = "tiny_train", torch = "tiny_train", goal = {torch = 50}, jit = true,
     label = "1. MLP 4-8-2 (Tanh), batch 1, forward + backward"},
+  {key = "tiny_train_compiled", torch = "tiny_train", goal = {torch = 50}, jit = true,
+    threads = ONE, label = "1. the same, Lucid compiled (model:compile)"},
   {key = "tiny_infer", torch = "tiny_infer", onnx = "tiny_infer", goal = {torch = 20}, jit = true,
     label = "2. MLP 4-8-2, batch 1, forward, no_grad"},
   {key = "tiny_infer_reuse", torch = "tiny_infer", onnx = "tiny_infer", goal = {torch = 20},
