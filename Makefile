@@ -139,12 +139,12 @@ $(B)/tests/readme_host_cpp: $(B)/tests/readme_host.c $(STATIC) $(SHARED) $(REPL)
 	  -Wl,-rpath,$(CURDIR)/$(B)/stage/lib
 
 # A game loop hosting a Lua policy, the way lucid.h's example does.
-$(B)/tests/test_game: tests/host/game.c $(STATIC)
+$(B)/tests/test_game: tests/host/game.c tests/host/host_alloc.h tests/check.h $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ilua -o $@ $< $(STATIC) $(LUA_LIBS) $(BLAS_LIBS)
+	$(CC) $(ALL_CFLAGS) -Ilua -pthread -o $@ $< $(STATIC) $(LUA_LIBS) $(BLAS_LIBS)
 
 # The same game with 1000 agents, the model compiled and run from C (lucid_plan_run).
-$(B)/tests/test_plan_game: tests/host/plan_game.c $(STATIC)
+$(B)/tests/test_plan_game: tests/host/plan_game.c tests/host/host_alloc.h tests/check.h $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ilua -pthread -o $@ $< $(STATIC) $(LUA_LIBS) $(BLAS_LIBS)
 

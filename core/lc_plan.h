@@ -65,6 +65,9 @@ void lc_trace_abort(lc_ctx *ctx);
 /* Computes the outputs from the inputs' current values. */
 lc_status lc_plan_run(lc_plan *p);
 const char *lc_plan_error(const lc_plan *p);   /* why the last run failed */
+/* Makes why (a message) the plan's error: for a caller that refuses a run
+ * before it starts (a C host's wrong buffer). */
+void lc_plan_fail(lc_plan *p, const char *why);
 /* Moves the outputs' versions on, so that a graph recorded with their old
  * values refuses a backward: for the tracing context's own thread, after a
  * run (lc_plan_run itself leaves that context alone). */

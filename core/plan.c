@@ -399,6 +399,7 @@ lc_status lc_plan_run(lc_plan *p) {
 }
 
 const char *lc_plan_error(const lc_plan *p) { return p->run->err; }
+void lc_plan_fail(lc_plan *p, const char *why) { lc__fail(p->run, LC_EARG, "%s", why); }
 void lc_plan_wrote(lc_plan *p) {
   for (int i = 0; i < p->nout; i++) lc__wrote(p->out[i]);
 }
