@@ -61,6 +61,10 @@ lc_status lc_trace_begin(lc_ctx *ctx);
 lc_plan *lc_trace_end(lc_ctx *ctx, int nin, lc_tensor **in, int nout, lc_tensor **out);
 /* Ends a trace without a plan (an error in the traced code). */
 void lc_trace_abort(lc_ctx *ctx);
+/* Whether ctx is recording a trace: a caller that computes a value outside
+ * ops (from elements read now, as the binding's index positions) computes
+ * it with ops while tracing, so that the plan computes it again. */
+int lc_tracing(const lc_ctx *ctx);
 
 /* Computes the outputs from the inputs' current values. */
 lc_status lc_plan_run(lc_plan *p);

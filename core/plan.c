@@ -126,6 +126,8 @@ static void trace_free(lc_ctx *ctx, lc__trace *tr) {
   lc__free(ctx, tr, sizeof *tr);
 }
 
+int lc_tracing(const lc_ctx *ctx) { return ctx->trace != NULL; }
+
 void lc_trace_abort(lc_ctx *ctx) {
   lc__trace *tr = ctx->trace;
   if (!tr) return;
