@@ -78,7 +78,7 @@ local function mlp()
     nn.Linear(256, 10))
 end
 
-local W, ORDER = {}, {"tiny_train", "tiny_infer", "tiny_infer_reuse", "linear_train",
+local W, ORDER = {}, {"tiny_train", "grad_floor", "tiny_infer", "tiny_infer_reuse", "linear_train",
   "tanh_big", "mlp_train", "mlp_infer", "mlp_infer_reuse", "sort_1m", "topk_1m",
   "encoder_layer_train", "conv2d_train", "lstm_train", "charrnn_step", "agents_infer",
   "agents_infer_reuse", "mlp64_infer", "mlp64_infer_reuse", "tanh_fwd", "tiny_infer_compiled", "tiny_train_compiled",
@@ -88,6 +88,12 @@ local W, ORDER = {}, {"tiny_train", "tiny_infer", "tiny_infer_reuse", "linear_tr
 function W.tiny_train()
   local model, x = tiny(), lucid.randn(1, 4)
   return function() model(x):sum():backward() end
+end
+
+-- 1. the floor under any forward + backward: one recorded op on a leaf and its backward
+function W.grad_floor()
+  local x = lucid.randn(1, 2, {requires_grad = true})
+  return function() x:sum():backward() end
 end
 
 -- 2. the same, forward only under no_grad; and with reuse_buffers

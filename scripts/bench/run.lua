@@ -186,6 +186,8 @@ local ROWS = {
     label = "1. MLP 4-8-2 (Tanh), batch 1, forward + backward"},
   {key = "tiny_train_compiled", torch = "tiny_train", goal = {torch = 50}, jit = true,
     threads = ONE, label = "1. the same, Lucid compiled (model:compile)"},
+  {key = "grad_floor", torch = "grad_floor", goal = {torch = 50}, jit = true, threads = ONE,
+    label = "1. the floor of any such row: x:sum():backward(), x a leaf of 2 elements"},
   {key = "tiny_infer", torch = "tiny_infer", onnx = "tiny_infer", goal = {torch = 20}, jit = true,
     label = "2. MLP 4-8-2, batch 1, forward, no_grad"},
   {key = "tiny_infer_reuse", torch = "tiny_infer", onnx = "tiny_infer", goal = {torch = 20},
