@@ -597,6 +597,10 @@ static int rule_plan(lc_ctx *ctx, lc_node *node, lc_tensor *g, lc_tensor **grads
   }
   for (int k = 0; ok && k < r->n; k++) {
     lc_tensor **slot = r->which[k] >= 0 ? &gleaf[r->which[k]] : &gin[-r->which[k] - 1];
+    const lc_tensor *t = node->inputs[k];
+    /* no rule reached it: it is read only where the result is piecewise
+     * constant in it (a float index, a comparison), so its gradient is 0 */
+    if (!*slot && !(*slot = lc_zeros(ctx, t->dtype, t->ndim, t->shape))) ok = 0;
     grads[k] = *slot;
     *slot = NULL;
   }

@@ -193,6 +193,22 @@ describe("Module:compile", function()
     for i, prm in ipairs(m:parameters()) do assert.is_true(lucid.equal(prm.grad, wgrads[i + 1])) end
   end)
 
+  it("gives a zero gradient to an input only read as a float index, with the model's others", function()
+    local Pick = nn.Module:extend("Pick")
+    function Pick:__init() self.fc = nn.Linear(3, 3) end
+    function Pick:forward(x, i) return self.fc(x):index_select(1, i) end
+    lucid.manual_seed(3)
+    local m, x = Pick(), lucid.randn(4, 3)
+    local i = lucid.tensor({1, 3}, {requires_grad = true})  -- whole numbers: accepted as an index
+    local fast = m:compile(x, i)
+    fast(x, i):sum():backward()
+    local got = m.fc.weight.grad:clone()
+    assert.is_true(lucid.equal(i.grad, lucid.zeros(2)))
+    m:zero_grad()
+    m(x, i):sum():backward()
+    assert.is_true(lucid.equal(got, m.fc.weight.grad))
+  end)
+
   it("refuses a backward of an earlier call whose inputs or parameters changed since", function()
     local m = mlp()
     local x = lucid.randn(3, 4)
