@@ -116,6 +116,7 @@ typedef union lc_node_args {
   struct { int dim; int64_t index; } select;
   struct { int dim; int64_t start, len, step; } block;    /* narrow, slice, split */
   struct { int dim; } join;                               /* cat, stack */
+  struct { int dim, descending; int64_t k; } order;       /* argsort, topk */
   struct { int dim; int ndim; int64_t shape[LC_MAX_DIMS]; } index;  /* gather, index_select,
                                                      scatter_add: the index tensor's shape */
   struct { double value; int has_value; } fill;           /* masked_fill: the number, or
@@ -235,6 +236,13 @@ lc_tensor *lc__finish(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n, 
  * whose output does not require grad. */
 lc_tensor *lc__finish_nograd(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n,
                              lc_tensor **in);
+/* sort.c: the first k positions of each slice of a along dim in sorted order
+ * into out (int64, a's shape with dim's size k); 0 when scratch fails.
+ * shape.c: the node of an ordering, while tracing, for a plan to replay it. */
+int lc__order_into(lc_ctx *ctx, lc_tensor *out, const lc_tensor *a, int dim, int64_t k,
+                   int descending);
+lc_tensor *lc__order_finish(lc_ctx *ctx, lc_tensor *out, lc_tensor *a, int dim, int64_t k,
+                            int descending, int topk);
 /* Keeps a detached alias of out in its node's saved[0], for rules that read
  * the result (the output cannot hold itself through its own node); on
  * failure drops out. NULL and node-less outs pass. */

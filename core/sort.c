@@ -118,14 +118,10 @@ static void load(item *it, const lc_tensor *a, int is_float, int64_t off) {
   else it->i = lc__int_at(a, off);
 }
 
-/* The first k positions of every slice of a along dim in sorted order, into
- * a new int64 tensor of a's shape with dim's size k. */
-static lc_tensor *order(lc_ctx *ctx, lc_tensor *a, int dim, int64_t k, int descending) {
-  int64_t len = a->ndim ? a->shape[dim] : 1, shape[LC_MAX_DIMS];
-  for (int d = 0; d < a->ndim; d++) shape[d] = d == dim ? k : a->shape[d];
-  lc_tensor *out = lc_empty(ctx, LC_INT64, a->ndim, shape);
-  lc__trace_opaque(ctx, out, "argsort, sort or topk");  /* no replay for the orderings yet */
-  if (!out || out->numel == 0) return out;
+int lc__order_into(lc_ctx *ctx, lc_tensor *out, const lc_tensor *a, int dim, int64_t k,
+                   int descending) {
+  if (out->numel == 0) return 1;
+  int64_t len = a->ndim ? a->shape[dim] : 1;
   /* topk of a few: select them first (linear), then sort only those */
   int select = k < len / 8;
   int64_t m = select ? k : len;
@@ -133,8 +129,7 @@ static lc_tensor *order(lc_ctx *ctx, lc_tensor *a, int dim, int64_t k, int desce
   item *v = (item *)lc__alloc(ctx, bytes), *tmp = v ? (item *)lc__alloc(ctx, tbytes) : NULL;
   if (!tmp) {
     if (v) lc__free(ctx, v, bytes);
-    lc_tensor_release(out);
-    return NULL;
+    return 0;
   }
   int is_float = lc_dtype_is_float(a->dtype);
   slices sl = slices_of(a, dim);
@@ -152,7 +147,20 @@ static lc_tensor *order(lc_ctx *ctx, lc_tensor *a, int dim, int64_t k, int desce
   }
   lc__free(ctx, v, bytes);
   lc__free(ctx, tmp, tbytes);
-  return out;
+  return 1;
+}
+
+/* The first k positions of every slice of a along dim in sorted order, into
+ * a new int64 tensor of a's shape with dim's size k. */
+static lc_tensor *order(lc_ctx *ctx, lc_tensor *a, int dim, int64_t k, int descending, int topk) {
+  int64_t shape[LC_MAX_DIMS];
+  for (int d = 0; d < a->ndim; d++) shape[d] = d == dim ? k : a->shape[d];
+  lc_tensor *out = lc_empty(ctx, LC_INT64, a->ndim, shape);
+  if (out && !lc__order_into(ctx, out, a, dim, k, descending)) {
+    lc_tensor_release(out);
+    return NULL;
+  }
+  return lc__order_finish(ctx, out, a, dim, k, descending, topk);
 }
 
 /* A 0-d tensor takes dim 0, as one element along it. */
@@ -162,7 +170,7 @@ static int check_sdim(lc_ctx *ctx, const lc_tensor *a, int dim) {
 
 lc_tensor *lc_argsort(lc_ctx *ctx, lc_tensor *a, int dim, int descending) {
   if (!check_sdim(ctx, a, dim)) return NULL;
-  return order(ctx, a, dim, a->ndim ? a->shape[dim] : 1, descending);
+  return order(ctx, a, dim, a->ndim ? a->shape[dim] : 1, descending, 0);
 }
 
 lc_tensor *lc_topk(lc_ctx *ctx, lc_tensor *a, int64_t k, int dim, int largest) {
@@ -175,7 +183,7 @@ lc_tensor *lc_topk(lc_ctx *ctx, lc_tensor *a, int64_t k, int dim, int largest) {
              (long long)k, dim + 1, s, (long long)len);
     return NULL;
   }
-  return order(ctx, a, dim, k, largest);
+  return order(ctx, a, dim, k, largest, 1);
 }
 
 /* ---- unique, searchsorted -------------------------------------------------------- */
