@@ -116,7 +116,9 @@ typedef union lc_node_args {
   struct { int dim; int64_t index; } select;
   struct { int dim; int64_t start, len, step; } block;    /* narrow, slice, split */
   struct { int dim; } join;                               /* cat, stack */
-  struct { int dim, descending; int64_t k; } order;       /* argsort, topk */
+  struct { int dim, flag; int64_t k; } order;   /* sort.c's (lc__order_into): flag is argsort's
+                                                   and topk's descending, searchsorted's right,
+                                                   cummin's is_min */
   struct { int dim; int ndim; int64_t shape[LC_MAX_DIMS]; } index;  /* gather, index_select,
                                                      scatter_add: the index tensor's shape */
   struct { double value; int has_value; } fill;           /* masked_fill: the number, or
@@ -236,13 +238,15 @@ lc_tensor *lc__finish(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n, 
  * whose output does not require grad. */
 lc_tensor *lc__finish_nograd(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n,
                              lc_tensor **in);
-/* sort.c: the first k positions of each slice of a along dim in sorted order
- * into out (int64, a's shape with dim's size k); 0 when scratch fails.
- * shape.c: the node of an ordering, while tracing, for a plan to replay it. */
-int lc__order_into(lc_ctx *ctx, lc_tensor *out, const lc_tensor *a, int dim, int64_t k,
-                   int descending);
-lc_tensor *lc__order_finish(lc_ctx *ctx, lc_tensor *out, lc_tensor *a, int dim, int64_t k,
-                            int descending, int topk);
+/* sort.c's index results (argsort, topk, searchsorted, cummax and cummin),
+ * computed into out (int64) from the node's inputs and arguments by
+ * lc__order_into (0 when scratch fails), and recorded by lc__order_finish
+ * (shape.c: a node only while tracing, for a plan to replay it). */
+typedef enum { LC__ORD_ARGSORT, LC__ORD_TOPK, LC__ORD_SEARCHSORTED, LC__ORD_CUMEXT } lc__ord;
+int lc__order_into(lc_ctx *ctx, lc_tensor *out, lc__ord kind, lc_tensor *const *in,
+                   const lc_node_args *p);
+lc_tensor *lc__order_finish(lc_ctx *ctx, lc_tensor *out, lc__ord kind, int n, lc_tensor **in,
+                            const lc_node_args *p);
 /* Keeps a detached alias of out in its node's saved[0], for rules that read
  * the result (the output cannot hold itself through its own node); on
  * failure drops out. NULL and node-less outs pass. */

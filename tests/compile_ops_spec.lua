@@ -221,6 +221,13 @@ describe("compiled orderings", function()
       -- an ordering of a computed tensor, and values feeding later ops
       check(fmod(function(x) local v = (x * 2):exp():topk(2, 2); return v:sum(2) end), randn(dt, 3, 5),
         "topk")
+      check(fmod(function(x) return x:cummax(2) end), randn(dt, 4, 7), "cummax")
+      check(fmod(function(x) return x:cummin(1) end), randn(dt, 4, 7), "cummax")
+      -- searchsorted: a sorted sequence computed in the forward, the values an input
+      local sorted = function() return {lucid.randn({3, 6}, {dtype = dt}), lucid.randn({3, 4}, {dtype = dt})} end
+      check(fmod(function(s, v) return lucid.searchsorted(s:sort(2), v) end), sorted, "searchsorted")
+      check(fmod(function(s, v) return lucid.searchsorted(s[1]:sort(), v, {right = true}) end), sorted,
+        "searchsorted")
     end)
   end
 
@@ -243,11 +250,11 @@ describe("compiled ops: what stays refused", function()
     assert.matches("LinalgDet cannot be compiled yet", err, 1, true)
   end)
 
-  it("refuses indices no plan recomputes (cummax's), naming them", function()
-    local m = fmod(function(x) return x:cummax(1) end)
+  it("refuses unique (its shape depends on the values), naming it", function()
+    local m = fmod(function(x) local _, inverse = lucid.unique(x, {return_inverse = true}); return x * inverse end)
     local ok, err = pcall(function() return m:compile(lucid.randn(5)) end)
     assert.is_false(ok)
-    assert.matches("made by cummax or cummin", err, 1, true)
+    assert.matches("unique", err, 1, true)
   end)
 
   it("refuses a mask selection (its shape depends on the values)", function()
