@@ -18,9 +18,10 @@
  * written.
  *
  * What a trace cannot see is refused, never kept as a stale constant: a
- * tensor made from the inputs by an op without a replay (comparisons,
- * integer results, random draws, custom ops) or written in place during
- * the forward fails lc_trace_end with the op's name. Tensors made during
+ * tensor made from the inputs by an op without a replay (random draws,
+ * custom ops, results whose shape depends on the values) or written in
+ * place during the forward fails lc_trace_end with the op's name. Tensors
+ * made during
  * the forward from nothing (lucid.zeros, a number) are constants, and
  * control flow that depends on values is frozen as traced, as with
  * torch.jit.trace.
