@@ -21,10 +21,9 @@
  * tensor made from the inputs by an op without a replay (random draws,
  * custom ops, results whose shape depends on the values) or written in
  * place during the forward fails lc_trace_end with the op's name. Tensors
- * made during
- * the forward from nothing (lucid.zeros, a number) are constants, and
- * control flow that depends on values is frozen as traced, as with
- * torch.jit.trace.
+ * made during the forward from nothing (lucid.zeros, a number) are
+ * constants, and control flow that depends on values is frozen as traced,
+ * as with torch.jit.trace.
  *
  * Example: y = tanh(x W^T + b) compiled for x of shape (1000, 32).
  *     lc_tensor *x = lc_zeros(ctx, LC_FLOAT32, 2, (int64_t[]){1000, 32});
