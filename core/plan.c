@@ -540,8 +540,13 @@ static int rule_plan(lc_ctx *ctx, lc_node *node, lc_tensor *g, lc_tensor **grads
   }
   for (int k = 0; ok && k < r->n; k++) {
     lc_tensor **slot = r->which[k] >= 0 ? &gleaf[r->which[k]] : &gin[-r->which[k] - 1];
-    grads[k] = *slot;
+    /* an input no step's rule reached (the result is another input, or
+     * reads this one only through a mask) takes zeros: the engine wants a
+     * gradient for every input that requires one */
+    const lc_tensor *x = node->inputs[k];
+    grads[k] = *slot ? *slot : lc_zeros(ctx, x->dtype, x->ndim, x->shape);
     *slot = NULL;
+    ok = grads[k] != NULL;
   }
   for (size_t i = 0; i < nslots; i++) lc_tensor_release(gs[i]);
   lc__free(ctx, gs, sizeof *gs * nslots);
