@@ -1333,6 +1333,9 @@ local function compile_chain(s, xs)
   local ok, fast = pcall(model.compile, model, table.unpack(xs, 1, xs.n))
   local o2 = OUTCOMES
   OUTCOMES = nil
+  if TRACE then
+    io.stderr:write(" compile -> " .. (ok and ("steps: " .. table.concat(fast:steps(), " ")) or ("error: " .. tostring(fast))) .. "\n")
+  end
   local i, a, b = diverges(o1, o2)
   if i then
     if refusal(b) then return end
