@@ -1296,11 +1296,14 @@ local function same_grad(a, b)
   return same_bits(a, b)
 end
 
--- the first call whose outcome differs between two runs of the chain: its
--- index and the two outcomes; nil when both took the same path
+-- the first call that succeeds in one run of the chain and not in the
+-- other: its index and the two outcomes; nil when both took the same path.
+-- (Errors may differ in their words: while traced, every op's result is
+-- recorded and says it requires grad, so copy_ into a 0-d tensor, say,
+-- fails on the expand rather than on the copy.)
 local function diverges(o1, o2)
   for i = 1, math.max(#o1, #o2) do
-    if o1[i] ~= o2[i] then return i, o1[i], o2[i] end
+    if (o1[i] == "") ~= (o2[i] == "") or (o1[i] == nil) ~= (o2[i] == nil) then return i, o1[i], o2[i] end
   end
 end
 
