@@ -221,22 +221,26 @@ static lc_plan *plan_fail(lc_ctx *ctx, lc__trace *tr, char *need, lc_plan *p) {
   return NULL;
 }
 
+static int is_leaf_of(const lc_plan *p, const lc__trace *tr, const lc_tensor *t) {
+  return t && t->id <= tr->start_id && lc_dtype_is_float(t->dtype) && !is_input(p->nin, p->in, t) &&
+         !is_input(p->nleaves, p->leaves, t);
+}
+
+/* The leaves: what the steps read, and an output made before the trace (a
+ * forward returning a parameter itself), whose gradient is the result's. */
 static int collect_leaves(lc_ctx *ctx, lc_plan *p, const lc__trace *tr) {
-  int cap = 0;
+  int cap = p->nout;
   for (int64_t i = 0; i < p->nsteps; i++) cap += p->steps[i]->ninputs;
   if (!(p->leaves = (lc_tensor **)lc__alloc(ctx, sizeof *p->leaves * (size_t)(cap ? cap : 1))))
     return 0;
   p->capleaves = cap ? cap : 1;
   for (int64_t i = 0; i < p->nsteps; i++) {
     const lc_node *n = p->steps[i];
-    for (int k = 0; k < n->ninputs; k++) {
-      lc_tensor *t = n->inputs[k];
-      if (!t || t->id > tr->start_id || !lc_dtype_is_float(t->dtype) ||
-          is_input(p->nin, p->in, t) || is_input(p->nleaves, p->leaves, t))
-        continue;
-      p->leaves[p->nleaves++] = lc__retained(t);
-    }
+    for (int k = 0; k < n->ninputs; k++)
+      if (is_leaf_of(p, tr, n->inputs[k])) p->leaves[p->nleaves++] = lc__retained(n->inputs[k]);
   }
+  for (int o = 0; o < p->nout; o++)
+    if (is_leaf_of(p, tr, p->out[o])) p->leaves[p->nleaves++] = lc__retained(p->out[o]);
   return 1;
 }
 
@@ -566,8 +570,10 @@ static int rule_plan(lc_ctx *ctx, lc_node *node, lc_tensor *g, lc_tensor **grads
   int ok = 1;
   int64_t top = step_of(p, p->nsteps, p->out[0]);
   int w = index_of(p->nin, p->in, p->out[0]);
+  int l0 = index_of(p->nleaves, p->leaves, p->out[0]);
   if (top >= 0) gs[top] = lc__retained(g);
   else if (w >= 0) gin[w] = lc__retained(g);
+  else if (l0 >= 0) gleaf[l0] = lc__retained(g);
   for (int64_t i = top; ok && i >= 0; i--) {
     lc_node *n = p->steps[i];
     if (!gs[i] || !p->steps[i]->out->requires_grad) continue;
@@ -597,12 +603,14 @@ static int rule_plan(lc_ctx *ctx, lc_node *node, lc_tensor *g, lc_tensor **grads
   }
   for (int k = 0; ok && k < r->n; k++) {
     lc_tensor **slot = r->which[k] >= 0 ? &gleaf[r->which[k]] : &gin[-r->which[k] - 1];
-    const lc_tensor *t = node->inputs[k];
-    /* no rule reached it: it is read only where the result is piecewise
-     * constant in it (a float index, a comparison), so its gradient is 0 */
-    if (!*slot && !(*slot = lc_zeros(ctx, t->dtype, t->ndim, t->shape))) ok = 0;
-    grads[k] = *slot;
+    /* no rule reached it: the result is another input, or reads this one
+     * only where it is piecewise constant in it (a float index, a
+     * comparison, a mask), so its gradient is 0; the engine wants one for
+     * every input that requires one */
+    const lc_tensor *x = node->inputs[k];
+    grads[k] = *slot ? *slot : lc_zeros(ctx, x->dtype, x->ndim, x->shape);
     *slot = NULL;
+    ok = grads[k] != NULL;
   }
   for (size_t i = 0; i < nslots; i++) lc_tensor_release(gs[i]);
   lc__free(ctx, gs, sizeof *gs * nslots);
