@@ -173,6 +173,10 @@ static inline void lc__wrote(lc_tensor *t) {
   if (c->trace) lc__trace_wrote(c, t);
 }
 
+/* t (a buffer nothing reads any more, as a plan's fused Linear result) gives
+ * its elements up and views from's instead: the same dtype and shape. */
+void lc__share_storage(lc_tensor *t, const lc_tensor *from);
+
 /* ---- ctx.c ---- */
 lc_status lc__fail(lc_ctx *ctx, lc_status st, const char *fmt, ...);
 void *lc__alloc(lc_ctx *ctx, size_t n);

@@ -28,6 +28,19 @@ describe("Module:compile", function()
     end)
   end
 
+  it("gives a fused Linear's own buffer back (the activation's is the only one kept)", function()
+    local m = nn.Sequential(nn.Linear(4, 1000), nn.ReLU())
+    local x = lucid.randn(100, 4)
+    collectgarbage("collect")
+    local before = lucid.memory_allocated()
+    local fast = m:compile(x)
+    collectgarbage("collect")
+    local kept = lucid.memory_allocated() - before
+    assert.are.same({"Linear+Relu"}, fast:steps())
+    -- the ReLU's (100, 1000) float32 result, the input's copy, bookkeeping; not a second result
+    assert.is_true(kept < 100 * 1000 * 4 * 1.5, "kept " .. kept .. " bytes")
+  end)
+
   it("fuses a Linear with its activation only when nothing else reads the Linear's result", function()
     local Both = nn.Module:extend("Both")
     function Both:__init() self.fc = nn.Linear(4, 4); self.out = nn.Linear(4, 2) end
