@@ -44,48 +44,28 @@ static inline float u2f(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 #define USUB(a, b) ((a) - (b))
 #define USHL(a, k) ((a) << (k))
 #define USHR(a, k) ((a) >> (k))
+#define SIMD_KEEP_PARAMS
 #include "simd_kernels.h"
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#undef SIMD_KEEP_PARAMS
 /* again with the FMA instruction inlined, for CPUs that have it: fmaf is a
- * call (~3 ns) per operation, 20 times the kernel's own time */
+ * call (~3 ns) per operation, 20 times the kernel's own time (elsewhere an
+ * unused copy) */
 #undef SUF
 #undef ATTR
 #undef FMA
 #undef FMS
 #define SUF cfma
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define ATTR __attribute__((target("fma")))
 #define FMA(a, b, c) __builtin_fmaf(a, b, c)
 #define FMS(a, b, c) __builtin_fmaf(a, b, -(c))
-#include "simd_kernels.h"
 #define LC_HAVE_X86_PATHS 1
+#else
+#define ATTR
+#define FMA(a, b, c) fmaf(a, b, c)
+#define FMS(a, b, c) fmaf(a, b, -(c))
 #endif
-#undef V
-#undef U
-#undef M
-#undef SUF
-#undef ATTR
-#undef K
-#undef KU
-#undef ADD
-#undef SUB
-#undef MUL
-#undef DIV
-#undef FMA
-#undef FMS
-#undef MIN
-#undef MAX
-#undef AND
-#undef OR
-#undef XOR
-#undef ABS
-#undef LT
-#undef SEL
-#undef BITS
-#undef FROM_BITS
-#undef UADD
-#undef USUB
-#undef USHL
-#undef USHR
+#include "simd_kernels.h"
 
 #ifdef LC_HAVE_X86_PATHS
 static int have_fma(void) { return __builtin_cpu_supports("fma"); }
@@ -138,33 +118,6 @@ static float (*const SCALAR_FMA[LC_VF_COUNT])(float) = {
 #define USHL _mm256_slli_epi32
 #define USHR _mm256_srli_epi32
 #include "simd_kernels.h"
-#undef V
-#undef U
-#undef M
-#undef SUF
-#undef ATTR
-#undef K
-#undef KU
-#undef ADD
-#undef SUB
-#undef MUL
-#undef DIV
-#undef FMA
-#undef FMS
-#undef MIN
-#undef MAX
-#undef AND
-#undef OR
-#undef XOR
-#undef ABS
-#undef LT
-#undef SEL
-#undef BITS
-#undef FROM_BITS
-#undef UADD
-#undef USUB
-#undef USHL
-#undef USHR
 
 /* A row: full vectors (through the in-range form when every lane is within
  * +-lim, lim > 0), then the tail through a padded copy (a vector on 1-7
@@ -226,34 +179,8 @@ static void (*const AVX2[LC_VF_COUNT])(int64_t, float *, const float *) = {
 #define USUB _mm512_sub_epi32
 #define USHL _mm512_slli_epi32
 #define USHR _mm512_srli_epi32
+#define SEL_DIV(c, n, d, b) _mm512_mask_div_ps(b, c, n, d)
 #include "simd_kernels.h"
-#undef V
-#undef U
-#undef M
-#undef SUF
-#undef ATTR
-#undef K
-#undef KU
-#undef ADD
-#undef SUB
-#undef MUL
-#undef DIV
-#undef FMA
-#undef FMS
-#undef MIN
-#undef MAX
-#undef AND
-#undef OR
-#undef XOR
-#undef ABS
-#undef LT
-#undef SEL
-#undef BITS
-#undef FROM_BITS
-#undef UADD
-#undef USUB
-#undef USHL
-#undef USHR
 
 /* as MAP_AVX2; the tail is one masked vector (masked lanes are neither read
  * nor written) */

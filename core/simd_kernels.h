@@ -10,7 +10,11 @@
  *                 each rounded once,
  *   MIN(k, x) MAX(k, x)  k < x ? k : x and k > x ? k : x (so a NaN x stays),
  *   AND OR XOR    on the bits, ABS, LT(a, b) and SEL(c, a, b) = c ? a : b,
- *   BITS(v) FROM_BITS(u) UADD USUB USHL(u, k) USHR(u, k)  on the bits.
+ *   BITS(v) FROM_BITS(u) UADD USUB USHL(u, k) USHR(u, k)  on the bits,
+ * and may define SEL_DIV(c, n, d, b) = c ? n / d : b (AVX-512's masked
+ * division; SEL of DIV otherwise). The header undefines them all at its end,
+ * so the next form defines its own (unless SIMD_KEEP_PARAMS is defined: the
+ * plain form's second copy changes only a few).
  * Every form runs the same operations in the same order, each rounded once
  * (FMA is a fused multiply-add everywhere, never a multiply then an add), so
  * every form returns the same bits for every input.
@@ -19,6 +23,10 @@
  * leaves n in the low bits of the sum, no conversion to an integer that a
  * NaN would make undefined), exp(r) = 1 + r + r^2 Q(r) with Q a minimax
  * polynomial (0.05 ulp), then 2^n put into the exponent bits. */
+
+#ifndef SEL_DIV
+#define SEL_DIV(c, n, d, b) SEL(c, DIV(n, d), b)
+#endif
 
 #define FN_(name, suf) name##_##suf
 #define FN2(name, suf) FN_(name, suf)
@@ -84,30 +92,33 @@ static inline ATTR V FN(sigmoid_in)(V x) {
   return DIV(SEL(LT(x, K(0.0f)), e, K(1.0f)), ADD(K(1.0f), e));
 }
 
-/* tanh(x), odd: below 0.5625, |x| + |x|^3 P(x^2) (a minimax polynomial,
- * 0.001 ulp), which rounds to |x| itself below 2^-12 (so the polynomial
- * sees at least 2^-13, TINY); above, 1 - 2 / (exp(2|x|) + 1), which is 1 in
- * float32 from 9.01 on (so |x| is clamped to [0.5, 9.5], and infinities
- * give 1). The sign is copied back, so -0 gives -0. */
+/* tanh(x), odd: -expm1(-2|x|) / (2 + expm1(-2|x|)), one formula over the
+ * whole range (a polynomial below 0.56 as well would cost as much again:
+ * every lane computes every branch). The exponent is never positive, so
+ * 2 + expm1 lies in (1, 2], where its rounding weighs least on the
+ * quotient, and expm1 = 2^n (q + 1) - 1 is one fused rounding of exact
+ * parts (2^n - 1 is exact for n in [-27, 0]): 2 ulp at worst.
+ * The exponent -2|x| = n ln2 + r is reduced as exp's is, but in units of
+ * -1/2 (|x| + n ln2/2 = -r/2, the polynomial's coefficients scaled by powers
+ * of -2: the same roundings, one multiplication fewer), and without ln2's
+ * low part: its error, |n| 2^-29 with |n| <= 28, is scaled down by e^-2|x|.
+ * tanh(x) rounds to x below 2^-12 (so |x| is clamped to 2^-13 from below,
+ * TINY) and to 1 from 9.01 on (|x| clamped to 9.5; infinities give 1). The
+ * sign is copied back, so -0 gives -0. */
 static inline ATTR V FN(tanh)(V x) {
   V a = ABS(x);
-  V sign = AND(x, K(-0.0f));
-  V ac = MAX(K(0x1p-13f), a);
-  V s = MUL(ac, ac);
-  V p = FMA(K(0x1.347d44p-9f), s, K(-0x1.128ca4p-7f));
-  p = FMA(p, s, K(0x1.64b5ecp-6f));
-  p = FMA(p, s, K(-0x1.ba0666p-5f));
-  p = FMA(p, s, K(0x1.1110d0p-3f));
-  p = FMA(p, s, K(-0x1.555554p-2f));
-  V small = SEL(LT(a, K(0x1p-13f)), a, FMA(MUL(ac, s), p, ac));
-  V t = MAX(K(0.5f), MIN(K(9.5f), a));
-  t = ADD(t, t);
-  V z;
-  V q = FN(expq)(t, &z);
-  V two_n = POW2(z);
-  V e = FMA(q, two_n, two_n);  /* exp(2|x|) */
-  V large = SUB(K(1.0f), DIV(K(2.0f), ADD(e, K(1.0f))));
-  return OR(SEL(LT(a, K(0.5625f)), small, large), sign);
+  V h = MAX(K(0x1p-13f), MIN(K(9.5f), a));
+  V z = FMA(h, K(-0x1.715476p+1f), K(0x1.8p23f));
+  V r = FMA(SUB(z, K(0x1.8p23f)), K(0x1.62e430p-2f), h);  /* -r/2 */
+  V q = FMA(K(-0x1.6a23f6p-5f), r, K(0x1.123a02p-3f));  /* expm1r's, scaled */
+  q = FMA(q, r, K(-0x1.5558f2p-2f));
+  q = FMA(q, r, K(0x1.555492p-1f));
+  q = FMA(q, r, K(-0x1.fffffcp-1f));
+  q = FMA(MUL(r, r), q, r);                                /* -expm1(r)/2 */
+  V m2 = FROM_BITS(USHL(UADD(BITS(z), KU(384)), 23));     /* -2^(n+1) */
+  V em = FMA(q, m2, FMA(m2, K(-0.5f), K(-1.0f)));          /* expm1(-2|x|) < 0 */
+  V y = SEL_DIV(LT(K(0x1p-12f), a), em, SUB(K(-2.0f), em), a);  /* NaN: a */
+  return OR(y, AND(x, K(-0.0f)));
 }
 
 /* sigmoid(x) = 1 / (1 + exp(-x)) for x >= 0, exp(x) / (1 + exp(x)) below,
@@ -177,3 +188,33 @@ static inline ATTR V FN(gelu_tanh)(V x) {
 #undef FN
 #undef FN2
 #undef FN_
+#undef SEL_DIV
+#ifndef SIMD_KEEP_PARAMS
+#undef V
+#undef U
+#undef M
+#undef SUF
+#undef ATTR
+#undef K
+#undef KU
+#undef ADD
+#undef SUB
+#undef MUL
+#undef DIV
+#undef FMA
+#undef FMS
+#undef MIN
+#undef MAX
+#undef AND
+#undef OR
+#undef XOR
+#undef ABS
+#undef LT
+#undef SEL
+#undef BITS
+#undef FROM_BITS
+#undef UADD
+#undef USUB
+#undef USHL
+#undef USHR
+#endif

@@ -101,7 +101,8 @@ static void test_vf_accuracy(int f) {
   }
   float nan_in[3] = {NAN, -NAN, 1.0f};
   lc__vmap_f32(VF[f].fn, 3, vec, nan_in, LC_SIMD_BEST);
-  CHECK(isnan(vec[0]) && isnan(vec[1]) && vec[2] == (float)VF[f].ref(1.0), "%s: nan in, nan out",
+  CHECK(isnan(vec[0]) && isnan(vec[1]) && ulps(vec[2], (float)VF[f].ref(1.0)) <= 2,
+        "%s: nan in, nan out",
         VF[f].name);
   printf("test_kernels: %s float32 over %ld inputs, worst %lld ulp, SIMD level %d\n", VF[f].name,
          checked, (long long)worst, lc__simd_level());

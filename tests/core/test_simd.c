@@ -149,9 +149,13 @@ static void *sweep(void *arg) {
   return NULL;
 }
 
-int main(void) {
+/* test_simd [name...]: the named functions only (all by default) */
+int main(int argc, char **argv) {
   int failed = 0;
   for (int f = 0; f < (int)(sizeof FNS / sizeof FNS[0]); f++) {
+    int wanted = argc < 2;
+    for (int i = 1; i < argc; i++) wanted |= !strcmp(argv[i], FNS[f].name);
+    if (!wanted) continue;
     static job jobs[NTHREADS];
     pthread_t th[NTHREADS];
     for (int t = 0; t < NTHREADS; t++) {
