@@ -1,4 +1,4 @@
-/* simd.c: float32 exp, sigmoid, tanh and gelu (tanh form), vectorised and chosen at run time.
+/* simd.c: float32 exp, sigmoid, tanh and gelu (both forms), vectorised and chosen at run time.
  *
  * The kernels (simd_kernels.h) compute in float with fused multiply-adds
  * and stay within 2 ulp of the correctly rounded result over every float32
@@ -77,15 +77,16 @@ float lc__exp1f(float x) { return ONE(exp)(x); }
 float lc__sigmoid1f(float x) { return ONE(sigmoid)(x); }
 float lc__tanh1f(float x) { return ONE(tanh)(x); }
 float lc__gelu_tanh1f(float x) { return ONE(gelu_tanh)(x); }
+float lc__gelu_erf1f(float x) { return ONE(gelu_erf)(x); }
 
 static float (*const SCALAR[LC_VF_COUNT])(float) = {
   [LC_VF_EXP] = exp_c, [LC_VF_SIGMOID] = sigmoid_c, [LC_VF_TANH] = tanh_c,
-  [LC_VF_GELU_TANH] = gelu_tanh_c};
+  [LC_VF_GELU_TANH] = gelu_tanh_c, [LC_VF_GELU_ERF] = gelu_erf_c};
 
 #ifdef LC_HAVE_X86_PATHS
 static float (*const SCALAR_FMA[LC_VF_COUNT])(float) = {
   [LC_VF_EXP] = exp_cfma, [LC_VF_SIGMOID] = sigmoid_cfma, [LC_VF_TANH] = tanh_cfma,
-  [LC_VF_GELU_TANH] = gelu_tanh_cfma};
+  [LC_VF_GELU_TANH] = gelu_tanh_cfma, [LC_VF_GELU_ERF] = gelu_erf_cfma};
 
 #include <immintrin.h>
 
@@ -144,11 +145,13 @@ MAP_AVX2(exp, exp_in, 87.0f)
 MAP_AVX2(sigmoid, sigmoid_in, 87.0f)
 MAP_AVX2(tanh, tanh, 0.0f)
 MAP_AVX2(gelu_tanh, gelu_tanh, 0.0f)
+MAP_AVX2(gelu_erf, gelu_erf, 0.0f)
 #undef ABS
 
 static void (*const AVX2[LC_VF_COUNT])(int64_t, float *, const float *) = {
   [LC_VF_EXP] = map_exp_avx2, [LC_VF_SIGMOID] = map_sigmoid_avx2,
-  [LC_VF_TANH] = map_tanh_avx2, [LC_VF_GELU_TANH] = map_gelu_tanh_avx2};
+  [LC_VF_TANH] = map_tanh_avx2, [LC_VF_GELU_TANH] = map_gelu_tanh_avx2,
+  [LC_VF_GELU_ERF] = map_gelu_erf_avx2};
 
 /* ---- AVX-512F, 16 lanes ---------------------------------------------------- */
 #define V __m512
@@ -205,10 +208,12 @@ MAP_AVX512(exp, exp_in, 87.0f)
 MAP_AVX512(sigmoid, sigmoid_in, 87.0f)
 MAP_AVX512(tanh, tanh, 0.0f)
 MAP_AVX512(gelu_tanh, gelu_tanh, 0.0f)
+MAP_AVX512(gelu_erf, gelu_erf, 0.0f)
 
 static void (*const AVX512[LC_VF_COUNT])(int64_t, float *, const float *) = {
   [LC_VF_EXP] = map_exp_avx512, [LC_VF_SIGMOID] = map_sigmoid_avx512,
-  [LC_VF_TANH] = map_tanh_avx512, [LC_VF_GELU_TANH] = map_gelu_tanh_avx512};
+  [LC_VF_TANH] = map_tanh_avx512, [LC_VF_GELU_TANH] = map_gelu_tanh_avx512,
+  [LC_VF_GELU_ERF] = map_gelu_erf_avx512};
 #endif
 
 int lc__simd_level(void) {

@@ -184,6 +184,77 @@ static inline ATTR V FN(gelu_tanh)(V x) {
   return SEL(LT(K(20.0f), x), x, y);  /* +inf: inf - inf would make NaN */
 }
 
+/* gelu's erf form, x Phi(x) with Phi(x) = (1 + erf(x / sqrt 2)) / 2, within
+ * 2 ulp of the exact value down to x = -13 (below, |gelu| < 2^-122: -0).
+ * For |x| < 0.65, x (1/2 + x G(x^2)), G a minimax polynomial (there
+ * Phi(x) >= 1/4, so the sum cancels at most one bit). Above, x Q with
+ * Q = Phi(-|x|) = R(t) t e^(-x^2/2), t = 1 / (1 + |x|/4) and R a minimax
+ * polynomial (Q keeps its relative accuracy where PyTorch's
+ * 1 + erff(x / sqrt 2) cancels: from x = -3 on it is hundreds of ulp off,
+ * and -0 from -5.7); gelu = x - x Q for x > 0.65. x^2 / 2 is a pair of
+ * floats, the products x R (1 + q) too, and the division by 1 + |x|/4 (a
+ * pair as well) has its rounding undone once, as gelu_tanh's. */
+static inline ATTR V FN(gelu_erf)(V x) {
+  V a = ABS(x);
+  V ac0 = MAX(K(0x1p-30f), MIN(K(0.65f), a));  /* TINY: G(2^-60) = G(0) */
+  V s = MUL(ac0, ac0);
+  V g = FMA(K(-0x1.20f3a0p-14f), s, K(0x1.87efa4p-13f));
+  g = FMA(g, s, K(-0x1.3f73bcp-10f));
+  g = FMA(g, s, K(0x1.470304p-7f));
+  g = FMA(g, s, K(-0x1.1058bap-4f));
+  g = FMA(g, s, K(0x1.988454p-2f));
+  V small = MUL(x, FMA(x, g, K(0.5f)));
+  V h = MAX(K(0.65f), MIN(K(13.0f), a));
+  V xh = OR(h, AND(x, K(-0.0f)));
+  V a4 = MUL(h, K(0.25f));
+  V dh = ADD(K(1.0f), a4);
+  V dl = SUB(MIN(K(1.0f), a4), SUB(dh, MAX(K(1.0f), a4)));  /* 1 + |x|/4 = dh + dl */
+  V t = DIV(K(1.0f), dh);
+  V rr = FMA(K(0x1.838d3ep-6f), t, K(-0x1.9071eep-4f));
+  rr = FMA(rr, t, K(0x1.036c70p-3f));
+  rr = FMA(rr, t, K(-0x1.024fb8p-4f));
+  rr = FMA(rr, t, K(0x1.520c44p-4f));
+  rr = FMA(rr, t, K(0x1.ab2aacp-5f));
+  rr = FMA(rr, t, K(0x1.541df8p-4f));
+  rr = FMA(rr, t, K(0x1.7e3904p-4f));
+  /* the last two steps in pairs of floats (Horner's roundings would add up
+   * to 1.8 ulp): R = Rh + Rl, every partial sum positive */
+  V p1 = MUL(t, rr);
+  V h1 = ADD(K(0x1.988946p-4f), p1);
+  V l1 = ADD(SUB(MIN(K(0x1.988946p-4f), p1), SUB(h1, MAX(K(0x1.988946p-4f), p1))),
+             FMS(t, rr, p1));
+  V p2 = MUL(t, h1);
+  V p2l = FMA(t, l1, FMS(t, h1, p2));
+  V rh = ADD(K(0x1.9884aap-4f), p2);
+  V rl = ADD(SUB(MIN(K(0x1.9884aap-4f), p2), SUB(rh, MAX(K(0x1.9884aap-4f), p2))), p2l);
+  /* t's rounding moves R by up to 1.8 times as much: R += R'(t) (t' - t),
+   * t' = 1 / (dh + dl), with R' to 2% (a quadratic) */
+  V mdt = MUL(t, FMA(t, dl, FMS(t, dh, K(1.0f))));  /* t - t' */
+  V rd = FMA(FMA(K(-0x1.477060p+0f), t, K(0x1.c40f78p-2f)), t, K(-0x1.9c86a4p-3f));  /* -R' */
+  rl = FMA(rd, mdt, rl);
+  V sh = MUL(h, h);
+  V sl = FMS(h, h, sh);  /* x^2 = sh + sl exactly */
+  V w = MUL(sh, K(-0.5f));
+  V z = FMA(w, K(0x1.715476p+0f), K(0x1.8p23f));
+  V n = SUB(z, K(0x1.8p23f));
+  V r = FMA(n, K(-0x1.62e430p-1f), w);  /* exact */
+  V el = FMA(n, K(0x1.05c610p-29f), MUL(sl, K(-0.5f)));  /* e^-x^2/2 = 2^n e^r (1 + el) */
+  V q = FN(expm1r)(r);
+  V two_n = POW2(z);  /* n >= -122 */
+  V rq = MUL(rh, q);
+  V ph = ADD(rh, rq);
+  V pl = ADD(SUB(rq, SUB(ph, rh)), FMS(rh, q, rq));  /* R e^r (1 + el) = ph + pl */
+  pl = ADD(FMA(ph, el, pl), FMA(rl, q, rl));
+  V nh = MUL(xh, ph);
+  V nl = FMA(xh, pl, FMS(xh, ph, nh));
+  V y0 = MUL(nh, t);
+  V res = SUB(ADD(FMA(SUB(K(0.0f), y0), dh, nh), nl), MUL(y0, dl));
+  V xq = MUL(FMA(res, t, y0), two_n);  /* x Q */
+  V y = SEL(LT(a, K(0.65f)), small, SEL(LT(K(0.0f), x), SUB(x, xq), xq));
+  y = SEL(LT(x, K(-13.0f)), MUL(x, K(0.0f)), y);  /* -0; -inf gives NaN, as PyTorch's */
+  return SEL(LT(K(13.0f), x), x, y);
+}
+
 #undef POW2
 #undef FN
 #undef FN2

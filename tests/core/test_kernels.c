@@ -43,6 +43,11 @@ static double ref_gelu_tanh(double x) {
 }
 static lc_tensor *gelu_tanh(lc_ctx *ctx, lc_tensor *x) { return lc_gelu(ctx, x, 1); }
 
+/* x Phi(x); below -13 (|gelu| < 2^-122) the kernel gives -0 (test_simd.c
+ * checks it is within 2^-120 there) */
+static double ref_gelu_erf(double x) { return x < -13 ? x * 0.0 : 0.5 * x * erfc(-x * 0.7071067811865476); }
+static lc_tensor *gelu_erf(lc_ctx *ctx, lc_tensor *x) { return lc_gelu(ctx, x, 0); }
+
 static const struct {
   const char *name;
   lc_vfn fn;
@@ -53,6 +58,7 @@ static const struct {
   {"sigmoid", LC_VF_SIGMOID, ref_sigmoid, lc_sigmoid},
   {"tanh", LC_VF_TANH, tanh, lc_tanh},
   {"gelu_tanh", LC_VF_GELU_TANH, ref_gelu_tanh, gelu_tanh},
+  {"gelu_erf", LC_VF_GELU_ERF, ref_gelu_erf, gelu_erf},
 };
 #define NVF ((int)(sizeof VF / sizeof VF[0]))
 
