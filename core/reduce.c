@@ -236,6 +236,21 @@ static void norm_k(const blk *b) {
 static void max_k(const blk *b) { extreme(b, 0); }
 static void min_k(const blk *b) { extreme(b, 1); }
 
+/* The sum of y[n] in double, in four interleaved partial sums (one chain
+ * of additions would wait on each one's latency). */
+static double sum4_f32(const float *y, int64_t n) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    s0 += y[j];
+    s1 += y[j + 1];
+    s2 += y[j + 2];
+    s3 += y[j + 3];
+  }
+  for (; j < n; j++) s0 += y[j];
+  return (s0 + s1) + (s2 + s3);
+}
+
 /* float32 rows contiguous along dim: x - max in float and simd.c's vector
  * exp over the row (the kernel of lucid.exp), sums in double as below. */
 static void softmax_rows_f32(const blk *b, int is_log) {
@@ -253,7 +268,7 @@ static void softmax_rows_f32(const blk *b, int is_log) {
         int64_t k = b->len - j0 < NB ? b->len - j0 : NB;
         for (int64_t j = 0; j < k; j++) buf[j] = x[j0 + j] - mx;
         lc__vmap_f32(LC_VF_EXP, k, buf, buf, LC_SIMD_BEST);
-        for (int64_t j = 0; j < k; j++) s += buf[j];
+        s += sum4_f32(buf, k);
       }
       /* cppcheck-suppress invalidFunctionArg ; (s = 0: log gives -inf, as intended) */
       double ls = mx + log(s);
@@ -261,7 +276,7 @@ static void softmax_rows_f32(const blk *b, int is_log) {
     } else {
       for (int64_t j = 0; j < b->len; j++) y[j] = x[j] - mx;
       lc__vmap_f32(LC_VF_EXP, b->len, y, y, LC_SIMD_BEST);
-      for (int64_t j = 0; j < b->len; j++) s += y[j];
+      s = sum4_f32(y, b->len);
       double inv = 1.0 / s;
       for (int64_t j = 0; j < b->len; j++) y[j] = (float)(y[j] * inv);
     }
