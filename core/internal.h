@@ -360,10 +360,12 @@ typedef enum lc_inplace_op {
 void lc__k_inplace(lc_inplace_op op, lc_tensor *t, const lc_tensor *a, const int64_t *sa,
                    const lc_tensor *b, const int64_t *sb, double p0);
 
-/* ---- simd.c: float32 exp, sigmoid, tanh, gelu's tanh form, vectorised when the CPU allows ----
+/* ---- simd.c: float32 exp, sigmoid, tanh, gelu (both forms), vectorised when the CPU allows ----
  * Within 2 ulp of the correctly rounded result, and the same bits at every
  * level, so results never depend on the CPU. */
-typedef enum lc_vfn { LC_VF_EXP, LC_VF_SIGMOID, LC_VF_TANH, LC_VF_GELU_TANH, LC_VF_COUNT } lc_vfn;
+typedef enum lc_vfn {
+  LC_VF_EXP, LC_VF_SIGMOID, LC_VF_TANH, LC_VF_GELU_TANH, LC_VF_GELU_ERF, LC_VF_COUNT
+} lc_vfn;
 /* PLAIN: one at a time through fmaf (what CPUs without FMA run); NONE: one at a time */
 enum { LC_SIMD_PLAIN = -1, LC_SIMD_NONE = 0, LC_SIMD_AVX2 = 1, LC_SIMD_AVX512 = 2, LC_SIMD_BEST = 99 };
 int lc__simd_level(void);  /* the best level this CPU runs */
@@ -373,6 +375,7 @@ float lc__exp1f(float x);
 float lc__sigmoid1f(float x);
 float lc__tanh1f(float x);
 float lc__gelu_tanh1f(float x);
+float lc__gelu_erf1f(float x);
 void lc__tanh_f32(int64_t n, float *o, const float *a, int allow_simd);  /* o[n] = tanh(a[n]) */
 
 /* ---- gemm.c: float32 c = act(a b^T + bias), Linear's forward with its activation ----
