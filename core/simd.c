@@ -10,6 +10,12 @@
  * computed them. */
 #include "internal.h"
 
+/* a multiply then an add must stay two roundings in the plain form, as in
+ * the vector ones (GCC's C modes never contract; clang's default would) */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 #include <math.h>
 #include <string.h>
 
