@@ -29,15 +29,20 @@ enum {
 };
 
 static const lc__opdef PL[] = {
-/* max_unpool2d has no replay: its indices are not an input of its node (a
- * plan could not tell whether a step made them), and the indices a max
- * pool returns are opaque to a trace (see lc_max_pool2d). */
-#define POOL(name, Bw, rule) \
-  [PL_##name] = {{#Bw "Backward", rule}, PL_##name, PL_##name == PL_max_unpool2d ? NULL : replay_pool},
+#define POOL(name, Bw, rule) [PL_##name] = {{#Bw "Backward", rule}, PL_##name, replay_pool},
 #define POOL_ADJOINT(name, Bw, rule) [PL_##name] = {{#Bw "Backward", rule}, PL_##name, replay_pool},
 #include "pool.def"
 };
 _Static_assert(sizeof PL / sizeof PL[0] == PL_COUNT, "a pool row without its table entry");
+
+/* max_pool2d's indices (return_indices) in a trace: computed by the pool's
+ * own step (the tensor is its node's saved[0]), so their step does nothing. */
+static int replay_done(lc_ctx *ctx, lc_node *n) {
+  (void)ctx;
+  (void)n;
+  return 1;
+}
+static const lc__opdef MAX_POOL_INDICES = {{"max_pool2d_indices", NULL, 0}, 0, replay_done};
 
 lc_pool2d_opts lc_pool2d_defaults(int64_t kh, int64_t kw) {
   lc_pool2d_opts o;
@@ -286,10 +291,10 @@ POOL_KERNELS(double, f64)
 static void info_free(lc_ctx *ctx, void *u) { lc__free(ctx, u, sizeof(pool_info)); }
 /* lc__finish, keeping a copy of the op's size bytes of info in the node for
  * the rule (user_free frees that many). */
-static lc_tensor *finish_info(lc_ctx *ctx, lc_tensor *out, int op, lc_tensor *in,
+static lc_tensor *finish_info(lc_ctx *ctx, lc_tensor *out, int op, int n, lc_tensor **in,
                               const void *info, size_t size,
                               void (*user_free)(lc_ctx *ctx, void *u)) {
-  out = lc__finish(ctx, out, &PL[op].def, 1, &in);
+  out = lc__finish(ctx, out, &PL[op].def, n, in);
   if (out && out->node) {
     void *u = lc__alloc(ctx, size);
     if (!u) {
@@ -305,7 +310,7 @@ static lc_tensor *finish_info(lc_ctx *ctx, lc_tensor *out, int op, lc_tensor *in
 
 static lc_tensor *pool_finish(lc_ctx *ctx, lc_tensor *out, int op, lc_tensor *in,
                               const pool_info *pi) {
-  return finish_info(ctx, out, op, in, pi, sizeof *pi, info_free);
+  return finish_info(ctx, out, op, 1, &in, pi, sizeof *pi, info_free);
 }
 
 /* a's shape with its last two dims replaced by sz. */
@@ -350,9 +355,13 @@ lc_tensor *lc_max_pool2d(lc_ctx *ctx, lc_tensor *x, const lc_pool2d_opts *o,
     return NULL;
   }
   if (indices) {
-    /* int64, so no node of its own: a plan reading it would freeze it */
-    lc__trace_opaque(ctx, ix, "max_pool2d's indices (return_indices)");
-    *indices = ix;
+    /* while tracing, a node of their own reading y, for a plan to know the
+     * pool's step makes them (its replay writes them: saved[0]) */
+    lc_tensor *in[1] = {y};
+    if (!(*indices = lc__finish_nograd(ctx, ix, &MAX_POOL_INDICES.def, 1, in))) {
+      lc_tensor_release(y);
+      return NULL;
+    }
   } else {
     lc_tensor_release(ix);
   }
@@ -509,7 +518,10 @@ lc_tensor *lc_max_unpool2d(lc_ctx *ctx, lc_tensor *x, lc_tensor *indices, int64_
     lc_tensor_release(y);
     return NULL;
   }
-  y = pool_finish(ctx, y, PL_max_unpool2d, x, &pi);
+  /* the indices are one more input while tracing, so that a plan knows where
+   * they come from; the rule reads the copy the node keeps */
+  lc_tensor *in[2] = {x, indices};
+  y = finish_info(ctx, y, PL_max_unpool2d, ctx->trace ? 2 : 1, in, &pi, sizeof pi, info_free);
   if (y && y->node) y->node->saved[0] = lc__retained(ic);
   lc_tensor_release(ic);
   return y;
@@ -731,7 +743,7 @@ static lc_tensor *interp_run(lc_ctx *ctx, lc_tensor *a, const interp_info *ii, i
     lc_tensor_release(r);
     return NULL;
   }
-  return finish_info(ctx, r, adjoint ? PL_interpolate_adjoint : PL_interpolate, a, ii, sizeof *ii,
+  return finish_info(ctx, r, adjoint ? PL_interpolate_adjoint : PL_interpolate, 1, &a, ii, sizeof *ii,
                      interp_info_free);
 }
 
@@ -1243,9 +1255,39 @@ static lc_tensor *contig_use(lc_ctx *ctx, lc_tensor *t, lc_tensor **copy, int *o
 /* The forward kernels again, into the traced output, from the options the
  * node keeps for its rule; max_pool2d's indices and batch_norm's mean and
  * invstd (saved for the rules) are refreshed too. */
+/* max_unpool2d from its node's inputs (x, the indices: one more input while
+ * tracing) into y, the indices checked as the op checks them and copied
+ * where the rule reads them (saved[0]) when that is a copy. */
+static int replay_unpool(lc_ctx *ctx, lc_node *n) {
+  lc_tensor *y = n->out, *x = n->inputs[0], *ix = n->inputs[1], *ic = n->saved[0];
+  const pool_info *pi = n->user;
+  int64_t planes = 1, hw = pi->in[0] * pi->in[1], ohw = pi->out[0] * pi->out[1];
+  for (int i = 0; i < x->ndim - 2; i++) planes *= x->shape[i];
+  if (ic != ix) lc__k_copy(ic, ix, ix->strides);
+  const int64_t *iv = lc_tensor_data(ic);
+  for (int64_t k = 0; k < x->numel; k++)
+    if (iv[k] < 0 || iv[k] >= ohw) {
+      lc__fail(ctx, LC_EARG, "max_unpool2d: found an invalid index %lld (1-based) for an output "
+               "plane of %lld elements (%lldx%lld)", (long long)iv[k] + 1, (long long)ohw,
+               (long long)pi->out[0], (long long)pi->out[1]);
+      return 0;
+    }
+  int ok = 1;
+  lc_tensor *copy, *xc = contig_use(ctx, x, &copy, &ok);
+  if (!ok) return 0;
+  if (y->numel) memset(lc_tensor_data(y), 0, (size_t)y->numel * lc_dtype_size(y->dtype));
+  if (x->numel > 0 && x->dtype == LC_FLOAT32)
+    unpool_fwd_f32(planes, hw, ohw, lc_tensor_data(xc), iv, lc_tensor_data(y));
+  else if (x->numel > 0)
+    unpool_fwd_f64(planes, hw, ohw, lc_tensor_data(xc), iv, lc_tensor_data(y));
+  lc_tensor_release(copy);
+  return 1;
+}
+
 static int replay_pool(lc_ctx *ctx, lc_node *n) {
   lc_tensor *y = n->out, *x = n->inputs[0];
   int op = LC__OP(n), f32 = x->dtype == LC_FLOAT32;
+  if (op == PL_max_unpool2d) return replay_unpool(ctx, n);
   if (op == PL_batch_norm) {
     const bn_info *u = n->user;
     int k = 1 + u->has_w + u->has_b;

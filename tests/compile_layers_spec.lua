@@ -295,15 +295,38 @@ describe("compiled pooling, normalisation and resampling layers", function()
     end
   end)
 
-  it("refuses max unpool (its indices are no input of its node)", function()
-    local u = nn.Module()
-    u.pool, u.unpool = nn.MaxPool2d(2, {return_indices = true}), nn.MaxUnpool2d(2)
-    function u:forward(x)
-      local y, i = self.pool(x)
-      return self.unpool(y, i)
+  it("compiles max pool's indices and max unpool, with the model's gradients", function()
+    for _, dtype in ipairs({"float32", "float64"}) do
+      lucid.manual_seed(12)
+      local u = nn.Module()
+      u.conv = nn.Conv2d(2, 2, 3, {padding = 1})
+      u.pool, u.unpool = nn.MaxPool2d(2, {return_indices = true}), nn.MaxUnpool2d(2)
+      function u:forward(x)
+        local y, i = self.pool(self.conv(x))
+        return self.unpool(y:tanh(), i)
+      end
+      u:to(dtype)
+      local x = lucid.randn({2, 2, 6, 6}, {dtype = dtype})
+      local fast = u:compile(x)
+      assert.are.equal("Convolution MaxPool2D max_pool2d_indices Add Tanh Sub MaxUnpool2D",
+        table.concat(fast:steps(), " "))
+      local x2 = lucid.randn({2, 2, 6, 6}, {dtype = dtype})
+      assert.is_true(lucid.equal(lucid.no_grad(u, x2), lucid.no_grad(fast, x2)))
+      H.check_compiled_grads("unpool " .. dtype, u, {x2})
+      -- the pool's indices as a result, and indices given as the plan's input
+      local p = nn.MaxPool2d(2, {return_indices = true}):to(dtype)
+      local fp = p:compile(x)
+      local y1, i1 = lucid.no_grad(p, x2)
+      local y2, i2 = lucid.no_grad(fp, x2)
+      assert.is_true(lucid.equal(y1, y2) and lucid.equal(i1, i2))
+      local un = nn.MaxUnpool2d(2)
+      local fu = un:compile(y1, i1)
+      assert.is_true(lucid.equal(lucid.no_grad(fu, y1, i1), un(y1, i1)))
+      local bad = i1:clone()
+      bad[1][1][1][1] = 99
+      H.assert_error("max_unpool2d: found an invalid index 99 (1-based) for an output plane of 36 "
+        .. "elements (6x6)", function() lucid.no_grad(fu, y1, bad) end)
     end
-    H.assert_error("nn.Module:compile: MaxUnpool2D cannot be compiled yet",
-      function() u:compile(lucid.randn({1, 1, 4, 4})) end)
   end)
 end)
 
@@ -523,8 +546,4 @@ local other = {
 describe("compiled layers that need the shape and reduce replays", function()
   run(other)
 
-  it("refuses max pool's indices (int64, made by the forward)", function()
-    H.assert_error("max_pool2d's indices (return_indices), which a plan cannot replay",
-      function() nn.MaxPool2d(2, {return_indices = true}):compile(lucid.randn({1, 1, 4, 4})) end)
-  end)
 end)
