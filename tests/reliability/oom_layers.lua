@@ -98,6 +98,14 @@ note(lucid.no_grad(fast, px * 2))
 local cy = fast(px)
 cy:sum():backward()
 note(cy + net[1].weight.grad:sum())
+-- two calls before one backward (the earlier one computed again, one given
+-- the plan's own input buffer) and a compiled ordering
+local c1, c2 = fast(px), fast(fast:input(1))
+;(c1:sum() + c2:sum()):backward()
+note(net[1].weight.grad)
+local top = nn.Module:extend("Top")
+function top:forward(x) return x:topk(2, 2) end
+note(lucid.no_grad(top():compile(px), px))
 local Write = nn.Module:extend("Write")
 function Write:forward(x) local h = x * 2; h:add_(1); return h:tanh() end
 sums[#sums + 1] = tostring(pcall(Write.compile, Write(), px))
