@@ -42,18 +42,19 @@ _Static_assert(sizeof AT / sizeof AT[0] == AT_COUNT, "an attention row without i
         if (z > mx || z != z) mx = z;                                                        \
       }                                                                                      \
       double s = 0.0;                                                                        \
-      for (int64_t j = 0; j < n; j++) {                                                      \
-        T e = EXP(yr[j] - mx);                                                               \
-        yr[j] = e;                                                                           \
-        s += (double)e;                                                                      \
-      }                                                                                      \
+      for (int64_t j = 0; j < n; j++) yr[j] -= mx;                                           \
+      EXP(n, yr);                                                                            \
+      for (int64_t j = 0; j < n; j++) s += (double)yr[j];                                    \
       const T inv = (T)(1.0 / s);                                                            \
       for (int64_t j = 0; j < n; j++) yr[j] *= inv;                                          \
     }                                                                                        \
   }
 
-SOFTMAX_ROWS(float, expf, softmax_rows_f32)
-SOFTMAX_ROWS(double, exp, softmax_rows_f64)
+/* EXP(n, row): exp in place; float32 through simd.c's vector kernel */
+#define EXP_F32(n, y) lc__vmap_f32(LC_VF_EXP, (n), (y), (y), LC_SIMD_BEST)
+#define EXP_F64(n, y) for (int64_t j_ = 0; j_ < (n); j_++) (y)[j_] = exp((y)[j_])
+SOFTMAX_ROWS(float, EXP_F32, softmax_rows_f32)
+SOFTMAX_ROWS(double, EXP_F64, softmax_rows_f64)
 
 /* dz (rows, n) = y (g - sum(g y)) per row, times k. */
 #define SOFTMAX_BACK(T, name)                                                                 \

@@ -677,6 +677,40 @@ static lc_tensor *bias_grad_recorded(lc_ctx *ctx, lc_tensor *g) {
   return c;
 }
 
+/* The fused backward of conv2d and conv_transpose2d over the plan p of the
+ * convolution both compute (conv2d's forward: for the transpose, the one
+ * from its output to its input): the input's gradient by gx_kernel(g, w),
+ * the weight's from the columns of the convolution's input (x, or g for the
+ * transpose) against its output's gradient, the bias's as a sum of g. */
+typedef int (*conv_kernel)(lc_ctx *ctx, const conv_plan *p, const void *a, const void *w, void *y);
+static int fused_grads(lc_ctx *ctx, const conv_plan *p, const lc_node *n, lc_tensor *g,
+                       conv_kernel gx_kernel, int transposed, lc_tensor **grads) {
+  lc_tensor *x = n->inputs[0], *w = n->inputs[1], *b = n->ninputs > 2 ? n->inputs[2] : NULL;
+  lc_tensor *gc = lc__contig_raw(ctx, g);
+  if (!gc) return 0;
+  int ok = 1;
+  if (x->requires_grad) {
+    lc_tensor *wc = lc__contig_raw(ctx, w);
+    grads[0] = wc ? lc_empty(ctx, x->dtype, 4, x->shape) : NULL;
+    ok = grads[0] && (grads[0]->numel == 0 ||
+                      gx_kernel(ctx, p, lc_tensor_data(gc), lc_tensor_data(wc),
+                                lc_tensor_data(grads[0])));
+    lc_tensor_release(wc);
+  }
+  if (ok && w->requires_grad) {
+    lc_tensor *xc = lc__contig_raw(ctx, x);
+    grads[1] = xc ? lc_empty(ctx, w->dtype, 4, w->shape) : NULL;
+    ok = grads[1] && (grads[1]->numel == 0 ||
+                      conv_weight_grad(ctx, p, lc_tensor_data(transposed ? gc : xc),
+                                       lc_tensor_data(transposed ? xc : gc),
+                                       lc_tensor_data(grads[1])));
+    lc_tensor_release(xc);
+  }
+  if (ok && b && b->requires_grad) ok = (grads[2] = bias_grad(ctx, gc)) != NULL;
+  lc_tensor_release(gc);
+  return ok;
+}
+
 /* conv2d: gx = conv_transpose2d(g, w) (output_padding fills in the rows and
  * columns a stride left unread), gw = g cols(x)^T, gb = sum of g. */
 static int rule_conv2d(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads) {
@@ -698,28 +732,7 @@ static int rule_conv2d(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads)
   conv_plan p;
   plan_init(&p, x->dtype, x->shape[0], x->shape[1], x->shape[2], x->shape[3], g->shape[1],
             g->shape[2], g->shape[3], w->shape[2], w->shape[3], a);
-  lc_tensor *gc = lc__contig_raw(ctx, g);
-  if (!gc) return 0;
-  int ok = 1;
-  if (x->requires_grad) {
-    lc_tensor *wc = lc__contig_raw(ctx, w);
-    grads[0] = wc ? lc_empty(ctx, x->dtype, 4, x->shape) : NULL;
-    ok = grads[0] && (grads[0]->numel == 0 ||
-                      conv_input_grad(ctx, &p, lc_tensor_data(gc), lc_tensor_data(wc),
-                                      lc_tensor_data(grads[0])));
-    lc_tensor_release(wc);
-  }
-  if (ok && w->requires_grad) {
-    lc_tensor *xc = lc__contig_raw(ctx, x);
-    grads[1] = xc ? lc_empty(ctx, w->dtype, 4, w->shape) : NULL;
-    ok = grads[1] && (grads[1]->numel == 0 ||
-                      conv_weight_grad(ctx, &p, lc_tensor_data(xc), lc_tensor_data(gc),
-                                       lc_tensor_data(grads[1])));
-    lc_tensor_release(xc);
-  }
-  if (ok && b && b->requires_grad) ok = (grads[2] = bias_grad(ctx, gc)) != NULL;
-  lc_tensor_release(gc);
-  return ok;
+  return fused_grads(ctx, &p, n, g, conv_input_grad, 0, grads);
 }
 
 /* conv_transpose2d: gx = conv2d(g, w), gw = x cols(g)^T, gb = sum of g. */
@@ -737,28 +750,7 @@ static int rule_conv_transpose2d(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tenso
   conv_plan p;
   plan_init(&p, x->dtype, x->shape[0], g->shape[1], g->shape[2], g->shape[3], x->shape[1],
             x->shape[2], x->shape[3], w->shape[2], w->shape[3], a);
-  lc_tensor *gc = lc__contig_raw(ctx, g);
-  if (!gc) return 0;
-  int ok = 1;
-  if (x->requires_grad) {
-    lc_tensor *wc = lc__contig_raw(ctx, w);
-    grads[0] = wc ? lc_empty(ctx, x->dtype, 4, x->shape) : NULL;
-    ok = grads[0] && (grads[0]->numel == 0 ||
-                      conv_forward(ctx, &p, lc_tensor_data(gc), lc_tensor_data(wc),
-                                   lc_tensor_data(grads[0])));
-    lc_tensor_release(wc);
-  }
-  if (ok && w->requires_grad) {
-    lc_tensor *xc = lc__contig_raw(ctx, x);
-    grads[1] = xc ? lc_empty(ctx, w->dtype, 4, w->shape) : NULL;
-    ok = grads[1] && (grads[1]->numel == 0 ||
-                      conv_weight_grad(ctx, &p, lc_tensor_data(gc), lc_tensor_data(xc),
-                                       lc_tensor_data(grads[1])));
-    lc_tensor_release(xc);
-  }
-  if (ok && b && b->requires_grad) ok = (grads[2] = bias_grad(ctx, gc)) != NULL;
-  lc_tensor_release(gc);
-  return ok;
+  return fused_grads(ctx, &p, n, g, conv_forward, 1, grads);
 }
 
 /* unfold and fold are each other's adjoints; both are linear, so the same

@@ -557,7 +557,6 @@ static inline int isfinite_int(int64_t x) { (void)x; return 1; }
 #define k_sign(x) K_GEN(sign, x)(x)
 #define k_clamp(x, lo, hi) K_GEN(clamp, x)(x, lo, hi)
 #define k_pows(x, s) K_GEN(pows, x)(x, s)
-#define k_gelu(x) K_GEN(gelu, x)(x)
 #define k_gelu_grad(x) K_GEN(gelu_grad, x)(x)
 #define k_gelu_tanh_grad(x) K_GEN(gelu_tanh_grad, x)(x)
 #define k_silu_grad(x) K_GEN(silu_grad, x)(x)
@@ -574,12 +573,13 @@ static inline int isfinite_int(int64_t x) { (void)x; return 1; }
 #define k_xlogy(x, y) K_GEN(xlogy, x)(x, y)
 #define k_logaddexp(x, y) K_GEN(logaddexp, x)(x, y)
 #define k_isclose(x, y, rtol, atol, equal_nan) K_GEN(isclose, x)(x, y, rtol, atol, equal_nan)
-/* float32 exp, sigmoid, tanh and gelu's tanh form are simd.c's: within 2 ulp,
- * and one at a time they give its vector loops' bits, on every CPU */
+/* float32 exp, sigmoid, tanh and gelu (both forms) are simd.c's: within 2
+ * ulp, and one at a time they give its vector loops' bits, on every CPU */
 #define k_exp(x) _Generic((x), float: lc__exp1f, double: exp)(x)
 #define k_sigmoid(x) _Generic((x), float: lc__sigmoid1f, double: sigmoid_f64)(x)
 #define k_tanh(x) _Generic((x), float: lc__tanh1f, double: tanh)(x)
 #define k_gelu_tanh(x) _Generic((x), float: lc__gelu_tanh1f, double: gelu_tanh_f64)(x)
+#define k_gelu(x) _Generic((x), float: lc__gelu_erf1f, double: gelu_f64)(x)
 
 /* ---- the kernels of every row ------------------------------------------------
  * Each is a function of (kernel, row) with T, p0 and p1 in scope. */
@@ -660,7 +660,7 @@ static const ew_row_fn INPLACE_K[][2] = {
 _Static_assert(sizeof INPLACE_K / sizeof INPLACE_K[0] == LC_IP_COUNT,
                "an in-place row without its kernels");
 
-/* float32 exp, sigmoid, tanh, gelu (tanh form): contiguous rows go to simd.c's
+/* float32 exp, sigmoid, tanh, gelu (both forms): contiguous rows go to simd.c's
  * vector loops. */
 #define VEC_ROW(name, fn)                                                          \
   static void un_fwd_##name##_f32_vec(const ew_kernel *k, const ew_row *r) {       \
@@ -672,6 +672,7 @@ VEC_ROW(exp, LC_VF_EXP)
 VEC_ROW(sigmoid, LC_VF_SIGMOID)
 VEC_ROW(tanh, LC_VF_TANH)
 VEC_ROW(gelu_tanh, LC_VF_GELU_TANH)
+VEC_ROW(gelu, LC_VF_GELU_ERF)
 
 /* where's condition keeps its own dtype (converting float64 to float32 could
  * turn a tiny nonzero into 0), so its rows come in every pairing of result
@@ -1036,6 +1037,7 @@ static ew_row_fn un_fwd(int op, lc_dtype dt) {
   if (dt == LC_FLOAT32 && op == UN_sigmoid) return un_fwd_sigmoid_f32_vec;
   if (dt == LC_FLOAT32 && op == UN_tanh) return un_fwd_tanh_f32_vec;
   if (dt == LC_FLOAT32 && op == UN_gelu_tanh) return un_fwd_gelu_tanh_f32_vec;
+  if (dt == LC_FLOAT32 && op == UN_gelu) return un_fwd_gelu_f32_vec;
   return lc_dtype_is_float(dt) ? UN[op].fwd[dt] : UN_INT[op][dt - LC_INT64];
 }
 

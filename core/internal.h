@@ -116,6 +116,9 @@ typedef union lc_node_args {
   struct { int dim; int64_t index; } select;
   struct { int dim; int64_t start, len, step; } block;    /* narrow, slice, split */
   struct { int dim; } join;                               /* cat, stack */
+  struct { int dim, flag; int64_t k; } order;   /* sort.c's (lc__order_into): flag is argsort's
+                                                   and topk's descending, searchsorted's right,
+                                                   cummin's is_min */
   struct { int dim; int ndim; int64_t shape[LC_MAX_DIMS]; } index;  /* gather, index_select,
                                                      scatter_add: the index tensor's shape */
   struct { double value; int has_value; } fill;           /* masked_fill: the number, or
@@ -169,6 +172,10 @@ static inline void lc__wrote(lc_tensor *t) {
   t->storage->version = ++c->write_clock;
   if (c->trace) lc__trace_wrote(c, t);
 }
+
+/* t (a buffer nothing reads any more, as a plan's fused Linear result) gives
+ * its elements up and views from's instead: the same dtype and shape. */
+void lc__share_storage(lc_tensor *t, const lc_tensor *from);
 
 /* ---- ctx.c ---- */
 lc_status lc__fail(lc_ctx *ctx, lc_status st, const char *fmt, ...);
@@ -235,6 +242,15 @@ lc_tensor *lc__finish(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n, 
  * whose output does not require grad. */
 lc_tensor *lc__finish_nograd(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, int n,
                              lc_tensor **in);
+/* sort.c's index results (argsort, topk, searchsorted, cummax and cummin),
+ * computed into out (int64) from the node's inputs and arguments by
+ * lc__order_into (0 when scratch fails), and recorded by lc__order_finish
+ * (shape.c: a node only while tracing, for a plan to replay it). */
+typedef enum { LC__ORD_ARGSORT, LC__ORD_TOPK, LC__ORD_SEARCHSORTED, LC__ORD_CUMEXT } lc__ord;
+int lc__order_into(lc_ctx *ctx, lc_tensor *out, lc__ord kind, lc_tensor *const *in,
+                   const lc_node_args *p);
+lc_tensor *lc__order_finish(lc_ctx *ctx, lc_tensor *out, lc__ord kind, int n, lc_tensor **in,
+                            const lc_node_args *p);
 /* Keeps a detached alias of out in its node's saved[0], for rules that read
  * the result (the output cannot hold itself through its own node); on
  * failure drops out. NULL and node-less outs pass. */
@@ -344,10 +360,12 @@ typedef enum lc_inplace_op {
 void lc__k_inplace(lc_inplace_op op, lc_tensor *t, const lc_tensor *a, const int64_t *sa,
                    const lc_tensor *b, const int64_t *sb, double p0);
 
-/* ---- simd.c: float32 exp, sigmoid, tanh, gelu's tanh form, vectorised when the CPU allows ----
+/* ---- simd.c: float32 exp, sigmoid, tanh, gelu (both forms), vectorised when the CPU allows ----
  * Within 2 ulp of the correctly rounded result, and the same bits at every
  * level, so results never depend on the CPU. */
-typedef enum lc_vfn { LC_VF_EXP, LC_VF_SIGMOID, LC_VF_TANH, LC_VF_GELU_TANH, LC_VF_COUNT } lc_vfn;
+typedef enum lc_vfn {
+  LC_VF_EXP, LC_VF_SIGMOID, LC_VF_TANH, LC_VF_GELU_TANH, LC_VF_GELU_ERF, LC_VF_COUNT
+} lc_vfn;
 /* PLAIN: one at a time through fmaf (what CPUs without FMA run); NONE: one at a time */
 enum { LC_SIMD_PLAIN = -1, LC_SIMD_NONE = 0, LC_SIMD_AVX2 = 1, LC_SIMD_AVX512 = 2, LC_SIMD_BEST = 99 };
 int lc__simd_level(void);  /* the best level this CPU runs */
@@ -357,6 +375,7 @@ float lc__exp1f(float x);
 float lc__sigmoid1f(float x);
 float lc__tanh1f(float x);
 float lc__gelu_tanh1f(float x);
+float lc__gelu_erf1f(float x);
 void lc__tanh_f32(int64_t n, float *o, const float *a, int allow_simd);  /* o[n] = tanh(a[n]) */
 
 /* ---- gemm.c: float32 c = act(a b^T + bias), Linear's forward with its activation ----

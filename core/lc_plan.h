@@ -18,12 +18,12 @@
  * written.
  *
  * What a trace cannot see is refused, never kept as a stale constant: a
- * tensor made from the inputs by an op without a replay (comparisons,
- * integer results, random draws, custom ops) or written in place during
- * the forward fails lc_trace_end with the op's name. Tensors made during
- * the forward from nothing (lucid.zeros, a number) are constants, and
- * control flow that depends on values is frozen as traced, as with
- * torch.jit.trace.
+ * tensor made from the inputs by an op without a replay (random draws,
+ * custom ops, results whose shape depends on the values) or written in
+ * place during the forward fails lc_trace_end with the op's name. Tensors
+ * made during the forward from nothing (lucid.zeros, a number) are
+ * constants, and control flow that depends on values is frozen as traced,
+ * as with torch.jit.trace.
  *
  * Example: y = tanh(x W^T + b) compiled for x of shape (1000, 32).
  *     lc_tensor *x = lc_zeros(ctx, LC_FLOAT32, 2, (int64_t[]){1000, 32});
@@ -61,10 +61,17 @@ lc_status lc_trace_begin(lc_ctx *ctx);
 lc_plan *lc_trace_end(lc_ctx *ctx, int nin, lc_tensor **in, int nout, lc_tensor **out);
 /* Ends a trace without a plan (an error in the traced code). */
 void lc_trace_abort(lc_ctx *ctx);
+/* Whether ctx is recording a trace: a caller that computes a value outside
+ * ops (from elements read now, as the binding's index positions) computes
+ * it with ops while tracing, so that the plan computes it again. */
+int lc_tracing(const lc_ctx *ctx);
 
 /* Computes the outputs from the inputs' current values. */
 lc_status lc_plan_run(lc_plan *p);
 const char *lc_plan_error(const lc_plan *p);   /* why the last run failed */
+/* Makes why (a message) the plan's error: for a caller that refuses a run
+ * before it starts (a C host's wrong buffer). */
+void lc_plan_fail(lc_plan *p, const char *why);
 /* Moves the outputs' versions on, so that a graph recorded with their old
  * values refuses a backward: for the tracing context's own thread, after a
  * run (lc_plan_run itself leaves that context alone). */
@@ -73,8 +80,10 @@ void lc_plan_wrote(lc_plan *p);
  * lc_plan_run: a new tensor with output 0's values whose one node
  * differentiates the whole plan (each step's own rule, last to first): its
  * gradient reaches the parameters that require grad, and xs[i] (the tensor
- * the caller copied into input i, or NULL) when it requires grad. The
- * result's backward must come before the plan's next run (refused after). */
+ * the caller copied into input i, or NULL) when it requires grad. A
+ * backward after the plan's next runs computes the result's run again
+ * from the same inputs (kept by the node: xs[i], or a copy of input i),
+ * refused when they or the parameters were written in place since. */
 lc_tensor *lc_plan_record(lc_plan *p, lc_tensor **xs);
 int lc_plan_ninputs(const lc_plan *p);
 int lc_plan_noutputs(const lc_plan *p);

@@ -126,6 +126,8 @@ static void trace_free(lc_ctx *ctx, lc__trace *tr) {
   lc__free(ctx, tr, sizeof *tr);
 }
 
+int lc_tracing(const lc_ctx *ctx) { return ctx->trace != NULL; }
+
 void lc_trace_abort(lc_ctx *ctx) {
   lc__trace *tr = ctx->trace;
   if (!tr) return;
@@ -219,22 +221,26 @@ static lc_plan *plan_fail(lc_ctx *ctx, lc__trace *tr, char *need, lc_plan *p) {
   return NULL;
 }
 
+static int is_leaf_of(const lc_plan *p, const lc__trace *tr, const lc_tensor *t) {
+  return t && t->id <= tr->start_id && lc_dtype_is_float(t->dtype) && !is_input(p->nin, p->in, t) &&
+         !is_input(p->nleaves, p->leaves, t);
+}
+
+/* The leaves: what the steps read, and an output made before the trace (a
+ * forward returning a parameter itself), whose gradient is the result's. */
 static int collect_leaves(lc_ctx *ctx, lc_plan *p, const lc__trace *tr) {
-  int cap = 0;
+  int cap = p->nout;
   for (int64_t i = 0; i < p->nsteps; i++) cap += p->steps[i]->ninputs;
   if (!(p->leaves = (lc_tensor **)lc__alloc(ctx, sizeof *p->leaves * (size_t)(cap ? cap : 1))))
     return 0;
   p->capleaves = cap ? cap : 1;
   for (int64_t i = 0; i < p->nsteps; i++) {
     const lc_node *n = p->steps[i];
-    for (int k = 0; k < n->ninputs; k++) {
-      lc_tensor *t = n->inputs[k];
-      if (!t || t->id > tr->start_id || !lc_dtype_is_float(t->dtype) ||
-          is_input(p->nin, p->in, t) || is_input(p->nleaves, p->leaves, t))
-        continue;
-      p->leaves[p->nleaves++] = lc__retained(t);
-    }
+    for (int k = 0; k < n->ninputs; k++)
+      if (is_leaf_of(p, tr, n->inputs[k])) p->leaves[p->nleaves++] = lc__retained(n->inputs[k]);
   }
+  for (int o = 0; o < p->nout; o++)
+    if (is_leaf_of(p, tr, p->out[o])) p->leaves[p->nleaves++] = lc__retained(p->out[o]);
   return 1;
 }
 
@@ -257,8 +263,9 @@ static int read_elsewhere(const lc_plan *p, const lc_tensor *t, int64_t except) 
  * sigmoid: see lc__unary_act) is computed with the activation in the GEMM's epilogue,
  * straight into the activation's output: one pass over the result instead
  * of two, the same bits. The Linear's own buffer is then not written, which
- * nothing reads: a recorded run's rules read Linear's inputs and the
- * activation's output (the three rules read their result). */
+ * nothing reads (a recorded run's rules read Linear's inputs and the
+ * activation's output: the three rules read their result), so it becomes a
+ * view of the activation's and its memory goes. */
 static void find_fusions(lc_plan *p) {
   memset(p->fuse, 0, (size_t)p->capsteps);
   for (int64_t i = 0; i + 1 < p->nsteps; i++) {
@@ -268,6 +275,7 @@ static void find_fusions(lc_plan *p) {
         !lc_tensor_is_contiguous(act->out) || read_elsewhere(p, lin->out, i + 1))
       continue;
     p->fuse[i] = (unsigned char)a;
+    lc__share_storage(lin->out, act->out);  /* its memory back: never written now */
     i++;
   }
 }
@@ -399,6 +407,7 @@ lc_status lc_plan_run(lc_plan *p) {
 }
 
 const char *lc_plan_error(const lc_plan *p) { return p->run->err; }
+void lc_plan_fail(lc_plan *p, const char *why) { lc__fail(p->run, LC_EARG, "%s", why); }
 void lc_plan_wrote(lc_plan *p) {
   for (int i = 0; i < p->nout; i++) lc__wrote(p->out[i]);
 }
@@ -440,19 +449,78 @@ void lc_plan_free(lc_plan *p) {
 /* ---- a recorded run: one node for the whole plan --------------------------------- */
 
 /* What a recorded result's node keeps: the plan (a reference), which run
- * made the values the rule reads, and where each node input's gradient
- * comes from: leaf l (l >= 0) or plan input -(w + 1). */
+ * made the values in the plan's buffers that the rule reads, the tensors
+ * that run read its inputs from (retained; a copy of a plan input buffer,
+ * which the next run overwrites), so that a backward after later runs can
+ * compute that run again, and where each node input's gradient comes from:
+ * leaf l (l >= 0) or plan input -(w + 1). */
 typedef struct plan_rec {
   lc_plan *p;
   uint64_t run;
+  lc_tensor **xs;        /* [p->nin] */
   int n;
   int which[];
 } plan_rec;
 
+static size_t xs_size(const lc_plan *p) { return sizeof(lc_tensor *) * (size_t)(p->nin ? p->nin : 1); }
+
 static void rec_free(lc_ctx *ctx, void *user) {
   plan_rec *r = (plan_rec *)user;
+  if (r->xs) {
+    for (int i = 0; i < r->p->nin; i++) lc_tensor_release(r->xs[i]);
+    lc__free(ctx, r->xs, xs_size(r->p));
+  }
   lc_plan_free(r->p);
   lc__free(ctx, r, sizeof *r + sizeof r->which[0] * (size_t)r->n);
+}
+
+/* r->xs: the caller's tensors, or a copy of a plan input buffer given as
+ * one (or written by a C host), which the next run overwrites. */
+static int keep_inputs(lc_ctx *ctx, plan_rec *r, lc_tensor **xs) {
+  const lc_plan *p = r->p;
+  if (!(r->xs = (lc_tensor **)lc__alloc(ctx, xs_size(p)))) return 0;
+  memset(r->xs, 0, xs_size(p));
+  for (int i = 0; i < p->nin; i++) {
+    const lc_tensor *b = p->in[i];
+    if (xs && xs[i] && xs[i] != b) {
+      lc_tensor_retain(xs[i]);
+      r->xs[i] = xs[i];
+    } else if ((r->xs[i] = lc_empty(ctx, b->dtype, b->ndim, b->shape))) {
+      lc__k_copy(r->xs[i], b, b->strides);
+    } else {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* A recorded result whose plan ran again since (a loop of several calls
+ * before one backward, as REINFORCE or an unrolled sequence make): its run
+ * is computed again from the same inputs, as gradient checkpointing does,
+ * when neither they nor the parameters changed in place since the call. */
+static int rerun(lc_ctx *ctx, const lc_node *node, plan_rec *r) {
+  lc_plan *p = r->p;
+  char s[LC_SHAPE_STR], what[32];
+  for (int k = 0; k < p->nleaves + p->nin; k++) {
+    const lc_tensor *t = k < p->nleaves ? p->leaves[k] : r->xs[k - p->nleaves];
+    if (t->storage->version <= node->recorded_at) continue;
+    lc_shape_str(s, sizeof s, t->ndim, t->shape);
+    lc__fail(ctx, LC_ESTATE, "the compiled model ran again after this result was computed, and "
+             "%s %s it read was changed in place since, so the values its gradient needs "
+             "are gone: call backward before changing it (or call the model itself)",
+             k < p->nleaves ? "a parameter" : (snprintf(what, sizeof what, "its input %d",
+                                                        k - p->nleaves + 1), what), s);
+    return 0;
+  }
+  for (int i = 0; i < p->nin; i++)
+    if (lc_copy_(ctx, p->in[i], r->xs[i]) != LC_OK) return 0;
+  if (lc_plan_run(p) != LC_OK) {
+    lc__fail(ctx, LC_ESTATE, "%s", lc_plan_error(p));
+    return 0;
+  }
+  lc_plan_wrote(p);
+  r->run = p->runs;
+  return 1;
 }
 
 /* grads[*slot] += g, taking g. */
@@ -483,17 +551,12 @@ static int index_of(int n, lc_tensor *const *list, const lc_tensor *t) {
 static int rule_plan(lc_ctx *ctx, lc_node *node, lc_tensor *g, lc_tensor **grads) {
   plan_rec *r = (plan_rec *)node->user;
   lc_plan *p = r->p;
-  if (p->runs != r->run) {
-    lc__fail(ctx, LC_ESTATE, "the compiled model ran again after this result was computed, so "
-             "the values its gradient needs are gone: call backward before the next call (or "
-             "call the model itself)");
-    return 0;
-  }
   if (lc_ctx_grad_enabled(ctx)) {
     lc__fail(ctx, LC_ESTATE, "a compiled model's gradient cannot be differentiated again "
              "(create_graph): call the model itself");
     return 0;
   }
+  if (p->runs != r->run && !rerun(ctx, node, r)) return 0;
   size_t nslots = (size_t)(p->nsteps + p->nin + p->nleaves);
   lc_tensor **gs = (lc_tensor **)lc__alloc(ctx, sizeof *gs * nslots);
   if (!gs) return 0;
@@ -509,8 +572,10 @@ static int rule_plan(lc_ctx *ctx, lc_node *node, lc_tensor *g, lc_tensor **grads
   int ok = 1;
   int64_t top = step_of(p, p->nsteps, p->out[0]);
   int w = index_of(p->nin, p->in, p->out[0]);
+  int l0 = index_of(p->nleaves, p->leaves, p->out[0]);
   if (top >= 0) gs[top] = lc__retained(g);
   else if (w >= 0) gin[w] = lc__retained(g);
+  else if (l0 >= 0) gleaf[l0] = lc__retained(g);
   for (int64_t i = top; ok && i >= 0; i--) {
     lc_node *n = p->steps[i];
     if (!gs[i] || !p->steps[i]->out->requires_grad) continue;
@@ -540,8 +605,14 @@ static int rule_plan(lc_ctx *ctx, lc_node *node, lc_tensor *g, lc_tensor **grads
   }
   for (int k = 0; ok && k < r->n; k++) {
     lc_tensor **slot = r->which[k] >= 0 ? &gleaf[r->which[k]] : &gin[-r->which[k] - 1];
-    grads[k] = *slot;
+    /* no rule reached it: the result is another input, or reads this one
+     * only where it is piecewise constant in it (a float index, a
+     * comparison, a mask), so its gradient is 0; the engine wants one for
+     * every input that requires one */
+    const lc_tensor *x = node->inputs[k];
+    grads[k] = *slot ? *slot : lc_zeros(ctx, x->dtype, x->ndim, x->shape);
     *slot = NULL;
+    ok = grads[k] != NULL;
   }
   for (size_t i = 0; i < nslots; i++) lc_tensor_release(gs[i]);
   lc__free(ctx, gs, sizeof *gs * nslots);
@@ -577,7 +648,9 @@ lc_tensor *lc_plan_record(lc_plan *p, lc_tensor **xs) {
   }
   r->p = p;
   r->run = p->runs;
+  r->xs = NULL;
   r->n = 0;
+  p->refs++;  /* rec_free's */
   for (int l = 0; l < p->nleaves; l++)
     if (p->leaves[l]->requires_grad) {
       in[r->n] = p->leaves[l];
@@ -588,8 +661,9 @@ lc_tensor *lc_plan_record(lc_plan *p, lc_tensor **xs) {
       in[r->n] = xs[i];
       r->which[r->n++] = -(i + 1);
     }
-  p->refs++;
-  lc_status st = lc_attach_node(ctx, y, &PLAN_DEF.def, n, in, r, rec_free);
+  lc_status st = keep_inputs(ctx, r, xs) ? LC_OK : LC_ENOMEM;
+  if (st != LC_OK) rec_free(ctx, r);
+  else st = lc_attach_node(ctx, y, &PLAN_DEF.def, n, in, r, rec_free);
   if (in != inline_in) lc__free(ctx, in, sizeof *in * (size_t)n);
   if (st != LC_OK) {
     lc_tensor_release(y);

@@ -284,22 +284,28 @@ POOL_KERNELS(double, f64)
 /* ---- ops ------------------------------------------------------------------------- */
 
 static void info_free(lc_ctx *ctx, void *u) { lc__free(ctx, u, sizeof(pool_info)); }
-
-/* lc__finish, keeping pi in the node for the rule. */
-static lc_tensor *pool_finish(lc_ctx *ctx, lc_tensor *out, int op, lc_tensor *in,
-                              const pool_info *pi) {
+/* lc__finish, keeping a copy of the op's size bytes of info in the node for
+ * the rule (user_free frees that many). */
+static lc_tensor *finish_info(lc_ctx *ctx, lc_tensor *out, int op, lc_tensor *in,
+                              const void *info, size_t size,
+                              void (*user_free)(lc_ctx *ctx, void *u)) {
   out = lc__finish(ctx, out, &PL[op].def, 1, &in);
   if (out && out->node) {
-    pool_info *u = lc__alloc(ctx, sizeof *u);
+    void *u = lc__alloc(ctx, size);
     if (!u) {
       lc_tensor_release(out);
       return NULL;
     }
-    *u = *pi;
+    memcpy(u, info, size);
     out->node->user = u;
-    out->node->user_free = info_free;
+    out->node->user_free = user_free;
   }
   return out;
+}
+
+static lc_tensor *pool_finish(lc_ctx *ctx, lc_tensor *out, int op, lc_tensor *in,
+                              const pool_info *pi) {
+  return finish_info(ctx, out, op, in, pi, sizeof *pi, info_free);
 }
 
 /* a's shape with its last two dims replaced by sz. */
@@ -600,6 +606,7 @@ typedef struct interp_info {
   lc_interp_opts o;
   int64_t in[2], out[2];
 } interp_info;
+static void interp_info_free(lc_ctx *ctx, void *u) { lc__free(ctx, u, sizeof(interp_info)); }
 
 typedef struct tap {
   int64_t i0, i1;
@@ -694,23 +701,6 @@ static void make_taps(const interp_info *ii, int d, int f32, tap *t) {
 INTERP_KERNELS(float, f32)
 INTERP_KERNELS(double, f64)
 
-static void interp_info_free(lc_ctx *ctx, void *u) { lc__free(ctx, u, sizeof(interp_info)); }
-
-static lc_tensor *interp_finish(lc_ctx *ctx, lc_tensor *out, int op, lc_tensor *in,
-                                const interp_info *ii) {
-  out = lc__finish(ctx, out, &PL[op].def, 1, &in);
-  if (out && out->node) {
-    interp_info *u = lc__alloc(ctx, sizeof *u);
-    if (!u) {
-      lc_tensor_release(out);
-      return NULL;
-    }
-    *u = *ii;
-    out->node->user = u;
-    out->node->user_free = interp_info_free;
-  }
-  return out;
-}
 
 /* forward (adjoint = 0): x (..., in) -> (..., out); adjoint: g (..., out) -> (..., in) */
 static lc_tensor *interp_run(lc_ctx *ctx, lc_tensor *a, const interp_info *ii, int adjoint) {
@@ -741,7 +731,8 @@ static lc_tensor *interp_run(lc_ctx *ctx, lc_tensor *a, const interp_info *ii, i
     lc_tensor_release(r);
     return NULL;
   }
-  return interp_finish(ctx, r, adjoint ? PL_interpolate_adjoint : PL_interpolate, a, ii);
+  return finish_info(ctx, r, adjoint ? PL_interpolate_adjoint : PL_interpolate, a, ii, sizeof *ii,
+                     interp_info_free);
 }
 
 lc_tensor *lc_interpolate(lc_ctx *ctx, lc_tensor *x, const lc_interp_opts *o) {

@@ -236,7 +236,58 @@ static void norm_k(const blk *b) {
 static void max_k(const blk *b) { extreme(b, 0); }
 static void min_k(const blk *b) { extreme(b, 1); }
 
+/* The sum of y[n] in double, in four interleaved partial sums (one chain
+ * of additions would wait on each one's latency). */
+static double sum4_f32(const float *y, int64_t n) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    s0 += y[j];
+    s1 += y[j + 1];
+    s2 += y[j + 2];
+    s3 += y[j + 3];
+  }
+  for (; j < n; j++) s0 += y[j];
+  return (s0 + s1) + (s2 + s3);
+}
+
+/* float32 rows contiguous along dim: x - max in float and simd.c's vector
+ * exp over the row (the kernel of lucid.exp), sums in double as below. */
+static void softmax_rows_f32(const blk *b, int is_log) {
+  enum { NB = 256 };
+  for (int64_t i = 0; i < b->n; i++) {
+    const float *x = (const float *)(const void *)b->a + i * b->sa;
+    float *y = (float *)(void *)b->o + i * b->so;
+    float mx = -INFINITY;
+    for (int64_t j = 0; j < b->len; j++)
+      if (x[j] > mx || x[j] != x[j]) mx = x[j];
+    double s = 0.0;
+    if (is_log) {  /* exp into a buffer: y may be x itself */
+      float buf[NB];
+      for (int64_t j0 = 0; j0 < b->len; j0 += NB) {
+        int64_t k = b->len - j0 < NB ? b->len - j0 : NB;
+        for (int64_t j = 0; j < k; j++) buf[j] = x[j0 + j] - mx;
+        lc__vmap_f32(LC_VF_EXP, k, buf, buf, LC_SIMD_BEST);
+        s += sum4_f32(buf, k);
+      }
+      /* cppcheck-suppress invalidFunctionArg ; (s = 0: log gives -inf, as intended) */
+      double ls = mx + log(s);
+      for (int64_t j = 0; j < b->len; j++) y[j] = (float)(x[j] - ls);
+    } else {
+      for (int64_t j = 0; j < b->len; j++) y[j] = x[j] - mx;
+      lc__vmap_f32(LC_VF_EXP, b->len, y, y, LC_SIMD_BEST);
+      s = sum4_f32(y, b->len);
+      double inv = 1.0 / s;
+      for (int64_t j = 0; j < b->len; j++) y[j] = (float)(y[j] * inv);
+    }
+  }
+}
+
 static void softmaxes(const blk *b, int is_log) {
+  if (b->dt == LC_FLOAT32 && b->sd == 1 && b->osd == 1 && b->len > 0 && b->a && b->o) {
+    softmax_rows_f32(b, is_log);
+    return;
+  }
   CHUNKS(b, {
     double mx[CH], s[CH];
     const char *a = AT(b, c0);

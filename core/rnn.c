@@ -19,23 +19,27 @@ static void tanh_f64(int64_t n, double *o, const double *a) {
   for (int64_t i = 0; i < n; i++) o[i] = tanh(a[i]);
 }
 
+static void sig_f64(int64_t n, double *o, const double *a) {
+  for (int64_t i = 0; i < n; i++) o[i] = 1 / (1 + exp(-a[i]));
+}
+
 #define REAL float
 #define SFX f32
-#define EXPF expf
+#define SIGV(n, o, a) lc__vmap_f32(LC_VF_SIGMOID, (n), (o), (a), LC_SIMD_BEST)
 #define TANHV(n, o, a) lc__tanh_f32((n), (o), (a), 1)
 #include "rnn_kernels.h"
 #undef REAL
 #undef SFX
-#undef EXPF
+#undef SIGV
 #undef TANHV
 #define REAL double
 #define SFX f64
-#define EXPF exp
+#define SIGV sig_f64
 #define TANHV tanh_f64
 #include "rnn_kernels.h"
 #undef REAL
 #undef SFX
-#undef EXPF
+#undef SIGV
 #undef TANHV
 
 static int rule_rnn(lc_ctx *ctx, lc_node *n, lc_tensor *g, lc_tensor **grads);

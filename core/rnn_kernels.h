@@ -1,8 +1,9 @@
 /* rnn_kernels.h: the fused gate kernels of rnn.c, one step of a batch of
  * rows each way. rnn.c includes this file twice, with REAL float, SFX f32,
- * EXPF expf, TANHV the vectorised lc__tanh_f32 and then with double, f64,
- * exp and a loop of tanh: one source for both dtypes, each compiled to its
- * own loops. TANHV(n, out, in) may work in place.
+ * SIGV and TANHV simd.c's vectorised sigmoid and tanh (the kernels of
+ * lucid.sigmoid and lucid.tanh), and then with double, f64 and loops of
+ * 1 / (1 + exp(-x)) and tanh: one source for both dtypes, each compiled to
+ * its own loops. SIGV(n, out, in) and TANHV may work in place.
  *
  * A row's workspace (ws, W elements) keeps what its backward reads:
  *   RNN:  hprev (H) | h (H)
@@ -13,8 +14,6 @@
 #define RNN_CAT2(a, b) a##_##b
 #define RNN_CAT(a, b) RNN_CAT2(a, b)
 #define RNN_FN(name) RNN_CAT(name, SFX)
-
-static REAL RNN_FN(sig)(REAL x) { return (REAL)1 / ((REAL)1 + EXPF(-x)); }
 
 /* One forward step of b rows. gx (b, G*H): the gates' pre-activations,
  * x W_ih^T + b_ih plus (RNN, LSTM) h W_hh^T + b_hh; gh (b, 3H): GRU's
@@ -40,13 +39,11 @@ static void RNN_FN(fwd_step)(lc_rnn_mode mode, int64_t b, int64_t H, int64_t P, 
       /* g and tanh(c) of a whole row at once (float32: the vectorised tanh) */
       REAL *cr = c + r * H;
       (void)P;
+      SIGV(2 * H, w, x);  /* i f */
       TANHV(H, w + 2 * H, x + 2 * H);
+      SIGV(H, w + 3 * H, x + 3 * H);  /* o */
       for (int64_t j = 0; j < H; j++) {
-        REAL ig = RNN_FN(sig)(x[j]), fg = RNN_FN(sig)(x[H + j]), og = RNN_FN(sig)(x[3 * H + j]);
-        REAL cp = cr[j], cn = fg * cp + ig * w[2 * H + j];
-        w[j] = ig;
-        w[H + j] = fg;
-        w[3 * H + j] = og;
+        REAL cp = cr[j], cn = w[H + j] * cp + w[j] * w[2 * H + j];
         w[4 * H + j] = cp;
         w[5 * H + j] = cn;
         cr[j] = cn;
@@ -55,10 +52,10 @@ static void RNN_FN(fwd_step)(lc_rnn_mode mode, int64_t b, int64_t H, int64_t P, 
       for (int64_t j = 0; j < H; j++) h[j] = w[3 * H + j] * w[5 * H + j];
     } else {
       const REAL *hh = gh + r * 3 * H, *hp = w + 4 * H;
+      for (int64_t j = 0; j < 2 * H; j++) w[j] = x[j] + hh[j];
+      SIGV(2 * H, w, w);  /* r z */
       for (int64_t j = 0; j < H; j++) {
-        REAL rg = RNN_FN(sig)(x[j] + hh[j]);
-        w[j] = rg;
-        w[H + j] = RNN_FN(sig)(x[H + j] + hh[H + j]);
+        REAL rg = w[j];
         w[2 * H + j] = x[2 * H + j] + rg * hh[2 * H + j];
         w[3 * H + j] = hh[2 * H + j];
       }

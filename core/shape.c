@@ -56,14 +56,18 @@ static int replay_shape(lc_ctx *ctx, lc_node *n);
 #define SH_REPLAYS(op)                                                             \
   (SH_IS_VIEW(op) || (op) == SH_cat || (op) == SH_stack || (op) == SH_index_select || \
    (op) == SH_gather || (op) == SH_scatter_add || (op) == SH_masked_fill || (op) == SH_repeat || \
-   (op) == SH_flip || (op) == SH_index_put)
+   (op) == SH_flip || (op) == SH_index_put || (op) == SH_argsort || (op) == SH_topk || \
+   (op) == SH_searchsorted || (op) == SH_cummax)
 
 static const lc__opdef SH[] = {
 /* shape rules move gradients by shapes and indices; values they need
  * (masks) are saved, and checked */
 #define SHAPE(name, Bw, rule)                                                      \
   [SH_##name] = {{#Bw "Backward", rule, 1}, SH_##name, SH_REPLAYS(SH_##name) ? replay_shape : NULL},
-#define SHAPE_NONDIFF(name, reason) [SH_##name] = {{NULL, NULL, 0}, SH_##name},
+/* sort.c's indices: a node only while tracing (lc__order_finish), named for the plan */
+#define SHAPE_NONDIFF(name, reason)                                                \
+  [SH_##name] = {{SH_REPLAYS(SH_##name) ? #name : NULL, NULL, 0}, SH_##name,         \
+                 SH_REPLAYS(SH_##name) ? replay_shape : NULL},
 #include "shape.def"
 };
 _Static_assert(sizeof SH / sizeof SH[0] == SH_COUNT, "a shape row without its table entry");
@@ -1634,6 +1638,17 @@ static int replay_index_put(lc_ctx *ctx, lc_node *n) {
 /* Views share their input's elements: replaying them is nothing. reshape
  * and flatten copy when no view fits; the copy is the input's elements in
  * row-major order. */
+static const int ORD_OP[] = {[LC__ORD_ARGSORT] = SH_argsort, [LC__ORD_TOPK] = SH_topk,
+                             [LC__ORD_SEARCHSORTED] = SH_searchsorted,
+                             [LC__ORD_CUMEXT] = SH_cummax};
+
+lc_tensor *lc__order_finish(lc_ctx *ctx, lc_tensor *out, lc__ord kind, int n, lc_tensor **in,
+                            const lc_node_args *p) {
+  out = lc__finish_nograd(ctx, out, &SH[ORD_OP[kind]].def, n, in);
+  if (out && out->node) out->node->p = *p;
+  return out;
+}
+
 static int replay_shape(lc_ctx *ctx, lc_node *n) {
   lc_tensor *out = n->out, *a = n->inputs[0];
   switch (LC__OP(n)) {
@@ -1645,6 +1660,10 @@ static int replay_shape(lc_ctx *ctx, lc_node *n) {
       }
       return 1;
     case SH_index_select: case SH_gather: case SH_scatter_add: return replay_indexed(ctx, n);
+    case SH_argsort: return lc__order_into(ctx, out, LC__ORD_ARGSORT, n->inputs, &n->p);
+    case SH_topk: return lc__order_into(ctx, out, LC__ORD_TOPK, n->inputs, &n->p);
+    case SH_searchsorted: return lc__order_into(ctx, out, LC__ORD_SEARCHSORTED, n->inputs, &n->p);
+    case SH_cummax: return lc__order_into(ctx, out, LC__ORD_CUMEXT, n->inputs, &n->p);
     case SH_masked_fill: return replay_masked_fill(ctx, n);
     case SH_repeat:
       repeat_into(out, a, n->p.repeat.n, n->p.repeat.reps);

@@ -1,4 +1,4 @@
-/* simd.c: float32 exp, sigmoid, tanh and gelu (tanh form), vectorised and chosen at run time.
+/* simd.c: float32 exp, sigmoid, tanh and gelu (both forms), vectorised and chosen at run time.
  *
  * The kernels (simd_kernels.h) compute in float with fused multiply-adds
  * and stay within 2 ulp of the correctly rounded result over every float32
@@ -9,6 +9,12 @@
  * so they return the same bits: results never depend on the CPU that
  * computed them. */
 #include "internal.h"
+
+/* a multiply then an add must stay two roundings in the plain form, as in
+ * the vector ones (GCC's C modes never contract; clang's default would) */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
 
 #include <math.h>
 #include <string.h>
@@ -44,48 +50,28 @@ static inline float u2f(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 #define USUB(a, b) ((a) - (b))
 #define USHL(a, k) ((a) << (k))
 #define USHR(a, k) ((a) >> (k))
+#define SIMD_KEEP_PARAMS
 #include "simd_kernels.h"
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#undef SIMD_KEEP_PARAMS
 /* again with the FMA instruction inlined, for CPUs that have it: fmaf is a
- * call (~3 ns) per operation, 20 times the kernel's own time */
+ * call (~3 ns) per operation, 20 times the kernel's own time (elsewhere an
+ * unused copy) */
 #undef SUF
 #undef ATTR
 #undef FMA
 #undef FMS
 #define SUF cfma
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define ATTR __attribute__((target("fma")))
 #define FMA(a, b, c) __builtin_fmaf(a, b, c)
 #define FMS(a, b, c) __builtin_fmaf(a, b, -(c))
-#include "simd_kernels.h"
 #define LC_HAVE_X86_PATHS 1
+#else
+#define ATTR
+#define FMA(a, b, c) fmaf(a, b, c)
+#define FMS(a, b, c) fmaf(a, b, -(c))
 #endif
-#undef V
-#undef U
-#undef M
-#undef SUF
-#undef ATTR
-#undef K
-#undef KU
-#undef ADD
-#undef SUB
-#undef MUL
-#undef DIV
-#undef FMA
-#undef FMS
-#undef MIN
-#undef MAX
-#undef AND
-#undef OR
-#undef XOR
-#undef ABS
-#undef LT
-#undef SEL
-#undef BITS
-#undef FROM_BITS
-#undef UADD
-#undef USUB
-#undef USHL
-#undef USHR
+#include "simd_kernels.h"
 
 #ifdef LC_HAVE_X86_PATHS
 static int have_fma(void) { return __builtin_cpu_supports("fma"); }
@@ -97,15 +83,16 @@ float lc__exp1f(float x) { return ONE(exp)(x); }
 float lc__sigmoid1f(float x) { return ONE(sigmoid)(x); }
 float lc__tanh1f(float x) { return ONE(tanh)(x); }
 float lc__gelu_tanh1f(float x) { return ONE(gelu_tanh)(x); }
+float lc__gelu_erf1f(float x) { return ONE(gelu_erf)(x); }
 
 static float (*const SCALAR[LC_VF_COUNT])(float) = {
   [LC_VF_EXP] = exp_c, [LC_VF_SIGMOID] = sigmoid_c, [LC_VF_TANH] = tanh_c,
-  [LC_VF_GELU_TANH] = gelu_tanh_c};
+  [LC_VF_GELU_TANH] = gelu_tanh_c, [LC_VF_GELU_ERF] = gelu_erf_c};
 
 #ifdef LC_HAVE_X86_PATHS
 static float (*const SCALAR_FMA[LC_VF_COUNT])(float) = {
   [LC_VF_EXP] = exp_cfma, [LC_VF_SIGMOID] = sigmoid_cfma, [LC_VF_TANH] = tanh_cfma,
-  [LC_VF_GELU_TANH] = gelu_tanh_cfma};
+  [LC_VF_GELU_TANH] = gelu_tanh_cfma, [LC_VF_GELU_ERF] = gelu_erf_cfma};
 
 #include <immintrin.h>
 
@@ -138,33 +125,6 @@ static float (*const SCALAR_FMA[LC_VF_COUNT])(float) = {
 #define USHL _mm256_slli_epi32
 #define USHR _mm256_srli_epi32
 #include "simd_kernels.h"
-#undef V
-#undef U
-#undef M
-#undef SUF
-#undef ATTR
-#undef K
-#undef KU
-#undef ADD
-#undef SUB
-#undef MUL
-#undef DIV
-#undef FMA
-#undef FMS
-#undef MIN
-#undef MAX
-#undef AND
-#undef OR
-#undef XOR
-#undef ABS
-#undef LT
-#undef SEL
-#undef BITS
-#undef FROM_BITS
-#undef UADD
-#undef USUB
-#undef USHL
-#undef USHR
 
 /* A row: full vectors (through the in-range form when every lane is within
  * +-lim, lim > 0), then the tail through a padded copy (a vector on 1-7
@@ -191,11 +151,13 @@ MAP_AVX2(exp, exp_in, 87.0f)
 MAP_AVX2(sigmoid, sigmoid_in, 87.0f)
 MAP_AVX2(tanh, tanh, 0.0f)
 MAP_AVX2(gelu_tanh, gelu_tanh, 0.0f)
+MAP_AVX2(gelu_erf, gelu_erf, 0.0f)
 #undef ABS
 
 static void (*const AVX2[LC_VF_COUNT])(int64_t, float *, const float *) = {
   [LC_VF_EXP] = map_exp_avx2, [LC_VF_SIGMOID] = map_sigmoid_avx2,
-  [LC_VF_TANH] = map_tanh_avx2, [LC_VF_GELU_TANH] = map_gelu_tanh_avx2};
+  [LC_VF_TANH] = map_tanh_avx2, [LC_VF_GELU_TANH] = map_gelu_tanh_avx2,
+  [LC_VF_GELU_ERF] = map_gelu_erf_avx2};
 
 /* ---- AVX-512F, 16 lanes ---------------------------------------------------- */
 #define V __m512
@@ -226,34 +188,8 @@ static void (*const AVX2[LC_VF_COUNT])(int64_t, float *, const float *) = {
 #define USUB _mm512_sub_epi32
 #define USHL _mm512_slli_epi32
 #define USHR _mm512_srli_epi32
+#define SEL_DIV(c, n, d, b) _mm512_mask_div_ps(b, c, n, d)
 #include "simd_kernels.h"
-#undef V
-#undef U
-#undef M
-#undef SUF
-#undef ATTR
-#undef K
-#undef KU
-#undef ADD
-#undef SUB
-#undef MUL
-#undef DIV
-#undef FMA
-#undef FMS
-#undef MIN
-#undef MAX
-#undef AND
-#undef OR
-#undef XOR
-#undef ABS
-#undef LT
-#undef SEL
-#undef BITS
-#undef FROM_BITS
-#undef UADD
-#undef USUB
-#undef USHL
-#undef USHR
 
 /* as MAP_AVX2; the tail is one masked vector (masked lanes are neither read
  * nor written) */
@@ -278,10 +214,12 @@ MAP_AVX512(exp, exp_in, 87.0f)
 MAP_AVX512(sigmoid, sigmoid_in, 87.0f)
 MAP_AVX512(tanh, tanh, 0.0f)
 MAP_AVX512(gelu_tanh, gelu_tanh, 0.0f)
+MAP_AVX512(gelu_erf, gelu_erf, 0.0f)
 
 static void (*const AVX512[LC_VF_COUNT])(int64_t, float *, const float *) = {
   [LC_VF_EXP] = map_exp_avx512, [LC_VF_SIGMOID] = map_sigmoid_avx512,
-  [LC_VF_TANH] = map_tanh_avx512, [LC_VF_GELU_TANH] = map_gelu_tanh_avx512};
+  [LC_VF_TANH] = map_tanh_avx512, [LC_VF_GELU_TANH] = map_gelu_tanh_avx512,
+  [LC_VF_GELU_ERF] = map_gelu_erf_avx512};
 #endif
 
 int lc__simd_level(void) {

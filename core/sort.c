@@ -118,14 +118,11 @@ static void load(item *it, const lc_tensor *a, int is_float, int64_t off) {
   else it->i = lc__int_at(a, off);
 }
 
-/* The first k positions of every slice of a along dim in sorted order, into
- * a new int64 tensor of a's shape with dim's size k. */
-static lc_tensor *order(lc_ctx *ctx, lc_tensor *a, int dim, int64_t k, int descending) {
-  int64_t len = a->ndim ? a->shape[dim] : 1, shape[LC_MAX_DIMS];
-  for (int d = 0; d < a->ndim; d++) shape[d] = d == dim ? k : a->shape[d];
-  lc_tensor *out = lc_empty(ctx, LC_INT64, a->ndim, shape);
-  lc__trace_opaque(ctx, out, "argsort, sort or topk");  /* no replay for the orderings yet */
-  if (!out || out->numel == 0) return out;
+/* The first k positions of every slice of a along dim in sorted order. */
+static int sorted_into(lc_ctx *ctx, lc_tensor *out, const lc_tensor *a, int dim, int64_t k,
+                       int descending) {
+  if (out->numel == 0) return 1;
+  int64_t len = a->ndim ? a->shape[dim] : 1;
   /* topk of a few: select them first (linear), then sort only those */
   int select = k < len / 8;
   int64_t m = select ? k : len;
@@ -133,8 +130,7 @@ static lc_tensor *order(lc_ctx *ctx, lc_tensor *a, int dim, int64_t k, int desce
   item *v = (item *)lc__alloc(ctx, bytes), *tmp = v ? (item *)lc__alloc(ctx, tbytes) : NULL;
   if (!tmp) {
     if (v) lc__free(ctx, v, bytes);
-    lc_tensor_release(out);
-    return NULL;
+    return 0;
   }
   int is_float = lc_dtype_is_float(a->dtype);
   slices sl = slices_of(a, dim);
@@ -152,7 +148,28 @@ static lc_tensor *order(lc_ctx *ctx, lc_tensor *a, int dim, int64_t k, int desce
   }
   lc__free(ctx, v, bytes);
   lc__free(ctx, tmp, tbytes);
-  return out;
+  return 1;
+}
+
+/* out: a new int64 tensor of shape[ndim], computed by lc__order_into and
+ * recorded (the inputs in[n], the arguments p). */
+static lc_tensor *ordered(lc_ctx *ctx, lc__ord kind, int ndim, const int64_t *shape, int n,
+                          lc_tensor **in, lc_node_args p) {
+  lc_tensor *out = lc_empty(ctx, LC_INT64, ndim, shape);
+  if (out && !lc__order_into(ctx, out, kind, in, &p)) {
+    lc_tensor_release(out);
+    return NULL;
+  }
+  return lc__order_finish(ctx, out, kind, n, in, &p);
+}
+
+/* The first k positions of every slice of a along dim in sorted order, into
+ * a new int64 tensor of a's shape with dim's size k. */
+static lc_tensor *order(lc_ctx *ctx, lc_tensor *a, int dim, int64_t k, int descending, int topk) {
+  int64_t shape[LC_MAX_DIMS];
+  for (int d = 0; d < a->ndim; d++) shape[d] = d == dim ? k : a->shape[d];
+  lc_node_args p = {.order = {dim, descending, k}};
+  return ordered(ctx, topk ? LC__ORD_TOPK : LC__ORD_ARGSORT, a->ndim, shape, 1, &a, p);
 }
 
 /* A 0-d tensor takes dim 0, as one element along it. */
@@ -162,7 +179,7 @@ static int check_sdim(lc_ctx *ctx, const lc_tensor *a, int dim) {
 
 lc_tensor *lc_argsort(lc_ctx *ctx, lc_tensor *a, int dim, int descending) {
   if (!check_sdim(ctx, a, dim)) return NULL;
-  return order(ctx, a, dim, a->ndim ? a->shape[dim] : 1, descending);
+  return order(ctx, a, dim, a->ndim ? a->shape[dim] : 1, descending, 0);
 }
 
 lc_tensor *lc_topk(lc_ctx *ctx, lc_tensor *a, int64_t k, int dim, int largest) {
@@ -175,7 +192,7 @@ lc_tensor *lc_topk(lc_ctx *ctx, lc_tensor *a, int64_t k, int dim, int largest) {
              (long long)k, dim + 1, s, (long long)len);
     return NULL;
   }
-  return order(ctx, a, dim, k, largest);
+  return order(ctx, a, dim, k, largest, 1);
 }
 
 /* ---- unique, searchsorted -------------------------------------------------------- */
@@ -244,9 +261,16 @@ lc_tensor *lc_searchsorted(lc_ctx *ctx, lc_tensor *seq, lc_tensor *values, int r
   if (!ok)
     return lc__fail_shapes(ctx, "the sorted sequence %s and the values %s do not fit (a 1-D "
                            "sequence, or the same leading dims)", seq, values);
-  lc_tensor *out = lc_empty(ctx, LC_INT64, values->ndim, values->shape);
-  lc__trace_opaque(ctx, out, "searchsorted");
-  if (!out || out->numel == 0) return out;
+  lc_tensor *in[2] = {seq, values};
+  lc_node_args p = {.order = {0, right, 0}};
+  return ordered(ctx, LC__ORD_SEARCHSORTED, values->ndim, values->shape, 2, in, p);
+}
+
+/* lc_searchsorted's search, into out (values' shape). */
+static void searched_into(lc_tensor *out, const lc_tensor *seq, const lc_tensor *values,
+                          int right) {
+  int batched = seq->ndim > 1;
+  if (out->numel == 0) return;
   int64_t n = seq->shape[seq->ndim - 1];
   int is_float = lc_dtype_is_float(seq->dtype) || lc_dtype_is_float(values->dtype);
   int64_t *o = (int64_t *)lc_tensor_data(out), idx[LC_MAX_DIMS] = {0}, sidx[LC_MAX_DIMS] = {0};
@@ -275,7 +299,6 @@ lc_tensor *lc_searchsorted(lc_ctx *ctx, lc_tensor *seq, lc_tensor *values, int r
       idx[d] = 0;
     }
   }
-  return out;
 }
 
 /* ---- cummax, cummin ------------------------------------------------------------------ */
@@ -286,9 +309,13 @@ lc_tensor *lc_searchsorted(lc_ctx *ctx, lc_tensor *seq, lc_tensor *values, int r
  * shape; the values are a gather by these. */
 lc_tensor *lc_cumext(lc_ctx *ctx, lc_tensor *a, int dim, int is_min) {
   if (!check_sdim(ctx, a, dim)) return NULL;
-  lc_tensor *out = lc_empty(ctx, LC_INT64, a->ndim, a->shape);
-  lc__trace_opaque(ctx, out, "cummax or cummin");
-  if (!out || out->numel == 0) return out;
+  lc_node_args p = {.order = {dim, is_min, 0}};
+  return ordered(ctx, LC__ORD_CUMEXT, a->ndim, a->shape, 1, &a, p);
+}
+
+/* lc_cumext's positions, into out (a's shape). */
+static void cumext_into(lc_tensor *out, const lc_tensor *a, int dim, int is_min) {
+  if (out->numel == 0) return;
   int is_float = lc_dtype_is_float(a->dtype);
   slices sl = slices_of(a, dim);
   int64_t *o = (int64_t *)lc_tensor_data(out);
@@ -311,5 +338,15 @@ lc_tensor *lc_cumext(lc_ctx *ctx, lc_tensor *a, int dim, int is_min) {
       o[ob + j * sl.inner] = at;
     }
   }
-  return out;
+}
+
+int lc__order_into(lc_ctx *ctx, lc_tensor *out, lc__ord kind, lc_tensor *const *in,
+                   const lc_node_args *p) {
+  switch (kind) {
+    case LC__ORD_ARGSORT: case LC__ORD_TOPK:
+      return sorted_into(ctx, out, in[0], p->order.dim, p->order.k, p->order.flag);
+    case LC__ORD_SEARCHSORTED: searched_into(out, in[0], in[1], p->order.flag); return 1;
+    case LC__ORD_CUMEXT: cumext_into(out, in[0], p->order.dim, p->order.flag); return 1;
+  }
+  return 0;
 }

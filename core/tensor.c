@@ -705,6 +705,15 @@ static int keep_values(lc_ctx *ctx, lc_tensor *x) {
   return 1;
 }
 
+void lc__share_storage(lc_tensor *t, const lc_tensor *from) {
+  lc_storage *old = t->storage;
+  t->storage = from->storage;
+  t->storage->refcount++;
+  t->offset = from->offset;
+  memcpy(t->strides, from->strides, sizeof(int64_t) * (size_t)t->ndim);
+  storage_release(old);
+}
+
 lc_tensor *lc_rebase_(lc_ctx *ctx, lc_tensor *t, lc_tensor *r) {
   if (r->dtype != t->dtype || r->ndim != t->ndim ||
       memcmp(r->shape, t->shape, sizeof(int64_t) * (size_t)t->ndim)) {

@@ -1397,6 +1397,7 @@ static lc_tensor *key_positions(lua_State *L, lc_ctx *ctx, lc_tensor *t, lc_tens
                "dimension 1 of size %lld (expected 1..%lld or -%lld..-1)", fname, (long long)i,
                (long long)k + 1, (long long)n, (long long)n, (long long)n);
   }
+  if (!lc_tracing(ctx)) return pos;
   /* the same positions by ops (checked above), so that a compiled plan
    * (Module:compile) recomputes them from a key that is the plan's input */
   int top = lua_gettop(L);  /* pos's box */

@@ -143,7 +143,12 @@ int lucid_plan_run(lc_plan *p, const float *in, float *out) {
   int64_t nin = 0, nout = 0;
   float *x = in ? lucid_plan_input_f32(p, 0, &nin) : NULL;
   const float *y = out ? lucid_plan_output_f32(p, 0, &nout) : NULL;
-  if ((in && !x) || (out && !y)) return -1;
+  if ((in && !x) || (out && !y)) {
+    lc_plan_fail(p, in && !x ? "lucid_plan_run: input 0 is not float32, so `in` cannot fill it"
+                             : "lucid_plan_run: output 0 is not contiguous float32, so `out` "
+                               "cannot take it");
+    return -1;
+  }
   if (in && x != in) memcpy(x, in, sizeof *x * (size_t)nin);
   if (lc_plan_run(p) != LC_OK) return -1;
   if (out && y != out) memcpy(out, y, sizeof *out * (size_t)nout);

@@ -109,7 +109,8 @@ static int l_plan_record(lua_State *L) {
   lc_plan *p = check_plan(L, 1, fname);
   if (!load_and_run(L, p, fname)) return 0;
   int n = lc_plan_ninputs(p);
-  lc_tensor **xs = (lc_tensor **)lua_newuserdatauv(L, sizeof *xs * (size_t)(n ? n : 1), 0);
+  lc_tensor *few[8];  /* no garbage per call for the usual few inputs */
+  lc_tensor **xs = n <= 8 ? few : (lc_tensor **)lua_newuserdatauv(L, sizeof *xs * (size_t)n, 0);
   for (int i = 0; i < n; i++) xs[i] = lt_check(L, i + 2);
   return lt_push(L, LT_CTX(L), lc_plan_record(p, xs), fname);
 }

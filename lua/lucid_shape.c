@@ -77,9 +77,23 @@ static lc_tensor *index_arg(lua_State *L, lc_ctx *ctx, int idx, int lists, const
       lt_error(L, "%s: index must hold integers, got a bool tensor (a mask: use "
                "masked_select or t[mask])", fname);
     int is_float = lc_dtype_is_float(t->dtype);
-    /* ops, so that a compiled plan (Module:compile) recomputes them from an
-     * index that is the plan's input: int64 (wrapping, so the most negative
-     * index stays out of range) or float64, less 1 */
+    if (!lc_tracing(ctx)) {  /* int64 (wrapping, so the most negative index stays out of
+                                range) or float64, less 1 */
+      lt_push(L, ctx, lc_empty(ctx, is_float ? LC_FLOAT64 : LC_INT64, t->ndim, t->shape), fname);
+      lc_tensor *r = lt_top(L);
+      if (is_float) {
+        double *v = (double *)lc_tensor_data(r);
+        lc_tensor_read(t, v);
+        for (int64_t i = 0; i < r->numel; i++) v[i] -= 1;
+      } else {
+        int64_t *v = (int64_t *)lc_tensor_data(r);
+        lc_tensor_read_int(t, v);
+        for (int64_t i = 0; i < r->numel; i++) v[i] = (int64_t)((uint64_t)v[i] - 1u);
+      }
+      return r;
+    }
+    /* the same by ops while tracing, so that a compiled plan (Module:compile)
+     * computes them again from an index that is the plan's input */
     lt_push(L, ctx, lc_to_dtype(ctx, t, is_float ? LC_FLOAT64 : LC_INT64), fname);
     lc_tensor *wide = lt_top(L);
     lt_push(L, ctx, lc_number_int(ctx, 1), fname);

@@ -47,6 +47,19 @@ describe("Module:compile", function()
     H.check_compiled_grads("fused tanh and sigmoid", m, {lucid.randn(7, 32)})
   end)
 
+  it("gives a fused Linear's own buffer back (the activation's is the only one kept)", function()
+    local m = nn.Sequential(nn.Linear(4, 1000), nn.ReLU())
+    local x = lucid.randn(100, 4)
+    collectgarbage("collect")
+    local before = lucid.memory_allocated()
+    local fast = m:compile(x)
+    collectgarbage("collect")
+    local kept = lucid.memory_allocated() - before
+    assert.are.same({"Linear+Relu"}, fast:steps())
+    -- the ReLU's (100, 1000) float32 result, the input's copy, bookkeeping; not a second result
+    assert.is_true(kept < 100 * 1000 * 4 * 1.5, "kept " .. kept .. " bytes")
+  end)
+
   it("fuses a Linear with its activation only when nothing else reads the Linear's result", function()
     local Both = nn.Module:extend("Both")
     function Both:__init() self.fc = nn.Linear(4, 4); self.out = nn.Linear(4, 2) end
@@ -184,17 +197,72 @@ describe("Module:compile", function()
     for i, prm in ipairs(m1:parameters()) do assert.is_true(lucid.equal(prm, m2:parameters()[i])) end
   end)
 
-  it("refuses a backward after the plan ran again, and a second-order one", function()
+  it("backpropagates several calls made before one backward, as the model does", function()
+    -- a REINFORCE loop or an unrolled sequence: each call's run is computed
+    -- again for its backward, from the inputs the node keeps
+    local m = mlp()
+    local xs = {lucid.randn(3, 4), lucid.randn(3, 4, {requires_grad = true}), lucid.randn(3, 4)}
+    local fast = m:compile(xs[1])
+    local obs = fast:input(1)  -- a plan's own input buffer, overwritten by the next call
+    local function total(f)
+      local s = lucid.zeros({})
+      for i, x in ipairs(xs) do
+        if i == 3 then obs:copy_(x); x = obs end
+        s = s + lucid.sum(f(x) * i)
+      end
+      return s
+    end
+    local want = total(m)
+    want:backward()
+    local wgrads = {xs[2].grad:clone()}
+    for _, prm in ipairs(m:parameters()) do wgrads[#wgrads + 1] = prm.grad:clone() end
+    m:zero_grad()
+    xs[2].grad = nil
+    local got = total(fast)
+    assert.is_true(lucid.equal(want, got))
+    got:backward()
+    assert.is_true(lucid.equal(xs[2].grad, wgrads[1]))
+    for i, prm in ipairs(m:parameters()) do assert.is_true(lucid.equal(prm.grad, wgrads[i + 1])) end
+  end)
+
+  it("gives a zero gradient to an input only read as a float index, with the model's others", function()
+    local Pick = nn.Module:extend("Pick")
+    function Pick:__init() self.fc = nn.Linear(3, 3) end
+    function Pick:forward(x, i) return self.fc(x):index_select(1, i) end
+    lucid.manual_seed(3)
+    local m, x = Pick(), lucid.randn(4, 3)
+    local i = lucid.tensor({1, 3}, {requires_grad = true})  -- whole numbers: accepted as an index
+    local fast = m:compile(x, i)
+    fast(x, i):sum():backward()
+    local got = m.fc.weight.grad:clone()
+    assert.is_true(lucid.equal(i.grad, lucid.zeros(2)))
+    m:zero_grad()
+    m(x, i):sum():backward()
+    assert.is_true(lucid.equal(got, m.fc.weight.grad))
+  end)
+
+  it("refuses a backward of an earlier call whose inputs or parameters changed since", function()
     local m = mlp()
     local x = lucid.randn(3, 4)
     local fast = m:compile(x)
     local y1 = fast(x)
-    local y2 = fast(x)
-    y2:sum():backward()
+    local y2 = fast(lucid.randn(3, 4))
+    x:mul_(2)
     assert.has_error(function() y1:sum():backward() end,
-      "lucid.backward: the compiled model ran again after this result was computed, so "
-        .. "the values its gradient needs are gone: call backward before the next call (or "
-        .. "call the model itself)")
+      "lucid.backward: the compiled model ran again after this result was computed, and its "
+        .. "input 1 {3, 4} it read was changed in place since, so the values its gradient "
+        .. "needs are gone: call backward before changing it (or call the model itself)")
+    y2:sum():backward()  -- the latest call needs no second run
+    -- a frozen parameter is no input of the node, so the engine does not see its change
+    local w = m:parameters()[1]
+    w.requires_grad = false
+    local y3 = fast(lucid.randn(3, 4))
+    fast(x)
+    lucid.no_grad(function() w:add_(1) end)
+    assert.has_error(function() y3:sum():backward() end,
+      "lucid.backward: the compiled model ran again after this result was computed, and a "
+        .. "parameter {8, 4} it read was changed in place since, so the values its gradient "
+        .. "needs are gone: call backward before changing it (or call the model itself)")
     local xg = lucid.randn(3, 4, {requires_grad = true})
     local y = fast(xg)
     assert.has_error(function() lucid.autograd.grad(y:sum(), {xg}, {create_graph = true}) end)

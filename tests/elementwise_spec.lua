@@ -397,6 +397,25 @@ describe("elementwise dtypes", function()
   end)
 end)
 
+describe("float32 gelu (erf form)", function()
+  it("keeps its relative accuracy where 1 + erf(x / sqrt 2) cancels in float32", function()
+    -- x Phi(x) (mpmath, at the float32 inputs); PyTorch's float32 formula
+    -- gives 0 from x = -5.7 on and is hundreds of ulp off below -3
+    local xs = {-12.5, -6.0, -4.0, -3.0, -0.7, 0.5, 2.0}
+    local want = {-4.6657053735971e-35, -5.9195258702262e-9, -1.2668496733248e-4,
+                  -4.0496940948903e-3, -0.16937455627737, 0.34573123063701, 1.9544997361036}
+    local x = lucid.tensor(xs, {dtype = "float32"})
+    local strided = lucid.tensor({xs, xs}, {dtype = "float32"}):t()[{{}, 1}]  -- one at a time
+    for _, y in ipairs({x:gelu(), lucid.nn.functional.gelu(x), strided:gelu()}) do
+      local got = y:tolist()
+      for i = 1, #xs do
+        assert(math.abs(got[i] - want[i]) <= 3e-7 * math.abs(want[i]),
+          string.format("gelu(%g): %.9g, expected %.9g", xs[i], got[i], want[i]))
+      end
+    end
+  end)
+end)
+
 describe("predicates and integer results", function()
   it("isclose takes a number on either side; allclose and equal answer with booleans", function()
     local x = lucid.tensor({1, 1 + 1e-6, 2, 0 / 0}, {dtype = "float64"})

@@ -124,21 +124,27 @@ describe("out= forms of the activations", function()
   end)
 end)
 
--- Calls m(x) n times under no_grad with the collector stopped; returns the
--- first output, whether every call returned that same tensor, and the growth
--- of tensor memory over the calls after the first two.
-local function reuse_run(m, x, n)
+-- Calls f() (which returns the output) n times under no_grad with the
+-- collector stopped; returns the first output, whether every call returned
+-- that same tensor, and the growth of tensor memory over the calls after
+-- the first two.
+local function reuse_calls(f, n)
   local g = lucid.no_grad()
-  local first = m(x)
-  local same = rawequal(first, m(x))
+  local first = f()
+  local same = rawequal(first, f())
   collectgarbage("collect")
   collectgarbage("stop")
   local before = lucid.memory_allocated()
-  for _ = 1, n do same = rawequal(first, m(x)) and same end
+  for _ = 1, n do same = rawequal(first, f()) and same end
   local growth = lucid.memory_allocated() - before
   collectgarbage("restart")
   H.close(g)
   return first, same, growth
+end
+
+-- The same for m(x).
+local function reuse_run(m, x, n)
+  return reuse_calls(function() return m(x) end, n)
 end
 
 -- m (a model not yet reusing its buffers) called on x under reuse_buffers:
@@ -328,16 +334,8 @@ describe("reuse_buffers in the recurrent cells", function()
           end
           local eh, es = lucid.no_grad(steps)
           cell:reuse_buffers()
-          local g = lucid.no_grad()
-          local h, s = steps()
-          local same = rawequal(h, (steps()))
-          collectgarbage("collect")
-          collectgarbage("stop")
-          local before = lucid.memory_allocated()
-          for _ = 1, 10 do steps() end
-          local growth = lucid.memory_allocated() - before
-          collectgarbage("restart")
-          H.close(g)
+          local h, same, growth = reuse_calls(steps, 10)
+          local s = lstm and lucid.no_grad(function() return select(2, steps()) end) or nil
           assert.is_true(same, c[1])
           assert.are.equal(0, growth, c[1])
           assert.is_true(lucid.equal(eh, h), c[1])
@@ -403,16 +401,8 @@ describe("reuse_buffers in the recurrent layers", function()
           end
           local eo, es = lucid.no_grad(chunks)
           m:reuse_buffers()
-          local g = lucid.no_grad()
-          local o, s = chunks()
-          local same = rawequal(o, (chunks()))
-          collectgarbage("collect")
-          collectgarbage("stop")
-          local before = lucid.memory_allocated()
-          for _ = 1, 10 do chunks() end
-          local growth = lucid.memory_allocated() - before
-          collectgarbage("restart")
-          H.close(g)
+          local o, same, growth = reuse_calls(chunks, 10)
+          local s = lucid.no_grad(function() return select(2, chunks()) end)
           assert.is_true(same, c[1])
           assert.are.equal(0, growth, c[1])
           assert.is_true(lucid.equal(eo, o), c[1])
@@ -607,20 +597,6 @@ describe("out= forms of matmul and masked_softmax", function()
   end)
 end)
 
--- Calls f() (which returns the output) as reuse_run calls a model.
-local function reuse_calls(f, n)
-  local g = lucid.no_grad()
-  local first = f()
-  local same = rawequal(first, f())
-  collectgarbage("collect")
-  collectgarbage("stop")
-  local before = lucid.memory_allocated()
-  for _ = 1, n do same = rawequal(first, f()) and same end
-  local growth = lucid.memory_allocated() - before
-  collectgarbage("restart")
-  H.close(g)
-  return first, same, growth
-end
 
 describe("reuse_buffers in MultiheadAttention", function()
   local N, L = 3, 4

@@ -78,16 +78,22 @@ local function mlp()
     nn.Linear(256, 10))
 end
 
-local W, ORDER = {}, {"tiny_train", "tiny_infer", "tiny_infer_reuse", "linear_train",
+local W, ORDER = {}, {"tiny_train", "grad_floor", "tiny_infer", "tiny_infer_reuse", "linear_train",
   "tanh_big", "mlp_train", "mlp_infer", "mlp_infer_reuse", "sort_1m", "topk_1m",
   "encoder_layer_train", "conv2d_train", "lstm_train", "charrnn_step", "agents_infer",
-  "agents_infer_reuse", "mlp64_infer", "mlp64_infer_reuse", "tanh_fwd", "tiny_infer_compiled",
+  "agents_infer_reuse", "mlp64_infer", "mlp64_infer_reuse", "tanh_fwd", "tiny_infer_compiled", "tiny_train_compiled",
   "mlp_infer_compiled", "agents_infer_compiled", "mlp64_infer_compiled"}
 
 -- 1. Sequential(Linear(4,8), Tanh, Linear(8,2)), batch 1, forward + backward
 function W.tiny_train()
   local model, x = tiny(), lucid.randn(1, 4)
   return function() model(x):sum():backward() end
+end
+
+-- 1. the floor under any forward + backward: one recorded op on a leaf and its backward
+function W.grad_floor()
+  local x = lucid.randn(1, 2, {requires_grad = true})
+  return function() x:sum():backward() end
 end
 
 -- 2. the same, forward only under no_grad; and with reuse_buffers
@@ -263,6 +269,13 @@ local function compiled(make, ...)
   end
 end
 W.tiny_infer_compiled = compiled(tiny, 1, 4)
+
+-- 1 compiled: the recorded call (one node for the plan) and its backward
+function W.tiny_train_compiled()
+  local model, x = tiny(), lucid.randn(1, 4)
+  local fast = model:compile(x)
+  return function() fast(x):sum():backward() end
+end
 W.mlp_infer_compiled = compiled(mlp, 1, 784)
 W.agents_infer_compiled = compiled(agents_mlp, AGENTS, 32)
 W.mlp64_infer_compiled = compiled(mlp, 64, 784)

@@ -184,6 +184,10 @@ local ONE = {1}
 local ROWS = {
   {key = "tiny_train", torch = "tiny_train", goal = {torch = 50}, jit = true,
     label = "1. MLP 4-8-2 (Tanh), batch 1, forward + backward"},
+  {key = "tiny_train_compiled", torch = "tiny_train", goal = {torch = 50}, jit = true,
+    threads = ONE, label = "1. the same, Lucid compiled (model:compile)"},
+  {key = "grad_floor", torch = "grad_floor", goal = {torch = 50}, jit = true, threads = ONE,
+    label = "1. the floor of any such row: x:sum():backward(), x a leaf of 2 elements"},
   {key = "tiny_infer", torch = "tiny_infer", onnx = "tiny_infer", goal = {torch = 20}, jit = true,
     label = "2. MLP 4-8-2, batch 1, forward, no_grad"},
   {key = "tiny_infer_reuse", torch = "tiny_infer", onnx = "tiny_infer", goal = {torch = 20},
@@ -335,7 +339,8 @@ local function launch_median(cmd, count)
   end
   if #ts == 0 then return nil end
   table.sort(ts)
-  return #ts % 2 == 1 and ts[(#ts + 1) // 2] or (ts[#ts // 2] + ts[#ts // 2 + 1]) / 2
+  local h = math.floor(#ts / 2)
+  return #ts % 2 == 1 and ts[h + 1] or (ts[h] + ts[h + 1]) / 2
 end
 
 progress("process start to first result")
@@ -488,17 +493,24 @@ local frames_note = "Frame: write 1000 x 32 observations into the host's buffer,
   .. FRAMES .. " frames after 200 of warm-up, the Lua collector running and garbage made every "
   .. "frame (scripts/bench/game_loop.c)"
 
+-- characters in s (UTF-8: the µ of the units), on every Lua (no utf8 before 5.3)
+local function ulen(s)
+  local _, conts = s:gsub("[\128-\191]", "")
+  return #s - conts
+end
+
 -- plain text, to stdout
+
 local function text_table(cols, rows, right)
   local width = {}
   for c = 1, #cols do
-    width[c] = utf8.len(cols[c])
-    for _, r in ipairs(rows) do width[c] = math.max(width[c], utf8.len(r[c])) end
+    width[c] = ulen(cols[c])
+    for _, r in ipairs(rows) do width[c] = math.max(width[c], ulen(r[c])) end
   end
   local function text_line(cells)
     local out = {}
     for c, cell in ipairs(cells) do
-      local pad = string.rep(" ", width[c] - utf8.len(cell))
+      local pad = string.rep(" ", width[c] - ulen(cell))
       out[c] = right[c] and pad .. cell or cell .. pad
     end
     return table.concat(out, "  ")

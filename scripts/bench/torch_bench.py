@@ -84,6 +84,12 @@ def tiny_train():
     return lambda: model(x).sum().backward(), False
 
 
+# 1. the floor under any forward + backward: one recorded op on a leaf and its backward
+def grad_floor():
+    x = torch.randn(1, 2, requires_grad=True)
+    return lambda: x.sum().backward(), False
+
+
 # 2. the same, forward only under no_grad (PyTorch has no reuse_buffers: the
 #    Lucid row with it is compared with this one)
 def tiny_infer():
@@ -228,7 +234,7 @@ def tanh_fwd():
 
 
 WORKLOADS = {f.__name__: f for f in
-             (tiny_train, tiny_infer, linear_train, tanh_big, mlp_train, mlp_infer, sort_1m,
+             (tiny_train, grad_floor, tiny_infer, linear_train, tanh_big, mlp_train, mlp_infer, sort_1m,
               topk_1m, encoder_layer_train, conv2d_train, lstm_train, charrnn_step, agents_infer,
               mlp64_infer, tanh_fwd)}
 

@@ -12,7 +12,8 @@
 -- (autograd.grad with create_graph, then a second autograd.grad or a
 -- backward of a function of its result; backward with create_graph, whose
 -- leaf .grad refers back to the leaf, then the leaf dropped); calls with an
--- option whose name is drawn from real names and misspellings.
+-- option whose name is drawn from real names and misspellings; compiled
+-- chains (a chain of the ops above as a module's forward, model:compile).
 --
 -- Each op reads its operands from the bytes (past the end they read 0) and
 -- runs under pcall: an error is the answer to a bad program, not a finding.
@@ -32,6 +33,11 @@
 --   * an option a function does not take raises an error naming the
 --     function and the option (with the name meant, for a misspelling of
 --     one it takes); an option given positionally and by name raises.
+--   * a compiled chain gives the forward's results bit for bit (NaNs
+--     aside) on the trace's inputs and on fresh ones, recorded or not, and
+--     a recorded call the forward's gradients; compiling fails only with a
+--     refusal naming what a plan cannot replay, and no op of the forward
+--     behaves differently while traced.
 -- Results larger than MAXN elements are dropped, so sizes stay small.
 local lucid = lucid
 local C = require("lucid.core")
@@ -68,6 +74,10 @@ end
 -- read what an input does: build/fuzz/replay_ops FILE).
 local TRACE = os.getenv("FUZZ_TRACE") == "1"
 
+-- Inside a compiled chain's forward: the outcome of every call ("" or the
+-- error), to tell whether two runs of the chain took the same path.
+local OUTCOMES
+
 local function describe(v)
   if C.is_tensor(v) then
     return string.format("T{%s}%s%s", table.concat(v.shape, ","), v.dtype == "float64" and "d" or "",
@@ -85,10 +95,35 @@ local function call(what, f, ...)
     io.stderr:write(string.format("  %s(%s) -> %s\n", what, table.concat(args, ", ", 1, args.n),
       r[1] and describe(r[2]) or ("error: " .. tostring(r[2]))))
   end
+  if OUTCOMES then OUTCOMES[#OUTCOMES + 1] = r[1] and "" or tostring(r[2]) end
   if not r[1] then
     check_error(r[2], what)
     return nil
   end
+  return table.unpack(r, 2, r.n)
+end
+
+-- Inside a compiled chain's forward (the compile op, at the end): MEMO
+-- keeps what memo(f) made in the chain's first run (random draws, weights,
+-- modules), so that later runs of the forward (the trace, the eager runs it
+-- is compared with) see the same tensors, made before the trace like a
+-- model's parameters; the bytes f read are skipped on those runs.
+local MEMO, memo_i
+local function memo(f, ...)
+  if not MEMO then return f(...) end
+  memo_i = memo_i + 1
+  local r = MEMO[memo_i]
+  if not r then
+    local n0 = OUTCOMES and #OUTCOMES or 0
+    r = table.pack(pcall(f, ...))
+    r.pos, r.outcomes = pos, {}
+    for i = n0 + 1, OUTCOMES and #OUTCOMES or 0 do r.outcomes[#r.outcomes + 1] = OUTCOMES[i] end
+    MEMO[memo_i] = r
+  else
+    pos = r.pos
+    for _, o in ipairs(OUTCOMES and r.outcomes or {}) do OUTCOMES[#OUTCOMES + 1] = o end
+  end
+  if not r[1] then error(r[2], 0) end
   return table.unpack(r, 2, r.n)
 end
 
@@ -216,8 +251,7 @@ end
 local op = {}
 
 -- create
-op[#op + 1] = function()
-  local s = slot()
+local function create()
   local kind = byte() % 10
   local shape = shape_from_bytes(4)
   local o = opts()
@@ -243,23 +277,29 @@ op[#op + 1] = function()
     end
     x = call("tensor", C.tensor, build(1), o)
   end
-  store(s, x)
+  return x
+end
+op[#op + 1] = function()
+  local s = slot()
+  store(s, memo(create))
 end
 
 -- derive: a tensor whose shape broadcasts against a pool tensor's
 op[#op + 1] = function()
   local s, src = slot(), get()
   if not src then return end
-  local shape = {}
-  local drop = byte() % 3
-  local sh = src.shape
-  for i = 1, #sh do
-    if i > drop or #sh - i < 1 then
-      local b = byte() % 4
-      shape[#shape + 1] = (b == 0) and 1 or sh[i]
+  store(s, memo(function()
+    local shape = {}
+    local drop = byte() % 3
+    local sh = src.shape
+    for i = 1, #sh do
+      if i > drop or #sh - i < 1 then
+        local b = byte() % 4
+        shape[#shape + 1] = (b == 0) and 1 or sh[i]
+      end
     end
-  end
-  store(s, call("randn", C.randn, shape, opts()))
+    return call("randn", C.randn, shape, opts())
+  end))
 end
 
 -- views and copies of one tensor
@@ -1037,7 +1077,7 @@ local function small() return 1 + byte() % 3 end
 -- a parameter of x's float dtype, requiring grad or not
 local function param(x, shape)
   local dt = x.dtype == "float64" and "float64" or "float32"
-  return call("randn", C.randn, shape, {dtype = dt, requires_grad = byte() % 2 == 0})
+  return memo(call, "randn", C.randn, shape, {dtype = dt, requires_grad = byte() % 2 == 0})
 end
 
 local function sizes(nd)
@@ -1139,7 +1179,7 @@ local LAYERS = {
     local o = {is_causal = byte() % 2 == 0}
     if not o.is_causal and byte() % 2 == 0 then
       local q = x.shape[x.ndim - 1] or 1
-      o.attn_mask = C.rand({q, q}):gt(0.3)
+      o.attn_mask = memo(function() return C.rand({q, q}):gt(0.3) end)
     end
     local y = get()
     return F.scaled_dot_product_attention(x, y or x, y or x, o)
@@ -1147,24 +1187,30 @@ local LAYERS = {
   function(x)  -- a recurrent layer over x (seq, batch, features), state carried
     local kinds = {nn.LSTM, nn.GRU, nn.RNN}
     local input = x.shape[x.ndim] or 1
-    local m = kinds[byte() % 3 + 1](input, small(), {num_layers = small(), bidirectional = byte() % 2 == 0,
-      batch_first = byte() % 2 == 0})
-    if x.dtype == "float64" then m:double() end
+    local m = memo(function()
+      local m = kinds[byte() % 3 + 1](input, small(), {num_layers = small(), bidirectional = byte() % 2 == 0,
+        batch_first = byte() % 2 == 0})
+      if x.dtype == "float64" then m:double() end
+      return m
+    end)
     local out = m(x)
     return out
   end,
   function(x)  -- a MultiheadAttention over x (seq, batch, embed)
     local e = x.shape[x.ndim] or 1
     local heads = (e % 2 == 0 and byte() % 2 == 0) and 2 or 1
-    local m = nn.MultiheadAttention(e, heads, {add_bias_kv = byte() % 4 == 0, add_zero_attn = byte() % 4 == 0})
-    if x.dtype == "float64" then m:double() end
+    local m = memo(function()
+      local m = nn.MultiheadAttention(e, heads, {add_bias_kv = byte() % 4 == 0, add_zero_attn = byte() % 4 == 0})
+      if x.dtype == "float64" then m:double() end
+      return m
+    end)
     local out = m(x, x, x, {need_weights = byte() % 2 == 0})
     return out
   end,
   function(x)  -- CTC over log-probabilities of x read as (T, N, C)
     local lp = C.log_softmax(x, -1)
     local t, n, c = x.shape[1] or 1, x.shape[2] or 1, x.shape[3] or 1
-    local targets = C.randint(1, math.max(c, 2), {n, small()})
+    local targets = memo(function() return C.randint(1, math.max(c, 2), {n, small()}) end)
     local il, tl = {}, {}
     for i = 1, n do il[i], tl[i] = t, 1 + byte() % targets.shape[2] end
     return F.ctc_loss(lp, targets, il, tl, {zero_infinity = byte() % 2 == 0})
@@ -1180,6 +1226,213 @@ op[#op + 1] = function()
   if not x then return end
   local k = byte() % #LAYERS + 1
   store(s, call("layer " .. k, LAYERS[k], x))
+end
+
+-- ---- compiled chains (issue 14) --------------------------------------------------------
+-- A chain of ops of the kinds above, read from the bytes, as the forward of a
+-- small Lua module over one or two pool tensors; the module compiled
+-- (model:compile: a trace of the forward, replayed by the core), then run on
+-- the trace's inputs and on fresh ones of the same shapes and compared with
+-- the forward itself, bit for bit (NaNs may differ in sign and payload);
+-- with inputs requiring grad, a recorded call (one node for the plan) and
+-- its gradients against the forward's. A refusal at compile naming what a
+-- plan cannot replay is an answer; any other error is a finding.
+
+-- the ops a chain draws from: create, derive, views, binary, unary, reduce,
+-- linear algebra, joins, indexing, in place, autograd.Function, drops and
+-- collections, integer and bool ops, layers
+local CHAIN = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 18, 22, 23}
+local chain  -- the chain the forward runs: {start = byte, nops = count, two = two results}
+
+local function chain_forward(...)
+  local saved = {}
+  for i = 1, NSLOT do saved[i], P[i] = P[i], nil end
+  local ins = table.pack(...)
+  for i = 1, ins.n do P[i] = ins[i] end
+  pos, memo_i = chain.start, 0
+  if TRACE then io.stderr:write(string.format(" chain of %d ops at byte %d on", chain.nops, pos - 1)) end
+  for i = 1, ins.n do if TRACE then io.stderr:write(" ", describe(ins[i])) end end
+  for _ = 1, chain.nops do
+    local k = CHAIN[byte() % #CHAIN + 1]
+    if TRACE then io.stderr:write(string.format("\n chain op %d at byte %d\n", k, pos - 1)) end
+    op[k]()
+  end
+  local a, b = P[slot()], P[slot()]
+  if TRACE then io.stderr:write(string.format(" chain results %s, %s\n", describe(a), describe(b))) end
+  for i = 1, NSLOT do P[i] = saved[i] end
+  if chain.two then return a, b end
+  return a
+end
+
+local Chain = nn.Module:extend("FuzzChain")
+function Chain:forward(...) return chain_forward(...) end
+
+-- what a plan refuses, at compile (core/plan.c, core/pool.c)
+local REFUSALS = {"cannot be compiled yet", "which a plan cannot replay", "was written in place during the forward",
+  "the forward wrote in place into a tensor made before it", "would not draw again", "would not do again"}
+local function refusal(e)
+  if type(e) ~= "string" then return false end
+  for _, r in ipairs(REFUSALS) do
+    if e:find(r, 1, true) then return true end
+  end
+  return false
+end
+
+-- a and b (tensors or nil) hold the same bits, NaNs aside (any NaN for any)
+local function same_bits(a, b)
+  if not C.is_tensor(a) or not C.is_tensor(b) then return rawequal(a, b) end
+  if a.dtype ~= b.dtype or not same_shape(a, b) then return false end
+  if a:to_string() == b:to_string() then return true end
+  if a.dtype ~= "float32" and a.dtype ~= "float64" then return false end
+  local na, nb = a:isnan(), b:isnan()
+  return lucid.equal(na, nb) and a:masked_fill(na, 0):to_string() == b:masked_fill(nb, 0):to_string()
+end
+
+-- a gradient and the one wanted: nil (unused) counts as zeros
+local function same_grad(a, b)
+  if a == nil and b == nil then return true end
+  if a == nil then a = C.zeros(b.shape, {dtype = b.dtype}) end
+  if b == nil then b = C.zeros(a.shape, {dtype = a.dtype}) end
+  return same_bits(a, b)
+end
+
+-- the first call that succeeds in one run of the chain and not in the
+-- other: its index and the two outcomes; nil when both took the same path.
+-- (Errors may differ in their words: while traced, every op's result is
+-- recorded and says it requires grad, so copy_ into a 0-d tensor, say,
+-- fails on the expand rather than on the copy.)
+local function diverges(o1, o2)
+  for i = 1, math.max(#o1, #o2) do
+    if (o1[i] == "") ~= (o2[i] == "") or (o1[i] == nil) ~= (o2[i] == nil) then return i, o1[i], o2[i] end
+  end
+end
+
+-- a run of the forward with outcomes recorded: its results (pcall's) and outcomes
+local function run_eager(model, xs)
+  OUTCOMES = {}
+  local r = table.pack(pcall(model, table.unpack(xs, 1, xs.n)))
+  local o = OUTCOMES
+  OUTCOMES = nil
+  return r, o
+end
+
+local function fresh(x)
+  local o = {dtype = x.dtype}
+  if x.dtype == "float32" or x.dtype == "float64" then return C.randn(x.shape, o) end
+  if x.dtype == "bool" then return C.rand(x.shape):gt(0.5) end
+  return C.randint(x.dtype == "uint8" and 0 or -3, 4, x.shape, o)
+end
+
+local function compile_chain(s, xs)
+  local model = Chain()
+  local what = string.format("compiled chain at byte %d", chain.start - 1)
+  C.set_grad_enabled(true)
+  MEMO = {}
+  local e1, o1 = run_eager(model, xs)
+  chain.stop = pos
+  if not e1[1] then check_error(e1[2], what); return end
+  if not C.is_tensor(e1[2]) then return end
+  OUTCOMES = {}
+  local ok, fast = pcall(model.compile, model, table.unpack(xs, 1, xs.n))
+  local o2 = OUTCOMES
+  OUTCOMES = nil
+  if TRACE then
+    io.stderr:write(" compile -> " .. (ok and ("steps: " .. table.concat(fast:steps(), " ")) or ("error: " .. tostring(fast))) .. "\n")
+  end
+  local i, a, b = diverges(o1, o2)
+  if i then
+    if refusal(b) then return end
+    fail(string.format("%s: call %d of the forward gives %q, traced %q", what, i, tostring(a), tostring(b)))
+  end
+  if not ok then
+    if refusal(fast) then return end
+    check_error(fast, what)
+    fail(what .. ": compile failed: " .. tostring(fast))
+  end
+  local steps = table.concat(fast:steps(), " ")
+  what = what .. " (steps: " .. steps .. ")"
+  local function compare(w, want, got)
+    for k = 1, chain.two and 2 or 1 do
+      if not same_bits(want[k + 1], got[k + 1]) then
+        fail(string.format("%s: result %d differs from the forward's %s: %s vs %s", w, k, w, describe(got[k + 1]),
+          describe(want[k + 1])))
+      end
+    end
+  end
+  -- the trace's inputs, then fresh ones (the plan computes, it does not remember)
+  local c1 = table.pack(pcall(lucid.no_grad, fast, table.unpack(xs, 1, xs.n)))
+  if not c1[1] then fail(what .. ": the compiled model failed on the trace's inputs: " .. tostring(c1[2])) end
+  compare(what .. " on the trace's inputs", e1, c1)
+  local ys = {n = xs.n}
+  for k = 1, xs.n do ys[k] = fresh(xs[k]) end
+  local e2, o3 = run_eager(model, ys)
+  local c2 = table.pack(pcall(lucid.no_grad, fast, table.unpack(ys, 1, ys.n)))
+  if not diverges(o1, o3) and e2[1] then
+    if not c2[1] then fail(what .. ": the compiled model failed on fresh inputs: " .. tostring(c2[2])) end
+    compare(what .. " on fresh inputs", e2, c2)
+  end
+  store(s, c2[1] and c2[2] or nil)
+  if not chain.rg then return end
+  -- a recorded call: fresh inputs requiring grad
+  local leaves = {}
+  for k = 1, ys.n do
+    ys[k] = fresh(xs[k])
+    if ys[k].dtype == "float32" or ys[k].dtype == "float64" then
+      ys[k]:requires_grad_()
+      leaves[#leaves + 1] = ys[k]
+    end
+  end
+  if #leaves == 0 then return end
+  for _, r in pairs(MEMO) do
+    for k = 2, r.n do
+      local v = r[k]
+      if C.is_tensor(v) and v.requires_grad then leaves[#leaves + 1] = v
+      elseif type(v) == "table" and v.parameters then
+        for _, w in ipairs(v:parameters()) do if w.requires_grad then leaves[#leaves + 1] = w end end
+      end
+    end
+  end
+  local e3, o4 = run_eager(model, ys)
+  if diverges(o1, o4) or not e3[1] then return end
+  local c3 = table.pack(pcall(fast, table.unpack(ys, 1, ys.n)))
+  if not c3[1] then fail(what .. ": the recorded call failed: " .. tostring(c3[2])) end
+  compare(what .. " recorded", e3, c3)
+  local ye, yc = e3[2], c3[2]
+  if not (ye.requires_grad and C.is_tensor(yc)) then return end
+  if not chain.two and not yc.requires_grad then fail(what .. ": the recorded result requires no grad") end
+  local seed = C.randn(ye.shape, {dtype = ye.dtype})
+  -- the recorded result's graph kept: it joins the pool, and a later
+  -- backward through it outlives the compiled model
+  local gc = table.pack(pcall(autograd.grad, yc, leaves, seed, {allow_unused = true, retain_graph = true}))
+  local ge = table.pack(pcall(autograd.grad, ye, leaves, seed, {allow_unused = true}))
+  if not ge[1] then return end
+  if not gc[1] then fail(what .. ": the recorded result's gradient failed: " .. tostring(gc[2])) end
+  for k = 1, #leaves do
+    if not same_grad(ge[k + 1], gc[k + 1]) then
+      fail(string.format("%s: the gradient of leaf %d (%s) differs from the forward's: %s vs %s", what, k,
+        describe(leaves[k]), describe(gc[k + 1]), describe(ge[k + 1])))
+    end
+  end
+  store(s, yc)
+end
+
+op[#op + 1] = function()
+  local s = slot()
+  local xs = {n = 1 + byte() % 2}
+  for k = 1, xs.n do
+    local x = get()
+    if not x then return end
+    xs[k] = x:detach():clone()
+  end
+  chain = {rg = byte() % 2 == 0, two = byte() % 4 == 0, nops = 1 + byte() % 8, start = pos}
+  local ok, e = pcall(compile_chain, s, xs)
+  MEMO, OUTCOMES = nil, nil
+  pos = chain.stop or pos
+  C.set_grad_enabled(grad_on)
+  if not ok then
+    check_error(e, "compiled chain")
+    fail("compiled chain: an error: " .. tostring(e))
+  end
 end
 
 -- ---- the interpreter ----------------------------------------------------------------

@@ -70,8 +70,8 @@ write("table", "seed-flat-bad", b(40, 0, 241, 0, 100))
 -- ---- ops: an assembler for the interpreter in fuzz_ops.lua ------------------------------
 -- opcodes: the index in fuzz_ops.lua's op list, minus 1
 local CREATE, DERIVE, VIEW, BINARY, UNARY, REDUCE, LINALG, JOIN, INDEX, INPLACE, BACKWARD, GRADS,
-  HOOK, AGRAD, FUNC, MODE, READ, DROP, HIGHER, CGBACK, OPTION =
-  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20
+  HOOK, AGRAD, FUNC, MODE, READ, DROP, HIGHER, CGBACK, OPTION, COMPILE =
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 23
 local function num(v) return math.tointeger(v * 8 + 100) end  -- number() reads (b - 100) / 8
 local function s(i) return i - 1 end                           -- slot i
 local F32, F64, RG, RG64 = 0, 1, 2, 3                           -- opts() bytes
@@ -218,3 +218,17 @@ write("ops", "seed-options", program(12,
   {OPTION, s(1), 10, 24, 5},                         -- zeros_like{device = "float64"}: not supported
   {OPTION, s(1), 12, 22, 1},                         -- gradgradcheck{raise = false}
   {OPTION, s(1), 6, 5, 5}))                          -- x:exp{dtype = "float64"}: takes no options
+-- a compiled chain (COMPILE, result slot, inputs - 1, input slots, grad?,
+-- two results?, ops - 1, then the chain: an op's index in CHAIN minus 1
+-- and its bytes, over a pool holding the inputs; then the result slots):
+-- tanh(linear(x, w)) with w made in the chain (a parameter of the module),
+-- compiled, compared on new inputs, recorded and differentiated; then a
+-- backward through the recorded result
+write("ops", "seed-compile", program(13,
+  create(1, RANDN, {2, 3}, F32),
+  {COMPILE, s(4), 0, s(1), 0, 1, 2,
+    0, s(2), RANDN, 2, 4, 3, RG,                     -- w = randn(4, 3), requires grad
+    6, s(3), s(1), s(2), s(2), 1, 1,                 -- linear(x, w)
+    4, s(3), s(3), 14 - 1,                           -- tanh
+    s(3), s(3)},
+  {BACKWARD, s(4), 0, 1}))

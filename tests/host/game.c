@@ -18,37 +18,8 @@
 
 #include "lucid.h"
 
-typedef struct budget {
-  size_t live, cap;
-  long allocations;  /* successful allocations and growths */
-} budget;
-
-static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-  budget *b = (budget *)ud;
-  size_t old = ptr ? osize : 0;
-  if (nsize == 0) {
-    b->live -= old;
-    free(ptr);
-    return NULL;
-  }
-  if (nsize > old && b->live + (nsize - old) > b->cap) return NULL;
-  void *p = realloc(ptr, nsize);
-  if (!p) return NULL;
-  b->live = b->live - old + nsize;
-  if (nsize > old) b->allocations++;
-  return p;
-}
-
-static int failures;
-#define CHECK(cond, ...)                                    \
-  do {                                                      \
-    if (!(cond)) {                                          \
-      failures++;                                           \
-      fprintf(stderr, "test_game: %s:%d: ", __FILE__, __LINE__); \
-      fprintf(stderr, __VA_ARGS__);                         \
-      fputc('\n', stderr);                                  \
-    }                                                       \
-  } while (0)
+#include "../check.h"
+#include "host_alloc.h"
 
 #define OBS 8
 #define ACT 4
@@ -71,9 +42,9 @@ static int call_policy(lua_State *L, const char *fn, int ref) {
 int main(int argc, char **argv) {
   int frames = argc > 1 ? atoi(argv[1]) : 300;
   if (frames < 20) frames = 20;
-  budget b = {0, 64u << 20, 0};
-  lua_State *L = lua_newstate(capped_alloc, &b);
-  CHECK(L != NULL, "no state");
+  budget b = {.cap = 64u << 20, .lock = PTHREAD_MUTEX_INITIALIZER};
+  lua_State *L = lua_newstate(budget_alloc, &b);
+  CHECKF(L != NULL, "no state");
   luaL_openlibs(L);
   lucid_preload(L);  /* the library's Lua files come from inside liblucid.a */
   if (luaL_dofile(L, "game_policy.lua") != LUA_OK) {
@@ -81,7 +52,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   lua_setglobal(L, "policy");
-  CHECK(luaL_dostring(L, "require('lucid').set_grad_enabled(false)") == LUA_OK, "grad off");
+  CHECKF(luaL_dostring(L, "require('lucid').set_grad_enabled(false)") == LUA_OK, "grad off");
 
   float obs[OBS];
   static float actions[4096][ACT], observed[4096][OBS];
@@ -107,50 +78,50 @@ int main(int argc, char **argv) {
     for (int i = 0; i < OBS; i++) obs[i] = (float)sin(0.1 * f + i);  /* "sensors" */
     memcpy(observed[f], obs, sizeof obs);
     if (call_policy(L, "act", view) != LUA_OK) {
-      CHECK(0, "frame %d: %s", f, lua_tostring(L, -1));
+      CHECKF(0, "frame %d: %s", f, lua_tostring(L, -1));
       break;
     }
     int64_t n = 0;
     const float *a = lucid_tensor_f32(L, -1, &n);
-    CHECK(n == ACT, "frame %d: %lld actions", f, (long long)n);
+    CHECKF(n == ACT, "frame %d: %lld actions", f, (long long)n);
     memcpy(actions[f], a, sizeof actions[f]);
     lua_settop(L, 0);
   }
   double secs = now() - t0;
   long per_frame = b.allocations - warm_allocations;
-  CHECK(per_frame == 0, "%ld allocations in %d warm frames (expected none)", per_frame, frames - warm);
+  CHECKF(per_frame == 0, "%ld allocations in %d warm frames (expected none)", per_frame, frames - warm);
 
   /* the same model, the ordinary way, on every recorded observation */
   int mismatches = 0;
   for (int f = 0; f < frames; f++) {
     memcpy(obs, observed[f], sizeof obs);
     if (call_policy(L, "reference", view) != LUA_OK) {
-      CHECK(0, "reference %d: %s", f, lua_tostring(L, -1));
+      CHECKF(0, "reference %d: %s", f, lua_tostring(L, -1));
       break;
     }
     const float *r = lucid_tensor_f32(L, -1, NULL);
     for (int i = 0; i < ACT; i++) mismatches += r[i] != actions[f][i];
     lua_settop(L, 0);
   }
-  CHECK(mismatches == 0, "%d actions differ from the ordinary forward", mismatches);
+  CHECKF(mismatches == 0, "%d actions differ from the ordinary forward", mismatches);
 
   /* over the cap: a catchable error, and the game goes on */
   int st = luaL_loadstring(L, "return require('lucid').zeros(1024, 1024, 64)");  /* 256 MB */
   if (st == LUA_OK) st = lua_pcall(L, 0, 1, 0);
-  CHECK(st == LUA_ERRRUN || st == LUA_ERRMEM, "the huge tensor did not fail (%d)", st);
-  CHECK(st != LUA_OK && strstr(lua_tostring(L, -1), "not enough memory"), "message: %s",
+  CHECKF(st == LUA_ERRRUN || st == LUA_ERRMEM, "the huge tensor did not fail (%d)", st);
+  CHECKF(st != LUA_OK && strstr(lua_tostring(L, -1), "not enough memory"), "message: %s",
         st != LUA_OK ? lua_tostring(L, -1) : "none");
   lua_settop(L, 0);
-  CHECK(call_policy(L, "act", view) == LUA_OK, "a frame after the failure: %s", lua_tostring(L, -1));
+  CHECKF(call_policy(L, "act", view) == LUA_OK, "a frame after the failure: %s", lua_tostring(L, -1));
   lua_settop(L, 0);
 
   lua_rawgeti(L, LUA_REGISTRYINDEX, view);
   lucid_release_view(L, -1);  /* obs may go now */
   lua_settop(L, 0);
   lua_close(L);
-  CHECK(b.live == 0, "%zu bytes still allocated after lua_close", b.live);
+  CHECKF(b.live == 0, "%zu bytes still allocated after lua_close", b.live);
 
   printf("test_game: %d frames, %.0f frames/s, %ld allocations per warm frame, %s\n", frames,
-         (frames - warm) / (secs > 0 ? secs : 1e-9), per_frame, failures ? "FAILED" : "ok");
-  return failures ? 1 : 0;
+         (frames - warm) / (secs > 0 ? secs : 1e-9), per_frame, g_failures ? "FAILED" : "ok");
+  return g_failures ? 1 : 0;
 }

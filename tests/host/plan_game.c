@@ -20,41 +20,8 @@
 
 #include "lucid.h"
 
-typedef struct budget {
-  size_t live;
-  long allocations;  /* successful allocations and growths, from any thread */
-  pthread_mutex_t lock;
-} budget;
-
-static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-  budget *b = (budget *)ud;
-  size_t old = ptr ? osize : 0;
-  pthread_mutex_lock(&b->lock);
-  if (nsize == 0) {
-    b->live -= old;
-    pthread_mutex_unlock(&b->lock);
-    free(ptr);
-    return NULL;
-  }
-  void *p = realloc(ptr, nsize);
-  if (p) {
-    b->live = b->live - old + nsize;
-    if (nsize > old) b->allocations++;
-  }
-  pthread_mutex_unlock(&b->lock);
-  return p;
-}
-
-static int failures;
-#define CHECK(cond, ...)                                         \
-  do {                                                           \
-    if (!(cond)) {                                               \
-      failures++;                                                \
-      fprintf(stderr, "test_plan_game: %s:%d: ", __FILE__, __LINE__); \
-      fprintf(stderr, __VA_ARGS__);                              \
-      fputc('\n', stderr);                                       \
-    }                                                            \
-  } while (0)
+#include "../check.h"
+#include "host_alloc.h"
 
 #define AGENTS 1000
 #define OBS 32
@@ -79,12 +46,12 @@ static lc_plan *new_plan(lua_State *L, int *ref) {
   lua_getfield(L, -1, "compile");
   lua_remove(L, -2);
   if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
-    CHECK(0, "policy.compile: %s", lua_tostring(L, -1));
+    CHECKF(0, "policy.compile: %s", lua_tostring(L, -1));
     lua_pop(L, 1);
     return NULL;
   }
   lc_plan *p = lucid_toplan(L, -1);
-  CHECK(p != NULL, "policy.compile returned no plan");
+  CHECKF(p != NULL, "policy.compile returned no plan");
   *ref = luaL_ref(L, LUA_REGISTRYINDEX);
   return p;
 }
@@ -115,8 +82,8 @@ static void *play(void *arg) {
 int main(int argc, char **argv) {
   int frames = argc > 1 ? atoi(argv[1]) : 200;
   if (frames < 20) frames = 20;
-  budget b = {0, 0, PTHREAD_MUTEX_INITIALIZER};
-  lua_State *L = lua_newstate(counting_alloc, &b);
+  budget b = {.lock = PTHREAD_MUTEX_INITIALIZER};
+  lua_State *L = lua_newstate(budget_alloc, &b);
   luaL_openlibs(L);
   lucid_preload(L);
   if (luaL_dofile(L, "plan_policy.lua") != LUA_OK) {
@@ -130,7 +97,7 @@ int main(int argc, char **argv) {
   int64_t nin = 0, nout = 0;
   float *obs = lucid_plan_input_f32(p1, 0, &nin);
   const float *act = lucid_plan_output_f32(p1, 0, &nout);
-  CHECK(nin == AGENTS * OBS && nout == AGENTS * ACT, "buffers of %lld and %lld values",
+  CHECKF(nin == AGENTS * OBS && nout == AGENTS * ACT, "buffers of %lld and %lld values",
         (long long)nin, (long long)nout);
 
   /* the game loop: no Lua from here on */
@@ -145,14 +112,14 @@ int main(int argc, char **argv) {
     }
     observe(obs, f, 0);
     if (lucid_plan_run(p1, NULL, NULL) != 0) {
-      CHECK(0, "frame %d: %s", f, lucid_plan_error(p1));
+      CHECKF(0, "frame %d: %s", f, lucid_plan_error(p1));
       break;
     }
     memcpy(actions + (size_t)f * AGENTS * ACT, act, sizeof(float) * AGENTS * ACT);
   }
   double secs = now() - t0;
   long per_frame = b.allocations - warm_allocations;
-  CHECK(per_frame == 0, "%ld allocations in %d warm frames (expected none)", per_frame,
+  CHECKF(per_frame == 0, "%ld allocations in %d warm frames (expected none)", per_frame,
         frames - warm);
 
   /* the same model the ordinary way, from Lua, on a few frames' observations */
@@ -165,16 +132,16 @@ int main(int argc, char **argv) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, ref1);
     lua_pushinteger(L, 1);
     if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
-      CHECK(0, "reference: %s", lua_tostring(L, -1));
+      CHECKF(0, "reference: %s", lua_tostring(L, -1));
       break;
     }
     int64_t n = 0;
     const float *r = lucid_tensor_f32(L, -1, &n);
-    CHECK(n == AGENTS * ACT, "reference of %lld values", (long long)n);
+    CHECKF(n == AGENTS * ACT, "reference of %lld values", (long long)n);
     for (int64_t i = 0; i < n; i++) mismatches += r[i] != actions[(size_t)f * AGENTS * ACT + i];
     lua_settop(L, 0);
   }
-  CHECK(mismatches == 0, "%d actions differ from the ordinary forward", mismatches);
+  CHECKF(mismatches == 0, "%d actions differ from the ordinary forward", mismatches);
 
   /* two plans, two threads, at once; then one after the other */
   int tf = frames / 4;  /* frames per thread */
@@ -189,11 +156,11 @@ int main(int argc, char **argv) {
   for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
   for (int i = 0; i < 2; i++) play(&seq[i]);
   for (int i = 0; i < 2; i++) {
-    CHECK(par[i].ok && seq[i].ok, "plan %d failed: %s", i + 1, lucid_plan_error(plans[i]));
-    CHECK(!memcmp(par[i].actions, seq[i].actions, sizeof(float) * (size_t)tf * AGENTS * ACT),
+    CHECKF(par[i].ok && seq[i].ok, "plan %d failed: %s", i + 1, lucid_plan_error(plans[i]));
+    CHECKF(!memcmp(par[i].actions, seq[i].actions, sizeof(float) * (size_t)tf * AGENTS * ACT),
           "plan %d on its own thread differs from the same plan run alone", i + 1);
   }
-  CHECK(memcmp(seq[0].actions, seq[1].actions, sizeof(float) * AGENTS * ACT) != 0,
+  CHECKF(memcmp(seq[0].actions, seq[1].actions, sizeof(float) * AGENTS * ACT) != 0,
         "two worlds gave the same actions");
   for (int i = 0; i < 2; i++) {
     free(par[i].actions);
@@ -201,12 +168,34 @@ int main(int argc, char **argv) {
   }
   free(actions);
 
+  /* a float64 plan: the float32 accessors give NULL, a run with buffers -1 and why */
+  lua_getglobal(L, "policy");
+  lua_getfield(L, -1, "compile_f64");
+  lua_remove(L, -2);
+  if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
+    CHECKF(0, "policy.compile_f64: %s", lua_tostring(L, -1));
+  } else {
+    lc_plan *p64 = lucid_toplan(L, -1);
+    float in[2] = {1, 2}, out[3];
+    CHECKF(p64 && !lucid_plan_input_f32(p64, 0, NULL) && !lucid_plan_output_f32(p64, 0, NULL),
+           "float32 views of a float64 plan");
+    CHECKF(p64 && !lucid_plan_input_f32(p64, 1, NULL), "input 1 of a plan with one input");
+    CHECKF(p64 && lucid_plan_run(p64, in, NULL) == -1 &&
+               strstr(lucid_plan_error(p64), "input 0 is not float32"),
+           "a float32 input into a float64 plan: %s", p64 ? lucid_plan_error(p64) : "no plan");
+    CHECKF(p64 && lucid_plan_run(p64, NULL, out) == -1 &&
+               strstr(lucid_plan_error(p64), "output 0 is not contiguous float32"),
+           "a float64 output into floats: %s", p64 ? lucid_plan_error(p64) : "no plan");
+    CHECKF(p64 && lucid_plan_run(p64, NULL, NULL) == 0, "a run in place: %s",
+           p64 ? lucid_plan_error(p64) : "no plan");
+  }
+  lua_pop(L, 1);
   luaL_unref(L, LUA_REGISTRYINDEX, ref1);
   luaL_unref(L, LUA_REGISTRYINDEX, ref2);
   lua_close(L);
-  CHECK(b.live == 0, "%zu bytes still allocated after lua_close", b.live);
+  CHECKF(b.live == 0, "%zu bytes still allocated after lua_close", b.live);
   printf("test_plan_game: %d agents, %d frames, %.0f frames/s, %ld allocations per warm frame, "
          "2 threads %s\n", AGENTS, frames, (frames - warm) / (secs > 0 ? secs : 1e-9), per_frame,
-         failures ? "FAILED" : "ok");
-  return failures ? 1 : 0;
+         g_failures ? "FAILED" : "ok");
+  return g_failures ? 1 : 0;
 }

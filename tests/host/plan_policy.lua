@@ -14,6 +14,11 @@ function policy.compile()
   return model:compile(lucid.zeros(1000, 32)):plan()
 end
 
+-- A float64 model's plan: the float32 accessors refuse it.
+function policy.compile_f64()
+  return nn.Linear(2, 3):to("float64"):compile(lucid.zeros(1, 2, {dtype = "float64"})):plan()
+end
+
 -- The model the ordinary way on the plan's current input.
 function policy.reference(plan, i)
   local obs = require("lucid.core")._plan_input(plan, i)

@@ -111,11 +111,11 @@ $(ASAN_B)/tests/test_threads: tests/host/test_threads.c $(ASAN_STATIC)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(SAN_CFLAGS) -Ilua -pthread -o $@ $< $(ASAN_STATIC) $(LUA_LIBS) $(BLAS_LIBS)
 
-$(ASAN_B)/tests/test_game: tests/host/game.c $(ASAN_STATIC)
+$(ASAN_B)/tests/test_game: tests/host/game.c tests/host/host_alloc.h tests/check.h $(ASAN_STATIC)
 	@mkdir -p $(dir $@)
-	$(SAN_CC) $(SAN_CFLAGS) -Ilua -o $@ $< $(ASAN_STATIC) $(LUA_LIBS) $(BLAS_LIBS)
+	$(SAN_CC) $(SAN_CFLAGS) -Ilua -pthread -o $@ $< $(ASAN_STATIC) $(LUA_LIBS) $(BLAS_LIBS)
 
-$(ASAN_B)/tests/test_plan_game: tests/host/plan_game.c $(ASAN_STATIC)
+$(ASAN_B)/tests/test_plan_game: tests/host/plan_game.c tests/host/host_alloc.h tests/check.h $(ASAN_STATIC)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(SAN_CFLAGS) -Ilua -pthread -o $@ $< $(ASAN_STATIC) $(LUA_LIBS) $(BLAS_LIBS)
 

@@ -178,6 +178,16 @@ local function layer_buffers(self, x, lstm)
   return b
 end
 
+-- The state hx of a call without recording, as (h, c): the zeros given when
+-- hx is nil, {h, c} for an LSTM, h for the others; false when hx has
+-- another form (the recorded path then raises the error naming it).
+local function split_state(hx, lstm, zero_h, zero_c)
+  if hx == nil then return true, zero_h, zero_c end
+  if not lstm then return true, hx end
+  if type(hx) ~= "table" or C.is_tensor(hx) then return false end
+  return true, hx[1], hx[2]
+end
+
 -- Module:reuse_buffers for nn.RNN, nn.LSTM and nn.GRU on a batch or one
 -- sequence (3-d or 2-d input, not packed, one direction or two): each layer's run (each
 -- direction's) goes into a kept buffer (lc_rnn_layer_out), a bidirectional
@@ -199,15 +209,8 @@ local function reuse_layer(self, x, hx, lstm)
     self:_keep(x, b.out)
     rawset(self, "_rnn_buffers", b)
   end
-  local h0, c0
-  if hx == nil then
-    h0, c0 = b.zh, b.zc
-  elseif lstm then
-    if type(hx) ~= "table" or C.is_tensor(hx) then return nil end
-    h0, c0 = hx[1], hx[2]
-  else
-    h0 = hx
-  end
+  local ok, h0, c0 = split_state(hx, lstm, b.zh, b.zc)
+  if not ok then return nil end
   local dirs = b.dirs
   local nl = self.num_layers * dirs
   if b.unbatched then
@@ -407,16 +410,9 @@ local function reuse_cell(self, x, hx, lstm)
     rawset(self, "_out_c", lstm and R:narrow(1, B * H + 1, B * H):view(shape) or false)
     rawset(self, "_zero", lucid.zeros(shape, {dtype = dtype}))
   end
-  local h, c
-  if hx == nil then
-    h = rawget(self, "_zero")
-    c = lstm and h or nil
-  elseif lstm then
-    if type(hx) ~= "table" or C.is_tensor(hx) then return nil end
-    h, c = hx[1], hx[2]
-  else
-    h = hx
-  end
+  local zero = rawget(self, "_zero")
+  local ok, h, c = split_state(hx, lstm, zero, lstm and zero or nil)
+  if not ok then return nil end
   local H = self.hidden_size
   if x.ndim == 1 then
     if not state_fits(h, H) or (lstm and not state_fits(c, H)) then return nil end
