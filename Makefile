@@ -109,9 +109,9 @@ $(B)/tests/test_simd: tests/core/test_simd.c build/core/simd.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -pthread -o $@ $^ -lm
 
-$(B)/tests/test_gemm: tests/core/test_gemm.c $(CORE_OBJ)
+$(B)/tests/test_gemm: tests/core/test_gemm.c tests/check.h $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(BLAS_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(CORE_OBJ) $(BLAS_LIBS)
 
 $(B)/tests/test_states: tests/host/test_states.c tests/check.h $(STATIC)
 	@mkdir -p $(dir $@)

@@ -1590,13 +1590,15 @@ static int replay_where(lc_ctx *ctx, lc_node *n) {
   return 1;
 }
 
-/* ReLU only: gemm.c applies it to the register tile, while tanh and sigmoid
- * run over each 16-column panel of a row block, which measured slower (1000
- * x 64 results: 1.3x the time) than one vector pass over the whole result. */
+/* gemm.c applies ReLU to the register tile, and tanh and sigmoid to rows of
+ * finished results while they are in L1, with the kernels of this file's
+ * float32 rows (un_fwd_*_f32_vec), so the bits are the ops' own. */
 lc__act lc__unary_act(const lc_node *n) {
   if (n->out->dtype != LC_FLOAT32 || n->ninputs != 1 || !n->inputs[0] ||
       n->inputs[0]->dtype != LC_FLOAT32)
     return LC__ACT_NONE;
   if (n->def == &UN[UN_relu].d.def && n->p.ew.p0 == 0.0) return LC__ACT_RELU;
+  if (n->def == &UN[UN_tanh].d.def) return LC__ACT_TANH;
+  if (n->def == &UN[UN_sigmoid].d.def) return LC__ACT_SIGMOID;
   return LC__ACT_NONE;
 }

@@ -380,10 +380,10 @@ void lc__tanh_f32(int64_t n, float *o, const float *a, int allow_simd);  /* o[n]
 
 /* ---- gemm.c: float32 c = act(a b^T + bias), Linear's forward with its activation ----
  * c (m, n; ldc) = act(a (m, k; lda) @ b (n, k; ldb)^T + bias (n, or NULL)).
- * c must not overlap a, b or bias. The path (OpenBLAS or an AVX2 kernel) is
+ * c must not overlap a, b or bias. The path (OpenBLAS, an AVX2 or AVX-512 kernel) is
  * chosen by shape; results agree across paths to float32 rounding, and the
  * activations equal lc_relu/lc_tanh/lc_sigmoid applied after, bit for bit.
- * Allocates nothing (16 KB of stack), so any thread may call it. */
+ * Allocates nothing (at most 32 KB of stack), so any thread may call it. */
 typedef enum { LC__ACT_NONE, LC__ACT_RELU, LC__ACT_TANH, LC__ACT_SIGMOID } lc__act;
 void lc__sgemm_nt(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b,
                   int64_t ldb, const float *bias, lc__act act, float *c, int64_t ldc);
@@ -395,9 +395,12 @@ void lc__sgemm_nt(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, 
 lc__act lc__unary_act(const lc_node *n);
 int lc__linear_fusable(const lc_node *n);
 void lc__linear_act_replay(lc_node *n, lc_tensor *dst, lc__act act);
-/* Tests and measurements: the plain C path for every shape (on = 1), or one
- * path forced (0 portable, 1 OpenBLAS, 2 dot, 3 packed; 2 and 3 need AVX2+FMA). */
-void lc__sgemm_force_portable(int on);
+/* Tests and measurements: the kernels capped at a level (LC_SIMD_NONE: the
+ * plain C path for every shape, LC_SIMD_AVX2: no AVX-512 tile, LC_SIMD_BEST:
+ * as the CPU allows), or one path forced (0 portable, 1 OpenBLAS, 2 dot, 3
+ * the AVX2 tile, 4 the AVX-512 tile; one the CPU or the cap does not allow
+ * runs the portable path). */
+void lc__sgemm_force_level(int level);
 void lc__sgemm_nt_path(int path, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
                        const float *b, int64_t ldb, const float *bias, lc__act act, float *c,
                        int64_t ldc);

@@ -259,13 +259,13 @@ static int read_elsewhere(const lc_plan *p, const lc_tensor *t, int64_t except) 
   return 0;
 }
 
-/* A float32 Linear whose result only its activation reads (ReLU: see
- * lc__unary_act) is computed with the activation in the GEMM's epilogue,
+/* A float32 Linear whose result only its activation reads (ReLU, tanh or
+ * sigmoid: see lc__unary_act) is computed with the activation in the GEMM's epilogue,
  * straight into the activation's output: one pass over the result instead
  * of two, the same bits. The Linear's own buffer is then not written, which
  * nothing reads (a recorded run's rules read Linear's inputs and the
- * activation's output: ReLU's rule reads its result), so it becomes a view
- * of the activation's and its memory goes. */
+ * activation's output: the three rules read their result), so it becomes a
+ * view of the activation's and its memory goes. */
 static void find_fusions(lc_plan *p) {
   memset(p->fuse, 0, (size_t)p->capsteps);
   for (int64_t i = 0; i + 1 < p->nsteps; i++) {

@@ -16,8 +16,8 @@ describe("Module:compile", function()
     it("replays the model's forward with the model's own kernels (" .. dtype .. ")", function()
       local m = mlp(dtype)
       local fast = m:compile(lucid.randn(3, 4, {dtype = dtype}))
-      -- float32: a Linear computed with its ReLU in the GEMM's epilogue
-      assert.are.same(dtype == "float32" and {"Linear", "Tanh", "Linear+Relu", "Linear"}
+      -- float32: a Linear computed with its tanh or ReLU in the GEMM's epilogue
+      assert.are.same(dtype == "float32" and {"Linear+Tanh", "Linear+Relu", "Linear"}
         or {"Linear", "Tanh", "Linear", "Relu", "Linear"}, fast:steps())
       lucid.no_grad(function()
         for _ = 1, 3 do  -- new values each time: the plan computes, it does not remember
@@ -27,6 +27,25 @@ describe("Module:compile", function()
       end)
     end)
   end
+
+  it("fuses a float32 Linear with a Tanh or Sigmoid after it, the model's bits", function()
+    -- 1000 rows: the GEMM's widest tiles (tanh over each finished row strip);
+    -- 5 rows: its narrow ones; 45 columns: a partial panel
+    lucid.manual_seed(11)
+    local m = nn.Sequential(nn.Linear(32, 64), nn.Tanh(), nn.Linear(64, 45), nn.Sigmoid(),
+      nn.Linear(45, 8), nn.Tanh())
+    for _, rows in ipairs({1000, 5}) do
+      local fast = m:compile(lucid.randn(rows, 32))
+      assert.are.same({"Linear+Tanh", "Linear+Sigmoid", "Linear+Tanh"}, fast:steps())
+      lucid.no_grad(function()
+        for _ = 1, 2 do
+          local x = lucid.randn(rows, 32):mul(3)
+          assert.is_true(lucid.equal(m(x), fast(x)))
+        end
+      end)
+    end
+    H.check_compiled_grads("fused tanh and sigmoid", m, {lucid.randn(7, 32)})
+  end)
 
   it("gives a fused Linear's own buffer back (the activation's is the only one kept)", function()
     local m = nn.Sequential(nn.Linear(4, 1000), nn.ReLU())

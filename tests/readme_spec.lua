@@ -40,7 +40,7 @@ describe("README", function()
   it("Compiled models runs and matches the model", function()
     local ok, out = run_lua(block("Compiled models", "lua"))
     assert.is_true(ok, out)
-    assert.are.equal("Linear Tanh Linear Tanh\ntrue\n", out)
+    assert.are.equal("Linear+Tanh Linear+Tanh\ntrue\n", out)
   end)
 
   it("Train a model reaches its accuracy with int64 class targets and saves its weights", function()

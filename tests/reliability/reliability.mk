@@ -99,9 +99,9 @@ $(ASAN_B)/tests/test_kernels: tests/core/test_kernels.c $(ASAN_CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(SAN_CFLAGS) -o $@ $^ $(BLAS_LIBS)
 
-$(ASAN_B)/tests/test_gemm: tests/core/test_gemm.c $(ASAN_CORE_OBJ)
+$(ASAN_B)/tests/test_gemm: tests/core/test_gemm.c tests/check.h $(ASAN_CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(SAN_CC) $(SAN_CFLAGS) -o $@ $^ $(BLAS_LIBS)
+	$(SAN_CC) $(SAN_CFLAGS) -o $@ $< $(ASAN_CORE_OBJ) $(BLAS_LIBS)
 
 $(ASAN_B)/tests/test_states: tests/host/test_states.c tests/check.h $(ASAN_STATIC)
 	@mkdir -p $(dir $@)
