@@ -100,8 +100,8 @@ cy:sum():backward()
 note(cy + net[1].weight.grad:sum())
 -- two calls before one backward (the earlier one computed again, one given
 -- the plan's own input buffer) and a compiled ordering
-local c1, c2 = fast(px), fast(fast:input(1))
-;(c1:sum() + c2:sum()):backward()
+local r1, r2 = fast(px), fast(fast:input(1))
+;(r1:sum() + r2:sum()):backward()
 note(net[1].weight.grad)
 local top = nn.Module:extend("Top")
 function top:forward(x) return x:topk(2, 2) end
