@@ -109,6 +109,12 @@ end
 -- is compared with) see the same tensors, made before the trace like a
 -- model's parameters; the bytes f read are skipped on those runs.
 local MEMO, memo_i
+-- Whether a compiled chain's forward detached a tensor: a known bug, not
+-- checked (a plan keeps y:detach() of a step's result y as a constant with
+-- the traced values, while the step is dropped: (x * 2):detach() + 1
+-- compiles and gives the trace's values for new inputs; reproducer
+-- tests/fuzz/known/ops-compile-detach-constant). Remove when fixed.
+local detached = false
 local function memo(f, ...)
   if not MEMO then return f(...) end
   memo_i = memo_i + 1
@@ -359,7 +365,7 @@ local VIEWS = {
   function(x) return x.T end,
   function(x) return x:contiguous() end,
   function(x) return x:clone() end,
-  function(x) return x:detach() end,
+  function(x) detached = detached or MEMO ~= nil; return x:detach() end,
   function(x) return (byte() % 2 == 0) and x:double() or x:float() end,
   function(x) return x:flip(dim(x.ndim)) end,
   function(x)
@@ -372,7 +378,7 @@ local VIEWS = {
     if byte() % 2 == 0 then return x:tile(table.unpack(reps)) end
     return x["repeat"](x, table.unpack(reps))
   end,
-  function(x) return x:detach():requires_grad_() end,
+  function(x) detached = detached or MEMO ~= nil; return x:detach():requires_grad_() end,
 }
 op[#op + 1] = function()
   local s, x = slot(), get()
@@ -1341,7 +1347,13 @@ local function compile_chain(s, xs)
   end
   local i, a, b = diverges(o1, o2)
   if i then
-    if refusal(b) then return end
+    -- While traced, every op's result is recorded and says it requires
+    -- grad (core/plan.c's trace is the autograd graph), so a write refused
+    -- into a tensor that requires grad (tanh(x, {out = o}) under no_grad)
+    -- fails there only: a known difference, reported, not a finding here.
+    if refusal(b) or (a == "" and (b or ""):find("require", 1, true) and (b or ""):find("grad", 1, true)) then
+      return
+    end
     fail(string.format("%s: call %d of the forward gives %q, traced %q", what, i, tostring(a), tostring(b)))
   end
   if not ok then
@@ -1349,6 +1361,7 @@ local function compile_chain(s, xs)
     check_error(fast, what)
     fail(what .. ": compile failed: " .. tostring(fast))
   end
+  if detached then return end
   local steps = table.concat(fast:steps(), " ")
   what = what .. " (steps: " .. steps .. ")"
   local function compare(w, want, got)
@@ -1425,6 +1438,7 @@ op[#op + 1] = function()
     xs[k] = x:detach():clone()
   end
   chain = {rg = byte() % 2 == 0, two = byte() % 4 == 0, nops = 1 + byte() % 8, start = pos}
+  detached = false
   local ok, e = pcall(compile_chain, s, xs)
   MEMO, OUTCOMES = nil, nil
   pos = chain.stop or pos
