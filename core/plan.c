@@ -145,15 +145,26 @@ static void op_name(char *buf, size_t size, const lc_node *n) {
   buf[len] = '\0';
 }
 
-static lc_node *producer(const lc__trace *tr, const lc_tensor *t, size_t before) {
+/* The entry before `before` that made t, or -1. A tensor without a node of
+ * its own that views a step's elements (t:detach() of a result, a layer's
+ * internal alias) is that step's: the step's replay writes what it reads. */
+static ptrdiff_t source_of(const lc__trace *tr, const lc_tensor *t, size_t before) {
   for (size_t i = before; i-- > 0;)
-    if (tr->ent[i].n->out == t) return tr->ent[i].n;
-  return NULL;
+    if (tr->ent[i].n->out == t) return (ptrdiff_t)i;
+  if (t->node) return -1;
+  for (size_t i = before; i-- > 0;)
+    if (tr->ent[i].n->out->storage == t->storage) return (ptrdiff_t)i;
+  return -1;
+}
+static lc_node *producer(const lc__trace *tr, const lc_tensor *t, size_t before) {
+  ptrdiff_t i = source_of(tr, t, before);
+  return i >= 0 ? tr->ent[i].n : NULL;
 }
 
 static const char *opaque_what(const lc__trace *tr, const lc_tensor *t) {
   for (size_t i = 0; i < tr->nopq; i++)
-    if (tr->opq[i].t == t) return tr->opq[i].what;
+    if (tr->opq[i].t == t || (!t->node && tr->opq[i].t->storage == t->storage))
+      return tr->opq[i].what;  /* (a view without a node: the tensor it views) */
   return NULL;
 }
 
@@ -205,12 +216,8 @@ static void mark_needed(const lc__trace *tr, char *need, size_t i) {
   need[i] = 1;
   const lc_node *n = tr->ent[i].n;
   for (int k = 0; k < n->ninputs; k++) {
-    if (!n->inputs[k]) continue;
-    for (size_t j = i; j-- > 0;)
-      if (tr->ent[j].n->out == n->inputs[k]) {
-        if (!need[j]) mark_needed(tr, need, j);
-        break;
-      }
+    ptrdiff_t j = n->inputs[k] ? source_of(tr, n->inputs[k], i) : -1;
+    if (j >= 0 && !need[j]) mark_needed(tr, need, (size_t)j);
   }
 }
 

@@ -349,7 +349,14 @@ lc_tensor *lc_max_pool2d(lc_ctx *ctx, lc_tensor *x, const lc_pool2d_opts *o,
     return NULL;
   }
   y = pool_finish(ctx, y, PL_max_pool2d, x, &pi);
-  if (y && y->node) y->node->saved[0] = lc__retained(ix);
+  /* indices given back while tracing get a node reading y (below): the rule
+   * keeps a view of them, since ix itself would close a cycle y -> node ->
+   * ix -> node -> y that no release could free */
+  if (y && y->node &&
+      !(y->node->saved[0] = indices && ctx->trace ? lc_detach(ctx, ix) : lc__retained(ix))) {
+    lc_tensor_release(y);
+    y = NULL;
+  }
   if (!y) {
     lc_tensor_release(ix);
     return NULL;

@@ -225,6 +225,18 @@ describe("Module:compile", function()
     for i, prm in ipairs(m:parameters()) do assert.is_true(lucid.equal(prm.grad, wgrads[i + 1])) end
   end)
 
+  it("computes again what a detached result views (detach inside the forward)", function()
+    local D = nn.Module:extend("D")
+    function D:__init() self.fc = nn.Linear(3, 3) end
+    function D:forward(x) local h = self.fc(x); return h * (x * 2):detach() + h:detach() end
+    lucid.manual_seed(5)
+    local m, x = D(), lucid.randn(4, 3)
+    local fast = m:compile(x)
+    local x2 = lucid.randn(4, 3)
+    assert.is_true(lucid.equal(lucid.no_grad(m, x2), lucid.no_grad(fast, x2)))
+    H.check_compiled_grads("detach", m, {x2})
+  end)
+
   it("gives a zero gradient to an input only read as a float index, with the model's others", function()
     local Pick = nn.Module:extend("Pick")
     function Pick:__init() self.fc = nn.Linear(3, 3) end
