@@ -27,6 +27,7 @@ static void big_flush(lc_ctx *ctx) {
 void lc__ctx_unref(lc_ctx *ctx) {
   if (--ctx->refcount > 0) return;
   lc__free(ctx, ctx->cyc, ctx->capcyc * sizeof *ctx->cyc);
+  lc__packed_free(ctx);
   big_flush(ctx);
   for (int c = 0; c < LC_FREE_CLASSES; c++) {
     while (ctx->free_blocks[c]) {

@@ -473,8 +473,8 @@ AVX512 static void tile5_any(int mr, int nv, int64_t kc, const float *a, int64_t
  * the next strip (the rows are in L1). */
 AVX512 static void sgemm_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
                                 const float *b, int64_t ldb, const float *bias, lc__act act,
-                                float *c, int64_t ldc) {
-  float bp[BBUF5] __attribute__((aligned(64)));
+                                float *c, int64_t ldc, const float *pre) {
+  float buf[BBUF5] __attribute__((aligned(64)));
   int relu = act == LC__ACT_RELU, post = act == LC__ACT_TANH || act == LC__ACT_SIGMOID;
   int64_t nkb = (k + KC5 - 1) / KC5, kb = (k + nkb - 1) / nkb;
   int64_t ncmax = BBUF5 / kb / NR5 * NR5;  /* >= NR5: kb <= KC5 */
@@ -486,7 +486,9 @@ AVX512 static void sgemm_avx512(int64_t m, int64_t n, int64_t k, const float *a,
       for (int64_t k0 = 0; k0 < k; k0 += kb) {
         int64_t kc = k - k0 < kb ? k - k0 : kb;
         int first = k0 == 0, last = k0 + kc == k;
-        pack_b5(nc, kc, b + jc * ldb + k0, ldb, bp);
+        const float *bp = buf;
+        if (pre) bp = pre + jc * k + (nc + NR5 - 1) / NR5 * NR5 * k0;  /* (pack_all's order) */
+        else pack_b5(nc, kc, b + jc * ldb + k0, ldb, buf);
         for (int64_t i = ic; i < ic + mc; i += MR5) {
           int mr = ic + mc - i < MR5 ? (int)(ic + mc - i) : MR5;
           for (int64_t jr = 0; jr < nc; jr += NR5) {
@@ -502,6 +504,20 @@ AVX512 static void sgemm_avx512(int64_t m, int64_t n, int64_t k, const float *a,
           }
         }
       }
+    }
+  }
+}
+/* Every block sgemm_avx512 packs for b (n, k; ldb), in the order and at
+ * the offsets it reads them with `pre`: block (jc, k0) at jc k + nc' k0,
+ * nc' the block's width rounded up to whole panels. */
+AVX512 static void pack_all(int64_t n, int64_t k, const float *b, int64_t ldb, float *bp) {
+  int64_t nkb = (k + KC5 - 1) / KC5, kb = (k + nkb - 1) / nkb;
+  int64_t ncmax = BBUF5 / kb / NR5 * NR5;
+  for (int64_t jc = 0; jc < n; jc += ncmax) {
+    int64_t nc = n - jc < ncmax ? n - jc : ncmax, ncr = (nc + NR5 - 1) / NR5 * NR5;
+    for (int64_t k0 = 0; k0 < k; k0 += kb) {
+      int64_t kc = k - k0 < kb ? k - k0 : kb;
+      pack_b5(nc, kc, b + jc * ldb + k0, ldb, bp + jc * k + ncr * k0);
     }
   }
 }
@@ -585,9 +601,86 @@ void lc__sgemm_nt_path(int path, int64_t m, int64_t n, int64_t k, const float *a
 #ifdef LC_GEMM_AVX2
     case PATH_DOT: sgemm_dot(m, n, k, a, lda, b, ldb, bias, act, c, ldc); return;
     case PATH_PACKED: sgemm_packed(m, n, k, a, lda, b, ldb, bias, act, c, ldc); return;
-    case PATH_AVX512: sgemm_avx512(m, n, k, a, lda, b, ldb, bias, act, c, ldc); return;
+    case PATH_AVX512: sgemm_avx512(m, n, k, a, lda, b, ldb, bias, act, c, ldc, NULL); return;
 #endif
     case PATH_BLAS: sgemm_blas(m, n, k, a, lda, b, ldb, bias, act, c, ldc); return;
     default: sgemm_portable(m, n, k, a, lda, b, ldb, bias, act, c, ldc); return;
   }
 }
+
+/* ---- weights packed once, for a plan's context --------------------------------------- */
+#ifdef LC_GEMM_AVX2
+
+/* A weight's panels as pack_all lays them out, for the elements at (storage,
+ * offset) with n rows of k (row stride ldb), as of the storage's version. */
+struct lc__packed {
+  const lc_storage *s;
+  int64_t offset, n, k, ldb;
+  uint64_t version;
+  void *block;   /* bytes: floats + 64 for the alignment the tile's loads need */
+  size_t bytes;
+};
+
+static float *aligned64(void *p) { return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63); }
+
+/* w's panels packed, repacked if w changed since; NULL when the context
+ * keeps none or cannot allocate (the caller then packs as usual). */
+static const float *packed_b(lc_ctx *ctx, const lc_tensor *w, int64_t n, int64_t k,
+                             const float *b, int64_t ldb) {
+  struct lc__packed *e = NULL;
+  for (int i = 0; i < ctx->npacked && !e; i++) {
+    struct lc__packed *q = &ctx->packed[i];
+    if (q->s == w->storage && q->offset == w->offset && q->n == n && q->k == k && q->ldb == ldb)
+      e = q;
+  }
+  if (e && e->version == w->storage->version) return aligned64(e->block);
+  if (!e) {
+    if (ctx->npacked == ctx->cappacked) {
+      int cap = ctx->cappacked ? 2 * ctx->cappacked : 4;
+      struct lc__packed *grown = (struct lc__packed *)lc__alloc(ctx, sizeof *grown * (size_t)cap);
+      if (!grown) return NULL;
+      if (ctx->npacked) memcpy(grown, ctx->packed, sizeof *grown * (size_t)ctx->npacked);
+      lc__free(ctx, ctx->packed, sizeof *grown * (size_t)ctx->cappacked);
+      ctx->packed = grown;
+      ctx->cappacked = cap;
+    }
+    size_t bytes = sizeof(float) * (size_t)((n + NR5 - 1) / NR5 * NR5 * k) + 64;
+    void *block = lc__alloc(ctx, bytes);
+    if (!block) return NULL;
+    e = &ctx->packed[ctx->npacked++];
+    *e = (struct lc__packed){w->storage, w->offset, n, k, ldb, 0, block, bytes};
+  }
+  pack_all(n, k, b, ldb, aligned64(e->block));
+  e->version = w->storage->version;
+  return aligned64(e->block);
+}
+
+void lc__packed_free(lc_ctx *ctx) {
+  for (int i = 0; i < ctx->npacked; i++) lc__free(ctx, ctx->packed[i].block, ctx->packed[i].bytes);
+  if (ctx->packed) lc__free(ctx, ctx->packed, sizeof *ctx->packed * (size_t)ctx->cappacked);
+  ctx->packed = NULL;
+  ctx->npacked = ctx->cappacked = 0;
+}
+#endif /* LC_GEMM_AVX2 */
+
+void lc__sgemm_nt_w(lc_ctx *ctx, const lc_tensor *w, int64_t m, int64_t n, int64_t k,
+                    const float *a, int64_t lda, const float *b, int64_t ldb, const float *bias,
+                    lc__act act, float *c, int64_t ldc) {
+#ifdef LC_GEMM_AVX2
+  if (ctx->keep_packed && m > 0 && n > 0 && k > 0 && choose(m, n, k) == PATH_AVX512) {
+    const float *pre = packed_b(ctx, w, n, k, b, ldb);
+    if (pre) {
+      sgemm_avx512(m, n, k, a, lda, b, ldb, bias, act, c, ldc, pre);
+      return;
+    }
+  }
+#else
+  (void)ctx;
+  (void)w;
+#endif
+  lc__sgemm_nt(m, n, k, a, lda, b, ldb, bias, act, c, ldc);
+}
+
+#ifndef LC_GEMM_AVX2
+void lc__packed_free(lc_ctx *ctx) { (void)ctx; }
+#endif

@@ -77,6 +77,12 @@ struct lc_ctx {
   lc_tensor **cyc;
   size_t ncyc, capcyc;
   struct lc__trace *trace; /* the trace being recorded (plan.c), or NULL */
+  /* A plan's own context keeps each weight its GEMMs read packed, once
+   * (gemm.c, lc__packed_b): a run then reads the panels instead of packing
+   * the weight again. Repacked when the weight's storage version moves. */
+  int keep_packed;
+  struct lc__packed *packed;
+  int npacked, cappacked;
   lc_hook_fn hook;         /* binding callbacks, see lc_ctx_set_callbacks */
   lc_tensor_free_fn on_free;
   void *cb_ud;
@@ -394,7 +400,15 @@ void lc__sgemm_nt(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, 
  * computation into dst (the activation's output) with act applied. */
 lc__act lc__unary_act(const lc_node *n);
 int lc__linear_fusable(const lc_node *n);
-void lc__linear_act_replay(lc_node *n, lc_tensor *dst, lc__act act);
+void lc__linear_act_replay(lc_ctx *ctx, lc_node *n, lc_tensor *dst, lc__act act);
+/* lc__sgemm_nt with b (n, k; ldb) the elements of w: in a context that
+ * keeps packed weights (a plan's), the AVX-512 path reads w's panels packed
+ * once (repacked when w's version moves) instead of packing them on every
+ * call; the same bits. Allocates only when it (re)packs. */
+void lc__sgemm_nt_w(lc_ctx *ctx, const lc_tensor *w, int64_t m, int64_t n, int64_t k,
+                    const float *a, int64_t lda, const float *b, int64_t ldb, const float *bias,
+                    lc__act act, float *c, int64_t ldc);
+void lc__packed_free(lc_ctx *ctx);  /* the packed weights a context kept */
 /* Tests and measurements: the kernels capped at a level (LC_SIMD_NONE: the
  * plain C path for every shape, LC_SIMD_AVX2: no AVX-512 tile, LC_SIMD_BEST:
  * as the CPU allows), or one path forced (0 portable, 1 OpenBLAS, 2 dot, 3

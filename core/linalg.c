@@ -293,15 +293,15 @@ static int linear_check(lc_ctx *ctx, const lc_tensor *x, const lc_tensor *w, con
  * contiguous bias: gemm.c's kernels, the bias added in their epilogue.
  * Returns 0 when the operands do not suit it (BLAS takes them), else 1
  * (done). Allocates nothing and retains nothing: a plan's replay runs it. */
-static int linear_f32(lc_tensor *y, lc_tensor *xc, lc_tensor *w, lc_tensor *b) {
+static int linear_f32(lc_ctx *ctx, lc_tensor *y, lc_tensor *xc, lc_tensor *w, lc_tensor *b) {
   int64_t in = w->shape[1], outf = w->shape[0], rows = lc__leading_rows(xc);
   int64_t ldw = outf == 1 ? in : w->strides[0];
   if (!((w->strides[1] == 1 || in == 1) && ldw >= in && (!b || b->strides[0] == 1 || outf == 1)))
     return 0;
   if (rows == 0 || outf == 0) return 1;
   /* (with in = 0, x and w may have no buffer: NULL, and the kernel reads none) */
-  lc__sgemm_nt(rows, outf, in, lc_tensor_data(xc), in, lc_tensor_data(w), ldw,
-               b ? lc_tensor_data(b) : NULL, LC__ACT_NONE, lc_tensor_data(y), outf);
+  lc__sgemm_nt_w(ctx, w, rows, outf, in, lc_tensor_data(xc), in, lc_tensor_data(w), ldw,
+                 b ? lc_tensor_data(b) : NULL, LC__ACT_NONE, lc_tensor_data(y), outf);
   return 1;
 }
 
@@ -312,7 +312,7 @@ static int linear_into(lc_ctx *ctx, lc_tensor *y, lc_tensor *x, lc_tensor *w, lc
   /* copies only where needed, nothing retained (see matmul_into) */
   lc_tensor *xo = lc_tensor_is_contiguous(x) ? NULL : lc__contig_raw(ctx, x);
   if (!xo && !lc_tensor_is_contiguous(x)) return 0;
-  if (x->dtype == LC_FLOAT32 && linear_f32(y, xo ? xo : x, w, b)) {
+  if (x->dtype == LC_FLOAT32 && linear_f32(ctx, y, xo ? xo : x, w, b)) {
     lc_tensor_release(xo);
     return 1;
   }
@@ -460,10 +460,11 @@ int lc__linear_fusable(const lc_node *n) {
          (w->strides[1] == 1 || in == 1) && ldw >= in && (!b || b->strides[0] == 1 || outf == 1);
 }
 
-void lc__linear_act_replay(lc_node *n, lc_tensor *dst, lc__act act) {
+void lc__linear_act_replay(lc_ctx *ctx, lc_node *n, lc_tensor *dst, lc__act act) {
   lc_tensor *x = n->inputs[0], *w = n->inputs[1], *b = n->ninputs > 2 ? n->inputs[2] : NULL;
   int64_t in = w->shape[1], outf = w->shape[0], rows = lc__leading_rows(x);
   if (rows == 0 || outf == 0) return;
-  lc__sgemm_nt(rows, outf, in, lc_tensor_data(x), in, lc_tensor_data(w), outf == 1 ? in : w->strides[0],
-               b ? lc_tensor_data(b) : NULL, act, lc_tensor_data(dst), outf);
+  lc__sgemm_nt_w(ctx, w, rows, outf, in, lc_tensor_data(x), in, lc_tensor_data(w),
+                 outf == 1 ? in : w->strides[0], b ? lc_tensor_data(b) : NULL, act,
+                 lc_tensor_data(dst), outf);
 }

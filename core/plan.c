@@ -364,6 +364,7 @@ lc_plan *lc_trace_end(lc_ctx *ctx, int nin, lc_tensor **in, int nout, lc_tensor 
     if (!p->run) lc__fail(ctx, LC_ENOMEM, "not enough memory");
     return plan_fail(ctx, tr, need, p);
   }
+  p->run->keep_packed = 1;  /* runs read the weights' panels packed once */
   p->run->grad_enabled = 0;
   p->run->default_dtype = ctx->default_dtype;
   for (; p->nin < nin; p->nin++) p->in[p->nin] = lc__retained(in[p->nin]);
@@ -402,7 +403,7 @@ lc_status lc_plan_run(lc_plan *p) {
     if (p->fuse[i]) {
       lc__act act = (lc__act)p->fuse[i];
       i++;  /* the activation's step: done here */
-      lc__linear_act_replay(n, p->steps[i]->out, act);
+      lc__linear_act_replay(run, n, p->steps[i]->out, act);
       continue;
     }
     if (!((const lc__opdef *)n->def)->replay(run, n)) {

@@ -47,6 +47,21 @@ describe("Module:compile", function()
     H.check_compiled_grads("fused tanh and sigmoid", m, {lucid.randn(7, 32)})
   end)
 
+  it("follows a weight changed in place between calls (the plan's packed panels are redone)", function()
+    lucid.manual_seed(8)
+    local m = nn.Sequential(nn.Linear(32, 64), nn.Tanh(), nn.Linear(64, 40))
+    local x = lucid.randn(20, 32)
+    local fast = m:compile(x)
+    lucid.no_grad(function()
+      assert.is_true(lucid.equal(m(x), fast(x)))
+      m[1].weight:mul_(0.5)                      -- in place, as an optimizer's step
+      m[3].weight[1][1] = 3
+      assert.is_true(lucid.equal(m(x), fast(x)))
+      m[1].weight:copy_(lucid.randn(64, 32))
+      assert.is_true(lucid.equal(m(x), fast(x)))
+    end)
+  end)
+
   it("gives a fused Linear's own buffer back (the activation's is the only one kept)", function()
     local m = nn.Sequential(nn.Linear(4, 1000), nn.ReLU())
     local x = lucid.randn(100, 4)
