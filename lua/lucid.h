@@ -117,6 +117,9 @@ const void *lucid_tensor_data(lua_State *L, int idx, lc_dtype dtype, int64_t *nu
  * A plan may run on another thread than Lua's, one thread at a time per
  * plan, while nothing writes the model's parameters (compile one plan per
  * thread to run several at once: they share the parameters, read-only).
+ * Change parameters through lucid's own calls (an optimizer, copy_), not
+ * through a C pointer: a plan keeps weights packed for its GEMMs and packs
+ * them again when their version moves, which only those calls move.
  *
  *     lua_getglobal(L, "fast");                      // fast = model:compile(obs)
  *     lua_getfield(L, -1, "plan");
