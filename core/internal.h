@@ -232,6 +232,9 @@ void lc__node_drop_inputs(lc_node *n);
  * to compile instead of keeping the traced value as a constant. */
 void lc__trace_node(lc_ctx *ctx, lc_node *n);
 void lc__trace_opaque(lc_ctx *ctx, lc_tensor *t, const char *what);
+/* view (lc_detach's result, no node) views src's elements: a plan keeps what
+ * makes src for it. */
+void lc__trace_alias(lc_ctx *ctx, lc_tensor *view, lc_tensor *src);
 /* A random draw while tracing: a plan would repeat the traced draws, so
  * the trace makes no plan. */
 void lc__trace_drew(lc_ctx *ctx);

@@ -25,6 +25,12 @@ typedef struct opaque_t {
   const char *what;
 } opaque_t;
 
+/* A detached view made during the trace and the tensor it views (both
+ * retained, so that neither address is reused while the trace lasts). */
+typedef struct alias_t {
+  lc_tensor *view, *src;
+} alias_t;
+
 struct lc__trace {
   uint64_t start_id;     /* tensors with larger ids were made during the trace */
   uint64_t start_clock;  /* a write later than this happened during the trace */
@@ -32,6 +38,8 @@ struct lc__trace {
   size_t n, cap;
   opaque_t *opq;
   size_t nopq, capopq;
+  alias_t *als;
+  size_t nals, capals;
   int oom;               /* a list could not grow: the trace is incomplete */
   int drew;              /* random numbers were drawn */
   int wrote_old;         /* elements made before the trace were written in place */
@@ -89,6 +97,17 @@ void lc__trace_opaque(lc_ctx *ctx, lc_tensor *t, const char *what) {
   tr->opq[tr->nopq++].what = what;
 }
 
+void lc__trace_alias(lc_ctx *ctx, lc_tensor *view, lc_tensor *src) {
+  lc__trace *tr = ctx->trace;
+  if (!view) return;
+  if (tr->nals == tr->capals && !grow(ctx, (void **)&tr->als, &tr->capals, sizeof *tr->als)) {
+    tr->oom = 1;
+    return;
+  }
+  tr->als[tr->nals].view = lc__retained(view);
+  tr->als[tr->nals++].src = lc__retained(src);
+}
+
 void lc__trace_drew(lc_ctx *ctx) { ctx->trace->drew = 1; }
 
 void lc__trace_wrote(lc_ctx *ctx, const lc_tensor *t) {
@@ -121,6 +140,11 @@ static void trace_free(lc_ctx *ctx, lc__trace *tr) {
     lc_tensor_release(tr->ent[i].out);
   }
   for (size_t i = 0; i < tr->nopq; i++) lc_tensor_release(tr->opq[i].t);
+  for (size_t i = 0; i < tr->nals; i++) {
+    lc_tensor_release(tr->als[i].view);
+    lc_tensor_release(tr->als[i].src);
+  }
+  if (tr->capals) lc__free(ctx, tr->als, tr->capals * sizeof *tr->als);
   if (tr->cap) lc__free(ctx, tr->ent, tr->cap * sizeof *tr->ent);
   if (tr->capopq) lc__free(ctx, tr->opq, tr->capopq * sizeof *tr->opq);
   lc__free(ctx, tr, sizeof *tr);
@@ -145,16 +169,21 @@ static void op_name(char *buf, size_t size, const lc_node *n) {
   buf[len] = '\0';
 }
 
-/* The entry before `before` that made t, or -1. A tensor without a node of
- * its own that views a step's elements (t:detach() of a result, a layer's
- * internal alias) is that step's: the step's replay writes what it reads. */
+/* The tensor a detached view made during the trace views, or NULL. */
+static const lc_tensor *alias_src(const lc__trace *tr, const lc_tensor *t) {
+  for (size_t i = tr->nals; i-- > 0;)
+    if (tr->als[i].view == t) return tr->als[i].src;
+  return NULL;
+}
+
+/* The entry before `before` that made t, or -1. A detached view (t:detach()
+ * of a result inside the forward) is what it views: the step's replay
+ * writes what the view reads. */
 static ptrdiff_t source_of(const lc__trace *tr, const lc_tensor *t, size_t before) {
   for (size_t i = before; i-- > 0;)
     if (tr->ent[i].n->out == t) return (ptrdiff_t)i;
-  if (t->node) return -1;
-  for (size_t i = before; i-- > 0;)
-    if (tr->ent[i].n->out->storage == t->storage) return (ptrdiff_t)i;
-  return -1;
+  const lc_tensor *src = alias_src(tr, t);
+  return src ? source_of(tr, src, before) : -1;
 }
 static lc_node *producer(const lc__trace *tr, const lc_tensor *t, size_t before) {
   ptrdiff_t i = source_of(tr, t, before);
@@ -163,9 +192,9 @@ static lc_node *producer(const lc__trace *tr, const lc_tensor *t, size_t before)
 
 static const char *opaque_what(const lc__trace *tr, const lc_tensor *t) {
   for (size_t i = 0; i < tr->nopq; i++)
-    if (tr->opq[i].t == t || (!t->node && tr->opq[i].t->storage == t->storage))
-      return tr->opq[i].what;  /* (a view without a node: the tensor it views) */
-  return NULL;
+    if (tr->opq[i].t == t) return tr->opq[i].what;
+  const lc_tensor *src = alias_src(tr, t);
+  return src ? opaque_what(tr, src) : NULL;  /* a detached view: what it views */
 }
 
 static int is_input(int nin, lc_tensor **in, const lc_tensor *t) {

@@ -593,7 +593,9 @@ lc_tensor *lc__view(lc_ctx *ctx, lc_tensor *base, int ndim, const int64_t *shape
 }
 
 lc_tensor *lc_detach(lc_ctx *ctx, lc_tensor *a) {
-  return lc__view(ctx, a, a->ndim, a->shape, a->strides, a->offset);
+  lc_tensor *t = lc__view(ctx, a, a->ndim, a->shape, a->strides, a->offset);
+  if (ctx->trace) lc__trace_alias(ctx, t, a);  /* a plan computes a again for it */
+  return t;
 }
 
 int lc_tensor_is_leaf(const lc_tensor *t) { return t->node == NULL; }
