@@ -1485,6 +1485,10 @@ lc_status lc_index_put_(lc_ctx *ctx, lc_tensor *t, int lead, const lc_tensor *po
                       (long long)p + 1, (long long)m);
   }
   int per_row = src->ndim == t->ndim - lead + 1 && src->shape[0] == n;
+  /* no position (an all-false mask) writes nothing, but the forward wrote:
+   * a trace must see it, or a plan would drop a write that other values
+   * make (the version moves as for any write) */
+  if (n == 0 && ctx->trace) lc__wrote(t);
   for (int64_t k = 0; k < n; k++) {
     int64_t p = lc__int_at(pos, pos->offset + k * pos->strides[0]), off = t->offset;
     for (int d = lead - 1; d >= 0; d--) {

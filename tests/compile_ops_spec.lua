@@ -250,6 +250,14 @@ describe("compiled ops: what stays refused", function()
     assert.matches("LinalgDet cannot be compiled yet", err, 1, true)
   end)
 
+  it("refuses a masked write into an integer result even when the traced mask is all false", function()
+    local m = fmod(function(x) local s = x:sum(2, true); s[s:le(0)] = 5; return s end)
+    local x = lucid.tensor({{{1, 1}, {1, 1}}}, {dtype = "int64"})  -- no element <= 0 while traced
+    local ok, err = pcall(function() return m:compile(x) end)
+    assert.is_false(ok)
+    assert.matches("was written in place during the forward", err, 1, true)
+  end)
+
   it("refuses unique (its shape depends on the values), naming it", function()
     local m = fmod(function(x) local _, inverse = lucid.unique(x, {return_inverse = true}); return x * inverse end)
     local ok, err = pcall(function() return m:compile(lucid.randn(5)) end)
