@@ -1445,7 +1445,7 @@ lc_tensor *lc_where(lc_ctx *ctx, lc_tensor *cond, lc_tensor *a, lc_tensor *b) {
   all[1] = b;
   all[2] = cond;
   out = lc__finish(ctx, out, &OPS[OP_where].def, ctx->trace ? 3 : 2, all);
-  if (out && out->node && !(out->node->saved[0] = lc_detach(ctx, cond))) {
+  if (out && out->node && !(out->node->saved[0] = lc__detach(ctx, cond))) {
     lc_tensor_release(out);
     out = NULL;
   }

@@ -202,6 +202,10 @@ int lc__nonzero_at(const lc_tensor *t, int64_t off);
 size_t lc__numel(int ndim, const int64_t *shape, int *overflow);
 lc_tensor *lc__view(lc_ctx *ctx, lc_tensor *base, int ndim, const int64_t *shape,
                     const int64_t *strides, int64_t offset);
+/* lc_detach for what the library keeps (a node's saved value): no trace
+ * alias, since a plan never reads it as a step's input (lc_detach's alias
+ * is for the caller's own detached tensors). */
+lc_tensor *lc__detach(lc_ctx *ctx, lc_tensor *a);
 void lc__contig_strides(int ndim, const int64_t *shape, int64_t *strides);
 /* The broadcast shape of n (2 or 3) tensors; 0 with an error naming them. */
 int lc__broadcast_shape(lc_ctx *ctx, int n, lc_tensor *const *t, int *ndim, int64_t *shape);

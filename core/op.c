@@ -56,7 +56,7 @@ lc_tensor *lc__finish_nograd(lc_ctx *ctx, lc_tensor *out, const lc_op_def *def, 
 }
 
 lc_tensor *lc__save_output(lc_ctx *ctx, lc_tensor *out) {
-  if (out && out->node && !(out->node->saved[0] = lc_detach(ctx, out))) {
+  if (out && out->node && !(out->node->saved[0] = lc__detach(ctx, out))) {
     lc_tensor_release(out);
     return NULL;
   }

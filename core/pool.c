@@ -353,7 +353,7 @@ lc_tensor *lc_max_pool2d(lc_ctx *ctx, lc_tensor *x, const lc_pool2d_opts *o,
    * keeps a view of them, since ix itself would close a cycle y -> node ->
    * ix -> node -> y that no release could free */
   if (y && y->node &&
-      !(y->node->saved[0] = indices && ctx->trace ? lc_detach(ctx, ix) : lc__retained(ix))) {
+      !(y->node->saved[0] = indices && ctx->trace ? lc__detach(ctx, ix) : lc__retained(ix))) {
     lc_tensor_release(y);
     y = NULL;
   }
@@ -957,8 +957,8 @@ lc_status lc_batch_norm(lc_ctx *ctx, lc_tensor *x, lc_tensor *weight, lc_tensor 
     if (weight) in[nin++] = weight;
     if (bias) in[nin++] = bias;
     if (!training && ctx->trace) {
-      rs[0] = lc_detach(ctx, running_mean);
-      rs[1] = rs[0] ? lc_detach(ctx, running_var) : NULL;
+      rs[0] = lc__detach(ctx, running_mean);
+      rs[1] = rs[0] ? lc__detach(ctx, running_var) : NULL;
       if (!rs[1]) {
         lc_tensor_release(rs[0]);
         lc_tensor_release(out);

@@ -57,7 +57,7 @@ static int replay_shape(lc_ctx *ctx, lc_node *n);
   (SH_IS_VIEW(op) || (op) == SH_cat || (op) == SH_stack || (op) == SH_index_select || \
    (op) == SH_gather || (op) == SH_scatter_add || (op) == SH_masked_fill || (op) == SH_repeat || \
    (op) == SH_flip || (op) == SH_index_put || (op) == SH_argsort || (op) == SH_topk || \
-   (op) == SH_searchsorted || (op) == SH_cummax)
+   (op) == SH_searchsorted || (op) == SH_cummax || (op) == SH_cummin)
 
 static const lc__opdef SH[] = {
 /* shape rules move gradients by shapes and indices; values they need
@@ -1219,7 +1219,7 @@ static lc_tensor *masked_fill(lc_ctx *ctx, lc_tensor *a, lc_tensor *mask, double
   /* the mask is an input only while tracing (see SH_REPLAYS) */
   lc_tensor *in[3] = {a, vt ? vt : mask, mask};
   out = lc__finish(ctx, out, &SH[SH_masked_fill].def, (vt ? 2 : 1) + (ctx->trace ? 1 : 0), in);
-  if (out && out->node && !(out->node->saved[0] = lc_detach(ctx, mask))) {
+  if (out && out->node && !(out->node->saved[0] = lc__detach(ctx, mask))) {
     lc_tensor_release(out);
     return NULL;
   }
@@ -1485,10 +1485,10 @@ lc_status lc_index_put_(lc_ctx *ctx, lc_tensor *t, int lead, const lc_tensor *po
                       (long long)p + 1, (long long)m);
   }
   int per_row = src->ndim == t->ndim - lead + 1 && src->shape[0] == n;
-  /* no position (an all-false mask) writes nothing, but the forward wrote:
-   * a trace must see it, or a plan would drop a write that other values
-   * make (the version moves as for any write) */
-  if (n == 0 && ctx->trace) lc__wrote(t);
+  /* no position (an all-false mask) writes nothing, but the call is a
+   * write, as in PyTorch: graphs that saved t refuse a backward, and a
+   * trace sees it (or a plan would drop a write that other values make) */
+  if (n == 0) lc__wrote(t);
   for (int64_t k = 0; k < n; k++) {
     int64_t p = lc__int_at(pos, pos->offset + k * pos->strides[0]), off = t->offset;
     for (int d = lead - 1; d >= 0; d--) {
@@ -1644,11 +1644,12 @@ static int replay_index_put(lc_ctx *ctx, lc_node *n) {
  * row-major order. */
 static const int ORD_OP[] = {[LC__ORD_ARGSORT] = SH_argsort, [LC__ORD_TOPK] = SH_topk,
                              [LC__ORD_SEARCHSORTED] = SH_searchsorted,
-                             [LC__ORD_CUMEXT] = SH_cummax};
+                             [LC__ORD_CUMEXT] = SH_cummax};  /* or SH_cummin, by flag */
 
 lc_tensor *lc__order_finish(lc_ctx *ctx, lc_tensor *out, lc__ord kind, int n, lc_tensor **in,
                             const lc_node_args *p) {
-  out = lc__finish_nograd(ctx, out, &SH[ORD_OP[kind]].def, n, in);
+  int op = kind == LC__ORD_CUMEXT && p->order.flag ? SH_cummin : ORD_OP[kind];
+  out = lc__finish_nograd(ctx, out, &SH[op].def, n, in);
   if (out && out->node) out->node->p = *p;
   return out;
 }
@@ -1667,7 +1668,8 @@ static int replay_shape(lc_ctx *ctx, lc_node *n) {
     case SH_argsort: return lc__order_into(ctx, out, LC__ORD_ARGSORT, n->inputs, &n->p);
     case SH_topk: return lc__order_into(ctx, out, LC__ORD_TOPK, n->inputs, &n->p);
     case SH_searchsorted: return lc__order_into(ctx, out, LC__ORD_SEARCHSORTED, n->inputs, &n->p);
-    case SH_cummax: return lc__order_into(ctx, out, LC__ORD_CUMEXT, n->inputs, &n->p);
+    case SH_cummax: case SH_cummin:
+      return lc__order_into(ctx, out, LC__ORD_CUMEXT, n->inputs, &n->p);
     case SH_masked_fill: return replay_masked_fill(ctx, n);
     case SH_repeat:
       repeat_into(out, a, n->p.repeat.n, n->p.repeat.reps);

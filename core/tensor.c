@@ -592,8 +592,12 @@ lc_tensor *lc__view(lc_ctx *ctx, lc_tensor *base, int ndim, const int64_t *shape
   return t;
 }
 
+lc_tensor *lc__detach(lc_ctx *ctx, lc_tensor *a) {
+  return lc__view(ctx, a, a->ndim, a->shape, a->strides, a->offset);
+}
+
 lc_tensor *lc_detach(lc_ctx *ctx, lc_tensor *a) {
-  lc_tensor *t = lc__view(ctx, a, a->ndim, a->shape, a->strides, a->offset);
+  lc_tensor *t = lc__detach(ctx, a);
   if (ctx->trace) lc__trace_alias(ctx, t, a);  /* a plan computes a again for it */
   return t;
 }

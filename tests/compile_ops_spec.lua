@@ -222,7 +222,7 @@ describe("compiled orderings", function()
       check(fmod(function(x) local v = (x * 2):exp():topk(2, 2); return v:sum(2) end), randn(dt, 3, 5),
         "topk")
       check(fmod(function(x) return x:cummax(2) end), randn(dt, 4, 7), "cummax")
-      check(fmod(function(x) return x:cummin(1) end), randn(dt, 4, 7), "cummax")
+      check(fmod(function(x) return x:cummin(1) end), randn(dt, 4, 7), "cummin")
       -- searchsorted: a sorted sequence computed in the forward, the values an input
       local sorted = function() return {lucid.randn({3, 6}, {dtype = dt}), lucid.randn({3, 4}, {dtype = dt})} end
       check(fmod(function(s, v) return lucid.searchsorted(s:sort(2), v) end), sorted, "searchsorted")

@@ -206,6 +206,15 @@ describe("in-place changes while recording", function()
     ok, err = pcall(function() z:sum():backward() end)
     assert.is_false(ok)
     assert.is_truthy(tostring(err):find("input 2 of MulBackward", 1, true), err)
+    -- a masked write is a write even where the mask selects nothing (as in
+    -- PyTorch, whose index_put_ moves the version on every call)
+    local e = lucid.tensor({1, 1}, {dtype = "float64"})
+    local u = x * e
+    e[lucid.tensor({false, false})] = 3
+    ok, err = pcall(function() u:sum():backward() end)
+    assert.is_false(ok)
+    assert.is_truthy(tostring(err):find("input 2 of MulBackward", 1, true), err)
+    assert.are.same({1, 1}, e:tolist())
     -- views and indexing only read shapes: writing their input is fine
     local b = x * 1
     local c = b:view(2, 1)
