@@ -628,10 +628,13 @@ static float *aligned64(void *p) { return (float *)(((uintptr_t)p + 63) & ~(uint
 static const float *packed_b(lc_ctx *ctx, const lc_tensor *w, int64_t n, int64_t k,
                              const float *b, int64_t ldb) {
   struct lc__packed *e = NULL;
-  for (int i = 0; i < ctx->npacked && !e; i++) {
+  for (int j = 0; j < ctx->npacked && !e; j++) {
+    int i = (ctx->packed_next + j) % ctx->npacked;
     struct lc__packed *q = &ctx->packed[i];
-    if (q->s == w->storage && q->offset == w->offset && q->n == n && q->k == k && q->ldb == ldb)
+    if (q->s == w->storage && q->offset == w->offset && q->n == n && q->k == k && q->ldb == ldb) {
       e = q;
+      ctx->packed_next = i + 1;
+    }
   }
   if (e && e->version == w->storage->version) return aligned64(e->block);
   if (!e) {
@@ -648,6 +651,7 @@ static const float *packed_b(lc_ctx *ctx, const lc_tensor *w, int64_t n, int64_t
     void *block = lc__alloc(ctx, bytes);
     if (!block) return NULL;
     e = &ctx->packed[ctx->npacked++];
+    ctx->packed_next = ctx->npacked;
     *e = (struct lc__packed){w->storage, w->offset, n, k, ldb, 0, block, bytes};
   }
   pack_all(n, k, b, ldb, aligned64(e->block));
@@ -659,7 +663,7 @@ void lc__packed_free(lc_ctx *ctx) {
   for (int i = 0; i < ctx->npacked; i++) lc__free(ctx, ctx->packed[i].block, ctx->packed[i].bytes);
   if (ctx->packed) lc__free(ctx, ctx->packed, sizeof *ctx->packed * (size_t)ctx->cappacked);
   ctx->packed = NULL;
-  ctx->npacked = ctx->cappacked = 0;
+  ctx->npacked = ctx->cappacked = ctx->packed_next = 0;
 }
 #endif /* LC_GEMM_AVX2 */
 

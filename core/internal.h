@@ -78,11 +78,14 @@ struct lc_ctx {
   size_t ncyc, capcyc;
   struct lc__trace *trace; /* the trace being recorded (plan.c), or NULL */
   /* A plan's own context keeps each weight its GEMMs read packed, once
-   * (gemm.c, lc__packed_b): a run then reads the panels instead of packing
-   * the weight again. Repacked when the weight's storage version moves. */
+   * (gemm.c's packed_b): a run then reads the panels instead of packing
+   * the weight again. Repacked when the weight's storage version moves.
+   * A run reads its weights in the same order every time: the search for
+   * the next starts after the last found (packed_next), so it finds it at
+   * once instead of walking the list for every GEMM. */
   int keep_packed;
   struct lc__packed *packed;
-  int npacked, cappacked;
+  int npacked, cappacked, packed_next;
   lc_hook_fn hook;         /* binding callbacks, see lc_ctx_set_callbacks */
   lc_tensor_free_fn on_free;
   void *cb_ud;

@@ -9,6 +9,7 @@
 #include "internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct lc__trace lc__trace;
@@ -60,6 +61,17 @@ struct lc_plan {
   int nleaves, capleaves;
   lc_tensor **leaves;    /* retained: the float tensors made before the trace that steps
                             read (parameters): where a recorded result's gradient goes */
+  struct plan_key *keys; /* [nkeys] the steps' outputs, inputs and leaves by address, for
+                            a recorded run's backward (rule_plan), made on its first */
+  int64_t nkeys;
+};
+
+/* Where a tensor a step's rule gives a gradient for sits in the plan. */
+typedef enum { KEY_STEP, KEY_INPUT, KEY_LEAF } key_kind;
+struct plan_key {
+  const lc_tensor *t;
+  key_kind kind;
+  int64_t ix;          /* the step's, input's or leaf's index */
 };
 
 static int grow(lc_ctx *ctx, void **p, size_t *cap, size_t size) {
@@ -479,6 +491,7 @@ void lc_plan_free(lc_plan *p) {
   if (p->in) lc__free(ctx, p->in, sizeof *p->in * (size_t)p->capin);
   if (p->out) lc__free(ctx, p->out, sizeof *p->out * (size_t)p->capout);
   if (p->run) lc_ctx_free(p->run);
+  if (p->keys) lc__free(ctx, p->keys, sizeof *p->keys * (size_t)p->nkeys);
   lc__free(ctx, p, sizeof *p);
   lc__ctx_unref(ctx);
 }
@@ -569,16 +582,46 @@ static int accumulate(lc_ctx *ctx, lc_tensor **slot, lc_tensor *g) {
   return (*slot = lc__owned2(ctx, lc_add, *slot, g)) != NULL;
 }
 
-static int64_t step_of(const lc_plan *p, int64_t before, const lc_tensor *t) {
-  for (int64_t j = before; j-- > 0;)
-    if (p->steps[j]->out == t) return j;
-  return -1;
+static int key_cmp(const void *a, const void *b) {
+  const struct plan_key *x = (const struct plan_key *)a, *y = (const struct plan_key *)b;
+  if (x->t != y->t) return (uintptr_t)x->t < (uintptr_t)y->t ? -1 : 1;
+  return x->kind != y->kind ? (x->kind < y->kind ? -1 : 1) : 0;
 }
 
-static int index_of(int n, lc_tensor *const *list, const lc_tensor *t) {
-  for (int i = 0; i < n; i++)
-    if (list[i] == t) return i;
-  return -1;
+/* p->keys sorted by address (then kind), so that a backward over many steps
+ * and parameters finds each gradient's slot by a search, not a walk. */
+static int make_keys(lc_ctx *ctx, lc_plan *p) {  /* ctx: the plan's owner, who frees them */
+  int64_t n = p->nsteps + p->nin + p->nleaves;
+  struct plan_key *k = (struct plan_key *)lc__alloc(ctx, sizeof *k * (size_t)(n ? n : 1));
+  if (!k) return 0;
+  int64_t m = 0;
+  for (int64_t i = 0; i < p->nsteps; i++) k[m++] = (struct plan_key){p->steps[i]->out, KEY_STEP, i};
+  for (int i = 0; i < p->nin; i++) k[m++] = (struct plan_key){p->in[i], KEY_INPUT, i};
+  for (int i = 0; i < p->nleaves; i++) k[m++] = (struct plan_key){p->leaves[i], KEY_LEAF, i};
+  qsort(k, (size_t)m, sizeof *k, key_cmp);
+  p->keys = k;
+  p->nkeys = n ? n : 1;
+  return 1;
+}
+
+/* Where t's gradient goes for step `before`'s rule: an earlier step's
+ * result first, then a plan input, then a leaf; 0 for none (a constant). */
+static int slot_of(const lc_plan *p, int64_t before, const lc_tensor *t, key_kind *kind,
+                   int64_t *ix) {
+  int64_t lo = 0, hi = p->nsteps + p->nin + p->nleaves;
+  while (lo < hi) {  /* the first key at t's address */
+    int64_t mid = lo + (hi - lo) / 2;
+    if ((uintptr_t)p->keys[mid].t < (uintptr_t)t) lo = mid + 1;
+    else hi = mid;
+  }
+  for (; lo < p->nsteps + p->nin + p->nleaves && p->keys[lo].t == t; lo++) {
+    const struct plan_key *k = &p->keys[lo];
+    if (k->kind == KEY_STEP && k->ix >= before) continue;
+    *kind = k->kind;
+    *ix = k->ix;
+    return 1;
+  }
+  return 0;
 }
 
 /* The steps' own rules, last to first, over the values of the run that
@@ -594,6 +637,7 @@ static int rule_plan(lc_ctx *ctx, lc_node *node, lc_tensor *g, lc_tensor **grads
     return 0;
   }
   if (p->runs != r->run && !rerun(ctx, node, r)) return 0;
+  if (!p->keys && !make_keys(p->owner, p)) return 0;
   size_t nslots = (size_t)(p->nsteps + p->nin + p->nleaves);
   lc_tensor **gs = (lc_tensor **)lc__alloc(ctx, sizeof *gs * nslots);
   if (!gs) return 0;
@@ -607,12 +651,13 @@ static int rule_plan(lc_ctx *ctx, lc_node *node, lc_tensor *g, lc_tensor **grads
   for (int k = 0; k < r->n; k++)
     if (r->which[k] < 0) p->in[-r->which[k] - 1]->requires_grad = 1;
   int ok = 1;
-  int64_t top = step_of(p, p->nsteps, p->out[0]);
-  int w = index_of(p->nin, p->in, p->out[0]);
-  int l0 = index_of(p->nleaves, p->leaves, p->out[0]);
-  if (top >= 0) gs[top] = lc__retained(g);
-  else if (w >= 0) gin[w] = lc__retained(g);
-  else if (l0 >= 0) gleaf[l0] = lc__retained(g);
+  key_kind kind;
+  int64_t at, top = -1;
+  lc_tensor **seed[] = {[KEY_STEP] = gs, [KEY_INPUT] = gin, [KEY_LEAF] = gleaf};
+  if (slot_of(p, p->nsteps, p->out[0], &kind, &at)) {
+    seed[kind][at] = lc__retained(g);
+    if (kind == KEY_STEP) top = at;
+  }
   for (int64_t i = top; ok && i >= 0; i--) {
     lc_node *n = p->steps[i];
     if (!gs[i] || !p->steps[i]->out->requires_grad) continue;
@@ -627,14 +672,9 @@ static int rule_plan(lc_ctx *ctx, lc_node *node, lc_tensor *g, lc_tensor **grads
     for (int k = 0; k < n->ninputs; k++) {
       lc_tensor *t = n->inputs[k];
       if (!ig[k]) continue;
-      int64_t j = ok && t ? step_of(p, i, t) : -1;
-      int q = ok && t && j < 0 ? index_of(p->nin, p->in, t) : -1;
-      int l = ok && t && j < 0 && q < 0 ? index_of(p->nleaves, p->leaves, t) : -1;
-      if (j >= 0 && !t->requires_grad) lc_tensor_release(ig[k]);  /* a mask's (a cast's rule) */
-      else if (j >= 0) ok = accumulate(ctx, &gs[j], ig[k]);
-      else if (q >= 0) ok = accumulate(ctx, &gin[q], ig[k]);
-      else if (l >= 0) ok = accumulate(ctx, &gleaf[l], ig[k]);
-      else lc_tensor_release(ig[k]);  /* a constant's */
+      if (!ok || !t || !slot_of(p, i, t, &kind, &at)) lc_tensor_release(ig[k]);  /* a constant's */
+      else if (kind == KEY_STEP && !t->requires_grad) lc_tensor_release(ig[k]);  /* a mask's */
+      else ok = accumulate(ctx, &seed[kind][at], ig[k]);
     }
     if (ig != inline_g) lc__free(ctx, ig, sizeof *ig * (size_t)n->ninputs);
     lc_tensor_release(gs[i]);
