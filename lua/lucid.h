@@ -120,6 +120,10 @@ const void *lucid_tensor_data(lua_State *L, int idx, lc_dtype dtype, int64_t *nu
  * Change parameters through lucid's own calls (an optimizer, copy_), not
  * through a C pointer: a plan keeps weights packed for its GEMMs and packs
  * them again when their version moves, which only those calls move.
+ * A run uses about 40 KB of the calling thread's stack (the GEMM packs
+ * panels there rather than allocate), and Debian's OpenBLAS keeps 60 KB of
+ * thread-local storage in every thread's stack area: a thread made with a
+ * stack size of 128 KB is enough (test_plan_game's are).
  *
  *     lua_getglobal(L, "fast");                      // fast = model:compile(obs)
  *     lua_getfield(L, -1, "plan");

@@ -3,8 +3,8 @@
  * frame, actions read from its output. Checks that the actions equal the
  * model run the ordinary way from Lua (bit for bit: the same kernels), that
  * a warm frame allocates nothing (the host's allocator counts), and that two
- * plans of one model run on two threads at once give exactly what they give
- * one after the other. Prints frames per second.
+ * plans of one model run on two threads at once (with 128 KB stacks) give
+ * exactly what they give one after the other. Prints frames per second.
  * Usage: test_plan_game [frames]   (run from tests/host, where plan_policy.lua is) */
 #define _POSIX_C_SOURCE 199309L  /* clock_gettime under -std=c11 */
 #include <math.h>
@@ -143,7 +143,10 @@ int main(int argc, char **argv) {
   }
   CHECKF(mismatches == 0, "%d actions differ from the ordinary forward", mismatches);
 
-  /* two plans, two threads, at once; then one after the other */
+  /* two plans, two threads, at once; then one after the other. The threads
+   * have 128 KB stacks, as an engine's job threads may: a run needs about
+   * 40 KB, and Debian's OpenBLAS puts 60 KB of thread-local storage in
+   * every thread's stack area (lucid.h says so) */
   int tf = frames / 4;  /* frames per thread */
   worker par[2], seq[2];
   pthread_t th[2];
@@ -152,7 +155,14 @@ int main(int argc, char **argv) {
     par[i] = (worker){plans[i], i + 1, tf, malloc(sizeof(float) * (size_t)tf * AGENTS * ACT), 0};
     seq[i] = (worker){plans[i], i + 1, tf, malloc(sizeof(float) * (size_t)tf * AGENTS * ACT), 0};
   }
-  for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, play, &par[i]);
+  pthread_attr_t small;
+  pthread_attr_init(&small);
+  CHECKF(pthread_attr_setstacksize(&small, 128 * 1024) == 0, "a 128 KB thread stack");
+  for (int i = 0; i < 2; i++) {
+    int e = pthread_create(&th[i], &small, play, &par[i]);
+    CHECKF(e == 0, "thread %d: %s", i + 1, strerror(e));
+  }
+  pthread_attr_destroy(&small);
   for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
   for (int i = 0; i < 2; i++) play(&seq[i]);
   for (int i = 0; i < 2; i++) {
