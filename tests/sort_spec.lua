@@ -74,6 +74,62 @@ describe("ordering ops", function()
     end
   end)
 
+  -- the stable order of vals (a Lua array), as PyTorch's stable sort gives it:
+  -- NaN the largest, -0 equal to 0, ties by position
+  local function stable_order(vals, descending)
+    local function nan(v) return v ~= v end
+    local order = {}
+    for i = 1, #vals do order[i] = i end
+    table.sort(order, function(i, j)
+      local a, b = vals[i], vals[j]
+      if (nan(a) and nan(b)) or a == b then return i < j end
+      if nan(a) or nan(b) then return nan(b) ~= descending end
+      if descending then return a > b end
+      return a < b
+    end)
+    return order
+  end
+
+  it("long slices (sorted by their bits) and topk of them keep the stable order, NaN, -0, "
+    .. "infinities and ties included, in every dtype and along a strided dim", function()
+    lucid.manual_seed(11)
+    local n = 3000  -- past the radix path's threshold
+    local special = {0 / 0, -0.0, 0.0, math.huge, -math.huge, 1e-40, -1e-40, 3.5, -3.5}
+    for _, dtype in ipairs({"float32", "float64", "int64", "int32", "uint8", "bool"}) do
+      local float = dtype == "float32" or dtype == "float64"
+      local vals = {}
+      local ties = lucid.randint(-6, 6, {n}):tolist()
+      local normal = lucid.randn(n):tolist()
+      for i = 1, n do
+        if float and i % 7 == 0 then vals[i] = special[i % #special + 1]
+        elseif float and i % 3 == 0 then vals[i] = normal[i]
+        elseif dtype == "uint8" then vals[i] = ties[i] + 6
+        elseif dtype == "bool" then vals[i] = ties[i] > 0
+        else vals[i] = ties[i] end
+      end
+      if dtype == "int64" and H.has_integers then
+        vals[5], vals[6], vals[7] = 9007199254740993, 9007199254740992, -9007199254740993
+      end
+      local x = lucid.tensor(vals, {dtype = dtype})
+      local got = x:tolist()  -- float32 rounding of the specials, for the reference
+      local ref = {}
+      for i = 1, n do ref[i] = got[i] == true and 1 or got[i] == false and 0 or got[i] end
+      for _, descending in ipairs({false, true}) do
+        local want = stable_order(ref, descending)
+        assert.are.same(want, x:argsort(1, descending):tolist(), dtype)
+        -- the same slice as a column of a (n, 2) tensor: a strided dim
+        local cols = lucid.stack({x, x:flip(1)}, 2)
+        assert.are.same(want, cols:argsort(1, descending)[{{}, 1}]:tolist(), dtype .. " strided")
+        for _, k in ipairs({0, 1, 50, 1500}) do  -- a heap of a few, or the whole sort
+          local _, ti = x:topk(k, 1, descending)
+          local first = {}
+          for j = 1, k do first[j] = want[j] end
+          assert.are.same(first, ti:tolist(), dtype .. " topk " .. k)
+        end
+      end
+    end
+  end)
+
   it("take dim by name and a 0-d tensor as one element", function()
     local x = lucid.tensor({{3, 1}, {2, 4}})
     assert.are.same(x:sort(1, true):tolist(), x:sort{dim = 1, descending = true}:tolist())
