@@ -190,6 +190,15 @@ static int index_values(lc_ctx *ctx, const lc_tensor *index, int dim, int64_t si
   lc__walk_init(&w, index->ndim, index->shape, 1, (const int64_t *const[]){index->strides}, base);
   int64_t len = w.shape[w.ndim - 1], s = w.st[0][w.ndim - 1], rows = lc__walk_rows(&w), k = 0;
   for (int64_t r = 0; r < rows; r++, lc__walk_next(&w)) {
+    if (index->dtype == LC_INT64) {  /* the usual index (argsort's, argmax's): no dtype switch */
+      const int64_t *p = (const int64_t *)index->storage->data + w.off[0];
+      for (int64_t i = 0; i < len; i++) {
+        int64_t v = (int64_t)((uint64_t)p[i * s] - (uint64_t)from);
+        if (v < 0 || v >= size) return bad_index(ctx, (double)v, dim, size);
+        v_out[k++] = v;
+      }
+      continue;
+    }
     for (int64_t i = 0; i < len; i++) {
       int64_t off = w.off[0] + i * s, v;
       if (lc_dtype_is_float(index->dtype)) {  /* whole numbers in a float tensor */
