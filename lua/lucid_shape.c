@@ -489,6 +489,18 @@ static int dim_or_last(const lt_val *v, const lc_tensor *a) {
   return v->idx ? (int)v->i : (a->ndim ? a->ndim - 1 : 0);
 }
 
+/* Pushes pos + 1 (pos 0-based), 0-d when a is. */
+static void push_positions(lua_State *L, lc_ctx *ctx, lc_tensor *a, lc_tensor *pos,
+                           const char *fname) {
+  lc_tensor *p = pos;
+  if (a->ndim == 0) {
+    lt_push(L, ctx, lc_reshape(ctx, pos, 0, NULL), fname);
+    p = lt_top(L);
+  }
+  lt_push_one_based(L, ctx, p, fname);
+  if (a->ndim == 0) lua_remove(L, -2);  /* the reshape */
+}
+
 /* Pushes values = a gathered along dim by pos (0-based), then pos + 1. */
 static int push_picked(lua_State *L, lc_ctx *ctx, lc_tensor *a, int dim, lc_tensor *pos,
                        const char *fname) {
@@ -497,13 +509,7 @@ static int push_picked(lua_State *L, lc_ctx *ctx, lc_tensor *a, int dim, lc_tens
   } else {
     lt_push(L, ctx, lc_gather(ctx, a, dim, pos), fname);
   }
-  lc_tensor *p = pos;
-  if (a->ndim == 0) {
-    lt_push(L, ctx, lc_reshape(ctx, pos, 0, NULL), fname);
-    p = lt_top(L);
-  }
-  lt_push_one_based(L, ctx, p, fname);
-  if (a->ndim == 0) lua_remove(L, -2);  /* the reshape */
+  push_positions(L, ctx, a, pos, fname);
   return 2;
 }
 
@@ -536,8 +542,13 @@ The 1-based indices (int64) that sort t along dim, as t:sort gives them.
 @usage t:argsort([dim [, descending]])  or  t:argsort{dim =, descending =, stable =}
 @within Shapes and indexing
 */
-static int l_argsort(lua_State *L) {
-  l_sort(L);
+static int l_argsort(lua_State *L) {  /* sort's indices, without gathering the values */
+  lc_ctx *ctx = LT_CTX(L);
+  lc_tensor *a = lt_check(L, 1);
+  lt_val v[3];
+  const char *fname = lt_args(L, 2, a->ndim, v);
+  lt_push(L, ctx, lc_argsort(ctx, a, dim_or_last(&v[0], a), v[1].b), fname);
+  push_positions(L, ctx, a, lt_top(L), fname);
   return 1;
 }
 
