@@ -161,12 +161,27 @@ $(B)/tests/test_repl: tests/host/test_repl.c
 deps:
 	@scripts/deps.sh
 
-# The builds run two jobs at a time (CI's machine has two cores); the checks
-# run one after the other, so their output stays readable.
+# The builds run two jobs at a time (CI's machine has two cores), and so do
+# the checks: two lines of them, each one check after the other (-j1: no two
+# checks of a line share the core or a build directory), the lines side by
+# side. The lines touch different build directories (line 2 builds the other
+# Luas' and the sanitizers' in its own), and every line of their output says
+# which it is ([1] or [2]); a line stops at its first failure and make test
+# fails when either does. Half the wall time of one line after the other.
+TEST_LINE_1 := lint ctest spec rock-test fuzz-replay oom-sweep valgrind
+TEST_LINE_2 := sanitize versions love-test nvim-test install-test doc
 test: deps
 	@$(MAKE) --no-print-directory -j2 all sanitize-build
-	@$(MAKE) --no-print-directory lint ctest spec rock-test fuzz-replay oom-sweep sanitize valgrind
-	@$(MAKE) --no-print-directory versions love-test nvim-test install-test doc
+	@$(MAKE) --no-print-directory -j2 test-line-1 test-line-2
+
+.PHONY: test-line-1 test-line-2
+test-line-1 test-line-2: test-line-%:
+	@mkdir -p build
+	@{ $(MAKE) --no-print-directory -j1 $(TEST_LINE_$*) 2>&1; echo $$? > build/test-line-$*.status; } \
+	  | sed -u 's/^/[$*] /'; \
+	  status=$$(cat build/test-line-$*.status); \
+	  echo "[$*] line $* ($(TEST_LINE_$*)): $$(test $$status = 0 && echo ok || echo FAILED)"; \
+	  exit $$status
 
 # Every other Lua: its module, the C hosts against it and the whole busted
 # suite under it (Lua 5.4's ran above, with the sanitizers and valgrind).
