@@ -164,14 +164,15 @@ deps:
 # The builds run two jobs at a time (CI's machine has two cores), and so do
 # the checks: two lines of them, each one check after the other (-j1: no two
 # checks of a line share the core or a build directory), the lines side by
-# side. The lines touch different build directories (line 2 builds the other
-# Luas' and the sanitizers' in its own), and every line of their output says
-# which it is ([1] or [2]); a line stops at its first failure and make test
-# fails when either does. Half the wall time of one line after the other.
-TEST_LINE_1 := lint ctest spec rock-test fuzz-replay oom-sweep valgrind
-TEST_LINE_2 := sanitize versions love-test nvim-test install-test doc
+# side, about as long as each other. Everything they read is built first;
+# what they build then is each line's own (line 2 builds every other Lua's
+# module, line 1 none), and every line of their output says which it is
+# ([1] or [2]); a line stops at its first failure and make test fails when
+# either does.
+TEST_LINE_1 := lint ctest spec rock-test fuzz-replay sanitize
+TEST_LINE_2 := oom-sweep valgrind versions love-test nvim-test install-test doc
 test: deps
-	@$(MAKE) --no-print-directory -j2 all sanitize-build
+	@$(MAKE) --no-print-directory -j2 all sanitize-build $(B)/tests/oom_sweep
 	@$(MAKE) --no-print-directory -j2 test-line-1 test-line-2
 
 .PHONY: test-line-1 test-line-2
